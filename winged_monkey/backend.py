@@ -1,0 +1,81 @@
+"""The contract between the portal and a backend plugin.
+
+A backend is constructed for one account with that account's settings and its
+resolved secrets; it talks to exactly one cloud endpoint. Capabilities are known
+before any network call so the UI offers only actions that exist.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from enum import StrEnum
+from typing import ClassVar
+
+from winged_monkey.actions import Action
+from winged_monkey.config import AccountConfig
+from winged_monkey.credentials import Secrets
+from winged_monkey.models import Instance
+
+
+class Capability(StrEnum):
+    LIST = "list"
+    START = "start"
+    STOP = "stop"
+    REBOOT = "reboot"
+    DESTROY = "destroy"
+    LAUNCH = "launch"
+    STACKS = "stacks"
+    CATALOG = "catalog"
+    EVENTS = "events"
+    QUOTAS = "quotas"
+
+
+ACTION_CAPABILITY: dict[Action, Capability] = {
+    Action.START: Capability.START,
+    Action.STOP: Capability.STOP,
+    Action.REBOOT: Capability.REBOOT,
+    Action.DESTROY: Capability.DESTROY,
+}
+
+
+class Backend(ABC):
+    """One account's connection to its cloud.
+
+    Implementations raise `winged_monkey.errors.BackendError` subclasses with a
+    message a person can act on; anything else is reported as an unexpected failure.
+    """
+
+    #: What the backend can ever do; `capabilities` may narrow it per account.
+    CAPABILITIES: ClassVar[frozenset[Capability]] = frozenset({Capability.LIST})
+
+    def __init__(self, account: AccountConfig, secrets: Secrets) -> None:
+        self.account = account
+        self.secrets = secrets
+
+    @property
+    def capabilities(self) -> frozenset[Capability]:
+        """Capabilities for this account, known without a network call."""
+        return self.CAPABILITIES
+
+    @abstractmethod
+    async def list_instances(self) -> list[Instance]:
+        """Every instance the account can see, normalised."""
+
+    async def get_instance(self, instance_id: str) -> Instance | None:
+        """One instance's fresh state, or None once it is gone. Backends may do better."""
+        for instance in await self.list_instances():
+            if instance.id == instance_id:
+                return instance
+        return None
+
+    async def act(self, action: Action, instance: Instance) -> None:
+        """Ask the provider to run `action`; returns once the request is accepted."""
+        raise NotImplementedError(action)
+
+    async def check(self) -> str:
+        """Verify credentials and reachability; return a one-line description."""
+        count = len(await self.list_instances())
+        return f"reachable, {count} instance{'s' if count != 1 else ''}"
+
+    async def close(self) -> None:  # noqa: B027 (optional hook)
+        """Release connections; the default holds none."""

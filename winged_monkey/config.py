@@ -1,0 +1,145 @@
+"""The user's configuration: TOML, validated by pydantic, errors that name file, account and field.
+
+Secrets never live here: an account names where its secret comes from.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from winged_monkey.errors import ConfigError
+
+
+class Credentials(BaseModel):
+    """Where an account's credentials come from (tried in this order for the secret:
+    keyring, `secret_env`, `secret_command`, `aws_profile`, then a prompt)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    key: str | None = Field(None, description="Public part: access key id, user name. Not secret.")
+    key_env: str | None = Field(None, description="Environment variable holding the public part.")
+    keyring: bool = Field(True, description="Look in the OS keyring (service 'winged-monkey').")
+    secret_env: str | None = Field(None, description="Environment variable holding the secret.")
+    secret_command: str | None = Field(
+        None, description="Command printing the secret on stdout, e.g. 'pass show cloud/prod'."
+    )
+    token_env: str | None = Field(None, description="Environment variable with a session token.")
+    aws_profile: str | None = Field(
+        None, description="Profile in the AWS shared credentials/config files."
+    )
+
+
+class Endpoint(BaseModel):
+    """A compatible endpoint instead of the provider's public one (moto, LocalStack, ...)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    host: str
+    port: int | None = Field(None, ge=1, le=65535)
+    secure: bool = Field(True, description="Use TLS.")
+    path: str = "/"
+
+
+class AccountConfig(BaseModel):
+    """One cloud account. Backend-specific settings are extra keys the backend validates."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=64)
+    backend: str = Field("libcloud", description="Entry point name of the backend plugin.")
+    provider: str | None = Field(None, description="Provider name within the backend, e.g. 'ec2'.")
+    region: str | None = None
+    endpoint: Endpoint | None = None
+    read_only: bool = Field(False, description="Never send a mutating call for this account.")
+    timeout: float = Field(20.0, gt=0, description="Seconds before a call counts as failed.")
+    price_hourly: float | None = Field(
+        None, ge=0, description="Flat hourly rate for private clouds that publish no prices."
+    )
+    driver: dict[str, Any] = Field(
+        default_factory=dict, description="Extra keyword arguments for the provider's driver."
+    )
+    credentials: Credentials = Field(default_factory=Credentials)
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        """The backend-specific keys (anything the core does not know)."""
+        return dict(self.model_extra or {})
+
+
+class Config(BaseModel):
+    """The whole file."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    refresh_interval: float = Field(15.0, ge=1, description="Seconds between polls.")
+    busy_refresh_interval: float = Field(
+        3.0, ge=0.1, description="Seconds between polls while an action is in flight."
+    )
+    action_poll_interval: float = Field(
+        2.0, gt=0, description="Seconds between checks of an instance an action is following."
+    )
+    action_timeout: float = Field(600.0, gt=0, description="Give up following an action after.")
+    keys: dict[str, str] = Field(
+        default_factory=dict, description="Binding id to keys, e.g. stop = 'x,ctrl+x'."
+    )
+    accounts: tuple[AccountConfig, ...] = ()
+
+    @field_validator("accounts")
+    @classmethod
+    def _unique_names(cls, accounts: tuple[AccountConfig, ...]) -> tuple[AccountConfig, ...]:
+        seen: set[str] = set()
+        for account in accounts:
+            if account.name in seen:
+                raise ValueError(f"account name {account.name!r} is used twice")
+            seen.add(account.name)
+        return accounts
+
+    def account(self, name: str) -> AccountConfig:
+        for account in self.accounts:
+            if account.name == name:
+                return account
+        known = ", ".join(a.name for a in self.accounts) or "none"
+        raise ConfigError(f"no account named {name!r} (configured: {known})")
+
+
+def load_config(path: Path, *, must_exist: bool = False) -> Config:
+    """Read and validate the config; a missing default file is an empty config."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        if must_exist:
+            raise ConfigError(f"{path}: no such file") from None
+        return Config()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    return parse_config(data, source=str(path))
+
+
+def parse_config(data: dict[str, Any], *, source: str) -> Config:
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        lines = [_describe(error, data) for error in exc.errors()]
+        raise ConfigError(f"{source}: " + "; ".join(lines)) from None
+
+
+def _describe(error: Any, data: dict[str, Any]) -> str:
+    loc = list(error["loc"])
+    where = []
+    if len(loc) >= 2 and loc[0] == "accounts" and isinstance(loc[1], int):
+        accounts = data.get("accounts") or []
+        name = accounts[loc[1]].get("name") if loc[1] < len(accounts) else None
+        where.append(f"account {name!r}" if name else f"account #{loc[1] + 1}")
+        loc = loc[2:]
+    if loc:
+        where.append("field " + ".".join(str(part) for part in loc))
+    prefix = ", ".join(where)
+    return f"{prefix}: {error['msg']}" if prefix else str(error["msg"])

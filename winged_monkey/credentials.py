@@ -1,0 +1,202 @@
+"""Secrets for an account: OS keyring, an env var, a command, an AWS profile, or a prompt.
+
+A secret is held in memory only. Nothing here logs or formats a secret value;
+error messages name where we looked, never what we found.
+"""
+
+from __future__ import annotations
+
+import configparser
+import os
+import shlex
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from winged_monkey.config import AccountConfig
+from winged_monkey.errors import CredentialError
+
+KEYRING_SERVICE = "winged-monkey"
+COMMAND_TIMEOUT = 30.0
+
+#: Asks a person for the secret of an account: (account, hint) -> secret or None.
+Prompt = Callable[[str, str], str | None]
+
+
+@dataclass(frozen=True)
+class Secrets:
+    """Resolved credentials for one account. `repr` never shows the secret."""
+
+    account: str
+    key: str | None = None
+    secret: str | None = field(default=None, repr=False)
+    token: str | None = field(default=None, repr=False)
+    source: str = "none"
+    tried: tuple[str, ...] = ()
+
+    def require_secret(self) -> str:
+        if self.secret is None:
+            raise CredentialError(
+                "no secret found (tried "
+                + "; ".join(self.tried)
+                + f"). Store one with `wm accounts set-secret {self.account}`, or name an "
+                "environment variable (secret_env) or a command (secret_command) in the "
+                "account's [accounts.credentials]",
+                account=self.account,
+            )
+        return self.secret
+
+    def require_key(self) -> str:
+        if self.key is None:
+            raise CredentialError(
+                "no key id configured: set credentials.key, key_env or aws_profile",
+                account=self.account,
+            )
+        return self.key
+
+
+class CredentialResolver:
+    """Resolves and caches each account's secrets for the session."""
+
+    def __init__(self, prompt: Prompt | None = None) -> None:
+        self._prompt = prompt
+        self._cache: dict[str, Secrets] = {}
+
+    def resolve(self, account: AccountConfig) -> Secrets:
+        if account.name not in self._cache:
+            self._cache[account.name] = self._resolve(account)
+        return self._cache[account.name]
+
+    def forget(self, name: str) -> None:
+        self._cache.pop(name, None)
+
+    def _resolve(self, account: AccountConfig) -> Secrets:
+        creds = account.credentials
+        name = account.name
+        tried: list[str] = []
+        profile = _aws_profile(creds.aws_profile, name) if creds.aws_profile else {}
+
+        key = creds.key
+        if key is None and creds.key_env:
+            key = os.environ.get(creds.key_env) or None
+        key = key or profile.get("aws_access_key_id")
+
+        token = os.environ.get(creds.token_env) if creds.token_env else None
+        token = token or profile.get("aws_session_token")
+
+        secret: str | None = None
+        source = "none"
+        if creds.keyring:
+            secret, note = _from_keyring(name)
+            tried.append(note)
+            source = "keyring"
+        if secret is None and creds.secret_env:
+            secret = os.environ.get(creds.secret_env) or None
+            tried.append(f"env {creds.secret_env}" + ("" if secret else " (not set)"))
+            source = f"env {creds.secret_env}"
+        if secret is None and creds.secret_command:
+            secret = _from_command(creds.secret_command, name)
+            tried.append("secret_command")
+            source = "secret_command"
+        if secret is None and creds.aws_profile:
+            secret = profile.get("aws_secret_access_key")
+            tried.append(f"AWS profile {creds.aws_profile}")
+            source = f"AWS profile {creds.aws_profile}"
+        if secret is None and self._prompt is not None:
+            secret = self._prompt(name, "secret")
+            tried.append("prompt")
+            source = "prompt"
+        if secret is None:
+            source = "none"
+        return Secrets(
+            account=name, key=key, secret=secret, token=token, source=source, tried=tuple(tried)
+        )
+
+
+def _from_keyring(account: str) -> tuple[str | None, str]:
+    """Look in the keyring; an unusable keyring (headless, no D-Bus) is a note, not a crash."""
+    try:
+        import keyring
+        from keyring.backends.fail import Keyring as FailKeyring
+
+        if isinstance(keyring.get_keyring(), FailKeyring):
+            return None, "keyring (no keyring backend on this host)"
+        value = keyring.get_password(KEYRING_SERVICE, account)
+    except Exception as exc:  # D-Bus and backend errors come in many types
+        return None, f"keyring (unavailable: {type(exc).__name__})"
+    return value, "keyring" + ("" if value else " (no entry)")
+
+
+def store_in_keyring(account: str, secret: str) -> None:
+    try:
+        import keyring
+        from keyring.backends.fail import Keyring as FailKeyring
+
+        if isinstance(keyring.get_keyring(), FailKeyring):
+            raise CredentialError(
+                "this host has no keyring backend (common over SSH on a server). Put the "
+                "secret in an environment variable and set secret_env, or use secret_command "
+                "(e.g. 'pass show cloud/NAME')",
+                account=account,
+            )
+        keyring.set_password(KEYRING_SERVICE, account, secret)
+    except CredentialError:
+        raise
+    except Exception as exc:
+        raise CredentialError(
+            f"the keyring refused the secret ({type(exc).__name__}); use secret_env or "
+            "secret_command instead",
+            account=account,
+        ) from None
+
+
+def _from_command(command: str, account: str) -> str:
+    try:
+        done = subprocess.run(
+            shlex.split(command),
+            capture_output=True,
+            text=True,
+            timeout=COMMAND_TIMEOUT,
+            check=False,
+        )
+    except (OSError, ValueError) as exc:
+        raise CredentialError(f"secret_command could not run: {exc}", account=account) from None
+    except subprocess.TimeoutExpired:
+        raise CredentialError(
+            f"secret_command took longer than {COMMAND_TIMEOUT:.0f} s", account=account
+        ) from None
+    if done.returncode != 0:
+        first = (done.stderr.strip().splitlines() or [""])[0][:200]
+        raise CredentialError(
+            f"secret_command exited with {done.returncode}" + (f": {first}" if first else ""),
+            account=account,
+        )
+    value = done.stdout.strip()
+    if not value:
+        raise CredentialError("secret_command printed nothing", account=account)
+    return value
+
+
+def _aws_profile(profile: str, account: str) -> dict[str, str]:
+    """Merge a profile from the AWS shared credentials and config files."""
+    home = Path.home() / ".aws"
+    creds_file = Path(os.environ.get("AWS_SHARED_CREDENTIALS_FILE", home / "credentials"))
+    config_file = Path(os.environ.get("AWS_CONFIG_FILE", home / "config"))
+    merged: dict[str, str] = {}
+    for path, section in (
+        (config_file, "default" if profile == "default" else f"profile {profile}"),
+        (creds_file, profile),
+    ):
+        parser = configparser.RawConfigParser()
+        try:
+            parser.read(path, encoding="utf-8")
+        except configparser.Error as exc:
+            raise CredentialError(f"{path}: cannot parse ({exc.message})", account=account) from None
+        if parser.has_section(section):
+            merged.update(parser.items(section))
+    if not merged:
+        raise CredentialError(
+            f"AWS profile {profile!r} not found in {creds_file} or {config_file}", account=account
+        )
+    return merged

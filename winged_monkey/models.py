@@ -1,0 +1,113 @@
+"""Normalised models every backend produces and every view consumes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class InstanceState(StrEnum):
+    """The portal's states; every backend maps its provider's raw states onto these."""
+
+    PENDING = "pending"
+    RUNNING = "running"
+    STOPPING = "stopping"
+    STOPPED = "stopped"
+    REBOOTING = "rebooting"
+    SUSPENDED = "suspended"
+    TERMINATED = "terminated"
+    ERROR = "error"
+    UNKNOWN = "unknown"
+
+    @property
+    def transitional(self) -> bool:
+        return self in _TRANSITIONAL
+
+
+_TRANSITIONAL = frozenset({InstanceState.PENDING, InstanceState.STOPPING, InstanceState.REBOOTING})
+
+
+class Instance(BaseModel):
+    """One machine as the portal shows it, with the provider's own view kept beside."""
+
+    model_config = ConfigDict(frozen=True)
+
+    account: str
+    id: str
+    name: str
+    state: InstanceState
+    raw_state: str = Field(description="The provider's own state name, unmapped.")
+    provider: str
+    region: str | None = None
+    size: str | None = None
+    image: str | None = None
+    public_ips: tuple[str, ...] = ()
+    private_ips: tuple[str, ...] = ()
+    created_at: datetime | None = None
+    price_hourly: float | None = Field(
+        default=None, description="USD per hour; None means unknown, never free."
+    )
+    extra: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        """Unique across accounts: the same id may exist in two clouds."""
+        return f"{self.account}/{self.id}"
+
+    @property
+    def where(self) -> str:
+        return f"{self.provider}/{self.region}" if self.region else self.provider
+
+
+AccountPhase = Literal["loading", "ok", "failed", "stale"]
+
+
+class AccountStatus(BaseModel):
+    """What the account strip shows for one account."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    phase: AccountPhase
+    fetched_at: datetime | None = None
+    error: str | None = None
+    count: int = 0
+
+
+class AccountSnapshot(BaseModel):
+    """One account's inventory at one moment: the unit the cache stores."""
+
+    model_config = ConfigDict(frozen=True)
+
+    account: str
+    fetched_at: datetime
+    instances: tuple[Instance, ...]
+
+
+class EventSource(StrEnum):
+    OBSERVED = "observed"  # a difference between two consecutive inventories
+    ACTION = "action"  # something a user asked for, with its outcome
+    NATIVE = "native"  # a backend's own event stream (Heat, aggregator)
+
+
+class Event(BaseModel):
+    """One entry of the append-only log. `key` is stable, so re-recording is a no-op."""
+
+    model_config = ConfigDict(frozen=True)
+
+    key: str
+    at: datetime
+    source: EventSource
+    kind: str = Field(description="state, appeared, vanished, or the action's name")
+    account: str
+    target: str = Field(description="The instance id.")
+    target_name: str = ""
+    old_state: str | None = None
+    new_state: str | None = None
+    outcome: str | None = Field(None, description="For actions: ok, failed, timeout.")
+    user: str | None = None
+    detail: str | None = None
+    duration: float | None = Field(None, description="Seconds until the target state.")

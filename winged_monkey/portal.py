@@ -1,0 +1,380 @@
+"""The portal: fans out to every account, keeps the merged inventory, runs and follows actions.
+
+It is async and UI-free; the TUI, the CLI and the aggregator drive it alike.
+A slow account never delays another: each call has the account's own timeout
+and results are yielded in the order they arrive.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import sqlite3
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Literal, TypeVar
+
+from winged_monkey import plugins
+from winged_monkey.actions import Action, refusal
+from winged_monkey.backend import ACTION_CAPABILITY, Backend, Capability
+from winged_monkey.config import AccountConfig, Config
+from winged_monkey.credentials import CredentialResolver
+from winged_monkey.errors import ActionNotAllowed, NotFoundError, StoreError, WMError
+from winged_monkey.models import (
+    AccountSnapshot,
+    AccountStatus,
+    Event,
+    EventSource,
+    Instance,
+    InstanceState,
+)
+from winged_monkey.observe import diff_inventories
+from winged_monkey.store import Store
+
+Clock = Callable[[], datetime]
+T = TypeVar("T")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class AccountUpdate:
+    """One account's answer to a refresh: its status and, when it answered, its instances."""
+
+    status: AccountStatus
+    instances: tuple[Instance, ...] | None = None
+    events: tuple[Event, ...] = ()
+
+
+ActionPhase = Literal["requested", "progress", "done", "failed", "timeout"]
+
+
+@dataclass(frozen=True)
+class ActionUpdate:
+    """Progress of one action on one instance, as the portal follows it."""
+
+    action: Action
+    instance: Instance
+    phase: ActionPhase
+    message: str = ""
+
+    @property
+    def finished(self) -> bool:
+        return self.phase in ("done", "failed", "timeout")
+
+
+@dataclass
+class _Account:
+    config: AccountConfig
+    backend: Backend | None = None
+    status: AccountStatus = field(init=False)
+    instances: dict[str, Instance] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.status = AccountStatus(name=self.config.name, phase="loading")
+
+
+class Portal:
+    """Everything the views need, with no knowledge of how they look."""
+
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        *,
+        resolver: CredentialResolver | None = None,
+        clock: Clock = utcnow,
+        user: str | None = None,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.resolver = resolver or CredentialResolver()
+        self.clock = clock
+        self.user = user or _local_user()
+        self._accounts = {a.name: _Account(a) for a in config.accounts}
+        self._in_flight: set[str] = set()
+        #: Problems with the local store, for the UI to show once (the portal keeps running).
+        self.store_warnings: list[str] = []
+
+    # -- inventory -----------------------------------------------------------
+
+    @property
+    def account_names(self) -> list[str]:
+        return list(self._accounts)
+
+    def account_config(self, name: str) -> AccountConfig:
+        return self._accounts[name].config
+
+    def status(self, name: str) -> AccountStatus:
+        return self._accounts[name].status
+
+    def statuses(self) -> list[AccountStatus]:
+        return [a.status for a in self._accounts.values()]
+
+    def instances(self) -> list[Instance]:
+        return [i for a in self._accounts.values() for i in a.instances.values()]
+
+    def instance(self, key: str) -> Instance | None:
+        account, _, instance_id = key.partition("/")
+        holder = self._accounts.get(account)
+        return holder.instances.get(instance_id) if holder else None
+
+    @property
+    def busy(self) -> bool:
+        """True while an action is being followed (the UI polls faster then)."""
+        return bool(self._in_flight)
+
+    def load_cache(self) -> list[AccountUpdate]:
+        """The last known inventory of each configured account, marked stale."""
+        updates = []
+        for name, snapshot in self._safe(self.store.load_snapshots, {}).items():
+            holder = self._accounts.get(name)
+            if holder is None or holder.status.phase != "loading":
+                continue
+            holder.instances = {i.id: i for i in snapshot.instances}
+            holder.status = AccountStatus(
+                name=name,
+                phase="stale",
+                fetched_at=snapshot.fetched_at,
+                count=len(snapshot.instances),
+            )
+            updates.append(AccountUpdate(holder.status, snapshot.instances))
+        return updates
+
+    async def refresh(self, names: list[str] | None = None) -> AsyncIterator[AccountUpdate]:
+        """Poll the accounts at once; yield each account's update as soon as it is known."""
+        targets = [self._accounts[n] for n in (names or self._accounts)]
+        for holder in targets:
+            holder.status = holder.status.model_copy(update={"phase": "loading", "error": None})
+            yield AccountUpdate(holder.status)
+        tasks = [asyncio.ensure_future(self._refresh_one(h)) for h in targets]
+        try:
+            for next_done in asyncio.as_completed(tasks):
+                yield await next_done
+        finally:
+            for task in tasks:
+                task.cancel()
+
+    async def _refresh_one(self, holder: _Account) -> AccountUpdate:
+        name = holder.config.name
+        try:
+            backend = self._backend(holder)
+            listed = await asyncio.wait_for(backend.list_instances(), holder.config.timeout)
+        except TimeoutError:
+            return self._fail(holder, f"no answer within {holder.config.timeout:g} s (timeout)")
+        except WMError as exc:
+            return self._fail(holder, exc.message)
+        except Exception as exc:  # a plugin bug must not take the other accounts down
+            return self._fail(holder, f"unexpected {type(exc).__name__}: {exc}")
+        now = self.clock()
+        previous = self._safe(self.store.load_snapshots, {}).get(name)
+        instances = {i.id: i for i in listed}
+        events = diff_inventories(name, previous, instances, now) if previous else ()
+        snapshot = AccountSnapshot(account=name, fetched_at=now, instances=tuple(listed))
+        self._safe(lambda: self.store.save_snapshot(snapshot), None)
+        self._safe(lambda: self.store.append_events(events), 0)
+        holder.instances = instances
+        holder.status = AccountStatus(name=name, phase="ok", fetched_at=now, count=len(listed))
+        return AccountUpdate(holder.status, tuple(listed), tuple(events))
+
+    def _fail(self, holder: _Account, reason: str) -> AccountUpdate:
+        # Keep the last rows on screen: a failed poll does not mean the machines vanished.
+        holder.status = AccountStatus(
+            name=holder.config.name,
+            phase="failed",
+            fetched_at=holder.status.fetched_at,
+            error=reason,
+            count=len(holder.instances),
+        )
+        return AccountUpdate(holder.status)
+
+    def _backend(self, holder: _Account) -> Backend:
+        if holder.backend is None:
+            cls = plugins.load(holder.config.backend)
+            secrets = self.resolver.resolve(holder.config)
+            holder.backend = cls(holder.config, secrets)
+        return holder.backend
+
+    async def check(self, name: str) -> str:
+        """Credentials and reachability of one account, as one line (raises WMError)."""
+        holder = self._accounts[name]
+        backend = self._backend(holder)
+        try:
+            return await asyncio.wait_for(backend.check(), holder.config.timeout)
+        except TimeoutError:
+            raise WMError(
+                f"no answer within {holder.config.timeout:g} s (timeout)", account=name
+            ) from None
+
+    # -- actions -------------------------------------------------------------
+
+    def capabilities(self, account: str) -> frozenset[Capability]:
+        holder = self._accounts[account]
+        try:
+            backend = self._backend(holder)
+        except WMError:
+            return frozenset()
+        return backend.capabilities
+
+    def refusal(self, action: Action, instance: Instance) -> str | None:
+        """Why `action` cannot run on `instance` now, or None when it can."""
+        holder = self._accounts.get(instance.account)
+        if holder is None:
+            return f"account {instance.account!r} is not configured"
+        if holder.config.read_only:
+            return f"account {instance.account} is read-only"
+        if instance.key in self._in_flight:
+            return f"{instance.name} already has an action in flight"
+        if holder.backend is not None and ACTION_CAPABILITY[action] not in holder.backend.capabilities:
+            return f"{holder.config.backend}/{holder.config.provider} cannot {action}"
+        return refusal(action, instance)
+
+    def find(self, ref: str) -> list[Instance]:
+        """Instances matching an id, a name, or `account/id` (for the CLI)."""
+        everything = self.instances()
+        if "/" in ref:
+            exact = [i for i in everything if i.key == ref]
+            if exact:
+                return exact
+        by_id = [i for i in everything if i.id == ref]
+        return by_id or [i for i in everything if i.name == ref]
+
+    async def run_action(self, action: Action, instance: Instance) -> AsyncIterator[ActionUpdate]:
+        """Request `action`, then follow the instance until its target state or a failure."""
+        reason = self.refusal(action, instance)
+        if reason:
+            raise ActionNotAllowed(reason, account=instance.account)
+        holder = self._accounts[instance.account]
+        backend = self._backend(holder)
+        started = time.monotonic()
+        at = self.clock()
+        self._in_flight.add(instance.key)
+        moving = instance.model_copy(update={"state": action.transition})
+        holder.instances[instance.id] = moving
+        final: ActionUpdate | None = None
+        try:
+            yield ActionUpdate(action, moving, "requested", f"{action} requested")
+            try:
+                await asyncio.wait_for(backend.act(action, instance), holder.config.timeout)
+            except TimeoutError:
+                final = ActionUpdate(
+                    action, instance, "failed", f"no answer within {holder.config.timeout:g} s"
+                )
+            except WMError as exc:
+                final = ActionUpdate(action, instance, "failed", exc.message)
+            if final is None:
+                async for update in self._follow(backend, action, moving, holder.config.timeout):
+                    if update.finished:
+                        final = update
+                    else:
+                        holder.instances[instance.id] = update.instance
+                        yield update
+        finally:
+            self._in_flight.discard(instance.key)
+            if final is None:  # cancelled: the instance is in whatever state the cloud says
+                final = ActionUpdate(action, instance, "failed", "stopped following (cancelled)")
+            self._record_action(final, at, time.monotonic() - started)
+            if final.phase == "failed":
+                holder.instances[instance.id] = final.instance
+            elif final.instance.state is InstanceState.TERMINATED:
+                holder.instances.pop(instance.id, None)
+            else:
+                holder.instances[instance.id] = final.instance
+        yield final
+
+    async def _follow(
+        self, backend: Backend, action: Action, instance: Instance, timeout: float
+    ) -> AsyncIterator[ActionUpdate]:
+        deadline = time.monotonic() + self.config.action_timeout
+        last = instance.state
+        while True:
+            await asyncio.sleep(self.config.action_poll_interval)
+            try:
+                fresh = await asyncio.wait_for(backend.get_instance(instance.id), timeout)
+            except (TimeoutError, WMError):
+                fresh = instance  # a missed poll is not a failed action; try again
+            if fresh is None:
+                if action is Action.DESTROY:
+                    gone = instance.model_copy(update={"state": InstanceState.TERMINATED})
+                    yield ActionUpdate(action, gone, "done", f"{instance.name} {action.past}")
+                else:
+                    yield ActionUpdate(action, instance, "failed", f"{instance.name} disappeared")
+                return
+            if fresh.state is action.target:
+                yield ActionUpdate(action, fresh, "done", f"{fresh.name} {action.past}")
+                return
+            if fresh.state is InstanceState.ERROR:
+                why = str(fresh.extra.get("fault") or fresh.raw_state)
+                yield ActionUpdate(action, fresh, "failed", f"{fresh.name} went to error: {why}")
+                return
+            if time.monotonic() > deadline:
+                yield ActionUpdate(
+                    action,
+                    fresh,
+                    "timeout",
+                    f"{fresh.name} still {fresh.state} after {self.config.action_timeout:g} s",
+                )
+                return
+            if fresh.state is not last:
+                last = fresh.state
+                yield ActionUpdate(action, fresh, "progress", f"{fresh.name} is {fresh.state}")
+            instance = fresh
+
+    def _record_action(self, update: ActionUpdate, at: datetime, duration: float) -> None:
+        target = update.instance
+        event = Event(
+            key=f"action:{target.account}:{target.id}:{update.action}:{at.timestamp():.6f}",
+            at=at,
+            source=EventSource.ACTION,
+            kind=str(update.action),
+            account=target.account,
+            target=target.id,
+            target_name=target.name,
+            new_state=str(target.state),
+            outcome="ok" if update.phase == "done" else update.phase,
+            user=self.user,
+            detail=update.message,
+            duration=round(duration, 3),
+        )
+        self._safe(lambda: self.store.append_events([event]), 0)
+
+    def resolve_targets(self, refs: list[str]) -> list[Instance]:
+        """Map CLI references to instances; unknown or ambiguous ones raise NotFoundError."""
+        found: list[Instance] = []
+        for ref in refs:
+            matches = self.find(ref)
+            if not matches:
+                raise NotFoundError(f"no instance matches {ref!r}")
+            if len(matches) > 1:
+                keys = ", ".join(i.key for i in matches)
+                raise NotFoundError(f"{ref!r} is ambiguous ({keys}); use ACCOUNT/ID")
+            found.append(matches[0])
+        return found
+
+    # -- lifecycle -----------------------------------------------------------
+
+    async def close(self) -> None:
+        for holder in self._accounts.values():
+            if holder.backend is not None:
+                await holder.backend.close()
+
+    def _safe(self, call: Callable[[], T], fallback: T) -> T:
+        """Run a store call; a broken store degrades history, never the inventory."""
+        try:
+            return call()
+        except (StoreError, sqlite3.Error, OSError) as exc:
+            message = f"local store: {exc}"
+            if message not in self.store_warnings:
+                self.store_warnings.append(message)
+            return fallback
+
+
+def _local_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
