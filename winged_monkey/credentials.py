@@ -192,7 +192,9 @@ def _aws_profile(profile: str, account: str) -> dict[str, str]:
         try:
             parser.read(path, encoding="utf-8")
         except configparser.Error as exc:
-            raise CredentialError(f"{path}: cannot parse ({exc.message})", account=account) from None
+            raise CredentialError(
+                f"{path}: cannot parse ({exc.message})", account=account
+            ) from None
         if parser.has_section(section):
             merged.update(parser.items(section))
     if not merged:

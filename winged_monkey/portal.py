@@ -131,7 +131,7 @@ class Portal:
     def load_cache(self) -> list[AccountUpdate]:
         """The last known inventory of each configured account, marked stale."""
         updates = []
-        for name, snapshot in self._safe(self.store.load_snapshots, {}).items():
+        for name, snapshot in self._load_snapshots().items():
             holder = self._accounts.get(name)
             if holder is None or holder.status.phase != "loading":
                 continue
@@ -171,7 +171,7 @@ class Portal:
         except Exception as exc:  # a plugin bug must not take the other accounts down
             return self._fail(holder, f"unexpected {type(exc).__name__}: {exc}")
         now = self.clock()
-        previous = self._safe(self.store.load_snapshots, {}).get(name)
+        previous = self._safe(lambda: self.store.load_snapshot(name), None)
         instances = {i.id: i for i in listed}
         events = diff_inventories(name, previous, instances, now) if previous else ()
         snapshot = AccountSnapshot(account=name, fetched_at=now, instances=tuple(listed))
@@ -229,7 +229,10 @@ class Portal:
             return f"account {instance.account} is read-only"
         if instance.key in self._in_flight:
             return f"{instance.name} already has an action in flight"
-        if holder.backend is not None and ACTION_CAPABILITY[action] not in holder.backend.capabilities:
+        if (
+            holder.backend is not None
+            and ACTION_CAPABILITY[action] not in holder.backend.capabilities
+        ):
             return f"{holder.config.backend}/{holder.config.provider} cannot {action}"
         return refusal(action, instance)
 
@@ -287,14 +290,14 @@ class Portal:
         yield final
 
     async def _follow(
-        self, backend: Backend, action: Action, instance: Instance, timeout: float
+        self, backend: Backend, action: Action, instance: Instance, call_timeout: float
     ) -> AsyncIterator[ActionUpdate]:
         deadline = time.monotonic() + self.config.action_timeout
         last = instance.state
         while True:
             await asyncio.sleep(self.config.action_poll_interval)
             try:
-                fresh = await asyncio.wait_for(backend.get_instance(instance.id), timeout)
+                fresh = await asyncio.wait_for(backend.get_instance(instance.id), call_timeout)
             except (TimeoutError, WMError):
                 fresh = instance  # a missed poll is not a failed action; try again
             if fresh is None:
@@ -361,6 +364,10 @@ class Portal:
         for holder in self._accounts.values():
             if holder.backend is not None:
                 await holder.backend.close()
+
+    def _load_snapshots(self) -> dict[str, AccountSnapshot]:
+        empty: dict[str, AccountSnapshot] = {}
+        return self._safe(self.store.load_snapshots, empty)
 
     def _safe(self, call: Callable[[], T], fallback: T) -> T:
         """Run a store call; a broken store degrades history, never the inventory."""

@@ -131,6 +131,15 @@ class Store:
             (snapshot.account, snapshot.fetched_at.isoformat(), snapshot.model_dump_json()),
         )
 
+    def load_snapshot(self, account: str) -> AccountSnapshot | None:
+        row = self._db.execute(
+            "SELECT payload FROM inventory WHERE account = ?", (account,)
+        ).fetchone()
+        try:
+            return AccountSnapshot.model_validate_json(row[0]) if row else None
+        except ValidationError:
+            return None
+
     def load_snapshots(self) -> dict[str, AccountSnapshot]:
         snapshots: dict[str, AccountSnapshot] = {}
         for account, payload in self._db.execute("SELECT account, payload FROM inventory"):
@@ -143,7 +152,7 @@ class Store:
     # -- events ------------------------------------------------------------
 
     def append_events(self, events: Iterable[Event]) -> int:
-        """Insert events; ones already recorded (same key) are skipped. Returns how many were new."""
+        """Insert events, skipping keys already recorded; returns how many were new."""
         rows = [_event_row(event) for event in events]
         if not rows:
             return 0
@@ -172,7 +181,8 @@ class Store:
         limit: int = 1000,
     ) -> list[Event]:
         """Newest first."""
-        clauses, params = [], []
+        clauses: list[str] = []
+        params: list[object] = []
         if since is not None:
             clauses.append("at >= ?")
             params.append(since.timestamp())

@@ -1,0 +1,61 @@
+"""The layering DESIGN.md promises: a core without Textual, plugins found without importing."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+CORE_MODULES = [
+    "winged_monkey",
+    "winged_monkey.models",
+    "winged_monkey.actions",
+    "winged_monkey.backend",
+    "winged_monkey.config",
+    "winged_monkey.credentials",
+    "winged_monkey.errors",
+    "winged_monkey.observe",
+    "winged_monkey.plugins",
+    "winged_monkey.portal",
+    "winged_monkey.render",
+    "winged_monkey.store",
+    "winged_monkey.cli",
+    "winged_monkey.demo",
+    "winged_monkey_libcloud",
+]
+
+
+def _modules_after(code: str) -> set[str]:
+    out = subprocess.run(
+        [sys.executable, "-c", code + "\nimport sys, json; print(json.dumps(sorted(sys.modules)))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return set(json.loads(out.splitlines()[-1]))
+
+
+def test_core_never_imports_textual() -> None:
+    imports = "\n".join(f"import {name}" for name in CORE_MODULES)
+    loaded = _modules_after(imports)
+    assert not {m for m in loaded if m == "textual" or m.startswith("textual.")}
+    assert "winged_monkey.ui" not in loaded
+
+
+def test_listing_backends_imports_no_backend() -> None:
+    loaded = _modules_after("from winged_monkey import plugins\nprint(plugins.available())")
+    assert "winged_monkey_libcloud" not in loaded
+    assert "libcloud" not in loaded
+
+
+def test_importing_the_package_does_no_work(tmp_path: object) -> None:
+    """Nothing happens at import time: no directories, no files, no threads."""
+    code = (
+        "import os, threading\n"
+        "os.environ['WM_DATA_DIR'] = os.environ['WM_CONFIG'] = '/nonexistent/wm'\n"
+        "before = threading.active_count()\n"
+        "import winged_monkey.cli, winged_monkey.ui.app\n"
+        "assert threading.active_count() == before\n"
+        "assert not os.path.exists('/nonexistent')\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -1,0 +1,142 @@
+"""The credential chain: keyring, env, command, AWS profile, prompt; and the headless message."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import keyring
+import pytest
+from keyring.backend import KeyringBackend
+from keyring.backends.fail import Keyring as FailKeyring
+
+from winged_monkey.config import AccountConfig, Credentials
+from winged_monkey.credentials import KEYRING_SERVICE, CredentialResolver, store_in_keyring
+from winged_monkey.errors import CredentialError
+
+CANARY = "canary-Secret-7f3a9"
+
+
+class MemoryKeyring(KeyringBackend):
+    priority = 1
+
+    def __init__(self) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self.items: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.items.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.items[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        self.items.pop((service, username), None)
+
+
+class BrokenKeyring(MemoryKeyring):
+    """What a SecretService keyring does with no D-Bus session: raise on every call."""
+
+    def get_password(self, service: str, username: str) -> str | None:
+        raise RuntimeError("org.freedesktop.DBus.Error.ServiceUnknown")
+
+
+def account(**creds: object) -> AccountConfig:
+    return AccountConfig(name="prod", credentials=Credentials.model_validate(creds))
+
+
+@pytest.fixture
+def memory_keyring() -> MemoryKeyring:
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    return backend
+
+
+def test_keyring_comes_first(
+    memory_keyring: MemoryKeyring, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    memory_keyring.set_password(KEYRING_SERVICE, "prod", CANARY)
+    monkeypatch.setenv("PROD_SECRET", "from-env")
+    secrets = CredentialResolver().resolve(account(key="AKIA1", secret_env="PROD_SECRET"))
+    assert secrets.secret == CANARY
+    assert secrets.source == "keyring"
+    assert secrets.key == "AKIA1"
+    assert CANARY not in repr(secrets)
+
+
+def test_env_when_the_keyring_has_nothing(
+    memory_keyring: MemoryKeyring, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PROD_SECRET", CANARY)
+    monkeypatch.setenv("PROD_TOKEN", "tok")
+    secrets = CredentialResolver().resolve(
+        account(secret_env="PROD_SECRET", token_env="PROD_TOKEN")
+    )
+    assert (secrets.secret, secrets.token, secrets.source) == (CANARY, "tok", "env PROD_SECRET")
+
+
+def test_command_when_env_is_unset(memory_keyring: MemoryKeyring) -> None:
+    command = f"{sys.executable} -c \"print('{CANARY}')\""
+    secrets = CredentialResolver().resolve(account(secret_env="UNSET_VAR", secret_command=command))
+    assert secrets.secret == CANARY
+    assert secrets.source == "secret_command"
+
+
+def test_failing_command_is_a_clear_error(memory_keyring: MemoryKeyring) -> None:
+    command = f"{sys.executable} -c \"import sys; sys.exit('vault is sealed')\""
+    with pytest.raises(CredentialError) as info:
+        CredentialResolver().resolve(account(secret_command=command))
+    assert str(info.value) == "prod: secret_command exited with 1: vault is sealed"
+
+
+def test_aws_profile(
+    memory_keyring: MemoryKeyring, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    creds = tmp_path / "credentials"
+    creds.write_text(f"[dev]\naws_access_key_id = AKIADEV\naws_secret_access_key = {CANARY}\n")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(creds))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+    secrets = CredentialResolver().resolve(account(aws_profile="dev"))
+    assert (secrets.key, secrets.secret) == ("AKIADEV", CANARY)
+    with pytest.raises(CredentialError, match="AWS profile 'nope' not found"):
+        CredentialResolver().resolve(account(aws_profile="nope"))
+
+
+def test_prompt_is_last_and_kept_for_the_session(memory_keyring: MemoryKeyring) -> None:
+    asked: list[str] = []
+
+    def prompt(name: str, what: str) -> str:
+        asked.append(name)
+        return CANARY
+
+    resolver = CredentialResolver(prompt)
+    assert resolver.resolve(account()).secret == CANARY
+    assert resolver.resolve(account()).secret == CANARY
+    assert asked == ["prod"]
+
+
+def test_headless_host_says_which_source_to_use() -> None:
+    keyring.set_keyring(FailKeyring())  # type: ignore[no-untyped-call]
+    secrets = CredentialResolver().resolve(account(secret_env="UNSET_VAR"))
+    with pytest.raises(CredentialError) as info:
+        secrets.require_secret()
+    message = str(info.value)
+    assert "no keyring backend on this host" in message
+    assert "UNSET_VAR (not set)" in message
+    assert "secret_command" in message
+    assert "wm accounts set-secret prod" in message
+    with pytest.raises(CredentialError, match="no keyring backend"):
+        store_in_keyring("prod", CANARY)
+
+
+def test_a_dbus_failure_is_a_note_not_a_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
+    keyring.set_keyring(BrokenKeyring())
+    monkeypatch.setenv("PROD_SECRET", CANARY)
+    secrets = CredentialResolver().resolve(account(secret_env="PROD_SECRET"))
+    assert secrets.secret == CANARY
+    assert "keyring (unavailable: RuntimeError)" in secrets.tried
+
+
+def test_set_secret_stores_in_the_keyring(memory_keyring: MemoryKeyring) -> None:
+    store_in_keyring("prod", CANARY)
+    assert memory_keyring.items[(KEYRING_SERVICE, "prod")] == CANARY

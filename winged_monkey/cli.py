@@ -1,0 +1,357 @@
+"""`wm`: the TUI by default, and the same portal for scripts (`wm ls --json`, `wm stop ID`).
+
+Exit codes scripts can rely on are listed in `ExitCode`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import sys
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from enum import IntEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import click
+
+from winged_monkey import paths, plugins
+from winged_monkey.actions import Action
+from winged_monkey.config import Config, load_config
+from winged_monkey.credentials import CredentialResolver, store_in_keyring
+from winged_monkey.errors import ConfigError, CredentialError, NotFoundError, StoreError, WMError
+from winged_monkey.portal import Portal
+from winged_monkey.render import instance_rows, render_table
+from winged_monkey.store import Store
+
+if TYPE_CHECKING:
+    from winged_monkey.models import Instance
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    FAILED = 1  # an account did not answer, or an action failed or timed out
+    USAGE = 2  # click's own code for bad arguments
+    CONFIG = 3  # the config or the credentials are wrong
+    NOT_FOUND = 4  # a target matched nothing, several things, or refused the action
+    DECLINED = 5  # confirmation refused, or needed and no terminal to ask
+
+
+STORE_FILE = "wm.sqlite3"
+
+
+@dataclass
+class Context:
+    config_path: Path | None
+    demo: bool
+    _stack: contextlib.ExitStack
+
+    def setup(self) -> tuple[Config, Store, list[str]]:
+        """Config and store for this run; with --demo, a throwaway cloud and directory."""
+        warnings: list[str] = []
+        if self.demo:
+            config, data_dir = self._stack.enter_context(_demo_environment())
+        else:
+            path = self.config_path or paths.config_path()
+            config = load_config(path, must_exist=self.config_path is not None)
+            data_dir = paths.data_dir()
+        try:
+            store = Store.open(data_dir / STORE_FILE)
+        except StoreError as exc:
+            warnings.append(f"{exc} (running without history)")
+            store = Store.memory()
+        self._stack.callback(store.close)
+        return config, store, warnings
+
+    def portal(self, *, interactive_prompt: bool = True) -> Portal:
+        config, store, warnings = self.setup()
+        for warning in warnings:
+            click.echo(f"wm: {warning}", err=True)
+        prompt = _terminal_prompt if interactive_prompt and sys.stdin.isatty() else None
+        return Portal(config, store, resolver=CredentialResolver(prompt))
+
+
+@contextlib.contextmanager
+def _demo_environment() -> Iterator[tuple[Config, Path]]:
+    try:
+        from winged_monkey.demo import MotoServer, build_demo
+    except ImportError as exc:
+        raise ConfigError(
+            f"the demo needs moto ({exc.name} is missing): pip install 'winged-monkey[demo]'"
+        ) from None
+    with tempfile.TemporaryDirectory(prefix="wm-demo-") as tmp, MotoServer() as server:
+        workdir = Path(tmp)
+        yield build_demo(server, workdir), workdir
+
+
+def _terminal_prompt(account: str, what: str) -> str | None:
+    value = click.prompt(
+        f"{what} for account {account} (kept in memory only)",
+        hide_input=True,
+        default="",
+        show_default=False,
+        err=True,
+    )
+    return str(value) or None
+
+
+def _fail(message: str, code: ExitCode) -> NoReturn:
+    click.echo(f"wm: {message}", err=True)
+    sys.exit(code)
+
+
+@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="WM_CONFIG",
+    help="Config file (default: the platform config dir; or $WM_CONFIG).",
+)
+@click.option("--demo", is_flag=True, help="Use the embedded demo cloud (no config, no network).")
+@click.version_option(package_name="winged-monkey", prog_name="wm")
+@click.pass_context
+def main(ctx: click.Context, config_path: Path | None, demo: bool) -> None:
+    """Every instance you own, across clouds, in one terminal. Without a command: the TUI."""
+    stack = ctx.with_resource(contextlib.ExitStack())
+    ctx.obj = Context(config_path, demo, stack)
+    if ctx.invoked_subcommand is None:
+        _guard(lambda: _tui(ctx.obj))
+
+
+@main.command()
+@click.pass_obj
+def demo(obj: Context) -> None:
+    """Open the TUI on the embedded demo cloud (same as `wm --demo`)."""
+    obj.demo = True
+    _guard(lambda: _tui(obj))
+
+
+def _tui(obj: Context) -> None:
+    from winged_monkey.ui.app import WMApp  # the core never imports Textual; only this path does
+
+    config, store, warnings = obj.setup()
+    portal = Portal(config, store)
+    portal.store_warnings.extend(warnings)
+    app = WMApp(portal=portal, config=config, title_suffix="demo" if obj.demo else None)
+    app.run()
+    asyncio.run(portal.close())
+
+
+def _guard(run: Any) -> None:
+    """Turn the portal's errors into one line on stderr and a meaningful exit code."""
+    try:
+        run()
+    except (ConfigError, CredentialError) as exc:
+        _fail(str(exc), ExitCode.CONFIG)
+    except NotFoundError as exc:
+        _fail(str(exc), ExitCode.NOT_FOUND)
+    except WMError as exc:
+        _fail(str(exc), ExitCode.FAILED)
+
+
+# -- wm ls -----------------------------------------------------------------
+
+
+@main.command("ls")
+@click.option("--account", "accounts", multiple=True, help="Only this account (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_obj
+def ls(obj: Context, accounts: tuple[str, ...], as_json: bool) -> None:
+    """List instances of every account (exit 1 if an account failed to answer)."""
+    _guard(lambda: _ls(obj, list(accounts), as_json))
+
+
+def _ls(obj: Context, accounts: list[str], as_json: bool) -> None:
+    portal = obj.portal()
+    for name in accounts:
+        portal.config.account(name)  # raises ConfigError naming the configured ones
+    failed = asyncio.run(_refresh(portal, accounts or None))
+    instances = sorted(
+        (i for i in portal.instances() if not accounts or i.account in accounts),
+        key=lambda i: (i.account, i.name, i.id),
+    )
+    statuses = [s for s in portal.statuses() if not accounts or s.name in accounts]
+    if as_json:
+        payload = {
+            "accounts": [s.model_dump(mode="json") for s in statuses],
+            "instances": [i.model_dump(mode="json") for i in instances],
+        }
+        click.echo(json.dumps(payload, indent=2))
+    else:
+        click.echo(render_table(instance_rows(instances, now=portal.clock())))
+    for status in statuses:
+        if status.phase == "failed":
+            click.echo(f"wm: {status.name}: {status.error}", err=True)
+    if failed:
+        sys.exit(ExitCode.FAILED)
+
+
+async def _refresh(portal: Portal, accounts: list[str] | None) -> bool:
+    """Refresh; True if any account failed."""
+    failed = False
+    try:
+        async for update in portal.refresh(accounts):
+            failed |= update.status.phase == "failed"
+    finally:
+        await portal.close()
+    return failed
+
+
+# -- wm start|stop|reboot|destroy ------------------------------------------
+
+
+def _action_command(action: Action) -> None:
+    @main.command(
+        str(action), help=f"{str(action).capitalize()} instances (by id, name or ACCOUNT/ID)."
+    )
+    @click.argument("refs", nargs=-1, required=True)
+    @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+    @click.pass_obj
+    def command(obj: Context, refs: tuple[str, ...], yes: bool) -> None:
+        _guard(lambda: _act(obj, action, list(refs), yes))
+
+
+def _act(obj: Context, action: Action, refs: list[str], yes: bool) -> None:
+    portal = obj.portal()
+    wanted = sorted({r.split("/", 1)[0] for r in refs if "/" in r} & set(portal.account_names))
+    all_named = all("/" in r for r in refs) and wanted
+    asyncio.run(_refresh(portal, wanted if all_named else None))
+    targets = portal.resolve_targets(refs)
+    refused = [(i, why) for i in targets if (why := portal.refusal(action, i))]
+    if refused:
+        for instance, why in refused:
+            click.echo(f"wm: {instance.key}: {why}", err=True)
+        sys.exit(ExitCode.NOT_FOUND)
+    if action.destructive and not yes:
+        _confirm(action, targets)
+    ok = asyncio.run(_run_actions(portal, action, targets))
+    sys.exit(ExitCode.OK if ok else ExitCode.FAILED)
+
+
+def _confirm(action: Action, targets: list[Instance]) -> None:
+    if not sys.stdin.isatty():
+        _fail(
+            f"{action} needs confirmation: pass --yes to run without a terminal", ExitCode.DECLINED
+        )
+    for instance in targets:
+        click.echo(f"  {instance.name} ({instance.id}) on {instance.account}", err=True)
+    if action is Action.DESTROY and len(targets) > 1:
+        typed = click.prompt(f"Destroy {len(targets)} instances? Type the count", err=True)
+        if typed.strip() != str(len(targets)):
+            _fail("not confirmed; nothing was changed", ExitCode.DECLINED)
+    elif not click.confirm(f"{str(action).capitalize()} {len(targets)} instance(s)?", err=True):
+        _fail("not confirmed; nothing was changed", ExitCode.DECLINED)
+
+
+async def _run_actions(portal: Portal, action: Action, targets: list[Instance]) -> bool:
+    async def one(instance: Instance) -> bool:
+        try:
+            async for update in portal.run_action(action, instance):
+                if update.finished:
+                    stream = sys.stdout if update.phase == "done" else sys.stderr
+                    label = "ok" if update.phase == "done" else update.phase
+                    click.echo(f"{instance.key}: {label}: {update.message}", file=stream)
+                    return update.phase == "done"
+                click.echo(f"{instance.key}: {update.message}", err=True)
+        except WMError as exc:
+            click.echo(f"{instance.key}: failed: {exc.message}", err=True)
+        return False
+
+    try:
+        results = await asyncio.gather(*(one(i) for i in targets))
+    finally:
+        await portal.close()
+    return all(results)
+
+
+for _action in Action:
+    _action_command(_action)
+
+
+# -- wm accounts -------------------------------------------------------------
+
+
+@main.group(invoke_without_command=True)
+@click.pass_context
+def accounts(ctx: click.Context) -> None:
+    """List configured accounts (and test or store their credentials)."""
+    if ctx.invoked_subcommand is None:
+        _guard(lambda: _accounts_list(ctx.obj))
+
+
+def _accounts_list(obj: Context) -> None:
+    config, _store, _ = obj.setup()
+    installed = set(plugins.available())
+    rows = [("ACCOUNT", "BACKEND", "PROVIDER", "REGION/ENDPOINT", "FLAGS")]
+    for account in config.accounts:
+        where = account.region or ""
+        if account.endpoint:
+            where = f"{account.endpoint.host}:{account.endpoint.port or ''}".rstrip(":")
+        flags = ["read-only"] if account.read_only else []
+        if account.backend not in installed:
+            flags.append("backend not installed")
+        rows.append((account.name, account.backend, account.provider or "", where, " ".join(flags)))
+    if len(rows) == 1:
+        click.echo(f"no accounts configured (config: {obj.config_path or paths.config_path()})")
+        return
+    click.echo(render_table(rows))
+
+
+@accounts.command("test")
+@click.argument("names", nargs=-1)
+@click.pass_obj
+def accounts_test(obj: Context, names: tuple[str, ...]) -> None:
+    """Check each account's credentials and reachability (exit 1 if one fails)."""
+    _guard(lambda: _accounts_test(obj, list(names)))
+
+
+def _accounts_test(obj: Context, names: list[str]) -> None:
+    portal = obj.portal()
+    for name in names:
+        portal.config.account(name)
+    targets = names or portal.account_names
+
+    async def check(name: str) -> tuple[str, str | None, str]:
+        try:
+            return name, await portal.check(name), ""
+        except WMError as exc:
+            return name, None, exc.message
+        except Exception as exc:
+            return name, None, f"unexpected {type(exc).__name__}: {exc}"
+
+    async def run() -> list[tuple[str, str | None, str]]:
+        try:
+            return await asyncio.gather(*(check(n) for n in targets))
+        finally:
+            await portal.close()
+
+    results = asyncio.run(run())
+    for name, ok, error in results:
+        click.echo(f"{name}: ok: {ok}" if ok else f"{name}: FAILED: {error}")
+    if any(ok is None for _, ok, _ in results):
+        sys.exit(ExitCode.FAILED)
+
+
+@accounts.command("set-secret")
+@click.argument("name")
+@click.pass_obj
+def accounts_set_secret(obj: Context, name: str) -> None:
+    """Store an account's secret in the OS keyring (read from the terminal or stdin)."""
+
+    def run() -> None:
+        config, _store, _ = obj.setup()
+        config.account(name)
+        if sys.stdin.isatty():
+            secret = click.prompt(f"secret for {name}", hide_input=True, err=True)
+        else:
+            secret = sys.stdin.readline().rstrip("\n")
+        if not secret:
+            _fail("empty secret; nothing stored", ExitCode.USAGE)
+        store_in_keyring(name, secret)
+        click.echo(f"{name}: secret stored in the keyring")
+
+    _guard(run)
