@@ -9,7 +9,6 @@ import asyncio
 import contextlib
 import json
 import sys
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import IntEnum
@@ -40,9 +39,6 @@ class ExitCode(IntEnum):
     DECLINED = 5  # confirmation refused, or needed and no terminal to ask
 
 
-STORE_FILE = "wm.sqlite3"
-
-
 @dataclass
 class Context:
     config_path: Path | None
@@ -53,13 +49,13 @@ class Context:
         """Config and store for this run; with --demo, a throwaway cloud and directory."""
         warnings: list[str] = []
         if self.demo:
-            config, data_dir = self._stack.enter_context(_demo_environment())
+            config, store_path = self._stack.enter_context(_demo_environment())
         else:
             path = self.config_path or paths.config_path()
             config = load_config(path, must_exist=self.config_path is not None)
-            data_dir = paths.data_dir()
+            store_path = paths.store_path()
         try:
-            store = Store.open(data_dir / STORE_FILE)
+            store = Store.open(store_path)
         except StoreError as exc:
             warnings.append(f"{exc} (running without history)")
             store = Store.memory()
@@ -77,14 +73,13 @@ class Context:
 @contextlib.contextmanager
 def _demo_environment() -> Iterator[tuple[Config, Path]]:
     try:
-        from winged_monkey.demo import MotoServer, build_demo
+        from winged_monkey.demo.seed import running_demo
     except ImportError as exc:
         raise ConfigError(
             f"the demo needs moto ({exc.name} is missing): pip install 'winged-monkey[demo]'"
         ) from None
-    with tempfile.TemporaryDirectory(prefix="wm-demo-") as tmp, MotoServer() as server:
-        workdir = Path(tmp)
-        yield build_demo(server, workdir), workdir
+    with running_demo() as (config, store_path, _server):
+        yield config, store_path
 
 
 def _terminal_prompt(account: str, what: str) -> str | None:

@@ -22,3 +22,7 @@ def data_dir() -> Path:
     if env := os.environ.get("WM_DATA_DIR"):
         return Path(env).expanduser()
     return Path(platformdirs.user_data_dir(APP_NAME))
+
+
+def store_path() -> Path:
+    return data_dir() / "wm.sqlite3"

@@ -44,7 +44,7 @@ def price_text(price: float | None) -> str:
     """Unknown is '?', never 0."""
     if price is None:
         return "?"
-    return f"{price:.4f}" if price < 0.1 else f"{price:.2f}"
+    return f"{price:.3f}" if price < 10 else f"{price:.2f}"
 
 
 def instance_row(instance: Instance, now: datetime) -> tuple[str, ...]:

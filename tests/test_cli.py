@@ -1,0 +1,200 @@
+"""`wm` without the TUI, against the demo's real moto server: output, side effects, exit codes."""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from click.testing import CliRunner, Result
+
+from winged_monkey.cli import ExitCode, main
+from winged_monkey.demo.seed import DEV_KEY, DEV_SECRET, running_demo
+from winged_monkey.demo.server import MotoServer
+
+
+@dataclass
+class Demo:
+    config: Path
+    server: MotoServer
+    data_dir: Path
+
+    def run(self, *args: str, stdin: str | None = None) -> Result:
+        env = {"WM_CONFIG": str(self.config), "WM_DATA_DIR": str(self.data_dir)}
+        return CliRunner().invoke(main, list(args), env=env, input=stdin, catch_exceptions=False)
+
+    def state_on_server(self, name: str, region: str = "us-east-1") -> str:
+        """The witness: what moto itself says, through boto3 rather than our backend."""
+        ec2 = boto3.client(
+            "ec2",
+            endpoint_url=self.server.url,
+            region_name=region,
+            aws_access_key_id=DEV_KEY,
+            aws_secret_access_key=DEV_SECRET,
+        )
+        answer = ec2.describe_instances(Filters=[{"Name": "tag:Name", "Values": [name]}])
+        reservations = answer["Reservations"]
+        (instance,) = [i for r in reservations for i in r["Instances"]]
+        return str(instance["State"]["Name"])
+
+    def add_account(self, toml: str) -> None:
+        with self.config.open("a") as f:
+            f.write("\n" + toml)
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Iterator[Demo]:
+    with running_demo(tmp_path / "demo") as (_config, store_path, server):
+        yield Demo(store_path.parent / "config.toml", server, tmp_path / "data")
+
+
+@pytest.fixture
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def dead_account(name: str, port: int) -> str:
+    return (
+        f'[[accounts]]\nname = "{name}"\nprovider = "ec2"\nregion = "us-east-1"\ntimeout = 5\n'
+        f'endpoint = {{ host = "127.0.0.1", port = {port}, secure = false }}\n'
+        f'credentials = {{ key = "AKIAX", secret_env = "WM_DEMO_DEV_SECRET", keyring = false }}\n'
+    )
+
+
+def listing(result: Result) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(result.stdout)
+    return data
+
+
+def test_ls_json_lists_every_account(demo: Demo) -> None:
+    result = demo.run("ls", "--json")
+    assert result.exit_code == ExitCode.OK, result.output
+    data = listing(result)
+    assert {a["name"]: a["phase"] for a in data["accounts"]} == {
+        "dev": "ok",
+        "dev-eu": "ok",
+        "prod": "ok",
+    }
+    names = {i["name"]: i for i in data["instances"]}
+    assert len(names) >= 10
+    assert names["eu-web"]["region"] == "eu-west-1"
+    assert names["web-1"]["state"] == "running"
+    assert names["web-1"]["raw_state"] == "running"
+
+
+def test_ls_table_and_account_filter(demo: Demo) -> None:
+    result = demo.run("ls", "--account", "dev-eu")
+    assert result.exit_code == ExitCode.OK
+    lines = result.stdout.splitlines()
+    assert lines[0].split()[:3] == ["STATE", "NAME", "ACCOUNT"]
+    assert all(" dev-eu " in line for line in lines[1:])
+    assert any("eu-web" in line for line in lines)
+
+
+def test_ls_unknown_account_is_a_config_error(demo: Demo) -> None:
+    result = demo.run("ls", "--account", "nope")
+    assert result.exit_code == ExitCode.CONFIG
+    assert "no account named 'nope' (configured: dev, dev-eu, prod)" in result.stderr
+
+
+def test_a_dead_account_fails_alone(demo: Demo, closed_port: int) -> None:
+    demo.add_account(dead_account("gone", closed_port))
+    result = demo.run("ls", "--json")
+    assert result.exit_code == ExitCode.FAILED
+    data = listing(result)
+    phases = {a["name"]: a["phase"] for a in data["accounts"]}
+    assert phases == {"dev": "ok", "dev-eu": "ok", "prod": "ok", "gone": "failed"}
+    assert "gone: " in result.stderr
+    assert str(closed_port) in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_stop_needs_confirmation_without_a_terminal(demo: Demo) -> None:
+    result = demo.run("stop", "web-1")
+    assert result.exit_code == ExitCode.DECLINED, result.output
+    assert "--yes" in result.stderr
+    assert demo.state_on_server("web-1") == "running"
+
+
+def test_stop_then_start_change_the_server(demo: Demo) -> None:
+    result = demo.run("stop", "web-1", "--yes")
+    assert result.exit_code == ExitCode.OK, result.output
+    assert "ok: web-1 stopped" in result.stdout
+    assert demo.state_on_server("web-1") == "stopped"
+
+    result = demo.run("start", "web-1")
+    assert result.exit_code == ExitCode.OK, result.output
+    assert demo.state_on_server("web-1") == "running"
+
+
+def test_destroy_by_account_and_id(demo: Demo) -> None:
+    instance = next(i for i in listing(demo.run("ls", "--json"))["instances"] if i["name"] == "api")
+    result = demo.run("destroy", f"dev/{instance['id']}", "--yes")
+    assert result.exit_code == ExitCode.OK, result.output
+    assert demo.state_on_server("api") == "terminated"
+
+
+def test_reboot(demo: Demo) -> None:
+    result = demo.run("reboot", "web-2")
+    assert result.exit_code == ExitCode.OK, result.output
+    assert demo.state_on_server("web-2") == "running"
+
+
+def test_unknown_and_refused_targets(demo: Demo) -> None:
+    result = demo.run("stop", "no-such-box", "--yes")
+    assert result.exit_code == ExitCode.NOT_FOUND
+    assert "no instance matches 'no-such-box'" in result.stderr
+
+    result = demo.run("start", "web-1")
+    assert result.exit_code == ExitCode.NOT_FOUND
+    assert "web-1 is running; start needs it to be stopped or suspended" in result.stderr
+
+
+def test_read_only_account_is_refused_before_any_call(demo: Demo) -> None:
+    text = demo.config.read_text().replace('name = "prod"', 'name = "prod"\nread_only = true')
+    demo.config.write_text(text)
+    demo.server.clear_calls()
+    result = demo.run("stop", "prod-db", "--yes")
+    assert result.exit_code == ExitCode.NOT_FOUND
+    assert "prod is read-only" in result.stderr
+    assert not [c for c in demo.server.calls if c.mutating]
+
+
+def test_accounts_list_and_test(demo: Demo, closed_port: int) -> None:
+    demo.add_account(dead_account("gone", closed_port))
+    result = demo.run("accounts")
+    assert result.exit_code == ExitCode.OK
+    assert [line.split()[0] for line in result.stdout.splitlines()] == [
+        "ACCOUNT",
+        "dev",
+        "dev-eu",
+        "prod",
+        "gone",
+    ]
+    result = demo.run("accounts", "test")
+    assert result.exit_code == ExitCode.FAILED
+    lines = dict(line.split(": ", 1) for line in result.stdout.splitlines())
+    assert lines["dev"].startswith("ok")
+    assert lines["gone"].startswith("FAILED")
+
+
+def test_missing_config_file(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["--config", str(tmp_path / "nope.toml"), "ls"])
+    assert result.exit_code == ExitCode.CONFIG
+    assert "nope.toml: no such file" in result.stderr
+
+
+def test_set_secret_reads_stdin_into_the_keyring(demo: Demo) -> None:
+    import keyring
+
+    result = demo.run("accounts", "set-secret", "dev", stdin="s3cret-canary\n")
+    assert result.exit_code == ExitCode.OK, result.output
+    assert "s3cret-canary" not in result.output
+    assert keyring.get_password("winged-monkey", "dev") == "s3cret-canary"

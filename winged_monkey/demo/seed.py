@@ -1,0 +1,208 @@
+"""The demo: three accounts on a local moto server, seeded with named, tagged instances.
+
+"dev" (moto's default account, us-east-1), "dev-eu" (the same keys in eu-west-1)
+and "prod" (a second account reached through STS AssumeRole, as teams do on AWS).
+Secrets reach the accounts the way a user's would: through environment
+variables the config names, set here in-process. Nothing but loopback is used.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from winged_monkey.config import Config, load_config
+from winged_monkey.demo.server import MotoServer
+
+PROD_ROLE = "arn:aws:iam::111111111111:role/demo"
+DEV_KEY = "AKIADEMODEV000000001"
+DEV_SECRET = "demo-dev-secret"  # noqa: S105 (moto accepts any secret; this one is public)
+# Names of the environment variables that carry the secrets (names, not secrets).
+ENV_DEV_SECRET = "WM_DEMO_DEV_SECRET"  # noqa: S105
+ENV_PROD_SECRET = "WM_DEMO_PROD_SECRET"  # noqa: S105
+ENV_PROD_TOKEN = "WM_DEMO_PROD_TOKEN"  # noqa: S105
+AMI = "ami-1e749f67"  # an Ubuntu image moto ships in every region
+CONFIG_NAME = "config.toml"
+STORE_NAME = "wm.sqlite3"
+
+
+@dataclass(frozen=True)
+class Seed:
+    """One instance to create: its name, type, the state to leave it in, and its tags."""
+
+    name: str
+    type: str
+    state: str  # running, stopped, terminated
+    team: str
+    env: str
+
+
+DEMO_FLEET: dict[str, list[Seed]] = {
+    "dev": [
+        Seed("web-1", "t3.micro", "running", "web", "dev"),
+        Seed("web-2", "t3.micro", "running", "web", "dev"),
+        Seed("api", "t3.small", "running", "platform", "dev"),
+        Seed("batch", "m5.large", "stopped", "data", "dev"),
+        Seed("old-ci", "t3.micro", "terminated", "platform", "dev"),
+    ],
+    "dev-eu": [
+        Seed("eu-web", "t3.small", "running", "web", "dev"),
+        Seed("eu-worker", "t3.medium", "stopped", "data", "dev"),
+        Seed("eu-cache", "r5.large", "running", "platform", "dev"),
+    ],
+    "prod": [
+        Seed("prod-web-1", "m5.large", "running", "web", "prod"),
+        Seed("prod-web-2", "m5.large", "running", "web", "prod"),
+        Seed("prod-db", "r5.xlarge", "running", "data", "prod"),
+        Seed("prod-report", "c5.xlarge", "stopped", "data", "prod"),
+    ],
+}
+
+
+def build_demo(server: MotoServer, workdir: Path) -> Config:
+    """Seed `server`, write `workdir/config.toml` for it and return that config."""
+    import boto3
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    os.environ[ENV_DEV_SECRET] = DEV_SECRET
+    sts = boto3.client(
+        "sts",
+        endpoint_url=server.url,
+        region_name="us-east-1",
+        aws_access_key_id=DEV_KEY,
+        aws_secret_access_key=DEV_SECRET,
+    )
+    assumed = sts.assume_role(RoleArn=PROD_ROLE, RoleSessionName="winged-monkey-demo")
+    creds = assumed["Credentials"]
+    os.environ[ENV_PROD_SECRET] = creds["SecretAccessKey"]
+    os.environ[ENV_PROD_TOKEN] = creds["SessionToken"]
+
+    plan = [
+        ("dev", "us-east-1", DEV_KEY, DEV_SECRET, None),
+        ("dev-eu", "eu-west-1", DEV_KEY, DEV_SECRET, None),
+        (
+            "prod",
+            "us-east-1",
+            creds["AccessKeyId"],
+            creds["SecretAccessKey"],
+            creds["SessionToken"],
+        ),
+    ]
+    for name, region, key, secret, token in plan:
+        ec2 = boto3.client(
+            "ec2",
+            endpoint_url=server.url,
+            region_name=region,
+            aws_access_key_id=key,
+            aws_secret_access_key=secret,
+            aws_session_token=token,
+        )
+        _seed(ec2, DEMO_FLEET[name])
+
+    accounts: list[dict[str, Any]] = [
+        _account("dev", "us-east-1", server, key=DEV_KEY, secret_env=ENV_DEV_SECRET),
+        _account("dev-eu", "eu-west-1", server, key=DEV_KEY, secret_env=ENV_DEV_SECRET),
+        _account(
+            "prod",
+            "us-east-1",
+            server,
+            key=creds["AccessKeyId"],
+            secret_env=ENV_PROD_SECRET,
+            token_env=ENV_PROD_TOKEN,
+        ),
+    ]
+    settings = {
+        "refresh_interval": 5.0,
+        "busy_refresh_interval": 1.0,
+        "action_poll_interval": 0.5,
+        "action_timeout": 60.0,
+    }
+    path = workdir / CONFIG_NAME
+    path.write_text(to_toml(settings, accounts), encoding="utf-8")
+    return load_config(path, must_exist=True)
+
+
+def _seed(ec2: Any, fleet: list[Seed]) -> None:
+    ids: dict[str, list[str]] = {"stopped": [], "terminated": []}
+    for seed in fleet:
+        tags = [{"Key": "Name", "Value": seed.name}, {"Key": "team", "Value": seed.team}]
+        tags.append({"Key": "env", "Value": seed.env})
+        reply = ec2.run_instances(
+            ImageId=AMI,
+            InstanceType=seed.type,
+            MinCount=1,
+            MaxCount=1,
+            TagSpecifications=[{"ResourceType": "instance", "Tags": tags}],
+        )
+        if seed.state in ids:
+            ids[seed.state].append(reply["Instances"][0]["InstanceId"])
+    if ids["stopped"]:
+        ec2.stop_instances(InstanceIds=ids["stopped"])
+    if ids["terminated"]:
+        ec2.terminate_instances(InstanceIds=ids["terminated"])
+
+
+def _account(
+    name: str,
+    region: str,
+    server: MotoServer,
+    *,
+    key: str,
+    secret_env: str,
+    token_env: str | None = None,
+) -> dict[str, Any]:
+    credentials: dict[str, Any] = {"key": key, "keyring": False, "secret_env": secret_env}
+    if token_env:
+        credentials["token_env"] = token_env
+    return {
+        "name": name,
+        "backend": "libcloud",
+        "provider": "ec2",
+        "region": region,
+        "timeout": 10.0,
+        "endpoint": {"host": server.host, "port": server.port, "secure": False},
+        "credentials": credentials,
+    }
+
+
+def to_toml(settings: dict[str, Any], accounts: list[dict[str, Any]]) -> str:
+    """The config as TOML (the small subset a config needs: scalars and tables)."""
+    lines = ["# Winged Monkey demo: accounts on a local moto server. Written by `wm --demo`.", ""]
+    lines += [f"{key} = {_value(value)}" for key, value in settings.items()]
+    for account in accounts:
+        lines += ["", "[[accounts]]"]
+        tables = {k: v for k, v in account.items() if isinstance(v, dict)}
+        lines += [f"{k} = {_value(v)}" for k, v in account.items() if k not in tables]
+        for table, values in tables.items():
+            lines += [f"[accounts.{table}]"]
+            lines += [f"{k} = {_value(v)}" for k, v in values.items()]
+    return "\n".join(lines) + "\n"
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value)  # a JSON string is a valid TOML basic string
+    raise TypeError(f"cannot write {type(value).__name__} as TOML")
+
+
+@contextmanager
+def running_demo(workdir: Path | None = None) -> Iterator[tuple[Config, Path, MotoServer]]:
+    """Start a moto server, seed it and yield (config, store path, server); all in `workdir`
+    (a fresh temporary directory by default), never in the user's own directories."""
+    with MotoServer() as server, tempfile.TemporaryDirectory(prefix="wm-demo-") as tmp:
+        base = workdir or Path(tmp)
+        # moto keeps its state per process, not per server: start from a clean cloud.
+        server.reset()
+        server.seed(42)
+        config = build_demo(server, base)
+        yield config, base / STORE_NAME, server
