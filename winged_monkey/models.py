@@ -75,6 +75,7 @@ class AccountStatus(BaseModel):
     fetched_at: datetime | None = None
     error: str | None = None
     count: int = 0
+    refreshing: bool = Field(False, description="A poll of this account is under way.")
 
 
 class AccountSnapshot(BaseModel):

@@ -149,7 +149,8 @@ class Portal:
         """Poll the accounts at once; yield each account's update as soon as it is known."""
         targets = [self._accounts[n] for n in (names or self._accounts)]
         for holder in targets:
-            holder.status = holder.status.model_copy(update={"phase": "loading", "error": None})
+            # Keep what is known (ok with its age, stale, failed) and say a poll is under way.
+            holder.status = holder.status.model_copy(update={"refreshing": True})
             yield AccountUpdate(holder.status)
         tasks = [asyncio.ensure_future(self._refresh_one(h)) for h in targets]
         try:
@@ -281,12 +282,8 @@ class Portal:
             if final is None:  # cancelled: the instance is in whatever state the cloud says
                 final = ActionUpdate(action, instance, "failed", "stopped following (cancelled)")
             self._record_action(final, at, time.monotonic() - started)
-            if final.phase == "failed":
-                holder.instances[instance.id] = final.instance
-            elif final.instance.state is InstanceState.TERMINATED:
-                holder.instances.pop(instance.id, None)
-            else:
-                holder.instances[instance.id] = final.instance
+            # Terminated instances stay listed, as the clouds themselves keep them a while.
+            holder.instances[instance.id] = final.instance
         yield final
 
     async def _follow(

@@ -203,6 +203,15 @@ def running_demo(workdir: Path | None = None) -> Iterator[tuple[Config, Path, Mo
         base = workdir or Path(tmp)
         # moto keeps its state per process, not per server: start from a clean cloud.
         server.reset()
+        # A user's HTTP(S)_PROXY must not swallow loopback traffic to the demo cloud.
+        _bypass_proxy(server.host)
         server.seed(42)
         config = build_demo(server, base)
         yield config, base / STORE_NAME, server
+
+
+def _bypass_proxy(host: str) -> None:
+    current = os.environ.get("NO_PROXY") or os.environ.get("no_proxy") or ""
+    if host not in current.split(","):
+        value = ",".join(filter(None, [current, host]))
+        os.environ["NO_PROXY"] = os.environ["no_proxy"] = value

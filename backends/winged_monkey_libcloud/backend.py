@@ -1,0 +1,203 @@
+"""The libcloud backend: any libcloud compute provider as one portal account."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable
+from typing import Any, ClassVar, TypeVar
+
+from libcloud.common.exceptions import BaseHTTPError
+from libcloud.compute.base import Node, NodeDriver
+from libcloud.compute.types import NodeState
+
+from winged_monkey.actions import Action
+from winged_monkey.backend import ACTION_CAPABILITY, Backend, Capability
+from winged_monkey.config import AccountConfig
+from winged_monkey.credentials import Secrets
+from winged_monkey.errors import ActionNotAllowed, BackendError, ConfigError
+from winged_monkey.models import Instance
+from winged_monkey_libcloud import drivers
+from winged_monkey_libcloud.convert import ec2_prices, to_instance
+from winged_monkey_libcloud.errors import translate
+
+T = TypeVar("T")
+
+_METHOD = {
+    Action.START: "start_node",
+    Action.STOP: "stop_node",
+    Action.REBOOT: "reboot_node",
+    Action.DESTROY: "destroy_node",
+}
+# EC2 answers "no such instance" with one of these codes instead of an empty list.
+_EC2_GONE = ("InvalidInstanceID.NotFound", "InvalidInstanceID.Malformed")
+
+
+class LibcloudBackend(Backend):
+    """One account on any libcloud compute provider (EC2, OpenStack, libvirt, ...).
+
+    libcloud blocks and its connections are not thread-safe, so every call runs in a
+    worker thread with that thread's own driver.
+    """
+
+    CAPABILITIES: ClassVar[frozenset[Capability]] = frozenset({Capability.LIST} | drivers.MUTATING)
+
+    def __init__(self, account: AccountConfig, secrets: Secrets) -> None:
+        super().__init__(account, secrets)
+        self.provider = drivers.resolve_provider(account)
+        self._ec2 = drivers.is_ec2(self.provider)
+        self._cls = drivers.driver_class(account, self.provider)
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._drivers: list[NodeDriver] = []
+        self._prices: dict[str, float | None] | None = None
+        self._host: str | None = None  # host:port of the provider, once a driver exists
+
+    @property
+    def capabilities(self) -> frozenset[Capability]:
+        return drivers.capabilities(self._cls, read_only=self.account.read_only)
+
+    # -- calls -----------------------------------------------------------------
+
+    async def list_instances(self) -> list[Instance]:
+        return await self._call(self._list)
+
+    async def get_instance(self, instance_id: str) -> Instance | None:
+        return await self._call(lambda driver: self._get(driver, instance_id))
+
+    async def act(self, action: Action, instance: Instance) -> None:
+        if self.account.read_only:
+            raise ActionNotAllowed(
+                f"account {self.account.name} is read-only", account=self.account.name
+            )
+        if ACTION_CAPABILITY[action] not in self.capabilities:
+            raise ActionNotAllowed(
+                f"libcloud's {self.provider} driver cannot {action}", account=self.account.name
+            )
+        await self._call(lambda driver: self._act(driver, action, instance))
+
+    async def check(self) -> str:
+        count = len(await self.list_instances())
+        region = self.account.region or ""
+        return (
+            f"{self.provider} {region} at {self._where()}: reachable, {count} "
+            f"instance{'s' if count != 1 else ''} (credentials from {self.secrets.source})"
+        ).replace("  ", " ")
+
+    async def close(self) -> None:
+        with self._lock:
+            built, self._drivers = self._drivers, []
+        for driver in built:
+            session = getattr(getattr(driver.connection, "connection", None), "session", None)
+            if session is not None:
+                session.close()
+
+    # -- in the worker thread ---------------------------------------------------
+
+    async def _call(self, work: Callable[[NodeDriver], T]) -> T:
+        return await asyncio.to_thread(self._run, work)
+
+    def _run(self, work: Callable[[NodeDriver], T]) -> T:
+        try:
+            return work(self._driver())
+        except Exception as exc:
+            raise translate(
+                exc, provider=self.provider, where=self._where(), secrets=self.secrets
+            ) from None
+
+    def _driver(self) -> NodeDriver:
+        driver: NodeDriver | None = getattr(self._local, "driver", None)
+        if driver is None:
+            kwargs = drivers.driver_kwargs(self.account, self.secrets, self.provider, self._cls)
+            try:
+                driver = self._cls(**kwargs)
+            except (TypeError, ValueError) as exc:
+                raise ConfigError(
+                    f"libcloud's {self.provider} driver refused the settings: {exc}",
+                    account=self.account.name,
+                ) from None
+            if self.account.endpoint is not None and hasattr(driver, "path"):
+                driver.path = self.account.endpoint.path
+            self._local.driver = driver
+            connection: Any = getattr(driver, "connection", None)
+            if getattr(connection, "host", None):
+                self._host = f"{connection.host}:{getattr(connection, 'port', 443)}"
+            with self._lock:
+                self._drivers.append(driver)
+        return driver
+
+    def _list(self, driver: NodeDriver) -> list[Instance]:
+        return [self._convert(driver, node) for node in driver.list_nodes()]
+
+    def _get(self, driver: NodeDriver, instance_id: str) -> Instance | None:
+        if self._ec2:
+            try:
+                nodes = driver.list_nodes(ex_node_ids=[instance_id])
+            except BaseHTTPError as exc:
+                if any(code in str(exc.message) for code in _EC2_GONE):
+                    return None
+                raise
+        else:
+            nodes = driver.list_nodes()
+        for node in nodes:
+            if str(node.id) == instance_id:
+                return self._convert(driver, node)
+        return None
+
+    def _act(self, driver: NodeDriver, action: Action, instance: Instance) -> None:
+        if self._ec2:
+            # EC2 calls need only the id: skip a DescribeInstances round trip.
+            node = Node(
+                id=instance.id,
+                name=instance.name,
+                state=NodeState.UNKNOWN,
+                public_ips=[],
+                private_ips=[],
+                driver=driver,
+            )
+        else:
+            found = [n for n in driver.list_nodes() if str(n.id) == instance.id]
+            if not found:
+                raise BackendError(
+                    f"{instance.name} no longer exists at {self.provider}",
+                    account=self.account.name,
+                )
+            node = found[0]
+        accepted = getattr(driver, _METHOD[action])(node)
+        # EC2's booleans only echo the state in the reply (and moto leaves some out);
+        # the portal follows the instance to its target state either way.
+        if accepted is False and not self._ec2:
+            raise BackendError(
+                f"{self.provider} did not accept {action} for {instance.name}",
+                account=self.account.name,
+            )
+
+    def _convert(self, driver: NodeDriver, node: Node) -> Instance:
+        region = getattr(driver, "region_name", None) or self.account.region
+        return to_instance(
+            node,
+            account=self.account.name,
+            provider=self.provider,
+            region=region,
+            ec2=self._ec2,
+            prices=self._ec2_prices(driver) if self._ec2 else {},
+            flat_price=self.account.price_hourly,
+        )
+
+    def _ec2_prices(self, driver: NodeDriver) -> dict[str, float | None]:
+        """Prices from libcloud's bundled data (no API call), computed once per backend."""
+        if self._prices is None:
+            try:
+                prices = ec2_prices(driver.list_sizes())
+            except (KeyError, ValueError):  # a region libcloud has no data for
+                prices = {}
+            with self._lock:
+                self._prices = prices
+        return self._prices
+
+    def _where(self) -> str:
+        endpoint = self.account.endpoint
+        if endpoint is not None:
+            port = endpoint.port or (443 if endpoint.secure else 80)
+            return f"{endpoint.host}:{port}"
+        return self._host or self.provider

@@ -1,0 +1,107 @@
+"""libcloud Nodes as the portal's Instances."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from libcloud.compute.base import Node
+
+from winged_monkey.models import Instance
+from winged_monkey_libcloud.states import map_state
+
+# Where drivers keep the size and image ids in `extra` (EC2, OpenStack, others).
+_SIZE_KEYS = ("instance_type", "flavorId", "flavor_id", "size", "machine_type")
+_IMAGE_KEYS = ("image_id", "imageId", "image")
+
+
+def to_instance(
+    node: Node,
+    *,
+    account: str,
+    provider: str,
+    region: str | None,
+    ec2: bool,
+    prices: Mapping[str, float | None],
+    flat_price: float | None,
+) -> Instance:
+    extra = dict(node.extra or {})
+    raw = extra.get("status") if ec2 else None
+    state, raw_state = map_state(node.state, str(raw) if raw else None, ec2=ec2)
+    size = _first(extra, _SIZE_KEYS) or _ref_id(getattr(node, "size", None))
+    image = _first(extra, _IMAGE_KEYS) or _ref_id(getattr(node, "image", None))
+    # A rate the user configured wins (an EC2-compatible private cloud is not priced like
+    # AWS); else EC2's bundled price for the type; else unknown.
+    price = flat_price if flat_price is not None else (prices.get(size) if size else None)
+    return Instance(
+        account=account,
+        id=str(node.id),
+        name=str(node.name or node.id),
+        state=state,
+        raw_state=raw_state,
+        provider=provider,
+        region=region or _region_of(extra),
+        size=size,
+        image=image,
+        public_ips=tuple(str(ip) for ip in node.public_ips or () if ip),
+        private_ips=tuple(str(ip) for ip in node.private_ips or () if ip),
+        created_at=_aware(getattr(node, "created_at", None)),
+        price_hourly=price,
+        extra=json_safe(extra),
+    )
+
+
+def ec2_prices(sizes: list[Any]) -> dict[str, float | None]:
+    """Hourly price by instance type from libcloud's bundled data; 0.0 means unknown."""
+    prices: dict[str, float | None] = {}
+    for size in sizes:
+        price = getattr(size, "price", None)
+        try:
+            value = float(price) if price is not None else None
+        except (TypeError, ValueError):
+            value = None
+        prices[str(size.id)] = value if value and value > 0 and math.isfinite(value) else None
+    return prices
+
+
+def json_safe(value: Any, depth: int = 0) -> Any:
+    """The same data with anything JSON cannot hold turned into text."""
+    if depth > 8:
+        return str(value)
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, datetime):
+        return _aware(value).isoformat()  # type: ignore[union-attr]
+    if isinstance(value, Mapping):
+        return {str(k): json_safe(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [json_safe(v, depth + 1) for v in value]
+    return str(value)
+
+
+def _first(extra: Mapping[str, Any], keys: tuple[str, ...]) -> str | None:
+    for key in keys:
+        value = extra.get(key)
+        if isinstance(value, str | int) and str(value):
+            return str(value)
+    return None
+
+
+def _ref_id(ref: Any) -> str | None:
+    ident = getattr(ref, "id", None)
+    return str(ident) if ident else None
+
+
+def _region_of(extra: Mapping[str, Any]) -> str | None:
+    zone = extra.get("availability") or extra.get("availability_zone")
+    return str(zone) if zone else None
+
+
+def _aware(value: Any) -> datetime | None:
+    if not isinstance(value, datetime):
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

@@ -1,0 +1,126 @@
+"""Which libcloud driver an account uses, what it can do, and how it is built.
+
+Everything here is decided from the driver class and the account's config,
+without a network call.
+"""
+
+from __future__ import annotations
+
+import difflib
+import inspect
+from typing import Any
+
+from libcloud.compute.base import NodeDriver
+from libcloud.compute.providers import DRIVERS, get_driver
+from libcloud.compute.types import Provider
+
+from winged_monkey.backend import Capability
+from winged_monkey.config import AccountConfig
+from winged_monkey.credentials import Secrets
+from winged_monkey.errors import ConfigError
+from winged_monkey_libcloud.ec2compat import CompatEC2NodeDriver
+
+#: Mutating capabilities and the NodeDriver method a driver must override to have them.
+_METHODS = {
+    Capability.START: "start_node",
+    Capability.STOP: "stop_node",
+    Capability.REBOOT: "reboot_node",
+    Capability.DESTROY: "destroy_node",
+}
+MUTATING = frozenset(_METHODS)
+
+
+def provider_names() -> list[str]:
+    """Every compute provider libcloud knows, as the config spells them ("ec2", "openstack")."""
+    return sorted(str(name) for name in DRIVERS)
+
+
+def resolve_provider(account: AccountConfig) -> str:
+    """The libcloud provider name for an account; unknown names list close matches."""
+    wanted = (account.provider or "").strip()
+    if not wanted:
+        raise ConfigError(
+            "no provider set; name a libcloud compute provider, e.g. provider = 'ec2'",
+            account=account.name,
+        )
+    known = provider_names()
+    lower = wanted.lower()
+    if lower in known:
+        return lower
+    constant = getattr(Provider, wanted.upper(), None)  # "AZURE_ARM" as well as "azure_arm"
+    if isinstance(constant, str) and constant in known:
+        return constant
+    close = difflib.get_close_matches(lower, known, n=4, cutoff=0.6)
+    hint = f"did you mean {', '.join(close)}?" if close else f"known: {', '.join(known[:12])}, ..."
+    raise ConfigError(f"unknown libcloud provider {wanted!r}; {hint}", account=account.name)
+
+
+def is_ec2(provider: str) -> bool:
+    return bool(provider == Provider.EC2)
+
+
+def driver_class(account: AccountConfig, provider: str) -> type[NodeDriver]:
+    if is_ec2(provider) and account.endpoint is not None:
+        return CompatEC2NodeDriver
+    try:
+        cls: type[NodeDriver] = get_driver(provider)
+    except (AttributeError, ImportError) as exc:
+        raise ConfigError(
+            f"libcloud's {provider} driver cannot load ({type(exc).__name__}: {exc}); "
+            "it may need an extra package",
+            account=account.name,
+        ) from None
+    return cls
+
+
+def capabilities(cls: type[NodeDriver], *, read_only: bool) -> frozenset[Capability]:
+    """LIST always; an action only if the driver class really implements it."""
+    found = {Capability.LIST}
+    if not read_only:
+        for capability, method in _METHODS.items():
+            if getattr(cls, method, None) is not getattr(NodeDriver, method):
+                found.add(capability)
+    return frozenset(found)
+
+
+def driver_kwargs(
+    account: AccountConfig, secrets: Secrets, provider: str, cls: type[NodeDriver]
+) -> dict[str, Any]:
+    """Keyword arguments for the driver: credentials, region, endpoint, timeout, extras."""
+    kwargs: dict[str, Any] = {}
+    if is_ec2(provider):
+        kwargs["key"] = secrets.require_key()
+        kwargs["secret"] = secrets.require_secret()
+        if secrets.token:
+            kwargs["token"] = secrets.token  # temporary (STS) credentials
+    else:
+        params = inspect.signature(cls.__init__).parameters
+        key = params.get("key")
+        if secrets.key is not None:
+            kwargs["key"] = secrets.key
+        elif key is not None and key.default is inspect.Parameter.empty:
+            kwargs["key"] = secrets.require_key()
+        if secrets.secret is not None:
+            kwargs["secret"] = secrets.secret
+        if secrets.token:
+            kwargs["token"] = secrets.token
+    if account.region:
+        kwargs["region"] = account.region
+    if account.endpoint is not None:
+        kwargs["host"] = account.endpoint.host
+        kwargs["secure"] = account.endpoint.secure
+        if account.endpoint.port is not None:
+            kwargs["port"] = account.endpoint.port
+        if is_ec2(provider):
+            kwargs["signature_version"] = "4"  # quirk 1: SigV2 is routed to S3 by moto
+    kwargs["timeout"] = account.timeout
+    return {**_accepted(cls, kwargs), **account.driver}
+
+
+def _accepted(cls: type[NodeDriver], kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Drop the generic arguments a driver's constructor does not take (libvirt's takes
+    no region or timeout). What the user names in `driver` is passed as given."""
+    params = inspect.signature(cls.__init__).parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        return kwargs
+    return {name: value for name, value in kwargs.items() if name in params}

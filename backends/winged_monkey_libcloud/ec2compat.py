@@ -1,0 +1,130 @@
+"""EC2-compatible endpoints (moto, LocalStack, Eucalyptus): what libcloud needs to talk to them.
+
+Each fix is written so it changes nothing against real AWS: it only acts on
+what AWS itself never sends (or on what botocore-based servers expect and AWS
+accepts either way). The driver built here is used only when an account names
+an `endpoint`; plain AWS accounts get libcloud's own EC2 driver.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from xml.etree import ElementTree as ET
+
+from libcloud.common.types import InvalidCredsError, MalformedResponseError
+from libcloud.compute.drivers.ec2 import NAMESPACE, EC2Connection, EC2NodeDriver, EC2Response
+
+# Quirk 2: moto writes the namespace without the trailing slash AWS and libcloud use
+# (`.../doc/2016-11-15`), so libcloud's namespaced lookups find nothing and every list
+# comes back empty. Only the exact slash-less form is rewritten: AWS never sends it.
+_BARE_NAMESPACE = re.compile(r'xmlns="(http://ec2\.amazonaws\.com/doc/[0-9-]+)"')
+
+# Quirk 3: moto omits `<return>true</return>` in these answers; libcloud then reports
+# False for a call that succeeded. A 200 without <return> means the call was accepted
+# (a refusal is an HTTP error with an <Errors> body), so one is added. AWS always sends
+# <return>, so nothing changes there.
+_RETURN_ACTIONS = ("RebootInstances", "CreateTags", "DeleteTags", "ModifyInstanceAttribute")
+
+#: Error codes that mean "these credentials are not accepted", as libcloud's own parser has them.
+AUTH_CODES = frozenset(
+    {"AuthFailure", "InvalidClientTokenId", "SignatureDoesNotMatch", "OptInRequired"}
+)
+
+
+def normalise_body(body: str) -> str:
+    """A success body with AWS's namespace and the `<return>` moto leaves out."""
+    body = _BARE_NAMESPACE.sub(lambda m: f'xmlns="{m.group(1)}/"', body, count=1)
+    for action in _RETURN_ACTIONS:
+        closing = f"</{action}Response>"
+        if closing in body and "<return>" not in body:
+            body = body.replace(closing, f"<return>true</return>{closing}", 1)
+    return body
+
+
+def parse_errors(body: str) -> list[tuple[str, str]]:
+    """(code, message) of every <Error> in an error body, whatever its namespace.
+
+    Quirk 2 again, for errors: moto puts its namespace on error bodies too (AWS sends
+    none), and libcloud's parser looks for un-namespaced `Errors/Error`, so the
+    provider's reason (InvalidAMIID..., AuthFailure) was lost. Quirk 5: moto's auth
+    errors add a <Type> element, which breaks libcloud's `code, message = list(err)`.
+    """
+    root = ET.fromstring(body)  # noqa: S314 (a reply from the configured endpoint)
+    found = []
+    for element in root.iter():
+        if _local(element.tag) != "Error":
+            continue
+        fields = {_local(child.tag): (child.text or "").strip() for child in element}
+        found.append((fields.get("Code", "Error"), fields.get("Message", "")))
+    return found
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+class CompatEC2Response(EC2Response):
+    def parse_body(self) -> Any:
+        self.body = normalise_body(str(self.body or ""))
+        return super().parse_body()  # type: ignore[no-untyped-call]
+
+    def parse_error(self) -> str:
+        body = str(self.body or "")
+        try:
+            errors = parse_errors(body)
+        except ET.ParseError:
+            if int(self.status) in (401, 403):
+                raise InvalidCredsError(f"HTTP {self.status}") from None
+            raise MalformedResponseError("Failed to parse XML", body=body[:200]) from None
+        for code, message in errors:
+            if code in AUTH_CODES:
+                raise InvalidCredsError(f"{code}: {message}")
+        return "\n".join(f"{code}: {message}" for code, message in errors) or f"HTTP {self.status}"
+
+
+class CompatEC2Connection(EC2Connection):
+    responseCls = CompatEC2Response
+
+    def pre_connect_hook(
+        self, params: dict[str, Any], headers: dict[str, str]
+    ) -> tuple[dict[str, Any], dict[str, str]]:
+        # Quirk 5: moto checks signatures by re-signing with botocore, which never signs
+        # User-Agent; libcloud signs every header, so every signature "does not match"
+        # once moto enforces IAM. Sign without it (as botocore does; AWS accepts both).
+        agent = headers.pop("User-Agent", None)
+        params, headers = super().pre_connect_hook(  # type: ignore[no-untyped-call]
+            _one_based_tags(params), headers
+        )
+        if agent is not None:
+            headers["User-Agent"] = agent
+        return params, headers
+
+
+def _one_based_tags(params: dict[str, Any]) -> dict[str, Any]:
+    """Quirk 4: libcloud's ex_create_tags/ex_delete_tags number `ResourceId.0`, `Tag.0.Key`;
+    moto wants the documented 1-based form, which AWS accepts too."""
+    if not params or params.get("Action") not in ("CreateTags", "DeleteTags"):
+        return params
+    if "ResourceId.0" not in params and "Tag.0.Key" not in params:
+        return params
+    fixed: dict[str, Any] = {}
+    for name, value in params.items():
+        match = re.fullmatch(r"(ResourceId|Tag)\.(\d+)(\..*)?", name)
+        if match:
+            name = f"{match.group(1)}.{int(match.group(2)) + 1}{match.group(3) or ''}"
+        fixed[name] = value
+    return fixed
+
+
+class CompatEC2NodeDriver(EC2NodeDriver):
+    """libcloud's EC2 driver for an EC2-compatible endpoint.
+
+    Quirk 1 (SigV2 in us-east-1 carries no Authorization header, so moto routes the
+    call to S3) is handled where the driver is built: `signature_version="4"`.
+    """
+
+    connectionCls = CompatEC2Connection
+
+
+__all__ = ["NAMESPACE", "CompatEC2NodeDriver", "normalise_body", "parse_errors"]

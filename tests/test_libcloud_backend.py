@@ -1,0 +1,280 @@
+"""The libcloud backend on its own: provider names, capabilities, states, conversion, quirks."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import time
+from datetime import UTC
+
+import pytest
+from libcloud.compute.types import NodeState
+from winged_monkey_libcloud import LibcloudBackend
+from winged_monkey_libcloud.ec2compat import _one_based_tags, normalise_body, parse_errors
+from winged_monkey_libcloud.states import map_state
+
+from tests.conftest import Cloud, free_port
+from winged_monkey.actions import Action
+from winged_monkey.backend import Capability
+from winged_monkey.config import AccountConfig, Credentials
+from winged_monkey.credentials import CredentialResolver, Secrets
+from winged_monkey.errors import (
+    ActionNotAllowed,
+    ConfigError,
+    CredentialError,
+    UnreachableError,
+)
+from winged_monkey.models import InstanceState
+
+S = InstanceState
+ALL = {Capability.LIST, Capability.START, Capability.STOP, Capability.REBOOT, Capability.DESTROY}
+
+
+def backend_for(account: AccountConfig, secrets: Secrets | None = None) -> LibcloudBackend:
+    return LibcloudBackend(account, secrets or CredentialResolver().resolve(account))
+
+
+def dummy(**settings: object) -> AccountConfig:
+    """libcloud's in-process dummy provider: two running nodes, reboot and destroy only."""
+    return AccountConfig.model_validate(
+        {"name": "lab", "provider": "dummy", "driver": {"creds": 0}, **settings}
+    )
+
+
+# -- states ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("pending", S.PENDING),
+        ("running", S.RUNNING),
+        ("stopping", S.STOPPING),
+        ("stopped", S.STOPPED),
+        ("shutting-down", S.STOPPING),
+        ("terminated", S.TERMINATED),
+    ],
+)
+def test_ec2_raw_states_win_over_libcloud_guess(raw: str, expected: InstanceState) -> None:
+    # libcloud maps `stopping` and `shutting-down` to UNKNOWN; EC2's own word is better.
+    assert map_state(NodeState.UNKNOWN, raw, ec2=True) == (expected, raw)
+
+
+@pytest.mark.parametrize(
+    ("node_state", "expected"),
+    [
+        (NodeState.RUNNING, S.RUNNING),
+        (NodeState.STARTING, S.PENDING),
+        (NodeState.REBOOTING, S.REBOOTING),
+        (NodeState.STOPPED, S.STOPPED),
+        (NodeState.SUSPENDED, S.SUSPENDED),
+        (NodeState.PAUSED, S.SUSPENDED),
+        (NodeState.TERMINATED, S.TERMINATED),
+        (NodeState.ERROR, S.ERROR),
+        (NodeState.MIGRATING, S.PENDING),
+        (NodeState.UNKNOWN, S.UNKNOWN),
+    ],
+)
+def test_other_providers_map_through_libcloud_states(
+    node_state: NodeState, expected: InstanceState
+) -> None:
+    state, raw = map_state(node_state, None, ec2=False)
+    assert state is expected
+    assert raw == node_state.value
+
+
+def test_an_unknown_raw_state_is_kept_and_falls_back() -> None:
+    assert map_state(NodeState.RUNNING, "hibernating", ec2=True) == (S.RUNNING, "hibernating")
+    assert map_state("no-such-state", None, ec2=False) == (S.UNKNOWN, "no-such-state")
+
+
+# -- providers and capabilities -------------------------------------------------------
+
+
+def test_an_unknown_provider_names_the_account_and_close_matches() -> None:
+    account = AccountConfig(name="work", provider="ec3")
+    with pytest.raises(ConfigError) as caught:
+        backend_for(account, Secrets(account="work"))
+    assert str(caught.value).startswith("work: unknown libcloud provider 'ec3'")
+    assert "did you mean" in caught.value.message
+    assert "ec2" in caught.value.message
+
+
+@pytest.mark.parametrize(("given", "resolved"), [("EC2", "ec2"), ("OpenStack", "openstack")])
+def test_provider_names_are_case_insensitive(given: str, resolved: str) -> None:
+    account = AccountConfig(name="a", provider=given)
+    assert backend_for(account, Secrets(account="a")).provider == resolved
+
+
+def test_capabilities_come_from_the_driver_class_without_a_network_call() -> None:
+    ec2 = AccountConfig(name="a", provider="ec2")
+    assert backend_for(ec2, Secrets(account="a")).capabilities == ALL
+    # The dummy driver implements reboot and destroy but not start or stop.
+    lab = backend_for(dummy())
+    assert lab.capabilities == {Capability.LIST, Capability.REBOOT, Capability.DESTROY}
+
+
+def test_read_only_hides_every_mutating_capability() -> None:
+    account = AccountConfig(name="a", provider="ec2", read_only=True)
+    assert backend_for(account, Secrets(account="a")).capabilities == {Capability.LIST}
+
+
+async def test_an_action_the_driver_lacks_is_refused_before_any_call() -> None:
+    lab = backend_for(dummy())
+    node = (await lab.list_instances())[0]
+    with pytest.raises(ActionNotAllowed, match="cannot start"):
+        await lab.act(Action.START, node)
+
+
+async def test_a_private_cloud_shows_its_flat_rate_and_passes_driver_options() -> None:
+    lab = backend_for(dummy(price_hourly=0.05))
+
+    instances = await lab.list_instances()
+
+    assert [i.name for i in instances] == ["dummy-1", "dummy-2"]
+    assert {i.price_hourly for i in instances} == {0.05}
+    assert {(i.provider, i.state, i.raw_state) for i in instances} == {
+        ("dummy", S.RUNNING, "running")
+    }
+    await lab.act(Action.REBOOT, instances[0])  # dummy accepts it; no error
+
+
+def test_missing_secret_says_where_it_looked() -> None:
+    account = AccountConfig(
+        name="nokey",
+        provider="ec2",
+        credentials=Credentials(key="AKIA0", keyring=False, secret_env="WM_TEST_UNSET"),
+    )
+    with pytest.raises(CredentialError, match="WM_TEST_UNSET"):
+        asyncio.run(backend_for(account).list_instances())
+
+
+# -- against moto ---------------------------------------------------------------------------
+
+
+async def test_instances_are_complete_and_json_safe(cloud: Cloud) -> None:
+    ec2 = cloud.ec2()
+    box = cloud.launch(ec2, "box", type="t3.small")
+    backend = backend_for(cloud.account("dev"))
+
+    (instance,) = await backend.list_instances()
+
+    assert instance.id == box
+    assert (instance.name, instance.size, instance.region) == ("box", "t3.small", "us-east-1")
+    assert (instance.state, instance.raw_state) == (S.RUNNING, "running")
+    assert instance.image == "ami-1e749f67"
+    assert instance.private_ips
+    assert instance.public_ips
+    assert instance.created_at is not None
+    assert instance.created_at.tzinfo is not None
+    assert instance.created_at.utcoffset() == UTC.utcoffset(None)
+    assert instance.extra["tags"] == {"Name": "box"}
+    json.dumps(instance.extra)  # every value survives the cache and `wm ls --json`
+    await backend.close()
+
+
+async def test_a_configured_rate_wins_over_aws_prices(cloud: Cloud) -> None:
+    cloud.launch(cloud.ec2(), "box", type="t3.micro")
+    backend = backend_for(cloud.account("euca", price_hourly=0.5))  # a private EC2 cloud
+    assert [i.price_hourly for i in await backend.list_instances()] == [0.5]
+
+
+async def test_concurrent_calls_each_get_a_working_driver(cloud: Cloud) -> None:
+    ec2 = cloud.ec2()
+    ids = {cloud.launch(ec2, f"n{i}") for i in range(3)}
+    backend = backend_for(cloud.account("dev"))
+
+    results = await asyncio.gather(*(backend.list_instances() for _ in range(8)))
+
+    assert all({i.id for i in result} == ids for result in results)
+    await backend.close()
+
+
+async def test_the_accounts_timeout_bounds_a_silent_endpoint(cloud: Cloud) -> None:
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        account = cloud.account("slow", port=silent.getsockname()[1], timeout=0.5)
+        backend = backend_for(account)
+        started = time.monotonic()
+        with pytest.raises(UnreachableError, match="timeout"):
+            await backend.list_instances()  # no asyncio timeout around it: libcloud's own
+        assert time.monotonic() - started < 5
+
+
+async def test_connection_errors_never_quote_the_token(cloud: Cloud) -> None:
+    token = "canary-session-token-9f31"
+    account = cloud.account("temp", port=free_port(), token=token, timeout=2)
+    backend = backend_for(account)
+    with pytest.raises(UnreachableError) as caught:
+        await backend.list_instances()
+    assert "refused" in caught.value.message
+    assert token not in str(caught.value)
+    assert "x-amz-security-token" not in str(caught.value).lower()
+
+
+async def test_an_unknown_region_is_a_config_error(cloud: Cloud) -> None:
+    backend = backend_for(cloud.account("mars", region="mars-north-1"))
+    with pytest.raises(ConfigError, match="mars-north-1"):
+        await backend.list_instances()
+
+
+async def test_check_is_one_line(cloud: Cloud) -> None:
+    cloud.launch(cloud.ec2(), "box")
+    line = await backend_for(cloud.account("dev")).check()
+    assert line == (
+        f"ec2 us-east-1 at 127.0.0.1:{cloud.server.port}: reachable, 1 instance "
+        "(credentials from env WM_TEST_DEV_SECRET)"
+    )
+
+
+# -- EC2-compatible endpoint quirks (pure functions) ----------------------------------------
+
+MOTO_NS = "http://ec2.amazonaws.com/doc/2016-11-15"
+
+
+def test_motos_namespace_gets_the_trailing_slash_and_aws_bodies_are_untouched() -> None:
+    moto = f'<DescribeInstancesResponse xmlns="{MOTO_NS}"><x/></DescribeInstancesResponse>'
+    aws = f'<DescribeInstancesResponse xmlns="{MOTO_NS}/"><x/></DescribeInstancesResponse>'
+    assert normalise_body(moto) == aws
+    assert normalise_body(aws) == aws
+
+
+def test_a_missing_return_is_added_only_where_moto_leaves_it_out() -> None:
+    moto = (
+        f'<RebootInstancesResponse xmlns="{MOTO_NS}/"><requestId>r</requestId>'
+        "</RebootInstancesResponse>"
+    )
+    assert "<return>true</return></RebootInstancesResponse>" in normalise_body(moto)
+    aws = moto.replace(
+        "</RebootInstancesResponse>", "<return>false</return></RebootInstancesResponse>"
+    )
+    assert normalise_body(aws) == aws
+
+
+def test_error_bodies_keep_the_providers_reason_with_or_without_namespace() -> None:
+    moto = (
+        f'<Response xmlns="{MOTO_NS}"><Errors><Error><Code>InvalidAMIID.NotFound</Code>'
+        "<Message>The image id '[ami-x]' does not exist</Message></Error></Errors></Response>"
+    )
+    auth = (
+        "<ErrorResponse><Errors><Error><Code>AuthFailure</Code><Message>no</Message>"
+        "<Type>Sender</Type></Error></Errors></ErrorResponse>"
+    )
+    assert parse_errors(moto) == [
+        ("InvalidAMIID.NotFound", "The image id '[ami-x]' does not exist")
+    ]
+    assert parse_errors(auth) == [("AuthFailure", "no")]
+
+
+def test_tag_indices_become_one_based() -> None:
+    sent = {"Action": "CreateTags", "ResourceId.0": "i-1", "Tag.0.Key": "a", "Tag.0.Value": "b"}
+    assert _one_based_tags(sent) == {
+        "Action": "CreateTags",
+        "ResourceId.1": "i-1",
+        "Tag.1.Key": "a",
+        "Tag.1.Value": "b",
+    }
+    other = {"Action": "DescribeInstances", "InstanceId.1": "i-1"}
+    assert _one_based_tags(other) is other
