@@ -1,0 +1,182 @@
+"""Fixtures for the TUI tests: the real moto demo cloud, and a deterministic cached portal.
+
+Two kinds of portal:
+- `live`: the demo fleet on a real moto server (ids and addresses seeded), plus the
+  accounts a test adds (read-only, unreachable). For behaviour.
+- `cached_portal`: a store pre-filled with fixed snapshots whose accounts point at a
+  closed loopback port, with a fixed clock: the screen is the honest "cached, then
+  failed" state and is the same on every run. For snapshots.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+
+from winged_monkey.config import AccountConfig, Config
+from winged_monkey.demo.seed import build_demo
+from winged_monkey.demo.server import MotoServer
+from winged_monkey.models import AccountSnapshot, Instance, InstanceState
+from winged_monkey.portal import Portal
+from winged_monkey.store import Store
+from winged_monkey.ui.app import WMApp
+
+FIXED_NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
+#: Port 9 (discard) is closed on a loopback without inetd: a fixed, deterministic refusal.
+CLOSED_PORT = 9
+SECRET_ENV = "WM_UI_TEST_SECRET"
+SLOW = 600.0  # a poll interval no test waits for
+
+
+def fixed_clock() -> datetime:
+    return FIXED_NOW
+
+
+def ec2_account(name: str, port: int, **extra: Any) -> AccountConfig:
+    return AccountConfig.model_validate(
+        {
+            "name": name,
+            "backend": "libcloud",
+            "provider": "ec2",
+            "region": "us-east-1",
+            "timeout": 5.0,
+            "endpoint": {"host": "127.0.0.1", "port": port, "secure": False},
+            "credentials": {"key": "AKIAUITEST", "keyring": False, "secret_env": SECRET_ENV},
+            **extra,
+        }
+    )
+
+
+@dataclass
+class Live:
+    server: MotoServer
+    config: Config
+    portal: Portal
+
+    def app(self) -> WMApp:
+        return WMApp(self.portal, self.config, title_suffix="test")
+
+
+@pytest.fixture
+def demo_config(moto: MotoServer, tmp_path: Path) -> Config:
+    """The demo fleet (tests/conftest.py's `moto`: emptied and seeded), polled only on demand."""
+    config = build_demo(moto, tmp_path / "demo")
+    return config.model_copy(
+        update={
+            "refresh_interval": SLOW,
+            "busy_refresh_interval": SLOW,
+            "action_poll_interval": 0.05,
+            "action_timeout": 20.0,
+        }
+    )
+
+
+def live_portal(config: Config, tmp_path: Path, *extra: AccountConfig) -> Portal:
+    config = config.model_copy(update={"accounts": (*config.accounts, *extra)})
+    return Portal(config, Store.open(tmp_path / "wm.sqlite3"), user="tester")
+
+
+@pytest.fixture
+def live(moto: MotoServer, demo_config: Config, tmp_path: Path) -> Live:
+    portal = live_portal(demo_config, tmp_path)
+    return Live(moto, portal.config, portal)
+
+
+async def wait_for(
+    pilot: Pilot[Any], condition: Callable[[], bool], what: str, within: float = 20.0
+) -> None:
+    """Let the app run until `condition` holds; fail after `within` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await pilot.pause(0.05)
+
+
+async def settle(pilot: Pilot[Any]) -> None:
+    """Wait for every worker (refresh, actions) and the messages they posted."""
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+# -- the deterministic cached portal ---------------------------------------------------------
+
+_SIZES = (("t3.micro", 0.0104), ("t3.small", 0.0208), ("m5.large", 0.096), ("r5.xlarge", None))
+_STATES = (
+    InstanceState.RUNNING,
+    InstanceState.RUNNING,
+    InstanceState.STOPPED,
+    InstanceState.RUNNING,
+    InstanceState.PENDING,
+    InstanceState.ERROR,
+    InstanceState.SUSPENDED,
+    InstanceState.TERMINATED,
+)
+
+
+def fixed_instances(account: str, names: list[str], region: str, net: int) -> list[Instance]:
+    found = []
+    for n, name in enumerate(names):
+        state = _STATES[n % len(_STATES)]
+        size, price = _SIZES[n % len(_SIZES)]
+        running = state is InstanceState.RUNNING
+        found.append(
+            Instance(
+                account=account,
+                id=f"i-{net:02x}{n:015x}",
+                name=name,
+                state=state,
+                raw_state=str(state),
+                provider="ec2",
+                region=region,
+                size=size,
+                image="ami-1e749f67",
+                public_ips=(f"54.{net}.{n}.{10 + n}",) if running else (),
+                private_ips=(f"10.{net}.0.{10 + n}",),
+                created_at=FIXED_NOW - timedelta(minutes=37 * n * n + 5),
+                price_hourly=price,
+                extra={"tags": {"Name": name, "team": "web"}, "key_name": "ops"},
+            )
+        )
+    return found
+
+
+FLEET = {
+    "dev": (
+        "us-east-1",
+        ["web-1", "web-2", "api", "batch", "ci-runner", "queue", "cache", "old-ci", "bastion"],
+    ),
+    "prod": ("us-east-1", ["prod-web-1", "prod-web-2", "prod-db", "prod-report", "prod-api"]),
+    "lab": ("eu-west-1", ["lab-gpu", "lab-k8s-1", "lab-k8s-2", "lab-k8s-3"]),
+}
+
+
+@pytest.fixture
+def cached_portal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Portal:
+    monkeypatch.setenv(SECRET_ENV, "not-a-secret")
+    store = Store.open(tmp_path / "cached.sqlite3")
+    accounts = []
+    for net, (name, (region, names)) in enumerate(FLEET.items(), start=1):
+        accounts.append(ec2_account(name, CLOSED_PORT, region=region, read_only=name == "prod"))
+        store.save_snapshot(
+            AccountSnapshot(
+                account=name,
+                fetched_at=FIXED_NOW - timedelta(hours=2, minutes=net),
+                instances=tuple(fixed_instances(name, names, region, net)),
+            )
+        )
+    config = Config(refresh_interval=SLOW, busy_refresh_interval=SLOW, accounts=tuple(accounts))
+    return Portal(config, store, clock=fixed_clock, user="tester")
+
+
+def cached_app(portal: Portal) -> WMApp:
+    return WMApp(portal, portal.config, clock=fixed_clock, title_suffix="demo")

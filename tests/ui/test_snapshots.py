@@ -1,0 +1,63 @@
+"""Snapshots at 80x24 and 120x36 of the cached-then-failed state (fixed data, fixed clock).
+
+Regenerate with `--snapshot-update` only after looking at the report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+
+from tests.ui.conftest import cached_app, settle
+from winged_monkey.portal import Portal
+from winged_monkey.ui.screens.main import MainScreen
+
+SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 36), id="120x36")]
+SnapCompare = Callable[..., bool]
+
+
+async def _loaded(pilot: Pilot[Any]) -> None:
+    await settle(pilot)  # every account has answered (here: failed), the cache is on screen
+
+
+async def _stop_web_1(pilot: Pilot[Any]) -> None:
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, MainScreen)
+    for name in ("web-1", "api"):
+        (target,) = [i for i in screen.table.shown if i.name == name]
+        screen.table.select(target.key)
+        await pilot.press("space")
+    await pilot.press("x")
+    await pilot.pause()
+
+
+async def _help(pilot: Pilot[Any]) -> None:
+    await settle(pilot)
+    await pilot.press("question_mark")
+    await pilot.pause()
+
+
+@pytest.mark.snapshot
+@pytest.mark.parametrize("size", SIZES)
+def test_main_screen(
+    snap_compare: SnapCompare, cached_portal: Portal, size: tuple[int, int]
+) -> None:
+    assert snap_compare(cached_app(cached_portal), terminal_size=size, run_before=_loaded)
+
+
+@pytest.mark.snapshot
+@pytest.mark.parametrize("size", SIZES)
+def test_stop_confirmation(
+    snap_compare: SnapCompare, cached_portal: Portal, size: tuple[int, int]
+) -> None:
+    assert snap_compare(cached_app(cached_portal), terminal_size=size, run_before=_stop_web_1)
+
+
+@pytest.mark.snapshot
+@pytest.mark.parametrize("size", SIZES)
+def test_help(snap_compare: SnapCompare, cached_portal: Portal, size: tuple[int, int]) -> None:
+    assert snap_compare(cached_app(cached_portal), terminal_size=size, run_before=_help)

@@ -1,0 +1,1 @@
+"""Textual views of the portal."""

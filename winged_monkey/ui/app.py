@@ -1,0 +1,80 @@
+"""The Textual app: takes its portal and clock as arguments, applies the user's keymap."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import replace
+from functools import partial
+from typing import ClassVar
+
+from textual.app import App, SystemCommand
+from textual.binding import ActiveBinding, Binding, BindingType
+from textual.screen import Screen
+
+from winged_monkey.config import Config
+from winged_monkey.portal import Clock, Portal, utcnow
+from winged_monkey.ui.screens.help import HelpScreen
+from winged_monkey.ui.screens.main import MainScreen
+
+TITLE = "Winged Monkey"
+
+
+class WMApp(App[None]):
+    """One main screen over a portal; every key remappable through `config.keys`."""
+
+    CSS_PATH = "wm.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("question_mark", "help", "help", id="help", tooltip="Show every key"),
+        Binding("q", "quit", "quit", id="quit", tooltip="Leave Winged Monkey"),
+    ]
+
+    def __init__(
+        self,
+        portal: Portal,
+        config: Config | None = None,
+        *,
+        clock: Clock = utcnow,
+        title_suffix: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.portal = portal
+        self.config = config or portal.config
+        self.clock = clock
+        self.title = f"{TITLE} · {title_suffix}" if title_suffix else TITLE
+
+    def on_mount(self) -> None:
+        if self.config.keys:
+            self.set_keymap(self.config.keys)
+        self.push_screen(MainScreen(self.portal, self.clock))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "help":
+            return not isinstance(self.screen, HelpScreen)
+        return True
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen(self.help_bindings(self.screen)))
+
+    def help_bindings(self, screen: Screen[object]) -> list[ActiveBinding]:
+        """Every key: the active ones, then those hidden for the current row or account."""
+        listed = list(screen.active_bindings.values())
+        shown = {active.binding.action for active in listed}
+        for binding in Binding.make_bindings([*type(screen).BINDINGS, *self.BINDINGS]):
+            if not binding.description or binding.action in shown:
+                continue
+            if binding.id in self.config.keys:
+                binding = replace(binding, key=self.config.keys[binding.id])
+            listed.append(ActiveBinding(screen, binding, False, binding.tooltip))
+            shown.add(binding.action)
+        return listed
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        """The palette offers every enabled key of the screen it was opened from."""
+        yield from super().get_system_commands(screen)
+        for node, binding, enabled, tooltip in screen.active_bindings.values():
+            if enabled and binding.description and binding.action != "quit":
+                yield SystemCommand(
+                    f"{binding.description} ({self.get_key_display(binding)})",
+                    tooltip or binding.tooltip or binding.description,
+                    partial(self.run_action, binding.action, node),
+                )

@@ -1,0 +1,103 @@
+"""Confirmation before a destructive action: names every target and its account."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Input, Static
+
+from winged_monkey.actions import Action
+from winged_monkey.models import Instance
+
+
+def _plural(count: int) -> str:
+    return f"{count} instance{'s' if count != 1 else ''}"
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    """y runs, n or escape cancels. Destroying several needs their count typed in."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("y", "confirm", "yes", id="confirm.yes", tooltip="Run the action on these"),
+        Binding("n", "cancel", "no", id="confirm.no", tooltip="Do nothing"),
+        Binding("escape", "cancel", "cancel", id="confirm.cancel", tooltip="Do nothing"),
+    ]
+
+    def __init__(self, action: Action, targets: Sequence[Instance]) -> None:
+        super().__init__()
+        self.action = action
+        self.targets = list(targets)
+        self.count_required = action is Action.DESTROY and len(self.targets) > 1
+
+    def compose(self) -> ComposeResult:
+        verb = str(self.action).capitalize()
+        accounts = sorted({t.account for t in self.targets})
+        with Vertical(id="confirm-dialog", classes=f"-{self.action}"):
+            yield Static(
+                Text(
+                    f"{verb} {_plural(len(self.targets))} in "
+                    f"{len(accounts)} account{'s' if len(accounts) != 1 else ''}?",
+                    style="bold",
+                ),
+                id="confirm-title",
+            )
+            with VerticalScroll(id="confirm-targets"):
+                yield Static(self._target_lines())
+            if self.action is Action.DESTROY:
+                yield Static("This cannot be undone.", id="confirm-warning")
+            if self.count_required:
+                yield Static(f"Type {len(self.targets)} and press enter to {self.action} them:")
+                yield Input(
+                    placeholder=str(len(self.targets)),
+                    restrict=r"[0-9]*",
+                    compact=True,
+                    id="confirm-count",
+                )
+            else:
+                yield Static(Text.from_markup("[b]y[/] yes   [b]n[/] / [b]esc[/] no"))
+
+    def on_mount(self) -> None:
+        if self.count_required:
+            self.query_one("#confirm-count", Input).focus()
+
+    def _target_lines(self) -> Text:
+        width = max(len(t.name) for t in self.targets)
+        lines = [
+            Text.assemble(
+                "• ",
+                (t.name.ljust(width), "bold"),
+                "  ",
+                (t.account, "cyan"),
+                f"  {t.id}  {t.state}",
+            )
+            for t in self.targets
+        ]
+        return Text("\n").join(lines)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "confirm":
+            return not self.count_required
+        return True
+
+    def action_confirm(self) -> None:
+        self.dismiss(True)
+
+    def action_cancel(self) -> None:
+        self.dismiss(False)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if event.value.strip() == str(len(self.targets)):
+            self.dismiss(True)
+        else:
+            event.input.value = ""
+            self.notify(
+                f"Type {len(self.targets)} to {self.action} them, or escape to cancel",
+                severity="warning",
+            )

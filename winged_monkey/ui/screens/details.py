@@ -1,0 +1,84 @@
+"""Every field of one instance, the provider's raw state and its extra dict, scrollable."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, ClassVar
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from winged_monkey.models import Instance
+from winged_monkey.render import price_text
+from winged_monkey.ui import format as fmt
+
+
+def _value(value: Any) -> Text:
+    if value is None or value == () or value == {}:
+        return Text("—", style="dim")
+    if isinstance(value, tuple | list):
+        return Text("\n".join(str(v) for v in value))
+    if isinstance(value, dict):
+        return Text(json.dumps(value, indent=2, sort_keys=True, default=str))
+    return Text(str(value))
+
+
+def detail_table(instance: Instance, now: datetime) -> Table:
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column(overflow="fold")
+    rows: list[tuple[str, Text]] = [
+        ("state", fmt.state_text(instance.state)),
+        ("provider state", _value(instance.raw_state)),
+        ("name", _value(instance.name)),
+        ("id", _value(instance.id)),
+        ("account", _value(instance.account)),
+        ("where", _value(instance.where)),
+        ("size", _value(instance.size)),
+        ("image", _value(instance.image)),
+        ("$/hour", Text(price_text(instance.price_hourly))),
+        ("public IPs", _value(instance.public_ips)),
+        ("private IPs", _value(instance.private_ips)),
+        ("created", _value(instance.created_at)),
+        ("age", Text(fmt.age_since(instance.created_at, now))),
+    ]
+    for label, value in rows:
+        table.add_row(label, value)
+    for key in sorted(instance.extra):
+        table.add_row(Text(f"extra.{key}", style="bold dim"), _value(instance.extra[key]))
+    return table
+
+
+class DetailsScreen(Screen[None]):
+    """Opened with enter on a row; escape closes."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "close", "close", id="details.close", tooltip="Back to the table"),
+    ]
+
+    def __init__(self, instance: Instance, clock: Callable[[], datetime]) -> None:
+        super().__init__()
+        self.instance = instance
+        self._clock = clock
+
+    def compose(self) -> ComposeResult:
+        yield Static(
+            Text.assemble((self.instance.name, "bold"), f"  {self.instance.key}"),
+            id="details-title",
+        )
+        with VerticalScroll(id="details-body"):
+            yield Static(detail_table(self.instance, self._clock()))
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(VerticalScroll).focus()
+
+    def action_close(self) -> None:
+        self.dismiss(None)

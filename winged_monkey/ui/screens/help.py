@@ -1,0 +1,60 @@
+"""Help built from the bindings themselves (active ones first), never a hand-kept list."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import ClassVar
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import ActiveBinding, Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+
+def help_table(bindings: Iterable[ActiveBinding], key_display: Callable[[Binding], str]) -> Table:
+    """One row per binding that has a description: key, what it does, and its tooltip."""
+    table = Table(box=None, padding=(0, 1), expand=True, show_edge=False)
+    table.add_column("key", style="bold", no_wrap=True)
+    table.add_column("does", no_wrap=True)
+    table.add_column("", ratio=1, style="dim")
+    seen: set[tuple[str, str]] = set()
+    # The portal's own keys (they have ids, for the keymap) first, then Textual's.
+    ordered = sorted(bindings, key=lambda active: active.binding.id is None)
+    for _node, binding, enabled, tooltip in ordered:
+        if not binding.description or (binding.action, binding.description) in seen:
+            continue
+        seen.add((binding.action, binding.description))
+        note = tooltip or binding.tooltip
+        if not enabled:
+            note = f"(not for this row or account) {note}"
+        style = "" if enabled else "dim"
+        table.add_row(
+            Text(key_display(binding), style=style),
+            Text(binding.description, style=style),
+            Text(note),
+        )
+    return table
+
+
+class HelpScreen(ModalScreen[None]):
+    """The keys of the screen it was opened from; escape, q or ? closes."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,question_mark,q", "close", "close", id="help.close", tooltip="Close help"),
+    ]
+
+    def __init__(self, bindings: Iterable[ActiveBinding]) -> None:
+        super().__init__()
+        self.bindings = list(bindings)
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help-dialog") as scroll:
+            scroll.border_title = "Keys"
+            scroll.border_subtitle = "esc closes"
+            yield Static(help_table(self.bindings, self.app.get_key_display))
+
+    def action_close(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,346 @@
+"""The main screen: account strip, instance table, filter; refresh polling and actions.
+
+Workers are async and only post messages; the handlers update the widgets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import DataTable, Footer, Header, Input
+from textual.worker import Worker, WorkerState
+
+from winged_monkey.actions import Action
+from winged_monkey.backend import ACTION_CAPABILITY, Capability
+from winged_monkey.errors import WMError
+from winged_monkey.models import Instance, InstanceState
+from winged_monkey.portal import AccountUpdate, ActionUpdate, Portal
+from winged_monkey.ui.screens.confirm import ConfirmScreen
+from winged_monkey.ui.screens.details import DetailsScreen
+from winged_monkey.ui.widgets.account_strip import AccountStrip
+from winged_monkey.ui.widgets.instance_table import SORT_LABELS, SORTS, InstanceTable
+
+ACTION_KEYS: dict[str, Action] = {a.value: a for a in Action}
+SORT = Binding.Group("sort", compact=True)
+_STALE_PHASES = ("stale", "failed")
+
+
+def _action_binding(key: str, action: Action, tooltip: str) -> Binding:
+    return Binding(key, f"act('{action}')", str(action), id=str(action), tooltip=tooltip)
+
+
+class MainScreen(Screen[None]):
+    """Every instance of every account, kept fresh, with the actions the backends allow."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        # Priority: handled before the keys typed right after it are routed, so none is lost.
+        Binding(
+            "slash",
+            "filter",
+            "filter",
+            id="filter",
+            tooltip="Filter rows (any column)",
+            priority=True,
+        ),
+        Binding("escape", "clear_filter", "unfilter", id="clear_filter", tooltip="Clear filter"),
+        Binding(
+            "space", "mark", "mark", key_display="␣", id="mark", tooltip="Mark or unmark the row"
+        ),
+        _action_binding("s", Action.START, "Start the marked instances (or the cursor row)"),
+        _action_binding("x", Action.STOP, "Stop the marked instances (asks first)"),
+        _action_binding("b", Action.REBOOT, "Reboot the marked instances (or the cursor row)"),
+        _action_binding("D", Action.DESTROY, "Destroy the marked instances (asks first)"),
+        Binding("o", "sort", "sort", id="sort", tooltip="Sort by the next column", group=SORT),
+        Binding(
+            "O", "reverse_sort", "reverse", id="reverse_sort", tooltip="Reverse sort", group=SORT
+        ),
+        Binding("R", "refresh", "refresh", id="refresh", tooltip="Poll every account now"),
+    ]
+
+    class AccountRefreshed(Message):
+        """One account answered a refresh (or started loading, or failed)."""
+
+        def __init__(self, update: AccountUpdate) -> None:
+            super().__init__()
+            self.update = update
+
+    class ActionProgress(Message):
+        """An action on one instance moved on (requested, progress, done, failed, timeout)."""
+
+        def __init__(self, update: ActionUpdate) -> None:
+            super().__init__()
+            self.update = update
+
+    def __init__(self, portal: Portal, clock: Callable[[], datetime]) -> None:
+        super().__init__()
+        self.portal = portal
+        self.clock = clock
+        self._caps: dict[str, frozenset[Capability]] = {}
+        self._timer: Timer | None = None
+        self._refresh_worker: Worker[None] | None = None
+        self._refresh_due = False
+        self._warned: set[str] = set()
+
+    # -- layout --------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        read_only = {a.name for a in self.portal.config.accounts if a.read_only}
+        yield AccountStrip(self.clock, read_only=read_only, id="accounts")
+        yield Input(placeholder="filter: words in any column", compact=True, id="filter")
+        yield InstanceTable(self.clock, id="instances")
+        yield Footer(compact=True, show_command_palette=False)
+
+    @property
+    def table(self) -> InstanceTable:
+        return self.query_one(InstanceTable)
+
+    @property
+    def strip(self) -> AccountStrip:
+        return self.query_one(AccountStrip)
+
+    @property
+    def filter_input(self) -> Input:
+        return self.query_one("#filter", Input)
+
+    def on_mount(self) -> None:
+        self.filter_input.display = False
+        self.table.focus()
+        self.portal.load_cache()
+        # Draw from the portal's state, not only from what load_cache returned this time:
+        # whoever built the portal may have loaded the cache already.
+        instances = self.portal.instances()
+        for status in self.portal.statuses():
+            mine = [i for i in instances if i.account == status.name]
+            self._show_account(AccountUpdate(status, tuple(mine) if mine else None))
+        self._show_store_warnings()
+        self._update_subtitle()
+        self.action_refresh()
+
+    # -- refresh -------------------------------------------------------------
+
+    @work(group="refresh", exclusive=True, exit_on_error=False, description="refresh")
+    async def _refresh(self) -> None:
+        async for update in self.portal.refresh():
+            self.post_message(self.AccountRefreshed(update))
+
+    def action_refresh(self) -> None:
+        """Poll now: cancels the pending timer (and a refresh already running)."""
+        self._refresh_due = False
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        self._refresh_worker = self._refresh()
+
+    def _schedule_refresh(self) -> None:
+        """The next poll, counted from the end of the last one."""
+        if self._timer is not None:
+            self._timer.stop()
+        config = self.portal.config
+        interval = config.busy_refresh_interval if self.portal.busy else config.refresh_interval
+        self._timer = self.set_timer(interval, self._on_refresh_timer, name="refresh")
+
+    def _on_refresh_timer(self) -> None:
+        self._timer = None
+        if self.app.screen is self:
+            self.action_refresh()
+        else:  # a dialog or another view is open: poll when the user is back
+            self._refresh_due = True
+
+    def on_screen_resume(self) -> None:
+        if self._refresh_due:
+            self.action_refresh()
+
+    @on(AccountRefreshed)
+    def _on_account_refreshed(self, message: AccountRefreshed) -> None:
+        self._show_account(message.update)
+        self._show_store_warnings()
+        self._update_subtitle()
+        self.refresh_bindings()
+
+    def _show_account(self, update: AccountUpdate) -> None:
+        status = update.status
+        self.strip.update_status(status)
+        if status.phase == "ok":
+            self._caps[status.name] = self.portal.capabilities(status.name)
+        if update.instances is not None or status.phase in _STALE_PHASES:
+            self.table.set_account(status.name, update.instances, status.phase in _STALE_PHASES)
+
+    def _show_store_warnings(self) -> None:
+        for warning in self.portal.store_warnings:
+            if warning not in self._warned:
+                self._warned.add(warning)
+                self.notify(warning, title="Local store", severity="warning", timeout=10)
+
+    # -- actions -------------------------------------------------------------
+
+    def refusal(self, action: Action, instance: Instance) -> str | None:
+        """Why `action` cannot run on `instance` (capabilities: once its account answered)."""
+        reason = self.portal.refusal(action, instance)
+        caps = self._caps.get(instance.account)
+        if reason is None and caps is not None and ACTION_CAPABILITY[action] not in caps:
+            reason = f"the backend of {instance.account} cannot {action}"
+        return reason
+
+    def action_act(self, name: str) -> None:
+        action = ACTION_KEYS[name]
+        targets = self.table.targets()
+        allowed = [t for t in targets if self.refusal(action, t) is None]
+        refused = [(t, why) for t in targets if (why := self.refusal(action, t)) is not None]
+        if refused:
+            reasons = "\n".join(f"• {why}" for _, why in refused[:5])
+            more = f"\n… and {len(refused) - 5} more" if len(refused) > 5 else ""
+            self.notify(
+                f"{len(refused)} of {len(targets)} skipped:\n{reasons}{more}",
+                title=f"Cannot {action}",
+                severity="warning" if allowed else "error",
+            )
+        if not allowed:
+            return
+        if action.destructive:
+
+            def confirmed(yes: bool | None) -> None:
+                if yes:
+                    self._launch(action, allowed)
+
+            self.app.push_screen(ConfirmScreen(action, allowed), confirmed)
+        else:
+            self._launch(action, allowed)
+
+    def _launch(self, action: Action, targets: list[Instance]) -> None:
+        for instance in targets:
+            self._follow_action(action, instance)
+        self.table.clear_marks()
+        refreshing = self._refresh_worker is not None and not self._refresh_worker.is_finished
+        if not refreshing:
+            self._schedule_refresh()  # poll at the busy pace while actions run
+
+    @work(group="actions", exit_on_error=False, description="action")
+    async def _follow_action(self, action: Action, instance: Instance) -> None:
+        async for update in self.portal.run_action(action, instance):
+            self.post_message(self.ActionProgress(update))
+
+    @on(ActionProgress)
+    def _on_action_progress(self, message: ActionProgress) -> None:
+        update = message.update
+        target = update.instance
+        if update.phase == "done" and target.state is InstanceState.TERMINATED:
+            self.table.drop(target.key)
+        else:
+            self.table.put(target)
+        if update.finished:
+            ok = update.phase == "done"
+            self.notify(
+                update.message,
+                title=f"{str(update.action).capitalize()} {target.name}"
+                + ("" if ok else f" ({update.phase})"),
+                severity="information" if ok else "error",
+                timeout=5 if ok else 15,
+            )
+        self.refresh_bindings()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        worker = event.worker
+        if worker.group == "refresh" and event.state in (WorkerState.SUCCESS, WorkerState.ERROR):
+            self._schedule_refresh()
+        if event.state is WorkerState.ERROR:
+            error = worker.error
+            if isinstance(error, WMError):
+                self.notify(error.message, title=error.title, severity="error", timeout=15)
+            else:
+                self.notify(
+                    f"{worker.description} failed: {type(error).__name__}: {error}",
+                    title="Unexpected error",
+                    severity="error",
+                    timeout=15,
+                )
+        if worker.group == "actions" and worker.is_finished:
+            self.refresh_bindings()
+
+    # -- table keys ------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "act" and parameters:
+            chosen = ACTION_KEYS[str(parameters[0])]
+            targets = self.table.targets()
+            return any(self.refusal(chosen, t) is None for t in targets)
+        if action == "filter":  # a `/` typed into the filter is part of it
+            return self.focused is not self.filter_input
+        if action == "clear_filter":
+            return bool(self.filter_input.value) or self.filter_input.display
+        if action in ("details", "mark"):
+            return None if self.table.cursor_instance is None else True
+        return True
+
+    def action_details(self) -> None:
+        instance = self.table.cursor_instance
+        if instance is not None:
+            self.app.push_screen(DetailsScreen(instance, self.clock))
+
+    def action_mark(self) -> None:
+        self.table.toggle_mark()
+
+    def action_sort(self) -> None:
+        names = list(SORTS)
+        following = names[(names.index(self.table.sort_column) + 1) % len(names)]
+        self.table.sort_by(following, self.table.sort_reverse)
+        self._update_subtitle()
+
+    def action_reverse_sort(self) -> None:
+        self.table.sort_by(self.table.sort_column, not self.table.sort_reverse)
+        self._update_subtitle()
+
+    @on(DataTable.RowHighlighted)
+    def _on_row_highlighted(self) -> None:
+        self.refresh_bindings()
+
+    @on(InstanceTable.MarksChanged)
+    def _on_marks_changed(self) -> None:
+        self._update_subtitle()
+        self.refresh_bindings()
+
+    # -- filter --------------------------------------------------------------
+
+    def action_filter(self) -> None:
+        self.filter_input.display = True
+        # Focus now, not after a refresh: keys typed right after `/` must reach the input.
+        self.set_focus(self.filter_input)
+        self.refresh_bindings()
+
+    def action_clear_filter(self) -> None:
+        self.filter_input.value = ""
+        self.filter_input.display = False
+        self.set_focus(self.table)
+        self.refresh_bindings()
+
+    @on(Input.Changed, "#filter")
+    def _on_filter_changed(self, event: Input.Changed) -> None:
+        self.table.set_filter(event.value)
+        self._update_subtitle()
+
+    @on(Input.Submitted, "#filter")
+    def _on_filter_submitted(self, event: Input.Submitted) -> None:
+        if not event.value:
+            self.filter_input.display = False
+        self.set_focus(self.table)
+        self.refresh_bindings()
+
+    def _update_subtitle(self) -> None:
+        table = self.table
+        parts = [
+            f"sort {SORT_LABELS[table.sort_column]} {'▼' if table.sort_reverse else '▲'}",
+            f"{table.shown_count} of {table.total_count}"
+            if table.shown_count != table.total_count
+            else f"{table.total_count} instances",
+        ]
+        if marked := len(table.marked):
+            parts.append(f"{marked} marked")
+        self.sub_title = " · ".join(parts)
