@@ -154,7 +154,7 @@ def test_unknown_and_refused_targets(demo: Demo) -> None:
 
     result = demo.run("start", "web-1")
     assert result.exit_code == ExitCode.NOT_FOUND
-    assert "web-1 is running; start needs it to be stopped or suspended" in result.stderr
+    assert "web-1 is already running" in result.stderr
 
 
 def test_read_only_account_is_refused_before_any_call(demo: Demo) -> None:

@@ -10,9 +10,6 @@ from datetime import UTC
 
 import pytest
 from libcloud.compute.types import NodeState
-from winged_monkey_libcloud import LibcloudBackend
-from winged_monkey_libcloud.ec2compat import _one_based_tags, normalise_body, parse_errors
-from winged_monkey_libcloud.states import map_state
 
 from tests.conftest import Cloud, free_port
 from winged_monkey.actions import Action
@@ -26,6 +23,9 @@ from winged_monkey.errors import (
     UnreachableError,
 )
 from winged_monkey.models import InstanceState
+from winged_monkey_libcloud import LibcloudBackend
+from winged_monkey_libcloud.ec2compat import _one_based_tags, normalise_body, parse_errors
+from winged_monkey_libcloud.states import map_state
 
 S = InstanceState
 ALL = {Capability.LIST, Capability.START, Capability.STOP, Capability.REBOOT, Capability.DESTROY}

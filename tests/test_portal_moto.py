@@ -16,7 +16,6 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from winged_monkey_libcloud import LibcloudBackend
 
 from tests.conftest import AMI, Cloud, free_port, wait_until
 from winged_monkey.actions import Action
@@ -25,6 +24,7 @@ from winged_monkey.credentials import CredentialResolver
 from winged_monkey.errors import ActionNotAllowed, AuthError
 from winged_monkey.models import EventSource, InstanceState
 from winged_monkey.portal import AccountUpdate, ActionUpdate, Portal
+from winged_monkey_libcloud import LibcloudBackend
 
 
 async def refresh(portal: Portal) -> dict[str, AccountUpdate]:

@@ -65,6 +65,8 @@ def refusal(action: Action, instance: Instance) -> str | None:
     """Why `action` makes no sense in the instance's current state, or None if it does."""
     if instance.state in _ALLOWED_FROM[action]:
         return None
-    return f"{instance.name} is {instance.state}; {action} needs it to be " + " or ".join(
-        sorted(_ALLOWED_FROM[action])
-    )
+    if instance.state is action.target or instance.state is S.TERMINATED:
+        return f"{instance.name} is already {instance.state}"
+    allowed = sorted(_ALLOWED_FROM[action])
+    needs = " or ".join(allowed) if len(allowed) <= 2 else "running"
+    return f"{instance.name} is {instance.state}; {action} needs it {needs}"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import getpass
 import sqlite3
+import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -73,6 +74,7 @@ class _Account:
     backend: Backend | None = None
     status: AccountStatus = field(init=False)
     instances: dict[str, Instance] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         self.status = AccountStatus(name=self.config.name, phase="loading")
@@ -163,7 +165,8 @@ class Portal:
     async def _refresh_one(self, holder: _Account) -> AccountUpdate:
         name = holder.config.name
         try:
-            backend = self._backend(holder)
+            # Building a backend may read a keyring or run secret_command: not on the loop.
+            backend = await asyncio.to_thread(self._backend, holder)
             listed = await asyncio.wait_for(backend.list_instances(), holder.config.timeout)
         except TimeoutError:
             return self._fail(holder, f"no answer within {holder.config.timeout:g} s (timeout)")
@@ -194,16 +197,17 @@ class Portal:
         return AccountUpdate(holder.status)
 
     def _backend(self, holder: _Account) -> Backend:
-        if holder.backend is None:
-            cls = plugins.load(holder.config.backend)
-            secrets = self.resolver.resolve(holder.config)
-            holder.backend = cls(holder.config, secrets)
-        return holder.backend
+        with holder.lock:  # one backend per account, even if two threads ask at once
+            if holder.backend is None:
+                cls = plugins.load(holder.config.backend)
+                secrets = self.resolver.resolve(holder.config)
+                holder.backend = cls(holder.config, secrets)
+            return holder.backend
 
     async def check(self, name: str) -> str:
         """Credentials and reachability of one account, as one line (raises WMError)."""
         holder = self._accounts[name]
-        backend = self._backend(holder)
+        backend = await asyncio.to_thread(self._backend, holder)
         try:
             return await asyncio.wait_for(backend.check(), holder.config.timeout)
         except TimeoutError:
@@ -214,12 +218,14 @@ class Portal:
     # -- actions -------------------------------------------------------------
 
     def capabilities(self, account: str) -> frozenset[Capability]:
+        """What the account's backend can do; before it is built, what its class declares."""
         holder = self._accounts[account]
+        if holder.backend is not None:
+            return holder.backend.capabilities
         try:
-            backend = self._backend(holder)
+            return plugins.load(holder.config.backend).CAPABILITIES
         except WMError:
             return frozenset()
-        return backend.capabilities
 
     def refusal(self, action: Action, instance: Instance) -> str | None:
         """Why `action` cannot run on `instance` now, or None when it can."""
@@ -253,7 +259,7 @@ class Portal:
         if reason:
             raise ActionNotAllowed(reason, account=instance.account)
         holder = self._accounts[instance.account]
-        backend = self._backend(holder)
+        backend = await asyncio.to_thread(self._backend, holder)
         started = time.monotonic()
         at = self.clock()
         self._in_flight.add(instance.key)
