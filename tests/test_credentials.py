@@ -7,31 +7,14 @@ from pathlib import Path
 
 import keyring
 import pytest
-from keyring.backend import KeyringBackend
 from keyring.backends.fail import Keyring as FailKeyring
 
+from tests.conftest import MemoryKeyring
 from winged_monkey.config import AccountConfig, Credentials
 from winged_monkey.credentials import KEYRING_SERVICE, CredentialResolver, store_in_keyring
 from winged_monkey.errors import CredentialError
 
 CANARY = "canary-Secret-7f3a9"
-
-
-class MemoryKeyring(KeyringBackend):
-    priority = 1
-
-    def __init__(self) -> None:
-        super().__init__()  # type: ignore[no-untyped-call]
-        self.items: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.items.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.items[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.items.pop((service, username), None)
 
 
 class BrokenKeyring(MemoryKeyring):
@@ -47,8 +30,9 @@ def account(**creds: object) -> AccountConfig:
 
 @pytest.fixture
 def memory_keyring() -> MemoryKeyring:
-    backend = MemoryKeyring()
-    keyring.set_keyring(backend)
+    """The in-memory keyring every test runs with (installed by conftest)."""
+    backend = keyring.get_keyring()
+    assert isinstance(backend, MemoryKeyring)
     return backend
 
 
