@@ -16,8 +16,8 @@ from winged_monkey.backend import ACTION_CAPABILITY, Backend, Capability
 from winged_monkey.config import AccountConfig
 from winged_monkey.credentials import Secrets
 from winged_monkey.errors import ActionNotAllowed, BackendError, ConfigError
-from winged_monkey.models import Instance
-from winged_monkey_libcloud import drivers
+from winged_monkey.models import Instance, InstanceState
+from winged_monkey_libcloud import drivers, libvirtcompat
 from winged_monkey_libcloud.convert import ec2_prices, to_instance
 from winged_monkey_libcloud.errors import translate
 
@@ -46,6 +46,7 @@ class LibcloudBackend(Backend):
         super().__init__(account, secrets)
         self.provider = drivers.resolve_provider(account)
         self._ec2 = drivers.is_ec2(self.provider)
+        self._libvirt = drivers.is_libvirt(self.provider)
         self._cls = drivers.driver_class(account, self.provider)
         self._local = threading.local()
         self._lock = threading.Lock()
@@ -88,6 +89,10 @@ class LibcloudBackend(Backend):
         with self._lock:
             built, self._drivers = self._drivers, []
         for driver in built:
+            if self._libvirt:  # a virConnect: closing the last one resets the test driver
+                virconnect: Any = driver.connection
+                await asyncio.to_thread(virconnect.close)
+                continue
             session = getattr(getattr(driver.connection, "connection", None), "session", None)
             if session is not None:
                 session.close()
@@ -127,7 +132,12 @@ class LibcloudBackend(Backend):
         return driver
 
     def _list(self, driver: NodeDriver) -> list[Instance]:
-        return [self._convert(driver, node) for node in driver.list_nodes()]
+        nodes = driver.list_nodes()
+        states = libvirtcompat.domain_states(driver.connection) if self._libvirt else {}
+        return [self._convert(driver, node, states) for node in nodes]
+
+    def _node_id(self, node: Node) -> str:
+        return libvirtcompat.node_uuid(node) if self._libvirt else str(node.id)
 
     def _get(self, driver: NodeDriver, instance_id: str) -> Instance | None:
         if self._ec2:
@@ -137,12 +147,11 @@ class LibcloudBackend(Backend):
                 if any(code in str(exc.message) for code in _EC2_GONE):
                     return None
                 raise
-        else:
-            nodes = driver.list_nodes()
-        for node in nodes:
-            if str(node.id) == instance_id:
-                return self._convert(driver, node)
-        return None
+            for node in nodes:
+                if str(node.id) == instance_id:
+                    return self._convert(driver, node, {})
+            return None
+        return next((i for i in self._list(driver) if i.id == instance_id), None)
 
     def _act(self, driver: NodeDriver, action: Action, instance: Instance) -> None:
         if self._ec2:
@@ -155,8 +164,11 @@ class LibcloudBackend(Backend):
                 private_ips=[],
                 driver=driver,
             )
+        elif self._libvirt and action is Action.DESTROY:
+            libvirtcompat.destroy(driver.connection, instance.id)
+            return
         else:
-            found = [n for n in driver.list_nodes() if str(n.id) == instance.id]
+            found = [n for n in driver.list_nodes() if self._node_id(n) == instance.id]
             if not found:
                 raise BackendError(
                     f"{instance.name} no longer exists at {self.provider}",
@@ -172,10 +184,15 @@ class LibcloudBackend(Backend):
                 account=self.account.name,
             )
 
-    def _convert(self, driver: NodeDriver, node: Node) -> Instance:
+    def _convert(
+        self, driver: NodeDriver, node: Node, states: dict[str, tuple[InstanceState, str]]
+    ) -> Instance:
         region = getattr(driver, "region_name", None) or self.account.region
+        ident = self._node_id(node)
         return to_instance(
             node,
+            ident=ident,
+            known_state=states.get(ident),
             account=self.account.name,
             provider=self.provider,
             region=region,

@@ -9,7 +9,7 @@ from typing import Any
 
 from libcloud.compute.base import Node
 
-from winged_monkey.models import Instance
+from winged_monkey.models import Instance, InstanceState
 from winged_monkey_libcloud.states import map_state
 
 # Where drivers keep the size and image ids in `extra` (EC2, OpenStack, others).
@@ -20,6 +20,8 @@ _IMAGE_KEYS = ("image_id", "imageId", "image")
 def to_instance(
     node: Node,
     *,
+    ident: str | None = None,
+    known_state: tuple[InstanceState, str] | None = None,
     account: str,
     provider: str,
     region: str | None,
@@ -29,7 +31,8 @@ def to_instance(
 ) -> Instance:
     extra = dict(node.extra or {})
     raw = extra.get("status") if ec2 else None
-    state, raw_state = map_state(node.state, str(raw) if raw else None, ec2=ec2)
+    # A state read from the provider itself (libvirt) beats libcloud's coarser mapping.
+    state, raw_state = known_state or map_state(node.state, str(raw) if raw else None, ec2=ec2)
     size = _first(extra, _SIZE_KEYS) or _ref_id(getattr(node, "size", None))
     image = _first(extra, _IMAGE_KEYS) or _ref_id(getattr(node, "image", None))
     # A rate the user configured wins (an EC2-compatible private cloud is not priced like
@@ -37,7 +40,7 @@ def to_instance(
     price = flat_price if flat_price is not None else (prices.get(size) if size else None)
     return Instance(
         account=account,
-        id=str(node.id),
+        id=ident or str(node.id),
         name=str(node.name or node.id),
         state=state,
         raw_state=raw_state,

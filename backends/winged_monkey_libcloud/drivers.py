@@ -59,6 +59,10 @@ def is_ec2(provider: str) -> bool:
     return bool(provider == Provider.EC2)
 
 
+def is_libvirt(provider: str) -> bool:
+    return bool(provider == Provider.LIBVIRT)
+
+
 def driver_class(account: AccountConfig, provider: str) -> type[NodeDriver]:
     if is_ec2(provider) and account.endpoint is not None:
         return CompatEC2NodeDriver

@@ -1,0 +1,50 @@
+"""What libcloud's libvirt driver gets wrong for a portal, and the fixes.
+
+1. `Node.id` is the domain id, which changes on every start (and is -1 while
+   shut off): the portal uses the domain's UUID.
+2. libcloud maps paused, shutting-down and shut-off all to TERMINATED: the
+   portal asks libvirt for the real state (one `listAllDomains` for the lot).
+3. libcloud's `destroy_node` only powers a domain off (libvirt's "destroy");
+   the portal's destroy also undefines it, so it is gone as on any cloud.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from winged_monkey.models import InstanceState
+
+S = InstanceState
+
+#: virDomainState values: (portal state, libvirt's own name for it).
+DOMAIN_STATES: dict[int, tuple[InstanceState, str]] = {
+    0: (S.UNKNOWN, "nostate"),
+    1: (S.RUNNING, "running"),
+    2: (S.RUNNING, "blocked"),
+    3: (S.SUSPENDED, "paused"),
+    4: (S.STOPPING, "shutdown"),
+    5: (S.STOPPED, "shutoff"),
+    6: (S.ERROR, "crashed"),
+    7: (S.SUSPENDED, "pmsuspended"),
+}
+
+
+def node_uuid(node: Any) -> str:
+    return str((node.extra or {}).get("uuid") or node.id)
+
+
+def domain_states(connection: Any) -> dict[str, tuple[InstanceState, str]]:
+    """Every domain's real state by UUID, from libvirt itself."""
+    states: dict[str, tuple[InstanceState, str]] = {}
+    for domain in connection.listAllDomains():
+        code = int(domain.state()[0])
+        states[str(domain.UUIDString())] = DOMAIN_STATES.get(code, (S.UNKNOWN, str(code)))
+    return states
+
+
+def destroy(connection: Any, uuid: str) -> None:
+    """Power off (if running) and undefine: the domain is gone, not just stopped."""
+    domain = connection.lookupByUUIDString(uuid)
+    if domain.isActive():
+        domain.destroy()
+    domain.undefine()
