@@ -198,3 +198,15 @@ def test_set_secret_reads_stdin_into_the_keyring(demo: Demo) -> None:
     assert result.exit_code == ExitCode.OK, result.output
     assert "s3cret-canary" not in result.output
     assert keyring.get_password("winged-monkey", "dev") == "s3cret-canary"
+
+
+def test_a_missing_backend_names_the_installed_ones(demo: Demo) -> None:
+    demo.add_account('[[accounts]]\nname = "stacks"\nbackend = "openstack-heat"\n')
+    result = demo.run("ls", "--json")
+    assert result.exit_code == ExitCode.FAILED
+    assert {a["name"]: a["phase"] for a in listing(result)["accounts"]}["stacks"] == "failed"
+    assert "stacks: backend 'openstack-heat' is not installed" in result.stderr
+    assert "installed backends: " in result.stderr
+    assert "libcloud" in result.stderr
+    result = demo.run("accounts")
+    assert "backend not installed" in result.stdout
