@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import pytest
 from winged_monkey.errors import StoreError
 from winged_monkey.models import AccountSnapshot, Event, EventSource, Instance, InstanceState
 from winged_monkey.observe import diff_inventories
-from winged_monkey.store import SCHEMA_VERSION, Store
+from winged_monkey.store import MIGRATIONS, SCHEMA_VERSION, Store
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
@@ -105,3 +106,264 @@ def test_a_newer_schema_is_refused_not_clobbered(tmp_path: Path) -> None:
     db.close()
     with pytest.raises(StoreError, match="newer Winged Monkey"):
         Store.open(path)
+
+
+# -- the events API the views use ---------------------------------------------
+
+
+def ev(n: int, **fields: object) -> Event:
+    data: dict[str, object] = {
+        "key": f"k{n}",
+        "at": T0 + timedelta(hours=n),
+        "source": EventSource.OBSERVED,
+        "kind": "state",
+        "account": "dev",
+        "target": f"i-{n}",
+    }
+    data.update(fields)
+    return Event.model_validate(data)
+
+
+def test_window_kind_and_source_filters(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "wm.sqlite3")
+    store.append_events(
+        [
+            ev(0),
+            ev(1, kind="stop", source=EventSource.ACTION, outcome="ok"),
+            ev(2, kind="appeared"),
+            ev(3, kind="stop", source=EventSource.ACTION, outcome="failed"),
+            ev(4, kind="CREATE_COMPLETE", source=EventSource.NATIVE),
+        ]
+    )
+    since, until = T0 + timedelta(hours=1), T0 + timedelta(hours=3)
+    assert [e.key for e in store.events(since=since, until=until)] == ["k2", "k1"]  # until excl.
+    assert [e.key for e in store.events(kinds={"stop"})] == ["k3", "k1"]
+    assert [e.key for e in store.events(kinds=["stop", "appeared"], since=since, until=until)] == [
+        "k2",
+        "k1",
+    ]
+    assert [e.key for e in store.events(sources=[EventSource.NATIVE])] == ["k4"]
+    assert store.events(kinds=[]) == []  # nothing ticked, nothing shown
+    assert [e.key for e in store.events(until=T0 + timedelta(hours=1))] == ["k0"]
+
+
+def test_events_after_pages_oldest_first_from_last_seq(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "wm.sqlite3")
+    assert store.last_seq() == 0
+    store.append_events([ev(0), ev(1)])
+    mark = store.last_seq()
+    assert store.events_after(mark) == []
+    other = Store.open(tmp_path / "wm.sqlite3")  # another process appends
+    other.append_events([ev(5), ev(2), ev(1)])  # k1 is a duplicate: not seen again
+    got = store.events_after(mark)
+    assert [e.key for _, e in got] == ["k5", "k2"]  # in recording order, not by time
+    assert got[-1][0] == store.last_seq() > mark
+    assert [e.key for _, e in store.events_after(0, limit=2)] == ["k0", "k1"]
+
+
+def test_the_store_serves_several_threads(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "wm.sqlite3")
+    errors: list[BaseException] = []
+
+    def writer(base: int) -> None:
+        try:
+            for n in range(base, base + 50):
+                store.append_events([ev(n, key=f"t{n}")])
+                store.events(limit=5)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(b,)) for b in (0, 1000, 2000)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert errors == []
+    assert store.count_events() == 150
+
+
+# -- migrations --------------------------------------------------------------
+
+
+def _schema(path: Path) -> list[tuple[str, str]]:
+    db = sqlite3.connect(path)
+    rows = db.execute(
+        "SELECT name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY name"
+    ).fetchall()
+    db.close()
+    return [(name, " ".join(sql.split())) for name, sql in rows]
+
+
+def _old_store(path: Path, version: int) -> None:
+    """A file as a Winged Monkey of schema `version` left it, with one event and one snapshot."""
+    db = sqlite3.connect(path)
+    for script in MIGRATIONS[:version]:
+        db.executescript(script)
+    db.execute(f"PRAGMA user_version = {version}")
+    db.execute(
+        "INSERT INTO events (key, at, source, kind, account, target) "
+        "VALUES ('old', ?, 'observed', 'state', 'dev', 'i-1')",
+        (T0.timestamp(),),
+    )
+    db.execute(
+        "INSERT INTO inventory VALUES ('dev', ?, ?)",
+        (T0.isoformat(), snapshot(T0, inst("i-1", InstanceState.RUNNING)).model_dump_json()),
+    )
+    db.commit()
+    db.close()
+
+
+@pytest.mark.parametrize("version", range(1, SCHEMA_VERSION + 1))
+def test_every_older_schema_is_upgraded_and_keeps_its_data(tmp_path: Path, version: int) -> None:
+    fresh = tmp_path / "fresh.sqlite3"
+    Store.open(fresh).close()
+    path = tmp_path / "old.sqlite3"
+    _old_store(path, version)
+
+    store = Store.open(path)
+    (upgraded,) = sqlite3.connect(path).execute("PRAGMA user_version").fetchone()
+    assert upgraded == SCHEMA_VERSION
+    assert _schema(path) == _schema(fresh)  # stepwise upgrade == a new file
+    assert [e.key for e in store.events()] == ["old"]
+    assert store.load_snapshots()["dev"].instances[0].id == "i-1"
+    store.append_events([ev(1)])
+    assert [e.key for e in store.events()] == ["k1", "old"]
+
+
+def test_first_schema_gets_the_filter_indexes(tmp_path: Path) -> None:
+    path = tmp_path / "v1.sqlite3"
+    _old_store(path, 1)
+    assert "events_kind_at" not in dict(_schema(path))
+    Store.open(path).close()
+    indexes = dict(_schema(path))
+    for name in ("events_at", "events_account_at", "events_target_at", "events_kind_at"):
+        assert name in indexes
+
+
+@pytest.mark.parametrize(
+    ("where", "index"),
+    [
+        ("at >= ? AND at < ?", "events_at"),
+        ("at >= ? AND at < ? AND account = ?", "events_account_at"),
+        ("target = ?", "events_target_at"),
+        ("kind = ? AND at >= ?", "events_kind_at"),
+    ],
+)
+def test_filters_are_served_by_an_index(tmp_path: Path, where: str, index: str) -> None:
+    store = Store.open(tmp_path / "wm.sqlite3")
+    store.close()
+    db = sqlite3.connect(tmp_path / "wm.sqlite3")
+    params = ("x",) * where.count("?")
+    plan = " ".join(
+        row[-1]
+        for row in db.execute(
+            f"EXPLAIN QUERY PLAN SELECT * FROM events WHERE {where} "  # noqa: S608
+            "ORDER BY at DESC, seq DESC LIMIT 10",
+            params,
+        )
+    )
+    assert f"USING INDEX {index}" in plan, plan
+
+
+# -- retention ---------------------------------------------------------------
+
+
+def test_prune_by_age_and_count_in_small_batches(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "wm.sqlite3")
+    store.append_events(ev(n) for n in range(100))
+    deleted = store.prune_events(before=T0 + timedelta(hours=30), batch=7)
+    assert deleted == 30
+    assert store.count_events() == 70
+    assert min(e.at for e in store.events(limit=1000)) == T0 + timedelta(hours=30)
+    assert store.prune_events(keep=25, batch=7) == 45
+    assert [e.key for e in store.events(limit=1000)] == [f"k{n}" for n in range(99, 74, -1)]
+    assert store.prune_events(before=T0, keep=25) == 0  # nothing left to do
+
+
+def test_prune_can_be_cancelled_between_batches(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "wm.sqlite3")
+    store.append_events(ev(n) for n in range(100))
+    calls = iter([False, False, True])
+    assert store.prune_events(keep=0, batch=10, cancelled=lambda: next(calls)) == 20
+
+
+def test_prune_in_a_thread_while_the_portal_writes(tmp_path: Path) -> None:
+    """Retention runs beside the UI: appends and queries keep working and nothing new is lost."""
+    store = Store.open(tmp_path / "wm.sqlite3")
+    store.append_events(ev(n, at=T0 - timedelta(days=365)) for n in range(5000))
+    pruned: list[int] = []
+    thread = threading.Thread(
+        target=lambda: pruned.append(store.prune_events(before=T0, batch=100))
+    )
+    thread.start()
+    for n in range(200):
+        store.append_events([ev(n, key=f"new{n}")])
+        assert store.events(since=T0, limit=1)
+    thread.join(timeout=60)
+    assert pruned == [5000]
+    assert store.count_events() == 200
+
+
+def test_memory_store_prunes_too() -> None:
+    store = Store.memory()
+    store.append_events(ev(n) for n in range(10))
+    assert store.prune_events(keep=3, batch=2) == 7
+    assert [e.key for e in store.events()] == ["k9", "k8", "k7"]
+
+
+# -- unusable files ------------------------------------------------------------
+
+
+def test_a_read_only_store_reads_but_refuses_writes_clearly(tmp_path: Path) -> None:
+    """`Store.open(read_only=True)` (SQLite `mode=ro`): reads work, writes are a StoreError.
+
+    The file-permission path (a file this user may not write) is tested in
+    test_events_reliability with an unprivileged child process.
+    """
+    path = tmp_path / "wm.sqlite3"
+    writer = Store.open(path)
+    writer.append_events([ev(0)])
+    reader = Store.open(path, read_only=True)
+    assert [e.key for e in reader.events()] == ["k0"]
+    with pytest.raises(StoreError, match="read-only"):
+        reader.append_events([ev(1)])
+    with pytest.raises(StoreError, match="read-only"):
+        reader.prune_events(keep=0)
+    writer.append_events([ev(2)])  # a writer elsewhere: the reader sees it
+    assert [e.key for _, e in reader.events_after(1)] == ["k2"]
+    with pytest.raises(StoreError, match="no history yet"):
+        Store.open(tmp_path / "missing.sqlite3", read_only=True)
+
+
+def test_a_truncated_database_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "wm.sqlite3"
+    store = Store.open(path)
+    store.append_events(ev(n, detail="x" * 500) for n in range(200))
+    store.close()
+    data = path.read_bytes()
+    path.write_bytes(data[:100] + b"\xff" * 4096 + data[4196:])  # header kept, pages smashed
+
+    def use() -> None:
+        s = Store.open(path)
+        s.events(limit=1000)
+        s.append_events([ev(999)])
+
+    with pytest.raises(StoreError) as info:
+        use()
+    assert str(path) in str(info.value)
+
+
+def test_damage_found_while_reading_is_a_store_error(tmp_path: Path) -> None:
+    path = tmp_path / "wm.sqlite3"
+    store = Store.open(path)
+    store.append_events(ev(n, detail="x" * 500) for n in range(400))
+    store.close()
+    with sqlite3.connect(path) as db:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    data = bytearray(path.read_bytes())
+    page = 4096
+    data[page * 20 : page * 40] = b"\x0d" * (page * 20)  # events pages, schema page intact
+    path.write_bytes(bytes(data))
+    opened = Store.open(path)
+    with pytest.raises(StoreError, match=r"cannot read \(database disk image is malformed"):
+        opened.events(limit=1000)

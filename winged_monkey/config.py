@@ -70,6 +70,19 @@ class AccountConfig(BaseModel):
         return dict(self.model_extra or {})
 
 
+class EventsConfig(BaseModel):
+    """How much of the event log to keep (`[events]`); both limits may apply at once."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max_age_days: float = Field(
+        90.0, ge=0, description="Delete events older than this many days; 0 keeps every age."
+    )
+    max_count: int = Field(
+        1_000_000, ge=0, description="Keep at most this many of the newest events; 0: no cap."
+    )
+
+
 class Config(BaseModel):
     """The whole file."""
 
@@ -86,6 +99,7 @@ class Config(BaseModel):
     keys: dict[str, str] = Field(
         default_factory=dict, description="Binding id to keys, e.g. stop = 'x,ctrl+x'."
     )
+    events: EventsConfig = Field(default_factory=EventsConfig)
     accounts: tuple[AccountConfig, ...] = ()
 
     @field_validator("accounts")

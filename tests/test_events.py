@@ -1,0 +1,344 @@
+"""The events module and `wm events`: time windows, filters, exports, --follow, retention."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from winged_monkey import paths
+from winged_monkey.cli import ExitCode, main
+from winged_monkey.config import EventsConfig, parse_config
+from winged_monkey.events import (
+    EXPORT_COLUMNS,
+    EventQuery,
+    enforce_retention,
+    event_rows,
+    parse_when,
+    to_csv,
+    to_json,
+)
+from winged_monkey.models import Event, EventSource
+from winged_monkey.render import render_table
+from winged_monkey.store import Store
+
+NOW = datetime(2026, 11, 3, 12, 0, tzinfo=UTC)
+WM = [sys.executable, "-c", "from winged_monkey.cli import main; main()"]
+
+
+def ev(key: str, at: datetime, **fields: object) -> Event:
+    data: dict[str, object] = {
+        "key": key,
+        "at": at,
+        "source": EventSource.OBSERVED,
+        "kind": "state",
+        "account": "dev",
+        "target": "i-1",
+        "target_name": "web",
+        "old_state": "running",
+        "new_state": "stopped",
+    }
+    data.update(fields)
+    return Event.model_validate(data)
+
+
+# -- time windows --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1h", NOW - timedelta(hours=1)),
+        ("30m", NOW - timedelta(minutes=30)),
+        ("2d", NOW - timedelta(days=2)),
+        (" 1w ", NOW - timedelta(weeks=1)),
+        ("90s", NOW - timedelta(seconds=90)),
+        ("1.5h", NOW - timedelta(minutes=90)),
+        ("now", NOW),
+        ("2026-11-01T08:30:00+00:00", datetime(2026, 11, 1, 8, 30, tzinfo=UTC)),
+        ("2026-11-01T08:30Z", datetime(2026, 11, 1, 8, 30, tzinfo=UTC)),
+    ],
+)
+def test_parse_when(text: str, expected: datetime) -> None:
+    assert parse_when(text, NOW) == expected
+
+
+def test_a_bare_date_is_local_midnight() -> None:
+    parsed = parse_when("2026-11-01", NOW)
+    assert parsed.tzinfo is not None
+    local = parsed.astimezone()
+    assert (local.year, local.month, local.day, local.hour, local.minute) == (2026, 11, 1, 0, 0)
+
+
+@pytest.mark.parametrize("text", ["", "1", "h", "-1h", "1y", "yesterday", "2026-13-01", "1h ago"])
+def test_parse_when_rejects_with_the_accepted_forms(text: str) -> None:
+    with pytest.raises(ValueError, match=r"is not a time: use an age like 30m, 1h, 2d"):
+        parse_when(text, NOW)
+
+
+# -- queries and exports -------------------------------------------------------
+
+
+def test_query_matches_what_the_store_returns(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "wm.sqlite3")
+    events = [
+        ev(f"k{n}", NOW - timedelta(hours=n), account=("dev", "prod")[n % 2], kind=kind)
+        for n, kind in enumerate(["state", "stop", "appeared", "state", "start", "state"])
+    ]
+    store.append_events(events)
+    queries = [
+        EventQuery(),
+        EventQuery(since=NOW - timedelta(hours=2)),
+        EventQuery(until=NOW - timedelta(hours=2)),
+        EventQuery(account="prod", kinds={"state", "stop"}),
+        EventQuery(sources={EventSource.ACTION}),
+        EventQuery(target="i-1", since=NOW - timedelta(hours=4), until=NOW),
+    ]
+    for query in queries:
+        expected = sorted((e for e in events if query.matches(e)), key=lambda e: e.at)[::-1]
+        assert query.run(store) == expected, query
+    assert [len(q.run(store)) for q in queries] == [6, 3, 3, 3, 0, 4]
+
+
+def test_exports_carry_every_field_and_survive_commas_and_newlines() -> None:
+    tricky = ev(
+        "k1",
+        NOW,
+        source=EventSource.ACTION,
+        kind="stop",
+        outcome="failed",
+        user="ana",
+        detail='refused, "quota"\nsecond line',
+        duration=1.25,
+    )
+    plain = ev("k2", NOW - timedelta(minutes=1))
+    rows = list(csv.DictReader(io.StringIO(to_csv([tricky, plain]))))
+    assert list(rows[0]) == list(EXPORT_COLUMNS)
+    assert rows[0]["detail"] == 'refused, "quota"\nsecond line'
+    assert rows[0]["at"] == "2026-11-03T12:00:00+00:00"
+    assert rows[1]["outcome"] == ""  # None is an empty cell
+    data = json.loads(to_json([tricky, plain]))
+    assert [d["key"] for d in data] == ["k1", "k2"]
+    assert data[0]["duration"] == 1.25
+    assert Event.model_validate(data[0]) == tricky  # the export round-trips
+    table = render_table(event_rows([tricky]))
+    assert "running → stopped" in table
+    assert 'by ana: refused, "quota" second line (1.2 s)' in table
+
+
+# -- retention -------------------------------------------------------------------
+
+
+def test_retention_from_config_by_age_and_count(tmp_path: Path) -> None:
+    config = parse_config({"events": {"max_age_days": 2, "max_count": 3}}, source="test")
+    assert config.events == EventsConfig(max_age_days=2, max_count=3)
+    store = Store.open(tmp_path / "wm.sqlite3")
+    store.append_events(ev(f"d{n}", NOW - timedelta(days=n, minutes=1)) for n in range(5))
+    store.append_events(ev(f"h{n}", NOW - timedelta(hours=n)) for n in range(3))
+    # Age first: d2, d3, d4 are older than 2 days; then only the 3 newest recorded stay.
+    assert enforce_retention(store, config.events, NOW, batch=2) == 5
+    assert sorted(e.key for e in store.events()) == ["h0", "h1", "h2"]
+
+
+def test_retention_limits_can_be_switched_off(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "wm.sqlite3")
+    store.append_events(ev(f"d{n}", NOW - timedelta(days=400 + n)) for n in range(5))
+    assert enforce_retention(store, EventsConfig(max_age_days=0, max_count=0), NOW) == 0
+    assert enforce_retention(store, EventsConfig(), NOW) == 5  # the defaults: 90 days
+    with pytest.raises(ValueError, match="greater than or equal to 0"):
+        EventsConfig(max_count=-1)
+
+
+# -- wm events ---------------------------------------------------------------------
+
+
+def wm(*args: str) -> Result:
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+@pytest.fixture
+def history() -> list[Event]:
+    now = datetime.now(UTC)
+    events = [
+        ev("old", now - timedelta(days=3), target="i-9", target_name="db"),
+        ev("stopped", now - timedelta(hours=2), account="prod"),
+        ev(
+            "acted",
+            now - timedelta(minutes=5),
+            source=EventSource.ACTION,
+            kind="start",
+            outcome="ok",
+            user="ana",
+            old_state=None,
+            new_state="running",
+        ),
+    ]
+    store = Store.open(paths.store_path())
+    store.append_events(events)
+    store.close()
+    return events
+
+
+def keys(result: Result) -> list[str]:
+    assert result.exit_code == ExitCode.OK, result.output
+    return [row["key"] for row in json.loads(result.stdout)]
+
+
+def test_wm_events_filters_and_json(history: list[Event]) -> None:
+    assert keys(wm("events", "--json")) == ["acted", "stopped", "old"]
+    assert keys(wm("events", "--json", "--since", "1d")) == ["acted", "stopped"]
+    assert keys(wm("events", "--json", "--until", "1h")) == ["stopped", "old"]
+    assert keys(wm("events", "--json", "--account", "prod")) == ["stopped"]
+    assert keys(wm("events", "--json", "--target", "i-9")) == ["old"]
+    assert keys(wm("events", "--json", "--kind", "start", "--kind", "stop")) == ["acted"]
+    assert keys(wm("events", "--json", "--source", "observed", "--limit", "1")) == ["stopped"]
+    since = (datetime.now(UTC) - timedelta(days=4)).date().isoformat()
+    assert keys(wm("events", "--json", "--since", since)) == ["acted", "stopped", "old"]
+    assert keys(wm("events", "--json", "--account", "nobody")) == []
+
+
+def test_wm_events_table_and_csv(history: list[Event]) -> None:
+    table = wm("events")
+    assert table.exit_code == ExitCode.OK
+    lines = table.stdout.splitlines()
+    assert lines[0].split() == ["TIME", "SOURCE", "KIND", "ACCOUNT", "TARGET", "NAME", "CHANGE",
+                                "OUTCOME", "DETAIL"]  # fmt: skip
+    assert [line.split()[2] for line in lines[1:]] == ["action", "observed", "observed"]
+    assert "by ana" in lines[1]
+    exported = wm("events", "--csv")
+    rows = list(csv.DictReader(io.StringIO(exported.stdout)))
+    assert [r["key"] for r in rows] == ["acted", "stopped", "old"]
+    assert rows[0]["user"] == "ana"
+    empty = wm("events", "--csv", "--account", "nobody")
+    assert empty.stdout.splitlines() == [",".join(EXPORT_COLUMNS)]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--since", "yesterday"], "'yesterday' is not a time: use an age like 30m"),
+        (["--until", "2026-02-30"], "'2026-02-30' is not a time"),
+        (["--json", "--csv"], "--json and --csv exclude each other"),
+        (["--source", "gossip"], "'gossip' is not one of"),
+    ],
+)
+def test_wm_events_usage_errors(args: list[str], message: str) -> None:
+    result = CliRunner().invoke(main, ["events", *args])
+    assert result.exit_code == ExitCode.USAGE
+    assert message in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_wm_events_on_a_corrupt_store_says_so_and_fails(tmp_path: Path) -> None:
+    path = paths.store_path()
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"garbage" * 1000)
+    result = CliRunner().invoke(main, ["events", "--json"])
+    assert result.exit_code == ExitCode.FAILED
+    assert str(path) in result.stderr
+    assert "Move the file aside" in result.stderr
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+# -- wm events --follow (a real process, a real Ctrl-C) ---------------------------
+
+
+class Lines:
+    """A child's stdout read by a thread, so the test can wait with a deadline."""
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        self._queue: queue.Queue[str] = queue.Queue()
+        assert process.stdout is not None
+        stream = process.stdout
+
+        def pump() -> None:
+            for line in stream:
+                self._queue.put(line)
+
+        threading.Thread(target=pump, daemon=True).start()
+
+    def next(self, timeout: float = 15.0) -> str:
+        try:
+            return self._queue.get(timeout=timeout)
+        except queue.Empty:
+            raise AssertionError(f"no line within {timeout} s") from None
+
+
+def test_follow_streams_events_from_another_process_and_stops_on_ctrl_c(
+    history: list[Event],
+) -> None:
+    process = subprocess.Popen(
+        [
+            *WM,
+            "events",
+            "--follow",
+            "--json",
+            "--since",
+            "1h",
+            "--account",
+            "dev",
+            "--interval",
+            "0.05",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=os.environ.copy(),
+    )
+    try:
+        lines = Lines(process)
+        assert json.loads(lines.next())["key"] == "acted"  # the window so far, then live
+        writer = Store.open(paths.store_path())
+        now = datetime.now(UTC)
+        writer.append_events([ev("other-account", now, account="prod"), ev("live-1", now)])
+        assert json.loads(lines.next())["key"] == "live-1"
+        writer.append_events([ev("live-2", now - timedelta(days=9), kind="vanished")])
+        writer.append_events([ev("live-3", now, kind="vanished")])
+        assert json.loads(lines.next())["key"] == "live-3"  # live-2 is outside --since
+        writer.close()
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=15) == ExitCode.OK
+        assert process.stderr is not None
+        assert "Traceback" not in process.stderr.read()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def test_follow_as_a_table_prints_new_events_as_lines(history: list[Event]) -> None:
+    process = subprocess.Popen(
+        [*WM, "events", "-f", "--since", "1m", "--interval", "0.05"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        lines = Lines(process)
+        writer = Store.open(paths.store_path())
+        # Printed from the window or live, whichever the child reaches first.
+        writer.append_events([ev("first", datetime.now(UTC), target="i-first")])
+        assert "i-first" in lines.next()
+        # Now the child is surely following: this one can only arrive live.
+        writer.append_events([ev("fresh", datetime.now(UTC), target="i-fresh", kind="appeared")])
+        line = lines.next()
+        assert line.split()[2:6] == ["observed", "appeared", "dev", "i-fresh"]
+        assert "running → stopped" in line
+        writer.close()
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=15) == ExitCode.OK
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
