@@ -23,6 +23,7 @@ from winged_monkey.backend import ACTION_CAPABILITY, Backend, Capability
 from winged_monkey.config import AccountConfig, Config
 from winged_monkey.credentials import CredentialResolver
 from winged_monkey.errors import ActionNotAllowed, NotFoundError, StoreError, WMError
+from winged_monkey.events import enforce_retention
 from winged_monkey.models import (
     AccountSnapshot,
     AccountStatus,
@@ -35,6 +36,7 @@ from winged_monkey.observe import diff_inventories
 from winged_monkey.store import Store
 
 Clock = Callable[[], datetime]
+RETENTION_EVERY_S = 3600.0
 T = TypeVar("T")
 
 
@@ -99,6 +101,7 @@ class Portal:
         self.user = user or _local_user()
         self._accounts = {a.name: _Account(a) for a in config.accounts}
         self._in_flight: set[str] = set()
+        self._maintained_at: float | None = None
         #: Problems with the local store, for the UI to show once (the portal keeps running).
         self.store_warnings: list[str] = []
 
@@ -161,6 +164,16 @@ class Portal:
         finally:
             for task in tasks:
                 task.cancel()
+        await self._maintain()
+
+    async def _maintain(self) -> None:
+        """Apply the event log's retention limits, in a thread, at most once an hour."""
+        now = time.monotonic()
+        if self._maintained_at is not None and now - self._maintained_at < RETENTION_EVERY_S:
+            return
+        self._maintained_at = now
+        policy, at = self.config.events, self.clock()
+        await asyncio.to_thread(self._safe, lambda: enforce_retention(self.store, policy, at), 0)
 
     async def _refresh_one(self, holder: _Account) -> AccountUpdate:
         name = holder.config.name
