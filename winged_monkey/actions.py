@@ -20,9 +20,10 @@ class Action(StrEnum):
         """Asks for confirmation before it runs."""
         return self in (Action.STOP, Action.DESTROY)
 
-    @property
-    def target(self) -> InstanceState:
-        return _TARGET[self]
+    def reached(self, state: InstanceState) -> bool:
+        """Whether `state` ends the action: a stop ends stopped, or suspended where the
+        backend's stop suspends (a Heat app)."""
+        return state in _REACHED[self]
 
     @property
     def transition(self) -> InstanceState:
@@ -34,11 +35,11 @@ class Action(StrEnum):
         return _PAST[self]
 
 
-_TARGET = {
-    Action.START: S.RUNNING,
-    Action.STOP: S.STOPPED,
-    Action.REBOOT: S.RUNNING,
-    Action.DESTROY: S.TERMINATED,
+_REACHED: dict[Action, frozenset[InstanceState]] = {
+    Action.START: frozenset({S.RUNNING}),
+    Action.STOP: frozenset({S.STOPPED, S.SUSPENDED}),
+    Action.REBOOT: frozenset({S.RUNNING}),
+    Action.DESTROY: frozenset({S.TERMINATED}),
 }
 _TRANSITION = {
     Action.START: S.PENDING,
@@ -55,7 +56,7 @@ _PAST = {
 
 _ALLOWED_FROM: dict[Action, frozenset[InstanceState]] = {
     Action.START: frozenset({S.STOPPED, S.SUSPENDED}),
-    Action.STOP: frozenset({S.RUNNING, S.PENDING, S.REBOOTING, S.SUSPENDED, S.ERROR}),
+    Action.STOP: frozenset({S.RUNNING, S.PENDING, S.REBOOTING, S.ERROR}),
     Action.REBOOT: frozenset({S.RUNNING}),
     Action.DESTROY: frozenset(set(S) - {S.TERMINATED}),
 }
@@ -65,7 +66,7 @@ def refusal(action: Action, instance: Instance) -> str | None:
     """Why `action` makes no sense in the instance's current state, or None if it does."""
     if instance.state in _ALLOWED_FROM[action]:
         return None
-    if instance.state is action.target or instance.state is S.TERMINATED:
+    if action.reached(instance.state) or instance.state is S.TERMINATED:
         return f"{instance.name} is already {instance.state}"
     allowed = sorted(_ALLOWED_FROM[action])
     needs = " or ".join(allowed) if len(allowed) <= 2 else "running"

@@ -323,7 +323,7 @@ class Portal:
                 else:
                     yield ActionUpdate(action, instance, "failed", f"{instance.name} disappeared")
                 return
-            if fresh.state is action.target:
+            if action.reached(fresh.state):
                 yield ActionUpdate(action, fresh, "done", f"{fresh.name} {action.past}")
                 return
             if fresh.state is InstanceState.ERROR:

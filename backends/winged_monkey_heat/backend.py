@@ -1,0 +1,318 @@
+"""The Heat backend: one OpenStack Heat project's stacks as portal rows (n-tier apps)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from winged_monkey.actions import Action
+from winged_monkey.backend import Backend, Capability
+from winged_monkey.config import AccountConfig
+from winged_monkey.credentials import Secrets
+from winged_monkey.errors import ActionNotAllowed, NotFoundError
+from winged_monkey.models import Instance, InstanceState
+from winged_monkey_heat.client import HeatClient
+from winged_monkey_heat.models import (
+    LaunchedStack,
+    ParameterGroup,
+    StackEvent,
+    StackOutput,
+    StackResource,
+    TemplateParameter,
+    TemplateValidation,
+    parse_time,
+)
+from winged_monkey_heat.states import normalise
+
+PAGE = 200
+#: Resource counts fetched at once while listing (each is one small request).
+MEMBER_FETCHES = 8
+_MUTATING = frozenset({Capability.START, Capability.STOP, Capability.DESTROY, Capability.LAUNCH})
+_ACTION_BODY = {Action.STOP: {"suspend": None}, Action.START: {"resume": None}}
+
+
+class HeatBackend(Backend):
+    """Stacks of one Heat project. stop = suspend, start = resume, destroy = delete.
+
+    Stacks are rows of kind "app" (`extra["kind"]`) until the core has an App model;
+    reboot does not exist for a stack.
+    """
+
+    CAPABILITIES: ClassVar[frozenset[Capability]] = (
+        frozenset({Capability.LIST, Capability.STACKS, Capability.EVENTS}) | _MUTATING
+    )
+
+    def __init__(self, account: AccountConfig, secrets: Secrets) -> None:
+        super().__init__(account, secrets)
+        self.client = HeatClient(account, secrets)
+        #: stack id -> name: Heat's URLs for a stack are /stacks/{name}/{id}.
+        self._names: dict[str, str] = {}
+        #: (stack id, status, updated) -> top-level resource count, so polls do not refetch.
+        self._members: dict[tuple[str, str, str | None], int] = {}
+
+    @property
+    def capabilities(self) -> frozenset[Capability]:
+        if self.account.read_only:
+            return self.CAPABILITIES - _MUTATING
+        return self.CAPABILITIES
+
+    # -- rows ------------------------------------------------------------------
+
+    async def list_instances(self) -> list[Instance]:
+        stacks = await self._list_stacks()
+        limit = asyncio.Semaphore(MEMBER_FETCHES)
+
+        async def members(stack: dict[str, Any]) -> int | None:
+            async with limit:
+                return await self._member_count(stack)
+
+        counts = await asyncio.gather(*(members(s) for s in stacks))
+        return [self._row(stack, count) for stack, count in zip(stacks, counts, strict=True)]
+
+    async def get_instance(self, instance_id: str) -> Instance | None:
+        try:
+            stack = await self._stack(instance_id)
+        except NotFoundError:
+            return None
+        return self._row(stack, await self._member_count(stack))
+
+    async def act(self, action: Action, instance: Instance) -> None:
+        self._writable()
+        path = self._path(instance.id, instance.name)
+        if action is Action.DESTROY:
+            await self.client.request("DELETE", path)
+        elif action in _ACTION_BODY:
+            await self.client.request("POST", f"{path}/actions", body=_ACTION_BODY[action])
+        else:
+            raise ActionNotAllowed(
+                f"a Heat stack cannot {action} (stop suspends it, start resumes it)",
+                account=self.account.name,
+            )
+
+    async def check(self) -> str:
+        count = len(await self._list_stacks())
+        return (
+            f"Heat at {self.client.where}, project {self.client.settings.project}: "
+            f"reachable, {count} stack{'s' if count != 1 else ''}"
+        )
+
+    async def close(self) -> None:
+        await self.client.close()
+
+    # -- apps: detail, events, launch --------------------------------------------
+
+    async def stack_events(
+        self, stack_id: str, marker: str | None = None, limit: int = 100
+    ) -> list[StackEvent]:
+        """Events of a stack and its resources, oldest first, the page after `marker`."""
+        params: dict[str, Any] = {"sort_dir": "asc", "sort_keys": "created_at", "limit": limit}
+        if marker:
+            params["marker"] = marker
+        path = await self._known_path(stack_id)
+        data = await self.client.request("GET", f"{path}/events", params=params)
+        return [
+            StackEvent(
+                id=str(e["id"]),
+                stack_id=stack_id,
+                at=parse_time(e.get("event_time")),
+                resource_name=str(e.get("resource_name") or e.get("logical_resource_id") or ""),
+                physical_resource_id=e.get("physical_resource_id") or None,
+                status=str(e.get("resource_status") or ""),
+                reason=str(e.get("resource_status_reason") or ""),
+            )
+            for e in (data or {}).get("events", [])
+        ]
+
+    async def resources(self, stack_id: str, nested_depth: int = 0) -> list[StackResource]:
+        """The stack's resources; with nested_depth=1 also those of its nested stacks."""
+        path = await self._known_path(stack_id)
+        params = {"nested_depth": nested_depth} if nested_depth else None
+        data = await self.client.request("GET", f"{path}/resources", params=params)
+        found = []
+        for r in (data or {}).get("resources", []):
+            links = {link.get("rel"): link.get("href", "") for link in r.get("links", [])}
+            nested = links.get("nested")
+            found.append(
+                StackResource(
+                    name=str(r.get("resource_name") or r.get("logical_resource_id") or ""),
+                    type=str(r.get("resource_type") or ""),
+                    status=str(r.get("resource_status") or ""),
+                    reason=str(r.get("resource_status_reason") or ""),
+                    physical_id=r.get("physical_resource_id") or None,
+                    updated_at=parse_time(r.get("updated_time")),
+                    parent=r.get("parent_resource"),
+                    nested_stack_id=nested.rstrip("/").rsplit("/", 1)[-1] if nested else None,
+                )
+            )
+        return found
+
+    async def outputs(self, stack_id: str) -> list[StackOutput]:
+        """The stack's outputs with their values (Heat computes them on a stack show)."""
+        stack = await self._stack(stack_id)
+        return [
+            StackOutput(
+                key=str(o.get("output_key")),
+                value=o.get("output_value"),
+                description=str(o.get("description") or ""),
+                error=o.get("output_error"),
+            )
+            for o in stack.get("outputs") or []
+        ]
+
+    async def validate(
+        self, template_text: str, parameters: Mapping[str, Any] | None = None
+    ) -> TemplateValidation:
+        """Heat's reading of a HOT template (raises TemplateError with Heat's reason)."""
+        body: dict[str, Any] = {"template": template_text}
+        if parameters:
+            body["parameters"] = dict(parameters)
+        data = await self.client.request("POST", "/validate", body=body) or {}
+        params = data.get("Parameters") or {}
+        return TemplateValidation(
+            description=str(data.get("Description") or ""),
+            parameters=tuple(_parameter(name, spec) for name, spec in params.items()),
+            parameter_groups=tuple(
+                ParameterGroup(
+                    label=str(g.get("label") or ""),
+                    description=str(g.get("description") or ""),
+                    parameters=tuple(g.get("parameters") or ()),
+                )
+                for g in data.get("ParameterGroups") or []
+            ),
+        )
+
+    async def launch(
+        self,
+        template_text: str,
+        name: str,
+        parameters: Mapping[str, Any] | None = None,
+        *,
+        timeout_mins: int | None = None,
+    ) -> LaunchedStack:
+        """Create a stack; returns once Heat accepted it (follow it with get_instance)."""
+        self._writable()
+        body: dict[str, Any] = {
+            "stack_name": name,
+            "template": template_text,
+            "parameters": dict(parameters or {}),
+            "disable_rollback": True,  # keep a failed stack so its reason can be shown
+        }
+        if timeout_mins is not None:
+            body["timeout_mins"] = timeout_mins
+        data = await self.client.request("POST", "/stacks", body=body)
+        stack_id = str(data["stack"]["id"])
+        self._names[stack_id] = name
+        return LaunchedStack(id=stack_id, name=name)
+
+    # -- helpers -----------------------------------------------------------------
+
+    async def _list_stacks(self) -> list[dict[str, Any]]:
+        stacks: list[dict[str, Any]] = []
+        marker: str | None = None
+        while True:
+            params: dict[str, Any] = {"limit": PAGE}
+            if marker:
+                params["marker"] = marker
+            page = (await self.client.request("GET", "/stacks", params=params) or {}).get(
+                "stacks", []
+            )
+            stacks.extend(page)
+            if len(page) < PAGE:
+                break
+            marker = str(page[-1]["id"])
+        for stack in stacks:
+            self._names[str(stack["id"])] = str(stack["stack_name"])
+        return stacks
+
+    async def _stack(self, stack_id: str) -> dict[str, Any]:
+        data = await self.client.request("GET", await self._known_path(stack_id))
+        stack: dict[str, Any] = data["stack"]
+        self._names[stack_id] = str(stack["stack_name"])
+        return stack
+
+    async def _known_path(self, stack_id: str) -> str:
+        # Heat also finds a stack by id alone (a 302 to /stacks/{name}/{id}): one more trip.
+        return self._path(stack_id, self._names.get(stack_id))
+
+    @staticmethod
+    def _path(stack_id: str, name: str | None) -> str:
+        return f"/stacks/{name}/{stack_id}" if name else f"/stacks/{stack_id}"
+
+    async def _member_count(self, stack: dict[str, Any]) -> int | None:
+        status = str(stack.get("stack_status") or "")
+        if status == "DELETE_COMPLETE":
+            return 0
+        key = (str(stack["id"]), status, stack.get("updated_time"))
+        if key not in self._members:
+            try:
+                data = await self.client.request(
+                    "GET", f"{self._path(key[0], stack.get('stack_name'))}/resources"
+                )
+            except NotFoundError:  # deleted between the list and this call
+                return None
+            self._members[key] = len((data or {}).get("resources", []))
+        return self._members[key]
+
+    def _row(self, stack: dict[str, Any], members: int | None) -> Instance:
+        status = str(stack.get("stack_status") or "UNKNOWN")
+        state = normalise(status)
+        reason = str(stack.get("stack_status_reason") or "")
+        extra: dict[str, Any] = {
+            "kind": "app",
+            "stack_status": status,
+            "stack_status_reason": reason,
+            "members": members,
+            "project": self.client.settings.project,
+        }
+        if stack.get("updated_time"):
+            extra["updated_at"] = stack["updated_time"]
+        if state is InstanceState.ERROR:
+            extra["fault"] = reason or status
+        return Instance(
+            account=self.account.name,
+            id=str(stack["id"]),
+            name=str(stack.get("stack_name") or stack["id"]),
+            state=state,
+            raw_state=status,
+            provider="heat",
+            region=self.account.region,
+            created_at=parse_time(stack.get("creation_time")),
+            price_hourly=self.account.price_hourly,
+            extra=extra,
+        )
+
+    def _writable(self) -> None:
+        if self.account.read_only:
+            raise ActionNotAllowed(
+                f"account {self.account.name} is read-only", account=self.account.name
+            )
+
+
+def _parameter(name: str, spec: Mapping[str, Any]) -> TemplateParameter:
+    def number(key: str) -> float | None:
+        value = spec.get(key)
+        return float(value) if isinstance(value, int | float) else None
+
+    def length(key: str) -> int | None:
+        value = spec.get(key)
+        return int(value) if isinstance(value, int) else None
+
+    allowed = spec.get("AllowedValues")
+    return TemplateParameter(
+        name=name,
+        type=str(spec.get("Type") or "String"),
+        label=str(spec.get("Label") or name),
+        description=str(spec.get("Description") or ""),
+        default=spec.get("Default"),
+        has_default="Default" in spec,
+        hidden=str(spec.get("NoEcho", "false")).lower() == "true",
+        allowed_values=tuple(allowed) if isinstance(allowed, list) else None,
+        allowed_pattern=spec.get("AllowedPattern"),
+        min_value=number("MinValue"),
+        max_value=number("MaxValue"),
+        min_length=length("MinLength"),
+        max_length=length("MaxLength"),
+        custom_constraint=spec.get("CustomConstraint"),
+        constraint_description=str(spec.get("ConstraintDescription") or ""),
+    )

@@ -1,0 +1,454 @@
+"""The Heat backend and the portal against a real standalone OpenStack Heat.
+
+Heat's own API, read through plain httpx, is the independent witness where a
+state is claimed. Each test works in its own Heat projects, so tests never see
+each other's stacks and need no cleanup beyond the session's server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from winged_monkey_heat import HeatBackend
+from winged_monkey_heat.client import ConflictError, TemplateError
+
+from tests.heat.conftest import heat_account, make_portal
+from tests.heat.heatserver import HeatServer, free_port
+from winged_monkey.actions import Action
+from winged_monkey.backend import Capability
+from winged_monkey.credentials import Secrets
+from winged_monkey.errors import ConfigError, NotFoundError, UnreachableError
+from winged_monkey.models import InstanceState
+from winged_monkey.portal import AccountUpdate, Portal
+from winged_monkey.store import Store
+
+SMALL = """
+heat_template_version: 2018-08-31
+description: two members and a value
+parameters:
+  size:
+    type: number
+    default: 2
+resources:
+  secret:
+    type: OS::Heat::RandomString
+  group:
+    type: OS::Heat::ResourceGroup
+    properties:
+      count: {get_param: size}
+      resource_def: {type: OS::Heat::None}
+outputs:
+  password:
+    description: the generated secret
+    value: {get_attr: [secret, value]}
+"""
+
+FAILING = """
+heat_template_version: 2018-08-31
+resources:
+  broken:
+    type: OS::Heat::TestResource
+    properties:
+      fail: true
+      value: nope
+"""
+
+SLOW = """
+heat_template_version: 2018-08-31
+parameters:
+  wait:
+    type: number
+    default: 30
+resources:
+  slow:
+    type: OS::Heat::TestResource
+    properties:
+      action_wait_secs: {create: {get_param: wait}}
+"""
+
+FORM = """
+heat_template_version: 2018-08-31
+description: a launch form's worth of parameters
+parameter_groups:
+  - label: sizing
+    parameters: [count]
+parameters:
+  count:
+    type: number
+    label: Web servers
+    description: how many
+    default: 2
+    constraints:
+      - range: {min: 1, max: 5}
+        description: one to five
+  flavor:
+    type: string
+    default: m1.small
+    constraints:
+      - allowed_values: [m1.small, m1.large]
+  name_prefix:
+    type: string
+    constraints:
+      - length: {min: 3, max: 12}
+      - allowed_pattern: "[a-z]+"
+  db_password:
+    type: string
+    hidden: true
+  tags:
+    type: comma_delimited_list
+    default: "a,b"
+resources:
+  nothing:
+    type: OS::Heat::None
+"""
+
+
+class Projects:
+    """Unique Heat projects per test, plus a plain-httpx witness of what Heat holds."""
+
+    def __init__(self, server: HeatServer, tmp_path: Path, tag: str) -> None:
+        self.server = server
+        self.tmp_path = tmp_path
+        self.tag = tag
+        self.stores: list[Store] = []
+        self.backends: list[HeatBackend] = []
+
+    def project(self, name: str) -> str:
+        return f"{self.tag}-{name}"
+
+    def account(self, name: str, **extra: Any) -> Any:
+        return heat_account(name, self.server.url, self.project(name), **extra)
+
+    def backend(self, name: str, **extra: Any) -> HeatBackend:
+        backend = HeatBackend(self.account(name, **extra), Secrets(account=name))
+        self.backends.append(backend)
+        return backend
+
+    def portal(self, *names: str, **extra: Any) -> Portal:
+        portal, store = make_portal(self.tmp_path, *(self.account(n, **extra) for n in names))
+        self.stores.append(store)
+        return portal
+
+    def witness(self, name: str, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        project = self.project(name)
+        return httpx.request(
+            method,
+            f"{self.server.url}/{project}{path}",
+            headers={"X-Auth-Project": project, "X-Auth-Token": "witness"},
+            follow_redirects=True,
+            timeout=10,
+            **kwargs,
+        )
+
+    def spy(self, *, url_of: str, header_of: str) -> httpx.Response:
+        """Ask for one project's stacks while claiming to be another."""
+        return httpx.get(
+            f"{self.server.url}/{self.project(url_of)}/stacks",
+            headers={"X-Auth-Project": self.project(header_of)},
+            timeout=10,
+        )
+
+    def create(self, name: str, stack: str, template: str = SMALL, **params: Any) -> str:
+        reply = self.witness(
+            name,
+            "POST",
+            "/stacks",
+            json={"stack_name": stack, "template": template, "parameters": params},
+        )
+        assert reply.status_code == 201, reply.text
+        return str(reply.json()["stack"]["id"])
+
+    def status(self, name: str, stack_id: str) -> str:
+        reply = self.witness(name, "GET", f"/stacks/{stack_id}")
+        assert reply.status_code == 200, reply.text
+        return str(reply.json()["stack"]["stack_status"])
+
+    def wait(self, name: str, stack_id: str, timeout: float = 60) -> str:
+        deadline = time.monotonic() + timeout
+        while (status := self.status(name, stack_id)).endswith("IN_PROGRESS"):
+            assert time.monotonic() < deadline, f"{stack_id} still {status}"
+            time.sleep(0.1)
+        return status
+
+
+@pytest.fixture
+async def heat(
+    heat_server: HeatServer, tmp_path: Path, request: pytest.FixtureRequest
+) -> AsyncIterator[Projects]:
+    tag = request.node.name.replace("_", "-")[5:40] + f"-{time.monotonic_ns() % 10**6}"
+    projects = Projects(heat_server, tmp_path, tag)
+    yield projects
+    for backend in projects.backends:
+        await backend.close()
+    for store in projects.stores:
+        store.close()
+
+
+async def refresh(portal: Portal) -> dict[str, AccountUpdate]:
+    last: dict[str, AccountUpdate] = {}
+    async for update in portal.refresh():
+        last[update.status.name] = update
+    return last
+
+
+def rows(update: AccountUpdate) -> dict[str, Any]:
+    assert update.instances is not None, update.status.error
+    return {i.name: i for i in update.instances}
+
+
+# -- listing ------------------------------------------------------------------
+
+
+async def test_stacks_are_app_rows_and_projects_are_isolated(heat: Projects) -> None:
+    web = heat.create("shop", "web", size=3)
+    db = heat.create("shop", "db")
+    other = heat.create("lab", "sandbox", size=1)
+    for name, stack in (("shop", web), ("shop", db), ("lab", other)):
+        assert heat.wait(name, stack) == "CREATE_COMPLETE"
+
+    portal = heat.portal("shop", "lab")
+    updates = await refresh(portal)
+
+    shop, lab = rows(updates["shop"]), rows(updates["lab"])
+    assert set(shop) == {"web", "db"}
+    assert set(lab) == {"sandbox"}
+    row = shop["web"]
+    assert row.id == web
+    assert row.state is InstanceState.RUNNING
+    assert row.raw_state == "CREATE_COMPLETE"
+    assert row.provider == "heat"
+    assert row.created_at is not None
+    assert row.extra["kind"] == "app"
+    assert row.extra["stack_status"] == "CREATE_COMPLETE"
+    assert row.extra["members"] == 2  # secret + group
+    assert lab["sandbox"].id == other
+    # The other project's URL with this project's header is refused by Heat itself.
+    assert heat.spy(url_of="lab", header_of="shop").status_code == 403
+    assert await portal.check("shop") == (
+        f"Heat at 127.0.0.1:{heat.server.port}, project {heat.project('shop')}: reachable, 2 stacks"
+    )
+
+
+async def test_capabilities_offer_no_reboot(heat: Projects) -> None:
+    backend = heat.backend("caps")
+    assert Capability.REBOOT not in backend.capabilities
+    assert {Capability.START, Capability.STOP, Capability.DESTROY} <= backend.capabilities
+    read_only = heat.backend("ro", read_only=True)
+    assert read_only.capabilities == {Capability.LIST, Capability.STACKS, Capability.EVENTS}
+
+
+# -- actions through the portal ---------------------------------------------------
+
+
+async def test_suspend_resume_delete_followed_to_completion(heat: Projects) -> None:
+    stack = heat.create("ops", "app")
+    heat.wait("ops", stack)
+    portal = heat.portal("ops")
+    await refresh(portal)
+    key = f"ops/{stack}"
+
+    for action, state, heat_status in (
+        (Action.STOP, InstanceState.SUSPENDED, "SUSPEND_COMPLETE"),
+        (Action.START, InstanceState.RUNNING, "RESUME_COMPLETE"),
+        (Action.DESTROY, InstanceState.TERMINATED, "DELETE_COMPLETE"),
+    ):
+        row = portal.instance(key)
+        assert row is not None
+        updates = [u async for u in portal.run_action(action, row)]
+        final = updates[-1]
+        assert final.phase == "done", final.message
+        assert final.instance.state is state
+        assert final.instance.raw_state == heat_status
+        assert heat.status("ops", stack) == heat_status
+    assert portal.refusal(Action.REBOOT, final.instance) is not None
+
+
+async def test_failed_create_shows_heat_reason(heat: Projects) -> None:
+    stack = heat.create("qa", "broken", FAILING)
+    assert heat.wait("qa", stack) == "CREATE_FAILED"
+    row = rows((await refresh(heat.portal("qa")))["qa"])["broken"]
+    assert row.state is InstanceState.ERROR
+    assert row.raw_state == "CREATE_FAILED"
+    assert "Test Resource failed" in row.extra["fault"]
+    assert "Traceback" not in row.extra["fault"]
+
+
+async def test_stack_in_progress_is_pending_then_running(heat: Projects) -> None:
+    stack = heat.create("slow", "slowpoke", SLOW, wait=3)
+    portal = heat.portal("slow")
+    row = rows((await refresh(portal))["slow"])["slowpoke"]
+    assert row.state is InstanceState.PENDING
+    assert row.raw_state == "CREATE_IN_PROGRESS"
+    assert heat.status("slow", stack) == "CREATE_IN_PROGRESS"
+    assert heat.wait("slow", stack) == "CREATE_COMPLETE"
+    row = rows((await refresh(portal))["slow"])["slowpoke"]
+    assert row.state is InstanceState.RUNNING
+
+
+# -- errors, each while another account keeps working ---------------------------------
+
+
+async def test_name_conflict_missing_stack_and_bad_template(heat: Projects) -> None:
+    heat.wait("err", heat.create("err", "taken"))
+    backend = heat.backend("err")
+
+    with pytest.raises(ConflictError) as conflict:
+        await backend.launch(SMALL, "taken")
+    assert conflict.value.message == "The Stack (taken) already exists."
+
+    with pytest.raises(NotFoundError) as missing:
+        await backend.stack_events("no-such-stack")
+    assert "could not be found" in missing.value.message
+    assert await backend.get_instance("00000000-0000-0000-0000-000000000000") is None
+
+    with pytest.raises(TemplateError) as bad:
+        await backend.launch(
+            "heat_template_version: 2018-08-31\nresources: {x: {type: No::Such}}", "x"
+        )
+    assert "No::Such" in bad.value.message
+    with pytest.raises(TemplateError) as unparsable:
+        await backend.validate("resources: [")
+    assert "Traceback" not in unparsable.value.message
+
+    # Through the portal: a stack deleted behind its back is a clear failure of the action,
+    # and the other account (another Heat project) lists on as before.
+    heat.wait("other", heat.create("other", "fine"))
+    portal = heat.portal("err", "other")
+    await refresh(portal)
+    (row,) = portal.find("taken")
+    heat.witness("err", "DELETE", f"/stacks/taken/{row.id}")
+    heat.wait("err", row.id)
+    stale = row.model_copy(update={"id": "11111111-1111-1111-1111-111111111111"})
+    final = [u async for u in portal.run_action(Action.STOP, stale)][-1]
+    assert final.phase == "failed"
+    assert final.message == "The Stack (taken) could not be found."
+    updates = await refresh(portal)
+    assert set(rows(updates["other"])) == {"fine"}
+    assert set(rows(updates["err"])) == set()
+
+
+async def test_action_heat_refuses_is_explained(heat: Projects) -> None:
+    stack = heat.create("refuse", "app", SLOW, wait=3)
+    portal = heat.portal("refuse")
+    await refresh(portal)
+    row = portal.instance(f"refuse/{stack}")
+    assert row is not None
+    assert row.state is InstanceState.PENDING
+    # Heat refuses a suspend while the create runs: the action fails with Heat's reason.
+    final = [u async for u in portal.run_action(Action.STOP, row)][-1]
+    assert final.phase == "failed"
+    assert final.message == "Stack app already has an action (CREATE) in progress."
+    backend = heat.backend("refuse")
+    with pytest.raises(ConflictError):
+        await backend.act(Action.STOP, row)
+    assert heat.wait("refuse", stack) == "CREATE_COMPLETE"
+    # Once running, the portal itself refuses a start before asking Heat.
+    row = rows((await refresh(portal))["refuse"])["app"]
+    assert portal.refusal(Action.START, row) == "app is already running"
+
+
+async def test_heat_down_is_unreachable_while_other_accounts_list(
+    heat: Projects, heat_python: Path, tmp_path: Path
+) -> None:
+    heat.wait("alive", heat.create("alive", "ok"))
+    closed = free_port()
+    down = heat_account("down", f"http://127.0.0.1:{closed}/v1", "p")
+    portal, store = make_portal(tmp_path / "p", down, heat.account("alive"))
+    heat.stores.append(store)
+
+    updates = await refresh(portal)
+    assert updates["down"].status.phase == "failed"
+    assert updates["down"].status.error == (
+        f"cannot connect to Heat at 127.0.0.1:{closed} (connection refused)"
+    )
+    assert set(rows(updates["alive"])) == {"ok"}
+
+    # A Heat that was up and was stopped reads the same way.
+    with HeatServer(heat_python, tmp_path / "second") as second:
+        backend = HeatBackend(heat_account("gone", second.url, "p"), Secrets(account="gone"))
+        heat.backends.append(backend)
+        assert await backend.list_instances() == []
+    with pytest.raises(UnreachableError) as unreachable:
+        await backend.list_instances()
+    assert f"127.0.0.1:{second.port}" in unreachable.value.message
+
+
+# -- detail, events, validate, launch ------------------------------------------------------
+
+
+async def test_launch_then_events_resources_outputs(heat: Projects) -> None:
+    backend = heat.backend("apps")
+    launched = await backend.launch(SMALL, "shop", {"size": 3})
+    assert launched.name == "shop"
+    deadline = time.monotonic() + 60
+    while (row := await backend.get_instance(launched.id)) and row.state.transitional:
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.1)
+    assert row is not None
+    assert row.state is InstanceState.RUNNING
+    assert row.extra["members"] == 2
+
+    resources = {r.name: r for r in await backend.resources(launched.id)}
+    assert resources["group"].type == "OS::Heat::ResourceGroup"
+    assert resources["group"].status == "CREATE_COMPLETE"
+    assert resources["group"].nested_stack_id
+    nested = await backend.resources(launched.id, nested_depth=1)
+    assert len([r for r in nested if r.parent == "group"]) == 3
+
+    (output,) = await backend.outputs(launched.id)
+    assert output.key == "password"
+    assert isinstance(output.value, str)
+    assert len(output.value) == 32
+
+    events = await backend.stack_events(launched.id)
+    assert events[-1].resource_name == "shop"
+    assert events[-1].status == "CREATE_COMPLETE"
+    assert [e.at for e in events] == sorted(e.at for e in events if e.at)
+    keys = {e.key("apps") for e in events}
+    assert len(keys) == len(events)
+    # Paging with marker: the page after the second event is the rest, nothing re-fetched.
+    first = await backend.stack_events(launched.id, limit=2)
+    rest = await backend.stack_events(launched.id, marker=first[-1].id)
+    assert [e.id for e in first + rest] == [e.id for e in events]
+    assert await backend.stack_events(launched.id, marker=events[-1].id) == []
+
+
+async def test_validate_returns_the_parameter_form(heat: Projects) -> None:
+    backend = heat.backend("forms")
+    result = await backend.validate(FORM)
+    assert result.description == "a launch form's worth of parameters"
+    assert [p.name for p in result.parameters] == [
+        "count",
+        "flavor",
+        "name_prefix",
+        "db_password",
+        "tags",
+    ]
+    count = result.parameter("count")
+    assert (count.type, count.label, count.description) == ("Number", "Web servers", "how many")
+    assert (count.default, count.min_value, count.max_value) == (2, 1.0, 5.0)
+    assert count.constraint_description == "one to five"
+    flavor = result.parameter("flavor")
+    assert flavor.allowed_values == ("m1.small", "m1.large")
+    prefix = result.parameter("name_prefix")
+    assert (prefix.has_default, prefix.min_length, prefix.max_length) == (False, 3, 12)
+    assert prefix.allowed_pattern == "[a-z]+"
+    assert result.parameter("db_password").hidden
+    assert result.parameter("tags").type == "CommaDelimitedList"
+    assert result.parameter_groups[0].parameters == ("count",)
+
+    with pytest.raises(TemplateError) as bad:
+        await backend.validate(FORM.replace("OS::Heat::None", "OS::Nope"))
+    assert bad.value.message == "The Resource Type (OS::Nope) could not be found."
+
+
+def test_settings_errors_name_the_keys() -> None:
+    with pytest.raises(ConfigError) as missing:
+        HeatBackend(heat_account("x", "ftp://nowhere", "p"), Secrets(account="x"))
+    assert "endpoint_url" in missing.value.message
