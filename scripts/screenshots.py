@@ -1,7 +1,9 @@
-"""Screenshots of the main screen over the demo cloud: `.venv/bin/python scripts/screenshots.py`.
+"""Screenshots over the demo cloud: `.venv/bin/python scripts/screenshots.py`.
 
 Starts the moto demo in a temporary directory, runs the app headless at each size,
-waits until every account has answered and saves `screenshots/main-WxH.svg`.
+waits until every account has answered and saves `screenshots/main-WxH.svg`. At 80x24
+a last run does a few actions (so the log has something to show), polls again, and saves
+the events view (`events-80x24.svg`) and web-2's timeline (`timeline-80x24.svg`).
 """
 
 from __future__ import annotations
@@ -9,34 +11,99 @@ from __future__ import annotations
 import asyncio
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+from textual.pilot import Pilot
+
+from winged_monkey.actions import Action
 from winged_monkey.demo.seed import build_demo
 from winged_monkey.demo.server import MotoServer
 from winged_monkey.portal import Portal
 from winged_monkey.store import Store
 from winged_monkey.ui.app import WMApp
+from winged_monkey.ui.screens.events import EventsScreen
+from winged_monkey.ui.screens.timeline import TimelineScreen
 
 OUT = Path(__file__).resolve().parent.parent / "screenshots"
 SIZES = ((80, 24), (120, 36))
+EVENTS_SIZE = (80, 24)
 DEADLINE_S = 60.0
+#: (account, name, action) run before the events screenshots.
+ACTIONS = (
+    ("dev", "web-2", Action.STOP),
+    ("dev", "batch", Action.START),
+    ("dev", "api", Action.REBOOT),
+    ("dev-eu", "eu-worker", Action.START),
+)
+TIMELINE_OF = ("dev", "web-2")
 
 
-async def shoot(portal: Portal, size: tuple[int, int], out: Path) -> Path:
+async def _until(pilot: Pilot[Any], condition: Callable[[], bool], what: str) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + DEADLINE_S
+    while not condition():
+        if loop.time() > deadline:
+            raise SystemExit(f"{what}: still waiting after {DEADLINE_S:g} s")
+        await pilot.pause(0.05)
+
+
+async def _settled(pilot: Pilot[Any], portal: Portal) -> None:
+    await _until(
+        pilot,
+        lambda: not any(s.phase in ("loading", "stale") or s.refreshing for s in portal.statuses()),
+        "accounts loading",
+    )
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def _some_history(pilot: Pilot[Any], app: WMApp, portal: Portal) -> None:
+    """Run the actions as the UI would, then poll so the changes are also observed."""
+    for account, name, action in ACTIONS:
+        (instance,) = [i for i in portal.instances() if (i.account, i.name) == (account, name)]
+        async for _update in portal.run_action(action, instance):
+            pass
+    app.action_refresh_inventory()
+    await pilot.pause()
+    await _settled(pilot, portal)
+
+
+async def shoot(portal: Portal, size: tuple[int, int], out: Path, history: bool) -> list[Path]:
+    """The main screen; with `history`, act on the cloud first and shoot the event views."""
     app = WMApp(portal, portal.config, title_suffix="demo")
-    async with app.run_test(size=size) as pilot:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + DEADLINE_S
-        while any(s.phase in ("loading", "stale") for s in portal.statuses()):
-            if loop.time() > deadline:
-                raise SystemExit(f"accounts still loading after {DEADLINE_S:g} s")
-            await pilot.pause(0.05)
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        width, height = size
-        name = f"main-{width}x{height}.svg"
+    width, height = size
+    saved: list[Path] = []
+
+    def save(view: str) -> None:
+        name = f"{view}-{width}x{height}.svg"
         app.save_screenshot(filename=name, path=str(out))
-    return out / name
+        saved.append(out / name)
+
+    async with app.run_test(size=size) as pilot:
+        await _settled(pilot, portal)
+        if not history:
+            save("main")
+            return saved
+        await _some_history(pilot, app, portal)
+        await pilot.press("colon", *"events", "enter")
+        await _until(pilot, lambda: isinstance(app.screen, EventsScreen), "the events view")
+        events = app.screen
+        assert isinstance(events, EventsScreen)
+        await _until(pilot, lambda: events.loaded, "the event log")
+        await pilot.pause()
+        save("events")
+        shown = events.table.shown
+        row = next(n for n, e in enumerate(shown) if (e.account, e.target_name) == TIMELINE_OF)
+        events.table.move_cursor(row=row)
+        await pilot.press("enter")
+        timeline = app.screen
+        assert isinstance(timeline, TimelineScreen)
+        await _until(pilot, lambda: timeline.loaded, "the timeline")
+        await pilot.pause()
+        save("timeline")
+    return saved
 
 
 def main() -> int:
@@ -44,13 +111,17 @@ def main() -> int:
     with MotoServer() as server, tempfile.TemporaryDirectory(prefix="wm-shots-") as tmp:
         server.seed(42)
         config = build_demo(server, Path(tmp))
-        for size in SIZES:
-            store = Store.open(Path(tmp) / f"store-{size[0]}.sqlite3")
+        config = config.model_copy(update={"action_poll_interval": 0.2})
+        # The main screens first, on the seeded fleet; the actions change it afterwards.
+        runs = [(size, False) for size in SIZES] + [(EVENTS_SIZE, True)]
+        for n, (size, history) in enumerate(runs):
+            store = Store.open(Path(tmp) / f"store-{n}.sqlite3")
             try:
-                saved = asyncio.run(shoot(Portal(config, store), size, OUT))
+                saved = asyncio.run(shoot(Portal(config, store), size, OUT, history))
             finally:
                 store.close()
-            print(saved)
+            for path in saved:
+                print(path)
     return 0
 
 

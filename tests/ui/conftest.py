@@ -11,7 +11,9 @@ Two kinds of portal:
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import os
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,7 +25,7 @@ from textual.pilot import Pilot
 from winged_monkey.config import AccountConfig, Config
 from winged_monkey.demo.seed import build_demo
 from winged_monkey.demo.server import MotoServer
-from winged_monkey.models import AccountSnapshot, Instance, InstanceState
+from winged_monkey.models import AccountSnapshot, Event, EventSource, Instance, InstanceState
 from winged_monkey.portal import Portal
 from winged_monkey.store import Store
 from winged_monkey.ui.app import WMApp
@@ -37,6 +39,20 @@ SLOW = 600.0  # a poll interval no test waits for
 
 def fixed_clock() -> datetime:
     return FIXED_NOW
+
+
+@pytest.fixture(autouse=True)
+def _utc_display() -> Iterator[None]:
+    """Views show local times: make local UTC so the screens read the same everywhere."""
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+    yield
+    if before is None:
+        os.environ.pop("TZ", None)
+    else:
+        os.environ["TZ"] = before
+    time.tzset()
 
 
 def ec2_account(name: str, port: int, **extra: Any) -> AccountConfig:
@@ -180,3 +196,204 @@ def cached_portal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Portal:
 
 def cached_app(portal: Portal) -> WMApp:
     return WMApp(portal, portal.config, clock=fixed_clock, title_suffix="demo")
+
+
+# -- a fixed event log over the cached fleet -------------------------------------------------
+
+OBS, ACT = EventSource.OBSERVED, EventSource.ACTION
+
+
+def fleet_id(account: str, name: str) -> str:
+    """The id `fixed_instances` gives `name` (or would give a name past the list)."""
+    names = FLEET[account][1]
+    net = list(FLEET).index(account) + 1
+    n = names.index(name) if name in names else len(names)
+    return f"i-{net:02x}{n:015x}"
+
+
+def _event(
+    source: EventSource,
+    kind: str,
+    account: str,
+    name: str,
+    ago: timedelta,
+    old: str | None = None,
+    new: str | None = None,
+    **extra: Any,
+) -> Event:
+    at = FIXED_NOW - ago
+    target = fleet_id(account, name)
+    return Event(
+        key=f"{source}:{account}:{target}:{kind}:{old}>{new}:{at.timestamp():.0f}",
+        at=at,
+        source=source,
+        kind=kind,
+        account=account,
+        target=target,
+        target_name=name,
+        old_state=old,
+        new_state=new,
+        **extra,
+    )
+
+
+def _h(hours: float, minutes: float = 0) -> timedelta:
+    return timedelta(hours=hours, minutes=minutes)
+
+
+def fixed_events() -> list[Event]:
+    """A day of a small team's activity, consistent with the cached fleet's states."""
+    ok = {"outcome": "ok"}
+    return [
+        _event(OBS, "appeared", "prod", "prod-web-1", timedelta(days=3), None, "running"),
+        _event(
+            ACT,
+            "start",
+            "dev",
+            "web-1",
+            _h(22),
+            None,
+            "running",
+            user="alice",
+            **ok,
+            detail="web-1 started",
+            duration=35.0,
+        ),
+        _event(OBS, "state", "dev", "web-1", _h(21, 59), "stopped", "running"),
+        _event(OBS, "state", "prod", "prod-db", _h(18), "running", "stopped"),
+        _event(
+            ACT,
+            "start",
+            "dev",
+            "batch",
+            _h(15),
+            None,
+            "stopped",
+            user="bob",
+            outcome="failed",
+            detail="InsufficientInstanceCapacity: no t3.small in us-east-1a",
+            duration=2.1,
+        ),
+        _event(
+            ACT,
+            "start",
+            "dev",
+            "batch",
+            _h(14),
+            None,
+            "running",
+            user="bob",
+            **ok,
+            detail="batch started",
+            duration=41.0,
+        ),
+        _event(OBS, "state", "dev", "batch", _h(13, 59), "stopped", "running"),
+        _event(
+            ACT,
+            "stop",
+            "lab",
+            "lab-k8s-2",
+            _h(12),
+            None,
+            "stopped",
+            user="carol",
+            **ok,
+            detail="lab-k8s-2 stopped",
+            duration=62.0,
+        ),
+        _event(OBS, "state", "lab", "lab-k8s-2", _h(11, 58), "running", "stopped"),
+        _event(
+            ACT,
+            "stop",
+            "dev",
+            "api",
+            _h(10),
+            None,
+            "stopped",
+            user="tester",
+            **ok,
+            detail="api stopped",
+            duration=30.0,
+        ),
+        _event(OBS, "state", "dev", "api", _h(9, 59), "running", "stopped"),
+        _event(OBS, "vanished", "lab", "lab-k8s-4", _h(9), "running", None),
+        _event(
+            ACT,
+            "destroy",
+            "dev",
+            "old-ci",
+            _h(8),
+            None,
+            "terminated",
+            user="alice",
+            **ok,
+            detail="old-ci destroyed",
+            duration=48.0,
+        ),
+        _event(OBS, "state", "dev", "old-ci", _h(7, 59), "stopped", "terminated"),
+        _event(
+            ACT,
+            "reboot",
+            "dev",
+            "web-1",
+            _h(6),
+            None,
+            "running",
+            user="alice",
+            **ok,
+            detail="web-1 rebooted",
+            duration=20.0,
+        ),
+        _event(OBS, "state", "dev", "queue", _h(5), "running", "error"),
+        _event(
+            ACT,
+            "stop",
+            "dev",
+            "queue",
+            _h(4),
+            None,
+            "error",
+            user="bob",
+            outcome="timeout",
+            detail="queue still error after 300 s",
+            duration=300.0,
+        ),
+        _event(
+            ACT,
+            "stop",
+            "dev",
+            "web-1",
+            _h(3),
+            None,
+            "stopped",
+            user="bob",
+            **ok,
+            detail="web-1 stopped",
+            duration=31.0,
+        ),
+        _event(OBS, "state", "dev", "web-1", _h(2, 59), "running", "stopped"),
+        _event(OBS, "appeared", "lab", "lab-gpu", _h(2), None, "running"),
+        _event(
+            ACT,
+            "start",
+            "dev",
+            "web-1",
+            _h(1),
+            None,
+            "running",
+            user="alice",
+            **ok,
+            detail="web-1 started",
+            duration=38.0,
+        ),
+        _event(OBS, "state", "dev", "web-1", _h(0, 59), "stopped", "running"),
+        _event(OBS, "state", "prod", "prod-api", _h(0, 45), "stopped", "pending"),
+        _event(OBS, "appeared", "dev", "ci-runner", _h(0, 30), None, "pending"),
+    ]
+
+
+@pytest.fixture
+def events_portal(cached_portal: Portal) -> Portal:
+    """The cached fleet with `fixed_events` in its log."""
+    cached_portal.store.append_events(fixed_events())
+    return cached_portal

@@ -11,9 +11,11 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
-from tests.ui.conftest import cached_app, settle
+from tests.ui.conftest import cached_app, settle, wait_for
+from tests.ui.test_events import open_events
 from winged_monkey.portal import Portal
 from winged_monkey.ui.screens.main import MainScreen
+from winged_monkey.ui.screens.timeline import TimelineScreen
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 36), id="120x36")]
 SnapCompare = Callable[..., bool]
@@ -61,3 +63,33 @@ def test_stop_confirmation(
 @pytest.mark.parametrize("size", SIZES)
 def test_help(snap_compare: SnapCompare, cached_portal: Portal, size: tuple[int, int]) -> None:
     assert snap_compare(cached_app(cached_portal), terminal_size=size, run_before=_help)
+
+
+async def _events(pilot: Pilot[Any]) -> None:
+    await settle(pilot)
+    await open_events(pilot)
+    await settle(pilot)
+
+
+async def _timeline(pilot: Pilot[Any]) -> None:
+    await settle(pilot)
+    screen = await open_events(pilot)
+    names = [e.target_name for e in screen.table.shown]
+    screen.table.move_cursor(row=names.index("web-1"))
+    await pilot.press("enter")
+    timeline = pilot.app.screen
+    assert isinstance(timeline, TimelineScreen)
+    await wait_for(pilot, lambda: timeline.loaded, "the timeline")
+    await settle(pilot)
+
+
+@pytest.mark.snapshot
+def test_events_view(snap_compare: SnapCompare, events_portal: Portal) -> None:
+    """The last day of the fixed log, newest first, with its plot."""
+    assert snap_compare(cached_app(events_portal), terminal_size=(80, 24), run_before=_events)
+
+
+@pytest.mark.snapshot
+def test_timeline(snap_compare: SnapCompare, events_portal: Portal) -> None:
+    """web-1: started, rebooted, stopped for two hours, started again."""
+    assert snap_compare(cached_app(events_portal), terminal_size=(80, 24), run_before=_timeline)

@@ -13,17 +13,24 @@ from textual.screen import Screen
 
 from winged_monkey.config import Config
 from winged_monkey.portal import Clock, Portal, utcnow
+from winged_monkey.ui.screens.events import EventsScreen
 from winged_monkey.ui.screens.help import HelpScreen
 from winged_monkey.ui.screens.main import MainScreen
+from winged_monkey.ui.screens.switcher import VIEWS, ViewSwitcher
 
 TITLE = "Winged Monkey"
 
 
 class WMApp(App[None]):
-    """One main screen over a portal; every key remappable through `config.keys`."""
+    """One mode per view (instances, events) over a portal; keys remappable via `config.keys`.
+
+    The instances view owns the inventory polling; it keeps polling while another view
+    is shown (that view may be watching the events the polls record), not under a dialog.
+    """
 
     CSS_PATH = "wm.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("colon", "views", "views", id="views", tooltip="Go to another view (:events)"),
         Binding("question_mark", "help", "help", id="help", tooltip="Show every key"),
         Binding("q", "quit", "quit", id="quit", tooltip="Leave Winged Monkey"),
     ]
@@ -41,15 +48,42 @@ class WMApp(App[None]):
         self.config = config or portal.config
         self.clock = clock
         self.title = f"{TITLE} · {title_suffix}" if title_suffix else TITLE
+        self.main_screen = MainScreen(self.portal, self.clock)
+        self.add_mode("instances", lambda: self.main_screen)
+        self.add_mode("events", lambda: EventsScreen(self.portal, self.clock))
 
     def on_mount(self) -> None:
         if self.config.keys:
             self.set_keymap(self.config.keys)
-        self.push_screen(MainScreen(self.portal, self.clock))
+        self.switch_mode("instances")
+
+    @property
+    def view(self) -> str:
+        """The view on screen (its mode)."""
+        return self.current_mode
+
+    def action_views(self) -> None:
+        self.push_screen(ViewSwitcher(self.view), self._go)
+
+    def _go(self, view: str | None) -> None:
+        if view is not None:
+            self.run_worker(self.show_view(view), group="views", description="switch view")
+
+    async def show_view(self, view: str) -> None:
+        """Go to a view, at its top (a timeline or details opened in it are closed)."""
+        await self.switch_mode(view)
+        while len(self.screen_stack) > 1:
+            await self.pop_screen()
+
+    def action_refresh_inventory(self) -> None:
+        """Poll every account now, from whichever view."""
+        self.main_screen.action_refresh()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "help":
             return not isinstance(self.screen, HelpScreen)
+        if action == "views":
+            return not self.screen.is_modal
         return True
 
     def action_help(self) -> None:
@@ -71,6 +105,9 @@ class WMApp(App[None]):
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         """The palette offers every enabled key of the screen it was opened from."""
         yield from super().get_system_commands(screen)
+        for view, about in VIEWS:
+            if view != self.view:
+                yield SystemCommand(f"view: {view}", about, partial(self._go, view))
         for node, binding, enabled, tooltip in screen.active_bindings.values():
             if enabled and binding.description and binding.action != "quit":
                 yield SystemCommand(

@@ -25,6 +25,7 @@ from winged_monkey.models import Instance, InstanceState
 from winged_monkey.portal import AccountUpdate, ActionUpdate, Portal
 from winged_monkey.ui.screens.confirm import ConfirmScreen
 from winged_monkey.ui.screens.details import DetailsScreen
+from winged_monkey.ui.screens.timeline import TimelineScreen
 from winged_monkey.ui.widgets.account_strip import AccountStrip
 from winged_monkey.ui.widgets.instance_table import SORT_LABELS, SORTS, InstanceTable
 
@@ -63,6 +64,14 @@ class MainScreen(Screen[None]):
             "O", "reverse_sort", "reverse", id="reverse_sort", tooltip="Reverse sort", group=SORT
         ),
         Binding("R", "refresh", "refresh", id="refresh", tooltip="Poll every account now"),
+        Binding(
+            "t",
+            "timeline",
+            "timeline",
+            id="timeline",
+            tooltip="The instance's events in order, with time spent in each state",
+            show=False,  # the footer is full at 80 columns; help and the palette list it
+        ),
     ]
 
     class AccountRefreshed(Message):
@@ -123,6 +132,7 @@ class MainScreen(Screen[None]):
             self._show_account(AccountUpdate(status, tuple(mine) if mine else None))
         self._show_store_warnings()
         self._update_subtitle()
+        self.app.screen_change_signal.subscribe(self, self._on_screen_change)
         self.action_refresh()
 
     # -- refresh -------------------------------------------------------------
@@ -150,13 +160,13 @@ class MainScreen(Screen[None]):
 
     def _on_refresh_timer(self) -> None:
         self._timer = None
-        if self.app.screen is self:
-            self.action_refresh()
-        else:  # a dialog or another view is open: poll when the user is back
+        if self.app.screen.is_modal:  # a dialog is open: poll when it closes
             self._refresh_due = True
+        else:  # this view, or another one that may be showing what the polls record
+            self.action_refresh()
 
-    def on_screen_resume(self) -> None:
-        if self._refresh_due:
+    def _on_screen_change(self, screen: Screen[object]) -> None:
+        if self._refresh_due and not screen.is_modal:
             self.action_refresh()
 
     @on(AccountRefreshed)
@@ -276,7 +286,7 @@ class MainScreen(Screen[None]):
             return self.focused is not self.filter_input
         if action == "clear_filter":
             return bool(self.filter_input.value) or self.filter_input.display
-        if action in ("details", "mark"):
+        if action in ("details", "mark", "timeline"):
             return None if self.table.cursor_instance is None else True
         return True
 
@@ -284,6 +294,15 @@ class MainScreen(Screen[None]):
         instance = self.table.cursor_instance
         if instance is not None:
             self.app.push_screen(DetailsScreen(instance, self.clock))
+
+    def action_timeline(self) -> None:
+        instance = self.table.cursor_instance
+        if instance is not None:
+            self.app.push_screen(
+                TimelineScreen(
+                    self.portal, self.clock, instance.account, instance.id, instance.name
+                )
+            )
 
     def action_mark(self) -> None:
         self.table.toggle_mark()

@@ -1,0 +1,259 @@
+"""The Events view, the timeline and the plot at 80x24, driven by keys.
+
+Filters and the timeline use the fixed log (`events_portal`); live updates use the real
+moto demo cloud, changed between refreshes or through the UI.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.coordinate import Coordinate
+from textual.pilot import Pilot
+
+from tests.conftest import DEV_KEY, Cloud
+from tests.ui.conftest import (
+    FIXED_NOW,
+    Live,
+    cached_app,
+    fixed_events,
+    fleet_id,
+    settle,
+    wait_for,
+)
+from tests.ui.test_main_screen import by_name, main_of, text_of
+from winged_monkey.models import InstanceState
+from winged_monkey.portal import Portal
+from winged_monkey.ui.app import WMApp
+from winged_monkey.ui.screens.events import EventsScreen
+from winged_monkey.ui.screens.main import MainScreen
+from winged_monkey.ui.screens.switcher import ViewSwitcher, matching
+from winged_monkey.ui.screens.timeline import TimelineScreen
+
+SIZE = (80, 24)
+LAST_DAY = [e for e in fixed_events() if (FIXED_NOW - e.at).total_seconds() <= 86400]
+
+
+async def open_events(pilot: Pilot[Any]) -> EventsScreen:
+    """`:` then `ev` and enter, as a user types it; waits until the log has loaded."""
+    await pilot.press("colon")
+    assert isinstance(pilot.app.screen, ViewSwitcher)
+    await pilot.press("e", "v", "enter")
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, EventsScreen), "the events view")
+    screen = pilot.app.screen
+    assert isinstance(screen, EventsScreen)
+    await wait_for(pilot, lambda: screen.loaded, "the log to load")
+    await pilot.pause()
+    return screen
+
+
+def names(screen: EventsScreen) -> list[str]:
+    return [e.target_name for e in screen.table.shown]
+
+
+async def test_colon_opens_the_events_view_newest_first(events_portal: Portal) -> None:
+    app = cached_app(events_portal)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = await open_events(pilot)
+        shown = screen.table.shown
+        assert len(shown) == len(LAST_DAY)  # the default window is the last day
+        assert [e.at for e in shown] == sorted((e.at for e in shown), reverse=True)
+        assert shown[0].target_name == "ci-runner"
+        assert "23 events" in str(screen.query_one("#events-bar").render())
+        # and back: `:` offers where we are and the other views
+        await pilot.press("colon")
+        await pilot.press(*"inst", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, MainScreen), "the instances view")
+        await pilot.press("colon", "escape")  # stays
+        assert isinstance(app.screen, MainScreen)
+
+
+def test_switcher_matches_prefixes_first() -> None:
+    assert matching("") == ["instances", "events"]
+    assert matching("e") == ["events", "instances"]  # starts with, then contains
+    assert matching("ev") == ["events"]
+    assert matching(":ev") == ["events"]
+    assert matching("n") == ["instances", "events"]  # contained, in order
+    assert matching("zzz") == []
+
+
+async def test_filters_narrow_the_list(events_portal: Portal) -> None:
+    app = cached_app(events_portal)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = await open_events(pilot)
+        everything = len(screen.table.shown)
+
+        await pilot.press("a")  # the first account: dev
+        assert screen.filters.account == "dev"
+        assert {e.account for e in screen.table.shown} == {"dev"}
+        assert 0 < len(screen.table.shown) < everything
+
+        await pilot.press("k")  # first kind in the window, alphabetically: appeared
+        assert screen.filters.kind == "appeared"
+        assert names(screen) == ["ci-runner"]
+
+        await pilot.press("escape")  # every filter off
+        assert len(screen.table.shown) == everything
+
+        await pilot.press("s")  # states in their order: pending first
+        assert screen.filters.state == "pending"
+        assert set(names(screen)) == {"ci-runner", "prod-api"}
+        await pilot.press("escape")
+
+        await pilot.press("slash", *"timeout")  # words in any column (the outcome)
+        assert names(screen) == ["queue"]
+        await pilot.press("enter")
+        assert screen.table.has_focus
+        await pilot.press("escape")
+
+        table = screen.table
+        table.move_cursor(row=[e.target_name for e in table.shown].index("web-1"))
+        await pilot.press("i")  # only this target
+        assert set(names(screen)) == {"web-1"}
+        assert len(screen.table.shown) == 7
+        await pilot.press("i")
+        assert len(screen.table.shown) == everything
+
+        await pilot.press("w")  # last week: the older event too
+        await wait_for(pilot, lambda: screen.loaded, "the week to load")
+        assert screen.window == "week"
+        assert len(screen.table.shown) == len(fixed_events())
+        await pilot.press("w", "w")  # all, then the last hour
+        await wait_for(pilot, lambda: screen.loaded and screen.window == "hour", "the hour")
+        assert names(screen) == ["ci-runner", "prod-api", "web-1", "web-1"]
+
+
+async def test_filter_keys_follow_the_keymap(events_portal: Portal) -> None:
+    config = events_portal.config.model_copy(update={"keys": {"events.window": "W"}})
+    app = WMApp(events_portal, config, clock=events_portal.clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = await open_events(pilot)
+        await pilot.press("W")
+        assert screen.window == "week"
+        assert str(screen.query_one("#events-bar").render()).startswith("W ")
+
+
+async def test_enter_on_an_event_opens_the_timeline_with_durations(
+    events_portal: Portal,
+) -> None:
+    app = cached_app(events_portal)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = await open_events(pilot)
+        screen.table.move_cursor(row=names(screen).index("web-1"))
+        await pilot.press("enter")
+        timeline = app.screen
+        assert isinstance(timeline, TimelineScreen)
+        await wait_for(pilot, lambda: timeline.loaded, "the timeline")
+        await pilot.pause()
+        assert (timeline.account, timeline.target) == ("dev", fleet_id("dev", "web-1"))
+        assert len(timeline.events) == 7
+        assert [e.at for e in timeline.events] == sorted(e.at for e in timeline.events)
+        assert [s.state for s in timeline.spans] == ["running", "stopped", "running"]
+        summary = text_of(timeline)
+        assert "running" in summary
+        assert "stopped" in summary
+        assert "2h" in summary  # stopped for 2 h 7 s
+        held = [
+            str(timeline.table.get_cell_at(Coordinate(n, 3)))
+            for n in range(timeline.table.row_count)
+        ]
+        assert "2h" in held
+        assert held[-2].endswith("+")  # the current state, still running
+        await pilot.press("escape")
+        assert app.screen is screen
+
+
+async def test_t_on_an_instance_opens_its_timeline(events_portal: Portal) -> None:
+    app = cached_app(events_portal)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = main_of(app).table
+        table.select(by_name(table, "batch").key)
+        await pilot.press("t")
+        timeline = app.screen
+        assert isinstance(timeline, TimelineScreen)
+        await wait_for(pilot, lambda: timeline.loaded, "the timeline")
+        await pilot.pause()
+        assert [e.outcome for e in timeline.events] == ["failed", "ok", None]
+        assert [s.state for s in timeline.spans] == ["stopped", "running"]
+        await pilot.press("escape")
+        assert isinstance(app.screen, MainScreen)
+
+
+async def test_plot_draws_activity_and_running_instances(events_portal: Portal) -> None:
+    app = cached_app(events_portal)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = await open_events(pilot)
+        lines = [line.plain for line in screen.plot.lines(78)]
+        text = "\n".join(lines)
+        assert "events per hour by kind" in text
+        assert "running per account" in text
+        assert any(block in text for block in "▁▂▃▄▅▆▇█")
+        assert all(len(line) <= 78 for line in lines)
+        for label in ("state", "start"):  # the left chart
+            assert any(line.startswith(label) for line in lines), label
+        for label in ("dev", "lab", "prod"):  # the right one
+            assert any(line[40:].startswith(label) for line in lines), label
+        await pilot.press("p")
+        assert not screen.plot.display
+        await pilot.press("p")
+        assert screen.plot.display
+
+
+async def test_events_appear_live_as_the_cloud_changes(live: Live, cloud: Cloud) -> None:
+    """Another tool stops an instance on the server; the next refresh records it on top."""
+    app = live.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        api = by_name(main_of(app).table, "api", "dev")
+        screen = await open_events(pilot)
+        before = len(screen.table.shown)
+        cloud.ec2(key=DEV_KEY).stop_instances(InstanceIds=[api.id])
+        await pilot.press("R")  # polls every account from this view too
+
+        def on_top() -> bool:
+            shown = screen.table.shown
+            return bool(shown) and shown[0].target == api.id
+
+        await wait_for(pilot, on_top, "the stop to appear on top")
+        event = screen.table.shown[0]
+        assert event.kind == "state"
+        assert (event.old_state, event.new_state) == ("running", "stopped")
+        assert len(screen.table.shown) == before + 1
+        assert screen.table.cursor_row == 0
+
+
+async def test_an_action_taken_in_the_ui_appears_in_the_events_view(live: Live) -> None:
+    app = live.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = await open_events(pilot)
+        await pilot.press("colon", *"inst", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, MainScreen), "the instances")
+        table = main_of(app).table
+        batch = by_name(table, "batch", "dev")
+        table.select(batch.key)
+        await pilot.press("s")
+        await wait_for(
+            pilot,
+            lambda: (
+                (i := table.instance(batch.key)) is not None and i.state is InstanceState.RUNNING
+            ),
+            "batch to run",
+        )
+        await pilot.press("colon", *"ev", "enter")
+        await wait_for(pilot, lambda: app.screen is screen, "the same events view")
+
+        def recorded() -> bool:
+            return any(e.kind == "start" and e.target == batch.id for e in screen.table.shown)
+
+        await wait_for(pilot, recorded, "the start to be listed")
+        (start,) = [e for e in screen.table.shown if e.kind == "start"]
+        assert start.outcome == "ok"
+        assert start.user == "tester"
+        assert start.new_state == "running"

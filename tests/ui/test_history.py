@@ -1,0 +1,104 @@
+"""What the event views compute: durations, state spans, bins, activity and running counts."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from tests.ui.conftest import FIXED_NOW, fixed_events, fleet_id
+from winged_monkey.models import Event, EventSource
+from winged_monkey.ui import history
+
+
+def test_duration_text_keeps_two_units() -> None:
+    assert history.duration_text(0) == "0s"
+    assert history.duration_text(45) == "45s"
+    assert history.duration_text(12 * 60 + 5) == "12m 05s"
+    assert history.duration_text(3 * 3600 + 7 * 60 + 9) == "3h 07m"
+    assert history.duration_text(2 * 86400 + 4 * 3600) == "2d 4h"
+    assert history.duration_text(7200) == "2h"
+
+
+def _of(name: str, account: str = "dev") -> list[Event]:
+    target = fleet_id(account, name)
+    return [e for e in fixed_events() if e.target == target]
+
+
+def test_spans_merge_an_action_and_the_refresh_that_observed_it() -> None:
+    spans = history.state_spans(_of("web-1"))
+    assert [s.state for s in spans] == ["running", "stopped", "running"]
+    first, stopped, now_running = spans
+    # the start was asked 22 h ago and reached its state 35 s later
+    assert first.start == FIXED_NOW - timedelta(hours=22) + timedelta(seconds=35)
+    assert stopped.seconds(FIXED_NOW) == (2 * 3600 + 7)  # 9:00:31 to 11:00:38
+    assert now_running.end is None
+    totals = dict(history.time_in_states(spans, FIXED_NOW))
+    assert totals["stopped"] == 2 * 3600 + 7
+    assert totals["running"] > 19 * 3600
+
+
+def test_a_failed_action_keeps_the_state_it_left() -> None:
+    spans = history.state_spans(_of("batch"))
+    assert [s.state for s in spans] == ["stopped", "running"]
+
+
+def test_vanished_closes_the_last_span() -> None:
+    spans = history.state_spans(_of("lab-k8s-4", "lab"))
+    assert spans == []  # only ever seen leaving: no timed state
+
+
+def test_bins_pick_a_nice_size_that_fits() -> None:
+    day = history.choose_bins(FIXED_NOW - timedelta(days=1), FIXED_NOW, 26)
+    assert (day.size, day.count) == (3600, 24)
+    week = history.choose_bins(FIXED_NOW - timedelta(weeks=1), FIXED_NOW, 26)
+    assert week.size == 12 * 3600
+    assert week.count == 14
+    assert history.bin_label(3600) == "hour"
+    assert history.bin_label(12 * 3600) == "12 h"
+    assert day.index(FIXED_NOW) == 23
+    assert day.index(FIXED_NOW - timedelta(days=2)) is None
+
+
+def test_activity_by_kind_sums_the_rest_as_other() -> None:
+    events = fixed_events()
+    bins = history.choose_bins(FIXED_NOW - timedelta(days=1), FIXED_NOW, 26)
+    rows = history.activity_by_kind(events, bins, 4)
+    assert [kind for kind, _ in rows] == ["state", "start", "stop", "other"]
+    in_window = [e for e in events if e.at >= bins.start]
+    assert sum(sum(values) for _, values in rows) == len(in_window)
+
+
+def test_running_by_account_follows_the_transitions() -> None:
+    bins = history.choose_bins(FIXED_NOW - timedelta(days=1), FIXED_NOW, 24)
+    web1 = _of("web-1")
+    running = history.running_by_account(web1, [], ["dev"], bins)["dev"]
+    # stopped from 9:00:31 to 11:00:38; a bin counts what ran at any moment of it
+    assert running[20] == 1  # 8:00-9:00
+    assert running[21] == 1  # 9:00-10:00: its first 31 s
+    assert running[22] == 0  # 10:00-11:00: stopped throughout
+    assert running[23] == 1
+    assert running[0] == 0  # before the first start, unknown: not counted
+
+
+def test_spark_draws_zero_as_a_dot() -> None:
+    assert history.spark([0, 1, 4, 8], 8) == "·▁▄█"
+
+
+def test_change_text() -> None:
+    event = Event(
+        key="k",
+        at=FIXED_NOW,
+        source=EventSource.OBSERVED,
+        kind="vanished",
+        account="dev",
+        target="i-1",
+        old_state="running",
+    )
+    assert history.change_text(event) == "running→"
+
+
+def test_the_state_before_an_action_comes_from_the_refresh_that_saw_it_leave() -> None:
+    """api: the stop (an action: no old state) then the refresh that saw running→stopped."""
+    bins = history.choose_bins(FIXED_NOW - timedelta(days=1), FIXED_NOW, 24)
+    running = history.running_by_account(_of("api"), [], ["dev"], bins)["dev"]
+    assert running[:15] == [1] * 15  # until 02:00:30 (10 h ago, plus the 30 s it took)
+    assert running[15:] == [0] * 9

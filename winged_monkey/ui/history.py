@@ -1,0 +1,271 @@
+"""What the event views compute from the log: windows, states over time, activity per bin.
+
+Pure functions of events, instances and a `now` passed in (no Textual, no IO), so the
+events view, the timeline and the plot stay deterministic under test.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from winged_monkey.models import Event, EventSource, Instance, InstanceState
+
+#: The time windows `w` cycles through, in order; None is everything recorded.
+WINDOWS: dict[str, timedelta | None] = {
+    "hour": timedelta(hours=1),
+    "day": timedelta(days=1),
+    "week": timedelta(weeks=1),
+    "all": None,
+}
+WINDOW_LABELS = {"hour": "last hour", "day": "last day", "week": "last week", "all": "all time"}
+
+#: Bin sizes the plot may use (seconds): the smallest one that fits the width wins.
+NICE_BINS = (
+    60,
+    120,
+    300,
+    600,
+    900,
+    1800,
+    3600,
+    2 * 3600,
+    3 * 3600,
+    6 * 3600,
+    12 * 3600,
+    86400,
+    2 * 86400,
+    7 * 86400,
+    30 * 86400,
+)
+RUNNING = str(InstanceState.RUNNING)
+_STATE_ORDER = {str(state): n for n, state in enumerate(InstanceState)}
+
+
+def duration_text(seconds: float) -> str:
+    """Two units at most: 45s, 12m 05s, 3h 07m, 2d 4h, 3w 1d."""
+    total = max(0, int(seconds))
+    units = ((604800, "w"), (86400, "d"), (3600, "h"), (60, "m"), (1, "s"))
+    for n, (size, unit) in enumerate(units):
+        if total >= size or size == 1:
+            big, rest = divmod(total, size)
+            if n + 1 == len(units):
+                return f"{big}{unit}"
+            small_size, small_unit = units[n + 1]
+            small = rest // small_size
+            width = 2 if small_unit in ("m", "s") else 1
+            return f"{big}{unit} {small:0{width}d}{small_unit}" if small else f"{big}{unit}"
+    return "0s"  # pragma: no cover - the loop always returns
+
+
+def bin_label(seconds: int) -> str:
+    """`hour` for 3600 and `6 h`, `5 min`, `day`: the unit of a plot bin."""
+    named = {60: "min", 3600: "hour", 86400: "day", 7 * 86400: "week"}
+    if seconds in named:
+        return named[seconds]
+    for size, unit in ((86400, "d"), (3600, "h"), (60, "min")):
+        if seconds % size == 0:
+            return f"{seconds // size} {unit}"
+    return f"{seconds} s"
+
+
+def change_text(event: Event) -> str:
+    """`running→stopped`, `→running` (an action's result), `stopped→` (vanished)."""
+    if event.old_state is None and event.new_state is None:
+        return ""
+    return f"{event.old_state or ''}→{event.new_state or ''}"
+
+
+def search_text(event: Event) -> str:
+    """Everything the text filter matches on (lowercase): what the row shows, and the id."""
+    fields = (
+        event.account,
+        event.target,
+        event.target_name,
+        event.kind,
+        str(event.source),
+        event.old_state or "",
+        event.new_state or "",
+        event.outcome or "",
+        event.user or "",
+        event.detail or "",
+    )
+    return " ".join(fields).lower()
+
+
+def states_of(events: Iterable[Event]) -> list[str]:
+    """The states the events mention, in the portal's state order."""
+    found = {s for e in events for s in (e.old_state, e.new_state) if s}
+    return sorted(found, key=lambda s: (_STATE_ORDER.get(s, len(_STATE_ORDER)), s))
+
+
+# -- states over time ----------------------------------------------------------
+
+
+def reached_at(event: Event) -> datetime:
+    """When the event's new state held: an action is recorded when it was asked for,
+    and reached its state `duration` seconds later."""
+    if event.source is EventSource.ACTION and event.outcome == "ok" and event.duration:
+        return event.at + timedelta(seconds=event.duration)
+    return event.at
+
+
+@dataclass(frozen=True)
+class StateSpan:
+    """A stretch of time in one state; `end` None means it still holds."""
+
+    state: str
+    start: datetime
+    end: datetime | None
+    opened_by: str  # the key of the event that entered the state
+
+    def seconds(self, now: datetime) -> float:
+        return ((self.end or now) - self.start).total_seconds()
+
+
+def state_spans(events: Iterable[Event]) -> list[StateSpan]:
+    """The states one target went through, from consecutive state-bearing events.
+
+    The state before the first event is not timed (its start is unknown); a repeated
+    state (an action's result, then the refresh that observed it) continues its span.
+    """
+    spans: list[StateSpan] = []
+    current: tuple[str, datetime, str] | None = None  # state, since, opened by
+    for event in sorted(events, key=reached_at):
+        gone = event.kind == "vanished"
+        new = None if gone else event.new_state
+        if new is None and not gone:
+            continue
+        at = reached_at(event)
+        if current is not None and current[0] == new:
+            continue
+        if current is not None:
+            spans.append(StateSpan(current[0], current[1], at, current[2]))
+        current = (new, at, event.key) if new is not None else None
+    if current is not None:
+        spans.append(StateSpan(current[0], current[1], None, current[2]))
+    return spans
+
+
+def time_in_states(spans: Iterable[StateSpan], now: datetime) -> list[tuple[str, float]]:
+    """Total seconds per state, longest first."""
+    totals: dict[str, float] = {}
+    for span in spans:
+        totals[span.state] = totals.get(span.state, 0.0) + span.seconds(now)
+    return sorted(totals.items(), key=lambda item: (-item[1], item[0]))
+
+
+# -- activity over time --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Bins:
+    """`count` equal bins of `size` seconds ending at `end`."""
+
+    end: datetime
+    size: int
+    count: int
+
+    @property
+    def start(self) -> datetime:
+        return self.end - timedelta(seconds=self.size * self.count)
+
+    def index(self, at: datetime) -> int | None:
+        offset = (at - self.start).total_seconds()
+        if offset < 0 or at > self.end:
+            return None
+        return min(self.count - 1, int(offset // self.size))
+
+    def overlapping(self, start: datetime, end: datetime) -> range:
+        """Indexes of the bins that [start, end) touches."""
+        lo = max(0.0, (start - self.start).total_seconds())
+        hi = min(float(self.size * self.count), (end - self.start).total_seconds())
+        if hi <= lo:
+            return range(0)
+        return range(int(lo // self.size), min(self.count, math.ceil(hi / self.size)))
+
+
+def choose_bins(start: datetime, end: datetime, most: int) -> Bins:
+    """The smallest nice bin size that shows [start, end] in at most `most` bins."""
+    span = max(1.0, (end - start).total_seconds())
+    for size in NICE_BINS:
+        count = math.ceil(span / size - 1e-6)  # a day is 24 hours, not 25
+        if count <= most:
+            return Bins(end, size, max(1, count))
+    size = NICE_BINS[-1]
+    return Bins(end, size, min(most, math.ceil(span / size)))
+
+
+def activity_by_kind(events: Iterable[Event], bins: Bins, rows: int) -> list[tuple[str, list[int]]]:
+    """Events per bin for the busiest kinds; the rest summed as `other` in the last row."""
+    counts: dict[str, list[int]] = {}
+    for event in events:
+        index = bins.index(event.at)
+        if index is not None:
+            counts.setdefault(event.kind, [0] * bins.count)[index] += 1
+    ranked = sorted(counts.items(), key=lambda item: (-sum(item[1]), item[0]))
+    if len(ranked) <= rows:
+        return ranked
+    kept, rest = ranked[: rows - 1], ranked[rows - 1 :]
+    other = [sum(values[i] for _, values in rest) for i in range(bins.count)]
+    return [*kept, ("other", other)]
+
+
+def running_by_account(
+    events: Sequence[Event],
+    instances: Iterable[Instance],
+    accounts: Iterable[str],
+    bins: Bins,
+) -> dict[str, list[int]]:
+    """How many instances of each account ran in each bin (at any moment of it).
+
+    Built from the state transitions in `events` (the window's); an instance with no
+    event in the window kept the state the inventory shows now since it was created.
+    """
+    running: dict[str, list[int]] = {name: [0] * bins.count for name in accounts}
+    by_target: dict[tuple[str, str], list[Event]] = {}
+    for event in events:
+        by_target.setdefault((event.account, event.target), []).append(event)
+    for instance in instances:
+        if (instance.account, instance.id) in by_target or instance.state is not (
+            InstanceState.RUNNING
+        ):
+            continue
+        since = max(bins.start, instance.created_at or bins.start)
+        _add(running, instance.account, bins.overlapping(since, bins.end), bins.count)
+    for (account, _target), mine in by_target.items():
+        ordered = sorted(mine, key=reached_at)
+        first = ordered[0]
+        # The state before the first event: the earliest one that says (an action does not).
+        before = next((e.old_state for e in ordered if e.old_state is not None), None)
+        if before == RUNNING:  # it ran from the start of the window until then
+            _add(running, account, bins.overlapping(bins.start, reached_at(first)), bins.count)
+        for span in state_spans(ordered):
+            if span.state == RUNNING:
+                _add(
+                    running, account, bins.overlapping(span.start, span.end or bins.end), bins.count
+                )
+    return running
+
+
+def _add(running: dict[str, list[int]], account: str, indexes: range, count: int) -> None:
+    row = running.setdefault(account, [0] * count)
+    for i in indexes:
+        row[i] += 1
+
+
+SPARKS = "▁▂▃▄▅▆▇█"
+
+
+def spark(values: Sequence[int], peak: int) -> str:
+    """One character per value: `·` for none, then eighth blocks up to `peak`."""
+    out = []
+    for value in values:
+        if value <= 0 or peak <= 0:
+            out.append("·")
+        else:
+            level = min(len(SPARKS), max(1, math.ceil(value / peak * len(SPARKS))))
+            out.append(SPARKS[level - 1])
+    return "".join(out)

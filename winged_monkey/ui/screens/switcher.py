@@ -1,0 +1,115 @@
+"""`:` jumps to a view: type a few letters (or move with the arrows), enter goes there."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, OptionList
+from textual.widgets.option_list import Option
+
+#: The views `:` offers: name and what it shows.
+VIEWS: tuple[tuple[str, str], ...] = (
+    ("instances", "every instance of every account"),
+    ("events", "what happened: the log, its plot, timelines"),
+)
+
+
+def matching(typed: str, views: Sequence[tuple[str, str]] = VIEWS) -> list[str]:
+    """Views whose name starts with what was typed, then those that contain it."""
+    word = typed.strip().lstrip(":").lower()
+    names = [name for name, _ in views]
+    return [n for n in names if n.startswith(word)] + [
+        n for n in names if word in n and not n.startswith(word)
+    ]
+
+
+class ViewSwitcher(ModalScreen[str | None]):
+    """Returns the chosen view's name, or None on escape."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "cancel", id="views.cancel", tooltip="Stay in this view"),
+        Binding("down", "move(1)", "next", id="views.next", tooltip="Next view", show=False),
+        Binding(
+            "up", "move(-1)", "previous", id="views.previous", tooltip="Previous view", show=False
+        ),
+        Binding("tab", "complete", "complete", id="views.complete", tooltip="Complete the name"),
+    ]
+
+    def __init__(self, current: str | None = None) -> None:
+        super().__init__()
+        self.current = current
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="views-dialog") as dialog:
+            dialog.border_title = "Go to view"
+            dialog.border_subtitle = "enter go · esc stay"
+            yield Input(placeholder="view name", compact=True, id="views-input")
+            yield OptionList(*self._options(""), id="views-list", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one(Input).focus()
+        names = matching("")
+        if self.current in names:
+            self.query_one(OptionList).highlighted = names.index(self.current)
+
+    def _options(self, typed: str) -> list[Option]:
+        about = dict(VIEWS)
+        options = []
+        for name in matching(typed):
+            label = Text.assemble((name.ljust(10), "bold"), (about[name], "dim"))
+            if name == self.current:
+                label.append("  (here)", style="dim italic")
+            options.append(Option(label, id=name))
+        return options
+
+    @property
+    def chosen(self) -> str | None:
+        options = self.query_one(OptionList)
+        if options.highlighted is None:
+            return None
+        return options.get_option_at_index(options.highlighted).id
+
+    @on(Input.Changed, "#views-input")
+    def _on_typed(self, event: Input.Changed) -> None:
+        options = self.query_one(OptionList)
+        options.clear_options()
+        options.add_options(self._options(event.value))
+        if options.option_count:
+            options.highlighted = 0
+
+    @on(Input.Submitted, "#views-input")
+    def _on_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        chosen = self.chosen
+        if chosen is not None:
+            self.dismiss(chosen)
+        else:
+            self.notify(f"No view called {event.value!r}", severity="warning")
+
+    @on(OptionList.OptionSelected)
+    def _on_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.dismiss(event.option.id)
+
+    def action_move(self, step: int) -> None:
+        options = self.query_one(OptionList)
+        if options.option_count:
+            current = options.highlighted if options.highlighted is not None else -step
+            options.highlighted = (current + step) % options.option_count
+
+    def action_complete(self) -> None:
+        chosen = self.chosen
+        if chosen is not None:
+            field = self.query_one(Input)
+            field.value = chosen
+            field.cursor_position = len(chosen)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

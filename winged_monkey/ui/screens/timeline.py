@@ -1,0 +1,200 @@
+"""One target's timeline: every event in order, and the time it spent in each state."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, ClassVar
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.widgets import DataTable, Footer, Header, Static
+
+from winged_monkey.models import Event, InstanceState
+from winged_monkey.portal import Portal
+from winged_monkey.store import Store
+from winged_monkey.ui import format as fmt
+from winged_monkey.ui import history
+from winged_monkey.ui.screens.event_log import LOAD_LIMIT, EventLogScreen, Query
+from winged_monkey.ui.widgets.event_table import outcome_text, time_text
+
+COLUMNS: tuple[tuple[str, str, int | None], ...] = (
+    ("time", "time", 11),
+    ("kind", "kind", None),
+    ("change", "old→new", None),
+    ("for", "in state", None),
+    ("outcome", "outcome", None),
+    ("user", "user", None),
+    ("detail", "detail", None),
+)
+BAR_WIDTH = 30
+TICK_S = 5.0
+STATE_ROWS = 4
+
+
+def _state_look(state: str) -> Text:
+    try:
+        return fmt.state_text(InstanceState(state))
+    except ValueError:
+        return Text(state)
+
+
+def state_summary(spans: list[history.StateSpan], now: datetime) -> Table:
+    """One line per state: a bar of its share of the timed history, the time and the share."""
+    table = Table.grid(padding=(0, 1))
+    table.add_column(no_wrap=True, min_width=13)
+    table.add_column(no_wrap=True)
+    table.add_column(no_wrap=True, justify="right")
+    table.add_column(no_wrap=True, justify="right")
+    totals = history.time_in_states(spans, now)
+    whole = sum(seconds for _, seconds in totals) or 1.0
+    shown, rest = totals[:STATE_ROWS], totals[STATE_ROWS:]
+    for state, seconds in shown:
+        share = seconds / whole
+        filled = round(share * BAR_WIDTH)
+        bar = Text("█" * filled, style="cyan")
+        bar.append("░" * (BAR_WIDTH - filled), style="dim")
+        table.add_row(
+            _state_look(state), bar, history.duration_text(seconds), f"{share:.0%}".rjust(4)
+        )
+    if rest:
+        others = sum(seconds for _, seconds in rest)
+        table.add_row(
+            Text(f"{len(rest)} more", style="dim"),
+            Text(""),
+            history.duration_text(others),
+            f"{others / whole:.0%}".rjust(4),
+        )
+    return table
+
+
+class TimelineScreen(EventLogScreen):
+    """Oldest first; the cursor starts on the newest event. Escape goes back."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "close", "back", id="timeline.close", tooltip="Back to the view"),
+    ]
+
+    def __init__(
+        self,
+        portal: Portal,
+        clock: Callable[[], datetime],
+        account: str,
+        target: str,
+        label: str = "",
+    ) -> None:
+        super().__init__(portal, clock)
+        self.account = account
+        self.target = target
+        self.label = label or target
+        self.events: list[Event] = []
+        self.spans: list[history.StateSpan] = []
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(id="timeline-title")
+        yield Static(id="timeline-states")
+        yield DataTable[Any](id="timeline", cursor_type="row", zebra_stripes=False)
+        yield Footer(compact=True, show_command_palette=False)
+
+    @property
+    def table(self) -> DataTable[Any]:
+        return self.query_one("#timeline", DataTable)
+
+    def on_mount(self) -> None:
+        self.sub_title = f"timeline of {self.label}"
+        for key, label, width in COLUMNS:
+            self.table.add_column(label, key=key, width=width)
+        self.table.focus()
+        self._show()
+        self.reload()
+        self.set_interval(TICK_S, self._tick)
+
+    def _tick(self) -> None:
+        """The current state's time grows with the clock, not only with new events."""
+        if self.spans and self.spans[-1].end is None:
+            self._show()
+
+    def store_query(self) -> Query:
+        account, target = self.account, self.target
+
+        def run(store: Store) -> list[Event]:
+            return store.events(account=account, target=target, limit=LOAD_LIMIT)
+
+        return run
+
+    def show_loaded(self, events: list[Event]) -> None:
+        self.events = sorted(reversed(events), key=lambda e: e.at)
+        self._show()
+
+    def show_new(self, events: list[Event]) -> None:
+        known = {e.key for e in self.events}
+        mine = [
+            e
+            for e in events
+            if (e.account, e.target) == (self.account, self.target) and e.key not in known
+        ]
+        if mine:
+            self.events = sorted([*self.events, *mine], key=lambda e: e.at)
+            self._show()
+
+    def _show(self) -> None:
+        now = self.clock()
+        self.spans = history.state_spans(self.events)
+        self.query_one("#timeline-title", Static).update(self._title(now))
+        states = self.query_one("#timeline-states", Static)
+        if self.spans:
+            states.update(state_summary(self.spans, now))
+        elif not self.loaded:
+            states.update(Text("loading…", style="dim"))
+        else:
+            states.update(Text("no state changes recorded yet", style="dim"))
+        opened = {span.opened_by: span for span in self.spans}
+        table = self.table
+        at_end = table.row_count == 0 or table.cursor_row >= table.row_count - 1
+        row = table.cursor_row
+        table.clear()
+        for event in self.events:
+            span = opened.get(event.key)
+            if span is None:
+                held = Text("")
+            elif span.end is None:
+                held = Text(f"{history.duration_text(span.seconds(now))}+", style="bold")
+            else:
+                held = Text(history.duration_text(span.seconds(now)))
+            table.add_row(
+                Text(time_text(event.at), style="dim"),
+                Text(event.kind),
+                Text(history.change_text(event)),
+                held,
+                outcome_text(event.outcome),
+                Text(event.user or "", style="dim"),
+                Text(fmt.one_line(event.detail or "", 60), style="dim"),
+                key=event.key,
+            )
+        if table.row_count:
+            table.move_cursor(row=table.row_count - 1 if at_end else row, animate=False)
+
+    def _title(self, now: datetime) -> Text:
+        title = Text(no_wrap=True, overflow="ellipsis")
+        title.append(self.label, style="bold")
+        title.append(f"  {self.account}/{self.target}", style="dim")
+        instance = self.portal.instance(f"{self.account}/{self.target}")
+        last = self.spans[-1] if self.spans and self.spans[-1].end is None else None
+        if instance is not None:
+            title.append("  now ")
+            title.append_text(fmt.state_text(instance.state))
+            if last is not None and last.state != instance.state:
+                last = None  # the log has not caught up with the inventory: no guess
+        elif last is not None:
+            title.append("  last seen ")
+            title.append_text(_state_look(last.state))
+        if last is not None:
+            title.append(f" for {history.duration_text(last.seconds(now))}")
+        title.append(f"  · {len(self.events)} events", style="dim")
+        return title
+
+    def action_close(self) -> None:
+        self.dismiss(None)

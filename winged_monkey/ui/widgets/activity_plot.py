@@ -1,0 +1,145 @@
+"""The activity plot: events per bin by kind, and instances running per account, side by side.
+
+Hand-drawn text bars (eighth blocks) so it reads at 80x24, without colour, in tmux.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from rich.text import Text
+from textual.widget import Widget
+
+from winged_monkey.models import Event, Instance
+from winged_monkey.ui import format as fmt
+from winged_monkey.ui import history
+
+LABEL_WIDTH = 9
+TOTAL_WIDTH = 4
+GAP = 2
+ROWS = 4  # kinds and accounts shown; the rest is summed or counted
+
+
+@dataclass(frozen=True)
+class PlotData:
+    """What the plot draws over [start, end].
+
+    `events` are counted by kind; `scope` (every event of the targets in view, whatever
+    its kind) and `instances` (the inventory now) give the running instances.
+    """
+
+    start: datetime
+    end: datetime
+    events: Sequence[Event] = ()
+    instances: Sequence[Instance] = ()
+    accounts: Sequence[str] = ()
+    scope: Sequence[Event] = ()
+
+
+def _axis(bins: history.Bins, width: int) -> Text:
+    """`-24h` under the first bin, `now` under the last."""
+    left = f"-{history.duration_text(bins.size * bins.count).replace(' ', '')}"
+    line = left.ljust(max(0, width - 3)) + "now"
+    return Text(line[: max(width, 3)], style="dim")
+
+
+def _chart(
+    title: str,
+    rows: list[tuple[str, list[int]]],
+    totals: list[str],
+    bins: history.Bins,
+    width: int,
+    empty: str,
+) -> list[Text]:
+    """A titled block of labelled sparklines `width` cells wide."""
+    bars = max(1, width - LABEL_WIDTH - TOTAL_WIDTH - 1)
+    lines = [Text(fmt.one_line(title, width).ljust(width), style="bold")]
+    if not rows:
+        lines.append(Text(fmt.one_line(empty, width).ljust(width), style="dim"))
+        return lines
+    peak = max((max(values) for _, values in rows), default=0)
+    cell = max(1, bars // bins.count)
+    for (label, values), total in zip(rows, totals, strict=True):
+        line = Text(no_wrap=True)
+        line.append(fmt.one_line(label, LABEL_WIDTH - 1).ljust(LABEL_WIDTH), style="bold")
+        drawn = "".join(c * cell for c in history.spark(values, peak))
+        line.append(drawn.ljust(bars), style="cyan")
+        line.append(" " + total.rjust(TOTAL_WIDTH))
+        line.highlight_regex("·+", "dim")
+        lines.append(line)
+    axis = Text(" " * LABEL_WIDTH)
+    axis.append_text(_axis(bins, min(bars, cell * bins.count)))
+    lines.append(axis)
+    return lines
+
+
+class ActivityPlot(Widget):
+    """Two small-multiple charts over the same bins; updated with `show(PlotData)`."""
+
+    DEFAULT_CSS = """
+    ActivityPlot {
+        height: auto;
+        padding: 0 1;
+    }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._data: PlotData | None = None
+
+    def show(self, data: PlotData) -> None:
+        self._data = data
+        self.refresh(layout=True)
+
+    @property
+    def data(self) -> PlotData | None:
+        return self._data
+
+    def lines(self, width: int) -> list[Text]:
+        """The plot as lines of text `width` cells wide (also what tests read)."""
+        data = self._data
+        if data is None:
+            return [Text("loading…", style="dim")]
+        half = max(20, (width - GAP) // 2)
+        bars = max(1, half - LABEL_WIDTH - TOTAL_WIDTH - 1)
+        bins = history.choose_bins(data.start, data.end, bars)
+        unit = history.bin_label(bins.size)
+
+        kinds = history.activity_by_kind(data.events, bins, ROWS)
+        left = _chart(
+            f"events per {unit} by kind · total",
+            kinds,
+            [str(sum(values)) for _, values in kinds],
+            bins,
+            half,
+            "no events in this window",
+        )
+        running = history.running_by_account(data.scope, data.instances, data.accounts, bins)
+        ranked = sorted(running.items(), key=lambda item: (-max(item[1], default=0), item[0]))
+        shown = sorted(ranked[:ROWS]) if len(ranked) > ROWS else sorted(ranked)
+        more = f" (+{len(ranked) - ROWS} more)" if len(ranked) > ROWS else ""
+        right = _chart(
+            f"running per account{more} · peak",
+            shown,
+            [str(max(values, default=0)) for _, values in shown],
+            bins,
+            width - half - GAP,
+            "no accounts",
+        )
+        height = max(len(left), len(right))
+        out: list[Text] = []
+        for n in range(height):
+            line = Text(no_wrap=True, overflow="crop")
+            piece = left[n].copy() if n < len(left) else Text()
+            piece.truncate(half, pad=True)
+            line.append_text(piece)
+            line.append(" " * GAP)
+            if n < len(right):
+                line.append_text(right[n])
+            out.append(line)
+        return out
+
+    def render(self) -> Text:
+        return Text("\n", no_wrap=True).join(self.lines(max(40, self.content_size.width)))

@@ -1,0 +1,120 @@
+"""The event table: one row per event, newest first, keyed by the event's stable key."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual.binding import Binding, BindingType
+from textual.widgets import DataTable
+from textual.widgets.data_table import CellDoesNotExist, RowDoesNotExist
+
+from winged_monkey.models import Event, EventSource
+from winged_monkey.ui import format as fmt
+from winged_monkey.ui import history
+
+#: (key, label, width or None to fit): what identifies an event first, prose last.
+COLUMNS: tuple[tuple[str, str, int | None], ...] = (
+    ("time", "time", 11),
+    ("account", "account", None),
+    ("target", "target", None),
+    ("kind", "kind", None),
+    ("change", "old→new", None),
+    ("outcome", "outcome", None),
+    ("user", "user", None),
+    ("detail", "detail", None),
+)
+ACCOUNT_WIDTH = 10
+TARGET_WIDTH = 16
+DETAIL_WIDTH = 60
+
+OUTCOME_LOOK: dict[str, tuple[str, str]] = {
+    "ok": ("✓", "green"),
+    "failed": ("✗", "bold red"),
+    "timeout": ("◷", "yellow"),
+}
+SOURCE_STYLE = {EventSource.ACTION: "bold", EventSource.OBSERVED: "", EventSource.NATIVE: "italic"}
+
+
+def time_text(at: datetime) -> str:
+    """Local time, to the minute: `06-01 11:58`."""
+    return at.astimezone().strftime("%m-%d %H:%M")
+
+
+def outcome_text(outcome: str | None) -> Text:
+    if not outcome:
+        return Text("")
+    glyph, style = OUTCOME_LOOK.get(outcome, ("?", ""))
+    return Text(f"{glyph} {outcome}", style=style)
+
+
+def target_label(event: Event) -> str:
+    return event.target_name or event.target
+
+
+def event_cells(event: Event) -> list[Text]:
+    return [
+        Text(time_text(event.at), style="dim"),
+        Text(fmt.one_line(event.account, ACCOUNT_WIDTH)),
+        Text(fmt.one_line(target_label(event), TARGET_WIDTH), style="bold"),
+        Text(event.kind, style=SOURCE_STYLE.get(event.source, "")),
+        Text(history.change_text(event)),
+        outcome_text(event.outcome),
+        Text(event.user or "", style="dim"),
+        Text(fmt.one_line(event.detail or "", DETAIL_WIDTH), style="dim"),
+    ]
+
+
+class EventTable(DataTable[Any]):
+    """Shows a list of events as given; the cursor stays on its event across updates."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "enter",
+            "screen.timeline",
+            "timeline",
+            id="events.timeline",
+            tooltip="Every event of this instance in order, with time spent in each state",
+        ),
+    ]
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=False)
+        self._events: dict[str, Event] = {}
+
+    def on_mount(self) -> None:
+        for key, label, width in COLUMNS:
+            self.add_column(label, key=key, width=width)
+
+    @property
+    def cursor_event(self) -> Event | None:
+        if self.row_count == 0:
+            return None
+        try:
+            row_key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key
+        except CellDoesNotExist:
+            return None
+        return self._events.get(row_key.value or "")
+
+    @property
+    def shown(self) -> list[Event]:
+        """The events on screen, top to bottom."""
+        return [self._events[row.key.value or ""] for row in self.ordered_rows]
+
+    def show(self, events: Sequence[Event]) -> None:
+        """Replace the rows. A cursor on the top row stays on top (new events come there);
+        elsewhere it stays on its event."""
+        current = self.cursor_event if self.cursor_row > 0 else None
+        self._events = {e.key: e for e in events}
+        self.clear()
+        for event in events:
+            self.add_row(*event_cells(event), key=event.key)
+        if current is None or self.row_count == 0:
+            return
+        try:
+            index = self.get_row_index(current.key)
+        except RowDoesNotExist:
+            return
+        self.move_cursor(row=index, animate=False)
