@@ -141,9 +141,11 @@ def _tui(obj: Context) -> None:
     from winged_monkey.ui.app import WMApp  # the core never imports Textual; only this path does
 
     config, store, warnings = obj.setup()
-    portal = Portal(config, store)
+    resolver = CredentialResolver()
+    portal = Portal(config, store, resolver=resolver)
     portal.store_warnings.extend(warnings)
     app = WMApp(portal=portal, config=config, title_suffix="demo" if obj.demo else None)
+    resolver.prompt = app.ask_secret  # the last credential source: a dialog, in memory only
     app.run()
     asyncio.run(portal.close())
 

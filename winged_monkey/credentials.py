@@ -60,7 +60,8 @@ class CredentialResolver:
     """Resolves and caches each account's secrets for the session."""
 
     def __init__(self, prompt: Prompt | None = None) -> None:
-        self._prompt = prompt
+        #: Asked last, when no other source has a secret (a terminal, or the TUI's dialog).
+        self.prompt = prompt
         self._cache: dict[str, Secrets] = {}
 
     def resolve(self, account: AccountConfig) -> Secrets:
@@ -103,8 +104,8 @@ class CredentialResolver:
             secret = profile.get("aws_secret_access_key")
             tried.append(f"AWS profile {creds.aws_profile}")
             source = f"AWS profile {creds.aws_profile}"
-        if secret is None and self._prompt is not None:
-            secret = self._prompt(name, "secret")
+        if secret is None and self.prompt is not None:
+            secret = self.prompt(name, "secret")
             tried.append("prompt")
             source = "prompt"
         if secret is None:

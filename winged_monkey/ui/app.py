@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from concurrent.futures import Future
 from dataclasses import replace
 from functools import partial
 from typing import ClassVar
@@ -16,6 +17,7 @@ from winged_monkey.portal import Clock, Portal, utcnow
 from winged_monkey.ui.screens.events import EventsScreen
 from winged_monkey.ui.screens.help import HelpScreen
 from winged_monkey.ui.screens.main import MainScreen
+from winged_monkey.ui.screens.secret import SecretScreen
 from winged_monkey.ui.screens.switcher import VIEWS, ViewSwitcher
 
 TITLE = "Winged Monkey"
@@ -74,6 +76,17 @@ class WMApp(App[None]):
         await self.switch_mode(view)
         while len(self.screen_stack) > 1:
             await self.pop_screen()
+
+    def ask_secret(self, account: str, what: str) -> str | None:
+        """A credential prompt for the portal: called from the thread that builds an
+        account's backend, it waits there while the dialog is on screen."""
+        answer: Future[str | None] = Future()
+
+        def show() -> None:
+            self.push_screen(SecretScreen(account, what), callback=answer.set_result)
+
+        self.call_from_thread(show)
+        return answer.result()
 
     def action_refresh_inventory(self) -> None:
         """Poll every account now, from whichever view."""

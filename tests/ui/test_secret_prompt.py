@@ -1,0 +1,66 @@
+"""An account with no secret anywhere asks for one in a dialog; the answer stays in memory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.ui.conftest import wait_for
+from winged_monkey.config import AccountConfig, Config
+from winged_monkey.credentials import CredentialResolver
+from winged_monkey.demo.server import MotoServer
+from winged_monkey.portal import Portal
+from winged_monkey.store import Store
+from winged_monkey.ui.app import WMApp
+from winged_monkey.ui.screens.secret import SecretScreen
+
+CANARY = "typed-Secret-31337"
+
+
+def no_secret_account(port: int) -> AccountConfig:
+    return AccountConfig.model_validate(
+        {
+            "name": "asks",
+            "provider": "ec2",
+            "region": "us-east-1",
+            "endpoint": {"host": "127.0.0.1", "port": port, "secure": False},
+            # The in-memory test keyring is empty and no env var or command is named.
+            "credentials": {"key": "AKIAASKS"},
+        }
+    )
+
+
+def make_app(moto: MotoServer, tmp_path: Path) -> tuple[WMApp, Store]:
+    config = Config(accounts=(no_secret_account(moto.port),), refresh_interval=3600)
+    store = Store.open(tmp_path / "wm.sqlite3")
+    resolver = CredentialResolver()
+    app = WMApp(Portal(config, store, resolver=resolver), config)
+    resolver.prompt = app.ask_secret  # as `wm` wires it
+    return app, store
+
+
+async def test_the_dialog_names_the_account_and_the_answer_is_used(
+    moto: MotoServer, tmp_path: Path
+) -> None:
+    app, store = make_app(moto, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, SecretScreen), "the secret dialog")
+        assert "Secret for asks" in str(app.screen.query_one("Static").render())
+        await pilot.press(*CANARY, "enter")
+        await wait_for(pilot, lambda: app.portal.status("asks").phase == "ok", "asks listed")
+        assert not isinstance(app.screen, SecretScreen)
+    store.close()
+    assert CANARY.encode() not in (tmp_path / "wm.sqlite3").read_bytes()
+
+
+async def test_escape_leaves_the_account_failed_with_what_to_do(
+    moto: MotoServer, tmp_path: Path
+) -> None:
+    app, store = make_app(moto, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, SecretScreen), "the secret dialog")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.portal.status("asks").phase == "failed", "asks failed")
+        error = app.portal.status("asks").error or ""
+        assert "no secret found" in error
+        assert "wm accounts set-secret asks" in error
+    store.close()
