@@ -15,8 +15,6 @@ from typing import Any
 
 import httpx
 import pytest
-from winged_monkey_heat import HeatBackend
-from winged_monkey_heat.client import ConflictError, TemplateError
 
 from tests.heat.conftest import heat_account, make_portal
 from tests.heat.heatserver import HeatServer, free_port
@@ -27,6 +25,8 @@ from winged_monkey.errors import ConfigError, NotFoundError, UnreachableError
 from winged_monkey.models import InstanceState
 from winged_monkey.portal import AccountUpdate, Portal
 from winged_monkey.store import Store
+from winged_monkey_heat import HeatBackend
+from winged_monkey_heat.client import ConflictError, TemplateError
 
 SMALL = """
 heat_template_version: 2018-08-31

@@ -1,0 +1,336 @@
+"""The vSphere backend: a vCenter or ESXi as one portal account, through pyvmomi.
+
+One login per account: pyvmomi's SOAP stub keeps a locked connection pool, so
+the worker threads (`asyncio.to_thread`) share the session; connecting and
+re-logging in happen under this backend's own lock. A listing is one
+PropertyCollector round trip over a ContainerView created once per session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import http.client
+import logging
+import ssl
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar, TypeVar
+from xml.etree import ElementTree
+
+from pyVmomi import SoapStubAdapter, vim, vmodl
+from pyVmomi.VmomiSupport import GetServiceVersions, versionIdMap
+
+from winged_monkey.actions import Action
+from winged_monkey.backend import Backend, Capability
+from winged_monkey.config import AccountConfig
+from winged_monkey.credentials import Secrets
+from winged_monkey.errors import ActionNotAllowed, BackendError
+from winged_monkey.models import Instance
+from winged_monkey_vsphere import fastcollect, inventory
+from winged_monkey_vsphere.errors import NotAVSphere, translate
+from winged_monkey_vsphere.inventory import Listing, Place, Template
+from winged_monkey_vsphere.settings import Target
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+MUTATING = frozenset({Capability.START, Capability.STOP, Capability.REBOOT, Capability.DESTROY})
+TASK_POLL_MAX = 1.0  # seconds between reads of a running task, at most
+
+
+@dataclass
+class _Session:
+    stub: Any
+    content: Any
+    view: Any  # the ContainerView the listing reads; lives as long as the session
+
+
+class VSphereBackend(Backend):
+    """One vCenter or ESXi endpoint (user = credentials key, password = the secret)."""
+
+    CAPABILITIES: ClassVar[frozenset[Capability]] = frozenset({Capability.LIST} | MUTATING)
+
+    def __init__(self, account: AccountConfig, secrets: Secrets) -> None:
+        super().__init__(account, secrets)
+        self.target = Target(account)
+        self._context = self.target.ssl_context()  # a bad ca_bundle is a config error now
+        self._lock = threading.Lock()
+        self._session: _Session | None = None
+        self._morefs: dict[str, str] = {}
+        self._places: dict[str, Place] = {}
+        #: Templates seen by the last listing: not instances; the catalog's raw material.
+        self.templates: tuple[Template, ...] = ()
+
+    @property
+    def capabilities(self) -> frozenset[Capability]:
+        if self.account.read_only:
+            return frozenset({Capability.LIST})
+        return self.CAPABILITIES
+
+    # -- the portal's calls ------------------------------------------------------
+
+    async def list_instances(self) -> list[Instance]:
+        return await self._call(self._list)
+
+    async def get_instance(self, instance_id: str) -> Instance | None:
+        return await self._call(lambda session: self._get(session, instance_id))
+
+    async def act(self, action: Action, instance: Instance) -> None:
+        if self.account.read_only:
+            raise ActionNotAllowed(
+                f"account {self.account.name} is read-only", account=self.account.name
+            )
+        doing = f"{action} {instance.name}"
+        await self._call(lambda session: self._act(session, action, instance), doing=doing)
+
+    async def check(self) -> str:
+        instances = await self.list_instances()
+        session = self._session
+        about = session.content.about.fullName if session is not None else "vSphere"
+        tls = (
+            "TLS verified"
+            if self.target.verified
+            else "TLS NOT VERIFIED (insecure = true)"
+            if self.target.secure
+            else "no TLS"
+        )
+        count = len(instances)
+        return (
+            f"{about} at {self.target.where} ({tls}): reachable, {count} "
+            f"VM{'s' if count != 1 else ''}, {len(self.templates)} template"
+            f"{'s' if len(self.templates) != 1 else ''} "
+            f"(credentials from {self.secrets.source})"
+        )
+
+    async def close(self) -> None:
+        with self._lock:
+            session, self._session = self._session, None
+        if session is not None:
+            await asyncio.to_thread(self._logout, session)
+
+    # -- in worker threads ---------------------------------------------------------
+
+    async def _call(self, work: Callable[[_Session], T], *, doing: str | None = None) -> T:
+        return await asyncio.to_thread(self._run, work, doing)
+
+    def _run(self, work: Callable[[_Session], T], doing: str | None) -> T:
+        try:
+            session = self._connect()
+            try:
+                return work(session)
+            except (vim.fault.NotAuthenticated, vmodl.fault.ManagedObjectNotFound) as exc:
+                if not _session_gone(exc, session):
+                    raise
+                # The session expired (vCenter drops idle ones; vcsim drops its view with
+                # it): log in again, once.
+                return work(self._connect(stale=session))
+        except Exception as exc:
+            bundle = self.target.settings.ca_bundle
+            raise translate(
+                exc,
+                where=self.target.where,
+                secrets=self.secrets,
+                ca_bundle=str(bundle) if bundle else None,
+                doing=doing,
+            ) from None
+
+    def _connect(self, stale: _Session | None = None) -> _Session:
+        with self._lock:
+            if self._session is not None and self._session is not stale:
+                return self._session
+            self._session = None
+            user = self.secrets.require_key()
+            password = self.secrets.require_secret()
+            target = self.target
+            stub = SoapStubAdapter(
+                host=target.host,
+                port=target.port if target.secure else -target.port,
+                path=target.path,
+                version=negotiate(target, self._context),
+                sslContext=self._context,
+                httpConnectionTimeout=target.timeout,
+            )
+            if stale is not None:
+                stale.stub.DropConnections()
+            try:
+                content = vim.ServiceInstance("ServiceInstance", stub).RetrieveContent()
+                sessions, views = content.sessionManager, content.viewManager
+                if sessions is None or views is None:  # an ESXi/vCenter always has both
+                    raise NotAVSphere(target.path)
+                sessions.Login(user, password, None)
+                view = views.CreateContainerView(content.rootFolder, inventory.VIEW_TYPES, True)
+            except BaseException:
+                stub.DropConnections()
+                raise
+            self._session = _Session(stub=stub, content=content, view=view)
+            return self._session
+
+    @staticmethod
+    def _logout(session: _Session) -> None:
+        try:
+            session.content.sessionManager.Logout()
+        except Exception as exc:  # the session may be gone already; closing must not fail
+            log.debug("vSphere logout: %s", type(exc).__name__)
+        session.stub.DropConnections()
+
+    def _list(self, session: _Session) -> list[Instance]:
+        records = fastcollect.retrieve(
+            session.content.propertyCollector, [inventory.view_filter(session.view)]
+        )
+        listing = inventory.convert(
+            records, account=self.account.name, price_hourly=self.account.price_hourly
+        )
+        self._remember(listing)
+        return listing.instances
+
+    def _remember(self, listing: Listing) -> None:
+        with self._lock:
+            self._morefs = listing.morefs
+            self._places = listing.places
+            self.templates = tuple(listing.templates)
+
+    def _vm(self, session: _Session, instance_id: str) -> vim.VirtualMachine | None:
+        """The VM's managed object, from the last listing or the search index."""
+        with self._lock:
+            ident = self._morefs.get(instance_id)
+        if ident is not None:
+            return vim.VirtualMachine(ident, session.stub)
+        found = session.content.searchIndex.FindByUuid(None, instance_id, True, True)
+        return found if isinstance(found, vim.VirtualMachine) else None
+
+    def _get(self, session: _Session, instance_id: str) -> Instance | None:
+        vm = self._vm(session, instance_id)
+        if vm is None:
+            return None
+        try:
+            contents = session.content.propertyCollector.RetrieveContents([inventory.vm_filter(vm)])
+        except vmodl.fault.ManagedObjectNotFound:
+            return None
+        with self._lock:
+            places = dict(self._places)
+        listing = inventory.convert(
+            [fastcollect.record(content) for content in contents],
+            account=self.account.name,
+            price_hourly=self.account.price_hourly,
+            known_places=places,
+        )
+        return next((i for i in listing.instances if i.id == instance_id), None)
+
+    def _act(self, session: _Session, action: Action, instance: Instance) -> None:
+        vm = self._vm(session, instance.id)
+        if vm is None:
+            raise BackendError(
+                f"{instance.name} no longer exists in vSphere at {self.target.where}",
+                account=self.account.name,
+            )
+        fresh = self._read(session, vm, ("runtime.powerState", "guest.toolsRunningStatus"))
+        power = str(fresh.get("runtime.powerState", ""))
+        tools = fresh.get("guest.toolsRunningStatus") == inventory.TOOLS_RUNNING
+        graceful = tools and power == "poweredOn"
+        deadline = time.monotonic() + self.account.timeout
+        name = instance.name
+        if action is Action.START:
+            self._wait(session, vm.PowerOnVM_Task(), deadline)
+        elif action is Action.STOP:
+            if graceful:
+                log.info("stop %s: guest shutdown (VMware Tools running)", name)
+                vm.ShutdownGuest()  # no task: the portal follows the VM to poweredOff
+            else:
+                log.info("stop %s: power off (VMware Tools not running)", name)
+                self._wait(session, vm.PowerOffVM_Task(), deadline)
+        elif action is Action.REBOOT:
+            if graceful:
+                log.info("reboot %s: guest reboot (VMware Tools running)", name)
+                vm.RebootGuest()
+            else:
+                log.info("reboot %s: reset (VMware Tools not running)", name)
+                self._wait(session, vm.ResetVM_Task(), deadline)
+        elif action is Action.DESTROY:
+            if power != "poweredOff":
+                self._wait(session, vm.PowerOffVM_Task(), deadline)
+            self._wait(session, vm.Destroy_Task(), deadline)
+            with self._lock:
+                self._morefs.pop(instance.id, None)
+        else:  # pragma: no cover (a new Action needs a decision here)
+            raise ActionNotAllowed(f"vSphere backend cannot {action}", account=self.account.name)
+
+    @staticmethod
+    def _read(session: _Session, obj: Any, paths: tuple[str, ...]) -> dict[str, Any]:
+        """Some properties of one object in one round trip."""
+        spec = inventory.PC.FilterSpec(
+            objectSet=[inventory.PC.ObjectSpec(obj=obj, skip=False)],
+            propSet=[inventory.PC.PropertySpec(type=type(obj), pathSet=list(paths))],
+        )
+        contents = session.content.propertyCollector.RetrieveContents([spec])
+        return inventory.properties(contents[0]) if contents else {}
+
+    def _wait(self, session: _Session, task: Any, deadline: float) -> None:
+        """Follow a task to its end; its fault is raised as the call's."""
+        delay = 0.01
+        while True:
+            info = self._read(session, task, ("info.state", "info.error", "info.descriptionId"))
+            state = str(info.get("info.state", ""))
+            if state == "success":
+                return
+            if state == "error":
+                error = info.get("info.error")
+                if isinstance(error, BaseException):
+                    raise error
+                raise BackendError(
+                    f"vSphere task {info.get('info.descriptionId', '')} failed",
+                    account=self.account.name,
+                )
+            if time.monotonic() > deadline:
+                raise BackendError(
+                    f"vSphere task {info.get('info.descriptionId', '')} still {state} after "
+                    f"{self.account.timeout:g} s",
+                    account=self.account.name,
+                )
+            time.sleep(delay)
+            delay = min(delay * 2, TASK_POLL_MAX)
+
+
+def _session_gone(exc: Exception, session: _Session) -> bool:
+    """NotAuthenticated, or the session's own ContainerView has vanished with it."""
+    if isinstance(exc, vim.fault.NotAuthenticated):
+        return True
+    missing = getattr(exc, "obj", None)
+    return getattr(missing, "_moId", None) == getattr(session.view, "_moId", "")
+
+
+def negotiate(target: Target, context: ssl.SSLContext) -> str:
+    """The newest API version both pyvmomi and the server speak (vimServiceVersions.xml).
+
+    pyVim's SmartStubAdapter does the same, but with no timeout on this first request
+    (a server that accepts and never answers would hold the connect lock for ever).
+    """
+    connection: http.client.HTTPConnection
+    if target.secure:
+        connection = http.client.HTTPSConnection(
+            target.host, target.port, timeout=target.timeout, context=context
+        )
+    else:
+        connection = http.client.HTTPConnection(target.host, target.port, timeout=target.timeout)
+    try:
+        connection.request("GET", f"{target.path}/vimServiceVersions.xml")
+        response = connection.getresponse()
+        body = response.read()
+    finally:
+        connection.close()
+    if response.status != 200:
+        raise NotAVSphere(target.path)
+    try:
+        root = ElementTree.fromstring(body)  # noqa: S314 (expat refuses entity bombs)
+    except ElementTree.ParseError:
+        raise NotAVSphere(target.path) from None
+    offered = {
+        (element.text or "").strip()
+        for namespace in root.iter("namespace")
+        for element in (*namespace.findall("version"), *namespace.findall("priorVersions/version"))
+    }
+    for version in GetServiceVersions("vim25"):  # pyvmomi's, newest first
+        if versionIdMap.get(version) in offered:
+            return str(version)
+    raise NotAVSphere(target.path)

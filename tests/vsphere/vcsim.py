@@ -1,0 +1,170 @@
+"""VMware's vCenter simulator (vcsim) on a free loopback port, with TLS the tests verify.
+
+`servers/vcsim/install.sh` builds the binary from Debian's govmomi source and
+makes a CA and a 2048-bit server certificate (vcsim's own 1024-bit key is
+refused by OpenSSL 3); both are cached, and found here at import time (the
+tests' isolation moves HOME later).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import socket
+import ssl
+import subprocess
+import time
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from pyVim.connect import Disconnect, SmartConnect
+from pyVmomi import vim
+
+CACHE = Path(os.environ.get("WM_CACHE") or Path.home() / ".cache" / "winged-monkey") / "vcsim"
+BINARY = Path(os.environ.get("WM_VCSIM") or CACHE / "bin" / "vcsim")
+CERTS = CACHE / "certs"
+CA = CERTS / "ca.pem"
+OTHER_CA = CERTS / "other-ca.pem"  # a CA that did not sign vcsim's certificate
+USER = "wm"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Vcsim:
+    """`with Vcsim(tmp_path, vms=250) as sim:`; `-vm N` puts N VMs on the standalone host
+    and N in the cluster, so the default 2 gives 4 VMs and 250 gives 500."""
+
+    def __init__(self, workdir: Path, *, vms: int = 2, extra: tuple[str, ...] = ()) -> None:
+        self.workdir = workdir
+        self.vms = vms
+        self.extra = extra
+        self.port = free_port()
+        self.password = "pw-" + secrets.token_hex(8)
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 20.0) -> Vcsim:
+        missing = [
+            p for p in (BINARY, CA, CERTS / "server.pem", CERTS / "server.key") if not p.exists()
+        ]
+        if missing:
+            raise RuntimeError(
+                f"vcsim is not installed ({missing[0]} is missing): run servers/vcsim/install.sh"
+            )
+        command = [
+            str(BINARY),
+            "-l",
+            f"127.0.0.1:{self.port}",
+            "-tlscert",
+            str(CERTS / "server.pem"),
+            "-tlskey",
+            str(CERTS / "server.key"),
+            "-username",
+            USER,
+            "-password",
+            self.password,
+            "-vm",
+            str(self.vms),
+            *self.extra,
+        ]
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        log_path = self.workdir / f"vcsim-{self.port}.log"
+        with log_path.open("wb") as log:
+            self._process = subprocess.Popen(
+                command,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                tail = log_path.read_text(errors="replace")[-2000:]
+                raise RuntimeError(f"vcsim exited with {self._process.returncode}:\n{tail}")
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return self
+            time.sleep(0.02)
+        self.stop()
+        raise RuntimeError(f"vcsim did not listen on 127.0.0.1:{self.port} in {timeout:g} s")
+
+    def stop(self) -> None:
+        if self._process is None:
+            return
+        try:
+            os.killpg(self._process.pid, signal.SIGTERM)
+            self._process.wait(timeout=10)
+        except ProcessLookupError:
+            pass
+        except subprocess.TimeoutExpired:
+            os.killpg(self._process.pid, signal.SIGKILL)
+            self._process.wait()
+        self._process = None
+
+    def witness(self) -> Witness:
+        """An independent pyvmomi session (not the backend's code) to check the server."""
+        return Witness(self)
+
+    def __enter__(self) -> Vcsim:
+        return self.start()
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+class Witness:
+    """Reads and changes the simulator's VMs by name through plain pyvmomi."""
+
+    def __init__(self, sim: Vcsim) -> None:
+        context = ssl.create_default_context(cafile=str(CA))
+        self.si: Any = SmartConnect(
+            host="127.0.0.1", port=sim.port, user=USER, pwd=sim.password, sslContext=context
+        )
+        self.content: Any = self.si.RetrieveContent()
+
+    def vms(self) -> dict[str, Any]:
+        view = self.content.viewManager.CreateContainerView(
+            self.content.rootFolder, [vim.VirtualMachine], True
+        )
+        try:
+            return {vm.name: vm for vm in view.view}
+        finally:
+            view.DestroyView()
+
+    def vm(self, name: str) -> Any:
+        return self.vms()[name]
+
+    def power(self, name: str) -> str:
+        return str(self.vm(name).runtime.powerState)
+
+    def run(self, task: Any) -> None:
+        """Wait for a task the witness started."""
+        deadline = time.monotonic() + 10
+        while task.info.state not in ("success", "error"):
+            if time.monotonic() > deadline:
+                raise AssertionError("witness task did not finish")
+            time.sleep(0.01)
+        if task.info.state == "error":
+            raise task.info.error
+
+    def events(self, name: str) -> list[str]:
+        """Type names of the events vCenter recorded for a VM, oldest first."""
+        spec = vim.event.EventFilterSpec(
+            entity=vim.event.EventFilterSpec.ByEntity(entity=self.vm(name), recursion="self")
+        )
+        found = self.content.eventManager.QueryEvents(spec) or []
+        return [type(event).__name__.rsplit(".", 1)[-1] for event in found]
+
+    def close(self) -> None:
+        Disconnect(self.si)
