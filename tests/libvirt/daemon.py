@@ -10,12 +10,12 @@ from __future__ import annotations
 import os
 import pwd
 import shutil
-import signal
 import socket
 import subprocess
-import time
 from pathlib import Path
 from types import TracebackType
+
+from tests.processes import spawn, stop_group, wait_listening
 
 CONFIG = """\
 listen_tls = 0
@@ -68,34 +68,15 @@ class Libvirtd:
                 os.chown(path, nobody.pw_uid, nobody.pw_gid)
             os.chmod(run, 0o700)
             command = ["runuser", "-u", "nobody", "--", *command]
-        with (self.workdir / "libvirtd.log").open("wb") as log:
-            self._process = subprocess.Popen(
-                command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-            )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                tail = (self.workdir / "libvirtd.log").read_text(errors="replace")[-2000:]
-                raise RuntimeError(f"libvirtd exited with {self._process.returncode}:\n{tail}")
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", self.port)) == 0:
-                    return self
-            time.sleep(0.05)
-        self.stop()
-        raise RuntimeError(f"libvirtd did not listen on 127.0.0.1:{self.port} in {timeout:g} s")
+        log_path = self.workdir / "libvirtd.log"
+        self._process = spawn(command, log_path, env)
+        wait_listening(self._process, self.port, log_path, "libvirtd", timeout)
+        return self
 
     def stop(self) -> None:
-        if self._process is None:
-            return
-        try:
-            os.killpg(self._process.pid, signal.SIGTERM)
-            self._process.wait(timeout=10)
-        except ProcessLookupError:
-            pass
-        except subprocess.TimeoutExpired:
-            os.killpg(self._process.pid, signal.SIGKILL)
-            self._process.wait()
-        self._process = None
+        if self._process is not None:
+            stop_group(self._process)
+            self._process = None
 
     def __enter__(self) -> Libvirtd:
         return self.start()

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import signal
 import socket
 import ssl
 import subprocess
@@ -21,6 +20,8 @@ from typing import Any
 
 from pyVim.connect import Disconnect, SmartConnect
 from pyVmomi import vim
+
+from tests.processes import spawn, stop_group, wait_listening
 
 CACHE = Path(os.environ.get("WM_CACHE") or Path.home() / ".cache" / "winged-monkey") / "vcsim"
 BINARY = Path(os.environ.get("WM_VCSIM") or CACHE / "bin" / "vcsim")
@@ -74,38 +75,14 @@ class Vcsim:
         ]
         self.workdir.mkdir(parents=True, exist_ok=True)
         log_path = self.workdir / f"vcsim-{self.port}.log"
-        with log_path.open("wb") as log:
-            self._process = subprocess.Popen(
-                command,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                tail = log_path.read_text(errors="replace")[-2000:]
-                raise RuntimeError(f"vcsim exited with {self._process.returncode}:\n{tail}")
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", self.port)) == 0:
-                    return self
-            time.sleep(0.02)
-        self.stop()
-        raise RuntimeError(f"vcsim did not listen on 127.0.0.1:{self.port} in {timeout:g} s")
+        self._process = spawn(command, log_path)
+        wait_listening(self._process, self.port, log_path, "vcsim", timeout)
+        return self
 
     def stop(self) -> None:
-        if self._process is None:
-            return
-        try:
-            os.killpg(self._process.pid, signal.SIGTERM)
-            self._process.wait(timeout=10)
-        except ProcessLookupError:
-            pass
-        except subprocess.TimeoutExpired:
-            os.killpg(self._process.pid, signal.SIGKILL)
-            self._process.wait()
-        self._process = None
+        if self._process is not None:
+            stop_group(self._process)
+            self._process = None
 
     def witness(self) -> Witness:
         """An independent pyvmomi session (not the backend's code) to check the server."""
