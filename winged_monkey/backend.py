@@ -8,13 +8,16 @@ before any network call so the UI offers only actions that exist.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import ClassVar
 
 from winged_monkey.actions import Action
 from winged_monkey.config import AccountConfig
 from winged_monkey.credentials import Secrets
-from winged_monkey.models import Instance
+from winged_monkey.errors import ActionNotAllowed
+from winged_monkey.models import AppDetail, Event, Instance
 
 
 class Capability(StrEnum):
@@ -36,6 +39,20 @@ ACTION_CAPABILITY: dict[Action, Capability] = {
     Action.REBOOT: Capability.REBOOT,
     Action.DESTROY: Capability.DESTROY,
 }
+
+
+@dataclass(frozen=True)
+class NativeEvents:
+    """A backend's own events since the markers it was given, and the markers to use next.
+
+    Markers are opaque to the portal: one per target (e.g. a stack id -> its last event id);
+    `markers` replaces the ones given (targets gone may be left out); a target without one
+    is read from its beginning. Event keys are stable, so reading
+    the same events again records nothing twice.
+    """
+
+    events: tuple[Event, ...] = ()
+    markers: Mapping[str, str] = field(default_factory=dict)
 
 
 class Backend(ABC):
@@ -71,6 +88,24 @@ class Backend(ABC):
     async def act(self, action: Action, instance: Instance) -> None:
         """Ask the provider to run `action`; returns once the request is accepted."""
         raise NotImplementedError(action)
+
+    async def native_events(
+        self, instances: Sequence[Instance], markers: Mapping[str, str]
+    ) -> NativeEvents:
+        """The provider's own events (Capability.EVENTS) after `markers`, for the rows just
+        listed. Called by the portal after a successful listing; the default has none."""
+        return NativeEvents(markers=dict(markers))
+
+    async def app_detail(self, app: Instance, events: int = 50) -> AppDetail:
+        """An app's members, outputs, parameters and its `events` latest events, newest
+        first (Capability.STACKS). Hidden parameters never carry their value."""
+        raise ActionNotAllowed(f"{app.name} has no app details here", account=self.account.name)
+
+    async def launch_app(self, template: str, name: str, parameters: Mapping[str, str]) -> str:
+        """Validate `template` with `parameters` and create the app (Capability.LAUNCH and
+        STACKS); returns its id once accepted. A rejection raises InvalidRequest with the
+        provider's reason; follow the app with `get_instance`."""
+        raise ActionNotAllowed(f"{self.account.name} cannot launch apps", account=self.account.name)
 
     async def check(self) -> str:
         """Verify credentials and reachability; return a one-line description."""

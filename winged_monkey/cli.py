@@ -21,9 +21,17 @@ import click
 
 from winged_monkey import paths, plugins
 from winged_monkey.actions import Action
+from winged_monkey.backend import Capability
 from winged_monkey.config import Config, load_config
 from winged_monkey.credentials import CredentialResolver, store_in_keyring
-from winged_monkey.errors import ConfigError, CredentialError, NotFoundError, StoreError, WMError
+from winged_monkey.errors import (
+    ConfigError,
+    CredentialError,
+    InvalidRequest,
+    NotFoundError,
+    StoreError,
+    WMError,
+)
 from winged_monkey.events import (
     EventQuery,
     event_row,
@@ -33,8 +41,8 @@ from winged_monkey.events import (
     to_json,
     to_json_line,
 )
-from winged_monkey.models import Event, EventSource
-from winged_monkey.portal import Portal
+from winged_monkey.models import KINDS, AccountStatus, Event, EventSource, InstanceKind
+from winged_monkey.portal import ActionUpdate, Portal
 from winged_monkey.render import instance_rows, render_table
 from winged_monkey.store import Store
 
@@ -167,31 +175,42 @@ def _guard(run: Any) -> None:
 
 @main.command("ls")
 @click.option("--account", "accounts", multiple=True, help="Only this account (repeatable).")
+@click.option(
+    "--kind",
+    type=click.Choice(KINDS),
+    help="Only apps (stacks, deployments) or only single instances.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_obj
-def ls(obj: Context, accounts: tuple[str, ...], as_json: bool) -> None:
-    """List instances of every account (exit 1 if an account failed to answer)."""
-    _guard(lambda: _ls(obj, list(accounts), as_json))
+def ls(obj: Context, accounts: tuple[str, ...], kind: InstanceKind | None, as_json: bool) -> None:
+    """List instances and apps of every account (exit 1 if an account failed to answer)."""
+    _guard(lambda: _ls(obj, list(accounts), kind, as_json))
 
 
-def _ls(obj: Context, accounts: list[str], as_json: bool) -> None:
+def _ls(obj: Context, accounts: list[str], kind: InstanceKind | None, as_json: bool) -> None:
     portal = obj.portal()
     for name in accounts:
         portal.config.account(name)  # raises ConfigError naming the configured ones
+    if kind == "app":  # only backends that have apps can answer: ask no one else
+        accounts = [
+            n
+            for n in accounts or portal.account_names
+            if Capability.STACKS in portal.capabilities(n)
+        ]
+        if not accounts:
+            _print_listing(portal, [], [], as_json)
+            return
     failed = asyncio.run(_refresh(portal, accounts or None))
     instances = sorted(
-        (i for i in portal.instances() if not accounts or i.account in accounts),
+        (
+            i
+            for i in portal.instances()
+            if (not accounts or i.account in accounts) and (kind is None or i.kind == kind)
+        ),
         key=lambda i: (i.account, i.name, i.id),
     )
     statuses = [s for s in portal.statuses() if not accounts or s.name in accounts]
-    if as_json:
-        payload = {
-            "accounts": [s.model_dump(mode="json") for s in statuses],
-            "instances": [i.model_dump(mode="json") for i in instances],
-        }
-        click.echo(json.dumps(payload, indent=2))
-    else:
-        click.echo(render_table(instance_rows(instances, now=portal.clock())))
+    _print_listing(portal, instances, statuses, as_json)
     for status in statuses:
         if status.phase == "failed":
             click.echo(f"wm: {status.name}: {status.error}", err=True)
@@ -199,11 +218,26 @@ def _ls(obj: Context, accounts: list[str], as_json: bool) -> None:
         sys.exit(ExitCode.FAILED)
 
 
+def _print_listing(
+    portal: Portal, instances: list[Instance], statuses: list[AccountStatus], as_json: bool
+) -> None:
+    if as_json:
+        payload = {
+            "accounts": [s.model_dump(mode="json") for s in statuses],
+            "instances": [{**i.model_dump(mode="json"), "kind": i.kind} for i in instances],
+        }
+        click.echo(json.dumps(payload, indent=2))
+    else:
+        click.echo(render_table(instance_rows(instances, now=portal.clock())))
+
+
 async def _refresh(portal: Portal, accounts: list[str] | None) -> bool:
     """Refresh; True if any account failed."""
     failed = False
     try:
-        async for update in portal.refresh(accounts):
+        # The listing only: a cloud's own events are read by the TUI's polls, whose markers
+        # last; a one-shot command would read every stack's whole history each time.
+        async for update in portal.refresh(accounts, native_events=False):
             failed |= update.status.phase == "failed"
     finally:
         await portal.close()
@@ -279,6 +313,89 @@ async def _run_actions(portal: Portal, action: Action, targets: list[Instance]) 
 
 for _action in Action:
     _action_command(_action)
+
+
+# -- wm app ------------------------------------------------------------------
+
+
+@main.group("app")
+def app_group() -> None:
+    """N-tier apps (Heat stacks): launch from a template."""
+
+
+def _params(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for value in values:
+        key, sep, text = value.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"{value!r} is not KEY=VALUE", ctx, param)
+        found[key.strip()] = text
+    return found
+
+
+@app_group.command("launch")
+@click.argument("template", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--account", required=True, help="The account to launch in (a Heat account).")
+@click.option("--name", help="The app's name (default: the template's file name).")
+@click.option(
+    "--param",
+    "params",
+    multiple=True,
+    callback=_params,
+    metavar="KEY=VALUE",
+    help="A template parameter (repeatable).",
+)
+@click.option("--wait", is_flag=True, help="Follow the app until it runs (exit 0) or fails (1).")
+@click.pass_obj
+def app_launch(
+    obj: Context,
+    template: Path,
+    account: str,
+    name: str | None,
+    params: dict[str, str],
+    wait: bool,
+) -> None:
+    """Validate TEMPLATE with the cloud, then launch it as a new app.
+
+    Exit 3 when the cloud rejects the template or its parameters (its reason on stderr).
+    """
+    _guard(lambda: _app_launch(obj, template, account, name or template.stem, params, wait))
+
+
+def _app_launch(
+    obj: Context, template: Path, account: str, name: str, params: dict[str, str], wait: bool
+) -> None:
+    text = template.read_text(encoding="utf-8")
+    portal = obj.portal()
+    portal.config.account(account)  # raises ConfigError naming the configured ones
+
+    async def run() -> ActionUpdate | None:
+        last: ActionUpdate | None = None
+        try:
+            async for update in portal.launch_app(account, text, name, params, follow=wait):
+                last = update
+                if update.phase == "requested":
+                    click.echo(f"{update.instance.key}: {name}: launched", err=True)
+                elif not update.finished:
+                    click.echo(f"{update.instance.key}: {update.message}", err=True)
+        finally:
+            await portal.close()
+        return last
+
+    try:
+        final = asyncio.run(run())
+    except InvalidRequest as exc:
+        _fail(f"{account}: {template.name} rejected: {exc.message}", ExitCode.CONFIG)
+    if final is None:
+        _fail(f"{account}: {name}: no answer", ExitCode.FAILED)
+    app = final.instance
+    if not final.finished:
+        click.echo(f"{app.key}: {name} is being created (wm ls --kind app to see it)")
+    elif final.phase == "done":
+        click.echo(f"{app.key}: ok: {name} is {app.state} ({app.raw_state})")
+    else:
+        reason = str(app.extra.get("fault") or final.message)
+        _fail(f"{app.key}: {final.phase}: {name}: {reason}", ExitCode.FAILED)
 
 
 # -- wm accounts -------------------------------------------------------------

@@ -35,6 +35,12 @@ class BackendError(WMError):
     title = "Cloud error"
 
 
+class InvalidRequest(BackendError):
+    """The provider rejected what the user gave it (a template, its parameters, a name)."""
+
+    title = "Invalid request"
+
+
 class AuthError(BackendError):
     title = "Authentication failed"
 

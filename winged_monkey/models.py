@@ -30,6 +30,10 @@ class InstanceState(StrEnum):
 _TRANSITIONAL = frozenset({InstanceState.PENDING, InstanceState.STOPPING, InstanceState.REBOOTING})
 
 
+InstanceKind = Literal["instance", "app"]
+KINDS: tuple[InstanceKind, ...] = ("instance", "app")
+
+
 class Instance(BaseModel):
     """One machine as the portal shows it, with the provider's own view kept beside."""
 
@@ -60,6 +64,17 @@ class Instance(BaseModel):
     @property
     def where(self) -> str:
         return f"{self.provider}/{self.region}" if self.region else self.provider
+
+    @property
+    def kind(self) -> InstanceKind:
+        """The row's kind: an n-tier app (a stack, a deployment: `extra["kind"]`) or an instance."""
+        return "app" if self.extra.get("kind") == "app" else "instance"
+
+    @property
+    def members(self) -> int | None:
+        """An app's member count (top-level resources) when the backend knows it."""
+        count = self.extra.get("members")
+        return count if isinstance(count, int) else None
 
 
 AccountPhase = Literal["loading", "ok", "failed", "stale"]
@@ -112,3 +127,49 @@ class Event(BaseModel):
     user: str | None = None
     detail: str | None = None
     duration: float | None = Field(None, description="Seconds until the target state.")
+
+
+# -- apps (n-tier: Heat stacks, aggregator deployments) -----------------------------------
+
+
+class AppResource(BaseModel):
+    """One member of an app: a server, a network, a nested stack, ..."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    type: str
+    status: str = Field(description="The provider's own status, e.g. CREATE_COMPLETE.")
+    reason: str = ""
+    physical_id: str | None = None
+    parent: str | None = Field(None, description="The owning member, for nested ones.")
+
+
+class AppOutput(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    key: str
+    value: Any = None
+    description: str = ""
+    error: str | None = Field(None, description="Why the provider could not compute it.")
+
+
+class AppParameter(BaseModel):
+    """A parameter the app was launched with; a hidden one never carries its value."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    value: str | None = Field(None, description="None when hidden.")
+    hidden: bool = False
+
+
+class AppDetail(BaseModel):
+    """What opens on an app: its members, outputs, parameters and latest events."""
+
+    model_config = ConfigDict(frozen=True)
+
+    resources: tuple[AppResource, ...] = ()
+    outputs: tuple[AppOutput, ...] = ()
+    parameters: tuple[AppParameter, ...] = ()
+    events: tuple[Event, ...] = Field((), description="Newest first.")

@@ -12,8 +12,8 @@ import getpass
 import sqlite3
 import threading
 import time
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Literal, TypeVar
 
@@ -22,11 +22,18 @@ from winged_monkey.actions import Action, refusal
 from winged_monkey.backend import ACTION_CAPABILITY, Backend, Capability
 from winged_monkey.config import AccountConfig, Config
 from winged_monkey.credentials import CredentialResolver
-from winged_monkey.errors import ActionNotAllowed, NotFoundError, StoreError, WMError
+from winged_monkey.errors import (
+    ActionNotAllowed,
+    ConfigError,
+    NotFoundError,
+    StoreError,
+    WMError,
+)
 from winged_monkey.events import enforce_retention
 from winged_monkey.models import (
     AccountSnapshot,
     AccountStatus,
+    AppDetail,
     Event,
     EventSource,
     Instance,
@@ -77,6 +84,9 @@ class _Account:
     status: AccountStatus = field(init=False)
     instances: dict[str, Instance] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    #: The backend's event markers (target id -> last native event read), in memory.
+    markers: dict[str, str] = field(default_factory=dict)
+    native_events_error: str | None = None
 
     def __post_init__(self) -> None:
         self.status = AccountStatus(name=self.config.name, phase="loading")
@@ -150,21 +160,88 @@ class Portal:
             updates.append(AccountUpdate(holder.status, snapshot.instances))
         return updates
 
-    async def refresh(self, names: list[str] | None = None) -> AsyncIterator[AccountUpdate]:
-        """Poll the accounts at once; yield each account's update as soon as it is known."""
+    async def refresh(
+        self, names: list[str] | None = None, *, native_events: bool = True
+    ) -> AsyncIterator[AccountUpdate]:
+        """Poll the accounts at once; yield each account's update as soon as it is known.
+
+        With `native_events`, an account whose backend has its own events (Capability.EVENTS)
+        is then asked for those after its listing: they go to the event log, and a second
+        update of that account (the same rows) carries the new ones; the listing is never
+        held back for them.
+        """
         targets = [self._accounts[n] for n in (names or self._accounts)]
         for holder in targets:
             # Keep what is known (ok with its age, stale, failed) and say a poll is under way.
             holder.status = holder.status.model_copy(update={"refreshing": True})
             yield AccountUpdate(holder.status)
-        tasks = [asyncio.ensure_future(self._refresh_one(h)) for h in targets]
+        queue: asyncio.Queue[AccountUpdate | BaseException | None] = asyncio.Queue()
+
+        async def poll(holder: _Account) -> None:
+            try:
+                update = await self._refresh_one(holder)
+                queue.put_nowait(update)
+                if native_events and update.instances is not None:
+                    native = await self._native_events(holder, update.instances)
+                    if native is not None:
+                        queue.put_nowait(native)
+            except Exception as exc:
+                queue.put_nowait(exc)
+            finally:
+                queue.put_nowait(None)
+
+        tasks = [asyncio.ensure_future(poll(h)) for h in targets]
         try:
-            for next_done in asyncio.as_completed(tasks):
-                yield await next_done
+            running = len(tasks)
+            while running:
+                item = await queue.get()
+                if item is None:
+                    running -= 1
+                elif isinstance(item, BaseException):
+                    raise item
+                else:
+                    yield item
         finally:
             for task in tasks:
                 task.cancel()
         await self._maintain()
+
+    async def _native_events(
+        self, holder: _Account, listed: tuple[Instance, ...]
+    ) -> AccountUpdate | None:
+        """The backend's own events after the last markers, into the log; never fails the
+        account (a problem is kept in `native_events_error`, the next poll tries again)."""
+        backend = holder.backend
+        if backend is None or Capability.EVENTS not in backend.capabilities:
+            return None
+        try:
+            found = await asyncio.wait_for(
+                backend.native_events(listed, dict(holder.markers)), holder.config.timeout
+            )
+        except TimeoutError:
+            holder.native_events_error = (
+                f"events: no answer within {holder.config.timeout:g} s (timeout)"
+            )
+            return None
+        except WMError as exc:
+            holder.native_events_error = f"events: {exc.message}"
+            return None
+        except Exception as exc:  # a plugin bug must not take the listing down
+            holder.native_events_error = f"events: unexpected {type(exc).__name__}: {exc}"
+            return None
+        holder.native_events_error = None
+        recorded = self._safe(lambda: self.store.append_events(found.events), -1)
+        if recorded < 0:  # not in the log: read them again next time
+            return None
+        holder.markers = dict(found.markers)
+        if not recorded:
+            return None
+        # The listing again: whoever keeps only an account's last update keeps its rows.
+        return AccountUpdate(holder.status, listed, found.events)
+
+    def native_events_error(self, name: str) -> str | None:
+        """Why the account's own events could not be read at the last poll, if they could not."""
+        return self._accounts[name].native_events_error
 
     async def _maintain(self) -> None:
         """Apply the event log's retention limits, in a thread, at most once an hour."""
@@ -227,6 +304,81 @@ class Portal:
             raise WMError(
                 f"no answer within {holder.config.timeout:g} s (timeout)", account=name
             ) from None
+
+    async def app_detail(self, app: Instance, events: int = 50) -> AppDetail:
+        """An app's members, outputs, parameters and latest events (raises WMError)."""
+        holder = self._accounts[app.account]
+        backend = await asyncio.to_thread(self._backend, holder)
+        if Capability.STACKS not in backend.capabilities:
+            raise ActionNotAllowed(
+                f"{holder.config.backend} accounts have no apps", account=app.account
+            )
+        try:
+            return await asyncio.wait_for(backend.app_detail(app, events), holder.config.timeout)
+        except TimeoutError:
+            raise WMError(
+                f"no answer within {holder.config.timeout:g} s (timeout)", account=app.account
+            ) from None
+
+    async def launch_app(
+        self,
+        account: str,
+        template: str,
+        name: str,
+        parameters: Mapping[str, str],
+        *,
+        follow: bool = True,
+    ) -> AsyncIterator[ActionUpdate]:
+        """Validate and launch an app, then (with `follow`) follow it until it runs or fails.
+
+        Raises WMError when the account cannot launch, InvalidRequest with the provider's
+        reason when it rejects the template or its parameters."""
+        holder = self._accounts.get(account)
+        if holder is None:
+            self.config.account(account)  # raises ConfigError naming the configured ones
+            raise ConfigError(f"no account {account!r}")
+        if holder.config.read_only:
+            raise ActionNotAllowed(f"account {account} is read-only", account=account)
+        backend = await asyncio.to_thread(self._backend, holder)
+        if not {Capability.LAUNCH, Capability.STACKS} <= backend.capabilities:
+            raise ActionNotAllowed(
+                f"{holder.config.backend} accounts cannot launch apps", account=account
+            )
+        at, started = self.clock(), time.monotonic()
+        try:
+            app_id = await asyncio.wait_for(
+                backend.launch_app(template, name, parameters), holder.config.timeout
+            )
+        except TimeoutError:
+            raise WMError(
+                f"no answer within {holder.config.timeout:g} s (timeout)", account=account
+            ) from None
+        row = Instance(
+            account=account,
+            id=app_id,
+            name=name,
+            state=InstanceState.PENDING,
+            raw_state="launch requested",
+            provider=holder.config.backend,
+            extra={"kind": "app"},
+        )
+        holder.instances[app_id] = row
+        final = ActionUpdate(Action.START, row, "requested", f"{name} launch requested")
+        self._in_flight.add(row.key)
+        try:
+            yield final
+            if not follow:  # accepted is the outcome asked for
+                final = replace(final, phase="done")
+                return
+            async for update in self._follow(backend, Action.START, row, holder.config.timeout):
+                holder.instances[app_id] = update.instance
+                final = update
+                yield update
+        finally:
+            self._in_flight.discard(row.key)
+            if not final.finished:
+                final = replace(final, phase="failed", message="stopped following (cancelled)")
+            self._record(final, "launch", final.message, at, time.monotonic() - started)
 
     # -- actions -------------------------------------------------------------
 
@@ -344,19 +496,24 @@ class Portal:
             instance = fresh
 
     def _record_action(self, update: ActionUpdate, at: datetime, duration: float) -> None:
+        self._record(update, str(update.action), update.message, at, duration)
+
+    def _record(
+        self, update: ActionUpdate, kind: str, message: str, at: datetime, duration: float
+    ) -> None:
         target = update.instance
         event = Event(
-            key=f"action:{target.account}:{target.id}:{update.action}:{at.timestamp():.6f}",
+            key=f"action:{target.account}:{target.id}:{kind}:{at.timestamp():.6f}",
             at=at,
             source=EventSource.ACTION,
-            kind=str(update.action),
+            kind=kind,
             account=target.account,
             target=target.id,
             target_name=target.name,
             new_state=str(target.state),
             outcome="ok" if update.phase == "done" else update.phase,
             user=self.user,
-            detail=update.message,
+            detail=message,
             duration=round(duration, 3),
         )
         self._safe(lambda: self.store.append_events([event]), 0)

@@ -47,13 +47,24 @@ def price_text(price: float | None) -> str:
     return f"{price:.3f}" if price < 10 else f"{price:.2f}"
 
 
+#: Marks an n-tier app in the name column of the TUI.
+APP_GLYPH = "◆"
+
+
+def size_text(instance: Instance, unknown: str = "?") -> str:
+    """The size; for an app, "app" and its member count ("app (3)")."""
+    if instance.kind == "app":
+        return "app" if instance.members is None else f"app ({instance.members})"
+    return instance.size or unknown
+
+
 def instance_row(instance: Instance, now: datetime) -> tuple[str, ...]:
     return (
         state_label(instance.state),
         instance.name,
         instance.account,
         instance.where,
-        instance.size or "?",
+        size_text(instance),
         price_text(instance.price_hourly),
         human_age(instance.created_at, now),
         ", ".join(instance.public_ips) or "-",

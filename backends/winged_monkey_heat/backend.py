@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from winged_monkey.actions import Action
-from winged_monkey.backend import Backend, Capability
+from winged_monkey.backend import Backend, Capability, NativeEvents
 from winged_monkey.config import AccountConfig
 from winged_monkey.credentials import Secrets
 from winged_monkey.errors import ActionNotAllowed, NotFoundError
-from winged_monkey.models import Instance, InstanceState
+from winged_monkey.models import (
+    AppDetail,
+    AppOutput,
+    AppParameter,
+    AppResource,
+    Event,
+    EventSource,
+    Instance,
+    InstanceState,
+)
 from winged_monkey_heat.client import HeatClient
 from winged_monkey_heat.models import (
     LaunchedStack,
@@ -26,6 +36,8 @@ from winged_monkey_heat.models import (
 from winged_monkey_heat.states import normalise
 
 PAGE = 200
+#: Events per request when following a stack's events into the portal's log.
+EVENT_PAGE = 100
 #: Resource counts fetched at once while listing (each is one small request).
 MEMBER_FETCHES = 8
 _MUTATING = frozenset({Capability.START, Capability.STOP, Capability.DESTROY, Capability.LAUNCH})
@@ -50,6 +62,9 @@ class HeatBackend(Backend):
         self._names: dict[str, str] = {}
         #: (stack id, status, updated) -> top-level resource count, so polls do not refetch.
         self._members: dict[tuple[str, str, str | None], int] = {}
+        #: stack id -> (status, updated) when its events were last read: a stack at rest
+        #: that has not changed since has no new events, so it costs no request.
+        self._events_read: dict[str, tuple[str, Any]] = {}
 
     @property
     def capabilities(self) -> frozenset[Capability]:
@@ -90,6 +105,68 @@ class HeatBackend(Backend):
                 account=self.account.name,
             )
 
+    async def native_events(
+        self, instances: Sequence[Instance], markers: Mapping[str, str]
+    ) -> NativeEvents:
+        """Heat's events of the listed stacks after each stack's marker (its last event id)."""
+        stacks = [
+            i
+            for i in instances
+            if i.kind == "app"
+            and i.account == self.account.name
+            and i.raw_state != "DELETE_COMPLETE"
+        ]
+        limit = asyncio.Semaphore(MEMBER_FETCHES)
+
+        async def read(row: Instance) -> tuple[str, list[StackEvent], str | None]:
+            seen = (row.raw_state, row.extra.get("updated_at"))
+            marker = markers.get(row.id)
+            if marker and not row.state.transitional and self._events_read.get(row.id) == seen:
+                return row.id, [], marker
+            found: list[StackEvent] = []
+            async with limit:
+                while True:
+                    try:
+                        page = await self.stack_events(row.id, marker, limit=EVENT_PAGE)
+                    except NotFoundError:  # deleted since the listing
+                        return row.id, found, marker
+                    found.extend(page)
+                    if page:
+                        marker = page[-1].id
+                    if len(page) < EVENT_PAGE:
+                        break
+            self._events_read[row.id] = seen
+            return row.id, found, marker
+
+        results = await asyncio.gather(*(read(row) for row in stacks))
+        names = {row.id: row.name for row in stacks}
+        now = datetime.now(UTC)
+        events = tuple(
+            self._event(e, names[stack_id], now) for stack_id, found, _ in results for e in found
+        )
+        return NativeEvents(
+            events=events,
+            markers={stack_id: marker for stack_id, _, marker in results if marker},
+        )
+
+    def _event(self, event: StackEvent, stack_name: str, now: datetime) -> Event:
+        action, _, _result = event.status.rpartition("_")
+        if event.status.endswith("_IN_PROGRESS"):
+            action = event.status.removesuffix("_IN_PROGRESS")
+        resource = "" if event.resource_name == stack_name else event.resource_name
+        detail = ": ".join(part for part in (resource, event.reason) if part)
+        return Event(
+            key=event.key(self.account.name),
+            at=event.at or now,
+            source=EventSource.NATIVE,
+            kind=(action or event.status).lower(),
+            account=self.account.name,
+            target=event.stack_id,
+            target_name=stack_name,
+            new_state=event.status,
+            detail=detail or None,
+        )
+
     async def check(self) -> str:
         count = len(await self._list_stacks())
         return (
@@ -103,10 +180,19 @@ class HeatBackend(Backend):
     # -- apps: detail, events, launch --------------------------------------------
 
     async def stack_events(
-        self, stack_id: str, marker: str | None = None, limit: int = 100
+        self,
+        stack_id: str,
+        marker: str | None = None,
+        limit: int = 100,
+        *,
+        newest_first: bool = False,
     ) -> list[StackEvent]:
         """Events of a stack and its resources, oldest first, the page after `marker`."""
-        params: dict[str, Any] = {"sort_dir": "asc", "sort_keys": "created_at", "limit": limit}
+        params: dict[str, Any] = {
+            "sort_dir": "desc" if newest_first else "asc",
+            "sort_keys": "created_at",
+            "limit": limit,
+        }
         if marker:
             params["marker"] = marker
         path = await self._known_path(stack_id)
@@ -159,6 +245,65 @@ class HeatBackend(Backend):
             )
             for o in stack.get("outputs") or []
         ]
+
+    async def app_detail(self, app: Instance, events: int = 50) -> AppDetail:
+        """Resources (nested stacks to one level), outputs, parameters (hidden ones masked
+        by name from the template, whatever Heat answers) and the latest events."""
+        stack_id = app.id
+        path = await self._known_path(stack_id)
+        resources, stack, template, latest = await asyncio.gather(
+            self.resources(stack_id, nested_depth=1),
+            self._stack(stack_id),
+            self.client.request("GET", f"{path}/template"),
+            self.stack_events(stack_id, limit=events, newest_first=True),
+        )
+        declared = (template or {}).get("parameters") or {}
+        hidden = {
+            name
+            for name, spec in declared.items()
+            if isinstance(spec, Mapping)
+            and str(spec.get("hidden", spec.get("NoEcho", "false"))).lower() == "true"
+        }
+        values: Mapping[str, Any] = stack.get("parameters") or {}
+        now = datetime.now(UTC)
+        return AppDetail(
+            resources=tuple(
+                AppResource(
+                    name=r.name,
+                    type=r.type,
+                    status=r.status,
+                    reason=r.reason,
+                    physical_id=r.physical_id,
+                    parent=r.parent,
+                )
+                for r in resources
+            ),
+            outputs=tuple(
+                AppOutput(
+                    key=str(o.get("output_key")),
+                    value=o.get("output_value"),
+                    description=str(o.get("description") or ""),
+                    error=o.get("output_error"),
+                )
+                for o in stack.get("outputs") or []
+            ),
+            parameters=tuple(
+                AppParameter(
+                    name=name,
+                    value=None if name in hidden else str(value),
+                    hidden=name in hidden,
+                )
+                for name, value in sorted(values.items())
+                if not name.startswith("OS::")
+            ),
+            events=tuple(self._event(e, app.name, now) for e in latest),
+        )
+
+    async def launch_app(self, template: str, name: str, parameters: Mapping[str, str]) -> str:
+        """Heat validates the template with the parameters first (its reason on a 400)."""
+        self._writable()
+        await self.validate(template, parameters)
+        return (await self.launch(template, name, parameters)).id
 
     async def validate(
         self, template_text: str, parameters: Mapping[str, Any] | None = None

@@ -22,6 +22,7 @@ from winged_monkey.errors import (
     AuthError,
     BackendError,
     ConfigError,
+    InvalidRequest,
     NotFoundError,
     UnreachableError,
     WMError,
@@ -38,7 +39,7 @@ class ConflictError(BackendError):
     title = "Conflict"
 
 
-class TemplateError(BackendError):
+class TemplateError(InvalidRequest):
     """Heat answered 400: the template, its parameters or the request is not valid."""
 
     title = "Invalid template or request"

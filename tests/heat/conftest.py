@@ -8,16 +8,19 @@ installed the Heat tests fail with the reason; they never skip silently.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.heat.heatserver import HeatServer, HeatUnavailable, default_cache, install
 from winged_monkey.config import AccountConfig, Config, Credentials
-from winged_monkey.portal import Portal
+from winged_monkey.credentials import Secrets
+from winged_monkey.portal import AccountUpdate, Portal
 from winged_monkey.store import Store
+from winged_monkey_heat import HeatBackend
 
 HERE = Path(__file__).resolve().parent
 #: Read before the autouse fixture points HOME at a temporary directory.
@@ -88,3 +91,141 @@ def make_portal(tmp_path: Path, *accounts: AccountConfig) -> tuple[Portal, Store
     )
     store = Store.open(tmp_path / "wm.sqlite3")
     return Portal(config, store, user="tester"), store
+
+
+SMALL = """
+heat_template_version: 2018-08-31
+description: two members and a value
+parameters:
+  size:
+    type: number
+    default: 2
+resources:
+  secret:
+    type: OS::Heat::RandomString
+  group:
+    type: OS::Heat::ResourceGroup
+    properties:
+      count: {get_param: size}
+      resource_def: {type: OS::Heat::None}
+outputs:
+  password:
+    description: the generated secret
+    value: {get_attr: [secret, value]}
+"""
+
+FAILING = """
+heat_template_version: 2018-08-31
+resources:
+  broken:
+    type: OS::Heat::TestResource
+    properties:
+      fail: true
+      value: nope
+"""
+
+SLOW = """
+heat_template_version: 2018-08-31
+parameters:
+  wait:
+    type: number
+    default: 30
+resources:
+  slow:
+    type: OS::Heat::TestResource
+    properties:
+      action_wait_secs: {create: {get_param: wait}}
+"""
+
+
+class Projects:
+    """Unique Heat projects per test, plus a plain-httpx witness of what Heat holds."""
+
+    def __init__(self, server: HeatServer, tmp_path: Path, tag: str) -> None:
+        self.server = server
+        self.tmp_path = tmp_path
+        self.tag = tag
+        self.stores: list[Store] = []
+        self.backends: list[HeatBackend] = []
+
+    def project(self, name: str) -> str:
+        return f"{self.tag}-{name}"
+
+    def account(self, name: str, **extra: Any) -> Any:
+        return heat_account(name, self.server.url, self.project(name), **extra)
+
+    def backend(self, name: str, **extra: Any) -> HeatBackend:
+        backend = HeatBackend(self.account(name, **extra), Secrets(account=name))
+        self.backends.append(backend)
+        return backend
+
+    def portal(self, *names: str, **extra: Any) -> Portal:
+        portal, store = make_portal(self.tmp_path, *(self.account(n, **extra) for n in names))
+        self.stores.append(store)
+        return portal
+
+    def witness(self, name: str, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        project = self.project(name)
+        return httpx.request(
+            method,
+            f"{self.server.url}/{project}{path}",
+            headers={"X-Auth-Project": project, "X-Auth-Token": "witness"},
+            follow_redirects=True,
+            timeout=10,
+            **kwargs,
+        )
+
+    def spy(self, *, url_of: str, header_of: str) -> httpx.Response:
+        """Ask for one project's stacks while claiming to be another."""
+        return httpx.get(
+            f"{self.server.url}/{self.project(url_of)}/stacks",
+            headers={"X-Auth-Project": self.project(header_of)},
+            timeout=10,
+        )
+
+    def create(self, name: str, stack: str, template: str = SMALL, **params: Any) -> str:
+        reply = self.witness(
+            name,
+            "POST",
+            "/stacks",
+            json={"stack_name": stack, "template": template, "parameters": params},
+        )
+        assert reply.status_code == 201, reply.text
+        return str(reply.json()["stack"]["id"])
+
+    def status(self, name: str, stack_id: str) -> str:
+        reply = self.witness(name, "GET", f"/stacks/{stack_id}")
+        assert reply.status_code == 200, reply.text
+        return str(reply.json()["stack"]["stack_status"])
+
+    def wait(self, name: str, stack_id: str, timeout: float = 60) -> str:
+        deadline = time.monotonic() + timeout
+        while (status := self.status(name, stack_id)).endswith("IN_PROGRESS"):
+            assert time.monotonic() < deadline, f"{stack_id} still {status}"
+            time.sleep(0.1)
+        return status
+
+
+@pytest.fixture
+async def heat(
+    heat_server: HeatServer, tmp_path: Path, request: pytest.FixtureRequest
+) -> AsyncIterator[Projects]:
+    tag = request.node.name.replace("_", "-")[5:40] + f"-{time.monotonic_ns() % 10**6}"
+    projects = Projects(heat_server, tmp_path, tag)
+    yield projects
+    for backend in projects.backends:
+        await backend.close()
+    for store in projects.stores:
+        store.close()
+
+
+async def refresh(portal: Portal) -> dict[str, AccountUpdate]:
+    last: dict[str, AccountUpdate] = {}
+    async for update in portal.refresh():
+        last[update.status.name] = update
+    return last
+
+
+def rows(update: AccountUpdate) -> dict[str, Any]:
+    assert update.instances is not None, update.status.error
+    return {i.name: i for i in update.instances}

@@ -11,7 +11,7 @@ from datetime import datetime
 from rich.text import Text
 
 from winged_monkey.models import AccountStatus, Instance, InstanceState
-from winged_monkey.render import human_age, price_text, state_label
+from winged_monkey.render import APP_GLYPH, human_age, price_text, size_text, state_label
 
 S = InstanceState
 
@@ -50,6 +50,13 @@ def one_line(text: str, width: int) -> str:
     """Collapse whitespace and cut to `width` with an ellipsis."""
     flat = " ".join(text.split())
     return flat if len(flat) <= width else flat[: max(0, width - 1)] + "…"
+
+
+def name_text(instance: Instance, width: int) -> Text:
+    """The name, cut to `width`; an app's begins with a glyph so it reads without colour."""
+    if instance.kind != "app":
+        return Text(one_line(instance.name, width))
+    return Text.assemble((f"{APP_GLYPH} ", "bold cyan"), one_line(instance.name, width - 2))
 
 
 #: Glyph and style per account phase in the strip.
@@ -96,7 +103,7 @@ def instance_search_text(instance: Instance) -> str:
         instance.name,
         instance.account,
         instance.where,
-        instance.size or "",
+        size_text(instance, unknown=""),
         price_text(instance.price_hourly),
         *instance.public_ips,
         *instance.private_ips,

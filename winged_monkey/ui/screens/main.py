@@ -23,6 +23,7 @@ from winged_monkey.backend import ACTION_CAPABILITY, Capability
 from winged_monkey.errors import WMError
 from winged_monkey.models import Instance, InstanceState
 from winged_monkey.portal import AccountUpdate, ActionUpdate, Portal
+from winged_monkey.ui.screens.app_detail import AppScreen
 from winged_monkey.ui.screens.confirm import ConfirmScreen
 from winged_monkey.ui.screens.details import DetailsScreen
 from winged_monkey.ui.screens.timeline import TimelineScreen
@@ -292,7 +293,13 @@ class MainScreen(Screen[None]):
 
     def action_details(self) -> None:
         instance = self.table.cursor_instance
-        if instance is not None:
+        if instance is None:
+            return
+        if instance.kind == "app" and Capability.STACKS in self.portal.capabilities(
+            instance.account
+        ):
+            self.app.push_screen(AppScreen(self.portal, instance, self.clock))
+        else:
             self.app.push_screen(DetailsScreen(instance, self.clock))
 
     def action_timeline(self) -> None:

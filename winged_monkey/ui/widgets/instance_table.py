@@ -16,7 +16,7 @@ from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist, RowDoesNotExist
 
 from winged_monkey.models import Instance, InstanceState
-from winged_monkey.render import price_text
+from winged_monkey.render import price_text, size_text
 from winged_monkey.ui import format as fmt
 
 #: (key, label, fixed width or None to fit) in display order: what matters most fits in 80.
@@ -59,7 +59,7 @@ SORTS: dict[str, Callable[[Instance], Any]] = {
     "price": lambda i: _LAST if i.price_hourly is None else i.price_hourly,
     "age": _created,
     "where": lambda i: i.where,
-    "size": lambda i: i.size or "",
+    "size": lambda i: size_text(i, unknown=""),
 }
 SORT_LABELS = {key: label for key, label, _ in COLUMNS}
 
@@ -302,13 +302,13 @@ class InstanceTable(DataTable[Any]):
         i = row.instance
         texts = [
             fmt.state_text(i.state),
-            Text(fmt.one_line(i.name, NAME_WIDTH)),
+            fmt.name_text(i, NAME_WIDTH),
             Text(fmt.one_line(i.account, ACCOUNT_WIDTH)),
             Text(fmt.first_ip(i.public_ips)),
             Text(price_text(i.price_hourly), justify="right"),
             Text(fmt.age_since(i.created_at, self._clock()), justify="right"),
             Text(i.where),
-            Text(i.size or ""),
+            Text(size_text(i, unknown="")),
             Text(fmt.first_ip(i.private_ips)),
         ]
         if row.stale or i.state is InstanceState.TERMINATED:

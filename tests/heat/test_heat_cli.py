@@ -1,0 +1,194 @@
+"""`wm ls --kind`, `wm stop|start|destroy` on apps, against the real standalone Heat."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from tests.heat.conftest import FAILING, SMALL, Projects
+from tests.heat.heatserver import free_port
+from winged_monkey.cli import ExitCode, main
+
+SECRET_ENV = "WM_HEAT_CLI_TEST_SECRET"
+
+
+class Cli:
+    def __init__(self, heat: Projects, tmp_path: Path) -> None:
+        self.heat = heat
+        self.config = tmp_path / "config.toml"
+        self.data_dir = tmp_path / "data"
+        self.config.write_text("")
+
+    def add_heat(self, name: str) -> None:
+        self._append(
+            f'[[accounts]]\nname = "{name}"\nbackend = "heat"\ntimeout = 10\n'
+            f'endpoint_url = "{self.heat.server.url}"\nproject = "{self.heat.project(name)}"\n'
+            "credentials = { keyring = false }\n"
+        )
+
+    def add_dead_ec2(self, name: str) -> None:
+        self._append(
+            f'[[accounts]]\nname = "{name}"\nprovider = "ec2"\nregion = "us-east-1"\n'
+            f"timeout = 5\n"
+            f'endpoint = {{ host = "127.0.0.1", port = {free_port()}, secure = false }}\n'
+            f'credentials = {{ key = "AKIAX", secret_env = "{SECRET_ENV}", keyring = false }}\n'
+        )
+
+    def _append(self, toml: str) -> None:
+        with self.config.open("a") as f:
+            f.write("\n" + toml)
+
+    def run(self, *args: str) -> Result:
+        env = {
+            "WM_CONFIG": str(self.config),
+            "WM_DATA_DIR": str(self.data_dir),
+            SECRET_ENV: "not-a-secret",
+        }
+        return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+
+
+@pytest.fixture
+def cli(heat: Projects, tmp_path: Path) -> Cli:
+    return Cli(heat, tmp_path)
+
+
+def listing(result: Result) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(result.stdout)
+    return data
+
+
+def test_ls_kind_app_lists_stacks_and_asks_only_backends_with_apps(cli: Cli) -> None:
+    heat = cli.heat
+    for stack in (heat.create("apps", "web", size=3), heat.create("apps", "db")):
+        assert heat.wait("apps", stack) == "CREATE_COMPLETE"
+    cli.add_heat("apps")
+    cli.add_dead_ec2("vms")
+
+    # Without --kind every account is asked: the dead EC2 account fails the run.
+    everything = cli.run("ls", "--json")
+    assert everything.exit_code == ExitCode.FAILED
+    assert "wm: vms: " in everything.stderr
+
+    # --kind app asks only the accounts whose backend has apps: the EC2 one is not polled.
+    apps = cli.run("ls", "--kind", "app", "--json")
+    assert apps.exit_code == ExitCode.OK, apps.output
+    data = listing(apps)
+    assert [a["name"] for a in data["accounts"]] == ["apps"]
+    assert [(i["name"], i["kind"], i["extra"]["members"]) for i in data["instances"]] == [
+        ("db", "app", 2),
+        ("web", "app", 2),
+    ]
+    assert {i["raw_state"] for i in data["instances"]} == {"CREATE_COMPLETE"}
+
+    table = cli.run("ls", "--kind", "app")
+    assert table.exit_code == ExitCode.OK, table.output
+    lines = table.stdout.splitlines()
+    assert lines[0].split()[:3] == ["STATE", "NAME", "ACCOUNT"]
+    (web,) = [line for line in lines if " web " in line]
+    assert "app (2)" in web
+    assert "heat" in web
+
+    # --kind instance on a Heat-only config: nothing, and no failure.
+    cli.config.write_text("")
+    cli.add_heat("apps")
+    none = cli.run("ls", "--kind", "instance", "--json")
+    assert none.exit_code == ExitCode.OK, none.output
+    assert listing(none)["instances"] == []
+
+
+def test_stop_start_destroy_an_app_from_the_cli(cli: Cli) -> None:
+    heat = cli.heat
+    stack = heat.create("ops", "shop")
+    assert heat.wait("ops", stack) == "CREATE_COMPLETE"
+    cli.add_heat("ops")
+
+    stop = cli.run("stop", "shop", "--yes")
+    assert stop.exit_code == ExitCode.OK, stop.output
+    assert stop.stdout.strip() == f"ops/{stack}: ok: shop stopped"
+    assert heat.status("ops", stack) == "SUSPEND_COMPLETE"
+
+    start = cli.run("start", f"ops/{stack}")
+    assert start.exit_code == ExitCode.OK, start.output
+    assert heat.status("ops", stack) == "RESUME_COMPLETE"
+
+    refused = cli.run("start", "shop")
+    assert refused.exit_code == ExitCode.NOT_FOUND
+    assert "shop is already running" in refused.stderr
+
+    # Destroy asks first; without a terminal it needs --yes and changes nothing.
+    declined = cli.run("destroy", "shop")
+    assert declined.exit_code == ExitCode.DECLINED
+    assert heat.status("ops", stack) == "RESUME_COMPLETE"
+    destroy = cli.run("destroy", "shop", "--yes")
+    assert destroy.exit_code == ExitCode.OK, destroy.output
+    assert heat.status("ops", stack) == "DELETE_COMPLETE"
+    assert listing(cli.run("ls", "--kind", "app", "--json"))["instances"] == []
+
+
+def test_app_launch_validates_then_follows(cli: Cli, tmp_path: Path) -> None:
+    heat = cli.heat
+    cli.add_heat("lab")
+    shop = tmp_path / "shop.yaml"
+    shop.write_text(SMALL)
+
+    launched = cli.run(
+        "app", "launch", str(shop), "--account", "lab", "--param", "size=3", "--wait"
+    )
+    assert launched.exit_code == ExitCode.OK, launched.output
+    (line,) = launched.stdout.splitlines()
+    assert line.startswith("lab/")
+    assert line.endswith(": ok: shop is running (CREATE_COMPLETE)")
+    stack_id = line.split(":")[0].removeprefix("lab/")
+    assert heat.status("lab", stack_id) == "CREATE_COMPLETE"
+    nested = heat.witness("lab", "GET", f"/stacks/shop/{stack_id}/resources?nested_depth=1")
+    assert len([r for r in nested.json()["resources"] if r.get("parent_resource")]) == 3
+    history: list[dict[str, Any]] = json.loads(
+        cli.run("events", "--json", "--kind", "launch").stdout
+    )
+    assert [(e["target"], e["outcome"], e["user"] is not None) for e in history] == [
+        (stack_id, "ok", True)
+    ]
+
+    # Without --wait: accepted, not followed.
+    quick = cli.run("app", "launch", str(shop), "--account", "lab", "--name", "quick")
+    assert quick.exit_code == ExitCode.OK, quick.output
+    assert quick.stdout.strip().endswith("quick is being created (wm ls --kind app to see it)")
+
+    # The same name again: Heat's conflict, as one line.
+    again = cli.run("app", "launch", str(shop), "--account", "lab")
+    assert again.exit_code == ExitCode.FAILED
+    assert again.stderr.strip() == "wm: lab: The Stack (shop) already exists."
+
+
+def test_app_launch_shows_heat_rejections_and_failures(cli: Cli, tmp_path: Path) -> None:
+    heat = cli.heat
+    cli.add_heat("bad")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("heat_template_version: 2018-08-31\nresources: {x: {type: No::Such}}\n")
+    rejected = cli.run("app", "launch", str(bad), "--account", "bad")
+    assert rejected.exit_code == ExitCode.CONFIG
+    assert rejected.stderr.startswith("wm: bad: bad.yaml rejected: ")
+    assert "No::Such" in rejected.stderr
+    assert "Traceback" not in rejected.stderr
+
+    shop = tmp_path / "shop.yaml"
+    shop.write_text(SMALL)
+    wrong = cli.run("app", "launch", str(shop), "--account", "bad", "--param", "size=lots")
+    assert wrong.exit_code == ExitCode.CONFIG
+    assert "size" in wrong.stderr
+    assert heat.witness("bad", "GET", "/stacks").json()["stacks"] == []  # nothing was created
+
+    usage = cli.run("app", "launch", str(shop), "--account", "bad", "--param", "size")
+    assert usage.exit_code == ExitCode.USAGE
+    assert "'size' is not KEY=VALUE" in usage.stderr
+
+    failing = tmp_path / "failing.yaml"
+    failing.write_text(FAILING)
+    failed = cli.run("app", "launch", str(failing), "--account", "bad", "--wait")
+    assert failed.exit_code == ExitCode.FAILED
+    assert "failed: failing: " in failed.stderr
+    assert "Test Resource failed" in failed.stderr

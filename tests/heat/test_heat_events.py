@@ -1,0 +1,112 @@
+"""Heat's own stack events in the portal's event log, against the real standalone Heat."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import pytest
+
+from tests.heat.conftest import SLOW, SMALL, Projects, make_portal, refresh
+from winged_monkey.backend import NativeEvents
+from winged_monkey.errors import UnreachableError
+from winged_monkey.models import Event, EventSource, Instance
+from winged_monkey.store import Store
+from winged_monkey_heat import HeatBackend
+
+
+def native(store: Store, account: str) -> list[Event]:
+    return store.events(account=account, sources=[EventSource.NATIVE])
+
+
+def heat_event_ids(heat: Projects, account: str, stack_name: str, stack_id: str) -> list[str]:
+    """The witness: every event Heat holds for the stack, through plain httpx."""
+    reply = heat.witness(account, "GET", f"/stacks/{stack_name}/{stack_id}/events")
+    assert reply.status_code == 200, reply.text
+    return [str(e["id"]) for e in reply.json()["events"]]
+
+
+async def test_refresh_records_each_heat_event_once(heat: Projects) -> None:
+    web = heat.create("ev", "web", SMALL)
+    assert heat.wait("ev", web) == "CREATE_COMPLETE"
+    portal = heat.portal("ev")
+    store = heat.stores[-1]
+
+    updates = await refresh(portal)
+    assert updates["ev"].status.phase == "ok"
+    recorded = native(store, "ev")
+    witness = heat_event_ids(heat, "ev", "web", web)
+    assert len(recorded) == len(witness) >= 4  # stack + secret + group, in progress and done
+    assert {e.key for e in recorded} == {f"heat:ev:{web}:{i}" for i in witness}
+    stack_done = [e for e in recorded if e.detail == "Stack CREATE completed successfully"]
+    assert [(e.kind, e.target, e.target_name) for e in stack_done] == [("create", web, "web")]
+    assert stack_done[0].new_state == "CREATE_COMPLETE"
+    assert any(e.detail == "group: state changed" for e in recorded)
+
+    # A second refresh adds nothing, and says so (no update carrying events).
+    again = [u async for u in portal.refresh()]
+    assert not any(u.events for u in again)
+    assert len(native(store, "ev")) == len(witness)
+
+    # A suspend is read from the marker on: only its own events are new.
+    reply = heat.witness("ev", "POST", f"/stacks/web/{web}/actions", json={"suspend": None})
+    assert reply.status_code == 200, reply.text
+    assert heat.wait("ev", web) == "SUSPEND_COMPLETE"
+    await refresh(portal)
+    after = native(store, "ev")
+    assert len(after) == len(heat_event_ids(heat, "ev", "web", web))
+    new = {e.key for e in after} - {e.key for e in recorded}
+    assert new
+    assert {e.kind for e in after if e.key in new} == {"suspend"}
+
+    # Another portal on the same log (its markers start empty): re-reading duplicates nothing.
+    fresh, _ = make_portal(heat.tmp_path / "again", heat.account("ev"))
+    fresh.store.close()
+    fresh.store = store
+    await refresh(fresh)
+    assert len(native(store, "ev")) == len(after)
+    await fresh.close()
+    await portal.close()
+
+
+async def test_a_stack_in_progress_is_followed_by_marker(heat: Projects) -> None:
+    slow = heat.create("prog", "slowpoke", SLOW, wait=2)
+    portal = heat.portal("prog")
+    store = heat.stores[-1]
+    await refresh(portal)
+    first = {e.new_state for e in native(store, "prog")}
+    assert "CREATE_IN_PROGRESS" in first
+    assert "CREATE_COMPLETE" not in first
+    assert heat.wait("prog", slow) == "CREATE_COMPLETE"
+    await refresh(portal)
+    states = [e.new_state for e in native(store, "prog")]
+    assert states.count("CREATE_COMPLETE") == 2  # the resource and the stack, once each
+    assert states.count("CREATE_IN_PROGRESS") == 2
+    assert len(states) == len(heat_event_ids(heat, "prog", "slowpoke", slow))
+    await portal.close()
+
+
+async def test_events_failing_never_fails_the_listing(
+    heat: Projects, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    heat.wait("flaky", heat.create("flaky", "app"))
+
+    async def broken(
+        self: HeatBackend, instances: Sequence[Instance], markers: Mapping[str, str]
+    ) -> NativeEvents:
+        raise UnreachableError("cannot connect to Heat (injected)", account="flaky")
+
+    portal = heat.portal("flaky")
+    store = heat.stores[-1]
+    with monkeypatch.context() as patch:
+        patch.setattr(HeatBackend, "native_events", broken)
+        updates = await refresh(portal)
+    assert updates["flaky"].status.phase == "ok"
+    assert [i.name for i in updates["flaky"].instances or ()] == ["app"]
+    assert portal.native_events_error("flaky") == "events: cannot connect to Heat (injected)"
+    assert native(store, "flaky") == []
+
+    # The next poll reads them (the failed one advanced no marker) and clears the error.
+    await refresh(portal)
+    assert portal.native_events_error("flaky") is None
+    assert len(native(store, "flaky")) >= 2
+    await portal.close()

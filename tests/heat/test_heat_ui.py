@@ -1,0 +1,166 @@
+"""Apps in the TUI at 80x24, keyboard only, against the real standalone Heat."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from collections.abc import Callable
+from typing import Any
+
+from rich.console import Console
+from textual.pilot import Pilot
+from textual.screen import Screen
+from textual.widgets import Static
+
+from tests.heat.conftest import FAILING, SLOW, Projects
+from winged_monkey.ui.app import WMApp
+from winged_monkey.ui.screens.app_detail import MASK, AppScreen
+from winged_monkey.ui.screens.main import MainScreen
+
+SIZE = (80, 24)
+SECRET = "hunter2-not-for-screens"
+
+SHOP = """
+heat_template_version: 2018-08-31
+description: a web tier and a generated secret
+parameters:
+  db_password:
+    type: string
+    hidden: true
+  size:
+    type: number
+    default: 2
+resources:
+  secret:
+    type: OS::Heat::RandomString
+  web:
+    type: OS::Heat::ResourceGroup
+    properties:
+      count: {get_param: size}
+      resource_def: {type: OS::Heat::None}
+outputs:
+  url:
+    description: where the shop answers
+    value: http://shop.example/
+"""
+
+
+async def wait_for(
+    pilot: Pilot[Any], condition: Callable[[], bool], what: str, within: float = 20.0
+) -> None:
+    deadline = asyncio.get_running_loop().time() + within
+    while not condition():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await pilot.pause(0.05)
+
+
+def text_of(screen: Screen[Any]) -> str:
+    console = Console(width=200, file=io.StringIO(), record=True)
+    for static in screen.query(Static):
+        console.print(static.content)
+    return console.export_text()
+
+
+def main_of(app: WMApp) -> MainScreen:
+    assert isinstance(app.screen, MainScreen)
+    return app.screen
+
+
+async def test_app_rows_and_app_detail_at_80x24(heat: Projects) -> None:
+    shop = heat.create("ui", "shop", SHOP, db_password=SECRET, size=3)
+    broken = heat.create("ui", "broken", FAILING)
+    assert heat.wait("ui", shop) == "CREATE_COMPLETE"
+    assert heat.wait("ui", broken) == "CREATE_FAILED"
+    portal = heat.portal("ui")
+    app = WMApp(portal, portal.config, title_suffix="test")
+    async with app.run_test(size=SIZE) as pilot:
+        table = main_of(app).table
+        await wait_for(pilot, lambda: table.total_count == 2, "the two stacks")
+
+        # Apps read as apps in the table: a glyph before the name, members as the size.
+        key = f"ui/{shop}"
+        assert table.get_cell(key, "name").plain == "◆ shop"
+        assert table.get_cell(key, "size").plain == "app (2)"
+        assert table.get_cell(key, "state").plain == "▶ running"
+
+        table.select(key)
+        await pilot.press("enter")
+        assert isinstance(app.screen, AppScreen)
+        screen = app.screen
+        await wait_for(pilot, lambda: screen.detail is not None, "the app's details")
+        text = text_of(screen)
+        assert "◆ shop" in text
+        assert "CREATE_COMPLETE" in text
+        # Resources, with the group's members one level down and their physical ids.
+        assert "OS::Heat::ResourceGroup" in text
+        assert "OS::Heat::RandomString" in text
+        assert "web/0" in text
+        assert "web/2" in text
+        assert text.index("web/0") < text.index("web/1") < text.index("web/2")
+        assert screen.detail is not None
+        web = next(r for r in screen.detail.resources if r.name == "web")
+        assert web.physical_id
+        assert web.physical_id in text
+        # Outputs with their description; parameters with the hidden one masked.
+        assert "http://shop.example/" in text
+        assert "where the shop answers" in text
+        assert MASK in text
+        assert SECRET not in text
+        assert [(p.name, p.value) for p in screen.detail.parameters] == [
+            ("db_password", None),
+            ("size", "3"),
+        ]
+        # Events, newest first: the stack's completion on top.
+        events = screen.detail.events
+        assert events[0].detail == "Stack CREATE completed successfully"
+        assert events[-1].detail == "Stack CREATE started"
+        assert [e.at for e in events] == sorted((e.at for e in events), reverse=True)
+        assert text.index("Stack CREATE completed") < text.index("Stack CREATE started")
+
+        await pilot.press("escape")
+        assert isinstance(app.screen, MainScreen)
+
+        # A failed create: Heat's reason, not a traceback, on the app's screen.
+        table.select(f"ui/{broken}")
+        await pilot.press("enter")
+        assert isinstance(app.screen, AppScreen)
+        failed = app.screen
+        await wait_for(pilot, lambda: failed.detail is not None, "the failed app's details")
+        text = text_of(failed)
+        assert "CREATE_FAILED" in text
+        assert "Test Resource failed" in text
+        assert "Traceback" not in text
+        assert "no outputs" in text
+        await pilot.press("escape")
+        assert isinstance(app.screen, MainScreen)
+    await portal.close()
+
+
+async def test_app_in_progress_is_followed_live(heat: Projects) -> None:
+    slow = heat.create("live", "slowpoke", SLOW, wait=3)
+    portal = heat.portal("live")
+    app = WMApp(portal, portal.config, title_suffix="test")
+    async with app.run_test(size=SIZE) as pilot:
+        table = main_of(app).table
+        await wait_for(pilot, lambda: table.total_count == 1, "the stack")
+        table.select(f"live/{slow}")
+        await pilot.press("enter")
+        assert isinstance(app.screen, AppScreen)
+        screen = app.screen
+        await wait_for(pilot, lambda: screen.detail is not None, "the app's details")
+        assert screen.detail is not None
+        assert screen.detail.events[0].new_state == "CREATE_IN_PROGRESS"
+        # No key pressed: the screen reads the app again until Heat says it is complete.
+        await wait_for(
+            pilot,
+            lambda: (
+                screen.detail is not None
+                and screen.detail.events[0].detail == "Stack CREATE completed successfully"
+            ),
+            "the completion to appear",
+            within=30,
+        )
+        assert "CREATE_COMPLETE" in text_of(screen)
+        await pilot.press("escape")
+    await portal.close()

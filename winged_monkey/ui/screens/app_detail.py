@@ -1,0 +1,207 @@
+"""One app (a Heat stack, a deployment): members, outputs, parameters and latest events.
+
+The details come from the portal in a worker and arrive as a message; while the app
+is in progress (creating, suspending, ...) they are read again every few seconds.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, ClassVar
+
+from rich.console import RenderableType
+from rich.table import Table
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer, Static
+from textual.worker import Worker, WorkerState
+
+from winged_monkey.errors import WMError
+from winged_monkey.models import AppDetail, Instance
+from winged_monkey.portal import Portal
+from winged_monkey.render import APP_GLYPH, size_text
+from winged_monkey.ui import format as fmt
+from winged_monkey.ui.widgets.instance_table import natural
+
+MASK = "•••••• (hidden)"
+#: How many of the app's latest events are shown.
+EVENTS = 50
+
+
+def _status(status: str) -> Text:
+    style = "bold red" if "FAILED" in status else "yellow" if "IN_PROGRESS" in status else "green"
+    return Text(status, style=style)
+
+
+def _grid(*headers: str) -> Table:
+    table = Table(box=None, pad_edge=False, padding=(0, 1), expand=True, show_edge=False)
+    for header in headers:
+        table.add_column(header, style="", header_style="bold", overflow="fold")
+    return table
+
+
+def _dim(text: str) -> Text:
+    return Text(text or "—", style="dim")
+
+
+def resources_table(detail: AppDetail) -> RenderableType:
+    if not detail.resources:
+        return _dim("no resources")
+    table = _grid("resource", "type", "status", "physical id")
+    members = sorted(
+        detail.resources,
+        key=lambda r: (natural(r.parent or r.name), r.parent is not None, natural(r.name)),
+    )
+    for r in members:
+        name = f"{r.parent}/{r.name}" if r.parent else r.name
+        status = _status(r.status)
+        if r.reason and r.reason != "state changed":
+            status.append(f"\n{r.reason}", style="dim")
+        table.add_row(name, r.type, status, r.physical_id or _dim(""))
+    return table
+
+
+def _value(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
+
+
+def outputs_table(detail: AppDetail) -> RenderableType:
+    if not detail.outputs:
+        return _dim("no outputs")
+    table = _grid("output", "value")
+    for o in detail.outputs:
+        value = Text(o.error, style="bold red") if o.error else Text(_value(o.value))
+        if o.description:
+            value.append(f"\n{o.description}", style="dim")
+        table.add_row(o.key, value)
+    return table
+
+
+def parameters_table(detail: AppDetail) -> RenderableType:
+    if not detail.parameters:
+        return _dim("no parameters")
+    table = _grid("parameter", "value")
+    for p in detail.parameters:
+        table.add_row(p.name, _dim(MASK) if p.hidden else Text(p.value or ""))
+    return table
+
+
+def events_table(detail: AppDetail) -> RenderableType:
+    if not detail.events:
+        return _dim("no events")
+    table = _grid("time", "status", "detail")
+    for e in detail.events:
+        table.add_row(
+            e.at.astimezone().strftime("%m-%d %H:%M:%S"),
+            _status(e.new_state or e.kind),
+            e.detail or "",
+        )
+    return table
+
+
+def summary(app: Instance, now: datetime) -> Text:
+    text = Text.assemble(fmt.state_text(app.state), "  ", (app.raw_state, "dim"))
+    text.append(f"  · {size_text(app)} · {app.account} · age {fmt.age_since(app.created_at, now)}")
+    reason = str(app.extra.get("stack_status_reason") or "")
+    if reason:
+        style = "bold red" if app.raw_state.endswith("FAILED") else "dim"
+        text.append(f"\n{reason}", style=style)
+    return text
+
+
+class AppScreen(Screen[None]):
+    """Opened with enter on an app row; escape closes, R reads it again."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "close", "close", id="app.close", tooltip="Back to the table"),
+        Binding("R", "reload", "reload", id="app.reload", tooltip="Read the app again"),
+    ]
+
+    class Loaded(Message):
+        """The app's details arrived."""
+
+        def __init__(self, detail: AppDetail) -> None:
+            super().__init__()
+            self.detail = detail
+
+    def __init__(self, portal: Portal, app: Instance, clock: Callable[[], datetime]) -> None:
+        super().__init__()
+        self.portal = portal
+        self.app_row = app
+        self._clock = clock
+        self.detail: AppDetail | None = None
+        self.error: str | None = None
+        self._timer: Timer | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(
+            Text.assemble(
+                (f"{APP_GLYPH} ", "bold cyan"), (self.app_row.name, "bold"), f"  {self.app_row.key}"
+            ),
+            id="details-title",
+        )
+        with VerticalScroll(id="details-body"):
+            yield Static(summary(self.app_row, self._clock()), id="app-summary")
+            for section in ("resources", "outputs", "parameters", "events"):
+                yield Static(Text(section.capitalize(), style="bold underline"), classes="heading")
+                yield Static(_dim("loading…"), id=f"app-{section}")
+        yield Footer(compact=True, show_command_palette=False)
+
+    def on_mount(self) -> None:
+        self.query_one(VerticalScroll).focus()
+        self._load()
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+    def action_reload(self) -> None:
+        self._load()
+
+    @work(group="app-detail", exclusive=True, exit_on_error=False, description="app details")
+    async def _load(self) -> None:
+        self.post_message(self.Loaded(await self.portal.app_detail(self.app_row, EVENTS)))
+
+    @on(Loaded)
+    def _on_loaded(self, message: Loaded) -> None:
+        self.detail, self.error = message.detail, None
+        fresh = self.portal.instance(self.app_row.key)
+        if fresh is not None:
+            self.app_row = fresh
+        self.query_one("#app-summary", Static).update(summary(self.app_row, self._clock()))
+        self.query_one("#app-resources", Static).update(resources_table(message.detail))
+        self.query_one("#app-outputs", Static).update(outputs_table(message.detail))
+        self.query_one("#app-parameters", Static).update(parameters_table(message.detail))
+        self.query_one("#app-events", Static).update(events_table(message.detail))
+        self._follow()
+
+    def _follow(self) -> None:
+        """While the app is in progress, read it again at the portal's busy pace."""
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        if self.app_row.state.transitional:
+            interval = self.portal.config.busy_refresh_interval
+            self._timer = self.set_timer(interval, self._load, name="app-follow")
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "app-detail" or event.state is not WorkerState.ERROR:
+            return
+        error = event.worker.error
+        message = (
+            error.message if isinstance(error, WMError) else f"{type(error).__name__}: {error}"
+        )
+        self.error = message
+        for section in ("resources", "outputs", "parameters", "events"):
+            self.query_one(f"#app-{section}", Static).update(
+                Text(message if self.detail is None else "", style="bold red")
+            )
+        self.notify(message, title=f"{self.app_row.name}: details", severity="error", timeout=10)
+        event.stop()
