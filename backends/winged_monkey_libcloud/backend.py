@@ -17,7 +17,7 @@ from winged_monkey.config import AccountConfig
 from winged_monkey.credentials import Secrets
 from winged_monkey.errors import ActionNotAllowed, BackendError, ConfigError
 from winged_monkey.models import Instance, InstanceState
-from winged_monkey_libcloud import drivers, libvirtcompat
+from winged_monkey_libcloud import drivers, libvirtcompat, openstackcompat
 from winged_monkey_libcloud.convert import ec2_prices, to_instance
 from winged_monkey_libcloud.errors import translate
 
@@ -47,6 +47,7 @@ class LibcloudBackend(Backend):
         self.provider = drivers.resolve_provider(account)
         self._ec2 = drivers.is_ec2(self.provider)
         self._libvirt = drivers.is_libvirt(self.provider)
+        self._openstack = drivers.is_openstack(self.provider)
         self._cls = drivers.driver_class(account, self.provider)
         self._local = threading.local()
         self._lock = threading.Lock()
@@ -103,11 +104,16 @@ class LibcloudBackend(Backend):
         return await asyncio.to_thread(self._run, work)
 
     def _run(self, work: Callable[[NodeDriver], T]) -> T:
+        driver: NodeDriver | None = None
         try:
-            return work(self._driver())
+            driver = self._driver()
+            return work(driver)
         except Exception as exc:
+            where = self._where()
+            if self._openstack and driver is not None:
+                where = openstackcompat.where(driver, self.account.driver, exc) or where
             raise translate(
-                exc, provider=self.provider, where=self._where(), secrets=self.secrets
+                exc, provider=self.provider, where=where, secrets=self.secrets
             ) from None
 
     def _driver(self) -> NodeDriver:
@@ -133,6 +139,8 @@ class LibcloudBackend(Backend):
 
     def _list(self, driver: NodeDriver) -> list[Instance]:
         nodes = driver.list_nodes()
+        if self._openstack:
+            nodes = openstackcompat.fill_faults(driver, nodes)
         states = libvirtcompat.domain_states(driver.connection) if self._libvirt else {}
         return [self._convert(driver, node, states) for node in nodes]
 
@@ -151,6 +159,9 @@ class LibcloudBackend(Backend):
                 if str(node.id) == instance_id:
                     return self._convert(driver, node, {})
             return None
+        if self._openstack:  # one server, not the whole list; None once Nova forgets it
+            server = openstackcompat.get_server(driver, instance_id)
+            return None if server is None else self._convert(driver, server, {})
         return next((i for i in self._list(driver) if i.id == instance_id), None)
 
     def _act(self, driver: NodeDriver, action: Action, instance: Instance) -> None:
@@ -167,6 +178,14 @@ class LibcloudBackend(Backend):
         elif self._libvirt and action is Action.DESTROY:
             libvirtcompat.destroy(driver.connection, instance.id)
             return
+        elif self._openstack:
+            found_node = openstackcompat.get_server(driver, instance.id)
+            if found_node is None:
+                raise BackendError(
+                    f"{instance.name} no longer exists at {self.provider}",
+                    account=self.account.name,
+                )
+            node = found_node
         else:
             found = [n for n in driver.list_nodes() if self._node_id(n) == instance.id]
             if not found:
@@ -189,10 +208,14 @@ class LibcloudBackend(Backend):
     ) -> Instance:
         region = getattr(driver, "region_name", None) or self.account.region
         ident = self._node_id(node)
+        known = states.get(ident)
+        if self._openstack:  # Nova's task state and fault text; libcloud keeps neither usable
+            known = openstackcompat.node_state(node)
+            node = openstackcompat.with_fault_text(node)
         return to_instance(
             node,
             ident=ident,
-            known_state=states.get(ident),
+            known_state=known,
             account=self.account.name,
             provider=self.provider,
             region=region,

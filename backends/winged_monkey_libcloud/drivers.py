@@ -63,6 +63,10 @@ def is_libvirt(provider: str) -> bool:
     return bool(provider == Provider.LIBVIRT)
 
 
+def is_openstack(provider: str) -> bool:
+    return bool(provider == Provider.OPENSTACK)
+
+
 def driver_class(account: AccountConfig, provider: str) -> type[NodeDriver]:
     if is_ec2(provider) and account.endpoint is not None:
         return CompatEC2NodeDriver

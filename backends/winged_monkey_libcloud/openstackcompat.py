@@ -1,0 +1,166 @@
+"""What libcloud's OpenStack driver leaves out: Nova's task state, fault text, Keystone errors.
+
+Nova answers an action at once and runs it as a *task*: the server stays ACTIVE with
+`task_state = "powering-off"` until it is SHUTOFF. libcloud maps only `status`, so
+a stop would look finished (or a reboot never started) on the first poll. Here a
+server with a task in flight is in the transition the task leads through, and the
+portal follows it until the task state is empty.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from libcloud.compute.base import Node
+
+from winged_monkey.models import InstanceState
+from winged_monkey_libcloud.states import map_state
+
+S = InstanceState
+
+#: Nova task states (nova/compute/task_states.py) onto the state the server is moving through.
+TASK_STATES: dict[str, InstanceState] = {
+    "scheduling": S.PENDING,
+    "block_device_mapping": S.PENDING,
+    "networking": S.PENDING,
+    "spawning": S.PENDING,
+    "powering-on": S.PENDING,
+    "resuming": S.PENDING,
+    "unpausing": S.PENDING,
+    "unshelving": S.PENDING,
+    "spawning-in-cell": S.PENDING,
+    "rebuilding": S.PENDING,
+    "rebuild_block_device_mapping": S.PENDING,
+    "rebuild_spawning": S.PENDING,
+    "powering-off": S.STOPPING,
+    "suspending": S.STOPPING,
+    "pausing": S.STOPPING,
+    "shelving": S.STOPPING,
+    "shelving_image_pending_upload": S.STOPPING,
+    "shelving_image_uploading": S.STOPPING,
+    "shelving_offloading": S.STOPPING,
+    "deleting": S.STOPPING,
+    "soft-deleting": S.STOPPING,
+    "rebooting": S.REBOOTING,
+    "reboot_pending": S.REBOOTING,
+    "reboot_started": S.REBOOTING,
+    "rebooting_hard": S.REBOOTING,
+    "reboot_pending_hard": S.REBOOTING,
+    "reboot_started_hard": S.REBOOTING,
+}
+#: Nova vm_states that libcloud's status map does not tell apart well.
+VM_STATES: dict[str, InstanceState] = {
+    "active": S.RUNNING,
+    "building": S.PENDING,
+    "stopped": S.STOPPED,
+    "suspended": S.SUSPENDED,
+    "paused": S.SUSPENDED,
+    "shelved": S.STOPPED,
+    "shelved_offloaded": S.STOPPED,
+    "error": S.ERROR,
+    "deleted": S.TERMINATED,
+    "soft-delete": S.TERMINATED,
+}
+
+
+def get_server(driver: Any, server_id: str) -> Node | None:
+    """One server by id (GET /servers/{id}); None once Nova no longer knows it."""
+    node: Node | None = driver.ex_get_node_details(server_id)
+    return node
+
+
+def fill_faults(driver: Any, nodes: list[Node]) -> list[Node]:
+    """The nodes, each ERROR server that came without its fault re-read on its own.
+
+    Nova's list (GET /servers/detail) leaves the fault out for a server that never
+    left cell0 (the scheduler found no host); GET /servers/{id} has it.
+    """
+    filled = []
+    for node in nodes:
+        extra = node.extra or {}
+        if str(extra.get("vm_state") or "").lower() == "error" and not extra.get("fault"):
+            node = get_server(driver, str(node.id)) or node
+        filled.append(node)
+    return filled
+
+
+def node_state(node: Node) -> tuple[InstanceState, str]:
+    """(portal state, raw state) for a Nova server.
+
+    The raw state is Nova's vm_state, with the task in flight after a slash
+    ("active/powering-off"); without the extended attributes, libcloud's word.
+    """
+    extra: Mapping[str, Any] = node.extra or {}
+    vm_state = str(extra.get("vm_state") or "").lower()
+    task = str(extra.get("task_state") or "").lower()
+    if task:
+        # A task in flight wins, even on an ERROR server being deleted; an unknown
+        # task is still work in flight: never report it as finished.
+        return TASK_STATES.get(task, S.PENDING), f"{vm_state or '?'}/{task}"
+    if vm_state in VM_STATES:
+        return VM_STATES[vm_state], vm_state
+    return map_state(node.state, None, ec2=False)
+
+
+def fault_message(node: Node) -> str | None:
+    """The reason Nova gives for an ERROR server (its `fault.message`), if any."""
+    fault = (node.extra or {}).get("fault")
+    if isinstance(fault, Mapping):
+        message = fault.get("message") or fault.get("details")
+        return " ".join(str(message).split())[:500] if message else None
+    return str(fault) if fault else None
+
+
+def with_fault_text(node: Node) -> Node:
+    """The node with `extra["fault"]` as Nova's message (the portal shows it) and the
+    whole fault record, minus its traceback-bearing `details`, in `extra["fault_record"]`."""
+    extra = dict(node.extra or {})
+    fault = extra.get("fault")
+    if isinstance(fault, Mapping):
+        extra["fault_record"] = {k: v for k, v in fault.items() if k != "details"}
+    message = fault_message(node)
+    extra["fault"] = message
+    node.extra = extra
+    return node
+
+
+def identity_address(driver_settings: Mapping[str, Any]) -> str | None:
+    """host:port of the Keystone the account authenticates against, if configured."""
+    url = driver_settings.get("ex_force_auth_url")
+    if not isinstance(url, str) or not url:
+        return None
+    parts = urlsplit(url)
+    if not parts.hostname:
+        return None
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return f"{parts.hostname}:{port}"
+
+
+def where(driver: Any, driver_settings: Mapping[str, Any], exc: BaseException) -> str | None:
+    """Which service a failed call was talking to: Keystone while the driver holds no
+    token yet or when the failing URL is Keystone's; else Nova, at the catalog's address."""
+    keystone = identity_address(driver_settings)
+    connection = getattr(driver, "connection", None)
+    authenticated = getattr(connection, "auth_token", None) is not None
+    if keystone and (not authenticated or failed_at_identity(exc, keystone)):
+        return f"Keystone (identity, {keystone})"
+    host, port = getattr(connection, "host", None), getattr(connection, "port", None)
+    return f"Nova ({host}:{port})" if authenticated and host else None
+
+
+def failed_at_identity(exc: BaseException, address: str | None) -> bool:
+    """Whether a connection failure happened on the way to Keystone (the request
+    for a token), not to Nova: the failing URL's host and port are Keystone's."""
+    if address is None:
+        return False
+    host, _, port = address.rpartition(":")
+    seen: BaseException | None = exc
+    text = ""
+    for _ in range(10):
+        if seen is None:
+            break
+        text += f" {seen!r}"
+        seen = seen.__cause__ or seen.__context__
+    return f"host='{host}', port={port})" in text or "/auth/tokens" in text
