@@ -1,0 +1,24 @@
+"""Rackspace has no simulator here: check only that the README's account builds its driver
+offline (no call is made), so the documented example is at least well-formed."""
+
+from __future__ import annotations
+
+from winged_monkey.backend import Capability
+from winged_monkey.config import AccountConfig, Credentials
+from winged_monkey.credentials import Secrets
+from winged_monkey_libcloud import drivers
+
+
+def test_the_documented_rackspace_account_builds_a_rackspace_driver() -> None:
+    account = AccountConfig(
+        name="rackspace-dfw",
+        provider="rackspace",
+        region="dfw",
+        credentials=Credentials(key="my-user", secret_env="RACKSPACE_API_KEY"),
+    )
+    secrets = Secrets(account=account.name, key="my-user", secret="api-key")
+    provider = drivers.resolve_provider(account)
+    cls = drivers.driver_class(account, provider)
+    driver = cls(**drivers.driver_kwargs(account, secrets, provider, cls))
+    assert type(driver).__name__ == "RackspaceNodeDriver"
+    assert Capability.STOP in drivers.capabilities(cls, read_only=False)
