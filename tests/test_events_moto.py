@@ -9,7 +9,8 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from tests.conftest import Cloud, free_port
+from tests.conftest import Cloud
+from tests.processes import free_port
 from winged_monkey import paths
 from winged_monkey.actions import Action
 from winged_monkey.cli import ExitCode, main

@@ -11,7 +11,8 @@ from datetime import UTC
 import pytest
 from libcloud.compute.types import NodeState
 
-from tests.conftest import Cloud, free_port
+from tests.conftest import Cloud
+from tests.processes import free_port
 from winged_monkey.actions import Action
 from winged_monkey.backend import Capability
 from winged_monkey.config import AccountConfig, Credentials

@@ -17,7 +17,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.conftest import AMI, Cloud, free_port, wait_until
+from tests.conftest import AMI, Cloud, wait_until
+from tests.processes import free_port
 from winged_monkey.actions import Action
 from winged_monkey.backend import Capability
 from winged_monkey.credentials import CredentialResolver

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import time
 from pathlib import Path
 from types import TracebackType
 
 import httpx
+
+from tests.processes import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVER_DIR = ROOT / "servers" / "heat"
@@ -59,12 +60,6 @@ def install(cache: Path) -> Path:
             f"Heat venv (openstack-heat from PyPI). Its output ends with:\n{tail}"
         )
     return Path(lines[-1])
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class HeatServer:

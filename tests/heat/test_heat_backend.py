@@ -23,7 +23,8 @@ from tests.heat.conftest import (
     refresh,
     rows,
 )
-from tests.heat.heatserver import HeatServer, free_port
+from tests.heat.heatserver import HeatServer
+from tests.processes import free_port
 from winged_monkey.actions import Action
 from winged_monkey.backend import Capability
 from winged_monkey.credentials import Secrets

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from tests.heat.conftest import FAILING, SMALL, Projects
-from tests.heat.heatserver import free_port
+from tests.processes import free_port
 from winged_monkey.cli import ExitCode, main
 
 SECRET_ENV = "WM_HEAT_CLI_TEST_SECRET"

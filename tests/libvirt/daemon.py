@@ -10,12 +10,11 @@ from __future__ import annotations
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 from pathlib import Path
 from types import TracebackType
 
-from tests.processes import spawn, stop_group, wait_listening
+from tests.processes import free_port, spawn, stop_group, wait_listening
 
 CONFIG = """\
 listen_tls = 0
@@ -25,12 +24,6 @@ tcp_port = "{port}"
 auth_tcp = "none"
 unix_sock_dir = "{run}"
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Libvirtd:

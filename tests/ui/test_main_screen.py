@@ -14,7 +14,8 @@ from textual.notifications import Notification, Notify
 from textual.screen import Screen
 from textual.widgets import Input, Static
 
-from tests.conftest import DEV_KEY, Cloud, free_port
+from tests.conftest import DEV_KEY, Cloud
+from tests.processes import free_port
 from tests.ui.conftest import Live, cached_app, ec2_account, live_portal, settle, wait_for
 from winged_monkey.config import Config
 from winged_monkey.demo.server import MotoServer

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import socket
 import ssl
 import subprocess
 import time
@@ -21,7 +20,7 @@ from typing import Any
 from pyVim.connect import Disconnect, SmartConnect
 from pyVmomi import vim
 
-from tests.processes import spawn, stop_group, wait_listening
+from tests.processes import free_port, spawn, stop_group, wait_listening
 
 CACHE = Path(os.environ.get("WM_CACHE") or Path.home() / ".cache" / "winged-monkey") / "vcsim"
 BINARY = Path(os.environ.get("WM_VCSIM") or CACHE / "bin" / "vcsim")
@@ -29,12 +28,6 @@ CERTS = CACHE / "certs"
 CA = CERTS / "ca.pem"
 OTHER_CA = CERTS / "other-ca.pem"  # a CA that did not sign vcsim's certificate
 USER = "wm"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Vcsim:
