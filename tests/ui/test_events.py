@@ -6,10 +6,12 @@ moto demo cloud, changed between refreshes or through the UI.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from textual.coordinate import Coordinate
 from textual.pilot import Pilot
+from textual.widgets import Input, Static
 
 from tests.conftest import DEV_KEY, Cloud
 from tests.ui.conftest import (
@@ -28,6 +30,7 @@ from winged_monkey.ui.app import WMApp
 from winged_monkey.ui.screens.events import EventsScreen
 from winged_monkey.ui.screens.main import MainScreen
 from winged_monkey.ui.screens.switcher import ViewSwitcher, matching
+from winged_monkey.ui.screens.time_range import TimeRangeScreen
 from winged_monkey.ui.screens.timeline import TimelineScreen
 
 SIZE = (80, 24)
@@ -257,3 +260,30 @@ async def test_an_action_taken_in_the_ui_appears_in_the_events_view(live: Live) 
         assert start.outcome == "ok"
         assert start.user == "tester"
         assert start.new_state == "running"
+
+
+async def test_a_custom_range_replaces_the_window_until_w(events_portal: Portal) -> None:
+    since, until = FIXED_NOW - timedelta(hours=6), FIXED_NOW - timedelta(hours=2)
+    inside = [e for e in fixed_events() if since <= e.at < until]  # until is exclusive
+    assert inside, "the fixed log has events in that range"
+    stamp = "%Y-%m-%dT%H:%M:%S+00:00"
+    app = cached_app(events_portal)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = await open_events(pilot)
+        await pilot.press("W")
+        assert isinstance(app.screen, TimeRangeScreen)
+        await pilot.press(*"yesterday-ish", "enter")  # not a time: the dialog says so, stays
+        assert isinstance(app.screen, TimeRangeScreen)
+        assert "is not a time" in str(app.screen.query_one("#range-error", Static).render())
+        field = app.screen.query_one(Input)
+        field.value = f"{since.strftime(stamp)} {until.strftime(stamp)}"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.screen is screen and screen.loaded, "the range loaded")
+        await pilot.pause()
+        assert sorted(e.key for e in screen.table.shown) == sorted(e.key for e in inside)
+        assert "→" in str(screen.query_one("#events-bar", Static).render())
+        await pilot.press("w")  # back to the sliding window it had
+        await wait_for(pilot, lambda: screen.loaded, "the window reloaded")
+        await pilot.pause()
+        assert len(screen.table.shown) == len(LAST_DAY)

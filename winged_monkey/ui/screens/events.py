@@ -22,6 +22,7 @@ from winged_monkey.portal import Portal
 from winged_monkey.store import Store
 from winged_monkey.ui.history import WINDOW_LABELS, WINDOWS, search_text, states_of
 from winged_monkey.ui.screens.event_log import LOAD_LIMIT, EventLogScreen, Query
+from winged_monkey.ui.screens.time_range import TimeRange, TimeRangeScreen
 from winged_monkey.ui.screens.timeline import TimelineScreen
 from winged_monkey.ui.widgets.activity_plot import ActivityPlot, PlotData
 from winged_monkey.ui.widgets.event_table import EventTable, target_label
@@ -95,6 +96,14 @@ class EventsScreen(EventLogScreen):
             show=False,
         ),
         Binding(
+            "W",
+            "time_range",
+            "range",
+            id="events.range",
+            tooltip="Choose a time range (since, until)",
+            show=False,
+        ),
+        Binding(
             "a",
             "account",
             "account",
@@ -130,6 +139,8 @@ class EventsScreen(EventLogScreen):
     def __init__(self, portal: Portal, clock: Callable[[], datetime]) -> None:
         super().__init__(portal, clock)
         self.window = DEFAULT_WINDOW
+        #: A fixed range chosen with `W`; it replaces the sliding window until `w`.
+        self.range: TimeRange | None = None
         self.filters = Filters()
         self._events: dict[str, Event] = {}
         self._order: dict[str, int] = {}
@@ -175,12 +186,20 @@ class EventsScreen(EventLogScreen):
     # -- data ------------------------------------------------------------------
 
     def store_query(self) -> Query:
+        if self.range is not None:
+            since, until = self.range
+            self._since = None  # a fixed range does not slide
+
+            def in_range(store: Store) -> list[Event]:
+                return store.events(since=since, until=until, limit=LOAD_LIMIT)
+
+            return in_range
         span = WINDOWS[self.window]
-        since = self.clock() - span if span is not None else None
-        self._since = since
+        start = self.clock() - span if span is not None else None
+        self._since = start
 
         def run(store: Store) -> list[Event]:
-            return store.events(since=since, limit=LOAD_LIMIT)
+            return store.events(since=start, limit=LOAD_LIMIT)
 
         return run
 
@@ -191,6 +210,9 @@ class EventsScreen(EventLogScreen):
         self._show()
 
     def show_new(self, events: list[Event]) -> None:
+        if self.range is not None:
+            since, until = self.range
+            events = [e for e in events if since <= e.at < until]  # as the store: until excluded
         self._add(events)
         if self._since is not None:  # the window slides with the clock
             span = WINDOWS[self.window]
@@ -218,7 +240,9 @@ class EventsScreen(EventLogScreen):
     def _update_plot(self, everything: list[Event], shown: list[Event]) -> None:
         now = self.clock()
         span = WINDOWS[self.window]
-        if span is not None:
+        if self.range is not None:
+            start, now = self.range
+        elif span is not None:
             start = now - span
         elif everything:
             start = min(e.at for e in everything)
@@ -258,7 +282,7 @@ class EventsScreen(EventLogScreen):
         keys = self._keys
         f = self.filters
         parts: list[tuple[str, str, bool]] = [
-            ("events.window", WINDOW_LABELS[self.window], True),
+            ("events.window", self._window_label(), True),
             ("events.account", f.account or "all accounts", f.account is not None),
             ("events.kind", f.kind or "all kinds", f.kind is not None),
             ("events.state", f.state or "any state", f.state is not None),
@@ -302,9 +326,28 @@ class EventsScreen(EventLogScreen):
         self.filters = replace(self.filters, **changes)
         self._show()
 
+    def _window_label(self) -> str:
+        if self.range is None:
+            return WINDOW_LABELS[self.window]
+        since, until = (t.astimezone().strftime("%m-%d %H:%M") for t in self.range)
+        return f"{since} → {until}"
+
+    def action_time_range(self) -> None:
+        self.app.push_screen(TimeRangeScreen(self.clock), self._set_range)
+
+    def _set_range(self, chosen: TimeRange | None) -> None:
+        if chosen is not None:
+            self.range = chosen
+            self.loaded = False
+            self._update_bar()
+            self.reload()
+
     def action_window(self) -> None:
         names = list(WINDOWS)
-        self.window = names[(names.index(self.window) + 1) % len(names)]
+        if self.range is not None:  # back to sliding windows, where the user left them
+            self.range = None
+        else:
+            self.window = names[(names.index(self.window) + 1) % len(names)]
         self.loaded = False
         self._update_bar()
         self.reload()
