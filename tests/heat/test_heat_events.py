@@ -57,6 +57,11 @@ async def test_refresh_records_each_heat_event_once(heat: Projects) -> None:
     new = {e.key for e in after} - {e.key for e in recorded}
     assert new
     assert {e.kind for e in after if e.key in new} == {"suspend"}
+    # The suspend, done behind the portal's back, is also an observed change of the app.
+    observed = store.events(target=web, sources=[EventSource.OBSERVED])
+    assert [(e.kind, e.old_state, e.new_state) for e in observed] == [
+        ("state", "running", "suspended")
+    ]
 
     # Another portal on the same log (its markers start empty): re-reading duplicates nothing.
     fresh, _ = make_portal(heat.tmp_path / "again", heat.account("ev"))
