@@ -12,7 +12,7 @@ import getpass
 import sqlite3
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Literal, TypeVar
@@ -215,14 +215,7 @@ class Portal:
         if backend is None or Capability.EVENTS not in backend.capabilities:
             return None
         try:
-            found = await asyncio.wait_for(
-                backend.native_events(listed, dict(holder.markers)), holder.config.timeout
-            )
-        except TimeoutError:
-            holder.native_events_error = (
-                f"events: no answer within {holder.config.timeout:g} s (timeout)"
-            )
-            return None
+            found = await self._within(holder, backend.native_events(listed, dict(holder.markers)))
         except WMError as exc:
             holder.native_events_error = f"events: {exc.message}"
             return None
@@ -257,9 +250,7 @@ class Portal:
         try:
             # Building a backend may read a keyring or run secret_command: not on the loop.
             backend = await asyncio.to_thread(self._backend, holder)
-            listed = await asyncio.wait_for(backend.list_instances(), holder.config.timeout)
-        except TimeoutError:
-            return self._fail(holder, f"no answer within {holder.config.timeout:g} s (timeout)")
+            listed = await self._within(holder, backend.list_instances())
         except WMError as exc:
             return self._fail(holder, exc.message)
         except Exception as exc:  # a plugin bug must not take the other accounts down
@@ -274,6 +265,16 @@ class Portal:
         holder.instances = instances
         holder.status = AccountStatus(name=name, phase="ok", fetched_at=now, count=len(listed))
         return AccountUpdate(holder.status, tuple(listed), tuple(events))
+
+    async def _within(self, holder: _Account, call: Awaitable[T]) -> T:
+        """`call` under the account's timeout; running out is a WMError that says so."""
+        try:
+            return await asyncio.wait_for(call, holder.config.timeout)
+        except TimeoutError:
+            raise WMError(
+                f"no answer within {holder.config.timeout:g} s (timeout)",
+                account=holder.config.name,
+            ) from None
 
     def _fail(self, holder: _Account, reason: str) -> AccountUpdate:
         # Keep the last rows on screen: a failed poll does not mean the machines vanished.
@@ -298,12 +299,7 @@ class Portal:
         """Credentials and reachability of one account, as one line (raises WMError)."""
         holder = self._accounts[name]
         backend = await asyncio.to_thread(self._backend, holder)
-        try:
-            return await asyncio.wait_for(backend.check(), holder.config.timeout)
-        except TimeoutError:
-            raise WMError(
-                f"no answer within {holder.config.timeout:g} s (timeout)", account=name
-            ) from None
+        return await self._within(holder, backend.check())
 
     async def app_detail(self, app: Instance, events: int = 50) -> AppDetail:
         """An app's members, outputs, parameters and latest events (raises WMError)."""
@@ -313,12 +309,7 @@ class Portal:
             raise ActionNotAllowed(
                 f"{holder.config.backend} accounts have no apps", account=app.account
             )
-        try:
-            return await asyncio.wait_for(backend.app_detail(app, events), holder.config.timeout)
-        except TimeoutError:
-            raise WMError(
-                f"no answer within {holder.config.timeout:g} s (timeout)", account=app.account
-            ) from None
+        return await self._within(holder, backend.app_detail(app, events))
 
     async def launch_app(
         self,
@@ -345,14 +336,7 @@ class Portal:
                 f"{holder.config.backend} accounts cannot launch apps", account=account
             )
         at, started = self.clock(), time.monotonic()
-        try:
-            app_id = await asyncio.wait_for(
-                backend.launch_app(template, name, parameters), holder.config.timeout
-            )
-        except TimeoutError:
-            raise WMError(
-                f"no answer within {holder.config.timeout:g} s (timeout)", account=account
-            ) from None
+        app_id = await self._within(holder, backend.launch_app(template, name, parameters))
         row = Instance(
             account=account,
             id=app_id,
