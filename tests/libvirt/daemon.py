@@ -12,9 +12,9 @@ import pwd
 import shutil
 import subprocess
 from pathlib import Path
-from types import TracebackType
+from typing import Self
 
-from tests.processes import free_port, spawn, stop_group, wait_listening
+from tests.processes import ServerProcess, free_port, spawn, wait_listening
 
 CONFIG = """\
 listen_tls = 0
@@ -26,7 +26,7 @@ unix_sock_dir = "{run}"
 """
 
 
-class Libvirtd:
+class Libvirtd(ServerProcess):
     """Start with `with Libvirtd(workdir) as daemon:`; `daemon.uri` is the test driver's URI."""
 
     def __init__(self, workdir: Path, port: int | None = None) -> None:
@@ -38,7 +38,7 @@ class Libvirtd:
     def uri(self) -> str:
         return f"test+tcp://127.0.0.1:{self.port}/default"
 
-    def start(self, timeout: float = 20.0) -> Libvirtd:
+    def start(self, timeout: float = 20.0) -> Self:
         binary = shutil.which("libvirtd") or "/usr/sbin/libvirtd"
         if not Path(binary).exists():
             raise RuntimeError("libvirtd is not installed: run servers/libvirt/install.sh")
@@ -65,19 +65,3 @@ class Libvirtd:
         self._process = spawn(command, log_path, env)
         wait_listening(self._process, self.port, log_path, "libvirtd", timeout)
         return self
-
-    def stop(self) -> None:
-        if self._process is not None:
-            stop_group(self._process)
-            self._process = None
-
-    def __enter__(self) -> Libvirtd:
-        return self.start()
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        value: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()

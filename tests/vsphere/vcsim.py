@@ -14,13 +14,12 @@ import ssl
 import subprocess
 import time
 from pathlib import Path
-from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 from pyVim.connect import Disconnect, SmartConnect
 from pyVmomi import vim
 
-from tests.processes import free_port, spawn, stop_group, wait_listening
+from tests.processes import ServerProcess, free_port, spawn, wait_listening
 
 CACHE = Path(os.environ.get("WM_CACHE") or Path.home() / ".cache" / "winged-monkey") / "vcsim"
 BINARY = Path(os.environ.get("WM_VCSIM") or CACHE / "bin" / "vcsim")
@@ -30,7 +29,7 @@ OTHER_CA = CERTS / "other-ca.pem"  # a CA that did not sign vcsim's certificate
 USER = "wm"
 
 
-class Vcsim:
+class Vcsim(ServerProcess):
     """`with Vcsim(tmp_path, vms=250) as sim:`; `-vm N` puts N VMs on the standalone host
     and N in the cluster, so the default 2 gives 4 VMs and 250 gives 500."""
 
@@ -42,7 +41,7 @@ class Vcsim:
         self.password = "pw-" + secrets.token_hex(8)
         self._process: subprocess.Popen[bytes] | None = None
 
-    def start(self, timeout: float = 20.0) -> Vcsim:
+    def start(self, timeout: float = 20.0) -> Self:
         missing = [
             p for p in (BINARY, CA, CERTS / "server.pem", CERTS / "server.key") if not p.exists()
         ]
@@ -72,25 +71,9 @@ class Vcsim:
         wait_listening(self._process, self.port, log_path, "vcsim", timeout)
         return self
 
-    def stop(self) -> None:
-        if self._process is not None:
-            stop_group(self._process)
-            self._process = None
-
     def witness(self) -> Witness:
         """An independent pyvmomi session (not the backend's code) to check the server."""
         return Witness(self)
-
-    def __enter__(self) -> Vcsim:
-        return self.start()
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        value: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 class Witness:
