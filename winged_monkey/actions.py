@@ -14,11 +14,17 @@ class Action(StrEnum):
     STOP = "stop"
     REBOOT = "reboot"
     DESTROY = "destroy"
+    SUSPEND = "suspend"
+    RESUME = "resume"
+    #: A hard reboot: power cycled without asking the guest (Nova HARD, vSphere/libvirt reset).
+    RESET = "reset"
+    #: Verify an app's resources against the cloud (Heat stack check); the state stays.
+    CHECK = "check"
 
     @property
     def destructive(self) -> bool:
         """Asks for confirmation before it runs."""
-        return self in (Action.STOP, Action.DESTROY)
+        return self in (Action.STOP, Action.DESTROY, Action.RESET)
 
     def reached(self, state: InstanceState) -> bool:
         """Whether `state` ends the action: a stop ends stopped, or suspended where the
@@ -26,9 +32,9 @@ class Action(StrEnum):
         return state in _REACHED[self]
 
     @property
-    def transition(self) -> InstanceState:
-        """The state the row shows while the action is in flight."""
-        return _TRANSITION[self]
+    def transition(self) -> InstanceState | None:
+        """The state the row shows while the action is in flight; None keeps the state."""
+        return _TRANSITION.get(self)
 
     @property
     def past(self) -> str:
@@ -40,18 +46,30 @@ _REACHED: dict[Action, frozenset[InstanceState]] = {
     Action.STOP: frozenset({S.STOPPED, S.SUSPENDED}),
     Action.REBOOT: frozenset({S.RUNNING}),
     Action.DESTROY: frozenset({S.TERMINATED}),
+    Action.SUSPEND: frozenset({S.SUSPENDED}),
+    Action.RESUME: frozenset({S.RUNNING}),
+    Action.RESET: frozenset({S.RUNNING}),
+    # A check ends wherever the app settles; the backend's `act` returns once it has begun.
+    Action.CHECK: frozenset({S.RUNNING, S.STOPPED, S.SUSPENDED}),
 }
 _TRANSITION = {
     Action.START: S.PENDING,
     Action.STOP: S.STOPPING,
     Action.REBOOT: S.REBOOTING,
     Action.DESTROY: S.STOPPING,
+    Action.SUSPEND: S.STOPPING,
+    Action.RESUME: S.PENDING,
+    Action.RESET: S.REBOOTING,
 }
 _PAST = {
     Action.START: "started",
     Action.STOP: "stopped",
     Action.REBOOT: "rebooted",
     Action.DESTROY: "destroyed",
+    Action.SUSPEND: "suspended",
+    Action.RESUME: "resumed",
+    Action.RESET: "reset",
+    Action.CHECK: "checked",
 }
 
 _ALLOWED_FROM: dict[Action, frozenset[InstanceState]] = {
@@ -59,11 +77,17 @@ _ALLOWED_FROM: dict[Action, frozenset[InstanceState]] = {
     Action.STOP: frozenset({S.RUNNING, S.PENDING, S.REBOOTING, S.ERROR}),
     Action.REBOOT: frozenset({S.RUNNING}),
     Action.DESTROY: frozenset(set(S) - {S.TERMINATED}),
+    Action.SUSPEND: frozenset({S.RUNNING}),
+    Action.RESUME: frozenset({S.SUSPENDED}),
+    Action.RESET: frozenset({S.RUNNING, S.REBOOTING, S.ERROR}),
+    Action.CHECK: frozenset({S.RUNNING, S.STOPPED, S.SUSPENDED, S.ERROR}),
 }
 
 
 def refusal(action: Action, instance: Instance) -> str | None:
     """Why `action` makes no sense in the instance's current state, or None if it does."""
+    if action is Action.CHECK and instance.kind != "app":
+        return f"{instance.name} is not an app; check verifies an app's resources"
     if instance.state in _ALLOWED_FROM[action]:
         return None
     if action.reached(instance.state) or instance.state is S.TERMINATED:

@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import ClassVar
 
 from winged_monkey.actions import Action
+from winged_monkey.catalog import AccountCatalog, CatalogItem, LaunchRequest
 from winged_monkey.config import AccountConfig
 from winged_monkey.credentials import Secrets
 from winged_monkey.errors import ActionNotAllowed
@@ -31,6 +32,10 @@ class Capability(StrEnum):
     CATALOG = "catalog"
     EVENTS = "events"
     QUOTAS = "quotas"
+    SUSPEND = "suspend"
+    RESUME = "resume"
+    RESET = "reset"
+    CHECK = "check"
 
 
 ACTION_CAPABILITY: dict[Action, Capability] = {
@@ -38,6 +43,10 @@ ACTION_CAPABILITY: dict[Action, Capability] = {
     Action.STOP: Capability.STOP,
     Action.REBOOT: Capability.REBOOT,
     Action.DESTROY: Capability.DESTROY,
+    Action.SUSPEND: Capability.SUSPEND,
+    Action.RESUME: Capability.RESUME,
+    Action.RESET: Capability.RESET,
+    Action.CHECK: Capability.CHECK,
 }
 
 
@@ -106,6 +115,22 @@ class Backend(ABC):
         STACKS); returns its id once accepted. A rejection raises InvalidRequest with the
         provider's reason; follow the app with `get_instance`."""
         raise ActionNotAllowed(f"{self.account.name} cannot launch apps", account=self.account.name)
+
+    async def catalog(self) -> AccountCatalog:
+        """What this account can launch (Capability.CATALOG): owned or configured images,
+        templates, sizes with prices, locations, key pairs, networks, and quota where the
+        provider exposes it (Capability.QUOTAS). Never the provider's full public image list."""
+        raise ActionNotAllowed(f"{self.account.name} has no catalog", account=self.account.name)
+
+    async def search_images(self, query: str, limit: int = 50) -> list[CatalogItem]:
+        """Public images whose name or description contains `query`, on demand."""
+        return []
+
+    async def launch(self, request: LaunchRequest) -> list[str]:
+        """Create `request.count` instances (Capability.LAUNCH); returns their ids once
+        accepted. A rejection raises InvalidRequest with the provider's reason; follow the
+        new instances with `get_instance`. Apps go through `launch_app`."""
+        raise ActionNotAllowed(f"{self.account.name} cannot launch", account=self.account.name)
 
     async def check(self) -> str:
         """Verify credentials and reachability; return a one-line description."""

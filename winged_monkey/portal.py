@@ -376,8 +376,20 @@ class Portal:
         except WMError:
             return frozenset()
 
+    def effective(self, action: Action, instance: Instance) -> Action:
+        """The action that carries out `action` here: starting a suspended instance resumes
+        it where the backend has a separate resume (Nova, libvirt, vSphere)."""
+        if (
+            action is Action.START
+            and instance.state is InstanceState.SUSPENDED
+            and Capability.RESUME in self.capabilities(instance.account)
+        ):
+            return Action.RESUME
+        return action
+
     def refusal(self, action: Action, instance: Instance) -> str | None:
         """Why `action` cannot run on `instance` now, or None when it can."""
+        action = self.effective(action, instance)
         holder = self._accounts.get(instance.account)
         if holder is None:
             return f"account {instance.account!r} is not configured"
@@ -404,6 +416,7 @@ class Portal:
 
     async def run_action(self, action: Action, instance: Instance) -> AsyncIterator[ActionUpdate]:
         """Request `action`, then follow the instance until its target state or a failure."""
+        action = self.effective(action, instance)
         reason = self.refusal(action, instance)
         if reason:
             raise ActionNotAllowed(reason, account=instance.account)
@@ -412,7 +425,7 @@ class Portal:
         started = time.monotonic()
         at = self.clock()
         self._in_flight.add(instance.key)
-        moving = instance.model_copy(update={"state": action.transition})
+        moving = instance.model_copy(update={"state": action.transition or instance.state})
         holder.instances[instance.id] = moving
         final: ActionUpdate | None = None
         try:

@@ -303,7 +303,7 @@ class HeatBackend(Backend):
         """Heat validates the template with the parameters first (its reason on a 400)."""
         self._writable()
         await self.validate(template, parameters)
-        return (await self.launch(template, name, parameters)).id
+        return (await self.create_stack(template, name, parameters)).id
 
     async def validate(
         self, template_text: str, parameters: Mapping[str, Any] | None = None
@@ -327,7 +327,7 @@ class HeatBackend(Backend):
             ),
         )
 
-    async def launch(
+    async def create_stack(
         self,
         template_text: str,
         name: str,

@@ -167,7 +167,7 @@ async def test_name_conflict_missing_stack_and_bad_template(heat: Projects) -> N
     backend = heat.backend("err")
 
     with pytest.raises(ConflictError) as conflict:
-        await backend.launch(SMALL, "taken")
+        await backend.create_stack(SMALL, "taken")
     assert conflict.value.message == "The Stack (taken) already exists."
 
     with pytest.raises(NotFoundError) as missing:
@@ -176,7 +176,7 @@ async def test_name_conflict_missing_stack_and_bad_template(heat: Projects) -> N
     assert await backend.get_instance("00000000-0000-0000-0000-000000000000") is None
 
     with pytest.raises(TemplateError) as bad:
-        await backend.launch(
+        await backend.create_stack(
             "heat_template_version: 2018-08-31\nresources: {x: {type: No::Such}}", "x"
         )
     assert "No::Such" in bad.value.message
@@ -252,7 +252,7 @@ async def test_heat_down_is_unreachable_while_other_accounts_list(
 
 async def test_launch_then_events_resources_outputs(heat: Projects) -> None:
     backend = heat.backend("apps")
-    launched = await backend.launch(SMALL, "shop", {"size": 3})
+    launched = await backend.create_stack(SMALL, "shop", {"size": 3})
     assert launched.name == "shop"
     deadline = time.monotonic() + 60
     while (row := await backend.get_instance(launched.id)) and row.state.transitional:

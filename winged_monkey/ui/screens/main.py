@@ -35,8 +35,8 @@ SORT = Binding.Group("sort", compact=True)
 _STALE_PHASES = ("stale", "failed")
 
 
-def _action_binding(key: str, action: Action, tooltip: str) -> Binding:
-    return Binding(key, f"act('{action}')", str(action), id=str(action), tooltip=tooltip)
+def _action_binding(key: str, action: Action, tooltip: str, *, show: bool = True) -> Binding:
+    return Binding(key, f"act('{action}')", str(action), id=str(action), tooltip=tooltip, show=show)
 
 
 class MainScreen(Screen[None]):
@@ -60,6 +60,12 @@ class MainScreen(Screen[None]):
         _action_binding("x", Action.STOP, "Stop the marked instances (asks first)"),
         _action_binding("b", Action.REBOOT, "Reboot the marked instances (or the cursor row)"),
         _action_binding("D", Action.DESTROY, "Destroy the marked instances (asks first)"),
+        # The footer is full at 80 columns: help and the palette list these.
+        _action_binding("z", Action.SUSPEND, "Suspend the marked instances", show=False),
+        _action_binding(
+            "B", Action.RESET, "Hard reboot (reset) the marked instances (asks first)", show=False
+        ),
+        _action_binding("c", Action.CHECK, "Check the marked apps' resources", show=False),
         Binding("o", "sort", "sort", id="sort", tooltip="Sort by the next column", group=SORT),
         Binding(
             "O", "reverse_sort", "reverse", id="reverse_sort", tooltip="Reverse sort", group=SORT
@@ -197,6 +203,7 @@ class MainScreen(Screen[None]):
         """Why `action` cannot run on `instance` (capabilities: once its account answered)."""
         reason = self.portal.refusal(action, instance)
         caps = self._caps.get(instance.account)
+        action = self.portal.effective(action, instance)
         if reason is None and caps is not None and ACTION_CAPABILITY[action] not in caps:
             reason = f"the backend of {instance.account} cannot {action}"
         return reason

@@ -1,0 +1,1 @@
+"""The Conductor-style aggregator: `wm serve` and its wire format."""

@@ -1,0 +1,157 @@
+"""The aggregator's wire format (`wm serve` answers with these; the aggregator backend reads them).
+
+Conductor's resource tree, versioned under /api/v1, JSON only, described by the
+OpenAPI document the server publishes at /api/v1/openapi.json:
+
+    GET    /api/v1/whoami                      -> Whoami
+    GET    /api/v1/providers                   -> list[ProviderOut]
+    GET    /api/v1/provider-accounts           -> list[ProviderAccountOut]  (status, quota)
+    GET    /api/v1/pools                       -> list[PoolOut]
+    GET    /api/v1/catalogs                    -> list[CatalogOut]          (deployables inside)
+    GET    /api/v1/instances[?pool=&account=]  -> list[ResourceOut]         (kind "instance")
+    GET    /api/v1/deployments[?pool=&account=]-> list[ResourceOut]         (kind "app")
+    GET    /api/v1/{instances|deployments}/{account}/{id}          -> ResourceOut
+    POST   /api/v1/{instances|deployments}/{account}/{id}/{action} -> 202 ActionAccepted
+    DELETE /api/v1/{instances|deployments}/{account}/{id}          -> 202 ActionAccepted
+    POST   /api/v1/pools/{pool}/launches   LaunchIn  -> 202 LaunchAccepted
+    GET    /api/v1/events?after=&since=&until=&account=&target=&limit= -> EventPage
+
+Every resource carries the actions its caller may run on it now as `links`; a client
+offers exactly those. Every error, whatever the status, is ErrorOut. Nothing of the
+backing clouds' credentials ever appears in any of these shapes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from winged_monkey.catalog import AccountCatalog, CatalogItem, Quota
+from winged_monkey.models import Event, InstanceState
+
+API_PREFIX = "/api/v1"
+Role = Literal["viewer", "operator", "admin"]
+
+
+class _Wire(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class ErrorBody(_Wire):
+    code: str = Field(description="Stable, machine-readable: unauthorized, forbidden, ...")
+    message: str = Field(description="What happened and what to do, for a person.")
+
+
+class ErrorOut(_Wire):
+    error: ErrorBody
+
+
+class Whoami(_Wire):
+    user: str
+    role: Role
+    pools: tuple[str, ...] = Field(description="Pools the token applies to; all when unscoped.")
+    expires_at: datetime | None = None
+
+
+class ProviderOut(_Wire):
+    id: str = Field(description="backend/provider, e.g. libcloud/ec2.")
+    backend: str
+    provider: str | None = None
+
+
+class AccountStatusOut(_Wire):
+    phase: Literal["loading", "ok", "failed", "stale"]
+    fetched_at: datetime | None = None
+    error: str | None = Field(None, description="Why the last poll failed, for a person.")
+
+
+class ProviderAccountOut(_Wire):
+    id: str = Field(description="The account's name in the server's config.")
+    provider: str
+    region: str | None = None
+    pool: str
+    status: AccountStatusOut
+    quotas: tuple[Quota, ...] = ()
+
+
+class PoolOut(_Wire):
+    id: str
+    accounts: tuple[str, ...]
+
+
+class Link(_Wire):
+    method: Literal["POST", "DELETE"]
+    href: str = Field(description="Absolute path on the server.")
+
+
+class ResourceOut(_Wire):
+    """An instance or a deployment (an n-tier app), as the server's cache holds it."""
+
+    id: str = Field(description="The id in its own account.")
+    account: str = Field(description="The provider account it lives in.")
+    pool: str
+    kind: Literal["instance", "app"]
+    name: str
+    state: InstanceState
+    raw_state: str
+    provider: str
+    region: str | None = None
+    size: str | None = None
+    image: str | None = None
+    public_ips: tuple[str, ...] = ()
+    private_ips: tuple[str, ...] = ()
+    created_at: datetime | None = None
+    price_hourly: float | None = None
+    members: int | None = None
+    href: str
+    #: Action name (start, stop, reboot, destroy, ...) -> how to ask for it. Only the
+    #: actions this caller's role allows and the current state admits.
+    links: dict[str, Link] = Field(default_factory=dict)
+    extra: dict[str, Any] = Field(default_factory=dict)
+
+
+class ActionAccepted(_Wire):
+    action: str
+    resource: ResourceOut
+    event: str = Field(description="Key of the event recorded for the request.")
+
+
+class DeployableOut(_Wire):
+    """A launchable item of a pool's catalog (an image or a template on one account)."""
+
+    id: str
+    item: CatalogItem
+
+
+class CatalogOut(_Wire):
+    id: str = Field(description="The pool the catalog belongs to.")
+    pool: str
+    deployables: tuple[DeployableOut, ...] = ()
+    accounts: tuple[AccountCatalog, ...] = Field(
+        (), description="Sizes, locations and quota per account of the pool."
+    )
+
+
+class LaunchIn(_Wire):
+    deployable: str
+    name: str
+    size: str | None = None
+    location: str | None = None
+    key_pair: str | None = None
+    network: str | None = None
+    count: int = Field(1, ge=1, le=100)
+    parameters: dict[str, str] = Field(default_factory=dict)
+
+
+class LaunchAccepted(_Wire):
+    account: str
+    ids: tuple[str, ...]
+    event: str
+
+
+class EventPage(_Wire):
+    events: tuple[Event, ...]
+    #: Pass as `after` to get the next page; the same value when nothing is newer.
+    next: int
