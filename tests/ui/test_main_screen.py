@@ -435,3 +435,28 @@ async def test_keys_typed_right_after_slash_reach_the_filter(live: Live) -> None
         await wait_for(pilot, lambda: main_of(app).filter_input.value == "web/", "the filter")
         await pilot.pause()
         assert {i.name for i in main_of(app).table.shown} == set()  # nothing has "web/"
+
+
+async def test_apps_view_shows_only_apps_and_instances_view_shows_all(
+    cached_portal: Portal,
+) -> None:
+    """`:apps` is the same polled table narrowed to apps; `:instances` shows every row."""
+    app = cached_app(cached_portal)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        main = main_of(app)
+        first = main.table.shown[0]
+        stack = first.model_copy(
+            update={"id": "stack-1", "name": "shop", "extra": {"kind": "app", "members": 3}}
+        )
+        main.table.put(stack)
+        everything = main.table.total_count
+        await pilot.press("colon", *"apps", "enter")
+        await wait_for(pilot, lambda: main.table.kind == "app", "the apps view")
+        assert [i.name for i in main.table.shown] == ["shop"]
+        assert app.view == "apps"
+        assert "1 app" in main.sub_title
+        await pilot.press("colon", *"inst", "enter")
+        await wait_for(pilot, lambda: main.table.kind is None, "the instances view")
+        assert main.table.shown_count == everything
+        assert app.view == "instances"

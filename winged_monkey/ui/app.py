@@ -32,7 +32,9 @@ class WMApp(App[None]):
 
     CSS_PATH = "wm.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("colon", "views", "views", id="views", tooltip="Go to another view (:events)"),
+        Binding(
+            "colon", "views", "views", id="views", tooltip="Go to another view (:apps, :events)"
+        ),
         Binding("question_mark", "help", "help", id="help", tooltip="Show every key"),
         Binding("q", "quit", "quit", id="quit", tooltip="Leave Winged Monkey"),
     ]
@@ -61,7 +63,9 @@ class WMApp(App[None]):
 
     @property
     def view(self) -> str:
-        """The view on screen (its mode)."""
+        """The view on screen: its mode, or `apps` (the instances mode showing only apps)."""
+        if self.current_mode == "instances" and self.main_screen.table.kind == "app":
+            return "apps"
         return self.current_mode
 
     def action_views(self) -> None:
@@ -72,10 +76,15 @@ class WMApp(App[None]):
             self.run_worker(self.show_view(view), group="views", description="switch view")
 
     async def show_view(self, view: str) -> None:
-        """Go to a view, at its top (a timeline or details opened in it are closed)."""
-        await self.switch_mode(view)
+        """Go to a view, at its top (a timeline or details opened in it are closed).
+
+        The apps view is the instances view showing only apps: one screen polls."""
+        mode = "instances" if view == "apps" else view
+        await self.switch_mode(mode)
         while len(self.screen_stack) > 1:
             await self.pop_screen()
+        if mode == "instances":
+            self.main_screen.show_kind("app" if view == "apps" else None)
 
     def ask_secret(self, account: str, what: str) -> str | None:
         """A credential prompt for the portal: called from the thread that builds an

@@ -21,7 +21,7 @@ from textual.worker import Worker, WorkerState
 from winged_monkey.actions import Action
 from winged_monkey.backend import ACTION_CAPABILITY, Capability
 from winged_monkey.errors import WMError
-from winged_monkey.models import Instance, InstanceState
+from winged_monkey.models import Instance, InstanceKind, InstanceState
 from winged_monkey.portal import AccountUpdate, ActionUpdate, Portal
 from winged_monkey.ui.screens.app_detail import AppScreen
 from winged_monkey.ui.screens.confirm import ConfirmScreen
@@ -37,6 +37,10 @@ _STALE_PHASES = ("stale", "failed")
 
 def _action_binding(key: str, action: Action, tooltip: str, *, show: bool = True) -> Binding:
     return Binding(key, f"act('{action}')", str(action), id=str(action), tooltip=tooltip, show=show)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 class MainScreen(Screen[None]):
@@ -366,13 +370,19 @@ class MainScreen(Screen[None]):
         self.set_focus(self.table)
         self.refresh_bindings()
 
+    def show_kind(self, kind: InstanceKind | None) -> None:
+        """Only apps (the apps view), or every row (the instances view)."""
+        self.table.set_kind(kind)
+        self._update_subtitle()
+        self.refresh_bindings()
+
     def _update_subtitle(self) -> None:
         table = self.table
         parts = [
             f"sort {SORT_LABELS[table.sort_column]} {'▼' if table.sort_reverse else '▲'}",
             f"{table.shown_count} of {table.total_count}"
             if table.shown_count != table.total_count
-            else f"{table.total_count} instances",
+            else _count(table.total_count, "app" if table.kind == "app" else "instance"),
         ]
         if marked := len(table.marked):
             parts.append(f"{marked} marked")

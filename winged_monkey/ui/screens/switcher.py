@@ -16,7 +16,8 @@ from textual.widgets.option_list import Option
 
 #: The views `:` offers: name and what it shows.
 VIEWS: tuple[tuple[str, str], ...] = (
-    ("instances", "every instance of every account"),
+    ("instances", "every instance and app of every account"),
+    ("apps", "only the n-tier apps (Heat stacks, deployments)"),
     ("events", "what happened: the log, its plot, timelines"),
 )
 

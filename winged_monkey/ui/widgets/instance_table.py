@@ -15,7 +15,7 @@ from textual.message import Message
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist, RowDoesNotExist
 
-from winged_monkey.models import Instance, InstanceState
+from winged_monkey.models import Instance, InstanceKind, InstanceState
 from winged_monkey.render import price_text, size_text
 from winged_monkey.ui import format as fmt
 
@@ -109,6 +109,7 @@ class InstanceTable(DataTable[Any]):
         self._clock = clock
         self._rows: dict[str, _Row] = {}
         self._terms: list[str] = []
+        self._kind: InstanceKind | None = None
         self._follow = False
         self.sort_column = "name"
         self.sort_reverse = False
@@ -164,7 +165,10 @@ class InstanceTable(DataTable[Any]):
 
     @property
     def total_count(self) -> int:
-        return len(self._rows)
+        """Rows of the kind shown, filtered or not."""
+        if self._kind is None:
+            return len(self._rows)
+        return sum(1 for row in self._rows.values() if row.instance.kind == self._kind)
 
     @property
     def shown(self) -> list[Instance]:
@@ -237,9 +241,21 @@ class InstanceTable(DataTable[Any]):
                     self.update_cell(key, "mark", _Tag(key, False))
         self.post_message(self.MarksChanged(0))
 
+    @property
+    def kind(self) -> InstanceKind | None:
+        """The only kind of row shown (the apps view), or None for every row."""
+        return self._kind
+
+    def set_kind(self, kind: InstanceKind | None) -> None:
+        self._kind = kind
+        self._refilter()
+
     def set_filter(self, text: str) -> None:
         """Show only rows whose visible fields contain every word of `text`."""
         self._terms = text.lower().split()
+        self._refilter()
+
+    def _refilter(self) -> None:
         with self._keeping_cursor():
             for key, row in self._rows.items():
                 shown = key in self.rows
@@ -293,6 +309,8 @@ class InstanceTable(DataTable[Any]):
             self.post_message(self.MarksChanged(len(self.marked)))
 
     def _matches(self, instance: Instance) -> bool:
+        if self._kind is not None and instance.kind != self._kind:
+            return False
         if not self._terms:
             return True
         text = fmt.instance_search_text(instance)
