@@ -14,7 +14,7 @@ from enum import StrEnum
 from typing import ClassVar
 
 from winged_monkey.actions import Action
-from winged_monkey.catalog import AccountCatalog, CatalogItem, LaunchRequest
+from winged_monkey.catalog import AccountCatalog, CatalogItem, LaunchRequest, TemplateForm
 from winged_monkey.config import AccountConfig
 from winged_monkey.credentials import Secrets
 from winged_monkey.errors import ActionNotAllowed
@@ -125,6 +125,11 @@ class Backend(ABC):
     async def search_images(self, query: str, limit: int = 50) -> list[CatalogItem]:
         """Public images whose name or description contains `query`, on demand."""
         return []
+
+    async def template_form(self, template: str) -> TemplateForm:
+        """The parameters a template asks for, from the cloud's own validation of it (Heat's
+        POST /validate): types, defaults, constraints, hidden ones, descriptions."""
+        raise ActionNotAllowed(f"{self.account.name} has no templates", account=self.account.name)
 
     async def launch(self, request: LaunchRequest) -> list[str]:
         """Create `request.count` instances (Capability.LAUNCH); returns their ids once

@@ -98,3 +98,43 @@ class LaunchRequest(BaseModel):
     network: str | None = None
     count: int = Field(1, ge=1, le=100)
     parameters: dict[str, str] = Field(default_factory=dict)
+
+
+class ParameterConstraint(BaseModel):
+    """One constraint on a template parameter, as the cloud's validation states it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: Literal["allowed_values", "range", "length", "allowed_pattern", "custom"] | str
+    #: allowed_values: the values; range/length: min and max (either may be None);
+    #: allowed_pattern: the regex; custom: the constraint's name.
+    values: tuple[str, ...] = ()
+    min: float | None = None
+    max: float | None = None
+    pattern: str | None = None
+    description: str = ""
+
+
+class TemplateParameter(BaseModel):
+    """One field of a launch form, built from the cloud's own validation answer."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    type: str = Field("string", description="string, number, boolean, json, comma_delimited_list")
+    label: str = ""
+    description: str = ""
+    default: str | None = None
+    hidden: bool = Field(False, description="Masked on screen and never logged.")
+    constraints: tuple[ParameterConstraint, ...] = ()
+
+
+class TemplateForm(BaseModel):
+    """What a template asks for before a launch (Backend.template_form)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    account: str
+    template: str = Field(description="The template's path, as a CatalogItem id.")
+    description: str = ""
+    parameters: tuple[TemplateParameter, ...] = ()
