@@ -132,6 +132,9 @@ class CatalogOut(_Wire):
     accounts: tuple[AccountCatalog, ...] = Field(
         (), description="Sizes, locations and quota per account of the pool."
     )
+    errors: dict[str, str] = Field(
+        default_factory=dict, description="Account -> why its catalog could not be read."
+    )
 
 
 class LaunchIn(_Wire):

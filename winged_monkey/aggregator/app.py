@@ -1,0 +1,280 @@
+"""The aggregator's HTTP face (FastAPI): authentication, rate limits, routes, one error shape.
+
+Only `wm serve` imports this module; the TUI and the core never load FastAPI.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Annotated, Any, Literal, TypeVar
+
+from fastapi import Depends, FastAPI, Path, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, TypeAdapter
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from winged_monkey import __version__
+from winged_monkey.actions import Action
+from winged_monkey.aggregator.api import (
+    API_PREFIX,
+    ActionAccepted,
+    CatalogOut,
+    ErrorBody,
+    ErrorOut,
+    EventPage,
+    LaunchAccepted,
+    LaunchIn,
+    PoolOut,
+    ProviderAccountOut,
+    ProviderOut,
+    ResourceOut,
+    Whoami,
+)
+from winged_monkey.aggregator.errors import STATUS_CODES, ApiError, unauthorized
+from winged_monkey.aggregator.ratelimit import RateLimiter
+from winged_monkey.aggregator.service import Aggregator
+from winged_monkey.aggregator.tokens import TokenError, TokenRecord, TokenStore
+from winged_monkey.models import InstanceKind
+
+log = logging.getLogger("winged_monkey.serve")
+M = TypeVar("M", bound=BaseModel)
+PostAction = Literal["start", "stop", "reboot", "suspend", "resume", "reset", "check"]
+_ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorOut, "description": code}
+    for status, code in STATUS_CODES.items()
+    if status in (401, 403, 404, 422, 429, 500)
+}
+_bearer = HTTPBearer(auto_error=False, description="A token from `wm serve token create`.")
+
+
+def error_response(
+    status: int, code: str, message: str, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    body = ErrorOut(error=ErrorBody(code=code, message=message))
+    return JSONResponse(body.model_dump(mode="json"), status_code=status, headers=headers)
+
+
+def _json_list(items: list[M], adapter: TypeAdapter[list[M]]) -> Response:
+    """Serialise once, without FastAPI validating the answer a second time (1,000 rows)."""
+    return Response(adapter.dump_json(items), media_type="application/json")
+
+
+_RESOURCES = TypeAdapter(list[ResourceOut])
+
+
+async def caller(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> TokenRecord:
+    """The token's record; 401 without a valid one, 429 past its rate."""
+    tokens: TokenStore = request.app.state.tokens
+    limiter: RateLimiter = request.app.state.limiter
+    anonymous = f"anon:{request.client.host if request.client else '?'}"
+    if credentials is None:
+        _limit(limiter, anonymous)
+        raise unauthorized("unauthorized", "send 'Authorization: Bearer <token>'")
+    try:
+        token = tokens.authenticate(credentials.credentials)
+    except TokenError as exc:
+        _limit(limiter, anonymous)
+        raise unauthorized(exc.code, exc.message) from None
+    _limit(limiter, token.id)
+    return token
+
+
+Caller = Annotated[TokenRecord, Depends(caller)]
+PoolQ = Annotated[str | None, Query(description="Only this pool.")]
+AccountQ = Annotated[str | None, Query(description="Only this provider account.")]
+AccountP = Annotated[str, Path(description="The provider account.")]
+IdP = Annotated[str, Path(description="The resource's id in its account.")]
+PoolP = Annotated[str, Path(description="The pool.")]
+AfterQ = Annotated[int, Query(ge=0, le=2**62, description="Store seq to read after.")]
+SinceQ = Annotated[datetime | None, Query(description="Inclusive.")]
+UntilQ = Annotated[datetime | None, Query(description="Exclusive.")]
+TargetQ = Annotated[str | None, Query(description="Only this resource id.")]
+LimitQ = Annotated[int, Query(ge=1, le=1000)]
+
+
+def create_app(aggregator: Aggregator, tokens: TokenStore, limiter: RateLimiter) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await aggregator.start()
+        try:
+            yield
+        finally:
+            await aggregator.stop()
+
+    app = FastAPI(
+        title="Winged Monkey aggregator",
+        version=__version__,
+        description="A Conductor-style API over a team's cloud accounts.",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+        responses=_ERROR_RESPONSES,
+        lifespan=lifespan,
+    )
+    app.state.tokens = tokens
+    app.state.limiter = limiter
+    _error_handlers(app)
+
+    v1 = API_PREFIX
+
+    @app.get(f"{v1}/whoami", response_model=Whoami, tags=["meta"])
+    async def whoami(token: Caller) -> Whoami:
+        return aggregator.whoami(token)
+
+    @app.get(f"{v1}/providers", response_model=list[ProviderOut], tags=["meta"])
+    async def providers(token: Caller) -> list[ProviderOut]:
+        return aggregator.providers(token)
+
+    @app.get(f"{v1}/provider-accounts", response_model=list[ProviderAccountOut], tags=["meta"])
+    async def provider_accounts(token: Caller) -> list[ProviderAccountOut]:
+        return aggregator.provider_accounts(token)
+
+    @app.get(f"{v1}/pools", response_model=list[PoolOut], tags=["meta"])
+    async def pools(token: Caller) -> list[PoolOut]:
+        return aggregator.pool_list(token)
+
+    @app.get(f"{v1}/catalogs", response_model=list[CatalogOut], tags=["catalog"])
+    async def catalogs(token: Caller) -> list[CatalogOut]:
+        return await aggregator.catalogs(token)
+
+    @app.post(
+        f"{v1}/pools/{{pool}}/launches",
+        response_model=LaunchAccepted,
+        status_code=202,
+        tags=["catalog"],
+        responses={409: {"model": ErrorOut}, 502: {"model": ErrorOut}},
+    )
+    async def launch(token: Caller, pool: PoolP, body: LaunchIn) -> LaunchAccepted:
+        return await aggregator.launch(token, pool, body)
+
+    def resource_routes(kind: InstanceKind, collection: str) -> None:
+        @app.get(
+            f"{v1}/{collection}",
+            response_model=list[ResourceOut],
+            tags=[collection],
+            operation_id=f"list_{collection}",
+        )
+        async def listing(token: Caller, pool: PoolQ = None, account: AccountQ = None) -> Response:
+            return _json_list(aggregator.resources(token, kind, pool, account), _RESOURCES)
+
+        @app.get(
+            f"{v1}/{collection}/{{account}}/{{rid}}",
+            response_model=ResourceOut,
+            tags=[collection],
+            operation_id=f"get_{kind}",
+        )
+        async def one(token: Caller, account: AccountP, rid: IdP) -> ResourceOut:
+            return aggregator.resource_out(aggregator.find(token, kind, account, rid), token)
+
+        @app.post(
+            f"{v1}/{collection}/{{account}}/{{rid}}/{{action}}",
+            response_model=ActionAccepted,
+            status_code=202,
+            tags=[collection],
+            operation_id=f"act_on_{kind}",
+            responses={409: {"model": ErrorOut}},
+        )
+        async def act(
+            token: Caller, account: AccountP, rid: IdP, action: PostAction
+        ) -> ActionAccepted:
+            instance = aggregator.find(token, kind, account, rid)
+            return await aggregator.act(token, Action(action), instance)
+
+        @app.delete(
+            f"{v1}/{collection}/{{account}}/{{rid}}",
+            response_model=ActionAccepted,
+            status_code=202,
+            tags=[collection],
+            operation_id=f"destroy_{kind}",
+            responses={409: {"model": ErrorOut}},
+        )
+        async def destroy(token: Caller, account: AccountP, rid: IdP) -> ActionAccepted:
+            instance = aggregator.find(token, kind, account, rid)
+            return await aggregator.act(token, Action.DESTROY, instance)
+
+    resource_routes("instance", "instances")
+    resource_routes("app", "deployments")
+
+    @app.get(f"{v1}/events", response_model=EventPage, tags=["events"])
+    async def events(
+        token: Caller,
+        after: AfterQ = 0,
+        since: SinceQ = None,
+        until: UntilQ = None,
+        account: AccountQ = None,
+        target: TargetQ = None,
+        limit: LimitQ = 100,
+    ) -> EventPage:
+        return aggregator.events(
+            token,
+            after=after,
+            since=_aware(since),
+            until=_aware(until),
+            account=account,
+            target=target,
+            limit=limit,
+        )
+
+    return app
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    """A time without a zone is UTC (comparing naive with aware would fail)."""
+    from datetime import UTC
+
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+
+def _limit(limiter: RateLimiter, key: str) -> None:
+    wait = limiter.take(key)
+    if wait > 0:
+        raise ApiError(
+            429,
+            "rate_limited",
+            f"too many requests; retry in {wait:.1f} s",
+            {"Retry-After": str(max(1, round(wait)))},
+        )
+
+
+def _error_handlers(app: FastAPI) -> None:
+    async def api_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, ApiError)
+        return error_response(exc.status, exc.code, exc.message, exc.headers)
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        code = STATUS_CODES.get(exc.status_code, "error")
+        message = {
+            404: f"no such endpoint: {request.url.path}; see {API_PREFIX}/openapi.json",
+            405: f"{request.method} is not allowed on {request.url.path}",
+        }.get(exc.status_code, str(exc.detail))
+        return error_response(exc.status_code, code, message, dict(exc.headers or {}))
+
+    async def invalid(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        parts = []
+        for error in exc.errors()[:5]:
+            where = ".".join(str(p) for p in error.get("loc", ()) if p != "body")
+            parts.append(f"{where}: {error.get('msg', 'invalid')}")
+        return error_response(422, "invalid", "; ".join(parts) or "invalid request")
+
+    async def crashed(request: Request, exc: Exception) -> Response:
+        log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
+        return error_response(500, "internal", "the aggregator failed; its log says why")
+
+    handlers: dict[type[Exception], Callable[[Request, Exception], Any]] = {
+        ApiError: api_error,
+        StarletteHTTPException: http_error,
+        RequestValidationError: invalid,
+        Exception: crashed,
+    }
+    for kind, handler in handlers.items():
+        app.add_exception_handler(kind, handler)

@@ -1,0 +1,502 @@
+"""The aggregator's core, without the web framework: a portal polled on the server's own
+schedule, answers built from its cache, actions and launches run in background tasks.
+
+Reads never reach a cloud: a hundred clients cost the clouds what the poller costs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import sqlite3
+import time
+from collections.abc import Coroutine, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, cast
+from urllib.parse import quote
+
+from winged_monkey.actions import Action
+from winged_monkey.aggregator.api import (
+    API_PREFIX,
+    AccountStatusOut,
+    ActionAccepted,
+    CatalogOut,
+    DeployableOut,
+    EventPage,
+    LaunchAccepted,
+    LaunchIn,
+    Link,
+    PoolOut,
+    ProviderAccountOut,
+    ProviderOut,
+    ResourceOut,
+    Role,
+    Whoami,
+)
+from winged_monkey.aggregator.errors import ApiError, conflict, forbidden, not_found
+from winged_monkey.aggregator.settings import ServerConfig
+from winged_monkey.aggregator.tokens import TokenRecord
+from winged_monkey.backend import ACTION_CAPABILITY, Capability
+from winged_monkey.catalog import AccountCatalog, ItemKind, LaunchRequest
+from winged_monkey.errors import InvalidRequest, StoreError, WMError
+from winged_monkey.models import Event, EventSource, Instance, InstanceKind
+from winged_monkey.portal import Portal
+
+log = logging.getLogger("winged_monkey.serve")
+COLLECTIONS: dict[InstanceKind, str] = {"instance": "instances", "app": "deployments"}
+CATALOG_RETRY_S = 30.0
+EVENT_SCAN = 5000  # rows examined per events request at most; `next` lets a client go on
+#: Actions a client asks for with POST (destroy is DELETE on the resource).
+POST_ACTIONS = tuple(a for a in Action if a is not Action.DESTROY)
+
+
+@dataclass
+class _CachedCatalog:
+    at: float
+    catalog: AccountCatalog | None
+    error: str | None = None
+
+
+class Aggregator:
+    """Everything the routes need; one per server process."""
+
+    def __init__(self, server: ServerConfig, portal: Portal) -> None:
+        self.server = server
+        self.portal = portal
+        self.pools = server.pools()
+        self._pool_of = {a: p for p, accounts in self.pools.items() for a in accounts}
+        self._catalogs: dict[str, _CachedCatalog] = {}
+        self._catalog_locks: dict[str, asyncio.Lock] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._poller: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+        self.polls = 0
+
+    # -- lifecycle -------------------------------------------------------------
+
+    async def start(self) -> None:
+        self.portal.load_cache()
+        self._poller = asyncio.create_task(self._poll_forever(), name="wm-serve-poller")
+
+    async def stop(self) -> None:
+        tasks = [*self._tasks, *([self._poller] if self._poller else [])]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        await self.portal.close()
+
+    async def _poll_forever(self) -> None:
+        """Poll every account, then wait the interval (shorter while an action runs)."""
+        while True:
+            try:
+                async for _update in self.portal.refresh():
+                    pass
+            except Exception:  # a bug in one poll must not end polling
+                log.exception("poll failed")
+            self.polls += 1
+            interval = (
+                self.server.config.busy_refresh_interval
+                if self.portal.busy
+                else self.server.poll_interval
+            )
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), interval)
+
+    def poll_soon(self) -> None:
+        """Poll now rather than at the interval (after a launch, say)."""
+        self._wake.set()
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # -- scope -----------------------------------------------------------------
+
+    def visible_pools(self, token: TokenRecord) -> list[str]:
+        if token.pool is None:
+            return list(self.pools)
+        return [token.pool] if token.pool in self.pools else []
+
+    def pool_of(self, account: str) -> str:
+        return self._pool_of[account]
+
+    def check_pool(self, token: TokenRecord, pool: str) -> None:
+        if pool not in self.pools:
+            raise not_found(f"no pool {pool!r}")
+        if token.pool is not None and token.pool != pool:
+            raise forbidden(f"this token is for pool {token.pool!r}, not {pool!r}")
+
+    def check_account(self, token: TokenRecord, account: str) -> None:
+        if account not in self._pool_of:
+            raise not_found(f"no provider account {account!r}")
+        self.check_pool(token, self._pool_of[account])
+
+    def _visible_accounts(
+        self, token: TokenRecord, pool: str | None = None, account: str | None = None
+    ) -> list[str]:
+        if pool is not None:
+            self.check_pool(token, pool)
+        if account is not None:
+            self.check_account(token, account)
+        pools = [pool] if pool is not None else self.visible_pools(token)
+        return [a for p in pools for a in self.pools[p] if account is None or a == account]
+
+    # -- reads -----------------------------------------------------------------
+
+    def whoami(self, token: TokenRecord) -> Whoami:
+        return Whoami(
+            user=token.user,
+            role=token.role,
+            pools=tuple(self.visible_pools(token)),
+            expires_at=token.expires_at,
+        )
+
+    def providers(self, token: TokenRecord) -> list[ProviderOut]:
+        seen: dict[str, ProviderOut] = {}
+        for name in self._visible_accounts(token):
+            config = self.portal.account_config(name)
+            pid = f"{config.backend}/{config.provider}" if config.provider else config.backend
+            seen.setdefault(
+                pid, ProviderOut(id=pid, backend=config.backend, provider=config.provider)
+            )
+        return list(seen.values())
+
+    def provider_accounts(self, token: TokenRecord) -> list[ProviderAccountOut]:
+        found = []
+        for name in self._visible_accounts(token):
+            config = self.portal.account_config(name)
+            status = self.portal.status(name)
+            cached = self._catalogs.get(name)
+            quotas = cached.catalog.quotas if cached and cached.catalog else ()
+            found.append(
+                ProviderAccountOut(
+                    id=name,
+                    provider=f"{config.backend}/{config.provider}"
+                    if config.provider
+                    else config.backend,
+                    region=config.region,
+                    pool=self.pool_of(name),
+                    status=AccountStatusOut(
+                        phase=status.phase, fetched_at=status.fetched_at, error=status.error
+                    ),
+                    quotas=quotas,
+                )
+            )
+        return found
+
+    def pool_list(self, token: TokenRecord) -> list[PoolOut]:
+        return [PoolOut(id=p, accounts=tuple(self.pools[p])) for p in self.visible_pools(token)]
+
+    def resources(
+        self,
+        token: TokenRecord,
+        kind: InstanceKind,
+        pool: str | None = None,
+        account: str | None = None,
+    ) -> list[ResourceOut]:
+        accounts = set(self._visible_accounts(token, pool, account))
+        rows = [i for i in self.portal.instances() if i.account in accounts and i.kind == kind]
+        rows.sort(key=lambda i: (i.account, i.name, i.id))
+        return [self.resource_out(i, token) for i in rows]
+
+    def find(self, token: TokenRecord, kind: InstanceKind, account: str, rid: str) -> Instance:
+        self.check_account(token, account)
+        instance = self.portal.instance(f"{account}/{rid}")
+        if instance is None or instance.kind != kind:
+            raise not_found(f"no {kind} {rid!r} in account {account!r}")
+        return instance
+
+    def resource_out(self, instance: Instance, token: TokenRecord) -> ResourceOut:
+        href = resource_href(instance)
+        return ResourceOut(
+            id=instance.id,
+            account=instance.account,
+            pool=self.pool_of(instance.account),
+            kind=instance.kind,
+            name=instance.name,
+            state=instance.state,
+            raw_state=instance.raw_state,
+            provider=instance.provider,
+            region=instance.region,
+            size=instance.size,
+            image=instance.image,
+            public_ips=instance.public_ips,
+            private_ips=instance.private_ips,
+            created_at=instance.created_at,
+            price_hourly=instance.price_hourly,
+            members=instance.members,
+            href=href,
+            links=self.links(instance, token, href),
+            extra=instance.extra,
+        )
+
+    def links(self, instance: Instance, token: TokenRecord, href: str) -> dict[str, Link]:
+        """The actions this token may run on the instance now."""
+        links: dict[str, Link] = {}
+        if not token.allows("operator"):
+            return links
+        for action in Action:
+            if self.refusal(token, action, instance) is not None:
+                continue
+            if action is Action.DESTROY:
+                links[str(action)] = Link(method="DELETE", href=href)
+            else:
+                links[str(action)] = Link(method="POST", href=f"{href}/{action}")
+        return links
+
+    def refusal(self, token: TokenRecord, action: Action, instance: Instance) -> str | None:
+        """Why this token cannot run `action` on the instance now (role, then state)."""
+        needed: Role = "admin" if action is Action.DESTROY else "operator"
+        if not token.allows(needed):
+            return f"{action} needs the {needed} role; this token is {token.role}"
+        effective = self.portal.effective(action, instance)
+        if ACTION_CAPABILITY[effective] not in self.portal.capabilities(instance.account):
+            config = self.portal.account_config(instance.account)
+            return f"{config.backend}/{config.provider} cannot {effective}"
+        return self.portal.refusal(action, instance)
+
+    # -- actions ---------------------------------------------------------------
+
+    async def act(self, token: TokenRecord, action: Action, instance: Instance) -> ActionAccepted:
+        """Start `action` in the background; answer once the portal has taken it."""
+        reason = self.refusal(token, action, instance)
+        if reason is not None:
+            role_missing = not token.allows("admin" if action is Action.DESTROY else "operator")
+            raise forbidden(reason) if role_missing else conflict(reason)
+        event = self._record_request(
+            token, str(action), instance.account, instance.id, instance.name
+        )
+        taken: asyncio.Future[Instance] = asyncio.get_running_loop().create_future()
+
+        async def run() -> None:
+            try:
+                async for update in self.portal.run_action(action, instance, user=token.user):
+                    if not taken.done():
+                        taken.set_result(update.instance)
+            except Exception as exc:
+                if not taken.done():
+                    taken.set_exception(exc)
+                else:
+                    log.warning("%s %s: %s", action, instance.key, exc)
+
+        self._spawn(run())
+        try:
+            moving = await taken
+        except WMError as exc:
+            raise conflict(exc.message) from None
+        return ActionAccepted(
+            action=str(action), resource=self.resource_out(moving, token), event=event
+        )
+
+    def _record_request(
+        self, token: TokenRecord, kind: str, account: str, target: str, name: str, detail: str = ""
+    ) -> str:
+        at = datetime.now(UTC)
+        event = Event(
+            key=f"request:{account}:{target}:{kind}:{at.timestamp():.6f}:{token.id}",
+            at=at,
+            source=EventSource.ACTION,
+            kind=kind,
+            account=account,
+            target=target,
+            target_name=name,
+            outcome="requested",
+            user=token.user,
+            detail=detail or f"{kind} requested through the aggregator",
+        )
+        try:
+            self.portal.store.append_events([event])
+        except (StoreError, sqlite3.Error) as exc:  # a broken store costs history, not actions
+            log.warning("event log: %s", exc)
+        return event.key
+
+    # -- catalogs and launches ---------------------------------------------------
+
+    async def catalog(self, account: str) -> _CachedCatalog:
+        """The account's catalog from the cache, fetched once per TTL however many ask."""
+        lock = self._catalog_locks.setdefault(account, asyncio.Lock())
+        async with lock:
+            cached = self._catalogs.get(account)
+            now = time.monotonic()
+            ttl = self.server.serve.catalog_ttl if cached and cached.catalog else CATALOG_RETRY_S
+            if cached is not None and now - cached.at < ttl:
+                return cached
+            if Capability.CATALOG not in self.portal.capabilities(account):
+                cached = _CachedCatalog(now, None, "this account has no catalog")
+            else:
+                try:
+                    backend = await self.portal.backend(account)
+                    found = await self.portal.within(account, backend.catalog())
+                    cached = _CachedCatalog(now, found)
+                except WMError as exc:
+                    cached = _CachedCatalog(now, None, exc.message)
+                except Exception as exc:  # a plugin bug: the other accounts still answer
+                    cached = _CachedCatalog(now, None, f"unexpected {type(exc).__name__}")
+            self._catalogs[account] = cached
+            return cached
+
+    async def catalogs(self, token: TokenRecord) -> list[CatalogOut]:
+        out = []
+        for pool in self.visible_pools(token):
+            accounts = self.pools[pool]
+            found = await asyncio.gather(*(self.catalog(a) for a in accounts))
+            deployables: list[DeployableOut] = []
+            per_account: list[AccountCatalog] = []
+            errors: dict[str, str] = {}
+            for name, cached in zip(accounts, found, strict=True):
+                if cached.catalog is None:
+                    if cached.error and Capability.CATALOG in self.portal.capabilities(name):
+                        errors[name] = cached.error
+                    continue
+                per_account.append(cached.catalog.model_copy(update={"items": ()}))
+                deployables.extend(
+                    DeployableOut(id=deployable_id(name, i.kind, i.id), item=i)
+                    for i in cached.catalog.items
+                    if not i.public
+                )
+            out.append(
+                CatalogOut(
+                    id=pool,
+                    pool=pool,
+                    deployables=tuple(deployables),
+                    accounts=tuple(per_account),
+                    errors=errors,
+                )
+            )
+        return out
+
+    async def launch(self, token: TokenRecord, pool: str, request: LaunchIn) -> LaunchAccepted:
+        self.check_pool(token, pool)
+        if not token.allows("operator"):
+            raise forbidden(f"launching needs the operator role; this token is {token.role}")
+        account, kind, item_id = parse_deployable(request.deployable)
+        if account not in self.pools[pool]:
+            raise not_found(f"no deployable {request.deployable!r} in pool {pool!r}")
+        config = self.portal.account_config(account)
+        if config.read_only:
+            raise conflict(f"account {account} is read-only")
+        cached = await self.catalog(account)
+        items = cached.catalog.items if cached.catalog else ()
+        if not any(i.id == item_id and i.kind == kind for i in items):
+            raise not_found(f"no deployable {request.deployable!r} in pool {pool!r}")
+        if kind == "template":
+            return await self._launch_app(token, account, item_id, request)
+        if Capability.LAUNCH not in self.portal.capabilities(account):
+            raise conflict(f"{config.backend} accounts cannot launch here")
+        event = self._record_request(token, "launch", account, item_id, request.name)
+        launch = LaunchRequest(
+            item=item_id,
+            kind=cast("ItemKind", kind),
+            name=request.name,
+            size=request.size,
+            location=request.location,
+            key_pair=request.key_pair,
+            network=request.network,
+            count=request.count,
+            parameters=request.parameters,
+        )
+        try:
+            backend = await self.portal.backend(account)
+            ids = await self.portal.within(account, backend.launch(launch))
+        except InvalidRequest as exc:
+            raise ApiError(422, "invalid", exc.message) from None
+        except WMError as exc:
+            raise ApiError(502, "backend_failed", f"{account}: {exc.message}") from None
+        self.poll_soon()
+        return LaunchAccepted(account=account, ids=tuple(ids), event=event)
+
+    async def _launch_app(
+        self, token: TokenRecord, account: str, template: str, request: LaunchIn
+    ) -> LaunchAccepted:
+        event = self._record_request(token, "launch", account, template, request.name)
+        taken: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+
+        async def run() -> None:
+            try:
+                async for update in self.portal.launch_app(
+                    account, template, request.name, request.parameters, user=token.user
+                ):
+                    if not taken.done():
+                        taken.set_result(update.instance.id)
+            except Exception as exc:
+                if not taken.done():
+                    taken.set_exception(exc)
+
+        self._spawn(run())
+        try:
+            app_id = await taken
+        except InvalidRequest as exc:
+            raise ApiError(422, "invalid", exc.message) from None
+        except WMError as exc:
+            raise ApiError(502, "backend_failed", f"{account}: {exc.message}") from None
+        self.poll_soon()
+        return LaunchAccepted(account=account, ids=(app_id,), event=event)
+
+    # -- events ------------------------------------------------------------------
+
+    def events(
+        self,
+        token: TokenRecord,
+        *,
+        after: int = 0,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        account: str | None = None,
+        target: str | None = None,
+        limit: int = 100,
+    ) -> EventPage:
+        """Events after store seq `after`, oldest first, of the token's pools only."""
+        visible = set(self._visible_accounts(token, account=account))
+        found: list[Event] = []
+        cursor = after
+        scanned = 0
+        while len(found) < limit and scanned < EVENT_SCAN:
+            batch = self.portal.store.events_after(cursor, limit=min(500, EVENT_SCAN - scanned))
+            if not batch:
+                break
+            for seq, event in batch:
+                scanned += 1
+                cursor = seq
+                if _matches(event, visible, since, until, target):
+                    found.append(event)
+                    if len(found) == limit:
+                        break
+        return EventPage(events=tuple(found), next=cursor)
+
+
+def _matches(
+    event: Event,
+    accounts: Iterable[str],
+    since: datetime | None,
+    until: datetime | None,
+    target: str | None,
+) -> bool:
+    return (
+        event.account in accounts
+        and (since is None or event.at >= since)
+        and (until is None or event.at < until)
+        and (target is None or event.target == target)
+    )
+
+
+def resource_href(instance: Instance) -> str:
+    account, rid = quote(instance.account, safe=""), quote(instance.id, safe="")
+    return f"{API_PREFIX}/{COLLECTIONS[instance.kind]}/{account}/{rid}"
+
+
+def deployable_id(account: str, kind: str, item_id: str) -> str:
+    return f"{account}:{kind}:{item_id}"
+
+
+def parse_deployable(text: str) -> tuple[str, str, str]:
+    account, _, rest = text.partition(":")
+    kind, _, item_id = rest.partition(":")
+    if not account or kind not in ("image", "template", "deployable") or not item_id:
+        raise not_found(f"no deployable {text!r}; take ids from GET {API_PREFIX}/catalogs")
+    return account, kind, item_id

@@ -1,0 +1,230 @@
+"""`wm serve`: run the team aggregator; `wm serve token ...`: issue, list and revoke tokens.
+
+FastAPI and uvicorn are imported only inside the command that runs the server, so `wm`
+starts as fast as ever and works without the `serve` extra.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from winged_monkey import paths
+from winged_monkey.aggregator.settings import ServerConfig, load_server_config
+from winged_monkey.aggregator.tokens import ROLES, TokenStore, parse_duration, tokens_path
+from winged_monkey.errors import ConfigError, StoreError
+
+EXIT_CONFIG = 3
+
+
+def _fail(message: str, code: int = EXIT_CONFIG) -> NoReturn:
+    click.echo(f"wm serve: {message}", err=True)
+    sys.exit(code)
+
+
+def _config_path(ctx: click.Context, given: Path | None) -> Path:
+    if given is not None:
+        return given
+    parent = getattr(ctx.find_root().obj, "config_path", None)
+    return parent if isinstance(parent, Path) else paths.config_path()
+
+
+def _server_config(ctx: click.Context, given: Path | None) -> ServerConfig:
+    try:
+        return load_server_config(_config_path(ctx, given))
+    except ConfigError as exc:
+        _fail(str(exc))
+
+
+def _tokens(server: ServerConfig | None) -> TokenStore:
+    path = server.serve.tokens if server and server.serve.tokens else tokens_path()
+    try:
+        return TokenStore(path.expanduser())
+    except StoreError as exc:
+        _fail(str(exc))
+
+
+_config_option = click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The server's config (default: wm's --config, $WM_CONFIG or the platform's).",
+)
+
+
+@click.group("serve", invoke_without_command=True)
+@_config_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8780, show_default=True)
+@click.option("--ssl-keyfile", type=click.Path(exists=True, dir_okay=False), help="TLS key (PEM).")
+@click.option(
+    "--ssl-certfile", type=click.Path(exists=True, dir_okay=False), help="TLS certificate (PEM)."
+)
+@click.option(
+    "--log-level",
+    type=click.Choice(["critical", "error", "warning", "info", "debug"]),
+    default="info",
+    show_default=True,
+)
+@click.pass_context
+def serve(
+    ctx: click.Context,
+    config_path: Path | None,
+    host: str,
+    port: int,
+    ssl_keyfile: str | None,
+    ssl_certfile: str | None,
+    log_level: str,
+) -> None:
+    """Run the team aggregator: a Conductor-style API over this config's accounts.
+
+    It listens on loopback unless told otherwise; serve TLS with --ssl-keyfile and
+    --ssl-certfile, or put a reverse proxy in front. Clients need a token
+    (`wm serve token create`).
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    if bool(ssl_keyfile) != bool(ssl_certfile):
+        _fail("TLS needs both --ssl-keyfile and --ssl-certfile", 2)
+    server = _server_config(ctx, config_path)
+    try:
+        import uvicorn
+
+        from winged_monkey.aggregator.app import create_app
+    except ImportError as exc:
+        _fail(f"the aggregator needs {exc.name}: pip install 'winged-monkey[serve]'")
+    from winged_monkey.aggregator.ratelimit import RateLimiter
+    from winged_monkey.aggregator.service import Aggregator
+    from winged_monkey.portal import Portal
+    from winged_monkey.store import Store
+
+    try:
+        store = Store.open(paths.store_path())
+    except StoreError as exc:
+        click.echo(f"wm serve: {exc} (running without history)", err=True)
+        store = Store.memory()
+    tokens = _tokens(server)
+    portal = Portal(server.config, store, user="wm-serve")
+    app = create_app(
+        Aggregator(server, portal), tokens, RateLimiter(server.serve.rate, server.serve.burst)
+    )
+    options: dict[str, Any] = {"host": host, "port": port, "log_level": log_level}
+    if ssl_keyfile and ssl_certfile:
+        options.update(ssl_keyfile=ssl_keyfile, ssl_certfile=ssl_certfile)
+    if host not in ("127.0.0.1", "localhost", "::1") and not ssl_certfile:
+        click.echo(
+            f"wm serve: listening on {host} without TLS: tokens cross the network in clear; "
+            "use --ssl-certfile/--ssl-keyfile or a reverse proxy",
+            err=True,
+        )
+    try:
+        uvicorn.run(app, **options)
+    finally:
+        tokens.close()
+        store.close()
+
+
+@serve.group("token")
+def token_group() -> None:
+    """Bearer tokens: issued here, stored only as hashes."""
+
+
+def _server_for_tokens(ctx: click.Context) -> ServerConfig | None:
+    given: Path | None = None
+    at: click.Context | None = ctx
+    while at is not None:  # `wm serve --config X token ...`: the option is the group's
+        if at.command is serve:
+            given = at.params.get("config_path")
+        at = at.parent
+    path = _config_path(ctx, given)
+    if not path.exists():
+        return None
+    try:
+        return load_server_config(path)
+    except ConfigError as exc:
+        _fail(str(exc))
+
+
+@token_group.command("create")
+@click.option("--user", required=True, help="Whose token: recorded with every action.")
+@click.option("--role", type=click.Choice(ROLES), required=True, help="What it may do.")
+@click.option("--pool", help="The one pool it applies to (default: every pool).")
+@click.option("--expires", default="90d", show_default=True, help="Lifetime: 30d, 12h, 2w...")
+@click.pass_context
+def token_create(ctx: click.Context, user: str, role: str, pool: str | None, expires: str) -> None:
+    """Issue a token and print it once (it cannot be shown again)."""
+    try:
+        lifetime = parse_duration(expires)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--expires") from None
+    if not user.strip():
+        raise click.BadParameter("must not be empty", param_hint="--user")
+    server = _server_for_tokens(ctx)
+    if pool is not None and server is not None and pool not in server.pools():
+        known = ", ".join(server.pools()) or "none"
+        _fail(f"no pool {pool!r} in the config (pools: {known})")
+    tokens = _tokens(server)
+    try:
+        record, token = tokens.create(user.strip(), role, pool, expires=lifetime)  # type: ignore[arg-type]
+    finally:
+        tokens.close()
+    click.echo(
+        f"token {record.id} for {record.user} ({record.role}, pool {record.pool or 'all'}), "
+        f"expires {record.expires_at:%Y-%m-%d %H:%M} UTC. It is shown only now:",
+        err=True,
+    )
+    click.echo(token)
+
+
+@token_group.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def token_list(ctx: click.Context, as_json: bool) -> None:
+    """Tokens issued (never the tokens themselves)."""
+    tokens = _tokens(_server_for_tokens(ctx))
+    try:
+        records = tokens.list()
+    finally:
+        tokens.close()
+    if as_json:
+        rows = [
+            {
+                "id": r.id,
+                "user": r.user,
+                "role": r.role,
+                "pool": r.pool,
+                "created_at": r.created_at.isoformat(),
+                "expires_at": r.expires_at.isoformat() if r.expires_at else None,
+                "revoked_at": r.revoked_at.isoformat() if r.revoked_at else None,
+            }
+            for r in records
+        ]
+        click.echo(json.dumps(rows, indent=2))
+        return
+    now = datetime.now(UTC)
+    for r in records:
+        state = {"token_revoked": "revoked", "token_expired": "expired"}.get(
+            r.problem(now) or "", "active"
+        )
+        expires = f"{r.expires_at:%Y-%m-%d}" if r.expires_at else "never"
+        click.echo(f"{r.id}  {r.user:<16} {r.role:<8} {r.pool or '*':<12} {expires}  {state}")
+
+
+@token_group.command("revoke")
+@click.argument("token_id")
+@click.pass_context
+def token_revoke(ctx: click.Context, token_id: str) -> None:
+    """Revoke a token by its id (from `token list`); it stops working at once."""
+    tokens = _tokens(_server_for_tokens(ctx))
+    try:
+        revoked = tokens.revoke(token_id)
+    finally:
+        tokens.close()
+    if not revoked:
+        _fail(f"no active token {token_id!r} (see `wm serve token list`)", 4)
+    click.echo(f"token {token_id} revoked")
