@@ -23,12 +23,6 @@ from winged_monkey_libcloud.errors import translate
 
 T = TypeVar("T")
 
-_METHOD = {
-    Action.START: "start_node",
-    Action.STOP: "stop_node",
-    Action.REBOOT: "reboot_node",
-    Action.DESTROY: "destroy_node",
-}
 # EC2 answers "no such instance" with one of these codes instead of an empty list.
 _EC2_GONE = ("InvalidInstanceID.NotFound", "InvalidInstanceID.Malformed")
 
@@ -175,8 +169,8 @@ class LibcloudBackend(Backend):
                 private_ips=[],
                 driver=driver,
             )
-        elif self._libvirt and action is Action.DESTROY:
-            libvirtcompat.destroy(driver.connection, instance.id)
+        elif self._libvirt and action in (Action.DESTROY, Action.RESET):
+            libvirtcompat.act(driver.connection, action, instance.id)
             return
         elif self._openstack:
             found_node = openstackcompat.get_server(driver, instance.id)
@@ -194,7 +188,12 @@ class LibcloudBackend(Backend):
                     account=self.account.name,
                 )
             node = found[0]
-        accepted = getattr(driver, _METHOD[action])(node)
+        method = drivers.method(type(driver), ACTION_CAPABILITY[action])
+        if method is None:  # declared by class, so only a driver swapped underneath gets here
+            raise ActionNotAllowed(
+                f"libcloud's {self.provider} driver cannot {action}", account=self.account.name
+            )
+        accepted = getattr(driver, method)(node)
         # EC2's booleans only echo the state in the reply (and moto leaves some out);
         # the portal follows the instance to its target state either way.
         if accepted is False and not self._ec2:

@@ -20,14 +20,23 @@ from winged_monkey.credentials import Secrets
 from winged_monkey.errors import ConfigError
 from winged_monkey_libcloud.ec2compat import CompatEC2NodeDriver
 
-#: Mutating capabilities and the NodeDriver method a driver must override to have them.
-_METHODS = {
-    Capability.START: "start_node",
-    Capability.STOP: "stop_node",
-    Capability.REBOOT: "reboot_node",
-    Capability.DESTROY: "destroy_node",
+#: Mutating capabilities and the driver methods that carry them out, first found wins.
+#: The `ex_` names are libcloud's extension API, shared with one meaning by the drivers
+#: that have them (OpenStack, libvirt, vSphere, vCloud). OpenStack's `reboot_node` is a
+#: HARD reboot, so its soft one (`ex_soft_reboot_node`) is the portal's reboot and the
+#: hard one its reset.
+METHODS: dict[Capability, tuple[str, ...]] = {
+    Capability.START: ("start_node",),
+    Capability.STOP: ("stop_node",),
+    Capability.REBOOT: ("ex_soft_reboot_node", "reboot_node"),
+    Capability.DESTROY: ("destroy_node",),
+    Capability.SUSPEND: ("ex_suspend_node",),
+    Capability.RESUME: ("ex_resume_node",),
+    Capability.RESET: ("ex_hard_reboot_node",),
 }
-MUTATING = frozenset(_METHODS)
+MUTATING = frozenset(METHODS)
+#: libcloud's libvirt driver has no hard reboot; the backend calls virDomainReset itself.
+_LIBVIRT_OWN = frozenset({Capability.RESET})
 
 
 def provider_names() -> list[str]:
@@ -78,16 +87,41 @@ def driver_class(account: AccountConfig, provider: str) -> type[NodeDriver]:
             "it may need an extra package",
             account=account.name,
         ) from None
-    return cls
+    return _concrete(cls, account) if is_openstack(provider) else cls
+
+
+def _concrete(cls: type[NodeDriver], account: AccountConfig) -> type[NodeDriver]:
+    """The class a factory driver really builds, so its methods can be inspected.
+
+    libcloud's OpenStackNodeDriver picks its class by `api_version` in `__new__`; the
+    factory itself has neither suspend nor resume, nor the soft and hard reboots.
+    """
+    select: Any = getattr(cls, "__new__", None)
+    if select is None or select is object.__new__:
+        return cls
+    try:
+        built: object = select(cls, "probe", api_version=account.driver.get("api_version", "1.1"))
+    except (NotImplementedError, TypeError):  # an unknown api_version: the driver says so later
+        return cls
+    return type(built) if isinstance(built, cls) else cls
+
+
+def method(cls: type[NodeDriver], capability: Capability) -> str | None:
+    """The driver method that carries out `capability`, if the class really implements one
+    (a NodeDriver method only counts when overridden: the base raises NotImplementedError)."""
+    for name in METHODS.get(capability, ()):
+        if getattr(cls, name, None) not in (None, getattr(NodeDriver, name, None)):
+            return name
+    return None
 
 
 def capabilities(cls: type[NodeDriver], *, read_only: bool) -> frozenset[Capability]:
     """LIST always; an action only if the driver class really implements it."""
     found = {Capability.LIST}
     if not read_only:
-        for capability, method in _METHODS.items():
-            if getattr(cls, method, None) is not getattr(NodeDriver, method):
-                found.add(capability)
+        found |= {capability for capability in METHODS if method(cls, capability)}
+        if is_libvirt(str(getattr(cls, "type", ""))):
+            found |= _LIBVIRT_OWN
     return frozenset(found)
 
 

@@ -6,12 +6,15 @@
    portal asks libvirt for the real state (one `listAllDomains` for the lot).
 3. libcloud's `destroy_node` only powers a domain off (libvirt's "destroy");
    the portal's destroy also undefines it, so it is gone as on any cloud.
+4. libcloud has no hard reboot for libvirt: the portal's reset is virDomainReset
+   (a power cycle without asking the guest, as a reset button does).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from winged_monkey.actions import Action
 from winged_monkey.models import InstanceState
 
 S = InstanceState
@@ -48,3 +51,18 @@ def destroy(connection: Any, uuid: str) -> None:
     if domain.isActive():
         domain.destroy()
     domain.undefine()
+
+
+def reset(connection: Any, uuid: str) -> None:
+    """Reset a running domain (virDomainReset): the guest is not asked."""
+    connection.lookupByUUIDString(uuid).reset(0)
+
+
+def act(connection: Any, action: Action, uuid: str) -> None:
+    """The actions the portal runs on libvirt itself rather than through libcloud."""
+    if action is Action.DESTROY:
+        destroy(connection, uuid)
+    elif action is Action.RESET:
+        reset(connection, uuid)
+    else:  # pragma: no cover (the backend sends only these two here)
+        raise ValueError(f"libvirtcompat does not {action}")

@@ -36,7 +36,17 @@ from winged_monkey_vsphere.settings import Target
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
-MUTATING = frozenset({Capability.START, Capability.STOP, Capability.REBOOT, Capability.DESTROY})
+MUTATING = frozenset(
+    {
+        Capability.START,
+        Capability.STOP,
+        Capability.REBOOT,
+        Capability.DESTROY,
+        Capability.SUSPEND,
+        Capability.RESUME,
+        Capability.RESET,
+    }
+)
 TASK_POLL_MAX = 1.0  # seconds between reads of a running task, at most
 
 
@@ -231,7 +241,7 @@ class VSphereBackend(Backend):
         graceful = tools and power == "poweredOn"
         deadline = time.monotonic() + self.account.timeout
         name = instance.name
-        if action is Action.START:
+        if action in (Action.START, Action.RESUME):  # a suspended VM resumes on power on
             self._wait(session, vm.PowerOnVM_Task(), deadline)
         elif action is Action.STOP:
             if graceful:
@@ -247,6 +257,10 @@ class VSphereBackend(Backend):
             else:
                 log.info("reboot %s: reset (VMware Tools not running)", name)
                 self._wait(session, vm.ResetVM_Task(), deadline)
+        elif action is Action.RESET:  # a hard reset: the guest is not asked, Tools or not
+            self._wait(session, vm.ResetVM_Task(), deadline)
+        elif action is Action.SUSPEND:
+            self._wait(session, vm.SuspendVM_Task(), deadline)
         elif action is Action.DESTROY:
             if power != "poweredOff":
                 self._wait(session, vm.PowerOffVM_Task(), deadline)

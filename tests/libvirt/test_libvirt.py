@@ -19,6 +19,7 @@ from tests.libvirt.daemon import Libvirtd
 from winged_monkey.actions import Action
 from winged_monkey.backend import Capability
 from winged_monkey.config import AccountConfig, Config, Credentials
+from winged_monkey.errors import WMError
 from winged_monkey.models import Instance, InstanceState
 from winged_monkey.portal import Portal
 from winged_monkey.store import Store
@@ -85,6 +86,16 @@ def act(portal: Portal, action: Action, instance: Instance) -> str:
         async for update in portal.run_action(action, instance):
             phase = update.phase
         return phase
+
+    return asyncio.run(run())
+
+
+def act_with_message(portal: Portal, action: Action, instance: Instance) -> tuple[str, str]:
+    async def run() -> tuple[str, str]:
+        phase, message = "", ""
+        async for update in portal.run_action(action, instance):
+            phase, message = update.phase, update.message
+        return phase, message
 
     return asyncio.run(run())
 
@@ -158,3 +169,43 @@ def test_a_dead_libvirtd_fails_only_its_account(daemon: Libvirtd, tmp_path: Path
     assert phases["lab"] == "ok"
     assert "127.0.0.1:9" in phases["gone"] or "connect" in phases["gone"].lower()
     assert "Traceback" not in phases["gone"]
+
+
+def test_suspend_then_start_resumes(portal: Portal, hypervisor: Any) -> None:
+    web = listed(portal)["web"]
+    assert Capability.SUSPEND in portal.capabilities("lab")
+    assert act(portal, Action.SUSPEND, web) == "done"
+    assert state_of(hypervisor, "web") == libvirt.VIR_DOMAIN_PAUSED
+    paused = listed(portal)["web"]
+    assert (paused.state, paused.raw_state) == (S.SUSPENDED, "paused")
+
+    # START on a suspended row is a resume here (libvirt cannot "create" a paused domain).
+    assert portal.effective(Action.START, paused) is Action.RESUME
+    assert act(portal, Action.START, paused) == "done"
+    assert state_of(hypervisor, "web") == libvirt.VIR_DOMAIN_RUNNING
+    assert listed(portal)["web"].state is S.RUNNING
+
+
+def test_resume_is_refused_on_a_running_domain(portal: Portal) -> None:
+    web = listed(portal)["web"]
+    with pytest.raises(WMError, match="web is already running"):
+        act(portal, Action.RESUME, web)
+
+
+def test_reset_power_cycles_without_the_guest(portal: Portal, hypervisor: Any) -> None:
+    web = listed(portal)["web"]
+    assert Capability.RESET in portal.capabilities("lab")
+    assert act(portal, Action.RESET, web) == "done"
+    assert state_of(hypervisor, "web") == libvirt.VIR_DOMAIN_RUNNING
+    assert listed(portal)["web"].id == web.id
+
+
+def test_reset_of_a_domain_that_is_shut_off_is_libvirts_refusal(
+    portal: Portal, hypervisor: Any
+) -> None:
+    web = listed(portal)["web"]  # running, as far as the portal knows
+    hypervisor.lookupByName("web").destroy()  # someone else powers it off
+    phase, message = act_with_message(portal, Action.RESET, web)
+    assert phase == "failed"
+    assert "not running" in message.lower(), message
+    assert "Traceback" not in message

@@ -111,9 +111,15 @@ def act(portal: Portal, action: Action, instance: Instance) -> ActionUpdate:
 
 def test_the_plugin_is_found_by_its_entry_point() -> None:
     assert plugins.load("vsphere") is VSphereBackend
-    assert {Capability.LIST, Capability.START, Capability.STOP, Capability.REBOOT} <= (
-        VSphereBackend.CAPABILITIES
-    )
+    assert {
+        Capability.LIST,
+        Capability.START,
+        Capability.STOP,
+        Capability.REBOOT,
+        Capability.SUSPEND,
+        Capability.RESUME,
+        Capability.RESET,
+    } <= VSphereBackend.CAPABILITIES
 
 
 def test_lists_the_default_inventory_with_instance_uuids(portal: Portal, witness: Witness) -> None:
@@ -244,6 +250,47 @@ def test_stop_start_reboot_destroy(portal: Portal, witness: Witness) -> None:
     assert (done.phase, done.instance.state) == ("done", S.TERMINATED), done.message
     assert "DC0_H0_VM0" not in witness.vms()
     assert "DC0_H0_VM0" not in listed(portal)
+
+
+def test_suspend_then_start_resumes(portal: Portal, witness: Witness) -> None:
+    vm = listed(portal)["DC0_H0_VM0"]
+    done = act(portal, Action.SUSPEND, vm)
+    assert (done.phase, done.instance.state) == ("done", S.SUSPENDED), done.message
+    assert witness.power("DC0_H0_VM0") == "suspended"
+    assert "VmSuspendedEvent" in witness.events("DC0_H0_VM0")
+    suspended = listed(portal)["DC0_H0_VM0"]
+    assert (suspended.state, suspended.raw_state) == (S.SUSPENDED, "suspended")
+
+    assert portal.effective(Action.START, suspended) is Action.RESUME
+    done = act(portal, Action.START, suspended)
+    assert (done.phase, done.instance.state) == ("done", S.RUNNING), done.message
+    assert done.action is Action.RESUME
+    assert witness.power("DC0_H0_VM0") == "poweredOn"
+
+
+def test_reset_is_a_hard_reset_even_when_tools_run(
+    portal: Portal, witness: Witness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(inventory, "TOOLS_RUNNING", "guestToolsNotRunning")  # as if Tools ran
+    vm = listed(portal)["DC0_H0_VM1"]
+    before = witness.vm("DC0_H0_VM1").summary.runtime.bootTime
+    offs = witness.events("DC0_H0_VM1").count("VmPoweredOffEvent")
+    done = act(portal, Action.RESET, vm)
+    assert (done.phase, done.instance.state) == ("done", S.RUNNING), done.message
+    assert witness.vm("DC0_H0_VM1").summary.runtime.bootTime > before
+    # vcsim records a reset as a power cycle; a guest reboot (which vcsim lacks) would fail.
+    events = witness.events("DC0_H0_VM1")
+    assert events.count("VmPoweredOffEvent") == offs + 1
+    assert "VmGuestRebootEvent" not in events
+
+
+def test_suspend_refused_by_vsphere_is_explained(portal: Portal, witness: Witness) -> None:
+    vm = listed(portal)["DC0_H0_VM0"]  # running, as far as the portal knows
+    witness.run(witness.vm("DC0_H0_VM0").SuspendVM_Task())  # someone else suspends it
+    done = act(portal, Action.SUSPEND, vm)
+    assert done.phase == "failed"
+    assert done.message == "vSphere refused suspend DC0_H0_VM0: the VM is already suspended"
+    assert witness.power("DC0_H0_VM0") == "suspended"
 
 
 def test_destroy_powers_off_first(portal: Portal, witness: Witness) -> None:

@@ -1,0 +1,120 @@
+"""Suspend, resume, soft reboot and hard reset through the portal, against the real Nova.
+
+The same stack and witnesses as test_openstack.py (Nova's own record over plain HTTP
+with an admin token); Neutron is the stub there, so nothing here touches networking.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from tests.openstack.conftest import OpenStack
+from tests.openstack.test_openstack import (  # noqa: F401 (passwords: autouse fixture)
+    account,
+    act,
+    boot,
+    close,
+    listed,
+    make_portal,
+    passwords,
+)
+from winged_monkey.actions import Action
+from winged_monkey.backend import Capability
+from winged_monkey.credentials import Secrets
+from winged_monkey.errors import BackendError
+from winged_monkey.models import InstanceState
+from winged_monkey_libcloud import LibcloudBackend
+
+S = InstanceState
+pytestmark = pytest.mark.timeout(420)
+
+
+def test_suspend_then_start_resumes(openstack: OpenStack, tmp_path: Path) -> None:
+    ident = str(boot(openstack, "alpha", "sleeper").id)
+    portal = make_portal(tmp_path, account(openstack, "os-alpha", "alpha"))
+    try:
+        assert {Capability.SUSPEND, Capability.RESUME, Capability.RESET} <= portal.capabilities(
+            "os-alpha"
+        )
+        server = listed(portal, "os-alpha")["sleeper"]
+        phase, message, _ = act(portal, Action.SUSPEND, server)
+        assert (phase, message) == ("done", "sleeper suspended")
+        witness = openstack.server(ident)
+        assert witness is not None
+        assert (witness["status"], witness["OS-EXT-STS:task_state"]) == ("SUSPENDED", None)
+        suspended = listed(portal, "os-alpha")["sleeper"]
+        assert (suspended.state, suspended.raw_state) == (S.SUSPENDED, "suspended")
+
+        # START on a suspended server is Nova's resume (os-start would be refused).
+        assert portal.effective(Action.START, suspended) is Action.RESUME
+        phase, message, _ = act(portal, Action.START, suspended)
+        assert (phase, message) == ("done", "sleeper resumed")
+        witness = openstack.server(ident)
+        assert witness is not None
+        assert (witness["status"], witness["OS-EXT-STS:task_state"]) == ("ACTIVE", None)
+        assert openstack.actions(ident)[:2] == ["resume", "suspend"]  # newest first
+    finally:
+        close(portal)
+
+
+def test_suspend_of_a_server_stopped_behind_the_portals_back_shows_novas_refusal(
+    openstack: OpenStack, tmp_path: Path
+) -> None:
+    ident = str(boot(openstack, "alpha", "moved").id)
+    portal = make_portal(tmp_path, account(openstack, "os-alpha", "alpha"))
+    try:
+        server = listed(portal, "os-alpha")["moved"]  # running, as far as the portal knows
+        openstack.nova("POST", f"/servers/{ident}/action", json={"os-stop": None})
+        openstack.settled(ident, "stopped")
+        phase, message, _ = act(portal, Action.SUSPEND, server)
+    finally:
+        close(portal)
+    assert phase == "failed"
+    assert message.startswith("openstack refused: 409 Conflict Cannot 'suspend' instance"), message
+    assert "vm_state stopped" in message
+    assert openstack.server(ident)["status"] == "SHUTOFF"  # type: ignore[index]
+
+
+def test_reset_is_novas_hard_reboot_and_reboot_its_soft_one(
+    openstack: OpenStack, tmp_path: Path
+) -> None:
+    """Nova accepts a HARD reboot of a server in ERROR (that is how one recovers it) and
+    refuses a SOFT one: Nova itself tells which kind each portal action sends."""
+    ident = str(boot(openstack, "alpha", "stuck").id)
+    reply = openstack.nova(
+        "POST", f"/servers/{ident}/action", json={"os-resetState": {"state": "error"}}
+    )
+    assert reply.status_code == 202, reply.text
+    openstack.settled(ident, "error")
+    config = account(openstack, "os-alpha", "alpha")
+    portal = make_portal(tmp_path, config)
+    try:
+        broken = listed(portal, "os-alpha")["stuck"]
+        assert broken.state is S.ERROR
+
+        # Straight to the backend: the portal itself offers reboot only on a running row.
+        user = openstack.user("alpha")
+        backend = LibcloudBackend(
+            config, Secrets(account="os-alpha", key=user["user"], secret=user["password"])
+        )
+
+        async def soft_reboot() -> None:
+            try:
+                await backend.act(Action.REBOOT, broken)
+            finally:
+                await backend.close()
+
+        with pytest.raises(BackendError, match=r"Cannot 'reboot' instance .* vm_state error"):
+            asyncio.run(soft_reboot())
+
+        phase, message, _ = act(portal, Action.RESET, broken)
+        assert (phase, message) == ("done", "stuck reset")
+    finally:
+        close(portal)
+    witness = openstack.server(ident)
+    assert witness is not None
+    assert (witness["status"], witness["OS-EXT-STS:task_state"]) == ("ACTIVE", None)
+    assert openstack.actions(ident)[0] == "reboot"
