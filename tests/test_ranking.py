@@ -70,7 +70,7 @@ def test_quota_stops_an_account_with_the_numbers_and_more_room_ranks_first() -> 
     ranked = rank([full, snug, roomy], "large", count=3)
     assert [r.account for r in ranked] == ["roomy", "snug", "full"]
     assert ranked[2].blocked == "launching 3 x large needs 6 vCPUs; 2 of 8 remain"
-    assert "stopped by quota" in ranked[2].reason
+    assert "cannot launch: launching 3 x large" in ranked[2].reason
     assert "64 of 64 vCPUs left" in ranked[0].reason
 
 

@@ -58,7 +58,8 @@ class Launcher:
             self._cache.pop(account, None)
 
     def catalog_accounts(self) -> list[str]:
-        """Accounts whose backend declares a catalog (known without a network call)."""
+        """Accounts whose backend may have a catalog (known without a network call; once
+        built, a backend may narrow it: libvirt through libcloud has none)."""
         return [
             name
             for name in self.portal.account_names
@@ -84,8 +85,12 @@ class Launcher:
         is an update with its error, and the others carry on."""
         targets = list(names) if names is not None else self.catalog_accounts()
 
-        async def one(name: str) -> CatalogUpdate:
+        async def one(name: str) -> CatalogUpdate | None:
             try:
+                if names is None:  # every account: skip those whose provider has none
+                    _, backend = await self._open(name)
+                    if Capability.CATALOG not in backend.capabilities:
+                        return None
                 return CatalogUpdate(name, await self.catalog(name, refresh=refresh))
             except WMError as exc:
                 return CatalogUpdate(name, error=exc.message)
@@ -93,7 +98,9 @@ class Launcher:
                 return CatalogUpdate(name, error=f"unexpected {type(exc).__name__}: {exc}")
 
         for next_done in asyncio.as_completed([one(n) for n in targets]):
-            yield await next_done
+            update = await next_done
+            if update is not None:
+                yield update
 
     async def search_images(self, account: str, query: str, limit: int = 50) -> list[CatalogItem]:
         if not query.strip():
@@ -117,7 +124,12 @@ class Launcher:
                 found.append(update.catalog)
             else:
                 failed.append(update)
-        return rank(found, spec, item=item, count=count), failed
+        refused = {
+            c.account: "the account is read-only"
+            for c in found
+            if self.portal.account_config(c.account).read_only
+        }
+        return rank(found, spec, item=item, count=count, refused=refused), failed
 
     # -- launch -----------------------------------------------------------------------
 

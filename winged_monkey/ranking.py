@@ -8,7 +8,7 @@ every known one and is never taken for free.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from winged_monkey.catalog import AccountCatalog, Quota, Size
@@ -193,7 +193,7 @@ def _reason(size: Size | None, spec: SizeSpec, blocked: str | None, quotas: str)
         else "price unknown (ranked after known prices)"
     )
     head = f"{size.name}{shape} at {price}"
-    return f"{head}; stopped by quota: {blocked}" if blocked else f"{head}; {quotas}"
+    return f"{head}; cannot launch: {blocked}" if blocked else f"{head}; {quotas}"
 
 
 def rank(
@@ -202,17 +202,21 @@ def rank(
     *,
     item: str | None = None,
     count: int = 1,
+    refused: Mapping[str, str] | None = None,
 ) -> list[Ranked]:
     """Accounts best first for `count` x `spec` (of catalog `item`, id or name, if given):
     launchable before blocked by quota before no fitting size; then known price before
-    unknown, cheapest first; then most quota left; then by name."""
+    unknown, cheapest first; then most quota left; then by name. `refused` blocks accounts
+    for a reason of the caller's (a read-only account)."""
     wanted = parse_spec(spec) if isinstance(spec, str) else spec
     ranked: list[Ranked] = []
     for catalog in catalogs:
         if item is not None and not any(item in (i.id, i.name) for i in catalog.items):
             continue
         size = cheapest_fit(catalog, wanted)
-        blocked = shortfall(catalog.quotas, size, count) if size is not None else None
+        blocked = (refused or {}).get(catalog.account)
+        if blocked is None and size is not None:
+            blocked = shortfall(catalog.quotas, size, count)
         ranked.append(
             Ranked(
                 account=catalog.account,

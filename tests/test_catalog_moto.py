@@ -1,0 +1,155 @@
+"""The catalog of an EC2 account against a real moto server: images the account owns or
+names in config (never the public list), sizes priced from libcloud's bundled data, zones,
+key pairs, subnets and quota; public images only when searched; several accounts at once.
+
+boto3 is the witness: what it creates on the server is what the catalog must show.
+"""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from tests.conftest import AMI, Cloud
+from winged_monkey.backend import Capability
+from winged_monkey.catalog import AccountCatalog
+from winged_monkey.errors import ConfigError
+from winged_monkey.launching import CatalogUpdate
+from winged_monkey.portal import Portal
+
+
+def owned_image(cloud: Cloud, region: str = "us-east-1", name: str = "golden-web") -> str:
+    """An AMI made from an instance, as a user bakes one: owned by the account."""
+    ec2 = cloud.ec2(region)
+    instance = cloud.launch(ec2, "builder")
+    return ec2.create_image(InstanceId=instance, Name=name, Description="our web image")["ImageId"]
+
+
+async def updates(portal: Portal, names: list[str] | None = None) -> dict[str, CatalogUpdate]:
+    return {u.account: u async for u in portal.catalogs(names)}
+
+
+async def test_catalog_shows_owned_and_configured_images_sizes_zones_keys_subnets(
+    cloud: Cloud,
+) -> None:
+    ami = owned_image(cloud)
+    ec2 = cloud.ec2()
+    ec2.create_key_pair(KeyName="laptop")
+    cloud.launch(ec2, "busy", type="t3.large")
+    portal = cloud.portal(cloud.account("dev", images=[AMI]))
+
+    catalog = await portal.catalog("dev")
+
+    by_id = {i.id: i for i in catalog.items}
+    assert set(by_id) == {ami, AMI}  # not the 1,300 public AMIs moto ships
+    assert by_id[ami].name == "golden-web"
+    assert by_id[ami].description == "our web image"
+    assert not by_id[ami].public
+    assert by_id[AMI].name.startswith("ubuntu/images/")
+    sizes = {s.id: s for s in catalog.sizes}
+    large = sizes["t3.large"]
+    assert (large.vcpus, large.ram_mb) == (2, 8192)
+    assert large.price_hourly is not None
+    assert 0.01 < large.price_hourly < 1
+    assert sizes["t3.micro"].price_hourly is not None
+    assert sizes["t3.micro"].price_hourly < large.price_hourly
+    assert [loc.name for loc in catalog.locations][:3] == ["us-east-1a", "us-east-1b", "us-east-1c"]
+    assert [k.name for k in catalog.key_pairs] == ["laptop"]
+    assert catalog.networks
+    assert all(n.id.startswith("subnet-") for n in catalog.networks)
+    assert any("172.31." in n.name and "us-east-1a" in n.name for n in catalog.networks)
+    quotas = {str(q.resource): q for q in catalog.quotas}
+    assert (quotas["instances"].limit, quotas["instances"].used) == (20, 2)  # builder + busy
+    assert quotas["vcpus"].limit is None  # Service Quotas not asked: unknown, not zero
+    assert quotas["vcpus"].used == 2 + 2  # t3.micro builder + t3.large
+    assert catalog.region == "us-east-1"
+    assert catalog.notes == ()
+    assert Capability.CATALOG in portal.capabilities("dev")
+    await portal.close()
+
+
+async def test_a_zero_price_in_the_data_is_unknown_not_free(cloud: Cloud) -> None:
+    portal = cloud.portal(cloud.account("dev-eu", region="eu-west-1"))
+    sizes = {s.id: s for s in (await portal.catalog("dev-eu")).sizes}
+    # libcloud's bundled eu-west-1 data has 0.0 for t3.large: unknown, never free.
+    assert sizes["t3.large"].price_hourly is None
+    assert sizes["m5.large"].price_hourly is not None
+    await portal.close()
+
+
+async def test_a_private_cloud_rate_prices_every_size(cloud: Cloud) -> None:
+    portal = cloud.portal(cloud.account("lab", price_hourly=0.03))
+    catalog = await portal.catalog("lab")
+    assert {s.price_hourly for s in catalog.sizes} == {0.03}
+    await portal.close()
+
+
+async def test_a_configured_image_that_is_gone_is_a_note_not_a_failure(cloud: Cloud) -> None:
+    portal = cloud.portal(cloud.account("dev", images=[AMI, "ami-00000000deadbeef0"]))
+    catalog = await portal.catalog("dev")
+    assert [i.id for i in catalog.items] == [AMI]
+    assert len(catalog.notes) == 1
+    assert catalog.notes[0].startswith("image ami-00000000deadbeef0 named in config: not found")
+    await portal.close()
+
+
+async def test_bad_images_setting_names_the_account_and_the_fix(cloud: Cloud) -> None:
+    portal = cloud.portal(cloud.account("dev", images="ami-1e749f67"))
+    with pytest.raises(ConfigError) as caught:
+        await portal.catalog("dev")
+    assert str(caught.value).startswith("dev: images must be a list of image ids")
+    await portal.close()
+
+
+async def test_public_images_only_on_search(cloud: Cloud) -> None:
+    portal = cloud.portal(cloud.account("dev"))
+    found = await portal.search_images("dev", "ubuntu-xenial")
+    assert found
+    assert all(i.public for i in found)
+    assert all("ubuntu-xenial" in i.name for i in found)
+    assert len(found) < 20
+    by_description = await portal.search_images("dev", "Canonical, Ubuntu, 14.04")
+    assert AMI in {i.id for i in by_description}
+    assert await portal.search_images("dev", "no-such-image-anywhere") == []
+    await portal.close()
+
+
+async def test_the_catalog_is_cached_per_account(cloud: Cloud) -> None:
+    portal = cloud.portal(cloud.account("dev"))
+    first = await portal.catalog("dev")
+    cloud.server.clear_calls()
+    again = await portal.catalog("dev")
+    assert again is first
+    assert cloud.server.calls == []
+    assert portal.cached_catalog("dev") is first
+    await portal.catalog("dev", refresh=True)
+    assert any(c.action == "DescribeImages" for c in cloud.server.calls)
+    await portal.close()
+
+
+@pytest.fixture
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def test_catalogs_fan_out_and_a_dead_account_fails_alone(
+    cloud: Cloud, closed_port: int
+) -> None:
+    portal = cloud.portal(
+        cloud.account("dev"),
+        cloud.account("dev-eu", region="eu-west-1"),
+        cloud.account("dead", port=closed_port, timeout=5),
+    )
+    assert portal.catalog_accounts() == ["dev", "dev-eu", "dead"]
+    found = await updates(portal)
+    assert set(found) == {"dev", "dev-eu", "dead"}
+    assert isinstance(found["dev"].catalog, AccountCatalog)
+    assert found["dev-eu"].catalog is not None
+    assert found["dev-eu"].catalog.region == "eu-west-1"
+    assert found["dead"].catalog is None
+    assert found["dead"].error is not None
+    assert "connection refused" in found["dead"].error
+    await portal.close()

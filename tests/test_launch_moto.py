@@ -1,0 +1,187 @@
+"""Launching from the catalog against a real moto server: one instance and several, each
+followed until it runs; the provider's reason for a bad image or size; a quota stop before
+any call; ranking accounts in two regions by libcloud's bundled prices.
+
+boto3 and the server's own request record are the witnesses.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import AMI, Cloud
+from winged_monkey.catalog import LaunchRequest
+from winged_monkey.errors import ActionNotAllowed, InvalidRequest
+from winged_monkey.models import EventSource, InstanceState
+from winged_monkey.portal import ActionUpdate, Portal
+
+
+@pytest.fixture
+def strict(monkeypatch: pytest.MonkeyPatch) -> None:
+    """moto checks image ids, instance types and key names the way AWS does (its own
+    settings, off by default; read on every call by the in-process server)."""
+    from moto import settings
+
+    monkeypatch.setattr(settings, "ENABLE_AMI_VALIDATION", True)
+    monkeypatch.setattr(settings, "EC2_ENABLE_INSTANCE_TYPE_VALIDATION", True)
+    monkeypatch.setattr(settings, "ENABLE_KEYPAIR_VALIDATION", True)
+
+
+async def launch(portal: Portal, account: str, request: LaunchRequest) -> list[ActionUpdate]:
+    return [u async for u in portal.launch(account, request)]
+
+
+def described(cloud: Cloud, region: str = "us-east-1") -> list[dict[str, object]]:
+    reply = cloud.ec2(region).describe_instances()
+    return [dict(i) for r in reply["Reservations"] for i in r["Instances"]]
+
+
+def run_instances_calls(cloud: Cloud) -> int:
+    return sum(1 for c in cloud.server.calls if c.action == "RunInstances")
+
+
+async def test_launch_one_is_followed_to_running_and_logged(cloud: Cloud, strict: None) -> None:
+    ec2 = cloud.ec2()
+    ec2.create_key_pair(KeyName="laptop")
+    subnet = ec2.describe_subnets()["Subnets"][0]
+    portal = cloud.portal(cloud.account("dev"))
+    request = LaunchRequest(
+        item=AMI,
+        name="web",
+        size="t3.micro",
+        key_pair="laptop",
+        location=subnet["AvailabilityZone"],
+        network=subnet["SubnetId"],
+    )
+
+    updates = await launch(portal, "dev", request)
+
+    assert updates[0].phase == "requested"
+    final = updates[-1]
+    assert final.phase == "done"
+    assert final.instance.state is InstanceState.RUNNING
+    (instance,) = described(cloud)
+    assert instance["InstanceId"] == final.instance.id
+    assert instance["InstanceType"] == "t3.micro"
+    assert instance["ImageId"] == AMI
+    assert instance["KeyName"] == "laptop"
+    assert instance["SubnetId"] == subnet["SubnetId"]
+    assert {"Key": "Name", "Value": "web"} in instance["Tags"]  # type: ignore[operator]
+    assert portal.instance(f"dev/{final.instance.id}") is not None
+    (event,) = portal.store.events(kinds=["launch"])
+    assert (event.source, event.outcome, event.target) == (
+        EventSource.ACTION,
+        "ok",
+        final.instance.id,
+    )
+    assert event.user == "tester"
+    await portal.close()
+
+
+async def test_launch_several_follows_each_one(cloud: Cloud) -> None:
+    portal = cloud.portal(cloud.account("dev"))
+    request = LaunchRequest(item=AMI, name="worker", size="t3.small", count=3)
+
+    updates = await launch(portal, "dev", request)
+
+    finals = {u.instance.id: u for u in updates if u.finished}
+    on_server = {str(i["InstanceId"]) for i in described(cloud)}
+    assert set(finals) == on_server
+    assert len(on_server) == 3
+    assert {u.phase for u in finals.values()} == {"done"}
+    assert run_instances_calls(cloud) == 1  # one call with MinCount = MaxCount = 3
+    events = portal.store.events(kinds=["launch"])
+    assert {e.target for e in events} == on_server
+    assert not portal.busy
+    await portal.close()
+
+
+async def test_a_bad_image_gives_the_providers_reason_and_a_failed_event(
+    cloud: Cloud, strict: None
+) -> None:
+    portal = cloud.portal(cloud.account("dev"))
+    request = LaunchRequest(item="ami-0123456789abcdef0", name="web", size="t3.micro")
+    with pytest.raises(InvalidRequest) as caught:
+        await launch(portal, "dev", request)
+    assert str(caught.value).startswith("dev: ec2 refused the launch: InvalidAMIID.NotFound")
+    assert described(cloud) == []
+    (event,) = portal.store.events(kinds=["launch"])
+    assert event.outcome == "failed"
+    assert "InvalidAMIID.NotFound" in (event.detail or "")
+    await portal.close()
+
+
+async def test_an_unknown_size_gives_the_providers_reason(cloud: Cloud, strict: None) -> None:
+    portal = cloud.portal(cloud.account("dev"))
+    request = LaunchRequest(item=AMI, name="web", size="t3.gigantic")
+    with pytest.raises(InvalidRequest) as caught:
+        await launch(portal, "dev", request)
+    assert "InvalidInstanceType" in caught.value.message
+    assert "t3.gigantic" in caught.value.message
+    assert described(cloud) == []
+    await portal.close()
+
+
+async def test_quota_stops_the_launch_before_any_call_with_the_numbers(cloud: Cloud) -> None:
+    ec2 = cloud.ec2()
+    cloud.launch(ec2, "busy", type="t3.large")  # 2 of the 8 vCPUs the user allows
+    portal = cloud.portal(cloud.account("dev", limits={"vcpus": 8}))
+    cloud.server.clear_calls()
+    request = LaunchRequest(item=AMI, name="web", size="t3.large", count=4)
+
+    with pytest.raises(InvalidRequest) as caught:
+        await launch(portal, "dev", request)
+
+    assert str(caught.value) == (
+        "dev: launching 4 x t3.large needs 8 vCPUs; 6 of 8 remain; "
+        "ask for a higher limit or launch fewer"
+    )
+    assert run_instances_calls(cloud) == 0
+    assert len(described(cloud)) == 1
+    three = LaunchRequest(item=AMI, name="web", size="t3.large", count=3)
+    assert (await launch(portal, "dev", three))[-1].phase == "done"
+    await portal.close()
+
+
+async def test_ec2s_own_instance_limit_stops_a_launch_too(cloud: Cloud) -> None:
+    portal = cloud.portal(cloud.account("dev"))
+    cloud.server.clear_calls()
+    request = LaunchRequest(item=AMI, name="fleet", size="t3.nano", count=21)
+    with pytest.raises(InvalidRequest, match="needs 21 instances; 20 of 20 remain"):
+        await launch(portal, "dev", request)
+    assert run_instances_calls(cloud) == 0
+    await portal.close()
+
+
+async def test_a_read_only_account_cannot_launch(cloud: Cloud) -> None:
+    portal = cloud.portal(cloud.account("audit", read_only=True))
+    with pytest.raises(ActionNotAllowed, match="read-only"):
+        await launch(portal, "audit", LaunchRequest(item=AMI, name="x", size="t3.micro"))
+    assert run_instances_calls(cloud) == 0
+    await portal.close()
+
+
+async def test_where_ranks_two_regions_by_bundled_price_with_reasons(cloud: Cloud) -> None:
+    portal = cloud.portal(
+        cloud.account("dev-eu", region="eu-west-1"),
+        cloud.account("dev", region="us-east-1"),
+    )
+    ranked, failed = await portal.where("m5.large")
+    assert failed == []
+    assert [r.account for r in ranked] == ["dev", "dev-eu"]  # us-east-1 is cheaper
+    assert ranked[0].price_hourly is not None
+    assert ranked[1].price_hourly is not None
+    assert ranked[0].price_hourly < ranked[1].price_hourly
+    assert ranked[0].reason.startswith(
+        f"m5.large (2 vCPU, 8 GB) at ${ranked[0].price_hourly:.4f}/h"
+    )
+    assert "of 20 instances left" in ranked[0].reason
+    # t3.large has no price for eu-west-1 in the data: known beats unknown, never "free".
+    ranked, _ = await portal.where("t3.large")
+    assert [r.account for r in ranked] == ["dev", "dev-eu"]
+    assert "price unknown" in ranked[1].reason
+    # A spec picks each account's cheapest fitting size.
+    ranked, _ = await portal.where("2cpu 4gb")
+    assert all(r.size is not None for r in ranked)
+    assert all(r.size.vcpus is not None and r.size.vcpus >= 2 for r in ranked if r.size is not None)
+    await portal.close()
