@@ -82,6 +82,9 @@ class AccountCatalog(BaseModel):
     key_pairs: tuple[Choice, ...] = ()
     networks: tuple[Choice, ...] = ()
     quotas: tuple[Quota, ...] = ()
+    #: Parts the provider would not give (key pairs refused, an image named in config
+    #: gone), in words, so a view can say what is missing instead of showing nothing.
+    notes: tuple[str, ...] = ()
 
 
 class LaunchRequest(BaseModel):
