@@ -1,0 +1,266 @@
+"""The aggregator backend: a team aggregator's instances and deployments as one account's
+rows, with the actions, catalog and events the caller's token allows there."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Mapping, Sequence
+from datetime import UTC
+from typing import ClassVar, Literal
+
+from winged_monkey.actions import Action
+from winged_monkey.aggregator.api import (
+    ActionAccepted,
+    CatalogOut,
+    EventPage,
+    LaunchAccepted,
+    LaunchIn,
+    Link,
+    ResourceOut,
+    Whoami,
+)
+from winged_monkey.backend import Backend, Capability, NativeEvents
+from winged_monkey.catalog import AccountCatalog, LaunchRequest
+from winged_monkey.config import AccountConfig
+from winged_monkey.credentials import Secrets
+from winged_monkey.errors import ActionNotAllowed, InvalidRequest, NotFoundError
+from winged_monkey.models import AppDetail, AppResource, Event, Instance, InstanceState
+from winged_monkey_aggregator import convert
+from winged_monkey_aggregator.client import AggregatorClient, path
+
+Collection = Literal["instances", "deployments"]
+#: Events per request, and requests per poll: a long backlog is read over a few polls.
+EVENT_PAGE = 500
+EVENT_PAGES_PER_POLL = 20
+#: How long a launched row may be missing from the aggregator's listing before it counts
+#: as gone (the aggregator lists from its cache, refreshed on its own schedule).
+LAUNCH_LISTED_S = 60.0
+#: The one marker the aggregator's event stream needs: its `next`.
+MARKER = "events"
+_MUTATING = frozenset(
+    {
+        Capability.START,
+        Capability.STOP,
+        Capability.REBOOT,
+        Capability.DESTROY,
+        Capability.SUSPEND,
+        Capability.RESUME,
+        Capability.RESET,
+        Capability.CHECK,
+        Capability.LAUNCH,
+    }
+)
+#: Link names that carry out an action, preferred first (a server may start a suspended row).
+_LINK_NAMES: dict[Action, tuple[str, ...]] = {Action.RESUME: ("resume", "start")}
+
+
+class AggregatorBackend(Backend):
+    """One token's view of a `wm serve` aggregator.
+
+    Capabilities are everything the API has; what a row may do now is what the server
+    linked on it (its role and its state), which `refusal` tells the portal.
+    """
+
+    CAPABILITIES: ClassVar[frozenset[Capability]] = (
+        frozenset(
+            {
+                Capability.LIST,
+                Capability.EVENTS,
+                Capability.CATALOG,
+                Capability.QUOTAS,
+                Capability.STACKS,
+            }
+        )
+        | _MUTATING
+    )
+
+    def __init__(self, account: AccountConfig, secrets: Secrets) -> None:
+        super().__init__(account, secrets)
+        self.client = AggregatorClient(account, secrets)
+        self.whoami: Whoami | None = None
+        #: Local row id -> the collection it was listed in, to fetch it alone.
+        self._collections: dict[str, Collection] = {}
+        #: Rows just launched that the aggregator has not listed yet (it answers from its
+        #: cache, which takes them in at its next poll): local id -> (row, until when).
+        self._launched: dict[str, tuple[Instance, float]] = {}
+
+    @property
+    def capabilities(self) -> frozenset[Capability]:
+        if self.account.read_only:
+            return self.CAPABILITIES - _MUTATING
+        return self.CAPABILITIES
+
+    # -- rows ------------------------------------------------------------------------------
+
+    async def list_instances(self) -> list[Instance]:
+        listed = await asyncio.gather(
+            self.client.get(path("instances"), list[ResourceOut]),
+            self.client.get(path("deployments"), list[ResourceOut]),
+            self._who(),
+        )
+        instances, deployments = listed[0], listed[1]
+        rows = [convert.instance(self.account.name, r) for r in (*instances, *deployments)]
+        self._collections = {
+            row.id: "deployments" if row.kind == "app" else "instances" for row in rows
+        }
+        return rows
+
+    async def get_instance(self, instance_id: str) -> Instance | None:
+        remote_account, remote_id = convert.split_id(instance_id)
+        first = self._collections.get(instance_id, "instances")
+        second: Collection = "deployments" if first == "instances" else "instances"
+        for collection in (first, second):
+            try:
+                row = await self.client.get(
+                    path(collection, remote_account, remote_id), ResourceOut
+                )
+            except NotFoundError:
+                continue
+            self._launched.pop(instance_id, None)
+            return convert.instance(self.account.name, row)
+        launched = self._launched.get(instance_id)
+        if launched is not None and time.monotonic() < launched[1]:
+            return launched[0]  # not in the aggregator's cache yet: still pending
+        self._launched.pop(instance_id, None)
+        return None
+
+    # -- actions ---------------------------------------------------------------------------
+
+    def refusal(self, action: Action, instance: Instance) -> str | None:
+        if self._link(action, instance) is not None:
+            return None
+        if self.whoami is not None and self.whoami.role == "viewer":
+            return (
+                f"{instance.name}: your token on the aggregator is a viewer's (read only); "
+                f"ask the team admin for an operator's to {action}"
+            )
+        role = f" to your role ({self.whoami.role})" if self.whoami else ""
+        return f"the aggregator offers no {action} on {instance.name} now{role}"
+
+    async def act(self, action: Action, instance: Instance) -> None:
+        link = self._link(action, instance)
+        if link is None:
+            reason = self.refusal(action, instance) or f"the aggregator cannot {action}"
+            raise ActionNotAllowed(reason, account=self.account.name)
+        await self.client.follow(link, ActionAccepted)
+
+    def _link(self, action: Action, instance: Instance) -> Link | None:
+        offered = convert.links(instance)
+        for name in _LINK_NAMES.get(action, (str(action),)):
+            if name in offered:
+                return offered[name]
+        return None
+
+    # -- events ----------------------------------------------------------------------------
+
+    async def native_events(
+        self, instances: Sequence[Instance], markers: Mapping[str, str]
+    ) -> NativeEvents:
+        """The aggregator's events after the last `next` it gave (from the start at first:
+        keys are stable, so a re-read records nothing twice)."""
+        after = markers.get(MARKER)
+        found: list[Event] = []
+        for _ in range(EVENT_PAGES_PER_POLL):
+            params: dict[str, str | int] = {"limit": EVENT_PAGE}
+            if after is not None:
+                params["after"] = after
+            page = await self.client.get(path("events"), EventPage, params)
+            found.extend(page.events)
+            moved = str(page.next) != after
+            after = str(page.next)
+            if not page.events or not moved:
+                break
+        events = tuple(convert.event(self.account.name, e) for e in found)
+        return NativeEvents(events=events, markers={MARKER: after} if after else {})
+
+    async def app_detail(self, app: Instance, events: int = 50) -> AppDetail:
+        """A deployment's members as the aggregator lists them, and its latest events."""
+        remote_account, remote_id = convert.split_id(app.id)
+        row, page = await asyncio.gather(
+            self.client.get(path("deployments", remote_account, remote_id), ResourceOut),
+            self.client.get(
+                path("events"),
+                EventPage,
+                {"account": remote_account, "target": remote_id, "limit": EVENT_PAGE},
+            ),
+        )
+        members = row.extra.get("resources")
+        resources = (
+            tuple(AppResource.model_validate(m) for m in members if isinstance(m, dict))
+            if isinstance(members, list)
+            else ()
+        )
+        latest = [convert.event(self.account.name, e) for e in page.events][-events:]
+        return AppDetail(resources=resources, events=tuple(reversed(latest)))
+
+    # -- catalog and launch ------------------------------------------------------------------
+
+    async def catalog(self) -> AccountCatalog:
+        found = await self.client.get(path("catalogs"), list[CatalogOut])
+        return convert.catalog(self.account.name, found)
+
+    async def launch(self, request: LaunchRequest) -> list[str]:
+        pool, _, deployable = request.item.partition("/")
+        if not (pool and deployable):
+            raise InvalidRequest(
+                f"{request.item!r} is not one of the aggregator's deployables (POOL/ID); "
+                f"`wm catalog {self.account.name}` lists them",
+                account=self.account.name,
+            )
+        body = LaunchIn(
+            deployable=deployable,
+            name=request.name,
+            size=request.size,
+            location=request.location,
+            key_pair=request.key_pair,
+            network=request.network,
+            count=request.count,
+            parameters=request.parameters,
+        )
+        accepted = await self.client.send(
+            "POST", path("pools", pool, "launches"), LaunchAccepted, body
+        )
+        ids = [convert.local_id(accepted.account, i) for i in accepted.ids]
+        until = time.monotonic() + max(LAUNCH_LISTED_S, self.account.timeout)
+        for ident in ids:
+            row = Instance(
+                account=self.account.name,
+                id=ident,
+                name=request.name,
+                state=InstanceState.PENDING,
+                raw_state="launch accepted",
+                provider=convert.PROVIDER,
+                region=accepted.account,
+                size=request.size,
+                extra={"remote_account": accepted.account, "pool": pool},
+            )
+            self._launched[ident] = (row, until)
+        return ids
+
+    # -- the rest --------------------------------------------------------------------------
+
+    async def _who(self) -> Whoami:
+        """Who the token is (once per session: its role words the refusals)."""
+        if self.whoami is None:
+            self.whoami = await self.client.get(path("whoami"), Whoami)
+        return self.whoami
+
+    async def check(self) -> str:
+        self.whoami = None
+        who = await self._who()
+        rows = await self.list_instances()
+        apps = sum(1 for r in rows if r.kind == "app")
+        pools = ", ".join(who.pools) or "all pools"
+        expires = (
+            f"; token expires {who.expires_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+            if who.expires_at
+            else ""
+        )
+        return (
+            f"aggregator at {self.client.where} as {who.user} ({who.role}, {pools}{expires}): "
+            f"reachable, {len(rows) - apps} instances, {apps} deployments"
+        )
+
+    async def close(self) -> None:
+        await self.client.close()

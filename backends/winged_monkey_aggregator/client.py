@@ -1,0 +1,134 @@
+"""An async client of the aggregator's API over httpx: a bearer token, TLS as configured,
+the account's timeout on every request, and every failure as a WMError naming the account."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any, ClassVar, TypeVar
+from urllib.parse import quote, urlsplit
+
+import httpx
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from winged_monkey.aggregator.api import API_PREFIX, Link
+from winged_monkey.config import AccountConfig
+from winged_monkey.credentials import Secrets
+from winged_monkey_aggregator.errors import not_the_api, reply_error, timed_out, transport_error
+from winged_monkey_aggregator.settings import read_settings, tls_verify
+
+USER_AGENT = "winged-monkey-aggregator/0.1"
+T = TypeVar("T")
+
+
+def path(*parts: str) -> str:
+    """An API path with each part quoted as one segment (ids may hold anything)."""
+    return API_PREFIX + "".join("/" + quote(p, safe="") for p in parts)
+
+
+_ADAPTERS: dict[object, TypeAdapter[Any]] = {}
+
+
+def _adapter(shape: type[T]) -> TypeAdapter[T]:
+    """Built once per shape (building one costs more than a small validation)."""
+    if shape not in _ADAPTERS:
+        _ADAPTERS[shape] = TypeAdapter(shape)
+    return _ADAPTERS[shape]
+
+
+class AggregatorClient:
+    """Requests to one aggregator as one token's holder."""
+
+    #: The transport every new connection pool uses; None is the network. Tests that inject
+    #: faults a real server will not produce (garbage, stalls, 5xx) put a MockTransport here.
+    transport: ClassVar[httpx.AsyncBaseTransport | None] = None
+
+    def __init__(self, account: AccountConfig, secrets: Secrets) -> None:
+        self.account = account.name
+        self.settings = read_settings(account)
+        self.timeout = account.timeout
+        self._verify = tls_verify(self.settings, account.name)
+        # The token lives in this header dict only: never in a message, a log or a repr.
+        self._headers = {
+            "Authorization": f"Bearer {secrets.require_secret().strip()}",
+            "Accept": "application/json",
+            "User-Agent": USER_AGENT,
+        }
+        parts = urlsplit(self.settings.url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        self.where = f"{parts.hostname}:{port}"
+        self._prefix = parts.path.rstrip("/")
+        self._client: httpx.AsyncClient | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def _http(self) -> httpx.AsyncClient:
+        """One connection pool per event loop (the CLI may run several loops in turn)."""
+        loop = asyncio.get_running_loop()
+        if self._client is None or self._loop is not loop:
+            self._client = httpx.AsyncClient(
+                base_url=self.settings.url,
+                headers=self._headers,
+                timeout=self.timeout,
+                verify=self._verify,
+                transport=self.transport,
+                # A redirect is a misconfigured url; never carry the token elsewhere.
+                follow_redirects=False,
+            )
+            self._loop = loop
+        return self._client
+
+    async def get(self, url: str, shape: type[T], params: dict[str, Any] | None = None) -> T:
+        reply = await self._send("GET", url, params=params)
+        return self._decode(reply, shape)
+
+    async def send(self, method: str, url: str, shape: type[T], body: BaseModel | None = None) -> T:
+        content = None if body is None else body.model_dump_json(exclude_none=True)
+        reply = await self._send(method, url, content=content)
+        return self._decode(reply, shape)
+
+    async def follow(self, link: Link, shape: type[T]) -> T:
+        """Run a link the server offered (its href is a path from the server's root)."""
+        href = link.href
+        if self._prefix and href.startswith(self._prefix + "/"):
+            href = href[len(self._prefix) :]
+        return await self.send(link.method, href, shape)
+
+    async def _send(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: dict[str, Any] | None = None,
+        content: str | None = None,
+    ) -> httpx.Response:
+        headers = {"Content-Type": "application/json"} if content is not None else None
+        try:
+            # httpx's timeout is per phase; this one bounds the whole request.
+            async with asyncio.timeout(self.timeout):
+                reply = await self._http().request(
+                    method, url, params=params, content=content, headers=headers
+                )
+        except TimeoutError:
+            raise timed_out(account=self.account, where=self.where, timeout=self.timeout) from None
+        except httpx.TransportError as exc:
+            raise transport_error(
+                exc, account=self.account, where=self.where, timeout=self.timeout
+            ) from None
+        if reply.status_code >= 400:
+            raise reply_error(reply, account=self.account, where=self.where)
+        if reply.status_code >= 300:
+            raise not_the_api(reply, account=self.account, where=self.where)
+        return reply
+
+    def _decode(self, reply: httpx.Response, shape: type[T]) -> T:
+        try:
+            found = _adapter(shape).validate_json(reply.content)
+        except (ValidationError, ValueError):
+            raise not_the_api(reply, account=self.account, where=self.where) from None
+        return found
+
+    async def close(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            with contextlib.suppress(RuntimeError):  # its event loop is gone: nothing to release
+                await client.aclose()

@@ -1,0 +1,143 @@
+"""The aggregator's shapes as the portal's: rows, events and the catalog of one local account.
+
+A remote row's id is `remote_account/id`, unique in the local account; `where` names the
+remote account; the links the server offered stay in `extra["links"]` so the portal offers
+exactly those actions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from winged_monkey.aggregator.api import CatalogOut, Link, ResourceOut
+from winged_monkey.catalog import AccountCatalog, CatalogItem, Choice, Quota, Size
+from winged_monkey.models import Event, EventSource, Instance
+
+PROVIDER = "aggregator"
+
+
+def local_id(remote_account: str, remote_id: str) -> str:
+    return f"{remote_account}/{remote_id}"
+
+
+def split_id(instance_id: str) -> tuple[str, str]:
+    """(remote account, remote id) of a local row id; account names hold no '/'."""
+    remote_account, _, remote_id = instance_id.partition("/")
+    return remote_account, remote_id
+
+
+def instance(account: str, row: ResourceOut) -> Instance:
+    extra: dict[str, Any] = dict(row.extra)
+    extra.update(
+        kind=row.kind,
+        remote_account=row.account,
+        pool=row.pool,
+        href=row.href,
+        links={name: link.model_dump() for name, link in row.links.items()},
+    )
+    if row.members is not None:
+        extra["members"] = row.members
+    return Instance(
+        account=account,
+        id=local_id(row.account, row.id),
+        name=row.name,
+        state=row.state,
+        raw_state=row.raw_state,
+        provider=row.provider,
+        # `where` reads provider/remote-account:region: which of the team's accounts it is on.
+        region=f"{row.account}:{row.region}" if row.region else row.account,
+        size=row.size,
+        image=row.image,
+        public_ips=row.public_ips,
+        private_ips=row.private_ips,
+        created_at=row.created_at,
+        price_hourly=row.price_hourly,
+        extra=extra,
+    )
+
+
+def links(row: Instance) -> dict[str, Link]:
+    """The links a row was listed with (none when it came from elsewhere)."""
+    found = row.extra.get("links")
+    if not isinstance(found, dict):
+        return {}
+    return {str(name): Link.model_validate(link) for name, link in found.items()}
+
+
+def event(account: str, remote: Event) -> Event:
+    """A server event in the local log: its key and target made local, who did it kept."""
+    return remote.model_copy(
+        update={
+            "key": f"aggregator:{account}:{remote.key}",
+            "source": EventSource.NATIVE,
+            "account": account,
+            "target": local_id(remote.account, remote.target),
+        }
+    )
+
+
+def deployable_id(pool: str, deployable: str) -> str:
+    return f"{pool}/{deployable}"
+
+
+def catalog(account: str, catalogs: Iterable[CatalogOut]) -> AccountCatalog:
+    """Every pool's deployables as one account's items; sizes and choices merged by id;
+    quotas summed (an upper bound: the server has the last word on a launch)."""
+    items: list[CatalogItem] = []
+    sizes: dict[str, Size] = {}
+    locations: dict[str, Choice] = {}
+    key_pairs: dict[str, Choice] = {}
+    networks: dict[str, Choice] = {}
+    quotas: dict[str, list[Quota]] = {}
+    counted: set[str] = set()  # an account's quota counts once, whatever pools list it
+    for pool in catalogs:
+        for deployable in pool.deployables:
+            item = deployable.item
+            on = f"{item.account} in pool {pool.pool}"
+            items.append(
+                item.model_copy(
+                    update={
+                        "account": account,
+                        "kind": "deployable",
+                        "id": deployable_id(pool.pool, deployable.id),
+                        "description": f"{item.description} ({on})" if item.description else on,
+                    }
+                )
+            )
+        for remote in pool.accounts:
+            for size in remote.sizes:
+                sizes.setdefault(size.id, size)
+            for choices, found in (
+                (locations, remote.locations),
+                (key_pairs, remote.key_pairs),
+                (networks, remote.networks),
+            ):
+                for choice in found:
+                    choices.setdefault(choice.id, choice)
+            if remote.account not in counted:
+                counted.add(remote.account)
+                for quota in remote.quotas:
+                    quotas.setdefault(quota.resource, []).append(quota)
+    return AccountCatalog(
+        account=account,
+        provider=PROVIDER,
+        items=tuple(items),
+        sizes=tuple(sizes.values()),
+        locations=tuple(locations.values()),
+        key_pairs=tuple(key_pairs.values()),
+        networks=tuple(networks.values()),
+        quotas=tuple(_sum(resource, found) for resource, found in quotas.items()),
+    )
+
+
+def _sum(resource: str, found: list[Quota]) -> Quota:
+    """The pool-wide limit and use; unknown as soon as one account's is (or is unlimited)."""
+    limits = [q.limit for q in found]
+    used = [q.used for q in found]
+    known = all(limit is not None and limit >= 0 for limit in limits)
+    return Quota(
+        resource=resource,
+        limit=sum(x for x in limits if x is not None) if known else None,
+        used=sum(x for x in used if x is not None) if all(u is not None for u in used) else None,
+    )

@@ -1,0 +1,156 @@
+"""The aggregator's answers and the transport's failures as the portal's typed errors.
+
+Messages are for people: they name the account and the aggregator, say what to do,
+and never carry the token, a traceback or an unbounded body.
+"""
+
+from __future__ import annotations
+
+import ssl
+
+import httpx
+from pydantic import ValidationError
+
+from winged_monkey.aggregator.api import ErrorOut
+from winged_monkey.errors import (
+    AuthError,
+    BackendError,
+    InvalidRequest,
+    NotFoundError,
+    UnreachableError,
+    WMError,
+)
+
+#: Longest piece of a server's own text put into a message.
+MAX_QUOTED = 200
+
+
+class TokenRefused(AuthError):
+    """401: the token is unknown, expired or revoked."""
+
+    title = "Token refused"
+
+
+class Forbidden(AuthError):
+    """403: the token is good but its role or pools do not allow the request."""
+
+    title = "Not allowed"
+
+
+class RateLimited(BackendError):
+    """429: the aggregator limits this token's requests."""
+
+    title = "Rate limited"
+
+
+#: Why a token was refused, by the aggregator's error code.
+_REFUSED = {
+    "token_expired": "your token has expired",
+    "token_revoked": "your token was revoked",
+}
+
+
+def reply_error(reply: httpx.Response, *, account: str, where: str) -> WMError:
+    """The WMError for an answer with status >= 400 from the aggregator at `where`."""
+    status = reply.status_code
+    code, said = server_error(reply)
+    if status == 401:
+        why = _REFUSED.get(code, "it does not know your token (mistyped, or not one of its own)")
+        return TokenRefused(
+            f"the aggregator at {where} refused the token: {why}. Ask the team admin for a "
+            f"new token and store it with `wm accounts set-secret {account}`",
+            account=account,
+        )
+    if status == 403:
+        return Forbidden(
+            f"the aggregator at {where} does not allow this to your token ({said}); ask the "
+            "team admin for a token with the role or pool it needs",
+            account=account,
+        )
+    if status == 404:
+        return NotFoundError(f"the aggregator has no such thing ({said})", account=account)
+    if status == 429:
+        return RateLimited(
+            f"the aggregator at {where} is limiting this token's requests"
+            f"{_retry_after(reply.headers.get('Retry-After', ''))}; the next poll tries again",
+            account=account,
+        )
+    if status in (400, 422):
+        return InvalidRequest(f"the aggregator refused the request: {said}", account=account)
+    if status == 409:  # the state there does not allow it (yet), or the account is read-only
+        return BackendError(f"the aggregator refused: {said}", account=account)
+    if status >= 500:
+        return BackendError(f"the aggregator at {where} failed ({status}): {said}", account=account)
+    return BackendError(f"the aggregator at {where} answered {status}: {said}", account=account)
+
+
+def _retry_after(header: str) -> str:
+    try:
+        seconds = float(header)
+    except ValueError:
+        return ""
+    return f" (retry after {max(seconds, 1):.0f} s)" if seconds >= 0 else ""
+
+
+def server_error(reply: httpx.Response) -> tuple[str, str]:
+    """The ErrorOut's code and message; the status line when the body is not one (a proxy's
+    page, say)."""
+    try:
+        body = ErrorOut.model_validate_json(reply.content)
+    except (ValidationError, ValueError):
+        return "", f"{reply.status_code} {reply.reason_phrase}".strip()
+    return body.error.code, quoted(body.error.message) or quoted(body.error.code)
+
+
+def timed_out(*, account: str, where: str, timeout: float) -> WMError:
+    return UnreachableError(
+        f"no answer from the aggregator at {where} within {timeout:g} s", account=account
+    )
+
+
+def transport_error(
+    exc: httpx.TransportError, *, account: str, where: str, timeout: float
+) -> WMError:
+    if isinstance(exc, httpx.TimeoutException):
+        return timed_out(account=account, where=where, timeout=timeout)
+    if isinstance(exc, httpx.ConnectError):
+        return UnreachableError(
+            f"cannot connect to the aggregator at {where} ({_reason(exc)}); is `wm serve` "
+            "running there?",
+            account=account,
+        )
+    return UnreachableError(
+        f"connection to the aggregator at {where} failed ({_reason(exc)})", account=account
+    )
+
+
+def not_the_api(reply: httpx.Response, *, account: str, where: str) -> WMError:
+    kind = reply.headers.get("Content-Type", "no content type").split(";")[0]
+    return BackendError(
+        f"{where} answered {reply.request.url.path} with something that is not the "
+        f"aggregator's API (HTTP {reply.status_code}, {quoted(kind)}); check the account's url",
+        account=account,
+    )
+
+
+def quoted(text: str) -> str:
+    """One line of printable text, cut: a server's words, never its markup or escapes."""
+    flat = " ".join("".join(c if c.isprintable() else " " for c in text).split())
+    return flat if len(flat) <= MAX_QUOTED else flat[: MAX_QUOTED - 1] + "…"
+
+
+def _reason(exc: httpx.TransportError) -> str:
+    """The underlying OS error when there is one ("All connection attempts failed" says little)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return f"its TLS certificate is not trusted: {seen.verify_message}; set ca_bundle"
+        if isinstance(seen, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(seen, OSError) and seen.strerror:
+            return seen.strerror.lower()
+        seen = seen.__cause__ or seen.__context__
+    text = str(exc)
+    if "Connection refused" in text or "Errno 111" in text:
+        return "connection refused"
+    return quoted(text) or type(exc).__name__

@@ -1,0 +1,75 @@
+"""The aggregator account's own keys (extra keys in `[[accounts]]`) and its TLS context."""
+
+from __future__ import annotations
+
+import ssl
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from winged_monkey.config import AccountConfig
+from winged_monkey.errors import ConfigError
+
+KNOWN_KEYS = "url, ca_bundle, verify"
+
+
+class AggregatorSettings(BaseModel):
+    """Keys an aggregator account carries besides the portal's own.
+
+    TLS is verified against the system's trust store, or only against `ca_bundle`
+    when it is set; `verify = false` turns verification off (a lab only).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    url: str = Field(
+        description="Where `wm serve` answers, e.g. https://bastion.example:8780 "
+        "(a path prefix is kept when a reverse proxy serves it under one)."
+    )
+    ca_bundle: Path | None = Field(
+        None, description="PEM file of the CA(s) that signed the aggregator's certificate."
+    )
+    verify: bool = Field(True, description="Verify the aggregator's TLS certificate.")
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be an http:// or https:// URL")
+        if parts.query or parts.fragment:
+            raise ValueError("must not carry a query or a fragment")
+        return value.rstrip("/")
+
+
+def read_settings(account: AccountConfig) -> AggregatorSettings:
+    try:
+        return AggregatorSettings.model_validate(account.settings)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}" for e in exc.errors()
+        )
+        raise ConfigError(
+            f"aggregator settings: {problems} (known keys: {KNOWN_KEYS}; e.g. "
+            'url = "https://bastion.example:8780")',
+            account=account.name,
+        ) from None
+
+
+def tls_verify(settings: AggregatorSettings, account: str) -> ssl.SSLContext | bool:
+    """What httpx's `verify` takes: a context trusting only the bundle, the default, or off."""
+    if not settings.verify:
+        return False
+    if settings.ca_bundle is None:
+        return True
+    bundle = settings.ca_bundle.expanduser()
+    try:
+        return ssl.create_default_context(cafile=str(bundle))
+    except FileNotFoundError:
+        raise ConfigError(f"ca_bundle {bundle}: no such file", account=account) from None
+    except (OSError, ssl.SSLError) as exc:
+        why = getattr(exc, "reason", None) or getattr(exc, "strerror", None) or type(exc).__name__
+        raise ConfigError(
+            f"ca_bundle {bundle}: not a readable PEM CA bundle ({why})", account=account
+        ) from None
