@@ -1,8 +1,9 @@
 """A small async client for Heat's v1 API over httpx, with Heat's errors as the portal's.
 
-Only a direct endpoint for now (standalone Heat, or a cloud whose orchestration URL
-and token are known): `{endpoint_url}/{project}/...` with `X-Auth-Project` and
-`X-Auth-Token`. Keystone v3 (catalog lookup, token refresh) is to come.
+Two ways in: a direct endpoint (standalone Heat, or a known URL and token):
+`{endpoint_url}/{project}/...` with `X-Auth-Project` and `X-Auth-Token`; or Keystone v3
+(keystone.py), whose token is cached, renewed before it expires, and renewed once more
+when Heat answers 401 (a token revoked or expired early).
 """
 
 from __future__ import annotations
@@ -10,23 +11,25 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import re
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from winged_monkey.config import AccountConfig
 from winged_monkey.credentials import Secrets
 from winged_monkey.errors import (
     AuthError,
     BackendError,
-    ConfigError,
     InvalidRequest,
     NotFoundError,
     UnreachableError,
     WMError,
 )
+from winged_monkey_heat.keystone import Keystone, transport_reason, where
+from winged_monkey_heat.settings import HeatSettings, read_settings
+
+__all__ = ["ConflictError", "HeatClient", "HeatSettings", "TemplateError", "read_settings"]
 
 USER_AGENT = "winged-monkey-heat/0.1"
 #: Standalone Heat ignores the token; real clouds need one. Sent when none is configured.
@@ -44,43 +47,31 @@ class TemplateError(InvalidRequest):
 
     title = "Invalid template or request"
 
+    def __init__(self, message: str, *, account: str | None = None) -> None:
+        super().__init__(message, account=account)
+        #: The template parameter Heat's message names, when it names one.
+        self.parameter = parameter_named(message)
 
-class HeatSettings(BaseModel):
-    """The Heat-specific keys of an account (extra keys in its `[[accounts]]` table)."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+def parameter_named(message: str) -> str | None:
+    """The parameter Heat's validation message names ("Parameter 'x' is invalid: ...",
+    'The Parameter (x) was not provided.'), or None."""
+    for pattern in _PARAMETER_PATTERNS:
+        found = pattern.search(message)
+        if found:
+            return found.group(1)
+    return None
 
-    endpoint_url: str = Field(
-        description="Heat's v1 URL without the project, e.g. http://127.0.0.1:8004/v1."
+
+_PARAMETER_PATTERNS = tuple(
+    re.compile(p)
+    for p in (
+        r"[Pp]arameter '([^']+)'",
+        r"[Pp]arameter \(([^)]+)\)",
+        r'[Pp]arameter "([^"]+)"',
+        r"[Ii]nvalid parameter ([A-Za-z0-9_.-]+)",
     )
-    project: str = Field(min_length=1, description="Project (tenant) id the stacks belong to.")
-    verify: bool | str = Field(True, description="Verify TLS; or a CA bundle path.")
-
-    @field_validator("endpoint_url")
-    @classmethod
-    def _http_url(cls, value: str) -> str:
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError("must be an http:// or https:// URL")
-        return value.rstrip("/")
-
-
-def read_settings(account: AccountConfig) -> HeatSettings:
-    data = dict(account.settings)
-    if "endpoint_url" not in data and account.endpoint is not None:
-        ep = account.endpoint
-        scheme = "https" if ep.secure else "http"
-        port = f":{ep.port}" if ep.port else ""
-        data["endpoint_url"] = f"{scheme}://{ep.host}{port}/{ep.path.strip('/') or 'v1'}"
-    try:
-        return HeatSettings.model_validate(data)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}" for e in exc.errors()
-        )
-        raise ConfigError(
-            f"Heat account needs endpoint_url and project ({problems})", account=account.name
-        ) from None
+)
 
 
 class HeatClient:
@@ -90,9 +81,15 @@ class HeatClient:
         self.account = account.name
         self.settings = read_settings(account)
         self.timeout = account.timeout
+        self.keystone = (
+            Keystone(account.name, self.settings, secrets, account.region, account.timeout)
+            if self.settings.keystone
+            else None
+        )
         self._token = secrets.token or secrets.secret or NO_TOKEN
-        parts = urlsplit(self.settings.endpoint_url)
-        self.where = f"{parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
+        self.where = where(self.settings.endpoint_url or self.settings.auth_url or "")
+        #: The project's name as Keystone says it (or as configured) for messages and rows.
+        self.project = self.settings.project_label
         self._client: httpx.AsyncClient | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -101,19 +98,24 @@ class HeatClient:
         loop = asyncio.get_running_loop()
         if self._client is None or self._loop is not loop:
             self._client = httpx.AsyncClient(
-                base_url=f"{self.settings.endpoint_url}/{self.settings.project}",
-                headers={
-                    "X-Auth-Project": self.settings.project,
-                    "X-Auth-Token": self._token,
-                    "Accept": "application/json",
-                    "User-Agent": USER_AGENT,
-                },
+                headers={"Accept": "application/json", "User-Agent": USER_AGENT},
                 timeout=self.timeout,
-                verify=self.settings.verify,
+                verify=self.settings.tls_verify,
                 follow_redirects=True,  # GET /stacks/{id} answers 302 to /stacks/{name}/{id}
             )
             self._loop = loop
         return self._client
+
+    async def _target(self) -> tuple[str, dict[str, str]]:
+        """Heat's project URL and the auth headers (authenticating with Keystone if due)."""
+        if self.keystone is None:
+            project = self.settings.project or ""
+            base = f"{self.settings.endpoint_url}/{project}"
+            return base, {"X-Auth-Project": project, "X-Auth-Token": self._token}
+        session = await self.keystone.current(self._http())
+        self.project = session.project_name
+        self.where = where(session.heat_url)
+        return session.heat_url, {"X-Auth-Token": session.token}
 
     async def request(
         self,
@@ -124,26 +126,17 @@ class HeatClient:
         body: Any = None,
     ) -> Any:
         """The decoded JSON answer (None for an empty body); raises WMError subclasses."""
-        content = None if body is None else json.dumps(body)
-        headers = {"Content-Type": "application/json"} if body is not None else None
-        try:
-            reply = await self._http().request(
-                method, path, params=params, content=content, headers=headers
-            )
-        except httpx.ConnectError as exc:
-            raise UnreachableError(
-                f"cannot connect to Heat at {self.where} ({_reason(exc)})", account=self.account
-            ) from None
-        except httpx.TimeoutException:
-            raise UnreachableError(
-                f"no answer from Heat at {self.where} within {self.timeout:g} s",
-                account=self.account,
-            ) from None
-        except httpx.TransportError as exc:
-            raise UnreachableError(
-                f"connection to Heat at {self.where} failed ({_reason(exc)})",
-                account=self.account,
-            ) from None
+        reply = await self._send(method, path, params, body)
+        if reply.status_code == 401 and self.keystone is not None:
+            # An expired or revoked token: authenticate once more, then the answer stands.
+            self.keystone.invalidate()
+            reply = await self._send(method, path, params, body)
+            if reply.status_code == 401:
+                raise AuthError(
+                    f"Heat ({self.where}) refused a token Keystone had just issued: "
+                    f"{heat_message(reply)}; the cloud's Heat may not trust this Keystone",
+                    account=self.account,
+                )
         if reply.status_code >= 400:
             raise self._error(reply)
         if not reply.content:
@@ -153,6 +146,33 @@ class HeatClient:
         except ValueError:
             raise BackendError(
                 f"Heat at {self.where} sent an answer that is not JSON (wrong endpoint_url?)",
+                account=self.account,
+            ) from None
+
+    async def _send(
+        self, method: str, path: str, params: dict[str, Any] | None, body: Any
+    ) -> httpx.Response:
+        base, headers = await self._target()
+        content = None if body is None else json.dumps(body)
+        if body is not None:
+            headers = {**headers, "Content-Type": "application/json"}
+        try:
+            return await self._http().request(
+                method, base + path, params=params, content=content, headers=headers
+            )
+        except httpx.ConnectError as exc:
+            raise UnreachableError(
+                f"cannot connect to Heat at {self.where} ({transport_reason(exc)})",
+                account=self.account,
+            ) from None
+        except httpx.TimeoutException:
+            raise UnreachableError(
+                f"no answer from Heat at {self.where} within {self.timeout:g} s",
+                account=self.account,
+            ) from None
+        except httpx.TransportError as exc:
+            raise UnreachableError(
+                f"connection to Heat at {self.where} failed ({transport_reason(exc)})",
                 account=self.account,
             ) from None
 
@@ -168,7 +188,7 @@ class HeatClient:
             return TemplateError(message, account=self.account)
         if code in (401, 403):
             return AuthError(
-                f"Heat refused project {self.settings.project} ({code}): {message}",
+                f"Heat refused project {self.project} ({code}): {message}",
                 account=self.account,
             )
         return BackendError(f"Heat failed ({code}): {message}", account=self.account)
@@ -198,18 +218,3 @@ def heat_message(reply: httpx.Response) -> str:
             return str(title)
     text = reply.text.strip().splitlines()
     return text[0][:200] if text else reply.reason_phrase or f"HTTP {reply.status_code}"
-
-
-def _reason(exc: httpx.TransportError) -> str:
-    """The underlying OS error if there is one ("All connection attempts failed" says little)."""
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, ConnectionRefusedError):
-            return "connection refused"
-        if isinstance(seen, OSError) and seen.strerror:
-            return seen.strerror.lower()
-        seen = seen.__cause__ or seen.__context__
-    text = str(exc).strip()
-    if "Connection refused" in text or "Errno 111" in text:
-        return "connection refused"
-    return text[:200] or type(exc).__name__

@@ -6,7 +6,7 @@
 # started by servers/openstack/stack.py from small wrappers instead.
 set -eu
 
-PACKAGES="python3-keystone python3-nova python3-placement python3-glance
+PACKAGES="python3-keystone python3-nova python3-placement python3-glance python3-heat
 python3-pymysql uwsgi-core uwsgi-plugin-python3 rabbitmq-server mariadb-server"
 
 missing=""

@@ -1,10 +1,12 @@
-"""A real OpenStack on loopback for the tests: Keystone, Glance, Placement and Nova (fake virt).
+"""A real OpenStack on loopback for the tests: Keystone, Glance, Placement, Nova (fake virt)
+and, on demand (`start --heat`, or `start_heat()` on a running stack), Heat.
 
 Built from Debian 12's Zed libraries (servers/openstack/install.sh). Everything lives
 in one scratch folder: MariaDB's data dir, RabbitMQ's node, each service's config,
 logs and state. Each service is its own process group; `stop` ends every one.
 
     python3 servers/openstack/stack.py start --dir /tmp/wm-openstack   # prints stack.json's path
+    python3 servers/openstack/stack.py heat --dir /tmp/wm-openstack    # adds Heat to it
     python3 servers/openstack/stack.py stop --dir /tmp/wm-openstack
 
 `start` returns once every service answers and the seed is in place (two projects
@@ -54,6 +56,8 @@ FLAVORS = {
     "m1.nohost": ("10", 1, 512, 900000),
 }
 IMAGE_NAME = "cirros-fake"
+#: Services that ignore SIGTERM (heat-engine waits for its green threads): killed at once.
+KILL_AT_ONCE = frozenset({"heat-engine"})
 
 
 class StackError(RuntimeError):
@@ -722,13 +726,126 @@ class Stack:
         self.state["image_id"] = image["id"]
         self.state["flavors"] = {name: spec[0] for name, spec in FLAVORS.items()}
 
+    # -- Heat, on demand ----------------------------------------------------------------
+
+    def start_heat(self) -> dict[str, Any]:
+        """Add Heat (api + engine, legacy engine, trusts through a `heat` trustee user) to
+        the running stack and register it in Keystone's catalog; idempotent."""
+        if "orchestration_url" in self.state and self.alive("heat-api"):
+            return self.state
+        started = time.monotonic()
+        for name in ("heat-api", "heat-engine"):  # a half-started Heat from an earlier try
+            self.stop_service(name)
+        ports = self.state["ports"]
+        if "heat" not in ports:  # else Keystone's catalog already names it: keep it
+            ports["heat"] = free_port()
+            self.state_file.write_text(json.dumps(self.state, indent=2))
+        if not self._sql("CREATE DATABASE IF NOT EXISTS heat;"):
+            raise StackError("could not create Heat's database in MariaDB")
+        self.register_heat()
+        conf = self.heat_conf()
+        self.manage("heat.cmd.manage:main", "heat-manage", "db_sync", conf=conf)
+        self.service("heat-engine", "heat.cmd.engine:main", conf)
+        self.service("heat-api", "heat.cmd.api:main", conf)
+        url = f"http://127.0.0.1:{ports['heat']}/v1"
+        # Any answer will do (401: Keystone's middleware is in front).
+        self.wait_until("Heat's API", lambda: http("GET", url)[0] < 500, 60, "heat-api")
+        project = self.state["users"]["alpha"]["project_id"]
+        stacks = f"{url}/{project}/stacks"
+
+        # A stack list goes through the engine over RabbitMQ: it answers once the engine is up.
+        def engine() -> bool:
+            return http("GET", stacks, token=self.admin_token(), timeout=10)[0] == 200
+
+        self.wait_until("heat-engine", engine, 90, "heat-engine")
+        self.state["orchestration_url"] = url
+        self.state["timings"]["heat"] = round(time.monotonic() - started, 2)
+        self.state_file.write_text(json.dumps(self.state, indent=2))
+        return self.state
+
+    def register_heat(self) -> None:
+        ks, token = self.url("keystone"), self.admin_token()
+
+        def find(kind: str, name: str) -> str | None:
+            found = expect(http("GET", f"{ks}/{kind}s?name={name}", token=token), kind)
+            items = found[f"{kind}s"]
+            return str(items[0]["id"]) if items else None
+
+        def create(kind: str, body: dict[str, Any]) -> str:
+            reply = expect(http("POST", f"{ks}/{kind}s", {kind: body}, token=token), kind)
+            return str(reply[kind]["id"])
+
+        if find("service", "heat"):
+            return
+        user = create(
+            "user",
+            {"name": "heat", "password": self.state["service_password"], "domain_id": "default"},
+        )
+        service_project, admin = find("project", "service"), find("role", "admin")
+        path = f"{ks}/projects/{service_project}/users/{user}/roles/{admin}"
+        expect(http("PUT", path, token=token), "role assignment")
+        service = create("service", {"name": "heat", "type": "orchestration"})
+        url = f"http://127.0.0.1:{self.state['ports']['heat']}/v1/%(tenant_id)s"
+        for interface in ("public", "internal", "admin"):
+            create(
+                "endpoint",
+                {"service_id": service, "interface": interface, "url": url, "region_id": REGION},
+            )
+
+    def heat_conf(self) -> Path:
+        ports = self.state["ports"]
+        auth = self.authtoken()
+        keystone = auth["auth_url"]
+        heat_etc = self.etc / "heat"
+        for sub in ("environment.d", "templates", "plugins"):
+            (heat_etc / sub).mkdir(parents=True, exist_ok=True)
+        paste = heat_etc / "api-paste.ini"
+        paste.write_text((HERE / "heat-api-paste.ini").read_text())
+        conf = heat_etc / "heat.conf"
+        conf.write_text(
+            ini(
+                {
+                    "DEFAULT": {
+                        "transport_url": self.state["transport_url"],
+                        "host": "wm-heat",
+                        "num_engine_workers": 1,
+                        # The legacy engine finishes small stacks about twice as fast.
+                        "convergence_engine": "false",
+                        "region_name_for_services": REGION,
+                        "environment_dir": heat_etc / "environment.d",
+                        "template_dir": heat_etc / "templates",
+                        "plugin_dirs": heat_etc / "plugins",
+                        "stack_action_timeout": 600,
+                        "periodic_interval": 60,
+                    },
+                    "heat_api": {"bind_host": "127.0.0.1", "bind_port": ports["heat"], "workers": 1},
+                    "database": {"connection": self.db("heat")},
+                    # No token cache: a token revoked in Keystone is refused at once.
+                    "keystone_authtoken": {**auth, "username": "heat", "token_cache_time": -1},
+                    "trustee": {
+                        "auth_type": "password",
+                        "auth_url": keystone,
+                        "username": "heat",
+                        "password": self.state["service_password"],
+                        "user_domain_name": "Default",
+                    },
+                    "clients_keystone": {"auth_uri": keystone},
+                    "paste_deploy": {"api_paste_config": paste},
+                    "oslo_concurrency": {"lock_path": self.run},
+                    "oslo_messaging_notifications": {"driver": "noop"},
+                }
+            )
+        )
+        return conf
+
     # -- stop ---------------------------------------------------------------------------
 
     def stop(self, grace: float = 10.0) -> list[str]:
         """End every process group this stack started, newest first; return their names."""
         entries = list(reversed(self._pids()))
         for entry in entries:
-            _signal(entry["pid"], signal.SIGTERM)
+            kill = entry["name"] in KILL_AT_ONCE
+            _signal(entry["pid"], signal.SIGKILL if kill else signal.SIGTERM)
         deadline = time.monotonic() + grace
         for entry in entries:
             _end_group(entry["pid"], deadline)
@@ -811,13 +928,18 @@ def rss_mb(root: Path) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="Test OpenStack on loopback (see module doc).")
-    parser.add_argument("command", choices=("start", "stop", "rss"))
+    parser.add_argument("command", choices=("start", "heat", "stop", "rss"))
+    parser.add_argument("--heat", action="store_true", help="start: add Heat as well.")
     parser.add_argument("--dir", type=Path, required=True, help="Scratch folder for everything.")
     args = parser.parse_args()
     stack = Stack(args.dir)
-    if args.command == "start":
+    if args.command in ("start", "heat"):
         try:
-            state = stack.start()
+            if args.command == "heat":
+                stack = Stack.attach(args.dir)
+            else:
+                stack.start()
+            state = stack.start_heat() if args.command == "heat" or args.heat else stack.state
         except StackError as exc:
             print(f"openstack stack failed: {exc}", file=sys.stderr)
             sys.exit(1)

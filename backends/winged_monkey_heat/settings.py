@@ -1,0 +1,119 @@
+"""The Heat-specific keys of an account: a direct endpoint, or Keystone v3 and its catalog."""
+
+from __future__ import annotations
+
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from winged_monkey.config import AccountConfig
+from winged_monkey.errors import ConfigError
+
+AuthType = Literal["token", "password", "application_credential"]
+
+
+def _http_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("must be an http:// or https:// URL")
+    return value.rstrip("/")
+
+
+class HeatSettings(BaseModel):
+    """Extra keys of a Heat account's `[[accounts]]` table.
+
+    Direct: `endpoint_url` + `project` (a standalone Heat, or a known URL and token).
+    Keystone v3: `auth_url` + a password (`username`, `project_name`/`project_id`, domains)
+    or an application credential; Heat's URL comes from the token's service catalog
+    (`interface`, the account's `region`) unless `endpoint_url` overrides it.
+    """
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    endpoint_url: str | None = Field(
+        None, description="Heat's v1 URL without the project, e.g. http://127.0.0.1:8004/v1."
+    )
+    project: str | None = Field(None, description="Direct endpoint: the project id in Heat's URL.")
+    auth_url: str | None = Field(None, description="Keystone's URL, e.g. https://cloud:5000/v3.")
+    auth_type: AuthType | None = Field(
+        None, description="Inferred: application_credential when one is named, else password."
+    )
+    username: str | None = Field(None, description="Keystone user (else credentials.key).")
+    user_domain_name: str | None = None
+    user_domain_id: str | None = None
+    project_name: str | None = None
+    project_id: str | None = None
+    project_domain_name: str | None = None
+    project_domain_id: str | None = None
+    application_credential_id: str | None = Field(
+        None, description="The credential's id (else credentials.key); its secret is the secret."
+    )
+    application_credential_name: str | None = Field(
+        None, description="Instead of the id: the credential's name, with username + domain."
+    )
+    interface: Literal["public", "internal", "admin"] = "public"
+    service_type: str = Field("orchestration", description="Heat's type in the catalog.")
+    verify: bool | str = Field(True, description="Verify TLS; or a CA bundle path.")
+    ca_bundle: str | None = Field(None, description="CA bundle path (same as verify = PATH).")
+    templates: str | None = Field(
+        None, description="Folder of HOT templates offered in the catalog, e.g. ~/heat-templates."
+    )
+
+    @field_validator("endpoint_url", "auth_url")
+    @classmethod
+    def _urls(cls, value: str | None) -> str | None:
+        return None if value is None else _http_url(value)
+
+    @model_validator(mode="after")
+    def _one_way_in(self) -> HeatSettings:
+        if self.auth_url is None:
+            if self.endpoint_url is None or not self.project:
+                raise ValueError(
+                    "set auth_url (Keystone v3), or endpoint_url and project (a direct endpoint)"
+                )
+            return self
+        if self.method == "password" and not (self.project_name or self.project_id):
+            raise ValueError("Keystone password auth needs project_name or project_id")
+        return self
+
+    @property
+    def keystone(self) -> bool:
+        return self.auth_url is not None
+
+    @property
+    def method(self) -> AuthType:
+        if self.auth_type is not None:
+            return self.auth_type
+        if not self.keystone:
+            return "token"
+        if self.application_credential_id or self.application_credential_name:
+            return "application_credential"
+        return "password"
+
+    @property
+    def tls_verify(self) -> bool | str:
+        return self.ca_bundle or self.verify
+
+    @property
+    def project_label(self) -> str:
+        """The project as the user named it (before Keystone says more)."""
+        return self.project or self.project_name or self.project_id or "the credential's project"
+
+
+def read_settings(account: AccountConfig) -> HeatSettings:
+    data = dict(account.settings)
+    if "endpoint_url" not in data and account.endpoint is not None:
+        ep = account.endpoint
+        scheme = "https" if ep.secure else "http"
+        port = f":{ep.port}" if ep.port else ""
+        data["endpoint_url"] = f"{scheme}://{ep.host}{port}/{ep.path.strip('/') or 'v1'}"
+    try:
+        return HeatSettings.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            (".".join(str(p) for p in e["loc"]) + ": " if e["loc"] else "")
+            + e["msg"].removeprefix("Value error, ")
+            for e in exc.errors()
+        )
+        raise ConfigError(f"Heat account: {problems}", account=account.name) from None

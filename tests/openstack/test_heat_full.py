@@ -1,0 +1,350 @@
+"""The Heat backend against Heat on the full OpenStack: Keystone v3 auth, the service
+catalog, and a stack with a real Nova server (fake virt driver).
+
+Every service is the real one from Debian 12's Zed except Neutron: a stub answers every
+list with an empty one, so the server is booted with `allocate_network: none`. Keystone's
+and Nova's own records are the witnesses, read over plain HTTP with an admin token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.heat.conftest import make_portal, refresh, rows
+from tests.openstack.conftest import OpenStack
+from winged_monkey.actions import Action
+from winged_monkey.config import AccountConfig, Credentials
+from winged_monkey.credentials import Secrets
+from winged_monkey.errors import AuthError, BackendError, ConfigError
+from winged_monkey.models import InstanceState
+from winged_monkey_heat import HeatBackend
+
+S = InstanceState
+# The first test also waits for the stack (~90 s) and Heat (~25 s) to start.
+pytestmark = pytest.mark.timeout(480)
+
+SERVER = """
+heat_template_version: 2018-08-31
+description: one server, no network (the test cloud has no Neutron)
+parameters:
+  flavor:
+    type: string
+    default: m1.tiny
+resources:
+  vm:
+    type: OS::Nova::Server
+    properties:
+      image: cirros-fake
+      flavor: {get_param: flavor}
+      networks: [{allocate_network: none}]
+      user_data_format: RAW
+outputs:
+  server_id:
+    value: {get_resource: vm}
+"""
+
+NONE = """
+heat_template_version: 2018-08-31
+resources:
+  nothing:
+    type: OS::Heat::None
+"""
+
+
+@pytest.fixture(scope="session")
+def cloud(openstack: OpenStack) -> OpenStack:
+    """The session's OpenStack with Heat added (once) and registered in its catalog."""
+    openstack.state.update(openstack.stack.start_heat())
+    return openstack
+
+
+class Keystone:
+    """The admin's side of Keystone, for users the tests may break without harming others."""
+
+    def __init__(self, cloud: OpenStack) -> None:
+        self.cloud = cloud
+        self.url = cloud.auth_url + "/v3"
+
+    def call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        headers = {"X-Auth-Token": self.cloud.admin_token(), **kwargs.pop("headers", {})}
+        return httpx.request(method, self.url + path, headers=headers, timeout=30, **kwargs)
+
+    def id_of(self, kind: str, name: str) -> str:
+        reply = self.call("GET", f"/{kind}s", params={"name": name})
+        reply.raise_for_status()
+        return str(reply.json()[f"{kind}s"][0]["id"])
+
+    def new_user(self, project: str) -> tuple[str, str, str]:
+        """A fresh member of `project`: (name, id, password)."""
+        name, password = f"wm-{secrets.token_hex(4)}", secrets.token_hex(10)
+        body = {"user": {"name": name, "password": password, "domain_id": "default"}}
+        reply = self.call("POST", "/users", json=body)
+        reply.raise_for_status()
+        user = str(reply.json()["user"]["id"])
+        project_id, member = self.id_of("project", project), self.id_of("role", "member")
+        self.call("PUT", f"/projects/{project_id}/users/{user}/roles/{member}").raise_for_status()
+        return name, user, password
+
+    def as_user(self, token: str, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        headers = {"X-Auth-Token": token, "X-Subject-Token": token}
+        return httpx.request(method, self.url + path, headers=headers, timeout=30, **kwargs)
+
+    def revoke(self, token: str) -> None:
+        reply = self.call("DELETE", "/auth/tokens", headers={"X-Subject-Token": token})
+        assert reply.status_code == 204, reply.text
+
+
+def pw_env(account: str) -> str:
+    return f"WM_{account.upper().replace('-', '_')}_PW"
+
+
+def password_account(
+    cloud: OpenStack, name: str, user: str, project: str, **extra: Any
+) -> AccountConfig:
+    settings: dict[str, Any] = {
+        "auth_url": cloud.auth_url,
+        "project_name": project,
+        "user_domain_name": "Default",
+        "project_domain_name": "Default",
+    }
+    settings.update(extra)
+    return AccountConfig(
+        name=name,
+        backend="heat",
+        region="RegionOne",
+        credentials=Credentials(key=user, keyring=False, secret_env=pw_env(name)),
+        timeout=30,
+        **settings,
+    )
+
+
+@pytest.fixture
+async def backends() -> AsyncIterator[list[HeatBackend]]:
+    made: list[HeatBackend] = []
+    yield made
+    for backend in made:
+        await backend.close()
+
+
+def backend_for(
+    made: list[HeatBackend], account: AccountConfig, password: str, key: str | None = None
+) -> HeatBackend:
+    secret = Secrets(account=account.name, key=key or account.credentials.key, secret=password)
+    backend = HeatBackend(account, secret)
+    made.append(backend)
+    return backend
+
+
+async def test_password_auth_finds_heat_in_the_catalog(
+    cloud: OpenStack, backends: list[HeatBackend]
+) -> None:
+    alice = cloud.user("alpha")
+    account = password_account(cloud, "os-heat-alpha", alice["user"], "alpha")
+    backend = backend_for(backends, account, alice["password"])
+    said = await backend.check()
+    heat_port = cloud.state["ports"]["heat"]
+    assert said.startswith(f"Heat at 127.0.0.1:{heat_port}, project alpha: reachable"), said
+    assert await backend.list_instances() == [] or all(
+        row.extra["project"] == "alpha" for row in await backend.list_instances()
+    )
+
+
+async def test_application_credential_reaches_its_project_only(
+    cloud: OpenStack, backends: list[HeatBackend]
+) -> None:
+    bob = cloud.user("beta")
+    ks = Keystone(cloud)
+    token = cloud.stack.token(bob["user"], bob["password"], "beta")
+    user_id = ks.id_of("user", bob["user"])
+    made = ks.as_user(
+        token,
+        "POST",
+        f"/users/{user_id}/application_credentials",
+        json={
+            "application_credential": {"name": f"wm-{secrets.token_hex(3)}", "unrestricted": True}
+        },
+    )
+    assert made.status_code == 201, made.text
+    credential = made.json()["application_credential"]
+    account = AccountConfig(
+        name="os-heat-appcred",
+        backend="heat",
+        credentials=Credentials(key=credential["id"], keyring=False),
+        auth_url=cloud.auth_url,
+        application_credential_id=credential["id"],
+    )
+    backend = backend_for(backends, account, credential["secret"])
+    said = await backend.check()
+    assert ", project beta: reachable" in said, said
+    # bob's stack (made with his password) is listed through the credential; not for alice.
+    bobs = backend_for(
+        backends, password_account(cloud, "os-bob", bob["user"], "beta"), bob["password"]
+    )
+    launched = await bobs.launch_app(NONE, "ac-app", {})
+    mine = {row.id: row for row in await backend.list_instances()}
+    assert mine[launched].extra["project"] == "beta"
+    alice = cloud.user("alpha")
+    other = backend_for(
+        backends,
+        password_account(cloud, "os-heat-alpha2", alice["user"], "alpha"),
+        alice["password"],
+    )
+    assert launched not in {row.id for row in await other.list_instances()}
+    await backend.act(Action.DESTROY, mine[launched])
+    # Keystone refuses trusts to an application credential's token, and Heat makes one per
+    # stack: Heat answers 500; the message says what to do instead.
+    with pytest.raises(BackendError) as no_trust:
+        await backend.launch_app(NONE, "ac-app2", {})
+    assert "cannot create stacks through an application credential" in no_trust.value.message
+
+    wrong = backend_for(backends, account, "not-the-secret")
+    with pytest.raises(AuthError) as refused:
+        await wrong.list_instances()
+    assert refused.value.account == "os-heat-appcred"
+    assert f"refused application credential {credential['id']}" in refused.value.message
+    assert credential["secret"] not in str(refused.value)
+
+
+async def test_wrong_password_is_named_and_other_accounts_list(
+    cloud: OpenStack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alice = cloud.user("alpha")
+    good = password_account(cloud, "good", alice["user"], "alpha")
+    bad = password_account(cloud, "bad", alice["user"], "alpha")
+    monkeypatch.setenv(pw_env("good"), alice["password"])
+    monkeypatch.setenv(pw_env("bad"), "wrong-" + alice["password"])
+    portal, store = make_portal(tmp_path, good, bad)
+    try:
+        updates = await refresh(portal)
+    finally:
+        store.close()
+    assert updates["good"].status.error is None
+    rows(updates["good"])
+    error = updates["bad"].status.error
+    assert error is not None
+    assert f"Keystone (127.0.0.1:{cloud.state['ports']['keystone']})" in error
+    assert f"refused user {alice['user']} (project alpha)" in error
+    assert alice["password"] not in error
+
+
+async def test_revoked_token_authenticates_once_more_then_fails_clearly(
+    cloud: OpenStack, backends: list[HeatBackend]
+) -> None:
+    """A revoked token is what an expired one looks like to Heat (401): the backend gets a
+    new token once and carries on. When Keystone then refuses the password (changed by an
+    admin, which also revokes the user's tokens), the failure names Keystone and the user."""
+    ks = Keystone(cloud)
+    name, user_id, password = ks.new_user("alpha")
+    backend = backend_for(backends, password_account(cloud, "os-heat-rev", name, "alpha"), password)
+    await backend.list_instances()
+    keystone = backend.client.keystone
+    assert keystone is not None
+    assert keystone.session is not None
+    first = keystone.session.token
+    ks.revoke(first)
+    old = ks.as_user(first, "GET", "/auth/projects")
+    assert old.status_code == 401  # revoked: what Heat's middleware sees too
+    await backend.list_instances()
+    assert keystone.session is not None
+    assert keystone.session.token != first
+
+    changed = ks.call("PATCH", f"/users/{user_id}", json={"user": {"password": "new-" + password}})
+    assert changed.status_code == 200, changed.text
+    with pytest.raises(AuthError) as refused:
+        await backend.list_instances()
+    assert refused.value.account == "os-heat-rev"
+    assert f"Keystone (127.0.0.1:{cloud.state['ports']['keystone']}) refused user {name}" in (
+        refused.value.message
+    )
+    assert "check the password" in refused.value.message
+
+
+async def test_a_catalog_without_heat_for_the_region_says_what_it_has(
+    cloud: OpenStack, backends: list[HeatBackend]
+) -> None:
+    alice = cloud.user("alpha")
+    account = password_account(cloud, "os-heat-r2", alice["user"], "alpha").model_copy(
+        update={"region": "RegionTwo"}
+    )
+    backend = backend_for(backends, account, alice["password"])
+    with pytest.raises(ConfigError) as missing:
+        await backend.list_instances()
+    assert missing.value.account == "os-heat-r2"
+    message = missing.value.message
+    assert "no orchestration (Heat) endpoint for interface public, region RegionTwo" in message
+    assert "public in RegionOne" in message
+    assert "Set interface/region" in message
+
+
+async def test_a_stack_with_a_nova_server_suspends_resumes_and_is_deleted(
+    cloud: OpenStack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alice = cloud.user("alpha")
+    account = password_account(cloud, "os-app", alice["user"], "alpha")
+    monkeypatch.setenv(pw_env("os-app"), alice["password"])
+    portal, store = make_portal(tmp_path, account)
+    try:
+        secret = Secrets(account="os-app", key=alice["user"], secret=alice["password"])
+        launcher = HeatBackend(account, secret)
+        try:
+            stack_id = await launcher.launch_app(SERVER, "web-tier", {})
+            server_id = await _server_of(launcher, stack_id)
+        finally:
+            await launcher.close()
+        cloud.settled(server_id, "active")
+        app = await _app(portal, "web-tier", S.RUNNING)
+        assert app.extra["members"] == 1
+
+        for action, state, vm_state in (
+            (Action.STOP, S.SUSPENDED, "suspended"),
+            (Action.START, S.RUNNING, "active"),
+        ):
+            updates = [u async for u in portal.run_action(action, app)]
+            assert updates[-1].phase == "done", updates[-1].message
+            assert updates[-1].instance.state is state
+            assert cloud.settled(server_id, vm_state)["status"] in ("SUSPENDED", "ACTIVE")
+            app = updates[-1].instance
+
+        updates = [u async for u in portal.run_action(Action.DESTROY, app)]
+        assert updates[-1].phase == "done", updates[-1].message
+        _gone(cloud, server_id)
+    finally:
+        store.close()
+
+
+async def _server_of(backend: HeatBackend, stack_id: str) -> str:
+    deadline = time.monotonic() + 120
+    while True:
+        row = await backend.get_instance(stack_id)
+        assert row is not None
+        if row.raw_state == "CREATE_COMPLETE":
+            break
+        assert row.raw_state == "CREATE_IN_PROGRESS", row.extra.get("fault")
+        assert time.monotonic() < deadline, f"stack still {row.raw_state}"
+        await asyncio.sleep(0.3)
+    (vm,) = [r for r in await backend.resources(stack_id) if r.type == "OS::Nova::Server"]
+    assert vm.physical_id
+    return vm.physical_id
+
+
+async def _app(portal: Any, name: str, state: InstanceState) -> Any:
+    updates = await refresh(portal)
+    (update,) = updates.values()
+    found = rows(update)[name]
+    assert found.state is state, found
+    return found
+
+
+def _gone(cloud: OpenStack, server_id: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while cloud.server(server_id) is not None:
+        assert time.monotonic() < deadline, f"server {server_id} still there"
+        time.sleep(0.3)
