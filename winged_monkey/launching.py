@@ -24,6 +24,8 @@ from winged_monkey.ranking import Ranked, SizeSpec, find_size, rank, shortfall
 
 #: A catalog is kept this long; a launch drops its account's copy (its quota use changed).
 CATALOG_TTL_S = 300.0
+#: A launch checks quota against a catalog at most this old (a summary just shown).
+QUOTA_FRESH_S = 30.0
 T = TypeVar("T")
 
 
@@ -81,16 +83,16 @@ class Launcher:
     async def catalogs(
         self, names: Sequence[str] | None = None, *, refresh: bool = False
     ) -> AsyncIterator[CatalogUpdate]:
-        """Every catalog account's catalog, each as soon as it arrives; a failing account
-        is an update with its error, and the others carry on."""
+        """The catalog of each account in `names` (default: `catalog_accounts()`), each as
+        soon as it arrives; a failing account is an update with its error and the others
+        carry on; an account whose provider has no catalog after all is left out."""
         targets = list(names) if names is not None else self.catalog_accounts()
 
         async def one(name: str) -> CatalogUpdate | None:
             try:
-                if names is None:  # every account: skip those whose provider has none
-                    _, backend = await self._open(name)
-                    if Capability.CATALOG not in backend.capabilities:
-                        return None
+                _, backend = await self._open(name)
+                if Capability.CATALOG not in backend.capabilities:
+                    return None  # this provider has none (libvirt): nothing to say
                 return CatalogUpdate(name, await self.catalog(name, refresh=refresh))
             except WMError as exc:
                 return CatalogUpdate(name, error=exc.message)
@@ -155,8 +157,10 @@ class Launcher:
             )
         size = None
         if Capability.CATALOG in backend.capabilities:
-            # Fresh quota: a stale one could let a launch through that the cloud then refuses.
-            catalog = await self.catalog(account, refresh=True)
+            # Recent quota: a stale one could let through a launch the cloud then refuses.
+            kept = self._cache.get(account)
+            fresh = kept is not None and time.monotonic() - kept[0] < QUOTA_FRESH_S
+            catalog = await self.catalog(account, refresh=not fresh)
             size = find_size(catalog, request.size) if request.size else None
             blocked = shortfall(catalog.quotas, size, request.count)
             if blocked:

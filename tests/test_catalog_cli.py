@@ -1,0 +1,188 @@
+"""`wm catalog`, `wm launch` and `wm where` against the suite's real moto server: what a
+user reads, the exit codes scripts rely on, and what the server saw (boto3, its call log)."""
+
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from tests.conftest import AMI, DEV_KEY, DEV_SECRET, Cloud
+from winged_monkey.cli import ExitCode, main
+
+
+def account_toml(name: str, port: int, region: str = "us-east-1", extra: str = "") -> str:
+    return (
+        f'[[accounts]]\nname = "{name}"\nprovider = "ec2"\nregion = "{region}"\ntimeout = 10\n'
+        f'endpoint = {{ host = "127.0.0.1", port = {port}, secure = false }}\n'
+        f'credentials = {{ key = "{DEV_KEY}", secret_env = "WM_TEST_SECRET", keyring = false }}\n'
+        f"{extra}\n"
+    )
+
+
+@pytest.fixture
+def wm(cloud: Cloud, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Wm:
+    monkeypatch.setenv("WM_TEST_SECRET", DEV_SECRET)
+    return Wm(cloud, tmp_path / "config.toml")  # the file WM_CONFIG names (conftest)
+
+
+class Wm:
+    def __init__(self, cloud: Cloud, config: Path) -> None:
+        self.cloud = cloud
+        self.config = config
+        self.config.write_text(
+            "action_poll_interval = 0.05\n"
+            + account_toml("dev", cloud.server.port, extra=f'images = ["{AMI}"]')
+            + account_toml("dev-eu", cloud.server.port, region="eu-west-1"),
+            encoding="utf-8",
+        )
+
+    def add(self, toml: str) -> None:
+        with self.config.open("a", encoding="utf-8") as f:
+            f.write(toml)
+
+    def __call__(self, *args: str) -> Result:
+        return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+    def instances(self) -> list[dict[str, str]]:
+        reply = self.cloud.ec2().describe_instances()
+        return [
+            {"id": i["InstanceId"], "state": i["State"]["Name"], "type": i["InstanceType"]}
+            for r in reply["Reservations"]
+            for i in r["Instances"]
+        ]
+
+    def launches_sent(self) -> int:
+        return sum(1 for c in self.cloud.server.calls if c.action == "RunInstances")
+
+
+@pytest.fixture
+def strict(monkeypatch: pytest.MonkeyPatch) -> None:
+    """moto checks image ids and instance types as AWS does (its own settings)."""
+    from moto import settings
+
+    monkeypatch.setattr(settings, "ENABLE_AMI_VALIDATION", True)
+    monkeypatch.setattr(settings, "EC2_ENABLE_INSTANCE_TYPE_VALIDATION", True)
+
+
+def test_catalog_lists_each_accounts_images_sizes_and_quota(wm: Wm) -> None:
+    result = wm("catalog")
+    assert result.exit_code == ExitCode.OK, result.stderr
+    out = result.stdout
+    assert "dev (ec2/us-east-1)" in out
+    assert "dev-eu (ec2/eu-west-1)" in out
+    assert AMI in out
+    assert "ubuntu/images/" in out
+    assert "t3.nano" in out  # among the cheapest sizes
+    assert "more sizes (--sizes lists them all)" in out
+    assert "quota: instances 0 used of 20" in out
+    assert "us-east-1a" in out
+    assert "no images or templates" in out  # dev-eu names none and owns none
+
+
+def test_catalog_json_and_a_dead_account_failing_alone(wm: Wm) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dead = int(s.getsockname()[1])
+    wm.add(account_toml("dead", dead))
+    result = wm("catalog", "--json")
+    assert result.exit_code == ExitCode.FAILED
+    data = json.loads(result.stdout)
+    assert [a["account"] for a in data["accounts"]] == ["dev", "dev-eu"]
+    sizes = {s["id"]: s for s in data["accounts"][0]["sizes"]}
+    assert sizes["t3.large"]["vcpus"] == 2
+    assert sizes["t3.large"]["price_hourly"] > 0
+    assert [e["account"] for e in data["errors"]] == ["dead"]
+    assert "wm: dead: cannot reach 127.0.0.1" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_catalog_search_shows_public_images_on_demand(wm: Wm) -> None:
+    result = wm("catalog", "--account", "dev", "--search", "ubuntu-xenial")
+    assert result.exit_code == ExitCode.OK
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["ACCOUNT", "IMAGE", "NAME", "DESCRIPTION"]
+    assert len(lines) > 1
+    assert all("ubuntu-xenial" in line for line in lines[1:])
+
+
+def test_launch_several_and_wait_until_running(wm: Wm) -> None:
+    result = wm(
+        "launch",
+        AMI,
+        "--account",
+        "dev",
+        "--size",
+        "t3.micro",
+        "--count",
+        "2",
+        "--name",
+        "web",
+        "--wait",
+        "--yes",
+    )
+    assert result.exit_code == ExitCode.OK, result.stderr
+    on_server = wm.instances()
+    assert len(on_server) == 2
+    assert {i["state"] for i in on_server} == {"running"}
+    for instance in on_server:
+        assert f"dev/{instance['id']}: ok: web is running" in result.stdout
+
+
+def test_launch_needs_confirmation_without_a_terminal(wm: Wm) -> None:
+    result = wm("launch", AMI, "--account", "dev", "--size", "t3.micro", "--count", "2")
+    assert result.exit_code == ExitCode.DECLINED
+    assert "needs confirmation; pass --yes" in result.stderr
+    assert "about $0.0208/h" in result.stderr  # 2 x t3.micro at libcloud's $0.0104
+    assert wm.instances() == []
+
+
+def test_launch_rejected_by_the_cloud_exits_3_with_its_reason(wm: Wm, strict: None) -> None:
+    result = wm(
+        "launch", "ami-0123456789abcdef0", "--account", "dev", "--size", "t3.micro", "--yes"
+    )
+    assert result.exit_code == ExitCode.CONFIG
+    assert "InvalidAMIID.NotFound" in result.stderr
+    assert result.stderr.startswith("wm: dev: wm-ami-0123456789abcdef0 rejected: ec2 refused")
+    result = wm("launch", AMI, "--account", "dev", "--size", "t3.gigantic", "--yes")
+    assert result.exit_code == ExitCode.CONFIG
+    assert "InvalidInstanceType" in result.stderr
+    assert wm.instances() == []
+
+
+def test_launch_over_quota_stops_before_any_call(wm: Wm) -> None:
+    wm.add(account_toml("small", wm.cloud.server.port, extra="limits = { vcpus = 2 }"))
+    wm.cloud.server.clear_calls()
+    result = wm("launch", AMI, "--account", "small", "--size", "t3.large", "--count", "2", "--yes")
+    assert result.exit_code == ExitCode.CONFIG
+    assert "launching 2 x t3.large needs 4 vCPUs; 2 of 2 remain" in result.stderr
+    assert wm.launches_sent() == 0
+
+
+def test_launch_an_image_needs_a_size(wm: Wm) -> None:
+    result = wm("launch", AMI, "--account", "dev")
+    assert result.exit_code == ExitCode.USAGE
+    assert "an image needs --size" in result.stderr
+
+
+def test_where_ranks_by_price_with_the_reason(wm: Wm) -> None:
+    result = wm("where", "m5.large")
+    assert result.exit_code == ExitCode.OK, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].split()[:4] == ["#", "ACCOUNT", "WHERE", "SIZE"]
+    assert lines[1].split()[:4] == ["1", "dev", "ec2/us-east-1", "m5.large"]
+    assert lines[2].split()[:4] == ["2", "dev-eu", "ec2/eu-west-1", "m5.large"]
+    assert "m5.large (2 vCPU, 8 GB) at $0.0960/h" in lines[1]
+    data = json.loads(wm("where", "t3.large", "--json").stdout)
+    assert [d["account"] for d in data] == ["dev", "dev-eu"]
+    assert data[1]["price_hourly"] is None  # unknown in the data: never free
+    assert "price unknown" in data[1]["reason"]
+
+
+def test_where_nothing_fits_exits_4(wm: Wm) -> None:
+    result = wm("where", "4096cpu")
+    assert result.exit_code == ExitCode.NOT_FOUND
+    assert "no account can launch 1 x 4096cpu" in result.stderr
