@@ -49,7 +49,7 @@ def account_toml(name: str, region: str, pool: str, moto_port: int) -> str:
     return (
         "[[accounts]]\n"
         f'name = "{name}"\nprovider = "ec2"\nregion = "{region}"\npool = "{pool}"\n'
-        "timeout = 10\n"
+        f'timeout = 10\nimages = ["{AMI}"]\n'
         f'endpoint = {{ host = "127.0.0.1", port = {moto_port}, secure = false }}\n'
         f'credentials = {{ key = "{KEY}", keyring = false, secret_env = "{SECRET_ENV}" }}\n\n'
     )
