@@ -113,6 +113,13 @@ def transport_error(
 ) -> WMError:
     if isinstance(exc, httpx.TimeoutException):
         return timed_out(account=account, where=where, timeout=timeout)
+    untrusted = _untrusted(exc)
+    if untrusted is not None:
+        return UnreachableError(
+            f"the aggregator at {where} presented a certificate this host does not trust "
+            f"({untrusted}); set the account's ca_bundle to the team's CA file",
+            account=account,
+        )
     if isinstance(exc, httpx.ConnectError):
         return UnreachableError(
             f"cannot connect to the aggregator at {where} ({_reason(exc)}); is `wm serve` "
@@ -139,12 +146,20 @@ def quoted(text: str) -> str:
     return flat if len(flat) <= MAX_QUOTED else flat[: MAX_QUOTED - 1] + "…"
 
 
+def _untrusted(exc: httpx.TransportError) -> str | None:
+    """Why the server's certificate failed verification, when that is what failed."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return quoted(str(seen.verify_message or seen.reason or "not verified"))
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
 def _reason(exc: httpx.TransportError) -> str:
     """The underlying OS error when there is one ("All connection attempts failed" says little)."""
     seen: BaseException | None = exc
     while seen is not None:
-        if isinstance(seen, ssl.SSLCertVerificationError):
-            return f"its TLS certificate is not trusted: {seen.verify_message}; set ca_bundle"
         if isinstance(seen, ConnectionRefusedError):
             return "connection refused"
         if isinstance(seen, OSError) and seen.strerror:

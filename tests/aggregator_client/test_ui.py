@@ -1,0 +1,94 @@
+"""An aggregator account in the TUI at 80x24, beside a direct moto account, against the real
+`wm serve`: a viewer's rows offer no stop key; an operator's do, and the stop reaches moto."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.aggregator.server import RunningAggregator
+from tests.aggregator_client.conftest import aggregator_account
+from tests.conftest import Cloud
+from tests.ui.conftest import settle, wait_for
+from winged_monkey.config import Config
+from winged_monkey.models import Instance, InstanceState
+from winged_monkey.portal import Portal
+from winged_monkey.store import Store
+from winged_monkey.ui.app import WMApp
+from winged_monkey.ui.screens.confirm import ConfirmScreen
+from winged_monkey.ui.screens.main import MainScreen
+
+SIZE = (80, 24)
+SLOW = 600.0  # polls only when the test asks
+
+
+async def test_viewer_rows_offer_no_stop_key_beside_a_direct_account(
+    team: RunningAggregator, cloud: Cloud, tmp_path: Path
+) -> None:
+    cloud.launch(cloud.ec2("ap-southeast-2"), "direct-web")
+    monkeypatch = cloud.monkeypatch
+    config = Config(
+        refresh_interval=SLOW,
+        busy_refresh_interval=0.2,
+        action_poll_interval=0.05,
+        action_timeout=30,
+        accounts=(
+            cloud.account("direct", region="ap-southeast-2"),
+            aggregator_account("team", team.url, team.mint("vera", "viewer"), monkeypatch),
+            aggregator_account(
+                "team-ops", team.url, team.mint("olga", "operator", pool="alpha"), monkeypatch
+            ),
+        ),
+    )
+    store = Store.open(tmp_path / "wm.sqlite3")
+    portal = Portal(config, store, user="tester")
+    app = WMApp(portal, config, title_suffix="test")
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            screen = app.screen
+            assert isinstance(screen, MainScreen)
+            table = screen.table
+            await wait_for(pilot, lambda: table.total_count == 1 + 4 + 2, "every account's rows")
+
+            def row(account: str, name: str, where: str | None = None) -> Instance:
+                found = [
+                    i
+                    for i in table.shown
+                    if (i.account, i.name) == (account, name) and where in (None, i.where)
+                ]
+                assert len(found) == 1, [(i.account, i.name, i.where) for i in table.shown]
+                return found[0]
+
+            def keys() -> set[str]:
+                return {ab.binding.description for ab in screen.active_bindings.values()}
+
+            viewed = row("team", "web", "ec2/team-a:us-east-1")
+            table.select(viewed.key)
+            await pilot.pause()
+            assert "stop" not in keys()
+            assert "reboot" not in keys()
+            await pilot.press("x")  # pressed anyway: nothing is asked, nothing is sent
+            assert isinstance(app.screen, MainScreen)
+            assert team.cloud_state("team-a", "web") == "running"
+
+            table.select(row("direct", "direct-web").key)
+            await pilot.pause()
+            assert "stop" in keys()
+
+            operated = row("team-ops", "web")
+            table.select(operated.key)
+            await pilot.pause()
+            assert "stop" in keys()
+            await pilot.press("x")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
+            await pilot.press("y")
+
+            def stopped() -> bool:
+                fresh = table.instance(operated.key)
+                return fresh is not None and fresh.state is InstanceState.STOPPED
+
+            await wait_for(pilot, stopped, "the operator's row to reach stopped")
+            assert team.cloud_state("team-a", "web") == "stopped"
+    finally:
+        await portal.close()
+        store.close()
