@@ -75,6 +75,7 @@ async def test_launch_one_is_followed_to_running_and_logged(cloud: Cloud, strict
         final.instance.id,
     )
     assert event.user == "tester"
+    assert event.detail == "web launched, running"
     await portal.close()
 
 
@@ -180,8 +181,18 @@ async def test_where_ranks_two_regions_by_bundled_price_with_reasons(cloud: Clou
     ranked, _ = await portal.where("t3.large")
     assert [r.account for r in ranked] == ["dev", "dev-eu"]
     assert "price unknown" in ranked[1].reason
-    # A spec picks each account's cheapest fitting size.
+    # A spec picks each account's cheapest fitting size; for an x86 image, an x86 one
+    # (the cheapest 2 vCPU 4 GB type in the data is a Graviton, which it cannot boot).
     ranked, _ = await portal.where("2cpu 4gb")
-    assert all(r.size is not None for r in ranked)
-    assert all(r.size.vcpus is not None and r.size.vcpus >= 2 for r in ranked if r.size is not None)
+    assert {r.size.arch for r in ranked if r.size is not None} == {"arm64"}
+    await portal.close()
+    portal = cloud.portal(cloud.account("dev", images=[AMI]), cloud.account("dev-eu"))
+    ranked, _ = await portal.where("2cpu 4gb", item=AMI)
+    (only,) = ranked  # dev-eu does not offer the image
+    assert only.size is not None
+    assert only.size.arch == "x86_64"
+    assert only.size.vcpus is not None
+    assert only.size.vcpus >= 2
+    assert only.size.ram_mb is not None
+    assert only.size.ram_mb >= 4096
     await portal.close()

@@ -27,6 +27,8 @@ def account(name: str, *sizes: Size, quotas: tuple[Quota, ...] = ()) -> AccountC
         ("4gb", SizeSpec(ram_mb=4096)),
         ("1.5g 1core", SizeSpec(vcpus=1, ram_mb=1536)),
         ("t3.large", SizeSpec(name="t3.large")),
+        ("2cpu 4gb arm64", SizeSpec(vcpus=2, ram_mb=4096, arch="arm64")),
+        ("AMD64 1cpu", SizeSpec(vcpus=1, arch="x86_64")),
         ("m1.small", SizeSpec(name="m1.small")),
     ],
 )
@@ -85,3 +87,24 @@ def test_unlimited_and_unknown_quotas_never_stop_a_launch() -> None:
     assert shortfall((Quota(resource="instances", limit=2, used=2),), None, 1) == (
         "launching 1 instance(s) needs 1 instances; 0 of 2 remain"
     )
+
+
+def test_an_images_architecture_keeps_sizes_of_another_cpu_out() -> None:
+    graviton = Size(
+        id="t4g.medium", name="t4g.medium", vcpus=2, ram_mb=4096, price_hourly=0.03, arch="arm64"
+    )
+    intel = Size(
+        id="t3.medium", name="t3.medium", vcpus=2, ram_mb=4096, price_hourly=0.04, arch="x86_64"
+    )
+    x86_image = CatalogItem(
+        account="a", kind="image", id="ami-x86", name="web", provider="ec2", arch="x86_64"
+    )
+    catalog = AccountCatalog(
+        account="a", provider="ec2", items=(x86_image,), sizes=(graviton, intel)
+    )
+    assert cheapest_fit(catalog, parse_spec("2cpu")) == graviton
+    (ranked,) = rank([catalog], "2cpu", item="ami-x86")
+    assert ranked.size == intel
+    (arm,) = rank([catalog], "2cpu arm64")
+    assert arm.size == graviton
+    assert arm.reason.startswith("t4g.medium (2 vCPU, 4 GB, arm64) at $0.0300/h")

@@ -28,6 +28,8 @@ class CatalogItem(BaseModel):
     needs: tuple[str, ...] = ()
     #: Public images found by a search, as opposed to owned or named in config.
     public: bool = False
+    #: The CPU architecture an image needs ("x86_64", "arm64"), where the provider says.
+    arch: str | None = None
 
 
 class Size(BaseModel):
@@ -41,6 +43,8 @@ class Size(BaseModel):
     ram_mb: int | None = None
     disk_gb: int | None = None
     price_hourly: float | None = Field(default=None, description="USD per hour; None: unknown.")
+    #: The CPU architecture ("x86_64", "arm64"), where known: an image runs only on its own.
+    arch: str | None = None
 
 
 class Choice(BaseModel):

@@ -379,7 +379,8 @@ def _where(
     if as_json:
         click.echo(json.dumps([_ranked_json(r) for r in ranked], indent=2))
     elif ranked:
-        rows = [("#", "ACCOUNT", "WHERE", "SIZE", "$/H", "$/MONTH", "WHY")]
+        times = f" x{count}" if count > 1 else ""  # the prices are for the whole launch
+        rows = [("#", "ACCOUNT", "WHERE", "SIZE", f"$/H{times}", f"$/MONTH{times}", "WHY")]
         for index, r in enumerate(ranked, 1):
             place = f"{r.provider}/{r.region}" if r.region else r.provider
             rows.append(

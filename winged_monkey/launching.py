@@ -197,6 +197,8 @@ class Launcher:
                 portal._follow(backend, Action.START, row, holder.config.timeout) for row in rows
             ]
             async for update in _merge(streams):
+                if update.phase == "done":  # "started" is a start's word; say what happened
+                    update = replace(update, message=f"{update.instance.name} launched, running")
                 holder.instances[update.instance.id] = update.instance
                 finals[update.instance.id] = update
                 yield update

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from winged_monkey.catalog import AccountCatalog, Quota, Size
 from winged_monkey.errors import InvalidRequest
 
+_ARCH = re.compile(r"\b(x86_64|amd64|arm64|aarch64)\b", re.IGNORECASE)
+_ARCH_NAMES = {"amd64": "x86_64", "aarch64": "arm64"}
 _PART = re.compile(r"(\d+(?:\.\d+)?)\s*(v?cpus?|cores?|gb|gib|g|mb|mib|m)\b", re.IGNORECASE)
 HOURS_PER_MONTH = 730  # AWS's own convention for a monthly estimate
 
@@ -25,6 +27,8 @@ class SizeSpec:
     name: str | None = None
     vcpus: int | None = None
     ram_mb: int | None = None
+    #: Only sizes of this CPU architecture ("x86_64", "arm64"); None: any.
+    arch: str | None = None
 
     def __str__(self) -> str:
         if self.name is not None:
@@ -34,6 +38,8 @@ class SizeSpec:
             parts.append(f"{self.vcpus} vCPU{'s' if self.vcpus != 1 else ''}")
         if self.ram_mb is not None:
             parts.append(_ram(self.ram_mb))
+        if self.arch is not None:
+            parts.append(self.arch)
         return " ".join(parts) or "any size"
 
 
@@ -42,10 +48,14 @@ def parse_spec(text: str) -> SizeSpec:
     cleaned = text.strip()
     if not cleaned:
         raise InvalidRequest("no size given; name one (t3.large) or a spec (2cpu 4gb)")
-    found = list(_PART.finditer(cleaned))
-    leftover = _PART.sub("", cleaned).replace(",", " ").strip()
+    arch_match = _ARCH.search(cleaned)
+    arch = arch_match.group(1).lower() if arch_match else None
+    arch = _ARCH_NAMES.get(arch, arch) if arch else None
+    rest = _ARCH.sub("", cleaned).strip() if arch else cleaned
+    found = list(_PART.finditer(rest))
+    leftover = _PART.sub("", rest).replace(",", " ").strip()
     if not found or leftover:
-        return SizeSpec(name=cleaned)
+        return SizeSpec(name=cleaned) if rest or not arch else SizeSpec(arch=arch)
     vcpus: int | None = None
     ram_mb: int | None = None
     for match in found:
@@ -56,16 +66,24 @@ def parse_spec(text: str) -> SizeSpec:
             ram_mb = int(number * 1024)
         else:
             ram_mb = int(number)
-    return SizeSpec(vcpus=vcpus, ram_mb=ram_mb)
+    return SizeSpec(vcpus=vcpus, ram_mb=ram_mb, arch=arch)
 
 
 def fits(size: Size, spec: SizeSpec) -> bool:
-    """Whether `size` satisfies `spec`; an unknown vCPU or RAM figure never fits a minimum."""
+    """Whether `size` satisfies `spec`; an unknown vCPU or RAM figure never fits a minimum,
+    an unknown architecture is given the benefit of the doubt."""
+    if spec.arch is not None and size.arch is not None and not _runs(spec.arch, size.arch):
+        return False
     if spec.name is not None:
         return spec.name in (size.id, size.name)
     if spec.vcpus is not None and (size.vcpus is None or size.vcpus < spec.vcpus):
         return False
     return spec.ram_mb is None or (size.ram_mb is not None and size.ram_mb >= spec.ram_mb)
+
+
+def _runs(wanted: str, arch: str) -> bool:
+    # A 32-bit x86 image runs on x86_64 machines.
+    return wanted == arch or (wanted == "i386" and arch == "x86_64")
 
 
 def _price_key(size: Size) -> tuple[int, float, int, int, str]:
@@ -183,6 +201,7 @@ def _reason(size: Size | None, spec: SizeSpec, blocked: str | None, quotas: str)
         for part in (
             f"{size.vcpus} vCPU" if size.vcpus is not None else "",
             _ram(size.ram_mb) if size.ram_mb is not None else "",
+            size.arch if size.arch not in (None, "x86_64") else "",  # the surprising one
         )
         if part
     )
@@ -211,9 +230,13 @@ def rank(
     wanted = parse_spec(spec) if isinstance(spec, str) else spec
     ranked: list[Ranked] = []
     for catalog in catalogs:
-        if item is not None and not any(item in (i.id, i.name) for i in catalog.items):
+        offered = [i for i in catalog.items if item in (i.id, i.name)] if item else []
+        if item is not None and not offered:
             continue
-        size = cheapest_fit(catalog, wanted)
+        needs = wanted
+        if offered and offered[0].arch and wanted.arch is None:  # the image's own CPU
+            needs = replace(wanted, arch=offered[0].arch)
+        size = cheapest_fit(catalog, needs)
         blocked = (refused or {}).get(catalog.account)
         if blocked is None and size is not None:
             blocked = shortfall(catalog.quotas, size, count)
@@ -225,7 +248,7 @@ def rank(
                 size=size,
                 blocked=blocked,
                 headroom=_headroom(catalog.quotas, size, count),
-                reason=_reason(size, wanted, blocked, _quota_words(catalog.quotas)),
+                reason=_reason(size, needs, blocked, _quota_words(catalog.quotas)),
             )
         )
 

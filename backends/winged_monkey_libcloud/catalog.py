@@ -155,9 +155,22 @@ def _sizes(driver: NodeDriver, account: AccountConfig, provider: str) -> list[Si
                 ram_mb=_int(size.ram) or None,
                 disk_gb=_int(size.disk) or None,  # 0: EBS only, no instance store
                 price_hourly=price,
+                arch=_ec2_arch(extra) if drivers.is_ec2(provider) else None,
             )
         )
     return sorted(sizes, key=lambda s: (s.vcpus or 0, s.ram_mb or 0, s.id))
+
+
+def _ec2_arch(extra: dict[str, Any]) -> str | None:
+    """The CPU of an instance type, from the processor libcloud's price data names."""
+    processor = str(extra.get("physicalProcessor") or "")
+    if not processor:
+        return None
+    if "Graviton" in processor:
+        return "arm64"
+    if processor.startswith("Apple"):
+        return "arm64_mac"
+    return "x86_64_mac" if str(extra.get("instanceType", "")).startswith("mac") else "x86_64"
 
 
 def _int(value: Any) -> int | None:
@@ -180,6 +193,7 @@ def _item(
         provider=provider,
         needs=_IMAGE_NEEDS,
         public=public,
+        arch=str(extra["architecture"]) if extra.get("architecture") else None,
     )
 
 
