@@ -120,6 +120,11 @@ class RunningAggregator:
     def url(self) -> str:
         return self.process.url
 
+    @property
+    def store_path(self) -> Path:
+        """The server's store (its event log), under its own WM_DATA_DIR."""
+        return self.process.workdir / "data" / "wm.sqlite3"
+
     def mint(
         self,
         user: str = "alice",
@@ -166,17 +171,18 @@ class RunningAggregator:
         reply = self.ec2(account).describe_instances(InstanceIds=[self.ids[account, name]])
         return reply["Reservations"][0]["Instances"][0]["State"]["Name"]
 
-    def wait_listed(self, token: str, count: int, timeout: float = 30) -> None:
-        """Until the server's cache lists `count` instances for `token` (first poll done)."""
+    def wait_listed(self, count: int, timeout: float = 30) -> None:
+        """Until the server's cache lists `count` instances (its first poll is done); a
+        token per try, so a low rate limit is not spent here."""
         deadline = time.monotonic() + timeout
-        with self.client(token) as client:
-            while True:
+        while True:
+            with self.client(self.mint("setup", "viewer")) as client:
                 reply = client.get("/api/v1/instances")
-                if reply.status_code == 200 and len(reply.json()) >= count:
-                    return
-                if time.monotonic() > deadline:
-                    raise AssertionError(f"aggregator listed {reply.text[:300]} after {timeout} s")
-                time.sleep(0.05)
+            if reply.status_code == 200 and len(reply.json()) >= count:
+                return
+            if time.monotonic() > deadline:
+                raise AssertionError(f"aggregator listed {reply.text[:300]} after {timeout} s")
+            time.sleep(0.05)
 
 
 def seed(moto: MotoServer) -> dict[tuple[str, str], str]:
@@ -208,8 +214,9 @@ def seed(moto: MotoServer) -> dict[tuple[str, str], str]:
     return ids
 
 
-def write_config(workdir: Path, moto_port: int, serve: str = "") -> Path:
-    """The server's config: the two accounts, fast polls, tokens under `workdir`."""
+def write_config(workdir: Path, moto_port: int, serve: str = "", accounts: str = "") -> Path:
+    """The server's config: the two accounts (and `accounts`, more TOML), fast polls,
+    tokens under `workdir`."""
     workdir.mkdir(parents=True, exist_ok=True)
     path = workdir / "config.toml"
     text = (
@@ -220,20 +227,26 @@ def write_config(workdir: Path, moto_port: int, serve: str = "") -> Path:
     text += "".join(
         account_toml(name, region, pool, moto_port) for name, (region, pool) in ACCOUNTS.items()
     )
-    path.write_text(text, encoding="utf-8")
+    path.write_text(text + accounts, encoding="utf-8")
     return path
 
 
 @contextmanager
 def two_pool_aggregator(
-    moto: MotoServer, workdir: Path, *, serve: str = "", env: Mapping[str, str] | None = None
+    moto: MotoServer,
+    workdir: Path,
+    *,
+    serve: str = "",
+    accounts: str = "",
+    env: Mapping[str, str] | None = None,
 ) -> Iterator[RunningAggregator]:
     """Seed moto, start `wm serve` on it, wait for its first poll; stop it afterwards.
 
-    `serve` adds lines to the `[serve]` section (e.g. 'rate = 5\\nburst = 5')."""
+    `serve` adds lines to the `[serve]` section (e.g. 'rate = 5\\nburst = 5'), `accounts`
+    more accounts (TOML, e.g. from `account_toml`)."""
     ids = seed(moto)
-    config = write_config(workdir, moto.port, serve)
+    config = write_config(workdir, moto.port, serve, accounts)
     with AggregatorProcess(workdir, config, server_env(workdir, env)) as process:
         running = RunningAggregator(process, workdir / "tokens.sqlite3", moto, ids)
-        running.wait_listed(running.mint("setup", "viewer"), len(ids))
+        running.wait_listed(len(ids))
         yield running
