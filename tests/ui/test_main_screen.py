@@ -460,3 +460,18 @@ async def test_apps_view_shows_only_apps_and_instances_view_shows_all(
         await wait_for(pilot, lambda: main.table.kind is None, "the instances view")
         assert main.table.shown_count == everything
         assert app.view == "instances"
+
+
+async def test_help_and_quit_fit_in_the_footer_at_80_columns(live: Live) -> None:
+    """On a running row (stop, reboot and destroy offered) `? help` is still on screen."""
+    app = live.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = main_of(app).table
+        assert table.cursor_instance is not None
+        assert table.cursor_instance.state is InstanceState.RUNNING
+        # By type name: FooterKey lives in a private Textual module.
+        keys = {str(key.render()).split()[-1]: key for key in app.screen.query("FooterKey")}
+        assert {"stop", "reboot", "destroy", "help", "quit"} <= set(keys)
+        for name in ("help", "quit"):
+            assert keys[name].region.right <= SIZE[0], f"{name} is cut off the footer"

@@ -57,8 +57,15 @@ class MainScreen(Screen[None]):
             priority=True,
         ),
         Binding("escape", "clear_filter", "unfilter", id="clear_filter", tooltip="Clear filter"),
+        # Hidden from the 80-column footer (help and the palette list them): `? help` must fit.
         Binding(
-            "space", "mark", "mark", key_display="␣", id="mark", tooltip="Mark or unmark the row"
+            "space",
+            "mark",
+            "mark",
+            key_display="␣",
+            id="mark",
+            tooltip="Mark or unmark the row",
+            show=False,
         ),
         _action_binding("s", Action.START, "Start the marked instances (or the cursor row)"),
         _action_binding("x", Action.STOP, "Stop the marked instances (asks first)"),
@@ -74,7 +81,9 @@ class MainScreen(Screen[None]):
         Binding(
             "O", "reverse_sort", "reverse", id="reverse_sort", tooltip="Reverse sort", group=SORT
         ),
-        Binding("R", "refresh", "refresh", id="refresh", tooltip="Poll every account now"),
+        Binding(
+            "R", "refresh", "refresh", id="refresh", tooltip="Poll every account now", show=False
+        ),
         Binding(
             "t",
             "timeline",
