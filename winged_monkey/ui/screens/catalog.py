@@ -1,0 +1,394 @@
+"""The Catalog view (`:catalog`): what can be launched, on which accounts, at what price.
+
+One row per item and account, grouped by item (the name is shown on the first row of its
+group), so the accounts that can launch an item read down the group. Below the table,
+the item under the cursor and its account: sizes with prices, locations, key pairs,
+networks and quota. Catalogs come from the portal (cached there) in an async worker; a
+failing account is a row with its reason and the others carry on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import suppress
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, ClassVar
+
+from rich.console import Group
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets.data_table import RowDoesNotExist
+from textual.worker import Worker, WorkerState
+
+from winged_monkey.backend import Capability
+from winged_monkey.catalog import AccountCatalog, CatalogItem
+from winged_monkey.errors import WMError
+from winged_monkey.launching import CatalogUpdate
+from winged_monkey.portal import Portal
+from winged_monkey.ui import format as fmt
+from winged_monkey.ui.screens.launch import LaunchWizard, offers_of
+from winged_monkey.ui.widgets.catalog_text import account_details, cheapest, hourly, item_text
+
+COLUMNS: tuple[tuple[str, str, int], ...] = (
+    ("item", "item", 24),
+    ("kind", "kind", 8),
+    ("account", "account", 12),
+    ("provider", "provider", 10),
+    ("from", "from", 11),
+)
+SIZES_SHOWN = 8  # per account in the detail pane; the wizard lists them all
+
+
+@dataclass(frozen=True)
+class Row:
+    """A table row: an item on an account, or an account with no item (or no catalog)."""
+
+    account: str
+    item: CatalogItem | None = None
+    note: str = ""
+    error: bool = False
+
+    @property
+    def key(self) -> str:
+        if self.item is None:
+            return f"{self.account}\t"
+        return f"{self.account}\t{self.item.kind}\t{self.item.id}"
+
+
+def group_key(item: CatalogItem) -> tuple[str, str]:
+    return (item.name.lower(), item.kind)
+
+
+class CatalogScreen(Screen[None]):
+    """Items by name, each with the accounts that offer it; `l` or enter launches one."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("l", "launch", "launch", id="catalog.launch", tooltip="Launch the item (wizard)"),
+        Binding(
+            "slash",
+            "search",
+            "search images",
+            id="catalog.search",
+            tooltip="Search the provider's public images for the account under the cursor",
+            priority=True,
+        ),
+        Binding("escape", "close_search", "close search", id="catalog.close_search", show=False),
+        Binding(
+            "tab",
+            "details",
+            "details",
+            id="catalog.details",
+            tooltip="Move between the items and the details below (to scroll them)",
+            show=False,
+        ),
+        Binding(
+            "R", "reload", "refresh", id="refresh", tooltip="Read every catalog again (quota too)"
+        ),
+    ]
+
+    class Arrived(Message):
+        """One account's catalog (or why there is none)."""
+
+        def __init__(self, update: CatalogUpdate) -> None:
+            super().__init__()
+            self.update = update
+
+    class Found(Message):
+        """A search of an account's public images answered."""
+
+        def __init__(self, account: str, query: str, items: list[CatalogItem]) -> None:
+            super().__init__()
+            self.account = account
+            self.query = query
+            self.items = items
+
+    def __init__(self, portal: Portal, clock: Callable[[], datetime]) -> None:
+        super().__init__()
+        self.portal = portal
+        self.clock = clock
+        self.catalogs: dict[str, AccountCatalog] = {}
+        self.errors: dict[str, str] = {}
+        #: Public images found by `/`, per account (kept until the view closes).
+        self.found: dict[str, dict[str, CatalogItem]] = {}
+        self.rows: list[Row] = []
+        self.pending: set[str] = set()
+        self._search_account = ""
+        #: Accounts whose backend turned out to have no catalog (libvirt through libcloud).
+        self.skipped: set[str] = set()
+
+    # -- layout ----------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Input(compact=True, id="catalog-search")
+        yield DataTable(cursor_type="row", zebra_stripes=False, id="catalog")
+        with VerticalScroll(id="catalog-detail"):
+            yield Static(id="catalog-detail-text")
+        yield Footer(compact=True, show_command_palette=False)
+
+    @property
+    def table(self) -> DataTable[Any]:
+        return self.query_one("#catalog", DataTable)
+
+    @property
+    def search_input(self) -> Input:
+        return self.query_one("#catalog-search", Input)
+
+    def on_mount(self) -> None:
+        self.search_input.display = False
+        table = self.table
+        for key, label, width in COLUMNS:
+            table.add_column(label, key=key, width=width)
+        table.focus()
+        accounts = self.portal.catalog_accounts()
+        missing = []
+        for account in accounts:
+            cached = self.portal.cached_catalog(account)
+            if cached is not None:
+                self.catalogs[account] = cached
+            else:
+                missing.append(account)
+        self.pending = set(missing)
+        self._show()
+        if missing:
+            self._load(missing, refresh=False)
+
+    # -- data ------------------------------------------------------------------
+
+    @work(group="catalog", exclusive=True, exit_on_error=False, description="catalogs")
+    async def _load(self, accounts: list[str], refresh: bool) -> None:
+        async for update in self.portal.catalogs(accounts, refresh=refresh):
+            self.post_message(self.Arrived(update))
+
+    @on(Arrived)
+    def _on_arrived(self, message: Arrived) -> None:
+        update = message.update
+        self.pending.discard(update.account)
+        if update.catalog is not None:
+            self.catalogs[update.account] = update.catalog
+            self.errors.pop(update.account, None)
+        elif Capability.CATALOG not in self.portal.capabilities(update.account):
+            self.skipped.add(update.account)  # built, its backend says it has none after all
+        else:
+            self.errors[update.account] = update.error or "no catalog"
+        self._show()
+
+    def items_of(self, account: str) -> list[CatalogItem]:
+        catalog = self.catalogs.get(account)
+        own = list(catalog.items) if catalog is not None else []
+        seen = {i.id for i in own}
+        return own + [i for i in self.found.get(account, {}).values() if i.id not in seen]
+
+    def build_rows(self) -> list[Row]:
+        accounts = self.portal.catalog_accounts()
+        rows: list[Row] = []
+        empty: list[Row] = []
+        for account in accounts:
+            if account in self.skipped:
+                continue
+            if account in self.errors:
+                empty.append(Row(account, note=self.errors[account], error=True))
+            elif account in self.pending:
+                empty.append(Row(account, note="loading…"))
+            elif not (items := self.items_of(account)):
+                empty.append(Row(account, note="no images of its own: / searches public ones"))
+            else:
+                rows.extend(Row(account, item) for item in items)
+        order = {name: n for n, name in enumerate(accounts)}
+        rows.sort(key=lambda r: (*group_key(r.item), order[r.account]) if r.item else ("", "", 0))
+        return rows + empty
+
+    def _show(self) -> None:
+        table = self.table
+        current = self.cursor_row
+        self.rows = self.build_rows()
+        table.clear()
+        previous: tuple[str, str] | None = None
+        for row in self.rows:
+            table.add_row(*self._cells(row, previous), key=row.key)
+            previous = group_key(row.item) if row.item else None
+        if current is not None:
+            with suppress(RowDoesNotExist):
+                table.move_cursor(row=table.get_row_index(current.key))
+        self._update_detail()
+        self._update_subtitle()
+        self.refresh_bindings()
+
+    def _cells(self, row: Row, previous: tuple[str, str] | None) -> list[Text]:
+        catalog = self.catalogs.get(row.account)
+        provider = catalog.provider if catalog else ""
+        account = Text(fmt.one_line(row.account, 12), style="cyan")
+        if row.item is None:
+            style = "bold red" if row.error else "dim"
+            return [
+                Text(fmt.one_line(row.note, 24), style=style),
+                Text(""),
+                account,
+                Text(provider),
+                Text(""),
+            ]
+        item = row.item
+        same = previous == group_key(item)
+        price = cheapest(catalog) if catalog else None
+        return [
+            Text("" if same else fmt.one_line(item.name, 24), style="bold"),
+            Text("" if same else item.kind + ("*" if item.public else "")),
+            account,
+            Text(fmt.one_line(item.provider or provider, 10)),
+            Text(hourly(price), style="dim" if price is None else ""),
+        ]
+
+    @property
+    def cursor_row(self) -> Row | None:
+        table = self.table
+        if not self.rows or table.cursor_row < 0 or table.cursor_row >= len(self.rows):
+            return None
+        return self.rows[table.cursor_row]
+
+    def _update_detail(self) -> None:
+        row = self.cursor_row
+        text = self.query_one("#catalog-detail-text", Static)
+        if row is None:
+            text.update(Text("No account has a catalog.", style="dim"))
+            return
+        parts: list[Any] = []
+        if row.item is not None:
+            parts.append(item_text(row.item))
+        elif row.error:
+            parts.append(Text(f"{row.account}: {row.note}", style="bold red"))
+        catalog = self.catalogs.get(row.account)
+        if catalog is not None:
+            parts.append(account_details(catalog, SIZES_SHOWN))
+        text.update(Group(*parts))
+
+    def _update_subtitle(self) -> None:
+        items = len({group_key(r.item) for r in self.rows if r.item})
+        parts = [f"{items} item{'s' if items != 1 else ''}"]
+        accounts = len(set(self.portal.catalog_accounts()) - self.skipped)
+        parts.append(f"{len(self.catalogs)} of {accounts} accounts")
+        if self.pending:
+            parts.append("loading…")
+        if self.errors:
+            parts.append(f"{len(self.errors)} failed")
+        self.sub_title = "catalog · " + " · ".join(parts)
+
+    @on(DataTable.RowHighlighted, "#catalog")
+    def _on_highlighted(self) -> None:
+        self._update_detail()
+        self.refresh_bindings()
+
+    # -- keys ------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "launch":
+            row = self.cursor_row
+            return None if row is None or row.item is None else True
+        if action == "search":
+            if self.focused is self.search_input:
+                return False
+            return None if self.cursor_row is None else True
+        if action == "close_search":
+            return self.search_input.display
+        return True
+
+    def action_launch(self) -> None:
+        row = self.cursor_row
+        if row is None or row.item is None:
+            return
+        offers = offers_of(row.item, {a: self.items_of(a) for a in self.catalogs})
+        self.app.push_screen(
+            LaunchWizard(self.portal, self.clock, row.item, offers, dict(self.catalogs)),
+            self._launched,
+        )
+
+    def _launched(self, account: str | None) -> None:
+        if account is not None:  # its quota use changed: read it again
+            self._load([account], refresh=True)
+
+    @on(DataTable.RowSelected, "#catalog")
+    def _on_selected(self) -> None:
+        self.action_launch()
+
+    def action_reload(self) -> None:
+        accounts = self.portal.catalog_accounts()
+        self.pending = set(accounts) - set(self.catalogs)
+        self._show()
+        self._load(accounts, refresh=True)
+
+    def action_details(self) -> None:
+        detail = self.query_one("#catalog-detail", VerticalScroll)
+        self.set_focus(self.table if self.focused is detail else detail)
+
+    # -- search ----------------------------------------------------------------
+
+    def action_search(self) -> None:
+        row = self.cursor_row
+        if row is None:
+            return
+        field = self.search_input
+        field.placeholder = f"search {row.account}'s public images (enter searches)"
+        field.display = True
+        self._search_account = row.account
+        self.set_focus(field)
+        self.refresh_bindings()
+
+    def action_close_search(self) -> None:
+        self.search_input.display = False
+        self.set_focus(self.table)
+        self.refresh_bindings()
+
+    @on(Input.Submitted, "#catalog-search")
+    def _on_search(self, event: Input.Submitted) -> None:
+        event.stop()
+        query = event.value.strip()
+        if not query:
+            self.action_close_search()
+            return
+        account = self._search_account
+        self.notify(f"Searching {account}'s public images for “{query}”…", title="Search")
+        self._search(account, query)
+
+    @work(group="catalog-search", exclusive=True, exit_on_error=False, description="search")
+    async def _search(self, account: str, query: str) -> None:
+        items = await self.portal.search_images(account, query)
+        self.post_message(self.Found(account, query, items))
+
+    @on(Found)
+    def _on_found(self, message: Found) -> None:
+        kept = self.found.setdefault(message.account, {})
+        for item in message.items:
+            kept[item.id] = item.model_copy(update={"public": True}) if not item.public else item
+        count = len(message.items)
+        self.notify(
+            f"{count} public image{'s' if count != 1 else ''} of {message.account} "
+            f"match “{message.query}”" + ("" if count else "; try another word"),
+            title="Search",
+            severity="information" if count else "warning",
+        )
+        self.action_close_search()
+        self._show()
+        if message.items:
+            first = f"{message.account}\t{message.items[0].kind}\t{message.items[0].id}"
+            with suppress(RowDoesNotExist):
+                self.table.move_cursor(row=self.table.get_row_index(first))
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state is not WorkerState.ERROR:
+            return
+        error = event.worker.error
+        message = (
+            error.message if isinstance(error, WMError) else f"{type(error).__name__}: {error}"
+        )
+        what = "Search" if event.worker.group == "catalog-search" else "Catalog"
+        self.notify(message, title=what, severity="error", timeout=15)
+        if event.worker.group == "catalog":
+            self.pending.clear()
+            self._show()
+        event.stop()
