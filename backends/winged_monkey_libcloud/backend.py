@@ -17,7 +17,7 @@ from winged_monkey.config import AccountConfig
 from winged_monkey.credentials import Secrets
 from winged_monkey.errors import ActionNotAllowed, BackendError, ConfigError
 from winged_monkey.models import Instance, InstanceState
-from winged_monkey_libcloud import drivers, libvirtcompat, openstackcompat
+from winged_monkey_libcloud import drivers, libvirtcompat, openstackcompat, tls
 from winged_monkey_libcloud.convert import ec2_prices, to_instance
 from winged_monkey_libcloud.errors import translate
 
@@ -43,6 +43,7 @@ class LibcloudBackend(Backend):
         self._libvirt = drivers.is_libvirt(self.provider)
         self._openstack = drivers.is_openstack(self.provider)
         self._cls = drivers.driver_class(account, self.provider)
+        self._ca_bundle = tls.ca_bundle(account)  # a wrong path is a config error now
         self._local = threading.local()
         self._lock = threading.Lock()
         self._drivers: list[NodeDriver] = []
@@ -106,6 +107,9 @@ class LibcloudBackend(Backend):
             where = self._where()
             if self._openstack and driver is not None:
                 where = openstackcompat.where(driver, self.account.driver, exc) or where
+                refused = openstackcompat.keystone_refusal(driver, exc, self.secrets)
+                if refused is not None:
+                    raise refused from None
             raise translate(
                 exc, provider=self.provider, where=where, secrets=self.secrets
             ) from None
@@ -123,6 +127,7 @@ class LibcloudBackend(Backend):
                 ) from None
             if self.account.endpoint is not None and hasattr(driver, "path"):
                 driver.path = self.account.endpoint.path
+            tls.pin(driver, self._ca_bundle)
             self._local.driver = driver
             connection: Any = getattr(driver, "connection", None)
             if getattr(connection, "host", None):

@@ -9,12 +9,16 @@ portal follows it until the task state is empty.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+from libcloud.common.exceptions import BaseHTTPError
 from libcloud.compute.base import Node
 
+from winged_monkey.credentials import Secrets
+from winged_monkey.errors import AuthError
 from winged_monkey.models import InstanceState
 from winged_monkey_libcloud.states import map_state
 
@@ -164,3 +168,36 @@ def failed_at_identity(exc: BaseException, address: str | None) -> bool:
         text += f" {seen!r}"
         seen = seen.__cause__ or seen.__context__
     return f"host='{host}', port={port})" in text or "/auth/tokens" in text
+
+
+def keystone_refusal(driver: Any, exc: BaseException, secrets: Secrets) -> AuthError | None:
+    """Keystone's refusal of the token request as an AuthError in Keystone's own words.
+
+    Keystone answers an unknown application credential with 404 (not 401), which
+    libcloud raises as a plain HTTP error with Keystone's JSON as its text.
+    """
+    connection = getattr(driver, "connection", None)
+    if not isinstance(exc, BaseHTTPError) or getattr(connection, "auth_token", None) is not None:
+        return None
+    if exc.code not in (401, 403, 404):
+        return None
+    reason = _keystone_message(str(exc.message)) or f"HTTP {exc.code}"
+    for value in (secrets.secret, secrets.token):
+        if value:
+            reason = reason.replace(value, "***")
+    return AuthError(
+        f"credentials refused by Keystone: {reason}; check the key (user name or "
+        f"application credential id) and the secret (wm accounts set-secret {secrets.account})",
+        account=secrets.account,
+    )
+
+
+def _keystone_message(text: str) -> str | None:
+    """`error.message` of Keystone's JSON error body, if that is what `text` is."""
+    try:
+        body = json.loads(text)
+    except ValueError:
+        return None
+    error = body.get("error") if isinstance(body, dict) else None
+    message = error.get("message") if isinstance(error, dict) else None
+    return " ".join(str(message).split())[:300] if message else None

@@ -1,0 +1,63 @@
+"""A CA bundle for one account's libcloud connections, without touching libcloud's globals.
+
+libcloud reads its trust store from `libcloud.security.CA_CERTS_PATH`, one value for the
+whole process: setting it for one account would change every other account's. Each
+libcloud `Connection` builds its HTTP connection from its own `conn_class`, and
+OpenStack's identity connection copies that class from its parent, so one class per
+bundle, set on the driver's connection, pins the bundle for that account's compute and
+Keystone requests alike.
+"""
+
+from __future__ import annotations
+
+import ssl
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from libcloud.http import LibcloudConnection
+
+from winged_monkey.config import AccountConfig
+from winged_monkey.errors import ConfigError
+
+
+def ca_bundle(account: AccountConfig) -> str | None:
+    """The account's `ca_bundle` (a PEM file of the CAs to trust), checked now so that a
+    wrong path is a config error naming the account, not a TLS failure later."""
+    value = account.settings.get("ca_bundle")
+    if value is None:
+        return None
+    path = Path(str(value)).expanduser()
+    if not path.is_file():
+        raise ConfigError(f"ca_bundle {path}: no such file", account=account.name)
+    try:
+        ssl.create_default_context(cafile=str(path))
+    except (ssl.SSLError, OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", None) or type(exc).__name__
+        raise ConfigError(
+            f"ca_bundle {path}: not a readable PEM CA bundle ({reason})", account=account.name
+        ) from None
+    return str(path)
+
+
+@cache
+def connection_class(bundle: str) -> type[LibcloudConnection]:
+    """A LibcloudConnection that verifies against `bundle` whatever the globals say."""
+
+    class PinnedConnection(LibcloudConnection):
+        def _setup_verify(self) -> None:
+            self.verify = True
+
+        def _setup_ca_cert(self, **kwargs: Any) -> None:
+            self.ca_cert = bundle
+
+    PinnedConnection.__name__ = PinnedConnection.__qualname__ = "PinnedConnection"
+    return PinnedConnection
+
+
+def pin(driver: Any, bundle: str | None) -> None:
+    """Make the driver's connections (and the ones they spawn) trust `bundle`."""
+    connection: Any = getattr(driver, "connection", None)
+    if bundle is not None and hasattr(connection, "conn_class"):
+        connection.conn_class = connection_class(bundle)
+        connection.connect()  # the driver made its first HTTP connection in its __init__

@@ -1,0 +1,197 @@
+"""Keystone application credentials and a per-account CA bundle, against the real Keystone.
+
+The same stack as test_openstack.py (Neutron is its stub; nothing here needs it). For
+TLS, a TLS front made by the test (tests/openstack/tlsproxy.py) sits before the real
+Keystone, with a CA the test creates: the certificates are real, the stack is unchanged.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import libcloud.security
+import pytest
+
+from tests.openstack.conftest import OpenStack
+from tests.openstack.test_openstack import (  # noqa: F401 (passwords: autouse fixture)
+    account,
+    boot,
+    close,
+    driver_settings,
+    listed,
+    make_portal,
+    passwords,
+    refresh,
+)
+from tests.openstack.tlsproxy import TLSProxy
+from winged_monkey.config import AccountConfig, Credentials
+from winged_monkey.errors import ConfigError
+from winged_monkey.plugins import load
+
+pytestmark = pytest.mark.timeout(420)
+APPCRED_SECRET = "WM_TEST_APPCRED_SECRET"
+
+
+@dataclass
+class AppCredential:
+    id: str
+    secret: str
+
+
+def keystone_token(stack: OpenStack, project: str) -> tuple[str, str]:
+    """(token, user id) for the project's user, scoped to the project."""
+    user = stack.user(project)
+    body = {
+        "auth": {
+            "identity": {
+                "methods": ["password"],
+                "password": {
+                    "user": {
+                        "name": user["user"],
+                        "domain": {"name": "Default"},
+                        "password": user["password"],
+                    }
+                },
+            },
+            "scope": {"project": {"id": user["project_id"]}},
+        }
+    }
+    reply = httpx.post(f"{stack.auth_url}/v3/auth/tokens", json=body, timeout=30)
+    reply.raise_for_status()
+    return reply.headers["X-Subject-Token"], str(reply.json()["token"]["user"]["id"])
+
+
+@pytest.fixture
+def appcred(openstack: OpenStack) -> Iterator[AppCredential]:
+    """An application credential of alpha's user, made through Keystone's own API."""
+    token, user_id = keystone_token(openstack, "alpha")
+    url = f"{openstack.auth_url}/v3/users/{user_id}/application_credentials"
+    body = {"application_credential": {"name": f"wm-test-{secrets.token_hex(4)}"}}
+    reply = httpx.post(url, json=body, headers={"X-Auth-Token": token}, timeout=30)
+    assert reply.status_code == 201, reply.text
+    made = reply.json()["application_credential"]
+    yield AppCredential(id=str(made["id"]), secret=str(made["secret"]))
+    httpx.delete(f"{url}/{made['id']}", headers={"X-Auth-Token": token}, timeout=30)
+
+
+def appcred_account(stack: OpenStack, ident: str) -> AccountConfig:
+    """As a user writes it: the credential's id is the key, its secret comes from elsewhere."""
+    return AccountConfig(
+        name="os-appcred",
+        provider="openstack",
+        driver={
+            "ex_force_auth_url": stack.auth_url,
+            "ex_force_auth_version": "3.x_appcred",
+            "ex_force_service_region": "RegionOne",
+        },
+        credentials=Credentials(key=ident, keyring=False, secret_env=APPCRED_SECRET),
+        timeout=20,
+    )
+
+
+def test_an_application_credential_sees_its_project(
+    openstack: OpenStack,
+    appcred: AppCredential,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    boot(openstack, "alpha", "by-appcred")
+    boot(openstack, "beta", "not-mine")
+    monkeypatch.setenv(APPCRED_SECRET, appcred.secret)
+    portal = make_portal(tmp_path, appcred_account(openstack, appcred.id))
+    try:
+        assert set(listed(portal, "os-appcred")) == {"by-appcred"}
+    finally:
+        close(portal)
+
+
+def test_a_revoked_application_credential_is_refused_by_name(
+    openstack: OpenStack,
+    appcred: AppCredential,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    token, user_id = keystone_token(openstack, "alpha")
+    reply = httpx.delete(
+        f"{openstack.auth_url}/v3/users/{user_id}/application_credentials/{appcred.id}",
+        headers={"X-Auth-Token": token},
+        timeout=30,
+    )
+    assert reply.status_code == 204
+    monkeypatch.setenv(APPCRED_SECRET, appcred.secret)
+    portal = make_portal(tmp_path, appcred_account(openstack, appcred.id))
+    try:
+        status = refresh(portal)["os-appcred"]
+    finally:
+        close(portal)
+    assert status.phase == "failed"
+    assert status.error is not None
+    assert status.error == (
+        f"credentials refused by Keystone: Could not find Application Credential: "
+        f"{appcred.id}.; check the key (user name or application credential id) and the "
+        "secret (wm accounts set-secret os-appcred)"
+    )
+    assert appcred.secret not in status.error
+
+
+# -- a CA bundle per account ---------------------------------------------------------
+
+
+@pytest.fixture
+def tls_keystone(openstack: OpenStack, tmp_path: Path) -> Iterator[TLSProxy]:
+    with TLSProxy(tmp_path / "tls", openstack.state["ports"]["keystone"]) as proxy:
+        yield proxy
+
+
+def tls_account(stack: OpenStack, proxy: TLSProxy, name: str, **settings: Any) -> AccountConfig:
+    base = account(stack, name, "alpha", **settings)
+    return base.model_copy(
+        update={
+            "driver": {
+                **driver_settings(stack, "alpha"),
+                "ex_force_auth_url": f"https://127.0.0.1:{proxy.port}",
+            }
+        }
+    )
+
+
+def test_each_account_trusts_its_own_ca_bundle(
+    openstack: OpenStack, tls_keystone: TLSProxy, tmp_path: Path
+) -> None:
+    """Three accounts on one TLS Keystone, polled together: the right bundle works, a
+    wrong one and none (the system's store) are refused, and libcloud's global is kept."""
+    boot(openstack, "alpha", "over-tls")
+    before = libcloud.security.CA_CERTS_PATH
+    keystone = f"127.0.0.1:{tls_keystone.port}"
+    portal = make_portal(
+        tmp_path,
+        tls_account(openstack, tls_keystone, "right-ca", ca_bundle=str(tls_keystone.ca)),
+        tls_account(openstack, tls_keystone, "wrong-ca", ca_bundle=str(tls_keystone.other_ca)),
+        tls_account(openstack, tls_keystone, "no-ca"),
+    )
+    try:
+        statuses = refresh(portal)
+        rows = {i.name for i in portal.instances() if i.account == "right-ca"}
+    finally:
+        close(portal)
+    assert statuses["right-ca"].phase == "ok", statuses["right-ca"].error
+    assert rows == {"over-tls"}
+    for name in ("wrong-ca", "no-ca"):
+        error = statuses[name].error
+        assert statuses[name].phase == "failed"
+        assert error is not None
+        assert error.startswith(f"TLS handshake with Keystone (identity, {keystone}) failed"), error
+    assert before == libcloud.security.CA_CERTS_PATH  # the global is untouched
+
+
+def test_a_missing_ca_bundle_is_a_config_error_naming_the_account(openstack: OpenStack) -> None:
+    broken = account(openstack, "os-alpha", "alpha", ca_bundle="/nonexistent/ca.pem")
+    with pytest.raises(ConfigError) as refused:
+        load("libcloud")(broken, None)  # type: ignore[arg-type]
+    assert refused.value.account == "os-alpha"
+    assert refused.value.message == "ca_bundle /nonexistent/ca.pem: no such file"
