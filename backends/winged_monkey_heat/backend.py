@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, ClassVar
 
 from winged_monkey.actions import Action
 from winged_monkey.backend import Backend, Capability, NativeEvents
+from winged_monkey.catalog import AccountCatalog, CatalogItem, TemplateForm
 from winged_monkey.config import AccountConfig
 from winged_monkey.credentials import Secrets
-from winged_monkey.errors import ActionNotAllowed, NotFoundError
+from winged_monkey.errors import (
+    ActionNotAllowed,
+    BackendError,
+    ConfigError,
+    InvalidRequest,
+    NotFoundError,
+)
 from winged_monkey.models import (
     AppDetail,
     AppOutput,
@@ -22,6 +31,7 @@ from winged_monkey.models import (
     Instance,
     InstanceState,
 )
+from winged_monkey_heat import templates
 from winged_monkey_heat.client import HeatClient
 from winged_monkey_heat.models import (
     LaunchedStack,
@@ -40,12 +50,30 @@ PAGE = 200
 EVENT_PAGE = 100
 #: Resource counts fetched at once while listing (each is one small request).
 MEMBER_FETCHES = 8
-_MUTATING = frozenset({Capability.START, Capability.STOP, Capability.DESTROY, Capability.LAUNCH})
-_ACTION_BODY = {Action.STOP: {"suspend": None}, Action.START: {"resume": None}}
+#: How long `act` waits for a check to show in Heat's events before leaving it to the follow.
+CHECK_SHOWS_WITHIN = 10.0
+_MUTATING = frozenset(
+    {
+        Capability.START,
+        Capability.STOP,
+        Capability.DESTROY,
+        Capability.LAUNCH,
+        Capability.SUSPEND,
+        Capability.RESUME,
+        Capability.CHECK,
+    }
+)
+_ACTION_BODY = {
+    Action.STOP: {"suspend": None},
+    Action.START: {"resume": None},
+    Action.SUSPEND: {"suspend": None},
+    Action.RESUME: {"resume": None},
+}
 
 
 class HeatBackend(Backend):
-    """Stacks of one Heat project. stop = suspend, start = resume, destroy = delete.
+    """Stacks of one Heat project. stop = suspend, start = resume, destroy = delete,
+    check = Heat's stack check.
 
     Stacks are rows of kind "app" (`extra["kind"]`) until the core has an App model;
     reboot does not exist for a stack.
@@ -68,9 +96,12 @@ class HeatBackend(Backend):
 
     @property
     def capabilities(self) -> frozenset[Capability]:
+        found = self.CAPABILITIES
+        if self.client.settings.templates:
+            found |= {Capability.CATALOG}
         if self.account.read_only:
-            return self.CAPABILITIES - _MUTATING
-        return self.CAPABILITIES
+            return found - _MUTATING
+        return found
 
     # -- rows ------------------------------------------------------------------
 
@@ -97,6 +128,8 @@ class HeatBackend(Backend):
         path = self._path(instance.id, instance.name)
         if action is Action.DESTROY:
             await self.client.request("DELETE", path)
+        elif action is Action.CHECK:
+            await self._check(instance, path)
         elif action in _ACTION_BODY:
             await self.client.request("POST", f"{path}/actions", body=_ACTION_BODY[action])
         else:
@@ -104,6 +137,22 @@ class HeatBackend(Backend):
                 f"a Heat stack cannot {action} (stop suspends it, start resumes it)",
                 account=self.account.name,
             )
+
+    async def _check(self, stack: Instance, path: str) -> None:
+        """Ask for a check, then wait until Heat's events show it began: the engine starts
+        it in a thread after answering, and a follow polling before then would find the
+        stack's previous state (even a previous CHECK_COMPLETE) and call it done."""
+        newest = await self.stack_events(stack.id, limit=1, newest_first=True)
+        marker = newest[0].id if newest else None
+        await self.client.request("POST", f"{path}/actions", body={"check": None})
+        deadline = time.monotonic() + min(CHECK_SHOWS_WITHIN, self.account.timeout / 2)
+        while time.monotonic() < deadline:
+            page = await self.stack_events(stack.id, marker, limit=EVENT_PAGE)
+            if any(e.resource_name == stack.name and e.status.startswith("CHECK_") for e in page):
+                return
+            if page:
+                marker = page[-1].id
+            await asyncio.sleep(0.2)
 
     async def native_events(
         self, instances: Sequence[Instance], markers: Mapping[str, str]
@@ -170,7 +219,7 @@ class HeatBackend(Backend):
     async def check(self) -> str:
         count = len(await self._list_stacks())
         return (
-            f"Heat at {self.client.where}, project {self.client.settings.project}: "
+            f"Heat at {self.client.where}, project {self.client.project}: "
             f"reachable, {count} stack{'s' if count != 1 else ''}"
         )
 
@@ -345,10 +394,79 @@ class HeatBackend(Backend):
         }
         if timeout_mins is not None:
             body["timeout_mins"] = timeout_mins
-        data = await self.client.request("POST", "/stacks", body=body)
+        try:
+            data = await self.client.request("POST", "/stacks", body=body)
+        except BackendError as exc:
+            if type(exc) is not BackendError or self.client.settings.method != (
+                "application_credential"
+            ):
+                raise
+            # Heat's trusts: Keystone refuses to let an application credential's token
+            # create one ("Delegated tokens cannot manage trusts"); Heat only says 500.
+            raise BackendError(
+                f"{exc.message}. Heat clouds that create a trust per stack (the default) "
+                "cannot create stacks through an application credential: launch with a "
+                "password account (listing and actions work with either)",
+                account=self.account.name,
+            ) from None
         stack_id = str(data["stack"]["id"])
         self._names[stack_id] = name
         return LaunchedStack(id=stack_id, name=name)
+
+    # -- templates: the catalog and the launch form ---------------------------------
+
+    def templates_folder(self) -> Path:
+        folder = self.client.settings.templates
+        if not folder:
+            raise ConfigError(
+                'no templates folder: set templates = "~/heat-templates" in the account',
+                account=self.account.name,
+            )
+        return Path(folder).expanduser()
+
+    async def catalog(self) -> AccountCatalog:
+        """One item per HOT template in the templates folder, described by Heat's own
+        validation of it (a template Heat rejects is listed with Heat's reason)."""
+        folder = self.templates_folder()
+        if not await asyncio.to_thread(folder.is_dir):
+            raise ConfigError(
+                f"templates folder {folder} does not exist; create it or fix `templates`",
+                account=self.account.name,
+            )
+        files = await asyncio.to_thread(templates.template_files, folder)
+        limit = asyncio.Semaphore(MEMBER_FETCHES)
+
+        async def item(path: Path) -> CatalogItem:
+            async with limit:
+                try:
+                    found = await self.validate(await _read(path, self.account.name))
+                except InvalidRequest as exc:
+                    description = f"not valid: {exc.message}"
+                    needs: tuple[str, ...] = ("a fixed template",)
+                else:
+                    description, needs = found.description, templates.needs(found)
+            return CatalogItem(
+                account=self.account.name,
+                kind="template",
+                id=str(path),
+                name=str(path.relative_to(folder).with_suffix("")),
+                description=description.strip(),
+                provider="heat",
+                needs=needs,
+            )
+
+        return AccountCatalog(
+            account=self.account.name,
+            provider="heat",
+            region=self.account.region,
+            items=tuple(await asyncio.gather(*(item(p) for p in files))),
+        )
+
+    async def template_form(self, template: str) -> TemplateForm:
+        """The launch form of a template file, from Heat's POST /validate answer."""
+        path = _expand(template)
+        validation = await self.validate(await _read(path, self.account.name))
+        return templates.form(self.account.name, str(path), validation)
 
     # -- helpers -----------------------------------------------------------------
 
@@ -408,7 +526,7 @@ class HeatBackend(Backend):
             "stack_status": status,
             "stack_status_reason": reason,
             "members": members,
-            "project": self.client.settings.project,
+            "project": self.client.project,
         }
         if stack.get("updated_time"):
             extra["updated_at"] = stack["updated_time"]
@@ -432,6 +550,19 @@ class HeatBackend(Backend):
             raise ActionNotAllowed(
                 f"account {self.account.name} is read-only", account=self.account.name
             )
+
+
+def _expand(path: str) -> Path:
+    return Path(path).expanduser()
+
+
+async def _read(path: Path, account: str) -> str:
+    try:
+        return await asyncio.to_thread(path.read_text, encoding="utf-8")
+    except OSError as exc:
+        raise InvalidRequest(
+            f"cannot read template {path}: {exc.strerror or exc}", account=account
+        ) from None
 
 
 def _parameter(name: str, spec: Mapping[str, Any]) -> TemplateParameter:
