@@ -256,3 +256,20 @@ async def test_catalog_and_a_launch_followed_until_running(
         assert {"Key": "Name", "Value": "new-web"} in tags
     finally:
         await backend.close()
+
+
+async def test_check_says_who_the_token_is(
+    team: RunningAggregator, cloud: Cloud, portals: Portals
+) -> None:
+    portal = portals(
+        aggregator_account(
+            "team", team.url, team.mint("vera", "viewer", pool="alpha"), cloud.monkeypatch
+        )
+    )
+    line = await portal.check("team")
+    where = re.escape(team.url.removeprefix("http://"))
+    assert re.fullmatch(
+        rf"aggregator at {where} as vera \(viewer, alpha; token expires "
+        r"\d{4}-\d\d-\d\d \d\d:\d\d UTC\): reachable, 2 instances, 0 deployments",
+        line,
+    ), line
