@@ -9,6 +9,8 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC
 from typing import ClassVar, Literal
 
+from pydantic import TypeAdapter, ValidationError
+
 from winged_monkey.actions import Action
 from winged_monkey.aggregator.api import (
     ActionAccepted,
@@ -52,6 +54,7 @@ _MUTATING = frozenset(
     }
 )
 #: Link names that carry out an action, preferred first (a server may start a suspended row).
+_ResourceList = TypeAdapter(list[AppResource])
 _LINK_NAMES: dict[Action, tuple[str, ...]] = {Action.RESUME: ("resume", "start")}
 
 
@@ -175,24 +178,34 @@ class AggregatorBackend(Backend):
         return NativeEvents(events=events, markers={MARKER: after} if after else {})
 
     async def app_detail(self, app: Instance, events: int = 50) -> AppDetail:
-        """A deployment's members as the aggregator lists them, and its latest events."""
+        """A deployment's members where the aggregator passes them on, and its latest events."""
         remote_account, remote_id = convert.split_id(app.id)
-        row, page = await asyncio.gather(
+        row, found = await asyncio.gather(
             self.client.get(path("deployments", remote_account, remote_id), ResourceOut),
-            self.client.get(
-                path("events"),
-                EventPage,
-                {"account": remote_account, "target": remote_id, "limit": EVENT_PAGE},
-            ),
+            self._target_events(remote_account, remote_id, events),
         )
-        members = row.extra.get("resources")
-        resources = (
-            tuple(AppResource.model_validate(m) for m in members if isinstance(m, dict))
-            if isinstance(members, list)
-            else ()
-        )
-        latest = [convert.event(self.account.name, e) for e in page.events][-events:]
-        return AppDetail(resources=resources, events=tuple(reversed(latest)))
+        try:
+            resources = _ResourceList.validate_python(row.extra.get("resources") or [])
+        except ValidationError:  # the server's extra is free-form: no members rather than none
+            resources = []
+        latest = [convert.event(self.account.name, e) for e in found]
+        return AppDetail(resources=tuple(resources), events=tuple(reversed(latest)))
+
+    async def _target_events(self, account: str, target: str, keep: int) -> list[Event]:
+        """The `keep` latest events of one target (the stream runs oldest first)."""
+        after: int | None = None
+        found: list[Event] = []
+        for _ in range(EVENT_PAGES_PER_POLL):
+            params: dict[str, str | int] = {"account": account, "target": target}
+            params["limit"] = EVENT_PAGE
+            if after is not None:
+                params["after"] = after
+            page = await self.client.get(path("events"), EventPage, params)
+            found = [*found, *page.events][-keep:]
+            if not page.events or page.next == after:
+                break
+            after = page.next
+        return found
 
     # -- catalog and launch ------------------------------------------------------------------
 
