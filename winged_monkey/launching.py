@@ -136,12 +136,17 @@ class Launcher:
     # -- launch -----------------------------------------------------------------------
 
     async def launch(
-        self, account: str, request: LaunchRequest, *, follow: bool = True
+        self,
+        account: str,
+        request: LaunchRequest,
+        *,
+        follow: bool = True,
+        user: str | None = None,
     ) -> AsyncIterator[ActionUpdate]:
         if request.kind == "template":
             text = await asyncio.to_thread(_read_template, request.item, account)
             async for update in self.portal.launch_app(
-                account, text, request.name, request.parameters, follow=follow
+                account, text, request.name, request.parameters, follow=follow, user=user
             ):
                 yield update
             self.forget(account)
@@ -155,13 +160,14 @@ class Launcher:
                 "instances here",
                 account=account,
             )
-        size = None
+        size, where = None, (holder.config.provider or holder.config.backend, holder.config.region)
         if Capability.CATALOG in backend.capabilities:
             # Recent quota: a stale one could let through a launch the cloud then refuses.
             kept = self._cache.get(account)
             fresh = kept is not None and time.monotonic() - kept[0] < QUOTA_FRESH_S
             catalog = await self.catalog(account, refresh=not fresh)
             size = find_size(catalog, request.size) if request.size else None
+            where = (catalog.provider, catalog.region)
             blocked = shortfall(catalog.quotas, size, request.count)
             if blocked:
                 raise InvalidRequest(
@@ -171,13 +177,13 @@ class Launcher:
         try:
             ids = await portal._within(holder, backend.launch(request))
         except WMError as exc:
-            failed = _row(account, request.name, request, holder.config.backend, "launch refused")
+            failed = _row(account, request.name, request, where, "launch refused")
             update = ActionUpdate(Action.START, failed, "failed", exc.message)
-            portal._record(update, "launch", exc.message, at, time.monotonic() - started)
+            portal._record(update, "launch", exc.message, at, time.monotonic() - started, user)
             raise
         finally:
             self.forget(account)
-        rows = [_row(account, i, request, holder.config.backend, "launch requested") for i in ids]
+        rows = [_row(account, i, request, where, "launch requested") for i in ids]
         if size is not None:
             rows = [r.model_copy(update={"price_hourly": size.price_hourly}) for r in rows]
         finals: dict[str, ActionUpdate] = {}
@@ -208,7 +214,7 @@ class Launcher:
                 final = finals[row.id]
                 if not final.finished:
                     final = replace(final, phase="failed", message="stopped following (cancelled)")
-                portal._record(final, "launch", final.message, at, time.monotonic() - started)
+                portal._record(final, "launch", final.message, at, time.monotonic() - started, user)
 
     async def _open(self, account: str) -> tuple[_Account, Backend]:
         holder = self.portal._accounts.get(account)
@@ -219,14 +225,18 @@ class Launcher:
         return holder, backend
 
 
-def _row(account: str, ident: str, request: LaunchRequest, provider: str, raw: str) -> Instance:
+def _row(
+    account: str, ident: str, request: LaunchRequest, where: tuple[str, str | None], raw: str
+) -> Instance:
+    """The row shown until the first poll of the new instance answers."""
     return Instance(
         account=account,
         id=ident,
         name=request.name,
         state=InstanceState.PENDING,
         raw_state=raw,
-        provider=provider,
+        provider=where[0],
+        region=where[1],
         size=request.size,
         image=request.item,
     )
