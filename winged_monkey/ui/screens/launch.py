@@ -128,7 +128,9 @@ class LaunchWizard(Screen[str | None]):
         Binding(
             "enter", "next", "next", id="wizard.next", tooltip="Next step; on the summary: launch"
         ),
-        Binding("ctrl+q", "app.quit", "quit", show=False),
+        # In the size class field, up and down move through the ranked accounts below it.
+        Binding("down", "move(1)", "next account", id="wizard.down", show=False),
+        Binding("up", "move(-1)", "previous account", id="wizard.up", show=False),
     ]
 
     class FormRead(Message):
@@ -272,7 +274,15 @@ class LaunchWizard(Screen[str | None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("next", "back"):
             return not self.launching
+        if action == "move":
+            return self.step == "account" and not self.launching
         return True
+
+    def action_move(self, step: int) -> None:
+        options = self.query_one("#wizard-accounts", OptionList)
+        if options.option_count:
+            current = options.highlighted if options.highlighted is not None else -step
+            options.highlighted = (current + step) % options.option_count
 
     # -- account -------------------------------------------------------------------
 
@@ -325,7 +335,7 @@ class LaunchWizard(Screen[str | None]):
         await self.body.mount_all(widgets)
         self._fill_accounts()
         self.hint(
-            "Cheapest first for the size class, then most quota left."
+            "Type a size class (2cpu 4gb, t3.large): cheapest first, then most quota left."
             if not self.template
             else "Accounts that offer this template."
         )
