@@ -1,5 +1,6 @@
-"""An aggregator account in the TUI at 80x24, beside a direct moto account, against the real
-`wm serve`: a viewer's rows offer no stop key; an operator's do, and the stop reaches moto."""
+"""An aggregator account in the TUI at 80x24 against the real `wm serve`: beside a direct
+moto account a viewer's rows offer no stop key and an operator's do (the stop reaches moto);
+the aggregator's deployables in the catalog view, launched through the wizard."""
 
 from __future__ import annotations
 
@@ -9,12 +10,15 @@ from tests.aggregator.server import RunningAggregator
 from tests.aggregator_client.conftest import aggregator_account
 from tests.conftest import Cloud
 from tests.ui.conftest import settle, wait_for
+from tests.ui.test_catalog import open_catalog
+from tests.ui.test_launch_wizard import step, type_into
 from winged_monkey.config import Config
 from winged_monkey.models import Instance, InstanceState
 from winged_monkey.portal import Portal
 from winged_monkey.store import Store
 from winged_monkey.ui.app import WMApp
 from winged_monkey.ui.screens.confirm import ConfirmScreen
+from winged_monkey.ui.screens.launch import LaunchWizard
 from winged_monkey.ui.screens.main import MainScreen
 
 SIZE = (80, 24)
@@ -89,6 +93,62 @@ async def test_viewer_rows_offer_no_stop_key_beside_a_direct_account(
 
             await wait_for(pilot, stopped, "the operator's row to reach stopped")
             assert team.cloud_state("team-a", "web") == "stopped"
+    finally:
+        await portal.close()
+        store.close()
+
+
+async def test_the_aggregators_deployables_in_the_catalog_and_a_wizard_launch(
+    team: RunningAggregator, cloud: Cloud, tmp_path: Path
+) -> None:
+    ec2 = team.ec2("team-a")
+    image = ec2.create_image(InstanceId=team.ids["team-a", "web"], Name="golden-web")["ImageId"]
+    token = team.mint("olga", "operator", pool="alpha")
+    config = Config(
+        refresh_interval=SLOW,
+        busy_refresh_interval=0.2,
+        action_poll_interval=0.05,
+        action_timeout=30,
+        accounts=(aggregator_account("team", team.url, token, cloud.monkeypatch),),
+    )
+    store = Store.open(tmp_path / "wm.sqlite3")
+    portal = Portal(config, store, user="tester")
+    app = WMApp(portal, config, title_suffix="test")
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            catalog = await open_catalog(pilot)
+            offered = [(r.account, r.item.id) for r in catalog.rows if r.item is not None]
+            golden = ("team", f"alpha/team-a:image:{image}")
+            assert golden in offered
+            assert not [o for o in offered if not o[1].startswith("alpha/team-a:")]  # its pool
+            catalog.table.move_cursor(row=offered.index(golden))
+            await pilot.press("l")
+            await wait_for(pilot, lambda: isinstance(app.screen, LaunchWizard), "the wizard")
+            wizard = app.screen
+            assert isinstance(wizard, LaunchWizard)
+            await pilot.pause()
+            await type_into(pilot, "t3.micro")
+            await pilot.press("enter")  # the only account: team
+            while step(wizard) in ("size", "location", "access"):
+                await pilot.press("enter")  # the ranked size and the defaults
+            assert step(wizard) == "name"
+            await type_into(pilot, "agg-box")
+            await pilot.press("enter")
+            await type_into(pilot, "1")
+            await pilot.press("enter")
+            assert step(wizard) == "summary"
+            await pilot.press("enter")
+
+            def launched() -> list[InstanceState]:
+                return [i.state for i in portal.instances() if i.name == "agg-box"]
+
+            await wait_for(pilot, lambda: launched() == [InstanceState.RUNNING], "agg-box runs")
+            (row,) = [i for i in portal.instances() if i.name == "agg-box"]
+            assert row.account == "team"
+            assert row.id.startswith("team-a/i-")
+            witness = ec2.describe_instances(InstanceIds=[row.id.removeprefix("team-a/")])
+            found = witness["Reservations"][0]["Instances"][0]
+            assert (found["ImageId"], found["State"]["Name"]) == (image, "running")
     finally:
         await portal.close()
         store.close()
