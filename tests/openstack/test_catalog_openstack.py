@@ -1,0 +1,114 @@
+"""The catalog and launches on OpenStack through libcloud, against the real Keystone, Glance
+and Nova (fake virt) the suite starts: flavors, images, key pairs and Nova's own limits;
+launches followed until active; Nova's quota stopping a launch before any call.
+
+Nova's own record (admin HTTP) is the witness. Neutron is a stub: no networks here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from tests.openstack.conftest import OpenStack
+from tests.openstack.test_openstack import account, close, libcloud_driver, make_portal
+from tests.openstack.test_openstack import passwords as passwords  # autouse: the secrets
+from winged_monkey.catalog import AccountCatalog, LaunchRequest
+from winged_monkey.errors import InvalidRequest
+from winged_monkey.models import InstanceState
+from winged_monkey.portal import ActionUpdate, Portal
+
+pytestmark = pytest.mark.timeout(420)
+
+
+def catalog_of(portal: Portal, name: str) -> AccountCatalog:
+    return asyncio.run(portal.catalog(name))
+
+
+def launch(portal: Portal, name: str, request: LaunchRequest) -> list[ActionUpdate]:
+    async def run() -> list[ActionUpdate]:
+        return [u async for u in portal.launch(name, request)]
+
+    return asyncio.run(run())
+
+
+def servers(stack: OpenStack) -> list[dict[str, object]]:
+    reply = stack.nova("GET", "/servers/detail", params={"all_tenants": "1"})
+    reply.raise_for_status()
+    found: list[dict[str, object]] = reply.json()["servers"]
+    return found
+
+
+def test_catalog_has_flavors_images_key_pairs_and_novas_limits(
+    openstack: OpenStack, tmp_path: Path
+) -> None:
+    libcloud_driver(openstack, "alpha").create_key_pair("alice-laptop")
+    portal = make_portal(tmp_path, account(openstack, "os-alpha", "alpha"))
+    try:
+        found = catalog_of(portal, "os-alpha")
+    finally:
+        close(portal)
+    flavors = {s.name: s for s in found.sizes}
+    assert {"m1.tiny", "m1.small", "m1.huge"} <= set(flavors)
+    assert flavors["m1.huge"].vcpus == 32
+    assert flavors["m1.tiny"].price_hourly is None  # Nova publishes no prices
+    assert openstack.state["image_id"] in {i.id for i in found.items}
+    assert "cirros-fake" in {i.name for i in found.items}
+    assert [k.name for k in found.key_pairs] == ["alice-laptop"]
+    quotas = {str(q.resource): q for q in found.quotas}
+    assert (quotas["instances"].limit, quotas["instances"].used) == (10, 0)
+    assert (quotas["vcpus"].limit, quotas["vcpus"].used) == (20, 0)
+    assert found.provider == "openstack"
+
+
+def test_launch_two_servers_followed_until_active(openstack: OpenStack, tmp_path: Path) -> None:
+    portal = make_portal(tmp_path, account(openstack, "os-alpha", "alpha", price_hourly=0.02))
+    request = LaunchRequest(item=openstack.state["image_id"], name="web", size="m1.tiny", count=2)
+    try:
+        updates = launch(portal, "os-alpha", request)
+    finally:
+        close(portal)
+    finals = [u for u in updates if u.finished]
+    assert {u.phase for u in finals} == {"done"}
+    assert {u.instance.state for u in finals} == {InstanceState.RUNNING}
+    on_nova = {str(s["id"]): s for s in servers(openstack)}
+    assert set(on_nova) == {u.instance.id for u in finals}
+    assert sorted(str(s["name"]) for s in on_nova.values()) == ["web-1", "web-2"]
+    assert {s["status"] for s in on_nova.values()} == {"ACTIVE"}
+
+
+def test_novas_core_limit_stops_a_launch_before_any_call(
+    openstack: OpenStack, tmp_path: Path
+) -> None:
+    portal = make_portal(tmp_path, account(openstack, "os-alpha", "alpha"))
+    request = LaunchRequest(item=openstack.state["image_id"], name="big", size="m1.huge")
+    try:
+        with pytest.raises(InvalidRequest) as caught:
+            launch(portal, "os-alpha", request)
+    finally:
+        close(portal)
+    assert str(caught.value).startswith(
+        "os-alpha: launching 1 x m1.huge needs 32 vCPUs; 20 of 20 remain"
+    )
+    assert servers(openstack) == []
+
+
+def test_a_bad_image_or_flavor_gives_a_reason(openstack: OpenStack, tmp_path: Path) -> None:
+    portal = make_portal(tmp_path, account(openstack, "os-alpha", "alpha"))
+    missing_image = LaunchRequest(
+        item="00000000-0000-0000-0000-000000000000", name="x", size="m1.tiny"
+    )
+    missing_flavor = LaunchRequest(item=openstack.state["image_id"], name="x", size="m9.none")
+    try:
+        with pytest.raises(InvalidRequest) as image_error:
+            launch(portal, "os-alpha", missing_image)
+        with pytest.raises(InvalidRequest) as flavor_error:
+            launch(portal, "os-alpha", missing_flavor)
+    finally:
+        close(portal)
+    assert image_error.value.message.startswith("openstack refused the launch:")
+    assert "Can not find requested image" in image_error.value.message  # Nova's words
+    assert flavor_error.value.message.startswith("no flavor 'm9.none' here (known: m1.huge")
+    assert servers(openstack) == []
