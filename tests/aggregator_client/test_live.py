@@ -20,6 +20,7 @@ from winged_monkey.errors import ActionNotAllowed
 from winged_monkey.models import EventSource, Instance
 from winged_monkey.portal import Portal
 from winged_monkey_aggregator import AggregatorBackend
+from winged_monkey_aggregator.errors import Forbidden
 
 DIRECT_REGION = "ap-southeast-2"  # moto shares one account: a region of its own
 
@@ -273,3 +274,25 @@ async def test_check_says_who_the_token_is(
         r"\d{4}-\d\d-\d\d \d\d:\d\d UTC\): reachable, 2 instances, 0 deployments",
         line,
     ), line
+
+
+async def test_a_launch_outside_the_tokens_pool_is_forbidden_and_says_so(
+    team: RunningAggregator, cloud: Cloud
+) -> None:
+    account = aggregator_account("team", team.url, None, cloud.monkeypatch)
+    token = team.mint("olga", "operator", pool="alpha")
+    backend = AggregatorBackend(account, Secrets(account="team", secret=token))
+    before = len(team.ec2("team-b").describe_instances()["Reservations"])
+    try:
+        with pytest.raises(Forbidden) as caught:
+            await backend.launch(
+                LaunchRequest(item="beta/team-b:image:ami-1e749f67", kind="deployable", name="x")
+            )
+    finally:
+        await backend.close()
+    where = team.url.removeprefix("http://")
+    assert str(caught.value) == (
+        f"team: the aggregator at {where} does not allow this to your token (this token is for "
+        "pool 'alpha', not 'beta'); ask the team admin for a token with the role or pool it needs"
+    )
+    assert len(team.ec2("team-b").describe_instances()["Reservations"]) == before
