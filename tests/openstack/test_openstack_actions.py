@@ -7,6 +7,11 @@ with an admin token); Neutron is the stub there, so nothing here touches network
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
+import os
+import signal
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -118,3 +123,49 @@ def test_reset_is_novas_hard_reboot_and_reboot_its_soft_one(
     assert witness is not None
     assert (witness["status"], witness["OS-EXT-STS:task_state"]) == ("ACTIVE", None)
     assert openstack.actions(ident)[0] == "reboot"
+
+
+@contextlib.contextmanager
+def compute_paused(stack: OpenStack) -> Iterator[Callable[[], None]]:
+    """nova-compute frozen (SIGSTOP) until the yielded `thaw` or the end: Nova's API has
+    set the task state and the cast waits in RabbitMQ, so the task stays in flight. A
+    freeze, not a restart: the fake driver keeps its servers only in memory."""
+    pids = json.loads((Path(stack.state["root"]) / "pids.json").read_text())
+    group = next(int(p["pid"]) for p in pids if p["name"] == "nova-compute")
+    frozen = {"now": True}
+
+    def thaw() -> None:
+        if frozen["now"]:
+            frozen["now"] = False
+            os.killpg(group, signal.SIGCONT)
+
+    os.killpg(group, signal.SIGSTOP)
+    try:
+        yield thaw
+    finally:
+        thaw()
+
+
+def test_novas_task_state_is_shown_while_the_action_runs(
+    openstack: OpenStack, tmp_path: Path
+) -> None:
+    ident = str(boot(openstack, "alpha", "held").id)
+    portal = make_portal(tmp_path, account(openstack, "os-alpha", "alpha"))
+    try:
+        server = listed(portal, "os-alpha")["held"]
+
+        async def stop() -> list[tuple[str, str]]:
+            seen: list[tuple[str, str]] = []
+            with compute_paused(openstack) as thaw:
+                async for update in portal.run_action(Action.STOP, server):
+                    seen.append((update.phase, update.message))
+                    if update.phase == "progress":
+                        thaw()  # seen in flight: now let nova-compute finish it
+            return seen
+
+        seen = asyncio.run(stop())
+    finally:
+        close(portal)
+    assert ("progress", "held is stopping (active/powering-off)") in seen, seen
+    assert seen[-1] == ("done", "held stopped")
+    assert openstack.server(ident)["status"] == "SHUTOFF"  # type: ignore[index]
