@@ -98,6 +98,12 @@ class Backend(ABC):
         """Ask the provider to run `action`; returns once the request is accepted."""
         raise NotImplementedError(action)
 
+    def refusal(self, action: Action, instance: Instance) -> str | None:
+        """Why this account will not run `action` on this row now, beyond its state and the
+        capabilities (an aggregator offers only what the caller's role allows); None when
+        it may. `Portal.refusal` asks, so the UI offers no key for it. No network call."""
+        return None
+
     async def native_events(
         self, instances: Sequence[Instance], markers: Mapping[str, str]
     ) -> NativeEvents:

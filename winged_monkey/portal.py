@@ -12,10 +12,11 @@ import getpass
 import sqlite3
 import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Literal, TypeVar
+from functools import cached_property
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 from winged_monkey import plugins
 from winged_monkey.actions import Action, refusal
@@ -41,6 +42,11 @@ from winged_monkey.models import (
 )
 from winged_monkey.observe import diff_inventories
 from winged_monkey.store import Store
+
+if TYPE_CHECKING:
+    from winged_monkey.catalog import AccountCatalog, CatalogItem, LaunchRequest
+    from winged_monkey.launching import CatalogUpdate, Launcher
+    from winged_monkey.ranking import Ranked, SizeSpec
 
 Clock = Callable[[], datetime]
 RETENTION_EVERY_S = 3600.0
@@ -295,6 +301,15 @@ class Portal:
                 holder.backend = cls(holder.config, secrets)
             return holder.backend
 
+    async def backend(self, name: str) -> Backend:
+        """The account's backend, built on first use (in a thread: it may read a keyring)."""
+        holder = self._accounts[name]
+        return await asyncio.to_thread(self._backend, holder)
+
+    async def within(self, name: str, call: Awaitable[T]) -> T:
+        """`call` under the account's timeout (a WMError that says so when it runs out)."""
+        return await self._within(self._accounts[name], call)
+
     async def check(self, name: str) -> str:
         """Credentials and reachability of one account, as one line (raises WMError)."""
         holder = self._accounts[name]
@@ -319,6 +334,7 @@ class Portal:
         parameters: Mapping[str, str],
         *,
         follow: bool = True,
+        user: str | None = None,
     ) -> AsyncIterator[ActionUpdate]:
         """Validate and launch an app, then (with `follow`) follow it until it runs or fails.
 
@@ -362,7 +378,64 @@ class Portal:
             self._in_flight.discard(row.key)
             if not final.finished:
                 final = replace(final, phase="failed", message="stopped following (cancelled)")
-            self._record(final, "launch", final.message, at, time.monotonic() - started)
+            self._record(final, "launch", final.message, at, time.monotonic() - started, user)
+
+    # -- catalog and launch (winged_monkey.launching) -------------------------
+
+    @cached_property
+    def _launcher(self) -> Launcher:
+        from winged_monkey.launching import Launcher  # it builds on this module
+
+        return Launcher(self)
+
+    def catalog_accounts(self) -> list[str]:
+        """Accounts whose backend declares a catalog (no network call)."""
+        return self._launcher.catalog_accounts()
+
+    def cached_catalog(self, account: str) -> AccountCatalog | None:
+        """The account's catalog if one was fetched in the last few minutes."""
+        return self._launcher.cached(account)
+
+    async def catalog(self, account: str, *, refresh: bool = False) -> AccountCatalog:
+        """What the account can launch (cached per account; raises WMError)."""
+        return await self._launcher.catalog(account, refresh=refresh)
+
+    def catalogs(
+        self, names: Sequence[str] | None = None, *, refresh: bool = False
+    ) -> AsyncIterator[CatalogUpdate]:
+        """The catalog of each account (default: every one with a catalog), each as soon
+        as it arrives; an account that fails is an update with its error."""
+        return self._launcher.catalogs(names, refresh=refresh)
+
+    async def search_images(self, account: str, query: str, limit: int = 50) -> list[CatalogItem]:
+        """The provider's public images matching `query`, on demand (raises WMError)."""
+        return await self._launcher.search_images(account, query, limit)
+
+    async def where(
+        self,
+        spec: SizeSpec | str,
+        *,
+        item: str | None = None,
+        count: int = 1,
+        names: Sequence[str] | None = None,
+    ) -> tuple[list[Ranked], list[CatalogUpdate]]:
+        """Accounts ranked for `count` x `spec` ("2cpu 4gb" or a size name), best first,
+        each with its reason; and the accounts whose catalog could not be read."""
+        return await self._launcher.where(spec, item=item, count=count, names=names)
+
+    def launch(
+        self,
+        account: str,
+        request: LaunchRequest,
+        *,
+        follow: bool = True,
+        user: str | None = None,
+    ) -> AsyncIterator[ActionUpdate]:
+        """Launch `request` (an image; a template goes through `launch_app`) after a quota
+        check that stops with the numbers (InvalidRequest); then follow every new instance
+        until it runs or fails. Each instance's outcome is a "launch" event in the log,
+        recorded as `user`'s (default: ours)."""
+        return self._launcher.launch(account, request, follow=follow, user=user)
 
     # -- actions -------------------------------------------------------------
 
@@ -402,7 +475,10 @@ class Portal:
             and ACTION_CAPABILITY[action] not in holder.backend.capabilities
         ):
             return f"{holder.config.backend}/{holder.config.provider} cannot {action}"
-        return refusal(action, instance)
+        reason = refusal(action, instance)
+        if reason is None and holder.backend is not None:
+            reason = holder.backend.refusal(action, instance)
+        return reason
 
     def find(self, ref: str) -> list[Instance]:
         """Instances matching an id, a name, or `account/id` (for the CLI)."""
@@ -414,8 +490,12 @@ class Portal:
         by_id = [i for i in everything if i.id == ref]
         return by_id or [i for i in everything if i.name == ref]
 
-    async def run_action(self, action: Action, instance: Instance) -> AsyncIterator[ActionUpdate]:
-        """Request `action`, then follow the instance until its target state or a failure."""
+    async def run_action(
+        self, action: Action, instance: Instance, *, user: str | None = None
+    ) -> AsyncIterator[ActionUpdate]:
+        """Request `action`, then follow the instance until its target state or a failure.
+
+        `user` names who asked in the event log (the aggregator's token user); default: ours."""
         action = self.effective(action, instance)
         reason = self.refusal(action, instance)
         if reason:
@@ -449,7 +529,7 @@ class Portal:
             self._in_flight.discard(instance.key)
             if final is None:  # cancelled: the instance is in whatever state the cloud says
                 final = ActionUpdate(action, instance, "failed", "stopped following (cancelled)")
-            self._record_action(final, at, time.monotonic() - started)
+            self._record_action(final, at, time.monotonic() - started, user)
             # Terminated instances stay listed, as the clouds themselves keep them a while.
             holder.instances[instance.id] = final.instance
         yield final
@@ -458,7 +538,7 @@ class Portal:
         self, backend: Backend, action: Action, instance: Instance, call_timeout: float
     ) -> AsyncIterator[ActionUpdate]:
         deadline = time.monotonic() + self.config.action_timeout
-        last = instance.state
+        last = (instance.state, instance.raw_state)
         while True:
             await asyncio.sleep(self.config.action_poll_interval)
             try:
@@ -487,16 +567,27 @@ class Portal:
                     f"{fresh.name} still {fresh.state} after {self.config.action_timeout:g} s",
                 )
                 return
-            if fresh.state is not last:
-                last = fresh.state
-                yield ActionUpdate(action, fresh, "progress", f"{fresh.name} is {fresh.state}")
+            if (fresh.state, fresh.raw_state) != last:
+                # The provider's own word too: Nova's task ("active/powering-off") is news
+                # even while the portal's state stays the same.
+                last = (fresh.state, fresh.raw_state)
+                raw = f" ({fresh.raw_state})" if fresh.raw_state.lower() != fresh.state else ""
+                yield ActionUpdate(action, fresh, "progress", f"{fresh.name} is {fresh.state}{raw}")
             instance = fresh
 
-    def _record_action(self, update: ActionUpdate, at: datetime, duration: float) -> None:
-        self._record(update, str(update.action), update.message, at, duration)
+    def _record_action(
+        self, update: ActionUpdate, at: datetime, duration: float, user: str | None = None
+    ) -> None:
+        self._record(update, str(update.action), update.message, at, duration, user)
 
     def _record(
-        self, update: ActionUpdate, kind: str, message: str, at: datetime, duration: float
+        self,
+        update: ActionUpdate,
+        kind: str,
+        message: str,
+        at: datetime,
+        duration: float,
+        user: str | None = None,
     ) -> None:
         target = update.instance
         event = Event(
@@ -509,7 +600,7 @@ class Portal:
             target_name=target.name,
             new_state=str(target.state),
             outcome="ok" if update.phase == "done" else update.phase,
-            user=self.user,
+            user=user or self.user,
             detail=message,
             duration=round(duration, 3),
         )
