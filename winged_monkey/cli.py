@@ -616,3 +616,19 @@ def _print_stream(found: list[Event], fmt: str) -> None:
             click.echo(to_csv([event], header=False), nl=False)
         else:
             click.echo("  ".join(event_row(event)))
+
+from winged_monkey.cli_serve import serve as _serve  # noqa: E402 (registered last)
+
+main.add_command(_serve)
+
+from winged_monkey import cli_catalog  # noqa: E402 (registered last)
+
+main.add_command(cli_catalog.catalog)
+main.add_command(cli_catalog.launch)
+main.add_command(cli_catalog.where)
+
+main.add_command(main.commands["destroy"], name="delete")  # the issue says delete: an alias
+
+from winged_monkey.cli_import import import_accounts  # noqa: E402 (registered last)
+
+accounts.add_command(import_accounts)
