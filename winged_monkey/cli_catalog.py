@@ -94,6 +94,10 @@ def _catalog(
             click.echo(render_table(rows) if found else f"no public image matches {search!r}")
     else:
         updates = asyncio.run(_catalogs(portal, names))
+        answered = {u.account for u in updates}
+        for name in accounts:
+            if name not in answered:
+                click.echo(f"wm: {name}: its provider offers nothing to launch here", err=True)
         catalogs = [u.catalog for u in updates if u.catalog is not None]
         errors = [(u.account, u.error or "no answer") for u in updates if u.catalog is None]
         if as_json:
