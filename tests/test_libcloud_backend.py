@@ -30,6 +30,8 @@ from winged_monkey_libcloud.states import map_state
 
 S = InstanceState
 ALL = {Capability.LIST, Capability.START, Capability.STOP, Capability.REBOOT, Capability.DESTROY}
+#: What a read-only account still offers: the catalog and its quota, to look at.
+CATALOG = {Capability.CATALOG, Capability.QUOTAS}
 
 
 def backend_for(account: AccountConfig, secrets: Secrets | None = None) -> LibcloudBackend:
@@ -110,15 +112,24 @@ def test_provider_names_are_case_insensitive(given: str, resolved: str) -> None:
 
 def test_capabilities_come_from_the_driver_class_without_a_network_call() -> None:
     ec2 = AccountConfig(name="a", provider="ec2")
-    assert backend_for(ec2, Secrets(account="a")).capabilities == ALL
-    # The dummy driver implements reboot and destroy but not start or stop.
+    assert backend_for(ec2, Secrets(account="a")).capabilities == ALL | CATALOG | {
+        Capability.LAUNCH
+    }
+    # The dummy driver implements reboot and destroy but not start or stop; it lists
+    # sizes and images and creates nodes.
     lab = backend_for(dummy())
-    assert lab.capabilities == {Capability.LIST, Capability.REBOOT, Capability.DESTROY}
+    assert lab.capabilities == {
+        Capability.LIST,
+        Capability.REBOOT,
+        Capability.DESTROY,
+        Capability.CATALOG,
+        Capability.LAUNCH,
+    }
 
 
 def test_read_only_hides_every_mutating_capability() -> None:
     account = AccountConfig(name="a", provider="ec2", read_only=True)
-    assert backend_for(account, Secrets(account="a")).capabilities == {Capability.LIST}
+    assert backend_for(account, Secrets(account="a")).capabilities == {Capability.LIST} | CATALOG
 
 
 async def test_an_action_the_driver_lacks_is_refused_before_any_call() -> None:

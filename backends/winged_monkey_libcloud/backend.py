@@ -13,10 +13,12 @@ from libcloud.compute.types import NodeState
 
 from winged_monkey.actions import Action
 from winged_monkey.backend import ACTION_CAPABILITY, Backend, Capability
+from winged_monkey.catalog import AccountCatalog, CatalogItem, LaunchRequest
 from winged_monkey.config import AccountConfig
 from winged_monkey.credentials import Secrets
 from winged_monkey.errors import ActionNotAllowed, BackendError, ConfigError
 from winged_monkey.models import Instance, InstanceState
+from winged_monkey_libcloud import catalog as offer
 from winged_monkey_libcloud import drivers, libvirtcompat, openstackcompat, tls
 from winged_monkey_libcloud.convert import ec2_prices, to_instance
 from winged_monkey_libcloud.errors import translate
@@ -34,7 +36,9 @@ class LibcloudBackend(Backend):
     worker thread with that thread's own driver.
     """
 
-    CAPABILITIES: ClassVar[frozenset[Capability]] = frozenset({Capability.LIST} | drivers.MUTATING)
+    CAPABILITIES: ClassVar[frozenset[Capability]] = frozenset(
+        {Capability.LIST} | drivers.MUTATING | offer.CAPABILITIES
+    )
 
     def __init__(self, account: AccountConfig, secrets: Secrets) -> None:
         super().__init__(account, secrets)
@@ -52,7 +56,9 @@ class LibcloudBackend(Backend):
 
     @property
     def capabilities(self) -> frozenset[Capability]:
-        return drivers.capabilities(self._cls, read_only=self.account.read_only)
+        return drivers.capabilities(self._cls, read_only=self.account.read_only) | (
+            offer.capabilities(self._cls, self.provider, read_only=self.account.read_only)
+        )
 
     # -- calls -----------------------------------------------------------------
 
@@ -72,6 +78,25 @@ class LibcloudBackend(Backend):
                 f"libcloud's {self.provider} driver cannot {action}", account=self.account.name
             )
         await self._call(lambda driver: self._act(driver, action, instance))
+
+    async def catalog(self) -> AccountCatalog:
+        return await self._call(lambda driver: offer.build(driver, self.account, self.provider))
+
+    async def search_images(self, query: str, limit: int = 50) -> list[CatalogItem]:
+        return await self._call(
+            lambda driver: offer.search(driver, self.account, self.provider, query, limit)
+        )
+
+    async def launch(self, request: LaunchRequest) -> list[str]:
+        if Capability.LAUNCH not in self.capabilities:
+            raise ActionNotAllowed(
+                f"account {self.account.name} cannot launch (read-only, or libcloud's "
+                f"{self.provider} driver has no create_node)",
+                account=self.account.name,
+            )
+        return await self._call(
+            lambda driver: offer.launch(driver, self.account, self.provider, request)
+        )
 
     async def check(self) -> str:
         count = len(await self.list_instances())
