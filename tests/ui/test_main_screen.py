@@ -455,7 +455,7 @@ async def test_apps_view_shows_only_apps_and_instances_view_shows_all(
         await wait_for(pilot, lambda: main.table.kind == "app", "the apps view")
         assert [i.name for i in main.table.shown] == ["shop"]
         assert app.view == "apps"
-        assert "1 app" in main.sub_title
+        assert "1 app" in str(main.sub_title)
         await pilot.press("colon", *"inst", "enter")
         await wait_for(pilot, lambda: main.table.kind is None, "the instances view")
         assert main.table.shown_count == everything
