@@ -123,6 +123,20 @@ async def test_a_failing_account_is_a_row_with_its_reason(
         assert screen.check_action("launch", ()) is None
 
 
+async def test_what_the_provider_would_not_give_is_said(
+    moto: MotoServer, demo_config: Config, tmp_path: Path
+) -> None:
+    gone = "ami-0000000000000dead"
+    shop = shop_of(moto, with_images(demo_config, dev={"images": [AMI, gone]}), tmp_path)
+    app = shop.app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_catalog(pilot)
+        assert [r.item.id for r in screen.rows if r.account == "dev" and r.item] == [AMI]
+        await pilot.press("tab")  # to the details, to scroll down to the notes
+        await pilot.press("end")
+        assert f"⚠ image {gone} named in config: not found" in detail_text(screen)
+
+
 async def test_slash_searches_public_images_of_the_account_under_the_cursor(
     shop: Live,
 ) -> None:

@@ -79,7 +79,14 @@ class CatalogScreen(Screen[None]):
             tooltip="Search the provider's public images for the account under the cursor",
             priority=True,
         ),
-        Binding("escape", "close_search", "close search", id="catalog.close_search", show=False),
+        Binding(
+            "escape",
+            "close_search",
+            "close search",
+            id="catalog.close_search",
+            tooltip="Close the image search",
+            show=False,
+        ),
         Binding(
             "tab",
             "details",

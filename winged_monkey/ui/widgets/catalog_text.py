@@ -163,11 +163,14 @@ def account_details(catalog: AccountCatalog, size_limit: int | None = None) -> R
     head = Text.assemble((catalog.account, "bold cyan"), f"  {catalog.provider}")
     if catalog.region:
         head.append(f" · {catalog.region}")
-    return Group(
+    parts: list[RenderableType] = [
         head,
         sizes_table(catalog.sizes, size_limit),
         _field("locations", choices_text(catalog.locations)),
         _field("key pairs", choices_text(catalog.key_pairs)),
         _field("networks", choices_text(catalog.networks)),
         _field("quota", quota_text(catalog.quotas)),
-    )
+    ]
+    # What the provider would not give (key pairs refused, a configured image gone).
+    parts.extend(Text(f"⚠ {note}", style="yellow") for note in catalog.notes)
+    return Group(*parts)
