@@ -9,9 +9,11 @@ and Nova's own records are the witnesses, read over plain HTTP with an admin tok
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import secrets
 import time
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -255,6 +257,12 @@ async def test_revoked_token_authenticates_once_more_then_fails_clearly(
     await backend.list_instances()
     assert keystone.session is not None
     assert keystone.session.token != first
+    # A token about to expire (Keystone's expires_at) is renewed before it is sent.
+    second = keystone.session
+    assert second.expires_at is not None
+    keystone.session = dataclasses.replace(second, expires_at=datetime.now(UTC))
+    await backend.list_instances()
+    assert keystone.session.token not in (first, second.token)
 
     changed = ks.call("PATCH", f"/users/{user_id}", json={"user": {"password": "new-" + password}})
     assert changed.status_code == 200, changed.text
