@@ -95,6 +95,23 @@ class Keystone:
         self.call("PUT", f"/projects/{project_id}/users/{user}/roles/{member}").raise_for_status()
         return name, user, password
 
+    def project_seeing_only(self, service_type: str) -> str:
+        """A new project whose catalog lists only `service_type` (Keystone's endpoint
+        filter: a project with endpoint associations sees only those endpoints)."""
+        name = f"wm-{secrets.token_hex(4)}"
+        reply = self.call(
+            "POST", "/projects", json={"project": {"name": name, "domain_id": "default"}}
+        )
+        reply.raise_for_status()
+        project = str(reply.json()["project"]["id"])
+        services = self.call("GET", "/services").json()["services"]
+        wanted = {s["id"] for s in services if s["type"] == service_type}
+        for endpoint in self.call("GET", "/endpoints").json()["endpoints"]:
+            if endpoint["service_id"] in wanted:
+                path = f"/OS-EP-FILTER/projects/{project}/endpoints/{endpoint['id']}"
+                assert self.call("PUT", path).status_code == 204
+        return name
+
     def as_user(self, token: str, method: str, path: str, **kwargs: Any) -> httpx.Response:
         headers = {"X-Auth-Token": token, "X-Subject-Token": token}
         return httpx.request(method, self.url + path, headers=headers, timeout=30, **kwargs)
@@ -290,6 +307,24 @@ async def test_a_catalog_without_heat_for_the_region_says_what_it_has(
     assert "no orchestration (Heat) endpoint for interface public, region RegionTwo" in message
     assert "public in RegionOne" in message
     assert "Set interface/region" in message
+
+
+async def test_a_catalog_without_heat_says_so_and_what_to_do(
+    cloud: OpenStack, backends: list[HeatBackend]
+) -> None:
+    ks = Keystone(cloud)
+    project = ks.project_seeing_only("compute")
+    name, _, password = ks.new_user(project)
+    account = password_account(cloud, "os-heat-none", name, project)
+    backend = backend_for(backends, account, password)
+    with pytest.raises(ConfigError) as missing:
+        await backend.list_instances()
+    assert missing.value.account == "os-heat-none"
+    assert missing.value.message == (
+        "Keystone's catalog has no orchestration (Heat) endpoint for interface public, "
+        "region RegionOne; it lists only: compute. Heat may not be deployed on this cloud; "
+        "ask its admins, or set endpoint_url to Heat's URL"
+    )
 
 
 async def test_a_stack_with_a_nova_server_suspends_resumes_and_is_deleted(
