@@ -192,7 +192,7 @@ class Keystone:
         return f"user {user} (project {s.project_label})"
 
     def _refused(self, reply: httpx.Response) -> Exception:
-        message = _keystone_message(reply)
+        message = _keystone_message(reply).rstrip(".")
         code = reply.status_code
         if code == 401:
             hint = (
