@@ -43,28 +43,31 @@ def _item(account: str, ident: str, name: str, description: str) -> CatalogItem:
         description=description,
         provider="ec2",
         needs=NEEDS,
+        arch="x86_64",
     )
 
 
 def _sizes(factor: float) -> tuple[Size, ...]:
     """A few EC2 types; the price of one is unknown (shown as ?)."""
     table = (
-        ("t3.micro", 2, 1024, 0.0104),
-        ("t3.small", 2, 2048, 0.0208),
-        ("t3.large", 2, 8192, 0.0832),
-        ("m5.xlarge", 4, 16384, 0.192),
-        ("x9.mystery", 8, 32768, None),
+        ("t3.micro", "x86_64", 2, 1024, 0.0104),
+        ("t3.small", "x86_64", 2, 2048, 0.0208),
+        ("t4g.large", "arm64", 2, 8192, 0.0672),
+        ("t3.large", "x86_64", 2, 8192, 0.0832),
+        ("m5.xlarge", "x86_64", 4, 16384, 0.192),
+        ("x9.mystery", None, 8, 32768, None),
     )
     return tuple(
         Size(
             id=ident,
             name=ident,
+            arch=arch,
             vcpus=cpus,
             ram_mb=ram,
             disk_gb=None,
             price_hourly=None if price is None else round(price * factor, 4),
         )
-        for ident, cpus, ram, price in table
+        for ident, arch, cpus, ram, price in table
     )
 
 

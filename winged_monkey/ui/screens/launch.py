@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, ClassVar, Literal
 
@@ -62,6 +62,8 @@ STEP_TITLES: dict[Step, str] = {
     "name": "name and count",
     "summary": "summary",
 }
+#: The id the wizard gives the item in each account's copy of its catalog, for `rank`.
+_ITEM = {"id": "(the item in the wizard)"}
 NONE_ID = ""  # the option id of "(none)" / "(provider default)"
 MAX_COUNT = 100
 
@@ -298,14 +300,32 @@ class LaunchWizard(Screen[str | None]):
                 reason = f"cannot launch: {blocked}" if blocked else f"{catalog.provider}; {room}"
                 found.append(AccountOption(catalog.account, None, blocked, reason, blocked is None))
             return sorted(found, key=lambda o: (not o.launchable, o.account))
+        # Each account under its own copy of the item (its id differs by region), so
+        # `rank` fits sizes to that image (its CPU architecture) as everywhere else.
+        offered = [
+            c.model_copy(update={"items": (self.offers[c.account].model_copy(update=_ITEM),)})
+            for c in catalogs
+        ]
+        ranked = rank(
+            offered,
+            self.size_spec(),
+            item=_ITEM["id"],
+            count=self.choices.count,
+            refused=self.refused,
+        )
+        return [AccountOption(r.account, r.size, r.blocked, r.reason, r.launchable) for r in ranked]
+
+    def size_spec(self, account: str | None = None) -> SizeSpec:
+        """The size class typed (any size when empty or unreadable); for an account, with
+        the CPU architecture of its image unless one was typed."""
         try:
             spec = _spec(self.choices.spec)
         except WMError:
             spec = SizeSpec()
-        return [
-            AccountOption(r.account, r.size, r.blocked, r.reason, r.launchable)
-            for r in rank(catalogs, spec, count=self.choices.count, refused=self.refused)
-        ]
+        offer = self.offers.get(account) if account is not None else None
+        if offer is not None and offer.arch and spec.arch is None:
+            spec = replace(spec, arch=offer.arch)
+        return spec
 
     def _account_option(self, option: AccountOption) -> Option:
         catalog = self.catalogs[option.account]
@@ -387,13 +407,11 @@ class LaunchWizard(Screen[str | None]):
     async def _show_size(self) -> None:
         catalog = self.catalog
         assert catalog is not None
-        try:
-            spec = _spec(self.choices.spec)
-        except WMError:
-            spec = SizeSpec()
+        spec = self.size_spec(catalog.account)
         options = OptionList(id="wizard-sizes", compact=True)
         header = Text(
-            f"{'size':<16}{'vCPU':>5}{'RAM':>9}{'disk':>9}{'per hour':>13}{'per month':>14}",
+            f"{'size':<15}{'cpu':<7}{'vCPU':>5}{'RAM':>8}{'disk':>8}{'per hour':>12}"
+            f"{'per month':>13}",
             style="bold",
         )
         await self.body.mount_all([Static(header, classes="wizard-header"), options])
@@ -401,8 +419,8 @@ class LaunchWizard(Screen[str | None]):
         for size in sizes:
             name, vcpus, memory, disk, price = size_cells(size)
             line = Text(
-                f"{name[:15]:<16}{vcpus:>5}{memory:>9}{disk:>9}{price:>13}"
-                f"{monthly(size.price_hourly):>14}"
+                f"{name[:14]:<15}{(size.arch or '?')[:6]:<7}{vcpus:>5}{memory:>8}{disk:>8}"
+                f"{price:>12}{monthly(size.price_hourly):>13}"
             )
             if not fits(size, spec):
                 line.stylize("dim")
@@ -411,7 +429,7 @@ class LaunchWizard(Screen[str | None]):
         chosen = self.choices.size
         if chosen is not None and chosen.id in ids:
             options.highlighted = ids.index(chosen.id)
-        self.hint(f"Sizes on {catalog.account}; dim: smaller than {spec}. ? = price unknown.")
+        self.hint(f"Sizes on {catalog.account}; dim: not {spec}. ? = price unknown.")
         options.focus()
 
     @on(OptionList.OptionSelected, "#wizard-sizes")

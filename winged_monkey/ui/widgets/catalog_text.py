@@ -118,6 +118,7 @@ def sizes_table(sizes: Sequence[Size], limit: int | None = None) -> RenderableTy
     table = Table(box=None, pad_edge=False, padding=(0, 1), show_edge=False)
     for header, justify in (
         ("size", "left"),
+        ("cpu", "left"),
         ("vCPU", "right"),
         ("RAM", "right"),
         ("disk", "right"),
@@ -129,7 +130,7 @@ def sizes_table(sizes: Sequence[Size], limit: int | None = None) -> RenderableTy
     for size in shown:
         cells = size_cells(size)
         price = Text(cells[4], style="dim" if size.price_hourly is None else "")
-        table.add_row(*cells[:4], price)
+        table.add_row(cells[0], size.arch or UNKNOWN, *cells[1:4], price)
     if limit is not None and len(ordered) > limit:
         table.add_row(Text(f"… {len(ordered) - limit} more", style="dim"))
     return table
