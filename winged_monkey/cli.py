@@ -617,6 +617,7 @@ def _print_stream(found: list[Event], fmt: str) -> None:
         else:
             click.echo("  ".join(event_row(event)))
 
+
 from winged_monkey.cli_serve import serve as _serve  # noqa: E402 (registered last)
 
 main.add_command(_serve)
