@@ -24,7 +24,7 @@ from winged_monkey.config import Config
 from winged_monkey.demo.server import MotoServer
 from winged_monkey.models import InstanceState
 from winged_monkey.ui.screens.catalog import CatalogScreen
-from winged_monkey.ui.screens.launch import LaunchWizard
+from winged_monkey.ui.screens.launch import LaunchWizard, slug
 from winged_monkey.ui.screens.main import MainScreen
 from winged_monkey.ui.widgets.catalog_text import hourly, monthly
 from winged_monkey.ui.widgets.param_form import ParamForm
@@ -319,3 +319,9 @@ async def test_template_form_shows_types_defaults_constraints_and_masks_hidden()
         assert 'Parameter "flavor" is invalid: flavor m1.tiny not found' in text
         assert "✗ rejected by the cloud" in text
         assert app.focused is flavor
+
+
+def test_the_default_name_comes_from_the_item_name() -> None:
+    assert slug("ubuntu-trusty-14.04-amd64-server-20170727") == "ubuntu-trusty-14-04"
+    assert slug("Web + DB") == "web-db"
+    assert slug("///") == "instance"

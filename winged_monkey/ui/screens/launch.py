@@ -86,7 +86,10 @@ def offers_of(
 def slug(text: str, width: int = 24) -> str:
     """A name for the new instance from the item's: lower case, dashes."""
     cleaned = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-    return cleaned[:width].rstrip("-") or "instance"
+    if len(cleaned) > width:  # at a word's end, not in its middle
+        cut = cleaned[: width + 1]
+        cleaned = cut.rsplit("-", 1)[0] if "-" in cut else cleaned[:width]
+    return cleaned or "instance"
 
 
 @dataclass(frozen=True)
