@@ -818,7 +818,11 @@ class Stack:
                         "stack_action_timeout": 600,
                         "periodic_interval": 60,
                     },
-                    "heat_api": {"bind_host": "127.0.0.1", "bind_port": ports["heat"], "workers": 1},
+                    "heat_api": {
+                        "bind_host": "127.0.0.1",
+                        "bind_port": ports["heat"],
+                        "workers": 1,
+                    },
                     "database": {"connection": self.db("heat")},
                     # No token cache: a token revoked in Keystone is refused at once.
                     "keystone_authtoken": {**auth, "username": "heat", "token_cache_time": -1},
