@@ -21,3 +21,14 @@ def test_viewer_of_one_pool_sees_only_that_pool(aggregator: RunningAggregator) -
         ("team-a", "web", "running"),
     ]
     assert all(r["links"] == {} for r in listed)
+
+
+def test_the_listing_is_the_same_gzipped_or_not(aggregator: RunningAggregator) -> None:
+    token = aggregator.mint("vera", "operator")
+    with aggregator.client(token) as client:
+        plain = client.get("/api/v1/instances", headers={"Accept-Encoding": "identity"})
+        packed = client.get("/api/v1/instances", headers={"Accept-Encoding": "gzip"})
+    assert "Content-Encoding" not in plain.headers
+    assert packed.headers["Content-Encoding"] == "gzip"
+    assert packed.json() == plain.json()
+    assert len(plain.json()) == 4

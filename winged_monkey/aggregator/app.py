@@ -15,7 +15,7 @@ from fastapi import Depends, FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, TypeAdapter
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from winged_monkey import __version__
@@ -57,14 +57,6 @@ def error_response(
 ) -> JSONResponse:
     body = ErrorOut(error=ErrorBody(code=code, message=message))
     return JSONResponse(body.model_dump(mode="json"), status_code=status, headers=headers)
-
-
-def _json_list(items: list[M], adapter: TypeAdapter[list[M]]) -> Response:
-    """Serialise once, without FastAPI validating the answer a second time (1,000 rows)."""
-    return Response(adapter.dump_json(items), media_type="application/json")
-
-
-_RESOURCES = TypeAdapter(list[ResourceOut])
 
 
 async def caller(
@@ -162,8 +154,15 @@ def create_app(aggregator: Aggregator, tokens: TokenStore, limiter: RateLimiter)
             tags=[collection],
             operation_id=f"list_{collection}",
         )
-        async def listing(token: Caller, pool: PoolQ = None, account: AccountQ = None) -> Response:
-            return _json_list(aggregator.resources(token, kind, pool, account), _RESOURCES)
+        async def listing(
+            request: Request, token: Caller, pool: PoolQ = None, account: AccountQ = None
+        ) -> Response:
+            gzipped = "gzip" in request.headers.get("accept-encoding", "")
+            body = aggregator.resources_json(token, kind, pool, account, gzipped=gzipped)
+            headers = {"Vary": "Accept-Encoding"}
+            if gzipped:
+                headers["Content-Encoding"] = "gzip"
+            return Response(body, media_type="application/json", headers=headers)
 
         @app.get(
             f"{v1}/{collection}/{{account}}/{{rid}}",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gzip
 import logging
 import sqlite3
 import time
@@ -16,6 +17,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 from urllib.parse import quote
+
+from pydantic import TypeAdapter
 
 from winged_monkey.actions import Action
 from winged_monkey.aggregator.api import (
@@ -48,6 +51,7 @@ log = logging.getLogger("winged_monkey.serve")
 COLLECTIONS: dict[InstanceKind, str] = {"instance": "instances", "app": "deployments"}
 CATALOG_RETRY_S = 30.0
 EVENT_SCAN = 5000  # rows examined per events request at most; `next` lets a client go on
+_RESOURCES = TypeAdapter(list[ResourceOut])
 #: Actions a client asks for with POST (destroy is DELETE on the resource).
 POST_ACTIONS = tuple(a for a in Action if a is not Action.DESTROY)
 
@@ -73,11 +77,16 @@ class Aggregator:
         self._poller: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
         self.polls = 0
+        #: Bumped whenever the portal's rows may have changed; listings are cached per value.
+        self.generation = 0
+        self._listings: dict[tuple[object, ...], bytes] = {}
+        self._listings_generation = -1
 
     # -- lifecycle -------------------------------------------------------------
 
     async def start(self) -> None:
         self.portal.load_cache()
+        self.changed()
         self._poller = asyncio.create_task(self._poll_forever(), name="wm-serve-poller")
 
     async def stop(self) -> None:
@@ -94,9 +103,10 @@ class Aggregator:
         while True:
             try:
                 async for _update in self.portal.refresh():
-                    pass
+                    self.changed()
             except Exception:  # a bug in one poll must not end polling
                 log.exception("poll failed")
+            self.changed()
             self.polls += 1
             interval = (
                 self.server.config.busy_refresh_interval
@@ -106,6 +116,10 @@ class Aggregator:
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), interval)
+
+    def changed(self) -> None:
+        """The rows (or what may be done to them) may differ from what was served."""
+        self.generation += 1
 
     def poll_soon(self) -> None:
         """Poll now rather than at the interval (after a launch, say)."""
@@ -205,6 +219,32 @@ class Aggregator:
         rows.sort(key=lambda i: (i.account, i.name, i.id))
         return [self.resource_out(i, token) for i in rows]
 
+    def resources_json(
+        self,
+        token: TokenRecord,
+        kind: InstanceKind,
+        pool: str | None = None,
+        account: str | None = None,
+        *,
+        gzipped: bool = False,
+    ) -> bytes:
+        """`resources` as JSON (gzipped if asked), built once per change of the rows for
+        everyone who sees the same pools with the same role: a hundred clients polling cost
+        one serialisation and one compression."""
+        key = (token.role, tuple(self.visible_pools(token)), kind, pool, account)
+        if self._listings_generation != self.generation:
+            self._listings.clear()
+            self._listings_generation = self.generation
+        cached = self._listings.get((*key, gzipped))
+        if cached is None:
+            if gzipped:
+                plain = self.resources_json(token, kind, pool, account)
+                cached = gzip.compress(plain, compresslevel=5, mtime=0)
+            else:
+                cached = _RESOURCES.dump_json(self.resources(token, kind, pool, account))
+            self._listings[(*key, gzipped)] = cached
+        return cached
+
     def find(self, token: TokenRecord, kind: InstanceKind, account: str, rid: str) -> Instance:
         self.check_account(token, account)
         instance = self.portal.instance(f"{account}/{rid}")
@@ -277,6 +317,7 @@ class Aggregator:
         async def run() -> None:
             try:
                 async for update in self.portal.run_action(action, instance, user=token.user):
+                    self.changed()
                     if not taken.done():
                         taken.set_result(update.instance)
             except Exception as exc:
@@ -284,6 +325,8 @@ class Aggregator:
                     taken.set_exception(exc)
                 else:
                     log.warning("%s %s: %s", action, instance.key, exc)
+            finally:
+                self.changed()
 
         self._spawn(run())
         try:
@@ -339,6 +382,7 @@ class Aggregator:
                 except Exception as exc:  # a plugin bug: the other accounts still answer
                     cached = _CachedCatalog(now, None, f"unexpected {type(exc).__name__}")
             self._catalogs[account] = cached
+            self.changed()  # building the backend may have narrowed its capabilities
             return cached
 
     async def catalogs(self, token: TokenRecord) -> list[CatalogOut]:
@@ -404,6 +448,7 @@ class Aggregator:
         try:
             backend = await self.portal.backend(account)
             ids = await self.portal.within(account, backend.launch(launch))
+            self.changed()
         except InvalidRequest as exc:
             raise ApiError(422, "invalid", exc.message) from None
         except WMError as exc:
@@ -422,6 +467,7 @@ class Aggregator:
                 async for update in self.portal.launch_app(
                     account, template, request.name, request.parameters, user=token.user
                 ):
+                    self.changed()
                     if not taken.done():
                         taken.set_result(update.instance.id)
             except Exception as exc:
