@@ -32,9 +32,10 @@ from winged_monkey.catalog import AccountCatalog, CatalogItem
 from winged_monkey.errors import WMError
 from winged_monkey.launching import CatalogUpdate
 from winged_monkey.portal import Portal
+from winged_monkey.ranking import SizeSpec, cheapest_fit
 from winged_monkey.ui import format as fmt
 from winged_monkey.ui.screens.launch import LaunchWizard, offers_of
-from winged_monkey.ui.widgets.catalog_text import account_details, cheapest, hourly, item_text
+from winged_monkey.ui.widgets.catalog_text import account_details, hourly, item_text
 
 COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("item", "item", 24),
@@ -205,7 +206,7 @@ class CatalogScreen(Screen[None]):
             elif account in self.pending:
                 empty.append(Row(account, note="loading…"))
             elif not (items := self.items_of(account)):
-                empty.append(Row(account, note="no images of its own: / searches public ones"))
+                empty.append(Row(account, note="no images; / searches"))
             else:
                 rows.extend(Row(account, item) for item in items)
         order = {name: n for n, name in enumerate(accounts)}
@@ -243,7 +244,9 @@ class CatalogScreen(Screen[None]):
             ]
         item = row.item
         same = previous == group_key(item)
-        price = cheapest(catalog) if catalog else None
+        # The cheapest size the item runs on (its CPU architecture), as the wizard ranks.
+        size = cheapest_fit(catalog, SizeSpec(arch=item.arch)) if catalog else None
+        price = size.price_hourly if size else None
         return [
             Text("" if same else fmt.one_line(item.name, 24), style="bold"),
             Text("" if same else item.kind + ("*" if item.public else "")),

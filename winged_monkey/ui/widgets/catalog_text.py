@@ -63,11 +63,6 @@ def by_price(sizes: Iterable[Size]) -> list[Size]:
     return sorted(sizes, key=key)
 
 
-def cheapest(catalog: AccountCatalog) -> float | None:
-    known = [s.price_hourly for s in catalog.sizes if s.price_hourly is not None]
-    return min(known) if known else None
-
-
 def quota_cell(quota: Quota) -> str:
     limit = "unlimited" if quota.limit is not None and quota.limit < 0 else number(quota.limit)
     return f"{number(quota.used)} of {limit}"
