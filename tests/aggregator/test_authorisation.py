@@ -197,13 +197,18 @@ def test_links_offer_what_role_and_state_allow(aggregator: RunningAggregator, ro
 
 
 def test_an_action_the_state_refuses_is_409(aggregator: RunningAggregator) -> None:
-    token = aggregator.mint("otto", "operator", pool="alpha")
+    token = aggregator.mint("otto409", "operator", pool="alpha")
     aggregator.moto.clear_calls()
     with aggregator.client(token) as client:
         batch = aggregator.ids["team-a", "batch"]
         reply = client.post(f"{V1}/instances/team-a/{batch}/stop")
-    assert_error(reply, 409, "conflict")
-    assert "already stopped" in reply.json()["error"]["message"]
+        assert_error(reply, 409, "conflict")
+        assert "already stopped" in reply.json()["error"]["message"]
+        page = client.get(f"{V1}/events", params={"target": batch}).json()
+    # The attempt is in the log, with who made it and why it was refused.
+    mine = [e for e in page["events"] if e["user"] == "otto409"]
+    assert [(e["kind"], e["outcome"]) for e in mine] == [("stop", "refused")]
+    assert "already stopped" in mine[0]["detail"]
     assert_cloud_untouched(aggregator)
 
 

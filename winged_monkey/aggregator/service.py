@@ -306,7 +306,10 @@ class Aggregator:
     async def act(self, token: TokenRecord, action: Action, instance: Instance) -> ActionAccepted:
         """Start `action` in the background; answer once the portal has taken it."""
         reason = self.refusal(token, action, instance)
-        if reason is not None:
+        if reason is not None:  # an attempt refused is part of the audit trail too
+            self._record_request(
+                token, str(action), instance.account, instance.id, instance.name, reason, "refused"
+            )
             role_missing = not token.allows("admin" if action is Action.DESTROY else "operator")
             raise forbidden(reason) if role_missing else conflict(reason)
         event = self._record_request(
@@ -338,7 +341,14 @@ class Aggregator:
         )
 
     def _record_request(
-        self, token: TokenRecord, kind: str, account: str, target: str, name: str, detail: str = ""
+        self,
+        token: TokenRecord,
+        kind: str,
+        account: str,
+        target: str,
+        name: str,
+        detail: str = "",
+        outcome: str = "requested",
     ) -> str:
         at = datetime.now(UTC)
         event = Event(
@@ -349,7 +359,7 @@ class Aggregator:
             account=account,
             target=target,
             target_name=name,
-            outcome="requested",
+            outcome=outcome,
             user=token.user,
             detail=detail or f"{kind} requested through the aggregator",
         )
