@@ -219,10 +219,14 @@ def write_config(workdir: Path, moto_port: int, serve: str = "", accounts: str =
     tokens under `workdir`."""
     workdir.mkdir(parents=True, exist_ok=True)
     path = workdir / "config.toml"
+    settings = {"poll_interval": "0.5", "tokens": f'"{workdir / "tokens.sqlite3"}"'}
+    for line in serve.splitlines():  # the caller's lines replace the defaults
+        key, _, value = line.partition("=")
+        if value:
+            settings[key.strip()] = value.strip()
     text = (
         "action_poll_interval = 0.1\naction_timeout = 30\nbusy_refresh_interval = 0.2\n\n"
-        "[serve]\n"
-        f'poll_interval = 0.5\ntokens = "{workdir / "tokens.sqlite3"}"\n{serve}\n'
+        "[serve]\n" + "".join(f"{k} = {v}\n" for k, v in settings.items()) + "\n"
     )
     text += "".join(
         account_toml(name, region, pool, moto_port) for name, (region, pool) in ACCOUNTS.items()
