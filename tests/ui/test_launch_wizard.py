@@ -24,7 +24,8 @@ from winged_monkey.config import Config
 from winged_monkey.demo.server import MotoServer
 from winged_monkey.models import InstanceState
 from winged_monkey.ui.screens.catalog import CatalogScreen
-from winged_monkey.ui.screens.launch import LaunchWizard, slug
+from winged_monkey.ui.screens.launch import LaunchWizard
+from winged_monkey.ui.screens.launch_plan import slug
 from winged_monkey.ui.screens.main import MainScreen
 from winged_monkey.ui.widgets.catalog_text import hourly, monthly
 from winged_monkey.ui.widgets.param_form import ParamForm

@@ -34,7 +34,8 @@ from winged_monkey.launching import CatalogUpdate
 from winged_monkey.portal import Portal
 from winged_monkey.ranking import SizeSpec, cheapest_fit
 from winged_monkey.ui import format as fmt
-from winged_monkey.ui.screens.launch import LaunchWizard, offers_of
+from winged_monkey.ui.screens.launch import LaunchWizard
+from winged_monkey.ui.screens.launch_plan import offers_of
 from winged_monkey.ui.widgets.catalog_text import account_details, hourly, item_text
 
 COLUMNS: tuple[tuple[str, str, int], ...] = (

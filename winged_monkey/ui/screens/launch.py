@@ -12,13 +12,10 @@ instances view (rows, and a notification when each instance runs or fails).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
-from rich.table import Table
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -30,98 +27,23 @@ from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
-from winged_monkey.catalog import (
-    AccountCatalog,
-    CatalogItem,
-    Choice,
-    LaunchRequest,
-    Size,
-    TemplateForm,
-)
+from winged_monkey.catalog import AccountCatalog, CatalogItem, Choice, LaunchRequest, TemplateForm
 from winged_monkey.errors import WMError
 from winged_monkey.portal import ActionUpdate, Portal
-from winged_monkey.ranking import SizeSpec, demand, fits, parse_spec, rank, shortfall
-from winged_monkey.ui.widgets.catalog_text import (
-    by_price,
-    hourly,
-    monthly,
-    quota_after,
-    quota_cell,
-    ram,
-    size_cells,
+from winged_monkey.ranking import fits
+from winged_monkey.ui.screens.launch_plan import (
+    MAX_COUNT,
+    STEP_TITLES,
+    AccountOption,
+    Choices,
+    LaunchPlan,
+    Step,
+    slug,
 )
+from winged_monkey.ui.widgets.catalog_text import by_price, hourly, monthly, size_cells
 from winged_monkey.ui.widgets.param_form import ParamForm
 
-Step = Literal["account", "size", "location", "access", "params", "name", "summary"]
-STEP_TITLES: dict[Step, str] = {
-    "account": "account",
-    "size": "size",
-    "location": "location",
-    "access": "key pair and network",
-    "params": "parameters",
-    "name": "name and count",
-    "summary": "summary",
-}
-#: The id the wizard gives the item in each account's copy of its catalog, for `rank`.
-_ITEM = {"id": "(the item in the wizard)"}
 NONE_ID = ""  # the option id of "(none)" / "(provider default)"
-MAX_COUNT = 100
-
-
-def offers_of(
-    item: CatalogItem, items_by_account: Mapping[str, Sequence[CatalogItem]]
-) -> dict[str, CatalogItem]:
-    """The accounts offering `item` (same kind, and the same name or id) with their copy."""
-    found: dict[str, CatalogItem] = {}
-    for account, items in items_by_account.items():
-        for candidate in items:
-            if candidate.kind == item.kind and (
-                candidate.name == item.name or candidate.id == item.id
-            ):
-                found[account] = candidate
-                break
-    return found
-
-
-def slug(text: str, width: int = 24) -> str:
-    """A name for the new instance from the item's: lower case, dashes."""
-    cleaned = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-    if len(cleaned) > width:  # at a word's end, not in its middle
-        cut = cleaned[: width + 1]
-        cleaned = cut.rsplit("-", 1)[0] if "-" in cut else cleaned[:width]
-    return cleaned or "instance"
-
-
-@dataclass(frozen=True)
-class AccountOption:
-    """One account on the account step: where it ranks and why."""
-
-    account: str
-    size: Size | None
-    blocked: str | None
-    reason: str
-    launchable: bool
-
-
-@dataclass
-class Choices:
-    """What the wizard has been told so far."""
-
-    spec: str = ""
-    account: str | None = None
-    size: Size | None = None
-    location: Choice | None = None
-    key_pair: Choice | None = None
-    network: Choice | None = None
-    parameters: dict[str, str] = field(default_factory=dict)
-    #: Every parameter value as typed (the form again after `escape`), hidden ones too.
-    typed: dict[str, str] = field(default_factory=dict)
-    name: str = ""
-    count: int = 1
-
-
-def _spec(text: str) -> SizeSpec:
-    return parse_spec(text) if text.strip() else SizeSpec()
 
 
 class LaunchWizard(Screen[str | None]):
@@ -173,45 +95,36 @@ class LaunchWizard(Screen[str | None]):
         self.portal = portal
         self.clock = clock
         self.item = item
-        self.offers = dict(offers)
-        self.catalogs = dict(catalogs)
-        self.choices = Choices(name=slug(item.name.rsplit("/", 1)[-1]))
+        self.plan = LaunchPlan(
+            item=item,
+            offers=dict(offers),
+            catalogs=dict(catalogs),
+            refused={
+                a: "the account is read-only" for a in offers if portal.account_config(a).read_only
+            },
+            choices=Choices(name=slug(item.name.rsplit("/", 1)[-1])),
+        )
         self.step: Step = "account"
-        self.forms: dict[str, TemplateForm] = {}
         self.form_error: str = ""
         self.launching = False
 
     @property
-    def refused(self) -> dict[str, str]:
-        """Accounts that offer the item but may not launch: read-only ones."""
-        return {
-            a: "the account is read-only"
-            for a in self.offers
-            if self.portal.account_config(a).read_only
-        }
+    def choices(self) -> Choices:
+        return self.plan.choices
 
     @property
-    def template(self) -> bool:
-        return self.item.kind == "template"
-
-    # -- steps -------------------------------------------------------------------
-
-    @property
-    def catalog(self) -> AccountCatalog | None:
-        account = self.choices.account
-        return self.catalogs.get(account) if account is not None else None
+    def catalogs(self) -> dict[str, AccountCatalog]:
+        return self.plan.catalogs
 
     @property
     def steps(self) -> list[Step]:
-        if self.template:
-            return ["account", "params", "name", "summary"]
-        found: list[Step] = ["account", "size"]
-        catalog = self.catalog
-        if catalog is None or catalog.locations:
-            found.append("location")
-        if catalog is None or catalog.key_pairs or catalog.networks:
-            found.append("access")
-        return [*found, "name", "summary"]
+        return self.plan.steps
+
+    def account_options(self) -> list[AccountOption]:
+        """The accounts offering the item, best first, each with why it ranks there."""
+        return self.plan.account_options()
+
+    # -- steps -------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
         yield Static(id="wizard-title")
@@ -291,45 +204,6 @@ class LaunchWizard(Screen[str | None]):
 
     # -- account -------------------------------------------------------------------
 
-    def account_options(self) -> list[AccountOption]:
-        """The accounts offering the item, best first, each with the reason it ranks there."""
-        catalogs = [self.catalogs[a] for a in self.offers if a in self.catalogs]
-        if self.template:
-            found = []
-            for catalog in catalogs:
-                blocked = self.refused.get(catalog.account) or shortfall(catalog.quotas, None, 1)
-                stacks = [q for q in catalog.quotas if str(q.resource) == "stacks"]
-                room = f"stacks {quota_cell(stacks[0])} used" if stacks else "quota unknown"
-                reason = f"cannot launch: {blocked}" if blocked else f"{catalog.provider}; {room}"
-                found.append(AccountOption(catalog.account, None, blocked, reason, blocked is None))
-            return sorted(found, key=lambda o: (not o.launchable, o.account))
-        # Each account under its own copy of the item (its id differs by region), so
-        # `rank` fits sizes to that image (its CPU architecture) as everywhere else.
-        offered = [
-            c.model_copy(update={"items": (self.offers[c.account].model_copy(update=_ITEM),)})
-            for c in catalogs
-        ]
-        ranked = rank(
-            offered,
-            self.size_spec(),
-            item=_ITEM["id"],
-            count=self.choices.count,
-            refused=self.refused,
-        )
-        return [AccountOption(r.account, r.size, r.blocked, r.reason, r.launchable) for r in ranked]
-
-    def size_spec(self, account: str | None = None) -> SizeSpec:
-        """The size class typed (any size when empty or unreadable); for an account, with
-        the CPU architecture of its image unless one was typed."""
-        try:
-            spec = _spec(self.choices.spec)
-        except WMError:
-            spec = SizeSpec()
-        offer = self.offers.get(account) if account is not None else None
-        if offer is not None and offer.arch and spec.arch is None:
-            spec = replace(spec, arch=offer.arch)
-        return spec
-
     def _account_option(self, option: AccountOption) -> Option:
         catalog = self.catalogs[option.account]
         head = Text.assemble((option.account.ljust(12), "bold cyan"))
@@ -345,7 +219,7 @@ class LaunchWizard(Screen[str | None]):
 
     async def _show_account(self) -> None:
         widgets: list[Any] = []
-        if not self.template:
+        if not self.plan.template:
             widgets.append(
                 Input(
                     value=self.choices.spec,
@@ -359,10 +233,10 @@ class LaunchWizard(Screen[str | None]):
         self._fill_accounts()
         self.hint(
             "Type a size class (2cpu 4gb, t3.large): cheapest first, then most quota left."
-            if not self.template
+            if not self.plan.template
             else "Accounts that offer this template."
         )
-        focus = self.query_one("#wizard-spec" if not self.template else "#wizard-accounts")
+        focus = self.query_one("#wizard-spec" if not self.plan.template else "#wizard-accounts")
         focus.focus()
 
     def _fill_accounts(self) -> None:
@@ -408,9 +282,9 @@ class LaunchWizard(Screen[str | None]):
     # -- size ----------------------------------------------------------------------
 
     async def _show_size(self) -> None:
-        catalog = self.catalog
+        catalog = self.plan.catalog
         assert catalog is not None
-        spec = self.size_spec(catalog.account)
+        spec = self.plan.size_spec(catalog.account)
         options = OptionList(id="wizard-sizes", compact=True)
         header = Text(
             f"{'size':<15}{'cpu':<7}{'vCPU':>5}{'RAM':>8}{'disk':>8}{'per hour':>12}"
@@ -438,7 +312,7 @@ class LaunchWizard(Screen[str | None]):
     @on(OptionList.OptionSelected, "#wizard-sizes")
     async def _on_size(self, event: OptionList.OptionSelected) -> None:
         event.stop()
-        catalog = self.catalog
+        catalog = self.plan.catalog
         assert catalog is not None
         self.choices.size = next(s for s in catalog.sizes if s.id == event.option.id)
         await self._advance()
@@ -462,7 +336,7 @@ class LaunchWizard(Screen[str | None]):
         return options
 
     async def _show_location(self) -> None:
-        catalog = self.catalog
+        catalog = self.plan.catalog
         assert catalog is not None
         options = self._choice_list(
             "wizard-locations", catalog.locations, "(the provider's default)", self.choices.location
@@ -474,7 +348,9 @@ class LaunchWizard(Screen[str | None]):
     @on(OptionList.OptionSelected, "#wizard-locations")
     async def _on_location(self, event: OptionList.OptionSelected) -> None:
         event.stop()
-        self.choices.location = self._chosen(self.catalog.locations if self.catalog else (), event)
+        self.choices.location = self._chosen(
+            self.plan.catalog.locations if self.plan.catalog else (), event
+        )
         await self._advance()
 
     @staticmethod
@@ -482,7 +358,7 @@ class LaunchWizard(Screen[str | None]):
         return next((c for c in choices if c.id == event.option.id), None)
 
     async def _show_access(self) -> None:
-        catalog = self.catalog
+        catalog = self.plan.catalog
         assert catalog is not None
         widgets: list[Any] = []
         if catalog.key_pairs:
@@ -510,7 +386,9 @@ class LaunchWizard(Screen[str | None]):
     @on(OptionList.OptionSelected, "#wizard-keys")
     async def _on_key_pair(self, event: OptionList.OptionSelected) -> None:
         event.stop()
-        self.choices.key_pair = self._chosen(self.catalog.key_pairs if self.catalog else (), event)
+        self.choices.key_pair = self._chosen(
+            self.plan.catalog.key_pairs if self.plan.catalog else (), event
+        )
         networks = self.query("#wizard-networks")
         if networks:
             networks.first().focus()
@@ -520,7 +398,9 @@ class LaunchWizard(Screen[str | None]):
     @on(OptionList.OptionSelected, "#wizard-networks")
     async def _on_network(self, event: OptionList.OptionSelected) -> None:
         event.stop()
-        self.choices.network = self._chosen(self.catalog.networks if self.catalog else (), event)
+        self.choices.network = self._chosen(
+            self.plan.catalog.networks if self.plan.catalog else (), event
+        )
         await self._advance()
 
     # -- template parameters -----------------------------------------------------------
@@ -528,13 +408,13 @@ class LaunchWizard(Screen[str | None]):
     async def _show_params(self) -> None:
         account = self.choices.account
         assert account is not None
-        form = self.forms.get(account)
+        form = self.plan.forms.get(account)
         if form is None:
             await self.body.mount(
                 Static(Text(f"Reading the template's parameters from {account}…", style="dim"))
             )
             self.hint("The form comes from the cloud's own validation of the template.")
-            self._read_form(account, self.offers[account].id)
+            self._read_form(account, self.plan.offers[account].id)
             return
         widget = ParamForm(form, self.choices.typed, id="wizard-form")
         await self.body.mount(widget)
@@ -564,7 +444,7 @@ class LaunchWizard(Screen[str | None]):
                 Static(Text(f"No form: {message.error}", style="bold red"), id="wizard-noform")
             )
             return
-        self.forms[message.form.account] = message.form
+        self.plan.forms[message.form.account] = message.form
         if self.step == "params":
             await self.show_step("params")
 
@@ -591,7 +471,7 @@ class LaunchWizard(Screen[str | None]):
     # -- name and count --------------------------------------------------------------
 
     async def _show_name(self) -> None:
-        plural = "instances" if not self.template else "apps"
+        plural = "instances" if not self.plan.template else "apps"
         await self.body.mount_all(
             [
                 Static(Text("Name", style="bold")),
@@ -602,7 +482,7 @@ class LaunchWizard(Screen[str | None]):
                     restrict=r"[0-9]*",
                     compact=True,
                     id="wizard-count",
-                    disabled=self.template,
+                    disabled=self.plan.template,
                 ),
             ]
         )
@@ -612,7 +492,7 @@ class LaunchWizard(Screen[str | None]):
     async def _name_submitted(self, field: Input) -> None:
         name = self.query_one("#wizard-name", Input).value.strip()
         self.choices.name = name
-        if field.id == "wizard-name" and not self.template:
+        if field.id == "wizard-name" and not self.plan.template:
             self.query_one("#wizard-count", Input).focus()
             return
         count_text = self.query_one("#wizard-count", Input).value.strip()
@@ -638,57 +518,9 @@ class LaunchWizard(Screen[str | None]):
 
     # -- summary and launch ---------------------------------------------------------
 
-    @property
-    def blocked(self) -> str | None:
-        """The quota problem with this launch, from the catalog on hand (before any call)."""
-        catalog = self.catalog
-        if catalog is None:
-            return None
-        size = None if self.template else self.choices.size
-        return shortfall(catalog.quotas, size, self.choices.count)
-
-    def summary(self) -> Table:
-        c, catalog = self.choices, self.catalog
-        assert catalog is not None
-        table = Table(box=None, pad_edge=False, padding=(0, 1), show_header=False, expand=True)
-        table.add_column(style="bold", no_wrap=True)
-        table.add_column(ratio=1)
-        table.add_row(
-            "item", f"{self.offers[catalog.account].name}  ({self.offers[catalog.account].id})"
-        )
-        where = catalog.region or catalog.provider
-        table.add_row("account", f"{catalog.account}  {catalog.provider} · {where}")
-        if not self.template:
-            size = c.size
-            if size is not None:
-                _, vcpus, _, disk, _ = size_cells(size)
-                shape = f"{size.name}  {vcpus} vCPU · {ram(size.ram_mb)} RAM · disk {disk}"
-            else:
-                shape = "(the provider's default)"
-            table.add_row("size", shape)
-            table.add_row("location", c.location.name if c.location else "(default)")
-            table.add_row("key pair", c.key_pair.name if c.key_pair else "(none)")
-            table.add_row("network", c.network.name if c.network else "(default)")
-        else:
-            form = self.forms.get(catalog.account)
-            hidden = {p.name for p in form.parameters if p.hidden} if form else set()
-            shown = ", ".join(
-                f"{k}={'••••••' if k in hidden else v}" for k, v in sorted(c.parameters.items())
-            )
-            table.add_row("parameters", shown or "(defaults)")
-        table.add_row("name", c.name + (f"  x {c.count}" if c.count > 1 else ""))
-        price = c.size.price_hourly if c.size is not None and not self.template else None
-        cost = Text(f"{hourly(price, c.count)}  ≈ {monthly(price, c.count)}", style="bold")
-        if price is None:
-            cost = Text("unknown: the provider publishes no price for it", style="yellow")
-        table.add_row("cost", cost)
-        size = None if self.template else c.size
-        table.add_row("quota", quota_after(catalog.quotas, demand(size, c.count)))
-        return table
-
     async def _show_summary(self) -> None:
-        await self.body.mount(VerticalScroll(Static(self.summary()), id="wizard-summary"))
-        blocked = self.blocked
+        await self.body.mount(VerticalScroll(Static(self.plan.summary()), id="wizard-summary"))
+        blocked = self.plan.blocked
         if blocked:
             self.error(f"Stopped before any call: {blocked}. Launch fewer or ask for more.")
             self.hint("The quota on hand cannot take this launch; escape to change it.")
@@ -696,28 +528,13 @@ class LaunchWizard(Screen[str | None]):
             self.hint(Text.assemble(("enter", "bold"), " launches · ", ("escape", "bold"), " back"))
         self.body.query_one(VerticalScroll).focus()
 
-    def request(self) -> LaunchRequest:
-        c = self.choices
-        assert c.account is not None
-        return LaunchRequest(
-            item=self.offers[c.account].id,
-            kind=self.item.kind,
-            name=c.name,
-            size=c.size.id if c.size is not None and not self.template else None,
-            location=c.location.id if c.location else None,
-            key_pair=c.key_pair.id if c.key_pair else None,
-            network=c.network.id if c.network else None,
-            count=c.count,
-            parameters=c.parameters,
-        )
-
     def _confirm(self) -> None:
-        blocked = self.blocked
+        blocked = self.plan.blocked
         if blocked:
             self.error(f"Stopped before any call: {blocked}. Launch fewer or ask for more.")
             self.notify(blocked, title="Over quota", severity="error")
             return
-        account, request = self.choices.account, self.request()
+        account, request = self.choices.account, self.plan.request()
         assert account is not None
         self.launching = True
         self.refresh_bindings()
@@ -768,7 +585,7 @@ class LaunchWizard(Screen[str | None]):
         self.launching = False
         self.refresh_bindings()
         self.app.notify(message.message, title="Launch refused", severity="error", timeout=15)
-        if self.template:  # the cloud's validation: back on the form, next to the field
+        if self.plan.template:  # the cloud's validation: back on the form, next to the field
             self.form_error = message.message
             await self.show_step("params")
             self.error(message.message)

@@ -1,0 +1,240 @@
+"""What the launch wizard knows and decides, apart from how it looks: the accounts that
+offer the item and how they rank, the choices made so far, the steps they lead through,
+the quota check and the summary, and the request that goes to the portal.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+from rich.table import Table
+from rich.text import Text
+
+from winged_monkey.catalog import (
+    AccountCatalog,
+    CatalogItem,
+    Choice,
+    LaunchRequest,
+    Size,
+    TemplateForm,
+)
+from winged_monkey.errors import WMError
+from winged_monkey.ranking import SizeSpec, demand, parse_spec, rank, shortfall
+from winged_monkey.ui.widgets.catalog_text import (
+    hourly,
+    monthly,
+    quota_after,
+    quota_cell,
+    ram,
+    size_cells,
+)
+
+Step = Literal["account", "size", "location", "access", "params", "name", "summary"]
+STEP_TITLES: dict[Step, str] = {
+    "account": "account",
+    "size": "size",
+    "location": "location",
+    "access": "key pair and network",
+    "params": "parameters",
+    "name": "name and count",
+    "summary": "summary",
+}
+#: The id the wizard gives the item in each account's copy of its catalog, for `rank`.
+_ITEM = {"id": "(the item in the wizard)"}
+MAX_COUNT = 100
+
+
+def offers_of(
+    item: CatalogItem, items_by_account: Mapping[str, Sequence[CatalogItem]]
+) -> dict[str, CatalogItem]:
+    """The accounts offering `item` (same kind, and the same name or id) with their copy."""
+    found: dict[str, CatalogItem] = {}
+    for account, items in items_by_account.items():
+        for candidate in items:
+            if candidate.kind == item.kind and (
+                candidate.name == item.name or candidate.id == item.id
+            ):
+                found[account] = candidate
+                break
+    return found
+
+
+def slug(text: str, width: int = 24) -> str:
+    """A name for the new instance from the item's: lower case, dashes."""
+    cleaned = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    if len(cleaned) > width:  # at a word's end, not in its middle
+        cut = cleaned[: width + 1]
+        cleaned = cut.rsplit("-", 1)[0] if "-" in cut else cleaned[:width]
+    return cleaned or "instance"
+
+
+@dataclass(frozen=True)
+class AccountOption:
+    """One account on the account step: where it ranks and why."""
+
+    account: str
+    size: Size | None
+    blocked: str | None
+    reason: str
+    launchable: bool
+
+
+@dataclass
+class Choices:
+    """What the wizard has been told so far."""
+
+    spec: str = ""
+    account: str | None = None
+    size: Size | None = None
+    location: Choice | None = None
+    key_pair: Choice | None = None
+    network: Choice | None = None
+    parameters: dict[str, str] = field(default_factory=dict)
+    #: Every parameter value as typed (the form again after `escape`), hidden ones too.
+    typed: dict[str, str] = field(default_factory=dict)
+    name: str = ""
+    count: int = 1
+
+
+def _spec(text: str) -> SizeSpec:
+    return parse_spec(text) if text.strip() else SizeSpec()
+
+
+@dataclass
+class LaunchPlan:
+    """The item, the accounts that offer it (each with its own copy and catalog), the
+    accounts refused up front (read-only), and the choices made."""
+
+    item: CatalogItem
+    offers: dict[str, CatalogItem]
+    catalogs: dict[str, AccountCatalog]
+    refused: dict[str, str]
+    choices: Choices
+    #: Template forms read so far, per account.
+    forms: dict[str, TemplateForm] = field(default_factory=dict)
+
+    @property
+    def template(self) -> bool:
+        return self.item.kind == "template"
+
+    @property
+    def catalog(self) -> AccountCatalog | None:
+        account = self.choices.account
+        return self.catalogs.get(account) if account is not None else None
+
+    @property
+    def steps(self) -> list[Step]:
+        if self.template:
+            return ["account", "params", "name", "summary"]
+        found: list[Step] = ["account", "size"]
+        catalog = self.catalog
+        if catalog is None or catalog.locations:
+            found.append("location")
+        if catalog is None or catalog.key_pairs or catalog.networks:
+            found.append("access")
+        return [*found, "name", "summary"]
+
+    def account_options(self) -> list[AccountOption]:
+        """The accounts offering the item, best first, each with the reason it ranks there."""
+        catalogs = [self.catalogs[a] for a in self.offers if a in self.catalogs]
+        if self.template:
+            found = []
+            for catalog in catalogs:
+                blocked = self.refused.get(catalog.account) or shortfall(catalog.quotas, None, 1)
+                stacks = [q for q in catalog.quotas if str(q.resource) == "stacks"]
+                room = f"stacks {quota_cell(stacks[0])} used" if stacks else "quota unknown"
+                reason = f"cannot launch: {blocked}" if blocked else f"{catalog.provider}; {room}"
+                found.append(AccountOption(catalog.account, None, blocked, reason, blocked is None))
+            return sorted(found, key=lambda o: (not o.launchable, o.account))
+        # Each account under its own copy of the item (its id differs by region), so
+        # `rank` fits sizes to that image (its CPU architecture) as everywhere else.
+        offered = [
+            c.model_copy(update={"items": (self.offers[c.account].model_copy(update=_ITEM),)})
+            for c in catalogs
+        ]
+        ranked = rank(
+            offered,
+            self.size_spec(),
+            item=_ITEM["id"],
+            count=self.choices.count,
+            refused=self.refused,
+        )
+        return [AccountOption(r.account, r.size, r.blocked, r.reason, r.launchable) for r in ranked]
+
+    def size_spec(self, account: str | None = None) -> SizeSpec:
+        """The size class typed (any size when empty or unreadable); for an account, with
+        the CPU architecture of its image unless one was typed."""
+        try:
+            spec = _spec(self.choices.spec)
+        except WMError:
+            spec = SizeSpec()
+        offer = self.offers.get(account) if account is not None else None
+        if offer is not None and offer.arch and spec.arch is None:
+            spec = replace(spec, arch=offer.arch)
+        return spec
+
+    @property
+    def blocked(self) -> str | None:
+        """The quota problem with this launch, from the catalog on hand (before any call)."""
+        catalog = self.catalog
+        if catalog is None:
+            return None
+        size = None if self.template else self.choices.size
+        return shortfall(catalog.quotas, size, self.choices.count)
+
+    def summary(self) -> Table:
+        c, catalog = self.choices, self.catalog
+        assert catalog is not None
+        table = Table(box=None, pad_edge=False, padding=(0, 1), show_header=False, expand=True)
+        table.add_column(style="bold", no_wrap=True)
+        table.add_column(ratio=1)
+        table.add_row(
+            "item", f"{self.offers[catalog.account].name}  ({self.offers[catalog.account].id})"
+        )
+        where = catalog.region or catalog.provider
+        table.add_row("account", f"{catalog.account}  {catalog.provider} · {where}")
+        if not self.template:
+            size = c.size
+            if size is not None:
+                _, vcpus, _, disk, _ = size_cells(size)
+                shape = f"{size.name}  {vcpus} vCPU · {ram(size.ram_mb)} RAM · disk {disk}"
+            else:
+                shape = "(the provider's default)"
+            table.add_row("size", shape)
+            table.add_row("location", c.location.name if c.location else "(default)")
+            table.add_row("key pair", c.key_pair.name if c.key_pair else "(none)")
+            table.add_row("network", c.network.name if c.network else "(default)")
+        else:
+            form = self.forms.get(catalog.account)
+            hidden = {p.name for p in form.parameters if p.hidden} if form else set()
+            shown = ", ".join(
+                f"{k}={'••••••' if k in hidden else v}" for k, v in sorted(c.parameters.items())
+            )
+            table.add_row("parameters", shown or "(defaults)")
+        table.add_row("name", c.name + (f"  x {c.count}" if c.count > 1 else ""))
+        price = c.size.price_hourly if c.size is not None and not self.template else None
+        cost = Text(f"{hourly(price, c.count)}  ≈ {monthly(price, c.count)}", style="bold")
+        if price is None:
+            cost = Text("unknown: the provider publishes no price for it", style="yellow")
+        table.add_row("cost", cost)
+        size = None if self.template else c.size
+        table.add_row("quota", quota_after(catalog.quotas, demand(size, c.count)))
+        return table
+
+    def request(self) -> LaunchRequest:
+        c = self.choices
+        assert c.account is not None
+        return LaunchRequest(
+            item=self.offers[c.account].id,
+            kind=self.item.kind,
+            name=c.name,
+            size=c.size.id if c.size is not None and not self.template else None,
+            location=c.location.id if c.location else None,
+            key_pair=c.key_pair.id if c.key_pair else None,
+            network=c.network.id if c.network else None,
+            count=c.count,
+            parameters=c.parameters,
+        )
