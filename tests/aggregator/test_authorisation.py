@@ -34,8 +34,10 @@ class Call:
             pool=pool,
         )
         body = None
-        if self.body is not None:
+        if self.body is not None and "deployable" in self.body:
             body = {**self.body, "deployable": self.body["deployable"].format(account=account)}
+        elif self.body is not None:
+            body = dict(self.body)
         return client.request(self.method, path, json=body)
 
 
@@ -60,6 +62,11 @@ LAUNCH = Call(
     {"deployable": "{account}:image:ami-1e749f67", "name": "intruder", "size": "t3.micro"},
 )
 MUTATIONS = [STOP, REBOOT, START, DESTROY, LAUNCH]
+TOKEN_ADMIN = [
+    Call("GET", f"{V1}/tokens"),
+    Call("POST", f"{V1}/tokens", {"user": "new", "role": "admin"}),
+    Call("DELETE", f"{V1}/tokens/00000000"),
+]
 
 
 def assert_error(reply: httpx.Response, status: int, code: str | None = None) -> None:
@@ -110,7 +117,7 @@ def test_no_valid_token_gets_401_everywhere_and_changes_nothing(
     headers, code = bad_tokens(aggregator)[kind]
     aggregator.moto.clear_calls()
     with httpx.Client(base_url=aggregator.url, headers=headers, trust_env=False) as client:
-        for call in [*READS, *MUTATIONS]:
+        for call in [*READS, *MUTATIONS, *TOKEN_ADMIN]:
             for account in ("team-a", "team-b"):
                 reply = call.send(client, aggregator, account)
                 assert_error(reply, 401, code)

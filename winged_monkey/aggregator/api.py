@@ -15,6 +15,9 @@ OpenAPI document the server publishes at /api/v1/openapi.json:
     DELETE /api/v1/{instances|deployments}/{account}/{id}          -> 202 ActionAccepted
     POST   /api/v1/pools/{pool}/launches   LaunchIn  -> 202 LaunchAccepted
     GET    /api/v1/events?after=&since=&until=&account=&target=&limit= -> EventPage
+    GET    /api/v1/tokens                  -> list[TokenOut]           (admins)
+    POST   /api/v1/tokens   TokenIn        -> 201 TokenCreated         (admins)
+    DELETE /api/v1/tokens/{id}             -> TokenOut                 (admins; revokes)
 
 Every resource carries the actions its caller may run on it now as `links`; a client
 offers exactly those. Every error, whatever the status, is ErrorOut. Nothing of the
@@ -158,3 +161,27 @@ class EventPage(_Wire):
     events: tuple[Event, ...]
     #: Pass as `after` to get the next page; the same value when nothing is newer.
     next: int
+
+
+class TokenOut(_Wire):
+    """A token as the server keeps it: never the token itself."""
+
+    id: str
+    user: str
+    role: Role
+    pool: str | None = Field(None, description="The one pool it applies to; None: every pool.")
+    created_at: datetime
+    expires_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+
+class TokenIn(_Wire):
+    user: str = Field(min_length=1, max_length=64, pattern=r"^\S(.*\S)?$")
+    role: Role
+    pool: str | None = Field(None, description="Required for an admin of one pool.")
+    expires_days: float = Field(90, gt=0, le=3650)
+
+
+class TokenCreated(_Wire):
+    token: str = Field(description="The bearer token: shown this once, stored only as a hash.")
+    record: TokenOut

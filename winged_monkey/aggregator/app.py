@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import Depends, FastAPI, Path, Query, Request
@@ -33,9 +33,19 @@ from winged_monkey.aggregator.api import (
     ProviderAccountOut,
     ProviderOut,
     ResourceOut,
+    TokenCreated,
+    TokenIn,
+    TokenOut,
     Whoami,
 )
-from winged_monkey.aggregator.errors import STATUS_CODES, ApiError, unauthorized
+from winged_monkey.aggregator.errors import (
+    STATUS_CODES,
+    ApiError,
+    conflict,
+    forbidden,
+    not_found,
+    unauthorized,
+)
 from winged_monkey.aggregator.ratelimit import RateLimiter
 from winged_monkey.aggregator.service import Aggregator
 from winged_monkey.aggregator.tokens import TokenError, TokenRecord, TokenStore
@@ -47,7 +57,7 @@ PostAction = Literal["start", "stop", "reboot", "suspend", "resume", "reset", "c
 _ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorOut, "description": code}
     for status, code in STATUS_CODES.items()
-    if status in (401, 403, 404, 422, 429, 500)
+    if status in (400, 401, 403, 404, 422, 429, 500)
 }
 _bearer = HTTPBearer(auto_error=False, description="A token from `wm serve token create`.")
 
@@ -222,7 +232,85 @@ def create_app(aggregator: Aggregator, tokens: TokenStore, limiter: RateLimiter)
             limit=limit,
         )
 
+    _token_routes(app, aggregator)
     return app
+
+
+def _token_out(record: TokenRecord) -> TokenOut:
+    return TokenOut(
+        id=record.id,
+        user=record.user,
+        role=record.role,
+        pool=record.pool,
+        created_at=record.created_at,
+        expires_at=record.expires_at,
+        revoked_at=record.revoked_at,
+    )
+
+
+def _require_admin(token: TokenRecord) -> None:
+    if not token.allows("admin"):
+        raise forbidden(f"managing tokens needs the admin role; this token is {token.role}")
+
+
+def _token_routes(app: FastAPI, aggregator: Aggregator) -> None:
+    """Token admin over the API: an admin of every pool manages every token, an admin of
+    one pool only that pool's."""
+    v1 = API_PREFIX
+
+    def store(request: Request) -> TokenStore:
+        tokens: TokenStore = request.app.state.tokens
+        return tokens
+
+    @app.get(f"{v1}/tokens", response_model=list[TokenOut], tags=["tokens"])
+    async def list_tokens(request: Request, token: Caller) -> list[TokenOut]:
+        _require_admin(token)
+        records = store(request).list()
+        return [_token_out(r) for r in records if token.pool is None or r.pool == token.pool]
+
+    @app.post(
+        f"{v1}/tokens",
+        response_model=TokenCreated,
+        status_code=201,
+        tags=["tokens"],
+        responses={409: {"model": ErrorOut}},
+    )
+    async def create_token(request: Request, token: Caller, body: TokenIn) -> TokenCreated:
+        _require_admin(token)
+        if token.pool is not None and body.pool != token.pool:
+            raise forbidden(f"an admin of pool {token.pool!r} issues tokens for that pool only")
+        if body.pool is not None and body.pool not in aggregator.pools:
+            raise not_found(f"no pool {body.pool!r}")
+        record, secret = store(request).create(
+            body.user, body.role, body.pool, expires=timedelta(days=body.expires_days)
+        )
+        log.info(
+            "token %s issued to %s (%s) by %s", record.id, record.user, record.role, token.user
+        )
+        return TokenCreated(token=secret, record=_token_out(record))
+
+    @app.delete(
+        f"{v1}/tokens/{{token_id}}",
+        response_model=TokenOut,
+        tags=["tokens"],
+        responses={409: {"model": ErrorOut}},
+    )
+    async def revoke_token(
+        request: Request, token: Caller, token_id: Annotated[str, Path(max_length=64)]
+    ) -> TokenOut:
+        _require_admin(token)
+        tokens = store(request)
+        record = tokens.get(token_id)
+        if record is None:
+            raise not_found(f"no token {token_id!r}")
+        if token.pool is not None and record.pool != token.pool:
+            raise forbidden(f"an admin of pool {token.pool!r} revokes that pool's tokens only")
+        if not tokens.revoke(token_id):
+            raise conflict(f"token {token_id} is already revoked")
+        log.info("token %s revoked by %s", token_id, token.user)
+        revoked = tokens.get(token_id)
+        assert revoked is not None
+        return _token_out(revoked)
 
 
 def _aware(value: datetime | None) -> datetime | None:

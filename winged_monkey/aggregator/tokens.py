@@ -144,6 +144,15 @@ class TokenStore:
             ).fetchall()
         return [_record(row) for row in rows]
 
+    def get(self, token_id: str) -> TokenRecord | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT id, user, role, pool, created_at, expires_at, revoked_at FROM tokens "
+                "WHERE id = ?",
+                (token_id,),
+            ).fetchone()
+        return _record(row) if row else None
+
     def revoke(self, token_id: str, *, now: datetime | None = None) -> bool:
         """Revoke a token by id; False when there is no such (unrevoked) token."""
         at = (now or datetime.now(UTC)).timestamp()
