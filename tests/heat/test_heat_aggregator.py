@@ -1,0 +1,91 @@
+"""Deployments (n-tier apps) through the aggregator (`wm serve`, tests/aggregator/server.py):
+a Heat account in its own pool beside the EC2 ones, on the suite's real standalone Heat."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.aggregator.server import RunningAggregator, two_pool_aggregator
+from tests.conftest import wait_until
+from tests.heat.conftest import SMALL
+from tests.heat.heatserver import HeatServer
+from winged_monkey.demo.server import MotoServer
+
+V1 = "/api/v1"
+PROJECT = f"aggregator-{time.monotonic_ns() % 10**6}"
+
+
+def heat_call(server: HeatServer, method: str, path: str, **kwargs: object) -> httpx.Response:
+    """Heat itself, as a witness independent of the aggregator."""
+    return httpx.request(
+        method,
+        f"{server.url}/{PROJECT}{path}",
+        headers={"X-Auth-Project": PROJECT, "X-Auth-Token": "witness"},
+        follow_redirects=True,
+        timeout=10,
+        trust_env=False,
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+def stack_status(server: HeatServer, stack_id: str) -> str:
+    return str(heat_call(server, "GET", f"/stacks/{stack_id}").json()["stack"]["stack_status"])
+
+
+@pytest.fixture
+def with_heat(
+    moto_server: MotoServer, heat_server: HeatServer, tmp_path: Path
+) -> Iterator[tuple[RunningAggregator, str]]:
+    created = heat_call(
+        heat_server, "POST", "/stacks", json={"stack_name": "shop", "template": SMALL}
+    )
+    assert created.status_code == 201, created.text
+    stack_id = str(created.json()["stack"]["id"])
+    wait_until(lambda: stack_status(heat_server, stack_id) == "CREATE_COMPLETE", timeout=60)
+    account = (
+        '[[accounts]]\nname = "apps"\nbackend = "heat"\npool = "delta"\ntimeout = 10\n'
+        f'endpoint_url = "{heat_server.url}"\nproject = "{PROJECT}"\n'
+        "credentials = { keyring = false }\n"
+    )
+    with two_pool_aggregator(
+        moto_server, tmp_path / "agg", serve="rate = 1000\nburst = 1000", accounts=account
+    ) as agg:
+        yield agg, stack_id
+
+
+def test_a_stack_is_a_deployment_its_operator_can_stop(
+    with_heat: tuple[RunningAggregator, str], heat_server: HeatServer
+) -> None:
+    agg, stack_id = with_heat
+    with agg.client(agg.mint("viv", "viewer", pool="delta")) as viewer:
+        wait_until(lambda: len(viewer.get(f"{V1}/deployments").json()) == 1, timeout=30)
+        (shop,) = viewer.get(f"{V1}/deployments").json()
+        assert (shop["id"], shop["kind"], shop["pool"], shop["state"]) == (
+            stack_id,
+            "app",
+            "delta",
+            "running",
+        )
+        assert shop["links"] == {}
+        assert viewer.get(f"{V1}/instances").json() == []  # the stack is not an instance
+    with agg.client(agg.mint("opal", "operator", pool="delta")) as operator:
+        (shop,) = operator.get(f"{V1}/deployments").json()
+        assert {"stop", "check"} <= set(shop["links"])
+        assert "destroy" not in shop["links"]
+        reply = operator.post(shop["links"]["stop"]["href"])
+        assert reply.status_code == 202, reply.text
+        wait_until(lambda: stack_status(heat_server, stack_id) == "SUSPEND_COMPLETE", timeout=60)
+
+        def logged() -> set[tuple[str, str | None, str | None]]:
+            page = operator.get(f"{V1}/events", params={"target": stack_id}).json()
+            return {(e["kind"], e["outcome"], e["user"]) for e in page["events"]}
+
+        wait_until(lambda: ("stop", "ok", "opal") in logged(), timeout=60)
+    with agg.client(agg.mint("ed", "operator", pool="alpha")) as outsider:
+        reply = outsider.get(f"{V1}/deployments/apps/{stack_id}")
+        assert reply.status_code == 403
