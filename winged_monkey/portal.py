@@ -144,6 +144,16 @@ class Portal:
         holder = self._accounts.get(account)
         return holder.instances.get(instance_id) if holder else None
 
+    def members_elsewhere(self, app: Instance, detail: AppDetail) -> dict[str, Instance]:
+        """The app's members that another account lists as instances, by physical id: a
+        Heat server resource is the Nova account's server (the same id in both clouds' words)."""
+        wanted = {r.physical_id for r in detail.resources if r.physical_id}
+        return {
+            i.id: i
+            for i in self.instances()
+            if i.id in wanted and i.account != app.account and i.kind == "instance"
+        }
+
     @property
     def busy(self) -> bool:
         """True while an action is being followed (the UI polls faster then)."""

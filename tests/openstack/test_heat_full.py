@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import io
 import secrets
 import time
 from collections.abc import AsyncIterator
@@ -19,14 +20,17 @@ from typing import Any
 
 import httpx
 import pytest
+from rich.console import Console
 
 from tests.heat.conftest import make_portal, refresh, rows
 from tests.openstack.conftest import OpenStack
+from tests.openstack.test_openstack import account as nova_account
 from winged_monkey.actions import Action
 from winged_monkey.config import AccountConfig, Credentials
 from winged_monkey.credentials import Secrets
 from winged_monkey.errors import AuthError, BackendError, ConfigError
 from winged_monkey.models import InstanceState
+from winged_monkey.ui.screens.app_detail import resources_table
 from winged_monkey_heat import HeatBackend
 
 S = InstanceState
@@ -333,7 +337,9 @@ async def test_a_stack_with_a_nova_server_suspends_resumes_and_is_deleted(
     alice = cloud.user("alpha")
     account = password_account(cloud, "os-app", alice["user"], "alpha")
     monkeypatch.setenv(pw_env("os-app"), alice["password"])
-    portal, store = make_portal(tmp_path, account)
+    # The same project's servers straight through Nova: the stack's server is one of them.
+    monkeypatch.setenv("WM_TEST_ALPHA_PASSWORD", alice["password"])
+    portal, store = make_portal(tmp_path, account, nova_account(cloud, "os-nova", "alpha"))
     secret = Secrets(account="os-app", key=alice["user"], secret=alice["password"])
     launcher = HeatBackend(account, secret)
     stack_id = await launcher.launch_app(SERVER, "web-tier", {})
@@ -343,6 +349,12 @@ async def test_a_stack_with_a_nova_server_suspends_resumes_and_is_deleted(
         cloud.settled(server_id, "active")
         app = await _app(portal, "web-tier", S.RUNNING)
         assert app.extra["members"] == 1
+        # The app's server resource names the Nova account's row for the same server.
+        detail = await portal.app_detail(app)
+        elsewhere = portal.members_elsewhere(app, detail)
+        assert [(i.account, i.id) for i in elsewhere.values()] == [("os-nova", server_id)]
+        shown = render_plain(resources_table(detail, elsewhere))
+        assert f"→ os-nova: {elsewhere[server_id].name} ▶ running" in shown
 
         for action, state, vm_state, status in (
             (Action.STOP, S.SUSPENDED, "suspended", "SUSPENDED"),
@@ -382,9 +394,15 @@ async def _server_of(backend: HeatBackend, stack_id: str) -> str:
     return vm.physical_id
 
 
+def render_plain(renderable: Any) -> str:
+    console = Console(width=200, file=io.StringIO(), record=True)
+    console.print(renderable)
+    return console.export_text()
+
+
 async def _app(portal: Any, name: str, state: InstanceState) -> Any:
     updates = await refresh(portal)
-    (update,) = updates.values()
+    update = updates["os-app"]
     found = rows(update)[name]
     assert found.state is state, found
     return found

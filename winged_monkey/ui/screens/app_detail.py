@@ -7,7 +7,7 @@ is in progress (creating, suspending, ...) they are read again every few seconds
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -52,7 +52,11 @@ def _dim(text: str) -> Text:
     return Text(text or "—", style="dim")
 
 
-def resources_table(detail: AppDetail) -> RenderableType:
+def resources_table(
+    detail: AppDetail, elsewhere: Mapping[str, Instance] | None = None
+) -> RenderableType:
+    """Members, nested ones under their parent; a member another account lists as an
+    instance (`elsewhere`, by physical id) names that account's row under its id."""
     if not detail.resources:
         return _dim("no resources")
     table = _grid("resource", "type", "status", "physical id")
@@ -65,7 +69,12 @@ def resources_table(detail: AppDetail) -> RenderableType:
         status = _status(r.status)
         if r.reason and r.reason != "state changed":
             status.append(f"\n{r.reason}", style="dim")
-        table.add_row(name, r.type, status, r.physical_id or _dim(""))
+        physical = Text(r.physical_id or "—", style="" if r.physical_id else "dim")
+        linked = (elsewhere or {}).get(r.physical_id or "")
+        if linked is not None:
+            physical.append(f"\n→ {linked.account}: {linked.name} ", style="cyan")
+            physical.append_text(fmt.state_text(linked.state))
+        table.add_row(name, r.type, status, physical)
     return table
 
 
@@ -176,7 +185,8 @@ class AppScreen(Screen[None]):
         if fresh is not None:
             self.app_row = fresh
         self.query_one("#app-summary", Static).update(summary(self.app_row, self._clock()))
-        self.query_one("#app-resources", Static).update(resources_table(message.detail))
+        elsewhere = self.portal.members_elsewhere(self.app_row, message.detail)
+        self.query_one("#app-resources", Static).update(resources_table(message.detail, elsewhere))
         self.query_one("#app-outputs", Static).update(outputs_table(message.detail))
         self.query_one("#app-parameters", Static).update(parameters_table(message.detail))
         self.query_one("#app-events", Static).update(events_table(message.detail))
