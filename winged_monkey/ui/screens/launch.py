@@ -578,7 +578,8 @@ class LaunchWizard(Screen[str | None]):
             f"{what} on {self.choices.account}: following it in the instances view (:instances)",
             title="Launch accepted",
         )
-        self.dismiss(self.choices.account)
+        if self.is_active:  # else the user went to another view; going back closes it
+            self.dismiss(self.choices.account)
 
     @on(Refused)
     async def _on_refused(self, message: Refused) -> None:
