@@ -73,11 +73,11 @@ async def test_colon_opens_the_events_view_newest_first(events_portal: Portal) -
 
 
 def test_switcher_matches_prefixes_first() -> None:
-    assert matching("") == ["instances", "apps", "events"]
+    assert matching("") == ["instances", "apps", "catalog", "events"]
     assert matching("e") == ["events", "instances"]  # starts with, then contains
     assert matching("ev") == ["events"]
     assert matching(":ev") == ["events"]
-    assert matching("a") == ["apps", "instances"]
+    assert matching("a") == ["apps", "instances", "catalog"]
     assert matching("n") == ["instances", "events"]  # contained, in order
     assert matching("zzz") == []
 

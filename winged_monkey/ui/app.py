@@ -14,6 +14,7 @@ from textual.screen import Screen
 
 from winged_monkey.config import Config
 from winged_monkey.portal import Clock, Portal, utcnow
+from winged_monkey.ui.screens.catalog import CatalogScreen
 from winged_monkey.ui.screens.events import EventsScreen
 from winged_monkey.ui.screens.help import HelpScreen
 from winged_monkey.ui.screens.main import MainScreen
@@ -33,7 +34,11 @@ class WMApp(App[None]):
     CSS_PATH = "wm.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
-            "colon", "views", "views", id="views", tooltip="Go to another view (:apps, :events)"
+            "colon",
+            "views",
+            "views",
+            id="views",
+            tooltip="Go to another view (:apps, :catalog, :events)",
         ),
         Binding("question_mark", "help", "help", id="help", tooltip="Show every key"),
         Binding("q", "quit", "quit", id="quit", tooltip="Leave Winged Monkey"),
@@ -55,6 +60,7 @@ class WMApp(App[None]):
         self.main_screen = MainScreen(self.portal, self.clock)
         self.add_mode("instances", lambda: self.main_screen)
         self.add_mode("events", lambda: EventsScreen(self.portal, self.clock))
+        self.add_mode("catalog", lambda: CatalogScreen(self.portal, self.clock))
 
     def on_mount(self) -> None:
         if self.config.keys:

@@ -18,6 +18,7 @@ from textual.widgets.option_list import Option
 VIEWS: tuple[tuple[str, str], ...] = (
     ("instances", "every instance and app of every account"),
     ("apps", "only the n-tier apps (Heat stacks, deployments)"),
+    ("catalog", "what can I launch, where, at what price"),
     ("events", "what happened: the log, its plot, timelines"),
 )
 
