@@ -3,7 +3,10 @@
 Starts the moto demo in a temporary directory, runs the app headless at each size,
 waits until every account has answered and saves `screenshots/main-WxH.svg`. At 80x24
 a last run does a few actions (so the log has something to show), polls again, and saves
-the events view (`events-80x24.svg`) and web-2's timeline (`timeline-80x24.svg`).
+the events view (`events-80x24.svg`) and web-2's timeline (`timeline-80x24.svg`). Last,
+with the demo AMI offered by every account: the catalog (`catalog-80x24.svg`) and the
+launch wizard's account step and summary (`launch-account-80x24.svg`,
+`launch-summary-80x24.svg`).
 """
 
 from __future__ import annotations
@@ -18,12 +21,15 @@ from typing import Any
 from textual.pilot import Pilot
 
 from winged_monkey.actions import Action
-from winged_monkey.demo.seed import build_demo
+from winged_monkey.config import AccountConfig, Config
+from winged_monkey.demo.seed import AMI, build_demo
 from winged_monkey.demo.server import MotoServer
 from winged_monkey.portal import Portal
 from winged_monkey.store import Store
 from winged_monkey.ui.app import WMApp
+from winged_monkey.ui.screens.catalog import CatalogScreen
 from winged_monkey.ui.screens.events import EventsScreen
+from winged_monkey.ui.screens.launch import LaunchWizard
 from winged_monkey.ui.screens.timeline import TimelineScreen
 
 OUT = Path(__file__).resolve().parent.parent / "screenshots"
@@ -38,6 +44,8 @@ ACTIONS = (
     ("dev-eu", "eu-worker", Action.START),
 )
 TIMELINE_OF = ("dev", "web-2")
+#: The size class typed on the wizard's account step (then enter takes every default).
+CATALOG_SPEC = "2cpu 4gb"
 
 
 async def _until(pilot: Pilot[Any], condition: Callable[[], bool], what: str) -> None:
@@ -106,6 +114,49 @@ async def shoot(portal: Portal, size: tuple[int, int], out: Path, history: bool)
     return saved
 
 
+def with_demo_image(config: Config) -> Config:
+    """Every demo account offers the demo AMI in its catalog (`images = [...]`)."""
+    accounts = tuple(
+        AccountConfig.model_validate({**a.model_dump(), "images": [AMI]}) for a in config.accounts
+    )
+    return config.model_copy(update={"accounts": accounts})
+
+
+async def shoot_catalog(portal: Portal, out: Path) -> list[Path]:
+    """The catalog view, the wizard's account step and its summary, at 80x24."""
+    app = WMApp(portal, portal.config, title_suffix="demo")
+    saved: list[Path] = []
+
+    def save(view: str) -> None:
+        name = f"{view}-80x24.svg"
+        app.save_screenshot(filename=name, path=str(out))
+        saved.append(out / name)
+
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settled(pilot, portal)
+        await pilot.press("colon", *"catalog", "enter")
+        await _until(pilot, lambda: isinstance(app.screen, CatalogScreen), "the catalog view")
+        catalog = app.screen
+        assert isinstance(catalog, CatalogScreen)
+        await _until(pilot, lambda: bool(catalog.rows) and not catalog.pending, "the catalogs")
+        await pilot.pause()
+        save("catalog")
+        await pilot.press("l")
+        await _until(pilot, lambda: isinstance(app.screen, LaunchWizard), "the launch wizard")
+        await pilot.press(*CATALOG_SPEC)
+        await pilot.pause()
+        save("launch-account")
+        wizard = app.screen
+        assert isinstance(wizard, LaunchWizard)
+        for _step in range(len(wizard.steps) + 2):  # a name and a count on one step
+            if wizard.step == "summary":
+                break
+            await pilot.press("enter")
+        await pilot.pause()
+        save("launch-summary")
+    return saved
+
+
 def main() -> int:
     OUT.mkdir(exist_ok=True)
     with MotoServer() as server, tempfile.TemporaryDirectory(prefix="wm-shots-") as tmp:
@@ -122,6 +173,13 @@ def main() -> int:
                 store.close()
             for path in saved:
                 print(path)
+        store = Store.open(Path(tmp) / "store-catalog.sqlite3")
+        try:
+            saved = asyncio.run(shoot_catalog(Portal(with_demo_image(config), store), OUT))
+        finally:
+            store.close()
+        for path in saved:
+            print(path)
     return 0
 
 
