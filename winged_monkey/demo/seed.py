@@ -8,7 +8,6 @@ variables the config names, set here in-process. Nothing but loopback is used.
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 from collections.abc import Iterator
@@ -168,31 +167,24 @@ def _account(
         "timeout": 10.0,
         "endpoint": {"host": server.host, "port": server.port, "secure": False},
         "credentials": credentials,
+        # The catalog offers what an account owns or names: the demo owns no image.
+        "images": [AMI],
     }
 
 
 def to_toml(settings: dict[str, Any], accounts: list[dict[str, Any]]) -> str:
-    """The config as TOML (the small subset a config needs: scalars and tables)."""
-    lines = ["# Winged Monkey demo: accounts on a local moto server. Written by `wm --demo`.", ""]
-    lines += [f"{key} = {_value(value)}" for key, value in settings.items()]
-    for account in accounts:
-        lines += ["", "[[accounts]]"]
-        tables = {k: v for k, v in account.items() if isinstance(v, dict)}
-        lines += [f"{k} = {_value(v)}" for k, v in account.items() if k not in tables]
-        for table, values in tables.items():
-            lines += [f"[accounts.{table}]"]
-            lines += [f"{k} = {_value(v)}" for k, v in values.items()]
-    return "\n".join(lines) + "\n"
+    """The config as TOML, as a user would write it (accounts as `[[accounts]]` tables)."""
+    import tomlkit
 
-
-def _value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, str):
-        return json.dumps(value)  # a JSON string is a valid TOML basic string
-    raise TypeError(f"cannot write {type(value).__name__} as TOML")
+    doc = tomlkit.document()
+    doc.add(
+        tomlkit.comment(
+            "Winged Monkey demo: accounts on a local moto server. Written by `wm --demo`."
+        )
+    )
+    doc.update(settings)
+    doc["accounts"] = accounts
+    return tomlkit.dumps(doc)
 
 
 @contextmanager
