@@ -145,7 +145,7 @@ def create_app(aggregator: Aggregator, tokens: TokenStore, limiter: RateLimiter)
 
     @app.get(f"{v1}/catalogs", response_model=list[CatalogOut], tags=["catalog"])
     async def catalogs(token: Caller) -> list[CatalogOut]:
-        return await aggregator.catalogs(token)
+        return await aggregator.launches.catalogs(token)
 
     @app.post(
         f"{v1}/pools/{{pool}}/launches",
@@ -155,7 +155,7 @@ def create_app(aggregator: Aggregator, tokens: TokenStore, limiter: RateLimiter)
         responses={409: {"model": ErrorOut}, 502: {"model": ErrorOut}},
     )
     async def launch(token: Caller, pool: PoolP, body: LaunchIn) -> LaunchAccepted:
-        return await aggregator.launch(token, pool, body)
+        return await aggregator.launches.launch(token, pool, body)
 
     def resource_routes(kind: InstanceKind, collection: str) -> None:
         @app.get(

@@ -11,11 +11,9 @@ import contextlib
 import gzip
 import logging
 import sqlite3
-import time
 from collections.abc import Coroutine, Iterable
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any
 from urllib.parse import quote
 
 from pydantic import TypeAdapter
@@ -25,11 +23,7 @@ from winged_monkey.aggregator.api import (
     API_PREFIX,
     AccountStatusOut,
     ActionAccepted,
-    CatalogOut,
-    DeployableOut,
     EventPage,
-    LaunchAccepted,
-    LaunchIn,
     Link,
     PoolOut,
     ProviderAccountOut,
@@ -38,29 +32,21 @@ from winged_monkey.aggregator.api import (
     Role,
     Whoami,
 )
-from winged_monkey.aggregator.errors import ApiError, conflict, forbidden, not_found
+from winged_monkey.aggregator.errors import conflict, forbidden, not_found
+from winged_monkey.aggregator.launches import Launches
 from winged_monkey.aggregator.settings import ServerConfig
 from winged_monkey.aggregator.tokens import TokenRecord
-from winged_monkey.backend import ACTION_CAPABILITY, Capability
-from winged_monkey.catalog import AccountCatalog, ItemKind, LaunchRequest
-from winged_monkey.errors import InvalidRequest, StoreError, WMError
+from winged_monkey.backend import ACTION_CAPABILITY
+from winged_monkey.errors import StoreError, WMError
 from winged_monkey.models import Event, EventSource, Instance, InstanceKind
 from winged_monkey.portal import Portal
 
 log = logging.getLogger("winged_monkey.serve")
 COLLECTIONS: dict[InstanceKind, str] = {"instance": "instances", "app": "deployments"}
-CATALOG_RETRY_S = 30.0
 EVENT_SCAN = 5000  # rows examined per events request at most; `next` lets a client go on
 _RESOURCES = TypeAdapter(list[ResourceOut])
 #: Actions a client asks for with POST (destroy is DELETE on the resource).
 POST_ACTIONS = tuple(a for a in Action if a is not Action.DESTROY)
-
-
-@dataclass
-class _CachedCatalog:
-    at: float
-    catalog: AccountCatalog | None
-    error: str | None = None
 
 
 class Aggregator:
@@ -71,8 +57,7 @@ class Aggregator:
         self.portal = portal
         self.pools = server.pools()
         self._pool_of = {a: p for p, accounts in self.pools.items() for a in accounts}
-        self._catalogs: dict[str, _CachedCatalog] = {}
-        self._catalog_locks: dict[str, asyncio.Lock] = {}
+        self.launches = Launches(self)
         self._tasks: set[asyncio.Task[None]] = set()
         self._poller: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
@@ -113,9 +98,9 @@ class Aggregator:
                 if self.portal.busy
                 else self.server.poll_interval
             )
-            self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), interval)
+            self._wake.clear()  # after the wait: a wake-up asked for during a poll is kept
 
     def changed(self) -> None:
         """The rows (or what may be done to them) may differ from what was served."""
@@ -125,7 +110,7 @@ class Aggregator:
         """Poll now rather than at the interval (after a launch, say)."""
         self._wake.set()
 
-    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+    def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -186,8 +171,7 @@ class Aggregator:
         for name in self._visible_accounts(token):
             config = self.portal.account_config(name)
             status = self.portal.status(name)
-            cached = self._catalogs.get(name)
-            quotas = cached.catalog.quotas if cached and cached.catalog else ()
+            quotas = self.launches.quotas(name)
             found.append(
                 ProviderAccountOut(
                     id=name,
@@ -307,12 +291,12 @@ class Aggregator:
         """Start `action` in the background; answer once the portal has taken it."""
         reason = self.refusal(token, action, instance)
         if reason is not None:  # an attempt refused is part of the audit trail too
-            self._record_request(
+            self.record_request(
                 token, str(action), instance.account, instance.id, instance.name, reason, "refused"
             )
             role_missing = not token.allows("admin" if action is Action.DESTROY else "operator")
             raise forbidden(reason) if role_missing else conflict(reason)
-        event = self._record_request(
+        event = self.record_request(
             token, str(action), instance.account, instance.id, instance.name
         )
         taken: asyncio.Future[Instance] = asyncio.get_running_loop().create_future()
@@ -331,7 +315,7 @@ class Aggregator:
             finally:
                 self.changed()
 
-        self._spawn(run())
+        self.spawn(run())
         try:
             moving = await taken
         except WMError as exc:
@@ -340,7 +324,7 @@ class Aggregator:
             action=str(action), resource=self.resource_out(moving, token), event=event
         )
 
-    def _record_request(
+    def record_request(
         self,
         token: TokenRecord,
         kind: str,
@@ -368,131 +352,6 @@ class Aggregator:
         except (StoreError, sqlite3.Error) as exc:  # a broken store costs history, not actions
             log.warning("event log: %s", exc)
         return event.key
-
-    # -- catalogs and launches ---------------------------------------------------
-
-    async def catalog(self, account: str) -> _CachedCatalog:
-        """The account's catalog from the cache, fetched once per TTL however many ask."""
-        lock = self._catalog_locks.setdefault(account, asyncio.Lock())
-        async with lock:
-            cached = self._catalogs.get(account)
-            now = time.monotonic()
-            ttl = self.server.serve.catalog_ttl if cached and cached.catalog else CATALOG_RETRY_S
-            if cached is not None and now - cached.at < ttl:
-                return cached
-            if Capability.CATALOG not in self.portal.capabilities(account):
-                cached = _CachedCatalog(now, None, "this account has no catalog")
-            else:
-                try:
-                    backend = await self.portal.backend(account)
-                    found = await self.portal.within(account, backend.catalog())
-                    cached = _CachedCatalog(now, found)
-                except WMError as exc:
-                    cached = _CachedCatalog(now, None, exc.message)
-                except Exception as exc:  # a plugin bug: the other accounts still answer
-                    cached = _CachedCatalog(now, None, f"unexpected {type(exc).__name__}")
-            self._catalogs[account] = cached
-            self.changed()  # building the backend may have narrowed its capabilities
-            return cached
-
-    async def catalogs(self, token: TokenRecord) -> list[CatalogOut]:
-        out = []
-        for pool in self.visible_pools(token):
-            accounts = self.pools[pool]
-            found = await asyncio.gather(*(self.catalog(a) for a in accounts))
-            deployables: list[DeployableOut] = []
-            per_account: list[AccountCatalog] = []
-            errors: dict[str, str] = {}
-            for name, cached in zip(accounts, found, strict=True):
-                if cached.catalog is None:
-                    if cached.error and Capability.CATALOG in self.portal.capabilities(name):
-                        errors[name] = cached.error
-                    continue
-                per_account.append(cached.catalog.model_copy(update={"items": ()}))
-                deployables.extend(
-                    DeployableOut(id=deployable_id(name, i.kind, i.id), item=i)
-                    for i in cached.catalog.items
-                    if not i.public
-                )
-            out.append(
-                CatalogOut(
-                    id=pool,
-                    pool=pool,
-                    deployables=tuple(deployables),
-                    accounts=tuple(per_account),
-                    errors=errors,
-                )
-            )
-        return out
-
-    async def launch(self, token: TokenRecord, pool: str, request: LaunchIn) -> LaunchAccepted:
-        self.check_pool(token, pool)
-        if not token.allows("operator"):
-            raise forbidden(f"launching needs the operator role; this token is {token.role}")
-        account, kind, item_id = parse_deployable(request.deployable)
-        if account not in self.pools[pool]:
-            raise not_found(f"no deployable {request.deployable!r} in pool {pool!r}")
-        config = self.portal.account_config(account)
-        if config.read_only:
-            raise conflict(f"account {account} is read-only")
-        cached = await self.catalog(account)
-        items = cached.catalog.items if cached.catalog else ()
-        if not any(i.id == item_id and i.kind == kind for i in items):
-            raise not_found(f"no deployable {request.deployable!r} in pool {pool!r}")
-        if kind == "template":
-            return await self._launch_app(token, account, item_id, request)
-        if Capability.LAUNCH not in self.portal.capabilities(account):
-            raise conflict(f"{config.backend} accounts cannot launch here")
-        event = self._record_request(token, "launch", account, item_id, request.name)
-        launch = LaunchRequest(
-            item=item_id,
-            kind=cast("ItemKind", kind),
-            name=request.name,
-            size=request.size,
-            location=request.location,
-            key_pair=request.key_pair,
-            network=request.network,
-            count=request.count,
-            parameters=request.parameters,
-        )
-        try:
-            backend = await self.portal.backend(account)
-            ids = await self.portal.within(account, backend.launch(launch))
-            self.changed()
-        except InvalidRequest as exc:
-            raise ApiError(422, "invalid", exc.message) from None
-        except WMError as exc:
-            raise ApiError(502, "backend_failed", f"{account}: {exc.message}") from None
-        self.poll_soon()
-        return LaunchAccepted(account=account, ids=tuple(ids), event=event)
-
-    async def _launch_app(
-        self, token: TokenRecord, account: str, template: str, request: LaunchIn
-    ) -> LaunchAccepted:
-        event = self._record_request(token, "launch", account, template, request.name)
-        taken: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-
-        async def run() -> None:
-            try:
-                async for update in self.portal.launch_app(
-                    account, template, request.name, request.parameters, user=token.user
-                ):
-                    self.changed()
-                    if not taken.done():
-                        taken.set_result(update.instance.id)
-            except Exception as exc:
-                if not taken.done():
-                    taken.set_exception(exc)
-
-        self._spawn(run())
-        try:
-            app_id = await taken
-        except InvalidRequest as exc:
-            raise ApiError(422, "invalid", exc.message) from None
-        except WMError as exc:
-            raise ApiError(502, "backend_failed", f"{account}: {exc.message}") from None
-        self.poll_soon()
-        return LaunchAccepted(account=account, ids=(app_id,), event=event)
 
     # -- events ------------------------------------------------------------------
 
@@ -544,15 +403,3 @@ def _matches(
 def resource_href(instance: Instance) -> str:
     account, rid = quote(instance.account, safe=""), quote(instance.id, safe="")
     return f"{API_PREFIX}/{COLLECTIONS[instance.kind]}/{account}/{rid}"
-
-
-def deployable_id(account: str, kind: str, item_id: str) -> str:
-    return f"{account}:{kind}:{item_id}"
-
-
-def parse_deployable(text: str) -> tuple[str, str, str]:
-    account, _, rest = text.partition(":")
-    kind, _, item_id = rest.partition(":")
-    if not account or kind not in ("image", "template", "deployable") or not item_id:
-        raise not_found(f"no deployable {text!r}; take ids from GET {API_PREFIX}/catalogs")
-    return account, kind, item_id
