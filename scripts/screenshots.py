@@ -3,10 +3,12 @@
 Starts the moto demo in a temporary directory, runs the app headless at each size,
 waits until every account has answered and saves `screenshots/main-WxH.svg`. At 80x24
 a last run does a few actions (so the log has something to show), polls again, and saves
-the events view (`events-80x24.svg`) and web-2's timeline (`timeline-80x24.svg`). Last,
+the events view (`events-80x24.svg`) and web-2's timeline (`timeline-80x24.svg`). Then,
 with the demo AMI offered by every account: the catalog (`catalog-80x24.svg`) and the
 launch wizard's account step and summary (`launch-account-80x24.svg`,
-`launch-summary-80x24.svg`).
+`launch-summary-80x24.svg`). Last, an app on the project's standalone test Heat
+(servers/heat/install.sh, cached; installed on first use): its detail view
+(`app-detail-80x24.svg`).
 """
 
 from __future__ import annotations
@@ -18,15 +20,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 from textual.pilot import Pilot
 
 from winged_monkey.actions import Action
 from winged_monkey.config import AccountConfig, Config
-from winged_monkey.demo.seed import AMI, build_demo
+from winged_monkey.demo.seed import build_demo
 from winged_monkey.demo.server import MotoServer
 from winged_monkey.portal import Portal
 from winged_monkey.store import Store
 from winged_monkey.ui.app import WMApp
+from winged_monkey.ui.screens.app_detail import AppScreen
 from winged_monkey.ui.screens.catalog import CatalogScreen
 from winged_monkey.ui.screens.events import EventsScreen
 from winged_monkey.ui.screens.launch import LaunchWizard
@@ -114,14 +118,6 @@ async def shoot(portal: Portal, size: tuple[int, int], out: Path, history: bool)
     return saved
 
 
-def with_demo_image(config: Config) -> Config:
-    """Every demo account offers the demo AMI in its catalog (`images = [...]`)."""
-    accounts = tuple(
-        AccountConfig.model_validate({**a.model_dump(), "images": [AMI]}) for a in config.accounts
-    )
-    return config.model_copy(update={"accounts": accounts})
-
-
 async def shoot_catalog(portal: Portal, out: Path) -> list[Path]:
     """The catalog view, the wizard's account step and its summary, at 80x24."""
     app = WMApp(portal, portal.config, title_suffix="demo")
@@ -175,12 +171,83 @@ def main() -> int:
                 print(path)
         store = Store.open(Path(tmp) / "store-catalog.sqlite3")
         try:
-            saved = asyncio.run(shoot_catalog(Portal(with_demo_image(config), store), OUT))
+            saved = asyncio.run(shoot_catalog(Portal(config, store), OUT))
         finally:
             store.close()
         for path in saved:
             print(path)
+    print(shoot_app_detail(OUT))
     return 0
+
+
+#: A small n-tier app: a generated secret, a web group, a hidden parameter, an output.
+SHOP = """
+heat_template_version: 2018-08-31
+description: a web tier behind a generated secret
+parameters:
+  db_password: {type: string, hidden: true}
+  size: {type: number, default: 2}
+resources:
+  secret: {type: OS::Heat::RandomString}
+  web:
+    type: OS::Heat::ResourceGroup
+    properties:
+      count: {get_param: size}
+      resource_def: {type: OS::Heat::None}
+outputs:
+  url: {description: where the shop answers, value: "http://shop.example/"}
+"""
+
+
+def shoot_app_detail(out: Path) -> Path:
+    """The detail of an app on the standalone test Heat, at 80x24."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # for tests.heat
+    from tests.heat.heatserver import HeatServer, default_cache, install
+
+    with tempfile.TemporaryDirectory(prefix="wm-shots-heat-") as tmp:
+        root = Path(tmp)
+        with HeatServer(install(default_cache()), root / "heat") as heat:
+            headers = {"X-Auth-Project": "shop", "Content-Type": "application/json"}
+            with httpx.Client(base_url=f"{heat.url}/shop", headers=headers, timeout=30) as api:
+                body = {
+                    "stack_name": "shop",
+                    "template": SHOP,
+                    "parameters": {"db_password": "not-shown", "size": 3},
+                }
+                api.post("/stacks", json=body).raise_for_status()
+            account = AccountConfig.model_validate(
+                {
+                    "name": "apps",
+                    "backend": "heat",
+                    "endpoint_url": heat.url,
+                    "project": "shop",
+                    "credentials": {"keyring": False},
+                }
+            )
+            store = Store.open(root / "store.sqlite3")
+            try:
+                config = Config(accounts=(account,), refresh_interval=1.0)
+                portal = Portal(config, store)
+                return asyncio.run(_shoot_app(portal, out))
+            finally:
+                store.close()
+
+
+async def _shoot_app(portal: Portal, out: Path) -> Path:
+    app = WMApp(portal, portal.config, title_suffix="demo")
+    async with app.run_test(size=EVENTS_SIZE) as pilot:
+        await _until(
+            pilot,
+            lambda: any(i.raw_state == "CREATE_COMPLETE" for i in portal.instances()),
+            "the app to be created",
+        )
+        await pilot.press("enter")
+        screen = app.screen
+        assert isinstance(screen, AppScreen)
+        await _until(pilot, lambda: screen.detail is not None, "the app's details")
+        await pilot.pause()
+        app.save_screenshot(filename="app-detail-80x24.svg", path=str(out))
+    return out / "app-detail-80x24.svg"
 
 
 if __name__ == "__main__":
