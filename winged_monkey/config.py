@@ -101,6 +101,10 @@ class Config(BaseModel):
     )
     events: EventsConfig = Field(default_factory=EventsConfig)
     accounts: tuple[AccountConfig, ...] = ()
+    serve: dict[str, Any] = Field(
+        default_factory=dict,
+        description="`wm serve`'s own settings (validated by winged_monkey.aggregator.settings).",
+    )
 
     @field_validator("accounts")
     @classmethod
