@@ -93,6 +93,9 @@ class HeatBackend(Backend):
         #: stack id -> (status, updated) when its events were last read: a stack at rest
         #: that has not changed since has no new events, so it costs no request.
         self._events_read: dict[str, tuple[str, Any]] = {}
+        #: stack id -> the events an open detail view has shown, newest first: reading the
+        #: detail again asks Heat only for what came after the newest (its `marker`).
+        self._detail_events: dict[str, list[StackEvent]] = {}
 
     @property
     def capabilities(self) -> frozenset[Capability]:
@@ -295,6 +298,23 @@ class HeatBackend(Backend):
             for o in stack.get("outputs") or []
         ]
 
+    async def _latest_events(self, stack_id: str, count: int) -> list[StackEvent]:
+        """The stack's `count` newest events, newest first; after the first read, only the
+        pages after the newest one already shown are fetched."""
+        shown = self._detail_events.get(stack_id)
+        if not shown:
+            latest = await self.stack_events(stack_id, limit=count, newest_first=True)
+        else:
+            newer: list[StackEvent] = []
+            marker: str | None = shown[0].id
+            while marker is not None:
+                page = await self.stack_events(stack_id, marker, limit=EVENT_PAGE)
+                newer.extend(page)
+                marker = page[-1].id if len(page) == EVENT_PAGE else None
+            latest = [*reversed(newer), *shown]
+        self._detail_events[stack_id] = latest[:count]
+        return latest[:count]
+
     async def app_detail(self, app: Instance, events: int = 50) -> AppDetail:
         """Resources (nested stacks to one level), outputs, parameters (hidden ones masked
         by name from the template, whatever Heat answers) and the latest events."""
@@ -304,7 +324,7 @@ class HeatBackend(Backend):
             self.resources(stack_id, nested_depth=1),
             self._stack(stack_id),
             self.client.request("GET", f"{path}/template"),
-            self.stack_events(stack_id, limit=events, newest_first=True),
+            self._latest_events(stack_id, events),
         )
         declared = (template or {}).get("parameters") or {}
         hidden = {

@@ -12,6 +12,7 @@ from winged_monkey.errors import UnreachableError
 from winged_monkey.models import Event, EventSource, Instance
 from winged_monkey.store import Store
 from winged_monkey_heat import HeatBackend
+from winged_monkey_heat.models import StackEvent
 
 
 def native(store: Store, account: str) -> list[Event]:
@@ -115,3 +116,39 @@ async def test_events_failing_never_fails_the_listing(
     assert portal.native_events_error("flaky") is None
     assert len(native(store, "flaky")) >= 2
     await portal.close()
+
+
+async def test_app_detail_read_again_asks_only_for_newer_events(
+    heat: Projects, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The detail view re-reads an app while it is in progress: the events come from the
+    marker of the newest one shown, never the whole history again, and none is lost."""
+    shop = heat.create("detail", "shop", SMALL)
+    assert heat.wait("detail", shop) == "CREATE_COMPLETE"
+    backend = heat.backend("detail")
+    (row,) = await backend.list_instances()
+    markers: list[str | None] = []
+    real = backend.stack_events
+
+    async def watched(
+        stack_id: str, marker: str | None = None, limit: int = 100, *, newest_first: bool = False
+    ) -> list[StackEvent]:
+        markers.append(marker)  # a witness only: the real call goes to the real Heat
+        return await real(stack_id, marker, limit, newest_first=newest_first)
+
+    monkeypatch.setattr(backend, "stack_events", watched)
+    first = await backend.app_detail(row)
+    assert first.events[0].detail == "Stack CREATE completed successfully"
+    assert markers == [None]
+
+    reply = heat.witness("detail", "POST", f"/stacks/shop/{shop}/actions", json={"suspend": None})
+    assert reply.status_code == 200, reply.text
+    assert heat.wait("detail", shop) == "SUSPEND_COMPLETE"
+    again = await backend.app_detail(row)
+    newest_shown = first.events[0].key.rsplit(":", 1)[-1]
+    assert markers == [None, newest_shown]
+    everything = heat_event_ids(heat, "detail", "shop", shop)
+    assert len(again.events) == len(everything)  # the old ones kept, the new ones on top
+    assert again.events[0].detail == "Stack SUSPEND completed successfully"
+    assert again.events[len(again.events) - len(first.events) :] == first.events
+    await backend.close()
