@@ -12,7 +12,6 @@ import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TypeVar
 
 from winged_monkey.actions import Action
 from winged_monkey.backend import Backend, Capability
@@ -21,12 +20,12 @@ from winged_monkey.errors import ActionNotAllowed, ConfigError, InvalidRequest, 
 from winged_monkey.models import Instance, InstanceState
 from winged_monkey.portal import ActionUpdate, Portal, _Account
 from winged_monkey.ranking import Ranked, SizeSpec, find_size, rank, shortfall
+from winged_monkey.streams import merge
 
 #: A catalog is kept this long; a launch drops its account's copy (its quota use changed).
 CATALOG_TTL_S = 300.0
 #: A launch checks quota against a catalog at most this old (a summary just shown).
 QUOTA_FRESH_S = 30.0
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -202,7 +201,7 @@ class Launcher:
             streams = [
                 portal._follow(backend, Action.START, row, holder.config.timeout) for row in rows
             ]
-            async for update in _merge(streams):
+            async for update in merge(streams):
                 if update.phase == "done":  # "started" is a start's word; say what happened
                     update = replace(update, message=f"{update.instance.name} launched, running")
                 holder.instances[update.instance.id] = update.instance
@@ -249,32 +248,3 @@ def _read_template(path: str, account: str) -> str:
         raise InvalidRequest(
             f"cannot read template {path}: {exc.strerror or exc}", account=account
         ) from None
-
-
-async def _merge(streams: Sequence[AsyncIterator[T]]) -> AsyncIterator[T]:
-    """The items of several async iterators as they come."""
-    queue: asyncio.Queue[tuple[T] | BaseException | None] = asyncio.Queue()
-
-    async def drain(stream: AsyncIterator[T]) -> None:
-        try:
-            async for item in stream:
-                queue.put_nowait((item,))
-        except Exception as exc:
-            queue.put_nowait(exc)
-        finally:
-            queue.put_nowait(None)
-
-    tasks = [asyncio.ensure_future(drain(s)) for s in streams]
-    try:
-        running = len(tasks)
-        while running:
-            got = await queue.get()
-            if got is None:
-                running -= 1
-            elif isinstance(got, BaseException):
-                raise got
-            else:
-                yield got[0]
-    finally:
-        for task in tasks:
-            task.cancel()

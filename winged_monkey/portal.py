@@ -42,6 +42,7 @@ from winged_monkey.models import (
 )
 from winged_monkey.observe import diff_inventories
 from winged_monkey.store import Store
+from winged_monkey.streams import merge
 
 if TYPE_CHECKING:
     from winged_monkey.catalog import AccountCatalog, CatalogItem, LaunchRequest
@@ -191,35 +192,17 @@ class Portal:
             # Keep what is known (ok with its age, stale, failed) and say a poll is under way.
             holder.status = holder.status.model_copy(update={"refreshing": True})
             yield AccountUpdate(holder.status)
-        queue: asyncio.Queue[AccountUpdate | BaseException | None] = asyncio.Queue()
 
-        async def poll(holder: _Account) -> None:
-            try:
-                update = await self._refresh_one(holder)
-                queue.put_nowait(update)
-                if native_events and update.instances is not None:
-                    native = await self._native_events(holder, update.instances)
-                    if native is not None:
-                        queue.put_nowait(native)
-            except Exception as exc:
-                queue.put_nowait(exc)
-            finally:
-                queue.put_nowait(None)
+        async def poll(holder: _Account) -> AsyncIterator[AccountUpdate]:
+            update = await self._refresh_one(holder)
+            yield update
+            if native_events and update.instances is not None:
+                native = await self._native_events(holder, update.instances)
+                if native is not None:
+                    yield native
 
-        tasks = [asyncio.ensure_future(poll(h)) for h in targets]
-        try:
-            running = len(tasks)
-            while running:
-                item = await queue.get()
-                if item is None:
-                    running -= 1
-                elif isinstance(item, BaseException):
-                    raise item
-                else:
-                    yield item
-        finally:
-            for task in tasks:
-                task.cancel()
+        async for update in merge([poll(h) for h in targets]):
+            yield update
         await self._maintain()
 
     async def _native_events(
