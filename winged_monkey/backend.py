@@ -87,6 +87,11 @@ class Backend(ABC):
     async def list_instances(self) -> list[Instance]:
         """Every instance the account can see, normalised."""
 
+    def recall(self, rows: Sequence[Instance]) -> None:  # noqa: B027 (optional hook)
+        """The rows this account listed last time (the store's snapshot), given before each
+        listing: a backend may reuse what it derived for rows unchanged since (Heat's member
+        counts), so a new process does not ask again. The default keeps nothing."""
+
     async def get_instance(self, instance_id: str) -> Instance | None:
         """One instance's fresh state, or None once it is gone. Backends may do better."""
         for instance in await self.list_instances():

@@ -249,13 +249,15 @@ class Portal:
         try:
             # Building a backend may read a keyring or run secret_command: not on the loop.
             backend = await asyncio.to_thread(self._backend, holder)
+            previous = self._safe(lambda: self.store.load_snapshot(name), None)
+            if previous is not None:
+                backend.recall(previous.instances)
             listed = await self._within(holder, backend.list_instances())
         except WMError as exc:
             return self._fail(holder, exc.message)
         except Exception as exc:  # a plugin bug must not take the other accounts down
             return self._fail(holder, f"unexpected {type(exc).__name__}: {exc}")
         now = self.clock()
-        previous = self._safe(lambda: self.store.load_snapshot(name), None)
         instances = {i.id: i for i in listed}
         events = diff_inventories(name, previous, instances, now) if previous else ()
         snapshot = AccountSnapshot(account=name, fetched_at=now, instances=tuple(listed))

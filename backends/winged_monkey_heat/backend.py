@@ -108,6 +108,14 @@ class HeatBackend(Backend):
 
     # -- rows ------------------------------------------------------------------
 
+    def recall(self, rows: Sequence[Instance]) -> None:
+        """Member counts of the stacks last listed: one unchanged since (same status and
+        update time) is not asked again, even by a new process (`wm ls`)."""
+        for row in rows:
+            status, members = row.extra.get("stack_status"), row.members
+            if row.kind == "app" and isinstance(status, str) and members is not None:
+                self._members.setdefault((row.id, status, row.extra.get("updated_at")), members)
+
     async def list_instances(self) -> list[Instance]:
         stacks = await self._list_stacks()
         limit = asyncio.Semaphore(MEMBER_FETCHES)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -152,3 +154,39 @@ async def test_app_detail_read_again_asks_only_for_newer_events(
     assert again.events[0].detail == "Stack SUSPEND completed successfully"
     assert again.events[len(again.events) - len(first.events) :] == first.events
     await backend.close()
+
+
+async def test_a_new_process_reuses_member_counts_of_unchanged_stacks(
+    heat: Projects, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`wm ls` is a new process each time: member counts of stacks unchanged since the
+    stored listing are not asked again; a stack that changed is."""
+    web = heat.create("recall", "web", SMALL)
+    db = heat.create("recall", "db", SMALL)
+    assert heat.wait("recall", web) == heat.wait("recall", db) == "CREATE_COMPLETE"
+    first, store = make_portal(tmp_path, heat.account("recall"))
+    await refresh(first)
+    counted = {i.name: i.members for i in first.instances()}
+    assert counted == {"web": 2, "db": 2}
+    await first.close()
+    store.close()
+    reply = heat.witness("recall", "POST", f"/stacks/db/{db}/actions", json={"suspend": None})
+    assert reply.status_code == 200, reply.text
+    assert heat.wait("recall", db) == "SUSPEND_COMPLETE"
+
+    second, store = make_portal(tmp_path, heat.account("recall"))
+    backend = await second.backend("recall")
+    assert isinstance(backend, HeatBackend)
+    asked: list[str] = []
+    real = backend.client.request
+
+    async def watched(method: str, path: str, **kwargs: Any) -> Any:
+        asked.append(path)  # a witness only: the call goes to the real Heat
+        return await real(method, path, **kwargs)
+
+    monkeypatch.setattr(backend.client, "request", watched)
+    await refresh(second)
+    assert {i.name: i.members for i in second.instances()} == counted
+    assert [p for p in asked if p.endswith("/resources")] == [f"/stacks/db/{db}/resources"]
+    await second.close()
+    store.close()
