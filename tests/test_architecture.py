@@ -59,3 +59,20 @@ def test_importing_the_package_does_no_work(tmp_path: object) -> None:
         "assert not os.path.exists('/nonexistent')\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_wm_loads_the_server_and_the_catalog_only_when_asked() -> None:
+    """Every `wm` command pays for what `wm` imports: the server, its tokens and the
+    catalog commands load only when their command runs (or --help lists them)."""
+    loaded = _modules_after("import winged_monkey.cli")
+    assert not {"winged_monkey.cli_serve", "winged_monkey.cli_catalog"} & loaded
+    assert not {m for m in loaded if m.startswith(("winged_monkey.aggregator", "fastapi"))}
+    out = subprocess.run(
+        [sys.executable, "-c", "from winged_monkey.cli import main; main()", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert {"serve", "catalog", "launch", "where", "ls"} <= {
+        line.split()[0] for line in out.split("Commands:")[1].splitlines() if line.strip()
+    }

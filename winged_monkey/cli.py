@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import json
 import sys
 import time
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import IntEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
 
 import click
 
@@ -118,7 +119,34 @@ def _fail(message: str, code: ExitCode) -> NoReturn:
     sys.exit(code)
 
 
-@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+class _LazyGroup(click.Group):
+    """Commands that live in their own modules are imported when used (or listed by
+    --help), not on every `wm`: `wm ls` need not load the server or the catalog."""
+
+    LAZY: ClassVar[dict[str, str]] = {
+        "serve": "winged_monkey.cli_serve:serve",
+        "catalog": "winged_monkey.cli_catalog:catalog",
+        "launch": "winged_monkey.cli_catalog:launch",
+        "where": "winged_monkey.cli_catalog:where",
+    }
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.LAZY})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.LAZY:
+            module, _, name = self.LAZY[cmd_name].partition(":")
+            command = getattr(importlib.import_module(module), name)
+            assert isinstance(command, click.Command)
+            return command
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(
+    cls=_LazyGroup,
+    invoke_without_command=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.option(
     "--config",
     "config_path",
@@ -617,16 +645,6 @@ def _print_stream(found: list[Event], fmt: str) -> None:
         else:
             click.echo("  ".join(event_row(event)))
 
-
-from winged_monkey.cli_serve import serve as _serve  # noqa: E402 (registered last)
-
-main.add_command(_serve)
-
-from winged_monkey import cli_catalog  # noqa: E402 (registered last)
-
-main.add_command(cli_catalog.catalog)
-main.add_command(cli_catalog.launch)
-main.add_command(cli_catalog.where)
 
 main.add_command(main.commands["destroy"], name="delete")  # the issue says delete: an alias
 
