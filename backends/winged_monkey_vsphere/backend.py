@@ -24,10 +24,12 @@ from pyVmomi.VmomiSupport import GetServiceVersions, versionIdMap
 
 from winged_monkey.actions import Action
 from winged_monkey.backend import Backend, Capability
+from winged_monkey.catalog import AccountCatalog, LaunchRequest
 from winged_monkey.config import AccountConfig
 from winged_monkey.credentials import Secrets
 from winged_monkey.errors import ActionNotAllowed, BackendError
 from winged_monkey.models import Instance
+from winged_monkey_vsphere import catalog as offer
 from winged_monkey_vsphere import fastcollect, inventory
 from winged_monkey_vsphere.errors import NotAVSphere, translate
 from winged_monkey_vsphere.inventory import Listing, Place, Template
@@ -45,6 +47,7 @@ MUTATING = frozenset(
         Capability.SUSPEND,
         Capability.RESUME,
         Capability.RESET,
+        Capability.LAUNCH,
     }
 )
 TASK_POLL_MAX = 1.0  # seconds between reads of a running task, at most
@@ -60,7 +63,9 @@ class _Session:
 class VSphereBackend(Backend):
     """One vCenter or ESXi endpoint (user = credentials key, password = the secret)."""
 
-    CAPABILITIES: ClassVar[frozenset[Capability]] = frozenset({Capability.LIST} | MUTATING)
+    CAPABILITIES: ClassVar[frozenset[Capability]] = frozenset(
+        {Capability.LIST, Capability.CATALOG} | MUTATING
+    )
 
     def __init__(self, account: AccountConfig, secrets: Secrets) -> None:
         super().__init__(account, secrets)
@@ -76,7 +81,7 @@ class VSphereBackend(Backend):
     @property
     def capabilities(self) -> frozenset[Capability]:
         if self.account.read_only:
-            return frozenset({Capability.LIST})
+            return frozenset({Capability.LIST, Capability.CATALOG})
         return self.CAPABILITIES
 
     # -- the portal's calls ------------------------------------------------------
@@ -94,6 +99,17 @@ class VSphereBackend(Backend):
             )
         doing = f"{action} {instance.name}"
         await self._call(lambda session: self._act(session, action, instance), doing=doing)
+
+    async def catalog(self) -> AccountCatalog:
+        return await self._call(self._catalog)
+
+    async def launch(self, request: LaunchRequest) -> list[str]:
+        if self.account.read_only:
+            raise ActionNotAllowed(
+                f"account {self.account.name} is read-only", account=self.account.name
+            )
+        doing = f"clone {request.item} as {request.name}"
+        return await self._call(lambda session: self._launch(session, request), doing=doing)
 
     async def check(self) -> str:
         instances = await self.list_instances()
@@ -194,6 +210,60 @@ class VSphereBackend(Backend):
         )
         self._remember(listing)
         return listing.instances
+
+    def _inventory(self, session: _Session) -> offer.Inventory:
+        records = fastcollect.retrieve(
+            session.content.propertyCollector, [offer.catalog_filter(session.view)]
+        )
+        return offer.read(records)
+
+    def _catalog(self, session: _Session) -> AccountCatalog:
+        return offer.to_catalog(
+            self._inventory(session),
+            account=self.account.name,
+            price_hourly=self.account.price_hourly,
+        )
+
+    def _launch(self, session: _Session, request: LaunchRequest) -> list[str]:
+        """Clone the template, powered on, once per `count`; the new VMs' instance ids."""
+        where = offer.place(self._inventory(session), request, self.account.name)
+        stub = session.stub
+        spec = vim.vm.CloneSpec(
+            location=vim.vm.RelocateSpec(
+                pool=vim.ResourcePool(where.pool, stub),
+                host=vim.HostSystem(where.host, stub) if where.host else None,
+            ),
+            powerOn=True,
+            template=False,
+        )
+        template = vim.VirtualMachine(where.template, stub)
+        folder = vim.Folder(where.folder, stub)
+        names = (
+            [request.name]
+            if request.count == 1
+            else [f"{request.name}-{n}" for n in range(1, request.count + 1)]
+        )
+        ids: list[str] = []
+        for name in names:
+            deadline = time.monotonic() + self.account.timeout
+            task = template.CloneVM_Task(folder=folder, name=name, spec=spec)
+            self._wait(session, task, deadline)
+            made = self._read(session, task, ("info.result",)).get("info.result")
+            if made is None:
+                raise BackendError(
+                    f"vSphere cloned {name} but did not say which VM it made",
+                    account=self.account.name,
+                )
+            fresh = self._read(session, made, ("config.instanceUuid", "runtime.powerState"))
+            if fresh.get("runtime.powerState") != "poweredOn":
+                # vcsim ignores CloneSpec.powerOn (vCenter honours it): power it on here.
+                self._wait(session, made.PowerOnVM_Task(), deadline)
+            ident = str(fresh.get("config.instanceUuid") or made._moId)
+            log.info("launch %s: cloned %s as %s (%s)", name, where.template, made._moId, ident)
+            with self._lock:
+                self._morefs[ident] = made._moId
+            ids.append(ident)
+        return ids
 
     def _remember(self, listing: Listing) -> None:
         with self._lock:

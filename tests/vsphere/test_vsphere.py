@@ -119,6 +119,8 @@ def test_the_plugin_is_found_by_its_entry_point() -> None:
         Capability.SUSPEND,
         Capability.RESUME,
         Capability.RESET,
+        Capability.CATALOG,
+        Capability.LAUNCH,
     } <= VSphereBackend.CAPABILITIES
 
 
@@ -355,7 +357,8 @@ def test_the_portal_refuses_what_the_state_it_knows_forbids(portal: Portal) -> N
 
 def test_read_only_account_offers_no_actions(sim: Vcsim, monkeypatch: pytest.MonkeyPatch) -> None:
     backend = VSphereBackend(account(sim, monkeypatch, read_only=True), _secrets(sim))
-    assert backend.capabilities == frozenset({Capability.LIST})
+    # Its catalog is still shown (reading it changes nothing); launching is refused.
+    assert backend.capabilities == frozenset({Capability.LIST, Capability.CATALOG})
 
 
 def test_threads_share_one_session(

@@ -1,0 +1,219 @@
+"""The vSphere catalog (VM templates, where a clone may go) and launch (a clone, powered on),
+against a real vcsim on loopback, TLS verified; a witness pyvmomi session checks the server."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from tests.vsphere.test_vsphere import SECRET_VAR, _secrets, account, make_portal
+from tests.vsphere.vcsim import CA, OTHER_CA, USER, Vcsim, Witness
+from winged_monkey.backend import Capability
+from winged_monkey.catalog import AccountCatalog, LaunchRequest
+from winged_monkey.cli import ExitCode, main
+from winged_monkey.errors import InvalidRequest, WMError
+from winged_monkey.models import InstanceState
+from winged_monkey.portal import ActionUpdate, Portal
+from winged_monkey_vsphere import VSphereBackend, fastcollect
+
+
+@pytest.fixture
+def sim(tmp_path: Path) -> Iterator[Vcsim]:
+    with Vcsim(tmp_path / "vcsim") as running:
+        yield running
+
+
+@pytest.fixture
+def witness(sim: Vcsim) -> Iterator[Witness]:
+    seen = sim.witness()
+    yield seen
+    seen.close()
+
+
+@pytest.fixture
+def template(witness: Witness) -> str:
+    """DC0_H0_VM1, powered off, annotated and marked as a template; its moref."""
+    vm = witness.vm("DC0_H0_VM1")
+    witness.run(vm.PowerOffVM_Task())
+    witness.run(vm.ReconfigVM_Task(spec=_annotation("web base image")))
+    vm.MarkAsTemplate()
+    return str(vm._moId)
+
+
+@pytest.fixture
+def backend(sim: Vcsim, monkeypatch: pytest.MonkeyPatch) -> Iterator[VSphereBackend]:
+    config = account(sim, monkeypatch).model_copy(update={"price_hourly": 0.05})
+    made = VSphereBackend(config, _secrets(sim))
+    yield made
+    asyncio.run(made.close())
+
+
+def _annotation(text: str) -> object:
+    from pyVmomi import vim
+
+    return vim.vm.ConfigSpec(annotation=text)
+
+
+def test_templates_are_the_catalog_with_their_locations(
+    backend: VSphereBackend, witness: Witness, template: str
+) -> None:
+    assert Capability.CATALOG in backend.capabilities
+    found = asyncio.run(backend.catalog())
+    vm = witness.vm("DC0_H0_VM1")
+    [item] = found.items
+    assert (item.kind, item.id, item.name, item.provider) == (
+        "image",
+        template,
+        "DC0_H0_VM1",
+        "vsphere",
+    )
+    shape = f"{vm.summary.config.numCpu} vCPU / {vm.summary.config.memorySizeMB} MB"
+    assert shape in item.description
+    assert vm.summary.config.guestFullName in item.description
+    assert "web base image" in item.description
+    assert "in DC0/vm" in item.description
+    assert "$0.05/h per VM" in item.description
+    # No flavours: one size, "as the template", at the account's price, and a note saying so.
+    assert [(s.id, s.price_hourly) for s in found.sizes] == [("template", 0.05)]
+    assert any("no flavours" in note for note in found.notes)
+    datacenter = witness.content.rootFolder.childEntity[0]
+    cluster = next(c for c in datacenter.hostFolder.childEntity if c.name == "DC0_C0")
+    locations = {c.name: c.id for c in found.locations}
+    assert locations["DC0"] == datacenter._moId
+    assert locations["DC0/host/DC0_C0"] == cluster._moId
+    assert locations["DC0/host/DC0_C0/DC0_C0_H0"] == cluster.host[0]._moId
+    assert locations["DC0/host/DC0_H0/DC0_H0"].startswith("host-")
+    assert locations["DC0/vm"] == datacenter.vmFolder._moId
+    # Only VM folders: not the host, datastore or network folders, nor the VMs themselves.
+    assert not {"DC0/host", "DC0/datastore", "DC0/network"} & set(locations)
+    assert not [name for name in locations if "VM" in name.rsplit("/", 1)[-1]]
+
+
+def test_the_catalog_is_one_retrieval_and_a_template_is_no_instance(
+    backend: VSphereBackend, template: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    names = {i.name for i in asyncio.run(backend.list_instances())}
+    assert "DC0_H0_VM1" not in names  # a template is in the catalog, not in the list
+    calls: list[int] = []
+    real = fastcollect.retrieve
+
+    def counting(collector: object, specs: list[object]) -> list[fastcollect.Record]:
+        calls.append(1)
+        return real(collector, specs)
+
+    monkeypatch.setattr(fastcollect, "retrieve", counting)
+    found = asyncio.run(backend.catalog())
+    assert len(calls) == 1
+    assert [i.id for i in found.items] == [template]
+
+
+def test_no_templates_says_how_to_make_one(backend: VSphereBackend) -> None:
+    found = asyncio.run(backend.catalog())
+    assert found.items == ()
+    assert any("mark a powered-off VM as a template" in note for note in found.notes)
+    assert found.locations  # the places are still there
+
+
+def test_a_wrong_ca_fails_clearly_for_the_catalog_too(
+    sim: Vcsim, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    portal = make_portal(tmp_path, account(sim, monkeypatch, ca_bundle=str(OTHER_CA)))
+    try:
+        with pytest.raises(WMError) as raised:
+            asyncio.run(portal.catalog("lab"))
+        message = str(raised.value)
+        assert message.startswith(f"lab: TLS certificate of 127.0.0.1:{sim.port} is not trusted")
+        assert str(OTHER_CA) in message
+        assert sim.password not in message
+        assert raised.value.__cause__ is None
+    finally:
+        asyncio.run(portal.close())
+        portal.store.close()
+
+
+def test_wm_catalog_json_shows_the_template(
+    sim: Vcsim, template: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(SECRET_VAR, sim.password)
+    Path(tmp_path / "config.toml").write_text(  # the file WM_CONFIG names (conftest)
+        '[[accounts]]\nname = "lab"\nbackend = "vsphere"\ntimeout = 20\nprice_hourly = 0.02\n'
+        f'ca_bundle = "{CA}"\n'
+        f'endpoint = {{ host = "127.0.0.1", port = {sim.port} }}\n'
+        f'credentials = {{ key = "{USER}", secret_env = "{SECRET_VAR}", keyring = false }}\n',
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(main, ["catalog", "--account", "lab", "--json"])
+    assert result.exit_code == ExitCode.OK, result.output
+    [found] = json.loads(result.stdout)["accounts"]
+    assert found["account"] == "lab"
+    assert [(i["id"], i["name"]) for i in found["items"]] == [(template, "DC0_H0_VM1")]
+    assert "DC0/host/DC0_C0" in [c["name"] for c in found["locations"]]
+    assert sim.password not in result.output
+
+
+# -- launch ------------------------------------------------------------------------------
+
+
+def launch(portal: Portal, request: LaunchRequest) -> list[ActionUpdate]:
+    async def run() -> list[ActionUpdate]:
+        return [u async for u in portal.launch("lab", request)]
+
+    return asyncio.run(run())
+
+
+@pytest.fixture
+def portal(sim: Vcsim, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Portal]:
+    made = make_portal(tmp_path, account(sim, monkeypatch))
+    yield made
+    asyncio.run(made.close())
+    made.store.close()
+
+
+def test_launch_clones_the_template_into_a_cluster_powered_on(
+    portal: Portal, witness: Witness, template: str
+) -> None:
+    found: AccountCatalog = asyncio.run(portal.catalog("lab"))
+    cluster = next(c.id for c in found.locations if c.name == "DC0/host/DC0_C0")
+    updates = launch(
+        portal, LaunchRequest(item=template, name="web-1", size="template", location=cluster)
+    )
+    final = updates[-1]
+    assert final.phase == "done", final.message
+    assert final.instance.state is InstanceState.RUNNING
+    assert final.message == "web-1 launched, running"
+    vm = witness.vm("web-1")
+    assert str(vm.runtime.powerState) == "poweredOn"
+    assert not vm.config.template
+    assert final.instance.id == vm.config.instanceUuid
+    assert vm.resourcePool.owner._moId == cluster
+    assert vm.parent.name == "vm"
+    assert witness.vm("DC0_H0_VM1").config.template  # the template stays one
+
+
+def test_launch_into_a_folder_by_its_path(portal: Portal, witness: Witness, template: str) -> None:
+    datacenter = witness.content.rootFolder.childEntity[0]
+    datacenter.vmFolder.CreateFolder("team-a")
+    request = LaunchRequest(item=template, name="web-2", location="DC0/vm/team-a")
+    assert launch(portal, request)[-1].phase == "done"
+    vm = witness.vm("web-2")
+    assert vm.parent.name == "team-a"
+    assert str(vm.runtime.powerState) == "poweredOn"
+
+
+def test_launch_of_a_vm_that_is_no_template_or_a_size_is_refused_clearly(
+    portal: Portal, witness: Witness, template: str
+) -> None:
+    running = witness.vm("DC0_H0_VM0")._moId
+    with pytest.raises(InvalidRequest, match=r"no VM template .*marked as a template"):
+        launch(portal, LaunchRequest(item=running, name="x"))
+    with pytest.raises(InvalidRequest, match=re.escape("no size 'm1.small'")):
+        launch(portal, LaunchRequest(item=template, name="x", size="m1.small"))
+    with pytest.raises(InvalidRequest, match="no location 'DC9/vm'"):
+        launch(portal, LaunchRequest(item=template, name="x", location="DC9/vm"))
+    assert "x" not in witness.vms()
