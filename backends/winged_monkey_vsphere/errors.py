@@ -17,6 +17,7 @@ from winged_monkey.errors import (
     ActionNotAllowed,
     AuthError,
     BackendError,
+    InvalidRequest,
     UnreachableError,
     WMError,
 )
@@ -69,6 +70,16 @@ def translate(
         error = ActionNotAllowed(
             f"vSphere refused {doing or 'the request'}: VMware Tools are not running in the guest",
             account=account,
+        )
+    elif isinstance(
+        exc,
+        vim.fault.DuplicateName
+        | vim.fault.InvalidName
+        | vim.fault.FileAlreadyExists
+        | vim.fault.InsufficientResourcesFault,
+    ):  # what a clone (a launch) is refused for: the request, not the server, is at fault
+        error = InvalidRequest(
+            f"vSphere refused {doing or 'the request'}: {_fault(exc)}", account=account
         )
     elif isinstance(exc, vim.fault.InvalidState | vim.fault.TaskInProgress):
         error = ActionNotAllowed(

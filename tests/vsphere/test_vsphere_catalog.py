@@ -17,10 +17,14 @@ from tests.vsphere.vcsim import CA, OTHER_CA, USER, Vcsim, Witness
 from winged_monkey.backend import Capability
 from winged_monkey.catalog import AccountCatalog, LaunchRequest
 from winged_monkey.cli import ExitCode, main
+from winged_monkey.credentials import Secrets
 from winged_monkey.errors import InvalidRequest, WMError
 from winged_monkey.models import InstanceState
 from winged_monkey.portal import ActionUpdate, Portal
 from winged_monkey_vsphere import VSphereBackend, fastcollect
+from winged_monkey_vsphere.errors import translate
+
+SECRETS = Secrets(account="lab", key=USER, secret="not-used", source="test")
 
 
 @pytest.fixture
@@ -137,17 +141,23 @@ def test_a_wrong_ca_fails_clearly_for_the_catalog_too(
         portal.store.close()
 
 
-def test_wm_catalog_json_shows_the_template(
-    sim: Vcsim, template: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def write_config(sim: Vcsim, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The account as a user writes it, in the file WM_CONFIG names (tests/conftest.py)."""
     monkeypatch.setenv(SECRET_VAR, sim.password)
-    Path(tmp_path / "config.toml").write_text(  # the file WM_CONFIG names (conftest)
+    (tmp_path / "config.toml").write_text(
+        "action_poll_interval = 0.05\n"
         '[[accounts]]\nname = "lab"\nbackend = "vsphere"\ntimeout = 20\nprice_hourly = 0.02\n'
         f'ca_bundle = "{CA}"\n'
         f'endpoint = {{ host = "127.0.0.1", port = {sim.port} }}\n'
         f'credentials = {{ key = "{USER}", secret_env = "{SECRET_VAR}", keyring = false }}\n',
         encoding="utf-8",
     )
+
+
+def test_wm_catalog_json_shows_the_template(
+    sim: Vcsim, template: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_config(sim, tmp_path, monkeypatch)
     result = CliRunner().invoke(main, ["catalog", "--account", "lab", "--json"])
     assert result.exit_code == ExitCode.OK, result.output
     [found] = json.loads(result.stdout)["accounts"]
@@ -217,3 +227,32 @@ def test_launch_of_a_vm_that_is_no_template_or_a_size_is_refused_clearly(
     with pytest.raises(InvalidRequest, match="no location 'DC9/vm'"):
         launch(portal, LaunchRequest(item=template, name="x", location="DC9/vm"))
     assert "x" not in witness.vms()
+
+
+def test_a_clone_vsphere_refuses_is_the_launchs_rejection() -> None:
+    """vcsim clones over a taken name (vCenter answers DuplicateName), so the fault is built
+    here and given to the translation the backend uses for every call."""
+    from pyVmomi import vim
+
+    fault = vim.fault.DuplicateName(name="web-1", msg="The name 'web-1' already exists.")
+    error = translate(fault, where="vc:443", secrets=SECRETS, doing="clone vm-60 as web-1")
+    assert isinstance(error, InvalidRequest)  # `wm launch` exits 3 with the reason
+    assert str(error) == (
+        "lab: vSphere refused clone vm-60 as web-1: DuplicateName: The name 'web-1' already exists."
+    )
+
+
+def test_wm_launch_clones_and_waits_until_running(
+    sim: Vcsim, template: str, witness: Witness, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_config(sim, tmp_path, monkeypatch)
+    result = CliRunner().invoke(
+        main,
+        [
+            *("launch", template, "--account", "lab", "--size", "template", "--name", "db-1"),
+            *("--location", "DC0/host/DC0_C0", "--wait", "--yes"),
+        ],
+    )
+    assert result.exit_code == ExitCode.OK, result.output
+    assert "ok: db-1 is running" in result.stdout
+    assert str(witness.vm("db-1").runtime.powerState) == "poweredOn"
