@@ -216,6 +216,27 @@ def test_launch_into_a_folder_by_its_path(portal: Portal, witness: Witness, temp
     assert str(vm.runtime.powerState) == "poweredOn"
 
 
+@pytest.mark.parametrize(
+    ("location", "owner"),
+    [
+        ("DC0/host/DC0_C0/DC0_C0_H0", "DC0_C0"),  # a host in a cluster: the cluster's pool
+        ("DC0/host/DC0_H0/DC0_H0", "DC0_H0"),  # a standalone host: its own pool
+        ("DC0", "DC0_H0"),  # the datacenter: the template's own host
+        (None, "DC0_H0"),  # nothing chosen: the same
+    ],
+)
+def test_launch_at_a_host_or_datacenter(
+    portal: Portal, witness: Witness, template: str, location: str | None, owner: str
+) -> None:
+    """The clone lands in the resource pool of the chosen host's cluster or compute resource,
+    in the datacenter's VM folder. (vcsim 0.24 keeps the template's host on a clone whatever
+    RelocateSpec.host says, so the placement is seen through the pool's owner.)"""
+    request = LaunchRequest(item="DC0_H0_VM1", name="web-3", location=location)  # by name
+    assert launch(portal, request)[-1].phase == "done"
+    vm = witness.vm("web-3")
+    assert (vm.resourcePool.owner.name, vm.parent.name) == (owner, "vm")
+
+
 def test_launch_of_a_vm_that_is_no_template_or_a_size_is_refused_clearly(
     portal: Portal, witness: Witness, template: str
 ) -> None:
