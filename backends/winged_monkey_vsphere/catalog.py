@@ -44,10 +44,10 @@ _KINDS = {
 }
 #: The one size: a clone keeps its template's CPU and memory.
 AS_TEMPLATE = "template"
-NEEDS = ("a location: a VM folder, cluster, host or datacenter (optional)",)
+NEEDS = ("a location (optional): a VM folder, cluster, host or datacenter",)
 NO_FLAVOURS = (
     "vSphere has no flavours: a clone keeps its template's CPU and memory (size "
-    f"{AS_TEMPLATE!r}); each template's are in its description"
+    f"{AS_TEMPLATE!r}, the price is the account's price_hourly)"
 )
 
 
@@ -185,9 +185,7 @@ def read(records: Iterable[Record]) -> Inventory:
 
 def to_catalog(found: Inventory, *, account: str, price_hourly: float | None) -> AccountCatalog:
     items = tuple(_item(found, t, account, price_hourly) for t in found.templates)
-    size = Size(
-        id=AS_TEMPLATE, name="as the template (its own CPU and memory)", price_hourly=price_hourly
-    )
+    size = Size(id=AS_TEMPLATE, name="as the template", price_hourly=price_hourly)
     notes = [NO_FLAVOURS]
     if not items:
         notes.append(
