@@ -56,7 +56,6 @@ class Spot:
     """A folder, datacenter, compute resource or host, with what a clone needs of it."""
 
     kind: str
-    type: str  # the managed object type, to rebuild the reference
     name: str
     parent: str | None
     refs: Mapping[str, str]  # vmFolder, hostFolder, resourcePool -> moref
@@ -174,7 +173,6 @@ def read(records: Iterable[Record]) -> Inventory:
         }
         spots[ident] = Spot(
             kind=_KINDS.get(record.obj.type, "folder"),
-            type=record.obj.type,
             name=str(values.get("name", ident)),
             parent=moid(values.get("parent")),
             refs=refs,
@@ -210,7 +208,8 @@ def _item(
         else None
     )
     price = f"${price_hourly:g}/h per VM" if price_hourly is not None else None
-    words = [template.guest, shape, f"in {found.path(template.parent)}", price, template.annotation]
+    home = found.path(template.parent)  # none for a template inside a vApp
+    words = [template.guest, shape, f"in {home}" if home else None, price, template.annotation]
     return CatalogItem(
         account=account,
         kind="image",
