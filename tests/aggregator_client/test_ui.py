@@ -121,7 +121,9 @@ async def test_the_aggregators_deployables_in_the_catalog_and_a_wizard_launch(
             golden = ("team", f"alpha/team-a:image:{image}")
             assert golden in offered
             assert not [o for o in offered if not o[1].startswith("alpha/team-a:")]  # its pool
-            catalog.table.move_cursor(row=offered.index(golden))
+            at = offered.index(golden)
+            assert str(catalog.table.get_row_at(at)[1]) == "deploy"  # fits its 8 columns
+            catalog.table.move_cursor(row=at)
             await pilot.press("l")
             await wait_for(pilot, lambda: isinstance(app.screen, LaunchWizard), "the wizard")
             wizard = app.screen

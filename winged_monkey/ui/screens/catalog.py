@@ -38,6 +38,9 @@ from winged_monkey.ui.screens.launch import LaunchWizard
 from winged_monkey.ui.screens.launch_plan import offers_of
 from winged_monkey.ui.widgets.catalog_text import account_details, hourly, item_text
 
+#: Kinds as the 8-wide column shows them ("deployable" would be cut).
+KIND_LABELS = {"image": "image", "template": "template", "deployable": "deploy"}
+
 COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("item", "item", 24),
     ("kind", "kind", 8),
@@ -250,7 +253,9 @@ class CatalogScreen(Screen[None]):
         price = size.price_hourly if size else None
         return [
             Text("" if same else fmt.one_line(item.name, 24), style="bold"),
-            Text("" if same else item.kind + ("*" if item.public else "")),
+            Text(
+                "" if same else KIND_LABELS.get(item.kind, item.kind) + ("*" if item.public else "")
+            ),
             account,
             Text(fmt.one_line(item.provider or provider, 10)),
             Text(hourly(price), style="dim" if price is None else ""),
