@@ -14,6 +14,7 @@ import logging
 import ssl
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
@@ -28,7 +29,7 @@ from winged_monkey.catalog import AccountCatalog, LaunchRequest
 from winged_monkey.config import AccountConfig
 from winged_monkey.credentials import Secrets
 from winged_monkey.errors import ActionNotAllowed, BackendError
-from winged_monkey.models import Instance
+from winged_monkey.models import Instance, InstanceState
 from winged_monkey_vsphere import catalog as offer
 from winged_monkey_vsphere import fastcollect, inventory
 from winged_monkey_vsphere.errors import NotAVSphere, translate
@@ -51,6 +52,16 @@ MUTATING = frozenset(
     }
 )
 TASK_POLL_MAX = 1.0  # seconds between reads of a running task, at most
+#: How long a launch waits for a clone to be refused at once (a taken name) before it
+#: returns and the portal follows the clone.
+CLONE_SETTLE_S = 1.0
+
+
+@dataclass(frozen=True)
+class _Clone:
+    task: str  # the CloneVM_Task's moref
+    name: str
+    doing: str  # "clone vm-60 as web-1", for a fault's message
 
 
 @dataclass
@@ -75,6 +86,8 @@ class VSphereBackend(Backend):
         self._session: _Session | None = None
         self._morefs: dict[str, str] = {}
         self._places: dict[str, Place] = {}
+        #: Launches under way: the instance uuid given to the clone -> its task.
+        self._cloning: dict[str, _Clone] = {}
         #: Templates seen by the last listing: not instances; the catalog's raw material.
         self.templates: tuple[Template, ...] = ()
 
@@ -225,19 +238,21 @@ class VSphereBackend(Backend):
         )
 
     def _launch(self, session: _Session, request: LaunchRequest) -> list[str]:
-        """Clone the template, powered on, once per `count`; the new VMs' instance ids."""
+        """Start one clone of the template per `count`, powered on; their instance ids.
+
+        Each clone is given its instance uuid up front, so the id is known before the
+        copy ends (a full clone can take minutes): the portal follows it through
+        `get_instance`, which reads the task until the VM exists. A refusal vSphere
+        gives at once (a taken name, a bad pool) is the launch's own error.
+        """
         where = offer.place(self._inventory(session), request, self.account.name)
         stub = session.stub
-        spec = vim.vm.CloneSpec(
-            location=vim.vm.RelocateSpec(
-                pool=vim.ResourcePool(where.pool, stub),
-                host=vim.HostSystem(where.host, stub) if where.host else None,
-            ),
-            powerOn=True,
-            template=False,
-        )
         template = vim.VirtualMachine(where.template, stub)
         folder = vim.Folder(where.folder, stub)
+        location = vim.vm.RelocateSpec(
+            pool=vim.ResourcePool(where.pool, stub),
+            host=vim.HostSystem(where.host, stub) if where.host else None,
+        )
         names = (
             [request.name]
             if request.count == 1
@@ -245,25 +260,86 @@ class VSphereBackend(Backend):
         )
         ids: list[str] = []
         for name in names:
-            deadline = time.monotonic() + self.account.timeout
+            ident = str(uuid.uuid4())
+            spec = vim.vm.CloneSpec(
+                location=location,
+                config=vim.vm.ConfigSpec(instanceUuid=ident),
+                powerOn=True,
+                template=False,
+            )
             task = template.CloneVM_Task(folder=folder, name=name, spec=spec)
-            self._wait(session, task, deadline)
-            made = self._read(session, task, ("info.result",)).get("info.result")
-            if made is None:
-                raise BackendError(
-                    f"vSphere cloned {name} but did not say which VM it made",
-                    account=self.account.name,
-                )
-            fresh = self._read(session, made, ("config.instanceUuid", "runtime.powerState"))
-            if fresh.get("runtime.powerState") != "poweredOn":
-                # vcsim ignores CloneSpec.powerOn (vCenter honours it): power it on here.
-                self._wait(session, made.PowerOnVM_Task(), deadline)
-            ident = str(fresh.get("config.instanceUuid") or made._moId)
-            log.info("launch %s: cloned %s as %s (%s)", name, where.template, made._moId, ident)
+            doing = f"clone {where.template} as {name}"
             with self._lock:
-                self._morefs[ident] = made._moId
+                self._cloning[ident] = _Clone(task=task._moId, name=name, doing=doing)
             ids.append(ident)
+            try:
+                self._wait(session, task, time.monotonic() + CLONE_SETTLE_S, settle=True)
+            except Exception as exc:
+                with self._lock:
+                    self._cloning.pop(ident, None)
+                ids.pop()
+                if not ids:
+                    raise
+                # Some clones are under way: say so, or they would surface unexplained.
+                bundle = self.target.settings.ca_bundle
+                error = translate(
+                    exc,
+                    where=self.target.where,
+                    secrets=self.secrets,
+                    ca_bundle=str(bundle) if bundle else None,
+                    doing=doing,
+                )
+                error.message = (
+                    f"{', '.join(names[: len(ids)])} launched, then {error.message}; "
+                    f"the remaining {len(names) - len(ids)} were not started"
+                )
+                raise error from None
+            log.info("launch %s: %s (task %s, instance uuid %s)", name, doing, task._moId, ident)
         return ids
+
+    def _cloned(self, session: _Session, instance_id: str, clone: _Clone) -> Instance | None:
+        """The launch's row while its clone runs or after it failed; None once the VM exists."""
+        task = vim.Task(clone.task, session.stub)
+        try:
+            info = self._read(session, task, ("info.state", "info.error", "info.progress"))
+        except vmodl.fault.ManagedObjectNotFound:  # vCenter forgets finished tasks
+            info = {"info.state": "success"}
+        state = str(info.get("info.state", ""))
+        if state == "success":
+            with self._lock:
+                self._cloning.pop(instance_id, None)
+            return None
+        row = Instance(
+            account=self.account.name,
+            id=instance_id,
+            name=clone.name,
+            state=InstanceState.PENDING,
+            raw_state="cloning",
+            provider="vsphere",
+            extra={"task": clone.task},
+        )
+        if state != "error":
+            progress = info.get("info.progress")
+            raw = f"cloning {progress}%" if progress is not None else "cloning"
+            return row.model_copy(update={"raw_state": raw})
+        with self._lock:
+            self._cloning.pop(instance_id, None)
+        error = info.get("info.error")
+        bundle = self.target.settings.ca_bundle
+        fault = translate(
+            error if isinstance(error, BaseException) else BackendError("the clone failed"),
+            where=self.target.where,
+            secrets=self.secrets,
+            ca_bundle=str(bundle) if bundle else None,
+            doing=clone.doing,
+        ).message
+        return row.model_copy(
+            update={
+                "state": InstanceState.ERROR,
+                "raw_state": "clone failed",
+                "extra": {"fault": fault},
+            }
+        )
 
     def _remember(self, listing: Listing) -> None:
         with self._lock:
@@ -281,9 +357,20 @@ class VSphereBackend(Backend):
         return found if isinstance(found, vim.VirtualMachine) else None
 
     def _get(self, session: _Session, instance_id: str) -> Instance | None:
+        with self._lock:
+            clone = self._cloning.get(instance_id)
+        if clone is not None:
+            row = self._cloned(session, instance_id, clone)
+            if row is not None:
+                return row
         vm = self._vm(session, instance_id)
         if vm is None:
             return None
+        if clone is not None:
+            fresh = self._read(session, vm, ("runtime.powerState",))
+            if fresh.get("runtime.powerState") == "poweredOff":
+                # vcsim ignores CloneSpec.powerOn (vCenter powers the clone on in its task).
+                vm.PowerOnVM_Task()
         try:
             contents = session.content.propertyCollector.RetrieveContents([inventory.vm_filter(vm)])
         except vmodl.fault.ManagedObjectNotFound:
@@ -350,8 +437,9 @@ class VSphereBackend(Backend):
         contents = session.content.propertyCollector.RetrieveContents([spec])
         return inventory.properties(contents[0]) if contents else {}
 
-    def _wait(self, session: _Session, task: Any, deadline: float) -> None:
-        """Follow a task to its end; its fault is raised as the call's."""
+    def _wait(self, session: _Session, task: Any, deadline: float, *, settle: bool = False) -> None:
+        """Follow a task to its end; its fault is raised as the call's. `settle`: only until
+        the deadline, for a fast refusal; a task still running then is left to run."""
         delay = 0.01
         while True:
             info = self._read(session, task, ("info.state", "info.error", "info.descriptionId"))
@@ -367,6 +455,8 @@ class VSphereBackend(Backend):
                     account=self.account.name,
                 )
             if time.monotonic() > deadline:
+                if settle:
+                    return
                 raise BackendError(
                     f"vSphere task {info.get('info.descriptionId', '')} still {state} after "
                     f"{self.account.timeout:g} s",

@@ -6,8 +6,10 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -22,6 +24,7 @@ from winged_monkey.errors import InvalidRequest, WMError
 from winged_monkey.models import InstanceState
 from winged_monkey.portal import ActionUpdate, Portal
 from winged_monkey_vsphere import VSphereBackend, fastcollect
+from winged_monkey_vsphere import backend as vsphere_backend
 from winged_monkey_vsphere.errors import translate
 
 SECRETS = Secrets(account="lab", key=USER, secret="not-used", source="test")
@@ -277,3 +280,86 @@ def test_wm_launch_clones_and_waits_until_running(
     assert result.exit_code == ExitCode.OK, result.output
     assert "ok: db-1 is running" in result.stdout
     assert str(witness.vm("db-1").runtime.powerState) == "poweredOn"
+
+
+def slow_clone(monkeypatch: pytest.MonkeyPatch, seconds: float, then: object = None) -> None:
+    """Clone tasks read as running for `seconds`, then as `then` (an error) or as they are.
+
+    vcsim 0.24 runs a clone inside the CloneVM_Task call (its -method-delay delays the
+    answer, not the task), so a clone still running when the launch returns, or failing
+    after it was accepted, cannot be had from it: only the task's state is faked here;
+    the clone itself, the VM and its power-on are vcsim's.
+    """
+    from pyVmomi import vim
+
+    monkeypatch.setattr(vsphere_backend, "CLONE_SETTLE_S", 0.1)
+    real = VSphereBackend._read
+    started = time.monotonic()
+
+    def read(session: Any, obj: Any, paths: tuple[str, ...]) -> dict[str, Any]:
+        if isinstance(obj, vim.Task) and time.monotonic() - started < seconds:
+            return {"info.state": "running", "info.progress": 40}
+        if isinstance(obj, vim.Task) and then is not None:
+            return {"info.state": "error", "info.error": then}
+        return real(session, obj, paths)
+
+    monkeypatch.setattr(VSphereBackend, "_read", staticmethod(read))
+
+
+def test_a_long_clone_is_followed_to_running(
+    portal: Portal, witness: Witness, template: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The launch returns while the clone runs, with the instance uuid it gave the clone;
+    the portal shows the clone's progress, then follows the new VM to running."""
+    slow_clone(monkeypatch, 0.6)
+    updates = launch(portal, LaunchRequest(item=template, name="big-1"))
+    assert updates[0].phase == "requested"
+    assert "big-1 is pending (cloning 40%)" in [u.message for u in updates]
+    assert updates[-1].phase == "done", updates[-1].message
+    vm = witness.vm("big-1")
+    assert updates[-1].instance.id == vm.config.instanceUuid
+    assert str(vm.runtime.powerState) == "poweredOn"
+
+
+def test_a_clone_failing_after_the_launch_returned_says_why(
+    portal: Portal, template: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pyVmomi import vim
+
+    fault = vim.fault.InsufficientResourcesFault(msg="Not enough memory in the pool.")
+    slow_clone(monkeypatch, 0.3, then=fault)
+    final = launch(portal, LaunchRequest(item=template, name="big-2"))[-1]
+    assert final.phase == "failed"
+    assert final.message == (
+        f"big-2 went to error: vSphere refused clone {template} as big-2: "
+        "InsufficientResourcesFault: Not enough memory in the pool."
+    )
+
+
+def test_a_refusal_midway_through_a_count_names_the_clones_already_started(
+    portal: Portal, witness: Witness, template: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """vcsim refuses no second clone (it takes any name): the second task's state is faked
+    as vCenter's refusal; the first clone is vcsim's own."""
+    from pyVmomi import vim
+
+    real = VSphereBackend._read
+    tasks: list[str] = []
+
+    def read(session: Any, obj: Any, paths: tuple[str, ...]) -> dict[str, Any]:
+        if isinstance(obj, vim.Task):
+            if obj._moId not in tasks:
+                tasks.append(obj._moId)
+            if obj._moId in tasks[1:]:  # the second clone's task
+                return {"info.state": "error", "info.error": vim.fault.DuplicateName(name="w-2")}
+        return real(session, obj, paths)
+
+    monkeypatch.setattr(VSphereBackend, "_read", staticmethod(read))
+    with pytest.raises(InvalidRequest) as raised:
+        launch(portal, LaunchRequest(item=template, name="w", count=3))
+    assert raised.value.message == (
+        f"w-1 launched, then vSphere refused clone {template} as w-2: DuplicateName; "
+        "the remaining 2 were not started"
+    )
+    assert "w-1" in witness.vms()
+    assert "w-3" not in witness.vms()
