@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from tests.aggregator.server import RunningAggregator
+from winged_monkey.store import Store
 
 V1 = "/api/v1"
 
@@ -54,3 +55,14 @@ def test_an_admin_of_one_pool_manages_that_pool_only(aggregator: RunningAggregat
             assert new.get(f"{V1}/whoami").json()["error"]["code"] == "token_revoked"
     with aggregator.client(other) as client:
         assert client.get(f"{V1}/whoami").status_code == 200
+    # Both changes are in the server's event log, by their admin, without the token itself.
+    store = Store.open(aggregator.store_path)
+    try:
+        logged = store.events(account="wm-serve", target=record["id"])
+    finally:
+        store.close()
+    assert {(e.kind, e.user, e.target, e.target_name) for e in logged} == {
+        ("token-create", "ann", record["id"], "al"),
+        ("token-revoke", "ann", record["id"], "al"),
+    }
+    assert not [e for e in logged if issued in (e.detail or "")]

@@ -52,6 +52,8 @@ from winged_monkey.aggregator.tokens import TokenError, TokenRecord, TokenStore
 from winged_monkey.models import InstanceKind
 
 log = logging.getLogger("winged_monkey.serve")
+#: The event log's account for what concerns the server itself (its tokens).
+TOKENS_ACCOUNT = "wm-serve"
 M = TypeVar("M", bound=BaseModel)
 PostAction = Literal["start", "stop", "reboot", "suspend", "resume", "reset", "check"]
 _ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -287,6 +289,16 @@ def _token_routes(app: FastAPI, aggregator: Aggregator) -> None:
         log.info(
             "token %s issued to %s (%s) by %s", record.id, record.user, record.role, token.user
         )
+        scope = f"pool {record.pool}" if record.pool else "every pool"
+        aggregator.record_request(
+            token,
+            "token-create",
+            TOKENS_ACCOUNT,
+            record.id,
+            record.user,
+            f"a {record.role} token for {record.user} on {scope}",
+            outcome="ok",
+        )
         return TokenCreated(token=secret, record=_token_out(record))
 
     @app.delete(
@@ -308,6 +320,15 @@ def _token_routes(app: FastAPI, aggregator: Aggregator) -> None:
         if not tokens.revoke(token_id):
             raise conflict(f"token {token_id} is already revoked")
         log.info("token %s revoked by %s", token_id, token.user)
+        aggregator.record_request(
+            token,
+            "token-revoke",
+            TOKENS_ACCOUNT,
+            record.id,
+            record.user,
+            f"the {record.role} token of {record.user} revoked",
+            outcome="ok",
+        )
         revoked = tokens.get(token_id)
         assert revoked is not None
         return _token_out(revoked)
