@@ -475,3 +475,16 @@ async def test_help_and_quit_fit_in_the_footer_at_80_columns(live: Live) -> None
         assert {"stop", "reboot", "destroy", "help", "quit"} <= set(keys)
         for name in ("help", "quit"):
             assert keys[name].region.right <= SIZE[0], f"{name} is cut off the footer"
+
+
+async def test_an_apps_view_without_apps_says_where_they_come_from(cached_portal: Portal) -> None:
+    app = cached_app(cached_portal)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        hint = app.screen.query_one("#no-apps", Static)
+        assert not hint.display  # the instances view has rows
+        await pilot.press("colon", *"apps", "enter")
+        await wait_for(pilot, lambda: hint.display, "the hint")
+        assert "Heat accounts list their stacks here" in str(hint.render())
+        await pilot.press("colon", *"inst", "enter")
+        await wait_for(pilot, lambda: not hint.display, "the hint to go")

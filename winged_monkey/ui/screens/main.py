@@ -15,7 +15,7 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Header, Input
+from textual.widgets import DataTable, Footer, Header, Input, Static
 from textual.worker import Worker, WorkerState
 
 from winged_monkey.actions import Action
@@ -37,6 +37,12 @@ _STALE_PHASES = ("stale", "failed")
 
 def _action_binding(key: str, action: Action, tooltip: str, *, show: bool = True) -> Binding:
     return Binding(key, f"act('{action}')", str(action), id=str(action), tooltip=tooltip, show=show)
+
+
+NO_APPS = (
+    "No apps yet. Heat accounts list their stacks here, an aggregator its deployments; "
+    "`:catalog` launches one from a template."
+)
 
 
 def _count(n: int, noun: str) -> str:
@@ -125,6 +131,7 @@ class MainScreen(Screen[None]):
         read_only = {a.name for a in self.portal.config.accounts if a.read_only}
         yield AccountStrip(self.clock, read_only=read_only, id="accounts")
         yield Input(placeholder="filter: words in any column", compact=True, id="filter")
+        yield Static(NO_APPS, id="no-apps")
         yield InstanceTable(self.clock, id="instances")
         yield Footer(compact=True, show_command_palette=False)
 
@@ -396,3 +403,4 @@ class MainScreen(Screen[None]):
         if marked := len(table.marked):
             parts.append(f"{marked} marked")
         self.sub_title = " · ".join(parts)
+        self.query_one("#no-apps").display = table.kind == "app" and not table.total_count
