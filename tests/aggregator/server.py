@@ -100,10 +100,15 @@ class AggregatorProcess(ServerProcess):
             str(self.port),
             "--log-level",
             "warning",
+            *self.extra_args(),
         ]
         self._process = spawn(command, self.log, self.env)
         wait_listening(self._process, self.port, self.log, "wm serve", timeout=60)
         return self
+
+    def extra_args(self) -> list[str]:
+        """More `wm serve` options (a subclass adds TLS)."""
+        return []
 
 
 @dataclass

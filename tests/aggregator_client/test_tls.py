@@ -4,11 +4,9 @@ what to do, and `verify = false` for a lab."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Self
 
 import pytest
 
@@ -22,7 +20,6 @@ from tests.aggregator.server import (
 from tests.aggregator_client.conftest import Portals, aggregator_account, refresh, until
 from tests.certs import make_ca, server_certificate
 from tests.conftest import Cloud
-from tests.processes import free_port, spawn, wait_listening
 from winged_monkey.demo.server import MotoServer
 
 
@@ -42,7 +39,7 @@ def make_certs(directory: Path) -> Certs:
 
 
 class TLSAggregatorProcess(AggregatorProcess):
-    """`wm serve` with --ssl-certfile/--ssl-keyfile (its own start: the shared one has none)."""
+    """`wm serve` with --ssl-certfile/--ssl-keyfile."""
 
     def __init__(self, workdir: Path, config: Path, certs: Certs) -> None:
         super().__init__(workdir, config, server_env(workdir))
@@ -52,27 +49,8 @@ class TLSAggregatorProcess(AggregatorProcess):
     def url(self) -> str:
         return f"https://127.0.0.1:{self.port}"
 
-    def start(self) -> Self:
-        self.port = free_port()
-        command = [
-            sys.executable,
-            "-c",
-            "from winged_monkey.cli import main; main()",
-            "serve",
-            "--config",
-            str(self.config),
-            "--port",
-            str(self.port),
-            "--log-level",
-            "warning",
-            "--ssl-certfile",
-            str(self.certs.cert),
-            "--ssl-keyfile",
-            str(self.certs.key),
-        ]
-        self._process = spawn(command, self.log, self.env)
-        wait_listening(self._process, self.port, self.log, "wm serve (TLS)", timeout=60)
-        return self
+    def extra_args(self) -> list[str]:
+        return ["--ssl-certfile", str(self.certs.cert), "--ssl-keyfile", str(self.certs.key)]
 
 
 @pytest.fixture
