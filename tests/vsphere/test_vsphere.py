@@ -34,19 +34,6 @@ S = InstanceState
 SECRET_VAR = "WM_TEST_VSPHERE_SECRET"
 
 
-@pytest.fixture
-def sim(tmp_path: Path) -> Iterator[Vcsim]:
-    with Vcsim(tmp_path / "vcsim") as running:
-        yield running
-
-
-@pytest.fixture
-def witness(sim: Vcsim) -> Iterator[Witness]:
-    seen = sim.witness()
-    yield seen
-    seen.close()
-
-
 def account(
     sim: Vcsim,
     monkeypatch: pytest.MonkeyPatch,

@@ -31,19 +31,6 @@ SECRETS = Secrets(account="lab", key=USER, secret="not-used", source="test")
 
 
 @pytest.fixture
-def sim(tmp_path: Path) -> Iterator[Vcsim]:
-    with Vcsim(tmp_path / "vcsim") as running:
-        yield running
-
-
-@pytest.fixture
-def witness(sim: Vcsim) -> Iterator[Witness]:
-    seen = sim.witness()
-    yield seen
-    seen.close()
-
-
-@pytest.fixture
 def template(witness: Witness) -> str:
     """DC0_H0_VM1, powered off, annotated and marked as a template; its moref."""
     vm = witness.vm("DC0_H0_VM1")
