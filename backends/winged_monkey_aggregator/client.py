@@ -4,7 +4,6 @@ the account's timeout on every request, and every failure as a WMError naming th
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from typing import Any, ClassVar, TypeVar
 from urllib.parse import quote, urlsplit
 
@@ -14,6 +13,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from winged_monkey.aggregator.api import API_PREFIX, Link
 from winged_monkey.config import AccountConfig
 from winged_monkey.credentials import Secrets
+from winged_monkey.httppool import LoopPool
 from winged_monkey_aggregator.errors import not_the_api, reply_error, timed_out, transport_error
 from winged_monkey_aggregator.settings import read_settings, tls_verify
 
@@ -58,24 +58,21 @@ class AggregatorClient:
         port = parts.port or (443 if parts.scheme == "https" else 80)
         self.where = f"{parts.hostname}:{port}"
         self._prefix = parts.path.rstrip("/")
-        self._client: httpx.AsyncClient | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._pool = LoopPool(self._new_client)
+
+    def _new_client(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            base_url=self.settings.url,
+            headers=self._headers,
+            timeout=self.timeout,
+            verify=self._verify,
+            transport=self.transport,
+            # A redirect is a misconfigured url; never carry the token elsewhere.
+            follow_redirects=False,
+        )
 
     def _http(self) -> httpx.AsyncClient:
-        """One connection pool per event loop (the CLI may run several loops in turn)."""
-        loop = asyncio.get_running_loop()
-        if self._client is None or self._loop is not loop:
-            self._client = httpx.AsyncClient(
-                base_url=self.settings.url,
-                headers=self._headers,
-                timeout=self.timeout,
-                verify=self._verify,
-                transport=self.transport,
-                # A redirect is a misconfigured url; never carry the token elsewhere.
-                follow_redirects=False,
-            )
-            self._loop = loop
-        return self._client
+        return self._pool.get()
 
     async def get(self, url: str, shape: type[T], params: dict[str, Any] | None = None) -> T:
         reply = await self._send("GET", url, params=params)
@@ -128,7 +125,4 @@ class AggregatorClient:
         return found
 
     async def close(self) -> None:
-        client, self._client = self._client, None
-        if client is not None:
-            with contextlib.suppress(RuntimeError):  # its event loop is gone: nothing to release
-                await client.aclose()
+        await self._pool.close()

@@ -8,8 +8,6 @@ when Heat answers 401 (a token revoked or expired early).
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import re
 from typing import Any
@@ -26,6 +24,7 @@ from winged_monkey.errors import (
     UnreachableError,
     WMError,
 )
+from winged_monkey.httppool import LoopPool
 from winged_monkey_heat.keystone import Keystone, transport_reason, where
 from winged_monkey_heat.settings import HeatSettings, read_settings
 
@@ -90,21 +89,19 @@ class HeatClient:
         self.where = where(self.settings.endpoint_url or self.settings.auth_url or "")
         #: The project's name as Keystone says it (or as configured) for messages and rows.
         self.project = self.settings.project_label
-        self._client: httpx.AsyncClient | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._pool = LoopPool(self._new_client)
+
+    def _new_client(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            headers={"Accept": "application/json", "User-Agent": USER_AGENT},
+            timeout=self.timeout,
+            verify=self.settings.tls_verify,
+            follow_redirects=True,  # GET /stacks/{id} answers 302 to /stacks/{name}/{id}
+        )
 
     def _http(self) -> httpx.AsyncClient:
         """One connection pool per event loop (a CLI may run several loops in turn)."""
-        loop = asyncio.get_running_loop()
-        if self._client is None or self._loop is not loop:
-            self._client = httpx.AsyncClient(
-                headers={"Accept": "application/json", "User-Agent": USER_AGENT},
-                timeout=self.timeout,
-                verify=self.settings.tls_verify,
-                follow_redirects=True,  # GET /stacks/{id} answers 302 to /stacks/{name}/{id}
-            )
-            self._loop = loop
-        return self._client
+        return self._pool.get()
 
     async def _target(self) -> tuple[str, dict[str, str]]:
         """Heat's project URL and the auth headers (authenticating with Keystone if due)."""
@@ -194,10 +191,7 @@ class HeatClient:
         return BackendError(f"Heat failed ({code}): {message}", account=self.account)
 
     async def close(self) -> None:
-        client, self._client = self._client, None
-        if client is not None:
-            with contextlib.suppress(RuntimeError):  # its event loop is gone: nothing to release
-                await client.aclose()
+        await self._pool.close()
 
 
 def heat_message(reply: httpx.Response) -> str:
