@@ -50,6 +50,22 @@ ACTION_CAPABILITY: dict[Action, Capability] = {
 }
 
 
+#: What a read-only account never offers: everything that changes something on a cloud.
+MUTATING = frozenset(
+    {
+        Capability.START,
+        Capability.STOP,
+        Capability.REBOOT,
+        Capability.DESTROY,
+        Capability.SUSPEND,
+        Capability.RESUME,
+        Capability.RESET,
+        Capability.CHECK,
+        Capability.LAUNCH,
+    }
+)
+
+
 @dataclass(frozen=True)
 class NativeEvents:
     """A backend's own events since the markers it was given, and the markers to use next.
@@ -80,8 +96,19 @@ class Backend(ABC):
 
     @property
     def capabilities(self) -> frozenset[Capability]:
-        """Capabilities for this account, known without a network call."""
+        """Capabilities for this account, known without a network call: a read-only
+        account has none that changes anything."""
+        if self.account.read_only:
+            return self.CAPABILITIES - MUTATING
         return self.CAPABILITIES
+
+    def ensure_writable(self) -> None:
+        """Refuse a mutating call on a read-only account. The portal refuses first; this
+        guards a backend called directly (a script, the aggregator)."""
+        if self.account.read_only:
+            raise ActionNotAllowed(
+                f"account {self.account.name} is read-only", account=self.account.name
+            )
 
     @abstractmethod
     async def list_instances(self) -> list[Instance]:

@@ -22,7 +22,7 @@ from winged_monkey.aggregator.api import (
     ResourceOut,
     Whoami,
 )
-from winged_monkey.backend import Backend, Capability, NativeEvents
+from winged_monkey.backend import MUTATING, Backend, Capability, NativeEvents
 from winged_monkey.catalog import AccountCatalog, LaunchRequest
 from winged_monkey.config import AccountConfig
 from winged_monkey.credentials import Secrets
@@ -40,19 +40,6 @@ EVENT_PAGES_PER_POLL = 20
 LAUNCH_LISTED_S = 60.0
 #: The one marker the aggregator's event stream needs: its `next`.
 MARKER = "events"
-_MUTATING = frozenset(
-    {
-        Capability.START,
-        Capability.STOP,
-        Capability.REBOOT,
-        Capability.DESTROY,
-        Capability.SUSPEND,
-        Capability.RESUME,
-        Capability.RESET,
-        Capability.CHECK,
-        Capability.LAUNCH,
-    }
-)
 #: Link names that carry out an action, preferred first (a server may start a suspended row).
 _ResourceList = TypeAdapter(list[AppResource])
 _LINK_NAMES: dict[Action, tuple[str, ...]] = {Action.RESUME: ("resume", "start")}
@@ -75,7 +62,7 @@ class AggregatorBackend(Backend):
                 Capability.STACKS,
             }
         )
-        | _MUTATING
+        | MUTATING
     )
 
     def __init__(self, account: AccountConfig, secrets: Secrets) -> None:
@@ -87,12 +74,6 @@ class AggregatorBackend(Backend):
         #: Rows just launched that the aggregator has not listed yet (it answers from its
         #: cache, which takes them in at its next poll): local id -> (row, until when).
         self._launched: dict[str, tuple[Instance, float]] = {}
-
-    @property
-    def capabilities(self) -> frozenset[Capability]:
-        if self.account.read_only:
-            return self.CAPABILITIES - _MUTATING
-        return self.CAPABILITIES
 
     # -- rows ------------------------------------------------------------------------------
 

@@ -99,12 +99,8 @@ class HeatBackend(Backend):
 
     @property
     def capabilities(self) -> frozenset[Capability]:
-        found = self.CAPABILITIES
-        if self.client.settings.templates:
-            found |= {Capability.CATALOG}
-        if self.account.read_only:
-            return found - _MUTATING
-        return found
+        found = super().capabilities
+        return found | {Capability.CATALOG} if self.client.settings.templates else found
 
     # -- rows ------------------------------------------------------------------
 
@@ -135,7 +131,7 @@ class HeatBackend(Backend):
         return self._row(stack, await self._member_count(stack))
 
     async def act(self, action: Action, instance: Instance) -> None:
-        self._writable()
+        self.ensure_writable()
         path = self._path(instance.id, instance.name)
         if action is Action.DESTROY:
             await self.client.request("DELETE", path)
@@ -378,7 +374,7 @@ class HeatBackend(Backend):
 
     async def launch_app(self, template: str, name: str, parameters: Mapping[str, str]) -> str:
         """Heat validates the template with the parameters first (its reason on a 400)."""
-        self._writable()
+        self.ensure_writable()
         await self.validate(template, parameters)
         return (await self.create_stack(template, name, parameters)).id
 
@@ -413,7 +409,7 @@ class HeatBackend(Backend):
         timeout_mins: int | None = None,
     ) -> LaunchedStack:
         """Create a stack; returns once Heat accepted it (follow it with get_instance)."""
-        self._writable()
+        self.ensure_writable()
         body: dict[str, Any] = {
             "stack_name": name,
             "template": template_text,
@@ -572,12 +568,6 @@ class HeatBackend(Backend):
             price_hourly=self.account.price_hourly,
             extra=extra,
         )
-
-    def _writable(self) -> None:
-        if self.account.read_only:
-            raise ActionNotAllowed(
-                f"account {self.account.name} is read-only", account=self.account.name
-            )
 
 
 def _expand(path: str) -> Path:

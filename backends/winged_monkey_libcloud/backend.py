@@ -69,10 +69,7 @@ class LibcloudBackend(Backend):
         return await self._call(lambda driver: self._get(driver, instance_id))
 
     async def act(self, action: Action, instance: Instance) -> None:
-        if self.account.read_only:
-            raise ActionNotAllowed(
-                f"account {self.account.name} is read-only", account=self.account.name
-            )
+        self.ensure_writable()
         if ACTION_CAPABILITY[action] not in self.capabilities:
             raise ActionNotAllowed(
                 f"libcloud's {self.provider} driver cannot {action}", account=self.account.name

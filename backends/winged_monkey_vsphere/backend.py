@@ -91,12 +91,6 @@ class VSphereBackend(Backend):
         #: Templates seen by the last listing: not instances; the catalog's raw material.
         self.templates: tuple[Template, ...] = ()
 
-    @property
-    def capabilities(self) -> frozenset[Capability]:
-        if self.account.read_only:
-            return frozenset({Capability.LIST, Capability.CATALOG})
-        return self.CAPABILITIES
-
     # -- the portal's calls ------------------------------------------------------
 
     async def list_instances(self) -> list[Instance]:
@@ -106,10 +100,7 @@ class VSphereBackend(Backend):
         return await self._call(lambda session: self._get(session, instance_id))
 
     async def act(self, action: Action, instance: Instance) -> None:
-        if self.account.read_only:
-            raise ActionNotAllowed(
-                f"account {self.account.name} is read-only", account=self.account.name
-            )
+        self.ensure_writable()
         doing = f"{action} {instance.name}"
         await self._call(lambda session: self._act(session, action, instance), doing=doing)
 
@@ -117,10 +108,7 @@ class VSphereBackend(Backend):
         return await self._call(self._catalog)
 
     async def launch(self, request: LaunchRequest) -> list[str]:
-        if self.account.read_only:
-            raise ActionNotAllowed(
-                f"account {self.account.name} is read-only", account=self.account.name
-            )
+        self.ensure_writable()
         doing = f"clone {request.item} as {request.name}"
         return await self._call(lambda session: self._launch(session, request), doing=doing)
 
