@@ -16,7 +16,7 @@ ItemKind = Literal["image", "template", "deployable"]
 class CatalogItem(BaseModel):
     """One launchable thing on one account: an image, a HOT template, a deployable."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     account: str
     kind: ItemKind
@@ -35,7 +35,7 @@ class CatalogItem(BaseModel):
 class Size(BaseModel):
     """A flavour/instance type. None means unknown; a 0.0 price in the data is unknown too."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     id: str
     name: str
@@ -50,7 +50,7 @@ class Size(BaseModel):
 class Choice(BaseModel):
     """A location, key pair or network: an id to pass back and a name to show."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     id: str
     name: str
@@ -59,7 +59,7 @@ class Choice(BaseModel):
 class Quota(BaseModel):
     """One limit and its current use; None where the provider does not say."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     resource: Literal["instances", "vcpus", "ram_mb", "stacks"] | str
     limit: int | None = None
@@ -75,7 +75,7 @@ class Quota(BaseModel):
 class AccountCatalog(BaseModel):
     """Everything one account offers for a launch, fetched once and cached by the portal."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     account: str
     provider: str
@@ -94,7 +94,7 @@ class AccountCatalog(BaseModel):
 class LaunchRequest(BaseModel):
     """What the wizard or `wm launch` asks a backend to create."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     item: str = Field(description="A CatalogItem id (image id, template path, deployable id).")
     kind: ItemKind = "image"
@@ -110,7 +110,7 @@ class LaunchRequest(BaseModel):
 class ParameterConstraint(BaseModel):
     """One constraint on a template parameter, as the cloud's validation states it."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     kind: Literal["allowed_values", "range", "length", "allowed_pattern", "custom"] | str
     #: allowed_values: the values; range/length: min and max (either may be None);
@@ -125,7 +125,7 @@ class ParameterConstraint(BaseModel):
 class TemplateParameter(BaseModel):
     """One field of a launch form, built from the cloud's own validation answer."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     name: str
     type: str = Field("string", description="string, number, boolean, json, comma_delimited_list")
@@ -139,7 +139,7 @@ class TemplateParameter(BaseModel):
 class TemplateForm(BaseModel):
     """What a template asks for before a launch (Backend.template_form)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     account: str
     template: str = Field(description="The template's path, as a CatalogItem id.")

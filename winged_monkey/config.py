@@ -18,7 +18,7 @@ class Credentials(BaseModel):
     """Where an account's credentials come from (tried in this order for the secret:
     keyring, `secret_env`, `secret_command`, `aws_profile`, then a prompt)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     key: str | None = Field(None, description="Public part: access key id, user name. Not secret.")
     key_env: str | None = Field(None, description="Environment variable holding the public part.")
@@ -36,7 +36,7 @@ class Credentials(BaseModel):
 class Endpoint(BaseModel):
     """A compatible endpoint instead of the provider's public one (moto, LocalStack, ...)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     host: str
     port: int | None = Field(None, ge=1, le=65535)
@@ -47,7 +47,7 @@ class Endpoint(BaseModel):
 class AccountConfig(BaseModel):
     """One cloud account. Backend-specific settings are extra keys the backend validates."""
 
-    model_config = ConfigDict(extra="allow", frozen=True)
+    model_config = ConfigDict(extra="allow", frozen=True, defer_build=True)
 
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=64)
     backend: str = Field("libcloud", description="Entry point name of the backend plugin.")
@@ -73,7 +73,7 @@ class AccountConfig(BaseModel):
 class EventsConfig(BaseModel):
     """How much of the event log to keep (`[events]`); both limits may apply at once."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     max_age_days: float = Field(
         90.0, ge=0, description="Delete events older than this many days; 0 keeps every age."
@@ -86,7 +86,7 @@ class EventsConfig(BaseModel):
 class Config(BaseModel):
     """The whole file."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     refresh_interval: float = Field(15.0, ge=1, description="Seconds between polls.")
     busy_refresh_interval: float = Field(

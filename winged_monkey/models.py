@@ -1,4 +1,8 @@
-"""Normalised models every backend produces and every view consumes."""
+"""Normalised models every backend produces and every view consumes.
+
+Every pydantic model of the project is `defer_build=True`: its validator is built when
+it is first used, not at import, so a command pays only for the models it touches.
+"""
 
 from __future__ import annotations
 
@@ -37,7 +41,7 @@ KINDS: tuple[InstanceKind, ...] = ("instance", "app")
 class Instance(BaseModel):
     """One machine as the portal shows it, with the provider's own view kept beside."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     account: str
     id: str
@@ -83,7 +87,7 @@ AccountPhase = Literal["loading", "ok", "failed", "stale"]
 class AccountStatus(BaseModel):
     """What the account strip shows for one account."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     name: str
     phase: AccountPhase
@@ -96,7 +100,7 @@ class AccountStatus(BaseModel):
 class AccountSnapshot(BaseModel):
     """One account's inventory at one moment: the unit the cache stores."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     account: str
     fetched_at: datetime
@@ -112,7 +116,7 @@ class EventSource(StrEnum):
 class Event(BaseModel):
     """One entry of the append-only log. `key` is stable, so re-recording is a no-op."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     key: str
     at: datetime
@@ -135,7 +139,7 @@ class Event(BaseModel):
 class AppResource(BaseModel):
     """One member of an app: a server, a network, a nested stack, ..."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     name: str
     type: str
@@ -146,7 +150,7 @@ class AppResource(BaseModel):
 
 
 class AppOutput(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     key: str
     value: Any = None
@@ -157,7 +161,7 @@ class AppOutput(BaseModel):
 class AppParameter(BaseModel):
     """A parameter the app was launched with; a hidden one never carries its value."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     name: str
     value: str | None = Field(None, description="None when hidden.")
@@ -167,7 +171,7 @@ class AppParameter(BaseModel):
 class AppDetail(BaseModel):
     """What opens on an app: its members, outputs, parameters and latest events."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     resources: tuple[AppResource, ...] = ()
     outputs: tuple[AppOutput, ...] = ()

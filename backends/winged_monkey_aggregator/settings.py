@@ -21,7 +21,7 @@ class AggregatorSettings(BaseModel):
     when it is set; `verify = false` turns verification off (a lab only).
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     url: str = Field(
         description="Where `wm serve` answers, e.g. https://bastion.example:8780 "

@@ -20,7 +20,7 @@ def parse_time(value: Any) -> datetime | None:
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
 
 class StackEvent(_Frozen):

@@ -29,7 +29,7 @@ class HeatSettings(BaseModel):
     (`interface`, the account's `region`) unless `endpoint_url` overrides it.
     """
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
 
     endpoint_url: str | None = Field(
         None, description="Heat's v1 URL without the project, e.g. http://127.0.0.1:8004/v1."

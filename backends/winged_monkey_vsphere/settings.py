@@ -20,7 +20,7 @@ class VSphereSettings(BaseModel):
     and the portal says so wherever it describes the account.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     ca_bundle: Path | None = Field(
         None,

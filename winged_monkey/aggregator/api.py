@@ -39,7 +39,7 @@ Role = Literal["viewer", "operator", "admin"]
 
 
 class _Wire(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config = ConfigDict(frozen=True, extra="ignore", defer_build=True)
 
 
 class ErrorBody(_Wire):

@@ -28,7 +28,7 @@ DEFAULT_POOL = "default"
 class ServeSettings(BaseModel):
     """`[serve]`: how the aggregator polls and how much each token may ask."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     poll_interval: float | None = Field(
         None, ge=0.2, description="Seconds between polls of the accounts; default refresh_interval."
