@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from winged_monkey.config import AccountConfig
 from winged_monkey.errors import ConfigError
+from winged_monkey.tls import client_context
 
 KNOWN_KEYS = "url, ca_bundle, verify"
 
@@ -57,19 +58,6 @@ def read_settings(account: AccountConfig) -> AggregatorSettings:
         ) from None
 
 
-def tls_verify(settings: AggregatorSettings, account: str) -> ssl.SSLContext | bool:
+def tls_verify(settings: AggregatorSettings, account: str) -> ssl.SSLContext:
     """What httpx's `verify` takes: a context trusting only the bundle, the default, or off."""
-    if not settings.verify:
-        return False
-    if settings.ca_bundle is None:
-        return True
-    bundle = settings.ca_bundle.expanduser()
-    try:
-        return ssl.create_default_context(cafile=str(bundle))
-    except FileNotFoundError:
-        raise ConfigError(f"ca_bundle {bundle}: no such file", account=account) from None
-    except (OSError, ssl.SSLError) as exc:
-        why = getattr(exc, "reason", None) or getattr(exc, "strerror", None) or type(exc).__name__
-        raise ConfigError(
-            f"ca_bundle {bundle}: not a readable PEM CA bundle ({why})", account=account
-        ) from None
+    return client_context(settings.verify, settings.ca_bundle, account=account)

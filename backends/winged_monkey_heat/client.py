@@ -25,6 +25,7 @@ from winged_monkey.errors import (
     WMError,
 )
 from winged_monkey.httppool import LoopPool
+from winged_monkey.tls import client_context
 from winged_monkey_heat.keystone import Keystone, transport_reason, where
 from winged_monkey_heat.settings import HeatSettings, read_settings
 
@@ -89,13 +90,14 @@ class HeatClient:
         self.where = where(self.settings.endpoint_url or self.settings.auth_url or "")
         #: The project's name as Keystone says it (or as configured) for messages and rows.
         self.project = self.settings.project_label
+        self._verify = client_context(*self.settings.tls_verify, account=account.name)
         self._pool = LoopPool(self._new_client)
 
     def _new_client(self) -> httpx.AsyncClient:
         return httpx.AsyncClient(
             headers={"Accept": "application/json", "User-Agent": USER_AGENT},
             timeout=self.timeout,
-            verify=self.settings.tls_verify,
+            verify=self._verify,
             follow_redirects=True,  # GET /stacks/{id} answers 302 to /stacks/{name}/{id}
         )
 

@@ -92,8 +92,13 @@ class HeatSettings(BaseModel):
         return "password"
 
     @property
-    def tls_verify(self) -> bool | str:
-        return self.ca_bundle or self.verify
+    def tls_verify(self) -> tuple[bool, str | None]:
+        """Verify or not, and the CA bundle to trust (`ca_bundle`, or a path in `verify`)."""
+        if self.ca_bundle is not None:
+            return True, self.ca_bundle
+        if isinstance(self.verify, str):
+            return True, self.verify
+        return self.verify, None
 
     @property
     def project_label(self) -> str:
