@@ -159,10 +159,19 @@ class _LazyGroup(click.Group):
 @click.pass_context
 def main(ctx: click.Context, config_path: Path | None, demo: bool) -> None:
     """Every instance you own, across clouds, in one terminal. Without a command: the TUI."""
+    _without_httpx_cli()
     stack = ctx.with_resource(contextlib.ExitStack())
     ctx.obj = Context(config_path, demo, stack)
     if ctx.invoked_subcommand is None:
         _guard(lambda: _tui(ctx.obj))
+
+
+def _without_httpx_cli() -> None:
+    """httpx's __init__ imports its own command-line client whenever click is importable
+    (rich and pygments: about 45 ms of every command that speaks HTTP; encode/httpx#3547).
+    Where that module cannot be imported, httpx puts a stub in its place; `wm` never runs
+    httpx's CLI, so it says the module is absent before a backend imports httpx."""
+    sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]  # None: "not importable"
 
 
 @main.command()
