@@ -62,10 +62,11 @@ def test_importing_the_package_does_no_work(tmp_path: object) -> None:
 
 
 def test_wm_loads_the_server_and_the_catalog_only_when_asked() -> None:
-    """Every `wm` command pays for what `wm` imports: the server, its tokens and the
-    catalog commands load only when their command runs (or --help lists them)."""
+    """Every `wm` command pays for what `wm` imports: the server, its tokens, the catalog,
+    events and import commands load only when their command runs (or --help lists them)."""
     loaded = _modules_after("import winged_monkey.cli")
-    assert not {"winged_monkey.cli_serve", "winged_monkey.cli_catalog"} & loaded
+    lazy = {"cli_serve", "cli_catalog", "cli_events", "cli_import", "events", "catalog"}
+    assert not {f"winged_monkey.{name}" for name in lazy} & loaded
     assert not {m for m in loaded if m.startswith(("winged_monkey.aggregator", "fastapi"))}
     out = subprocess.run(
         [sys.executable, "-c", "from winged_monkey.cli import main; main()", "--help"],
@@ -73,6 +74,15 @@ def test_wm_loads_the_server_and_the_catalog_only_when_asked() -> None:
         text=True,
         check=True,
     ).stdout
-    assert {"serve", "catalog", "launch", "where", "ls"} <= {
+    assert {"serve", "catalog", "launch", "where", "events", "ls"} <= {
         line.split()[0] for line in out.split("Commands:")[1].splitlines() if line.strip()
+    }
+    accounts = subprocess.run(
+        [sys.executable, "-c", "from winged_monkey.cli import main; main()", "accounts", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "import" in {
+        line.split()[0] for line in accounts.split("Commands:")[1].splitlines() if line.strip()
     }

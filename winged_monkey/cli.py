@@ -10,124 +10,39 @@ import contextlib
 import importlib
 import json
 import sys
-import time
-from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from enum import IntEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
+from typing import TYPE_CHECKING, ClassVar
 
 import click
 
 from winged_monkey import paths, plugins
 from winged_monkey.actions import Action
 from winged_monkey.backend import Capability
-from winged_monkey.config import Config, load_config
+from winged_monkey.cli_base import Context, ExitCode, fail, guard, key_values
 from winged_monkey.credentials import CredentialResolver, store_in_keyring
-from winged_monkey.errors import (
-    ConfigError,
-    CredentialError,
-    InvalidRequest,
-    NotFoundError,
-    StoreError,
-    WMError,
-)
-from winged_monkey.events import (
-    EventQuery,
-    event_row,
-    event_rows,
-    parse_when,
-    to_csv,
-    to_json,
-    to_json_line,
-)
-from winged_monkey.models import KINDS, AccountStatus, Event, EventSource, InstanceKind
+from winged_monkey.errors import InvalidRequest, WMError
+from winged_monkey.models import KINDS, AccountStatus, InstanceKind
 from winged_monkey.portal import ActionUpdate, Portal
 from winged_monkey.render import instance_rows, render_table
-from winged_monkey.store import Store
 
 if TYPE_CHECKING:
     from winged_monkey.models import Instance
 
 
-class ExitCode(IntEnum):
-    OK = 0
-    FAILED = 1  # an account did not answer, or an action failed or timed out
-    USAGE = 2  # click's own code for bad arguments
-    CONFIG = 3  # the config or the credentials are wrong
-    NOT_FOUND = 4  # a target matched nothing, several things, or refused the action
-    DECLINED = 5  # confirmation refused, or needed and no terminal to ask
-
-
-@dataclass
-class Context:
-    config_path: Path | None
-    demo: bool
-    _stack: contextlib.ExitStack
-
-    def setup(self) -> tuple[Config, Store, list[str]]:
-        """Config and store for this run; with --demo, a throwaway cloud and directory."""
-        warnings: list[str] = []
-        if self.demo:
-            config, store_path = self._stack.enter_context(_demo_environment())
-        else:
-            path = self.config_path or paths.config_path()
-            config = load_config(path, must_exist=self.config_path is not None)
-            store_path = paths.store_path()
-        try:
-            store = Store.open(store_path)
-        except StoreError as exc:
-            warnings.append(f"{exc} (running without history)")
-            store = Store.memory()
-        self._stack.callback(store.close)
-        return config, store, warnings
-
-    def portal(self, *, interactive_prompt: bool = True) -> Portal:
-        config, store, warnings = self.setup()
-        for warning in warnings:
-            click.echo(f"wm: {warning}", err=True)
-        prompt = _terminal_prompt if interactive_prompt and sys.stdin.isatty() else None
-        return Portal(config, store, resolver=CredentialResolver(prompt))
-
-
-@contextlib.contextmanager
-def _demo_environment() -> Iterator[tuple[Config, Path]]:
-    try:
-        from winged_monkey.demo.seed import running_demo
-    except ImportError as exc:
-        raise ConfigError(
-            f"the demo needs moto ({exc.name} is missing): pip install 'winged-monkey[demo]'"
-        ) from None
-    with running_demo() as (config, store_path, _server):
-        yield config, store_path
-
-
-def _terminal_prompt(account: str, what: str) -> str | None:
-    value = click.prompt(
-        f"{what} for account {account} (kept in memory only)",
-        hide_input=True,
-        default="",
-        show_default=False,
-        err=True,
-    )
-    return str(value) or None
-
-
-def _fail(message: str, code: ExitCode) -> NoReturn:
-    click.echo(f"wm: {message}", err=True)
-    sys.exit(code)
+__all__ = ["ExitCode", "main"]
 
 
 class _LazyGroup(click.Group):
     """Commands that live in their own modules are imported when used (or listed by
-    --help), not on every `wm`: `wm ls` need not load the server or the catalog."""
+    --help), not on every `wm`: `wm ls` need not load the server, the catalog, the event
+    log's exports or the account importer."""
 
     LAZY: ClassVar[dict[str, str]] = {
         "serve": "winged_monkey.cli_serve:serve",
         "catalog": "winged_monkey.cli_catalog:catalog",
         "launch": "winged_monkey.cli_catalog:launch",
         "where": "winged_monkey.cli_catalog:where",
+        "events": "winged_monkey.cli_events:events",
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -163,7 +78,7 @@ def main(ctx: click.Context, config_path: Path | None, demo: bool) -> None:
     stack = ctx.with_resource(contextlib.ExitStack())
     ctx.obj = Context(config_path, demo, stack)
     if ctx.invoked_subcommand is None:
-        _guard(lambda: _tui(ctx.obj))
+        guard(lambda: _tui(ctx.obj))
 
 
 def _without_httpx_cli() -> None:
@@ -179,7 +94,7 @@ def _without_httpx_cli() -> None:
 def demo(obj: Context) -> None:
     """Open the TUI on the embedded demo cloud (same as `wm --demo`)."""
     obj.demo = True
-    _guard(lambda: _tui(obj))
+    guard(lambda: _tui(obj))
 
 
 def _tui(obj: Context) -> None:
@@ -193,18 +108,6 @@ def _tui(obj: Context) -> None:
     resolver.prompt = app.ask_secret  # the last credential source: a dialog, in memory only
     app.run()
     asyncio.run(portal.close())
-
-
-def _guard(run: Any) -> None:
-    """Turn the portal's errors into one line on stderr and a meaningful exit code."""
-    try:
-        run()
-    except (ConfigError, CredentialError) as exc:
-        _fail(str(exc), ExitCode.CONFIG)
-    except NotFoundError as exc:
-        _fail(str(exc), ExitCode.NOT_FOUND)
-    except WMError as exc:
-        _fail(str(exc), ExitCode.FAILED)
 
 
 # -- wm ls -----------------------------------------------------------------
@@ -221,7 +124,7 @@ def _guard(run: Any) -> None:
 @click.pass_obj
 def ls(obj: Context, accounts: tuple[str, ...], kind: InstanceKind | None, as_json: bool) -> None:
     """List instances and apps of every account (exit 1 if an account failed to answer)."""
-    _guard(lambda: _ls(obj, list(accounts), kind, as_json))
+    guard(lambda: _ls(obj, list(accounts), kind, as_json))
 
 
 def _ls(obj: Context, accounts: list[str], kind: InstanceKind | None, as_json: bool) -> None:
@@ -292,7 +195,7 @@ def _action_command(action: Action) -> None:
     @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
     @click.pass_obj
     def command(obj: Context, refs: tuple[str, ...], yes: bool) -> None:
-        _guard(lambda: _act(obj, action, list(refs), yes))
+        guard(lambda: _act(obj, action, list(refs), yes))
 
 
 def _act(obj: Context, action: Action, refs: list[str], yes: bool) -> None:
@@ -314,7 +217,7 @@ def _act(obj: Context, action: Action, refs: list[str], yes: bool) -> None:
 
 def _confirm(action: Action, targets: list[Instance]) -> None:
     if not sys.stdin.isatty():
-        _fail(
+        fail(
             f"{action} needs confirmation: pass --yes to run without a terminal", ExitCode.DECLINED
         )
     for instance in targets:
@@ -322,9 +225,9 @@ def _confirm(action: Action, targets: list[Instance]) -> None:
     if action is Action.DESTROY and len(targets) > 1:
         typed = click.prompt(f"Destroy {len(targets)} instances? Type the count", err=True)
         if typed.strip() != str(len(targets)):
-            _fail("not confirmed; nothing was changed", ExitCode.DECLINED)
+            fail("not confirmed; nothing was changed", ExitCode.DECLINED)
     elif not click.confirm(f"{str(action).capitalize()} {len(targets)} instance(s)?", err=True):
-        _fail("not confirmed; nothing was changed", ExitCode.DECLINED)
+        fail("not confirmed; nothing was changed", ExitCode.DECLINED)
 
 
 async def _run_actions(portal: Portal, action: Action, targets: list[Instance]) -> bool:
@@ -360,16 +263,6 @@ def app_group() -> None:
     """N-tier apps (Heat stacks): launch from a template."""
 
 
-def _params(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, str]:
-    found: dict[str, str] = {}
-    for value in values:
-        key, sep, text = value.partition("=")
-        if not sep or not key.strip():
-            raise click.BadParameter(f"{value!r} is not KEY=VALUE", ctx, param)
-        found[key.strip()] = text
-    return found
-
-
 @app_group.command("launch")
 @click.argument("template", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--account", required=True, help="The account to launch in (a Heat account).")
@@ -378,7 +271,7 @@ def _params(ctx: click.Context, param: click.Parameter, values: tuple[str, ...])
     "--param",
     "params",
     multiple=True,
-    callback=_params,
+    callback=key_values,
     metavar="KEY=VALUE",
     help="A template parameter (repeatable).",
 )
@@ -396,7 +289,7 @@ def app_launch(
 
     Exit 3 when the cloud rejects the template or its parameters (its reason on stderr).
     """
-    _guard(lambda: _app_launch(obj, template, account, name or template.stem, params, wait))
+    guard(lambda: _app_launch(obj, template, account, name or template.stem, params, wait))
 
 
 def _app_launch(
@@ -422,9 +315,9 @@ def _app_launch(
     try:
         final = asyncio.run(run())
     except InvalidRequest as exc:
-        _fail(f"{account}: {template.name} rejected: {exc.message}", ExitCode.CONFIG)
+        fail(f"{account}: {template.name} rejected: {exc.message}", ExitCode.CONFIG)
     if final is None:
-        _fail(f"{account}: {name}: no answer", ExitCode.FAILED)
+        fail(f"{account}: {name}: no answer", ExitCode.FAILED)
     app = final.instance
     if not final.finished:
         click.echo(f"{app.key}: {name} is being created (wm ls --kind app to see it)")
@@ -432,18 +325,22 @@ def _app_launch(
         click.echo(f"{app.key}: ok: {name} is {app.state} ({app.raw_state})")
     else:
         reason = str(app.extra.get("fault") or final.message)
-        _fail(f"{app.key}: {final.phase}: {name}: {reason}", ExitCode.FAILED)
+        fail(f"{app.key}: {final.phase}: {name}: {reason}", ExitCode.FAILED)
 
 
 # -- wm accounts -------------------------------------------------------------
 
 
-@main.group(invoke_without_command=True)
+class _LazyAccounts(_LazyGroup):
+    LAZY: ClassVar[dict[str, str]] = {"import": "winged_monkey.cli_import:import_accounts"}
+
+
+@main.group(cls=_LazyAccounts, invoke_without_command=True)
 @click.pass_context
 def accounts(ctx: click.Context) -> None:
     """List configured accounts (and test or store their credentials)."""
     if ctx.invoked_subcommand is None:
-        _guard(lambda: _accounts_list(ctx.obj))
+        guard(lambda: _accounts_list(ctx.obj))
 
 
 def _accounts_list(obj: Context) -> None:
@@ -469,7 +366,7 @@ def _accounts_list(obj: Context) -> None:
 @click.pass_obj
 def accounts_test(obj: Context, names: tuple[str, ...]) -> None:
     """Check each account's credentials and reachability (exit 1 if one fails)."""
-    _guard(lambda: _accounts_test(obj, list(names)))
+    guard(lambda: _accounts_test(obj, list(names)))
 
 
 def _accounts_test(obj: Context, names: list[str]) -> None:
@@ -513,150 +410,11 @@ def accounts_set_secret(obj: Context, name: str) -> None:
         else:
             secret = sys.stdin.readline().rstrip("\n")
         if not secret:
-            _fail("empty secret; nothing stored", ExitCode.USAGE)
+            fail("empty secret; nothing stored", ExitCode.USAGE)
         store_in_keyring(name, secret)
         click.echo(f"{name}: secret stored in the keyring")
 
-    _guard(run)
-
-
-# -- wm events ---------------------------------------------------------------
-
-
-def _when(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
-    """--since/--until: an age (1h, 2d) or a date/date-time; a bad one is a usage error."""
-    if value is None:
-        return None
-    try:
-        return parse_when(value, datetime.now(UTC))
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), ctx, param) from None
-
-
-@main.command("events")
-@click.option(
-    "--since", callback=_when, help="Window start: 30m, 1h, 2d, 1w ago, or 2026-11-01[T08:30]."
-)
-@click.option("--until", callback=_when, help="Window end (exclusive), same forms as --since.")
-@click.option("--account", help="Only this account.")
-@click.option("--target", help="Only this instance id.")
-@click.option(
-    "--kind", "kinds", multiple=True, help="Only this kind: state, stop, ... (repeatable)."
-)
-@click.option(
-    "--source",
-    "sources",
-    multiple=True,
-    type=click.Choice([s.value for s in EventSource]),
-    help="Only this source (repeatable).",
-)
-@click.option("--limit", type=click.IntRange(min=1), default=1000, show_default=True)
-@click.option("--json", "as_json", is_flag=True, help="A JSON list (JSON lines with --follow).")
-@click.option("--csv", "as_csv", is_flag=True, help="CSV with a header row.")
-@click.option("--follow", "-f", is_flag=True, help="Keep printing new events until Ctrl-C.")
-@click.option("--interval", type=click.FloatRange(min=0.01), default=0.5, hidden=True)
-@click.pass_obj
-def events(
-    obj: Context,
-    since: datetime | None,
-    until: datetime | None,
-    account: str | None,
-    target: str | None,
-    kinds: tuple[str, ...],
-    sources: tuple[str, ...],
-    limit: int,
-    as_json: bool,
-    as_csv: bool,
-    follow: bool,
-    interval: float,
-) -> None:
-    """The event log, newest first: state changes seen, actions taken, cloud events.
-
-    With --follow, matching events already in the window (with --since) come
-    first, oldest first, then each new one as any `wm` process records it.
-    """
-    if as_json and as_csv:
-        _fail("--json and --csv exclude each other", ExitCode.USAGE)
-    query = EventQuery(
-        since=since,
-        until=until,
-        account=account,
-        target=target,
-        kinds=frozenset(kinds) or None,
-        sources=frozenset(EventSource(s) for s in sources) or None,
-        limit=limit,
-    )
-    fmt = "json" if as_json else "csv" if as_csv else "table"
-    _guard(lambda: _events(obj, query, fmt, follow, interval))
-
-
-def _events_store(obj: Context) -> Store:
-    """The history to read: read-write if possible (to migrate), else read-only."""
-    if obj.demo:
-        _config, store, warnings = obj.setup()
-        for warning in warnings:
-            click.echo(f"wm: {warning}", err=True)
-        return store
-    path = paths.store_path()
-    try:
-        store = Store.open(path)
-    except StoreError as exc:
-        if not path.exists():
-            raise
-        try:
-            store = Store.open(path, read_only=True)
-        except StoreError:
-            raise exc from None
-    obj._stack.callback(store.close)
-    return store
-
-
-def _events(obj: Context, query: EventQuery, fmt: str, follow: bool, interval: float) -> None:
-    store = _events_store(obj)
-    if follow:
-        _follow(store, query, fmt, interval)
-        return
-    found = query.run(store)
-    if fmt == "json":
-        click.echo(to_json(found))
-    elif fmt == "csv":
-        click.echo(to_csv(found), nl=False)
-    elif found:
-        click.echo(render_table(event_rows(found)))
-    else:
-        click.echo("no events match", err=True)
-
-
-def _follow(store: Store, query: EventQuery, fmt: str, interval: float) -> None:
-    seq = store.last_seq()
-    earlier = list(reversed(query.run(store))) if query.since is not None else []
-    if fmt == "csv":
-        click.echo(to_csv([]), nl=False)
-    try:
-        _print_stream(earlier, fmt)
-        while True:
-            batch = store.events_after(seq)
-            if batch:
-                seq = batch[-1][0]
-                _print_stream([e for _, e in batch if query.matches(e)], fmt)
-            else:
-                time.sleep(interval)
-    except KeyboardInterrupt:
-        return  # Ctrl-C is how --follow ends: exit 0
-
-
-def _print_stream(found: list[Event], fmt: str) -> None:
-    for event in found:
-        if fmt == "json":
-            click.echo(to_json_line(event))
-        elif fmt == "csv":
-            click.echo(to_csv([event], header=False), nl=False)
-        else:
-            click.echo("  ".join(event_row(event)))
+    guard(run)
 
 
 main.add_command(main.commands["destroy"], name="delete")  # the issue says delete: an alias
-
-from winged_monkey.cli_import import import_accounts  # noqa: E402 (registered last)
-
-accounts.add_command(import_accounts)

@@ -1,6 +1,6 @@
 """`wm catalog`, `wm launch` and `wm where`: what can be launched, where, at what price.
 
-Exit codes are the CLI's own (`winged_monkey.cli.ExitCode`): 1 when an account did not
+Exit codes are the CLI's own (`winged_monkey.cli_base.ExitCode`): 1 when an account did not
 answer or a launch failed, 3 when the cloud (or the quota check) rejects the request,
 4 when the account may not launch, 5 when a confirmation was refused or impossible.
 """
@@ -12,52 +12,20 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, NoReturn
+from typing import Any
 
 import click
 
 from winged_monkey.catalog import AccountCatalog, CatalogItem, LaunchRequest, Size
+from winged_monkey.cli_base import Context, ExitCode, fail, guard, key_values
 from winged_monkey.errors import ActionNotAllowed, InvalidRequest
 from winged_monkey.launching import CatalogUpdate
 from winged_monkey.portal import ActionUpdate, Portal
 from winged_monkey.ranking import HOURS_PER_MONTH, Ranked, find_size
 from winged_monkey.render import price_text, render_table
 
-if TYPE_CHECKING:
-    from winged_monkey.cli import Context
-
 #: Sizes shown per account without --sizes (EC2 has hundreds): the cheapest ones.
 SIZES_SHOWN = 8
-
-
-# cli.py imports this module last, to register its commands: its names are read late.
-
-
-def _guard(run: Any) -> None:
-    from winged_monkey.cli import _guard as guard
-
-    guard(run)
-
-
-_Code = Literal["FAILED", "CONFIG", "NOT_FOUND", "DECLINED"]
-
-
-def _exit(message: str, code: _Code) -> NoReturn:
-    from winged_monkey.cli import ExitCode, _fail
-
-    _fail(message, ExitCode[code])
-
-
-def _code(name: _Code) -> int:
-    from winged_monkey.cli import ExitCode
-
-    return int(ExitCode[name])
-
-
-def _params(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, str]:
-    from winged_monkey.cli import _params as params
-
-    return params(ctx, param, values)
 
 
 # -- wm catalog -------------------------------------------------------------------------
@@ -74,7 +42,7 @@ def catalog(
 ) -> None:
     """What each account can launch: images, templates, sizes with prices, locations, key
     pairs, networks and quota (exit 1 if an account failed to answer)."""
-    _guard(lambda: _catalog(obj, list(accounts), search, all_sizes, as_json))
+    guard(lambda: _catalog(obj, list(accounts), search, all_sizes, as_json))
 
 
 def _catalog(
@@ -111,7 +79,7 @@ def _catalog(
     for name, error in errors:
         click.echo(f"wm: {name}: {error}", err=True)
     if errors:
-        sys.exit(_code("FAILED"))
+        sys.exit(ExitCode.FAILED)
 
 
 async def _catalogs(portal: Portal, names: Sequence[str]) -> list[CatalogUpdate]:
@@ -220,7 +188,7 @@ def _cut(text: str, width: int) -> str:
     "--param",
     "params",
     multiple=True,
-    callback=_params,
+    callback=key_values,
     metavar="KEY=VALUE",
     help="A template parameter (repeatable).",
 )
@@ -262,7 +230,7 @@ def launch(
         count=1 if is_template else count,
         parameters=params,
     )
-    _guard(lambda: _launch(obj, account, request, wait, yes))
+    guard(lambda: _launch(obj, account, request, wait, yes))
 
 
 def _launch(obj: Context, account: str, request: LaunchRequest, wait: bool, yes: bool) -> None:
@@ -282,11 +250,11 @@ def _launch(obj: Context, account: str, request: LaunchRequest, wait: bool, yes:
     try:
         finals = asyncio.run(run())
     except InvalidRequest as exc:
-        _exit(f"{account}: {request.name} rejected: {exc.message}", "CONFIG")
+        fail(f"{account}: {request.name} rejected: {exc.message}", ExitCode.CONFIG)
     except ActionNotAllowed as exc:
-        _exit(str(exc), "NOT_FOUND")
+        fail(str(exc), ExitCode.NOT_FOUND)
     if isinstance(finals, str):
-        _exit(finals, "DECLINED")
+        fail(finals, ExitCode.DECLINED)
     failed = False
     for update in finals:
         row = update.instance
@@ -299,7 +267,7 @@ def _launch(obj: Context, account: str, request: LaunchRequest, wait: bool, yes:
             reason = str(row.extra.get("fault") or update.message)
             click.echo(f"{row.key}: {update.phase}: {row.name}: {reason}", err=True)
     if failed or not finals:
-        sys.exit(_code("FAILED"))
+        sys.exit(ExitCode.FAILED)
 
 
 async def _summary(portal: Portal, account: str, request: LaunchRequest) -> str:
@@ -363,7 +331,7 @@ def where(
     """Rank accounts for a size name (t3.large) or a spec ("2cpu 4gb"): cheapest fitting
     size first, unknown prices after known ones, then the most quota left; each with why.
     Exit 4 when no account can launch it, 1 when an account did not answer."""
-    _guard(lambda: _where(obj, spec, count, item, list(accounts), as_json))
+    guard(lambda: _where(obj, spec, count, item, list(accounts), as_json))
 
 
 def _where(
@@ -402,9 +370,9 @@ def _where(
     for update in failed:
         click.echo(f"wm: {update.account}: {update.error}", err=True)
     if failed:
-        sys.exit(_code("FAILED"))
+        sys.exit(ExitCode.FAILED)
     if not any(r.launchable for r in ranked):
-        _exit(f"no account can launch {count} x {spec}", "NOT_FOUND")
+        fail(f"no account can launch {count} x {spec}", ExitCode.NOT_FOUND)
 
 
 def _ranked_json(r: Ranked) -> dict[str, Any]:
