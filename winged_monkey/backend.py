@@ -11,14 +11,16 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from winged_monkey.actions import Action
-from winged_monkey.catalog import AccountCatalog, CatalogItem, LaunchRequest, TemplateForm
 from winged_monkey.config import AccountConfig
 from winged_monkey.credentials import Secrets
 from winged_monkey.errors import ActionNotAllowed
 from winged_monkey.models import AppDetail, Event, Instance
+
+if TYPE_CHECKING:  # the catalog's models load with the catalog, not with every backend
+    from winged_monkey.catalog import AccountCatalog, CatalogItem, LaunchRequest, TemplateForm
 
 
 class Capability(StrEnum):

@@ -6,7 +6,6 @@ error messages name where we looked, never what we found.
 
 from __future__ import annotations
 
-import configparser
 import os
 import shlex
 import subprocess
@@ -181,6 +180,8 @@ def _from_command(command: str, account: str) -> str:
 
 def _aws_profile(profile: str, account: str) -> dict[str, str]:
     """Merge a profile from the AWS shared credentials and config files."""
+    import configparser  # for AWS profiles only: not on every `wm`
+
     home = Path.home() / ".aws"
     creds_file = Path(os.environ.get("AWS_SHARED_CREDENTIALS_FILE", home / "credentials"))
     config_file = Path(os.environ.get("AWS_CONFIG_FILE", home / "config"))

@@ -30,7 +30,6 @@ from winged_monkey.errors import (
     StoreError,
     WMError,
 )
-from winged_monkey.events import enforce_retention
 from winged_monkey.models import (
     AccountSnapshot,
     AccountStatus,
@@ -241,6 +240,8 @@ class Portal:
         if self._maintained_at is not None and now - self._maintained_at < RETENTION_EVERY_S:
             return
         self._maintained_at = now
+        from winged_monkey.events import enforce_retention  # with its exports: not for every `wm`
+
         policy, at = self.config.events, self.clock()
         await asyncio.to_thread(self._safe, lambda: enforce_retention(self.store, policy, at), 0)
 

@@ -7,11 +7,10 @@ import time
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from winged_monkey.actions import Action
 from winged_monkey.backend import Backend, Capability, NativeEvents
-from winged_monkey.catalog import AccountCatalog, CatalogItem, TemplateForm
 from winged_monkey.config import AccountConfig
 from winged_monkey.credentials import Secrets
 from winged_monkey.errors import (
@@ -31,7 +30,6 @@ from winged_monkey.models import (
     Instance,
     InstanceState,
 )
-from winged_monkey_heat import templates
 from winged_monkey_heat.client import HeatClient
 from winged_monkey_heat.models import (
     LaunchedStack,
@@ -44,6 +42,9 @@ from winged_monkey_heat.models import (
     parse_time,
 )
 from winged_monkey_heat.states import normalise
+
+if TYPE_CHECKING:  # the catalog loads with the catalog's commands, not with every listing
+    from winged_monkey.catalog import AccountCatalog, TemplateForm
 
 PAGE = 200
 #: Events per request when following a stack's events into the portal's log.
@@ -451,6 +452,9 @@ class HeatBackend(Backend):
     async def catalog(self) -> AccountCatalog:
         """One item per HOT template in the templates folder, described by Heat's own
         validation of it (a template Heat rejects is listed with Heat's reason)."""
+        from winged_monkey.catalog import AccountCatalog, CatalogItem
+        from winged_monkey_heat import templates
+
         folder = self.templates_folder()
         if not await asyncio.to_thread(folder.is_dir):
             raise ConfigError(
@@ -488,6 +492,8 @@ class HeatBackend(Backend):
 
     async def template_form(self, template: str) -> TemplateForm:
         """The launch form of a template file, from Heat's POST /validate answer."""
+        from winged_monkey_heat import templates
+
         path = _expand(template)
         validation = await self.validate(await _read(path, self.account.name))
         return templates.form(self.account.name, str(path), validation)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -192,3 +195,49 @@ def test_app_launch_shows_heat_rejections_and_failures(cli: Cli, tmp_path: Path)
     assert failed.exit_code == ExitCode.FAILED
     assert "failed: failing: " in failed.stderr
     assert "Test Resource failed" in failed.stderr
+
+
+#: What `wm ls` of a Heat account has no use for; each costs every command its import.
+NOT_FOR_A_LISTING = (
+    "rich",  # httpx's own command-line client (encode/httpx#3547)
+    "pygments",
+    "platformdirs",  # WM_CONFIG and WM_DATA_DIR say where
+    "configparser",  # AWS profiles
+    "winged_monkey.catalog",
+    "winged_monkey_heat.templates",
+    "winged_monkey.cli_events",
+    "winged_monkey.cli_import",
+    "winged_monkey.cli_catalog",
+    "textual",
+)
+
+
+def test_ls_of_a_heat_account_loads_only_what_listing_needs(cli: Cli, tmp_path: Path) -> None:
+    """A fresh `wm ls` process pays for every module it imports (issue 3's speed goal)."""
+    heat = cli.heat
+    assert heat.wait("lean", heat.create("lean", "one")) == "CREATE_COMPLETE"
+    cli.add_heat("lean")
+    modules = tmp_path / "modules.json"
+    code = (
+        "import json, sys\n"
+        "from winged_monkey.cli import main\n"
+        "try:\n    main()\nexcept SystemExit as exit:\n    code = exit.code\n"
+        f"open({str(modules)!r}, 'w').write(json.dumps([code, sorted(sys.modules)]))\n"
+    )
+    env = {
+        **os.environ,
+        "WM_CONFIG": str(cli.config),
+        "WM_DATA_DIR": str(cli.data_dir),
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", code, "ls", "--kind", "app", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    code_seen, loaded = json.loads(modules.read_text())
+    assert code_seen == ExitCode.OK, done.stderr
+    assert [row["name"] for row in json.loads(done.stdout)["instances"]] == ["one"]
+    assert "httpx" in loaded
+    assert not {m for m in loaded if m in NOT_FOR_A_LISTING or m.split(".")[0] in NOT_FOR_A_LISTING}
