@@ -20,6 +20,8 @@ CORE_MODULES = [
     "winged_monkey.render",
     "winged_monkey.store",
     "winged_monkey.cli",
+    "winged_monkey.launcher",
+    "winged_monkey.agent",
     "winged_monkey.demo",
     "winged_monkey_libcloud",
 ]
@@ -86,3 +88,9 @@ def test_wm_loads_the_server_and_the_catalog_only_when_asked() -> None:
     assert "import" in {
         line.split()[0] for line in accounts.split("Commands:")[1].splitlines() if line.strip()
     }
+
+
+def test_the_wm_command_imports_little_before_it_knows_where_to_run() -> None:
+    """`wm` hands a command to a running agent before importing pydantic, httpx or click."""
+    loaded = _modules_after("import winged_monkey.launcher")
+    assert not {m.split(".")[0] for m in loaded} & {"pydantic", "httpx", "click", "typing"}

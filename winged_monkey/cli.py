@@ -21,6 +21,7 @@ from winged_monkey.backend import Capability
 from winged_monkey.cli_base import Context, ExitCode, fail, guard, key_values
 from winged_monkey.credentials import CredentialResolver, store_in_keyring
 from winged_monkey.errors import InvalidRequest, WMError
+from winged_monkey.httppool import without_httpx_cli
 from winged_monkey.models import KINDS, AccountStatus, InstanceKind
 from winged_monkey.portal import ActionUpdate, Portal
 from winged_monkey.render import instance_rows, render_table
@@ -43,6 +44,7 @@ class _LazyGroup(click.Group):
         "launch": "winged_monkey.cli_catalog:launch",
         "where": "winged_monkey.cli_catalog:where",
         "events": "winged_monkey.cli_events:events",
+        "agent": "winged_monkey.cli_agent:agent_group",
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -74,19 +76,11 @@ class _LazyGroup(click.Group):
 @click.pass_context
 def main(ctx: click.Context, config_path: Path | None, demo: bool) -> None:
     """Every instance you own, across clouds, in one terminal. Without a command: the TUI."""
-    _without_httpx_cli()
+    without_httpx_cli()
     stack = ctx.with_resource(contextlib.ExitStack())
     ctx.obj = Context(config_path, demo, stack)
     if ctx.invoked_subcommand is None:
         guard(lambda: _tui(ctx.obj))
-
-
-def _without_httpx_cli() -> None:
-    """httpx's __init__ imports its own command-line client whenever click is importable
-    (rich and pygments: about 45 ms of every command that speaks HTTP; encode/httpx#3547).
-    Where that module cannot be imported, httpx puts a stub in its place; `wm` never runs
-    httpx's CLI, so it says the module is absent before a backend imports httpx."""
-    sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]  # None: "not importable"
 
 
 @main.command()

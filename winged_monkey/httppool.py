@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -31,3 +32,11 @@ class LoopPool:
         if client is not None:
             with contextlib.suppress(RuntimeError):  # its event loop is gone: nothing to release
                 await client.aclose()
+
+
+def without_httpx_cli() -> None:
+    """httpx's __init__ imports its own command-line client whenever click is importable
+    (rich and pygments: about 45 ms of every command that speaks HTTP; encode/httpx#3547).
+    Where that module cannot be imported, httpx puts a stub in its place; wm never runs
+    httpx's CLI, so a process of wm's says the module is absent before httpx is imported."""
+    sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]  # None: "not importable"
