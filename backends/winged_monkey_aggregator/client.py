@@ -14,8 +14,9 @@ from winged_monkey.aggregator.api import API_PREFIX, Link
 from winged_monkey.config import AccountConfig
 from winged_monkey.credentials import Secrets
 from winged_monkey.httppool import LoopPool
+from winged_monkey.tls import client_context
 from winged_monkey_aggregator.errors import not_the_api, reply_error, timed_out, transport_error
-from winged_monkey_aggregator.settings import read_settings, tls_verify
+from winged_monkey_aggregator.settings import read_settings
 
 USER_AGENT = "winged-monkey-aggregator/0.1"
 T = TypeVar("T")
@@ -47,7 +48,9 @@ class AggregatorClient:
         self.account = account.name
         self.settings = read_settings(account)
         self.timeout = account.timeout
-        self._verify = tls_verify(self.settings, account.name)
+        self._verify = client_context(
+            self.settings.verify, self.settings.ca_bundle, account=account.name
+        )
         # The token lives in this header dict only: never in a message, a log or a repr.
         self._headers = {
             "Authorization": f"Bearer {secrets.require_secret().strip()}",

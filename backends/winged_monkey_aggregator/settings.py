@@ -1,8 +1,7 @@
-"""The aggregator account's own keys (extra keys in `[[accounts]]`) and its TLS context."""
+"""The aggregator account's own keys (extra keys in `[[accounts]]`)."""
 
 from __future__ import annotations
 
-import ssl
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -10,7 +9,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from winged_monkey.config import AccountConfig
 from winged_monkey.errors import ConfigError
-from winged_monkey.tls import client_context
 
 KNOWN_KEYS = "url, ca_bundle, verify"
 
@@ -56,8 +54,3 @@ def read_settings(account: AccountConfig) -> AggregatorSettings:
             'url = "https://bastion.example:8780")',
             account=account.name,
         ) from None
-
-
-def tls_verify(settings: AggregatorSettings, account: str) -> ssl.SSLContext:
-    """What httpx's `verify` takes: a context trusting only the bundle, the default, or off."""
-    return client_context(settings.verify, settings.ca_bundle, account=account)
