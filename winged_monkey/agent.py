@@ -146,6 +146,9 @@ class Agent:
             return
         try:
             self._handle(conn, request, fds, selector)
+        except OSError as exc:  # the client left while we answered: nothing to serve
+            log.warning("a client left early: %s", exc)
+            conn.close()
         finally:
             for fd in fds:
                 os.close(fd)
@@ -182,15 +185,19 @@ class Agent:
         if pid == 0:  # the child: it never returns
             agent_fork.become_client(request, fds, conn)
         self.served += 1
-        log.info("%s: child %d", request["argv"][0] if request["argv"] else "?", pid)
+        log.info("%s: child %d", launcher.served_command(request["argv"]), pid)
         pidfd = _pidfd(pid)
         served = _Served(conn, pid, pidfd)
         self._children[pid] = served
-        _reply(conn, {"pid": pid})
-        conn.setblocking(False)
-        selector.register(conn, selectors.EVENT_READ, served)  # EOF: the client went away
         if pidfd is not None:
             selector.register(pidfd, selectors.EVENT_READ, "child")
+        try:
+            _reply(conn, {"pid": pid})
+        except OSError:  # gone since: nobody wants the command's output any more
+            os.kill(pid, signal.SIGTERM)
+            return
+        conn.setblocking(False)
+        selector.register(conn, selectors.EVENT_READ, served)  # EOF: the client went away
 
     def _decline(self, request: dict[str, Any], fds: list[int]) -> tuple[str, bool] | None:
         if request.get("protocol") != launcher.PROTOCOL:
@@ -199,9 +206,8 @@ class Agent:
             return "another Python", False
         if len(fds) != 3 or not isinstance(request.get("argv"), list):
             return "a malformed request", False
-        command = _command(request["argv"])
-        if command not in launcher.SERVED:
-            return f"{command} is not served", False
+        if launcher.served_command(request["argv"]) is None:
+            return "not a command the agent runs", False
         changed = agent_fork.changed(self._fresh)
         if changed:
             return f"{changed} changed since the agent started; it stopped", True
@@ -317,16 +323,6 @@ def request(op: str, path: str | None = None, timeout: float = 5.0) -> dict[str,
 # -- helpers ---------------------------------------------------------------------
 
 
-def _command(argv: list[str]) -> str | None:
-    words = iter(argv)
-    for word in words:
-        if word == "--config":
-            next(words, None)
-        elif not word.startswith("-"):
-            return word
-    return None
-
-
 def _make_private(folder: str) -> None:
     with contextlib.suppress(FileExistsError):
         os.mkdir(folder, 0o700)
@@ -354,22 +350,23 @@ def _peer_uid(conn: socket.socket) -> int:
 
 
 def _read_request(conn: socket.socket) -> tuple[dict[str, Any], list[int]]:
+    """The client's request (one JSON line) and the descriptors it passed with it."""
     data, fds, _flags, _addr = socket.recv_fds(conn, 65536, 3)
-    while not data.endswith(b"\n"):
-        if len(data) > _MAX_REQUEST:
-            raise ValueError("request too long")
-        more = conn.recv(65536)
-        if not more:
-            raise ValueError("request cut short")
-        data += more
     try:
+        while not data.endswith(b"\n"):
+            if len(data) > _MAX_REQUEST:
+                raise ValueError("request too long")
+            more = conn.recv(65536)
+            if not more:
+                raise ValueError("request cut short")
+            data += more
         found = json.loads(data)
-    except ValueError:
+        if not isinstance(found, dict):
+            raise ValueError("request is not an object")
+    except BaseException:
         for fd in fds:
             os.close(fd)
         raise
-    if not isinstance(found, dict):
-        raise ValueError("request is not an object")
     return found, list(fds)
 
 

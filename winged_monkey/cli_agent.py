@@ -20,13 +20,14 @@ START_TIMEOUT = 60.0
 
 @click.group("agent")
 def agent_group() -> None:
-    """A process with wm already imported, for fast read-only commands (Linux).
+    """Fast ls, events, catalog and where: wm kept imported (Linux).
 
-    While it runs, `wm ls`, `wm events`, `wm catalog` and `wm where` are run by a
-    fresh fork of it, with your arguments, environment, directory and terminal: the
-    same answers, without a new Python process importing everything first. Every
-    other command runs as usual. It holds no credentials, stops when wm is upgraded
-    or edited, and leaves by itself after --idle seconds without a command.
+    A process of yours with wm already imported. While it runs, `wm ls`,
+    `wm events`, `wm catalog` and `wm where` are run by a fresh fork of it, with
+    your arguments, environment, directory and terminal: the same answers, without
+    a new Python process importing everything first. Every other command runs as
+    usual. It holds no credentials, stops when wm is upgraded or edited, and leaves
+    by itself after --idle seconds without a command.
     """
 
 

@@ -76,20 +76,25 @@ def private_dir(path: str) -> bool:
     return stat.S_ISDIR(st.st_mode) and st.st_uid == os.getuid() and st.st_mode & 0o077 == 0
 
 
+def served_command(args: list[str]) -> str | None:
+    """The command of `wm ARGS` when the agent may run it, else None."""
+    words = iter(args)
+    for word in words:
+        if word == "--demo" or word in ("-h", "--help", "--version"):
+            return None
+        if word in _VALUED:
+            next(words, None)
+        elif not word.startswith("-"):
+            return word if word in SERVED else None
+    return None  # no command: the TUI
+
+
 def _servable(args: list[str]) -> bool:
     if os.environ.get("WM_AGENT", "").lower() in ("0", "off", "no", "false"):
         return False
     if not sys.platform.startswith("linux"):  # fork without exec: Linux only
         return False
-    words = iter(args)
-    for word in words:
-        if word == "--demo" or word in ("-h", "--help", "--version"):
-            return False
-        if word in _VALUED:
-            next(words, None)
-        elif not word.startswith("-"):
-            return word in SERVED
-    return False  # no command: the TUI
+    return served_command(args) is not None
 
 
 def _via_agent(args: list[str]) -> int | None:
