@@ -111,10 +111,14 @@ def agents(cloud: Cloud, tmp_path: Path) -> Iterator[Agents]:
     from winged_monkey import agent
 
     agent.request("stop", str(helper.dir / Path(launcher.socket_path()).name))  # a background one
-    for process in helper.processes:
+    for process in reversed(helper.processes):  # clients first: an agent waits for theirs
         if process.poll() is None:
             process.terminate()
-            process.wait(10)
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(10)
 
 
 def _rows(out: str) -> list[tuple[str, str, str]]:
@@ -159,21 +163,11 @@ def test_commands_that_change_things_never_go_to_the_agent(agents: Agents) -> No
     assert status["served"] == 0
 
 
-def test_a_followed_log_streams_and_ends_on_ctrl_c(agents: Agents) -> None:
-    agents.start()
-    follower = subprocess.Popen(
-        [sys.executable, "-c", LAUNCH, "events", "--follow", "--json", "--interval", "0.05"],
-        env=agents.env(),
-        cwd=agents.tmp,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    agents.processes.append(follower)
-    wait_until(lambda: (agents.status() or {}).get("running") == 1, timeout=20)
+def _record(agents: Agents, key: str) -> None:
+    """An event in the store the clients use, as another `wm` process would record it."""
     store = Store.open(agents.tmp / "data" / "wm.sqlite3")
     event = Event(
-        key="agent-test-1",
+        key=key,
         at=datetime.now(UTC),
         source=EventSource.ACTION,
         kind="stop",
@@ -185,9 +179,29 @@ def test_a_followed_log_streams_and_ends_on_ctrl_c(agents: Agents) -> None:
         store.append_events([event])
     finally:
         store.close()
+
+
+def test_a_followed_log_streams_and_ends_on_ctrl_c(agents: Agents) -> None:
+    agents.start()
+    _record(agents, "agent-test-before")
+    follow = ["events", "--follow", "--json", "--since", "1h", "--interval", "0.05"]
+    follower = subprocess.Popen(
+        [sys.executable, "-c", LAUNCH, *follow],
+        env=agents.env(),
+        cwd=agents.tmp,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    agents.processes.append(follower)
     assert follower.stdout is not None
-    line = follower.stdout.readline()  # blocks until the child writes it (or fails the test)
-    assert json.loads(line)["key"] == "agent-test-1"
+    # The window's events come first: once this one is out, the child is following.
+    assert json.loads(follower.stdout.readline())["key"] == "agent-test-before"
+    _record(agents, "agent-test-after")
+    assert json.loads(follower.stdout.readline())["key"] == "agent-test-after"
+    status = agents.status()
+    assert status is not None
+    assert status["running"] == 1
     follower.send_signal(signal.SIGINT)  # what Ctrl-C does to the foreground process
     assert follower.wait(20) == 0
     wait_until(lambda: (agents.status() or {}).get("running") == 0, timeout=20)
