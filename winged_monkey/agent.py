@@ -47,7 +47,6 @@ class AgentError(Exception):
 class _Served:
     conn: socket.socket
     pid: int
-    pidfd: int | None
 
 
 @dataclass
@@ -97,7 +96,7 @@ class Agent:
         signal.set_wakeup_fd(wake_w)
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(sig, self._stop_on_signal)
-        signal.signal(signal.SIGCHLD, lambda *_: None)  # wakes the loop (set_wakeup_fd)
+        signal.signal(signal.SIGCHLD, lambda *_: None)  # a child's end wakes the loop, to reap
         self._last = time.monotonic()
         try:
             while not (self._stopping and not self._children):
@@ -183,14 +182,11 @@ class Agent:
             return
         pid = os.fork()
         if pid == 0:  # the child: it never returns
-            agent_fork.become_client(request, fds, conn)
+            agent_fork.become_client(request, fds)
         self.served += 1
         log.info("%s: child %d", launcher.served_command(request["argv"]), pid)
-        pidfd = _pidfd(pid)
-        served = _Served(conn, pid, pidfd)
+        served = _Served(conn, pid)
         self._children[pid] = served
-        if pidfd is not None:
-            selector.register(pidfd, selectors.EVENT_READ, "child")
         try:
             _reply(conn, {"pid": pid})
         except OSError:  # gone since: nobody wants the command's output any more
@@ -236,12 +232,8 @@ class Agent:
             del self._children[pid]
             self._last = time.monotonic()
             code = os.waitstatus_to_exitcode(status)
-            keys = _registered(selector)
-            for fileobj in (served.conn, served.pidfd):
-                if fileobj is not None and fileobj in keys:
-                    selector.unregister(fileobj)
-            if served.pidfd is not None:
-                os.close(served.pidfd)
+            if served.conn in _registered(selector):
+                selector.unregister(served.conn)
             with contextlib.suppress(OSError):
                 served.conn.setblocking(True)
                 _reply(served.conn, {"exit": code})
@@ -382,13 +374,6 @@ def _gone(conn: socket.socket) -> bool:
         return conn.recv(1, socket.MSG_PEEK) == b""
     except OSError:
         return True
-
-
-def _pidfd(pid: int) -> int | None:
-    try:
-        return os.pidfd_open(pid)
-    except (AttributeError, OSError):  # an old kernel: SIGCHLD still wakes the loop
-        return None
 
 
 def _registered(selector: selectors.BaseSelector) -> set[Any]:

@@ -8,7 +8,6 @@ import importlib
 import logging
 import os
 import signal
-import socket
 import sys
 import threading
 import time
@@ -17,7 +16,6 @@ from typing import Any
 
 log = logging.getLogger("winged_monkey.agent")
 
-_PACKAGES = ("winged_monkey",)  # and every plugin's package (winged_monkey_*)
 #: What the commands import only once they run: an HTTP client's transport, asyncio's
 #: thread pool, the keyring. Imported here, they cost no child anything.
 _WARM = (
@@ -77,8 +75,7 @@ def _build_validators() -> None:
 
 def _code_files() -> Iterator[str]:
     for name, module in list(sys.modules.items()):
-        top = name.split(".")[0]
-        if top in _PACKAGES or top.startswith("winged_monkey_"):
+        if name.split(".")[0].startswith("winged_monkey"):  # the core and its plugins
             path = getattr(module, "__file__", None)
             if path:
                 yield path
@@ -105,7 +102,7 @@ def changed(fresh: dict[str, int]) -> str | None:
     return None
 
 
-def become_client(request: dict[str, Any], fds: list[int], conn: socket.socket) -> None:
+def become_client(request: dict[str, Any], fds: list[int]) -> None:
     """Become the client's `wm` process for one command, then exit with its code."""
     code = 1
     try:
