@@ -60,17 +60,25 @@ class Agents:
         env.update(WM_DATA_DIR=str(self.tmp / "data"), **extra)
         return env
 
-    def start(self, *, idle: float = 120, **env: str) -> subprocess.Popen[str]:
-        """`wm agent start --foreground`, once it listens (its first line says so)."""
+    def spawn(
+        self, *args: str, env: dict[str, str] | None = None, **popen: Any
+    ) -> subprocess.Popen[str]:
+        """`wm ARGS` in the background, its output piped (unless `popen` says otherwise);
+        stopped at the end of the test."""
+        streams = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, **popen}
         process = subprocess.Popen(
-            [sys.executable, "-c", LAUNCH, "agent", "start", "--foreground", "--idle", str(idle)],
-            env=self.env(**env),
+            [sys.executable, "-c", LAUNCH, *args],
+            env=self.env(**(env or {})),
             cwd=self.tmp,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
             text=True,
+            **streams,
         )
         self.processes.append(process)
+        return process
+
+    def start(self, *, idle: float = 120, **env: str) -> subprocess.Popen[str]:
+        """`wm agent start --foreground`, once it listens (its first line says so)."""
+        process = self.spawn("agent", "start", "--foreground", "--idle", str(idle), env=env)
         assert process.stdout is not None
         first = process.stdout.readline()
         assert "wm agent: ready (pid" in first, process.communicate(timeout=10)
@@ -185,15 +193,7 @@ def test_a_followed_log_streams_and_ends_on_ctrl_c(agents: Agents) -> None:
     agents.start()
     _record(agents, "agent-test-before")
     follow = ["events", "--follow", "--json", "--since", "1h", "--interval", "0.05"]
-    follower = subprocess.Popen(
-        [sys.executable, "-c", LAUNCH, *follow],
-        env=agents.env(),
-        cwd=agents.tmp,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    agents.processes.append(follower)
+    follower = agents.spawn(*follow)
     assert follower.stdout is not None
     # The window's events come first: once this one is out, the child is following.
     assert json.loads(follower.stdout.readline())["key"] == "agent-test-before"
@@ -232,17 +232,13 @@ def test_a_command_that_must_ask_for_a_secret_asks_at_the_clients_terminal(
     agents.start()
     controller, terminal = pty.openpty()
     try:
-        client = subprocess.Popen(
-            [sys.executable, "-c", LAUNCH, "ls", "--json"],
-            env=agents.env(),
-            cwd=agents.tmp,
+        client = agents.spawn(
+            "ls",
+            "--json",
             stdin=terminal,
-            stdout=subprocess.PIPE,
             stderr=terminal,
-            text=True,
             preexec_fn=_own_terminal,  # the pty is its terminal, not the test runner's
         )
-        agents.processes.append(client)
         seen = b""
         deadline = time.monotonic() + 30
         # click writes the question, then getpass turns echo off and writes a space.
