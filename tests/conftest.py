@@ -20,6 +20,8 @@ from winged_monkey.store import Store
 if TYPE_CHECKING:
     from mypy_boto3_ec2 import EC2Client
 
+    from tests.faultproxy import FaultProxy
+
 AMI = "ami-1e749f67"
 DEV_KEY = "AKIATESTDEV000000001"
 DEV_SECRET = "test-dev-secret"
@@ -217,3 +219,20 @@ def cloud(moto: MotoServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     yield helper
     for store in helper.stores:
         store.close()
+
+
+@pytest.fixture
+def fault_proxy() -> Iterator[Callable[[int], FaultProxy]]:
+    """Start FaultProxy instances in front of loopback servers (by port); all stop at teardown."""
+    from tests.faultproxy import FaultProxy
+
+    proxies: list[FaultProxy] = []
+
+    def start(upstream_port: int) -> FaultProxy:
+        proxy = FaultProxy(("127.0.0.1", upstream_port)).start()
+        proxies.append(proxy)
+        return proxy
+
+    yield start
+    for proxy in proxies:
+        proxy.stop()
