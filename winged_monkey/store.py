@@ -18,6 +18,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from winged_monkey import paths
 from winged_monkey.errors import StoreError
 from winged_monkey.models import AccountSnapshot, Event, EventSource
 
@@ -110,7 +111,7 @@ class Store:
                     check_same_thread=False,
                 )
             else:
-                path.parent.mkdir(parents=True, exist_ok=True)
+                paths.private_file(paths.private_dir(path.parent) / path.name)
                 db = sqlite3.connect(
                     path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
                 )

@@ -90,7 +90,7 @@ class TokenStore:
         self.path = path
         self._lock = threading.Lock()
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            paths.private_file(paths.private_dir(path.parent) / path.name)
             self._db = sqlite3.connect(
                 path, timeout=10, isolation_level=None, check_same_thread=False
             )
