@@ -49,6 +49,37 @@ class UnreachableError(BackendError):
     title = "Unreachable"
 
 
+class ThrottledError(BackendError):
+    """The provider asks for fewer requests (HTTP 429, or its own code such as EC2's
+    RequestLimitExceeded); the poller may wait `retry_after` before the account's next poll."""
+
+    title = "Throttled"
+
+    def __init__(
+        self, message: str, *, account: str | None = None, retry_after: float | None = None
+    ) -> None:
+        super().__init__(message, account=account)
+        #: Seconds the provider asked to wait (its Retry-After header), None if it did not say.
+        self.retry_after = retry_after
+
+
+class ServerError(BackendError):
+    """The provider answered with an HTTP error of its own (5xx, or a status with no better
+    type); the message carries the status and the provider's text."""
+
+    title = "Server error"
+
+    def __init__(self, message: str, *, account: str | None = None, status: int) -> None:
+        super().__init__(message, account=account)
+        self.status = status
+
+
+class DeadlineError(UnreachableError):
+    """The account's total deadline passed: the call was abandoned, its answer unknown."""
+
+    title = "No answer"
+
+
 class ActionNotAllowed(WMError):
     title = "Not allowed"
 

@@ -7,14 +7,22 @@ query string) and every secret the account holds is masked as a last resort.
 from __future__ import annotations
 
 import socket
-import ssl
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
 import requests
+from libcloud.common.base import Response
 from libcloud.common.exceptions import BaseHTTPError
 from libcloud.common.types import InvalidCredsError, LibcloudError, MalformedResponseError
+from libcloud.compute.base import NodeDriver
 
+from winged_monkey import faultwords
 from winged_monkey.credentials import Secrets
 from winged_monkey.errors import AuthError, BackendError, UnreachableError, WMError
+
+#: How the portal names a provider in a sentence ("EC2 is throttling requests").
+_DISPLAY = {"ec2": "EC2", "openstack": "OpenStack", "libvirt": "libvirt"}
 
 
 def translate(exc: BaseException, *, provider: str, where: str, secrets: Secrets) -> WMError:
@@ -29,18 +37,23 @@ def translate(exc: BaseException, *, provider: str, where: str, secrets: Secrets
             f"(wm accounts set-secret {account})",
             account=account,
         )
-    elif isinstance(exc, requests.exceptions.SSLError | ssl.SSLError):
-        error = UnreachableError(
-            f"TLS handshake with {where} failed (certificate or protocol); check the "
-            "endpoint's `secure` setting and the server's certificate",
-            account=account,
+    elif (tls := faultwords.certificate_error(exc)) is not None:
+        bundle = _pinned_bundle(exc)
+        error = faultwords.tls_failure(
+            tls, where=where, remedy=faultwords.TlsRemedy(account, ca_bundle=bundle)
         )
+    elif faultwords.is_cut_short(exc):
+        error = faultwords.cut_short(where, account=account)
+    elif faultwords.closed_before_reply(exc):
+        error = faultwords.closed_without_answer(where, account=account)
     elif isinstance(exc, requests.exceptions.Timeout | socket.timeout | TimeoutError):
         error = UnreachableError(f"no answer from {where} in time (timeout)", account=account)
     elif isinstance(exc, requests.exceptions.ConnectionError | ConnectionError | OSError):
         error = UnreachableError(
             f"cannot reach {where}: {_connection_reason(exc)}", account=account
         )
+    elif (http := _http_fault(exc, provider=provider, where=where, account=account)) is not None:
+        error = http
     elif isinstance(exc, MalformedResponseError):
         error = BackendError(
             f"{provider} at {where} sent an answer that is not what its API returns "
@@ -56,6 +69,105 @@ def translate(exc: BaseException, *, provider: str, where: str, secrets: Secrets
         error = BackendError(f"{provider}: {type(exc).__name__}: {_text(exc)}", account=account)
     error.message = mask(error.message, secrets)
     return error
+
+
+@dataclass(frozen=True)
+class _Reply:
+    """What the provider answered to the call that failed, as far as it got."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: str
+    complete: bool  # the body came whole (its Content-Length, or no length to check)
+
+
+def _reply(exc: BaseException) -> _Reply | None:
+    """The reply behind `exc`: libcloud's Response being parsed when it failed (its status
+    and headers are lost in MalformedResponseError), else the last reply the failing
+    driver's connection received (a parser that choked on an empty body)."""
+    parsed: Response | None = None
+    driver: NodeDriver | None = None
+    trace = exc.__traceback__
+    while trace is not None:
+        holder = trace.tb_frame.f_locals.get("self")
+        if isinstance(holder, Response):
+            parsed = holder
+        elif isinstance(holder, NodeDriver):
+            driver = holder
+        trace = trace.tb_next
+    if parsed is not None:
+        headers = {str(k).lower(): str(v) for k, v in dict(parsed.headers or {}).items()}
+        return _Reply(int(parsed.status), headers, str(parsed.body or ""), _complete(headers))
+    raw: Any = getattr(
+        getattr(getattr(driver, "connection", None), "connection", None), "response", None
+    )
+    if not isinstance(raw, requests.Response):
+        return None
+    headers = {k.lower(): v for k, v in raw.headers.items()}
+    return _Reply(raw.status_code, headers, raw.text or "", _complete(headers, raw))
+
+
+def _pinned_bundle(exc: BaseException) -> str | None:
+    """The account's ca_bundle, read from the connection that shook hands (tls.py pins it
+    on a connection class of its own), so the message can say it was the one checked."""
+    trace = exc.__traceback__
+    while trace is not None:
+        holder = trace.tb_frame.f_locals.get("self")
+        if type(holder).__name__ == "PinnedConnection":
+            bundle = getattr(holder, "ca_cert", None)
+            return bundle if isinstance(bundle, str) else None
+        trace = trace.tb_next
+    return None
+
+
+def _complete(headers: Mapping[str, str], raw: requests.Response | None = None) -> bool:
+    if "content-length" not in headers and "transfer-encoding" not in headers:
+        return False  # the head itself was cut before its framing arrived
+    if raw is not None and "content-length" in headers:
+        try:
+            return len(raw.content) >= int(headers["content-length"])
+        except ValueError:
+            return False
+    return True
+
+
+def _http_fault(exc: BaseException, *, provider: str, where: str, account: str) -> WMError | None:
+    """Throttling, a server's error with its status and text, or a reply cut short; None
+    when `exc` is none of them (the caller's wording stands)."""
+    service = _DISPLAY.get(provider, provider)
+    reply = _reply(exc)
+    said = _text(exc.message) if isinstance(exc, BaseHTTPError) else ""
+    status = int(exc.code) if isinstance(exc, BaseHTTPError) else reply.status if reply else 0
+    headers = (exc.headers if isinstance(exc, BaseHTTPError) and exc.headers else None) or (
+        reply.headers if reply else {}
+    )
+    if isinstance(exc, BaseHTTPError) or (reply is not None and status >= 400):
+        code = faultwords.throttling_code(said)
+        if status == 429 or code:
+            return faultwords.throttled(
+                service, status=status, headers=headers, account=account, code=code
+            )
+        if status >= 500 or not said:
+            text = said or (_provider_text(reply.body) if reply else "")
+            return faultwords.server_error(
+                service, where=where, status=status, text=text, account=account
+            )
+        return None  # a 4xx refusal with the provider's reason: "ec2 refused: ..."
+    if reply is None:
+        return None
+    if not reply.complete or (not reply.body.strip() and not isinstance(exc, LibcloudError)):
+        # A 200 whose body stopped short (or never came): nothing else makes a parser fail
+        # on an API's own success reply.
+        return faultwords.cut_short(where, account=account)
+    return None
+
+
+def _provider_text(body: str) -> str:
+    """A short reason from an error body that is not the API's own (a proxy's page, plain
+    text): its text without markup, or nothing."""
+    if "<" in body:
+        return ""  # markup: a proxy's HTML page says nothing worth quoting
+    return body
 
 
 def _connection_reason(exc: BaseException) -> str:
