@@ -8,12 +8,13 @@ before any network call so the UI offers only actions that exist.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 from winged_monkey.actions import Action
+from winged_monkey.blocking import Lane
 from winged_monkey.config import AccountConfig
 from winged_monkey.credentials import Secrets
 from winged_monkey.errors import ActionNotAllowed
@@ -21,6 +22,8 @@ from winged_monkey.models import AppDetail, Event, Instance
 
 if TYPE_CHECKING:  # the catalog's models load with the catalog, not with every backend
     from winged_monkey.catalog import AccountCatalog, CatalogItem, LaunchRequest, TemplateForm
+
+T = TypeVar("T")
 
 
 class Capability(StrEnum):
@@ -92,6 +95,8 @@ class Backend(ABC):
     #: What the backend can ever do; `capabilities` may narrow it per account.
     CAPABILITIES: ClassVar[frozenset[Capability]] = frozenset({Capability.LIST})
 
+    _lane: Lane | None = None  # made on the first blocking call
+
     def __init__(self, account: AccountConfig, secrets: Secrets) -> None:
         self.account = account
         self.secrets = secrets
@@ -103,6 +108,26 @@ class Backend(ABC):
         if self.account.read_only:
             return self.CAPABILITIES - MUTATING
         return self.CAPABILITIES
+
+    @property
+    def lane(self) -> Lane:
+        """This account's lane for blocking calls (see `run_blocking`)."""
+        if self._lane is None:
+            self._lane = Lane(self.account.name)
+        return self._lane
+
+    async def run_blocking(self, fn: Callable[[], T]) -> T:
+        """Run a blocking library call (libcloud, pyvmomi, libvirt, anything not async) the
+        way every backend must: `return await self.run_blocking(lambda: client.list())`.
+
+        The call runs in a daemon thread of this account's own (never asyncio's shared
+        executor, never `asyncio.to_thread`). When the portal's deadline cancels the caller,
+        the call is abandoned: the sockets this account's calls opened are shut down, so a
+        call waiting on the network ends by itself and its connection closes; the process
+        never waits for it at exit. A call stuck in C code holds its thread until it
+        returns; after two such calls the account's next call fails at once with an error
+        that says so, so one dead provider holds a bounded number of threads."""
+        return await self.lane.run(fn)
 
     def ensure_writable(self) -> None:
         """Refuse a mutating call on a read-only account. The portal refuses first; this

@@ -1,0 +1,141 @@
+"""One account's blocking calls, isolated from the others and abandonable at their deadline.
+
+A blocking library (libcloud over requests, pyvmomi over http.client, libvirt in C) cannot be
+cancelled: `asyncio.wait_for` stops awaiting it, but the call goes on in its thread. In
+asyncio's shared default executor such calls pile up until they hold every worker (six
+dripping connections starved every other account) and `asyncio.run` waits for them at exit.
+
+So each account (each Backend) has its own `Lane`:
+
+- Every call runs in a new daemon thread of its own, never a shared pool: a stuck call holds
+  no worker another account needs, and neither `asyncio.run`'s executor shutdown nor the
+  interpreter's exit waits for it. Threads are cheap next to a network round trip.
+- When the awaiting coroutine is cancelled (the portal's deadline), the call is abandoned:
+  every socket the lane's threads created or connected is shut down, so a thread blocked in
+  `recv` wakes with an error and ends by itself, and the server sees the connection close.
+  Sockets are found by one process-wide audit hook (PEP 578, installed on the first call,
+  never at import) on "socket.__new__" and "socket.connect", which records each socket,
+  weakly, into the lane whose thread is running. That covers any pure-Python client,
+  including TLS ones (ssl wraps a connected socket into a new socket object). Keep-alive
+  sockets of earlier calls go too: the lane's pool is reset and the next call reconnects.
+- Bounded: a call blocked in C code (a libvirt call, a sleep) cannot be woken. At most
+  `max_stuck` abandoned calls of one lane may still be alive; past that a call fails at once
+  with an error that says so, without starting a thread. A provider that never answers holds
+  at most `max_stuck` threads, forever, and the account recovers once they end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import sys
+import threading
+import weakref
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from winged_monkey.errors import UnreachableError
+
+T = TypeVar("T")
+
+_current = threading.local()  # .lane: the Lane whose call this thread runs
+_hook_lock = threading.Lock()
+_hook_installed = False
+_EVENTS = frozenset({"socket.__new__", "socket.connect"})
+
+
+def _audit(event: str, args: tuple[Any, ...]) -> None:
+    # Called for every audited event in the process: the cheap test comes first.
+    if event in _EVENTS:
+        lane = getattr(_current, "lane", None)
+        if lane is not None:
+            lane._track(args[0])
+
+
+def _install_hook() -> None:
+    global _hook_installed
+    with _hook_lock:
+        if not _hook_installed:
+            sys.addaudithook(_audit)  # cannot be removed: installed once, on first use
+            _hook_installed = True
+
+
+def _settle(future: asyncio.Future[Any], ok: bool, value: Any) -> None:
+    if future.done():  # abandoned: nobody waits for this result any more
+        return
+    if ok:
+        future.set_result(value)
+    else:
+        future.set_exception(value)
+
+
+class Lane:
+    """The blocking calls of one account (one per Backend): each in its own daemon thread,
+    abandoned with its connections when the awaiting coroutine is cancelled."""
+
+    def __init__(self, account: str, max_stuck: int = 2) -> None:
+        self.account = account
+        self.max_stuck = max_stuck
+        self._lock = threading.Lock()
+        self._sockets: weakref.WeakSet[socket.socket] = weakref.WeakSet()
+        self._abandoned: list[threading.Thread] = []
+
+    @property
+    def stuck(self) -> int:
+        """Abandoned calls whose thread is still alive."""
+        with self._lock:
+            self._abandoned = [thread for thread in self._abandoned if thread.is_alive()]
+            return len(self._abandoned)
+
+    async def run(self, fn: Callable[[], T]) -> T:
+        """`fn()` in a new daemon thread; its result or exception. Cancelling the caller
+        abandons the call and shuts down the lane's sockets. Raises UnreachableError at once
+        when `max_stuck` earlier calls are still stuck."""
+        _install_hook()
+        stuck = self.stuck
+        if stuck >= self.max_stuck:
+            calls = f"{stuck} earlier calls" if stuck != 1 else "an earlier call"
+            verb = "are" if stuck != 1 else "is"
+            raise UnreachableError(
+                f"{calls} to this account {verb} still stuck (the provider has not answered); "
+                "waiting for them to end",
+                account=self.account,
+            )
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+
+        def call() -> None:
+            _current.lane = self
+            outcome: tuple[bool, object]
+            try:
+                outcome = (True, fn())
+            except BaseException as exc:  # handed to the caller, never lost in the thread
+                outcome = (False, exc)
+            with contextlib.suppress(RuntimeError):  # the loop is closed: nobody is waiting
+                loop.call_soon_threadsafe(_settle, future, *outcome)
+
+        thread = threading.Thread(target=call, name=f"wm-lane:{self.account}", daemon=True)
+        thread.start()
+        try:
+            return await future
+        except asyncio.CancelledError:
+            if thread.is_alive():
+                with self._lock:
+                    self._abandoned.append(thread)
+                self.close()
+            raise
+
+    def close(self) -> None:
+        """Shut down every socket the lane's calls opened (a blocked call then ends)."""
+        with self._lock:
+            sockets = list(self._sockets)
+            self._sockets = weakref.WeakSet()
+        for sock in sockets:
+            with contextlib.suppress(OSError):  # already closed, detached or never connected
+                sock.shutdown(socket.SHUT_RDWR)
+
+    def _track(self, sock: object) -> None:
+        if isinstance(sock, socket.socket):  # a bare _socket.socket cannot be referenced weakly
+            with self._lock:
+                self._sockets.add(sock)
