@@ -15,6 +15,7 @@ from typing import Any, NoReturn
 import click
 
 from winged_monkey import paths
+from winged_monkey.aggregator.api import user_name_problem
 from winged_monkey.aggregator.settings import ServerConfig, load_server_config
 from winged_monkey.aggregator.tokens import ROLES, TokenStore, parse_duration, tokens_path
 from winged_monkey.errors import ConfigError, StoreError
@@ -96,6 +97,7 @@ def serve(
         import uvicorn
 
         from winged_monkey.aggregator.app import create_app
+        from winged_monkey.aggregator.http_protocol import HeaderDeadlineProtocol
     except ImportError as exc:
         _fail(f"the aggregator needs {exc.name}: pip install 'winged-monkey[serve]'")
     from winged_monkey.aggregator.ratelimit import RateLimiter
@@ -113,7 +115,12 @@ def serve(
     app = create_app(
         Aggregator(server, portal), tokens, RateLimiter(server.serve.rate, server.serve.burst)
     )
-    options: dict[str, Any] = {"host": host, "port": port, "log_level": log_level}
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "log_level": log_level,
+        "http": HeaderDeadlineProtocol.with_timeout(server.serve.header_timeout),
+    }
     if ssl_keyfile and ssl_certfile:
         options.update(ssl_keyfile=ssl_keyfile, ssl_certfile=ssl_certfile)
     if host not in ("127.0.0.1", "localhost", "::1") and not ssl_certfile:
@@ -164,6 +171,8 @@ def token_create(ctx: click.Context, user: str, role: str, pool: str | None, exp
         raise click.BadParameter(str(exc), param_hint="--expires") from None
     if not user.strip():
         raise click.BadParameter("must not be empty", param_hint="--user")
+    if problem := user_name_problem(user):
+        raise click.BadParameter(problem, param_hint="--user")
     server = _server_for_tokens(ctx)
     if pool is not None and server is not None and pool not in server.pools():
         known = ", ".join(server.pools()) or "none"

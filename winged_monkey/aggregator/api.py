@@ -26,10 +26,12 @@ backing clouds' credentials ever appears in any of these shapes.
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from winged_monkey.catalog import AccountCatalog, CatalogItem, Quota
 from winged_monkey.models import Event, InstanceState
@@ -175,11 +177,31 @@ class TokenOut(_Wire):
     revoked_at: datetime | None = None
 
 
+def user_name_problem(name: str) -> str | None:
+    """Why `name` cannot be a user's name, or None. It is written to the server's log, the
+    event log and people's terminals, where a NUL or a line break forges or hides lines."""
+    for index, char in enumerate(name, start=1):
+        if unicodedata.category(char) in ("Cc", "Zl", "Zp"):
+            return (
+                f"a user name must not contain control characters or line breaks "
+                f"(U+{ord(char):04X} at character {index})"
+            )
+    return None
+
+
 class TokenIn(_Wire):
     user: str = Field(min_length=1, max_length=64, pattern=r"^\S(.*\S)?$")
     role: Role
     pool: str | None = Field(None, description="Required for an admin of one pool.")
     expires_days: float = Field(90, gt=0, le=3650)
+
+    @field_validator("user", mode="before")
+    @classmethod
+    def _printable(cls, value: object) -> object:
+        # Before the pattern, so a NUL or a newline is named as such, not as a regex miss.
+        if isinstance(value, str) and (problem := user_name_problem(value)):
+            raise PydanticCustomError("user_name", problem)
+        return value
 
 
 class TokenCreated(_Wire):

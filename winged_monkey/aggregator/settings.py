@@ -4,6 +4,7 @@
 poll_interval = 30      # seconds between polls of every account (default: refresh_interval)
 rate = 20               # requests per second per token, sustained
 burst = 60              # requests a token may send at once
+header_timeout = 10     # seconds a client has to send a request's headers
 
 [[accounts]]
 name = "prod"
@@ -37,6 +38,9 @@ class ServeSettings(BaseModel):
     burst: int = Field(60, ge=1, description="Requests a token may send in one burst.")
     catalog_ttl: float = Field(300.0, ge=0, description="Seconds a fetched catalog is reused.")
     tokens: Path | None = Field(None, description="Token database (default: beside the store).")
+    header_timeout: float = Field(
+        10.0, gt=0, le=300, description="Seconds a client has to send a request's headers."
+    )
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import cast
 
 from winged_monkey import paths
-from winged_monkey.aggregator.api import Role
+from winged_monkey.aggregator.api import Role, user_name_problem
 from winged_monkey.errors import StoreError
 
 ROLES: tuple[Role, ...] = ("viewer", "operator", "admin")
@@ -115,6 +115,8 @@ class TokenStore:
         """A new token: its record and the token itself (shown once, never stored)."""
         if role not in ROLES:
             raise ValueError(f"role must be one of {', '.join(ROLES)}")
+        if problem := user_name_problem(user):
+            raise ValueError(problem)
         now = now or datetime.now(UTC)
         token_id = secrets.token_hex(4)
         token = f"{PREFIX}{token_id}_{secrets.token_urlsafe(32)}"
