@@ -13,7 +13,6 @@ import http.client
 import ssl
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from http import HTTPStatus
 
 from winged_monkey.errors import ServerError, ThrottledError, UnreachableError
@@ -79,6 +78,8 @@ def retry_after(value: str | None, *, now: datetime.datetime | None = None) -> f
     try:
         seconds = float(value)
     except ValueError:
+        from email.utils import parsedate_to_datetime  # only for the rare HTTP-date form
+
         try:
             when = parsedate_to_datetime(value)
         except (TypeError, ValueError, IndexError):
@@ -135,9 +136,15 @@ def phrase(status: int) -> str:
 def server_error(
     service: str, *, where: str, status: int, text: str | None, account: str | None
 ) -> ServerError:
-    """ "EC2 at 127.0.0.1:8000 answered HTTP 503 (Service Unavailable): <its own words>"."""
+    """ "EC2 at 127.0.0.1:8000 answered HTTP 503 (Service Unavailable): <its own words>"
+    (a proxy's HTML page, or words that only repeat the status, are left out)."""
     said = quoted(text or "")
-    if said in ("", f"HTTP {status}", f"{status} {phrase(status)}", phrase(status)):
+    if said.startswith("<") or said in (
+        "",
+        f"HTTP {status}",
+        f"{status} {phrase(status)}",
+        phrase(status),
+    ):
         said = ""
     return ServerError(
         f"{service} at {where} answered HTTP {status} ({phrase(status)})"

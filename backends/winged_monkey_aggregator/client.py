@@ -111,8 +111,13 @@ class AggregatorClient:
         except TimeoutError:
             raise timed_out(account=self.account, where=self.where, timeout=self.timeout) from None
         except httpx.TransportError as exc:
+            bundle = self.settings.ca_bundle
             raise transport_error(
-                exc, account=self.account, where=self.where, timeout=self.timeout
+                exc,
+                account=self.account,
+                where=self.where,
+                timeout=self.timeout,
+                ca_bundle=None if bundle is None else str(bundle),
             ) from None
         if reply.status_code >= 400:
             raise reply_error(reply, account=self.account, where=self.where)

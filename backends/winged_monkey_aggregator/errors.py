@@ -6,17 +6,17 @@ and never carry the token, a traceback or an unbounded body.
 
 from __future__ import annotations
 
-import ssl
-
 import httpx
 from pydantic import ValidationError
 
+from winged_monkey import faultwords
 from winged_monkey.aggregator.api import ErrorOut
 from winged_monkey.errors import (
     AuthError,
     BackendError,
     InvalidRequest,
     NotFoundError,
+    ThrottledError,
     UnreachableError,
     WMError,
 )
@@ -37,7 +37,7 @@ class Forbidden(AuthError):
     title = "Not allowed"
 
 
-class RateLimited(BackendError):
+class RateLimited(ThrottledError):
     """429: the aggregator limits this token's requests."""
 
     title = "Rate limited"
@@ -70,26 +70,26 @@ def reply_error(reply: httpx.Response, *, account: str, where: str) -> WMError:
     if status == 404:
         return NotFoundError(f"the aggregator has no such thing ({said})", account=account)
     if status == 429:
+        wait = faultwords.retry_after(reply.headers.get("Retry-After"))
         return RateLimited(
             f"the aggregator at {where} is limiting this token's requests"
-            f"{_retry_after(reply.headers.get('Retry-After', ''))}; the next poll tries again",
+            f"{_retry_after(wait)}; the next poll tries again",
             account=account,
+            retry_after=wait,
         )
     if status in (400, 422):
         return InvalidRequest(f"the aggregator refused the request: {said}", account=account)
     if status == 409:  # the state there does not allow it (yet), or the account is read-only
         return BackendError(f"the aggregator refused: {said}", account=account)
     if status >= 500:
-        return BackendError(f"the aggregator at {where} failed ({status}): {said}", account=account)
+        return faultwords.server_error(
+            "the aggregator", where=where, status=status, text=said, account=account
+        )
     return BackendError(f"the aggregator at {where} answered {status}: {said}", account=account)
 
 
-def _retry_after(header: str) -> str:
-    try:
-        seconds = float(header)
-    except ValueError:
-        return ""
-    return f" (retry after {max(seconds, 1):.0f} s)" if seconds >= 0 else ""
+def _retry_after(seconds: float | None) -> str:
+    return "" if seconds is None else f" (retry after {max(seconds, 1):.0f} s)"
 
 
 def server_error(reply: httpx.Response) -> tuple[str, str]:
@@ -109,17 +109,23 @@ def timed_out(*, account: str, where: str, timeout: float) -> WMError:
 
 
 def transport_error(
-    exc: httpx.TransportError, *, account: str, where: str, timeout: float
+    exc: httpx.TransportError,
+    *,
+    account: str,
+    where: str,
+    timeout: float,
+    ca_bundle: str | None = None,
 ) -> WMError:
     if isinstance(exc, httpx.TimeoutException):
         return timed_out(account=account, where=where, timeout=timeout)
-    untrusted = _untrusted(exc)
-    if untrusted is not None:
-        return UnreachableError(
-            f"the aggregator at {where} presented a certificate this host does not trust "
-            f"({untrusted}); set the account's ca_bundle to the team's CA file",
-            account=account,
-        )
+    tls = faultwords.certificate_error(exc)
+    if tls is not None:
+        remedy = faultwords.TlsRemedy(account, ca_bundle, "verify = false")
+        return faultwords.tls_failure(tls, where=where, remedy=remedy)
+    if faultwords.is_cut_short(exc):
+        return faultwords.cut_short(where, account=account)
+    if faultwords.closed_before_reply(exc):
+        return faultwords.closed_without_answer(where, account=account)
     if isinstance(exc, httpx.ConnectError):
         return UnreachableError(
             f"cannot connect to the aggregator at {where} ({_reason(exc)}); is `wm serve` "
@@ -144,16 +150,6 @@ def quoted(text: str) -> str:
     """One line of printable text, cut: a server's words, never its markup or escapes."""
     flat = " ".join("".join(c if c.isprintable() else " " for c in text).split())
     return flat if len(flat) <= MAX_QUOTED else flat[: MAX_QUOTED - 1] + "…"
-
-
-def _untrusted(exc: httpx.TransportError) -> str | None:
-    """Why the server's certificate failed verification, when that is what failed."""
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, ssl.SSLCertVerificationError):
-            return quoted(str(seen.verify_message or seen.reason or "not verified"))
-        seen = seen.__cause__ or seen.__context__
-    return None
 
 
 def _reason(exc: httpx.TransportError) -> str:

@@ -117,15 +117,16 @@ async def listing(
     [
         (
             answer(503, {"error": {"code": "unavailable", "message": "still starting up"}}),
-            "the aggregator at aggregator.test:8780 failed (503): still starting up",
+            "the aggregator at aggregator.test:8780 answered HTTP 503 (Service Unavailable): "
+            "still starting up",
         ),
         (
             answer(502, text="<html><body><h1>502 Bad Gateway</h1>nginx</body></html>"),
-            "the aggregator at aggregator.test:8780 failed (502): 502 Bad Gateway",
+            "the aggregator at aggregator.test:8780 answered HTTP 502 (Bad Gateway)",
         ),
         (
             answer(500, text="Internal Server Error"),
-            "the aggregator at aggregator.test:8780 failed (500): 500 Internal Server Error",
+            "the aggregator at aggregator.test:8780 answered HTTP 500 (Internal Server Error)",
         ),
     ],
 )
@@ -215,7 +216,8 @@ async def test_a_5xx_on_an_action_fails_it_with_the_reason(
     updates = [u async for u in portal.run_action(Action.STOP, row)]
     assert updates[-1].phase == "failed"
     assert updates[-1].message == (
-        "the aggregator at aggregator.test:8780 failed (502): ec2-dev: throttled by EC2"
+        "the aggregator at aggregator.test:8780 answered HTTP 502 (Bad Gateway): "
+        "ec2-dev: throttled by EC2"
     )
     posted = [r for r in seen if r.method == "POST"]
     assert [str(r.url) for r in posted] == [f"{URL}/api/v1/instances/ec2-dev/i-0123/stop"]
