@@ -389,6 +389,8 @@ class Stack:
             "RABBITMQ_ENABLED_PLUGINS_FILE": str(base / "enabled_plugins"),
             "RABBITMQ_PID_FILE": str(self.run / "rabbitmq.pid"),
             "RABBITMQ_SERVER_ERL_ARGS": "+S 1:1 +A 4",
+            # The node's distribution port binds 0.0.0.0 unless told: loopback, like the rest.
+            "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS": "-kernel inet_dist_use_interface {127,0,0,1}",
         }
         # Our own epmd in the foreground (erl's own would daemonise out of our process group).
         self.spawn("epmd", ["epmd", "-port", str(ports["epmd"]), "-address", "127.0.0.1"], env=env)
