@@ -31,9 +31,11 @@ from winged_monkey.models import (
     InstanceState,
 )
 from winged_monkey_heat.client import HeatClient
+from winged_monkey_heat.files import Bundle
 from winged_monkey_heat.models import (
     LaunchedStack,
     ParameterGroup,
+    PreviewResource,
     StackEvent,
     StackOutput,
     StackResource,
@@ -51,6 +53,8 @@ PAGE = 200
 EVENT_PAGE = 100
 #: Resource counts fetched at once while listing (each is one small request).
 MEMBER_FETCHES = 8
+#: Pages of a checked stack's events read (newest first) to find its state before checks.
+PRE_CHECK_PAGES = 3
 #: How long `act` waits for a check to show in Heat's events before leaving it to the follow.
 CHECK_SHOWS_WITHIN = 10.0
 _MUTATING = frozenset(
@@ -64,6 +68,7 @@ _MUTATING = frozenset(
         Capability.CHECK,
     }
 )
+_UPDATE_ENDS = frozenset({"UPDATE_COMPLETE", "UPDATE_FAILED"})
 _ACTION_BODY = {
     Action.STOP: {"suspend": None},
     Action.START: {"resume": None},
@@ -94,6 +99,9 @@ class HeatBackend(Backend):
         #: stack id -> (status, updated) when its events were last read: a stack at rest
         #: that has not changed since has no new events, so it costs no request.
         self._events_read: dict[str, tuple[str, Any]] = {}
+        #: stack id -> its last stack status before the check it is in (CHECK_COMPLETE):
+        #: kept while it stays checked, so a poll asks Heat's events once per check.
+        self._pre_check: dict[str, str] = {}
         #: stack id -> the events an open detail view has shown, newest first: reading the
         #: detail again asks Heat only for what came after the newest (its `marker`).
         self._detail_events: dict[str, list[StackEvent]] = {}
@@ -121,7 +129,12 @@ class HeatBackend(Backend):
             async with limit:
                 return await self._member_count(stack)
 
+        async def before_check(stack: dict[str, Any]) -> None:
+            async with limit:
+                await self._before_check(stack)
+
         counts = await asyncio.gather(*(members(s) for s in stacks))
+        await asyncio.gather(*(before_check(s) for s in stacks))
         return [self._row(stack, count) for stack, count in zip(stacks, counts, strict=True)]
 
     async def get_instance(self, instance_id: str) -> Instance | None:
@@ -129,6 +142,7 @@ class HeatBackend(Backend):
             stack = await self._stack(instance_id)
         except NotFoundError:
             return None
+        await self._before_check(stack)
         return self._row(stack, await self._member_count(stack))
 
     async def act(self, action: Action, instance: Instance) -> None:
@@ -373,17 +387,126 @@ class HeatBackend(Backend):
             events=tuple(self._event(e, app.name, now) for e in latest),
         )
 
-    async def launch_app(self, template: str, name: str, parameters: Mapping[str, str]) -> str:
-        """Heat validates the template with the parameters first (its reason on a 400)."""
+    async def launch_app(
+        self,
+        template: str,
+        name: str,
+        parameters: Mapping[str, str],
+        environments: Sequence[str] | None = None,
+    ) -> str:
+        """Heat validates the template with the parameters first (its reason on a 400).
+
+        `template` is a file, a URL, a catalog name or template text (see `bundle`)."""
         self.ensure_writable()
-        await self.validate(template, parameters)
-        return (await self.create_stack(template, name, parameters)).id
+        bundle = await self.bundle(template, environments)
+        await self.validate(bundle, parameters)
+        return (await self.create_stack(bundle, name, parameters)).id
+
+    async def bundle(self, template: str, environments: Sequence[str] | None = None) -> Bundle:
+        """What Heat needs besides name and parameters, gathered as python-heatclient does:
+        a template file (a path, a URL, or a name of the templates folder's catalog) with
+        every file it reaches, and its environments merged in order. With no environments
+        given (None), a template file's own environment beside it (NAME_env.yaml, see
+        templates.companion) is used. Template text (a line break in it) goes as it is."""
+        from winged_monkey_heat import files, templates
+
+        def build() -> Bundle:
+            if _is_text(template):
+                env_files, env, urls = files.environments_and_files(environments or ())
+                return files.Bundle(template, env_files, env, urls)
+            where = self._template_ref(template)
+            envs = environments
+            if envs is None:
+                own = templates.companion(where) if isinstance(where, Path) else None
+                envs = [str(own)] if own else []
+            return files.gather(where, envs)
+
+        try:
+            return await asyncio.to_thread(build)
+        except files.FileError as exc:
+            raise InvalidRequest(str(exc), account=self.account.name) from None
+
+    def _template_ref(self, ref: str) -> Path | str:
+        """A file, a URL, or a catalog name (the path in the templates folder, no suffix)."""
+        from urllib.parse import urlparse
+
+        from winged_monkey_heat import templates
+
+        path = _expand(ref)
+        if path.is_file() or len(urlparse(ref).scheme) > 1:  # not a Windows drive letter
+            return path if path.is_file() else ref
+        folder = self.client.settings.templates
+        if folder:
+            for suffix in templates.SUFFIXES:
+                named = Path(folder).expanduser() / f"{ref}{suffix}"
+                if named.is_file():
+                    return named
+        where = f"nor a template of {folder}" if folder else "and no templates folder is set"
+        raise InvalidRequest(f"no template {ref}: not a file, {where}", account=self.account.name)
+
+    async def preview(
+        self,
+        template: str,
+        name: str,
+        parameters: Mapping[str, str],
+        environments: Sequence[str] | None = None,
+    ) -> list[PreviewResource]:
+        """What Heat says a launch would create (POST /stacks/preview), nested stacks'
+        resources under their parent; nothing is created."""
+        bundle = await self.bundle(template, environments)
+        body = {"stack_name": name, "parameters": dict(parameters), **bundle.body()}
+        data = await self.client.request("POST", "/stacks/preview", body=body) or {}
+        return _previewed(data.get("stack", {}).get("resources") or [], 0)
+
+    async def update_app(
+        self,
+        app: Instance,
+        parameters: Mapping[str, str],
+        environments: Sequence[str] = (),
+        template: str | None = None,
+    ) -> str | None:
+        """Heat's PATCH update: parameters, environment and template not given are kept
+        from the app as it is. Returns the newest event's id before the update, the
+        marker `update_finished` reads after."""
+        self.ensure_writable()
+        if template is not None:
+            body = (await self.bundle(template, environments)).body()
+        else:
+            from winged_monkey_heat import files
+
+            try:
+                env_files, env, urls = await asyncio.to_thread(
+                    files.environments_and_files, environments
+                )
+            except files.FileError as exc:
+                raise InvalidRequest(str(exc), account=self.account.name) from None
+            body = files.Bundle("", env_files, env, urls).body()
+            del body["template"]
+        body["parameters"] = dict(parameters)
+        newest = await self.stack_events(app.id, limit=1, newest_first=True)
+        await self.client.request("PATCH", self._path(app.id, app.name), body=body)
+        return newest[0].id if newest else None
+
+    async def update_finished(self, app: Instance, marker: str | None) -> StackEvent | None:
+        """The app's own UPDATE_COMPLETE or UPDATE_FAILED event after `marker`, if any yet
+        (the stack's status alone may still be the one before the update began)."""
+        while True:
+            page = await self.stack_events(app.id, marker, limit=EVENT_PAGE)
+            for event in page:
+                if event.resource_name == app.name and event.status in _UPDATE_ENDS:
+                    return event
+            if len(page) < EVENT_PAGE:
+                return None
+            marker = page[-1].id
 
     async def validate(
-        self, template_text: str, parameters: Mapping[str, Any] | None = None
+        self, template: str | Bundle, parameters: Mapping[str, Any] | None = None
     ) -> TemplateValidation:
-        """Heat's reading of a HOT template (raises TemplateError with Heat's reason)."""
-        body: dict[str, Any] = {"template": template_text}
+        """Heat's reading of a template, text or gathered with its files and environment
+        (raises TemplateError with Heat's reason)."""
+        body: dict[str, Any] = (
+            template.body() if isinstance(template, Bundle) else {"template": template}
+        )
         if parameters:
             body["parameters"] = dict(parameters)
         data = await self.client.request("POST", "/validate", body=body) or {}
@@ -403,7 +526,7 @@ class HeatBackend(Backend):
 
     async def create_stack(
         self,
-        template_text: str,
+        template: str | Bundle,
         name: str,
         parameters: Mapping[str, Any] | None = None,
         *,
@@ -413,7 +536,7 @@ class HeatBackend(Backend):
         self.ensure_writable()
         body: dict[str, Any] = {
             "stack_name": name,
-            "template": template_text,
+            **(template.body() if isinstance(template, Bundle) else {"template": template}),
             "parameters": dict(parameters or {}),
             "disable_rollback": True,  # keep a failed stack so its reason can be shown
         }
@@ -467,7 +590,7 @@ class HeatBackend(Backend):
         async def item(path: Path) -> CatalogItem:
             async with limit:
                 try:
-                    found = await self.validate(await _read(path, self.account.name))
+                    found = await self.validate(await self.bundle(str(path)))
                 except InvalidRequest as exc:
                     description = f"not valid: {exc.message}"
                     needs: tuple[str, ...] = ("a fixed template",)
@@ -494,9 +617,8 @@ class HeatBackend(Backend):
         """The launch form of a template file, from Heat's POST /validate answer."""
         from winged_monkey_heat import templates
 
-        path = _expand(template)
-        validation = await self.validate(await _read(path, self.account.name))
-        return templates.form(self.account.name, str(path), validation)
+        validation = await self.validate(await self.bundle(template))
+        return templates.form(self.account.name, template, validation)
 
     # -- helpers -----------------------------------------------------------------
 
@@ -547,9 +669,34 @@ class HeatBackend(Backend):
             self._members[key] = len((data or {}).get("resources", []))
         return self._members[key]
 
+    async def _before_check(self, stack: dict[str, Any]) -> None:
+        """Learn what a checked stack was before its check: Heat's status says only
+        CHECK_COMPLETE; its newest stack event that is not a check's says the rest."""
+        stack_id, status = str(stack["id"]), str(stack.get("stack_status") or "")
+        if status != "CHECK_COMPLETE":
+            self._pre_check.pop(stack_id, None)
+            return
+        if stack_id in self._pre_check:
+            return
+        name, marker = str(stack.get("stack_name") or ""), None
+        self._names.setdefault(stack_id, name)
+        for _ in range(PRE_CHECK_PAGES):
+            try:
+                page = await self.stack_events(stack_id, marker, EVENT_PAGE, newest_first=True)
+            except NotFoundError:
+                return
+            for event in page:
+                done = not event.status.endswith("_IN_PROGRESS")
+                if event.resource_name == name and done and "CHECK_" not in event.status:
+                    self._pre_check[stack_id] = event.status
+                    return
+            if len(page) < EVENT_PAGE:
+                return
+            marker = page[-1].id
+
     def _row(self, stack: dict[str, Any], members: int | None) -> Instance:
         status = str(stack.get("stack_status") or "UNKNOWN")
-        state = normalise(status)
+        state = normalise(status, self._pre_check.get(str(stack["id"])))
         reason = str(stack.get("stack_status_reason") or "")
         extra: dict[str, Any] = {
             "kind": "app",
@@ -576,17 +723,32 @@ class HeatBackend(Backend):
         )
 
 
+def _is_text(template: str) -> bool:
+    """Template text rather than a reference to one: no file name holds a line break."""
+    return "\n" in template or template.lstrip().startswith("{")
+
+
+def _previewed(resources: list[Any], depth: int) -> list[PreviewResource]:
+    """Heat's preview lists a stack's resources; a nested stack stands as a list of its
+    own resources in its parent's place."""
+    found: list[PreviewResource] = []
+    for item in resources:
+        if isinstance(item, list):
+            found.extend(_previewed(item, depth + 1))
+        elif isinstance(item, dict):
+            found.append(
+                PreviewResource(
+                    name=str(item.get("resource_name") or ""),
+                    type=str(item.get("resource_type") or ""),
+                    depth=depth,
+                    parent=item.get("parent_resource") or None,
+                )
+            )
+    return found
+
+
 def _expand(path: str) -> Path:
     return Path(path).expanduser()
-
-
-async def _read(path: Path, account: str) -> str:
-    try:
-        return await asyncio.to_thread(path.read_text, encoding="utf-8")
-    except OSError as exc:
-        raise InvalidRequest(
-            f"cannot read template {path}: {exc.strerror or exc}", account=account
-        ) from None
 
 
 def _parameter(name: str, spec: Mapping[str, Any]) -> TemplateParameter:

@@ -10,8 +10,13 @@ S = InstanceState
 _GOING_DOWN = frozenset({"SUSPEND", "DELETE"})
 
 
-def normalise(stack_status: str) -> InstanceState:
-    """CREATE_COMPLETE -> running, SUSPEND_COMPLETE -> suspended, *_FAILED -> error, ..."""
+def normalise(stack_status: str, before_check: str | None = None) -> InstanceState:
+    """CREATE_COMPLETE -> running, SUSPEND_COMPLETE -> suspended, *_FAILED -> error, ...
+
+    A check changes nothing: CHECK_COMPLETE is the state the stack was in before it
+    (`before_check`, its last status that was not a check's), when known."""
+    if stack_status == "CHECK_COMPLETE" and before_check:
+        return normalise(before_check)
     action, _, result = stack_status.rpartition("_")
     if stack_status.endswith("IN_PROGRESS"):
         action = stack_status.removesuffix("_IN_PROGRESS")

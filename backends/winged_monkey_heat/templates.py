@@ -1,5 +1,6 @@
-"""HOT templates for a Heat account: the files of its templates folder, and Heat's own
-validation answer turned into the core's launch form (winged_monkey.catalog)."""
+"""Templates for a Heat account (HOT, and CloudFormation format through Heat): the files
+of its templates folder with the environment beside each, and Heat's own validation
+answer turned into the core's launch form (winged_monkey.catalog)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,11 @@ from winged_monkey_heat.models import TemplateParameter, TemplateValidation
 
 #: File names a templates folder is searched for (HOT is YAML; JSON is YAML too).
 SUFFIXES = (".yaml", ".yml", ".hot", ".template", ".json")
-#: A HOT file says so near its top; other YAML in the folder (environments) is skipped.
-MARKER = "heat_template_version"
+#: A template says so near its top; other YAML in the folder (environments) is skipped.
+MARKERS = ("heat_template_version", "AWSTemplateFormatVersion", "HeatTemplateFormatVersion")
+#: The environment that goes with NAME.yaml, first found wins: the names the Heat
+#: template collections use beside a template (openstack/heat-templates: NAME_env.yaml).
+COMPANIONS = ("{}_env.yaml", "{}.env.yaml", "{}-env.yaml", "{}_env.yml", "{}.env.yml")
 
 _TYPES = {
     "String": "string",
@@ -25,7 +29,7 @@ _TYPES = {
 
 
 def template_files(folder: Path) -> list[Path]:
-    """The HOT templates directly in `folder` and one level below, sorted by path."""
+    """The templates directly in `folder` and one level below, sorted by path."""
     found = []
     for path in sorted([*folder.glob("*"), *folder.glob("*/*")]):
         if path.suffix.lower() in SUFFIXES and path.is_file() and _is_hot(path):
@@ -39,7 +43,16 @@ def _is_hot(path: Path) -> bool:
             head = f.read(4096)
     except OSError:
         return False
-    return MARKER in head
+    return any(marker in head for marker in MARKERS)
+
+
+def companion(template: Path) -> Path | None:
+    """The environment file beside `template` that goes with it (COMPANIONS), if any."""
+    for pattern in COMPANIONS:
+        found = template.with_name(pattern.format(template.stem))
+        if found.is_file():
+            return found
+    return None
 
 
 def needs(validation: TemplateValidation) -> tuple[str, ...]:

@@ -1,0 +1,264 @@
+"""A template and its environments gathered the way python-heatclient gathers them.
+
+`openstack stack create -t T -e E1 -e E2` (heatclient's common/template_utils.py) sends
+the template parsed, every file it reaches in `files` keyed by absolute URL (`file:///...`
+for local files) with the template's references rewritten to those URLs, the merged
+environment, and the environments' own URLs in `environment_files` (their contents in
+`files` too). This module does the same without heatclient's dependency tree (osc-lib,
+keystoneauth1, oslo.*); tests/heat/test_heat_files.py holds it to heatclient's answer.
+
+One addition: the `resources` list of an OS::Heat::ResourceChain is gathered and
+rewritten like a `type:` (heatclient leaves it to an environment).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib import error, parse, request
+
+import yaml
+
+#: What tells a template from other YAML (heatclient's template_format.parse).
+VERSION_KEYS = ("heat_template_version", "HeatTemplateFormatVersion", "AWSTemplateFormatVersion")
+#: An environment's sections (heatclient's environment_format.SECTIONS).
+ENV_SECTIONS = (
+    "parameter_defaults",
+    "parameters",
+    "resource_registry",
+    "encrypted_param_names",
+    "event_sinks",
+    "parameter_merge_strategies",
+)
+#: A `type:` naming a file ends so (heatclient gathers no other suffix).
+TEMPLATE_SUFFIXES = (".yaml", ".template")
+CHAIN = "OS::Heat::ResourceChain"
+
+
+class FileError(ValueError):
+    """A file a template or environment reaches cannot be read or parsed."""
+
+
+class _Loader(yaml.SafeLoader):
+    """heatclient's loader: dates (heat_template_version: 2018-08-31) stay text."""
+
+
+def _text(loader: _Loader, node: yaml.Node) -> Any:
+    return loader.construct_scalar(node)  # type: ignore[arg-type]
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _text)
+
+
+@dataclass
+class Bundle:
+    """What a create, preview, update or validate sends besides name and parameters."""
+
+    template: dict[str, Any] | str
+    files: dict[str, str] = field(default_factory=dict)
+    environment: dict[str, Any] = field(default_factory=dict)
+    environment_files: list[str] = field(default_factory=list)
+    #: Where the template came from (a file: URL), or "" for text.
+    url: str = ""
+
+    def body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "template": self.template,
+            "files": dict(self.files),
+            "environment": self.environment,
+        }
+        if self.environment_files:
+            body["environment_files"] = list(self.environment_files)
+        return body
+
+
+def gather(template: str | Path, environments: Sequence[str | Path] = ()) -> Bundle:
+    """The template at a path or URL with every file it reaches, and its environments
+    merged in order (blocking: files are read here)."""
+    files, parsed = template_contents(url_of(template))
+    env_files, env, env_urls = environments_and_files(environments)
+    return Bundle(
+        template=parsed,
+        files={**files, **env_files},
+        environment=env,
+        environment_files=env_urls,
+        url=url_of(template),
+    )
+
+
+def url_of(path: str | Path) -> str:
+    """A path as a file: URL; a URL as it is (heatclient's normalise_file_path_to_url)."""
+    text = str(path)
+    if parse.urlparse(text).scheme:
+        return text
+    return parse.urljoin("file:", request.pathname2url(os.path.abspath(text)))
+
+
+def base_url(url: str) -> str:
+    return parse.urljoin(url, os.path.dirname(parse.urlparse(url).path))
+
+
+def parse_template(text: str) -> dict[str, Any]:
+    """A template's text (JSON or YAML) as a mapping; ValueError when it is not one."""
+    text = text.strip()
+    if text.startswith("{"):
+        found = json.loads(text)
+    else:
+        try:
+            found = yaml.load(text, Loader=_Loader)  # noqa: S506 (a SafeLoader subclass)
+        except yaml.YAMLError as exc:
+            raise ValueError(str(exc)) from None
+        found = {} if found is None else found
+    if not isinstance(found, dict) or not any(k in found for k in VERSION_KEYS):
+        raise ValueError("Template format version not found.")
+    return found
+
+
+def parse_environment(text: str | bytes) -> dict[str, Any]:
+    try:
+        found = yaml.load(text, Loader=_Loader)  # noqa: S506 (a SafeLoader subclass)
+    except yaml.YAMLError as exc:
+        raise ValueError(str(exc)) from None
+    if found is None:
+        return {}
+    if not isinstance(found, dict):
+        raise ValueError("The environment is not a valid YAML mapping data type.")
+    for section in found:
+        if section not in ENV_SECTIONS:
+            raise ValueError(f'environment has wrong section "{section}"')
+    return found
+
+
+def read_url(url: str) -> str:
+    """A file's text; one that is not UTF-8 as base64 lines (as heatclient sends it)."""
+    try:
+        with request.urlopen(url) as reply:  # noqa: S310 (file: and the user's own URLs)
+            content: bytes = reply.read()
+    except (error.URLError, OSError, ValueError):
+        raise FileError(f"Could not fetch contents for {url}") from None
+    try:
+        return content.decode("utf-8")
+    except UnicodeDecodeError:
+        return base64.encodebytes(content).decode("ascii")
+
+
+def template_contents(
+    url: str, files: dict[str, str] | None = None
+) -> tuple[dict[str, str], dict[str, Any]]:
+    """heatclient's get_template_contents(template_url=...): the files and the template
+    with its references rewritten to absolute URLs."""
+    text = read_url(url)
+    if not text:
+        raise FileError(f"Could not fetch template from {url}")
+    try:
+        template = parse_template(text)
+    except ValueError as exc:
+        raise FileError(f"Error parsing template {url} {exc}") from None
+    files = {} if files is None else files
+    _template_files(template, files, base_url(url))
+    return files, template
+
+
+def _is_template(text: str) -> bool:
+    try:
+        parse_template(text)
+    except (ValueError, TypeError):
+        return False
+    return True
+
+
+def _fetch(value: str, files: dict[str, str], base: str | None) -> str:
+    """One reference: read (a template with its own files, as JSON) once; its URL."""
+    if base and not base.endswith("/"):
+        base += "/"
+    url = parse.urljoin(base or "", value)
+    if url not in files:
+        content = read_url(url)
+        if _is_template(content):
+            content = json.dumps(template_contents(url, files)[1])
+        files[url] = content
+    return url
+
+
+def _template_files(data: Any, files: dict[str, str], base: str) -> None:
+    """heatclient's resolve_template_get_files: `get_file` and `type: *.yaml|*.template`
+    at any depth, children first."""
+    if isinstance(data, dict | list):
+        for value in data.values() if isinstance(data, dict) else data:
+            _template_files(value, files, base)
+    if not isinstance(data, dict):
+        return
+    for key, value in data.items():
+        if key not in ("get_file", "type") or not isinstance(value, str):
+            continue
+        if key == "type" and not value.endswith(TEMPLATE_SUFFIXES):
+            continue
+        data[key] = _fetch(value, files, base)
+    if data.get("type") == CHAIN:
+        members = (data.get("properties") or {}).get("resources")
+        if isinstance(members, list):
+            for i, member in enumerate(members):
+                if isinstance(member, str) and member.endswith(TEMPLATE_SUFFIXES):
+                    members[i] = _fetch(member, files, base)
+
+
+def deep_update(old: dict[str, Any] | None, new: Mapping[str, Any]) -> dict[str, Any]:
+    """heatclient's environment merge: mappings merge, anything else replaces; a null
+    never empties a mapping."""
+    old = {} if old is None else old
+    for key, value in new.items():
+        if isinstance(value, Mapping):
+            old[key] = deep_update(old.get(key, {}), value)
+        elif value is None and isinstance(old.get(key), Mapping):
+            pass
+        else:
+            old[key] = value
+    return old
+
+
+def environments_and_files(
+    paths: Sequence[str | Path],
+) -> tuple[dict[str, str], dict[str, Any], list[str]]:
+    """heatclient's process_multiple_environments_and_files with an env_list_tracker
+    (as `openstack stack create` calls it): files, merged environment, environment URLs."""
+    files: dict[str, str] = {}
+    merged: dict[str, Any] = {}
+    urls: list[str] = []
+    for path in paths:
+        url = url_of(path)
+        text = read_url(url)
+        try:
+            env = parse_environment(text)
+        except ValueError as exc:
+            raise FileError(f"Error parsing environment {url}: {exc}") from None
+        registry = env.get("resource_registry")
+        if isinstance(registry, dict):
+            _registry_files(registry, files, base_url(url))
+        files[url] = json.dumps(env)
+        merged = deep_update(merged, env)
+        urls.append(url)
+    return files, merged, urls
+
+
+def _registry_files(registry: dict[str, Any], files: dict[str, str], env_base: str) -> None:
+    """heatclient's resolve_environment_urls: template files a resource_registry maps
+    types to (globally and per resource), relative to its `base_url` or the environment."""
+
+    def gather_from(mapping: dict[str, Any], base: str) -> None:
+        for key, value in mapping.items():
+            if key in ("base_url", "hooks", "restricted_actions"):
+                continue
+            if not isinstance(value, str) or "::" in value:
+                continue  # a mapping, or a built-in type ("OS::Heat::None")
+            mapping[key] = _fetch(value, files, base)
+
+    base = registry.get("base_url", env_base)
+    gather_from(registry, base)
+    for spec in (registry.get("resources") or {}).values():
+        if isinstance(spec, dict):
+            gather_from(spec, spec.get("base_url", base))
