@@ -21,6 +21,7 @@ from winged_monkey.errors import ActionNotAllowed
 from winged_monkey.models import AppDetail, Event, Instance
 
 if TYPE_CHECKING:  # the catalog's models load with the catalog, not with every backend
+    from winged_monkey.backend_settings import BackendSettings
     from winged_monkey.catalog import AccountCatalog, CatalogItem, LaunchRequest, TemplateForm
 
 T = TypeVar("T")
@@ -96,6 +97,10 @@ class Backend(ABC):
     CAPABILITIES: ClassVar[frozenset[Capability]] = frozenset({Capability.LIST})
 
     _lane: Lane | None = None  # made on the first blocking call
+    #: The account keys this backend reads besides the portal's own, checked when the config
+    #: loads (a plugin registers the same class in the light `winged_monkey.settings` group
+    #: so the check imports no backend). None: the backend declares none and any is accepted.
+    SETTINGS: ClassVar[type[BackendSettings] | None] = None
 
     def __init__(self, account: AccountConfig, secrets: Secrets) -> None:
         self.account = account

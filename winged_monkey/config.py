@@ -143,10 +143,30 @@ def load_config(path: Path, *, must_exist: bool = False) -> Config:
 
 def parse_config(data: dict[str, Any], *, source: str) -> Config:
     try:
-        return Config.model_validate(data)
+        config = Config.model_validate(data)
     except ValidationError as exc:
         lines = [_describe(error, data) for error in exc.errors()]
         raise ConfigError(f"{source}: " + "; ".join(lines)) from None
+    problems = [
+        f"account {account.name!r}: {problem}"
+        for account in config.accounts
+        for problem in _unknown_keys(account)
+    ]
+    if problems:
+        raise ConfigError(f"{source}: " + "; ".join(problems))
+    return config
+
+
+def _unknown_keys(account: AccountConfig) -> list[str]:
+    """Keys of the account that neither the portal nor its backend reads (a backend that
+    is not installed is reported when the account is used)."""
+    if not account.settings:
+        return []
+    from winged_monkey import plugins  # it imports the backend API, which imports this module
+    from winged_monkey.backend_settings import unknown_keys
+
+    settings = plugins.settings(account.backend)
+    return [] if settings is None else unknown_keys(account, settings)
 
 
 def _describe(error: Any, data: dict[str, Any]) -> str:

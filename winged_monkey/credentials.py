@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from winged_monkey.config import AccountConfig
-from winged_monkey.errors import CredentialError
+from winged_monkey.errors import CredentialError, WMError
 
 KEYRING_SERVICE = "winged-monkey"
 COMMAND_TIMEOUT = 30.0
@@ -103,7 +103,7 @@ class CredentialResolver:
             secret = profile.get("aws_secret_access_key")
             tried.append(f"AWS profile {creds.aws_profile}")
             source = f"AWS profile {creds.aws_profile}"
-        if secret is None and self.prompt is not None:
+        if secret is None and self.prompt is not None and _needs_secret(account):
             secret = self.prompt(name, "secret")
             tried.append("prompt")
             source = "prompt"
@@ -112,6 +112,17 @@ class CredentialResolver:
         return Secrets(
             account=name, key=key, secret=secret, token=token, source=source, tried=tuple(tried)
         )
+
+
+def _needs_secret(account: AccountConfig) -> bool:
+    """False when the account's backend declares it uses no secret: never prompt then."""
+    from winged_monkey import plugins  # the backend API imports this module
+
+    try:
+        settings = plugins.settings(account.backend)
+    except WMError:
+        return True
+    return settings is None or settings.needs_secret(account)
 
 
 def _from_keyring(account: str) -> tuple[str | None, str]:

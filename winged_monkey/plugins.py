@@ -1,22 +1,30 @@
 """Backend discovery through the `winged_monkey.backends` entry-point group.
 
-Listing names imports nothing; loading one imports only that plugin.
+Listing names imports nothing; loading one imports only that plugin. A backend's account
+keys (its `BackendSettings`) are found through the light `winged_monkey.settings` group, so
+the config is checked without importing the backend's library; a plugin that registers
+none there is asked for its class's `SETTINGS` instead.
 """
 
 from __future__ import annotations
 
 from functools import cache
 from importlib.metadata import EntryPoint, entry_points
+from typing import TYPE_CHECKING
 
 from winged_monkey.backend import Backend
 from winged_monkey.errors import PluginError
 
+if TYPE_CHECKING:
+    from winged_monkey.backend_settings import BackendSettings
+
 GROUP = "winged_monkey.backends"
+SETTINGS_GROUP = "winged_monkey.settings"
 
 
 @cache
-def _entry_points() -> dict[str, EntryPoint]:
-    return {ep.name: ep for ep in entry_points(group=GROUP)}
+def _entry_points(group: str = GROUP) -> dict[str, EntryPoint]:
+    return {ep.name: ep for ep in entry_points(group=group)}
 
 
 def available() -> list[str]:
@@ -42,3 +50,27 @@ def load(name: str) -> type[Backend]:
     if not (isinstance(cls, type) and issubclass(cls, Backend)):
         raise PluginError(f"backend {name!r} ({entry.value}) is not a winged_monkey Backend")
     return cls
+
+
+@cache
+def settings(name: str) -> type[BackendSettings] | None:
+    """The keys backend `name` accepts, or None when it declares none (or is not installed:
+    using the account says so)."""
+    from winged_monkey.backend_settings import BackendSettings
+
+    entry = _entry_points(SETTINGS_GROUP).get(name)
+    if entry is None:
+        try:
+            return load(name).SETTINGS
+        except PluginError:
+            return None
+    try:
+        found = entry.load()
+    except Exception as exc:
+        raise PluginError(
+            f"backend {name!r}'s settings failed to load ({type(exc).__name__}: {exc}); "
+            f"reinstall the package that provides {entry.value}"
+        ) from exc
+    if not (isinstance(found, type) and issubclass(found, BackendSettings)):
+        raise PluginError(f"backend {name!r}'s settings ({entry.value}) are not BackendSettings")
+    return found

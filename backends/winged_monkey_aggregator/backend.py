@@ -30,6 +30,7 @@ from winged_monkey.errors import ActionNotAllowed, InvalidRequest, NotFoundError
 from winged_monkey.models import AppDetail, AppResource, Event, Instance, InstanceState
 from winged_monkey_aggregator import convert
 from winged_monkey_aggregator.client import AggregatorClient, path
+from winged_monkey_aggregator.settings import AggregatorSettings
 
 Collection = Literal["instances", "deployments"]
 #: Events per request, and requests per poll: a long backlog is read over a few polls.
@@ -64,6 +65,7 @@ class AggregatorBackend(Backend):
         )
         | MUTATING
     )
+    SETTINGS = AggregatorSettings
 
     def __init__(self, account: AccountConfig, secrets: Secrets) -> None:
         super().__init__(account, secrets)

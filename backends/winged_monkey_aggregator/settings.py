@@ -5,22 +5,21 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator
 
+from winged_monkey.backend_settings import BackendSettings, own_settings
 from winged_monkey.config import AccountConfig
 from winged_monkey.errors import ConfigError
 
 KNOWN_KEYS = "url, ca_bundle, verify"
 
 
-class AggregatorSettings(BaseModel):
+class AggregatorSettings(BackendSettings):
     """Keys an aggregator account carries besides the portal's own.
 
     TLS is verified against the system's trust store, or only against `ca_bundle`
     when it is set; `verify = false` turns verification off (a lab only).
     """
-
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     url: str = Field(
         description="Where `wm serve` answers, e.g. https://bastion.example:8780 "
@@ -44,7 +43,7 @@ class AggregatorSettings(BaseModel):
 
 def read_settings(account: AccountConfig) -> AggregatorSettings:
     try:
-        return AggregatorSettings.model_validate(account.settings)
+        return AggregatorSettings.model_validate(own_settings(account))
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}" for e in exc.errors()

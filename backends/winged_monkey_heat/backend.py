@@ -43,6 +43,7 @@ from winged_monkey_heat.models import (
     TemplateValidation,
     parse_time,
 )
+from winged_monkey_heat.settings import HeatSettings
 from winged_monkey_heat.states import normalise
 
 if TYPE_CHECKING:  # the catalog loads with the catalog's commands, not with every listing
@@ -88,6 +89,7 @@ class HeatBackend(Backend):
     CAPABILITIES: ClassVar[frozenset[Capability]] = (
         frozenset({Capability.LIST, Capability.STACKS, Capability.EVENTS}) | _MUTATING
     )
+    SETTINGS = HeatSettings
 
     def __init__(self, account: AccountConfig, secrets: Secrets) -> None:
         super().__init__(account, secrets)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from winged_monkey.backend_settings import BackendSettings, own_settings
 from winged_monkey.config import AccountConfig
 from winged_monkey.errors import ConfigError
 
@@ -20,7 +21,7 @@ def _http_url(value: str) -> str:
     return value.rstrip("/")
 
 
-class HeatSettings(BaseModel):
+class HeatSettings(BackendSettings):
     """Extra keys of a Heat account's `[[accounts]]` table.
 
     Direct: `endpoint_url` + `project` (a standalone Heat, or a known URL and token).
@@ -29,6 +30,7 @@ class HeatSettings(BaseModel):
     (`interface`, the account's `region`) unless `endpoint_url` overrides it.
     """
 
+    # Unknown keys are refused when the config loads (`BackendSettings`), not again here.
     model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
 
     endpoint_url: str | None = Field(
@@ -59,6 +61,12 @@ class HeatSettings(BaseModel):
     templates: str | None = Field(
         None, description="Folder of HOT templates offered in the catalog, e.g. ~/heat-templates."
     )
+
+    @classmethod
+    def needs_secret(cls, account: AccountConfig) -> bool:
+        """A direct endpoint takes a token if one is stored (keyring, token_env, ...) but
+        never asks for one: a standalone Heat may need none. Keystone needs its secret."""
+        return "auth_url" in account.settings
 
     @field_validator("endpoint_url", "auth_url")
     @classmethod
@@ -107,7 +115,7 @@ class HeatSettings(BaseModel):
 
 
 def read_settings(account: AccountConfig) -> HeatSettings:
-    data = dict(account.settings)
+    data = own_settings(account)
     if "endpoint_url" not in data and account.endpoint is not None:
         ep = account.endpoint
         scheme = "https" if ep.secure else "http"

@@ -21,6 +21,7 @@ from winged_monkey.models import Instance, InstanceState
 from winged_monkey_libcloud import catalog as offer
 from winged_monkey_libcloud import drivers, libvirtcompat, openstackcompat, tls
 from winged_monkey_libcloud.convert import ec2_prices, to_instance
+from winged_monkey_libcloud.settings import LibcloudSettings
 from winged_monkey_libcloud.errors import translate
 
 T = TypeVar("T")
@@ -40,6 +41,7 @@ class LibcloudBackend(Backend):
         {Capability.LIST} | drivers.MUTATING | offer.CAPABILITIES
     )
 
+    SETTINGS = LibcloudSettings
     def __init__(self, account: AccountConfig, secrets: Secrets) -> None:
         super().__init__(account, secrets)
         self.provider = drivers.resolve_provider(account)

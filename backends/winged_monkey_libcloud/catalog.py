@@ -18,18 +18,15 @@ from libcloud.compute.base import Node, NodeDriver, NodeImage, NodeLocation, Nod
 from winged_monkey.backend import Capability
 from winged_monkey.catalog import AccountCatalog, CatalogItem, Choice, LaunchRequest, Quota, Size
 from winged_monkey.config import AccountConfig
-from winged_monkey.errors import ConfigError, InvalidRequest
+from winged_monkey.errors import InvalidRequest
 from winged_monkey_libcloud import drivers
 from winged_monkey_libcloud.convert import ec2_prices
+from winged_monkey_libcloud.settings import configured_images, own_limits
 
 _IMAGE_NEEDS = ("a size", "a key pair to log in (optional)")
 #: HTTP statuses with which a provider rejects what it was asked to launch (EC2: 400
 #: InvalidAMIID/InvalidInstanceType; Nova: 400 bad imageRef, 403 quota, 404 flavor).
 _REJECTED = frozenset({400, 403, 404, 409, 413})
-#: The user's own limits (`limits = {instances = 4, vcpus = 8}`) may name these.
-_LIMIT_KEYS = ("instances", "vcpus", "ram_mb")
-
-
 #: What some libcloud account may offer; `capabilities` says which for one account.
 CAPABILITIES = frozenset({Capability.CATALOG, Capability.QUOTAS, Capability.LAUNCH})
 
@@ -52,36 +49,6 @@ def capabilities(cls: type[NodeDriver], provider: str, *, read_only: bool) -> fr
 
 def _overrides(cls: type[NodeDriver], name: str) -> bool:
     return getattr(cls, name, None) not in (None, getattr(NodeDriver, name, None))
-
-
-# -- settings -------------------------------------------------------------------------
-
-
-def configured_images(account: AccountConfig) -> list[str]:
-    """`images = ["ami-...", ...]`: images to offer besides the ones the account owns."""
-    value = account.settings.get("images", [])
-    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-        raise ConfigError(
-            'images must be a list of image ids, e.g. images = ["ami-1e749f67"]',
-            account=account.name,
-        )
-    return list(dict.fromkeys(value))
-
-
-def own_limits(account: AccountConfig) -> dict[str, int]:
-    """`limits = {vcpus = 8}`: caps the user sets on the account (a budget, a shared lab),
-    applied on top of whatever the provider says."""
-    value = account.settings.get("limits", {})
-    ok = isinstance(value, dict) and all(
-        k in _LIMIT_KEYS and isinstance(v, int) and v >= 0 for k, v in value.items()
-    )
-    if not ok:
-        raise ConfigError(
-            f"limits must map {', '.join(_LIMIT_KEYS)} to whole numbers, "
-            "e.g. limits = {vcpus = 8}",
-            account=account.name,
-        )
-    return dict(value)
 
 
 # -- catalog --------------------------------------------------------------------------

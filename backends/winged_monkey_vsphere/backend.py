@@ -34,7 +34,7 @@ from winged_monkey_vsphere import catalog as offer
 from winged_monkey_vsphere import fastcollect, inventory
 from winged_monkey_vsphere.errors import NotAVSphere, translate
 from winged_monkey_vsphere.inventory import Listing, Place, Template
-from winged_monkey_vsphere.settings import Target
+from winged_monkey_vsphere.settings import Target, VSphereSettings
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -77,6 +77,7 @@ class VSphereBackend(Backend):
     CAPABILITIES: ClassVar[frozenset[Capability]] = frozenset(
         {Capability.LIST, Capability.CATALOG} | MUTATING
     )
+    SETTINGS = VSphereSettings
 
     def __init__(self, account: AccountConfig, secrets: Secrets) -> None:
         super().__init__(account, secrets)

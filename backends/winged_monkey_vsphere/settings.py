@@ -5,22 +5,21 @@ from __future__ import annotations
 import ssl
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 
+from winged_monkey.backend_settings import BackendSettings, own_settings
 from winged_monkey.config import AccountConfig
 from winged_monkey.errors import ConfigError
 
 DEFAULT_SDK_PATH = "/sdk"
 
 
-class VSphereSettings(BaseModel):
+class VSphereSettings(BackendSettings):
     """Keys a vSphere account may carry besides the portal's own.
 
     TLS is always verified unless `insecure = true` is written in the account,
     and the portal says so wherever it describes the account.
     """
-
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     ca_bundle: Path | None = Field(
         None,
@@ -43,7 +42,7 @@ class Target:
                 account=account.name,
             )
         try:
-            self.settings = VSphereSettings.model_validate(account.settings)
+            self.settings = VSphereSettings.model_validate(own_settings(account))
         except ValidationError as exc:
             problems = "; ".join(
                 f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}"

@@ -1,0 +1,78 @@
+"""The libcloud account's own keys (extra keys in `[[accounts]]`), read in one place.
+
+Imports no libcloud: the config checks an account's keys against `LibcloudSettings`
+when it loads, before any driver exists.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field, ValidationError
+
+from winged_monkey.backend_settings import BackendSettings, own_settings
+from winged_monkey.config import AccountConfig
+from winged_monkey.errors import ConfigError
+
+LIMIT_KEYS = ("instances", "vcpus", "ram_mb")
+
+#: libcloud providers that authenticate without a secret (libvirt: a local socket or ssh).
+NO_SECRET_PROVIDERS = frozenset({"libvirt"})
+
+
+class LibcloudSettings(BackendSettings):
+    """Keys a libcloud account may carry besides the portal's own."""
+
+    ca_bundle: str | None = Field(
+        None, description="PEM file of the CAs to trust for this account (else the system's)."
+    )
+    images: Any = Field(
+        default_factory=list,
+        description='Images to offer besides the ones the account owns: ["ami-...", ...].',
+    )
+    limits: Any = Field(
+        default_factory=dict,
+        description="Caps the user sets on the account, e.g. {vcpus = 8} "
+        f"(keys: {', '.join(LIMIT_KEYS)}).",
+    )
+
+    @classmethod
+    def needs_secret(cls, account: AccountConfig) -> bool:
+        return (account.provider or "").strip().lower() not in NO_SECRET_PROVIDERS
+
+
+def read_settings(account: AccountConfig) -> LibcloudSettings:
+    try:
+        return LibcloudSettings.model_validate(own_settings(account))
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}" for e in exc.errors()
+        )
+        raise ConfigError(f"libcloud settings: {problems}", account=account.name) from None
+
+
+def configured_images(account: AccountConfig) -> list[str]:
+    """`images = ["ami-...", ...]`: images to offer besides the ones the account owns."""
+    value = read_settings(account).images
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise ConfigError(
+            'images must be a list of image ids, e.g. images = ["ami-1e749f67"]',
+            account=account.name,
+        )
+    return list(dict.fromkeys(value))
+
+
+def own_limits(account: AccountConfig) -> dict[str, int]:
+    """`limits = {vcpus = 8}`: caps the user sets on the account (a budget, a shared lab),
+    applied on top of whatever the provider says."""
+    value = read_settings(account).limits
+    ok = isinstance(value, dict) and all(
+        k in LIMIT_KEYS and isinstance(v, int) and v >= 0 for k, v in value.items()
+    )
+    if not ok:
+        raise ConfigError(
+            f"limits must map {', '.join(LIMIT_KEYS)} to whole numbers, "
+            "e.g. limits = {vcpus = 8}",
+            account=account.name,
+        )
+    return dict(value)

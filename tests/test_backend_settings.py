@@ -1,0 +1,142 @@
+"""Each backend declares its account keys; a key nobody reads is refused when the config
+loads, with the file, the account, the key and the nearest valid one (issue 14)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from importlib.metadata import entry_points
+from pathlib import Path
+
+import pytest
+
+from winged_monkey import plugins
+from winged_monkey.config import AccountConfig, load_config
+from winged_monkey.credentials import CredentialResolver
+from winged_monkey.errors import ConfigError
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("account", "key", "nearest"),
+    [
+        ('provider = "ec2"\nreadonly = true', "readonly", "read_only"),
+        ('provider = "ec2"\nregoin = "eu-west-1"', "regoin", "region"),
+        ('provider = "ec2"\nca_bundel = "/etc/ca.pem"', "ca_bundel", "ca_bundle"),
+        ('provider = "ec2"\nimage = ["ami-1"]', "image", "images"),
+        (
+            'backend = "heat"\nendpoint_url = "http://h:8004/v1"\nprojetc = "p"',
+            "projetc",
+            "project",
+        ),
+        (
+            'backend = "heat"\nauth_url = "http://k:5000/v3"\nuser_name = "u"',
+            "user_name",
+            "username",
+        ),
+        ('backend = "aggregator"\nulr = "http://bastion:8780"', "ulr", "url"),
+        ('backend = "vsphere"\ninsecur = true', "insecur", "insecure"),
+    ],
+)
+def test_a_typo_names_file_account_key_and_the_nearest_key(
+    tmp_path: Path, account: str, key: str, nearest: str
+) -> None:
+    path = write(tmp_path, f'[[accounts]]\nname = "prod"\n{account}\n')
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    message = str(caught.value)
+    assert message.startswith(f"{path}: account 'prod': unknown key {key!r}")
+    assert message.endswith(f"(did you mean {nearest!r}?)")
+
+
+def test_a_key_like_nothing_known_has_no_suggestion(tmp_path: Path) -> None:
+    path = write(tmp_path, '[[accounts]]\nname = "lab"\nprovider = "ec2"\nzzzz = 1\n')
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert str(caught.value) == f"{path}: account 'lab': unknown key 'zzzz' for a libcloud account"
+
+
+def test_every_declared_key_and_the_server_pool_load(tmp_path: Path) -> None:
+    config = load_config(
+        write(
+            tmp_path,
+            """
+[[accounts]]
+name = "ec2"
+provider = "ec2"
+pool = "production"
+ca_bundle = "/etc/ssl/ca.pem"
+images = ["ami-1"]
+limits = { vcpus = 8 }
+
+[[accounts]]
+name = "heat"
+backend = "heat"
+auth_url = "http://keystone:5000/v3"
+username = "alice"
+project_name = "demo"
+user_domain_name = "Default"
+templates = "~/heat"
+""",
+        )
+    )
+    assert config.account("ec2").settings["pool"] == "production"
+
+
+def test_a_backend_that_is_not_installed_is_reported_when_used(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, '[[accounts]]\nname = "x"\nbackend = "nope"\nk = 1\n'))
+    assert config.account("x").backend == "nope"
+
+
+def test_each_backend_registers_its_settings_beside_itself() -> None:
+    backends = {ep.name for ep in entry_points(group=plugins.GROUP)}
+    settings = {ep.name for ep in entry_points(group=plugins.SETTINGS_GROUP)}
+    assert backends <= settings
+    for name in backends:
+        assert plugins.load(name).SETTINGS is plugins.settings(name)
+
+
+def test_checking_the_keys_imports_no_backend(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        '[[accounts]]\nname = "a"\nprovider = "ec2"\nimages = ["ami-1"]\n'
+        '[[accounts]]\nname = "h"\nbackend = "heat"\nendpoint_url = "http://h:1/v1"\n'
+        'project = "p"\n',
+    )
+    code = (
+        "import json, sys\nfrom pathlib import Path\n"
+        "from winged_monkey.config import load_config\n"
+        f"load_config(Path({str(path)!r}))\n"
+        "print(json.dumps(sorted(sys.modules)))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = set(json.loads(done.stdout))
+    assert {"winged_monkey_libcloud.settings", "winged_monkey_heat.settings"} <= loaded
+    heavy = {"libcloud", "httpx", "winged_monkey_libcloud.backend", "winged_monkey_heat.backend"}
+    assert not loaded & heavy
+    assert "difflib" not in loaded  # only when a key is wrong
+
+
+def test_a_backend_without_a_secret_is_never_prompted_for_one() -> None:
+    asked: list[str] = []
+
+    def prompt(account: str, what: str) -> str | None:
+        asked.append(account)
+        return "typed"
+
+    resolver = CredentialResolver(prompt)
+    libvirt = AccountConfig(name="kvm", provider="libvirt")
+    direct_heat = AccountConfig.model_validate(
+        {"name": "heat", "backend": "heat", "endpoint_url": "http://h:1/v1", "project": "p"}
+    )
+    assert resolver.resolve(libvirt).secret is None
+    assert resolver.resolve(direct_heat).secret is None
+    assert asked == []
+    assert resolver.resolve(AccountConfig(name="ec2", provider="ec2")).secret == "typed"
+    assert asked == ["ec2"]

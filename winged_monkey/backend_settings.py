@@ -1,0 +1,64 @@
+"""What a backend declares about its own account keys, checked when the config loads.
+
+A backend names a `BackendSettings` subclass: the keys an `[[accounts]]` table may carry
+besides the portal's own (`AccountConfig`'s fields). The config refuses any other key with
+the file, the account, the key and the nearest valid one, so `readonly = true` (meant
+`read_only`) never leaves a production account writable in silence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+from winged_monkey.config import AccountConfig
+
+#: Keys any account may carry whatever its backend: `wm serve` reads an account's `pool`.
+SHARED_KEYS = frozenset({"pool"})
+
+
+class BackendSettings(BaseModel):
+    """Base of a backend's own keys: every field is a key an account may write."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+
+    #: False for a backend that never uses a secret (libvirt over a local socket): the
+    #: portal then never prompts for one.
+    NEEDS_SECRET: ClassVar[bool] = True
+
+    @classmethod
+    def needs_secret(cls, account: AccountConfig) -> bool:
+        """Whether this account asks for a secret at all (a backend may decide per account)."""
+        return cls.NEEDS_SECRET
+
+    @classmethod
+    def keys(cls) -> frozenset[str]:
+        names = set()
+        for name, field in cls.model_fields.items():
+            names.add(field.alias or name)
+        return frozenset(names)
+
+
+def own_settings(account: AccountConfig) -> dict[str, Any]:
+    """The account's keys for its backend to validate (the shared ones left out)."""
+    return {key: value for key, value in account.settings.items() if key not in SHARED_KEYS}
+
+
+def unknown_keys(account: AccountConfig, settings: type[BackendSettings]) -> list[str]:
+    """One line per key of `account` that neither the portal nor its backend knows."""
+    known = settings.keys() | SHARED_KEYS
+    valid = sorted(known | set(AccountConfig.model_fields))
+    return [
+        f"unknown key {key!r} for a {account.backend} account{_hint(key, valid)}"
+        for key in account.settings
+        if key not in known
+    ]
+
+
+def _hint(key: str, valid: Iterable[str]) -> str:
+    import difflib  # only when a key is wrong
+
+    close = difflib.get_close_matches(key, list(valid), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
