@@ -88,10 +88,20 @@ def _narrow(path: Path, mode: int) -> None:
     wider = info.st_mode & 0o777 & ~mode
     if not wider or os.name != "posix" or info.st_uid != os.getuid():
         return
-    os.chmod(path, info.st_mode & 0o777 & mode)
     import logging  # only on the rare narrowing
 
-    logging.getLogger("winged_monkey.files").warning(
+    log = logging.getLogger("winged_monkey.files")
+    try:
+        os.chmod(path, info.st_mode & 0o777 & mode)
+    except OSError as exc:  # immutable, or a file system without modes: still usable
+        log.warning(
+            "wm: %s is readable by others (mode %04o) and could not be narrowed (%s)",
+            path,
+            info.st_mode & 0o777,
+            exc.strerror,
+        )
+        return
+    log.warning(
         "wm: %s was readable by others (mode %04o); now only you may read it (%04o)",
         path,
         info.st_mode & 0o777,
