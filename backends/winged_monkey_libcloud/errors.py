@@ -52,8 +52,10 @@ def translate(exc: BaseException, *, provider: str, where: str, secrets: Secrets
         error = UnreachableError(
             f"cannot reach {where}: {_connection_reason(exc)}", account=account
         )
-    elif (http := _http_fault(exc, provider=provider, where=where, account=account)) is not None:
-        error = http
+    elif (
+        answered := _http_fault(exc, provider=provider, where=where, account=account)
+    ) is not None:
+        error = answered
     elif isinstance(exc, MalformedResponseError):
         error = BackendError(
             f"{provider} at {where} sent an answer that is not what its API returns "

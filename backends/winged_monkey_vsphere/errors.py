@@ -7,11 +7,15 @@ password or the session cookie, and never carry a traceback.
 from __future__ import annotations
 
 import http.client
+import re
 import socket
-import ssl
+from dataclasses import dataclass
+from xml.etree.ElementTree import ParseError
+from xml.parsers.expat import ExpatError
 
 from pyVmomi import vim, vmodl
 
+from winged_monkey import faultwords
 from winged_monkey.credentials import Secrets
 from winged_monkey.errors import (
     ActionNotAllowed,
@@ -97,20 +101,11 @@ def translate(
     elif isinstance(exc, vmodl.MethodFault):
         what = f"{doing}: " if doing else ""
         error = BackendError(f"vSphere at {where} answered {what}{_fault(exc)}", account=account)
-    elif isinstance(exc, ssl.SSLCertVerificationError):
-        trust = f"the CA bundle {ca_bundle}" if ca_bundle else "the system's trusted CAs"
-        error = UnreachableError(
-            f"TLS certificate of {where} is not trusted ({exc.verify_message}); it was checked "
-            f"against {trust}: set the account's ca_bundle to the CA that signed vCenter's "
-            "certificate",
-            account=account,
-        )
-    elif isinstance(exc, ssl.SSLError):
-        error = UnreachableError(
-            f"TLS handshake with {where} failed ({exc.reason or 'protocol error'}); is it a "
-            "vSphere HTTPS endpoint, and is the endpoint's `secure` setting right?",
-            account=account,
-        )
+    elif (tls := faultwords.certificate_error(exc)) is not None:
+        remedy = faultwords.TlsRemedy(account, ca_bundle, "insecure = true")
+        error = faultwords.tls_failure(tls, where=where, remedy=remedy)
+    elif (answered := _http_fault(exc, where=where, account=account)) is not None:
+        error = answered
     elif isinstance(exc, socket.timeout | TimeoutError):
         error = UnreachableError(f"no answer from {where} in time (timeout)", account=account)
     elif isinstance(exc, ConnectionRefusedError):
@@ -137,6 +132,66 @@ def translate(
         error = BackendError(f"vSphere: {type(exc).__name__}: {_text(exc)}", account=account)
     error.message = mask(error.message, secrets)
     return error
+
+
+@dataclass(frozen=True)
+class _Reply:
+    status: int
+    reason: str
+    headers: dict[str, str]
+    framed: bool  # a Content-Length or chunked: the end of the body was announced
+    body: str
+
+
+def _reply(exc: BaseException) -> _Reply | None:
+    """The HTTP reply being read when `exc` was raised (pyVmomi's and negotiate's
+    `resp`/`response` locals keep its status and headers; their exceptions do not)."""
+    found: _Reply | None = None
+    trace = exc.__traceback__
+    while trace is not None:
+        scope = trace.tb_frame.f_locals
+        for name in ("resp", "response"):
+            reply = scope.get(name)
+            if isinstance(reply, http.client.HTTPResponse):
+                headers = {k.lower(): v for k, v in reply.getheaders()}
+                body = scope.get("body")
+                found = _Reply(
+                    reply.status,
+                    str(reply.reason or ""),
+                    headers,
+                    "content-length" in headers or bool(reply.chunked),
+                    body.decode("utf-8", "replace") if isinstance(body, bytes) else "",
+                )
+        trace = trace.tb_next
+    return found
+
+
+def _http_fault(exc: BaseException, *, where: str, account: str) -> WMError | None:
+    """Throttling, a server's error with its status, a reply cut short or a connection
+    closed before any answer; None for anything else."""
+    if faultwords.is_cut_short(exc):
+        return faultwords.cut_short(where, account=account)
+    if faultwords.closed_before_reply(exc):
+        return faultwords.closed_without_answer(where, account=account)
+    reply = _reply(exc)
+    status = reply.status if reply is not None else 0
+    if not status and isinstance(exc, http.client.HTTPException):
+        stated = re.match(r"(\d{3}) ", str(exc))  # pyVmomi's "503 Service Unavailable"
+        status = int(stated.group(1)) if stated else 0
+    if status == 429:
+        headers = reply.headers if reply is not None else None
+        return faultwords.throttled("vSphere", status=status, headers=headers, account=account)
+    if status >= 500 or (status >= 400 and isinstance(exc, http.client.HTTPException)):
+        text = reply.body if reply is not None else ""
+        return faultwords.server_error(
+            "vSphere", where=where, status=status, text=text, account=account
+        )
+    parse_failed = isinstance(exc, ExpatError | ParseError | NotAVSphere)
+    if reply is not None and status == 200 and not reply.framed and parse_failed:
+        # SOAP servers announce their replies' length: one that ends unannounced and
+        # unparsable was cut off by the connection closing.
+        return faultwords.cut_short(where, account=account)
+    return None
 
 
 class NotAVSphere(Exception):
