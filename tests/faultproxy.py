@@ -200,8 +200,8 @@ class FaultProxy:
     """A proxy on 127.0.0.1:`port` in front of `upstream`; set `fault` at any time.
 
     A context manager (or `start()`/`stop()`). `open_connections` counts client connections
-    open now (a witness that an abandoned call's connection was closed); `requests` counts
-    requests seen.
+    open now (a witness that an abandoned call's connection was closed); `connections`
+    counts those ever opened (a witness of keep-alive reuse); `requests` counts requests seen.
     """
 
     def __init__(self, upstream: tuple[str, int]) -> None:
@@ -209,6 +209,7 @@ class FaultProxy:
         self.fault = PASS
         self.port = 0
         self.open_connections = 0
+        self.connections = 0
         self.requests = 0
         self._ready = threading.Event()
         self._thread: threading.Thread | None = None
@@ -271,6 +272,7 @@ class FaultProxy:
         assert task is not None
         self._tasks.add(task)
         self.open_connections += 1
+        self.connections += 1
         client = _Stream(reader)
         upstream = _Upstream(self.upstream)
         try:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import threading
 from collections.abc import Callable
 from typing import Any, ClassVar, TypeVar
@@ -21,8 +20,8 @@ from winged_monkey.models import Instance, InstanceState
 from winged_monkey_libcloud import catalog as offer
 from winged_monkey_libcloud import drivers, libvirtcompat, openstackcompat, tls
 from winged_monkey_libcloud.convert import ec2_prices, to_instance
-from winged_monkey_libcloud.settings import LibcloudSettings
 from winged_monkey_libcloud.errors import translate
+from winged_monkey_libcloud.settings import LibcloudSettings
 
 T = TypeVar("T")
 
@@ -33,15 +32,17 @@ _EC2_GONE = ("InvalidInstanceID.NotFound", "InvalidInstanceID.Malformed")
 class LibcloudBackend(Backend):
     """One account on any libcloud compute provider (EC2, OpenStack, libvirt, ...).
 
-    libcloud blocks and its connections are not thread-safe, so every call runs in a
-    worker thread with that thread's own driver.
+    libcloud blocks and its connections are not thread-safe, so every call runs in the
+    account's lane (`Backend.run_blocking`: a thread of its own, abandoned at the deadline)
+    with a driver no other call is using. Drivers are kept between calls (idle ones are
+    reused from the next call's thread), so a poll reuses the last poll's connection.
     """
 
     CAPABILITIES: ClassVar[frozenset[Capability]] = frozenset(
         {Capability.LIST} | drivers.MUTATING | offer.CAPABILITIES
     )
-
     SETTINGS = LibcloudSettings
+
     def __init__(self, account: AccountConfig, secrets: Secrets) -> None:
         super().__init__(account, secrets)
         self.provider = drivers.resolve_provider(account)
@@ -50,9 +51,9 @@ class LibcloudBackend(Backend):
         self._openstack = drivers.is_openstack(self.provider)
         self._cls = drivers.driver_class(account, self.provider)
         self._ca_bundle = tls.ca_bundle(account)  # a wrong path is a config error now
-        self._local = threading.local()
         self._lock = threading.Lock()
-        self._drivers: list[NodeDriver] = []
+        self._drivers: list[NodeDriver] = []  # every driver built, for close()
+        self._idle: list[NodeDriver] = []  # drivers no call is using now
         self._prices: dict[str, float | None] | None = None
         self._host: str | None = None  # host:port of the provider, once a driver exists
 
@@ -107,20 +108,21 @@ class LibcloudBackend(Backend):
 
     async def close(self) -> None:
         with self._lock:
-            built, self._drivers = self._drivers, []
+            built, self._drivers, self._idle = self._drivers, [], []
         for driver in built:
             if self._libvirt:  # a virConnect: closing the last one resets the test driver
                 virconnect: Any = driver.connection
-                await asyncio.to_thread(virconnect.close)
+                await self.run_blocking(virconnect.close)
                 continue
             session = getattr(getattr(driver.connection, "connection", None), "session", None)
             if session is not None:
                 session.close()
+        self.lane.close()  # wakes a call still stuck on this account's sockets
 
-    # -- in the worker thread ---------------------------------------------------
+    # -- in the lane's thread ---------------------------------------------------
 
     async def _call(self, work: Callable[[NodeDriver], T]) -> T:
-        return await asyncio.to_thread(self._run, work)
+        return await self.run_blocking(lambda: self._run(work))
 
     def _run(self, work: Callable[[NodeDriver], T]) -> T:
         driver: NodeDriver | None = None
@@ -137,9 +139,17 @@ class LibcloudBackend(Backend):
             raise translate(
                 exc, provider=self.provider, where=where, secrets=self.secrets
             ) from None
+        finally:
+            # Back to the idle ones, even after a failure or an abandon: a connection that
+            # broke is dropped by the HTTP pool and the next call opens a new one.
+            if driver is not None:
+                with self._lock:
+                    if driver in self._drivers:  # not closed meanwhile
+                        self._idle.append(driver)
 
     def _driver(self) -> NodeDriver:
-        driver: NodeDriver | None = getattr(self._local, "driver", None)
+        with self._lock:
+            driver = self._idle.pop() if self._idle else None
         if driver is None:
             kwargs = drivers.driver_kwargs(self.account, self.secrets, self.provider, self._cls)
             try:
@@ -152,7 +162,6 @@ class LibcloudBackend(Backend):
             if self.account.endpoint is not None and hasattr(driver, "path"):
                 driver.path = self.account.endpoint.path
             tls.pin(driver, self._ca_bundle)
-            self._local.driver = driver
             connection: Any = getattr(driver, "connection", None)
             if getattr(connection, "host", None):
                 self._host = f"{connection.host}:{getattr(connection, 'port', 443)}"

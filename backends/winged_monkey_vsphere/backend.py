@@ -1,7 +1,7 @@
 """The vSphere backend: a vCenter or ESXi as one portal account, through pyvmomi.
 
 One login per account: pyvmomi's SOAP stub keeps a locked connection pool, so
-the worker threads (`asyncio.to_thread`) share the session; connecting and
+the account's lane threads (`Backend.run_blocking`) share the session; connecting and
 re-logging in happen under this backend's own lock. A listing is one
 PropertyCollector round trip over a ContainerView created once per session.
 """
@@ -136,12 +136,21 @@ class VSphereBackend(Backend):
         with self._lock:
             session, self._session = self._session, None
         if session is not None:
-            await asyncio.to_thread(self._logout, session)
+            await self.run_blocking(lambda: self._logout(session))
+        self.lane.close()  # wakes a call still stuck on this account's sockets
 
-    # -- in worker threads ---------------------------------------------------------
+    # -- in the lane's threads -----------------------------------------------------
 
     async def _call(self, work: Callable[[_Session], T], *, doing: str | None = None) -> T:
-        return await asyncio.to_thread(self._run, work, doing)
+        try:
+            return await self.run_blocking(lambda: self._run(work, doing))
+        except asyncio.CancelledError:
+            # The abandon shut down the pool's sockets too; http.client would only find
+            # out on the next call (which would fail once): drop them now.
+            session = self._session
+            if session is not None:
+                session.stub.DropConnections()
+            raise
 
     def _run(self, work: Callable[[_Session], T], doing: str | None) -> T:
         try:

@@ -1,0 +1,184 @@
+"""One slow account never holds the others back: real moto behind a fault proxy (a reply
+dripped a byte every 0.5 s, a hung request) and a backend stuck in C code."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import DEV_KEY, Cloud, wait_until
+from tests.faultproxy import Fault, FaultProxy
+from winged_monkey import plugins
+from winged_monkey.backend import Backend
+from winged_monkey.models import AccountStatus, Instance
+from winged_monkey.portal import Portal
+
+TIMEOUT = 3
+#: `wm ls` must return within the slow account's timeout + 1 s; a loaded 2-core machine
+#: (and the interpreter's start) gets 3 s more.
+WALL_BOUND = TIMEOUT + 4
+#: The abandoned calls an account may hold (Lane's default max_stuck).
+MAX_STUCK = 2
+#: Threads that come and go during a poll: the healthy accounts' calls, moto's per-request
+#: threads, asyncio's executor for the store.
+THREAD_MARGIN = 6
+
+
+def ec2_account(name: str, port: int, timeout: float = 20) -> str:
+    return (
+        f'[[accounts]]\nname = "{name}"\nprovider = "ec2"\nregion = "us-east-1"\n'
+        f"timeout = {timeout}\n"
+        f'endpoint = {{ host = "127.0.0.1", port = {port}, secure = false }}\n'
+        f'credentials = {{ key = "{DEV_KEY}", secret_env = "WM_TEST_SECRET", keyring = false }}\n'
+    )
+
+
+def wm_ls(config: Path) -> tuple[subprocess.CompletedProcess[str], float]:
+    """The real `wm ls` in a process of its own (its exit must not wait for a stuck call)."""
+    env_config = {"WM_CONFIG": str(config), "WM_TEST_SECRET": "test-dev-secret"}
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-c", "from winged_monkey.cli import main; main()", "ls"],
+        env={**os.environ, **env_config},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    return done, time.monotonic() - started
+
+
+@pytest.fixture
+def slow(cloud: Cloud, fault_proxy: Callable[[int], FaultProxy]) -> FaultProxy:
+    """Two instances on moto, and a proxy in front of it for the slow account."""
+    ec2 = cloud.ec2()
+    cloud.launch(ec2, "web")
+    cloud.launch(ec2, "db")
+    return fault_proxy(cloud.server.port)
+
+
+@pytest.mark.parametrize(
+    "fault", [Fault("drip", interval=0.5), Fault("hang")], ids=lambda f: f.kind
+)
+def test_wm_ls_answers_within_the_slow_accounts_timeout(
+    cloud: Cloud, slow: FaultProxy, tmp_path: Path, fault: Fault
+) -> None:
+    slow.fault = fault
+    config = tmp_path / "config.toml"
+    config.write_text(
+        "\n".join(
+            [
+                ec2_account("alpha", cloud.server.port),
+                ec2_account("beta", cloud.server.port),
+                ec2_account("slow", slow.port, timeout=TIMEOUT),
+            ]
+        )
+    )
+    done, elapsed = wm_ls(config)
+    print(f"wm ls with one account on {fault.kind}: {elapsed:.1f} s, exit {done.returncode}")
+    assert elapsed < WALL_BOUND, done.stderr
+    rows = done.stdout.splitlines()[1:]
+    for healthy in ("alpha", "beta"):
+        mine = [row for row in rows if f" {healthy} " in row]
+        assert len(mine) == 2, done.stdout
+        assert any(" web " in row for row in mine)
+        assert any(" db " in row for row in mine)
+    assert f"slow: no answer within {TIMEOUT} s" in done.stderr
+    assert slow.requests >= 1  # the slow account did reach its (sick) server
+
+
+async def poll(portal: Portal) -> dict[str, AccountStatus]:
+    """One refresh of every account: each account's final status."""
+    final: dict[str, AccountStatus] = {}
+    async for update in portal.refresh(native_events=False):
+        final[update.status.name] = update.status
+    return final
+
+
+@pytest.mark.parametrize(
+    "fault", [Fault("drip", interval=0.5), Fault("hang")], ids=lambda f: f.kind
+)
+async def test_an_abandoned_call_closes_its_connection_and_the_account_recovers(
+    cloud: Cloud, slow: FaultProxy, fault: Fault
+) -> None:
+    portal = cloud.portal(
+        cloud.account("healthy"), cloud.account("slow", port=slow.port, timeout=1)
+    )
+    slow.fault = fault
+    statuses = await poll(portal)
+    assert statuses["healthy"].phase == "ok"
+    assert statuses["healthy"].count == 2
+    assert statuses["slow"].phase == "failed"
+    assert "no answer within 1 s" in (statuses["slow"].error or "")
+    # The proxy is the witness: the abandoned call's connection is closed, while the
+    # portal (and its process) lives on.
+    wait_until(lambda: slow.open_connections == 0, timeout=5)
+    lane = (await portal.backend("slow")).lane
+    wait_until(lambda: lane.stuck == 0, timeout=5)  # its thread ended by itself
+
+    slow.fault = Fault("pass")
+    statuses = await poll(portal)
+    assert statuses["slow"].phase == "ok", statuses["slow"].error
+    assert statuses["slow"].count == 2
+    await portal.close()
+
+
+class StuckBackend(Backend):
+    """A backend whose every call blocks in C code (a lock no socket shutdown can wake)
+    until the test releases it, as a libvirt call to a dead host would."""
+
+    release = threading.Event()
+
+    async def list_instances(self) -> list[Instance]:
+        await self.run_blocking(self.release.wait)
+        return []
+
+
+@pytest.fixture
+def stuck_backend(monkeypatch: pytest.MonkeyPatch) -> Iterator[type[StuckBackend]]:
+    """The `stuck` backend, found by name as a plugin is; its blocked calls end at teardown."""
+    real_load = plugins.load
+    monkeypatch.setattr(
+        plugins, "load", lambda name: StuckBackend if name == "stuck" else real_load(name)
+    )
+    StuckBackend.release.clear()
+    yield StuckBackend
+    StuckBackend.release.set()
+
+
+async def test_a_backend_stuck_in_c_code_holds_a_bounded_number_of_threads(
+    cloud: Cloud, stuck_backend: type[StuckBackend]
+) -> None:
+    cloud.launch(cloud.ec2(), "web")
+    portal = cloud.portal(
+        cloud.account("alpha"),
+        cloud.account("beta"),
+        cloud.account("stuck", backend="stuck", timeout=0.2),
+    )
+    await poll(portal)  # the healthy accounts' drivers and the stuck account's first call
+    baseline = threading.active_count() - 1  # without that first stuck call
+    most = held = 0
+    for _ in range(100):
+        statuses = await poll(portal)
+        assert statuses["alpha"].phase == "ok", statuses["alpha"].error
+        assert statuses["beta"].phase == "ok", statuses["beta"].error
+        assert statuses["stuck"].phase == "failed"
+        most = max(most, threading.active_count())
+        held = max(held, sum(t.name == "wm-lane:stuck" for t in threading.enumerate()))
+    print(f"threads: {baseline} before the stuck account, at most {most} over 100 polls")
+    assert held == MAX_STUCK  # the stuck account's own threads, never more
+    assert most <= baseline + MAX_STUCK + THREAD_MARGIN
+    assert "still stuck" in (statuses["stuck"].error or "")
+
+    stuck_backend.release.set()  # the provider answers at last
+    lane = (await portal.backend("stuck")).lane
+    wait_until(lambda: lane.stuck == 0, timeout=5)
+    statuses = await poll(portal)
+    assert statuses["stuck"].phase == "ok", statuses["stuck"].error
+    await portal.close()
