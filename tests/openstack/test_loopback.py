@@ -9,7 +9,12 @@ import json
 import os
 from pathlib import Path
 
+import pytest
+
 from tests.openstack.conftest import OpenStack
+
+# The first test of a session to ask for the stack waits for it to start (~90 s idle).
+pytestmark = pytest.mark.timeout(420)
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
