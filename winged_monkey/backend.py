@@ -180,8 +180,15 @@ class Backend(ABC):
         first (Capability.STACKS). Hidden parameters never carry their value."""
         raise ActionNotAllowed(f"{app.name} has no app details here", account=self.account.name)
 
-    async def launch_app(self, template: str, name: str, parameters: Mapping[str, str]) -> str:
-        """Validate `template` with `parameters` and create the app (Capability.LAUNCH and
+    async def launch_app(
+        self,
+        template: str,
+        name: str,
+        parameters: Mapping[str, str],
+        environments: Sequence[str] | None = None,
+    ) -> str:
+        """Validate `template` (a file, or its text) with `parameters` and `environments`
+        (files; None: the backend's default) and create the app (Capability.LAUNCH and
         STACKS); returns its id once accepted. A rejection raises InvalidRequest with the
         provider's reason; follow the app with `get_instance`."""
         raise ActionNotAllowed(f"{self.account.name} cannot launch apps", account=self.account.name)

@@ -30,7 +30,7 @@ from winged_monkey.models import (
     Instance,
     InstanceState,
 )
-from winged_monkey_heat.client import HeatClient
+from winged_monkey_heat.client import ConflictError, HeatClient
 from winged_monkey_heat.files import Bundle
 from winged_monkey_heat.models import (
     LaunchedStack,
@@ -546,6 +546,8 @@ class HeatBackend(Backend):
             body["timeout_mins"] = timeout_mins
         try:
             data = await self.client.request("POST", "/stacks", body=body)
+        except ConflictError as exc:  # a name taken: Heat rejects what the user gave it
+            raise InvalidRequest(exc.message, account=self.account.name) from None
         except BackendError as exc:
             if type(exc) is not BackendError or self.client.settings.method != (
                 "application_credential"

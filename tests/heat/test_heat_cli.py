@@ -161,10 +161,10 @@ def test_app_launch_validates_then_follows(cli: Cli, tmp_path: Path) -> None:
     assert quick.exit_code == ExitCode.OK, quick.output
     assert quick.stdout.strip().endswith("quick is being created (wm ls --kind app to see it)")
 
-    # The same name again: Heat's conflict, as one line.
+    # The same name again: Heat's rejection (a conflict), as one line, exit 3.
     again = cli.run("app", "launch", str(shop), "--account", "lab")
-    assert again.exit_code == ExitCode.FAILED
-    assert again.stderr.strip() == "wm: lab: The Stack (shop) already exists."
+    assert again.exit_code == ExitCode.CONFIG
+    assert again.stderr.strip() == "wm: lab: shop.yaml rejected: The Stack (shop) already exists."
 
 
 def test_app_launch_shows_heat_rejections_and_failures(cli: Cli, tmp_path: Path) -> None:
