@@ -175,6 +175,8 @@ def is_cut_short(exc: BaseException) -> bool:
         if name == "RemoteProtocolError":  # httpx's: mid-body, or before any reply at all
             if "complete message body" in str(item) or "incomplete" in str(item):
                 return True
+            if _h11_partial(item):
+                return True
             continue
         if isinstance(item, http.client.IncompleteRead) or name in (
             "IncompleteRead",  # urllib3's
@@ -188,8 +190,24 @@ def is_cut_short(exc: BaseException) -> bool:
     return False
 
 
+def _h11_partial(exc: BaseException) -> bool:
+    """Whether httpcore's "Server disconnected without sending a response" came after part
+    of a reply's head: h11 keeps the bytes it could not parse yet, which the exception's
+    frames still hold."""
+    trace = exc.__traceback__
+    while trace is not None:
+        state = getattr(trace.tb_frame.f_locals.get("self"), "_h11_state", None)
+        trailing = getattr(state, "trailing_data", None)
+        if isinstance(trailing, tuple) and trailing and trailing[0]:
+            return True
+        trace = trace.tb_next
+    return False
+
+
 def closed_before_reply(exc: BaseException) -> bool:
     """Whether the server closed the connection without sending a byte of a reply."""
+    if is_cut_short(exc):
+        return False
     for item in chain(exc):
         if isinstance(item, http.client.RemoteDisconnected):
             return True

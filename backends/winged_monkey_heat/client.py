@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 
+from winged_monkey import faultwords
 from winged_monkey.config import AccountConfig
 from winged_monkey.credentials import Secrets
 from winged_monkey.errors import (
@@ -26,7 +27,7 @@ from winged_monkey.errors import (
 )
 from winged_monkey.httppool import LoopPool
 from winged_monkey.tls import client_context
-from winged_monkey_heat.keystone import Keystone, transport_reason, where
+from winged_monkey_heat.keystone import Keystone, transport_fault, transport_reason, where
 from winged_monkey_heat.settings import HeatSettings, read_settings
 
 __all__ = ["ConflictError", "HeatClient", "HeatSettings", "TemplateError", "read_settings"]
@@ -159,19 +160,24 @@ class HeatClient:
             return await self._http().request(
                 method, base + path, params=params, content=content, headers=headers
             )
-        except httpx.ConnectError as exc:
-            raise UnreachableError(
-                f"cannot connect to Heat at {self.where} ({transport_reason(exc)})",
-                account=self.account,
-            ) from None
         except httpx.TimeoutException:
             raise UnreachableError(
                 f"no answer from Heat at {self.where} within {self.timeout:g} s",
                 account=self.account,
             ) from None
         except httpx.TransportError as exc:
+            _, bundle = self.settings.tls_verify
+            known = transport_fault(
+                exc,
+                where=self.where,
+                remedy=faultwords.TlsRemedy(self.account, bundle, "verify = false"),
+            )
+            if known is not None:
+                raise known from None
+            doing = "cannot connect to" if isinstance(exc, httpx.ConnectError) else "connection to"
+            failed = "" if isinstance(exc, httpx.ConnectError) else " failed"
             raise UnreachableError(
-                f"connection to Heat at {self.where} failed ({transport_reason(exc)})",
+                f"{doing} Heat at {self.where}{failed} ({transport_reason(exc)})",
                 account=self.account,
             ) from None
 
@@ -179,6 +185,12 @@ class HeatClient:
         """Heat's explanation (never its traceback) in the portal's error type."""
         code = reply.status_code
         message = heat_message(reply)
+        said = heat_said(reply)
+        throttle = faultwords.throttling_code(said)
+        if code == 429 or throttle:
+            return faultwords.throttled(
+                "Heat", status=code, headers=reply.headers, account=self.account, code=throttle
+            )
         if code == 409:
             return ConflictError(message, account=self.account)
         if code == 404:
@@ -187,13 +199,34 @@ class HeatClient:
             return TemplateError(message, account=self.account)
         if code in (401, 403):
             return AuthError(
-                f"Heat refused project {self.project} ({code}): {message}",
+                f"Heat refused project {self.project} ({code}): {said}",
                 account=self.account,
             )
-        return BackendError(f"Heat failed ({code}): {message}", account=self.account)
+        failed = faultwords.server_error(
+            "Heat", where=self.where, status=code, text=said, account=self.account
+        )
+        # A plain BackendError: the backend tells Heat's own failures from the subclasses
+        # by exact type (the application-credential hint on a failed create).
+        return BackendError(failed.message, account=self.account)
 
     async def close(self) -> None:
         await self._pool.close()
+
+
+def heat_said(reply: httpx.Response) -> str:
+    """Heat's error type with its message ("EndpointNotFound: ..."): for the errors Heat
+    does not map, the type is the only useful part (its message is withheld and its
+    explanation a generic sentence). Without a type, `heat_message`."""
+    try:
+        data = reply.json()
+    except ValueError:
+        data = None
+    error = data.get("error") if isinstance(data, dict) else None
+    kind = error.get("type") if isinstance(error, dict) else None
+    if not isinstance(error, dict) or not isinstance(kind, str) or not kind.strip():
+        return heat_message(reply)
+    message = faultwords.quoted(error.get("message") or "")
+    return f"{faultwords.quoted(kind)}: {message}" if message else faultwords.quoted(kind)
 
 
 def heat_message(reply: httpx.Response) -> str:

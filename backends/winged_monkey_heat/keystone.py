@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from winged_monkey import faultwords
 from winged_monkey.credentials import Secrets
 from winged_monkey.errors import AuthError, BackendError, ConfigError, UnreachableError
 from winged_monkey_heat.models import parse_time
@@ -88,6 +89,11 @@ class Keystone:
                 account=self.account,
             ) from None
         except httpx.TransportError as exc:
+            _, bundle = self.settings.tls_verify
+            remedy = faultwords.TlsRemedy(self.account, bundle, "verify = false")
+            known = transport_fault(exc, where=f"Keystone (identity, {self.where})", remedy=remedy)
+            if known is not None:
+                raise known from None
             raise UnreachableError(
                 f"cannot reach Keystone (identity, {self.where}): {transport_reason(exc)}",
                 account=self.account,
@@ -194,6 +200,10 @@ class Keystone:
     def _refused(self, reply: httpx.Response) -> Exception:
         message = _keystone_message(reply).rstrip(".")
         code = reply.status_code
+        if code == 429:
+            return faultwords.throttled(
+                "Keystone", status=code, headers=reply.headers, account=self.account
+            )
         if code == 401:
             hint = (
                 "check its secret, and that it has not expired or been deleted"
@@ -209,8 +219,12 @@ class Keystone:
                 f"Keystone ({self.where}) refused {self._who()} ({code}): {message}",
                 account=self.account,
             )
-        return BackendError(
-            f"Keystone ({self.where}) failed ({code}): {message}", account=self.account
+        return faultwords.server_error(
+            "Keystone (identity)",
+            where=self.where,
+            status=code,
+            text=message,
+            account=self.account,
         )
 
     def _heat_url(self, catalog: list[dict[str, Any]], project_id: str) -> str:
@@ -253,6 +267,22 @@ def _keystone_message(reply: httpx.Response) -> str:
             return message
     text = reply.text.strip().splitlines()
     return text[0][:200] if text else reply.reason_phrase or f"HTTP {reply.status_code}"
+
+
+def transport_fault(
+    exc: httpx.TransportError, *, where: str, remedy: faultwords.TlsRemedy
+) -> UnreachableError | None:
+    """A refused certificate (with its cause and the setting that fixes it), a reply cut
+    short or a connection closed before any answer; None for the other transport faults."""
+    account = remedy.account
+    tls = faultwords.certificate_error(exc)
+    if tls is not None:
+        return faultwords.tls_failure(tls, where=where, remedy=remedy)
+    if faultwords.is_cut_short(exc):
+        return faultwords.cut_short(where, account=account)
+    if faultwords.closed_before_reply(exc):
+        return faultwords.closed_without_answer(where, account=account)
+    return None
 
 
 def transport_reason(exc: httpx.TransportError) -> str:
