@@ -73,12 +73,12 @@ async def test_colon_opens_the_events_view_newest_first(events_portal: Portal) -
 
 
 def test_switcher_matches_prefixes_first() -> None:
-    assert matching("") == ["instances", "apps", "catalog", "events"]
+    assert matching("") == ["instances", "apps", "catalog", "events", "accounts"]
     assert matching("e") == ["events", "instances"]  # starts with, then contains
     assert matching("ev") == ["events"]
     assert matching(":ev") == ["events"]
-    assert matching("a") == ["apps", "instances", "catalog"]
-    assert matching("n") == ["instances", "events"]  # contained, in order
+    assert matching("a") == ["apps", "accounts", "instances", "catalog"]
+    assert matching("n") == ["instances", "events", "accounts"]  # contained, in order
     assert matching("zzz") == []
 
 

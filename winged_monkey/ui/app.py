@@ -14,6 +14,7 @@ from textual.screen import Screen
 
 from winged_monkey.config import Config
 from winged_monkey.portal import Clock, Portal, utcnow
+from winged_monkey.ui.screens.accounts import AccountsScreen
 from winged_monkey.ui.screens.catalog import CatalogScreen
 from winged_monkey.ui.screens.events import EventsScreen
 from winged_monkey.ui.screens.help import HelpScreen
@@ -38,7 +39,7 @@ class WMApp(App[None]):
             "views",
             "views",
             id="views",
-            tooltip="Go to another view (:apps, :catalog, :events)",
+            tooltip="Go to another view (:apps, :catalog, :events, :accounts)",
         ),
         Binding("question_mark", "help", "help", id="help", tooltip="Show every key"),
         Binding("q", "quit", "quit", id="quit", tooltip="Leave Winged Monkey"),
@@ -61,6 +62,7 @@ class WMApp(App[None]):
         self.add_mode("instances", lambda: self.main_screen)
         self.add_mode("events", lambda: EventsScreen(self.portal, self.clock))
         self.add_mode("catalog", lambda: CatalogScreen(self.portal, self.clock))
+        self.add_mode("accounts", lambda: AccountsScreen(self.portal, self.clock))
 
     def on_mount(self) -> None:
         if self.config.keys:

@@ -23,6 +23,7 @@ from winged_monkey.backend import ACTION_CAPABILITY, Capability
 from winged_monkey.errors import WMError
 from winged_monkey.models import Instance, InstanceKind, InstanceState
 from winged_monkey.portal import AccountUpdate, ActionUpdate, Portal
+from winged_monkey.ui.screens.accounts import AccountsScreen
 from winged_monkey.ui.screens.app_detail import AppScreen
 from winged_monkey.ui.screens.confirm import ConfirmScreen
 from winged_monkey.ui.screens.details import DetailsScreen
@@ -97,6 +98,14 @@ class MainScreen(Screen[None]):
             id="timeline",
             tooltip="The instance's events in order, with time spent in each state",
             show=False,  # the footer is full at 80 columns; help and the palette list it
+        ),
+        Binding(
+            "a",
+            "accounts",
+            "accounts",
+            id="accounts",
+            tooltip="Every account's status and its whole error message",
+            show=False,  # the strip names this key wherever it cuts something off
         ),
     ]
 
@@ -328,6 +337,9 @@ class MainScreen(Screen[None]):
             self.app.push_screen(AppScreen(self.portal, instance, self.clock))
         else:
             self.app.push_screen(DetailsScreen(instance, self.clock))
+
+    def action_accounts(self) -> None:
+        self.app.push_screen(AccountsScreen(self.portal, self.clock))
 
     def action_timeline(self) -> None:
         instance = self.table.cursor_instance

@@ -20,6 +20,7 @@ VIEWS: tuple[tuple[str, str], ...] = (
     ("apps", "only the n-tier apps (Heat stacks, deployments)"),
     ("catalog", "what can I launch, where, at what price"),
     ("events", "what happened: the log, its plot, timelines"),
+    ("accounts", "each account's status and its whole error"),
 )
 
 

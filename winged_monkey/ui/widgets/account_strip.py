@@ -1,7 +1,14 @@
-"""The account strip: one compact line per account (loading, ok and age, stale, failed and why)."""
+"""The account strip: every account that is not ok (failures first), the ok ones summed up.
+
+It has at most `MAX_LINES` lines so the table keeps the screen. When every account fits,
+each has its line; otherwise the ok accounts share one line and the accounts that do not
+fit are counted as "+N more" with the key that opens the accounts view, where every
+message is whole.
+"""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Collection, Iterable
 from datetime import datetime
 
@@ -10,6 +17,108 @@ from textual.widget import Widget
 
 from winged_monkey.models import AccountStatus
 from winged_monkey.ui import format as fmt
+
+MAX_LINES = 4
+#: The action of the key that opens the accounts view (its key is looked up, as remapped).
+ACCOUNTS_ACTION = "accounts"
+#: Worst first: what needs attention comes before what is fine.
+PHASE_RANK: dict[str, int] = {"failed": 0, "stale": 1, "loading": 2, "ok": 3}
+
+
+def by_urgency(statuses: Iterable[AccountStatus]) -> list[AccountStatus]:
+    """Failed, then stale, loading, ok; config order within each (the sort is stable)."""
+    return sorted(statuses, key=lambda status: PHASE_RANK[status.phase])
+
+
+def _count(n: int) -> str:
+    return f"{n} instance{'s' if n != 1 else ''}"
+
+
+def detail(status: AccountStatus, now: datetime) -> str:
+    """What the account's line says after its name (the full error, on one line)."""
+    age = fmt.age_since(status.fetched_at, now)
+    if status.phase == "ok":
+        return f"ok {age} · {_count(status.count)}"
+    if status.phase == "stale":
+        return f"stale: cached {age} ago · {_count(status.count)}" if age else "stale (cached)"
+    if status.phase == "loading":
+        return "loading…" + (f" (shown: cached {age} ago)" if age else "")
+    kept = f" ({status.count} shown, {age} old)" if age and status.count else ""
+    return f"failed{kept}: {status.error or 'unknown reason'}"
+
+
+def account_line(
+    status: AccountStatus,
+    now: datetime,
+    width: int,
+    name_width: int,
+    read_only: bool,
+    hint: str,
+) -> Text:
+    """`✗ lab    failed: cannot reach…` and, when the text is cut, where to read it whole."""
+    glyph, style = fmt.PHASE_LOOK["loading" if status.refreshing else status.phase]
+    line = Text(no_wrap=True, overflow="ellipsis")
+    line.append(f"{glyph} ", style=style)
+    line.append(fmt.one_line(status.name, name_width).ljust(name_width), style="bold")
+    line.append(" ro " if read_only else "    ", style="dim")
+    text = " ".join(detail(status, now).split())
+    room = max(0, width - len(line))
+    look = style if status.phase != "ok" else ""
+    if len(text) <= room:
+        line.append(text, style=look)
+    elif hint and room > len(hint) + 12:
+        line.append(fmt.one_line(text, room - len(hint) - 1), style=look)
+        line.append(f" {hint}", style="dim")
+    else:
+        line.append(fmt.one_line(text, room), style=look)
+    return line
+
+
+def summary_line(fine: list[AccountStatus], hidden: list[AccountStatus], key: str) -> Text:
+    """`+4 more: 4 failed (a: all accounts) · ● 3 ok · 14 instances: dev, prod, lab`."""
+    line = Text(no_wrap=True, overflow="ellipsis")
+    if hidden:
+        phases: Counter[str] = Counter(s.phase for s in hidden)
+        what = ", ".join(f"{phases[p]} {p}" for p in PHASE_RANK if phases[p])
+        line.append(f"+{len(hidden)} more: {what}", style="bold")
+        if key:
+            line.append(f" ({key}: all accounts)", style="dim")
+    if fine:
+        glyph, style = fmt.PHASE_LOOK["ok"]
+        if hidden:
+            line.append(" · ")
+        line.append(f"{glyph} {len(fine)} ok", style=style)
+        line.append(f" · {_count(sum(s.count for s in fine))}: ")
+        line.append(", ".join(s.name for s in fine), style="dim")
+    return line
+
+
+def strip_lines(
+    statuses: Iterable[AccountStatus],
+    now: datetime,
+    width: int,
+    *,
+    read_only: Collection[str] = (),
+    key: str = "",
+    max_lines: int = MAX_LINES,
+) -> list[Text]:
+    """The strip's lines: one per account when all fit, else the troubled ones and a sum."""
+    ordered = by_urgency(statuses)
+    if not ordered:
+        return []
+    name_width = min(16, max(len(s.name) for s in ordered))
+    cut_hint = f"({key}: all)" if key else ""
+
+    def line(status: AccountStatus) -> Text:
+        return account_line(status, now, width, name_width, status.name in read_only, cut_hint)
+
+    if len(ordered) <= max_lines:
+        return [line(s) for s in ordered]
+    troubled = [s for s in ordered if s.phase != "ok"]
+    fine = [s for s in ordered if s.phase == "ok"]
+    room = max_lines - 1  # the last line sums up the rest
+    shown, hidden = troubled[:room], troubled[room:]
+    return [*(line(s) for s in shown), summary_line(fine, hidden, key)]
 
 
 class AccountStrip(Widget):
@@ -49,14 +158,26 @@ class AccountStrip(Widget):
     def status(self, name: str) -> AccountStatus | None:
         return self._statuses.get(name)
 
+    @property
+    def statuses(self) -> list[AccountStatus]:
+        """Every account's latest status, in config order."""
+        return list(self._statuses.values())
+
+    def _key(self) -> str:
+        """The key that opens the accounts view on this screen (as the keymap has it)."""
+        for active in self.screen.active_bindings.values():
+            if active.binding.action == ACCOUNTS_ACTION:
+                return self.app.get_key_display(active.binding)
+        return ""
+
     def render(self) -> Text:
         if not self._statuses:
             return Text("no accounts configured: add [[accounts]] to the config", style="dim")
-        now = self._clock()
-        width = max(10, self.content_size.width)
-        name_width = min(16, max(len(name) for name in self._statuses))
-        lines = [
-            fmt.account_line(status, now, width, name_width, status.name in self._read_only)
-            for status in self._statuses.values()
-        ]
+        lines = strip_lines(
+            self._statuses.values(),
+            self._clock(),
+            max(10, self.content_size.width),
+            read_only=self._read_only,
+            key=self._key(),
+        )
         return Text("\n", no_wrap=True).join(lines)
