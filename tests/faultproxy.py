@@ -9,6 +9,9 @@ It runs its own asyncio loop in a daemon thread, so sync and async tests use it 
         ... point an account at proxy.port ...
         wait_until(lambda: proxy.open_connections == 0)
 
+With `server_ssl` (the proxy's certificate) and `upstream_ssl` (trusting the server's), it
+terminates and re-originates TLS, for a server that speaks only TLS (vcsim).
+
 Each request is parsed by its headers (Content-Length or chunked), forwarded on one upstream
 connection per client connection, and its reply framed the same way (or read to the upstream's
 close), which is all keep-alive with moto, Heat and vcsim needs.
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ssl
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -162,8 +166,9 @@ def _reply(status: int, headers: Mapping[str, str], body: bytes) -> bytes:
 class _Upstream:
     """One client connection's keep-alive connection to the real server."""
 
-    def __init__(self, address: tuple[str, int]) -> None:
+    def __init__(self, address: tuple[str, int], tls: ssl.SSLContext | None) -> None:
         self.address = address
+        self.tls = tls
         self.stream: _Stream | None = None
         self.writer: asyncio.StreamWriter | None = None
 
@@ -171,7 +176,7 @@ class _Upstream:
         for attempt in (1, 2):
             reused = self.writer is not None
             if self.writer is None:
-                reader, self.writer = await asyncio.open_connection(*self.address)
+                reader, self.writer = await asyncio.open_connection(*self.address, ssl=self.tls)
                 self.stream = _Stream(reader)
             assert self.stream is not None
             try:
@@ -180,7 +185,7 @@ class _Upstream:
                 reply = await _read_message(self.stream, reply_to=request.head)
                 if reply is None:
                     raise _Ended
-            except (_Ended, ConnectionError):
+            except (_Ended, OSError):
                 self.close()
                 if reused and attempt == 1:  # the server dropped an idle connection: once more
                     continue
@@ -204,8 +209,16 @@ class FaultProxy:
     counts those ever opened (a witness of keep-alive reuse); `requests` counts requests seen.
     """
 
-    def __init__(self, upstream: tuple[str, int]) -> None:
+    def __init__(
+        self,
+        upstream: tuple[str, int],
+        *,
+        server_ssl: ssl.SSLContext | None = None,
+        upstream_ssl: ssl.SSLContext | None = None,
+    ) -> None:
         self.upstream = upstream
+        self.server_ssl = server_ssl
+        self.upstream_ssl = upstream_ssl
         self.fault = PASS
         self.port = 0
         self.open_connections = 0
@@ -220,7 +233,7 @@ class FaultProxy:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.server_ssl else 'http'}://127.0.0.1:{self.port}"
 
     def start(self) -> FaultProxy:
         self._thread = threading.Thread(target=self._main, name="fault-proxy", daemon=True)
@@ -257,7 +270,7 @@ class FaultProxy:
     async def _run(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._stopping = asyncio.Event()
-        server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        server = await asyncio.start_server(self._serve, "127.0.0.1", 0, ssl=self.server_ssl)
         self.port = server.sockets[0].getsockname()[1]
         self._ready.set()
         await self._stopping.wait()
@@ -274,7 +287,7 @@ class FaultProxy:
         self.open_connections += 1
         self.connections += 1
         client = _Stream(reader)
-        upstream = _Upstream(self.upstream)
+        upstream = _Upstream(self.upstream, self.upstream_ssl)
         try:
             while (request := await _read_message(client)) is not None:
                 self.requests += 1
@@ -283,12 +296,12 @@ class FaultProxy:
                     fault = PASS
                 if not await self._answer(fault, request, client, writer, upstream):
                     break
-        except (_Ended, ConnectionError, asyncio.CancelledError):
+        except (_Ended, OSError, asyncio.CancelledError):  # OSError: ssl's errors too
             pass
         finally:
             upstream.close()
             writer.close()
-            with contextlib.suppress(ConnectionError, asyncio.CancelledError):
+            with contextlib.suppress(OSError, asyncio.CancelledError):
                 await writer.wait_closed()
             self.open_connections -= 1
             self._tasks.discard(task)

@@ -145,8 +145,8 @@ class VSphereBackend(Backend):
         try:
             return await self.run_blocking(lambda: self._run(work, doing))
         except asyncio.CancelledError:
-            # The abandon shut down the pool's sockets too; http.client would only find
-            # out on the next call (which would fail once): drop them now.
+            # The abandon shut down the pool's idle sockets too; pyvmomi drops them only
+            # once the abandoned call wakes, so a call before that would take a dead one.
             session = self._session
             if session is not None:
                 session.stub.DropConnections()
