@@ -18,8 +18,16 @@ import click
 from winged_monkey import paths, plugins
 from winged_monkey.actions import Action
 from winged_monkey.backend import Capability
-from winged_monkey.cli_base import Context, ExitCode, fail, guard, key_values
-from winged_monkey.credentials import CredentialResolver, store_in_keyring
+from winged_monkey.cli_base import (
+    Context,
+    ExitCode,
+    config_named,
+    exit_code,
+    fail,
+    guard,
+    key_values,
+)
+from winged_monkey.credentials import CredentialResolver, missing_secret, store_in_keyring
 from winged_monkey.errors import InvalidRequest, WMError
 from winged_monkey.httppool import without_httpx_cli
 from winged_monkey.models import KINDS, AccountStatus, InstanceKind
@@ -117,7 +125,8 @@ def _tui(obj: Context) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_obj
 def ls(obj: Context, accounts: tuple[str, ...], kind: InstanceKind | None, as_json: bool) -> None:
-    """List instances and apps of every account (exit 1 if an account failed to answer)."""
+    """List instances and apps of every account (exit 1 if an account failed to answer, 3 if
+    its config or credentials are wrong)."""
     guard(lambda: _ls(obj, list(accounts), kind, as_json))
 
 
@@ -134,7 +143,7 @@ def _ls(obj: Context, accounts: list[str], kind: InstanceKind | None, as_json: b
         if not accounts:
             _print_listing(portal, [], [], as_json)
             return
-    failed = asyncio.run(_refresh(portal, accounts or None))
+    outcome = asyncio.run(_refresh(portal, accounts or None))
     instances = sorted(
         (
             i
@@ -148,8 +157,10 @@ def _ls(obj: Context, accounts: list[str], kind: InstanceKind | None, as_json: b
     for status in statuses:
         if status.phase == "failed":
             click.echo(f"wm: {status.name}: {status.error}", err=True)
-    if failed:
-        sys.exit(ExitCode.FAILED)
+    if outcome == ExitCode.CONFIG:
+        click.echo(config_named("wm: an account's config or credentials are wrong"), err=True)
+    if outcome != ExitCode.OK:
+        sys.exit(outcome)
 
 
 def _print_listing(
@@ -165,17 +176,31 @@ def _print_listing(
         click.echo(render_table(instance_rows(instances, now=portal.clock())))
 
 
-async def _refresh(portal: Portal, accounts: list[str] | None) -> bool:
-    """Refresh; True if any account failed."""
-    failed = False
+async def _refresh(portal: Portal, accounts: list[str] | None) -> ExitCode:
+    """Refresh; FAILED if an account failed, CONFIG if one failed on its config or secrets."""
+    failed: dict[str, bool] = {}
     try:
         # The listing only: a cloud's own events are read by the TUI's polls, whose markers
         # last; a one-shot command would read every stack's whole history each time.
         async for update in portal.refresh(accounts, native_events=False):
-            failed |= update.status.phase == "failed"
+            failed[update.status.name] = update.status.phase == "failed"
+        return await _failure_code(portal, [name for name, bad in failed.items() if bad])
     finally:
         await portal.close()
-    return failed
+
+
+async def _failure_code(portal: Portal, failed: list[str]) -> ExitCode:
+    """CONFIG when a failed account's backend cannot even be built (its settings, its
+    plugin) or lacks a secret it needs (no network call: both are known here), else FAILED;
+    OK when nothing failed."""
+    for name in failed:
+        try:
+            await portal.backend(name)
+            missing_secret(portal.account_config(name), portal.resolver)
+        except WMError as exc:
+            if exit_code(exc) == ExitCode.CONFIG:
+                return ExitCode.CONFIG
+    return ExitCode.FAILED if failed else ExitCode.OK
 
 
 # -- wm start|stop|reboot|destroy ------------------------------------------
@@ -359,7 +384,8 @@ def _accounts_list(obj: Context) -> None:
 @click.argument("names", nargs=-1)
 @click.pass_obj
 def accounts_test(obj: Context, names: tuple[str, ...]) -> None:
-    """Check each account's credentials and reachability (exit 1 if one fails)."""
+    """Check each account's credentials and reachability (exit 1 if one fails, 3 if its
+    config or credentials are wrong or the cloud refuses them)."""
     guard(lambda: _accounts_test(obj, list(names)))
 
 
@@ -369,12 +395,16 @@ def _accounts_test(obj: Context, names: list[str]) -> None:
         portal.config.account(name)
     targets = names or portal.account_names
 
+    codes: set[ExitCode] = set()
+
     async def check(name: str) -> tuple[str, str | None, str]:
         try:
             return name, await portal.check(name), ""
         except WMError as exc:
+            codes.add(exit_code(exc))
             return name, None, exc.message
         except Exception as exc:
+            codes.add(ExitCode.FAILED)
             return name, None, f"unexpected {type(exc).__name__}: {exc}"
 
     async def run() -> list[tuple[str, str | None, str]]:
@@ -386,6 +416,8 @@ def _accounts_test(obj: Context, names: list[str]) -> None:
     results = asyncio.run(run())
     for name, ok, error in results:
         click.echo(f"{name}: ok: {ok}" if ok else f"{name}: FAILED: {error}")
+    if ExitCode.CONFIG in codes:  # a config or credential problem first: it is the user's to fix
+        fail(config_named("an account's config or credentials are wrong"), ExitCode.CONFIG)
     if any(ok is None for _, ok, _ in results):
         sys.exit(ExitCode.FAILED)
 

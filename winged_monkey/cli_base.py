@@ -20,7 +20,15 @@ import click
 from winged_monkey import paths
 from winged_monkey.config import Config, load_config
 from winged_monkey.credentials import CredentialResolver
-from winged_monkey.errors import ConfigError, CredentialError, NotFoundError, StoreError, WMError
+from winged_monkey.errors import (
+    AuthError,
+    ConfigError,
+    CredentialError,
+    NotFoundError,
+    PluginError,
+    StoreError,
+    WMError,
+)
 from winged_monkey.portal import Portal
 from winged_monkey.store import Store
 
@@ -94,16 +102,38 @@ def fail(message: str, code: ExitCode) -> NoReturn:
     sys.exit(code)
 
 
+#: What exits 3: the config or the credentials are wrong, whether `wm` finds it (a typo, no
+#: secret, a backend not installed) or the cloud does (it refuses the credentials).
+CONFIG_ERRORS: tuple[type[WMError], ...] = (ConfigError, CredentialError, PluginError, AuthError)
+
+
+def exit_code(exc: BaseException) -> ExitCode:
+    """The exit code an error means (README: "Exit codes")."""
+    if isinstance(exc, CONFIG_ERRORS):
+        return ExitCode.CONFIG
+    if isinstance(exc, NotFoundError):
+        return ExitCode.NOT_FOUND
+    return ExitCode.FAILED
+
+
+def config_named(message: str) -> str:
+    """`message` naming the config file it is about (once)."""
+    obj = click.get_current_context(silent=True)
+    found = obj.find_object(Context) if obj is not None else None
+    path = (found.config_path if found is not None else None) or paths.config_path()
+    if found is not None and found.demo:
+        return message
+    return message if str(path) in message else f"{message} (config: {path})"
+
+
 def guard(run: Any) -> None:
-    """Turn the portal's errors into one line on stderr and a meaningful exit code."""
+    """Turn the portal's errors into one line on stderr and a meaningful exit code; a config
+    or credential error names the config file."""
     try:
         run()
-    except (ConfigError, CredentialError) as exc:
-        fail(str(exc), ExitCode.CONFIG)
-    except NotFoundError as exc:
-        fail(str(exc), ExitCode.NOT_FOUND)
     except WMError as exc:
-        fail(str(exc), ExitCode.FAILED)
+        code = exit_code(exc)
+        fail(config_named(str(exc)) if code == ExitCode.CONFIG else str(exc), code)
 
 
 def key_values(

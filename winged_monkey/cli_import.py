@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from winged_monkey import importing, paths
-from winged_monkey.credentials import store_in_keyring
+from winged_monkey.credentials import elsewhere, store_in_keyring
 from winged_monkey.errors import ConfigError, CredentialError, WMError
 
 
@@ -56,10 +56,10 @@ def import_accounts(
             source = Path(clouds_yaml).expanduser() if clouds_yaml else importing.find_clouds_yaml()
             found = importing.from_clouds_yaml(source, clouds, name)
         importing.add_to_config(
-            config_path, found, store_secret=None if no_secrets else store_in_keyring
+            config_path, found, store_secret=None if no_secrets else _store_or_say_no_secrets
         )
     except (ConfigError, CredentialError) as exc:  # wm's exit codes: 3 config, 1 other
-        click.echo(f"wm: {exc}", err=True)
+        click.echo(f"wm: {exc} (config: {config_path})", err=True)
         sys.exit(3)
     except WMError as exc:
         click.echo(f"wm: {exc}", err=True)
@@ -72,3 +72,13 @@ def import_accounts(
             click.echo(f"{account.name}: note: {note}")
     names = " ".join(a.name for a in found)
     click.echo(f"check them with: wm accounts test {names}")
+
+
+def _store_or_say_no_secrets(account: str, secret: str) -> None:
+    """The keyring, or the way this command goes on without one."""
+    store_in_keyring(
+        account,
+        secret,
+        instead="import with --no-secrets (`wm accounts import ... --no-secrets`), then "
+        f"{elsewhere(account)}",
+    )

@@ -17,6 +17,9 @@ from winged_monkey.config import AccountConfig
 from winged_monkey.errors import CredentialError, WMError
 
 KEYRING_SERVICE = "winged-monkey"
+#: How a keyring that cannot be used starts its note in `Secrets.tried`.
+KEYRING_MISSING = "keyring (no keyring backend"
+KEYRING_UNAVAILABLE = "keyring (unavailable"
 COMMAND_TIMEOUT = 30.0
 
 #: Asks a person for the secret of an account: (account, hint) -> secret or None.
@@ -36,12 +39,17 @@ class Secrets:
 
     def require_secret(self) -> str:
         if self.secret is None:
+            if any(note.startswith((KEYRING_MISSING, KEYRING_UNAVAILABLE)) for note in self.tried):
+                # `wm accounts set-secret` cannot help here: name what can.
+                advice = "; " + elsewhere(self.account)
+            else:
+                advice = (
+                    f". Store one with `wm accounts set-secret {self.account}`, or name an "
+                    "environment variable (secret_env) or a command (secret_command) in the "
+                    "account's [accounts.credentials]"
+                )
             raise CredentialError(
-                "no secret found (tried "
-                + "; ".join(self.tried)
-                + f"). Store one with `wm accounts set-secret {self.account}`, or name an "
-                "environment variable (secret_env) or a command (secret_command) in the "
-                "account's [accounts.credentials]",
+                "no secret found (tried " + "; ".join(self.tried) + ")" + advice,
                 account=self.account,
             )
         return self.secret
@@ -114,6 +122,13 @@ class CredentialResolver:
         )
 
 
+def missing_secret(account: AccountConfig, resolver: CredentialResolver) -> None:
+    """Raise the CredentialError of an account whose backend needs a secret and that has
+    none (from the session's resolution: nothing is asked again)."""
+    if _needs_secret(account):
+        resolver.resolve(account).require_secret()
+
+
 def _needs_secret(account: AccountConfig) -> bool:
     """False when the account's backend declares it uses no secret: never prompt then."""
     from winged_monkey import plugins  # the backend API imports this module
@@ -132,23 +147,38 @@ def _from_keyring(account: str) -> tuple[str | None, str]:
         from keyring.backends.fail import Keyring as FailKeyring
 
         if isinstance(keyring.get_keyring(), FailKeyring):
-            return None, "keyring (no keyring backend on this host)"
+            return None, f"{KEYRING_MISSING} on this host)"
         value = keyring.get_password(KEYRING_SERVICE, account)
     except Exception as exc:  # D-Bus and backend errors come in many types
-        return None, f"keyring (unavailable: {type(exc).__name__})"
+        return None, f"{KEYRING_UNAVAILABLE}: {type(exc).__name__})"
     return value, "keyring" + ("" if value else " (no entry)")
 
 
-def store_in_keyring(account: str, secret: str) -> None:
+def secret_env_name(account: str) -> str:
+    """The environment variable proposed for an account's secret."""
+    return "WM_SECRET_" + "".join(c if c.isalnum() else "_" for c in account.upper())
+
+
+def elsewhere(account: str) -> str:
+    """Where a secret can live when the keyring cannot hold it, as the lines to write."""
+    var = secret_env_name(account)
+    return (
+        f'in the account\'s [accounts.credentials] set secret_env = "{var}" (and export {var} '
+        f'before running wm) or secret_command = "pass show cloud/{account}"'
+    )
+
+
+def store_in_keyring(account: str, secret: str, *, instead: str | None = None) -> None:
+    """Store the secret; a host without a usable keyring is told `instead` (what fits the
+    command at hand), else where the secret can live."""
+    advice = instead or elsewhere(account)
     try:
         import keyring
         from keyring.backends.fail import Keyring as FailKeyring
 
         if isinstance(keyring.get_keyring(), FailKeyring):
             raise CredentialError(
-                "this host has no keyring backend (common over SSH on a server). Put the "
-                "secret in an environment variable and set secret_env, or use secret_command "
-                "(e.g. 'pass show cloud/NAME')",
+                f"this host has no keyring backend (common over SSH on a server): {advice}",
                 account=account,
             )
         keyring.set_password(KEYRING_SERVICE, account, secret)
@@ -156,8 +186,7 @@ def store_in_keyring(account: str, secret: str) -> None:
         raise
     except Exception as exc:
         raise CredentialError(
-            f"the keyring refused the secret ({type(exc).__name__}); use secret_env or "
-            "secret_command instead",
+            f"the keyring refused the secret ({type(exc).__name__}): {advice}",
             account=account,
         ) from None
 

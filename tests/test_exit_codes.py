@@ -1,0 +1,110 @@
+"""Config and credential errors exit 3 from every command and name the config file; on a
+host without a keyring, each message names the secret source that fits its command."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import keyring
+import pytest
+from click.testing import CliRunner, Result
+from keyring.backends.fail import Keyring as FailKeyring
+
+from tests.conftest import Cloud
+from tests.test_portal_moto import iam_moto
+from winged_monkey.cli import ExitCode, main
+
+__all__ = ["iam_moto"]  # the IAM-enforcing moto, a fixture of test_portal_moto
+
+
+def wm(config: Path, *args: str, stdin: str | None = None) -> Result:
+    return CliRunner().invoke(main, ["--config", str(config), *args], input=stdin)
+
+
+def ec2_account(cloud: Cloud, name: str, credentials: str, extra: str = "") -> str:
+    return (
+        f'[[accounts]]\nname = "{name}"\nprovider = "ec2"\nregion = "us-east-1"\n'
+        f'endpoint = {{ host = "127.0.0.1", port = {cloud.server.port}, secure = false }}\n'
+        f"credentials = {{ {credentials} }}\n{extra}"
+    )
+
+
+@pytest.mark.parametrize(
+    "command",
+    [("ls",), ("accounts",), ("accounts", "test"), ("stop", "prod/i-1", "--yes"), ("catalog",)],
+)
+def test_a_typo_in_an_account_exits_3_from_every_command(
+    tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    config = tmp_path / "wm.toml"
+    config.write_text('[[accounts]]\nname = "prod"\nprovider = "ec2"\nreadonly = true\n')
+    result = wm(config, *command)
+    assert result.exit_code == ExitCode.CONFIG, result.output
+    assert f"{config}: account 'prod': unknown key 'readonly'" in result.output
+    assert "(did you mean 'read_only'?)" in result.output
+
+
+def test_no_secret_exits_3_from_ls_and_test_naming_the_config(cloud: Cloud, tmp_path: Path) -> None:
+    config = tmp_path / "wm.toml"
+    config.write_text(
+        ec2_account(cloud, "dev", f'key = "{"AKIA" + "DEV"}", secret_env = "DEV_SECRET"')
+        + ec2_account(cloud, "nosecret", 'key = "AKIAX", keyring = false, secret_env = "UNSET"')
+    )
+    cloud.monkeypatch.setenv("DEV_SECRET", "s")
+    listed = wm(config, "ls")
+    assert listed.exit_code == ExitCode.CONFIG, listed.output
+    assert "nosecret: no secret found (tried env UNSET (not set))" in listed.output
+    assert f"(config: {config})" in listed.output
+    tested = wm(config, "accounts", "test")
+    assert tested.exit_code == ExitCode.CONFIG
+    assert "dev: ok" in tested.output
+    assert f"(config: {config})" in tested.output
+
+
+def test_a_cloud_that_refuses_the_credentials_exits_3(
+    cloud: Cloud, tmp_path: Path, iam_moto: tuple[str, int, str, str]
+) -> None:
+    _host, port, key, secret = iam_moto
+    cloud.monkeypatch.setenv("MALLORY_SECRET", "not-" + secret)
+    config = tmp_path / "wm.toml"
+    config.write_text(
+        '[[accounts]]\nname = "mallory"\nprovider = "ec2"\nregion = "us-east-1"\n'
+        f'endpoint = {{ host = "127.0.0.1", port = {port}, secure = false }}\n'
+        f'credentials = {{ key = "{key}", keyring = false, secret_env = "MALLORY_SECRET" }}\n'
+    )
+    tested = wm(config, "accounts", "test", "mallory")
+    assert tested.exit_code == ExitCode.CONFIG, tested.output
+    assert "mallory: FAILED: credentials refused by ec2" in tested.output
+    assert secret not in tested.output
+
+
+def test_without_a_keyring_each_command_names_the_source_that_fits(
+    cloud: Cloud, tmp_path: Path
+) -> None:
+    keyring.set_keyring(FailKeyring())  # type: ignore[no-untyped-call]
+    config = tmp_path / "wm.toml"
+    config.write_text(ec2_account(cloud, "prod-eu", 'key = "AKIAX"'))
+
+    listed = wm(config, "ls")
+    assert listed.exit_code == ExitCode.CONFIG
+    assert 'secret_env = "WM_SECRET_PROD_EU"' in listed.output
+    assert "wm accounts set-secret" not in listed.output  # it cannot store anything here
+
+    stored = wm(config, "accounts", "set-secret", "prod-eu", stdin="s3cret\n")
+    assert stored.exit_code == ExitCode.CONFIG
+    assert "no keyring backend" in stored.output
+    assert 'secret_env = "WM_SECRET_PROD_EU"' in stored.output
+    assert 'secret_command = "pass show cloud/prod-eu"' in stored.output
+    assert f"(config: {config})" in stored.output
+    assert "s3cret" not in stored.output
+
+    clouds = tmp_path / "clouds.yaml"
+    clouds.write_text(
+        "clouds:\n  lab:\n    auth:\n      auth_url: https://k.example:5000/v3\n"
+        "      username: u\n      password: pw\n      project_name: p\n"
+        "      user_domain_name: Default\n      project_domain_name: Default\n"
+    )
+    imported = wm(config, "accounts", "import", "--clouds-yaml", str(clouds))
+    assert imported.exit_code == ExitCode.CONFIG
+    assert "--no-secrets" in imported.output
+    assert 'secret_env = "WM_SECRET_LAB"' in imported.output
