@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable
 from typing import Any, ClassVar, TypeVar
@@ -15,7 +16,7 @@ from winged_monkey.backend import ACTION_CAPABILITY, Backend, Capability
 from winged_monkey.catalog import AccountCatalog, CatalogItem, LaunchRequest
 from winged_monkey.config import AccountConfig
 from winged_monkey.credentials import Secrets
-from winged_monkey.errors import ActionNotAllowed, BackendError, ConfigError
+from winged_monkey.errors import ActionNotAllowed, BackendError, ConfigError, UnreachableError
 from winged_monkey.models import Instance, InstanceState
 from winged_monkey_libcloud import catalog as offer
 from winged_monkey_libcloud import drivers, libvirtcompat, openstackcompat, tls
@@ -109,15 +110,19 @@ class LibcloudBackend(Backend):
     async def close(self) -> None:
         with self._lock:
             built, self._drivers, self._idle = self._drivers, [], []
-        for driver in built:
-            if self._libvirt:  # a virConnect: closing the last one resets the test driver
-                virconnect: Any = driver.connection
-                await self.run_blocking(virconnect.close)
-                continue
-            session = getattr(getattr(driver.connection, "connection", None), "session", None)
-            if session is not None:
-                session.close()
-        self.lane.close()  # wakes a call still stuck on this account's sockets
+        try:
+            for driver in built:
+                if self._libvirt:  # a virConnect: closing the last one resets the test driver
+                    virconnect: Any = driver.connection
+                    # Refused when the lane is full of stuck calls: the exit frees it then.
+                    with contextlib.suppress(UnreachableError):
+                        await self.run_blocking(virconnect.close)
+                    continue
+                session = getattr(getattr(driver.connection, "connection", None), "session", None)
+                if session is not None:
+                    session.close()
+        finally:
+            self.lane.close()  # wakes a call still stuck on this account's sockets
 
     # -- in the lane's thread ---------------------------------------------------
 

@@ -9,6 +9,7 @@ PropertyCollector round trip over a ContainerView created once per session.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import http.client
 import logging
 import ssl
@@ -28,7 +29,7 @@ from winged_monkey.backend import Backend, Capability
 from winged_monkey.catalog import AccountCatalog, LaunchRequest
 from winged_monkey.config import AccountConfig
 from winged_monkey.credentials import Secrets
-from winged_monkey.errors import ActionNotAllowed, BackendError
+from winged_monkey.errors import ActionNotAllowed, BackendError, UnreachableError
 from winged_monkey.models import Instance, InstanceState
 from winged_monkey_vsphere import catalog as offer
 from winged_monkey_vsphere import fastcollect, inventory
@@ -135,9 +136,12 @@ class VSphereBackend(Backend):
     async def close(self) -> None:
         with self._lock:
             session, self._session = self._session, None
-        if session is not None:
-            await self.run_blocking(lambda: self._logout(session))
-        self.lane.close()  # wakes a call still stuck on this account's sockets
+        try:
+            if session is not None:  # refused when the lane is full of stuck calls: skip it
+                with contextlib.suppress(UnreachableError):
+                    await self.run_blocking(lambda: self._logout(session))
+        finally:
+            self.lane.close()  # wakes a call still stuck on this account's sockets
 
     # -- in the lane's threads -----------------------------------------------------
 
