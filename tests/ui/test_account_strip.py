@@ -118,7 +118,7 @@ async def test_ten_accounts_seven_failing_more_and_every_message_whole(
             error = portal.status(account.name).error
             assert error is not None
             assert error.endswith(REMEDY)
-            assert flat(f"{account.name} libcloud ec2 failed none 0 {error}") in text
+            assert flat(f"{account.name} libcloud ec2 failed never 0 {error}") in text
         assert [name in text for name in ("dev", "dev-eu", "prod")] == [True] * 3
         # Longer than the screen: it scrolls, and the last account can be reached.
         scroll = screen.query_one("#accounts-list")

@@ -43,7 +43,7 @@ def account_block(
     """The account's line, then its error (or what it shows) wrapped under it."""
     glyph, style = fmt.PHASE_LOOK["loading" if status.refreshing else status.phase]
     phase = status.phase + (" ⟳" if status.refreshing else "")
-    age = fmt.age_since(status.fetched_at, now) or "none"
+    age = fmt.age_since(status.fetched_at, now) or "never"
     line = Text(no_wrap=True, overflow="ellipsis")
     line.append(f"{glyph} ", style=style)
     line.append(fmt.one_line(status.name, NAME).ljust(NAME), style="bold")
@@ -71,7 +71,7 @@ def accounts_renderable(
         + "backend".ljust(BACKEND + 1)
         + "phase".ljust(PHASE)
         + "data age".ljust(AGE)
-        + "rows",
+        + "instances",
         style="bold dim",
         no_wrap=True,
         overflow="ellipsis",
