@@ -621,8 +621,9 @@ class HeatBackend(Backend):
         """The launch form of a template file, from Heat's POST /validate answer."""
         from winged_monkey_heat import templates
 
-        validation = await self.validate(await self.bundle(template))
-        return templates.form(self.account.name, template, validation)
+        bundle = await self.bundle(template)
+        validation = await self.validate(bundle)
+        return templates.form(self.account.name, template, validation, bundle.template)
 
     # -- helpers -----------------------------------------------------------------
 

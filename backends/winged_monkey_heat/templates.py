@@ -5,6 +5,7 @@ answer turned into the core's launch form (winged_monkey.catalog)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -61,8 +62,15 @@ def needs(validation: TemplateValidation) -> tuple[str, ...]:
     return (f"parameters: {', '.join(required)}",) if required else ()
 
 
-def form(account: str, template: str, validation: TemplateValidation) -> catalog.TemplateForm:
-    """The launch form, in Heat's parameter order or its parameter groups' order."""
+def form(
+    account: str,
+    template: str,
+    validation: TemplateValidation,
+    source: Mapping[str, Any] | str | None = None,
+) -> catalog.TemplateForm:
+    """The launch form, in Heat's parameter order or its parameter groups' order; with
+    the template itself (`source`), each constraint keeps its own description."""
+    own = descriptions(source)
     order = [name for g in validation.parameter_groups for name in g.parameters]
     by_name = {p.name: p for p in validation.parameters}
     names = [n for n in order if n in by_name]
@@ -71,25 +79,65 @@ def form(account: str, template: str, validation: TemplateValidation) -> catalog
         account=account,
         template=template,
         description=validation.description,
-        parameters=tuple(field(by_name[name]) for name in names),
+        parameters=tuple(field(by_name[name], own.get(name)) for name in names),
     )
 
 
-def field(p: TemplateParameter) -> catalog.TemplateParameter:
+def field(p: TemplateParameter, own: Mapping[str, str] | None = None) -> catalog.TemplateParameter:
+    kind = _TYPES.get(p.type, p.type.lower())
+    default = None
+    if p.has_default:
+        default = _list(p.default) if kind == "comma_delimited_list" else _text(p.default)
     return catalog.TemplateParameter(
         name=p.name,
-        type=_TYPES.get(p.type, p.type.lower()),
+        type=kind,
         label=p.label if p.label != p.name else "",
         description=p.description,
-        default=_text(p.default) if p.has_default else None,
+        default=default,
         hidden=p.hidden,
-        constraints=constraints(p),
+        constraints=constraints(p, own),
     )
 
 
-def constraints(p: TemplateParameter) -> tuple[catalog.ParameterConstraint, ...]:
+#: A HOT constraint's key -> the form's constraint kind.
+_KINDS = {
+    "allowed_values": "allowed_values",
+    "range": "range",
+    "length": "length",
+    "allowed_pattern": "allowed_pattern",
+    "custom_constraint": "custom",
+}
+
+
+def descriptions(source: Mapping[str, Any] | str | None) -> dict[str, dict[str, str]]:
+    """parameter -> constraint kind -> its own description, read from a HOT template
+    (Heat's validation joins a parameter's descriptions into one text)."""
+    from winged_monkey_heat.files import parse_template
+
+    if isinstance(source, str):
+        try:
+            source = parse_template(source)
+        except ValueError:
+            return {}
+    found: dict[str, dict[str, str]] = {}
+    params = (source or {}).get("parameters")
+    for name, spec in (params if isinstance(params, Mapping) else {}).items():
+        rules = spec.get("constraints") if isinstance(spec, Mapping) else None
+        for rule in rules if isinstance(rules, list) else ():
+            if not isinstance(rule, Mapping) or not isinstance(rule.get("description"), str):
+                continue
+            for key, kind in _KINDS.items():
+                if key in rule:
+                    found.setdefault(str(name), {})[kind] = rule["description"]
+    return found
+
+
+def constraints(
+    p: TemplateParameter, own: Mapping[str, str] | None = None
+) -> tuple[catalog.ParameterConstraint, ...]:
     """Heat's validate answer flattens a parameter's constraints into keys and joins their
-    descriptions into one text: it goes on the first constraint, where a form shows it."""
+    descriptions into one text. Each constraint gets its own description from the
+    template (`own`: kind -> text); failing that, the joined text goes on the first."""
     found: list[catalog.ParameterConstraint] = []
     C = catalog.ParameterConstraint
     if p.allowed_values is not None:
@@ -102,9 +150,18 @@ def constraints(p: TemplateParameter) -> tuple[catalog.ParameterConstraint, ...]
         found.append(C(kind="allowed_pattern", pattern=p.allowed_pattern))
     if p.custom_constraint:
         found.append(C(kind="custom", values=(p.custom_constraint,)))
-    if found and p.constraint_description:
+    if own:
+        found = [c.model_copy(update={"description": own.get(c.kind, "")}) for c in found]
+    elif found and p.constraint_description:
         found[0] = found[0].model_copy(update={"description": p.constraint_description})
     return tuple(found)
+
+
+def _list(value: Any) -> str:
+    """A list default as a user types it: 4,5,6 (Heat answers a list or its text)."""
+    if isinstance(value, list):
+        return ",".join(_text(v) for v in value)
+    return _text(value)
 
 
 def _text(value: Any) -> str:

@@ -561,13 +561,17 @@ class LaunchWizard(Screen[str | None]):
                     self.post_message(self.Accepted(update, request.count))
         except WMError as exc:
             if accepted:
-                self.app.notify(exc.message, title=f"Launch {request.name}", severity="error")
+                self.app.notify(
+                    exc.message, title=f"Launch {request.name}", severity="error", markup=False
+                )
             else:
                 self.post_message(self.Refused(exc.message))
         except Exception as exc:  # a plugin bug: said, not a traceback on screen
             text = f"unexpected {type(exc).__name__}: {exc}"
             if accepted:
-                self.app.notify(text, title=f"Launch {request.name}", severity="error")
+                self.app.notify(
+                    text, title=f"Launch {request.name}", severity="error", markup=False
+                )
             else:
                 self.post_message(self.Refused(text))
 
@@ -577,6 +581,7 @@ class LaunchWizard(Screen[str | None]):
         self.app.notify(
             f"{what} on {self.choices.account}: following it in the instances view (:instances)",
             title="Launch accepted",
+            markup=False,
         )
         if self.is_active:  # else the user went to another view; going back closes it
             self.dismiss(self.choices.account)
@@ -585,7 +590,9 @@ class LaunchWizard(Screen[str | None]):
     async def _on_refused(self, message: Refused) -> None:
         self.launching = False
         self.refresh_bindings()
-        self.app.notify(message.message, title="Launch refused", severity="error", timeout=15)
+        self.app.notify(
+            message.message, title="Launch refused", severity="error", timeout=15, markup=False
+        )
         if self.plan.template:  # the cloud's validation: back on the form, next to the field
             self.form_error = message.message
             await self.show_step("params")

@@ -191,11 +191,14 @@ class LaunchPlan:
         table = Table(box=None, pad_edge=False, padding=(0, 1), show_header=False, expand=True)
         table.add_column(style="bold", no_wrap=True)
         table.add_column(ratio=1)
-        table.add_row(
-            "item", f"{self.offers[catalog.account].name}  ({self.offers[catalog.account].id})"
-        )
+
+        def add(label: str, value: str | Text) -> None:
+            # Names, parameters and quotas come from the user and the cloud: text, not markup.
+            table.add_row(label, Text(value) if isinstance(value, str) else value)
+
+        add("item", f"{self.offers[catalog.account].name}  ({self.offers[catalog.account].id})")
         where = catalog.region or catalog.provider
-        table.add_row("account", f"{catalog.account}  {catalog.provider} · {where}")
+        add("account", f"{catalog.account}  {catalog.provider} · {where}")
         if not self.template:
             size = c.size
             if size is not None:
@@ -203,25 +206,25 @@ class LaunchPlan:
                 shape = f"{size.name}  {vcpus} vCPU · {ram(size.ram_mb)} RAM · disk {disk}"
             else:
                 shape = "(the provider's default)"
-            table.add_row("size", shape)
-            table.add_row("location", c.location.name if c.location else "(default)")
-            table.add_row("key pair", c.key_pair.name if c.key_pair else "(none)")
-            table.add_row("network", c.network.name if c.network else "(default)")
+            add("size", shape)
+            add("location", c.location.name if c.location else "(default)")
+            add("key pair", c.key_pair.name if c.key_pair else "(none)")
+            add("network", c.network.name if c.network else "(default)")
         else:
             form = self.forms.get(catalog.account)
             hidden = {p.name for p in form.parameters if p.hidden} if form else set()
             shown = ", ".join(
                 f"{k}={'••••••' if k in hidden else v}" for k, v in sorted(c.parameters.items())
             )
-            table.add_row("parameters", shown or "(defaults)")
-        table.add_row("name", c.name + (f"  x {c.count}" if c.count > 1 else ""))
+            add("parameters", shown or "(defaults)")
+        add("name", c.name + (f"  x {c.count}" if c.count > 1 else ""))
         price = c.size.price_hourly if c.size is not None and not self.template else None
         cost = Text(f"{hourly(price, c.count)}  ≈ {monthly(price, c.count)}", style="bold")
         if price is None:
             cost = Text("unknown: the provider publishes no price for it", style="yellow")
-        table.add_row("cost", cost)
+        add("cost", cost)
         size = None if self.template else c.size
-        table.add_row("quota", quota_after(catalog.quotas, demand(size, c.count)))
+        add("quota", quota_after(catalog.quotas, demand(size, c.count)))
         return table
 
     def request(self) -> LaunchRequest:

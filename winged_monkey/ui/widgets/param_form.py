@@ -136,7 +136,7 @@ class ParamForm(VerticalScroll):
                 id=f"param-{n}",
             )
             if param.description:
-                yield Static(param.description, classes="param-help")
+                yield Static(Text(param.description), classes="param-help")
             yield Static("", classes="param-error", id=f"param-error-{n}")
 
     @property
@@ -170,8 +170,9 @@ class ParamForm(VerticalScroll):
         """Per-field reasons, and one for the whole form (the cloud's own answer)."""
         for n, param in enumerate(self.form.parameters):
             why = errors.get(param.name)
-            self.query_one(f"#param-error-{n}", Static).update(f"✗ {why}" if why else "")
-        self.query_one("#param-general", Static).update(general)
+            # Text, not markup: a pattern like [A-Z]+ or a cloud's message shows as it is.
+            self.query_one(f"#param-error-{n}", Static).update(Text(f"✗ {why}" if why else ""))
+        self.query_one("#param-general", Static).update(Text(general))
         bad = [n for n, p in enumerate(self.form.parameters) if p.name in errors]
         if bad:
             self.inputs[bad[0]].focus()

@@ -1,0 +1,94 @@
+"""What Heat says, said right: a checked app keeps its state, list defaults as typed,
+one reason per failed constraint, and brackets shown as they are in the TUI form."""
+
+from __future__ import annotations
+
+from textual.app import App, ComposeResult
+
+from tests.heat.conftest import Projects
+from tests.heat.test_heat_ui import text_of
+from winged_monkey.actions import Action
+from winged_monkey.catalog import TemplateForm
+from winged_monkey.models import InstanceState
+from winged_monkey.ui.widgets.param_form import ParamForm
+
+PATTERNED = """
+heat_template_version: 2018-08-31
+description: names [in brackets] and patterns
+parameters:
+  code:
+    type: string
+    default: AB1
+    description: "a code like [A-Z]+"
+    constraints:
+      - length: {min: 2, max: 8}
+        description: two to eight
+      - allowed_pattern: "[A-Z]+[a-zA-Z0-9]*"
+        description: starts [upper] case
+  tag:
+    type: string
+    default: ABC
+    constraints:
+      - allowed_pattern: "[A-Z]+[a-zA-Z0-9]*"
+  sizes:
+    type: comma_delimited_list
+    default: [4, 5, 6]
+resources:
+  nothing:
+    type: OS::Heat::None
+"""
+
+
+class FormApp(App[None]):
+    def __init__(self, form: TemplateForm) -> None:
+        super().__init__()
+        self.form = form
+
+    def compose(self) -> ComposeResult:
+        yield ParamForm(self.form)
+
+
+async def test_form_keeps_brackets_and_gives_one_reason_per_constraint(heat: Projects) -> None:
+    template = heat.tmp_path / "patterned.yaml"
+    template.write_text(PATTERNED)
+    form = await heat.backend("words").template_form(str(template))
+    fields = {p.name: p for p in form.parameters}
+    assert fields["sizes"].default == "4,5,6"
+    assert [c.description for c in fields["code"].constraints] == [
+        "two to eight",
+        "starts [upper] case",
+    ]
+    app = FormApp(form)
+    async with app.run_test(size=(80, 24)) as pilot:
+        param_form = app.query_one(ParamForm)
+        code, tag = param_form.inputs[:2]
+        code.value, tag.value = "lower", "lower"
+        assert param_form.check() == {
+            "code": "starts [upper] case",  # its own reason, not both joined
+            "tag": "matches [A-Z]+[a-zA-Z0-9]*",
+        }
+        await pilot.pause()
+        text = text_of(app.screen)
+        assert "✗ starts [upper] case" in text
+        assert "✗ matches [A-Z]+[a-zA-Z0-9]*" in text
+        assert "a code like [A-Z]+" in text
+        assert "names [in brackets] and patterns" in text
+        code.value = "A"
+        assert param_form.check()["code"] == "two to eight"
+
+
+async def test_a_checked_suspended_app_is_still_suspended(heat: Projects) -> None:
+    stack = heat.create("susp", "quiet")
+    assert heat.wait("susp", stack) == "CREATE_COMPLETE"
+    reply = heat.witness("susp", "POST", f"/stacks/quiet/{stack}/actions", json={"suspend": None})
+    assert reply.status_code == 200, reply.text
+    assert heat.wait("susp", stack) == "SUSPEND_COMPLETE"
+    backend = heat.backend("susp")
+    row = await backend.get_instance(stack)
+    assert row is not None
+    assert row.state is InstanceState.SUSPENDED
+    await backend.act(Action.CHECK, row)
+    assert heat.wait("susp", stack) == "CHECK_COMPLETE"
+    for fresh in (backend, heat.backend("susp")):  # the same process, and a new one
+        (listed,) = await fresh.list_instances()
+        assert (listed.state, listed.raw_state) == (InstanceState.SUSPENDED, "CHECK_COMPLETE")
