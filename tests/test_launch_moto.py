@@ -68,11 +68,13 @@ async def test_launch_one_is_followed_to_running_and_logged(cloud: Cloud, strict
     assert instance["SubnetId"] == subnet["SubnetId"]
     assert {"Key": "Name", "Value": "web"} in instance["Tags"]  # type: ignore[operator]
     assert portal.instance(f"dev/{final.instance.id}") is not None
-    (event,) = portal.store.events(kinds=["launch"])
-    assert (event.source, event.outcome, event.target) == (
+    event, intent = portal.store.events(kinds=["launch"])  # newest first
+    assert (intent.outcome, intent.target_name) == ("requested", "web")
+    assert (event.source, event.outcome, event.target, event.cause) == (
         EventSource.ACTION,
         "ok",
         final.instance.id,
+        intent.key,
     )
     assert event.user == "tester"
     assert event.detail == "web launched, running"
@@ -92,7 +94,10 @@ async def test_launch_several_follows_each_one(cloud: Cloud) -> None:
     assert {u.phase for u in finals.values()} == {"done"}
     assert run_instances_calls(cloud) == 1  # one call with MinCount = MaxCount = 3
     events = portal.store.events(kinds=["launch"])
-    assert {e.target for e in events} == on_server
+    (intent,) = [e for e in events if e.outcome == "requested"]
+    outcomes = [e for e in events if e.outcome != "requested"]
+    assert {e.target for e in outcomes} == on_server
+    assert {e.cause for e in outcomes} == {intent.key}
     assert not portal.busy
     await portal.close()
 
@@ -106,8 +111,8 @@ async def test_a_bad_image_gives_the_providers_reason_and_a_failed_event(
         await launch(portal, "dev", request)
     assert str(caught.value).startswith("dev: ec2 refused the launch: InvalidAMIID.NotFound")
     assert described(cloud) == []
-    (event,) = portal.store.events(kinds=["launch"])
-    assert event.outcome == "failed"
+    event, intent = portal.store.events(kinds=["launch"])
+    assert (intent.outcome, event.outcome, event.cause) == ("requested", "failed", intent.key)
     assert "InvalidAMIID.NotFound" in (event.detail or "")
     await portal.close()
 

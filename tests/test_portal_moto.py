@@ -109,9 +109,12 @@ async def test_each_action_changes_what_the_server_reports(
         }[action]
     ]
     logged = [e for e in portal.store.events() if e.source is EventSource.ACTION]
+    # Newest first: the outcome, linked to the intent recorded before the call.
     assert [(e.kind, e.target, e.outcome, e.user) for e in logged] == [
-        (str(action), target, "ok", "tester")
+        (str(action), target, "ok", "tester"),
+        (str(action), target, "requested", "tester"),
     ]
+    assert logged[0].cause == logged[1].key
     await portal.close()
 
 

@@ -1,24 +1,30 @@
-"""The portal's catalog and launch side: per-account catalogs (cached), image search,
-ranking across accounts, and launches followed until every new instance runs or fails.
+"""Catalogs and launches: per-account catalogs (cached), image search, ranking across
+accounts, and launches of images and apps followed until every new instance runs or fails.
 
-`Portal.catalog`, `catalogs`, `search_images`, `where` and `launch` delegate here, so the
-portal module keeps to inventory and actions.
+`Portal.catalog`, `catalogs`, `search_images`, `where`, `launch` and `launch_app` delegate
+here. A launch is an action like any other: an intent recorded before the call, then an
+outcome (winged_monkey.operations).
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
 
+from winged_monkey.accounts import Account, Accounts
 from winged_monkey.actions import Action
 from winged_monkey.backend import Backend, Capability
 from winged_monkey.catalog import AccountCatalog, CatalogItem, LaunchRequest
-from winged_monkey.errors import ActionNotAllowed, ConfigError, InvalidRequest, WMError
+from winged_monkey.config import Config
+from winged_monkey.errors import ActionNotAllowed, DeadlineError, InvalidRequest
+from winged_monkey.inventory import guarded
 from winged_monkey.models import Instance, InstanceState
-from winged_monkey.portal import ActionUpdate, Portal, _Account
+from winged_monkey.operations import ActionUpdate, Intent, Operations
 from winged_monkey.ranking import Ranked, SizeSpec, find_size, rank, shortfall
 from winged_monkey.streams import merge
 
@@ -26,6 +32,7 @@ from winged_monkey.streams import merge
 CATALOG_TTL_S = 300.0
 #: A launch checks quota against a catalog at most this old (a summary just shown).
 QUOTA_FRESH_S = 30.0
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -38,10 +45,19 @@ class CatalogUpdate:
 
 
 class Launcher:
-    """Catalog cache and launches for one portal (created by the portal on first use)."""
+    """Catalog cache and launches (the portal makes one on first use)."""
 
-    def __init__(self, portal: Portal) -> None:
-        self.portal = portal
+    def __init__(
+        self,
+        config: Config,
+        accounts: Accounts,
+        operations: Operations,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.config = config
+        self.accounts = accounts
+        self.operations = operations
+        self.clock = clock
         self._cache: dict[str, tuple[float, AccountCatalog]] = {}
 
     # -- catalog ----------------------------------------------------------------------
@@ -63,8 +79,8 @@ class Launcher:
         built, a backend may narrow it: libvirt through libcloud has none)."""
         return [
             name
-            for name in self.portal.account_names
-            if Capability.CATALOG in self.portal.capabilities(name)
+            for name in self.accounts.names
+            if Capability.CATALOG in self.accounts.capabilities(name)
         ]
 
     async def catalog(self, account: str, *, refresh: bool = False) -> AccountCatalog:
@@ -75,7 +91,7 @@ class Launcher:
             raise ActionNotAllowed(
                 f"{holder.config.backend} accounts have no catalog", account=account
             )
-        found = await self.portal._within(holder, backend.catalog())
+        found = await self.accounts.within(account, backend.catalog())
         self._cache[account] = (time.monotonic(), found)
         return found
 
@@ -93,10 +109,8 @@ class Launcher:
                 if Capability.CATALOG not in backend.capabilities:
                     return None  # this provider has none (libvirt): nothing to say
                 return CatalogUpdate(name, await self.catalog(name, refresh=refresh))
-            except WMError as exc:
-                return CatalogUpdate(name, error=exc.message)
-            except Exception as exc:  # a plugin bug must not take the other accounts down
-                return CatalogUpdate(name, error=f"unexpected {type(exc).__name__}: {exc}")
+            except Exception as exc:
+                return CatalogUpdate(name, error=guarded()(exc))
 
         for next_done in asyncio.as_completed([one(n) for n in targets]):
             update = await next_done
@@ -106,8 +120,8 @@ class Launcher:
     async def search_images(self, account: str, query: str, limit: int = 50) -> list[CatalogItem]:
         if not query.strip():
             raise InvalidRequest("say what to search for (a word of the image's name)")
-        holder, backend = await self._open(account)
-        return await self.portal._within(holder, backend.search_images(query.strip(), limit))
+        _, backend = await self._open(account)
+        return await self.accounts.within(account, backend.search_images(query.strip(), limit))
 
     async def where(
         self,
@@ -128,7 +142,7 @@ class Launcher:
         refused = {
             c.account: "the account is read-only"
             for c in found
-            if self.portal.account_config(c.account).read_only
+            if self.accounts.get(c.account).config.read_only
         }
         return rank(found, spec, item=item, count=count, refused=refused), failed
 
@@ -143,22 +157,15 @@ class Launcher:
         user: str | None = None,
     ) -> AsyncIterator[ActionUpdate]:
         if request.kind == "template":
-            text = await asyncio.to_thread(_read_template, request.item, account)
-            async for update in self.portal.launch_app(
-                account, text, request.name, request.parameters, follow=follow, user=user
+            # The file itself, not its text: a backend gathers the files it reaches.
+            async for update in self.launch_app(
+                account, request.item, request.name, request.parameters, follow=follow, user=user
             ):
                 yield update
             self.forget(account)
             return
         holder, backend = await self._open(account)
-        if holder.config.read_only:
-            raise ActionNotAllowed(f"account {account} is read-only", account=account)
-        if Capability.LAUNCH not in backend.capabilities:
-            raise ActionNotAllowed(
-                f"{holder.config.backend}/{holder.config.provider} accounts cannot launch "
-                "instances here",
-                account=account,
-            )
+        self._writable(holder, backend, "instances")
         size, where = None, (holder.config.provider or holder.config.backend, holder.config.region)
         if Capability.CATALOG in backend.capabilities:
             # Recent quota: a stale one could let through a launch the cloud then refuses.
@@ -172,56 +179,130 @@ class Launcher:
                 raise InvalidRequest(
                     blocked + "; ask for a higher limit or launch fewer", account=account
                 )
-        portal, at, started = self.portal, self.portal.clock(), time.monotonic()
+        pending = _row(account, request.name, request, where, "launch requested")
+        started = time.monotonic()
+        intent = await self.operations.intend("launch", Action.START, pending, self.clock(), user)
         try:
-            ids = await portal._within(holder, backend.launch(request))
-        except WMError as exc:
-            failed = _row(account, request.name, request, where, "launch refused")
-            update = ActionUpdate(Action.START, failed, "failed", exc.message)
-            portal._record(update, "launch", exc.message, at, time.monotonic() - started, user)
-            raise
+            ids = await self._call(intent, pending, started, backend.launch(request))
         finally:
             self.forget(account)
         rows = [_row(account, i, request, where, "launch requested") for i in ids]
         if size is not None:
             rows = [r.model_copy(update={"price_hourly": size.price_hourly}) for r in rows]
+        async for update in self._follow(holder, backend, intent, rows, started, follow):
+            yield update
+
+    async def launch_app(
+        self,
+        account: str,
+        template: str,
+        name: str,
+        parameters: Mapping[str, str],
+        *,
+        follow: bool = True,
+        user: str | None = None,
+        environments: Sequence[str] | None = None,
+    ) -> AsyncIterator[ActionUpdate]:
+        """Validate and launch an app, then (with `follow`) follow it until it runs or fails."""
+        holder, backend = await self._open(account)
+        self._writable(holder, backend, "apps", needs=Capability.STACKS)
+        pending = Instance(
+            account=account,
+            id=name,
+            name=name,
+            state=InstanceState.PENDING,
+            raw_state="launch requested",
+            provider=holder.config.backend,
+            extra={"kind": "app"},
+        )
+        started = time.monotonic()
+        intent = await self.operations.intend("launch", Action.START, pending, self.clock(), user)
+        app_id = await self._call(
+            intent, pending, started, backend.launch_app(template, name, parameters, environments)
+        )
+        row = pending.model_copy(update={"id": app_id})
+        async for update in self._follow(holder, backend, intent, [row], started, follow):
+            yield update
+
+    def _writable(
+        self, holder: Account, backend: Backend, what: str, needs: Capability | None = None
+    ) -> None:
+        if holder.config.read_only:
+            raise ActionNotAllowed(f"account {holder.name} is read-only", account=holder.name)
+        wanted = {Capability.LAUNCH} | ({needs} if needs else set())
+        if not wanted <= backend.capabilities:
+            raise ActionNotAllowed(
+                f"{holder.config.backend}/{holder.config.provider} accounts cannot launch "
+                f"{what} here",
+                account=holder.name,
+            )
+
+    async def _call(
+        self, intent: Intent, pending: Instance, started: float, call: Awaitable[T]
+    ) -> T:
+        """The launch call under the account's deadline; a refusal or no answer is the
+        intent's outcome (unknown when no answer came: the cloud may have created it)."""
+        try:
+            return await self.accounts.within(pending.account, call)
+        except DeadlineError as exc:
+            message = f"{exc.message}: the cloud may have created it; the next poll will tell"
+            update = ActionUpdate(Action.START, pending, "unknown", message)
+            await self.operations.settle(intent, update, time.monotonic() - started)
+            raise
+        except Exception as exc:
+            refused = pending.model_copy(update={"raw_state": "launch refused"})
+            update = ActionUpdate(Action.START, refused, "failed", guarded()(exc))
+            await self.operations.settle(intent, update, time.monotonic() - started)
+            raise
+
+    async def _follow(
+        self,
+        holder: Account,
+        backend: Backend,
+        intent: Intent,
+        rows: list[Instance],
+        started: float,
+        follow: bool,
+    ) -> AsyncIterator[ActionUpdate]:
+        """Show the new rows at once, then follow each until it runs or fails; each one's
+        outcome is recorded against the launch's intent."""
+        in_flight = self.operations.in_flight
         finals: dict[str, ActionUpdate] = {}
         for row in rows:
             holder.instances[row.id] = row
-            portal._in_flight.add(row.key)
+            in_flight.add(row.key)
             finals[row.id] = ActionUpdate(
-                Action.START, row, "requested", f"{row.name} launch requested"
+                Action.START, row, "requested", f"{row.name} launch requested", intent.key
             )
         try:
             for row in rows:
                 yield finals[row.id]
-            if not follow:
+            if not follow:  # accepted is the outcome asked for
                 finals = {k: replace(u, phase="done") for k, u in finals.items()}
                 return
-            streams = [
-                portal._follow(backend, Action.START, row, holder.config.timeout) for row in rows
-            ]
+            streams = [self.operations.follow(backend, Action.START, row) for row in rows]
             async for update in merge(streams):
                 if update.phase == "done":  # "started" is a start's word; say what happened
                     update = replace(update, message=f"{update.instance.name} launched, running")
+                update = replace(update, intent=intent.key)
                 holder.instances[update.instance.id] = update.instance
                 finals[update.instance.id] = update
                 yield update
         finally:
             for row in rows:
-                portal._in_flight.discard(row.key)
+                in_flight.discard(row.key)
                 final = finals[row.id]
                 if not final.finished:
-                    final = replace(final, phase="failed", message="stopped following (cancelled)")
-                portal._record(final, "launch", final.message, at, time.monotonic() - started, user)
+                    final = replace(
+                        final,
+                        phase="unknown",
+                        message="stopped following before the outcome was seen",
+                    )
+                part = row.id if len(rows) > 1 else ""
+                await self.operations.settle(intent, final, time.monotonic() - started, part)
 
-    async def _open(self, account: str) -> tuple[_Account, Backend]:
-        holder = self.portal._accounts.get(account)
-        if holder is None:
-            self.portal.config.account(account)  # raises ConfigError naming the known ones
-            raise ConfigError(f"no account {account!r}")
-        backend = await asyncio.to_thread(self.portal._backend, holder)
-        return holder, backend
+    async def _open(self, account: str) -> tuple[Account, Backend]:
+        return self.accounts.get(account), await self.accounts.backend(account)
 
 
 def _row(

@@ -127,10 +127,15 @@ class Event(BaseModel):
     target_name: str = ""
     old_state: str | None = None
     new_state: str | None = None
-    outcome: str | None = Field(None, description="For actions: ok, failed, timeout.")
+    outcome: str | None = Field(
+        None, description="For actions: requested, then ok, failed, timeout or unknown."
+    )
     user: str | None = None
     detail: str | None = None
     duration: float | None = Field(None, description="Seconds until the target state.")
+    cause: str | None = Field(
+        None, description="The key of the action's intent this outcome or observation settles."
+    )
 
 
 # -- apps (n-tier: Heat stacks, aggregator deployments) -----------------------------------

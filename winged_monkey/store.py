@@ -59,6 +59,11 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX events_kind_at ON events (kind, at);
     CREATE INDEX events_source_at ON events (source, at);
     """,
+    # 3: an action's outcome and the observation that settles it point at its intent.
+    """
+    ALTER TABLE events ADD COLUMN cause TEXT;
+    CREATE INDEX events_cause ON events (cause);
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -76,6 +81,7 @@ _EVENT_COLUMNS = (
     "user",
     "detail",
     "duration",
+    "cause",
 )
 _SELECT = f"SELECT seq, {', '.join(_EVENT_COLUMNS)} FROM events"  # noqa: S608
 
@@ -317,6 +323,18 @@ class Store:
                 f"{_SELECT} WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit)
             ).fetchall()
         return [(int(row[0]), _row_event(row[1:])) for row in rows]
+
+    def open_intents(self, account: str, *, limit: int = 500) -> list[Event]:
+        """The account's actions requested and never settled: no outcome, or only an
+        unknown one (the process died mid-action, or the answer never came)."""
+        with self._reading() as db:
+            rows = db.execute(
+                f"{_SELECT} AS r WHERE r.account = ? AND r.source = 'action' "  # noqa: S608
+                "AND r.outcome = 'requested' AND NOT EXISTS (SELECT 1 FROM events AS o "
+                "WHERE o.cause = r.key AND o.outcome != 'unknown') ORDER BY r.at LIMIT ?",
+                (account, limit),
+            ).fetchall()
+        return [_row_event(row[1:]) for row in rows]
 
     def last_seq(self) -> int:
         """The sequence number of the newest recorded event (0 when there is none)."""

@@ -15,6 +15,7 @@ from textual.widgets import Input, Static
 
 from tests.heat.conftest import Projects
 from tests.heat.test_heat_ui import text_of, wait_for
+from tests.ui.conftest import finish_workers
 from winged_monkey.models import InstanceState
 from winged_monkey.ui.app import WMApp
 from winged_monkey.ui.screens.catalog import CatalogScreen
@@ -94,7 +95,7 @@ async def test_template_form_from_heat_checks_and_launches(heat: Projects, tmp_p
     portal = heat.portal("shop", templates=str(folder))
     app = WMApp(portal, portal.config, title_suffix="test")
     async with app.run_test(size=SIZE) as pilot:
-        await app.workers.wait_for_complete()
+        await finish_workers(app)
         wizard, form = await open_form(pilot)
         password, count = field(form, "db_password"), field(form, "web_count")
         assert password.password  # hidden in Heat's answer: a masked field
@@ -145,7 +146,7 @@ async def test_template_form_from_heat_checks_and_launches(heat: Projects, tmp_p
             "the app running",
             within=60,
         )
-        await app.workers.wait_for_complete()
+        await finish_workers(app)
 
     (stack,) = heat.witness("shop", "GET", "/stacks").json()["stacks"]
     assert stack["stack_name"] == "shop-1"

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from textual.app import App
 from textual.pilot import Pilot
 
 from winged_monkey.config import AccountConfig, Config
@@ -118,10 +119,21 @@ async def wait_for(
 
 
 async def settle(pilot: Pilot[Any]) -> None:
-    """Wait for every worker (refresh, actions) and the messages they posted."""
+    """Wait for every worker (actions, views) to end, for every account to have been polled
+    with no poll under way (the poller runs for the app's life), and for their messages."""
     await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
+    await finish_workers(pilot.app)
+    poller = pilot.app.main_screen.poller if isinstance(pilot.app, WMApp) else None
+    if poller is not None:
+        await wait_for(pilot, lambda: poller.settled, "every account's poll")
     await pilot.pause()
+
+
+async def finish_workers(app: App[Any]) -> None:
+    """Wait for the app's workers except the poller, which runs as long as the app."""
+    others = [w for w in app.workers if w.group != "poller"]
+    if others:  # (an empty list would mean every worker)
+        await app.workers.wait_for_complete(others)
 
 
 # -- the deterministic cached portal ---------------------------------------------------------

@@ -17,7 +17,15 @@ import pytest
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 
-from tests.ui.conftest import CLOSED_PORT, SECRET_ENV, SLOW, ec2_account, fixed_clock, wait_for
+from tests.ui.conftest import (
+    CLOSED_PORT,
+    SECRET_ENV,
+    SLOW,
+    ec2_account,
+    finish_workers,
+    fixed_clock,
+    wait_for,
+)
 from tests.ui.test_launch_wizard import FORM
 from winged_monkey.catalog import AccountCatalog, CatalogItem, Choice, Quota, Size
 from winged_monkey.config import Config
@@ -139,7 +147,7 @@ def fixed_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> WMApp:
 
 
 async def _catalog_view(pilot: Pilot[Any]) -> CatalogScreen:
-    await pilot.app.workers.wait_for_complete()
+    await finish_workers(pilot.app)
     await pilot.press("colon", *"catalog", "enter")
     await wait_for(pilot, lambda: isinstance(pilot.app.screen, CatalogScreen), "the catalog")
     screen = pilot.app.screen
@@ -168,7 +176,7 @@ def _keys_to(*keys: str) -> Callable[[Pilot[Any]], Any]:
         await pilot.press(*"2cpu 4gb")
         await pilot.press(*keys)
         await pilot.pause()
-        await pilot.app.workers.wait_for_complete()
+        await finish_workers(pilot.app)
         await pilot.pause()
 
     return run

@@ -16,7 +16,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input, OptionList
 
 from tests.conftest import AMI, Cloud
-from tests.ui.conftest import Live, settle, wait_for
+from tests.ui.conftest import Live, finish_workers, settle, wait_for
 from tests.ui.test_catalog import open_catalog, running_count, shop_of, with_images
 from tests.ui.test_main_screen import text_of
 from winged_monkey.catalog import ParameterConstraint, TemplateForm, TemplateParameter
@@ -214,7 +214,7 @@ async def test_a_launch_over_quota_is_stopped_before_any_call(
         before = running_count(cloud)
         await pilot.press("enter")
         await pilot.pause()
-        await app.workers.wait_for_complete()
+        await finish_workers(app)
         assert app.screen is wizard
         assert step(wizard) == "summary"
         assert not [c for c in moto.calls if c.mutating]  # no RunInstances, nothing else

@@ -59,9 +59,9 @@ class Aggregator:
         self._pool_of = {a: p for p, accounts in self.pools.items() for a in accounts}
         self.launches = Launches(self)
         self._tasks: set[asyncio.Task[None]] = set()
-        self._poller: asyncio.Task[None] | None = None
-        self._wake = asyncio.Event()
-        self.polls = 0
+        self.poller = portal.poller(self._interval)
+        self.poller.subscribe(lambda _update: self.changed())
+        self._polling: asyncio.Task[None] | None = None
         #: Bumped whenever the portal's rows may have changed; listings are cached per value.
         self.generation = 0
         self._listings: dict[tuple[object, ...], bytes] = {}
@@ -72,10 +72,10 @@ class Aggregator:
     async def start(self) -> None:
         self.portal.load_cache()
         self.changed()
-        self._poller = asyncio.create_task(self._poll_forever(), name="wm-serve-poller")
+        self._polling = asyncio.create_task(self.poller.run(), name="wm-serve-poller")
 
     async def stop(self) -> None:
-        tasks = [*self._tasks, *([self._poller] if self._poller else [])]
+        tasks = [*self._tasks, *([self._polling] if self._polling else [])]
         for task in tasks:
             task.cancel()
         for task in tasks:
@@ -83,32 +83,25 @@ class Aggregator:
                 await task
         await self.portal.close()
 
-    async def _poll_forever(self) -> None:
-        """Poll every account, then wait the interval (shorter while an action runs)."""
-        while True:
-            try:
-                async for _update in self.portal.refresh():
-                    self.changed()
-            except Exception:  # a bug in one poll must not end polling
-                log.exception("poll failed")
-            self.changed()
-            self.polls += 1
-            interval = (
-                self.server.config.busy_refresh_interval
-                if self.portal.busy
-                else self.server.poll_interval
-            )
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), interval)
-            self._wake.clear()  # after the wait: a wake-up asked for during a poll is kept
+    def _interval(self, account: str) -> float:
+        """Each account on its own cadence: the server's, or faster while an action on it
+        is followed (the same poller as the TUI's, with the server's interval)."""
+        if self.portal.operations.busy(account):
+            return self.server.config.busy_refresh_interval
+        return self.server.poll_interval
+
+    @property
+    def polls(self) -> int:
+        """Polls every account has finished (the slowest account's count)."""
+        return min(self.poller.polls.values(), default=0)
 
     def changed(self) -> None:
         """The rows (or what may be done to them) may differ from what was served."""
         self.generation += 1
 
-    def poll_soon(self) -> None:
+    def poll_soon(self, accounts: Iterable[str] | None = None) -> None:
         """Poll now rather than at the interval (after a launch, say)."""
-        self._wake.set()
+        self.poller.poll_now(accounts)
 
     def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(coro)

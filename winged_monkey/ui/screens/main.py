@@ -14,7 +14,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
-from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Header, Input, Static
 from textual.worker import Worker, WorkerState
 
@@ -22,6 +21,7 @@ from winged_monkey.actions import Action
 from winged_monkey.backend import ACTION_CAPABILITY, Capability
 from winged_monkey.errors import WMError
 from winged_monkey.models import Instance, InstanceKind, InstanceState
+from winged_monkey.poller import Poller
 from winged_monkey.portal import AccountUpdate, ActionUpdate, Portal
 from winged_monkey.ui.screens.accounts import AccountsScreen
 from winged_monkey.ui.screens.app_detail import AppScreen
@@ -128,9 +128,7 @@ class MainScreen(Screen[None]):
         self.portal = portal
         self.clock = clock
         self._caps: dict[str, frozenset[Capability]] = {}
-        self._timer: Timer | None = None
-        self._refresh_worker: Worker[None] | None = None
-        self._refresh_due = False
+        self._poller: Poller | None = None
         self._warned: set[str] = set()
 
     # -- layout --------------------------------------------------------------
@@ -169,41 +167,40 @@ class MainScreen(Screen[None]):
         self._show_store_warnings()
         self._update_subtitle()
         self.app.screen_change_signal.subscribe(self, self._on_screen_change)
-        self.action_refresh()
+        self._poll()
 
     # -- refresh -------------------------------------------------------------
 
-    @work(group="refresh", exclusive=True, exit_on_error=False, description="refresh")
-    async def _refresh(self) -> None:
-        async for update in self.portal.refresh():
-            self.post_message(self.AccountRefreshed(update))
+    @work(group="poller", exclusive=True, exit_on_error=False, description="polling")
+    async def _poll(self) -> None:
+        """Run the portal's poller (each account on its own cadence) for as long as the
+        screen lives; its updates come back as messages, coalesced by the table."""
+        poller = self._poller = self.portal.poller()
+        unsubscribe = poller.subscribe(
+            lambda update: self.post_message(self.AccountRefreshed(update))
+        )
+        try:
+            await poller.run()
+        finally:
+            unsubscribe()
+
+    @property
+    def poller(self) -> Poller | None:
+        """The poller feeding this screen, once it runs."""
+        return self._poller
 
     def action_refresh(self) -> None:
-        """Poll now: cancels the pending timer (and a refresh already running)."""
-        self._refresh_due = False
-        if self._timer is not None:
-            self._timer.stop()
-            self._timer = None
-        self._refresh_worker = self._refresh()
-
-    def _schedule_refresh(self) -> None:
-        """The next poll, counted from the end of the last one."""
-        if self._timer is not None:
-            self._timer.stop()
-        config = self.portal.config
-        interval = config.busy_refresh_interval if self.portal.busy else config.refresh_interval
-        self._timer = self.set_timer(interval, self._on_refresh_timer, name="refresh")
-
-    def _on_refresh_timer(self) -> None:
-        self._timer = None
-        if self.app.screen.is_modal:  # a dialog is open: poll when it closes
-            self._refresh_due = True
-        else:  # this view, or another one that may be showing what the polls record
-            self.action_refresh()
+        """Poll every account now (each as soon as its current poll ends)."""
+        if self._poller is not None:
+            self._poller.poll_now()
 
     def _on_screen_change(self, screen: Screen[object]) -> None:
-        if self._refresh_due and not screen.is_modal:
-            self.action_refresh()
+        # No new poll while a dialog is open: what it shows stays put (a poll under way ends).
+        if self._poller is not None:
+            if screen.is_modal:
+                self._poller.pause()
+            else:
+                self._poller.resume()
 
     @on(AccountRefreshed)
     def _on_account_refreshed(self, message: AccountRefreshed) -> None:
@@ -266,9 +263,6 @@ class MainScreen(Screen[None]):
         for instance in targets:
             self._follow_action(action, instance)
         self.table.clear_marks()
-        refreshing = self._refresh_worker is not None and not self._refresh_worker.is_finished
-        if not refreshing:
-            self._schedule_refresh()  # poll at the busy pace while actions run
 
     @work(group="actions", exit_on_error=False, description="action")
     async def _follow_action(self, action: Action, instance: Instance) -> None:
@@ -279,6 +273,8 @@ class MainScreen(Screen[None]):
     def _on_action_progress(self, message: ActionProgress) -> None:
         update = message.update
         target = update.instance
+        if update.phase == "requested" and self._poller is not None:
+            self._poller.reschedule([target.account])  # its account polls at the busy pace
         if update.phase == "done" and target.state is InstanceState.TERMINATED:
             self.table.drop(target.key)
         else:
@@ -296,8 +292,6 @@ class MainScreen(Screen[None]):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         worker = event.worker
-        if worker.group == "refresh" and event.state in (WorkerState.SUCCESS, WorkerState.ERROR):
-            self._schedule_refresh()
         if event.state is WorkerState.ERROR:
             error = worker.error
             if isinstance(error, WMError):

@@ -34,6 +34,8 @@ OUTCOME_LOOK: dict[str, tuple[str, str]] = {
     "ok": ("✓", "green"),
     "failed": ("✗", "bold red"),
     "timeout": ("◷", "yellow"),
+    "requested": ("→", "dim"),
+    "unknown": ("?", "yellow"),
 }
 SOURCE_STYLE = {EventSource.ACTION: "bold", EventSource.OBSERVED: "", EventSource.NATIVE: "italic"}
 
