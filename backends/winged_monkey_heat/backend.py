@@ -596,8 +596,7 @@ class HeatBackend(Backend):
                 try:
                     found = await self.validate(await self.bundle(str(path)))
                 except InvalidRequest as exc:
-                    description = f"not valid: {exc.message}"
-                    needs: tuple[str, ...] = ("a fixed template",)
+                    description, needs = templates.rejected(exc.message)
                 else:
                     description, needs = found.description, templates.needs(found)
             return CatalogItem(

@@ -5,6 +5,7 @@ answer turned into the core's launch form (winged_monkey.catalog)."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,23 @@ def companion(template: Path) -> Path | None:
         if found.is_file():
             return found
     return None
+
+
+#: Heat's HEAT-E99001: the template is fine, this cloud lacks a service it uses.
+_NO_SERVICE = re.compile(r"Service (\S+) is not available for resource type (\S+?),? ")
+
+
+def rejected(message: str) -> tuple[str, tuple[str, ...]]:
+    """A catalog item's description and needs when Heat refuses the template: a service
+    this cloud lacks (Nova, Neutron...) is told apart from a template that is wrong."""
+    missing = _NO_SERVICE.search(message)
+    if missing:
+        service, resource_type = missing.groups()
+        return (
+            f"this cloud has no {service} for {resource_type}",
+            (f"a cloud with {service}",),
+        )
+    return f"not valid: {message}", ("a fixed template",)
 
 
 def needs(validation: TemplateValidation) -> tuple[str, ...]:

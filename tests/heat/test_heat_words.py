@@ -92,3 +92,24 @@ async def test_a_checked_suspended_app_is_still_suspended(heat: Projects) -> Non
     for fresh in (backend, heat.backend("susp")):  # the same process, and a new one
         (listed,) = await fresh.list_instances()
         assert (listed.state, listed.raw_state) == (InstanceState.SUSPENDED, "CHECK_COMPLETE")
+
+
+NOVA = """
+heat_template_version: 2018-08-31
+resources:
+  vm:
+    type: OS::Nova::Server
+    properties: {image: debian, flavor: m1.small}
+"""
+
+
+async def test_a_cloud_without_a_service_is_not_a_wrong_template(heat: Projects) -> None:
+    folder = heat.tmp_path / "needs"
+    folder.mkdir()
+    (folder / "vm.yaml").write_text(NOVA)
+    (folder / "wrong.yaml").write_text(NOVA.replace("OS::Nova::Server", "OS::Nope"))
+    backend = heat.backend("needs", templates=str(folder))
+    items = {i.name: i for i in (await backend.catalog()).items}
+    assert items["vm"].description == "this cloud has no nova for OS::Nova::Server"
+    assert items["vm"].needs == ("a cloud with nova",)
+    assert items["wrong"].needs == ("a fixed template",)
