@@ -18,20 +18,12 @@ import click
 from winged_monkey import paths, plugins
 from winged_monkey.actions import Action
 from winged_monkey.backend import Capability
-from winged_monkey.cli_base import (
-    Context,
-    ExitCode,
-    config_named,
-    exit_code,
-    fail,
-    guard,
-    key_values,
-)
+from winged_monkey.cli_base import Context, ExitCode, config_named, exit_code, fail, guard
 from winged_monkey.credentials import CredentialResolver, missing_secret, store_in_keyring
-from winged_monkey.errors import InvalidRequest, WMError
+from winged_monkey.errors import WMError
 from winged_monkey.httppool import without_httpx_cli
 from winged_monkey.models import KINDS, AccountStatus, InstanceKind
-from winged_monkey.portal import ActionUpdate, Portal
+from winged_monkey.portal import Portal
 from winged_monkey.render import instance_rows, render_table
 
 if TYPE_CHECKING:
@@ -53,6 +45,7 @@ class _LazyGroup(click.Group):
         "where": "winged_monkey.cli_catalog:where",
         "events": "winged_monkey.cli_events:events",
         "agent": "winged_monkey.cli_agent:agent_group",
+        "app": "winged_monkey.cli_app:app_group",
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -272,79 +265,6 @@ async def _run_actions(portal: Portal, action: Action, targets: list[Instance]) 
 
 for _action in Action:
     _action_command(_action)
-
-
-# -- wm app ------------------------------------------------------------------
-
-
-@main.group("app")
-def app_group() -> None:
-    """N-tier apps (Heat stacks): launch from a template."""
-
-
-@app_group.command("launch")
-@click.argument("template", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--account", required=True, help="The account to launch in (a Heat account).")
-@click.option("--name", help="The app's name (default: the template's file name).")
-@click.option(
-    "--param",
-    "params",
-    multiple=True,
-    callback=key_values,
-    metavar="KEY=VALUE",
-    help="A template parameter (repeatable).",
-)
-@click.option("--wait", is_flag=True, help="Follow the app until it runs (exit 0) or fails (1).")
-@click.pass_obj
-def app_launch(
-    obj: Context,
-    template: Path,
-    account: str,
-    name: str | None,
-    params: dict[str, str],
-    wait: bool,
-) -> None:
-    """Validate TEMPLATE with the cloud, then launch it as a new app.
-
-    Exit 3 when the cloud rejects the template or its parameters (its reason on stderr).
-    """
-    guard(lambda: _app_launch(obj, template, account, name or template.stem, params, wait))
-
-
-def _app_launch(
-    obj: Context, template: Path, account: str, name: str, params: dict[str, str], wait: bool
-) -> None:
-    text = template.read_text(encoding="utf-8")
-    portal = obj.portal()
-    portal.config.account(account)  # raises ConfigError naming the configured ones
-
-    async def run() -> ActionUpdate | None:
-        last: ActionUpdate | None = None
-        try:
-            async for update in portal.launch_app(account, text, name, params, follow=wait):
-                last = update
-                if update.phase == "requested":
-                    click.echo(f"{update.instance.key}: {name}: launched", err=True)
-                elif not update.finished:
-                    click.echo(f"{update.instance.key}: {update.message}", err=True)
-        finally:
-            await portal.close()
-        return last
-
-    try:
-        final = asyncio.run(run())
-    except InvalidRequest as exc:
-        fail(f"{account}: {template.name} rejected: {exc.message}", ExitCode.CONFIG)
-    if final is None:
-        fail(f"{account}: {name}: no answer", ExitCode.FAILED)
-    app = final.instance
-    if not final.finished:
-        click.echo(f"{app.key}: {name} is being created (wm ls --kind app to see it)")
-    elif final.phase == "done":
-        click.echo(f"{app.key}: ok: {name} is {app.state} ({app.raw_state})")
-    else:
-        reason = str(app.extra.get("fault") or final.message)
-        fail(f"{app.key}: {final.phase}: {name}: {reason}", ExitCode.FAILED)
 
 
 # -- wm accounts -------------------------------------------------------------

@@ -1,0 +1,110 @@
+"""`wm app launch` with environments, by catalog name and as a dry run, and `wm app update`,
+against the real standalone Heat and the template tree of tests/heat/tree.py."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.heat.conftest import Projects
+from tests.heat.test_heat_cli import Cli
+from tests.heat.tree import MOTD, write_tree
+from winged_monkey.cli import ExitCode
+
+FLAKY = """
+heat_template_version: 2018-08-31
+parameters:
+  fail:
+    type: boolean
+    default: false
+  word:
+    type: string
+    default: first
+resources:
+  step:
+    type: OS::Heat::TestResource
+    properties:
+      value: {get_param: word}
+      fail: {get_param: fail}
+"""
+
+
+@pytest.fixture
+def cli(heat: Projects, tmp_path: Path) -> Cli:
+    return Cli(heat, tmp_path)
+
+
+def outputs(heat: Projects, project: str, stack: str) -> dict[str, Any]:
+    reply = heat.witness(project, "GET", f"/stacks/{stack}")
+    assert reply.status_code == 200, reply.text
+    return {o["output_key"]: o["output_value"] for o in reply.json()["stack"]["outputs"]}
+
+
+def test_nested_launch_with_environments_then_update(cli: Cli, tmp_path: Path) -> None:
+    tree = write_tree(tmp_path / "tree")
+    cli.add_heat("lab")
+    app, env, override = (str(tree / f) for f in ("app.yaml", "app_env.yaml", "override_env.yaml"))
+
+    preview = cli.run("app", "launch", app, "--account", "lab", "-e", env, "--dry-run")
+    assert preview.exit_code == ExitCode.OK, preview.output
+    lines = preview.stdout.splitlines()
+    assert any(line.split() == ["motd", "OS::Heat::TestResource"] for line in lines)
+    assert any(line.startswith("  said ") for line in lines)  # inside web.yaml
+    assert lines[-1].endswith("(nothing was created)")
+    assert cli.heat.witness("lab", "GET", "/stacks").json()["stacks"] == []
+
+    launched = cli.run(
+        "app", "launch", app, "--account", "lab", "-e", env, "-e", override, "--wait"
+    )
+    assert launched.exit_code == ExitCode.OK, launched.output
+    assert launched.stdout.strip().endswith(": ok: app is running (CREATE_COMPLETE)")
+    found = outputs(cli.heat, "lab", "app")
+    assert (found["greeting"], found["size"], found["motd"]) == (
+        "hello from the environment",
+        3,
+        MOTD,
+    )
+
+    updated = cli.run("app", "update", "app", "--param", "greeting=changed")
+    assert updated.exit_code == ExitCode.OK, updated.output
+    assert updated.stdout.strip().endswith(": ok: app updated (UPDATE_COMPLETE)")
+    found = outputs(cli.heat, "lab", "app")
+    assert (found["greeting"], found["size"]) == ("changed", 3)  # the rest is kept
+
+    bad = cli.run("app", "update", "app", "--param", "size=lots")
+    assert bad.exit_code == ExitCode.CONFIG
+    assert bad.stderr.startswith("wm: lab/")
+    assert "update rejected" in bad.stderr
+    assert "size" in bad.stderr
+
+
+def test_update_that_fails_says_heats_reason(cli: Cli, tmp_path: Path) -> None:
+    flaky = tmp_path / "flaky.yaml"
+    flaky.write_text(FLAKY)
+    cli.add_heat("fl")
+    launched = cli.run("app", "launch", str(flaky), "--account", "fl", "--wait")
+    assert launched.exit_code == ExitCode.OK, launched.output
+    failed = cli.run("app", "update", "fl/flaky", "--param", "fail=true", "--param", "word=x")
+    assert failed.exit_code == ExitCode.FAILED, failed.output
+    assert ": flaky: UPDATE_FAILED: " in failed.stderr
+    assert "Test Resource failed" in failed.stderr
+    missing = cli.run("app", "update", "nothing-here", "--param", "word=x")
+    assert missing.exit_code == ExitCode.NOT_FOUND
+
+
+def test_launch_by_catalog_name_with_its_environment(cli: Cli, tmp_path: Path) -> None:
+    tree = write_tree(tmp_path / "tree")
+    cli.add_heat("cat")
+    with cli.config.open("a") as f:
+        f.write(f'templates = "{tree}"\n')
+    launched = cli.run("app", "launch", "app", "--account", "cat", "--wait")
+    assert launched.exit_code == ExitCode.OK, launched.output
+    assert outputs(cli.heat, "cat", "app")["size"] == 2  # app_env.yaml, beside app.yaml
+    again = cli.run("app", "launch", "app", "--account", "cat")
+    assert again.exit_code == ExitCode.CONFIG  # a rejection by Heat: the name is taken
+    assert again.stderr.strip() == "wm: cat: app rejected: The Stack (app) already exists."
+    unknown = cli.run("app", "launch", "nope", "--account", "cat")
+    assert unknown.exit_code == ExitCode.CONFIG
+    assert "no template nope" in unknown.stderr
