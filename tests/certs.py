@@ -53,23 +53,31 @@ def make_ca(folder: Path, name: str) -> tuple[Path, rsa.RSAPrivateKey, x509.Cert
 
 
 def server_certificate(
-    folder: Path, ca_key: rsa.RSAPrivateKey, ca_cert: x509.Certificate
+    folder: Path,
+    ca_key: rsa.RSAPrivateKey,
+    ca_cert: x509.Certificate,
+    *,
+    host: str | None = None,
+    expired: bool = False,
 ) -> tuple[Path, Path]:
-    """A certificate for 127.0.0.1 signed by the CA: (cert.pem, key.pem)."""
+    """A certificate for 127.0.0.1 signed by the CA: (cert.pem, key.pem). `host` names
+    another DNS name instead (a wrong-host certificate); `expired` ended yesterday."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     now = datetime.datetime.now(datetime.UTC)
+    if expired:
+        now -= datetime.timedelta(days=2)
+    alternative: x509.GeneralName = (
+        x509.DNSName(host) if host else x509.IPAddress(ipaddress.ip_address("127.0.0.1"))
+    )
     cert = (
         x509.CertificateBuilder()
-        .subject_name(_name("127.0.0.1"))
+        .subject_name(_name(host or "127.0.0.1"))
         .issuer_name(ca_cert.subject)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(minutes=5))
         .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
+        .add_extension(x509.SubjectAlternativeName([alternative]), critical=False)
         .add_extension(
             x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
             critical=False,

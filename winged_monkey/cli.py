@@ -20,7 +20,7 @@ from winged_monkey.actions import Action
 from winged_monkey.backend import Capability
 from winged_monkey.cli_base import Context, ExitCode, config_named, exit_code, fail, guard
 from winged_monkey.credentials import CredentialResolver, missing_secret, store_in_keyring
-from winged_monkey.errors import WMError
+from winged_monkey.errors import NotFoundError, WMError
 from winged_monkey.httppool import without_httpx_cli
 from winged_monkey.models import KINDS, AccountStatus, InstanceKind
 from winged_monkey.portal import Portal
@@ -215,7 +215,7 @@ def _act(obj: Context, action: Action, refs: list[str], yes: bool) -> None:
     wanted = sorted({r.split("/", 1)[0] for r in refs if "/" in r} & set(portal.account_names))
     all_named = all("/" in r for r in refs) and wanted
     asyncio.run(_refresh(portal, wanted if all_named else None))
-    targets = portal.resolve_targets(refs)
+    targets = _resolve(portal, refs)
     refused = [(i, why) for i in targets if (why := portal.refusal(action, i))]
     if refused:
         for instance, why in refused:
@@ -225,6 +225,29 @@ def _act(obj: Context, action: Action, refs: list[str], yes: bool) -> None:
         _confirm(action, targets)
     ok = asyncio.run(_run_actions(portal, action, targets))
     sys.exit(ExitCode.OK if ok else ExitCode.FAILED)
+
+
+def _resolve(portal: Portal, refs: list[str]) -> list[Instance]:
+    """The instances `refs` name. A ref that matches nothing while an account it may live in
+    did not answer is that account's failure (its error, as `wm ls` prints it; exit 1), not
+    a wrong name."""
+    try:
+        return portal.resolve_targets(refs)
+    except NotFoundError as missing:
+        unmatched = [r for r in refs if not portal.find(r)]
+        failed = [
+            s
+            for s in portal.statuses()
+            if s.phase == "failed"
+            and any("/" not in r or r.split("/", 1)[0] == s.name for r in unmatched)
+        ]
+        if not failed:
+            raise
+        if any("/" not in r for r in unmatched):  # a bare id or name: it may be anywhere
+            click.echo(f"wm: {missing.message} among the accounts that answered", err=True)
+        for status in failed:
+            click.echo(f"wm: {status.name}: {status.error}", err=True)
+        sys.exit(ExitCode.FAILED)
 
 
 def _confirm(action: Action, targets: list[Instance]) -> None:
