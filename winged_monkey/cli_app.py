@@ -165,7 +165,7 @@ def _app_preview(
     except InvalidRequest as exc:
         fail(f"{account}: {Path(template).name} rejected: {exc.message}", ExitCode.CONFIG)
     rows = [("RESOURCE", "TYPE")]
-    rows += [("  " * r.depth + r.name, r.type) for r in resources]
+    rows += [(f"{r.nested_in}/{r.name}" if r.nested_in else r.name, r.type) for r in resources]
     click.echo(render_table(rows))
     click.echo(f"{account}: {name} would have {len(resources)} resources (nothing was created)")
 

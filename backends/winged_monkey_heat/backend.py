@@ -458,7 +458,7 @@ class HeatBackend(Backend):
         bundle = await self.bundle(template, environments)
         body = {"stack_name": name, "parameters": dict(parameters), **bundle.body()}
         data = await self.client.request("POST", "/stacks/preview", body=body) or {}
-        return _previewed(data.get("stack", {}).get("resources") or [], 0)
+        return _previewed(data.get("stack", {}).get("resources") or [], 0, name)
 
     async def update_app(
         self,
@@ -732,20 +732,23 @@ def _is_text(template: str) -> bool:
     return "\n" in template or template.lstrip().startswith("{")
 
 
-def _previewed(resources: list[Any], depth: int) -> list[PreviewResource]:
+def _previewed(resources: list[Any], depth: int, app: str) -> list[PreviewResource]:
     """Heat's preview lists a stack's resources; a nested stack stands as a list of its
-    own resources in its parent's place."""
+    own resources in its parent's place, each naming its stack (APP-db-tag for `tag` in
+    `db`)."""
     found: list[PreviewResource] = []
     for item in resources:
         if isinstance(item, list):
-            found.extend(_previewed(item, depth + 1))
+            found.extend(_previewed(item, depth + 1, app))
         elif isinstance(item, dict):
+            stack = str(item.get("stack_name") or app)
             found.append(
                 PreviewResource(
                     name=str(item.get("resource_name") or ""),
                     type=str(item.get("resource_type") or ""),
                     depth=depth,
                     parent=item.get("parent_resource") or None,
+                    nested_in=stack.removeprefix(f"{app}-") if stack != app else "",
                 )
             )
     return found

@@ -113,3 +113,4 @@ class PreviewResource(_Frozen):
     type: str
     depth: int = Field(0, description="0 for the app's own, 1 for a nested stack's, ...")
     parent: str | None = None
+    nested_in: str = Field("", description="The nested stack, by Heat's name less the app's.")

@@ -51,7 +51,8 @@ def test_nested_launch_with_environments_then_update(cli: Cli, tmp_path: Path) -
     assert preview.exit_code == ExitCode.OK, preview.output
     lines = preview.stdout.splitlines()
     assert any(line.split() == ["motd", "OS::Heat::TestResource"] for line in lines)
-    assert any(line.startswith("  said ") for line in lines)  # inside web.yaml
+    assert any(line.split() == ["web/said", "OS::Heat::TestResource"] for line in lines)
+    assert any(line.split() == ["db-tag/none", "OS::Heat::None"] for line in lines)  # ../../
     assert lines[-1].endswith("(nothing was created)")
     assert cli.heat.witness("lab", "GET", "/stacks").json()["stacks"] == []
 

@@ -151,10 +151,11 @@ async def test_a_chain_of_files_runs(heat: Projects, tree: Path) -> None:
 async def test_preview_says_what_would_be_created(heat: Projects, tree: Path) -> None:
     backend = heat.backend("pre")
     seen = await backend.preview(str(tree / "app.yaml"), "maybe", {})
-    names = {(r.name, r.depth) for r in seen}
-    assert ("motd", 0) in names
-    assert ("said", 1) in names  # inside web.yaml
-    assert ("script", 1) in names  # inside lib/db.yaml
+    names = {(r.nested_in, r.name, r.depth) for r in seen}
+    assert ("", "motd", 0) in names
+    assert ("web", "said", 1) in names  # inside web.yaml
+    assert ("db", "script", 1) in names  # inside lib/db.yaml
+    assert ("db-tag", "none", 2) in names  # inside ../../common/tag.yaml, inside db
     assert heat.witness("pre", "GET", "/stacks").json()["stacks"] == []  # nothing created
 
 
