@@ -74,9 +74,14 @@ def test_files_and_environment_are_heatclients(heat_python: Path, tree: Path) ->
         f"{root}/common/tag.yaml",  # ../../ from lib/db.yaml
     ]
     assert ours["environment"]["parameters"] == {"size": 3}  # the later environment wins
-    # A template reached from nowhere but an environment, and one given as a file: URL.
-    alone = gather((tree / "web.yaml").as_uri(), [tree / "app_env.yaml"]).body()
-    assert alone == heatclient_body(heat_python, tree / "web.yaml", tree / "app_env.yaml")
+    # A template given as a file: URL; every environment section; a binary get_file.
+    envs = (tree / "app_env.yaml", tree / "extra_env.yaml")
+    alone = gather((tree / "web.yaml").as_uri(), envs).body()
+    assert alone == heatclient_body(heat_python, tree / "web.yaml", *envs)
+    assert alone["environment"]["event_sinks"] == [{"type": "zaqar-queue", "target": "app-events"}]
+    assert f"{root}/app/web.yaml" in alone["files"]  # per resource, relative to lib/
+    binary = gather(tree / "binary.yaml").body()
+    assert binary == heatclient_body(heat_python, tree / "binary.yaml")
 
 
 async def wait_done(backend: HeatBackend, stack_id: str) -> Instance:

@@ -133,6 +133,34 @@ parameters:
   size: 3
 """
 
+#: Only gathered, never run: every section heatclient passes through, a per-resource
+#: registry with its own base_url and hooks, and a binary file (sent base64-encoded).
+EXTRA_ENV = """
+parameter_merge_strategies:
+  greeting: overwrite
+event_sinks:
+  - type: zaqar-queue
+    target: app-events
+encrypted_param_names: []
+resource_registry:
+  base_url: LIB_URL
+  My::Other: thing.yaml
+  OS::Heat::Noop: OS::Heat::None
+  resources:
+    web:
+      hooks: pre-create
+      My::Thing: ../web.yaml
+"""
+
+BINARY = """
+heat_template_version: 2018-08-31
+resources:
+  logo:
+    type: OS::Heat::TestResource
+    properties:
+      value: {get_file: files/logo.bin}
+"""
+
 CFN_YAML = """
 AWSTemplateFormatVersion: '2010-09-09'
 Description: a CloudFormation-format template in YAML
@@ -183,8 +211,12 @@ def write_tree(root: Path) -> Path:
         "app/cfn_yaml.yaml": CFN_YAML,
         "app/cfn_json.json": json.dumps(CFN_JSON, indent=2),
     }
+    # A registry's base_url is a URL (heatclient joins a relative one to nothing).
+    files["app/extra_env.yaml"] = EXTRA_ENV.replace("LIB_URL", (app / "lib").as_uri() + "/")
+    files["app/binary.yaml"] = BINARY
     for name, text in files.items():
         path = root / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
+    (app / "files" / "logo.bin").write_bytes(bytes(range(256)) * 2)
     return app
