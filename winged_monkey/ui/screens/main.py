@@ -14,7 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets import Footer, Header, Input, Static
 from textual.worker import Worker, WorkerState
 
 from winged_monkey.actions import Action
@@ -357,7 +357,7 @@ class MainScreen(Screen[None]):
         self.table.sort_by(self.table.sort_column, not self.table.sort_reverse)
         self._update_subtitle()
 
-    @on(DataTable.RowHighlighted)
+    @on(InstanceTable.RowHighlighted)
     def _on_row_highlighted(self) -> None:
         self.refresh_bindings()
 

@@ -1,91 +1,60 @@
-"""The instance table: every instance of every account, one keyed row each, updated in place."""
+"""The instance table: every instance of every account, drawn a screen at a time.
+
+The rows live in a `RowIndex` (winged_monkey/ui/rows.py); this widget draws only the
+lines on screen with Textual's line API (a ScrollView with `render_line`), so a filter,
+a sort or fifty accounts answering at once change the index, never thousands of widget
+rows. Index changes are applied once per frame, when the table is drawn (or read). The
+look is the one of Textual's DataTable, which this table replaced.
+"""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any, ClassVar
 
+from rich.console import RenderableType
+from rich.padding import Padding
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
+from textual import events
 from textual.binding import Binding, BindingType
+from textual.geometry import Region, Size
 from textual.message import Message
-from textual.widgets import DataTable
-from textual.widgets.data_table import CellDoesNotExist, RowDoesNotExist
+from textual.renderables.styled import Styled
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 
 from winged_monkey.models import Instance, InstanceKind, InstanceState
 from winged_monkey.render import price_text, size_text
 from winged_monkey.ui import format as fmt
-
-#: (key, label, fixed width or None to fit) in display order: what matters most fits in 80.
-COLUMNS: tuple[tuple[str, str, int | None], ...] = (
-    ("mark", "", 1),
-    ("state", "state", 12),
-    ("name", "name", None),
-    ("account", "account", None),
-    ("public_ip", "public IP", None),
-    ("price", "$/h", 6),
-    ("age", "age", 4),
-    ("where", "where", None),
-    ("size", "size", None),
-    ("private_ip", "private IP", None),
+from winged_monkey.ui.rows import (
+    ACCOUNT_WIDTH,
+    COLUMNS,
+    FITTED,
+    NAME_WIDTH,
+    SORT_LABELS,
+    SORTS,
+    Row,
+    RowIndex,
+    natural,
 )
+
+__all__ = ["COLUMNS", "SORTS", "SORT_LABELS", "InstanceTable", "natural"]
+
 AGE_REFRESH_S = 15.0
-NAME_WIDTH = 24
-ACCOUNT_WIDTH = 14
-_AGE = [key for key, _, _ in COLUMNS].index("age")
-
-_DIGITS = re.compile(r"(\d+)")
-_STATE_ORDER = {state: n for n, state in enumerate(InstanceState)}
-_LAST = float("inf")
+PADDING = 1  # a space either side of each cell, as DataTable draws them
+_CACHE_LINES = 2000  # drawn rows kept; a screen holds a few dozen
+# Each cell's segments carry their column (as DataTable's do), so cells stay apart.
+_COLUMN_META = [Style.from_meta({"column": n}) for n in range(len(COLUMNS))]
+_OUTSIDE = Style.from_meta({"out_of_bounds": True})
 
 
-def natural(text: str) -> tuple[tuple[int, str], ...]:
-    """web-2 before web-10."""
-    return tuple((int(p), "") if p.isdigit() else (-1, p) for p in _DIGITS.split(text.lower()))
-
-
-def _created(i: Instance) -> float:
-    return -i.created_at.timestamp() if i.created_at else _LAST
-
-
-#: Sort keys by column: `o` cycles through them in this order.
-SORTS: dict[str, Callable[[Instance], Any]] = {
-    "name": lambda i: natural(i.name),
-    "state": lambda i: _STATE_ORDER[i.state],
-    "account": lambda i: i.account,
-    "price": lambda i: _LAST if i.price_hourly is None else i.price_hourly,
-    "age": _created,
-    "where": lambda i: i.where,
-    "size": lambda i: size_text(i, unknown=""),
-}
-SORT_LABELS = {key: label for key, label, _ in COLUMNS}
-
-
-@dataclass
-class _Row:
-    instance: Instance
-    stale: bool
-    marked: bool = False
-
-
-class _Tag:
-    """The mark cell: renders the mark and carries its row's key, so sorting can use the model."""
-
-    __slots__ = ("key", "marked")
-
-    def __init__(self, key: str, marked: bool) -> None:
-        self.key = key
-        self.marked = marked
-
-    def __rich__(self) -> Text:
-        return Text("●" if self.marked else " ", style="bold magenta")
-
-
-class InstanceTable(DataTable[Any]):
+class InstanceTable(ScrollView, can_focus=True):
     """Rows keyed by `Instance.key`; marks, a filter and a sort kept across updates."""
+
+    ALLOW_SELECT = False
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
@@ -95,7 +64,55 @@ class InstanceTable(DataTable[Any]):
             id="details",
             tooltip="Show every field of the instance under the cursor",
         ),
+        Binding("up", "cursor_up", "Cursor up", show=False),
+        Binding("down", "cursor_down", "Cursor down", show=False),
+        Binding("pageup", "page_up", "Page up", show=False),
+        Binding("pagedown", "page_down", "Page down", show=False),
+        # DataTable's keys and words, as before: left, right, home and end scroll sideways.
+        Binding("right", "cursor_right", "Cursor right", show=False),
+        Binding("left", "cursor_left", "Cursor left", show=False),
+        Binding("ctrl+home", "scroll_top", "Top", show=False),
+        Binding("ctrl+end", "scroll_bottom", "Bottom", show=False),
+        Binding("home", "scroll_home", "Home", show=False),
+        Binding("end", "scroll_end", "End", show=False),
     ]
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"instance-table--header", "instance-table--cursor"}
+
+    # DataTable's look (Textual 8.2), so the table reads as before.
+    DEFAULT_CSS = """
+    InstanceTable {
+        background: $surface;
+        color: $foreground;
+        height: auto;
+        max-height: 100%;
+        &:focus {
+            background-tint: $foreground 5%;
+            & > .instance-table--cursor {
+                background: $block-cursor-background;
+                color: $block-cursor-foreground;
+                text-style: $block-cursor-text-style;
+            }
+            & > .instance-table--header {
+                background-tint: $foreground 5%;
+            }
+        }
+        & > .instance-table--header {
+            text-style: bold;
+            background: $panel;
+            color: $foreground;
+        }
+        &:ansi > .instance-table--header {
+            background: ansi_bright_blue;
+            color: ansi_default;
+        }
+        & > .instance-table--cursor {
+            background: $block-cursor-blurred-background;
+            color: $block-cursor-blurred-foreground;
+            text-style: $block-cursor-blurred-text-style;
+        }
+    }
+    """
 
     class MarksChanged(Message):
         """The set of marked rows changed."""
@@ -104,85 +121,87 @@ class InstanceTable(DataTable[Any]):
             super().__init__()
             self.count = count
 
+    class RowHighlighted(Message):
+        """The cursor is on another instance (or on none)."""
+
+        def __init__(self, instance: Instance | None) -> None:
+            super().__init__()
+            self.instance = instance
+
     def __init__(self, clock: Callable[[], datetime], *, id: str | None = None) -> None:
-        super().__init__(id=id, cursor_type="row", zebra_stripes=False)
+        super().__init__(id=id)
         self._clock = clock
-        self._rows: dict[str, _Row] = {}
-        self._terms: list[str] = []
-        self._kind: InstanceKind | None = None
+        self.index = RowIndex()
         self._follow = False
-        self.sort_column = "name"
-        self.sort_reverse = False
+        self._cursor = 0
+        self._cursor_key: str | None = None
+        self._drawn: list[Row] | None = None  # the order the cursor was last placed in
+        self._generation = -1
+        self._lines: dict[tuple[Any, ...], Strip] = {}
+        self._header: Strip | None = None
+        self._header_key: tuple[Any, ...] = ()
 
     def on_mount(self) -> None:
-        for key, label, width in COLUMNS:
-            self.add_column(label, key=key, width=width)
         self.set_interval(AGE_REFRESH_S, self.refresh_ages)
-
-    # Until the user moves the cursor it stays on the top row while accounts arrive;
-    # from then on it follows its instance across updates and re-sorts.
-    def action_cursor_up(self) -> None:
-        self._follow = True
-        super().action_cursor_up()
-
-    def action_cursor_down(self) -> None:
-        self._follow = True
-        super().action_cursor_down()
-
-    def action_page_up(self) -> None:
-        self._follow = True
-        super().action_page_up()
-
-    def action_page_down(self) -> None:
-        self._follow = True
-        super().action_page_down()
-
-    def action_scroll_top(self) -> None:
-        self._follow = True
-        super().action_scroll_top()
-
-    def action_scroll_bottom(self) -> None:
-        self._follow = True
-        super().action_scroll_bottom()
-
-    def on_click(self) -> None:
-        self._follow = True
+        self._resized()
 
     # -- reading -------------------------------------------------------------
 
     @property
+    def sort_column(self) -> str:
+        return self.index.sort_column
+
+    @property
+    def sort_reverse(self) -> bool:
+        return self.index.sort_reverse
+
+    @property
+    def kind(self) -> InstanceKind | None:
+        """The only kind of row shown (the apps view), or None for every row."""
+        return self.index.kind
+
+    @property
+    def cursor_row(self) -> int:
+        return self._cursor
+
+    @property
     def cursor_instance(self) -> Instance | None:
-        key = self._cursor_key()
-        return self._rows[key].instance if key is not None else None
+        shown = self._sync()
+        return shown[self._cursor].instance if shown else None
 
     @property
     def marked(self) -> list[Instance]:
-        return [row.instance for row in self._rows.values() if row.marked]
+        return [row.instance for row in self.index.marked]
 
     @property
     def shown_count(self) -> int:
-        return self.row_count
+        return self.index.shown_count
 
     @property
     def total_count(self) -> int:
         """Rows of the kind shown, filtered or not."""
-        if self._kind is None:
-            return len(self._rows)
-        return sum(1 for row in self._rows.values() if row.instance.kind == self._kind)
+        return self.index.total_count
 
     @property
     def shown(self) -> list[Instance]:
         """The instances on screen, in display order."""
-        return [self._rows[row.key.value or ""].instance for row in self.ordered_rows]
+        return [row.instance for row in self._sync()]
 
     def instance(self, key: str) -> Instance | None:
-        row = self._rows.get(key)
+        row = self.index.rows.get(key)
         return row.instance if row is not None else None
 
     def select(self, key: str) -> None:
         """Put the cursor on an instance's row (and keep it there across updates)."""
         self._follow = True
-        self.move_cursor(row=self.get_row_index(key))
+        shown = self._sync()
+        row = self.index.rows.get(key)
+        if row is not None and row.shown:
+            self._move(shown.index(row))
+
+    def move_cursor(self, *, row: int) -> None:
+        self._sync()
+        self._move(row)
 
     def targets(self) -> list[Instance]:
         """The marked instances, or the one under the cursor when none is marked."""
@@ -195,128 +214,242 @@ class InstanceTable(DataTable[Any]):
     # -- writing -------------------------------------------------------------
 
     def set_account(self, account: str, instances: Iterable[Instance] | None, stale: bool) -> None:
-        """Replace one account's rows (or only restyle them when `instances` is None)."""
-        with self._keeping_cursor():
-            if instances is None:
-                for row in self._rows.values():
-                    if row.instance.account == account:
-                        self._put(row.instance, stale)
-                return
-            fresh = {i.key: i for i in instances}
-            gone = [k for k, r in self._rows.items() if r.instance.account == account]
-            for key in gone:
-                if key not in fresh:
-                    self._drop(key)
-            for instance in fresh.values():
-                self._put(instance, stale)
-            self._sort()
+        """Replace one account's rows (or only restyle them when `instances` is None).
+
+        Cheap: the rows are sorted and drawn once per frame, whatever the accounts."""
+        index = self.index
+        if instances is None:
+            changed = index.restyle_account(account, stale)
+        else:
+            marks = len(index.marked)
+            changed = index.replace_account(account, instances, stale)
+            if len(index.marked) != marks:
+                self.post_message(self.MarksChanged(len(index.marked)))
+        if changed:
+            self._changed()
 
     def put(self, instance: Instance, stale: bool = False) -> None:
         """Add or update one instance's row."""
-        with self._keeping_cursor():
-            self._put(instance, stale)
-            self._sort()
+        if self.index.put(instance, stale):
+            self._changed()
 
     def drop(self, key: str) -> None:
-        with self._keeping_cursor():
-            self._drop(key)
+        row = self.index.drop(key)
+        if row is not None:
+            self._changed()
+            if row.marked:
+                self.post_message(self.MarksChanged(len(self.index.marked)))
 
     def toggle_mark(self) -> None:
-        key = self._cursor_key()
-        if key is None:
+        shown = self._sync()
+        if not shown:
             return
         self._follow = True
-        row = self._rows[key]
-        row.marked = not row.marked
-        self.update_cell(key, "mark", _Tag(key, row.marked))
-        self.post_message(self.MarksChanged(len(self.marked)))
-        if self.cursor_row < self.row_count - 1:
-            self.move_cursor(row=self.cursor_row + 1)
+        row = shown[self._cursor]
+        self.index.mark(row, not row.marked)
+        self.post_message(self.MarksChanged(len(self.index.marked)))
+        self.refresh()
+        if self._cursor < len(shown) - 1:
+            self._move(self._cursor + 1)
 
     def clear_marks(self) -> None:
-        for key, row in self._rows.items():
-            if row.marked:
-                row.marked = False
-                if key in self.rows:
-                    self.update_cell(key, "mark", _Tag(key, False))
+        for row in self.index.marked:
+            self.index.mark(row, False)
         self.post_message(self.MarksChanged(0))
-
-    @property
-    def kind(self) -> InstanceKind | None:
-        """The only kind of row shown (the apps view), or None for every row."""
-        return self._kind
+        self.refresh()
 
     def set_kind(self, kind: InstanceKind | None) -> None:
-        self._kind = kind
-        self._refilter()
+        self.index.set_kind(kind)
+        self._changed()
 
     def set_filter(self, text: str) -> None:
         """Show only rows whose visible fields contain every word of `text`."""
-        self._terms = text.lower().split()
-        self._refilter()
-
-    def _refilter(self) -> None:
-        with self._keeping_cursor():
-            for key, row in self._rows.items():
-                shown = key in self.rows
-                if self._matches(row.instance) and not shown:
-                    self.add_row(*self._cells(key, row), key=key)
-                elif shown and not self._matches(row.instance):
-                    self.remove_row(key)
-            self._sort()
+        self.index.set_filter(text)
+        self._changed()
 
     def sort_by(self, column: str, reverse: bool = False) -> None:
-        self.sort_column, self.sort_reverse = column, reverse
-        with self._keeping_cursor():
-            self._sort()
+        self.index.set_sort(column, reverse)
+        self._changed()
 
     def refresh_ages(self) -> None:
-        """Recompute the age column (ages move with the clock, not with the data)."""
-        for row_key in self.rows:
-            key = row_key.value or ""
-            age = self._cells(key, self._rows[key])[_AGE]
-            if age != self.get_cell(key, "age"):
-                self.update_cell(key, "age", age)
+        """Ages move with the clock: redraw (only the rows on screen are drawn)."""
+        self.refresh()
 
-    # -- internals -----------------------------------------------------------
+    # -- cursor and keys -------------------------------------------------------
 
-    def _put(self, instance: Instance, stale: bool) -> None:
-        key = instance.key
-        row = self._rows.get(key)
-        if row is None:
-            row = self._rows[key] = _Row(instance, stale)
-        elif row.instance == instance and row.stale == stale:
+    # Until the user moves the cursor it stays on the top row while accounts arrive;
+    # from then on it follows its instance across updates and re-sorts.
+    def action_cursor_up(self) -> None:
+        self._step(-1)
+
+    def action_cursor_down(self) -> None:
+        self._step(+1)
+
+    def action_page_up(self) -> None:
+        self._step(-max(1, self._page()))
+
+    def action_page_down(self) -> None:
+        self._step(max(1, self._page()))
+
+    def action_scroll_top(self) -> None:
+        self._step(-len(self._sync()))
+
+    def action_scroll_bottom(self) -> None:
+        self._step(len(self._sync()))
+
+    def action_cursor_left(self) -> None:
+        self.scroll_left()
+
+    def action_cursor_right(self) -> None:
+        self.scroll_right()
+
+    def action_scroll_home(self) -> None:
+        self.scroll_to(x=0, animate=False)
+
+    def action_scroll_end(self) -> None:
+        self.scroll_to(x=self.max_scroll_x, animate=False)
+
+    async def _on_click(self, event: events.Click) -> None:
+        self._follow = True
+        offset = event.get_content_offset(self)
+        if offset is None or offset.y < 1:
             return
+        row = int(self.scroll_y) + offset.y - 1
+        if row < len(self._sync()):
+            self._move(row)
+
+    def _step(self, rows: int) -> None:
+        self._follow = True
+        self._sync()
+        self._move(self._cursor + rows)
+
+    def _page(self) -> int:
+        return self.scrollable_content_region.height - 1
+
+    def _move(self, row: int, scroll: bool = True) -> None:
+        """Put the cursor on the `row`th shown row (clamped); the index is committed."""
+        shown = self._drawn or []
+        row = max(0, min(row, len(shown) - 1))
+        key = shown[row].key if shown else None
+        if row != self._cursor:
+            self._cursor = row
+            self.refresh()
+        if key != self._cursor_key:
+            self._cursor_key = key
+            self.post_message(self.RowHighlighted(shown[row].instance if shown else None))
+        if scroll and shown:
+            self._scroll_to_cursor()
+
+    def _scroll_to_cursor(self) -> None:
+        top = int(self.scroll_y)
+        visible = max(1, self._page())
+        if self._cursor < top:
+            self.scroll_to(y=self._cursor, animate=False)
+        elif self._cursor >= top + visible:
+            self.scroll_to(y=self._cursor - visible + 1, animate=False)
+
+    # -- the index, applied once per frame ---------------------------------------
+
+    def _changed(self) -> None:
+        self._resized()
+        self.refresh()
+
+    def _sync(self) -> list[Row]:
+        """Apply the index's pending changes; keep the cursor on its instance."""
+        shown = self.index.commit()
+        if self.index.generation == self._generation:
+            return shown
+        self._drawn, self._generation = shown, self.index.generation
+        place = self._cursor
+        row = self.index.rows.get(self._cursor_key or "")
+        if self._follow and row is not None and row.shown:
+            place = shown.index(row)
+        self._move(min(place, len(shown) - 1), scroll=self._follow)
+        return shown
+
+    def _widths(self) -> list[int]:
+        """Each column's drawn width, its padding included."""
+        fitted = dict(zip(FITTED, self.index.widths(), strict=True))
+        return [
+            2 * PADDING + (width or max(fitted[key], len(label))) for key, label, width in COLUMNS
+        ]
+
+    def _resized(self) -> None:
+        size = Size(sum(self._widths()), self.index.shown_count + 1)
+        if size != self.virtual_size:
+            self.virtual_size = size
+
+    # -- drawing -------------------------------------------------------------
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._lines.clear()
+        self._header = None
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._sync()
+        return super().render_lines(crop)
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        width = self.size.width
+        if y == 0:
+            line = self._header_line()
         else:
-            row.instance, row.stale = instance, stale
-        shown = key in self.rows
-        if not self._matches(instance):
-            if shown:
-                self.remove_row(key)
-            return
-        cells = self._cells(key, row)
-        if not shown:
-            self.add_row(*cells, key=key)
-            return
-        for (column, _, _), cell in zip(COLUMNS, cells, strict=True):
-            self.update_cell(key, column, cell)
+            shown = self._drawn or []
+            at = scroll_y + y - 1
+            if at >= len(shown):
+                return Strip.blank(width, self.rich_style)
+            line = self._row_line(shown[at], at == self._cursor)
+        return line.crop_extend(scroll_x, scroll_x + width, self.rich_style).simplify()
 
-    def _drop(self, key: str) -> None:
-        row = self._rows.pop(key, None)
-        if key in self.rows:
-            self.remove_row(key)
-        if row is not None and row.marked:
-            self.post_message(self.MarksChanged(len(self.marked)))
+    def _header_line(self) -> Strip:
+        widths = self._widths()
+        key = (tuple(widths), self.size.width, self.has_focus)
+        if self._header is None or self._header_key != key:
+            style = self.get_component_rich_style("instance-table--header")
+            labels = [Text(label) for _, label, _ in COLUMNS]
+            self._header = self._draw(labels, widths, style, Style(), style)
+            self._header_key = key
+        return self._header
 
-    def _matches(self, instance: Instance) -> bool:
-        if self._kind is not None and instance.kind != self._kind:
-            return False
-        if not self._terms:
-            return True
-        text = fmt.instance_search_text(instance)
-        return all(term in text for term in self._terms)
+    def _row_line(self, row: Row, cursor: bool) -> Strip:
+        i = row.instance
+        age = fmt.age_since(i.created_at, self._clock())
+        widths = self._widths()
+        key = (row.key, row.version, age, cursor, tuple(widths), self.size.width, self.has_focus)
+        line = self._lines.get(key)
+        if line is None:
+            if len(self._lines) > _CACHE_LINES:
+                self._lines.clear()
+            base = self.rich_style
+            mark = self.get_component_rich_style("instance-table--cursor") if cursor else Style()
+            line = self._lines[key] = self._draw(self._cells(row, age), widths, base, mark, base)
+        return line
 
-    def _cells(self, key: str, row: _Row) -> list[Any]:
+    def _draw(
+        self,
+        cells: Sequence[RenderableType],
+        widths: list[int],
+        base: Style,
+        component: Style,
+        row_style: Style,
+    ) -> Strip:
+        """One table line as DataTable draws it: padded cells, then the row's style to the
+        right edge (the cursor's colours win over the cells' own, as its CSS priority says)."""
+        console = self.app.console
+        post = Style.from_color(component.color, component.bgcolor)
+        segments: list[Segment] = []
+        for column, (cell, width) in enumerate(zip(cells, widths, strict=True)):
+            options = self.app.console_options.update_dimensions(width, 1).update(no_wrap=True)
+            pre = base + _COLUMN_META[column] + component
+            styled = Styled(Padding(cell, (0, PADDING)), pre_style=pre, post_style=post)
+            segments.extend(console.render_lines(styled, options)[0])
+        rest = max(0, self.size.width - sum(widths))
+        segments.append(Segment(" " * rest, row_style + component + _OUTSIDE))
+        return Strip(segments)
+
+    def _cells(self, row: Row, age: str) -> list[RenderableType]:
         i = row.instance
         texts = [
             fmt.state_text(i.state),
@@ -324,7 +457,7 @@ class InstanceTable(DataTable[Any]):
             Text(fmt.one_line(i.account, ACCOUNT_WIDTH)),
             Text(fmt.first_ip(i.public_ips)),
             Text(price_text(i.price_hourly), justify="right"),
-            Text(fmt.age_since(i.created_at, self._clock()), justify="right"),
+            Text(age, justify="right"),
             Text(i.where),
             Text(size_text(i, unknown="")),
             Text(fmt.first_ip(i.private_ips)),
@@ -332,38 +465,4 @@ class InstanceTable(DataTable[Any]):
         if row.stale or i.state is InstanceState.TERMINATED:
             for text in texts:
                 text.stylize(fmt.STALE_STYLE)
-        return [_Tag(key, row.marked), *texts]
-
-    def _sort(self) -> None:
-        by = SORTS[self.sort_column]
-        name = SORTS["name"]
-
-        def order(tag: _Tag) -> tuple[Any, ...]:
-            instance = self._rows[tag.key].instance
-            return (by(instance), name(instance), tag.key)
-
-        self.sort("mark", key=order, reverse=self.sort_reverse)
-
-    def _cursor_key(self) -> str | None:
-        if self.row_count == 0:
-            return None
-        try:
-            row_key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key
-        except CellDoesNotExist:
-            return None
-        return row_key.value
-
-    @contextmanager
-    def _keeping_cursor(self) -> Iterator[None]:
-        """Keep the cursor on the same instance while rows come, go and move."""
-        key = self._cursor_key() if self._follow else None
-        before = self.cursor_row
-        yield
-        if key is None or self.row_count == 0:
-            return
-        try:
-            index = self.get_row_index(key)
-        except RowDoesNotExist:
-            index = min(before, self.row_count - 1)
-        if index != self.cursor_row:
-            self.move_cursor(row=index)
+        return [Text("●" if row.marked else " ", style="bold magenta"), *texts]

@@ -1,0 +1,101 @@
+"""Heat's faults in words: the fault proxy between the Heat backend and the real standalone
+Heat answers 429, 5xx (Heat's own error body among them) or cuts the reply short."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+import pytest
+
+from tests.faultproxy import Fault, FaultProxy
+from tests.heat.conftest import Projects, heat_account
+from winged_monkey.credentials import Secrets
+from winged_monkey.errors import ThrottledError, WMError
+from winged_monkey_heat import HeatBackend
+
+#: What Heat itself answers for an error it does not map (its message withheld).
+ENDPOINT_NOT_FOUND = json.dumps(
+    {
+        "code": 500,
+        "title": "Internal Server Error",
+        "explanation": "The server has either erred or is incapable of performing the "
+        "requested operation.",
+        "error": {"type": "EndpointNotFound", "traceback": None},
+    }
+).encode()
+WITH_MESSAGE = json.dumps(
+    {
+        "code": 500,
+        "title": "Internal Server Error",
+        "explanation": "The server has either erred or is incapable of performing the "
+        "requested operation.",
+        "error": {
+            "type": "EndpointNotFound",
+            "message": "public endpoint for compute service in RegionOne region not found",
+            "traceback": None,
+        },
+    }
+).encode()
+
+
+async def listing_error(heat: Projects, proxy: FaultProxy, name: str = "lab") -> WMError:
+    account = heat_account(name, f"http://127.0.0.1:{proxy.port}/v1", heat.project(name))
+    backend = HeatBackend(account, Secrets(account=name))
+    heat.backends.append(backend)
+    with pytest.raises(WMError) as raised:
+        await backend.list_instances()
+    return raised.value
+
+
+async def test_throttling_keeps_retry_after(
+    heat: Projects, fault_proxy: Callable[[int], FaultProxy]
+) -> None:
+    proxy = fault_proxy(heat.server.port)
+    proxy.fault = Fault("status", status=429, headers={"Retry-After": "7"}, body=b"{}")
+    error = await listing_error(heat, proxy)
+    assert isinstance(error, ThrottledError)
+    assert error.retry_after == 7
+    assert str(error) == "lab: Heat is throttling requests (HTTP 429); the next poll waits 7 s"
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "said"),
+    [
+        (500, ENDPOINT_NOT_FOUND, "HTTP 500 (Internal Server Error): EndpointNotFound"),
+        (
+            500,
+            WITH_MESSAGE,
+            "HTTP 500 (Internal Server Error): EndpointNotFound: public endpoint for compute "
+            "service in RegionOne region not found",
+        ),
+        (503, b"maintenance until 18:00", "HTTP 503 (Service Unavailable): maintenance until"),
+        (502, b"<html>Bad Gateway</html>", "HTTP 502 (Bad Gateway)"),
+    ],
+)
+async def test_server_errors_keep_status_and_heats_type(
+    heat: Projects,
+    fault_proxy: Callable[[int], FaultProxy],
+    status: int,
+    body: bytes,
+    said: str,
+) -> None:
+    proxy = fault_proxy(heat.server.port)
+    proxy.fault = Fault("status", status=status, body=body)
+    error = await listing_error(heat, proxy)
+    assert error.message.startswith(f"Heat at 127.0.0.1:{proxy.port} answered {said}"), error
+    assert "has either erred" not in error.message
+
+
+@pytest.mark.parametrize("keep", [10, 100, 400])
+async def test_a_reply_cut_short(
+    heat: Projects, fault_proxy: Callable[[int], FaultProxy], keep: int
+) -> None:
+    """Cut in the status line, in the headers, and in a listing of one stack."""
+    assert heat.wait("lab", heat.create("lab", "one")) == "CREATE_COMPLETE"
+    proxy = fault_proxy(heat.server.port)
+    proxy.fault = Fault("truncate", keep=keep)
+    error = await listing_error(heat, proxy)
+    assert str(error) == (
+        f"lab: the reply from 127.0.0.1:{proxy.port} was cut short (connection closed mid-answer)"
+    )

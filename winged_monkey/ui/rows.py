@@ -1,0 +1,325 @@
+"""The instance table's rows: a sorted, filtered index kept outside the widget.
+
+Updates only record what changed; `commit` applies them with one sort and one filter
+pass, however many accounts answered since the last frame. Re-placing a few rows into a
+sorted list is a merge (Python's sort finds the sorted run), not a full re-sort, and
+every row's sort key and search text are computed once, when the row changes.
+Counts (shown, total, marked) are kept as rows change, so reading them costs nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from operator import attrgetter
+from typing import Any
+
+from rich.cells import cell_len
+
+from winged_monkey.models import Instance, InstanceKind, InstanceState
+from winged_monkey.render import APP_GLYPH, size_text
+from winged_monkey.ui import format as fmt
+
+#: (key, label, fixed width or None to fit) in display order: what matters most fits in 80.
+COLUMNS: tuple[tuple[str, str, int | None], ...] = (
+    ("mark", "", 1),
+    ("state", "state", 12),
+    ("name", "name", None),
+    ("account", "account", None),
+    ("public_ip", "public IP", None),
+    ("price", "$/h", 6),
+    ("age", "age", 4),
+    ("where", "where", None),
+    ("size", "size", None),
+    ("private_ip", "private IP", None),
+)
+NAME_WIDTH = 24
+ACCOUNT_WIDTH = 14
+#: The columns sized to fit their widest cell, in COLUMNS order.
+FITTED = tuple(key for key, _, width in COLUMNS if width is None)
+
+_DIGITS = re.compile(r"(\d+)")
+_STATE_ORDER = {state: n for n, state in enumerate(InstanceState)}
+_LAST = float("inf")
+
+
+def natural(text: str) -> tuple[tuple[int, str], ...]:
+    """web-2 before web-10."""
+    return tuple((int(p), "") if p.isdigit() else (-1, p) for p in _DIGITS.split(text.lower()))
+
+
+def _created(i: Instance) -> float:
+    return -i.created_at.timestamp() if i.created_at else _LAST
+
+
+#: Sort keys by column: `o` cycles through them in this order.
+SORTS: dict[str, Callable[[Instance], Any]] = {
+    "name": lambda i: natural(i.name),
+    "state": lambda i: _STATE_ORDER[i.state],
+    "account": lambda i: i.account,
+    "price": lambda i: _LAST if i.price_hourly is None else i.price_hourly,
+    "age": _created,
+    "where": lambda i: i.where,
+    "size": lambda i: size_text(i, unknown=""),
+}
+SORT_LABELS = {key: label for key, label, _ in COLUMNS}
+
+
+def fitted_texts(i: Instance) -> tuple[str, ...]:
+    """The plain text of the FITTED cells (what their width is measured on)."""
+    name = fmt.one_line(i.name, NAME_WIDTH)
+    if i.kind == "app":
+        name = f"{APP_GLYPH} {fmt.one_line(i.name, NAME_WIDTH - 2)}"
+    return (
+        name,
+        fmt.one_line(i.account, ACCOUNT_WIDTH),
+        fmt.first_ip(i.public_ips),
+        i.where,
+        size_text(i, unknown=""),
+        fmt.first_ip(i.private_ips),
+    )
+
+
+@dataclass(eq=False, slots=True)
+class Row:
+    """One instance as the table holds it; `version` changes whenever its look may."""
+
+    instance: Instance
+    stale: bool
+    marked: bool = False
+    version: int = 0
+    search: str = ""
+    order: Any = None
+    widths: tuple[int, ...] = ()
+    shown: bool = True
+    alive: bool = True
+
+    @property
+    def key(self) -> str:
+        return self.instance.key
+
+
+@dataclass
+class RowIndex:
+    """Every row by key, in display order once committed."""
+
+    rows: dict[str, Row] = field(default_factory=dict)
+    sort_column: str = "name"
+    sort_reverse: bool = False
+    kind: InstanceKind | None = None
+    terms: list[str] = field(default_factory=list)
+    #: Sorts done (full or merge): one per commit at most, never one per account.
+    sorts: int = 0
+    #: Changes whenever the shown rows or their order may have changed.
+    generation: int = 0
+    _accounts: dict[str, dict[str, Row]] = field(default_factory=dict)
+    _account_widths: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    _widths: tuple[int, ...] | None = None
+    _order: list[Row] = field(default_factory=list)
+    _shown: list[Row] | None = None
+    _unplaced: dict[Row, None] = field(default_factory=dict)
+    _removed: bool = False
+    _resort: bool = False
+    _shown_count: int = 0
+    _kind_count: int = 0
+    _marked: dict[str, Row] = field(default_factory=dict)
+
+    # -- counts (no commit needed) -------------------------------------------------------
+
+    @property
+    def shown_count(self) -> int:
+        return self._shown_count
+
+    @property
+    def total_count(self) -> int:
+        """Rows of the kind shown, filtered or not."""
+        return len(self.rows) if self.kind is None else self._kind_count
+
+    @property
+    def marked(self) -> list[Row]:
+        return list(self._marked.values())
+
+    def widths(self) -> tuple[int, ...]:
+        """The widest cell of each FITTED column over every row (filtered or not)."""
+        if self._widths is None:
+            found = [0] * len(FITTED)
+            for widths in self._account_widths.values():
+                found = [max(a, b) for a, b in zip(found, widths, strict=True)]
+            self._widths = tuple(found)
+        return self._widths
+
+    # -- changes -------------------------------------------------------------------------
+
+    def replace_account(self, account: str, instances: Iterable[Instance], stale: bool) -> bool:
+        """One account's rows are now `instances`; True when anything changed."""
+        fresh = {i.key: i for i in instances}
+        mine = self._accounts.get(account, {})
+        changed = False
+        for key in [k for k in mine if k not in fresh]:
+            changed |= self.drop(key) is not None
+        for instance in fresh.values():
+            changed |= self._put(instance, stale)
+        rows = self._accounts.get(account, {}).values()
+        widths = [0] * len(FITTED)
+        for row in rows:
+            widths = [max(a, b) for a, b in zip(widths, row.widths, strict=True)]
+        if self._account_widths.get(account) != tuple(widths):
+            self._account_widths[account] = tuple(widths)
+            self._widths = None
+        return changed
+
+    def restyle_account(self, account: str, stale: bool) -> bool:
+        changed = False
+        for row in self._accounts.get(account, {}).values():
+            if row.stale != stale:
+                row.stale = stale
+                row.version += 1
+                changed = True
+        return changed
+
+    def put(self, instance: Instance, stale: bool = False) -> bool:
+        changed = self._put(instance, stale)
+        row = self.rows[instance.key]
+        widths = self._account_widths.get(instance.account, row.widths)
+        grown = tuple(max(a, b) for a, b in zip(widths, row.widths, strict=True))
+        if grown != self._account_widths.get(instance.account):
+            self._account_widths[instance.account] = grown
+            self._widths = None
+        return changed
+
+    def drop(self, key: str) -> Row | None:
+        row = self.rows.pop(key, None)
+        if row is None:
+            return None
+        row.alive = False
+        del self._accounts[row.instance.account][key]
+        self._marked.pop(key, None)
+        self._count(row, -1)
+        self._removed = True
+        self._unplaced.pop(row, None)
+        return row
+
+    def mark(self, row: Row, on: bool) -> None:
+        row.marked = on
+        row.version += 1
+        if on:
+            self._marked[row.key] = row
+        else:
+            self._marked.pop(row.key, None)
+
+    def set_filter(self, text: str) -> None:
+        terms = text.lower().split()
+        if terms != self.terms:
+            self.terms = terms
+            self._rematch()
+
+    def set_kind(self, kind: InstanceKind | None) -> None:
+        if kind != self.kind:
+            self.kind = kind
+            self._rematch()
+
+    def set_sort(self, column: str, reverse: bool) -> None:
+        if (column, reverse) == (self.sort_column, self.sort_reverse):
+            return
+        if column != self.sort_column:
+            self._resort = True
+        self.sort_column, self.sort_reverse = column, reverse
+        self._shown = None
+        if not self._resort:  # the same keys the other way: a reversal, not a sort
+            self._order.reverse()
+
+    # -- reading in order ----------------------------------------------------------------
+
+    def commit(self) -> list[Row]:
+        """The shown rows in display order, after one sort for every change since the last."""
+        if self._resort:
+            self._resort = False
+            self._unplaced.clear()
+            self._removed = False
+            by = self._sort_key()
+            for row in self.rows.values():
+                row.order = by(row.instance)
+            self._order = sorted(self.rows.values(), key=_ORDER, reverse=self.sort_reverse)
+            self.sorts += 1
+            self._shown = None
+        elif self._unplaced or self._removed:
+            unplaced = self._unplaced
+            order = [r for r in self._order if r.alive and r not in unplaced]
+            if unplaced:
+                order.extend(unplaced)
+                order.sort(key=_ORDER, reverse=self.sort_reverse)
+                self.sorts += 1
+            self._order = order
+            self._unplaced = {}
+            self._removed = False
+            self._shown = None
+        if self._shown is None:
+            self.generation += 1
+            filtering = self.terms or self.kind is not None
+            self._shown = [r for r in self._order if r.shown] if filtering else self._order
+        return self._shown
+
+    # -- internals -----------------------------------------------------------------------
+
+    def _sort_key(self) -> Callable[[Instance], tuple[Any, ...]]:
+        by, name = SORTS[self.sort_column], SORTS["name"]
+        return lambda i: (by(i), name(i), i.key)
+
+    def _put(self, instance: Instance, stale: bool) -> bool:
+        row = self.rows.get(instance.key)
+        if row is None:
+            row = Row(instance, stale)
+            self.rows[instance.key] = row
+            self._accounts.setdefault(instance.account, {})[instance.key] = row
+            self._describe(row)
+            row.shown = self._matches(row)
+            self._count(row, +1)
+            self._unplaced[row] = None
+            return True
+        if row.stale == stale and row.instance == instance:
+            return False
+        was_shown = row.shown
+        self._count(row, -1)
+        before = row.order
+        row.instance, row.stale = instance, stale
+        row.version += 1
+        self._describe(row)
+        row.shown = self._matches(row)
+        self._count(row, +1)
+        if row.order != before:
+            self._unplaced[row] = None
+        elif row.shown != was_shown:
+            self._shown = None
+        return True
+
+    def _describe(self, row: Row) -> None:
+        """What the index needs of a row, computed once per change of the row."""
+        i = row.instance
+        row.search = fmt.instance_search_text(i)
+        row.order = None if self._resort else self._sort_key()(i)
+        row.widths = tuple(cell_len(text) for text in fitted_texts(i))
+
+    def _matches(self, row: Row) -> bool:
+        if self.kind is not None and row.instance.kind != self.kind:
+            return False
+        search = row.search
+        return all(term in search for term in self.terms)
+
+    def _count(self, row: Row, sign: int) -> None:
+        if self.kind is None or row.instance.kind == self.kind:
+            self._kind_count += sign
+        if row.shown:
+            self._shown_count += sign
+
+    def _rematch(self) -> None:
+        shown = kinds = 0
+        for row in self.rows.values():
+            row.shown = self._matches(row)
+            shown += row.shown
+            kinds += self.kind is None or row.instance.kind == self.kind
+        self._shown_count, self._kind_count = shown, kinds
+        self._shown = None
+
+
+_ORDER = attrgetter("order")
