@@ -28,14 +28,14 @@ from winged_monkey.inventory import AccountUpdate, Inventory
 from winged_monkey.models import AccountStatus, AppDetail, Instance
 from winged_monkey.operations import ActionUpdate, Operations
 from winged_monkey.poller import Poller
-from winged_monkey.recorder import Recorder
+from winged_monkey.recorder import History, Recorder
 from winged_monkey.store import Store
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable
     from typing import TypeVar
 
-    from winged_monkey.catalog import AccountCatalog, CatalogItem, LaunchRequest
+    from winged_monkey.catalog import AccountCatalog, CatalogItem, LaunchRequest, TemplateForm
     from winged_monkey.launching import CatalogUpdate, Launcher
     from winged_monkey.ranking import Ranked, SizeSpec
 
@@ -67,6 +67,8 @@ class Portal:
         self.clock = clock
         self.user = user or _local_user()
         self.recorder = Recorder(store)
+        #: The event log as the views read it (in their thread workers).
+        self.history = History(store)
         self.accounts = Accounts(config, self.resolver)
         self.operations = Operations(config, self.accounts, self.recorder, clock, self.user)
         self.inventory = Inventory(
@@ -152,6 +154,11 @@ class Portal:
     async def within(self, name: str, call: Awaitable[T]) -> T:
         """`call` under the account's total deadline (DeadlineError when it runs out)."""
         return await self.accounts.within(name, call)
+
+    async def template_form(self, account: str, template: str) -> TemplateForm:
+        """The parameters a template asks for, as the account's cloud validates it."""
+        backend = await self.accounts.backend(account)
+        return await self.accounts.within(account, backend.template_form(template))
 
     async def check(self, name: str) -> str:
         """Credentials and reachability of one account, as one line (raises WMError)."""

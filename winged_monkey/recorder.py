@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from typing import TypeVar
 
 from winged_monkey.errors import StoreError
@@ -59,3 +60,33 @@ class Recorder:
         """Every account's last inventory (at start-up, before the loop matters)."""
         empty: dict[str, AccountSnapshot] = {}
         return self.safe(self.store.load_snapshots, empty)
+
+
+class History:
+    """The event log as views read it: blocking calls, meant for a thread worker (never
+    the event loop). The only door the UI has to the store."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def events(
+        self,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        account: str | None = None,
+        target: str | None = None,
+        limit: int = 1000,
+    ) -> list[Event]:
+        """Newest first; `since` inclusive, `until` exclusive (Store.events)."""
+        return self._store.events(
+            since=since, until=until, account=account, target=target, limit=limit
+        )
+
+    def events_after(self, seq: int, *, limit: int = 1000) -> list[tuple[int, Event]]:
+        """Events recorded after `seq`, oldest first, with their sequence numbers."""
+        return self._store.events_after(seq, limit=limit)
+
+    def last_seq(self) -> int:
+        """The newest event's sequence number (0 when there is none)."""
+        return self._store.last_seq()

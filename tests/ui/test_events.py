@@ -254,11 +254,16 @@ async def test_an_action_taken_in_the_ui_appears_in_the_events_view(live: Live) 
         await wait_for(pilot, lambda: app.screen is screen, "the same events view")
 
         def recorded() -> bool:
-            return any(e.kind == "start" and e.target == batch.id for e in screen.table.shown)
+            return any(
+                e.kind == "start" and e.target == batch.id and e.outcome == "ok"
+                for e in screen.table.shown
+            )
 
-        await wait_for(pilot, recorded, "the start to be listed")
-        (start,) = [e for e in screen.table.shown if e.kind == "start"]
-        assert start.outcome == "ok"
+        await wait_for(pilot, recorded, "the start's outcome to be listed")
+        starts = {e.outcome: e for e in screen.table.shown if e.kind == "start"}
+        assert set(starts) == {"requested", "ok"}  # the intent, then its outcome
+        start = starts["ok"]
+        assert start.cause == starts["requested"].key
         assert start.user == "tester"
         assert start.new_state == "running"
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Protocol, cast
 
 from winged_monkey.aggregator.api import (
     API_PREFIX,
@@ -22,7 +22,36 @@ from winged_monkey.catalog import AccountCatalog, ItemKind, LaunchRequest, Quota
 from winged_monkey.errors import InvalidRequest, WMError
 
 if TYPE_CHECKING:
-    from winged_monkey.aggregator.service import Aggregator
+    from collections.abc import Coroutine, Iterable
+    from typing import Any
+
+    from winged_monkey.aggregator.settings import ServerConfig
+    from winged_monkey.portal import Portal
+
+
+class Host(Protocol):
+    """What launches need from the server's core (the Aggregator), and nothing more."""
+
+    server: ServerConfig
+    portal: Portal
+    pools: dict[str, list[str]]
+
+    def changed(self) -> None: ...
+    def poll_soon(self, accounts: Iterable[str] | None = None) -> None: ...
+    def spawn(self, coro: Coroutine[Any, Any, None]) -> None: ...
+    def visible_pools(self, token: TokenRecord) -> list[str]: ...
+    def check_pool(self, token: TokenRecord, pool: str) -> None: ...
+    def record_request(
+        self,
+        token: TokenRecord,
+        kind: str,
+        account: str,
+        target: str,
+        name: str,
+        detail: str = "",
+        outcome: str = "requested",
+    ) -> str: ...
+
 
 #: Seconds before a catalog that could not be read is asked for again.
 CATALOG_RETRY_S = 30.0
@@ -38,7 +67,7 @@ class _CachedCatalog:
 class Launches:
     """Catalogs per pool and launches, over the aggregator's portal."""
 
-    def __init__(self, agg: Aggregator) -> None:
+    def __init__(self, agg: Host) -> None:
         self.agg = agg
         self._cache: dict[str, _CachedCatalog] = {}
         self._locks: dict[str, asyncio.Lock] = {}

@@ -19,9 +19,9 @@ from textual.worker import Worker, WorkerState
 from winged_monkey.errors import WMError
 from winged_monkey.models import Event
 from winged_monkey.portal import Portal
-from winged_monkey.store import Store
+from winged_monkey.recorder import History
 
-Query = Callable[[Store], list[Event]]
+Query = Callable[[History], list[Event]]
 
 POLL_S = 1.0
 FAILED_POLL_S = 10.0
@@ -92,7 +92,7 @@ class EventLogScreen(Screen[None]):
         description="loading events",
     )
     def _load(self, generation: int, query: Query) -> None:
-        store = self.portal.store
+        store = self.portal.history
         seq = store.last_seq()  # before the query: what lands in between is seen twice, not lost
         events = query(store)
         self.post_message(self.Loaded(generation, seq, events))
@@ -117,7 +117,7 @@ class EventLogScreen(Screen[None]):
         description="following events",
     )
     def _poll(self, generation: int, seq: int) -> None:
-        rows = self.portal.store.events_after(seq, limit=POLL_LIMIT)
+        rows = self.portal.history.events_after(seq, limit=POLL_LIMIT)
         last = rows[-1][0] if rows else seq
         events = [event for _, event in rows]
         self.post_message(self.Arrived(generation, last, events, len(rows) == POLL_LIMIT))

@@ -19,7 +19,7 @@ from textual.widgets import Footer, Header, Input, Static
 
 from winged_monkey.models import Event
 from winged_monkey.portal import Portal
-from winged_monkey.store import Store
+from winged_monkey.recorder import History
 from winged_monkey.ui.history import WINDOW_LABELS, WINDOWS, search_text, states_of
 from winged_monkey.ui.screens.event_log import LOAD_LIMIT, EventLogScreen, Query
 from winged_monkey.ui.screens.time_range import TimeRange, TimeRangeScreen
@@ -190,7 +190,7 @@ class EventsScreen(EventLogScreen):
             since, until = self.range
             self._since = None  # a fixed range does not slide
 
-            def in_range(store: Store) -> list[Event]:
+            def in_range(store: History) -> list[Event]:
                 return store.events(since=since, until=until, limit=LOAD_LIMIT)
 
             return in_range
@@ -198,7 +198,7 @@ class EventsScreen(EventLogScreen):
         start = self.clock() - span if span is not None else None
         self._since = start
 
-        def run(store: Store) -> list[Event]:
+        def run(store: History) -> list[Event]:
             return store.events(since=start, limit=LOAD_LIMIT)
 
         return run

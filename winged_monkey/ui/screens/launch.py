@@ -429,8 +429,7 @@ class LaunchWizard(Screen[str | None]):
     @work(group="wizard-form", exclusive=True, exit_on_error=False, description="template form")
     async def _read_form(self, account: str, template: str) -> None:
         try:
-            backend = await self.portal.backend(account)
-            form = await self.portal.within(account, backend.template_form(template))
+            form = await self.portal.template_form(account, template)
         except WMError as exc:
             self.post_message(self.FormRead(None, exc.message))
             return

@@ -14,7 +14,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from winged_monkey.models import Event, InstanceState
 from winged_monkey.portal import Portal
-from winged_monkey.store import Store
+from winged_monkey.recorder import History
 from winged_monkey.ui import format as fmt
 from winged_monkey.ui import history
 from winged_monkey.ui.screens.event_log import LOAD_LIMIT, EventLogScreen, Query
@@ -120,7 +120,7 @@ class TimelineScreen(EventLogScreen):
     def store_query(self) -> Query:
         account, target = self.account, self.target
 
-        def run(store: Store) -> list[Event]:
+        def run(store: History) -> list[Event]:
             return store.events(account=account, target=target, limit=LOAD_LIMIT)
 
         return run
