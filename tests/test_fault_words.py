@@ -138,6 +138,18 @@ def test_ec2_connection_closed_before_any_answer(cloud: Cloud, fault_proxy: PROX
     )
 
 
+def test_ec2_garbage_is_not_an_empty_account(cloud: Cloud, fault_proxy: PROXY) -> None:
+    """A captive portal's page parses as XML: it must not read as "no instances"."""
+    cloud.launch(cloud.ec2(), "web")
+    proxy = fault_proxy(cloud.server.port)
+    proxy.fault = Fault("garbage")
+    error = fail(ec2_backend(cloud, proxy.port))
+    assert error.message == (
+        f"ec2 at 127.0.0.1:{proxy.port} sent an answer that is not what its API returns "
+        "(wrong endpoint or a proxy in the way?)"
+    )
+
+
 def test_retry_after_reads_seconds_and_dates() -> None:
     now = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
     assert faultwords.retry_after("7") == 7

@@ -67,7 +67,12 @@ def _local(tag: str) -> str:
 class CompatEC2Response(EC2Response):
     def parse_body(self) -> Any:
         self.body = normalise_body(str(self.body or ""))
-        return super().parse_body()  # type: ignore[no-untyped-call]
+        parsed = super().parse_body()  # type: ignore[no-untyped-call]
+        # Every EC2 answer is an <ActionResponse>; a page that merely parses as XML (a
+        # captive portal's HTML) would otherwise read as an account with no instances.
+        if isinstance(parsed, ET.Element) and not _local(parsed.tag).endswith("Response"):
+            raise MalformedResponseError("not an EC2 answer", body=self.body[:200])
+        return parsed
 
     def parse_error(self) -> str:
         body = str(self.body or "")
