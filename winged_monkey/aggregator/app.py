@@ -224,7 +224,7 @@ def create_app(aggregator: Aggregator, tokens: TokenStore, limiter: RateLimiter)
         target: TargetQ = None,
         limit: LimitQ = 100,
     ) -> EventPage:
-        return aggregator.events(
+        return await aggregator.events(
             token,
             after=after,
             since=_aware(since),
@@ -290,7 +290,7 @@ def _token_routes(app: FastAPI, aggregator: Aggregator) -> None:
             "token %s issued to %s (%s) by %s", record.id, record.user, record.role, token.user
         )
         scope = f"pool {record.pool}" if record.pool else "every pool"
-        aggregator.record_request(
+        await aggregator.record_request(
             token,
             "token-create",
             TOKENS_ACCOUNT,
@@ -320,7 +320,7 @@ def _token_routes(app: FastAPI, aggregator: Aggregator) -> None:
         if not tokens.revoke(token_id):
             raise conflict(f"token {token_id} is already revoked")
         log.info("token %s revoked by %s", token_id, token.user)
-        aggregator.record_request(
+        await aggregator.record_request(
             token,
             "token-revoke",
             TOKENS_ACCOUNT,

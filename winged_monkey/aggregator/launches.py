@@ -41,7 +41,7 @@ class Host(Protocol):
     def spawn(self, coro: Coroutine[Any, Any, None]) -> None: ...
     def visible_pools(self, token: TokenRecord) -> list[str]: ...
     def check_pool(self, token: TokenRecord, pool: str) -> None: ...
-    def record_request(
+    async def record_request(
         self,
         token: TokenRecord,
         kind: str,
@@ -151,7 +151,7 @@ class Launches:
             return await self._launch_app(token, account, item_id, request)
         if Capability.LAUNCH not in self.agg.portal.capabilities(account):
             raise conflict(f"{config.backend} accounts cannot launch here")
-        event = self.agg.record_request(token, "launch", account, item_id, request.name)
+        event = await self.agg.record_request(token, "launch", account, item_id, request.name)
         launch = LaunchRequest(
             item=item_id,
             kind=cast("ItemKind", kind),
@@ -195,7 +195,7 @@ class Launches:
     async def _launch_app(
         self, token: TokenRecord, account: str, template: str, request: LaunchIn
     ) -> LaunchAccepted:
-        event = self.agg.record_request(token, "launch", account, template, request.name)
+        event = await self.agg.record_request(token, "launch", account, template, request.name)
         taken: asyncio.Future[str] = asyncio.get_running_loop().create_future()
 
         async def run() -> None:

@@ -284,12 +284,12 @@ class Aggregator:
         """Start `action` in the background; answer once the portal has taken it."""
         reason = self.refusal(token, action, instance)
         if reason is not None:  # an attempt refused is part of the audit trail too
-            self.record_request(
+            await self.record_request(
                 token, str(action), instance.account, instance.id, instance.name, reason, "refused"
             )
             role_missing = not token.allows("admin" if action is Action.DESTROY else "operator")
             raise forbidden(reason) if role_missing else conflict(reason)
-        event = self.record_request(
+        event = await self.record_request(
             token, str(action), instance.account, instance.id, instance.name
         )
         taken: asyncio.Future[Instance] = asyncio.get_running_loop().create_future()
@@ -317,7 +317,7 @@ class Aggregator:
             action=str(action), resource=self.resource_out(moving, token), event=event
         )
 
-    def record_request(
+    async def record_request(
         self,
         token: TokenRecord,
         kind: str,
@@ -340,15 +340,18 @@ class Aggregator:
             user=token.user,
             detail=detail or f"{kind} requested through the aggregator",
         )
+        await asyncio.to_thread(self._append, event)  # never on the loop: the store may wait
+        return event.key
+
+    def _append(self, event: Event) -> None:
         try:
             self.portal.store.append_events([event])
         except (StoreError, sqlite3.Error) as exc:  # a broken store costs history, not actions
             log.warning("event log: %s", exc)
-        return event.key
 
     # -- events ------------------------------------------------------------------
 
-    def events(
+    async def events(
         self,
         token: TokenRecord,
         *,
@@ -359,8 +362,22 @@ class Aggregator:
         target: str | None = None,
         limit: int = 100,
     ) -> EventPage:
-        """Events after store seq `after`, oldest first, of the token's pools only."""
+        """Events after store seq `after`, oldest first, of the token's pools only (read in
+        a thread: the store may wait for another process's write)."""
         visible = set(self._visible_accounts(token, account=account))
+        return await asyncio.to_thread(
+            self._scan_events, visible, after, since, until, target, limit
+        )
+
+    def _scan_events(
+        self,
+        visible: set[str],
+        after: int,
+        since: datetime | None,
+        until: datetime | None,
+        target: str | None,
+        limit: int,
+    ) -> EventPage:
         found: list[Event] = []
         cursor = after
         scanned = 0
