@@ -148,7 +148,7 @@ def test_a_command_through_the_agent_is_the_command_without_it(agents: Agents) -
     # The same failure, the same words and code, when the client has no secret.
     missing = agents.wm("ls", "--json")
     missing_here = agents.wm("ls", "--json", env={"WM_AGENT": "off"})
-    assert missing.returncode == missing_here.returncode == 1
+    assert missing.returncode == missing_here.returncode == 3  # credentials wrong
     assert missing.stderr == missing_here.stderr
     assert "dev: no secret found" in missing.stderr
 

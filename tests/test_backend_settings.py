@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from winged_monkey import plugins
-from winged_monkey.config import AccountConfig, load_config
+from winged_monkey.config import AccountConfig, Credentials, load_config
 from winged_monkey.credentials import CredentialResolver
 from winged_monkey.errors import ConfigError
 
@@ -138,5 +138,6 @@ def test_a_backend_without_a_secret_is_never_prompted_for_one() -> None:
     assert resolver.resolve(libvirt).secret is None
     assert resolver.resolve(direct_heat).secret is None
     assert asked == []
-    assert resolver.resolve(AccountConfig(name="ec2", provider="ec2")).secret == "typed"
+    ec2 = AccountConfig(name="ec2", provider="ec2", credentials=Credentials(key="AKIAEXAMPLE"))
+    assert resolver.resolve(ec2).secret == "typed"
     assert asked == ["ec2"]

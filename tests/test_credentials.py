@@ -81,8 +81,11 @@ def test_aws_profile(
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(creds))
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
     secrets = CredentialResolver().resolve(account(aws_profile="dev"))
-    assert (secrets.key, secrets.secret) == ("AKIADEV", CANARY)
-    with pytest.raises(CredentialError, match="AWS profile 'nope' not found"):
+    assert secrets.aws is not None  # botocore's resolution, read before each call
+    assert secrets.aws.frozen() == ("AKIADEV", CANARY, None)
+    assert secrets.source == "AWS profile dev (the shared credentials file)"
+    assert CANARY not in repr(secrets)
+    with pytest.raises(CredentialError, match=r"AWS profile 'nope': .*could not be found"):
         CredentialResolver().resolve(account(aws_profile="nope"))
 
 

@@ -16,7 +16,9 @@ from winged_monkey.errors import ConfigError
 
 class Credentials(BaseModel):
     """Where an account's credentials come from (tried in this order for the secret:
-    keyring, `secret_env`, `secret_command`, `aws_profile`, then a prompt)."""
+    keyring, `secret_env`, `secret_command`, then a prompt). An `aws_profile` account, or an
+    EC2 account that names none of key, key_env, secret_env and secret_command, is resolved
+    by botocore as the aws CLI does (winged_monkey.aws)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
@@ -29,7 +31,9 @@ class Credentials(BaseModel):
     )
     token_env: str | None = Field(None, description="Environment variable with a session token.")
     aws_profile: str | None = Field(
-        None, description="Profile in the AWS shared credentials/config files."
+        None,
+        description="Profile in the AWS shared config/credentials files, resolved by botocore "
+        "(roles, credential_process, SSO, MFA, region, endpoint_url, services).",
     )
 
 

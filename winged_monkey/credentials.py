@@ -1,4 +1,5 @@
-"""Secrets for an account: OS keyring, an env var, a command, an AWS profile, or a prompt.
+"""Secrets for an account: OS keyring, an env var, a command, a prompt; or botocore's own
+resolution for AWS (`aws_profile`, or an EC2 account that names no credentials).
 
 A secret is held in memory only. Nothing here logs or formats a secret value;
 error messages name where we looked, never what we found.
@@ -11,10 +12,14 @@ import shlex
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
+from typing import TYPE_CHECKING
 
+from winged_monkey import aws
 from winged_monkey.config import AccountConfig
 from winged_monkey.errors import CredentialError, WMError
+
+if TYPE_CHECKING:
+    from winged_monkey.aws import AwsIdentity
 
 KEYRING_SERVICE = "winged-monkey"
 #: How a keyring that cannot be used starts its note in `Secrets.tried`.
@@ -36,6 +41,9 @@ class Secrets:
     token: str | None = field(default=None, repr=False)
     source: str = "none"
     tried: tuple[str, ...] = ()
+    #: botocore's resolution, for an `aws_profile` account or an EC2 account that names no
+    #: credentials: the key, secret and token come from `aws.frozen()` before each call.
+    aws: AwsIdentity | None = field(default=None, repr=False)
 
     def require_secret(self) -> str:
         if self.secret is None:
@@ -57,7 +65,7 @@ class Secrets:
     def require_key(self) -> str:
         if self.key is None:
             raise CredentialError(
-                "no key id configured: set credentials.key, key_env or aws_profile",
+                "no key id configured: set credentials.key or key_env, or aws_profile",
                 account=self.account,
             )
         return self.key
@@ -83,15 +91,17 @@ class CredentialResolver:
         creds = account.credentials
         name = account.name
         tried: list[str] = []
-        profile = _aws_profile(creds.aws_profile, name) if creds.aws_profile else {}
+        if aws.uses_botocore(account):  # the aws CLI's own chain and profiles
+            identity = aws.resolve(account, self.prompt)
+            return Secrets(
+                account=name, source=identity.source, tried=(identity.source,), aws=identity
+            )
 
         key = creds.key
         if key is None and creds.key_env:
             key = os.environ.get(creds.key_env) or None
-        key = key or profile.get("aws_access_key_id")
 
         token = os.environ.get(creds.token_env) if creds.token_env else None
-        token = token or profile.get("aws_session_token")
 
         secret: str | None = None
         source = "none"
@@ -107,10 +117,6 @@ class CredentialResolver:
             secret = _from_command(creds.secret_command, name)
             tried.append("secret_command")
             source = "secret_command"
-        if secret is None and creds.aws_profile:
-            secret = profile.get("aws_secret_access_key")
-            tried.append(f"AWS profile {creds.aws_profile}")
-            source = f"AWS profile {creds.aws_profile}"
         if secret is None and self.prompt is not None and _needs_secret(account):
             secret = self.prompt(name, "secret")
             tried.append("prompt")
@@ -216,31 +222,3 @@ def _from_command(command: str, account: str) -> str:
     if not value:
         raise CredentialError("secret_command printed nothing", account=account)
     return value
-
-
-def _aws_profile(profile: str, account: str) -> dict[str, str]:
-    """Merge a profile from the AWS shared credentials and config files."""
-    import configparser  # for AWS profiles only: not on every `wm`
-
-    home = Path.home() / ".aws"
-    creds_file = Path(os.environ.get("AWS_SHARED_CREDENTIALS_FILE", home / "credentials"))
-    config_file = Path(os.environ.get("AWS_CONFIG_FILE", home / "config"))
-    merged: dict[str, str] = {}
-    for path, section in (
-        (config_file, "default" if profile == "default" else f"profile {profile}"),
-        (creds_file, profile),
-    ):
-        parser = configparser.RawConfigParser()
-        try:
-            parser.read(path, encoding="utf-8")
-        except configparser.Error as exc:
-            raise CredentialError(
-                f"{path}: cannot parse ({exc.message})", account=account
-            ) from None
-        if parser.has_section(section):
-            merged.update(parser.items(section))
-    if not merged:
-        raise CredentialError(
-            f"AWS profile {profile!r} not found in {creds_file} or {config_file}", account=account
-        )
-    return merged

@@ -9,16 +9,18 @@ from __future__ import annotations
 import difflib
 import inspect
 from typing import Any
+from urllib.parse import urlsplit
 
 from libcloud.compute.base import NodeDriver
 from libcloud.compute.providers import DRIVERS, get_driver
 from libcloud.compute.types import Provider
 
+from winged_monkey import aws
 from winged_monkey.backend import Capability
 from winged_monkey.config import AccountConfig
 from winged_monkey.credentials import Secrets
 from winged_monkey.errors import ConfigError
-from winged_monkey_libcloud.ec2compat import CompatEC2NodeDriver
+from winged_monkey_libcloud.ec2compat import BotocoreEC2NodeDriver, CompatEC2NodeDriver
 
 #: Mutating capabilities and the driver methods that carry them out, first found wins.
 #: The `ex_` names are libcloud's extension API, shared with one meaning by the drivers
@@ -77,6 +79,8 @@ def is_openstack(provider: str) -> bool:
 
 
 def driver_class(account: AccountConfig, provider: str) -> type[NodeDriver]:
+    if is_ec2(provider) and aws.uses_botocore(account):
+        return BotocoreEC2NodeDriver
     if is_ec2(provider) and account.endpoint is not None:
         return CompatEC2NodeDriver
     try:
@@ -130,6 +134,8 @@ def driver_kwargs(
 ) -> dict[str, Any]:
     """Keyword arguments for the driver: credentials, region, endpoint, timeout, extras."""
     kwargs: dict[str, Any] = {}
+    if is_ec2(provider) and secrets.aws is not None:
+        return {**_accepted(cls, _botocore_kwargs(account, secrets.aws)), **account.driver}
     if is_ec2(provider):
         kwargs["key"] = secrets.require_key()
         kwargs["secret"] = secrets.require_secret()
@@ -157,6 +163,31 @@ def driver_kwargs(
             kwargs["signature_version"] = "4"  # quirk 1: SigV2 is routed to S3 by moto
     kwargs["timeout"] = account.timeout
     return {**_accepted(cls, kwargs), **account.driver}
+
+
+def _botocore_kwargs(account: AccountConfig, identity: aws.AwsIdentity) -> dict[str, Any]:
+    """What botocore resolved: the credentials (renewed before each request by the
+    driver's connection), the profile's region and endpoint unless the account names its own."""
+    key, secret, token = identity.frozen()
+    kwargs: dict[str, Any] = {"key": key, "secret": secret, "ex_credentials": identity}
+    if token:
+        kwargs["token"] = token
+    kwargs["signature_version"] = "4"  # quirk 1; AWS accepts SigV4 everywhere
+    region = account.region or identity.region
+    if region:
+        kwargs["region"] = region
+    endpoint = account.endpoint
+    if endpoint is not None:
+        kwargs.update(host=endpoint.host, secure=endpoint.secure)
+        if endpoint.port is not None:
+            kwargs["port"] = endpoint.port
+    elif identity.endpoint_url is not None:
+        url = urlsplit(identity.endpoint_url)
+        kwargs.update(host=url.hostname, secure=url.scheme == "https")
+        if url.port is not None:
+            kwargs["port"] = url.port
+    kwargs["timeout"] = account.timeout
+    return kwargs
 
 
 def _accepted(cls: type[NodeDriver], kwargs: dict[str, Any]) -> dict[str, Any]:

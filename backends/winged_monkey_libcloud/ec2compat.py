@@ -2,18 +2,22 @@
 
 Each fix is written so it changes nothing against real AWS: it only acts on
 what AWS itself never sends (or on what botocore-based servers expect and AWS
-accepts either way). The driver built here is used only when an account names
-an `endpoint`; plain AWS accounts get libcloud's own EC2 driver.
+accepts either way). The driver built here is used when an account names an
+`endpoint`, and for the accounts whose credentials botocore resolves (their
+profile may name an endpoint); other AWS accounts get libcloud's own EC2 driver.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from xml.etree import ElementTree as ET
 
 from libcloud.common.types import InvalidCredsError, MalformedResponseError
 from libcloud.compute.drivers.ec2 import NAMESPACE, EC2Connection, EC2NodeDriver, EC2Response
+
+if TYPE_CHECKING:
+    from winged_monkey.aws import AwsIdentity
 
 # Quirk 2: moto writes the namespace without the trailing slash AWS and libcloud use
 # (`.../doc/2016-11-15`), so libcloud's namespaced lookups find nothing and every list
@@ -132,4 +136,41 @@ class CompatEC2NodeDriver(EC2NodeDriver):
     connectionCls = CompatEC2Connection
 
 
-__all__ = ["NAMESPACE", "CompatEC2NodeDriver", "normalise_body", "parse_errors"]
+class RenewingEC2Connection(CompatEC2Connection):
+    """Signs each request with the credentials botocore holds now: temporary ones (an
+    assumed role, SSO, instance metadata) are renewed before they expire, so a TUI or
+    `wm serve` running for hours never signs with an expired token."""
+
+    credentials: AwsIdentity | None = None
+
+    def add_default_params(self, params: dict[str, Any]) -> dict[str, Any]:
+        if self.credentials is not None:
+            key, secret, token = self.credentials.frozen()
+            connection: Any = self  # libcloud annotates `key` as the int of other drivers
+            connection.user_id, connection.key, connection.token = key, secret, token
+            connection.signer.access_key, connection.signer.access_secret = key, secret
+        signed: dict[str, Any] = super().add_default_params(params)  # type: ignore[no-untyped-call]
+        return signed
+
+
+class BotocoreEC2NodeDriver(CompatEC2NodeDriver):
+    """The EC2 driver of an account whose credentials botocore resolves (`ex_credentials`).
+
+    Built on the compatible driver so that an endpoint from the profile (endpoint_url,
+    services) works as a configured one does; its fixes change nothing against AWS."""
+
+    connectionCls = RenewingEC2Connection
+
+    def __init__(self, *args: Any, ex_credentials: AwsIdentity | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)  # type: ignore[no-untyped-call]
+        connection: Any = self.connection
+        connection.credentials = ex_credentials
+
+
+__all__ = [
+    "NAMESPACE",
+    "BotocoreEC2NodeDriver",
+    "CompatEC2NodeDriver",
+    "normalise_body",
+    "parse_errors",
+]

@@ -32,10 +32,13 @@ def translate(exc: BaseException, *, provider: str, where: str, secrets: Secrets
         return exc
     if isinstance(exc, InvalidCredsError):
         reason = _text(getattr(exc, "value", None) or exc)
+        remedy = (
+            f"they came from {secrets.aws.source}"
+            if secrets.aws is not None
+            else f"check the key/secret (wm accounts set-secret {account})"
+        )
         error: WMError = AuthError(
-            f"credentials refused by {provider}: {reason}; check the key/secret "
-            f"(wm accounts set-secret {account})",
-            account=account,
+            f"credentials refused by {provider}: {reason}; {remedy}", account=account
         )
     elif (tls := faultwords.certificate_error(exc)) is not None:
         bundle = _pinned_bundle(exc)

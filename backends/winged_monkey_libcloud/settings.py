@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import Field, ValidationError
 
+from winged_monkey import aws
 from winged_monkey.backend_settings import BackendSettings, own_settings
 from winged_monkey.config import AccountConfig
 from winged_monkey.errors import ConfigError
@@ -38,6 +39,9 @@ class LibcloudSettings(BackendSettings):
 
     @classmethod
     def needs_secret(cls, account: AccountConfig) -> bool:
+        """Not for libvirt, nor for an account whose AWS credentials botocore resolves."""
+        if aws.uses_botocore(account):
+            return False
         return (account.provider or "").strip().lower() not in NO_SECRET_PROVIDERS
 
 

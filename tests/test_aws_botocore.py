@@ -1,0 +1,223 @@
+"""AWS accounts through botocore's own resolution, against the real moto server.
+
+moto keeps accounts apart by access key: credentials from an assumed role belong to the
+role's account, so the rows an account lists show which identity signed the calls.
+Instance metadata and SSO have no server here: botocore's chain is the same code, and
+`test_the_default_chain_says_where_it_looked` shows what a host with neither gets.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Cloud
+from winged_monkey.config import AccountConfig, Credentials, Endpoint
+from winged_monkey.credentials import CredentialResolver
+from winged_monkey.demo.seed import DEV_KEY, DEV_SECRET
+from winged_monkey.errors import CredentialError
+from winged_monkey.portal import Portal
+
+ROLE = "arn:aws:iam::111111111111:role/portal"
+
+
+@pytest.fixture
+def aws_files(cloud: Cloud, tmp_path: Path) -> Path:
+    """Empty AWS shared files of the test's own; no instance metadata probe."""
+    folder = tmp_path / "aws"
+    folder.mkdir()
+    cloud.monkeypatch.setenv("AWS_CONFIG_FILE", str(folder / "config"))
+    cloud.monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(folder / "credentials"))
+    cloud.monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    return folder
+
+
+def role_instance(cloud: Cloud, name: str) -> dict[str, str]:
+    """An instance in the role's account (111111111111), and that account's credentials."""
+    creds = cloud.assume_role(ROLE)
+    cloud.launch(cloud.ec2(key=creds["key"], secret=creds["secret"], token=creds["token"]), name)
+    return creds
+
+
+def profile_account(name: str, profile: str, region: str | None = None) -> AccountConfig:
+    credentials = Credentials(aws_profile=profile, keyring=False)
+    return AccountConfig(name=name, provider="ec2", region=region, credentials=credentials)
+
+
+async def listed(portal: Portal, name: str) -> set[str]:
+    async for update in portal.refresh([name]):
+        if update.status.phase == "failed":
+            raise AssertionError(update.status.error)
+    return {i.name for i in portal.instances() if i.account == name}
+
+
+async def test_a_role_through_source_profile_lists_the_roles_account(
+    cloud: Cloud, aws_files: Path
+) -> None:
+    role_instance(cloud, "in-the-role-account")
+    (aws_files / "credentials").write_text(
+        f"[base]\naws_access_key_id = {DEV_KEY}\naws_secret_access_key = {DEV_SECRET}\n"
+    )
+    (aws_files / "config").write_text(
+        f"[profile ops]\nrole_arn = {ROLE}\nsource_profile = base\nregion = us-east-1\n"
+        f"endpoint_url = {cloud.server.url}\nduration_seconds = 900\n"
+    )
+    portal = cloud.portal(profile_account("ops", "ops"))
+    try:
+        names = await listed(portal, "ops")
+        assert names == {"in-the-role-account"}  # not the source profile's seeded ones
+        line = await portal.check("ops")
+        assert "credentials from AWS profile ops (an assumed role)" in line
+    finally:
+        await portal.close()
+
+
+async def test_credential_process_a_quoted_section_and_the_profiles_region(
+    cloud: Cloud, aws_files: Path
+) -> None:
+    creds = role_instance(cloud, "from-a-process")
+    script = aws_files / "creds.py"
+    script.write_text(
+        "import json\nprint(json.dumps("
+        + repr(
+            {
+                "Version": 1,
+                "AccessKeyId": creds["key"],
+                "SecretAccessKey": creds["secret"],
+                "SessionToken": creds["token"],
+            }
+        )
+        + "))\n"
+    )
+    (aws_files / "config").write_text(
+        f'[profile "personal"]\ncredential_process = {sys.executable} {script}\n'
+        f"region = eu-west-1\nendpoint_url = {cloud.server.url}\n"
+    )
+    portal = cloud.portal(profile_account("personal", "personal"))
+    try:
+        assert await listed(portal, "personal") == set()  # eu-west-1: nothing launched there
+        (row,) = [s for s in portal.statuses() if s.name == "personal"]
+        assert row.phase == "ok"
+    finally:
+        await portal.close()
+    portal = cloud.portal(profile_account("personal-us", "personal", region="us-east-1"))
+    try:  # the account's own region wins over the profile's
+        assert await listed(portal, "personal-us") == {"from-a-process"}
+    finally:
+        await portal.close()
+
+
+async def test_services_endpoints_and_the_environment_chain(cloud: Cloud, aws_files: Path) -> None:
+    creds = role_instance(cloud, "by-env")
+    (aws_files / "config").write_text(
+        "[profile svc]\nregion = us-east-1\nservices = local\n"
+        f"[services local]\nec2 =\n  endpoint_url = {cloud.server.url}\n"
+    )
+    cloud.monkeypatch.setenv("AWS_ACCESS_KEY_ID", creds["key"])
+    cloud.monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", creds["secret"])
+    cloud.monkeypatch.setenv("AWS_SESSION_TOKEN", creds["token"])
+    cloud.monkeypatch.setenv("AWS_PROFILE", "svc")
+    # Names no credentials at all: botocore's default chain (environment, AWS_PROFILE).
+    account = AccountConfig(name="plain", provider="ec2")
+    portal = cloud.portal(account)
+    try:
+        assert await listed(portal, "plain") == {"by-env"}
+        assert "AWS default chain (the AWS_* environment variables)" in await portal.check("plain")
+    finally:
+        await portal.close()
+
+
+async def test_short_lived_role_credentials_are_renewed_between_calls(
+    cloud: Cloud, aws_files: Path
+) -> None:
+    role_instance(cloud, "renewed")
+    (aws_files / "credentials").write_text(
+        f"[base]\naws_access_key_id = {DEV_KEY}\naws_secret_access_key = {DEV_SECRET}\n"
+    )
+    # 900 s is inside botocore's 15-minute advisory window: each use renews them.
+    (aws_files / "config").write_text(
+        f"[profile short]\nrole_arn = {ROLE}\nsource_profile = base\nregion = us-east-1\n"
+        f"endpoint_url = {cloud.server.url}\nduration_seconds = 900\n"
+    )
+    portal = cloud.portal(profile_account("short", "short"))
+    try:
+        backend = await portal.backend("short")
+        identity = backend.secrets.aws
+        assert identity is not None
+        keys = set()
+        for _ in range(3):
+            assert await listed(portal, "short") == {"renewed"}
+            keys.add(identity.credentials.access_key)
+        assert len(keys) == 3  # three polls, three sets of STS credentials, all accepted
+    finally:
+        await portal.close()
+
+
+def test_mfa_asks_through_the_portals_prompt(cloud: Cloud, aws_files: Path) -> None:
+    (aws_files / "credentials").write_text(
+        f"[base]\naws_access_key_id = {DEV_KEY}\naws_secret_access_key = {DEV_SECRET}\n"
+    )
+    (aws_files / "config").write_text(
+        f"[profile mfa]\nrole_arn = {ROLE}\nsource_profile = base\nregion = us-east-1\n"
+        "mfa_serial = arn:aws:iam::123456789012:mfa/alice\n"
+        f"endpoint_url = {cloud.server.url}\n"
+    )
+    asked: list[tuple[str, str]] = []
+
+    def prompt(account: str, what: str) -> str | None:
+        asked.append((account, what))
+        return "123456"
+
+    secrets = CredentialResolver(prompt).resolve(profile_account("mfa", "mfa"))
+    assert asked == [("mfa", "MFA code (mfa_serial)")]
+    assert secrets.aws is not None
+    assert secrets.source == "AWS profile mfa (an assumed role)"
+    with pytest.raises(CredentialError, match="needs an MFA code"):
+        CredentialResolver(lambda account, what: None).resolve(profile_account("mfa", "mfa"))
+
+
+def test_botocores_refusals_reach_the_user_with_the_account(cloud: Cloud, aws_files: Path) -> None:
+    (aws_files / "config").write_text(
+        "[profile broken]\ncredential_process = /nonexistent/helper\n"
+        "[profile loop]\nrole_arn = arn:aws:iam::1:role/x\nsource_profile = loop\n"
+    )
+    with pytest.raises(CredentialError) as missing:
+        CredentialResolver().resolve(profile_account("prod", "nope"))
+    assert (
+        str(missing.value)
+        == "prod: AWS profile 'nope': The config profile (nope) could not be found"
+    )
+    with pytest.raises(CredentialError) as broken:
+        CredentialResolver().resolve(profile_account("prod", "broken"))
+    assert str(broken.value).startswith("prod: AWS profile 'broken': ")
+    assert "/nonexistent/helper" in str(broken.value)
+    with pytest.raises(CredentialError, match=r"prod: AWS profile 'loop': .*loop"):
+        CredentialResolver().resolve(profile_account("prod", "loop"))
+
+
+def test_the_default_chain_says_where_it_looked(cloud: Cloud, aws_files: Path) -> None:
+    account = AccountConfig(
+        name="bare", provider="ec2", endpoint=Endpoint(host="127.0.0.1", port=cloud.server.port)
+    )
+    with pytest.raises(CredentialError) as nothing:
+        CredentialResolver().resolve(account)
+    assert str(nothing.value).startswith("bare: AWS default chain: none found (environment, ")
+    assert "instance metadata" in str(nothing.value)
+
+
+def test_botocore_is_imported_only_for_accounts_that_need_it(tmp_path: Path) -> None:
+    import subprocess
+
+    code = (
+        "import sys, json\n"
+        "from winged_monkey.config import AccountConfig, Credentials\n"
+        "from winged_monkey.credentials import CredentialResolver\n"
+        "CredentialResolver().resolve(AccountConfig(name='a', provider='ec2', "
+        "credentials=Credentials(key='AKIA', keyring=False, secret_env='X')))\n"
+        "print(json.dumps(sorted(sys.modules)))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert not {m for m in json.loads(done.stdout) if m.split(".")[0] == "botocore"}
