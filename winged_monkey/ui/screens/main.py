@@ -13,6 +13,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Static
 from textual.worker import Worker, WorkerState
@@ -48,6 +49,13 @@ NO_APPS = (
 
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+_SEVERITY: dict[str, SeverityLevel] = {
+    "done": "information",
+    "unknown": "warning",
+    "timeout": "warning",
+}
 
 
 class MainScreen(Screen[None]):
@@ -285,7 +293,8 @@ class MainScreen(Screen[None]):
                 update.message,
                 title=f"{str(update.action).capitalize()} {target.name}"
                 + ("" if ok else f" ({update.phase})"),
-                severity="information" if ok else "error",
+                # Unknown is no failure: the cloud may have acted, the next poll will tell.
+                severity=_SEVERITY.get(update.phase, "error"),
                 timeout=5 if ok else 15,
             )
         self.refresh_bindings()
