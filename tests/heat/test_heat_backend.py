@@ -28,7 +28,7 @@ from tests.processes import free_port
 from winged_monkey.actions import Action
 from winged_monkey.backend import Capability
 from winged_monkey.credentials import Secrets
-from winged_monkey.errors import ConfigError, NotFoundError, UnreachableError
+from winged_monkey.errors import ConfigError, InvalidRequest, NotFoundError, UnreachableError
 from winged_monkey.models import InstanceState
 from winged_monkey_heat import HeatBackend
 from winged_monkey_heat.client import ConflictError, TemplateError
@@ -166,7 +166,7 @@ async def test_name_conflict_missing_stack_and_bad_template(heat: Projects) -> N
     heat.wait("err", heat.create("err", "taken"))
     backend = heat.backend("err")
 
-    with pytest.raises(ConflictError) as conflict:
+    with pytest.raises(InvalidRequest) as conflict:  # the user's name, refused: exit 3
         await backend.create_stack(SMALL, "taken")
     assert conflict.value.message == "The Stack (taken) already exists."
 
