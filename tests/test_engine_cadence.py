@@ -178,3 +178,25 @@ async def test_a_throttled_account_waits_as_long_as_its_provider_asked(
         # Meanwhile the healthy account kept its own cadence.
         assert len(healthy) >= 2, healthy
         assert max(gaps(witness.of("healthy"))) <= CADENCE
+
+
+async def test_polling_now_still_honours_a_throttled_accounts_retry_after(
+    cloud: Cloud, two_instances: None, fault_proxy: Callable[[int], FaultProxy]
+) -> None:
+    proxy = fault_proxy(cloud.server.port)
+    proxy.fault = Fault("status", status=429, headers={"Retry-After": "3"}, body=b"slow down")
+    portal = cloud.portal(
+        cloud.account("healthy", timeout=TIMEOUT),
+        cloud.account("throttled", port=proxy.port, timeout=TIMEOUT),
+    )
+    async with polling(portal) as (poller, witness):
+        await eventually(lambda: len(witness.of("throttled")) >= 1, "a throttled poll", 10)
+        first = witness.of("throttled")[0]
+        healthy = len(witness.of("healthy"))
+        poller.poll_now()  # R in the TUI, a launch in wm serve
+        await eventually(lambda: len(witness.of("throttled")) >= 2, "a second poll", 10)
+        waited = witness.of("throttled")[1].start - first.end
+        print(f"poll now on a throttled account: its next poll {waited:.2f} s later")
+        # The provider asked for 3 s: asking again sooner only earns another 429.
+        assert waited >= 3.0
+        assert len(witness.of("healthy")) > healthy  # the others polled as asked

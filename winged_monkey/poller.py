@@ -113,8 +113,12 @@ class Poller:
 
     async def _sleep(self, name: str) -> None:
         loop, signal = asyncio.get_running_loop(), self._signals[name]
-        while name not in self._now:
-            remaining = self._ended[name] + self._delay(name) - loop.time()
+        while True:
+            # Polling now skips the interval, never the provider's Retry-After (asking a
+            # throttled provider again sooner only earns another 429).
+            retry = self.inventory.accounts.get(name).retry_after or 0.0
+            wait = retry if name in self._now else self._delay(name)
+            remaining = self._ended[name] + wait - loop.time()
             if remaining <= 0:
                 return
             signal.clear()
