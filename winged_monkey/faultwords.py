@@ -277,9 +277,8 @@ def tls_failure(error: ssl.SSLError, *, where: str, remedy: TlsRemedy) -> Unreac
         )
     elif code in _NAME_MISMATCH:
         text = (
-            f"TLS: the certificate of {where} is for another host name ({detail}); use the "
-            "name the certificate holds in the account's endpoint, or give the server a "
-            "certificate for this one"
+            f"TLS: the certificate of {where} is for another host name ({detail}); address "
+            "the server by a name its certificate holds, or give it a certificate for this one"
         )
     else:
         text = f"TLS: the certificate of {where} was refused: {detail}{last_resort}"
