@@ -76,6 +76,10 @@ def test_a_cloud_that_refuses_the_credentials_exits_3(
     assert tested.exit_code == ExitCode.CONFIG, tested.output
     assert "mallory: FAILED: credentials refused by ec2" in tested.output
     assert secret not in tested.output
+    listed = wm(config, "ls", "--json")
+    assert listed.exit_code == ExitCode.CONFIG, listed.output
+    assert "wm: mallory: credentials refused by ec2" in listed.output
+    assert f"(config: {config})" in listed.output
 
 
 def test_without_a_keyring_each_command_names_the_source_that_fits(

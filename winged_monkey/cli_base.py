@@ -21,13 +21,11 @@ from winged_monkey import paths
 from winged_monkey.config import Config, load_config
 from winged_monkey.credentials import CredentialResolver
 from winged_monkey.errors import (
-    AuthError,
     ConfigError,
-    CredentialError,
     NotFoundError,
-    PluginError,
     StoreError,
     WMError,
+    is_config_error,
 )
 from winged_monkey.portal import Portal
 from winged_monkey.store import Store
@@ -102,14 +100,9 @@ def fail(message: str, code: ExitCode) -> NoReturn:
     sys.exit(code)
 
 
-#: What exits 3: the config or the credentials are wrong, whether `wm` finds it (a typo, no
-#: secret, a backend not installed) or the cloud does (it refuses the credentials).
-CONFIG_ERRORS: tuple[type[WMError], ...] = (ConfigError, CredentialError, PluginError, AuthError)
-
-
 def exit_code(exc: BaseException) -> ExitCode:
     """The exit code an error means (README: "Exit codes")."""
-    if isinstance(exc, CONFIG_ERRORS):
+    if is_config_error(exc):
         return ExitCode.CONFIG
     if isinstance(exc, NotFoundError):
         return ExitCode.NOT_FOUND

@@ -128,13 +128,6 @@ class CredentialResolver:
         )
 
 
-def missing_secret(account: AccountConfig, resolver: CredentialResolver) -> None:
-    """Raise the CredentialError of an account whose backend needs a secret and that has
-    none (from the session's resolution: nothing is asked again)."""
-    if _needs_secret(account):
-        resolver.resolve(account).require_secret()
-
-
 def _needs_secret(account: AccountConfig) -> bool:
     """False when the account's backend declares it uses no secret: never prompt then."""
     from winged_monkey import plugins  # the backend API imports this module

@@ -90,3 +90,10 @@ class NotFoundError(WMError):
 
 class StoreError(WMError):
     title = "Local store"
+
+
+def is_config_error(exc: BaseException) -> bool:
+    """The config or the credentials are wrong, whether `wm` finds it (a typo, no secret, a
+    backend not installed) or the cloud does (it refuses the credentials): the user's to
+    fix, not a cloud's to answer (`wm` exits 3)."""
+    return isinstance(exc, ConfigError | CredentialError | PluginError | AuthError)

@@ -15,7 +15,7 @@ from datetime import datetime
 from winged_monkey.accounts import Account, Accounts
 from winged_monkey.backend import Capability
 from winged_monkey.config import Config
-from winged_monkey.errors import WMError
+from winged_monkey.errors import WMError, is_config_error
 from winged_monkey.models import AccountSnapshot, AccountStatus, Event, Instance
 from winged_monkey.observe import diff_inventories
 from winged_monkey.recorder import Recorder
@@ -121,7 +121,7 @@ class Inventory:
             # A throttling provider says when to come back (ThrottledError.retry_after).
             retry = getattr(exc, "retry_after", None)
             account.retry_after = float(retry) if isinstance(retry, int | float) else None
-            return self._fail(account, guarded()(exc))
+            return self._fail(account, guarded()(exc), config_error=is_config_error(exc))
         now = self.clock()
         instances = {i.id: i for i in listed}
         events = diff_inventories(name, previous, instances, now) if previous else []
@@ -134,13 +134,14 @@ class Inventory:
             events.extend(await self.on_listed(name, instances))
         return AccountUpdate(account.status, tuple(listed), tuple(events))
 
-    def _fail(self, account: Account, reason: str) -> AccountUpdate:
+    def _fail(self, account: Account, reason: str, *, config_error: bool) -> AccountUpdate:
         # Keep the last rows on screen: a failed poll does not mean the machines vanished.
         account.status = AccountStatus(
             name=account.name,
             phase="failed",
             fetched_at=account.status.fetched_at,
             error=reason,
+            config_error=config_error,
             count=len(account.instances),
         )
         return AccountUpdate(account.status)

@@ -93,6 +93,11 @@ class AccountStatus(BaseModel):
     phase: AccountPhase
     fetched_at: datetime | None = None
     error: str | None = None
+    config_error: bool = Field(
+        False,
+        description="The failure is the config's or the credentials' (a typo, no secret, "
+        "credentials the cloud refuses), not the cloud's.",
+    )
     count: int = 0
     refreshing: bool = Field(False, description="A poll of this account is under way.")
 
