@@ -97,6 +97,11 @@ def test_ec2_throttling_code_and_an_http_date(cloud: Cloud, fault_proxy: PROXY) 
     [
         (500, b"database unavailable", "answered HTTP 500 (Internal Server Error): database "),
         (503, b"", "answered HTTP 503 (Service Unavailable)"),
+        (
+            504,
+            b"timed out: GET /?Action=DescribeInstances&X-Amz-Security-Token=tok",
+            "answered HTTP 504 (Gateway Timeout): timed out: GET /?…",
+        ),
         (502, b"<html><body>Bad Gateway</body></html>", "answered HTTP 502 (Bad Gateway)"),
     ],
 )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import http.client
+import re
 import ssl
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -42,9 +43,15 @@ _NOT_YET_VALID = 9
 _NAME_MISMATCH = frozenset({62, 63, 64})
 
 
+#: A URL's query (`?Action=...&X-Amz-Security-Token=...`), which may carry credentials.
+_QUERY = re.compile(r"\?[^\s?]*=\S*")
+
+
 def quoted(text: object) -> str:
-    """One line of printable text, cut: a provider's words, never its markup or escapes."""
+    """One line of printable text, cut: a provider's words, never its markup, escapes, or
+    a query string it echoed (a proxy's error page may quote the request line)."""
     flat = " ".join("".join(c if c.isprintable() else " " for c in str(text)).split())
+    flat = _QUERY.sub("?…", flat)
     return flat if len(flat) <= MAX_QUOTED else flat[: MAX_QUOTED - 1] + "…"
 
 
