@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import threading
 from pathlib import Path
 
 import keyring
@@ -100,6 +101,42 @@ def test_prompt_is_last_and_kept_for_the_session(memory_keyring: MemoryKeyring) 
     assert resolver.resolve(account()).secret == CANARY
     assert resolver.resolve(account()).secret == CANARY
     assert asked == ["prod"]
+
+
+def test_prompts_come_one_at_a_time_each_naming_its_account(
+    memory_keyring: MemoryKeyring,
+) -> None:
+    """Accounts resolve in parallel threads; their questions must not interleave."""
+    inside, most, asked = 0, 0, []
+    guard = threading.Lock()
+    overlap = threading.Event()  # never set: only gives another thread time to come in
+
+    def prompt(name: str, what: str) -> str:
+        nonlocal inside, most
+        with guard:
+            inside += 1
+            most = max(most, inside)
+            asked.append(name)
+        overlap.wait(0.2)
+        with guard:
+            inside -= 1
+        return CANARY
+
+    resolver = CredentialResolver(prompt)
+    names = [f"acct-{n}" for n in range(4)]
+    threads = [
+        threading.Thread(
+            target=resolver.resolve,
+            args=(AccountConfig(name=n, credentials=Credentials.model_validate({})),),
+        )
+        for n in names
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+    assert sorted(asked) == names
+    assert most == 1
 
 
 def test_headless_host_says_which_source_to_use() -> None:

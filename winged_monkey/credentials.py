@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shlex
 import subprocess
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -75,8 +76,9 @@ class CredentialResolver:
     """Resolves and caches each account's secrets for the session."""
 
     def __init__(self, prompt: Prompt | None = None) -> None:
-        #: Asked last, when no other source has a secret (a terminal, or the TUI's dialog).
-        self.prompt = prompt
+        #: Asked last, when no other source has a secret (a terminal, or the TUI's dialog);
+        #: one question at a time, each naming its account, though accounts resolve at once.
+        self.prompt = _one_at_a_time(prompt) if prompt is not None else None
         self._cache: dict[str, Secrets] = {}
 
     def resolve(self, account: AccountConfig) -> Secrets:
@@ -126,6 +128,18 @@ class CredentialResolver:
         return Secrets(
             account=name, key=key, secret=secret, token=token, source=source, tried=tuple(tried)
         )
+
+
+def _one_at_a_time(prompt: Prompt) -> Prompt:
+    """`prompt` behind a lock: accounts resolve in parallel threads, and two questions
+    at once would interleave on one terminal."""
+    lock = threading.Lock()
+
+    def ask(account: str, what: str) -> str | None:
+        with lock:
+            return prompt(account, what)
+
+    return ask
 
 
 def _needs_secret(account: AccountConfig) -> bool:
