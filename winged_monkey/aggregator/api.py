@@ -13,7 +13,8 @@ OpenAPI document the server publishes at /api/v1/openapi.json:
     GET    /api/v1/{instances|deployments}/{account}/{id}          -> ResourceOut
     POST   /api/v1/{instances|deployments}/{account}/{id}/{action} -> 202 ActionAccepted
     DELETE /api/v1/{instances|deployments}/{account}/{id}          -> 202 ActionAccepted
-    POST   /api/v1/pools/{pool}/launches   LaunchIn  -> 202 LaunchAccepted
+    POST   /api/v1/pools/{pool}/launches   LaunchIn  -> 202 LaunchAccepted  (match, tries)
+    GET    /api/v1/pools/{pool}/scores     -> PoolScoresOut   (each account's score parts)
     GET    /api/v1/events?after=&since=&until=&account=&target=&limit= -> EventPage
     GET    /api/v1/tokens                  -> list[TokenOut]           (admins)
     POST   /api/v1/tokens   TokenIn        -> 201 TokenCreated         (admins)
@@ -128,6 +129,9 @@ class DeployableOut(_Wire):
 
     id: str
     item: CatalogItem
+    match: MatchOut | None = Field(
+        None, description="A pool deployable: where the server would launch it now."
+    )
 
 
 class CatalogOut(_Wire):
@@ -153,10 +157,71 @@ class LaunchIn(_Wire):
     parameters: dict[str, str] = Field(default_factory=dict)
 
 
+class TrackRecordOut(_Wire):
+    """An account's launches and polls over its pool's window."""
+
+    launches: int
+    failed: int
+    median_s: float | None = Field(None, description="Median seconds to running.")
+    polls: int
+    failed_polls: int
+    window_hours: float
+
+
+class CandidateOut(_Wire):
+    """One account of a pool for a pool deployable: what it would launch and its score."""
+
+    account: str
+    launchable: bool
+    kind: str
+    item: str = Field(description="The image or template that realises it there.")
+    size: str | None = None
+    price_hourly: float | None = None
+    priority: int = 0
+    score: float = Field(description="Sum of the weighted parts; lower is better.")
+    parts: dict[str, float] = Field(
+        default_factory=dict, description="price, quality, speed, polls: each weighted."
+    )
+    record: TrackRecordOut
+    summary: str = Field(description="The verdict: 'score 1.00 (price +1.00)' or why not.")
+    reasons: tuple[str, ...] = ()
+
+
+class MatchOut(_Wire):
+    """Where the server would launch a pool deployable, and why."""
+
+    pool: str
+    deployable: str
+    chosen: str | None = Field(None, description="The account; None when none can.")
+    why: str
+    ranked: tuple[CandidateOut, ...] = Field((), description="Best first; the choice first.")
+
+
+class TryOut(_Wire):
+    """One account tried for a pool launch."""
+
+    account: str
+    outcome: Literal["launched", "rejected"]
+    reason: str
+    event: str = Field(description="Key of the event recorded for this try.")
+
+
+class PoolScoresOut(_Wire):
+    """A pool's matching: its weights and, per deployable, the accounts' current scores."""
+
+    pool: str
+    window_hours: float
+    weights: dict[str, float]
+    priority: dict[str, int] = Field(default_factory=dict)
+    deployables: tuple[MatchOut, ...] = ()
+
+
 class LaunchAccepted(_Wire):
     account: str
     ids: tuple[str, ...]
     event: str
+    match: MatchOut | None = Field(None, description="For a pool deployable: why this account.")
+    tries: tuple[TryOut, ...] = Field((), description="Accounts tried, in order (failover).")
 
 
 class EventPage(_Wire):

@@ -30,6 +30,7 @@ from winged_monkey.aggregator.api import (
     LaunchAccepted,
     LaunchIn,
     PoolOut,
+    PoolScoresOut,
     ProviderAccountOut,
     ProviderOut,
     ResourceOut,
@@ -147,7 +148,11 @@ def create_app(aggregator: Aggregator, tokens: TokenStore, limiter: RateLimiter)
 
     @app.get(f"{v1}/catalogs", response_model=list[CatalogOut], tags=["catalog"])
     async def catalogs(token: Caller) -> list[CatalogOut]:
-        return await aggregator.launches.catalogs(token)
+        return await aggregator.pooled.add_to(await aggregator.launches.catalogs(token))
+
+    @app.get(f"{v1}/pools/{{pool}}/scores", response_model=PoolScoresOut, tags=["catalog"])
+    async def pool_scores(token: Caller, pool: PoolP) -> PoolScoresOut:
+        return await aggregator.pooled.scores(token, pool)
 
     @app.post(
         f"{v1}/pools/{{pool}}/launches",
@@ -157,6 +162,8 @@ def create_app(aggregator: Aggregator, tokens: TokenStore, limiter: RateLimiter)
         responses={409: {"model": ErrorOut}, 502: {"model": ErrorOut}},
     )
     async def launch(token: Caller, pool: PoolP, body: LaunchIn) -> LaunchAccepted:
+        if pool in aggregator.pools and aggregator.pooled.offers(pool, body.deployable):
+            return await aggregator.pooled.launch(token, pool, body)
         return await aggregator.launches.launch(token, pool, body)
 
     def resource_routes(kind: InstanceKind, collection: str) -> None:

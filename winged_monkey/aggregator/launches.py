@@ -50,6 +50,7 @@ class Host(Protocol):
         name: str,
         detail: str = "",
         outcome: str = "requested",
+        cause: str | None = None,
     ) -> str: ...
 
 
@@ -71,6 +72,10 @@ class Launches:
         self.agg = agg
         self._cache: dict[str, _CachedCatalog] = {}
         self._locks: dict[str, asyncio.Lock] = {}
+
+    def forget(self, account: str) -> None:
+        """Fetch the account's catalog afresh next time (a launch changed its quota use)."""
+        self._cache.pop(account, None)
 
     def quotas(self, account: str) -> tuple[Quota, ...]:
         """The account's quota as its last fetched catalog said (no cloud call)."""
@@ -147,11 +152,24 @@ class Launches:
         items = cached.catalog.items if cached.catalog else ()
         if not any(i.id == item_id and i.kind == kind for i in items):
             raise not_found(f"no deployable {request.deployable!r} in pool {pool!r}")
-        if kind == "template":
-            return await self._launch_app(token, account, item_id, request)
-        if Capability.LAUNCH not in self.agg.portal.capabilities(account):
+        if kind != "template" and Capability.LAUNCH not in self.agg.portal.capabilities(account):
             raise conflict(f"{config.backend} accounts cannot launch here")
         event = await self.agg.record_request(token, "launch", account, item_id, request.name)
+        try:
+            ids = await self.start(token, account, kind, item_id, request)
+        except InvalidRequest as exc:
+            raise ApiError(422, "invalid", exc.message) from None
+        except WMError as exc:
+            raise ApiError(502, "backend_failed", f"{account}: {exc.message}") from None
+        return LaunchAccepted(account=account, ids=ids, event=event)
+
+    async def start(
+        self, token: TokenRecord, account: str, kind: str, item_id: str, request: LaunchIn
+    ) -> tuple[str, ...]:
+        """Launch through the portal in the background; the new ids once the cloud took
+        the launch, or its refusal raised (InvalidRequest, WMError)."""
+        if kind == "template":
+            return (await self._start_app(token, account, item_id, request),)
         launch = LaunchRequest(
             item=item_id,
             kind=cast("ItemKind", kind),
@@ -183,19 +201,13 @@ class Launches:
                 taken.set_result(tuple(ids))
 
         self.agg.spawn(run())
-        try:
-            ids = await taken
-        except InvalidRequest as exc:
-            raise ApiError(422, "invalid", exc.message) from None
-        except WMError as exc:
-            raise ApiError(502, "backend_failed", f"{account}: {exc.message}") from None
+        ids = await taken
         self.agg.poll_soon()
-        return LaunchAccepted(account=account, ids=ids, event=event)
+        return ids
 
-    async def _launch_app(
+    async def _start_app(
         self, token: TokenRecord, account: str, template: str, request: LaunchIn
-    ) -> LaunchAccepted:
-        event = await self.agg.record_request(token, "launch", account, template, request.name)
+    ) -> str:
         taken: asyncio.Future[str] = asyncio.get_running_loop().create_future()
 
         async def run() -> None:
@@ -211,14 +223,9 @@ class Launches:
                     taken.set_exception(exc)
 
         self.agg.spawn(run())
-        try:
-            app_id = await taken
-        except InvalidRequest as exc:
-            raise ApiError(422, "invalid", exc.message) from None
-        except WMError as exc:
-            raise ApiError(502, "backend_failed", f"{account}: {exc.message}") from None
+        app_id = await taken
         self.agg.poll_soon()
-        return LaunchAccepted(account=account, ids=(app_id,), event=event)
+        return app_id
 
 
 def deployable_id(account: str, kind: str, item_id: str) -> str:

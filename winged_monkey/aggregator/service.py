@@ -34,6 +34,7 @@ from winged_monkey.aggregator.api import (
 )
 from winged_monkey.aggregator.errors import conflict, forbidden, not_found
 from winged_monkey.aggregator.launches import Launches
+from winged_monkey.aggregator.pool_launches import PoolLaunches
 from winged_monkey.aggregator.settings import ServerConfig
 from winged_monkey.aggregator.tokens import TokenRecord
 from winged_monkey.backend import ACTION_CAPABILITY
@@ -58,9 +59,11 @@ class Aggregator:
         self.pools = server.pools()
         self._pool_of = {a: p for p, accounts in self.pools.items() for a in accounts}
         self.launches = Launches(self)
+        self.pooled = PoolLaunches(self, self.launches)
         self._tasks: set[asyncio.Task[None]] = set()
         self.poller = portal.poller(self._interval)
         self.poller.subscribe(lambda _update: self.changed())
+        self.poller.subscribe(self.pooled.observe)  # the accounts' poll record
         self._polling: asyncio.Task[None] | None = None
         #: Bumped whenever the portal's rows may have changed; listings are cached per value.
         self.generation = 0
@@ -326,6 +329,7 @@ class Aggregator:
         name: str,
         detail: str = "",
         outcome: str = "requested",
+        cause: str | None = None,
     ) -> str:
         at = datetime.now(UTC)
         event = Event(
@@ -339,6 +343,7 @@ class Aggregator:
             outcome=outcome,
             user=token.user,
             detail=detail or f"{kind} requested through the aggregator",
+            cause=cause,
         )
         await asyncio.to_thread(self._append, event)  # never on the loop: the store may wait
         return event.key

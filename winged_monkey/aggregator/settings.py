@@ -20,6 +20,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from winged_monkey.aggregator.pools import PoolSettings
 from winged_monkey.config import Config, parse_config
 from winged_monkey.errors import ConfigError
 
@@ -41,6 +42,9 @@ class ServeSettings(BaseModel):
     header_timeout: float = Field(
         10.0, gt=0, le=300, description="Seconds a client has to send a request's headers."
     )
+    pools: dict[str, PoolSettings] = Field(
+        default_factory=dict, description="Pool -> its deployables and matching weights."
+    )
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,9 @@ class ServerConfig:
         for account in self.config.accounts:
             found.setdefault(pool_of(self.config, account.name), []).append(account.name)
         return found
+
+    def pool_settings(self, pool: str) -> PoolSettings:
+        return self.serve.pools.get(pool) or PoolSettings()
 
 
 def pool_of(config: Config, account: str) -> str:
@@ -89,4 +96,12 @@ def load_server_config(path: Path) -> ServerConfig:
         pool = account.settings.get("pool")
         if pool is not None and (not isinstance(pool, str) or not pool.strip()):
             raise ConfigError(f"{path}: account {account.name!r}: pool must be a name")
-    return ServerConfig(config, serve)
+    server = ServerConfig(config, serve)
+    pools = server.pools()
+    for name, settings in serve.pools.items():
+        problems = settings.problems(name, pools.get(name, []))
+        if name not in pools:
+            problems.insert(0, f"no account is in pool {name!r}")
+        if problems:
+            raise ConfigError(f"{path}: [serve.pools.{name}] " + "; ".join(problems))
+    return server
