@@ -90,6 +90,8 @@ class Row:
     marked: bool = False
     version: int = 0
     search: str = ""
+    kind: InstanceKind = "instance"
+    name_key: tuple[Any, ...] = ()
     order: Any = None
     widths: tuple[int, ...] = ()
     shown: bool = True
@@ -117,6 +119,10 @@ class RowIndex:
     _account_widths: dict[str, tuple[int, ...]] = field(default_factory=dict)
     _widths: tuple[int, ...] | None = None
     _order: list[Row] = field(default_factory=list)
+    #: Every row by name: a sort by any other column is a stable sort of this by the
+    #: column alone (ties stay in name order), far cheaper than comparing tuples.
+    _by_name: list[Row] = field(default_factory=list)
+    _renamed: dict[Row, None] = field(default_factory=dict)
     _shown: list[Row] | None = None
     _unplaced: dict[Row, None] = field(default_factory=dict)
     _removed: bool = False
@@ -198,6 +204,7 @@ class RowIndex:
         self._count(row, -1)
         self._removed = True
         self._unplaced.pop(row, None)
+        self._renamed.pop(row, None)
         return row
 
     def mark(self, row: Row, on: bool) -> None:
@@ -211,8 +218,10 @@ class RowIndex:
     def set_filter(self, text: str) -> None:
         terms = text.lower().split()
         if terms != self.terms:
+            # A row hidden by `web` stays hidden by `web-1`: only shown rows are tested.
+            narrower = all(any(old in new for new in terms) for old in self.terms)
             self.terms = terms
-            self._rematch()
+            self._rematch(narrower)
 
     def set_kind(self, kind: InstanceKind | None) -> None:
         if kind != self.kind:
@@ -234,13 +243,20 @@ class RowIndex:
     def commit(self) -> list[Row]:
         """The shown rows in display order, after one sort for every change since the last."""
         if self._resort:
+            self._by_name = self._merged(self._by_name, self._renamed, _NAME)
+            self._renamed = {}
             self._resort = False
             self._unplaced.clear()
             self._removed = False
-            by = self._sort_key()
-            for row in self.rows.values():
-                row.order = by(row.instance)
-            self._order = sorted(self.rows.values(), key=_ORDER, reverse=self.sort_reverse)
+            by = SORTS[self.sort_column]
+            for row in self._by_name:
+                row.order = self._key(by, row)
+            order = list(self._by_name)
+            if self.sort_column != "name":
+                order.sort(key=_first)
+            if self.sort_reverse:
+                order.reverse()
+            self._order = order
             self.sorts += 1
             self._shown = None
         elif self._unplaced or self._removed:
@@ -251,7 +267,8 @@ class RowIndex:
                 order.sort(key=_ORDER, reverse=self.sort_reverse)
                 self.sorts += 1
             self._order = order
-            self._unplaced = {}
+            self._by_name = self._merged(self._by_name, self._renamed, _NAME)
+            self._unplaced, self._renamed = {}, {}
             self._removed = False
             self._shown = None
         if self._shown is None:
@@ -262,9 +279,20 @@ class RowIndex:
 
     # -- internals -----------------------------------------------------------------------
 
-    def _sort_key(self) -> Callable[[Instance], tuple[Any, ...]]:
-        by, name = SORTS[self.sort_column], SORTS["name"]
-        return lambda i: (by(i), name(i), i.key)
+    @staticmethod
+    def _key(by: Callable[[Instance], Any], row: Row) -> tuple[Any, ...]:
+        """(the column's value, name, key): ties in name order, every key unique."""
+        return row.name_key if by is _BY_NAME else (by(row.instance), row.name_key)
+
+    def _merged(self, rows: list[Row], moved: dict[Row, None], key: Any) -> list[Row]:
+        """`rows` without the dropped ones, with `moved` (re)placed: one merge."""
+        if not moved and not self._removed:
+            return rows
+        merged = [r for r in rows if r.alive and r not in moved]
+        if moved:
+            merged.extend(r for r in moved if r.alive)
+            merged.sort(key=key)
+        return merged
 
     def _put(self, instance: Instance, stale: bool) -> bool:
         row = self.rows.get(instance.key)
@@ -276,17 +304,20 @@ class RowIndex:
             row.shown = self._matches(row)
             self._count(row, +1)
             self._unplaced[row] = None
+            self._renamed[row] = None
             return True
         if row.stale == stale and row.instance == instance:
             return False
         was_shown = row.shown
         self._count(row, -1)
-        before = row.order
+        before, named = row.order, row.name_key
         row.instance, row.stale = instance, stale
         row.version += 1
         self._describe(row)
         row.shown = self._matches(row)
         self._count(row, +1)
+        if row.name_key != named:
+            self._renamed[row] = None
         if row.order != before:
             self._unplaced[row] = None
         elif row.shown != was_shown:
@@ -297,29 +328,49 @@ class RowIndex:
         """What the index needs of a row, computed once per change of the row."""
         i = row.instance
         row.search = fmt.instance_search_text(i)
-        row.order = None if self._resort else self._sort_key()(i)
+        row.kind = i.kind
+        row.name_key = (natural(i.name), i.key)
+        row.order = None if self._resort else self._key(SORTS[self.sort_column], row)
         row.widths = tuple(cell_len(text) for text in fitted_texts(i))
 
     def _matches(self, row: Row) -> bool:
-        if self.kind is not None and row.instance.kind != self.kind:
+        if self.kind is not None and row.kind != self.kind:
             return False
         search = row.search
         return all(term in search for term in self.terms)
 
     def _count(self, row: Row, sign: int) -> None:
-        if self.kind is None or row.instance.kind == self.kind:
+        if self.kind is None or row.kind == self.kind:
             self._kind_count += sign
         if row.shown:
             self._shown_count += sign
 
-    def _rematch(self) -> None:
+    def _rematch(self, narrower: bool = False) -> None:
+        """Every row's `shown` again (only the shown ones when the filter narrowed)."""
+        kind, terms = self.kind, self.terms
         shown = kinds = 0
         for row in self.rows.values():
-            row.shown = self._matches(row)
-            shown += row.shown
-            kinds += self.kind is None or row.instance.kind == self.kind
+            if narrower and not row.shown:
+                kinds += kind is None or row.kind == kind
+                continue
+            ok = kind is None or row.kind == kind
+            kinds += ok
+            if ok:
+                search = row.search
+                for term in terms:
+                    if term not in search:
+                        ok = False
+                        break
+            row.shown = ok
+            shown += ok
         self._shown_count, self._kind_count = shown, kinds
         self._shown = None
 
 
 _ORDER = attrgetter("order")
+_NAME = attrgetter("name_key")
+_BY_NAME = SORTS["name"]
+
+
+def _first(row: Row) -> Any:
+    return row.order[0]

@@ -13,7 +13,6 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any, ClassVar
 
-from rich.console import RenderableType
 from rich.padding import Padding
 from rich.segment import Segment
 from rich.style import Style
@@ -46,6 +45,7 @@ __all__ = ["COLUMNS", "SORTS", "SORT_LABELS", "InstanceTable", "natural"]
 AGE_REFRESH_S = 15.0
 PADDING = 1  # a space either side of each cell, as DataTable draws them
 _CACHE_LINES = 2000  # drawn rows kept; a screen holds a few dozen
+_CACHE_CELLS = 20000
 # Each cell's segments carry their column (as DataTable's do), so cells stay apart.
 _COLUMN_META = [Style.from_meta({"column": n}) for n in range(len(COLUMNS))]
 _OUTSIDE = Style.from_meta({"out_of_bounds": True})
@@ -138,6 +138,7 @@ class InstanceTable(ScrollView, can_focus=True):
         self._drawn: list[Row] | None = None  # the order the cursor was last placed in
         self._generation = -1
         self._lines: dict[tuple[Any, ...], Strip] = {}
+        self._cell_cache: dict[tuple[Any, ...], list[Segment]] = {}
         self._header: Strip | None = None
         self._header_key: tuple[Any, ...] = ()
 
@@ -384,6 +385,7 @@ class InstanceTable(ScrollView, can_focus=True):
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._lines.clear()
+        self._cell_cache.clear()
         self._header = None
 
     def render_lines(self, crop: Region) -> list[Strip]:
@@ -429,7 +431,7 @@ class InstanceTable(ScrollView, can_focus=True):
 
     def _draw(
         self,
-        cells: Sequence[RenderableType],
+        cells: Sequence[Text],
         widths: list[int],
         base: Style,
         component: Style,
@@ -437,19 +439,29 @@ class InstanceTable(ScrollView, can_focus=True):
     ) -> Strip:
         """One table line as DataTable draws it: padded cells, then the row's style to the
         right edge (the cursor's colours win over the cells' own, as its CSS priority says)."""
-        console = self.app.console
         post = Style.from_color(component.color, component.bgcolor)
         segments: list[Segment] = []
         for column, (cell, width) in enumerate(zip(cells, widths, strict=True)):
-            options = self.app.console_options.update_dimensions(width, 1).update(no_wrap=True)
             pre = base + _COLUMN_META[column] + component
-            styled = Styled(Padding(cell, (0, PADDING)), pre_style=pre, post_style=post)
-            segments.extend(console.render_lines(styled, options)[0])
+            segments.extend(self._cell(cell, width, pre, post))
         rest = max(0, self.size.width - sum(widths))
         segments.append(Segment(" " * rest, row_style + component + _OUTSIDE))
         return Strip(segments)
 
-    def _cells(self, row: Row, age: str) -> list[RenderableType]:
+    def _cell(self, cell: Text, width: int, pre: Style, post: Style) -> list[Segment]:
+        """One padded cell's segments. Most cells repeat (states, accounts, sizes, prices,
+        ages), so they are drawn once and reused: a new screen of rows draws few."""
+        key = (cell.plain, cell.style, tuple(cell.spans), cell.justify, width, pre, post)
+        found = self._cell_cache.get(key)
+        if found is None:
+            if len(self._cell_cache) > _CACHE_CELLS:
+                self._cell_cache.clear()
+            options = self.app.console_options.update_dimensions(width, 1).update(no_wrap=True)
+            styled = Styled(Padding(cell, (0, PADDING)), pre_style=pre, post_style=post)
+            found = self._cell_cache[key] = self.app.console.render_lines(styled, options)[0]
+        return found
+
+    def _cells(self, row: Row, age: str) -> list[Text]:
         i = row.instance
         texts = [
             fmt.state_text(i.state),
