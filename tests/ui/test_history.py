@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from tests.ui.conftest import FIXED_NOW, fixed_events, fleet_id
-from winged_monkey.models import Event, EventSource
+from winged_monkey.models import Event, EventSource, Instance, InstanceState
 from winged_monkey.ui import history
 
 
@@ -102,3 +102,90 @@ def test_the_state_before_an_action_comes_from_the_refresh_that_saw_it_leave() -
     running = history.running_by_account(_of("api"), [], ["dev"], bins)["dev"]
     assert running[:15] == [1] * 15  # until 02:00:30 (10 h ago, plus the 30 s it took)
     assert running[15:] == [0] * 9
+
+
+# -- running per account: counted from creation, once per bin -------------------------
+
+
+def _step(
+    kind: str,
+    minutes_ago: float,
+    old: str | None = None,
+    new: str | None = None,
+    outcome: str | None = None,
+    source: EventSource = EventSource.ACTION,
+    target: str = "i-1",
+) -> Event:
+    at = FIXED_NOW - timedelta(minutes=minutes_ago)
+    return Event(
+        key=f"{target}:{kind}:{outcome}:{at.timestamp()}",
+        at=at,
+        source=source,
+        kind=kind,
+        account="dev",
+        target=target,
+        old_state=old,
+        new_state=new,
+        outcome=outcome,
+    )
+
+
+def _day() -> history.Bins:
+    return history.choose_bins(FIXED_NOW - timedelta(days=1), FIXED_NOW, 24)
+
+
+def _instance(created_minutes_ago: float, state: InstanceState) -> Instance:
+    return Instance(
+        id="i-1",
+        name="new",
+        account="dev",
+        backend="libcloud",
+        provider="ec2",
+        state=state,
+        raw_state=str(state),
+        created_at=FIXED_NOW - timedelta(minutes=created_minutes_ago),
+    )
+
+
+def test_a_stop_requested_soon_after_creation_counts_from_the_creation() -> None:
+    """Created 4 minutes ago, stopped 2 minutes ago: its intent says it was running,
+    but only since it was created, not since the window began."""
+    events = [
+        _step("stop", 2, old="running", outcome="requested"),
+        _step("stop", 1.9, new="stopped", outcome="ok"),
+    ]
+    instance = _instance(4, InstanceState.STOPPED)
+    running = history.running_by_account(events, [instance], ["dev"], _day())["dev"]
+    assert running == [0] * 23 + [1]
+
+
+def test_a_launched_instance_has_no_state_before_its_launch() -> None:
+    events = [
+        _step("launch", 30, new="running", outcome="ok"),
+        _step("stop", 10, old="running", outcome="requested"),
+        _step("stop", 9, new="stopped", outcome="ok"),
+    ]
+    assert history.running_slots(events, None, _day()) == {23}
+
+
+def test_an_instance_unknown_to_the_inventory_ran_since_the_window_began() -> None:
+    events = [_step("state", 90, old="running", new="stopped", source=EventSource.OBSERVED)]
+    assert history.running_slots(events, None, _day()) == set(range(23))
+
+
+def test_stop_and_start_within_one_bin_count_that_bin_once() -> None:
+    """Three instances, each stopped and started within the last hour: at most 3 ran."""
+    events = [
+        step
+        for target in ("i-1", "i-2", "i-3")
+        for step in (
+            _step("stop", 40, old="running", outcome="requested", target=target),
+            _step("stop", 39, new="stopped", outcome="ok", target=target),
+            _step("start", 20, old="stopped", outcome="requested", target=target),
+            _step("start", 19, new="running", outcome="ok", target=target),
+        )
+    ]
+    running = history.running_by_account(events, [], ["dev"], _day())["dev"]
+    assert max(running) == 3
+    assert running[23] == 3
+    assert running[0] == 3  # running before the first intent, from the window's start

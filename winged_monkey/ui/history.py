@@ -105,9 +105,14 @@ def states_of(events: Iterable[Event]) -> list[str]:
 
 
 def reached_at(event: Event) -> datetime:
-    """When the event's new state held: an action is recorded when it was asked for,
-    and reached its state `duration` seconds later."""
-    if event.source is EventSource.ACTION and event.outcome == "ok" and event.duration:
+    """When the event's new state held: an action recorded in one event (no intent
+    before it) is dated when it was asked for, and reached its state `duration` later."""
+    if (
+        event.source is EventSource.ACTION
+        and event.outcome == "ok"
+        and event.duration
+        and event.cause is None  # an outcome linked to its intent is recorded when reached
+    ):
         return event.at + timedelta(seconds=event.duration)
     return event.at
 
@@ -223,34 +228,63 @@ def running_by_account(
 
     Built from the state transitions in `events` (the window's); an instance with no
     event in the window kept the state the inventory shows now since it was created.
+    Each instance counts at most once per bin, however often it started and stopped in it.
     """
     running: dict[str, list[int]] = {name: [0] * bins.count for name in accounts}
     by_target: dict[tuple[str, str], list[Event]] = {}
     for event in events:
         by_target.setdefault((event.account, event.target), []).append(event)
-    for instance in instances:
-        if (instance.account, instance.id) in by_target or instance.state is not (
-            InstanceState.RUNNING
-        ):
+    listed = {(i.account, i.id): i for i in instances}
+    for key, instance in listed.items():
+        if key in by_target or instance.state is not InstanceState.RUNNING:
             continue
         since = max(bins.start, instance.created_at or bins.start)
-        _add(running, instance.account, bins.overlapping(since, bins.end), bins.count)
-    for (account, _target), mine in by_target.items():
-        ordered = sorted(mine, key=reached_at)
-        first = ordered[0]
-        # The state before the first event: the earliest one that says (an action does not).
-        before = next((e.old_state for e in ordered if e.old_state is not None), None)
-        if before == RUNNING:  # it ran from the start of the window until then
-            _add(running, account, bins.overlapping(bins.start, reached_at(first)), bins.count)
-        for span in state_spans(ordered):
-            if span.state == RUNNING:
-                _add(
-                    running, account, bins.overlapping(span.start, span.end or bins.end), bins.count
-                )
+        _add(running, instance.account, set(bins.overlapping(since, bins.end)), bins.count)
+    for (account, target), mine in by_target.items():
+        seen = listed.get((account, target))
+        created = seen.created_at if seen is not None else None
+        _add(running, account, running_slots(mine, created, bins), bins.count)
     return running
 
 
-def _add(running: dict[str, list[int]], account: str, indexes: range, count: int) -> None:
+def running_slots(events: Iterable[Event], created: datetime | None, bins: Bins) -> set[int]:
+    """The bins in which one instance ran at any moment, from its events in the window.
+
+    The state before its first event is the first event's `old_state` (an intent or an
+    observed change says it), held since it was created (`created`, when known) or the
+    window's start; an `appeared` or launched instance has no state before. A set: a
+    stop and a start within one bin still count that bin once.
+    """
+    ordered = sorted(events, key=reached_at)
+    slots: set[int] = set()
+    if not ordered:
+        return slots
+    first = ordered[0]
+    first_at = reached_at(first)
+    before: str | None = None
+    if first.kind in ("appeared", "launch"):
+        pass  # it did not exist before
+    elif first.old_state is not None:  # an intent, or an observed change
+        before = first.old_state
+    else:  # an action's outcome alone: the refresh that saw it leave tells what it left
+        before = next(
+            (
+                e.old_state
+                for e in ordered[1:]
+                if e.source is not EventSource.ACTION and e.new_state == first.new_state
+            ),
+            None,
+        )
+    if before == RUNNING:
+        since = max(bins.start, created or bins.start)
+        slots.update(bins.overlapping(since, first_at))
+    for span in state_spans(ordered):
+        if span.state == RUNNING:
+            slots.update(bins.overlapping(span.start, span.end or bins.end))
+    return slots
+
+
+def _add(running: dict[str, list[int]], account: str, indexes: Iterable[int], count: int) -> None:
     row = running.setdefault(account, [0] * count)
     for i in indexes:
         row[i] += 1
