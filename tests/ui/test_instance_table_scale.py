@@ -173,8 +173,8 @@ def test_the_example_plugin_installs_loads_and_runs_the_smoke_benchmark(tmp_path
         [
             sys.executable,
             "-c",
-            "from winged_monkey import plugins; "
-            "cls = plugins.load('synthetic'); print(cls.__module__, sorted(cls.CAPABILITIES))",
+            "from winged_monkey import plugins; cls = plugins.load('synthetic'); "
+            "print(cls.__module__, plugins.settings('synthetic').__name__)",
         ],
         env=env,
         capture_output=True,
@@ -182,7 +182,7 @@ def test_the_example_plugin_installs_loads_and_runs_the_smoke_benchmark(tmp_path
         check=True,
         timeout=120,
     )
-    assert loaded.stdout.split()[0] == "winged_monkey_synthetic"
+    assert loaded.stdout.split() == ["winged_monkey_synthetic", "SyntheticSettings"]
     bench = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "bench_scale.py"), "--smoke"],
         env=env,

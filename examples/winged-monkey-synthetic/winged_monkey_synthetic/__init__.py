@@ -8,7 +8,11 @@ every run for the same account name and `instances`, so benchmarks compare like 
     name = "synth-01"
     backend = "synthetic"
     instances = 500            # rows this account lists (default 100)
-    credentials = { keyring = false }   # it never reads a secret
+
+The account keys are declared in `SyntheticSettings`, registered in the light
+`winged_monkey.settings` entry-point group too, so `wm` checks a config (a typo such as
+`instance = 5` is an error naming the key) without importing the backend, and never asks
+for a secret this backend does not use.
 """
 
 from __future__ import annotations
@@ -16,14 +20,17 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import ClassVar
 
+from pydantic import Field, ValidationError
+
 from winged_monkey.actions import Action
 from winged_monkey.backend import Backend, Capability
+from winged_monkey.backend_settings import BackendSettings, own_settings
 from winged_monkey.config import AccountConfig
 from winged_monkey.credentials import Secrets
 from winged_monkey.errors import ActionNotAllowed, ConfigError
 from winged_monkey.models import Instance, InstanceState
 
-__all__ = ["SyntheticBackend", "synthetic_instances"]
+__all__ = ["SyntheticBackend", "SyntheticSettings", "synthetic_instances"]
 
 #: Rows are dated from here, so ages are the same on every run.
 EPOCH = datetime(2025, 1, 1, tzinfo=UTC)
@@ -33,6 +40,14 @@ _SIZES = (("t3.micro", 0.0104), ("t3.small", 0.0208), ("m5.large", 0.096), ("r5.
 _REGIONS = ("us-east-1", "eu-west-1", "ap-south-1")
 _S = InstanceState
 _STATES = (_S.RUNNING, _S.RUNNING, _S.STOPPED, _S.RUNNING, _S.PENDING, _S.ERROR, _S.SUSPENDED)
+
+
+class SyntheticSettings(BackendSettings):
+    """The keys a synthetic account may carry besides the portal's own."""
+
+    NEEDS_SECRET: ClassVar[bool] = False  # no prompt, no keyring lookup needed
+
+    instances: int = Field(DEFAULT_COUNT, ge=0, description="Rows this account lists.")
 
 
 def synthetic_instances(account: str, count: int) -> list[Instance]:
@@ -67,15 +82,17 @@ class SyntheticBackend(Backend):
     CAPABILITIES: ClassVar[frozenset[Capability]] = frozenset(
         {Capability.LIST, Capability.START, Capability.STOP}
     )
+    SETTINGS: ClassVar[type[BackendSettings] | None] = SyntheticSettings
 
     def __init__(self, account: AccountConfig, secrets: Secrets) -> None:
         super().__init__(account, secrets)
-        count = account.settings.get("instances", DEFAULT_COUNT)
-        if not isinstance(count, int) or isinstance(count, bool) or count < 0:
-            raise ConfigError(
-                f"`instances` must be a whole number >= 0, not {count!r}", account=account.name
-            )
-        self._rows = {i.id: i for i in synthetic_instances(account.name, count)}
+        try:
+            settings = SyntheticSettings.model_validate(own_settings(account))
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(part) for part in first["loc"])
+            raise ConfigError(f"{where}: {first['msg']}", account=account.name) from None
+        self._rows = {i.id: i for i in synthetic_instances(account.name, settings.instances)}
 
     async def list_instances(self) -> list[Instance]:
         return list(self._rows.values())
