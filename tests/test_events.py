@@ -19,6 +19,7 @@ from click.testing import CliRunner, Result
 
 from winged_monkey import paths
 from winged_monkey.cli import ExitCode, main
+from winged_monkey.cli_events import followed
 from winged_monkey.config import EventsConfig, parse_config
 from winged_monkey.events import (
     EXPORT_COLUMNS,
@@ -249,6 +250,25 @@ def test_wm_events_on_a_corrupt_store_says_so_and_fails(tmp_path: Path) -> None:
     assert str(path) in result.stderr
     assert "Move the file aside" in result.stderr
     assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_follow_prints_an_event_recorded_between_its_start_and_its_window_once(
+    tmp_path: Path,
+) -> None:
+    """The follow takes the log's last seq, then reads the --since window: an event
+    recorded in between is in both, and printed once."""
+    store = Store.open(tmp_path / "log.sqlite3")
+    now = datetime.now(UTC)
+    store.append_events([ev("before", now - timedelta(minutes=2))])
+    start = store.last_seq()
+    store.append_events([ev("between", now - timedelta(minutes=1))])
+    follow = followed(store, EventQuery(since=now - timedelta(hours=1)), start)
+    assert [e.key for e in next(follow) or []] == ["before", "between"]
+    assert next(follow) == []  # "between" came again: already printed
+    assert next(follow) is None  # nothing new
+    store.append_events([ev("after", now)])
+    assert [e.key for e in next(follow) or []] == ["after"]
+    store.close()
 
 
 # -- wm events --follow (a real process, a real Ctrl-C) ---------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import click
@@ -129,21 +130,35 @@ def _events(obj: Context, query: EventQuery, fmt: str, follow: bool, interval: f
 
 
 def _follow(store: Store, query: EventQuery, fmt: str, interval: float) -> None:
-    seq = store.last_seq()
-    earlier = list(reversed(query.run(store))) if query.since is not None else []
     if fmt == "csv":
         click.echo(to_csv([]), nl=False)
     try:
-        _print_stream(earlier, fmt)
-        while True:
-            batch = store.events_after(seq)
-            if batch:
-                seq = batch[-1][0]
-                _print_stream([e for _, e in batch if query.matches(e)], fmt)
-            else:
+        for batch in followed(store, query, store.last_seq()):
+            if batch is None:
                 time.sleep(interval)
+            else:
+                _print_stream(batch, fmt)
     except KeyboardInterrupt:
         return  # Ctrl-C is how --follow ends: exit 0
+
+
+def followed(store: Store, query: EventQuery, seq: int) -> Iterator[list[Event] | None]:
+    """The window's matching events (with --since), then those of each batch recorded
+    after `seq` (None when nothing is new), each event once.
+
+    An event recorded after `seq` was taken but before the window was read is in both:
+    the window's keys are skipped when they come again.
+    """
+    earlier = list(reversed(query.run(store))) if query.since is not None else []
+    shown = {e.key for e in earlier}
+    yield earlier
+    while True:
+        batch = store.events_after(seq)
+        if batch:
+            seq = batch[-1][0]
+        fresh = [e for _, e in batch if query.matches(e) and e.key not in shown]
+        shown.difference_update(e.key for _, e in batch)  # a key comes after `seq` once
+        yield fresh if batch else None
 
 
 def _print_stream(found: list[Event], fmt: str) -> None:
