@@ -180,7 +180,7 @@ def _cut(text: str, width: int) -> str:
 
 @click.command("launch")
 @click.argument("item", metavar="IMAGE_OR_TEMPLATE")
-@click.option("--account", required=True, help="The account to launch in.")
+@click.option("--account", help="The account to launch in (not for ACCOUNT/POOL/DEPLOYABLE).")
 @click.option("--size", help="Size (instance type, flavor) by id or name; needed for an image.")
 @click.option("--name", help="Name of the new instance(s) or app (default: from the item).")
 @click.option("--count", type=click.IntRange(1, 100), default=1, show_default=True)
@@ -201,7 +201,7 @@ def _cut(text: str, width: int) -> str:
 def launch(
     obj: Context,
     item: str,
-    account: str,
+    account: str | None,
     size: str | None,
     name: str | None,
     count: int,
@@ -214,14 +214,22 @@ def launch(
 ) -> None:
     """Launch an image (an id from `wm catalog`) or a HOT template (a file, for Heat
     accounts) after showing what it costs. A launch over quota stops before any call, with
-    the numbers (exit 3); the cloud's own rejection exits 3 with its reason."""
+    the numbers (exit 3); the cloud's own rejection exits 3 with its reason.
+
+    An aggregator's pool deployable is ACCOUNT/POOL/DEPLOYABLE, with no --account or
+    --size: the aggregator picks the cloud account and the size, and says why."""
     template = Path(item).expanduser()
     is_template = template.is_file()
-    if not is_template and not size:
+    pooled = account is None and not is_template and item.count("/") == 2
+    if pooled:
+        account, _, item = item.partition("/")
+    if account is None:
+        raise click.UsageError("say where: --account NAME, or ACCOUNT/POOL/DEPLOYABLE")
+    if not is_template and not size and not pooled:
         raise click.UsageError("an image needs --size (wm catalog lists the sizes)")
     request = LaunchRequest(
         item=str(template) if is_template else item,
-        kind="template" if is_template else "image",
+        kind="template" if is_template else "deployable" if pooled else "image",
         name=name or (template.stem if is_template else "wm-" + item.rsplit("/", 1)[-1]),
         size=size,
         location=location,
@@ -230,7 +238,8 @@ def launch(
         count=1 if is_template else count,
         parameters=params,
     )
-    guard(lambda: _launch(obj, account, request, wait, yes))
+    where = account
+    guard(lambda: _launch(obj, where, request, wait, yes))
 
 
 def _launch(obj: Context, account: str, request: LaunchRequest, wait: bool, yes: bool) -> None:
@@ -239,6 +248,11 @@ def _launch(obj: Context, account: str, request: LaunchRequest, wait: bool, yes:
 
     async def run() -> list[ActionUpdate] | str:
         try:
+            if request.kind == "deployable":  # the aggregator's choice and why, before it
+                found = await portal.catalog(account)
+                for item in found.items:
+                    if item.id == request.item:
+                        click.echo(f"{account}/{item.id}: {item.description}", err=True)
             if not yes:
                 declined = _declined(await _summary(portal, account, request))
                 if declined:  # the prompt blocks the loop: nothing else runs meanwhile
@@ -272,6 +286,8 @@ def _launch(obj: Context, account: str, request: LaunchRequest, wait: bool, yes:
 
 async def _summary(portal: Portal, account: str, request: LaunchRequest) -> str:
     what = f"{request.count} x {request.size} of {request.item}"
+    if request.kind == "deployable":
+        return f"Launch {request.count} x {request.item} as {request.name} through {account}"
     if request.kind == "template":
         return f"Launch app {request.name} from {request.item} on {account}"
     try:

@@ -229,7 +229,8 @@ class AggregatorBackend(Backend):
                 provider=convert.PROVIDER,
                 region=accepted.account,
                 size=request.size,
-                extra={"remote_account": accepted.account, "pool": pool},
+                extra={"remote_account": accepted.account, "pool": pool}
+                | ({"matched": accepted.match.why} if accepted.match else {}),
             )
             self._launched[ident] = (row, until)
         return ids

@@ -95,6 +95,8 @@ def catalog(account: str, catalogs: Iterable[CatalogOut]) -> AccountCatalog:
         for deployable in pool.deployables:
             item = deployable.item
             on = f"{item.account} in pool {pool.pool}"
+            if deployable.match is not None:  # a pool deployable: the server picks, says why
+                on = f"pool {pool.pool}, the server's choice now: {deployable.match.why}"
             items.append(
                 item.model_copy(
                     update={
