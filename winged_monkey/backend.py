@@ -42,6 +42,7 @@ class Capability(StrEnum):
     RESUME = "resume"
     RESET = "reset"
     CHECK = "check"
+    CONSOLE = "console"  # the instance's boot console output (read-only)
 
 
 ACTION_CAPABILITY: dict[Action, Capability] = {
@@ -213,6 +214,14 @@ class Backend(ABC):
         accepted. A rejection raises InvalidRequest with the provider's reason; follow the
         new instances with `get_instance`. Apps go through `launch_app`."""
         raise ActionNotAllowed(f"{self.account.name} cannot launch", account=self.account.name)
+
+    async def console_output(self, instance: Instance) -> str:
+        """The instance's console output as the provider keeps it (Capability.CONSOLE): EC2's
+        GetConsoleOutput, Nova's console log. Text, possibly empty; never changes anything."""
+        raise ActionNotAllowed(
+            f"no console output through this provider ({self.account.name})",
+            account=self.account.name,
+        )
 
     async def check(self) -> str:
         """Verify credentials and reachability; return a one-line description."""

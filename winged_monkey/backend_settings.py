@@ -14,9 +14,11 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict
 
 from winged_monkey.config import AccountConfig
+from winged_monkey.ssh_settings import SSH_KEYS
 
-#: Keys any account may carry whatever its backend: `wm serve` reads an account's `pool`.
-SHARED_KEYS = frozenset({"pool"})
+#: Keys any account may carry whatever its backend: `wm serve` reads an account's `pool`,
+#: `wm ssh` its ssh_* keys (winged_monkey.ssh_settings).
+SHARED_KEYS = frozenset({"pool"}) | SSH_KEYS
 
 
 class BackendSettings(BaseModel):

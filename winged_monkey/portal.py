@@ -173,6 +173,20 @@ class Portal:
             raise ActionNotAllowed(f"{kind} accounts have no apps", account=app.account)
         return await self.accounts.within(app.account, backend.app_detail(app, events))
 
+    async def console_output(self, instance: Instance) -> str:
+        """The instance's console output where its provider keeps one (Capability.CONSOLE;
+        read-only accounts too: it changes nothing). Raises WMError, ActionNotAllowed
+        naming the provider where it has none."""
+        backend = await self.accounts.backend(instance.account)
+        if Capability.CONSOLE not in backend.capabilities:
+            config = self.accounts.get(instance.account).config
+            provider = config.provider or config.backend
+            raise ActionNotAllowed(
+                f"no console output through {provider} (account {instance.account})",
+                account=instance.account,
+            )
+        return await self.accounts.within(instance.account, backend.console_output(instance))
+
     # -- catalog and launch (winged_monkey.launching) -------------------------
 
     @cached_property

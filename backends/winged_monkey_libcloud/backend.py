@@ -19,7 +19,7 @@ from winged_monkey.credentials import Secrets
 from winged_monkey.errors import ActionNotAllowed, BackendError, ConfigError, UnreachableError
 from winged_monkey.models import Instance, InstanceState
 from winged_monkey_libcloud import catalog as offer
-from winged_monkey_libcloud import drivers, libvirtcompat, openstackcompat, tls
+from winged_monkey_libcloud import console, drivers, libvirtcompat, openstackcompat, tls
 from winged_monkey_libcloud.convert import ec2_prices, to_instance
 from winged_monkey_libcloud.errors import translate
 from winged_monkey_libcloud.settings import LibcloudSettings
@@ -40,7 +40,7 @@ class LibcloudBackend(Backend):
     """
 
     CAPABILITIES: ClassVar[frozenset[Capability]] = frozenset(
-        {Capability.LIST} | drivers.MUTATING | offer.CAPABILITIES
+        {Capability.LIST, Capability.CONSOLE} | drivers.MUTATING | offer.CAPABILITIES
     )
     SETTINGS = LibcloudSettings
 
@@ -60,8 +60,11 @@ class LibcloudBackend(Backend):
 
     @property
     def capabilities(self) -> frozenset[Capability]:
-        return drivers.capabilities(self._cls, read_only=self.account.read_only) | (
-            offer.capabilities(self._cls, self.provider, read_only=self.account.read_only)
+        return (
+            drivers.capabilities(self._cls, read_only=self.account.read_only)
+            | offer.capabilities(self._cls, self.provider, read_only=self.account.read_only)
+            # A read: read-only accounts keep it. EC2's and Nova's APIs have one.
+            | ({Capability.CONSOLE} if self._ec2 or self._openstack else set())
         )
 
     # -- calls -----------------------------------------------------------------
@@ -79,6 +82,16 @@ class LibcloudBackend(Backend):
                 f"libcloud's {self.provider} driver cannot {action}", account=self.account.name
             )
         await self._call(lambda driver: self._act(driver, action, instance))
+
+    async def console_output(self, instance: Instance) -> str:
+        if self._ec2:
+            return await self._call(lambda driver: console.ec2_output(driver, instance.id))
+        if self._openstack:
+            return await self._call(lambda driver: console.nova_output(driver, instance.id))
+        raise ActionNotAllowed(
+            f"no console output through libcloud's {self.provider} driver",
+            account=self.account.name,
+        )
 
     async def catalog(self) -> AccountCatalog:
         return await self._call(lambda driver: offer.build(driver, self.account, self.provider))

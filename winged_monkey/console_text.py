@@ -1,0 +1,24 @@
+"""Following a console log that the provider returns whole (or as its last N kilobytes)
+each time: what is new since the last read."""
+
+from __future__ import annotations
+
+#: How much of the next read's start is looked for in the previous one.
+_PROBE = 64
+
+
+def new_text(old: str, new: str) -> str:
+    """The part of `new` that follows what `old` already showed. The provider may have
+    dropped the log's start (EC2 keeps its last 64 KiB), so `new` may begin anywhere in
+    `old`; when it does not continue `old` at all (a reboot, a log cut), all of `new`."""
+    if not old:
+        return new
+    if new.startswith(old):
+        return new[len(old) :]
+    probe = new[:_PROBE]
+    at = old.find(probe)
+    while at >= 0:  # the first place `new` continues from: the longest overlap
+        if new.startswith(old[at:]):
+            return new[len(old) - at :]
+        at = old.find(probe, at + 1)
+    return new
