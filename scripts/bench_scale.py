@@ -18,6 +18,8 @@ directory when it is not installed already). Each size runs in a child process p
   the slowest; clear: `escape` to the full table drawn again;
 - handler: the UI thread's longest single callback (its CPU time) over the burst, sorts,
   age refresh and filters; stall: the event loop's worst lateness then (wall, 5 ms ticker);
+  gc_full: one full garbage collection of the app's heap (Python runs them by itself, in
+  whichever callback allocates past its threshold: a floor under "handler");
 - RSS once the first polls are drawn.
 
 "Keystroke to repaint" ends at the first table render after the change was applied. Each
@@ -33,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import importlib
 import json
 import os
@@ -71,6 +74,7 @@ FIGURES = (
     ("filter_clear_cpu", "", "ms"),
     ("handler", "<= 50 ms", "ms"),
     ("stall", "", "ms"),
+    ("gc_full", "", "ms"),
 )
 
 
@@ -84,6 +88,14 @@ def emit(figure: str, value: float) -> None:
 def rss_bytes() -> int:
     with open("/proc/self/statm") as statm:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def full_collection() -> float:
+    """UI-thread CPU seconds of one full garbage collection over the app's heap: Python
+    runs one now and then on its own, in whatever callback is running at the time."""
+    start = time.thread_time()
+    gc.collect()
+    return time.thread_time() - start
 
 
 def fleet(size: int, accounts: int) -> dict[str, list[Any]]:
@@ -309,6 +321,7 @@ async def run_wm(size: int, accounts: int) -> None:
             stall.stop()
             emit("handler", stall.longest)
             emit("stall", stall.worst)
+            emit("gc_full", full_collection())
 
 
 def _count_sorts(table: Any) -> Callable[[], int]:
@@ -410,6 +423,7 @@ async def run_bare(size: int, accounts: int) -> None:
         stall.stop()
         emit("handler", stall.longest)
         emit("stall", stall.worst)
+        emit("gc_full", full_collection())
 
 
 # -- the parent -----------------------------------------------------------------------------
