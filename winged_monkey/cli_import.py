@@ -49,12 +49,18 @@ def import_accounts(
     if os_env and clouds:
         raise click.UsageError("--cloud goes with --clouds-yaml")
     config_path: Path = getattr(ctx.obj, "config_path", None) or paths.config_path()
+    refused: list[ConfigError] = []
     try:
         if os_env:
             found = [importing.from_environment(os.environ, name)]
         else:
             source = Path(clouds_yaml).expanduser() if clouds_yaml else importing.find_clouds_yaml()
-            found = importing.from_clouds_yaml(source, clouds, name)
+            found, refused = importing.each_of_clouds_yaml(source, clouds, name)
+            for reason in refused:  # each cloud that cannot be, with why; the others go on
+                click.echo(f"wm: {reason.account}: not imported: {reason.message}", err=True)
+            if refused and (clouds or not found):  # what was asked for cannot be done
+                click.echo(f"wm: nothing imported (config: {config_path})", err=True)
+                sys.exit(3)
         importing.add_to_config(
             config_path, found, store_secret=None if no_secrets else _store_or_say_no_secrets
         )
@@ -72,6 +78,8 @@ def import_accounts(
             click.echo(f"{account.name}: note: {note}")
     names = " ".join(a.name for a in found)
     click.echo(f"check them with: wm accounts test {names}")
+    if refused:
+        click.echo(f"{len(refused)} cloud(s) not imported (see above)", err=True)
 
 
 def _store_or_say_no_secrets(account: str, secret: str) -> None:

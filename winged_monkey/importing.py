@@ -142,6 +142,34 @@ def from_clouds_yaml(
     ]
 
 
+def each_of_clouds_yaml(
+    path: Path, names: Sequence[str] = (), rename: str | None = None
+) -> tuple[list[ImportedAccount], list[ConfigError]]:
+    """Like `from_clouds_yaml`, but a cloud that cannot be imported is returned with its
+    reason beside the ones that can (devstack's clouds.yaml always has a system-scoped
+    cloud: the others are imported all the same)."""
+    clouds = read_clouds(path)
+    wanted = list(names) or sorted(clouds)
+    missing = [n for n in wanted if n not in clouds]
+    if missing:
+        raise ConfigError(
+            f"{path}: no cloud {', '.join(map(repr, missing))} (it has: "
+            f"{', '.join(sorted(clouds)) or 'none'})"
+        )
+    if rename is not None and len(wanted) != 1:
+        raise ConfigError("--name renames one cloud: name it with --cloud")
+    found: list[ImportedAccount] = []
+    refused: list[ConfigError] = []
+    for name in wanted:
+        try:
+            found.append(
+                openstack_account(rename or name, clouds[name], source=f"{path} (cloud {name!r})")
+            )
+        except ConfigError as exc:
+            refused.append(exc)
+    return found, refused
+
+
 def from_environment(env: Mapping[str, str], name: str | None = None) -> ImportedAccount:
     """An account from the OS_* variables of an openrc file (`source openrc; wm accounts
     import --os-env`)."""
@@ -179,6 +207,11 @@ def openstack_account(raw_name: str, cloud: Mapping[str, Any], *, source: str) -
     def refuse(why: str) -> ConfigError:
         return ConfigError(f"{source}: {why}; nothing imported", account=name)
 
+    if auth.get("system_scope"):
+        raise refuse(
+            f"system-scoped (system_scope: {auth['system_scope']}); libcloud scopes a token "
+            "to a project only"
+        )
     version = str(cloud.get("identity_api_version") or "3").split(".")[0]
     if version != "3":
         raise refuse(f"Keystone v{version} is not supported, only v3")

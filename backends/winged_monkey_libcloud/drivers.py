@@ -19,7 +19,8 @@ from winged_monkey import aws
 from winged_monkey.backend import Capability
 from winged_monkey.config import AccountConfig
 from winged_monkey.credentials import Secrets
-from winged_monkey.errors import ConfigError
+from winged_monkey.errors import ConfigError, CredentialError
+from winged_monkey_libcloud import cloudsyaml
 from winged_monkey_libcloud.ec2compat import BotocoreEC2NodeDriver, CompatEC2NodeDriver
 
 #: Mutating capabilities and the driver methods that carry them out, first found wins.
@@ -134,6 +135,8 @@ def driver_kwargs(
 ) -> dict[str, Any]:
     """Keyword arguments for the driver: credentials, region, endpoint, timeout, extras."""
     kwargs: dict[str, Any] = {}
+    if is_openstack(provider) and cloudsyaml.cloud_name(account) is not None:
+        return {**_accepted(cls, _cloud_kwargs(account, secrets)), **account.driver}
     if is_ec2(provider) and secrets.aws is not None:
         return {**_accepted(cls, _botocore_kwargs(account, secrets.aws)), **account.driver}
     if is_ec2(provider):
@@ -186,6 +189,23 @@ def _botocore_kwargs(account: AccountConfig, identity: aws.AwsIdentity) -> dict[
         kwargs.update(host=url.hostname, secure=url.scheme == "https")
         if url.port is not None:
             kwargs["port"] = url.port
+    kwargs["timeout"] = account.timeout
+    return kwargs
+
+
+def _cloud_kwargs(account: AccountConfig, secrets: Secrets) -> dict[str, Any]:
+    """A clouds.yaml cloud's arguments, read now; a secret the portal found (keyring,
+    secret_env, ...) wins over the file's."""
+    cloud = cloudsyaml.resolve(account)
+    secret = secrets.secret or cloud.secret
+    if secret is None:
+        raise CredentialError(
+            f"clouds.yaml: cloud {cloud.name!r} has no password or secret (clouds.yaml, "
+            f"secure.yaml); store one with `wm accounts set-secret {account.name}` or name "
+            "secret_env or secret_command in the account's [accounts.credentials]",
+            account=account.name,
+        )
+    kwargs: dict[str, Any] = {"key": secrets.key or cloud.key, "secret": secret, **cloud.driver}
     kwargs["timeout"] = account.timeout
     return kwargs
 

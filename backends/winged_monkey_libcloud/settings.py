@@ -31,6 +31,11 @@ class LibcloudSettings(BackendSettings):
         default_factory=list,
         description='Images to offer besides the ones the account owns: ["ami-...", ...].',
     )
+    cloud: str | None = Field(
+        None,
+        description="OpenStack: a cloud of clouds.yaml, read when the account is used by "
+        "openstacksdk's loader (secure.yaml, vendor profiles, regions, OS_CLIENT_CONFIG_FILE).",
+    )
     limits: Any = Field(
         default_factory=dict,
         description="Caps the user sets on the account, e.g. {vcpus = 8} "
@@ -39,8 +44,10 @@ class LibcloudSettings(BackendSettings):
 
     @classmethod
     def needs_secret(cls, account: AccountConfig) -> bool:
-        """Not for libvirt, nor for an account whose AWS credentials botocore resolves."""
-        if aws.uses_botocore(account):
+        """Not for libvirt, nor for an account whose AWS credentials botocore resolves, nor
+        for a clouds.yaml cloud (its password is in clouds.yaml or secure.yaml, or the
+        keyring's is used)."""
+        if aws.uses_botocore(account) or "cloud" in account.settings:
             return False
         return (account.provider or "").strip().lower() not in NO_SECRET_PROVIDERS
 

@@ -19,13 +19,17 @@ from libcloud.http import LibcloudConnection
 
 from winged_monkey.config import AccountConfig
 from winged_monkey.errors import ConfigError
+from winged_monkey_libcloud import cloudsyaml
 from winged_monkey_libcloud.settings import read_settings
 
 
 def ca_bundle(account: AccountConfig) -> str | None:
     """The account's `ca_bundle` (a PEM file of the CAs to trust), checked now so that a
     wrong path is a config error naming the account, not a TLS failure later."""
-    value = read_settings(account).ca_bundle
+    settings = read_settings(account)
+    value = settings.ca_bundle
+    if value is None and settings.cloud is not None:
+        value = cloudsyaml.resolve(account).ca_bundle  # the cloud's cacert
     if value is None:
         return None
     path = Path(str(value)).expanduser()

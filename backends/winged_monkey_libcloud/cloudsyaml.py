@@ -1,0 +1,82 @@
+"""An OpenStack account that names a cloud of clouds.yaml (`cloud = "devstack"`), resolved
+when it is used by openstacksdk's own config loader, the reference for clouds.yaml.
+
+The loader reads what the OpenStack tools read: clouds.yaml or clouds.yml in their usual
+places or OS_CLIENT_CONFIG_FILE, secure.yaml, vendor profiles (`profile: citycloud`),
+hyphenated keys, aliases (`tenant_name`), `regions` lists (the account's `region` picks
+one). What comes out is turned into libcloud driver arguments by the same rules as
+`wm accounts import` (winged_monkey.importing): what libcloud cannot express is refused
+by name, with the reason. openstacksdk is imported only for such accounts.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+from winged_monkey.config import AccountConfig
+from winged_monkey.errors import ConfigError
+from winged_monkey_libcloud.settings import read_settings
+
+
+@dataclass(frozen=True)
+class Cloud:
+    """A clouds.yaml cloud as libcloud takes it; `repr` shows no secret."""
+
+    name: str
+    driver: dict[str, Any]
+    key: str
+    secret: str | None
+    ca_bundle: str | None
+    notes: tuple[str, ...]
+
+    def __repr__(self) -> str:
+        return f"Cloud({self.name!r}, driver={self.driver!r}, key={self.key!r})"
+
+
+def cloud_name(account: AccountConfig) -> str | None:
+    return read_settings(account).cloud
+
+
+def resolve(account: AccountConfig) -> Cloud:
+    """The account's cloud, read now (the files may have changed since the last time)."""
+    name = cloud_name(account)
+    if name is None:
+        raise ConfigError("no cloud named (cloud = ...)", account=account.name)
+    try:
+        from openstack import config as openstack_config
+    except ImportError:
+        raise ConfigError(
+            f"cloud = {name!r} is read by openstacksdk, which is not installed: "
+            "pip install 'winged-monkey[openstack]'",
+            account=account.name,
+        ) from None
+    try:
+        with warnings.catch_warnings():  # its own deprecations (influxdb) are not the user's
+            warnings.simplefilter("ignore")
+            region = openstack_config.OpenStackConfig().get_one(
+                cloud=name, region_name=account.region or None
+            )
+    except Exception as exc:  # openstacksdk's ConfigException and the YAML parser's errors
+        raise ConfigError(f"clouds.yaml: cloud {name!r}: {exc}", account=account.name) from None
+    return from_config(account, name, dict(region.config))
+
+
+def from_config(account: AccountConfig, name: str, config: dict[str, Any]) -> Cloud:
+    """The loader's resolved cloud as libcloud's arguments (or the reason it cannot be)."""
+    from winged_monkey.importing import openstack_account
+
+    try:
+        imported = openstack_account(name, config, source=f"clouds.yaml: cloud {name!r}")
+    except ConfigError as exc:
+        message = exc.message.removesuffix("; nothing imported")
+        raise ConfigError(message, account=account.name) from None
+    return Cloud(
+        name=name,
+        driver=dict(imported.table["driver"]),
+        key=str(imported.table["credentials"]["key"]),
+        secret=imported.secret,
+        ca_bundle=imported.table.get("ca_bundle"),
+        notes=imported.notes,
+    )

@@ -1,0 +1,203 @@
+"""`cloud = "..."` accounts: clouds.yaml read by openstacksdk's own loader, turned into
+libcloud's arguments without a network call; what libcloud cannot express is refused by
+name. The live login is tests/openstack/test_clouds_yaml_live.py."""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from winged_monkey.config import AccountConfig, Credentials, parse_config
+from winged_monkey.credentials import CredentialResolver
+from winged_monkey.errors import ConfigError
+from winged_monkey_libcloud import drivers
+
+CLOUDS = """
+clouds:
+  city:
+    profile: citycloud
+    region_name: Fra1
+    auth:
+      username: alice
+      password: from-clouds-yaml
+      project_name: web
+      user_domain_name: Default
+      project_domain_id: default
+  hyphens:
+    identity-api-version: 3
+    regions: [RegionOne, RegionTwo]
+    auth:
+      auth-url: https://keystone.example:5000/v3
+      username: bob
+      tenant_name: ops
+      user-domain-name: Default
+      project-domain-id: default
+  system:
+    auth:
+      auth_url: https://keystone.example:5000/v3
+      username: admin
+      password: pw
+      system_scope: all
+      user_domain_name: Default
+  foreign:
+    auth:
+      auth_url: https://keystone.example:5000/v3
+      username: carol
+      password: pw
+      project_name: p
+      user_domain_name: Default
+      project_domain_name: Customers
+"""
+
+SECURE = """
+clouds:
+  hyphens:
+    auth:
+      password: from-secure-yaml
+"""
+
+
+@pytest.fixture
+def clouds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """clouds.yml (openstacksdk reads .yml too) and secure.yaml where the variables say."""
+    for name in list(os.environ):
+        if name.startswith("OS_"):
+            monkeypatch.delenv(name)
+    path = tmp_path / "clouds.yml"
+    path.write_text(CLOUDS)
+    (tmp_path / "secure.yaml").write_text(SECURE)
+    monkeypatch.setenv("OS_CLIENT_CONFIG_FILE", str(path))
+    monkeypatch.setenv("OS_CLIENT_SECURE_FILE", str(tmp_path / "secure.yaml"))
+
+    def no_network(*args: Any) -> None:
+        raise AssertionError("resolving a cloud made a network call")
+
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    return path
+
+
+def kwargs(cloud: str, region: str | None = None) -> dict[str, Any]:
+    account = AccountConfig.model_validate(
+        {"name": "os", "provider": "openstack", "cloud": cloud, "region": region}
+    )
+    secrets = CredentialResolver(lambda account, what: "never asked").resolve(account)
+    assert secrets.secret is None  # a clouds.yaml account is never prompted
+    cls = drivers.driver_class(account, "openstack")
+    return drivers.driver_kwargs(account, secrets, "openstack", cls)
+
+
+def test_a_vendor_profile_resolves_to_its_endpoints(clouds: Path) -> None:
+    found = kwargs("city")
+    assert found["ex_force_auth_url"] == "https://Fra1.citycloud.com:5000"
+    assert found["ex_force_service_region"] == "Fra1"
+    assert (found["key"], found["secret"]) == ("alice", "from-clouds-yaml")
+    assert found["ex_tenant_name"] == "web"
+
+
+def test_hyphens_aliases_regions_and_secure_yaml(clouds: Path) -> None:
+    found = kwargs("hyphens")
+    assert found["ex_force_auth_url"] == "https://keystone.example:5000"
+    assert found["ex_tenant_name"] == "ops"  # tenant_name, openstacksdk's alias
+    assert found["secret"] == "from-secure-yaml"
+    assert found["ex_force_service_region"] == "RegionOne"  # the list's first
+    assert kwargs("hyphens", region="RegionTwo")["ex_force_service_region"] == "RegionTwo"
+
+
+def test_what_libcloud_cannot_express_is_refused_by_name(clouds: Path) -> None:
+    with pytest.raises(ConfigError) as system:
+        kwargs("system")
+    assert str(system.value) == (
+        "os: clouds.yaml: cloud 'system': system-scoped (system_scope: all); "
+        "libcloud scopes a token to a project only"
+    )
+    with pytest.raises(ConfigError, match=r"add auth.project_domain_id .*'Customers'"):
+        kwargs("foreign")
+    with pytest.raises(ConfigError, match=r"clouds.yaml: cloud 'nope': .*nope"):
+        kwargs("nope")
+
+
+def test_a_typo_in_cloud_is_a_typo() -> None:
+    typo = {"accounts": [{"name": "os", "provider": "openstack", "clod": "x"}]}
+    with pytest.raises(ConfigError, match="did you mean 'cloud'"):
+        parse_config(typo, source="c")
+
+
+def test_the_accounts_own_secret_wins(clouds: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CITY_PW", "from-env")
+    account = AccountConfig.model_validate(
+        {
+            "name": "os",
+            "provider": "openstack",
+            "cloud": "city",
+            "credentials": Credentials(keyring=False, secret_env="CITY_PW"),
+        }
+    )
+    secrets = CredentialResolver().resolve(account)
+    cls = drivers.driver_class(account, "openstack")
+    assert drivers.driver_kwargs(account, secrets, "openstack", cls)["secret"] == "from-env"
+
+
+DEVSTACK = """
+clouds:
+  devstack:
+    auth:
+      auth_url: http://10.0.0.5/identity
+      username: demo
+      password: secretpw
+      project_name: demo
+      user_domain_id: default
+      project_domain_id: default
+    identity_api_version: '3'
+    region_name: RegionOne
+  devstack-system-admin:
+    auth:
+      auth_url: http://10.0.0.5/identity
+      username: admin
+      password: secretpw
+      system_scope: all
+      user_domain_id: default
+    identity_api_version: '3'
+    region_name: RegionOne
+"""
+
+
+def test_import_takes_every_cloud_it_can_and_reports_the_others(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from winged_monkey.cli import main
+
+    clouds = tmp_path / "clouds.yaml"
+    clouds.write_text(DEVSTACK)  # devstack always writes a system-scoped cloud
+    config = tmp_path / "wm.toml"
+    result = CliRunner().invoke(
+        main, ["--config", str(config), "accounts", "import", "--clouds-yaml", str(clouds)]
+    )
+    assert result.exit_code == 0, result.output
+    assert f"devstack: added to {config}" in result.output
+    assert (
+        "wm: devstack-system-admin: not imported: "
+        f"{clouds} (cloud 'devstack-system-admin'): system-scoped (system_scope: all); "
+        "libcloud scopes a token to a project only"
+    ) in result.output
+    assert 'name = "devstack"' in config.read_text()
+    assert "devstack-system-admin" not in config.read_text()
+
+    asked = CliRunner().invoke(
+        main,
+        [
+            "--config",
+            str(config),
+            "accounts",
+            "import",
+            "--clouds-yaml",
+            str(clouds),
+            "--cloud",
+            "devstack-system-admin",
+        ],
+    )
+    assert asked.exit_code == 3
+    assert f"wm: nothing imported (config: {config})" in asked.output
