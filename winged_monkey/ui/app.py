@@ -43,6 +43,24 @@ class WMApp(App[None]):
         ),
         Binding("question_mark", "help", "help", id="help", tooltip="Show every key"),
         Binding("q", "quit", "quit", id="quit", tooltip="Leave Winged Monkey"),
+        # The shell's job control, as on any bastion: `fg` brings wm back where it was.
+        Binding(
+            "ctrl+z",
+            "suspend_process",
+            "to the shell",
+            id="suspend_process",
+            tooltip="Suspend wm to the shell; `fg` brings it back",
+            show=False,
+        ),
+        # Listed so the help says it: ctrl+c copies in a text field and never quits.
+        Binding(
+            "ctrl+c",
+            "help_quit",
+            "not quit",
+            id="help_quit",
+            tooltip="ctrl+c does not quit wm (it copies in a text field): q or ctrl+q quits",
+            show=False,
+        ),
     ]
 
     def __init__(
@@ -58,7 +76,7 @@ class WMApp(App[None]):
         self.config = config or portal.config
         self.clock = clock
         self.title = f"{TITLE} · {title_suffix}" if title_suffix else TITLE
-        self.main_screen = MainScreen(self.portal, self.clock)
+        self.main_screen = MainScreen(self.portal, self.clock, keys=self.config.keys)
         self.add_mode("instances", lambda: self.main_screen)
         self.add_mode("events", lambda: EventsScreen(self.portal, self.clock))
         self.add_mode("catalog", lambda: CatalogScreen(self.portal, self.clock))

@@ -5,11 +5,11 @@ Workers are async and only post messages; the handlers update the widgets.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import ClassVar
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
@@ -24,10 +24,13 @@ from winged_monkey.errors import WMError
 from winged_monkey.models import Instance, InstanceKind, InstanceState
 from winged_monkey.poller import Poller
 from winged_monkey.portal import AccountUpdate, ActionUpdate, Portal
+from winged_monkey.ui import clipboard, login
 from winged_monkey.ui.screens.accounts import AccountsScreen
 from winged_monkey.ui.screens.app_detail import AppScreen
 from winged_monkey.ui.screens.confirm import ConfirmScreen
+from winged_monkey.ui.screens.console import ConsoleScreen
 from winged_monkey.ui.screens.details import DetailsScreen
+from winged_monkey.ui.screens.pick import PickScreen
 from winged_monkey.ui.screens.timeline import TimelineScreen
 from winged_monkey.ui.widgets.account_strip import AccountStrip
 from winged_monkey.ui.widgets.instance_table import SORT_LABELS, SORTS, InstanceTable
@@ -35,6 +38,8 @@ from winged_monkey.ui.widgets.instance_table import SORT_LABELS, SORTS, Instance
 ACTION_KEYS: dict[str, Action] = {a.value: a for a in Action}
 SORT = Binding.Group("sort", compact=True)
 _STALE_PHASES = ("stale", "failed")
+#: Keys that only read the cursor row (ssh, copy, console): on while a row is under it.
+_ROW_READS = ("ssh", "copy_ssh", "copy_field", "console")
 
 
 def _action_binding(key: str, action: Action, tooltip: str, *, show: bool = True) -> Binding:
@@ -115,6 +120,34 @@ class MainScreen(Screen[None]):
             tooltip="Every account's status and its whole error message",
             show=False,  # the strip names this key wherever it cuts something off
         ),
+        # Reads and logins: read-only accounts keep them. `x` is stop here, so ssh is `e`.
+        Binding(
+            "e",
+            "ssh",
+            "ssh",
+            id="ssh",
+            tooltip="Log in with ssh (wm suspends, then returns)",
+            show=False,
+        ),
+        Binding(
+            "y", "copy_ssh", "copy ssh", id="copy_ssh", tooltip="Copy the ssh command", show=False
+        ),
+        Binding(
+            "Y",
+            "copy_field",
+            "copy…",
+            id="copy_field",
+            tooltip="Copy the id, name or an address",
+            show=False,
+        ),
+        Binding(
+            "L",
+            "console",
+            "console",
+            id="console",
+            tooltip="The instance's boot console output",
+            show=False,
+        ),
     ]
 
     class AccountRefreshed(Message):
@@ -131,10 +164,16 @@ class MainScreen(Screen[None]):
             super().__init__()
             self.update = update
 
-    def __init__(self, portal: Portal, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        portal: Portal,
+        clock: Callable[[], datetime],
+        keys: Mapping[str, str] | None = None,
+    ) -> None:
         super().__init__()
         self.portal = portal
         self.clock = clock
+        self.keys = portal.config.keys if keys is None else keys  # the app's keymap
         self._caps: dict[str, frozenset[Capability]] = {}
         self._poller: Poller | None = None
         self._warned: set[str] = set()
@@ -250,10 +289,14 @@ class MainScreen(Screen[None]):
         if refused:
             reasons = "\n".join(f"• {why}" for _, why in refused[:5])
             more = f"\n… and {len(refused) - 5} more" if len(refused) > 5 else ""
+            if allowed:
+                text = f"{len(refused)} of {len(targets)} skipped:\n{reasons}{more}"
+            else:  # nothing to do: the reasons alone, short
+                text = refused[0][1] if len(refused) == 1 else f"{reasons}{more}"
             self.notify(
-                f"{len(refused)} of {len(targets)} skipped:\n{reasons}{more}",
+                text,
                 title=f"Cannot {action}",
-                severity="warning" if allowed else "error",
+                severity="warning",
             )
         if not allowed:
             return
@@ -317,6 +360,28 @@ class MainScreen(Screen[None]):
 
     # -- table keys ------------------------------------------------------------
 
+    def on_key(self, event: events.Key) -> None:
+        """An action key that does not apply to the row (its binding is off, so it would do
+        nothing) says why in a short note; `?` lists them all."""
+        if self.focused is self.filter_input:
+            return
+        action = self._action_keys().get(event.key)
+        if action is None or self.check_action("act", (str(action),)):
+            return
+        if self.table.targets():
+            self.action_act(str(action))
+        else:
+            self.notify(f"No instance here to {action}", title=f"Cannot {action}", timeout=3)
+
+    def _action_keys(self) -> dict[str, Action]:
+        """The keys of the action bindings, as the user's keymap sets them."""
+        keys: dict[str, Action] = {}
+        for binding in Binding.make_bindings(type(self).BINDINGS):
+            if binding.id in ACTION_KEYS and binding.action.startswith("act("):
+                bound = self.keys.get(binding.id, binding.key)
+                keys.update((key.strip(), ACTION_KEYS[binding.id]) for key in bound.split(","))
+        return keys
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "act" and parameters:
             chosen = ACTION_KEYS[str(parameters[0])]
@@ -326,7 +391,7 @@ class MainScreen(Screen[None]):
             return self.focused is not self.filter_input
         if action == "clear_filter":
             return bool(self.filter_input.value) or self.filter_input.display
-        if action in ("details", "mark", "timeline"):
+        if action in ("details", "mark", "timeline", *_ROW_READS):
             return None if self.table.cursor_instance is None else True
         return True
 
@@ -343,6 +408,53 @@ class MainScreen(Screen[None]):
 
     def action_accounts(self) -> None:
         self.app.push_screen(AccountsScreen(self.portal, self.clock))
+
+    # -- ssh, copy, console (winged_monkey.ui.login) ---------------------------------
+
+    def action_ssh(self) -> None:
+        if (row := self.table.cursor_instance) is not None:
+            self._on_server(row, "ssh")
+
+    def action_copy_ssh(self) -> None:
+        if (row := self.table.cursor_instance) is not None:
+            self._on_server(row, "copy")
+
+    def action_console(self) -> None:
+        if (row := self.table.cursor_instance) is not None:
+            self._on_server(row, "console")
+
+    @work(group="login", exclusive=True, exit_on_error=False, description="ssh")
+    async def _on_server(self, row: Instance, what: str) -> None:
+        """The row's server (an app's: its member, asked when several), then `what`. Errors
+        reach on_worker_state_changed, which shows their words."""
+        server = await login.server_of(self.app, self.portal, row)
+        if server is None:
+            return
+        if what == "console":
+            await self.app.push_screen(ConsoleScreen(self.portal, server))
+            return
+        plan = login.plan_for(self.portal, server)
+        if what == "copy":
+            clipboard.copy(self.app, plan.command_line())
+            self.notify(plan.command_line(), title="Copied", timeout=4)
+        else:  # the loop waits while ssh has the terminal, by design: the app is suspended
+            self.notify(login.run_ssh(self.app, plan), title="ssh", timeout=4)
+
+    def action_copy_field(self) -> None:
+        row = self.table.cursor_instance
+        if row is None:
+            return
+        fields = [("id", row.id), ("name", row.name), ("account/id", row.key)]
+        fields += [("public address", ip) for ip in row.public_ips]
+        fields += [("private address", ip) for ip in row.private_ips]
+
+        def copy(value: str | None) -> None:
+            if value is not None:
+                clipboard.copy(self.app, value)
+                self.notify(value, title="Copied", timeout=4)
+
+        choices = [(f"{label}  {value}", value) for label, value in fields]
+        self.app.push_screen(PickScreen(f"Copy from {row.name}", choices), copy)
 
     def action_timeline(self) -> None:
         instance = self.table.cursor_instance
