@@ -24,12 +24,9 @@ from winged_monkey.errors import NotFoundError, WMError
 from winged_monkey.httppool import without_httpx_cli
 from winged_monkey.models import KINDS, AccountStatus, InstanceKind
 from winged_monkey.portal import Portal
-from winged_monkey.render import fit_instance_table, instance_rows, output_width, render_table
+from winged_monkey.render import instance_rows, render_table
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
-    from winged_monkey.inventory import AccountUpdate
     from winged_monkey.models import Instance
 
 
@@ -47,9 +44,8 @@ class _LazyGroup(click.Group):
         "launch": "winged_monkey.cli_catalog:launch",
         "where": "winged_monkey.cli_catalog:where",
         "events": "winged_monkey.cli_events:events",
+        "agent": "winged_monkey.cli_agent:agent_group",
         "app": "winged_monkey.cli_app:app_group",
-        "ssh": "winged_monkey.cli_ssh:ssh_command",
-        "console": "winged_monkey.cli_ssh:console_command",
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -120,76 +116,14 @@ def _tui(obj: Context) -> None:
     help="Only apps (stacks, deployments) or only single instances.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-@click.option(
-    "--json-lines",
-    "as_lines",
-    is_flag=True,
-    help="One JSON object per account ({account, instances}), printed as soon as it answers.",
-)
-@click.option(
-    "--cached",
-    is_flag=True,
-    help="The last known inventory and each account's age: no cloud call, no credentials.",
-)
-@click.option(
-    "--width",
-    type=click.IntRange(min=0),
-    help="Fit the table in this many columns (default: the terminal's; 0: no limit).",
-)
 @click.pass_obj
-def ls(
-    obj: Context,
-    accounts: tuple[str, ...],
-    kind: InstanceKind | None,
-    as_json: bool,
-    as_lines: bool,
-    cached: bool,
-    width: int | None,
-) -> None:
+def ls(obj: Context, accounts: tuple[str, ...], kind: InstanceKind | None, as_json: bool) -> None:
     """List instances and apps of every account (exit 1 if an account failed to answer, 3 if
-    its config or credentials are wrong). The table waits for every account, each for its
-    deadline at most (its `timeout`); --json-lines prints each account as it answers."""
-    if as_json and as_lines:
-        raise click.UsageError("--json and --json-lines: choose one")
-    if cached and as_lines:
-        raise click.UsageError("--cached answers at once: use --json with it")
-    output = "json" if as_json else "lines" if as_lines else "table"
-    if cached:
-        guard(lambda: _ls_cached(obj, list(accounts), kind, as_json, width))
-    else:
-        guard(lambda: _ls(obj, list(accounts), kind, output, width))
+    its config or credentials are wrong)."""
+    guard(lambda: _ls(obj, list(accounts), kind, as_json))
 
 
-def _ls_cached(
-    obj: Context, accounts: list[str], kind: InstanceKind | None, as_json: bool, width: int | None
-) -> None:
-    """`wm ls --cached` when the entry point (winged_monkey.cli_entry) left it to click: the
-    same code, after the config is validated (only its account names are used)."""
-    from winged_monkey import cached
-    from winged_monkey.config import load_config
-    from winged_monkey.render import output_width
-
-    if obj.demo:
-        config, store, _ = obj.setup()
-        path = store.path or paths.store_path()
-    else:
-        chosen = obj.config_path or paths.config_path()
-        config = load_config(chosen, must_exist=obj.config_path is not None)
-        path = paths.store_path()
-    for name in accounts:
-        config.account(name)  # raises ConfigError naming the configured ones
-    names = accounts or [a.name for a in config.accounts]
-    width = output_width(width)
-    code = cached.run(
-        path, names, kind, as_json=as_json, width=width, out=sys.stdout, err=sys.stderr
-    )
-    if code:
-        sys.exit(code)
-
-
-def _ls(
-    obj: Context, accounts: list[str], kind: InstanceKind | None, output: str, width: int | None
-) -> None:
+def _ls(obj: Context, accounts: list[str], kind: InstanceKind | None, as_json: bool) -> None:
     portal = obj.portal()
     for name in accounts:
         portal.config.account(name)  # raises ConfigError naming the configured ones
@@ -200,23 +134,9 @@ def _ls(
             if Capability.STACKS in portal.capabilities(n)
         ]
         if not accounts:
-            if output != "lines":
-                _print_listing(portal, [], [], output == "json", width)
+            _print_listing(portal, [], [], as_json)
             return
-
-    def print_answer(update: AccountUpdate) -> None:
-        """--json-lines: an account's line as soon as it has answered (or failed)."""
-        if update.status.refreshing:
-            return
-        rows = [i for i in update.instances or () if kind is None or i.kind == kind]
-        line = {
-            "account": update.status.model_dump(mode="json"),
-            "instances": [{**i.model_dump(mode="json"), "kind": i.kind} for i in rows],
-        }
-        click.echo(json.dumps(line))
-
-    each = print_answer if output == "lines" else None
-    outcome = asyncio.run(_refresh(portal, accounts or None, each))
+    outcome = asyncio.run(_refresh(portal, accounts or None))
     instances = sorted(
         (
             i
@@ -226,8 +146,7 @@ def _ls(
         key=lambda i: (i.account, i.name, i.id),
     )
     statuses = [s for s in portal.statuses() if not accounts or s.name in accounts]
-    if output != "lines":
-        _print_listing(portal, instances, statuses, output == "json", width)
+    _print_listing(portal, instances, statuses, as_json)
     for status in statuses:
         if status.phase == "failed":
             click.echo(f"wm: {status.name}: {status.error}", err=True)
@@ -238,11 +157,7 @@ def _ls(
 
 
 def _print_listing(
-    portal: Portal,
-    instances: list[Instance],
-    statuses: list[AccountStatus],
-    as_json: bool,
-    width: int | None = None,
+    portal: Portal, instances: list[Instance], statuses: list[AccountStatus], as_json: bool
 ) -> None:
     if as_json:
         payload = {
@@ -251,15 +166,10 @@ def _print_listing(
         }
         click.echo(json.dumps(payload, indent=2))
     else:
-        rows = instance_rows(instances, now=portal.clock())
-        click.echo(render_table(fit_instance_table(rows, output_width(width))))
+        click.echo(render_table(instance_rows(instances, now=portal.clock())))
 
 
-async def _refresh(
-    portal: Portal,
-    accounts: list[str] | None,
-    each: Callable[[AccountUpdate], None] | None = None,
-) -> ExitCode:
+async def _refresh(portal: Portal, accounts: list[str] | None) -> ExitCode:
     """Refresh; FAILED if an account failed, CONFIG if one failed on its config or
     credentials (a cloud refusing them included)."""
     last: dict[str, AccountStatus] = {}
@@ -268,8 +178,6 @@ async def _refresh(
         # last; a one-shot command would read every stack's whole history each time.
         async for update in portal.refresh(accounts, native_events=False):
             last[update.status.name] = update.status
-            if each is not None:
-                each(update)
     finally:
         await portal.close()
     failed = [status for status in last.values() if status.phase == "failed"]
