@@ -43,24 +43,6 @@ class WMApp(App[None]):
         ),
         Binding("question_mark", "help", "help", id="help", tooltip="Show every key"),
         Binding("q", "quit", "quit", id="quit", tooltip="Leave Winged Monkey"),
-        # The shell's job control, as on any bastion: `fg` brings wm back where it was.
-        Binding(
-            "ctrl+z",
-            "suspend_process",
-            "to the shell",
-            id="suspend_process",
-            tooltip="Suspend wm to the shell; `fg` brings it back",
-            show=False,
-        ),
-        # Listed so the help says it: ctrl+c copies in a text field and never quits.
-        Binding(
-            "ctrl+c",
-            "help_quit",
-            "not quit",
-            id="help_quit",
-            tooltip="ctrl+c does not quit wm (it copies in a text field): q or ctrl+q quits",
-            show=False,
-        ),
     ]
 
     def __init__(
