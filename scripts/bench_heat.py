@@ -3,10 +3,8 @@
     .venv/bin/python scripts/bench_heat.py [--runs N] [--stacks 20]
 
 Starts the project's standalone test Heat (servers/heat/install.sh, cached), creates
-N stacks in one project, then times, alternating: `wm ls` as a fresh process
-(WM_AGENT=off), `wm ls` with a `wm agent` running (winged_monkey/agent.py: the command
-runs in a fork of a process that has imported wm already), and `openstack stack list`;
-it prints each median and both ratios wm / openstack (goal: <= 0.3).
+N stacks in one project, then times, alternating, `wm ls` (a fresh process) and
+`openstack stack list`; it prints each median and the ratio wm / openstack (goal: <= 0.3).
 
 The project's modules are byte-compiled first, as pip compiles an installed wheel (and
 the baseline's venv): with PYTHONDONTWRITEBYTECODE set, an editable install would
@@ -37,7 +35,6 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # for tests.heat.heatserver
 
 from tests.heat.heatserver import HeatServer, default_cache, install
-from winged_monkey import agent, launcher
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Standalone Heat's noauth middleware puts a request without X-Auth-Project in "admin".
@@ -116,10 +113,8 @@ def main() -> None:
                 **os.environ,
                 "WM_CONFIG": str(config),
                 "WM_DATA_DIR": str(root / "data"),
-                "WM_AGENT_DIR": str(root / "agent"),
                 "NO_PROXY": "127.0.0.1",
             }
-            fresh_env = {**env, "WM_AGENT": "off"}
             wm_bin = str(Path(sys.executable).parent / "wm")
             wm = [wm_bin, "ls", "--kind", "app", "--json"]
             osc = [
@@ -133,46 +128,25 @@ def main() -> None:
                 "-f",
                 "json",
             ]
-            subprocess.run([wm_bin, "agent", "start"], env=env, check=True, capture_output=True)
-            try:
-                # Warm all three (page cache), and check they list the same stacks.
-                listings = {
-                    "wm": {row["id"] for row in json.loads(timed(wm, fresh_env)[1])["instances"]},
-                    "agent": {row["id"] for row in json.loads(timed(wm, env)[1])["instances"]},
-                    "osc": {row["ID"] for row in json.loads(timed(osc, env)[1])},
-                }
-                if any(found != ids for found in listings.values()):
-                    sizes = {name: len(found) for name, found in listings.items()}
-                    raise SystemExit(f"the listings differ from the {len(ids)} stacks: {sizes}")
-                times: dict[str, list[float]] = {name: [] for name in listings}
-                for _ in range(args.runs):
-                    times["wm"].append(timed(wm, fresh_env)[0])
-                    times["agent"].append(timed(wm, env)[0])
-                    times["osc"].append(timed(osc, env)[0])
-                served = _served(env)
-            finally:
-                subprocess.run([wm_bin, "agent", "stop"], env=env, check=False, capture_output=True)
-    if served < args.runs + 1:
-        raise SystemExit(
-            f"the agent ran {served} of {args.runs + 1} listings: is `wm` the launcher "
-            "(reinstall with pip install -e .)?"
-        )
+            # Warm both (page cache), and check they list the same stacks.
+            listings = {
+                "wm": {row["id"] for row in json.loads(timed(wm, env)[1])["instances"]},
+                "osc": {row["ID"] for row in json.loads(timed(osc, env)[1])},
+            }
+            if any(found != ids for found in listings.values()):
+                sizes = {name: len(found) for name, found in listings.items()}
+                raise SystemExit(f"the listings differ from the {len(ids)} stacks: {sizes}")
+            times: dict[str, list[float]] = {name: [] for name in listings}
+            for _ in range(args.runs):
+                times["wm"].append(timed(wm, env)[0])
+                times["osc"].append(timed(osc, env)[0])
     medians = {name: statistics.median(found) for name, found in times.items()}
     print(f"stacks: {args.stacks}, runs: {args.runs} (medians)")
-    print(f"wm ls --kind app --json, a fresh process   {medians['wm']:6.3f} s")
-    print(f"wm ls --kind app --json, with wm agent     {medians['agent']:6.3f} s")
-    print(f"openstack stack list                       {medians['osc']:6.3f} s")
-    for name, label in (("wm", "fresh process"), ("agent", "with wm agent ")):
-        ratio = medians[name] / medians["osc"]
-        verdict = "meets" if ratio <= GOAL else "misses"
-        print(f"ratio wm / openstack, {label}      {ratio:6.2f}   ({verdict} the goal <= {GOAL})")
-
-
-def _served(env: dict[str, str]) -> int:
-    """How many commands the agent ran."""
-    path = Path(env["WM_AGENT_DIR"]) / Path(launcher.socket_path()).name
-    status = agent.request("status", str(path))
-    return int(status["served"]) if status else 0
+    print(f"wm ls --kind app --json     {medians['wm']:6.3f} s")
+    print(f"openstack stack list        {medians['osc']:6.3f} s")
+    ratio = medians["wm"] / medians["osc"]
+    verdict = "meets" if ratio <= GOAL else "misses"
+    print(f"ratio wm / openstack        {ratio:6.2f}   ({verdict} the goal <= {GOAL})")
 
 
 if __name__ == "__main__":

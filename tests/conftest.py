@@ -35,7 +35,6 @@ ISOLATED_VARS = (
     "AWS_SHARED_CREDENTIALS_FILE",
     "AWS_ENDPOINT_URL",
     "LIBCLOUD_DEBUG",
-    "WM_AGENT",
 )
 
 
@@ -66,7 +65,6 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> MemoryKeyring:
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("WM_CONFIG", str(tmp_path / "config.toml"))
     monkeypatch.setenv("WM_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("WM_AGENT_DIR", str(tmp_path / "agent"))  # no developer's agent serves
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
     monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
     for name in ISOLATED_VARS:

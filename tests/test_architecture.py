@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import tomllib
+from pathlib import Path
 
 CORE_MODULES = [
     "winged_monkey",
@@ -20,11 +22,13 @@ CORE_MODULES = [
     "winged_monkey.render",
     "winged_monkey.store",
     "winged_monkey.cli",
-    "winged_monkey.launcher",
-    "winged_monkey.agent",
+    "winged_monkey.cli_entry",
+    "winged_monkey.cached",
     "winged_monkey.demo",
     "winged_monkey_libcloud",
 ]
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def _modules_after(code: str) -> set[str]:
@@ -90,7 +94,23 @@ def test_wm_loads_the_server_and_the_catalog_only_when_asked() -> None:
     }
 
 
-def test_the_wm_command_imports_little_before_it_knows_where_to_run() -> None:
-    """`wm` hands a command to a running agent before importing pydantic, httpx or click."""
-    loaded = _modules_after("import winged_monkey.launcher")
-    assert not {m.split(".")[0] for m in loaded} & {"pydantic", "httpx", "click", "typing"}
+def test_wm_answers_a_cached_listing_with_the_standard_library(tmp_path: Path) -> None:
+    """`wm` is winged_monkey.cli_entry (pyproject.toml), which hands every command to the
+    click CLI but `wm ls --cached`: a status line calling that every few seconds pays for
+    Python and one store read, not for pydantic, httpx, click or asyncio."""
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert pyproject["project"]["scripts"]["wm"] == "winged_monkey.cli_entry:main"
+    config = tmp_path / "config.toml"
+    config.write_text('[[accounts]]\nname = "dev"\nprovider = "ec2"\n', encoding="utf-8")
+    code = (
+        "import os, sys\n"
+        f"os.environ.update(WM_CONFIG={str(config)!r}, WM_DATA_DIR={str(tmp_path)!r})\n"
+        "sys.argv = ['wm', 'ls', '--cached', '--json']\n"
+        "from winged_monkey.cli_entry import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+    )
+    loaded = _modules_after(code)
+    assert "winged_monkey.cached" in loaded
+    heavy = {"pydantic", "httpx", "click", "asyncio", "textual"}
+    assert not {m.split(".")[0] for m in loaded} & heavy
+    assert "winged_monkey.cli" not in loaded

@@ -32,7 +32,7 @@ def write_config(path: Path, moto: MotoServer) -> None:
 
 
 def wm_ls(umask: int, data_dir: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, SECRET_ENV: "any", "WM_AGENT": "off", "WM_DATA_DIR": str(data_dir)}
+    env = {**os.environ, SECRET_ENV: "any", "WM_DATA_DIR": str(data_dir)}
     return subprocess.run(
         [sys.executable, "-c", "from winged_monkey.cli import main; main()", "ls", "--json"],
         env=env,

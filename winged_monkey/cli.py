@@ -24,9 +24,12 @@ from winged_monkey.errors import NotFoundError, WMError
 from winged_monkey.httppool import without_httpx_cli
 from winged_monkey.models import KINDS, AccountStatus, InstanceKind
 from winged_monkey.portal import Portal
-from winged_monkey.render import instance_rows, render_table
+from winged_monkey.render import fit_instance_table, instance_rows, output_width, render_table
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from winged_monkey.inventory import AccountUpdate
     from winged_monkey.models import Instance
 
 
@@ -44,7 +47,6 @@ class _LazyGroup(click.Group):
         "launch": "winged_monkey.cli_catalog:launch",
         "where": "winged_monkey.cli_catalog:where",
         "events": "winged_monkey.cli_events:events",
-        "agent": "winged_monkey.cli_agent:agent_group",
         "app": "winged_monkey.cli_app:app_group",
     }
 
@@ -116,14 +118,76 @@ def _tui(obj: Context) -> None:
     help="Only apps (stacks, deployments) or only single instances.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option(
+    "--json-lines",
+    "as_lines",
+    is_flag=True,
+    help="One JSON object per account ({account, instances}), printed as soon as it answers.",
+)
+@click.option(
+    "--cached",
+    is_flag=True,
+    help="The last known inventory and each account's age: no cloud call, no credentials.",
+)
+@click.option(
+    "--width",
+    type=click.IntRange(min=0),
+    help="Fit the table in this many columns (default: the terminal's; 0: no limit).",
+)
 @click.pass_obj
-def ls(obj: Context, accounts: tuple[str, ...], kind: InstanceKind | None, as_json: bool) -> None:
+def ls(
+    obj: Context,
+    accounts: tuple[str, ...],
+    kind: InstanceKind | None,
+    as_json: bool,
+    as_lines: bool,
+    cached: bool,
+    width: int | None,
+) -> None:
     """List instances and apps of every account (exit 1 if an account failed to answer, 3 if
-    its config or credentials are wrong)."""
-    guard(lambda: _ls(obj, list(accounts), kind, as_json))
+    its config or credentials are wrong). The table waits for every account, each for its
+    deadline at most (its `timeout`); --json-lines prints each account as it answers."""
+    if as_json and as_lines:
+        raise click.UsageError("--json and --json-lines: choose one")
+    if cached and as_lines:
+        raise click.UsageError("--cached answers at once: use --json with it")
+    output = "json" if as_json else "lines" if as_lines else "table"
+    if cached:
+        guard(lambda: _ls_cached(obj, list(accounts), kind, as_json, width))
+    else:
+        guard(lambda: _ls(obj, list(accounts), kind, output, width))
 
 
-def _ls(obj: Context, accounts: list[str], kind: InstanceKind | None, as_json: bool) -> None:
+def _ls_cached(
+    obj: Context, accounts: list[str], kind: InstanceKind | None, as_json: bool, width: int | None
+) -> None:
+    """`wm ls --cached` when the entry point (winged_monkey.cli_entry) left it to click: the
+    same code, after the config is validated (only its account names are used)."""
+    from winged_monkey import cached
+    from winged_monkey.config import load_config
+    from winged_monkey.render import output_width
+
+    if obj.demo:
+        config, store, _ = obj.setup()
+        path = store.path or paths.store_path()
+    else:
+        chosen = obj.config_path or paths.config_path()
+        config = load_config(chosen, must_exist=obj.config_path is not None)
+        path = paths.store_path()
+    for name in accounts:
+        config.account(name)  # raises ConfigError naming the configured ones
+    names = accounts or [a.name for a in config.accounts]
+    width = output_width(width)
+    code = cached.run(
+        path, names, kind, as_json=as_json, width=width, out=sys.stdout, err=sys.stderr
+    )
+    if code:
+        sys.exit(code)
+
+
+def _ls(
+    obj: Context, accounts: list[str], kind: InstanceKind | None, output: str, width: int | None
+) -> None:
     portal = obj.portal()
     for name in accounts:
         portal.config.account(name)  # raises ConfigError naming the configured ones
@@ -134,9 +198,23 @@ def _ls(obj: Context, accounts: list[str], kind: InstanceKind | None, as_json: b
             if Capability.STACKS in portal.capabilities(n)
         ]
         if not accounts:
-            _print_listing(portal, [], [], as_json)
+            if output != "lines":
+                _print_listing(portal, [], [], output == "json", width)
             return
-    outcome = asyncio.run(_refresh(portal, accounts or None))
+
+    def print_answer(update: AccountUpdate) -> None:
+        """--json-lines: an account's line as soon as it has answered (or failed)."""
+        if update.status.refreshing:
+            return
+        rows = [i for i in update.instances or () if kind is None or i.kind == kind]
+        line = {
+            "account": update.status.model_dump(mode="json"),
+            "instances": [{**i.model_dump(mode="json"), "kind": i.kind} for i in rows],
+        }
+        click.echo(json.dumps(line))
+
+    each = print_answer if output == "lines" else None
+    outcome = asyncio.run(_refresh(portal, accounts or None, each))
     instances = sorted(
         (
             i
@@ -146,7 +224,8 @@ def _ls(obj: Context, accounts: list[str], kind: InstanceKind | None, as_json: b
         key=lambda i: (i.account, i.name, i.id),
     )
     statuses = [s for s in portal.statuses() if not accounts or s.name in accounts]
-    _print_listing(portal, instances, statuses, as_json)
+    if output != "lines":
+        _print_listing(portal, instances, statuses, output == "json", width)
     for status in statuses:
         if status.phase == "failed":
             click.echo(f"wm: {status.name}: {status.error}", err=True)
@@ -157,7 +236,11 @@ def _ls(obj: Context, accounts: list[str], kind: InstanceKind | None, as_json: b
 
 
 def _print_listing(
-    portal: Portal, instances: list[Instance], statuses: list[AccountStatus], as_json: bool
+    portal: Portal,
+    instances: list[Instance],
+    statuses: list[AccountStatus],
+    as_json: bool,
+    width: int | None = None,
 ) -> None:
     if as_json:
         payload = {
@@ -166,10 +249,15 @@ def _print_listing(
         }
         click.echo(json.dumps(payload, indent=2))
     else:
-        click.echo(render_table(instance_rows(instances, now=portal.clock())))
+        rows = instance_rows(instances, now=portal.clock())
+        click.echo(render_table(fit_instance_table(rows, output_width(width))))
 
 
-async def _refresh(portal: Portal, accounts: list[str] | None) -> ExitCode:
+async def _refresh(
+    portal: Portal,
+    accounts: list[str] | None,
+    each: Callable[[AccountUpdate], None] | None = None,
+) -> ExitCode:
     """Refresh; FAILED if an account failed, CONFIG if one failed on its config or
     credentials (a cloud refusing them included)."""
     last: dict[str, AccountStatus] = {}
@@ -178,6 +266,8 @@ async def _refresh(portal: Portal, accounts: list[str] | None) -> ExitCode:
         # last; a one-shot command would read every stack's whole history each time.
         async for update in portal.refresh(accounts, native_events=False):
             last[update.status.name] = update.status
+            if each is not None:
+                each(update)
     finally:
         await portal.close()
     failed = [status for status in last.values() if status.phase == "failed"]

@@ -1,32 +1,37 @@
-"""Plain-text rendering shared by the CLI and the TUI: ages, prices, state glyphs, tables."""
+"""Plain-text rendering shared by the CLI and the TUI: ages, prices, state glyphs, tables.
+
+Standard library only at run time: `wm ls --cached` renders its table before (and
+without) importing pydantic, so the models are imported for type checking alone.
+"""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from winged_monkey.models import Instance, InstanceState
+TYPE_CHECKING = False  # typing is not free, and `wm ls --cached` has no use for it
+if TYPE_CHECKING:
+    from winged_monkey.models import Instance, InstanceState
 
-S = InstanceState
-
-#: A glyph per state so the table reads without colour.
-STATE_GLYPHS: dict[InstanceState, str] = {
-    S.RUNNING: "▶",
-    S.STOPPED: "■",
-    S.PENDING: "↑",
-    S.STOPPING: "↓",
-    S.REBOOTING: "↻",
-    S.SUSPENDED: "‖",
-    S.TERMINATED: "†",
-    S.ERROR: "✗",
-    S.UNKNOWN: "?",
+#: A glyph per state (keyed by InstanceState's values) so the table reads without colour.
+STATE_GLYPHS: dict[str, str] = {
+    "running": "▶",
+    "stopped": "■",
+    "pending": "↑",
+    "stopping": "↓",
+    "rebooting": "↻",
+    "suspended": "‖",
+    "terminated": "†",
+    "error": "✗",
+    "unknown": "?",
 }
 
 HEADER = ("STATE", "NAME", "ACCOUNT", "WHERE", "SIZE", "$/H", "AGE", "PUBLIC IP", "PRIVATE IP")
 
 
-def state_label(state: InstanceState) -> str:
-    return f"{STATE_GLYPHS[state]} {state}"
+def state_label(state: InstanceState | str) -> str:
+    return f"{STATE_GLYPHS.get(state, '?')} {state}"
 
 
 def human_age(since: datetime | None, now: datetime) -> str:
@@ -53,9 +58,13 @@ APP_GLYPH = "◆"
 
 def size_text(instance: Instance, unknown: str = "?") -> str:
     """The size; for an app, "app" and its member count ("app (3)")."""
-    if instance.kind == "app":
-        return "app" if instance.members is None else f"app ({instance.members})"
-    return instance.size or unknown
+    return sized(instance.kind, instance.size, instance.members, unknown)
+
+
+def sized(kind: str, size: str | None, members: int | None, unknown: str = "?") -> str:
+    if kind == "app":
+        return "app" if members is None else f"app ({members})"
+    return size or unknown
 
 
 def instance_row(instance: Instance, now: datetime) -> tuple[str, ...]:
@@ -76,10 +85,70 @@ def instance_rows(instances: Iterable[Instance], now: datetime) -> list[tuple[st
     return [HEADER, *(instance_row(i, now) for i in instances)]
 
 
+GAP = "  "
+
+
 def render_table(rows: Sequence[Sequence[str]]) -> str:
     """Left-aligned columns separated by two spaces; the first row is the header."""
     widths = [max(len(row[c]) for row in rows) for c in range(len(rows[0]))]
     return "\n".join(
-        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        GAP.join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
         for row in rows
     )
+
+
+def table_width(rows: Sequence[Sequence[str]]) -> int:
+    return max(len(line) for line in render_table(rows).splitlines())
+
+
+def output_width(given: int | None) -> int | None:
+    """The width a table must fit: --width (0: no limit), else the terminal's (COLUMNS
+    first) when stdout is one; a pipe or a file gets every column."""
+    if given is not None:
+        return given or None
+    if not sys.stdout.isatty():
+        return None
+    import shutil
+
+    return shutil.get_terminal_size().columns
+
+
+#: What gives way, in order, when the instance table is wider than the terminal: a cell's
+#: extra addresses, then whole columns of the least use; the name is never touched and
+#: nothing is cut mid-word or mid-number (a cut IP or price would read as another one).
+_NARROWING: tuple[str, ...] = (
+    "+IPS",
+    "PRIVATE IP",
+    "$/H",
+    "WHERE",
+    "AGE",
+    "SIZE",
+    "+STATE",
+    "PUBLIC IP",
+    "ACCOUNT",
+)
+
+
+def fit_instance_table(rows: Sequence[Sequence[str]], width: int | None) -> list[list[str]]:
+    """The rows of `instance_rows` narrowed to `width` columns (None: as they are). At the
+    narrowest a row is its state's glyph and its whole name, however long."""
+    table = [list(row) for row in rows]
+    for step in _NARROWING:
+        if width is None or table_width(table) <= width:
+            break
+        header = table[0]
+        if step == "+IPS":  # "10.0.0.1, 10.0.0.2" -> "10.0.0.1 +1"
+            for column in (c for c, title in enumerate(header) if title.endswith(" IP")):
+                for row in table[1:]:
+                    first, *more = row[column].split(", ")
+                    row[column] = f"{first} +{len(more)}" if more else first
+        elif step == "+STATE":  # the glyph alone still tells the states apart
+            column = header.index("STATE")
+            table = [
+                [*row[:column], row[column].split(" ")[0], *row[column + 1 :]] for row in table
+            ]
+            table[0][column] = "S"
+        elif step in header:
+            column = header.index(step)
+            table = [row[:column] + row[column + 1 :] for row in table]
+    return table

@@ -1,0 +1,167 @@
+"""`wm ls` as scripts and terminals use it, through the `wm` console script's entry point:
+`--cached` from the store alone, `--json-lines` as each account answers, a table that fits
+the terminal, and no `wm agent`."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import DEV_KEY, DEV_SECRET, Cloud
+from tests.faultproxy import Fault, FaultProxy
+from winged_monkey.cli_base import ExitCode
+from winged_monkey.demo.server import MotoServer
+
+SECRET_ENV = "WM_TEST_LS_SECRET"
+#: What `wm` runs: the console script's own entry point (pyproject.toml).
+WM = [sys.executable, "-c", "from winged_monkey.cli_entry import main; main()"]
+#: The click group itself, which `--cached` reaches when the entry point leaves it.
+CLICK = [sys.executable, "-c", "from winged_monkey.cli import main; main()"]
+NAMES = ("web-1", "web-2", "db-1")
+LONG_NAME = "a-name-long-enough-to-need-its-whole-width-0123456789"
+
+
+def account(name: str, port: int, timeout: float = 10) -> str:
+    return (
+        f'[[accounts]]\nname = "{name}"\nprovider = "ec2"\nregion = "us-east-1"\n'
+        f"timeout = {timeout}\n"
+        f'endpoint = {{ host = "127.0.0.1", port = {port}, secure = false }}\n'
+        f'credentials = {{ key = "{DEV_KEY}", keyring = false, '
+        f'secret_env = "{SECRET_ENV}" }}\n'
+    )
+
+
+def wm(
+    tmp_path: Path, *args: str, secret: bool = True, command: list[str] = WM
+) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "WM_DATA_DIR": str(tmp_path / "data")}
+    env.pop(SECRET_ENV, None)
+    if secret:
+        env[SECRET_ENV] = DEV_SECRET
+    return subprocess.run(
+        [*command, *args], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+@pytest.fixture
+def config(cloud: Cloud, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    ec2 = cloud.ec2()
+    for name in NAMES:
+        cloud.launch(ec2, name)
+    path = tmp_path / "config.toml"
+    path.write_text(account("dev", cloud.server.port), encoding="utf-8")
+    monkeypatch.setenv("WM_CONFIG", str(path))
+    return path
+
+
+def rows(table: str) -> list[list[str]]:
+    """STATE (glyph and word), NAME and ACCOUNT of each row under the header: the columns
+    that do not move between two listings a few seconds apart (AGE does)."""
+    lines = table.split("\n\n")[0].splitlines()
+    return [line.split()[:4] for line in lines[1:]]
+
+
+def test_cached_prints_the_last_listing_with_ages_without_a_cloud_call_or_secret(
+    moto: MotoServer, config: Path, tmp_path: Path
+) -> None:
+    live_table = wm(tmp_path, "ls", "--width", "0")
+    live_json = wm(tmp_path, "ls", "--json")  # the last listing: the one the store keeps
+    assert live_json.returncode == ExitCode.OK, live_json.stderr
+    live: dict[str, Any] = json.loads(live_json.stdout)
+    moto.clear_calls()
+
+    cached_json = wm(tmp_path, "ls", "--cached", "--json", secret=False)
+    cached_table = wm(tmp_path, "ls", "--cached", "--width", "0", secret=False)
+    through_click = wm(tmp_path, "ls", "--cached", "--json", secret=False, command=CLICK)
+
+    assert moto.calls == []
+    assert cached_json.returncode == cached_table.returncode == ExitCode.OK, cached_json.stderr
+    cached: dict[str, Any] = json.loads(cached_json.stdout)
+    assert cached["instances"] == live["instances"]
+    assert len(cached["instances"]) == len(NAMES)
+    (dev,) = cached["accounts"]
+    assert dev["name"] == "dev"
+    assert dev["fetched_at"] == live["accounts"][0]["fetched_at"]
+    assert dev["phase"] == "stale"
+    assert 0 <= dev["age_seconds"] < 120
+    assert json.loads(through_click.stdout)["instances"] == live["instances"]
+    assert rows(cached_table.stdout) == rows(live_table.stdout)
+    ages = cached_table.stdout.split("\n\n")[1].splitlines()
+    assert ages[0].split() == ["ACCOUNT", "LISTED", "AGE", "ROWS"]
+    assert ages[1].split()[0] == "dev"
+    assert ages[1].split()[-1] == str(len(NAMES))
+
+
+def test_cached_without_a_store_says_so_and_how_to_fill_it(config: Path, tmp_path: Path) -> None:
+    for command in (WM, CLICK):
+        done = wm(tmp_path, "ls", "--cached", secret=False, command=command)
+        assert done.returncode == ExitCode.FAILED
+        assert "no cached inventory yet" in done.stderr
+        assert "`wm ls`" in done.stderr
+        assert done.stdout == ""
+    assert not (tmp_path / "data").exists()  # a cached listing creates nothing
+
+
+def test_cached_names_an_account_never_listed(
+    moto: MotoServer, config: Path, tmp_path: Path
+) -> None:
+    assert wm(tmp_path, "ls").returncode == ExitCode.OK
+    with config.open("a", encoding="utf-8") as f:
+        f.write("\n" + account("new", moto.port))
+    done = wm(tmp_path, "ls", "--cached", "--json", secret=False)
+    assert done.returncode == ExitCode.FAILED
+    assert "wm: new: never listed" in done.stderr
+    assert {a["name"]: a["fetched_at"] for a in json.loads(done.stdout)["accounts"]}["new"] is None
+    unknown = wm(tmp_path, "ls", "--cached", "--account", "nope", secret=False)
+    assert unknown.returncode == ExitCode.CONFIG
+    assert "no account named 'nope' (configured: dev, new)" in unknown.stderr
+
+
+def test_the_table_fits_80_columns_and_keeps_names_whole(
+    cloud: Cloud, config: Path, tmp_path: Path
+) -> None:
+    cloud.launch(cloud.ec2(), LONG_NAME)
+    wide = wm(tmp_path, "ls", "--width", "0")
+    assert max(len(line) for line in wide.stdout.splitlines()) > 80  # as it was: rows wrapped
+    for args in (("ls", "--width", "80"), ("ls", "--cached", "--width", "80")):
+        table = wm(tmp_path, *args).stdout
+        lines = table.splitlines()
+        assert lines, args
+        assert max(len(line) for line in lines) <= 80, table
+        assert "NAME" in lines[0].split()
+        names = {row[2] for row in rows(wide.stdout)}
+        assert LONG_NAME in names
+        assert names <= set(table.split())  # each name whole, as a word of its own
+
+
+def test_json_lines_prints_an_account_as_soon_as_it_answers(
+    moto: MotoServer, config: Path, tmp_path: Path
+) -> None:
+    with FaultProxy(("127.0.0.1", moto.port)) as proxy:
+        proxy.fault = Fault("hang")
+        with config.open("a", encoding="utf-8") as f:
+            f.write("\n" + account("hung", proxy.port, timeout=30))
+        env = {**os.environ, SECRET_ENV: DEV_SECRET, "WM_DATA_DIR": str(tmp_path / "data")}
+        with subprocess.Popen(
+            [*WM, "ls", "--json-lines"], env=env, stdout=subprocess.PIPE, text=True
+        ) as process:
+            assert process.stdout is not None
+            first = json.loads(process.stdout.readline())
+            # The hung account holds the process for its 30 s deadline; dev is out already.
+            assert process.poll() is None
+            assert first["account"]["name"] == "dev"
+            assert first["account"]["phase"] == "ok"
+            assert len(first["instances"]) == len(NAMES)
+            process.terminate()
+
+
+def test_wm_agent_is_gone(tmp_path: Path) -> None:
+    done = wm(tmp_path, "agent", "start")
+    assert done.returncode == ExitCode.USAGE
+    assert "No such command 'agent'" in done.stderr
