@@ -140,6 +140,42 @@ def test_the_table_fits_80_columns_and_keeps_names_whole(
         assert names <= set(table.split())  # each name whole, as a word of its own
 
 
+def in_a_terminal(tmp_path: Path, *args: str, columns: int) -> list[str]:
+    """What `wm ARGS` shows on a terminal `columns` wide (a pty; no COLUMNS variable)."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
+    env = {**os.environ, SECRET_ENV: DEV_SECRET, "WM_DATA_DIR": str(tmp_path / "data")}
+    env.pop("COLUMNS", None)
+    with subprocess.Popen([*WM, *args], env=env, stdout=follower, stderr=subprocess.DEVNULL):
+        os.close(follower)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # EIO: the process closed the terminal
+                break
+            if not chunk:
+                break
+            shown += chunk
+    os.close(leader)
+    return shown.decode().replace("\r\n", "\n").splitlines()
+
+
+def test_on_an_80_column_terminal_rows_do_not_wrap(
+    cloud: Cloud, config: Path, tmp_path: Path
+) -> None:
+    cloud.launch(cloud.ec2(), LONG_NAME)
+    for args in (("ls",), ("ls", "--cached")):
+        lines = in_a_terminal(tmp_path, *args, columns=80)
+        assert any(LONG_NAME in line.split() for line in lines), lines
+        assert max(len(line) for line in lines) <= 80, lines
+
+
 def test_json_lines_prints_an_account_as_soon_as_it_answers(
     moto: MotoServer, config: Path, tmp_path: Path
 ) -> None:

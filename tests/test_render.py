@@ -7,7 +7,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from winged_monkey.models import InstanceState
-from winged_monkey.render import STATE_GLYPHS, human_age, price_text, render_table, state_label
+from winged_monkey.render import (
+    HEADER,
+    STATE_GLYPHS,
+    fit_instance_table,
+    human_age,
+    price_text,
+    render_table,
+    state_label,
+)
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 
@@ -35,3 +43,32 @@ def test_each_state_has_its_own_glyph() -> None:
 def test_table_columns_line_up() -> None:
     lines = render_table([("A", "LONGER"), ("wide cell", "x")]).splitlines()
     assert lines == ["A          LONGER", "wide cell  x"]
+
+
+ROW = (
+    "▶ running",
+    "web-1",
+    "dev",
+    "ec2/us-east-1",
+    "t3.micro",
+    "0.010",
+    "3d",
+    "54.1.2.3, 54.1.2.4",
+    "10.0.0.1",
+)
+
+
+@pytest.mark.parametrize("width", [80, 60, 40, 10])
+def test_a_narrow_table_drops_columns_whole_and_keeps_the_name(width: int) -> None:
+    table = fit_instance_table([HEADER, ROW], width)
+    header, row = table
+    assert "NAME" in header
+    assert row[header.index("NAME")] == "web-1"
+    assert len(render_table(table).splitlines()[0]) <= max(width, len("S  NAME"))
+    for cell in row:  # each cell is one of the full row's, or its first address and +N
+        assert cell in ROW or cell == "▶" or cell == "54.1.2.3 +1"
+
+
+def test_a_table_that_fits_is_left_as_it_is() -> None:
+    assert fit_instance_table([HEADER, ROW], 200) == [list(HEADER), list(ROW)]
+    assert fit_instance_table([HEADER, ROW], None) == [list(HEADER), list(ROW)]
