@@ -195,3 +195,16 @@ def test_the_example_plugin_installs_loads_and_runs_the_smoke_benchmark(tmp_path
     assert "200 rows over 20 accounts" in bench.stdout
     figures = {line.split()[0] for line in bench.stdout.splitlines() if line.strip()}
     assert {"first_paint", "rss", "filter_key", "filter_clear", "sort"} <= figures
+
+
+async def test_a_click_puts_the_cursor_on_the_row_clicked_after_scrolling() -> None:
+    app = TableApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = app.query_one(InstanceTable)
+        table.set_account("acct-00", fleet(1, 500)["acct-00"], stale=False)
+        await pilot.press("pagedown", "pagedown")  # the header stays; rows scroll under it
+        top = int(table.scroll_y)
+        assert top > 0
+        await pilot.click(InstanceTable, offset=(10, 3))  # the third row under the header
+        assert table.cursor_row == top + 2
+        assert table.cursor_instance == table.shown[top + 2]

@@ -310,7 +310,7 @@ class InstanceTable(ScrollView, can_focus=True):
     def action_scroll_end(self) -> None:
         self.scroll_to(x=self.max_scroll_x, animate=False)
 
-    async def _on_click(self, event: events.Click) -> None:
+    def on_click(self, event: events.Click) -> None:
         self._follow = True
         offset = event.get_content_offset(self)
         if offset is None or offset.y < 1:
