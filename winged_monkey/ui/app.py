@@ -133,15 +133,24 @@ class WMApp(App[None]):
         return listed
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
-        """The palette offers every enabled key of the screen it was opened from."""
-        yield from super().get_system_commands(screen)
+        """The palette offers the views and the portal's own enabled keys (those with an id)
+        of the screen it was opened from, then Textual's theme and quit: not the widgets'
+        cursor and copy keys, which only crowd it."""
         for view, about in VIEWS:
             if view != self.view:
                 yield SystemCommand(f"view: {view}", about, partial(self._go, view))
         for node, binding, enabled, tooltip in screen.active_bindings.values():
-            if enabled and binding.description and binding.action != "quit":
+            if (
+                enabled
+                and binding.id is not None
+                and binding.description
+                and binding.action not in ("quit", "help_quit")  # Textual's Quit is kept
+            ):
                 yield SystemCommand(
                     f"{binding.description} ({self.get_key_display(binding)})",
                     tooltip or binding.tooltip or binding.description,
                     partial(self.run_action, binding.action, node),
                 )
+        for command in super().get_system_commands(screen):
+            if command.title in ("Theme", "Quit"):
+                yield command
