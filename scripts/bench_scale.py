@@ -52,6 +52,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 PLUGIN = ROOT / "examples" / "winged-monkey-synthetic"
 SMOKE_SIZE, SMOKE_ACCOUNTS = 200, 20
+FREEZE = "--gc-freeze"
 SIZE = (80, 24)
 FILTERS = ("running", "web-12")
 
@@ -279,6 +280,8 @@ async def run_wm(size: int, accounts: int) -> None:
             await until(pilot, lambda: len(answered) >= accounts, "the first polls", 3600)
             await settle(pilot)
             emit("rss", rss_bytes())
+            if FREEZE in sys.argv:
+                gc.freeze()
 
             stall = Stall()
             stall.start()
@@ -394,6 +397,8 @@ async def run_bare(size: int, accounts: int) -> None:
         emit("first_paint", painted[0] - start)
         emit("first_paint_cpu", painted[1] - cpu)
         emit("rss", rss_bytes())
+        if FREEZE in sys.argv:
+            gc.freeze()
         stall = Stall()
         stall.start()
         times: list[tuple[float, float]] = []
@@ -445,10 +450,13 @@ def plugin_path() -> Iterator[str]:
         yield os.pathsep.join(p for p in (extra, target) if p)
 
 
-def measure(app: str, size: int, accounts: int, timeout: float, path: str) -> dict[str, float]:
+def measure(
+    app: str, size: int, accounts: int, timeout: float, path: str, freeze: bool
+) -> dict[str, float]:
     """Run one child; the figures it printed before it ended or ran out of time."""
     env = {**os.environ, "PYTHONPATH": path}
     command = [sys.executable, __file__, "--child", app, str(size), "--accounts", str(accounts)]
+    command += [FREEZE] if freeze else []
     figures: dict[str, float] = {}
     with subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env) as child:
         assert child.stdout is not None
@@ -503,6 +511,12 @@ def main() -> int:
     parser.add_argument("--smoke", action="store_true", help=f"{SMOKE_SIZE} rows, for CI")
     parser.add_argument("--child", choices=("wm", "bare"), help=argparse.SUPPRESS)
     parser.add_argument("--only", choices=("wm", "bare"), help="run one app, not both")
+    parser.add_argument(
+        FREEZE,
+        action="store_true",
+        help="gc.freeze() once the first polls are drawn: the full collections Python runs "
+        "by itself then skip the loaded fleet (shows what of 'handler' is the collector)",
+    )
     args = parser.parse_args()
     if args.child:
         run = run_wm if args.child == "wm" else run_bare
@@ -513,7 +527,10 @@ def main() -> int:
     with plugin_path() as path:
         for size in sizes:
             apps = [args.only] if args.only else ["wm", "bare"]
-            got = {app: measure(app, size, accounts, args.timeout, path) for app in apps}
+            got = {
+                app: measure(app, size, accounts, args.timeout, path, args.gc_freeze)
+                for app in apps
+            }
             report(size, accounts, got.get("wm", {}), got.get("bare", {}))
             if "wm" in got and "first_paint" not in got["wm"]:
                 return 1
