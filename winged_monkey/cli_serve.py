@@ -1,4 +1,5 @@
-"""`wm serve`: run the team aggregator; `wm serve token ...`: issue, list and revoke tokens.
+"""`wm serve`: run the team aggregator; `wm serve token ...`: issue, list and revoke tokens;
+`wm serve pools`: how a running server would match each pool deployable now.
 
 FastAPI and uvicorn are imported only inside the command that runs the server, so `wm`
 starts as fast as ever and works without the `serve` extra.
@@ -237,3 +238,49 @@ def token_revoke(ctx: click.Context, token_id: str) -> None:
     if not revoked:
         _fail(f"no active token {token_id!r} (see `wm serve token list`)", 4)
     click.echo(f"token {token_id} revoked")
+
+
+@serve.command("pools")
+@click.option("--url", default="http://127.0.0.1:8780", show_default=True, help="The server.")
+@click.option(
+    "--token-env",
+    default="WM_SERVE_TOKEN",
+    show_default=True,
+    help="The environment variable holding a token (any role) of the server.",
+)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def pools_command(ctx: click.Context, url: str, token_env: str, as_json: bool) -> None:
+    """Each pool's weights and, per deployable, its accounts best first with their score
+    parts (price, quality, speed, polls) and reasons, as the running server sees them."""
+    import os
+
+    import httpx
+
+    from winged_monkey.aggregator.api import PoolScoresOut
+    from winged_monkey.aggregator.pools_text import describe
+
+    server = _server_for_tokens(ctx)  # the config is checked (weights included) first
+    token = os.environ.get(token_env)
+    if not token:
+        _fail(f"no token in ${token_env}; `wm serve token create --role viewer` makes one")
+    names = list(server.pools()) if server is not None else []
+    found = []
+    try:
+        with httpx.Client(
+            base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=30
+        ) as client:
+            if not names:
+                names = [p["id"] for p in client.get("/api/v1/pools").json()]
+            for name in names:
+                reply = client.get(f"/api/v1/pools/{name}/scores")
+                if reply.status_code != 200:
+                    _fail(f"{url}: pool {name}: {reply.status_code} {reply.text[:300]}", 1)
+                found.append(PoolScoresOut.model_validate_json(reply.content))
+    except httpx.HTTPError as exc:
+        _fail(f"{url}: no answer ({type(exc).__name__}); is `wm serve` running there?", 1)
+    if as_json:
+        click.echo(json.dumps([f.model_dump(mode="json") for f in found], indent=2))
+        return
+    for scores in found:
+        click.echo("\n".join(describe(scores)))

@@ -214,6 +214,25 @@ def test_a_rejected_launch_fails_over_and_the_failure_counts_against_the_account
         assert east["summary"] == "score 2.00 (quality +2.00)"
         assert east["record"]["launches"] == 1
 
+        # The admin's view on the bastion: `wm serve pools` against the running server.
+        shown = CliRunner().invoke(
+            main,
+            ["serve", "--config", str(agg.process.config), "pools", "--url", agg.url],
+            env={"WM_SERVE_TOKEN": agg.mint("ada", "viewer")},
+        )
+        assert shown.exit_code == 0, shown.output
+        lines = shown.stdout.splitlines()
+        assert lines[0] == (
+            "pool synth (record over 1 h; weights: price 1, quality 2, speed 0, polls 0)"
+        )
+        assert lines[1].startswith("  web: west: the best score; t2.nano")
+        assert lines[2].split()[:2] == ["1", "west"]
+        assert lines[3].split()[:2] == ["2", "east"]
+        assert "score 2.00 (quality +2.00); price 0.00 quality 2.00" in lines[3]
+        assert "1 of the last 1 launches failed" in lines[3]
+        assert lines[4].split()[:2] == ["-", "tokyo"]
+        assert "passed over: quota: launching 1 x t2.nano needs 1 instances" in lines[4]
+
         moto_server.clear_calls()
         again = operator.post(
             "/api/v1/pools/synth/launches", json={"deployable": "web", "name": "w2"}

@@ -58,7 +58,11 @@ class TrackRecord:
         elif self.failed:
             found = [f"{self.failed} of the last {self.launches} launches failed"]
         else:
-            found = [f"all {self.launches} recent launches ran"]
+            found = [
+                "its one recent launch ran"
+                if self.launches == 1
+                else f"all {self.launches} recent launches ran"
+            ]
         if self.median_s is not None:
             found.append(f"median {self.median_s:.1f} s to running")
         if self.polls:
