@@ -12,6 +12,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -115,6 +116,7 @@ async def main(account_json, store, target):
     async for update in portal.refresh(native_events=False):
         for instance in update.instances or ():
             if instance.id == target:
+                print("listed", flush=True)
                 async for step in portal.run_action(Action.STOP, instance):
                     print(step.phase, flush=True)
 
@@ -159,11 +161,17 @@ async def test_a_process_killed_mid_action_leaves_its_intent_and_the_next_one_se
     account = cloud.account("dev", port=proxy.port, timeout=30)
     process = acting([account.model_dump_json(), str(path), web])
 
-    def requested() -> bool:
-        assert process.poll() is None, process.communicate()
-        return [e.outcome for e in action_events(store, web)] == ["requested"]
+    assert process.stdout is not None
+    assert process.stdout.readline() == "listed\n", process.communicate()
+    listing = proxy.requests
 
-    wait_until(requested, timeout=30)
+    def sent() -> bool:
+        """The intent is in the store and the stop request is held by the proxy."""
+        assert process.poll() is None, process.communicate()
+        intents = [e.outcome for e in action_events(store, web)]
+        return intents == ["requested"] and proxy.requests > listing
+
+    wait_until(sent, timeout=30)
     process.send_signal(signal.SIGKILL)
     process.wait(10)
     assert process.returncode == -signal.SIGKILL
@@ -209,6 +217,46 @@ async def test_a_follow_whose_looks_all_fail_is_unknown_never_an_assumed_state(
     proxy.fault = PASS  # the next poll tells
     assert (await listed(portal, "dev"))["web"].state == "stopped"
     assert [e.outcome for e in action_events(portal.store, web)][-1] == "ok"
+    await portal.close()
+
+
+class EarlyTimeoutBackend(LibcloudBackend):
+    """EC2 through libcloud whose sockets give up at half the account's timeout, so the
+    backend's own "no answer in time" comes before the engine's deadline (as it may on a
+    loaded machine, where the two race)."""
+
+    def _driver(self) -> Any:
+        driver = super()._driver()
+        # libcloud's HTTP session passes this timeout to every request it sends
+        session: Any = getattr(driver.connection.connection, "session", None)
+        session.timeout = self.account.timeout / 2
+        return driver
+
+
+async def test_a_stop_whose_answer_the_backend_gave_up_on_is_unknown_not_failed(
+    cloud: Cloud,
+    web: str,
+    fault_proxy: Callable[[int], FaultProxy],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    real_load = plugins.load
+    monkeypatch.setattr(
+        plugins, "load", lambda name: EarlyTimeoutBackend if name == "early" else real_load(name)
+    )
+    proxy = fault_proxy(cloud.server.port)
+    account = cloud.account("slow", port=proxy.port, timeout=2 * TIMEOUT, backend="early")
+    portal = portal_of(cloud, account, store=tmp_path / "wm.sqlite3")
+    instance = (await listed(portal, "slow"))["web"]
+    proxy.fault = Fault("delay", delay=TIMEOUT + 2, match=b"StopInstances")
+    updates = await act(portal, Action.STOP, instance)
+
+    assert updates[-1].phase == "unknown", updates[-1]
+    assert "in time" in updates[-1].message  # the backend's own words, kept
+    wait_until(lambda: cloud.state_of(cloud.ec2(), web) == "stopped", timeout=TIMEOUT + 10)
+    proxy.fault = PASS
+    assert (await listed(portal, "slow"))["web"].state == "stopped"
+    assert [e.outcome for e in action_events(portal.store, web)] == ["requested", "unknown", "ok"]
     await portal.close()
 
 

@@ -19,7 +19,13 @@ from libcloud.compute.base import NodeDriver
 
 from winged_monkey import faultwords
 from winged_monkey.credentials import Secrets
-from winged_monkey.errors import AuthError, BackendError, UnreachableError, WMError
+from winged_monkey.errors import (
+    AuthError,
+    BackendError,
+    DeadlineError,
+    UnreachableError,
+    WMError,
+)
 
 #: How the portal names a provider in a sentence ("EC2 is throttling requests").
 _DISPLAY = {"ec2": "EC2", "openstack": "OpenStack", "libvirt": "libvirt"}
@@ -50,7 +56,9 @@ def translate(exc: BaseException, *, provider: str, where: str, secrets: Secrets
     elif faultwords.closed_before_reply(exc):
         error = faultwords.closed_without_answer(where, account=account)
     elif isinstance(exc, requests.exceptions.Timeout | socket.timeout | TimeoutError):
-        error = UnreachableError(f"no answer from {where} in time (timeout)", account=account)
+        # No answer came (the socket's timeout beat the engine's deadline): like the deadline,
+        # a request sent may have reached the cloud, so an action's outcome is unknown.
+        error = DeadlineError(f"no answer from {where} in time (timeout)", account=account)
     elif isinstance(exc, requests.exceptions.ConnectionError | ConnectionError | OSError):
         error = UnreachableError(
             f"cannot reach {where}: {_connection_reason(exc)}", account=account
