@@ -142,7 +142,7 @@ def assess(
         return Fit(account, kind, item, None, why, why)
     if kind == "template":
         blocked = _quota(shortfall(catalog.quotas, None, count))
-        return Fit(account, kind, item, None, blocked, f"template {item}, price unknown")
+        return Fit(account, kind, item, None, blocked, f"template {item}")
     spec = spec_of(deployable)
     listed = next((i for i in catalog.items if i.id == item), None)
     if listed is not None and listed.arch and spec.arch is None:  # the image's own CPU
