@@ -4,13 +4,16 @@ record, weights and priority, each case with the words an admin reads."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
 from winged_monkey.aggregator.matching import TrackRecord, match, track_record
 from winged_monkey.aggregator.pools import PoolDeployable, PoolSettings
+from winged_monkey.aggregator.settings import load_server_config
 from winged_monkey.catalog import AccountCatalog, Quota, Size
+from winged_monkey.errors import ConfigError
 from winged_monkey.models import Event, EventSource
 
 WEB = PoolDeployable(
@@ -178,3 +181,31 @@ def test_the_config_names_its_mistakes() -> None:
         "deployable 'web' names 'tokyo', not an account of pool 'synth'",
         "deployable 'web' names 'heat', not an account of pool 'synth'",
     ]
+
+
+@pytest.mark.parametrize(
+    ("section", "words"),
+    [
+        (
+            "[serve.pools.synth]\nweights = { quality = -1 }\n",
+            "[serve] pools.synth.weights.quality: Input should be greater than or equal to 0",
+        ),
+        (
+            '[[serve.pools.synth.deployables]]\nname = "web"\nimages = { nowhere = "ami-1" }\n',
+            "[serve.pools.synth] deployable 'web' names 'nowhere', not an account of pool 'synth'",
+        ),
+        (
+            "[serve.pools.elsewhere]\npriority = { east = 1 }\n",
+            "[serve.pools.elsewhere] no account is in pool 'elsewhere'; priority names 'east'",
+        ),
+    ],
+)
+def test_the_server_config_is_checked_at_start(tmp_path: Path, section: str, words: str) -> None:
+    path = tmp_path / "server.toml"
+    path.write_text(
+        '[serve]\n\n[[accounts]]\nname = "east"\nprovider = "ec2"\npool = "synth"\n\n' + section,
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_server_config(path)
+    assert words in str(caught.value)
