@@ -52,7 +52,10 @@ class ConfirmScreen(ModalScreen[bool]):
             if self.action is Action.DESTROY:
                 yield Static("This cannot be undone.", id="confirm-warning")
             if self.count_required:
-                yield Static(f"Type {len(self.targets)} and press enter to {self.action} them:")
+                yield Static(
+                    f"Type {len(self.targets)} and press enter to {self.action} them:",
+                    id="confirm-count-prompt",
+                )
                 yield Input(
                     placeholder=str(len(self.targets)),
                     restrict=r"[0-9]*",
@@ -97,7 +100,11 @@ class ConfirmScreen(ModalScreen[bool]):
             self.dismiss(True)
         else:
             event.input.value = ""
-            self.notify(
-                f"Type {len(self.targets)} to {self.action} them, or escape to cancel",
-                severity="warning",
+            # Said in the dialog, not in a toast that would outlive it.
+            self.query_one("#confirm-count-prompt", Static).update(
+                Text(
+                    f"That is not {len(self.targets)}: type {len(self.targets)} to "
+                    f"{self.action} them, or escape to cancel:",
+                    style="bold",
+                )
             )

@@ -40,6 +40,7 @@ from winged_monkey.ui.screens.launch_plan import (
     Step,
     slug,
 )
+from winged_monkey.ui.toasts import Bulk
 from winged_monkey.ui.widgets.catalog_text import by_price, hourly, monthly, size_cells
 from winged_monkey.ui.widgets.param_form import ParamForm
 
@@ -551,10 +552,11 @@ class LaunchWizard(Screen[str | None]):
 
         main = getattr(self.app, "main_screen", None)
         accepted = False
+        batch = Bulk("launch", what=request.name)  # one toast when the last one runs
         try:
             async for update in self.portal.launch(account, request):
                 if isinstance(main, MainScreen):
-                    main.post_message(MainScreen.ActionProgress(update))
+                    main.post_message(MainScreen.ActionProgress(update, batch))
                 if not accepted:
                     accepted = True
                     self.post_message(self.Accepted(update, request.count))

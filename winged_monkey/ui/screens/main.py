@@ -13,7 +13,6 @@ from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
-from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Static
 from textual.worker import Worker, WorkerState
@@ -29,6 +28,7 @@ from winged_monkey.ui.screens.app_detail import AppScreen
 from winged_monkey.ui.screens.confirm import ConfirmScreen
 from winged_monkey.ui.screens.details import DetailsScreen
 from winged_monkey.ui.screens.timeline import TimelineScreen
+from winged_monkey.ui.toasts import Bulk, Toast, Toaster
 from winged_monkey.ui.widgets.account_strip import AccountStrip
 from winged_monkey.ui.widgets.instance_table import SORT_LABELS, SORTS, InstanceTable
 
@@ -49,13 +49,6 @@ NO_APPS = (
 
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
-
-
-_SEVERITY: dict[str, SeverityLevel] = {
-    "done": "information",
-    "unknown": "warning",
-    "timeout": "warning",
-}
 
 
 class MainScreen(Screen[None]):
@@ -125,11 +118,13 @@ class MainScreen(Screen[None]):
             self.update = update
 
     class ActionProgress(Message):
-        """An action on one instance moved on (requested, progress, done, failed, timeout)."""
+        """An action on one instance moved on (requested, progress, done, failed, timeout);
+        `batch` gathers the outcomes of one bulk action (or launch) into one toast."""
 
-        def __init__(self, update: ActionUpdate) -> None:
+        def __init__(self, update: ActionUpdate, batch: Bulk | None = None) -> None:
             super().__init__()
             self.update = update
+            self.batch = batch or Bulk(str(update.action), 1)
 
     def __init__(
         self,
@@ -144,6 +139,11 @@ class MainScreen(Screen[None]):
         self._caps: dict[str, frozenset[Capability]] = {}
         self._poller: Poller | None = None
         self._warned: set[str] = set()
+        self.toaster = Toaster(
+            lambda t: self.notify(t.message, title=t.title, severity=t.severity, timeout=t.timeout),
+            lambda: self.app.clear_notifications(),
+            lambda: self.app.screen.is_modal,
+        )
 
     # -- layout --------------------------------------------------------------
 
@@ -215,6 +215,11 @@ class MainScreen(Screen[None]):
                 self._poller.pause()
             else:
                 self._poller.resume()
+        # Nor a toast over it: they wait until it closes.
+        if screen.is_modal:
+            self.toaster.dialog_opened()
+        else:
+            self.toaster.dialog_closed()
 
     @on(AccountRefreshed)
     def _on_account_refreshed(self, message: AccountRefreshed) -> None:
@@ -253,39 +258,34 @@ class MainScreen(Screen[None]):
         targets = self.table.targets()
         allowed = [t for t in targets if self.refusal(action, t) is None]
         refused = [(t, why) for t in targets if (why := self.refusal(action, t)) is not None]
-        if refused:
-            reasons = "\n".join(f"• {why}" for _, why in refused[:5])
-            more = f"\n… and {len(refused) - 5} more" if len(refused) > 5 else ""
-            if allowed:
-                text = f"{len(refused)} of {len(targets)} skipped:\n{reasons}{more}"
-            else:  # nothing to do: the reasons alone, short
-                text = refused[0][1] if len(refused) == 1 else f"{reasons}{more}"
-            self.notify(
-                text,
-                title=f"Cannot {action}",
-                severity="warning",
-            )
-        if not allowed:
-            return
-        if action.destructive:
+        if allowed and action.destructive:
 
             def confirmed(yes: bool | None) -> None:
                 if yes:
                     self._launch(action, allowed)
 
             self.app.push_screen(ConfirmScreen(action, allowed), confirmed)
-        else:
+        elif allowed:
             self._launch(action, allowed)
+        if refused:  # after the dialog opened: the note waits until it closes
+            reasons = "\n".join(f"• {why}" for _, why in refused[:5])
+            more = f"\n… and {len(refused) - 5} more" if len(refused) > 5 else ""
+            if allowed:
+                text = f"{len(refused)} of {len(targets)} skipped:\n{reasons}{more}"
+            else:  # nothing to do: the reasons alone, short
+                text = refused[0][1] if len(refused) == 1 else f"{reasons}{more}"
+            self.toaster.notify(Toast(text, f"Cannot {action}", "warning"))
 
     def _launch(self, action: Action, targets: list[Instance]) -> None:
+        batch = Bulk(str(action), len(targets))
         for instance in targets:
-            self._follow_action(action, instance)
+            self._follow_action(action, instance, batch)
         self.table.clear_marks()
 
     @work(group="actions", exit_on_error=False, description="action")
-    async def _follow_action(self, action: Action, instance: Instance) -> None:
+    async def _follow_action(self, action: Action, instance: Instance, batch: Bulk) -> None:
         async for update in self.portal.run_action(action, instance):
-            self.post_message(self.ActionProgress(update))
+            self.post_message(self.ActionProgress(update, batch))
 
     @on(ActionProgress)
     def _on_action_progress(self, message: ActionProgress) -> None:
@@ -297,16 +297,8 @@ class MainScreen(Screen[None]):
             self.table.drop(target.key)
         else:
             self.table.put(target)
-        if update.finished:
-            ok = update.phase == "done"
-            self.notify(
-                update.message,
-                title=f"{str(update.action).capitalize()} {target.name}"
-                + ("" if ok else f" ({update.phase})"),
-                # Unknown is no failure: the cloud may have acted, the next poll will tell.
-                severity=_SEVERITY.get(update.phase, "error"),
-                timeout=5 if ok else 15,
-            )
+        if (toast := message.batch.track(update)) is not None:
+            self.toaster.notify(toast)
         self.refresh_bindings()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:

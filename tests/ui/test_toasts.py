@@ -1,0 +1,136 @@
+"""Toasts: one summary per bulk action (or launch), none over a dialog (moto at 80x24)."""
+
+from __future__ import annotations
+
+from tests.ui.conftest import Live, settle
+from tests.ui.test_main_screen import SIZE, Notes, by_name, main_of, text_of
+from winged_monkey.actions import Action
+from winged_monkey.models import Instance, InstanceState
+from winged_monkey.operations import ActionUpdate
+from winged_monkey.ui.screens.confirm import ConfirmScreen
+from winged_monkey.ui.toasts import Bulk, Toast, Toaster
+
+
+def _row(name: str, state: InstanceState) -> Instance:
+    return Instance(
+        id=f"i-{name}",
+        name=name,
+        account="dev",
+        backend="libcloud",
+        provider="ec2",
+        state=state,
+        raw_state=str(state),
+    )
+
+
+def _update(name: str, phase: str, message: str = "") -> ActionUpdate:
+    state = InstanceState.STOPPED if phase == "done" else InstanceState.RUNNING
+    return ActionUpdate(Action.STOP, _row(name, state), phase, message)  # type: ignore[arg-type]
+
+
+def test_a_bulk_action_is_summed_up_once_when_the_last_ends() -> None:
+    bulk = Bulk("stop", 3)
+    assert bulk.track(_update("web-1", "requested")) is None
+    assert bulk.track(_update("web-1", "done", "web-1 stopped")) is None
+    assert bulk.track(_update("web-2", "done", "web-2 stopped")) is None
+    toast = bulk.track(_update("api", "failed", "IncorrectInstanceState"))
+    assert toast is not None
+    assert toast.title == "Stop 3 instances: 2 of 3 done"
+    assert toast.message.splitlines() == [
+        "web-1, web-2: stopped",
+        "api failed: IncorrectInstanceState",
+    ]
+    assert toast.severity == "error"
+
+
+def test_a_launch_counts_the_instances_it_was_given() -> None:
+    bulk = Bulk("launch", what="nc-test")
+    for name in ("nc-test-1", "nc-test-2"):
+        bulk.track(_update(name, "requested"))
+    assert bulk.track(_update("nc-test-1", "done")) is None
+    toast = bulk.track(_update("nc-test-2", "done"))
+    assert toast is not None
+    assert toast.title == "Launch nc-test: all done"
+    assert toast.severity == "information"
+
+
+def test_one_instance_keeps_its_own_words() -> None:
+    toast = Bulk("stop", 1).track(_update("web-1", "unknown", "web-1: not seen"))
+    assert toast == Toast("web-1: not seen", "Stop web-1 (unknown)", "warning", 15.0)
+
+
+def test_toasts_wait_under_a_dialog_and_come_back_for_the_time_they_had_left() -> None:
+    shown: list[Toast] = []
+    cleared: list[bool] = []
+    covered, now = [False], [100.0]
+    toaster = Toaster(
+        shown.append, lambda: cleared.append(True), lambda: covered[0], lambda: now[0]
+    )
+    toaster.notify(Toast("before", timeout=5))
+    now[0] += 2
+    covered[0] = True
+    toaster.dialog_opened()
+    assert cleared == [True]
+    toaster.notify(Toast("during"))
+    assert [t.message for t in shown] == ["before"]
+    covered[0] = False
+    toaster.dialog_closed()
+    assert [(t.message, t.timeout) for t in shown[1:]] == [("before", 3.0), ("during", 5.0)]
+
+
+async def test_a_bulk_stop_of_three_shows_one_toast(live: Live) -> None:
+    notes = Notes()
+    app = live.app()
+    async with app.run_test(size=SIZE, message_hook=notes) as pilot:
+        await settle(pilot)
+        table = main_of(app).table
+        names = [i.name for i in table.shown if i.state is InstanceState.RUNNING][:3]
+        assert len(names) == 3
+        for name in names:
+            table.select(by_name(table, name).key)
+            await pilot.press("space")
+        await pilot.press("x", "y")
+        await settle(pilot)
+        stops = [n for n in notes.shown if n.title.startswith("Stop")]
+        assert [n.title for n in stops] == ["Stop 3 instances: all done"]
+        assert stops[0].message.endswith(": stopped")
+
+
+async def test_a_note_waits_while_the_confirmation_is_open(live: Live) -> None:
+    """Stop api (running) and batch (stopped): the dialog asks for api; why batch is
+    skipped shows after it closes, not over it."""
+    notes = Notes()
+    app = live.app()
+    async with app.run_test(size=SIZE, message_hook=notes) as pilot:
+        await settle(pilot)
+        table = main_of(app).table
+        for name in ("api", "batch"):
+            table.select(by_name(table, name).key)
+            await pilot.press("space")
+        await pilot.press("x")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        assert not notes.find("Cannot stop")
+        await pilot.press("n")
+        await settle(pilot)
+        assert notes.find("1 of 2 skipped")
+
+
+async def test_a_wrong_count_is_said_in_the_dialog_not_in_a_toast(live: Live) -> None:
+    notes = Notes()
+    app = live.app()
+    async with app.run_test(size=SIZE, message_hook=notes) as pilot:
+        await settle(pilot)
+        table = main_of(app).table
+        for name in ("web-1", "web-2"):
+            table.select(by_name(table, name).key)
+            await pilot.press("space")
+        await pilot.press("D", "3", "enter")
+        confirm = app.screen
+        assert isinstance(confirm, ConfirmScreen)
+        await pilot.pause()
+        assert "That is not 2" in text_of(confirm)
+        assert not notes.shown
+        await pilot.press("escape")
+        await settle(pilot)
+        assert not notes.shown  # nothing left behind once it closed

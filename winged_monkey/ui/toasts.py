@@ -1,0 +1,128 @@
+"""Toasts for actions: one summary per bulk action (or launch), and none over a dialog.
+
+`Bulk` is pure (the outcomes of one bulk action, summed up when the last one ends);
+`Toaster` holds toasts while a dialog is open and shows them again when it closes.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+from textual.notifications import SeverityLevel
+
+from winged_monkey.operations import ActionUpdate
+
+SHOWN_LINES = 4  # a summary's lines before "… and N more"
+_SEVERITY: dict[str, SeverityLevel] = {
+    "done": "information",
+    "unknown": "warning",  # no failure: the cloud may have acted, the next poll will tell
+    "timeout": "warning",
+}
+_RANK: dict[SeverityLevel, int] = {"information": 0, "warning": 1, "error": 2}
+
+
+@dataclass(frozen=True)
+class Toast:
+    message: str
+    title: str = ""
+    severity: SeverityLevel = "information"
+    timeout: float = 5.0
+
+
+@dataclass
+class Bulk:
+    """One bulk action (`verb`: "stop", "launch") on `count` instances, or as many as
+    were requested when None (a launch learns its ids from the cloud). `track` takes each
+    update and returns the one toast when the last outcome is in."""
+
+    verb: str
+    count: int | None = None
+    what: str = ""  # what a launch made ("nc-test"), for its title
+    requested: set[str] = field(default_factory=set)
+    outcomes: list[ActionUpdate] = field(default_factory=list)
+
+    def track(self, update: ActionUpdate) -> Toast | None:
+        if not update.finished:
+            self.requested.add(update.instance.key)
+            return None
+        self.outcomes.append(update)
+        expected = self.count if self.count is not None else len(self.requested)
+        if len(self.outcomes) < expected:
+            return None
+        return summary(self.verb, self.outcomes, self.what)
+
+
+def summary(verb: str, outcomes: list[ActionUpdate], what: str = "") -> Toast:
+    """One toast for the outcomes of one action on one or several instances."""
+    worst = max((_SEVERITY.get(u.phase, "error") for u in outcomes), key=_RANK.__getitem__)
+    timeout = 5.0 if worst == "information" else 15.0
+    if len(outcomes) == 1:
+        (update,) = outcomes
+        phase = "" if update.phase == "done" else f" ({update.phase})"
+        name = update.instance.name or what
+        return Toast(update.message, f"{verb.capitalize()} {name}{phase}", worst, timeout)
+    ok = [u for u in outcomes if u.phase == "done"]
+    lines = [
+        f"{', '.join(u.instance.name for u in group)}: {state}"
+        for state, group in _by_state(ok).items()
+    ]
+    lines += [f"{u.instance.name} {u.phase}: {u.message}" for u in outcomes if u.phase != "done"]
+    if len(lines) > SHOWN_LINES:
+        lines = [*lines[: SHOWN_LINES - 1], f"… and {len(lines) - SHOWN_LINES + 1} more"]
+    counted = f"{len(ok)} of {len(outcomes)} done" if len(ok) < len(outcomes) else "all done"
+    title = f"{verb.capitalize()} {what or f'{len(outcomes)} instances'}: {counted}"
+    return Toast("\n".join(lines), title, worst, timeout)
+
+
+def _by_state(updates: list[ActionUpdate]) -> dict[str, list[ActionUpdate]]:
+    groups: dict[str, list[ActionUpdate]] = {}
+    for update in updates:
+        groups.setdefault(str(update.instance.state), []).append(update)
+    return groups
+
+
+class Toaster:
+    """Shows toasts through `show`, never while `covered()` (a dialog is open): those wait,
+    and the ones on screen when a dialog opens are shown again, for the time they had
+    left, when it closes."""
+
+    def __init__(
+        self,
+        show: Callable[[Toast], None],
+        clear: Callable[[], None],
+        covered: Callable[[], bool],
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._show, self._clear, self._covered, self._clock = show, clear, covered, clock
+        self._waiting: list[Toast] = []
+        self._on_screen: list[tuple[float, Toast]] = []  # (until, toast)
+
+    def notify(self, toast: Toast) -> None:
+        if self._covered():
+            self._waiting.append(toast)
+        else:
+            self._put(toast)
+
+    def dialog_opened(self) -> None:
+        """Take this toaster's toasts off the screen; they come back when it closes."""
+        now = self._clock()
+        left = [(until, t) for until, t in self._on_screen if until > now]
+        self._on_screen = []
+        if left:
+            self._clear()
+            self._waiting[:0] = [replace(t, timeout=until - now) for until, t in left]
+
+    def dialog_closed(self) -> None:
+        waiting, self._waiting = self._waiting, []
+        for toast in waiting:
+            self._put(toast)
+
+    @property
+    def waiting(self) -> list[Toast]:
+        return list(self._waiting)
+
+    def _put(self, toast: Toast) -> None:
+        self._on_screen.append((self._clock() + toast.timeout, toast))
+        self._show(toast)
