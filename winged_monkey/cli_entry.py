@@ -10,13 +10,18 @@ what is wrong. No process is kept between commands and nothing else is special-c
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path  # winged_monkey.paths imports it anyway
 
 
 def main() -> None:
     """The console script's entry point."""
-    code = _cached_listing(sys.argv[1:])
+    try:
+        code = _cached_listing(sys.argv[1:])
+    except BrokenPipeError:  # `wm ls --cached | head -1`: quiet, exit 1, as click does
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)
     if code is not None:
         sys.exit(code)
     from winged_monkey.cli import main as cli
