@@ -11,7 +11,7 @@ from typing import ClassVar
 
 from textual import events, on, work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import ActiveBinding, Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Static
@@ -33,6 +33,8 @@ from winged_monkey.ui.widgets.account_strip import AccountStrip
 from winged_monkey.ui.widgets.instance_table import SORT_LABELS, SORTS, InstanceTable
 
 ACTION_KEYS: dict[str, Action] = {a.value: a for a in Action}
+#: The footer cuts what does not fit at its right end: these first, then the row's actions.
+FOOTER_FIRST = ("filter", "clear_filter", "help", "quit")
 SORT = Binding.Group("sort", compact=True)
 _STALE_PHASES = ("stale", "failed")
 
@@ -340,6 +342,20 @@ class MainScreen(Screen[None]):
                 bound = self.keys.get(binding.id, binding.key)
                 keys.update((key.strip(), ACTION_KEYS[binding.id]) for key in bound.split(","))
         return keys
+
+    @property
+    def active_bindings(self) -> dict[str, ActiveBinding]:
+        """Textual's, in the footer's order of value: filter, help and quit, the row's
+        actions, views, then the rest (info, sort), so a narrow footer cuts the least useful."""
+
+        def rank(item: tuple[str, ActiveBinding]) -> int:
+            binding_id = item[1].binding.id
+            if binding_id in FOOTER_FIRST:
+                return FOOTER_FIRST.index(binding_id)
+            rest = 0 if binding_id in ACTION_KEYS else 1 if binding_id == "views" else 2
+            return len(FOOTER_FIRST) + rest
+
+        return dict(sorted(super().active_bindings.items(), key=rank))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "act" and parameters:

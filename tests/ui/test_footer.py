@@ -1,0 +1,29 @@
+"""The footer keeps filter, help and quit on screen, a filter on, at 80 and 60 columns."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.ui.conftest import Live, settle
+from tests.ui.test_main_screen import main_of
+from winged_monkey.models import InstanceState
+
+
+@pytest.mark.parametrize("size", [(80, 24), (60, 20)], ids=["80x24", "60x20"])
+async def test_a_filter_on_a_running_row_keeps_help_and_quit(
+    live: Live, size: tuple[int, int]
+) -> None:
+    app = live.app()
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", "w", "e", "b", "enter")
+        await settle(pilot)
+        screen = main_of(app)
+        row = screen.table.cursor_instance
+        assert row is not None
+        assert row.state is InstanceState.RUNNING  # stop, reboot, destroy offered
+        # By type name: FooterKey lives in a private Textual module.
+        keys = {str(key.render()).split()[-1]: key for key in screen.query("FooterKey")}
+        assert {"unfilter", "stop", "help", "quit"} <= set(keys)
+        for name in ("filter", "unfilter", "help", "quit", "stop"):
+            assert keys[name].region.right <= size[0], f"{name} is cut off the footer"
