@@ -3,6 +3,8 @@ each time: what is new since the last read."""
 
 from __future__ import annotations
 
+import re
+
 #: How much of the next read's start is looked for in the previous one.
 _PROBE = 64
 
@@ -22,3 +24,12 @@ def new_text(old: str, new: str) -> str:
             return new[len(old) - at :]
         at = old.find(probe, at + 1)
     return new
+
+
+#: Terminal escapes (colours, cursor moves) and control characters a boot log carries.
+_ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-Z\\-_]|[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def printable(text: str) -> str:
+    """The log as lines of plain text: CR LF as LF, escapes and control characters gone."""
+    return _ESCAPES.sub("", text.replace("\r\n", "\n"))

@@ -43,6 +43,17 @@ class WMApp(App[None]):
         ),
         Binding("question_mark", "help", "help", id="help", tooltip="Show every key"),
         Binding("q", "quit", "quit", id="quit", tooltip="Leave Winged Monkey"),
+        # The shell's job control, as on any bastion: `fg` brings wm back where it was.
+        Binding(
+            "ctrl+z",
+            "suspend_process",
+            "to the shell",
+            id="suspend_process",
+            # Textual's ctrl+c copies the selected text; said here so the help says it.
+            tooltip="Suspend wm to the shell; `fg` brings it back. ctrl+c never quits "
+            "(it copies selected text): q does",
+            show=False,
+        ),
     ]
 
     def __init__(

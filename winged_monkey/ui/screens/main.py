@@ -23,10 +23,13 @@ from winged_monkey.errors import WMError
 from winged_monkey.models import Instance, InstanceKind, InstanceState
 from winged_monkey.poller import Poller
 from winged_monkey.portal import AccountUpdate, ActionUpdate, Portal
+from winged_monkey.ui import clipboard, login
 from winged_monkey.ui.screens.accounts import AccountsScreen
 from winged_monkey.ui.screens.app_detail import AppScreen
 from winged_monkey.ui.screens.confirm import ConfirmScreen
+from winged_monkey.ui.screens.console import ConsoleScreen
 from winged_monkey.ui.screens.details import DetailsScreen
+from winged_monkey.ui.screens.pick import PickScreen
 from winged_monkey.ui.screens.timeline import TimelineScreen
 from winged_monkey.ui.toasts import Bulk, Toast, Toaster
 from winged_monkey.ui.widgets.account_strip import AccountStrip
@@ -37,6 +40,8 @@ ACTION_KEYS: dict[str, Action] = {a.value: a for a in Action}
 FOOTER_FIRST = ("filter", "clear_filter", "help", "quit")
 SORT = Binding.Group("sort", compact=True)
 _STALE_PHASES = ("stale", "failed")
+#: Keys that only read the cursor row (ssh, copy, console): on while a row is under it.
+_ROW_READS = ("ssh", "copy_ssh", "copy_field", "console")
 
 
 def _action_binding(key: str, action: Action, tooltip: str, *, show: bool = True) -> Binding:
@@ -109,6 +114,34 @@ class MainScreen(Screen[None]):
             id="accounts",
             tooltip="Every account's status and its whole error message",
             show=False,  # the strip names this key wherever it cuts something off
+        ),
+        # Reads and logins: read-only accounts keep them. `x` is stop here, so ssh is `e`.
+        Binding(
+            "e",
+            "ssh",
+            "ssh",
+            id="ssh",
+            tooltip="Log in with ssh (wm suspends, then returns)",
+            show=False,
+        ),
+        Binding(
+            "y", "copy_ssh", "copy ssh", id="copy_ssh", tooltip="Copy the ssh command", show=False
+        ),
+        Binding(
+            "Y",
+            "copy_field",
+            "copy…",
+            id="copy_field",
+            tooltip="Copy the id, name or an address",
+            show=False,
+        ),
+        Binding(
+            "L",
+            "console",
+            "console",
+            id="console",
+            tooltip="The instance's boot console output",
+            show=False,
         ),
     ]
 
@@ -366,7 +399,7 @@ class MainScreen(Screen[None]):
             return self.focused is not self.filter_input
         if action == "clear_filter":
             return bool(self.filter_input.value) or self.filter_input.display
-        if action in ("details", "mark", "timeline"):
+        if action in ("details", "mark", "timeline", *_ROW_READS):
             return None if self.table.cursor_instance is None else True
         return True
 
@@ -383,6 +416,53 @@ class MainScreen(Screen[None]):
 
     def action_accounts(self) -> None:
         self.app.push_screen(AccountsScreen(self.portal, self.clock))
+
+    # -- ssh, copy, console (winged_monkey.ui.login) ---------------------------------
+
+    def action_ssh(self) -> None:
+        if (row := self.table.cursor_instance) is not None:
+            self._on_server(row, "ssh")
+
+    def action_copy_ssh(self) -> None:
+        if (row := self.table.cursor_instance) is not None:
+            self._on_server(row, "copy")
+
+    def action_console(self) -> None:
+        if (row := self.table.cursor_instance) is not None:
+            self._on_server(row, "console")
+
+    @work(group="login", exclusive=True, exit_on_error=False, description="ssh")
+    async def _on_server(self, row: Instance, what: str) -> None:
+        """The row's server (an app's: its member, asked when several), then `what`. Errors
+        reach on_worker_state_changed, which shows their words."""
+        server = await login.server_of(self.app, self.portal, row)
+        if server is None:
+            return
+        if what == "console":
+            await self.app.push_screen(ConsoleScreen(self.portal, server))
+            return
+        plan = login.plan_for(self.portal, server)
+        if what == "copy":
+            clipboard.copy(self.app, plan.command_line())
+            self.notify(plan.command_line(), title="Copied", timeout=4)
+        else:  # the loop waits while ssh has the terminal, by design: the app is suspended
+            self.notify(login.run_ssh(self.app, plan), title="ssh", timeout=4)
+
+    def action_copy_field(self) -> None:
+        row = self.table.cursor_instance
+        if row is None:
+            return
+        fields = [("id", row.id), ("name", row.name), ("account/id", row.key)]
+        fields += [("public address", ip) for ip in row.public_ips]
+        fields += [("private address", ip) for ip in row.private_ips]
+
+        def copy(value: str | None) -> None:
+            if value is not None:
+                clipboard.copy(self.app, value)
+                self.notify(value, title="Copied", timeout=4)
+
+        choices = [(f"{label}  {value}", value) for label, value in fields]
+        self.app.push_screen(PickScreen(f"Copy from {row.name}", choices), copy)
 
     def action_timeline(self) -> None:
         instance = self.table.cursor_instance
