@@ -100,6 +100,27 @@ async def test_a_stop_that_reached_the_cloud_after_the_deadline_is_unknown_then_
     await portal.close()
 
 
+async def test_a_stop_whose_answer_was_cut_short_is_unknown_not_failed(
+    cloud: Cloud, web: str, fault_proxy: Callable[[int], FaultProxy], tmp_path: Path
+) -> None:
+    """The request reached moto, which stopped the instance; only its answer was lost."""
+    proxy = fault_proxy(cloud.server.port)
+    account = cloud.account("cut", port=proxy.port, timeout=5)
+    portal = portal_of(cloud, account, store=tmp_path / "wm.sqlite3")
+    instance = (await listed(portal, "cut"))["web"]
+    proxy.fault = Fault("truncate", keep=40, match=b"StopInstances")
+    final = (await act(portal, Action.STOP, instance))[-1]
+
+    assert final.phase == "unknown", final
+    assert "cut short" in final.message
+    assert cloud.state_of(cloud.ec2(), web) == "stopped"  # the witness: it did happen
+    proxy.fault = PASS
+    await listed(portal, "cut")
+    outcomes = [e.outcome for e in action_events(portal.store, web)]
+    assert outcomes == ["requested", "unknown", "ok"], outcomes
+    await portal.close()
+
+
 #: Runs one stop through a portal and waits for it; the test kills it mid-action.
 ACTING = """
 import asyncio, json, sys

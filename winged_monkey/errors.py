@@ -74,7 +74,14 @@ class ServerError(BackendError):
         self.status = status
 
 
-class DeadlineError(UnreachableError):
+class AnswerLostError(UnreachableError):
+    """A request sent (or maybe sent) whose answer never came whole: a change it asked for
+    may have happened, and only an observation can tell."""
+
+    title = "No answer"
+
+
+class DeadlineError(AnswerLostError):
     """The account's total deadline passed: the call was abandoned, its answer unknown."""
 
     title = "No answer"

@@ -16,7 +16,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
 
-from winged_monkey.errors import ServerError, ThrottledError, UnreachableError
+from winged_monkey.errors import AnswerLostError, ServerError, ThrottledError, UnreachableError
 
 #: Providers' own codes for "too many requests", whatever HTTP status carries them
 #: (EC2 sends RequestLimitExceeded with 503, other AWS APIs Throttling with 400).
@@ -161,14 +161,14 @@ def server_error(
     )
 
 
-def cut_short(where: str, *, account: str | None) -> UnreachableError:
-    return UnreachableError(
+def cut_short(where: str, *, account: str | None) -> AnswerLostError:
+    return AnswerLostError(
         f"the reply from {where} was cut short (connection closed mid-answer)", account=account
     )
 
 
-def closed_without_answer(where: str, *, account: str | None) -> UnreachableError:
-    return UnreachableError(
+def closed_without_answer(where: str, *, account: str | None) -> AnswerLostError:
+    return AnswerLostError(
         f"{where} closed the connection without answering (a proxy or load balancer in the "
         "way, or the server restarting?)",
         account=account,

@@ -21,7 +21,7 @@ from winged_monkey.actions import Action
 from winged_monkey.backend import Backend, Capability
 from winged_monkey.catalog import AccountCatalog, CatalogItem, LaunchRequest
 from winged_monkey.config import Config
-from winged_monkey.errors import ActionNotAllowed, DeadlineError, InvalidRequest
+from winged_monkey.errors import ActionNotAllowed, AnswerLostError, InvalidRequest
 from winged_monkey.inventory import guarded
 from winged_monkey.models import Instance, InstanceState
 from winged_monkey.operations import ActionUpdate, Intent, Operations
@@ -244,7 +244,7 @@ class Launcher:
         intent's outcome (unknown when no answer came: the cloud may have created it)."""
         try:
             return await self.accounts.within(pending.account, call)
-        except DeadlineError as exc:
+        except AnswerLostError as exc:
             message = f"{exc.message}: the cloud may have created it; the next poll will tell"
             update = ActionUpdate(Action.START, pending, "unknown", message)
             await self.operations.settle(intent, update, time.monotonic() - started)

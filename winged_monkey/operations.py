@@ -22,7 +22,7 @@ from winged_monkey.accounts import Accounts
 from winged_monkey.actions import Action, refusal
 from winged_monkey.backend import ACTION_CAPABILITY, Backend, Capability
 from winged_monkey.config import Config
-from winged_monkey.errors import ActionNotAllowed, DeadlineError, WMError
+from winged_monkey.errors import ActionNotAllowed, AnswerLostError, WMError
 from winged_monkey.inventory import guarded
 from winged_monkey.models import Event, EventSource, Instance, InstanceState
 from winged_monkey.recorder import Recorder
@@ -145,7 +145,7 @@ class Operations:
             yield ActionUpdate(action, moving, "requested", f"{action} requested", intent.key)
             try:
                 await self.accounts.within(instance.account, backend.act(action, instance))
-            except DeadlineError as exc:
+            except AnswerLostError as exc:
                 # The request may have reached the cloud: only an observation can tell.
                 final = ActionUpdate(
                     action,

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from winged_monkey import faultwords
 from winged_monkey.aggregator.api import ErrorOut
 from winged_monkey.errors import (
+    AnswerLostError,
     AuthError,
     BackendError,
     InvalidRequest,
@@ -102,8 +103,10 @@ def server_error(reply: httpx.Response) -> tuple[str, str]:
     return body.error.code, quoted(body.error.message) or quoted(body.error.code)
 
 
-def timed_out(*, account: str, where: str, timeout: float) -> WMError:
-    return UnreachableError(
+def timed_out(*, account: str, where: str, timeout: float, sent: bool = True) -> WMError:
+    """No answer in time; `sent`: the request may have reached the server (not a connect
+    timeout), so what it asked for may have happened."""
+    return (AnswerLostError if sent else UnreachableError)(
         f"no answer from the aggregator at {where} within {timeout:g} s", account=account
     )
 
@@ -117,7 +120,8 @@ def transport_error(
     ca_bundle: str | None = None,
 ) -> WMError:
     if isinstance(exc, httpx.TimeoutException):
-        return timed_out(account=account, where=where, timeout=timeout)
+        sent = not isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout)
+        return timed_out(account=account, where=where, timeout=timeout, sent=sent)
     tls = faultwords.certificate_error(exc)
     if tls is not None:
         remedy = faultwords.TlsRemedy(account, ca_bundle, "verify = false")

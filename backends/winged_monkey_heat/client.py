@@ -18,6 +18,7 @@ from winged_monkey import faultwords
 from winged_monkey.config import AccountConfig
 from winged_monkey.credentials import Secrets
 from winged_monkey.errors import (
+    AnswerLostError,
     AuthError,
     BackendError,
     InvalidRequest,
@@ -160,8 +161,10 @@ class HeatClient:
             return await self._http().request(
                 method, base + path, params=params, content=content, headers=headers
             )
-        except httpx.TimeoutException:
-            raise UnreachableError(
+        except httpx.TimeoutException as exc:
+            # Connecting in time failed: nothing was sent. Else the answer is what was lost.
+            lost = UnreachableError if isinstance(exc, httpx.ConnectTimeout) else AnswerLostError
+            raise lost(
                 f"no answer from Heat at {self.where} within {self.timeout:g} s",
                 account=self.account,
             ) from None

@@ -19,6 +19,7 @@ from winged_monkey import faultwords
 from winged_monkey.credentials import Secrets
 from winged_monkey.errors import (
     ActionNotAllowed,
+    AnswerLostError,
     AuthError,
     BackendError,
     InvalidRequest,
@@ -107,7 +108,7 @@ def translate(
     elif (answered := _http_fault(exc, where=where, account=account)) is not None:
         error = answered
     elif isinstance(exc, socket.timeout | TimeoutError):
-        error = UnreachableError(f"no answer from {where} in time (timeout)", account=account)
+        error = AnswerLostError(f"no answer from {where} in time (timeout)", account=account)
     elif isinstance(exc, ConnectionRefusedError):
         error = UnreachableError(
             f"cannot reach {where}: connection refused (nothing listens there; is the endpoint "
