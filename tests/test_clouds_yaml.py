@@ -201,3 +201,35 @@ def test_import_takes_every_cloud_it_can_and_reports_the_others(tmp_path: Path) 
     )
     assert asked.exit_code == 3
     assert f"wm: nothing imported (config: {config})" in asked.output
+
+
+def test_import_reads_clouds_as_the_openstack_tools_do(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from winged_monkey.cli import main
+
+    clouds = tmp_path / "clouds.yml"  # .yml, a vendor profile, hyphens, tenant_name, regions
+    clouds.write_text(CLOUDS)
+    (tmp_path / "secure.yaml").write_text(SECURE)
+    config = tmp_path / "wm.toml"
+    result = CliRunner().invoke(
+        main,
+        [
+            "--config",
+            str(config),
+            "accounts",
+            "import",
+            "--clouds-yaml",
+            str(clouds),
+            "--no-secrets",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    text = config.read_text()
+    assert 'ex_force_auth_url = "https://Fra1.citycloud.com:5000"' in text  # the profile's
+    assert 'ex_tenant_name = "ops"' in text  # tenant_name
+    assert "hyphens: note: regions RegionOne, RegionTwo: imported with RegionOne" in result.output
+    assert "wm: system: not imported: " in result.output
+    assert "wm: foreign: not imported: " in result.output
+    assert "from-secure-yaml" not in text
+    assert "from-clouds-yaml" not in text

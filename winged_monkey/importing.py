@@ -16,7 +16,7 @@ import re
 import tempfile
 import tomllib
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -160,14 +160,51 @@ def each_of_clouds_yaml(
         raise ConfigError("--name renames one cloud: name it with --cloud")
     found: list[ImportedAccount] = []
     refused: list[ConfigError] = []
+    loader = _loader(path)
     for name in wanted:
+        source = f"{path} (cloud {name!r})"
         try:
-            found.append(
-                openstack_account(rename or name, clouds[name], source=f"{path} (cloud {name!r})")
-            )
+            cloud = clouds[name] if loader is None else _resolved(loader, name, source)
+            account = openstack_account(rename or name, cloud, source=source)
         except ConfigError as exc:
             refused.append(exc)
+            continue
+        regions = clouds[name].get("regions")
+        if isinstance(regions, list) and len(regions) > 1 and cloud.get("region_name"):
+            note = (
+                f"regions {', '.join(map(str, regions))}: imported with {cloud['region_name']} "
+                "(openstacksdk's choice, the first); import again with --name for another"
+            )
+            account = replace(account, notes=(*account.notes, note))
+        found.append(account)
     return found, refused
+
+
+def _loader(path: Path) -> Any:
+    """openstacksdk's config loader over this file (and the secure.yaml beside it), so a
+    cloud means what it means to the OpenStack tools (vendor profiles, aliases, hyphens);
+    None without openstacksdk (the file is then read as written)."""
+    try:
+        from openstack import config as openstack_config
+    except ImportError:
+        return None
+    secure = path.with_name("secure.yaml")
+    return openstack_config.OpenStackConfig(
+        config_files=[str(path)],
+        secure_files=[str(secure)] if secure.is_file() else [],
+        load_envvars=False,
+    )
+
+
+def _resolved(loader: Any, name: str, source: str) -> dict[str, Any]:
+    import warnings
+
+    try:
+        with warnings.catch_warnings():  # its own deprecations are not the user's
+            warnings.simplefilter("ignore")
+            return dict(loader.get_one(cloud=name).config)
+    except Exception as exc:  # openstacksdk's ConfigException, a vendor profile's errors
+        raise ConfigError(f"{source}: {exc}; nothing imported", account=name) from None
 
 
 def from_environment(env: Mapping[str, str], name: str | None = None) -> ImportedAccount:
