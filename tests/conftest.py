@@ -12,6 +12,7 @@ import keyring
 import pytest
 from keyring.backend import KeyringBackend
 
+from tests.postgres import PostgresCluster
 from winged_monkey.config import AccountConfig, Config, Credentials, Endpoint
 from winged_monkey.demo.server import MotoServer
 from winged_monkey.portal import Portal
@@ -78,6 +79,14 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> MemoryKeyring:
 def moto_server() -> Iterator[MotoServer]:
     with MotoServer() as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator[PostgresCluster]:
+    """A throwaway PostgreSQL cluster on loopback, started once per run (tests/postgres.py)."""
+    cluster = PostgresCluster.start()
+    yield cluster
+    cluster.close()
 
 
 @pytest.fixture

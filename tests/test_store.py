@@ -2,11 +2,13 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from tests.postgres import PostgresCluster
 from winged_monkey.errors import StoreError
 from winged_monkey.models import AccountSnapshot, Event, EventSource, Instance, InstanceState
 from winged_monkey.observe import diff_inventories
@@ -25,9 +27,37 @@ def snapshot(at: datetime, *instances: Instance) -> AccountSnapshot:
     return AccountSnapshot(account="dev", fetched_at=at, instances=instances)
 
 
-def test_inventory_and_events_survive_a_restart(tmp_path: Path) -> None:
-    path = tmp_path / "wm.sqlite3"
-    store = Store.open(path)
+Opener = Callable[[], Store]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def opener(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Opener]:
+    """Opens the test's store again (another process) on each implementation: a SQLite
+    file, or a fresh database of the suite's PostgreSQL cluster."""
+    opened: list[Store] = []
+    if request.param == "sqlite":
+        path = tmp_path / "wm.sqlite3"
+
+        def open_store() -> Store:
+            return Store.open(path)
+    else:
+        from winged_monkey.store_postgres import PostgresStore
+
+        cluster: PostgresCluster = request.getfixturevalue("postgres_cluster")
+        url = cluster.new_database()
+
+        def open_store() -> Store:
+            store = PostgresStore.connect(url, cluster.password)
+            opened.append(store)
+            return store
+
+    yield open_store
+    for store in opened:
+        store.close()
+
+
+def test_inventory_and_events_survive_a_restart(opener: Opener) -> None:
+    store = opener()
     store.save_snapshot(snapshot(T0, inst("i-1", InstanceState.RUNNING)))
     event = Event(
         key="k1", at=T0, source=EventSource.ACTION, kind="stop", account="dev", target="i-1"
@@ -35,14 +65,13 @@ def test_inventory_and_events_survive_a_restart(tmp_path: Path) -> None:
     assert store.append_events([event]) == 1
     store.close()
 
-    again = Store.open(path)
+    again = opener()
     assert again.load_snapshots()["dev"].instances[0].id == "i-1"
     assert again.events() == [event]
 
 
-def test_events_are_deduplicated_by_key_across_processes(tmp_path: Path) -> None:
-    path = tmp_path / "wm.sqlite3"
-    first, second = Store.open(path), Store.open(path)
+def test_events_are_deduplicated_by_key_across_processes(opener: Opener) -> None:
+    first, second = opener(), opener()
     event = Event(
         key="same", at=T0, source=EventSource.OBSERVED, kind="state", account="dev", target="i"
     )
@@ -51,7 +80,7 @@ def test_events_are_deduplicated_by_key_across_processes(tmp_path: Path) -> None
     assert len(first.events()) == 1
 
 
-def test_observed_diff_has_stable_keys(tmp_path: Path) -> None:
+def test_observed_diff_has_stable_keys(opener: Opener) -> None:
     before = snapshot(T0, inst("i-1", InstanceState.RUNNING), inst("i-2", InstanceState.RUNNING))
     now = {
         i.id: i for i in (inst("i-1", InstanceState.STOPPED), inst("i-3", InstanceState.PENDING))
@@ -64,15 +93,15 @@ def test_observed_diff_has_stable_keys(tmp_path: Path) -> None:
         ("vanished", "i-2", "running", None),
     ]
     # A second process diffing the same pair (later) records nothing new.
-    store = Store.open(tmp_path / "wm.sqlite3")
+    store = opener()
     assert store.append_events(events) == 3
     assert (
         store.append_events(diff_inventories("dev", before, now, T0 + timedelta(seconds=20))) == 0
     )
 
 
-def test_event_filters(tmp_path: Path) -> None:
-    store = Store.open(tmp_path / "wm.sqlite3")
+def test_event_filters(opener: Opener) -> None:
+    store = opener()
     store.append_events(
         Event(
             key=f"k{n}",
@@ -124,8 +153,8 @@ def ev(n: int, **fields: object) -> Event:
     return Event.model_validate(data)
 
 
-def test_window_kind_and_source_filters(tmp_path: Path) -> None:
-    store = Store.open(tmp_path / "wm.sqlite3")
+def test_window_kind_and_source_filters(opener: Opener) -> None:
+    store = opener()
     store.append_events(
         [
             ev(0),
@@ -147,13 +176,13 @@ def test_window_kind_and_source_filters(tmp_path: Path) -> None:
     assert [e.key for e in store.events(until=T0 + timedelta(hours=1))] == ["k0"]
 
 
-def test_events_after_pages_oldest_first_from_last_seq(tmp_path: Path) -> None:
-    store = Store.open(tmp_path / "wm.sqlite3")
+def test_events_after_pages_oldest_first_from_last_seq(opener: Opener) -> None:
+    store = opener()
     assert store.last_seq() == 0
     store.append_events([ev(0), ev(1)])
     mark = store.last_seq()
     assert store.events_after(mark) == []
-    other = Store.open(tmp_path / "wm.sqlite3")  # another process appends
+    other = opener()  # another process appends
     other.append_events([ev(5), ev(2), ev(1)])  # k1 is a duplicate: not seen again
     got = store.events_after(mark)
     assert [e.key for _, e in got] == ["k5", "k2"]  # in recording order, not by time
@@ -161,8 +190,8 @@ def test_events_after_pages_oldest_first_from_last_seq(tmp_path: Path) -> None:
     assert [e.key for _, e in store.events_after(0, limit=2)] == ["k0", "k1"]
 
 
-def test_the_store_serves_several_threads(tmp_path: Path) -> None:
-    store = Store.open(tmp_path / "wm.sqlite3")
+def test_the_store_serves_several_threads(opener: Opener) -> None:
+    store = opener()
     errors: list[BaseException] = []
 
     def writer(base: int) -> None:
@@ -268,8 +297,8 @@ def test_filters_are_served_by_an_index(tmp_path: Path, where: str, index: str) 
 # -- retention ---------------------------------------------------------------
 
 
-def test_prune_by_age_and_count_in_small_batches(tmp_path: Path) -> None:
-    store = Store.open(tmp_path / "wm.sqlite3")
+def test_prune_by_age_and_count_in_small_batches(opener: Opener) -> None:
+    store = opener()
     store.append_events(ev(n) for n in range(100))
     deleted = store.prune_events(before=T0 + timedelta(hours=30), batch=7)
     assert deleted == 30
@@ -280,16 +309,16 @@ def test_prune_by_age_and_count_in_small_batches(tmp_path: Path) -> None:
     assert store.prune_events(before=T0, keep=25) == 0  # nothing left to do
 
 
-def test_prune_can_be_cancelled_between_batches(tmp_path: Path) -> None:
-    store = Store.open(tmp_path / "wm.sqlite3")
+def test_prune_can_be_cancelled_between_batches(opener: Opener) -> None:
+    store = opener()
     store.append_events(ev(n) for n in range(100))
     calls = iter([False, False, True])
     assert store.prune_events(keep=0, batch=10, cancelled=lambda: next(calls)) == 20
 
 
-def test_prune_in_a_thread_while_the_portal_writes(tmp_path: Path) -> None:
+def test_prune_in_a_thread_while_the_portal_writes(opener: Opener) -> None:
     """Retention runs beside the UI: appends and queries keep working and nothing new is lost."""
-    store = Store.open(tmp_path / "wm.sqlite3")
+    store = opener()
     store.append_events(ev(n, at=T0 - timedelta(days=365)) for n in range(5000))
     pruned: list[int] = []
     thread = threading.Thread(

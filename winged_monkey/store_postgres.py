@@ -1,0 +1,369 @@
+"""PostgreSQL store: the same public methods as the SQLite Store, for `wm serve` replicas
+that share one database (`[serve] database = "postgresql://..."`).
+
+A pool of connections (psycopg 3) in autocommit; every write is one short transaction.
+Migrations are numbered rows of their own table, applied under an advisory lock so
+replicas starting together migrate once. Appends are serialised by a transaction-scoped
+advisory lock: sequence numbers then commit in order, so a reader following `seq` (events
+after N) never skips an event that a slower transaction committed later with a lower
+number. Any database failure is a StoreError that says the database is unreachable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Iterable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
+
+from winged_monkey.errors import StoreError
+from winged_monkey.models import AccountSnapshot, Event, EventSource
+from winged_monkey.store import _EVENT_COLUMNS, Store, _event_row, _row_event
+
+if TYPE_CHECKING:
+    import psycopg
+    from psycopg_pool import ConnectionPool
+
+#: Advisory lock keys (one number space per database): migrations, appends.
+MIGRATION_LOCK = 0x776D_0001
+APPEND_LOCK = 0x776D_0002
+POOL_TIMEOUT_S = 5.0
+STATEMENT_TIMEOUT_MS = 10_000
+
+# Each entry migrates from version i to i + 1; never edit a released one, add a new one.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE inventory (
+        account    TEXT PRIMARY KEY,
+        fetched_at TIMESTAMPTZ NOT NULL,
+        payload    TEXT NOT NULL
+    );
+    CREATE TABLE events (
+        seq         BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        key         TEXT NOT NULL UNIQUE,
+        at          DOUBLE PRECISION NOT NULL,  -- unix seconds, UTC (as in SQLite)
+        source      TEXT NOT NULL,
+        kind        TEXT NOT NULL,
+        account     TEXT NOT NULL,
+        target      TEXT NOT NULL,
+        target_name TEXT NOT NULL DEFAULT '',
+        old_state   TEXT,
+        new_state   TEXT,
+        outcome     TEXT,
+        "user"      TEXT,
+        detail      TEXT,
+        duration    DOUBLE PRECISION,
+        cause       TEXT
+    );
+    CREATE INDEX events_at ON events (at);
+    CREATE INDEX events_target ON events (account, target, at);
+    CREATE INDEX events_account_at ON events (account, at);
+    CREATE INDEX events_target_at ON events (target, at);
+    CREATE INDEX events_kind_at ON events (kind, at);
+    CREATE INDEX events_source_at ON events (source, at);
+    CREATE INDEX events_cause ON events (cause);
+    """,
+    # 2: `wm serve`'s tokens (hashes only) and rate-limit buckets, shared by the replicas.
+    """
+    CREATE TABLE tokens (
+        id         TEXT PRIMARY KEY,
+        hash       TEXT NOT NULL UNIQUE,
+        "user"     TEXT NOT NULL,
+        role       TEXT NOT NULL,
+        pool       TEXT,
+        created_at DOUBLE PRECISION NOT NULL,
+        expires_at DOUBLE PRECISION,
+        revoked_at DOUBLE PRECISION
+    );
+    CREATE TABLE rate_buckets (
+        key    TEXT PRIMARY KEY,
+        tokens  DOUBLE PRECISION NOT NULL,
+        at      DOUBLE PRECISION NOT NULL,
+        granted BOOLEAN NOT NULL DEFAULT true  -- whether the last request got a token
+    );
+    """,
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+_COLUMNS = ", ".join(f'"{c}"' if c == "user" else c for c in _EVENT_COLUMNS)
+_SELECT = f"SELECT seq, {_COLUMNS} FROM events"  # noqa: S608
+
+
+def redact(url: str) -> str:
+    """The URL without a password, for messages (a password never belongs in it anyway)."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or "@" not in rest:
+        return url
+    userinfo, _, host = rest.rpartition("@")
+    return f"{scheme}://{userinfo.split(':', 1)[0]}@{host}"
+
+
+class PostgresStore(Store):
+    """A Store by its interface (the engine takes it wherever it takes one); it shares
+    no connection code with SQLite. Open with `PostgresStore.connect(url, password)`."""
+
+    def __init__(self, pool: ConnectionPool[Any], url: str) -> None:
+        self._pool = pool
+        self.url = redact(url)
+        self.path = None
+        self.read_only = False
+
+    @classmethod
+    def connect(
+        cls,
+        url: str,
+        password: str | None = None,
+        *,
+        min_size: int = 1,
+        max_size: int = 8,
+        timeout: float = POOL_TIMEOUT_S,
+    ) -> PostgresStore:
+        """Open a pool on `url` and migrate; StoreError when the database cannot be used."""
+        try:
+            from psycopg_pool import ConnectionPool
+        except ImportError:
+            raise StoreError(
+                "a postgresql:// database needs psycopg: "
+                "pip install 'winged-monkey[serve-postgres]'"
+            ) from None
+        kwargs: dict[str, Any] = {
+            "autocommit": True,
+            "connect_timeout": max(1, int(timeout)),
+            "options": f"-c statement_timeout={STATEMENT_TIMEOUT_MS}",
+            "application_name": "wm-serve",
+        }
+        if password is not None:
+            kwargs["password"] = password
+        pool: ConnectionPool[Any] = ConnectionPool(
+            url,
+            kwargs=kwargs,
+            min_size=min_size,
+            max_size=max_size,
+            timeout=timeout,
+            open=False,
+            name="wm-store",
+        )
+        store = cls(pool, url)
+        try:
+            pool.open(wait=True, timeout=timeout)
+            store._migrate()
+        except StoreError:
+            pool.close()
+            raise
+        except Exception as exc:
+            pool.close()
+            raise store._unreachable(exc) from None
+        return store
+
+    @property
+    def pool(self) -> ConnectionPool[Any]:
+        """The connection pool (tokens, rate limits and leases share it)."""
+        return self._pool
+
+    def close(self) -> None:
+        self._pool.close()
+
+    def _unreachable(self, exc: BaseException) -> StoreError:
+        detail = " ".join(str(exc).split())[:300] or type(exc).__name__
+        return StoreError(f"database {self.url} unreachable or failing ({detail})")
+
+    @contextmanager
+    def connection(self) -> Iterator[psycopg.Connection[Any]]:
+        """A pooled connection; any database failure becomes a StoreError."""
+        import psycopg
+        from psycopg_pool import PoolTimeout
+
+        try:
+            with self._pool.connection() as db:
+                yield db
+        except (psycopg.Error, PoolTimeout) as exc:
+            raise self._unreachable(exc) from None
+
+    @contextmanager
+    def _writing(self) -> Iterator[psycopg.Connection[Any]]:  # type: ignore[override]
+        with self.connection() as db, db.transaction():
+            yield db
+
+    def _migrate(self) -> None:
+        with self._writing() as db:
+            db.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS wm_schema_migrations "
+                "(version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+            )
+            row = db.execute(
+                "SELECT coalesce(max(version), 0) FROM wm_schema_migrations"
+            ).fetchone()
+            version = int(row[0]) if row else 0
+            if version > SCHEMA_VERSION:
+                raise StoreError(
+                    f"database {self.url}: written by a newer Winged Monkey (schema {version}, "
+                    f"this one knows {SCHEMA_VERSION}); upgrade wm"
+                )
+            for target in range(version, SCHEMA_VERSION):
+                db.execute(MIGRATIONS[target])
+                db.execute("INSERT INTO wm_schema_migrations (version) VALUES (%s)", (target + 1,))
+
+    # -- inventory ---------------------------------------------------------
+
+    def save_snapshot(self, snapshot: AccountSnapshot) -> None:
+        with self.connection() as db:
+            db.execute(
+                "INSERT INTO inventory (account, fetched_at, payload) VALUES (%s, %s, %s) "
+                "ON CONFLICT (account) DO UPDATE SET fetched_at = excluded.fetched_at, "
+                "payload = excluded.payload",
+                (snapshot.account, snapshot.fetched_at, snapshot.model_dump_json()),
+            )
+
+    def load_snapshot(self, account: str) -> AccountSnapshot | None:
+        with self.connection() as db:
+            row = db.execute(
+                "SELECT payload FROM inventory WHERE account = %s", (account,)
+            ).fetchone()
+        try:
+            return AccountSnapshot.model_validate_json(row[0]) if row else None
+        except ValidationError:
+            return None
+
+    def load_snapshots(self) -> dict[str, AccountSnapshot]:
+        with self.connection() as db:
+            rows = db.execute("SELECT account, payload FROM inventory").fetchall()
+        snapshots: dict[str, AccountSnapshot] = {}
+        for account, payload in rows:
+            try:
+                snapshots[account] = AccountSnapshot.model_validate_json(payload)
+            except ValidationError:
+                continue  # an older or damaged row is just a cache miss
+        return snapshots
+
+    # -- events ------------------------------------------------------------
+
+    def append_events(self, events: Iterable[Event]) -> int:
+        """Insert events, skipping keys already recorded; returns how many were new."""
+        rows = [_event_row(event) for event in events]
+        if not rows:
+            return 0
+        placeholders = ", ".join("%s" for _ in _EVENT_COLUMNS)
+        query = (
+            f"INSERT INTO events ({_COLUMNS}) VALUES ({placeholders}) "  # noqa: S608
+            "ON CONFLICT (key) DO NOTHING"
+        )
+        added = 0
+        with self._writing() as db:
+            db.execute("SELECT pg_advisory_xact_lock(%s)", (APPEND_LOCK,))
+            with db.cursor() as cursor:
+                for row in rows:
+                    cursor.execute(query, row)
+                    added += max(cursor.rowcount, 0)
+        return added
+
+    def events(
+        self,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        account: str | None = None,
+        target: str | None = None,
+        kinds: Collection[str] | None = None,
+        sources: Collection[EventSource] | None = None,
+        limit: int = 1000,
+    ) -> list[Event]:
+        """Newest first. `since` is inclusive, `until` exclusive; None means no bound.
+
+        An empty `kinds` or `sources` matches nothing (a filter with every box unticked).
+        """
+        clauses: list[str] = []
+        params: list[object] = []
+        if since is not None:
+            clauses.append("at >= %s")
+            params.append(since.timestamp())
+        if until is not None:
+            clauses.append("at < %s")
+            params.append(until.timestamp())
+        if account is not None:
+            clauses.append("account = %s")
+            params.append(account)
+        if target is not None:
+            clauses.append("target = %s")
+            params.append(target)
+        for column, values in (("kind", kinds), ("source", sources)):
+            if values is not None:
+                clauses.append(f"{column} = ANY(%s)")
+                params.append(sorted({str(v) for v in values}))
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        with self.connection() as db:
+            rows = db.execute(
+                f"{_SELECT} {where} ORDER BY at DESC, seq DESC LIMIT %s",
+                (*params, limit),
+            ).fetchall()
+        return [_row_event(row[1:]) for row in rows]
+
+    def events_after(self, seq: int, *, limit: int = 1000) -> list[tuple[int, Event]]:
+        """Events recorded after sequence number `seq`, oldest first."""
+        with self.connection() as db:
+            rows = db.execute(
+                f"{_SELECT} WHERE seq > %s ORDER BY seq LIMIT %s",
+                (seq, limit),
+            ).fetchall()
+        return [(int(row[0]), _row_event(row[1:])) for row in rows]
+
+    def open_intents(self, account: str, *, limit: int = 500) -> list[Event]:
+        """The account's actions requested and never settled (see Store.open_intents)."""
+        with self.connection() as db:
+            rows = db.execute(
+                f"{_SELECT} AS r WHERE r.account = %s AND r.source = 'action' "  # noqa: S608
+                "AND r.outcome = 'requested' AND NOT EXISTS (SELECT 1 FROM events AS o "
+                "WHERE o.cause = r.key AND o.outcome != 'unknown') ORDER BY r.at LIMIT %s",
+                (account, limit),
+            ).fetchall()
+        return [_row_event(row[1:]) for row in rows]
+
+    def last_seq(self) -> int:
+        with self.connection() as db:
+            row = db.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()
+        return int(row[0]) if row else 0
+
+    def count_events(self) -> int:
+        with self.connection() as db:
+            row = db.execute("SELECT count(*) FROM events").fetchone()
+        return int(row[0]) if row else 0
+
+    def prune_events(
+        self,
+        *,
+        before: datetime | None = None,
+        keep: int | None = None,
+        batch: int = 500,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> int:
+        """Delete events older than `before`, then all but the newest `keep` (by seq), in
+        transactions of at most `batch` rows. Returns how many were deleted."""
+        deleted = 0
+        if before is not None:
+            deleted += self._delete_in_batches("at < %s", before.timestamp(), batch, cancelled)
+        if keep is not None:
+            with self.connection() as db:
+                row = db.execute(
+                    "SELECT seq FROM events ORDER BY seq DESC LIMIT 1 OFFSET %s", (max(keep, 0),)
+                ).fetchone()
+            if row is not None:
+                deleted += self._delete_in_batches("seq <= %s", int(row[0]), batch, cancelled)
+        return deleted
+
+    def _delete_in_batches(
+        self, condition: str, bound: float, batch: int, cancelled: Callable[[], bool] | None
+    ) -> int:
+        query = (
+            "DELETE FROM events WHERE seq IN "  # noqa: S608
+            f"(SELECT seq FROM events WHERE {condition} ORDER BY seq LIMIT %s)"
+        )
+        deleted = 0
+        while cancelled is None or not cancelled():
+            with self.connection() as db:
+                removed = max(db.execute(query, (bound, batch)).rowcount, 0)
+            deleted += removed
+            if removed < batch:
+                break
+        return deleted
