@@ -221,3 +221,18 @@ def test_botocore_is_imported_only_for_accounts_that_need_it(tmp_path: Path) -> 
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert not {m for m in json.loads(done.stdout) if m.split(".")[0] == "botocore"}
+
+
+async def test_a_role_with_credential_source_environment(cloud: Cloud, aws_files: Path) -> None:
+    role_instance(cloud, "sourced-from-env")
+    cloud.monkeypatch.setenv("AWS_ACCESS_KEY_ID", DEV_KEY)
+    cloud.monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", DEV_SECRET)
+    (aws_files / "config").write_text(
+        f"[profile env-role]\nrole_arn = {ROLE}\ncredential_source = Environment\n"
+        f"region = us-east-1\nendpoint_url = {cloud.server.url}\n"
+    )
+    portal = cloud.portal(profile_account("env-role", "env-role"))
+    try:
+        assert await listed(portal, "env-role") == {"sourced-from-env"}
+    finally:
+        await portal.close()
