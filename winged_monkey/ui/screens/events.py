@@ -287,9 +287,20 @@ class EventsScreen(EventLogScreen):
             ("events.kind", f.kind or "all kinds", f.kind is not None),
             ("events.state", f.state or "any state", f.state is not None),
         ]
-        if f.target is not None:
-            parts.append(("events.target", f.target[2], True))
+        if f.target is not None:  # first of the filters: it changes the most
+            parts.insert(0, ("events.target", f"only {f.target[2]}", True))
+        # The count first: a narrow bar cuts the filters' labels, never how many are shown.
         bar = Text(no_wrap=True, overflow="ellipsis")
+        if not self.loaded:
+            bar.append("loading…", style="dim")
+        elif self.load_error:
+            bar.append(f"history unavailable: {self.load_error}", style="bold red")
+        else:
+            count = f"{shown} of {total} events" if shown != total else f"{total} events"
+            if self._truncated:
+                count += f" (newest {LOAD_LIMIT})"
+            bar.append(count, style="bold" if shown != total else "dim")
+        bar.append("  ")
         for binding_id, label, on_ in parts:
             key = keys.get(binding_id)
             if key:
@@ -297,16 +308,8 @@ class EventsScreen(EventLogScreen):
             bar.append(label, style="bold" if on_ else "")
             bar.append("  ")
         if f.text:
-            bar.append(f"“{f.text}”  ", style="bold")
-        if not self.loaded:
-            bar.append("loading…", style="dim")
-        elif self.load_error:
-            bar.append(f"history unavailable: {self.load_error}", style="bold red")
-        else:
-            count = f"{shown} of {total}" if shown != total else f"{total} events"
-            if self._truncated:
-                count += f" (newest {LOAD_LIMIT})"
-            bar.append(count, style="dim")
+            bar.append(f"“{f.text}”", style="bold")
+        bar.rstrip()
         self.query_one("#events-bar", Static).update(bar)
 
     # -- keys ------------------------------------------------------------------

@@ -17,7 +17,7 @@ from textual.widgets.option_list import Option
 #: The views `:` offers: name and what it shows.
 VIEWS: tuple[tuple[str, str], ...] = (
     ("instances", "every instance and app of every account"),
-    ("apps", "only the n-tier apps (Heat stacks, deployments)"),
+    ("apps", "only n-tier apps (Heat stacks, deployments)"),  # 60 columns: one line each
     ("catalog", "what can I launch, where, at what price"),
     ("events", "what happened: the log, its plot, timelines"),
     ("accounts", "each account's status and its whole error"),
@@ -52,7 +52,8 @@ class ViewSwitcher(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="views-dialog") as dialog:
             dialog.border_title = "Go to view"
-            dialog.border_subtitle = "enter go · esc stay"
+            here = "● here · " if self.current in dict(VIEWS) else ""
+            dialog.border_subtitle = f"{here}enter go · esc stay"
             yield Input(placeholder="view name", compact=True, id="views-input")
             yield OptionList(*self._options(""), id="views-list", compact=True)
 
@@ -66,9 +67,16 @@ class ViewSwitcher(ModalScreen[str | None]):
         about = dict(VIEWS)
         options = []
         for name in matching(typed):
-            label = Text.assemble((name.ljust(10), "bold"), (about[name], "dim"))
-            if name == self.current:
-                label.append("  (here)", style="dim italic")
+            # The view you are in is marked before its name: a marker after the text
+            # wrapped onto a line of its own in a narrow dialog.
+            here = name == self.current
+            label = Text.assemble(
+                ("● " if here else "  ", "bold"),
+                (name.ljust(10), "bold"),
+                (about[name], "dim"),
+                no_wrap=True,
+                overflow="ellipsis",
+            )
             options.append(Option(label, id=name))
         return options
 

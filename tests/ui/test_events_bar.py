@@ -1,0 +1,43 @@
+"""The events view's bar: its count is never cut, and a target filter says it is on."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from rich.console import Console
+from textual.widgets import Static
+
+from tests.ui.conftest import cached_app, settle
+from tests.ui.test_events import open_events
+from winged_monkey.portal import Portal
+from winged_monkey.ui.screens.events import EventsScreen
+
+
+def bar_text(screen: EventsScreen, width: int) -> str:
+    """The bar as the terminal shows it: one line, `width` cells."""
+    console = Console(width=width, file=io.StringIO(), record=True)
+    console.print(screen.query_one("#events-bar", Static).content)
+    return console.export_text().splitlines()[0]
+
+
+@pytest.mark.parametrize("size", [(80, 24), (60, 20)], ids=["80x24", "60x20"])
+async def test_the_count_and_the_target_filter_stay_on_the_bar(
+    events_portal: Portal, size: tuple[int, int]
+) -> None:
+    app = cached_app(events_portal)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        screen = await open_events(pilot)
+        total = len(screen.table.shown)
+        width = screen.query_one("#events-bar", Static).content_size.width
+        assert bar_text(screen, width).startswith(f"{total} events")
+        await pilot.press("i")
+        await pilot.pause()
+        shown = len(screen.table.shown)
+        label = screen.filters.target[2] if screen.filters.target else "?"
+        text = bar_text(screen, width)
+        assert shown < total
+        assert text.startswith(f"{shown} of {total} events")
+        assert f"only {label}" in text
+        assert f"only {label}" in bar_text(screen, 40)  # before every other label
