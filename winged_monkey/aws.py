@@ -19,7 +19,7 @@ from winged_monkey.errors import CredentialError
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from winged_monkey.config import AccountConfig
+    from winged_monkey.account import AccountConfig
 
 #: botocore's names for where credentials came from, as a person reads them.
 _METHODS = {

@@ -13,10 +13,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, ClassVar, TypeVar
 
+from winged_monkey.account import AccountConfig, Secrets
 from winged_monkey.actions import Action
 from winged_monkey.blocking import Lane
-from winged_monkey.config import AccountConfig
-from winged_monkey.credentials import Secrets
 from winged_monkey.errors import ActionNotAllowed
 from winged_monkey.models import AppDetail, Event, Instance
 

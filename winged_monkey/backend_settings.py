@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
-from winged_monkey.config import AccountConfig
+from winged_monkey.account import AccountConfig
 from winged_monkey.ssh_settings import SSH_KEYS
 
 #: Keys any account may carry whatever its backend: `wm serve` reads an account's `pool`,

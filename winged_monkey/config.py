@@ -11,67 +11,18 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from winged_monkey.account import AccountConfig, Credentials, Endpoint
 from winged_monkey.errors import ConfigError
 
-
-class Credentials(BaseModel):
-    """Where an account's credentials come from (tried in this order for the secret:
-    keyring, `secret_env`, `secret_command`, then a prompt). An `aws_profile` account, or an
-    EC2 account that names none of key, key_env, secret_env and secret_command, is resolved
-    by botocore as the aws CLI does (winged_monkey.aws)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
-
-    key: str | None = Field(None, description="Public part: access key id, user name. Not secret.")
-    key_env: str | None = Field(None, description="Environment variable holding the public part.")
-    keyring: bool = Field(True, description="Look in the OS keyring (service 'winged-monkey').")
-    secret_env: str | None = Field(None, description="Environment variable holding the secret.")
-    secret_command: str | None = Field(
-        None, description="Command printing the secret on stdout, e.g. 'pass show cloud/prod'."
-    )
-    token_env: str | None = Field(None, description="Environment variable with a session token.")
-    aws_profile: str | None = Field(
-        None,
-        description="Profile in the AWS shared config/credentials files, resolved by botocore "
-        "(roles, credential_process, SSO, MFA, region, endpoint_url, services).",
-    )
-
-
-class Endpoint(BaseModel):
-    """A compatible endpoint instead of the provider's public one (moto, LocalStack, ...)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
-
-    host: str
-    port: int | None = Field(None, ge=1, le=65535)
-    secure: bool = Field(True, description="Use TLS.")
-    path: str = "/"
-
-
-class AccountConfig(BaseModel):
-    """One cloud account. Backend-specific settings are extra keys the backend validates."""
-
-    model_config = ConfigDict(extra="allow", frozen=True, defer_build=True)
-
-    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=64)
-    backend: str = Field("libcloud", description="Entry point name of the backend plugin.")
-    provider: str | None = Field(None, description="Provider name within the backend, e.g. 'ec2'.")
-    region: str | None = None
-    endpoint: Endpoint | None = None
-    read_only: bool = Field(False, description="Never send a mutating call for this account.")
-    timeout: float = Field(20.0, gt=0, description="Seconds before a call counts as failed.")
-    price_hourly: float | None = Field(
-        None, ge=0, description="Flat hourly rate for private clouds that publish no prices."
-    )
-    driver: dict[str, Any] = Field(
-        default_factory=dict, description="Extra keyword arguments for the provider's driver."
-    )
-    credentials: Credentials = Field(default_factory=Credentials)
-
-    @property
-    def settings(self) -> dict[str, Any]:
-        """The backend-specific keys (anything the core does not know)."""
-        return dict(self.model_extra or {})
+__all__ = [
+    "AccountConfig",
+    "Config",
+    "Credentials",
+    "Endpoint",
+    "EventsConfig",
+    "load_config",
+    "parse_config",
+]
 
 
 class EventsConfig(BaseModel):

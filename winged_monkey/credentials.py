@@ -12,64 +12,34 @@ import shlex
 import subprocess
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from winged_monkey import aws
-from winged_monkey.config import AccountConfig
+from winged_monkey.account import (
+    KEYRING_MISSING,
+    KEYRING_SERVICE,
+    KEYRING_UNAVAILABLE,
+    AccountConfig,
+    Secrets,
+    elsewhere,
+    secret_env_name,
+)
 from winged_monkey.errors import CredentialError, WMError
 
-if TYPE_CHECKING:
-    from winged_monkey.aws import AwsIdentity
-
-KEYRING_SERVICE = "winged-monkey"
-#: How a keyring that cannot be used starts its note in `Secrets.tried`.
-KEYRING_MISSING = "keyring (no keyring backend"
-KEYRING_UNAVAILABLE = "keyring (unavailable"
+__all__ = [
+    "KEYRING_MISSING",
+    "KEYRING_SERVICE",
+    "KEYRING_UNAVAILABLE",
+    "CredentialResolver",
+    "Prompt",
+    "Secrets",
+    "elsewhere",
+    "secret_env_name",
+    "store_in_keyring",
+]
 COMMAND_TIMEOUT = 30.0
 
 #: Asks a person for the secret of an account: (account, hint) -> secret or None.
 Prompt = Callable[[str, str], str | None]
-
-
-@dataclass(frozen=True)
-class Secrets:
-    """Resolved credentials for one account. `repr` never shows the secret."""
-
-    account: str
-    key: str | None = None
-    secret: str | None = field(default=None, repr=False)
-    token: str | None = field(default=None, repr=False)
-    source: str = "none"
-    tried: tuple[str, ...] = ()
-    #: botocore's resolution, for an `aws_profile` account or an EC2 account that names no
-    #: credentials: the key, secret and token come from `aws.frozen()` before each call.
-    aws: AwsIdentity | None = field(default=None, repr=False)
-
-    def require_secret(self) -> str:
-        if self.secret is None:
-            if any(note.startswith((KEYRING_MISSING, KEYRING_UNAVAILABLE)) for note in self.tried):
-                # `wm accounts set-secret` cannot help here: name what can.
-                advice = "; " + elsewhere(self.account)
-            else:
-                advice = (
-                    f". Store one with `wm accounts set-secret {self.account}`, or name an "
-                    "environment variable (secret_env) or a command (secret_command) in the "
-                    "account's [accounts.credentials]"
-                )
-            raise CredentialError(
-                "no secret found (tried " + "; ".join(self.tried) + ")" + advice,
-                account=self.account,
-            )
-        return self.secret
-
-    def require_key(self) -> str:
-        if self.key is None:
-            raise CredentialError(
-                "no key id configured: set credentials.key or key_env, or aws_profile",
-                account=self.account,
-            )
-        return self.key
 
 
 class CredentialResolver:
@@ -167,18 +137,15 @@ def _from_keyring(account: str) -> tuple[str | None, str]:
     return value, "keyring" + ("" if value else " (no entry)")
 
 
-def secret_env_name(account: str) -> str:
-    """The environment variable proposed for an account's secret."""
-    return "WM_SECRET_" + "".join(c if c.isalnum() else "_" for c in account.upper())
+def keyring_usable() -> bool:
+    """Whether this host has a keyring `wm accounts set-secret` can store into."""
+    try:
+        import keyring
+        from keyring.backends.fail import Keyring as FailKeyring
 
-
-def elsewhere(account: str) -> str:
-    """Where a secret can live when the keyring cannot hold it, as the lines to write."""
-    var = secret_env_name(account)
-    return (
-        f'in the account\'s [accounts.credentials] set secret_env = "{var}" (and export {var} '
-        f'before running wm) or secret_command = "pass show cloud/{account}"'
-    )
+        return not isinstance(keyring.get_keyring(), FailKeyring)
+    except Exception:  # D-Bus and backend errors come in many types
+        return False
 
 
 def store_in_keyring(account: str, secret: str, *, instead: str | None = None) -> None:

@@ -104,3 +104,12 @@ def is_config_error(exc: BaseException) -> bool:
     backend not installed) or the cloud does (it refuses the credentials): the user's to
     fix, not a cloud's to answer (`wm` exits 3)."""
     return isinstance(exc, ConfigError | CredentialError | PluginError | AuthError)
+
+
+def describe(exc: BaseException) -> str:
+    """How a failure reads to a person: a WMError's own message; anything else is a
+    plugin's bug, which must not take the other accounts down, so it becomes text naming
+    its type (the one place that rule is written)."""
+    if isinstance(exc, WMError):
+        return exc.message
+    return f"unexpected {type(exc).__name__}: {exc}"

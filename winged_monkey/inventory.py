@@ -15,7 +15,7 @@ from datetime import datetime
 from winged_monkey.accounts import Account, Accounts
 from winged_monkey.backend import Capability
 from winged_monkey.config import Config
-from winged_monkey.errors import WMError, is_config_error
+from winged_monkey.errors import describe, is_config_error
 from winged_monkey.models import AccountSnapshot, AccountStatus, Event, Instance
 from winged_monkey.observe import diff_inventories
 from winged_monkey.recorder import Recorder
@@ -32,18 +32,6 @@ class AccountUpdate:
     status: AccountStatus
     instances: tuple[Instance, ...] | None = None
     events: tuple[Event, ...] = ()
-
-
-def guarded(message: Callable[[str], str] = lambda text: text) -> Callable[[BaseException], str]:
-    """How a failure reads: a WMError's own message; anything else is a plugin's bug, which
-    must not take the other accounts down, so it becomes text naming its type."""
-
-    def describe(exc: BaseException) -> str:
-        if isinstance(exc, WMError):
-            return message(exc.message)
-        return message(f"unexpected {type(exc).__name__}: {exc}")
-
-    return describe
 
 
 class Inventory:
@@ -121,7 +109,7 @@ class Inventory:
             # A throttling provider says when to come back (ThrottledError.retry_after).
             retry = getattr(exc, "retry_after", None)
             account.retry_after = float(retry) if isinstance(retry, int | float) else None
-            return self._fail(account, guarded()(exc), config_error=is_config_error(exc))
+            return self._fail(account, describe(exc), config_error=is_config_error(exc))
         now = self.clock()
         instances = {i.id: i for i in listed}
         events = diff_inventories(name, previous, instances, now) if previous else []
@@ -159,7 +147,7 @@ class Inventory:
                 account.name, backend.native_events(listed, dict(account.markers))
             )
         except Exception as exc:
-            account.native_events_error = guarded(lambda text: f"events: {text}")(exc)
+            account.native_events_error = f"events: {describe(exc)}"
             return None
         account.native_events_error = None
         recorded = await self.recorder.append(found.events)

@@ -21,8 +21,7 @@ from winged_monkey.actions import Action
 from winged_monkey.backend import Backend, Capability
 from winged_monkey.catalog import AccountCatalog, CatalogItem, LaunchRequest
 from winged_monkey.config import Config
-from winged_monkey.errors import ActionNotAllowed, AnswerLostError, InvalidRequest
-from winged_monkey.inventory import guarded
+from winged_monkey.errors import ActionNotAllowed, AnswerLostError, InvalidRequest, describe
 from winged_monkey.models import Instance, InstanceState
 from winged_monkey.operations import ActionUpdate, Intent, Operations
 from winged_monkey.ranking import Ranked, SizeSpec, find_size, rank, shortfall
@@ -110,7 +109,7 @@ class Launcher:
                     return None  # this provider has none (libvirt): nothing to say
                 return CatalogUpdate(name, await self.catalog(name, refresh=refresh))
             except Exception as exc:
-                return CatalogUpdate(name, error=guarded()(exc))
+                return CatalogUpdate(name, error=describe(exc))
 
         for next_done in asyncio.as_completed([one(n) for n in targets]):
             update = await next_done
@@ -251,7 +250,7 @@ class Launcher:
             raise
         except Exception as exc:
             refused = pending.model_copy(update={"raw_state": "launch refused"})
-            update = ActionUpdate(Action.START, refused, "failed", guarded()(exc))
+            update = ActionUpdate(Action.START, refused, "failed", describe(exc))
             await self.operations.settle(intent, update, time.monotonic() - started)
             raise
 

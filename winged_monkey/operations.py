@@ -22,8 +22,7 @@ from winged_monkey.accounts import Accounts
 from winged_monkey.actions import Action, refusal
 from winged_monkey.backend import ACTION_CAPABILITY, Backend, Capability
 from winged_monkey.config import Config
-from winged_monkey.errors import ActionNotAllowed, AnswerLostError, WMError
-from winged_monkey.inventory import guarded
+from winged_monkey.errors import ActionNotAllowed, AnswerLostError, WMError, describe
 from winged_monkey.models import Event, EventSource, Instance, InstanceState
 from winged_monkey.recorder import Recorder
 
@@ -157,7 +156,7 @@ class Operations:
             except WMError as exc:
                 final = ActionUpdate(action, instance, "failed", exc.message, intent.key)
             except Exception as exc:  # a backend's bug is the action's failure, said as such
-                text = guarded()(exc)
+                text = describe(exc)
                 final = ActionUpdate(action, instance, "failed", f"backend: {text}", intent.key)
             if final is None:
                 async for update in self.follow(backend, action, instance):
@@ -201,7 +200,7 @@ class Operations:
                     instance.account, backend.get_instance(instance.id)
                 )
             except Exception as exc:  # a missed look is not a failed action; look again
-                missed, why = missed + 1, guarded()(exc)
+                missed, why = missed + 1, describe(exc)
                 if loop.time() > deadline:
                     break
                 continue

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from winged_monkey.config import AccountConfig
+from winged_monkey.account import AccountConfig
 from winged_monkey.errors import ConfigError
 
 

@@ -11,6 +11,7 @@ from typing import ClassVar, Literal
 
 from pydantic import TypeAdapter, ValidationError
 
+from winged_monkey.account import AccountConfig, Secrets
 from winged_monkey.actions import Action
 from winged_monkey.aggregator.api import (
     ActionAccepted,
@@ -24,8 +25,6 @@ from winged_monkey.aggregator.api import (
 )
 from winged_monkey.backend import MUTATING, Backend, Capability, NativeEvents
 from winged_monkey.catalog import AccountCatalog, LaunchRequest
-from winged_monkey.config import AccountConfig
-from winged_monkey.credentials import Secrets
 from winged_monkey.errors import ActionNotAllowed, InvalidRequest, NotFoundError
 from winged_monkey.models import AppDetail, AppResource, Event, Instance, InstanceState
 from winged_monkey_aggregator import convert

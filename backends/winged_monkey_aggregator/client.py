@@ -10,9 +10,8 @@ from urllib.parse import quote, urlsplit
 import httpx
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from winged_monkey.account import AccountConfig, Secrets
 from winged_monkey.aggregator.api import API_PREFIX, Link
-from winged_monkey.config import AccountConfig
-from winged_monkey.credentials import Secrets
 from winged_monkey.httppool import LoopPool
 from winged_monkey.tls import client_context
 from winged_monkey_aggregator.errors import not_the_api, reply_error, timed_out, transport_error

@@ -9,10 +9,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from winged_monkey.account import AccountConfig, Secrets
 from winged_monkey.actions import Action
 from winged_monkey.backend import Backend, Capability, NativeEvents
-from winged_monkey.config import AccountConfig
-from winged_monkey.credentials import Secrets
 from winged_monkey.errors import (
     ActionNotAllowed,
     BackendError,

@@ -15,8 +15,7 @@ from typing import Any
 import httpx
 
 from winged_monkey import faultwords
-from winged_monkey.config import AccountConfig
-from winged_monkey.credentials import Secrets
+from winged_monkey.account import AccountConfig, Secrets
 from winged_monkey.errors import (
     AnswerLostError,
     AuthError,

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from winged_monkey import faultwords
-from winged_monkey.credentials import Secrets
+from winged_monkey.account import Secrets
 from winged_monkey.errors import AuthError, BackendError, ConfigError, UnreachableError
 from winged_monkey_heat.models import parse_time
 from winged_monkey_heat.settings import HeatSettings

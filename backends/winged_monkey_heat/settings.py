@@ -7,8 +7,8 @@ from urllib.parse import urlsplit
 
 from pydantic import ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from winged_monkey.account import AccountConfig
 from winged_monkey.backend_settings import BackendSettings, own_settings
-from winged_monkey.config import AccountConfig
 from winged_monkey.errors import ConfigError
 
 AuthType = Literal["token", "password", "application_credential"]

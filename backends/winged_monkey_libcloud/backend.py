@@ -11,11 +11,10 @@ from libcloud.common.exceptions import BaseHTTPError
 from libcloud.compute.base import Node, NodeDriver
 from libcloud.compute.types import NodeState
 
+from winged_monkey.account import AccountConfig, Secrets
 from winged_monkey.actions import Action
 from winged_monkey.backend import ACTION_CAPABILITY, Backend, Capability
 from winged_monkey.catalog import AccountCatalog, CatalogItem, LaunchRequest
-from winged_monkey.config import AccountConfig
-from winged_monkey.credentials import Secrets
 from winged_monkey.errors import ActionNotAllowed, BackendError, ConfigError, UnreachableError
 from winged_monkey.models import Instance, InstanceState
 from winged_monkey_libcloud import catalog as offer

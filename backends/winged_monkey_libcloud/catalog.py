@@ -15,9 +15,9 @@ from typing import Any
 from libcloud.common.exceptions import BaseHTTPError
 from libcloud.compute.base import Node, NodeDriver, NodeImage, NodeLocation, NodeSize
 
+from winged_monkey.account import AccountConfig
 from winged_monkey.backend import Capability
 from winged_monkey.catalog import AccountCatalog, CatalogItem, Choice, LaunchRequest, Quota, Size
-from winged_monkey.config import AccountConfig
 from winged_monkey.errors import InvalidRequest
 from winged_monkey_libcloud import drivers
 from winged_monkey_libcloud.convert import ec2_prices

@@ -15,7 +15,7 @@ import warnings
 from dataclasses import dataclass
 from typing import Any
 
-from winged_monkey.config import AccountConfig
+from winged_monkey.account import AccountConfig
 from winged_monkey.errors import ConfigError
 from winged_monkey_libcloud.settings import read_settings
 

@@ -16,9 +16,8 @@ from libcloud.compute.providers import DRIVERS, get_driver
 from libcloud.compute.types import Provider
 
 from winged_monkey import aws
+from winged_monkey.account import AccountConfig, Secrets
 from winged_monkey.backend import Capability
-from winged_monkey.config import AccountConfig
-from winged_monkey.credentials import Secrets
 from winged_monkey.errors import ConfigError, CredentialError
 from winged_monkey_libcloud import cloudsyaml
 from winged_monkey_libcloud.ec2compat import BotocoreEC2NodeDriver, CompatEC2NodeDriver

@@ -18,7 +18,7 @@ from libcloud.common.types import InvalidCredsError, LibcloudError, MalformedRes
 from libcloud.compute.base import NodeDriver
 
 from winged_monkey import faultwords
-from winged_monkey.credentials import Secrets
+from winged_monkey.account import Secrets
 from winged_monkey.errors import (
     AuthError,
     BackendError,

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from libcloud.common.exceptions import BaseHTTPError
 from libcloud.compute.base import Node
 
-from winged_monkey.credentials import Secrets
+from winged_monkey.account import Secrets
 from winged_monkey.errors import AuthError
 from winged_monkey.models import InstanceState
 from winged_monkey_libcloud.states import map_state

@@ -11,8 +11,8 @@ from typing import Any
 from pydantic import Field, ValidationError
 
 from winged_monkey import aws
+from winged_monkey.account import AccountConfig
 from winged_monkey.backend_settings import BackendSettings, own_settings
-from winged_monkey.config import AccountConfig
 from winged_monkey.errors import ConfigError
 
 LIMIT_KEYS = ("instances", "vcpus", "ram_mb")

@@ -17,7 +17,7 @@ from typing import Any
 
 from libcloud.http import LibcloudConnection
 
-from winged_monkey.config import AccountConfig
+from winged_monkey.account import AccountConfig
 from winged_monkey.errors import ConfigError
 from winged_monkey_libcloud import cloudsyaml
 from winged_monkey_libcloud.settings import read_settings

@@ -24,11 +24,10 @@ from xml.etree import ElementTree
 from pyVmomi import SoapStubAdapter, vim, vmodl
 from pyVmomi.VmomiSupport import GetServiceVersions, versionIdMap
 
+from winged_monkey.account import AccountConfig, Secrets
 from winged_monkey.actions import Action
 from winged_monkey.backend import Backend, Capability
 from winged_monkey.catalog import AccountCatalog, LaunchRequest
-from winged_monkey.config import AccountConfig
-from winged_monkey.credentials import Secrets
 from winged_monkey.errors import ActionNotAllowed, BackendError, UnreachableError
 from winged_monkey.models import Instance, InstanceState
 from winged_monkey_vsphere import catalog as offer

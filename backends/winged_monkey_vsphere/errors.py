@@ -16,7 +16,7 @@ from xml.parsers.expat import ExpatError
 from pyVmomi import vim, vmodl
 
 from winged_monkey import faultwords
-from winged_monkey.credentials import Secrets
+from winged_monkey.account import Secrets
 from winged_monkey.errors import (
     ActionNotAllowed,
     AnswerLostError,

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from pydantic import Field, ValidationError
 
+from winged_monkey.account import AccountConfig
 from winged_monkey.backend_settings import BackendSettings, own_settings
-from winged_monkey.config import AccountConfig
 from winged_monkey.errors import ConfigError
 
 DEFAULT_SDK_PATH = "/sdk"

@@ -1,0 +1,137 @@
+"""One account as a backend receives it: its settings (`AccountConfig`, with where its
+credentials come from) and its resolved secrets (`Secrets`).
+
+This is the bottom of the backend contract: it imports neither the config loader, nor the
+credential chain, nor anything above them, so a backend needs nothing else of the core.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from winged_monkey.errors import CredentialError
+
+if TYPE_CHECKING:
+    from winged_monkey.aws import AwsIdentity
+
+KEYRING_SERVICE = "winged-monkey"
+#: How a keyring that cannot be used starts its note in `Secrets.tried`.
+KEYRING_MISSING = "keyring (no keyring backend"
+KEYRING_UNAVAILABLE = "keyring (unavailable"
+
+
+class Credentials(BaseModel):
+    """Where an account's credentials come from (tried in this order for the secret:
+    keyring, `secret_env`, `secret_command`, then a prompt). An `aws_profile` account, or an
+    EC2 account that names none of key, key_env, secret_env and secret_command, is resolved
+    by botocore as the aws CLI does (winged_monkey.aws)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+
+    key: str | None = Field(None, description="Public part: access key id, user name. Not secret.")
+    key_env: str | None = Field(None, description="Environment variable holding the public part.")
+    keyring: bool = Field(True, description="Look in the OS keyring (service 'winged-monkey').")
+    secret_env: str | None = Field(None, description="Environment variable holding the secret.")
+    secret_command: str | None = Field(
+        None, description="Command printing the secret on stdout, e.g. 'pass show cloud/prod'."
+    )
+    token_env: str | None = Field(None, description="Environment variable with a session token.")
+    aws_profile: str | None = Field(
+        None,
+        description="Profile in the AWS shared config/credentials files, resolved by botocore "
+        "(roles, credential_process, SSO, MFA, region, endpoint_url, services).",
+    )
+
+
+class Endpoint(BaseModel):
+    """A compatible endpoint instead of the provider's public one (moto, LocalStack, ...)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+
+    host: str
+    port: int | None = Field(None, ge=1, le=65535)
+    secure: bool = Field(True, description="Use TLS.")
+    path: str = "/"
+
+
+class AccountConfig(BaseModel):
+    """One cloud account. Backend-specific settings are extra keys the backend validates."""
+
+    model_config = ConfigDict(extra="allow", frozen=True, defer_build=True)
+
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=64)
+    backend: str = Field("libcloud", description="Entry point name of the backend plugin.")
+    provider: str | None = Field(None, description="Provider name within the backend, e.g. 'ec2'.")
+    region: str | None = None
+    endpoint: Endpoint | None = None
+    read_only: bool = Field(False, description="Never send a mutating call for this account.")
+    timeout: float = Field(20.0, gt=0, description="Seconds before a call counts as failed.")
+    price_hourly: float | None = Field(
+        None, ge=0, description="Flat hourly rate for private clouds that publish no prices."
+    )
+    driver: dict[str, Any] = Field(
+        default_factory=dict, description="Extra keyword arguments for the provider's driver."
+    )
+    credentials: Credentials = Field(default_factory=Credentials)
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        """The backend-specific keys (anything the core does not know)."""
+        return dict(self.model_extra or {})
+
+
+@dataclass(frozen=True)
+class Secrets:
+    """Resolved credentials for one account. `repr` never shows the secret."""
+
+    account: str
+    key: str | None = None
+    secret: str | None = field(default=None, repr=False)
+    token: str | None = field(default=None, repr=False)
+    source: str = "none"
+    tried: tuple[str, ...] = ()
+    #: botocore's resolution, for an `aws_profile` account or an EC2 account that names no
+    #: credentials: the key, secret and token come from `aws.frozen()` before each call.
+    aws: AwsIdentity | None = field(default=None, repr=False)
+
+    def require_secret(self) -> str:
+        if self.secret is None:
+            if any(note.startswith((KEYRING_MISSING, KEYRING_UNAVAILABLE)) for note in self.tried):
+                # `wm accounts set-secret` cannot help here: name what can.
+                advice = "; " + elsewhere(self.account)
+            else:
+                advice = (
+                    f". Store one with `wm accounts set-secret {self.account}`, or name an "
+                    "environment variable (secret_env) or a command (secret_command) in the "
+                    "account's [accounts.credentials]"
+                )
+            raise CredentialError(
+                "no secret found (tried " + "; ".join(self.tried) + ")" + advice,
+                account=self.account,
+            )
+        return self.secret
+
+    def require_key(self) -> str:
+        if self.key is None:
+            raise CredentialError(
+                "no key id configured: set credentials.key or key_env, or aws_profile",
+                account=self.account,
+            )
+        return self.key
+
+
+def secret_env_name(account: str) -> str:
+    """The environment variable proposed for an account's secret."""
+    return "WM_SECRET_" + "".join(c if c.isalnum() else "_" for c in account.upper())
+
+
+def elsewhere(account: str) -> str:
+    """Where a secret can live when the keyring cannot hold it, as the lines to write."""
+    var = secret_env_name(account)
+    return (
+        f'in the account\'s [accounts.credentials] set secret_env = "{var}" (and export {var} '
+        f'before running wm) or secret_command = "pass show cloud/{account}"'
+    )
