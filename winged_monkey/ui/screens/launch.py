@@ -105,7 +105,9 @@ class LaunchWizard(Screen[str | None]):
             },
             choices=Choices(name=slug(item.name.rsplit("/", 1)[-1])),
         )
-        self.step: Step = "account"
+        if self.plan.pooled:  # no account step: the aggregator offering it places it
+            self.choices.account = next(iter(self.plan.offers), None)
+        self.step: Step = self.steps[0]
         self.form_error: str = ""
         self.launching = False
 
@@ -135,7 +137,7 @@ class LaunchWizard(Screen[str | None]):
         yield Footer(compact=True, show_command_palette=False)
 
     async def on_mount(self) -> None:
-        await self.show_step("account")
+        await self.show_step(self.steps[0])
 
     @property
     def body(self) -> Vertical:

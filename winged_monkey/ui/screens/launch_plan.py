@@ -121,12 +121,19 @@ class LaunchPlan:
         return self.item.kind == "template"
 
     @property
+    def pooled(self) -> bool:
+        """An aggregator's pool deployable: its server picks the cloud account and size."""
+        return self.item.kind == "deployable" and self.item.provider == "pool"
+
+    @property
     def catalog(self) -> AccountCatalog | None:
         account = self.choices.account
         return self.catalogs.get(account) if account is not None else None
 
     @property
     def steps(self) -> list[Step]:
+        if self.pooled:
+            return ["name", "summary"]
         if self.template:
             return ["account", "params", "name", "summary"]
         found: list[Step] = ["account", "size"]
@@ -199,7 +206,9 @@ class LaunchPlan:
         add("item", f"{self.offers[catalog.account].name}  ({self.offers[catalog.account].id})")
         where = catalog.region or catalog.provider
         add("account", f"{catalog.account}  {catalog.provider} · {where}")
-        if not self.template:
+        if self.pooled:  # the server's ranking and why, as its catalog said
+            add("placement", self.offers[catalog.account].description)
+        elif not self.template:
             size = c.size
             if size is not None:
                 _, vcpus, _, disk, _ = size_cells(size)
@@ -222,6 +231,8 @@ class LaunchPlan:
         cost = Text(f"{hourly(price, c.count)}  ≈ {monthly(price, c.count)}", style="bold")
         if price is None:
             cost = Text("unknown: the provider publishes no price for it", style="yellow")
+        if self.pooled:
+            cost = Text("the chosen account's (see placement)")
         add("cost", cost)
         size = None if self.template else c.size
         add("quota", quota_after(catalog.quotas, demand(size, c.count)))
