@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from textual.widgets import Static
+
 from tests.ui.conftest import wait_for
 from winged_monkey.config import AccountConfig, Config
 from winged_monkey.credentials import CredentialResolver
@@ -63,4 +65,21 @@ async def test_escape_leaves_the_account_failed_with_what_to_do(
         error = app.portal.status("asks").error or ""
         assert "no secret found" in error
         assert "wm accounts set-secret asks" in error
+    store.close()
+
+
+async def test_without_a_keyring_the_dialog_names_what_can_hold_the_secret(
+    moto: MotoServer, tmp_path: Path
+) -> None:
+    import keyring
+    from keyring.backends.fail import Keyring as FailKeyring
+
+    keyring.set_keyring(FailKeyring())  # type: ignore[no-untyped-call]
+    app, store = make_app(moto, tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, SecretScreen), "the secret dialog")
+        hint = str(app.screen.query_one(".hint", Static).render())
+        assert 'secret_env = "WM_SECRET_ASKS"' in hint
+        assert "set-secret" not in hint
+        await pilot.press("escape")
     store.close()

@@ -13,6 +13,7 @@ from textual.binding import ActiveBinding, Binding, BindingType
 from textual.screen import Screen
 
 from winged_monkey.config import Config
+from winged_monkey.credentials import keyring_usable
 from winged_monkey.portal import Clock, Portal, utcnow
 from winged_monkey.ui.screens.accounts import AccountsScreen
 from winged_monkey.ui.screens.catalog import CatalogScreen
@@ -109,9 +110,11 @@ class WMApp(App[None]):
         """A credential prompt for the portal: called from the thread that builds an
         account's backend, it waits there while the dialog is on screen."""
         answer: Future[str | None] = Future()
+        stored = keyring_usable()  # here, in the worker thread: it may ask D-Bus
 
         def show() -> None:
-            self.push_screen(SecretScreen(account, what), callback=answer.set_result)
+            screen = SecretScreen(account, what, keyring=stored)
+            self.push_screen(screen, callback=answer.set_result)
 
         self.call_from_thread(show)
         return answer.result()

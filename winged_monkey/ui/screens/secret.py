@@ -14,6 +14,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from winged_monkey.credentials import elsewhere
+
 
 class SecretScreen(ModalScreen[str | None]):
     """enter submits, escape skips (the account then shows why it has no secret)."""
@@ -22,21 +24,31 @@ class SecretScreen(ModalScreen[str | None]):
         Binding("escape", "skip", "skip", id="secret.skip", tooltip="Leave this account out"),
     ]
 
-    def __init__(self, account: str, what: str) -> None:
+    def __init__(self, account: str, what: str, *, keyring: bool = True) -> None:
         super().__init__()
         self.account = account
         self.what = what
+        #: Whether this host has a keyring to store the secret in (the caller checks).
+        self.keyring = keyring
 
     def compose(self) -> ComposeResult:
         with Vertical(id="secret-dialog"):
             yield Static(Text(f"{self.what.capitalize()} for {self.account}", style="bold"))
-            yield Static(
-                "Kept in memory for this session only. To stop being asked: "
-                f"wm accounts set-secret {self.account}, or secret_env / secret_command "
-                "in the account's config.",
-                classes="hint",
-            )
+            yield Static(self._hint(), classes="hint")
             yield Input(password=True, placeholder=self.what, id="secret-input")
+
+    def _hint(self) -> str:
+        kept = "Kept in memory for this session only."
+        if self.what != "secret":  # an MFA code: asked each time, nothing to store
+            return kept
+        if not self.keyring:  # set-secret cannot store it here: name what can
+            return (
+                f"{kept} No keyring on this host: to stop being asked, {elsewhere(self.account)}."
+            )
+        return (
+            f"{kept} To stop being asked: wm accounts set-secret {self.account}, or "
+            "secret_env / secret_command in the account's config."
+        )
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
