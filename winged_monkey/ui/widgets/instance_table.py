@@ -384,8 +384,9 @@ class InstanceTable(ScrollView, can_focus=True):
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
+        # Focus and theme changes restyle every line; cells are keyed by their full style,
+        # so the cell cache stays valid and the lines are redrawn from it.
         self._lines.clear()
-        self._cell_cache.clear()
         self._header = None
 
     def render_lines(self, crop: Region) -> list[Strip]:
