@@ -233,3 +233,30 @@ def test_import_reads_clouds_as_the_openstack_tools_do(tmp_path: Path) -> None:
     assert "wm: foreign: not imported: " in result.output
     assert "from-secure-yaml" not in text
     assert "from-clouds-yaml" not in text
+
+
+def test_an_openrc_import_without_secrets_reads_the_openrc_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from winged_monkey.cli import main
+
+    openrc = {
+        "OS_AUTH_URL": "https://keystone.example:5000/v3",
+        "OS_USERNAME": "alice",
+        "OS_PASSWORD": "from-openrc",
+        "OS_PROJECT_NAME": "web",
+        "OS_USER_DOMAIN_NAME": "Default",
+        "OS_PROJECT_DOMAIN_ID": "default",
+    }
+    for key, value in openrc.items():
+        monkeypatch.setenv(key, value)
+    config = tmp_path / "wm.toml"
+    result = CliRunner().invoke(
+        main, ["--config", str(config), "accounts", "import", "--os-env", "--no-secrets"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "secret read from $OS_PASSWORD (secret_env)" in result.output
+    assert 'secret_env = "OS_PASSWORD"' in config.read_text()
+    assert "from-openrc" not in config.read_text()

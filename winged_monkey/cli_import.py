@@ -53,6 +53,8 @@ def import_accounts(
     try:
         if os_env:
             found = [importing.from_environment(os.environ, name)]
+            if no_secrets:  # the openrc's variable stays the secret's source
+                found = [importing.secret_from_environment(account) for account in found]
         else:
             source = Path(clouds_yaml).expanduser() if clouds_yaml else importing.find_clouds_yaml()
             found, refused = importing.each_of_clouds_yaml(source, clouds, name)
@@ -72,6 +74,8 @@ def import_accounts(
         sys.exit(1)
     for account in found:
         where = "not stored (--no-secrets)" if no_secrets else "in the keyring"
+        if "secret_env" in account.table["credentials"]:
+            where = f"read from ${account.table['credentials']['secret_env']} (secret_env)"
         secret = f"secret {where}" if account.secret else "no secret"
         click.echo(f"{account.name}: added to {config_path} from {account.source} ({secret})")
         for note in account.notes:

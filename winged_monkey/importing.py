@@ -225,6 +225,17 @@ def from_environment(env: Mapping[str, str], name: str | None = None) -> Importe
     return openstack_account(name or f"os-{default}", cloud, source="the OS_* environment")
 
 
+def secret_from_environment(account: ImportedAccount) -> ImportedAccount:
+    """The account reading its secret from the openrc's own variable each time (secret_env),
+    for an import that stores no secret (--no-secrets, a host without a keyring)."""
+    if account.secret is None:
+        return account
+    appcred = account.table["driver"].get("ex_force_auth_version") == "3.x_appcred"
+    var = "OS_APPLICATION_CREDENTIAL_SECRET" if appcred else "OS_PASSWORD"
+    credentials = {**account.table["credentials"], "secret_env": var}
+    return replace(account, table={**account.table, "credentials": credentials})
+
+
 # -- one cloud onto one account ----------------------------------------------------------
 
 
