@@ -115,7 +115,8 @@ async def test_an_abandoned_call_closes_its_connection_and_the_account_recovers(
     assert statuses["healthy"].phase == "ok"
     assert statuses["healthy"].count == 2
     assert statuses["slow"].phase == "failed"
-    assert "no answer within 1 s" in (statuses["slow"].error or "")
+    # The engine's deadline, or libcloud's own read timeout (the same second) if it fires first.
+    assert (statuses["slow"].error or "").startswith("no answer"), statuses["slow"].error
     # The proxy is the witness: the abandoned call's connection is closed, while the
     # portal (and its process) lives on.
     wait_until(lambda: slow.open_connections == 0, timeout=5)

@@ -114,6 +114,15 @@ class Secrets:
             )
         return self.secret
 
+    def mask(self, text: str) -> str:
+        """`text` with every secret value of the account replaced, should a provider or a
+        library ever echo one (the one place that rule is written; the engine applies it
+        to every error a backend raises)."""
+        for value in (self.secret, self.token):
+            if value and len(value) >= 4:
+                text = text.replace(value, "***")
+        return text
+
     def require_key(self) -> str:
         if self.key is None:
             raise CredentialError(

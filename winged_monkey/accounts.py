@@ -20,7 +20,7 @@ from winged_monkey import plugins
 from winged_monkey.backend import Backend, Capability
 from winged_monkey.config import AccountConfig, Config
 from winged_monkey.credentials import CredentialResolver
-from winged_monkey.errors import ConfigError, DeadlineError, WMError
+from winged_monkey.errors import ConfigError, DeadlineError, PluginBug, WMError, describe
 from winged_monkey.models import AccountStatus, Instance
 
 T = TypeVar("T")
@@ -109,11 +109,22 @@ class Accounts:
     async def within(self, name: str, call: Awaitable[T]) -> T:
         """`call` under the account's total deadline; running out is a WMError saying so
         (the call itself is cancelled, and a blocking one abandoned by its lane)."""
-        timeout = self.get(name).config.timeout
+        account = self.get(name)
+        timeout = account.config.timeout
         try:
             return await asyncio.wait_for(call, timeout)
         except TimeoutError:
             raise DeadlineError(f"no answer within {timeout:g} s (timeout)", account=name) from None
+        except WMError as exc:
+            exc.message = self._mask(account, exc.message)
+            raise
+        except Exception as exc:  # a backend's bug: its words, masked, in our type
+            raise PluginBug(self._mask(account, describe(exc)), account=name) from exc
+
+    @staticmethod
+    def _mask(account: Account, text: str) -> str:
+        """Every secret the account holds masked out of a message bound for people."""
+        return account.backend.secrets.mask(text) if account.backend is not None else text
 
     async def close(self) -> None:
         """Release every backend's connections, each within a few seconds: leaving never

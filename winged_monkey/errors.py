@@ -35,6 +35,13 @@ class BackendError(WMError):
     title = "Cloud error"
 
 
+class PluginBug(BackendError):
+    """A backend raised something other than a WMError: its bug, said as such (and never
+    allowed to take the other accounts down)."""
+
+    title = "Backend bug"
+
+
 class InvalidRequest(BackendError):
     """The provider rejected what the user gave it (a template, its parameters, a name)."""
 

@@ -22,7 +22,7 @@ from winged_monkey.accounts import Accounts
 from winged_monkey.actions import Action, refusal
 from winged_monkey.backend import ACTION_CAPABILITY, Backend, Capability
 from winged_monkey.config import Config
-from winged_monkey.errors import ActionNotAllowed, AnswerLostError, WMError, describe
+from winged_monkey.errors import ActionNotAllowed, AnswerLostError, PluginBug, WMError, describe
 from winged_monkey.models import Event, EventSource, Instance, InstanceState
 from winged_monkey.recorder import Recorder
 
@@ -153,11 +153,11 @@ class Operations:
                     f"{exc.message}: the cloud may have acted; the next poll will tell",
                     intent.key,
                 )
+            except PluginBug as exc:  # a backend's bug is the action's failure, said as such
+                text = f"backend: {exc.message}"
+                final = ActionUpdate(action, instance, "failed", text, intent.key)
             except WMError as exc:
                 final = ActionUpdate(action, instance, "failed", exc.message, intent.key)
-            except Exception as exc:  # a backend's bug is the action's failure, said as such
-                text = describe(exc)
-                final = ActionUpdate(action, instance, "failed", f"backend: {text}", intent.key)
             if final is None:
                 async for update in self.follow(backend, action, instance):
                     update = replace(update, intent=intent.key)

@@ -80,7 +80,7 @@ def translate(exc: BaseException, *, provider: str, where: str, secrets: Secrets
         error = BackendError(f"{provider}: {_text(exc.value)}", account=account)
     else:
         error = BackendError(f"{provider}: {type(exc).__name__}: {_text(exc)}", account=account)
-    error.message = mask(error.message, secrets)
+    error.message = secrets.mask(error.message)
     return error
 
 
@@ -209,11 +209,3 @@ def _connection_reason(exc: BaseException) -> str:
 
 def _text(value: object) -> str:
     return " ".join(str(value).split())[:500]
-
-
-def mask(message: str, secrets: Secrets) -> str:
-    """Replace every secret value the account holds, should a provider ever echo one."""
-    for value in (secrets.secret, secrets.token):
-        if value and len(value) >= 4:
-            message = message.replace(value, "***")
-    return message

@@ -10,6 +10,7 @@ portal follows it until the task state is empty.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -130,6 +131,45 @@ def with_fault_text(node: Node) -> Node:
     return node
 
 
+class Names:
+    """Flavor and image names by id, as `openstack server list` shows them (`m1.tiny`,
+    `cirros-fake`); Nova's server record has only the ids. Flavors and images are read
+    again only when a server names an id not seen yet; a list the user may not read,
+    or an id since deleted, leaves the id."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.flavors: dict[str, str] = {}
+        self.images: dict[str, str] = {}
+
+    def named(self, driver: Any, nodes: list[Node]) -> list[Node]:
+        """The nodes, each with `extra["flavor_name"]` and `extra["image_name"]`."""
+        flavors = {str(n.extra.get("flavorId")) for n in nodes if (n.extra or {}).get("flavorId")}
+        images = {str(n.extra.get("imageId")) for n in nodes if (n.extra or {}).get("imageId")}
+        self._learn(self.flavors, flavors, driver.list_sizes)
+        self._learn(self.images, images, driver.list_images)
+        for node in nodes:
+            extra = dict(node.extra or {})
+            flavor, image = extra.get("flavorId"), extra.get("imageId")
+            extra["flavor_name"] = self.flavors.get(str(flavor)) if flavor else None
+            extra["image_name"] = self.images.get(str(image)) if image else None
+            node.extra = extra
+        return nodes
+
+    def _learn(self, known: dict[str, str], wanted: set[str], listing: Any) -> None:
+        with self._lock:
+            missing = wanted - known.keys()
+        if not missing:
+            return
+        try:
+            found = {str(item.id): str(item.name) for item in listing() if item.name}
+        except (BaseHTTPError, OSError, KeyError, ValueError, TypeError):
+            found = {}  # not readable here: the ids stay
+        with self._lock:
+            known.update(found)
+            known.update((ident, ident) for ident in missing - found.keys())  # asked once
+
+
 def identity_address(driver_settings: Mapping[str, Any]) -> str | None:
     """host:port of the Keystone the account authenticates against, if configured."""
     url = driver_settings.get("ex_force_auth_url")
@@ -181,10 +221,7 @@ def keystone_refusal(driver: Any, exc: BaseException, secrets: Secrets) -> AuthE
         return None
     if exc.code not in (401, 403, 404):
         return None
-    reason = _keystone_message(str(exc.message)) or f"HTTP {exc.code}"
-    for value in (secrets.secret, secrets.token):
-        if value:
-            reason = reason.replace(value, "***")
+    reason = secrets.mask(_keystone_message(str(exc.message)) or f"HTTP {exc.code}")
     return AuthError(
         f"credentials refused by Keystone: {reason}; check the key (user name or "
         f"application credential id) and the secret (wm accounts set-secret {secrets.account})",

@@ -131,7 +131,7 @@ def translate(
         )
     else:
         error = BackendError(f"vSphere: {type(exc).__name__}: {_text(exc)}", account=account)
-    error.message = mask(error.message, secrets)
+    error.message = secrets.mask(error.message)
     return error
 
 
@@ -211,11 +211,3 @@ def _fault(exc: BaseException) -> str:
 
 def _text(value: object) -> str:
     return " ".join(str(value).split())[:400]
-
-
-def mask(message: str, secrets: Secrets) -> str:
-    """Replace the account's secret, should a server ever echo it."""
-    for value in (secrets.secret, secrets.token):
-        if value and len(value) >= 4:
-            message = message.replace(value, "***")
-    return message
