@@ -44,6 +44,13 @@ def _server_config(ctx: click.Context, given: Path | None) -> ServerConfig:
 
 
 def _tokens(server: ServerConfig | None) -> TokenStore:
+    if server is not None and server.serve.database:
+        from winged_monkey.aggregator.shared_state import SharedTokenStore, open_database
+
+        try:
+            return SharedTokenStore(open_database(server.serve), owns_store=True)
+        except StoreError as exc:
+            _fail(str(exc))
     path = server.serve.tokens if server and server.serve.tokens else tokens_path()
     try:
         return TokenStore(path.expanduser())
@@ -106,16 +113,33 @@ def serve(
     from winged_monkey.portal import Portal
     from winged_monkey.store import Store
 
-    try:
-        store = Store.open(paths.store_path())
-    except StoreError as exc:
-        click.echo(f"wm serve: {exc} (running without history)", err=True)
-        store = Store.memory()
-    tokens = _tokens(server)
+    limiter = RateLimiter(server.serve.rate, server.serve.burst)
+    shared = None
+    if server.serve.database:  # replicas: store, tokens and rate limits shared there
+        from winged_monkey.aggregator import shared_state
+
+        try:
+            shared = shared_state.open_database(server.serve)
+        except StoreError as exc:
+            _fail(str(exc), 1)
+        store: Store = shared
+        tokens: TokenStore = shared_state.SharedTokenStore(shared)
+        limiter = shared_state.SharedRateLimiter(shared, server.serve.rate, server.serve.burst)
+    else:
+        try:
+            store = Store.open(paths.store_path())
+        except StoreError as exc:
+            click.echo(f"wm serve: {exc} (running without history)", err=True)
+            store = Store.memory()
+        tokens = _tokens(server)
     portal = Portal(server.config, store, user="wm-serve")
-    app = create_app(
-        Aggregator(server, portal), tokens, RateLimiter(server.serve.rate, server.serve.burst)
-    )
+    aggregator = Aggregator(server, portal)
+    leases = None
+    if shared is not None:  # one replica polls each account; the others read its rows
+        from winged_monkey.aggregator.leases import AccountLeases
+
+        leases = aggregator.poller.gate = AccountLeases(shared, portal.inventory)
+    app = create_app(aggregator, tokens, limiter)
     options: dict[str, Any] = {
         "host": host,
         "port": port,
@@ -133,6 +157,8 @@ def serve(
     try:
         uvicorn.run(app, **options)
     finally:
+        if leases is not None:
+            leases.close()
         tokens.close()
         store.close()
 

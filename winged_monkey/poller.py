@@ -13,11 +13,21 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Iterable
+from typing import Protocol
 
 from winged_monkey.inventory import AccountUpdate, Inventory
 
 log = logging.getLogger("winged_monkey.poller")
 Listener = Callable[[AccountUpdate], object]
+
+
+class PollGate(Protocol):
+    """Asked before each poll whether this process polls the account now (`wm serve`
+    replicas: one per account); when not, `follow` gives what the one that does found."""
+
+    async def may_poll(self, name: str) -> bool: ...
+
+    async def follow(self, name: str) -> AccountUpdate | None: ...
 
 
 class Poller:
@@ -43,6 +53,8 @@ class Poller:
         self._polling: set[str] = set()
         #: Polls finished per account since `run` started.
         self.polls: dict[str, int] = dict.fromkeys(inventory.accounts.names, 0)
+        #: None: every account is polled here (the TUI, a single `wm serve`).
+        self.gate: PollGate | None = None
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         """Call `listener` with every update, on the loop; returns the unsubscriber."""
@@ -96,9 +108,13 @@ class Poller:
             self._now.discard(name)
             self._polling.add(name)
             try:
-                async for update in self.inventory.poll(name, native_events=self.native_events):
-                    self._publish(update)
-                await self.inventory.maintain()
+                if self.gate is not None and not await self.gate.may_poll(name):
+                    if (followed := await self.gate.follow(name)) is not None:
+                        self._publish(followed)
+                else:
+                    async for update in self.inventory.poll(name, native_events=self.native_events):
+                        self._publish(update)
+                    await self.inventory.maintain()
             except Exception:  # a bug in one poll must not end this account's polling
                 log.exception("poll of %s failed", name)
             finally:

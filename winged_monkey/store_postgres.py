@@ -165,6 +165,16 @@ class PostgresStore(Store):
     def close(self) -> None:
         self._pool.close()
 
+    def dedicated_connection(self) -> psycopg.Connection[Any]:
+        """A connection outside the pool, for session state (advisory locks live and die
+        with it); psycopg.Error when the database cannot be reached."""
+        import psycopg
+
+        conninfo, kwargs = self._pool.conninfo, self._pool.kwargs
+        assert isinstance(conninfo, str)  # as connect() set them
+        assert isinstance(kwargs, dict)
+        return psycopg.connect(conninfo, **kwargs)
+
     def _unreachable(self, exc: BaseException) -> StoreError:
         detail = " ".join(str(exc).split())[:300] or type(exc).__name__
         return StoreError(f"database {self.url} unreachable or failing ({detail})")

@@ -5,6 +5,9 @@ poll_interval = 30      # seconds between polls of every account (default: refre
 rate = 20               # requests per second per token, sustained
 burst = 60              # requests a token may send at once
 header_timeout = 10     # seconds a client has to send a request's headers
+database = "postgresql://wm@db.example:5432/wm"  # replicas share it (default: SQLite)
+[serve.database_credentials]
+secret_env = "WM_DATABASE_PASSWORD"  # or secret_command, or keyring = true
 
 [[accounts]]
 name = "prod"
@@ -18,10 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from winged_monkey.aggregator.pools import PoolSettings
-from winged_monkey.config import Config, parse_config
+from winged_monkey.config import Config, Credentials, parse_config
 from winged_monkey.errors import ConfigError
 
 DEFAULT_POOL = "default"
@@ -45,6 +48,32 @@ class ServeSettings(BaseModel):
     pools: dict[str, PoolSettings] = Field(
         default_factory=dict, description="Pool -> its deployables and matching weights."
     )
+    database: str | None = Field(
+        None,
+        description="postgresql://user@host:port/db: store, tokens and rate limits shared by "
+        "replicas (default: SQLite beside the user's data). No password in it.",
+    )
+    database_credentials: Credentials = Field(
+        default_factory=lambda: Credentials(keyring=False),
+        description="Where the database's password comes from: secret_env, secret_command, "
+        "or keyring = true (the keyring entry of 'serve-database').",
+    )
+
+    @field_validator("database")
+    @classmethod
+    def _database_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        scheme, sep, rest = value.partition("://")
+        if not sep or scheme not in ("postgresql", "postgres"):
+            raise ValueError("must be a postgresql:// URL (SQLite needs no setting)")
+        userinfo = rest.rpartition("@")[0]
+        if ":" in userinfo:
+            raise ValueError(
+                "has a password: never in the config file; name its source in "
+                "[serve.database_credentials] (secret_env, secret_command or keyring)"
+            )
+        return value
 
 
 @dataclass(frozen=True)
