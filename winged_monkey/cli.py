@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 import click
 
-from winged_monkey import paths, plugins
+from winged_monkey import first_run, paths, plugins
 from winged_monkey.actions import Action
 from winged_monkey.backend import Capability
 from winged_monkey.cli_base import Context, ExitCode, config_named, exit_code, fail, guard
@@ -95,9 +95,17 @@ def demo(obj: Context) -> None:
 
 
 def _tui(obj: Context) -> None:
+    if not sys.stdout.isatty():  # a pipe or a file would get escape sequences until killed
+        fail(
+            "the TUI needs a terminal and stdout is not one; for a listing use `wm ls` "
+            "(or `wm ls --json`)",
+            ExitCode.USAGE,
+        )
     from winged_monkey.ui.app import WMApp  # the core never imports Textual; only this path does
 
     config, store, warnings = obj.setup()
+    if not obj.demo and _no_accounts(obj, [a.name for a in config.accounts]):
+        return  # an empty screen would say less than these words
     resolver = CredentialResolver()
     portal = Portal(config, store, resolver=resolver)
     portal.store_warnings.extend(warnings)
@@ -177,6 +185,8 @@ def _ls_cached(
     for name in accounts:
         config.account(name)  # raises ConfigError naming the configured ones
     names = accounts or [a.name for a in config.accounts]
+    if _no_accounts(obj, names) and not as_json:
+        return
     width = output_width(width)
     code = cached.run(
         path, names, kind, as_json=as_json, width=width, out=sys.stdout, err=sys.stderr
@@ -191,6 +201,8 @@ def _ls(
     portal = obj.portal()
     for name in accounts:
         portal.config.account(name)  # raises ConfigError naming the configured ones
+    if _no_accounts(obj, portal.account_names) and output == "table":
+        return  # no empty table header: the words above say what to do
     if kind == "app":  # only backends that have apps can answer: ask no one else
         accounts = [
             n
@@ -233,6 +245,15 @@ def _ls(
         click.echo(config_named("wm: an account's config or credentials are wrong"), err=True)
     if outcome != ExitCode.OK:
         sys.exit(outcome)
+
+
+def _no_accounts(obj: Context, names: list[str]) -> bool:
+    """With no account configured, say so on stderr with the config's path and how to
+    start (`wm --demo`, an example account); True then."""
+    if names:
+        return False
+    click.echo(first_run.no_accounts(obj.config_path or paths.config_path()), err=True)
+    return True
 
 
 def _print_listing(
@@ -398,7 +419,7 @@ def _accounts_list(obj: Context) -> None:
             flags.append("backend not installed")
         rows.append((account.name, account.backend, account.provider or "", where, " ".join(flags)))
     if len(rows) == 1:
-        click.echo(f"no accounts configured (config: {obj.config_path or paths.config_path()})")
+        _no_accounts(obj, [])
         return
     click.echo(render_table(rows))
 
@@ -417,6 +438,8 @@ def _accounts_test(obj: Context, names: list[str]) -> None:
     for name in names:
         portal.config.account(name)
     targets = names or portal.account_names
+    if _no_accounts(obj, targets):
+        return
 
     codes: set[ExitCode] = set()
 
