@@ -55,6 +55,7 @@ class LibcloudBackend(Backend):
         self._drivers: list[NodeDriver] = []  # every driver built, for close()
         self._idle: list[NodeDriver] = []  # drivers no call is using now
         self._prices: dict[str, float | None] | None = None
+        self._names = openstackcompat.Names()  # flavor and image names (OpenStack)
         self._host: str | None = None  # host:port of the provider, once a driver exists
 
     @property
@@ -189,7 +190,7 @@ class LibcloudBackend(Backend):
     def _list(self, driver: NodeDriver) -> list[Instance]:
         nodes = driver.list_nodes()
         if self._openstack:
-            nodes = openstackcompat.fill_faults(driver, nodes)
+            nodes = self._names.named(driver, openstackcompat.fill_faults(driver, nodes))
         states = libvirtcompat.domain_states(driver.connection) if self._libvirt else {}
         return [self._convert(driver, node, states) for node in nodes]
 
@@ -210,7 +211,10 @@ class LibcloudBackend(Backend):
             return None
         if self._openstack:  # one server, not the whole list; None once Nova forgets it
             server = openstackcompat.get_server(driver, instance_id)
-            return None if server is None else self._convert(driver, server, {})
+            if server is None:
+                return None
+            (server,) = self._names.named(driver, [server])
+            return self._convert(driver, server, {})
         return next((i for i in self._list(driver) if i.id == instance_id), None)
 
     def _act(self, driver: NodeDriver, action: Action, instance: Instance) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from enum import Enum
 from typing import Any
 
 from libcloud.compute.base import Node
@@ -12,9 +13,10 @@ from libcloud.compute.base import Node
 from winged_monkey.models import Instance, InstanceState
 from winged_monkey_libcloud.states import map_state
 
-# Where drivers keep the size and image ids in `extra` (EC2, OpenStack, others).
-_SIZE_KEYS = ("instance_type", "flavorId", "flavor_id", "size", "machine_type")
-_IMAGE_KEYS = ("image_id", "imageId", "image")
+# Where drivers keep the size and image in `extra` (EC2, OpenStack, others): a name the
+# user knows (OpenStack's, filled in by openstackcompat.Names) before an id.
+_SIZE_KEYS = ("instance_type", "flavor_name", "flavorId", "flavor_id", "size", "machine_type")
+_IMAGE_KEYS = ("image_id", "image_name", "imageId", "image")
 
 
 def to_instance(
@@ -83,6 +85,16 @@ def json_safe(value: Any, depth: int = 0) -> Any:
         return {str(k): json_safe(v, depth + 1) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
         return [json_safe(v, depth + 1) for v in value]
+    if isinstance(value, Enum):
+        return json_safe(value.value, depth + 1)
+    fields = getattr(value, "__dict__", None)
+    if isinstance(fields, dict):  # a libcloud object (a network interface, a volume):
+        # its public fields, readable in details, not a Python repr like <EC2NetworkInterface>
+        return {
+            str(k): json_safe(v, depth + 1)
+            for k, v in fields.items()
+            if not str(k).startswith("_") and k not in ("driver", "connection")
+        }
     return str(value)
 
 

@@ -139,7 +139,8 @@ def test_two_projects_see_only_their_own_servers(openstack: OpenStack, tmp_path:
     assert beta["beta-db"].id == db.id
     row = alpha["alpha-web"]
     assert (row.state, row.raw_state, row.provider) == (S.RUNNING, "active", "openstack")
-    assert row.size == "1"  # m1.tiny's flavor id
+    # Named as `openstack server list` names them, not by flavor id (1) and image UUID.
+    assert (row.size, row.image) == ("m1.tiny", "cirros-fake")
     # The witness agrees on ownership, and alpha's user cannot even read beta's server.
     assert openstack.server(str(web.id))["tenant_id"] == openstack.user("alpha")["project_id"]  # type: ignore[index]
     assert libcloud_driver(openstack, "alpha").ex_get_node_details(db.id) is None  # type: ignore[attr-defined]

@@ -21,11 +21,13 @@ from winged_monkey.ui import format as fmt
 
 
 def _value(value: Any) -> Text:
-    if value is None or value == () or value == {}:
+    """A value as the user reads it: plain lines for a list of words, JSON for records
+    (never a Python repr such as `{'device_name': ...}`)."""
+    if value is None or value == () or value == {} or value == []:
         return Text("—", style="dim")
-    if isinstance(value, tuple | list):
+    if isinstance(value, tuple | list) and all(isinstance(v, str | int | float) for v in value):
         return Text("\n".join(str(v) for v in value))
-    if isinstance(value, dict):
+    if isinstance(value, dict | tuple | list):
         return Text(json.dumps(value, indent=2, sort_keys=True, default=str))
     return Text(str(value))
 

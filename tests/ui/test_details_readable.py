@@ -1,0 +1,24 @@
+"""Details (enter) read as JSON and words, never Python reprs (moto at 80x24)."""
+
+from __future__ import annotations
+
+from tests.ui.conftest import Live, settle, wait_for
+from tests.ui.test_main_screen import SIZE, by_name, main_of, text_of
+from winged_monkey.ui.screens.details import DetailsScreen
+
+
+async def test_details_show_network_interfaces_and_devices_as_json(live: Live) -> None:
+    app = live.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = main_of(app).table
+        api = by_name(table, "api")
+        assert any(isinstance(v, list) and v and isinstance(v[0], dict) for v in api.extra.values())
+        table.select(api.key)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, DetailsScreen), "the details")
+        text = text_of(app.screen)
+        assert "eni-" in text  # its network interface, by id
+        assert '"id": "eni-' in text  # as JSON
+        assert "<EC2" not in text
+        assert "{'" not in text
