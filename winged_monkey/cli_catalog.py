@@ -22,7 +22,7 @@ from winged_monkey.errors import ActionNotAllowed, InvalidRequest
 from winged_monkey.launching import CatalogUpdate
 from winged_monkey.portal import ActionUpdate, Portal
 from winged_monkey.ranking import HOURS_PER_MONTH, Ranked, find_size
-from winged_monkey.render import price_text, render_table
+from winged_monkey.render import hourly_text, monthly_text, render_table
 
 #: Sizes shown per account without --sizes (EC2 has hundreds): the cheapest ones.
 SIZES_SHOWN = 8
@@ -125,7 +125,7 @@ def _describe(c: AccountCatalog, all_sizes: bool) -> str:
     sizes = sorted(c.sizes, key=_cheapest) if not all_sizes else list(c.sizes)
     shown = sizes if all_sizes else sizes[:SIZES_SHOWN]
     if shown:
-        rows = [("  SIZE", "VCPU", "RAM", "DISK", "$/H", "$/MONTH")]
+        rows = [("  SIZE", "VCPU", "RAM", "DISK", "HOURLY", "MONTHLY")]
         rows += [_size_row(s) for s in shown]
         lines.append(render_table(rows))
         if len(shown) < len(sizes):
@@ -159,9 +159,9 @@ def _size_row(size: Size) -> tuple[str, ...]:
         f"  {size.name}",
         str(size.vcpus) if size.vcpus is not None else "?",
         _ram(size.ram_mb),
-        f"{size.disk_gb} GB" if size.disk_gb else "-",
-        price_text(size.price_hourly),
-        price_text(monthly),
+        f"{size.disk_gb} GB" if size.disk_gb is not None else "?",  # as the TUI: unknown is ?
+        hourly_text(size.price_hourly),
+        monthly_text(monthly),
     )
 
 
@@ -368,7 +368,7 @@ def _where(
         click.echo(json.dumps([_ranked_json(r) for r in ranked], indent=2))
     elif ranked:
         times = f" x{count}" if count > 1 else ""  # the prices are for the whole launch
-        rows = [("#", "ACCOUNT", "WHERE", "SIZE", f"$/H{times}", f"$/MONTH{times}", "WHY")]
+        rows = [("#", "ACCOUNT", "WHERE", "SIZE", f"HOURLY{times}", f"MONTHLY{times}", "WHY")]
         for index, r in enumerate(ranked, 1):
             place = f"{r.provider}/{r.region}" if r.region else r.provider
             rows.append(
@@ -377,8 +377,8 @@ def _where(
                     r.account,
                     place,
                     r.size.name if r.size is not None else "-",
-                    price_text(r.price_hourly * count if r.price_hourly is not None else None),
-                    price_text(r.price_monthly * count if r.price_monthly is not None else None),
+                    hourly_text(r.price_hourly * count if r.price_hourly is not None else None),
+                    monthly_text(r.price_monthly * count if r.price_monthly is not None else None),
                     r.reason,
                 )
             )

@@ -45,6 +45,16 @@ def human_age(since: datetime | None, now: datetime) -> str:
     return f"{seconds}s"
 
 
+def hourly_text(price: float | None) -> str:
+    """`$0.0047/h` (four places: t3a.nano and t3.nano differ); `?` when unknown."""
+    return "?" if price is None else f"${price:.4f}/h"
+
+
+def monthly_text(price: float | None) -> str:
+    """`$3.43/mo`; `?` when unknown."""
+    return "?" if price is None else f"${price:,.2f}/mo"
+
+
 def price_text(price: float | None) -> str:
     """Unknown is '?', never 0."""
     if price is None:

@@ -13,18 +13,19 @@ from rich.text import Text
 
 from winged_monkey.catalog import AccountCatalog, CatalogItem, Choice, Quota, Size
 from winged_monkey.ranking import HOURS_PER_MONTH
+from winged_monkey.render import hourly_text, monthly_text
 
 UNKNOWN = "?"
 QUOTA_UNITS = {"instances": "instances", "vcpus": "vCPUs", "ram_mb": "RAM MB", "stacks": "stacks"}
 
 
 def hourly(price: float | None, count: int = 1) -> str:
-    """`$0.0208/h`; `?` when the provider publishes no price (never `$0`)."""
-    return UNKNOWN if price is None else f"${price * count:.4f}/h"
+    """`$0.0208/h`; `?` when the provider publishes no price (never `$0`). As `wm catalog`."""
+    return hourly_text(None if price is None else price * count)
 
 
 def monthly(price: float | None, count: int = 1) -> str:
-    return UNKNOWN if price is None else f"${price * count * HOURS_PER_MONTH:,.2f}/mo"
+    return monthly_text(None if price is None else price * count * HOURS_PER_MONTH)
 
 
 def ram(ram_mb: int | None) -> str:
