@@ -13,6 +13,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -64,8 +65,11 @@ DEMO_FLEET: dict[str, list[Seed]] = {
 }
 
 
-def build_demo(server: MotoServer, workdir: Path) -> Config:
-    """Seed `server`, write `workdir/config.toml` for it and return that config."""
+def build_demo(
+    server: MotoServer, workdir: Path, seeded: dict[tuple[str, str], str] | None = None
+) -> Config:
+    """Seed `server`, write `workdir/config.toml` for it and return that config; `seeded`,
+    if given, is filled with each instance's id by (account, name)."""
     import boto3
 
     workdir.mkdir(parents=True, exist_ok=True)
@@ -102,7 +106,9 @@ def build_demo(server: MotoServer, workdir: Path) -> Config:
             aws_secret_access_key=secret,
             aws_session_token=token,
         )
-        _seed(ec2, DEMO_FLEET[name])
+        for seed_name, ident in _seed(ec2, DEMO_FLEET[name]).items():
+            if seeded is not None:
+                seeded[(name, seed_name)] = ident
 
     accounts: list[dict[str, Any]] = [
         _account("dev", "us-east-1", server, key=DEV_KEY, secret_env=ENV_DEV_SECRET),
@@ -127,7 +133,9 @@ def build_demo(server: MotoServer, workdir: Path) -> Config:
     return load_config(path, must_exist=True)
 
 
-def _seed(ec2: Any, fleet: list[Seed]) -> None:
+def _seed(ec2: Any, fleet: list[Seed]) -> dict[str, str]:
+    """Create the fleet; each instance's id by name."""
+    created: dict[str, str] = {}
     ids: dict[str, list[str]] = {"stopped": [], "terminated": []}
     for seed in fleet:
         tags = [{"Key": "Name", "Value": seed.name}, {"Key": "team", "Value": seed.team}]
@@ -139,12 +147,14 @@ def _seed(ec2: Any, fleet: list[Seed]) -> None:
             MaxCount=1,
             TagSpecifications=[{"ResourceType": "instance", "Tags": tags}],
         )
+        created[seed.name] = reply["Instances"][0]["InstanceId"]
         if seed.state in ids:
-            ids[seed.state].append(reply["Instances"][0]["InstanceId"])
+            ids[seed.state].append(created[seed.name])
     if ids["stopped"]:
         ec2.stop_instances(InstanceIds=ids["stopped"])
     if ids["terminated"]:
         ec2.terminate_instances(InstanceIds=ids["terminated"])
+    return created
 
 
 def _account(
@@ -198,8 +208,22 @@ def running_demo(workdir: Path | None = None) -> Iterator[tuple[Config, Path, Mo
         # A user's HTTP(S)_PROXY must not swallow loopback traffic to the demo cloud.
         _bypass_proxy(server.host)
         server.seed(42)
-        config = build_demo(server, base)
+        seeded: dict[tuple[str, str], str] = {}
+        config = build_demo(server, base, seeded)
+        _record_history(base / STORE_NAME, seeded)
         yield config, base / STORE_NAME, server
+
+
+def _record_history(path: Path, seeded: dict[tuple[str, str], str]) -> None:
+    """A few past events in the demo's log: its events view is not empty at start."""
+    from winged_monkey.demo.history import demo_history
+    from winged_monkey.store import Store
+
+    store = Store.open(path)
+    try:
+        store.append_events(demo_history(seeded, datetime.now(UTC)))
+    finally:
+        store.close()
 
 
 def _bypass_proxy(host: str) -> None:
