@@ -152,9 +152,10 @@ def test_app_launch_validates_then_follows(cli: Cli, tmp_path: Path) -> None:
     history: list[dict[str, Any]] = json.loads(
         cli.run("events", "--json", "--kind", "launch").stdout
     )
-    assert [(e["target"], e["outcome"], e["user"] is not None) for e in history] == [
-        (stack_id, "ok", True)
-    ]
+    # The intent (named, its id not known yet), then the outcome on the new stack's id.
+    assert sorted((e["target"], e["outcome"], e["user"] is not None) for e in history) == sorted(
+        [("shop", "requested", True), (stack_id, "ok", True)]
+    )
 
     # Without --wait: accepted, not followed.
     quick = cli.run("app", "launch", str(shop), "--account", "lab", "--name", "quick")
