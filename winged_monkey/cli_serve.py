@@ -138,7 +138,8 @@ def serve(
     if shared is not None:  # one replica polls each account; the others read its rows
         from winged_monkey.aggregator.leases import AccountLeases
 
-        leases = aggregator.poller.gate = AccountLeases(shared, portal.inventory)
+        leases = AccountLeases(shared, portal.inventory, wake=aggregator.poller.poll_now)
+        aggregator.poller.gate = leases
     app = create_app(aggregator, tokens, limiter)
     options: dict[str, Any] = {
         "host": host,

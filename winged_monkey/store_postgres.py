@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 MIGRATION_LOCK = 0x776D_0001
 APPEND_LOCK = 0x776D_0002
 POOL_TIMEOUT_S = 5.0
+#: NOTIFY channel: an account's inventory was saved (the payload is its name).
+INVENTORY_CHANNEL = "wm_inventory"
 STATEMENT_TIMEOUT_MS = 10_000
 
 # Each entry migrates from version i to i + 1; never edit a released one, add a new one.
@@ -219,13 +221,15 @@ class PostgresStore(Store):
     # -- inventory ---------------------------------------------------------
 
     def save_snapshot(self, snapshot: AccountSnapshot) -> None:
-        with self.connection() as db:
+        """Save the account's inventory and tell the listening replicas (at commit)."""
+        with self._writing() as db:
             db.execute(
                 "INSERT INTO inventory (account, fetched_at, payload) VALUES (%s, %s, %s) "
                 "ON CONFLICT (account) DO UPDATE SET fetched_at = excluded.fetched_at, "
                 "payload = excluded.payload",
                 (snapshot.account, snapshot.fetched_at, snapshot.model_dump_json()),
             )
+            db.execute("SELECT pg_notify(%s, %s)", (INVENTORY_CHANNEL, snapshot.account))
 
     def load_snapshot(self, account: str) -> AccountSnapshot | None:
         with self.connection() as db:

@@ -9,6 +9,7 @@ import os
 import signal
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -94,34 +95,43 @@ class Replicas:
         return {(i["account"], i["id"], i["state"]) for i in reply.json()}
 
 
-@pytest.fixture
-def replicas(
-    moto_server: MotoServer, postgres_cluster: PostgresCluster, tmp_path: Path
+@contextmanager
+def started_replicas(
+    moto: MotoServer, cluster: PostgresCluster, workdir: Path, intervals: list[float]
 ) -> Iterator[Replicas]:
-    ids = seed(moto_server)
-    url = postgres_cluster.new_database()
-    store = PostgresStore.connect(url, postgres_cluster.password)
-    serve = (
-        f'poll_interval = {POLL_S}\nrate = 2\nburst = 10\ndatabase = "{url}"\n'
-        f'database_credentials = {{ secret_env = "{PASSWORD_ENV}" }}'
-    )
+    """A replica per poll interval, started in order (the first takes every account),
+    on a fresh database; each one's first answer waited for."""
+    ids = seed(moto)
+    url = cluster.new_database()
+    store = PostgresStore.connect(url, cluster.password)
     processes: list[AggregatorProcess] = []
     try:
-        for n in range(3):
-            workdir = tmp_path / f"replica{n}"
-            config = write_config(workdir, moto_server.port, serve)
+        for n, interval in enumerate(intervals):
+            serve = (
+                f'poll_interval = {interval}\nrate = 2\nburst = 10\ndatabase = "{url}"\n'
+                f'database_credentials = {{ secret_env = "{PASSWORD_ENV}" }}'
+            )
+            config = write_config(workdir / f"replica{n}", moto.port, serve)
             config.write_text(config.read_text().replace(KEY, replica_key(n)))
-            env = server_env(workdir, {PASSWORD_ENV: postgres_cluster.password})
-            processes.append(AggregatorProcess(workdir, config, env).start())
-        running = Replicas(processes, store, moto_server, ids)
+            env = server_env(workdir / f"replica{n}", {PASSWORD_ENV: cluster.password})
+            processes.append(AggregatorProcess(workdir / f"replica{n}", config, env).start())
+        running = Replicas(processes, store, moto, ids)
         _, token = running.mint("setup")
-        for n in range(3):
+        for n in range(len(intervals)):
             wait_until(lambda n=n: len(running.listed(n, token)) == len(ids), timeout=60)  # type: ignore[misc]
         yield running
     finally:
         for process in processes:
             process.stop()
         store.close()
+
+
+@pytest.fixture
+def replicas(
+    moto_server: MotoServer, postgres_cluster: PostgresCluster, tmp_path: Path
+) -> Iterator[Replicas]:
+    with started_replicas(moto_server, postgres_cluster, tmp_path, [POLL_S] * 3) as running:
+        yield running
 
 
 def test_one_poller_per_account_and_a_takeover_after_kill_9(replicas: Replicas) -> None:
@@ -210,3 +220,20 @@ def test_a_database_url_with_a_password_is_refused_at_start(tmp_path: Path) -> N
     with pytest.raises(ConfigError, match="never in the config file") as info:
         load_server_config(path)
     assert "hunter2" not in str(info.value)
+
+
+def test_a_change_reaches_the_other_replicas_before_their_own_interval(
+    moto_server: MotoServer, postgres_cluster: PostgresCluster, tmp_path: Path
+) -> None:
+    """The poller's save is NOTIFYed: replicas that poll every minute show it at once."""
+    with started_replicas(moto_server, postgres_cluster, tmp_path, [1.0, 60, 60]) as running:
+        running.moto.clear_calls()  # the session's moto: earlier tests' calls are in it
+        web = running.ids["team-b", "web"]
+        running.ec2("team-b").stop_instances(InstanceIds=[web])
+
+        def stopped_everywhere() -> bool:
+            _, token = running.mint("erin")
+            return all(("team-b", web, "stopped") in running.listed(n, token) for n in range(3))
+
+        wait_until(stopped_everywhere, timeout=20, step=0.2)  # well inside the 60 s interval
+        assert running.pollers(ACCOUNTS["team-b"][0]) <= {replica_key(0)}

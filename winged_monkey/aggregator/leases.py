@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from winged_monkey.errors import StoreError
@@ -32,12 +33,22 @@ LEASE_NAMESPACE = 0x776D
 class AccountLeases:
     """One advisory lock per account on a dedicated connection; a PollGate."""
 
-    def __init__(self, store: PostgresStore, inventory: Inventory) -> None:
+    def __init__(
+        self,
+        store: PostgresStore,
+        inventory: Inventory,
+        wake: Callable[[Iterable[str]], None] | None = None,
+    ) -> None:
         self._store = store
         self._inventory = inventory
+        #: Called on the loop with accounts another replica just saved (Poller.poll_now),
+        #: so this one reads them now rather than at its next interval.
+        self._wake = wake
         self._lock = threading.Lock()  # one connection: one statement at a time
         self._db: psycopg.Connection[Any] | None = None
         self._held: set[str] = set()
+        self._listener: threading.Thread | None = None
+        self._closing = threading.Event()
 
     @property
     def held(self) -> frozenset[str]:
@@ -45,7 +56,37 @@ class AccountLeases:
         return frozenset(self._held)
 
     async def may_poll(self, name: str) -> bool:
+        if self._wake is not None and self._listener is None:
+            self._listener = threading.Thread(
+                target=self._listen,
+                args=(asyncio.get_running_loop(), self._wake),
+                name="wm-serve-listen",
+                daemon=True,  # never waited for at exit
+            )
+            self._listener.start()
         return await asyncio.to_thread(self._try, name)
+
+    def _listen(
+        self, loop: asyncio.AbstractEventLoop, wake: Callable[[Iterable[str]], None]
+    ) -> None:
+        """LISTEN for saved inventories; wake this replica's loop for the accounts it
+        follows. A lost connection is opened again; a missed note only delays the rows
+        until the next interval."""
+        import psycopg
+
+        from winged_monkey.store_postgres import INVENTORY_CHANNEL
+
+        while not self._closing.is_set():
+            try:
+                with self._store.dedicated_connection() as db:
+                    db.execute(f"LISTEN {INVENTORY_CHANNEL}")
+                    while not self._closing.is_set():
+                        for note in db.notifies(timeout=1.0):
+                            if note.payload not in self._held:
+                                loop.call_soon_threadsafe(wake, [note.payload])
+            except (psycopg.Error, RuntimeError):  # RuntimeError: the loop has closed
+                if self._closing.wait(1.0):
+                    return
 
     def _try(self, name: str) -> bool:
         import psycopg
@@ -107,5 +148,6 @@ class AccountLeases:
 
     def close(self) -> None:
         """Let the other replicas take this one's accounts now."""
+        self._closing.set()
         with self._lock:
             self._drop()
