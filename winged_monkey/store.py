@@ -330,6 +330,7 @@ class Store:
         with self._reading() as db:
             rows = db.execute(
                 f"{_SELECT} AS r WHERE r.account = ? AND r.source = 'action' "  # noqa: S608
+                "AND r.key LIKE 'action:%' "  # the engine's intents, not a server's audit lines
                 "AND r.outcome = 'requested' AND NOT EXISTS (SELECT 1 FROM events AS o "
                 "WHERE o.cause = r.key AND o.outcome != 'unknown') ORDER BY r.at LIMIT ?",
                 (account, limit),
