@@ -6,9 +6,9 @@ a last run does a few actions (so the log has something to show), polls again, a
 the events view (`events-80x24.svg`) and web-2's timeline (`timeline-80x24.svg`). Then,
 with the demo AMI offered by every account: the catalog (`catalog-80x24.svg`) and the
 launch wizard's account step and summary (`launch-account-80x24.svg`,
-`launch-summary-80x24.svg`). Last, an app on the project's standalone test Heat
-(servers/heat/install.sh, cached; installed on first use): its detail view
-(`app-detail-80x24.svg`).
+`launch-summary-80x24.svg`), and web-1's boot console (`console-80x24.svg`). Last, an
+app on the project's standalone test Heat (servers/heat/install.sh, cached; installed on
+first use): its detail view (`app-detail-80x24.svg`).
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from winged_monkey.store import Store
 from winged_monkey.ui.app import WMApp
 from winged_monkey.ui.screens.app_detail import AppScreen
 from winged_monkey.ui.screens.catalog import CatalogScreen
+from winged_monkey.ui.screens.console import ConsoleScreen
 from winged_monkey.ui.screens.events import EventsScreen
 from winged_monkey.ui.screens.launch import LaunchWizard
 from winged_monkey.ui.screens.timeline import TimelineScreen
@@ -176,8 +177,29 @@ def main() -> int:
             store.close()
         for path in saved:
             print(path)
+        store = Store.open(Path(tmp) / "store-console.sqlite3")
+        try:
+            print(asyncio.run(shoot_console(Portal(config, store), OUT)))
+        finally:
+            store.close()
     print(shoot_app_detail(OUT))
     return 0
+
+
+async def shoot_console(portal: Portal, out: Path) -> Path:
+    """`L` on web-1: its boot console (moto's GetConsoleOutput), at 80x24."""
+    app = WMApp(portal, portal.config, title_suffix="demo")
+    async with app.run_test(size=EVENTS_SIZE) as pilot:
+        table = app.main_screen.table
+        await _until(pilot, lambda: any(i.name == "web-1" for i in table.shown), "web-1")
+        table.select(next(i for i in table.shown if i.name == "web-1").key)
+        await pilot.press("L")
+        screen = app.screen
+        assert isinstance(screen, ConsoleScreen)
+        await _until(pilot, lambda: screen.reads > 0, "the console")
+        await pilot.pause()
+        app.save_screenshot(filename="console-80x24.svg", path=str(out))
+    return out / "console-80x24.svg"
 
 
 #: A small n-tier app: a generated secret, a web group, a hidden parameter, an output.

@@ -1,0 +1,36 @@
+"""Console output from the real Nova (its fake virt driver keeps a fixed console log),
+through libcloud's `os-getConsoleOutput` action; a read-only account reads it too."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from tests.openstack.conftest import OpenStack
+from tests.openstack.test_openstack import (  # noqa: F401 (passwords: autouse fixture)
+    account,
+    boot,
+    close,
+    listed,
+    make_portal,
+    passwords,
+)
+from winged_monkey.backend import Capability
+
+pytestmark = pytest.mark.timeout(420)  # the stack's start counts when this runs first
+
+#: nova/virt/fake.py's FakeDriver.get_console_output.
+FAKE_CONSOLE = "FAKE CONSOLE OUTPUT\nANOTHER\nLAST LINE"
+
+
+def test_novas_console_log(openstack: OpenStack, tmp_path: Path) -> None:
+    boot(openstack, "alpha", "booted")
+    portal = make_portal(tmp_path, account(openstack, "os-alpha", "alpha", read_only=True))
+    try:
+        server = listed(portal, "os-alpha")["booted"]
+        assert Capability.CONSOLE in portal.capabilities("os-alpha")
+        assert asyncio.run(portal.console_output(server)) == FAKE_CONSOLE
+    finally:
+        close(portal)
