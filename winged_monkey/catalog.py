@@ -106,6 +106,13 @@ class LaunchRequest(BaseModel):
     count: int = Field(1, ge=1, le=100)
     parameters: dict[str, str] = Field(default_factory=dict)
 
+    def instance_names(self) -> list[str]:
+        """`name` alone, or `name-1` … `name-N` for several (as Nova names a multi-create),
+        so each one can be told apart and named to `wm stop`."""
+        if self.count == 1:
+            return [self.name]
+        return [f"{self.name}-{n}" for n in range(1, self.count + 1)]
+
 
 class ParameterConstraint(BaseModel):
     """One constraint on a template parameter, as the cloud's validation states it."""

@@ -185,7 +185,11 @@ class Launcher:
             ids = await self._call(intent, pending, started, backend.launch(request))
         finally:
             self.forget(account)
-        rows = [_row(account, i, request, where, "launch requested") for i in ids]
+        names = request.instance_names() if len(ids) == request.count else [request.name] * len(ids)
+        rows = [
+            _row(account, i, request, where, "launch requested", name)
+            for i, name in zip(ids, names, strict=True)
+        ]
         if size is not None:
             rows = [r.model_copy(update={"price_hourly": size.price_hourly}) for r in rows]
         async for update in self._follow(holder, backend, intent, rows, started, follow):
@@ -305,13 +309,18 @@ class Launcher:
 
 
 def _row(
-    account: str, ident: str, request: LaunchRequest, where: tuple[str, str | None], raw: str
+    account: str,
+    ident: str,
+    request: LaunchRequest,
+    where: tuple[str, str | None],
+    raw: str,
+    name: str | None = None,
 ) -> Instance:
     """The row shown until the first poll of the new instance answers."""
     return Instance(
         account=account,
         id=ident,
-        name=request.name,
+        name=name or request.name,
         state=InstanceState.PENDING,
         raw_state=raw,
         provider=where[0],

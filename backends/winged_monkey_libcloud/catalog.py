@@ -356,6 +356,12 @@ def _launch_ec2(driver: Any, request: LaunchRequest) -> list[str]:
         kwargs["location"] = _location(driver, request.location, request)
     created = driver.create_node(**kwargs)
     nodes = created if isinstance(created, list) else [created]
+    if len(nodes) > 1:  # one RunInstances names them all alike: name-1 … name-N
+        for node, name in zip(nodes, request.instance_names(), strict=False):
+            try:
+                driver.ex_create_tags(node, {"Name": name})
+            except BaseHTTPError:  # launched all the same: they keep the shared name
+                continue
     return [str(n.id) for n in nodes]
 
 
@@ -376,11 +382,8 @@ def _launch_openstack(driver: Any, account: AccountConfig, request: LaunchReques
         kwargs["networks"] = [network]
     if request.location:
         kwargs["ex_availability_zone"] = request.location
-    ids = []
-    for index in range(request.count):  # libcloud's Nova call has no min_count
-        name = request.name if request.count == 1 else f"{request.name}-{index + 1}"
-        ids.append(str(driver.create_node(name=name, **kwargs).id))
-    return ids
+    # libcloud's Nova call has no min_count: one call per instance, each named
+    return [str(driver.create_node(name=n, **kwargs).id) for n in request.instance_names()]
 
 
 def _launch_generic(driver: Any, request: LaunchRequest) -> list[str]:
@@ -390,11 +393,7 @@ def _launch_generic(driver: Any, request: LaunchRequest) -> list[str]:
     }
     if request.location:
         kwargs["location"] = _location(driver, request.location, request)
-    ids = []
-    for index in range(request.count):
-        name = request.name if request.count == 1 else f"{request.name}-{index + 1}"
-        ids.append(str(driver.create_node(name=name, **kwargs).id))
-    return ids
+    return [str(driver.create_node(name=n, **kwargs).id) for n in request.instance_names()]
 
 
 def _size(driver: Any, ref: str) -> NodeSize:

@@ -137,7 +137,7 @@ async def test_wizard_launches_instances_that_run_in_the_instances_view(
         await pilot.press("enter")
         assert step(wizard) == "summary"
         summary = text_of(wizard)
-        assert "wiz-box  x 2" in summary
+        assert "wiz-box-1 … wiz-box-2  x 2" in summary
         assert f"{hourly(small.price_hourly, 2)}  ≈ {monthly(small.price_hourly, 2)}" in summary
         used = running_count(cloud)
         assert f"instances {used} → {used + 2} of 20" in summary
@@ -149,7 +149,7 @@ async def test_wizard_launches_instances_that_run_in_the_instances_view(
         await wait_for(
             pilot,
             lambda: (
-                [i.state for i in shop.portal.instances() if i.name == "wiz-box"]
+                [i.state for i in shop.portal.instances() if i.name.startswith("wiz-box-")]
                 == [InstanceState.RUNNING] * 2
             ),
             "both new instances running",
@@ -158,11 +158,13 @@ async def test_wizard_launches_instances_that_run_in_the_instances_view(
         await wait_for(pilot, lambda: isinstance(app.screen, MainScreen), "the instances view")
         main = app.screen
         assert isinstance(main, MainScreen)
-        shown = [i for i in main.table.shown if i.name == "wiz-box"]
+        shown = [i for i in main.table.shown if i.name.startswith("wiz-box-")]
+        assert sorted(i.name for i in shown) == ["wiz-box-1", "wiz-box-2"]
         assert [i.state for i in shown] == [InstanceState.RUNNING] * 2
         await settle(pilot)
 
-    reply = ec2.describe_instances(Filters=[{"Name": "tag:Name", "Values": ["wiz-box"]}])
+    names = ["wiz-box-1", "wiz-box-2"]
+    reply = ec2.describe_instances(Filters=[{"Name": "tag:Name", "Values": names}])
     made = [i for r in reply["Reservations"] for i in r["Instances"]]
     assert len(made) == 2
     assert {i["InstanceType"] for i in made} == {"t3.small"}

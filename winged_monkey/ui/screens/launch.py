@@ -488,7 +488,7 @@ class LaunchWizard(Screen[str | None]):
                 ),
             ]
         )
-        self.hint("enter on the name goes to the count; enter on the count goes on.")
+        self.hint("enter: the count, then on. Several are named NAME-1, NAME-2, …")
         self.query_one("#wizard-name", Input).focus()
 
     async def _name_submitted(self, field: Input) -> None:

@@ -226,7 +226,8 @@ class LaunchPlan:
                 f"{k}={'••••••' if k in hidden else v}" for k, v in sorted(c.parameters.items())
             )
             add("parameters", shown or "(defaults)")
-        add("name", c.name + (f"  x {c.count}" if c.count > 1 else ""))
+        # Several are named name-1 … name-N (LaunchRequest.instance_names), as Nova does.
+        add("name", f"{c.name}-1 … {c.name}-{c.count}  x {c.count}" if c.count > 1 else c.name)
         price = c.size.price_hourly if c.size is not None and not self.template else None
         cost = Text(f"{hourly(price, c.count)}  ≈ {monthly(price, c.count)}", style="bold")
         if price is None:
