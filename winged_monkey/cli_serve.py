@@ -141,6 +141,8 @@ def serve(
         leases = AccountLeases(shared, portal.inventory, wake=aggregator.poller.poll_now)
         aggregator.poller.gate = leases
     app = create_app(aggregator, tokens, limiter)
+    if shared is not None:
+        shared_state.install(app, shared)
     options: dict[str, Any] = {
         "host": host,
         "port": port,

@@ -11,6 +11,9 @@ number. Any database failure is a StoreError that says the database is unreachab
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
 from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -22,6 +25,8 @@ from winged_monkey.errors import StoreError
 from winged_monkey.models import AccountSnapshot, Event, EventSource
 from winged_monkey.store import _EVENT_COLUMNS, Store, _event_row, _row_event
 
+log = logging.getLogger("winged_monkey.store_postgres")
+
 if TYPE_CHECKING:
     import psycopg
     from psycopg_pool import ConnectionPool
@@ -29,7 +34,9 @@ if TYPE_CHECKING:
 #: Advisory lock keys (one number space per database): migrations, appends.
 MIGRATION_LOCK = 0x776D_0001
 APPEND_LOCK = 0x776D_0002
-POOL_TIMEOUT_S = 5.0
+POOL_TIMEOUT_S = 3.0
+#: Seconds between two attempts to reach a database found unreachable.
+PROBE_S = 0.5
 #: NOTIFY channel: an account's inventory was saved (the payload is its name).
 INVENTORY_CHANNEL = "wm_inventory"
 STATEMENT_TIMEOUT_MS = 10_000
@@ -109,6 +116,9 @@ class PostgresStore(Store):
     def __init__(self, pool: ConnectionPool[Any], url: str) -> None:
         self._pool = pool
         self.url = redact(url)
+        self._down = threading.Event()
+        self._probe_lock = threading.Lock()
+        self._closed = False
         self.path = None
         self.read_only = False
 
@@ -152,10 +162,10 @@ class PostgresStore(Store):
             pool.open(wait=True, timeout=timeout)
             store._migrate()
         except StoreError:
-            pool.close()
+            store.close()
             raise
         except Exception as exc:
-            pool.close()
+            store.close()
             raise store._unreachable(exc) from None
         return store
 
@@ -165,6 +175,7 @@ class PostgresStore(Store):
         return self._pool
 
     def close(self) -> None:
+        self._closed = True
         self._pool.close()
 
     def dedicated_connection(self) -> psycopg.Connection[Any]:
@@ -181,17 +192,63 @@ class PostgresStore(Store):
         detail = " ".join(str(exc).split())[:300] or type(exc).__name__
         return StoreError(f"database {self.url} unreachable or failing ({detail})")
 
+    @property
+    def down(self) -> bool:
+        """The database stopped answering and has not answered the prober since."""
+        return self._down.is_set()
+
     @contextmanager
     def connection(self) -> Iterator[psycopg.Connection[Any]]:
-        """A pooled connection; any database failure becomes a StoreError."""
+        """A pooled connection; any database failure becomes a StoreError.
+
+        Once the database is found unreachable, calls fail at once (no request waits on
+        the pool) until a prober thread reaches it again: recovery needs no restart."""
         import psycopg
         from psycopg_pool import PoolTimeout
 
+        if self._down.is_set():
+            raise StoreError(f"database {self.url} unreachable (retrying every {PROBE_S:g} s)")
         try:
             with self._pool.connection() as db:
                 yield db
-        except (psycopg.Error, PoolTimeout) as exc:
+        except (psycopg.OperationalError, psycopg.InterfaceError, PoolTimeout) as exc:
+            self._mark_down()
             raise self._unreachable(exc) from None
+        except psycopg.Error as exc:
+            detail = " ".join(str(exc).split())[:300]
+            raise StoreError(f"database {self.url}: {detail}") from None
+
+    def reachable(self) -> bool:
+        """Whether the database answers now (a round trip; immediate False while down)."""
+        try:
+            with self.connection() as db:
+                db.execute("SELECT 1")
+        except StoreError:
+            return False
+        return True
+
+    def _mark_down(self) -> None:
+        with self._probe_lock:
+            if self._down.is_set() or self._closed:
+                return
+            self._down.set()
+            log.warning("database %s unreachable; retrying every %g s", self.url, PROBE_S)
+            threading.Thread(target=self._probe, name="wm-db-probe", daemon=True).start()
+
+    def _probe(self) -> None:
+        import psycopg
+
+        while not self._closed:
+            try:
+                with self.dedicated_connection() as db:
+                    db.execute("SELECT 1")
+            except psycopg.Error:
+                time.sleep(PROBE_S)
+                continue
+            self._pool.check()  # replace the pooled connections the outage broke
+            self._down.clear()
+            log.warning("database %s reachable again", self.url)
+            return
 
     @contextmanager
     def _writing(self) -> Iterator[psycopg.Connection[Any]]:  # type: ignore[override]

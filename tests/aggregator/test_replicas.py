@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -78,6 +79,11 @@ class Replicas:
             aws_access_key_id=KEY,
             aws_secret_access_key="x",
         )
+
+    def cloud_state_of(self, account: str, instance_id: str) -> str:
+        """The instance's state as moto says (a witness independent of the servers)."""
+        reply = self.ec2(account).describe_instances(InstanceIds=[instance_id])
+        return reply["Reservations"][0]["Instances"][0]["State"]["Name"]
 
     def pollers(self, region: str) -> set[str]:
         """The access keys that listed this region's instances since the log was cleared."""
@@ -237,3 +243,67 @@ def test_a_change_reaches_the_other_replicas_before_their_own_interval(
 
         wait_until(stopped_everywhere, timeout=20, step=0.2)  # well inside the 60 s interval
         assert running.pollers(ACCOUNTS["team-b"][0]) <= {replica_key(0)}
+
+
+def test_the_database_stopped_and_started_under_load(
+    replicas: Replicas, postgres_cluster: PostgresCluster
+) -> None:
+    """Reads keep answering from memory, accounts turn stale, changes get a 503 that says
+    why; all of it comes back by itself when the database does."""
+    readers = [replicas.mint(f"reader{n}")[1] for n in range(3)]
+    _, operator = replicas.mint("olga", "operator")
+    for n in range(3):  # each replica has seen these tokens
+        assert replicas.listed(n, readers[n])
+        with replicas.client(n, operator) as client:
+            assert client.get(f"{V1}/whoami").status_code == 200
+    before = replicas.listed(0, readers[0])
+
+    answers: list[tuple[int, float]] = []
+    stop = threading.Event()
+
+    def load() -> None:  # each reader on its replica, under its rate of 2 a second
+        while not stop.is_set():
+            for n in range(3):
+                started = time.monotonic()
+                with replicas.client(n, readers[n]) as client:
+                    status = client.get(f"{V1}/instances").status_code
+                answers.append((status, time.monotonic() - started))
+            stop.wait(0.6)
+
+    def phases(n: int) -> set[str]:
+        with replicas.client(n, operator) as client:
+            reply = client.get(f"{V1}/provider-accounts")
+        return {a["status"]["phase"] for a in reply.json()} if reply.status_code == 200 else set()
+
+    loader = threading.Thread(target=load)
+    loader.start()
+    web = replicas.ids["team-a", "web"]
+    try:
+        postgres_cluster.pg_ctl_stop("fast")
+        try:
+            for n in range(3):
+                wait_until(lambda n=n: phases(n) == {"stale"}, timeout=30, step=0.5)  # type: ignore[misc]
+                assert replicas.listed(n, readers[n]) == before
+                with replicas.client(n, operator) as client:
+                    reply = client.post(f"{V1}/instances/team-a/{web}/stop")
+                assert reply.status_code == 503
+                assert reply.json()["error"]["code"] == "database_unavailable"
+                assert "database is unreachable" in reply.json()["error"]["message"]
+            assert replicas.cloud_state_of("team-a", web) == "running"
+        finally:
+            postgres_cluster.pg_ctl_start()
+        for n in range(3):
+            wait_until(lambda n=n: phases(n) == {"ok"}, timeout=60, step=0.5)  # type: ignore[misc]
+
+        def accepted() -> bool:
+            with replicas.client(1, operator) as client:
+                return client.post(f"{V1}/instances/team-a/{web}/stop").status_code == 202
+
+        wait_until(accepted, timeout=30, step=0.5)
+        wait_until(lambda: replicas.cloud_state_of("team-a", web) == "stopped", timeout=30)
+    finally:
+        stop.set()
+        loader.join(timeout=60)
+    assert answers
+    assert {status for status, _ in answers} == {200}, answers
+    assert max(took for _, took in answers) < 10, answers  # never held past the pool's timeout

@@ -9,12 +9,16 @@ row updated in one statement on the database's clock, so N replicas count one bu
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import secrets
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from winged_monkey.aggregator.api import Role, user_name_problem
+from winged_monkey.aggregator.errors import ApiError
 from winged_monkey.aggregator.ratelimit import RateLimiter
 from winged_monkey.aggregator.settings import ServeSettings
 from winged_monkey.aggregator.tokens import (
@@ -29,6 +33,9 @@ from winged_monkey.config import AccountConfig
 from winged_monkey.credentials import CredentialResolver
 from winged_monkey.errors import StoreError
 from winged_monkey.store_postgres import PostgresStore
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI, Request, Response
 
 #: The keyring entry (service "winged-monkey") of the database's password.
 DATABASE_SECRET_NAME = "serve-database"  # noqa: S105 (a name, not a secret)
@@ -51,6 +58,65 @@ def open_database(serve: ServeSettings) -> PostgresStore:
     return PostgresStore.connect(serve.database, database_password(serve))
 
 
+class DatabaseUnavailable(ApiError):
+    """503: what needs the database cannot be done now; reads answer from memory."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            503,
+            "database_unavailable",
+            "the database is unreachable: changes are refused until it is back "
+            "(reads answer from memory, marked stale); try again shortly",
+            {"Retry-After": "5"},
+        )
+
+
+def install(app: FastAPI, store: PostgresStore) -> None:
+    """503 for any request that changes something while the database does not answer
+    (checked before the change: its intent must be recorded first), and for any other
+    request that needed it."""
+
+    @app.middleware("http")
+    async def refuse_changes(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        if request.method not in _READS and not await asyncio.to_thread(store.reachable):
+            return _unavailable()
+        return await call_next(request)
+
+    async def store_failed(request: Request, exc: Exception) -> Response:
+        return _unavailable()
+
+    app.add_exception_handler(StoreError, store_failed)
+
+
+_READS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _unavailable() -> Response:
+    from winged_monkey.aggregator.app import error_response
+
+    error = DatabaseUnavailable()
+    return error_response(error.status, error.code, error.message, error.headers)
+
+
+def _row_of(record: TokenRecord) -> tuple[object, ...]:
+    """A record back as the columns `_record` reads."""
+
+    def stamp(value: datetime | None) -> float | None:
+        return None if value is None else value.timestamp()
+
+    return (
+        record.id,
+        record.user,
+        record.role,
+        record.pool,
+        record.created_at.timestamp(),
+        stamp(record.expires_at),
+        stamp(record.revoked_at),
+    )
+
+
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
@@ -62,6 +128,9 @@ class SharedTokenStore(TokenStore):
         self._store = store
         self._owns_store = owns_store  # `wm serve token ...` opened the store for this
         self.path = None  # type: ignore[assignment]
+        #: hash -> record of the tokens this replica authenticated, for reads while the
+        #: database is unreachable (a revocation made meanwhile cannot be known).
+        self._known: dict[str, TokenRecord] = {}
 
     def close(self) -> None:
         if self._owns_store:
@@ -126,14 +195,22 @@ class SharedTokenStore(TokenStore):
 
     def authenticate(self, token: str, *, now: datetime | None = None) -> TokenRecord:
         digest = _hash(token)
-        with self._store.connection() as db:
-            row = db.execute(
-                f"SELECT {_TOKEN_COLUMNS}, hash FROM tokens WHERE hash = %s",  # noqa: S608
-                (digest,),
-            ).fetchone()
+        try:
+            with self._store.connection() as db:
+                row = db.execute(
+                    f"SELECT {_TOKEN_COLUMNS}, hash FROM tokens WHERE hash = %s",  # noqa: S608
+                    (digest,),
+                ).fetchone()
+        except StoreError:
+            known = self._known.get(digest)
+            if known is None:
+                raise DatabaseUnavailable() from None
+            row = (*_row_of(known), digest)
         if row is None or not hmac.compare_digest(row[7], digest):
+            self._known.pop(digest, None)
             raise TokenError("unauthorized", "the token is not valid; ask an admin for one")
         record = _record(tuple(row[:7]))
+        self._known[digest] = record
         problem = record.problem(now or datetime.now(UTC))
         if problem == "token_revoked":
             raise TokenError(problem, "the token was revoked; ask an admin for a new one")
@@ -164,11 +241,15 @@ class SharedRateLimiter(RateLimiter):
         self._store = store
 
     def take(self, key: str) -> float:
-        """0 when the request may go; else the seconds until it may."""
-        with self._store.connection() as db:
-            row = db.execute(
-                _TAKE, {"key": key, "burst": float(self.burst), "rate": self.rate}
-            ).fetchone()
+        """0 when the request may go; else the seconds until it may. Without the database
+        each replica counts on its own (RateLimiter) until it is back."""
+        try:
+            with self._store.connection() as db:
+                row = db.execute(
+                    _TAKE, {"key": key, "burst": float(self.burst), "rate": self.rate}
+                ).fetchone()
+        except StoreError:
+            return super().take(key)
         if row is None or row[1]:
             return 0.0
         return (1 - float(row[0])) / self.rate
