@@ -129,7 +129,9 @@ def test_launch_several_and_wait_until_running(wm: Wm) -> None:
     assert len(on_server) == 2
     assert {i["state"] for i in on_server} == {"running"}
     for instance in on_server:
-        assert f"dev/{instance['id']}: ok: web is running" in result.stdout
+        assert f"dev/{instance['id']}: ok: web-" in result.stdout
+    assert "web-1 is running" in result.stdout  # several are named web-1, web-2
+    assert "web-2 is running" in result.stdout
 
 
 def test_launch_needs_confirmation_without_a_terminal(wm: Wm) -> None:

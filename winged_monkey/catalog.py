@@ -54,6 +54,9 @@ class Choice(BaseModel):
 
     id: str
     name: str
+    zone: str | None = Field(
+        None, description="The location it belongs to (a subnet's zone); None: any."
+    )
 
 
 class Quota(BaseModel):

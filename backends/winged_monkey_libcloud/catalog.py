@@ -213,7 +213,9 @@ def _ec2_subnets(driver: Any) -> list[Choice]:
         extra = subnet.extra or {}
         label = subnet.name if subnet.name and subnet.name != subnet.id else subnet.id
         detail = ", ".join(str(x) for x in (extra.get("cidr_block"), extra.get("zone")) if x)
-        choices.append(Choice(id=str(subnet.id), name=f"{label} ({detail})" if detail else label))
+        zone = str(extra["zone"]) if extra.get("zone") else None
+        name = f"{label} ({detail})" if detail else label
+        choices.append(Choice(id=str(subnet.id), name=name, zone=zone))
     return choices
 
 

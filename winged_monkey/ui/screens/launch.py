@@ -328,7 +328,8 @@ class LaunchWizard(Screen[str | None]):
         options = OptionList(
             Option(Text(none, style="dim"), id=NONE_ID),
             *[
-                Option(c.name if c.name == c.id else f"{c.name}  ({c.id})", id=c.id)
+                # The id once: a name that holds it already (a subnet's) is shown alone.
+                Option(c.name if c.id in c.name else f"{c.name}  ({c.id})", id=c.id)
                 for c in choices
             ],
             id=ident,
@@ -364,27 +365,45 @@ class LaunchWizard(Screen[str | None]):
         catalog = self.plan.catalog
         assert catalog is not None
         widgets: list[Any] = []
+        widgets.append(Static(Text("Key pair (for ssh)", style="bold")))
         if catalog.key_pairs:
-            widgets.append(Static(Text("Key pair (for ssh)", style="bold")))
             widgets.append(
                 self._choice_list(
                     "wizard-keys", catalog.key_pairs, "(no key pair)", self.choices.key_pair
                 )
             )
-        if catalog.networks:
+        else:  # said, not skipped: without one, ssh with a key will not get in
+            widgets.append(
+                Static(
+                    Text(
+                        f"none on {catalog.account}: the instances get no ssh key. "
+                        "Create a key pair in the cloud first if you will log in.",
+                        style="yellow",
+                    ),
+                    id="wizard-no-keys",
+                )
+            )
+        networks = self._networks()
+        if networks:
             widgets.append(Static(Text("Network", style="bold")))
             widgets.append(
                 self._choice_list(
-                    "wizard-networks", catalog.networks, "(the default)", self.choices.network
+                    "wizard-networks", networks, "(the default)", self.choices.network
                 )
             )
-        if not widgets:
-            widgets.append(Static(Text("No key pairs or networks on this account.", style="dim")))
         await self.body.mount_all(widgets)
         self.hint("enter picks; the next list follows.")
         lists = self.body.query(OptionList)
         if lists:
             lists.first().focus()
+
+    def _networks(self) -> list[Choice]:
+        """The account's networks, only those of the chosen zone once one was chosen."""
+        catalog, where = self.plan.catalog, self.choices.location
+        found = list(catalog.networks) if catalog else []
+        if where is None:
+            return found
+        return [n for n in found if n.zone is None or n.zone in (where.id, where.name)]
 
     @on(OptionList.OptionSelected, "#wizard-keys")
     async def _on_key_pair(self, event: OptionList.OptionSelected) -> None:
@@ -401,9 +420,7 @@ class LaunchWizard(Screen[str | None]):
     @on(OptionList.OptionSelected, "#wizard-networks")
     async def _on_network(self, event: OptionList.OptionSelected) -> None:
         event.stop()
-        self.choices.network = self._chosen(
-            self.plan.catalog.networks if self.plan.catalog else (), event
-        )
+        self.choices.network = self._chosen(self._networks(), event)
         await self._advance()
 
     # -- template parameters -----------------------------------------------------------
