@@ -115,7 +115,7 @@ class RowIndex:
     sorts: int = 0
     #: Changes whenever the shown rows or their order may have changed.
     generation: int = 0
-    _accounts: dict[str, dict[str, Row]] = field(default_factory=dict)
+    _accounts: dict[str, dict[str, Row]] = field(default_factory=dict)  # by instance id
     _account_widths: dict[str, tuple[int, ...]] = field(default_factory=dict)
     _widths: tuple[int, ...] | None = None
     _order: list[Row] = field(default_factory=list)
@@ -158,21 +158,24 @@ class RowIndex:
     # -- changes -------------------------------------------------------------------------
 
     def replace_account(self, account: str, instances: Iterable[Instance], stale: bool) -> bool:
-        """One account's rows are now `instances`; True when anything changed."""
-        fresh = {i.key: i for i in instances}
-        mine = self._accounts.get(account, {})
+        """One account's rows are now `instances`; True when anything changed.
+
+        A poll mostly repeats the last one: an unchanged row costs a comparison."""
+        mine = self._accounts.setdefault(account, {})
+        fresh = {i.id: i for i in instances}
         changed = False
-        for key in [k for k in mine if k not in fresh]:
-            changed |= self.drop(key) is not None
-        for instance in fresh.values():
-            changed |= self._put(instance, stale)
-        rows = self._accounts.get(account, {}).values()
-        widths = [0] * len(FITTED)
-        for row in rows:
-            widths = [max(a, b) for a, b in zip(widths, row.widths, strict=True)]
-        if self._account_widths.get(account) != tuple(widths):
-            self._account_widths[account] = tuple(widths)
-            self._widths = None
+        for gone in [r for i, r in mine.items() if i not in fresh]:
+            changed |= self.drop(gone.key) is not None
+        for instance_id, instance in fresh.items():
+            row = mine.get(instance_id)
+            if row is None or row.stale != stale or not _same(row.instance, instance):
+                changed |= self._put(instance, stale)
+        if changed:
+            columns = zip(*(r.widths for r in mine.values()), strict=True)
+            widths = tuple(map(max, columns)) or (0,) * len(FITTED)
+            if self._account_widths.get(account) != widths:
+                self._account_widths[account] = widths
+                self._widths = None
         return changed
 
     def restyle_account(self, account: str, stale: bool) -> bool:
@@ -199,7 +202,7 @@ class RowIndex:
         if row is None:
             return None
         row.alive = False
-        del self._accounts[row.instance.account][key]
+        del self._accounts[row.instance.account][row.instance.id]
         self._marked.pop(key, None)
         self._count(row, -1)
         self._removed = True
@@ -299,7 +302,7 @@ class RowIndex:
         if row is None:
             row = Row(instance, stale)
             self.rows[instance.key] = row
-            self._accounts.setdefault(instance.account, {})[instance.key] = row
+            self._accounts.setdefault(instance.account, {})[instance.id] = row
             self._describe(row)
             row.shown = self._matches(row)
             self._count(row, +1)
@@ -365,6 +368,10 @@ class RowIndex:
             shown += ok
         self._shown_count, self._kind_count = shown, kinds
         self._shown = None
+
+
+def _same(before: Instance, now: Instance) -> bool:
+    return before is now or before == now
 
 
 _ORDER = attrgetter("order")
