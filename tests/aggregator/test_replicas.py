@@ -28,6 +28,7 @@ from tests.aggregator.server import (
     write_config,
 )
 from tests.conftest import wait_until
+from tests.faultproxy import Fault, FaultProxy
 from tests.postgres import PostgresCluster
 from winged_monkey.aggregator.settings import load_server_config
 from winged_monkey.aggregator.shared_state import SharedTokenStore
@@ -103,10 +104,15 @@ class Replicas:
 
 @contextmanager
 def started_replicas(
-    moto: MotoServer, cluster: PostgresCluster, workdir: Path, intervals: list[float]
+    moto: MotoServer,
+    cluster: PostgresCluster,
+    workdir: Path,
+    intervals: list[float],
+    cloud_ports: dict[int, int] | None = None,
 ) -> Iterator[Replicas]:
     """A replica per poll interval, started in order (the first takes every account),
-    on a fresh database; each one's first answer waited for."""
+    on a fresh database; each one's first answer waited for. `cloud_ports`: replica ->
+    the port it reaches moto on."""
     ids = seed(moto)
     url = cluster.new_database()
     store = PostgresStore.connect(url, cluster.password)
@@ -117,7 +123,8 @@ def started_replicas(
                 f'poll_interval = {interval}\nrate = 2\nburst = 10\ndatabase = "{url}"\n'
                 f'database_credentials = {{ secret_env = "{PASSWORD_ENV}" }}'
             )
-            config = write_config(workdir / f"replica{n}", moto.port, serve)
+            port = (cloud_ports or {}).get(n, moto.port)  # a fault proxy in front of moto
+            config = write_config(workdir / f"replica{n}", port, serve)
             config.write_text(config.read_text().replace(KEY, replica_key(n)))
             env = server_env(workdir / f"replica{n}", {PASSWORD_ENV: cluster.password})
             processes.append(AggregatorProcess(workdir / f"replica{n}", config, env).start())
@@ -307,3 +314,55 @@ def test_the_database_stopped_and_started_under_load(
     assert answers
     assert {status for status, _ in answers} == {200}, answers
     assert max(took for _, took in answers) < 10, answers  # never held past the pool's timeout
+
+
+def test_an_action_whose_replica_dies_is_settled_by_another(
+    moto_server: MotoServer, postgres_cluster: PostgresCluster, tmp_path: Path
+) -> None:
+    """The replica polling team-a accepts a stop, sends it (moto stops the instance), and
+    is killed before the answer reaches it: the replica that takes team-a over finds the
+    intent in the database and records its outcome from what it observes."""
+    with (
+        FaultProxy(("127.0.0.1", moto_server.port)) as proxy,
+        started_replicas(
+            moto_server, postgres_cluster, tmp_path, [1.0, 1.0], {0: proxy.port}
+        ) as running,
+    ):
+        web = running.ids["team-a", "web"]
+        _, operator = running.mint("olga", "operator")
+        proxy.fault = Fault("drip", interval=3600, match=b"StopInstances")  # it never hears back
+        running.moto.clear_calls()
+        with running.client(0, operator) as client:
+            assert client.post(f"{V1}/instances/team-a/{web}/stop").status_code == 202
+        wait_until(
+            lambda: any(
+                c.action == "StopInstances" and c.access_key == replica_key(0)
+                for c in running.moto.calls
+            ),
+            timeout=30,
+        )
+        process = running.processes[0]._process
+        assert process is not None
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+        assert running.cloud_state_of("team-a", web) == "stopped"
+
+        def outcome() -> list[dict[str, object]]:
+            with running.client(1, operator) as client:
+                reply = client.get(f"{V1}/events", params={"target": web, "limit": 50})
+            if reply.status_code != 200:
+                return []
+            return [
+                e
+                for e in reply.json()["events"]
+                if e["source"] == "action" and e["cause"] and e["outcome"] != "requested"
+            ]
+
+        wait_until(lambda: len(outcome()) >= 2, timeout=30, step=0.5)
+        # The portal's intent and the API request's record, both settled by the successor.
+        settled = outcome()
+        assert {str(e["cause"]).split(":")[0] for e in settled} == {"action", "request"}
+        for event in settled:
+            assert event["outcome"] == "ok"
+            assert str(event["key"]).endswith(":settled")  # observed, not answered
+            assert "observed stopped" in str(event["detail"])
