@@ -119,6 +119,17 @@ class WMApp(App[None]):
         self.call_from_thread(show)
         return answer.result()
 
+    def action_help_quit(self) -> None:
+        """ctrl+c: how to quit, with the portal's own key (q, or the keymap's), not
+        Textual's ctrl+q; and ctrl+z when it is bound."""
+        key = self.config.keys.get("quit", "q").split(",")[0].strip()
+        suspend = any(isinstance(b, Binding) and b.id == "suspend_process" for b in self.BINDINGS)
+        also = "; ctrl+z suspends to the shell" if suspend else ""
+        self.notify(
+            f"Press {key} to quit (ctrl+c copies selected text{also})",
+            title="Do you want to quit?",
+        )
+
     def action_refresh_inventory(self) -> None:
         """Poll every account now, from whichever view."""
         self.main_screen.action_refresh()
