@@ -66,13 +66,15 @@ def links(row: Instance) -> dict[str, Link]:
 
 
 def event(account: str, remote: Event) -> Event:
-    """A server event in the local log: its key and target made local, who did it kept."""
+    """A server event in the local log: its key, target and `cause` made local (so the
+    server's outcome still points at the server's intent here), who did it kept."""
     return remote.model_copy(
         update={
             "key": f"aggregator:{account}:{remote.key}",
             "source": EventSource.NATIVE,
             "account": account,
             "target": local_id(remote.account, remote.target),
+            "cause": f"aggregator:{account}:{remote.cause}" if remote.cause else None,
         }
     )
 
