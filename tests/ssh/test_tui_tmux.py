@@ -1,7 +1,7 @@
 """The TUI's `e` for real: wm in a tmux pane (a real terminal), the key suspends it, the
 system's ssh logs in to the test sshd, a command typed there leaves its witness file, and on
-`exit` wm is back where it was (the filter still there). Pilot's headless driver cannot
-suspend, so this is the test of App.suspend."""
+`exit` wm is back where it was (the row's mark still there). Pilot's headless driver cannot
+suspend, so this is the test of App.suspend. And ctrl+z: wm stops, bash's `fg` resumes it."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import wait_until
-from tests.ssh.conftest import WM, Lab
+from tests.conftest import Cloud, wait_until
+from tests.ssh.conftest import WM, Lab, Wm
 
 
 class Tmux:
@@ -58,24 +58,40 @@ def test_e_suspends_wm_runs_ssh_and_returns_where_it_was(
     command = f"{WM} --config {lab.config}"
     tmux.run("new-session", "-d", "-s", "wm", "-x", "100", "-y", "30", command, env=env)
     wait_until(lambda: "web-1" in tmux.screen(), timeout=30)
-    tmux.keys("/", "web-1", "Enter")  # filter to the row: the cursor lands on it
-    wait_until(lambda: filtered(tmux.screen()), timeout=10)
+    tmux.keys("Space")  # a mark: state of the list that must survive the ssh session
+    wait_until(lambda: "1 marked" in tmux.screen(), timeout=20)
 
     tmux.keys("e")
-    wait_until(lambda: f"wm: ssh {lab.target.user}@{lab.public_ip} (web-1)" in tmux.screen())
+    wait_until(lambda: f"wm: ssh {lab.target.user}@{lab.public_ip} (web-1)" in tmux.screen(), 30)
     witness = tmp_path / "typed-in-the-ssh-session"
     tmux.keys(f"touch {witness}; exit", "Enter")
     wait_until(witness.exists, timeout=20)
     assert lab.target.logins() == 1
 
-    # Back in wm as it was: the filter, the row, and the note that ssh ended.
-    wait_until(lambda: "ssh to web-1 ended" in tmux.screen(), timeout=20)
-    screen = tmux.screen()
-    assert filtered(screen), screen
-    assert "▶ running     web-1" in screen
+    # Back in wm as it was: the row, its mark, and the note that ssh ended.
+    wait_until(lambda: back(tmux.screen()), timeout=30)
     tmux.keys("q")
 
 
-def filtered(screen: str) -> bool:
-    """The filter line shows `web-1` (its own line, under the account strip)."""
-    return any(line.strip() == "web-1" for line in screen.splitlines())
+def back(screen: str) -> bool:
+    return all(s in screen for s in ("ssh to web-1 ended", "1 marked", "running     web-1"))
+
+
+def test_ctrl_z_suspends_to_the_shell_and_fg_brings_wm_back(
+    cloud: Cloud, tmux: Tmux, tmp_path: Path
+) -> None:
+    cloud.launch(cloud.ec2(), "web-1")
+    wm = Wm(tmp_path / "wm.toml", cloud)
+    wm.write_config()
+    env = {**os.environ, "WM_DEV_SECRET": "test-dev-secret", "TERM": "xterm-256color"}
+    tmux.run("new-session", "-d", "-s", "wm", "-x", "100", "-y", "30", "bash --norc -i", env=env)
+    tmux.keys(f"{WM} --config {wm.config}", "Enter")
+    wait_until(lambda: "▶ running     web-1" in tmux.screen(), timeout=30)
+    tmux.keys("C-z")
+    wait_until(lambda: "Stopped" in tmux.screen(), timeout=10)  # bash's job control says so
+    tmux.keys("clear; jobs", "Enter")
+    wait_until(lambda: "▶ running     web-1" not in tmux.screen(), timeout=10)
+    tmux.keys("fg", "Enter")
+    wait_until(lambda: "▶ running     web-1" in tmux.screen(), timeout=20)
+    tmux.keys("q")
+    wait_until(lambda: tmux.screen().rstrip().endswith(("$", "#")), timeout=20)  # the prompt
