@@ -113,7 +113,8 @@ def test_provider_names_are_case_insensitive(given: str, resolved: str) -> None:
 def test_capabilities_come_from_the_driver_class_without_a_network_call() -> None:
     ec2 = AccountConfig(name="a", provider="ec2")
     assert backend_for(ec2, Secrets(account="a")).capabilities == ALL | CATALOG | {
-        Capability.LAUNCH
+        Capability.LAUNCH,
+        Capability.CONSOLE,
     }
     # The dummy driver implements reboot and destroy but not start or stop; it lists
     # sizes and images and creates nodes.
@@ -129,7 +130,8 @@ def test_capabilities_come_from_the_driver_class_without_a_network_call() -> Non
 
 def test_read_only_hides_every_mutating_capability() -> None:
     account = AccountConfig(name="a", provider="ec2", read_only=True)
-    assert backend_for(account, Secrets(account="a")).capabilities == {Capability.LIST} | CATALOG
+    reads = {Capability.LIST, Capability.CONSOLE}  # console output changes nothing
+    assert backend_for(account, Secrets(account="a")).capabilities == reads | CATALOG
 
 
 async def test_an_action_the_driver_lacks_is_refused_before_any_call() -> None:

@@ -129,8 +129,13 @@ async def test_a_read_only_account_sends_no_mutating_call(cloud: Cloud) -> None:
     instance = portal.instance(f"audit/{running}")
     assert instance is not None
 
-    # Reading only: the listing, and the catalog with its quota (no launch).
-    assert portal.capabilities("audit") == {Capability.LIST, Capability.CATALOG, Capability.QUOTAS}
+    # Reading only: the listing, the catalog with its quota (no launch), the console.
+    assert portal.capabilities("audit") == {
+        Capability.LIST,
+        Capability.CATALOG,
+        Capability.QUOTAS,
+        Capability.CONSOLE,
+    }
     for action in Action:
         assert portal.refusal(action, instance) == "account audit is read-only"
         with pytest.raises(ActionNotAllowed):
