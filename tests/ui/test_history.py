@@ -189,3 +189,9 @@ def test_stop_and_start_within_one_bin_count_that_bin_once() -> None:
     assert max(running) == 3
     assert running[23] == 3
     assert running[0] == 3  # running before the first intent, from the window's start
+
+
+def test_a_creation_date_after_the_first_event_is_not_believed() -> None:
+    events = [_step("state", 90, old="running", new="stopped", source=EventSource.OBSERVED)]
+    created = FIXED_NOW - timedelta(minutes=30)  # after the event that saw it running
+    assert history.running_slots(events, created, _day()) == set(range(23))

@@ -276,7 +276,10 @@ def running_slots(events: Iterable[Event], created: datetime | None, bins: Bins)
             None,
         )
     if before == RUNNING:
-        since = max(bins.start, created or bins.start)
+        # Since its creation; a creation date after its first event is not believed (the
+        # event saw it earlier): then since the window's start, as with no date at all.
+        known = created if created is not None and created <= first_at else None
+        since = max(bins.start, known or bins.start)
         slots.update(bins.overlapping(since, first_at))
     for span in state_spans(ordered):
         if span.state == RUNNING:
