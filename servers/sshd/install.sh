@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Debian's OpenSSH server and client for the ssh tests: the tests run sshd themselves on
-# loopback with their own config and keys (the package's own service is not used).
+# loopback with their own config and keys (the package's own service is not used); tmux
+# is the real terminal the TUI's ssh key is tested in.
 # Idempotent; quiet when present.
 set -euo pipefail
-packages=(openssh-server openssh-client)
+packages=(openssh-server openssh-client tmux)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
