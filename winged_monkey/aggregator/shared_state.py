@@ -13,7 +13,7 @@ import asyncio
 import hashlib
 import hmac
 import secrets
-from collections.abc import Awaitable, Callable
+import time
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -36,6 +36,11 @@ from winged_monkey.store_postgres import PostgresStore
 
 if TYPE_CHECKING:
     from fastapi import FastAPI, Request, Response
+    from starlette.types import ASGIApp, Receive, Scope, Send
+
+#: Seconds a token checked in the database is taken as checked: a revocation through
+#: another replica is refused within this (the issue's bound is 1 s).
+RECHECK_S = 0.25
 
 #: The keyring entry (service "winged-monkey") of the database's password.
 DATABASE_SECRET_NAME = "serve-database"  # noqa: S105 (a name, not a secret)
@@ -75,19 +80,31 @@ def install(app: FastAPI, store: PostgresStore) -> None:
     """503 for any request that changes something while the database does not answer
     (checked before the change: its intent must be recorded first), and for any other
     request that needed it."""
-
-    @app.middleware("http")
-    async def refuse_changes(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        if request.method not in _READS and not await asyncio.to_thread(store.reachable):
-            return _unavailable()
-        return await call_next(request)
+    app.add_middleware(RefuseChangesWithoutDatabase, store=store)
 
     async def store_failed(request: Request, exc: Exception) -> Response:
         return _unavailable()
 
     app.add_exception_handler(StoreError, store_failed)
+
+
+class RefuseChangesWithoutDatabase:
+    """ASGI middleware: a request other than a read first checks that the database
+    answers (a round trip in a thread; immediate while it is known down)."""
+
+    def __init__(self, app: ASGIApp, store: PostgresStore) -> None:
+        self.app = app
+        self.store = store
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] == "http"
+            and scope["method"] not in _READS
+            and not await asyncio.to_thread(self.store.reachable)
+        ):
+            await _unavailable()(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
 
 
 _READS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -98,23 +115,6 @@ def _unavailable() -> Response:
 
     error = DatabaseUnavailable()
     return error_response(error.status, error.code, error.message, error.headers)
-
-
-def _row_of(record: TokenRecord) -> tuple[object, ...]:
-    """A record back as the columns `_record` reads."""
-
-    def stamp(value: datetime | None) -> float | None:
-        return None if value is None else value.timestamp()
-
-    return (
-        record.id,
-        record.user,
-        record.role,
-        record.pool,
-        record.created_at.timestamp(),
-        stamp(record.expires_at),
-        stamp(record.revoked_at),
-    )
 
 
 def _hash(token: str) -> str:
@@ -128,9 +128,10 @@ class SharedTokenStore(TokenStore):
         self._store = store
         self._owns_store = owns_store  # `wm serve token ...` opened the store for this
         self.path = None  # type: ignore[assignment]
-        #: hash -> record of the tokens this replica authenticated, for reads while the
-        #: database is unreachable (a revocation made meanwhile cannot be known).
-        self._known: dict[str, TokenRecord] = {}
+        #: hash -> (record, when checked) of the tokens this replica authenticated: for
+        #: RECHECK_S without asking again, and for reads while the database is unreachable
+        #: (a revocation made meanwhile cannot be known).
+        self._known: dict[str, tuple[TokenRecord, float]] = {}
 
     def close(self) -> None:
         if self._owns_store:
@@ -191,10 +192,28 @@ class SharedTokenStore(TokenStore):
                 "UPDATE tokens SET revoked_at = %s WHERE id = %s AND revoked_at IS NULL",
                 (at, token_id),
             )
-            return cursor.rowcount > 0
+        for digest, (record, _) in list(self._known.items()):
+            if record.id == token_id:  # refused here at once, elsewhere within RECHECK_S
+                self._known.pop(digest, None)
+        return cursor.rowcount > 0
 
     def authenticate(self, token: str, *, now: datetime | None = None) -> TokenRecord:
         digest = _hash(token)
+        known = self._known.get(digest)
+        checked = time.monotonic()
+        if known is not None and checked - known[1] < RECHECK_S:
+            record = known[0]
+        else:
+            record = self._lookup(digest, known)
+            self._known[digest] = (record, checked)
+        problem = record.problem(now or datetime.now(UTC))
+        if problem == "token_revoked":
+            raise TokenError(problem, "the token was revoked; ask an admin for a new one")
+        if problem == "token_expired":
+            raise TokenError(problem, "the token has expired; ask an admin for a new one")
+        return record
+
+    def _lookup(self, digest: str, known: tuple[TokenRecord, float] | None) -> TokenRecord:
         try:
             with self._store.connection() as db:
                 row = db.execute(
@@ -202,21 +221,13 @@ class SharedTokenStore(TokenStore):
                     (digest,),
                 ).fetchone()
         except StoreError:
-            known = self._known.get(digest)
             if known is None:
                 raise DatabaseUnavailable() from None
-            row = (*_row_of(known), digest)
+            return known[0]
         if row is None or not hmac.compare_digest(row[7], digest):
             self._known.pop(digest, None)
             raise TokenError("unauthorized", "the token is not valid; ask an admin for one")
-        record = _record(tuple(row[:7]))
-        self._known[digest] = record
-        problem = record.problem(now or datetime.now(UTC))
-        if problem == "token_revoked":
-            raise TokenError(problem, "the token was revoked; ask an admin for a new one")
-        if problem == "token_expired":
-            raise TokenError(problem, "the token has expired; ask an admin for a new one")
-        return record
+        return _record(tuple(row[:7]))
 
 
 # One statement: refill by the time since the bucket's last request (database clock, so
