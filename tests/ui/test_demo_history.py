@@ -30,7 +30,15 @@ async def test_the_demo_events_view_opens_on_a_short_story(tmp_path: Path) -> No
             refused = [e for e in shown if e.outcome == "failed"]
             assert refused
             assert "InsufficientInstanceCapacity" in (refused[0].detail or "")
-            # each outcome follows its intent
-            keys = {e.key for e in shown}
-            assert all(e.cause in keys for e in shown if e.cause)
+            # one row per change: each action with its outcome; `f` shows every part
+            assert len(shown) == 5
+            (stop,) = [e for e in shown if e.target_name == "batch"]
+            assert (stop.old_state, stop.new_state, stop.outcome) == ("running", "stopped", "ok")
+            assert "2 parts" in (stop.detail or "")
+            await pilot.press("f")
+            await pilot.pause()
+            parts = screen.table.shown
+            assert len(parts) == 9
+            keys = {e.key for e in parts}
+            assert all(e.cause in keys for e in parts if e.cause)
         await portal.close()

@@ -260,6 +260,9 @@ async def test_an_action_taken_in_the_ui_appears_in_the_events_view(live: Live) 
             )
 
         await wait_for(pilot, recorded, "the start's outcome to be listed")
+        (change,) = [e for e in screen.table.shown if e.kind == "start"]  # one row per change
+        assert (change.outcome, change.new_state) == ("ok", "running")
+        await pilot.press("f")  # every part
         starts = {e.outcome: e for e in screen.table.shown if e.kind == "start"}
         assert set(starts) == {"requested", "ok"}  # the intent, then its outcome
         start = starts["ok"]

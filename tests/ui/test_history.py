@@ -195,3 +195,17 @@ def test_a_creation_date_after_the_first_event_is_not_believed() -> None:
     events = [_step("state", 90, old="running", new="stopped", source=EventSource.OBSERVED)]
     created = FIXED_NOW - timedelta(minutes=30)  # after the event that saw it running
     assert history.running_slots(events, created, _day()) == set(range(23))
+
+
+def test_an_intent_and_its_outcome_fold_into_one_row() -> None:
+    intent = _step("stop", 10, old="running", outcome="requested")
+    outcome = _step("stop", 9, new="stopped", outcome="ok").model_copy(
+        update={"cause": intent.key, "detail": "web-1 stopped"}
+    )
+    other = _step("state", 5, old="stopped", new="running", source=EventSource.OBSERVED)
+    rows = history.folded([other, outcome, intent])  # newest first
+    assert [r.key for r in rows] == [other.key, intent.key]
+    change = rows[1]
+    assert (change.old_state, change.new_state, change.outcome) == ("running", "stopped", "ok")
+    assert change.detail == "web-1 stopped · 2 parts"
+    assert history.folded([outcome]) == [outcome]  # its intent not loaded: alone

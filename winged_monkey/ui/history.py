@@ -306,3 +306,47 @@ def spark(values: Sequence[int], peak: int) -> str:
             level = min(len(SPARKS), max(1, math.ceil(value / peak * len(SPARKS))))
             out.append(SPARKS[level - 1])
     return "".join(out)
+
+
+# -- one change, one row ---------------------------------------------------------------
+
+
+def folded(events: Sequence[Event]) -> list[Event]:
+    """One row per change: an action's intent and what `cause` links to it (its outcome,
+    the observation that settled it) become one event, newest first.
+
+    The row is the newest part under the first part's key (so it stays put as parts
+    arrive), with the state it left taken from the first part when the newest has none,
+    and the number of parts at the end of its detail. An event whose cause is not
+    loaded stands alone.
+    """
+    by_key = {e.key: e for e in events}
+
+    def root(event: Event) -> str:
+        seen = {event.key}
+        while event.cause in by_key and event.cause not in seen:
+            event = by_key[event.cause]
+            seen.add(event.key)
+        return event.key
+
+    groups: dict[str, list[Event]] = {}
+    for event in events:  # newest first: a group sits where its newest part is
+        groups.setdefault(root(event), []).append(event)
+    rows = []
+    for key, parts in groups.items():
+        if len(parts) == 1:
+            rows.append(parts[0])
+            continue
+        newest, first = parts[0], by_key[key]
+        detail = f"{newest.detail} · {len(parts)} parts" if newest.detail else f"{len(parts)} parts"
+        rows.append(
+            newest.model_copy(
+                update={
+                    "key": key,
+                    "old_state": newest.old_state or first.old_state,
+                    "detail": detail,
+                    "cause": None,
+                }
+            )
+        )
+    return rows

@@ -20,7 +20,7 @@ from textual.widgets import Footer, Header, Input, Static
 from winged_monkey.models import Event
 from winged_monkey.portal import Portal
 from winged_monkey.recorder import History
-from winged_monkey.ui.history import WINDOW_LABELS, WINDOWS, search_text, states_of
+from winged_monkey.ui.history import WINDOW_LABELS, WINDOWS, folded, search_text, states_of
 from winged_monkey.ui.screens.event_log import LOAD_LIMIT, EventLogScreen, Query
 from winged_monkey.ui.screens.time_range import TimeRange, TimeRangeScreen
 from winged_monkey.ui.screens.timeline import TimelineScreen
@@ -133,6 +133,14 @@ class EventsScreen(EventLogScreen):
             show=False,
         ),
         Binding("p", "plot", "plot", id="events.plot", tooltip="Show or hide the activity plot"),
+        Binding(
+            "f",
+            "fold",
+            "parts",
+            id="events.fold",
+            tooltip="One row per change (an action with its outcome), or every part",
+            show=False,  # the bar names it when a row holds several parts
+        ),
         Binding("R", "app.refresh_inventory", "refresh", id="refresh", tooltip="Poll accounts"),
     ]
 
@@ -142,6 +150,9 @@ class EventsScreen(EventLogScreen):
         #: A fixed range chosen with `W`; it replaces the sliding window until `w`.
         self.range: TimeRange | None = None
         self.filters = Filters()
+        #: Every part of a change on its own row (`f`), not one row per change.
+        self.unfolded = False
+        self._folds = False  # whether the last view folded any parts
         self._events: dict[str, Event] = {}
         self._order: dict[str, int] = {}
         self._next = 0
@@ -231,9 +242,11 @@ class EventsScreen(EventLogScreen):
 
     def _show(self) -> None:
         everything = self.loaded_events
-        shown = [e for e in everything if self.filters.matches(e)]
+        rows = everything if self.unfolded else folded(everything)
+        self._folds = len(rows) != len(everything)
+        shown = [e for e in rows if self.filters.matches(e)]
         self.table.show(shown[:SHOW_LIMIT])
-        self._update_bar(len(shown), len(everything))
+        self._update_bar(len(shown), len(rows))
         self._update_plot(everything, shown)
         self.refresh_bindings()
 
@@ -308,7 +321,12 @@ class EventsScreen(EventLogScreen):
             bar.append(label, style="bold" if on_ else "")
             bar.append("  ")
         if f.text:
-            bar.append(f"“{f.text}”", style="bold")
+            bar.append(f"“{f.text}”  ", style="bold")
+        if self._folds or self.unfolded:
+            key = keys.get("events.fold")
+            if key:
+                bar.append(f"{key} ", style="dim")
+            bar.append("every part" if self.unfolded else "one row per change")
         bar.rstrip()
         self.query_one("#events-bar", Static).update(bar)
 
@@ -385,6 +403,10 @@ class EventsScreen(EventLogScreen):
 
     def action_plot(self) -> None:
         self.plot.display = not self.plot.display
+
+    def action_fold(self) -> None:
+        self.unfolded = not self.unfolded
+        self._show()
 
     def action_filter(self) -> None:
         self.filter_input.display = True
