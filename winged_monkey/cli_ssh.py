@@ -32,7 +32,10 @@ def ssh_command(obj: Context, ref: str, command: tuple[str, ...], print_only: bo
 def _ssh(obj: Context, ref: str, command: list[str], print_only: bool) -> None:
     portal = obj.portal()
     instance = _target(portal, ref)
-    plan = ssh.plan(instance, portal.account_config(instance.account))
+    try:
+        plan = ssh.plan(instance, portal.account_config(instance.account))
+    except ActionNotAllowed as exc:  # stopped, no address: refused in its state, as actions are
+        fail(exc.message, ExitCode.NOT_FOUND)
     if print_only:
         click.echo(plan.command_line(command))
         return

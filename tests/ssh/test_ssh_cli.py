@@ -72,3 +72,12 @@ def test_options_that_turn_host_key_checks_off_are_refused(lab: Lab) -> None:
     assert done.returncode == ExitCode.CONFIG
     assert "wm never turns host-key checks off" in done.stderr
     assert lab.target.logins() == 0
+
+
+def test_a_stopped_instance_is_refused_with_what_to_do(lab: Lab) -> None:
+    lab.cloud.ec2().stop_instances(InstanceIds=[lab.instance_id])
+    lab.write_config(ssh_config=f'"{lab.ssh_config}"')
+    done = lab.wm("ssh", f"dev/{lab.instance_id}")
+    assert done.returncode == ExitCode.NOT_FOUND
+    assert f"web-1 (dev/{lab.instance_id}) is stopped: start it first" in done.stderr
+    assert lab.target.logins() == 0
