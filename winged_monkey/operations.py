@@ -295,8 +295,9 @@ class Operations:
     async def reconcile(self, account: str, listed: Mapping[str, Instance]) -> list[Event]:
         """Settle the account's open intents by what its listing shows: the target reached
         (ok) or not after `action_timeout` (failed, as observed). Intents left open by an
-        earlier process are read from the log the first time."""
-        if account not in self._open:
+        earlier process are read from the log the first time (every time when replicas
+        share the log: one that died may have left some)."""
+        if account not in self._open or self.recorder.store.shares_intents:
             none: list[Event] = []
             rows = await self.recorder.run(lambda: self.recorder.store.open_intents(account), none)
             found = (_intent(e) for e in rows)

@@ -89,6 +89,10 @@ _SELECT = f"SELECT seq, {', '.join(_EVENT_COLUMNS)} FROM events"  # noqa: S608
 class Store:
     """The portal's local state. Open with `Store.open(path)` or `Store.memory()`."""
 
+    #: Other processes record and follow actions in this log while this one runs (`wm
+    #: serve` replicas on PostgreSQL): open intents are read again at each reconcile.
+    shares_intents = False
+
     def __init__(
         self, connection: sqlite3.Connection, path: Path | None, *, read_only: bool = False
     ) -> None:

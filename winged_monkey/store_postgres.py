@@ -31,9 +31,11 @@ if TYPE_CHECKING:
     import psycopg
     from psycopg_pool import ConnectionPool
 
-#: Advisory lock keys (one number space per database): migrations, appends.
+#: Advisory lock keys (one number space per database): migrations, appends; the first
+#: key of pg_advisory_lock(int, int) for the action intents a process follows.
 MIGRATION_LOCK = 0x776D_0001
 APPEND_LOCK = 0x776D_0002
+INTENT_NAMESPACE = 0x776E
 POOL_TIMEOUT_S = 3.0
 #: Seconds between two attempts to reach a database found unreachable.
 PROBE_S = 0.5
@@ -113,10 +115,15 @@ class PostgresStore(Store):
     """A Store by its interface (the engine takes it wherever it takes one); it shares
     no connection code with SQLite. Open with `PostgresStore.connect(url, password)`."""
 
+    shares_intents = True
+
     def __init__(self, pool: ConnectionPool[Any], url: str) -> None:
         self._pool = pool
         self.url = redact(url)
         self._down = threading.Event()
+        self._intent_lock = threading.Lock()
+        self._intent_db: psycopg.Connection[Any] | None = None
+        self._following: set[str] = set()
         self._probe_lock = threading.Lock()
         self._closed = False
         self.path = None
@@ -176,6 +183,9 @@ class PostgresStore(Store):
 
     def close(self) -> None:
         self._closed = True
+        with self._intent_lock:
+            if self._intent_db is not None:
+                self._intent_db.close()
         self._pool.close()
 
     def dedicated_connection(self) -> psycopg.Connection[Any]:
@@ -313,7 +323,8 @@ class PostgresStore(Store):
 
     def append_events(self, events: Iterable[Event]) -> int:
         """Insert events, skipping keys already recorded; returns how many were new."""
-        rows = [_event_row(event) for event in events]
+        batch = list(events)
+        rows = [_event_row(event) for event in batch]
         if not rows:
             return 0
         placeholders = ", ".join("%s" for _ in _EVENT_COLUMNS)
@@ -328,7 +339,41 @@ class PostgresStore(Store):
                 for row in rows:
                     cursor.execute(query, row)
                     added += max(cursor.rowcount, 0)
+        self._follow_intents(batch)
         return added
+
+    def _follow_intents(self, events: list[Event]) -> None:
+        """Hold a session lock on each action intent this process follows, released with
+        its outcome: `open_intents` leaves out the locked ones, so another replica settles
+        an intent only when its follower is gone (the lock dies with its connection)."""
+        import psycopg
+
+        taken = [e.key for e in events if e.outcome == "requested" and _followed(e.key)]
+        released = [e.cause for e in events if e.cause and e.cause in self._following]
+        if not taken and not released:
+            return
+        with self._intent_lock:
+            try:
+                if self._intent_db is None or self._intent_db.closed:
+                    self._intent_db = self.dedicated_connection()
+                    self._following.clear()
+                for key in taken:
+                    self._intent_db.execute(
+                        "SELECT pg_advisory_lock(%s, hashtext(%s))", (INTENT_NAMESPACE, key)
+                    )
+                    self._following.add(key)
+                for key in released:
+                    if key in self._following:
+                        self._following.discard(key)
+                        self._intent_db.execute(
+                            "SELECT pg_advisory_unlock(%s, hashtext(%s))", (INTENT_NAMESPACE, key)
+                        )
+            except psycopg.Error as exc:
+                # Without the locks another replica may settle an intent this one still
+                # follows (two outcomes); the actions themselves are not affected.
+                log.warning("intent locks: %s", type(exc).__name__)
+                self._intent_db = None
+                self._following.clear()
 
     def events(
         self,
@@ -381,13 +426,17 @@ class PostgresStore(Store):
         return [(int(row[0]), _row_event(row[1:])) for row in rows]
 
     def open_intents(self, account: str, *, limit: int = 500) -> list[Event]:
-        """The account's actions requested and never settled (see Store.open_intents)."""
+        """The account's actions requested and never settled (see Store.open_intents),
+        less those a live process still follows (their intent lock is held)."""
         with self.connection() as db:
             rows = db.execute(
                 f"{_SELECT} AS r WHERE r.account = %s AND r.source = 'action' "  # noqa: S608
                 "AND r.outcome = 'requested' AND NOT EXISTS (SELECT 1 FROM events AS o "
-                "WHERE o.cause = r.key AND o.outcome != 'unknown') ORDER BY r.at LIMIT %s",
-                (account, limit),
+                "WHERE o.cause = r.key AND o.outcome != 'unknown') AND NOT EXISTS ("
+                "SELECT 1 FROM pg_locks AS l WHERE l.locktype = 'advisory' "
+                "AND l.classid = %s AND l.objid = hashtext(r.key)::oid AND l.objsubid = 2) "
+                "ORDER BY r.at LIMIT %s",
+                (account, INTENT_NAMESPACE, limit),
             ).fetchall()
         return [_row_event(row[1:]) for row in rows]
 
@@ -438,3 +487,9 @@ class PostgresStore(Store):
             if removed < batch:
                 break
         return deleted
+
+
+def _followed(key: str) -> bool:
+    """The portal's own action intents (`action:...`) get an outcome from the process
+    that follows them; the aggregator's request records are settled by observation."""
+    return key.startswith("action:")

@@ -324,39 +324,47 @@ def test_the_database_stopped_and_started_under_load(
     assert max(took for _, took in answers) < 10, answers  # never held past the pool's timeout
 
 
+@pytest.mark.parametrize(
+    ("actor", "witness"), [(0, 1), (1, 0)], ids=["the-poller-dies", "another-replica-dies"]
+)
 def test_an_action_whose_replica_dies_is_settled_by_another(
-    moto_server: MotoServer, postgres_cluster: PostgresCluster, tmp_path: Path
+    moto_server: MotoServer,
+    postgres_cluster: PostgresCluster,
+    tmp_path: Path,
+    actor: int,
+    witness: int,
 ) -> None:
-    """The replica polling team-a accepts a stop, sends it (moto stops the instance), and
-    is killed before the answer reaches it: the replica that takes team-a over finds the
-    intent in the database and records its outcome from what it observes."""
+    """A replica accepts a stop, sends it (moto stops the instance), and is killed before
+    the answer reaches it: the replica polling team-a (the one that takes it over, or the
+    one that had it) finds the intent in the database and records its outcome from what
+    it observes. Replica 0 starts first and polls both accounts."""
     with (
         FaultProxy(("127.0.0.1", moto_server.port)) as proxy,
         started_replicas(
-            moto_server, postgres_cluster, tmp_path, [1.0, 1.0], {0: proxy.port}
+            moto_server, postgres_cluster, tmp_path, [1.0, 1.0], {actor: proxy.port}
         ) as running,
     ):
         web = running.ids["team-a", "web"]
         _, operator = running.mint("olga", "operator")
         proxy.fault = Fault("drip", interval=3600, match=b"StopInstances")  # it never hears back
         running.moto.clear_calls()
-        with running.client(0, operator) as client:
+        with running.client(actor, operator) as client:
             assert client.post(f"{V1}/instances/team-a/{web}/stop").status_code == 202
         wait_until(
             lambda: any(
-                c.action == "StopInstances" and c.access_key == replica_key(0)
+                c.action == "StopInstances" and c.access_key == replica_key(actor)
                 for c in running.moto.calls
             ),
             timeout=30,
         )
-        process = running.processes[0]._process
+        process = running.processes[actor]._process
         assert process is not None
         os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=10)
         assert running.cloud_state_of("team-a", web) == "stopped"
 
         def outcome() -> list[dict[str, object]]:
-            with running.client(1, operator) as client:
+            with running.client(witness, operator) as client:
                 reply = client.get(f"{V1}/events", params={"target": web, "limit": 50})
             if reply.status_code != 200:
                 return []
