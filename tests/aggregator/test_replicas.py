@@ -5,6 +5,7 @@ revoked through one refused by all, one rate limit across them."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import threading
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 import pytest
+from click.testing import CliRunner
 
 from tests.aggregator.server import (
     ACCOUNTS,
@@ -32,6 +34,8 @@ from tests.faultproxy import Fault, FaultProxy
 from tests.postgres import PostgresCluster
 from winged_monkey.aggregator.settings import load_server_config
 from winged_monkey.aggregator.shared_state import SharedTokenStore
+from winged_monkey.aggregator.tokens import TokenError
+from winged_monkey.cli import main
 from winged_monkey.demo.server import MotoServer
 from winged_monkey.errors import ConfigError
 from winged_monkey.store_postgres import PostgresStore
@@ -382,3 +386,39 @@ def test_an_action_whose_replica_dies_is_settled_by_another(
             assert event["outcome"] == "ok"
             assert str(event["key"]).endswith(":settled")  # observed, not answered
             assert "observed stopped" in str(event["detail"])
+
+
+def test_token_commands_work_on_the_shared_database(
+    postgres_cluster: PostgresCluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`wm serve token create|list|revoke` with a `database` config: the replicas' tokens,
+    the password from its environment variable."""
+    url = postgres_cluster.new_database()
+    config = tmp_path / "serve.toml"
+    config.write_text(
+        f'[serve]\ndatabase = "{url}"\n'
+        f'database_credentials = {{ secret_env = "{PASSWORD_ENV}" }}\n\n'
+        '[[accounts]]\nname = "prod"\nprovider = "ec2"\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv(PASSWORD_ENV, postgres_cluster.password)
+    runner = CliRunner()
+    base = ["serve", "--config", str(config), "token"]
+    created = runner.invoke(main, [*base, "create", "--user", "ann", "--role", "viewer"])
+    assert created.exit_code == 0, created.output
+    token = created.stdout.strip()
+    store = PostgresStore.connect(url, postgres_cluster.password)
+    try:
+        assert SharedTokenStore(store).authenticate(token).user == "ann"
+        (row,) = json.loads(runner.invoke(main, [*base, "list", "--json"]).stdout)
+        assert runner.invoke(main, [*base, "revoke", row["id"]]).exit_code == 0
+        with pytest.raises(TokenError, match="revoked"):
+            SharedTokenStore(store).authenticate(token)
+    finally:
+        store.close()
+
+    monkeypatch.delenv(PASSWORD_ENV)
+    refused = runner.invoke(main, [*base, "list"])
+    assert refused.exit_code != 0
+    assert "unreachable" in refused.stderr
+    assert postgres_cluster.password not in refused.output
