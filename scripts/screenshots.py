@@ -68,7 +68,10 @@ async def _settled(pilot: Pilot[Any], portal: Portal) -> None:
         lambda: not any(s.phase in ("loading", "stale") or s.refreshing for s in portal.statuses()),
         "accounts loading",
     )
-    await pilot.app.workers.wait_for_complete()
+    # Every worker but the poller, which runs as long as the app (waiting on it never ends).
+    others = [w for w in pilot.app.workers if w.group != "poller"]
+    if others:  # (an empty list would mean every worker)
+        await pilot.app.workers.wait_for_complete(others)
     await pilot.pause()
 
 
