@@ -80,9 +80,9 @@ async def test_app_rows_and_app_detail_at_80x24(heat: Projects) -> None:
 
         # Apps read as apps in the table: a glyph before the name, members as the size.
         key = f"ui/{shop}"
-        assert table.get_cell(key, "name").plain == "◆ shop"
-        assert table.get_cell(key, "size").plain == "app (2)"
-        assert table.get_cell(key, "state").plain == "▶ running"
+        assert table.cell(key, "name").plain == "◆ shop"
+        assert table.cell(key, "size").plain == "app (2)"
+        assert table.cell(key, "state").plain == "▶ running"
 
         table.select(key)
         await pilot.press("enter")

@@ -122,7 +122,7 @@ def test_a_wrong_ca_fails_clearly_for_the_catalog_too(
         with pytest.raises(WMError) as raised:
             asyncio.run(portal.catalog("lab"))
         message = str(raised.value)
-        assert message.startswith(f"lab: TLS certificate of 127.0.0.1:{sim.port} is not trusted")
+        assert message.startswith(f"lab: TLS: the certificate of 127.0.0.1:{sim.port} is signed")
         assert str(OTHER_CA) in message
         assert sim.password not in message
         assert raised.value.__cause__ is None

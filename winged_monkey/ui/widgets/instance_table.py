@@ -192,6 +192,14 @@ class InstanceTable(ScrollView, can_focus=True):
         row = self.index.rows.get(key)
         return row.instance if row is not None else None
 
+    def cell(self, key: str, column: str) -> Text:
+        """What `column` (a COLUMNS key: "state", "name", "size", ...) shows for the row
+        `key`, as plain styled text: how tests and scripts read a row."""
+        row = self.index.rows[key]
+        age = fmt.age_since(row.instance.created_at, self._clock())
+        names = [name for name, _, _ in COLUMNS]
+        return self._cells(row, age)[names.index(column)]
+
     def select(self, key: str) -> None:
         """Put the cursor on an instance's row (and keep it there across updates)."""
         self._follow = True
