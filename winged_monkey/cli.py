@@ -48,6 +48,8 @@ class _LazyGroup(click.Group):
         "where": "winged_monkey.cli_catalog:where",
         "events": "winged_monkey.cli_events:events",
         "app": "winged_monkey.cli_app:app_group",
+        "ssh": "winged_monkey.cli_ssh:ssh_command",
+        "console": "winged_monkey.cli_ssh:console_command",
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:
