@@ -5,6 +5,7 @@ Workers are async and only post messages; the handlers update the widgets.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import ClassVar
@@ -215,6 +216,9 @@ class MainScreen(Screen[None]):
             self._show_account(AccountUpdate(status, tuple(mine) if mine else None))
         self._show_store_warnings()
         self._update_subtitle()
+        # The fleet just loaded lives as long as the app: a full collection that walks it
+        # again and again cost 150-250 ms pauses at 10k rows (scripts/bench_scale.py).
+        gc.freeze()
         self.app.screen_change_signal.subscribe(self, self._on_screen_change)
         self._poll()
 
