@@ -73,6 +73,7 @@ def main() -> None:
                 run = subprocess.run(
                     [sys.executable, "-c", WM, "ls"],
                     env=env,
+                    cwd=tmp,  # not this checkout: -c puts the working directory on sys.path
                     capture_output=True,
                     text=True,
                     timeout=args.cap,
