@@ -152,6 +152,14 @@ class PostgresStore(Store):
             "connect_timeout": max(1, int(timeout)),
             "options": f"-c statement_timeout={STATEMENT_TIMEOUT_MS}",
             "application_name": "wm-serve",
+            # A database that vanishes without closing its sockets (a partition) is found
+            # out in seconds, not at TCP's default of minutes: the lease connection's locks
+            # are then given up, and the server frees them on its side the same way.
+            "keepalives": 1,
+            "keepalives_idle": 10,
+            "keepalives_interval": 5,
+            "keepalives_count": 3,
+            "tcp_user_timeout": 15_000,
         }
         if password is not None:
             kwargs["password"] = password
