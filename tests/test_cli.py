@@ -141,6 +141,30 @@ def test_destroy_by_account_and_id(demo: Demo) -> None:
     assert demo.state_on_server("api") == "terminated"
 
 
+def test_an_action_by_account_and_id_fetches_that_instance_alone(demo: Demo) -> None:
+    """Fetched by its id, never by listing accounts (on a big vSphere, that is most of the
+    wait): moto sees the look at it, the stop, then the looks that follow it."""
+    instance = next(i for i in listing(demo.run("ls", "--json"))["instances"] if i["name"] == "api")
+    demo.server.clear_calls()
+    result = demo.run("stop", f"dev/{instance['id']}", "--yes")
+    assert result.exit_code == ExitCode.OK, result.output
+    assert demo.state_on_server("api") == "stopped"
+    calls = [c for c in demo.server.calls if c.access_key]
+    actions = [c.action for c in calls if c.action != "DescribeAddresses"]  # (its addresses)
+    assert actions[:2] == ["DescribeInstances", "StopInstances"], actions
+    assert set(actions) == {"DescribeInstances", "StopInstances"}, actions
+    assert {c.region for c in calls} == {"us-east-1"}  # no other account was asked
+
+
+def test_an_action_by_account_and_id_on_a_silent_account_is_its_error(
+    demo: Demo, closed_port: int
+) -> None:
+    demo.add_account(dead_account("lab", closed_port))
+    result = demo.run("stop", "lab/i-0123456789abcdef0", "--yes")
+    assert result.exit_code == ExitCode.FAILED, result.output
+    assert "wm: lab: cannot reach" in result.output
+
+
 def test_reboot(demo: Demo) -> None:
     result = demo.run("reboot", "web-2")
     assert result.exit_code == ExitCode.OK, result.output

@@ -315,10 +315,12 @@ def _action_command(action: Action) -> None:
 
 def _act(obj: Context, action: Action, refs: list[str], yes: bool) -> None:
     portal = obj.portal()
-    wanted = sorted({r.split("/", 1)[0] for r in refs if "/" in r} & set(portal.account_names))
-    all_named = all("/" in r for r in refs) and wanted
-    asyncio.run(_refresh(portal, wanted if all_named else None))
-    targets = _resolve(portal, refs)
+    names = set(portal.account_names)
+    if all("/" in r and r.split("/", 1)[0] in names for r in refs):
+        targets = asyncio.run(_fetch(portal, refs))  # each by itself: no account listed
+    else:
+        asyncio.run(_refresh(portal, None))
+        targets = _resolve(portal, refs)
     refused = [(i, why) for i in targets if (why := portal.refusal(action, i))]
     if refused:
         for instance, why in refused:
@@ -328,6 +330,22 @@ def _act(obj: Context, action: Action, refs: list[str], yes: bool) -> None:
         _confirm(action, targets)
     ok = asyncio.run(_run_actions(portal, action, targets))
     sys.exit(ExitCode.OK if ok else ExitCode.FAILED)
+
+
+async def _fetch(portal: Portal, refs: list[str]) -> list[Instance]:
+    """The instances `ACCOUNT/ID` refs name, each fetched by itself, at once. An account that
+    does not answer is its error (exit 1); an id its cloud does not know, exit 4."""
+    answers = await asyncio.gather(*(portal.fetch(r) for r in refs), return_exceptions=True)
+    found: list[Instance] = []
+    for ref, answer in zip(refs, answers, strict=True):
+        if isinstance(answer, WMError):
+            fail(f"{ref.split('/', 1)[0]}: {answer.message}", exit_code(answer))
+        if isinstance(answer, BaseException):
+            raise answer
+        if answer is None:
+            raise NotFoundError(f"no instance matches {ref!r}")
+        found.append(answer)
+    return found
 
 
 def _resolve(portal: Portal, refs: list[str]) -> list[Instance]:

@@ -284,6 +284,16 @@ class Portal:
         state, a failure, or the end of what can be known (winged_monkey.operations)."""
         return self.operations.run(action, instance, user=user)
 
+    async def fetch(self, key: str) -> Instance | None:
+        """The instance `ACCOUNT/ID` as its cloud says now, fetched by itself (no listing of
+        its account); None when the cloud does not know it. Raises the account's WMError."""
+        account, _, ident = key.partition("/")
+        backend = await self.accounts.backend(account)
+        found = await self.accounts.within(account, backend.get_instance(ident))
+        if found is not None:
+            self.accounts.get(account).instances[found.id] = found
+        return found
+
     def find(self, ref: str) -> list[Instance]:
         """Instances matching an id, a name, or `account/id` (for the CLI)."""
         everything = self.instances()
