@@ -439,6 +439,7 @@ class PostgresStore(Store):
         with self.connection() as db:
             rows = db.execute(
                 f"{_SELECT} AS r WHERE r.account = %s AND r.source = 'action' "  # noqa: S608
+                "AND r.key LIKE 'action:%%' "  # the engine's intents, not a server's audit lines
                 "AND r.outcome = 'requested' AND NOT EXISTS (SELECT 1 FROM events AS o "
                 "WHERE o.cause = r.key AND o.outcome != 'unknown') AND NOT EXISTS ("
                 "SELECT 1 FROM pg_locks AS l WHERE l.locktype = 'advisory' "
