@@ -140,6 +140,7 @@ def serve(
 
         leases = AccountLeases(shared, portal.inventory, wake=aggregator.poller.poll_now)
         aggregator.poller.gate = leases
+        aggregator.launches.shared = shared_state.SharedCatalogStore(shared)
     app = create_app(aggregator, tokens, limiter)
     if shared is not None:
         shared_state.install(app, shared)

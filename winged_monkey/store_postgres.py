@@ -95,6 +95,14 @@ MIGRATIONS: tuple[str, ...] = (
         granted BOOLEAN NOT NULL DEFAULT true  -- whether the last request got a token
     );
     """,
+    # 3: each account's catalog as the replica that fetched it last found it.
+    """
+    CREATE TABLE catalogs (
+        account    TEXT PRIMARY KEY,
+        fetched_at DOUBLE PRECISION NOT NULL,  -- unix seconds, the database's clock
+        payload    TEXT NOT NULL
+    );
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -420,3 +420,25 @@ def test_token_commands_work_on_the_shared_database(
     assert refused.exit_code != 0
     assert "unreachable" in refused.stderr
     assert postgres_cluster.password not in refused.output
+
+
+def test_a_catalog_is_fetched_once_for_all_replicas(replicas: Replicas) -> None:
+    _, token = replicas.mint("cat")
+    replicas.moto.clear_calls()
+    with replicas.client(0, token) as client:
+        first = client.get(f"{V1}/catalogs")
+    assert first.status_code == 200
+    assert any(c.access_key == replica_key(0) for c in replicas.moto.calls)  # it asked
+    assert any(pool["deployables"] for pool in first.json())
+    for n in (1, 2):
+        with replicas.client(n, token) as client:
+            reply = client.get(f"{V1}/catalogs")
+        assert reply.status_code == 200
+        assert reply.json() == first.json()
+    # Polling aside (one replica per account), the others asked the cloud nothing.
+    asked = {
+        (c.access_key, c.action)
+        for c in replicas.moto.calls
+        if c.access_key in (replica_key(1), replica_key(2)) and c.action != "DescribeInstances"
+    }
+    assert asked == set()

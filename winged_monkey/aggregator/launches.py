@@ -65,6 +65,17 @@ class _CachedCatalog:
     error: str | None = None
 
 
+class SharedCatalogs(Protocol):
+    """Catalogs fetched by any replica of the server (`wm serve` on PostgreSQL): one
+    fetch per account and TTL for all of them. Blocking calls, run in a thread."""
+
+    def load(self, account: str) -> tuple[float, AccountCatalog] | None:
+        """(seconds since it was fetched, the catalog), or None."""
+        ...
+
+    def save(self, account: str, catalog: AccountCatalog) -> None: ...
+
+
 class Launches:
     """Catalogs per pool and launches, over the aggregator's portal."""
 
@@ -72,6 +83,8 @@ class Launches:
         self.agg = agg
         self._cache: dict[str, _CachedCatalog] = {}
         self._locks: dict[str, asyncio.Lock] = {}
+        #: None: this process fetches every catalog itself.
+        self.shared: SharedCatalogs | None = None
 
     def forget(self, account: str) -> None:
         """Fetch the account's catalog afresh next time (a launch changed its quota use)."""
@@ -95,11 +108,15 @@ class Launches:
                 return cached
             if Capability.CATALOG not in self.agg.portal.capabilities(account):
                 cached = _CachedCatalog(now, None, "this account has no catalog")
+            elif (shared := await self._shared(account)) is not None:
+                cached = shared
             else:
                 try:
                     backend = await self.agg.portal.backend(account)
                     found = await self.agg.portal.within(account, backend.catalog())
                     cached = _CachedCatalog(now, found)
+                    if self.shared is not None:
+                        await asyncio.to_thread(self.shared.save, account, found)
                 except WMError as exc:
                     cached = _CachedCatalog(now, None, exc.message)
                 except Exception as exc:  # a plugin bug: the other accounts still answer
@@ -107,6 +124,15 @@ class Launches:
             self._cache[account] = cached
             self.agg.changed()  # building the backend may have narrowed its capabilities
             return cached
+
+    async def _shared(self, account: str) -> _CachedCatalog | None:
+        """Another replica's fetch of the account's catalog, while within the TTL."""
+        if self.shared is None:
+            return None
+        found = await asyncio.to_thread(self.shared.load, account)
+        if found is None or found[0] >= self.agg.server.serve.catalog_ttl:
+            return None
+        return _CachedCatalog(time.monotonic() - found[0], found[1])
 
     async def catalogs(self, token: TokenRecord) -> list[CatalogOut]:
         out = []

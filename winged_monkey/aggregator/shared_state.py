@@ -10,12 +10,15 @@ row updated in one statement on the database's clock, so N replicas count one bu
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import secrets
 import time
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
+
+from pydantic import ValidationError
 
 from winged_monkey.aggregator.api import Role, user_name_problem
 from winged_monkey.aggregator.errors import ApiError
@@ -29,6 +32,7 @@ from winged_monkey.aggregator.tokens import (
     TokenStore,
     _record,
 )
+from winged_monkey.catalog import AccountCatalog
 from winged_monkey.config import AccountConfig
 from winged_monkey.credentials import CredentialResolver
 from winged_monkey.errors import StoreError
@@ -264,3 +268,38 @@ class SharedRateLimiter(RateLimiter):
         if row is None or row[1]:
             return 0.0
         return (1 - float(row[0])) / self.rate
+
+
+class SharedCatalogStore:
+    """Launches' SharedCatalogs over the `catalogs` table; ages on the database's clock.
+    A database failure is a miss (this replica fetches the catalog itself)."""
+
+    def __init__(self, store: PostgresStore) -> None:
+        self._store = store
+
+    def load(self, account: str) -> tuple[float, AccountCatalog] | None:
+        try:
+            with self._store.connection() as db:
+                row = db.execute(
+                    "SELECT extract(epoch FROM clock_timestamp()) - fetched_at, payload "
+                    "FROM catalogs WHERE account = %s",
+                    (account,),
+                ).fetchone()
+        except StoreError:
+            return None
+        if row is None:
+            return None
+        try:
+            return float(row[0]), AccountCatalog.model_validate_json(row[1])
+        except ValidationError:
+            return None  # written by another version: fetch it afresh
+
+    def save(self, account: str, catalog: AccountCatalog) -> None:
+        with contextlib.suppress(StoreError), self._store.connection() as db:
+            db.execute(
+                "INSERT INTO catalogs (account, fetched_at, payload) "
+                "VALUES (%s, extract(epoch FROM clock_timestamp()), %s) "
+                "ON CONFLICT (account) DO UPDATE SET fetched_at = excluded.fetched_at, "
+                "payload = excluded.payload",
+                (account, catalog.model_dump_json()),
+            )
