@@ -85,10 +85,12 @@ class Launches:
         self._locks: dict[str, asyncio.Lock] = {}
         #: None: this process fetches every catalog itself.
         self.shared: SharedCatalogs | None = None
+        self._refetch: set[str] = set()
 
     def forget(self, account: str) -> None:
         """Fetch the account's catalog afresh next time (a launch changed its quota use)."""
         self._cache.pop(account, None)
+        self._refetch.add(account)  # from the cloud, not another replica's older fetch
 
     def quotas(self, account: str) -> tuple[Quota, ...]:
         """The account's quota as its last fetched catalog said (no cloud call)."""
@@ -127,7 +129,8 @@ class Launches:
 
     async def _shared(self, account: str) -> _CachedCatalog | None:
         """Another replica's fetch of the account's catalog, while within the TTL."""
-        if self.shared is None:
+        if self.shared is None or account in self._refetch:
+            self._refetch.discard(account)
             return None
         found = await asyncio.to_thread(self.shared.load, account)
         if found is None or found[0] >= self.agg.server.serve.catalog_ttl:
