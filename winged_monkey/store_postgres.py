@@ -42,6 +42,9 @@ PROBE_S = 0.5
 #: NOTIFY channel: an account's inventory was saved (the payload is its name).
 INVENTORY_CHANNEL = "wm_inventory"
 STATEMENT_TIMEOUT_MS = 10_000
+#: A request's own database checks (token, rate budget): cut short after this.
+QUICK_STATEMENT_MS = 500
+QUICK_POOL_TIMEOUT_S = 0.5
 
 # Each entry migrates from version i to i + 1; never edit a released one, add a new one.
 MIGRATIONS: tuple[str, ...] = (
@@ -125,8 +128,11 @@ class PostgresStore(Store):
 
     shares_intents = True
 
-    def __init__(self, pool: ConnectionPool[Any], url: str) -> None:
+    def __init__(
+        self, pool: ConnectionPool[Any], url: str, quick: ConnectionPool[Any] | None = None
+    ) -> None:
         self._pool = pool
+        self._quick = quick or pool
         self.url = redact(url)
         self._down = threading.Event()
         self._intent_lock = threading.Lock()
@@ -180,9 +186,22 @@ class PostgresStore(Store):
             open=False,
             name="wm-store",
         )
-        store = cls(pool, url)
+        # The requests' own checks (token, rate budget) run on the server's event loop:
+        # their pool gives up soon, so a slow database delays a request, not the server.
+        quick_kwargs = {**kwargs, "options": f"-c statement_timeout={QUICK_STATEMENT_MS}"}
+        quick: ConnectionPool[Any] = ConnectionPool(
+            url,
+            kwargs=quick_kwargs,
+            min_size=1,
+            max_size=4,
+            timeout=QUICK_POOL_TIMEOUT_S,
+            open=False,
+            name="wm-store-quick",
+        )
+        store = cls(pool, url, quick)
         try:
             pool.open(wait=True, timeout=timeout)
+            quick.open(wait=False)
             store._migrate()
         except StoreError:
             store.close()
@@ -202,6 +221,8 @@ class PostgresStore(Store):
         with self._intent_lock:
             if self._intent_db is not None:
                 self._intent_db.close()
+        if self._quick is not self._pool:
+            self._quick.close()
         self._pool.close()
 
     def dedicated_connection(self) -> psycopg.Connection[Any]:
@@ -224,20 +245,28 @@ class PostgresStore(Store):
         return self._down.is_set()
 
     @contextmanager
-    def connection(self) -> Iterator[psycopg.Connection[Any]]:
-        """A pooled connection; any database failure becomes a StoreError.
+    def connection(self, *, quick: bool = False) -> Iterator[psycopg.Connection[Any]]:
+        """A pooled connection; any database failure becomes a StoreError. `quick`: from
+        the pool whose statements and waits are cut short (QUICK_STATEMENT_MS).
 
         Once the database is found unreachable, calls fail at once (no request waits on
-        the pool) until a prober thread reaches it again: recovery needs no restart."""
+        the pool) until a prober thread reaches it again: recovery needs no restart. A
+        statement cut short only fails itself (the database is slow, not gone)."""
         import psycopg
         from psycopg_pool import PoolTimeout
 
         if self._down.is_set():
             raise StoreError(f"database {self.url} unreachable (retrying every {PROBE_S:g} s)")
         try:
-            with self._pool.connection() as db:
+            with (self._quick if quick else self._pool).connection() as db:
                 yield db
-        except (psycopg.OperationalError, psycopg.InterfaceError, PoolTimeout) as exc:
+        except psycopg.errors.QueryCanceled:
+            raise StoreError(f"database {self.url}: too slow (statement timeout)") from None
+        except PoolTimeout as exc:
+            if not quick:
+                self._mark_down()
+            raise self._unreachable(exc) from None
+        except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
             self._mark_down()
             raise self._unreachable(exc) from None
         except psycopg.Error as exc:

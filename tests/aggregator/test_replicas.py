@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import httpx
+import psycopg
 import pytest
 from click.testing import CliRunner
 
@@ -442,3 +443,23 @@ def test_a_catalog_is_fetched_once_for_all_replicas(replicas: Replicas) -> None:
         if c.access_key in (replica_key(1), replica_key(2)) and c.action != "DescribeInstances"
     }
     assert asked == set()
+
+
+def test_a_slow_database_delays_a_request_by_at_most_its_short_timeout(
+    replicas: Replicas, postgres_cluster: PostgresCluster
+) -> None:
+    """The token's rate-limit row is held locked by another session (a slow database
+    for that statement): the token's requests still answer, each within about the
+    request path's 0.5 s statement timeout (not the store's 10 s)."""
+    token_id, token = replicas.mint("slow")
+    with replicas.client(0, token) as client:
+        assert client.get(f"{V1}/whoami").status_code == 200  # its bucket row exists
+    with psycopg.connect(replicas.store.url, password=postgres_cluster.password) as db:
+        db.execute("SELECT * FROM rate_buckets WHERE key = %s FOR UPDATE", (token_id,))
+        for _ in range(3):
+            started = time.monotonic()
+            with replicas.client(0, token) as client:
+                reply = client.get(f"{V1}/whoami")
+            assert reply.status_code == 200
+            assert time.monotonic() - started < 3.0  # generous over 0.5 s, far under 10 s
+        db.rollback()

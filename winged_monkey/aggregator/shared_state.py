@@ -219,7 +219,7 @@ class SharedTokenStore(TokenStore):
 
     def _lookup(self, digest: str, known: tuple[TokenRecord, float] | None) -> TokenRecord:
         try:
-            with self._store.connection() as db:
+            with self._store.connection(quick=True) as db:
                 row = db.execute(
                     f"SELECT {_TOKEN_COLUMNS}, hash FROM tokens WHERE hash = %s",  # noqa: S608
                     (digest,),
@@ -259,7 +259,7 @@ class SharedRateLimiter(RateLimiter):
         """0 when the request may go; else the seconds until it may. Without the database
         each replica counts on its own (RateLimiter) until it is back."""
         try:
-            with self._store.connection() as db:
+            with self._store.connection(quick=True) as db:
                 row = db.execute(
                     _TAKE, {"key": key, "burst": float(self.burst), "rate": self.rate}
                 ).fetchone()
