@@ -53,15 +53,37 @@ def _created(i: Instance) -> float:
     return -i.created_at.timestamp() if i.created_at else _LAST
 
 
-#: Sort keys by column: `o` cycles through them in this order.
+def _address(ips: tuple[str, ...]) -> tuple[bool, tuple[tuple[int, str], ...]]:
+    """10.0.0.9 before 10.0.0.10; rows without an address last."""
+    first = fmt.first_ip(ips)
+    return (not first, natural(first))
+
+
+#: States that cost nothing per hour: their `$/h` is blank and sorts with the unpriced.
+NO_HOURLY_COST = frozenset({InstanceState.STOPPED, InstanceState.TERMINATED})
+
+
+def hourly_cost(i: Instance) -> float | None:
+    """What the row costs per hour now: None when unknown or when it costs nothing."""
+    return None if i.state in NO_HOURLY_COST else i.price_hourly
+
+
+def _price(i: Instance) -> float:
+    cost = hourly_cost(i)
+    return _LAST if cost is None else cost
+
+
+#: Sort keys by column, in the columns' on-screen order: `o` cycles through them so.
 SORTS: dict[str, Callable[[Instance], Any]] = {
-    "name": lambda i: natural(i.name),
     "state": lambda i: _STATE_ORDER[i.state],
+    "name": lambda i: natural(i.name),
     "account": lambda i: i.account,
-    "price": lambda i: _LAST if i.price_hourly is None else i.price_hourly,
+    "public_ip": lambda i: _address(i.public_ips),
+    "price": _price,
     "age": _created,
     "where": lambda i: i.where,
     "size": lambda i: size_text(i, unknown=""),
+    "private_ip": lambda i: _address(i.private_ips),
 }
 SORT_LABELS = {key: label for key, label, _ in COLUMNS}
 
@@ -145,6 +167,13 @@ class RowIndex:
     @property
     def marked(self) -> list[Row]:
         return list(self._marked.values())
+
+    def marked_in_order(self) -> list[Row]:
+        """The marked rows in display order (filtered out ones too, where they sort)."""
+        if not self._marked:
+            return []
+        self.commit()
+        return [r for r in self._order if r.marked]
 
     def widths(self) -> tuple[int, ...]:
         """The widest cell of each FITTED column over every row (filtered or not)."""

@@ -80,7 +80,7 @@ class MainScreen(Screen[None]):
             "mark",
             key_display="␣",
             id="mark",
-            tooltip="Mark or unmark the row",
+            tooltip="Mark or unmark the row, then move down (u unmarks all)",
             show=False,
         ),
         _action_binding("s", Action.START, "Start the marked instances (or the cursor row)"),
@@ -189,7 +189,7 @@ class MainScreen(Screen[None]):
         yield AccountStrip(self.clock, read_only=read_only, id="accounts")
         yield Input(placeholder="filter: words in any column", compact=True, id="filter")
         yield Static(NO_APPS, id="no-apps")
-        yield InstanceTable(self.clock, id="instances")
+        yield InstanceTable(self.clock, keymap=self.keys, id="instances")
         yield Footer(compact=True, show_command_palette=False)
 
     @property

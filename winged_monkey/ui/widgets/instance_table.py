@@ -9,10 +9,11 @@ look is the one of Textual's DataTable, which this table replaced.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, ClassVar
 
+from rich.cells import cell_len
 from rich.padding import Padding
 from rich.segment import Segment
 from rich.style import Style
@@ -33,6 +34,7 @@ from winged_monkey.ui.rows import (
     COLUMNS,
     FITTED,
     NAME_WIDTH,
+    NO_HOURLY_COST,
     SORT_LABELS,
     SORTS,
     Row,
@@ -49,6 +51,11 @@ _CACHE_CELLS = 20000
 # Each cell's segments carry their column (as DataTable's do), so cells stay apart.
 _COLUMN_META = [Style.from_meta({"column": n}) for n in range(len(COLUMNS))]
 _OUTSIDE = Style.from_meta({"out_of_bounds": True})
+_COLUMN_AT = {key: n for n, (key, _, _) in enumerate(COLUMNS)}
+#: Shortened (the state to its glyph) or dropped, in this order, while a row is wider than
+#: the table: the low-value columns go first; the name, account, address and price stay.
+_SHRINK = ("state", "where", "private_ip", "size", "age")
+_GLYPH = 1
 
 
 class InstanceTable(ScrollView, can_focus=True):
@@ -64,17 +71,33 @@ class InstanceTable(ScrollView, can_focus=True):
             id="details",
             tooltip="Show every field of the instance under the cursor",
         ),
-        Binding("up", "cursor_up", "Cursor up", show=False),
-        Binding("down", "cursor_down", "Cursor down", show=False),
-        Binding("pageup", "page_up", "Page up", show=False),
-        Binding("pagedown", "page_down", "Page down", show=False),
-        # DataTable's keys and words, as before: left, right, home and end scroll sideways.
-        Binding("right", "cursor_right", "Cursor right", show=False),
-        Binding("left", "cursor_left", "Cursor left", show=False),
-        Binding("ctrl+home", "scroll_top", "Top", show=False),
-        Binding("ctrl+end", "scroll_bottom", "Bottom", show=False),
-        Binding("home", "scroll_home", "Home", show=False),
-        Binding("end", "scroll_end", "End", show=False),
+        Binding("up", "cursor_up", "up", show=False, tooltip="The row above"),
+        Binding("down", "cursor_down", "down", show=False, tooltip="The row below"),
+        Binding("pageup", "page_up", "page up", show=False, tooltip="A screen of rows up"),
+        Binding("pagedown", "page_down", "page down", show=False, tooltip="A screen of rows down"),
+        Binding("home,ctrl+home", "scroll_top", "first row", show=False, tooltip="The first row"),
+        Binding("end,ctrl+end", "scroll_bottom", "last row", show=False, tooltip="The last row"),
+        # vi's keys, unless the user's keymap gives one to another binding.
+        *(
+            Binding(key, f"vi('{key}')", words, show=False, tooltip=tip)
+            for key, (words, tip) in {
+                "j": ("down", "The row below"),
+                "k": ("up", "The row above"),
+                "g": ("first row", "The first row"),
+                "G": ("last row", "The last row"),
+            }.items()
+        ),
+        # Only when the columns do not fit even once the low-value ones are dropped.
+        Binding("right", "cursor_right", "scroll right", show=False, tooltip="Scroll sideways"),
+        Binding("left", "cursor_left", "scroll left", show=False, tooltip="Scroll sideways"),
+        Binding(
+            "u",
+            "clear_marks",
+            "unmark all",
+            id="clear_marks",
+            show=False,
+            tooltip="Clear every mark",
+        ),
     ]
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {"instance-table--header", "instance-table--cursor"}
@@ -128,9 +151,17 @@ class InstanceTable(ScrollView, can_focus=True):
             super().__init__()
             self.instance = instance
 
-    def __init__(self, clock: Callable[[], datetime], *, id: str | None = None) -> None:
+    def __init__(
+        self,
+        clock: Callable[[], datetime],
+        *,
+        keymap: Mapping[str, str] | None = None,
+        id: str | None = None,
+    ) -> None:
+        """`keymap`: the user's (binding id to keys); a vi key it names is theirs."""
         super().__init__(id=id)
         self._clock = clock
+        self._taken = {k.strip() for keys in (keymap or {}).values() for k in keys.split(",")}
         self.index = RowIndex()
         self._follow = False
         self._cursor = 0
@@ -172,7 +203,8 @@ class InstanceTable(ScrollView, can_focus=True):
 
     @property
     def marked(self) -> list[Instance]:
-        return [row.instance for row in self.index.marked]
+        """The marked instances in table order (what a confirmation lists)."""
+        return [row.instance for row in self.index.marked_in_order()]
 
     @property
     def shown_count(self) -> int:
@@ -312,11 +344,22 @@ class InstanceTable(ScrollView, can_focus=True):
     def action_cursor_right(self) -> None:
         self.scroll_right()
 
-    def action_scroll_home(self) -> None:
-        self.scroll_to(x=0, animate=False)
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "clear_marks":  # listed, greyed out, while nothing is marked
+            return True if self.index.marked else None
+        # A vi key the user's keymap gives to another binding is off here: theirs runs.
+        return not (action == "vi" and parameters and parameters[0] in self._taken)
 
-    def action_scroll_end(self) -> None:
-        self.scroll_to(x=self.max_scroll_x, animate=False)
+    def action_vi(self, key: str) -> None:
+        steps = {"j": 1, "k": -1, "g": -len(self._sync()), "G": len(self._sync())}
+        self._step(steps[key])
+
+    def action_clear_marks(self) -> None:
+        if self.index.marked:
+            self.clear_marks()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._resized()  # which columns fit depends on the width
 
     def on_click(self, event: events.Click) -> None:
         self._follow = True
@@ -376,12 +419,33 @@ class InstanceTable(ScrollView, can_focus=True):
         self._move(min(place, len(shown) - 1), scroll=self._follow)
         return shown
 
-    def _widths(self) -> list[int]:
-        """Each column's drawn width, its padding included."""
-        fitted = dict(zip(FITTED, self.index.widths(), strict=True))
+    def _labels(self) -> list[str]:
+        """The header's words; the sorted column's carries ▲ (or ▼ when reversed)."""
+        arrow = "▼" if self.index.sort_reverse else "▲"
         return [
-            2 * PADDING + (width or max(fitted[key], len(label))) for key, label, width in COLUMNS
+            f"{label} {arrow}".strip() if key == self.index.sort_column else label
+            for key, label, _ in COLUMNS
         ]
+
+    def _widths(self) -> list[int]:
+        """Each column's drawn width, its padding included; 0 for a column dropped because
+        the row would not fit the width otherwise (in _SHRINK's order, the state to its
+        glyph): a column is shown whole or not at all, so no name or number is cut."""
+        fitted = dict(zip(FITTED, self.index.widths(), strict=True))
+        labels = self._labels()
+        widths = [
+            2 * PADDING + max(width or fitted[key], cell_len(label))
+            for (key, _, width), label in zip(COLUMNS, labels, strict=True)
+        ]
+        room = self.scrollable_content_region.width
+        for key in _SHRINK:
+            if not room or sum(widths) <= room:
+                break
+            if key == self.index.sort_column:  # the sorted column stays in sight
+                continue
+            at = _COLUMN_AT[key]
+            widths[at] = 2 * PADDING + _GLYPH if key == "state" else 0
+        return widths
 
     def _resized(self) -> None:
         size = Size(sum(self._widths()), self.index.shown_count + 1)
@@ -416,10 +480,12 @@ class InstanceTable(ScrollView, can_focus=True):
 
     def _header_line(self) -> Strip:
         widths = self._widths()
-        key = (tuple(widths), self.size.width, self.has_focus)
+        key = (tuple(widths), self.size.width, self.has_focus, *self._labels())
         if self._header is None or self._header_key != key:
             style = self.get_component_rich_style("instance-table--header")
-            labels = [Text(label) for _, label, _ in COLUMNS]
+            labels = [Text(label) for label in self._labels()]
+            if widths[_COLUMN_AT["state"]] == 2 * PADDING + _GLYPH:  # the glyph only
+                labels[_COLUMN_AT["state"]] = Text("")
             self._header = self._draw(labels, widths, style, Style(), style)
             self._header_key = key
         return self._header
@@ -435,7 +501,11 @@ class InstanceTable(ScrollView, can_focus=True):
                 self._lines.clear()
             base = self.rich_style
             mark = self.get_component_rich_style("instance-table--cursor") if cursor else Style()
-            line = self._lines[key] = self._draw(self._cells(row, age), widths, base, mark, base)
+            cells = self._cells(row, age)
+            state = _COLUMN_AT["state"]
+            if widths[state] == 2 * PADDING + _GLYPH:
+                cells[state] = cells[state][:_GLYPH]
+            line = self._lines[key] = self._draw(cells, widths, base, mark, base)
         return line
 
     def _draw(
@@ -451,6 +521,8 @@ class InstanceTable(ScrollView, can_focus=True):
         post = Style.from_color(component.color, component.bgcolor)
         segments: list[Segment] = []
         for column, (cell, width) in enumerate(zip(cells, widths, strict=True)):
+            if not width:  # dropped: the screen is too narrow
+                continue
             pre = base + _COLUMN_META[column] + component
             segments.extend(self._cell(cell, width, pre, post))
         rest = max(0, self.size.width - sum(widths))
@@ -477,7 +549,8 @@ class InstanceTable(ScrollView, can_focus=True):
             fmt.name_text(i, NAME_WIDTH),
             Text(fmt.one_line(i.account, ACCOUNT_WIDTH)),
             Text(fmt.first_ip(i.public_ips)),
-            Text(price_text(i.price_hourly), justify="right"),
+            # Stopped and terminated rows cost nothing per hour: no price that reads as one.
+            Text("" if i.state in NO_HOURLY_COST else price_text(i.price_hourly), justify="right"),
             Text(age, justify="right"),
             Text(i.where),
             Text(size_text(i, unknown="")),

@@ -1,0 +1,179 @@
+"""The instance table's keys, prices, sort and columns, on the cached fleet (issue 17)."""
+
+from __future__ import annotations
+
+import io
+import re
+from typing import Any
+
+from rich.console import Console
+from textual.app import App
+from textual.pilot import Pilot
+from textual.screen import Screen
+from textual.widgets import Static
+
+from tests.ui.conftest import FLEET, cached_app, settle
+from winged_monkey.models import Instance, InstanceState
+from winged_monkey.portal import Portal
+from winged_monkey.ui.rows import COLUMNS
+from winged_monkey.ui.screens.confirm import ConfirmScreen
+from winged_monkey.ui.screens.help import HelpScreen
+from winged_monkey.ui.screens.main import MainScreen
+from winged_monkey.ui.widgets.instance_table import InstanceTable
+
+SIZE = (80, 24)
+NARROW = (60, 20)
+NAMES = [name for _, names in FLEET.values() for name in names]
+
+
+def table_of(app: App[Any]) -> InstanceTable:
+    screen = app.screen
+    assert isinstance(screen, MainScreen), screen
+    return screen.table
+
+
+def text_of(screen: Screen[Any]) -> str:
+    console = Console(width=200, file=io.StringIO(), record=True)
+    for static in screen.query(Static):
+        console.print(static.content)
+    return console.export_text()
+
+
+def lines(table: InstanceTable) -> list[str]:
+    """The table as drawn: its header, then the rows on screen."""
+    return ["".join(s.text for s in table.render_line(y)) for y in range(table.size.height)]
+
+
+def named(table: InstanceTable, name: str) -> Instance:
+    found = [i for i in table.shown if i.name == name]
+    assert len(found) == 1, name
+    return found[0]
+
+
+async def started(pilot: Pilot[Any]) -> InstanceTable:
+    await settle(pilot)
+    table = table_of(pilot.app)
+    table.focus()
+    await pilot.pause()
+    return table
+
+
+async def test_home_end_g_G_j_k_go_between_rows(cached_portal: Portal) -> None:
+    app = cached_app(cached_portal)
+    async with app.run_test(size=SIZE) as pilot:
+        table = await started(pilot)
+        last = table.shown_count - 1
+        for key, row in (("end", last), ("home", 0), ("G", last), ("g", 0)):
+            await pilot.press(key)
+            assert table.cursor_row == row, key
+            assert table.scroll_x == 0, key  # never sideways
+        await pilot.press("j", "j", "k")
+        assert table.cursor_row == 1
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        text = text_of(app.screen)
+        for words in ("first row", "last row", "unmark all"):
+            assert words in text, words
+
+
+async def test_stopped_and_terminated_rows_show_no_hourly_price(cached_portal: Portal) -> None:
+    app = cached_app(cached_portal)
+    async with app.run_test(size=SIZE) as pilot:
+        table = await started(pilot)
+        free = [
+            i for i in table.shown if i.state in (InstanceState.STOPPED, InstanceState.TERMINATED)
+        ]
+        assert {i.state for i in free} == {InstanceState.STOPPED, InstanceState.TERMINATED}
+        assert any(i.price_hourly is not None for i in free)  # their size has a rate...
+        for instance in free:
+            assert table.cell(instance.key, "price").plain == ""  # ...that is not a cost now
+        running = named(table, "web-1")
+        assert table.cell(running.key, "price").plain == "0.010"
+
+
+async def test_o_cycles_the_columns_in_screen_order_marking_the_header(
+    cached_portal: Portal,
+) -> None:
+    app = cached_app(cached_portal)
+    async with app.run_test(size=SIZE) as pilot:
+        table = await started(pilot)
+        on_screen = [key for key, _, _ in COLUMNS if key != "mark"]
+        labels = {key: label for key, label, _ in COLUMNS}
+        seen = [table.sort_column]
+        for _ in on_screen[1:]:
+            await pilot.press("o")
+            seen.append(table.sort_column)
+            header = lines(table)[0]
+            assert f"{labels[table.sort_column]} ▲" in header, header  # in sight, marked
+            assert header.count("▲") == 1
+        start = on_screen.index("name")
+        assert seen == on_screen[start:] + on_screen[:start]
+        assert "public_ip" in seen
+        assert "private_ip" in seen
+        await pilot.press("O")
+        assert f"{labels[table.sort_column]} ▼" in lines(table)[0]
+        await pilot.press("o")  # back to name after private IP... then public IP, in order:
+        assert table.sort_column == "name"
+        await pilot.press("o", "o", "O")
+        addresses = [i.public_ips[0] for i in table.shown if i.public_ips]
+        as_numbers = [tuple(int(p) for p in ip.split(".")) for ip in addresses]
+        assert as_numbers == sorted(as_numbers)  # numeric, not as text
+
+
+async def test_marks_confirm_in_table_order_and_u_clears_them(cached_portal: Portal) -> None:
+    app = cached_app(cached_portal)
+    async with app.run_test(size=SIZE) as pilot:
+        table = await started(pilot)
+        mark = next(b for b in table_of(app).screen.BINDINGS if getattr(b, "id", "") == "mark")
+        assert "move" in str(getattr(mark, "tooltip", "")).lower()  # what space also does
+        for name in ("web-2", "bastion", "web-1"):  # marked out of table order
+            table.select(named(table, name).key)
+            await pilot.press("space")
+        assert table.cursor_instance == named(table, "web-2")  # moved down past web-1
+        await pilot.press("x")
+        confirm = app.screen
+        assert isinstance(confirm, ConfirmScreen)
+        assert [i.name for i in confirm.targets] == ["bastion", "web-1", "web-2"]
+        await pilot.press("escape")
+        assert isinstance(app.screen, MainScreen)
+        assert len(table.marked) == 3
+        await pilot.press("u")
+        assert table.marked == []
+        assert "marked" not in str(app.screen.sub_title)
+
+
+def _assert_whole(table: InstanceTable) -> None:
+    drawn = lines(table)
+    body = "\n".join(drawn[1:])
+    shown = [i.name for i in table.shown[: len(drawn) - 1]]
+    for name in shown:
+        assert re.search(rf"(^|\s){re.escape(name)}(\s|$)", body, re.M), name
+    for line in drawn:
+        for number in re.findall(r"[\d.]*\d[\d.]*", line):  # addresses and prices
+            if number.count(".") == 3:
+                assert all(p.isdigit() for p in number.split(".")), number
+    where = {i.where for i in table.shown}
+    for line in drawn:
+        for text in re.findall(r"ec2/\S*", line):
+            assert text in where, text  # whole or absent
+
+
+async def test_narrow_screens_drop_columns_never_cut_names_or_addresses(
+    cached_portal: Portal,
+) -> None:
+    app = cached_app(cached_portal)
+    async with app.run_test(size=NARROW) as pilot:
+        table = await started(pilot)
+        _assert_whole(table)
+        header = lines(table)[0]
+        for kept in ("name", "account", "public IP", "$/h"):
+            assert kept in header, header
+        assert "where" not in header
+        assert "private IP" not in header
+        assert table.max_scroll_x == 0  # it all fits: nothing cut at the edge
+        for ip in (i.public_ips[0] for i in table.shown[:10] if i.public_ips):
+            assert ip in "\n".join(lines(table)), ip
+        await pilot.resize_terminal(*SIZE)
+        await pilot.pause()
+        _assert_whole(table)
+        assert table.max_scroll_x == 0
