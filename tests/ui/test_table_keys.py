@@ -177,3 +177,5 @@ async def test_narrow_screens_drop_columns_never_cut_names_or_addresses(
         await pilot.pause()
         _assert_whole(table)
         assert table.max_scroll_x == 0
+        web_1 = next(line for line in lines(table) if " web-1 " in line)
+        assert "0.010" in web_1  # prices survive the relayout

@@ -152,6 +152,8 @@ class RowIndex:
     _shown_count: int = 0
     _kind_count: int = 0
     _marked: dict[str, Row] = field(default_factory=dict)
+    _marks: int = 0  # changes of marks, for the cache of the marked rows in order
+    _marked_cache: tuple[tuple[int, int], list[Row]] = ((-1, -1), [])
 
     # -- counts (no commit needed) -------------------------------------------------------
 
@@ -173,7 +175,11 @@ class RowIndex:
         if not self._marked:
             return []
         self.commit()
-        return [r for r in self._order if r.marked]
+        # Read on every key's check: walk the rows again only when the order or marks moved.
+        key = (self.generation, self._marks)
+        if self._marked_cache[0] != key:
+            self._marked_cache = (key, [r for r in self._order if r.marked])
+        return list(self._marked_cache[1])
 
     def widths(self) -> tuple[int, ...]:
         """The widest cell of each FITTED column over every row (filtered or not)."""
@@ -232,7 +238,8 @@ class RowIndex:
             return None
         row.alive = False
         del self._accounts[row.instance.account][row.instance.id]
-        self._marked.pop(key, None)
+        if self._marked.pop(key, None) is not None:
+            self._marks += 1
         self._count(row, -1)
         self._removed = True
         self._unplaced.pop(row, None)
@@ -240,6 +247,7 @@ class RowIndex:
         return row
 
     def mark(self, row: Row, on: bool) -> None:
+        self._marks += 1
         row.marked = on
         row.version += 1
         if on:
