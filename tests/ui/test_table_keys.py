@@ -12,9 +12,10 @@ from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.widgets import Static
 
-from tests.ui.conftest import FLEET, cached_app, settle
+from tests.ui.conftest import FLEET, cached_app, fixed_clock, settle
 from winged_monkey.models import Instance, InstanceState
 from winged_monkey.portal import Portal
+from winged_monkey.ui.app import WMApp
 from winged_monkey.ui.rows import COLUMNS
 from winged_monkey.ui.screens.confirm import ConfirmScreen
 from winged_monkey.ui.screens.help import HelpScreen
@@ -179,3 +180,16 @@ async def test_narrow_screens_drop_columns_never_cut_names_or_addresses(
         assert table.max_scroll_x == 0
         web_1 = next(line for line in lines(table) if " web-1 " in line)
         assert "0.010" in web_1  # prices survive the relayout
+
+
+async def test_a_vi_key_the_keymap_takes_is_the_users(cached_portal: Portal) -> None:
+    config = cached_portal.config.model_copy(update={"keys": {"stop": "k"}})
+    app = WMApp(cached_portal, config, clock=fixed_clock)
+    async with app.run_test(size=SIZE) as pilot:
+        table = await started(pilot)
+        table.select(named(table, "web-1").key)
+        await pilot.press("j")  # still the table's
+        assert table.cursor_instance == named(table, "web-2")
+        await pilot.press("k")  # the user's stop, not the row above
+        assert isinstance(app.screen, ConfirmScreen)
+        assert [i.name for i in app.screen.targets] == ["web-2"]
