@@ -92,6 +92,7 @@ class AggregatorBackend(Backend):
         return rows
 
     async def get_instance(self, instance_id: str) -> Instance | None:
+        await self._who()  # a row fetched alone (wm stop ACCOUNT/ID): its refusals name the role
         remote_account, remote_id = convert.split_id(instance_id)
         first = self._collections.get(instance_id, "instances")
         second: Collection = "deployments" if first == "instances" else "instances"
