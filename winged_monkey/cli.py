@@ -20,7 +20,7 @@ from winged_monkey.actions import Action
 from winged_monkey.backend import Capability
 from winged_monkey.cli_base import Context, ExitCode, config_named, exit_code, fail, guard
 from winged_monkey.credentials import CredentialResolver, store_in_keyring
-from winged_monkey.errors import NotFoundError, WMError
+from winged_monkey.errors import NotFoundError, WMError, describe
 from winged_monkey.httppool import without_httpx_cli
 from winged_monkey.models import KINDS, AccountStatus, InstanceKind
 from winged_monkey.portal import Portal
@@ -471,7 +471,7 @@ def _accounts_test(obj: Context, names: list[str]) -> None:
             return name, None, exc.message
         except Exception as exc:
             codes.add(ExitCode.FAILED)
-            return name, None, f"unexpected {type(exc).__name__}: {exc}"
+            return name, None, describe(exc)
 
     async def run() -> list[tuple[str, str | None, str]]:
         try:

@@ -28,7 +28,7 @@ from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
 from winged_monkey.catalog import AccountCatalog, CatalogItem, Choice, LaunchRequest, TemplateForm
-from winged_monkey.errors import WMError
+from winged_monkey.errors import WMError, describe
 from winged_monkey.portal import ActionUpdate, Portal
 from winged_monkey.ranking import fits
 from winged_monkey.ui.screens.launch_plan import (
@@ -587,7 +587,7 @@ class LaunchWizard(Screen[str | None]):
             else:
                 self.post_message(self.Refused(exc.message))
         except Exception as exc:  # a plugin bug: said, not a traceback on screen
-            text = f"unexpected {type(exc).__name__}: {exc}"
+            text = describe(exc)
             if accepted:
                 self.app.notify(
                     text, title=f"Launch {request.name}", severity="error", markup=False
