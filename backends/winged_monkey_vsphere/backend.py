@@ -152,7 +152,11 @@ class VSphereBackend(Backend):
             # once the abandoned call wakes, so a call before that would take a dead one.
             session = self._session
             if session is not None:
-                session.stub.DropConnections()
+                # Dropping may meet a connection in mid-exchange (http.client's
+                # ResponseNotReady): it must never replace the cancellation, which the
+                # engine reads as the deadline.
+                with contextlib.suppress(Exception):
+                    session.stub.DropConnections()
             raise
 
     def _run(self, work: Callable[[_Session], T], doing: str | None) -> T:
