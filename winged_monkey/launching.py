@@ -13,7 +13,6 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from pathlib import Path
 from typing import TypeVar
 
 from winged_monkey.accounts import Account, Accounts
@@ -328,12 +327,3 @@ def _row(
         size=request.size,
         image=request.item,
     )
-
-
-def _read_template(path: str, account: str) -> str:
-    try:
-        return Path(path).expanduser().read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InvalidRequest(
-            f"cannot read template {path}: {exc.strerror or exc}", account=account
-        ) from None

@@ -129,19 +129,17 @@ class Portal:
         known (for one-shot commands: views subscribe to `poller` instead)."""
         return self.inventory.refresh(names, native_events=native_events)
 
-    def poller(
-        self, interval: Callable[[str], float] | None = None, *, native_events: bool = True
-    ) -> Poller:
-        """A poller of every account (run it with `await poller.run()`); by default each
-        account polls every `refresh_interval`, or `busy_refresh_interval` while an action
-        on it is followed."""
-        return Poller(self.inventory, interval or self.interval, native_events=native_events)
+    def poller(self, *, every: float | None = None, native_events: bool = True) -> Poller:
+        """A poller of every account (run it with `await poller.run()`): each account polls
+        `every` seconds (default `refresh_interval`), or `busy_refresh_interval` while an
+        action on it is followed."""
+        idle = self.config.refresh_interval if every is None else every
 
-    def interval(self, account: str) -> float:
-        """The seconds between two polls of `account` now."""
-        if self.operations.busy(account):
-            return self.config.busy_refresh_interval
-        return self.config.refresh_interval
+        def interval(account: str) -> float:
+            busy = self.operations.busy(account)
+            return self.config.busy_refresh_interval if busy else idle
+
+        return Poller(self.inventory, interval, native_events=native_events)
 
     def native_events_error(self, name: str) -> str | None:
         """Why the account's own events could not be read at the last poll, if they could not."""

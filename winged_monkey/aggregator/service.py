@@ -61,7 +61,7 @@ class Aggregator:
         self.launches = Launches(self)
         self.pooled = PoolLaunches(self, self.launches)
         self._tasks: set[asyncio.Task[None]] = set()
-        self.poller = portal.poller(self._interval)
+        self.poller = portal.poller(every=server.poll_interval)
         self.poller.subscribe(lambda _update: self.changed())
         self.poller.subscribe(self.pooled.observe)  # the accounts' poll record
         self._polling: asyncio.Task[None] | None = None
@@ -85,13 +85,6 @@ class Aggregator:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         await self.portal.close()
-
-    def _interval(self, account: str) -> float:
-        """Each account on its own cadence: the server's, or faster while an action on it
-        is followed (the same poller as the TUI's, with the server's interval)."""
-        if self.portal.operations.busy(account):
-            return self.server.config.busy_refresh_interval
-        return self.server.poll_interval
 
     @property
     def polls(self) -> int:
