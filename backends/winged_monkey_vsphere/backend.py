@@ -10,19 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import http.client
 import logging
-import ssl
 import threading
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
-from xml.etree import ElementTree
 
-from pyVmomi import SoapStubAdapter, vim, vmodl
-from pyVmomi.VmomiSupport import GetServiceVersions, versionIdMap
+from pyVmomi import vim, vmodl
 
 from winged_monkey.account import AccountConfig, Secrets
 from winged_monkey.actions import Action
@@ -32,8 +28,9 @@ from winged_monkey.errors import ActionNotAllowed, BackendError, UnreachableErro
 from winged_monkey.models import Instance, InstanceState
 from winged_monkey_vsphere import catalog as offer
 from winged_monkey_vsphere import fastcollect, inventory
-from winged_monkey_vsphere.errors import NotAVSphere, translate
+from winged_monkey_vsphere.errors import translate
 from winged_monkey_vsphere.inventory import Listing, Place, Template
+from winged_monkey_vsphere.session import Session, logout, open_session, session_gone
 from winged_monkey_vsphere.settings import Target, VSphereSettings
 
 T = TypeVar("T")
@@ -64,13 +61,6 @@ class _Clone:
     doing: str  # "clone vm-60 as web-1", for a fault's message
 
 
-@dataclass
-class _Session:
-    stub: Any
-    content: Any
-    view: Any  # the ContainerView the listing reads; lives as long as the session
-
-
 class VSphereBackend(Backend):
     """One vCenter or ESXi endpoint (user = credentials key, password = the secret)."""
 
@@ -84,7 +74,7 @@ class VSphereBackend(Backend):
         self.target = Target(account)
         self._context = self.target.ssl_context()  # a bad ca_bundle is a config error now
         self._lock = threading.Lock()
-        self._session: _Session | None = None
+        self._session: Session | None = None
         self._morefs: dict[str, str] = {}
         self._places: dict[str, Place] = {}
         #: Launches under way: the instance uuid given to the clone -> its task.
@@ -138,13 +128,13 @@ class VSphereBackend(Backend):
         try:
             if session is not None:  # refused when the lane is full of stuck calls: skip it
                 with contextlib.suppress(UnreachableError):
-                    await self.run_blocking(lambda: self._logout(session))
+                    await self.run_blocking(lambda: logout(session))
         finally:
             self.lane.close()  # wakes a call still stuck on this account's sockets
 
     # -- in the lane's threads -----------------------------------------------------
 
-    async def _call(self, work: Callable[[_Session], T], *, doing: str | None = None) -> T:
+    async def _call(self, work: Callable[[Session], T], *, doing: str | None = None) -> T:
         try:
             return await self.run_blocking(lambda: self._run(work, doing))
         except asyncio.CancelledError:
@@ -159,13 +149,13 @@ class VSphereBackend(Backend):
                     session.stub.DropConnections()
             raise
 
-    def _run(self, work: Callable[[_Session], T], doing: str | None) -> T:
+    def _run(self, work: Callable[[Session], T], doing: str | None) -> T:
         try:
             session = self._connect()
             try:
                 return work(session)
             except (vim.fault.NotAuthenticated, vmodl.fault.ManagedObjectNotFound) as exc:
-                if not _session_gone(exc, session):
+                if not session_gone(exc, session):
                     raise
                 # The session expired (vCenter drops idle ones; vcsim drops its view with
                 # it): log in again, once.
@@ -180,46 +170,17 @@ class VSphereBackend(Backend):
                 doing=doing,
             ) from None
 
-    def _connect(self, stale: _Session | None = None) -> _Session:
+    def _connect(self, stale: Session | None = None) -> Session:
         with self._lock:
             if self._session is not None and self._session is not stale:
                 return self._session
             self._session = None
             user = self.secrets.require_key()
             password = self.secrets.require_secret()
-            target = self.target
-            stub = SoapStubAdapter(
-                host=target.host,
-                port=target.port if target.secure else -target.port,
-                path=target.path,
-                version=negotiate(target, self._context),
-                sslContext=self._context,
-                httpConnectionTimeout=target.timeout,
-            )
-            if stale is not None:
-                stale.stub.DropConnections()
-            try:
-                content = vim.ServiceInstance("ServiceInstance", stub).RetrieveContent()
-                sessions, views = content.sessionManager, content.viewManager
-                if sessions is None or views is None:  # an ESXi/vCenter always has both
-                    raise NotAVSphere(target.path)
-                sessions.Login(user, password, None)
-                view = views.CreateContainerView(content.rootFolder, inventory.VIEW_TYPES, True)
-            except BaseException:
-                stub.DropConnections()
-                raise
-            self._session = _Session(stub=stub, content=content, view=view)
+            self._session = open_session(self.target, self._context, user, password, stale)
             return self._session
 
-    @staticmethod
-    def _logout(session: _Session) -> None:
-        try:
-            session.content.sessionManager.Logout()
-        except Exception as exc:  # the session may be gone already; closing must not fail
-            log.debug("vSphere logout: %s", type(exc).__name__)
-        session.stub.DropConnections()
-
-    def _list(self, session: _Session) -> list[Instance]:
+    def _list(self, session: Session) -> list[Instance]:
         records = fastcollect.retrieve(
             session.content.propertyCollector, [inventory.view_filter(session.view)]
         )
@@ -229,20 +190,20 @@ class VSphereBackend(Backend):
         self._remember(listing)
         return listing.instances
 
-    def _inventory(self, session: _Session) -> offer.Inventory:
+    def _inventory(self, session: Session) -> offer.Inventory:
         records = fastcollect.retrieve(
             session.content.propertyCollector, [offer.catalog_filter(session.view)]
         )
         return offer.read(records)
 
-    def _catalog(self, session: _Session) -> AccountCatalog:
+    def _catalog(self, session: Session) -> AccountCatalog:
         return offer.to_catalog(
             self._inventory(session),
             account=self.account.name,
             price_hourly=self.account.price_hourly,
         )
 
-    def _launch(self, session: _Session, request: LaunchRequest) -> list[str]:
+    def _launch(self, session: Session, request: LaunchRequest) -> list[str]:
         """Start one clone of the template per `count`, powered on; their instance ids.
 
         Each clone is given its instance uuid up front, so the id is known before the
@@ -302,7 +263,7 @@ class VSphereBackend(Backend):
             log.info("launch %s: %s (task %s, instance uuid %s)", name, doing, task._moId, ident)
         return ids
 
-    def _cloned(self, session: _Session, instance_id: str, clone: _Clone) -> Instance | None:
+    def _cloned(self, session: Session, instance_id: str, clone: _Clone) -> Instance | None:
         """The launch's row while its clone runs or after it failed; None once the VM exists."""
         task = vim.Task(clone.task, session.stub)
         try:
@@ -352,7 +313,7 @@ class VSphereBackend(Backend):
             self._places = listing.places
             self.templates = tuple(listing.templates)
 
-    def _vm(self, session: _Session, instance_id: str) -> vim.VirtualMachine | None:
+    def _vm(self, session: Session, instance_id: str) -> vim.VirtualMachine | None:
         """The VM's managed object, from the last listing or the search index."""
         with self._lock:
             ident = self._morefs.get(instance_id)
@@ -361,7 +322,7 @@ class VSphereBackend(Backend):
         found = session.content.searchIndex.FindByUuid(None, instance_id, True, True)
         return found if isinstance(found, vim.VirtualMachine) else None
 
-    def _get(self, session: _Session, instance_id: str) -> Instance | None:
+    def _get(self, session: Session, instance_id: str) -> Instance | None:
         with self._lock:
             clone = self._cloning.get(instance_id)
         if clone is not None:
@@ -390,7 +351,7 @@ class VSphereBackend(Backend):
         )
         return next((i for i in listing.instances if i.id == instance_id), None)
 
-    def _act(self, session: _Session, action: Action, instance: Instance) -> None:
+    def _act(self, session: Session, action: Action, instance: Instance) -> None:
         vm = self._vm(session, instance.id)
         if vm is None:
             raise BackendError(
@@ -433,7 +394,7 @@ class VSphereBackend(Backend):
             raise ActionNotAllowed(f"vSphere backend cannot {action}", account=self.account.name)
 
     @staticmethod
-    def _read(session: _Session, obj: Any, paths: tuple[str, ...]) -> dict[str, Any]:
+    def _read(session: Session, obj: Any, paths: tuple[str, ...]) -> dict[str, Any]:
         """Some properties of one object in one round trip."""
         spec = inventory.PC.FilterSpec(
             objectSet=[inventory.PC.ObjectSpec(obj=obj, skip=False)],
@@ -442,7 +403,7 @@ class VSphereBackend(Backend):
         contents = session.content.propertyCollector.RetrieveContents([spec])
         return inventory.properties(contents[0]) if contents else {}
 
-    def _wait(self, session: _Session, task: Any, deadline: float, *, settle: bool = False) -> None:
+    def _wait(self, session: Session, task: Any, deadline: float, *, settle: bool = False) -> None:
         """Follow a task to its end; its fault is raised as the call's. `settle`: only until
         the deadline, for a fast refusal; a task still running then is left to run."""
         delay = 0.01
@@ -469,47 +430,3 @@ class VSphereBackend(Backend):
                 )
             time.sleep(delay)
             delay = min(delay * 2, TASK_POLL_MAX)
-
-
-def _session_gone(exc: Exception, session: _Session) -> bool:
-    """NotAuthenticated, or the session's own ContainerView has vanished with it."""
-    if isinstance(exc, vim.fault.NotAuthenticated):
-        return True
-    missing = getattr(exc, "obj", None)
-    return getattr(missing, "_moId", None) == getattr(session.view, "_moId", "")
-
-
-def negotiate(target: Target, context: ssl.SSLContext) -> str:
-    """The newest API version both pyvmomi and the server speak (vimServiceVersions.xml).
-
-    pyVim's SmartStubAdapter does the same, but with no timeout on this first request
-    (a server that accepts and never answers would hold the connect lock for ever).
-    """
-    connection: http.client.HTTPConnection
-    if target.secure:
-        connection = http.client.HTTPSConnection(
-            target.host, target.port, timeout=target.timeout, context=context
-        )
-    else:
-        connection = http.client.HTTPConnection(target.host, target.port, timeout=target.timeout)
-    try:
-        connection.request("GET", f"{target.path}/vimServiceVersions.xml")
-        response = connection.getresponse()
-        body = response.read()
-    finally:
-        connection.close()
-    if response.status != 200:
-        raise NotAVSphere(target.path)
-    try:
-        root = ElementTree.fromstring(body)  # noqa: S314 (expat refuses entity bombs)
-    except ElementTree.ParseError:
-        raise NotAVSphere(target.path) from None
-    offered = {
-        (element.text or "").strip()
-        for namespace in root.iter("namespace")
-        for element in (*namespace.findall("version"), *namespace.findall("priorVersions/version"))
-    }
-    for version in GetServiceVersions("vim25"):  # pyvmomi's, newest first
-        if versionIdMap.get(version) in offered:
-            return str(version)
-    raise NotAVSphere(target.path)
