@@ -24,8 +24,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from winged_monkey.config import Config
 from winged_monkey.demo.seed import running_demo
+from winged_monkey.user.config import Config
 
 LIBCLOUD_BASELINE = """
 import sys
@@ -80,9 +80,9 @@ def bench_first_paint(config: Config, store_path: Path, runs: int) -> None:
     from textual.app import App, ComposeResult
     from textual.widgets import DataTable
 
-    from winged_monkey.portal import Portal
-    from winged_monkey.render import HEADER, instance_row
-    from winged_monkey.store import Store
+    from winged_monkey.engine.portal import Portal
+    from winged_monkey.store.sqlite import Store
+    from winged_monkey.terminal.render import HEADER, instance_row
     from winged_monkey.ui.app import WMApp
 
     # Fill the cache once so first paint has rows, as a returning user's would.

@@ -33,11 +33,11 @@ from pathlib import Path
 
 import httpx
 
-from winged_monkey.aggregator.tokens import TokenStore
-from winged_monkey.config import parse_config
 from winged_monkey.demo.server import MotoServer
-from winged_monkey.portal import Portal
-from winged_monkey.store import Store
+from winged_monkey.engine.portal import Portal
+from winged_monkey.serve.tokens import TokenStore
+from winged_monkey.store.sqlite import Store
+from winged_monkey.user.config import parse_config
 
 AMI = "ami-1e749f67"
 KEY = "AKIABENCHAGGREGATOR1"
@@ -86,7 +86,7 @@ def start_server(workdir: Path, config: Path, port: int) -> subprocess.Popen[byt
         NO_PROXY="127.0.0.1",
         PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring",
     )
-    command = [sys.executable, "-c", "from winged_monkey.cli import main; main()", "serve"]
+    command = [sys.executable, "-c", "from winged_monkey.cli.main import main; main()", "serve"]
     command += ["--config", str(config), "--port", str(port), "--log-level", "warning"]
     log = (workdir / "serve.log").open("wb")
     return subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)

@@ -28,7 +28,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from winged_monkey.models import EventSource
-from winged_monkey.store import Store
+from winged_monkey.store.sqlite import Store
 
 KINDS = ("state", "state", "state", "appeared", "vanished", "start", "stop", "reboot")
 STATES = ("running", "stopped", "pending", "stopping", "terminated")

@@ -40,7 +40,7 @@ FAULTS: list[tuple[str, Fault]] = [
     ("garbage (a captive portal)", Fault("garbage")),
     ("reply cut short", Fault("truncate", keep=60)),
 ]
-WM = "import sys; sys.argv[0] = 'wm'; from winged_monkey.cli import main; main()"
+WM = "import sys; sys.argv[0] = 'wm'; from winged_monkey.cli.main import main; main()"
 
 
 def main() -> None:

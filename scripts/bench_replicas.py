@@ -44,10 +44,10 @@ from tests.aggregator.server import (
     write_config,
 )
 from tests.postgres import PostgresCluster
-from winged_monkey.aggregator.shared_state import SharedTokenStore
-from winged_monkey.aggregator.tokens import TokenStore
 from winged_monkey.demo.server import MotoServer
-from winged_monkey.store_postgres import PostgresStore
+from winged_monkey.serve.shared_state import SharedTokenStore
+from winged_monkey.serve.tokens import TokenStore
+from winged_monkey.store.postgres import PostgresStore
 
 PASSWORD_ENV = "WM_PG_BENCH_PASSWORD"  # noqa: S105 (a variable name)
 #: Requests that got no answer (a connection reset under load), reported at the end.

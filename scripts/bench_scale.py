@@ -229,13 +229,13 @@ async def typing(pilot: Any, renders: Renders, text: str) -> list[tuple[float, f
 
 
 async def run_wm(size: int, accounts: int) -> None:
-    from winged_monkey.config import AccountConfig, Config
-    from winged_monkey.credentials import CredentialResolver
+    from winged_monkey.engine.portal import Portal
     from winged_monkey.models import AccountSnapshot
-    from winged_monkey.portal import Portal
-    from winged_monkey.store import Store
+    from winged_monkey.store.sqlite import Store
     from winged_monkey.ui.app import WMApp
     from winged_monkey.ui.screens.main import MainScreen
+    from winged_monkey.user.config import AccountConfig, Config
+    from winged_monkey.user.credentials import CredentialResolver
 
     rows = fleet(size, accounts)
     with tempfile.TemporaryDirectory() as tmp:
@@ -350,7 +350,7 @@ async def run_bare(size: int, accounts: int) -> None:
     from textual.app import App, ComposeResult
     from textual.widgets import DataTable
 
-    from winged_monkey.render import price_text, size_text
+    from winged_monkey.terminal.render import price_text, size_text
     from winged_monkey.ui import format as fmt
     from winged_monkey.ui.widgets.instance_table import COLUMNS, natural
 

@@ -42,8 +42,8 @@ from pyVim.connect import Disconnect, SmartConnect
 from pyVmomi import vim
 
 from tests.vsphere.vcsim import CA, USER, Vcsim
-from winged_monkey.config import AccountConfig, Endpoint
-from winged_monkey.credentials import Secrets
+from winged_monkey.user.config import AccountConfig, Endpoint
+from winged_monkey.user.credentials import Secrets
 from winged_monkey_vsphere import VSphereBackend, inventory
 
 TARGET = 0.5  # seconds for 500 VMs

@@ -24,11 +24,10 @@ import httpx
 from textual.pilot import Pilot
 
 from winged_monkey.actions import Action
-from winged_monkey.config import AccountConfig, Config
 from winged_monkey.demo.seed import build_demo
 from winged_monkey.demo.server import MotoServer
-from winged_monkey.portal import Portal
-from winged_monkey.store import Store
+from winged_monkey.engine.portal import Portal
+from winged_monkey.store.sqlite import Store
 from winged_monkey.ui.app import WMApp
 from winged_monkey.ui.screens.app_detail import AppScreen
 from winged_monkey.ui.screens.catalog import CatalogScreen
@@ -36,6 +35,7 @@ from winged_monkey.ui.screens.console import ConsoleScreen
 from winged_monkey.ui.screens.events import EventsScreen
 from winged_monkey.ui.screens.launch import LaunchWizard
 from winged_monkey.ui.screens.timeline import TimelineScreen
+from winged_monkey.user.config import AccountConfig, Config
 
 OUT = Path(__file__).resolve().parent.parent / "screenshots"
 SIZES = ((80, 24), (120, 36))

@@ -13,10 +13,10 @@ import pytest
 from keyring.backend import KeyringBackend
 
 from tests.postgres import PostgresCluster
-from winged_monkey.config import AccountConfig, Config, Credentials, Endpoint
 from winged_monkey.demo.server import MotoServer
-from winged_monkey.portal import Portal
-from winged_monkey.store import Store
+from winged_monkey.engine.portal import Portal
+from winged_monkey.store.sqlite import Store
+from winged_monkey.user.config import AccountConfig, Config, Credentials, Endpoint
 
 if TYPE_CHECKING:
     from mypy_boto3_ec2 import EC2Client

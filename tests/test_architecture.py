@@ -13,17 +13,17 @@ CORE_MODULES = [
     "winged_monkey.models",
     "winged_monkey.actions",
     "winged_monkey.backend",
-    "winged_monkey.config",
-    "winged_monkey.credentials",
+    "winged_monkey.user.config",
+    "winged_monkey.user.credentials",
     "winged_monkey.errors",
-    "winged_monkey.observe",
+    "winged_monkey.engine.observe",
     "winged_monkey.plugins",
-    "winged_monkey.portal",
-    "winged_monkey.render",
-    "winged_monkey.store",
-    "winged_monkey.cli",
-    "winged_monkey.cli_entry",
-    "winged_monkey.cached",
+    "winged_monkey.engine.portal",
+    "winged_monkey.terminal.render",
+    "winged_monkey.store.sqlite",
+    "winged_monkey.cli.main",
+    "winged_monkey.cli.entry",
+    "winged_monkey.cli.cached",
     "winged_monkey.demo",
     "winged_monkey_libcloud",
 ]
@@ -60,7 +60,7 @@ def test_importing_the_package_does_no_work(tmp_path: object) -> None:
         "import os, threading\n"
         "os.environ['WM_DATA_DIR'] = os.environ['WM_CONFIG'] = '/nonexistent/wm'\n"
         "before = threading.active_count()\n"
-        "import winged_monkey.cli, winged_monkey.ui.app\n"
+        "import winged_monkey.cli.main, winged_monkey.ui.app\n"
         "assert threading.active_count() == before\n"
         "assert not os.path.exists('/nonexistent')\n"
     )
@@ -70,12 +70,19 @@ def test_importing_the_package_does_no_work(tmp_path: object) -> None:
 def test_wm_loads_the_server_and_the_catalog_only_when_asked() -> None:
     """Every `wm` command pays for what `wm` imports: the server, its tokens, the catalog,
     events and import commands load only when their command runs (or --help lists them)."""
-    loaded = _modules_after("import winged_monkey.cli")
-    lazy = {"cli_serve", "cli_catalog", "cli_events", "cli_import", "events", "catalog"}
+    loaded = _modules_after("import winged_monkey.cli.main")
+    lazy = {
+        "cli.serve",
+        "cli.catalog",
+        "cli.events",
+        "cli.accounts_import",
+        "store.events",
+        "catalog",
+    }
     assert not {f"winged_monkey.{name}" for name in lazy} & loaded
-    assert not {m for m in loaded if m.startswith(("winged_monkey.aggregator", "fastapi"))}
+    assert not {m for m in loaded if m.startswith(("winged_monkey.serve", "fastapi"))}
     out = subprocess.run(
-        [sys.executable, "-c", "from winged_monkey.cli import main; main()", "--help"],
+        [sys.executable, "-c", "from winged_monkey.cli.main import main; main()", "--help"],
         capture_output=True,
         text=True,
         check=True,
@@ -84,7 +91,13 @@ def test_wm_loads_the_server_and_the_catalog_only_when_asked() -> None:
         line.split()[0] for line in out.split("Commands:")[1].splitlines() if line.strip()
     }
     accounts = subprocess.run(
-        [sys.executable, "-c", "from winged_monkey.cli import main; main()", "accounts", "--help"],
+        [
+            sys.executable,
+            "-c",
+            "from winged_monkey.cli.main import main; main()",
+            "accounts",
+            "--help",
+        ],
         capture_output=True,
         text=True,
         check=True,
@@ -95,22 +108,22 @@ def test_wm_loads_the_server_and_the_catalog_only_when_asked() -> None:
 
 
 def test_wm_answers_a_cached_listing_with_the_standard_library(tmp_path: Path) -> None:
-    """`wm` is winged_monkey.cli_entry (pyproject.toml), which hands every command to the
+    """`wm` is winged_monkey.cli.entry (pyproject.toml), which hands every command to the
     click CLI but `wm ls --cached`: a status line calling that every few seconds pays for
     Python and one store read, not for pydantic, httpx, click or asyncio."""
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    assert pyproject["project"]["scripts"]["wm"] == "winged_monkey.cli_entry:main"
+    assert pyproject["project"]["scripts"]["wm"] == "winged_monkey.cli.entry:main"
     config = tmp_path / "config.toml"
     config.write_text('[[accounts]]\nname = "dev"\nprovider = "ec2"\n', encoding="utf-8")
     code = (
         "import os, sys\n"
         f"os.environ.update(WM_CONFIG={str(config)!r}, WM_DATA_DIR={str(tmp_path)!r})\n"
         "sys.argv = ['wm', 'ls', '--cached', '--json']\n"
-        "from winged_monkey.cli_entry import main\n"
+        "from winged_monkey.cli.entry import main\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
     )
     loaded = _modules_after(code)
-    assert "winged_monkey.cached" in loaded
+    assert "winged_monkey.cli.cached" in loaded
     heavy = {"pydantic", "httpx", "click", "asyncio", "textual"}
     assert not {m.split(".")[0] for m in loaded} & heavy
-    assert "winged_monkey.cli" not in loaded
+    assert "winged_monkey.cli.main" not in loaded

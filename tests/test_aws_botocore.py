@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Cloud
-from winged_monkey.config import AccountConfig, Credentials, Endpoint
-from winged_monkey.credentials import CredentialResolver
 from winged_monkey.demo.seed import DEV_KEY, DEV_SECRET
+from winged_monkey.engine.portal import Portal
 from winged_monkey.errors import CredentialError
-from winged_monkey.portal import Portal
+from winged_monkey.user.config import AccountConfig, Credentials, Endpoint
+from winged_monkey.user.credentials import CredentialResolver
 
 ROLE = "arn:aws:iam::111111111111:role/portal"
 
@@ -213,8 +213,8 @@ def test_botocore_is_imported_only_for_accounts_that_need_it(tmp_path: Path) -> 
 
     code = (
         "import sys, json\n"
-        "from winged_monkey.config import AccountConfig, Credentials\n"
-        "from winged_monkey.credentials import CredentialResolver\n"
+        "from winged_monkey.user.config import AccountConfig, Credentials\n"
+        "from winged_monkey.user.credentials import CredentialResolver\n"
         "CredentialResolver().resolve(AccountConfig(name='a', provider='ec2', "
         "credentials=Credentials(key='AKIA', keyring=False, secret_env='X')))\n"
         "print(json.dumps(sorted(sys.modules)))\n"

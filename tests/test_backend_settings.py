@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from winged_monkey import plugins
-from winged_monkey.config import AccountConfig, Credentials, load_config
-from winged_monkey.credentials import CredentialResolver
 from winged_monkey.errors import ConfigError
+from winged_monkey.user.config import AccountConfig, Credentials, load_config
+from winged_monkey.user.credentials import CredentialResolver
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -111,7 +111,7 @@ def test_checking_the_keys_imports_no_backend(tmp_path: Path) -> None:
     )
     code = (
         "import json, sys\nfrom pathlib import Path\n"
-        "from winged_monkey.config import load_config\n"
+        "from winged_monkey.user.config import load_config\n"
         f"load_config(Path({str(path)!r}))\n"
         "print(json.dumps(sorted(sys.modules)))"
     )

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from tests.conftest import AMI, DEV_KEY, DEV_SECRET, Cloud
-from winged_monkey.cli import ExitCode, main
+from winged_monkey.cli.main import ExitCode, main
 
 
 def account_toml(name: str, port: int, region: str = "us-east-1", extra: str = "") -> str:

@@ -14,9 +14,9 @@ import pytest
 from tests.conftest import AMI, Cloud
 from winged_monkey.backend import Capability
 from winged_monkey.catalog import AccountCatalog
+from winged_monkey.engine.launching import CatalogUpdate
+from winged_monkey.engine.portal import Portal
 from winged_monkey.errors import ConfigError
-from winged_monkey.launching import CatalogUpdate
-from winged_monkey.portal import Portal
 
 
 def owned_image(cloud: Cloud, region: str = "us-east-1", name: str = "golden-web") -> str:

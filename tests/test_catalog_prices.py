@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.test_catalog_cli import Wm, wm  # noqa: F401 (the fixture)
-from winged_monkey.cli import ExitCode
+from winged_monkey.cli.main import ExitCode
 from winged_monkey.ui.widgets.catalog_text import hourly
 
 

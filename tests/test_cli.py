@@ -13,7 +13,7 @@ import boto3
 import pytest
 from click.testing import CliRunner, Result
 
-from winged_monkey.cli import ExitCode, main
+from winged_monkey.cli.main import ExitCode, main
 from winged_monkey.demo.seed import DEV_KEY, DEV_SECRET, running_demo
 from winged_monkey.demo.server import MotoServer
 

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from winged_monkey.config import AccountConfig, Credentials, parse_config
-from winged_monkey.credentials import CredentialResolver
 from winged_monkey.errors import ConfigError
+from winged_monkey.user.config import AccountConfig, Credentials, parse_config
+from winged_monkey.user.credentials import CredentialResolver
 from winged_monkey_libcloud import drivers
 
 CLOUDS = """
@@ -168,7 +168,7 @@ clouds:
 def test_import_takes_every_cloud_it_can_and_reports_the_others(tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from winged_monkey.cli import main
+    from winged_monkey.cli.main import main
 
     clouds = tmp_path / "clouds.yaml"
     clouds.write_text(DEVSTACK)  # devstack always writes a system-scoped cloud
@@ -206,7 +206,7 @@ def test_import_takes_every_cloud_it_can_and_reports_the_others(tmp_path: Path) 
 def test_import_reads_clouds_as_the_openstack_tools_do(tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from winged_monkey.cli import main
+    from winged_monkey.cli.main import main
 
     clouds = tmp_path / "clouds.yml"  # .yml, a vendor profile, hyphens, tenant_name, regions
     clouds.write_text(CLOUDS)
@@ -240,7 +240,7 @@ def test_an_openrc_import_without_secrets_reads_the_openrc_variable(
 ) -> None:
     from click.testing import CliRunner
 
-    from winged_monkey.cli import main
+    from winged_monkey.cli.main import main
 
     openrc = {
         "OS_AUTH_URL": "https://keystone.example:5000/v3",

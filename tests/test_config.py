@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from winged_monkey.config import load_config
 from winged_monkey.errors import ConfigError
+from winged_monkey.user.config import load_config
 
 GOOD = """
 refresh_interval = 30

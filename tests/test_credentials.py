@@ -11,9 +11,9 @@ import pytest
 from keyring.backends.fail import Keyring as FailKeyring
 
 from tests.conftest import MemoryKeyring
-from winged_monkey.config import AccountConfig, Credentials
-from winged_monkey.credentials import KEYRING_SERVICE, CredentialResolver, store_in_keyring
 from winged_monkey.errors import CredentialError
+from winged_monkey.user.config import AccountConfig, Credentials
+from winged_monkey.user.credentials import KEYRING_SERVICE, CredentialResolver, store_in_keyring
 
 CANARY = "canary-Secret-7f3a9"
 

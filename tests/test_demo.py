@@ -8,13 +8,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-from winged_monkey.config import load_config
 from winged_monkey.demo import seed
 from winged_monkey.demo.seed import build_demo, running_demo
 from winged_monkey.demo.server import MotoServer
+from winged_monkey.engine.portal import Portal
 from winged_monkey.models import InstanceState
-from winged_monkey.portal import Portal
-from winged_monkey.store import Store
+from winged_monkey.store.sqlite import Store
+from winged_monkey.user.config import load_config
 
 
 async def test_build_demo_fills_three_accounts_with_mixed_states(

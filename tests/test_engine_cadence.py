@@ -15,9 +15,9 @@ import pytest
 
 from tests.conftest import Cloud
 from tests.faultproxy import PASS, Fault, FaultProxy
-from winged_monkey.inventory import AccountUpdate
-from winged_monkey.poller import Poller
-from winged_monkey.portal import Portal
+from winged_monkey.engine.inventory import AccountUpdate
+from winged_monkey.engine.poller import Poller
+from winged_monkey.engine.portal import Portal
 
 INTERVAL = 1.0  # cloud.portal's refresh_interval
 TIMEOUT = 4.0

@@ -17,11 +17,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from winged_monkey import paths
-from winged_monkey.cli import ExitCode, main
-from winged_monkey.cli_events import followed
-from winged_monkey.config import EventsConfig, parse_config
-from winged_monkey.events import (
+from winged_monkey.cli.events import followed
+from winged_monkey.cli.main import ExitCode, main
+from winged_monkey.models import Event, EventSource
+from winged_monkey.store.events import (
     EXPORT_COLUMNS,
     EventQuery,
     enforce_retention,
@@ -30,12 +29,13 @@ from winged_monkey.events import (
     to_csv,
     to_json,
 )
-from winged_monkey.models import Event, EventSource
-from winged_monkey.render import render_table
-from winged_monkey.store import Store
+from winged_monkey.store.sqlite import Store
+from winged_monkey.terminal.render import render_table
+from winged_monkey.user import paths
+from winged_monkey.user.config import EventsConfig, parse_config
 
 NOW = datetime(2026, 11, 3, 12, 0, tzinfo=UTC)
-WM = [sys.executable, "-c", "from winged_monkey.cli import main; main()"]
+WM = [sys.executable, "-c", "from winged_monkey.cli.main import main; main()"]
 
 
 def ev(key: str, at: datetime, **fields: object) -> Event:

@@ -11,12 +11,12 @@ from click.testing import CliRunner
 
 from tests.conftest import Cloud
 from tests.processes import free_port
-from winged_monkey import paths
 from winged_monkey.actions import Action
-from winged_monkey.cli import ExitCode, main
+from winged_monkey.cli.main import ExitCode, main
+from winged_monkey.engine.portal import Portal
 from winged_monkey.models import Event, EventSource, Instance, InstanceState
-from winged_monkey.portal import Portal
-from winged_monkey.store import Store
+from winged_monkey.store.sqlite import Store
+from winged_monkey.user import paths
 
 CANARY = "wm-canary-5ecret-Q7vX2pLk9"
 

@@ -17,18 +17,18 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from winged_monkey import paths
-from winged_monkey.cli import ExitCode, main
+from winged_monkey.cli.main import ExitCode, main
 from winged_monkey.errors import StoreError
 from winged_monkey.models import Event, EventSource
-from winged_monkey.store import Store
+from winged_monkey.store.sqlite import Store
+from winged_monkey.user import paths
 
 WRITER = """
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from winged_monkey.models import Event, EventSource
-from winged_monkey.store import Store
+from winged_monkey.store.sqlite import Store
 
 path, prefix, batches, size = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 shared = sys.argv[5] if len(sys.argv) > 5 else ""
@@ -198,7 +198,7 @@ def test_wm_events_follow_works_on_a_read_only_store(immutable_store: Path) -> N
         [
             sys.executable,
             "-c",
-            "from winged_monkey.cli import main; main()",
+            "from winged_monkey.cli.main import main; main()",
             "events",
             "--follow",
             "--json",

@@ -12,7 +12,7 @@ from keyring.backends.fail import Keyring as FailKeyring
 
 from tests.conftest import Cloud
 from tests.test_portal_moto import iam_moto
-from winged_monkey.cli import ExitCode, main
+from winged_monkey.cli.main import ExitCode, main
 
 __all__ = ["iam_moto"]  # the IAM-enforcing moto, a fixture of test_portal_moto
 

@@ -28,10 +28,10 @@ from tests.certs import make_ca, server_certificate
 from tests.conftest import DEV_KEY, DEV_SECRET, Cloud
 from tests.faultproxy import Fault, FaultProxy
 from winged_monkey import faultwords, plugins
-from winged_monkey.cli import ExitCode, main
-from winged_monkey.config import AccountConfig, Credentials, Endpoint
-from winged_monkey.credentials import Secrets
+from winged_monkey.cli.main import ExitCode, main
 from winged_monkey.errors import ServerError, ThrottledError, UnreachableError, WMError
+from winged_monkey.user.config import AccountConfig, Credentials, Endpoint
+from winged_monkey.user.credentials import Secrets
 from winged_monkey_libcloud import LibcloudBackend
 
 EC2_THROTTLED = (

@@ -34,7 +34,7 @@ def write_config(path: Path, moto: MotoServer) -> None:
 def wm_ls(umask: int, data_dir: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, SECRET_ENV: "any", "WM_DATA_DIR": str(data_dir)}
     return subprocess.run(
-        [sys.executable, "-c", "from winged_monkey.cli import main; main()", "ls", "--json"],
+        [sys.executable, "-c", "from winged_monkey.cli.main import main; main()", "ls", "--json"],
         env=env,
         capture_output=True,
         text=True,

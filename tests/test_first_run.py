@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from winged_monkey import paths
-from winged_monkey.cli import ExitCode, main
+from winged_monkey.cli.main import ExitCode, main
+from winged_monkey.user import paths
 
 
 @pytest.fixture(autouse=True)
@@ -43,8 +43,8 @@ def test_no_config_as_json_is_still_json() -> None:
 
 def test_the_example_account_is_a_valid_config() -> None:
     """The example the words show loads as written."""
-    from winged_monkey.config import load_config
-    from winged_monkey.first_run import EXAMPLE
+    from winged_monkey.user.config import load_config
+    from winged_monkey.user.first_run import EXAMPLE
 
     path = paths.config_path()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -67,7 +67,7 @@ def test_the_tui_with_no_account_says_how_to_start_in_a_terminal() -> None:
     controller, terminal = os.openpty()
     env = {k: v for k, v in os.environ.items() if k != "WM_CONFIG"}
     process = subprocess.Popen(
-        [sys.executable, "-c", "from winged_monkey.cli import main; main()"],
+        [sys.executable, "-c", "from winged_monkey.cli.main import main; main()"],
         stdin=terminal,
         stdout=terminal,
         stderr=terminal,

@@ -17,11 +17,11 @@ from click.testing import CliRunner, Result
 from keyring.backends.fail import Keyring as FailKeyring
 
 from tests.conftest import MemoryKeyring
-from winged_monkey.cli import main
-from winged_monkey.config import load_config
-from winged_monkey.credentials import KEYRING_SERVICE, CredentialResolver
+from winged_monkey.cli.main import main
 from winged_monkey.errors import ConfigError
-from winged_monkey.importing import add_to_config, from_clouds_yaml, from_environment
+from winged_monkey.user.config import load_config
+from winged_monkey.user.credentials import KEYRING_SERVICE, CredentialResolver
+from winged_monkey.user.importing import add_to_config, from_clouds_yaml, from_environment
 
 CLOUDS = """\
 clouds:

@@ -11,9 +11,9 @@ import pytest
 
 from tests.conftest import AMI, Cloud
 from winged_monkey.catalog import LaunchRequest
+from winged_monkey.engine.portal import ActionUpdate, Portal
 from winged_monkey.errors import ActionNotAllowed, InvalidRequest
 from winged_monkey.models import EventSource, InstanceState
-from winged_monkey.portal import ActionUpdate, Portal
 
 
 @pytest.fixture

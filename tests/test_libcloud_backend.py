@@ -15,8 +15,6 @@ from tests.conftest import Cloud
 from tests.processes import free_port
 from winged_monkey.actions import Action
 from winged_monkey.backend import Capability
-from winged_monkey.config import AccountConfig, Credentials
-from winged_monkey.credentials import CredentialResolver, Secrets
 from winged_monkey.errors import (
     ActionNotAllowed,
     ConfigError,
@@ -24,6 +22,8 @@ from winged_monkey.errors import (
     UnreachableError,
 )
 from winged_monkey.models import InstanceState
+from winged_monkey.user.config import AccountConfig, Credentials
+from winged_monkey.user.credentials import CredentialResolver, Secrets
 from winged_monkey_libcloud import LibcloudBackend
 from winged_monkey_libcloud.ec2compat import _one_based_tags, normalise_body, parse_errors
 from winged_monkey_libcloud.states import map_state

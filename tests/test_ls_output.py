@@ -15,14 +15,14 @@ import pytest
 
 from tests.conftest import DEV_KEY, DEV_SECRET, Cloud
 from tests.faultproxy import Fault, FaultProxy
-from winged_monkey.cli_base import ExitCode
+from winged_monkey.cli.base import ExitCode
 from winged_monkey.demo.server import MotoServer
 
 SECRET_ENV = "WM_TEST_LS_SECRET"
 #: What `wm` runs: the console script's own entry point (pyproject.toml).
-WM = [sys.executable, "-c", "from winged_monkey.cli_entry import main; main()"]
+WM = [sys.executable, "-c", "from winged_monkey.cli.entry import main; main()"]
 #: The click group itself, which `--cached` reaches when the entry point leaves it.
-CLICK = [sys.executable, "-c", "from winged_monkey.cli import main; main()"]
+CLICK = [sys.executable, "-c", "from winged_monkey.cli.main import main; main()"]
 NAMES = ("web-1", "web-2", "db-1")
 LONG_NAME = "a-name-long-enough-to-need-its-whole-width-0123456789"
 

@@ -14,9 +14,9 @@ from tests.faultproxy import Fault, FaultProxy
 from winged_monkey import plugins
 from winged_monkey.actions import Action
 from winged_monkey.backend import Backend, Capability
+from winged_monkey.engine.portal import Portal
 from winged_monkey.errors import BackendError
 from winged_monkey.models import AccountStatus, Instance, InstanceState
-from winged_monkey.portal import Portal
 
 CANARY = "canary-9f3Kq27zXw"
 

@@ -20,11 +20,11 @@ from tests.conftest import Cloud, wait_until
 from tests.faultproxy import PASS, Fault, FaultProxy
 from winged_monkey import plugins
 from winged_monkey.actions import Action
-from winged_monkey.config import AccountConfig, Config
+from winged_monkey.engine.operations import ActionUpdate
+from winged_monkey.engine.portal import Portal
 from winged_monkey.models import Event, EventSource, Instance
-from winged_monkey.operations import ActionUpdate
-from winged_monkey.portal import Portal
-from winged_monkey.store import Store
+from winged_monkey.store.sqlite import Store
+from winged_monkey.user.config import AccountConfig, Config
 from winged_monkey_libcloud import LibcloudBackend
 
 TIMEOUT = 2.0
@@ -126,9 +126,9 @@ ACTING = """
 import asyncio, json, sys
 from pathlib import Path
 from winged_monkey.actions import Action
-from winged_monkey.config import AccountConfig, Config
-from winged_monkey.portal import Portal
-from winged_monkey.store import Store
+from winged_monkey.user.config import AccountConfig, Config
+from winged_monkey.engine.portal import Portal
+from winged_monkey.store.sqlite import Store
 
 async def main(account_json, store, target):
     account = AccountConfig.model_validate_json(account_json)

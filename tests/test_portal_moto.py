@@ -21,10 +21,10 @@ from tests.conftest import AMI, Cloud, wait_until
 from tests.processes import free_port
 from winged_monkey.actions import Action
 from winged_monkey.backend import Capability
-from winged_monkey.credentials import CredentialResolver
+from winged_monkey.engine.portal import AccountUpdate, ActionUpdate, Portal
 from winged_monkey.errors import ActionNotAllowed, AuthError
 from winged_monkey.models import EventSource, InstanceState
-from winged_monkey.portal import AccountUpdate, ActionUpdate, Portal
+from winged_monkey.user.credentials import CredentialResolver
 from winged_monkey_libcloud import LibcloudBackend
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-from winged_monkey.config import Config, EventsConfig
+from winged_monkey.engine.portal import Portal
 from winged_monkey.models import Event, EventSource
-from winged_monkey.portal import Portal
-from winged_monkey.store import Store
+from winged_monkey.store.sqlite import Store
+from winged_monkey.user.config import Config, EventsConfig
 
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
 

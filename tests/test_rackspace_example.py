@@ -4,8 +4,8 @@ offline (no call is made), so the documented example is at least well-formed."""
 from __future__ import annotations
 
 from winged_monkey.backend import Capability
-from winged_monkey.config import AccountConfig, Credentials
-from winged_monkey.credentials import Secrets
+from winged_monkey.user.config import AccountConfig, Credentials
+from winged_monkey.user.credentials import Secrets
 from winged_monkey_libcloud import drivers
 
 

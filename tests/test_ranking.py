@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from winged_monkey.catalog import AccountCatalog, CatalogItem, Quota, Size
+from winged_monkey.engine.ranking import SizeSpec, cheapest_fit, parse_spec, rank, shortfall
 from winged_monkey.errors import InvalidRequest
-from winged_monkey.ranking import SizeSpec, cheapest_fit, parse_spec, rank, shortfall
 
 SMALL = Size(id="small", name="small", vcpus=1, ram_mb=2048, price_hourly=0.02)
 LARGE = Size(id="large", name="large", vcpus=2, ram_mb=8192, price_hourly=0.08)

@@ -6,7 +6,7 @@ import re
 import tomllib
 from pathlib import Path
 
-from winged_monkey.config import parse_config
+from winged_monkey.user.config import parse_config
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 

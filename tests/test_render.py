@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from winged_monkey.models import InstanceState
-from winged_monkey.render import (
+from winged_monkey.terminal.render import (
     HEADER,
     STATE_GLYPHS,
     fit_instance_table,

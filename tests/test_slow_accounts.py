@@ -17,8 +17,8 @@ from tests.conftest import DEV_KEY, Cloud, wait_until
 from tests.faultproxy import Fault, FaultProxy
 from winged_monkey import plugins
 from winged_monkey.backend import Backend
+from winged_monkey.engine.portal import Portal
 from winged_monkey.models import AccountStatus, Instance
-from winged_monkey.portal import Portal
 
 TIMEOUT = 3
 #: `wm ls` must return within the slow account's timeout + 1 s; a loaded 2-core machine
@@ -45,7 +45,7 @@ def wm_ls(config: Path) -> tuple[subprocess.CompletedProcess[str], float]:
     env_config = {"WM_CONFIG": str(config), "WM_TEST_SECRET": "test-dev-secret"}
     started = time.monotonic()
     done = subprocess.run(
-        [sys.executable, "-c", "from winged_monkey.cli import main; main()", "ls"],
+        [sys.executable, "-c", "from winged_monkey.cli.main import main; main()", "ls"],
         env={**os.environ, **env_config},
         capture_output=True,
         text=True,

@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-from winged_monkey.config import AccountConfig, parse_config
-from winged_monkey.console_text import new_text
 from winged_monkey.errors import ActionNotAllowed, ConfigError
 from winged_monkey.models import Instance, InstanceState
-from winged_monkey.osc52 import copy_sequence, osc52, tmux_passthrough
-from winged_monkey.ssh import guess_user, plan
+from winged_monkey.terminal.console_text import new_text
+from winged_monkey.terminal.osc52 import copy_sequence, osc52, tmux_passthrough
+from winged_monkey.terminal.ssh import guess_user, plan
+from winged_monkey.user.config import AccountConfig, parse_config
 
 
 def server(**fields: Any) -> Instance:

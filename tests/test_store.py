@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from tests.postgres import PostgresCluster
+from winged_monkey.engine.observe import diff_inventories
 from winged_monkey.errors import StoreError
 from winged_monkey.models import AccountSnapshot, Event, EventSource, Instance, InstanceState
-from winged_monkey.observe import diff_inventories
-from winged_monkey.store import MIGRATIONS, SCHEMA_VERSION, Store
+from winged_monkey.store.sqlite import MIGRATIONS, SCHEMA_VERSION, Store
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
@@ -41,7 +41,7 @@ def opener(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Opener]:
         def open_store() -> Store:
             return Store.open(path)
     else:
-        from winged_monkey.store_postgres import PostgresStore
+        from winged_monkey.store.postgres import PostgresStore
 
         cluster: PostgresCluster = request.getfixturevalue("postgres_cluster")
         url = cluster.new_database()

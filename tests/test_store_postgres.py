@@ -13,7 +13,7 @@ import pytest
 from tests.postgres import PostgresCluster
 from winged_monkey.errors import StoreError
 from winged_monkey.models import Event, EventSource
-from winged_monkey.store_postgres import MIGRATIONS, SCHEMA_VERSION, PostgresStore
+from winged_monkey.store.postgres import MIGRATIONS, SCHEMA_VERSION, PostgresStore
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 

@@ -13,7 +13,11 @@ from pydantic import TypeAdapter, ValidationError
 
 from winged_monkey.account import AccountConfig, Secrets
 from winged_monkey.actions import Action
-from winged_monkey.aggregator.api import (
+from winged_monkey.backend import MUTATING, Backend, Capability, NativeEvents
+from winged_monkey.catalog import AccountCatalog, LaunchRequest
+from winged_monkey.errors import ActionNotAllowed, InvalidRequest, NotFoundError
+from winged_monkey.models import AppDetail, AppResource, Event, Instance, InstanceState
+from winged_monkey.wire import (
     ActionAccepted,
     CatalogOut,
     EventPage,
@@ -23,10 +27,6 @@ from winged_monkey.aggregator.api import (
     ResourceOut,
     Whoami,
 )
-from winged_monkey.backend import MUTATING, Backend, Capability, NativeEvents
-from winged_monkey.catalog import AccountCatalog, LaunchRequest
-from winged_monkey.errors import ActionNotAllowed, InvalidRequest, NotFoundError
-from winged_monkey.models import AppDetail, AppResource, Event, Instance, InstanceState
 from winged_monkey_aggregator import convert
 from winged_monkey_aggregator.client import AggregatorClient, path
 from winged_monkey_aggregator.settings import AggregatorSettings

@@ -11,9 +11,9 @@ import httpx
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from winged_monkey.account import AccountConfig, Secrets
-from winged_monkey.aggregator.api import API_PREFIX, Link
 from winged_monkey.httppool import LoopPool
 from winged_monkey.tls import client_context
+from winged_monkey.wire import API_PREFIX, Link
 from winged_monkey_aggregator.errors import not_the_api, reply_error, timed_out, transport_error
 from winged_monkey_aggregator.settings import read_settings
 

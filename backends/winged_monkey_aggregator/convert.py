@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from winged_monkey.aggregator.api import CatalogOut, Link, ResourceOut
 from winged_monkey.catalog import AccountCatalog, CatalogItem, Choice, Quota, Size
 from winged_monkey.models import Event, EventSource, Instance
+from winged_monkey.wire import CatalogOut, Link, ResourceOut
 
 PROVIDER = "aggregator"
 

@@ -10,7 +10,6 @@ import httpx
 from pydantic import ValidationError
 
 from winged_monkey import faultwords
-from winged_monkey.aggregator.api import ErrorOut
 from winged_monkey.errors import (
     AnswerLostError,
     AuthError,
@@ -21,6 +20,7 @@ from winged_monkey.errors import (
     UnreachableError,
     WMError,
 )
+from winged_monkey.wire import ErrorOut
 
 #: Longest piece of a server's own text put into a message.
 MAX_QUOTED = 200

@@ -5,7 +5,7 @@ The loader reads what the OpenStack tools read: clouds.yaml or clouds.yml in the
 places or OS_CLIENT_CONFIG_FILE, secure.yaml, vendor profiles (`profile: citycloud`),
 hyphenated keys, aliases (`tenant_name`), `regions` lists (the account's `region` picks
 one). What comes out is turned into libcloud driver arguments by the same rules as
-`wm accounts import` (winged_monkey.importing): what libcloud cannot express is refused
+`wm accounts import` (winged_monkey.user.importing): what libcloud cannot express is refused
 by name, with the reason. openstacksdk is imported only for such accounts.
 """
 
@@ -65,7 +65,7 @@ def resolve(account: AccountConfig) -> Cloud:
 
 def from_config(account: AccountConfig, name: str, config: dict[str, Any]) -> Cloud:
     """The loader's resolved cloud as libcloud's arguments (or the reason it cannot be)."""
-    from winged_monkey.importing import openstack_account
+    from winged_monkey.user.importing import openstack_account
 
     try:
         imported = openstack_account(name, config, source=f"clouds.yaml: cloud {name!r}")

@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING, Literal, Self
 import httpx
 
 from tests.processes import ServerProcess, free_port, spawn, wait_listening
-from winged_monkey.aggregator.tokens import TokenStore
 from winged_monkey.demo.server import MotoServer
+from winged_monkey.serve.tokens import TokenStore
 
 if TYPE_CHECKING:
     from mypy_boto3_ec2 import EC2Client
@@ -92,7 +92,7 @@ class AggregatorProcess(ServerProcess):
         command = [
             sys.executable,
             "-c",
-            "from winged_monkey.cli import main; main()",
+            "from winged_monkey.cli.main import main; main()",
             "serve",
             "--config",
             str(self.config),

@@ -220,7 +220,7 @@ def test_an_action_the_state_refuses_is_409(aggregator: RunningAggregator) -> No
 
 
 def test_a_revoked_token_stops_working_at_once(aggregator: RunningAggregator) -> None:
-    from winged_monkey.aggregator.tokens import TokenStore
+    from winged_monkey.serve.tokens import TokenStore
 
     token = aggregator.mint("tess", "viewer")
     with aggregator.client(token) as client:

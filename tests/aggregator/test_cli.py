@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from winged_monkey.aggregator.tokens import TokenError, TokenStore
-from winged_monkey.cli import main
+from winged_monkey.cli.main import main
+from winged_monkey.serve.tokens import TokenError, TokenStore
 
 CONFIG = """
 [serve]
@@ -105,7 +105,7 @@ def test_serve_with_a_broken_config_says_so(tmp_path: Path) -> None:
 def test_wm_and_its_ui_never_load_the_web_framework() -> None:
     code = (
         "import sys, json\n"
-        "import winged_monkey.cli, winged_monkey.ui.app\n"
+        "import winged_monkey.cli.main, winged_monkey.ui.app\n"
         "print(json.dumps(sorted(sys.modules)))\n"
     )
     out = subprocess.run(

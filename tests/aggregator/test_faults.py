@@ -20,7 +20,7 @@ from tests.aggregator.server import (
 from tests.processes import free_port
 from winged_monkey.demo.server import MotoServer
 from winged_monkey.models import Event, EventSource
-from winged_monkey.store import Store
+from winged_monkey.store.sqlite import Store
 
 V1 = "/api/v1"
 

@@ -20,9 +20,9 @@ from click.testing import CliRunner
 
 from tests.aggregator.server import RunningAggregator, server_env, two_pool_aggregator
 from tests.conftest import wait_until
-from winged_monkey.aggregator.tokens import TokenStore
-from winged_monkey.cli import main
+from winged_monkey.cli.main import main
 from winged_monkey.demo.server import MotoServer
+from winged_monkey.serve.tokens import TokenStore
 
 V1 = "/api/v1"
 HEADER_TIMEOUT = 2.0  # the [serve] setting (10 s by default), short so the test is too
@@ -80,7 +80,7 @@ def test_token_create_makes_the_token_file_beside_the_store_private(
     config.write_text('[[accounts]]\nname = "prod"\nprovider = "ec2"\n', encoding="utf-8")
     env = server_env(tmp_path)  # WM_DATA_DIR: tmp_path/data, which does not exist yet
     done = subprocess.run(
-        [sys.executable, "-c", "from winged_monkey.cli import main; main()", "serve",
+        [sys.executable, "-c", "from winged_monkey.cli.main import main; main()", "serve",
          "--config", str(config), "token", "create", "--user", "alice", "--role", "admin"],
         env=env, capture_output=True, text=True, timeout=60, umask=mask, check=False,
     )  # fmt: skip

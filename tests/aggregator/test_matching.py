@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from winged_monkey.aggregator.matching import TrackRecord, match, track_record
-from winged_monkey.aggregator.pools import PoolDeployable, PoolSettings
-from winged_monkey.aggregator.settings import load_server_config
 from winged_monkey.catalog import AccountCatalog, Quota, Size
 from winged_monkey.errors import ConfigError
 from winged_monkey.models import Event, EventSource
+from winged_monkey.serve.matching import TrackRecord, match, track_record
+from winged_monkey.serve.pools import PoolDeployable, PoolSettings
+from winged_monkey.serve.settings import load_server_config
 
 WEB = PoolDeployable(
     name="web",

@@ -22,7 +22,7 @@ from tests.aggregator.server import (
     account_toml,
     server_env,
 )
-from winged_monkey.cli import main
+from winged_monkey.cli.main import main
 from winged_monkey.demo.server import MotoServer
 
 MISSING_AMI = "ami-0123456789abcdef0"

@@ -13,13 +13,13 @@ from tests.aggregator_client.conftest import aggregator_account
 from tests.ui.conftest import wait_for
 from tests.ui.test_catalog import open_catalog
 from tests.ui.test_launch_wizard import step, type_into
-from winged_monkey.config import Config
 from winged_monkey.demo.server import MotoServer
+from winged_monkey.engine.portal import Portal
 from winged_monkey.models import InstanceState
-from winged_monkey.portal import Portal
-from winged_monkey.store import Store
+from winged_monkey.store.sqlite import Store
 from winged_monkey.ui.app import WMApp
 from winged_monkey.ui.screens.launch import LaunchWizard
+from winged_monkey.user.config import Config
 
 
 async def test_the_wizard_launches_a_pool_deployable_with_no_account_step(

@@ -33,13 +33,13 @@ from tests.aggregator.server import (
 from tests.conftest import wait_until
 from tests.faultproxy import Fault, FaultProxy
 from tests.postgres import PostgresCluster
-from winged_monkey.aggregator.settings import load_server_config
-from winged_monkey.aggregator.shared_state import SharedTokenStore
-from winged_monkey.aggregator.tokens import TokenError
-from winged_monkey.cli import main
+from winged_monkey.cli.main import main
 from winged_monkey.demo.server import MotoServer
 from winged_monkey.errors import ConfigError
-from winged_monkey.store_postgres import PostgresStore
+from winged_monkey.serve.settings import load_server_config
+from winged_monkey.serve.shared_state import SharedTokenStore
+from winged_monkey.serve.tokens import TokenError
+from winged_monkey.store.postgres import PostgresStore
 
 if TYPE_CHECKING:
     from mypy_boto3_ec2 import EC2Client

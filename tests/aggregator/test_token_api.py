@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from tests.aggregator.server import RunningAggregator
-from winged_monkey.store import Store
+from winged_monkey.store.sqlite import Store
 
 V1 = "/api/v1"
 

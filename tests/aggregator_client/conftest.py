@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 
 from tests.aggregator.server import RunningAggregator, two_pool_aggregator
-from winged_monkey.config import AccountConfig, Config, Credentials
 from winged_monkey.demo.server import MotoServer
-from winged_monkey.portal import AccountUpdate, Portal
-from winged_monkey.store import Store
+from winged_monkey.engine.portal import AccountUpdate, Portal
+from winged_monkey.store.sqlite import Store
+from winged_monkey.user.config import AccountConfig, Config, Credentials
 
 
 def aggregator_account(

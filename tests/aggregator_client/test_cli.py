@@ -8,7 +8,7 @@ from pathlib import Path
 from click.testing import CliRunner, Result
 
 from tests.aggregator.server import RunningAggregator
-from winged_monkey.cli import main
+from winged_monkey.cli.main import main
 
 
 def wm(tmp_path: Path, url: str, token: str, *args: str) -> Result:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from winged_monkey.aggregator.api import CatalogOut, DeployableOut, Link, ResourceOut
 from winged_monkey.catalog import AccountCatalog, CatalogItem, Quota, Size
 from winged_monkey.models import Event, EventSource, InstanceState
+from winged_monkey.wire import CatalogOut, DeployableOut, Link, ResourceOut
 from winged_monkey_aggregator import convert
 
 AT = datetime(2026, 1, 2, 3, 4, tzinfo=UTC)

@@ -24,8 +24,8 @@ from tests.aggregator_client.conftest import Portals, aggregator_account, refres
 from tests.conftest import Cloud
 from tests.processes import free_port
 from winged_monkey.actions import Action
-from winged_monkey.credentials import Secrets
 from winged_monkey.errors import BackendError, UnreachableError
+from winged_monkey.user.credentials import Secrets
 from winged_monkey_aggregator import AggregatorBackend
 from winged_monkey_aggregator.client import AggregatorClient
 

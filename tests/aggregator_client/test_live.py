@@ -14,11 +14,11 @@ from tests.aggregator_client.conftest import Portals, aggregator_account, refres
 from tests.conftest import Cloud
 from winged_monkey.actions import Action
 from winged_monkey.catalog import LaunchRequest
-from winged_monkey.credentials import Secrets
 from winged_monkey.demo.server import MotoServer
+from winged_monkey.engine.portal import Portal
 from winged_monkey.errors import ActionNotAllowed
 from winged_monkey.models import EventSource, Instance
-from winged_monkey.portal import Portal
+from winged_monkey.user.credentials import Secrets
 from winged_monkey_aggregator import AggregatorBackend
 from winged_monkey_aggregator.errors import Forbidden
 

@@ -9,8 +9,8 @@ import pytest
 from tests.aggregator.server import RunningAggregator
 from tests.aggregator_client.conftest import Portals, aggregator_account, refresh
 from tests.conftest import Cloud
-from winged_monkey.config import AccountConfig, Credentials
-from winged_monkey.credentials import KEYRING_SERVICE
+from winged_monkey.user.config import AccountConfig, Credentials
+from winged_monkey.user.credentials import KEYRING_SERVICE
 
 
 @pytest.mark.parametrize(

@@ -12,14 +12,14 @@ from tests.conftest import Cloud
 from tests.ui.conftest import settle, wait_for
 from tests.ui.test_catalog import open_catalog
 from tests.ui.test_launch_wizard import step, type_into
-from winged_monkey.config import Config
+from winged_monkey.engine.portal import Portal
 from winged_monkey.models import Instance, InstanceState
-from winged_monkey.portal import Portal
-from winged_monkey.store import Store
+from winged_monkey.store.sqlite import Store
 from winged_monkey.ui.app import WMApp
 from winged_monkey.ui.screens.confirm import ConfirmScreen
 from winged_monkey.ui.screens.launch import LaunchWizard
 from winged_monkey.ui.screens.main import MainScreen
+from winged_monkey.user.config import Config
 
 SIZE = (80, 24)
 SLOW = 600.0  # polls only when the test asks

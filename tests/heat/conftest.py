@@ -16,10 +16,10 @@ import httpx
 import pytest
 
 from tests.heat.heatserver import HeatServer, HeatUnavailable, default_cache, install
-from winged_monkey.config import AccountConfig, Config, Credentials
-from winged_monkey.credentials import Secrets
-from winged_monkey.portal import AccountUpdate, Portal
-from winged_monkey.store import Store
+from winged_monkey.engine.portal import AccountUpdate, Portal
+from winged_monkey.store.sqlite import Store
+from winged_monkey.user.config import AccountConfig, Config, Credentials
+from winged_monkey.user.credentials import Secrets
 from winged_monkey_heat import HeatBackend
 
 HERE = Path(__file__).resolve().parent

@@ -11,7 +11,7 @@ import pytest
 from tests.heat.conftest import Projects
 from tests.heat.test_heat_cli import Cli
 from tests.heat.tree import MOTD, write_tree
-from winged_monkey.cli import ExitCode
+from winged_monkey.cli.main import ExitCode
 
 FLAKY = """
 heat_template_version: 2018-08-31

@@ -27,9 +27,9 @@ from tests.heat.heatserver import HeatServer
 from tests.processes import free_port
 from winged_monkey.actions import Action
 from winged_monkey.backend import Capability
-from winged_monkey.credentials import Secrets
 from winged_monkey.errors import ConfigError, InvalidRequest, NotFoundError, UnreachableError
 from winged_monkey.models import InstanceState
+from winged_monkey.user.credentials import Secrets
 from winged_monkey_heat import HeatBackend
 from winged_monkey_heat.client import ConflictError, TemplateError
 

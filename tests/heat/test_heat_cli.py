@@ -14,7 +14,7 @@ from click.testing import CliRunner, Result
 
 from tests.heat.conftest import FAILING, SMALL, Projects
 from tests.processes import free_port
-from winged_monkey.cli import ExitCode, main
+from winged_monkey.cli.main import ExitCode, main
 
 SECRET_ENV = "WM_HEAT_CLI_TEST_SECRET"
 
@@ -206,9 +206,9 @@ NOT_FOR_A_LISTING = (
     "configparser",  # AWS profiles
     "winged_monkey.catalog",
     "winged_monkey_heat.templates",
-    "winged_monkey.cli_events",
-    "winged_monkey.cli_import",
-    "winged_monkey.cli_catalog",
+    "winged_monkey.cli.events",
+    "winged_monkey.cli.accounts_import",
+    "winged_monkey.cli.catalog",
     "textual",
 )
 
@@ -221,7 +221,7 @@ def test_ls_of_a_heat_account_loads_only_what_listing_needs(cli: Cli, tmp_path: 
     modules = tmp_path / "modules.json"
     code = (
         "import json, sys\n"
-        "from winged_monkey.cli import main\n"
+        "from winged_monkey.cli.main import main\n"
         "try:\n    main()\nexcept SystemExit as exit:\n    code = exit.code\n"
         f"open({str(modules)!r}, 'w').write(json.dumps([code, sorted(sys.modules)]))\n"
     )

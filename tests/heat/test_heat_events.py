@@ -12,7 +12,7 @@ from tests.heat.conftest import SLOW, SMALL, Projects, make_portal, refresh
 from winged_monkey.backend import NativeEvents
 from winged_monkey.errors import UnreachableError
 from winged_monkey.models import Event, EventSource, Instance
-from winged_monkey.store import Store
+from winged_monkey.store.sqlite import Store
 from winged_monkey_heat import HeatBackend
 from winged_monkey_heat.models import StackEvent
 

@@ -10,8 +10,8 @@ import pytest
 
 from tests.faultproxy import Fault, FaultProxy
 from tests.heat.conftest import Projects, heat_account
-from winged_monkey.credentials import Secrets
 from winged_monkey.errors import ThrottledError, WMError
+from winged_monkey.user.credentials import Secrets
 from winged_monkey_heat import HeatBackend
 
 #: What Heat itself answers for an error it does not map (its message withheld).

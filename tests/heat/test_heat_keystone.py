@@ -12,9 +12,9 @@ from typing import Any
 import httpx
 import pytest
 
-from winged_monkey.config import AccountConfig, Credentials
-from winged_monkey.credentials import Secrets
 from winged_monkey.errors import AuthError, ConfigError
+from winged_monkey.user.config import AccountConfig, Credentials
+from winged_monkey.user.credentials import Secrets
 from winged_monkey_heat import HeatBackend
 from winged_monkey_heat.client import parameter_named
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from tests.heat.conftest import SMALL, Projects
 from tests.heat.test_heat_cli import Cli
 from tests.heat.test_heat_cli import cli as cli  # the fixture
-from winged_monkey.cli import ExitCode
+from winged_monkey.cli.main import ExitCode
 
 
 def test_wm_launch_a_template_follows_the_app_until_it_runs(cli: Cli, tmp_path: Path) -> None:

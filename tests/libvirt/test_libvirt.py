@@ -18,11 +18,11 @@ import pytest
 from tests.libvirt.daemon import Libvirtd
 from winged_monkey.actions import Action
 from winged_monkey.backend import Capability
-from winged_monkey.config import AccountConfig, Config, Credentials
+from winged_monkey.engine.portal import Portal
 from winged_monkey.errors import WMError
 from winged_monkey.models import Instance, InstanceState
-from winged_monkey.portal import Portal
-from winged_monkey.store import Store
+from winged_monkey.store.sqlite import Store
+from winged_monkey.user.config import AccountConfig, Config, Credentials
 
 S = InstanceState
 DOMAIN = """<domain type='test'><name>{name}</name><memory>262144</memory><vcpu>1</vcpu>

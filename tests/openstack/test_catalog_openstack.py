@@ -16,9 +16,9 @@ from tests.openstack.conftest import OpenStack
 from tests.openstack.test_openstack import account, close, libcloud_driver, make_portal
 from tests.openstack.test_openstack import passwords as passwords  # autouse: the secrets
 from winged_monkey.catalog import AccountCatalog, LaunchRequest
+from winged_monkey.engine.portal import ActionUpdate, Portal
 from winged_monkey.errors import InvalidRequest
 from winged_monkey.models import InstanceState
-from winged_monkey.portal import ActionUpdate, Portal
 
 pytestmark = pytest.mark.timeout(420)
 

@@ -18,7 +18,7 @@ from tests.openstack.test_openstack import (  # noqa: F401 (passwords: autouse f
     make_portal,
     passwords,
 )
-from winged_monkey.config import AccountConfig
+from winged_monkey.user.config import AccountConfig
 
 pytestmark = pytest.mark.timeout(420)
 

@@ -26,11 +26,11 @@ from tests.heat.conftest import make_portal, refresh, rows
 from tests.openstack.conftest import OpenStack
 from tests.openstack.test_openstack import account as nova_account
 from winged_monkey.actions import Action
-from winged_monkey.config import AccountConfig, Credentials
-from winged_monkey.credentials import Secrets
 from winged_monkey.errors import AuthError, BackendError, ConfigError
 from winged_monkey.models import InstanceState
 from winged_monkey.ui.screens.app_detail import resources_table
+from winged_monkey.user.config import AccountConfig, Credentials
+from winged_monkey.user.credentials import Secrets
 from winged_monkey_heat import HeatBackend
 
 S = InstanceState

@@ -21,8 +21,8 @@ from tests.openstack.test_heat_full import (  # noqa: F401 (cloud: a session fix
 from tests.openstack.test_openstack import driver_settings
 from tests.openstack.test_openstack_console import FAKE_CONSOLE
 from winged_monkey.actions import Action
-from winged_monkey.cli import ExitCode, main
-from winged_monkey.credentials import Secrets
+from winged_monkey.cli.main import ExitCode, main
+from winged_monkey.user.credentials import Secrets
 from winged_monkey_heat import HeatBackend
 
 pytestmark = pytest.mark.timeout(480)

@@ -22,12 +22,12 @@ from libcloud.compute.providers import get_driver
 
 from tests.openstack.conftest import OpenStack
 from winged_monkey.actions import Action
-from winged_monkey.config import AccountConfig, Config, Credentials
-from winged_monkey.credentials import Secrets
+from winged_monkey.engine.portal import Portal
 from winged_monkey.errors import AuthError, BackendError
 from winged_monkey.models import AccountStatus, Instance, InstanceState
-from winged_monkey.portal import Portal
-from winged_monkey.store import Store
+from winged_monkey.store.sqlite import Store
+from winged_monkey.user.config import AccountConfig, Config, Credentials
+from winged_monkey.user.credentials import Secrets
 from winged_monkey_libcloud.errors import translate
 
 S = InstanceState

@@ -28,9 +28,9 @@ from tests.openstack.test_openstack import (  # noqa: F401 (passwords: autouse f
 )
 from winged_monkey.actions import Action
 from winged_monkey.backend import Capability
-from winged_monkey.credentials import Secrets
 from winged_monkey.errors import BackendError
 from winged_monkey.models import InstanceState
+from winged_monkey.user.credentials import Secrets
 from winged_monkey_libcloud import LibcloudBackend
 
 S = InstanceState

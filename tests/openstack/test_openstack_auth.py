@@ -29,9 +29,9 @@ from tests.openstack.test_openstack import (  # noqa: F401 (passwords: autouse f
     refresh,
 )
 from tests.openstack.tlsproxy import TLSProxy
-from winged_monkey.config import AccountConfig, Credentials
 from winged_monkey.errors import ConfigError
 from winged_monkey.plugins import load
+from winged_monkey.user.config import AccountConfig, Credentials
 
 pytestmark = pytest.mark.timeout(420)
 APPCRED_SECRET = "WM_TEST_APPCRED_SECRET"

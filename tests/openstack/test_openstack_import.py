@@ -19,8 +19,8 @@ from tests.conftest import MemoryKeyring
 from tests.openstack.conftest import OpenStack
 from tests.openstack.test_openstack import boot
 from tests.openstack.test_openstack_auth import AppCredential, appcred  # noqa: F401 (fixture)
-from winged_monkey.cli import main
-from winged_monkey.credentials import KEYRING_SERVICE
+from winged_monkey.cli.main import main
+from winged_monkey.user.credentials import KEYRING_SERVICE
 
 pytestmark = pytest.mark.timeout(420)
 

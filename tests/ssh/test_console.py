@@ -11,11 +11,11 @@ import pytest
 from tests.conftest import Cloud
 from tests.ssh.conftest import Wm
 from winged_monkey.backend import Capability
-from winged_monkey.cli import ExitCode
-from winged_monkey.config import AccountConfig, Credentials
+from winged_monkey.cli.main import ExitCode
+from winged_monkey.engine.portal import Portal
 from winged_monkey.errors import ActionNotAllowed
 from winged_monkey.models import Instance
-from winged_monkey.portal import Portal
+from winged_monkey.user.config import AccountConfig, Credentials
 
 MOTO_FIRST_LINE = "Linux version 2.6.16-xenU (builder@patchbat.amazonsa)"
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.ssh.conftest import Lab
-from winged_monkey.cli import ExitCode
+from winged_monkey.cli.main import ExitCode
 
 
 def test_ssh_runs_the_command_on_the_instance_and_passes_its_exit_code(

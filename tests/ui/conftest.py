@@ -23,13 +23,13 @@ import pytest
 from textual.app import App
 from textual.pilot import Pilot
 
-from winged_monkey.config import AccountConfig, Config
 from winged_monkey.demo.seed import build_demo
 from winged_monkey.demo.server import MotoServer
+from winged_monkey.engine.portal import Portal
 from winged_monkey.models import AccountSnapshot, Event, EventSource, Instance, InstanceState
-from winged_monkey.portal import Portal
-from winged_monkey.store import Store
+from winged_monkey.store.sqlite import Store
 from winged_monkey.ui.app import WMApp
+from winged_monkey.user.config import AccountConfig, Config
 
 FIXED_NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 #: Port 9 (discard) is closed on a loopback without inetd: a fixed, deterministic refusal.

@@ -19,15 +19,15 @@ from textual.widgets import Static
 
 from tests.processes import free_port
 from tests.ui.conftest import FIXED_NOW, SECRET_ENV, ec2_account, settle, wait_for
-from winged_monkey.config import AccountConfig, Config
+from winged_monkey.engine.portal import Portal
 from winged_monkey.models import AccountStatus
-from winged_monkey.portal import Portal
-from winged_monkey.store import Store
+from winged_monkey.store.sqlite import Store
 from winged_monkey.ui.app import WMApp
 from winged_monkey.ui.screens.accounts import AccountsScreen
 from winged_monkey.ui.screens.help import HelpScreen
 from winged_monkey.ui.screens.main import MainScreen
 from winged_monkey.ui.widgets.account_strip import MAX_LINES, AccountStrip, strip_lines
+from winged_monkey.user.config import AccountConfig, Config
 
 SIZE = (80, 24)
 REMEDY = "is the endpoint right?)"

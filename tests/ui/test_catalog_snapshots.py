@@ -28,14 +28,14 @@ from tests.ui.conftest import (
 )
 from tests.ui.test_launch_wizard import FORM
 from winged_monkey.catalog import AccountCatalog, CatalogItem, Choice, Quota, Size
-from winged_monkey.config import Config
-from winged_monkey.launching import CatalogUpdate
-from winged_monkey.portal import Portal
-from winged_monkey.store import Store
+from winged_monkey.engine.launching import CatalogUpdate
+from winged_monkey.engine.portal import Portal
+from winged_monkey.store.sqlite import Store
 from winged_monkey.ui.app import WMApp
 from winged_monkey.ui.screens.catalog import CatalogScreen
 from winged_monkey.ui.screens.launch import LaunchWizard
 from winged_monkey.ui.widgets.param_form import ParamForm
+from winged_monkey.user.config import Config
 
 SnapCompare = Callable[..., bool]
 SIZE = (80, 24)

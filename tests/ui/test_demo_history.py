@@ -7,9 +7,9 @@ from pathlib import Path
 from tests.ui.conftest import settle
 from tests.ui.test_events import open_events
 from winged_monkey.demo.seed import running_demo
+from winged_monkey.engine.portal import Portal
 from winged_monkey.models import EventSource
-from winged_monkey.portal import Portal
-from winged_monkey.store import Store
+from winged_monkey.store.sqlite import Store
 from winged_monkey.ui.app import WMApp
 
 

@@ -24,8 +24,8 @@ from tests.ui.conftest import (
     wait_for,
 )
 from tests.ui.test_main_screen import by_name, main_of, text_of
+from winged_monkey.engine.portal import Portal
 from winged_monkey.models import InstanceState
-from winged_monkey.portal import Portal
 from winged_monkey.ui.app import WMApp
 from winged_monkey.ui.screens.events import EventsScreen
 from winged_monkey.ui.screens.main import MainScreen

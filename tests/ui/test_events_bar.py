@@ -10,7 +10,7 @@ from textual.widgets import Static
 
 from tests.ui.conftest import cached_app, settle
 from tests.ui.test_events import open_events
-from winged_monkey.portal import Portal
+from winged_monkey.engine.portal import Portal
 from winged_monkey.ui.screens.events import EventsScreen
 
 

@@ -20,7 +20,6 @@ from tests.ui.conftest import Live, finish_workers, settle, wait_for
 from tests.ui.test_catalog import open_catalog, running_count, shop_of, with_images
 from tests.ui.test_main_screen import text_of
 from winged_monkey.catalog import ParameterConstraint, TemplateForm, TemplateParameter
-from winged_monkey.config import Config
 from winged_monkey.demo.server import MotoServer
 from winged_monkey.models import InstanceState
 from winged_monkey.ui.screens.catalog import CatalogScreen
@@ -29,6 +28,7 @@ from winged_monkey.ui.screens.launch_plan import slug
 from winged_monkey.ui.screens.main import MainScreen
 from winged_monkey.ui.widgets.catalog_text import hourly, monthly
 from winged_monkey.ui.widgets.param_form import ParamForm
+from winged_monkey.user.config import Config
 
 SIZE = (80, 24)
 

@@ -17,10 +17,9 @@ from textual.widgets import Input, Static
 from tests.conftest import DEV_KEY, Cloud
 from tests.processes import free_port
 from tests.ui.conftest import Live, cached_app, ec2_account, live_portal, settle, wait_for
-from winged_monkey.config import Config
 from winged_monkey.demo.server import MotoServer
+from winged_monkey.engine.portal import Portal
 from winged_monkey.models import Instance, InstanceState
-from winged_monkey.portal import Portal
 from winged_monkey.ui.app import WMApp
 from winged_monkey.ui.screens.confirm import ConfirmScreen
 from winged_monkey.ui.screens.details import DetailsScreen
@@ -28,6 +27,7 @@ from winged_monkey.ui.screens.help import HelpScreen
 from winged_monkey.ui.screens.main import MainScreen
 from winged_monkey.ui.widgets.account_strip import AccountStrip
 from winged_monkey.ui.widgets.instance_table import InstanceTable, natural
+from winged_monkey.user.config import Config
 
 SIZE = (80, 24)
 DEMO_COUNT = 12  # dev 5 (one terminated), dev-eu 3, prod 4

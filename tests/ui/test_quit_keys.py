@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tests.ui.conftest import cached_app, settle
 from tests.ui.test_main_screen import SIZE, Notes, text_of
-from winged_monkey.portal import Portal
+from winged_monkey.engine.portal import Portal
 from winged_monkey.ui.app import WMApp
 
 

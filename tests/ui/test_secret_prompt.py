@@ -7,13 +7,13 @@ from pathlib import Path
 from textual.widgets import Static
 
 from tests.ui.conftest import wait_for
-from winged_monkey.config import AccountConfig, Config
-from winged_monkey.credentials import CredentialResolver
 from winged_monkey.demo.server import MotoServer
-from winged_monkey.portal import Portal
-from winged_monkey.store import Store
+from winged_monkey.engine.portal import Portal
+from winged_monkey.store.sqlite import Store
 from winged_monkey.ui.app import WMApp
 from winged_monkey.ui.screens.secret import SecretScreen
+from winged_monkey.user.config import AccountConfig, Config
+from winged_monkey.user.credentials import CredentialResolver
 
 CANARY = "typed-Secret-31337"
 

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from tests.conftest import Cloud
 from tests.faultproxy import PASS, Fault, FaultProxy
 from tests.ui.conftest import wait_for
-from winged_monkey.inventory import AccountUpdate
+from winged_monkey.engine.inventory import AccountUpdate
 from winged_monkey.models import InstanceState
 from winged_monkey.ui.app import WMApp
 from winged_monkey.ui.screens.main import MainScreen

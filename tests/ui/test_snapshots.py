@@ -13,7 +13,7 @@ from textual.pilot import Pilot
 
 from tests.ui.conftest import cached_app, settle, wait_for
 from tests.ui.test_events import open_events
-from winged_monkey.portal import Portal
+from winged_monkey.engine.portal import Portal
 from winged_monkey.ui.screens.main import MainScreen
 from winged_monkey.ui.screens.timeline import TimelineScreen
 

@@ -12,14 +12,14 @@ from textual.widgets import Log
 
 from tests.ui.conftest import Live, live_portal, settle, wait_for
 from tests.ui.test_main_screen import SIZE, Notes, by_name, main_of
-from winged_monkey.config import Config
 from winged_monkey.demo.server import MotoServer
-from winged_monkey.osc52 import osc52, tmux_passthrough
+from winged_monkey.terminal.osc52 import osc52, tmux_passthrough
 from winged_monkey.ui import clipboard
 from winged_monkey.ui.screens import console
 from winged_monkey.ui.screens.console import ConsoleScreen
 from winged_monkey.ui.screens.main import MainScreen
 from winged_monkey.ui.screens.pick import PickScreen
+from winged_monkey.user.config import Config
 
 MOTO_CONSOLE = "Linux version 2.6.16-xenU"
 

@@ -6,7 +6,7 @@ import pytest
 from textual.widgets import OptionList
 
 from tests.ui.conftest import cached_app, settle, wait_for
-from winged_monkey.portal import Portal
+from winged_monkey.engine.portal import Portal
 from winged_monkey.ui.screens.switcher import VIEWS, ViewSwitcher
 
 

@@ -13,8 +13,8 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from tests.ui.conftest import FLEET, cached_app, fixed_clock, settle
+from winged_monkey.engine.portal import Portal
 from winged_monkey.models import Instance, InstanceState
-from winged_monkey.portal import Portal
 from winged_monkey.ui.app import WMApp
 from winged_monkey.ui.rows import COLUMNS
 from winged_monkey.ui.screens.confirm import ConfirmScreen

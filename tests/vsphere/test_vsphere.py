@@ -23,11 +23,11 @@ from tests.vsphere.vcsim import CA, OTHER_CA, USER, Vcsim, Witness
 from winged_monkey import plugins
 from winged_monkey.actions import Action
 from winged_monkey.backend import Capability
-from winged_monkey.config import AccountConfig, Config, Credentials, Endpoint
+from winged_monkey.engine.portal import ActionUpdate, Portal
 from winged_monkey.errors import ConfigError, WMError
 from winged_monkey.models import Instance, InstanceState
-from winged_monkey.portal import ActionUpdate, Portal
-from winged_monkey.store import Store
+from winged_monkey.store.sqlite import Store
+from winged_monkey.user.config import AccountConfig, Config, Credentials, Endpoint
 from winged_monkey_vsphere import VSphereBackend, fastcollect, inventory
 
 S = InstanceState
@@ -506,6 +506,6 @@ def portal_port(portal: Portal) -> int | None:
 
 
 def _secrets(sim: Vcsim) -> Any:
-    from winged_monkey.credentials import Secrets
+    from winged_monkey.user.credentials import Secrets
 
     return Secrets(account="lab", key=USER, secret=sim.password, source="test")

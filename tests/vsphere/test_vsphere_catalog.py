@@ -18,11 +18,11 @@ from tests.vsphere.test_vsphere import SECRET_VAR, _secrets, account, make_porta
 from tests.vsphere.vcsim import CA, OTHER_CA, USER, Vcsim, Witness
 from winged_monkey.backend import Capability
 from winged_monkey.catalog import AccountCatalog, LaunchRequest
-from winged_monkey.cli import ExitCode, main
-from winged_monkey.credentials import Secrets
+from winged_monkey.cli.main import ExitCode, main
+from winged_monkey.engine.portal import ActionUpdate, Portal
 from winged_monkey.errors import InvalidRequest, WMError
 from winged_monkey.models import InstanceState
-from winged_monkey.portal import ActionUpdate, Portal
+from winged_monkey.user.credentials import Secrets
 from winged_monkey_vsphere import VSphereBackend, fastcollect
 from winged_monkey_vsphere import backend as vsphere_backend
 from winged_monkey_vsphere.errors import translate

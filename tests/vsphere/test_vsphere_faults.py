@@ -12,9 +12,9 @@ import pytest
 
 from tests.faultproxy import Fault, FaultProxy
 from tests.vsphere.vcsim import USER, Vcsim
-from winged_monkey.config import AccountConfig, Credentials, Endpoint
-from winged_monkey.credentials import Secrets
 from winged_monkey.errors import ServerError, ThrottledError, WMError
+from winged_monkey.user.config import AccountConfig, Credentials, Endpoint
+from winged_monkey.user.credentials import Secrets
 from winged_monkey_vsphere import VSphereBackend
 
 SECRET_VAR = "WM_TEST_VSPHERE_FAULTS_SECRET"

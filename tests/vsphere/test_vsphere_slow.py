@@ -14,9 +14,9 @@ from tests.conftest import wait_until
 from tests.faultproxy import Fault, FaultProxy
 from tests.vsphere.test_vsphere import account, make_portal
 from tests.vsphere.vcsim import CA, CERTS, Vcsim
-from winged_monkey.config import Endpoint
+from winged_monkey.engine.portal import Portal
 from winged_monkey.models import AccountStatus
-from winged_monkey.portal import Portal
+from winged_monkey.user.config import Endpoint
 
 TIMEOUT = 2
 

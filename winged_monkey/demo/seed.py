@@ -17,8 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from winged_monkey.config import Config, load_config
 from winged_monkey.demo.server import MotoServer
+from winged_monkey.user.config import Config, load_config
 
 PROD_ROLE = "arn:aws:iam::111111111111:role/demo"
 DEV_KEY = "AKIADEMODEV000000001"
@@ -217,7 +217,7 @@ def running_demo(workdir: Path | None = None) -> Iterator[tuple[Config, Path, Mo
 def _record_history(path: Path, seeded: dict[tuple[str, str], str]) -> None:
     """A few past events in the demo's log: its events view is not empty at start."""
     from winged_monkey.demo.history import demo_history
-    from winged_monkey.store import Store
+    from winged_monkey.store.sqlite import Store
 
     store = Store.open(path)
     try:

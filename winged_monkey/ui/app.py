@@ -12,9 +12,7 @@ from textual.app import App, SystemCommand
 from textual.binding import ActiveBinding, Binding, BindingType
 from textual.screen import Screen
 
-from winged_monkey.config import Config
-from winged_monkey.credentials import keyring_usable
-from winged_monkey.portal import Clock, Portal, utcnow
+from winged_monkey.engine.portal import Clock, Portal, utcnow
 from winged_monkey.ui.screens.accounts import AccountsScreen
 from winged_monkey.ui.screens.catalog import CatalogScreen
 from winged_monkey.ui.screens.events import EventsScreen
@@ -22,6 +20,8 @@ from winged_monkey.ui.screens.help import HelpScreen
 from winged_monkey.ui.screens.main import MainScreen
 from winged_monkey.ui.screens.secret import SecretScreen
 from winged_monkey.ui.screens.switcher import VIEWS, ViewSwitcher
+from winged_monkey.user.config import Config
+from winged_monkey.user.credentials import keyring_usable
 
 TITLE = "Winged Monkey"
 

@@ -1,4 +1,4 @@
-"""`y`/`Y`: text to the user's clipboard through the terminal (winged_monkey.osc52)."""
+"""`y`/`Y`: text to the user's clipboard through the terminal (winged_monkey.terminal.osc52)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Mapping
 
 from textual.app import App
 
-from winged_monkey.osc52 import osc52, tmux_passthrough
+from winged_monkey.terminal.osc52 import osc52, tmux_passthrough
 
 TERMINAL = "/dev/tty"
 

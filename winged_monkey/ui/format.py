@@ -11,11 +11,11 @@ from datetime import datetime
 from rich.text import Text
 
 from winged_monkey.models import AccountStatus, Instance, InstanceState
-from winged_monkey.render import APP_GLYPH, human_age, price_text, size_text, state_label
+from winged_monkey.terminal.render import APP_GLYPH, human_age, price_text, size_text, state_label
 
 S = InstanceState
 
-#: Colour per state; the glyph and word (from `winged_monkey.render`) read without colour.
+#: Colour per state; the glyph and word (from `winged_monkey.terminal.render`) read without colour.
 STATE_STYLE: dict[InstanceState, str] = {
     S.RUNNING: "green",
     S.STOPPED: "",

@@ -10,10 +10,10 @@ from collections.abc import Iterator
 
 from textual.app import App, SuspendNotSupported
 
-from winged_monkey import ssh
+from winged_monkey.engine.portal import Portal
 from winged_monkey.errors import ActionNotAllowed
 from winged_monkey.models import Instance
-from winged_monkey.portal import Portal
+from winged_monkey.terminal import ssh
 from winged_monkey.ui.screens.pick import PickScreen
 
 

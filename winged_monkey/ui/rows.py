@@ -18,7 +18,7 @@ from typing import Any
 from rich.cells import cell_len
 
 from winged_monkey.models import Instance, InstanceKind, InstanceState
-from winged_monkey.render import APP_GLYPH, size_text
+from winged_monkey.terminal.render import APP_GLYPH, size_text
 from winged_monkey.ui import format as fmt
 
 #: (key, label, fixed width or None to fit) in display order: what matters most fits in 80.

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 
 from textual.notifications import SeverityLevel
 
-from winged_monkey.operations import ActionUpdate
+from winged_monkey.engine.operations import ActionUpdate
 
 SHOWN_LINES = 4  # a summary's lines before "… and N more"
 _SEVERITY: dict[str, SeverityLevel] = {

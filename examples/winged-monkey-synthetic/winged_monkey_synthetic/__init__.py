@@ -22,11 +22,10 @@ from typing import ClassVar
 
 from pydantic import Field, ValidationError
 
+from winged_monkey.account import AccountConfig, Secrets
 from winged_monkey.actions import Action
 from winged_monkey.backend import Backend, Capability
 from winged_monkey.backend_settings import BackendSettings, own_settings
-from winged_monkey.config import AccountConfig
-from winged_monkey.credentials import Secrets
 from winged_monkey.errors import ActionNotAllowed, ConfigError
 from winged_monkey.models import Instance, InstanceState
 

@@ -20,8 +20,8 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
+from winged_monkey.engine.portal import Portal
 from winged_monkey.models import AccountStatus
-from winged_monkey.portal import Portal
 from winged_monkey.ui import format as fmt
 from winged_monkey.ui.widgets.account_strip import PHASE_RANK, by_urgency
 

@@ -24,10 +24,10 @@ from textual.timer import Timer
 from textual.widgets import Footer, Static
 from textual.worker import Worker, WorkerState
 
+from winged_monkey.engine.portal import Portal
 from winged_monkey.errors import WMError
 from winged_monkey.models import AppDetail, Instance
-from winged_monkey.portal import Portal
-from winged_monkey.render import APP_GLYPH, size_text
+from winged_monkey.terminal.render import APP_GLYPH, size_text
 from winged_monkey.ui import format as fmt
 from winged_monkey.ui.widgets.instance_table import natural
 

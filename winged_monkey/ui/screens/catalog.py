@@ -29,10 +29,10 @@ from textual.worker import Worker, WorkerState
 
 from winged_monkey.backend import Capability
 from winged_monkey.catalog import AccountCatalog, CatalogItem
+from winged_monkey.engine.launching import CatalogUpdate
+from winged_monkey.engine.portal import Portal
+from winged_monkey.engine.ranking import SizeSpec, cheapest_fit
 from winged_monkey.errors import WMError
-from winged_monkey.launching import CatalogUpdate
-from winged_monkey.portal import Portal
-from winged_monkey.ranking import SizeSpec, cheapest_fit
 from winged_monkey.ui import format as fmt
 from winged_monkey.ui.screens.launch import LaunchWizard
 from winged_monkey.ui.screens.launch_plan import offers_of

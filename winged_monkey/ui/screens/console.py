@@ -13,10 +13,10 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Log, Static
 
-from winged_monkey.console_text import new_text, printable
+from winged_monkey.engine.portal import Portal
 from winged_monkey.errors import WMError
 from winged_monkey.models import Instance
-from winged_monkey.portal import Portal
+from winged_monkey.terminal.console_text import new_text, printable
 
 #: Seconds between two reads while following (the providers keep no stream to push).
 FOLLOW_EVERY_S = 5.0

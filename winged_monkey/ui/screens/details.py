@@ -16,7 +16,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from winged_monkey.models import Instance
-from winged_monkey.render import price_text
+from winged_monkey.terminal.render import price_text
 from winged_monkey.ui import format as fmt
 
 

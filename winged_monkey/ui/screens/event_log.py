@@ -16,10 +16,10 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
+from winged_monkey.engine.portal import Portal
+from winged_monkey.engine.recorder import History
 from winged_monkey.errors import WMError
 from winged_monkey.models import Event
-from winged_monkey.portal import Portal
-from winged_monkey.recorder import History
 
 Query = Callable[[History], list[Event]]
 

@@ -17,9 +17,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Footer, Header, Input, Static
 
+from winged_monkey.engine.portal import Portal
+from winged_monkey.engine.recorder import History
 from winged_monkey.models import Event
-from winged_monkey.portal import Portal
-from winged_monkey.recorder import History
 from winged_monkey.ui.history import WINDOW_LABELS, WINDOWS, folded, search_text, states_of
 from winged_monkey.ui.screens.event_log import LOAD_LIMIT, EventLogScreen, Query
 from winged_monkey.ui.screens.time_range import TimeRange, TimeRangeScreen

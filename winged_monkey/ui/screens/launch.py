@@ -28,9 +28,9 @@ from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
 from winged_monkey.catalog import AccountCatalog, CatalogItem, Choice, LaunchRequest, TemplateForm
+from winged_monkey.engine.portal import ActionUpdate, Portal
+from winged_monkey.engine.ranking import fits
 from winged_monkey.errors import WMError, describe
-from winged_monkey.portal import ActionUpdate, Portal
-from winged_monkey.ranking import fits
 from winged_monkey.ui.screens.launch_plan import (
     MAX_COUNT,
     STEP_TITLES,

@@ -21,8 +21,8 @@ from winged_monkey.catalog import (
     Size,
     TemplateForm,
 )
+from winged_monkey.engine.ranking import SizeSpec, demand, parse_spec, rank, shortfall
 from winged_monkey.errors import WMError
-from winged_monkey.ranking import SizeSpec, demand, parse_spec, rank, shortfall
 from winged_monkey.ui.widgets.catalog_text import (
     hourly,
     monthly,

@@ -20,10 +20,10 @@ from textual.worker import Worker, WorkerState
 
 from winged_monkey.actions import Action
 from winged_monkey.backend import ACTION_CAPABILITY, Capability
+from winged_monkey.engine.poller import Poller
+from winged_monkey.engine.portal import AccountUpdate, ActionUpdate, Portal
 from winged_monkey.errors import WMError
 from winged_monkey.models import Instance, InstanceKind, InstanceState
-from winged_monkey.poller import Poller
-from winged_monkey.portal import AccountUpdate, ActionUpdate, Portal
 from winged_monkey.ui import clipboard, login
 from winged_monkey.ui.screens.accounts import AccountsScreen
 from winged_monkey.ui.screens.app_detail import AppScreen

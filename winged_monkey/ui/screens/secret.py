@@ -14,7 +14,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
-from winged_monkey.credentials import elsewhere
+from winged_monkey.user.credentials import elsewhere
 
 
 class SecretScreen(ModalScreen[str | None]):

@@ -13,7 +13,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
-from winged_monkey.events import parse_when
+from winged_monkey.store.events import parse_when
 
 TimeRange = tuple[datetime, datetime]
 

@@ -12,9 +12,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Footer, Header, Static
 
+from winged_monkey.engine.portal import Portal
+from winged_monkey.engine.recorder import History
 from winged_monkey.models import Event, InstanceState
-from winged_monkey.portal import Portal
-from winged_monkey.recorder import History
 from winged_monkey.ui import format as fmt
 from winged_monkey.ui import history
 from winged_monkey.ui.screens.event_log import LOAD_LIMIT, EventLogScreen, Query

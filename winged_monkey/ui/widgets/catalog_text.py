@@ -12,8 +12,8 @@ from rich.table import Table
 from rich.text import Text
 
 from winged_monkey.catalog import AccountCatalog, CatalogItem, Choice, Quota, Size
-from winged_monkey.ranking import HOURS_PER_MONTH
-from winged_monkey.render import hourly_text, monthly_text
+from winged_monkey.engine.ranking import HOURS_PER_MONTH
+from winged_monkey.terminal.render import hourly_text, monthly_text
 
 UNKNOWN = "?"
 QUOTA_UNITS = {"instances": "instances", "vcpus": "vCPUs", "ram_mb": "RAM MB", "stacks": "stacks"}

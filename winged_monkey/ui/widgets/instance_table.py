@@ -27,7 +27,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from winged_monkey.models import Instance, InstanceKind, InstanceState
-from winged_monkey.render import price_text, size_text
+from winged_monkey.terminal.render import price_text, size_text
 from winged_monkey.ui import format as fmt
 from winged_monkey.ui.rows import (
     ACCOUNT_WIDTH,

@@ -1,0 +1,1 @@
+"""`wm` from a shell: the click commands above the engine."""

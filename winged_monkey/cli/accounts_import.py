@@ -1,0 +1,96 @@
+"""`wm accounts import`: accounts from clouds.yaml or OS_* variables into the config."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from winged_monkey.errors import ConfigError, CredentialError, WMError
+from winged_monkey.user import importing, paths
+from winged_monkey.user.credentials import elsewhere, store_in_keyring
+
+
+@click.command("import")
+@click.option(
+    "--clouds-yaml",
+    "clouds_yaml",
+    is_flag=False,
+    flag_value="",
+    default=None,
+    metavar="[PATH]",
+    help="Import from an OpenStack clouds.yaml (default: where openstacksdk looks).",
+)
+@click.option("--os-env", is_flag=True, help="Import from the OS_* variables (an openrc file).")
+@click.option("--cloud", "clouds", multiple=True, help="Only this cloud of clouds.yaml (repeat).")
+@click.option("--name", help="Account name (one cloud; default: the cloud's name).")
+@click.option(
+    "--no-secrets",
+    is_flag=True,
+    help="Store no secret (a host without a keyring): set secret_env or secret_command after.",
+)
+@click.pass_context
+def import_accounts(
+    ctx: click.Context,
+    clouds_yaml: str | None,
+    os_env: bool,
+    clouds: tuple[str, ...],
+    name: str | None,
+    no_secrets: bool,
+) -> None:
+    """Add OpenStack accounts from clouds.yaml or OS_* variables; secrets go to the keyring.
+
+    Existing accounts are never overwritten, and the config keeps its comments.
+    """
+    if (clouds_yaml is None) == (not os_env):
+        raise click.UsageError("give one of --clouds-yaml [PATH] or --os-env")
+    if os_env and clouds:
+        raise click.UsageError("--cloud goes with --clouds-yaml")
+    config_path: Path = getattr(ctx.obj, "config_path", None) or paths.config_path()
+    refused: list[ConfigError] = []
+    try:
+        if os_env:
+            found = [importing.from_environment(os.environ, name)]
+            if no_secrets:  # the openrc's variable stays the secret's source
+                found = [importing.secret_from_environment(account) for account in found]
+        else:
+            source = Path(clouds_yaml).expanduser() if clouds_yaml else importing.find_clouds_yaml()
+            found, refused = importing.each_of_clouds_yaml(source, clouds, name)
+            for reason in refused:  # each cloud that cannot be, with why; the others go on
+                click.echo(f"wm: {reason.account}: not imported: {reason.message}", err=True)
+            if refused and (clouds or not found):  # what was asked for cannot be done
+                click.echo(f"wm: nothing imported (config: {config_path})", err=True)
+                sys.exit(3)
+        importing.add_to_config(
+            config_path, found, store_secret=None if no_secrets else _store_or_say_no_secrets
+        )
+    except (ConfigError, CredentialError) as exc:  # wm's exit codes: 3 config, 1 other
+        click.echo(f"wm: {exc} (config: {config_path})", err=True)
+        sys.exit(3)
+    except WMError as exc:
+        click.echo(f"wm: {exc}", err=True)
+        sys.exit(1)
+    for account in found:
+        where = "not stored (--no-secrets)" if no_secrets else "in the keyring"
+        if "secret_env" in account.table["credentials"]:
+            where = f"read from ${account.table['credentials']['secret_env']} (secret_env)"
+        secret = f"secret {where}" if account.secret else "no secret"
+        click.echo(f"{account.name}: added to {config_path} from {account.source} ({secret})")
+        for note in account.notes:
+            click.echo(f"{account.name}: note: {note}")
+    names = " ".join(a.name for a in found)
+    click.echo(f"check them with: wm accounts test {names}")
+    if refused:
+        click.echo(f"{len(refused)} cloud(s) not imported (see above)", err=True)
+
+
+def _store_or_say_no_secrets(account: str, secret: str) -> None:
+    """The keyring, or the way this command goes on without one."""
+    store_in_keyring(
+        account,
+        secret,
+        instead="import with --no-secrets (`wm accounts import ... --no-secrets`), then "
+        f"{elsewhere(account)}",
+    )

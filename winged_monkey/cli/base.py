@@ -1,0 +1,142 @@
+"""What every `wm` command shares: exit codes, the run's config, store and portal, and
+turning the portal's errors into one line and an exit code.
+
+Kept apart from main.py so the commands that load on demand (catalog, events)
+import it without importing the whole command tree.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from enum import IntEnum
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from winged_monkey.engine.portal import Portal
+from winged_monkey.errors import (
+    ConfigError,
+    NotFoundError,
+    StoreError,
+    WMError,
+    is_config_error,
+)
+from winged_monkey.store.sqlite import Store
+from winged_monkey.user import paths
+from winged_monkey.user.config import Config, load_config
+from winged_monkey.user.credentials import CredentialResolver
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    FAILED = 1  # an account did not answer, or an action failed or timed out
+    USAGE = 2  # click's own code for bad arguments
+    CONFIG = 3  # the config or the credentials are wrong
+    NOT_FOUND = 4  # a target matched nothing, several things, or refused the action
+    DECLINED = 5  # confirmation refused, or needed and no terminal to ask
+
+
+@dataclass
+class Context:
+    config_path: Path | None
+    demo: bool
+    stack: contextlib.ExitStack
+
+    def setup(self) -> tuple[Config, Store, list[str]]:
+        """Config and store for this run; with --demo, a throwaway cloud and directory."""
+        warnings: list[str] = []
+        if self.demo:
+            config, store_path = self.stack.enter_context(_demo_environment())
+        else:
+            path = self.config_path or paths.config_path()
+            config = load_config(path, must_exist=self.config_path is not None)
+            store_path = paths.store_path()
+        try:
+            store = Store.open(store_path)
+        except StoreError as exc:
+            warnings.append(f"{exc} (running without history)")
+            store = Store.memory()
+        self.stack.callback(store.close)
+        return config, store, warnings
+
+    def portal(self, *, interactive_prompt: bool = True) -> Portal:
+        config, store, warnings = self.setup()
+        for warning in warnings:
+            click.echo(f"wm: {warning}", err=True)
+        prompt = _terminal_prompt if interactive_prompt and sys.stdin.isatty() else None
+        return Portal(config, store, resolver=CredentialResolver(prompt))
+
+
+@contextlib.contextmanager
+def _demo_environment() -> Iterator[tuple[Config, Path]]:
+    try:
+        from winged_monkey.demo.seed import running_demo
+    except ImportError as exc:
+        raise ConfigError(
+            f"the demo needs moto ({exc.name} is missing): pip install 'winged-monkey[demo]'"
+        ) from None
+    with running_demo() as (config, store_path, _server):
+        yield config, store_path
+
+
+def _terminal_prompt(account: str, what: str) -> str | None:
+    value = click.prompt(
+        f"{what} for account {account} (kept in memory only)",
+        hide_input=True,
+        default="",
+        show_default=False,
+        err=True,
+    )
+    return str(value) or None
+
+
+def fail(message: str, code: ExitCode) -> NoReturn:
+    """One line on stderr, then exit with `code`."""
+    click.echo(f"wm: {message}", err=True)
+    sys.exit(code)
+
+
+def exit_code(exc: BaseException) -> ExitCode:
+    """The exit code an error means (README: "Exit codes")."""
+    if is_config_error(exc):
+        return ExitCode.CONFIG
+    if isinstance(exc, NotFoundError):
+        return ExitCode.NOT_FOUND
+    return ExitCode.FAILED
+
+
+def config_named(message: str) -> str:
+    """`message` naming the config file it is about (once)."""
+    obj = click.get_current_context(silent=True)
+    found = obj.find_object(Context) if obj is not None else None
+    path = (found.config_path if found is not None else None) or paths.config_path()
+    if found is not None and found.demo:
+        return message
+    return message if str(path) in message else f"{message} (config: {path})"
+
+
+def guard(run: Any) -> None:
+    """Turn the portal's errors into one line on stderr and a meaningful exit code; a config
+    or credential error names the config file."""
+    try:
+        run()
+    except WMError as exc:
+        code = exit_code(exc)
+        fail(config_named(str(exc)) if code == ExitCode.CONFIG else str(exc), code)
+
+
+def key_values(
+    ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
+) -> dict[str, str]:
+    """Repeated KEY=VALUE options as a dict; a value without "=" is a usage error."""
+    found: dict[str, str] = {}
+    for value in values:
+        key, sep, text = value.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"{value!r} is not KEY=VALUE", ctx, param)
+        found[key.strip()] = text
+    return found

@@ -1,0 +1,178 @@
+"""`wm ls --cached`: the last known inventory, read from the store, with each account's age.
+
+No cloud is called and no credential is read. A status line or a script may run it every
+few seconds, so it imports the standard library only: the `wm` entry point
+(winged_monkey.cli.entry) runs it before click or pydantic are imported, and `wm ls
+--cached` through click runs the same code.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import UTC, datetime
+
+from winged_monkey.terminal.render import (
+    HEADER,
+    fit_instance_table,
+    human_age,
+    price_text,
+    render_table,
+    sized,
+    state_label,
+)
+
+TYPE_CHECKING = False  # typing, dataclasses and pathlib are not free: none is imported here
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from pathlib import Path
+    from typing import Any, TextIO
+
+#: Exit codes, as winged_monkey.cli.base.ExitCode (not imported: it imports click).
+OK, FAILED = 0, 1
+
+
+class Cached:
+    """What the store knows of the accounts asked about, in `wm ls --json`'s shape."""
+
+    def __init__(self) -> None:
+        self.accounts: list[dict[str, Any]] = []
+        self.instances: list[dict[str, Any]] = []
+
+    @property
+    def never_listed(self) -> list[str]:
+        return [a["name"] for a in self.accounts if a["fetched_at"] is None]
+
+
+def read(store: Path, names: Sequence[str], kind: str | None, now: datetime) -> Cached | None:
+    """The cached rows of the accounts `names` (sorted as `wm ls` sorts them), or None when
+    there is no store yet. The file is opened read-only: nothing is created or migrated."""
+    if not store.is_file():
+        return None
+    try:
+        db = sqlite3.connect(f"{store.resolve().as_uri()}?mode=ro", uri=True, timeout=10)
+    except sqlite3.Error:
+        return None
+    try:
+        marks = ",".join("?" * len(names))
+        query = f"SELECT account, payload FROM inventory WHERE account IN ({marks})"  # noqa: S608 (only placeholders)
+        rows = dict(db.execute(query, list(names)).fetchall())
+    except sqlite3.Error:  # not migrated yet: a store no listing has written to
+        rows = {}
+    finally:
+        db.close()
+    cached = Cached()
+    for name in names:
+        snapshot = _snapshot(rows.get(name))
+        stamp = snapshot.get("fetched_at") if snapshot else None
+        fetched = _when(stamp)
+        found = [
+            {**row, "kind": _kind(row)}
+            for row in (snapshot or {}).get("instances", [])
+            if isinstance(row, dict) and (kind is None or _kind(row) == kind)
+        ]
+        cached.instances.extend(found)
+        cached.accounts.append(
+            {
+                "name": name,
+                "phase": "stale",  # as the TUI marks the cache before any cloud answers
+                "fetched_at": stamp if fetched else None,
+                "age_seconds": round((now - fetched).total_seconds()) if fetched else None,
+                "error": None if fetched else "never listed: run `wm ls` to fill the cache",
+                "count": len(found),
+                "refreshing": False,
+            }
+        )
+    cached.instances.sort(key=lambda i: (i.get("account", ""), i.get("name", ""), i.get("id", "")))
+    return cached
+
+
+def run(
+    store: Path,
+    names: Sequence[str],
+    kind: str | None,
+    *,
+    as_json: bool,
+    width: int | None,
+    out: TextIO,
+    err: TextIO,
+) -> int:
+    """Print the cached listing; FAILED when there is no cache, or an account has none."""
+    now = datetime.now(UTC)
+    cached = read(store, names, kind, now)
+    if cached is None:
+        print(
+            f"wm: no cached inventory yet ({store}): `wm ls` or the TUI fills it "
+            "with each account's answer",
+            file=err,
+        )
+        return FAILED
+    if as_json:
+        print(
+            json.dumps({"accounts": cached.accounts, "instances": cached.instances}, indent=2),
+            file=out,
+        )
+    else:
+        print(render_listing(cached, width, now), file=out)
+    for name in cached.never_listed:
+        print(f"wm: {name}: never listed: run `wm ls` to fill the cache", file=err)
+    return FAILED if cached.never_listed else OK
+
+
+def render_listing(cached: Cached, width: int | None, now: datetime) -> str:
+    """The instance table as `wm ls` prints it, then each account's age."""
+    rows = [HEADER, *(_cells(i, now) for i in cached.instances)]
+    ages = [("ACCOUNT", "LISTED", "AGE", "ROWS")]
+    for account in cached.accounts:
+        fetched = _when(account["fetched_at"])
+        listed = fetched.astimezone().strftime("%Y-%m-%d %H:%M") if fetched else "never"
+        ages.append(
+            (
+                account["name"],
+                listed,
+                human_age(fetched, now) if fetched else "-",
+                str(account["count"]),
+            )
+        )
+    return render_table(fit_instance_table(rows, width)) + "\n\n" + render_table(ages)
+
+
+def _cells(row: dict[str, Any], now: datetime) -> tuple[str, ...]:
+    provider, region = str(row.get("provider", "")), row.get("region")
+    extra = row.get("extra") or {}
+    members = extra.get("members") if isinstance(extra, dict) else None
+    price = row.get("price_hourly")
+    return (
+        state_label(str(row.get("state", "unknown"))),
+        str(row.get("name", "")),
+        str(row.get("account", "")),
+        f"{provider}/{region}" if region else provider,
+        sized(_kind(row), row.get("size"), members if isinstance(members, int) else None),
+        price_text(float(price) if isinstance(price, int | float) else None),
+        human_age(_when(row.get("created_at")), now),
+        ", ".join(row.get("public_ips") or ()) or "-",
+        ", ".join(row.get("private_ips") or ()) or "-",
+    )
+
+
+def _kind(row: dict[str, Any]) -> str:
+    extra = row.get("extra")
+    return "app" if isinstance(extra, dict) and extra.get("kind") == "app" else "instance"
+
+
+def _snapshot(payload: str | None) -> dict[str, Any] | None:
+    try:
+        found = json.loads(payload) if payload else None
+    except ValueError:  # a damaged row is a cache miss, as the store reads it
+        return None
+    return found if isinstance(found, dict) else None
+
+
+def _when(text: object) -> datetime | None:
+    if not isinstance(text, str):
+        return None
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)

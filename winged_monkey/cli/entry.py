@@ -1,0 +1,117 @@
+"""The `wm` console script: winged_monkey.cli.main's click group, except for `wm ls --cached`.
+
+A status line runs `wm ls --cached` every few seconds, and importing the CLI (click,
+pydantic, asyncio, the portal) costs many times its whole answer, which is one read of
+the store (winged_monkey.cli.cached). So a command line that is exactly a cached listing
+is answered here with the standard library; anything else (help, a typo, --demo, a
+config this quick reading cannot use) goes to click, which runs the same code or says
+what is wrong. No process is kept between commands and nothing else is special-cased.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path  # winged_monkey.user.paths imports it anyway
+
+
+def main() -> None:
+    """The console script's entry point."""
+    try:
+        code = _cached_listing(sys.argv[1:])
+    except BrokenPipeError:  # `wm ls --cached | head -1`: quiet, exit 1, as click does
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)
+    if code is not None:
+        sys.exit(code)
+    from winged_monkey.cli.main import main as cli
+
+    cli(prog_name="wm")
+
+
+def _cached_listing(args: list[str]) -> int | None:
+    """The exit code of `wm [--config PATH] ls --cached [--json] [--account NAME]... [--kind
+    KIND] [--width N]` run here; None for any other command line."""
+    options = _parse(args)
+    if options is None:
+        return None
+    config, accounts, kind, as_json, width = options
+    names = _account_names(config)
+    if not names or any(a not in names for a in accounts):
+        return None  # click names the configured accounts, or says there are none
+    from winged_monkey.cli import cached
+    from winged_monkey.terminal.render import output_width
+    from winged_monkey.user import paths
+
+    return cached.run(
+        paths.store_path(),
+        accounts or names,
+        kind,
+        as_json=as_json,
+        width=output_width(width),
+        out=sys.stdout,
+        err=sys.stderr,
+    )
+
+
+Options = tuple[Path | None, list[str], str | None, bool, int | None]
+
+
+def _parse(args: list[str]) -> Options | None:
+    words = _split_equals(args)
+    config: Path | None = None
+    if words[:1] == ["--config"] and len(words) >= 2:
+        config, words = Path(words[1]), words[2:]
+    if words[:1] != ["ls"] or "--cached" not in words:
+        return None
+    accounts: list[str] = []
+    kind: str | None = None
+    as_json = False
+    width: int | None = None
+    rest = iter(words[1:])
+    for word in rest:
+        if word == "--cached":
+            continue
+        if word == "--json":
+            as_json = True
+        elif word in ("--account", "--kind", "--width"):
+            value = next(rest, None)
+            if value is None or value.startswith("-"):
+                return None
+            if word == "--account":
+                accounts.append(value)
+            elif word == "--kind" and value in ("instance", "app"):
+                kind = value
+            elif word == "--width" and value.isdigit():
+                width = int(value)
+            else:
+                return None
+        else:
+            return None
+    return config, accounts, kind, as_json, width
+
+
+def _split_equals(args: list[str]) -> list[str]:
+    words: list[str] = []
+    for arg in args:
+        name, equals, value = arg.partition("=")
+        words.extend([name, value] if equals and name.startswith("--") else [arg])
+    return words
+
+
+def _account_names(config: Path | None) -> list[str]:
+    """The configured accounts' names, in order; [] when the config cannot be read here."""
+    import tomllib
+
+    from winged_monkey.user import paths
+
+    path = config or paths.config_path()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return []
+    accounts = data.get("accounts")
+    if not isinstance(accounts, list):
+        return []
+    names = [a.get("name") for a in accounts if isinstance(a, dict)]
+    return [str(n) for n in names] if all(isinstance(n, str) and n for n in names) else []

@@ -1,0 +1,171 @@
+"""`wm events`: the event log, filtered, as a table, JSON or CSV, or followed live."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import click
+
+from winged_monkey.cli.base import Context, ExitCode, fail, guard
+from winged_monkey.errors import StoreError
+from winged_monkey.models import Event, EventSource
+from winged_monkey.store.events import (
+    EventQuery,
+    event_row,
+    event_rows,
+    parse_when,
+    to_csv,
+    to_json,
+    to_json_line,
+)
+from winged_monkey.store.sqlite import Store
+from winged_monkey.terminal.render import render_table
+from winged_monkey.user import paths
+
+
+def _when(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
+    """--since/--until: an age (1h, 2d) or a date/date-time; a bad one is a usage error."""
+    if value is None:
+        return None
+    try:
+        return parse_when(value, datetime.now(UTC))
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), ctx, param) from None
+
+
+@click.command("events")
+@click.option(
+    "--since", callback=_when, help="Window start: 30m, 1h, 2d, 1w ago, or 2026-11-01[T08:30]."
+)
+@click.option("--until", callback=_when, help="Window end (exclusive), same forms as --since.")
+@click.option("--account", help="Only this account.")
+@click.option("--target", help="Only this instance id.")
+@click.option(
+    "--kind", "kinds", multiple=True, help="Only this kind: state, stop, ... (repeatable)."
+)
+@click.option(
+    "--source",
+    "sources",
+    multiple=True,
+    type=click.Choice([s.value for s in EventSource]),
+    help="Only this source (repeatable).",
+)
+@click.option("--limit", type=click.IntRange(min=1), default=1000, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="A JSON list (JSON lines with --follow).")
+@click.option("--csv", "as_csv", is_flag=True, help="CSV with a header row.")
+@click.option("--follow", "-f", is_flag=True, help="Keep printing new events until Ctrl-C.")
+@click.option("--interval", type=click.FloatRange(min=0.01), default=0.5, hidden=True)
+@click.pass_obj
+def events(
+    obj: Context,
+    since: datetime | None,
+    until: datetime | None,
+    account: str | None,
+    target: str | None,
+    kinds: tuple[str, ...],
+    sources: tuple[str, ...],
+    limit: int,
+    as_json: bool,
+    as_csv: bool,
+    follow: bool,
+    interval: float,
+) -> None:
+    """The event log, newest first: state changes seen, actions taken, cloud events.
+
+    With --follow, matching events already in the window (with --since) come
+    first, oldest first, then each new one as any `wm` process records it.
+    """
+    if as_json and as_csv:
+        fail("--json and --csv exclude each other", ExitCode.USAGE)
+    query = EventQuery(
+        since=since,
+        until=until,
+        account=account,
+        target=target,
+        kinds=frozenset(kinds) or None,
+        sources=frozenset(EventSource(s) for s in sources) or None,
+        limit=limit,
+    )
+    fmt = "json" if as_json else "csv" if as_csv else "table"
+    guard(lambda: _events(obj, query, fmt, follow, interval))
+
+
+def _events_store(obj: Context) -> Store:
+    """The history to read: read-write if possible (to migrate), else read-only."""
+    if obj.demo:
+        _config, store, warnings = obj.setup()
+        for warning in warnings:
+            click.echo(f"wm: {warning}", err=True)
+        return store
+    path = paths.store_path()
+    try:
+        store = Store.open(path)
+    except StoreError as exc:
+        if not path.exists():
+            raise
+        try:
+            store = Store.open(path, read_only=True)
+        except StoreError:
+            raise exc from None
+    obj.stack.callback(store.close)
+    return store
+
+
+def _events(obj: Context, query: EventQuery, fmt: str, follow: bool, interval: float) -> None:
+    store = _events_store(obj)
+    if follow:
+        _follow(store, query, fmt, interval)
+        return
+    found = query.run(store)
+    if fmt == "json":
+        click.echo(to_json(found))
+    elif fmt == "csv":
+        click.echo(to_csv(found), nl=False)
+    elif found:
+        click.echo(render_table(event_rows(found)))
+    else:
+        click.echo("no events match", err=True)
+
+
+def _follow(store: Store, query: EventQuery, fmt: str, interval: float) -> None:
+    if fmt == "csv":
+        click.echo(to_csv([]), nl=False)
+    try:
+        for batch in followed(store, query, store.last_seq()):
+            if batch is None:
+                time.sleep(interval)
+            else:
+                _print_stream(batch, fmt)
+    except KeyboardInterrupt:
+        return  # Ctrl-C is how --follow ends: exit 0
+
+
+def followed(store: Store, query: EventQuery, seq: int) -> Iterator[list[Event] | None]:
+    """The window's matching events (with --since), then those of each batch recorded
+    after `seq` (None when nothing is new), each event once.
+
+    An event recorded after `seq` was taken but before the window was read is in both:
+    the window's keys are skipped when they come again.
+    """
+    earlier = list(reversed(query.run(store))) if query.since is not None else []
+    shown = {e.key for e in earlier}
+    yield earlier
+    while True:
+        batch = store.events_after(seq)
+        if batch:
+            seq = batch[-1][0]
+        fresh = [e for _, e in batch if query.matches(e) and e.key not in shown]
+        shown.difference_update(e.key for _, e in batch)  # a key comes after `seq` once
+        yield fresh if batch else None
+
+
+def _print_stream(found: list[Event], fmt: str) -> None:
+    for event in found:
+        if fmt == "json":
+            click.echo(to_json_line(event))
+        elif fmt == "csv":
+            click.echo(to_csv([event], header=False), nl=False)
+        else:
+            click.echo("  ".join(event_row(event)))

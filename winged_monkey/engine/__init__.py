@@ -1,0 +1,1 @@
+"""The engine: accounts, polling, inventory, actions and launches behind the portal's front."""

@@ -1,0 +1,135 @@
+"""The configured accounts as the engine holds them: each one's backend (built on first
+use), last status and rows, and the deadline every call to it runs under.
+
+The deadline is the account's `timeout`, total: `within` cancels the backend's coroutine
+when it passes, and a backend that blocks (libcloud, pyvmomi, libvirt) runs its calls in
+its own lane (`winged_monkey.blocking`), where a cancelled call is abandoned and its
+connection closed, so nothing of it holds a worker another account needs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+from collections.abc import Awaitable, Iterator
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from winged_monkey import plugins
+from winged_monkey.backend import Backend, Capability
+from winged_monkey.errors import ConfigError, DeadlineError, PluginBug, WMError, describe
+from winged_monkey.models import AccountStatus, Instance
+from winged_monkey.user.config import AccountConfig, Config
+from winged_monkey.user.credentials import CredentialResolver
+
+T = TypeVar("T")
+CLOSE_WITHIN_S = 2.0
+
+
+@dataclass
+class Account:
+    """One account's state in the engine."""
+
+    config: AccountConfig
+    backend: Backend | None = None
+    status: AccountStatus = field(init=False)
+    #: The rows last listed (or being followed), by instance id.
+    instances: dict[str, Instance] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    #: The backend's event markers (target id -> last native event read), in memory.
+    markers: dict[str, str] = field(default_factory=dict)
+    native_events_error: str | None = None
+    #: Seconds the provider asked us to wait before the next poll (HTTP 429 Retry-After).
+    retry_after: float | None = None
+
+    def __post_init__(self) -> None:
+        self.status = AccountStatus(name=self.config.name, phase="loading")
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+
+class Accounts:
+    """Every configured account, in config order."""
+
+    def __init__(self, config: Config, resolver: CredentialResolver) -> None:
+        self.config = config
+        self.resolver = resolver
+        self._all = {a.name: Account(a) for a in config.accounts}
+
+    def __iter__(self) -> Iterator[Account]:
+        return iter(self._all.values())
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._all
+
+    @property
+    def names(self) -> list[str]:
+        return list(self._all)
+
+    def get(self, name: str) -> Account:
+        """The account called `name` (ConfigError naming the configured ones otherwise)."""
+        found = self._all.get(name)
+        if found is None:
+            self.config.account(name)  # raises ConfigError naming the known ones
+            raise ConfigError(f"no account {name!r}")
+        return found
+
+    def find(self, name: str) -> Account | None:
+        return self._all.get(name)
+
+    async def backend(self, name: str) -> Backend:
+        """The account's backend, built on first use, in a thread: building it may read a
+        keyring or run a secret command."""
+        account = self.get(name)
+        if account.backend is not None:
+            return account.backend
+        return await asyncio.to_thread(self._build, account)
+
+    def _build(self, account: Account) -> Backend:
+        with account.lock:  # one backend per account, even if two threads ask at once
+            if account.backend is None:
+                cls = plugins.load(account.config.backend)
+                secrets = self.resolver.resolve(account.config)
+                account.backend = cls(account.config, secrets)
+            return account.backend
+
+    def capabilities(self, name: str) -> frozenset[Capability]:
+        """What the account's backend can do; before it is built, what its class declares."""
+        account = self.get(name)
+        if account.backend is not None:
+            return account.backend.capabilities
+        try:
+            return plugins.load(account.config.backend).CAPABILITIES
+        except WMError:
+            return frozenset()
+
+    async def within(self, name: str, call: Awaitable[T]) -> T:
+        """`call` under the account's total deadline; running out is a WMError saying so
+        (the call itself is cancelled, and a blocking one abandoned by its lane)."""
+        account = self.get(name)
+        timeout = account.config.timeout
+        try:
+            return await asyncio.wait_for(call, timeout)
+        except TimeoutError:
+            raise DeadlineError(f"no answer within {timeout:g} s (timeout)", account=name) from None
+        except WMError as exc:
+            exc.message = self._mask(account, exc.message)
+            raise
+        except Exception as exc:  # a backend's bug: its words, masked, in our type
+            raise PluginBug(self._mask(account, describe(exc)), account=name) from exc
+
+    @staticmethod
+    def _mask(account: Account, text: str) -> str:
+        """Every secret the account holds masked out of a message bound for people."""
+        return account.backend.secrets.mask(text) if account.backend is not None else text
+
+    async def close(self) -> None:
+        """Release every backend's connections, each within a few seconds: leaving never
+        waits on a provider."""
+        for account in self._all.values():
+            if account.backend is not None:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(account.backend.close(), CLOSE_WITHIN_S)

@@ -1,0 +1,173 @@
+"""Listing accounts: one account's poll (its rows, the changes since the last poll, its own
+events), the cached start, and the event log's upkeep.
+
+Each account is polled by itself; `refresh` runs several at once and yields each
+answer as it arrives. Who polls when is `winged_monkey.engine.poller`'s business.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from winged_monkey.backend import Capability
+from winged_monkey.engine.accounts import Account, Accounts
+from winged_monkey.engine.observe import diff_inventories
+from winged_monkey.engine.recorder import Recorder
+from winged_monkey.engine.streams import merge
+from winged_monkey.errors import describe, is_config_error
+from winged_monkey.models import AccountSnapshot, AccountStatus, Event, Instance
+from winged_monkey.user.config import Config
+
+RETENTION_EVERY_S = 3600.0
+Settler = Callable[[str, Mapping[str, Instance]], Awaitable[list[Event]]]
+
+
+@dataclass(frozen=True)
+class AccountUpdate:
+    """One account's answer to a refresh: its status and, when it answered, its instances."""
+
+    status: AccountStatus
+    instances: tuple[Instance, ...] | None = None
+    events: tuple[Event, ...] = ()
+
+
+class Inventory:
+    """Polls accounts, keeps their rows and statuses, records what changed."""
+
+    def __init__(
+        self,
+        config: Config,
+        accounts: Accounts,
+        recorder: Recorder,
+        clock: Callable[[], datetime],
+        *,
+        on_listed: Settler | None = None,
+    ) -> None:
+        self.config = config
+        self.accounts = accounts
+        self.recorder = recorder
+        self.clock = clock
+        #: Called with each successful listing; returns the events it settles (the actions
+        #: whose outcome only an observation could tell: `Operations.reconcile`).
+        self.on_listed = on_listed
+        self._maintained_at: float | None = None
+
+    def load_cache(self) -> list[AccountUpdate]:
+        """The last known inventory of each configured account not yet polled, marked stale."""
+        updates = []
+        for name, snapshot in self.recorder.load_snapshots().items():
+            account = self.accounts.find(name)
+            if account is None or account.status.phase != "loading":
+                continue
+            account.instances = {i.id: i for i in snapshot.instances}
+            account.status = AccountStatus(
+                name=name,
+                phase="stale",
+                fetched_at=snapshot.fetched_at,
+                count=len(snapshot.instances),
+            )
+            updates.append(AccountUpdate(account.status, snapshot.instances))
+        return updates
+
+    async def refresh(
+        self, names: Sequence[str] | None = None, *, native_events: bool = True
+    ) -> AsyncIterator[AccountUpdate]:
+        """Poll the accounts at once; yield each account's updates as soon as they are known."""
+        targets = list(names) if names is not None else self.accounts.names
+        async for update in merge([self.poll(n, native_events=native_events) for n in targets]):
+            yield update
+        await self.maintain()
+
+    async def poll(self, name: str, *, native_events: bool = True) -> AsyncIterator[AccountUpdate]:
+        """One account's poll: "refreshing" at once, then its listing (or its failure), then,
+        with `native_events` and a backend that has its own events (Capability.EVENTS), a
+        second update carrying the new ones. The listing is never held back for them."""
+        account = self.accounts.get(name)
+        # Keep what is known (ok with its age, stale, failed) and say a poll is under way.
+        account.status = account.status.model_copy(update={"refreshing": True})
+        yield AccountUpdate(account.status)
+        update = await self._list(account)
+        yield update
+        if native_events and update.instances is not None:
+            native = await self._native_events(account, update.instances)
+            if native is not None:
+                yield native
+
+    async def _list(self, account: Account) -> AccountUpdate:
+        name = account.name
+        account.retry_after = None
+        try:
+            backend = await self.accounts.backend(name)
+            previous = await self.recorder.load_snapshot(name)
+            if previous is not None:
+                backend.recall(previous.instances)
+            listed = await self.accounts.within(name, backend.list_instances())
+        except Exception as exc:
+            # A throttling provider says when to come back (ThrottledError.retry_after).
+            retry = getattr(exc, "retry_after", None)
+            account.retry_after = float(retry) if isinstance(retry, int | float) else None
+            return self._fail(account, describe(exc), config_error=is_config_error(exc))
+        now = self.clock()
+        instances = {i.id: i for i in listed}
+        events = diff_inventories(name, previous, instances, now) if previous else []
+        snapshot = AccountSnapshot(account=name, fetched_at=now, instances=tuple(listed))
+        await self.recorder.save_snapshot(snapshot)
+        await self.recorder.append(events)
+        account.instances = instances
+        account.status = AccountStatus(name=name, phase="ok", fetched_at=now, count=len(listed))
+        if self.on_listed is not None:
+            events.extend(await self.on_listed(name, instances))
+        return AccountUpdate(account.status, tuple(listed), tuple(events))
+
+    def _fail(self, account: Account, reason: str, *, config_error: bool) -> AccountUpdate:
+        # Keep the last rows on screen: a failed poll does not mean the machines vanished.
+        account.status = AccountStatus(
+            name=account.name,
+            phase="failed",
+            fetched_at=account.status.fetched_at,
+            error=reason,
+            config_error=config_error,
+            count=len(account.instances),
+        )
+        return AccountUpdate(account.status)
+
+    async def _native_events(
+        self, account: Account, listed: tuple[Instance, ...]
+    ) -> AccountUpdate | None:
+        """The backend's own events after the last markers, into the log; never fails the
+        account (a problem is kept in `native_events_error`, the next poll tries again)."""
+        backend = account.backend
+        if backend is None or Capability.EVENTS not in backend.capabilities:
+            return None
+        try:
+            found = await self.accounts.within(
+                account.name, backend.native_events(listed, dict(account.markers))
+            )
+        except Exception as exc:
+            account.native_events_error = f"events: {describe(exc)}"
+            return None
+        account.native_events_error = None
+        recorded = await self.recorder.append(found.events)
+        if recorded < 0:  # not in the log: read them again next time
+            return None
+        account.markers = dict(found.markers)
+        if not recorded:
+            return None
+        # The listing again: whoever keeps only an account's last update keeps its rows.
+        return AccountUpdate(account.status, listed, found.events)
+
+    async def maintain(self) -> None:
+        """Apply the event log's retention limits, in a thread, at most once an hour."""
+        now = time.monotonic()
+        if self._maintained_at is not None and now - self._maintained_at < RETENTION_EVERY_S:
+            return
+        self._maintained_at = now
+        from winged_monkey.store.events import (
+            enforce_retention,  # with its exports: not for every `wm`
+        )
+
+        policy, at, store = self.config.events, self.clock(), self.recorder.store
+        await self.recorder.run(lambda: enforce_retention(store, policy, at), 0)

@@ -1,0 +1,329 @@
+"""Catalogs and launches: per-account catalogs (cached), image search, ranking across
+accounts, and launches of images and apps followed until every new instance runs or fails.
+
+`Portal.catalog`, `catalogs`, `search_images`, `where`, `launch` and `launch_app` delegate
+here. A launch is an action like any other: an intent recorded before the call, then an
+outcome (winged_monkey.engine.operations).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import TypeVar
+
+from winged_monkey.actions import Action
+from winged_monkey.backend import Backend, Capability
+from winged_monkey.catalog import AccountCatalog, CatalogItem, LaunchRequest
+from winged_monkey.engine.accounts import Account, Accounts
+from winged_monkey.engine.operations import ActionUpdate, Intent, Operations
+from winged_monkey.engine.ranking import Ranked, SizeSpec, find_size, rank, shortfall
+from winged_monkey.engine.streams import merge
+from winged_monkey.errors import ActionNotAllowed, AnswerLostError, InvalidRequest, describe
+from winged_monkey.models import Instance, InstanceState
+from winged_monkey.user.config import Config
+
+#: A catalog is kept this long; a launch drops its account's copy (its quota use changed).
+CATALOG_TTL_S = 300.0
+#: A launch checks quota against a catalog at most this old (a summary just shown).
+QUOTA_FRESH_S = 30.0
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class CatalogUpdate:
+    """One account's answer to a catalog fan-out: its catalog, or why there is none."""
+
+    account: str
+    catalog: AccountCatalog | None = None
+    error: str | None = None
+
+
+class Launcher:
+    """Catalog cache and launches (the portal makes one on first use)."""
+
+    def __init__(
+        self,
+        config: Config,
+        accounts: Accounts,
+        operations: Operations,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.config = config
+        self.accounts = accounts
+        self.operations = operations
+        self.clock = clock
+        self._cache: dict[str, tuple[float, AccountCatalog]] = {}
+
+    # -- catalog ----------------------------------------------------------------------
+
+    def cached(self, account: str) -> AccountCatalog | None:
+        kept = self._cache.get(account)
+        if kept is None or time.monotonic() - kept[0] > CATALOG_TTL_S:
+            return None
+        return kept[1]
+
+    def forget(self, account: str | None = None) -> None:
+        if account is None:
+            self._cache.clear()
+        else:
+            self._cache.pop(account, None)
+
+    def catalog_accounts(self) -> list[str]:
+        """Accounts whose backend may have a catalog (known without a network call; once
+        built, a backend may narrow it: libvirt through libcloud has none)."""
+        return [
+            name
+            for name in self.accounts.names
+            if Capability.CATALOG in self.accounts.capabilities(name)
+        ]
+
+    async def catalog(self, account: str, *, refresh: bool = False) -> AccountCatalog:
+        if not refresh and (kept := self.cached(account)) is not None:
+            return kept
+        holder, backend = await self._open(account)
+        if Capability.CATALOG not in backend.capabilities:
+            raise ActionNotAllowed(
+                f"{holder.config.backend} accounts have no catalog", account=account
+            )
+        found = await self.accounts.within(account, backend.catalog())
+        self._cache[account] = (time.monotonic(), found)
+        return found
+
+    async def catalogs(
+        self, names: Sequence[str] | None = None, *, refresh: bool = False
+    ) -> AsyncIterator[CatalogUpdate]:
+        """The catalog of each account in `names` (default: `catalog_accounts()`), each as
+        soon as it arrives; a failing account is an update with its error and the others
+        carry on; an account whose provider has no catalog after all is left out."""
+        targets = list(names) if names is not None else self.catalog_accounts()
+
+        async def one(name: str) -> CatalogUpdate | None:
+            try:
+                _, backend = await self._open(name)
+                if Capability.CATALOG not in backend.capabilities:
+                    return None  # this provider has none (libvirt): nothing to say
+                return CatalogUpdate(name, await self.catalog(name, refresh=refresh))
+            except Exception as exc:
+                return CatalogUpdate(name, error=describe(exc))
+
+        for next_done in asyncio.as_completed([one(n) for n in targets]):
+            update = await next_done
+            if update is not None:
+                yield update
+
+    async def search_images(self, account: str, query: str, limit: int = 50) -> list[CatalogItem]:
+        if not query.strip():
+            raise InvalidRequest("say what to search for (a word of the image's name)")
+        _, backend = await self._open(account)
+        return await self.accounts.within(account, backend.search_images(query.strip(), limit))
+
+    async def where(
+        self,
+        spec: SizeSpec | str,
+        *,
+        item: str | None = None,
+        count: int = 1,
+        names: Sequence[str] | None = None,
+    ) -> tuple[list[Ranked], list[CatalogUpdate]]:
+        """Accounts ranked for `count` x `spec`, and the accounts that could not answer."""
+        found: list[AccountCatalog] = []
+        failed: list[CatalogUpdate] = []
+        async for update in self.catalogs(names):
+            if update.catalog is not None:
+                found.append(update.catalog)
+            else:
+                failed.append(update)
+        refused = {
+            c.account: "the account is read-only"
+            for c in found
+            if self.accounts.get(c.account).config.read_only
+        }
+        return rank(found, spec, item=item, count=count, refused=refused), failed
+
+    # -- launch -----------------------------------------------------------------------
+
+    async def launch(
+        self,
+        account: str,
+        request: LaunchRequest,
+        *,
+        follow: bool = True,
+        user: str | None = None,
+    ) -> AsyncIterator[ActionUpdate]:
+        if request.kind == "template":
+            # The file itself, not its text: a backend gathers the files it reaches.
+            async for update in self.launch_app(
+                account, request.item, request.name, request.parameters, follow=follow, user=user
+            ):
+                yield update
+            self.forget(account)
+            return
+        holder, backend = await self._open(account)
+        self._writable(holder, backend, "instances")
+        size, where = None, (holder.config.provider or holder.config.backend, holder.config.region)
+        if Capability.CATALOG in backend.capabilities:
+            # Recent quota: a stale one could let through a launch the cloud then refuses.
+            kept = self._cache.get(account)
+            fresh = kept is not None and time.monotonic() - kept[0] < QUOTA_FRESH_S
+            catalog = await self.catalog(account, refresh=not fresh)
+            size = find_size(catalog, request.size) if request.size else None
+            where = (catalog.provider, catalog.region)
+            blocked = shortfall(catalog.quotas, size, request.count)
+            if blocked:
+                raise InvalidRequest(
+                    blocked + "; ask for a higher limit or launch fewer", account=account
+                )
+        pending = _row(account, request.name, request, where, "launch requested")
+        started = time.monotonic()
+        intent = await self.operations.intend("launch", Action.START, pending, self.clock(), user)
+        try:
+            ids = await self._call(intent, pending, started, backend.launch(request))
+        finally:
+            self.forget(account)
+        names = request.instance_names() if len(ids) == request.count else [request.name] * len(ids)
+        rows = [
+            _row(account, i, request, where, "launch requested", name)
+            for i, name in zip(ids, names, strict=True)
+        ]
+        if size is not None:
+            rows = [r.model_copy(update={"price_hourly": size.price_hourly}) for r in rows]
+        async for update in self._follow(holder, backend, intent, rows, started, follow):
+            yield update
+
+    async def launch_app(
+        self,
+        account: str,
+        template: str,
+        name: str,
+        parameters: Mapping[str, str],
+        *,
+        follow: bool = True,
+        user: str | None = None,
+        environments: Sequence[str] | None = None,
+    ) -> AsyncIterator[ActionUpdate]:
+        """Validate and launch an app, then (with `follow`) follow it until it runs or fails."""
+        holder, backend = await self._open(account)
+        self._writable(holder, backend, "apps", needs=Capability.STACKS)
+        pending = Instance(
+            account=account,
+            id=name,
+            name=name,
+            state=InstanceState.PENDING,
+            raw_state="launch requested",
+            provider=holder.config.backend,
+            extra={"kind": "app"},
+        )
+        started = time.monotonic()
+        intent = await self.operations.intend("launch", Action.START, pending, self.clock(), user)
+        app_id = await self._call(
+            intent, pending, started, backend.launch_app(template, name, parameters, environments)
+        )
+        row = pending.model_copy(update={"id": app_id})
+        async for update in self._follow(holder, backend, intent, [row], started, follow):
+            yield update
+
+    def _writable(
+        self, holder: Account, backend: Backend, what: str, needs: Capability | None = None
+    ) -> None:
+        if holder.config.read_only:
+            raise ActionNotAllowed(f"account {holder.name} is read-only", account=holder.name)
+        wanted = {Capability.LAUNCH} | ({needs} if needs else set())
+        if not wanted <= backend.capabilities:
+            raise ActionNotAllowed(
+                f"{holder.config.backend}/{holder.config.provider} accounts cannot launch "
+                f"{what} here",
+                account=holder.name,
+            )
+
+    async def _call(
+        self, intent: Intent, pending: Instance, started: float, call: Awaitable[T]
+    ) -> T:
+        """The launch call under the account's deadline; a refusal or no answer is the
+        intent's outcome (unknown when no answer came: the cloud may have created it)."""
+        try:
+            return await self.accounts.within(pending.account, call)
+        except AnswerLostError as exc:
+            message = f"{exc.message}: the cloud may have created it; the next poll will tell"
+            update = ActionUpdate(Action.START, pending, "unknown", message)
+            await self.operations.settle(intent, update, time.monotonic() - started)
+            raise
+        except Exception as exc:
+            refused = pending.model_copy(update={"raw_state": "launch refused"})
+            update = ActionUpdate(Action.START, refused, "failed", describe(exc))
+            await self.operations.settle(intent, update, time.monotonic() - started)
+            raise
+
+    async def _follow(
+        self,
+        holder: Account,
+        backend: Backend,
+        intent: Intent,
+        rows: list[Instance],
+        started: float,
+        follow: bool,
+    ) -> AsyncIterator[ActionUpdate]:
+        """Show the new rows at once, then follow each until it runs or fails; each one's
+        outcome is recorded against the launch's intent."""
+        in_flight = self.operations.in_flight
+        finals: dict[str, ActionUpdate] = {}
+        for row in rows:
+            holder.instances[row.id] = row
+            in_flight.add(row.key)
+            finals[row.id] = ActionUpdate(
+                Action.START, row, "requested", f"{row.name} launch requested", intent.key
+            )
+        try:
+            for row in rows:
+                yield finals[row.id]
+            if not follow:  # accepted is the outcome asked for
+                finals = {k: replace(u, phase="done") for k, u in finals.items()}
+                return
+            streams = [self.operations.follow(backend, Action.START, row) for row in rows]
+            async for update in merge(streams):
+                if update.phase == "done":  # "started" is a start's word; say what happened
+                    update = replace(update, message=f"{update.instance.name} launched, running")
+                update = replace(update, intent=intent.key)
+                holder.instances[update.instance.id] = update.instance
+                finals[update.instance.id] = update
+                yield update
+        finally:
+            for row in rows:
+                in_flight.discard(row.key)
+                final = finals[row.id]
+                if not final.finished:
+                    final = replace(
+                        final,
+                        phase="unknown",
+                        message="stopped following before the outcome was seen",
+                    )
+                part = row.id if len(rows) > 1 else ""
+                await self.operations.settle(intent, final, time.monotonic() - started, part)
+
+    async def _open(self, account: str) -> tuple[Account, Backend]:
+        return self.accounts.get(account), await self.accounts.backend(account)
+
+
+def _row(
+    account: str,
+    ident: str,
+    request: LaunchRequest,
+    where: tuple[str, str | None],
+    raw: str,
+    name: str | None = None,
+) -> Instance:
+    """The row shown until the first poll of the new instance answers."""
+    return Instance(
+        account=account,
+        id=ident,
+        name=name or request.name,
+        state=InstanceState.PENDING,
+        raw_state=raw,
+        provider=where[0],
+        region=where[1],
+        size=request.size,
+        image=request.item,
+    )

@@ -1,0 +1,380 @@
+"""Actions on instances, with honest outcomes.
+
+An action is first an intent in the event log (who, what, when: outcome "requested"),
+written before its call is sent, so a crash mid-action still leaves its trace. Then an
+outcome linked to it (`Event.cause`): ok, failed (the provider said no, or the backend
+broke), timeout (observed, but not in the target state in time) or unknown (no answer,
+or nothing observed since). An intent still open (unknown, or left by a process that
+died) is settled by the next listing of its account that shows where the instance went.
+Nothing here reports a state it did not observe.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Literal
+
+from winged_monkey.actions import Action, refusal
+from winged_monkey.backend import ACTION_CAPABILITY, Backend, Capability
+from winged_monkey.engine.accounts import Accounts
+from winged_monkey.engine.recorder import Recorder
+from winged_monkey.errors import ActionNotAllowed, AnswerLostError, PluginBug, WMError, describe
+from winged_monkey.models import Event, EventSource, Instance, InstanceState
+from winged_monkey.user.config import Config
+
+ActionPhase = Literal["requested", "progress", "done", "failed", "timeout", "unknown"]
+FINISHED: frozenset[str] = frozenset({"done", "failed", "timeout", "unknown"})
+#: The first look at the instance comes right after the call; then these gaps, up to
+#: `action_poll_interval`.
+FIRST_GAPS_S = (0.0, 0.5, 1.0)
+
+
+@dataclass(frozen=True)
+class ActionUpdate:
+    """Progress of one action on one instance, as the engine follows it."""
+
+    action: Action
+    instance: Instance
+    phase: ActionPhase
+    message: str = ""
+    #: The key of the action's intent in the event log ("" before it is recorded).
+    intent: str = ""
+
+    @property
+    def finished(self) -> bool:
+        return self.phase in FINISHED
+
+
+@dataclass(frozen=True)
+class Intent:
+    """An action requested and not yet settled by an answer or an observation."""
+
+    key: str
+    kind: str
+    action: Action
+    account: str
+    target: str
+    target_name: str
+    at: datetime
+    user: str | None
+
+
+class Operations:
+    """Runs, follows and records actions; settles open intents from what polls observe."""
+
+    def __init__(
+        self,
+        config: Config,
+        accounts: Accounts,
+        recorder: Recorder,
+        clock: Callable[[], datetime],
+        user: str,
+    ) -> None:
+        self.config = config
+        self.accounts = accounts
+        self.recorder = recorder
+        self.clock = clock
+        self.user = user
+        #: Keys (ACCOUNT/ID) of the instances an action is being followed on now.
+        self.in_flight: set[str] = set()
+        self._open: dict[str, dict[str, Intent]] = {}  # account -> intent key -> intent
+
+    # -- what may run ------------------------------------------------------------------
+
+    def busy(self, account: str | None = None) -> bool:
+        """True while an action is followed (on `account`, or anywhere)."""
+        if account is None:
+            return bool(self.in_flight)
+        return any(key.partition("/")[0] == account for key in self.in_flight)
+
+    def effective(self, action: Action, instance: Instance) -> Action:
+        """The action that carries out `action` here: starting a suspended instance resumes
+        it where the backend has a separate resume (Nova, libvirt, vSphere)."""
+        if (
+            action is Action.START
+            and instance.state is InstanceState.SUSPENDED
+            and Capability.RESUME in self.accounts.capabilities(instance.account)
+        ):
+            return Action.RESUME
+        return action
+
+    def refusal(self, action: Action, instance: Instance) -> str | None:
+        """Why `action` cannot run on `instance` now, or None when it can."""
+        action = self.effective(action, instance)
+        account = self.accounts.find(instance.account)
+        if account is None:
+            return f"account {instance.account!r} is not configured"
+        if account.config.read_only:
+            return f"account {instance.account} is read-only"
+        if instance.key in self.in_flight:
+            return f"{instance.name} already has an action in flight"
+        backend = account.backend
+        if backend is not None and ACTION_CAPABILITY[action] not in backend.capabilities:
+            return f"{account.config.backend}/{account.config.provider} cannot {action}"
+        reason = refusal(action, instance)
+        if reason is None and backend is not None:
+            reason = backend.refusal(action, instance)
+        return reason
+
+    # -- running one -------------------------------------------------------------------
+
+    async def run(
+        self, action: Action, instance: Instance, *, user: str | None = None
+    ) -> AsyncIterator[ActionUpdate]:
+        """Record the intent, send `action`, then follow the instance until its target
+        state, a failure, or the end of what can be known. `user` names who asked in the
+        event log (the aggregator's token user); default: ours."""
+        action = self.effective(action, instance)
+        reason = self.refusal(action, instance)
+        if reason:
+            raise ActionNotAllowed(reason, account=instance.account)
+        account = self.accounts.get(instance.account)
+        backend = await self.accounts.backend(instance.account)
+        started, at = time.monotonic(), self.clock()
+        self.in_flight.add(instance.key)
+        intent = await self.intend(str(action), action, instance, at, user)
+        final: ActionUpdate | None = None
+        try:
+            moving = instance.model_copy(update={"state": _moving_state(action, instance)})
+            account.instances[instance.id] = moving
+            yield ActionUpdate(action, moving, "requested", f"{action} requested", intent.key)
+            try:
+                await self.accounts.within(instance.account, backend.act(action, instance))
+            except AnswerLostError as exc:
+                # The request may have reached the cloud: only an observation can tell.
+                final = ActionUpdate(
+                    action,
+                    instance,
+                    "unknown",
+                    f"{exc.message}: the cloud may have acted; the next poll will tell",
+                    intent.key,
+                )
+            except PluginBug as exc:  # a backend's bug is the action's failure, said as such
+                text = f"backend: {exc.message}"
+                final = ActionUpdate(action, instance, "failed", text, intent.key)
+            except WMError as exc:
+                final = ActionUpdate(action, instance, "failed", exc.message, intent.key)
+            if final is None:
+                async for update in self.follow(backend, action, instance):
+                    update = replace(update, intent=intent.key)
+                    if update.finished:
+                        final = update
+                    else:
+                        account.instances[instance.id] = update.instance
+                        yield update
+        finally:
+            self.in_flight.discard(instance.key)
+            if final is None:  # cancelled: whatever happened, we did not see it
+                final = ActionUpdate(
+                    action,
+                    instance,
+                    "unknown",
+                    "stopped following before the outcome was seen (the next poll will tell)",
+                    intent.key,
+                )
+            account.instances[instance.id] = final.instance
+            await self.settle(intent, final, time.monotonic() - started)
+        yield final
+
+    async def follow(
+        self, backend: Backend, action: Action, instance: Instance
+    ) -> AsyncIterator[ActionUpdate]:
+        """Look at the instance right after the call, then at growing gaps, until it reaches
+        the action's target, goes to error, vanishes, or `action_timeout` passes. A look
+        that fails reports nothing: progress and outcomes are only what was seen."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.config.action_timeout
+        last = (instance.state, instance.raw_state)
+        seen: Instance | None = None
+        missed, why = 0, ""
+        gaps = iter(FIRST_GAPS_S)
+        while True:
+            gap = next(gaps, self.config.action_poll_interval)
+            await asyncio.sleep(min(gap, self.config.action_poll_interval))
+            try:
+                fresh = await self.accounts.within(
+                    instance.account, backend.get_instance(instance.id)
+                )
+            except Exception as exc:  # a missed look is not a failed action; look again
+                missed, why = missed + 1, describe(exc)
+                if loop.time() > deadline:
+                    break
+                continue
+            if fresh is None:
+                if action is Action.DESTROY:
+                    gone = instance.model_copy(update={"state": InstanceState.TERMINATED})
+                    yield ActionUpdate(action, gone, "done", f"{instance.name} {action.past}")
+                else:
+                    yield ActionUpdate(action, instance, "failed", f"{instance.name} disappeared")
+                return
+            seen = fresh
+            if action.reached(fresh.state):
+                yield ActionUpdate(action, fresh, "done", f"{fresh.name} {action.past}")
+                return
+            if fresh.state is InstanceState.ERROR:
+                cause = str(fresh.extra.get("fault") or fresh.raw_state)
+                yield ActionUpdate(action, fresh, "failed", f"{fresh.name} went to error: {cause}")
+                return
+            if loop.time() > deadline:
+                break
+            if (fresh.state, fresh.raw_state) != last:
+                # The provider's own word too: Nova's task ("active/powering-off") is news
+                # even while the portal's state stays the same.
+                last = (fresh.state, fresh.raw_state)
+                raw = f" ({fresh.raw_state})" if fresh.raw_state.lower() != fresh.state else ""
+                yield ActionUpdate(action, fresh, "progress", f"{fresh.name} is {fresh.state}{raw}")
+        limit = f"{self.config.action_timeout:g} s"
+        if seen is None:
+            yield ActionUpdate(
+                action,
+                instance,
+                "unknown",
+                f"{instance.name}: not seen since the request ({missed} looks failed in "
+                f"{limit}: {why}); the next poll will tell",
+            )
+        else:
+            yield ActionUpdate(
+                action, seen, "timeout", f"{seen.name} still {seen.state} after {limit}"
+            )
+
+    # -- the event log -----------------------------------------------------------------
+
+    async def intend(
+        self, kind: str, action: Action, target: Instance, at: datetime, user: str | None
+    ) -> Intent:
+        """Record that `action` (named `kind` in the log: "stop", "launch") is requested on
+        `target`, before its call is sent."""
+        key = f"action:{target.account}:{target.id}:{kind}:{at.timestamp():.6f}"
+        intent = Intent(key, kind, action, target.account, target.id, target.name, at, user)
+        event = Event(
+            key=key,
+            at=at,
+            source=EventSource.ACTION,
+            kind=kind,
+            account=target.account,
+            target=target.id,
+            target_name=target.name,
+            old_state=str(target.state),
+            outcome="requested",
+            user=user or self.user,
+        )
+        await self._write([event])
+        return intent
+
+    async def settle(
+        self, intent: Intent, update: ActionUpdate, duration: float, part: str = ""
+    ) -> None:
+        """Record the action's outcome, linked to its intent (`part` tells apart the
+        outcomes of one intent: the instances of one launch); an unknown one stays open
+        until a poll observes the instance."""
+        target = update.instance
+        outcome = "ok" if update.phase == "done" else update.phase
+        event = Event(
+            key=f"{intent.key}:outcome" + (f":{part}" if part else ""),
+            at=self.clock(),
+            source=EventSource.ACTION,
+            kind=intent.kind,
+            account=intent.account,
+            target=target.id,
+            target_name=target.name or intent.target_name,
+            new_state=str(target.state) if update.phase != "unknown" else None,
+            outcome=outcome,
+            user=intent.user or self.user,
+            detail=update.message,
+            duration=round(duration, 3),
+            cause=intent.key,
+        )
+        if outcome == "unknown":
+            self._open.setdefault(intent.account, {})[intent.key] = intent
+        await self._write([event])
+
+    async def reconcile(self, account: str, listed: Mapping[str, Instance]) -> list[Event]:
+        """Settle the account's open intents by what its listing shows: the target reached
+        (ok) or not after `action_timeout` (failed, as observed). Intents left open by an
+        earlier process are read from the log the first time (every time when replicas
+        share the log: one that died may have left some)."""
+        if account not in self._open or self.recorder.store.shares_intents:
+            none: list[Event] = []
+            rows = await self.recorder.run(lambda: self.recorder.store.open_intents(account), none)
+            found = (_intent(e) for e in rows)
+            self._open[account] = {i.key: i for i in found if i is not None}
+        now, settled = self.clock(), []
+        for key, intent in list(self._open[account].items()):
+            if f"{account}/{intent.target}" in self.in_flight:
+                continue  # followed right now: its own outcome will come
+            seen = listed.get(intent.target)
+            if seen is None and intent.kind == "launch":  # its ids came with the lost answer
+                seen = next((i for i in listed.values() if i.name == intent.target_name), None)
+            state = InstanceState.TERMINATED if seen is None else seen.state
+            age = (now - intent.at).total_seconds()
+            if intent.action.reached(state):
+                outcome, detail = "ok", f"observed {state} {age:.0f} s after the request"
+            elif age > self.config.action_timeout:
+                outcome = "failed"
+                detail = (
+                    f"observed {state} {age:.0f} s after the request: it did not take effect"
+                    if seen is not None or intent.action is not Action.START
+                    else f"{intent.target_name} is not listed {age:.0f} s after the request"
+                )
+            else:
+                continue
+            del self._open[account][key]
+            settled.append(
+                Event(
+                    key=f"{key}:settled",
+                    at=now,
+                    source=EventSource.ACTION,
+                    kind=intent.kind,
+                    account=account,
+                    target=seen.id if seen else intent.target,
+                    target_name=seen.name if seen else intent.target_name,
+                    new_state=str(state),
+                    outcome=outcome,
+                    user=intent.user,
+                    detail=detail,
+                    cause=key,
+                )
+            )
+        await self._write(settled)
+        return settled
+
+    async def _write(self, events: list[Event]) -> None:
+        try:
+            await self.recorder.append(events)
+        except asyncio.CancelledError:
+            # Leaving mid-write: the record matters more than the loop now (keys dedupe).
+            self.recorder.safe(lambda: self.recorder.store.append_events(events), 0)
+            raise
+
+
+def _moving_state(action: Action, instance: Instance) -> InstanceState:
+    """What the row shows once the action is requested: its transition, except that
+    destroying something already stopped does not go through "stopping"."""
+    if action is Action.DESTROY and instance.state in (
+        InstanceState.STOPPED,
+        InstanceState.SUSPENDED,
+    ):
+        return instance.state
+    return action.transition or instance.state
+
+
+def _intent(event: Event) -> Intent | None:
+    """The intent a "requested" event of the log records (a launch is followed as a start)."""
+    try:
+        action = Action("start" if event.kind == "launch" else event.kind)
+    except ValueError:
+        return None
+    return Intent(
+        event.key,
+        event.kind,
+        action,
+        event.account,
+        event.target,
+        event.target_name,
+        event.at,
+        event.user,
+    )

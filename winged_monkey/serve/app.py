@@ -1,0 +1,395 @@
+"""The aggregator's HTTP face (FastAPI): authentication, rate limits, routes, one error shape.
+
+Only `wm serve` imports this module; the TUI and the core never load FastAPI.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
+from typing import Annotated, Any, Literal, TypeVar
+
+from fastapi import Depends, FastAPI, Path, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from winged_monkey import __version__
+from winged_monkey.actions import Action
+from winged_monkey.models import InstanceKind
+from winged_monkey.serve.errors import (
+    STATUS_CODES,
+    ApiError,
+    conflict,
+    forbidden,
+    not_found,
+    unauthorized,
+)
+from winged_monkey.serve.ratelimit import RateLimiter
+from winged_monkey.serve.service import Aggregator
+from winged_monkey.serve.tokens import TokenError, TokenRecord, TokenStore
+from winged_monkey.wire import (
+    API_PREFIX,
+    ActionAccepted,
+    CatalogOut,
+    ErrorBody,
+    ErrorOut,
+    EventPage,
+    LaunchAccepted,
+    LaunchIn,
+    PoolOut,
+    PoolScoresOut,
+    ProviderAccountOut,
+    ProviderOut,
+    ResourceOut,
+    TokenCreated,
+    TokenIn,
+    TokenOut,
+    Whoami,
+)
+
+log = logging.getLogger("winged_monkey.serve")
+#: The event log's account for what concerns the server itself (its tokens).
+TOKENS_ACCOUNT = "wm-serve"
+M = TypeVar("M", bound=BaseModel)
+PostAction = Literal["start", "stop", "reboot", "suspend", "resume", "reset", "check"]
+_ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorOut, "description": code}
+    for status, code in STATUS_CODES.items()
+    if status in (400, 401, 403, 404, 422, 429, 500)
+}
+_bearer = HTTPBearer(auto_error=False, description="A token from `wm serve token create`.")
+
+
+def error_response(
+    status: int, code: str, message: str, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    body = ErrorOut(error=ErrorBody(code=code, message=message))
+    return JSONResponse(body.model_dump(mode="json"), status_code=status, headers=headers)
+
+
+async def caller(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> TokenRecord:
+    """The token's record; 401 without a valid one, 429 past its rate."""
+    tokens: TokenStore = request.app.state.tokens
+    limiter: RateLimiter = request.app.state.limiter
+    anonymous = f"anon:{request.client.host if request.client else '?'}"
+    if credentials is None:
+        _limit(limiter, anonymous)
+        raise unauthorized("unauthorized", "send 'Authorization: Bearer <token>'")
+    try:
+        token = tokens.authenticate(credentials.credentials)
+    except TokenError as exc:
+        _limit(limiter, anonymous)
+        raise unauthorized(exc.code, exc.message) from None
+    _limit(limiter, token.id)
+    return token
+
+
+Caller = Annotated[TokenRecord, Depends(caller)]
+PoolQ = Annotated[str | None, Query(description="Only this pool.")]
+AccountQ = Annotated[str | None, Query(description="Only this provider account.")]
+AccountP = Annotated[str, Path(description="The provider account.")]
+IdP = Annotated[str, Path(description="The resource's id in its account.")]
+PoolP = Annotated[str, Path(description="The pool.")]
+AfterQ = Annotated[int, Query(ge=0, le=2**62, description="Store seq to read after.")]
+SinceQ = Annotated[datetime | None, Query(description="Inclusive.")]
+UntilQ = Annotated[datetime | None, Query(description="Exclusive.")]
+TargetQ = Annotated[str | None, Query(description="Only this resource id.")]
+LimitQ = Annotated[int, Query(ge=1, le=1000)]
+
+
+def create_app(aggregator: Aggregator, tokens: TokenStore, limiter: RateLimiter) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await aggregator.start()
+        try:
+            yield
+        finally:
+            await aggregator.stop()
+
+    app = FastAPI(
+        title="Winged Monkey aggregator",
+        version=__version__,
+        description="A Conductor-style API over a team's cloud accounts.",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+        responses=_ERROR_RESPONSES,
+        lifespan=lifespan,
+    )
+    app.state.tokens = tokens
+    app.state.limiter = limiter
+    _error_handlers(app)
+
+    v1 = API_PREFIX
+
+    @app.get(f"{v1}/whoami", response_model=Whoami, tags=["meta"])
+    async def whoami(token: Caller) -> Whoami:
+        return aggregator.whoami(token)
+
+    @app.get(f"{v1}/providers", response_model=list[ProviderOut], tags=["meta"])
+    async def providers(token: Caller) -> list[ProviderOut]:
+        return aggregator.providers(token)
+
+    @app.get(f"{v1}/provider-accounts", response_model=list[ProviderAccountOut], tags=["meta"])
+    async def provider_accounts(token: Caller) -> list[ProviderAccountOut]:
+        return aggregator.provider_accounts(token)
+
+    @app.get(f"{v1}/pools", response_model=list[PoolOut], tags=["meta"])
+    async def pools(token: Caller) -> list[PoolOut]:
+        return aggregator.pool_list(token)
+
+    @app.get(f"{v1}/catalogs", response_model=list[CatalogOut], tags=["catalog"])
+    async def catalogs(token: Caller) -> list[CatalogOut]:
+        return await aggregator.pooled.add_to(await aggregator.launches.catalogs(token))
+
+    @app.get(f"{v1}/pools/{{pool}}/scores", response_model=PoolScoresOut, tags=["catalog"])
+    async def pool_scores(token: Caller, pool: PoolP) -> PoolScoresOut:
+        return await aggregator.pooled.scores(token, pool)
+
+    @app.post(
+        f"{v1}/pools/{{pool}}/launches",
+        response_model=LaunchAccepted,
+        status_code=202,
+        tags=["catalog"],
+        responses={409: {"model": ErrorOut}, 502: {"model": ErrorOut}},
+    )
+    async def launch(token: Caller, pool: PoolP, body: LaunchIn) -> LaunchAccepted:
+        if pool in aggregator.pools and aggregator.pooled.offers(pool, body.deployable):
+            return await aggregator.pooled.launch(token, pool, body)
+        return await aggregator.launches.launch(token, pool, body)
+
+    def resource_routes(kind: InstanceKind, collection: str) -> None:
+        @app.get(
+            f"{v1}/{collection}",
+            response_model=list[ResourceOut],
+            tags=[collection],
+            operation_id=f"list_{collection}",
+        )
+        async def listing(
+            request: Request, token: Caller, pool: PoolQ = None, account: AccountQ = None
+        ) -> Response:
+            gzipped = "gzip" in request.headers.get("accept-encoding", "")
+            body = aggregator.resources_json(token, kind, pool, account, gzipped=gzipped)
+            headers = {"Vary": "Accept-Encoding"}
+            if gzipped:
+                headers["Content-Encoding"] = "gzip"
+            return Response(body, media_type="application/json", headers=headers)
+
+        @app.get(
+            f"{v1}/{collection}/{{account}}/{{rid}}",
+            response_model=ResourceOut,
+            tags=[collection],
+            operation_id=f"get_{kind}",
+        )
+        async def one(token: Caller, account: AccountP, rid: IdP) -> ResourceOut:
+            return aggregator.resource_out(aggregator.find(token, kind, account, rid), token)
+
+        @app.post(
+            f"{v1}/{collection}/{{account}}/{{rid}}/{{action}}",
+            response_model=ActionAccepted,
+            status_code=202,
+            tags=[collection],
+            operation_id=f"act_on_{kind}",
+            responses={409: {"model": ErrorOut}},
+        )
+        async def act(
+            token: Caller, account: AccountP, rid: IdP, action: PostAction
+        ) -> ActionAccepted:
+            instance = aggregator.find(token, kind, account, rid)
+            return await aggregator.act(token, Action(action), instance)
+
+        @app.delete(
+            f"{v1}/{collection}/{{account}}/{{rid}}",
+            response_model=ActionAccepted,
+            status_code=202,
+            tags=[collection],
+            operation_id=f"destroy_{kind}",
+            responses={409: {"model": ErrorOut}},
+        )
+        async def destroy(token: Caller, account: AccountP, rid: IdP) -> ActionAccepted:
+            instance = aggregator.find(token, kind, account, rid)
+            return await aggregator.act(token, Action.DESTROY, instance)
+
+    resource_routes("instance", "instances")
+    resource_routes("app", "deployments")
+
+    @app.get(f"{v1}/events", response_model=EventPage, tags=["events"])
+    async def events(
+        token: Caller,
+        after: AfterQ = 0,
+        since: SinceQ = None,
+        until: UntilQ = None,
+        account: AccountQ = None,
+        target: TargetQ = None,
+        limit: LimitQ = 100,
+    ) -> EventPage:
+        return await aggregator.events(
+            token,
+            after=after,
+            since=_aware(since),
+            until=_aware(until),
+            account=account,
+            target=target,
+            limit=limit,
+        )
+
+    _token_routes(app, aggregator)
+    return app
+
+
+def _token_out(record: TokenRecord) -> TokenOut:
+    return TokenOut(
+        id=record.id,
+        user=record.user,
+        role=record.role,
+        pool=record.pool,
+        created_at=record.created_at,
+        expires_at=record.expires_at,
+        revoked_at=record.revoked_at,
+    )
+
+
+def _require_admin(token: TokenRecord) -> None:
+    if not token.allows("admin"):
+        raise forbidden(f"managing tokens needs the admin role; this token is {token.role}")
+
+
+def _token_routes(app: FastAPI, aggregator: Aggregator) -> None:
+    """Token admin over the API: an admin of every pool manages every token, an admin of
+    one pool only that pool's."""
+    v1 = API_PREFIX
+
+    def store(request: Request) -> TokenStore:
+        tokens: TokenStore = request.app.state.tokens
+        return tokens
+
+    @app.get(f"{v1}/tokens", response_model=list[TokenOut], tags=["tokens"])
+    async def list_tokens(request: Request, token: Caller) -> list[TokenOut]:
+        _require_admin(token)
+        records = store(request).list()
+        return [_token_out(r) for r in records if token.pool is None or r.pool == token.pool]
+
+    @app.post(
+        f"{v1}/tokens",
+        response_model=TokenCreated,
+        status_code=201,
+        tags=["tokens"],
+        responses={409: {"model": ErrorOut}},
+    )
+    async def create_token(request: Request, token: Caller, body: TokenIn) -> TokenCreated:
+        _require_admin(token)
+        if token.pool is not None and body.pool != token.pool:
+            raise forbidden(f"an admin of pool {token.pool!r} issues tokens for that pool only")
+        if body.pool is not None and body.pool not in aggregator.pools:
+            raise not_found(f"no pool {body.pool!r}")
+        record, secret = store(request).create(
+            body.user, body.role, body.pool, expires=timedelta(days=body.expires_days)
+        )
+        log.info(
+            "token %s issued to %s (%s) by %s", record.id, record.user, record.role, token.user
+        )
+        scope = f"pool {record.pool}" if record.pool else "every pool"
+        await aggregator.record_request(
+            token,
+            "token-create",
+            TOKENS_ACCOUNT,
+            record.id,
+            record.user,
+            f"a {record.role} token for {record.user} on {scope}",
+            outcome="ok",
+        )
+        return TokenCreated(token=secret, record=_token_out(record))
+
+    @app.delete(
+        f"{v1}/tokens/{{token_id}}",
+        response_model=TokenOut,
+        tags=["tokens"],
+        responses={409: {"model": ErrorOut}},
+    )
+    async def revoke_token(
+        request: Request, token: Caller, token_id: Annotated[str, Path(max_length=64)]
+    ) -> TokenOut:
+        _require_admin(token)
+        tokens = store(request)
+        record = tokens.get(token_id)
+        if record is None:
+            raise not_found(f"no token {token_id!r}")
+        if token.pool is not None and record.pool != token.pool:
+            raise forbidden(f"an admin of pool {token.pool!r} revokes that pool's tokens only")
+        if not tokens.revoke(token_id):
+            raise conflict(f"token {token_id} is already revoked")
+        log.info("token %s revoked by %s", token_id, token.user)
+        await aggregator.record_request(
+            token,
+            "token-revoke",
+            TOKENS_ACCOUNT,
+            record.id,
+            record.user,
+            f"the {record.role} token of {record.user} revoked",
+            outcome="ok",
+        )
+        revoked = tokens.get(token_id)
+        assert revoked is not None
+        return _token_out(revoked)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    """A time without a zone is UTC (comparing naive with aware would fail)."""
+    from datetime import UTC
+
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+
+def _limit(limiter: RateLimiter, key: str) -> None:
+    wait = limiter.take(key)
+    if wait > 0:
+        raise ApiError(
+            429,
+            "rate_limited",
+            f"too many requests; retry in {wait:.1f} s",
+            {"Retry-After": str(max(1, round(wait)))},
+        )
+
+
+def _error_handlers(app: FastAPI) -> None:
+    async def api_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, ApiError)
+        return error_response(exc.status, exc.code, exc.message, exc.headers)
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        code = STATUS_CODES.get(exc.status_code, "error")
+        message = {
+            404: f"no such endpoint: {request.url.path}; see {API_PREFIX}/openapi.json",
+            405: f"{request.method} is not allowed on {request.url.path}",
+        }.get(exc.status_code, str(exc.detail))
+        return error_response(exc.status_code, code, message, dict(exc.headers or {}))
+
+    async def invalid(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        parts = []
+        for error in exc.errors()[:5]:
+            where = ".".join(str(p) for p in error.get("loc", ()) if p != "body")
+            parts.append(f"{where}: {error.get('msg', 'invalid')}")
+        return error_response(422, "invalid", "; ".join(parts) or "invalid request")
+
+    async def crashed(request: Request, exc: Exception) -> Response:
+        log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
+        return error_response(500, "internal", "the aggregator failed; its log says why")
+
+    handlers: dict[type[Exception], Callable[[Request, Exception], Any]] = {
+        ApiError: api_error,
+        StarletteHTTPException: http_error,
+        RequestValidationError: invalid,
+        Exception: crashed,
+    }
+    for kind, handler in handlers.items():
+        app.add_exception_handler(kind, handler)

@@ -1,0 +1,269 @@
+"""The aggregator's catalogs (fetched once per TTL per account, however many clients ask)
+and launches of their deployables into a pool."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol, cast
+
+from winged_monkey.backend import Capability
+from winged_monkey.catalog import AccountCatalog, ItemKind, LaunchRequest, Quota
+from winged_monkey.errors import InvalidRequest, WMError
+from winged_monkey.serve.errors import ApiError, conflict, forbidden, not_found
+from winged_monkey.serve.tokens import TokenRecord
+from winged_monkey.wire import (
+    API_PREFIX,
+    CatalogOut,
+    DeployableOut,
+    LaunchAccepted,
+    LaunchIn,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Coroutine, Iterable
+    from typing import Any
+
+    from winged_monkey.engine.portal import Portal
+    from winged_monkey.serve.settings import ServerConfig
+
+
+class Host(Protocol):
+    """What launches need from the server's core (the Aggregator), and nothing more."""
+
+    server: ServerConfig
+    portal: Portal
+    pools: dict[str, list[str]]
+
+    def changed(self) -> None: ...
+    def poll_soon(self, accounts: Iterable[str] | None = None) -> None: ...
+    def spawn(self, coro: Coroutine[Any, Any, None]) -> None: ...
+    def visible_pools(self, token: TokenRecord) -> list[str]: ...
+    def check_pool(self, token: TokenRecord, pool: str) -> None: ...
+    async def record_request(
+        self,
+        token: TokenRecord,
+        kind: str,
+        account: str,
+        target: str,
+        name: str,
+        detail: str = "",
+        outcome: str = "requested",
+        cause: str | None = None,
+    ) -> str: ...
+
+
+#: Seconds before a catalog that could not be read is asked for again.
+CATALOG_RETRY_S = 30.0
+
+
+@dataclass
+class _CachedCatalog:
+    at: float
+    catalog: AccountCatalog | None
+    error: str | None = None
+
+
+class SharedCatalogs(Protocol):
+    """Catalogs fetched by any replica of the server (`wm serve` on PostgreSQL): one
+    fetch per account and TTL for all of them. Blocking calls, run in a thread."""
+
+    def load(self, account: str) -> tuple[float, AccountCatalog] | None:
+        """(seconds since it was fetched, the catalog), or None."""
+        ...
+
+    def save(self, account: str, catalog: AccountCatalog) -> None: ...
+
+
+class Launches:
+    """Catalogs per pool and launches, over the aggregator's portal."""
+
+    def __init__(self, agg: Host) -> None:
+        self.agg = agg
+        self._cache: dict[str, _CachedCatalog] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+        #: None: this process fetches every catalog itself.
+        self.shared: SharedCatalogs | None = None
+        self._refetch: set[str] = set()
+
+    def forget(self, account: str) -> None:
+        """Fetch the account's catalog afresh next time (a launch changed its quota use)."""
+        self._cache.pop(account, None)
+        self._refetch.add(account)  # from the cloud, not another replica's older fetch
+
+    def quotas(self, account: str) -> tuple[Quota, ...]:
+        """The account's quota as its last fetched catalog said (no cloud call)."""
+        cached = self._cache.get(account)
+        return cached.catalog.quotas if cached and cached.catalog else ()
+
+    async def fetch(self, account: str) -> _CachedCatalog:
+        """The account's catalog from the cache, fetched once per TTL however many ask."""
+        lock = self._locks.setdefault(account, asyncio.Lock())
+        async with lock:
+            cached = self._cache.get(account)
+            now = time.monotonic()
+            ttl = (
+                self.agg.server.serve.catalog_ttl if cached and cached.catalog else CATALOG_RETRY_S
+            )
+            if cached is not None and now - cached.at < ttl:
+                return cached
+            if Capability.CATALOG not in self.agg.portal.capabilities(account):
+                cached = _CachedCatalog(now, None, "this account has no catalog")
+            elif (shared := await self._shared(account)) is not None:
+                cached = shared
+            else:
+                try:
+                    backend = await self.agg.portal.backend(account)
+                    found = await self.agg.portal.within(account, backend.catalog())
+                    cached = _CachedCatalog(now, found)
+                    if self.shared is not None:
+                        await asyncio.to_thread(self.shared.save, account, found)
+                except WMError as exc:
+                    cached = _CachedCatalog(now, None, exc.message)
+                except Exception as exc:  # a plugin bug: the other accounts still answer
+                    cached = _CachedCatalog(now, None, f"unexpected {type(exc).__name__}")
+            self._cache[account] = cached
+            self.agg.changed()  # building the backend may have narrowed its capabilities
+            return cached
+
+    async def _shared(self, account: str) -> _CachedCatalog | None:
+        """Another replica's fetch of the account's catalog, while within the TTL."""
+        if self.shared is None or account in self._refetch:
+            self._refetch.discard(account)
+            return None
+        found = await asyncio.to_thread(self.shared.load, account)
+        if found is None or found[0] >= self.agg.server.serve.catalog_ttl:
+            return None
+        return _CachedCatalog(time.monotonic() - found[0], found[1])
+
+    async def catalogs(self, token: TokenRecord) -> list[CatalogOut]:
+        out = []
+        for pool in self.agg.visible_pools(token):
+            accounts = self.agg.pools[pool]
+            found = await asyncio.gather(*(self.fetch(a) for a in accounts))
+            deployables: list[DeployableOut] = []
+            per_account: list[AccountCatalog] = []
+            errors: dict[str, str] = {}
+            for name, cached in zip(accounts, found, strict=True):
+                if cached.catalog is None:
+                    if cached.error and Capability.CATALOG in self.agg.portal.capabilities(name):
+                        errors[name] = cached.error
+                    continue
+                per_account.append(cached.catalog.model_copy(update={"items": ()}))
+                deployables.extend(
+                    DeployableOut(id=deployable_id(name, i.kind, i.id), item=i)
+                    for i in cached.catalog.items
+                    if not i.public
+                )
+            out.append(
+                CatalogOut(
+                    id=pool,
+                    pool=pool,
+                    deployables=tuple(deployables),
+                    accounts=tuple(per_account),
+                    errors=errors,
+                )
+            )
+        return out
+
+    async def launch(self, token: TokenRecord, pool: str, request: LaunchIn) -> LaunchAccepted:
+        self.agg.check_pool(token, pool)
+        if not token.allows("operator"):
+            raise forbidden(f"launching needs the operator role; this token is {token.role}")
+        account, kind, item_id = parse_deployable(request.deployable)
+        if account not in self.agg.pools[pool]:
+            raise not_found(f"no deployable {request.deployable!r} in pool {pool!r}")
+        config = self.agg.portal.account_config(account)
+        if config.read_only:
+            raise conflict(f"account {account} is read-only")
+        cached = await self.fetch(account)
+        items = cached.catalog.items if cached.catalog else ()
+        if not any(i.id == item_id and i.kind == kind for i in items):
+            raise not_found(f"no deployable {request.deployable!r} in pool {pool!r}")
+        if kind != "template" and Capability.LAUNCH not in self.agg.portal.capabilities(account):
+            raise conflict(f"{config.backend} accounts cannot launch here")
+        event = await self.agg.record_request(token, "launch", account, item_id, request.name)
+        try:
+            ids = await self.start(token, account, kind, item_id, request)
+        except InvalidRequest as exc:
+            raise ApiError(422, "invalid", exc.message) from None
+        except WMError as exc:
+            raise ApiError(502, "backend_failed", f"{account}: {exc.message}") from None
+        return LaunchAccepted(account=account, ids=ids, event=event)
+
+    async def start(
+        self, token: TokenRecord, account: str, kind: str, item_id: str, request: LaunchIn
+    ) -> tuple[str, ...]:
+        """Launch through the portal in the background; the new ids once the cloud took
+        the launch, or its refusal raised (InvalidRequest, WMError)."""
+        if kind == "template":
+            return (await self._start_app(token, account, item_id, request),)
+        launch = LaunchRequest(
+            item=item_id,
+            kind=cast("ItemKind", kind),
+            name=request.name,
+            size=request.size,
+            location=request.location,
+            key_pair=request.key_pair,
+            network=request.network,
+            count=request.count,
+            parameters=request.parameters,
+        )
+        # Through the portal: its quota check stops an over-quota launch before any call,
+        # the new rows are in the cache at once, and each outcome is logged as the user's.
+        taken: asyncio.Future[tuple[str, ...]] = asyncio.get_running_loop().create_future()
+
+        async def run() -> None:
+            ids: list[str] = []
+            try:
+                async for update in self.agg.portal.launch(account, launch, user=token.user):
+                    self.agg.changed()
+                    if update.phase == "requested":
+                        ids.append(update.instance.id)
+                    if not taken.done() and (len(ids) == launch.count or update.finished):
+                        taken.set_result(tuple(ids))
+            except Exception as exc:
+                if not taken.done():
+                    taken.set_exception(exc)
+            if not taken.done():
+                taken.set_result(tuple(ids))
+
+        self.agg.spawn(run())
+        ids = await taken
+        self.agg.poll_soon()
+        return ids
+
+    async def _start_app(
+        self, token: TokenRecord, account: str, template: str, request: LaunchIn
+    ) -> str:
+        taken: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+
+        async def run() -> None:
+            try:
+                async for update in self.agg.portal.launch_app(
+                    account, template, request.name, request.parameters, user=token.user
+                ):
+                    self.agg.changed()
+                    if not taken.done():
+                        taken.set_result(update.instance.id)
+            except Exception as exc:
+                if not taken.done():
+                    taken.set_exception(exc)
+
+        self.agg.spawn(run())
+        app_id = await taken
+        self.agg.poll_soon()
+        return app_id
+
+
+def deployable_id(account: str, kind: str, item_id: str) -> str:
+    return f"{account}:{kind}:{item_id}"
+
+
+def parse_deployable(text: str) -> tuple[str, str, str]:
+    account, _, rest = text.partition(":")
+    kind, _, item_id = rest.partition(":")
+    if not account or kind not in ("image", "template", "deployable") or not item_id:
+        raise not_found(f"no deployable {text!r}; take ids from GET {API_PREFIX}/catalogs")
+    return account, kind, item_id

@@ -1,0 +1,413 @@
+"""The aggregator's core, without the web framework: a portal polled on the server's own
+schedule, answers built from its cache, actions and launches run in background tasks.
+
+Reads never reach a cloud: a hundred clients cost the clouds what the poller costs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gzip
+import logging
+import sqlite3
+from collections.abc import Coroutine, Iterable
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+
+from pydantic import TypeAdapter
+
+from winged_monkey.actions import Action
+from winged_monkey.backend import ACTION_CAPABILITY
+from winged_monkey.engine.portal import Portal
+from winged_monkey.errors import StoreError, WMError
+from winged_monkey.models import Event, EventSource, Instance, InstanceKind
+from winged_monkey.serve.errors import conflict, forbidden, not_found
+from winged_monkey.serve.launches import Launches
+from winged_monkey.serve.pool_launches import PoolLaunches
+from winged_monkey.serve.settings import ServerConfig
+from winged_monkey.serve.tokens import TokenRecord
+from winged_monkey.wire import (
+    API_PREFIX,
+    AccountStatusOut,
+    ActionAccepted,
+    EventPage,
+    Link,
+    PoolOut,
+    ProviderAccountOut,
+    ProviderOut,
+    ResourceOut,
+    Role,
+    Whoami,
+)
+
+log = logging.getLogger("winged_monkey.serve")
+COLLECTIONS: dict[InstanceKind, str] = {"instance": "instances", "app": "deployments"}
+EVENT_SCAN = 5000  # rows examined per events request at most; `next` lets a client go on
+_RESOURCES = TypeAdapter(list[ResourceOut])
+#: Actions a client asks for with POST (destroy is DELETE on the resource).
+POST_ACTIONS = tuple(a for a in Action if a is not Action.DESTROY)
+
+
+class Aggregator:
+    """Everything the routes need; one per server process."""
+
+    def __init__(self, server: ServerConfig, portal: Portal) -> None:
+        self.server = server
+        self.portal = portal
+        self.pools = server.pools()
+        self._pool_of = {a: p for p, accounts in self.pools.items() for a in accounts}
+        self.launches = Launches(self)
+        self.pooled = PoolLaunches(self, self.launches)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.poller = portal.poller(every=server.poll_interval)
+        self.poller.subscribe(lambda _update: self.changed())
+        self.poller.subscribe(self.pooled.observe)  # the accounts' poll record
+        self._polling: asyncio.Task[None] | None = None
+        #: Bumped whenever the portal's rows may have changed; listings are cached per value.
+        self.generation = 0
+        self._listings: dict[tuple[object, ...], bytes] = {}
+        self._listings_generation = -1
+
+    # -- lifecycle -------------------------------------------------------------
+
+    async def start(self) -> None:
+        self.portal.load_cache()
+        self.changed()
+        self._polling = asyncio.create_task(self.poller.run(), name="wm-serve-poller")
+
+    async def stop(self) -> None:
+        tasks = [*self._tasks, *([self._polling] if self._polling else [])]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        await self.portal.close()
+
+    @property
+    def polls(self) -> int:
+        """Polls every account has finished (the slowest account's count)."""
+        return min(self.poller.polls.values(), default=0)
+
+    def changed(self) -> None:
+        """The rows (or what may be done to them) may differ from what was served."""
+        self.generation += 1
+
+    def poll_soon(self, accounts: Iterable[str] | None = None) -> None:
+        """Poll now rather than at the interval (after a launch, say)."""
+        self.poller.poll_now(accounts)
+
+    def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # -- scope -----------------------------------------------------------------
+
+    def visible_pools(self, token: TokenRecord) -> list[str]:
+        if token.pool is None:
+            return list(self.pools)
+        return [token.pool] if token.pool in self.pools else []
+
+    def pool_of(self, account: str) -> str:
+        return self._pool_of[account]
+
+    def check_pool(self, token: TokenRecord, pool: str) -> None:
+        if pool not in self.pools:
+            raise not_found(f"no pool {pool!r}")
+        if token.pool is not None and token.pool != pool:
+            raise forbidden(f"this token is for pool {token.pool!r}, not {pool!r}")
+
+    def check_account(self, token: TokenRecord, account: str) -> None:
+        if account not in self._pool_of:
+            raise not_found(f"no provider account {account!r}")
+        self.check_pool(token, self._pool_of[account])
+
+    def _visible_accounts(
+        self, token: TokenRecord, pool: str | None = None, account: str | None = None
+    ) -> list[str]:
+        if pool is not None:
+            self.check_pool(token, pool)
+        if account is not None:
+            self.check_account(token, account)
+        pools = [pool] if pool is not None else self.visible_pools(token)
+        return [a for p in pools for a in self.pools[p] if account is None or a == account]
+
+    # -- reads -----------------------------------------------------------------
+
+    def whoami(self, token: TokenRecord) -> Whoami:
+        return Whoami(
+            user=token.user,
+            role=token.role,
+            pools=tuple(self.visible_pools(token)),
+            expires_at=token.expires_at,
+        )
+
+    def providers(self, token: TokenRecord) -> list[ProviderOut]:
+        seen: dict[str, ProviderOut] = {}
+        for name in self._visible_accounts(token):
+            config = self.portal.account_config(name)
+            pid = f"{config.backend}/{config.provider}" if config.provider else config.backend
+            seen.setdefault(
+                pid, ProviderOut(id=pid, backend=config.backend, provider=config.provider)
+            )
+        return list(seen.values())
+
+    def provider_accounts(self, token: TokenRecord) -> list[ProviderAccountOut]:
+        found = []
+        for name in self._visible_accounts(token):
+            config = self.portal.account_config(name)
+            status = self.portal.status(name)
+            quotas = self.launches.quotas(name)
+            found.append(
+                ProviderAccountOut(
+                    id=name,
+                    provider=f"{config.backend}/{config.provider}"
+                    if config.provider
+                    else config.backend,
+                    region=config.region,
+                    pool=self.pool_of(name),
+                    status=AccountStatusOut(
+                        phase=status.phase, fetched_at=status.fetched_at, error=status.error
+                    ),
+                    quotas=quotas,
+                )
+            )
+        return found
+
+    def pool_list(self, token: TokenRecord) -> list[PoolOut]:
+        return [PoolOut(id=p, accounts=tuple(self.pools[p])) for p in self.visible_pools(token)]
+
+    def resources(
+        self,
+        token: TokenRecord,
+        kind: InstanceKind,
+        pool: str | None = None,
+        account: str | None = None,
+    ) -> list[ResourceOut]:
+        accounts = set(self._visible_accounts(token, pool, account))
+        rows = [i for i in self.portal.instances() if i.account in accounts and i.kind == kind]
+        rows.sort(key=lambda i: (i.account, i.name, i.id))
+        return [self.resource_out(i, token) for i in rows]
+
+    def resources_json(
+        self,
+        token: TokenRecord,
+        kind: InstanceKind,
+        pool: str | None = None,
+        account: str | None = None,
+        *,
+        gzipped: bool = False,
+    ) -> bytes:
+        """`resources` as JSON (gzipped if asked), built once per change of the rows for
+        everyone who sees the same pools with the same role: a hundred clients polling cost
+        one serialisation and one compression."""
+        key = (token.role, tuple(self.visible_pools(token)), kind, pool, account)
+        if self._listings_generation != self.generation:
+            self._listings.clear()
+            self._listings_generation = self.generation
+        cached = self._listings.get((*key, gzipped))
+        if cached is None:
+            if gzipped:
+                plain = self.resources_json(token, kind, pool, account)
+                cached = gzip.compress(plain, compresslevel=5, mtime=0)
+            else:
+                cached = _RESOURCES.dump_json(self.resources(token, kind, pool, account))
+            self._listings[(*key, gzipped)] = cached
+        return cached
+
+    def find(self, token: TokenRecord, kind: InstanceKind, account: str, rid: str) -> Instance:
+        self.check_account(token, account)
+        instance = self.portal.instance(f"{account}/{rid}")
+        if instance is None or instance.kind != kind:
+            raise not_found(f"no {kind} {rid!r} in account {account!r}")
+        return instance
+
+    def resource_out(self, instance: Instance, token: TokenRecord) -> ResourceOut:
+        href = resource_href(instance)
+        return ResourceOut(
+            id=instance.id,
+            account=instance.account,
+            pool=self.pool_of(instance.account),
+            kind=instance.kind,
+            name=instance.name,
+            state=instance.state,
+            raw_state=instance.raw_state,
+            provider=instance.provider,
+            region=instance.region,
+            size=instance.size,
+            image=instance.image,
+            public_ips=instance.public_ips,
+            private_ips=instance.private_ips,
+            created_at=instance.created_at,
+            price_hourly=instance.price_hourly,
+            members=instance.members,
+            href=href,
+            links=self.links(instance, token, href),
+            extra=instance.extra,
+        )
+
+    def links(self, instance: Instance, token: TokenRecord, href: str) -> dict[str, Link]:
+        """The actions this token may run on the instance now."""
+        links: dict[str, Link] = {}
+        if not token.allows("operator"):
+            return links
+        for action in Action:
+            if self.refusal(token, action, instance) is not None:
+                continue
+            if action is Action.DESTROY:
+                links[str(action)] = Link(method="DELETE", href=href)
+            else:
+                links[str(action)] = Link(method="POST", href=f"{href}/{action}")
+        return links
+
+    def refusal(self, token: TokenRecord, action: Action, instance: Instance) -> str | None:
+        """Why this token cannot run `action` on the instance now (role, then state)."""
+        needed: Role = "admin" if action is Action.DESTROY else "operator"
+        if not token.allows(needed):
+            return f"{action} needs the {needed} role; this token is {token.role}"
+        effective = self.portal.effective(action, instance)
+        if ACTION_CAPABILITY[effective] not in self.portal.capabilities(instance.account):
+            config = self.portal.account_config(instance.account)
+            return f"{config.backend}/{config.provider} cannot {effective}"
+        return self.portal.refusal(action, instance)
+
+    # -- actions ---------------------------------------------------------------
+
+    async def act(self, token: TokenRecord, action: Action, instance: Instance) -> ActionAccepted:
+        """Start `action` in the background; answer once the portal has taken it."""
+        reason = self.refusal(token, action, instance)
+        if reason is not None:  # an attempt refused is part of the audit trail too
+            await self.record_request(
+                token, str(action), instance.account, instance.id, instance.name, reason, "refused"
+            )
+            role_missing = not token.allows("admin" if action is Action.DESTROY else "operator")
+            raise forbidden(reason) if role_missing else conflict(reason)
+        event = await self.record_request(
+            token, str(action), instance.account, instance.id, instance.name
+        )
+        taken: asyncio.Future[Instance] = asyncio.get_running_loop().create_future()
+
+        async def run() -> None:
+            try:
+                async for update in self.portal.run_action(action, instance, user=token.user):
+                    self.changed()
+                    if not taken.done():
+                        taken.set_result(update.instance)
+            except Exception as exc:
+                if not taken.done():
+                    taken.set_exception(exc)
+                else:
+                    log.warning("%s %s: %s", action, instance.key, exc)
+            finally:
+                self.changed()
+
+        self.spawn(run())
+        try:
+            moving = await taken
+        except WMError as exc:
+            raise conflict(exc.message) from None
+        return ActionAccepted(
+            action=str(action), resource=self.resource_out(moving, token), event=event
+        )
+
+    async def record_request(
+        self,
+        token: TokenRecord,
+        kind: str,
+        account: str,
+        target: str,
+        name: str,
+        detail: str = "",
+        outcome: str = "requested",
+        cause: str | None = None,
+    ) -> str:
+        at = datetime.now(UTC)
+        event = Event(
+            key=f"request:{account}:{target}:{kind}:{at.timestamp():.6f}:{token.id}",
+            at=at,
+            source=EventSource.ACTION,
+            kind=kind,
+            account=account,
+            target=target,
+            target_name=name,
+            outcome=outcome,
+            user=token.user,
+            detail=detail or f"{kind} requested through the aggregator",
+            cause=cause,
+        )
+        await asyncio.to_thread(self._append, event)  # never on the loop: the store may wait
+        return event.key
+
+    def _append(self, event: Event) -> None:
+        try:
+            self.portal.store.append_events([event])
+        except (StoreError, sqlite3.Error) as exc:  # a broken store costs history, not actions
+            log.warning("event log: %s", exc)
+
+    # -- events ------------------------------------------------------------------
+
+    async def events(
+        self,
+        token: TokenRecord,
+        *,
+        after: int = 0,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        account: str | None = None,
+        target: str | None = None,
+        limit: int = 100,
+    ) -> EventPage:
+        """Events after store seq `after`, oldest first, of the token's pools only (read in
+        a thread: the store may wait for another process's write)."""
+        visible = set(self._visible_accounts(token, account=account))
+        return await asyncio.to_thread(
+            self._scan_events, visible, after, since, until, target, limit
+        )
+
+    def _scan_events(
+        self,
+        visible: set[str],
+        after: int,
+        since: datetime | None,
+        until: datetime | None,
+        target: str | None,
+        limit: int,
+    ) -> EventPage:
+        found: list[Event] = []
+        cursor = after
+        scanned = 0
+        while len(found) < limit and scanned < EVENT_SCAN:
+            batch = self.portal.store.events_after(cursor, limit=min(500, EVENT_SCAN - scanned))
+            if not batch:
+                break
+            for seq, event in batch:
+                scanned += 1
+                cursor = seq
+                if _matches(event, visible, since, until, target):
+                    found.append(event)
+                    if len(found) == limit:
+                        break
+        return EventPage(events=tuple(found), next=cursor)
+
+
+def _matches(
+    event: Event,
+    accounts: Iterable[str],
+    since: datetime | None,
+    until: datetime | None,
+    target: str | None,
+) -> bool:
+    return (
+        event.account in accounts
+        and (since is None or event.at >= since)
+        and (until is None or event.at < until)
+        and (target is None or event.target == target)
+    )
+
+
+def resource_href(instance: Instance) -> str:
+    account, rid = quote(instance.account, safe=""), quote(instance.id, safe="")
+    return f"{API_PREFIX}/{COLLECTIONS[instance.kind]}/{account}/{rid}"

@@ -1,0 +1,136 @@
+"""The server's configuration: the TUI's config file plus an optional `[serve]` section.
+
+[serve]
+poll_interval = 30      # seconds between polls of every account (default: refresh_interval)
+rate = 20               # requests per second per token, sustained
+burst = 60              # requests a token may send at once
+header_timeout = 10     # seconds a client has to send a request's headers
+database = "postgresql://wm@db.example:5432/wm"  # replicas share it (default: SQLite)
+[serve.database_credentials]
+secret_env = "WM_DATABASE_PASSWORD"  # or secret_command, or keyring = true
+
+[[accounts]]
+name = "prod"
+pool = "production"     # accounts without a pool are in pool "default"
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from winged_monkey.errors import ConfigError
+from winged_monkey.serve.pools import PoolSettings
+from winged_monkey.user.config import Config, Credentials, parse_config
+
+DEFAULT_POOL = "default"
+
+
+class ServeSettings(BaseModel):
+    """`[serve]`: how the aggregator polls and how much each token may ask."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+
+    poll_interval: float | None = Field(
+        None, ge=0.2, description="Seconds between polls of the accounts; default refresh_interval."
+    )
+    rate: float = Field(20.0, gt=0, description="Requests per second per token, sustained.")
+    burst: int = Field(60, ge=1, description="Requests a token may send in one burst.")
+    catalog_ttl: float = Field(300.0, ge=0, description="Seconds a fetched catalog is reused.")
+    tokens: Path | None = Field(None, description="Token database (default: beside the store).")
+    header_timeout: float = Field(
+        10.0, gt=0, le=300, description="Seconds a client has to send a request's headers."
+    )
+    pools: dict[str, PoolSettings] = Field(
+        default_factory=dict, description="Pool -> its deployables and matching weights."
+    )
+    database: str | None = Field(
+        None,
+        description="postgresql://user@host:port/db: store, tokens and rate limits shared by "
+        "replicas (default: SQLite beside the user's data). No password in it.",
+    )
+    database_credentials: Credentials = Field(
+        default_factory=lambda: Credentials(keyring=False),
+        description="Where the database's password comes from: secret_env, secret_command, "
+        "or keyring = true (the keyring entry of 'serve-database').",
+    )
+
+    @field_validator("database")
+    @classmethod
+    def _database_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        scheme, sep, rest = value.partition("://")
+        if not sep or scheme not in ("postgresql", "postgres"):
+            raise ValueError("must be a postgresql:// URL (SQLite needs no setting)")
+        userinfo = rest.rpartition("@")[0]
+        if ":" in userinfo:
+            raise ValueError(
+                "has a password: never in the config file; name its source in "
+                "[serve.database_credentials] (secret_env, secret_command or keyring)"
+            )
+        return value
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    config: Config
+    serve: ServeSettings
+
+    @property
+    def poll_interval(self) -> float:
+        return self.serve.poll_interval or self.config.refresh_interval
+
+    def pool_of(self, account: str) -> str:
+        return pool_of(self.config, account)
+
+    def pools(self) -> dict[str, list[str]]:
+        """Pool name -> its accounts, in config order."""
+        found: dict[str, list[str]] = {}
+        for account in self.config.accounts:
+            found.setdefault(pool_of(self.config, account.name), []).append(account.name)
+        return found
+
+    def pool_settings(self, pool: str) -> PoolSettings:
+        return self.serve.pools.get(pool) or PoolSettings()
+
+
+def pool_of(config: Config, account: str) -> str:
+    pool = config.account(account).settings.get("pool")
+    return str(pool) if pool else DEFAULT_POOL
+
+
+def load_server_config(path: Path) -> ServerConfig:
+    """Read the file; the `[serve]` section is the server's, the rest is a normal config."""
+    try:
+        data: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    serve_data = data.pop("serve", {})
+    try:
+        serve = ServeSettings.model_validate(serve_data)
+    except ValidationError as exc:
+        parts = [f"[serve] {'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
+        raise ConfigError(f"{path}: " + "; ".join(parts)) from None
+    config = parse_config(data, source=str(path))
+    for account in config.accounts:
+        pool = account.settings.get("pool")
+        if pool is not None and (not isinstance(pool, str) or not pool.strip()):
+            raise ConfigError(f"{path}: account {account.name!r}: pool must be a name")
+    server = ServerConfig(config, serve)
+    pools = server.pools()
+    for name, settings in serve.pools.items():
+        problems = settings.problems(name, pools.get(name, []))
+        if name not in pools:
+            problems.insert(0, f"no account is in pool {name!r}")
+        if problems:
+            raise ConfigError(f"{path}: [serve.pools.{name}] " + "; ".join(problems))
+    return server

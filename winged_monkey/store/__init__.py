@@ -1,0 +1,1 @@
+"""Where the portal keeps inventory and the event log: SQLite, or PostgreSQL for `wm serve`."""

@@ -1,0 +1,194 @@
+"""Reading the event log for people and scripts: time windows, filters, exports, retention.
+
+UI-free like the portal: the CLI's `wm events` and the TUI's events view share it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Callable, Collection, Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from winged_monkey.models import Event, EventSource
+from winged_monkey.store.sqlite import Store
+from winged_monkey.user.config import EventsConfig
+
+_RELATIVE = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhdw])$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+#: Column order of the CSV export (JSON objects carry the same fields).
+EXPORT_COLUMNS = (
+    "at",
+    "source",
+    "kind",
+    "account",
+    "target",
+    "target_name",
+    "old_state",
+    "new_state",
+    "outcome",
+    "user",
+    "detail",
+    "duration",
+    "key",
+)
+TABLE_HEADER = (
+    "TIME",
+    "SOURCE",
+    "KIND",
+    "ACCOUNT",
+    "TARGET",
+    "NAME",
+    "CHANGE",
+    "OUTCOME",
+    "DETAIL",
+)
+
+
+def parse_when(text: str, now: datetime) -> datetime:
+    """A point in time from a user: `30s`, `15m`, `1h`, `2d`, `1w` before `now`; `now`;
+    a date `2026-11-01` (its midnight) or an ISO date-time `2026-11-01T08:30`.
+
+    Dates and times without an offset are local time. Raises ValueError saying what
+    is accepted.
+    """
+    value = text.strip().lower()
+    if value == "now":
+        return now
+    if match := _RELATIVE.match(value):
+        amount, unit = float(match[1]), match[2]
+        return now - timedelta(seconds=amount * _UNITS[unit])
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            day = date.fromisoformat(value)
+            parsed = datetime(day.year, day.month, day.day)
+        else:
+            parsed = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(
+            f"{text!r} is not a time: use an age like 30m, 1h, 2d, 1w, "
+            "a date like 2026-11-01 or a date-time like 2026-11-01T08:30"
+        ) from None
+    return parsed.astimezone(UTC) if parsed.tzinfo is None else parsed
+
+
+@dataclass(frozen=True)
+class EventQuery:
+    """A filter over the log; `run` asks the store, `matches` checks one event (for --follow)."""
+
+    since: datetime | None = None
+    until: datetime | None = None
+    account: str | None = None
+    target: str | None = None
+    kinds: Collection[str] | None = None
+    sources: Collection[EventSource] | None = None
+    limit: int = 1000
+
+    def run(self, store: Store) -> list[Event]:
+        """Newest first."""
+        return store.events(
+            since=self.since,
+            until=self.until,
+            account=self.account,
+            target=self.target,
+            kinds=self.kinds,
+            sources=self.sources,
+            limit=self.limit,
+        )
+
+    def matches(self, event: Event) -> bool:
+        return (
+            (self.since is None or event.at >= self.since)
+            and (self.until is None or event.at < self.until)
+            and (self.account is None or event.account == self.account)
+            and (self.target is None or event.target == self.target)
+            and (self.kinds is None or event.kind in self.kinds)
+            and (self.sources is None or event.source in self.sources)
+        )
+
+
+# -- output ------------------------------------------------------------------
+
+
+def event_record(event: Event) -> dict[str, object]:
+    """The exported fields of one event, JSON-ready (time as ISO 8601 UTC)."""
+    data = event.model_dump(mode="json")
+    data["at"] = event.at.astimezone(UTC).isoformat()
+    return {column: data[column] for column in EXPORT_COLUMNS}
+
+
+def to_json(events: Iterable[Event]) -> str:
+    return json.dumps([event_record(e) for e in events], indent=2)
+
+
+def to_json_line(event: Event) -> str:
+    return json.dumps(event_record(event))
+
+
+def to_csv(events: Iterable[Event], *, header: bool = True) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=EXPORT_COLUMNS, lineterminator="\n")
+    if header:
+        writer.writeheader()
+    for event in events:
+        writer.writerow(event_record(event))
+    return buffer.getvalue()
+
+
+def change_text(event: Event) -> str:
+    if event.old_state and event.new_state:
+        return f"{event.old_state} → {event.new_state}"
+    if event.new_state:
+        return f"→ {event.new_state}"
+    return f"{event.old_state} →" if event.old_state else ""
+
+
+def event_row(event: Event) -> tuple[str, ...]:
+    """One line of the human table; times in local time."""
+    detail = event.detail or ""
+    if event.user:
+        detail = f"by {event.user}" + (f": {detail}" if detail else "")
+    if event.duration is not None:
+        detail += f" ({event.duration:.1f} s)"
+    return (
+        event.at.astimezone().strftime("%Y-%m-%d %H:%M:%S"),
+        str(event.source),
+        event.kind,
+        event.account,
+        event.target,
+        event.target_name or "-",
+        change_text(event) or "-",
+        event.outcome or "-",
+        " ".join(detail.split()) or "-",
+    )
+
+
+def event_rows(events: Iterable[Event]) -> list[tuple[str, ...]]:
+    return [TABLE_HEADER, *(event_row(e) for e in events)]
+
+
+# -- retention ---------------------------------------------------------------
+
+
+def enforce_retention(
+    store: Store,
+    policy: EventsConfig,
+    now: datetime,
+    *,
+    batch: int = 500,
+    cancelled: Callable[[], bool] | None = None,
+) -> int:
+    """Apply `[events]` limits; returns how many events were deleted.
+
+    Blocking but gentle (small transactions): call it from a thread, e.g. after a refresh
+    with `asyncio.to_thread(enforce_retention, portal.store, config.events, now)`.
+    """
+    before = now - timedelta(days=policy.max_age_days) if policy.max_age_days else None
+    keep = policy.max_count or None
+    if before is None and keep is None:
+        return 0
+    return store.prune_events(before=before, keep=keep, batch=batch, cancelled=cancelled)

@@ -1,0 +1,455 @@
+"""SQLite store: the last inventory of each account and the append-only event log.
+
+WAL mode and a busy timeout let two `wm` processes share one file. Every write
+is its own short transaction; events are deduplicated by their stable key.
+One connection serves every thread of the process (a lock serialises them), so
+the UI's thread workers may query while the portal appends.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from winged_monkey.errors import StoreError
+from winged_monkey.models import AccountSnapshot, Event, EventSource
+from winged_monkey.user import paths
+
+BUSY_TIMEOUT_S = 10.0
+
+# Each entry migrates from version i to i + 1; never edit a released one, add a new one.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE inventory (
+        account    TEXT PRIMARY KEY,
+        fetched_at TEXT NOT NULL,
+        payload    TEXT NOT NULL
+    );
+    CREATE TABLE events (
+        seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+        key         TEXT NOT NULL UNIQUE,
+        at          REAL NOT NULL,  -- unix seconds, UTC
+        source      TEXT NOT NULL,
+        kind        TEXT NOT NULL,
+        account     TEXT NOT NULL,
+        target      TEXT NOT NULL,
+        target_name TEXT NOT NULL DEFAULT '',
+        old_state   TEXT,
+        new_state   TEXT,
+        outcome     TEXT,
+        user        TEXT,
+        detail      TEXT,
+        duration    REAL
+    );
+    CREATE INDEX events_at ON events (at);
+    CREATE INDEX events_target ON events (account, target, at);
+    """,
+    # 2: every filter of the events view has an index that also yields `at` order,
+    # so a window query reads only the rows it returns.
+    """
+    CREATE INDEX events_account_at ON events (account, at);
+    CREATE INDEX events_target_at ON events (target, at);
+    CREATE INDEX events_kind_at ON events (kind, at);
+    CREATE INDEX events_source_at ON events (source, at);
+    """,
+    # 3: an action's outcome and the observation that settles it point at its intent.
+    """
+    ALTER TABLE events ADD COLUMN cause TEXT;
+    CREATE INDEX events_cause ON events (cause);
+    """,
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+_EVENT_COLUMNS = (
+    "key",
+    "at",
+    "source",
+    "kind",
+    "account",
+    "target",
+    "target_name",
+    "old_state",
+    "new_state",
+    "outcome",
+    "user",
+    "detail",
+    "duration",
+    "cause",
+)
+_SELECT = f"SELECT seq, {', '.join(_EVENT_COLUMNS)} FROM events"  # noqa: S608
+
+
+class Store:
+    """The portal's local state. Open with `Store.open(path)` or `Store.memory()`."""
+
+    #: Other processes record and follow actions in this log while this one runs (`wm
+    #: serve` replicas on PostgreSQL): open intents are read again at each reconcile.
+    shares_intents = False
+
+    def __init__(
+        self, connection: sqlite3.Connection, path: Path | None, *, read_only: bool = False
+    ) -> None:
+        self._db = connection
+        self._lock = threading.RLock()
+        self.path = path
+        self.read_only = read_only
+
+    @classmethod
+    def open(cls, path: Path, *, read_only: bool = False) -> Store:
+        """Open (creating and migrating) the store at `path`.
+
+        With `read_only`, nothing is created or migrated and every write raises
+        StoreError: for `wm events` on a file this process may not write.
+        """
+        try:
+            if read_only:
+                if not path.exists():
+                    raise StoreError(f"{path}: no such file; there is no history yet")
+                uri = f"{path.resolve().as_uri()}?mode=ro"
+                db = sqlite3.connect(
+                    uri,
+                    uri=True,
+                    timeout=BUSY_TIMEOUT_S,
+                    isolation_level=None,
+                    check_same_thread=False,
+                )
+            else:
+                paths.private_file(paths.private_dir(path.parent) / path.name)
+                db = sqlite3.connect(
+                    path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
+                )
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=NORMAL")
+            store = cls(db, path, read_only=read_only)
+            store._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(
+                f"{path}: {_explain(exc)}. Move the file aside to start a fresh history; "
+                "the app runs without history meanwhile"
+            ) from None
+        except OSError as exc:
+            raise StoreError(f"{path}: {exc.strerror}; the app runs without history") from None
+        return store
+
+    @classmethod
+    def memory(cls) -> Store:
+        """A store that lives and dies with the process (demo fallbacks, broken files)."""
+        db = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+        store = cls(db, None)
+        store._migrate()
+        return store
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def _migrate(self) -> None:
+        (version,) = self._db.execute("PRAGMA user_version").fetchone()
+        if version > SCHEMA_VERSION:
+            raise sqlite3.DatabaseError(
+                f"written by a newer Winged Monkey (schema {version}, this one knows "
+                f"{SCHEMA_VERSION}); upgrade wm"
+            )
+        if not self.read_only:
+            self._probe_write(version)
+        if self.read_only:
+            if version < 1:
+                raise sqlite3.DatabaseError("not a Winged Monkey store (no schema)")
+            # Newer migrations only add indexes readers can do without.
+            self._db.execute("SELECT count(*) FROM events WHERE 0").fetchone()
+            return
+        for target in range(version, SCHEMA_VERSION):
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                (current,) = self._db.execute("PRAGMA user_version").fetchone()
+                if current == target:  # another process may have migrated meanwhile
+                    for statement in _statements(MIGRATIONS[target]):
+                        self._db.execute(statement)
+                    self._db.execute(f"PRAGMA user_version = {target + 1}")
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    def _probe_write(self, version: int) -> None:
+        """Fail at open, not at the first event, when SQLite fell back to reading only."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            self._db.execute(f"PRAGMA user_version = {int(version)}")
+        except sqlite3.OperationalError as exc:
+            raise StoreError(
+                f"{self.path}: cannot write ({exc}): the file or its directory is read-only; "
+                "the app runs without recording history (wm events can still read it)"
+            ) from None
+        finally:
+            self._rollback()
+
+    @contextmanager
+    def _writing(self) -> Iterator[sqlite3.Connection]:
+        """One short write transaction; a read-only or broken file raises StoreError."""
+        if self.read_only:
+            raise StoreError(f"{self.path}: opened read-only; nothing is recorded")
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise StoreError(f"{self.path}: cannot write ({_explain(exc)})") from None
+            try:
+                yield self._db
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                self._rollback()
+                raise StoreError(f"{self.path}: cannot write ({_explain(exc)})") from None
+            except BaseException:
+                self._rollback()
+                raise
+
+    @contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection]:
+        """The lock, and damage found while reading reported as a StoreError."""
+        with self._lock:
+            try:
+                yield self._db
+            except sqlite3.Error as exc:
+                raise StoreError(
+                    f"{self.path or 'memory'}: cannot read ({_explain(exc)})"
+                ) from None
+
+    def _rollback(self) -> None:
+        if self._db.in_transaction:
+            self._db.execute("ROLLBACK")
+
+    # -- inventory ---------------------------------------------------------
+
+    def save_snapshot(self, snapshot: AccountSnapshot) -> None:
+        with self._writing() as db:
+            db.execute(
+                "INSERT INTO inventory (account, fetched_at, payload) VALUES (?, ?, ?) "
+                "ON CONFLICT (account) DO UPDATE SET fetched_at = excluded.fetched_at, "
+                "payload = excluded.payload",
+                (snapshot.account, snapshot.fetched_at.isoformat(), snapshot.model_dump_json()),
+            )
+
+    def load_snapshot(self, account: str) -> AccountSnapshot | None:
+        with self._reading() as db:
+            row = db.execute(
+                "SELECT payload FROM inventory WHERE account = ?", (account,)
+            ).fetchone()
+        try:
+            return AccountSnapshot.model_validate_json(row[0]) if row else None
+        except ValidationError:
+            return None
+
+    def load_snapshots(self) -> dict[str, AccountSnapshot]:
+        with self._reading() as db:
+            rows = db.execute("SELECT account, payload FROM inventory").fetchall()
+        snapshots: dict[str, AccountSnapshot] = {}
+        for account, payload in rows:
+            try:
+                snapshots[account] = AccountSnapshot.model_validate_json(payload)
+            except ValidationError:
+                continue  # an older or damaged row is just a cache miss
+        return snapshots
+
+    # -- events ------------------------------------------------------------
+
+    def append_events(self, events: Iterable[Event]) -> int:
+        """Insert events, skipping keys already recorded; returns how many were new."""
+        rows = [_event_row(event) for event in events]
+        if not rows:
+            return 0
+        placeholders = ", ".join("?" for _ in _EVENT_COLUMNS)
+        with self._writing() as db:
+            before = db.total_changes
+            db.executemany(
+                f"INSERT OR IGNORE INTO events ({', '.join(_EVENT_COLUMNS)}) "  # noqa: S608
+                f"VALUES ({placeholders})",
+                rows,
+            )
+            return db.total_changes - before
+
+    def events(
+        self,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        account: str | None = None,
+        target: str | None = None,
+        kinds: Collection[str] | None = None,
+        sources: Collection[EventSource] | None = None,
+        limit: int = 1000,
+    ) -> list[Event]:
+        """Newest first. `since` is inclusive, `until` exclusive; None means no bound.
+
+        An empty `kinds` or `sources` matches nothing (a filter with every box unticked).
+        """
+        clauses: list[str] = []
+        params: list[object] = []
+        if since is not None:
+            clauses.append("at >= ?")
+            params.append(since.timestamp())
+        if until is not None:
+            clauses.append("at < ?")
+            params.append(until.timestamp())
+        if account is not None:
+            clauses.append("account = ?")
+            params.append(account)
+        if target is not None:
+            clauses.append("target = ?")
+            params.append(target)
+        for column, values in (("kind", kinds), ("source", sources)):
+            if values is not None:
+                wanted = sorted({str(v) for v in values})
+                clauses.append(f"{column} IN ({', '.join('?' for _ in wanted)})")
+                params.extend(wanted)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        with self._reading() as db:
+            rows = db.execute(
+                f"{_SELECT} {where} ORDER BY at DESC, seq DESC LIMIT ?",
+                (*params, limit),
+            ).fetchall()
+        return [_row_event(row[1:]) for row in rows]
+
+    def events_after(self, seq: int, *, limit: int = 1000) -> list[tuple[int, Event]]:
+        """Events recorded after sequence number `seq`, oldest first (for --follow, live views).
+
+        Start from `last_seq()`; pass the last returned seq back in to get the next ones.
+        """
+        with self._reading() as db:
+            rows = db.execute(
+                f"{_SELECT} WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit)
+            ).fetchall()
+        return [(int(row[0]), _row_event(row[1:])) for row in rows]
+
+    def open_intents(self, account: str, *, limit: int = 500) -> list[Event]:
+        """The account's actions requested and never settled: no outcome, or only an
+        unknown one (the process died mid-action, or the answer never came)."""
+        with self._reading() as db:
+            rows = db.execute(
+                f"{_SELECT} AS r WHERE r.account = ? AND r.source = 'action' "  # noqa: S608
+                "AND r.key LIKE 'action:%' "  # the engine's intents, not a server's audit lines
+                "AND r.outcome = 'requested' AND NOT EXISTS (SELECT 1 FROM events AS o "
+                "WHERE o.cause = r.key AND o.outcome != 'unknown') ORDER BY r.at LIMIT ?",
+                (account, limit),
+            ).fetchall()
+        return [_row_event(row[1:]) for row in rows]
+
+    def last_seq(self) -> int:
+        """The sequence number of the newest recorded event (0 when there is none)."""
+        with self._reading() as db:
+            (seq,) = db.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()
+        return int(seq)
+
+    def count_events(self) -> int:
+        with self._reading() as db:
+            (count,) = db.execute("SELECT count(*) FROM events").fetchone()
+        return int(count)
+
+    def prune_events(
+        self,
+        *,
+        before: datetime | None = None,
+        keep: int | None = None,
+        batch: int = 500,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> int:
+        """Delete events older than `before`, then all but the newest `keep` (by seq).
+
+        Meant for a thread: a file store prunes over a connection of its own (WAL
+        readers never wait for it) in transactions of at most `batch` rows, so the
+        portal's writers wait at most one batch. Returns how many were deleted.
+        """
+        with self._pruning_connection() as db:
+            deleted = 0
+            if before is not None:
+                deleted += self._delete_batches(db, "at < ?", before.timestamp(), batch, cancelled)
+            if keep is not None:
+                with self._lock if db is self._db else nullcontext():
+                    floor = _keep_floor(db, keep)
+                if floor is not None:
+                    deleted += self._delete_batches(db, "seq <= ?", floor, batch, cancelled)
+            return deleted
+
+    @contextmanager
+    def _pruning_connection(self) -> Iterator[sqlite3.Connection]:
+        if self.read_only:
+            raise StoreError(f"{self.path}: opened read-only; nothing is pruned")
+        if self.path is None:
+            yield self._db  # in memory: the one connection, taken batch by batch
+            return
+        try:
+            db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: cannot prune ({_explain(exc)})") from None
+        try:
+            yield db
+        finally:
+            db.close()
+
+    def _delete_batches(
+        self,
+        db: sqlite3.Connection,
+        condition: str,
+        bound: float,
+        batch: int,
+        cancelled: Callable[[], bool] | None,
+    ) -> int:
+        query = (
+            f"DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE {condition} LIMIT ?)"  # noqa: S608
+        )
+        deleted = 0
+        while cancelled is None or not cancelled():
+            with self._lock if db is self._db else nullcontext():
+                try:
+                    db.execute("BEGIN IMMEDIATE")
+                    removed = db.execute(query, (bound, batch)).rowcount
+                    db.execute("COMMIT")
+                except sqlite3.Error as exc:
+                    if db.in_transaction:
+                        db.execute("ROLLBACK")
+                    raise StoreError(f"{self.path}: cannot prune ({_explain(exc)})") from None
+            deleted += removed
+            if removed < batch:
+                break
+        return deleted
+
+
+def _keep_floor(db: sqlite3.Connection, keep: int) -> int | None:
+    """The highest seq outside the newest `keep` events, or None when all fit."""
+    low, high = db.execute("SELECT min(seq), max(seq) FROM events").fetchone()
+    if low is None or high - low + 1 <= keep:  # seqs only grow: the span bounds the count
+        return None
+    row = db.execute(
+        "SELECT seq FROM events ORDER BY seq DESC LIMIT 1 OFFSET ?", (max(keep, 0),)
+    ).fetchone()
+    return int(row[0]) if row else None
+
+
+def _explain(exc: sqlite3.Error) -> str:
+    text = str(exc)
+    if "readonly" in text or "read-only" in text:
+        return f"{text} (the file or its directory is read-only)"
+    return text
+
+
+def _event_row(event: Event) -> Sequence[object]:
+    data = event.model_dump(mode="json")
+    data["at"] = event.at.timestamp()
+    return tuple(data[column] for column in _EVENT_COLUMNS)
+
+
+def _row_event(row: Sequence[Any]) -> Event:
+    data = dict(zip(_EVENT_COLUMNS, row, strict=True))
+    data["at"] = datetime.fromtimestamp(data["at"], tz=UTC)
+    return Event.model_validate(data)  # faster than model_construct in pydantic 2
+
+
+def _statements(script: str) -> list[str]:
+    return [part.strip() for part in script.split(";") if part.strip()]

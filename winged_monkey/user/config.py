@@ -1,0 +1,138 @@
+"""The user's configuration: TOML, validated by pydantic, errors that name file, account and field.
+
+Secrets never live here: an account names where its secret comes from.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from winged_monkey.account import AccountConfig, Credentials, Endpoint
+from winged_monkey.errors import ConfigError
+
+__all__ = [
+    "AccountConfig",
+    "Config",
+    "Credentials",
+    "Endpoint",
+    "EventsConfig",
+    "load_config",
+    "parse_config",
+]
+
+
+class EventsConfig(BaseModel):
+    """How much of the event log to keep (`[events]`); both limits may apply at once."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+
+    max_age_days: float = Field(
+        90.0, ge=0, description="Delete events older than this many days; 0 keeps every age."
+    )
+    max_count: int = Field(
+        1_000_000, ge=0, description="Keep at most this many of the newest events; 0: no cap."
+    )
+
+
+class Config(BaseModel):
+    """The whole file."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+
+    refresh_interval: float = Field(15.0, ge=1, description="Seconds between polls.")
+    busy_refresh_interval: float = Field(
+        3.0, ge=0.1, description="Seconds between polls while an action is in flight."
+    )
+    action_poll_interval: float = Field(
+        2.0, gt=0, description="Seconds between checks of an instance an action is following."
+    )
+    action_timeout: float = Field(600.0, gt=0, description="Give up following an action after.")
+    keys: dict[str, str] = Field(
+        default_factory=dict, description="Binding id to keys, e.g. stop = 'x,ctrl+x'."
+    )
+    events: EventsConfig = Field(default_factory=EventsConfig)
+    accounts: tuple[AccountConfig, ...] = ()
+    serve: dict[str, Any] = Field(
+        default_factory=dict,
+        description="`wm serve`'s own settings (validated by winged_monkey.serve.settings).",
+    )
+
+    @field_validator("accounts")
+    @classmethod
+    def _unique_names(cls, accounts: tuple[AccountConfig, ...]) -> tuple[AccountConfig, ...]:
+        seen: set[str] = set()
+        for account in accounts:
+            if account.name in seen:
+                raise ValueError(f"account name {account.name!r} is used twice")
+            seen.add(account.name)
+        return accounts
+
+    def account(self, name: str) -> AccountConfig:
+        for account in self.accounts:
+            if account.name == name:
+                return account
+        known = ", ".join(a.name for a in self.accounts) or "none"
+        raise ConfigError(f"no account named {name!r} (configured: {known})")
+
+
+def load_config(path: Path, *, must_exist: bool = False) -> Config:
+    """Read and validate the config; a missing default file is an empty config."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        if must_exist:
+            raise ConfigError(f"{path}: no such file") from None
+        return Config()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    return parse_config(data, source=str(path))
+
+
+def parse_config(data: dict[str, Any], *, source: str) -> Config:
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as exc:
+        lines = [_describe(error, data) for error in exc.errors()]
+        raise ConfigError(f"{source}: " + "; ".join(lines)) from None
+    problems = [
+        f"account {account.name!r}: {problem}"
+        for account in config.accounts
+        for problem in _unknown_keys(account)
+    ]
+    if problems:
+        raise ConfigError(f"{source}: " + "; ".join(problems))
+    return config
+
+
+def _unknown_keys(account: AccountConfig) -> list[str]:
+    """Keys of the account that neither the portal nor its backend reads (a backend that
+    is not installed is reported when the account is used)."""
+    if not account.settings:
+        return []
+    from winged_monkey import plugins  # it imports the backend API, which imports this module
+    from winged_monkey.backend_settings import unknown_keys
+
+    settings = plugins.settings(account.backend)
+    return [] if settings is None else unknown_keys(account, settings)
+
+
+def _describe(error: Any, data: dict[str, Any]) -> str:
+    loc = list(error["loc"])
+    where = []
+    if len(loc) >= 2 and loc[0] == "accounts" and isinstance(loc[1], int):
+        accounts = data.get("accounts") or []
+        name = accounts[loc[1]].get("name") if loc[1] < len(accounts) else None
+        where.append(f"account {name!r}" if name else f"account #{loc[1] + 1}")
+        loc = loc[2:]
+    if loc:
+        where.append("field " + ".".join(str(part) for part in loc))
+    prefix = ", ".join(where)
+    return f"{prefix}: {error['msg']}" if prefix else str(error["msg"])

@@ -1,0 +1,432 @@
+"""Accounts from OpenStack's own files: `clouds.yaml` (with `secure.yaml`) and `OS_*` variables.
+
+Each cloud becomes an `[[accounts]]` table for libcloud's OpenStack driver, appended to
+the portal's config with its existing content and comments kept. Its password or
+application-credential secret goes to the OS keyring only, never into the config.
+
+libcloud's Keystone v3 client has limits the import states rather than hides: it names
+the user's domain by name and the project's domain by id, scopes a token by project
+name, and uses the catalog's public endpoints only.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import tomllib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from winged_monkey.errors import ConfigError
+from winged_monkey.user.config import parse_config
+from winged_monkey.user.credentials import store_in_keyring
+
+#: openstacksdk's search path for clouds.yaml (after $OS_CLIENT_CONFIG_FILE).
+SEARCH = (
+    Path("clouds.yaml"),
+    Path("~/.config/openstack/clouds.yaml"),
+    Path("/etc/openstack/clouds.yaml"),
+)
+#: The OS_* variables read by --os-env: where each goes in a clouds.yaml cloud.
+ENV_AUTH = (
+    "auth_url",
+    "username",
+    "password",
+    "user_id",
+    "project_name",
+    "project_id",
+    "user_domain_name",
+    "user_domain_id",
+    "project_domain_name",
+    "project_domain_id",
+    "domain_name",
+    "application_credential_id",
+    "application_credential_secret",
+    "application_credential_name",
+    "token",
+)
+ENV_CLOUD = ("region_name", "interface", "cacert", "auth_type", "identity_api_version", "insecure")
+PASSWORD_TYPES = {"password", "v3password"}
+APPCRED_TYPES = {"v3applicationcredential", "applicationcredential"}
+_VERSION_SUFFIX = re.compile(r"/v(3|2\.0)/?$")
+
+
+@dataclass(frozen=True)
+class ImportedAccount:
+    """One account to add: its config table (no secret in it) and the secret apart."""
+
+    name: str
+    table: dict[str, Any]
+    source: str
+    secret: str | None = field(default=None, repr=False)
+    notes: tuple[str, ...] = ()
+
+
+# -- reading ---------------------------------------------------------------------------
+
+
+def find_clouds_yaml(env: Mapping[str, str] | None = None) -> Path:
+    """The clouds.yaml openstacksdk would read: $OS_CLIENT_CONFIG_FILE, ./clouds.yaml,
+    ~/.config/openstack/clouds.yaml, then /etc/openstack/clouds.yaml."""
+    env = os.environ if env is None else env
+    candidates = [Path(env["OS_CLIENT_CONFIG_FILE"])] if env.get("OS_CLIENT_CONFIG_FILE") else []
+    candidates += [path.expanduser() for path in SEARCH]
+    for path in candidates:
+        if path.is_file():
+            return path
+    raise ConfigError(
+        "no clouds.yaml found (looked at "
+        + ", ".join(str(p) for p in candidates)
+        + "); name one: wm accounts import --clouds-yaml PATH"
+    )
+
+
+def read_clouds(path: Path) -> dict[str, dict[str, Any]]:
+    """The clouds of a clouds.yaml, each merged with its entry in a secure.yaml beside it."""
+    clouds = _clouds_of(path)
+    secure = path.with_name("secure.yaml")
+    if secure.is_file():
+        for name, extra in _clouds_of(secure).items():
+            if name in clouds:
+                clouds[name] = _merged(clouds[name], extra)
+    return clouds
+
+
+def _clouds_of(path: Path) -> dict[str, dict[str, Any]]:
+    import yaml  # only an import needs it
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
+    except yaml.YAMLError as exc:
+        where = getattr(exc, "problem_mark", None)
+        line = f" at line {where.line + 1}" if where is not None else ""
+        raise ConfigError(f"{path}: not valid YAML{line}") from None
+    clouds = data.get("clouds") if isinstance(data, dict) else None
+    if not isinstance(clouds, dict):
+        raise ConfigError(f"{path}: no `clouds:` mapping (is this a clouds.yaml?)")
+    return {str(k): v for k, v in clouds.items() if isinstance(v, dict)}
+
+
+def _merged(base: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = _merged(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def from_clouds_yaml(
+    path: Path, names: Sequence[str] = (), rename: str | None = None
+) -> list[ImportedAccount]:
+    """Accounts for the named clouds of `path` (all of them when none is named)."""
+    clouds = read_clouds(path)
+    wanted = list(names) or sorted(clouds)
+    missing = [n for n in wanted if n not in clouds]
+    if missing:
+        raise ConfigError(
+            f"{path}: no cloud {', '.join(map(repr, missing))} (it has: "
+            f"{', '.join(sorted(clouds)) or 'none'})"
+        )
+    if rename is not None and len(wanted) != 1:
+        raise ConfigError("--name renames one cloud: name it with --cloud")
+    return [
+        openstack_account(rename or name, clouds[name], source=f"{path} (cloud {name!r})")
+        for name in wanted
+    ]
+
+
+def each_of_clouds_yaml(
+    path: Path, names: Sequence[str] = (), rename: str | None = None
+) -> tuple[list[ImportedAccount], list[ConfigError]]:
+    """Like `from_clouds_yaml`, but a cloud that cannot be imported is returned with its
+    reason beside the ones that can (devstack's clouds.yaml always has a system-scoped
+    cloud: the others are imported all the same)."""
+    clouds = read_clouds(path)
+    wanted = list(names) or sorted(clouds)
+    missing = [n for n in wanted if n not in clouds]
+    if missing:
+        raise ConfigError(
+            f"{path}: no cloud {', '.join(map(repr, missing))} (it has: "
+            f"{', '.join(sorted(clouds)) or 'none'})"
+        )
+    if rename is not None and len(wanted) != 1:
+        raise ConfigError("--name renames one cloud: name it with --cloud")
+    found: list[ImportedAccount] = []
+    refused: list[ConfigError] = []
+    loader = _loader(path)
+    for name in wanted:
+        source = f"{path} (cloud {name!r})"
+        try:
+            cloud = clouds[name] if loader is None else _resolved(loader, name, source)
+            account = openstack_account(rename or name, cloud, source=source)
+        except ConfigError as exc:
+            refused.append(exc)
+            continue
+        regions = clouds[name].get("regions")
+        if isinstance(regions, list) and len(regions) > 1 and cloud.get("region_name"):
+            note = (
+                f"regions {', '.join(map(str, regions))}: imported with {cloud['region_name']} "
+                "(openstacksdk's choice, the first); import again with --name for another"
+            )
+            account = replace(account, notes=(*account.notes, note))
+        found.append(account)
+    return found, refused
+
+
+def _loader(path: Path) -> Any:
+    """openstacksdk's config loader over this file (and the secure.yaml beside it), so a
+    cloud means what it means to the OpenStack tools (vendor profiles, aliases, hyphens);
+    None without openstacksdk (the file is then read as written)."""
+    try:
+        from openstack import config as openstack_config
+    except ImportError:
+        return None
+    secure = path.with_name("secure.yaml")
+    return openstack_config.OpenStackConfig(
+        config_files=[str(path)],
+        secure_files=[str(secure)] if secure.is_file() else [],
+        load_envvars=False,
+    )
+
+
+def _resolved(loader: Any, name: str, source: str) -> dict[str, Any]:
+    import warnings
+
+    try:
+        with warnings.catch_warnings():  # its own deprecations are not the user's
+            warnings.simplefilter("ignore")
+            return dict(loader.get_one(cloud=name).config)
+    except Exception as exc:  # openstacksdk's ConfigException, a vendor profile's errors
+        raise ConfigError(f"{source}: {exc}; nothing imported", account=name) from None
+
+
+def from_environment(env: Mapping[str, str], name: str | None = None) -> ImportedAccount:
+    """An account from the OS_* variables of an openrc file (`source openrc; wm accounts
+    import --os-env`)."""
+    if not env.get("OS_AUTH_URL"):
+        hint = (
+            f"; OS_CLOUD={env['OS_CLOUD']} names a cloud: use --clouds-yaml --cloud "
+            f"{env['OS_CLOUD']}"
+            if env.get("OS_CLOUD")
+            else "; source the project's openrc file first"
+        )
+        raise ConfigError("OS_AUTH_URL is not set" + hint)
+    auth = {key: env[f"OS_{key.upper()}"] for key in ENV_AUTH if env.get(f"OS_{key.upper()}")}
+    cloud: dict[str, Any] = {"auth": auth}
+    cloud |= {key: env[f"OS_{key.upper()}"] for key in ENV_CLOUD if env.get(f"OS_{key.upper()}")}
+    default = auth.get("project_name") or auth.get("username") or "openstack"
+    return openstack_account(name or f"os-{default}", cloud, source="the OS_* environment")
+
+
+def secret_from_environment(account: ImportedAccount) -> ImportedAccount:
+    """The account reading its secret from the openrc's own variable each time (secret_env),
+    for an import that stores no secret (--no-secrets, a host without a keyring)."""
+    if account.secret is None:
+        return account
+    appcred = account.table["driver"].get("ex_force_auth_version") == "3.x_appcred"
+    var = "OS_APPLICATION_CREDENTIAL_SECRET" if appcred else "OS_PASSWORD"
+    credentials = {**account.table["credentials"], "secret_env": var}
+    return replace(account, table={**account.table, "credentials": credentials})
+
+
+# -- one cloud onto one account ----------------------------------------------------------
+
+
+def account_name(raw: str) -> str:
+    """A valid account name from a cloud's name (letters, digits, `_.-`)."""
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "-", raw).strip("-._")[:64]
+    if not name:
+        raise ConfigError(f"cannot make an account name from {raw!r}: give one with --name")
+    return name
+
+
+def openstack_account(raw_name: str, cloud: Mapping[str, Any], *, source: str) -> ImportedAccount:
+    """The account for one clouds.yaml cloud (or the OS_* variables shaped like one)."""
+    name = account_name(raw_name)
+    auth: Mapping[str, Any] = cloud.get("auth") or {}
+
+    def refuse(why: str) -> ConfigError:
+        return ConfigError(f"{source}: {why}; nothing imported", account=name)
+
+    if auth.get("system_scope"):
+        raise refuse(
+            f"system-scoped (system_scope: {auth['system_scope']}); libcloud scopes a token "
+            "to a project only"
+        )
+    version = str(cloud.get("identity_api_version") or "3").split(".")[0]
+    if version != "3":
+        raise refuse(f"Keystone v{version} is not supported, only v3")
+    auth_url = str(auth.get("auth_url") or "")
+    if not auth_url:
+        raise refuse("no auth.auth_url")
+    auth_type = str(cloud.get("auth_type") or "").lower()
+    if not auth_type:
+        auth_type = "v3applicationcredential" if "application_credential_id" in auth else "password"
+    notes: list[str] = []
+    driver: dict[str, Any] = {"ex_force_auth_url": _VERSION_SUFFIX.sub("", auth_url.rstrip("/"))}
+
+    if auth_type in APPCRED_TYPES:
+        key = auth.get("application_credential_id")
+        if not key:
+            raise refuse(
+                "an application credential is named but has no id (libcloud needs "
+                "application_credential_id, not its name)"
+            )
+        secret = auth.get("application_credential_secret")
+        driver["ex_force_auth_version"] = "3.x_appcred"
+    elif auth_type in PASSWORD_TYPES:
+        key = auth.get("username")
+        if not key:
+            raise refuse("no auth.username (libcloud logs in by user name, not user_id)")
+        secret = auth.get("password")
+        driver["ex_force_auth_version"] = "3.x_password"
+        project = auth.get("project_name")
+        if not project:
+            raise refuse("no auth.project_name (libcloud scopes a token by project name)")
+        driver["ex_tenant_name"] = str(project)
+        driver["ex_domain_name"] = _user_domain(auth, refuse)
+        project_domain = _project_domain_id(auth, refuse)
+        if project_domain != "default":
+            driver["ex_tenant_domain_id"] = project_domain
+    else:
+        raise refuse(
+            f"auth_type {auth_type!r} is not supported (password or v3applicationcredential)"
+        )
+
+    if cloud.get("region_name"):
+        driver["ex_force_service_region"] = str(cloud["region_name"])
+    interface = str(cloud.get("interface") or "public").lower()
+    if interface not in ("public", "publicurl"):
+        notes.append(
+            f"interface {interface!r} not carried over: libcloud reaches the catalog's "
+            "public endpoints only"
+        )
+    table: dict[str, Any] = {"name": name, "provider": "openstack"}
+    if cloud.get("cacert"):
+        table["ca_bundle"] = str(Path(str(cloud["cacert"])).expanduser())
+    if cloud.get("verify") is False or str(cloud.get("insecure", "")).lower() in ("1", "true"):
+        notes.append("TLS verification stays on (verify: false is not carried over); use cacert")
+    table["driver"] = driver
+    table["credentials"] = {"key": str(key)}
+    if not secret:
+        notes.append(f"no secret in the source: run `wm accounts set-secret {name}`")
+    return ImportedAccount(
+        name=name,
+        table=table,
+        source=source,
+        secret=str(secret) if secret else None,
+        notes=tuple(notes),
+    )
+
+
+def _user_domain(auth: Mapping[str, Any], refuse: Callable[[str], ConfigError]) -> str:
+    named = auth.get("user_domain_name") or auth.get("domain_name")
+    if named:
+        return str(named)
+    ident = str(auth.get("user_domain_id") or auth.get("domain_id") or "default")
+    if ident.lower() == "default":
+        return "Default"
+    raise refuse("libcloud names the user's domain: add auth.user_domain_name")
+
+
+def _project_domain_id(auth: Mapping[str, Any], refuse: Callable[[str], ConfigError]) -> str:
+    ident = auth.get("project_domain_id")
+    if ident:
+        return str(ident)
+    named = str(auth.get("project_domain_name") or auth.get("domain_name") or "default")
+    if named.lower() == "default":
+        return "default"
+    raise refuse(
+        f"libcloud gives the project's domain by id: add auth.project_domain_id (for {named!r})"
+    )
+
+
+# -- writing ---------------------------------------------------------------------------
+
+
+def add_to_config(
+    path: Path,
+    accounts: Iterable[ImportedAccount],
+    *,
+    store_secret: Callable[[str, str], None] | None = store_in_keyring,
+) -> None:
+    """Append the accounts to the config at `path`, keeping what is there.
+
+    Refuses (before changing anything) a name the config already has. Secrets go to
+    `store_secret` (the keyring) first, so a keyring that refuses leaves the config as
+    it was; with `store_secret=None` none is stored.
+    """
+    import tomlkit  # only an import needs it
+    from tomlkit.items import AoT
+
+    adding = list(accounts)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        text = ""
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
+    try:
+        existing = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc}); fix it before importing") from None
+    taken = {str(a.get("name")) for a in existing.get("accounts") or [] if isinstance(a, dict)}
+    seen: set[str] = set()
+    for account in adding:
+        if account.name in taken:
+            raise ConfigError(
+                f"an account named {account.name} is already in {path}; nothing imported "
+                "(import it under another name with --name, or remove the old one first)",
+                account=account.name,
+            )
+        if account.name in seen:
+            raise ConfigError(f"two imported clouds are both named {account.name}")
+        seen.add(account.name)
+
+    document = tomlkit.parse(text)
+    tables = document.get("accounts")
+    if tables is None:
+        tables = tomlkit.aot()
+        document.append("accounts", tables)
+    elif not isinstance(tables, AoT):
+        raise ConfigError(
+            f"{path}: `accounts` is written as an inline array; write each as an "
+            "[[accounts]] table to let the import add to it"
+        )
+    for account in adding:
+        table = tomlkit.table()
+        table.trivia.indent = "\n"  # a blank line before each new [[accounts]]
+        table.add(tomlkit.comment(f"imported from {account.source}"))
+        for key, value in account.table.items():
+            table.add(key, value)
+        tables.append(table)
+    updated = tomlkit.dumps(document)
+    parse_config(tomllib.loads(updated), source=str(path))  # never write what `wm` can't read
+
+    if store_secret is not None:
+        for account in adding:
+            if account.secret:
+                store_secret(account.name, account.secret)
+    _write(path, updated)
+
+
+def _write(path: Path, text: str) -> None:
+    """Replace the file in one step, keeping its permissions (a new one is 0600)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    mode = path.stat().st_mode & 0o777 if path.exists() else 0o600
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
