@@ -8,12 +8,13 @@ import it without importing the whole command tree.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import IntEnum
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
 
 import click
 
@@ -26,9 +27,13 @@ from winged_monkey.errors import (
     is_config_error,
 )
 from winged_monkey.store.sqlite import Store
-from winged_monkey.user import paths
+from winged_monkey.user import first_run, paths
 from winged_monkey.user.config import Config, load_config
 from winged_monkey.user.credentials import CredentialResolver
+
+if TYPE_CHECKING:
+    from winged_monkey.engine.inventory import AccountUpdate
+    from winged_monkey.models import AccountStatus
 
 
 class ExitCode(IntEnum):
@@ -140,3 +145,54 @@ def key_values(
             raise click.BadParameter(f"{value!r} is not KEY=VALUE", ctx, param)
         found[key.strip()] = text
     return found
+
+
+class LazyGroup(click.Group):
+    """A group whose commands in `LAZY` (name: "module:attribute") are imported when used
+    (or listed by --help), not on every `wm`: `wm ls` need not load the server, the
+    catalog, the event log's exports or the account importer."""
+
+    LAZY: ClassVar[dict[str, str]] = {}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.LAZY})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.LAZY:
+            module, _, name = self.LAZY[cmd_name].partition(":")
+            command = getattr(importlib.import_module(module), name)
+            assert isinstance(command, click.Command)
+            return command
+        return super().get_command(ctx, cmd_name)
+
+
+def no_accounts(obj: Context, names: list[str]) -> bool:
+    """With no account configured, say so on stderr with the config's path and how to
+    start (`wm --demo`, an example account); True then."""
+    if names:
+        return False
+    click.echo(first_run.no_accounts(obj.config_path or paths.config_path()), err=True)
+    return True
+
+
+async def refresh(
+    portal: Portal,
+    accounts: list[str] | None,
+    each: Callable[[AccountUpdate], None] | None = None,
+) -> ExitCode:
+    """Refresh; FAILED if an account failed, CONFIG if one failed on its config or
+    credentials (a cloud refusing them included)."""
+    last: dict[str, AccountStatus] = {}
+    try:
+        # The listing only: a cloud's own events are read by the TUI's polls, whose markers
+        # last; a one-shot command would read every stack's whole history each time.
+        async for update in portal.refresh(accounts, native_events=False):
+            last[update.status.name] = update.status
+            if each is not None:
+                each(update)
+    finally:
+        await portal.close()
+    failed = [status for status in last.values() if status.phase == "failed"]
+    if any(status.config_error for status in failed):
+        return ExitCode.CONFIG
+    return ExitCode.FAILED if failed else ExitCode.OK

@@ -1,0 +1,120 @@
+"""`wm accounts`: the configured accounts, a check of each one's credentials and
+reachability, a secret stored in the keyring (`wm accounts import` loads on demand)."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from typing import ClassVar
+
+import click
+
+from winged_monkey import plugins
+from winged_monkey.cli.base import (
+    Context,
+    ExitCode,
+    LazyGroup,
+    config_named,
+    exit_code,
+    fail,
+    guard,
+    no_accounts,
+)
+from winged_monkey.errors import WMError, describe
+from winged_monkey.terminal.render import render_table
+from winged_monkey.user.credentials import store_in_keyring
+
+
+class _LazyAccounts(LazyGroup):
+    LAZY: ClassVar[dict[str, str]] = {"import": "winged_monkey.cli.accounts_import:import_accounts"}
+
+
+@click.group(cls=_LazyAccounts, invoke_without_command=True)
+@click.pass_context
+def accounts(ctx: click.Context) -> None:
+    """List configured accounts (and test or store their credentials)."""
+    if ctx.invoked_subcommand is None:
+        guard(lambda: _accounts_list(ctx.obj))
+
+
+def _accounts_list(obj: Context) -> None:
+    config, _store, _ = obj.setup()
+    installed = set(plugins.available())
+    rows = [("ACCOUNT", "BACKEND", "PROVIDER", "REGION/ENDPOINT", "FLAGS")]
+    for account in config.accounts:
+        where = account.region or ""
+        if account.endpoint:
+            where = f"{account.endpoint.host}:{account.endpoint.port or ''}".rstrip(":")
+        flags = ["read-only"] if account.read_only else []
+        if account.backend not in installed:
+            flags.append("backend not installed")
+        rows.append((account.name, account.backend, account.provider or "", where, " ".join(flags)))
+    if len(rows) == 1:
+        no_accounts(obj, [])
+        return
+    click.echo(render_table(rows))
+
+
+@accounts.command("test")
+@click.argument("names", nargs=-1)
+@click.pass_obj
+def accounts_test(obj: Context, names: tuple[str, ...]) -> None:
+    """Check each account's credentials and reachability (exit 1 if one fails, 3 if its
+    config or credentials are wrong or the cloud refuses them)."""
+    guard(lambda: _accounts_test(obj, list(names)))
+
+
+def _accounts_test(obj: Context, names: list[str]) -> None:
+    portal = obj.portal()
+    for name in names:
+        portal.config.account(name)
+    targets = names or portal.account_names
+    if no_accounts(obj, targets):
+        return
+
+    codes: set[ExitCode] = set()
+
+    async def check(name: str) -> tuple[str, str | None, str]:
+        try:
+            return name, await portal.check(name), ""
+        except WMError as exc:
+            codes.add(exit_code(exc))
+            return name, None, exc.message
+        except Exception as exc:
+            codes.add(ExitCode.FAILED)
+            return name, None, describe(exc)
+
+    async def run() -> list[tuple[str, str | None, str]]:
+        try:
+            return await asyncio.gather(*(check(n) for n in targets))
+        finally:
+            await portal.close()
+
+    results = asyncio.run(run())
+    for name, ok, error in results:
+        click.echo(f"{name}: ok: {ok}" if ok else f"{name}: FAILED: {error}")
+    if ExitCode.CONFIG in codes:  # a config or credential problem first: it is the user's to fix
+        fail(config_named("an account's config or credentials are wrong"), ExitCode.CONFIG)
+    if any(ok is None for _, ok, _ in results):
+        sys.exit(ExitCode.FAILED)
+
+
+@accounts.command("set-secret")
+@click.argument("name")
+@click.pass_obj
+def accounts_set_secret(obj: Context, name: str) -> None:
+    """Store an account's secret in the OS keyring (read from the terminal or stdin)."""
+
+    def run() -> None:
+        config, _store, _ = obj.setup()
+        config.account(name)
+        if sys.stdin.isatty():
+            secret = click.prompt(f"secret for {name}", hide_input=True, err=True)
+        else:
+            secret = sys.stdin.readline().rstrip("\n")
+        if not secret:
+            fail("empty secret; nothing stored", ExitCode.USAGE)
+        store_in_keyring(name, secret)
+        click.echo(f"{name}: secret stored in the keyring")
+
+    guard(run)

@@ -1,0 +1,129 @@
+"""`wm start|stop|reboot|destroy|...`: an action on instances named by id, name or
+ACCOUNT/ID, confirmed where it destroys, each instance's outcome on its own line."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from typing import TYPE_CHECKING
+
+import click
+
+from winged_monkey.actions import Action
+from winged_monkey.cli.base import Context, ExitCode, exit_code, fail, guard, refresh
+from winged_monkey.errors import NotFoundError, WMError
+
+if TYPE_CHECKING:
+    from winged_monkey.engine.portal import Portal
+    from winged_monkey.models import Instance
+
+
+def _action_command(action: Action) -> click.Command:
+    @click.command(
+        str(action), help=f"{str(action).capitalize()} instances (by id, name or ACCOUNT/ID)."
+    )
+    @click.argument("refs", nargs=-1, required=True)
+    @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+    @click.pass_obj
+    def command(obj: Context, refs: tuple[str, ...], yes: bool) -> None:
+        guard(lambda: _act(obj, action, list(refs), yes))
+
+    return command
+
+
+def _act(obj: Context, action: Action, refs: list[str], yes: bool) -> None:
+    portal = obj.portal()
+    names = set(portal.account_names)
+    if all("/" in r and r.split("/", 1)[0] in names for r in refs):
+        targets = asyncio.run(_fetch(portal, refs))  # each by itself: no account listed
+    else:
+        asyncio.run(refresh(portal, None))
+        targets = _resolve(portal, refs)
+    refused = [(i, why) for i in targets if (why := portal.refusal(action, i))]
+    if refused:
+        for instance, why in refused:
+            click.echo(f"wm: {instance.key}: {why}", err=True)
+        sys.exit(ExitCode.NOT_FOUND)
+    if action.destructive and not yes:
+        _confirm(action, targets)
+    ok = asyncio.run(_run_actions(portal, action, targets))
+    sys.exit(ExitCode.OK if ok else ExitCode.FAILED)
+
+
+async def _fetch(portal: Portal, refs: list[str]) -> list[Instance]:
+    """The instances `ACCOUNT/ID` refs name, each fetched by itself, at once. An account that
+    does not answer is its error (exit 1); an id its cloud does not know, exit 4."""
+    answers = await asyncio.gather(*(portal.fetch(r) for r in refs), return_exceptions=True)
+    found: list[Instance] = []
+    for ref, answer in zip(refs, answers, strict=True):
+        if isinstance(answer, WMError):
+            fail(f"{ref.split('/', 1)[0]}: {answer.message}", exit_code(answer))
+        if isinstance(answer, BaseException):
+            raise answer
+        if answer is None:
+            raise NotFoundError(f"no instance matches {ref!r}")
+        found.append(answer)
+    return found
+
+
+def _resolve(portal: Portal, refs: list[str]) -> list[Instance]:
+    """The instances `refs` name. A ref that matches nothing while an account it may live in
+    did not answer is that account's failure (its error, as `wm ls` prints it; exit 1), not
+    a wrong name."""
+    try:
+        return portal.resolve_targets(refs)
+    except NotFoundError as missing:
+        unmatched = [r for r in refs if not portal.find(r)]
+        failed = [
+            s
+            for s in portal.statuses()
+            if s.phase == "failed"
+            and any("/" not in r or r.split("/", 1)[0] == s.name for r in unmatched)
+        ]
+        if not failed:
+            raise
+        if any("/" not in r for r in unmatched):  # a bare id or name: it may be anywhere
+            click.echo(f"wm: {missing.message} among the accounts that answered", err=True)
+        for status in failed:
+            click.echo(f"wm: {status.name}: {status.error}", err=True)
+        sys.exit(ExitCode.FAILED)
+
+
+def _confirm(action: Action, targets: list[Instance]) -> None:
+    if not sys.stdin.isatty():
+        fail(
+            f"{action} needs confirmation: pass --yes to run without a terminal", ExitCode.DECLINED
+        )
+    for instance in targets:
+        click.echo(f"  {instance.name} ({instance.id}) on {instance.account}", err=True)
+    if action is Action.DESTROY and len(targets) > 1:
+        typed = click.prompt(f"Destroy {len(targets)} instances? Type the count", err=True)
+        if typed.strip() != str(len(targets)):
+            fail("not confirmed; nothing was changed", ExitCode.DECLINED)
+    elif not click.confirm(f"{str(action).capitalize()} {len(targets)} instance(s)?", err=True):
+        fail("not confirmed; nothing was changed", ExitCode.DECLINED)
+
+
+async def _run_actions(portal: Portal, action: Action, targets: list[Instance]) -> bool:
+    async def one(instance: Instance) -> bool:
+        try:
+            async for update in portal.run_action(action, instance):
+                if update.finished:
+                    stream = sys.stdout if update.phase == "done" else sys.stderr
+                    label = "ok" if update.phase == "done" else update.phase
+                    click.echo(f"{instance.key}: {label}: {update.message}", file=stream)
+                    return update.phase == "done"
+                click.echo(f"{instance.key}: {update.message}", err=True)
+        except WMError as exc:
+            click.echo(f"{instance.key}: failed: {exc.message}", err=True)
+        return False
+
+    try:
+        results = await asyncio.gather(*(one(i) for i in targets))
+    finally:
+        await portal.close()
+    return all(results)
+
+
+#: One command per action, by name; main.py adds them (and `delete`, destroy's alias).
+COMMANDS = {str(action): _action_command(action) for action in Action}

@@ -1,0 +1,181 @@
+"""`wm ls`: every account's instances and apps, as a table, JSON, or JSON lines as each
+account answers; `--cached` when the entry point left it to click."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from typing import TYPE_CHECKING
+
+import click
+
+from winged_monkey.backend import Capability
+from winged_monkey.cli.base import (
+    Context,
+    ExitCode,
+    config_named,
+    guard,
+    no_accounts,
+    refresh,
+)
+from winged_monkey.models import KINDS, AccountStatus, InstanceKind
+from winged_monkey.terminal.render import (
+    fit_instance_table,
+    instance_rows,
+    output_width,
+    render_table,
+)
+from winged_monkey.user import paths
+
+if TYPE_CHECKING:
+    from winged_monkey.engine.inventory import AccountUpdate
+    from winged_monkey.engine.portal import Portal
+    from winged_monkey.models import Instance
+
+
+@click.command("ls")
+@click.option("--account", "accounts", multiple=True, help="Only this account (repeatable).")
+@click.option(
+    "--kind",
+    type=click.Choice(KINDS),
+    help="Only apps (stacks, deployments) or only single instances.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option(
+    "--json-lines",
+    "as_lines",
+    is_flag=True,
+    help="One JSON object per account ({account, instances}), printed as soon as it answers.",
+)
+@click.option(
+    "--cached",
+    is_flag=True,
+    help="The last known inventory and each account's age: no cloud call, no credentials.",
+)
+@click.option(
+    "--width",
+    type=click.IntRange(min=0),
+    help="Fit the table in this many columns (default: the terminal's; 0: no limit).",
+)
+@click.pass_obj
+def ls(
+    obj: Context,
+    accounts: tuple[str, ...],
+    kind: InstanceKind | None,
+    as_json: bool,
+    as_lines: bool,
+    cached: bool,
+    width: int | None,
+) -> None:
+    """List instances and apps of every account (exit 1 if an account failed to answer, 3 if
+    its config or credentials are wrong). The table waits for every account, each for its
+    deadline at most (its `timeout`); --json-lines prints each account as it answers."""
+    if as_json and as_lines:
+        raise click.UsageError("--json and --json-lines: choose one")
+    if cached and as_lines:
+        raise click.UsageError("--cached answers at once: use --json with it")
+    output = "json" if as_json else "lines" if as_lines else "table"
+    if cached:
+        guard(lambda: _ls_cached(obj, list(accounts), kind, as_json, width))
+    else:
+        guard(lambda: _ls(obj, list(accounts), kind, output, width))
+
+
+def _ls_cached(
+    obj: Context, accounts: list[str], kind: InstanceKind | None, as_json: bool, width: int | None
+) -> None:
+    """`wm ls --cached` when the entry point (winged_monkey.cli.entry) left it to click: the
+    same code, after the config is validated (only its account names are used)."""
+    from winged_monkey.cli import cached
+    from winged_monkey.terminal.render import output_width
+    from winged_monkey.user.config import load_config
+
+    if obj.demo:
+        config, store, _ = obj.setup()
+        path = store.path or paths.store_path()
+    else:
+        chosen = obj.config_path or paths.config_path()
+        config = load_config(chosen, must_exist=obj.config_path is not None)
+        path = paths.store_path()
+    for name in accounts:
+        config.account(name)  # raises ConfigError naming the configured ones
+    names = accounts or [a.name for a in config.accounts]
+    if no_accounts(obj, names) and not as_json:
+        return
+    width = output_width(width)
+    code = cached.run(
+        path, names, kind, as_json=as_json, width=width, out=sys.stdout, err=sys.stderr
+    )
+    if code:
+        sys.exit(code)
+
+
+def _ls(
+    obj: Context, accounts: list[str], kind: InstanceKind | None, output: str, width: int | None
+) -> None:
+    portal = obj.portal()
+    for name in accounts:
+        portal.config.account(name)  # raises ConfigError naming the configured ones
+    if no_accounts(obj, portal.account_names) and output == "table":
+        return  # no empty table header: the words above say what to do
+    if kind == "app":  # only backends that have apps can answer: ask no one else
+        accounts = [
+            n
+            for n in accounts or portal.account_names
+            if Capability.STACKS in portal.capabilities(n)
+        ]
+        if not accounts:
+            if output != "lines":
+                _print_listing(portal, [], [], output == "json", width)
+            return
+
+    def print_answer(update: AccountUpdate) -> None:
+        """--json-lines: an account's line as soon as it has answered (or failed)."""
+        if update.status.refreshing:
+            return
+        rows = [i for i in update.instances or () if kind is None or i.kind == kind]
+        line = {
+            "account": update.status.model_dump(mode="json"),
+            "instances": [{**i.model_dump(mode="json"), "kind": i.kind} for i in rows],
+        }
+        click.echo(json.dumps(line))
+
+    each = print_answer if output == "lines" else None
+    outcome = asyncio.run(refresh(portal, accounts or None, each))
+    instances = sorted(
+        (
+            i
+            for i in portal.instances()
+            if (not accounts or i.account in accounts) and (kind is None or i.kind == kind)
+        ),
+        key=lambda i: (i.account, i.name, i.id),
+    )
+    statuses = [s for s in portal.statuses() if not accounts or s.name in accounts]
+    if output != "lines":
+        _print_listing(portal, instances, statuses, output == "json", width)
+    for status in statuses:
+        if status.phase == "failed":
+            click.echo(f"wm: {status.name}: {status.error}", err=True)
+    if outcome == ExitCode.CONFIG:
+        click.echo(config_named("wm: an account's config or credentials are wrong"), err=True)
+    if outcome != ExitCode.OK:
+        sys.exit(outcome)
+
+
+def _print_listing(
+    portal: Portal,
+    instances: list[Instance],
+    statuses: list[AccountStatus],
+    as_json: bool,
+    width: int | None = None,
+) -> None:
+    if as_json:
+        payload = {
+            "accounts": [s.model_dump(mode="json") for s in statuses],
+            "instances": [{**i.model_dump(mode="json"), "kind": i.kind} for i in instances],
+        }
+        click.echo(json.dumps(payload, indent=2))
+    else:
+        rows = instance_rows(instances, now=portal.clock())
+        click.echo(render_table(fit_instance_table(rows, output_width(width))))
