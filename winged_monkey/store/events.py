@@ -14,28 +14,16 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from winged_monkey.models import Event, EventSource
+from winged_monkey.store.queries import EVENT_COLUMNS
 from winged_monkey.store.sqlite import Store
 from winged_monkey.user.config import EventsConfig
 
 _RELATIVE = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhdw])$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
-#: Column order of the CSV export (JSON objects carry the same fields).
-EXPORT_COLUMNS = (
-    "at",
-    "source",
-    "kind",
-    "account",
-    "target",
-    "target_name",
-    "old_state",
-    "new_state",
-    "outcome",
-    "user",
-    "detail",
-    "duration",
-    "key",
-)
+#: Column order of the CSV export (JSON objects carry the same fields): the store's
+#: columns, the key last, without the link to a cause.
+EXPORT_COLUMNS = (*(c for c in EVENT_COLUMNS if c not in ("key", "cause")), "key")
 TABLE_HEADER = (
     "TIME",
     "SOURCE",

@@ -14,16 +14,15 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from pydantic import ValidationError
-
 from winged_monkey.errors import StoreError
-from winged_monkey.models import AccountSnapshot, Event, EventSource
-from winged_monkey.store.sqlite import _EVENT_COLUMNS, Store, _event_row, _row_event
+from winged_monkey.models import AccountSnapshot, Event
+from winged_monkey.store import queries
+from winged_monkey.store.sqlite import Store
 
 log = logging.getLogger("winged_monkey.store.postgres")
 
@@ -109,9 +108,6 @@ MIGRATIONS: tuple[str, ...] = (
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
-_COLUMNS = ", ".join(f'"{c}"' if c == "user" else c for c in _EVENT_COLUMNS)
-_SELECT = f"SELECT seq, {_COLUMNS} FROM events"  # noqa: S608
-
 
 def redact(url: str) -> str:
     """The URL without a password, for messages (a password never belongs in it anyway)."""
@@ -123,10 +119,18 @@ def redact(url: str) -> str:
 
 
 class PostgresStore(Store):
-    """A Store by its interface (the engine takes it wherever it takes one); it shares
-    no connection code with SQLite. Open with `PostgresStore.connect(url, password)`."""
+    """A Store by its interface (the engine takes it wherever it takes one): its reads
+    are the SQLite Store's queries over its own pooled connections; its writes and its
+    connection code are its own. Open with `PostgresStore.connect(url, password)`."""
 
     shares_intents = True
+    _P = "%s"
+    #: Open intents leave out those a live process still follows (it holds their lock).
+    _UNFOLLOWED = (
+        "AND NOT EXISTS (SELECT 1 FROM pg_locks AS l WHERE l.locktype = 'advisory' "  # noqa: S608
+        f"AND l.classid = {INTENT_NAMESPACE} AND l.objid = hashtext(r.key)::oid "
+        "AND l.objsubid = 2)"
+    )
 
     def __init__(
         self, pool: ConnectionPool[Any], url: str, quick: ConnectionPool[Any] | None = None
@@ -310,6 +314,12 @@ class PostgresStore(Store):
         with self.connection() as db, db.transaction():
             yield db
 
+    @contextmanager
+    def _reading(self) -> Iterator[psycopg.Connection[Any]]:  # type: ignore[override]
+        """The Store's reads (snapshots, events, counts) run here, on a pooled connection."""
+        with self.connection() as db:
+            yield db
+
     def _migrate(self) -> None:
         with self._writing() as db:
             db.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
@@ -336,47 +346,20 @@ class PostgresStore(Store):
         """Save the account's inventory and tell the listening replicas (at commit)."""
         with self._writing() as db:
             db.execute(
-                "INSERT INTO inventory (account, fetched_at, payload) VALUES (%s, %s, %s) "
-                "ON CONFLICT (account) DO UPDATE SET fetched_at = excluded.fetched_at, "
-                "payload = excluded.payload",
+                queries.save_snapshot("%s"),
                 (snapshot.account, snapshot.fetched_at, snapshot.model_dump_json()),
             )
             db.execute("SELECT pg_notify(%s, %s)", (INVENTORY_CHANNEL, snapshot.account))
-
-    def load_snapshot(self, account: str) -> AccountSnapshot | None:
-        with self.connection() as db:
-            row = db.execute(
-                "SELECT payload FROM inventory WHERE account = %s", (account,)
-            ).fetchone()
-        try:
-            return AccountSnapshot.model_validate_json(row[0]) if row else None
-        except ValidationError:
-            return None
-
-    def load_snapshots(self) -> dict[str, AccountSnapshot]:
-        with self.connection() as db:
-            rows = db.execute("SELECT account, payload FROM inventory").fetchall()
-        snapshots: dict[str, AccountSnapshot] = {}
-        for account, payload in rows:
-            try:
-                snapshots[account] = AccountSnapshot.model_validate_json(payload)
-            except ValidationError:
-                continue  # an older or damaged row is just a cache miss
-        return snapshots
 
     # -- events ------------------------------------------------------------
 
     def append_events(self, events: Iterable[Event]) -> int:
         """Insert events, skipping keys already recorded; returns how many were new."""
         batch = list(events)
-        rows = [_event_row(event) for event in batch]
+        rows = [queries.event_row(event) for event in batch]
         if not rows:
             return 0
-        placeholders = ", ".join("%s" for _ in _EVENT_COLUMNS)
-        query = (
-            f"INSERT INTO events ({_COLUMNS}) VALUES ({placeholders}) "  # noqa: S608
-            "ON CONFLICT (key) DO NOTHING"
-        )
+        query = queries.insert_event("%s")
         added = 0
         with self._writing() as db:
             db.execute("SELECT pg_advisory_xact_lock(%s)", (APPEND_LOCK,))
@@ -420,82 +403,6 @@ class PostgresStore(Store):
                 self._intent_db = None
                 self._following.clear()
 
-    def events(
-        self,
-        *,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        account: str | None = None,
-        target: str | None = None,
-        kinds: Collection[str] | None = None,
-        sources: Collection[EventSource] | None = None,
-        limit: int = 1000,
-    ) -> list[Event]:
-        """Newest first. `since` is inclusive, `until` exclusive; None means no bound.
-
-        An empty `kinds` or `sources` matches nothing (a filter with every box unticked).
-        """
-        clauses: list[str] = []
-        params: list[object] = []
-        if since is not None:
-            clauses.append("at >= %s")
-            params.append(since.timestamp())
-        if until is not None:
-            clauses.append("at < %s")
-            params.append(until.timestamp())
-        if account is not None:
-            clauses.append("account = %s")
-            params.append(account)
-        if target is not None:
-            clauses.append("target = %s")
-            params.append(target)
-        for column, values in (("kind", kinds), ("source", sources)):
-            if values is not None:
-                clauses.append(f"{column} = ANY(%s)")
-                params.append(sorted({str(v) for v in values}))
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-        with self.connection() as db:
-            rows = db.execute(
-                f"{_SELECT} {where} ORDER BY at DESC, seq DESC LIMIT %s",
-                (*params, limit),
-            ).fetchall()
-        return [_row_event(row[1:]) for row in rows]
-
-    def events_after(self, seq: int, *, limit: int = 1000) -> list[tuple[int, Event]]:
-        """Events recorded after sequence number `seq`, oldest first."""
-        with self.connection() as db:
-            rows = db.execute(
-                f"{_SELECT} WHERE seq > %s ORDER BY seq LIMIT %s",
-                (seq, limit),
-            ).fetchall()
-        return [(int(row[0]), _row_event(row[1:])) for row in rows]
-
-    def open_intents(self, account: str, *, limit: int = 500) -> list[Event]:
-        """The account's actions requested and never settled (see Store.open_intents),
-        less those a live process still follows (their intent lock is held)."""
-        with self.connection() as db:
-            rows = db.execute(
-                f"{_SELECT} AS r WHERE r.account = %s AND r.source = 'action' "  # noqa: S608
-                "AND r.key LIKE 'action:%%' "  # the engine's intents, not a server's audit lines
-                "AND r.outcome = 'requested' AND NOT EXISTS (SELECT 1 FROM events AS o "
-                "WHERE o.cause = r.key AND o.outcome != 'unknown') AND NOT EXISTS ("
-                "SELECT 1 FROM pg_locks AS l WHERE l.locktype = 'advisory' "
-                "AND l.classid = %s AND l.objid = hashtext(r.key)::oid AND l.objsubid = 2) "
-                "ORDER BY r.at LIMIT %s",
-                (account, INTENT_NAMESPACE, limit),
-            ).fetchall()
-        return [_row_event(row[1:]) for row in rows]
-
-    def last_seq(self) -> int:
-        with self.connection() as db:
-            row = db.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()
-        return int(row[0]) if row else 0
-
-    def count_events(self) -> int:
-        with self.connection() as db:
-            row = db.execute("SELECT count(*) FROM events").fetchone()
-        return int(row[0]) if row else 0
-
     def prune_events(
         self,
         *,
@@ -511,9 +418,7 @@ class PostgresStore(Store):
             deleted += self._delete_in_batches("at < %s", before.timestamp(), batch, cancelled)
         if keep is not None:
             with self.connection() as db:
-                row = db.execute(
-                    "SELECT seq FROM events ORDER BY seq DESC LIMIT 1 OFFSET %s", (max(keep, 0),)
-                ).fetchone()
+                row = db.execute(queries.keep_floor("%s"), (max(keep, 0),)).fetchone()
             if row is not None:
                 deleted += self._delete_in_batches("seq <= %s", int(row[0]), batch, cancelled)
         return deleted
@@ -521,10 +426,7 @@ class PostgresStore(Store):
     def _delete_in_batches(
         self, condition: str, bound: float, batch: int, cancelled: Callable[[], bool] | None
     ) -> int:
-        query = (
-            "DELETE FROM events WHERE seq IN "  # noqa: S608
-            f"(SELECT seq FROM events WHERE {condition} ORDER BY seq LIMIT %s)"
-        )
+        query = queries.delete_batch("%s", condition)
         deleted = 0
         while cancelled is None or not cancelled():
             with self.connection() as db:

@@ -10,16 +10,14 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager, nullcontext
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
-from typing import Any
-
-from pydantic import ValidationError
 
 from winged_monkey.errors import StoreError
 from winged_monkey.models import AccountSnapshot, Event, EventSource
+from winged_monkey.store import queries
 from winged_monkey.user import paths
 
 BUSY_TIMEOUT_S = 10.0
@@ -67,24 +65,6 @@ MIGRATIONS: tuple[str, ...] = (
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
-_EVENT_COLUMNS = (
-    "key",
-    "at",
-    "source",
-    "kind",
-    "account",
-    "target",
-    "target_name",
-    "old_state",
-    "new_state",
-    "outcome",
-    "user",
-    "detail",
-    "duration",
-    "cause",
-)
-_SELECT = f"SELECT seq, {', '.join(_EVENT_COLUMNS)} FROM events"  # noqa: S608
-
 
 class Store:
     """The portal's local state. Open with `Store.open(path)` or `Store.memory()`."""
@@ -92,6 +72,10 @@ class Store:
     #: Other processes record and follow actions in this log while this one runs (`wm
     #: serve` replicas on PostgreSQL): open intents are read again at each reconcile.
     shares_intents = False
+    #: The driver's placeholder in queries (store.queries); the reads below are shared.
+    _P = "?"
+    #: What else keeps an intent out of `open_intents` (PostgreSQL: a live follower).
+    _UNFOLLOWED = ""
 
     def __init__(
         self, connection: sqlite3.Connection, path: Path | None, *, read_only: bool = False
@@ -231,48 +215,29 @@ class Store:
     def save_snapshot(self, snapshot: AccountSnapshot) -> None:
         with self._writing() as db:
             db.execute(
-                "INSERT INTO inventory (account, fetched_at, payload) VALUES (?, ?, ?) "
-                "ON CONFLICT (account) DO UPDATE SET fetched_at = excluded.fetched_at, "
-                "payload = excluded.payload",
+                queries.save_snapshot("?"),
                 (snapshot.account, snapshot.fetched_at.isoformat(), snapshot.model_dump_json()),
             )
 
     def load_snapshot(self, account: str) -> AccountSnapshot | None:
         with self._reading() as db:
-            row = db.execute(
-                "SELECT payload FROM inventory WHERE account = ?", (account,)
-            ).fetchone()
-        try:
-            return AccountSnapshot.model_validate_json(row[0]) if row else None
-        except ValidationError:
-            return None
+            row = db.execute(queries.load_snapshot(self._P), (account,)).fetchone()
+        return queries.snapshot(row[0] if row else None)
 
     def load_snapshots(self) -> dict[str, AccountSnapshot]:
         with self._reading() as db:
-            rows = db.execute("SELECT account, payload FROM inventory").fetchall()
-        snapshots: dict[str, AccountSnapshot] = {}
-        for account, payload in rows:
-            try:
-                snapshots[account] = AccountSnapshot.model_validate_json(payload)
-            except ValidationError:
-                continue  # an older or damaged row is just a cache miss
-        return snapshots
+            return queries.snapshots(db.execute(queries.LOAD_SNAPSHOTS).fetchall())
 
     # -- events ------------------------------------------------------------
 
     def append_events(self, events: Iterable[Event]) -> int:
         """Insert events, skipping keys already recorded; returns how many were new."""
-        rows = [_event_row(event) for event in events]
+        rows = [queries.event_row(event) for event in events]
         if not rows:
             return 0
-        placeholders = ", ".join("?" for _ in _EVENT_COLUMNS)
         with self._writing() as db:
             before = db.total_changes
-            db.executemany(
-                f"INSERT OR IGNORE INTO events ({', '.join(_EVENT_COLUMNS)}) "  # noqa: S608
-                f"VALUES ({placeholders})",
-                rows,
-            )
+            db.executemany(queries.insert_event("?"), rows)
             return db.total_changes - before
 
     def events(
@@ -290,32 +255,18 @@ class Store:
 
         An empty `kinds` or `sources` matches nothing (a filter with every box unticked).
         """
-        clauses: list[str] = []
-        params: list[object] = []
-        if since is not None:
-            clauses.append("at >= ?")
-            params.append(since.timestamp())
-        if until is not None:
-            clauses.append("at < ?")
-            params.append(until.timestamp())
-        if account is not None:
-            clauses.append("account = ?")
-            params.append(account)
-        if target is not None:
-            clauses.append("target = ?")
-            params.append(target)
-        for column, values in (("kind", kinds), ("source", sources)):
-            if values is not None:
-                wanted = sorted({str(v) for v in values})
-                clauses.append(f"{column} IN ({', '.join('?' for _ in wanted)})")
-                params.extend(wanted)
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        query, params = queries.window(
+            self._P,
+            since=since,
+            until=until,
+            account=account,
+            target=target,
+            kinds=kinds,
+            sources=sources,
+            limit=limit,
+        )
         with self._reading() as db:
-            rows = db.execute(
-                f"{_SELECT} {where} ORDER BY at DESC, seq DESC LIMIT ?",
-                (*params, limit),
-            ).fetchall()
-        return [_row_event(row[1:]) for row in rows]
+            return [queries.row_event(row) for row in db.execute(query, params).fetchall()]
 
     def events_after(self, seq: int, *, limit: int = 1000) -> list[tuple[int, Event]]:
         """Events recorded after sequence number `seq`, oldest first (for --follow, live views).
@@ -323,33 +274,27 @@ class Store:
         Start from `last_seq()`; pass the last returned seq back in to get the next ones.
         """
         with self._reading() as db:
-            rows = db.execute(
-                f"{_SELECT} WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit)
-            ).fetchall()
-        return [(int(row[0]), _row_event(row[1:])) for row in rows]
+            return queries.numbered(db.execute(queries.after(self._P), (seq, limit)).fetchall())
 
     def open_intents(self, account: str, *, limit: int = 500) -> list[Event]:
         """The account's actions requested and never settled: no outcome, or only an
         unknown one (the process died mid-action, or the answer never came)."""
         with self._reading() as db:
             rows = db.execute(
-                f"{_SELECT} AS r WHERE r.account = ? AND r.source = 'action' "  # noqa: S608
-                "AND r.key LIKE 'action:%' "  # the engine's intents, not a server's audit lines
-                "AND r.outcome = 'requested' AND NOT EXISTS (SELECT 1 FROM events AS o "
-                "WHERE o.cause = r.key AND o.outcome != 'unknown') ORDER BY r.at LIMIT ?",
-                (account, limit),
+                queries.open_intents(self._P, and_also=self._UNFOLLOWED),
+                (account, queries.INTENT_KEYS, limit),
             ).fetchall()
-        return [_row_event(row[1:]) for row in rows]
+        return [queries.row_event(row) for row in rows]
 
     def last_seq(self) -> int:
         """The sequence number of the newest recorded event (0 when there is none)."""
         with self._reading() as db:
-            (seq,) = db.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()
+            (seq,) = db.execute(queries.LAST_SEQ).fetchone()
         return int(seq)
 
     def count_events(self) -> int:
         with self._reading() as db:
-            (count,) = db.execute("SELECT count(*) FROM events").fetchone()
+            (count,) = db.execute(queries.COUNT).fetchone()
         return int(count)
 
     def prune_events(
@@ -401,9 +346,7 @@ class Store:
         batch: int,
         cancelled: Callable[[], bool] | None,
     ) -> int:
-        query = (
-            f"DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE {condition} LIMIT ?)"  # noqa: S608
-        )
+        query = queries.delete_batch("?", condition)
         deleted = 0
         while cancelled is None or not cancelled():
             with self._lock if db is self._db else nullcontext():
@@ -426,9 +369,7 @@ def _keep_floor(db: sqlite3.Connection, keep: int) -> int | None:
     low, high = db.execute("SELECT min(seq), max(seq) FROM events").fetchone()
     if low is None or high - low + 1 <= keep:  # seqs only grow: the span bounds the count
         return None
-    row = db.execute(
-        "SELECT seq FROM events ORDER BY seq DESC LIMIT 1 OFFSET ?", (max(keep, 0),)
-    ).fetchone()
+    row = db.execute(queries.keep_floor("?"), (max(keep, 0),)).fetchone()
     return int(row[0]) if row else None
 
 
@@ -437,18 +378,6 @@ def _explain(exc: sqlite3.Error) -> str:
     if "readonly" in text or "read-only" in text:
         return f"{text} (the file or its directory is read-only)"
     return text
-
-
-def _event_row(event: Event) -> Sequence[object]:
-    data = event.model_dump(mode="json")
-    data["at"] = event.at.timestamp()
-    return tuple(data[column] for column in _EVENT_COLUMNS)
-
-
-def _row_event(row: Sequence[Any]) -> Event:
-    data = dict(zip(_EVENT_COLUMNS, row, strict=True))
-    data["at"] = datetime.fromtimestamp(data["at"], tz=UTC)
-    return Event.model_validate(data)  # faster than model_construct in pydantic 2
 
 
 def _statements(script: str) -> list[str]:
