@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import hmac
-import secrets
 import time
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -26,17 +24,21 @@ from winged_monkey.serve.errors import ApiError
 from winged_monkey.serve.ratelimit import RateLimiter
 from winged_monkey.serve.settings import ServeSettings
 from winged_monkey.serve.tokens import (
-    PREFIX,
-    ROLES,
+    TOKEN_COLUMNS,
     TokenError,
     TokenRecord,
     TokenStore,
-    _record,
+    insert_token,
+    mint,
+    record_of,
+    token_hash,
+    token_row,
+    usable,
 )
 from winged_monkey.store.postgres import PostgresStore
 from winged_monkey.user.config import AccountConfig
 from winged_monkey.user.credentials import CredentialResolver
-from winged_monkey.wire import Role, user_name_problem
+from winged_monkey.wire import Role
 
 if TYPE_CHECKING:
     from fastapi import FastAPI, Request, Response
@@ -48,7 +50,6 @@ RECHECK_S = 0.25
 
 #: The keyring entry (service "winged-monkey") of the database's password.
 DATABASE_SECRET_NAME = "serve-database"  # noqa: S105 (a name, not a secret)
-_TOKEN_COLUMNS = 'id, "user", role, pool, created_at, expires_at, revoked_at'  # noqa: S105
 
 
 def database_password(serve: ServeSettings) -> str | None:
@@ -121,10 +122,6 @@ def _unavailable() -> Response:
     return error_response(error.status, error.code, error.message, error.headers)
 
 
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
 class SharedTokenStore(TokenStore):
     """TokenStore's methods over the shared database's `tokens` table."""
 
@@ -150,44 +147,25 @@ class SharedTokenStore(TokenStore):
         expires: timedelta | None = None,
         now: datetime | None = None,
     ) -> tuple[TokenRecord, str]:
-        if role not in ROLES:
-            raise ValueError(f"role must be one of {', '.join(ROLES)}")
-        if problem := user_name_problem(user):
-            raise ValueError(problem)
-        now = now or datetime.now(UTC)
-        token_id = secrets.token_hex(4)
-        token = f"{PREFIX}{token_id}_{secrets.token_urlsafe(32)}"
-        expires_at = now + expires if expires is not None else None
+        record, token = mint(user, role, pool, expires=expires, now=now)
         with self._store.connection() as db:
-            db.execute(
-                f"INSERT INTO tokens ({_TOKEN_COLUMNS}, hash) "  # noqa: S608
-                "VALUES (%s, %s, %s, %s, %s, %s, NULL, %s)",
-                (
-                    token_id,
-                    user,
-                    role,
-                    pool,
-                    now.timestamp(),
-                    expires_at.timestamp() if expires_at else None,
-                    _hash(token),
-                ),
-            )
-        return TokenRecord(token_id, user, role, pool, now, expires_at, None), token
+            db.execute(insert_token("%s"), token_row(record, token))
+        return record, token
 
     def list(self) -> list[TokenRecord]:
         with self._store.connection() as db:
             rows = db.execute(
-                f"SELECT {_TOKEN_COLUMNS} FROM tokens ORDER BY created_at"  # noqa: S608
+                f"SELECT {TOKEN_COLUMNS} FROM tokens ORDER BY created_at"  # noqa: S608
             ).fetchall()
-        return [_record(tuple(row)) for row in rows]
+        return [record_of(tuple(row)) for row in rows]
 
     def get(self, token_id: str) -> TokenRecord | None:
         with self._store.connection() as db:
             row = db.execute(
-                f"SELECT {_TOKEN_COLUMNS} FROM tokens WHERE id = %s",  # noqa: S608
+                f"SELECT {TOKEN_COLUMNS} FROM tokens WHERE id = %s",  # noqa: S608
                 (token_id,),
             ).fetchone()
-        return _record(tuple(row)) if row else None
+        return record_of(tuple(row)) if row else None
 
     def revoke(self, token_id: str, *, now: datetime | None = None) -> bool:
         at = (now or datetime.now(UTC)).timestamp()
@@ -202,7 +180,7 @@ class SharedTokenStore(TokenStore):
         return cursor.rowcount > 0
 
     def authenticate(self, token: str, *, now: datetime | None = None) -> TokenRecord:
-        digest = _hash(token)
+        digest = token_hash(token)
         known = self._known.get(digest)
         checked = time.monotonic()
         if known is not None and checked - known[1] < RECHECK_S:
@@ -210,18 +188,13 @@ class SharedTokenStore(TokenStore):
         else:
             record = self._lookup(digest, known)
             self._known[digest] = (record, checked)
-        problem = record.problem(now or datetime.now(UTC))
-        if problem == "token_revoked":
-            raise TokenError(problem, "the token was revoked; ask an admin for a new one")
-        if problem == "token_expired":
-            raise TokenError(problem, "the token has expired; ask an admin for a new one")
-        return record
+        return usable(record, now)
 
     def _lookup(self, digest: str, known: tuple[TokenRecord, float] | None) -> TokenRecord:
         try:
             with self._store.connection(quick=True) as db:
                 row = db.execute(
-                    f"SELECT {_TOKEN_COLUMNS}, hash FROM tokens WHERE hash = %s",  # noqa: S608
+                    f"SELECT {TOKEN_COLUMNS}, hash FROM tokens WHERE hash = %s",  # noqa: S608
                     (digest,),
                 ).fetchone()
         except StoreError:
@@ -231,7 +204,7 @@ class SharedTokenStore(TokenStore):
         if row is None or not hmac.compare_digest(row[7], digest):
             self._known.pop(digest, None)
             raise TokenError("unauthorized", "the token is not valid; ask an admin for one")
-        return _record(tuple(row[:7]))
+        return record_of(tuple(row[:7]))
 
 
 # One statement: refill by the time since the bucket's last request (database clock, so

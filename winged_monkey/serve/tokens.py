@@ -22,6 +22,8 @@ from winged_monkey.wire import Role, user_name_problem
 
 ROLES: tuple[Role, ...] = ("viewer", "operator", "admin")
 PREFIX = "wm_"
+#: A token's columns as record_of reads them ("user" quoted: PostgreSQL reserves the word).
+TOKEN_COLUMNS = 'id, "user", role, pool, created_at, expires_at, revoked_at'  # noqa: S105
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS tokens (
     id         TEXT PRIMARY KEY,
@@ -41,7 +43,7 @@ def tokens_path() -> Path:
     return paths.data_dir() / "tokens.sqlite3"
 
 
-def _hash(token: str) -> str:
+def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
@@ -113,47 +115,25 @@ class TokenStore:
         now: datetime | None = None,
     ) -> tuple[TokenRecord, str]:
         """A new token: its record and the token itself (shown once, never stored)."""
-        if role not in ROLES:
-            raise ValueError(f"role must be one of {', '.join(ROLES)}")
-        if problem := user_name_problem(user):
-            raise ValueError(problem)
-        now = now or datetime.now(UTC)
-        token_id = secrets.token_hex(4)
-        token = f"{PREFIX}{token_id}_{secrets.token_urlsafe(32)}"
-        expires_at = now + expires if expires is not None else None
+        record, token = mint(user, role, pool, expires=expires, now=now)
         with self._lock:
-            self._db.execute(
-                "INSERT INTO tokens (id, hash, user, role, pool, created_at, expires_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    token_id,
-                    _hash(token),
-                    user,
-                    role,
-                    pool,
-                    now.timestamp(),
-                    expires_at.timestamp() if expires_at else None,
-                ),
-            )
-        record = TokenRecord(token_id, user, role, pool, now, expires_at, None)
+            self._db.execute(insert_token("?"), token_row(record, token))
         return record, token
 
     def list(self) -> list[TokenRecord]:
         with self._lock:
             rows = self._db.execute(
-                "SELECT id, user, role, pool, created_at, expires_at, revoked_at FROM tokens "
-                "ORDER BY created_at"
+                f"SELECT {TOKEN_COLUMNS} FROM tokens ORDER BY created_at"  # noqa: S608
             ).fetchall()
-        return [_record(row) for row in rows]
+        return [record_of(row) for row in rows]
 
     def get(self, token_id: str) -> TokenRecord | None:
         with self._lock:
             row = self._db.execute(
-                "SELECT id, user, role, pool, created_at, expires_at, revoked_at FROM tokens "
-                "WHERE id = ?",
+                f"SELECT {TOKEN_COLUMNS} FROM tokens WHERE id = ?",  # noqa: S608
                 (token_id,),
             ).fetchone()
-        return _record(row) if row else None
+        return record_of(row) if row else None
 
     def revoke(self, token_id: str, *, now: datetime | None = None) -> bool:
         """Revoke a token by id; False when there is no such (unrevoked) token."""
@@ -167,25 +147,70 @@ class TokenStore:
 
     def authenticate(self, token: str, *, now: datetime | None = None) -> TokenRecord:
         """The record of a valid token; TokenError (unauthorized, expired, revoked) else."""
-        digest = _hash(token)
+        digest = token_hash(token)
         with self._lock:
             row = self._db.execute(
-                "SELECT id, user, role, pool, created_at, expires_at, revoked_at, hash "
-                "FROM tokens WHERE hash = ?",
+                f"SELECT {TOKEN_COLUMNS}, hash FROM tokens WHERE hash = ?",  # noqa: S608
                 (digest,),
             ).fetchone()
         if row is None or not hmac.compare_digest(row[7], digest):
             raise TokenError("unauthorized", "the token is not valid; ask an admin for one")
-        record = _record(row[:7])
-        problem = record.problem(now or datetime.now(UTC))
-        if problem == "token_revoked":
-            raise TokenError(problem, "the token was revoked; ask an admin for a new one")
-        if problem == "token_expired":
-            raise TokenError(problem, "the token has expired; ask an admin for a new one")
-        return record
+        return usable(record_of(row[:7]), now)
 
 
-def _record(row: tuple[object, ...]) -> TokenRecord:
+def mint(
+    user: str,
+    role: Role,
+    pool: str | None,
+    *,
+    expires: timedelta | None = None,
+    now: datetime | None = None,
+) -> tuple[TokenRecord, str]:
+    """A new token's record and the token itself; ValueError for a role that does not
+    exist or a user name the wire refuses."""
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}")
+    if problem := user_name_problem(user):
+        raise ValueError(problem)
+    now = now or datetime.now(UTC)
+    token_id = secrets.token_hex(4)
+    token = f"{PREFIX}{token_id}_{secrets.token_urlsafe(32)}"
+    expires_at = now + expires if expires is not None else None
+    return TokenRecord(token_id, user, role, pool, now, expires_at, None), token
+
+
+def insert_token(p: str) -> str:
+    """The INSERT of `token_row`'s values, with the driver's placeholder `p`."""
+    return f"INSERT INTO tokens ({TOKEN_COLUMNS}, hash) VALUES ({', '.join([p] * 8)})"  # noqa: S608
+
+
+def token_row(record: TokenRecord, token: str) -> tuple[object, ...]:
+    """A new token's row: TOKEN_COLUMNS, then the hash (the token itself is never kept)."""
+    expires_at = record.expires_at.timestamp() if record.expires_at else None
+    created_at = record.created_at.timestamp()
+    return (
+        record.id,
+        record.user,
+        record.role,
+        record.pool,
+        created_at,
+        expires_at,
+        None,
+        token_hash(token),
+    )
+
+
+def usable(record: TokenRecord, now: datetime | None = None) -> TokenRecord:
+    """`record`, unless it was revoked or has expired (a TokenError saying which)."""
+    problem = record.problem(now or datetime.now(UTC))
+    if problem == "token_revoked":
+        raise TokenError(problem, "the token was revoked; ask an admin for a new one")
+    if problem == "token_expired":
+        raise TokenError(problem, "the token has expired; ask an admin for a new one")
+    return record
+
+
+def record_of(row: tuple[object, ...]) -> TokenRecord:
     token_id, user, role, pool, created, expires, revoked = row
     return TokenRecord(
         id=str(token_id),
