@@ -130,7 +130,7 @@ async def test_app_detail_read_again_asks_only_for_newer_events(
     backend = heat.backend("detail")
     (row,) = await backend.list_instances()
     markers: list[str | None] = []
-    real = backend.stack_events
+    real = backend.stacks.events  # what every part of the backend reads events through
 
     async def watched(
         stack_id: str, marker: str | None = None, limit: int = 100, *, newest_first: bool = False
@@ -138,7 +138,7 @@ async def test_app_detail_read_again_asks_only_for_newer_events(
         markers.append(marker)  # a witness only: the real call goes to the real Heat
         return await real(stack_id, marker, limit, newest_first=newest_first)
 
-    monkeypatch.setattr(backend, "stack_events", watched)
+    monkeypatch.setattr(backend.stacks, "events", watched)
     first = await backend.app_detail(row)
     assert first.events[0].detail == "Stack CREATE completed successfully"
     assert markers == [None]

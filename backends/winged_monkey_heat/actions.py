@@ -1,0 +1,53 @@
+"""The portal's actions on a stack: stop = suspend, start = resume, destroy = delete,
+check = Heat's stack check (followed until Heat's events show it began)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from winged_monkey.actions import Action
+from winged_monkey.errors import ActionNotAllowed
+from winged_monkey.models import Instance
+from winged_monkey_heat.stacks import EVENT_PAGE, Stacks, stack_path
+
+#: How long a check waits to show in Heat's events before leaving it to the follow.
+CHECK_SHOWS_WITHIN = 10.0
+_ACTION_BODY = {
+    Action.STOP: {"suspend": None},
+    Action.START: {"resume": None},
+    Action.SUSPEND: {"suspend": None},
+    Action.RESUME: {"resume": None},
+}
+
+
+async def act(stacks: Stacks, action: Action, stack: Instance, account_timeout: float) -> None:
+    """Ask Heat for `action` on `stack`; returns once Heat accepted it."""
+    path = stack_path(stack.id, stack.name)
+    if action is Action.DESTROY:
+        await stacks.client.request("DELETE", path)
+    elif action is Action.CHECK:
+        await _check(stacks, stack, path, min(CHECK_SHOWS_WITHIN, account_timeout / 2))
+    elif action in _ACTION_BODY:
+        await stacks.client.request("POST", f"{path}/actions", body=_ACTION_BODY[action])
+    else:
+        raise ActionNotAllowed(
+            f"a Heat stack cannot {action} (stop suspends it, start resumes it)",
+            account=stacks.account,
+        )
+
+
+async def _check(stacks: Stacks, stack: Instance, path: str, within: float) -> None:
+    """Ask for a check, then wait until Heat's events show it began: the engine starts
+    it in a thread after answering, and a follow polling before then would find the
+    stack's previous state (even a previous CHECK_COMPLETE) and call it done."""
+    marker = await stacks.newest_event_id(stack.id)
+    await stacks.client.request("POST", f"{path}/actions", body={"check": None})
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        page = await stacks.events(stack.id, marker, limit=EVENT_PAGE)
+        if any(e.resource_name == stack.name and e.status.startswith("CHECK_") for e in page):
+            return
+        if page:
+            marker = page[-1].id
+        await asyncio.sleep(0.2)

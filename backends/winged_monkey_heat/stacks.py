@@ -1,0 +1,140 @@
+"""One Heat project's stacks as requests: their paths, the listing, a stack's events,
+resources, outputs and template. Every other part of the backend asks through here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from winged_monkey_heat.client import HeatClient
+from winged_monkey_heat.models import StackEvent, StackOutput, StackResource, parse_time
+
+#: Stacks per page of the listing.
+PAGE = 200
+#: Events per request when paging through a stack's events.
+EVENT_PAGE = 100
+
+
+def stack_path(stack_id: str, name: str | None) -> str:
+    return f"/stacks/{name}/{stack_id}" if name else f"/stacks/{stack_id}"
+
+
+class Stacks:
+    """Requests about the stacks of one project, and the names their URLs need."""
+
+    def __init__(self, client: HeatClient) -> None:
+        self.client = client
+        #: stack id -> name: Heat's URLs for a stack are /stacks/{name}/{id}.
+        self.names: dict[str, str] = {}
+
+    @property
+    def account(self) -> str:
+        return self.client.account
+
+    def known_path(self, stack_id: str) -> str:
+        # Heat also finds a stack by id alone (a 302 to /stacks/{name}/{id}): one more trip.
+        return stack_path(stack_id, self.names.get(stack_id))
+
+    async def listed(self) -> list[dict[str, Any]]:
+        """Every stack of the project as Heat lists it, page by page."""
+        stacks: list[dict[str, Any]] = []
+        marker: str | None = None
+        while True:
+            params: dict[str, Any] = {"limit": PAGE}
+            if marker:
+                params["marker"] = marker
+            page = (await self.client.request("GET", "/stacks", params=params) or {}).get(
+                "stacks", []
+            )
+            stacks.extend(page)
+            if len(page) < PAGE:
+                break
+            marker = str(page[-1]["id"])
+        for stack in stacks:
+            self.names[str(stack["id"])] = str(stack["stack_name"])
+        return stacks
+
+    async def show(self, stack_id: str) -> dict[str, Any]:
+        """Heat's stack show (status, parameters, outputs with their values)."""
+        data = await self.client.request("GET", self.known_path(stack_id))
+        stack: dict[str, Any] = data["stack"]
+        self.names[stack_id] = str(stack["stack_name"])
+        return stack
+
+    async def events(
+        self,
+        stack_id: str,
+        marker: str | None = None,
+        limit: int = 100,
+        *,
+        newest_first: bool = False,
+    ) -> list[StackEvent]:
+        """Events of a stack and its resources, oldest first, the page after `marker`."""
+        params: dict[str, Any] = {
+            "sort_dir": "desc" if newest_first else "asc",
+            "sort_keys": "created_at",
+            "limit": limit,
+        }
+        if marker:
+            params["marker"] = marker
+        path = self.known_path(stack_id)
+        data = await self.client.request("GET", f"{path}/events", params=params)
+        return [
+            StackEvent(
+                id=str(e["id"]),
+                stack_id=stack_id,
+                at=parse_time(e.get("event_time")),
+                resource_name=str(e.get("resource_name") or e.get("logical_resource_id") or ""),
+                physical_resource_id=e.get("physical_resource_id") or None,
+                status=str(e.get("resource_status") or ""),
+                reason=str(e.get("resource_status_reason") or ""),
+            )
+            for e in (data or {}).get("events", [])
+        ]
+
+    async def newest_event_id(self, stack_id: str) -> str | None:
+        """The id of the stack's newest event: the marker to read what comes after."""
+        newest = await self.events(stack_id, limit=1, newest_first=True)
+        return newest[0].id if newest else None
+
+    async def resources(self, stack_id: str, nested_depth: int = 0) -> list[StackResource]:
+        """The stack's resources; with nested_depth=1 also those of its nested stacks."""
+        path = self.known_path(stack_id)
+        params = {"nested_depth": nested_depth} if nested_depth else None
+        data = await self.client.request("GET", f"{path}/resources", params=params)
+        found = []
+        for r in (data or {}).get("resources", []):
+            links = {link.get("rel"): link.get("href", "") for link in r.get("links", [])}
+            nested = links.get("nested")
+            found.append(
+                StackResource(
+                    name=str(r.get("resource_name") or r.get("logical_resource_id") or ""),
+                    type=str(r.get("resource_type") or ""),
+                    status=str(r.get("resource_status") or ""),
+                    reason=str(r.get("resource_status_reason") or ""),
+                    physical_id=r.get("physical_resource_id") or None,
+                    updated_at=parse_time(r.get("updated_time")),
+                    parent=r.get("parent_resource"),
+                    nested_stack_id=nested.rstrip("/").rsplit("/", 1)[-1] if nested else None,
+                )
+            )
+        return found
+
+    async def outputs(self, stack_id: str) -> list[StackOutput]:
+        """The stack's outputs with their values (Heat computes them on a stack show)."""
+        return stack_outputs(await self.show(stack_id))
+
+    async def part(self, stack_id: str, what: str) -> Any:
+        """One of a stack's sub-resources by its path: `template`, `files`, `environment`."""
+        return await self.client.request("GET", f"{self.known_path(stack_id)}/{what}")
+
+
+def stack_outputs(stack: dict[str, Any]) -> list[StackOutput]:
+    return [
+        StackOutput(
+            key=str(o.get("output_key")),
+            value=o.get("output_value"),
+            description=str(o.get("description") or ""),
+            error=o.get("output_error"),
+        )
+        for o in stack.get("outputs") or []
+    ]
