@@ -290,3 +290,34 @@ def tls_failure(error: ssl.SSLError, *, where: str, remedy: TlsRemedy) -> Unreac
     else:
         text = f"TLS: the certificate of {where} was refused: {detail}{last_resort}"
     return UnreachableError(text, account=account)
+
+
+def connection_fault(
+    exc: BaseException, *, where: str, remedy: TlsRemedy
+) -> UnreachableError | AnswerLostError | None:
+    """A refused certificate (with its cause and the setting that fixes it), a reply cut
+    short, or a connection closed before any answer; None for the other faults."""
+    tls = certificate_error(exc)
+    if tls is not None:
+        return tls_failure(tls, where=where, remedy=remedy)
+    if is_cut_short(exc):
+        return cut_short(where, account=remedy.account)
+    if closed_before_reply(exc):
+        return closed_without_answer(where, account=remedy.account)
+    return None
+
+
+def os_reason(exc: BaseException) -> str:
+    """Why a connection failed, from the OS error under it if there is one (an HTTP
+    library's "All connection attempts failed" says little)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(seen, OSError) and seen.strerror:
+            return seen.strerror.lower()
+        seen = seen.__cause__ or seen.__context__
+    text = str(exc).strip()
+    if "Connection refused" in text or "Errno 111" in text:
+        return "connection refused"
+    return quoted(text[:200]) or type(exc).__name__

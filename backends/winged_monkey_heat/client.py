@@ -16,19 +16,12 @@ import httpx
 
 from winged_monkey import faultwords
 from winged_monkey.account import AccountConfig, Secrets
-from winged_monkey.errors import (
-    AnswerLostError,
-    AuthError,
-    BackendError,
-    InvalidRequest,
-    NotFoundError,
-    UnreachableError,
-    WMError,
-)
+from winged_monkey.errors import AuthError, BackendError, InvalidRequest, NotFoundError, WMError
 from winged_monkey.httppool import LoopPool
 from winged_monkey.tls import client_context
-from winged_monkey_heat.keystone import Keystone, transport_fault, transport_reason, where
+from winged_monkey_heat.keystone import Keystone
 from winged_monkey_heat.settings import HeatSettings, read_settings
+from winged_monkey_heat.transport import transport_error, where
 
 __all__ = ["ConflictError", "HeatClient", "HeatSettings", "TemplateError", "read_settings"]
 
@@ -160,27 +153,13 @@ class HeatClient:
             return await self._http().request(
                 method, base + path, params=params, content=content, headers=headers
             )
-        except httpx.TimeoutException as exc:
-            # Connecting in time failed: nothing was sent. Else the answer is what was lost.
-            lost = UnreachableError if isinstance(exc, httpx.ConnectTimeout) else AnswerLostError
-            raise lost(
-                f"no answer from Heat at {self.where} within {self.timeout:g} s",
-                account=self.account,
-            ) from None
         except httpx.TransportError as exc:
             _, bundle = self.settings.tls_verify
-            known = transport_fault(
+            raise transport_error(
                 exc,
-                where=self.where,
+                peer=f"Heat at {self.where}",
+                timeout=self.timeout,
                 remedy=faultwords.TlsRemedy(self.account, bundle, "verify = false"),
-            )
-            if known is not None:
-                raise known from None
-            doing = "cannot connect to" if isinstance(exc, httpx.ConnectError) else "connection to"
-            failed = "" if isinstance(exc, httpx.ConnectError) else " failed"
-            raise UnreachableError(
-                f"{doing} Heat at {self.where}{failed} ({transport_reason(exc)})",
-                account=self.account,
             ) from None
 
     def _error(self, reply: httpx.Response) -> WMError:

@@ -6,15 +6,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 
 from winged_monkey import faultwords
 from winged_monkey.account import Secrets
-from winged_monkey.errors import AuthError, BackendError, ConfigError, UnreachableError
+from winged_monkey.errors import AuthError, BackendError, ConfigError
 from winged_monkey_heat.models import parse_time
 from winged_monkey_heat.settings import HeatSettings
+from winged_monkey_heat.transport import transport_error, where
 
 #: Re-authenticate this long before Keystone's expiry, so no request races it.
 EXPIRY_MARGIN = timedelta(seconds=60)
@@ -35,11 +35,6 @@ class Session:
 
     def fresh(self, now: datetime) -> bool:
         return self.expires_at is None or now + EXPIRY_MARGIN < self.expires_at
-
-
-def where(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
 
 
 def tokens_url(auth_url: str) -> str:
@@ -83,20 +78,14 @@ class Keystone:
         timeout = self.timeout
         try:
             reply = await http.post(self.url, json=self._body(), timeout=timeout)
-        except httpx.TimeoutException:
-            raise UnreachableError(
-                f"no answer from Keystone (identity, {self.where}) within {timeout:g} s",
-                account=self.account,
-            ) from None
         except httpx.TransportError as exc:
             _, bundle = self.settings.tls_verify
-            remedy = faultwords.TlsRemedy(self.account, bundle, "verify = false")
-            known = transport_fault(exc, where=f"Keystone (identity, {self.where})", remedy=remedy)
-            if known is not None:
-                raise known from None
-            raise UnreachableError(
-                f"cannot reach Keystone (identity, {self.where}): {transport_reason(exc)}",
-                account=self.account,
+            raise transport_error(
+                exc,
+                peer=f"Keystone (identity) at {self.where}",
+                timeout=timeout,
+                remedy=faultwords.TlsRemedy(self.account, bundle, "verify = false"),
+                may_have_acted=False,  # a token asked for changes nothing
             ) from None
         if reply.status_code != 201:
             raise self._refused(reply)
@@ -267,34 +256,3 @@ def _keystone_message(reply: httpx.Response) -> str:
             return message
     text = reply.text.strip().splitlines()
     return text[0][:200] if text else reply.reason_phrase or f"HTTP {reply.status_code}"
-
-
-def transport_fault(
-    exc: httpx.TransportError, *, where: str, remedy: faultwords.TlsRemedy
-) -> UnreachableError | None:
-    """A refused certificate (with its cause and the setting that fixes it), a reply cut
-    short or a connection closed before any answer; None for the other transport faults."""
-    account = remedy.account
-    tls = faultwords.certificate_error(exc)
-    if tls is not None:
-        return faultwords.tls_failure(tls, where=where, remedy=remedy)
-    if faultwords.is_cut_short(exc):
-        return faultwords.cut_short(where, account=account)
-    if faultwords.closed_before_reply(exc):
-        return faultwords.closed_without_answer(where, account=account)
-    return None
-
-
-def transport_reason(exc: httpx.TransportError) -> str:
-    """The underlying OS error if there is one ("All connection attempts failed" says little)."""
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, ConnectionRefusedError):
-            return "connection refused"
-        if isinstance(seen, OSError) and seen.strerror:
-            return seen.strerror.lower()
-        seen = seen.__cause__ or seen.__context__
-    text = str(exc).strip()
-    if "Connection refused" in text or "Errno 111" in text:
-        return "connection refused"
-    return text[:200] or type(exc).__name__

@@ -10,7 +10,9 @@ import pytest
 
 from tests.faultproxy import Fault, FaultProxy
 from tests.heat.conftest import Projects, heat_account
+from tests.processes import free_port
 from winged_monkey.errors import ThrottledError, WMError
+from winged_monkey.user.config import AccountConfig, Credentials
 from winged_monkey.user.credentials import Secrets
 from winged_monkey_heat import HeatBackend
 
@@ -97,5 +99,38 @@ async def test_a_reply_cut_short(
     proxy.fault = Fault("truncate", keep=keep)
     error = await listing_error(heat, proxy)
     assert str(error) == (
-        f"lab: the reply from 127.0.0.1:{proxy.port} was cut short (connection closed mid-answer)"
+        f"lab: the reply from Heat at 127.0.0.1:{proxy.port} was cut short "
+        "(connection closed mid-answer)"
     )
+
+
+@pytest.mark.parametrize("fault", ["refused", "cut short"])
+async def test_keystones_transport_faults_read_like_heats(
+    heat: Projects, fault_proxy: Callable[[int], FaultProxy], fault: str
+) -> None:
+    """One rule for both of an account's servers: the message names which one failed."""
+    if fault == "refused":
+        port = free_port()
+    else:  # the proxy cuts whatever answers behind it (here Heat, where Keystone would be)
+        proxy = fault_proxy(heat.server.port)
+        proxy.fault = Fault("truncate", keep=10)
+        port = proxy.port
+    account = AccountConfig(
+        name="ks",
+        backend="heat",
+        credentials=Credentials(keyring=False),
+        auth_url=f"http://127.0.0.1:{port}/v3",
+        project_name="web",
+        username="u",
+    )
+    backend = HeatBackend(account, Secrets(account="ks", secret="pw"))
+    heat.backends.append(backend)
+    with pytest.raises(WMError) as raised:
+        await backend.list_instances()
+    keystone = f"Keystone (identity) at 127.0.0.1:{port}"
+    assert str(raised.value) == (
+        f"ks: cannot connect to {keystone} (connection refused)"
+        if fault == "refused"
+        else f"ks: the reply from {keystone} was cut short (connection closed mid-answer)"
+    )
+    assert "pw" not in str(raised.value)
