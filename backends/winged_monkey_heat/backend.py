@@ -132,6 +132,11 @@ class HeatBackend(Backend):
     async def app_detail(self, app: Instance, events: int = 50) -> AppDetail:
         return await detail.app_detail(self.stacks, self._events, app, events)
 
+    async def update_form(self, app: Instance) -> TemplateForm:
+        """The form of `app`'s template filled with its current values (hidden ones
+        empty); what it changes goes to `update_app`, the rest is kept."""
+        return await detail.update_form(self.stacks, app)
+
     # -- apps: launch, preview, update -------------------------------------------------
 
     async def launch_app(
@@ -207,3 +212,8 @@ class HeatBackend(Backend):
 
     async def template_form(self, template: str) -> TemplateForm:
         return await catalog.template_form(self.client, self._sources, template)
+
+    async def environment_files(self, template: str) -> list[str]:
+        """The environment files beside a template (a file or a catalog name), the one a
+        launch uses when given none first: what `launch_app` and `preview` accept."""
+        return await self._sources.environments_beside(template)

@@ -6,11 +6,15 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from winged_monkey.models import AppDetail, AppOutput, AppParameter, AppResource, Instance
 from winged_monkey_heat.events import StackEvents, portal_event
 from winged_monkey_heat.stacks import Stacks, stack_outputs
+from winged_monkey_heat.validation import validate
+
+if TYPE_CHECKING:  # the catalog loads with the catalog's commands, not with every listing
+    from winged_monkey.catalog import TemplateForm
 
 
 def hidden_parameters(template: Mapping[str, Any] | None) -> set[str]:
@@ -68,3 +72,35 @@ async def app_detail(stacks: Stacks, events: StackEvents, app: Instance, count: 
         ),
         events=tuple(portal_event(e, app.name, stacks.account, now) for e in latest),
     )
+
+
+async def update_form(stacks: Stacks, app: Instance) -> TemplateForm:
+    """The form that updates `app`: Heat's validation of the template, files and
+    environment the app runs with, each field filled with the app's current value. A
+    hidden parameter has none (Heat shows it masked): left out of an update, it is kept."""
+    from winged_monkey_heat import templates
+
+    stack, template, files, environment = await asyncio.gather(
+        stacks.show(app.id),
+        stacks.part(app.id, "template"),
+        stacks.part(app.id, "files"),
+        stacks.part(app.id, "environment"),
+    )
+    # The environment's `parameters` are the values given (hidden ones masked, which a
+    # constraint may refuse): the current values come from the stack instead.
+    env = {k: v for k, v in (environment or {}).items() if k != "parameters"}
+    body = {"template": template, "files": files or {}, "environment": env}
+    form = templates.form(stacks.account, app.name, await validate(stacks.client, body), template)
+    hidden = hidden_parameters(template) | {p.name for p in form.parameters if p.hidden}
+    current = current_values(stack, hidden)
+
+    def now(name: str, kind: str, default: str | None) -> str | None:
+        if name in hidden:
+            return None
+        value = current.get(name, default)
+        return value.lower() if kind == "boolean" and value else value  # Heat says True
+
+    fields = tuple(
+        p.model_copy(update={"default": now(p.name, p.type, p.default)}) for p in form.parameters
+    )
+    return form.model_copy(update={"parameters": fields})

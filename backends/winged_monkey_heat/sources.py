@@ -76,6 +76,19 @@ class Sources:
         del body["template"]
         return body
 
+    async def environments_beside(self, template: str) -> list[str]:
+        """The environment files beside a template (a file or a catalog name), the one a
+        launch uses when given none first; none for a URL or template text."""
+        from winged_monkey_heat import templates
+
+        def find() -> list[str]:
+            where = self.template_ref(template)
+            if not isinstance(where, Path):
+                return []
+            return [str(path) for path in templates.environments_beside(where)]
+
+        return [] if is_text(template) else await asyncio.to_thread(find)
+
     def template_ref(self, ref: str) -> Path | str:
         """A file, a URL, or a catalog name (the path in the templates folder, no suffix)."""
         from urllib.parse import urlparse

@@ -57,6 +57,31 @@ def companion(template: Path) -> Path | None:
     return None
 
 
+#: An environment file read to tell it from other YAML is at most this long.
+ENVIRONMENT_MAX_BYTES = 1_000_000
+
+
+def environments_beside(template: Path) -> list[Path]:
+    """The environment files in `template`'s folder: the one that goes with it first
+    (`companion`), then the others by name. An environment is YAML whose sections are
+    all an environment's (a template, or any other YAML, is not one)."""
+    from winged_monkey_heat.files import parse_environment
+
+    def is_environment(path: Path) -> bool:
+        if path.suffix.lower() not in (".yaml", ".yml", ".json") or path == template:
+            return False
+        try:
+            if not path.is_file() or path.stat().st_size > ENVIRONMENT_MAX_BYTES:
+                return False
+            return bool(parse_environment(path.read_bytes()))
+        except (OSError, ValueError):
+            return False
+
+    own = companion(template)
+    others = [p for p in sorted(template.parent.iterdir()) if p != own and is_environment(p)]
+    return [own, *others] if own else others
+
+
 #: Heat's HEAT-E99001: the template is fine, this cloud lacks a service it uses.
 _NO_SERVICE = re.compile(r"Service (\S+) is not available for resource type (\S+?),? ")
 
