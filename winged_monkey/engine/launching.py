@@ -1,9 +1,10 @@
 """Catalogs and launches: per-account catalogs (cached), image search, ranking across
 accounts, and launches of images and apps followed until every new instance runs or fails.
 
-`Portal.catalog`, `catalogs`, `search_images`, `where`, `launch` and `launch_app` delegate
-here. A launch is an action like any other: an intent recorded before the call, then an
-outcome (winged_monkey.engine.operations).
+`Portal.catalog`, `catalogs`, `search_images`, `where`, `launch`, `launch_app`,
+`preview_app` and `update_app` delegate here. A launch (or an update) is an action like
+any other: an intent recorded before the call, then an outcome
+(winged_monkey.engine.operations).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar, cast
 
 from winged_monkey.actions import Action
 from winged_monkey.backend import Backend, Capability
@@ -31,6 +32,16 @@ CATALOG_TTL_S = 300.0
 #: A launch checks quota against a catalog at most this old (a summary just shown).
 QUOTA_FRESH_S = 30.0
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Previewed:
+    """One resource a launch would create, as the cloud's preview says (Heat's)."""
+
+    name: str
+    type: str
+    #: The nested stack it belongs to ("web" for the app's `web`), "" for the app's own.
+    nested_in: str = ""
 
 
 @dataclass(frozen=True)
@@ -153,11 +164,18 @@ class Launcher:
         *,
         follow: bool = True,
         user: str | None = None,
+        environments: Sequence[str] | None = None,
     ) -> AsyncIterator[ActionUpdate]:
         if request.kind == "template":
             # The file itself, not its text: a backend gathers the files it reaches.
             async for update in self.launch_app(
-                account, request.item, request.name, request.parameters, follow=follow, user=user
+                account,
+                request.item,
+                request.name,
+                request.parameters,
+                follow=follow,
+                user=user,
+                environments=environments,
             ):
                 yield update
             self.forget(account)
@@ -225,6 +243,92 @@ class Launcher:
         row = pending.model_copy(update={"id": app_id})
         async for update in self._follow(holder, backend, intent, [row], started, follow):
             yield update
+
+    async def preview_app(
+        self,
+        account: str,
+        template: str,
+        name: str,
+        parameters: Mapping[str, str],
+        environments: Sequence[str] | None = None,
+    ) -> list[Previewed]:
+        """What a launch of `template` would create, by the cloud's own preview; nothing
+        is created. ActionNotAllowed where the backend has no preview."""
+        _, backend = await self._open(account)
+        call = self._app_call(backend, "preview", account)
+        found = await self.accounts.within(account, call(template, name, parameters, environments))
+        return [Previewed(str(r.name), str(r.type), str(r.nested_in or "")) for r in found]
+
+    async def update_app(
+        self,
+        app: Instance,
+        parameters: Mapping[str, str],
+        environments: Sequence[str] = (),
+        *,
+        user: str | None = None,
+    ) -> AsyncIterator[ActionUpdate]:
+        """Update a running app with new `parameters` (the others kept), then follow it
+        until the cloud says the update completed or failed (with its reason), or
+        `action_timeout` passes. Recorded as an "update" intent and its outcome."""
+        holder, backend = await self._open(app.account)
+        self._writable(holder, backend, "apps", needs=Capability.STACKS)
+        update = self._app_call(backend, "update_app", app.account)
+        finished = self._app_call(backend, "update_finished", app.account)
+        started, action = time.monotonic(), Action.START  # an update ends running, as a launch
+        intent = await self.operations.intend("update", action, app, self.clock(), user)
+        moving = app.model_copy(update={"state": InstanceState.PENDING})
+        call = update(app, dict(parameters), list(environments))
+        marker = await self._call(intent, app, started, call)
+        in_flight = self.operations.in_flight
+        in_flight.add(app.key)
+        holder.instances[app.id] = moving
+        final = ActionUpdate(action, moving, "unknown", "stopped following before the outcome")
+        try:
+            yield ActionUpdate(
+                action, moving, "requested", f"{app.name} update requested", intent.key
+            )
+            final = await self._until_updated(app, backend, finished, marker, action)
+            final = replace(final, intent=intent.key)
+            holder.instances[app.id] = final.instance
+            yield final
+        finally:
+            in_flight.discard(app.key)
+            await self.operations.settle(intent, final, time.monotonic() - started)
+
+    async def _until_updated(
+        self,
+        app: Instance,
+        backend: Backend,
+        finished: Callable[..., Awaitable[object]],
+        marker: object,
+        action: Action,
+    ) -> ActionUpdate:
+        """The update's end as the cloud's events say it, and the row as it is then."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.config.action_timeout
+        while loop.time() < deadline:
+            await asyncio.sleep(self.config.action_poll_interval)
+            try:
+                ended = await self.accounts.within(app.account, finished(app, marker))
+            except AnswerLostError:
+                continue  # a missed look is not a failed update; look again
+            if ended is None:
+                continue
+            fresh = await self.accounts.within(app.account, backend.get_instance(app.id)) or app
+            status, reason = str(getattr(ended, "status", "")), str(getattr(ended, "reason", ""))
+            if status.endswith("COMPLETE"):
+                return ActionUpdate(action, fresh, "done", f"{app.name} updated ({status})")
+            return ActionUpdate(action, fresh, "failed", f"{app.name}: {status}: {reason}")
+        limit = f"{self.config.action_timeout:g} s"
+        return ActionUpdate(action, app, "timeout", f"{app.name} still updating after {limit}")
+
+    @staticmethod
+    def _app_call(backend: Backend, method: str, account: str) -> Callable[..., Awaitable[Any]]:
+        """A backend's app method beyond the contract (Heat's preview and update)."""
+        found = getattr(backend, method, None)
+        if found is None:
+            raise ActionNotAllowed(f"this account's apps have no {method}", account=account)
+        return cast("Callable[..., Awaitable[Any]]", found)
 
     def _writable(
         self, holder: Account, backend: Backend, what: str, needs: Capability | None = None

@@ -36,7 +36,8 @@ if TYPE_CHECKING:
     from typing import TypeVar
 
     from winged_monkey.catalog import AccountCatalog, CatalogItem, LaunchRequest, TemplateForm
-    from winged_monkey.engine.launching import CatalogUpdate, Launcher
+    from winged_monkey.engine.environments import EnvironmentFile
+    from winged_monkey.engine.launching import CatalogUpdate, Launcher, Previewed
     from winged_monkey.engine.ranking import Ranked, SizeSpec
 
     T = TypeVar("T")
@@ -214,6 +215,38 @@ class Portal:
             account, template, name, parameters, follow=follow, user=user, environments=environments
         )
 
+    async def preview_app(
+        self,
+        account: str,
+        template: str,
+        name: str,
+        parameters: Mapping[str, str],
+        environments: Sequence[str] | None = None,
+    ) -> list[Previewed]:
+        """What a launch would create, by the cloud's preview (nothing is created; raises
+        WMError, InvalidRequest with the provider's reason)."""
+        return await self.launcher.preview_app(account, template, name, parameters, environments)
+
+    def update_app(
+        self,
+        app: Instance,
+        parameters: Mapping[str, str],
+        environments: Sequence[str] = (),
+        *,
+        user: str | None = None,
+    ) -> AsyncIterator[ActionUpdate]:
+        """Update a running app with new parameters (the others kept) and follow it until
+        the cloud says it completed or failed; InvalidRequest when it refuses the update."""
+        return self.launcher.update_app(app, parameters, environments, user=user)
+
+    async def environments(self, template: str) -> list[EnvironmentFile]:
+        """The environment files beside a template file, the one named after it first."""
+        import asyncio
+
+        from winged_monkey.engine.environments import environments_beside
+
+        return await asyncio.to_thread(environments_beside, template)
+
     def catalog_accounts(self) -> list[str]:
         """Accounts whose backend declares a catalog (no network call)."""
         return self.launcher.catalog_accounts()
@@ -256,12 +289,15 @@ class Portal:
         *,
         follow: bool = True,
         user: str | None = None,
+        environments: Sequence[str] | None = None,
     ) -> AsyncIterator[ActionUpdate]:
-        """Launch `request` (an image; a template goes through `launch_app`) after a quota
-        check that stops with the numbers (InvalidRequest); then follow every new instance
-        until it runs or fails. Each instance's outcome is a "launch" event in the log,
-        recorded as `user`'s (default: ours)."""
-        return self.launcher.launch(account, request, follow=follow, user=user)
+        """Launch `request` (an image; a template goes through `launch_app`, with
+        `environments`) after a quota check that stops with the numbers (InvalidRequest);
+        then follow every new instance until it runs or fails. Each instance's outcome is
+        a "launch" event in the log, recorded as `user`'s (default: ours)."""
+        return self.launcher.launch(
+            account, request, follow=follow, user=user, environments=environments
+        )
 
     # -- actions -------------------------------------------------------------
 

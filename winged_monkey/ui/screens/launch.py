@@ -2,9 +2,12 @@
 
 item (chosen in the catalog) -> account (ranked by price for a size class and by quota
 left, with the reason) -> size -> location -> key pair / network -> name and count ->
-summary with the estimated cost -> launch. A template asks for its parameters (the
-cloud's form) instead of a size. `enter` goes on, `escape` goes back one step. A launch
-the quota cannot take is stopped on the summary, before any call, with the numbers.
+summary with the estimated cost -> launch. A template asks for the environment files
+beside it and its parameters (the cloud's form) instead of a size, and its summary says
+what the cloud's preview would create. `enter` goes on, `escape` goes back one step. A
+launch the quota cannot take is stopped on the summary, before any call, with the numbers.
+The steps live in launch_frame.py (going between them), launch_instance.py and
+launch_template.py; what they decide in launch_plan.py.
 
 The launch runs in an app-level worker (it outlives the wizard): its progress goes to the
 instances view (rows, and a notification when each instance runs or fails).
@@ -12,42 +15,29 @@ instances view (rows, and a notification when each instance runs or fails).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual import on, work
-from textual.app import ComposeResult
+from textual import on
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import VerticalScroll
 from textual.message import Message
-from textual.screen import Screen
-from textual.widgets import Footer, Input, OptionList, Static
+from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
-from textual.worker import Worker, WorkerState
 
-from winged_monkey.catalog import AccountCatalog, CatalogItem, Choice, LaunchRequest, TemplateForm
+from winged_monkey.catalog import AccountCatalog, CatalogItem, LaunchRequest
 from winged_monkey.engine.portal import ActionUpdate, Portal
-from winged_monkey.engine.ranking import fits
 from winged_monkey.errors import WMError, describe
-from winged_monkey.ui.screens.launch_plan import (
-    MAX_COUNT,
-    STEP_TITLES,
-    AccountOption,
-    Choices,
-    LaunchPlan,
-    Step,
-    slug,
-)
+from winged_monkey.ui.screens.launch_instance import InstanceSteps
+from winged_monkey.ui.screens.launch_plan import MAX_COUNT, AccountOption, Choices, LaunchPlan, slug
+from winged_monkey.ui.screens.launch_template import TemplateSteps, preview_text
 from winged_monkey.ui.toasts import Bulk
-from winged_monkey.ui.widgets.catalog_text import by_price, hourly, monthly, size_cells
-from winged_monkey.ui.widgets.param_form import ParamForm
-
-NONE_ID = ""  # the option id of "(none)" / "(provider default)"
+from winged_monkey.ui.widgets.catalog_text import hourly, monthly
 
 
-class LaunchWizard(Screen[str | None]):
+class LaunchWizard(TemplateSteps, InstanceSteps):
     """Opened with `l` on a catalog item; closes when the launch is accepted, with the
     account launched on (its quota changed)."""
 
@@ -60,14 +50,6 @@ class LaunchWizard(Screen[str | None]):
         Binding("down", "move(1)", "next account", id="wizard.down", show=False),
         Binding("up", "move(-1)", "previous account", id="wizard.up", show=False),
     ]
-
-    class FormRead(Message):
-        """The template's parameter form arrived (or why it could not be read)."""
-
-        def __init__(self, form: TemplateForm | None, error: str = "") -> None:
-            super().__init__()
-            self.form = form
-            self.error = error
 
     class Accepted(Message):
         """The cloud accepted the launch; the worker goes on following it."""
@@ -92,11 +74,7 @@ class LaunchWizard(Screen[str | None]):
         offers: Mapping[str, CatalogItem],
         catalogs: Mapping[str, AccountCatalog],
     ) -> None:
-        super().__init__()
-        self.portal = portal
-        self.clock = clock
-        self.item = item
-        self.plan = LaunchPlan(
+        plan = LaunchPlan(
             item=item,
             offers=dict(offers),
             catalogs=dict(catalogs),
@@ -105,92 +83,22 @@ class LaunchWizard(Screen[str | None]):
             },
             choices=Choices(name=slug(item.name.rsplit("/", 1)[-1])),
         )
-        if self.plan.pooled:  # no account step: the aggregator offering it places it
-            self.choices.account = next(iter(self.plan.offers), None)
-        self.step: Step = self.steps[0]
-        self.form_error: str = ""
-        self.launching = False
-
-    @property
-    def choices(self) -> Choices:
-        return self.plan.choices
-
-    @property
-    def catalogs(self) -> dict[str, AccountCatalog]:
-        return self.plan.catalogs
-
-    @property
-    def steps(self) -> list[Step]:
-        return self.plan.steps
+        if plan.pooled:  # no account step: the aggregator offering it places it
+            plan.choices.account = next(iter(plan.offers), None)
+        super().__init__(portal, clock, item, plan)
 
     def account_options(self) -> list[AccountOption]:
         """The accounts offering the item, best first, each with why it ranks there."""
         return self.plan.account_options()
 
-    # -- steps -------------------------------------------------------------------
-
-    def compose(self) -> ComposeResult:
-        yield Static(id="wizard-title")
-        yield Static(id="wizard-hint")
-        yield Vertical(id="wizard-body")
-        yield Static(id="wizard-error")
-        yield Footer(compact=True, show_command_palette=False)
-
-    async def on_mount(self) -> None:
-        await self.show_step(self.steps[0])
-
-    @property
-    def body(self) -> Vertical:
-        return self.query_one("#wizard-body", Vertical)
-
-    def _title(self) -> None:
-        steps = self.steps
-        number = steps.index(self.step) + 1
-        title = Text.assemble(
-            ("Launch ", "bold"),
-            (self.item.name, "bold"),
-            (f"  {self.item.kind}", "cyan"),
-        )
-        step = Text(f"  step {number}/{len(steps)}: {STEP_TITLES[self.step]}")
-        room = max(10, self.app.size.width - 2 - len(step))
-        title.truncate(room, overflow="ellipsis")
-        title.append_text(step)
-        self.query_one("#wizard-title", Static).update(title)
-
-    def hint(self, text: str | Text) -> None:
-        line = Text(text) if isinstance(text, str) else text
-        line.no_wrap, line.overflow = True, "ellipsis"
-        self.query_one("#wizard-hint", Static).update(line)
-
-    def error(self, text: str) -> None:
-        self.query_one("#wizard-error", Static).update(Text(text, style="bold red"))
-
-    async def show_step(self, step: Step) -> None:
-        self.step = step
-        self.error("")
-        await self.body.remove_children()
-        self._title()
-        await getattr(self, f"_show_{step}")()
-        self.refresh_bindings()
-
-    async def _advance(self) -> None:
-        steps = self.steps
-        await self.show_step(steps[steps.index(self.step) + 1])
-
-    async def action_back(self) -> None:
-        if self.launching:
-            return
-        steps = self.steps
-        index = steps.index(self.step)
-        if index == 0:
-            self.dismiss(None)
-        else:
-            await self.show_step(steps[index - 1])
+    # -- keys ------------------------------------------------------------------
 
     async def action_next(self) -> None:
         """enter where no list or field takes it: the summary's launch, mostly."""
         if self.step == "summary":
             self._confirm()
+        elif self.step == "environments":  # the files picked: on to the form
+            await self._advance()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("next", "back"):
@@ -278,213 +186,12 @@ class LaunchWizard(Screen[str | None]):
             return
         if account != self.choices.account:  # what was chosen for another account is not valid
             self.choices.location = self.choices.key_pair = self.choices.network = None
+            self.choices.environments = None
+            self.plan.environments.pop(account, None)
         self.choices.account = account
+        if self.plan.template:
+            await self._read_environments(account)
         self.choices.size = option.size
-        await self._advance()
-
-    # -- size ----------------------------------------------------------------------
-
-    async def _show_size(self) -> None:
-        catalog = self.plan.catalog
-        assert catalog is not None
-        spec = self.plan.size_spec(catalog.account)
-        options = OptionList(id="wizard-sizes", compact=True)
-        header = Text(
-            f"{'size':<15}{'cpu':<7}{'vCPU':>5}{'RAM':>8}{'disk':>8}{'per hour':>12}"
-            f"{'per month':>13}",
-            style="bold",
-        )
-        await self.body.mount_all([Static(header, classes="wizard-header"), options])
-        sizes = by_price(catalog.sizes)
-        for size in sizes:
-            name, vcpus, memory, disk, price = size_cells(size)
-            line = Text(
-                f"{name[:14]:<15}{(size.arch or '?')[:6]:<7}{vcpus:>5}{memory:>8}{disk:>8}"
-                f"{price:>12}{monthly(size.price_hourly):>13}"
-            )
-            if not fits(size, spec):
-                line.stylize("dim")
-            options.add_option(Option(line, id=size.id))
-        ids = [s.id for s in sizes]
-        chosen = self.choices.size
-        if chosen is not None and chosen.id in ids:
-            options.highlighted = ids.index(chosen.id)
-        self.hint(f"Sizes on {catalog.account}; dim: not {spec}. ? = price unknown.")
-        options.focus()
-
-    @on(OptionList.OptionSelected, "#wizard-sizes")
-    async def _on_size(self, event: OptionList.OptionSelected) -> None:
-        event.stop()
-        catalog = self.plan.catalog
-        assert catalog is not None
-        self.choices.size = next(s for s in catalog.sizes if s.id == event.option.id)
-        await self._advance()
-
-    # -- location, key pair and network ---------------------------------------------
-
-    def _choice_list(
-        self, ident: str, choices: Sequence[Choice], none: str, current: Choice | None
-    ) -> OptionList:
-        options = OptionList(
-            Option(Text(none, style="dim"), id=NONE_ID),
-            *[
-                # The id once: a name that holds it already (a subnet's) is shown alone.
-                Option(c.name if c.id in c.name else f"{c.name}  ({c.id})", id=c.id)
-                for c in choices
-            ],
-            id=ident,
-            compact=True,
-        )
-        ids = [NONE_ID, *[c.id for c in choices]]
-        options.highlighted = ids.index(current.id) if current and current.id in ids else 0
-        return options
-
-    async def _show_location(self) -> None:
-        catalog = self.plan.catalog
-        assert catalog is not None
-        options = self._choice_list(
-            "wizard-locations", catalog.locations, "(the provider's default)", self.choices.location
-        )
-        await self.body.mount(options)
-        self.hint(f"Where on {catalog.account} ({catalog.region or catalog.provider}).")
-        options.focus()
-
-    @on(OptionList.OptionSelected, "#wizard-locations")
-    async def _on_location(self, event: OptionList.OptionSelected) -> None:
-        event.stop()
-        self.choices.location = self._chosen(
-            self.plan.catalog.locations if self.plan.catalog else (), event
-        )
-        await self._advance()
-
-    @staticmethod
-    def _chosen(choices: Sequence[Choice], event: OptionList.OptionSelected) -> Choice | None:
-        return next((c for c in choices if c.id == event.option.id), None)
-
-    async def _show_access(self) -> None:
-        catalog = self.plan.catalog
-        assert catalog is not None
-        widgets: list[Any] = []
-        widgets.append(Static(Text("Key pair (for ssh)", style="bold")))
-        if catalog.key_pairs:
-            widgets.append(
-                self._choice_list(
-                    "wizard-keys", catalog.key_pairs, "(no key pair)", self.choices.key_pair
-                )
-            )
-        else:  # said, not skipped: without one, ssh with a key will not get in
-            widgets.append(
-                Static(
-                    Text(
-                        f"none on {catalog.account}: the instances get no ssh key. "
-                        "Create a key pair in the cloud first if you will log in.",
-                        style="yellow",
-                    ),
-                    id="wizard-no-keys",
-                )
-            )
-        networks = self._networks()
-        if networks:
-            widgets.append(Static(Text("Network", style="bold")))
-            widgets.append(
-                self._choice_list(
-                    "wizard-networks", networks, "(the default)", self.choices.network
-                )
-            )
-        await self.body.mount_all(widgets)
-        self.hint("enter picks; the next list follows.")
-        lists = self.body.query(OptionList)
-        if lists:
-            lists.first().focus()
-
-    def _networks(self) -> list[Choice]:
-        """The account's networks, only those of the chosen zone once one was chosen."""
-        catalog, where = self.plan.catalog, self.choices.location
-        found = list(catalog.networks) if catalog else []
-        if where is None:
-            return found
-        return [n for n in found if n.zone is None or n.zone in (where.id, where.name)]
-
-    @on(OptionList.OptionSelected, "#wizard-keys")
-    async def _on_key_pair(self, event: OptionList.OptionSelected) -> None:
-        event.stop()
-        self.choices.key_pair = self._chosen(
-            self.plan.catalog.key_pairs if self.plan.catalog else (), event
-        )
-        networks = self.query("#wizard-networks")
-        if networks:
-            networks.first().focus()
-        else:
-            await self._advance()
-
-    @on(OptionList.OptionSelected, "#wizard-networks")
-    async def _on_network(self, event: OptionList.OptionSelected) -> None:
-        event.stop()
-        self.choices.network = self._chosen(self._networks(), event)
-        await self._advance()
-
-    # -- template parameters -----------------------------------------------------------
-
-    async def _show_params(self) -> None:
-        account = self.choices.account
-        assert account is not None
-        form = self.plan.forms.get(account)
-        if form is None:
-            await self.body.mount(
-                Static(Text(f"Reading the template's parameters from {account}…", style="dim"))
-            )
-            self.hint("The form comes from the cloud's own validation of the template.")
-            self._read_form(account, self.plan.offers[account].id)
-            return
-        widget = ParamForm(form, self.choices.typed, id="wizard-form")
-        await self.body.mount(widget)
-        self.hint("Types, defaults and limits as the cloud states them; enter: next field.")
-        if widget.inputs:
-            widget.inputs[0].focus()
-        else:
-            widget.focus()
-        if self.form_error:
-            widget.show_cloud_error(self.form_error)
-
-    @work(group="wizard-form", exclusive=True, exit_on_error=False, description="template form")
-    async def _read_form(self, account: str, template: str) -> None:
-        try:
-            form = await self.portal.template_form(account, template)
-        except WMError as exc:
-            self.post_message(self.FormRead(None, exc.message))
-            return
-        self.post_message(self.FormRead(form))
-
-    @on(FormRead)
-    async def _on_form(self, message: FormRead) -> None:
-        if message.form is None:
-            await self.body.remove_children()
-            await self.body.mount(
-                Static(Text(f"No form: {message.error}", style="bold red"), id="wizard-noform")
-            )
-            return
-        self.plan.forms[message.form.account] = message.form
-        if self.step == "params":
-            await self.show_step("params")
-
-    def _form(self) -> ParamForm | None:
-        found = self.query(ParamForm)
-        return found.first() if found else None
-
-    async def _form_submitted(self, field: Input) -> None:
-        form = self._form()
-        assert form is not None
-        inputs = form.inputs
-        self.choices.typed = form.values()
-        index = inputs.index(field)
-        if index + 1 < len(inputs):
-            inputs[index + 1].focus()
-            return
-        if form.check():
-            self.error("Fix the marked parameters.")
-            return
-        self.choices.parameters = form.to_send()
-        self.form_error = ""
         await self._advance()
 
     # -- name and count --------------------------------------------------------------
@@ -538,7 +245,12 @@ class LaunchWizard(Screen[str | None]):
     # -- summary and launch ---------------------------------------------------------
 
     async def _show_summary(self) -> None:
-        await self.body.mount(VerticalScroll(Static(self.plan.summary()), id="wizard-summary"))
+        shown: list[Static] = [Static(self.plan.summary())]
+        if self.plan.template:  # what Heat's preview says it would create, once it answers
+            self.plan.preview = None
+            shown.append(Static(preview_text(None), id="wizard-preview"))
+            self._read_preview()
+        await self.body.mount(VerticalScroll(*shown, id="wizard-summary"))
         blocked = self.plan.blocked
         if blocked:
             self.error(f"Stopped before any call: {blocked}. Launch fewer or ask for more.")
@@ -573,7 +285,8 @@ class LaunchWizard(Screen[str | None]):
         accepted = False
         batch = Bulk("launch", what=request.name)  # one toast when the last one runs
         try:
-            async for update in self.portal.launch(account, request):
+            environments = self.choices.environments if self.plan.template else None
+            async for update in self.portal.launch(account, request, environments=environments):
                 if isinstance(main, MainScreen):
                     main.post_message(MainScreen.ActionProgress(update, batch))
                 if not accepted:
@@ -620,9 +333,3 @@ class LaunchWizard(Screen[str | None]):
         else:
             self.hint("Refused: nothing was created. escape to change the choices.")
             self.error(message.message)
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.group == "wizard-form" and event.state is WorkerState.ERROR:
-            error = event.worker.error
-            self.post_message(self.FormRead(None, f"{type(error).__name__}: {error}"))
-            event.stop()

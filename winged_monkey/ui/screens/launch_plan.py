@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Literal
 
 from rich.table import Table
@@ -21,6 +22,8 @@ from winged_monkey.catalog import (
     Size,
     TemplateForm,
 )
+from winged_monkey.engine.environments import EnvironmentFile
+from winged_monkey.engine.launching import Previewed
 from winged_monkey.engine.ranking import SizeSpec, demand, parse_spec, rank, shortfall
 from winged_monkey.errors import WMError
 from winged_monkey.ui.widgets.catalog_text import (
@@ -32,9 +35,10 @@ from winged_monkey.ui.widgets.catalog_text import (
     size_cells,
 )
 
-Step = Literal["account", "size", "location", "access", "params", "name", "summary"]
+Step = Literal["account", "size", "location", "access", "environments", "params", "name", "summary"]
 STEP_TITLES: dict[Step, str] = {
     "account": "account",
+    "environments": "environments",
     "size": "size",
     "location": "location",
     "access": "key pair and network",
@@ -93,6 +97,9 @@ class Choices:
     key_pair: Choice | None = None
     network: Choice | None = None
     parameters: dict[str, str] = field(default_factory=dict)
+    #: The environment files to launch a template with, in the order picked; None: the
+    #: backend's default (none were found beside the template).
+    environments: list[str] | None = None
     #: Every parameter value as typed (the form again after `escape`), hidden ones too.
     typed: dict[str, str] = field(default_factory=dict)
     name: str = ""
@@ -115,6 +122,10 @@ class LaunchPlan:
     choices: Choices
     #: Template forms read so far, per account.
     forms: dict[str, TemplateForm] = field(default_factory=dict)
+    #: The environment files found beside the template, per account (its own copy's).
+    environments: dict[str, list[EnvironmentFile]] = field(default_factory=dict)
+    #: What the cloud's preview says the launch would create, or why it could not say.
+    preview: list[Previewed] | str | None = None
 
     @property
     def template(self) -> bool:
@@ -135,7 +146,10 @@ class LaunchPlan:
         if self.pooled:
             return ["name", "summary"]
         if self.template:
-            return ["account", "params", "name", "summary"]
+            steps: list[Step] = ["account", "params", "name", "summary"]
+            if self.environments.get(self.choices.account or ""):  # files found beside it
+                steps.insert(1, "environments")
+            return steps
         found: list[Step] = ["account", "size"]
         catalog = self.catalog
         if catalog is None or catalog.locations:
@@ -226,6 +240,9 @@ class LaunchPlan:
                 f"{k}={'••••••' if k in hidden else v}" for k, v in sorted(c.parameters.items())
             )
             add("parameters", shown or "(defaults)")
+            if c.environments is not None:
+                names = [Path(e).name for e in c.environments]
+                add("environments", ", ".join(names) or "(none)")
         # Several are named name-1 … name-N (LaunchRequest.instance_names), as Nova does.
         add("name", f"{c.name}-1 … {c.name}-{c.count}  x {c.count}" if c.count > 1 else c.name)
         price = c.size.price_hourly if c.size is not None and not self.template else None

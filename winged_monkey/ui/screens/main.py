@@ -27,6 +27,7 @@ from winged_monkey.models import Instance, InstanceKind, InstanceState
 from winged_monkey.ui import clipboard, login
 from winged_monkey.ui.screens.accounts import AccountsScreen
 from winged_monkey.ui.screens.app_detail import AppScreen
+from winged_monkey.ui.screens.app_update import open_update
 from winged_monkey.ui.screens.confirm import ConfirmScreen
 from winged_monkey.ui.screens.console import ConsoleScreen
 from winged_monkey.ui.screens.details import DetailsScreen
@@ -142,6 +143,14 @@ class MainScreen(Screen[None]):
             "console",
             id="console",
             tooltip="The instance's boot console output",
+            show=False,
+        ),
+        Binding(
+            "p",
+            "update_app",
+            "update",
+            id="update_app",
+            tooltip="Update the app: its parameters, filled with the current values",
             show=False,
         ),
     ]
@@ -420,6 +429,9 @@ class MainScreen(Screen[None]):
 
     def action_accounts(self) -> None:
         self.app.push_screen(AccountsScreen(self.portal, self.clock))
+
+    def action_update_app(self) -> None:
+        open_update(self, self.portal, self.table.cursor_instance)
 
     # -- ssh, copy, console (winged_monkey.ui.login) ---------------------------------
 

@@ -91,12 +91,12 @@ def check_value(param: TemplateParameter, value: str) -> str | None:
     return None
 
 
-def label_text(param: TemplateParameter) -> Text:
+def label_text(param: TemplateParameter, default_word: str = "default") -> Text:
     text = Text.assemble((param.label or param.name, "bold"), (f"  {param.type}", "cyan"))
     if param.hidden:
         text.append("  hidden", style="yellow")
     if param.default is not None and not param.hidden:
-        text.append(f"  default {param.default or '(empty)'}", style="dim")
+        text.append(f"  {default_word} {param.default or '(empty)'}", style="dim")
     for constraint in param.constraints:
         text.append(f"  · {constraint_text(constraint)}", style="dim")
     return text
@@ -114,11 +114,18 @@ class ParamForm(VerticalScroll):
     """
 
     def __init__(
-        self, form: TemplateForm, values: Mapping[str, str] | None = None, **kwargs: object
+        self,
+        form: TemplateForm,
+        values: Mapping[str, str] | None = None,
+        *,
+        default_word: str = "default",
+        **kwargs: object,
     ) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.form = form
         self._start = dict(values or {})
+        #: How the label names a parameter's default ("now" on an update: its value).
+        self.default_word = default_word
 
     def compose(self) -> ComposeResult:
         yield Static("", id="param-general")
@@ -127,7 +134,7 @@ class ParamForm(VerticalScroll):
         if not self.form.parameters:
             yield Static(Text("This template asks for no parameters.", style="dim"))
         for n, param in enumerate(self.form.parameters):
-            yield Static(label_text(param), classes="param-label")
+            yield Static(label_text(param, self.default_word), classes="param-label")
             yield Input(
                 value=self._start.get(param.name, param.default or ""),
                 placeholder=param.description or param.name,
