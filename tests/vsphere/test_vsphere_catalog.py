@@ -281,10 +281,12 @@ def slow_clone(monkeypatch: pytest.MonkeyPatch, seconds: float, then: object = N
 
     monkeypatch.setattr(vsphere_backend, "CLONE_SETTLE_S", 0.1)
     real = VSphereBackend._read
-    started = time.monotonic()
+    started: list[float] = []  # from the first read of a task: a slow login is not the clone's
 
     def read(session: Any, obj: Any, paths: tuple[str, ...]) -> dict[str, Any]:
-        if isinstance(obj, vim.Task) and time.monotonic() - started < seconds:
+        if isinstance(obj, vim.Task) and not started:
+            started.append(time.monotonic())
+        if isinstance(obj, vim.Task) and time.monotonic() - started[0] < seconds:
             return {"info.state": "running", "info.progress": 40}
         if isinstance(obj, vim.Task) and then is not None:
             return {"info.state": "error", "info.error": then}
