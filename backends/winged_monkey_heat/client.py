@@ -19,9 +19,9 @@ from winged_monkey.account import AccountConfig, Secrets
 from winged_monkey.errors import AuthError, BackendError, InvalidRequest, NotFoundError, WMError
 from winged_monkey.httppool import LoopPool
 from winged_monkey.tls import client_context
+from winged_monkey_heat.faults import error_text, transport_error, where
 from winged_monkey_heat.keystone import Keystone
 from winged_monkey_heat.settings import HeatSettings, read_settings
-from winged_monkey_heat.transport import transport_error, where
 
 __all__ = ["ConflictError", "HeatClient", "HeatSettings", "TemplateError", "read_settings"]
 
@@ -127,7 +127,7 @@ class HeatClient:
             if reply.status_code == 401:
                 raise AuthError(
                     f"Heat ({self.where}) refused a token Keystone had just issued: "
-                    f"{heat_message(reply)}; the cloud's Heat may not trust this Keystone",
+                    f"{error_text(reply)}; the cloud's Heat may not trust this Keystone",
                     account=self.account,
                 )
         if reply.status_code >= 400:
@@ -165,7 +165,7 @@ class HeatClient:
     def _error(self, reply: httpx.Response) -> WMError:
         """Heat's explanation (never its traceback) in the portal's error type."""
         code = reply.status_code
-        message = heat_message(reply)
+        message = error_text(reply)
         said = heat_said(reply)
         throttle = faultwords.throttling_code(said)
         if code == 429 or throttle:
@@ -197,7 +197,7 @@ class HeatClient:
 def heat_said(reply: httpx.Response) -> str:
     """Heat's error type with its message ("EndpointNotFound: ..."): for the errors Heat
     does not map, the type is the only useful part (its message is withheld and its
-    explanation a generic sentence). Without a type, `heat_message`."""
+    explanation a generic sentence). Without a type, `error_text`."""
     try:
         data = reply.json()
     except ValueError:
@@ -205,26 +205,6 @@ def heat_said(reply: httpx.Response) -> str:
     error = data.get("error") if isinstance(data, dict) else None
     kind = error.get("type") if isinstance(error, dict) else None
     if not isinstance(error, dict) or not isinstance(kind, str) or not kind.strip():
-        return heat_message(reply)
+        return error_text(reply)
     message = faultwords.quoted(error.get("message") or "")
     return f"{faultwords.quoted(kind)}: {message}" if message else faultwords.quoted(kind)
-
-
-def heat_message(reply: httpx.Response) -> str:
-    """`error.message` or `explanation` from Heat's error body; a short text otherwise."""
-    try:
-        data = reply.json()
-    except ValueError:
-        data = None
-    if isinstance(data, dict):
-        error = data.get("error")
-        if not isinstance(error, dict):
-            error = {}
-        message = str(error.get("message") or data.get("explanation") or "").strip()
-        if message:
-            return message
-        title = data.get("title")
-        if title:
-            return str(title)
-    text = reply.text.strip().splitlines()
-    return text[0][:200] if text else reply.reason_phrase or f"HTTP {reply.status_code}"

@@ -1,5 +1,6 @@
-"""A request that got no answer, in the portal's words: one rule for Heat's and Keystone's
-requests (a timeout, a refused certificate, a reply cut short, no connection)."""
+"""What goes wrong talking to Heat or Keystone, one rule for both: a request that got no
+answer (a timeout, a refused certificate, a reply cut short, no connection) in the
+portal's words, and the text of an error answer."""
 
 from __future__ import annotations
 
@@ -42,3 +43,24 @@ def transport_error(
     else:
         text = f"connection to {peer} failed ({faultwords.os_reason(exc)})"
     return UnreachableError(text, account=account)
+
+
+def error_text(reply: httpx.Response) -> str:
+    """An OpenStack error body's `error.message` (Heat's `explanation` or `title` failing
+    that); else the answer's first line, cut."""
+    try:
+        data = reply.json()
+    except ValueError:
+        data = None
+    if isinstance(data, dict):
+        error = data.get("error")
+        if not isinstance(error, dict):
+            error = {}
+        message = str(error.get("message") or data.get("explanation") or "").strip()
+        if message:
+            return message
+        title = data.get("title")
+        if title:
+            return str(title)
+    text = reply.text.strip().splitlines()
+    return text[0][:200] if text else reply.reason_phrase or f"HTTP {reply.status_code}"

@@ -12,9 +12,9 @@ import httpx
 from winged_monkey import faultwords
 from winged_monkey.account import Secrets
 from winged_monkey.errors import AuthError, BackendError, ConfigError
+from winged_monkey_heat.faults import error_text, transport_error, where
 from winged_monkey_heat.models import parse_time
 from winged_monkey_heat.settings import HeatSettings
-from winged_monkey_heat.transport import transport_error, where
 
 #: Re-authenticate this long before Keystone's expiry, so no request races it.
 EXPIRY_MARGIN = timedelta(seconds=60)
@@ -187,7 +187,7 @@ class Keystone:
         return f"user {user} (project {s.project_label})"
 
     def _refused(self, reply: httpx.Response) -> Exception:
-        message = _keystone_message(reply).rstrip(".")
+        message = error_text(reply).rstrip(".")
         code = reply.status_code
         if code == 429:
             return faultwords.throttled(
@@ -243,16 +243,3 @@ class Keystone:
             f"Keystone's catalog has no {s.service_type} (Heat) endpoint for {asked}; {hint}",
             account=self.account,
         )
-
-
-def _keystone_message(reply: httpx.Response) -> str:
-    try:
-        data = reply.json()
-    except ValueError:
-        data = None
-    if isinstance(data, dict) and isinstance(data.get("error"), dict):
-        message = str(data["error"].get("message") or "").strip()
-        if message:
-            return message
-    text = reply.text.strip().splitlines()
-    return text[0][:200] if text else reply.reason_phrase or f"HTTP {reply.status_code}"
