@@ -8,7 +8,9 @@ before any network call so the UI offers only actions that exist.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, ClassVar, TypeVar
@@ -24,6 +26,26 @@ if TYPE_CHECKING:  # the catalog's models load with the catalog, not with every 
     from winged_monkey.catalog import AccountCatalog, CatalogItem, LaunchRequest, TemplateForm
 
 T = TypeVar("T")
+
+_ACTING_FOR: ContextVar[str | None] = ContextVar("winged_monkey_acting_for", default=None)
+
+
+def acting_for() -> str | None:
+    """The key of the intent the engine recorded in its event log for the action being run
+    in this task (set around `Backend.act`), else None. A backend that passes the request
+    on to another portal (the aggregator) may send it along, so what is recorded there can
+    be shown as part of this change; other backends need not read it."""
+    return _ACTING_FOR.get()
+
+
+@contextmanager
+def acting(intent: str) -> Iterator[None]:
+    """The engine's side of `acting_for`: calls made inside see `intent`."""
+    token = _ACTING_FOR.set(intent)
+    try:
+        yield
+    finally:
+        _ACTING_FOR.reset(token)
 
 
 class Capability(StrEnum):
@@ -159,7 +181,8 @@ class Backend(ABC):
         return None
 
     async def act(self, action: Action, instance: Instance) -> None:
-        """Ask the provider to run `action`; returns once the request is accepted."""
+        """Ask the provider to run `action`; returns once the request is accepted.
+        `acting_for()` gives the key of the engine's intent for it."""
         raise NotImplementedError(action)
 
     def refusal(self, action: Action, instance: Instance) -> str | None:

@@ -21,7 +21,11 @@ OpenAPI document the server publishes at /api/v1/openapi.json:
     DELETE /api/v1/tokens/{id}             -> TokenOut                 (admins; revokes)
 
 Every resource carries the actions its caller may run on it now as `links`; a client
-offers exactly those. Every error, whatever the status, is ErrorOut. Nothing of the
+offers exactly those. A client may send the key of its own record of an action (its
+intent) with the request, in the header `X-WM-Intent` (percent-encoded): the server's
+events for that request point at it (`cause` = `client:` + the key), so the client can
+show them as parts of its own change. Every error, whatever the status, is ErrorOut.
+Nothing of the
 backing clouds' credentials ever appears in any of these shapes.
 """
 
@@ -38,6 +42,10 @@ from winged_monkey.catalog import AccountCatalog, CatalogItem, Quota
 from winged_monkey.models import Event, InstanceState
 
 API_PREFIX = "/api/v1"
+#: The request header that carries the client's intent key, and how the server's record
+#: of the request names it as its cause.
+INTENT_HEADER = "X-WM-Intent"
+CLIENT_CAUSE = "client:"
 Role = Literal["viewer", "operator", "admin"]
 
 

@@ -13,7 +13,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from winged_monkey.account import AccountConfig, Secrets
 from winged_monkey.actions import Action
-from winged_monkey.backend import MUTATING, Backend, Capability, NativeEvents
+from winged_monkey.backend import MUTATING, Backend, Capability, NativeEvents, acting_for
 from winged_monkey.catalog import AccountCatalog, LaunchRequest
 from winged_monkey.errors import ActionNotAllowed, InvalidRequest, NotFoundError
 from winged_monkey.models import AppDetail, AppResource, Event, Instance, InstanceState
@@ -129,7 +129,8 @@ class AggregatorBackend(Backend):
         if link is None:
             reason = self.refusal(action, instance) or f"the aggregator cannot {action}"
             raise ActionNotAllowed(reason, account=self.account.name)
-        await self.client.follow(link, ActionAccepted)
+        # The local intent's key goes along: the server's events for it link back to it.
+        await self.client.follow(link, ActionAccepted, intent=acting_for())
 
     def _link(self, action: Action, instance: Instance) -> Link | None:
         offered = convert.links(instance)
@@ -157,7 +158,8 @@ class AggregatorBackend(Backend):
             after = str(page.next)
             if not page.events or not moved:
                 break
-        events = tuple(convert.event(self.account.name, e) for e in found)
+        me = self.whoami.user if self.whoami else None
+        events = tuple(convert.event(self.account.name, e, user=me) for e in found)
         return NativeEvents(events=events, markers={MARKER: after} if after else {})
 
     async def app_detail(self, app: Instance, events: int = 50) -> AppDetail:
@@ -171,7 +173,8 @@ class AggregatorBackend(Backend):
             resources = _ResourceList.validate_python(row.extra.get("resources") or [])
         except ValidationError:  # the server's extra is free-form: no members rather than none
             resources = []
-        latest = [convert.event(self.account.name, e) for e in found]
+        me = self.whoami.user if self.whoami else None
+        latest = [convert.event(self.account.name, e, user=me) for e in found]
         return AppDetail(resources=tuple(resources), events=tuple(reversed(latest)))
 
     async def _target_events(self, account: str, target: str, keep: int) -> list[Event]:

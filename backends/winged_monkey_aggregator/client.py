@@ -13,7 +13,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from winged_monkey.account import AccountConfig, Secrets
 from winged_monkey.httppool import LoopPool
 from winged_monkey.tls import client_context
-from winged_monkey.wire import API_PREFIX, Link
+from winged_monkey.wire import API_PREFIX, INTENT_HEADER, Link
 from winged_monkey_aggregator.errors import not_the_api, reply_error, timed_out, transport_error
 from winged_monkey_aggregator.settings import read_settings
 
@@ -80,17 +80,26 @@ class AggregatorClient:
         reply = await self._send("GET", url, params=params)
         return self._decode(reply, shape)
 
-    async def send(self, method: str, url: str, shape: type[T], body: BaseModel | None = None) -> T:
+    async def send(
+        self,
+        method: str,
+        url: str,
+        shape: type[T],
+        body: BaseModel | None = None,
+        *,
+        intent: str | None = None,
+    ) -> T:
+        """`intent`: the key of the local intent this request carries out (INTENT_HEADER)."""
         content = None if body is None else body.model_dump_json(exclude_none=True)
-        reply = await self._send(method, url, content=content)
+        reply = await self._send(method, url, content=content, intent=intent)
         return self._decode(reply, shape)
 
-    async def follow(self, link: Link, shape: type[T]) -> T:
+    async def follow(self, link: Link, shape: type[T], *, intent: str | None = None) -> T:
         """Run a link the server offered (its href is a path from the server's root)."""
         href = link.href
         if self._prefix and href.startswith(self._prefix + "/"):
             href = href[len(self._prefix) :]
-        return await self.send(link.method, href, shape)
+        return await self.send(link.method, href, shape, intent=intent)
 
     async def _send(
         self,
@@ -99,8 +108,11 @@ class AggregatorClient:
         *,
         params: dict[str, Any] | None = None,
         content: str | None = None,
+        intent: str | None = None,
     ) -> httpx.Response:
-        headers = {"Content-Type": "application/json"} if content is not None else None
+        headers = {"Content-Type": "application/json"} if content is not None else {}
+        if intent is not None:  # a header is ASCII: the key is percent-encoded
+            headers[INTENT_HEADER] = quote(intent, safe=":/@")
         try:
             # httpx's timeout is per phase; this one bounds the whole request.
             async with asyncio.timeout(self.timeout):

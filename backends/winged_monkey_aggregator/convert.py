@@ -12,7 +12,7 @@ from typing import Any
 
 from winged_monkey.catalog import AccountCatalog, CatalogItem, Choice, Quota, Size
 from winged_monkey.models import Event, EventSource, Instance
-from winged_monkey.wire import CatalogOut, Link, ResourceOut
+from winged_monkey.wire import CLIENT_CAUSE, CatalogOut, Link, ResourceOut
 
 PROVIDER = "aggregator"
 
@@ -65,16 +65,25 @@ def links(row: Instance) -> dict[str, Link]:
     return {str(name): Link.model_validate(link) for name, link in found.items()}
 
 
-def event(account: str, remote: Event) -> Event:
+def event(account: str, remote: Event, *, user: str | None = None) -> Event:
     """A server event in the local log: its key, target and `cause` made local (so the
-    server's outcome still points at the server's intent here), who did it kept."""
+    server's outcome still points at the server's intent here), who did it kept.
+
+    The server's record of a request `user` (this token's) sent with a local intent's key
+    points at that intent: the server's part of the change is one of its parts here. A
+    request anyone else sent keeps the server's word for its cause, which is not a key of
+    this log."""
+    cause = remote.cause
+    if cause is not None:
+        mine = user is not None and remote.user == user and cause.startswith(CLIENT_CAUSE)
+        cause = cause.removeprefix(CLIENT_CAUSE) if mine else f"aggregator:{account}:{cause}"
     return remote.model_copy(
         update={
             "key": f"aggregator:{account}:{remote.key}",
             "source": EventSource.NATIVE,
             "account": account,
             "target": local_id(remote.account, remote.target),
-            "cause": f"aggregator:{account}:{remote.cause}" if remote.cause else None,
+            "cause": cause,
         }
     )
 

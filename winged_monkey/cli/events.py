@@ -56,6 +56,12 @@ def _when(ctx: click.Context, param: click.Parameter, value: str | None) -> date
 @click.option("--json", "as_json", is_flag=True, help="A JSON list (JSON lines with --follow).")
 @click.option("--csv", "as_csv", is_flag=True, help="CSV with a header row.")
 @click.option("--follow", "-f", is_flag=True, help="Keep printing new events until Ctrl-C.")
+@click.option(
+    "--parts",
+    is_flag=True,
+    help="Every part of a change on its own line (the table shows an action, its outcome "
+    "and what observed it as one line). JSON and CSV always hold every part.",
+)
 @click.option("--interval", type=click.FloatRange(min=0.01), default=0.5, hidden=True)
 @click.pass_obj
 def events(
@@ -70,9 +76,11 @@ def events(
     as_json: bool,
     as_csv: bool,
     follow: bool,
+    parts: bool,
     interval: float,
 ) -> None:
     """The event log, newest first: state changes seen, actions taken, cloud events.
+    One line per change (`--parts`: every part).
 
     With --follow, matching events already in the window (with --since) come
     first, oldest first, then each new one as any `wm` process records it.
@@ -89,7 +97,7 @@ def events(
         limit=limit,
     )
     fmt = "json" if as_json else "csv" if as_csv else "table"
-    guard(lambda: _events(obj, query, fmt, follow, interval))
+    guard(lambda: _events(obj, query, fmt, follow, interval, parts))
 
 
 def _events_store(obj: Context) -> Store:
@@ -113,7 +121,9 @@ def _events_store(obj: Context) -> Store:
     return store
 
 
-def _events(obj: Context, query: EventQuery, fmt: str, follow: bool, interval: float) -> None:
+def _events(
+    obj: Context, query: EventQuery, fmt: str, follow: bool, interval: float, parts: bool
+) -> None:
     store = _events_store(obj)
     if follow:
         _follow(store, query, fmt, interval)
@@ -124,6 +134,10 @@ def _events(obj: Context, query: EventQuery, fmt: str, follow: bool, interval: f
     elif fmt == "csv":
         click.echo(to_csv(found), nl=False)
     elif found:
+        if not parts:
+            from winged_monkey.ui.history import folded  # pure, no Textual
+
+            found = folded(found)
         click.echo(render_table(event_rows(found)))
     else:
         click.echo("no events match", err=True)

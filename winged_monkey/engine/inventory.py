@@ -22,7 +22,7 @@ from winged_monkey.models import AccountSnapshot, AccountStatus, Event, Instance
 from winged_monkey.user.config import Config
 
 RETENTION_EVERY_S = 3600.0
-Settler = Callable[[str, Mapping[str, Instance]], Awaitable[list[Event]]]
+Settler = Callable[[str, Mapping[str, Instance], Sequence[Event]], Awaitable[list[Event]]]
 
 
 @dataclass(frozen=True)
@@ -50,8 +50,9 @@ class Inventory:
         self.accounts = accounts
         self.recorder = recorder
         self.clock = clock
-        #: Called with each successful listing; returns the events it settles (the actions
-        #: whose outcome only an observation could tell: `Operations.reconcile`).
+        #: Called with each successful listing and the changes it observed, which it
+        #: records (linked to the actions that made them) with the events it settles (the
+        #: actions whose outcome only an observation could tell): `Operations.reconcile`.
         self.on_listed = on_listed
         self._maintained_at: float | None = None
 
@@ -115,11 +116,12 @@ class Inventory:
         events = diff_inventories(name, previous, instances, now) if previous else []
         snapshot = AccountSnapshot(account=name, fetched_at=now, instances=tuple(listed))
         await self.recorder.save_snapshot(snapshot)
-        await self.recorder.append(events)
+        if self.on_listed is None:
+            await self.recorder.append(events)
         account.instances = instances
         account.status = AccountStatus(name=name, phase="ok", fetched_at=now, count=len(listed))
         if self.on_listed is not None:
-            events.extend(await self.on_listed(name, instances))
+            events = await self.on_listed(name, instances, events)
         return AccountUpdate(account.status, tuple(listed), tuple(events))
 
     def _fail(self, account: Account, reason: str, *, config_error: bool) -> AccountUpdate:

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal
 
 from winged_monkey.actions import Action, refusal
-from winged_monkey.backend import ACTION_CAPABILITY, Backend, Capability
+from winged_monkey.backend import ACTION_CAPABILITY, Backend, Capability, acting
 from winged_monkey.engine.accounts import Accounts
 from winged_monkey.engine.recorder import Recorder
 from winged_monkey.errors import ActionNotAllowed, AnswerLostError, PluginBug, WMError, describe
@@ -82,6 +82,9 @@ class Operations:
         #: Keys (ACCOUNT/ID) of the instances an action is being followed on now.
         self.in_flight: set[str] = set()
         self._open: dict[str, dict[str, Intent]] = {}  # account -> intent key -> intent
+        #: ACCOUNT/ID -> the action changing it, until a listing shows where it led: what
+        #: that listing observed changing is linked to the action's intent (`link`).
+        self._changing: dict[str, _Change] = {}
 
     # -- what may run ------------------------------------------------------------------
 
@@ -123,11 +126,17 @@ class Operations:
     # -- running one -------------------------------------------------------------------
 
     async def run(
-        self, action: Action, instance: Instance, *, user: str | None = None
+        self,
+        action: Action,
+        instance: Instance,
+        *,
+        user: str | None = None,
+        cause: str | None = None,
     ) -> AsyncIterator[ActionUpdate]:
         """Record the intent, send `action`, then follow the instance until its target
         state, a failure, or the end of what can be known. `user` names who asked in the
-        event log (the aggregator's token user); default: ours."""
+        event log (the aggregator's token user); default: ours. `cause`: the key of the
+        event that asked for it (the aggregator's record of a client's request)."""
         action = self.effective(action, instance)
         reason = self.refusal(action, instance)
         if reason:
@@ -136,14 +145,16 @@ class Operations:
         backend = await self.accounts.backend(instance.account)
         started, at = time.monotonic(), self.clock()
         self.in_flight.add(instance.key)
-        intent = await self.intend(str(action), action, instance, at, user)
+        intent = await self.intend(str(action), action, instance, at, user, cause=cause)
+        change = self._changing[instance.key] = _Change(intent, instance.state)
         final: ActionUpdate | None = None
         try:
             moving = instance.model_copy(update={"state": _moving_state(action, instance)})
             account.instances[instance.id] = moving
             yield ActionUpdate(action, moving, "requested", f"{action} requested", intent.key)
             try:
-                await self.accounts.within(instance.account, backend.act(action, instance))
+                with acting(intent.key):  # a backend may pass it on (Backend.act)
+                    await self.accounts.within(instance.account, backend.act(action, instance))
             except AnswerLostError as exc:
                 # The request may have reached the cloud: only an observation can tell.
                 final = ActionUpdate(
@@ -178,6 +189,9 @@ class Operations:
                 )
             account.instances[instance.id] = final.instance
             await self.settle(intent, final, time.monotonic() - started)
+            if final.phase == "failed" and self._changing.get(instance.key) is change:
+                del self._changing[instance.key]  # nothing it changed to observe
+            change.finished = final.phase != "unknown"  # unknown: until `reconcile` settles it
         yield final
 
     async def follow(
@@ -244,10 +258,17 @@ class Operations:
     # -- the event log -----------------------------------------------------------------
 
     async def intend(
-        self, kind: str, action: Action, target: Instance, at: datetime, user: str | None
+        self,
+        kind: str,
+        action: Action,
+        target: Instance,
+        at: datetime,
+        user: str | None,
+        *,
+        cause: str | None = None,
     ) -> Intent:
         """Record that `action` (named `kind` in the log: "stop", "launch") is requested on
-        `target`, before its call is sent."""
+        `target`, before its call is sent; `cause`: the event that asked for it."""
         key = f"action:{target.account}:{target.id}:{kind}:{at.timestamp():.6f}"
         intent = Intent(key, kind, action, target.account, target.id, target.name, at, user)
         event = Event(
@@ -261,6 +282,7 @@ class Operations:
             old_state=str(target.state),
             outcome="requested",
             user=user or self.user,
+            cause=cause,
         )
         await self._write([event])
         return intent
@@ -292,11 +314,17 @@ class Operations:
             self._open.setdefault(intent.account, {})[intent.key] = intent
         await self._write([event])
 
-    async def reconcile(self, account: str, listed: Mapping[str, Instance]) -> list[Event]:
-        """Settle the account's open intents by what its listing shows: the target reached
-        (ok) or not after `action_timeout` (failed, as observed). Intents left open by an
-        earlier process are read from the log the first time (every time when replicas
-        share the log: one that died may have left some)."""
+    async def reconcile(
+        self, account: str, listed: Mapping[str, Instance], observed: Sequence[Event] = ()
+    ) -> list[Event]:
+        """Record what the account's listing `observed` changed, each change an action of
+        ours led to linked to its intent (`link`); then settle the account's open intents
+        by what the listing shows: the target reached (ok) or not after `action_timeout`
+        (failed, as observed). Returns both. Intents left open by an earlier process are
+        read from the log the first time (every time when replicas share the log: one that
+        died may have left some)."""
+        changes = self.link(account, observed, listed)
+        await self._write(changes)
         if account not in self._open or self.recorder.store.shares_intents:
             none: list[Event] = []
             rows = await self.recorder.run(lambda: self.recorder.store.open_intents(account), none)
@@ -323,6 +351,9 @@ class Operations:
             else:
                 continue
             del self._open[account][key]
+            change = self._changing.get(f"{account}/{intent.target}")
+            if change is not None and change.intent.key == key:  # `link` saw this listing
+                del self._changing[f"{account}/{intent.target}"]
             settled.append(
                 Event(
                     key=f"{key}:settled",
@@ -340,7 +371,35 @@ class Operations:
                 )
             )
         await self._write(settled)
-        return settled
+        return [*changes, *settled]
+
+    def link(
+        self, account: str, observed: Sequence[Event], listed: Mapping[str, Instance]
+    ) -> list[Event]:
+        """`observed` (a listing's changes) with each change an action of ours led to linked
+        to its intent: the instance went to the action's transition or target state while
+        the action ran, or in the first listing that shows it moved on since. The change
+        then shows once, with the action; never linked by timing alone."""
+        linked = []
+        for event in observed:
+            change = self._changing.get(f"{account}/{event.target}")
+            if change is not None and event.cause is None and event.kind != "appeared":
+                action = change.intent.action
+                state = InstanceState(event.new_state or InstanceState.TERMINATED)
+                if action.reached(state) or state is action.transition:
+                    event = event.model_copy(update={"cause": change.intent.key})
+            linked.append(event)
+        for key, change in list(self._changing.items()):
+            if not change.finished or change.intent.account != account:
+                continue
+            seen = listed.get(change.intent.target)
+            state = seen.state if seen is not None else InstanceState.TERMINATED
+            action = change.intent.action
+            # A listing begun before the action still shows where it started: wait for one
+            # that shows the instance moved on (to the target, or past it: someone else's).
+            if action.reached(state) or state not in (change.before, action.transition):
+                del self._changing[key]
+        return linked
 
     async def _write(self, events: list[Event]) -> None:
         try:
@@ -349,6 +408,16 @@ class Operations:
             # Leaving mid-write: the record matters more than the loop now (keys dedupe).
             self.recorder.safe(lambda: self.recorder.store.append_events(events), 0)
             raise
+
+
+@dataclass
+class _Change:
+    """An action of ours changing an instance: its intent, where it started, and whether
+    its outcome is recorded."""
+
+    intent: Intent
+    before: InstanceState
+    finished: bool = False
 
 
 def _moving_state(action: Action, instance: Instance) -> InstanceState:

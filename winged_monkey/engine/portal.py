@@ -314,11 +314,17 @@ class Portal:
         return self.operations.refusal(action, instance)
 
     def run_action(
-        self, action: Action, instance: Instance, *, user: str | None = None
+        self,
+        action: Action,
+        instance: Instance,
+        *,
+        user: str | None = None,
+        cause: str | None = None,
     ) -> AsyncIterator[ActionUpdate]:
         """Record the intent, request `action`, then follow the instance until its target
-        state, a failure, or the end of what can be known (winged_monkey.engine.operations)."""
-        return self.operations.run(action, instance, user=user)
+        state, a failure, or the end of what can be known (winged_monkey.engine.operations).
+        `cause`: the key of the event that asked for it (wm serve's record of a request)."""
+        return self.operations.run(action, instance, user=user, cause=cause)
 
     async def fetch(self, key: str) -> Instance | None:
         """The instance `ACCOUNT/ID` as its cloud says now, fetched by itself (no listing of

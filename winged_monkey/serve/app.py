@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal, TypeVar
 
-from fastapi import Depends, FastAPI, Path, Query, Request
+from fastapi import Depends, FastAPI, Header, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -34,6 +34,7 @@ from winged_monkey.serve.service import Aggregator
 from winged_monkey.serve.tokens import TokenError, TokenRecord, TokenStore
 from winged_monkey.wire import (
     API_PREFIX,
+    INTENT_HEADER,
     ActionAccepted,
     CatalogOut,
     ErrorBody,
@@ -103,6 +104,15 @@ SinceQ = Annotated[datetime | None, Query(description="Inclusive.")]
 UntilQ = Annotated[datetime | None, Query(description="Exclusive.")]
 TargetQ = Annotated[str | None, Query(description="Only this resource id.")]
 LimitQ = Annotated[int, Query(ge=1, le=1000)]
+IntentH = Annotated[
+    str | None,
+    Header(
+        alias=INTENT_HEADER,
+        max_length=512,
+        description="The client's key for its own record of this action (percent-encoded): "
+        "the server's events for the request name it as their cause.",
+    ),
+]
 
 
 def create_app(aggregator: Aggregator, tokens: TokenStore, limiter: RateLimiter) -> FastAPI:
@@ -201,10 +211,10 @@ def create_app(aggregator: Aggregator, tokens: TokenStore, limiter: RateLimiter)
             responses={409: {"model": ErrorOut}},
         )
         async def act(
-            token: Caller, account: AccountP, rid: IdP, action: PostAction
+            token: Caller, account: AccountP, rid: IdP, action: PostAction, intent: IntentH = None
         ) -> ActionAccepted:
             instance = aggregator.find(token, kind, account, rid)
-            return await aggregator.act(token, Action(action), instance)
+            return await aggregator.act(token, Action(action), instance, origin=intent)
 
         @app.delete(
             f"{v1}/{collection}/{{account}}/{{rid}}",
@@ -214,9 +224,11 @@ def create_app(aggregator: Aggregator, tokens: TokenStore, limiter: RateLimiter)
             operation_id=f"destroy_{kind}",
             responses={409: {"model": ErrorOut}},
         )
-        async def destroy(token: Caller, account: AccountP, rid: IdP) -> ActionAccepted:
+        async def destroy(
+            token: Caller, account: AccountP, rid: IdP, intent: IntentH = None
+        ) -> ActionAccepted:
             instance = aggregator.find(token, kind, account, rid)
-            return await aggregator.act(token, Action.DESTROY, instance)
+            return await aggregator.act(token, Action.DESTROY, instance, origin=intent)
 
     resource_routes("instance", "instances")
     resource_routes("app", "deployments")

@@ -14,7 +14,7 @@ import sqlite3
 from collections.abc import Coroutine, Iterable
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from pydantic import TypeAdapter
 
@@ -30,6 +30,7 @@ from winged_monkey.serve.settings import ServerConfig
 from winged_monkey.serve.tokens import TokenRecord
 from winged_monkey.wire import (
     API_PREFIX,
+    CLIENT_CAUSE,
     AccountStatusOut,
     ActionAccepted,
     EventPage,
@@ -276,23 +277,36 @@ class Aggregator:
 
     # -- actions ---------------------------------------------------------------
 
-    async def act(self, token: TokenRecord, action: Action, instance: Instance) -> ActionAccepted:
-        """Start `action` in the background; answer once the portal has taken it."""
+    async def act(
+        self, token: TokenRecord, action: Action, instance: Instance, origin: str | None = None
+    ) -> ActionAccepted:
+        """Start `action` in the background; answer once the portal has taken it. `origin`:
+        the client's key for its own record of the action (percent-encoded, INTENT_HEADER),
+        the cause of the request's event; the engine's intent points at that event."""
+        cause = client_cause(origin)
         reason = self.refusal(token, action, instance)
         if reason is not None:  # an attempt refused is part of the audit trail too
             await self.record_request(
-                token, str(action), instance.account, instance.id, instance.name, reason, "refused"
+                token,
+                str(action),
+                instance.account,
+                instance.id,
+                instance.name,
+                reason,
+                "refused",
+                cause=cause,
             )
             role_missing = not token.allows("admin" if action is Action.DESTROY else "operator")
             raise forbidden(reason) if role_missing else conflict(reason)
         event = await self.record_request(
-            token, str(action), instance.account, instance.id, instance.name
+            token, str(action), instance.account, instance.id, instance.name, cause=cause
         )
         taken: asyncio.Future[Instance] = asyncio.get_running_loop().create_future()
 
         async def run() -> None:
             try:
-                async for update in self.portal.run_action(action, instance, user=token.user):
+                updates = self.portal.run_action(action, instance, user=token.user, cause=event)
+                async for update in updates:
                     self.changed()
                     if not taken.done():
                         taken.set_result(update.instance)
@@ -391,6 +405,18 @@ class Aggregator:
                     if len(found) == limit:
                         break
         return EventPage(events=tuple(found), next=cursor)
+
+
+def client_cause(origin: str | None) -> str | None:
+    """The cause a request's event names for a client's intent key (wire.INTENT_HEADER);
+    None without one, or for one that is not a key (control characters: it is written to
+    the log and to people's terminals)."""
+    if origin is None:
+        return None
+    key = unquote(origin)
+    if not key or not key.isprintable():
+        return None
+    return CLIENT_CAUSE + key
 
 
 def _matches(
