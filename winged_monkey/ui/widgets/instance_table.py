@@ -11,51 +11,34 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import ClassVar
 
-from rich.cells import cell_len
-from rich.padding import Padding
-from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual import events
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.geometry import Region, Size
 from textual.message import Message
-from textual.renderables.styled import Styled
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from winged_monkey.models import Instance, InstanceKind, InstanceState
-from winged_monkey.terminal.render import price_text, size_text
+from winged_monkey.models import Instance, InstanceKind
 from winged_monkey.ui import format as fmt
 from winged_monkey.ui.rows import (
-    ACCOUNT_WIDTH,
     COLUMNS,
     FITTED,
-    NAME_WIDTH,
-    NO_HOURLY_COST,
     SORT_LABELS,
     SORTS,
     Row,
     RowIndex,
     natural,
 )
+from winged_monkey.ui.widgets import table_lines as lines
+from winged_monkey.ui.widgets.table_keys import KEYS
 
 __all__ = ["COLUMNS", "SORTS", "SORT_LABELS", "InstanceTable", "natural"]
 
 AGE_REFRESH_S = 15.0
-PADDING = 1  # a space either side of each cell, as DataTable draws them
-_CACHE_LINES = 2000  # drawn rows kept; a screen holds a few dozen
-_CACHE_CELLS = 20000
-# Each cell's segments carry their column (as DataTable's do), so cells stay apart.
-_COLUMN_META = [Style.from_meta({"column": n}) for n in range(len(COLUMNS))]
-_OUTSIDE = Style.from_meta({"out_of_bounds": True})
-_COLUMN_AT = {key: n for n, (key, _, _) in enumerate(COLUMNS)}
-#: Shortened (the state to its glyph) or dropped, in this order, while a row is wider than
-#: the table: the low-value columns go first; the name, account, address and price stay.
-_SHRINK = ("state", "where", "private_ip", "size", "age")
-_GLYPH = 1
 
 
 class InstanceTable(ScrollView, can_focus=True):
@@ -63,42 +46,7 @@ class InstanceTable(ScrollView, can_focus=True):
 
     ALLOW_SELECT = False
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding(
-            "enter",
-            "screen.details",
-            "info",
-            id="details",
-            tooltip="Show every field of the instance under the cursor",
-        ),
-        Binding("up", "cursor_up", "up", show=False, tooltip="The row above"),
-        Binding("down", "cursor_down", "down", show=False, tooltip="The row below"),
-        Binding("pageup", "page_up", "page up", show=False, tooltip="A screen of rows up"),
-        Binding("pagedown", "page_down", "page down", show=False, tooltip="A screen of rows down"),
-        Binding("home,ctrl+home", "scroll_top", "first row", show=False, tooltip="The first row"),
-        Binding("end,ctrl+end", "scroll_bottom", "last row", show=False, tooltip="The last row"),
-        # vi's keys, unless the user's keymap gives one to another binding.
-        *(
-            Binding(key, f"vi('{key}')", words, show=False, tooltip=tip)
-            for key, (words, tip) in {
-                "j": ("down", "The row below"),
-                "k": ("up", "The row above"),
-                "g": ("first row", "The first row"),
-                "G": ("last row", "The last row"),
-            }.items()
-        ),
-        # Only when the columns do not fit even once the low-value ones are dropped.
-        Binding("right", "cursor_right", "scroll right", show=False, tooltip="Scroll sideways"),
-        Binding("left", "cursor_left", "scroll left", show=False, tooltip="Scroll sideways"),
-        Binding(
-            "u",
-            "clear_marks",
-            "unmark all",
-            id="clear_marks",
-            show=False,
-            tooltip="Clear every mark",
-        ),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = list(KEYS)
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {"instance-table--header", "instance-table--cursor"}
 
@@ -168,10 +116,7 @@ class InstanceTable(ScrollView, can_focus=True):
         self._cursor_key: str | None = None
         self._drawn: list[Row] | None = None  # the order the cursor was last placed in
         self._generation = -1
-        self._lines: dict[tuple[Any, ...], Strip] = {}
-        self._cell_cache: dict[tuple[Any, ...], list[Segment]] = {}
-        self._header: Strip | None = None
-        self._header_key: tuple[Any, ...] = ()
+        self._painter = lines.Painter()
 
     def on_mount(self) -> None:
         self.set_interval(AGE_REFRESH_S, self.refresh_ages)
@@ -230,7 +175,7 @@ class InstanceTable(ScrollView, can_focus=True):
         row = self.index.rows[key]
         age = fmt.age_since(row.instance.created_at, self._clock())
         names = [name for name, _, _ in COLUMNS]
-        return self._cells(row, age)[names.index(column)]
+        return lines.row_cells(row, age)[names.index(column)]
 
     def select(self, key: str) -> None:
         """Put the cursor on an instance's row (and keep it there across updates)."""
@@ -420,32 +365,13 @@ class InstanceTable(ScrollView, can_focus=True):
         return shown
 
     def _labels(self) -> list[str]:
-        """The header's words; the sorted column's carries ▲ (or ▼ when reversed)."""
-        arrow = "▼" if self.index.sort_reverse else "▲"
-        return [
-            f"{label} {arrow}".strip() if key == self.index.sort_column else label
-            for key, label, _ in COLUMNS
-        ]
+        return lines.labels(self.index.sort_column, self.index.sort_reverse)
 
     def _widths(self) -> list[int]:
-        """Each column's drawn width, its padding included; 0 for a column dropped because
-        the row would not fit the width otherwise (in _SHRINK's order, the state to its
-        glyph): a column is shown whole or not at all, so no name or number is cut."""
+        """Each column's drawn width; 0 for one dropped on a narrow screen (table_lines)."""
         fitted = dict(zip(FITTED, self.index.widths(), strict=True))
-        labels = self._labels()
-        widths = [
-            2 * PADDING + max(width or fitted[key], cell_len(label))
-            for (key, _, width), label in zip(COLUMNS, labels, strict=True)
-        ]
         room = self.scrollable_content_region.width
-        for key in _SHRINK:
-            if not room or sum(widths) <= room:
-                break
-            if key == self.index.sort_column:  # the sorted column stays in sight
-                continue
-            at = _COLUMN_AT[key]
-            widths[at] = 2 * PADDING + _GLYPH if key == "state" else 0
-        return widths
+        return lines.widths(fitted, self._labels(), room, self.index.sort_column)
 
     def _resized(self) -> None:
         size = Size(sum(self._widths()), self.index.shown_count + 1)
@@ -456,10 +382,7 @@ class InstanceTable(ScrollView, can_focus=True):
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
-        # Focus and theme changes restyle every line; cells are keyed by their full style,
-        # so the cell cache stays valid and the lines are redrawn from it.
-        self._lines.clear()
-        self._header = None
+        self._painter.forget_lines()  # restyled: every line is drawn again
 
     def render_lines(self, crop: Region) -> list[Strip]:
         self._sync()
@@ -480,83 +403,29 @@ class InstanceTable(ScrollView, can_focus=True):
 
     def _header_line(self) -> Strip:
         widths = self._widths()
-        key = (tuple(widths), self.size.width, self.has_focus, *self._labels())
-        if self._header is None or self._header_key != key:
+        key = ("header", tuple(widths), self.size.width, self.has_focus, *self._labels())
+
+        def draw() -> Strip:
             style = self.get_component_rich_style("instance-table--header")
-            labels = [Text(label) for label in self._labels()]
-            if widths[_COLUMN_AT["state"]] == 2 * PADDING + _GLYPH:  # the glyph only
-                labels[_COLUMN_AT["state"]] = Text("")
-            self._header = self._draw(labels, widths, style, Style(), style)
-            self._header_key = key
-        return self._header
+            cells = lines.header_cells(self._labels(), widths)
+            return self._draw(cells, widths, (style, Style(), style))
+
+        return self._painter.cached(key, draw)
 
     def _row_line(self, row: Row, cursor: bool) -> Strip:
-        i = row.instance
-        age = fmt.age_since(i.created_at, self._clock())
+        age = fmt.age_since(row.instance.created_at, self._clock())
         widths = self._widths()
         key = (row.key, row.version, age, cursor, tuple(widths), self.size.width, self.has_focus)
-        line = self._lines.get(key)
-        if line is None:
-            if len(self._lines) > _CACHE_LINES:
-                self._lines.clear()
+
+        def draw() -> Strip:
             base = self.rich_style
             mark = self.get_component_rich_style("instance-table--cursor") if cursor else Style()
-            cells = self._cells(row, age)
-            state = _COLUMN_AT["state"]
-            if widths[state] == 2 * PADDING + _GLYPH:
-                cells[state] = cells[state][:_GLYPH]
-            line = self._lines[key] = self._draw(cells, widths, base, mark, base)
-        return line
+            return self._draw(lines.row_cells(row, age, widths), widths, (base, mark, base))
+
+        return self._painter.cached(key, draw)
 
     def _draw(
-        self,
-        cells: Sequence[Text],
-        widths: list[int],
-        base: Style,
-        component: Style,
-        row_style: Style,
+        self, cells: Sequence[Text], widths: list[int], styles: tuple[Style, Style, Style]
     ) -> Strip:
-        """One table line as DataTable draws it: padded cells, then the row's style to the
-        right edge (the cursor's colours win over the cells' own, as its CSS priority says)."""
-        post = Style.from_color(component.color, component.bgcolor)
-        segments: list[Segment] = []
-        for column, (cell, width) in enumerate(zip(cells, widths, strict=True)):
-            if not width:  # dropped: the screen is too narrow
-                continue
-            pre = base + _COLUMN_META[column] + component
-            segments.extend(self._cell(cell, width, pre, post))
-        rest = max(0, self.size.width - sum(widths))
-        segments.append(Segment(" " * rest, row_style + component + _OUTSIDE))
-        return Strip(segments)
-
-    def _cell(self, cell: Text, width: int, pre: Style, post: Style) -> list[Segment]:
-        """One padded cell's segments. Most cells repeat (states, accounts, sizes, prices,
-        ages), so they are drawn once and reused: a new screen of rows draws few."""
-        key = (cell.plain, cell.style, tuple(cell.spans), cell.justify, width, pre, post)
-        found = self._cell_cache.get(key)
-        if found is None:
-            if len(self._cell_cache) > _CACHE_CELLS:
-                self._cell_cache.clear()
-            options = self.app.console_options.update_dimensions(width, 1).update(no_wrap=True)
-            styled = Styled(Padding(cell, (0, PADDING)), pre_style=pre, post_style=post)
-            found = self._cell_cache[key] = self.app.console.render_lines(styled, options)[0]
-        return found
-
-    def _cells(self, row: Row, age: str) -> list[Text]:
-        i = row.instance
-        texts = [
-            fmt.state_text(i.state),
-            fmt.name_text(i, NAME_WIDTH),
-            Text(fmt.one_line(i.account, ACCOUNT_WIDTH)),
-            Text(fmt.first_ip(i.public_ips)),
-            # Stopped and terminated rows cost nothing per hour: no price that reads as one.
-            Text("" if i.state in NO_HOURLY_COST else price_text(i.price_hourly), justify="right"),
-            Text(age, justify="right"),
-            Text(i.where),
-            Text(size_text(i, unknown="")),
-            Text(fmt.first_ip(i.private_ips)),
-        ]
-        if row.stale or i.state is InstanceState.TERMINATED:
-            for text in texts:
-                text.stylize(fmt.STALE_STYLE)
-        return [Text("●" if row.marked else " ", style="bold magenta"), *texts]
+        options = self.app.console_options
+        return self._painter.line(self.app.console, options, cells, widths, self.size.width, styles)
