@@ -32,7 +32,12 @@ def current_form(app: Instance, detail: AppDetail) -> tuple[TemplateForm, dict[s
     """The app's parameters as a form whose defaults are their current values (hidden
     ones: empty, so an untouched field keeps the value the cloud holds)."""
     parameters = tuple(
-        TemplateParameter(name=p.name, default="" if p.hidden else p.value, hidden=p.hidden)
+        TemplateParameter(
+            name=p.name,
+            default="" if p.hidden else p.value,
+            hidden=p.hidden,
+            description="kept as it is unless you type a new one" if p.hidden else "",
+        )
         for p in detail.parameters
     )
     form = TemplateForm(account=app.account, template=app.name, parameters=parameters)
