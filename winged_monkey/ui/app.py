@@ -14,10 +14,8 @@ from textual.screen import Screen
 
 from winged_monkey.engine.portal import Clock, Portal, utcnow
 from winged_monkey.ui.screens.accounts import AccountsScreen
-from winged_monkey.ui.screens.catalog import CatalogScreen
-from winged_monkey.ui.screens.events import EventsScreen
 from winged_monkey.ui.screens.help import HelpScreen
-from winged_monkey.ui.screens.main import MainScreen
+from winged_monkey.ui.screens.main import MainScreen, Starting
 from winged_monkey.ui.screens.secret import SecretScreen
 from winged_monkey.ui.screens.switcher import VIEWS, ViewSwitcher
 from winged_monkey.user.config import Config
@@ -64,17 +62,33 @@ class WMApp(App[None]):
         *,
         clock: Clock = utcnow,
         title_suffix: str | None = None,
+        starting: Starting | None = None,
     ) -> None:
+        """`starting`: what the instances view waits for before its first poll (the
+        demo's cloud), painted meanwhile with its note."""
         super().__init__()
         self.portal = portal
         self.config = config or portal.config
         self.clock = clock
         self.title = f"{TITLE} · {title_suffix}" if title_suffix else TITLE
-        self.main_screen = MainScreen(self.portal, self.clock, keys=self.config.keys)
+        self.main_screen = MainScreen(
+            self.portal, self.clock, keys=self.config.keys, starting=starting
+        )
         self.add_mode("instances", lambda: self.main_screen)
-        self.add_mode("events", lambda: EventsScreen(self.portal, self.clock))
-        self.add_mode("catalog", lambda: CatalogScreen(self.portal, self.clock))
+        self.add_mode("events", self._events)
+        self.add_mode("catalog", self._catalog)
         self.add_mode("accounts", lambda: AccountsScreen(self.portal, self.clock))
+
+    # The other views load when first shown: the first paint does not wait for their modules.
+    def _events(self) -> Screen[None]:
+        from winged_monkey.ui.screens.events import EventsScreen
+
+        return EventsScreen(self.portal, self.clock)
+
+    def _catalog(self) -> Screen[None]:
+        from winged_monkey.ui.screens.catalog import CatalogScreen
+
+        return CatalogScreen(self.portal, self.clock)
 
     def on_mount(self) -> None:
         if self.config.keys:

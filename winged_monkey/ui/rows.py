@@ -53,10 +53,16 @@ def _created(i: Instance) -> float:
     return -i.created_at.timestamp() if i.created_at else _LAST
 
 
-def _address(ips: tuple[str, ...]) -> tuple[bool, tuple[tuple[int, str], ...]]:
-    """10.0.0.9 before 10.0.0.10; rows without an address last."""
-    first = fmt.first_ip(ips)
-    return (not first, natural(first))
+def _address(ips: tuple[str, ...]) -> tuple[bool, int, Any]:
+    """10.0.0.9 before 10.0.0.10 (IPv4 as one number: sorting 10k rows by address stays
+    cheap), IPv4 before other addresses, rows without an address last."""
+    if not ips:
+        return (True, 0, 0)
+    parts = ips[0].split(".")
+    if len(parts) == 4 and all(p.isdigit() for p in parts):
+        a, b, c, d = (int(p) for p in parts)
+        return (False, 0, ((a << 24 | b << 16 | c << 8 | d), len(ips)))
+    return (False, 1, natural(fmt.first_ip(ips)))
 
 
 #: States that cost nothing per hour: their `$/h` is blank and sorts with the unpriced.

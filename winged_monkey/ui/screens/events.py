@@ -20,6 +20,7 @@ from textual.widgets import Footer, Header, Input, Static
 from winged_monkey.engine.portal import Portal
 from winged_monkey.engine.recorder import History
 from winged_monkey.models import Event
+from winged_monkey.ui.bindings import filter_keys, refresh_key, timeline_key
 from winged_monkey.ui.history import WINDOW_LABELS, WINDOWS, folded, search_text, states_of
 from winged_monkey.ui.screens.event_log import LOAD_LIMIT, EventLogScreen, Query
 from winged_monkey.ui.screens.time_range import TimeRange, TimeRangeScreen
@@ -77,15 +78,7 @@ class EventsScreen(EventLogScreen):
     """Newest first; new events appear on top while the view is open."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding(
-            "slash",
-            "filter",
-            "filter",
-            id="filter",
-            tooltip="Filter events by words in any column",
-            priority=True,
-        ),
-        Binding("escape", "clear_filter", "unfilter", id="clear_filter", tooltip="Clear filters"),
+        *filter_keys("Filter events by words in any column", "Clear filters"),
         # The bar above the table shows these four with their keys: not in the footer too.
         Binding(
             "w",
@@ -124,14 +117,7 @@ class EventsScreen(EventLogScreen):
             id="events.target",
             tooltip="Only the events of the target under the cursor (again: all)",
         ),
-        Binding(
-            "t",
-            "timeline",
-            "timeline",
-            id="timeline",
-            tooltip="Timeline of the target under the cursor (as enter)",
-            show=False,
-        ),
+        timeline_key("Timeline of the target under the cursor (as enter)"),
         Binding("p", "plot", "plot", id="events.plot", tooltip="Show or hide the activity plot"),
         Binding(
             "f",
@@ -141,7 +127,7 @@ class EventsScreen(EventLogScreen):
             tooltip="One row per change (an action with its outcome), or every part",
             show=False,  # the bar names it when a row holds several parts
         ),
-        Binding("R", "app.refresh_inventory", "refresh", id="refresh", tooltip="Poll accounts"),
+        refresh_key(show=True),
     ]
 
     def __init__(self, portal: Portal, clock: Callable[[], datetime]) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import ClassVar
+from typing import ClassVar, Protocol
 
 from textual import events, on, work
 from textual.app import ComposeResult
@@ -24,31 +24,24 @@ from winged_monkey.engine.poller import Poller
 from winged_monkey.engine.portal import AccountUpdate, ActionUpdate, Portal
 from winged_monkey.errors import WMError
 from winged_monkey.models import Instance, InstanceKind, InstanceState
-from winged_monkey.ui import clipboard, login
 from winged_monkey.ui.screens.accounts import AccountsScreen
 from winged_monkey.ui.screens.app_detail import AppScreen
 from winged_monkey.ui.screens.app_update import open_update
 from winged_monkey.ui.screens.confirm import ConfirmScreen
-from winged_monkey.ui.screens.console import ConsoleScreen
 from winged_monkey.ui.screens.details import DetailsScreen
-from winged_monkey.ui.screens.pick import PickScreen
+from winged_monkey.ui.screens.instance_keys import (
+    ACTION_KEYS,
+    FOOTER_FIRST,
+    INSTANCE_BINDINGS,
+    ROW_READS,
+)
+from winged_monkey.ui.screens.row_reads import RowReadsScreen
 from winged_monkey.ui.screens.timeline import TimelineScreen
 from winged_monkey.ui.toasts import Bulk, Toast, Toaster
 from winged_monkey.ui.widgets.account_strip import AccountStrip
 from winged_monkey.ui.widgets.instance_table import SORT_LABELS, SORTS, InstanceTable
 
-ACTION_KEYS: dict[str, Action] = {a.value: a for a in Action}
-#: The footer cuts what does not fit at its right end: these first, then the row's actions.
-FOOTER_FIRST = ("filter", "clear_filter", "help", "quit")
-SORT = Binding.Group("sort", compact=True)
 _STALE_PHASES = ("stale", "failed")
-#: Keys that only read the cursor row (ssh, copy, console): on while a row is under it.
-_ROW_READS = ("ssh", "copy_ssh", "copy_field", "console")
-
-
-def _action_binding(key: str, action: Action, tooltip: str, *, show: bool = True) -> Binding:
-    return Binding(key, f"act('{action}')", str(action), id=str(action), tooltip=tooltip, show=show)
-
 
 NO_APPS = (
     "No apps yet. Heat accounts list their stacks here, an aggregator its deployments; "
@@ -56,104 +49,22 @@ NO_APPS = (
 )
 
 
+class Starting(Protocol):
+    """What the view waits for before its first poll (the demo's cloud), with its note."""
+
+    note: str
+
+    async def ready(self) -> None: ...
+
+
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
-class MainScreen(Screen[None]):
+class MainScreen(RowReadsScreen):
     """Every instance of every account, kept fresh, with the actions the backends allow."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        # Priority: handled before the keys typed right after it are routed, so none is lost.
-        Binding(
-            "slash",
-            "filter",
-            "filter",
-            id="filter",
-            tooltip="Filter rows (any column)",
-            priority=True,
-        ),
-        Binding("escape", "clear_filter", "unfilter", id="clear_filter", tooltip="Clear filter"),
-        # Hidden from the 80-column footer (help and the palette list them): `? help` must fit.
-        Binding(
-            "space",
-            "mark",
-            "mark",
-            key_display="␣",
-            id="mark",
-            tooltip="Mark or unmark the row, then move down (u unmarks all)",
-            show=False,
-        ),
-        _action_binding("s", Action.START, "Start the marked instances (or the cursor row)"),
-        _action_binding("x", Action.STOP, "Stop the marked instances (asks first)"),
-        _action_binding("b", Action.REBOOT, "Reboot the marked instances (or the cursor row)"),
-        _action_binding("D", Action.DESTROY, "Destroy the marked instances (asks first)"),
-        # The footer is full at 80 columns: help and the palette list these.
-        _action_binding("z", Action.SUSPEND, "Suspend the marked instances", show=False),
-        _action_binding(
-            "B", Action.RESET, "Hard reboot (reset) the marked instances (asks first)", show=False
-        ),
-        _action_binding("c", Action.CHECK, "Check the marked apps' resources", show=False),
-        Binding("o", "sort", "sort", id="sort", tooltip="Sort by the next column", group=SORT),
-        Binding(
-            "O", "reverse_sort", "reverse", id="reverse_sort", tooltip="Reverse sort", group=SORT
-        ),
-        Binding(
-            "R", "refresh", "refresh", id="refresh", tooltip="Poll every account now", show=False
-        ),
-        Binding(
-            "t",
-            "timeline",
-            "timeline",
-            id="timeline",
-            tooltip="The instance's events in order, with time spent in each state",
-            show=False,  # the footer is full at 80 columns; help and the palette list it
-        ),
-        Binding(
-            "a",
-            "accounts",
-            "accounts",
-            id="accounts",
-            tooltip="Every account's status and its whole error message",
-            show=False,  # the strip names this key wherever it cuts something off
-        ),
-        # Reads and logins: read-only accounts keep them. `x` is stop here, so ssh is `e`.
-        Binding(
-            "e",
-            "ssh",
-            "ssh",
-            id="ssh",
-            tooltip="Log in with ssh (wm suspends, then returns)",
-            show=False,
-        ),
-        Binding(
-            "y", "copy_ssh", "copy ssh", id="copy_ssh", tooltip="Copy the ssh command", show=False
-        ),
-        Binding(
-            "Y",
-            "copy_field",
-            "copy…",
-            id="copy_field",
-            tooltip="Copy the id, name or an address",
-            show=False,
-        ),
-        Binding(
-            "L",
-            "console",
-            "console",
-            id="console",
-            tooltip="The instance's boot console output",
-            show=False,
-        ),
-        Binding(
-            "p",
-            "update_app",
-            "update",
-            id="update_app",
-            tooltip="Update the app: its parameters, filled with the current values",
-            show=False,
-        ),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = INSTANCE_BINDINGS
 
     class AccountRefreshed(Message):
         """One account answered a refresh (or started loading, or failed)."""
@@ -176,14 +87,23 @@ class MainScreen(Screen[None]):
         portal: Portal,
         clock: Callable[[], datetime],
         keys: Mapping[str, str] | None = None,
+        starting: Starting | None = None,
     ) -> None:
         super().__init__()
+        self.starting = starting
         self.portal = portal
         self.clock = clock
         self.keys = portal.config.keys if keys is None else keys  # the app's keymap
         self._caps: dict[str, frozenset[Capability]] = {}
         self._poller: Poller | None = None
         self._warned: set[str] = set()
+        #: What check_action answers for each of this view's keys, as the footer shows it.
+        self._checks = [
+            ("act", (b.id,)) if b.id in ACTION_KEYS else (b.action, ())
+            for b in Binding.make_bindings(INSTANCE_BINDINGS)
+            if "." not in b.action  # the app's actions are checked by the app
+        ]
+        self._keys_shown: tuple[bool | None, ...] = ()
         self.toaster = Toaster(
             lambda t: self.notify(t.message, title=t.title, severity=t.severity, timeout=t.timeout),
             lambda: self.app.clear_notifications(),
@@ -198,12 +118,10 @@ class MainScreen(Screen[None]):
         yield AccountStrip(self.clock, read_only=read_only, id="accounts")
         yield Input(placeholder="filter: words in any column", compact=True, id="filter")
         yield Static(NO_APPS, id="no-apps")
+        if self.starting is not None:
+            yield Static(self.starting.note, id="starting")
         yield InstanceTable(self.clock, keymap=self.keys, id="instances")
         yield Footer(compact=True, show_command_palette=False)
-
-    @property
-    def table(self) -> InstanceTable:
-        return self.query_one(InstanceTable)
 
     @property
     def strip(self) -> AccountStrip:
@@ -237,6 +155,11 @@ class MainScreen(Screen[None]):
     async def _poll(self) -> None:
         """Run the portal's poller (each account on its own cadence) for as long as the
         screen lives; its updates come back as messages, coalesced by the table."""
+        if self.starting is not None:
+            try:
+                await self.starting.ready()
+            finally:
+                self.post_message(self.Started())
         poller = self._poller = self.portal.poller()
         unsubscribe = poller.subscribe(
             lambda update: self.post_message(self.AccountRefreshed(update))
@@ -269,12 +192,19 @@ class MainScreen(Screen[None]):
         else:
             self.toaster.dialog_closed()
 
+    class Started(Message):
+        """What the view waited for is there (or failed: the worker's error says why)."""
+
+    @on(Started)
+    def _on_started(self) -> None:
+        self.query_one("#starting").display = False
+
     @on(AccountRefreshed)
     def _on_account_refreshed(self, message: AccountRefreshed) -> None:
         self._show_account(message.update)
         self._show_store_warnings()
         self._update_subtitle()
-        self.refresh_bindings()
+        self.refresh_keys()
 
     def _show_account(self, update: AccountUpdate) -> None:
         status = update.status
@@ -347,7 +277,7 @@ class MainScreen(Screen[None]):
             self.table.put(target)
         if (toast := message.batch.track(update)) is not None:
             self.toaster.notify(toast)
-        self.refresh_bindings()
+        self.refresh_keys()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         worker = event.worker
@@ -363,7 +293,7 @@ class MainScreen(Screen[None]):
                     timeout=15,
                 )
         if worker.group == "actions" and worker.is_finished:
-            self.refresh_bindings()
+            self.refresh_keys()
 
     # -- table keys ------------------------------------------------------------
 
@@ -412,9 +342,18 @@ class MainScreen(Screen[None]):
             return self.focused is not self.filter_input
         if action == "clear_filter":
             return bool(self.filter_input.value) or self.filter_input.display
-        if action in ("details", "mark", "timeline", *_ROW_READS):
+        if action in ("details", "mark", "timeline", *ROW_READS):
             return None if self.table.cursor_instance is None else True
         return True
+
+    def refresh_keys(self, *, focus_moved: bool = False) -> None:
+        """refresh_bindings, only when a key of this view turned on or off (or the focus
+        moved: the focused widget's keys change): the footer rebuilds itself on each (tens
+        of ms), and most cursor moves and polls change none."""
+        keys = tuple(self.check_action(name, args) for name, args in self._checks)
+        if focus_moved or keys != self._keys_shown:
+            self._keys_shown = keys
+            self.refresh_bindings()
 
     def action_details(self) -> None:
         instance = self.table.cursor_instance
@@ -432,53 +371,6 @@ class MainScreen(Screen[None]):
 
     def action_update_app(self) -> None:
         open_update(self, self.portal, self.table.cursor_instance)
-
-    # -- ssh, copy, console (winged_monkey.ui.login) ---------------------------------
-
-    def action_ssh(self) -> None:
-        if (row := self.table.cursor_instance) is not None:
-            self._on_server(row, "ssh")
-
-    def action_copy_ssh(self) -> None:
-        if (row := self.table.cursor_instance) is not None:
-            self._on_server(row, "copy")
-
-    def action_console(self) -> None:
-        if (row := self.table.cursor_instance) is not None:
-            self._on_server(row, "console")
-
-    @work(group="login", exclusive=True, exit_on_error=False, description="ssh")
-    async def _on_server(self, row: Instance, what: str) -> None:
-        """The row's server (an app's: its member, asked when several), then `what`. Errors
-        reach on_worker_state_changed, which shows their words."""
-        server = await login.server_of(self.app, self.portal, row)
-        if server is None:
-            return
-        if what == "console":
-            await self.app.push_screen(ConsoleScreen(self.portal, server))
-            return
-        plan = login.plan_for(self.portal, server)
-        if what == "copy":
-            clipboard.copy(self.app, plan.command_line())
-            self.notify(plan.command_line(), title="Copied", timeout=4)
-        else:  # the loop waits while ssh has the terminal, by design: the app is suspended
-            self.notify(login.run_ssh(self.app, plan), title="ssh", timeout=4)
-
-    def action_copy_field(self) -> None:
-        row = self.table.cursor_instance
-        if row is None:
-            return
-        fields = [("id", row.id), ("name", row.name), ("account/id", row.key)]
-        fields += [("public address", ip) for ip in row.public_ips]
-        fields += [("private address", ip) for ip in row.private_ips]
-
-        def copy(value: str | None) -> None:
-            if value is not None:
-                clipboard.copy(self.app, value)
-                self.notify(value, title="Copied", timeout=4)
-
-        choices = [(f"{label}  {value}", value) for label, value in fields]
-        self.app.push_screen(PickScreen(f"Copy from {row.name}", choices), copy)
 
     def action_timeline(self) -> None:
         instance = self.table.cursor_instance
@@ -504,12 +396,12 @@ class MainScreen(Screen[None]):
 
     @on(InstanceTable.RowHighlighted)
     def _on_row_highlighted(self) -> None:
-        self.refresh_bindings()
+        self.refresh_keys()
 
     @on(InstanceTable.MarksChanged)
     def _on_marks_changed(self) -> None:
         self._update_subtitle()
-        self.refresh_bindings()
+        self.refresh_keys()
 
     # -- filter --------------------------------------------------------------
 
@@ -517,13 +409,13 @@ class MainScreen(Screen[None]):
         self.filter_input.display = True
         # Focus now, not after a refresh: keys typed right after `/` must reach the input.
         self.set_focus(self.filter_input)
-        self.refresh_bindings()
+        self.refresh_keys(focus_moved=True)
 
     def action_clear_filter(self) -> None:
         self.filter_input.value = ""
         self.filter_input.display = False
         self.set_focus(self.table)
-        self.refresh_bindings()
+        self.refresh_keys(focus_moved=True)
 
     @on(Input.Changed, "#filter")
     def _on_filter_changed(self, event: Input.Changed) -> None:
@@ -535,13 +427,13 @@ class MainScreen(Screen[None]):
         if not event.value:
             self.filter_input.display = False
         self.set_focus(self.table)
-        self.refresh_bindings()
+        self.refresh_keys(focus_moved=True)
 
     def show_kind(self, kind: InstanceKind | None) -> None:
         """Only apps (the apps view), or every row (the instances view)."""
         self.table.set_kind(kind)
         self._update_subtitle()
-        self.refresh_bindings()
+        self.refresh_keys()
 
     def _update_subtitle(self) -> None:
         table = self.table

@@ -1,0 +1,91 @@
+"""The instances view's keys: the row's actions, marks, sort, reads and logins, in the
+footer's order of value."""
+
+from __future__ import annotations
+
+from textual.binding import Binding, BindingType
+
+from winged_monkey.actions import Action
+from winged_monkey.ui.bindings import filter_keys, refresh_key, timeline_key
+
+ACTION_KEYS: dict[str, Action] = {a.value: a for a in Action}
+#: The footer cuts what does not fit at its right end: these first, then the row's actions.
+FOOTER_FIRST = ("filter", "clear_filter", "help", "quit")
+SORT = Binding.Group("sort", compact=True)
+#: Keys that only read the cursor row (ssh, copy, console): on while a row is under it.
+ROW_READS = ("ssh", "copy_ssh", "copy_field", "console")
+
+
+def _action_binding(key: str, action: Action, tooltip: str, *, show: bool = True) -> Binding:
+    return Binding(key, f"act('{action}')", str(action), id=str(action), tooltip=tooltip, show=show)
+
+
+INSTANCE_BINDINGS: list[BindingType] = [
+    *filter_keys("Filter rows (any column)", "Clear filter"),
+    # Hidden from the 80-column footer (help and the palette list them): `? help` must fit.
+    Binding(
+        "space",
+        "mark",
+        "mark",
+        key_display="␣",
+        id="mark",
+        tooltip="Mark or unmark the row, then move down (u unmarks all)",
+        show=False,
+    ),
+    _action_binding("s", Action.START, "Start the marked instances (or the cursor row)"),
+    _action_binding("x", Action.STOP, "Stop the marked instances (asks first)"),
+    _action_binding("b", Action.REBOOT, "Reboot the marked instances (or the cursor row)"),
+    _action_binding("D", Action.DESTROY, "Destroy the marked instances (asks first)"),
+    # The footer is full at 80 columns: help and the palette list these.
+    _action_binding("z", Action.SUSPEND, "Suspend the marked instances", show=False),
+    _action_binding(
+        "B", Action.RESET, "Hard reboot (reset) the marked instances (asks first)", show=False
+    ),
+    _action_binding("c", Action.CHECK, "Check the marked apps' resources", show=False),
+    Binding("o", "sort", "sort", id="sort", tooltip="Sort by the next column", group=SORT),
+    Binding("O", "reverse_sort", "reverse", id="reverse_sort", tooltip="Reverse sort", group=SORT),
+    refresh_key(show=False),
+    timeline_key("The instance's events in order, with time spent in each state"),
+    Binding(
+        "a",
+        "accounts",
+        "accounts",
+        id="accounts",
+        tooltip="Every account's status and its whole error message",
+        show=False,  # the strip names this key wherever it cuts something off
+    ),
+    # Reads and logins: read-only accounts keep them. `x` is stop here, so ssh is `e`.
+    Binding(
+        "e",
+        "ssh",
+        "ssh",
+        id="ssh",
+        tooltip="Log in with ssh (wm suspends, then returns)",
+        show=False,
+    ),
+    Binding("y", "copy_ssh", "copy ssh", id="copy_ssh", tooltip="Copy the ssh command", show=False),
+    Binding(
+        "Y",
+        "copy_field",
+        "copy…",
+        id="copy_field",
+        tooltip="Copy the id, name or an address",
+        show=False,
+    ),
+    Binding(
+        "L",
+        "console",
+        "console",
+        id="console",
+        tooltip="The instance's boot console output",
+        show=False,
+    ),
+    Binding(
+        "p",
+        "update_app",
+        "update",
+        id="update_app",
+        tooltip="Update the app: its parameters, filled with the current values",
+        show=False,
+    ),
+]
