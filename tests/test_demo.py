@@ -71,6 +71,7 @@ def test_the_demo_never_imports_textual() -> None:
     code = (
         "import json, sys\n"
         "import winged_monkey.demo, winged_monkey.demo.server, winged_monkey.demo.seed\n"
+        "import winged_monkey.demo.cloud\n"
         "print(json.dumps(sorted(sys.modules)))\n"
     )
     out = subprocess.run(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import IntEnum
@@ -32,6 +33,7 @@ from winged_monkey.user.config import Config, load_config
 from winged_monkey.user.credentials import CredentialResolver
 
 if TYPE_CHECKING:
+    from winged_monkey.demo.cloud import DemoCloud
     from winged_monkey.engine.inventory import AccountUpdate
     from winged_monkey.models import AccountStatus
 
@@ -50,12 +52,15 @@ class Context:
     config_path: Path | None
     demo: bool
     stack: contextlib.ExitStack
+    #: With --demo: its cloud, started by setup (the TUI waits for it behind its first paint).
+    demo_cloud: DemoCloud | None = None
 
-    def setup(self) -> tuple[Config, Store, list[str]]:
-        """Config and store for this run; with --demo, a throwaway cloud and directory."""
+    def setup(self, *, wait: bool = True) -> tuple[Config, Store, list[str]]:
+        """Config and store for this run; with --demo, a throwaway cloud and directory
+        (once seeded, unless not `wait`: then `demo_cloud.ready()` says when)."""
         warnings: list[str] = []
         if self.demo:
-            config, store_path = self.stack.enter_context(_demo_environment())
+            config, store_path, self.demo_cloud = self.stack.enter_context(_demo_environment(wait))
         else:
             path = self.config_path or paths.config_path()
             config = load_config(path, must_exist=self.config_path is not None)
@@ -77,15 +82,25 @@ class Context:
 
 
 @contextlib.contextmanager
-def _demo_environment() -> Iterator[tuple[Config, Path]]:
-    try:
-        from winged_monkey.demo.seed import running_demo
-    except ImportError as exc:
+def _demo_environment(wait: bool) -> Iterator[tuple[Config, Path, DemoCloud]]:
+    from importlib.util import find_spec
+
+    if find_spec("moto") is None:  # asked here: the cloud itself starts in a child process
         raise ConfigError(
-            f"the demo needs moto ({exc.name} is missing): pip install 'winged-monkey[demo]'"
-        ) from None
-    with running_demo() as (config, store_path, _server):
-        yield config, store_path
+            "the demo needs moto (moto is missing): pip install 'winged-monkey[demo]'"
+        )
+    from winged_monkey.demo.cloud import DemoCloud
+    from winged_monkey.demo.seed import STORE_NAME
+
+    cloud = DemoCloud()
+    with tempfile.TemporaryDirectory(prefix="wm-demo-") as tmp:
+        try:
+            config = cloud.start(Path(tmp))
+            if wait:
+                cloud.wait()
+            yield config, Path(tmp) / STORE_NAME, cloud
+        finally:
+            cloud.stop()
 
 
 def _terminal_prompt(account: str, what: str) -> str | None:

@@ -75,15 +75,17 @@ def _tui(obj: Context) -> None:
             "(or `wm ls --json`)",
             ExitCode.USAGE,
         )
+    # The demo's cloud starts first (a child process): it seeds while Textual loads and paints.
+    config, store, warnings = obj.setup(wait=False)
     from winged_monkey.ui.app import WMApp  # the core never imports Textual; only this path does
 
-    config, store, warnings = obj.setup()
     if not obj.demo and no_accounts(obj, [a.name for a in config.accounts]):
         return  # an empty screen would say less than these words
     resolver = CredentialResolver()
     portal = Portal(config, store, resolver=resolver)
     portal.store_warnings.extend(warnings)
-    app = WMApp(portal=portal, config=config, title_suffix="demo" if obj.demo else None)
+    suffix = "demo" if obj.demo else None
+    app = WMApp(portal=portal, config=config, title_suffix=suffix, starting=obj.demo_cloud)
     resolver.prompt = app.ask_secret  # the last credential source: a dialog, in memory only
     app.run()
     asyncio.run(portal.close())

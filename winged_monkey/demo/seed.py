@@ -25,9 +25,28 @@ DEV_KEY = "AKIADEMODEV000000001"
 DEV_SECRET = "demo-dev-secret"  # noqa: S105 (moto accepts any secret; this one is public)
 # Names of the environment variables that carry the secrets (names, not secrets).
 ENV_DEV_SECRET = "WM_DEMO_DEV_SECRET"  # noqa: S105
+ENV_PROD_KEY = "WM_DEMO_PROD_KEY"
 ENV_PROD_SECRET = "WM_DEMO_PROD_SECRET"  # noqa: S105
 ENV_PROD_TOKEN = "WM_DEMO_PROD_TOKEN"  # noqa: S105
 AMI = "ami-1e749f67"  # an Ubuntu image moto ships in every region
+#: That image as moto describes it (MOTO_AMIS_PATH's format): the one `wm --demo` loads.
+DEMO_IMAGE = {
+    "ami_id": AMI,
+    "state": "available",
+    "public": True,
+    "owner_id": "099720109477",
+    "image_location": "amazon/getting-started",
+    "sriov": "simple",
+    "root_device_type": "ebs",
+    "root_device_name": "/dev/sda1",
+    "description": "Canonical, Ubuntu, 14.04 LTS, amd64 trusty image build on 2017-07-27",
+    "image_type": "machine",
+    "platform": None,
+    "architecture": "x86_64",
+    "name": "ubuntu/images/hvm-ssd/ubuntu-trusty-14.04-amd64-server-20170727",
+    "virtualization_type": "hvm",
+    "hypervisor": "xen",
+}
 CONFIG_NAME = "config.toml"
 STORE_NAME = "wm.sqlite3"
 
@@ -70,22 +89,29 @@ def build_demo(
 ) -> Config:
     """Seed `server`, write `workdir/config.toml` for it and return that config; `seeded`,
     if given, is filled with each instance's id by (account, name)."""
+    prod, ids = seed_cloud(server.url)
+    if seeded is not None:
+        seeded.update(ids)
+    export_prod(prod)
+    return plan_demo(workdir, server.host, server.port, prod_key=prod["AccessKeyId"])
+
+
+def seed_cloud(url: str) -> tuple[dict[str, str], dict[tuple[str, str], str]]:
+    """Seed the moto server at `url`: prod's STS credentials (AssumeRole, as teams reach a
+    second AWS account) and each instance's id by (account, name)."""
     import boto3
 
-    workdir.mkdir(parents=True, exist_ok=True)
-    os.environ[ENV_DEV_SECRET] = DEV_SECRET
     sts = boto3.client(
         "sts",
-        endpoint_url=server.url,
+        endpoint_url=url,
         region_name="us-east-1",
         aws_access_key_id=DEV_KEY,
         aws_secret_access_key=DEV_SECRET,
     )
     assumed = sts.assume_role(RoleArn=PROD_ROLE, RoleSessionName="winged-monkey-demo")
-    creds = assumed["Credentials"]
-    os.environ[ENV_PROD_SECRET] = creds["SecretAccessKey"]
-    os.environ[ENV_PROD_TOKEN] = creds["SessionToken"]
-
+    creds: dict[str, str] = {
+        k: assumed["Credentials"][k] for k in ("AccessKeyId", "SecretAccessKey", "SessionToken")
+    }
     plan = [
         ("dev", "us-east-1", DEV_KEY, DEV_SECRET, None),
         ("dev-eu", "eu-west-1", DEV_KEY, DEV_SECRET, None),
@@ -97,30 +123,41 @@ def build_demo(
             creds["SessionToken"],
         ),
     ]
+    seeded: dict[tuple[str, str], str] = {}
     for name, region, key, secret, token in plan:
         ec2 = boto3.client(
             "ec2",
-            endpoint_url=server.url,
+            endpoint_url=url,
             region_name=region,
             aws_access_key_id=key,
             aws_secret_access_key=secret,
             aws_session_token=token,
         )
         for seed_name, ident in _seed(ec2, DEMO_FLEET[name]).items():
-            if seeded is not None:
-                seeded[(name, seed_name)] = ident
+            seeded[(name, seed_name)] = ident
+    return creds, seeded
 
+
+def export_prod(creds: dict[str, str]) -> None:
+    """prod's STS credentials where its account reads them (the variables the config names)."""
+    os.environ[ENV_PROD_KEY] = creds["AccessKeyId"]
+    os.environ[ENV_PROD_SECRET] = creds["SecretAccessKey"]
+    os.environ[ENV_PROD_TOKEN] = creds["SessionToken"]
+
+
+def plan_demo(workdir: Path, host: str, port: int, *, prod_key: str | None = None) -> Config:
+    """Write `workdir/config.toml` for a demo cloud at host:port and return it: no cloud
+    call, so the TUI can open while the cloud starts. prod's key id is `prod_key`, or read
+    from $WM_DEMO_PROD_KEY (set once the cloud has issued it)."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    os.environ[ENV_DEV_SECRET] = DEV_SECRET
+    # A user's HTTP(S)_PROXY must not swallow loopback traffic to the demo cloud.
+    _bypass_proxy(host)
+    prod = {"key": prod_key} if prod_key else {"key_env": ENV_PROD_KEY}
     accounts: list[dict[str, Any]] = [
-        _account("dev", "us-east-1", server, key=DEV_KEY, secret_env=ENV_DEV_SECRET),
-        _account("dev-eu", "eu-west-1", server, key=DEV_KEY, secret_env=ENV_DEV_SECRET),
-        _account(
-            "prod",
-            "us-east-1",
-            server,
-            key=creds["AccessKeyId"],
-            secret_env=ENV_PROD_SECRET,
-            token_env=ENV_PROD_TOKEN,
-        ),
+        _account("dev", "us-east-1", host, port, {"key": DEV_KEY}, ENV_DEV_SECRET),
+        _account("dev-eu", "eu-west-1", host, port, {"key": DEV_KEY}, ENV_DEV_SECRET),
+        _account("prod", "us-east-1", host, port, prod, ENV_PROD_SECRET, ENV_PROD_TOKEN),
     ]
     settings = {
         "refresh_interval": 5.0,
@@ -160,13 +197,13 @@ def _seed(ec2: Any, fleet: list[Seed]) -> dict[str, str]:
 def _account(
     name: str,
     region: str,
-    server: MotoServer,
-    *,
-    key: str,
+    host: str,
+    port: int,
+    key: dict[str, str],
     secret_env: str,
     token_env: str | None = None,
 ) -> dict[str, Any]:
-    credentials: dict[str, Any] = {"key": key, "keyring": False, "secret_env": secret_env}
+    credentials: dict[str, Any] = {**key, "keyring": False, "secret_env": secret_env}
     if token_env:
         credentials["token_env"] = token_env
     return {
@@ -175,7 +212,7 @@ def _account(
         "provider": "ec2",
         "region": region,
         "timeout": 10.0,
-        "endpoint": {"host": server.host, "port": server.port, "secure": False},
+        "endpoint": {"host": host, "port": port, "secure": False},
         "credentials": credentials,
         # The catalog offers what an account owns or names: the demo owns no image.
         "images": [AMI],
@@ -205,16 +242,15 @@ def running_demo(workdir: Path | None = None) -> Iterator[tuple[Config, Path, Mo
         base = workdir or Path(tmp)
         # moto keeps its state per process, not per server: start from a clean cloud.
         server.reset()
-        # A user's HTTP(S)_PROXY must not swallow loopback traffic to the demo cloud.
-        _bypass_proxy(server.host)
+        _bypass_proxy(server.host)  # before the first call: boto3 reads the proxies too
         server.seed(42)
         seeded: dict[tuple[str, str], str] = {}
         config = build_demo(server, base, seeded)
-        _record_history(base / STORE_NAME, seeded)
+        record_history(base / STORE_NAME, seeded)
         yield config, base / STORE_NAME, server
 
 
-def _record_history(path: Path, seeded: dict[tuple[str, str], str]) -> None:
+def record_history(path: Path, seeded: dict[tuple[str, str], str]) -> None:
     """A few past events in the demo's log: its events view is not empty at start."""
     from winged_monkey.demo.history import demo_history
     from winged_monkey.store.sqlite import Store

@@ -101,9 +101,11 @@ def _describe(environ: Environ, body: bytes, path: str) -> Call:
 class MotoServer:
     """`with MotoServer() as server:` ... `server.url`; `reset()` between tests."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, fd: int | None = None) -> None:
+        """`fd`: serve on this listening socket (bound by whoever passed it) instead."""
         self.host = host
         self._wanted_port = port
+        self._fd = fd
         self._server: Any = None
         self._thread: threading.Thread | None = None
         self._recorder: _Recorder | None = None
@@ -131,6 +133,7 @@ class MotoServer:
             self._recorder,
             threaded=True,
             request_handler=QuietHandler,
+            fd=self._fd,
         )
         self._thread = threading.Thread(
             target=self._server.serve_forever, name=f"moto-{self.port}", daemon=True
