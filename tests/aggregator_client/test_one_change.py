@@ -18,8 +18,8 @@ from winged_monkey.actions import Action
 from winged_monkey.cli.main import main
 from winged_monkey.engine.portal import Portal
 from winged_monkey.models import Event, EventSource
+from winged_monkey.terminal.history import folded
 from winged_monkey.ui.app import WMApp
-from winged_monkey.ui.history import folded
 from winged_monkey.wire import CLIENT_CAUSE, EventPage
 
 

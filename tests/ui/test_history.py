@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from tests.ui.conftest import FIXED_NOW, fixed_events, fleet_id
 from winged_monkey.models import Event, EventSource, Instance, InstanceState
-from winged_monkey.ui import history
+from winged_monkey.terminal import history
 
 
 def test_duration_text_keeps_two_units() -> None:

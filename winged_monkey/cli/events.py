@@ -135,7 +135,7 @@ def _events(
         click.echo(to_csv(found), nl=False)
     elif found:
         if not parts:
-            from winged_monkey.ui.history import folded  # pure, no Textual
+            from winged_monkey.terminal.history import folded
 
             found = folded(found)
         click.echo(render_table(event_rows(found)))

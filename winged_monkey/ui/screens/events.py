@@ -20,8 +20,8 @@ from textual.widgets import Footer, Header, Input, Static
 from winged_monkey.engine.portal import Portal
 from winged_monkey.engine.recorder import History
 from winged_monkey.models import Event
+from winged_monkey.terminal.history import WINDOW_LABELS, WINDOWS, folded, search_text, states_of
 from winged_monkey.ui.bindings import filter_keys, refresh_key, timeline_key
-from winged_monkey.ui.history import WINDOW_LABELS, WINDOWS, folded, search_text, states_of
 from winged_monkey.ui.screens.event_log import LOAD_LIMIT, EventLogScreen, Query
 from winged_monkey.ui.screens.time_range import TimeRange, TimeRangeScreen
 from winged_monkey.ui.screens.timeline import TimelineScreen

@@ -15,8 +15,8 @@ from textual.widgets import DataTable, Footer, Header, Static
 from winged_monkey.engine.portal import Portal
 from winged_monkey.engine.recorder import History
 from winged_monkey.models import Event, InstanceState
+from winged_monkey.terminal import history
 from winged_monkey.ui import format as fmt
-from winged_monkey.ui import history
 from winged_monkey.ui.screens.event_log import LOAD_LIMIT, EventLogScreen, Query
 from winged_monkey.ui.widgets.event_table import outcome_text, time_text
 

@@ -13,8 +13,8 @@ from rich.text import Text
 from textual.widget import Widget
 
 from winged_monkey.models import Event, Instance
+from winged_monkey.terminal import history
 from winged_monkey.ui import format as fmt
-from winged_monkey.ui import history
 
 LABEL_WIDTH = 9
 TOTAL_WIDTH = 4

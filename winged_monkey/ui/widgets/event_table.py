@@ -12,8 +12,8 @@ from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist, RowDoesNotExist
 
 from winged_monkey.models import Event, EventSource
+from winged_monkey.terminal import history
 from winged_monkey.ui import format as fmt
-from winged_monkey.ui import history
 
 #: (key, label, width or None to fit): what identifies an event first, prose last.
 COLUMNS: tuple[tuple[str, str, int | None], ...] = (
