@@ -14,7 +14,7 @@ import pytest
 from winged_monkey.errors import ConfigError
 from winged_monkey.user.config import AccountConfig, Credentials, parse_config
 from winged_monkey.user.credentials import CredentialResolver
-from winged_monkey_libcloud import drivers
+from winged_monkey_libcloud import LibcloudBackend
 
 CLOUDS = """
 clouds:
@@ -86,8 +86,7 @@ def kwargs(cloud: str, region: str | None = None) -> dict[str, Any]:
     )
     secrets = CredentialResolver(lambda account, what: "never asked").resolve(account)
     assert secrets.secret is None  # a clouds.yaml account is never prompted
-    cls = drivers.driver_class(account, "openstack")
-    return drivers.driver_kwargs(account, secrets, "openstack", cls)
+    return LibcloudBackend(account, secrets).driver_kwargs()
 
 
 def test_a_vendor_profile_resolves_to_its_endpoints(clouds: Path) -> None:
@@ -137,8 +136,7 @@ def test_the_accounts_own_secret_wins(clouds: Path, monkeypatch: pytest.MonkeyPa
         }
     )
     secrets = CredentialResolver().resolve(account)
-    cls = drivers.driver_class(account, "openstack")
-    assert drivers.driver_kwargs(account, secrets, "openstack", cls)["secret"] == "from-env"
+    assert LibcloudBackend(account, secrets).driver_kwargs()["secret"] == "from-env"
 
 
 DEVSTACK = """

@@ -25,7 +25,11 @@ from winged_monkey.models import InstanceState
 from winged_monkey.user.config import AccountConfig, Credentials
 from winged_monkey.user.credentials import CredentialResolver, Secrets
 from winged_monkey_libcloud import LibcloudBackend
+from winged_monkey_libcloud.ec2 import EC2Backend
 from winged_monkey_libcloud.ec2compat import _one_based_tags, normalise_body, parse_errors
+from winged_monkey_libcloud.generic import GenericBackend
+from winged_monkey_libcloud.libvirt import LibvirtBackend
+from winged_monkey_libcloud.openstack import OpenStackBackend
 from winged_monkey_libcloud.states import map_state
 
 S = InstanceState
@@ -126,6 +130,25 @@ def test_capabilities_come_from_the_driver_class_without_a_network_call() -> Non
         Capability.CATALOG,
         Capability.LAUNCH,
     }
+
+
+@pytest.mark.parametrize(
+    ("provider", "family"),
+    [
+        ("ec2", EC2Backend),
+        ("openstack", OpenStackBackend),
+        ("libvirt", LibvirtBackend),
+        ("dummy", GenericBackend),
+        ("rackspace", GenericBackend),
+    ],
+)
+def test_the_entry_point_builds_the_providers_family(
+    provider: str, family: type[LibcloudBackend]
+) -> None:
+    account = AccountConfig(name="a", provider=provider)
+    assert type(backend_for(account, Secrets(account="a"))) is family
+    # A family (or a plugin's subclass of one) is built as itself, with no second pick.
+    assert type(family(account, Secrets(account="a"))) is family
 
 
 def test_read_only_hides_every_mutating_capability() -> None:

@@ -25,7 +25,7 @@ from winged_monkey.engine.portal import Portal
 from winged_monkey.models import Event, EventSource, Instance
 from winged_monkey.store.sqlite import Store
 from winged_monkey.user.config import AccountConfig, Config
-from winged_monkey_libcloud import LibcloudBackend
+from winged_monkey_libcloud.ec2 import EC2Backend
 
 TIMEOUT = 2.0
 
@@ -241,7 +241,7 @@ async def test_a_follow_whose_looks_all_fail_is_unknown_never_an_assumed_state(
     await portal.close()
 
 
-class EarlyTimeoutBackend(LibcloudBackend):
+class EarlyTimeoutBackend(EC2Backend):
     """EC2 through libcloud whose sockets give up at half the account's timeout, so the
     backend's own "no answer in time" comes before the engine's deadline (as it may on a
     loaded machine, where the two race)."""
@@ -281,7 +281,7 @@ async def test_a_stop_whose_answer_the_backend_gave_up_on_is_unknown_not_failed(
     await portal.close()
 
 
-class CrashingBackend(LibcloudBackend):
+class CrashingBackend(EC2Backend):
     """EC2 through libcloud whose actions crash with a plain bug (not a WMError)."""
 
     async def act(self, action: Action, instance: Instance) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from winged_monkey.backend import Capability
 from winged_monkey.user.config import AccountConfig, Credentials
 from winged_monkey.user.credentials import Secrets
-from winged_monkey_libcloud import drivers
+from winged_monkey_libcloud import LibcloudBackend
 
 
 def test_the_documented_rackspace_account_builds_a_rackspace_driver() -> None:
@@ -17,8 +17,7 @@ def test_the_documented_rackspace_account_builds_a_rackspace_driver() -> None:
         credentials=Credentials(key="my-user", secret_env="RACKSPACE_API_KEY"),
     )
     secrets = Secrets(account=account.name, key="my-user", secret="api-key")
-    provider = drivers.resolve_provider(account)
-    cls = drivers.driver_class(account, provider)
-    driver = cls(**drivers.driver_kwargs(account, secrets, provider, cls))
+    backend = LibcloudBackend(account, secrets)
+    driver = backend.driver_cls(**backend.driver_kwargs())
     assert type(driver).__name__ == "RackspaceNodeDriver"
-    assert Capability.STOP in drivers.capabilities(cls, read_only=False)
+    assert Capability.STOP in backend.capabilities

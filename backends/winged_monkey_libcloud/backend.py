@@ -1,32 +1,34 @@
-"""The libcloud backend: any libcloud compute provider as one portal account."""
+"""The libcloud backend: any libcloud compute provider as one portal account.
+
+libcloud gives each provider family its own driver class, and so does this backend: the
+base here holds what every family shares (the account's lane and its drivers, listing,
+actions, the catalog's frame, error mapping); a family class overrides only what its API
+does differently (ec2.py, openstack.py, libvirt.py; generic.py for every other provider).
+`LibcloudBackend(account, secrets)`, the plugin's entry point, builds the account's family.
+"""
 
 from __future__ import annotations
 
-import contextlib
 import threading
 from collections.abc import Callable
 from typing import Any, ClassVar, TypeVar
 
-from libcloud.common.exceptions import BaseHTTPError
-from libcloud.compute.base import Node, NodeDriver
-from libcloud.compute.types import NodeState
+from libcloud.compute.base import Node, NodeDriver, NodeSize
 
 from winged_monkey.account import AccountConfig, Secrets
 from winged_monkey.actions import Action
 from winged_monkey.backend import ACTION_CAPABILITY, Backend, Capability
-from winged_monkey.catalog import AccountCatalog, CatalogItem, LaunchRequest
-from winged_monkey.errors import ActionNotAllowed, BackendError, ConfigError, UnreachableError
+from winged_monkey.catalog import AccountCatalog, CatalogItem, Choice, LaunchRequest, Quota, Size
+from winged_monkey.errors import ActionNotAllowed, BackendError, ConfigError, WMError
 from winged_monkey.models import Instance, InstanceState
 from winged_monkey_libcloud import catalog as offer
-from winged_monkey_libcloud import console, drivers, libvirtcompat, openstackcompat, tls
-from winged_monkey_libcloud.convert import ec2_prices, to_instance
+from winged_monkey_libcloud import drivers, tls
+from winged_monkey_libcloud.convert import to_instance
 from winged_monkey_libcloud.errors import translate
-from winged_monkey_libcloud.settings import LibcloudSettings
+from winged_monkey_libcloud.settings import LibcloudSettings, own_limits
 
 T = TypeVar("T")
-
-# EC2 answers "no such instance" with one of these codes instead of an empty list.
-_EC2_GONE = ("InvalidInstanceID.NotFound", "InvalidInstanceID.Malformed")
+Known = tuple[InstanceState, str]  # a state read from the provider itself, and its word
 
 
 class LibcloudBackend(Backend):
@@ -36,36 +38,57 @@ class LibcloudBackend(Backend):
     account's lane (`Backend.run_blocking`: a thread of its own, abandoned at the deadline)
     with a driver no other call is using. Drivers are kept between calls (idle ones are
     reused from the next call's thread), so a poll reuses the last poll's connection.
+
+    A family implements `_get`, `_node`, `_offers`, `_images` and `_launch` (families.py
+    has one for every provider) and overrides the rest only where its API differs.
     """
 
     CAPABILITIES: ClassVar[frozenset[Capability]] = frozenset(
         {Capability.LIST, Capability.CONSOLE} | drivers.MUTATING | offer.CAPABILITIES
     )
     SETTINGS = LibcloudSettings
+    #: Reads the family adds to what its driver class implements (read-only accounts keep them).
+    READS: ClassVar[frozenset[Capability]] = frozenset()
+    #: Actions the family carries out itself, beyond its driver class (not on read-only ones).
+    OWN_ACTIONS: ClassVar[frozenset[Capability]] = frozenset()
+
+    def __new__(cls, account: AccountConfig, secrets: Secrets) -> LibcloudBackend:
+        chosen: type[LibcloudBackend] = cls
+        if cls is LibcloudBackend:  # the entry point: the provider names the family
+            from winged_monkey_libcloud.families import family
+
+            chosen = family(drivers.resolve_provider(account))
+        built: LibcloudBackend = object.__new__(chosen)
+        return built
 
     def __init__(self, account: AccountConfig, secrets: Secrets) -> None:
         super().__init__(account, secrets)
         self.provider = drivers.resolve_provider(account)
-        self._ec2 = drivers.is_ec2(self.provider)
-        self._libvirt = drivers.is_libvirt(self.provider)
-        self._openstack = drivers.is_openstack(self.provider)
-        self._cls = drivers.driver_class(account, self.provider)
+        self.driver_cls = self.driver_class()
         self._ca_bundle = tls.ca_bundle(account)  # a wrong path is a config error now
         self._lock = threading.Lock()
         self._drivers: list[NodeDriver] = []  # every driver built, for close()
         self._idle: list[NodeDriver] = []  # drivers no call is using now
-        self._prices: dict[str, float | None] | None = None
-        self._names = openstackcompat.Names()  # flavor and image names (OpenStack)
         self._host: str | None = None  # host:port of the provider, once a driver exists
 
     @property
     def capabilities(self) -> frozenset[Capability]:
+        read_only = self.account.read_only
         return (
-            drivers.capabilities(self._cls, read_only=self.account.read_only)
-            | offer.capabilities(self._cls, self.provider, read_only=self.account.read_only)
-            # A read: read-only accounts keep it. EC2's and Nova's APIs have one.
-            | ({Capability.CONSOLE} if self._ec2 or self._openstack else set())
+            drivers.capabilities(self.driver_cls, read_only=read_only)
+            | self._offers(read_only=read_only)
+            | self.READS
+            | (frozenset() if read_only else self.OWN_ACTIONS)
         )
+
+    # -- how the family builds its driver (no network call) ----------------------
+
+    def driver_class(self) -> type[NodeDriver]:
+        return drivers.load(self.account, self.provider)
+
+    def driver_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for the driver: credentials, region, endpoint, timeout, extras."""
+        return drivers.driver_kwargs(self.account, self.secrets, self.driver_cls)
 
     # -- calls -----------------------------------------------------------------
 
@@ -84,22 +107,19 @@ class LibcloudBackend(Backend):
         await self._call(lambda driver: self._act(driver, action, instance))
 
     async def console_output(self, instance: Instance) -> str:
-        if self._ec2:
-            return await self._call(lambda driver: console.ec2_output(driver, instance.id))
-        if self._openstack:
-            return await self._call(lambda driver: console.nova_output(driver, instance.id))
         raise ActionNotAllowed(
             f"no console output through libcloud's {self.provider} driver",
             account=self.account.name,
         )
 
     async def catalog(self) -> AccountCatalog:
-        return await self._call(lambda driver: offer.build(driver, self.account, self.provider))
+        return await self._call(self._catalog)
 
     async def search_images(self, query: str, limit: int = 50) -> list[CatalogItem]:
-        return await self._call(
-            lambda driver: offer.search(driver, self.account, self.provider, query, limit)
-        )
+        def search(driver: NodeDriver) -> list[CatalogItem]:
+            return sorted(self._search(driver, query), key=lambda i: i.name)[:limit]
+
+        return await self._call(search)
 
     async def launch(self, request: LaunchRequest) -> list[str]:
         if Capability.LAUNCH not in self.capabilities:
@@ -109,7 +129,9 @@ class LibcloudBackend(Backend):
                 account=self.account.name,
             )
         return await self._call(
-            lambda driver: offer.launch(driver, self.account, self.provider, request)
+            lambda driver: offer.launch(
+                self.account, self.provider, request, lambda: self._launch(driver, request)
+            )
         )
 
     async def check(self) -> str:
@@ -125,17 +147,14 @@ class LibcloudBackend(Backend):
             built, self._drivers, self._idle = self._drivers, [], []
         try:
             for driver in built:
-                if self._libvirt:  # a virConnect: closing the last one resets the test driver
-                    virconnect: Any = driver.connection
-                    # Refused when the lane is full of stuck calls: the exit frees it then.
-                    with contextlib.suppress(UnreachableError):
-                        await self.run_blocking(virconnect.close)
-                    continue
-                session = getattr(getattr(driver.connection, "connection", None), "session", None)
-                if session is not None:
-                    session.close()
+                await self._release(driver)
         finally:
             self.lane.close()  # wakes a call still stuck on this account's sockets
+
+    async def _release(self, driver: NodeDriver) -> None:
+        session = getattr(getattr(driver.connection, "connection", None), "session", None)
+        if session is not None:
+            session.close()
 
     # -- in the lane's thread ---------------------------------------------------
 
@@ -148,15 +167,7 @@ class LibcloudBackend(Backend):
             driver = self._driver()
             return work(driver)
         except Exception as exc:
-            where = self._where()
-            if self._openstack and driver is not None:
-                where = openstackcompat.where(driver, self.account.driver, exc) or where
-                refused = openstackcompat.keystone_refusal(driver, exc, self.secrets)
-                if refused is not None:
-                    raise refused from None
-            raise translate(
-                exc, provider=self.provider, where=where, secrets=self.secrets
-            ) from None
+            raise self._failure(driver, exc) from None
         finally:
             # Back to the idle ones, even after a failure or an abandon: a connection that
             # broke is dropped by the HTTP pool and the next call opens a new one.
@@ -165,13 +176,17 @@ class LibcloudBackend(Backend):
                     if driver in self._drivers:  # not closed meanwhile
                         self._idle.append(driver)
 
+    def _failure(self, driver: NodeDriver | None, exc: Exception) -> WMError:
+        """The portal's error for a call that raised `exc` (driver: None if none was built)."""
+        return translate(exc, provider=self.provider, where=self._where(), secrets=self.secrets)
+
     def _driver(self) -> NodeDriver:
         with self._lock:
             driver = self._idle.pop() if self._idle else None
         if driver is None:
-            kwargs = drivers.driver_kwargs(self.account, self.secrets, self.provider, self._cls)
+            kwargs = self.driver_kwargs()
             try:
-                driver = self._cls(**kwargs)
+                driver = self.driver_cls(**kwargs)
             except (TypeError, ValueError) as exc:
                 raise ConfigError(
                     f"libcloud's {self.provider} driver refused the settings: {exc}",
@@ -187,111 +202,126 @@ class LibcloudBackend(Backend):
                 self._drivers.append(driver)
         return driver
 
-    def _list(self, driver: NodeDriver) -> list[Instance]:
-        nodes = driver.list_nodes()
-        if self._openstack:
-            nodes = self._names.named(driver, openstackcompat.fill_faults(driver, nodes))
-        states = libvirtcompat.domain_states(driver.connection) if self._libvirt else {}
-        return [self._convert(driver, node, states) for node in nodes]
+    # -- listing ----------------------------------------------------------------
 
-    def _node_id(self, node: Node) -> str:
-        return libvirtcompat.node_uuid(node) if self._libvirt else str(node.id)
+    def _list(self, driver: NodeDriver) -> list[Instance]:
+        return [self._convert(driver, node) for node in driver.list_nodes()]
 
     def _get(self, driver: NodeDriver, instance_id: str) -> Instance | None:
-        if self._ec2:
-            try:
-                nodes = driver.list_nodes(ex_node_ids=[instance_id])
-            except BaseHTTPError as exc:
-                if any(code in str(exc.message) for code in _EC2_GONE):
-                    return None
-                raise
-            for node in nodes:
-                if str(node.id) == instance_id:
-                    return self._convert(driver, node, {})
-            return None
-        if self._openstack:  # one server, not the whole list; None once Nova forgets it
-            server = openstackcompat.get_server(driver, instance_id)
-            if server is None:
-                return None
-            (server,) = self._names.named(driver, [server])
-            return self._convert(driver, server, {})
-        return next((i for i in self._list(driver) if i.id == instance_id), None)
+        """One instance, None once the provider no longer knows it."""
+        raise NotImplementedError
+
+    def _node_id(self, node: Node) -> str:
+        return str(node.id)
+
+    def _convert(self, driver: NodeDriver, node: Node, known: Known | None = None) -> Instance:
+        region = getattr(driver, "region_name", None) or self.account.region
+        return to_instance(
+            node,
+            ident=self._node_id(node),
+            known_state=known,
+            account=self.account.name,
+            provider=self.provider,
+            region=region,
+            prices=self._prices(driver),
+            flat_price=self.account.price_hourly,
+        )
+
+    def _prices(self, driver: NodeDriver) -> dict[str, float | None]:
+        """Hourly price by size, where the provider publishes one."""
+        return {}
+
+    # -- actions ----------------------------------------------------------------
 
     def _act(self, driver: NodeDriver, action: Action, instance: Instance) -> None:
-        if self._ec2:
-            # EC2 calls need only the id: skip a DescribeInstances round trip.
-            node = Node(
-                id=instance.id,
-                name=instance.name,
-                state=NodeState.UNKNOWN,
-                public_ips=[],
-                private_ips=[],
-                driver=driver,
-            )
-        elif self._libvirt and action in (Action.DESTROY, Action.RESET):
-            libvirtcompat.act(driver.connection, action, instance.id)
-            return
-        elif self._openstack:
-            found_node = openstackcompat.get_server(driver, instance.id)
-            if found_node is None:
-                raise BackendError(
-                    f"{instance.name} no longer exists at {self.provider}",
-                    account=self.account.name,
-                )
-            node = found_node
-        else:
-            found = [n for n in driver.list_nodes() if self._node_id(n) == instance.id]
-            if not found:
-                raise BackendError(
-                    f"{instance.name} no longer exists at {self.provider}",
-                    account=self.account.name,
-                )
-            node = found[0]
+        node = self._node(driver, instance)
         method = drivers.method(type(driver), ACTION_CAPABILITY[action])
         if method is None:  # declared by class, so only a driver swapped underneath gets here
             raise ActionNotAllowed(
                 f"libcloud's {self.provider} driver cannot {action}", account=self.account.name
             )
-        accepted = getattr(driver, method)(node)
-        # EC2's booleans only echo the state in the reply (and moto leaves some out);
-        # the portal follows the instance to its target state either way.
-        if accepted is False and not self._ec2:
+        self._accepted(getattr(driver, method)(node), action, instance)
+
+    def _node(self, driver: NodeDriver, instance: Instance) -> Node:
+        """The libcloud Node an action is sent to."""
+        raise NotImplementedError
+
+    def _accepted(self, reply: object, action: Action, instance: Instance) -> None:
+        if reply is False:
             raise BackendError(
                 f"{self.provider} did not accept {action} for {instance.name}",
                 account=self.account.name,
             )
 
-    def _convert(
-        self, driver: NodeDriver, node: Node, states: dict[str, tuple[InstanceState, str]]
-    ) -> Instance:
+    def _gone(self, instance: Instance) -> BackendError:
+        return BackendError(
+            f"{instance.name} no longer exists at {self.provider}", account=self.account.name
+        )
+
+    # -- catalog ----------------------------------------------------------------
+
+    def _catalog(self, driver: NodeDriver) -> AccountCatalog:
+        """The account's catalog; a part the provider refuses (key pairs, subnets) is left
+        out with a note rather than failing the whole catalog."""
+        notes: list[str] = []
         region = getattr(driver, "region_name", None) or self.account.region
-        ident = self._node_id(node)
-        known = states.get(ident)
-        if self._openstack:  # Nova's task state and fault text; libcloud keeps neither usable
-            known = openstackcompat.node_state(node)
-            node = openstackcompat.with_fault_text(node)
-        return to_instance(
-            node,
-            ident=ident,
-            known_state=known,
+        sizes = self._sizes(driver)
+        items = self._images(driver, notes)
+        networks = self._networks(driver, notes)
+        quotas = self._quotas(driver, sizes, notes)
+        locations = offer.part(notes, "locations", lambda: self._locations(driver))
+        key_pairs = offer.key_pairs(driver, notes)
+        return AccountCatalog(
             account=self.account.name,
             provider=self.provider,
             region=region,
-            ec2=self._ec2,
-            prices=self._ec2_prices(driver) if self._ec2 else {},
-            flat_price=self.account.price_hourly,
+            items=tuple(items),
+            sizes=tuple(sizes),
+            locations=tuple(locations),
+            key_pairs=tuple(key_pairs),
+            networks=tuple(networks),
+            quotas=tuple(offer.with_own_limits(quotas, own_limits(self.account))),
+            notes=tuple(notes),
         )
 
-    def _ec2_prices(self, driver: NodeDriver) -> dict[str, float | None]:
-        """Prices from libcloud's bundled data (no API call), computed once per backend."""
-        if self._prices is None:
-            try:
-                prices = ec2_prices(driver.list_sizes())
-            except (KeyError, ValueError):  # a region libcloud has no data for
-                prices = {}
-            with self._lock:
-                self._prices = prices
-        return self._prices
+    def _sizes(self, driver: NodeDriver) -> list[Size]:
+        try:
+            found = driver.list_sizes()
+        except (KeyError, ValueError):  # a region libcloud has no bundled data for
+            found = []
+        prices, flat = self._prices(driver), self.account.price_hourly
+        sizes = [self._size(s, flat if flat is not None else prices.get(str(s.id))) for s in found]
+        return sorted(sizes, key=lambda s: (s.vcpus or 0, s.ram_mb or 0, s.id))
+
+    def _offers(self, *, read_only: bool) -> frozenset[Capability]:
+        """Which of CATALOG, QUOTAS and LAUNCH this account offers."""
+        raise NotImplementedError
+
+    def _size(self, size: NodeSize, price: float | None) -> Size:
+        return offer.size(size, price)
+
+    def _images(self, driver: NodeDriver, notes: list[str]) -> list[CatalogItem]:
+        """The images the account offers (never a public cloud's whole list)."""
+        raise NotImplementedError
+
+    def _networks(self, driver: NodeDriver, notes: list[str]) -> list[Choice]:
+        return []
+
+    def _quotas(self, driver: NodeDriver, sizes: list[Size], notes: list[str]) -> list[Quota]:
+        return []
+
+    def _locations(self, driver: NodeDriver) -> list[Choice]:
+        return [
+            Choice(id=str(loc.id), name=str(loc.name or loc.id)) for loc in driver.list_locations()
+        ]
+
+    def _search(self, driver: NodeDriver, query: str) -> list[CatalogItem]:
+        """Public images whose name or description contains `query`."""
+        return []
+
+    def _launch(self, driver: NodeDriver, request: LaunchRequest) -> list[str]:
+        """Create the instances; their ids."""
+        raise NotImplementedError
 
     def _where(self) -> str:
         endpoint = self.account.endpoint

@@ -27,14 +27,13 @@ def to_instance(
     account: str,
     provider: str,
     region: str | None,
-    ec2: bool,
     prices: Mapping[str, float | None],
     flat_price: float | None,
 ) -> Instance:
     extra = dict(node.extra or {})
-    raw = extra.get("status") if ec2 else None
-    # A state read from the provider itself (libvirt) beats libcloud's coarser mapping.
-    state, raw_state = known_state or map_state(node.state, str(raw) if raw else None, ec2=ec2)
+    # A state read from the provider itself (EC2's word, Nova's task, libvirt's domain)
+    # beats libcloud's coarser mapping.
+    state, raw_state = known_state or map_state(node.state, None, ec2=False)
     size = _first(extra, _SIZE_KEYS) or _ref_id(getattr(node, "size", None))
     image = _first(extra, _IMAGE_KEYS) or _ref_id(getattr(node, "image", None))
     # A rate the user configured wins (an EC2-compatible private cloud is not priced like

@@ -1,4 +1,5 @@
-"""Which libcloud driver an account uses, what it can do, and how it is built.
+"""Which libcloud provider an account names, what its driver can do, and how any driver
+is built (a family's own arguments are in its class: ec2.py, openstack.py).
 
 Everything here is decided from the driver class and the account's config,
 without a network call.
@@ -9,18 +10,14 @@ from __future__ import annotations
 import difflib
 import inspect
 from typing import Any
-from urllib.parse import urlsplit
 
 from libcloud.compute.base import NodeDriver
 from libcloud.compute.providers import DRIVERS, get_driver
 from libcloud.compute.types import Provider
 
-from winged_monkey import aws
 from winged_monkey.account import AccountConfig, Secrets
 from winged_monkey.backend import Capability
-from winged_monkey.errors import ConfigError, CredentialError
-from winged_monkey_libcloud import cloudsyaml
-from winged_monkey_libcloud.ec2compat import BotocoreEC2NodeDriver, CompatEC2NodeDriver
+from winged_monkey.errors import ConfigError
 
 #: Mutating capabilities and the driver methods that carry them out, first found wins.
 #: The `ex_` names are libcloud's extension API, shared with one meaning by the drivers
@@ -37,8 +34,6 @@ METHODS: dict[Capability, tuple[str, ...]] = {
     Capability.RESET: ("ex_hard_reboot_node",),
 }
 MUTATING = frozenset(METHODS)
-#: libcloud's libvirt driver has no hard reboot; the backend calls virDomainReset itself.
-_LIBVIRT_OWN = frozenset({Capability.RESET})
 
 
 def provider_names() -> list[str]:
@@ -66,23 +61,8 @@ def resolve_provider(account: AccountConfig) -> str:
     raise ConfigError(f"unknown libcloud provider {wanted!r}; {hint}", account=account.name)
 
 
-def is_ec2(provider: str) -> bool:
-    return bool(provider == Provider.EC2)
-
-
-def is_libvirt(provider: str) -> bool:
-    return bool(provider == Provider.LIBVIRT)
-
-
-def is_openstack(provider: str) -> bool:
-    return bool(provider == Provider.OPENSTACK)
-
-
-def driver_class(account: AccountConfig, provider: str) -> type[NodeDriver]:
-    if is_ec2(provider) and aws.uses_botocore(account):
-        return BotocoreEC2NodeDriver
-    if is_ec2(provider) and account.endpoint is not None:
-        return CompatEC2NodeDriver
+def load(account: AccountConfig, provider: str) -> type[NodeDriver]:
+    """libcloud's driver class for `provider`."""
     try:
         cls: type[NodeDriver] = get_driver(provider)
     except (AttributeError, ImportError) as exc:
@@ -91,23 +71,7 @@ def driver_class(account: AccountConfig, provider: str) -> type[NodeDriver]:
             "it may need an extra package",
             account=account.name,
         ) from None
-    return _concrete(cls, account) if is_openstack(provider) else cls
-
-
-def _concrete(cls: type[NodeDriver], account: AccountConfig) -> type[NodeDriver]:
-    """The class a factory driver really builds, so its methods can be inspected.
-
-    libcloud's OpenStackNodeDriver picks its class by `api_version` in `__new__`; the
-    factory itself has neither suspend nor resume, nor the soft and hard reboots.
-    """
-    select: Any = getattr(cls, "__new__", None)
-    if select is None or select is object.__new__:
-        return cls
-    try:
-        built: object = select(cls, "probe", api_version=account.driver.get("api_version", "1.1"))
-    except (NotImplementedError, TypeError):  # an unknown api_version: the driver says so later
-        return cls
-    return type(built) if isinstance(built, cls) else cls
+    return cls
 
 
 def method(cls: type[NodeDriver], capability: Capability) -> str | None:
@@ -124,36 +88,31 @@ def capabilities(cls: type[NodeDriver], *, read_only: bool) -> frozenset[Capabil
     found = {Capability.LIST}
     if not read_only:
         found |= {capability for capability in METHODS if method(cls, capability)}
-        if is_libvirt(str(getattr(cls, "type", ""))):
-            found |= _LIBVIRT_OWN
     return frozenset(found)
 
 
 def driver_kwargs(
-    account: AccountConfig, secrets: Secrets, provider: str, cls: type[NodeDriver]
+    account: AccountConfig, secrets: Secrets, cls: type[NodeDriver]
 ) -> dict[str, Any]:
-    """Keyword arguments for the driver: credentials, region, endpoint, timeout, extras."""
+    """Keyword arguments for any driver: the credentials its constructor asks for, then
+    where it runs (region, endpoint, timeout), then what the user names in `driver`."""
+    params = inspect.signature(cls.__init__).parameters
     kwargs: dict[str, Any] = {}
-    if is_openstack(provider) and cloudsyaml.cloud_name(account) is not None:
-        return {**_accepted(cls, _cloud_kwargs(account, secrets)), **account.driver}
-    if is_ec2(provider) and secrets.aws is not None:
-        return {**_accepted(cls, _botocore_kwargs(account, secrets.aws)), **account.driver}
-    if is_ec2(provider):
+    key = params.get("key")
+    if secrets.key is not None:
+        kwargs["key"] = secrets.key
+    elif key is not None and key.default is inspect.Parameter.empty:
         kwargs["key"] = secrets.require_key()
-        kwargs["secret"] = secrets.require_secret()
-        if secrets.token:
-            kwargs["token"] = secrets.token  # temporary (STS) credentials
-    else:
-        params = inspect.signature(cls.__init__).parameters
-        key = params.get("key")
-        if secrets.key is not None:
-            kwargs["key"] = secrets.key
-        elif key is not None and key.default is inspect.Parameter.empty:
-            kwargs["key"] = secrets.require_key()
-        if secrets.secret is not None:
-            kwargs["secret"] = secrets.secret
-        if secrets.token:
-            kwargs["token"] = secrets.token
+    if secrets.secret is not None:
+        kwargs["secret"] = secrets.secret
+    if secrets.token:
+        kwargs["token"] = secrets.token
+    return built(account, cls, {**kwargs, **placement(account)})
+
+
+def placement(account: AccountConfig) -> dict[str, Any]:
+    """The account's region, endpoint and timeout as libcloud's driver arguments."""
+    kwargs: dict[str, Any] = {}
     if account.region:
         kwargs["region"] = account.region
     if account.endpoint is not None:
@@ -161,58 +120,14 @@ def driver_kwargs(
         kwargs["secure"] = account.endpoint.secure
         if account.endpoint.port is not None:
             kwargs["port"] = account.endpoint.port
-        if is_ec2(provider):
-            kwargs["signature_version"] = "4"  # quirk 1: SigV2 is routed to S3 by moto
-    kwargs["timeout"] = account.timeout
-    return {**_accepted(cls, kwargs), **account.driver}
-
-
-def _botocore_kwargs(account: AccountConfig, identity: aws.AwsIdentity) -> dict[str, Any]:
-    """What botocore resolved: the credentials (renewed before each request by the
-    driver's connection), the profile's region and endpoint unless the account names its own."""
-    key, secret, token = identity.frozen()
-    kwargs: dict[str, Any] = {"key": key, "secret": secret, "ex_credentials": identity}
-    if token:
-        kwargs["token"] = token
-    kwargs["signature_version"] = "4"  # quirk 1; AWS accepts SigV4 everywhere
-    region = account.region or identity.region
-    if region:
-        kwargs["region"] = region
-    endpoint = account.endpoint
-    if endpoint is not None:
-        kwargs.update(host=endpoint.host, secure=endpoint.secure)
-        if endpoint.port is not None:
-            kwargs["port"] = endpoint.port
-    elif identity.endpoint_url is not None:
-        url = urlsplit(identity.endpoint_url)
-        kwargs.update(host=url.hostname, secure=url.scheme == "https")
-        if url.port is not None:
-            kwargs["port"] = url.port
     kwargs["timeout"] = account.timeout
     return kwargs
 
 
-def _cloud_kwargs(account: AccountConfig, secrets: Secrets) -> dict[str, Any]:
-    """A clouds.yaml cloud's arguments, read now; a secret the portal found (keyring,
-    secret_env, ...) wins over the file's."""
-    cloud = cloudsyaml.resolve(account)
-    secret = secrets.secret or cloud.secret
-    if secret is None:
-        raise CredentialError(
-            f"clouds.yaml: cloud {cloud.name!r} has no password or secret (clouds.yaml, "
-            f"secure.yaml); store one with `wm accounts set-secret {account.name}` or name "
-            "secret_env or secret_command in the account's [accounts.credentials]",
-            account=account.name,
-        )
-    kwargs: dict[str, Any] = {"key": secrets.key or cloud.key, "secret": secret, **cloud.driver}
-    kwargs["timeout"] = account.timeout
-    return kwargs
-
-
-def _accepted(cls: type[NodeDriver], kwargs: dict[str, Any]) -> dict[str, Any]:
-    """Drop the generic arguments a driver's constructor does not take (libvirt's takes
-    no region or timeout). What the user names in `driver` is passed as given."""
+def built(account: AccountConfig, cls: type[NodeDriver], kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The arguments the constructor takes (libvirt's takes no region or timeout), with
+    what the user names in `driver` passed as given."""
     params = inspect.signature(cls.__init__).parameters
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
-        return kwargs
-    return {name: value for name, value in kwargs.items() if name in params}
+    if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        kwargs = {name: value for name, value in kwargs.items() if name in params}
+    return {**kwargs, **account.driver}

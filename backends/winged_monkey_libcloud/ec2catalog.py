@@ -1,0 +1,139 @@
+"""What an EC2 account can launch, and the launch itself.
+
+Images the account owns plus the ones its config names (never the 1,300+ public AMIs
+unless searched for), instance types priced from libcloud's bundled data, availability
+zones, key pairs, VPC subnets and the quota EC2 reports. Runs in the backend's lane.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from libcloud.common.exceptions import BaseHTTPError
+from libcloud.compute.base import Node, NodeImage
+
+from winged_monkey.account import AccountConfig
+from winged_monkey.catalog import CatalogItem, Choice, LaunchRequest, Quota, Size
+from winged_monkey_libcloud import catalog as offer
+from winged_monkey_libcloud.settings import configured_images
+
+
+def arch(extra: dict[str, Any]) -> str | None:
+    """The CPU of an instance type, from the processor libcloud's price data names."""
+    processor = str(extra.get("physicalProcessor") or "")
+    if not processor:
+        return None
+    if "Graviton" in processor:
+        return "arm64"
+    if processor.startswith("Apple"):
+        return "arm64_mac"
+    return "x86_64_mac" if str(extra.get("instanceType", "")).startswith("mac") else "x86_64"
+
+
+def images(
+    driver: Any, account: AccountConfig, provider: str, notes: list[str]
+) -> list[CatalogItem]:
+    owned = driver.list_images(ex_owner="self")
+    found = {str(i.id): offer.item(account, provider, i) for i in owned}
+    for item in _named(driver, account, provider, notes):
+        found.setdefault(item.id, item)
+    return sorted(found.values(), key=lambda i: i.name)
+
+
+def _named(
+    driver: Any, account: AccountConfig, provider: str, notes: list[str]
+) -> list[CatalogItem]:
+    """The images the config names, in one call while they all exist."""
+    wanted = configured_images(account)
+    if not wanted:
+        return []
+    try:
+        found = [offer.item(account, provider, i) for i in driver.list_images(ex_image_ids=wanted)]
+    except BaseHTTPError:  # AWS fails the whole call for one bad id: ask one by one
+        return offer.images_by_id(driver, account, provider, wanted, notes)
+    missing = [i for i in wanted if i not in {f.id for f in found}]
+    notes.extend(f"image {i} named in config: not found" for i in missing)
+    return found
+
+
+def subnets(driver: Any) -> list[Choice]:
+    choices = []
+    for subnet in driver.ex_list_subnets():
+        extra = subnet.extra or {}
+        label = subnet.name if subnet.name and subnet.name != subnet.id else subnet.id
+        detail = ", ".join(str(x) for x in (extra.get("cidr_block"), extra.get("zone")) if x)
+        zone = str(extra["zone"]) if extra.get("zone") else None
+        name = f"{label} ({detail})" if detail else label
+        choices.append(Choice(id=str(subnet.id), name=name, zone=zone))
+    return choices
+
+
+def quotas(driver: Any, sizes: list[Size]) -> list[Quota]:
+    """max-instances from DescribeAccountAttributes (libcloud's ex_get_limits chokes on
+    the non-numeric attributes moto and AWS also return); use counted from running and
+    pending instances. AWS's vCPU quota lives in Service Quotas, which is not asked: its
+    limit stays unknown, its use is counted."""
+    reply = driver.connection.request(
+        driver.path,
+        params={"Action": "DescribeAccountAttributes", "AttributeName.1": "max-instances"},
+    ).object
+    limit: int | None = None
+    for element in reply.iter():
+        if element.tag.rsplit("}", 1)[-1] != "item":
+            continue
+        fields = {c.tag.rsplit("}", 1)[-1]: c for c in element}
+        if (
+            fields.get("attributeName") is not None
+            and fields["attributeName"].text == "max-instances"
+        ):
+            values = [
+                v.text for v in element.iter() if v.tag.rsplit("}", 1)[-1] == "attributeValue"
+            ]
+            limit = offer.as_int(values[0]) if values else None
+    live: list[Node] = driver.list_nodes(ex_filters={"instance-state-name": ["pending", "running"]})
+    vcpus = {s.id: s.vcpus for s in sizes}
+    used_vcpus = sum(vcpus.get(str((n.extra or {}).get("instance_type")), 0) or 0 for n in live)
+    return [
+        Quota(resource="instances", limit=limit, used=len(live)),
+        Quota(resource="vcpus", limit=None, used=used_vcpus),
+    ]
+
+
+def search(driver: Any, account: AccountConfig, provider: str, query: str) -> list[CatalogItem]:
+    """Public images whose name or description contains `query`, filtered by EC2 itself
+    (so case-sensitive, as AWS is)."""
+    found: dict[str, NodeImage] = {}
+    for field in ("name", "description"):
+        filters = {"is-public": "true", field: f"*{query}*"}
+        for image in driver.list_images(ex_filters=filters):
+            found.setdefault(str(image.id), image)
+    return [offer.item(account, provider, i, public=True) for i in found.values()]
+
+
+def launch(driver: Any, request: LaunchRequest) -> list[str]:
+    from libcloud.compute.drivers.ec2 import EC2NetworkSubnet
+
+    kwargs: dict[str, Any] = {
+        "name": request.name,
+        "size": offer.size_ref(driver, str(request.size)),
+        "image": offer.image_ref(driver, request.item),
+        "ex_mincount": request.count,
+        "ex_maxcount": request.count,
+    }
+    if request.key_pair:
+        kwargs["ex_keyname"] = request.key_pair
+    if request.network:
+        kwargs["ex_subnet"] = EC2NetworkSubnet(  # type: ignore[no-untyped-call]
+            request.network, request.network, "available"
+        )
+    if request.location:
+        kwargs["location"] = offer.location(driver, request.location, request)
+    created = driver.create_node(**kwargs)
+    nodes = created if isinstance(created, list) else [created]
+    if len(nodes) > 1:  # one RunInstances names them all alike: name-1 … name-N
+        for node, name in zip(nodes, request.instance_names(), strict=False):
+            try:
+                driver.ex_create_tags(node, {"Name": name})
+            except BaseHTTPError:  # launched all the same: they keep the shared name
+                continue
+    return [str(n.id) for n in nodes]

@@ -1,0 +1,52 @@
+"""libvirt as a libcloud family: the generic way, with libvirtcompat's fixes.
+
+A domain is known by its UUID and its real state comes from libvirt itself; destroy
+also undefines it and reset is virDomainReset (libcloud's driver has no hard reboot).
+Its connection is a virConnect, closed through the lane.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any, ClassVar
+
+from libcloud.compute.base import Node, NodeDriver
+
+from winged_monkey.actions import Action
+from winged_monkey.backend import Capability
+from winged_monkey.errors import UnreachableError
+from winged_monkey.models import Instance
+from winged_monkey_libcloud import libvirtcompat
+from winged_monkey_libcloud.generic import GenericBackend
+
+#: The actions run on libvirt itself rather than through libcloud's driver.
+_OWN = frozenset({Action.DESTROY, Action.RESET})
+
+
+class LibvirtBackend(GenericBackend):
+    """The domains of one libvirt connection."""
+
+    OWN_ACTIONS: ClassVar[frozenset[Capability]] = frozenset({Capability.RESET})
+
+    async def _release(self, driver: NodeDriver) -> None:
+        # Closing the last virConnect resets libvirt's test driver, so each one is closed.
+        # Refused when the lane is full of stuck calls: the exit frees it then.
+        virconnect: Any = driver.connection
+        with contextlib.suppress(UnreachableError):
+            await self.run_blocking(virconnect.close)
+
+    def _list(self, driver: NodeDriver) -> list[Instance]:
+        states = libvirtcompat.domain_states(driver.connection)
+        return [
+            self._convert(driver, node, states.get(self._node_id(node)))
+            for node in driver.list_nodes()
+        ]
+
+    def _node_id(self, node: Node) -> str:
+        return libvirtcompat.node_uuid(node)
+
+    def _act(self, driver: NodeDriver, action: Action, instance: Instance) -> None:
+        if action in _OWN:
+            libvirtcompat.act(driver.connection, action, instance.id)
+        else:
+            super()._act(driver, action, instance)

@@ -1,0 +1,183 @@
+"""OpenStack (Nova, through Keystone) as a libcloud family.
+
+What Nova gives that the base does not ask of every driver: one server by id, the task
+in flight and the fault text (openstackcompat.py), flavor and image names for the rows,
+the console log, and for the catalog its visible images, networks and /limits. A failed
+call says whether Keystone or Nova failed, and Keystone's refusal in its own words.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from libcloud.compute.base import Node, NodeDriver
+
+from winged_monkey.account import AccountConfig, Secrets
+from winged_monkey.backend import Capability
+from winged_monkey.catalog import CatalogItem, Choice, LaunchRequest, Quota, Size
+from winged_monkey.errors import CredentialError, InvalidRequest, WMError
+from winged_monkey.models import Instance
+from winged_monkey_libcloud import catalog as offer
+from winged_monkey_libcloud import cloudsyaml, console, drivers, openstackcompat
+from winged_monkey_libcloud.backend import Known, LibcloudBackend
+from winged_monkey_libcloud.errors import translate
+
+
+class OpenStackBackend(LibcloudBackend):
+    """One OpenStack project's servers."""
+
+    READS: ClassVar[frozenset[Capability]] = frozenset({Capability.CONSOLE})
+
+    def __init__(self, account: AccountConfig, secrets: Secrets) -> None:
+        super().__init__(account, secrets)
+        self._names = openstackcompat.Names()  # flavor and image names
+
+    def driver_class(self) -> type[NodeDriver]:
+        return _concrete(super().driver_class(), self.account)
+
+    def driver_kwargs(self) -> dict[str, Any]:
+        if cloudsyaml.cloud_name(self.account) is None:
+            return super().driver_kwargs()
+        return drivers.built(
+            self.account, self.driver_cls, _cloud_kwargs(self.account, self.secrets)
+        )
+
+    async def console_output(self, instance: Instance) -> str:
+        return await self._call(lambda driver: console.nova_output(driver, instance.id))
+
+    def _failure(self, driver: NodeDriver | None, exc: Exception) -> WMError:
+        if driver is None:
+            return super()._failure(driver, exc)
+        refused = openstackcompat.keystone_refusal(driver, exc, self.secrets)
+        if refused is not None:
+            return refused
+        where = openstackcompat.where(driver, self.account.driver, exc) or self._where()
+        return translate(exc, provider=self.provider, where=where, secrets=self.secrets)
+
+    # -- listing and actions ----------------------------------------------------
+
+    def _list(self, driver: NodeDriver) -> list[Instance]:
+        nodes = openstackcompat.fill_faults(driver, driver.list_nodes())
+        return [self._convert(driver, node) for node in self._names.named(driver, nodes)]
+
+    def _get(self, driver: NodeDriver, instance_id: str) -> Instance | None:
+        # One server, not the whole list; None once Nova forgets it.
+        server = openstackcompat.get_server(driver, instance_id)
+        if server is None:
+            return None
+        (server,) = self._names.named(driver, [server])
+        return self._convert(driver, server)
+
+    def _convert(self, driver: NodeDriver, node: Node, known: Known | None = None) -> Instance:
+        # Nova's task state and fault text; libcloud keeps neither usable.
+        known = openstackcompat.node_state(node)
+        return super()._convert(driver, openstackcompat.with_fault_text(node), known)
+
+    def _node(self, driver: NodeDriver, instance: Instance) -> Node:
+        node = openstackcompat.get_server(driver, instance.id)
+        if node is None:
+            raise self._gone(instance)
+        return node
+
+    # -- catalog ----------------------------------------------------------------
+
+    def _offers(self, *, read_only: bool) -> frozenset[Capability]:
+        return offer.offered(offer.CAPABILITIES, read_only=read_only)
+
+    def _images(self, driver: NodeDriver, notes: list[str]) -> list[CatalogItem]:
+        return [offer.item(self.account, self.provider, i) for i in driver.list_images()]
+
+    def _networks(self, driver: NodeDriver, notes: list[str]) -> list[Choice]:
+        ex: Any = driver
+        return offer.part(
+            notes,
+            "networks",
+            lambda: [Choice(id=str(n.id), name=str(n.name or n.id)) for n in ex.ex_list_networks()],
+        )
+
+    def _quotas(self, driver: NodeDriver, sizes: list[Size], notes: list[str]) -> list[Quota]:
+        return offer.part(notes, "quota", lambda: _nova_quotas(driver))
+
+    def _search(self, driver: NodeDriver, query: str) -> list[CatalogItem]:
+        # Nova has no filter on a name's part: the visible images are filtered here.
+        wanted = query.lower()
+        return [
+            offer.item(self.account, self.provider, i, public=True)
+            for i in driver.list_images()
+            if wanted in str(i.name or "").lower()
+            or wanted in str((i.extra or {}).get("description") or "").lower()
+        ]
+
+    def _launch(self, driver: NodeDriver, request: LaunchRequest) -> list[str]:
+        from libcloud.compute.drivers.openstack import OpenStackNetwork
+
+        wanted = str(request.size)
+        flavors = driver.list_sizes()
+        flavor = next((f for f in flavors if wanted in (str(f.id), f.name)), None)
+        if flavor is None:
+            known = ", ".join(sorted(str(f.name) for f in flavors)[:12])
+            raise InvalidRequest(
+                f"no flavor {wanted!r} here (known: {known})", account=self.account.name
+            )
+        kwargs: dict[str, Any] = {"size": flavor, "image": offer.image_ref(driver, request.item)}
+        if request.key_pair:
+            kwargs["ex_keyname"] = request.key_pair
+        if request.network:
+            network = OpenStackNetwork(request.network, None, None, driver)  # type: ignore[no-untyped-call]
+            kwargs["networks"] = [network]
+        if request.location:
+            kwargs["ex_availability_zone"] = request.location
+        # libcloud's Nova call has no min_count: one call per instance, each named
+        return [str(driver.create_node(name=n, **kwargs).id) for n in request.instance_names()]
+
+
+def _nova_quotas(driver: Any) -> list[Quota]:
+    """Nova's absolute limits (GET /limits): instances, cores, RAM; -1 is unlimited."""
+    absolute = driver.connection.request("/limits").object["limits"]["absolute"]
+    pairs = (
+        ("instances", "maxTotalInstances", "totalInstancesUsed"),
+        ("vcpus", "maxTotalCores", "totalCoresUsed"),
+        ("ram_mb", "maxTotalRAMSize", "totalRAMUsed"),
+    )
+    return [
+        Quota(
+            resource=name,
+            limit=offer.as_int(absolute.get(lim)),
+            used=offer.as_int(absolute.get(use)),
+        )
+        for name, lim, use in pairs
+        if lim in absolute
+    ]
+
+
+def _concrete(cls: type[NodeDriver], account: AccountConfig) -> type[NodeDriver]:
+    """The class a factory driver really builds, so its methods can be inspected.
+
+    libcloud's OpenStackNodeDriver picks its class by `api_version` in `__new__`; the
+    factory itself has neither suspend nor resume, nor the soft and hard reboots.
+    """
+    select: Any = getattr(cls, "__new__", None)
+    if select is None or select is object.__new__:
+        return cls
+    try:
+        built: object = select(cls, "probe", api_version=account.driver.get("api_version", "1.1"))
+    except (NotImplementedError, TypeError):  # an unknown api_version: the driver says so later
+        return cls
+    return type(built) if isinstance(built, cls) else cls
+
+
+def _cloud_kwargs(account: AccountConfig, secrets: Secrets) -> dict[str, Any]:
+    """A clouds.yaml cloud's arguments, read now; a secret the portal found (keyring,
+    secret_env, ...) wins over the file's."""
+    cloud = cloudsyaml.resolve(account)
+    secret = secrets.secret or cloud.secret
+    if secret is None:
+        raise CredentialError(
+            f"clouds.yaml: cloud {cloud.name!r} has no password or secret (clouds.yaml, "
+            f"secure.yaml); store one with `wm accounts set-secret {account.name}` or name "
+            "secret_env or secret_command in the account's [accounts.credentials]",
+            account=account.name,
+        )
+    kwargs: dict[str, Any] = {"key": secrets.key or cloud.key, "secret": secret, **cloud.driver}
+    kwargs["timeout"] = account.timeout
+    return kwargs
