@@ -6,7 +6,7 @@ the launch wizard, `wm catalog`, `wm launch` and `wm where` consume them.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -94,13 +94,13 @@ class AccountCatalog(BaseModel):
     notes: tuple[str, ...] = ()
 
 
-class LaunchRequest(BaseModel):
-    """What the wizard or `wm launch` asks a backend to create."""
+class LaunchSpec(BaseModel):
+    """What a launch asks for besides the item: the name, where, and how many. One model
+    for both sides of `wm serve`: LaunchRequest adds the item, the wire's LaunchIn the
+    pool deployable."""
 
     model_config = ConfigDict(frozen=True, defer_build=True)
 
-    item: str = Field(description="A CatalogItem id (image id, template path, deployable id).")
-    kind: ItemKind = "image"
     name: str
     size: str | None = None
     location: str | None = None
@@ -108,6 +108,17 @@ class LaunchRequest(BaseModel):
     network: str | None = None
     count: int = Field(1, ge=1, le=100)
     parameters: dict[str, str] = Field(default_factory=dict)
+
+    def spec(self) -> dict[str, Any]:
+        """These fields alone, to build the other side's model from."""
+        return {name: getattr(self, name) for name in LaunchSpec.model_fields}
+
+
+class LaunchRequest(LaunchSpec):
+    """What the wizard or `wm launch` asks a backend to create."""
+
+    item: str = Field(description="A CatalogItem id (image id, template path, deployable id).")
+    kind: ItemKind = "image"
 
     def instance_names(self) -> list[str]:
         """`name` alone, or `name-1` … `name-N` for several (as Nova names a multi-create),

@@ -38,7 +38,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
-from winged_monkey.catalog import AccountCatalog, CatalogItem, Quota
+from winged_monkey.catalog import AccountCatalog, CatalogItem, LaunchSpec, Quota
 from winged_monkey.models import Event, InstanceState
 
 API_PREFIX = "/api/v1"
@@ -154,15 +154,10 @@ class CatalogOut(_Wire):
     )
 
 
-class LaunchIn(_Wire):
+class LaunchIn(LaunchSpec, _Wire):
+    """A launch of one of the pool's deployables: which, its name, where, how many."""
+
     deployable: str
-    name: str
-    size: str | None = None
-    location: str | None = None
-    key_pair: str | None = None
-    network: str | None = None
-    count: int = Field(1, ge=1, le=100)
-    parameters: dict[str, str] = Field(default_factory=dict)
 
 
 class TrackRecordOut(_Wire):

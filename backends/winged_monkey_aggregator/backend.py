@@ -207,16 +207,7 @@ class AggregatorBackend(Backend):
                 f"`wm catalog {self.account.name}` lists them",
                 account=self.account.name,
             )
-        body = LaunchIn(
-            deployable=deployable,
-            name=request.name,
-            size=request.size,
-            location=request.location,
-            key_pair=request.key_pair,
-            network=request.network,
-            count=request.count,
-            parameters=request.parameters,
-        )
+        body = LaunchIn(deployable=deployable, **request.spec())
         accepted = await self.client.send(
             "POST", path("pools", pool, "launches"), LaunchAccepted, body
         )

@@ -199,17 +199,7 @@ class Launches:
         the launch, or its refusal raised (InvalidRequest, WMError)."""
         if kind == "template":
             return (await self._start_app(token, account, item_id, request),)
-        launch = LaunchRequest(
-            item=item_id,
-            kind=cast("ItemKind", kind),
-            name=request.name,
-            size=request.size,
-            location=request.location,
-            key_pair=request.key_pair,
-            network=request.network,
-            count=request.count,
-            parameters=request.parameters,
-        )
+        launch = LaunchRequest(item=item_id, kind=cast("ItemKind", kind), **request.spec())
         # Through the portal: its quota check stops an over-quota launch before any call,
         # the new rows are in the cache at once, and each outcome is logged as the user's.
         taken: asyncio.Future[tuple[str, ...]] = asyncio.get_running_loop().create_future()
