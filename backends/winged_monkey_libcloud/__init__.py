@@ -1,7 +1,9 @@
 """Winged Monkey backend for any apache-libcloud compute provider.
 
-The backend class loads on first use, so the config can read `settings` (this backend's
-account keys) without importing the backend's libraries.
+`LibcloudBackend(account, secrets)` builds the class of the account's provider family
+(EC2, OpenStack, libvirt, or the generic one; see families.py). It loads on first use,
+so the config can read `settings` (this backend's account keys) without importing the
+backend's libraries.
 """
 
 from __future__ import annotations
