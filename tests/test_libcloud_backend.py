@@ -30,7 +30,7 @@ from winged_monkey_libcloud.ec2compat import _one_based_tags, normalise_body, pa
 from winged_monkey_libcloud.generic import GenericBackend
 from winged_monkey_libcloud.libvirt import LibvirtBackend
 from winged_monkey_libcloud.openstack import OpenStackBackend
-from winged_monkey_libcloud.states import map_state
+from winged_monkey_libcloud.states import ec2_state, map_state
 
 S = InstanceState
 ALL = {Capability.LIST, Capability.START, Capability.STOP, Capability.REBOOT, Capability.DESTROY}
@@ -65,7 +65,7 @@ def dummy(**settings: object) -> AccountConfig:
 )
 def test_ec2_raw_states_win_over_libcloud_guess(raw: str, expected: InstanceState) -> None:
     # libcloud maps `stopping` and `shutting-down` to UNKNOWN; EC2's own word is better.
-    assert map_state(NodeState.UNKNOWN, raw, ec2=True) == (expected, raw)
+    assert ec2_state(NodeState.UNKNOWN, raw) == (expected, raw)
 
 
 @pytest.mark.parametrize(
@@ -86,14 +86,14 @@ def test_ec2_raw_states_win_over_libcloud_guess(raw: str, expected: InstanceStat
 def test_other_providers_map_through_libcloud_states(
     node_state: NodeState, expected: InstanceState
 ) -> None:
-    state, raw = map_state(node_state, None, ec2=False)
+    state, raw = map_state(node_state)
     assert state is expected
     assert raw == node_state.value
 
 
 def test_an_unknown_raw_state_is_kept_and_falls_back() -> None:
-    assert map_state(NodeState.RUNNING, "hibernating", ec2=True) == (S.RUNNING, "hibernating")
-    assert map_state("no-such-state", None, ec2=False) == (S.UNKNOWN, "no-such-state")
+    assert ec2_state(NodeState.RUNNING, "hibernating") == (S.RUNNING, "hibernating")
+    assert map_state("no-such-state") == (S.UNKNOWN, "no-such-state")
 
 
 # -- providers and capabilities -------------------------------------------------------

@@ -33,7 +33,7 @@ def to_instance(
     extra = dict(node.extra or {})
     # A state read from the provider itself (EC2's word, Nova's task, libvirt's domain)
     # beats libcloud's coarser mapping.
-    state, raw_state = known_state or map_state(node.state, None, ec2=False)
+    state, raw_state = known_state or map_state(node.state)
     size = _first(extra, _SIZE_KEYS) or _ref_id(getattr(node, "size", None))
     image = _first(extra, _IMAGE_KEYS) or _ref_id(getattr(node, "image", None))
     # A rate the user configured wins (an EC2-compatible private cloud is not priced like

@@ -26,7 +26,7 @@ from winged_monkey_libcloud import console, drivers, ec2catalog
 from winged_monkey_libcloud.backend import Known, LibcloudBackend
 from winged_monkey_libcloud.convert import ec2_prices
 from winged_monkey_libcloud.ec2compat import BotocoreEC2NodeDriver, CompatEC2NodeDriver
-from winged_monkey_libcloud.states import map_state
+from winged_monkey_libcloud.states import ec2_state
 
 # EC2 answers "no such instance" with one of these codes instead of an empty list.
 _EC2_GONE = ("InvalidInstanceID.NotFound", "InvalidInstanceID.Malformed")
@@ -77,7 +77,7 @@ class EC2Backend(LibcloudBackend):
     def _convert(self, driver: NodeDriver, node: Node, known: Known | None = None) -> Instance:
         # EC2's own word (`stopping`, `shutting-down`) is finer than libcloud's map.
         raw = (node.extra or {}).get("status")
-        known = map_state(node.state, str(raw) if raw else None, ec2=True)
+        known = ec2_state(node.state, str(raw) if raw else None)
         return super()._convert(driver, node, known)
 
     def _prices(self, driver: NodeDriver) -> dict[str, float | None]:

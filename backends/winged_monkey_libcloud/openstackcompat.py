@@ -106,7 +106,7 @@ def node_state(node: Node) -> tuple[InstanceState, str]:
         return TASK_STATES.get(task, S.PENDING), f"{vm_state or '?'}/{task}"
     if vm_state in VM_STATES:
         return VM_STATES[vm_state], vm_state
-    return map_state(node.state, None, ec2=False)
+    return map_state(node.state)
 
 
 def fault_message(node: Node) -> str | None:

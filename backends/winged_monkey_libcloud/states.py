@@ -46,13 +46,19 @@ EC2_STATES: dict[str, InstanceState] = {
 }
 
 
-def map_state(node_state: Any, raw: str | None, *, ec2: bool) -> tuple[InstanceState, str]:
+def map_state(node_state: Any, raw: str | None = None) -> tuple[InstanceState, str]:
     """(portal state, provider's raw state) for one node.
 
     `node_state` is libcloud's NodeState (a str enum); `raw` the provider's own
     word when the driver exposes it.
     """
     libcloud_word = str(getattr(node_state, "value", node_state) or "unknown").lower()
-    if ec2 and raw and raw.lower() in EC2_STATES:
-        return EC2_STATES[raw.lower()], raw
     return NODE_STATES.get(libcloud_word, S.UNKNOWN), raw or libcloud_word
+
+
+def ec2_state(node_state: Any, raw: str | None) -> tuple[InstanceState, str]:
+    """`map_state` where EC2's own word (`extra["status"]`), when it is one EC2 documents,
+    wins over libcloud's guess."""
+    if raw and raw.lower() in EC2_STATES:
+        return EC2_STATES[raw.lower()], raw
+    return map_state(node_state, raw)
