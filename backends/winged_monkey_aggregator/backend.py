@@ -208,8 +208,9 @@ class AggregatorBackend(Backend):
                 account=self.account.name,
             )
         body = LaunchIn(deployable=deployable, **request.spec())
+        # The local intent's key goes along: the server's events for it link back to it.
         accepted = await self.client.send(
-            "POST", path("pools", pool, "launches"), LaunchAccepted, body
+            "POST", path("pools", pool, "launches"), LaunchAccepted, body, intent=acting_for()
         )
         ids = [convert.local_id(accepted.account, i) for i in accepted.ids]
         until = time.monotonic() + max(LAUNCH_LISTED_S, self.account.timeout)

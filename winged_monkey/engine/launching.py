@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any, TypeVar, cast
 
 from winged_monkey.actions import Action
-from winged_monkey.backend import Backend, Capability
+from winged_monkey.backend import Backend, Capability, acting
 from winged_monkey.catalog import AccountCatalog, CatalogItem, LaunchRequest
 from winged_monkey.engine.accounts import Account, Accounts
 from winged_monkey.engine.operations import ActionUpdate, Intent, Operations
@@ -165,7 +165,9 @@ class Launcher:
         follow: bool = True,
         user: str | None = None,
         environments: Sequence[str] | None = None,
+        cause: str | None = None,
     ) -> AsyncIterator[ActionUpdate]:
+        """`cause`: the key of the event that asked for it (wm serve's record of a request)."""
         if request.kind == "template":
             # The file itself, not its text: a backend gathers the files it reaches.
             async for update in self.launch_app(
@@ -176,6 +178,7 @@ class Launcher:
                 follow=follow,
                 user=user,
                 environments=environments,
+                cause=cause,
             ):
                 yield update
             self.forget(account)
@@ -197,7 +200,9 @@ class Launcher:
                 )
         pending = _row(account, request.name, request, where, "launch requested")
         started = time.monotonic()
-        intent = await self.operations.intend("launch", Action.START, pending, self.clock(), user)
+        intent = await self.operations.intend(
+            "launch", Action.START, pending, self.clock(), user, cause=cause
+        )
         try:
             ids = await self._call(intent, pending, started, backend.launch(request))
         finally:
@@ -222,8 +227,10 @@ class Launcher:
         follow: bool = True,
         user: str | None = None,
         environments: Sequence[str] | None = None,
+        cause: str | None = None,
     ) -> AsyncIterator[ActionUpdate]:
-        """Validate and launch an app, then (with `follow`) follow it until it runs or fails."""
+        """Validate and launch an app, then (with `follow`) follow it until it runs or fails.
+        `cause`: as for `launch`."""
         holder, backend = await self._open(account)
         self._writable(holder, backend, "apps", needs=Capability.STACKS)
         pending = Instance(
@@ -236,7 +243,9 @@ class Launcher:
             extra={"kind": "app"},
         )
         started = time.monotonic()
-        intent = await self.operations.intend("launch", Action.START, pending, self.clock(), user)
+        intent = await self.operations.intend(
+            "launch", Action.START, pending, self.clock(), user, cause=cause
+        )
         app_id = await self._call(
             intent, pending, started, backend.launch_app(template, name, parameters, environments)
         )
@@ -347,9 +356,11 @@ class Launcher:
         self, intent: Intent, pending: Instance, started: float, call: Awaitable[T]
     ) -> T:
         """The launch call under the account's deadline; a refusal or no answer is the
-        intent's outcome (unknown when no answer came: the cloud may have created it)."""
+        intent's outcome (unknown when no answer came: the cloud may have created it). A
+        backend that passes the call on to another portal may send the intent's key along."""
         try:
-            return await self.accounts.within(pending.account, call)
+            with acting(intent.key):
+                return await self.accounts.within(pending.account, call)
         except AnswerLostError as exc:
             message = f"{exc.message}: the cloud may have created it; the next poll will tell"
             update = ActionUpdate(Action.START, pending, "unknown", message)
@@ -377,6 +388,7 @@ class Launcher:
         for row in rows:
             holder.instances[row.id] = row
             in_flight.add(row.key)
+            self.operations.launching(intent, row)  # what a listing sees of it is the launch's
             finals[row.id] = ActionUpdate(
                 Action.START, row, "requested", f"{row.name} launch requested", intent.key
             )
@@ -406,6 +418,7 @@ class Launcher:
                     )
                 part = row.id if len(rows) > 1 else ""
                 await self.operations.settle(intent, final, time.monotonic() - started, part)
+                self.operations.launched(row, final.phase)
 
     async def _open(self, account: str) -> tuple[Account, Backend]:
         return self.accounts.get(account), await self.accounts.backend(account)

@@ -383,7 +383,8 @@ class Operations:
         linked = []
         for event in observed:
             change = self._changing.get(f"{account}/{event.target}")
-            if change is not None and event.cause is None and event.kind != "appeared":
+            appeared = event.kind == "appeared"
+            if change is not None and event.cause is None and (not appeared or change.launch):
                 action = change.intent.action
                 state = InstanceState(event.new_state or InstanceState.TERMINATED)
                 if action.reached(state) or state is action.transition:
@@ -392,7 +393,7 @@ class Operations:
         for key, change in list(self._changing.items()):
             if not change.finished or change.intent.account != account:
                 continue
-            seen = listed.get(change.intent.target)
+            seen = listed.get(key.removeprefix(f"{account}/"))  # ACCOUNT/ID
             state = seen.state if seen is not None else InstanceState.TERMINATED
             action = change.intent.action
             # A listing begun before the action still shows where it started: wait for one
@@ -400,6 +401,22 @@ class Operations:
             if action.reached(state) or state not in (change.before, action.transition):
                 del self._changing[key]
         return linked
+
+    def launching(self, intent: Intent, row: Instance) -> None:
+        """Link what listings observe of `row`, an instance a launch (`intent`) made, to
+        the launch: its appearing, and its state until it runs (`link`)."""
+        self._changing[row.key] = _Change(intent, row.state, launch=True)
+
+    def launched(self, row: Instance, phase: str) -> None:
+        """The outcome of `launching(row)` is recorded: a failed one made nothing to
+        observe; otherwise the first listing that shows it moved on ends the link."""
+        change = self._changing.get(row.key)
+        if change is None or not change.launch:
+            return
+        if phase == "failed":
+            del self._changing[row.key]
+        else:
+            change.finished = True
 
     async def _write(self, events: list[Event]) -> None:
         try:
@@ -418,6 +435,8 @@ class _Change:
     intent: Intent
     before: InstanceState
     finished: bool = False
+    #: A new instance of a launch: its appearing is the launch's too.
+    launch: bool = False
 
 
 def _moving_state(action: Action, instance: Instance) -> InstanceState:

@@ -206,13 +206,22 @@ class Portal:
         follow: bool = True,
         user: str | None = None,
         environments: Sequence[str] | None = None,
+        cause: str | None = None,
     ) -> AsyncIterator[ActionUpdate]:
         """Validate and launch an app, then (with `follow`) follow it until it runs or fails.
+        `cause`: the key of the event that asked for it (wm serve's record of a request).
 
         Raises WMError when the account cannot launch, InvalidRequest with the provider's
         reason when it rejects the template or its parameters."""
         return self.launcher.launch_app(
-            account, template, name, parameters, follow=follow, user=user, environments=environments
+            account,
+            template,
+            name,
+            parameters,
+            follow=follow,
+            user=user,
+            environments=environments,
+            cause=cause,
         )
 
     async def preview_app(
@@ -290,13 +299,15 @@ class Portal:
         follow: bool = True,
         user: str | None = None,
         environments: Sequence[str] | None = None,
+        cause: str | None = None,
     ) -> AsyncIterator[ActionUpdate]:
         """Launch `request` (an image; a template goes through `launch_app`, with
         `environments`) after a quota check that stops with the numbers (InvalidRequest);
         then follow every new instance until it runs or fails. Each instance's outcome is
-        a "launch" event in the log, recorded as `user`'s (default: ours)."""
+        a "launch" event in the log, recorded as `user`'s (default: ours); `cause`: as
+        for `launch_app`."""
         return self.launcher.launch(
-            account, request, follow=follow, user=user, environments=environments
+            account, request, follow=follow, user=user, environments=environments, cause=cause
         )
 
     # -- actions -------------------------------------------------------------

@@ -30,7 +30,7 @@ from winged_monkey.serve.errors import (
     unauthorized,
 )
 from winged_monkey.serve.ratelimit import RateLimiter
-from winged_monkey.serve.service import Aggregator
+from winged_monkey.serve.service import Aggregator, client_cause
 from winged_monkey.serve.tokens import TokenError, TokenRecord, TokenStore
 from winged_monkey.wire import (
     API_PREFIX,
@@ -171,10 +171,13 @@ def create_app(aggregator: Aggregator, tokens: TokenStore, limiter: RateLimiter)
         tags=["catalog"],
         responses={409: {"model": ErrorOut}, 502: {"model": ErrorOut}},
     )
-    async def launch(token: Caller, pool: PoolP, body: LaunchIn) -> LaunchAccepted:
+    async def launch(
+        token: Caller, pool: PoolP, body: LaunchIn, intent: IntentH = None
+    ) -> LaunchAccepted:
+        cause = client_cause(intent)  # the request's events (each try) name the client's
         if pool in aggregator.pools and aggregator.pooled.offers(pool, body.deployable):
-            return await aggregator.pooled.launch(token, pool, body)
-        return await aggregator.launches.launch(token, pool, body)
+            return await aggregator.pooled.launch(token, pool, body, cause=cause)
+        return await aggregator.launches.launch(token, pool, body, cause=cause)
 
     def resource_routes(kind: InstanceKind, collection: str) -> None:
         @app.get(

@@ -167,7 +167,10 @@ class Launches:
             )
         return out
 
-    async def launch(self, token: TokenRecord, pool: str, request: LaunchIn) -> LaunchAccepted:
+    async def launch(
+        self, token: TokenRecord, pool: str, request: LaunchIn, cause: str | None = None
+    ) -> LaunchAccepted:
+        """`cause`: the request's own cause (`client:` and the client's intent key)."""
         self.agg.check_pool(token, pool)
         if not token.allows("operator"):
             raise forbidden(f"launching needs the operator role; this token is {token.role}")
@@ -183,9 +186,11 @@ class Launches:
             raise not_found(f"no deployable {request.deployable!r} in pool {pool!r}")
         if kind != "template" and Capability.LAUNCH not in self.agg.portal.capabilities(account):
             raise conflict(f"{config.backend} accounts cannot launch here")
-        event = await self.agg.record_request(token, "launch", account, item_id, request.name)
+        event = await self.agg.record_request(
+            token, "launch", account, item_id, request.name, cause=cause
+        )
         try:
-            ids = await self.start(token, account, kind, item_id, request)
+            ids = await self.start(token, account, kind, item_id, request, cause=event)
         except InvalidRequest as exc:
             raise ApiError(422, "invalid", exc.message) from None
         except WMError as exc:
@@ -193,12 +198,19 @@ class Launches:
         return LaunchAccepted(account=account, ids=ids, event=event)
 
     async def start(
-        self, token: TokenRecord, account: str, kind: str, item_id: str, request: LaunchIn
+        self,
+        token: TokenRecord,
+        account: str,
+        kind: str,
+        item_id: str,
+        request: LaunchIn,
+        cause: str | None = None,
     ) -> tuple[str, ...]:
         """Launch through the portal in the background; the new ids once the cloud took
-        the launch, or its refusal raised (InvalidRequest, WMError)."""
+        the launch, or its refusal raised (InvalidRequest, WMError). `cause`: the key of
+        the request's event, which the engine's intent points at."""
         if kind == "template":
-            return (await self._start_app(token, account, item_id, request),)
+            return (await self._start_app(token, account, item_id, request, cause),)
         launch = LaunchRequest(item=item_id, kind=cast("ItemKind", kind), **request.spec())
         # Through the portal: its quota check stops an over-quota launch before any call,
         # the new rows are in the cache at once, and each outcome is logged as the user's.
@@ -207,7 +219,8 @@ class Launches:
         async def run() -> None:
             ids: list[str] = []
             try:
-                async for update in self.agg.portal.launch(account, launch, user=token.user):
+                updates = self.agg.portal.launch(account, launch, user=token.user, cause=cause)
+                async for update in updates:
                     self.agg.changed()
                     if update.phase == "requested":
                         ids.append(update.instance.id)
@@ -225,14 +238,24 @@ class Launches:
         return ids
 
     async def _start_app(
-        self, token: TokenRecord, account: str, template: str, request: LaunchIn
+        self,
+        token: TokenRecord,
+        account: str,
+        template: str,
+        request: LaunchIn,
+        cause: str | None = None,
     ) -> str:
         taken: asyncio.Future[str] = asyncio.get_running_loop().create_future()
 
         async def run() -> None:
             try:
                 async for update in self.agg.portal.launch_app(
-                    account, template, request.name, request.parameters, user=token.user
+                    account,
+                    template,
+                    request.name,
+                    request.parameters,
+                    user=token.user,
+                    cause=cause,
                 ):
                     self.agg.changed()
                     if not taken.done():

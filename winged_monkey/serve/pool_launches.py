@@ -169,8 +169,11 @@ class PoolLaunches:
 
     # -- launch -----------------------------------------------------------------------
 
-    async def launch(self, token: TokenRecord, pool: str, request: LaunchIn) -> LaunchAccepted:
-        """Launch on the best account; on a rejection, on the next; each try an event."""
+    async def launch(
+        self, token: TokenRecord, pool: str, request: LaunchIn, cause: str | None = None
+    ) -> LaunchAccepted:
+        """Launch on the best account; on a rejection, on the next; each try an event,
+        caused by `cause` (`client:` and the client's intent key) when the client sent one."""
         self.agg.check_pool(token, pool)
         if not token.allows("operator"):
             raise forbidden(f"launching needs the operator role; this token is {token.role}")
@@ -188,7 +191,7 @@ class PoolLaunches:
             why = found.why()
             step = f"pool {pool}, {deployable.name}, try {len(tries) + 1}: {why}"
             event = await self.agg.record_request(
-                token, "pool-launch", fit.account, fit.item, request.name, step
+                token, "pool-launch", fit.account, fit.item, request.name, step, cause=cause
             )
             # The pool picks the size; a subnet or zone of one account means nothing in another.
             asked = request.model_copy(
@@ -199,7 +202,9 @@ class PoolLaunches:
                 }
             )
             try:
-                ids = await self.launches.start(token, fit.account, fit.kind, fit.item, asked)
+                ids = await self.launches.start(
+                    token, fit.account, fit.kind, fit.item, asked, cause=event
+                )
             except DeadlineError as exc:  # it may exist: launching elsewhere could make two
                 reason = f"{exc.message}; not tried elsewhere: the cloud may have created it"
                 await self._settle(token, event, fit.account, fit.item, request.name, reason)
