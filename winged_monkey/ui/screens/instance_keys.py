@@ -3,6 +3,8 @@ footer's order of value."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from textual.binding import Binding, BindingType
 
 from winged_monkey.actions import Action
@@ -89,3 +91,13 @@ INSTANCE_BINDINGS: list[BindingType] = [
         show=False,
     ),
 ]
+
+
+def action_keys(keymap: Mapping[str, str]) -> dict[str, Action]:
+    """The keys of the action bindings, as the user's keymap sets them."""
+    keys: dict[str, Action] = {}
+    for binding in Binding.make_bindings(INSTANCE_BINDINGS):
+        if binding.id in ACTION_KEYS and binding.action.startswith("act("):
+            bound = keymap.get(binding.id, binding.key)
+            keys.update((key.strip(), ACTION_KEYS[binding.id]) for key in bound.split(","))
+    return keys

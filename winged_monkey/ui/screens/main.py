@@ -34,6 +34,7 @@ from winged_monkey.ui.screens.instance_keys import (
     FOOTER_FIRST,
     INSTANCE_BINDINGS,
     ROW_READS,
+    action_keys,
 )
 from winged_monkey.ui.screens.row_reads import RowReadsScreen
 from winged_monkey.ui.screens.timeline import TimelineScreen
@@ -302,22 +303,13 @@ class MainScreen(RowReadsScreen):
         nothing) says why in a short note; `?` lists them all."""
         if self.focused is self.filter_input:
             return
-        action = self._action_keys().get(event.key)
+        action = action_keys(self.keys).get(event.key)
         if action is None or self.check_action("act", (str(action),)):
             return
         if self.table.targets():
             self.action_act(str(action))
         else:
             self.notify(f"No instance here to {action}", title=f"Cannot {action}", timeout=3)
-
-    def _action_keys(self) -> dict[str, Action]:
-        """The keys of the action bindings, as the user's keymap sets them."""
-        keys: dict[str, Action] = {}
-        for binding in Binding.make_bindings(type(self).BINDINGS):
-            if binding.id in ACTION_KEYS and binding.action.startswith("act("):
-                bound = self.keys.get(binding.id, binding.key)
-                keys.update((key.strip(), ACTION_KEYS[binding.id]) for key in bound.split(","))
-        return keys
 
     @property
     def active_bindings(self) -> dict[str, ActiveBinding]:
@@ -387,11 +379,15 @@ class MainScreen(RowReadsScreen):
     def action_sort(self) -> None:
         names = list(SORTS)
         following = names[(names.index(self.table.sort_column) + 1) % len(names)]
-        self.table.sort_by(following, self.table.sort_reverse)
-        self._update_subtitle()
+        self._sort(following, self.table.sort_reverse)
 
     def action_reverse_sort(self) -> None:
-        self.table.sort_by(self.table.sort_column, not self.table.sort_reverse)
+        self._sort(self.table.sort_column, not self.table.sort_reverse)
+
+    def _sort(self, column: str, reverse: bool) -> None:
+        self.table.sort_by(column, reverse)
+        # Sorted now, in the key's callback, and drawn in the next frame's: each stays short.
+        self.table.index.commit()
         self._update_subtitle()
 
     @on(InstanceTable.RowHighlighted)
