@@ -21,12 +21,12 @@ OpenAPI document the server publishes at /api/v1/openapi.json:
     DELETE /api/v1/tokens/{id}             -> TokenOut                 (admins; revokes)
 
 Every resource carries the actions its caller may run on it now as `links`; a client
-offers exactly those. A client may send the key of its own record of an action (its
-intent) with the request, in the header `X-WM-Intent` (percent-encoded): the server's
-events for that request point at it (`cause` = `client:` + the key), so the client can
-show them as parts of its own change. Every error, whatever the status, is ErrorOut.
-Nothing of the
-backing clouds' credentials ever appears in any of these shapes.
+offers exactly those. A client may send the key of its own record of an action or a
+launch (its intent) with the request, in the header `X-WM-Intent` (percent-encoded): the
+server's events for that request (each try of a pool launch) point at it (`cause` =
+`client:` + the key), so the client can show them as parts of its own change. Every
+error, whatever the status, is ErrorOut. Nothing of the backing clouds' credentials ever
+appears in any of these shapes.
 """
 
 from __future__ import annotations

@@ -12,12 +12,14 @@ import pytest
 from click.testing import CliRunner
 
 from tests.aggregator.server import RunningAggregator
+from tests.aggregator.test_pools import MISSING_AMI, synthetic_cloud
 from tests.aggregator_client.conftest import Portals, aggregator_account, refresh, until
 from tests.aggregator_client.test_one_change import root
 from tests.ui.conftest import settle, wait_for
 from tests.ui.test_events import open_events
 from winged_monkey.catalog import LaunchRequest
 from winged_monkey.cli.main import main
+from winged_monkey.demo.server import MotoServer
 from winged_monkey.engine.portal import Portal
 from winged_monkey.models import Event, EventSource
 from winged_monkey.terminal.history import folded
@@ -161,3 +163,55 @@ async def test_someone_elses_launch_through_the_server_stays_their_own(
     rows = folded(events)
     assert [r.key for r in rows].count(launch) == 1
     assert len(rows) > 1
+
+
+@pytest.fixture
+def strict(monkeypatch: pytest.MonkeyPatch) -> None:
+    """moto refuses an image it does not have, as AWS does (read on every call)."""
+    from moto import settings
+
+    monkeypatch.setattr(settings, "ENABLE_AMI_VALIDATION", True)
+
+
+async def test_a_pool_launch_that_fails_over_is_one_change_with_every_try(
+    moto_server: MotoServer,
+    tmp_path: Path,
+    strict: None,
+    portals: Portals,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # east (the cheapest with room) lacks the image: the server tries it, then west.
+    with synthetic_cloud(moto_server, tmp_path / "agg", east_image=MISSING_AMI, quality=2) as agg:
+        token = agg.mint("olga", "operator")
+        portal = portals(aggregator_account("pooled", agg.url, token, monkeypatch))
+        await refresh(portal)
+        request = LaunchRequest(item="synth/web", kind="deployable", name="w1")
+        updates = [u async for u in portal.launch("pooled", request)]
+        assert updates[-1].phase == "done", updates[-1].message
+        intent = updates[-1].intent
+
+        def native() -> set[tuple[str, str | None]]:
+            found = portal.store.events(account="pooled", sources=[EventSource.NATIVE])
+            return {(e.kind, e.outcome) for e in found}
+
+        async def imported() -> bool:
+            await refresh(portal)
+            return native() >= {
+                ("pool-launch", "failed"),  # east's try and its settling
+                ("pool-launch", "ok"),
+                ("launch", "failed"),  # the server's own launch on east, then on west
+                ("launch", "ok"),
+            }
+
+        await until("both tries in my log", imported)
+        events = portal.store.events(account="pooled", limit=1000)
+        tries = [e for e in events if e.kind == "pool-launch"]
+        assert len(tries) == 4  # each try's request and its outcome
+        assert {root(events, e) for e in tries} == {intent}
+        server_launches = [
+            e for e in events if e.source is EventSource.NATIVE and e.kind == "launch"
+        ]
+        assert {root(events, e) for e in server_launches} == {intent}
+        assert {e.target.split("/")[0] for e in tries} == {"east", "west"}  # where each went
+        olgas = [r for r in folded(events) if r.user == "olga" or r.key == intent]
+        assert [r.key for r in olgas] == [intent]

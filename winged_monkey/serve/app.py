@@ -109,7 +109,8 @@ IntentH = Annotated[
     Header(
         alias=INTENT_HEADER,
         max_length=512,
-        description="The client's key for its own record of this action (percent-encoded): "
+        description="The client's key for its own record of this action or launch "
+        "(percent-encoded): "
         "the server's events for the request name it as their cause.",
     ),
 ]
