@@ -180,9 +180,13 @@ class Backend(ABC):
                 return instance
         return None
 
-    async def act(self, action: Action, instance: Instance) -> None:
-        """Ask the provider to run `action`; returns once the request is accepted.
-        `acting_for()` gives the key of the engine's intent for it."""
+    async def act(self, action: Action, instance: Instance) -> Instance | None:
+        """Ask the provider to run `action`; returns once the request is accepted, with
+        None: the engine then follows the instance to the action's target. A backend whose
+        call waits until the provider has finished (a vSphere power task) may return the
+        instance as it read it after that: in the target state, it is the outcome and the
+        engine follows no further. Only ever a reading, never a state assumed from a
+        success. `acting_for()` gives the key of the engine's intent for it."""
         raise NotImplementedError(action)
 
     def refusal(self, action: Action, instance: Instance) -> str | None:

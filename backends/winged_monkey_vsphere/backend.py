@@ -90,10 +90,10 @@ class VSphereBackend(Backend):
     async def get_instance(self, instance_id: str) -> Instance | None:
         return await self._call(lambda session: self._get(session, instance_id))
 
-    async def act(self, action: Action, instance: Instance) -> None:
+    async def act(self, action: Action, instance: Instance) -> Instance | None:
         self.ensure_writable()
         doing = f"{action} {instance.name}"
-        await self._call(lambda session: self._act(session, action, instance), doing=doing)
+        return await self._call(lambda session: self._act(session, action, instance), doing=doing)
 
     async def catalog(self) -> AccountCatalog:
         return await self._call(self._catalog)
@@ -351,7 +351,10 @@ class VSphereBackend(Backend):
         )
         return next((i for i in listing.instances if i.id == instance_id), None)
 
-    def _act(self, session: Session, action: Action, instance: Instance) -> None:
+    def _act(self, session: Session, action: Action, instance: Instance) -> Instance | None:
+        """Run `action`; the VM as read once its task succeeded (the portal need not follow
+        it), or None where no task tells the end (a guest shutdown or reboot, which the
+        portal follows) or nothing is left to read (a destroy)."""
         vm = self._vm(session, instance.id)
         if vm is None:
             raise BackendError(
@@ -370,16 +373,16 @@ class VSphereBackend(Backend):
             if graceful:
                 log.info("stop %s: guest shutdown (VMware Tools running)", name)
                 vm.ShutdownGuest()  # no task: the portal follows the VM to poweredOff
-            else:
-                log.info("stop %s: power off (VMware Tools not running)", name)
-                self._wait(session, vm.PowerOffVM_Task(), deadline)
+                return None
+            log.info("stop %s: power off (VMware Tools not running)", name)
+            self._wait(session, vm.PowerOffVM_Task(), deadline)
         elif action is Action.REBOOT:
             if graceful:
                 log.info("reboot %s: guest reboot (VMware Tools running)", name)
                 vm.RebootGuest()
-            else:
-                log.info("reboot %s: reset (VMware Tools not running)", name)
-                self._wait(session, vm.ResetVM_Task(), deadline)
+                return None
+            log.info("reboot %s: reset (VMware Tools not running)", name)
+            self._wait(session, vm.ResetVM_Task(), deadline)
         elif action is Action.RESET:  # a hard reset: the guest is not asked, Tools or not
             self._wait(session, vm.ResetVM_Task(), deadline)
         elif action is Action.SUSPEND:
@@ -390,8 +393,14 @@ class VSphereBackend(Backend):
             self._wait(session, vm.Destroy_Task(), deadline)
             with self._lock:
                 self._morefs.pop(instance.id, None)
+            return None
         else:  # pragma: no cover (a new Action needs a decision here)
             raise ActionNotAllowed(f"vSphere backend cannot {action}", account=self.account.name)
+        try:
+            return self._get(session, instance.id)
+        except Exception as exc:  # the action is done; a failed read only means a follow
+            log.debug("read after %s %s: %s", action, name, type(exc).__name__)
+            return None
 
     @staticmethod
     def _read(session: Session, obj: Any, paths: tuple[str, ...]) -> dict[str, Any]:

@@ -241,6 +241,46 @@ def test_stop_start_reboot_destroy(portal: Portal, witness: Witness) -> None:
     assert "DC0_H0_VM0" not in listed(portal)
 
 
+def test_a_power_task_seen_to_its_end_is_not_followed(
+    portal: Portal, witness: Witness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A power task ends when the VM is in its new state: the backend reads the VM then,
+    and that reading is the outcome, with no look after the call. A guest shutdown has
+    no task to wait for: it is followed as before."""
+    rows = listed(portal)
+    backend = asyncio.run(portal.accounts.backend("lab"))
+    looks: list[str] = []
+    real = backend.get_instance
+
+    async def get_instance(instance_id: str) -> Instance | None:
+        looks.append(instance_id)
+        return await real(instance_id)
+
+    monkeypatch.setattr(backend, "get_instance", get_instance)
+
+    async def run(action: Action, instance: Instance) -> list[ActionUpdate]:
+        return [update async for update in portal.run_action(action, instance)]
+
+    vm = rows["DC0_H0_VM0"]
+    updates = asyncio.run(run(Action.STOP, vm))
+    assert [u.phase for u in updates] == ["requested", "done"], updates[-1].message
+    assert updates[-1].instance.state is S.STOPPED
+    assert looks == []
+    assert witness.power("DC0_H0_VM0") == "poweredOff"
+    outcome = next(e for e in portal.store.events(target=vm.id) if e.outcome == "ok")
+    assert (outcome.new_state, outcome.detail) == (
+        "stopped",
+        "DC0_H0_VM0 stopped (observed as the call ended)",
+    )
+
+    monkeypatch.setattr(inventory, "TOOLS_RUNNING", "guestToolsNotRunning")  # as if Tools ran
+    other = rows["DC0_H0_VM1"]
+    updates = asyncio.run(run(Action.STOP, other))
+    assert updates[-1].phase == "done", updates[-1].message
+    assert set(looks) == {other.id}  # followed: ShutdownGuest has no task to wait for
+    assert witness.power("DC0_H0_VM1") == "poweredOff"
+
+
 def test_suspend_then_start_resumes(portal: Portal, witness: Witness) -> None:
     vm = listed(portal)["DC0_H0_VM0"]
     done = act(portal, Action.SUSPEND, vm)

@@ -152,9 +152,12 @@ class Operations:
             moving = instance.model_copy(update={"state": _moving_state(action, instance)})
             account.instances[instance.id] = moving
             yield ActionUpdate(action, moving, "requested", f"{action} requested", intent.key)
+            observed: Instance | None = None
             try:
                 with acting(intent.key):  # a backend may pass it on (Backend.act)
-                    await self.accounts.within(instance.account, backend.act(action, instance))
+                    observed = await self.accounts.within(
+                        instance.account, backend.act(action, instance)
+                    )
             except AnswerLostError as exc:
                 # The request may have reached the cloud: only an observation can tell.
                 final = ActionUpdate(
@@ -169,6 +172,12 @@ class Operations:
                 final = ActionUpdate(action, instance, "failed", text, intent.key)
             except WMError as exc:
                 final = ActionUpdate(action, instance, "failed", exc.message, intent.key)
+            seen = _at_target(action, instance, observed)
+            if final is None and seen is not None:
+                # The call itself waited for the provider and read the instance then
+                # (Backend.act): that reading is the outcome; there is nothing to follow.
+                text = f"{seen.name} {action.past} (observed as the call ended)"
+                final = ActionUpdate(action, seen, "done", text, intent.key)
             if final is None:
                 async for update in self.follow(backend, action, instance):
                     update = replace(update, intent=intent.key)
@@ -437,6 +446,18 @@ class _Change:
     finished: bool = False
     #: A new instance of a launch: its appearing is the launch's too.
     launch: bool = False
+
+
+def _at_target(action: Action, instance: Instance, observed: object) -> Instance | None:
+    """What `Backend.act` returned, when it is this instance read in the action's target
+    state; None otherwise (nothing read, or not there yet: the engine follows)."""
+    if (
+        isinstance(observed, Instance)
+        and observed.key == instance.key
+        and action.reached(observed.state)
+    ):
+        return observed
+    return None
 
 
 def _moving_state(action: Action, instance: Instance) -> InstanceState:
