@@ -11,7 +11,8 @@ of N runs:
 1. cold `wm ls --json`, a new process per run (Python start, config, login, listing,
    JSON), beside a bare pyvmomi PropertyCollector reader as a new process per run
    (SmartConnect, a ContainerView, one RetrieveContents of name, power state and instance
-   uuid, pyvmomi's own deserializer): the ratio of the two, measured in this invocation.
+   uuid, pyvmomi's own deserializer): the ratio of the two, measured in this invocation,
+   in wall time and in the processes' own CPU time (steadier on a loaded machine).
 2. backend, warm: `VSphereBackend.list_instances()` on a logged-in session (what every
    refresh after the first costs): one PropertyCollector RetrieveContents.
 3. backend, cold: a new backend per run: version negotiation, login, ContainerView, list.
@@ -36,6 +37,7 @@ import asyncio
 import importlib
 import json
 import os
+import resource
 import ssl
 import statistics
 import subprocess
@@ -43,6 +45,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -115,9 +118,18 @@ def run_process(command: list[str], env: dict[str, str]) -> str:
     return done.stdout
 
 
-def bench_cold_cli(sim: Vcsim, folder: Path, runs: int, vms: int) -> tuple[float, float]:
-    """(cold `wm ls --json`, cold bare pyvmomi reader): median wall seconds, each run a
-    new process; the runs alternate so the machine's load weighs on both alike."""
+@dataclass(frozen=True)
+class Cold:
+    """Medians of one kind of cold process: wall seconds, and its CPU seconds (user +
+    system, from the OS's accounting of children), which a loaded machine skews less."""
+
+    wall: float
+    cpu: float
+
+
+def bench_cold_cli(sim: Vcsim, folder: Path, runs: int, vms: int) -> tuple[Cold, Cold]:
+    """(cold `wm ls --json`, cold bare pyvmomi reader), each run a new process; the runs
+    alternate so the machine's load weighs on both alike."""
     config = folder / "config.toml"
     config.write_text(sim.account_toml("lab", VAULT_ENV))
     env = {
@@ -131,15 +143,25 @@ def bench_cold_cli(sim: Vcsim, folder: Path, runs: int, vms: int) -> tuple[float
     wm = [str(Path(sys.executable).parent / "wm"), "ls", "--json"]
     bare = [sys.executable, "-c", BARE_READER, str(sim.port), str(CA), USER, VAULT_ENV]
     walls: dict[str, list[float]] = {"wm": [], "bare": []}
+    cpus: dict[str, list[float]] = {"wm": [], "bare": []}
     for _ in range(runs):
         for name, command in (("wm", wm), ("bare", bare)):
-            start = time.perf_counter()
+            start, used = time.perf_counter(), _children_cpu()
             out = run_process(command, env)
             walls[name].append(time.perf_counter() - start)
+            cpus[name].append(_children_cpu() - used)
             count = len(json.loads(out)["instances"]) if name == "wm" else int(out)
             # the bare reader counts the templates too (vcsim has none by default)
             assert count == vms, (name, count, vms)
-    return statistics.median(walls["wm"]), statistics.median(walls["bare"])
+    wm_cold, bare_cold = (
+        Cold(statistics.median(walls[n]), statistics.median(cpus[n])) for n in ("wm", "bare")
+    )
+    return wm_cold, bare_cold
+
+
+def _children_cpu() -> float:
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
 
 
 def bench_backend(sim: Vcsim, runs: int, vms: int) -> tuple[float, float, float]:
@@ -252,9 +274,13 @@ def main() -> None:
         panics = (Path(folder) / f"vcsim-{sim.port}.log").read_text().count("http: panic")
     print(f"{vms} VMs on vcsim (up in {up:.1f} s), TLS verified; medians of {args.runs} runs")
     print(
-        f"  cold `wm ls --json`        : {cli:.3f} s wall (new process, median of {args.cli_runs})"
+        f"  cold `wm ls --json`        : {cli.wall:.3f} s wall, {cli.cpu:.3f} s CPU "
+        f"(new process, median of {args.cli_runs})"
     )
-    print(f"  cold bare pyvmomi reader   : {bare:.3f} s wall (new process, 3 properties)")
+    print(
+        f"  cold bare pyvmomi reader   : {bare.wall:.3f} s wall, {bare.cpu:.3f} s CPU "
+        "(new process, 3 properties)"
+    )
     print(f"  backend, warm session      : {wall:.3f} s wall, {cpu:.3f} s client CPU")
     print(f"  backend, cold (login)      : {cold:.3f} s wall")
     print(
@@ -269,7 +295,10 @@ def main() -> None:
     print(f"  libcloud list_nodes        : {libcloud}")
     if panics:
         print(f"                               (vcsim logged {panics} handler panic(s))")
-    print(f"ratio cold wm ls / cold bare pyvmomi reader: {cli / bare:.2f}x")
+    print(
+        f"ratio cold wm ls / cold bare pyvmomi reader: {cli.wall / bare.wall:.2f}x wall, "
+        f"{cli.cpu / bare.cpu:.2f}x CPU"
+    )
     if naive_runs:
         print(f"ratio naive / backend (warm): {naive / wall:.1f}x")
     if vms == TARGET_VMS:
