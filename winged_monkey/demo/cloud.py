@@ -157,6 +157,4 @@ def _resolve(future: asyncio.Future[None]) -> None:
 
 
 if __name__ == "__main__":
-    # Behind the TUI: its first paint goes first where both want the same core.
-    os.nice(10)
     _serve(int(sys.argv[1]), Path(sys.argv[2]), sys.stdout)
