@@ -57,19 +57,6 @@ def to_instance(
     )
 
 
-def ec2_prices(sizes: list[Any]) -> dict[str, float | None]:
-    """Hourly price by instance type from libcloud's bundled data; 0.0 means unknown."""
-    prices: dict[str, float | None] = {}
-    for size in sizes:
-        price = getattr(size, "price", None)
-        try:
-            value = float(price) if price is not None else None
-        except (TypeError, ValueError):
-            value = None
-        prices[str(size.id)] = value if value and value > 0 and math.isfinite(value) else None
-    return prices
-
-
 def json_safe(value: Any, depth: int = 0) -> Any:
     """The same data with anything JSON cannot hold turned into text."""
     if depth > 8:

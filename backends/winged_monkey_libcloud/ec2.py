@@ -22,9 +22,8 @@ from winged_monkey.backend import Capability
 from winged_monkey.catalog import CatalogItem, Choice, LaunchRequest, Quota, Size
 from winged_monkey.models import Instance
 from winged_monkey_libcloud import catalog as offer
-from winged_monkey_libcloud import console, drivers, ec2catalog
+from winged_monkey_libcloud import console, drivers, ec2catalog, ec2prices
 from winged_monkey_libcloud.backend import Known, LibcloudBackend
-from winged_monkey_libcloud.convert import ec2_prices
 from winged_monkey_libcloud.ec2compat import BotocoreEC2NodeDriver, CompatEC2NodeDriver
 from winged_monkey_libcloud.states import ec2_state
 
@@ -83,10 +82,9 @@ class EC2Backend(LibcloudBackend):
     def _prices(self, driver: NodeDriver) -> dict[str, float | None]:
         """Prices from libcloud's bundled data (no API call), computed once per backend."""
         if self._price_table is None:
-            try:
-                prices = ec2_prices(driver.list_sizes())
-            except (KeyError, ValueError):  # a region libcloud has no data for
-                prices = {}
+            # Not list_sizes(): it parses every provider's prices and builds every type.
+            region = getattr(driver, "region_name", None) or self.account.region or ""
+            prices = ec2prices.region_prices(str(region))
             with self._lock:
                 self._price_table = prices
         return self._price_table
