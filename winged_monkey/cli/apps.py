@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from winged_monkey.backend import Capability
-from winged_monkey.cli.base import Context, ExitCode, fail, guard, key_values
+from winged_monkey.cli.base import Context, ExitCode, fail, guard, param_option, run_closing
 from winged_monkey.errors import ActionNotAllowed, InvalidRequest, NotFoundError
 from winged_monkey.terminal.render import render_table
 
@@ -26,17 +26,6 @@ UPDATE_POLL_S = 0.5
 @click.group("app")
 def app_group() -> None:
     """N-tier apps (Heat stacks): launch from a template, update with new parameters."""
-
-
-def _params(function: Any) -> Any:
-    return click.option(
-        "--param",
-        "params",
-        multiple=True,
-        callback=key_values,
-        metavar="KEY=VALUE",
-        help="A template parameter (repeatable).",
-    )(function)
 
 
 def _environments(function: Any) -> Any:
@@ -54,7 +43,7 @@ def _environments(function: Any) -> Any:
 @click.argument("template")
 @click.option("--account", required=True, help="The account to launch in (a Heat account).")
 @click.option("--name", help="The app's name (default: the template's file name).")
-@_params
+@param_option
 @_environments
 @click.option("--dry-run", is_flag=True, help="Show what the cloud would create; create nothing.")
 @click.option("--wait", is_flag=True, help="Follow the app until it runs (exit 0) or fails (1).")
@@ -99,21 +88,18 @@ def _app_launch(
 
     async def run() -> ActionUpdate | None:
         last: ActionUpdate | None = None
-        try:
-            async for update in portal.launch_app(
-                account, template, name, params, follow=wait, environments=environments
-            ):
-                last = update
-                if update.phase == "requested":
-                    click.echo(f"{update.instance.key}: {name}: launched", err=True)
-                elif not update.finished:
-                    click.echo(f"{update.instance.key}: {update.message}", err=True)
-        finally:
-            await portal.close()
+        async for update in portal.launch_app(
+            account, template, name, params, follow=wait, environments=environments
+        ):
+            last = update
+            if update.phase == "requested":
+                click.echo(f"{update.instance.key}: {name}: launched", err=True)
+            elif not update.finished:
+                click.echo(f"{update.instance.key}: {update.message}", err=True)
         return last
 
     try:
-        final = asyncio.run(run())
+        final = run_closing(portal, run)
     except InvalidRequest as exc:
         fail(f"{account}: {Path(template).name} rejected: {exc.message}", ExitCode.CONFIG)
     if final is None:
@@ -151,17 +137,14 @@ def _app_preview(
     portal = obj.portal()
 
     async def run() -> list[Any]:
-        try:
-            backend = await _heat(portal, account, "preview")
-            found: list[Any] = await portal.within(
-                account, backend.preview(template, name, params, environments)
-            )
-            return found
-        finally:
-            await portal.close()
+        backend = await _heat(portal, account, "preview")
+        found: list[Any] = await portal.within(
+            account, backend.preview(template, name, params, environments)
+        )
+        return found
 
     try:
-        resources = asyncio.run(run())
+        resources = run_closing(portal, run)
     except InvalidRequest as exc:
         fail(f"{account}: {Path(template).name} rejected: {exc.message}", ExitCode.CONFIG)
     rows = [("RESOURCE", "TYPE")]
@@ -172,7 +155,7 @@ def _app_preview(
 
 @app_group.command("update")
 @click.argument("app")
-@_params
+@param_option
 @_environments
 @click.option("--template", help="A new template (default: the app's own).")
 @click.option("--no-wait", is_flag=True, help="Return once the cloud accepted the update.")
@@ -206,26 +189,23 @@ def _app_update(
     app = _one_app(portal, ref)
 
     async def run() -> tuple[str, str]:
-        try:
-            backend = await _heat(portal, app.account, "update_app")
-            marker = await portal.within(
-                app.account, backend.update_app(app, params, environments, template)
-            )
-            click.echo(f"{app.key}: {app.name}: update requested", err=True)
-            if not wait:
-                return "UPDATE_IN_PROGRESS", ""
-            deadline = asyncio.get_running_loop().time() + portal.config.action_timeout
-            while asyncio.get_running_loop().time() < deadline:
-                ended = await portal.within(app.account, backend.update_finished(app, marker))
-                if ended is not None:
-                    return str(ended.status), str(ended.reason)
-                await asyncio.sleep(UPDATE_POLL_S)
-            return "timeout", f"still updating after {portal.config.action_timeout:g} s"
-        finally:
-            await portal.close()
+        backend = await _heat(portal, app.account, "update_app")
+        marker = await portal.within(
+            app.account, backend.update_app(app, params, environments, template)
+        )
+        click.echo(f"{app.key}: {app.name}: update requested", err=True)
+        if not wait:
+            return "UPDATE_IN_PROGRESS", ""
+        deadline = asyncio.get_running_loop().time() + portal.config.action_timeout
+        while asyncio.get_running_loop().time() < deadline:
+            ended = await portal.within(app.account, backend.update_finished(app, marker))
+            if ended is not None:
+                return str(ended.status), str(ended.reason)
+            await asyncio.sleep(UPDATE_POLL_S)
+        return "timeout", f"still updating after {portal.config.action_timeout:g} s"
 
     try:
-        status, reason = asyncio.run(run())
+        status, reason = run_closing(portal, run)
     except InvalidRequest as exc:
         fail(f"{app.key}: {app.name}: update rejected: {exc.message}", ExitCode.CONFIG)
     if status == "UPDATE_COMPLETE":

@@ -7,15 +7,16 @@ import it without importing the whole command tree.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import importlib
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from enum import IntEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
+from typing import TYPE_CHECKING, Any, ClassVar, NoReturn, TypeVar
 
 import click
 
@@ -31,6 +32,8 @@ from winged_monkey.store.sqlite import Store
 from winged_monkey.user import first_run, paths
 from winged_monkey.user.config import Config, load_config
 from winged_monkey.user.credentials import CredentialResolver
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:
     from winged_monkey.demo.cloud import DemoCloud
@@ -181,6 +184,19 @@ class LazyGroup(click.Group):
         return super().get_command(ctx, cmd_name)
 
 
+def run_closing(portal: Portal, work: Callable[[], Awaitable[T]]) -> T:
+    """`work()` on an event loop of its own, the portal closed after it (its clients and
+    threads) whatever happens: how a command runs its part of the portal."""
+
+    async def run() -> T:
+        try:
+            return await work()
+        finally:
+            await portal.close()
+
+    return asyncio.run(run())
+
+
 def no_accounts(obj: Context, names: list[str]) -> bool:
     """With no account configured, say so on stderr with the config's path and how to
     start (`wm --demo`, an example account); True then."""
@@ -211,3 +227,15 @@ async def refresh(
     if any(status.config_error for status in failed):
         return ExitCode.CONFIG
     return ExitCode.FAILED if failed else ExitCode.OK
+
+
+def param_option(function: Any) -> Any:
+    """`--param KEY=VALUE` (repeatable): a template's parameters, as `params` (a dict)."""
+    return click.option(
+        "--param",
+        "params",
+        multiple=True,
+        callback=key_values,
+        metavar="KEY=VALUE",
+        help="A template parameter (repeatable).",
+    )(function)

@@ -17,7 +17,7 @@ from typing import Any
 import click
 
 from winged_monkey.catalog import AccountCatalog, CatalogItem, LaunchRequest, Size
-from winged_monkey.cli.base import Context, ExitCode, fail, guard, key_values
+from winged_monkey.cli.base import Context, ExitCode, fail, guard, param_option, run_closing
 from winged_monkey.engine.launching import CatalogUpdate
 from winged_monkey.engine.portal import ActionUpdate, Portal
 from winged_monkey.engine.ranking import HOURS_PER_MONTH, Ranked, find_size
@@ -184,14 +184,7 @@ def _cut(text: str, width: int) -> str:
 @click.option("--size", help="Size (instance type, flavor) by id or name; needed for an image.")
 @click.option("--name", help="Name of the new instance(s) or app (default: from the item).")
 @click.option("--count", type=click.IntRange(1, 100), default=1, show_default=True)
-@click.option(
-    "--param",
-    "params",
-    multiple=True,
-    callback=key_values,
-    metavar="KEY=VALUE",
-    help="A template parameter (repeatable).",
-)
+@param_option
 @click.option("--key-pair", help="Key pair to log in with.")
 @click.option("--location", help="Location (availability zone) by id or name.")
 @click.option("--network", help="Network (VPC subnet) id.")
@@ -247,22 +240,19 @@ def _launch(obj: Context, account: str, request: LaunchRequest, wait: bool, yes:
     portal.config.account(account)  # raises ConfigError naming the configured ones
 
     async def run() -> list[ActionUpdate] | str:
-        try:
-            if request.kind == "deployable":  # the aggregator's choice and why, before it
-                found = await portal.catalog(account)
-                for item in found.items:
-                    if item.id == request.item:
-                        click.echo(f"{account}/{item.id}: {item.description}", err=True)
-            if not yes:
-                declined = _declined(await _summary(portal, account, request))
-                if declined:  # the prompt blocks the loop: nothing else runs meanwhile
-                    return declined
-            return await _follow(portal, account, request, wait)
-        finally:
-            await portal.close()
+        if request.kind == "deployable":  # the aggregator's choice and why, before it
+            found = await portal.catalog(account)
+            for item in found.items:
+                if item.id == request.item:
+                    click.echo(f"{account}/{item.id}: {item.description}", err=True)
+        if not yes:
+            declined = _declined(await _summary(portal, account, request))
+            if declined:  # the prompt blocks the loop: nothing else runs meanwhile
+                return declined
+        return await _follow(portal, account, request, wait)
 
     try:
-        finals = asyncio.run(run())
+        finals = run_closing(portal, run)
     except InvalidRequest as exc:
         fail(f"{account}: {request.name} rejected: {exc.message}", ExitCode.CONFIG)
     except ActionNotAllowed as exc:
