@@ -13,8 +13,10 @@ import asyncio
 import contextlib
 import hmac
 import time
-from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -28,17 +30,13 @@ from winged_monkey.serve.tokens import (
     TokenError,
     TokenRecord,
     TokenStore,
-    insert_token,
-    mint,
     record_of,
     token_hash,
-    token_row,
     usable,
 )
 from winged_monkey.store.postgres import PostgresStore
 from winged_monkey.user.config import AccountConfig
 from winged_monkey.user.credentials import CredentialResolver
-from winged_monkey.wire import Role
 
 if TYPE_CHECKING:
     from fastapi import FastAPI, Request, Response
@@ -125,6 +123,8 @@ def _unavailable() -> Response:
 class SharedTokenStore(TokenStore):
     """TokenStore's methods over the shared database's `tokens` table."""
 
+    _P = "%s"
+
     def __init__(self, store: PostgresStore, *, owns_store: bool = False) -> None:
         self._store = store
         self._owns_store = owns_store  # `wm serve token ...` opened the store for this
@@ -138,46 +138,17 @@ class SharedTokenStore(TokenStore):
         if self._owns_store:
             self._store.close()
 
-    def create(
-        self,
-        user: str,
-        role: Role,
-        pool: str | None = None,
-        *,
-        expires: timedelta | None = None,
-        now: datetime | None = None,
-    ) -> tuple[TokenRecord, str]:
-        record, token = mint(user, role, pool, expires=expires, now=now)
+    @contextmanager
+    def _connection(self) -> Iterator[Any]:
         with self._store.connection() as db:
-            db.execute(insert_token("%s"), token_row(record, token))
-        return record, token
-
-    def list(self) -> list[TokenRecord]:
-        with self._store.connection() as db:
-            rows = db.execute(
-                f"SELECT {TOKEN_COLUMNS} FROM tokens ORDER BY created_at"  # noqa: S608
-            ).fetchall()
-        return [record_of(tuple(row)) for row in rows]
-
-    def get(self, token_id: str) -> TokenRecord | None:
-        with self._store.connection() as db:
-            row = db.execute(
-                f"SELECT {TOKEN_COLUMNS} FROM tokens WHERE id = %s",  # noqa: S608
-                (token_id,),
-            ).fetchone()
-        return record_of(tuple(row)) if row else None
+            yield db
 
     def revoke(self, token_id: str, *, now: datetime | None = None) -> bool:
-        at = (now or datetime.now(UTC)).timestamp()
-        with self._store.connection() as db:
-            cursor = db.execute(
-                "UPDATE tokens SET revoked_at = %s WHERE id = %s AND revoked_at IS NULL",
-                (at, token_id),
-            )
+        revoked = super().revoke(token_id, now=now)
         for digest, (record, _) in list(self._known.items()):
             if record.id == token_id:  # refused here at once, elsewhere within RECHECK_S
                 self._known.pop(digest, None)
-        return cursor.rowcount > 0
+        return revoked
 
     def authenticate(self, token: str, *, now: datetime | None = None) -> TokenRecord:
         digest = token_hash(token)

@@ -11,10 +11,12 @@ import hmac
 import secrets
 import sqlite3
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 from winged_monkey.errors import StoreError
 from winged_monkey.user import paths
@@ -88,6 +90,8 @@ class TokenError(Exception):
 class TokenStore:
     """Tokens in SQLite (WAL, so `wm serve token ...` and the running server share it)."""
 
+    _P = "?"  # the driver's placeholder (SharedTokenStore: PostgreSQL's)
+
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.Lock()
@@ -105,6 +109,12 @@ class TokenStore:
         with self._lock:
             self._db.close()
 
+    @contextmanager
+    def _connection(self) -> Iterator[Any]:
+        """The database for a statement or two (create, list, get, revoke run on it)."""
+        with self._lock:
+            yield self._db
+
     def create(
         self,
         user: str,
@@ -116,34 +126,35 @@ class TokenStore:
     ) -> tuple[TokenRecord, str]:
         """A new token: its record and the token itself (shown once, never stored)."""
         record, token = mint(user, role, pool, expires=expires, now=now)
-        with self._lock:
-            self._db.execute(insert_token("?"), token_row(record, token))
+        with self._connection() as db:
+            db.execute(insert_token(self._P), token_row(record, token))
         return record, token
 
     def list(self) -> list[TokenRecord]:
-        with self._lock:
-            rows = self._db.execute(
+        with self._connection() as db:
+            rows = db.execute(
                 f"SELECT {TOKEN_COLUMNS} FROM tokens ORDER BY created_at"  # noqa: S608
             ).fetchall()
-        return [record_of(row) for row in rows]
+        return [record_of(tuple(row)) for row in rows]
 
     def get(self, token_id: str) -> TokenRecord | None:
-        with self._lock:
-            row = self._db.execute(
-                f"SELECT {TOKEN_COLUMNS} FROM tokens WHERE id = ?",  # noqa: S608
+        with self._connection() as db:
+            row = db.execute(
+                f"SELECT {TOKEN_COLUMNS} FROM tokens WHERE id = {self._P}",  # noqa: S608
                 (token_id,),
             ).fetchone()
-        return record_of(row) if row else None
+        return record_of(tuple(row)) if row else None
 
     def revoke(self, token_id: str, *, now: datetime | None = None) -> bool:
         """Revoke a token by id; False when there is no such (unrevoked) token."""
         at = (now or datetime.now(UTC)).timestamp()
-        with self._lock:
-            cursor = self._db.execute(
-                "UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+        with self._connection() as db:
+            cursor = db.execute(
+                f"UPDATE tokens SET revoked_at = {self._P} "  # noqa: S608
+                f"WHERE id = {self._P} AND revoked_at IS NULL",
                 (at, token_id),
             )
-        return cursor.rowcount > 0
+        return bool(cursor.rowcount > 0)
 
     def authenticate(self, token: str, *, now: datetime | None = None) -> TokenRecord:
         """The record of a valid token; TokenError (unauthorized, expired, revoked) else."""
