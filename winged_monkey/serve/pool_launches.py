@@ -11,6 +11,7 @@ each server process.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import sqlite3
 import time
@@ -193,6 +194,10 @@ class PoolLaunches:
             event = await self.agg.record_request(
                 token, "pool-launch", fit.account, fit.item, request.name, step, cause=cause
             )
+            # This try's outcome: a detail (and outcome) recorded as caused by its request.
+            settle = functools.partial(
+                self._settle, token, event, fit.account, fit.item, request.name
+            )
             # The pool picks the size; a subnet or zone of one account means nothing in another.
             asked = request.model_copy(
                 update={
@@ -207,35 +212,19 @@ class PoolLaunches:
                 )
             except DeadlineError as exc:  # it may exist: launching elsewhere could make two
                 reason = f"{exc.message}; not tried elsewhere: the cloud may have created it"
-                await self._settle(token, event, fit.account, fit.item, request.name, reason)
+                await settle(reason)
                 raise ApiError(502, "backend_failed", f"{fit.account}: {reason}") from None
             except WMError as exc:
                 tried[fit.account] = exc.message
                 tries.append(
                     TryOut(account=fit.account, outcome="rejected", reason=exc.message, event=event)
                 )
-                await self._settle(
-                    token,
-                    event,
-                    fit.account,
-                    fit.item,
-                    request.name,
-                    f"{fit.account} rejected the launch: {exc.message}",
-                    "failed",
-                )
+                await settle(f"{fit.account} rejected the launch: {exc.message}", "failed")
                 continue
             finally:
                 self.launches.forget(fit.account)  # its quota use changed
             tries.append(TryOut(account=fit.account, outcome="launched", reason=why, event=event))
-            await self._settle(
-                token,
-                event,
-                fit.account,
-                fit.item,
-                request.name,
-                f"launched on {fit.account}: {', '.join(ids)}",
-                "ok",
-            )
+            await settle(f"launched on {fit.account}: {', '.join(ids)}", "ok")
             return LaunchAccepted(
                 account=fit.account,
                 ids=ids,
