@@ -23,7 +23,15 @@ from winged_monkey.models import AppDetail, Event, Instance
 
 if TYPE_CHECKING:  # the catalog's models load with the catalog, not with every backend
     from winged_monkey.backend_settings import BackendSettings
-    from winged_monkey.catalog import AccountCatalog, CatalogItem, LaunchRequest, TemplateForm
+    from winged_monkey.catalog import (
+        AccountCatalog,
+        CatalogItem,
+        EnvironmentFile,
+        LaunchRequest,
+        Previewed,
+        TemplateForm,
+        UpdateEnd,
+    )
 
 T = TypeVar("T")
 
@@ -64,6 +72,10 @@ class Capability(StrEnum):
     RESET = "reset"
     CHECK = "check"
     CONSOLE = "console"  # the instance's boot console output (read-only)
+    #: N-tier apps from templates beyond a launch: environment files, a preview, updates of
+    #: a running app (`environment_files`, `preview_app`, `update_form`, `update_app`,
+    #: `update_finished`). An update is refused on a read-only account all the same.
+    APPS = "apps"
 
 
 ACTION_CAPABILITY: dict[Action, Capability] = {
@@ -230,10 +242,67 @@ class Backend(ABC):
         """Public images whose name or description contains `query`, on demand."""
         return []
 
-    async def template_form(self, template: str) -> TemplateForm:
+    async def template_form(
+        self, template: str, environments: Sequence[str] | None = None
+    ) -> TemplateForm:
         """The parameters a template asks for, from the cloud's own validation of it (Heat's
-        POST /validate): types, defaults, constraints, hidden ones, descriptions."""
+        POST /validate): types, defaults, constraints, hidden ones, descriptions; with
+        `environments` (Capability.APPS; None: the backend's default) merged in, so the
+        defaults shown are the ones a launch with them uses. The engine passes
+        `environments` only to a backend with Capability.APPS."""
         raise ActionNotAllowed(f"{self.account.name} has no templates", account=self.account.name)
+
+    # -- n-tier apps beyond a launch (Capability.APPS) ------------------------------------
+
+    def _no_apps(self, what: str) -> ActionNotAllowed:
+        return ActionNotAllowed(
+            f"{self.account.name}: this account has no n-tier apps to {what}",
+            account=self.account.name,
+        )
+
+    def ensure_apps(self, what: str) -> None:
+        """Refuse, in words, an n-tier app operation (`what`: "update", "preview") on a
+        backend without Capability.APPS; the engine asks before each one."""
+        if Capability.APPS not in self.capabilities:
+            raise self._no_apps(what)
+
+    async def environment_files(self, template: str) -> list[EnvironmentFile]:
+        """The environment files that may go with `template` (those beside it), the one a
+        launch given none uses first and marked `default`; what `launch_app` accepts."""
+        raise self._no_apps("read environments for")
+
+    async def preview_app(
+        self,
+        template: str,
+        name: str,
+        parameters: Mapping[str, str],
+        environments: Sequence[str] | None = None,
+    ) -> Sequence[Previewed]:
+        """What a `launch_app` with the same arguments would create, by the cloud's own
+        preview; nothing is created. A rejection raises InvalidRequest."""
+        raise self._no_apps("preview")
+
+    async def update_form(self, app: Instance) -> TemplateForm:
+        """The form that updates `app`: its template's parameters (types, constraints),
+        each with the app's current value as its default; a hidden one has none (left out
+        of an update, it is kept)."""
+        raise self._no_apps("update")
+
+    async def update_app(
+        self,
+        app: Instance,
+        parameters: Mapping[str, str],
+        environments: Sequence[str] = (),
+        template: str | None = None,
+    ) -> str | None:
+        """Ask the cloud to update a running app; parameters, environments and template
+        not given are kept. Returns once accepted, with an opaque marker for
+        `update_finished`. A rejection raises InvalidRequest."""
+        raise self._no_apps("update")
+
+    async def update_finished(self, app: Instance, marker: str | None) -> UpdateEnd | None:
+        """How the update that `update_app` returned `marker` for ended; None while it runs."""
+        raise self._no_apps("update")
 
     async def launch(self, request: LaunchRequest) -> list[str]:
         """Create `request.count` instances (Capability.LAUNCH); returns their ids once

@@ -1,7 +1,9 @@
-"""What an account can launch: items, sizes with prices, locations, key pairs, networks, quota.
+"""What an account can launch: items, sizes with prices, locations, key pairs, networks, quota,
+and for n-tier apps (Capability.APPS) a template's form, its environment files, a preview
+of a launch and how an update ended.
 
-Backends answer with these models (Capability.CATALOG, QUOTAS, LAUNCH); the catalog view,
-the launch wizard, `wm catalog`, `wm launch` and `wm where` consume them.
+Backends answer with these models (Capability.CATALOG, QUOTAS, LAUNCH, APPS); the catalog
+view, the launch wizard, `wm catalog`, `wm launch`, `wm where` and `wm app` consume them.
 """
 
 from __future__ import annotations
@@ -166,3 +168,42 @@ class TemplateForm(BaseModel):
     template: str = Field(description="The template's path, as a CatalogItem id.")
     description: str = ""
     parameters: tuple[TemplateParameter, ...] = ()
+
+
+class EnvironmentFile(BaseModel):
+    """An environment file offered with a template (Backend.environment_files); `default`
+    when a launch given no environments uses it (the one named after the template)."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    path: str
+    default: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.path.replace("\\", "/").rsplit("/", 1)[-1]
+
+
+class Previewed(BaseModel):
+    """One resource a launch would create, as the cloud's preview says (Backend.preview_app)."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    name: str
+    type: str
+    #: The nested stack it belongs to ("web" for the app's `web`), "" for the app's own.
+    nested_in: str = ""
+    #: 0 for the app's own resources, 1 for a nested stack's, and so on.
+    depth: int = 0
+
+
+class UpdateEnd(BaseModel):
+    """How an app's update ended, as the cloud says it (Backend.update_finished)."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    #: The update completed; False: the cloud says it failed (`reason`).
+    ok: bool
+    #: The provider's own word for it (Heat's UPDATE_COMPLETE or UPDATE_FAILED).
+    status: str
+    reason: str = ""

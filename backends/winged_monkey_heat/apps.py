@@ -9,12 +9,13 @@ from typing import TYPE_CHECKING, Any
 from winged_monkey.errors import BackendError, InvalidRequest
 from winged_monkey.models import Instance
 from winged_monkey_heat.client import ConflictError
-from winged_monkey_heat.models import LaunchedStack, PreviewResource, StackEvent
+from winged_monkey_heat.models import LaunchedStack, StackEvent
 from winged_monkey_heat.sources import Sources
 from winged_monkey_heat.stacks import EVENT_PAGE, Stacks, stack_path
 from winged_monkey_heat.validation import validate
 
 if TYPE_CHECKING:
+    from winged_monkey.catalog import Previewed
     from winged_monkey_heat.files import Bundle
 
 _UPDATE_ENDS = frozenset({"UPDATE_COMPLETE", "UPDATE_FAILED"})
@@ -86,7 +87,7 @@ class Apps:
         name: str,
         parameters: Mapping[str, str],
         environments: Sequence[str] | None = None,
-    ) -> list[PreviewResource]:
+    ) -> list[Previewed]:
         """What Heat says a launch would create (POST /stacks/preview), nested stacks'
         resources under their parent; nothing is created."""
         bundle = await self.sources.bundle(template, environments)
@@ -126,22 +127,23 @@ class Apps:
             marker = page[-1].id
 
 
-def previewed(resources: list[Any], depth: int, app: str) -> list[PreviewResource]:
+def previewed(resources: list[Any], depth: int, app: str) -> list[Previewed]:
     """Heat's preview lists a stack's resources; a nested stack stands as a list of its
     own resources in its parent's place, each naming its stack (APP-db-tag for `tag` in
     `db`)."""
-    found: list[PreviewResource] = []
+    from winged_monkey.catalog import Previewed
+
+    found: list[Previewed] = []
     for item in resources:
         if isinstance(item, list):
             found.extend(previewed(item, depth + 1, app))
         elif isinstance(item, dict):
             stack = str(item.get("stack_name") or app)
             found.append(
-                PreviewResource(
+                Previewed(
                     name=str(item.get("resource_name") or ""),
                     type=str(item.get("resource_type") or ""),
                     depth=depth,
-                    parent=item.get("parent_resource") or None,
                     nested_in=stack.removeprefix(f"{app}-") if stack != app else "",
                 )
             )

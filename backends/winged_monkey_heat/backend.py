@@ -23,7 +23,6 @@ from winged_monkey_heat.events import StackEvents
 from winged_monkey_heat.listing import Listing
 from winged_monkey_heat.models import (
     LaunchedStack,
-    PreviewResource,
     StackEvent,
     StackOutput,
     StackResource,
@@ -35,7 +34,13 @@ from winged_monkey_heat.stacks import Stacks
 from winged_monkey_heat.validation import validate
 
 if TYPE_CHECKING:  # the catalog loads with the catalog's commands, not with every listing
-    from winged_monkey.catalog import AccountCatalog, TemplateForm
+    from winged_monkey.catalog import (
+        AccountCatalog,
+        EnvironmentFile,
+        Previewed,
+        TemplateForm,
+        UpdateEnd,
+    )
     from winged_monkey_heat.files import Bundle
 
 _MUTATING = frozenset(
@@ -60,7 +65,8 @@ class HeatBackend(Backend):
     """
 
     CAPABILITIES: ClassVar[frozenset[Capability]] = (
-        frozenset({Capability.LIST, Capability.STACKS, Capability.EVENTS}) | _MUTATING
+        frozenset({Capability.LIST, Capability.STACKS, Capability.EVENTS, Capability.APPS})
+        | _MUTATING
     )
     SETTINGS = HeatSettings
 
@@ -156,13 +162,13 @@ class HeatBackend(Backend):
         """A template with every file it reaches and its environments (Sources.bundle)."""
         return await self._sources.bundle(template, environments)
 
-    async def preview(
+    async def preview_app(
         self,
         template: str,
         name: str,
         parameters: Mapping[str, str],
         environments: Sequence[str] | None = None,
-    ) -> list[PreviewResource]:
+    ) -> list[Previewed]:
         """What Heat says a launch would create (POST /stacks/preview), nested stacks'
         resources under their parent; nothing is created."""
         return await self._apps.preview(template, name, parameters, environments)
@@ -179,9 +185,15 @@ class HeatBackend(Backend):
         self.ensure_writable()
         return await self._apps.update(app, parameters, environments, template)
 
-    async def update_finished(self, app: Instance, marker: str | None) -> StackEvent | None:
+    async def update_finished(self, app: Instance, marker: str | None) -> UpdateEnd | None:
         """The app's own UPDATE_COMPLETE or UPDATE_FAILED event after `marker`, if any yet."""
-        return await self._apps.update_finished(app, marker)
+        from winged_monkey.catalog import UpdateEnd
+
+        event = await self._apps.update_finished(app, marker)
+        if event is None:
+            return None
+        ok = event.status == "UPDATE_COMPLETE"
+        return UpdateEnd(ok=ok, status=event.status, reason=event.reason)
 
     async def validate(
         self, template: str | Bundle, parameters: Mapping[str, Any] | None = None
@@ -210,10 +222,13 @@ class HeatBackend(Backend):
     async def catalog(self) -> AccountCatalog:
         return await catalog.account_catalog(self.account, self.client, self._sources)
 
-    async def template_form(self, template: str) -> TemplateForm:
-        return await catalog.template_form(self.client, self._sources, template)
+    async def template_form(
+        self, template: str, environments: Sequence[str] | None = None
+    ) -> TemplateForm:
+        return await catalog.template_form(self.client, self._sources, template, environments)
 
-    async def environment_files(self, template: str) -> list[str]:
+    async def environment_files(self, template: str) -> list[EnvironmentFile]:
         """The environment files beside a template (a file or a catalog name), the one a
-        launch uses when given none first: what `launch_app` and `preview` accept."""
+        launch uses when given none first (`default`): what `launch_app` and
+        `preview_app` accept."""
         return await self._sources.environments_beside(template)

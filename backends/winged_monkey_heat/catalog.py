@@ -4,6 +4,7 @@ them) and a template's launch form. Loaded with the catalog's commands, not a li
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -61,10 +62,14 @@ async def account_catalog(
     )
 
 
-async def template_form(client: HeatClient, sources: Sources, template: str) -> TemplateForm:
-    """The launch form of a template file, from Heat's POST /validate answer."""
+async def template_form(
+    client: HeatClient, sources: Sources, template: str, environments: Sequence[str] | None
+) -> TemplateForm:
+    """The launch form of a template file, from Heat's POST /validate answer with the
+    environments a launch would send (None: its own, as `Sources.bundle` picks), so the
+    defaults are the ones the launch uses (an environment's parameter_defaults)."""
     from winged_monkey_heat import templates
 
-    bundle = await sources.bundle(template)
+    bundle = await sources.bundle(template, environments)
     validation = await validate(client, bundle)
     return templates.form(client.account, template, validation, bundle.template)

@@ -104,13 +104,3 @@ class LaunchedStack(_Frozen):
 
     id: str
     name: str
-
-
-class PreviewResource(_Frozen):
-    """One resource Heat's preview says a launch would create."""
-
-    name: str
-    type: str
-    depth: int = Field(0, description="0 for the app's own, 1 for a nested stack's, ...")
-    parent: str | None = None
-    nested_in: str = Field("", description="The nested stack, by Heat's name less the app's.")

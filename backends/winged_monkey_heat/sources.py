@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from winged_monkey.errors import ConfigError, InvalidRequest
 
 if TYPE_CHECKING:  # files loads yaml: only when a template is read
+    from winged_monkey.catalog import EnvironmentFile
     from winged_monkey_heat.files import Bundle
     from winged_monkey_heat.settings import HeatSettings
 
@@ -76,16 +77,21 @@ class Sources:
         del body["template"]
         return body
 
-    async def environments_beside(self, template: str) -> list[str]:
+    async def environments_beside(self, template: str) -> list[EnvironmentFile]:
         """The environment files beside a template (a file or a catalog name), the one a
-        launch uses when given none first; none for a URL or template text."""
+        launch uses when given none first (`default`); none for a URL or template text."""
+        from winged_monkey.catalog import EnvironmentFile
         from winged_monkey_heat import templates
 
-        def find() -> list[str]:
+        def find() -> list[EnvironmentFile]:
             where = self.template_ref(template)
             if not isinstance(where, Path):
                 return []
-            return [str(path) for path in templates.environments_beside(where)]
+            own = templates.companion(where)
+            return [
+                EnvironmentFile(path=str(path), default=path == own)
+                for path in templates.environments_beside(where)
+            ]
 
         return [] if is_text(template) else await asyncio.to_thread(find)
 

@@ -58,14 +58,18 @@ def parameter(name: str, spec: Mapping[str, Any]) -> TemplateParameter:
         return int(value) if isinstance(value, int) else None
 
     allowed = spec.get("AllowedValues")
+    hidden = str(spec.get("NoEcho", "false")).lower() == "true"
+    # An environment's `parameters` (Heat's Value) is what a launch with it uses, so a form
+    # starts there; a hidden one's comes back masked and is left out.
+    given = "Value" in spec and not hidden
     return TemplateParameter(
         name=name,
         type=str(spec.get("Type") or "String"),
         label=str(spec.get("Label") or name),
         description=str(spec.get("Description") or ""),
-        default=spec.get("Default"),
-        has_default="Default" in spec,
-        hidden=str(spec.get("NoEcho", "false")).lower() == "true",
+        default=spec["Value"] if given else spec.get("Default"),
+        has_default=given or "Default" in spec,
+        hidden=hidden,
         allowed_values=tuple(allowed) if isinstance(allowed, list) else None,
         allowed_pattern=spec.get("AllowedPattern"),
         min_value=number("MinValue"),

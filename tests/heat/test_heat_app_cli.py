@@ -4,14 +4,18 @@ against the real standalone Heat and the template tree of tests/heat/tree.py."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
 from tests.heat.conftest import Projects
 from tests.heat.test_heat_cli import Cli
 from tests.heat.tree import MOTD, write_tree
+from winged_monkey import plugins
+from winged_monkey.backend import Backend, Capability
+from winged_monkey.catalog import TemplateForm
 from winged_monkey.cli.main import ExitCode
+from winged_monkey.models import Instance, InstanceState
 
 FLAKY = """
 heat_template_version: 2018-08-31
@@ -109,3 +113,45 @@ def test_launch_by_catalog_name_with_its_environment(cli: Cli, tmp_path: Path) -
     unknown = cli.run("app", "launch", "nope", "--account", "cat")
     assert unknown.exit_code == ExitCode.CONFIG
     assert "no template nope" in unknown.stderr
+
+
+class OlderPlugin(Backend):
+    """A third-party backend written before n-tier apps were part of the contract: it
+    lists an app row and has its own one-argument template_form, nothing more."""
+
+    CAPABILITIES: ClassVar[frozenset[Capability]] = frozenset(
+        {Capability.LIST, Capability.STACKS, Capability.LAUNCH}
+    )
+
+    async def list_instances(self) -> list[Instance]:
+        return [
+            Instance(
+                account=self.account.name,
+                id="app-1",
+                name="shop",
+                state=InstanceState.RUNNING,
+                raw_state="deployed",
+                provider="older",
+                extra={"kind": "app"},
+            )
+        ]
+
+    async def template_form(self, template: str) -> TemplateForm:  # type: ignore[override]
+        return TemplateForm(account=self.account.name, template=template)
+
+
+def test_a_backend_without_apps_refuses_update_and_preview(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_load = plugins.load
+    monkeypatch.setattr(
+        plugins, "load", lambda name: OlderPlugin if name == "older" else real_load(name)
+    )
+    with cli.config.open("a") as f:
+        f.write('\n[[accounts]]\nname = "old"\nbackend = "older"\n')
+    refused = cli.run("app", "update", "old/shop", "--param", "size=2")
+    assert refused.exit_code == ExitCode.NOT_FOUND, refused.output  # refused, as README says
+    assert refused.stderr.strip() == "wm: old: this account has no n-tier apps to update"
+    dry = cli.run("app", "launch", "shop.yaml", "--account", "old", "--dry-run")
+    assert dry.exit_code == ExitCode.NOT_FOUND, dry.output
+    assert "no n-tier apps to preview" in dry.stderr

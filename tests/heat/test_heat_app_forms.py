@@ -11,6 +11,7 @@ import pytest
 from tests.heat.conftest import Projects
 from tests.heat.test_heat_files import wait_done
 from tests.heat.tree import write_tree
+from winged_monkey.catalog import TemplateForm
 from winged_monkey.errors import InvalidRequest
 
 #: A hidden parameter, a constrained one, a list, one without a default, and a nested file.
@@ -97,14 +98,35 @@ async def test_environment_files_beside_a_template(heat: Projects, tmp_path: Pat
     (tree / "notes.yaml").write_text("- not\n- an environment\n")
     (tree / "empty.yaml").write_text("")
     backend = heat.backend("envs", templates=str(tree))
-    own, *others = await backend.environment_files("app")  # a catalog name
-    assert own == str(tree / "app_env.yaml")  # the one a launch uses unless told
-    assert others == [str(tree / "extra_env.yaml"), str(tree / "override_env.yaml")]
+    found = await backend.environment_files("app")  # a catalog name
+    assert [(e.path, e.default) for e in found] == [
+        (str(tree / "app_env.yaml"), True),  # the one a launch uses unless told
+        (str(tree / "extra_env.yaml"), False),
+        (str(tree / "override_env.yaml"), False),
+    ]
     # A file path works the same; a template with no environment of its own lists the rest.
     beside_web = await backend.environment_files(str(tree / "web.yaml"))
-    assert beside_web == [
-        str(tree / n) for n in ("app_env.yaml", "extra_env.yaml", "override_env.yaml")
+    assert [(e.name, e.default) for e in beside_web] == [
+        (n, False) for n in ("app_env.yaml", "extra_env.yaml", "override_env.yaml")
     ]
     assert await backend.environment_files("heat_template_version: 2018-08-31\n") == []
     with pytest.raises(InvalidRequest, match="no template nowhere"):
         await backend.environment_files("nowhere")
+
+
+async def test_the_launch_form_is_read_with_the_environments_picked(
+    heat: Projects, tmp_path: Path
+) -> None:
+    tree = write_tree(tmp_path / "tree")
+    backend = heat.backend("formenv", templates=str(tree))
+
+    def defaults(form: TemplateForm) -> dict[str, str | None]:
+        return {p.name: p.default for p in form.parameters}
+
+    # None: the environment a launch given none uses (app_env.yaml, beside it): its
+    # parameter_defaults and its parameters (the template's default for size is 1).
+    own = defaults(await backend.template_form("app"))
+    assert own == {"greeting": "hello from the environment", "size": "2"}
+    later = [str(tree / "app_env.yaml"), str(tree / "override_env.yaml")]
+    picked = defaults(await backend.template_form("app", later))
+    assert picked == {"greeting": "hello from the environment", "size": "3"}  # later wins

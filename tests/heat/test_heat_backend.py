@@ -108,7 +108,13 @@ async def test_capabilities_offer_no_reboot(heat: Projects) -> None:
     assert Capability.REBOOT not in backend.capabilities
     assert {Capability.START, Capability.STOP, Capability.DESTROY} <= backend.capabilities
     read_only = heat.backend("ro", read_only=True)
-    assert read_only.capabilities == {Capability.LIST, Capability.STACKS, Capability.EVENTS}
+    # Forms and previews change nothing; an update is refused as read-only all the same.
+    assert read_only.capabilities == {
+        Capability.LIST,
+        Capability.STACKS,
+        Capability.EVENTS,
+        Capability.APPS,
+    }
 
 
 # -- actions through the portal ---------------------------------------------------

@@ -155,7 +155,7 @@ async def test_a_chain_of_files_runs(heat: Projects, tree: Path) -> None:
 
 async def test_preview_says_what_would_be_created(heat: Projects, tree: Path) -> None:
     backend = heat.backend("pre")
-    seen = await backend.preview(str(tree / "app.yaml"), "maybe", {})
+    seen = await backend.preview_app(str(tree / "app.yaml"), "maybe", {})
     names = {(r.nested_in, r.name, r.depth) for r in seen}
     assert ("", "motd", 0) in names
     assert ("web", "said", 1) in names  # inside web.yaml
@@ -176,7 +176,7 @@ async def test_cloudformation_templates_yaml_and_json(heat: Projects, tree: Path
         row = await wait_done(backend, stack_id)
         assert row.raw_state == "CREATE_COMPLETE", row.extra.get("fault")
         assert {k: str(v) for k, v in outputs(heat, "cfn", stack_id).items()} == params
-    seen = await backend.preview(str(tree / "cfn_yaml.yaml"), "maybe", {})
+    seen = await backend.preview_app(str(tree / "cfn_yaml.yaml"), "maybe", {})
     assert {(r.name, r.type) for r in seen} == {
         ("Marker", "OS::Heat::None"),
         ("Secret", "OS::Heat::RandomString"),

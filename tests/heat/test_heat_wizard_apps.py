@@ -32,6 +32,8 @@ parameters:
   size:
     type: number
     default: 1
+    constraints:
+      - range: {min: 1, max: 5}
 resources:
   said:
     type: OS::Heat::TestResource
@@ -111,6 +113,7 @@ async def test_wizard_environments_and_preview_change_the_launch(
         await pilot.press("enter")
         await wait_for(pilot, lambda: bool(wizard.query(ParamForm)), "Heat's form", within=30)
         await pilot.pause()
+        assert wizard.query_one(ParamForm).values()["greeting"] == "LOUD"  # what it launches
         await submit_form(pilot, wizard.query_one(ParamForm))
         assert step(wizard) == "name"
         await pilot.press("home", "ctrl+k", *"greet-1", "enter")
@@ -139,6 +142,40 @@ async def test_wizard_environments_and_preview_change_the_launch(
     assert outputs(heat, "envs", "greet-1")["greeting"] == "LOUD"  # the later environment
 
 
+async def test_picking_an_environment_changes_the_forms_defaults(
+    heat: Projects, tmp_path: Path
+) -> None:
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    (folder / "greet.yaml").write_text(GREET, encoding="utf-8")
+    (folder / "greet_env.yaml").write_text(OWN_ENV, encoding="utf-8")
+    (folder / "loud_env.yaml").write_text(LOUD_ENV, encoding="utf-8")
+    portal = heat.portal("picks", templates=str(folder))
+    app = WMApp(portal, portal.config, title_suffix="test")
+    async with app.run_test(size=SIZE) as pilot:
+        await finish_workers(app)
+        wizard = await open_wizard(pilot)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: step(wizard) == "environments", "the environments step")
+
+        async def the_form() -> ParamForm:
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: bool(wizard.query(ParamForm)), "Heat's form", within=30)
+            await pilot.pause()
+            return wizard.query_one(ParamForm)
+
+        form = await the_form()  # greet_env.yaml alone, picked to start with
+        assert form.values()["greeting"] == "from [the] env"
+        assert "greeting  string  default from [the] env" in text_of(wizard)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: step(wizard) == "environments", "back to the files")
+        await pilot.press("down", "space")  # loud_env.yaml too, after it: it wins
+        form = await the_form()
+        assert form.values()["greeting"] == "LOUD"
+        assert "greeting  string  default LOUD" in text_of(wizard)
+        await finish_workers(app)
+
+
 async def test_update_key_prefills_the_form_and_follows_the_update(heat: Projects) -> None:
     created = heat.create("upd", "greet", GREET, greeting="hello [there]", size=2)
     assert heat.wait("upd", created) == "CREATE_COMPLETE"
@@ -158,8 +195,17 @@ async def test_update_key_prefills_the_form_and_follows_the_update(heat: Project
         values = form.values()
         assert (values["greeting"], values["size"]) == ("hello [there]", "2")
         assert "greeting  string  now hello [there]" in text_of(screen)
+        assert "size  number  now 2  · 1..5" in text_of(screen)  # Heat's own constraint
 
         field = form.inputs[[p.name for p in form.form.parameters].index("size")]
+        field.value = "9"  # out of range: refused on the form, nothing is sent
+        form.inputs[0].focus()
+        for _ in form.inputs:
+            await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is screen
+        assert "✗ 1..5" in text_of(screen)
+        assert heat.status("upd", created) == "CREATE_COMPLETE"
         field.value = "3"
         form.inputs[0].focus()
         for _ in form.inputs:

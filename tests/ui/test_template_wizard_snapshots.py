@@ -24,11 +24,18 @@ from tests.ui.conftest import (
     fixed_clock,
     wait_for,
 )
-from winged_monkey.catalog import AccountCatalog, CatalogItem, TemplateForm, TemplateParameter
-from winged_monkey.engine.environments import EnvironmentFile
-from winged_monkey.engine.launching import CatalogUpdate, Previewed
+from winged_monkey.catalog import (
+    AccountCatalog,
+    CatalogItem,
+    EnvironmentFile,
+    ParameterConstraint,
+    Previewed,
+    TemplateForm,
+    TemplateParameter,
+)
+from winged_monkey.engine.launching import CatalogUpdate
 from winged_monkey.engine.portal import Portal
-from winged_monkey.models import AppDetail, AppParameter, Instance, InstanceState
+from winged_monkey.models import Instance, InstanceState
 from winged_monkey.store.sqlite import Store
 from winged_monkey.ui.app import WMApp
 from winged_monkey.ui.screens.app_update import AppUpdateScreen
@@ -59,15 +66,15 @@ FORM = TemplateForm(
     ),
 )
 ENVIRONMENTS = [
-    EnvironmentFile(f"{FOLDER}/web_env.yaml", companion=True),
-    EnvironmentFile(f"{FOLDER}/big_env.yaml"),
-    EnvironmentFile(f"{FOLDER}/[staging]_env.yaml"),
+    EnvironmentFile(path=f"{FOLDER}/web_env.yaml", default=True),
+    EnvironmentFile(path=f"{FOLDER}/big_env.yaml"),
+    EnvironmentFile(path=f"{FOLDER}/[staging]_env.yaml"),
 ]
 PREVIEW = [
-    Previewed("said", "OS::Heat::TestResource"),
-    Previewed("members", "OS::Heat::ResourceGroup"),
-    Previewed("secret", "OS::Heat::RandomString", nested_in="members-0"),
-    Previewed("tag[x]", "OS::Heat::None", nested_in="db"),
+    Previewed(name="said", type="OS::Heat::TestResource"),
+    Previewed(name="members", type="OS::Heat::ResourceGroup"),
+    Previewed(name="secret", type="OS::Heat::RandomString", nested_in="members-0", depth=1),
+    Previewed(name="tag[x]", type="OS::Heat::None", nested_in="db", depth=1),
 ]
 APP = Instance(
     account="lab",
@@ -78,12 +85,20 @@ APP = Instance(
     provider="heat",
     extra={"kind": "app"},
 )
-DETAIL = AppDetail(
+#: The app's update form as the backend gives it: current values as defaults, hidden empty.
+UPDATE_FORM = TemplateForm(
+    account="lab",
+    template=APP.name,
     parameters=(
-        AppParameter(name="db_password", hidden=True),
-        AppParameter(name="greeting", value="hello [world]"),
-        AppParameter(name="size", value="2"),
-    )
+        TemplateParameter(name="db_password", hidden=True),
+        TemplateParameter(name="greeting", default="hello [world]"),
+        TemplateParameter(
+            name="size",
+            type="number",
+            default="2",
+            constraints=(ParameterConstraint(kind="range", min=1, max=5),),
+        ),
+    ),
 )
 
 
@@ -107,10 +122,12 @@ class FixedTemplates(Portal):
 
         return each()
 
-    async def template_form(self, account: str, template: str) -> TemplateForm:
+    async def template_form(
+        self, account: str, template: str, environments: Sequence[str] | None = None
+    ) -> TemplateForm:
         return FORM
 
-    async def environments(self, template: str) -> list[EnvironmentFile]:
+    async def environments(self, account: str, template: str) -> list[EnvironmentFile]:
         return ENVIRONMENTS
 
     async def preview_app(
@@ -123,8 +140,8 @@ class FixedTemplates(Portal):
     ) -> list[Previewed]:
         return PREVIEW
 
-    async def app_detail(self, app: Instance, events: int = 50) -> AppDetail:
-        return DETAIL
+    async def update_form(self, app: Instance) -> TemplateForm:
+        return UPDATE_FORM
 
 
 @pytest.fixture

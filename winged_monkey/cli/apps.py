@@ -4,9 +4,9 @@ preview of it), and update a running one. Imported only when an `app` command ru
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -16,8 +16,12 @@ from winged_monkey.errors import ActionNotAllowed, InvalidRequest, NotFoundError
 from winged_monkey.terminal.render import render_table
 
 if TYPE_CHECKING:
+    from winged_monkey.backend import Backend
+    from winged_monkey.catalog import Previewed
     from winged_monkey.engine.portal import ActionUpdate, Portal
     from winged_monkey.models import Instance
+
+T = TypeVar("T")
 
 #: How often `wm app update` asks whether the update has ended.
 UPDATE_POLL_S = 0.5
@@ -114,16 +118,20 @@ def _app_launch(
         fail(f"{app.key}: {final.phase}: {name}: {reason}", ExitCode.FAILED)
 
 
-async def _heat(portal: Portal, account: str, method: str) -> Any:
-    """The account's backend, if it has `method` (the Heat backend's preview and update)."""
-    portal.config.account(account)
+async def _with_apps(portal: Portal, account: str, what: str) -> Backend:
+    """The account's backend, once it says it has n-tier apps (Capability.APPS) to `what`."""
+    portal.config.account(account)  # raises ConfigError naming the configured ones
     backend = await portal.backend(account)
-    if not hasattr(backend, method):
-        raise ActionNotAllowed(
-            f"{portal.account_config(account).backend} accounts have no app {method}",
-            account=account,
-        )
+    backend.ensure_apps(what)
     return backend
+
+
+def _refused(run: Callable[[], T]) -> T:
+    """`run`, where a backend without apps is a target refusing the action (exit 4)."""
+    try:
+        return run()
+    except ActionNotAllowed as exc:
+        fail(exc.message, ExitCode.NOT_FOUND)
 
 
 def _app_preview(
@@ -136,15 +144,14 @@ def _app_preview(
 ) -> None:
     portal = obj.portal()
 
-    async def run() -> list[Any]:
-        backend = await _heat(portal, account, "preview")
-        found: list[Any] = await portal.within(
-            account, backend.preview(template, name, params, environments)
+    async def run() -> Sequence[Previewed]:
+        backend = await _with_apps(portal, account, "preview")
+        return await portal.within(
+            account, backend.preview_app(template, name, params, environments)
         )
-        return found
 
     try:
-        resources = run_closing(portal, run)
+        resources = _refused(lambda: run_closing(portal, run))
     except InvalidRequest as exc:
         fail(f"{account}: {Path(template).name} rejected: {exc.message}", ExitCode.CONFIG)
     rows = [("RESOURCE", "TYPE")]
@@ -188,29 +195,30 @@ def _app_update(
     portal = obj.portal()
     app = _one_app(portal, ref)
 
-    async def run() -> tuple[str, str]:
-        backend = await _heat(portal, app.account, "update_app")
+    async def run() -> tuple[str, str, str]:
+        """(done, failed, timeout or waiting), the cloud's word, its reason."""
+        backend = await _with_apps(portal, app.account, "update")
         marker = await portal.within(
             app.account, backend.update_app(app, params, environments, template)
         )
         click.echo(f"{app.key}: {app.name}: update requested", err=True)
         if not wait:
-            return "UPDATE_IN_PROGRESS", ""
+            return "waiting", "", ""
         deadline = asyncio.get_running_loop().time() + portal.config.action_timeout
         while asyncio.get_running_loop().time() < deadline:
             ended = await portal.within(app.account, backend.update_finished(app, marker))
             if ended is not None:
-                return str(ended.status), str(ended.reason)
+                return "done" if ended.ok else "failed", ended.status, ended.reason
             await asyncio.sleep(UPDATE_POLL_S)
-        return "timeout", f"still updating after {portal.config.action_timeout:g} s"
+        return "failed", "timeout", f"still updating after {portal.config.action_timeout:g} s"
 
     try:
-        status, reason = run_closing(portal, run)
+        phase, status, reason = _refused(lambda: run_closing(portal, run))
     except InvalidRequest as exc:
         fail(f"{app.key}: {app.name}: update rejected: {exc.message}", ExitCode.CONFIG)
-    if status == "UPDATE_COMPLETE":
+    if phase == "done":
         click.echo(f"{app.key}: ok: {app.name} updated ({status})")
-    elif status == "UPDATE_IN_PROGRESS":
+    elif phase == "waiting":
         click.echo(f"{app.key}: {app.name} is being updated (wm ls --kind app to see it)")
     else:
         fail(f"{app.key}: {app.name}: {status}: {reason}", ExitCode.FAILED)

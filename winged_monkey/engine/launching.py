@@ -14,11 +14,11 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, TypeVar, cast
+from typing import TypeVar
 
 from winged_monkey.actions import Action
 from winged_monkey.backend import Backend, Capability, acting
-from winged_monkey.catalog import AccountCatalog, CatalogItem, LaunchRequest
+from winged_monkey.catalog import AccountCatalog, CatalogItem, LaunchRequest, Previewed
 from winged_monkey.engine.accounts import Account, Accounts
 from winged_monkey.engine.operations import ActionUpdate, Intent, Operations
 from winged_monkey.engine.ranking import Ranked, SizeSpec, find_size, rank, shortfall
@@ -32,16 +32,6 @@ CATALOG_TTL_S = 300.0
 #: A launch checks quota against a catalog at most this old (a summary just shown).
 QUOTA_FRESH_S = 30.0
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Previewed:
-    """One resource a launch would create, as the cloud's preview says (Heat's)."""
-
-    name: str
-    type: str
-    #: The nested stack it belongs to ("web" for the app's `web`), "" for the app's own.
-    nested_in: str = ""
 
 
 @dataclass(frozen=True)
@@ -262,11 +252,11 @@ class Launcher:
         environments: Sequence[str] | None = None,
     ) -> list[Previewed]:
         """What a launch of `template` would create, by the cloud's own preview; nothing
-        is created. ActionNotAllowed where the backend has no preview."""
+        is created. ActionNotAllowed where the backend has no apps (Capability.APPS)."""
         _, backend = await self._open(account)
-        call = self._app_call(backend, "preview", account)
-        found = await self.accounts.within(account, call(template, name, parameters, environments))
-        return [Previewed(str(r.name), str(r.type), str(r.nested_in or "")) for r in found]
+        backend.ensure_apps("preview")
+        call = backend.preview_app(template, name, parameters, environments)
+        return list(await self.accounts.within(account, call))
 
     async def update_app(
         self,
@@ -280,13 +270,12 @@ class Launcher:
         until the cloud says the update completed or failed (with its reason), or
         `action_timeout` passes. Recorded as an "update" intent and its outcome."""
         holder, backend = await self._open(app.account)
+        backend.ensure_apps("update")
         self._writable(holder, backend, "apps", needs=Capability.STACKS)
-        update = self._app_call(backend, "update_app", app.account)
-        finished = self._app_call(backend, "update_finished", app.account)
         started, action = time.monotonic(), Action.START  # an update ends running, as a launch
         intent = await self.operations.intend("update", action, app, self.clock(), user)
         moving = app.model_copy(update={"state": InstanceState.PENDING})
-        call = update(app, dict(parameters), list(environments))
+        call = backend.update_app(app, dict(parameters), list(environments))
         marker = await self._call(intent, app, started, call)
         in_flight = self.operations.in_flight
         in_flight.add(app.key)
@@ -296,7 +285,7 @@ class Launcher:
             yield ActionUpdate(
                 action, moving, "requested", f"{app.name} update requested", intent.key
             )
-            final = await self._until_updated(app, backend, finished, marker, action)
+            final = await self._until_updated(app, backend, marker, action)
             final = replace(final, intent=intent.key)
             holder.instances[app.id] = final.instance
             yield final
@@ -305,12 +294,7 @@ class Launcher:
             await self.operations.settle(intent, final, time.monotonic() - started)
 
     async def _until_updated(
-        self,
-        app: Instance,
-        backend: Backend,
-        finished: Callable[..., Awaitable[object]],
-        marker: object,
-        action: Action,
+        self, app: Instance, backend: Backend, marker: str | None, action: Action
     ) -> ActionUpdate:
         """The update's end as the cloud's events say it, and the row as it is then."""
         loop = asyncio.get_running_loop()
@@ -318,26 +302,20 @@ class Launcher:
         while loop.time() < deadline:
             await asyncio.sleep(self.config.action_poll_interval)
             try:
-                ended = await self.accounts.within(app.account, finished(app, marker))
+                ended = await self.accounts.within(
+                    app.account, backend.update_finished(app, marker)
+                )
             except AnswerLostError:
                 continue  # a missed look is not a failed update; look again
             if ended is None:
                 continue
             fresh = await self.accounts.within(app.account, backend.get_instance(app.id)) or app
-            status, reason = str(getattr(ended, "status", "")), str(getattr(ended, "reason", ""))
-            if status.endswith("COMPLETE"):
-                return ActionUpdate(action, fresh, "done", f"{app.name} updated ({status})")
-            return ActionUpdate(action, fresh, "failed", f"{app.name}: {status}: {reason}")
+            if ended.ok:
+                return ActionUpdate(action, fresh, "done", f"{app.name} updated ({ended.status})")
+            message = f"{app.name}: {ended.status}: {ended.reason}"
+            return ActionUpdate(action, fresh, "failed", message)
         limit = f"{self.config.action_timeout:g} s"
         return ActionUpdate(action, app, "timeout", f"{app.name} still updating after {limit}")
-
-    @staticmethod
-    def _app_call(backend: Backend, method: str, account: str) -> Callable[..., Awaitable[Any]]:
-        """A backend's app method beyond the contract (Heat's preview and update)."""
-        found = getattr(backend, method, None)
-        if found is None:
-            raise ActionNotAllowed(f"this account's apps have no {method}", account=account)
-        return cast("Callable[..., Awaitable[Any]]", found)
 
     def _writable(
         self, holder: Account, backend: Backend, what: str, needs: Capability | None = None

@@ -35,9 +35,15 @@ if TYPE_CHECKING:
     from collections.abc import Awaitable
     from typing import TypeVar
 
-    from winged_monkey.catalog import AccountCatalog, CatalogItem, LaunchRequest, TemplateForm
-    from winged_monkey.engine.environments import EnvironmentFile
-    from winged_monkey.engine.launching import CatalogUpdate, Launcher, Previewed
+    from winged_monkey.catalog import (
+        AccountCatalog,
+        CatalogItem,
+        EnvironmentFile,
+        LaunchRequest,
+        Previewed,
+        TemplateForm,
+    )
+    from winged_monkey.engine.launching import CatalogUpdate, Launcher
     from winged_monkey.engine.ranking import Ranked, SizeSpec
 
     T = TypeVar("T")
@@ -154,10 +160,17 @@ class Portal:
         """`call` under the account's total deadline (DeadlineError when it runs out)."""
         return await self.accounts.within(name, call)
 
-    async def template_form(self, account: str, template: str) -> TemplateForm:
-        """The parameters a template asks for, as the account's cloud validates it."""
+    async def template_form(
+        self, account: str, template: str, environments: Sequence[str] | None = None
+    ) -> TemplateForm:
+        """The parameters a template asks for, as the account's cloud validates it with
+        `environments` merged in (None: the backend's default), so its defaults are the
+        ones a launch with them uses."""
         backend = await self.accounts.backend(account)
-        return await self.accounts.within(account, backend.template_form(template))
+        if environments is None:  # a backend from before environments takes the template alone
+            return await self.accounts.within(account, backend.template_form(template))
+        backend.ensure_apps("read environments for")
+        return await self.accounts.within(account, backend.template_form(template, environments))
 
     async def check(self, name: str) -> str:
         """Credentials and reachability of one account, as one line (raises WMError)."""
@@ -248,13 +261,20 @@ class Portal:
         the cloud says it completed or failed; InvalidRequest when it refuses the update."""
         return self.launcher.update_app(app, parameters, environments, user=user)
 
-    async def environments(self, template: str) -> list[EnvironmentFile]:
-        """The environment files beside a template file, the one named after it first."""
-        import asyncio
+    async def environments(self, account: str, template: str) -> list[EnvironmentFile]:
+        """The environment files the account's backend offers with `template`, the one a
+        launch uses unless told first (`default`); none where it has no apps."""
+        backend = await self.accounts.backend(account)
+        if Capability.APPS not in backend.capabilities:
+            return []
+        return await self.accounts.within(account, backend.environment_files(template))
 
-        from winged_monkey.engine.environments import environments_beside
-
-        return await asyncio.to_thread(environments_beside, template)
+    async def update_form(self, app: Instance) -> TemplateForm:
+        """The form that updates `app` (types, constraints), its current values as the
+        defaults, hidden ones empty; ActionNotAllowed where its backend has no apps."""
+        backend = await self.accounts.backend(app.account)
+        backend.ensure_apps("update")
+        return await self.accounts.within(app.account, backend.update_form(app))
 
     def catalog_accounts(self) -> list[str]:
         """Accounts whose backend declares a catalog (no network call)."""

@@ -74,7 +74,8 @@ def resources_table(
         if linked is not None:
             physical.append(f"\n→ {linked.account}: {linked.name} ", style="cyan")
             physical.append_text(fmt.state_text(linked.state))
-        table.add_row(name, r.type, status, physical)
+        # Names and types are the template's and the cloud's: text, never markup.
+        table.add_row(Text(name), Text(r.type), status, physical)
     return table
 
 
@@ -90,7 +91,7 @@ def outputs_table(detail: AppDetail) -> RenderableType:
         value = Text(o.error, style="bold red") if o.error else Text(_value(o.value))
         if o.description:
             value.append(f"\n{o.description}", style="dim")
-        table.add_row(o.key, value)
+        table.add_row(Text(o.key), value)
     return table
 
 
@@ -99,7 +100,7 @@ def parameters_table(detail: AppDetail) -> RenderableType:
         return _dim("no parameters")
     table = _grid("parameter", "value")
     for p in detail.parameters:
-        table.add_row(p.name, _dim(MASK) if p.hidden else Text(p.value or ""))
+        table.add_row(Text(p.name), _dim(MASK) if p.hidden else Text(p.value or ""))
     return table
 
 
@@ -111,7 +112,7 @@ def events_table(detail: AppDetail) -> RenderableType:
         table.add_row(
             e.at.astimezone().strftime("%m-%d %H:%M:%S"),
             _status(e.new_state or e.kind),
-            e.detail or "",
+            Text(e.detail or ""),
         )
     return table
 
@@ -213,5 +214,6 @@ class AppScreen(Screen[None]):
             self.query_one(f"#app-{section}", Static).update(
                 Text(message if self.detail is None else "", style="bold red")
             )
-        self.notify(message, title=f"{self.app_row.name}: details", severity="error", timeout=10)
+        title = f"{self.app_row.name}: details"
+        self.notify(message, title=title, severity="error", timeout=10, markup=False)
         event.stop()

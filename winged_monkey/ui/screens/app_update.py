@@ -1,4 +1,5 @@
-"""Update a running app: its parameter form filled with the values it runs with; what is
+"""Update a running app: its template's parameter form (types, constraints, from the
+cloud's own validation: Portal.update_form) filled with the values it runs with; what is
 changed goes to the cloud as an update (Portal.update_app, as `wm app update`), followed
 in the instances view like any other action.
 
@@ -20,28 +21,33 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 from textual.worker import Worker, WorkerState
 
-from winged_monkey.catalog import TemplateForm, TemplateParameter
+from winged_monkey.backend import Capability
+from winged_monkey.catalog import TemplateForm
 from winged_monkey.engine.portal import Portal
 from winged_monkey.errors import WMError, describe
-from winged_monkey.models import AppDetail, Instance
+from winged_monkey.models import Instance
 from winged_monkey.ui.toasts import Bulk
 from winged_monkey.ui.widgets.param_form import ParamForm
 
+#: What a hidden parameter's field says: it starts empty, and empty keeps it.
+KEPT = "kept as it is unless you type a new one"
 
-def current_form(app: Instance, detail: AppDetail) -> tuple[TemplateForm, dict[str, str]]:
-    """The app's parameters as a form whose defaults are their current values (hidden
-    ones: empty, so an untouched field keeps the value the cloud holds)."""
+
+def current_form(form: TemplateForm) -> TemplateForm:
+    """The update form as the screen shows it: a hidden parameter (no current value) may
+    be left empty, which keeps the value the cloud holds."""
     parameters = tuple(
-        TemplateParameter(
-            name=p.name,
-            default="" if p.hidden else p.value,
-            hidden=p.hidden,
-            description="kept as it is unless you type a new one" if p.hidden else "",
+        p.model_copy(
+            update={
+                "default": "",
+                "description": f"{p.description} ({KEPT})" if p.description else KEPT,
+            }
         )
-        for p in detail.parameters
+        if p.hidden
+        else p
+        for p in form.parameters
     )
-    form = TemplateForm(account=app.account, template=app.name, parameters=parameters)
-    return form, {p.name: p.default or "" for p in parameters}
+    return form.model_copy(update={"parameters": parameters})
 
 
 class AppUpdateScreen(Screen[dict[str, str] | None]):
@@ -51,12 +57,12 @@ class AppUpdateScreen(Screen[dict[str, str] | None]):
         Binding("escape", "close", "cancel", id="update.close", tooltip="Close; nothing changes"),
     ]
 
-    class DetailRead(Message):
-        """The app's current parameters (or why they could not be read)."""
+    class FormRead(Message):
+        """The app's update form with its current values (or why it could not be read)."""
 
-        def __init__(self, detail: AppDetail | None, error: str = "") -> None:
+        def __init__(self, form: TemplateForm | None, error: str = "") -> None:
             super().__init__()
-            self.detail = detail
+            self.form = form
             self.error = error
 
     def __init__(self, portal: Portal, app: Instance) -> None:
@@ -82,20 +88,19 @@ class AppUpdateScreen(Screen[dict[str, str] | None]):
     @work(group="update-form", exclusive=True, exit_on_error=False, description="app parameters")
     async def _read(self) -> None:
         try:
-            detail = await self.portal.app_detail(self.target, events=1)
+            form = await self.portal.update_form(self.target)
         except WMError as exc:
-            self.post_message(self.DetailRead(None, exc.message))
+            self.post_message(self.FormRead(None, exc.message))
             return
-        self.post_message(self.DetailRead(detail))
+        self.post_message(self.FormRead(form))
 
-    @on(DetailRead)
-    async def _on_detail(self, message: DetailRead) -> None:
+    @on(FormRead)
+    async def _on_form(self, message: FormRead) -> None:
         hint = self.query_one("#update-hint", Static)
-        if message.detail is None:
+        if message.form is None:
             hint.update(Text(f"No parameters: {message.error}", style="bold red"))
             return
-        form, values = current_form(self.target, message.detail)
-        widget = ParamForm(form, values, default_word="now", id="update-form")
+        widget = ParamForm(current_form(message.form), default_word="now", id="update-form")
         await self.query_one("#update-body", Vertical).mount(widget)
         hint.update(
             Text("Change what should change; enter: next field, on the last: update.", style="dim")
@@ -112,6 +117,11 @@ class AppUpdateScreen(Screen[dict[str, str] | None]):
         if index + 1 < len(inputs):
             inputs[index + 1].focus()
             return
+        if form.check():  # the marks say why, as the cloud's constraints state it
+            self.query_one("#update-error", Static).update(
+                Text("Fix the marked parameters.", style="bold red")
+            )
+            return
         changed = form.to_send()
         if not changed:
             self.query_one("#update-error", Static).update(
@@ -125,7 +135,7 @@ class AppUpdateScreen(Screen[dict[str, str] | None]):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group == "update-form" and event.state is WorkerState.ERROR:
-            self.post_message(self.DetailRead(None, describe(event.worker.error or Exception())))
+            self.post_message(self.FormRead(None, describe(event.worker.error or Exception())))
             event.stop()
 
 
@@ -138,6 +148,15 @@ def open_update(screen: Screen[Any], portal: Portal, app: Instance | None) -> No
         return
     if portal.account_config(app.account).read_only:
         screen.notify(f"account {app.account} is read-only", title="Cannot update", timeout=3)
+        return
+    if Capability.APPS not in portal.capabilities(app.account):
+        kind = portal.account_config(app.account).backend
+        screen.notify(
+            f"{kind} accounts have no app updates ({app.account})",
+            title="Cannot update",
+            timeout=3,
+            markup=False,
+        )
         return
 
     def submitted(changes: dict[str, str] | None) -> None:

@@ -403,7 +403,7 @@ class CatalogScreen(Screen[None]):
             error.message if isinstance(error, WMError) else f"{type(error).__name__}: {error}"
         )
         what = "Search" if event.worker.group == "catalog-search" else "Catalog"
-        self.notify(message, title=what, severity="error", timeout=15)
+        self.notify(message, title=what, severity="error", timeout=15, markup=False)
         if event.worker.group == "catalog":
             self.pending.clear()
             self._show()

@@ -161,7 +161,7 @@ class EventLogScreen(Screen[None]):
         text = error.message if isinstance(error, WMError) else f"{type(error).__name__}: {error}"
         if text not in self._warned:
             self._warned.add(text)
-            self.notify(text, title="Event log", severity="error", timeout=15)
+            self.notify(text, title="Event log", severity="error", timeout=15, markup=False)
         if worker.group == "event-load":
             self.load_error = text
             self.show_loaded([])

@@ -18,12 +18,12 @@ from winged_monkey.catalog import (
     AccountCatalog,
     CatalogItem,
     Choice,
+    EnvironmentFile,
     LaunchRequest,
+    Previewed,
     Size,
     TemplateForm,
 )
-from winged_monkey.engine.environments import EnvironmentFile
-from winged_monkey.engine.launching import Previewed
 from winged_monkey.engine.ranking import SizeSpec, demand, parse_spec, rank, shortfall
 from winged_monkey.errors import WMError
 from winged_monkey.ui.widgets.catalog_text import (

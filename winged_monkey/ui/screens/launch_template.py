@@ -14,8 +14,7 @@ from textual.widgets import Input, SelectionList, Static
 from textual.widgets.selection_list import Selection
 from textual.worker import Worker, WorkerState
 
-from winged_monkey.catalog import TemplateForm
-from winged_monkey.engine.launching import Previewed
+from winged_monkey.catalog import Previewed, TemplateForm
 from winged_monkey.errors import WMError, describe
 from winged_monkey.ui.screens.launch_frame import WizardFrame
 from winged_monkey.ui.widgets.param_form import ParamForm
@@ -58,10 +57,14 @@ class TemplateSteps(WizardFrame):
     class FormRead(Message):
         """The template's parameter form arrived (or why it could not be read)."""
 
-        def __init__(self, form: TemplateForm | None, error: str = "") -> None:
+        def __init__(
+            self, form: TemplateForm | None, error: str = "", envs: list[str] | None = None
+        ) -> None:
             super().__init__()
             self.form = form
             self.error = error
+            #: The environments it was read with (a form for others is stale).
+            self.envs = envs
 
     class PreviewRead(Message):
         """What the cloud's preview says the launch would create, or why it could not."""
@@ -77,9 +80,10 @@ class TemplateSteps(WizardFrame):
         folder: read in a thread), the one named after it picked to start with."""
         if account in self.plan.environments:
             return
-        found = await self.portal.environments(self.plan.offers[account].id)
+        found = await self.portal.environments(account, self.plan.offers[account].id)
         self.plan.environments[account] = found
-        self.choices.environments = [e.path for e in found if e.companion] if found else None
+        self.choices.environments = [e.path for e in found if e.default] if found else None
+        self._environments_changed(account)
 
     async def _show_environments(self) -> None:
         account = self.choices.account
@@ -114,6 +118,17 @@ class TemplateSteps(WizardFrame):
         kept = [p for p in self.choices.environments or [] if p in selected]
         self.choices.environments = kept + [p for p in selected if p not in kept]
         self._show_order()
+        if self.choices.account is not None:
+            self._environments_changed(self.choices.account)
+
+    def _environments_changed(self, account: str) -> None:
+        """The form read with other environments is dropped (their parameter_defaults
+        are its defaults); a value left at an old default follows the new one."""
+        old = self.plan.forms.pop(account, None)
+        if old is not None:
+            defaults = {p.name: p.default for p in old.parameters}
+            typed = self.choices.typed
+            self.choices.typed = {k: v for k, v in typed.items() if v != defaults.get(k)}
 
     # -- template parameters -----------------------------------------------------------
 
@@ -126,7 +141,7 @@ class TemplateSteps(WizardFrame):
                 Static(Text(f"Reading the template's parameters from {account}…", style="dim"))
             )
             self.hint("The form comes from the cloud's own validation of the template.")
-            self._read_form(account, self.plan.offers[account].id)
+            self._read_form(account, self.plan.offers[account].id, self.choices.environments)
             return
         widget = ParamForm(form, self.choices.typed, id="wizard-form")
         await self.body.mount(widget)
@@ -139,13 +154,14 @@ class TemplateSteps(WizardFrame):
             widget.show_cloud_error(self.form_error)
 
     @work(group="wizard-form", exclusive=True, exit_on_error=False, description="template form")
-    async def _read_form(self, account: str, template: str) -> None:
+    async def _read_form(self, account: str, template: str, envs: list[str] | None) -> None:
+        """Heat's form with the environments picked, as the launch will send them."""
         try:
-            form = await self.portal.template_form(account, template)
+            form = await self.portal.template_form(account, template, envs)
         except WMError as exc:
             self.post_message(self.FormRead(None, exc.message))
             return
-        self.post_message(self.FormRead(form))
+        self.post_message(self.FormRead(form, envs=envs))
 
     @on(FormRead)
     async def _on_form(self, message: FormRead) -> None:
@@ -155,6 +171,8 @@ class TemplateSteps(WizardFrame):
                 Static(Text(f"No form: {message.error}", style="bold red"), id="wizard-noform")
             )
             return
+        if message.envs != self.choices.environments:
+            return  # read before the environments changed: another read follows
         self.plan.forms[message.form.account] = message.form
         if self.step == "params":
             await self.show_step("params")

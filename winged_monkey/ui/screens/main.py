@@ -106,7 +106,10 @@ class MainScreen(RowReadsScreen):
         ]
         self._keys_shown: tuple[bool | None, ...] = ()
         self.toaster = Toaster(
-            lambda t: self.notify(t.message, title=t.title, severity=t.severity, timeout=t.timeout),
+            # Toasts carry names and the clouds' reasons: text, not markup.
+            lambda t: self.notify(
+                t.message, title=t.title, severity=t.severity, timeout=t.timeout, markup=False
+            ),
             lambda: self.app.clear_notifications(),
             lambda: self.app.screen.is_modal,
         )
@@ -285,7 +288,9 @@ class MainScreen(RowReadsScreen):
         if event.state is WorkerState.ERROR:
             error = worker.error
             if isinstance(error, WMError):
-                self.notify(error.message, title=error.title, severity="error", timeout=15)
+                self.notify(
+                    error.message, title=error.title, severity="error", timeout=15, markup=False
+                )
             else:
                 self.notify(
                     f"{worker.description} failed: {type(error).__name__}: {error}",

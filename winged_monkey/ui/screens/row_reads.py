@@ -63,7 +63,7 @@ class RowReadsScreen(Screen[None]):
         def copy(value: str | None) -> None:
             if value is not None:
                 clipboard.copy(self.app, value)
-                self.notify(value, title="Copied", timeout=4)
+                self.notify(value, title="Copied", timeout=4, markup=False)
 
         choices = [(f"{label}  {value}", value) for label, value in fields]
         self.app.push_screen(PickScreen(f"Copy from {row.name}", choices), copy)
