@@ -9,7 +9,7 @@ none there is asked for its class's `SETTINGS` instead.
 from __future__ import annotations
 
 from functools import cache
-from importlib.metadata import EntryPoint, entry_points
+from importlib.metadata import EntryPoint, EntryPoints, SelectableGroups, entry_points
 from typing import TYPE_CHECKING
 
 from winged_monkey.backend import Backend
@@ -24,7 +24,14 @@ SETTINGS_GROUP = "winged_monkey.settings"
 
 @cache
 def _entry_points(group: str = GROUP) -> dict[str, EntryPoint]:
-    return {ep.name: ep for ep in entry_points(group=group)}
+    return {ep.name: ep for ep in _installed().select(group=group)}
+
+
+@cache
+def _installed() -> EntryPoints | SelectableGroups:
+    """Every installed distribution's entry points, read once: each reading opens the
+    metadata of every package in the environment, and a listing needs two groups."""
+    return entry_points()
 
 
 def available() -> list[str]:
