@@ -20,7 +20,7 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from winged_monkey.demo.seed import (
     DEMO_IMAGE,
@@ -30,8 +30,11 @@ from winged_monkey.demo.seed import (
     record_history,
     seed_cloud,
 )
+from winged_monkey.demo.shared_models import share_parsed_models
 from winged_monkey.errors import ConfigError, WMError
-from winged_monkey.user.config import Config
+
+if TYPE_CHECKING:  # the child needs no config: it starts without pydantic's models
+    from winged_monkey.user.config import Config
 
 HOST = "127.0.0.1"
 NOTE = "Starting the demo cloud (moto, on this machine)…"
@@ -139,6 +142,7 @@ def _serve(fd: int, workdir: Path, out: IO[str]) -> None:
     images = workdir / "amis.json"
     images.write_text(json.dumps([DEMO_IMAGE]), encoding="utf-8")
     os.environ["MOTO_AMIS_PATH"] = str(images)
+    share_parsed_models()  # before moto: its import parses EC2's model several times
     from winged_monkey.demo.server import MotoServer
 
     with MotoServer(fd=fd) as server:

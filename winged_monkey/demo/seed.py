@@ -15,10 +15,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from winged_monkey.demo.server import MotoServer
-from winged_monkey.user.config import Config, load_config
+
+if TYPE_CHECKING:  # the demo's child seeds without the config's pydantic models
+    from winged_monkey.user.config import Config
 
 PROD_ROLE = "arn:aws:iam::111111111111:role/demo"
 DEV_KEY = "AKIADEMODEV000000001"
@@ -149,6 +151,8 @@ def plan_demo(workdir: Path, host: str, port: int, *, prod_key: str | None = Non
     """Write `workdir/config.toml` for a demo cloud at host:port and return it: no cloud
     call, so the TUI can open while the cloud starts. prod's key id is `prod_key`, or read
     from $WM_DEMO_PROD_KEY (set once the cloud has issued it)."""
+    from winged_monkey.user.config import load_config
+
     workdir.mkdir(parents=True, exist_ok=True)
     os.environ[ENV_DEV_SECRET] = DEV_SECRET
     # A user's HTTP(S)_PROXY must not swallow loopback traffic to the demo cloud.
