@@ -122,22 +122,18 @@ def transport_error(
     if isinstance(exc, httpx.TimeoutException):
         sent = not isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout)
         return timed_out(account=account, where=where, timeout=timeout, sent=sent)
-    tls = faultwords.certificate_error(exc)
-    if tls is not None:
-        remedy = faultwords.TlsRemedy(account, ca_bundle, "verify = false")
-        return faultwords.tls_failure(tls, where=where, remedy=remedy)
-    if faultwords.is_cut_short(exc):
-        return faultwords.cut_short(where, account=account)
-    if faultwords.closed_before_reply(exc):
-        return faultwords.closed_without_answer(where, account=account)
+    remedy = faultwords.TlsRemedy(account, ca_bundle, "verify = false")
+    known = faultwords.connection_fault(exc, where=where, remedy=remedy)
+    if known is not None:
+        return known
+    reason = faultwords.os_reason(exc)
     if isinstance(exc, httpx.ConnectError):
         return UnreachableError(
-            f"cannot connect to the aggregator at {where} ({_reason(exc)}); is `wm serve` "
-            "running there?",
+            f"cannot connect to the aggregator at {where} ({reason}); is `wm serve` running there?",
             account=account,
         )
     return UnreachableError(
-        f"connection to the aggregator at {where} failed ({_reason(exc)})", account=account
+        f"connection to the aggregator at {where} failed ({reason})", account=account
     )
 
 
@@ -154,18 +150,3 @@ def quoted(text: str) -> str:
     """One line of printable text, cut: a server's words, never its markup or escapes."""
     flat = " ".join("".join(c if c.isprintable() else " " for c in text).split())
     return flat if len(flat) <= MAX_QUOTED else flat[: MAX_QUOTED - 1] + "…"
-
-
-def _reason(exc: httpx.TransportError) -> str:
-    """The underlying OS error when there is one ("All connection attempts failed" says little)."""
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, ConnectionRefusedError):
-            return "connection refused"
-        if isinstance(seen, OSError) and seen.strerror:
-            return seen.strerror.lower()
-        seen = seen.__cause__ or seen.__context__
-    text = str(exc)
-    if "Connection refused" in text or "Errno 111" in text:
-        return "connection refused"
-    return quoted(text) or type(exc).__name__
