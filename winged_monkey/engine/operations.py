@@ -21,6 +21,7 @@ from typing import Literal
 from winged_monkey.actions import Action, refusal
 from winged_monkey.backend import ACTION_CAPABILITY, Backend, Capability, acting
 from winged_monkey.engine.accounts import Accounts
+from winged_monkey.engine.links import Links
 from winged_monkey.engine.recorder import Recorder
 from winged_monkey.errors import ActionNotAllowed, AnswerLostError, PluginBug, WMError, describe
 from winged_monkey.models import Event, EventSource, Instance, InstanceState
@@ -82,9 +83,9 @@ class Operations:
         #: Keys (ACCOUNT/ID) of the instances an action is being followed on now.
         self.in_flight: set[str] = set()
         self._open: dict[str, dict[str, Intent]] = {}  # account -> intent key -> intent
-        #: ACCOUNT/ID -> the action changing it, until a listing shows where it led: what
-        #: that listing observed changing is linked to the action's intent (`link`).
-        self._changing: dict[str, _Change] = {}
+        #: The instances actions of ours are changing, until a listing shows where each
+        #: led: what that listing observed changing is linked to the action's intent.
+        self.links = Links()
 
     # -- what may run ------------------------------------------------------------------
 
@@ -146,7 +147,7 @@ class Operations:
         started, at = time.monotonic(), self.clock()
         self.in_flight.add(instance.key)
         intent = await self.intend(str(action), action, instance, at, user, cause=cause)
-        change = self._changing[instance.key] = _Change(intent, instance.state)
+        change = self.links.start(intent.key, action, instance)
         final: ActionUpdate | None = None
         try:
             moving = instance.model_copy(update={"state": _moving_state(action, instance)})
@@ -198,9 +199,7 @@ class Operations:
                 )
             account.instances[instance.id] = final.instance
             await self.settle(intent, final, time.monotonic() - started)
-            if final.phase == "failed" and self._changing.get(instance.key) is change:
-                del self._changing[instance.key]  # nothing it changed to observe
-            change.finished = final.phase != "unknown"  # unknown: until `reconcile` settles it
+            self.links.ended(change, final.phase)  # unknown: until `reconcile` settles it
         yield final
 
     async def follow(
@@ -327,12 +326,12 @@ class Operations:
         self, account: str, listed: Mapping[str, Instance], observed: Sequence[Event] = ()
     ) -> list[Event]:
         """Record what the account's listing `observed` changed, each change an action of
-        ours led to linked to its intent (`link`); then settle the account's open intents
+        ours led to linked to its intent (`Links.link`); then settle the account's open intents
         by what the listing shows: the target reached (ok) or not after `action_timeout`
         (failed, as observed). Returns both. Intents left open by an earlier process are
         read from the log the first time (every time when replicas share the log: one that
         died may have left some)."""
-        changes = self.link(account, observed, listed)
+        changes = self.links.link(account, observed, listed)
         await self._write(changes)
         if account not in self._open or self.recorder.store.shares_intents:
             none: list[Event] = []
@@ -360,9 +359,7 @@ class Operations:
             else:
                 continue
             del self._open[account][key]
-            change = self._changing.get(f"{account}/{intent.target}")
-            if change is not None and change.intent.key == key:  # `link` saw this listing
-                del self._changing[f"{account}/{intent.target}"]
+            self.links.settled(f"{account}/{intent.target}", key)
             settled.append(
                 Event(
                     key=f"{key}:settled",
@@ -382,50 +379,14 @@ class Operations:
         await self._write(settled)
         return [*changes, *settled]
 
-    def link(
-        self, account: str, observed: Sequence[Event], listed: Mapping[str, Instance]
-    ) -> list[Event]:
-        """`observed` (a listing's changes) with each change an action of ours led to linked
-        to its intent: the instance went to the action's transition or target state while
-        the action ran, or in the first listing that shows it moved on since. The change
-        then shows once, with the action; never linked by timing alone."""
-        linked = []
-        for event in observed:
-            change = self._changing.get(f"{account}/{event.target}")
-            appeared = event.kind == "appeared"
-            if change is not None and event.cause is None and (not appeared or change.launch):
-                action = change.intent.action
-                state = InstanceState(event.new_state or InstanceState.TERMINATED)
-                if action.reached(state) or state is action.transition:
-                    event = event.model_copy(update={"cause": change.intent.key})
-            linked.append(event)
-        for key, change in list(self._changing.items()):
-            if not change.finished or change.intent.account != account:
-                continue
-            seen = listed.get(key.removeprefix(f"{account}/"))  # ACCOUNT/ID
-            state = seen.state if seen is not None else InstanceState.TERMINATED
-            action = change.intent.action
-            # A listing begun before the action still shows where it started: wait for one
-            # that shows the instance moved on (to the target, or past it: someone else's).
-            if action.reached(state) or state not in (change.before, action.transition):
-                del self._changing[key]
-        return linked
-
     def launching(self, intent: Intent, row: Instance) -> None:
         """Link what listings observe of `row`, an instance a launch (`intent`) made, to
-        the launch: its appearing, and its state until it runs (`link`)."""
-        self._changing[row.key] = _Change(intent, row.state, launch=True)
+        the launch: its appearing, and its state until it runs (`Links`)."""
+        self.links.start(intent.key, intent.action, row, launch=True)
 
     def launched(self, row: Instance, phase: str) -> None:
-        """The outcome of `launching(row)` is recorded: a failed one made nothing to
-        observe; otherwise the first listing that shows it moved on ends the link."""
-        change = self._changing.get(row.key)
-        if change is None or not change.launch:
-            return
-        if phase == "failed":
-            del self._changing[row.key]
-        else:
-            change.finished = True
+        """The outcome of `launching(row)` is recorded (`Links.ended`)."""
+        self.links.launched(row.key, phase)
 
     async def _write(self, events: list[Event]) -> None:
         try:
@@ -434,18 +395,6 @@ class Operations:
             # Leaving mid-write: the record matters more than the loop now (keys dedupe).
             self.recorder.safe(lambda: self.recorder.store.append_events(events), 0)
             raise
-
-
-@dataclass
-class _Change:
-    """An action of ours changing an instance: its intent, where it started, and whether
-    its outcome is recorded."""
-
-    intent: Intent
-    before: InstanceState
-    finished: bool = False
-    #: A new instance of a launch: its appearing is the launch's too.
-    launch: bool = False
 
 
 def _at_target(action: Action, instance: Instance, observed: object) -> Instance | None:
