@@ -19,6 +19,7 @@ from textual.widgets import Static
 
 from tests.processes import free_port
 from tests.ui.conftest import FIXED_NOW, SECRET_ENV, ec2_account, settle, wait_for
+from tests.ui.test_main_screen import footer_keys
 from winged_monkey.engine.portal import Portal
 from winged_monkey.models import AccountStatus
 from winged_monkey.store.sqlite import Store
@@ -163,8 +164,9 @@ async def test_accounts_is_a_view_and_a_key_in_help(demo_config: Config, tmp_pat
         assert isinstance(screen, AccountsScreen)
         await pilot.pause()
         assert screen.sub_title == "4 accounts: 1 failed, 3 ok"
-        keys = {str(key.render()).split()[-1]: key for key in screen.query("FooterKey")}
-        assert {"back", "help", "quit"} <= set(keys)
+        wanted = {"back", "help", "quit"}
+        await wait_for(pilot, lambda: wanted <= set(footer_keys(screen)), "the view's keys")
+        keys = footer_keys(screen)
         assert all(keys[name].region.right <= SIZE[0] for name in ("help", "quit"))
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.view == "instances", "the instances view")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.ui.conftest import Live, settle
-from tests.ui.test_main_screen import main_of
+from tests.ui.conftest import Live, settle, wait_for
+from tests.ui.test_main_screen import footer_keys, main_of
 from winged_monkey.models import InstanceState
 
 
@@ -22,8 +22,8 @@ async def test_a_filter_on_a_running_row_keeps_help_and_quit(
         row = screen.table.cursor_instance
         assert row is not None
         assert row.state is InstanceState.RUNNING  # stop, reboot, destroy offered
-        # By type name: FooterKey lives in a private Textual module.
-        keys = {str(key.render()).split()[-1]: key for key in screen.query("FooterKey")}
-        assert {"unfilter", "stop", "help", "quit"} <= set(keys)
+        wanted = {"filter", "unfilter", "help", "quit", "stop"}
+        await wait_for(pilot, lambda: wanted <= set(footer_keys(screen)), "the row's keys")
+        keys = footer_keys(screen)
         for name in ("filter", "unfilter", "help", "quit", "stop"):
             assert keys[name].region.right <= size[0], f"{name} is cut off the footer"

@@ -12,6 +12,7 @@ from textual.events import Key
 from textual.message import Message
 from textual.notifications import Notification, Notify
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Input, Static
 
 from tests.conftest import DEV_KEY, Cloud
@@ -57,6 +58,15 @@ def by_name(table: InstanceTable, name: str, account: str | None = None) -> Inst
     found = [i for i in table.shown if i.name == name and account in (None, i.account)]
     assert len(found) == 1, (name, [i.name for i in table.shown])
     return found[0]
+
+
+def footer_keys(screen: Screen[Any]) -> dict[str, Widget]:
+    """The footer's keys by their last word, those laid out (a key not yet placed has an
+    empty region). The footer rebuilds itself a frame after a key turns on or off, removing
+    its keys then mounting new ones in one batch that is painted only whole; a test that
+    reads it mid-rebuild sees a part (only the sort keys, say), so it waits for what it wants."""
+    # By type name: FooterKey lives in a private Textual module.
+    return {str(key.render()).split()[-1]: key for key in screen.query("FooterKey") if key.region}
 
 
 def strip_text(app: WMApp) -> str:
@@ -475,9 +485,9 @@ async def test_help_and_quit_fit_in_the_footer_at_80_columns(live: Live) -> None
         table = main_of(app).table
         assert table.cursor_instance is not None
         assert table.cursor_instance.state is InstanceState.RUNNING
-        # By type name: FooterKey lives in a private Textual module.
-        keys = {str(key.render()).split()[-1]: key for key in app.screen.query("FooterKey")}
-        assert {"stop", "reboot", "destroy", "help", "quit"} <= set(keys)
+        wanted = {"stop", "reboot", "destroy", "help", "quit"}
+        await wait_for(pilot, lambda: wanted <= set(footer_keys(app.screen)), "the row's keys")
+        keys = footer_keys(app.screen)
         for name in ("help", "quit"):
             assert keys[name].region.right <= SIZE[0], f"{name} is cut off the footer"
 
