@@ -122,11 +122,11 @@ def _merged(base: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]
     return out
 
 
-def from_clouds_yaml(
-    path: Path, names: Sequence[str] = (), rename: str | None = None
-) -> list[ImportedAccount]:
-    """Accounts for the named clouds of `path` (all of them when none is named)."""
-    clouds = read_clouds(path)
+def _wanted(
+    path: Path, clouds: Mapping[str, object], names: Sequence[str], rename: str | None
+) -> list[str]:
+    """The clouds of `path` to import: the named ones (all when none is named), each there;
+    one only when it is renamed."""
     wanted = list(names) or sorted(clouds)
     missing = [n for n in wanted if n not in clouds]
     if missing:
@@ -136,6 +136,15 @@ def from_clouds_yaml(
         )
     if rename is not None and len(wanted) != 1:
         raise ConfigError("--name renames one cloud: name it with --cloud")
+    return wanted
+
+
+def from_clouds_yaml(
+    path: Path, names: Sequence[str] = (), rename: str | None = None
+) -> list[ImportedAccount]:
+    """Accounts for the named clouds of `path` (all of them when none is named)."""
+    clouds = read_clouds(path)
+    wanted = _wanted(path, clouds, names, rename)
     return [
         openstack_account(rename or name, clouds[name], source=f"{path} (cloud {name!r})")
         for name in wanted
@@ -149,15 +158,7 @@ def each_of_clouds_yaml(
     reason beside the ones that can (devstack's clouds.yaml always has a system-scoped
     cloud: the others are imported all the same)."""
     clouds = read_clouds(path)
-    wanted = list(names) or sorted(clouds)
-    missing = [n for n in wanted if n not in clouds]
-    if missing:
-        raise ConfigError(
-            f"{path}: no cloud {', '.join(map(repr, missing))} (it has: "
-            f"{', '.join(sorted(clouds)) or 'none'})"
-        )
-    if rename is not None and len(wanted) != 1:
-        raise ConfigError("--name renames one cloud: name it with --cloud")
+    wanted = _wanted(path, clouds, names, rename)
     found: list[ImportedAccount] = []
     refused: list[ConfigError] = []
     loader = _loader(path)
