@@ -47,13 +47,7 @@ def load(name: str) -> type[Backend]:
             f"backend {name!r} is not installed (installed backends: {installed}); "
             "check the account's `backend` or install the plugin"
         )
-    try:
-        cls = entry.load()
-    except Exception as exc:
-        raise PluginError(
-            f"backend {name!r} failed to load ({type(exc).__name__}: {exc}); "
-            f"reinstall the package that provides {entry.value}"
-        ) from exc
+    cls = _loaded(entry, f"backend {name!r}")
     if not (isinstance(cls, type) and issubclass(cls, Backend)):
         raise PluginError(f"backend {name!r} ({entry.value}) is not a winged_monkey Backend")
     return cls
@@ -71,13 +65,18 @@ def settings(name: str) -> type[BackendSettings] | None:
             return load(name).SETTINGS
         except PluginError:
             return None
-    try:
-        found = entry.load()
-    except Exception as exc:
-        raise PluginError(
-            f"backend {name!r}'s settings failed to load ({type(exc).__name__}: {exc}); "
-            f"reinstall the package that provides {entry.value}"
-        ) from exc
+    found = _loaded(entry, f"backend {name!r}'s settings")
     if not (isinstance(found, type) and issubclass(found, BackendSettings)):
         raise PluginError(f"backend {name!r}'s settings ({entry.value}) are not BackendSettings")
     return found
+
+
+def _loaded(entry: EntryPoint, what: str) -> object:
+    """What `entry` names, imported; a plugin that fails to import is a PluginError."""
+    try:
+        return entry.load()
+    except Exception as exc:
+        raise PluginError(
+            f"{what} failed to load ({type(exc).__name__}: {exc}); "
+            f"reinstall the package that provides {entry.value}"
+        ) from exc
