@@ -206,13 +206,18 @@ def create_app(aggregator: Aggregator, tokens: TokenStore, limiter: RateLimiter)
         async def one(token: Caller, account: AccountP, rid: IdP) -> ResourceOut:
             return aggregator.resource_out(aggregator.find(token, kind, account, rid), token)
 
+        # An action's route: accepted (202) and followed by the server, or refused (409).
+        accepts: dict[str, Any] = {
+            "response_model": ActionAccepted,
+            "status_code": 202,
+            "tags": [collection],
+            "responses": {409: {"model": ErrorOut}},
+        }
+
         @app.post(
             f"{v1}/{collection}/{{account}}/{{rid}}/{{action}}",
-            response_model=ActionAccepted,
-            status_code=202,
-            tags=[collection],
             operation_id=f"act_on_{kind}",
-            responses={409: {"model": ErrorOut}},
+            **accepts,
         )
         async def act(
             token: Caller, account: AccountP, rid: IdP, action: PostAction, intent: IntentH = None
@@ -221,12 +226,7 @@ def create_app(aggregator: Aggregator, tokens: TokenStore, limiter: RateLimiter)
             return await aggregator.act(token, Action(action), instance, origin=intent)
 
         @app.delete(
-            f"{v1}/{collection}/{{account}}/{{rid}}",
-            response_model=ActionAccepted,
-            status_code=202,
-            tags=[collection],
-            operation_id=f"destroy_{kind}",
-            responses={409: {"model": ErrorOut}},
+            f"{v1}/{collection}/{{account}}/{{rid}}", operation_id=f"destroy_{kind}", **accepts
         )
         async def destroy(
             token: Caller, account: AccountP, rid: IdP, intent: IntentH = None

@@ -12,6 +12,7 @@ from winged_monkey.backend import Capability
 from winged_monkey.catalog import AccountCatalog, ItemKind, LaunchRequest, Quota
 from winged_monkey.errors import InvalidRequest, WMError
 from winged_monkey.serve.errors import ApiError, conflict, forbidden, not_found
+from winged_monkey.serve.request_log import RequestLog
 from winged_monkey.serve.tokens import TokenRecord
 from winged_monkey.wire import (
     API_PREFIX,
@@ -25,15 +26,13 @@ if TYPE_CHECKING:
     from collections.abc import Coroutine, Iterable
     from typing import Any
 
-    from winged_monkey.engine.portal import Portal
     from winged_monkey.serve.settings import ServerConfig
 
 
-class Host(Protocol):
+class Host(RequestLog, Protocol):
     """What launches need from the server's core (the Aggregator), and nothing more."""
 
     server: ServerConfig
-    portal: Portal
     pools: dict[str, list[str]]
 
     def changed(self) -> None: ...
@@ -41,17 +40,6 @@ class Host(Protocol):
     def spawn(self, coro: Coroutine[Any, Any, None]) -> None: ...
     def visible_pools(self, token: TokenRecord) -> list[str]: ...
     def check_pool(self, token: TokenRecord, pool: str) -> None: ...
-    async def record_request(
-        self,
-        token: TokenRecord,
-        kind: str,
-        account: str,
-        target: str,
-        name: str,
-        detail: str = "",
-        outcome: str = "requested",
-        cause: str | None = None,
-    ) -> str: ...
 
 
 #: Seconds before a catalog that could not be read is asked for again.

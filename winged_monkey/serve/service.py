@@ -10,9 +10,8 @@ import asyncio
 import contextlib
 import gzip
 import logging
-import sqlite3
 from collections.abc import Coroutine, Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote, unquote
 
@@ -21,11 +20,12 @@ from pydantic import TypeAdapter
 from winged_monkey.actions import Action
 from winged_monkey.backend import ACTION_CAPABILITY
 from winged_monkey.engine.portal import Portal
-from winged_monkey.errors import StoreError, WMError
-from winged_monkey.models import Event, EventSource, Instance, InstanceKind
+from winged_monkey.errors import WMError
+from winged_monkey.models import Event, Instance, InstanceKind
 from winged_monkey.serve.errors import conflict, forbidden, not_found
 from winged_monkey.serve.launches import Launches
 from winged_monkey.serve.pool_launches import PoolLaunches
+from winged_monkey.serve.request_log import RequestLog
 from winged_monkey.serve.settings import ServerConfig
 from winged_monkey.serve.tokens import TokenRecord
 from winged_monkey.wire import (
@@ -51,7 +51,7 @@ _RESOURCES = TypeAdapter(list[ResourceOut])
 POST_ACTIONS = tuple(a for a in Action if a is not Action.DESTROY)
 
 
-class Aggregator:
+class Aggregator(RequestLog):
     """Everything the routes need; one per server process."""
 
     def __init__(self, server: ServerConfig, portal: Portal) -> None:
@@ -326,40 +326,6 @@ class Aggregator:
         return ActionAccepted(
             action=str(action), resource=self.resource_out(moving, token), event=event
         )
-
-    async def record_request(
-        self,
-        token: TokenRecord,
-        kind: str,
-        account: str,
-        target: str,
-        name: str,
-        detail: str = "",
-        outcome: str = "requested",
-        cause: str | None = None,
-    ) -> str:
-        at = datetime.now(UTC)
-        event = Event(
-            key=f"request:{account}:{target}:{kind}:{at.timestamp():.6f}:{token.id}",
-            at=at,
-            source=EventSource.ACTION,
-            kind=kind,
-            account=account,
-            target=target,
-            target_name=name,
-            outcome=outcome,
-            user=token.user,
-            detail=detail or f"{kind} requested through the aggregator",
-            cause=cause,
-        )
-        await asyncio.to_thread(self._append, event)  # never on the loop: the store may wait
-        return event.key
-
-    def _append(self, event: Event) -> None:
-        try:
-            self.portal.store.append_events([event])
-        except (StoreError, sqlite3.Error) as exc:  # a broken store costs history, not actions
-            log.warning("event log: %s", exc)
 
     # -- events ------------------------------------------------------------------
 
