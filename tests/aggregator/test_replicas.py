@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from mypy_boto3_ec2 import EC2Client
 
 POLL_S = 1.5
+RARE = 0.01  # a rate (requests per second) that refills nothing within a test
 PASSWORD_ENV = "WM_PG_TEST_PASSWORD"
 V1 = "/api/v1"
 
@@ -114,10 +115,11 @@ def started_replicas(
     workdir: Path,
     intervals: list[float],
     cloud_ports: dict[int, int] | None = None,
+    rate: float = 2,
 ) -> Iterator[Replicas]:
     """A replica per poll interval, started in order (the first takes every account),
     on a fresh database; each one's first answer waited for. `cloud_ports`: replica ->
-    the port it reaches moto on."""
+    the port it reaches moto on; `rate`: each token's requests per second (burst 10)."""
     ids = seed(moto)
     url = cluster.new_database()
     store = PostgresStore.connect(url, cluster.password)
@@ -125,7 +127,7 @@ def started_replicas(
     try:
         for n, interval in enumerate(intervals):
             serve = (
-                f'poll_interval = {interval}\nrate = 2\nburst = 10\ndatabase = "{url}"\n'
+                f'poll_interval = {interval}\nrate = {rate}\nburst = 10\ndatabase = "{url}"\n'
                 f'database_credentials = {{ secret_env = "{PASSWORD_ENV}" }}'
             )
             port = (cloud_ports or {}).get(n, moto.port)  # a fault proxy in front of moto
@@ -134,9 +136,13 @@ def started_replicas(
             env = server_env(workdir / f"replica{n}", {PASSWORD_ENV: cluster.password})
             processes.append(AggregatorProcess(workdir / f"replica{n}", config, env).start())
         running = Replicas(processes, store, moto, ids)
-        _, token = running.mint("setup")
         for n in range(len(intervals)):
-            wait_until(lambda n=n: len(running.listed(n, token)) == len(ids), timeout=60)  # type: ignore[misc]
+            # A token per try: a low rate is not spent here.
+            wait_until(
+                lambda n=n: len(running.listed(n, running.mint("setup")[1])) == len(ids),  # type: ignore[misc]
+                timeout=60,
+                step=0.1,
+            )
         yield running
     finally:
         for process in processes:
@@ -201,43 +207,53 @@ def test_one_poller_per_account_and_a_takeover_after_kill_9(replicas: Replicas) 
 
 
 def test_a_revoked_token_is_refused_by_every_replica_and_the_rate_is_shared(
-    replicas: Replicas,
+    moto_server: MotoServer, postgres_cluster: PostgresCluster, tmp_path: Path
 ) -> None:
-    _, admin = replicas.mint("root", "admin")
-    victim_id, victim = replicas.mint("mallory", "viewer")
-    for n in range(3):
-        with replicas.client(n, victim) as client:
-            assert client.get(f"{V1}/instances").status_code == 200
-    with replicas.client(0, admin) as client:
-        assert client.delete(f"{V1}/tokens/{victim_id}").status_code == 200
-    revoked_at = time.monotonic()
-    with replicas.client(0, victim) as client:  # where it was revoked: at once
-        assert client.get(f"{V1}/instances").status_code == 401
-
-    def refused(n: int) -> bool:
-        with replicas.client(n, victim) as client:
-            reply = client.get(f"{V1}/instances")
-        return reply.status_code == 401 and reply.json()["error"]["code"] == "token_revoked"
-
-    # The others within the issue's 1 s (they re-read a token after 0.25 s); a few tries
-    # each, well inside the token's burst of 10.
-    for n in (1, 2):
-        wait_until(lambda n=n: refused(n), timeout=1.0, step=0.1)  # type: ignore[misc]
-    assert time.monotonic() - revoked_at <= 1.0
-
-    # burst 10, rate 2/s per token: 6 requests to each replica stay under one replica's own
-    # burst, so only a limit counted across replicas refuses some of the 18.
-    _, token = replicas.mint("dave")
-    started = time.monotonic()
-    codes = []
-    for _ in range(6):
+    # One request back every 100 s: a token gets its burst of 10 and nothing more however
+    # slowly a loaded machine sends the requests (at 2/s, 18 sent over 4 s all passed).
+    with started_replicas(
+        moto_server, postgres_cluster, tmp_path, [POLL_S] * 3, rate=RARE
+    ) as replicas:
+        _, admin = replicas.mint("root", "admin")
+        victim_id, victim = replicas.mint("mallory", "viewer")
         for n in range(3):
-            with replicas.client(n, token) as client:
-                codes.append(client.get(f"{V1}/provider-accounts").status_code)
-    elapsed = time.monotonic() - started
-    assert set(codes) <= {200, 429}
-    assert codes.count(200) <= 10 + 2 * elapsed + 1, (codes, elapsed)
-    assert 429 in codes
+            with replicas.client(n, victim) as client:
+                assert client.get(f"{V1}/instances").status_code == 200
+        with replicas.client(0, admin) as client:
+            assert client.delete(f"{V1}/tokens/{victim_id}").status_code == 200
+        revoked_at = time.monotonic()
+        with replicas.client(0, victim) as client:  # where it was revoked: at once
+            assert client.get(f"{V1}/instances").status_code == 401
+
+        accepted_late: list[float] = []
+
+        def refused(n: int) -> bool:
+            sent = time.monotonic() - revoked_at
+            with replicas.client(n, victim) as client:
+                reply = client.get(f"{V1}/instances")
+            if reply.status_code == 200 and sent > 1.0:
+                accepted_late.append(sent)
+            return reply.status_code == 401 and reply.json()["error"]["code"] == "token_revoked"
+
+        # The others within the issue's 1 s (they re-read a token after 0.25 s): no request
+        # sent later than that is served, however long a loaded machine takes to send it.
+        for n in (1, 2):
+            wait_until(lambda n=n: refused(n), timeout=30, step=0.1)  # type: ignore[misc]
+        assert not accepted_late, f"served {accepted_late} s after the revocation"
+
+        # Burst 10: 6 requests to each replica stay under one replica's own burst, so only
+        # a limit counted across replicas refuses some of the 18.
+        _, token = replicas.mint("dave")
+        started = time.monotonic()
+        codes = []
+        for _ in range(6):
+            for n in range(3):
+                with replicas.client(n, token) as client:
+                    codes.append(client.get(f"{V1}/provider-accounts").status_code)
+        elapsed = time.monotonic() - started
+        assert set(codes) <= {200, 429}
+        assert codes.count(200) <= 10 + RARE * elapsed + 1, (codes, elapsed)
+        assert 429 in codes
 
 
 def test_a_database_url_with_a_password_is_refused_at_start(tmp_path: Path) -> None:
