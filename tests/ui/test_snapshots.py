@@ -9,11 +9,14 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from textual.containers import VerticalScroll
 from textual.pilot import Pilot
+from textual.widgets import Static
 
 from tests.ui.conftest import cached_app, settle, wait_for
 from tests.ui.test_events import open_events
 from winged_monkey.engine.portal import Portal
+from winged_monkey.ui.screens.help import HelpScreen
 from winged_monkey.ui.screens.main import MainScreen
 from winged_monkey.ui.screens.timeline import TimelineScreen
 
@@ -37,10 +40,29 @@ async def _stop_web_1(pilot: Pilot[Any]) -> None:
     await pilot.pause()
 
 
+def help_laid_out(pilot: Pilot[Any]) -> bool:
+    """The help is on screen, its text as wide as its scroll's inside and as tall as what
+    the scroll scrolls: the scrollbar, once the text overflows, narrows it and it wraps
+    again a frame later (a snapshot between the two had its thumb one cell off)."""
+    screen = pilot.app.screen
+    if not isinstance(screen, HelpScreen) or not screen.query(Static):
+        return False
+    scroll = screen.query_one("#help-dialog", VerticalScroll)
+    text = screen.query_one(Static).outer_size
+    inside = scroll.scrollable_content_region
+    overflows = text.height > inside.height
+    return (
+        bool(text)
+        and text.width == inside.width
+        and scroll.virtual_size.height == text.height
+        and scroll.show_vertical_scrollbar == overflows
+    )
+
+
 async def _help(pilot: Pilot[Any]) -> None:
     await settle(pilot)
     await pilot.press("question_mark")
-    await pilot.pause()
+    await wait_for(pilot, lambda: help_laid_out(pilot), "the help laid out")
 
 
 @pytest.mark.snapshot
