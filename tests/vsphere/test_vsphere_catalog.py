@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from tests.vsphere.test_vsphere import SECRET_VAR, _secrets, account, make_portal
+from tests.vsphere.accounts import SECRET_VAR, _secrets, account, make_portal
 from tests.vsphere.vcsim import CA, OTHER_CA, USER, Vcsim, Witness
 from winged_monkey.backend import Capability
 from winged_monkey.catalog import AccountCatalog, LaunchRequest

@@ -12,7 +12,7 @@ import pytest
 
 from tests.conftest import wait_until
 from tests.faultproxy import Fault, FaultProxy
-from tests.vsphere.test_vsphere import account, make_portal
+from tests.vsphere.accounts import account, make_portal
 from tests.vsphere.vcsim import CA, CERTS, Vcsim
 from winged_monkey.engine.portal import Portal
 from winged_monkey.models import AccountStatus
