@@ -19,7 +19,7 @@ from textual.widgets import Static
 
 from tests.processes import free_port
 from tests.ui.conftest import FIXED_NOW, SECRET_ENV, ec2_account, settle, wait_for
-from tests.ui.test_main_screen import footer_keys
+from tests.ui.on_screen import footer_keys
 from winged_monkey.engine.portal import Portal
 from winged_monkey.models import AccountStatus
 from winged_monkey.store.sqlite import Store

@@ -15,7 +15,7 @@ from textual.pilot import Pilot
 
 from tests.conftest import AMI, Cloud
 from tests.ui.conftest import CLOSED_PORT, Live, ec2_account, live_portal, settle, wait_for
-from tests.ui.test_main_screen import text_of
+from tests.ui.on_screen import text_of
 from winged_monkey.demo.server import MotoServer
 from winged_monkey.ui.screens.catalog import CatalogScreen
 from winged_monkey.ui.widgets.catalog_text import hourly, monthly

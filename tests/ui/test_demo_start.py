@@ -10,7 +10,7 @@ import pytest
 from textual.widgets import Static
 
 from tests.ui.conftest import settle, wait_for
-from tests.ui.test_main_screen import Notes
+from tests.ui.on_screen import Notes
 from winged_monkey.demo.cloud import NOTE, DemoCloud
 from winged_monkey.demo.seed import STORE_NAME
 from winged_monkey.engine.portal import Portal

@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.message import Message
 
 from tests.ui.conftest import Live, settle
-from tests.ui.test_main_screen import SIZE, by_name, main_of
+from tests.ui.on_screen import SIZE, by_name, main_of
 from winged_monkey.models import InstanceState
 from winged_monkey.ui.screens.confirm import ConfirmScreen
 from winged_monkey.ui.screens.main import MainScreen

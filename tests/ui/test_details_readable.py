@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.ui.conftest import Live, settle, wait_for
-from tests.ui.test_main_screen import SIZE, by_name, main_of, text_of
+from tests.ui.on_screen import SIZE, by_name, main_of, text_of
 from winged_monkey.ui.screens.details import DetailsScreen
 
 

@@ -23,7 +23,7 @@ from tests.ui.conftest import (
     settle,
     wait_for,
 )
-from tests.ui.test_main_screen import by_name, main_of, text_of
+from tests.ui.on_screen import by_name, main_of, text_of
 from winged_monkey.engine.portal import Portal
 from winged_monkey.models import InstanceState
 from winged_monkey.ui.app import WMApp

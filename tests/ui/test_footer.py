@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.ui.conftest import Live, settle, wait_for
-from tests.ui.test_main_screen import footer_keys, main_of
+from tests.ui.on_screen import footer_keys, main_of
 from winged_monkey.models import InstanceState
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.ui.conftest import Live, settle
-from tests.ui.test_main_screen import SIZE, Notes, by_name, main_of
+from tests.ui.on_screen import SIZE, Notes, by_name, main_of
 from winged_monkey.ui.app import WMApp
 
 

@@ -17,8 +17,8 @@ from textual.widgets import Input, OptionList
 
 from tests.conftest import AMI, Cloud
 from tests.ui.conftest import Live, finish_workers, settle, wait_for
+from tests.ui.on_screen import text_of
 from tests.ui.test_catalog import open_catalog, running_count, shop_of, with_images
-from tests.ui.test_main_screen import text_of
 from winged_monkey.catalog import ParameterConstraint, TemplateForm, TemplateParameter
 from winged_monkey.demo.server import MotoServer
 from winged_monkey.models import InstanceState

@@ -8,7 +8,7 @@ from textual.command import CommandList, CommandPalette
 from textual.pilot import Pilot
 
 from tests.ui.conftest import Live, settle, wait_for
-from tests.ui.test_main_screen import SIZE, by_name, main_of
+from tests.ui.on_screen import SIZE, by_name, main_of
 
 
 def _offered(pilot: Pilot[Any]) -> list[str]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.ui.conftest import cached_app, settle
-from tests.ui.test_main_screen import SIZE, Notes, text_of
+from tests.ui.on_screen import SIZE, Notes, text_of
 from winged_monkey.engine.portal import Portal
 from winged_monkey.ui.app import WMApp
 

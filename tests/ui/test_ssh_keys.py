@@ -11,7 +11,7 @@ import pytest
 from textual.widgets import Log
 
 from tests.ui.conftest import Live, live_portal, settle, wait_for
-from tests.ui.test_main_screen import SIZE, Notes, by_name, main_of
+from tests.ui.on_screen import SIZE, Notes, by_name, main_of
 from winged_monkey.demo.server import MotoServer
 from winged_monkey.terminal.osc52 import osc52, tmux_passthrough
 from winged_monkey.ui import clipboard

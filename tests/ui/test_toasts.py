@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.ui.conftest import Live, settle
-from tests.ui.test_main_screen import SIZE, Notes, by_name, main_of, text_of
+from tests.ui.on_screen import SIZE, Notes, by_name, main_of, text_of
 from winged_monkey.actions import Action
 from winged_monkey.engine.operations import ActionUpdate
 from winged_monkey.models import Instance, InstanceState

@@ -7,8 +7,8 @@ from textual.widgets import OptionList
 
 from tests.conftest import Cloud
 from tests.ui.conftest import Live
+from tests.ui.on_screen import text_of
 from tests.ui.test_launch_wizard import SIZE, open_wizard, option_ids, shop, step, type_into
-from tests.ui.test_main_screen import text_of
 
 __all__ = ["shop"]  # the fixture
 

@@ -1,0 +1,101 @@
+"""The main screen against the real moto demo cloud, driven by keys at 80x24: every
+account listed, a failed one in the strip, the cache at the next start, refresh, and
+the store's warnings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import DEV_KEY, Cloud
+from tests.processes import free_port
+from tests.ui.conftest import Live, cached_app, ec2_account, live_portal, settle
+from tests.ui.on_screen import DEMO_COUNT, SIZE, Notes, by_name, main_of, strip_text
+from winged_monkey.demo.server import MotoServer
+from winged_monkey.engine.portal import Portal
+from winged_monkey.models import InstanceState
+from winged_monkey.ui.app import WMApp
+from winged_monkey.user.config import Config
+
+
+async def test_lists_every_instance_of_every_account(live: Live) -> None:
+    app = live.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = main_of(app).table
+        assert table.total_count == DEMO_COUNT
+        assert {i.account for i in table.shown} == {"dev", "dev-eu", "prod"}
+        assert [i.name for i in table.shown][:3] == ["api", "batch", "eu-cache"]  # sorted by name
+        assert by_name(table, "batch").state is InstanceState.STOPPED
+        assert all(s.phase == "ok" for s in live.portal.statuses())
+        assert strip_text(app).count("ok") == 3
+        assert "12 instances" in str(app.screen.sub_title)
+
+
+async def test_failed_account_in_the_strip_while_others_list(
+    moto: MotoServer, demo_config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WM_UI_TEST_SECRET", "x")
+    portal = live_portal(demo_config, tmp_path, ec2_account("gone", free_port()))
+    app = WMApp(portal, portal.config)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert portal.status("gone").phase == "failed"
+        text = strip_text(app)
+        assert "gone" in text
+        assert "failed: cannot reach 127.0.0.1" in text  # nothing cached: nothing shown
+        assert "Traceback" not in text
+        assert main_of(app).table.total_count == DEMO_COUNT
+
+
+async def test_next_start_shows_the_cache_and_keeps_rows_of_failed_accounts(
+    live: Live, tmp_path: Path
+) -> None:
+    """Run once against the cloud; then start again with the cloud unreachable."""
+    app = live.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+    port = free_port()
+    unreachable = tuple(
+        a.model_copy(update={"endpoint": a.endpoint.model_copy(update={"port": port})})
+        for a in live.config.accounts
+        if a.endpoint is not None
+    )
+    config = live.config.model_copy(update={"accounts": unreachable})
+    again = live_portal(config.model_copy(update={"accounts": ()}), tmp_path, *unreachable)
+    assert {u.status.phase for u in again.load_cache()} == {"stale"}  # the CLI may do this
+    app = WMApp(again, again.config)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert {s.phase for s in again.statuses()} == {"failed"}
+        assert main_of(app).table.total_count == DEMO_COUNT
+        text = strip_text(app)
+        assert text.count(": cannot reach 127.0.0.1") == 3
+        assert "failed (5 shown, " in text
+
+
+async def test_refresh_key_shows_changes_made_elsewhere(live: Live, cloud: Cloud) -> None:
+    app = live.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = main_of(app).table
+        api = by_name(table, "api")
+        assert api.state is InstanceState.RUNNING
+        cloud.ec2(key=DEV_KEY).stop_instances(InstanceIds=[api.id])  # another tool stops it
+        await pilot.press("R")
+        await settle(pilot)
+        fresh = table.instance(api.key)
+        assert fresh is not None
+        assert fresh.state is InstanceState.STOPPED
+
+
+async def test_store_warnings_are_shown_once(cached_portal: Portal) -> None:
+    notes = Notes()
+    cached_portal.store_warnings.append("local store: disk I/O error")
+    app = cached_app(cached_portal)
+    async with app.run_test(size=SIZE, message_hook=notes) as pilot:
+        await settle(pilot)
+        await pilot.press("R")
+        await settle(pilot)
+    assert len(notes.find("disk I/O error")) == 1
