@@ -1,4 +1,5 @@
-"""A real `wm serve` over moto's EC2 server: two accounts in two pools (see server.py)."""
+"""A real `wm serve` over moto's EC2 server: two accounts in two pools (see server.py);
+three replicas of it on one PostgreSQL database (see replica_set.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.aggregator.replica_set import POLL_S, Replicas, started_replicas
 from tests.aggregator.server import RunningAggregator, two_pool_aggregator
+from tests.postgres import PostgresCluster
 from winged_monkey.demo.server import MotoServer
 
 
@@ -28,4 +31,12 @@ def fresh_aggregator(moto_server: MotoServer, tmp_path: Path) -> Iterator[Runnin
     with two_pool_aggregator(
         moto_server, tmp_path / "agg", serve="rate = 1000\nburst = 1000"
     ) as running:
+        yield running
+
+
+@pytest.fixture
+def replicas(
+    moto_server: MotoServer, postgres_cluster: PostgresCluster, tmp_path: Path
+) -> Iterator[Replicas]:
+    with started_replicas(moto_server, postgres_cluster, tmp_path, [POLL_S] * 3) as running:
         yield running
