@@ -77,12 +77,20 @@ def test_nested_launch_with_environments_then_update(cli: Cli, tmp_path: Path) -
     assert updated.stdout.strip().endswith(": ok: app updated (UPDATE_COMPLETE)")
     found = outputs(cli.heat, "lab", "app")
     assert (found["greeting"], found["size"]) == ("changed", 3)  # the rest is kept
+    # In the event log as the TUI's update is: its intent and its outcome, one row.
+    (row,) = cli.run("events", "--kind", "update").stdout.splitlines()[1:]
+    assert row.split()[2:4] == ["action", "update"]
+    assert "app updated (UPDATE_COMPLETE) · 2 parts" in row
+    assert len(cli.run("events", "--kind", "update", "--parts").stdout.splitlines()) == 3
 
     bad = cli.run("app", "update", "app", "--param", "size=lots")
     assert bad.exit_code == ExitCode.CONFIG
     assert bad.stderr.startswith("wm: lab/")
     assert "update rejected" in bad.stderr
     assert "size" in bad.stderr
+    rejected, _ = cli.run("events", "--kind", "update").stdout.splitlines()[1:]
+    assert " failed " in rejected  # the refusal is the update's outcome, in the same row
+    assert "· 2 parts" in rejected
 
 
 def test_update_that_fails_says_heats_reason(cli: Cli, tmp_path: Path) -> None:

@@ -23,9 +23,6 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-#: How often `wm app update` asks whether the update has ended.
-UPDATE_POLL_S = 0.5
-
 
 @click.group("app")
 def app_group() -> None:
@@ -195,33 +192,31 @@ def _app_update(
     portal = obj.portal()
     app = _one_app(portal, ref)
 
-    async def run() -> tuple[str, str, str]:
-        """(done, failed, timeout or waiting), the cloud's word, its reason."""
-        backend = await _with_apps(portal, app.account, "update")
-        marker = await portal.within(
-            app.account, backend.update_app(app, params, environments, template)
-        )
-        click.echo(f"{app.key}: {app.name}: update requested", err=True)
-        if not wait:
-            return "waiting", "", ""
-        deadline = asyncio.get_running_loop().time() + portal.config.action_timeout
-        while asyncio.get_running_loop().time() < deadline:
-            ended = await portal.within(app.account, backend.update_finished(app, marker))
-            if ended is not None:
-                return "done" if ended.ok else "failed", ended.status, ended.reason
-            await asyncio.sleep(UPDATE_POLL_S)
-        return "failed", "timeout", f"still updating after {portal.config.action_timeout:g} s"
+    async def run() -> ActionUpdate | None:
+        # The engine's update, as the TUI's: an intent and its outcome in the event log,
+        # and what a listing sees of the app meanwhile linked to it (one row in wm events).
+        last: ActionUpdate | None = None
+        updates = portal.update_app(app, params, environments, template=template, follow=wait)
+        async for update in updates:
+            last = update
+            if update.phase == "requested":
+                click.echo(f"{app.key}: {app.name}: update requested", err=True)
+        return last
 
     try:
-        phase, status, reason = _refused(lambda: run_closing(portal, run))
+        final = _refused(lambda: run_closing(portal, run))
     except InvalidRequest as exc:
         fail(f"{app.key}: {app.name}: update rejected: {exc.message}", ExitCode.CONFIG)
-    if phase == "done":
-        click.echo(f"{app.key}: ok: {app.name} updated ({status})")
-    elif phase == "waiting":
+    if final is None:
+        fail(f"{app.key}: {app.name}: no answer", ExitCode.FAILED)
+    if not wait:
         click.echo(f"{app.key}: {app.name} is being updated (wm ls --kind app to see it)")
+    elif final.phase == "done":
+        click.echo(f"{app.key}: ok: {final.message}")
+    elif final.phase == "failed":  # the message is Heat's: NAME: UPDATE_FAILED: reason
+        fail(f"{app.key}: {final.message}", ExitCode.FAILED)
     else:
-        fail(f"{app.key}: {app.name}: {status}: {reason}", ExitCode.FAILED)
+        fail(f"{app.key}: {final.phase}: {final.message}", ExitCode.FAILED)
 
 
 def _one_app(portal: Portal, ref: str) -> Instance:

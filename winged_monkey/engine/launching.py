@@ -20,7 +20,7 @@ from winged_monkey.actions import Action
 from winged_monkey.backend import Backend, Capability, acting
 from winged_monkey.catalog import AccountCatalog, CatalogItem, LaunchRequest, Previewed
 from winged_monkey.engine.accounts import Account, Accounts
-from winged_monkey.engine.operations import ActionUpdate, Intent, Operations
+from winged_monkey.engine.operations import FIRST_GAPS_S, ActionUpdate, Intent, Operations
 from winged_monkey.engine.ranking import Ranked, SizeSpec, find_size, rank, shortfall
 from winged_monkey.engine.streams import merge
 from winged_monkey.errors import ActionNotAllowed, AnswerLostError, InvalidRequest, describe
@@ -264,19 +264,32 @@ class Launcher:
         parameters: Mapping[str, str],
         environments: Sequence[str] = (),
         *,
+        template: str | None = None,
+        follow: bool = True,
         user: str | None = None,
     ) -> AsyncIterator[ActionUpdate]:
-        """Update a running app with new `parameters` (the others kept), then follow it
-        until the cloud says the update completed or failed (with its reason), or
-        `action_timeout` passes. Recorded as an "update" intent and its outcome."""
+        """Update a running app with new `parameters` (the others kept; `template`: a new
+        one instead of its own), then (with `follow`) follow it until the cloud says the
+        update completed or failed (with its reason), or `action_timeout` passes; without,
+        the cloud's acceptance is the outcome, as for a launch. Recorded as an "update"
+        intent and its outcome; what listings see of the app meanwhile is the update's."""
         holder, backend = await self._open(app.account)
         backend.ensure_apps("update")
         self._writable(holder, backend, "apps", needs=Capability.STACKS)
         started, action = time.monotonic(), Action.START  # an update ends running, as a launch
         intent = await self.operations.intend("update", action, app, self.clock(), user)
+        links = self.operations.links
+        change = links.start(intent.key, action, app)
         moving = app.model_copy(update={"state": InstanceState.PENDING})
-        call = backend.update_app(app, dict(parameters), list(environments))
-        marker = await self._call(intent, app, started, call)
+        call = backend.update_app(app, dict(parameters), list(environments), template)
+        try:
+            marker = await self._call(intent, app, started, call)
+        except AnswerLostError:
+            links.ended(change, "unknown")  # the cloud may be updating it: a listing settles it
+            raise
+        except BaseException:
+            links.ended(change, "failed")  # refused (or abandoned): nothing to observe
+            raise
         in_flight = self.operations.in_flight
         in_flight.add(app.key)
         holder.instances[app.id] = moving
@@ -285,13 +298,17 @@ class Launcher:
             yield ActionUpdate(
                 action, moving, "requested", f"{app.name} update requested", intent.key
             )
-            final = await self._until_updated(app, backend, marker, action)
+            if follow:
+                final = await self._until_updated(app, backend, marker, action)
+                holder.instances[app.id] = final.instance
+            else:  # accepted is the outcome asked for
+                final = ActionUpdate(action, moving, "done", f"{app.name} update accepted")
             final = replace(final, intent=intent.key)
-            holder.instances[app.id] = final.instance
             yield final
         finally:
             in_flight.discard(app.key)
             await self.operations.settle(intent, final, time.monotonic() - started)
+            links.ended(change, final.phase)
 
     async def _until_updated(
         self, app: Instance, backend: Backend, marker: str | None, action: Action
@@ -299,8 +316,11 @@ class Launcher:
         """The update's end as the cloud's events say it, and the row as it is then."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.config.action_timeout
+        gaps = iter(FIRST_GAPS_S)  # soon at first, as an action's follow: most end quickly
         while loop.time() < deadline:
-            await asyncio.sleep(self.config.action_poll_interval)
+            await asyncio.sleep(
+                min(next(gaps, self.config.action_poll_interval), self.config.action_poll_interval)
+            )
             try:
                 ended = await self.accounts.within(
                     app.account, backend.update_finished(app, marker)

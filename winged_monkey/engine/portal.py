@@ -255,11 +255,16 @@ class Portal:
         parameters: Mapping[str, str],
         environments: Sequence[str] = (),
         *,
+        template: str | None = None,
+        follow: bool = True,
         user: str | None = None,
     ) -> AsyncIterator[ActionUpdate]:
-        """Update a running app with new parameters (the others kept) and follow it until
-        the cloud says it completed or failed; InvalidRequest when it refuses the update."""
-        return self.launcher.update_app(app, parameters, environments, user=user)
+        """Update a running app with new parameters (the others kept; `template`: a new
+        one) and (with `follow`) follow it until the cloud says it completed or failed;
+        InvalidRequest when it refuses the update."""
+        return self.launcher.update_app(
+            app, parameters, environments, template=template, follow=follow, user=user
+        )
 
     async def environments(self, account: str, template: str) -> list[EnvironmentFile]:
         """The environment files the account's backend offers with `template`, the one a
