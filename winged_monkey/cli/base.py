@@ -7,11 +7,9 @@ import it without importing the whole command tree.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import importlib
 import sys
-import tempfile
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from enum import IntEnum
@@ -20,25 +18,20 @@ from typing import TYPE_CHECKING, Any, ClassVar, NoReturn, TypeVar
 
 import click
 
-from winged_monkey.engine.portal import Portal
-from winged_monkey.errors import (
-    ConfigError,
-    NotFoundError,
-    StoreError,
-    WMError,
-    is_config_error,
-)
-from winged_monkey.store.sqlite import Store
-from winged_monkey.user import first_run, paths
-from winged_monkey.user.config import Config, load_config
-from winged_monkey.user.credentials import CredentialResolver
+from winged_monkey.errors import ConfigError, NotFoundError, StoreError, WMError, is_config_error
+from winged_monkey.user import paths
 
 T = TypeVar("T")
 
+# What a command's run needs (asyncio, the portal, pydantic's models, the store) is imported
+# where it runs, not with this module: a command's help or a usage error needs click only.
 if TYPE_CHECKING:
     from winged_monkey.demo.cloud import DemoCloud
     from winged_monkey.engine.inventory import AccountUpdate
+    from winged_monkey.engine.portal import Portal
     from winged_monkey.models import AccountStatus
+    from winged_monkey.store.sqlite import Store
+    from winged_monkey.user.config import Config
 
 
 class ExitCode(IntEnum):
@@ -61,6 +54,9 @@ class Context:
     def setup(self, *, wait: bool = True) -> tuple[Config, Store, list[str]]:
         """Config and store for this run; with --demo, a throwaway cloud and directory
         (once seeded, unless not `wait`: then `demo_cloud.ready()` says when)."""
+        from winged_monkey.store.sqlite import Store
+        from winged_monkey.user.config import load_config
+
         warnings: list[str] = []
         if self.demo:
             config, store_path, self.demo_cloud = self.stack.enter_context(_demo_environment(wait))
@@ -77,6 +73,9 @@ class Context:
         return config, store, warnings
 
     def portal(self, *, interactive_prompt: bool = True) -> Portal:
+        from winged_monkey.engine.portal import Portal
+        from winged_monkey.user.credentials import CredentialResolver
+
         config, store, warnings = self.setup()
         for warning in warnings:
             click.echo(f"wm: {warning}", err=True)
@@ -86,6 +85,7 @@ class Context:
 
 @contextlib.contextmanager
 def _demo_environment(wait: bool) -> Iterator[tuple[Config, Path, DemoCloud]]:
+    import tempfile
     from importlib.util import find_spec
 
     if find_spec("moto") is None:  # asked here: the cloud itself starts in a child process
@@ -187,6 +187,7 @@ class LazyGroup(click.Group):
 def run_closing(portal: Portal, work: Callable[[], Awaitable[T]]) -> T:
     """`work()` on an event loop of its own, the portal closed after it (its clients and
     threads) whatever happens: how a command runs its part of the portal."""
+    import asyncio
 
     async def run() -> T:
         try:
@@ -202,6 +203,8 @@ def no_accounts(obj: Context, names: list[str]) -> bool:
     start (`wm --demo`, an example account); True then."""
     if names:
         return False
+    from winged_monkey.user import first_run
+
     click.echo(first_run.no_accounts(obj.config_path or paths.config_path()), err=True)
     return True
 

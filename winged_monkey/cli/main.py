@@ -5,7 +5,6 @@ Exit codes scripts can rely on are listed in `ExitCode`.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import sys
 from pathlib import Path
@@ -15,9 +14,7 @@ import click
 
 from winged_monkey.cli import actions, listing
 from winged_monkey.cli.base import Context, ExitCode, LazyGroup, fail, guard, no_accounts
-from winged_monkey.engine.portal import Portal
 from winged_monkey.httppool import without_httpx_cli
-from winged_monkey.user.credentials import CredentialResolver
 
 __all__ = ["ExitCode", "main"]
 
@@ -77,7 +74,11 @@ def _tui(obj: Context) -> None:
         )
     # The demo's cloud starts first (a child process): it seeds while Textual loads and paints.
     config, store, warnings = obj.setup(wait=False)
+    import asyncio
+
+    from winged_monkey.engine.portal import Portal
     from winged_monkey.ui.app import WMApp  # the core never imports Textual; only this path does
+    from winged_monkey.user.credentials import CredentialResolver
 
     if not obj.demo and no_accounts(obj, [a.name for a in config.accounts]):
         return  # an empty screen would say less than these words
