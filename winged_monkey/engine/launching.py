@@ -193,6 +193,10 @@ class Launcher:
         intent = await self.operations.intend(
             "launch", Action.START, pending, self.clock(), user, cause=cause
         )
+        # Several may show the request's own name first (one EC2 RunInstances names them
+        # alike, then each its own): either is theirs while the call is out.
+        alike = [request.name] * request.count if request.count > 1 else []
+        self.operations.expecting(intent, [*request.instance_names(), *alike])
         try:
             ids = await self._call(intent, pending, started, backend.launch(request))
         finally:
@@ -236,6 +240,7 @@ class Launcher:
         intent = await self.operations.intend(
             "launch", Action.START, pending, self.clock(), user, cause=cause
         )
+        self.operations.expecting(intent, [name])
         app_id = await self._call(
             intent, pending, started, backend.launch_app(template, name, parameters, environments)
         )
@@ -355,20 +360,29 @@ class Launcher:
     ) -> T:
         """The launch call under the account's deadline; a refusal or no answer is the
         intent's outcome (unknown when no answer came: the cloud may have created it). A
-        backend that passes the call on to another portal may send the intent's key along."""
+        backend that passes the call on to another portal may send the intent's key along.
+        A launch's expectation (`Operations.expecting`) ends with a refusal, is bounded
+        when no answer comes, and an answer's rows take it over (`_follow`)."""
+        answer = "unknown"  # also when abandoned: the cloud may have created it
         try:
             with acting(intent.key):
-                return await self.accounts.within(pending.account, call)
+                result = await self.accounts.within(pending.account, call)
+            answer = "requested"
+            return result
         except AnswerLostError as exc:
             message = f"{exc.message}: the cloud may have created it; the next poll will tell"
             update = ActionUpdate(Action.START, pending, "unknown", message)
             await self.operations.settle(intent, update, time.monotonic() - started)
             raise
         except Exception as exc:
+            answer = "failed"
             refused = pending.model_copy(update={"raw_state": "launch refused"})
             update = ActionUpdate(Action.START, refused, "failed", describe(exc))
             await self.operations.settle(intent, update, time.monotonic() - started)
             raise
+        finally:
+            if answer != "requested":
+                self.operations.answered(intent, answer)
 
     async def _follow(
         self,
@@ -390,6 +404,9 @@ class Launcher:
             finals[row.id] = ActionUpdate(
                 Action.START, row, "requested", f"{row.name} launch requested", intent.key
             )
+        # Linked by id now; what a listing linked by name in the meantime, the rows took over
+        # (in this same step: no listing runs between the answer's rows and this).
+        self.operations.answered(intent, "requested")
         try:
             for row in rows:
                 yield finals[row.id]

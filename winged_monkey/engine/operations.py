@@ -84,8 +84,9 @@ class Operations:
         self.in_flight: set[str] = set()
         self._open: dict[str, dict[str, Intent]] = {}  # account -> intent key -> intent
         #: The instances actions of ours are changing, until a listing shows where each
-        #: led: what that listing observed changing is linked to the action's intent.
-        self.links = Links()
+        #: led: what that listing observed changing is linked to the action's intent. An
+        #: unknown outcome's link lasts the follow deadline at most.
+        self.links = Links(clock, config.action_timeout)
 
     # -- what may run ------------------------------------------------------------------
 
@@ -378,6 +379,17 @@ class Operations:
             )
         await self._write(settled)
         return [*changes, *settled]
+
+    def expecting(self, intent: Intent, names: Sequence[str]) -> None:
+        """A launch (`intent`) is about to be sent, to make instances named `names`: what a
+        listing sees appear under them before its answer comes is the launch's
+        (`Links.expect`), until `answered`."""
+        self.links.expect(intent.key, intent.action, intent.account, names)
+
+    def answered(self, intent: Intent, phase: str) -> None:
+        """The launch's call ended: "requested" (its new rows are `launching` now),
+        "failed" or "unknown" (`Links.answered`)."""
+        self.links.answered(intent.key, phase)
 
     def launching(self, intent: Intent, row: Instance) -> None:
         """Link what listings observe of `row`, an instance a launch (`intent`) made, to
