@@ -125,5 +125,7 @@ async def _run_actions(portal: Portal, action: Action, targets: list[Instance]) 
     return all(results)
 
 
-#: One command per action, by name; main.py adds them (and `delete`, destroy's alias).
+#: One command per action, by name, and `delete` (the issue's word): destroy's alias. main.py
+#: lists them (its _ACTIONS) and imports this module when one runs.
 COMMANDS = {str(action): _action_command(action) for action in Action}
+COMMANDS["delete"] = COMMANDS["destroy"]

@@ -13,6 +13,7 @@ import sys
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from enum import IntEnum
+from gettext import gettext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, NoReturn, TypeVar
 
@@ -166,11 +167,15 @@ def key_values(
 
 
 class LazyGroup(click.Group):
-    """A group whose commands in `LAZY` (name: "module:attribute") are imported when used
-    (or listed by --help), not on every `wm`: `wm ls` need not load the server, the
-    catalog, the event log's exports or the account importer."""
+    """A group whose commands in `LAZY` (name: "module:attribute") are imported when used,
+    not on every `wm`: `wm ls` need not load the server, the catalog, the event log's
+    exports or the account importer. The attribute is the command, or a dict of commands
+    by name (the actions). A command in `LISTED` too is listed by --help from the sentence
+    there (its help's first, which is all click lists), so that --help imports none of them;
+    one missing there is imported to be listed."""
 
     LAZY: ClassVar[dict[str, str]] = {}
+    LISTED: ClassVar[dict[str, str]] = {}
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *self.LAZY})
@@ -178,10 +183,28 @@ class LazyGroup(click.Group):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name in self.LAZY:
             module, _, name = self.LAZY[cmd_name].partition(":")
-            command = getattr(importlib.import_module(module), name)
+            found = getattr(importlib.import_module(module), name)
+            command = found[cmd_name] if isinstance(found, dict) else found
             assert isinstance(command, click.Command)
             return command
         return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """click's own listing (click.Group.format_commands), each command in `LISTED`
+        shortened by click from its sentence there instead of from the imported command."""
+        commands: list[tuple[str, click.Command]] = []
+        for name in self.list_commands(ctx):
+            if name in self.LISTED:
+                command: click.Command | None = click.Command(name, help=self.LISTED[name])
+            else:
+                command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                commands.append((name, command))
+        if commands:
+            limit = formatter.width - 6 - max(len(name) for name, _ in commands)
+            rows = [(name, command.get_short_help_str(limit)) for name, command in commands]
+            with formatter.section(gettext("Commands")):  # as click translates it
+                formatter.write_dl(rows)
 
 
 def run_closing(portal: Portal, work: Callable[[], Awaitable[T]]) -> T:

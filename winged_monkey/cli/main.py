@@ -12,15 +12,24 @@ from typing import ClassVar
 
 import click
 
-from winged_monkey.cli import actions, listing
 from winged_monkey.cli.base import Context, ExitCode, LazyGroup, fail, guard, no_accounts
 from winged_monkey.httppool import without_httpx_cli
 
 __all__ = ["ExitCode", "main"]
 
+#: The instance actions (winged_monkey.actions.Action, which imports the models) and
+#: `delete`, destroy's alias (the issue's word): each command in cli/actions.py's COMMANDS.
+_ACTIONS = ("check", "delete", "destroy", "reboot", "reset", "resume", "start", "stop", "suspend")
+
 
 class _LazyGroup(LazyGroup):
+    """Every command but `demo` is imported when it runs, and listed by --help from its
+    help's first sentence here, so that `wm --help` imports neither pydantic nor asyncio
+    (tests/test_cli_startup.py holds each sentence to its command's own)."""
+
     LAZY: ClassVar[dict[str, str]] = {
+        "ls": "winged_monkey.cli.listing:ls",
+        **{name: "winged_monkey.cli.actions:COMMANDS" for name in _ACTIONS},
         "serve": "winged_monkey.cli.serve:serve",
         "catalog": "winged_monkey.cli.catalog:catalog",
         "launch": "winged_monkey.cli.catalog:launch",
@@ -30,6 +39,30 @@ class _LazyGroup(LazyGroup):
         "ssh": "winged_monkey.cli.ssh:ssh_command",
         "console": "winged_monkey.cli.ssh:console_command",
         "accounts": "winged_monkey.cli.accounts:accounts",
+    }
+    LISTED: ClassVar[dict[str, str]] = {
+        "ls": "List instances and apps of every account (exit 1 if an account failed to "
+        "answer, 3 if its config or credentials are wrong).",
+        **{
+            name: f"{('destroy' if name == 'delete' else name).capitalize()} instances "
+            "(by id, name or ACCOUNT/ID)."
+            for name in _ACTIONS
+        },
+        "serve": "Run the team aggregator: a Conductor-style API over this config's accounts.",
+        "catalog": "What each account can launch: images, templates, sizes with prices, "
+        "locations, key pairs, networks and quota (exit 1 if an account failed to answer).",
+        "launch": "Launch an image (an id from `wm catalog`) or a HOT template (a file, for "
+        "Heat accounts) after showing what it costs.",
+        "where": 'Rank accounts for a size name (t3.large) or a spec ("2cpu 4gb"): cheapest '
+        "fitting size first, unknown prices after known ones, then the most quota left; "
+        "each with why.",
+        "events": "The event log, newest first: state changes seen, actions taken, cloud events.",
+        "app": "N-tier apps (Heat stacks): launch from a template, update with new parameters.",
+        "ssh": "Log in to an instance (NAME, ID or ACCOUNT/ID) with the system's ssh, or run "
+        "COMMAND there (after `--`); the exit code is ssh's.",
+        "console": "Print an instance's boot console (EC2's console output, Nova's console "
+        "log); exit 4 where its provider keeps none.",
+        "accounts": "List configured accounts (and test or store their credentials).",
     }
 
 
@@ -90,9 +123,3 @@ def _tui(obj: Context) -> None:
     resolver.prompt = app.ask_secret  # the last credential source: a dialog, in memory only
     app.run()
     asyncio.run(portal.close())
-
-
-main.add_command(listing.ls)
-for _name, _command in actions.COMMANDS.items():
-    main.add_command(_command, name=_name)
-main.add_command(actions.COMMANDS["destroy"], name="delete")  # the issue says delete: an alias

@@ -1,0 +1,79 @@
+"""What a `wm` process imports before it answers (issue 13): `wm --help` lists every command
+without importing any, and lists them as click would from the commands themselves."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import click
+import pytest
+
+from winged_monkey.actions import Action
+from winged_monkey.cli.main import _LazyGroup, main
+
+
+def _modules_after_cli(*args: str) -> tuple[str, set[str]]:
+    """`wm ARGS`' output and the modules it had imported, in a fresh process."""
+    code = (
+        "import atexit, json, sys\n"
+        "atexit.register(lambda: print('\\n' + json.dumps(sorted(sys.modules))))\n"
+        "from winged_monkey.cli.entry import main\n"
+        f"sys.argv = ['wm', *{list(args)!r}]\n"
+        "main()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    out, _, modules = done.stdout.rpartition("\n\n")
+    return out, set(json.loads(modules))
+
+
+def test_help_imports_no_command_nor_what_commands_run_on() -> None:
+    out, loaded = _modules_after_cli("--help")
+    assert "  stop      Stop instances (by id, name or ACCOUNT/ID)." in out.splitlines()
+    heavy = {"pydantic", "asyncio", "libcloud", "httpx", "textual", "fastapi"}
+    assert not {m.split(".")[0] for m in loaded} & heavy
+    ours = {m for m in loaded if m.startswith("winged_monkey.")}
+    assert ours <= {
+        "winged_monkey.cli",
+        "winged_monkey.cli.entry",
+        "winged_monkey.cli.main",
+        "winged_monkey.cli.base",
+        "winged_monkey.errors",
+        "winged_monkey.httppool",
+        "winged_monkey.user",
+        "winged_monkey.user.paths",
+    }
+
+
+def test_every_command_is_listed_from_its_sentence_and_the_actions_are_all_there() -> None:
+    assert set(_LazyGroup.LISTED) == set(_LazyGroup.LAZY)
+    ctx = click.Context(main)
+    actions = {n for n, t in _LazyGroup.LAZY.items() if t.endswith(":COMMANDS")}
+    assert actions == {str(a) for a in Action} | {"delete"}
+    assert main.get_command(ctx, "delete") is main.get_command(ctx, "destroy")
+
+
+@pytest.mark.parametrize("name", sorted(_LazyGroup.LISTED))
+def test_a_listed_sentence_shortens_as_its_commands_own_help(name: str) -> None:
+    """click shortens a command's help to the width left beside the names: whatever the
+    terminal's width, the line from the sentence is the line from the command itself."""
+    command = main.get_command(click.Context(main), name)
+    assert command is not None
+    stand_in = click.Command(name, help=_LazyGroup.LISTED[name])
+    for limit in range(1, 240):
+        assert stand_in.get_short_help_str(limit) == command.get_short_help_str(limit), limit
+
+
+@pytest.mark.parametrize("width", [40, 80, 200])
+def test_help_reads_as_click_lists_the_imported_commands(width: int) -> None:
+    ctx = click.Context(main, terminal_width=width)
+    listed = click.HelpFormatter(width=width)
+    main.format_commands(ctx, listed)
+    commands = {n: main.get_command(ctx, n) for n in main.list_commands(ctx)}
+    imported = click.Group(commands={n: c for n, c in commands.items() if c is not None})
+    expected = click.HelpFormatter(width=width)
+    imported.format_commands(click.Context(imported, terminal_width=width), expected)
+    assert listed.getvalue() == expected.getvalue()
+    assert "stop" in listed.getvalue()
