@@ -77,3 +77,23 @@ def test_help_reads_as_click_lists_the_imported_commands(width: int) -> None:
     imported.format_commands(click.Context(imported, terminal_width=width), expected)
     assert listed.getvalue() == expected.getvalue()
     assert "stop" in listed.getvalue()
+
+
+def test_an_ec2_account_loads_its_family_only() -> None:
+    """A process whose accounts are EC2 ones pays for EC2's family, not OpenStack's,
+    libvirt's or the generic one (nor their compat layers)."""
+    code = (
+        "import json, sys\n"
+        "from winged_monkey.account import AccountConfig, Secrets\n"
+        "from winged_monkey_libcloud import LibcloudBackend\n"
+        "account = AccountConfig(name='a', provider='ec2')\n"
+        "print(type(LibcloudBackend(account, Secrets(account='a'))).__name__)\n"
+        "print(json.dumps(sorted(sys.modules)))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    built, modules = done.stdout.splitlines()[-2:]
+    assert built == "EC2Backend"
+    families = {m for m in json.loads(modules) if m.startswith("winged_monkey_libcloud.")}
+    assert not {"openstack", "libvirt", "generic", "openstackcompat", "libvirtcompat"} & {
+        m.rpartition(".")[2] for m in families
+    }
