@@ -79,9 +79,10 @@ def test_help_reads_as_click_lists_the_imported_commands(width: int) -> None:
     assert "stop" in listed.getvalue()
 
 
-def test_an_ec2_account_loads_its_family_only() -> None:
+def test_an_ec2_account_loads_its_family_only_and_no_catalog() -> None:
     """A process whose accounts are EC2 ones pays for EC2's family, not OpenStack's,
-    libvirt's or the generic one (nor their compat layers)."""
+    libvirt's or the generic one (nor their compat layers); and, until it reads a catalog
+    (`wm catalog`, `wm launch`), not for the catalog's models."""
     code = (
         "import json, sys\n"
         "from winged_monkey.account import AccountConfig, Secrets\n"
@@ -93,7 +94,9 @@ def test_an_ec2_account_loads_its_family_only() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     built, modules = done.stdout.splitlines()[-2:]
     assert built == "EC2Backend"
-    families = {m for m in json.loads(modules) if m.startswith("winged_monkey_libcloud.")}
+    loaded = set(json.loads(modules))
+    families = {m for m in loaded if m.startswith("winged_monkey_libcloud.")}
     assert not {"openstack", "libvirt", "generic", "openstackcompat", "libvirtcompat"} & {
         m.rpartition(".")[2] for m in families
     }
+    assert not {"winged_monkey.catalog", "winged_monkey_libcloud.ec2catalog"} & loaded

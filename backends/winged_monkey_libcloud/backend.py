@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from libcloud.compute.base import Node, NodeDriver, NodeSize
 
 from winged_monkey.account import AccountConfig, Secrets
 from winged_monkey.actions import Action
 from winged_monkey.backend import ACTION_CAPABILITY, Backend, Capability
-from winged_monkey.catalog import AccountCatalog, CatalogItem, Choice, LaunchRequest, Quota, Size
 from winged_monkey.errors import ActionNotAllowed, BackendError, ConfigError, WMError
 from winged_monkey.models import Instance, InstanceState
 from winged_monkey_libcloud import catalog as offer
@@ -26,6 +25,17 @@ from winged_monkey_libcloud import drivers, tls
 from winged_monkey_libcloud.convert import to_instance
 from winged_monkey_libcloud.errors import translate
 from winged_monkey_libcloud.settings import LibcloudSettings, own_limits
+
+# The catalog's models: imported where a catalog is built, not by a listing or an action.
+if TYPE_CHECKING:
+    from winged_monkey.catalog import (
+        AccountCatalog,
+        CatalogItem,
+        Choice,
+        LaunchRequest,
+        Quota,
+        Size,
+    )
 
 T = TypeVar("T")
 Known = tuple[InstanceState, str]  # a state read from the provider itself, and its word
@@ -263,6 +273,8 @@ class LibcloudBackend(Backend):
     def _catalog(self, driver: NodeDriver) -> AccountCatalog:
         """The account's catalog; a part the provider refuses (key pairs, subnets) is left
         out with a note rather than failing the whole catalog."""
+        from winged_monkey.catalog import AccountCatalog
+
         notes: list[str] = []
         region = getattr(driver, "region_name", None) or self.account.region
         sizes = self._sizes(driver)
@@ -311,6 +323,8 @@ class LibcloudBackend(Backend):
         return []
 
     def _locations(self, driver: NodeDriver) -> list[Choice]:
+        from winged_monkey.catalog import Choice
+
         return [
             Choice(id=str(loc.id), name=str(loc.name or loc.id)) for loc in driver.list_locations()
         ]

@@ -8,15 +8,19 @@ is in its own module; the backend's base (backend.py) puts the parts together.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from libcloud.common.exceptions import BaseHTTPError
 from libcloud.compute.base import NodeDriver, NodeImage, NodeLocation, NodeSize
 
 from winged_monkey.account import AccountConfig
 from winged_monkey.backend import Capability
-from winged_monkey.catalog import CatalogItem, Choice, LaunchRequest, Quota, Size
 from winged_monkey.errors import InvalidRequest
+
+# The catalog's models are imported by the functions that build them: every account's
+# backend imports this module (CAPABILITIES), and a listing or an action builds none.
+if TYPE_CHECKING:
+    from winged_monkey.catalog import CatalogItem, Choice, LaunchRequest, Quota, Size
 
 _IMAGE_NEEDS = ("a size", "a key pair to log in (optional)")
 #: HTTP statuses with which a provider rejects what it was asked to launch (EC2: 400
@@ -46,6 +50,8 @@ def part(notes: list[str], what: str, read: Callable[[], list[Any]]) -> list[Any
 
 
 def key_pairs(driver: NodeDriver, notes: list[str]) -> list[Choice]:
+    from winged_monkey.catalog import Choice
+
     if not overrides(type(driver), "list_key_pairs"):
         return []
     return part(
@@ -58,6 +64,8 @@ def key_pairs(driver: NodeDriver, notes: list[str]) -> list[Choice]:
 def size(
     found: NodeSize, price: float | None, *, name: str | None = None, arch: str | None = None
 ) -> Size:
+    from winged_monkey.catalog import Size
+
     ident = str(found.id)
     extra = found.extra or {}
     return Size(
@@ -81,6 +89,8 @@ def as_int(value: Any) -> int | None:
 def item(
     account: AccountConfig, provider: str, image: NodeImage, public: bool = False
 ) -> CatalogItem:
+    from winged_monkey.catalog import CatalogItem
+
     extra = image.extra or {}
     return CatalogItem(
         account=account.name,
@@ -112,6 +122,8 @@ def images_by_id(
 
 def with_own_limits(quotas: Iterable[Quota], limits: dict[str, int]) -> list[Quota]:
     """The provider's quotas, each capped by the limit the account's config sets."""
+    from winged_monkey.catalog import Quota
+
     merged = {str(q.resource): q for q in quotas}
     for resource, cap in limits.items():
         known = merged.get(resource)

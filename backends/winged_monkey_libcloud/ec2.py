@@ -8,7 +8,7 @@ account owns, VPC subnets and the instance quota (ec2catalog.py).
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 
 from libcloud.common.exceptions import BaseHTTPError
@@ -19,13 +19,17 @@ from winged_monkey import aws
 from winged_monkey.account import AccountConfig, Secrets
 from winged_monkey.actions import Action
 from winged_monkey.backend import Capability
-from winged_monkey.catalog import CatalogItem, Choice, LaunchRequest, Quota, Size
 from winged_monkey.models import Instance
 from winged_monkey_libcloud import catalog as offer
-from winged_monkey_libcloud import console, drivers, ec2catalog, ec2prices
+from winged_monkey_libcloud import drivers, ec2prices
 from winged_monkey_libcloud.backend import Known, LibcloudBackend
 from winged_monkey_libcloud.ec2compat import BotocoreEC2NodeDriver, CompatEC2NodeDriver
 from winged_monkey_libcloud.states import ec2_state
+
+# The catalog (its models, ec2catalog.py) and the console are imported by the methods that
+# read them: a listing or an action, what most `wm` processes do, reads neither.
+if TYPE_CHECKING:
+    from winged_monkey.catalog import CatalogItem, Choice, LaunchRequest, Quota, Size
 
 # EC2 answers "no such instance" with one of these codes instead of an empty list.
 _EC2_GONE = ("InvalidInstanceID.NotFound", "InvalidInstanceID.Malformed")
@@ -60,6 +64,8 @@ class EC2Backend(LibcloudBackend):
         return drivers.built(account, self.driver_cls, kwargs)
 
     async def console_output(self, instance: Instance) -> str:
+        from winged_monkey_libcloud import console
+
         return await self._call(lambda driver: console.ec2_output(driver, instance.id))
 
     # -- listing and actions ----------------------------------------------------
@@ -111,27 +117,41 @@ class EC2Backend(LibcloudBackend):
         return offer.offered(offer.CAPABILITIES, read_only=read_only)
 
     def _size(self, size: NodeSize, price: float | None) -> Size:
+        from winged_monkey_libcloud import ec2catalog
+
         # The instance type is its name; the price data names its processor.
         extra = size.extra or {}
         return offer.size(size, price, name=str(size.id), arch=ec2catalog.arch(extra))
 
     def _images(self, driver: NodeDriver, notes: list[str]) -> list[CatalogItem]:
+        from winged_monkey_libcloud import ec2catalog
+
         return ec2catalog.images(driver, self.account, self.provider, notes)
 
     def _networks(self, driver: NodeDriver, notes: list[str]) -> list[Choice]:
+        from winged_monkey_libcloud import ec2catalog
+
         return offer.part(notes, "subnets", lambda: ec2catalog.subnets(driver))
 
     def _quotas(self, driver: NodeDriver, sizes: list[Size], notes: list[str]) -> list[Quota]:
+        from winged_monkey_libcloud import ec2catalog
+
         return offer.part(notes, "quota", lambda: ec2catalog.quotas(driver, sizes))
 
     def _locations(self, driver: NodeDriver) -> list[Choice]:
+        from winged_monkey.catalog import Choice
+
         # Availability zones, passed back by name.
         return [Choice(id=str(loc.name), name=str(loc.name)) for loc in driver.list_locations()]
 
     def _search(self, driver: NodeDriver, query: str) -> list[CatalogItem]:
+        from winged_monkey_libcloud import ec2catalog
+
         return ec2catalog.search(driver, self.account, self.provider, query)
 
     def _launch(self, driver: NodeDriver, request: LaunchRequest) -> list[str]:
+        from winged_monkey_libcloud import ec2catalog
+
         return ec2catalog.launch(driver, request)
 
 
