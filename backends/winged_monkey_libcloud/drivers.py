@@ -7,7 +7,6 @@ without a network call.
 
 from __future__ import annotations
 
-import difflib
 import inspect
 from typing import Any
 
@@ -56,6 +55,8 @@ def resolve_provider(account: AccountConfig) -> str:
     constant = getattr(Provider, wanted.upper(), None)  # "AZURE_ARM" as well as "azure_arm"
     if isinstance(constant, str) and constant in known:
         return constant
+    import difflib  # only for a provider name that is wrong
+
     close = difflib.get_close_matches(lower, known, n=4, cutoff=0.6)
     hint = f"did you mean {', '.join(close)}?" if close else f"known: {', '.join(known[:12])}, ..."
     raise ConfigError(f"unknown libcloud provider {wanted!r}; {hint}", account=account.name)

@@ -19,7 +19,6 @@ from libcloud.http import LibcloudConnection
 
 from winged_monkey.account import AccountConfig
 from winged_monkey.errors import ConfigError
-from winged_monkey_libcloud import cloudsyaml
 from winged_monkey_libcloud.settings import read_settings
 
 
@@ -29,6 +28,8 @@ def ca_bundle(account: AccountConfig) -> str | None:
     settings = read_settings(account)
     value = settings.ca_bundle
     if value is None and settings.cloud is not None:
+        from winged_monkey_libcloud import cloudsyaml  # only accounts that name a cloud read it
+
         value = cloudsyaml.resolve(account).ca_bundle  # the cloud's cacert
     if value is None:
         return None
