@@ -1,7 +1,8 @@
-"""Stop+start cycles through wm beside the provider's own SDK, on vcsim and moto started here.
+"""Stop+start cycles through wm beside the provider's own SDK, on vcsim, moto and Nova.
 
-    servers/vcsim/install.sh   # once: builds vcsim, makes its CA and certificate
-    .venv/bin/python scripts/bench_actions.py [--vms 500] [--cycles 5] [--only vsphere|ec2]
+    servers/vcsim/install.sh      # once: builds vcsim, makes its CA and certificate
+    servers/openstack/install.sh  # once: Debian's OpenStack (for Nova; root or sudo)
+    .venv/bin/python scripts/bench_actions.py [--vms 500] [--cycles 5] [--only vsphere|ec2|nova]
 
 For each cloud, one instance is stopped and started `--cycles` times four ways, the
 four interleaved cycle by cycle so the machine's load weighs on all alike:
@@ -24,6 +25,8 @@ wm action minus the SDK's same action (the engine against the SDK in process, th
 against the SDK as a process and in process) (issue 13's goals: a CLI stop or start within the
 provider's own time + 0.5 s; a vSphere cycle through wm within 2 x a bare pyvmomi one).
 moto runs in this process (a thread), as in the test suite; vcsim is its own process.
+Nova (the tests' Debian OpenStack, fake virt driver, openstacksdk as its SDK) and the moment
+Nova itself shows each new state: scripts/bench_actions_nova.py.
 """
 
 from __future__ import annotations
@@ -199,9 +202,17 @@ def run_process(command: list[str], env: dict[str, str]) -> None:
 
 
 def measure(
-    sdk: Any, sdk_process: list[str], portal: Portal, env: dict[str, str], key: str, cycles: int
+    sdk: Any,
+    sdk_process: list[str],
+    portal: Portal,
+    env: dict[str, str],
+    key: str,
+    cycles: int,
+    timer: Callable[[str, str, Callable[[], None]], float] | None = None,
 ) -> Cycles:
-    """`cycles` stop+start cycles each way, interleaved; the instance starts running."""
+    """`cycles` stop+start cycles each way, interleaved; the instance starts running.
+    `timer(way, action, run)` times each action (default: `timed`), e.g. with a witness."""
+    time_it = timer or (lambda way, action, run: timed(run))
     figures = Cycles()
     ways: dict[str, tuple[Callable[[], None], Callable[[], None]]] = {
         "sdk": (sdk.stop, sdk.start),
@@ -221,8 +232,8 @@ def measure(
     wm = str(Path(sys.executable).parent / "wm")
     for _ in range(cycles):
         for way, (stop, start) in ways.items():
-            figures.stop[way].append(timed(stop))
-            figures.start[way].append(timed(start))
+            figures.stop[way].append(time_it(way, "stop", stop))
+            figures.start[way].append(time_it(way, "start", start))
         figures.floor.append(timed(lambda: run_process([wm, "--help"], env)))
     return figures
 
@@ -335,7 +346,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--vms", type=int, default=500, help="vcsim's total VMs (even)")
     parser.add_argument("--cycles", type=int, default=5)
-    parser.add_argument("--only", choices=("vsphere", "ec2"))
+    parser.add_argument("--only", choices=("vsphere", "ec2", "nova"))
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="wm-bench-actions-") as folder:
         if args.only in (None, "vsphere"):
@@ -344,6 +355,11 @@ def main() -> None:
         if args.only in (None, "ec2"):
             (Path(folder) / "ec2").mkdir()
             bench_ec2(Path(folder) / "ec2", args.cycles)
+        if args.only in (None, "nova"):
+            from scripts.bench_actions_nova import bench_nova  # its stack and SDK on demand
+
+            (Path(folder) / "nova").mkdir()
+            bench_nova(Path(folder) / "nova", args.cycles)
 
 
 if __name__ == "__main__":
