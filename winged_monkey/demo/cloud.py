@@ -1,10 +1,10 @@
 """`wm --demo`'s cloud: moto in a child process that starts while the TUI paints.
 
-The config is written first (the port is a socket this process binds and hands to the
-child), so the TUI opens at once; the child imports moto, seeds the fleet and says so on
-its stdout (prod's STS credentials, the instances' ids), on a core of its own. Quitting
-terminates the child: nothing waits for moto. `running_demo` (seed.py) is the in-process
-demo for tests and scripts.
+The child starts first, on a socket this process binds and hands to it, then the config is
+written for that port, so the TUI opens at once; the child imports moto, seeds the fleet
+and says so on its stdout (prod's STS credentials, the instances' ids), on a core of its
+own; the first poll starts the moment that line comes. Quitting terminates the child:
+nothing waits for moto. `running_demo` (seed.py) is the in-process demo for tests and scripts.
 
     python -m winged_monkey.demo.cloud FD DIR    # the child: serve on FD, seed, print, wait
 """
@@ -55,12 +55,14 @@ class DemoCloud:
         self._waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
 
     def start(self, workdir: Path) -> Config:
-        """Bind the port, write the config, start the child; return at once."""
+        """Start the child on a port bound here, then write the config for that port (the
+        child imports moto meanwhile); return at once."""
+        workdir.mkdir(parents=True, exist_ok=True)
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         listener.bind((HOST, 0))
         listener.listen(64)  # connections wait in the backlog until the child serves
+        port = listener.getsockname()[1]
         try:
-            config = plan_demo(workdir, HOST, listener.getsockname()[1])
             with (workdir / LOG_NAME).open("wb") as log:
                 self._child = subprocess.Popen(
                     [sys.executable, "-m", __name__, str(listener.fileno()), str(workdir)],
@@ -72,6 +74,11 @@ class DemoCloud:
         finally:
             listener.close()  # the child holds its own copy
         threading.Thread(target=self._read, args=(workdir,), name="demo-cloud", daemon=True).start()
+        try:
+            config = plan_demo(workdir, HOST, port)
+        except BaseException:
+            self.stop()
+            raise
         return config
 
     def _read(self, workdir: Path) -> None:
@@ -146,8 +153,7 @@ def _serve(fd: int, workdir: Path, out: IO[str]) -> None:
     from winged_monkey.demo.server import MotoServer
 
     with MotoServer(fd=fd) as server:
-        server.reset()
-        server.seed(42)
+        server.seed(42)  # a fresh process: nothing to reset
         prod, seeded = seed_cloud(server.url)
         answer = {"prod": prod, "seeded": [[a, n, i] for (a, n), i in seeded.items()]}
         out.write(json.dumps(answer) + "\n")

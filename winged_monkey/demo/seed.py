@@ -8,6 +8,7 @@ variables the config names, set here in-process. Nothing but loopback is used.
 
 from __future__ import annotations
 
+import http.client
 import os
 import tempfile
 from collections.abc import Iterator
@@ -16,6 +17,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode, urlsplit
+from xml.etree import ElementTree
 
 from winged_monkey.demo.server import MotoServer
 
@@ -101,42 +104,26 @@ def build_demo(
 def seed_cloud(url: str) -> tuple[dict[str, str], dict[tuple[str, str], str]]:
     """Seed the moto server at `url`: prod's STS credentials (AssumeRole, as teams reach a
     second AWS account) and each instance's id by (account, name)."""
-    import boto3
-
-    sts = boto3.client(
-        "sts",
-        endpoint_url=url,
-        region_name="us-east-1",
-        aws_access_key_id=DEV_KEY,
-        aws_secret_access_key=DEV_SECRET,
-    )
-    assumed = sts.assume_role(RoleArn=PROD_ROLE, RoleSessionName="winged-monkey-demo")
-    creds: dict[str, str] = {
-        k: assumed["Credentials"][k] for k in ("AccessKeyId", "SecretAccessKey", "SessionToken")
-    }
-    plan = [
-        ("dev", "us-east-1", DEV_KEY, DEV_SECRET, None),
-        ("dev-eu", "eu-west-1", DEV_KEY, DEV_SECRET, None),
-        (
-            "prod",
+    aws = _QueryAPI(url)
+    try:
+        assumed = aws.call(
+            "sts",
             "us-east-1",
-            creds["AccessKeyId"],
-            creds["SecretAccessKey"],
-            creds["SessionToken"],
-        ),
-    ]
-    seeded: dict[tuple[str, str], str] = {}
-    for name, region, key, secret, token in plan:
-        ec2 = boto3.client(
-            "ec2",
-            endpoint_url=url,
-            region_name=region,
-            aws_access_key_id=key,
-            aws_secret_access_key=secret,
-            aws_session_token=token,
+            DEV_KEY,
+            {"Action": "AssumeRole", "RoleArn": PROD_ROLE, "RoleSessionName": "winged-monkey-demo"},
         )
-        for seed_name, ident in _seed(ec2, DEMO_FLEET[name]).items():
-            seeded[(name, seed_name)] = ident
+        creds = {k: _text(assumed, f"{{*}}Credentials/{{*}}{k}") for k in _CREDENTIALS}
+        plan = [
+            ("dev", "us-east-1", DEV_KEY, None),
+            ("dev-eu", "eu-west-1", DEV_KEY, None),
+            ("prod", "us-east-1", creds["AccessKeyId"], creds["SessionToken"]),
+        ]
+        seeded: dict[tuple[str, str], str] = {}
+        for name, region, key, token in plan:
+            for seed_name, ident in _seed(aws, region, key, token, DEMO_FLEET[name]).items():
+                seeded[(name, seed_name)] = ident
+    finally:
+        aws.close()
     return creds, seeded
 
 
@@ -174,28 +161,82 @@ def plan_demo(workdir: Path, host: str, port: int, *, prod_key: str | None = Non
     return load_config(path, must_exist=True)
 
 
-def _seed(ec2: Any, fleet: list[Seed]) -> dict[str, str]:
+def _seed(
+    aws: _QueryAPI, region: str, key: str, token: str | None, fleet: list[Seed]
+) -> dict[str, str]:
     """Create the fleet; each instance's id by name."""
     created: dict[str, str] = {}
     ids: dict[str, list[str]] = {"stopped": [], "terminated": []}
     for seed in fleet:
-        tags = [{"Key": "Name", "Value": seed.name}, {"Key": "team", "Value": seed.team}]
-        tags.append({"Key": "env", "Value": seed.env})
-        reply = ec2.run_instances(
-            ImageId=AMI,
-            InstanceType=seed.type,
-            MinCount=1,
-            MaxCount=1,
-            TagSpecifications=[{"ResourceType": "instance", "Tags": tags}],
-        )
-        created[seed.name] = reply["Instances"][0]["InstanceId"]
+        tags = {"Name": seed.name, "team": seed.team, "env": seed.env}
+        params = {
+            "Action": "RunInstances",
+            "ImageId": AMI,
+            "InstanceType": seed.type,
+            "MinCount": "1",
+            "MaxCount": "1",
+            "TagSpecification.1.ResourceType": "instance",
+        }
+        for n, (tag, value) in enumerate(tags.items(), 1):
+            params[f"TagSpecification.1.Tag.{n}.Key"] = tag
+            params[f"TagSpecification.1.Tag.{n}.Value"] = value
+        reply = aws.call("ec2", region, key, params, token)
+        created[seed.name] = _text(reply, "{*}instancesSet/{*}item/{*}instanceId")
         if seed.state in ids:
             ids[seed.state].append(created[seed.name])
-    if ids["stopped"]:
-        ec2.stop_instances(InstanceIds=ids["stopped"])
-    if ids["terminated"]:
-        ec2.terminate_instances(InstanceIds=ids["terminated"])
+    for state, action in (("stopped", "StopInstances"), ("terminated", "TerminateInstances")):
+        if ids[state]:
+            listed = {f"InstanceId.{n}": ident for n, ident in enumerate(ids[state], 1)}
+            aws.call("ec2", region, key, {"Action": action, **listed}, token)
     return created
+
+
+_CREDENTIALS = ("AccessKeyId", "SecretAccessKey", "SessionToken")
+_VERSIONS = {"ec2": "2016-11-15", "sts": "2011-06-15"}
+
+
+class _QueryAPI:
+    """EC2's and STS's Query API (a form POST, an XML answer) on the moto server at `url`,
+    as boto3 would send it, without boto3's client: building one parses EC2's 2 MB model,
+    a cost the demo's child would pay before the TUI can list anything. moto reads the
+    account from the access key and the service and region from the credential's scope;
+    it checks no signature."""
+
+    def __init__(self, url: str) -> None:
+        address = urlsplit(url)
+        # http.client directly: loopback must not go through a configured HTTP proxy.
+        self._connection = http.client.HTTPConnection(
+            address.hostname or "127.0.0.1", address.port, timeout=30
+        )
+
+    def call(
+        self, service: str, region: str, key: str, params: dict[str, str], token: str | None = None
+    ) -> ElementTree.Element:
+        scope = f"{key}/20260101/{region}/{service}/aws4_request"
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded; charset=utf-8",
+            "Authorization": f"AWS4-HMAC-SHA256 Credential={scope}, SignedHeaders=host, "
+            "Signature=0",
+        }
+        if token is not None:
+            headers["X-Amz-Security-Token"] = token
+        body = urlencode({"Version": _VERSIONS[service], **params})
+        self._connection.request("POST", "/", body, headers)
+        response = self._connection.getresponse()
+        answer = response.read()
+        if response.status != 200:
+            raise RuntimeError(f"moto {params['Action']}: HTTP {response.status}: {answer[:300]!r}")
+        return ElementTree.fromstring(answer)  # noqa: S314 (our own moto, on loopback)
+
+    def close(self) -> None:
+        self._connection.close()
+
+
+def _text(reply: ElementTree.Element, path: str) -> str:
+    found = reply.find(f".//{path}")
+    if found is None or not found.text:
+        raise RuntimeError(f"moto's answer has no {path}")
+    return found.text
 
 
 def _account(
@@ -246,7 +287,7 @@ def running_demo(workdir: Path | None = None) -> Iterator[tuple[Config, Path, Mo
         base = workdir or Path(tmp)
         # moto keeps its state per process, not per server: start from a clean cloud.
         server.reset()
-        _bypass_proxy(server.host)  # before the first call: boto3 reads the proxies too
+        _bypass_proxy(server.host)  # before the first call: the portal reads the proxies too
         server.seed(42)
         seeded: dict[tuple[str, str], str] = {}
         config = build_demo(server, base, seeded)
