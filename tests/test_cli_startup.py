@@ -9,6 +9,7 @@ import sys
 
 import click
 import pytest
+from click.testing import CliRunner
 
 from winged_monkey.actions import Action
 from winged_monkey.cli.main import _LazyGroup, main
@@ -64,6 +65,13 @@ def test_a_listed_sentence_shortens_as_its_commands_own_help(name: str) -> None:
     stand_in = click.Command(name, help=_LazyGroup.LISTED[name])
     for limit in range(1, 240):
         assert stand_in.get_short_help_str(limit) == command.get_short_help_str(limit), limit
+
+
+def test_a_mistyped_command_is_told_the_close_ones_lazy_or_not() -> None:
+    result = CliRunner().invoke(main, ["sto"])
+    assert result.exit_code == 2
+    assert "No such command 'sto'. (Did you mean one of: 'destroy', 'stop'?)" in result.output
+    assert "Did you mean 'serve'?" in CliRunner().invoke(main, ["serv"]).output
 
 
 @pytest.mark.parametrize("width", [40, 80, 200])

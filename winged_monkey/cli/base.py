@@ -189,6 +189,20 @@ class LazyGroup(click.Group):
             return command
         return super().get_command(ctx, cmd_name)
 
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        """click's; a word that names no command is told the close ones among all of them
+        (click, from 8.4, suggests only from those it holds, not the lazy ones)."""
+        try:
+            return super().resolve_command(ctx, args)
+        except click.UsageError as error:
+            missing: Any = getattr(click.exceptions, "NoSuchCommand", ())
+            if not isinstance(error, missing):
+                raise
+            suggested = self.list_commands(ctx)
+            raise missing(error.command_name, possibilities=suggested, ctx=ctx) from None
+
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """click's own listing (click.Group.format_commands), each command in `LISTED`
         shortened by click from its sentence there instead of from the imported command."""
