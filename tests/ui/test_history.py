@@ -209,3 +209,19 @@ def test_an_intent_and_its_outcome_fold_into_one_row() -> None:
     assert (change.old_state, change.new_state, change.outcome) == ("running", "stopped", "ok")
     assert change.detail == "web-1 stopped · 2 parts"
     assert history.folded([outcome]) == [outcome]  # its intent not loaded: alone
+
+
+def test_a_change_reads_as_its_action_when_an_observation_came_last() -> None:
+    intent = _step("stop", 10, old="running", outcome="requested").model_copy(
+        update={"user": "ana"}
+    )
+    outcome = _step("stop", 9, new="stopping", outcome="ok").model_copy(
+        update={"cause": intent.key, "detail": "web-1 stopping", "duration": 1.5}
+    )
+    seen = _step("state", 8, old="stopping", new="stopped", source=EventSource.OBSERVED)
+    seen = seen.model_copy(update={"cause": intent.key})
+    (row,) = history.folded([seen, outcome, intent])
+    # the stop by ana, not the poll's "state" row, which happened to be the newest part
+    assert (row.kind, row.source, row.user) == ("stop", EventSource.ACTION, "ana")
+    assert (row.old_state, row.new_state, row.outcome) == ("running", "stopped", "ok")
+    assert (row.detail, row.duration, row.at) == ("web-1 stopping · 3 parts", 1.5, seen.at)

@@ -315,10 +315,13 @@ def folded(events: Sequence[Event]) -> list[Event]:
     """One row per change: an action's intent and what `cause` links to it (its outcome,
     the observation that settled it) become one event, newest first.
 
-    The row is the newest part under the first part's key (so it stays put as parts
-    arrive), with the state it left taken from the first part when the newest has none,
-    and the number of parts at the end of its detail. An event whose cause is not
-    loaded stands alone.
+    The row reads as the change: the intent's kind, source and user (the stop, not the
+    `state` observation that followed it), the outcome and its detail from the part that
+    settled it, the state before from its first part and the state after from its newest.
+    It sits where its newest part is (the time of the last thing that happened to it),
+    under the first part's key, names the instance its newest part is about (a launch's
+    new instance), and counts its parts at the end of its detail. An event whose cause is
+    not loaded stands alone.
     """
     by_key = {e.key: e for e in events}
 
@@ -338,13 +341,21 @@ def folded(events: Sequence[Event]) -> list[Event]:
             rows.append(parts[0])
             continue
         newest, first = parts[0], by_key[key]
-        detail = f"{newest.detail} · {len(parts)} parts" if newest.detail else f"{len(parts)} parts"
+        ended = next((p for p in parts if p.outcome not in (None, "requested")), None)
+        said = ended or newest
+        count = f"{len(parts)} parts"
         rows.append(
             newest.model_copy(
                 update={
                     "key": key,
-                    "old_state": newest.old_state or first.old_state,
-                    "detail": detail,
+                    "source": first.source,
+                    "kind": first.kind,
+                    "user": first.user or said.user,
+                    "old_state": next((p.old_state for p in reversed(parts) if p.old_state), None),
+                    "new_state": next((p.new_state for p in parts if p.new_state), None),
+                    "outcome": ended.outcome if ended else first.outcome,
+                    "detail": f"{said.detail} · {count}" if said.detail else count,
+                    "duration": ended.duration if ended else None,
                     "cause": None,
                 }
             )
