@@ -14,7 +14,7 @@ import pytest
 from tests.conftest import AMI, Cloud
 from winged_monkey.backend import Capability
 from winged_monkey.catalog import AccountCatalog
-from winged_monkey.engine.launching import CatalogUpdate
+from winged_monkey.engine.catalogs import CatalogUpdate
 from winged_monkey.engine.portal import Portal
 from winged_monkey.errors import ConfigError
 

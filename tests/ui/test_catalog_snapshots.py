@@ -28,7 +28,7 @@ from tests.ui.conftest import (
 )
 from tests.ui.test_launch_wizard import FORM
 from winged_monkey.catalog import AccountCatalog, CatalogItem, Choice, Quota, Size
-from winged_monkey.engine.launching import CatalogUpdate
+from winged_monkey.engine.catalogs import CatalogUpdate
 from winged_monkey.engine.portal import Portal
 from winged_monkey.store.sqlite import Store
 from winged_monkey.ui.app import WMApp

@@ -33,7 +33,7 @@ from winged_monkey.catalog import (
     TemplateForm,
     TemplateParameter,
 )
-from winged_monkey.engine.launching import CatalogUpdate
+from winged_monkey.engine.catalogs import CatalogUpdate
 from winged_monkey.engine.portal import Portal
 from winged_monkey.models import Instance, InstanceState
 from winged_monkey.store.sqlite import Store

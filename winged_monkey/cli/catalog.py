@@ -18,7 +18,7 @@ import click
 
 from winged_monkey.catalog import AccountCatalog, CatalogItem, LaunchRequest, Size
 from winged_monkey.cli.base import Context, ExitCode, fail, guard, param_option, run_closing
-from winged_monkey.engine.launching import CatalogUpdate
+from winged_monkey.engine.catalogs import CatalogUpdate
 from winged_monkey.engine.portal import ActionUpdate, Portal
 from winged_monkey.engine.ranking import HOURS_PER_MONTH, Ranked, find_size
 from winged_monkey.errors import ActionNotAllowed, InvalidRequest

@@ -1,8 +1,8 @@
-"""Catalogs and launches: per-account catalogs (cached), image search, ranking across
-accounts, and launches of images and apps followed until every new instance runs or fails.
+"""Launches of images and apps, followed until every new instance runs or fails, and
+app previews and updates, over the catalog cache (winged_monkey.engine.catalogs).
 
-`Portal.catalog`, `catalogs`, `search_images`, `where`, `launch`, `launch_app`,
-`preview_app` and `update_app` delegate here. A launch (or an update) is an action like
+`Portal.launch`, `launch_app`, `preview_app`, `update_app` and the portal's catalog
+methods delegate here. A launch (or an update) is an action like
 any other: an intent recorded before the call, then an outcome
 (winged_monkey.engine.operations).
 """
@@ -12,39 +12,30 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from typing import TypeVar
 
 from winged_monkey.actions import Action
 from winged_monkey.backend import Backend, Capability, acting
-from winged_monkey.catalog import AccountCatalog, CatalogItem, LaunchRequest, Previewed
+from winged_monkey.catalog import LaunchRequest, Previewed
 from winged_monkey.engine.accounts import Account, Accounts
+from winged_monkey.engine.catalogs import Catalogs
 from winged_monkey.engine.operations import FIRST_GAPS_S, ActionUpdate, Intent, Operations
-from winged_monkey.engine.ranking import Ranked, SizeSpec, find_size, rank, shortfall
+from winged_monkey.engine.ranking import find_size, shortfall
 from winged_monkey.engine.streams import merge
 from winged_monkey.errors import ActionNotAllowed, AnswerLostError, InvalidRequest, describe
 from winged_monkey.models import Instance, InstanceState
 from winged_monkey.user.config import Config
 
-#: A catalog is kept this long; a launch drops its account's copy (its quota use changed).
-CATALOG_TTL_S = 300.0
 #: A launch checks quota against a catalog at most this old (a summary just shown).
 QUOTA_FRESH_S = 30.0
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
-class CatalogUpdate:
-    """One account's answer to a catalog fan-out: its catalog, or why there is none."""
-
-    account: str
-    catalog: AccountCatalog | None = None
-    error: str | None = None
-
-
-class Launcher:
-    """Catalog cache and launches (the portal makes one on first use)."""
+class Launcher(Catalogs):
+    """Launches, over the catalog cache they check quota against (the portal makes one
+    on first use)."""
 
     def __init__(
         self,
@@ -53,97 +44,10 @@ class Launcher:
         operations: Operations,
         clock: Callable[[], datetime],
     ) -> None:
+        super().__init__(accounts)
         self.config = config
-        self.accounts = accounts
         self.operations = operations
         self.clock = clock
-        self._cache: dict[str, tuple[float, AccountCatalog]] = {}
-
-    # -- catalog ----------------------------------------------------------------------
-
-    def cached(self, account: str) -> AccountCatalog | None:
-        kept = self._cache.get(account)
-        if kept is None or time.monotonic() - kept[0] > CATALOG_TTL_S:
-            return None
-        return kept[1]
-
-    def forget(self, account: str | None = None) -> None:
-        if account is None:
-            self._cache.clear()
-        else:
-            self._cache.pop(account, None)
-
-    def catalog_accounts(self) -> list[str]:
-        """Accounts whose backend may have a catalog (known without a network call; once
-        built, a backend may narrow it: libvirt through libcloud has none)."""
-        return [
-            name
-            for name in self.accounts.names
-            if Capability.CATALOG in self.accounts.capabilities(name)
-        ]
-
-    async def catalog(self, account: str, *, refresh: bool = False) -> AccountCatalog:
-        if not refresh and (kept := self.cached(account)) is not None:
-            return kept
-        holder, backend = await self._open(account)
-        if Capability.CATALOG not in backend.capabilities:
-            raise ActionNotAllowed(
-                f"{holder.config.backend} accounts have no catalog", account=account
-            )
-        found = await self.accounts.within(account, backend.catalog())
-        self._cache[account] = (time.monotonic(), found)
-        return found
-
-    async def catalogs(
-        self, names: Sequence[str] | None = None, *, refresh: bool = False
-    ) -> AsyncIterator[CatalogUpdate]:
-        """The catalog of each account in `names` (default: `catalog_accounts()`), each as
-        soon as it arrives; a failing account is an update with its error and the others
-        carry on; an account whose provider has no catalog after all is left out."""
-        targets = list(names) if names is not None else self.catalog_accounts()
-
-        async def one(name: str) -> CatalogUpdate | None:
-            try:
-                _, backend = await self._open(name)
-                if Capability.CATALOG not in backend.capabilities:
-                    return None  # this provider has none (libvirt): nothing to say
-                return CatalogUpdate(name, await self.catalog(name, refresh=refresh))
-            except Exception as exc:
-                return CatalogUpdate(name, error=describe(exc))
-
-        for next_done in asyncio.as_completed([one(n) for n in targets]):
-            update = await next_done
-            if update is not None:
-                yield update
-
-    async def search_images(self, account: str, query: str, limit: int = 50) -> list[CatalogItem]:
-        if not query.strip():
-            raise InvalidRequest("say what to search for (a word of the image's name)")
-        _, backend = await self._open(account)
-        return await self.accounts.within(account, backend.search_images(query.strip(), limit))
-
-    async def where(
-        self,
-        spec: SizeSpec | str,
-        *,
-        item: str | None = None,
-        count: int = 1,
-        names: Sequence[str] | None = None,
-    ) -> tuple[list[Ranked], list[CatalogUpdate]]:
-        """Accounts ranked for `count` x `spec`, and the accounts that could not answer."""
-        found: list[AccountCatalog] = []
-        failed: list[CatalogUpdate] = []
-        async for update in self.catalogs(names):
-            if update.catalog is not None:
-                found.append(update.catalog)
-            else:
-                failed.append(update)
-        refused = {
-            c.account: "the account is read-only"
-            for c in found
-            if self.accounts.get(c.account).config.read_only
-        }
-        return rank(found, spec, item=item, count=count, refused=refused), failed
 
     # -- launch -----------------------------------------------------------------------
 
@@ -178,8 +82,7 @@ class Launcher:
         size, where = None, (holder.config.provider or holder.config.backend, holder.config.region)
         if Capability.CATALOG in backend.capabilities:
             # Recent quota: a stale one could let through a launch the cloud then refuses.
-            kept = self._cache.get(account)
-            fresh = kept is not None and time.monotonic() - kept[0] < QUOTA_FRESH_S
+            fresh = self.cached(account, QUOTA_FRESH_S) is not None
             catalog = await self.catalog(account, refresh=not fresh)
             size = find_size(catalog, request.size) if request.size else None
             where = (catalog.provider, catalog.region)
@@ -196,7 +99,9 @@ class Launcher:
         # Several may show the request's own name first (one EC2 RunInstances names them
         # alike, then each its own): either is theirs while the call is out.
         alike = [request.name] * request.count if request.count > 1 else []
-        self.operations.expecting(intent, [*request.instance_names(), *alike])
+        self.operations.links.expect(
+            intent.key, intent.action, intent.account, [*request.instance_names(), *alike]
+        )
         try:
             ids = await self._call(intent, pending, started, backend.launch(request))
         finally:
@@ -240,7 +145,7 @@ class Launcher:
         intent = await self.operations.intend(
             "launch", Action.START, pending, self.clock(), user, cause=cause
         )
-        self.operations.expecting(intent, [name])
+        self.operations.links.expect(intent.key, intent.action, intent.account, [name])
         app_id = await self._call(
             intent, pending, started, backend.launch_app(template, name, parameters, environments)
         )
@@ -361,7 +266,7 @@ class Launcher:
         """The launch call under the account's deadline; a refusal or no answer is the
         intent's outcome (unknown when no answer came: the cloud may have created it). A
         backend that passes the call on to another portal may send the intent's key along.
-        A launch's expectation (`Operations.expecting`) ends with a refusal, is bounded
+        A launch's expectation (`Links.expect`) ends with a refusal, is bounded
         when no answer comes, and an answer's rows take it over (`_follow`)."""
         answer = "unknown"  # also when abandoned: the cloud may have created it
         try:
@@ -382,7 +287,7 @@ class Launcher:
             raise
         finally:
             if answer != "requested":
-                self.operations.answered(intent, answer)
+                self.operations.links.answered(intent.key, answer)
 
     async def _follow(
         self,
@@ -400,13 +305,15 @@ class Launcher:
         for row in rows:
             holder.instances[row.id] = row
             in_flight.add(row.key)
-            self.operations.launching(intent, row)  # what a listing sees of it is the launch's
+            self.operations.links.start(
+                intent.key, intent.action, row, launch=True
+            )  # what a listing sees of it is the launch's
             finals[row.id] = ActionUpdate(
                 Action.START, row, "requested", f"{row.name} launch requested", intent.key
             )
         # Linked by id now; what a listing linked by name in the meantime, the rows took over
         # (in this same step: no listing runs between the answer's rows and this).
-        self.operations.answered(intent, "requested")
+        self.operations.links.answered(intent.key, "requested")
         try:
             for row in rows:
                 yield finals[row.id]
@@ -433,10 +340,7 @@ class Launcher:
                     )
                 part = row.id if len(rows) > 1 else ""
                 await self.operations.settle(intent, final, time.monotonic() - started, part)
-                self.operations.launched(row, final.phase)
-
-    async def _open(self, account: str) -> tuple[Account, Backend]:
-        return self.accounts.get(account), await self.accounts.backend(account)
+                self.operations.links.launched(row.key, final.phase)
 
 
 def _row(

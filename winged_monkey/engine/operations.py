@@ -381,26 +381,6 @@ class Operations:
         await self._write(settled)
         return [*changes, *settled]
 
-    def expecting(self, intent: Intent, names: Sequence[str]) -> None:
-        """A launch (`intent`) is about to be sent, to make instances named `names`: what a
-        listing sees appear under them before its answer comes is the launch's
-        (`Links.expect`), until `answered`."""
-        self.links.expect(intent.key, intent.action, intent.account, names)
-
-    def answered(self, intent: Intent, phase: str) -> None:
-        """The launch's call ended: "requested" (its new rows are `launching` now),
-        "failed" or "unknown" (`Links.answered`)."""
-        self.links.answered(intent.key, phase)
-
-    def launching(self, intent: Intent, row: Instance) -> None:
-        """Link what listings observe of `row`, an instance a launch (`intent`) made, to
-        the launch: its appearing, and its state until it runs (`Links`)."""
-        self.links.start(intent.key, intent.action, row, launch=True)
-
-    def launched(self, row: Instance, phase: str) -> None:
-        """The outcome of `launching(row)` is recorded (`Links.ended`)."""
-        self.links.launched(row.key, phase)
-
     async def _write(self, events: list[Event]) -> None:
         try:
             await self.recorder.append(events)

@@ -5,7 +5,8 @@ The parts, each readable alone:
 - `inventory` (winged_monkey.engine.inventory): polling one account, the cached start;
 - `poller` (winged_monkey.engine.poller): one loop per account, every view subscribes;
 - `operations` (winged_monkey.engine.operations): actions as intents with honest outcomes;
-- `launcher` (winged_monkey.engine.launching): catalogs and launches;
+- `launcher` (winged_monkey.engine.launching): launches, over the catalog cache
+  (winged_monkey.engine.catalogs);
 - `recorder` (winged_monkey.engine.recorder): the store, off the event loop.
 It is async and UI-free. A slow account never delays another.
 """
@@ -43,7 +44,8 @@ if TYPE_CHECKING:
         Previewed,
         TemplateForm,
     )
-    from winged_monkey.engine.launching import CatalogUpdate, Launcher
+    from winged_monkey.engine.catalogs import CatalogUpdate
+    from winged_monkey.engine.launching import Launcher
     from winged_monkey.engine.ranking import Ranked, SizeSpec
 
     T = TypeVar("T")

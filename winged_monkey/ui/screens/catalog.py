@@ -29,7 +29,7 @@ from textual.worker import Worker, WorkerState
 
 from winged_monkey.backend import Capability
 from winged_monkey.catalog import AccountCatalog, CatalogItem
-from winged_monkey.engine.launching import CatalogUpdate
+from winged_monkey.engine.catalogs import CatalogUpdate
 from winged_monkey.engine.portal import Portal
 from winged_monkey.engine.ranking import SizeSpec, cheapest_fit
 from winged_monkey.errors import WMError
