@@ -16,22 +16,24 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from pyVmomi import vim, vmodl
 
 from winged_monkey.account import AccountConfig, Secrets
 from winged_monkey.actions import Action
 from winged_monkey.backend import Backend, Capability
-from winged_monkey.catalog import AccountCatalog, LaunchRequest
 from winged_monkey.errors import ActionNotAllowed, BackendError, UnreachableError
 from winged_monkey.models import Instance, InstanceState
-from winged_monkey_vsphere import catalog as offer
 from winged_monkey_vsphere import fastcollect, inventory
 from winged_monkey_vsphere.errors import translate
 from winged_monkey_vsphere.inventory import Listing, Place, Template
 from winged_monkey_vsphere.session import Session, logout, open_session, session_gone
 from winged_monkey_vsphere.settings import Target, VSphereSettings
+
+if TYPE_CHECKING:  # the catalog is read by a catalog or a launch, not by a listing or an action
+    from winged_monkey.catalog import AccountCatalog, LaunchRequest
+    from winged_monkey_vsphere import catalog as offer
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -191,12 +193,16 @@ class VSphereBackend(Backend):
         return listing.instances
 
     def _inventory(self, session: Session) -> offer.Inventory:
+        from winged_monkey_vsphere import catalog as offer
+
         records = fastcollect.retrieve(
             session.content.propertyCollector, [offer.catalog_filter(session.view)]
         )
         return offer.read(records)
 
     def _catalog(self, session: Session) -> AccountCatalog:
+        from winged_monkey_vsphere import catalog as offer
+
         return offer.to_catalog(
             self._inventory(session),
             account=self.account.name,
@@ -211,6 +217,8 @@ class VSphereBackend(Backend):
         `get_instance`, which reads the task until the VM exists. A refusal vSphere
         gives at once (a taken name, a bad pool) is the launch's own error.
         """
+        from winged_monkey_vsphere import catalog as offer
+
         where = offer.place(self._inventory(session), request, self.account.name)
         stub = session.stub
         template = vim.VirtualMachine(where.template, stub)
