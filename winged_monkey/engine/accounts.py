@@ -12,7 +12,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from collections.abc import Awaitable, Iterator
+import time
+from collections.abc import Awaitable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -42,9 +43,23 @@ class Account:
     native_events_error: str | None = None
     #: Seconds the provider asked us to wait before the next poll (HTTP 429 Retry-After).
     retry_after: float | None = None
+    #: When an action last read each row (instance id -> time.monotonic()): a listing that
+    #: began before that reading answers from an earlier moment and must not put it back.
+    read_at: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.status = AccountStatus(name=self.config.name, phase="loading")
+
+    def read(self, instance: Instance) -> None:
+        """An action's follow read `instance` just now: the newest word on its row."""
+        self.instances[instance.id] = instance
+        self.read_at[instance.id] = time.monotonic()
+
+    def newest(self, listed: Sequence[Instance], began: float) -> tuple[Instance, ...]:
+        """A listing begun at `began` (time.monotonic()), with each row an action read after
+        that moment in place of the listing's older view of it."""
+        later = {i for i, at in self.read_at.items() if at > began and i in self.instances}
+        return tuple(self.instances[row.id] if row.id in later else row for row in listed)
 
     @property
     def name(self) -> str:

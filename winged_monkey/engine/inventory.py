@@ -105,6 +105,7 @@ class Inventory:
             previous = await self.recorder.load_snapshot(name)
             if previous is not None:
                 backend.recall(previous.instances)
+            began = time.monotonic()
             listed = await self.accounts.within(name, backend.list_instances())
         except Exception as exc:
             # A throttling provider says when to come back (ThrottledError.retry_after).
@@ -112,17 +113,25 @@ class Inventory:
             account.retry_after = float(retry) if isinstance(retry, int | float) else None
             return self._fail(account, describe(exc), config_error=is_config_error(exc))
         now = self.clock()
-        instances = {i.id: i for i in listed}
-        events = diff_inventories(name, previous, instances, now) if previous else []
-        snapshot = AccountSnapshot(account=name, fetched_at=now, instances=tuple(listed))
+        # The events say what this listing saw; the rows kept and shown are the newest known
+        # (an action that read a row while the listing was out read it later than the cloud
+        # answered the listing), here and again once the awaits below are done.
+        events = (
+            diff_inventories(name, previous, {i.id: i for i in listed}, now) if previous else []
+        )
+        rows = account.newest(listed, began)
+        snapshot = AccountSnapshot(account=name, fetched_at=now, instances=rows)
         await self.recorder.save_snapshot(snapshot)
         if self.on_listed is None:
             await self.recorder.append(events)
-        account.instances = instances
+        instances = account.instances = {i.id: i for i in rows}
         account.status = AccountStatus(name=name, phase="ok", fetched_at=now, count=len(listed))
         if self.on_listed is not None:
             events = await self.on_listed(name, instances, events)
-        return AccountUpdate(account.status, tuple(listed), tuple(events))
+        rows = account.newest(listed, began)
+        account.instances = {i.id: i for i in rows}
+        account.read_at = {i: at for i, at in account.read_at.items() if at > began}
+        return AccountUpdate(account.status, rows, tuple(events))
 
     def _fail(self, account: Account, reason: str, *, config_error: bool) -> AccountUpdate:
         # Keep the last rows on screen: a failed poll does not mean the machines vanished.
@@ -158,8 +167,9 @@ class Inventory:
         account.markers = dict(found.markers)
         if not recorded:
             return None
-        # The listing again: whoever keeps only an account's last update keeps its rows.
-        return AccountUpdate(account.status, listed, found.events)
+        # The rows again (whoever keeps only an account's last update keeps its rows), as
+        # they are now: an action may have read one since the listing, which is older.
+        return AccountUpdate(account.status, tuple(account.instances.values()), found.events)
 
     async def maintain(self) -> None:
         """Apply the event log's retention limits, in a thread, at most once an hour."""

@@ -210,7 +210,7 @@ class Launcher(Catalogs):
             )
             if follow:
                 final = await self._until_updated(app, backend, marker, action)
-                holder.instances[app.id] = final.instance
+                holder.read(final.instance)
             else:  # accepted is the outcome asked for
                 final = ActionUpdate(action, moving, "done", f"{app.name} update accepted")
             final = replace(final, intent=intent.key)
@@ -325,7 +325,7 @@ class Launcher(Catalogs):
                 if update.phase == "done":  # "started" is a start's word; say what happened
                     update = replace(update, message=f"{update.instance.name} launched, running")
                 update = replace(update, intent=intent.key)
-                holder.instances[update.instance.id] = update.instance
+                holder.read(update.instance)  # newer than a listing sent before it
                 finals[update.instance.id] = update
                 yield update
         finally:

@@ -187,7 +187,7 @@ class Operations:
                     if update.finished:
                         final = update
                     else:
-                        account.instances[instance.id] = update.instance
+                        account.read(update.instance)
                         yield update
         finally:
             self.in_flight.discard(instance.key)
@@ -199,7 +199,10 @@ class Operations:
                     "stopped following before the outcome was seen (the next poll will tell)",
                     intent.key,
                 )
-            account.instances[instance.id] = final.instance
+            if final.instance is instance:  # nothing read: the row it started from
+                account.instances[instance.id] = instance
+            else:  # what the call or the follow read: newer than a listing sent before it
+                account.read(final.instance)
             await self.settle(intent, final, time.monotonic() - started)
             self.links.ended(change, final.phase)  # unknown: until `reconcile` settles it
         yield final

@@ -1,0 +1,56 @@
+"""A listing sent before an action's outcome was read answers from an earlier moment: when
+it arrives after the outcome, the row keeps the outcome (the newest word), against a real
+moto server. Before, the older listing put "stopping" back over "stopped" until the next
+poll (seen on a wm serve account, whose listing carries the server's row mid-action)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+import pytest
+
+from tests.conftest import Cloud
+from winged_monkey.actions import Action
+from winged_monkey.engine.inventory import AccountUpdate
+from winged_monkey.models import Instance, InstanceState
+
+
+async def test_a_listing_older_than_an_outcome_does_not_put_the_old_state_back(
+    cloud: Cloud, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cloud.launch(cloud.ec2(), "web")
+    portal = cloud.portal(cloud.account("dev"))
+    async for _ in portal.refresh():
+        pass
+    (web,) = portal.instances()
+    backend = await portal.backend("dev")
+    real = backend.list_instances
+    listed, release = asyncio.Event(), asyncio.Event()
+
+    async def answered_then_held() -> Sequence[Instance]:
+        rows = await real()  # the cloud answers now: web is still running
+        listed.set()
+        await release.wait()  # ... and the answer arrives after the stop's outcome
+        return rows
+
+    monkeypatch.setattr(backend, "list_instances", answered_then_held)
+    updates: list[AccountUpdate] = []
+
+    async def poll() -> None:
+        async for update in portal.refresh():
+            updates.append(update)
+
+    polling = asyncio.create_task(poll())
+    await asyncio.wait_for(listed.wait(), 10)
+    outcomes = [u async for u in portal.run_action(Action.STOP, web)]
+    assert outcomes[-1].phase == "done"
+    assert outcomes[-1].instance.state is InstanceState.STOPPED
+    release.set()
+    await asyncio.wait_for(polling, 10)
+
+    (row,) = portal.instances()
+    assert row.state is InstanceState.STOPPED
+    (shown,) = [u.instances for u in updates if u.instances is not None]
+    assert [i.state for i in shown] == [InstanceState.STOPPED]
+    await portal.close()
