@@ -21,7 +21,7 @@ from winged_monkey.backend import Backend, Capability, acting
 from winged_monkey.catalog import LaunchRequest, Previewed
 from winged_monkey.engine.accounts import Account, Accounts
 from winged_monkey.engine.catalogs import Catalogs
-from winged_monkey.engine.operations import FIRST_GAPS_S, ActionUpdate, Intent, Operations
+from winged_monkey.engine.operations import ActionUpdate, Intent, Operations, follow_gaps
 from winged_monkey.engine.ranking import find_size, shortfall
 from winged_monkey.engine.streams import merge
 from winged_monkey.errors import ActionNotAllowed, AnswerLostError, InvalidRequest, describe
@@ -226,11 +226,9 @@ class Launcher(Catalogs):
         """The update's end as the cloud's events say it, and the row as it is then."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.config.action_timeout
-        gaps = iter(FIRST_GAPS_S)  # soon at first, as an action's follow: most end quickly
+        gaps = follow_gaps(self.config.action_poll_interval)  # as an action's: most end quickly
         while loop.time() < deadline:
-            await asyncio.sleep(
-                min(next(gaps, self.config.action_poll_interval), self.config.action_poll_interval)
-            )
+            await asyncio.sleep(next(gaps))
             try:
                 ended = await self.accounts.within(
                     app.account, backend.update_finished(app, marker)
@@ -305,9 +303,8 @@ class Launcher(Catalogs):
         for row in rows:
             holder.instances[row.id] = row
             in_flight.add(row.key)
-            self.operations.links.start(
-                intent.key, intent.action, row, launch=True
-            )  # what a listing sees of it is the launch's
+            # What a listing sees of it is the launch's.
+            self.operations.links.start(intent.key, intent.action, row, launch=True)
             finals[row.id] = ActionUpdate(
                 Action.START, row, "requested", f"{row.name} launch requested", intent.key
             )

@@ -12,8 +12,9 @@ Nothing here reports a state it did not observe.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal
@@ -33,6 +34,13 @@ FINISHED: frozenset[str] = frozenset({"done", "failed", "timeout", "unknown"})
 #: `action_poll_interval`. A quick provider (Nova ends a stop in about 0.25 s) is seen
 #: ending at its own pace; a slow one costs one more call in its first second.
 FIRST_GAPS_S = (0.0, 0.25, 0.5, 1.0)
+
+
+def follow_gaps(poll_interval: float) -> Iterator[float]:
+    """The waits before each look at what an action (or an update) changes: `FIRST_GAPS_S`,
+    then `poll_interval` for good, none longer than it."""
+    first = (min(gap, poll_interval) for gap in FIRST_GAPS_S)
+    return itertools.chain(first, itertools.repeat(poll_interval))
 
 
 @dataclass(frozen=True)
@@ -218,10 +226,9 @@ class Operations:
         last = (instance.state, instance.raw_state)
         seen: Instance | None = None
         missed, why = 0, ""
-        gaps = iter(FIRST_GAPS_S)
+        gaps = follow_gaps(self.config.action_poll_interval)
         while True:
-            gap = next(gaps, self.config.action_poll_interval)
-            await asyncio.sleep(min(gap, self.config.action_poll_interval))
+            await asyncio.sleep(next(gaps))
             try:
                 fresh = await self.accounts.within(
                     instance.account, backend.get_instance(instance.id)
