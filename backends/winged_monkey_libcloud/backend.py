@@ -10,7 +10,7 @@ does differently (ec2.py, openstack.py, libvirt.py; generic.py for every other p
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from libcloud.compute.base import Node, NodeDriver, NodeSize
@@ -237,7 +237,7 @@ class LibcloudBackend(Backend):
             flat_price=self.account.price_hourly,
         )
 
-    def _prices(self, driver: NodeDriver) -> dict[str, float | None]:
+    def _prices(self, driver: NodeDriver) -> Mapping[str, float | None]:
         """Hourly price by size, where the provider publishes one."""
         return {}
 

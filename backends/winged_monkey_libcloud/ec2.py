@@ -8,6 +8,7 @@ account owns, VPC subnets and the instance quota (ec2catalog.py).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 
@@ -42,7 +43,7 @@ class EC2Backend(LibcloudBackend):
 
     def __init__(self, account: AccountConfig, secrets: Secrets) -> None:
         super().__init__(account, secrets)
-        self._price_table: dict[str, float | None] | None = None
+        self._price_table: Mapping[str, float | None] | None = None
 
     def driver_class(self) -> type[NodeDriver]:
         if aws.uses_botocore(self.account):
@@ -85,8 +86,8 @@ class EC2Backend(LibcloudBackend):
         known = ec2_state(node.state, str(raw) if raw else None)
         return super()._convert(driver, node, known)
 
-    def _prices(self, driver: NodeDriver) -> dict[str, float | None]:
-        """Prices from libcloud's bundled data (no API call), computed once per backend."""
+    def _prices(self, driver: NodeDriver) -> Mapping[str, float | None]:
+        """Prices from libcloud's bundled data (no API call), each read once per backend."""
         if self._price_table is None:
             # Not list_sizes(): it parses every provider's prices and builds every type.
             region = getattr(driver, "region_name", None) or self.account.region or ""
