@@ -12,7 +12,13 @@ import pytest
 from click.testing import CliRunner
 
 from winged_monkey.actions import Action
+from winged_monkey.cli.accounts import _LazyAccounts, accounts
+from winged_monkey.cli.base import LazyGroup
 from winged_monkey.cli.main import _LazyGroup, main
+
+#: Each lazy group of the CLI, its class beside the group.
+GROUPS: list[tuple[type[LazyGroup], click.Group]] = [(_LazyGroup, main), (_LazyAccounts, accounts)]
+LISTED = [(cls, group, name) for cls, group in GROUPS for name in sorted(cls.LISTED)]
 
 
 def _modules_after_cli(*args: str) -> tuple[str, set[str]]:
@@ -48,21 +54,30 @@ def test_help_imports_no_command_nor_what_commands_run_on() -> None:
     }
 
 
+def test_accounts_help_imports_not_the_importer() -> None:
+    out, loaded = _modules_after_cli("accounts", "--help")
+    assert "  import      Add OpenStack accounts from clouds.yaml or OS_* variables;" in out
+    assert "winged_monkey.cli.accounts_import" not in loaded
+
+
 def test_every_command_is_listed_from_its_sentence_and_the_actions_are_all_there() -> None:
-    assert set(_LazyGroup.LISTED) == set(_LazyGroup.LAZY)
+    for cls, _group in GROUPS:
+        assert set(cls.LISTED) == set(cls.LAZY), cls
     ctx = click.Context(main)
     actions = {n for n, t in _LazyGroup.LAZY.items() if t.endswith(":COMMANDS")}
     assert actions == {str(a) for a in Action} | {"delete"}
     assert main.get_command(ctx, "delete") is main.get_command(ctx, "destroy")
 
 
-@pytest.mark.parametrize("name", sorted(_LazyGroup.LISTED))
-def test_a_listed_sentence_shortens_as_its_commands_own_help(name: str) -> None:
+@pytest.mark.parametrize(("cls", "group", "name"), LISTED)
+def test_a_listed_sentence_shortens_as_its_commands_own_help(
+    cls: type[LazyGroup], group: click.Group, name: str
+) -> None:
     """click shortens a command's help to the width left beside the names: whatever the
     terminal's width, the line from the sentence is the line from the command itself."""
-    command = main.get_command(click.Context(main), name)
+    command = group.get_command(click.Context(group), name)
     assert command is not None
-    stand_in = click.Command(name, help=_LazyGroup.LISTED[name])
+    stand_in = click.Command(name, help=cls.LISTED[name])
     for limit in range(1, 240):
         assert stand_in.get_short_help_str(limit) == command.get_short_help_str(limit), limit
 
@@ -74,17 +89,18 @@ def test_a_mistyped_command_is_told_the_close_ones_lazy_or_not() -> None:
     assert "Did you mean 'serve'?" in CliRunner().invoke(main, ["serv"]).output
 
 
+@pytest.mark.parametrize("group", [group for _cls, group in GROUPS])
 @pytest.mark.parametrize("width", [40, 80, 200])
-def test_help_reads_as_click_lists_the_imported_commands(width: int) -> None:
-    ctx = click.Context(main, terminal_width=width)
+def test_help_reads_as_click_lists_the_imported_commands(group: click.Group, width: int) -> None:
+    ctx = click.Context(group, terminal_width=width)
     listed = click.HelpFormatter(width=width)
-    main.format_commands(ctx, listed)
-    commands = {n: main.get_command(ctx, n) for n in main.list_commands(ctx)}
+    group.format_commands(ctx, listed)
+    commands = {n: group.get_command(ctx, n) for n in group.list_commands(ctx)}
     imported = click.Group(commands={n: c for n, c in commands.items() if c is not None})
     expected = click.HelpFormatter(width=width)
     imported.format_commands(click.Context(imported, terminal_width=width), expected)
     assert listed.getvalue() == expected.getvalue()
-    assert "stop" in listed.getvalue()
+    assert all(f"  {name} " in listed.getvalue() for name in commands)
 
 
 def test_an_ec2_account_loads_its_family_only_and_no_catalog() -> None:
