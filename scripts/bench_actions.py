@@ -264,11 +264,17 @@ def report(title: str, figures: Cycles, cycles: int, goal: float | None) -> None
 
 
 def wm_env(folder: Path, config: str, secrets: dict[str, str]) -> dict[str, str]:
-    """The environment of a `wm` process: its own config, data and HOME; no AWS_* of ours."""
+    """The environment of a `wm` process (and of the SDK's): its own config, data and HOME;
+    no AWS_* of ours; bytecode cached, as an installed copy has it."""
     path = folder / "config.toml"
     path.write_text(config)
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update(secrets)
+    # With PYTHONDONTWRITEBYTECODE (this machine sets it) an editable install recompiles
+    # wm's modules in every process (a fifth of a stop's instructions), while the SDKs'
+    # came compiled. Both get one cache, written by the first cycle (medians are reported).
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = str(folder / "pycache")
     env |= {
         "WM_CONFIG": str(path),
         "WM_DATA_DIR": str(folder / "data"),

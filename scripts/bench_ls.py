@@ -14,6 +14,8 @@ Instruction counts are nearly deterministic (PYTHONHASHSEED is fixed; the byteco
 and wm's store are warmed by the uncounted check run, as a returning user's are), so one
 run of each is enough.
 `--keep DIR` keeps the callgrind outputs for `callgrind_annotate`.
+`--parts` also counts what wm's imports add, one layer at a time (each a `python -c
+"import ..."` holding the layers before it), and the rest: what the listing itself costs.
 """
 
 from __future__ import annotations
@@ -64,9 +66,38 @@ def _run(cmd: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str
     return done
 
 
+#: Cumulative import layers for --parts: the baseline's driver first, then what wm adds.
+LAYERS = (
+    ("python alone", "pass"),
+    ("+ libcloud's EC2 driver (the baseline's imports)", "import libcloud.compute.drivers.ec2"),
+    ("+ click and asyncio", "import click, asyncio"),
+    ("+ pydantic (BaseModel)", "from pydantic import BaseModel"),
+    (
+        "+ wm's modules for a listing",
+        "import winged_monkey.cli.listing, winged_monkey.engine.portal, "
+        "winged_monkey.store.sqlite, winged_monkey.user.config, winged_monkey.user.credentials, "
+        "winged_monkey_libcloud.ec2",
+    ),
+)
+
+
+def parts(env: dict[str, str], keep: Path | None, total: int) -> None:
+    """Each import layer's instructions, and the listing's own (wm's total less them all)."""
+    code, before = "", 0
+    for index, (label, statement) in enumerate(LAYERS):
+        code = f"{code}; {statement}" if code else statement
+        command = [sys.executable, "-c", code]
+        _run(command, env)  # its bytecode cached, as for the runs above
+        count = instructions(f"layer{index}", command, env, keep)
+        print(f"  {label:<52} {(count - before) / 1e6:+9.1f} M")
+        before = count
+    print(f"  {'+ the listing: config, store, calls, output':<52} {(total - before) / 1e6:+9.1f} M")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--keep", type=Path, help="keep callgrind's output files here")
+    parser.add_argument("--parts", action="store_true", help="also count wm's import layers")
     args = parser.parse_args()
     if shutil.which("valgrind") is None:
         raise SystemExit("needs valgrind (Debian: apt-get install valgrind)")
@@ -105,10 +136,13 @@ def main() -> None:
 
         baseline = instructions("libcloud", base, env, args.keep)
         measured = instructions("wm", wm, env, args.keep)
-    print(f"# {len(accounts)} EC2 accounts on one moto server, {ours} instances, callgrind")
-    print(f"libcloud list_nodes script  {baseline / 1e6:9.1f} M instructions   (baseline)")
-    print(f"wm ls --json                {measured / 1e6:9.1f} M instructions   ", end="")
-    print(f"ratio {measured / baseline:.2f}  (goal ≤ 1.30)")
+        print(f"# {len(accounts)} EC2 accounts on one moto server, {ours} instances, callgrind")
+        print(f"libcloud list_nodes script  {baseline / 1e6:9.1f} M instructions   (baseline)")
+        print(f"wm ls --json                {measured / 1e6:9.1f} M instructions   ", end="")
+        print(f"ratio {measured / baseline:.2f}  (goal ≤ 1.30)")
+        if args.parts:
+            print("wm ls --json, layer by layer:")
+            parts(env, args.keep, measured)
 
 
 if __name__ == "__main__":
