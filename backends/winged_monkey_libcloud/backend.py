@@ -21,7 +21,7 @@ from winged_monkey.backend import ACTION_CAPABILITY, Backend, Capability
 from winged_monkey.errors import ActionNotAllowed, BackendError, ConfigError, WMError
 from winged_monkey.models import Instance, InstanceState
 from winged_monkey_libcloud import catalog as offer
-from winged_monkey_libcloud import drivers, tls
+from winged_monkey_libcloud import drivers, sizes, tls
 from winged_monkey_libcloud.convert import to_instance
 from winged_monkey_libcloud.errors import translate
 from winged_monkey_libcloud.settings import LibcloudSettings, own_limits
@@ -298,12 +298,14 @@ class LibcloudBackend(Backend):
 
     def _sizes(self, driver: NodeDriver) -> list[Size]:
         try:
-            found = driver.list_sizes()
+            found = sizes.list_sizes(driver)
         except (KeyError, ValueError):  # a region libcloud has no bundled data for
             found = []
         prices, flat = self._prices(driver), self.account.price_hourly
-        sizes = [self._size(s, flat if flat is not None else prices.get(str(s.id))) for s in found]
-        return sorted(sizes, key=lambda s: (s.vcpus or 0, s.ram_mb or 0, s.id))
+        offered = [
+            self._size(s, flat if flat is not None else prices.get(str(s.id))) for s in found
+        ]
+        return sorted(offered, key=lambda s: (s.vcpus or 0, s.ram_mb or 0, s.id))
 
     def _offers(self, *, read_only: bool) -> frozenset[Capability]:
         """Which of CATALOG, QUOTAS and LAUNCH this account offers."""

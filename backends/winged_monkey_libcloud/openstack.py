@@ -10,15 +10,18 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from libcloud.common.exceptions import BaseHTTPError
 from libcloud.compute.base import Node, NodeDriver
+from libcloud.compute.types import NodeState
 
 from winged_monkey.account import AccountConfig, Secrets
+from winged_monkey.actions import Action
 from winged_monkey.backend import Capability
 from winged_monkey.catalog import CatalogItem, Choice, LaunchRequest, Quota, Size
 from winged_monkey.errors import CredentialError, InvalidRequest, WMError
 from winged_monkey.models import Instance
 from winged_monkey_libcloud import catalog as offer
-from winged_monkey_libcloud import cloudsyaml, console, drivers, openstackcompat
+from winged_monkey_libcloud import cloudsyaml, console, drivers, openstackcompat, sizes
 from winged_monkey_libcloud.backend import Known, LibcloudBackend
 from winged_monkey_libcloud.errors import translate
 
@@ -74,10 +77,24 @@ class OpenStackBackend(LibcloudBackend):
         return super()._convert(driver, openstackcompat.with_fault_text(node), known)
 
     def _node(self, driver: NodeDriver, instance: Instance) -> Node:
-        node = openstackcompat.get_server(driver, instance.id)
-        if node is None:
-            raise self._gone(instance)
-        return node
+        # Nova's actions need only the server's id: no GET before each POST. A server
+        # deleted since is Nova's 404 to the action itself (see _act).
+        return Node(
+            id=instance.id,
+            name=instance.name,
+            state=NodeState.UNKNOWN,
+            public_ips=[],
+            private_ips=[],
+            driver=driver,
+        )
+
+    def _act(self, driver: NodeDriver, action: Action, instance: Instance) -> None:
+        try:
+            super()._act(driver, action, instance)
+        except BaseHTTPError as exc:
+            if getattr(exc, "code", None) == 404:
+                raise self._gone(instance) from None
+            raise
 
     # -- catalog ----------------------------------------------------------------
 
@@ -112,7 +129,7 @@ class OpenStackBackend(LibcloudBackend):
         from libcloud.compute.drivers.openstack import OpenStackNetwork
 
         wanted = str(request.size)
-        flavors = driver.list_sizes()
+        flavors = sizes.list_sizes(driver)
         flavor = next((f for f in flavors if wanted in (str(f.id), f.name)), None)
         if flavor is None:
             known = ", ".join(sorted(str(f.name) for f in flavors)[:12])

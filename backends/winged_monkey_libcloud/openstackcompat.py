@@ -21,6 +21,7 @@ from libcloud.compute.base import Node
 from winged_monkey.account import Secrets
 from winged_monkey.errors import AuthError
 from winged_monkey.models import InstanceState
+from winged_monkey_libcloud import sizes
 from winged_monkey_libcloud.states import map_state
 
 S = InstanceState
@@ -146,7 +147,7 @@ class Names:
         """The nodes, each with `extra["flavor_name"]` and `extra["image_name"]`."""
         flavors = {str(n.extra.get("flavorId")) for n in nodes if (n.extra or {}).get("flavorId")}
         images = {str(n.extra.get("imageId")) for n in nodes if (n.extra or {}).get("imageId")}
-        self._learn(self.flavors, flavors, driver.list_sizes)
+        self._learn(self.flavors, flavors, lambda: sizes.list_sizes(driver))
         self._learn(self.images, images, driver.list_images)
         for node in nodes:
             extra = dict(node.extra or {})

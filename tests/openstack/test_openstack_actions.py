@@ -11,6 +11,7 @@ import contextlib
 import json
 import os
 import signal
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -169,3 +170,23 @@ def test_novas_task_state_is_shown_while_the_action_runs(
     assert ("progress", "held is stopping (active/powering-off)") in seen, seen
     assert seen[-1] == ("done", "held stopped")
     assert openstack.server(ident)["status"] == "SHUTOFF"  # type: ignore[index]
+
+
+def test_an_action_on_a_server_deleted_behind_the_portals_back_says_it_is_gone(
+    openstack: OpenStack, tmp_path: Path
+) -> None:
+    """The action goes to Nova without reading the server first: Nova's 404 to the action
+    itself is what tells the portal, in the same words as before."""
+    ident = str(boot(openstack, "alpha", "ghost").id)
+    portal = make_portal(tmp_path, account(openstack, "os-alpha", "alpha"))
+    try:
+        server = listed(portal, "os-alpha")["ghost"]
+        assert openstack.nova("DELETE", f"/servers/{ident}").status_code == 204
+        deadline = time.monotonic() + 60
+        while openstack.server(ident) is not None:
+            assert time.monotonic() < deadline, "Nova never deleted the server"
+            time.sleep(0.2)
+        phase, message, _ = act(portal, Action.STOP, server)
+    finally:
+        close(portal)
+    assert (phase, message) == ("failed", "ghost no longer exists at openstack")
