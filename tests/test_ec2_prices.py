@@ -22,7 +22,7 @@ def cold() -> Iterator[None]:
     def clear() -> None:
         ec2prices._entry.cache_clear()
         ec2prices._section.cache_clear()
-        ec2prices._whole_table.cache_clear()
+        ec2prices.linux_table.cache_clear()
         pricing.invalidate_module_pricing_cache("compute", TABLE)
 
     clear()

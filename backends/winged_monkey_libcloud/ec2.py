@@ -117,6 +117,11 @@ class EC2Backend(LibcloudBackend):
     def _offers(self, *, read_only: bool) -> frozenset[Capability]:
         return offer.offered(offer.CAPABILITIES, read_only=read_only)
 
+    def _sizes(self, driver: NodeDriver) -> list[Size]:
+        # libcloud's list_sizes prices each type from its cache, else parses the whole file.
+        ec2prices.linux_table()
+        return super()._sizes(driver)
+
     def _size(self, size: NodeSize, price: float | None) -> Size:
         from winged_monkey_libcloud import ec2catalog
 

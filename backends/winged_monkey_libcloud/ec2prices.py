@@ -45,10 +45,10 @@ class RegionPrices(Mapping[str, float | None]):
         return price
 
     def __iter__(self) -> Iterator[str]:
-        return iter(_whole_table())
+        return iter(linux_table())
 
     def __len__(self) -> int:
-        return len(_whole_table())
+        return len(linux_table())
 
 
 def region_prices(region: str) -> RegionPrices:
@@ -63,7 +63,7 @@ def _entry(size: str) -> dict[str, Any] | None:
     parsed = pricing.PRICING_DATA["compute"].get(_TABLE)
     section = None if isinstance(parsed, dict) else _section()
     if section is None:
-        found = _whole_table().get(size)
+        found = linux_table().get(size)
         return found if isinstance(found, dict) else None
     # `"t2.micro": {` opens a type's entry: a region's key is followed by a number.
     start = section.find(json.dumps(size).encode() + b": {")
@@ -99,8 +99,9 @@ def _section() -> bytes | None:
 
 
 @cache
-def _whole_table() -> dict[str, Any]:
-    """The Linux table parsed whole, shared with libcloud's cache."""
+def linux_table() -> dict[str, Any]:
+    """The Linux table parsed whole (its own text, not the whole file), and handed to
+    libcloud's cache: libcloud's EC2 `list_sizes` reads its prices from there."""
     from libcloud import pricing
 
     cached = pricing.PRICING_DATA["compute"].get(_TABLE)
