@@ -175,7 +175,10 @@ class LibcloudBackend(Backend):
         driver: NodeDriver | None = None
         try:
             driver = self._driver()
-            return work(driver)
+            try:
+                return work(driver)
+            finally:
+                self._learn_host(driver)
         except Exception as exc:
             raise self._failure(driver, exc) from None
         finally:
@@ -205,9 +208,7 @@ class LibcloudBackend(Backend):
             if self.account.endpoint is not None and hasattr(driver, "path"):
                 driver.path = self.account.endpoint.path
             tls.pin(driver, self._ca_bundle)
-            connection: Any = getattr(driver, "connection", None)
-            if getattr(connection, "host", None):
-                self._host = f"{connection.host}:{getattr(connection, 'port', 443)}"
+            self._learn_host(driver)
             with self._lock:
                 self._drivers.append(driver)
         return driver
@@ -338,6 +339,13 @@ class LibcloudBackend(Backend):
     def _launch(self, driver: NodeDriver, request: LaunchRequest) -> list[str]:
         """Create the instances; their ids."""
         raise NotImplementedError
+
+    def _learn_host(self, driver: NodeDriver) -> None:
+        """Where the driver's connection points now: OpenStack's moves from its default to
+        the service catalog's address at the first call."""
+        connection: Any = getattr(driver, "connection", None)
+        if getattr(connection, "host", None):
+            self._host = f"{connection.host}:{getattr(connection, 'port', 443)}"
 
     def _where(self) -> str:
         endpoint = self.account.endpoint

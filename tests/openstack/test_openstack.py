@@ -28,6 +28,7 @@ from winged_monkey.models import AccountStatus, Instance, InstanceState
 from winged_monkey.store.sqlite import Store
 from winged_monkey.user.config import AccountConfig, Config, Credentials
 from winged_monkey.user.credentials import Secrets
+from winged_monkey_libcloud import LibcloudBackend
 from winged_monkey_libcloud.errors import translate
 
 S = InstanceState
@@ -290,3 +291,17 @@ def test_keystone_down_while_nova_is_up_says_keystone(openstack: OpenStack, tmp_
         f"cannot reach Keystone (identity, {keystone}): connection refused "
         "(nothing listens there; is the endpoint right?)"
     )
+
+
+def test_a_check_names_the_nova_it_reached(openstack: OpenStack) -> None:
+    """`wm accounts test` names the Nova that Keystone's catalog led to, not the address
+    libcloud's connection holds before its first call (it said 127.0.0.1:443)."""
+    user = openstack.user("alpha")
+    secrets = Secrets(account="os-alpha", key=user["user"], secret=user["password"])
+    backend = LibcloudBackend(account(openstack, "os-alpha", "alpha"), secrets)
+    try:
+        said = asyncio.run(backend.check())
+    finally:
+        asyncio.run(backend.close())
+    nova = f"127.0.0.1:{openstack.state['ports']['nova']}"
+    assert said.startswith(f"openstack at {nova}: reachable, "), said
