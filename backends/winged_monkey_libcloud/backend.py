@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from libcloud.compute.base import Node, NodeDriver, NodeSize
+from libcloud.compute.types import NodeState
 
 from winged_monkey.account import AccountConfig, Secrets
 from winged_monkey.actions import Action
@@ -256,6 +257,19 @@ class LibcloudBackend(Backend):
     def _node(self, driver: NodeDriver, instance: Instance) -> Node:
         """The libcloud Node an action is sent to."""
         raise NotImplementedError
+
+    @staticmethod
+    def _id_only(driver: NodeDriver, instance: Instance) -> Node:
+        """A Node holding the instance's id and name alone: all a provider needs whose
+        actions name the id (EC2, Nova), with no round trip to read the rest."""
+        return Node(
+            id=instance.id,
+            name=instance.name,
+            state=NodeState.UNKNOWN,
+            public_ips=[],
+            private_ips=[],
+            driver=driver,
+        )
 
     def _accepted(self, reply: object, action: Action, instance: Instance) -> None:
         if reply is False:

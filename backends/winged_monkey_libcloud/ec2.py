@@ -14,7 +14,6 @@ from urllib.parse import urlsplit
 
 from libcloud.common.exceptions import BaseHTTPError
 from libcloud.compute.base import Node, NodeDriver, NodeSize
-from libcloud.compute.types import NodeState
 
 from winged_monkey import aws
 from winged_monkey.account import AccountConfig, Secrets
@@ -97,15 +96,7 @@ class EC2Backend(LibcloudBackend):
         return self._price_table
 
     def _node(self, driver: NodeDriver, instance: Instance) -> Node:
-        # EC2 calls need only the id: skip a DescribeInstances round trip.
-        return Node(
-            id=instance.id,
-            name=instance.name,
-            state=NodeState.UNKNOWN,
-            public_ips=[],
-            private_ips=[],
-            driver=driver,
-        )
+        return self._id_only(driver, instance)  # no DescribeInstances before each action
 
     def _accepted(self, reply: object, action: Action, instance: Instance) -> None:
         # EC2's booleans only echo the state in the reply (and moto leaves some out);

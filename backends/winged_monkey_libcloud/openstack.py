@@ -12,7 +12,6 @@ from typing import Any, ClassVar
 
 from libcloud.common.exceptions import BaseHTTPError
 from libcloud.compute.base import Node, NodeDriver
-from libcloud.compute.types import NodeState
 
 from winged_monkey.account import AccountConfig, Secrets
 from winged_monkey.actions import Action
@@ -77,16 +76,8 @@ class OpenStackBackend(LibcloudBackend):
         return super()._convert(driver, openstackcompat.with_fault_text(node), known)
 
     def _node(self, driver: NodeDriver, instance: Instance) -> Node:
-        # Nova's actions need only the server's id: no GET before each POST. A server
-        # deleted since is Nova's 404 to the action itself (see _act).
-        return Node(
-            id=instance.id,
-            name=instance.name,
-            state=NodeState.UNKNOWN,
-            public_ips=[],
-            private_ips=[],
-            driver=driver,
-        )
+        # No GET before each POST: a server deleted since is Nova's 404 to the action (_act).
+        return self._id_only(driver, instance)
 
     def _act(self, driver: NodeDriver, action: Action, instance: Instance) -> None:
         try:
