@@ -23,7 +23,7 @@ SECRET_ENV = "WM_TEST_LS_SECRET"
 WM = [sys.executable, "-c", "from winged_monkey.cli.entry import main; main()"]
 #: The click group itself, which `--cached` reaches when the entry point leaves it.
 CLICK = [sys.executable, "-c", "from winged_monkey.cli.main import main; main()"]
-NAMES = ("web-1", "web-2", "db-1")
+NAMES = ("web-1", "web-2", "web-10", "db-1")
 LONG_NAME = "a-name-long-enough-to-need-its-whole-width-0123456789"
 
 
@@ -92,6 +92,9 @@ def test_cached_prints_the_last_listing_with_ages_without_a_cloud_call_or_secret
     assert 0 <= dev["age_seconds"] < 120
     assert json.loads(through_click.stdout)["instances"] == live["instances"]
     assert rows(cached_table.stdout) == rows(live_table.stdout)
+    # Names in the TUI's order, web-2 before web-10, live and cached alike.
+    assert [row[2] for row in rows(live_table.stdout)] == ["db-1", "web-1", "web-2", "web-10"]
+    assert [i["name"] for i in live["instances"]] == ["db-1", "web-1", "web-2", "web-10"]
     ages = cached_table.stdout.split("\n\n")[1].splitlines()
     assert ages[0].split() == ["ACCOUNT", "LISTED", "AGE", "ROWS"]
     assert ages[1].split()[0] == "dev"

@@ -14,8 +14,9 @@ from textual.app import App, ComposeResult
 
 from tests.ui.conftest import FIXED_NOW, fixed_clock, wait_for
 from winged_monkey.models import Instance, InstanceState
+from winged_monkey.terminal.render import natural
 from winged_monkey.ui.format import instance_search_text
-from winged_monkey.ui.rows import SORTS, RowIndex, natural
+from winged_monkey.ui.rows import SORTS, RowIndex
 from winged_monkey.ui.widgets.instance_table import InstanceTable
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -10,9 +10,9 @@ from tests.ui.conftest import Live, cached_app, settle, wait_for
 from tests.ui.on_screen import DEMO_COUNT, SIZE, by_name, main_of, text_of
 from winged_monkey.engine.portal import Portal
 from winged_monkey.models import InstanceState
+from winged_monkey.terminal.render import natural
 from winged_monkey.ui.screens.details import DetailsScreen
 from winged_monkey.ui.screens.main import MainScreen
-from winged_monkey.ui.widgets.instance_table import natural
 
 
 async def test_filter_live_over_visible_columns(live: Live) -> None:

@@ -16,6 +16,7 @@ from winged_monkey.terminal.render import (
     HEADER,
     fit_instance_table,
     human_age,
+    natural,
     price_text,
     render_table,
     sized,
@@ -83,7 +84,9 @@ def read(store: Path, names: Sequence[str], kind: str | None, now: datetime) -> 
                 "refreshing": False,
             }
         )
-    cached.instances.sort(key=lambda i: (i.get("account", ""), i.get("name", ""), i.get("id", "")))
+    cached.instances.sort(
+        key=lambda i: (i.get("account", ""), natural(i.get("name", "")), i.get("id", ""))
+    )
     return cached
 
 

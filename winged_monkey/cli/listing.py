@@ -23,6 +23,7 @@ from winged_monkey.models import KINDS, AccountStatus, InstanceKind
 from winged_monkey.terminal.render import (
     fit_instance_table,
     instance_rows,
+    natural,
     output_width,
     render_table,
 )
@@ -149,7 +150,7 @@ def _ls(
             for i in portal.instances()
             if (not accounts or i.account in accounts) and (kind is None or i.kind == kind)
         ),
-        key=lambda i: (i.account, i.name, i.id),
+        key=lambda i: (i.account, natural(i.name), i.id),
     )
     statuses = [s for s in portal.statuses() if not accounts or s.name in accounts]
     if output != "lines":

@@ -6,6 +6,7 @@ without) importing pydantic, so the models are imported for type checking alone.
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Iterable, Sequence
 from datetime import datetime
@@ -26,6 +27,14 @@ STATE_GLYPHS: dict[str, str] = {
     "error": "✗",
     "unknown": "?",
 }
+
+_DIGITS = re.compile(r"(\d+)")
+
+
+def natural(text: str) -> tuple[tuple[int, str], ...]:
+    """web-2 before web-10: the order of names in `wm ls` and the TUI alike."""
+    return tuple((int(p), "") if p.isdigit() else (-1, p) for p in _DIGITS.split(text.lower()))
+
 
 HEADER = ("STATE", "NAME", "ACCOUNT", "WHERE", "SIZE", "$/H", "AGE", "PUBLIC IP", "PRIVATE IP")
 

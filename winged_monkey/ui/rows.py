@@ -9,7 +9,6 @@ Counts (shown, total, marked) are kept as rows change, so reading them costs not
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from operator import attrgetter
@@ -18,7 +17,7 @@ from typing import Any
 from rich.cells import cell_len
 
 from winged_monkey.models import Instance, InstanceKind, InstanceState
-from winged_monkey.terminal.render import APP_GLYPH, size_text
+from winged_monkey.terminal.render import APP_GLYPH, natural, size_text
 from winged_monkey.ui import format as fmt
 
 #: (key, label, fixed width or None to fit) in display order: what matters most fits in 80.
@@ -39,14 +38,8 @@ ACCOUNT_WIDTH = 14
 #: The columns sized to fit their widest cell, in COLUMNS order.
 FITTED = tuple(key for key, _, width in COLUMNS if width is None)
 
-_DIGITS = re.compile(r"(\d+)")
 _STATE_ORDER = {state: n for n, state in enumerate(InstanceState)}
 _LAST = float("inf")
-
-
-def natural(text: str) -> tuple[tuple[int, str], ...]:
-    """web-2 before web-10."""
-    return tuple((int(p), "") if p.isdigit() else (-1, p) for p in _DIGITS.split(text.lower()))
 
 
 def _created(i: Instance) -> float:

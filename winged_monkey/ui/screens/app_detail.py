@@ -27,9 +27,8 @@ from textual.worker import Worker, WorkerState
 from winged_monkey.engine.portal import Portal
 from winged_monkey.errors import WMError
 from winged_monkey.models import AppDetail, Instance
-from winged_monkey.terminal.render import APP_GLYPH, size_text
+from winged_monkey.terminal.render import APP_GLYPH, natural, size_text
 from winged_monkey.ui import format as fmt
-from winged_monkey.ui.widgets.instance_table import natural
 
 MASK = "•••••• (hidden)"
 #: How many of the app's latest events are shown.

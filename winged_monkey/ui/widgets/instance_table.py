@@ -31,12 +31,11 @@ from winged_monkey.ui.rows import (
     SORTS,
     Row,
     RowIndex,
-    natural,
 )
 from winged_monkey.ui.widgets import table_lines as lines
 from winged_monkey.ui.widgets.table_keys import KEYS
 
-__all__ = ["COLUMNS", "SORTS", "SORT_LABELS", "InstanceTable", "natural"]
+__all__ = ["COLUMNS", "SORTS", "SORT_LABELS", "InstanceTable"]
 
 AGE_REFRESH_S = 15.0
 
