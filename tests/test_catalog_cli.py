@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from tests.conftest import AMI, DEV_KEY, DEV_SECRET, Cloud
+from tests.test_ls_output import in_a_terminal
 from winged_monkey.cli.main import ExitCode, main
 
 
@@ -188,3 +189,14 @@ def test_where_nothing_fits_exits_4(wm: Wm) -> None:
     result = wm("where", "4096cpu")
     assert result.exit_code == ExitCode.NOT_FOUND
     assert "no account can launch 1 x 4096cpu" in result.stderr
+
+
+def test_lists_and_notes_wrap_at_the_terminals_width_between_words(wm: Wm, tmp_path: Path) -> None:
+    lines = in_a_terminal(tmp_path, "catalog", "--account", "dev", columns=44)
+    start = next(n for n, line in enumerate(lines) if line.startswith("  locations: "))
+    wrapped = [lines[start]]
+    wrapped += [line for line in lines[start + 1 :] if line.startswith(" " * 13)]
+    assert len(wrapped) > 1, lines
+    assert max(len(line) for line in wrapped) <= 44, wrapped
+    zones = " ".join(wrapped).removeprefix("  locations: ").replace(",", " ").split()
+    assert zones == [f"us-east-1{z}" for z in "abcdef"], zones  # each whole, in order
