@@ -225,6 +225,34 @@ def test_wm_events_table_and_csv(history: list[Event]) -> None:
     assert empty.stdout.splitlines() == [",".join(EXPORT_COLUMNS)]
 
 
+def test_wm_events_fits_the_width_it_is_given(history: list[Event]) -> None:
+    """An 80-column terminal (its width, or --width) reads one line per change: the id,
+    the source, the year and the seconds give way first; names and changes stay whole."""
+    store = Store.open(paths.store_path())
+    store.append_events(
+        [
+            ev(
+                "long",
+                datetime.now(UTC),
+                target="3256bdb2-cbf4-4573-931a-d3493ea353b5",
+                target_name="app2-server-grzph6cx4wzi",
+                detail="Resource CREATE failed: EndpointNotFound: no cloudformation endpoint",
+            )
+        ]
+    )
+    store.close()
+    wide = wm("events").stdout.splitlines()  # not a terminal: every column, whole
+    assert max(len(line) for line in wide) > 80
+    assert "3256bdb2-cbf4-4573-931a-d3493ea353b5" in wide[1]
+    lines = wm("events", "--width", "80").stdout.splitlines()
+    assert len(lines) == len(wide)
+    assert max(len(line) for line in lines) <= 80, lines
+    assert lines[0].split()[:3] == ["TIME", "KIND", "NAME"]
+    assert "app2-server-grzph6cx4wzi" in lines[1].split()
+    assert "running → stopped" in lines[1]
+    assert wm("events", "--width", "0").stdout == wm("events").stdout
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

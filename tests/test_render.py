@@ -7,9 +7,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from winged_monkey.models import InstanceState
+from winged_monkey.store.events import TABLE_HEADER
 from winged_monkey.terminal.render import (
     HEADER,
     STATE_GLYPHS,
+    fit_event_table,
     fit_instance_table,
     human_age,
     price_text,
@@ -72,3 +74,38 @@ def test_a_narrow_table_drops_columns_whole_and_keeps_the_name(width: int) -> No
 def test_a_table_that_fits_is_left_as_it_is() -> None:
     assert fit_instance_table([HEADER, ROW], 200) == [list(HEADER), list(ROW)]
     assert fit_instance_table([HEADER, ROW], None) == [list(HEADER), list(ROW)]
+
+
+EVENT = (
+    "2026-12-04 17:22:13",
+    "action",
+    "launch",
+    "heat",
+    "abe00f0a-b775-4254-a66a-eacf6ccda75d",
+    "app1",
+    "pending → error",
+    "failed",
+    "by root: app1 went to error: Resource CREATE failed: EndpointNotFound",
+)
+
+
+@pytest.mark.parametrize("width", [120, 100, 80, 60, 10])
+def test_a_narrow_event_table_keeps_the_kind_name_change_and_outcome_whole(width: int) -> None:
+    table = fit_event_table([TABLE_HEADER, EVENT], width)
+    header, row = table
+    for column in ("KIND", "NAME", "CHANGE", "OUTCOME"):
+        assert row[header.index(column)] == EVENT[TABLE_HEADER.index(column)]
+    assert row[0] in ("2026-12-04 17:22:13", "12-04 17:22:13", "12-04 17:22")
+    assert "TARGET" not in header  # the first to go: the name tells the target
+    if width >= 60:
+        assert max(len(line) for line in render_table(table).splitlines()) <= width
+    if "DETAIL" in header:  # cut after a word, never inside one
+        detail = row[header.index("DETAIL")]
+        assert detail.endswith("…")
+        assert EVENT[-1].startswith(detail[:-1])
+        assert not EVENT[-1][len(detail) - 1].isalnum()  # the word before … is whole
+
+
+def test_an_event_table_that_fits_is_left_as_it_is() -> None:
+    assert fit_event_table([TABLE_HEADER, EVENT], 200) == [list(TABLE_HEADER), list(EVENT)]
+    assert fit_event_table([TABLE_HEADER, EVENT], None) == [list(TABLE_HEADER), list(EVENT)]

@@ -21,7 +21,7 @@ from winged_monkey.store.events import (
     to_json_line,
 )
 from winged_monkey.store.sqlite import Store
-from winged_monkey.terminal.render import render_table
+from winged_monkey.terminal.render import fit_event_table, output_width, render_table
 from winged_monkey.user import paths
 
 
@@ -62,6 +62,11 @@ def _when(ctx: click.Context, param: click.Parameter, value: str | None) -> date
     help="Every part of a change on its own line (the table shows an action, its outcome "
     "and what observed it as one line). JSON and CSV always hold every part.",
 )
+@click.option(
+    "--width",
+    type=click.IntRange(min=0),
+    help="Fit the table in this many columns (default: the terminal's; 0: no limit).",
+)
 @click.option("--interval", type=click.FloatRange(min=0.01), default=0.5, hidden=True)
 @click.pass_obj
 def events(
@@ -77,6 +82,7 @@ def events(
     as_csv: bool,
     follow: bool,
     parts: bool,
+    width: int | None,
     interval: float,
 ) -> None:
     """The event log, newest first: state changes seen, actions taken, cloud events.
@@ -97,7 +103,7 @@ def events(
         limit=limit,
     )
     fmt = "json" if as_json else "csv" if as_csv else "table"
-    guard(lambda: _events(obj, query, fmt, follow, interval, parts))
+    guard(lambda: _events(obj, query, fmt, follow, interval, parts, width))
 
 
 def _events_store(obj: Context) -> Store:
@@ -122,7 +128,13 @@ def _events_store(obj: Context) -> Store:
 
 
 def _events(
-    obj: Context, query: EventQuery, fmt: str, follow: bool, interval: float, parts: bool
+    obj: Context,
+    query: EventQuery,
+    fmt: str,
+    follow: bool,
+    interval: float,
+    parts: bool,
+    width: int | None,
 ) -> None:
     store = _events_store(obj)
     if follow:
@@ -138,7 +150,7 @@ def _events(
             from winged_monkey.terminal.history import folded
 
             found = folded(found)
-        click.echo(render_table(event_rows(found)))
+        click.echo(render_table(fit_event_table(event_rows(found), output_width(width))))
     else:
         click.echo("no events match", err=True)
 

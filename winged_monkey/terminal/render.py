@@ -171,3 +171,55 @@ def fit_instance_table(rows: Sequence[Sequence[str]], width: int | None) -> list
             column = header.index(step)
             table = [row[:column] + row[column + 1 :] for row in table]
     return table
+
+
+#: What gives way, in order, when the event table is wider than the terminal: the target's
+#: id (the name tells it; --json and --csv keep it), the source, the time's year and its
+#: seconds (as the events view shows it), the detail (the last column: cut after a word,
+#: or dropped when little room is left), then the account. The kind, name, change and
+#: outcome are never touched.
+_EVENT_NARROWING: tuple[str, ...] = (
+    "TARGET",
+    "SOURCE",
+    "+YEAR",
+    "+SECONDS",
+    "+DETAIL",
+    "ACCOUNT",
+)
+#: Below this many columns a cut detail says too little to keep.
+_DETAIL_MIN = 16
+
+
+def fit_event_table(rows: Sequence[Sequence[str]], width: int | None) -> list[list[str]]:
+    """The rows of `event_rows` narrowed to `width` columns (None: as they are)."""
+    table = [list(row) for row in rows]
+    for step in _EVENT_NARROWING:
+        if width is None or table_width(table) <= width:
+            break
+        header = table[0]
+        if step in ("+YEAR", "+SECONDS"):  # "2026-12-04 17:22:13" -> "12-04 17:22"
+            column = header.index("TIME")
+            for row in table[1:]:
+                row[column] = row[column][5:] if step == "+YEAR" else row[column][:-3]
+        elif step == "+DETAIL":
+            column = header.index("DETAIL")
+            room = width - table_width([row[:column] for row in table]) - len(GAP)
+            if room < _DETAIL_MIN:
+                table = [row[:column] + row[column + 1 :] for row in table]
+            else:
+                for row in table[1:]:
+                    row[column] = _cut_after_word(row[column], room)
+        elif step in header:
+            column = header.index(step)
+            table = [row[:column] + row[column + 1 :] for row in table]
+    return table
+
+
+def _cut_after_word(text: str, room: int) -> str:
+    """`text` in `room` columns: whole when it fits, else its words that fit and "…"."""
+    if len(text) <= room:
+        return text
+    cut = text[: room - 1]
+    if " " in cut:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,:;·") + "…"
