@@ -200,3 +200,15 @@ def test_lists_and_notes_wrap_at_the_terminals_width_between_words(wm: Wm, tmp_p
     assert max(len(line) for line in wrapped) <= 44, wrapped
     zones = " ".join(wrapped).removeprefix("  locations: ").replace(",", " ").split()
     assert zones == [f"us-east-1{z}" for z in "abcdef"], zones  # each whole, in order
+
+
+def test_where_wraps_its_reasons_on_a_narrow_terminal(wm: Wm, tmp_path: Path) -> None:
+    lines = in_a_terminal(tmp_path, "where", "t3.large", columns=80)
+    assert lines[0].split() == ["#", "ACCOUNT", "WHERE", "SIZE", "HOURLY", "MONTHLY", "WHY"]
+    assert max(len(line) for line in lines) <= 80, lines
+    offset = lines[0].index("WHY")
+    first = next(n for n, line in enumerate(lines) if line.startswith("1  dev "))
+    reason = [lines[first][offset:]]
+    reason += [line.strip() for line in lines[first + 1 :] if line.startswith(" " * offset)]
+    assert len(reason) > 1, lines
+    assert " ".join(reason).startswith("t3.large (2 vCPU, 8 GB) at $0.0")

@@ -109,3 +109,20 @@ def test_a_narrow_event_table_keeps_the_kind_name_change_and_outcome_whole(width
 def test_an_event_table_that_fits_is_left_as_it_is() -> None:
     assert fit_event_table([TABLE_HEADER, EVENT], 200) == [list(TABLE_HEADER), list(EVENT)]
     assert fit_event_table([TABLE_HEADER, EVENT], None) == [list(TABLE_HEADER), list(EVENT)]
+
+
+def test_a_last_column_of_free_text_wraps_between_words_under_its_start() -> None:
+    reason = "t3.large (2 vCPU, 8 GB) at $0.0882/h; 17 of 20 instances left"
+    rows = [("#", "ACCOUNT", "WHY"), ("1", "dev", reason), ("2", "production-eu", "cheapest")]
+    lines = render_table(rows, 40).splitlines()
+    offset = len("#  production-eu  ")
+    assert lines[0] == "#  ACCOUNT        WHY"
+    assert lines[1].startswith("1  dev            t3.large")
+    assert max(len(line) for line in lines) <= 40
+    continued = lines[2 : lines.index("2  production-eu  cheapest")]
+    assert continued
+    assert all(line.startswith(" " * offset) and line[offset] != " " for line in continued)
+    said = " ".join([lines[1][offset:], *(line.strip() for line in continued)])
+    assert said == reason  # every word whole, in order
+    assert render_table(rows, None) == render_table(rows)  # no width: one line per row
+    assert render_table(rows, 25) == render_table(rows)  # too little room: left as it is

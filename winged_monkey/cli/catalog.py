@@ -391,7 +391,7 @@ def _where(
                     r.reason,
                 )
             )
-        click.echo(render_table(rows))
+        click.echo(render_table(rows, output_width(None)))
     for update in failed:
         click.echo(f"wm: {update.account}: {update.error}", err=True)
     if failed:

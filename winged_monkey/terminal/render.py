@@ -107,13 +107,33 @@ def instance_rows(instances: Iterable[Instance], now: datetime) -> list[tuple[st
 GAP = "  "
 
 
-def render_table(rows: Sequence[Sequence[str]]) -> str:
-    """Left-aligned columns separated by two spaces; the first row is the header."""
+#: A last column with less room than this is left to the terminal rather than wrapped.
+_WRAP_MIN = 20
+
+
+def render_table(rows: Sequence[Sequence[str]], width: int | None = None) -> str:
+    """Left-aligned columns separated by two spaces; the first row is the header. Given a
+    `width`, a last column (free text: a reason, a detail) that would overflow it wraps
+    between words under its own start."""
     widths = [max(len(row[c]) for row in rows) for c in range(len(rows[0]))]
-    return "\n".join(
-        GAP.join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
-        for row in rows
-    )
+    offset = sum(widths[:-1]) + len(GAP) * (len(widths) - 1)
+    if width is None or offset + widths[-1] <= width or width - offset < _WRAP_MIN:
+        return "\n".join(
+            GAP.join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+            for row in rows
+        )
+    import textwrap
+
+    lines = []
+    for row in rows:
+        head = "".join(cell.ljust(w) + GAP for cell, w in zip(row[:-1], widths, strict=False))
+        wrapped = textwrap.wrap(
+            row[-1], width - offset, break_long_words=False, break_on_hyphens=False
+        )
+        first, *more = wrapped or [""]
+        lines.append((head + first).rstrip())
+        lines.extend(" " * offset + line for line in more)
+    return "\n".join(lines)
 
 
 def table_width(rows: Sequence[Sequence[str]]) -> int:
