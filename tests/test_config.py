@@ -85,6 +85,56 @@ def test_secrets_in_the_config_are_refused(tmp_path: Path) -> None:
     assert "hunter2" not in str(info.value)
 
 
+@pytest.mark.parametrize(
+    ("change", "said"),
+    [
+        (
+            ("refresh_interval = 30", "refresh_intervall = 30"),
+            "unknown key 'refresh_intervall' (did you mean 'refresh_interval'?)",
+        ),
+        (
+            ("[keys]", "[events]\nmax_age = 7\n[keys]"),
+            "unknown key 'events.max_age' (did you mean 'events.max_age_days'?)",
+        ),
+        (
+            ("port = 5000", "prot = 5000"),
+            "account 'lab', unknown key 'endpoint.prot' (did you mean 'endpoint.port'?)",
+        ),
+        (
+            ('secret_env = "PROD_SECRET"', 'secert_env = "PROD_SECRET"'),
+            "account 'prod', unknown key 'credentials.secert_env' "
+            "(did you mean 'credentials.secret_env'?)",
+        ),
+        (
+            ('name = "lab"', 'name = "the lab"'),
+            "account 'the lab', field name: use letters, digits, '_', '.' and '-', "
+            "starting with a letter or a digit",
+        ),
+    ],
+)
+def test_a_mistyped_key_is_named_with_the_one_meant(
+    tmp_path: Path, change: tuple[str, str], said: str
+) -> None:
+    """A typo anywhere in the file reads as a typo in an account's own keys does: the key,
+    where it is, and the nearest key its table accepts, not pydantic's words."""
+    path = write(tmp_path, GOOD.replace(*change))
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert str(info.value) == f"{path}: {said}"
+
+
+@pytest.mark.parametrize("key", ["secret", "password", "token"])
+def test_a_secret_written_in_credentials_is_told_where_secrets_go(tmp_path: Path, key: str) -> None:
+    path = write(tmp_path, GOOD.replace('secret_env = "PROD_SECRET"', f'{key} = "hunter2"'))
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    message = str(info.value)
+    assert f"account 'prod', unknown key 'credentials.{key}'" in message
+    assert "a secret never goes in the config" in message
+    assert "secret_env" in message
+    assert "hunter2" not in message
+
+
 def test_duplicate_account_names_are_refused(tmp_path: Path) -> None:
     path = write(tmp_path, '[[accounts]]\nname = "a"\n[[accounts]]\nname = "a"\n')
     with pytest.raises(ConfigError, match="'a' is used twice"):

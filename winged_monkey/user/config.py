@@ -131,8 +131,52 @@ def _describe(error: Any, data: dict[str, Any]) -> str:
         accounts = data.get("accounts") or []
         name = accounts[loc[1]].get("name") if loc[1] < len(accounts) else None
         where.append(f"account {name!r}" if name else f"account #{loc[1] + 1}")
-        loc = loc[2:]
-    if loc:
-        where.append("field " + ".".join(str(part) for part in loc))
+    fields = [str(part) for part in loc if not isinstance(part, int)]
+    shown = fields[1:] if where else fields  # an account's keys, from the account
+    if error["type"] == "extra_forbidden":
+        close = _meant(fields)
+        hint = f" (did you mean {'.'.join([*shown[:-1], close])!r}?)" if close else ""
+        if fields[-2:-1] == ["credentials"] and fields[-1] in _SECRET_KEYS:
+            hint = (
+                " (a secret never goes in the config: name secret_env or secret_command, or "
+                "store it with `wm accounts set-secret`)"
+            )
+        return ", ".join([*where, f"unknown key {'.'.join(shown)!r}{hint}"])
+    if shown:
+        where.append("field " + ".".join(shown))
+    text = _PLAIN.get(error["type"], str(error["msg"]))
     prefix = ", ".join(where)
-    return f"{prefix}: {error['msg']}" if prefix else str(error["msg"])
+    return f"{prefix}: {text}" if prefix else text
+
+
+#: pydantic's words where they name its internals rather than what to write.
+_PLAIN = {
+    "string_pattern_mismatch": "use letters, digits, '_', '.' and '-', starting with a letter "
+    "or a digit",
+}
+#: Keys that would put a secret in the file.
+_SECRET_KEYS = frozenset({"secret", "password", "token", "secret_key", "api_key"})
+
+
+def _meant(fields: list[str]) -> str | None:
+    """The key nearest to the unknown one that its table accepts, if one is near."""
+    import difflib  # only when a key is wrong
+
+    model: type[BaseModel] = Config
+    for name in fields[:-1]:
+        found = model.model_fields.get(name)
+        inner = _model_in(found.annotation) if found is not None else None
+        if inner is None:
+            return None
+        model = inner
+    close = difflib.get_close_matches(fields[-1], list(model.model_fields), n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The model a field holds: itself, optional, or the items of a tuple."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    from typing import get_args
+
+    return next((m for a in get_args(annotation) if (m := _model_in(a)) is not None), None)
