@@ -212,3 +212,9 @@ def test_where_wraps_its_reasons_on_a_narrow_terminal(wm: Wm, tmp_path: Path) ->
     reason += [line.strip() for line in lines[first + 1 :] if line.startswith(" " * offset)]
     assert len(reason) > 1, lines
     assert " ".join(reason).startswith("t3.large (2 vCPU, 8 GB) at $0.0")
+
+
+def test_the_catalog_fits_an_80_column_terminal(wm: Wm, tmp_path: Path) -> None:
+    lines = in_a_terminal(tmp_path, "catalog", "--account", "dev", columns=80)
+    assert any(line.startswith("  image  ami-") for line in lines), lines
+    assert max(len(line) for line in lines) <= 80, [line for line in lines if len(line) > 80]

@@ -115,11 +115,17 @@ def _describe(c: AccountCatalog, all_sizes: bool) -> str:
     where = f"{c.provider}/{c.region}" if c.region else c.provider
     lines = [f"{c.account} ({where})"]
     if c.items:
+        width = output_width(None)
+        name_width = 48
+        if width is not None:  # the name gives way (to 16) for 20 columns of NEEDS
+            before = max(len(f"  {i.kind}") for i in c.items) + max(len(i.id) for i in c.items)
+            name_width = max(16, min(48, width - 20 - before - 6))
         rows: list[tuple[str, ...]] = [("  KIND", "ID", "NAME", "NEEDS")]
         rows += [
-            (f"  {i.kind}", i.id, _cut(i.name, 48), "; ".join(i.needs) or "-") for i in c.items
+            (f"  {i.kind}", i.id, _cut(i.name, name_width), "; ".join(i.needs) or "-")
+            for i in c.items
         ]
-        lines.append(render_table(rows))
+        lines.append(render_table(rows, width))
     else:
         lines.append("  no images or templates (name images in the config, or use --search)")
     sizes = sorted(c.sizes, key=_cheapest) if not all_sizes else list(c.sizes)
