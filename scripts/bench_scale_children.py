@@ -291,9 +291,9 @@ async def run_bare(size: int, accounts: int) -> None:
     from textual.app import App, ComposeResult
     from textual.widgets import DataTable
 
-    from winged_monkey.terminal.render import price_text, size_text
+    from winged_monkey.terminal.render import natural, price_text, size_text
     from winged_monkey.ui import format as fmt
-    from winged_monkey.ui.widgets.instance_table import COLUMNS, natural
+    from winged_monkey.ui.widgets.instance_table import COLUMNS
 
     instances = [i for batch in fleet(size, accounts).values() for i in batch]
     now = datetime.now(UTC)
