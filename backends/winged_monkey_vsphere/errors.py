@@ -146,14 +146,15 @@ class _Reply:
 
 def _reply(exc: BaseException) -> _Reply | None:
     """The HTTP reply being read when `exc` was raised (pyVmomi's and negotiate's
-    `resp`/`response` locals keep its status and headers; their exceptions do not)."""
+    `resp`/`response` locals keep its status and headers; their exceptions do not). A
+    reply whose status line never came (a read that timed out) is no reply."""
     found: _Reply | None = None
     trace = exc.__traceback__
     while trace is not None:
         scope = trace.tb_frame.f_locals
         for name in ("resp", "response"):
             reply = scope.get(name)
-            if isinstance(reply, http.client.HTTPResponse):
+            if isinstance(reply, http.client.HTTPResponse) and reply.headers is not None:
                 headers = {k.lower(): v for k, v in reply.getheaders()}
                 body = scope.get("body")
                 found = _Reply(

@@ -27,7 +27,13 @@ def plain_sim(tmp_path: Path) -> Iterator[Vcsim]:
 
 
 def listing_error(
-    sim: Vcsim, proxy: FaultProxy, fault: Fault, *, logged_in: bool, monkeypatch: pytest.MonkeyPatch
+    sim: Vcsim,
+    proxy: FaultProxy,
+    fault: Fault,
+    *,
+    logged_in: bool,
+    monkeypatch: pytest.MonkeyPatch,
+    timeout: float = 20,
 ) -> WMError:
     """The error a listing through `fault` raises, before any session or within one."""
     monkeypatch.setenv(SECRET_VAR, sim.password)
@@ -36,7 +42,7 @@ def listing_error(
         backend="vsphere",
         endpoint=Endpoint(host="127.0.0.1", port=proxy.port, secure=False),
         credentials=Credentials(key=USER, keyring=False, secret_env=SECRET_VAR),
-        timeout=20,
+        timeout=timeout,
     )
     backend = VSphereBackend(
         account, Secrets(account="lab", key=USER, secret=sim.password, source="env")
@@ -116,3 +122,21 @@ def test_a_reply_cut_short(
     assert str(error) == (
         f"lab: the reply from 127.0.0.1:{proxy.port} was cut short (connection closed mid-answer)"
     )
+
+
+@pytest.mark.parametrize("logged_in", [False, True])
+def test_a_vcenter_that_stops_answering_is_no_answer_in_time(
+    plain_sim: Vcsim,
+    fault_proxy: Callable[[int], FaultProxy],
+    monkeypatch: pytest.MonkeyPatch,
+    logged_in: bool,
+) -> None:
+    """The backend's own socket timeout (the account's timeout) ends a call that gets no
+    reply: said as no answer in time. Reading the reply it never got had raised
+    http.client's ResponseNotReady out of the error's translation ("unexpected
+    ResponseNotReady"), when that timeout fired before the portal's deadline."""
+    proxy = fault_proxy(plain_sim.port)
+    error = listing_error(
+        plain_sim, proxy, Fault("hang"), logged_in=logged_in, monkeypatch=monkeypatch, timeout=1
+    )
+    assert str(error) == f"lab: no answer from 127.0.0.1:{proxy.port} in time (timeout)"
