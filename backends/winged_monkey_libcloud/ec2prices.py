@@ -4,9 +4,9 @@ libcloud's own way (`list_sizes`, or `get_size_price` on a cold cache) parses th
 pricing file, 4.5 MB of every provider's prices, and builds every instance type of the
 region: about 1.3 billion instructions, twice a plain listing of two accounts. Even EC2's
 Linux table alone (a seventh of the file) is 40 M instructions to parse, and a listing
-needs the prices of the few types it shows. So each type's entry is found in the file
-(mapped, not read into memory) and parsed by itself. A file not laid out as libcloud ships
-it (a custom pricing file) is read libcloud's way, whole.
+needs the prices of the few types it shows. So the file is mapped, the Linux table's text
+alone is copied out of it, and each type's entry is found there and parsed by itself. A
+file not laid out as libcloud ships it (a custom pricing file) is read libcloud's way.
 """
 
 from __future__ import annotations
