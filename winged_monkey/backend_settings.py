@@ -60,7 +60,14 @@ def unknown_keys(account: AccountConfig, settings: type[BackendSettings]) -> lis
 
 
 def _hint(key: str, valid: Iterable[str]) -> str:
+    close = nearest(key, valid)
+    return f" (did you mean {close!r}?)" if close else ""
+
+
+def nearest(key: str, valid: Iterable[str]) -> str | None:
+    """The valid key a mistyped `key` most likely meant, if one is near (the config's
+    unknown keys anywhere in the file are told with it too)."""
     import difflib  # only when a key is wrong
 
     close = difflib.get_close_matches(key, list(valid), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+    return close[0] if close else None

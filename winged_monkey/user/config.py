@@ -160,7 +160,7 @@ _SECRET_KEYS = frozenset({"secret", "password", "token", "secret_key", "api_key"
 
 def _meant(fields: list[str]) -> str | None:
     """The key nearest to the unknown one that its table accepts, if one is near."""
-    import difflib  # only when a key is wrong
+    from winged_monkey.backend_settings import nearest
 
     model: type[BaseModel] = Config
     for name in fields[:-1]:
@@ -169,8 +169,7 @@ def _meant(fields: list[str]) -> str | None:
         if inner is None:
             return None
         model = inner
-    close = difflib.get_close_matches(fields[-1], list(model.model_fields), n=1, cutoff=0.6)
-    return close[0] if close else None
+    return nearest(fields[-1], model.model_fields)
 
 
 def _model_in(annotation: Any) -> type[BaseModel] | None:
