@@ -22,7 +22,13 @@ from winged_monkey.engine.catalogs import CatalogUpdate
 from winged_monkey.engine.portal import ActionUpdate, Portal
 from winged_monkey.engine.ranking import HOURS_PER_MONTH, Ranked, find_size
 from winged_monkey.errors import ActionNotAllowed, InvalidRequest
-from winged_monkey.terminal.render import hourly_text, monthly_text, output_width, render_table
+from winged_monkey.terminal.render import (
+    hanging,
+    hourly_text,
+    monthly_text,
+    output_width,
+    render_table,
+)
 
 #: Sizes shown per account without --sizes (EC2 has hundreds): the cheapest ones.
 SIZES_SHOWN = 8
@@ -114,8 +120,8 @@ async def _search(
 def _describe(c: AccountCatalog, all_sizes: bool) -> str:
     where = f"{c.provider}/{c.region}" if c.region else c.provider
     lines = [f"{c.account} ({where})"]
+    width = output_width(None)
     if c.items:
-        width = output_width(None)
         name_width = 48
         if width is not None:  # the name gives way (to 16) for 20 columns of NEEDS
             before = max(len(f"  {i.kind}") for i in c.items) + max(len(i.id) for i in c.items)
@@ -142,35 +148,25 @@ def _describe(c: AccountCatalog, all_sizes: bool) -> str:
         ("networks", c.networks),
     ):
         if choices:
-            lines.append(_wrapped(f"  {label}: ", ", ".join(ch.name for ch in choices)))
+            lines.append(_wrapped(f"  {label}: ", ", ".join(ch.name for ch in choices), width))
     quota = [
         f"{q.resource} {q.used if q.used is not None else '?'} used of "
         f"{q.limit if q.limit is not None and q.limit >= 0 else 'unknown'}"
         for q in c.quotas
     ]
     if quota:
-        lines.append(_wrapped("  quota: ", "; ".join(quota)))
-    lines.extend(_wrapped("  note: ", note) for note in c.notes)
+        lines.append(_wrapped("  quota: ", "; ".join(quota), width))
+    lines.extend(_wrapped("  note: ", note, width) for note in c.notes)
     return "\n".join(lines)
 
 
-def _wrapped(head: str, text: str) -> str:
-    """`head` and `text`, wrapped at the terminal's width under the text's start, never
-    inside a word (a vCenter's hosts and folders made one line of thousands of characters,
-    and a note was cut mid-word at the terminal's edge)."""
-    width = output_width(None)
+def _wrapped(head: str, text: str, width: int | None) -> str:
+    """`head` and `text`, wrapped at `width` under the text's start, never inside a word (a
+    vCenter's hosts and folders made one line of thousands of characters, and a note was
+    cut mid-word at the terminal's edge)."""
     if width is None or len(head) + len(text) <= width:
         return head + text
-    import textwrap
-
-    return textwrap.fill(
-        text,
-        width=max(width, len(head) + 20),
-        initial_indent=head,
-        subsequent_indent=" " * len(head),
-        break_long_words=False,
-        break_on_hyphens=False,
-    )
+    return hanging(head, text, max(width, len(head) + 20))
 
 
 def _cheapest(size: Size) -> tuple[int, float, str]:

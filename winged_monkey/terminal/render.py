@@ -122,18 +122,31 @@ def render_table(rows: Sequence[Sequence[str]], width: int | None = None) -> str
             GAP.join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
             for row in rows
         )
+    return "\n".join(
+        hanging(
+            "".join(cell.ljust(w) + GAP for cell, w in zip(row[:-1], widths, strict=False)),
+            row[-1],
+            width,
+        )
+        for row in rows
+    )
+
+
+def hanging(head: str, text: str, width: int) -> str:
+    """`head` then `text` wrapped at `width` between words (never inside one), its further
+    lines under its start."""
     import textwrap
 
-    lines = []
-    for row in rows:
-        head = "".join(cell.ljust(w) + GAP for cell, w in zip(row[:-1], widths, strict=False))
-        wrapped = textwrap.wrap(
-            row[-1], width - offset, break_long_words=False, break_on_hyphens=False
-        )
-        first, *more = wrapped or [""]
-        lines.append((head + first).rstrip())
-        lines.extend(" " * offset + line for line in more)
-    return "\n".join(lines)
+    if not text:
+        return head.rstrip()
+    return textwrap.fill(
+        text,
+        width=width,
+        initial_indent=head,
+        subsequent_indent=" " * len(head),
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
 
 
 def table_width(rows: Sequence[Sequence[str]]) -> int:
@@ -188,9 +201,12 @@ def fit_instance_table(rows: Sequence[Sequence[str]], width: int | None) -> list
             ]
             table[0][column] = "S"
         elif step in header:
-            column = header.index(step)
-            table = [row[:column] + row[column + 1 :] for row in table]
+            table = _without(table, header.index(step))
     return table
+
+
+def _without(table: list[list[str]], column: int) -> list[list[str]]:
+    return [row[:column] + row[column + 1 :] for row in table]
 
 
 #: What gives way, in order, when the event table is wider than the terminal: the target's
@@ -225,13 +241,12 @@ def fit_event_table(rows: Sequence[Sequence[str]], width: int | None) -> list[li
             column = header.index("DETAIL")
             room = width - table_width([row[:column] for row in table]) - len(GAP)
             if room < _DETAIL_MIN:
-                table = [row[:column] + row[column + 1 :] for row in table]
+                table = _without(table, column)
             else:
                 for row in table[1:]:
                     row[column] = _cut_after_word(row[column], room)
         elif step in header:
-            column = header.index(step)
-            table = [row[:column] + row[column + 1 :] for row in table]
+            table = _without(table, header.index(step))
     return table
 
 
