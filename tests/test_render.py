@@ -11,6 +11,7 @@ from winged_monkey.store.events import TABLE_HEADER
 from winged_monkey.terminal.render import (
     HEADER,
     STATE_GLYPHS,
+    EventLines,
     fit_event_table,
     fit_instance_table,
     human_age,
@@ -109,6 +110,21 @@ def test_a_narrow_event_table_keeps_the_kind_name_change_and_outcome_whole(width
 def test_an_event_table_that_fits_is_left_as_it_is() -> None:
     assert fit_event_table([TABLE_HEADER, EVENT], 200) == [list(TABLE_HEADER), list(EVENT)]
     assert fit_event_table([TABLE_HEADER, EVENT], None) == [list(TABLE_HEADER), list(EVENT)]
+
+
+def test_followed_event_lines_fit_the_terminal_and_never_regain_a_column() -> None:
+    """`wm events --follow` at 80 columns: each line fits, as the table's row would; a
+    short line after a long one keeps the narrower layout (no column comes and goes)."""
+    short = ("2026-12-04 17:20:01", "action", "stop", "dev", "i-1", "web-1", "on → off", "ok", "-")
+    lines = EventLines(TABLE_HEADER, 80)
+    first = lines.line(short)
+    assert first == "  ".join(short)  # fits whole: nothing given up yet
+    long_line, after = lines.line(EVENT), lines.line(short)
+    assert len(long_line) <= 80
+    assert "abe00f0a" not in long_line
+    assert "action" not in long_line
+    assert after.split("  ") == ["12-04 17:20", "stop", "dev", "web-1", "on → off", "ok", "-"]
+    assert EventLines(TABLE_HEADER, None).line(EVENT) == "  ".join(EVENT)
 
 
 def test_a_last_column_of_free_text_wraps_between_words_under_its_start() -> None:

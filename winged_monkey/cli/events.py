@@ -12,6 +12,7 @@ from winged_monkey.cli.base import Context, ExitCode, fail, guard
 from winged_monkey.errors import StoreError
 from winged_monkey.models import Event, EventSource
 from winged_monkey.store.events import (
+    TABLE_HEADER,
     EventQuery,
     event_row,
     event_rows,
@@ -21,7 +22,12 @@ from winged_monkey.store.events import (
     to_json_line,
 )
 from winged_monkey.store.sqlite import Store
-from winged_monkey.terminal.render import fit_event_table, output_width, render_table
+from winged_monkey.terminal.render import (
+    EventLines,
+    fit_event_table,
+    output_width,
+    render_table,
+)
 from winged_monkey.user import paths
 
 
@@ -138,7 +144,7 @@ def _events(
 ) -> None:
     store = _events_store(obj)
     if follow:
-        _follow(store, query, fmt, interval)
+        _follow(store, query, fmt, interval, output_width(width))
         return
     found = query.run(store)
     if fmt == "json":
@@ -155,7 +161,8 @@ def _events(
         click.echo("no events match", err=True)
 
 
-def _follow(store: Store, query: EventQuery, fmt: str, interval: float) -> None:
+def _follow(store: Store, query: EventQuery, fmt: str, interval: float, width: int | None) -> None:
+    lines = EventLines(TABLE_HEADER, width)
     if fmt == "csv":
         click.echo(to_csv([]), nl=False)
     try:
@@ -163,7 +170,7 @@ def _follow(store: Store, query: EventQuery, fmt: str, interval: float) -> None:
             if batch is None:
                 time.sleep(interval)
             else:
-                _print_stream(batch, fmt)
+                _print_stream(batch, fmt, lines)
     except KeyboardInterrupt:
         return  # Ctrl-C is how --follow ends: exit 0
 
@@ -187,11 +194,11 @@ def followed(store: Store, query: EventQuery, seq: int) -> Iterator[list[Event] 
         yield fresh if batch else None
 
 
-def _print_stream(found: list[Event], fmt: str) -> None:
+def _print_stream(found: list[Event], fmt: str, lines: EventLines) -> None:
     for event in found:
         if fmt == "json":
             click.echo(to_json_line(event))
         elif fmt == "csv":
             click.echo(to_csv([event], header=False), nl=False)
         else:
-            click.echo("  ".join(event_row(event)))
+            click.echo(lines.line(event_row(event)))

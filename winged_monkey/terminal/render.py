@@ -228,10 +228,38 @@ _DETAIL_MIN = 16
 
 def fit_event_table(rows: Sequence[Sequence[str]], width: int | None) -> list[list[str]]:
     """The rows of `event_rows` narrowed to `width` columns (None: as they are)."""
+    return _narrow_events(rows, width)[0]
+
+
+class EventLines:
+    """`wm events --follow`'s lines, each fitted to `width` as the table would be. A line
+    never has more columns than the one before it: once a long line has dropped the
+    source, the lines after it stay without it (a stream has no header to re-read)."""
+
+    def __init__(self, header: Sequence[str], width: int | None) -> None:
+        self.header = header
+        self.width = width
+        self._level = 0
+
+    def line(self, row: Sequence[str]) -> str:
+        table, self._level = _narrow_events(
+            [self.header, row], self.width, self._level, headed=False
+        )
+        return GAP.join(table[1])
+
+
+def _narrow_events(
+    rows: Sequence[Sequence[str]], width: int | None, at_least: int = 0, *, headed: bool = True
+) -> tuple[list[list[str]], int]:
+    """`rows` (a header first) narrowed by the first `at_least` steps, then by more while
+    wider than `width` (the header's width counted only if `headed`: it is printed); and
+    how many steps were taken."""
     table = [list(row) for row in rows]
-    for step in _EVENT_NARROWING:
-        if width is None or table_width(table) <= width:
-            break
+    shown = 0 if headed else 1
+    taken = 0
+    for taken, step in enumerate(_EVENT_NARROWING):
+        if width is None or (taken >= at_least and table_width(table[shown:]) <= width):
+            return table, taken
         header = table[0]
         if step in ("+YEAR", "+SECONDS"):  # "2026-12-04 17:22:13" -> "12-04 17:22"
             column = header.index("TIME")
@@ -239,7 +267,7 @@ def fit_event_table(rows: Sequence[Sequence[str]], width: int | None) -> list[li
                 row[column] = row[column][5:] if step == "+YEAR" else row[column][:-3]
         elif step == "+DETAIL":
             column = header.index("DETAIL")
-            room = width - table_width([row[:column] for row in table]) - len(GAP)
+            room = width - table_width([row[:column] for row in table[shown:]]) - len(GAP)
             if room < _DETAIL_MIN:
                 table = _without(table, column)
             else:
@@ -247,7 +275,7 @@ def fit_event_table(rows: Sequence[Sequence[str]], width: int | None) -> list[li
                     row[column] = _cut_after_word(row[column], room)
         elif step in header:
             table = _without(table, header.index(step))
-    return table
+    return table, len(_EVENT_NARROWING)
 
 
 def _cut_after_word(text: str, room: int) -> str:
