@@ -97,6 +97,14 @@ def test_secrets_in_the_config_are_refused(tmp_path: Path) -> None:
             "unknown key 'events.max_age' (did you mean 'events.max_age_days'?)",
         ),
         (
+            ("[keys]", "[[events]]\nmax_count = 5\n[keys]"),
+            "field events: must be a table, not a list: write [events], not [[events]]",
+        ),
+        (
+            ("[keys]", 'events = "90d"\n[keys]'),
+            "field events: must be a table ([events]), not a string",
+        ),
+        (
             ("port = 5000", "prot = 5000"),
             "account 'lab', unknown key 'endpoint.prot' (did you mean 'endpoint.port'?)",
         ),

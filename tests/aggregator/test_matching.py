@@ -188,7 +188,22 @@ def test_the_config_names_its_mistakes() -> None:
     [
         (
             "[serve.pools.synth]\nweights = { quality = -1 }\n",
-            "[serve] pools.synth.weights.quality: Input should be greater than or equal to 0",
+            "field serve.pools.synth.weights.quality: Input should be greater than or equal to 0",
+        ),
+        (
+            "[serve.pools.synth]\nweights = { pricee = 1 }\n",
+            "unknown key 'serve.pools.synth.weights.pricee' "
+            "(did you mean 'serve.pools.synth.weights.price'?)",
+        ),
+        (
+            "[serve.pools.synth]\nwindow_hour = 2\n",
+            "unknown key 'serve.pools.synth.window_hour' "
+            "(did you mean 'serve.pools.synth.window_hours'?)",
+        ),
+        (
+            '[[serve.pools]]\nname = "synth"\n',
+            "field serve.pools: must be a table, not a list: write [serve.pools.NAME] for each, "
+            "not [[serve.pools]]",
         ),
         (
             '[[serve.pools.synth.deployables]]\nname = "web"\nimages = { nowhere = "ami-1" }\n',

@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from winged_monkey.errors import ConfigError
 from winged_monkey.serve.pools import PoolSettings
-from winged_monkey.user.config import Config, Credentials, parse_config
+from winged_monkey.user.config import Config, Credentials, describe_errors, parse_config
 
 DEFAULT_POOL = "default"
 
@@ -118,8 +118,8 @@ def load_server_config(path: Path) -> ServerConfig:
     try:
         serve = ServeSettings.model_validate(serve_data)
     except ValidationError as exc:
-        parts = [f"[serve] {'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
-        raise ConfigError(f"{path}: " + "; ".join(parts)) from None
+        said = describe_errors(exc, serve_data, root=ServeSettings, within=("serve",))
+        raise ConfigError(f"{path}: {said}") from None
     config = parse_config(data, source=str(path))
     for account in config.accounts:
         pool = account.settings.get("pool")

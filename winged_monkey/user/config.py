@@ -20,6 +20,7 @@ __all__ = [
     "Credentials",
     "Endpoint",
     "EventsConfig",
+    "describe_errors",
     "load_config",
     "parse_config",
 ]
@@ -100,8 +101,7 @@ def parse_config(data: dict[str, Any], *, source: str) -> Config:
     try:
         config = Config.model_validate(data)
     except ValidationError as exc:
-        lines = [_describe(error, data) for error in exc.errors()]
-        raise ConfigError(f"{source}: " + "; ".join(lines)) from None
+        raise ConfigError(f"{source}: {describe_errors(exc, data)}") from None
     problems = [
         f"account {account.name!r}: {problem}"
         for account in config.accounts
@@ -124,7 +124,21 @@ def _unknown_keys(account: AccountConfig) -> list[str]:
     return [] if settings is None else unknown_keys(account, settings)
 
 
-def _describe(error: Any, data: dict[str, Any]) -> str:
+def describe_errors(
+    exc: ValidationError,
+    data: dict[str, Any],
+    *,
+    root: type[BaseModel] = Config,
+    within: tuple[str, ...] = (),
+) -> str:
+    """pydantic's errors for `data` (validated by `root`, found at `within` in the file) in
+    the file's words: where, and what to write."""
+    return "; ".join(_describe(error, data, root, within) for error in exc.errors())
+
+
+def _describe(
+    error: Any, data: dict[str, Any], root: type[BaseModel], within: tuple[str, ...]
+) -> str:
     loc = list(error["loc"])
     where = []
     if len(loc) >= 2 and loc[0] == "accounts" and isinstance(loc[1], int):
@@ -132,9 +146,9 @@ def _describe(error: Any, data: dict[str, Any]) -> str:
         name = accounts[loc[1]].get("name") if loc[1] < len(accounts) else None
         where.append(f"account {name!r}" if name else f"account #{loc[1] + 1}")
     fields = [str(part) for part in loc if not isinstance(part, int)]
-    shown = fields[1:] if where else fields  # an account's keys, from the account
+    shown = fields[1:] if where else [*within, *fields]  # an account's keys, from the account
     if error["type"] == "extra_forbidden":
-        close = _meant(fields)
+        close = _meant(fields, root)
         hint = f" (did you mean {'.'.join([*shown[:-1], close])!r}?)" if close else ""
         if fields[-2:-1] == ["credentials"] and fields[-1] in _SECRET_KEYS:
             hint = (
@@ -144,7 +158,10 @@ def _describe(error: Any, data: dict[str, Any]) -> str:
         return ", ".join([*where, f"unknown key {'.'.join(shown)!r}{hint}"])
     if shown:
         where.append("field " + ".".join(shown))
-    text = _PLAIN.get(error["type"], str(error["msg"]))
+    if error["type"] in ("dict_type", "model_type"):
+        text = _not_a_table(".".join(shown), error["input"], each=error["type"] == "dict_type")
+    else:
+        text = _PLAIN.get(error["type"], str(error["msg"]))
     prefix = ", ".join(where)
     return f"{prefix}: {text}" if prefix else text
 
@@ -156,18 +173,34 @@ _PLAIN = {
 }
 #: Keys that would put a secret in the file.
 _SECRET_KEYS = frozenset({"secret", "password", "token", "secret_key", "api_key"})
+#: What a TOML value is, in the words of TOML's documentation.
+_TOML_KINDS = {bool: "a boolean", int: "a number", float: "a number", str: "a string"}
 
 
-def _meant(fields: list[str]) -> str | None:
+def _not_a_table(dotted: str, value: object, *, each: bool) -> str:
+    """A table's key given another kind of value (`each`: a table of tables, one per name)."""
+    write = f"[{dotted}.NAME] for each" if each else f"[{dotted}]"
+    if isinstance(value, list):
+        return f"must be a table, not a list: write {write}, not [[{dotted}]]"
+    kind = _TOML_KINDS.get(type(value), "a date" if value is not None else "empty")
+    return f"must be a table ({write}), not {kind}"
+
+
+def _meant(fields: list[str], root: type[BaseModel]) -> str | None:
     """The key nearest to the unknown one that its table accepts, if one is near."""
+    from typing import get_origin
+
     from winged_monkey.backend_settings import nearest
 
-    model: type[BaseModel] = Config
-    for name in fields[:-1]:
+    model = root
+    names = iter(fields[:-1])
+    for name in names:
         found = model.model_fields.get(name)
         inner = _model_in(found.annotation) if found is not None else None
-        if inner is None:
+        if found is None or inner is None:
             return None
+        if get_origin(found.annotation) is dict:
+            next(names, None)  # the table's own key, e.g. a pool's name
         model = inner
     return nearest(fields[-1], model.model_fields)
 
