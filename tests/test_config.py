@@ -105,6 +105,19 @@ def test_secrets_in_the_config_are_refused(tmp_path: Path) -> None:
             "field events: must be a table ([events]), not a string",
         ),
         (
+            ("credentials = { key", 'credentials = "AKIAEXAMPLE"\nwas = { key'),
+            "account 'prod', field credentials: must be a table ([accounts.credentials] after "
+            "the account's [[accounts]]), not a string",
+        ),
+        (
+            ("refresh_interval = 30", 'refresh_interval = "30s"'),
+            "field refresh_interval: must be a number (no quotes, no unit)",
+        ),
+        (
+            ("read_only = true", 'read_only = "perhaps"'),
+            "account 'prod', field read_only: must be true or false (no quotes)",
+        ),
+        (
             ("port = 5000", "prot = 5000"),
             "account 'lab', unknown key 'endpoint.prot' (did you mean 'endpoint.port'?)",
         ),
@@ -129,6 +142,16 @@ def test_a_mistyped_key_is_named_with_the_one_meant(
     with pytest.raises(ConfigError) as info:
         load_config(path)
     assert str(info.value) == f"{path}: {said}"
+
+
+def test_one_account_written_as_a_table_says_to_write_a_list(tmp_path: Path) -> None:
+    path = write(tmp_path, '[accounts]\nname = "prod"\nprovider = "ec2"\n')
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert str(info.value) == (
+        f"{path}: field accounts: must be a list of tables: write [[accounts]] before each "
+        "one, not [accounts]"
+    )
 
 
 @pytest.mark.parametrize("key", ["secret", "password", "token"])

@@ -146,7 +146,8 @@ def _describe(
         name = accounts[loc[1]].get("name") if loc[1] < len(accounts) else None
         where.append(f"account {name!r}" if name else f"account #{loc[1] + 1}")
     fields = [str(part) for part in loc if not isinstance(part, int)]
-    shown = fields[1:] if where else [*within, *fields]  # an account's keys, from the account
+    in_account = bool(where)
+    shown = fields[1:] if in_account else [*within, *fields]  # an account's keys, from it
     if error["type"] == "extra_forbidden":
         close = _meant(fields, root)
         hint = f" (did you mean {'.'.join([*shown[:-1], close])!r}?)" if close else ""
@@ -158,8 +159,14 @@ def _describe(
         return ", ".join([*where, f"unknown key {'.'.join(shown)!r}{hint}"])
     if shown:
         where.append("field " + ".".join(shown))
+    # The TOML header of the table in error: an account's are under its [[accounts]].
+    header = ".".join(["accounts", *shown] if in_account else shown)
     if error["type"] in ("dict_type", "model_type"):
-        text = _not_a_table(".".join(shown), error["input"], each=error["type"] == "dict_type")
+        text = _not_a_table(header, error["input"], each=error["type"] == "dict_type")
+        if in_account:
+            text = text.replace("]", "] after the account's [[accounts]]", 1)
+    elif error["type"] in ("tuple_type", "list_type") and isinstance(error["input"], dict):
+        text = f"must be a list of tables: write [[{header}]] before each one, not [{header}]"
     else:
         text = _PLAIN.get(error["type"], str(error["msg"]))
     prefix = ", ".join(where)
@@ -170,6 +177,13 @@ def _describe(
 _PLAIN = {
     "string_pattern_mismatch": "use letters, digits, '_', '.' and '-', starting with a letter "
     "or a digit",
+    "string_type": "must be a string, in quotes",
+    "bool_type": "must be true or false (no quotes)",
+    "bool_parsing": "must be true or false (no quotes)",
+    "float_type": "must be a number (no quotes, no unit)",
+    "float_parsing": "must be a number (no quotes, no unit)",
+    "int_type": "must be a whole number (no quotes, no unit)",
+    "int_parsing": "must be a whole number (no quotes, no unit)",
 }
 #: Keys that would put a secret in the file.
 _SECRET_KEYS = frozenset({"secret", "password", "token", "secret_key", "api_key"})
