@@ -205,8 +205,10 @@ class FaultProxy:
     """A proxy on 127.0.0.1:`port` in front of `upstream`; set `fault` at any time.
 
     A context manager (or `start()`/`stop()`). `open_connections` counts client connections
-    open now (a witness that an abandoned call's connection was closed); `connections`
-    counts those ever opened (a witness of keep-alive reuse); `requests` counts requests seen.
+    open now (a witness that an abandoned call's connection was closed); `answering` those
+    of them with a request still being answered (a client's idle kept-alive connections are
+    open but not answering); `connections` counts those ever opened (a witness of keep-alive
+    reuse); `requests` counts requests seen.
     """
 
     def __init__(
@@ -222,6 +224,7 @@ class FaultProxy:
         self.fault = PASS
         self.port = 0
         self.open_connections = 0
+        self.answering = 0
         self.connections = 0
         self.requests = 0
         self._ready = threading.Event()
@@ -294,8 +297,12 @@ class FaultProxy:
                 fault = self.fault
                 if fault.match is not None and fault.match not in request.raw:
                     fault = PASS
-                if not await self._answer(fault, request, client, writer, upstream):
-                    break
+                self.answering += 1
+                try:
+                    if not await self._answer(fault, request, client, writer, upstream):
+                        break
+                finally:
+                    self.answering -= 1
         except (_Ended, OSError, asyncio.CancelledError):  # OSError: ssl's errors too
             pass
         finally:
