@@ -1,9 +1,14 @@
 """An async client of the aggregator's API over httpx: a bearer token, TLS as configured,
-the account's timeout on every request, and every failure as a WMError naming the account."""
+the account's timeout on each phase of a request, and every failure as a WMError naming the
+account.
+
+A whole request is bounded by the portal's deadline alone (`Accounts.within`). A second
+bound of the same length here would cancel the request a second time while httpcore is
+closing its connection after the first, and a connection whose close is cancelled is never
+closed (encode/httpx#3782): on a slow link, a socket leaked per poll."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any, ClassVar, TypeVar
 from urllib.parse import quote, urlsplit
 
@@ -14,7 +19,7 @@ from winged_monkey.account import AccountConfig, Secrets
 from winged_monkey.httppool import LoopPool
 from winged_monkey.tls import client_context
 from winged_monkey.wire import API_PREFIX, INTENT_HEADER, Link
-from winged_monkey_aggregator.errors import not_the_api, reply_error, timed_out, transport_error
+from winged_monkey_aggregator.errors import not_the_api, reply_error, transport_error
 from winged_monkey_aggregator.settings import read_settings
 
 USER_AGENT = "winged-monkey-aggregator/0.1"
@@ -114,13 +119,9 @@ class AggregatorClient:
         if intent is not None:  # a header is ASCII: the key is percent-encoded
             headers[INTENT_HEADER] = quote(intent, safe=":/@")
         try:
-            # httpx's timeout is per phase; this one bounds the whole request.
-            async with asyncio.timeout(self.timeout):
-                reply = await self._http().request(
-                    method, url, params=params, content=content, headers=headers
-                )
-        except TimeoutError:
-            raise timed_out(account=self.account, where=self.where, timeout=self.timeout) from None
+            reply = await self._http().request(
+                method, url, params=params, content=content, headers=headers
+            )
         except httpx.TransportError as exc:
             bundle = self.settings.ca_bundle
             raise transport_error(
