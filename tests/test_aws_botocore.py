@@ -188,7 +188,8 @@ def test_botocores_refusals_reach_the_user_with_the_account(cloud: Cloud, aws_fi
         CredentialResolver().resolve(profile_account("prod", "nope"))
     assert (
         str(missing.value)
-        == "prod: AWS profile 'nope': The config profile (nope) could not be found"
+        == "prod: AWS profile 'nope': The config profile (nope) could not be found; "
+        "the files have the profiles: broken, loop"
     )
     with pytest.raises(CredentialError) as broken:
         CredentialResolver().resolve(profile_account("prod", "broken"))
@@ -236,3 +237,91 @@ async def test_a_role_with_credential_source_environment(cloud: Cloud, aws_files
         assert await listed(portal, "env-role") == {"sourced-from-env"}
     finally:
         await portal.close()
+
+
+def test_no_region_is_refused_as_botocore_refuses_it(cloud: Cloud, aws_files: Path) -> None:
+    """Neither the account nor the profile names a region: botocore raises NoRegionError.
+    wm had called AWS's us-east-1, the profile's endpoint_url dropped with the region."""
+    (aws_files / "credentials").write_text(
+        f"[x]\naws_access_key_id = {DEV_KEY}\naws_secret_access_key = {DEV_SECRET}\n"
+    )
+    (aws_files / "config").write_text(
+        f"[x]\nregion = eu-west-1\n[profile x]\nendpoint_url = {cloud.server.url}\n"
+        "regoin = eu-west-1\n"
+    )
+    cloud.monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    with pytest.raises(CredentialError) as refused:
+        CredentialResolver().resolve(profile_account("lab", "x"))
+    told = str(refused.value)
+    assert told.startswith("lab: AWS profile 'x': no region (botocore's NoRegionError): ")
+    assert "AWS_REGION is set, but botocore reads AWS_DEFAULT_REGION" in told
+    assert "its regoin is not a key botocore reads: region?" in told
+    assert f"{aws_files / 'config'} has [x], which botocore skips" in told
+    assert cloud.server.calls == []  # nothing was sent anywhere
+
+    cloud.monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")  # as the aws CLI reads it
+    assert CredentialResolver().resolve(profile_account("lab", "x")).aws is not None
+
+
+async def test_a_region_botocore_knows_and_libcloud_does_not(cloud: Cloud, aws_files: Path) -> None:
+    """libcloud's region table lags AWS's (mx-central-1, ap-southeast-7): it refused them
+    ('Invalid region'); botocore's endpoint for the region is used, signed for it."""
+    cloud.launch(cloud.ec2(region="mx-central-1"), "in-mexico")
+    (aws_files / "credentials").write_text(
+        f"[new]\naws_access_key_id = {DEV_KEY}\naws_secret_access_key = {DEV_SECRET}\n"
+    )
+    (aws_files / "config").write_text(
+        f"[profile new]\nregion = mx-central-1\nendpoint_url = {cloud.server.url}\n"
+    )
+    portal = cloud.portal(profile_account("new", "new"))
+    try:
+        cloud.server.clear_calls()
+        assert await listed(portal, "new") == {"in-mexico"}
+        assert {c.region for c in cloud.server.calls if c.service == "ec2"} == {"mx-central-1"}
+    finally:
+        await portal.close()
+
+
+def test_refusals_say_what_to_do(cloud: Cloud, aws_files: Path) -> None:
+    """SSO with no token, an expired credential_process, a section written the other file's
+    way, a mistyped key, AWS_PROFILE naming no profile: each says what to do."""
+    helper = aws_files / "expired.py"
+    helper.write_text(
+        "import json\nprint(json.dumps({'Version': 1, 'AccessKeyId': 'AKIAX', "
+        "'SecretAccessKey': 's', 'SessionToken': 't', 'Expiration': '2001-01-01T00:00:00Z'}))\n"
+    )
+    (aws_files / "config").write_text(
+        "[profile sso]\nsso_session = corp\nsso_account_id = 111111111111\n"
+        "sso_role_name = Admin\nregion = us-east-1\n"
+        "[sso-session corp]\nsso_start_url = https://corp.example/start\nsso_region = us-east-1\n"
+        f"[profile old]\ncredential_process = {sys.executable} {helper}\nregion = us-east-1\n"
+        "[profile typo]\nrolearn = arn:aws:iam::1:role/x\nsource_profile = sso\n"
+        "[profile split]\nregion = us-east-1\n"
+    )
+    (aws_files / "credentials").write_text(
+        f"[profile split]\naws_access_key_id = {DEV_KEY}\naws_secret_access_key = {DEV_SECRET}\n"
+    )
+
+    def told(profile: str | None) -> str:
+        account = (
+            profile_account("prod", profile)
+            if profile
+            else AccountConfig(name="prod", provider="ec2")
+        )
+        with pytest.raises(CredentialError) as refused:
+            CredentialResolver().resolve(account)
+        return str(refused.value)
+
+    assert told("sso").endswith("; log in to SSO first: aws sso login --profile sso")
+    assert "renew them at their source" in told("old")
+    assert told("typo").endswith("; its rolearn is not a key botocore reads: role_arn?")
+    assert told("split").endswith(
+        f"; {aws_files / 'credentials'} has [profile split], which botocore skips: "
+        "in the credentials file write [split]"
+    )
+    cloud.monkeypatch.setenv("AWS_PROFILE", "spilt")
+    assert told(None) == (
+        "prod: AWS default chain: The config profile (spilt) could not be found; "
+        "AWS_PROFILE=spilt names it; did you mean 'split'?; the files have the profiles: "
+        "old, profile split, split, sso, typo"
+    )

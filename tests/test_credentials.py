@@ -80,6 +80,7 @@ def test_aws_profile(
     creds = tmp_path / "credentials"
     creds.write_text(f"[dev]\naws_access_key_id = AKIADEV\naws_secret_access_key = {CANARY}\n")
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(creds))
+    (tmp_path / "config").write_text("[profile dev]\nregion = eu-west-1\n")
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
     secrets = CredentialResolver().resolve(account(aws_profile="dev"))
     assert secrets.aws is not None  # botocore's resolution, read before each call

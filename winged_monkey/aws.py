@@ -50,9 +50,10 @@ class AwsIdentity:
 
     account: str
     profile: str | None
-    region: str | None
-    #: EC2's endpoint from the profile (`endpoint_url`, a `services` section,
-    #: AWS_ENDPOINT_URL_EC2); None for AWS's own.
+    region: str
+    #: The EC2 endpoint botocore would call for the region (the profile's `endpoint_url`, a
+    #: `services` section, AWS_ENDPOINT_URL_EC2, else AWS's own); None when the account
+    #: names its own `endpoint`.
     endpoint_url: str | None
     method: str
     credentials: Any = field(repr=False)
@@ -69,7 +70,8 @@ class AwsIdentity:
             now = self.credentials.get_frozen_credentials()
         except Exception as exc:  # botocore's and its HTTP library's errors, many types
             raise CredentialError(
-                f"{self.source}: botocore could not get credentials: {_reason(exc)}",
+                f"{self.source}: botocore could not get credentials: {_reason(exc)}"
+                + _advice(exc, None, self.profile),
                 account=self.account,
             ) from None
         return str(now.access_key), str(now.secret_key), now.token
@@ -81,14 +83,16 @@ def resolve(account: AccountConfig, prompt: Callable[[str, str], str | None] | N
 
     profile = account.credentials.aws_profile
     where = f"AWS profile {profile!r}" if profile else "AWS default chain"
+    session = botocore.session.Session(profile=profile)
     try:
-        session = botocore.session.Session(profile=profile)
         _mfa_through(session, account.name, prompt)
         region = account.region or session.get_config_variable("region")
         credentials = session.get_credentials()
-        endpoint = None if account.endpoint is not None else _ec2_endpoint(session, region)
     except Exception as exc:
-        raise CredentialError(f"{where}: {_reason(exc)}", account=account.name) from None
+        raise CredentialError(
+            f"{where}: {_reason(exc)}{_advice(exc, session, profile)}",
+            account=account.name,
+        ) from None
     if credentials is None:
         hint = (
             f"the profile {profile!r} has no credentials"
@@ -97,7 +101,15 @@ def resolve(account: AccountConfig, prompt: Callable[[str, str], str | None] | N
             "credential_process, web identity, container or instance metadata); set "
             "aws_profile, or credentials.key with secret_env or secret_command"
         )
+        hint += _misnamed(session, profile) + _typos(session, _CREDENTIAL_KEYS)
         raise CredentialError(f"{where}: {hint}", account=account.name)
+    if not region:  # botocore's NoRegionError: the aws CLI refuses too, never guesses one
+        hint = _no_region(session) + _misnamed(session, profile)
+        raise CredentialError(f"{where}: {hint}", account=account.name)
+    try:
+        endpoint = None if account.endpoint is not None else _ec2_endpoint(session, region)
+    except Exception as exc:
+        raise CredentialError(f"{where}: {_reason(exc)}", account=account.name) from None
     identity = AwsIdentity(
         account=account.name,
         profile=profile,
@@ -133,27 +145,130 @@ def _mfa_through(
     provider._prompter = ask
 
 
-def _ec2_endpoint(session: Any, region: str | None) -> str | None:
-    """The EC2 endpoint the profile configures, or None for AWS's own for the region."""
-    if not region:
-        return None
-    client = session.create_client("ec2", region_name=region)
-    url = str(client.meta.endpoint_url)
-    default = session.create_client(
-        "ec2", region_name=region, config=_plain_config()
-    ).meta.endpoint_url
-    return None if url == default else url
-
-
-def _plain_config() -> Any:
-    from botocore.config import Config
-
-    # botocore >= 1.31 has the option; its stubs do not know it yet.
-    return Config(ignore_configured_endpoint_urls=True)  # type: ignore[call-arg]
+def _ec2_endpoint(session: Any, region: str) -> str:
+    """The EC2 endpoint botocore would call: the profile's (endpoint_url, a services section,
+    AWS_ENDPOINT_URL_EC2), else AWS's own for the region as botocore knows it (a region newer
+    than libcloud's table, FIPS or dual-stack endpoints)."""
+    return str(session.create_client("ec2", region_name=region).meta.endpoint_url)
 
 
 def _reason(exc: BaseException) -> str:
     if isinstance(exc, CredentialError):
         return exc.message
     text = str(exc).strip() or type(exc).__name__
+    text = text.rstrip(".")  # a hint may follow
     return text if len(text) < 300 else text[:297] + "..."
+
+
+# -- what to do, where botocore's own words do not say it ---------------------------------
+
+#: The keys from which botocore makes a profile's credentials (a near miss is named).
+_CREDENTIAL_KEYS = (
+    "aws_access_key_id",
+    "aws_secret_access_key",
+    "aws_session_token",
+    "role_arn",
+    "source_profile",
+    "credential_source",
+    "credential_process",
+    "web_identity_token_file",
+    "sso_session",
+    "sso_start_url",
+    "sso_account_id",
+    "sso_role_name",
+)
+
+
+def _advice(exc: BaseException, session: Any, profile: str | None) -> str:
+    """What to do after botocore's reason, for the refusals whose words do not say it."""
+    from botocore import exceptions as bx
+
+    if isinstance(
+        exc, bx.SSOTokenLoadError | bx.UnauthorizedSSOTokenError | bx.TokenRetrievalError
+    ):
+        login = f"aws sso login --profile {profile}" if profile else "aws sso login"
+        return f"; log in to SSO first: {login}"
+    if isinstance(exc, RuntimeError) and "still expired" in str(exc):
+        return (
+            "; they came with an expiry time already past: renew them at their source "
+            "(the credential_process's login, the credentials file) or check this host's clock"
+        )
+    if isinstance(exc, bx.ProfileNotFound) and session is not None:
+        return _missing_profile(session, profile)
+    return ""
+
+
+def _missing_profile(session: Any, profile: str | None) -> str:
+    """Why a profile was not found: AWS_PROFILE, a section written the other file's way,
+    a near name; and what the files do have."""
+    import os
+
+    name = profile or os.environ.get("AWS_PROFILE") or os.environ.get("AWS_DEFAULT_PROFILE")
+    if not name:
+        return ""
+    hint = "" if profile else f"; AWS_PROFILE={name} names it"
+    misnamed = _misnamed(session, name)
+    if misnamed:
+        return hint + misnamed
+    have = sorted(session.available_profiles)
+    near = _nearest(name, have)
+    hint += f"; did you mean {near!r}?" if near else ""
+    return hint + f"; the files have the profiles: {', '.join(have) or 'none'}"
+
+
+def _misnamed(session: Any, name: str | None) -> str:
+    """A section botocore skips because it is written the other file's way: `[x]` in the
+    config file (there it is `[profile x]`), `[profile x]` in the credentials file."""
+    from botocore.configloader import raw_config_parse
+
+    if not name or name == "default":
+        return ""
+    files = (
+        ("config", "config_file", name, f"[profile {name}]"),
+        ("credentials", "credentials_file", f"profile {name}", f"[{name}]"),
+    )
+    for kind, variable, wrong, right in files:
+        path = session.get_config_variable(variable)
+        try:
+            sections = raw_config_parse(path, parse_subsections=False)
+        except Exception:  # no such file, or unreadable: botocore's own words said enough
+            sections = {}
+        if wrong in {" ".join(str(s).split()) for s in sections}:
+            return f"; {path} has [{wrong}], which botocore skips: in the {kind} file write {right}"
+    return ""
+
+
+def _typos(session: Any, wanted: tuple[str, ...]) -> str:
+    """The profile's keys botocore does not read that are near one it would: `rolearn`."""
+    try:
+        profile = session.get_scoped_config()
+    except Exception:
+        return ""
+    missed = {
+        key: near
+        for key in profile
+        if key not in wanted and (near := _nearest(key, wanted)) and near not in profile
+    }
+    return "".join(
+        f"; its {key} is not a key botocore reads: {near}?" for key, near in missed.items()
+    )
+
+
+def _no_region(session: Any) -> str:
+    import os
+
+    where = session.get_config_variable("config_file")
+    text = (
+        "no region (botocore's NoRegionError): set region in the account, "
+        f"or region in the profile ({where}), or AWS_DEFAULT_REGION"
+    )
+    if os.environ.get("AWS_REGION"):
+        text += "; AWS_REGION is set, but botocore reads AWS_DEFAULT_REGION"
+    return text + _typos(session, ("region",))
+
+
+def _nearest(key: str, valid: Any) -> str | None:
+    import difflib  # only when something is wrong
+
+    close = difflib.get_close_matches(key, list(valid), n=1, cutoff=0.75)
+    return close[0] if close else None

@@ -154,24 +154,25 @@ class EC2Backend(LibcloudBackend):
 
 def _botocore_kwargs(account: AccountConfig, identity: aws.AwsIdentity) -> dict[str, Any]:
     """What botocore resolved: the credentials (renewed before each request by the
-    driver's connection), the profile's region and endpoint unless the account names its own."""
+    driver's connection), the region and the endpoint botocore would call for it, unless
+    the account names its own."""
     key, secret, token = identity.frozen()
     kwargs: dict[str, Any] = {"key": key, "secret": secret, "ex_credentials": identity}
     if token:
         kwargs["token"] = token
     kwargs["signature_version"] = "4"  # quirk 1; AWS accepts SigV4 everywhere
-    region = account.region or identity.region
-    if region:
-        kwargs["region"] = region
+    kwargs["region"] = account.region or identity.region
     endpoint = account.endpoint
     if endpoint is not None:
         kwargs.update(host=endpoint.host, secure=endpoint.secure)
         if endpoint.port is not None:
             kwargs["port"] = endpoint.port
-    elif identity.endpoint_url is not None:
+    elif identity.endpoint_url is not None:  # botocore's, for this region
         url = urlsplit(identity.endpoint_url)
         kwargs.update(host=url.hostname, secure=url.scheme == "https")
         if url.port is not None:
             kwargs["port"] = url.port
+        if url.path.strip("/"):  # an endpoint_url behind a gateway's path
+            kwargs["ex_path"] = url.path
     kwargs["timeout"] = account.timeout
     return kwargs

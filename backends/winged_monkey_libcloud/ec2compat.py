@@ -14,7 +14,13 @@ from typing import TYPE_CHECKING, Any
 from xml.etree import ElementTree as ET
 
 from libcloud.common.types import InvalidCredsError, MalformedResponseError
-from libcloud.compute.drivers.ec2 import NAMESPACE, EC2Connection, EC2NodeDriver, EC2Response
+from libcloud.compute.drivers.ec2 import (
+    NAMESPACE,
+    VALID_EC2_REGIONS,
+    EC2Connection,
+    EC2NodeDriver,
+    EC2Response,
+)
 
 if TYPE_CHECKING:
     from winged_monkey.aws import AwsIdentity
@@ -161,8 +167,24 @@ class BotocoreEC2NodeDriver(CompatEC2NodeDriver):
 
     connectionCls = RenewingEC2Connection
 
-    def __init__(self, *args: Any, ex_credentials: AwsIdentity | None = None, **kwargs: Any):
-        super().__init__(*args, **kwargs)  # type: ignore[no-untyped-call]
+    def __init__(
+        self,
+        key: str,
+        secret: str | None = None,
+        *,
+        region: str = "us-east-1",
+        ex_credentials: AwsIdentity | None = None,
+        ex_path: str | None = None,
+        **kwargs: Any,
+    ):
+        # A region botocore knows and libcloud's table does not yet (libcloud refuses it):
+        # the host is botocore's endpoint for it, and requests are signed for that region.
+        known = region in VALID_EC2_REGIONS or "host" not in kwargs
+        stand_in = region if known else "us-east-1"
+        super().__init__(key, secret, region=stand_in, **kwargs)  # type: ignore[no-untyped-call]
+        self.region_name = region
+        if ex_path:
+            self.path = ex_path
         connection: Any = self.connection
         connection.credentials = ex_credentials
 
