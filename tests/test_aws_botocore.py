@@ -325,3 +325,37 @@ def test_refusals_say_what_to_do(cloud: Cloud, aws_files: Path) -> None:
         "AWS_PROFILE=spilt names it; did you mean 'split'?; the files have the profiles: "
         "old, profile split, split, sso, typo"
     )
+
+
+@pytest.mark.parametrize("where", ["profile", "AWS_CA_BUNDLE"])
+async def test_the_profiles_ca_bundle_verifies_ec2_too(
+    cloud: Cloud, aws_files: Path, where: str
+) -> None:
+    """An endpoint behind a private CA (a company's TLS gateway): botocore trusts the
+    profile's ca_bundle (or AWS_CA_BUNDLE) for STS; EC2's calls must trust it as well."""
+    import ssl
+
+    from tests.certs import make_ca, server_certificate
+    from tests.faultproxy import FaultProxy
+
+    ca, ca_key, ca_cert = make_ca(aws_files, "wm-test-aws-ca")
+    cert, key = server_certificate(aws_files, ca_key, ca_cert)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    role_instance(cloud, "behind-tls")
+    (aws_files / "credentials").write_text(
+        f"[base]\naws_access_key_id = {DEV_KEY}\naws_secret_access_key = {DEV_SECRET}\n"
+    )
+    with FaultProxy(("127.0.0.1", cloud.server.port), server_ssl=context) as proxy:
+        bundle = f"ca_bundle = {ca}\n" if where == "profile" else ""
+        if where == "AWS_CA_BUNDLE":
+            cloud.monkeypatch.setenv("AWS_CA_BUNDLE", str(ca))
+        (aws_files / "config").write_text(
+            f"[profile tls]\nrole_arn = {ROLE}\nsource_profile = base\nregion = us-east-1\n"
+            f"endpoint_url = {proxy.url}\n{bundle}"
+        )
+        portal = cloud.portal(profile_account("tls", "tls"))
+        try:
+            assert await listed(portal, "tls") == {"behind-tls"}
+        finally:
+            await portal.close()

@@ -57,6 +57,8 @@ class AwsIdentity:
     endpoint_url: str | None
     method: str
     credentials: Any = field(repr=False)
+    #: The CAs botocore trusts (the profile's ca_bundle, AWS_CA_BUNDLE), for EC2's calls too.
+    ca_bundle: str | None = None
 
     @property
     def source(self) -> str:
@@ -117,6 +119,7 @@ def resolve(account: AccountConfig, prompt: Callable[[str, str], str | None] | N
         endpoint_url=endpoint,
         method=str(getattr(credentials, "method", "") or "unknown"),
         credentials=credentials,
+        ca_bundle=session.get_config_variable("ca_bundle"),
     )
     # The first use now, while the backend is built: a role is assumed here (its MFA code
     # asked, if any), outside any call's deadline, and a refusal names the account at once.

@@ -21,7 +21,7 @@ from winged_monkey.actions import Action
 from winged_monkey.backend import Capability
 from winged_monkey.models import Instance
 from winged_monkey_libcloud import catalog as offer
-from winged_monkey_libcloud import drivers, ec2prices
+from winged_monkey_libcloud import drivers, ec2prices, tls
 from winged_monkey_libcloud.backend import Known, LibcloudBackend
 from winged_monkey_libcloud.ec2compat import BotocoreEC2NodeDriver, CompatEC2NodeDriver
 from winged_monkey_libcloud.states import ec2_state
@@ -43,6 +43,9 @@ class EC2Backend(LibcloudBackend):
     def __init__(self, account: AccountConfig, secrets: Secrets) -> None:
         super().__init__(account, secrets)
         self._price_table: Mapping[str, float | None] | None = None
+        if self._ca_bundle is None and secrets.aws is not None and secrets.aws.ca_bundle:
+            # botocore trusts these CAs for STS and SSO: EC2's calls trust them as well.
+            self._ca_bundle = tls.checked(account, secrets.aws.ca_bundle)
 
     def driver_class(self) -> type[NodeDriver]:
         if aws.uses_botocore(self.account):

@@ -31,9 +31,12 @@ def ca_bundle(account: AccountConfig) -> str | None:
         from winged_monkey_libcloud import cloudsyaml  # only accounts that name a cloud read it
 
         value = cloudsyaml.resolve(account).ca_bundle  # the cloud's cacert
-    if value is None:
-        return None
-    path = Path(str(value)).expanduser()
+    return None if value is None else checked(account, str(value))
+
+
+def checked(account: AccountConfig, value: str) -> str:
+    """The bundle's path, once it is known to be a readable PEM CA bundle."""
+    path = Path(value).expanduser()
     if not path.is_file():
         raise ConfigError(f"ca_bundle {path}: no such file", account=account.name)
     try:
