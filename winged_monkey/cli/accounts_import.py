@@ -1,4 +1,4 @@
-"""`wm accounts import`: accounts from clouds.yaml or OS_* variables into the config."""
+"""`wm accounts import`: accounts from clouds.yaml, OS_* variables or AWS profiles."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from winged_monkey.errors import ConfigError, CredentialError, WMError
-from winged_monkey.user import importing, paths
+from winged_monkey.user import importing, importing_aws, paths
 from winged_monkey.user.credentials import elsewhere, store_in_keyring
 
 
@@ -24,8 +24,10 @@ from winged_monkey.user.credentials import elsewhere, store_in_keyring
     help="Import from an OpenStack clouds.yaml (default: where openstacksdk looks).",
 )
 @click.option("--os-env", is_flag=True, help="Import from the OS_* variables (an openrc file).")
+@click.option("--aws", is_flag=True, help="Import the profiles of ~/.aws/config and credentials.")
 @click.option("--cloud", "clouds", multiple=True, help="Only this cloud of clouds.yaml (repeat).")
-@click.option("--name", help="Account name (one cloud; default: the cloud's name).")
+@click.option("--profile", "profiles", multiple=True, help="Only this AWS profile (repeat).")
+@click.option("--name", help="Account name (one cloud or profile; default: its name).")
 @click.option(
     "--no-secrets",
     is_flag=True,
@@ -36,22 +38,29 @@ def import_accounts(
     ctx: click.Context,
     clouds_yaml: str | None,
     os_env: bool,
+    aws: bool,
     clouds: tuple[str, ...],
+    profiles: tuple[str, ...],
     name: str | None,
     no_secrets: bool,
 ) -> None:
-    """Add OpenStack accounts from clouds.yaml or OS_* variables; secrets go to the keyring.
+    """Add accounts from clouds.yaml, OS_* variables or AWS profiles; secrets go to the keyring.
 
+    An AWS profile's account names the profile only: botocore reads it at each use.
     Existing accounts are never overwritten, and the config keeps its comments.
     """
-    if (clouds_yaml is None) == (not os_env):
-        raise click.UsageError("give one of --clouds-yaml [PATH] or --os-env")
-    if os_env and clouds:
+    if [clouds_yaml is not None, os_env, aws].count(True) != 1:
+        raise click.UsageError("give one of --clouds-yaml [PATH], --os-env or --aws")
+    if clouds and clouds_yaml is None:
         raise click.UsageError("--cloud goes with --clouds-yaml")
+    if profiles and not aws:
+        raise click.UsageError("--profile goes with --aws")
     config_path: Path = getattr(ctx.obj, "config_path", None) or paths.config_path()
     refused: list[ConfigError] = []
     try:
-        if os_env:
+        if aws:
+            found = importing_aws.from_aws_profiles(profiles, name)
+        elif os_env:
             found = [importing.from_environment(os.environ, name)]
             if no_secrets:  # the openrc's variable stays the secret's source
                 found = [importing.secret_from_environment(account) for account in found]
@@ -76,8 +85,10 @@ def import_accounts(
         where = "not stored (--no-secrets)" if no_secrets else "in the keyring"
         if "secret_env" in account.table["credentials"]:
             where = f"read from ${account.table['credentials']['secret_env']} (secret_env)"
-        secret = f"secret {where}" if account.secret else "no secret"
-        click.echo(f"{account.name}: added to {config_path} from {account.source} ({secret})")
+        kept = f"secret {where}" if account.secret else "no secret"
+        if "aws_profile" in account.table["credentials"]:
+            kept = "botocore reads the profile at each use"
+        click.echo(f"{account.name}: added to {config_path} from {account.source} ({kept})")
         for note in account.notes:
             click.echo(f"{account.name}: note: {note}")
     names = " ".join(a.name for a in found)

@@ -19,7 +19,7 @@ def no_accounts(config: Path) -> str:
         "  try it on a built-in demo cloud: wm --demo\n"
         "  or add an account to that file, for example:\n"
         + "\n".join(f"    {line}" for line in EXAMPLE.splitlines())
-        + "\n  (OpenStack: wm accounts import --clouds-yaml; see README.md)"
+        + "\n  (or import them: wm accounts import --aws, or --clouds-yaml for OpenStack)"
     )
 
 

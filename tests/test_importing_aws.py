@@ -1,0 +1,59 @@
+"""`wm accounts import --aws`: AWS profiles become accounts that name the profile only,
+and list from moto as the profile says (its role, region and endpoint_url)."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from click.testing import CliRunner, Result
+
+from tests.conftest import Cloud
+from winged_monkey.cli.main import main
+from winged_monkey.demo.seed import DEV_KEY, DEV_SECRET
+
+ROLE = "arn:aws:iam::111111111111:role/portal"
+
+
+def wm(config: Path, *args: str) -> Result:
+    return CliRunner().invoke(main, ["--config", str(config), *args], catch_exceptions=False)
+
+
+def test_aws_profiles_are_imported_and_listed(cloud: Cloud, tmp_path: Path) -> None:
+    creds = cloud.assume_role(ROLE)
+    ec2 = cloud.ec2(key=creds["key"], secret=creds["secret"], token=creds["token"])
+    cloud.launch(ec2, "in-the-role-account")
+    aws = tmp_path / "aws"
+    aws.mkdir()
+    (aws / "credentials").write_text(
+        f"[base]\naws_access_key_id = {DEV_KEY}\naws_secret_access_key = {DEV_SECRET}\n"
+    )
+    (aws / "config").write_text(
+        f"[profile ops]\nrole_arn = {ROLE}\nsource_profile = base\nregion = us-east-1\n"
+        f"endpoint_url = {cloud.server.url}\n"
+    )
+    cloud.monkeypatch.setenv("AWS_CONFIG_FILE", str(aws / "config"))
+    cloud.monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(aws / "credentials"))
+    cloud.monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    config = tmp_path / "config.toml"
+
+    missing = wm(config, "accounts", "import", "--aws", "--profile", "opps")
+    assert missing.exit_code == 3
+    assert "no AWS profile 'opps'" in missing.output
+    assert "(they have: base, ops)" in missing.output
+    assert not config.exists()
+
+    done = wm(config, "accounts", "import", "--aws", "--profile", "ops", "--name", "team-ops")
+    assert done.exit_code == 0, done.output
+    assert "team-ops: added to" in done.output
+    (table,) = tomllib.loads(config.read_text())["accounts"]
+    assert table == {"name": "team-ops", "provider": "ec2", "credentials": {"aws_profile": "ops"}}
+    assert DEV_SECRET not in config.read_text()
+
+    listing = wm(config, "ls", "--json")
+    assert listing.exit_code == 0, listing.output
+    assert '"name": "in-the-role-account"' in listing.output
+
+    everything = wm(tmp_path / "all.toml", "accounts", "import", "--aws")
+    assert everything.exit_code == 0, everything.output
+    assert "base: note: the profile names no region" in everything.output

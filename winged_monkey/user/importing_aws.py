@@ -1,0 +1,46 @@
+"""Accounts from the AWS shared files: one `[[accounts]]` table per profile botocore sees.
+
+The table names the profile only (`credentials = { aws_profile = ... }`): botocore resolves
+it at each use, so keys, roles, SSO and the profile's region stay in ~/.aws, never copied.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from winged_monkey.errors import ConfigError
+from winged_monkey.user.importing import ImportedAccount, account_name
+
+
+def from_aws_profiles(
+    names: Sequence[str] = (), rename: str | None = None
+) -> list[ImportedAccount]:
+    """Accounts for the named profiles (all botocore sees when none is named)."""
+    import botocore.session  # only an AWS import needs it
+
+    session = botocore.session.Session()
+    where = session.get_config_variable("config_file")
+    profiles = session.full_config.get("profiles", {})
+    wanted = list(names) or sorted(profiles)
+    missing = [n for n in wanted if n not in profiles]
+    if missing:
+        raise ConfigError(
+            f"no AWS profile {', '.join(map(repr, missing))} in {where} or "
+            f"{session.get_config_variable('credentials_file')} (they have: "
+            f"{', '.join(sorted(profiles)) or 'none'}); nothing imported"
+        )
+    if not wanted:
+        raise ConfigError(f"no AWS profiles in {where} (run `aws configure` first)")
+    if rename is not None and len(wanted) != 1:
+        raise ConfigError("--name renames one profile: name it with --profile")
+    found = []
+    for profile in wanted:
+        notes = []
+        if not profiles[profile].get("region"):
+            notes.append("the profile names no region: set region in the account or the profile")
+        table: dict[str, Any] = {"name": account_name(rename or profile), "provider": "ec2"}
+        table["credentials"] = {"aws_profile": profile}
+        source = f"AWS profile {profile!r}"
+        found.append(ImportedAccount(table["name"], table, source, notes=tuple(notes)))
+    return found
