@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import Cloud
+from tests.faultproxy import Fault, FaultProxy
 from winged_monkey.demo.seed import DEV_KEY, DEV_SECRET
 from winged_monkey.engine.portal import Portal
 from winged_monkey.errors import CredentialError
@@ -336,7 +338,6 @@ async def test_the_profiles_ca_bundle_verifies_ec2_too(
     import ssl
 
     from tests.certs import make_ca, server_certificate
-    from tests.faultproxy import FaultProxy
 
     ca, ca_key, ca_cert = make_ca(aws_files, "wm-test-aws-ca")
     cert, key = server_certificate(aws_files, ca_key, ca_cert)
@@ -359,3 +360,35 @@ async def test_the_profiles_ca_bundle_verifies_ec2_too(
             assert await listed(portal, "tls") == {"behind-tls"}
         finally:
             await portal.close()
+
+
+async def test_expired_credentials_name_where_they_came_from(
+    cloud: Cloud, aws_files: Path, fault_proxy: Callable[[int], FaultProxy]
+) -> None:
+    """A session token in the credentials file that has expired: EC2 answers RequestExpired
+    (moto never checks expiry, so the proxy gives AWS's answer). The user is told these
+    credentials were refused and which profile's file they came from."""
+    proxy = fault_proxy(cloud.server.port)
+    (aws_files / "credentials").write_text(
+        f"[old]\naws_access_key_id = {DEV_KEY}\naws_secret_access_key = {DEV_SECRET}\n"
+        "aws_session_token = FwoGZXIvYXdzEXPIRED\n"
+    )
+    (aws_files / "config").write_text(
+        f"[profile old]\nregion = us-east-1\nendpoint_url = {proxy.url}\n"
+    )
+    proxy.fault = Fault(
+        "status",
+        status=400,
+        body=b"<Response><Errors><Error><Code>RequestExpired</Code><Message>Request has "
+        b"expired.</Message></Error></Errors><RequestID>1</RequestID></Response>",
+    )
+    portal = cloud.portal(profile_account("old", "old"))
+    try:
+        with pytest.raises(AssertionError) as failed:
+            await listed(portal, "old")
+    finally:
+        await portal.close()
+    assert str(failed.value) == (
+        "credentials refused by ec2: RequestExpired: Request has expired.; they came from "
+        "AWS profile old (the shared credentials file)"
+    )

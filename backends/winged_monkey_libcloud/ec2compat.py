@@ -36,9 +36,18 @@ _BARE_NAMESPACE = re.compile(r'xmlns="(http://ec2\.amazonaws\.com/doc/[0-9-]+)"'
 # <return>, so nothing changes there.
 _RETURN_ACTIONS = ("RebootInstances", "CreateTags", "DeleteTags", "ModifyInstanceAttribute")
 
-#: Error codes that mean "these credentials are not accepted", as libcloud's own parser has them.
+#: Error codes that mean "these credentials are not accepted", as libcloud's own parser has
+#: them, and EC2's answers to temporary credentials that have expired (RequestExpired, also
+#: a clock more than 15 minutes off).
 AUTH_CODES = frozenset(
-    {"AuthFailure", "InvalidClientTokenId", "SignatureDoesNotMatch", "OptInRequired"}
+    {
+        "AuthFailure",
+        "InvalidClientTokenId",
+        "SignatureDoesNotMatch",
+        "OptInRequired",
+        "RequestExpired",
+        "ExpiredToken",
+    }
 )
 
 
