@@ -92,11 +92,12 @@ def gather(template: str | Path, environments: Sequence[str | Path] = ()) -> Bun
 
 
 def url_of(path: str | Path) -> str:
-    """A path as a file: URL; a URL as it is (heatclient's normalise_file_path_to_url)."""
+    """A path as a file: URL; a URL as it is (heatclient's normalise_file_path_to_url).
+    Symlinks are resolved: a linked template's relative files are beside its target."""
     text = str(path)
     if parse.urlparse(text).scheme:
         return text
-    return parse.urljoin("file:", request.pathname2url(os.path.abspath(text)))
+    return Path(text).resolve().as_uri()
 
 
 def base_url(url: str) -> str:

@@ -1,0 +1,117 @@
+"""wm gathers a template's files and environments exactly as python-heatclient does
+(`openstack stack create -t T -e E1 -e E2`): the corpus of tests/heat/corpus.py, each
+case's request body compared with heatclient's (the Heat venv's), and files that cannot
+be read named in the error."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.heat.conftest import Projects
+from tests.heat.corpus import CASES, FAILING, write_corpus
+from winged_monkey_heat.files import FileError, gather
+
+#: heatclient's gathering of every case at once: name -> body, or the error it raised.
+HEATCLIENT = """
+import json, sys
+from heatclient.common import template_utils
+from oslo_serialization import jsonutils
+answers = {}
+for name, (template, envs) in json.load(sys.stdin).items():
+    try:
+        files, tpl = template_utils.process_template_path(template)
+        env_urls = []
+        env_files, env = template_utils.process_multiple_environments_and_files(
+            env_paths=envs, env_list_tracker=env_urls)
+    except Exception as exc:
+        answers[name] = {"error": str(exc)}
+        continue
+    body = {"template": tpl, "files": dict(list(files.items()) + list(env_files.items())),
+            "environment": env}
+    if env_urls:
+        body["environment_files"] = env_urls
+    answers[name] = {"body": json.loads(jsonutils.dumps(body))}
+print(json.dumps(answers))
+"""
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_corpus(tmp_path_factory.mktemp("corpus"))
+
+
+def paths(root: Path, template: str, envs: tuple[str, ...]) -> tuple[str, list[str]]:
+    return str(root / template), [str(root / e) for e in envs]
+
+
+@pytest.fixture(scope="module")
+def heatclient(heat_python: Path, corpus: Path) -> dict[str, Any]:
+    both = {**CASES, **{name: (t, envs) for name, (t, envs, _) in FAILING.items()}}
+    cases = {name: paths(corpus, *case) for name, case in both.items()}
+    done = subprocess.run(
+        [str(heat_python), "-c", HEATCLIENT],
+        input=json.dumps(cases),
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    answers: dict[str, Any] = json.loads(done.stdout)
+    return answers
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_the_body_is_heatclients(name: str, corpus: Path, heatclient: dict[str, Any]) -> None:
+    template, envs = paths(corpus, *CASES[name])
+    theirs = heatclient[name]
+    assert "body" in theirs, theirs
+    ours = json.loads(json.dumps(gather(template, envs).body()))
+    assert ours == theirs["body"]
+
+
+@pytest.mark.parametrize("name", FAILING)
+def test_a_file_that_cannot_be_read_is_named(
+    name: str, corpus: Path, heatclient: dict[str, Any]
+) -> None:
+    template, envs, missing = FAILING[name]
+    assert "error" in heatclient[name]  # heatclient refuses it too
+    with pytest.raises(FileError) as caught:
+        gather(*paths(corpus, template, envs))
+    assert (corpus / missing).as_uri() in str(caught.value)
+
+
+LINKED = """
+heat_template_version: 2018-08-31
+resources:
+  setup:
+    type: OS::Heat::TestResource
+    properties:
+      value: {get_file: scripts/setup.sh}
+outputs:
+  script:
+    value: {get_attr: [setup, output]}
+"""
+
+
+async def test_a_template_linked_into_the_templates_folder_launches(
+    heat: Projects, tmp_path: Path
+) -> None:
+    """~/heat-templates/web.yaml -> ~/src/infra/web.yaml: its files are beside the target
+    (as `openstack stack create` reads them), not beside the link."""
+    (tmp_path / "src" / "scripts").mkdir(parents=True)
+    (tmp_path / "src" / "web.yaml").write_text(LINKED)
+    (tmp_path / "src" / "scripts" / "setup.sh").write_text("echo from src\n")
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "web.yaml").symlink_to(tmp_path / "src" / "web.yaml")
+    backend = heat.backend("linked", templates=str(tmp_path / "templates"))
+    (item,) = (await backend.catalog()).items
+    assert (item.name, item.needs) == ("web", ())
+    stack_id = await backend.launch_app("web", "linked", {})
+    assert heat.wait("linked", stack_id) == "CREATE_COMPLETE"
+    reply = heat.witness("linked", "GET", f"/stacks/{stack_id}")
+    assert reply.json()["stack"]["outputs"][0]["output_value"] == "echo from src\n"
