@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import posixpath
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -149,10 +150,15 @@ def read_url(url: str) -> str:
 
 
 def template_contents(
-    url: str, files: dict[str, str] | None = None
+    url: str, files: dict[str, str] | None = None, chain: tuple[str, ...] = ()
 ) -> tuple[dict[str, str], dict[str, Any]]:
     """heatclient's get_template_contents(template_url=...): the files and the template
-    with its references rewritten to absolute URLs."""
+    with its references rewritten to absolute URLs. `chain`: the templates that reached
+    this one (heatclient recurses without end on a loop; wm names it)."""
+    if url in chain:
+        loop = " > ".join(shown(u, chain[0]) for u in (*chain, url))
+        raise FileError(f"{shown(chain[0], chain[0])} reaches itself: {loop}")
+    chain = (*chain, url)
     text = read_url(url)
     if not text:
         raise FileError(f"Could not fetch template from {url}")
@@ -161,8 +167,16 @@ def template_contents(
     except ValueError as exc:
         raise FileError(f"Error parsing template {url} {exc}") from None
     files = {} if files is None else files
-    _template_files(template, files, base_url(url))
+    _template_files(template, files, base_url(url), chain)
     return files, template
+
+
+def shown(url: str, root: str) -> str:
+    """A file's URL as a user reads it: its path from the first template's folder."""
+    there, here = parse.urlparse(url), parse.urlparse(root)
+    if (there.scheme, there.netloc) != (here.scheme, here.netloc):
+        return url
+    return parse.unquote(posixpath.relpath(there.path, posixpath.dirname(here.path)))
 
 
 def _is_template(text: str) -> bool:
@@ -173,7 +187,7 @@ def _is_template(text: str) -> bool:
     return True
 
 
-def _fetch(value: str, files: dict[str, str], base: str | None) -> str:
+def _fetch(value: str, files: dict[str, str], base: str | None, chain: tuple[str, ...] = ()) -> str:
     """One reference: read (a template with its own files, as JSON) once; its URL."""
     if base and not base.endswith("/"):
         base += "/"
@@ -181,17 +195,17 @@ def _fetch(value: str, files: dict[str, str], base: str | None) -> str:
     if url not in files:
         content = read_url(url)
         if _is_template(content):
-            content = json.dumps(template_contents(url, files)[1])
+            content = json.dumps(template_contents(url, files, chain)[1])
         files[url] = content
     return url
 
 
-def _template_files(data: Any, files: dict[str, str], base: str) -> None:
+def _template_files(data: Any, files: dict[str, str], base: str, chain: tuple[str, ...]) -> None:
     """heatclient's resolve_template_get_files: `get_file` and `type: *.yaml|*.template`
     at any depth, children first."""
     if isinstance(data, dict | list):
         for value in data.values() if isinstance(data, dict) else data:
-            _template_files(value, files, base)
+            _template_files(value, files, base, chain)
     if not isinstance(data, dict):
         return
     for key, value in data.items():
@@ -199,13 +213,13 @@ def _template_files(data: Any, files: dict[str, str], base: str) -> None:
             continue
         if key == "type" and not value.endswith(TEMPLATE_SUFFIXES):
             continue
-        data[key] = _fetch(value, files, base)
+        data[key] = _fetch(value, files, base, chain)
     if data.get("type") == CHAIN:
         members = (data.get("properties") or {}).get("resources")
         if isinstance(members, list):
             for i, member in enumerate(members):
                 if isinstance(member, str) and member.endswith(TEMPLATE_SUFFIXES):
-                    members[i] = _fetch(member, files, base)
+                    members[i] = _fetch(member, files, base, chain)
 
 
 def deep_update(old: dict[str, Any] | None, new: Mapping[str, Any]) -> dict[str, Any]:

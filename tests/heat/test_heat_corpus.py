@@ -115,3 +115,26 @@ async def test_a_template_linked_into_the_templates_folder_launches(
     assert heat.wait("linked", stack_id) == "CREATE_COMPLETE"
     reply = heat.witness("linked", "GET", f"/stacks/{stack_id}")
     assert reply.json()["stack"]["outputs"][0]["output_value"] == "echo from src\n"
+
+
+CYCLE = "heat_template_version: 2018-08-31\nresources:\n  inner: {{type: {}}}\n"
+
+
+async def test_a_template_that_reaches_itself_is_named_not_a_crash(
+    heat: Projects, tmp_path: Path
+) -> None:
+    """heatclient recurses until Python gives up; wm says which files loop, and the other
+    templates of the folder are still offered."""
+    (tmp_path / "a.yaml").write_text(CYCLE.format("lib/b.yaml"))
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "b.yaml").write_text(CYCLE.format("../a.yaml"))
+    (tmp_path / "self.yaml").write_text(
+        CYCLE.format("OS::Heat::None") + "  v: {get_file: self.yaml}\n"
+    )
+    (tmp_path / "good.yaml").write_text(CYCLE.format("OS::Heat::None"))
+    backend = heat.backend("loop", templates=str(tmp_path))
+    found = {item.name: item.description for item in (await backend.catalog()).items}
+    assert found["good"] == "No description"  # Heat's words for a valid one without
+    assert found["a"] == "not valid: a.yaml reaches itself: a.yaml > lib/b.yaml > a.yaml"
+    assert found["self"] == "not valid: self.yaml reaches itself: self.yaml > self.yaml"
+    assert found["lib/b"].startswith("not valid: b.yaml reaches itself: b.yaml > ../a.yaml >")
