@@ -141,12 +141,24 @@ def read_url(url: str) -> str:
     try:
         with request.urlopen(url) as reply:  # noqa: S310 (file: and the user's own URLs)
             content: bytes = reply.read()
-    except (error.URLError, OSError, ValueError):
-        raise FileError(f"Could not fetch contents for {url}") from None
+    except error.HTTPError as exc:
+        raise FileError(
+            f"Could not fetch contents for {url}: HTTP {exc.code} {exc.reason}"
+        ) from None
+    except (error.URLError, OSError, ValueError) as exc:
+        raise FileError(f"Could not fetch contents for {url}: {_why(exc)}") from None
     try:
         return content.decode("utf-8")
     except UnicodeDecodeError:
         return base64.encodebytes(content).decode("ascii")
+
+
+def _why(exc: BaseException) -> str:
+    """Why a read failed, without the path the message already names."""
+    reason = exc.reason if isinstance(exc, error.URLError) else exc
+    if isinstance(reason, OSError) and reason.strerror:
+        return reason.strerror
+    return str(reason) or type(reason).__name__
 
 
 def template_contents(
@@ -156,8 +168,8 @@ def template_contents(
     with its references rewritten to absolute URLs. `chain`: the templates that reached
     this one (heatclient recurses without end on a loop; wm names it)."""
     if url in chain:
-        loop = " > ".join(shown(u, chain[0]) for u in (*chain, url))
-        raise FileError(f"{shown(chain[0], chain[0])} reaches itself: {loop}")
+        loop = " > ".join(shown(u, chain[0]) for u in (*chain[chain.index(url) :], url))
+        raise FileError(f"{shown(url, chain[0])} reaches itself: {loop}")
     chain = (*chain, url)
     text = read_url(url)
     if not text:
@@ -193,7 +205,11 @@ def _fetch(value: str, files: dict[str, str], base: str | None, chain: tuple[str
         base += "/"
     url = parse.urljoin(base or "", value)
     if url not in files:
-        content = read_url(url)
+        try:
+            content = read_url(url)
+        except FileError as exc:  # which file names the one missing
+            where = f" (named in {shown(chain[-1], chain[0])})" if chain else ""
+            raise FileError(f"{exc}{where}") from None
         if _is_template(content):
             content = json.dumps(template_contents(url, files, chain)[1])
         files[url] = content
@@ -253,14 +269,14 @@ def environments_and_files(
             raise FileError(f"Error parsing environment {url}: {exc}") from None
         registry = env.get("resource_registry")
         if isinstance(registry, dict):
-            _registry_files(registry, files, base_url(url))
+            _registry_files(registry, files, url)
         files[url] = json.dumps(env)
         merged = deep_update(merged, env)
         urls.append(url)
     return files, merged, urls
 
 
-def _registry_files(registry: dict[str, Any], files: dict[str, str], env_base: str) -> None:
+def _registry_files(registry: dict[str, Any], files: dict[str, str], env: str) -> None:
     """heatclient's resolve_environment_urls: template files a resource_registry maps
     types to (globally and per resource), relative to its `base_url` or the environment."""
 
@@ -270,9 +286,9 @@ def _registry_files(registry: dict[str, Any], files: dict[str, str], env_base: s
                 continue
             if not isinstance(value, str) or "::" in value:
                 continue  # a mapping, or a built-in type ("OS::Heat::None")
-            mapping[key] = _fetch(value, files, base)
+            mapping[key] = _fetch(value, files, base, (env,))
 
-    base = registry.get("base_url", env_base)
+    base = registry.get("base_url", base_url(env))
     gather_from(registry, base)
     for spec in (registry.get("resources") or {}).values():
         if isinstance(spec, dict):

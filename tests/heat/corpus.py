@@ -255,14 +255,34 @@ CASES: dict[str, tuple[str, tuple[str, ...]]] = {
     **{f"heat_template_version: {v}": (f"app/versions/{i}.yaml", ()) for i, v in VERSIONS},
 }
 
-#: name -> (template, environments, the file the error names).
-FAILING: dict[str, tuple[str, tuple[str, ...], str]] = {
-    "a missing get_file": ("app/missing/get_file.yaml", (), "app/missing/no.sh"),
-    "a missing nested template": ("app/missing/type.yaml", (), "app/missing/lib/no.yaml"),
-    "a missing file two deep": ("app/missing/deep.yaml", (), "app/lib/no.txt"),
-    "a missing registry file": ("app/groups.yaml", ("app/env/bad_env.yaml",), "app/env/no.yaml"),
-    "a missing environment": ("app/groups.yaml", ("app/env/no_env.yaml",), "app/env/no_env.yaml"),
-    "a missing template": ("app/no.yaml", (), "app/no.yaml"),
+#: name -> (template, environments, the file the error names, the file that named it).
+FAILING: dict[str, tuple[str, tuple[str, ...], str, str]] = {
+    "a missing get_file": ("app/missing/get_file.yaml", (), "app/missing/no.sh", "get_file.yaml"),
+    "a missing nested template": (
+        "app/missing/type.yaml",
+        (),
+        "app/missing/lib/no.yaml",
+        "type.yaml",
+    ),
+    "a missing file two deep": (
+        "app/missing/deep.yaml",
+        (),
+        "app/lib/no.txt",
+        "../lib/reaches_missing.yaml",
+    ),
+    "a missing registry file": (
+        "app/groups.yaml",
+        ("app/env/bad_env.yaml",),
+        "app/env/no.yaml",
+        "bad_env.yaml",
+    ),
+    "a missing environment": (
+        "app/groups.yaml",
+        ("app/env/no_env.yaml",),
+        "app/env/no_env.yaml",
+        "",
+    ),
+    "a missing template": ("app/no.yaml", (), "app/no.yaml", ""),
 }
 
 

@@ -14,6 +14,8 @@ import pytest
 
 from tests.heat.conftest import Projects
 from tests.heat.corpus import CASES, FAILING, write_corpus
+from tests.heat.test_heat_cli import Cli
+from winged_monkey.cli.main import ExitCode
 from winged_monkey_heat.files import FileError, gather
 
 #: heatclient's gathering of every case at once: name -> body, or the error it raised.
@@ -51,7 +53,7 @@ def paths(root: Path, template: str, envs: tuple[str, ...]) -> tuple[str, list[s
 
 @pytest.fixture(scope="module")
 def heatclient(heat_python: Path, corpus: Path) -> dict[str, Any]:
-    both = {**CASES, **{name: (t, envs) for name, (t, envs, _) in FAILING.items()}}
+    both = {**CASES, **{name: case[:2] for name, case in FAILING.items()}}
     cases = {name: paths(corpus, *case) for name, case in both.items()}
     done = subprocess.run(
         [str(heat_python), "-c", HEATCLIENT],
@@ -78,11 +80,15 @@ def test_the_body_is_heatclients(name: str, corpus: Path, heatclient: dict[str, 
 def test_a_file_that_cannot_be_read_is_named(
     name: str, corpus: Path, heatclient: dict[str, Any]
 ) -> None:
-    template, envs, missing = FAILING[name]
+    template, envs, missing, by = FAILING[name]
     assert "error" in heatclient[name]  # heatclient refuses it too
     with pytest.raises(FileError) as caught:
         gather(*paths(corpus, template, envs))
-    assert (corpus / missing).as_uri() in str(caught.value)
+    named_in = f" (named in {by})" if by else ""
+    assert str(caught.value) == (
+        f"Could not fetch contents for {(corpus / missing).as_uri()}: "
+        f"No such file or directory{named_in}"
+    )
 
 
 LINKED = """
@@ -138,3 +144,19 @@ async def test_a_template_that_reaches_itself_is_named_not_a_crash(
     assert found["a"] == "not valid: a.yaml reaches itself: a.yaml > lib/b.yaml > a.yaml"
     assert found["self"] == "not valid: self.yaml reaches itself: self.yaml > self.yaml"
     assert found["lib/b"].startswith("not valid: b.yaml reaches itself: b.yaml > ../a.yaml >")
+
+
+def test_wm_app_launch_names_the_missing_file_and_who_named_it(
+    heat: Projects, tmp_path: Path
+) -> None:
+    corpus = write_corpus(tmp_path / "corpus")
+    cli = Cli(heat, tmp_path)
+    cli.add_heat("lab")
+    done = cli.run("app", "launch", str(corpus / "app/missing/deep.yaml"), "--account", "lab")
+    assert done.exit_code == ExitCode.CONFIG
+    assert done.stderr == (
+        f"wm: lab: deep.yaml rejected: Could not fetch contents for "
+        f"{(corpus / 'app/lib/no.txt').as_uri()}: No such file or directory "
+        "(named in ../lib/reaches_missing.yaml)\n"
+    )
+    assert heat.witness("lab", "GET", "/stacks").json()["stacks"] == []
