@@ -76,7 +76,7 @@ class HeatBackend(Backend):
         self.stacks = Stacks(self.client)
         self._listing = Listing(account, self.stacks)
         self._events = StackEvents(self.stacks)
-        self._sources = Sources(account.name, self.client.settings)
+        self._sources = Sources(account.name, self.client.settings, account.timeout)
         self._apps = Apps(self.stacks, self._sources)
 
     @property

@@ -14,6 +14,7 @@ rewritten like a `type:` (heatclient leaves it to an environment).
 from __future__ import annotations
 
 import base64
+import http.client
 import json
 import os
 import posixpath
@@ -39,6 +40,8 @@ ENV_SECTIONS = (
 #: A `type:` naming a file ends so (heatclient gathers no other suffix).
 TEMPLATE_SUFFIXES = (".yaml", ".template")
 CHAIN = "OS::Heat::ResourceChain"
+#: Seconds a URL may take to answer (heatclient waits forever; an account's timeout).
+FETCH_TIMEOUT = 20.0
 
 
 class FileError(ValueError):
@@ -78,11 +81,13 @@ class Bundle:
         return body
 
 
-def gather(template: str | Path, environments: Sequence[str | Path] = ()) -> Bundle:
+def gather(
+    template: str | Path, environments: Sequence[str | Path] = (), timeout: float = FETCH_TIMEOUT
+) -> Bundle:
     """The template at a path or URL with every file it reaches, and its environments
     merged in order (blocking: files are read here)."""
-    files, parsed = template_contents(url_of(template))
-    env_files, env, env_urls = environments_and_files(environments)
+    files, parsed = template_contents(url_of(template), timeout=timeout)
+    env_files, env, env_urls = environments_and_files(environments, timeout)
     return Bundle(
         template=parsed,
         files={**files, **env_files},
@@ -136,33 +141,38 @@ def parse_environment(text: str | bytes) -> dict[str, Any]:
     return found
 
 
-def read_url(url: str) -> str:
+def read_url(url: str, timeout: float = FETCH_TIMEOUT) -> str:
     """A file's text; one that is not UTF-8 as base64 lines (as heatclient sends it)."""
     try:
-        with request.urlopen(url) as reply:  # noqa: S310 (file: and the user's own URLs)
+        with request.urlopen(url, timeout=timeout) as reply:  # noqa: S310 (file: and the user's own URLs)
             content: bytes = reply.read()
     except error.HTTPError as exc:
         raise FileError(
             f"Could not fetch contents for {url}: HTTP {exc.code} {exc.reason}"
         ) from None
-    except (error.URLError, OSError, ValueError) as exc:
-        raise FileError(f"Could not fetch contents for {url}: {_why(exc)}") from None
+    except (error.URLError, OSError, ValueError, http.client.HTTPException) as exc:
+        raise FileError(f"Could not fetch contents for {url}: {_why(exc, timeout)}") from None
     try:
         return content.decode("utf-8")
     except UnicodeDecodeError:
         return base64.encodebytes(content).decode("ascii")
 
 
-def _why(exc: BaseException) -> str:
+def _why(exc: BaseException, timeout: float) -> str:
     """Why a read failed, without the path the message already names."""
     reason = exc.reason if isinstance(exc, error.URLError) else exc
+    if isinstance(reason, TimeoutError):
+        return f"no answer in {timeout:g} s"
     if isinstance(reason, OSError) and reason.strerror:
         return reason.strerror
     return str(reason) or type(reason).__name__
 
 
 def template_contents(
-    url: str, files: dict[str, str] | None = None, chain: tuple[str, ...] = ()
+    url: str,
+    files: dict[str, str] | None = None,
+    chain: tuple[str, ...] = (),
+    timeout: float = FETCH_TIMEOUT,
 ) -> tuple[dict[str, str], dict[str, Any]]:
     """heatclient's get_template_contents(template_url=...): the files and the template
     with its references rewritten to absolute URLs. `chain`: the templates that reached
@@ -171,7 +181,7 @@ def template_contents(
         loop = " > ".join(shown(u, chain[0]) for u in (*chain[chain.index(url) :], url))
         raise FileError(f"{shown(url, chain[0])} reaches itself: {loop}")
     chain = (*chain, url)
-    text = read_url(url)
+    text = read_url(url, timeout)
     if not text:
         raise FileError(f"Could not fetch template from {url}")
     try:
@@ -179,7 +189,7 @@ def template_contents(
     except ValueError as exc:
         raise FileError(f"Error parsing template {url} {exc}") from None
     files = {} if files is None else files
-    _template_files(template, files, base_url(url), chain)
+    _template_files(template, files, base_url(url), chain, timeout)
     return files, template
 
 
@@ -199,29 +209,37 @@ def _is_template(text: str) -> bool:
     return True
 
 
-def _fetch(value: str, files: dict[str, str], base: str | None, chain: tuple[str, ...] = ()) -> str:
+def _fetch(
+    value: str,
+    files: dict[str, str],
+    base: str | None,
+    chain: tuple[str, ...] = (),
+    timeout: float = FETCH_TIMEOUT,
+) -> str:
     """One reference: read (a template with its own files, as JSON) once; its URL."""
     if base and not base.endswith("/"):
         base += "/"
     url = parse.urljoin(base or "", value)
     if url not in files:
         try:
-            content = read_url(url)
+            content = read_url(url, timeout)
         except FileError as exc:  # which file names the one missing
             where = f" (named in {shown(chain[-1], chain[0])})" if chain else ""
             raise FileError(f"{exc}{where}") from None
         if _is_template(content):
-            content = json.dumps(template_contents(url, files, chain)[1])
+            content = json.dumps(template_contents(url, files, chain, timeout)[1])
         files[url] = content
     return url
 
 
-def _template_files(data: Any, files: dict[str, str], base: str, chain: tuple[str, ...]) -> None:
+def _template_files(
+    data: Any, files: dict[str, str], base: str, chain: tuple[str, ...], timeout: float
+) -> None:
     """heatclient's resolve_template_get_files: `get_file` and `type: *.yaml|*.template`
     at any depth, children first."""
     if isinstance(data, dict | list):
         for value in data.values() if isinstance(data, dict) else data:
-            _template_files(value, files, base, chain)
+            _template_files(value, files, base, chain, timeout)
     if not isinstance(data, dict):
         return
     for key, value in data.items():
@@ -229,13 +247,13 @@ def _template_files(data: Any, files: dict[str, str], base: str, chain: tuple[st
             continue
         if key == "type" and not value.endswith(TEMPLATE_SUFFIXES):
             continue
-        data[key] = _fetch(value, files, base, chain)
+        data[key] = _fetch(value, files, base, chain, timeout)
     if data.get("type") == CHAIN:
         members = (data.get("properties") or {}).get("resources")
         if isinstance(members, list):
             for i, member in enumerate(members):
                 if isinstance(member, str) and member.endswith(TEMPLATE_SUFFIXES):
-                    members[i] = _fetch(member, files, base, chain)
+                    members[i] = _fetch(member, files, base, chain, timeout)
 
 
 def deep_update(old: dict[str, Any] | None, new: Mapping[str, Any]) -> dict[str, Any]:
@@ -253,7 +271,7 @@ def deep_update(old: dict[str, Any] | None, new: Mapping[str, Any]) -> dict[str,
 
 
 def environments_and_files(
-    paths: Sequence[str | Path],
+    paths: Sequence[str | Path], timeout: float = FETCH_TIMEOUT
 ) -> tuple[dict[str, str], dict[str, Any], list[str]]:
     """heatclient's process_multiple_environments_and_files with an env_list_tracker
     (as `openstack stack create` calls it): files, merged environment, environment URLs."""
@@ -262,21 +280,23 @@ def environments_and_files(
     urls: list[str] = []
     for path in paths:
         url = url_of(path)
-        text = read_url(url)
+        text = read_url(url, timeout)
         try:
             env = parse_environment(text)
         except ValueError as exc:
             raise FileError(f"Error parsing environment {url}: {exc}") from None
         registry = env.get("resource_registry")
         if isinstance(registry, dict):
-            _registry_files(registry, files, url)
+            _registry_files(registry, files, url, timeout)
         files[url] = json.dumps(env)
         merged = deep_update(merged, env)
         urls.append(url)
     return files, merged, urls
 
 
-def _registry_files(registry: dict[str, Any], files: dict[str, str], env: str) -> None:
+def _registry_files(
+    registry: dict[str, Any], files: dict[str, str], env: str, timeout: float
+) -> None:
     """heatclient's resolve_environment_urls: template files a resource_registry maps
     types to (globally and per resource), relative to its `base_url` or the environment."""
 
@@ -286,7 +306,7 @@ def _registry_files(registry: dict[str, Any], files: dict[str, str], env: str) -
                 continue
             if not isinstance(value, str) or "::" in value:
                 continue  # a mapping, or a built-in type ("OS::Heat::None")
-            mapping[key] = _fetch(value, files, base, (env,))
+            mapping[key] = _fetch(value, files, base, (env,), timeout)
 
     base = registry.get("base_url", base_url(env))
     gather_from(registry, base)

@@ -25,9 +25,11 @@ def is_text(template: str) -> bool:
 class Sources:
     """Templates and environments of one account, read off the event loop."""
 
-    def __init__(self, account: str, settings: HeatSettings) -> None:
+    def __init__(self, account: str, settings: HeatSettings, timeout: float = 20.0) -> None:
         self.account = account
         self.settings = settings
+        #: A template's file at a URL answers within the account's timeout.
+        self.timeout = timeout
 
     def templates_folder(self) -> Path:
         folder = self.settings.templates
@@ -48,14 +50,16 @@ class Sources:
 
         def build() -> Bundle:
             if is_text(template):
-                env_files, env, urls = files.environments_and_files(environments or ())
+                env_files, env, urls = files.environments_and_files(
+                    environments or (), self.timeout
+                )
                 return files.Bundle(template, env_files, env, urls)
             where = self.template_ref(template)
             envs = environments
             if envs is None:
                 own = templates.companion(where) if isinstance(where, Path) else None
                 envs = [str(own)] if own else []
-            return files.gather(where, envs)
+            return files.gather(where, envs, self.timeout)
 
         try:
             return await asyncio.to_thread(build)
@@ -69,7 +73,7 @@ class Sources:
 
         try:
             env_files, env, urls = await asyncio.to_thread(
-                files.environments_and_files, environments
+                files.environments_and_files, environments, self.timeout
             )
         except files.FileError as exc:
             raise InvalidRequest(str(exc), account=self.account) from None

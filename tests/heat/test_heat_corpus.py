@@ -6,16 +6,21 @@ be read named in the error."""
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.heat.conftest import Projects
+from tests.heat.conftest import Projects, heat_account
 from tests.heat.corpus import CASES, FAILING, write_corpus
 from tests.heat.test_heat_cli import Cli
 from winged_monkey.cli.main import ExitCode
+from winged_monkey.errors import InvalidRequest
+from winged_monkey.user.credentials import Secrets
+from winged_monkey_heat import HeatBackend
 from winged_monkey_heat.files import FileError, gather
 
 #: heatclient's gathering of every case at once: name -> body, or the error it raised.
@@ -160,3 +165,39 @@ def test_wm_app_launch_names_the_missing_file_and_who_named_it(
         "(named in ../lib/reaches_missing.yaml)\n"
     )
     assert heat.witness("lab", "GET", "/stacks").json()["stacks"] == []
+
+
+SLOW_URL = """
+heat_template_version: 2018-08-31
+resources:
+  v:
+    type: OS::Heat::TestResource
+    properties:
+      value: {{get_file: "{}"}}
+"""
+
+
+@pytest.mark.parametrize(
+    ("path", "why"),
+    [("/setup.sh", "no answer in 1 s"), ("/set up.sh", "URL can't contain control characters")],
+)
+async def test_a_url_that_does_not_answer_fails_within_the_accounts_timeout(
+    tmp_path: Path, path: str, why: str
+) -> None:
+    """On a slow link a template's file at a URL that never answers held `wm app launch`
+    (and the wizard) forever; heatclient waits forever too."""
+    with socket.socket() as silent:  # accepts connections (the kernel does), never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}{path}"
+        (tmp_path / "web.yaml").write_text(SLOW_URL.format(url))
+        account = heat_account("slow", "http://127.0.0.1:9/v1").model_copy(update={"timeout": 1})
+        backend = HeatBackend(account, Secrets(account="slow"))
+        started = time.monotonic()
+        with pytest.raises(InvalidRequest) as caught:
+            await backend.bundle(str(tmp_path / "web.yaml"))
+        assert time.monotonic() - started < 10
+        await backend.close()
+    assert caught.value.account == "slow"
+    assert caught.value.message.startswith(f"Could not fetch contents for {url}: {why}")
+    assert caught.value.message.endswith(" (named in web.yaml)")
