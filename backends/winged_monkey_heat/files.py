@@ -8,7 +8,10 @@ environment, and the environments' own URLs in `environment_files` (their conten
 keystoneauth1, oslo.*); tests/heat/test_heat_files.py holds it to heatclient's answer.
 
 One addition: the `resources` list of an OS::Heat::ResourceChain is gathered and
-rewritten like a `type:` (heatclient leaves it to an environment).
+rewritten like a `type:` (heatclient leaves it to an environment). Where heatclient
+fails, wm fails too, in its own words: a file it cannot read names why and the file that
+named it, a loop of nested files is named (heatclient recurses until Python stops it),
+and a URL must answer within the account's timeout (heatclient waits forever).
 """
 
 from __future__ import annotations
