@@ -115,8 +115,43 @@ def test_what_libcloud_cannot_express_is_refused_by_name(clouds: Path) -> None:
     )
     with pytest.raises(ConfigError, match=r"add auth.project_domain_id .*'Customers'"):
         kwargs("foreign")
-    with pytest.raises(ConfigError, match=r"clouds.yaml: cloud 'nope': .*nope"):
+
+
+def test_a_cloud_not_there_is_told_with_the_clouds_there_are(clouds: Path) -> None:
+    with pytest.raises(ConfigError) as missing:
         kwargs("nope")
+    assert str(missing.value) == (
+        f"os: {clouds} has no cloud 'nope' (its clouds: city, foreign, hyphens, system)"
+    )
+
+
+def test_without_any_clouds_yaml_the_error_says_where_it_looked(
+    clouds: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OS_CLIENT_CONFIG_FILE", str(tmp_path / "gone.yaml"))
+    monkeypatch.setenv("OS_CLIENT_SECURE_FILE", str(tmp_path / "gone-secure.yaml"))
+    monkeypatch.chdir(tmp_path / "home")
+    with pytest.raises(ConfigError) as missing:
+        kwargs("city")
+    message = str(missing.value)
+    assert message.startswith("os: cloud 'city': no clouds.yaml found (looked in ")
+    assert str(Path.home() / ".config" / "openstack") in message
+    assert "/etc/openstack" in message
+
+
+def test_a_yaml_error_names_the_file_and_line_not_a_missing_cloud(
+    clouds: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # openstacksdk's loader skips a file it cannot parse: "Cloud city was not found"
+    clouds.write_text(CLOUDS.replace("password: from-clouds-yaml", "password: [unclosed"))
+    with pytest.raises(ConfigError) as broken:
+        kwargs("city")
+    assert str(broken.value).startswith(f"os: {clouds}: not valid YAML at line 9 (")
+
+    clouds.write_text(CLOUDS)
+    (tmp_path / "secure.yaml").write_text("clouds:\n  hyphens:\n  auth: {password: x\n")
+    with pytest.raises(ConfigError, match=rf"^os: {tmp_path / 'secure.yaml'}: not valid YAML at"):
+        kwargs("city")
 
 
 def test_a_typo_in_cloud_is_a_typo() -> None:

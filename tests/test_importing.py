@@ -282,6 +282,37 @@ def test_the_default_clouds_yaml_is_found_where_openstacksdk_looks(
     assert f"from {home_clouds / 'clouds.yaml'} (cloud 'lab')" in result.output
 
 
+def test_clouds_yml_in_the_current_folder_with_secure_yaml_in_the_users_is_found(
+    tmp_path: Path, config: Path, vault: MemoryKeyring, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # openstacksdk reads clouds.yml (and .json) too, and its secure.yaml from its own search
+    # path, not only beside the clouds file
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "clouds.yml").write_text(CLOUDS)
+    home_secure = Path.home() / ".config" / "openstack" / "secure.yaml"
+    home_secure.parent.mkdir(parents=True)
+    home_secure.write_text(
+        SECURE.replace("ci:", "lab:").replace("application_credential_secret", "password")
+    )
+    monkeypatch.chdir(work)
+    result = wm(config, "accounts", "import", "--clouds-yaml", "--cloud", "lab")
+    assert result.exit_code == 0, result.output
+    assert f"from {work / 'clouds.yml'} (cloud 'lab')" in result.output
+    assert vault.get_password(KEYRING_SERVICE, "lab") == "appcred-secret-in-secure-yaml"
+
+
+def test_a_regions_list_of_mappings_is_noted_by_region_name(tmp_path: Path, config: Path) -> None:
+    clouds = tmp_path / "clouds.yaml"
+    regions = "    regions:\n      - name: R1\n        values: {interface: public}\n      - R2\n"
+    clouds.write_text(CLOUDS.replace("    region_name: RegionTwo\n", regions))
+    result = wm(
+        config, "accounts", "import", "--clouds-yaml", str(clouds), "--cloud", "lab", "--no-secrets"
+    )
+    assert result.exit_code == 0, result.output
+    assert "lab: note: regions R1, R2: imported with R1 (openstacksdk's choice" in result.output
+
+
 def test_a_new_config_file_is_created_private(tmp_path: Path, clouds: Path) -> None:
     path = tmp_path / "new" / "config.toml"
     add_to_config(path, from_clouds_yaml(clouds, ["lab"]), store_secret=None)

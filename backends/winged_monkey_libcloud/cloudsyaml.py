@@ -17,6 +17,7 @@ from typing import Any
 
 from winged_monkey.account import AccountConfig
 from winged_monkey.errors import ConfigError
+from winged_monkey.user import cloudfiles
 from winged_monkey_libcloud.settings import read_settings
 
 
@@ -53,12 +54,23 @@ def resolve(account: AccountConfig) -> Cloud:
             account=account.name,
         ) from None
     try:
+        clouds = cloudfiles.check_read()  # the loader skips a file it cannot parse: not here
+    except ConfigError as exc:
+        raise ConfigError(exc.message, account=account.name) from None
+    try:
         with warnings.catch_warnings():  # its own deprecations (influxdb) are not the user's
             warnings.simplefilter("ignore")
-            region = openstack_config.OpenStackConfig().get_one(
-                cloud=name, region_name=account.region or None
+            loader = openstack_config.OpenStackConfig(  # the files checked above
+                config_files=[str(p) for p in cloudfiles.search("clouds")],
+                secure_files=[str(p) for p in cloudfiles.search("secure")],
             )
-    except Exception as exc:  # openstacksdk's ConfigException and the YAML parser's errors
+            if name not in loader.get_cloud_names():
+                names = [n for n in loader.get_cloud_names() if clouds or n == loader.envvar_key]
+                raise cloudfiles.not_found(name, clouds, names)
+            region = loader.get_one(cloud=name, region_name=account.region or None)
+    except ConfigError as exc:
+        raise ConfigError(exc.message, account=account.name) from None
+    except Exception as exc:  # openstacksdk's ConfigException and keystoneauth's errors
         raise ConfigError(f"clouds.yaml: cloud {name!r}: {exc}", account=account.name) from None
     return from_config(account, name, dict(region.config))
 

@@ -21,15 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from winged_monkey.errors import ConfigError
+from winged_monkey.user import cloudfiles
 from winged_monkey.user.config import parse_config
 from winged_monkey.user.credentials import store_in_keyring
 
-#: openstacksdk's search path for clouds.yaml (after $OS_CLIENT_CONFIG_FILE).
-SEARCH = (
-    Path("clouds.yaml"),
-    Path("~/.config/openstack/clouds.yaml"),
-    Path("/etc/openstack/clouds.yaml"),
-)
 #: The OS_* variables read by --os-env: where each goes in a clouds.yaml cloud.
 ENV_AUTH = (
     "auth_url",
@@ -69,26 +64,35 @@ class ImportedAccount:
 
 
 def find_clouds_yaml(env: Mapping[str, str] | None = None) -> Path:
-    """The clouds.yaml openstacksdk would read: $OS_CLIENT_CONFIG_FILE, ./clouds.yaml,
-    ~/.config/openstack/clouds.yaml, then /etc/openstack/clouds.yaml."""
-    env = os.environ if env is None else env
-    candidates = [Path(env["OS_CLIENT_CONFIG_FILE"])] if env.get("OS_CLIENT_CONFIG_FILE") else []
-    candidates += [path.expanduser() for path in SEARCH]
-    for path in candidates:
-        if path.is_file():
-            return path
-    raise ConfigError(
-        "no clouds.yaml found (looked at "
-        + ", ".join(str(p) for p in candidates)
-        + "); name one: wm accounts import --clouds-yaml PATH"
-    )
+    """The clouds.yaml openstacksdk would read: $OS_CLIENT_CONFIG_FILE, then clouds.yaml,
+    .yml or .json in the current directory, the user's and the system's config folders."""
+    candidates = cloudfiles.search("clouds", env)
+    found = cloudfiles.first(candidates)
+    if found is None:
+        raise ConfigError(
+            f"no clouds.yaml found (looked in {cloudfiles.looked_in(candidates)}); "
+            "name one: wm accounts import --clouds-yaml PATH"
+        )
+    return found
+
+
+def secure_file(path: Path) -> Path | None:
+    """The secure.yaml merged over `path`: the loader's own when `path` is the clouds.yaml it
+    finds, else $OS_CLIENT_SECURE_FILE or one beside `path`, else the loader's."""
+    searched = cloudfiles.search("secure")
+    found = cloudfiles.first(cloudfiles.search("clouds"))
+    if found is not None and found.resolve() == path.resolve():
+        return cloudfiles.first(searched)
+    beside = [path.with_name(f"secure{suffix}") for suffix in (".yaml", ".yml", ".json")]
+    override = searched[:1] if os.environ.get("OS_CLIENT_SECURE_FILE") else []
+    return cloudfiles.first(override + beside + searched)
 
 
 def read_clouds(path: Path) -> dict[str, dict[str, Any]]:
-    """The clouds of a clouds.yaml, each merged with its entry in a secure.yaml beside it."""
+    """The clouds of a clouds.yaml, each merged with its entry in the secure.yaml."""
     clouds = _clouds_of(path)
-    secure = path.with_name("secure.yaml")
-    if secure.is_file():
+    secure = secure_file(path)
+    if secure is not None:
         for name, extra in _clouds_of(secure).items():
             if name in clouds:
                 clouds[name] = _merged(clouds[name], extra)
@@ -96,16 +100,7 @@ def read_clouds(path: Path) -> dict[str, dict[str, Any]]:
 
 
 def _clouds_of(path: Path) -> dict[str, dict[str, Any]]:
-    import yaml  # only an import needs it
-
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
-    except yaml.YAMLError as exc:
-        where = getattr(exc, "problem_mark", None)
-        line = f" at line {where.line + 1}" if where is not None else ""
-        raise ConfigError(f"{path}: not valid YAML{line}") from None
+    data = cloudfiles.parsed(path)
     clouds = data.get("clouds") if isinstance(data, dict) else None
     if not isinstance(clouds, dict):
         raise ConfigError(f"{path}: no `clouds:` mapping (is this a clouds.yaml?)")
@@ -172,13 +167,19 @@ def each_of_clouds_yaml(
             continue
         regions = clouds[name].get("regions")
         if isinstance(regions, list) and len(regions) > 1 and cloud.get("region_name"):
+            names = ", ".join(_region_names(regions))
             note = (
-                f"regions {', '.join(map(str, regions))}: imported with {cloud['region_name']} "
+                f"regions {names}: imported with {cloud['region_name']} "
                 "(openstacksdk's choice, the first); import again with --name for another"
             )
             account = replace(account, notes=(*account.notes, note))
         found.append(account)
     return found, refused
+
+
+def _region_names(regions: list[Any]) -> list[str]:
+    """A `regions` list's names: each is a name or {name, values}."""
+    return [str(r.get("name") if isinstance(r, dict) else r) for r in regions]
 
 
 def _loader(path: Path) -> Any:
@@ -189,10 +190,10 @@ def _loader(path: Path) -> Any:
         from openstack import config as openstack_config
     except ImportError:
         return None
-    secure = path.with_name("secure.yaml")
+    secure = secure_file(path)
     return openstack_config.OpenStackConfig(
         config_files=[str(path)],
-        secure_files=[str(secure)] if secure.is_file() else [],
+        secure_files=[str(secure)] if secure is not None else [],
         load_envvars=False,
     )
 

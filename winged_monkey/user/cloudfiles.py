@@ -1,0 +1,93 @@
+"""The clouds.yaml and secure.yaml openstacksdk's loader reads, found and checked as it does.
+
+The loader looks at $OS_CLIENT_CONFIG_FILE ($OS_CLIENT_SECURE_FILE), then clouds.yaml,
+.yml or .json in the current directory, the user's config folders and the system's,
+and reads the first that exists. A file it cannot parse it skips with a log line and
+reads the next, so a typo in ./clouds.yaml turns into "Cloud x was not found" or, worse,
+into the same-named cloud of another file: here the file it would read is parsed first
+and a YAML error is told with the file and the line.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from winged_monkey.errors import ConfigError
+
+_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+def _folders() -> list[Path]:
+    """The loader's folders, in its order (openstack/config/loader.py CONFIG_SEARCH_PATH),
+    worked out now: the loader's own list is fixed when it is imported."""
+    home = Path(os.environ.get("SNAP_REAL_HOME") or Path.home())  # a snap's HOME is not home
+    user, site = [home / ".config" / "openstack"], [Path("/etc/openstack")]
+    try:
+        import platformdirs  # openstacksdk's own dependency
+
+        dirs = platformdirs.PlatformDirs("openstack", "OpenStack", multipath=True)
+        user.insert(0, Path(dirs.user_config_dir))
+        site.insert(0, Path(dirs.site_config_dir))
+    except ImportError:
+        pass
+    return [Path.cwd(), *user, *site]
+
+
+def search(kind: str, env: Mapping[str, str] | None = None) -> list[Path]:
+    """Where the loader looks for `kind` ("clouds" or "secure"), in its order."""
+    env = os.environ if env is None else env
+    override = env.get("OS_CLIENT_CONFIG_FILE" if kind == "clouds" else "OS_CLIENT_SECURE_FILE")
+    paths = [folder / f"{kind}{suffix}" for folder in _folders() for suffix in _SUFFIXES]
+    return ([Path(override)] if override else []) + paths
+
+
+def first(paths: Sequence[Path]) -> Path | None:
+    return next((path for path in paths if path.is_file()), None)
+
+
+def looked_in(paths: Sequence[Path]) -> str:
+    """The folders of a search list, once each: `./clouds.yaml` and `.yml` are one place."""
+    return ", ".join(dict.fromkeys(str(p.parent if p.suffix in _SUFFIXES else p) for p in paths))
+
+
+def parsed(path: Path) -> Any:
+    """The file's content; a YAML or JSON error names the file and the line."""
+    import yaml  # only clouds.yaml readers need it
+
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        said = [getattr(exc, "problem", None) or ""]
+        context, opened = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+        if context and opened is not None:  # where the unclosed thing began
+            said.append(f"{context} at line {opened.line + 1}")
+        why = "; ".join(part for part in said if part)
+        raise ConfigError(f"{path}: not valid YAML{where}" + (f" ({why})" if why else "")) from None
+
+
+def check_read(env: Mapping[str, str] | None = None) -> Path | None:
+    """The clouds.yaml the loader will read (None if there is none), after checking that it
+    and the secure.yaml it will merge parse: else the error names the file and line."""
+    clouds = first(search("clouds", env))
+    for path in (clouds, first(search("secure", env))):
+        if path is not None:
+            parsed(path)
+    return clouds
+
+
+def not_found(name: str, clouds: Path | None, names: Sequence[str]) -> ConfigError:
+    """A cloud the loader does not have: where it looked, or which clouds there are."""
+    if clouds is None and not names:
+        return ConfigError(
+            f"cloud {name!r}: no clouds.yaml found (looked in {looked_in(search('clouds'))}); "
+            "set OS_CLIENT_CONFIG_FILE or put one there"
+        )
+    there = ", ".join(sorted(names)) or "none"
+    return ConfigError(f"{clouds or 'clouds.yaml'} has no cloud {name!r} (its clouds: {there})")
