@@ -31,6 +31,7 @@ class Cloud:
     secret: str | None
     ca_bundle: str | None
     notes: tuple[str, ...]
+    verify: bool = True  # False: `verify: false` or `insecure: true`, as openstacksdk reads it
 
     def __repr__(self) -> str:
         return f"Cloud({self.name!r}, driver={self.driver!r}, key={self.key!r})"
@@ -77,7 +78,7 @@ def resolve(account: AccountConfig) -> Cloud:
 
 def from_config(account: AccountConfig, name: str, config: dict[str, Any]) -> Cloud:
     """The loader's resolved cloud as libcloud's arguments (or the reason it cannot be)."""
-    from winged_monkey.user.importing import openstack_account
+    from winged_monkey.user.importing import TLS_NOTE, openstack_account
 
     try:
         imported = openstack_account(name, config, source=f"clouds.yaml: cloud {name!r}")
@@ -90,5 +91,6 @@ def from_config(account: AccountConfig, name: str, config: dict[str, Any]) -> Cl
         key=str(imported.table["credentials"]["key"]),
         secret=imported.secret,
         ca_bundle=imported.table.get("ca_bundle"),
-        notes=imported.notes,
+        notes=tuple(n for n in imported.notes if n != TLS_NOTE),  # verify: false is kept here
+        verify=not (config.get("insecure") is True or config.get("verify") is False),
     )

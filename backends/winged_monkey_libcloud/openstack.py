@@ -33,6 +33,7 @@ class OpenStackBackend(LibcloudBackend):
     def __init__(self, account: AccountConfig, secrets: Secrets) -> None:
         super().__init__(account, secrets)
         self._names = openstackcompat.Names()  # flavor and image names
+        self._cloud: cloudsyaml.Cloud | None = None  # a clouds.yaml cloud, once read
 
     def driver_class(self) -> type[NodeDriver]:
         return _concrete(super().driver_class(), self.account)
@@ -40,8 +41,21 @@ class OpenStackBackend(LibcloudBackend):
     def driver_kwargs(self) -> dict[str, Any]:
         if cloudsyaml.cloud_name(self.account) is None:
             return super().driver_kwargs()
+        self._cloud = cloudsyaml.resolve(self.account)
         return drivers.built(
-            self.account, self.driver_cls, _cloud_kwargs(self.account, self.secrets)
+            self.account, self.driver_cls, _cloud_kwargs(self.account, self.secrets, self._cloud)
+        )
+
+    async def check(self) -> str:
+        said = await super().check()
+        cloud = self._cloud  # as the last driver was built from it
+        if cloud is None:
+            return said
+        region = cloud.driver.get("ex_force_service_region")
+        tls = "" if cloud.verify else "; TLS NOT VERIFIED (clouds.yaml: verify: false)"
+        notes = "".join(f"; {note}" for note in cloud.notes)
+        return (
+            f"{said}; cloud {cloud.name!r}" + (f", region {region}" if region else "") + tls + notes
         )
 
     async def console_output(self, instance: Instance) -> str:
@@ -174,10 +188,11 @@ def _concrete(cls: type[NodeDriver], account: AccountConfig) -> type[NodeDriver]
     return type(built) if isinstance(built, cls) else cls
 
 
-def _cloud_kwargs(account: AccountConfig, secrets: Secrets) -> dict[str, Any]:
-    """A clouds.yaml cloud's arguments, read now; a secret the portal found (keyring,
-    secret_env, ...) wins over the file's."""
-    cloud = cloudsyaml.resolve(account)
+def _cloud_kwargs(
+    account: AccountConfig, secrets: Secrets, cloud: cloudsyaml.Cloud
+) -> dict[str, Any]:
+    """A clouds.yaml cloud's arguments; a secret the portal found (keyring, secret_env,
+    ...) wins over the file's."""
     secret = secrets.secret or cloud.secret
     if secret is None:
         raise CredentialError(

@@ -11,26 +11,32 @@ Keystone requests alike.
 from __future__ import annotations
 
 import ssl
+import warnings
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from libcloud.http import LibcloudConnection
+from urllib3.exceptions import InsecureRequestWarning
 
 from winged_monkey.account import AccountConfig
 from winged_monkey.errors import ConfigError
 from winged_monkey_libcloud.settings import read_settings
 
 
-def ca_bundle(account: AccountConfig) -> str | None:
+def ca_bundle(account: AccountConfig) -> str | Literal[False] | None:
     """The account's `ca_bundle` (a PEM file of the CAs to trust), checked now so that a
-    wrong path is a config error naming the account, not a TLS failure later."""
+    wrong path is a config error naming the account, not a TLS failure later; False when
+    the account's clouds.yaml cloud turns verification off (`verify: false`, `insecure`)."""
     settings = read_settings(account)
     value = settings.ca_bundle
     if value is None and settings.cloud is not None:
         from winged_monkey_libcloud import cloudsyaml  # only accounts that name a cloud read it
 
-        value = cloudsyaml.resolve(account).ca_bundle  # the cloud's cacert
+        cloud = cloudsyaml.resolve(account)
+        if not cloud.verify:  # as openstacksdk: no verification, its cacert unused
+            return False
+        value = cloud.ca_bundle  # the cloud's cacert
     return None if value is None else checked(account, str(value))
 
 
@@ -50,22 +56,27 @@ def checked(account: AccountConfig, value: str) -> str:
 
 
 @cache
-def connection_class(bundle: str) -> type[LibcloudConnection]:
-    """A LibcloudConnection that verifies against `bundle` whatever the globals say."""
+def connection_class(bundle: str | Literal[False]) -> type[LibcloudConnection]:
+    """A LibcloudConnection that verifies against `bundle` whatever the globals say, or not
+    at all (False: the account's choice, said by `wm accounts test`, not by urllib3 on
+    stderr at each request, which would tear the TUI's screen)."""
+    if bundle is False:
+        warnings.filterwarnings("ignore", category=InsecureRequestWarning)
 
     class PinnedConnection(LibcloudConnection):
         def _setup_verify(self) -> None:
-            self.verify = True
+            self.verify = bundle is not False
 
         def _setup_ca_cert(self, **kwargs: Any) -> None:
-            self.ca_cert = bundle
+            self.ca_cert = bundle or None
 
     PinnedConnection.__name__ = PinnedConnection.__qualname__ = "PinnedConnection"
     return PinnedConnection
 
 
-def pin(driver: Any, bundle: str | None) -> None:
-    """Make the driver's connections (and the ones they spawn) trust `bundle`."""
+def pin(driver: Any, bundle: str | Literal[False] | None) -> None:
+    """Make the driver's connections (and the ones they spawn) trust `bundle` (False:
+    verify nothing)."""
     connection: Any = getattr(driver, "connection", None)
     if bundle is not None and hasattr(connection, "conn_class"):
         connection.conn_class = connection_class(bundle)

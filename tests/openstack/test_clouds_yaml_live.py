@@ -54,3 +54,44 @@ def test_a_cloud_named_in_the_account_logs_in_and_lists(
         assert "via-clouds-yml" in listed(portal, "lab")
     finally:
         close(portal)
+
+
+def test_verify_false_in_clouds_yaml_is_honoured_and_said(
+    openstack: OpenStack, clouds: Path, tmp_path: Path
+) -> None:
+    """A lab's self-signed Keystone: `openstack server list` works with `verify: false`,
+    so does `wm ls`, and `wm accounts test` says TLS is not verified; the same cloud
+    without it is refused on the certificate."""
+    from click.testing import CliRunner
+
+    from tests.openstack.test_openstack_import import names
+    from tests.openstack.tlsproxy import TLSProxy
+    from winged_monkey.cli.main import main
+
+    boot(openstack, "alpha", "via-unverified-tls")
+    text = clouds.read_text()
+    with TLSProxy(tmp_path / "tls", openstack.state["ports"]["keystone"]) as proxy:
+        https = text.replace(openstack.auth_url, f"https://127.0.0.1:{proxy.port}")
+        lab = https.split("clouds:\n", 1)[1]
+        clouds.write_text(
+            "clouds:\n"
+            + lab.replace("  lab:\n", "  lab:\n    verify: false\n", 1)
+            + lab.replace("  lab:\n", "  strict:\n", 1)
+        )
+        (tmp_path / "secure.yaml").write_text(
+            (tmp_path / "secure.yaml").read_text() + "  strict:\n    auth:\n      password: "
+            f"{openstack.user('alpha')['password']}\n"
+        )
+        config = tmp_path / "wm.toml"
+        config.write_text(
+            '[[accounts]]\nname = "lab"\nprovider = "openstack"\ncloud = "lab"\n\n'
+            '[[accounts]]\nname = "strict"\nprovider = "openstack"\ncloud = "strict"\n'
+        )
+        run = CliRunner()
+        listed = run.invoke(main, ["--config", str(config), "ls", "--json", "--account", "lab"])
+        tested = run.invoke(main, ["--config", str(config), "accounts", "test"])
+    assert names(listed, "lab") == {"via-unverified-tls"}
+    assert "lab: ok: openstack" in tested.output, tested.output
+    assert "TLS NOT VERIFIED (clouds.yaml: verify: false)" in tested.output
+    strict = next(line for line in tested.output.splitlines() if line.startswith("strict: "))
+    assert "signed by an unknown authority" in strict, tested.output

@@ -46,6 +46,7 @@ ENV_AUTH = (
 ENV_CLOUD = ("region_name", "interface", "cacert", "auth_type", "identity_api_version", "insecure")
 PASSWORD_TYPES = {"password", "v3password"}
 APPCRED_TYPES = {"v3applicationcredential", "applicationcredential"}
+TLS_NOTE = "TLS verification stays on (verify: false is not carried over); use cacert"
 _VERSION_SUFFIX = re.compile(r"/v(3|2\.0)/?$")
 
 
@@ -314,7 +315,7 @@ def openstack_account(raw_name: str, cloud: Mapping[str, Any], *, source: str) -
     if cloud.get("cacert"):
         table["ca_bundle"] = str(Path(str(cloud["cacert"])).expanduser())
     if cloud.get("verify") is False or str(cloud.get("insecure", "")).lower() in ("1", "true"):
-        notes.append("TLS verification stays on (verify: false is not carried over); use cacert")
+        notes.append(TLS_NOTE)
     table["driver"] = driver
     table["credentials"] = {"key": str(key)}
     if not secret:
