@@ -293,3 +293,69 @@ def test_an_openrc_import_without_secrets_reads_the_openrc_variable(
     assert "secret read from $OS_PASSWORD (secret_env)" in result.output
     assert 'secret_env = "OS_PASSWORD"' in config.read_text()
     assert "from-openrc" not in config.read_text()
+
+
+def test_a_vendor_profile_by_url_is_fetched_and_a_silent_one_is_told(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`profile: vexxhost` (or ovh) names a URL: the loader fetches the vendor's
+    /.well-known/openstack/api. Here a vendor on loopback answers, then one that is gone."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from tests.processes import free_port
+
+    profile = {"auth": {"auth_url": "https://ks.vendor.example:5000/v3"}, "regions": ["v1", "v2"]}
+
+    class Vendor(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = json.dumps({"name": "wm-test-vendor", "profile": profile}).encode()
+            self.send_response(200 if self.path == "/.well-known/openstack/api" else 404)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    gone = free_port()
+    path = tmp_path / "clouds.yaml"
+    with ThreadingHTTPServer(("127.0.0.1", 0), Vendor) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        auth = "    auth: {username: a, password: p, project_name: web}\n"
+        path.write_text(
+            f"clouds:\n  vendor:\n    profile: http://127.0.0.1:{server.server_address[1]}\n"
+            f"{auth}  gone:\n    profile: http://127.0.0.1:{gone}\n{auth}"
+        )
+        monkeypatch.setenv("OS_CLIENT_CONFIG_FILE", str(path))
+        monkeypatch.setenv("OS_CLIENT_SECURE_FILE", str(tmp_path / "no-secure.yaml"))
+        found = kwargs("vendor")
+        server.shutdown()
+    assert found["ex_force_auth_url"] == "https://ks.vendor.example:5000"
+    assert found["ex_force_service_region"] == "v1"
+    with pytest.raises(ConfigError) as silent:
+        kwargs("gone")
+    assert str(silent.value) == (
+        f"os: clouds.yaml: cloud 'gone': its vendor profile 'http://127.0.0.1:{gone}' is fetched "
+        f"from http://127.0.0.1:{gone}/.well-known/openstack/api, which did not answer "
+        "(ConnectionError; the OpenStack tools need it too); or write auth.auth_url and "
+        "region_name in the cloud"
+    )
+
+
+def test_an_application_credential_without_its_auth_type_says_which_to_set(
+    clouds: Path,
+) -> None:
+    clouds.write_text(
+        "clouds:\n  ci:\n    auth:\n      auth_url: https://keystone.example:5000/v3\n"
+        "      application_credential_id: 0a1b\n      application_credential_secret: s\n"
+    )
+    with pytest.raises(ConfigError) as refused:
+        kwargs("ci")
+    assert str(refused.value) == (
+        "os: clouds.yaml: cloud 'ci': auth_type password takes no "
+        "auth.application_credential_id; an application credential needs "
+        "auth_type: v3applicationcredential"
+    )

@@ -58,6 +58,7 @@ def resolve(account: AccountConfig) -> Cloud:
         clouds = cloudfiles.check_read()  # the loader skips a file it cannot parse: not here
     except ConfigError as exc:
         raise ConfigError(exc.message, account=account.name) from None
+    raw: dict[str, Any] = {}  # the cloud as written, for the loader's errors
     try:
         with warnings.catch_warnings():  # its own deprecations (influxdb) are not the user's
             warnings.simplefilter("ignore")
@@ -65,6 +66,7 @@ def resolve(account: AccountConfig) -> Cloud:
                 config_files=[str(p) for p in cloudfiles.search("clouds")],
                 secure_files=[str(p) for p in cloudfiles.search("secure")],
             )
+            raw = dict(loader.cloud_config["clouds"].get(name) or {})
             if name not in loader.get_cloud_names():
                 names = [n for n in loader.get_cloud_names() if clouds or n == loader.envvar_key]
                 raise cloudfiles.not_found(name, clouds, names)
@@ -72,7 +74,8 @@ def resolve(account: AccountConfig) -> Cloud:
     except ConfigError as exc:
         raise ConfigError(exc.message, account=account.name) from None
     except Exception as exc:  # openstacksdk's ConfigException and keystoneauth's errors
-        raise ConfigError(f"clouds.yaml: cloud {name!r}: {exc}", account=account.name) from None
+        said = cloudfiles.loader_error(exc, raw)
+        raise ConfigError(f"clouds.yaml: cloud {name!r}: {said}", account=account.name) from None
     return from_config(account, name, dict(region.config))
 
 

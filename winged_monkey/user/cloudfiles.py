@@ -11,6 +11,7 @@ and a YAML error is told with the file and the line.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -91,3 +92,27 @@ def not_found(name: str, clouds: Path | None, names: Sequence[str]) -> ConfigErr
         )
     there = ", ".join(sorted(names)) or "none"
     return ConfigError(f"{clouds or 'clouds.yaml'} has no cloud {name!r} (its clouds: {there})")
+
+
+def loader_error(exc: Exception, cloud: Mapping[str, Any]) -> str:
+    """The loader's error in the file's terms: it can speak of Python's keyword arguments
+    (keystoneauth's plugin) or of urllib3's pools (a vendor profile fetched from its URL)."""
+    import requests  # openstacksdk's own dependency
+
+    request = getattr(exc, "request", None)
+    if isinstance(exc, requests.RequestException) and request is not None:
+        return (
+            f"its vendor profile {cloud.get('profile')!r} is fetched from {request.url}, "
+            f"which did not answer ({type(exc).__name__}; the OpenStack tools need it too); "
+            "or write auth.auth_url and region_name in the cloud"
+        )
+    unexpected = re.search(r"unexpected keyword argument '(\w+)'", str(exc))
+    if isinstance(exc, TypeError) and unexpected:
+        key = unexpected.group(1)
+        hint = (
+            "; an application credential needs auth_type: v3applicationcredential"
+            if key.startswith("application_credential")
+            else ""
+        )
+        return f"auth_type {cloud.get('auth_type') or 'password'} takes no auth.{key}{hint}"
+    return str(exc)

@@ -207,7 +207,8 @@ def _resolved(loader: Any, name: str, source: str) -> dict[str, Any]:
             warnings.simplefilter("ignore")
             return dict(loader.get_one(cloud=name).config)
     except Exception as exc:  # openstacksdk's ConfigException, a vendor profile's errors
-        raise ConfigError(f"{source}: {exc}; nothing imported", account=name) from None
+        said = cloudfiles.loader_error(exc, loader.cloud_config["clouds"].get(name) or {})
+        raise ConfigError(f"{source}: {said}; nothing imported", account=name) from None
 
 
 def from_environment(env: Mapping[str, str], name: str | None = None) -> ImportedAccount:
