@@ -313,6 +313,18 @@ def test_a_regions_list_of_mappings_is_noted_by_region_name(tmp_path: Path, conf
     assert "lab: note: regions R1, R2: imported with R1 (openstacksdk's choice" in result.output
 
 
+def test_a_compute_interface_is_noted_like_an_interface(tmp_path: Path, config: Path) -> None:
+    clouds = tmp_path / "clouds.yaml"
+    clouds.write_text(
+        CLOUDS.replace("    interface: public\n", "    compute_interface: internal\n")
+    )
+    result = wm(
+        config, "accounts", "import", "--clouds-yaml", str(clouds), "--cloud", "lab", "--no-secrets"
+    )
+    assert result.exit_code == 0, result.output
+    assert "lab: note: interface 'internal' not carried over" in result.output
+
+
 def test_a_new_config_file_is_created_private(tmp_path: Path, clouds: Path) -> None:
     path = tmp_path / "new" / "config.toml"
     add_to_config(path, from_clouds_yaml(clouds, ["lab"]), store_secret=None)

@@ -306,7 +306,8 @@ def openstack_account(raw_name: str, cloud: Mapping[str, Any], *, source: str) -
 
     if cloud.get("region_name"):
         driver["ex_force_service_region"] = str(cloud["region_name"])
-    interface = str(cloud.get("interface") or "public").lower()
+    # Nova's own compute_interface first, as openstacksdk's get_interface("compute")
+    interface = str(cloud.get("compute_interface") or cloud.get("interface") or "public").lower()
     if interface not in ("public", "publicurl"):
         notes.append(
             f"interface {interface!r} not carried over: libcloud reaches the catalog's "
