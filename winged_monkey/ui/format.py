@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from rich.cells import cell_len, get_character_cell_size
 from rich.text import Text
 
 from winged_monkey.models import AccountStatus, Instance, InstanceState
@@ -46,10 +47,24 @@ def first_ip(ips: tuple[str, ...]) -> str:
     return ips[0] if len(ips) == 1 else f"{ips[0]} +{len(ips) - 1}"
 
 
+#: C0 and C1 control characters (a cloud's name may hold any): shown as `?`, never sent
+#: to the terminal, where ESC or CSI would move the cursor or recolour the screen.
+_CONTROLS = dict.fromkeys([*range(0x20), 0x7F, *range(0x80, 0xA0)], "?")
+
+
 def one_line(text: str, width: int) -> str:
-    """Collapse whitespace and cut to `width` with an ellipsis."""
-    flat = " ".join(text.split())
-    return flat if len(flat) <= width else flat[: max(0, width - 1)] + "…"
+    """Collapse whitespace and cut to `width` cells with an ellipsis: a CJK character or an
+    emoji takes two, so counting characters would make a wide name twice as wide."""
+    flat = " ".join(text.split()).translate(_CONTROLS)
+    if cell_len(flat) <= width:
+        return flat
+    room, end = max(0, width - 1), 0
+    for char in flat:
+        room -= get_character_cell_size(char)
+        if room < 0:
+            break
+        end += 1
+    return flat[:end] + "…"
 
 
 def name_text(instance: Instance, width: int) -> Text:
