@@ -41,3 +41,20 @@ async def test_the_count_and_the_target_filter_stay_on_the_bar(
         assert text.startswith(f"{shown} of {total} events")
         assert f"only {label}" in text
         assert f"only {label}" in bar_text(screen, 40)  # before every other label
+
+
+async def test_a_bar_too_long_for_80_columns_ends_in_an_ellipsis(events_portal: Portal) -> None:
+    """What is drawn, not the bar's text: a wrapped bar showed its first line only, cut
+    mid-phrase with nothing to say more was there (`f one row per`)."""
+    app = cached_app(events_portal)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = await open_events(pilot)
+        await pilot.press("slash", *"nothing matches this", "enter")
+        await pilot.pause()
+        bar = screen.query_one("#events-bar", Static)
+        full = bar_text(screen, 200).rstrip()
+        drawn = bar.render_line(0).text.rstrip()
+        assert len(full) > bar.content_size.width  # it does not fit
+        assert drawn.endswith("…"), drawn
+        assert full.startswith(drawn[:-1].strip())
