@@ -296,3 +296,31 @@ async def test_a_custom_range_replaces_the_window_until_w(events_portal: Portal)
         await wait_for(pilot, lambda: screen.loaded, "the window reloaded")
         await pilot.pause()
         assert len(screen.table.shown) == len(LAST_DAY)
+
+
+async def test_the_timeline_shows_the_whole_reason_of_the_event_under_the_cursor(
+    events_portal: Portal,
+) -> None:
+    """The detail column is cut, and off an 80-column screen: the reason of the event under
+    the cursor (where the timeline opens: the newest) reads whole under the table."""
+    app = cached_app(events_portal)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = main_of(app).table
+        table.select(by_name(table, "queue").key)
+        await pilot.press("t")
+        timeline = app.screen
+        assert isinstance(timeline, TimelineScreen)
+        await wait_for(pilot, lambda: timeline.loaded, "the timeline")
+        detail = timeline.query_one("#timeline-detail", Static)
+
+        def drawn() -> str:
+            return " ".join(detail.render_line(y).text.strip() for y in range(detail.size.height))
+
+        reason = "◷ timeout queue still error after 300 s"
+        await wait_for(pilot, lambda: reason in drawn(), "the newest event's reason")
+        assert detail.region.bottom <= SIZE[1] - 1  # above the footer, on screen
+        await pilot.press("up")  # an observed change: no reason, nothing said
+        await wait_for(pilot, lambda: not detail.display, "the detail hidden")
+        await pilot.press("down")
+        await wait_for(pilot, lambda: reason in drawn(), "the reason again")

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 
 from rich.table import Table
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Footer, Header, Static
@@ -97,6 +98,8 @@ class TimelineScreen(EventLogScreen):
         yield Static(id="timeline-title")
         yield Static(id="timeline-states")
         yield DataTable[Any](id="timeline", cursor_type="row", zebra_stripes=False)
+        # The cursor row's detail, whole: the column is cut, and off an 80-column screen.
+        yield Static(id="timeline-detail")
         yield Footer(compact=True, show_command_palette=False)
 
     @property
@@ -176,6 +179,22 @@ class TimelineScreen(EventLogScreen):
             )
         if table.row_count:
             table.move_cursor(row=table.row_count - 1 if at_end else row, animate=False)
+        self._show_detail()
+
+    @on(DataTable.RowHighlighted, "#timeline")
+    def _show_detail(self) -> None:
+        """The provider's reason (a failure's, say) of the event under the cursor."""
+        table = self.table
+        event = None
+        if table.row_count:
+            key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+            event = next((e for e in self.events if e.key == key), None)
+        detail = self.query_one("#timeline-detail", Static)
+        detail.display = bool(event and event.detail)
+        if event is not None and event.detail:
+            line = Text.assemble((f"{time_text(event.at)} ", "dim"), outcome_text(event.outcome))
+            line.append(f" {' '.join(event.detail.split())}")
+            detail.update(line)
 
     def _title(self, now: datetime) -> Text:
         title = Text(no_wrap=True, overflow="ellipsis")
