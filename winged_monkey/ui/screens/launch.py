@@ -19,6 +19,8 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, ClassVar
 
+from rich.console import Group
+from rich.padding import Padding
 from rich.text import Text
 from textual import on
 from textual.binding import Binding, BindingType
@@ -122,11 +124,11 @@ class LaunchWizard(TemplateSteps, InstanceSteps):
         if option.size is not None:
             price = option.size.price_hourly
             head.append(f" {option.size.name[:14]:<14} {hourly(price):>11} {monthly(price):>12}")
-        reason = Text(f"\n  {option.reason}", style="bold red" if option.blocked else "dim")
-        label = head + reason
         if not option.launchable:
-            label.stylize("dim", 0, len(head))
-        return Option(label, id=option.account)
+            head.stylize("dim")
+        reason = Text(option.reason, style="bold red" if option.blocked else "dim")
+        # Indented as a whole: a long reason wraps under itself, not under the account.
+        return Option(Group(head, Padding(reason, (0, 0, 0, 2))), id=option.account)
 
     async def _show_account(self) -> None:
         widgets: list[Any] = []

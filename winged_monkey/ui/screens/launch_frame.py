@@ -55,6 +55,11 @@ class WizardFrame(Screen[str | None]):
     async def on_mount(self) -> None:
         await self.show_step(self.steps[0])
 
+    def on_resize(self) -> None:
+        """The title is cut to the width: cut again when the window changes."""
+        if self.is_mounted:
+            self._title()
+
     @property
     def body(self) -> Vertical:
         return self.query_one("#wizard-body", Vertical)
