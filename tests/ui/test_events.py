@@ -324,3 +324,26 @@ async def test_the_timeline_shows_the_whole_reason_of_the_event_under_the_cursor
         await wait_for(pilot, lambda: not detail.display, "the detail hidden")
         await pilot.press("down")
         await wait_for(pilot, lambda: reason in drawn(), "the reason again")
+
+
+async def test_home_and_end_move_the_cursor_in_the_events_view_and_the_timeline(
+    events_portal: Portal,
+) -> None:
+    """As in the instances view: DataTable's own Home and End scrolled, leaving the cursor
+    (what enter, t and i act on) on a row off screen."""
+    app = cached_app(events_portal)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = await open_events(pilot)
+        last = screen.table.row_count - 1
+        await pilot.press("end")
+        await wait_for(pilot, lambda: screen.table.cursor_row == last, "the last row")
+        await pilot.press("home")
+        await wait_for(pilot, lambda: screen.table.cursor_row == 0, "the first row")
+        screen.table.move_cursor(row=names(screen).index("web-1"))  # 7 events
+        await pilot.press("enter")
+        timeline = app.screen
+        assert isinstance(timeline, TimelineScreen)
+        await wait_for(pilot, lambda: timeline.loaded and timeline.table.row_count > 1, "rows")
+        await pilot.press("home")
+        await wait_for(pilot, lambda: timeline.table.cursor_row == 0, "the timeline's first row")

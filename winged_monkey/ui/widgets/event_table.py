@@ -69,7 +69,18 @@ def event_cells(event: Event) -> list[Text]:
     ]
 
 
-class EventTable(DataTable[Any]):
+class RowTable(DataTable[Any]):
+    """A DataTable whose Home and End move the cursor to the first and last row, as in the
+    instances view; DataTable's own only scroll, leaving the cursor (what enter, t or i act
+    on) off screen."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("home", "scroll_top", "first row", show=False, tooltip="The first row"),
+        Binding("end", "scroll_bottom", "last row", show=False, tooltip="The last row"),
+    ]
+
+
+class EventTable(RowTable):
     """Shows a list of events as given; the cursor stays on its event across updates."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
