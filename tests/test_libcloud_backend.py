@@ -211,6 +211,15 @@ async def test_instances_are_complete_and_json_safe(cloud: Cloud) -> None:
     await backend.close()
 
 
+@pytest.mark.parametrize("name", ["日本語🚀", "café-ünïcode", "Ωmega"])
+async def test_a_name_beyond_ascii_reads_as_it_was_written(cloud: Cloud, name: str) -> None:
+    """moto names no charset for its XML: the name must still be read as UTF-8."""
+    cloud.launch(cloud.ec2(), name)
+    backend = backend_for(cloud.account("dev"))
+    assert [i.name for i in await backend.list_instances()] == [name]
+    await backend.close()
+
+
 async def test_a_configured_rate_wins_over_aws_prices(cloud: Cloud) -> None:
     cloud.launch(cloud.ec2(), "box", type="t3.micro")
     backend = backend_for(cloud.account("euca", price_hourly=0.5))  # a private EC2 cloud

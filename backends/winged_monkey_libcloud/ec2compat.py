@@ -84,6 +84,16 @@ def _local(tag: str) -> str:
 
 
 class CompatEC2Response(EC2Response):
+    def __init__(self, response: Any, connection: Any) -> None:
+        # Quirk 6: moto answers `text/xml` with no charset, so requests decodes the body as
+        # ISO-8859-1 (HTTP's old default for text/*) and a tag such as Name=日本語 came back
+        # as 'æ\x97¥æ\x9c¬'. XML without a charset is UTF-8 (RFC 7303, and the answer's
+        # own declaration says so); AWS always names it, so nothing changes there.
+        content_type = str(response.headers.get("Content-Type", "")).lower()
+        if "xml" in content_type and "charset" not in content_type:
+            response.encoding = "utf-8"
+        super().__init__(response, connection)  # type: ignore[no-untyped-call]
+
     def parse_body(self) -> Any:
         self.body = normalise_body(str(self.body or ""))
         parsed = super().parse_body()  # type: ignore[no-untyped-call]
