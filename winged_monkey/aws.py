@@ -271,7 +271,6 @@ def _no_region(session: Any) -> str:
 
 
 def _nearest(key: str, valid: Any) -> str | None:
-    import difflib  # only when something is wrong
+    from winged_monkey.backend_settings import nearest  # only when something is wrong
 
-    close = difflib.get_close_matches(key, list(valid), n=1, cutoff=0.75)
-    return close[0] if close else None
+    return nearest(key, valid, cutoff=0.75)

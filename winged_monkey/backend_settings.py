@@ -64,10 +64,11 @@ def _hint(key: str, valid: Iterable[str]) -> str:
     return f" (did you mean {close!r}?)" if close else ""
 
 
-def nearest(key: str, valid: Iterable[str]) -> str | None:
+def nearest(key: str, valid: Iterable[str], cutoff: float = 0.6) -> str | None:
     """The valid key a mistyped `key` most likely meant, if one is near (the config's
-    unknown keys anywhere in the file are told with it too)."""
+    unknown keys anywhere in the file are told with it too, and AWS profiles' names and
+    keys, with a higher `cutoff`: any key of a profile is weighed there, not a wrong one)."""
     import difflib  # only when a key is wrong
 
-    close = difflib.get_close_matches(key, list(valid), n=1, cutoff=0.6)
+    close = difflib.get_close_matches(key, list(valid), n=1, cutoff=cutoff)
     return close[0] if close else None
