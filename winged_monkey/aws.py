@@ -271,6 +271,6 @@ def _no_region(session: Any) -> str:
 
 
 def _nearest(key: str, valid: Any) -> str | None:
-    from winged_monkey.backend_settings import nearest  # only when something is wrong
+    from winged_monkey.errors import nearest  # only when something is wrong
 
     return nearest(key, valid, cutoff=0.75)

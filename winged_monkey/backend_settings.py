@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict
 
 from winged_monkey.account import AccountConfig
+from winged_monkey.errors import nearest
 from winged_monkey.ssh_settings import SSH_KEYS
 
 #: Keys any account may carry whatever its backend: `wm serve` reads an account's `pool`,
@@ -62,13 +63,3 @@ def unknown_keys(account: AccountConfig, settings: type[BackendSettings]) -> lis
 def _hint(key: str, valid: Iterable[str]) -> str:
     close = nearest(key, valid)
     return f" (did you mean {close!r}?)" if close else ""
-
-
-def nearest(key: str, valid: Iterable[str], cutoff: float = 0.6) -> str | None:
-    """The valid key a mistyped `key` most likely meant, if one is near (the config's
-    unknown keys anywhere in the file are told with it too, and AWS profiles' names and
-    keys, with a higher `cutoff`: any key of a profile is weighed there, not a wrong one)."""
-    import difflib  # only when a key is wrong
-
-    close = difflib.get_close_matches(key, list(valid), n=1, cutoff=cutoff)
-    return close[0] if close else None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 
 class WMError(Exception):
     """Base of every error the portal explains to a user (never shown as a traceback)."""
@@ -120,3 +122,14 @@ def describe(exc: BaseException) -> str:
     if isinstance(exc, WMError):
         return exc.message
     return f"unexpected {type(exc).__name__}: {exc}"
+
+
+def nearest(key: str, valid: Iterable[str], cutoff: float = 0.6) -> str | None:
+    """The valid key a mistyped `key` most likely meant, if one is near: the "did you
+    mean" of an account's keys, of the config's keys anywhere in the file, and of AWS
+    profiles' names and keys (with a higher `cutoff`: every key of a profile is weighed
+    there, not only a wrong one)."""
+    import difflib  # only when a key is wrong
+
+    close = difflib.get_close_matches(key, list(valid), n=1, cutoff=cutoff)
+    return close[0] if close else None

@@ -204,7 +204,7 @@ def _meant(fields: list[str], root: type[BaseModel]) -> str | None:
     """The key nearest to the unknown one that its table accepts, if one is near."""
     from typing import get_origin
 
-    from winged_monkey.backend_settings import nearest
+    from winged_monkey.errors import nearest
 
     model = root
     names = iter(fields[:-1])
