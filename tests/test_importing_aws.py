@@ -40,7 +40,7 @@ def test_aws_profiles_are_imported_and_listed(cloud: Cloud, tmp_path: Path) -> N
     missing = wm(config, "accounts", "import", "--aws", "--profile", "opps")
     assert missing.exit_code == 3
     assert "no AWS profile 'opps'" in missing.output
-    assert "(they have: base, ops)" in missing.output
+    assert "(did you mean 'ops'?); they have: base, ops; nothing imported" in missing.output
     assert not config.exists()
 
     done = wm(config, "accounts", "import", "--aws", "--profile", "ops", "--name", "team-ops")

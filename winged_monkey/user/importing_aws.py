@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from winged_monkey.errors import ConfigError
+from winged_monkey.errors import ConfigError, nearest
 from winged_monkey.user.importing import ImportedAccount, account_name
 
 
@@ -25,10 +25,12 @@ def from_aws_profiles(
     wanted = list(names) or sorted(profiles)
     missing = [n for n in wanted if n not in profiles]
     if missing:
+        near = nearest(missing[0], profiles) if len(missing) == 1 else None
         raise ConfigError(
             f"no AWS profile {', '.join(map(repr, missing))} in {where} or "
-            f"{session.get_config_variable('credentials_file')} (they have: "
-            f"{', '.join(sorted(profiles)) or 'none'}); nothing imported"
+            f"{session.get_config_variable('credentials_file')}"
+            + (f" (did you mean {near!r}?)" if near else "")
+            + f"; they have: {', '.join(sorted(profiles)) or 'none'}; nothing imported"
         )
     if not wanted:
         raise ConfigError(f"no AWS profiles in {where} (run `aws configure` first)")
