@@ -142,3 +142,15 @@ def test_a_last_column_of_free_text_wraps_between_words_under_its_start() -> Non
     assert said == reason  # every word whole, in order
     assert render_table(rows, None) == render_table(rows)  # no width: one line per row
     assert render_table(rows, 25) == render_table(rows)  # too little room: left as it is
+
+
+def test_a_wide_name_keeps_the_columns_aligned_and_controls_never_reach_the_terminal() -> None:
+    """CJK and emoji take two cells each: the next column starts where the screen has it.
+    A cloud's name with ESC in it is shown with ? in its place."""
+    lines = render_table([["NAME", "STATE"], ["日本語🚀", "running"], ["a\x1b[2J", "off"]])
+    header, wide, controlled = lines.splitlines()
+    assert header.index("STATE") == 10
+    assert wide == "日本語🚀  running"  # 8 cells, then the gap
+    assert controlled == "a?[2J     off"
+    wrapped = render_table([["NAME", "WHY"], ["日本語", "one two three four five six"]], 30)
+    assert wrapped.splitlines() == ["NAME    WHY", "日本語  one two three four", "        five six"]

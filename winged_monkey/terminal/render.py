@@ -111,20 +111,43 @@ GAP = "  "
 _WRAP_MIN = 20
 
 
+#: C0 and C1 control characters (a cloud's name may hold any): shown as `?`, never sent to
+#: the terminal, where ESC or CSI would move the cursor or recolour the screen.
+CONTROLS = dict.fromkeys([*range(0x20), 0x7F, *range(0x80, 0xA0)], "?")
+
+
+def cells(text: str) -> int:
+    """The terminal columns `text` takes: a CJK character or an emoji two, a combining
+    mark none (as wcwidth counts them)."""
+    import unicodedata
+
+    if text.isascii():
+        return len(text)
+    return sum(
+        0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1
+        for c in text
+    )
+
+
+def _pad(cell: str, width: int) -> str:
+    return cell + " " * (width - cells(cell))
+
+
 def render_table(rows: Sequence[Sequence[str]], width: int | None = None) -> str:
     """Left-aligned columns separated by two spaces; the first row is the header. Given a
     `width`, a last column (free text: a reason, a detail) that would overflow it wraps
-    between words under its own start."""
-    widths = [max(len(row[c]) for row in rows) for c in range(len(rows[0]))]
+    between words under its own start. Columns are measured in terminal cells."""
+    rows = [[cell.translate(CONTROLS) for cell in row] for row in rows]
+    widths = [max(cells(row[c]) for row in rows) for c in range(len(rows[0]))]
     offset = sum(widths[:-1]) + len(GAP) * (len(widths) - 1)
     if width is None or offset + widths[-1] <= width or width - offset < _WRAP_MIN:
         return "\n".join(
-            GAP.join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+            GAP.join(_pad(cell, w) for cell, w in zip(row, widths, strict=True)).rstrip()
             for row in rows
         )
     return "\n".join(
         hanging(
-            "".join(cell.ljust(w) + GAP for cell, w in zip(row[:-1], widths, strict=False)),
+            "".join(_pad(cell, w) + GAP for cell, w in zip(row[:-1], widths, strict=False)),
             row[-1],
             width,
         )
@@ -137,20 +160,20 @@ def hanging(head: str, text: str, width: int) -> str:
     lines under its start."""
     import textwrap
 
-    if not text:
-        return head.rstrip()
-    return textwrap.fill(
+    lines = textwrap.wrap(
         text,
-        width=width,
-        initial_indent=head,
-        subsequent_indent=" " * len(head),
+        width=max(1, width - cells(head)),  # the head measured in cells, as the screen has it
         break_long_words=False,
         break_on_hyphens=False,
     )
+    if not lines:
+        return head.rstrip()
+    indent = " " * cells(head)
+    return "\n".join([head + lines[0], *(indent + line for line in lines[1:])])
 
 
 def table_width(rows: Sequence[Sequence[str]]) -> int:
-    return max(len(line) for line in render_table(rows).splitlines())
+    return max(cells(line) for line in render_table(rows).splitlines())
 
 
 def output_width(given: int | None) -> int | None:

@@ -12,7 +12,14 @@ from rich.cells import cell_len, get_character_cell_size
 from rich.text import Text
 
 from winged_monkey.models import AccountStatus, Instance, InstanceState
-from winged_monkey.terminal.render import APP_GLYPH, human_age, price_text, size_text, state_label
+from winged_monkey.terminal.render import (
+    APP_GLYPH,
+    CONTROLS,
+    human_age,
+    price_text,
+    size_text,
+    state_label,
+)
 
 S = InstanceState
 
@@ -47,15 +54,10 @@ def first_ip(ips: tuple[str, ...]) -> str:
     return ips[0] if len(ips) == 1 else f"{ips[0]} +{len(ips) - 1}"
 
 
-#: C0 and C1 control characters (a cloud's name may hold any): shown as `?`, never sent
-#: to the terminal, where ESC or CSI would move the cursor or recolour the screen.
-_CONTROLS = dict.fromkeys([*range(0x20), 0x7F, *range(0x80, 0xA0)], "?")
-
-
 def one_line(text: str, width: int) -> str:
     """Collapse whitespace and cut to `width` cells with an ellipsis: a CJK character or an
     emoji takes two, so counting characters would make a wide name twice as wide."""
-    flat = " ".join(text.split()).translate(_CONTROLS)
+    flat = " ".join(text.split()).translate(CONTROLS)
     if cell_len(flat) <= width:
         return flat
     room, end = max(0, width - 1), 0
