@@ -56,7 +56,7 @@ def test_help_imports_no_command_nor_what_commands_run_on() -> None:
 
 def test_accounts_help_imports_not_the_importer() -> None:
     out, loaded = _modules_after_cli("accounts", "--help")
-    assert "  import      Add OpenStack accounts from clouds.yaml or OS_* variables;" in out
+    assert "  import      Add accounts from clouds.yaml, OS_* variables or AWS" in out
     assert "winged_monkey.cli.accounts_import" not in loaded
 
 

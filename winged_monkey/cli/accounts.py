@@ -28,8 +28,8 @@ from winged_monkey.user.credentials import store_in_keyring
 class _LazyAccounts(LazyGroup):
     LAZY: ClassVar[dict[str, str]] = {"import": "winged_monkey.cli.accounts_import:import_accounts"}
     LISTED: ClassVar[dict[str, str]] = {
-        "import": "Add OpenStack accounts from clouds.yaml or OS_* variables; secrets go to the "
-        "keyring."
+        "import": "Add accounts from clouds.yaml, OS_* variables or AWS profiles; secrets go to "
+        "the keyring."
     }
 
 
