@@ -98,7 +98,8 @@ def test_serve_with_a_broken_config_says_so(tmp_path: Path) -> None:
     bad.write_text("[serve]\nrate = -1\n", encoding="utf-8")
     result = CliRunner().invoke(main, ["serve", "--config", str(bad)])
     assert result.exit_code == 3
-    assert "serve.rate" in result.stderr and "greater than 0" in result.stderr
+    assert "serve.rate" in result.stderr
+    assert "greater than 0" in result.stderr
     assert "Traceback" not in result.output
 
 
