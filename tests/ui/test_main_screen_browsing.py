@@ -31,6 +31,13 @@ async def test_filter_live_over_visible_columns(live: Live) -> None:
         await pilot.press("slash", "backspace", "backspace", "backspace", "backspace")
         await pilot.press(*"eu-west")  # the where column
         assert {i.account for i in screen.table.shown} == {"dev-eu"}
+        await pilot.press(*" zz")  # nothing matches: the table says so, not a bare header
+        await pilot.pause()
+        drawn = [screen.table.render_line(y).text.rstrip() for y in range(screen.table.size.height)]
+        assert [line for line in drawn[1:] if line] == [
+            "  no row matches “eu-west zz” · esc clears the filter"
+        ]
+        assert "0 of 12" in str(screen.sub_title)
         await pilot.press("escape")  # clears and hides
         assert screen.table.shown_count == DEMO_COUNT
         assert not screen.filter_input.display

@@ -373,7 +373,8 @@ class InstanceTable(ScrollView, can_focus=True):
         return lines.widths(fitted, self._labels(), room, self.index.sort_column)
 
     def _resized(self) -> None:
-        size = Size(sum(self._widths()), self.index.shown_count + 1)
+        # A filter that hides every row leaves a line to say so under the header.
+        size = Size(sum(self._widths()), max(self.index.shown_count, self._unmatched()) + 1)
         if size != self.virtual_size:
             self.virtual_size = size
 
@@ -395,9 +396,12 @@ class InstanceTable(ScrollView, can_focus=True):
         else:
             shown = self._drawn or []
             at = scroll_y + y - 1
-            if at >= len(shown):
+            if at == 0 and not shown and self._unmatched():
+                line = self._unmatched_line()
+            elif at >= len(shown):
                 return Strip.blank(width, self.rich_style)
-            line = self._row_line(shown[at], at == self._cursor)
+            else:
+                line = self._row_line(shown[at], at == self._cursor)
         return line.crop_extend(scroll_x, scroll_x + width, self.rich_style).simplify()
 
     def _header_line(self) -> Strip:
@@ -410,6 +414,18 @@ class InstanceTable(ScrollView, can_focus=True):
             return self._draw(cells, widths, (style, Style(), style))
 
         return self._painter.cached(key, draw)
+
+    def _unmatched(self) -> int:
+        """1 when the filter hides every row there is (0 of 12), else 0."""
+        index = self.index
+        return int(bool(index.terms) and index.shown_count == 0 and index.total_count > 0)
+
+    def _unmatched_line(self) -> Strip:
+        words = " ".join(self.index.terms)
+        style = self.rich_style + Style(dim=True)
+        text = Text(f"  no row matches “{words}” · esc clears the filter", style=style)
+        text.truncate(self.size.width, overflow="ellipsis")
+        return Strip(text.render(self.app.console), text.cell_len)
 
     def _row_line(self, row: Row, cursor: bool) -> Strip:
         age = fmt.age_since(row.instance.created_at, self._clock())
