@@ -144,7 +144,12 @@ async def test_the_aggregators_deployables_in_the_catalog_and_a_wizard_launch(
             def launched() -> list[InstanceState]:
                 return [i.state for i in portal.instances() if i.name == "agg-box"]
 
-            await wait_for(pilot, lambda: launched() == [InstanceState.RUNNING], "agg-box runs")
+            def events() -> object:  # the launch's outcome, should it fail
+                return launched(), [(e.kind, e.outcome, e.detail) for e in store.events(limit=3)]
+
+            await wait_for(
+                pilot, lambda: launched() == [InstanceState.RUNNING], "agg-box runs", seen=events
+            )
             (row,) = [i for i in portal.instances() if i.name == "agg-box"]
             assert row.account == "team"
             assert row.id.startswith("team-a/i-")

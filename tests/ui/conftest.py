@@ -107,14 +107,20 @@ def live(moto: MotoServer, demo_config: Config, tmp_path: Path) -> Live:
 
 
 async def wait_for(
-    pilot: Pilot[Any], condition: Callable[[], bool], what: str, within: float = 20.0
+    pilot: Pilot[Any],
+    condition: Callable[[], bool],
+    what: str,
+    within: float = 20.0,
+    seen: Callable[[], object] | None = None,
 ) -> None:
-    """Let the app run until `condition` holds; fail after `within` seconds."""
+    """Let the app run until `condition` holds; fail after `within` seconds, saying what
+    `seen` returns then (what the app did instead)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + within
     while not condition():
         if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
+            instead = f"; saw {seen()!r}" if seen is not None else ""
+            raise AssertionError(f"timed out waiting for {what}{instead}")
         await pilot.pause(0.05)
 
 
