@@ -3,7 +3,28 @@ refresh. Each view lists them in its own BINDINGS (the help reads a screen's own
 
 from __future__ import annotations
 
-from textual.binding import Binding
+from collections.abc import Callable, Mapping
+
+from textual.binding import ActiveBinding, Binding
+
+#: The footer cuts what does not fit at its right end: these first, so `? help` and
+#: `q quit` stay in sight at 80 columns whatever else a view offers.
+FOOTER_FIRST = ("filter", "clear_filter", "help", "quit")
+
+
+def footer_order(
+    active: Mapping[str, ActiveBinding], then: Callable[[str | None], int] = lambda _id: 0
+) -> dict[str, ActiveBinding]:
+    """A screen's active bindings in the footer's order of value: FOOTER_FIRST, then the
+    rest ranked by `then` (of a binding's id), in their own order within a rank."""
+
+    def rank(item: tuple[str, ActiveBinding]) -> int:
+        binding_id = item[1].binding.id
+        if binding_id in FOOTER_FIRST:
+            return FOOTER_FIRST.index(binding_id)
+        return len(FOOTER_FIRST) + then(binding_id)
+
+    return dict(sorted(active.items(), key=rank))
 
 
 def filter_keys(what: str, clear: str) -> list[Binding]:

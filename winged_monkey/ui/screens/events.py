@@ -14,14 +14,14 @@ from typing import Any, ClassVar
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import ActiveBinding, Binding, BindingType
 from textual.widgets import Footer, Header, Input, Static
 
 from winged_monkey.engine.portal import Portal
 from winged_monkey.engine.recorder import History
 from winged_monkey.models import Event
 from winged_monkey.terminal.history import WINDOW_LABELS, WINDOWS, folded, search_text, states_of
-from winged_monkey.ui.bindings import filter_keys, refresh_key, timeline_key
+from winged_monkey.ui.bindings import filter_keys, footer_order, refresh_key, timeline_key
 from winged_monkey.ui.screens.event_log import LOAD_LIMIT, EventLogScreen, Query
 from winged_monkey.ui.screens.time_range import TimeRange, TimeRangeScreen
 from winged_monkey.ui.screens.timeline import TimelineScreen
@@ -317,6 +317,12 @@ class EventsScreen(EventLogScreen):
         self.query_one("#events-bar", Static).update(bar)
 
     # -- keys ------------------------------------------------------------------
+
+    @property
+    def active_bindings(self) -> dict[str, ActiveBinding]:
+        """Textual's, with filter, help and quit first and refresh last: a filtered
+        view's footer would otherwise cut `q quit` at 80 columns."""
+        return footer_order(super().active_bindings, lambda key: int(key == "refresh"))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "filter":  # a `/` typed into the filter is part of it

@@ -11,8 +11,6 @@ from winged_monkey.actions import Action
 from winged_monkey.ui.bindings import filter_keys, refresh_key, timeline_key
 
 ACTION_KEYS: dict[str, Action] = {a.value: a for a in Action}
-#: The footer cuts what does not fit at its right end: these first, then the row's actions.
-FOOTER_FIRST = ("filter", "clear_filter", "help", "quit")
 SORT = Binding.Group("sort", compact=True)
 #: Keys that only read the cursor row (ssh, copy, console): on while a row is under it.
 ROW_READS = ("ssh", "copy_ssh", "copy_field", "console")

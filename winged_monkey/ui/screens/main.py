@@ -24,6 +24,7 @@ from winged_monkey.engine.poller import Poller
 from winged_monkey.engine.portal import AccountUpdate, ActionUpdate, Portal
 from winged_monkey.errors import WMError
 from winged_monkey.models import Instance, InstanceKind, InstanceState
+from winged_monkey.ui.bindings import footer_order
 from winged_monkey.ui.screens.accounts import AccountsScreen
 from winged_monkey.ui.screens.app_detail import AppScreen
 from winged_monkey.ui.screens.app_update import open_update
@@ -31,7 +32,6 @@ from winged_monkey.ui.screens.confirm import ConfirmScreen
 from winged_monkey.ui.screens.details import DetailsScreen
 from winged_monkey.ui.screens.instance_keys import (
     ACTION_KEYS,
-    FOOTER_FIRST,
     INSTANCE_BINDINGS,
     ROW_READS,
     action_keys,
@@ -321,14 +321,10 @@ class MainScreen(RowReadsScreen):
         """Textual's, in the footer's order of value: filter, help and quit, the row's
         actions, views, then the rest (info, sort), so a narrow footer cuts the least useful."""
 
-        def rank(item: tuple[str, ActiveBinding]) -> int:
-            binding_id = item[1].binding.id
-            if binding_id in FOOTER_FIRST:
-                return FOOTER_FIRST.index(binding_id)
-            rest = 0 if binding_id in ACTION_KEYS else 1 if binding_id == "views" else 2
-            return len(FOOTER_FIRST) + rest
+        def then(binding_id: str | None) -> int:
+            return 0 if binding_id in ACTION_KEYS else 1 if binding_id == "views" else 2
 
-        return dict(sorted(super().active_bindings.items(), key=rank))
+        return footer_order(super().active_bindings, then)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "act" and parameters:
