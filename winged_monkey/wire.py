@@ -124,6 +124,14 @@ class ResourceOut(_Wire):
     #: actions this caller's role allows and the current state admits.
     links: dict[str, Link] = Field(default_factory=dict)
     extra: dict[str, Any] = Field(default_factory=dict)
+    observed_at: datetime | None = Field(
+        None, description="When the server last listed the row's account (its state then)."
+    )
+    stale: str | None = Field(
+        None,
+        description="Why the row's account could not be listed since (its last poll "
+        "failed, or it was not polled yet): the state is as of observed_at. None: current.",
+    )
 
 
 class ActionAccepted(_Wire):

@@ -228,6 +228,7 @@ class Aggregator(RequestLog):
 
     def resource_out(self, instance: Instance, token: TokenRecord) -> ResourceOut:
         href = resource_href(instance)
+        observed_at, stale = self.freshness(instance.account)
         return ResourceOut(
             id=instance.id,
             account=instance.account,
@@ -248,7 +249,19 @@ class Aggregator(RequestLog):
             href=href,
             links=self.links(instance, token, href),
             extra=instance.extra,
+            observed_at=observed_at,
+            stale=stale,
         )
+
+    def freshness(self, account: str) -> tuple[datetime | None, str | None]:
+        """When the account was last listed, and why its rows are not current (None: they
+        are): a failed poll keeps the last rows, which a client must not take as seen now."""
+        status = self.portal.status(account)
+        if status.phase == "failed":
+            return status.fetched_at, status.error or "its last poll failed"
+        if status.phase == "stale":
+            return status.fetched_at, status.error or "not listed since the server started"
+        return status.fetched_at, None
 
     def links(self, instance: Instance, token: TokenRecord, href: str) -> dict[str, Link]:
         """The actions this token may run on the instance now."""
