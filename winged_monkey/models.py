@@ -59,6 +59,12 @@ class Instance(BaseModel):
         default=None, description="USD per hour; None means unknown, never free."
     )
     extra: dict[str, Any] = Field(default_factory=dict)
+    stale: str | None = Field(
+        default=None,
+        description="Why the state may be out of date: the row is as last seen by a source "
+        "that could not list it this time (an aggregator's failing account). None: this "
+        "listing observed it.",
+    )
 
     @property
     def key(self) -> str:
@@ -99,6 +105,11 @@ class AccountStatus(BaseModel):
         "credentials the cloud refuses), not the cloud's.",
     )
     count: int = 0
+    stale: int = Field(
+        0,
+        description="Of `count`, the rows listed as last seen, not now (Instance.stale: an "
+        "aggregator's account that failed).",
+    )
     refreshing: bool = Field(False, description="A poll of this account is under way.")
 
 

@@ -8,6 +8,7 @@ exactly those actions.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import UTC
 from typing import Any
 
 from winged_monkey.catalog import AccountCatalog, CatalogItem, Choice, Quota, Size
@@ -54,7 +55,17 @@ def instance(account: str, row: ResourceOut) -> Instance:
         created_at=row.created_at,
         price_hourly=row.price_hourly,
         extra=extra,
+        stale=stale(row),
     )
+
+
+def stale(row: ResourceOut) -> str | None:
+    """Why the server's row may be out of date, in the client's words; None when current."""
+    if row.stale is None:
+        return None
+    when = row.observed_at.astimezone(UTC) if row.observed_at else None
+    seen = f"as last listed {when:%Y-%m-%d %H:%M} UTC" if when else ""
+    return f"the aggregator cannot list {row.account}: {row.stale}" + (f" ({seen})" if seen else "")
 
 
 def links(row: Instance) -> dict[str, Link]:

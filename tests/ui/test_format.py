@@ -7,6 +7,7 @@ from datetime import timedelta
 from tests.ui.conftest import FIXED_NOW
 from winged_monkey.models import AccountStatus, InstanceState
 from winged_monkey.ui import format as fmt
+from winged_monkey.ui.widgets.account_strip import account_line
 
 
 def test_every_state_has_a_glyph_and_its_word() -> None:
@@ -24,11 +25,19 @@ def test_failed_account_line_is_one_truncated_line() -> None:
         error="cannot reach 127.0.0.1:9:\nconnection refused " + "x" * 200,
         count=4,
     )
-    line = fmt.account_line(status, FIXED_NOW, 60, 8)
+    line = account_line(status, FIXED_NOW, 60, 8, read_only=False, hint="")
     assert "\n" not in line.plain
     assert len(line.plain) <= 60
     assert line.plain.endswith("…")
     assert "failed (4 shown, 5m old): cannot reach" in line.plain
+
+
+def test_an_account_with_rows_as_last_seen_says_how_many() -> None:
+    status = AccountStatus(
+        name="team", phase="ok", fetched_at=FIXED_NOW - timedelta(seconds=3), count=5, stale=2
+    )
+    line = account_line(status, FIXED_NOW, 80, 8, read_only=False, hint="")
+    assert line.plain.endswith("ok 3s · 5 instances · 2 as last seen")
 
 
 def test_filter_text_covers_the_visible_columns() -> None:

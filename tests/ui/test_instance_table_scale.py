@@ -117,6 +117,19 @@ def test_rows_gone_from_an_account_leave_the_table_and_new_ones_take_their_place
     assert index.rows.keys() == {r.key for r in shown}
 
 
+def test_a_row_its_source_saw_only_earlier_is_dimmed_whatever_its_account_says() -> None:
+    index = RowIndex()
+    web, db = fleet(1, 2)["acct-00"]
+    seen_before = db.model_copy(update={"stale": "the aggregator cannot list team-a: 503"})
+    index.replace_account("acct-00", [web, seen_before], stale=False)
+    assert [index.rows[i.key].stale for i in (web, db)] == [False, True]
+    index.restyle_account("acct-00", stale=True)  # the account fails: all dim
+    index.restyle_account("acct-00", stale=False)  # it answers: the row seen earlier stays dim
+    assert [index.rows[i.key].stale for i in (web, db)] == [False, True]
+    index.replace_account("acct-00", [web, db], stale=False)  # seen now
+    assert not index.rows[db.key].stale
+
+
 class TableApp(App[None]):
     def compose(self) -> ComposeResult:
         yield InstanceTable(fixed_clock, id="instances")

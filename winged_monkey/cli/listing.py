@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from collections import Counter
 from typing import TYPE_CHECKING
 
 import click
@@ -158,6 +159,12 @@ def _ls(
     for status in statuses:
         if status.phase == "failed":
             click.echo(f"wm: {status.name}: {status.error}", err=True)
+    stale = Counter((i.account, i.stale) for i in instances if i.stale is not None)
+    for (account, why), count in stale.items():
+        rows = "1 row is" if count == 1 else f"{count} rows are"
+        click.echo(f"wm: {account}: {rows} as last seen, not now: {why}", err=True)
+    if stale and outcome == ExitCode.OK:
+        outcome = ExitCode.FAILED  # a script must not take those states as current
     if outcome == ExitCode.CONFIG:
         click.echo(config_named("wm: an account's config or credentials are wrong"), err=True)
     if outcome != ExitCode.OK:

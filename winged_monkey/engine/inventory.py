@@ -125,7 +125,13 @@ class Inventory:
         if self.on_listed is None:
             await self.recorder.append(events)
         instances = account.instances = {i.id: i for i in rows}
-        account.status = AccountStatus(name=name, phase="ok", fetched_at=now, count=len(listed))
+        account.status = AccountStatus(
+            name=name,
+            phase="ok",
+            fetched_at=now,
+            count=len(listed),
+            stale=sum(1 for i in listed if i.stale is not None),
+        )
         if self.on_listed is not None:
             events = await self.on_listed(name, instances, events)
         rows = account.newest(listed, began)

@@ -11,7 +11,7 @@ from datetime import datetime
 from rich.cells import cell_len, get_character_cell_size
 from rich.text import Text
 
-from winged_monkey.models import AccountStatus, Instance, InstanceState
+from winged_monkey.models import Instance, InstanceState
 from winged_monkey.terminal.render import (
     APP_GLYPH,
     CONTROLS,
@@ -83,34 +83,6 @@ PHASE_LOOK: dict[str, tuple[str, str]] = {
     "stale": ("◌", "dim"),
     "failed": ("✗", "bold red"),
 }
-
-
-def account_line(
-    status: AccountStatus, now: datetime, width: int, name_width: int, read_only: bool = False
-) -> Text:
-    """One strip line: `● aws-dev    ok 12s · 5 instances`, `✗ lab  failed: reason…`."""
-    glyph, style = PHASE_LOOK["loading" if status.refreshing else status.phase]
-    line = Text(no_wrap=True, overflow="ellipsis")
-    line.append(f"{glyph} ", style=style)
-    line.append(one_line(status.name, name_width).ljust(name_width), style="bold")
-    line.append(" ro " if read_only else "    ", style="dim")
-    age = age_since(status.fetched_at, now)
-    if status.phase == "ok":
-        detail = f"ok {age} · {_count(status.count)}"
-    elif status.phase == "stale":
-        detail = f"stale: cached {age} ago · {_count(status.count)}" if age else "stale (cached)"
-    elif status.phase == "loading":
-        detail = "loading…" + (f" (shown: cached {age} ago)" if age else "")
-    else:
-        kept = f" ({status.count} shown, {age} old)" if age and status.count else ""
-        detail = f"failed{kept}: {status.error or 'unknown reason'}"
-    room = max(0, width - len(line))
-    line.append(one_line(detail, room), style=style if status.phase != "ok" else "")
-    return line
-
-
-def _count(n: int) -> str:
-    return f"{n} instance{'s' if n != 1 else ''}"
 
 
 def instance_search_text(instance: Instance) -> str:

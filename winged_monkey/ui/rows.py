@@ -215,8 +215,9 @@ class RowIndex:
     def restyle_account(self, account: str, stale: bool) -> bool:
         changed = False
         for row in self._accounts.get(account, {}).values():
-            if row.stale != stale:
-                row.stale = stale
+            dim = stale or row.instance.stale is not None
+            if row.stale != dim:
+                row.stale = dim
                 row.version += 1
                 changed = True
         return changed
@@ -334,6 +335,7 @@ class RowIndex:
         return merged
 
     def _put(self, instance: Instance, stale: bool) -> bool:
+        stale = stale or instance.stale is not None  # its source failed: as last seen
         row = self.rows.get(instance.key)
         if row is None:
             row = Row(instance, stale)

@@ -52,6 +52,8 @@ def account_block(
     line.append(phase.ljust(PHASE), style=style if status.phase != "ok" else "green")
     line.append(age.ljust(AGE))
     line.append(str(status.count))
+    if status.stale:  # rows its source could not list now: enter on one says why
+        line.append(f" ({status.stale} as last seen)", style="yellow")
     if status.phase != "failed":
         return line
     # Whole, wrapped, long words folded: the remedy at the end of a message must show.

@@ -36,8 +36,11 @@ def detail_table(instance: Instance, now: datetime) -> Table:
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold", no_wrap=True)
     table.add_column(overflow="fold")
+    state = fmt.state_text(instance.state)
+    if instance.stale is not None:  # as last seen: say so where the state is read
+        state.append(f"  as last seen: {instance.stale}", style="yellow")
     rows: list[tuple[str, Text]] = [
-        ("state", fmt.state_text(instance.state)),
+        ("state", state),
         ("provider state", _value(instance.raw_state)),
         ("name", _value(instance.name)),
         ("id", _value(instance.id)),

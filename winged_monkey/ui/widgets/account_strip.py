@@ -34,11 +34,16 @@ def _count(n: int) -> str:
     return f"{n} instance{'s' if n != 1 else ''}"
 
 
+def _as_last_seen(status: AccountStatus) -> str:
+    """` · 2 as last seen`: rows its source could not list now (dimmed; enter says why)."""
+    return f" · {status.stale} as last seen" if status.stale else ""
+
+
 def detail(status: AccountStatus, now: datetime) -> str:
     """What the account's line says after its name (the full error, on one line)."""
     age = fmt.age_since(status.fetched_at, now)
     if status.phase == "ok":
-        return f"ok {age} · {_count(status.count)}"
+        return f"ok {age} · {_count(status.count)}{_as_last_seen(status)}"
     if status.phase == "stale":
         return f"stale: cached {age} ago · {_count(status.count)}" if age else "stale (cached)"
     if status.phase == "loading":

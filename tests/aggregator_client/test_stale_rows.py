@@ -1,0 +1,102 @@
+"""A `wm serve` account that stops answering keeps its last rows on the server; a client must
+not take them as seen now. Real `wm serve` over moto, one account behind the fault proxy:
+the server marks those rows stale with when they were listed, the client dims them and says
+why, its strip counts them, and `wm ls` says so and exits 1; the other account stays current."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.aggregator.server import RunningAggregator, account_toml, two_pool_aggregator
+from tests.aggregator_client.conftest import Portals, aggregator_account, refresh
+from tests.aggregator_client.test_cli import wm
+from tests.conftest import wait_until
+from tests.faultproxy import PASS, Fault, FaultProxy
+from winged_monkey.demo.server import MotoServer
+from winged_monkey.models import InstanceState
+
+FLAKY = "team-flaky"  # us-east-1 as team-a: it lists team-a's web and batch
+
+
+@pytest.fixture
+def flaky(
+    moto_server: MotoServer, tmp_path: Path, fault_proxy: Callable[[int], FaultProxy]
+) -> Iterator[tuple[RunningAggregator, FaultProxy]]:
+    proxy = fault_proxy(moto_server.port)
+    proxy.fault = PASS
+    toml = account_toml(FLAKY, "us-east-1", "gamma", proxy.port).replace(
+        "timeout = 10", "timeout = 3"
+    )
+    with two_pool_aggregator(
+        moto_server, tmp_path / "agg", serve="rate = 1000\nburst = 1000", accounts=toml
+    ) as running:
+        yield running, proxy
+
+
+def _rows(client: httpx.Client) -> list[dict[str, object]]:
+    reply = client.get("/api/v1/instances")
+    assert reply.status_code == 200, reply.text
+    rows: list[dict[str, object]] = reply.json()
+    return rows
+
+
+def _phase(client: httpx.Client, account: str) -> object:
+    accounts = {a["id"]: a for a in client.get("/api/v1/provider-accounts").json()}
+    return accounts[account]["status"]["phase"]
+
+
+async def test_rows_of_a_failing_server_account_are_told_as_last_seen(
+    flaky: tuple[RunningAggregator, FaultProxy],
+    portals: Portals,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    agg, proxy = flaky
+    token = agg.mint("vera", "viewer")
+    with agg.client(agg.mint("ada", "admin")) as admin:
+        wait_until(lambda: {r["account"] for r in _rows(admin)} >= {FLAKY}, timeout=20)
+        assert all(r["stale"] is None for r in _rows(admin))  # every account answered
+        proxy.fault = Fault("status", status=503)  # the cloud behind team-flaky fails now
+        wait_until(lambda: _phase(admin, FLAKY) == "failed", timeout=20)
+        rows = _rows(admin)
+
+    # The server keeps the last rows, marked with why and since when.
+    flaky_rows = [r for r in rows if r["account"] == FLAKY]
+    assert {r["name"] for r in flaky_rows} == {"web", "batch"}
+    for row in flaky_rows:
+        assert row["stale"], row
+        assert row["observed_at"], row
+    assert all(r["stale"] is None for r in rows if r["account"] != FLAKY)
+
+    # The client: the rows as last seen, with the reason; the others current.
+    portal = portals(aggregator_account("team", agg.url, token, monkeypatch))
+    update = (await refresh(portal))["team"]
+    assert update.status.phase == "ok"
+    assert update.status.stale == 2
+    listed = {(i.id.split("/")[0], i.name): i for i in portal.instances()}
+    web = listed[FLAKY, "web"]
+    assert web.state is InstanceState.RUNNING  # the state last seen, not a guess
+    assert web.stale is not None
+    assert web.stale.startswith(f"the aggregator cannot list {FLAKY}: ")
+    assert "as last listed" in web.stale
+    assert listed["team-a", "web"].stale is None
+
+    # `wm ls`: the rows, a line on stderr per account and reason, and exit 1.
+    result = await asyncio.to_thread(wm, tmp_path, agg.url, token, "ls")  # it runs its own loop
+    assert result.exit_code == 1, result.output
+    assert f"wm: team: 2 rows are as last seen, not now: the aggregator cannot list {FLAKY}" in (
+        result.stderr
+    )
+
+    # The account answers again: its rows are current again, on the server and the client.
+    proxy.fault = PASS
+    with agg.client(agg.mint("ada", "admin")) as admin:
+        wait_until(lambda: _phase(admin, FLAKY) == "ok", timeout=20)
+    update = (await refresh(portal))["team"]
+    assert update.status.stale == 0
+    assert all(i.stale is None for i in portal.instances())
