@@ -5,14 +5,13 @@ its timeout; the abandoned call's connection is closed; the account recovers."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
 import pytest
 
-from tests.conftest import eventually
 from tests.faultproxy import Fault, FaultProxy
 from tests.heat.conftest import Projects, make_portal, refresh
+from tests.slow_link import fails_alone_and_recovers
 from winged_monkey.user.config import AccountConfig, Credentials
 
 TIMEOUT = 2
@@ -47,22 +46,10 @@ async def test_a_slow_heat_fails_in_its_timeout_and_recovers(
     try:
         # A first poll through the healthy proxy: the client holds a kept-alive connection.
         assert (await refresh(portal))["slow"].status.phase == "ok"
-        proxy.fault = fault
-        started = time.monotonic()
-        last = await refresh(portal)
-        took = time.monotonic() - started
-        assert last["fast"].status.phase == "ok"
-        assert [i.name for i in last["fast"].instances or []] == ["fast-app"]
-        slow = last["slow"].status
-        assert slow.phase == "failed"
-        assert (slow.error or "").startswith("no answer"), slow.error
-        assert took < TIMEOUT + 3, f"the poll took {took:.1f} s"
-        assert last["slow"].instances is None  # nothing reported that was not observed
-        await eventually(lambda: proxy.answering == 0, within=5)  # the abandoned calls' closed
-
-        proxy.fault = Fault("pass")
-        last = await refresh(portal)
-        assert last["slow"].status.phase == "ok", last["slow"].status.error
-        assert [i.name for i in last["slow"].instances or []] == ["slow-app"]
+        fast, healed = await fails_alone_and_recovers(
+            lambda: refresh(portal), proxy, fault, slow="slow", healthy="fast", within=TIMEOUT
+        )
+        assert [i.name for i in fast.instances or []] == ["fast-app"]
+        assert [i.name for i in healed.instances or []] == ["slow-app"]
     finally:
         await portal.close()
