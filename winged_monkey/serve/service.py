@@ -250,7 +250,7 @@ class Aggregator(RequestLog):
             links=self.links(instance, token, href),
             extra=instance.extra,
             observed_at=observed_at,
-            stale=stale,
+            stale=stale or instance.stale,  # its own source's word (an aggregator's row)
         )
 
     def freshness(self, account: str) -> tuple[datetime | None, str | None]:
