@@ -67,7 +67,9 @@ class OpenStackBackend(LibcloudBackend):
         refused = openstackcompat.keystone_refusal(driver, exc, self.secrets)
         if refused is not None:
             return refused
-        where = openstackcompat.where(driver, self.account.driver, exc) or self._where()
+        cloud = self._cloud  # a clouds.yaml cloud's Keystone is in the file, not the account
+        settings = self.account.driver if cloud is None else cloud.driver
+        where = openstackcompat.where(driver, settings, exc) or self._where()
         return translate(exc, provider=self.provider, where=where, secrets=self.secrets)
 
     # -- listing and actions ----------------------------------------------------

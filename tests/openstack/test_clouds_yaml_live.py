@@ -94,4 +94,7 @@ def test_verify_false_in_clouds_yaml_is_honoured_and_said(
     assert "lab: ok: openstack" in tested.output, tested.output
     assert "TLS NOT VERIFIED (clouds.yaml: verify: false)" in tested.output
     strict = next(line for line in tested.output.splitlines() if line.startswith("strict: "))
-    assert "signed by an unknown authority" in strict, tested.output
+    keystone = f"Keystone (identity, 127.0.0.1:{proxy.port})"  # the cloud's, not the account's
+    assert f"TLS: the certificate of {keystone} is signed by an unknown authority" in strict, (
+        tested.output
+    )
