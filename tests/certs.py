@@ -1,5 +1,6 @@
 """Certificates for the tests' TLS servers: a CA of their own and a 127.0.0.1 certificate
-it signs, as PEM files (what a team or a cloud's admins would hand out)."""
+it signs, and client certificates for servers that ask for one (mutual TLS), as PEM files
+(what a team or a cloud's admins would hand out)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 
 def _name(common: str) -> x509.Name:
@@ -84,7 +85,38 @@ def server_certificate(
         )
         .sign(ca_key, hashes.SHA256())
     )
-    cert_path, key_path = folder / "server.pem", folder / "server.key"
+    return _written(folder, "server", cert, key)
+
+
+def client_certificate(
+    folder: Path, ca_key: rsa.RSAPrivateKey, ca_cert: x509.Certificate, name: str
+) -> tuple[Path, Path]:
+    """A client certificate for `name` signed by the CA, as a server asking for one
+    (mutual TLS) checks it: (folder/name.pem, folder/name.key)."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(_name(name))
+        .issuer_name(ca_cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
+            critical=False,
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    return _written(folder, name, cert, key)
+
+
+def _written(
+    folder: Path, name: str, cert: x509.Certificate, key: rsa.RSAPrivateKey
+) -> tuple[Path, Path]:
+    cert_path, key_path = folder / f"{name}.pem", folder / f"{name}.key"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     key_path.write_bytes(
         key.private_bytes(

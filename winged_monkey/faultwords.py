@@ -42,6 +42,18 @@ _EXPIRED = 10
 _NOT_YET_VALID = 9
 _NAME_MISMATCH = frozenset({62, 63, 64})
 
+#: OpenSSL's reasons for an alert the server sent about the client's certificate (mutual
+#: TLS): the client verifies the server's itself, so these can only be about its own.
+_CLIENT_CERT_ALERTS = {
+    "TLSV13_ALERT_CERTIFICATE_REQUIRED": "none reached it",
+    "TLSV1_ALERT_UNKNOWN_CA": "not signed by a CA it trusts",
+    "SSLV3_ALERT_CERTIFICATE_EXPIRED": "expired",
+    "SSLV3_ALERT_CERTIFICATE_REVOKED": "revoked",
+    "SSLV3_ALERT_BAD_CERTIFICATE": "a bad certificate",
+    "SSLV3_ALERT_CERTIFICATE_UNKNOWN": "not accepted",
+    "SSLV3_ALERT_UNSUPPORTED_CERTIFICATE": "not a kind it accepts",
+}
+
 
 #: A URL's query (`?Action=...&X-Amz-Security-Token=...`), which may carry credentials.
 _QUERY = re.compile(r"\?[^\s?]*=\S*")
@@ -232,6 +244,8 @@ class TlsRemedy:
     account: str | None
     ca_bundle: str | None = None  # the bundle in use, if one is set
     opt_out: str | None = None  # the backend's way to stop verifying ("verify = false")
+    client_cert: str | None = None  # the client certificate presented, if one is set
+    client_setting: str | None = None  # the backend's way to present one, if it has one
 
 
 def certificate_error(exc: BaseException) -> ssl.SSLError | None:
@@ -248,6 +262,8 @@ def certificate_error(exc: BaseException) -> ssl.SSLError | None:
 def tls_failure(error: ssl.SSLError, *, where: str, remedy: TlsRemedy) -> UnreachableError:
     """The handshake's failure with its cause and the setting that fixes it."""
     account = remedy.account
+    if error.reason in _CLIENT_CERT_ALERTS:
+        return _client_cert_refused(error, where=where, remedy=remedy)
     if not isinstance(error, ssl.SSLCertVerificationError):
         why = quoted(error.reason or error.strerror or type(error).__name__)
         return UnreachableError(
@@ -290,6 +306,27 @@ def tls_failure(error: ssl.SSLError, *, where: str, remedy: TlsRemedy) -> Unreac
     else:
         text = f"TLS: the certificate of {where} was refused: {detail}{last_resort}"
     return UnreachableError(text, account=account)
+
+
+def _client_cert_refused(error: ssl.SSLError, *, where: str, remedy: TlsRemedy) -> UnreachableError:
+    """The server's alert about the client certificate: none was presented, or this one
+    is not one it accepts."""
+    account = remedy.account
+    if remedy.client_cert is None:
+        fix = (
+            f"set {remedy.client_setting} for account {account}"
+            if remedy.client_setting
+            else f"account {account} cannot present one"
+        )
+        return UnreachableError(
+            f"TLS: {where} asks for a client certificate: {fix}", account=account
+        )
+    why = _CLIENT_CERT_ALERTS[str(error.reason)]
+    return UnreachableError(
+        f"TLS: {where} refused the client certificate {remedy.client_cert} ({why}); "
+        "ask the server's admins for one it accepts",
+        account=account,
+    )
 
 
 def connection_fault(

@@ -77,6 +77,7 @@ class LibcloudBackend(Backend):
         self.provider = drivers.resolve_provider(account)
         self.driver_cls = self.driver_class()
         self._ca_bundle = tls.ca_bundle(account)  # a wrong path is a config error now
+        self._client_cert = tls.client_certificate(account)  # the same
         self._lock = threading.Lock()
         self._drivers: list[NodeDriver] = []  # every driver built, for close()
         self._idle: list[NodeDriver] = []  # drivers no call is using now
@@ -208,7 +209,7 @@ class LibcloudBackend(Backend):
                 ) from None
             if self.account.endpoint is not None and hasattr(driver, "path"):
                 driver.path = self.account.endpoint.path
-            tls.pin(driver, self._ca_bundle)
+            tls.pin(driver, self._ca_bundle, self._client_cert)
             self._learn_host(driver)
             with self._lock:
                 self._drivers.append(driver)

@@ -32,6 +32,8 @@ class Cloud:
     ca_bundle: str | None
     notes: tuple[str, ...]
     verify: bool = True  # False: `verify: false` or `insecure: true`, as openstacksdk reads it
+    client_cert: str | None = None  # `cert` (and `key`): presented on every request
+    client_key: str | None = None
 
     def __repr__(self) -> str:
         return f"Cloud({self.name!r}, driver={self.driver!r}, key={self.key!r})"
@@ -96,4 +98,6 @@ def from_config(account: AccountConfig, name: str, config: dict[str, Any]) -> Cl
         ca_bundle=imported.table.get("ca_bundle"),
         notes=tuple(n for n in imported.notes if n != TLS_NOTE),  # verify: false is kept here
         verify=not (config.get("insecure") is True or config.get("verify") is False),
+        client_cert=imported.table.get("client_cert"),
+        client_key=imported.table.get("client_key"),
     )

@@ -30,6 +30,9 @@ from winged_monkey.errors import (
 #: How the portal names a provider in a sentence ("EC2 is throttling requests").
 _DISPLAY = {"ec2": "EC2", "openstack": "OpenStack", "libvirt": "libvirt"}
 
+#: How a libcloud account presents a client certificate (tls.py), for a server that asks.
+CLIENT_SETTING = "client_cert and client_key (clouds.yaml: cert and key)"
+
 
 def translate(exc: BaseException, *, provider: str, where: str, secrets: Secrets) -> WMError:
     """The WMError to raise for `exc`, raised by a call to `provider` at `where` (host:port)."""
@@ -47,10 +50,11 @@ def translate(exc: BaseException, *, provider: str, where: str, secrets: Secrets
             f"credentials refused by {provider}: {reason}; {remedy}", account=account
         )
     elif (tls := faultwords.certificate_error(exc)) is not None:
-        bundle = _pinned_bundle(exc)
-        error = faultwords.tls_failure(
-            tls, where=where, remedy=faultwords.TlsRemedy(account, ca_bundle=bundle)
+        bundle, client_cert = _pinned(exc)
+        fixes = faultwords.TlsRemedy(
+            account, ca_bundle=bundle, client_cert=client_cert, client_setting=CLIENT_SETTING
         )
+        error = faultwords.tls_failure(tls, where=where, remedy=fixes)
     elif faultwords.is_cut_short(exc):
         error = faultwords.cut_short(where, account=account)
     elif faultwords.closed_before_reply(exc):
@@ -120,17 +124,21 @@ def _reply(exc: BaseException) -> _Reply | None:
     return _Reply(raw.status_code, headers, raw.text or "", _complete(headers, raw))
 
 
-def _pinned_bundle(exc: BaseException) -> str | None:
-    """The account's ca_bundle, read from the connection that shook hands (tls.py pins it
-    on a connection class of its own), so the message can say it was the one checked."""
+def _pinned(exc: BaseException) -> tuple[str | None, str | None]:
+    """The account's ca_bundle and client certificate, read from the connection that shook
+    hands (tls.py pins them on a connection class of its own), so the message can say they
+    were the ones checked and presented."""
     trace = exc.__traceback__
     while trace is not None:
         holder = trace.tb_frame.f_locals.get("self")
         if type(holder).__name__ == "PinnedConnection":
-            bundle = getattr(holder, "ca_cert", None)
-            return bundle if isinstance(bundle, str) else None
+            bundle, cert = getattr(holder, "ca_bundle", None), getattr(holder, "client_cert", None)
+            return (
+                bundle if isinstance(bundle, str) else None,
+                cert if isinstance(cert, str) else None,
+            )
         trace = trace.tb_next
-    return None
+    return None, None
 
 
 def _complete(headers: Mapping[str, str], raw: requests.Response | None = None) -> bool:

@@ -27,6 +27,14 @@ class LibcloudSettings(BackendSettings):
     ca_bundle: str | None = Field(
         None, description="PEM file of the CAs to trust for this account (else the system's)."
     )
+    client_cert: str | None = Field(
+        None,
+        description="PEM file of the client certificate to present to a server that asks "
+        "for one (mutual TLS); it may hold the key too.",
+    )
+    client_key: str | None = Field(
+        None, description="PEM file of client_cert's private key, when not in client_cert's."
+    )
     images: Any = Field(
         default_factory=list,
         description='Images to offer besides the ones the account owns: ["ami-...", ...].',

@@ -1,17 +1,20 @@
-"""A CA bundle for one account's libcloud connections, without touching libcloud's globals.
+"""A CA bundle and a client certificate for one account's libcloud connections, without
+touching libcloud's globals.
 
 libcloud reads its trust store from `libcloud.security.CA_CERTS_PATH`, one value for the
 whole process: setting it for one account would change every other account's. Each
 libcloud `Connection` builds its HTTP connection from its own `conn_class`, and
 OpenStack's identity connection copies that class from its parent, so one class per
-bundle, set on the driver's connection, pins the bundle for that account's compute and
-Keystone requests alike.
+bundle and client certificate, set on the driver's connection, pins them for that
+account's compute and Keystone requests alike (as keystoneauth presents clouds.yaml's
+`cert` and `key` on every request).
 """
 
 from __future__ import annotations
 
 import ssl
 import warnings
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
@@ -55,29 +58,121 @@ def checked(account: AccountConfig, value: str) -> str:
     return str(path)
 
 
+@dataclass(frozen=True)
+class ClientCert:
+    """A client certificate to present (mutual TLS): its PEM file, and its key's file
+    unless the certificate's file holds the key too (as requests and openstacksdk allow)."""
+
+    cert: str
+    key: str | None = None
+
+
+def client_certificate(account: AccountConfig) -> ClientCert | None:
+    """The account's `client_cert` and `client_key`, else its clouds.yaml cloud's `cert`
+    and `key`, checked now: a wrong path is a config error naming the account."""
+    settings = read_settings(account)
+    cert, key = settings.client_cert, settings.client_key
+    names = ("client_cert", "client_key")
+    if cert is None and key is None and settings.cloud is not None:
+        from winged_monkey_libcloud import cloudsyaml  # only accounts that name a cloud read it
+
+        cloud = cloudsyaml.resolve(account)
+        cert, key = cloud.client_cert, cloud.client_key
+        names = ("clouds.yaml cert", "clouds.yaml key")
+    if cert is None:
+        if key is not None:
+            raise ConfigError(
+                f"{names[1]} {key} without client_cert: name the certificate it goes with",
+                account=account.name,
+            )
+        return None
+    return _checked_client(account, cert, key, names)
+
+
+def _checked_client(
+    account: AccountConfig, cert: str, key: str | None, names: tuple[str, str]
+) -> ClientCert:
+    """The pair once the certificate and its key load together, without a passphrase: one
+    would be asked for on the terminal at the first request (requests cannot pass it)."""
+    cert_path = Path(cert).expanduser()
+    key_path = None if key is None else Path(key).expanduser()
+    for name, path in zip(names, (cert_path, key_path), strict=True):
+        if path is None:
+            continue
+        if not path.is_file():
+            raise ConfigError(f"{name} {path}: no such file", account=account.name)
+        try:  # OpenSSL's own error would not say which of the two files it was
+            path.open("rb").close()
+        except OSError as exc:
+            said = (exc.strerror or type(exc).__name__).lower()
+            raise ConfigError(
+                f"{name} {path}: cannot read ({said})", account=account.name
+            ) from None
+    asked: list[bool] = []
+
+    def passphrase() -> bytes:
+        asked.append(True)
+        return b""
+
+    try:
+        ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_cert_chain(
+            cert_path, key_path, password=passphrase
+        )
+    except (ssl.SSLError, OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", None)
+        if asked:
+            why = "its key has a passphrase; keystoneauth and libcloud take only a plain key"
+        elif reason == "KEY_VALUES_MISMATCH":
+            why = f"{names[1]} {key_path} is not this certificate's key"
+        elif key_path is None:
+            why = f"no certificate and key in it; name the key's file with {names[1]}"
+        else:
+            why = f"not a PEM certificate and key ({reason or type(exc).__name__})"
+        raise ConfigError(f"{names[0]} {cert_path}: {why}", account=account.name) from None
+    return ClientCert(str(cert_path), None if key_path is None else str(key_path))
+
+
 @cache
-def connection_class(bundle: str | Literal[False]) -> type[LibcloudConnection]:
-    """A LibcloudConnection that verifies against `bundle` whatever the globals say, or not
-    at all (False: the account's choice, said by `wm accounts test`, not by urllib3 on
-    stderr at each request, which would tear the TUI's screen)."""
+def connection_class(
+    bundle: str | Literal[False] | None, client: ClientCert | None = None
+) -> type[LibcloudConnection]:
+    """A LibcloudConnection that verifies against `bundle` whatever the globals say (None:
+    libcloud's own store), or not at all (False: the account's choice, said by `wm accounts
+    test`, not by urllib3 on stderr at each request, which would tear the TUI's screen);
+    and presents `client`, if any, to a server that asks for a certificate."""
     if bundle is False:
         warnings.filterwarnings("ignore", category=InsecureRequestWarning)
 
     class PinnedConnection(LibcloudConnection):
+        ca_bundle = bundle or None  # for the error's words: what was checked, what presented
+        client_cert = None if client is None else client.cert
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)  # type: ignore[no-untyped-call]
+            session: Any = self.session
+            if client is not None:  # requests sends it on each of the session's requests
+                session.cert = client.cert if client.key is None else (client.cert, client.key)
+
         def _setup_verify(self) -> None:
-            self.verify = bundle is not False
+            if bundle is None:
+                super()._setup_verify()  # type: ignore[no-untyped-call]
+            else:
+                self.verify = bundle is not False
 
         def _setup_ca_cert(self, **kwargs: Any) -> None:
-            self.ca_cert = bundle or None
+            if bundle is None:
+                super()._setup_ca_cert(**kwargs)  # type: ignore[no-untyped-call]
+            else:
+                self.ca_cert = bundle or None
 
     PinnedConnection.__name__ = PinnedConnection.__qualname__ = "PinnedConnection"
     return PinnedConnection
 
 
-def pin(driver: Any, bundle: str | Literal[False] | None) -> None:
+def pin(driver: Any, bundle: str | Literal[False] | None, client: ClientCert | None = None) -> None:
     """Make the driver's connections (and the ones they spawn) trust `bundle` (False:
-    verify nothing)."""
+    verify nothing) and present `client`."""
     connection: Any = getattr(driver, "connection", None)
-    if bundle is not None and hasattr(connection, "conn_class"):
-        connection.conn_class = connection_class(bundle)
+    if (bundle is not None or client is not None) and hasattr(connection, "conn_class"):
+        connection.conn_class = connection_class(bundle, client)
         connection.connect()  # the driver made its first HTTP connection in its __init__

@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import libcloud.security
 import pytest
+from cryptography.hazmat.primitives import serialization
 
 from tests.openstack.conftest import OpenStack
 from tests.openstack.test_openstack import (  # noqa: F401 (passwords: autouse fixture)
@@ -199,3 +200,113 @@ def test_a_missing_ca_bundle_is_a_config_error_naming_the_account(openstack: Ope
         load("libcloud")(broken, None)  # type: ignore[arg-type]
     assert refused.value.account == "os-alpha"
     assert refused.value.message == "ca_bundle /nonexistent/ca.pem: no such file"
+
+
+# -- a client certificate per account (mutual TLS) ----------------------------------------
+
+
+@pytest.fixture
+def mtls_keystone(openstack: OpenStack, tmp_path: Path) -> Iterator[TLSProxy]:
+    """A TLS Keystone that asks each client for a certificate its own client CA signed."""
+    keystone = openstack.state["ports"]["keystone"]
+    with TLSProxy(tmp_path / "mtls", keystone, client_certificates=True) as proxy:
+        yield proxy
+
+
+def test_each_account_presents_its_own_client_certificate(
+    openstack: OpenStack, mtls_keystone: TLSProxy, tmp_path: Path
+) -> None:
+    """Four accounts on one Keystone that wants a client certificate, polled together: a
+    certificate and its key (two files or one) log in and list; one the Keystone's CA did
+    not sign and none at all are refused, each saying so and what to set."""
+    boot(openstack, "alpha", "over-mtls")
+    proxy = mtls_keystone
+    keystone = f"127.0.0.1:{proxy.port}"
+    one_file = tmp_path / "cert-and-key.pem"  # as requests and keystoneauth take it too
+    one_file.write_text(proxy.client_cert.read_text() + proxy.client_key.read_text())
+    ca = str(proxy.ca)
+    portal = make_portal(
+        tmp_path,
+        tls_account(
+            openstack, proxy, "two-files", ca_bundle=ca,
+            client_cert=str(proxy.client_cert), client_key=str(proxy.client_key),
+        ),
+        tls_account(openstack, proxy, "one-file", ca_bundle=ca, client_cert=str(one_file)),
+        tls_account(
+            openstack, proxy, "stranger", ca_bundle=ca,
+            client_cert=str(proxy.stranger_cert), client_key=str(proxy.stranger_key),
+        ),
+        tls_account(openstack, proxy, "no-cert", ca_bundle=ca),
+    )  # fmt: skip
+    try:
+        statuses = refresh(portal)
+        rows = {(i.account, i.name) for i in portal.instances()}
+    finally:
+        close(portal)
+    for name in ("two-files", "one-file"):
+        assert statuses[name].phase == "ok", statuses[name].error
+    assert rows == {("two-files", "over-mtls"), ("one-file", "over-mtls")}
+    assert statuses["stranger"].phase == statuses["no-cert"].phase == "failed"
+    assert statuses["stranger"].error == (
+        f"TLS: Keystone (identity, {keystone}) refused the client certificate "
+        f"{proxy.stranger_cert} (not signed by a CA it trusts); ask the server's admins for "
+        "one it accepts"
+    )
+    assert statuses["no-cert"].error == (
+        f"TLS: Keystone (identity, {keystone}) asks for a client certificate: set client_cert "
+        "and client_key (clouds.yaml: cert and key) for account no-cert"
+    )
+
+
+def test_a_wrong_client_certificate_is_a_config_error_naming_the_account(
+    openstack: OpenStack,
+    mtls_keystone: TLSProxy,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Checked when the account is built, like ca_bundle: a missing file (`~` expanded),
+    a certificate without its key, a key that is not its own, a key alone, a key with a
+    passphrase."""
+    monkeypatch.setenv("HOME", "/nonexistent")
+    proxy = mtls_keystone
+    cert, key = str(proxy.client_cert), str(proxy.client_key)
+    locked = tmp_path / "locked.key"
+    plain = serialization.load_pem_private_key(proxy.client_key.read_bytes(), password=None)
+    locked.write_bytes(
+        plain.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.BestAvailableEncryption(b"passphrase"),
+        )
+    )
+    cases = [
+        ({"client_cert": "~/cert.pem"}, "client_cert /nonexistent/cert.pem: no such file"),
+        (
+            {"client_cert": cert, "client_key": "/nonexistent/key.pem"},
+            "client_key /nonexistent/key.pem: no such file",
+        ),
+        (
+            {"client_cert": cert},
+            f"client_cert {cert}: no certificate and key in it; name the key's file with "
+            "client_key",
+        ),
+        (
+            {"client_cert": cert, "client_key": str(proxy.stranger_key)},
+            f"client_cert {cert}: client_key {proxy.stranger_key} is not this certificate's key",
+        ),
+        (
+            {"client_key": key},
+            f"client_key {key} without client_cert: name the certificate it goes with",
+        ),
+        (  # would be asked for on the terminal at the first request, under the TUI
+            {"client_cert": cert, "client_key": str(locked)},
+            f"client_cert {cert}: its key has a passphrase; keystoneauth and libcloud take "
+            "only a plain key",
+        ),
+    ]
+    for settings, said in cases:
+        broken = account(openstack, "os-alpha", "alpha", **settings)
+        with pytest.raises(ConfigError) as refused:
+            load("libcloud")(broken, None)  # type: ignore[arg-type]
+        assert refused.value.account == "os-alpha"
+        assert refused.value.message == said
