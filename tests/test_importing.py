@@ -179,6 +179,8 @@ def test_os_environment_import(config: Path, vault: MemoryKeyring) -> None:
         "OS_REGION_NAME": "RegionOne",
         "OS_INTERFACE": "internal",
         "OS_CACERT": "/etc/ssl/ca.pem",
+        "OS_CERT": "/etc/ssl/alice.pem",  # a client certificate, as openstacksdk reads it
+        "OS_KEY": "/etc/ssl/alice.key",
     }
     result = wm(config, "accounts", "import", "--os-env", env=env)
     assert result.exit_code == 0, result.output
@@ -195,7 +197,11 @@ def test_os_environment_import(config: Path, vault: MemoryKeyring) -> None:
         "ex_domain_name": "Default",
         "ex_force_service_region": "RegionOne",
     }
-    assert account.settings == {"ca_bundle": "/etc/ssl/ca.pem"}
+    assert account.settings == {
+        "ca_bundle": "/etc/ssl/ca.pem",
+        "client_cert": "/etc/ssl/alice.pem",
+        "client_key": "/etc/ssl/alice.key",
+    }
 
 
 def test_os_environment_with_an_application_credential() -> None:
@@ -323,6 +329,34 @@ def test_a_compute_interface_is_noted_like_an_interface(tmp_path: Path, config: 
     )
     assert result.exit_code == 0, result.output
     assert "lab: note: interface 'internal' not carried over" in result.output
+
+
+def test_a_client_certificate_is_carried_over_with_its_key(
+    tmp_path: Path, config: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """openstacksdk's `cert` and `key` (keystoneauth presents them on every request) become
+    the account's client_cert and client_key, `~` expanded as openstacksdk does; a key
+    without a certificate is ignored by openstacksdk, and said."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    (tmp_path / "secure.yaml").write_text(SECURE)
+    clouds = tmp_path / "clouds.yaml"
+    pair = "    cert: ~/certs/alice.pem\n    key: ~/certs/alice.key\n"
+    clouds.write_text(
+        CLOUDS.replace("    cacert: /etc/ssl/lab-ca.pem\n", pair).replace(
+            "  ci:\n", "  ci:\n    key: /etc/ssl/lonely.key\n"
+        )
+    )
+    result = wm(config, "accounts", "import", "--clouds-yaml", str(clouds), "--no-secrets")
+    assert result.exit_code == 0, result.output
+    loaded = {a.name: a for a in load_config(config).accounts}
+    assert loaded["lab"].settings == {
+        "client_cert": f"{tmp_path}/home/certs/alice.pem",
+        "client_key": f"{tmp_path}/home/certs/alice.key",
+    }
+    assert loaded["ci"].settings == {}
+    assert "ci: note: key without cert not carried over (openstacksdk ignores it too)" in (
+        result.output
+    )
 
 
 def test_a_new_config_file_is_created_private(tmp_path: Path, clouds: Path) -> None:

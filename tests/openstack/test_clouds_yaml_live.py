@@ -98,3 +98,48 @@ def test_verify_false_in_clouds_yaml_is_honoured_and_said(
     assert f"TLS: the certificate of {keystone} is signed by an unknown authority" in strict, (
         tested.output
     )
+
+
+def test_cert_and_key_in_clouds_yaml_are_presented_to_a_keystone_that_asks(
+    openstack: OpenStack, clouds: Path, tmp_path: Path
+) -> None:
+    """A Keystone behind mutual TLS: the cloud's `cert` and `key` log in as they do for
+    `openstack server list` (its `cacert` beside them), and `wm ls --json` lists; the same
+    cloud without them is told what to set."""
+    from click.testing import CliRunner
+
+    from tests.openstack.test_openstack_import import names
+    from tests.openstack.tlsproxy import TLSProxy
+    from winged_monkey.cli.main import main
+
+    boot(openstack, "alpha", "via-client-cert")
+    password = openstack.user("alpha")["password"]
+    keystone = openstack.state["ports"]["keystone"]
+    with TLSProxy(tmp_path / "mtls", keystone, client_certificates=True) as proxy:
+        https = clouds.read_text().replace(openstack.auth_url, f"https://127.0.0.1:{proxy.port}")
+        lab = https.split("clouds:\n", 1)[1] + f"    cacert: {proxy.ca}\n"
+        clouds.write_text(
+            "clouds:\n"
+            + lab
+            + f"    cert: {proxy.client_cert}\n    key: {proxy.client_key}\n"
+            + lab.replace("  lab:\n", "  bare:\n", 1)
+        )
+        (tmp_path / "secure.yaml").write_text(
+            f"clouds:\n  lab:\n    auth:\n      password: {password}\n"
+            f"  bare:\n    auth:\n      password: {password}\n"
+        )
+        config = tmp_path / "wm.toml"
+        config.write_text(
+            '[[accounts]]\nname = "lab"\nprovider = "openstack"\ncloud = "lab"\n\n'
+            '[[accounts]]\nname = "bare"\nprovider = "openstack"\ncloud = "bare"\n'
+        )
+        run = CliRunner()
+        listed = run.invoke(main, ["--config", str(config), "ls", "--json", "--account", "lab"])
+        tested = run.invoke(main, ["--config", str(config), "accounts", "test"])
+    assert names(listed, "lab") == {"via-client-cert"}
+    assert "lab: ok: openstack" in tested.output, tested.output
+    bare = next(line for line in tested.output.splitlines() if line.startswith("bare: "))
+    assert (
+        f"TLS: Keystone (identity, 127.0.0.1:{proxy.port}) asks for a client certificate: "
+        "set client_cert and client_key (clouds.yaml: cert and key) for account bare"
+    ) in bare, tested.output

@@ -43,7 +43,16 @@ ENV_AUTH = (
     "application_credential_name",
     "token",
 )
-ENV_CLOUD = ("region_name", "interface", "cacert", "auth_type", "identity_api_version", "insecure")
+ENV_CLOUD = (
+    "region_name",
+    "interface",
+    "cacert",
+    "cert",  # OS_CERT and OS_KEY: a client certificate, as openstacksdk reads them
+    "key",
+    "auth_type",
+    "identity_api_version",
+    "insecure",
+)
 PASSWORD_TYPES = {"password", "v3password"}
 APPCRED_TYPES = {"v3applicationcredential", "applicationcredential"}
 TLS_NOTE = "TLS verification stays on (verify: false is not carried over); use cacert"
@@ -316,6 +325,12 @@ def openstack_account(raw_name: str, cloud: Mapping[str, Any], *, source: str) -
     table: dict[str, Any] = {"name": name, "provider": "openstack"}
     if cloud.get("cacert"):
         table["ca_bundle"] = str(Path(str(cloud["cacert"])).expanduser())
+    if cloud.get("cert"):  # keystoneauth presents it (with `key`) on every request
+        table["client_cert"] = str(Path(str(cloud["cert"])).expanduser())
+        if cloud.get("key"):
+            table["client_key"] = str(Path(str(cloud["key"])).expanduser())
+    elif cloud.get("key"):
+        notes.append("key without cert not carried over (openstacksdk ignores it too)")
     if cloud.get("verify") is False or str(cloud.get("insecure", "")).lower() in ("1", "true"):
         notes.append(TLS_NOTE)
     table["driver"] = driver
