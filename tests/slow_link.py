@@ -18,8 +18,8 @@ async def fails_alone_and_recovers(
 ) -> tuple[AccountUpdate, AccountUpdate]:
     """With `fault` on `slow`'s link, `healthy` lists while `slow` fails within its timeout
     (`within`, seconds), reporting no rows it did not observe, and the connections of its
-    abandoned calls are closed; with the link healed, `slow` lists again. Returns (healthy's update under the
-    fault, slow's update once healed)."""
+    abandoned calls are closed; with the link healed, `slow` lists again. Returns
+    (healthy's update under the fault, slow's update once healed)."""
     proxy.fault = fault
     started = time.monotonic()
     faulted = await poll()
