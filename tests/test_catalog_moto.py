@@ -1,6 +1,7 @@
 """The catalog of an EC2 account against a real moto server: images the account owns or
-names in config (never the public list), sizes priced from libcloud's bundled data, zones,
-key pairs, subnets and quota; public images only when searched; several accounts at once.
+names in config (never the public list), sizes priced from libcloud's bundled data (in a
+region its table lacks, the sizes EC2 describes), zones, key pairs, subnets and quota;
+public images only when searched; several accounts at once.
 
 boto3 is the witness: what it creates on the server is what the catalog must show.
 """
@@ -8,15 +9,29 @@ boto3 is the witness: what it creates on the server is what the catalog must sho
 from __future__ import annotations
 
 import socket
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
-from tests.conftest import AMI, Cloud
+from tests.conftest import AMI, DEV_KEY, DEV_SECRET, Cloud
+from tests.faultproxy import Fault, FaultProxy
 from winged_monkey.backend import Capability
 from winged_monkey.catalog import AccountCatalog
 from winged_monkey.engine.catalogs import CatalogUpdate
 from winged_monkey.engine.portal import Portal
 from winged_monkey.errors import ConfigError
+from winged_monkey.user.config import AccountConfig, Credentials, Endpoint
+
+#: AWS's answer to a caller whose policy does not allow the call.
+UNAUTHORIZED = (
+    b'<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error>'
+    b"<Code>UnauthorizedOperation</Code><Message>You are not authorized to perform this "
+    b"operation. User: arn:aws:iam::123456789012:user/dev is not authorized to perform: "
+    b"ec2:DescribeInstanceTypes because no identity-based policy allows the "
+    b"ec2:DescribeInstanceTypes action</Message></Error></Errors>"
+    b"<RequestID>6e3a8f1c-0000-4000-8000-000000000000</RequestID></Response>"
+)
 
 
 def owned_image(cloud: Cloud, region: str = "us-east-1", name: str = "golden-web") -> str:
@@ -24,6 +39,32 @@ def owned_image(cloud: Cloud, region: str = "us-east-1", name: str = "golden-web
     ec2 = cloud.ec2(region)
     instance = cloud.launch(ec2, "builder")
     return ec2.create_image(InstanceId=instance, Name=name, Description="our web image")["ImageId"]
+
+
+def newer_region_account(
+    cloud: Cloud, name: str, region: str, port: int | None = None, **settings: Any
+) -> AccountConfig:
+    """An account in a region libcloud's tables lack (only botocore knows it, so botocore
+    resolves the credentials: the AWS_* variables here), on the moto endpoint."""
+    for var, value in {
+        "AWS_ACCESS_KEY_ID": DEV_KEY,
+        "AWS_SECRET_ACCESS_KEY": DEV_SECRET,
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }.items():
+        cloud.monkeypatch.setenv(var, value)
+    return AccountConfig(
+        name=name,
+        provider="ec2",
+        region=region,
+        endpoint=Endpoint(host="127.0.0.1", port=port or cloud.server.port, secure=False),
+        credentials=Credentials(keyring=False),
+        **settings,
+    )
+
+
+def described_types(cloud: Cloud) -> list[str | None]:
+    """The regions DescribeInstanceTypes was asked in, as the server recorded them."""
+    return [c.region for c in cloud.server.calls if c.action == "DescribeInstanceTypes"]
 
 
 async def updates(portal: Portal, names: list[str] | None = None) -> dict[str, CatalogUpdate]:
@@ -152,4 +193,78 @@ async def test_catalogs_fan_out_and_a_dead_account_fails_alone(
     assert found["dead"].catalog is None
     assert found["dead"].error is not None
     assert "connection refused" in found["dead"].error
+    await portal.close()
+
+
+async def test_a_region_libcloud_knows_costs_no_instance_type_call(cloud: Cloud) -> None:
+    portal = cloud.portal(cloud.account("dev"))
+    catalog = await portal.catalog("dev")
+    assert {s.id for s in catalog.sizes} >= {"t3.micro", "m5.large"}
+    assert described_types(cloud) == []  # libcloud's bundled table, no API call
+    await portal.close()
+
+
+async def test_a_region_newer_than_libcloud_gets_its_sizes_from_ec2(cloud: Cloud) -> None:
+    """ap-southeast-3 (Jakarta) is not in libcloud's size table: it offered no sizes at all,
+    so nothing could be launched there. EC2 describes them; libcloud's price data has the
+    region, so they are priced as elsewhere."""
+    portal = cloud.portal(newer_region_account(cloud, "jakarta", "ap-southeast-3"))
+    catalog = await portal.catalog("jakarta")
+    sizes = {s.id: s for s in catalog.sizes}
+    micro, graviton, local = sizes["t3.micro"], sizes["t4g.micro"], sizes["m5d.large"]
+    assert (micro.vcpus, micro.ram_mb, micro.arch, micro.disk_gb) == (2, 1024, "x86_64", None)
+    assert (graviton.vcpus, graviton.ram_mb, graviton.arch) == (2, 1024, "arm64")
+    assert local.disk_gb == 75  # instance store
+    assert sizes["t2.micro"].arch == "x86_64"  # EC2 says i386 and x86_64
+    assert micro.price_hourly is not None
+    assert 0.001 < micro.price_hourly < 0.1
+    assert catalog.notes == ()
+    assert set(described_types(cloud)) == {"ap-southeast-3"}
+    quotas = {str(q.resource): q for q in catalog.quotas}
+    assert quotas["instances"].limit == 20
+    await portal.close()
+
+
+async def test_a_region_with_no_bundled_prices_says_so_and_takes_price_hourly(
+    cloud: Cloud,
+) -> None:
+    """ap-east-2 (Taipei): neither libcloud's sizes nor its prices know it."""
+    portal = cloud.portal(
+        newer_region_account(cloud, "taipei", "ap-east-2"),
+        newer_region_account(cloud, "taipei-rated", "ap-east-2", price_hourly=0.05),
+    )
+    catalog = await portal.catalog("taipei")
+    sizes = {s.id: s for s in catalog.sizes}
+    assert (sizes["t3.micro"].vcpus, sizes["t3.micro"].ram_mb) == (2, 1024)
+    assert {s.price_hourly for s in catalog.sizes} == {None}  # unknown, never free
+    (note,) = catalog.notes
+    assert note.startswith("prices: libcloud's bundled EC2 prices have none for ap-east-2")
+    assert "price_hourly" in note
+    rated = await portal.catalog("taipei-rated")
+    assert {s.price_hourly for s in rated.sizes} == {0.05}
+    assert rated.notes == ()
+    await portal.close()
+
+
+async def test_a_refused_instance_type_call_names_the_permission(
+    cloud: Cloud, fault_proxy: Callable[[int], FaultProxy]
+) -> None:
+    proxy = fault_proxy(cloud.server.port)
+    proxy.fault = Fault(
+        "status",
+        status=403,
+        headers={"Content-Type": "text/xml;charset=UTF-8"},
+        body=UNAUTHORIZED,
+        match=b"DescribeInstanceTypes",
+    )
+    portal = cloud.portal(
+        newer_region_account(cloud, "jakarta", "ap-southeast-3", port=proxy.port, images=[AMI])
+    )
+    catalog = await portal.catalog("jakarta")
+    assert catalog.sizes == ()
+    assert [i.id for i in catalog.items] == [AMI]  # the rest of the catalog is there
+    (note,) = catalog.notes
+    assert note.startswith("sizes: EC2 refused DescribeInstanceTypes (UnauthorizedOperation)")
+    assert "allow ec2:DescribeInstanceTypes" in note
+    assert "ap-southeast-3" in note
     await portal.close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import AMI, Cloud
+from tests.test_catalog_moto import newer_region_account
 from winged_monkey.catalog import LaunchRequest
 from winged_monkey.engine.portal import ActionUpdate, Portal
 from winged_monkey.errors import ActionNotAllowed, InvalidRequest
@@ -200,4 +201,37 @@ async def test_where_ranks_two_regions_by_bundled_price_with_reasons(cloud: Clou
     assert only.size.vcpus >= 2
     assert only.size.ram_mb is not None
     assert only.size.ram_mb >= 4096
+    await portal.close()
+
+
+async def test_launch_in_a_region_newer_than_libcloud(cloud: Cloud) -> None:
+    """ap-southeast-3's sizes come from EC2 (libcloud's table lacks the region): the launch
+    is followed to running, priced, and counted against the vCPUs EC2 described."""
+    portal = cloud.portal(newer_region_account(cloud, "jakarta", "ap-southeast-3"))
+    request = LaunchRequest(item=AMI, name="web", size="t3.micro")
+
+    final = (await launch(portal, "jakarta", request))[-1]
+
+    assert final.phase == "done"
+    assert final.instance.state is InstanceState.RUNNING
+    assert final.instance.price_hourly is not None
+    (instance,) = described(cloud, "ap-southeast-3")
+    assert (instance["InstanceId"], instance["InstanceType"]) == (final.instance.id, "t3.micro")
+    quotas = {str(q.resource): q for q in (await portal.catalog("jakarta", refresh=True)).quotas}
+    assert quotas["vcpus"].used == 2
+    await portal.close()
+
+
+async def test_where_ranks_a_region_without_prices_after_known_ones(cloud: Cloud) -> None:
+    portal = cloud.portal(newer_region_account(cloud, "taipei", "ap-east-2"), cloud.account("dev"))
+    ranked, failed = await portal.where("2cpu 4gb")
+    assert failed == []
+    assert [r.account for r in ranked] == ["dev", "taipei"]
+    unknown = ranked[1]
+    assert unknown.launchable
+    assert unknown.price_hourly is None
+    assert unknown.size is not None
+    assert unknown.size.vcpus is not None
+    assert unknown.size.vcpus >= 2
+    assert "price unknown" in unknown.reason
     await portal.close()

@@ -293,7 +293,7 @@ class LibcloudBackend(Backend):
 
         notes: list[str] = []
         region = getattr(driver, "region_name", None) or self.account.region
-        sizes = self._sizes(driver)
+        sizes = self._sizes(driver, notes)
         items = self._images(driver, notes)
         networks = self._networks(driver, notes)
         quotas = self._quotas(driver, sizes, notes)
@@ -312,11 +312,15 @@ class LibcloudBackend(Backend):
             notes=tuple(notes),
         )
 
-    def _sizes(self, driver: NodeDriver) -> list[Size]:
+    def _sizes(self, driver: NodeDriver, notes: list[str]) -> list[Size]:
         try:
             found = sizes.list_sizes(driver)
         except (KeyError, ValueError):  # a region libcloud has no bundled data for
             found = []
+        return self._priced(driver, found)
+
+    def _priced(self, driver: NodeDriver, found: list[NodeSize]) -> list[Size]:
+        """The portal's sizes, each with the account's flat rate or the provider's price."""
         prices, flat = self._prices(driver), self.account.price_hourly
         offered = [
             self._size(s, flat if flat is not None else prices.get(str(s.id))) for s in found

@@ -3,7 +3,8 @@
 What EC2's API gives that the base does not ask of every driver: one instance by id,
 actions by id alone (no DescribeInstances first), the provider's own state word, prices
 from libcloud's bundled data, the console output, and for the catalog the images the
-account owns, VPC subnets and the instance quota (ec2catalog.py).
+account owns, VPC subnets, the instance quota and, in a region libcloud's table lacks, the
+instance types EC2 offers there (ec2catalog.py).
 """
 
 from __future__ import annotations
@@ -92,8 +93,7 @@ class EC2Backend(LibcloudBackend):
         """Prices from libcloud's bundled data (no API call), each read once per backend."""
         if self._price_table is None:
             # Not list_sizes(): it parses every provider's prices and builds every type.
-            region = getattr(driver, "region_name", None) or self.account.region or ""
-            prices = ec2prices.region_prices(str(region))
+            prices = ec2prices.region_prices(self._region(driver))
             with self._lock:
                 self._price_table = prices
         return self._price_table
@@ -111,10 +111,22 @@ class EC2Backend(LibcloudBackend):
     def _offers(self, *, read_only: bool) -> frozenset[Capability]:
         return offer.offered(offer.CAPABILITIES, read_only=read_only)
 
-    def _sizes(self, driver: NodeDriver) -> list[Size]:
-        # libcloud's list_sizes prices each type from its cache, else parses the whole file.
-        ec2prices.linux_table()
-        return super()._sizes(driver)
+    def _region(self, driver: NodeDriver) -> str:
+        return str(getattr(driver, "region_name", None) or self.account.region or "")
+
+    def _sizes(self, driver: NodeDriver, notes: list[str]) -> list[Size]:
+        from winged_monkey_libcloud import ec2catalog
+
+        region = self._region(driver)
+        if ec2catalog.bundled(region):  # no API call: libcloud ships the region's types
+            # libcloud's list_sizes prices each type from its cache, else parses the whole file.
+            ec2prices.linux_table()
+            return super()._sizes(driver, notes)
+        # A region newer than libcloud's table: EC2 itself says what it offers there.
+        found = self._priced(driver, ec2catalog.instance_types(driver, region, notes))
+        if found and all(s.price_hourly is None for s in found):
+            notes.append(ec2catalog.unpriced(region))
+        return found
 
     def _size(self, size: NodeSize, price: float | None) -> Size:
         from winged_monkey_libcloud import ec2catalog

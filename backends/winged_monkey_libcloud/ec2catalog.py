@@ -1,25 +1,36 @@
 """What an EC2 account can launch, and the launch itself.
 
 Images the account owns plus the ones its config names (never the 1,300+ public AMIs
-unless searched for), instance types priced from libcloud's bundled data, availability
-zones, key pairs, VPC subnets and the quota EC2 reports. Runs in the backend's lane.
+unless searched for), instance types priced from libcloud's bundled data (in a region its
+table lacks, the types EC2 describes), availability zones, key pairs, VPC subnets and the
+quota EC2 reports. Runs in the backend's lane.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from libcloud.common.exceptions import BaseHTTPError
-from libcloud.compute.base import Node, NodeImage
+from libcloud.compute.base import Node, NodeImage, NodeSize
 
 from winged_monkey.account import AccountConfig
 from winged_monkey.catalog import CatalogItem, Choice, LaunchRequest, Quota, Size
 from winged_monkey_libcloud import catalog as offer
 from winged_monkey_libcloud.settings import configured_images
 
+if TYPE_CHECKING:
+    from xml.etree.ElementTree import Element
+
+#: The most instance types DescribeInstanceTypes returns per page (EC2's MaxResults limit).
+_TYPES_PAGE = 100
+
 
 def arch(extra: dict[str, Any]) -> str | None:
-    """The CPU of an instance type, from the processor libcloud's price data names."""
+    """The CPU of an instance type: EC2's own word where it described the type, else from
+    the processor libcloud's price data names."""
+    supported = extra.get("architectures")
+    if supported:  # a type that takes i386 images is an x86_64 machine
+        return "x86_64" if "x86_64" in supported else str(supported[0])
     processor = str(extra.get("physicalProcessor") or "")
     if not processor:
         return None
@@ -28,6 +39,71 @@ def arch(extra: dict[str, Any]) -> str | None:
     if processor.startswith("Apple"):
         return "arm64_mac"
     return "x86_64_mac" if str(extra.get("instanceType", "")).startswith("mac") else "x86_64"
+
+
+def bundled(region: str) -> bool:
+    """Whether libcloud ships the region's instance types (its list_sizes needs no call)."""
+    from libcloud.compute.constants.ec2_region_details_complete import REGION_DETAILS
+
+    return region in REGION_DETAILS
+
+
+def instance_types(driver: Any, region: str, notes: list[str]) -> list[NodeSize]:
+    """What EC2 offers in `region`, a region libcloud's table lacks: DescribeInstanceTypes,
+    page by page, unpriced (the backend prices them). None, and a note, if EC2 refuses."""
+    found: list[NodeSize] = []
+    token, seen = "", set()
+    try:
+        while token not in seen:
+            seen.add(token)
+            params = {"Action": "DescribeInstanceTypes", "MaxResults": str(_TYPES_PAGE)}
+            if token:
+                params["NextToken"] = token
+            reply = driver.connection.request(driver.path, params=params).object
+            items = reply.findall("{*}instanceTypeSet/{*}item")
+            found.extend(_instance_type(driver, item) for item in items)
+            token = reply.findtext("{*}nextToken") or ""
+    except BaseHTTPError as exc:
+        notes.append(_types_refused(region, exc))
+        return []
+    return found
+
+
+def _instance_type(driver: Any, item: Element) -> NodeSize:
+    name = item.findtext("{*}instanceType") or ""
+    archs = item.findall("{*}processorInfo/{*}supportedArchitectures/{*}item")
+    return NodeSize(
+        id=name,
+        name=name,
+        ram=offer.as_int(item.findtext("{*}memoryInfo/{*}sizeInMiB")) or 0,
+        disk=offer.as_int(item.findtext("{*}instanceStorageInfo/{*}totalSizeInGB")) or 0,
+        bandwidth=None,
+        price=None,  # type: ignore[arg-type]  # unknown, as libcloud's own unpriced types
+        driver=driver,
+        extra={
+            "vcpu": offer.as_int(item.findtext("{*}vCpuInfo/{*}defaultVCpus")),
+            "architectures": [a.text for a in archs if a.text],
+        },
+    )
+
+
+def _types_refused(region: str, exc: BaseHTTPError) -> str:
+    reason = " ".join(str(exc.message).split())
+    if exc.code == 403 or "UnauthorizedOperation" in reason:
+        code = reason.split(":", 1)[0] or f"HTTP {exc.code}"
+        return (
+            f"sizes: EC2 refused DescribeInstanceTypes ({code}): allow ec2:DescribeInstanceTypes "
+            f"to list the sizes of {region} (libcloud has no table for it); "
+            "--size TYPE still launches"
+        )
+    return f"sizes: not readable ({reason[:200]})"
+
+
+def unpriced(region: str) -> str:
+    return (
+        f"prices: libcloud's bundled EC2 prices have none for {region} (shown ?); "
+        "set price_hourly in the account for a rate of your own"
+    )
 
 
 def images(
