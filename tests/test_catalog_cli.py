@@ -218,3 +218,29 @@ def test_the_catalog_fits_an_80_column_terminal(wm: Wm, tmp_path: Path) -> None:
     lines = in_a_terminal(tmp_path, "catalog", "--account", "dev", columns=80)
     assert any(line.startswith("  image  ami-") for line in lines), lines
     assert max(len(line) for line in lines) <= 80, [line for line in lines if len(line) > 80]
+
+
+def test_a_region_newer_than_libcloud_lists_sizes_from_ec2_unpriced(
+    wm: Wm, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ap-east-2: libcloud knows neither its sizes nor its prices. botocore resolves the
+    credentials (libcloud accepts the region only then): the AWS_* variables here."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", DEV_KEY)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", DEV_SECRET)
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    wm.add(
+        '[[accounts]]\nname = "taipei"\nprovider = "ec2"\nregion = "ap-east-2"\n'
+        f'endpoint = {{ host = "127.0.0.1", port = {wm.cloud.server.port}, secure = false }}\n'
+        "credentials = { keyring = false }\n"
+    )
+    result = wm("catalog", "--account", "taipei")
+    assert result.exit_code == ExitCode.OK, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "taipei (ec2/ap-east-2)"
+    heading = next(i for i, line in enumerate(lines) if line.split()[:2] == ["SIZE", "VCPU"])
+    # No prices: the smallest first, not the first by name; ? for each price, never $0.
+    assert lines[heading + 1].split() == ["t2.nano", "1", "512", "MB", "?", "?", "?"]
+    assert "more sizes (--sizes lists them all)" in result.stdout
+    notes = " ".join(result.stdout.split())  # as read, whatever the wrapping
+    assert "note: prices: libcloud's bundled EC2 prices have none for ap-east-2" in notes
+    assert "price_hourly" in notes

@@ -169,9 +169,17 @@ def _wrapped(head: str, text: str, width: int | None) -> str:
     return hanging(head, text, max(width, len(head) + 20))
 
 
-def _cheapest(size: Size) -> tuple[int, float, str]:
-    price = size.price_hourly
-    return (0 if price is not None else 1, price or 0.0, size.id)
+def _cheapest(size: Size) -> tuple[int, float, int, int, str]:
+    # Known prices first, cheapest first; then the smallest (as the TUI lists them), so a
+    # region with no prices shows its smallest sizes, not the first by name.
+    price, unknown = size.price_hourly, 1 << 30
+    return (
+        0 if price is not None else 1,
+        price or 0.0,
+        size.vcpus if size.vcpus is not None else unknown,
+        size.ram_mb if size.ram_mb is not None else unknown,
+        size.id,
+    )
 
 
 def _size_row(size: Size) -> tuple[str, ...]:
