@@ -324,3 +324,41 @@ def test_tag_indices_become_one_based() -> None:
     }
     other = {"Action": "DescribeInstances", "InstanceId.1": "i-1"}
     assert _one_based_tags(other) is other
+
+
+async def test_own_keys_in_a_region_newer_than_libclouds_table(cloud: Cloud) -> None:
+    """An account with its own key in a region libcloud's table lacks (ap-southeast-3) was
+    refused before any call ('Invalid region'): it lists, signed for its region; without
+    an endpoint it calls botocore's host for the region; a name that is no region is
+    refused with the nearest one."""
+    cloud.launch(cloud.ec2(region="ap-southeast-3"), "in-jakarta")
+    cloud.launch(cloud.ec2(), "in-virginia")  # the same moto, another region
+    portal = cloud.portal(cloud.account("jakarta", region="ap-southeast-3"))
+    try:
+        cloud.server.clear_calls()
+        async for update in portal.refresh():
+            assert update.status.phase != "failed", update.status.error
+        names = {i.name for i in portal.instances()}
+        assert "in-jakarta" in names
+        assert "in-virginia" not in names
+        assert {c.region for c in cloud.server.calls if c.service == "ec2"} == {"ap-southeast-3"}
+    finally:
+        await portal.close()
+
+    aws = AccountConfig(
+        name="jakarta",
+        provider="ec2",
+        region="ap-southeast-3",
+        credentials=Credentials(key="AKIAEXAMPLE", keyring=False, secret_env="UNUSED"),
+    )
+    driver = backend_for(aws, Secrets(account="jakarta", key="AKIAEXAMPLE", secret="x"))._driver()
+    assert (driver.connection.host, driver.region_name) == (  # type: ignore[attr-defined]
+        "ec2.ap-southeast-3.amazonaws.com",
+        "ap-southeast-3",
+    )
+    typo = aws.model_copy(update={"region": "ap-southeast-33"})
+    with pytest.raises(ConfigError) as refused:
+        backend_for(typo, Secrets(account="jakarta", key="AKIAEXAMPLE", secret="x"))._driver()
+    assert refused.value.message == (
+        "region 'ap-southeast-33' is not an EC2 region (did you mean 'ap-southeast-3'?)"
+    )

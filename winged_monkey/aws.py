@@ -155,6 +155,33 @@ def _ec2_endpoint(session: Any, region: str) -> str:
     return str(session.create_client("ec2", region_name=region).meta.endpoint_url)
 
 
+def ec2_regions() -> list[str]:
+    """Every region botocore's bundled endpoint data names for EC2, in every partition."""
+    resolver = _endpoints()
+    return [
+        region
+        for partition in resolver.get_available_partitions()
+        for region in resolver.get_available_endpoints("ec2", partition_name=partition)
+    ]
+
+
+def ec2_host(region: str) -> str | None:
+    """EC2's host for `region` in botocore's bundled endpoint data (no profile or session:
+    for an account whose keys are its own); None for a region it does not name (a region
+    merely shaped like one, us-est-1, would resolve too)."""
+    if region not in ec2_regions():
+        return None
+    found = _endpoints().construct_endpoint("ec2", region)
+    return str(found["hostname"]) if found else None
+
+
+def _endpoints() -> Any:
+    from botocore.loaders import create_loader
+    from botocore.regions import EndpointResolver
+
+    return EndpointResolver(create_loader().load_data("endpoints"))
+
+
 def _reason(exc: BaseException) -> str:
     if isinstance(exc, CredentialError):
         return exc.message

@@ -15,11 +15,13 @@ from urllib.parse import urlsplit
 
 from libcloud.common.exceptions import BaseHTTPError
 from libcloud.compute.base import Node, NodeDriver, NodeSize
+from libcloud.compute.drivers.ec2 import VALID_EC2_REGIONS
 
 from winged_monkey import aws
 from winged_monkey.account import AccountConfig, Secrets
 from winged_monkey.actions import Action
 from winged_monkey.backend import Capability
+from winged_monkey.errors import ConfigError
 from winged_monkey.models import Instance
 from winged_monkey_libcloud import catalog as offer
 from winged_monkey_libcloud import drivers, ec2prices, tls
@@ -51,8 +53,9 @@ class EC2Backend(LibcloudBackend):
     def driver_class(self) -> type[NodeDriver]:
         if aws.uses_botocore(self.account):
             return BotocoreEC2NodeDriver
-        if self.account.endpoint is not None:
-            return CompatEC2NodeDriver
+        region = self.account.region
+        if self.account.endpoint is not None or (region and region not in VALID_EC2_REGIONS):
+            return CompatEC2NodeDriver  # it signs for a region newer than libcloud's table
         return super().driver_class()
 
     def driver_kwargs(self) -> dict[str, Any]:
@@ -65,6 +68,11 @@ class EC2Backend(LibcloudBackend):
         kwargs.update(drivers.placement(account))
         if account.endpoint is not None:
             kwargs["signature_version"] = "4"  # quirk 1: SigV2 is routed to S3 by moto
+        if account.region and account.region not in VALID_EC2_REGIONS:
+            host = _newer_region(account, account.region)
+            if account.endpoint is None:
+                kwargs.update(host=host, secure=True)
+            kwargs["signature_version"] = "4"
         return drivers.built(account, self.driver_cls, kwargs)
 
     async def console_output(self, instance: Instance) -> str:
@@ -165,6 +173,19 @@ class EC2Backend(LibcloudBackend):
         from winged_monkey_libcloud import ec2catalog
 
         return ec2catalog.launch(driver, request)
+
+
+def _newer_region(account: AccountConfig, region: str) -> str:
+    """EC2's host for a region libcloud's table lacks and botocore's endpoint data names
+    (ap-southeast-3, mx-central-1, ...); any other name is a mistake, said as one."""
+    host = aws.ec2_host(region)
+    if host is None:
+        from winged_monkey.errors import nearest
+
+        close = nearest(region, aws.ec2_regions())
+        hint = f" (did you mean {close!r}?)" if close else ""
+        raise ConfigError(f"region {region!r} is not an EC2 region{hint}", account=account.name)
+    return host
 
 
 def _botocore_kwargs(account: AccountConfig, identity: aws.AwsIdentity) -> dict[str, Any]:

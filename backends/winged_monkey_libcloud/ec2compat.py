@@ -152,13 +152,24 @@ def _one_based_tags(params: dict[str, Any]) -> dict[str, Any]:
 
 
 class CompatEC2NodeDriver(EC2NodeDriver):
-    """libcloud's EC2 driver for an EC2-compatible endpoint.
+    """libcloud's EC2 driver for an EC2-compatible endpoint, or for an AWS region newer
+    than libcloud's table (given its host).
 
     Quirk 1 (SigV2 in us-east-1 carries no Authorization header, so moto routes the
     call to S3) is handled where the driver is built: `signature_version="4"`.
     """
 
     connectionCls = CompatEC2Connection
+
+    def __init__(
+        self, key: str, secret: str | None = None, *, region: str = "us-east-1", **kwargs: Any
+    ):
+        # A region botocore knows and libcloud's table does not yet (libcloud refuses it):
+        # the host is botocore's endpoint for it, and requests are signed for that region.
+        known = region in VALID_EC2_REGIONS or "host" not in kwargs
+        stand_in = region if known else "us-east-1"
+        super().__init__(key, secret, region=stand_in, **kwargs)  # type: ignore[no-untyped-call]
+        self.region_name = region
 
 
 class RenewingEC2Connection(CompatEC2Connection):
@@ -196,12 +207,7 @@ class BotocoreEC2NodeDriver(CompatEC2NodeDriver):
         ex_path: str | None = None,
         **kwargs: Any,
     ):
-        # A region botocore knows and libcloud's table does not yet (libcloud refuses it):
-        # the host is botocore's endpoint for it, and requests are signed for that region.
-        known = region in VALID_EC2_REGIONS or "host" not in kwargs
-        stand_in = region if known else "us-east-1"
-        super().__init__(key, secret, region=stand_in, **kwargs)  # type: ignore[no-untyped-call]
-        self.region_name = region
+        super().__init__(key, secret, region=region, **kwargs)
         if ex_path:
             self.path = ex_path
         connection: Any = self.connection
