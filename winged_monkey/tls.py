@@ -1,4 +1,5 @@
-"""TLS verification for the backends that speak HTTP themselves (Heat, the aggregator).
+"""TLS verification for the backends that speak HTTP themselves (Heat, the aggregator),
+and the client certificate an account presents (mutual TLS), checked here for all backends.
 
 httpx builds its SSL context when a client is made, reading the whole default CA bundle
 (certifi's 140-odd certificates: 20-50 ms here) even for a plain http:// endpoint that
@@ -12,6 +13,7 @@ from __future__ import annotations
 import os
 import ssl
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -88,10 +90,88 @@ class DeferredTrust(ssl.SSLContext):
         )
 
 
-def client_context(verify: bool, ca_bundle: str | Path | None, *, account: str) -> ssl.SSLContext:
+@dataclass(frozen=True)
+class ClientCert:
+    """A client certificate to present (mutual TLS): its PEM file, and its key's file
+    unless the certificate's file holds the key too (as requests and openstacksdk allow)."""
+
+    cert: str
+    key: str | None = None
+
+
+def client_pair(
+    cert: str | None,
+    key: str | None,
+    *,
+    account: str,
+    plain_only: str,
+    names: tuple[str, str] = ("client_cert", "client_key"),
+) -> ClientCert | None:
+    """An account's certificate and key (`names`: the settings they came from, for the
+    words), checked now so that a wrong one is a config error naming the account, not a
+    failed handshake later; None when neither is set. `plain_only` says who cannot take a
+    key with a passphrase ("keystoneauth and libcloud take only a plain key")."""
+    if cert is None:
+        if key is not None:
+            raise ConfigError(
+                f"{names[1]} {key} without {names[0]}: name the certificate it goes with",
+                account=account,
+            )
+        return None
+    cert_path = Path(cert).expanduser()
+    key_path = None if key is None else Path(key).expanduser()
+    for name, path in zip(names, (cert_path, key_path), strict=True):
+        if path is None:
+            continue
+        if not path.is_file():
+            raise ConfigError(f"{name} {path}: no such file", account=account)
+        try:  # OpenSSL's own error would not say which of the two files it was
+            path.open("rb").close()
+        except OSError as exc:
+            said = (exc.strerror or type(exc).__name__).lower()
+            raise ConfigError(f"{name} {path}: cannot read ({said})", account=account) from None
+    asked: list[bool] = []
+
+    def passphrase() -> bytes:  # OpenSSL would ask on the terminal, under the TUI
+        asked.append(True)
+        return b""
+
+    try:
+        ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_cert_chain(
+            cert_path, key_path, password=passphrase
+        )
+    except (ssl.SSLError, OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", None)
+        if asked:
+            why = f"its key has a passphrase; {plain_only}"
+        elif reason == "KEY_VALUES_MISMATCH":
+            why = f"{names[1]} {key_path} is not this certificate's key"
+        elif key_path is None:
+            why = f"no certificate and key in it; name the key's file with {names[1]}"
+        else:
+            why = f"not a PEM certificate and key ({reason or type(exc).__name__})"
+        raise ConfigError(f"{names[0]} {cert_path}: {why}", account=account) from None
+    return ClientCert(str(cert_path), None if key_path is None else str(key_path))
+
+
+def client_context(
+    verify: bool,
+    ca_bundle: str | Path | None,
+    *,
+    account: str,
+    client: ClientCert | None = None,
+) -> ssl.SSLContext:
     """What httpx's `verify` takes for an account: trust only `ca_bundle` (a PEM file or a
     hashed directory) when set, no verification when `verify` is false (a lab), else the
-    default trust, deferred to the first handshake."""
+    default trust, deferred to the first handshake; and `client` (from `client_pair`)
+    presented to a server that asks for a certificate."""
+    context = _trust(verify, ca_bundle, account=account)
+    if client is not None:
+        context.load_cert_chain(client.cert, client.key)
+    return context
+
+
+def _trust(verify: bool, ca_bundle: str | Path | None, *, account: str) -> ssl.SSLContext:
     if not verify:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         context.check_hostname = False

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import ssl
 import warnings
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
@@ -24,6 +23,7 @@ from urllib3.exceptions import InsecureRequestWarning
 
 from winged_monkey.account import AccountConfig
 from winged_monkey.errors import ConfigError
+from winged_monkey.tls import ClientCert, client_pair
 from winged_monkey_libcloud.settings import read_settings
 
 
@@ -58,15 +58,6 @@ def checked(account: AccountConfig, value: str) -> str:
     return str(path)
 
 
-@dataclass(frozen=True)
-class ClientCert:
-    """A client certificate to present (mutual TLS): its PEM file, and its key's file
-    unless the certificate's file holds the key too (as requests and openstacksdk allow)."""
-
-    cert: str
-    key: str | None = None
-
-
 def client_certificate(account: AccountConfig) -> ClientCert | None:
     """The account's `client_cert` and `client_key`, else its clouds.yaml cloud's `cert`
     and `key`, checked now: a wrong path is a config error naming the account."""
@@ -79,57 +70,13 @@ def client_certificate(account: AccountConfig) -> ClientCert | None:
         cloud = cloudsyaml.resolve(account)
         cert, key = cloud.client_cert, cloud.client_key
         names = ("clouds.yaml cert", "clouds.yaml key")
-    if cert is None:
-        if key is not None:
-            raise ConfigError(
-                f"{names[1]} {key} without client_cert: name the certificate it goes with",
-                account=account.name,
-            )
-        return None
-    return _checked_client(account, cert, key, names)
-
-
-def _checked_client(
-    account: AccountConfig, cert: str, key: str | None, names: tuple[str, str]
-) -> ClientCert:
-    """The pair once the certificate and its key load together, without a passphrase: one
-    would be asked for on the terminal at the first request (requests cannot pass it)."""
-    cert_path = Path(cert).expanduser()
-    key_path = None if key is None else Path(key).expanduser()
-    for name, path in zip(names, (cert_path, key_path), strict=True):
-        if path is None:
-            continue
-        if not path.is_file():
-            raise ConfigError(f"{name} {path}: no such file", account=account.name)
-        try:  # OpenSSL's own error would not say which of the two files it was
-            path.open("rb").close()
-        except OSError as exc:
-            said = (exc.strerror or type(exc).__name__).lower()
-            raise ConfigError(
-                f"{name} {path}: cannot read ({said})", account=account.name
-            ) from None
-    asked: list[bool] = []
-
-    def passphrase() -> bytes:
-        asked.append(True)
-        return b""
-
-    try:
-        ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_cert_chain(
-            cert_path, key_path, password=passphrase
-        )
-    except (ssl.SSLError, OSError, ValueError) as exc:
-        reason = getattr(exc, "reason", None)
-        if asked:
-            why = "its key has a passphrase; keystoneauth and libcloud take only a plain key"
-        elif reason == "KEY_VALUES_MISMATCH":
-            why = f"{names[1]} {key_path} is not this certificate's key"
-        elif key_path is None:
-            why = f"no certificate and key in it; name the key's file with {names[1]}"
-        else:
-            why = f"not a PEM certificate and key ({reason or type(exc).__name__})"
-        raise ConfigError(f"{names[0]} {cert_path}: {why}", account=account.name) from None
-    return ClientCert(str(cert_path), None if key_path is None else str(key_path))
+    return client_pair(
+        cert,
+        key,
+        account=account.name,
+        names=names,
+        plain_only="keystoneauth and libcloud take only a plain key",
+    )
 
 
 @cache
