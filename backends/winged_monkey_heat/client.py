@@ -18,8 +18,8 @@ from winged_monkey import faultwords
 from winged_monkey.account import AccountConfig, Secrets
 from winged_monkey.errors import AuthError, BackendError, InvalidRequest, NotFoundError, WMError
 from winged_monkey.httppool import LoopPool
-from winged_monkey.tls import client_context
-from winged_monkey_heat.faults import error_text, transport_error, where
+from winged_monkey.tls import client_context, client_pair
+from winged_monkey_heat.faults import NO_ANSWER, error_text, transport_error, where
 from winged_monkey_heat.keystone import Keystone
 from winged_monkey_heat.settings import HeatSettings, read_settings
 
@@ -75,8 +75,27 @@ class HeatClient:
         self.account = account.name
         self.settings = read_settings(account)
         self.timeout = account.timeout
+        # Checked now, like ca_bundle: a wrong file is a config error, not a failed handshake.
+        client = client_pair(
+            self.settings.client_cert,
+            self.settings.client_key,
+            account=account.name,
+            plain_only="the Heat backend takes only a plain key",
+        )
+        verify, bundle = self.settings.tls_verify
+        self._verify = client_context(verify, bundle, account=account.name, client=client)
+        #: What a failed handshake's words name: the bundle, the certificate, the settings.
+        self.remedy = faultwords.TlsRemedy(
+            account.name,
+            bundle,
+            "verify = false",
+            client_cert=None if client is None else client.cert,
+            client_setting="client_cert and client_key",
+        )
         self.keystone = (
-            Keystone(account.name, self.settings, secrets, account.region, account.timeout)
+            Keystone(
+                account.name, self.settings, secrets, account.region, account.timeout, self.remedy
+            )
             if self.settings.keystone
             else None
         )
@@ -84,7 +103,6 @@ class HeatClient:
         self.where = where(self.settings.endpoint_url or self.settings.auth_url or "")
         #: The project's name as Keystone says it (or as configured) for messages and rows.
         self.project = self.settings.project_label
-        self._verify = client_context(*self.settings.tls_verify, account=account.name)
         self._pool = LoopPool(self._new_client)
 
     def _new_client(self) -> httpx.AsyncClient:
@@ -153,13 +171,9 @@ class HeatClient:
             return await self._http().request(
                 method, base + path, params=params, content=content, headers=headers
             )
-        except httpx.TransportError as exc:
-            _, bundle = self.settings.tls_verify
+        except NO_ANSWER as exc:
             raise transport_error(
-                exc,
-                peer=f"Heat at {self.where}",
-                timeout=self.timeout,
-                remedy=faultwords.TlsRemedy(self.account, bundle, "verify = false"),
+                exc, peer=f"Heat at {self.where}", timeout=self.timeout, remedy=self.remedy
             ) from None
 
     def _error(self, reply: httpx.Response) -> WMError:

@@ -4,12 +4,18 @@ portal's words, and the text of an error answer."""
 
 from __future__ import annotations
 
+import ssl
 from urllib.parse import urlsplit
 
 import httpx
 
 from winged_monkey import faultwords
 from winged_monkey.errors import AnswerLostError, UnreachableError, WMError
+
+#: What a request to Heat or Keystone may raise for want of an answer. httpcore makes a
+#: TLS error an httpx error only in the handshake; a server's alert read after it (TLS
+#: 1.3's "certificate required", a client certificate refused) comes out as ssl.SSLError.
+NO_ANSWER = (httpx.TransportError, ssl.SSLError)
 
 
 def where(url: str) -> str:
@@ -19,7 +25,7 @@ def where(url: str) -> str:
 
 
 def transport_error(
-    exc: httpx.TransportError,
+    exc: httpx.TransportError | ssl.SSLError,
     *,
     peer: str,
     timeout: float,

@@ -12,7 +12,7 @@ import httpx
 from winged_monkey import faultwords
 from winged_monkey.account import Secrets
 from winged_monkey.errors import AuthError, BackendError, ConfigError
-from winged_monkey_heat.faults import error_text, transport_error, where
+from winged_monkey_heat.faults import NO_ANSWER, error_text, transport_error, where
 from winged_monkey_heat.models import parse_time
 from winged_monkey_heat.settings import HeatSettings
 
@@ -54,9 +54,11 @@ class Keystone:
         secrets: Secrets,
         region: str | None,
         timeout: float,
+        remedy: faultwords.TlsRemedy,
     ) -> None:
         assert settings.auth_url is not None
         self.account = account
+        self.remedy = remedy  # what a failed handshake's words name, as for Heat's requests
         self.region = region
         self.timeout = timeout
         self.settings = settings
@@ -78,13 +80,12 @@ class Keystone:
         timeout = self.timeout
         try:
             reply = await http.post(self.url, json=self._body(), timeout=timeout)
-        except httpx.TransportError as exc:
-            _, bundle = self.settings.tls_verify
+        except NO_ANSWER as exc:
             raise transport_error(
                 exc,
                 peer=f"Keystone (identity) at {self.where}",
                 timeout=timeout,
-                remedy=faultwords.TlsRemedy(self.account, bundle, "verify = false"),
+                remedy=self.remedy,
                 may_have_acted=False,  # a token asked for changes nothing
             ) from None
         if reply.status_code != 201:

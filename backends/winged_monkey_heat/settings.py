@@ -58,6 +58,14 @@ class HeatSettings(BackendSettings):
     service_type: str = Field("orchestration", description="Heat's type in the catalog.")
     verify: bool | str = Field(True, description="Verify TLS; or a CA bundle path.")
     ca_bundle: str | None = Field(None, description="CA bundle path (same as verify = PATH).")
+    client_cert: str | None = Field(
+        None,
+        description="PEM file of the client certificate to present to Heat and Keystone when "
+        "they ask for one (mutual TLS); it may hold the key too.",
+    )
+    client_key: str | None = Field(
+        None, description="PEM file of client_cert's private key, when not in client_cert's."
+    )
     templates: str | None = Field(
         None, description="Folder of HOT templates offered in the catalog, e.g. ~/heat-templates."
     )
