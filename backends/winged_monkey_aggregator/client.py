@@ -15,11 +15,12 @@ from urllib.parse import quote, urlsplit
 import httpx
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from winged_monkey import faultwords
 from winged_monkey.account import AccountConfig, Secrets
 from winged_monkey.httppool import LoopPool
-from winged_monkey.tls import client_context
+from winged_monkey.tls import client_context, client_pair
 from winged_monkey.wire import API_PREFIX, INTENT_HEADER, Link
-from winged_monkey_aggregator.errors import not_the_api, reply_error, transport_error
+from winged_monkey_aggregator.errors import NO_ANSWER, not_the_api, reply_error, transport_error
 from winged_monkey_aggregator.settings import read_settings
 
 USER_AGENT = "winged-monkey-aggregator/0.1"
@@ -52,8 +53,24 @@ class AggregatorClient:
         self.account = account.name
         self.settings = read_settings(account)
         self.timeout = account.timeout
+        # Checked now, like ca_bundle: a wrong file is a config error, not a failed handshake.
+        client = client_pair(
+            self.settings.client_cert,
+            self.settings.client_key,
+            account=account.name,
+            plain_only="the aggregator backend takes only a plain key",
+        )
+        bundle = self.settings.ca_bundle
         self._verify = client_context(
-            self.settings.verify, self.settings.ca_bundle, account=account.name
+            self.settings.verify, bundle, account=account.name, client=client
+        )
+        #: What a failed handshake's words name: the bundle, the certificate, the settings.
+        self.remedy = faultwords.TlsRemedy(
+            account.name,
+            None if bundle is None else str(bundle),
+            "verify = false",
+            client_cert=None if client is None else client.cert,
+            client_setting="client_cert and client_key",
         )
         # The token lives in this header dict only: never in a message, a log or a repr.
         self._headers = {
@@ -122,14 +139,13 @@ class AggregatorClient:
             reply = await self._http().request(
                 method, url, params=params, content=content, headers=headers
             )
-        except httpx.TransportError as exc:
-            bundle = self.settings.ca_bundle
+        except NO_ANSWER as exc:
             raise transport_error(
                 exc,
                 account=self.account,
                 where=self.where,
                 timeout=self.timeout,
-                ca_bundle=None if bundle is None else str(bundle),
+                remedy=self.remedy,
             ) from None
         if reply.status_code >= 400:
             raise reply_error(reply, account=self.account, where=self.where)

@@ -6,6 +6,8 @@ and never carry the token, a traceback or an unbounded body.
 
 from __future__ import annotations
 
+import ssl
+
 import httpx
 from pydantic import ValidationError
 
@@ -24,6 +26,11 @@ from winged_monkey.wire import ErrorOut
 
 #: Longest piece of a server's own text put into a message.
 MAX_QUOTED = 200
+
+#: What a request may raise for want of an answer. httpcore makes a TLS error an httpx
+#: error only in the handshake; the server's alert read after it (TLS 1.3's "certificate
+#: required", a client certificate refused) comes out as ssl.SSLError.
+NO_ANSWER = (httpx.TransportError, ssl.SSLError)
 
 
 class TokenRefused(AuthError):
@@ -112,18 +119,18 @@ def timed_out(*, account: str, where: str, timeout: float, sent: bool = True) ->
 
 
 def transport_error(
-    exc: httpx.TransportError,
+    exc: httpx.TransportError | ssl.SSLError,
     *,
     account: str,
     where: str,
     timeout: float,
-    ca_bundle: str | None = None,
+    remedy: faultwords.TlsRemedy,
 ) -> WMError:
+    """`remedy`: the settings a TLS failure's words name (the bundle, the certificate)."""
     if isinstance(exc, httpx.TimeoutException):
         sent = not isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout)
         return timed_out(account=account, where=where, timeout=timeout, sent=sent)
-    remedy = faultwords.TlsRemedy(account, ca_bundle, "verify = false")
-    known = faultwords.connection_fault(exc, where=where, remedy=remedy)
+    known = faultwords.connection_fault(exc, where=f"the aggregator at {where}", remedy=remedy)
     if known is not None:
         return known
     reason = faultwords.os_reason(exc)

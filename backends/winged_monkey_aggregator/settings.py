@@ -11,14 +11,15 @@ from winged_monkey.account import AccountConfig
 from winged_monkey.backend_settings import BackendSettings, own_settings
 from winged_monkey.errors import ConfigError
 
-KNOWN_KEYS = "url, ca_bundle, verify"
+KNOWN_KEYS = "url, ca_bundle, verify, client_cert, client_key"
 
 
 class AggregatorSettings(BackendSettings):
     """Keys an aggregator account carries besides the portal's own.
 
     TLS is verified against the system's trust store, or only against `ca_bundle`
-    when it is set; `verify = false` turns verification off (a lab only).
+    when it is set; `verify = false` turns verification off (a lab only). `client_cert`
+    (and `client_key`) is presented to a server that asks for a client certificate.
     """
 
     url: str = Field(
@@ -29,6 +30,14 @@ class AggregatorSettings(BackendSettings):
         None, description="PEM file of the CA(s) that signed the aggregator's certificate."
     )
     verify: bool = Field(True, description="Verify the aggregator's TLS certificate.")
+    client_cert: str | None = Field(
+        None,
+        description="PEM file of the client certificate to present when the aggregator (or "
+        "its reverse proxy) asks for one (mutual TLS); it may hold the key too.",
+    )
+    client_key: str | None = Field(
+        None, description="PEM file of client_cert's private key, when not in client_cert's."
+    )
 
     @field_validator("url")
     @classmethod

@@ -39,8 +39,8 @@ async def test_bad_settings_name_the_key(
     cloud.monkeypatch.setenv("WM_AGG_TOKEN", "t")
     updates = await refresh(portals(account))
     assert updates["team"].status.error == (
-        f"aggregator settings: {expected} (known keys: url, ca_bundle, verify; "
-        'e.g. url = "https://bastion.example:8780")'
+        f"aggregator settings: {expected} (known keys: url, ca_bundle, verify, client_cert, "
+        'client_key; e.g. url = "https://bastion.example:8780")'
     )
 
 

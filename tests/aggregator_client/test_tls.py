@@ -84,7 +84,8 @@ async def test_tls_trusted_through_ca_bundle_refused_without(
     error = portal.status("system").error or ""
     where = team.url.removeprefix("https://")
     assert error.startswith(
-        f"TLS: the certificate of {where} is signed by an unknown authority (self-signed?)"
+        f"TLS: the certificate of the aggregator at {where} is signed by an unknown authority "
+        "(self-signed?)"
     ), error
     assert 'set ca_bundle = "/path/ca.pem" (the CA that signed it) for account system' in error
 
