@@ -139,11 +139,11 @@ async def test_a_message_with_brackets_shows_literally(demo_config: Config, tmp_
         await settle(pilot)
         error = portal.status("odd").error
         assert error is not None
-        assert "Invalid region: [red]moon-1[/red]" in error
-        assert strip_of(app)[0].startswith("✗ odd    failed: libcloud's ec2 driver refused")
+        assert "region '[red]moon-1[/red]' is not an EC2 region" in error
+        assert strip_of(app)[0].startswith("✗ odd    failed: region '[red]moon-1[/red]' is")
         screen = await open_accounts(pilot)
         body = screen.query_one("#accounts-body", Static)
-        assert "Invalid region: [red]moon-1[/red]" in flat(shown_text(body))
+        assert "region '[red]moon-1[/red]' is not an EC2 region" in flat(shown_text(body))
 
 
 async def test_accounts_is_a_view_and_a_key_in_help(demo_config: Config, tmp_path: Path) -> None:
