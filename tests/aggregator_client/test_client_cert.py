@@ -34,12 +34,13 @@ async def test_only_the_account_with_its_client_certificate_lists(
     """Three aggregator accounts behind the front, polled together beside a direct one:
     the one with its certificate and key lists the team's rows; one with a certificate
     another CA signed and one with none fail, each saying so and what to do."""
-    cloud.launch(cloud.ec2(), "web")
+    # A region none of the team's accounts lists: their row count stays 4.
+    cloud.launch(cloud.ec2("ap-southeast-2"), "web")
     proxy = mtls_team
     token = team.mint("vera", "viewer")
     url, ca, mp = f"https://127.0.0.1:{proxy.port}", str(proxy.ca), cloud.monkeypatch
     portal = portals(
-        cloud.account("direct"),
+        cloud.account("direct", region="ap-southeast-2"),
         aggregator_account(
             "with-cert",
             url,
