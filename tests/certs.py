@@ -113,6 +113,19 @@ def client_certificate(
     return _written(folder, name, cert, key)
 
 
+def locked_copy(key: Path, to: Path) -> Path:
+    """`key` (a PEM private key) written to `to` under a passphrase, as a user's locked key."""
+    plain = serialization.load_pem_private_key(key.read_bytes(), password=None)
+    to.write_bytes(
+        plain.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.BestAvailableEncryption(b"passphrase"),
+        )
+    )
+    return to
+
+
 def _written(
     folder: Path, name: str, cert: x509.Certificate, key: rsa.RSAPrivateKey
 ) -> tuple[Path, Path]:

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives import serialization
 
+from tests.certs import locked_copy
 from tests.heat.conftest import Projects, heat_account, make_portal, refresh, rows
 from tests.openstack.tlsproxy import TLSProxy
 from winged_monkey.errors import ConfigError
@@ -71,15 +71,7 @@ def test_a_wrong_client_certificate_is_a_config_error_naming_the_account(
     monkeypatch.setenv("HOME", "/nonexistent")
     proxy = mtls_heat
     cert, key = str(proxy.client_cert), str(proxy.client_key)
-    locked = tmp_path / "locked.key"
-    plain = serialization.load_pem_private_key(proxy.client_key.read_bytes(), password=None)
-    locked.write_bytes(
-        plain.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.BestAvailableEncryption(b"passphrase"),
-        )
-    )
+    locked = locked_copy(proxy.client_key, tmp_path / "locked.key")
     cases = [
         ({"client_cert": "~/cert.pem"}, "client_cert /nonexistent/cert.pem: no such file"),
         (
