@@ -1,7 +1,8 @@
 """A `wm serve` account that stops answering keeps its last rows on the server; a client must
 not take them as seen now. Real `wm serve` over moto, one account behind the fault proxy:
 the server marks those rows stale with when they were listed, the client dims them and says
-why, its strip counts them, and `wm ls` says so and exits 1; the other account stays current."""
+why, its strip counts them, and `wm ls` (live or --cached) says so and exits 1; the other
+account stays current."""
 
 from __future__ import annotations
 
@@ -89,9 +90,12 @@ async def test_rows_of_a_failing_server_account_are_told_as_last_seen(
     # `wm ls`: the rows, a line on stderr per account and reason, and exit 1.
     result = await asyncio.to_thread(wm, tmp_path, agg.url, token, "ls")  # it runs its own loop
     assert result.exit_code == 1, result.output
-    assert f"wm: team: 2 rows are as last seen, not now: the aggregator cannot list {FLAKY}" in (
-        result.stderr
-    )
+    said = f"wm: team: 2 rows are as last seen, not now: the aggregator cannot list {FLAKY}"
+    assert said in result.stderr
+    # `wm ls --cached` (a status line's source): the same rows from the store, the same words.
+    cached = await asyncio.to_thread(wm, tmp_path, agg.url, token, "ls", "--cached", "--json")
+    assert cached.exit_code == 1, cached.output
+    assert said in cached.stderr
 
     # The account answers again: its rows are current again, on the server and the client.
     proxy.fault = PASS

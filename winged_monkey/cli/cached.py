@@ -44,6 +44,17 @@ class Cached:
     def never_listed(self) -> list[str]:
         return [a["name"] for a in self.accounts if a["fetched_at"] is None]
 
+    @property
+    def stale(self) -> dict[tuple[str, str], int]:
+        """Rows the account's source itself had not seen when they were listed (an
+        aggregator's account it could not list), counted by account and reason."""
+        counts: dict[tuple[str, str], int] = {}
+        for row in self.instances:
+            if row.get("stale"):
+                key = (str(row.get("account", "")), str(row["stale"]))
+                counts[key] = counts.get(key, 0) + 1
+        return counts
+
 
 def read(store: Path, names: Sequence[str], kind: str | None, now: datetime) -> Cached | None:
     """The cached rows of the accounts `names` (sorted as `wm ls` sorts them), or None when
@@ -100,7 +111,8 @@ def run(
     out: TextIO,
     err: TextIO,
 ) -> int:
-    """Print the cached listing; FAILED when there is no cache, or an account has none."""
+    """Print the cached listing; FAILED when there is no cache, an account has none, or a
+    row was not seen by its source (a script must not take those states as current)."""
     now = datetime.now(UTC)
     cached = read(store, names, kind, now)
     if cached is None:
@@ -119,7 +131,11 @@ def run(
         print(render_listing(cached, width, now), file=out)
     for name in cached.never_listed:
         print(f"wm: {name}: never listed: run `wm ls` to fill the cache", file=err)
-    return FAILED if cached.never_listed else OK
+    stale = cached.stale
+    for (account, why), count in stale.items():  # the words of a live `wm ls`
+        rows = "1 row is" if count == 1 else f"{count} rows are"
+        print(f"wm: {account}: {rows} as last seen, not now: {why}", file=err)
+    return FAILED if cached.never_listed or stale else OK
 
 
 def render_listing(cached: Cached, width: int | None, now: datetime) -> str:
