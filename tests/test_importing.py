@@ -20,8 +20,9 @@ from tests.conftest import MemoryKeyring
 from winged_monkey.cli.main import main
 from winged_monkey.errors import ConfigError
 from winged_monkey.user.config import load_config
+from winged_monkey.user.config_write import add_to_config
 from winged_monkey.user.credentials import KEYRING_SERVICE, CredentialResolver
-from winged_monkey.user.importing import add_to_config, from_clouds_yaml, from_environment
+from winged_monkey.user.importing import from_clouds_yaml, from_environment
 
 CLOUDS = """\
 clouds:

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from winged_monkey.errors import ConfigError, CredentialError, WMError
-from winged_monkey.user import importing, importing_aws, paths
+from winged_monkey.user import config_write, importing, importing_aws, paths
 from winged_monkey.user.credentials import elsewhere, store_in_keyring
 
 
@@ -72,7 +72,7 @@ def import_accounts(
             if refused and (clouds or not found):  # what was asked for cannot be done
                 click.echo(f"wm: nothing imported (config: {config_path})", err=True)
                 sys.exit(3)
-        importing.add_to_config(
+        config_write.add_to_config(
             config_path, found, store_secret=None if no_secrets else _store_or_say_no_secrets
         )
     except (ConfigError, CredentialError) as exc:  # wm's exit codes: 3 config, 1 other
