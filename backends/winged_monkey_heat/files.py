@@ -10,13 +10,16 @@ keystoneauth1, oslo.*); tests/heat/test_heat_files.py holds it to heatclient's a
 One addition: the `resources` list of an OS::Heat::ResourceChain is gathered and
 rewritten like a `type:` (heatclient leaves it to an environment). Where heatclient
 fails, wm fails too, in its own words: a file it cannot read names why and the file that
-named it, a loop of nested files is named (heatclient recurses until Python stops it),
-and a URL must answer within the account's timeout (heatclient waits forever).
+named it, a template or environment that is not UTF-8 names its line (an environment in
+UTF-16 with a byte order mark is read, as heatclient's YAML reads it), a loop of nested
+files is named (heatclient recurses until Python stops it), and a URL must answer within
+the account's timeout (heatclient waits forever).
 """
 
 from __future__ import annotations
 
 import base64
+import codecs
 import http.client
 import json
 import os
@@ -52,14 +55,54 @@ class FileError(ValueError):
 
 
 class _Loader(yaml.SafeLoader):
-    """heatclient's loader: dates (heat_template_version: 2018-08-31) stay text."""
+    """heatclient's loader: dates (heat_template_version: 2018-08-31) stay text, and what
+    JSON cannot hold is what heatclient's request body (oslo's jsonutils) makes of it."""
+
+
+#: heatclient parses with libyaml's parser where PyYAML has it, which takes a tab after a
+#: colon (`type:<tab>lib/web.yaml`) that PyYAML's own parser refuses.
+_FastLoader: type[yaml.SafeLoader] = _Loader
+if yaml.__with_libyaml__:
+
+    class _CLoader(yaml.CSafeLoader):
+        """_Loader on libyaml."""
+
+    _FastLoader = _CLoader  # type: ignore[assignment] # CSafeLoader: SafeLoader's API
 
 
 def _text(loader: _Loader, node: yaml.Node) -> Any:
     return loader.construct_scalar(node)  # type: ignore[arg-type]
 
 
-_Loader.add_constructor("tag:yaml.org,2002:timestamp", _text)
+def _binary(loader: _Loader, node: yaml.Node) -> str:
+    """`!!binary`: its bytes as UTF-8 text (heatclient crashes on other bytes)."""
+    data: bytes = loader.construct_yaml_binary(node)  # type: ignore[arg-type]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise yaml.constructor.ConstructorError(
+            None, None, "a !!binary value is not UTF-8 text: Heat takes text only", node.start_mark
+        ) from None
+
+
+def _set(loader: _Loader, node: yaml.Node) -> list[Any]:
+    """`!!set`: a list (heatclient's in no set order; the file's order here)."""
+    return list(loader.construct_mapping(node, deep=True))  # type: ignore[arg-type]
+
+
+for _loader in (_Loader, _FastLoader):  # the same class twice when without libyaml
+    _loader.add_constructor("tag:yaml.org,2002:timestamp", _text)
+    _loader.add_constructor("tag:yaml.org,2002:binary", _binary)
+    _loader.add_constructor("tag:yaml.org,2002:set", _set)
+
+
+def _load(text: str) -> Any:
+    """heatclient's YAML: libyaml's parser, and PyYAML's when it fails (whose error shows
+    the lines around the fault; heatclient takes what it parses, so wm does too)."""
+    try:
+        return yaml.load(text, Loader=_FastLoader)  # noqa: S506 (a SafeLoader subclass)
+    except yaml.YAMLError:
+        return yaml.load(text, Loader=_Loader)  # noqa: S506 (a SafeLoader subclass)
 
 
 @dataclass
@@ -120,7 +163,7 @@ def parse_template(text: str) -> dict[str, Any]:
         found = json.loads(text)
     else:
         try:
-            found = yaml.load(text, Loader=_Loader)  # noqa: S506 (a SafeLoader subclass)
+            found = _load(text)
         except yaml.YAMLError as exc:
             raise ValueError(str(exc)) from None
         found = {} if found is None else found
@@ -129,9 +172,27 @@ def parse_template(text: str) -> dict[str, Any]:
     return found
 
 
-def parse_environment(text: str | bytes) -> dict[str, Any]:
+def decode(data: bytes, utf16: bool = False) -> str:
+    """A template's bytes as text: UTF-8 (heatclient's rule), or for an environment also
+    UTF-16 with a byte order mark (which heatclient's YAML reads from its bytes)."""
+    if utf16 and data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16")
     try:
-        found = yaml.load(text, Loader=_Loader)  # noqa: S506 (a SafeLoader subclass)
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ValueError(
+            f"line {line} is not UTF-8 text (byte 0x{data[exc.start]:02x}): save the file as UTF-8"
+        ) from None
+
+
+def parse_environment(text: str | bytes) -> dict[str, Any]:
+    """An environment's text or bytes (YAML or JSON) as a mapping; ValueError when it is
+    not one."""
+    if isinstance(text, bytes):
+        text = decode(text, utf16=True)
+    try:
+        found = _load(text)
     except yaml.YAMLError as exc:
         raise ValueError(str(exc)) from None
     if found is None:
@@ -146,6 +207,15 @@ def parse_environment(text: str | bytes) -> dict[str, Any]:
 
 def read_url(url: str, timeout: float = FETCH_TIMEOUT) -> str:
     """A file's text; one that is not UTF-8 as base64 lines (as heatclient sends it)."""
+    content = read_bytes(url, timeout)
+    try:
+        return content.decode("utf-8")
+    except UnicodeDecodeError:
+        return base64.encodebytes(content).decode("ascii")
+
+
+def read_bytes(url: str, timeout: float = FETCH_TIMEOUT) -> bytes:
+    """A file's bytes (FileError naming the URL and why when it cannot be read)."""
     try:
         with request.urlopen(url, timeout=timeout) as reply:  # noqa: S310 (file: and the user's own URLs)
             content: bytes = reply.read()
@@ -155,10 +225,7 @@ def read_url(url: str, timeout: float = FETCH_TIMEOUT) -> str:
         ) from None
     except (error.URLError, OSError, ValueError, http.client.HTTPException) as exc:
         raise FileError(f"Could not fetch contents for {url}: {_why(exc, timeout)}") from None
-    try:
-        return content.decode("utf-8")
-    except UnicodeDecodeError:
-        return base64.encodebytes(content).decode("ascii")
+    return content
 
 
 def _why(exc: BaseException, timeout: float) -> str:
@@ -184,13 +251,13 @@ def template_contents(
         loop = " > ".join(shown(u, chain[0]) for u in (*chain[chain.index(url) :], url))
         raise FileError(f"{shown(url, chain[0])} reaches itself: {loop}")
     chain = (*chain, url)
-    text = read_url(url, timeout)
-    if not text:
+    data = read_bytes(url, timeout)
+    if not data:
         raise FileError(f"Could not fetch template from {url}")
     try:
-        template = parse_template(text)
+        template = parse_template(decode(data))
     except ValueError as exc:
-        raise FileError(f"Error parsing template {url} {exc}") from None
+        raise FileError(f"Error parsing template {url}: {exc}") from None
     files = {} if files is None else files
     _template_files(template, files, base_url(url), chain, timeout)
     return files, template
@@ -283,9 +350,9 @@ def environments_and_files(
     urls: list[str] = []
     for path in paths:
         url = url_of(path)
-        text = read_url(url, timeout)
+        data = read_bytes(url, timeout)
         try:
-            env = parse_environment(text)
+            env = parse_environment(data)
         except ValueError as exc:
             raise FileError(f"Error parsing environment {url}: {exc}") from None
         registry = env.get("resource_registry")

@@ -5,7 +5,8 @@ to a template in another folder reaching `../../elements/...`, groups of nested 
 several paths, `file:` URLs, a folder reached through a symlink, environments with
 registries relative to their own folder (global and per resource), merged in order,
 `get_file` everywhere (odd names, binary, Latin-1, empty, a template read as a file),
-CloudFormation format, every `heat_template_version`, and files that are missing."""
+CloudFormation format, every `heat_template_version`, YAML's `!!binary` and `!!set`, tabs
+after colons, an environment in UTF-16, and files that are missing or not UTF-8."""
 
 from __future__ import annotations
 
@@ -221,6 +222,45 @@ MISSING = {
 
 TINY = "heat_template_version: 2018-08-31\n"
 
+#: YAML tags JSON has no type for, as heatclient's request body (oslo jsonutils) has them.
+TAGS = """heat_template_version: 2018-08-31
+parameters:
+  key:
+    type: string
+    default: !!binary c3NoLWVkMjU1MTkgQUFBQQ==
+  zones:
+    type: json
+    default: !!set {nova}
+"""
+
+TAGS_ENV = "parameter_defaults:\n  key: !!binary aG9zdC1rZXk=\n  zones: !!set {az1}\n"
+
+#: Values lined up with tabs: heatclient's libyaml takes a tab after a colon (PyYAML's own
+#: parser does not), in a template, a nested one and an environment.
+TABS = """heat_template_version:\t2018-08-31
+description:\taligned with tabs
+resources:
+  n:
+    type:\tlib/tabs.yaml
+  m:
+    type:\tMy::Member
+"""
+
+TABS_NESTED = "heat_template_version:\t2018-08-31\nresources:\n  v:\n    type:\tOS::Heat::None\n"
+TABS_ENV = "parameters:\n  index:\t4\nresource_registry:\n  My::Member:\t../member.yaml\n"
+
+#: Saved by Windows PowerShell 5's `>` (UTF-16 with a byte order mark): heatclient reads
+#: an environment from its bytes, which YAML decodes by that mark.
+UTF16_ENV = """parameter_defaults:
+  greeting: café ✓
+resource_registry:
+  My::Member: ../member.yaml
+"""
+
+#: Latin-1 text where UTF-8 is expected (line 2 or 3): heatclient refuses these too.
+LATIN1 = "heat_template_version: 2018-08-31\ndescription: café\n"
+LATIN1_ENV = "parameter_defaults:\n  size: 2\n  greeting: café\n"
+
 #: name -> (template, environments), paths under the corpus root; heatclient and wm
 #: gather each the same way.
 CASES: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -252,6 +292,9 @@ CASES: dict[str, tuple[str, tuple[str, ...]]] = {
     "get_file everywhere, odd names, binary": ("app/odd.yaml", ()),
     "a BOM and CRLF": ("app/crlf.yaml", ()),
     "a nested file that is not YAML": ("app/bad_nested.yaml", ()),
+    "!!binary and !!set": ("app/tags.yaml", ("app/env/tags_env.yaml",)),
+    "an environment in UTF-16": ("app/uses_reg.yaml", ("app/env/utf16_env.yaml",)),
+    "tabs after colons": ("app/tabs.yaml", ("app/env/tabs_env.yaml",)),
     **{f"heat_template_version: {v}": (f"app/versions/{i}.yaml", ()) for i, v in VERSIONS},
 }
 
@@ -283,6 +326,18 @@ FAILING: dict[str, tuple[str, tuple[str, ...], str, str]] = {
         "",
     ),
     "a missing template": ("app/no.yaml", (), "app/no.yaml", ""),
+}
+
+#: name -> (template, environments, the file that is not UTF-8, its first line that is not).
+NOT_UTF8: dict[str, tuple[str, tuple[str, ...], str, int]] = {
+    "a template in Latin-1": ("app/latin1.yaml", (), "app/latin1.yaml", 2),
+    "a template in UTF-16": ("app/utf16.yaml", (), "app/utf16.yaml", 1),
+    "an environment in Latin-1": (
+        "app/groups.yaml",
+        ("app/env/latin1_env.yaml",),
+        "app/env/latin1_env.yaml",
+        3,
+    ),
 }
 
 
@@ -323,6 +378,11 @@ def write_corpus(root: Path) -> Path:
         "app/crlf.yaml": "\ufeff" + TINY + "resources:\r\n  v: {type: member.yaml}\r\n",
         "app/bad_nested.yaml": TINY + "resources:\n  v: {type: lib/bad.yaml}\n",
         "app/lib/bad.yaml": TINY + "resources:\n  v: [unclosed\n",
+        "app/tags.yaml": TAGS,
+        "app/env/tags_env.yaml": TAGS_ENV,
+        "app/tabs.yaml": TABS,
+        "app/lib/tabs.yaml": TABS_NESTED,
+        "app/env/tabs_env.yaml": TABS_ENV,
     }
     files.update({f"app/{k}": TINY + "resources:\n" + v + "\n" for k, v in MISSING.items()})
     for i, version in VERSIONS:
@@ -335,6 +395,10 @@ def write_corpus(root: Path) -> Path:
         path.write_text(text)
     (a / "latin1.txt").write_bytes("caf\xe9\n".encode("latin-1"))
     (a / "logo.bin").write_bytes(bytes(range(256)) * 3)
+    (a / "env" / "utf16_env.yaml").write_bytes(UTF16_ENV.encode("utf-16"))
+    (a / "utf16.yaml").write_bytes(TINY.encode("utf-16"))
+    (a / "latin1.yaml").write_bytes(LATIN1.encode("latin-1"))
+    (a / "env" / "latin1_env.yaml").write_bytes(LATIN1_ENV.encode("latin-1"))
     # ~/templates -> /srv/templates; a template kept elsewhere and linked into a folder.
     (root / "linked").symlink_to(a)
     (root / "elsewhere").mkdir()

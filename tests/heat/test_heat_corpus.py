@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from tests.heat.conftest import Projects, heat_account
-from tests.heat.corpus import CASES, FAILING, write_corpus
+from tests.heat.corpus import CASES, FAILING, NOT_UTF8, write_corpus
 from tests.heat.test_heat_cli import Cli
 from winged_monkey.cli.main import ExitCode
 from winged_monkey.errors import InvalidRequest
@@ -58,7 +58,8 @@ def paths(root: Path, template: str, envs: tuple[str, ...]) -> tuple[str, list[s
 
 @pytest.fixture(scope="module")
 def heatclient(heat_python: Path, corpus: Path) -> dict[str, Any]:
-    both = {**CASES, **{name: case[:2] for name, case in FAILING.items()}}
+    failing = {**FAILING, **NOT_UTF8}
+    both = {**CASES, **{name: case[:2] for name, case in failing.items()}}
     cases = {name: paths(corpus, *case) for name, case in both.items()}
     done = subprocess.run(
         [str(heat_python), "-c", HEATCLIENT],
@@ -93,6 +94,24 @@ def test_a_file_that_cannot_be_read_is_named(
     assert str(caught.value) == (
         f"Could not fetch contents for {(corpus / missing).as_uri()}: "
         f"No such file or directory{named_in}"
+    )
+
+
+@pytest.mark.parametrize("name", NOT_UTF8)
+def test_a_file_that_is_not_utf8_is_named_with_its_line(
+    name: str, corpus: Path, heatclient: dict[str, Any]
+) -> None:
+    """A Latin-1 template read as base64 said "Template format version not found." (and
+    an environment "not a valid YAML mapping"); the file is fine but for its encoding."""
+    template, envs, wrong, line = NOT_UTF8[name]
+    assert "error" in heatclient[name]  # heatclient refuses it too
+    with pytest.raises(FileError) as caught:
+        gather(*paths(corpus, template, envs))
+    kind = "environment" if envs else "template"
+    byte = "0xff" if "UTF-16" in name else "0xe9"
+    assert str(caught.value) == (
+        f"Error parsing {kind} {(corpus / wrong).as_uri()}: line {line} is not UTF-8 text "
+        f"(byte {byte}): save the file as UTF-8"
     )
 
 
