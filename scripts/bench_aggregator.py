@@ -77,8 +77,13 @@ def write_config(workdir: Path, moto: MotoServer, interval: float) -> Path:
     return path
 
 
-def start_server(workdir: Path, config: Path, port: int) -> subprocess.Popen[bytes]:
+def start_server(
+    workdir: Path, config: Path, port: int, pythonpath: str | None = None
+) -> subprocess.Popen[bytes]:
+    """`wm serve` of `config`; `pythonpath` puts a plugin on its path."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "WM_"))}
+    if pythonpath is not None:
+        env["PYTHONPATH"] = pythonpath
     env.update(
         WM_BENCH_SECRET=SECRET,
         WM_DATA_DIR=str(workdir / "data"),

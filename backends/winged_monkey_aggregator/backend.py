@@ -79,13 +79,15 @@ class AggregatorBackend(Backend):
     # -- rows ------------------------------------------------------------------------------
 
     async def list_instances(self) -> list[Instance]:
+        def row(found: ResourceOut) -> Instance:
+            return convert.instance(self.account.name, found)
+
         listed = await asyncio.gather(
-            self.client.get(path("instances"), list[ResourceOut]),
-            self.client.get(path("deployments"), list[ResourceOut]),
+            self.client.get_rows(path("instances"), ResourceOut, row),
+            self.client.get_rows(path("deployments"), ResourceOut, row),
             self._who(),
         )
-        instances, deployments = listed[0], listed[1]
-        rows = [convert.instance(self.account.name, r) for r in (*instances, *deployments)]
+        rows = [*listed[0], *listed[1]]
         self._collections = {
             row.id: "deployments" if row.kind == "app" else "instances" for row in rows
         }
