@@ -34,6 +34,9 @@ ENV_AUTH = (
     "project_domain_name",
     "project_domain_id",
     "domain_name",
+    "domain_id",
+    "default_domain_name",  # keystoneauth's: both domains' when theirs is not given
+    "default_domain_id",
     "application_credential_id",
     "application_credential_secret",
     "application_credential_name",
@@ -49,6 +52,10 @@ ENV_CLOUD = (
     "identity_api_version",
     "insecure",
 )
+#: Not a cloud's settings: OS_CLOUD and its like pick a cloud of clouds.yaml (which
+#: --os-env does not read); the others are test runners' (openstacksdk skips them too).
+_NOT_SETTINGS = ("OS_CLOUD", "OS_CLOUD_NAME", "OS_CLIENT_CONFIG_FILE", "OS_CLIENT_SECURE_FILE")
+_NOT_SETTINGS_PREFIXES = ("OS_TEST", "OS_STD", "OS_LOG")
 PASSWORD_TYPES = {"password", "v3password"}
 APPCRED_TYPES = {"v3applicationcredential", "applicationcredential"}
 TLS_NOTE = "TLS verification stays on (verify: false is not carried over); use cacert"
@@ -166,7 +173,9 @@ def each_of_clouds_yaml(
     for name in wanted:
         source = f"{path} (cloud {name!r})"
         try:
-            cloud = clouds[name] if loader is None else _resolved(loader, name, source)
+            cloud = (
+                clouds[name] if loader is None else _resolved(loader, name, source, account=name)
+            )
             account = openstack_account(rename or name, cloud, source=source)
         except ConfigError as exc:
             refused.append(exc)
@@ -188,23 +197,23 @@ def _region_names(regions: list[Any]) -> list[str]:
     return [str(r.get("name") if isinstance(r, dict) else r) for r in regions]
 
 
-def _loader(path: Path) -> Any:
-    """openstacksdk's config loader over this file (and the secure.yaml beside it), so a
-    cloud means what it means to the OpenStack tools (vendor profiles, aliases, hyphens);
-    None without openstacksdk (the file is then read as written)."""
+def _loader(path: Path | None) -> Any:
+    """openstacksdk's config loader over this file (and the secure.yaml beside it), or over
+    no file, so a cloud means what it means to the OpenStack tools (vendor profiles,
+    aliases, hyphens); None without openstacksdk (the cloud is then read as written)."""
     try:
         from openstack import config as openstack_config
     except ImportError:
         return None
-    secure = secure_file(path)
+    secure = secure_file(path) if path is not None else None
     return openstack_config.OpenStackConfig(
-        config_files=[str(path)],
+        config_files=[str(path)] if path is not None else [],
         secure_files=[str(secure)] if secure is not None else [],
-        load_envvars=False,
+        load_envvars=False,  # the environment is read only when asked (--os-env)
     )
 
 
-def _resolved(loader: Any, name: str, source: str) -> dict[str, Any]:
+def _resolved(loader: Any, name: str, source: str, *, account: str | None) -> dict[str, Any]:
     import warnings
 
     try:
@@ -213,12 +222,12 @@ def _resolved(loader: Any, name: str, source: str) -> dict[str, Any]:
             return dict(loader.get_one(cloud=name).config)
     except Exception as exc:  # openstacksdk's ConfigException, a vendor profile's errors
         said = cloudfiles.loader_error(exc, loader.cloud_config["clouds"].get(name) or {})
-        raise ConfigError(f"{source}: {said}; nothing imported", account=name) from None
+        raise ConfigError(f"{source}: {said}; nothing imported", account=account) from None
 
 
 def from_environment(env: Mapping[str, str], name: str | None = None) -> ImportedAccount:
     """An account from the OS_* variables of an openrc file (`source openrc; wm accounts
-    import --os-env`)."""
+    import --os-env`), read as openstacksdk reads them: its `envvars` cloud."""
     if not env.get("OS_AUTH_URL"):
         hint = (
             f"; OS_CLOUD={env['OS_CLOUD']} names a cloud: use --clouds-yaml --cloud "
@@ -227,11 +236,46 @@ def from_environment(env: Mapping[str, str], name: str | None = None) -> Importe
             else "; source the project's openrc file first"
         )
         raise ConfigError("OS_AUTH_URL is not set" + hint)
-    auth = {key: env[f"OS_{key.upper()}"] for key in ENV_AUTH if env.get(f"OS_{key.upper()}")}
-    cloud: dict[str, Any] = {"auth": auth}
-    cloud |= {key: env[f"OS_{key.upper()}"] for key in ENV_CLOUD if env.get(f"OS_{key.upper()}")}
-    default = auth.get("project_name") or auth.get("username") or "openstack"
-    return openstack_account(name or f"os-{default}", cloud, source="the OS_* environment")
+    source = "the OS_* environment"
+    # openstacksdk's `envvars` cloud: every OS_X as `x` (OS_TENANT_NAME, OS_DOMAIN_ID,
+    # OS_ENDPOINT_TYPE included), sorted into `auth` and the rest by its loader
+    flat: dict[str, Any] = {
+        key[3:].lower(): value
+        for key, value in env.items()
+        if key.startswith("OS_")
+        and value
+        and key not in _NOT_SETTINGS
+        and not key.startswith(_NOT_SETTINGS_PREFIXES)
+    }
+    if "application_credential_id" in flat:  # no OS_AUTH_TYPE: taken as meant
+        flat.setdefault("auth_type", "v3applicationcredential")
+    try:
+        loader = _loader(None)
+        if loader is None:
+            cloud = _environment_cloud(flat)
+        else:
+            loader.cloud_config["clouds"]["envvars"] = flat
+            cloud = _resolved(loader, "envvars", source, account=name)
+        auth = cloud.get("auth") or {}
+        default = auth.get("project_name") or auth.get("username") or "openstack"
+        return openstack_account(name or f"os-{default}", cloud, source=source)
+    except ConfigError as exc:  # in the variables' names: OS_USER_DOMAIN_NAME, not auth.*
+        said = re.sub(r"\bauth\.(\w+)", lambda m: f"OS_{m.group(1).upper()}", exc.message)
+        said = said.replace("auth_type: ", "OS_AUTH_TYPE=")
+        raise ConfigError(said, account=exc.account) from None
+
+
+def _environment_cloud(flat: Mapping[str, Any]) -> dict[str, Any]:
+    """The OS_* variables shaped as a clouds.yaml cloud without openstacksdk: its aliases
+    (OS_TENANT_NAME, OS_ENDPOINT_TYPE) taken as its loader takes them."""
+    auth = {key: flat[key] for key in ENV_AUTH if key in flat}
+    for alias, key in (("tenant_name", "project_name"), ("tenant_id", "project_id")):
+        if alias in flat:
+            auth.setdefault(key, flat[alias])
+    cloud: dict[str, Any] = {"auth": auth} | {k: flat[k] for k in ENV_CLOUD if k in flat}
+    if "endpoint_type" in flat:
+        cloud.setdefault("interface", flat["endpoint_type"])
+    return cloud
 
 
 def secret_from_environment(account: ImportedAccount) -> ImportedAccount:
@@ -305,8 +349,10 @@ def openstack_account(raw_name: str, cloud: Mapping[str, Any], *, source: str) -
         if project_domain != "default":
             driver["ex_tenant_domain_id"] = project_domain
     else:
-        raise refuse(
-            f"auth_type {auth_type!r} is not supported (password or v3applicationcredential)"
+        raise refuse(  # a token, federation (v3oidc*, saml), TOTP: an app credential instead
+            f"auth_type {auth_type!r} is not supported: libcloud logs in with a password or an "
+            "application credential (`openstack application credential create wm` makes one; "
+            "then auth_type: v3applicationcredential)"
         )
 
     if cloud.get("region_name"):
@@ -342,21 +388,30 @@ def openstack_account(raw_name: str, cloud: Mapping[str, Any], *, source: str) -
     )
 
 
+def _domain(auth: Mapping[str, Any], whose: str, what: str) -> Any:
+    """The user's or project's domain id or name as keystoneauth takes it: its own, else
+    `domain_*` (openstacksdk's shorthand for both), else `default_domain_*` (keystoneauth's
+    default for both)."""
+    own, both = auth.get(f"{whose}_domain_{what}"), auth.get(f"domain_{what}")
+    return own or both or auth.get(f"default_domain_{what}")
+
+
 def _user_domain(auth: Mapping[str, Any], refuse: Callable[[str], ConfigError]) -> str:
-    named = auth.get("user_domain_name") or auth.get("domain_name")
-    if named:
-        return str(named)
-    ident = str(auth.get("user_domain_id") or auth.get("domain_id") or "default")
-    if ident.lower() == "default":
+    """The user's domain by name: keystoneauth sends the id when there is one (`default`
+    is the domain named Default); with another id, the name given beside it."""
+    ident, named = _domain(auth, "user", "id"), _domain(auth, "user", "name")
+    if ident and str(ident).lower() == "default":
         return "Default"
-    raise refuse("libcloud names the user's domain: add auth.user_domain_name")
+    if ident and not named:
+        raise refuse("libcloud names the user's domain: add auth.user_domain_name")
+    return str(named or "Default")
 
 
 def _project_domain_id(auth: Mapping[str, Any], refuse: Callable[[str], ConfigError]) -> str:
-    ident = auth.get("project_domain_id")
+    ident = _domain(auth, "project", "id")
     if ident:
         return str(ident)
-    named = str(auth.get("project_domain_name") or auth.get("domain_name") or "default")
+    named = str(_domain(auth, "project", "name") or "default")
     if named.lower() == "default":
         return "default"
     raise refuse(
