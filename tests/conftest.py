@@ -259,3 +259,14 @@ def fault_proxy() -> Iterator[Callable[[int], FaultProxy]]:
     yield start
     for proxy in proxies:
         proxy.stop()
+
+
+@pytest.fixture
+def aws_files(cloud: Cloud, tmp_path: Path) -> Path:
+    """Empty AWS shared files of the test's own; no instance metadata probe."""
+    folder = tmp_path / "aws"
+    folder.mkdir()
+    cloud.monkeypatch.setenv("AWS_CONFIG_FILE", str(folder / "config"))
+    cloud.monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(folder / "credentials"))
+    cloud.monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    return folder

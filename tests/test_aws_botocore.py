@@ -15,45 +15,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.aws_profiles import ROLE, listed, profile_account, role_instance
 from tests.conftest import Cloud
 from tests.faultproxy import Fault, FaultProxy
 from winged_monkey.demo.seed import DEV_KEY, DEV_SECRET
-from winged_monkey.engine.portal import Portal
 from winged_monkey.errors import CredentialError
-from winged_monkey.user.config import AccountConfig, Credentials, Endpoint
+from winged_monkey.user.config import AccountConfig, Endpoint
 from winged_monkey.user.credentials import CredentialResolver
-
-ROLE = "arn:aws:iam::111111111111:role/portal"
-
-
-@pytest.fixture
-def aws_files(cloud: Cloud, tmp_path: Path) -> Path:
-    """Empty AWS shared files of the test's own; no instance metadata probe."""
-    folder = tmp_path / "aws"
-    folder.mkdir()
-    cloud.monkeypatch.setenv("AWS_CONFIG_FILE", str(folder / "config"))
-    cloud.monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(folder / "credentials"))
-    cloud.monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    return folder
-
-
-def role_instance(cloud: Cloud, name: str) -> dict[str, str]:
-    """An instance in the role's account (111111111111), and that account's credentials."""
-    creds = cloud.assume_role(ROLE)
-    cloud.launch(cloud.ec2(key=creds["key"], secret=creds["secret"], token=creds["token"]), name)
-    return creds
-
-
-def profile_account(name: str, profile: str, region: str | None = None) -> AccountConfig:
-    credentials = Credentials(aws_profile=profile, keyring=False)
-    return AccountConfig(name=name, provider="ec2", region=region, credentials=credentials)
-
-
-async def listed(portal: Portal, name: str) -> set[str]:
-    async for update in portal.refresh([name]):
-        if update.status.phase == "failed":
-            raise AssertionError(update.status.error)
-    return {i.name for i in portal.instances() if i.account == name}
 
 
 async def test_a_role_through_source_profile_lists_the_roles_account(

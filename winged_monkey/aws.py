@@ -82,10 +82,17 @@ class AwsIdentity:
 def resolve(account: AccountConfig, prompt: Callable[[str, str], str | None] | None) -> AwsIdentity:
     """botocore's resolution for `account`; `prompt` asks for an MFA code (mfa_serial)."""
     import botocore.session
+    from botocore.config import Config
 
     profile = account.credentials.aws_profile
     where = f"AWS profile {profile!r}" if profile else "AWS default chain"
     session = botocore.session.Session(profile=profile)
+    # botocore's own calls (STS for a role, SSO, web identity) wait 60 s per attempt by
+    # default, 3 minutes with its retries, with no deadline of wm's around them: each attempt
+    # gets the account's timeout instead (the retries stay the profile's max_attempts).
+    session.set_default_client_config(
+        Config(connect_timeout=account.timeout, read_timeout=account.timeout)
+    )
     try:
         _mfa_through(session, account.name, prompt)
         region = account.region or session.get_config_variable("region")
@@ -103,20 +110,20 @@ def resolve(account: AccountConfig, prompt: Callable[[str, str], str | None] | N
             "credential_process, web identity, container or instance metadata); set "
             "aws_profile, or credentials.key with secret_env or secret_command"
         )
-        hint += _misnamed(session, profile) + _typos(session, _CREDENTIAL_KEYS)
+        hint += skipped_section(session, profile) + _typos(session, _CREDENTIAL_KEYS)
         raise CredentialError(f"{where}: {hint}", account=account.name)
     if not region:  # botocore's NoRegionError: the aws CLI refuses too, never guesses one
-        hint = _no_region(session) + _misnamed(session, profile)
+        hint = _no_region(session) + skipped_section(session, profile)
         raise CredentialError(f"{where}: {hint}", account=account.name)
     try:
-        endpoint = None if account.endpoint is not None else _ec2_endpoint(session, region)
+        endpoint, region = _ec2_endpoint(session, region)
     except Exception as exc:
         raise CredentialError(f"{where}: {_reason(exc)}", account=account.name) from None
     identity = AwsIdentity(
         account=account.name,
         profile=profile,
         region=region,
-        endpoint_url=endpoint,
+        endpoint_url=None if account.endpoint is not None else endpoint,
         method=str(getattr(credentials, "method", "") or "unknown"),
         credentials=credentials,
         ca_bundle=session.get_config_variable("ca_bundle"),
@@ -148,11 +155,14 @@ def _mfa_through(
     provider._prompter = ask
 
 
-def _ec2_endpoint(session: Any, region: str) -> str:
-    """The EC2 endpoint botocore would call: the profile's (endpoint_url, a services section,
-    AWS_ENDPOINT_URL_EC2), else AWS's own for the region as botocore knows it (a region newer
-    than libcloud's table, FIPS or dual-stack endpoints)."""
-    return str(session.create_client("ec2", region_name=region).meta.endpoint_url)
+def _ec2_endpoint(session: Any, region: str) -> tuple[str, str]:
+    """The EC2 endpoint botocore would call and the region it signs for. The endpoint is the
+    profile's (endpoint_url, a services section, AWS_ENDPOINT_URL_EC2), else AWS's own for
+    the region as botocore knows it (a region newer than libcloud's table, FIPS or
+    dual-stack endpoints); the region is botocore's reading of it (`fips-us-east-1` and
+    `us-east-1-fips` are us-east-1 on its FIPS endpoint)."""
+    meta = session.create_client("ec2", region_name=region).meta
+    return str(meta.endpoint_url), str(meta.region_name)
 
 
 def ec2_regions() -> list[str]:
@@ -237,7 +247,7 @@ def _missing_profile(session: Any, profile: str | None) -> str:
     if not name:
         return ""
     hint = "" if profile else f"; AWS_PROFILE={name} names it"
-    misnamed = _misnamed(session, name)
+    misnamed = skipped_section(session, name)
     if misnamed:
         return hint + misnamed
     have = sorted(session.available_profiles)
@@ -246,9 +256,10 @@ def _missing_profile(session: Any, profile: str | None) -> str:
     return hint + f"; the files have the profiles: {', '.join(have) or 'none'}"
 
 
-def _misnamed(session: Any, name: str | None) -> str:
+def skipped_section(session: Any, name: str | None) -> str:
     """A section botocore skips because it is written the other file's way: `[x]` in the
-    config file (there it is `[profile x]`), `[profile x]` in the credentials file."""
+    config file (there it is `[profile x]`), `[profile x]` in the credentials file; or
+    `[profile my dev]` with the name unquoted. `; <file> has [...], ...`, or nothing."""
     from botocore.configloader import raw_config_parse
 
     if not name or name == "default":
@@ -263,9 +274,27 @@ def _misnamed(session: Any, name: str | None) -> str:
             sections = raw_config_parse(path, parse_subsections=False)
         except Exception:  # no such file, or unreadable: botocore's own words said enough
             sections = {}
-        if wrong in {" ".join(str(s).split()) for s in sections}:
+        written = {" ".join(str(s).split()): str(s) for s in sections}
+        if wrong in written:
             return f"; {path} has [{wrong}], which botocore skips: in the {kind} file write {right}"
+        # botocore splits a config section's name as a shell would: `[profile my dev]` is
+        # three words, and skipped; such a name is quoted there.
+        unquoted = written.get(f"profile {name}") if kind == "config" else None
+        if unquoted is not None and _shell_words(unquoted) != ["profile", name]:
+            return (
+                f"; {path} has [{unquoted}], which botocore skips (it splits the name as a "
+                f'shell would): write [profile "{name}"]'
+            )
     return ""
+
+
+def _shell_words(text: str) -> list[str]:
+    import shlex
+
+    try:
+        return shlex.split(text)
+    except ValueError:  # an unclosed quote: botocore skips the section as well
+        return []
 
 
 def _typos(session: Any, wanted: tuple[str, ...]) -> str:

@@ -197,7 +197,7 @@ def _botocore_kwargs(account: AccountConfig, identity: aws.AwsIdentity) -> dict[
     if token:
         kwargs["token"] = token
     kwargs["signature_version"] = "4"  # quirk 1; AWS accepts SigV4 everywhere
-    kwargs["region"] = account.region or identity.region
+    kwargs["region"] = identity.region  # the account's, as botocore reads it
     endpoint = account.endpoint
     if endpoint is not None:
         kwargs.update(host=endpoint.host, secure=endpoint.secure)

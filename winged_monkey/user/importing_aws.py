@@ -40,9 +40,28 @@ def from_aws_profiles(
     for profile in wanted:
         notes = []
         if not profiles[profile].get("region"):
-            notes.append("the profile names no region: set region in the account or the profile")
+            notes.append(_no_region(profile))
         table: dict[str, Any] = {"name": account_name(rename or profile), "provider": "ec2"}
         table["credentials"] = {"aws_profile": profile}
         source = f"AWS profile {profile!r}"
         found.append(ImportedAccount(table["name"], table, source, notes=tuple(notes)))
     return found
+
+
+def _no_region(profile: str) -> str:
+    """What botocore would make of a profile that names no region of its own."""
+    import botocore.session
+
+    from winged_monkey import aws
+
+    session = botocore.session.Session(profile=profile)
+    region = session.get_config_variable("region")
+    if region:  # AWS_DEFAULT_REGION: the account works only where it is set
+        return (
+            f"the profile names no region; AWS_DEFAULT_REGION ({region}) gives it while it is "
+            "set: set region in the account or the profile"
+        )
+    return (
+        "the profile names no region: set region in the account or the profile"
+        + aws.skipped_section(session, profile)
+    )
