@@ -18,6 +18,7 @@ from winged_monkey.demo.server import MotoServer
 from winged_monkey.engine.portal import Portal
 from winged_monkey.store.sqlite import Store
 from winged_monkey.user.config import AccountConfig, Config, Credentials, Endpoint
+from winged_monkey.user.credentials import CredentialResolver
 
 if TYPE_CHECKING:
     from mypy_boto3_ec2 import EC2Client
@@ -222,7 +223,12 @@ class Cloud:
             **settings,
         )
 
-    def portal(self, *accounts: AccountConfig, store: Path | None = None) -> Portal:
+    def portal(
+        self,
+        *accounts: AccountConfig,
+        store: Path | None = None,
+        resolver: CredentialResolver | None = None,
+    ) -> Portal:
         """A portal over a store file in tmp_path, polling actions fast."""
         config = Config(
             accounts=accounts,
@@ -233,7 +239,7 @@ class Cloud:
         )
         opened = Store.open(store or self.tmp_path / "wm.sqlite3")
         self.stores.append(opened)
-        return Portal(config, opened, user="tester")
+        return Portal(config, opened, resolver=resolver, user="tester")
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """One slow account never holds the others back: real moto behind a fault proxy (a reply
-dripped a byte every 0.5 s, a hung request) and a backend stuck in C code."""
+dripped a byte every 0.5 s, a hung request), a backend stuck in C code, and a credential
+source that never answers."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+import tomllib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -19,6 +21,8 @@ from winged_monkey import plugins
 from winged_monkey.backend import Backend
 from winged_monkey.engine.portal import Portal
 from winged_monkey.models import AccountStatus, Instance
+from winged_monkey.user.config import AccountConfig
+from winged_monkey.user.credentials import CredentialResolver
 
 TIMEOUT = 3
 #: `wm ls` must return within the slow account's timeout + 1 s; a loaded 2-core machine
@@ -183,3 +187,62 @@ async def test_a_backend_stuck_in_c_code_holds_a_bounded_number_of_threads(
     statuses = await poll(portal)
     assert statuses["stuck"].phase == "ok", statuses["stuck"].error
     await portal.close()
+
+
+#: A credential helper that never answers (a vault waiting to be unlocked); it ends with
+#: the process that ran it, so the test leaves nothing behind.
+NEVER_ANSWERS = """import os, time
+parent = os.getppid()
+while os.getppid() == parent:
+    time.sleep(0.1)
+"""
+
+
+@pytest.mark.parametrize("source", ["secret_command", "credential_process"])
+def test_a_credential_source_that_never_answers_fails_its_account_in_time(
+    cloud: Cloud, slow: FaultProxy, aws_files: Path, tmp_path: Path, source: str
+) -> None:
+    """Signing in is under the account's deadline too: wm ls waited out secret_command's
+    30 s, and forever on a botocore credential_process that never answered."""
+    helper = tmp_path / "never_answers.py"
+    helper.write_text(NEVER_ANSWERS)
+    command = f"{sys.executable} {helper}"
+    if source == "secret_command":
+        stuck = ec2_account("stuck", cloud.server.port, timeout=TIMEOUT).replace(
+            'secret_env = "WM_TEST_SECRET"', f"secret_command = {command!r}"
+        )
+    else:
+        (aws_files / "config").write_text(
+            f"[profile locked]\nregion = us-east-1\ncredential_process = {command}\n"
+        )
+        stuck = (
+            f'[[accounts]]\nname = "stuck"\nprovider = "ec2"\ntimeout = {TIMEOUT}\n'
+            'credentials = { aws_profile = "locked" }\n'
+        )
+    config = tmp_path / "config.toml"
+    config.write_text("\n".join([ec2_account("alpha", cloud.server.port), stuck]))
+    done, elapsed = wm_ls(config)
+    assert elapsed < WALL_BOUND, done.stderr
+    assert sum(1 for row in done.stdout.splitlines() if " alpha " in row) == 2, done.stdout
+    assert done.returncode == 1
+    assert f"stuck: not signed in within {TIMEOUT} s (timeout)" in done.stderr
+
+
+async def test_a_person_answering_a_prompt_is_not_timed(cloud: Cloud) -> None:
+    """The deadline counts the machine's time: a secret typed after the account's timeout
+    has passed still signs the account in."""
+    cloud.launch(cloud.ec2(), "web")
+
+    def prompt(account: str, what: str) -> str:
+        time.sleep(2.0)  # a person typing the secret, for twice the account's timeout
+        return "test-dev-secret"
+
+    (typed,) = tomllib.loads(ec2_account("typed", cloud.server.port, timeout=1))["accounts"]
+    typed["credentials"] = {"key": DEV_KEY, "keyring": False}
+    portal = cloud.portal(AccountConfig.model_validate(typed), resolver=CredentialResolver(prompt))
+    try:
+        final = await poll(portal)
+    finally:
+        await portal.close()
+    assert final["typed"].phase == "ok", final["typed"].error
+    assert {i.name for i in portal.instances()} == {"web"}

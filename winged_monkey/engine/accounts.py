@@ -5,11 +5,17 @@ The deadline is the account's `timeout`, total: `within` cancels the backend's c
 when it passes, and a backend that blocks (libcloud, pyvmomi, libvirt) runs its calls in
 its own lane (`winged_monkey.blocking`), where a cancelled call is abandoned and its
 connection closed, so nothing of it holds a worker another account needs.
+
+Building a backend (its credentials: a keyring, a secret_command, botocore's
+credential_process or assumed role) runs under the same deadline, in a daemon thread of its
+own: a credential source that never answers fails its account in time, holds no shared
+worker, and never keeps the process from ending. A person answering a prompt is not timed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import threading
 import time
@@ -46,6 +52,8 @@ class Account:
     #: When an action last read each row (instance id -> time.monotonic()): a listing that
     #: began before that reading answers from an earlier moment and must not put it back.
     read_at: dict[str, float] = field(default_factory=dict)
+    #: The backend being built, in its own thread; every use awaits this one build.
+    building: concurrent.futures.Future[Backend] | None = None
 
     def __post_init__(self) -> None:
         self.status = AccountStatus(name=self.config.name, phase="loading")
@@ -96,12 +104,43 @@ class Accounts:
         return self._all.get(name)
 
     async def backend(self, name: str) -> Backend:
-        """The account's backend, built on first use, in a thread: building it may read a
-        keyring or run a secret command."""
+        """The account's backend, built on first use (see the module's doc), within the
+        account's timeout but for the time a person takes to answer a prompt. A build that
+        runs out of time goes on in its thread: the next use awaits it, never a second one."""
         account = self.get(name)
         if account.backend is not None:
             return account.backend
-        return await asyncio.to_thread(self._build, account)
+        building = account.building
+        if building is None or (building.done() and building.exception() is not None):
+            building = account.building = self._start_build(account)
+        timeout = account.config.timeout
+        while True:
+            try:
+                # Cancelling the wait leaves a running concurrent future alone.
+                return await asyncio.wait_for(asyncio.wrap_future(building), timeout)
+            except TimeoutError:
+                if name not in self.resolver.asking:
+                    raise DeadlineError(
+                        f"not signed in within {timeout:g} s (timeout): its credential source "
+                        "(keyring, secret_command, credential_process, a role to assume) has "
+                        "not answered",
+                        account=name,
+                    ) from None
+                # a person is being asked: their time is theirs, then a whole timeout again
+
+    def _start_build(self, account: Account) -> concurrent.futures.Future[Backend]:
+        future: concurrent.futures.Future[Backend] = concurrent.futures.Future()
+        future.set_running_or_notify_cancel()  # so no waiter's cancel can cancel it
+
+        def build() -> None:
+            try:
+                future.set_result(self._build(account))
+            except BaseException as exc:  # handed to every waiter, never lost in the thread
+                future.set_exception(exc)
+
+        name = f"wm-build:{account.name}"
+        threading.Thread(target=build, name=name, daemon=True).start()
+        return future
 
     def _build(self, account: Account) -> Backend:
         with account.lock:  # one backend per account, even if two threads ask at once

@@ -46,9 +46,12 @@ class CredentialResolver:
     """Resolves and caches each account's secrets for the session."""
 
     def __init__(self, prompt: Prompt | None = None) -> None:
+        #: Accounts whose question is open or waiting for another's: a person's time, which
+        #: no deadline counts.
+        self.asking: set[str] = set()
         #: Asked last, when no other source has a secret (a terminal, or the TUI's dialog);
         #: one question at a time, each naming its account, though accounts resolve at once.
-        self.prompt = _one_at_a_time(prompt) if prompt is not None else None
+        self.prompt = self._one_at_a_time(prompt) if prompt is not None else None
         self._cache: dict[str, Secrets] = {}
 
     def resolve(self, account: AccountConfig) -> Secrets:
@@ -58,6 +61,21 @@ class CredentialResolver:
 
     def forget(self, name: str) -> None:
         self._cache.pop(name, None)
+
+    def _one_at_a_time(self, prompt: Prompt) -> Prompt:
+        """`prompt` behind a lock: accounts resolve in parallel threads, and two questions
+        at once would interleave on one terminal."""
+        lock = threading.Lock()
+
+        def ask(account: str, what: str) -> str | None:
+            self.asking.add(account)
+            try:
+                with lock:
+                    return prompt(account, what)
+            finally:
+                self.asking.discard(account)
+
+        return ask
 
     def _resolve(self, account: AccountConfig) -> Secrets:
         creds = account.credentials
@@ -98,18 +116,6 @@ class CredentialResolver:
         return Secrets(
             account=name, key=key, secret=secret, token=token, source=source, tried=tuple(tried)
         )
-
-
-def _one_at_a_time(prompt: Prompt) -> Prompt:
-    """`prompt` behind a lock: accounts resolve in parallel threads, and two questions
-    at once would interleave on one terminal."""
-    lock = threading.Lock()
-
-    def ask(account: str, what: str) -> str | None:
-        with lock:
-            return prompt(account, what)
-
-    return ask
 
 
 def _needs_secret(account: AccountConfig) -> bool:
