@@ -4,13 +4,12 @@ name. The live login is tests/openstack/test_clouds_yaml_live.py."""
 
 from __future__ import annotations
 
-import os
-import socket
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.clouds_files import no_network, only_these_files
 from winged_monkey.errors import ConfigError
 from winged_monkey.user.config import AccountConfig, Credentials, parse_config
 from winged_monkey.user.credentials import CredentialResolver
@@ -64,19 +63,11 @@ clouds:
 @pytest.fixture
 def clouds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """clouds.yml (openstacksdk reads .yml too) and secure.yaml where the variables say."""
-    for name in list(os.environ):
-        if name.startswith("OS_"):
-            monkeypatch.delenv(name)
     path = tmp_path / "clouds.yml"
     path.write_text(CLOUDS)
     (tmp_path / "secure.yaml").write_text(SECURE)
-    monkeypatch.setenv("OS_CLIENT_CONFIG_FILE", str(path))
-    monkeypatch.setenv("OS_CLIENT_SECURE_FILE", str(tmp_path / "secure.yaml"))
-
-    def no_network(*args: Any) -> None:
-        raise AssertionError("resolving a cloud made a network call")
-
-    monkeypatch.setattr(socket.socket, "connect", no_network)
+    only_these_files(monkeypatch, path, tmp_path / "secure.yaml")
+    no_network(monkeypatch, "resolving a cloud")
     return path
 
 

@@ -8,7 +8,6 @@ what they would send."""
 from __future__ import annotations
 
 import os
-import socket
 import sys
 import warnings
 from pathlib import Path
@@ -23,6 +22,7 @@ from keystoneauth1 import session
 from keystoneauth1.identity import generic
 from openstack.config.loader import OpenStackConfig
 
+from tests.clouds_files import no_network, only_these_files
 from winged_monkey.errors import ConfigError
 from winged_monkey.user.config import AccountConfig
 from winged_monkey.user.importing import ImportedAccount, from_environment
@@ -179,20 +179,12 @@ REFUSED: dict[str, tuple[dict[str, Any], str]] = {
 
 @pytest.fixture
 def clouds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    for name in list(os.environ):
-        if name.startswith("OS_"):
-            monkeypatch.delenv(name)
     path = tmp_path / "clouds.yaml"
     shapes = {**TAKEN, **{name: cloud for name, (cloud, _) in REFUSED.items()}}
     path.write_text(yaml.safe_dump({"clouds": shapes}))
     (tmp_path / "secure.yaml").write_text(yaml.safe_dump(SECURE))
-    monkeypatch.setenv("OS_CLIENT_CONFIG_FILE", str(path))
-    monkeypatch.setenv("OS_CLIENT_SECURE_FILE", str(tmp_path / "secure.yaml"))
-
-    def no_network(*args: Any) -> None:
-        raise AssertionError("reading a cloud made a network call")
-
-    monkeypatch.setattr(socket.socket, "connect", no_network)
+    only_these_files(monkeypatch, path, tmp_path / "secure.yaml")
+    no_network(monkeypatch, "reading a cloud")
     return path
 
 

@@ -4,12 +4,12 @@ keys, tenant_name, a regions list, the password in secure.yaml), and logs in and
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.clouds_files import only_these_files
 from tests.openstack.conftest import OpenStack
 from tests.openstack.test_openstack import (  # noqa: F401 (passwords: autouse fixture)
     boot,
@@ -25,9 +25,6 @@ pytestmark = pytest.mark.timeout(420)
 
 @pytest.fixture
 def clouds(openstack: OpenStack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    for name in list(os.environ):
-        if name.startswith("OS_"):
-            monkeypatch.delenv(name)
     user = openstack.user("alpha")
     path = tmp_path / "clouds.yml"
     path.write_text(
@@ -38,8 +35,7 @@ def clouds(openstack: OpenStack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     )
     secure = tmp_path / "secure.yaml"
     secure.write_text(f"clouds:\n  lab:\n    auth:\n      password: {user['password']}\n")
-    monkeypatch.setenv("OS_CLIENT_CONFIG_FILE", str(path))
-    monkeypatch.setenv("OS_CLIENT_SECURE_FILE", str(secure))
+    only_these_files(monkeypatch, path, secure)
     yield path
     openstack.delete_all_servers()
 
