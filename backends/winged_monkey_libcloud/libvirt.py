@@ -2,7 +2,9 @@
 
 A domain is known by its UUID and its real state comes from libvirt itself; destroy
 also undefines it and reset is virDomainReset (libcloud's driver has no hard reboot).
-Its connection is a virConnect, closed through the lane.
+Its connection is a virConnect, closed through the lane. Over ssh, ssh never asks on
+wm's terminal (libvirtssh.py), and libvirt's own printing of its errors on stderr, which
+would draw over the TUI, is turned off: each error reaches wm as the exception it raises.
 """
 
 from __future__ import annotations
@@ -12,11 +14,12 @@ from typing import Any, ClassVar
 
 from libcloud.compute.base import Node, NodeDriver
 
+from winged_monkey.account import AccountConfig, Secrets
 from winged_monkey.actions import Action
 from winged_monkey.backend import Capability
-from winged_monkey.errors import UnreachableError
+from winged_monkey.errors import UnreachableError, WMError
 from winged_monkey.models import Instance
-from winged_monkey_libcloud import libvirtcompat
+from winged_monkey_libcloud import libvirtcompat, libvirtssh
 from winged_monkey_libcloud.generic import GenericBackend
 
 #: The actions run on libvirt itself rather than through libcloud's driver.
@@ -27,6 +30,24 @@ class LibvirtBackend(GenericBackend):
     """The domains of one libvirt connection."""
 
     OWN_ACTIONS: ClassVar[frozenset[Capability]] = frozenset({Capability.RESET})
+
+    def __init__(self, account: AccountConfig, secrets: Secrets) -> None:
+        super().__init__(account, secrets)
+        libvirtcompat.quiet()
+
+    def driver_kwargs(self) -> dict[str, Any]:
+        kwargs = super().driver_kwargs()
+        if isinstance(kwargs.get("uri"), str):
+            kwargs["uri"] = libvirtssh.without_prompts(kwargs["uri"])
+        return kwargs
+
+    def _failure(self, driver: NodeDriver | None, exc: Exception) -> WMError:
+        uri = self.account.driver.get("uri")
+        if isinstance(uri, str) and type(exc).__name__ == "libvirtError":
+            said = libvirtssh.failure(uri, str(exc), account=self.account.name)
+            if said is not None:
+                return said
+        return super()._failure(driver, exc)
 
     async def _release(self, driver: NodeDriver) -> None:
         # Closing the last virConnect resets libvirt's test driver, so each one is closed.

@@ -8,6 +8,7 @@
    the portal's destroy also undefines it, so it is gone as on any cloud.
 4. libcloud has no hard reboot for libvirt: the portal's reset is virDomainReset
    (a power cycle without asking the guest, as a reset button does).
+5. libvirt prints every error on stderr as well as raising it: over the TUI's screen.
 """
 
 from __future__ import annotations
@@ -30,6 +31,19 @@ DOMAIN_STATES: dict[int, tuple[InstanceState, str]] = {
     6: (S.ERROR, "crashed"),
     7: (S.SUSPENDED, "pmsuspended"),
 }
+
+
+def quiet() -> None:
+    """libvirt's errors as exceptions only: its default handler also prints each one on
+    stderr ("libvirt: XML-RPC error : ..."), where the TUI draws. Process-wide, as libvirt's
+    handler is; run when a libvirt account is built, never at import."""
+    import libvirt  # the driver's own dependency: loaded only for a libvirt account
+
+    libvirt.registerErrorHandler(_ignore, None)
+
+
+def _ignore(_context: object, _error: object) -> None:
+    return None
 
 
 def node_uuid(node: Any) -> str:

@@ -38,6 +38,11 @@ class Libvirtd(ServerProcess):
     def uri(self) -> str:
         return f"test+tcp://127.0.0.1:{self.port}/default"
 
+    @property
+    def socket(self) -> Path:
+        """The daemon's unix socket (what a remote libvirt client reaches through ssh)."""
+        return self.workdir / "run" / "libvirt-sock"
+
     def start(self, timeout: float = 20.0) -> Self:
         binary = shutil.which("libvirtd") or "/usr/sbin/libvirtd"
         if not Path(binary).exists():

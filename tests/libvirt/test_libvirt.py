@@ -7,7 +7,6 @@ test driver's state alive (the driver resets when its last connection closes).
 from __future__ import annotations
 
 import asyncio
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,28 +24,6 @@ from winged_monkey.store.sqlite import Store
 from winged_monkey.user.config import AccountConfig, Config, Credentials
 
 S = InstanceState
-DOMAIN = """<domain type='test'><name>{name}</name><memory>262144</memory><vcpu>1</vcpu>
-<os><type>hvm</type></os></domain>"""
-
-
-@pytest.fixture(scope="module")
-def daemon() -> Iterator[Libvirtd]:
-    # Not under pytest's tmp: its root-only folders would keep `nobody` out.
-    with (
-        tempfile.TemporaryDirectory(prefix="wm-libvirtd-") as folder,
-        Libvirtd(Path(folder)) as running,
-    ):
-        yield running
-
-
-@pytest.fixture
-def hypervisor(daemon: Libvirtd) -> Iterator[Any]:
-    """A witness connection with two domains of our own: web (running), db (shut off)."""
-    conn = libvirt.open(daemon.uri)
-    conn.defineXML(DOMAIN.format(name="web")).create()
-    conn.defineXML(DOMAIN.format(name="db"))
-    yield conn
-    conn.close()  # the test driver forgets everything with its last connection
 
 
 def account(daemon: Libvirtd, **settings: Any) -> AccountConfig:

@@ -1,0 +1,210 @@
+"""A libvirt account over ssh (`test+ssh://`, as the README's `qemu+ssh://host/system`), through
+the suite's real sshd (tests/sshd.py) to its libvirtd, with the system's ssh client.
+
+libvirt runs ssh as a child of wm, on wm's terminal. ssh's questions (an unknown host key, a
+key's passphrase) are asked on the controlling terminal, so `wm ls` runs here on a pty made
+its controlling terminal, as in a person's shell.
+
+ssh finds ~/.ssh in the password database, not in $HOME, so a test gives it a known_hosts of
+its own the way libvirt documents for choosing the ssh to run: the uri's `command=`, here a
+script running `ssh -F` with the test's config.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.libvirt.daemon import Libvirtd
+from tests.sshd import SshServer, keygen
+from winged_monkey.engine.portal import Portal
+from winged_monkey.store.sqlite import Store
+from winged_monkey.user.config import AccountConfig, Config
+from winged_monkey_libcloud.libvirtssh import without_prompts
+
+WM = [sys.executable, "-c", "from winged_monkey.cli.entry import main; main()"]
+
+#: The remote end of libvirt's ssh transport: libvirt runs `NETCAT -U SOCKET` on the host
+#: (its `netcat=` option). Debian's libvirt host would have nc; this machine need not.
+UNIX_NC = """\
+import os, socket, sys, threading
+conn = socket.socket(socket.AF_UNIX)
+conn.connect(sys.argv[-1])
+def up():
+    while data := os.read(0, 65536):
+        conn.sendall(data)
+    conn.shutdown(socket.SHUT_WR)
+threading.Thread(target=up, daemon=True).start()
+while data := conn.recv(65536):
+    os.write(1, data)
+"""
+
+PROMPTS = ("Are you sure you want to continue connecting", "Enter passphrase")
+
+
+@dataclass
+class Host:
+    """A libvirt host reached by ssh: its sshd, the client's key, its known_hosts."""
+
+    sshd: SshServer
+    daemon: Libvirtd
+    key: Path
+    known_hosts: Path
+    folder: Path
+
+    def uri(self, *, key: Path | None = None) -> str:
+        ssh = self.folder / "ssh"
+        ssh.write_text(f'#!/bin/sh\nexec ssh -F {self.folder / "ssh_config"} "$@"\n')
+        ssh.chmod(0o755)
+        (self.folder / "ssh_config").write_text(
+            f"UserKnownHostsFile {self.known_hosts}\nGlobalKnownHostsFile /dev/null\n"
+            "StrictHostKeyChecking ask\nIdentitiesOnly yes\n"
+        )
+        nc = self.folder / "nc"
+        nc.write_text(f"#!{sys.executable}\n{UNIX_NC}")
+        nc.chmod(0o755)
+        return (
+            f"test+ssh://{self.sshd.user}@127.0.0.1:{self.sshd.port}/default?proxy=netcat"
+            f"&netcat={nc}&socket={self.daemon.socket}&keyfile={key or self.key}&command={ssh}"
+        )
+
+    def config(self, uri: str) -> Path:
+        path = self.folder / "wm.toml"
+        path.write_text(
+            f'[[accounts]]\nname = "kvm"\nprovider = "libvirt"\ndriver = {{ uri = "{uri}" }}\n'
+            "timeout = 20\n"
+        )
+        return path
+
+
+@pytest.fixture
+def host(daemon: Libvirtd, hypervisor: Any, tmp_path: Path) -> Iterator[Host]:
+    key = keygen(tmp_path / "id_test")
+    with SshServer(tmp_path / "sshd", key.with_suffix(".pub")) as sshd:
+        yield Host(sshd, daemon, key, tmp_path / "known_hosts", tmp_path)
+
+
+def on_a_terminal(config: Path, *args: str, deadline: float = 90) -> str:
+    """What `wm ARGS` shows on a pty that is its controlling terminal (where ssh asks), once
+    wm has ended; whatever it left behind on that terminal is then killed."""
+    leader, follower = os.openpty()
+    env = {**os.environ, "WM_CONFIG": str(config)}
+    env.pop("SSH_AUTH_SOCK", None)  # no agent: a locked key can only be asked for
+    process = subprocess.Popen(
+        ["setsid", "--ctty", *WM, *args],
+        stdin=follower,
+        stdout=follower,
+        stderr=follower,
+        env=env,
+    )
+    os.close(follower)
+    shown = b""
+    end = time.monotonic() + deadline
+    try:
+        while time.monotonic() < end:
+            ready, _, _ = select.select([leader], [], [], 0.2)
+            if ready:
+                try:
+                    shown += os.read(leader, 65536)
+                except OSError:  # EIO: everything on the terminal has closed it
+                    break
+            elif process.poll() is not None:
+                break
+        else:
+            pytest.fail(f"wm {' '.join(args)} still running after {deadline} s: {shown!r}")
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+        # setsid: wm led its own process group, so an ssh it left behind is in it.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        os.close(leader)
+    return shown.decode(errors="replace").replace("\r\n", "\n")
+
+
+def test_domains_are_listed_over_ssh_from_a_known_host(host: Host) -> None:
+    host.known_hosts.write_text(host.sshd.known_host())
+    account = AccountConfig(name="kvm", provider="libvirt", driver={"uri": host.uri()}, timeout=20)
+    portal = Portal(Config(accounts=(account,)), Store.memory())
+
+    async def run() -> set[str]:
+        async for update in portal.refresh():
+            assert update.status.phase != "failed", update.status.error
+        await portal.close()
+        return {i.name for i in portal.instances()}
+
+    assert {"web", "db"} <= asyncio.run(run())
+    assert host.sshd.logins() >= 1
+
+
+def test_an_unknown_host_key_is_not_asked_over_wm(host: Host) -> None:
+    host.known_hosts.write_text("")
+    shown = on_a_terminal(host.config(host.uri()), "ls")
+    assert not any(prompt in shown for prompt in PROMPTS), shown
+    assert f"ssh does not know the host key of 127.0.0.1:{host.sshd.port}" in shown, shown
+    assert f"run `ssh -p {host.sshd.port} {host.sshd.user}@127.0.0.1` once" in shown
+    assert "libvirt: XML-RPC error" not in shown  # libvirt's own print on stderr
+    assert host.known_hosts.read_text() == ""  # nothing accepted on the user's behalf
+
+
+def test_a_key_locked_by_a_passphrase_is_not_asked_for(host: Host) -> None:
+    host.known_hosts.write_text(host.sshd.known_host())
+    locked = host.folder / "id_locked"
+    subprocess.run(
+        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "a passphrase", "-f", str(locked)], check=True
+    )
+    (host.sshd.root / "authorized_keys").write_text(locked.with_suffix(".pub").read_text())
+    shown = on_a_terminal(host.config(host.uri(key=locked)), "ls")
+    assert not any(prompt in shown for prompt in PROMPTS), shown
+    assert f"ssh to 127.0.0.1:{host.sshd.port} was refused" in shown, shown
+    assert "ssh-agent" in shown
+
+
+def test_a_changed_host_key_is_said_with_the_way_to_check_it(host: Host) -> None:
+    other = keygen(host.folder / "another_host_key")
+    host.known_hosts.write_text(host.sshd.known_host(other))
+    account = AccountConfig(name="kvm", provider="libvirt", driver={"uri": host.uri()}, timeout=20)
+    portal = Portal(Config(accounts=(account,)), Store.memory())
+
+    async def run() -> str:
+        error = ""
+        async for update in portal.refresh():
+            error = update.status.error or ""
+        await portal.close()
+        return error
+
+    error = asyncio.run(run())
+    assert f"the ssh host key of 127.0.0.1:{host.sshd.port} has changed" in error, error
+    assert f"ssh-keygen -R '[127.0.0.1]:{host.sshd.port}'" in error
+    assert host.known_hosts.read_text() == host.sshd.known_host(other)
+
+
+@pytest.mark.parametrize(
+    ("uri", "expected"),
+    [
+        ("qemu+ssh://kvm.lab/system", "qemu+ssh://kvm.lab/system?no_tty=1"),
+        (
+            "qemu+ssh://me@kvm.lab:2222/system?keyfile=/k",
+            "qemu+ssh://me@kvm.lab:2222/system?keyfile=/k&no_tty=1",
+        ),
+        ("qemu+ssh://kvm.lab/system?no_tty=0", "qemu+ssh://kvm.lab/system?no_tty=0"),
+        ("qemu:///system", "qemu:///system"),
+        ("qemu+tcp://kvm.lab/system", "qemu+tcp://kvm.lab/system"),
+        ("qemu+libssh2://kvm.lab/system", "qemu+libssh2://kvm.lab/system"),
+    ],
+)
+def test_only_the_ssh_transport_is_told_not_to_ask(uri: str, expected: str) -> None:
+    assert without_prompts(uri) == expected
