@@ -18,10 +18,11 @@ from winged_monkey.user.credentials import CredentialResolver
 CANARY = "typed-Secret-31337"
 
 
-def no_secret_account(port: int) -> AccountConfig:
+def no_secret_account(port: int, timeout: float = 20.0) -> AccountConfig:
     return AccountConfig.model_validate(
         {
             "name": "asks",
+            "timeout": timeout,
             "provider": "ec2",
             "region": "us-east-1",
             "endpoint": {"host": "127.0.0.1", "port": port, "secure": False},
@@ -31,8 +32,8 @@ def no_secret_account(port: int) -> AccountConfig:
     )
 
 
-def make_app(moto: MotoServer, tmp_path: Path) -> tuple[WMApp, Store]:
-    config = Config(accounts=(no_secret_account(moto.port),), refresh_interval=3600)
+def make_app(moto: MotoServer, tmp_path: Path, timeout: float = 20.0) -> tuple[WMApp, Store]:
+    config = Config(accounts=(no_secret_account(moto.port, timeout),), refresh_interval=3600)
     store = Store.open(tmp_path / "wm.sqlite3")
     resolver = CredentialResolver()
     app = WMApp(Portal(config, store, resolver=resolver), config)
@@ -52,6 +53,19 @@ async def test_the_dialog_names_the_account_and_the_answer_is_used(
         assert not isinstance(app.screen, SecretScreen)
     store.close()
     assert CANARY.encode() not in (tmp_path / "wm.sqlite3").read_bytes()
+
+
+async def test_the_time_a_person_takes_to_answer_is_not_the_accounts_timeout(
+    moto: MotoServer, tmp_path: Path
+) -> None:
+    app, store = make_app(moto, tmp_path, timeout=1.0)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, SecretScreen), "the secret dialog")
+        await pilot.pause(3.0)  # a person reading the dialog: three times the timeout
+        assert app.portal.status("asks").phase != "failed", app.portal.status("asks").error
+        await pilot.press(*CANARY, "enter")
+        await wait_for(pilot, lambda: app.portal.status("asks").phase == "ok", "asks listed")
+    store.close()
 
 
 async def test_escape_leaves_the_account_failed_with_what_to_do(

@@ -49,10 +49,21 @@ class CredentialResolver:
         #: Accounts whose question is open or waiting for another's: a person's time, which
         #: no deadline counts.
         self.asking: set[str] = set()
-        #: Asked last, when no other source has a secret (a terminal, or the TUI's dialog);
-        #: one question at a time, each naming its account, though accounts resolve at once.
-        self.prompt = self._one_at_a_time(prompt) if prompt is not None else None
+        self._prompt: Prompt | None = None
+        self.prompt = prompt
         self._cache: dict[str, Secrets] = {}
+
+    @property
+    def prompt(self) -> Prompt | None:
+        """Asked last, when no other source has a secret (a terminal, or the TUI's dialog);
+        one question at a time, each naming its account, though accounts resolve at once."""
+        return self._prompt
+
+    @prompt.setter
+    def prompt(self, prompt: Prompt | None) -> None:
+        # Wrapped wherever it is set: the TUI sets its dialog once the app exists, and a
+        # question open in it is a person's time, which no deadline counts.
+        self._prompt = self._one_at_a_time(prompt) if prompt is not None else None
 
     def resolve(self, account: AccountConfig) -> Secrets:
         if account.name not in self._cache:
