@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import shutil
+import subprocess
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -14,6 +17,7 @@ import pytest
 from keyring.backend import KeyringBackend
 
 from tests.postgres import PostgresCluster
+from tests.tmux import Tmux
 from winged_monkey.demo.server import MotoServer
 from winged_monkey.engine.portal import Portal
 from winged_monkey.store.sqlite import Store
@@ -276,3 +280,13 @@ def aws_files(cloud: Cloud, tmp_path: Path) -> Path:
     cloud.monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(folder / "credentials"))
     cloud.monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     return folder
+
+
+@pytest.fixture
+def tmux(tmp_path: Path) -> Iterator[Tmux]:
+    """A tmux server of the test's own; its session "wm" is the test's to start."""
+    if shutil.which("tmux") is None:
+        raise RuntimeError("no tmux: apt-get install tmux")
+    found = Tmux(f"wm-test-{os.getpid()}-{tmp_path.name}")
+    yield found
+    subprocess.run(["tmux", "-L", found.socket, "kill-server"], capture_output=True, check=False)

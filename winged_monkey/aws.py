@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from winged_monkey import credential_commands
 from winged_monkey.errors import CredentialError
 
 if TYPE_CHECKING:
@@ -79,8 +80,14 @@ class AwsIdentity:
         return str(now.access_key), str(now.secret_key), now.token
 
 
-def resolve(account: AccountConfig, prompt: Callable[[str, str], str | None] | None) -> AwsIdentity:
-    """botocore's resolution for `account`; `prompt` asks for an MFA code (mfa_serial)."""
+def resolve(
+    account: AccountConfig,
+    prompt: Callable[[str, str], str | None] | None,
+    *,
+    terminal: bool = True,
+) -> AwsIdentity:
+    """botocore's resolution for `account`; `prompt` asks for an MFA code (mfa_serial);
+    without `terminal`, a credential_process runs with none (credential_commands.py)."""
     import botocore.session
     from botocore.config import Config
 
@@ -95,11 +102,18 @@ def resolve(account: AccountConfig, prompt: Callable[[str, str], str | None] | N
     )
     try:
         _mfa_through(session, account.name, prompt)
+        if not terminal:
+            _process_without_terminal(session)
         region = account.region or session.get_config_variable("region")
         credentials = session.get_credentials()
     except Exception as exc:
         raise CredentialError(
-            f"{where}: {_reason(exc)}{_advice(exc, session, profile)}",
+            f"{where}: {_reason(exc)}{_advice(exc, session, profile)}"
+            + (
+                ""
+                if terminal or not _from_process(exc)
+                else f"; {credential_commands.no_terminal('the credential_process')}"
+            ),
             account=account.name,
         ) from None
     if credentials is None:
@@ -153,6 +167,21 @@ def _mfa_through(
     # AssumeRoleProvider takes its prompter only in its constructor (botocore builds it):
     # the attribute is where it keeps it; tests/test_aws_botocore.py checks it is used.
     provider._prompter = ask
+
+
+def _process_without_terminal(session: Any) -> None:
+    """The profile's credential_process run with no terminal: botocore's provider takes how
+    to start it (its `popen`) only when built, so an equal one replaces it in the chain."""
+    from botocore.credentials import ProcessProvider
+
+    chain = session.get_component("credential_provider")
+    replacement = ProcessProvider(
+        profile_name=session.get_config_variable("profile") or "default",
+        load_config=lambda: session.full_config,
+        popen=credential_commands.popen_without_terminal,
+    )
+    chain.insert_after("custom-process", replacement)
+    chain.remove("custom-process")  # the first of that name: botocore's own
 
 
 def _ec2_endpoint(session: Any, region: str) -> tuple[str, str]:
@@ -217,6 +246,12 @@ _CREDENTIAL_KEYS = (
     "sso_account_id",
     "sso_role_name",
 )
+
+
+def _from_process(exc: BaseException) -> bool:
+    from botocore import exceptions as bx
+
+    return isinstance(exc, bx.CredentialRetrievalError) and "custom-process" in str(exc)
 
 
 def _advice(exc: BaseException, session: Any, profile: str | None) -> str:

@@ -7,48 +7,11 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
-import subprocess
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from tests.conftest import Cloud, wait_until
 from tests.ssh.conftest import WM, Lab, Wm
-
-
-class Tmux:
-    """One tmux server of the test's own (its own socket), one window of 100x30."""
-
-    def __init__(self, socket: str) -> None:
-        self.socket = socket
-
-    def run(self, *args: str, env: dict[str, str] | None = None) -> str:
-        done = subprocess.run(
-            ["tmux", "-L", self.socket, "-f", "/dev/null", *args],
-            capture_output=True,
-            text=True,
-            env=env,
-            check=True,
-            timeout=30,
-        )
-        return done.stdout
-
-    def keys(self, *keys: str) -> None:
-        self.run("send-keys", "-t", "wm", *keys)
-
-    def screen(self) -> str:
-        return self.run("capture-pane", "-p", "-t", "wm")
-
-
-@pytest.fixture
-def tmux(tmp_path: Path) -> Iterator[Tmux]:
-    if shutil.which("tmux") is None:
-        raise RuntimeError("no tmux: apt-get install tmux")
-    found = Tmux(f"wm-test-{os.getpid()}-{tmp_path.name}")
-    yield found
-    subprocess.run(["tmux", "-L", found.socket, "kill-server"], capture_output=True, check=False)
+from tests.tmux import Tmux
 
 
 def test_e_suspends_wm_runs_ssh_and_returns_where_it_was(

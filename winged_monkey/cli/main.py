@@ -115,7 +115,7 @@ def _tui(obj: Context) -> None:
 
     if not obj.demo and no_accounts(obj, [a.name for a in config.accounts]):
         return  # an empty screen would say less than these words
-    resolver = CredentialResolver()
+    resolver = CredentialResolver(terminal=False)  # the TUI draws on the terminal
     portal = Portal(config, store, resolver=resolver)
     portal.store_warnings.extend(warnings)
     suffix = "demo" if obj.demo else None

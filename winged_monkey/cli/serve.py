@@ -112,6 +112,7 @@ def serve(
     from winged_monkey.serve.ratelimit import RateLimiter
     from winged_monkey.serve.service import Aggregator
     from winged_monkey.store.sqlite import Store
+    from winged_monkey.user.credentials import CredentialResolver
 
     limiter = RateLimiter(server.serve.rate, server.serve.burst)
     shared = None
@@ -132,7 +133,9 @@ def serve(
             click.echo(f"wm serve: {exc} (running without history)", err=True)
             store = Store.memory()
         tokens = _tokens(server)
-    portal = Portal(server.config, store, user="wm-serve")
+    # A server's credential commands run with no terminal: nobody is there to answer.
+    resolver = CredentialResolver(terminal=False)
+    portal = Portal(server.config, store, user="wm-serve", resolver=resolver)
     aggregator = Aggregator(server, portal)
     leases = None
     if shared is not None:  # one replica polls each account; the others read its rows

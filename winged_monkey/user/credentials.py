@@ -14,6 +14,7 @@ import threading
 from collections.abc import Callable
 
 from winged_monkey import aws
+from winged_monkey import credential_commands as commands
 from winged_monkey.account import (
     KEYRING_MISSING,
     KEYRING_SERVICE,
@@ -45,7 +46,10 @@ Prompt = Callable[[str, str], str | None]
 class CredentialResolver:
     """Resolves and caches each account's secrets for the session."""
 
-    def __init__(self, prompt: Prompt | None = None) -> None:
+    def __init__(self, prompt: Prompt | None = None, *, terminal: bool = True) -> None:
+        #: Whether a credential command may use wm's terminal (credential_commands.py):
+        #: not under the TUI, which draws there, nor in `wm serve`.
+        self.terminal = terminal
         #: Accounts whose question is open or waiting for another's: a person's time, which
         #: no deadline counts.
         self.asking: set[str] = set()
@@ -93,7 +97,7 @@ class CredentialResolver:
         name = account.name
         tried: list[str] = []
         if aws.uses_botocore(account):  # the aws CLI's own chain and profiles
-            identity = aws.resolve(account, self.prompt)
+            identity = aws.resolve(account, self.prompt, terminal=self.terminal)
             return Secrets(
                 account=name, source=identity.source, tried=(identity.source,), aws=identity
             )
@@ -115,7 +119,7 @@ class CredentialResolver:
             tried.append(f"env {creds.secret_env}" + ("" if secret else " (not set)"))
             source = f"env {creds.secret_env}"
         if secret is None and creds.secret_command:
-            secret = _from_command(creds.secret_command, name)
+            secret = _from_command(creds.secret_command, name, terminal=self.terminal)
             tried.append("secret_command")
             source = "secret_command"
         if secret is None and self.prompt is not None and _needs_secret(account):
@@ -188,28 +192,29 @@ def store_in_keyring(account: str, secret: str, *, instead: str | None = None) -
         ) from None
 
 
-def _from_command(command: str, account: str) -> str:
+def _from_command(command: str, account: str, *, terminal: bool) -> str:
+    hint = "" if terminal else f"; {commands.no_terminal('secret_command')}"
     try:
-        done = subprocess.run(
-            shlex.split(command),
-            capture_output=True,
-            text=True,
-            timeout=COMMAND_TIMEOUT,
-            check=False,
-        )
+        done = commands.run(shlex.split(command), timeout=COMMAND_TIMEOUT, terminal=terminal)
     except (OSError, ValueError) as exc:
         raise CredentialError(f"secret_command could not run: {exc}", account=account) from None
     except subprocess.TimeoutExpired:
         raise CredentialError(
-            f"secret_command took longer than {COMMAND_TIMEOUT:.0f} s", account=account
+            f"secret_command took longer than {COMMAND_TIMEOUT:.0f} s" + hint,
+            account=account,
         ) from None
     if done.returncode != 0:
         first = (done.stderr.strip().splitlines() or [""])[0][:200]
         raise CredentialError(
-            f"secret_command exited with {done.returncode}" + (f": {first}" if first else ""),
+            f"secret_command exited with {done.returncode}"
+            + (f": {first}" if first else "")
+            + hint,
             account=account,
         )
     value = done.stdout.strip()
     if not value:
-        raise CredentialError("secret_command printed nothing", account=account)
+        raise CredentialError(
+            "secret_command printed nothing" + hint,
+            account=account,
+        )
     return value
