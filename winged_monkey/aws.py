@@ -102,8 +102,7 @@ def resolve(
     )
     try:
         _mfa_through(session, account.name, prompt)
-        if not terminal:
-            _process_without_terminal(session)
+        _process_through_commands(session, terminal=terminal)
         region = account.region or session.get_config_variable("region")
         credentials = session.get_credentials()
     except Exception as exc:
@@ -169,16 +168,20 @@ def _mfa_through(
     provider._prompter = ask
 
 
-def _process_without_terminal(session: Any) -> None:
-    """The profile's credential_process run with no terminal: botocore's provider takes how
-    to start it (its `popen`) only when built, so an equal one replaces it in the chain."""
+def _process_through_commands(session: Any, *, terminal: bool) -> None:
+    """The profile's credential_process started as wm's other credential commands are
+    (credential_commands.py: without a terminal under the TUI; stopped when wm exits).
+    botocore's provider takes how to start it (its `popen`) only when built, so an equal
+    one replaces it in the chain."""
+    import functools
+
     from botocore.credentials import ProcessProvider
 
     chain = session.get_component("credential_provider")
     replacement = ProcessProvider(
         profile_name=session.get_config_variable("profile") or "default",
         load_config=lambda: session.full_config,
-        popen=credential_commands.popen_without_terminal,
+        popen=functools.partial(credential_commands.popen, terminal=terminal),
     )
     chain.insert_after("custom-process", replacement)
     chain.remove("custom-process")  # the first of that name: botocore's own

@@ -16,6 +16,7 @@ import contextlib
 import os
 import signal
 import subprocess
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -36,32 +37,54 @@ def environment() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k not in _TERMINAL_VARIABLES}
 
 
-def popen_without_terminal(args: Sequence[str], **kwargs: Any) -> subprocess.Popen[bytes]:
-    """subprocess.Popen with no terminal and no input, for botocore's ProcessProvider."""
-    return subprocess.Popen(
-        args, stdin=subprocess.DEVNULL, start_new_session=True, env=environment(), **kwargs
-    )
+def popen(args: Sequence[str], *, terminal: bool, **kwargs: Any) -> subprocess.Popen[Any]:
+    """subprocess.Popen, with the terminal or without one (as above), and known to
+    stop_running until it ends. Also what botocore's ProcessProvider starts with."""
+    if not terminal:
+        kwargs |= {"stdin": subprocess.DEVNULL, "start_new_session": True, "env": environment()}
+    process: subprocess.Popen[Any] = subprocess.Popen(args, **kwargs)
+    with _lock:
+        _running.difference_update([p for p in _running if p.poll() is not None])
+        _running.add(process)
+    return process
 
 
 def run(argv: Sequence[str], *, timeout: float, terminal: bool) -> subprocess.CompletedProcess[str]:
-    """Run `argv`, its output captured; with the terminal, or without one (as above).
-    subprocess.TimeoutExpired after `timeout` s, its whole process group killed."""
-    if terminal:
-        return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
-    with subprocess.Popen(
-        argv,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-        env=environment(),
-    ) as process:
+    """Run `argv`, its output captured; subprocess.TimeoutExpired after `timeout` s, the
+    command killed (with its process group, when it has its own)."""
+    process = popen(
+        argv, terminal=terminal, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    with process:
         try:
             out, err = process.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
+            _stop(process)
             process.communicate()
             raise
     return subprocess.CompletedProcess(list(argv), process.returncode, out, err)
+
+
+def stop_running() -> None:
+    """Kill the credential commands still running, as wm exits: nothing will read their
+    answer, and one left on the terminal (a question wm gave up waiting for) would read
+    the keys typed into the shell next."""
+    with _lock:
+        left = [p for p in _running if p.poll() is None]
+        _running.clear()
+    for process in left:
+        _stop(process)
+
+
+def _stop(process: subprocess.Popen[Any]) -> None:
+    """Kill `process`, and what it started when it leads a process group of its own."""
+    with contextlib.suppress(ProcessLookupError):
+        if os.getpgid(process.pid) == process.pid:
+            os.killpg(process.pid, signal.SIGKILL)
+        else:
+            process.kill()
+
+
+#: The commands started, maybe still running.
+_running: set[subprocess.Popen[Any]] = set()
+_lock = threading.Lock()

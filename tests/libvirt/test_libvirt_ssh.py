@@ -13,13 +13,9 @@ script running `ssh -F` with the test's config.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
-import select
-import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +25,7 @@ import pytest
 
 from tests.libvirt.daemon import Libvirtd
 from tests.sshd import SshServer, keygen
+from tests.terminal import shown_on_a_terminal
 from winged_monkey.engine.portal import Portal
 from winged_monkey.store.sqlite import Store
 from winged_monkey.user.config import AccountConfig, Config
@@ -89,50 +86,18 @@ class Host:
         return path
 
 
+def no_agent(config: Path) -> dict[str, str]:
+    """wm's environment with `config`, and no ssh-agent: a locked key can only be asked for."""
+    env = {**os.environ, "WM_CONFIG": str(config)}
+    env.pop("SSH_AUTH_SOCK", None)
+    return env
+
+
 @pytest.fixture
 def host(daemon: Libvirtd, hypervisor: Any, tmp_path: Path) -> Iterator[Host]:
     key = keygen(tmp_path / "id_test")
     with SshServer(tmp_path / "sshd", key.with_suffix(".pub")) as sshd:
         yield Host(sshd, daemon, key, tmp_path / "known_hosts", tmp_path)
-
-
-def on_a_terminal(config: Path, *args: str, deadline: float = 90) -> str:
-    """What `wm ARGS` shows on a pty that is its controlling terminal (where ssh asks), once
-    wm has ended; whatever it left behind on that terminal is then killed."""
-    leader, follower = os.openpty()
-    env = {**os.environ, "WM_CONFIG": str(config)}
-    env.pop("SSH_AUTH_SOCK", None)  # no agent: a locked key can only be asked for
-    process = subprocess.Popen(
-        ["setsid", "--ctty", *WM, *args],
-        stdin=follower,
-        stdout=follower,
-        stderr=follower,
-        env=env,
-    )
-    os.close(follower)
-    shown = b""
-    end = time.monotonic() + deadline
-    try:
-        while time.monotonic() < end:
-            ready, _, _ = select.select([leader], [], [], 0.2)
-            if ready:
-                try:
-                    shown += os.read(leader, 65536)
-                except OSError:  # EIO: everything on the terminal has closed it
-                    break
-            elif process.poll() is not None:
-                break
-        else:
-            pytest.fail(f"wm {' '.join(args)} still running after {deadline} s: {shown!r}")
-    finally:
-        if process.poll() is None:
-            process.kill()
-        process.wait()
-        # setsid: wm led its own process group, so an ssh it left behind is in it.
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        os.close(leader)
-    return shown.decode(errors="replace").replace("\r\n", "\n")
 
 
 def test_domains_are_listed_over_ssh_from_a_known_host(host: Host) -> None:
@@ -152,7 +117,7 @@ def test_domains_are_listed_over_ssh_from_a_known_host(host: Host) -> None:
 
 def test_an_unknown_host_key_is_not_asked_over_wm(host: Host) -> None:
     host.known_hosts.write_text("")
-    shown = on_a_terminal(host.config(host.uri()), "ls")
+    shown = shown_on_a_terminal([*WM, "ls"], no_agent(host.config(host.uri())))
     assert not any(prompt in shown for prompt in PROMPTS), shown
     assert f"ssh does not know the host key of 127.0.0.1:{host.sshd.port}" in shown, shown
     assert f"run `ssh -p {host.sshd.port} {host.sshd.user}@127.0.0.1` once" in shown
@@ -167,7 +132,7 @@ def test_a_key_locked_by_a_passphrase_is_not_asked_for(host: Host) -> None:
         ["ssh-keygen", "-q", "-t", "ed25519", "-N", "a passphrase", "-f", str(locked)], check=True
     )
     (host.sshd.root / "authorized_keys").write_text(locked.with_suffix(".pub").read_text())
-    shown = on_a_terminal(host.config(host.uri(key=locked)), "ls")
+    shown = shown_on_a_terminal([*WM, "ls"], no_agent(host.config(host.uri(key=locked))))
     assert not any(prompt in shown for prompt in PROMPTS), shown
     assert f"ssh to 127.0.0.1:{host.sshd.port} was refused" in shown, shown
     assert "ssh-agent" in shown

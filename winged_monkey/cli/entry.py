@@ -24,9 +24,13 @@ def main() -> None:
         sys.exit(1)
     if code is not None:
         sys.exit(code)
+    from winged_monkey import credential_commands
     from winged_monkey.cli.main import main as cli
 
-    cli(prog_name="wm")
+    try:
+        cli(prog_name="wm")
+    finally:
+        credential_commands.stop_running()
 
 
 def _cached_listing(args: list[str]) -> int | None:

@@ -1,5 +1,6 @@
-"""A credential command that would ask on the terminal, under the TUI, in a real terminal (tmux):
-it must not draw over wm nor read the keys meant for it.
+"""A credential command that would ask on the terminal. Under the TUI, in a real terminal
+(tmux), it must not draw over wm nor read the keys meant for it; under `wm ls`, on a pty,
+it may ask, and is not left asking once wm has given up on it.
 
 The README's own `secret_command = "pass show cloud/lab"` is gpg underneath: with its key
 locked, gpg-agent opens pinentry-curses on the terminal named by GPG_TTY (which a gpg user
@@ -21,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import DEV_KEY, DEV_SECRET, Cloud, wait_until
+from tests.terminal import on_a_terminal
 from tests.tmux import Tmux
 
 WM = Path(sys.executable).with_name("wm")
@@ -162,3 +164,34 @@ def test_a_helper_that_asks_on_the_terminal_leaves_wm_its_keys(
     assert "Master password" not in screen, screen
     tmux.keys("q")  # wm's key, not an answer to the helper
     wait_until(lambda: ended(tmux), timeout=20)
+
+
+def test_wm_ls_lets_a_command_ask_and_leaves_no_question_behind(
+    cloud: Cloud, tmp_path: Path
+) -> None:
+    pid_file = tmp_path / "helper.pid"
+    helper = tmp_path / "helper"
+    helper.write_text(
+        ASKS_ON_THE_TERMINAL.replace("#!/bin/sh\n", f"#!/bin/sh\necho $$ > {pid_file}\n").format(
+            print='echo "$answer"'
+        )
+    )
+    helper.chmod(0o755)
+    config = tmp_path / "wm.toml"
+    credentials = f'key = "{DEV_KEY}", keyring = false, secret_command = "{helper}"'
+    config.write_text(account(cloud, credentials).replace("timeout = 10", "timeout = 2"))
+    with on_a_terminal([str(WM), "--config", str(config), "ls"], dict(os.environ)) as shown:
+        assert "Master password" in shown  # a terminal's command may ask there
+        assert "not signed in within 2 s" in shown, shown
+        pid = int(pid_file.read_text())
+        # wm has exited: the question it gave up on is not left to read the shell's keys.
+        wait_until(lambda: not alive(pid), timeout=10)
+
+
+def alive(pid: int) -> bool:
+    """A process runs as `pid` (a zombie nobody reaped is not running)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
