@@ -17,7 +17,7 @@ from libcloud.compute.base import Node, NodeDriver
 from winged_monkey.account import AccountConfig, Secrets
 from winged_monkey.actions import Action
 from winged_monkey.backend import Capability
-from winged_monkey.errors import UnreachableError, WMError
+from winged_monkey.errors import BackendError, UnreachableError, WMError
 from winged_monkey.models import Instance
 from winged_monkey_libcloud import libvirtcompat, libvirtssh
 from winged_monkey_libcloud.generic import GenericBackend
@@ -42,12 +42,19 @@ class LibvirtBackend(GenericBackend):
         return kwargs
 
     def _failure(self, driver: NodeDriver | None, exc: Exception) -> WMError:
+        if type(exc).__name__ != "libvirtError":
+            return super()._failure(driver, exc)
         uri = self.account.driver.get("uri")
-        if isinstance(uri, str) and type(exc).__name__ == "libvirtError":
-            said = libvirtssh.failure(uri, str(exc), account=self.account.name)
-            if said is not None:
-                return said
-        return super()._failure(driver, exc)
+        said = (
+            libvirtssh.failure(uri, str(exc), account=self.account.name)
+            if isinstance(uri, str)
+            else None
+        )
+        # libvirt's own words name what failed and where ("unable to connect to server at
+        # '...': Connection refused"); the exception's type name added nothing.
+        return said or BackendError(
+            self.secrets.mask(f"libvirt: {' '.join(str(exc).split())}"), account=self.account.name
+        )
 
     async def _release(self, driver: NodeDriver) -> None:
         # Closing the last virConnect resets libvirt's test driver, so each one is closed.
