@@ -19,7 +19,7 @@ from winged_monkey.actions import Action
 from winged_monkey.backend import Capability
 from winged_monkey.errors import BackendError, UnreachableError, WMError
 from winged_monkey.models import Instance
-from winged_monkey_libcloud import libvirtcompat, libvirtssh
+from winged_monkey_libcloud import libvirtcompat, libvirtssh, nottyssh
 from winged_monkey_libcloud.generic import GenericBackend
 
 #: The actions run on libvirt itself rather than through libcloud's driver.
@@ -38,7 +38,7 @@ class LibvirtBackend(GenericBackend):
     def driver_kwargs(self) -> dict[str, Any]:
         kwargs = super().driver_kwargs()
         if isinstance(kwargs.get("uri"), str):
-            kwargs["uri"] = libvirtssh.without_prompts(kwargs["uri"])
+            kwargs["uri"] = libvirtssh.without_prompts(kwargs["uri"], nottyssh.wrapper)
         return kwargs
 
     def _failure(self, driver: NodeDriver | None, exc: Exception) -> WMError:

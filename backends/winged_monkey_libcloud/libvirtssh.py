@@ -4,14 +4,16 @@ refuses is said with the fix.
 libvirt runs the system's ssh as a child of wm, on wm's terminal: a host key ssh has not
 seen, or a key locked by a passphrase, makes it ask there, over the TUI, reading the keys
 meant for wm (and `wm ls` waits on it until the account's timeout, leaving it behind).
-libvirt's own `no_tty=1` option runs ssh with `-T -o BatchMode=yes`, so ssh refuses at once
+libvirt's own `no_tty=1` option runs ssh with `-T -o BatchMode=yes`, and nottyssh.py runs it
+with no terminal at all (a ProxyJump's ssh does not get BatchMode), so ssh refuses at once
 instead; its words (which libvirt passes on from ssh's stderr) become a message naming the
 host and what to run. Host keys stay checked as the user's ssh checks them.
 """
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, urlsplit
+from collections.abc import Callable
+from urllib.parse import quote, unquote, urlsplit
 
 from winged_monkey.errors import AuthError, UnreachableError, WMError
 
@@ -24,18 +26,31 @@ def is_ssh(uri: str) -> bool:
     return "+" in scheme and scheme.rsplit("+", 1)[1] == _SSH
 
 
-def without_prompts(uri: str) -> str:
-    """`uri` with libvirt's `no_tty=1` when it goes over ssh and does not say otherwise (a
-    user who sets `no_tty=0` keeps it)."""
+def without_prompts(uri: str, wrap: Callable[[str], str | None] = lambda _: None) -> str:
+    """`uri` with libvirt's `no_tty=1`, and its ssh (or its own `command=`) run through
+    `wrap(program)`, the path of a program running it without a terminal (nottyssh.py);
+    unchanged when it is not over ssh or sets `no_tty` itself (a user's `no_tty=0` wants
+    ssh's questions, and gets them). Values are kept as written: libvirt unescapes them
+    its own way (a "+" stays a "+")."""
     if not is_ssh(uri):
         return uri
     head, hash_, fragment = uri.partition("#")
-    query = urlsplit(head).query
-    if any(name == "no_tty" for name, _ in parse_qsl(query, keep_blank_values=True)):
+    base, _, query = head.partition("?")
+    params = [param for param in query.split("&") if param]
+    if any(_name(param) == "no_tty" for param in params):
         return uri
-    return (
-        head + ("&" if query else "" if head.endswith("?") else "?") + "no_tty=1" + hash_ + fragment
-    )
+    commands = [param for param in params if _name(param) == "command"]
+    program = unquote(commands[-1].partition("=")[2]) if commands else "ssh"
+    wrapped = wrap(program)
+    if wrapped is not None:
+        params = [param for param in params if _name(param) != "command"]
+        params.append("command=" + quote(wrapped, safe="/"))
+    params.append("no_tty=1")
+    return base + "?" + "&".join(params) + hash_ + fragment
+
+
+def _name(param: str) -> str:
+    return unquote(param.partition("=")[0])
 
 
 def failure(uri: str, message: str, *, account: str) -> WMError | None:
@@ -55,8 +70,9 @@ def failure(uri: str, message: str, *, account: str) -> WMError | None:
         )
     if "Host key verification failed" in message:
         return UnreachableError(
-            f"ssh does not know the host key of {host.name} yet, and wm does not let ssh ask "
-            f"on its screen: run `{login}` once in a terminal, check the key and accept it",
+            f"ssh does not know the host key of {host.name} yet (or of a jump host on the "
+            f"way), and wm does not let ssh ask on its screen: run `{login}` once in a "
+            "terminal, check the key and accept it",
             account=account,
         )
     if "Permission denied" in message:

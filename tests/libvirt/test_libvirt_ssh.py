@@ -29,6 +29,7 @@ from tests.terminal import shown_on_a_terminal
 from winged_monkey.engine.portal import Portal
 from winged_monkey.store.sqlite import Store
 from winged_monkey.user.config import AccountConfig, Config
+from winged_monkey_libcloud import nottyssh
 from winged_monkey_libcloud.libvirtssh import without_prompts
 
 WM = [sys.executable, "-c", "from winged_monkey.cli.entry import main; main()"]
@@ -61,19 +62,29 @@ class Host:
     known_hosts: Path
     folder: Path
 
-    def uri(self, *, key: Path | None = None) -> str:
+    def uri(self, *, key: Path | None = None, via: SshServer | None = None) -> str:
+        """The account's uri; `via`: the hypervisor is `kvm`, behind that jump host (the
+        ssh config's ProxyJump, as a bastion user's says)."""
         ssh = self.folder / "ssh"
         ssh.write_text(f'#!/bin/sh\nexec ssh -F {self.folder / "ssh_config"} "$@"\n')
         ssh.chmod(0o755)
+        hops = (
+            f"Host kvm\n  HostName 127.0.0.1\n  Port {self.sshd.port}\n  ProxyJump jump\n"
+            f"Host jump\n  HostName 127.0.0.1\n  Port {via.port}\n  User {via.user}\n"
+            f"  IdentityFile {self.key}\n"
+            if via
+            else ""
+        )
         (self.folder / "ssh_config").write_text(
             f"UserKnownHostsFile {self.known_hosts}\nGlobalKnownHostsFile /dev/null\n"
-            "StrictHostKeyChecking ask\nIdentitiesOnly yes\n"
+            f"StrictHostKeyChecking ask\nIdentitiesOnly yes\n{hops}"  # before any Host: for all
         )
         nc = self.folder / "nc"
         nc.write_text(f"#!{sys.executable}\n{UNIX_NC}")
         nc.chmod(0o755)
+        where = "kvm" if via else f"127.0.0.1:{self.sshd.port}"
         return (
-            f"test+ssh://{self.sshd.user}@127.0.0.1:{self.sshd.port}/default?proxy=netcat"
+            f"test+ssh://{self.sshd.user}@{where}/default?proxy=netcat"
             f"&netcat={nc}&socket={self.daemon.socket}&keyfile={key or self.key}&command={ssh}"
         )
 
@@ -125,6 +136,35 @@ def test_an_unknown_host_key_is_not_asked_over_wm(host: Host) -> None:
     assert host.known_hosts.read_text() == ""  # nothing accepted on the user's behalf
 
 
+def test_a_jump_hosts_unknown_key_is_not_asked_over_wm(host: Host) -> None:
+    host.known_hosts.write_text(host.sshd.known_host())  # the hypervisor's, not the bastion's
+    with SshServer(host.folder / "jump", host.key.with_suffix(".pub")) as jump:
+        uri = host.uri(via=jump)
+        shown = shown_on_a_terminal([*WM, "ls"], no_agent(host.config(uri)))
+    assert not any(prompt in shown for prompt in PROMPTS), shown
+    assert "ssh does not know the host key of kvm yet (or of a jump host on the way)" in shown
+    assert f"run `ssh {host.sshd.user}@kvm` once" in shown
+
+
+def test_a_jump_host_known_leads_to_the_domains(host: Host) -> None:
+    with SshServer(host.folder / "jump", host.key.with_suffix(".pub")) as jump:
+        host.known_hosts.write_text(host.sshd.known_host() + jump.known_host())
+        account = AccountConfig(
+            name="kvm", provider="libvirt", driver={"uri": host.uri(via=jump)}, timeout=20
+        )
+        portal = Portal(Config(accounts=(account,)), Store.memory())
+
+        async def run() -> set[str]:
+            async for update in portal.refresh():
+                assert update.status.phase != "failed", update.status.error
+            await portal.close()
+            return {i.name for i in portal.instances()}
+
+        assert {"web", "db"} <= asyncio.run(run())
+        assert jump.logins() >= 1  # through the bastion
+        assert host.sshd.logins() >= 1
+
+
 def test_a_key_locked_by_a_passphrase_is_not_asked_for(host: Host) -> None:
     host.known_hosts.write_text(host.sshd.known_host())
     locked = host.folder / "id_locked"
@@ -157,13 +197,20 @@ def test_a_changed_host_key_is_said_with_the_way_to_check_it(host: Host) -> None
     assert host.known_hosts.read_text() == host.sshd.known_host(other)
 
 
+def wrap(program: str) -> str:
+    return f"/wm/bin/notty-{program.rsplit('/', 1)[-1]}"
+
+
 @pytest.mark.parametrize(
     ("uri", "expected"),
     [
-        ("qemu+ssh://kvm.lab/system", "qemu+ssh://kvm.lab/system?no_tty=1"),
         (
-            "qemu+ssh://me@kvm.lab:2222/system?keyfile=/k",
-            "qemu+ssh://me@kvm.lab:2222/system?keyfile=/k&no_tty=1",
+            "qemu+ssh://kvm.lab/system",
+            "qemu+ssh://kvm.lab/system?command=/wm/bin/notty-ssh&no_tty=1",
+        ),
+        (
+            "qemu+ssh://me@kvm.lab:2222/system?keyfile=/k+1&command=/opt/ssh",
+            "qemu+ssh://me@kvm.lab:2222/system?keyfile=/k+1&command=/wm/bin/notty-ssh&no_tty=1",
         ),
         ("qemu+ssh://kvm.lab/system?no_tty=0", "qemu+ssh://kvm.lab/system?no_tty=0"),
         ("qemu:///system", "qemu:///system"),
@@ -171,5 +218,14 @@ def test_a_changed_host_key_is_said_with_the_way_to_check_it(host: Host) -> None
         ("qemu+libssh2://kvm.lab/system", "qemu+libssh2://kvm.lab/system"),
     ],
 )
-def test_only_the_ssh_transport_is_told_not_to_ask(uri: str, expected: str) -> None:
-    assert without_prompts(uri) == expected
+def test_only_the_ssh_transport_is_run_without_questions(uri: str, expected: str) -> None:
+    assert without_prompts(uri, wrap) == expected
+
+
+def test_the_wrapper_runs_ssh_with_no_terminal() -> None:
+    """Run from a terminal, what the wrapper runs cannot open one to ask on (/dev/tty)."""
+    program = nottyssh.wrapper("sh")
+    assert program is not None
+    probe = "(exec 3<>/dev/tty) 2>/dev/null && echo ASKS || echo CANNOT-ASK"
+    assert shown_on_a_terminal(["sh", "-c", probe], dict(os.environ)).strip() == "ASKS"
+    assert shown_on_a_terminal([program, "-c", probe], dict(os.environ)).strip() == "CANNOT-ASK"
