@@ -7,7 +7,8 @@ fails at once, instead of drawing over the TUI and reading the keys meant for it
 staying there after wm has given up. GPG_TTY is dropped from its environment for the same
 reason: gpg-agent would open pinentry-curses on that terminal. Whatever the command started
 is killed with it when wm stops waiting. `wm ls` and the other commands keep running them
-on the terminal, where a question can be answered.
+on the terminal, where a question can be answered; any still running as wm exits is
+stopped (stop_running), so none is left asking on the shell's terminal.
 """
 
 from __future__ import annotations
