@@ -43,6 +43,8 @@ def _written(folder: Path, program: str) -> str | None:
     suffix = "" if program == "ssh" else "-" + hashlib.sha256(program.encode()).hexdigest()[:12]
     try:
         path = paths.private_dir(folder) / f"ssh-without-terminal{suffix}"
+        if os.statvfs(folder).f_flag & getattr(os, "ST_NOEXEC", 0):
+            return None  # a home mounted noexec (hardened bastions): nothing there runs
         text = SCRIPT.format(python=sys.executable, program=program)
         if not path.exists() or path.read_text() != text:
             partial = path.with_name(f".{path.name}.{os.getpid()}")
