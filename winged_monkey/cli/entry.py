@@ -24,13 +24,15 @@ def main() -> None:
         sys.exit(1)
     if code is not None:
         sys.exit(code)
-    from winged_monkey import credential_commands
     from winged_monkey.cli.main import main as cli
 
     try:
         cli(prog_name="wm")
     finally:
-        credential_commands.stop_running()
+        # Only if a credential command ran: `wm --help` does not import what commands use.
+        commands = sys.modules.get("winged_monkey.credential_commands")
+        if commands is not None:
+            commands.stop_running()
 
 
 def _cached_listing(args: list[str]) -> int | None:
