@@ -65,11 +65,22 @@ class Instance(BaseModel):
         "that could not list it this time (an aggregator's failing account). None: this "
         "listing observed it.",
     )
+    source_account: str | None = Field(
+        default=None,
+        description="The account that holds the row at its source, when this account reaches "
+        "several (an aggregator's team account reaches the team's cloud accounts). None: "
+        "the account is the cloud account itself.",
+    )
 
     @property
     def key(self) -> str:
         """Unique across accounts: the same id may exist in two clouds."""
         return f"{self.account}/{self.id}"
+
+    @property
+    def account_label(self) -> str:
+        """The account as shown: `team/prod` for a row the team's aggregator holds in prod."""
+        return f"{self.account}/{self.source_account}" if self.source_account else self.account
 
     @property
     def where(self) -> str:

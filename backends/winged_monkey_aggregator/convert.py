@@ -56,6 +56,7 @@ def instance(account: str, row: ResourceOut) -> Instance:
         price_hourly=row.price_hourly,
         extra=extra,
         stale=stale(row),
+        source_account=row.account,
     )
 
 

@@ -37,6 +37,11 @@ def test_ls_and_stop_as_viewer_then_operator(team: RunningAggregator, tmp_path: 
     assert sorted(rows) == ["batch", "web"]
     web = f"team/team-a/{team.ids['team-a', 'web']}"
     assert rows["web"]["id"] == web.removeprefix("team/")
+    assert (rows["web"]["account"], rows["web"]["source_account"]) == ("team", "team-a")
+
+    # The table names the team's account a row is on, not only the aggregator's.
+    table = wm(tmp_path, team.url, viewer, "ls").stdout.splitlines()
+    assert [line.split()[3] for line in table[1:]] == ["team/team-a", "team/team-a"], table
 
     refused = wm(tmp_path, team.url, viewer, "stop", web, "--yes")
     assert refused.exit_code != 0

@@ -67,6 +67,9 @@ async def test_viewer_rows_offer_no_stop_key_beside_a_direct_account(
                 return {ab.binding.description for ab in screen.active_bindings.values()}
 
             viewed = row("team", "web", "ec2/team-a:us-east-1")
+            # At 80 columns `where` is off screen: the account column names the team's account.
+            assert str(table.cell(viewed.key, "account")) == "team/team-a"
+            assert str(table.cell(row("direct", "direct-web").key, "account")) == "direct"
             table.select(viewed.key)
             await pilot.pause()
             assert "stop" not in keys()

@@ -47,3 +47,23 @@ def test_filter_text_covers_the_visible_columns() -> None:
     text = fmt.instance_search_text(web)
     for part in ("running", "web-1", "dev", "ec2/us-east-1", "t3.micro", "54.1.0.10", "10.1.0.10"):
         assert part in text
+
+
+def test_an_aggregators_row_names_the_teams_account_within_the_column() -> None:
+    from tests.ui.conftest import fixed_instances
+
+    (web,) = fixed_instances("team", ["web-1"], "us-east-1", 1)
+
+    def cell(local: str, source: str | None) -> str:
+        row = web.model_copy(update={"account": local, "source_account": source})
+        return fmt.account_cell(row, 14)
+
+    assert cell("team", "prod") == "team/prod"
+    assert cell("team", None) == "team"
+    # Cut where it must be, the local account first: the team's account tells rows apart.
+    assert cell("engineering", "dev") == "engineeri…/dev"
+    assert cell("engineering-shared", "production") == "en…/production"
+    assert cell("team", "production-eu-west-1") == "t…/production…"
+    assert "team/prod" in fmt.instance_search_text(
+        web.model_copy(update={"source_account": "prod"})
+    )

@@ -90,7 +90,7 @@ def instance_row(instance: Instance, now: datetime) -> tuple[str, ...]:
     return (
         state_label(instance.state),
         instance.name,
-        instance.account,
+        instance.account_label,
         instance.where,
         size_text(instance),
         price_text(instance.price_hourly),

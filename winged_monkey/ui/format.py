@@ -69,6 +69,19 @@ def one_line(text: str, width: int) -> str:
     return flat[:end] + "…"
 
 
+def account_cell(instance: Instance, width: int) -> str:
+    """The account column's text within `width`: `team/prod` for a row an aggregator holds;
+    when that does not fit, the local account is cut first (`te…/prod`), since which of the
+    team's accounts a row is on is what tells rows apart."""
+    label = one_line(instance.account_label, width)
+    source = instance.source_account
+    if source is None or not label.endswith("…"):
+        return label
+    source = one_line(source, width - 2)
+    local = one_line(instance.account, max(2, width - cell_len(source) - 1))
+    return one_line(f"{local}/{source}", width)
+
+
 def name_text(instance: Instance, width: int) -> Text:
     """The name, cut to `width`; an app's begins with a glyph so it reads without colour."""
     if instance.kind != "app":
@@ -90,7 +103,7 @@ def instance_search_text(instance: Instance) -> str:
     fields = (
         str(instance.state),
         instance.name,
-        instance.account,
+        instance.account_label,
         instance.where,
         size_text(instance, unknown=""),
         price_text(instance.price_hourly),

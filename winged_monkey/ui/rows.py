@@ -76,7 +76,7 @@ def _price(i: Instance) -> float:
 SORTS: dict[str, Callable[[Instance], Any]] = {
     "state": lambda i: _STATE_ORDER[i.state],
     "name": lambda i: natural(i.name),
-    "account": lambda i: i.account,
+    "account": lambda i: i.account_label,
     "public_ip": lambda i: _address(i.public_ips),
     "price": _price,
     "age": _created,
@@ -94,7 +94,7 @@ def fitted_texts(i: Instance) -> tuple[str, ...]:
         name = f"{APP_GLYPH} {fmt.one_line(i.name, NAME_WIDTH - 2)}"
     return (
         name,
-        fmt.one_line(i.account, ACCOUNT_WIDTH),
+        fmt.account_cell(i, ACCOUNT_WIDTH),
         fmt.first_ip(i.public_ips),
         i.where,
         size_text(i, unknown=""),

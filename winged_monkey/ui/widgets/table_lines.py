@@ -80,7 +80,7 @@ def row_cells(row: Row, age: str, drawn: list[int] | None = None) -> list[Text]:
     texts = [
         fmt.state_text(i.state),
         fmt.name_text(i, NAME_WIDTH),
-        Text(fmt.one_line(i.account, ACCOUNT_WIDTH)),
+        Text(fmt.account_cell(i, ACCOUNT_WIDTH)),
         Text(fmt.first_ip(i.public_ips)),
         # Stopped and terminated rows cost nothing per hour: no price that reads as one.
         Text("" if i.state in NO_HOURLY_COST else price_text(i.price_hourly), justify="right"),
