@@ -10,6 +10,7 @@ would draw over the TUI, is turned off: each error reaches wm as the exception i
 from __future__ import annotations
 
 import contextlib
+import re
 from typing import Any, ClassVar
 
 from libcloud.compute.base import Node, NodeDriver
@@ -24,6 +25,11 @@ from winged_monkey_libcloud.generic import GenericBackend
 
 #: The actions run on libvirt itself rather than through libcloud's driver.
 _OWN = frozenset({Action.DESTROY, Action.RESET})
+
+#: libvirt's words when the local daemon's unix socket is not there or not answering.
+_NO_DAEMON = re.compile(
+    r"Failed to connect socket to '(?P<path>[^']*)': (No such file or directory|Connection refused)"
+)
 
 
 class LibvirtBackend(GenericBackend):
@@ -52,9 +58,14 @@ class LibvirtBackend(GenericBackend):
         )
         # libvirt's own words name what failed and where ("unable to connect to server at
         # '...': Connection refused"); the exception's type name added nothing.
-        return said or BackendError(
-            self.secrets.mask(f"libvirt: {' '.join(str(exc).split())}"), account=self.account.name
-        )
+        words = f"libvirt: {' '.join(str(exc).split())}"
+        if _NO_DAEMON.search(words):
+            words += (
+                ": is libvirt's daemon running on this machine? Start it (`sudo systemctl "
+                "start libvirtd`, or virtqemud where the daemons are split), or name its "
+                "socket in the uri (?socket=/path)"
+            )
+        return said or BackendError(self.secrets.mask(words), account=self.account.name)
 
     async def _release(self, driver: NodeDriver) -> None:
         # Closing the last virConnect resets libvirt's test driver, so each one is closed.

@@ -7,6 +7,8 @@ test driver's state alive (the driver resets when its last connection closes).
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import socket as sock
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -147,6 +149,33 @@ def test_a_dead_libvirtd_fails_only_its_account(daemon: Libvirtd, tmp_path: Path
     assert phases["gone"] == (
         "libvirt: unable to connect to server at '127.0.0.1:9': Connection refused"
     )
+
+
+@pytest.mark.parametrize("socket", ["missing", "stale"])
+def test_no_local_daemon_asks_whether_libvirtd_runs(socket: str, tmp_path: Path) -> None:
+    path = tmp_path / "libvirt-sock"
+    if socket == "stale":  # a daemon that died and left its socket behind
+        with contextlib.closing(sock.socket(sock.AF_UNIX)) as left:
+            left.bind(str(path))
+    local = AccountConfig(
+        name="here",
+        provider="libvirt",
+        driver={"uri": f"qemu+unix:///system?socket={path}"},
+        credentials=Credentials(keyring=False),
+        timeout=5,
+    )
+    portal = Portal(Config(accounts=(local,)), Store.memory())
+
+    async def run() -> str | None:
+        errors = [u.status.error async for u in portal.refresh()]
+        await portal.close()
+        return errors[-1]
+
+    error = asyncio.run(run())
+    assert error is not None
+    assert error.startswith(f"libvirt: Failed to connect socket to '{path}'"), error
+    assert "is libvirt's daemon running on this machine?" in error
+    assert "?socket=" in error
 
 
 def test_suspend_then_start_resumes(portal: Portal, hypervisor: Any) -> None:
