@@ -289,11 +289,25 @@ def test_refusals_say_what_to_do(cloud: Cloud, aws_files: Path) -> None:
         f"; {aws_files / 'credentials'} has [profile split], which botocore skips: "
         "in the credentials file write [split]"
     )
+    (aws_files / "config").write_text(
+        (aws_files / "config").read_text() + "[ profile spaced ]\nregion = us-east-1\n"
+    )
+    assert told("spaced").endswith(
+        f"; {aws_files / 'config'} has [ profile spaced ], which botocore skips (the spaces "
+        "inside the brackets are part of the name): write [profile spaced]"
+    )
     cloud.monkeypatch.setenv("AWS_PROFILE", "spilt")
     assert told(None) == (
         "prod: AWS default chain: The config profile (spilt) could not be found; "
         "AWS_PROFILE=spilt names it; did you mean 'split'?; the files have the profiles: "
         "old, profile split, split, sso, typo"
+    )
+    # botocore reads AWS_DEFAULT_PROFILE first: that is the name it did not find.
+    cloud.monkeypatch.setenv("AWS_DEFAULT_PROFILE", "spit")
+    assert told(None) == (
+        "prod: AWS default chain: The config profile (spit) could not be found; "
+        "AWS_DEFAULT_PROFILE=spit names it (botocore reads it before AWS_PROFILE=spilt); "
+        "did you mean 'split'?; the files have the profiles: old, profile split, split, sso, typo"
     )
 
 

@@ -281,10 +281,18 @@ def _missing_profile(session: Any, profile: str | None) -> str:
     a near name; and what the files do have."""
     import os
 
-    name = profile or os.environ.get("AWS_PROFILE") or os.environ.get("AWS_DEFAULT_PROFILE")
+    # botocore reads AWS_DEFAULT_PROFILE first (configprovider's "profile" variable).
+    named = [
+        (v, os.environ[v]) for v in ("AWS_DEFAULT_PROFILE", "AWS_PROFILE") if os.environ.get(v)
+    ]
+    name = profile or (named[0][1] if named else None)
     if not name:
         return ""
-    hint = "" if profile else f"; AWS_PROFILE={name} names it"
+    hint = ""
+    if not profile:
+        hint = f"; {named[0][0]}={name} names it"
+        if len(named) > 1 and named[1][1] != name:
+            hint += f" (botocore reads it before {named[1][0]}={named[1][1]})"
     misnamed = skipped_section(session, name)
     if misnamed:
         return hint + misnamed
@@ -315,6 +323,13 @@ def skipped_section(session: Any, name: str | None) -> str:
         written = {" ".join(str(s).split()): str(s) for s in sections}
         if wrong in written:
             return f"; {path} has [{wrong}], which botocore skips: in the {kind} file write {right}"
+        # `[ profile x ]`: botocore takes the spaces inside the brackets as part of the name.
+        spaced = written.get(right[1:-1])
+        if spaced is not None and spaced != spaced.strip():
+            return (
+                f"; {path} has [{spaced}], which botocore skips (the spaces inside the "
+                f"brackets are part of the name): write {right}"
+            )
         # botocore splits a config section's name as a shell would: `[profile my dev]` is
         # three words, and skipped; such a name is quoted there.
         unquoted = written.get(f"profile {name}") if kind == "config" else None
