@@ -139,7 +139,7 @@ def test_pass_show_with_a_locked_key_does_not_draw_pinentry_over_wm(
     wait_until(lambda: ended(tmux), timeout=20)
 
 
-@pytest.mark.parametrize("source", ["secret_command", "credential_process"])
+@pytest.mark.parametrize("source", ["secret_command", "credential_process", "source_profile"])
 def test_a_helper_that_asks_on_the_terminal_leaves_wm_its_keys(
     cloud: Cloud, tmux: Tmux, tmp_path: Path, source: str
 ) -> None:
@@ -154,6 +154,12 @@ def test_a_helper_that_asks_on_the_terminal_leaves_wm_its_keys(
         helper.write_text(ASKS_ON_THE_TERMINAL.format(print=f"echo '{body}'"))
         profiles = tmp_path / "aws_config"
         profiles.write_text(f"[profile asks]\ncredential_process = {helper}\n")
+        if source == "source_profile":  # botocore starts it for the role, not the chain
+            profiles.write_text(
+                f"[profile base]\ncredential_process = {helper}\n"
+                f"[profile asks]\nrole_arn = arn:aws:iam::123456789012:role/ops\n"
+                "source_profile = base\n"
+            )
         credentials = 'aws_profile = "asks"'
         env = {**os.environ, "AWS_CONFIG_FILE": str(profiles)}
     helper.chmod(0o755)

@@ -172,19 +172,50 @@ def _process_through_commands(session: Any, *, terminal: bool) -> None:
     """The profile's credential_process started as wm's other credential commands are
     (credential_commands.py: without a terminal under the TUI; stopped when wm exits).
     botocore's provider takes how to start it (its `popen`) only when built, so an equal
-    one replaces it in the chain."""
+    one replaces it in the chain, and in what a role's provider builds for its
+    source_profile."""
     import functools
 
     from botocore.credentials import ProcessProvider
 
     chain = session.get_component("credential_provider")
+    popen = functools.partial(credential_commands.popen, terminal=terminal)
     replacement = ProcessProvider(
         profile_name=session.get_config_variable("profile") or "default",
         load_config=lambda: session.full_config,
-        popen=functools.partial(credential_commands.popen, terminal=terminal),
+        popen=popen,
     )
     chain.insert_after("custom-process", replacement)
     chain.remove("custom-process")  # the first of that name: botocore's own
+    # A role's source_profile is read by providers the role's provider builds itself, from
+    # a builder it takes only in its constructor (botocore builds it): the attribute is
+    # where it keeps it; tests/test_credential_commands.py checks the command is wm's.
+    role = chain.get_provider("assume-role")
+    role._profile_provider_builder = _SourceProviders(
+        role._profile_provider_builder, session, popen
+    )
+
+
+class _SourceProviders:
+    """botocore's ProfileProviderBuilder with each ProcessProvider it makes replaced by one
+    that starts the command through `popen`."""
+
+    def __init__(self, builder: Any, session: Any, popen: Callable[..., Any]) -> None:
+        self._builder, self._session, self._popen = builder, session, popen
+
+    def providers(self, profile_name: str, disable_env_vars: bool = False) -> list[Any]:
+        from botocore.credentials import ProcessProvider
+
+        return [
+            ProcessProvider(
+                profile_name=profile_name,
+                load_config=lambda: self._session.full_config,
+                popen=self._popen,
+            )
+            if isinstance(provider, ProcessProvider)
+            else provider
+            for provider in self._builder.providers(profile_name, disable_env_vars)
+        ]
 
 
 def _ec2_endpoint(session: Any, region: str) -> tuple[str, str]:
