@@ -309,15 +309,75 @@ def test_clouds_yml_in_the_current_folder_with_secure_yaml_in_the_users_is_found
     assert vault.get_password(KEYRING_SERVICE, "lab") == "appcred-secret-in-secure-yaml"
 
 
-def test_a_regions_list_of_mappings_is_noted_by_region_name(tmp_path: Path, config: Path) -> None:
+@pytest.mark.parametrize(
+    ("regions", "first", "second"),
+    [
+        (
+            "    regions:\n      - name: R1\n        values: {interface: public}\n      - R2\n",
+            "R1",
+            "R2",
+        ),
+        ("    region_name: [R1, R2]\n", "R1", "R2"),
+        ("    region_name: R1,R2\n", "R1", "R2"),  # deprecated, still read
+        ("    profile: citycloud\n", "Buf1", "Fra1"),  # a vendor profile's regions
+    ],
+)
+def test_a_cloud_of_several_regions_is_noted_with_how_to_import_another(
+    tmp_path: Path, config: Path, regions: str, first: str, second: str
+) -> None:
     clouds = tmp_path / "clouds.yaml"
-    regions = "    regions:\n      - name: R1\n        values: {interface: public}\n      - R2\n"
     clouds.write_text(CLOUDS.replace("    region_name: RegionTwo\n", regions))
-    result = wm(
-        config, "accounts", "import", "--clouds-yaml", str(clouds), "--cloud", "lab", "--no-secrets"
+
+    def imported(*args: str) -> Result:
+        result = wm(
+            config,
+            "accounts",
+            "import",
+            "--clouds-yaml",
+            str(clouds),
+            "--cloud",
+            "lab",
+            "--no-secrets",
+            *args,
+        )
+        assert result.exit_code == 0, result.output
+        return result
+
+    told = " ".join(imported().output.split())
+    assert f"lab: note: regions {first}, {second}" in told, told
+    assert f"imported with {first} (openstacksdk's choice, the first)" in told
+    again = told.split("another as an account of its own: ")[1].split(" check them")[0]
+    assert again == (
+        f"wm accounts import --clouds-yaml {clouds} --cloud lab --region {second} "
+        f"--name lab-{second}"
     )
-    assert result.exit_code == 0, result.output
-    assert "lab: note: regions R1, R2: imported with R1 (openstacksdk's choice" in result.output
+    imported("--region", second, "--name", f"lab-{second}")  # as the note says
+    accounts = {a.name: a for a in load_config(config).accounts}
+    regions_of = {n: a.driver.get("ex_force_service_region") for n, a in accounts.items()}
+    assert (regions_of["lab"], regions_of[f"lab-{second}"]) == (first, second)
+
+
+def test_a_region_the_cloud_does_not_have_is_refused_with_its_regions(
+    tmp_path: Path, config: Path
+) -> None:
+    clouds = tmp_path / "clouds.yaml"
+    clouds.write_text(CLOUDS.replace("    region_name: RegionTwo\n", "    region_name: [R1, R2]\n"))
+    result = wm(
+        config,
+        "accounts",
+        "import",
+        "--clouds-yaml",
+        str(clouds),
+        "--cloud",
+        "lab",
+        "--region",
+        "R3",
+        "--no-secrets",
+    )
+    assert result.exit_code == 3
+    assert "Region R3 is not a valid region name for cloud lab" in result.output
+    assert "Valid choices are R1,R2" in result.output
+    assert "Traceback" not in result.output
 
 
 def test_a_compute_interface_is_noted_like_an_interface(tmp_path: Path, config: Path) -> None:

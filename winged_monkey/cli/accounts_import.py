@@ -28,6 +28,7 @@ from winged_monkey.user.credentials import elsewhere, store_in_keyring
 @click.option("--cloud", "clouds", multiple=True, help="Only this cloud of clouds.yaml (repeat).")
 @click.option("--profile", "profiles", multiple=True, help="Only this AWS profile (repeat).")
 @click.option("--name", help="Account name (one cloud or profile; default: its name).")
+@click.option("--region", help="The region of a clouds.yaml cloud that lists several.")
 @click.option(
     "--no-secrets",
     is_flag=True,
@@ -42,6 +43,7 @@ def import_accounts(
     clouds: tuple[str, ...],
     profiles: tuple[str, ...],
     name: str | None,
+    region: str | None,
     no_secrets: bool,
 ) -> None:
     """Add accounts from clouds.yaml, OS_* variables or AWS profiles; secrets go to the keyring.
@@ -55,6 +57,8 @@ def import_accounts(
         raise click.UsageError("--cloud goes with --clouds-yaml")
     if profiles and not aws:
         raise click.UsageError("--profile goes with --aws")
+    if region and clouds_yaml is None:
+        raise click.UsageError("--region goes with --clouds-yaml (an AWS profile names its own)")
     config_path: Path = getattr(ctx.obj, "config_path", None) or paths.config_path()
     refused: list[ConfigError] = []
     try:
@@ -66,7 +70,7 @@ def import_accounts(
                 found = [importing.secret_from_environment(account) for account in found]
         else:
             source = Path(clouds_yaml).expanduser() if clouds_yaml else importing.find_clouds_yaml()
-            found, refused = importing.each_of_clouds_yaml(source, clouds, name)
+            found, refused = importing.each_of_clouds_yaml(source, clouds, name, region)
             for reason in refused:  # each cloud that cannot be, with why; the others go on
                 click.echo(f"wm: {reason.account}: not imported: {reason.message}", err=True)
             if refused and (clouds or not found):  # what was asked for cannot be done

@@ -160,11 +160,12 @@ def from_clouds_yaml(
 
 
 def each_of_clouds_yaml(
-    path: Path, names: Sequence[str] = (), rename: str | None = None
+    path: Path, names: Sequence[str] = (), rename: str | None = None, region: str | None = None
 ) -> tuple[list[ImportedAccount], list[ConfigError]]:
     """Like `from_clouds_yaml`, but a cloud that cannot be imported is returned with its
     reason beside the ones that can (devstack's clouds.yaml always has a system-scoped
-    cloud: the others are imported all the same)."""
+    cloud: the others are imported all the same). `region` picks one of a cloud's regions
+    (openstacksdk's choice is the first)."""
     clouds = read_clouds(path)
     wanted = _wanted(path, clouds, names, rename)
     found: list[ImportedAccount] = []
@@ -173,23 +174,45 @@ def each_of_clouds_yaml(
     for name in wanted:
         source = f"{path} (cloud {name!r})"
         try:
-            cloud = (
-                clouds[name] if loader is None else _resolved(loader, name, source, account=name)
-            )
+            if loader is None:
+                cloud = {**clouds[name], **({"region_name": region} if region else {})}
+            else:
+                cloud = _resolved(loader, name, source, account=name, region=region)
             account = openstack_account(rename or name, cloud, source=source)
         except ConfigError as exc:
             refused.append(exc)
             continue
-        regions = clouds[name].get("regions")
-        if isinstance(regions, list) and len(regions) > 1 and cloud.get("region_name"):
-            names = ", ".join(_region_names(regions))
+        regions = _regions(loader, name, clouds[name])
+        if len(regions) > 1 and cloud.get("region_name") and not region:
+            other = next(r for r in regions if r != cloud["region_name"])
             note = (
-                f"regions {names}: imported with {cloud['region_name']} "
-                "(openstacksdk's choice, the first); import again with --name for another"
+                f"regions {', '.join(regions)}: imported with {cloud['region_name']} "
+                f"(openstacksdk's choice, the first); another as an account of its own: "
+                f"wm accounts import --clouds-yaml {path} --cloud {name} --region {other} "
+                f"--name {account_name(f'{rename or name}-{other}')}"
             )
             account = replace(account, notes=(*account.notes, note))
         found.append(account)
     return found, refused
+
+
+def _regions(loader: Any, name: str, raw: Mapping[str, Any]) -> list[str]:
+    """A cloud's region names as openstacksdk lists them: `regions`, a `region_name` list
+    (or comma-separated), else its vendor profile's. Its loader has no public way to ask,
+    so its own method is used (a hint only: none when it is gone); the raw `regions`
+    without openstacksdk."""
+    import warnings
+
+    if loader is None:
+        listed = raw.get("regions")
+        return _region_names(listed) if isinstance(listed, list) else []
+    try:
+        with warnings.catch_warnings():  # a comma-separated region_name is deprecated
+            warnings.simplefilter("ignore")
+            known = loader._get_known_regions(name)
+    except Exception:
+        return []
+    return [str(r.get("name")) for r in known if isinstance(r, dict) and r.get("name")]
 
 
 def _region_names(regions: list[Any]) -> list[str]:
@@ -213,13 +236,15 @@ def _loader(path: Path | None) -> Any:
     )
 
 
-def _resolved(loader: Any, name: str, source: str, *, account: str | None) -> dict[str, Any]:
+def _resolved(
+    loader: Any, name: str, source: str, *, account: str | None, region: str | None = None
+) -> dict[str, Any]:
     import warnings
 
     try:
         with warnings.catch_warnings():  # its own deprecations are not the user's
             warnings.simplefilter("ignore")
-            return dict(loader.get_one(cloud=name).config)
+            return dict(loader.get_one(cloud=name, region_name=region or None).config)
     except Exception as exc:  # openstacksdk's ConfigException, a vendor profile's errors
         said = cloudfiles.loader_error(exc, loader.cloud_config["clouds"].get(name) or {})
         raise ConfigError(f"{source}: {said}; nothing imported", account=account) from None
