@@ -380,6 +380,32 @@ def test_a_region_the_cloud_does_not_have_is_refused_with_its_regions(
     assert "Traceback" not in result.output
 
 
+def test_what_libcloud_scopes_or_logs_in_by_otherwise_is_noted(
+    tmp_path: Path, config: Path
+) -> None:
+    """keystoneauth scopes by project_id when both are given, and discovers what a v2.0
+    url serves; libcloud scopes by name and logs in with v3: said, not done silently."""
+    clouds = tmp_path / "clouds.yaml"
+    clouds.write_text(
+        CLOUDS.replace("project_name: alpha\n", "project_name: alpha\n      project_id: 0123abcd\n")
+        .replace("5000/v3/", "5000/v2.0")
+        .replace("    identity_api_version: 3\n", "")
+    )
+    result = wm(
+        config, "accounts", "import", "--clouds-yaml", str(clouds), "--cloud", "lab", "--no-secrets"
+    )
+    assert result.exit_code == 0, result.output
+    told = " ".join(result.output.split())
+    assert (
+        "lab: note: project_id 0123abcd not carried over: libcloud scopes by the project's "
+        "name (alpha), the same project only if the id is alpha's"
+    ) in told
+    assert (
+        "lab: note: auth_url names Keystone v2.0: wm logs in with v3 at "
+        "https://keystone.lab.example:5000"
+    ) in told
+
+
 def test_a_compute_interface_is_noted_like_an_interface(tmp_path: Path, config: Path) -> None:
     clouds = tmp_path / "clouds.yaml"
     clouds.write_text(

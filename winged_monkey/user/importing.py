@@ -349,6 +349,11 @@ def openstack_account(raw_name: str, cloud: Mapping[str, Any], *, source: str) -
         auth_type = "v3applicationcredential" if "application_credential_id" in auth else "password"
     notes: list[str] = []
     driver: dict[str, Any] = {"ex_force_auth_url": _VERSION_SUFFIX.sub("", auth_url.rstrip("/"))}
+    if auth_url.rstrip("/").endswith("/v2.0"):  # keystoneauth would discover what is there
+        notes.append(
+            f"auth_url names Keystone v2.0: wm logs in with v3 at {driver['ex_force_auth_url']} "
+            "(Keystone has not served v2.0 since its Queens release)"
+        )
 
     if auth_type in APPCRED_TYPES:
         key = auth.get("application_credential_id")
@@ -369,6 +374,11 @@ def openstack_account(raw_name: str, cloud: Mapping[str, Any], *, source: str) -
         if not project:
             raise refuse("no auth.project_name (libcloud scopes a token by project name)")
         driver["ex_tenant_name"] = str(project)
+        if auth.get("project_id"):  # keystoneauth scopes by the id when both are given
+            notes.append(
+                f"project_id {auth['project_id']} not carried over: libcloud scopes by the "
+                f"project's name ({project}), the same project only if the id is {project}'s"
+            )
         driver["ex_domain_name"] = _user_domain(auth, refuse)
         project_domain = _project_domain_id(auth, refuse)
         if project_domain != "default":
