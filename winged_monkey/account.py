@@ -7,10 +7,11 @@ credential chain, nor anything above them, so a backend needs nothing else of th
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from winged_monkey.errors import CredentialError
 
@@ -21,6 +22,8 @@ KEYRING_SERVICE = "winged-monkey"
 #: How a keyring that cannot be used starts its note in `Secrets.tried`.
 KEYRING_MISSING = "keyring (no keyring backend"
 KEYRING_UNAVAILABLE = "keyring (unavailable"
+#: What `key_env`, `secret_env` and `token_env` may hold: a variable's name, as a shell writes it.
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 class Credentials(BaseModel):
@@ -44,6 +47,21 @@ class Credentials(BaseModel):
         description="Profile in the AWS shared config/credentials files, resolved by botocore "
         "(roles, credential_process, SSO, MFA, region, endpoint_url, services).",
     )
+
+    @field_validator("key_env", "secret_env", "token_env")
+    @classmethod
+    def _variable_name(cls, value: str | None) -> str | None:
+        # Never echoes `value`: what is not a variable's name is likely the secret itself,
+        # pasted where its variable's name goes.
+        if value is None or _ENV_NAME.fullmatch(value):
+            return value
+        if value.startswith("$") and _ENV_NAME.fullmatch(value[1:]):
+            raise ValueError("must name an environment variable: write its name without '$'")
+        raise ValueError(
+            "must name an environment variable (letters, digits, _), not hold the secret: "
+            "export the value under a name and write that name here, or store a secret with "
+            "`wm accounts set-secret`"
+        )
 
 
 class Endpoint(BaseModel):

@@ -167,6 +167,8 @@ def _describe(
             text = text.replace("]", "] after the account's [[accounts]]", 1)
     elif error["type"] in ("tuple_type", "list_type") and isinstance(error["input"], dict):
         text = f"must be a list of tables: write [[{header}]] before each one, not [{header}]"
+    elif error["type"] == "value_error":  # a validator's own words, without pydantic's prefix
+        text = str(error["ctx"]["error"])
     else:
         text = _PLAIN.get(error["type"], str(error["msg"]))
     prefix = ", ".join(where)
