@@ -25,7 +25,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from winged_monkey.errors import ConfigError
 from winged_monkey.serve.pools import PoolSettings
-from winged_monkey.user.config import Config, Credentials, describe_errors, parse_config
+from winged_monkey.user.config import (
+    Config,
+    Credentials,
+    config_text,
+    describe_errors,
+    parse_config,
+)
 
 DEFAULT_POOL = "default"
 
@@ -107,7 +113,7 @@ def pool_of(config: Config, account: str) -> str:
 def load_server_config(path: Path) -> ServerConfig:
     """Read the file; the `[serve]` section is the server's, the rest is a normal config."""
     try:
-        data: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
+        data: dict[str, Any] = tomllib.loads(config_text(path, path.read_bytes()))
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such file") from None
     except OSError as exc:

@@ -5,6 +5,7 @@ Secrets never live here: an account names where its secret comes from.
 
 from __future__ import annotations
 
+import codecs
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ __all__ = [
     "Credentials",
     "Endpoint",
     "EventsConfig",
+    "config_text",
     "describe_errors",
     "load_config",
     "parse_config",
@@ -83,7 +85,7 @@ class Config(BaseModel):
 def load_config(path: Path, *, must_exist: bool = False) -> Config:
     """Read and validate the config; a missing default file is an empty config."""
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except FileNotFoundError:
         if must_exist:
             raise ConfigError(f"{path}: no such file") from None
@@ -91,10 +93,25 @@ def load_config(path: Path, *, must_exist: bool = False) -> Config:
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
     try:
-        data = tomllib.loads(text)
+        data = tomllib.loads(config_text(path, raw))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     return parse_config(data, source=str(path))
+
+
+def config_text(path: Path, raw: bytes) -> str:
+    """The file's bytes as text: UTF-8, as TOML is, with the BOM Windows editors write
+    taken off; anything else is refused with how to save it."""
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or raw.count(0) * 4 > len(raw):
+        # NUL is never in a TOML file, but every ASCII character of UTF-16 carries one.
+        raise ConfigError(f"{path}: not UTF-8 text (saved as UTF-16?): save it as UTF-8")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ConfigError(
+            f"{path}: not UTF-8 text (byte 0x{raw[exc.start]:02x} on line {line}): save it as UTF-8"
+        ) from None
 
 
 def parse_config(data: dict[str, Any], *, source: str) -> Config:
