@@ -29,10 +29,12 @@ class ConfirmScreen(ModalScreen[bool]):
         Binding("escape", "cancel", "cancel", id="confirm.cancel", tooltip="Do nothing"),
     ]
 
-    def __init__(self, action: Action, targets: Sequence[Instance]) -> None:
+    def __init__(self, action: Action, targets: Sequence[Instance], left_alone: str = "") -> None:
+        """`left_alone`: what the action will not touch though it is marked (hidden rows)."""
         super().__init__()
         self.action = action
         self.targets = list(targets)
+        self.left_alone = left_alone
         self.count_required = action is Action.DESTROY and len(self.targets) > 1
 
     def compose(self) -> ComposeResult:
@@ -49,6 +51,8 @@ class ConfirmScreen(ModalScreen[bool]):
             )
             with VerticalScroll(id="confirm-targets"):
                 yield Static(self._target_lines())
+            if self.left_alone:
+                yield Static(Text(self.left_alone, style="italic"), id="confirm-left-alone")
             if self.action is Action.DESTROY:
                 yield Static("This cannot be undone.", id="confirm-warning")
             if self.count_required:

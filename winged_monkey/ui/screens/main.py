@@ -240,15 +240,19 @@ class MainScreen(RowReadsScreen):
         targets = self.table.targets()
         allowed = [t for t in targets if self.refusal(action, t) is None]
         refused = [(t, why) for t in targets if (why := self.refusal(action, t)) is not None]
+        left_alone = self._left_alone()
         if allowed and action.destructive:
 
             def confirmed(yes: bool | None) -> None:
                 if yes:
-                    self._launch(action, allowed)
+                    self._launch(action, allowed, targets)
 
-            self.app.push_screen(ConfirmScreen(action, allowed), confirmed)
+            self.app.push_screen(ConfirmScreen(action, allowed, left_alone), confirmed)
         elif allowed:
-            self._launch(action, allowed)
+            self._launch(action, allowed, targets)
+            if left_alone:
+                title = f"{str(action).capitalize()} {_count(len(allowed), 'row')} shown"
+                self.toaster.notify(Toast(left_alone, title, "warning", 10))
         if refused:  # after the dialog opened: the note waits until it closes
             reasons = "\n".join(f"• {why}" for _, why in refused[:5])
             more = f"\n… and {len(refused) - 5} more" if len(refused) > 5 else ""
@@ -256,13 +260,29 @@ class MainScreen(RowReadsScreen):
                 text = f"{len(refused)} of {len(targets)} skipped:\n{reasons}{more}"
             else:  # nothing to do: the reasons alone, short
                 text = refused[0][1] if len(refused) == 1 else f"{reasons}{more}"
+                text += f"\n{left_alone}" if left_alone else ""
             self.toaster.notify(Toast(text, f"Cannot {action}", "warning"))
 
-    def _launch(self, action: Action, targets: list[Instance]) -> None:
-        batch = Bulk(str(action), len(targets))
-        for instance in targets:
+    def _left_alone(self) -> str:
+        """What an action leaves alone because it is hidden, said (or "" when nothing is)."""
+        hidden = self.table.hidden_marks()
+        rows = [i for by in ("view", "filter") for i in hidden.get(by, [])]
+        if not rows:
+            return ""
+        hiders = " or ".join(f"the {by}" for by in ("view", "filter") if by in hidden)
+        names = ", ".join(i.name for i in rows[:3]) + (", …" if len(rows) > 3 else "")
+        verb = "is" if len(rows) == 1 else "are"
+        return (
+            f"{_count(len(rows), 'marked row')} hidden by {hiders} {verb} left alone, "
+            f"still marked: {names}"
+        )
+
+    def _launch(self, action: Action, allowed: list[Instance], targets: list[Instance]) -> None:
+        """Run `action` on `allowed` and unmark `targets` (those asked, refused or not)."""
+        batch = Bulk(str(action), len(allowed))
+        for instance in allowed:
             self._follow_action(action, instance, batch)
-        self.table.clear_marks()
+        self.table.clear_marks(targets)
 
     @work(group="actions", exit_on_error=False, description="action")
     async def _follow_action(self, action: Action, instance: Instance, batch: Bulk) -> None:
@@ -314,7 +334,9 @@ class MainScreen(RowReadsScreen):
         if self.table.targets():
             self.action_act(str(action))
         else:
-            self.notify(f"No instance here to {action}", title=f"Cannot {action}", timeout=3)
+            left_alone = self._left_alone()
+            note = f"No instance here to {action}" + (f"; {left_alone}" if left_alone else "")
+            self.notify(note, title=f"Cannot {action}", timeout=5 if left_alone else 3)
 
     @property
     def active_bindings(self) -> dict[str, ActiveBinding]:

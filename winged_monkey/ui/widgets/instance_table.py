@@ -189,12 +189,23 @@ class InstanceTable(ScrollView, can_focus=True):
         self._move(row)
 
     def targets(self) -> list[Instance]:
-        """The marked instances, or the one under the cursor when none is marked."""
-        marked = self.marked
+        """The marked instances shown, or the one under the cursor when none shown is
+        marked: a row the filter or the view hides is never acted on unseen."""
+        marked = [row.instance for row in self.index.marked_in_order() if row.shown]
         if marked:
             return marked
         current = self.cursor_instance
         return [current] if current is not None else []
+
+    def hidden_marks(self) -> dict[str, list[Instance]]:
+        """The marked instances `targets` leaves alone, by what hides them: "view" (a
+        row of another kind than the view shows) or "filter"."""
+        hidden: dict[str, list[Instance]] = {}
+        for row in self.index.marked_in_order():
+            if not row.shown:
+                by = "view" if self.index.kind not in (None, row.kind) else "filter"
+                hidden.setdefault(by, []).append(row.instance)
+        return hidden
 
     # -- writing -------------------------------------------------------------
 
@@ -237,10 +248,13 @@ class InstanceTable(ScrollView, can_focus=True):
         if self._cursor < len(shown) - 1:
             self._move(self._cursor + 1)
 
-    def clear_marks(self) -> None:
+    def clear_marks(self, only: Iterable[Instance] | None = None) -> None:
+        """Unmark every row, or `only` those instances' rows."""
+        keys = None if only is None else {i.key for i in only}
         for row in self.index.marked:
-            self.index.mark(row, False)
-        self.post_message(self.MarksChanged(0))
+            if keys is None or row.key in keys:
+                self.index.mark(row, False)
+        self.post_message(self.MarksChanged(len(self.index.marked)))
         self.refresh()
 
     def set_kind(self, kind: InstanceKind | None) -> None:
