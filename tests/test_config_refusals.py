@@ -89,3 +89,48 @@ def test_a_utf8_file_with_the_bom_windows_editors_write_is_read(tmp_path: Path) 
     config.write_bytes(codecs.BOM_UTF8 + ACCOUNT.encode())
     assert [a.name for a in load_config(config).accounts] == ["prod"]
     assert [a.name for a in load_server_config(config).config.accounts] == ["prod"]
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        (
+            "[events]\nmax_age_days = 999999\n",
+            "field events.max_age_days: Input should be less than or equal to 36500",
+        ),
+        ("[events]\nmax_age_days = 1e12\n", "field events.max_age_days: Input should be less"),
+        ("[events]\nmax_age_days = inf\n", "field events.max_age_days: must be a finite number"),
+        ("action_timeout = inf\n", "field action_timeout: must be a finite number"),
+        ("refresh_interval = nan\n", "field refresh_interval: must be a finite number"),
+        (ACCOUNT + "timeout = inf\n", "account 'prod', field timeout: must be a finite number"),
+        (ACCOUNT + "timeout = nan\n", "account 'prod', field timeout: must be a finite number"),
+        (
+            ACCOUNT + "timeout = 1e308\n",
+            "account 'prod', field timeout: Input should be less than or equal to 3600",
+        ),
+    ],
+)
+def test_a_number_too_large_to_use_is_refused_naming_its_key(
+    tmp_path: Path, text: str, said: str
+) -> None:
+    config = tmp_path / "wm.toml"
+    config.write_text(text)
+    assert f"{config}: {said}" in refused(config)
+
+
+@pytest.mark.parametrize(
+    ("key", "said"),
+    [
+        ("poll_interval = inf", "field serve.poll_interval: must be a finite number"),
+        ("catalog_ttl = 1e300", "field serve.catalog_ttl: Input should be less than or equal"),
+        ("rate = nan", "field serve.rate: must be a finite number"),
+    ],
+)
+def test_a_serve_number_too_large_is_refused_naming_its_key(
+    tmp_path: Path, key: str, said: str
+) -> None:
+    config = tmp_path / "wm.toml"
+    config.write_text(f"[serve]\n{key}\n")
+    with pytest.raises(ConfigError) as info:
+        load_server_config(config)
+    assert str(info.value).startswith(f"{config}: {said}")

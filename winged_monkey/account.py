@@ -78,7 +78,8 @@ class Endpoint(BaseModel):
 class AccountConfig(BaseModel):
     """One cloud account. Backend-specific settings are extra keys the backend validates."""
 
-    model_config = ConfigDict(extra="allow", frozen=True, defer_build=True)
+    # Finite and bounded: a deadline of `timeout` seconds from now must be a date.
+    model_config = ConfigDict(extra="allow", frozen=True, defer_build=True, allow_inf_nan=False)
 
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=64)
     backend: str = Field("libcloud", description="Entry point name of the backend plugin.")
@@ -86,9 +87,14 @@ class AccountConfig(BaseModel):
     region: str | None = None
     endpoint: Endpoint | None = None
     read_only: bool = Field(False, description="Never send a mutating call for this account.")
-    timeout: float = Field(20.0, gt=0, description="Seconds before a call counts as failed.")
+    timeout: float = Field(
+        20.0, gt=0, le=3600, description="Seconds before a call counts as failed."
+    )
     price_hourly: float | None = Field(
-        None, ge=0, description="Flat hourly rate for private clouds that publish no prices."
+        None,
+        ge=0,
+        le=1_000_000,
+        description="Flat hourly rate for private clouds that publish no prices.",
     )
     driver: dict[str, Any] = Field(
         default_factory=dict, description="Extra keyword arguments for the provider's driver."

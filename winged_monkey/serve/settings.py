@@ -39,14 +39,24 @@ DEFAULT_POOL = "default"
 class ServeSettings(BaseModel):
     """`[serve]`: how the aggregator polls and how much each token may ask."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+    # Finite and bounded, as the rest of the file (winged_monkey.user.config).
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True, allow_inf_nan=False)
 
     poll_interval: float | None = Field(
-        None, ge=0.2, description="Seconds between polls of the accounts; default refresh_interval."
+        None,
+        ge=0.2,
+        le=86_400,
+        description="Seconds between polls of the accounts; default refresh_interval.",
     )
-    rate: float = Field(20.0, gt=0, description="Requests per second per token, sustained.")
-    burst: int = Field(60, ge=1, description="Requests a token may send in one burst.")
-    catalog_ttl: float = Field(300.0, ge=0, description="Seconds a fetched catalog is reused.")
+    rate: float = Field(
+        20.0, gt=0, le=1_000_000, description="Requests per second per token, sustained."
+    )
+    burst: int = Field(
+        60, ge=1, le=1_000_000, description="Requests a token may send in one burst."
+    )
+    catalog_ttl: float = Field(
+        300.0, ge=0, le=86_400, description="Seconds a fetched catalog is reused."
+    )
     tokens: Path | None = Field(None, description="Token database (default: beside the store).")
     header_timeout: float = Field(
         10.0, gt=0, le=300, description="Seconds a client has to send a request's headers."

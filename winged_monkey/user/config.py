@@ -31,29 +31,41 @@ __all__ = [
 class EventsConfig(BaseModel):
     """How much of the event log to keep (`[events]`); both limits may apply at once."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+    # Upper bounds here and below keep the dates and deadlines made from them in range.
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True, allow_inf_nan=False)
 
     max_age_days: float = Field(
-        90.0, ge=0, description="Delete events older than this many days; 0 keeps every age."
+        90.0,
+        ge=0,
+        le=36_500,
+        description="Delete events older than this many days; 0 keeps every age.",
     )
     max_count: int = Field(
-        1_000_000, ge=0, description="Keep at most this many of the newest events; 0: no cap."
+        1_000_000,
+        ge=0,
+        le=10**12,
+        description="Keep at most this many of the newest events; 0: no cap.",
     )
 
 
 class Config(BaseModel):
     """The whole file."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True, allow_inf_nan=False)
 
-    refresh_interval: float = Field(15.0, ge=1, description="Seconds between polls.")
+    refresh_interval: float = Field(15.0, ge=1, le=86_400, description="Seconds between polls.")
     busy_refresh_interval: float = Field(
-        3.0, ge=0.1, description="Seconds between polls while an action is in flight."
+        3.0, ge=0.1, le=3600, description="Seconds between polls while an action is in flight."
     )
     action_poll_interval: float = Field(
-        2.0, gt=0, description="Seconds between checks of an instance an action is following."
+        2.0,
+        gt=0,
+        le=3600,
+        description="Seconds between checks of an instance an action is following.",
     )
-    action_timeout: float = Field(600.0, gt=0, description="Give up following an action after.")
+    action_timeout: float = Field(
+        600.0, gt=0, le=86_400, description="Give up following an action after."
+    )
     keys: dict[str, str] = Field(
         default_factory=dict, description="Binding id to keys, e.g. stop = 'x,ctrl+x'."
     )
@@ -203,6 +215,7 @@ _PLAIN = {
     "float_parsing": "must be a number (no quotes, no unit)",
     "int_type": "must be a whole number (no quotes, no unit)",
     "int_parsing": "must be a whole number (no quotes, no unit)",
+    "finite_number": "must be a finite number (not inf or nan)",
 }
 #: Keys that would put a secret in the file.
 _SECRET_KEYS = frozenset({"secret", "password", "token", "secret_key", "api_key"})
