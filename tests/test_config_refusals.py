@@ -134,3 +134,31 @@ def test_a_serve_number_too_large_is_refused_naming_its_key(
     with pytest.raises(ConfigError) as info:
         load_server_config(config)
     assert str(info.value).startswith(f"{config}: {said}")
+
+
+@pytest.mark.parametrize(
+    ("host", "said"),
+    [
+        ("http://127.0.0.1:5123", 'host = "127.0.0.1", port = 5123, secure = false'),
+        ("https://nova.example/compute/v2", 'host = "nova.example", path = "/compute/v2"'),
+        ("127.0.0.1:5123", 'host = "127.0.0.1", port = 5123'),
+        ("127.0.0.1 ", 'host = "127.0.0.1"'),
+    ],
+)
+def test_an_endpoint_host_written_as_a_url_is_told_how_to_split_it(
+    tmp_path: Path, host: str, said: str
+) -> None:
+    config = tmp_path / "wm.toml"
+    config.write_text(ACCOUNT + f'endpoint = {{ host = "{host}", secure = false }}\n')
+    assert (
+        f"{config}: account 'prod', field endpoint.host: takes a host name only: {said}\n"
+    ) in refused(config)
+
+
+@pytest.mark.parametrize("host", ["cloud.example.com", "127.0.0.1", "::1", "moto_server"])
+def test_an_endpoint_host_as_a_name_or_address_is_taken(tmp_path: Path, host: str) -> None:
+    config = tmp_path / "wm.toml"
+    config.write_text(ACCOUNT + f'endpoint = {{ host = "{host}", port = 5000 }}\n')
+    endpoint = load_config(config).account("prod").endpoint
+    assert endpoint is not None
+    assert endpoint.host == host

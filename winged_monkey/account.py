@@ -7,9 +7,11 @@ credential chain, nor anything above them, so a backend needs nothing else of th
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from urllib.parse import SplitResult, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -24,6 +26,8 @@ KEYRING_MISSING = "keyring (no keyring backend"
 KEYRING_UNAVAILABLE = "keyring (unavailable"
 #: What `key_env`, `secret_env` and `token_env` may hold: a variable's name, as a shell writes it.
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+#: A host name or an IPv4 address as `Endpoint.host` takes it (IPv6 is checked apart).
+_HOST = re.compile(r"[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?")
 
 
 class Credentials(BaseModel):
@@ -69,10 +73,41 @@ class Endpoint(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
-    host: str
+    host: str = Field(description="A host name or address only: no scheme, port or path.")
     port: int | None = Field(None, ge=1, le=65535)
     secure: bool = Field(True, description="Use TLS.")
     path: str = "/"
+
+    @field_validator("host")
+    @classmethod
+    def _host_only(cls, value: str) -> str:
+        # A URL here would be dialled as a host name ("http://x:5000:80"), failing as DNS.
+        written = value.strip()
+        if written == value and _HOST.fullmatch(value):
+            return value
+        parts: SplitResult | None = None
+        try:
+            ipaddress.ip_address(written)
+        except ValueError:
+            parts = urlsplit(written if "://" in written else "//" + written)
+        else:
+            if written == value:
+                return value  # an IPv6 address, whose colons are no port
+        host = written if parts is None else parts.hostname
+        if not host or any(c.isspace() for c in host):
+            raise ValueError('takes a host name only, e.g. host = "cloud.example"')
+        said = [f'host = "{host}"']
+        if parts is not None:
+            try:
+                if parts.port is not None:
+                    said.append(f"port = {parts.port}")
+            except ValueError:
+                pass  # a port that is no number: the suggestion leaves it to the user
+            if parts.scheme == "http":
+                said.append("secure = false")
+            if parts.path.strip("/"):
+                said.append(f'path = "{parts.path}"')
+        raise ValueError("takes a host name only: " + ", ".join(said))
 
 
 class AccountConfig(BaseModel):
