@@ -113,6 +113,9 @@ class InstanceTable(ScrollView, can_focus=True):
         self._follow = False
         self._cursor = 0
         self._cursor_key: str | None = None
+        #: The row the person last put the cursor on: followed while a filter or the view
+        #: hides it (the cursor waits on the first row), so it comes back when shown again.
+        self._chosen: str | None = None
         self._drawn: list[Row] | None = None  # the order the cursor was last placed in
         self._generation = -1
         self._painter = lines.Painter()
@@ -336,11 +339,14 @@ class InstanceTable(ScrollView, can_focus=True):
     def _page(self) -> int:
         return self.scrollable_content_region.height - 1
 
-    def _move(self, row: int, scroll: bool = True) -> None:
-        """Put the cursor on the `row`th shown row (clamped); the index is committed."""
+    def _move(self, row: int, scroll: bool = True, chosen: bool = True) -> None:
+        """Put the cursor on the `row`th shown row (clamped); the index is committed.
+        `chosen`: the person moved it (else the table placed it), so it follows that row."""
         shown = self._drawn or []
         row = max(0, min(row, len(shown) - 1))
         key = shown[row].key if shown else None
+        if chosen:
+            self._chosen = key
         if row != self._cursor:
             self._cursor = row
             self.refresh()
@@ -371,10 +377,12 @@ class InstanceTable(ScrollView, can_focus=True):
             return shown
         self._drawn, self._generation = shown, self.index.generation
         place = self._cursor
-        row = self.index.rows.get(self._cursor_key or "")
-        if self._follow and row is not None and row.shown:
-            place = shown.index(row)
-        self._move(min(place, len(shown) - 1), scroll=self._follow)
+        row = self.index.rows.get(self._chosen or "")
+        if self._follow and row is not None:
+            place = shown.index(row) if row.shown else 0
+        self._move(min(place, len(shown) - 1), scroll=self._follow, chosen=False)
+        if row is None:  # gone: follow whatever the cursor is on now
+            self._chosen = self._cursor_key
         return shown
 
     def _labels(self) -> list[str]:
