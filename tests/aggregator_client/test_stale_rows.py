@@ -104,3 +104,30 @@ async def test_rows_of_a_failing_server_account_are_told_as_last_seen(
     update = (await refresh(portal))["team"]
     assert update.status.stale == 0
     assert all(i.stale is None for i in portal.instances())
+
+
+async def test_a_stop_on_an_account_the_server_cannot_list_ends_unknown(
+    flaky: tuple[RunningAggregator, FaultProxy],
+    portals: Portals,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The server keeps answering with the row as last listed (running): that is not the
+    instance seen, so the follow ends as unknown, saying why, not 'still running' after the
+    whole action timeout."""
+    from winged_monkey.actions import Action
+
+    agg, proxy = flaky
+    portal = portals(aggregator_account("team", agg.url, agg.mint("olga", "operator"), monkeypatch))
+    await refresh(portal)
+    web = next(i for i in portal.instances() if i.id.startswith(f"{FLAKY}/") and i.name == "web")
+    proxy.fault = Fault("hang")  # the cloud behind team-flaky stops answering
+    with agg.client(agg.mint("ada", "admin")) as admin:
+        wait_until(lambda: _phase(admin, FLAKY) == "failed", timeout=20)
+    await refresh(portal)
+    updates = [u async for u in portal.run_action(Action.STOP, portal.instance(web.key) or web)]
+
+    last = updates[-1]
+    assert last.phase == "unknown", [(u.phase, u.message) for u in updates]
+    assert f"the aggregator cannot list {FLAKY}" in last.message
+    assert "the cloud may have acted" in last.message
+    assert not any(u.phase == "progress" for u in updates)  # no state reported as seen

@@ -34,6 +34,10 @@ FINISHED: frozenset[str] = frozenset({"done", "failed", "timeout", "unknown"})
 #: `action_poll_interval`. A quick provider (Nova ends a stop in about 0.25 s) is seen
 #: ending at its own pace; a slow one costs one more call in its first second.
 FIRST_GAPS_S = (0.0, 0.25, 0.5, 1.0)
+#: Looks in a row that observe nothing (a failed call, or a row its source says it could
+#: not list) before the follow ends as unknown: one account that cannot be seen does not
+#: hold an action (and `wm stop`) for the whole `action_timeout`.
+MISSED_LOOKS = 5
 
 
 def follow_gaps(poll_interval: float) -> Iterator[float]:
@@ -219,8 +223,10 @@ class Operations:
         self, backend: Backend, action: Action, instance: Instance
     ) -> AsyncIterator[ActionUpdate]:
         """Look at the instance right after the call, then at growing gaps, until it reaches
-        the action's target, goes to error, vanishes, or `action_timeout` passes. A look
-        that fails reports nothing: progress and outcomes are only what was seen."""
+        the action's target, goes to error, vanishes, `MISSED_LOOKS` looks in a row see
+        nothing, or `action_timeout` passes. A look that fails, or finds a row its source
+        could not list (stale), reports nothing: progress and outcomes are only what was
+        seen."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.config.action_timeout
         last = (instance.state, instance.raw_state)
@@ -235,9 +241,15 @@ class Operations:
                 )
             except Exception as exc:  # a missed look is not a failed action; look again
                 missed, why = missed + 1, describe(exc)
-                if loop.time() > deadline:
+                if loop.time() > deadline or missed >= MISSED_LOOKS:
                     break
                 continue
+            if fresh is not None and fresh.stale is not None:  # as last listed, not now
+                missed, why = missed + 1, fresh.stale
+                if loop.time() > deadline or missed >= MISSED_LOOKS:
+                    break
+                continue
+            missed = 0
             if fresh is None:
                 if action is Action.DESTROY:
                     gone = instance.model_copy(update={"state": InstanceState.TERMINATED})
@@ -262,13 +274,14 @@ class Operations:
                 raw = f" ({fresh.raw_state})" if fresh.raw_state.lower() != fresh.state else ""
                 yield ActionUpdate(action, fresh, "progress", f"{fresh.name} is {fresh.state}{raw}")
         limit = f"{self.config.action_timeout:g} s"
-        if seen is None:
+        if missed:
+            since = "since the request" if seen is None else f"since it was {seen.state}"
             yield ActionUpdate(
                 action,
-                instance,
+                seen or instance,
                 "unknown",
-                f"{instance.name}: not seen since the request ({missed} looks failed in "
-                f"{limit}: {why}); the next poll will tell",
+                f"{instance.name}: not seen {since} ({missed} looks in a row saw nothing: "
+                f"{why}); the cloud may have acted: the next poll will tell",
             )
         else:
             yield ActionUpdate(
