@@ -274,7 +274,7 @@ class Operations:
                 raw = f" ({fresh.raw_state})" if fresh.raw_state.lower() != fresh.state else ""
                 yield ActionUpdate(action, fresh, "progress", f"{fresh.name} is {fresh.state}{raw}")
         limit = f"{self.config.action_timeout:g} s"
-        if missed:
+        if missed or seen is None:
             since = "since the request" if seen is None else f"since it was {seen.state}"
             yield ActionUpdate(
                 action,
