@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict
 
@@ -63,3 +64,19 @@ def unknown_keys(account: AccountConfig, settings: type[BackendSettings]) -> lis
 def _hint(key: str, valid: Iterable[str]) -> str:
     close = nearest(key, valid)
     return f" (did you mean {close!r}?)" if close else ""
+
+
+def http_url(value: str) -> str:
+    """An http(s) URL as a backend's setting takes it, without a trailing '/'; for a
+    field validator, so a mistake is the key's error when the account is read."""
+    if value != value.strip() or any(c.isspace() for c in value):
+        # urllib keeps the spaces, and they surface as a port or a host that is wrong.
+        raise ValueError(f'must have no spaces: "{"".join(value.split())}"')
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("must be an http:// or https:// URL")
+    try:
+        parts.port  # noqa: B018 - urllib checks the port only when asked for it
+    except ValueError:
+        raise ValueError("must have a port from 1 to 65535 after the host's ':'") from None
+    return value.rstrip("/")

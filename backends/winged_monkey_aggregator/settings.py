@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, ValidationError, field_validator
 
 from winged_monkey.account import AccountConfig
-from winged_monkey.backend_settings import BackendSettings, own_settings
+from winged_monkey.backend_settings import BackendSettings, http_url, own_settings
 from winged_monkey.errors import ConfigError
 
 KNOWN_KEYS = "url, ca_bundle, verify, client_cert, client_key"
@@ -42,12 +42,11 @@ class AggregatorSettings(BackendSettings):
     @field_validator("url")
     @classmethod
     def _http_url(cls, value: str) -> str:
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError("must be an http:// or https:// URL")
+        url = http_url(value)
+        parts = urlsplit(url)
         if parts.query or parts.fragment:
             raise ValueError("must not carry a query or a fragment")
-        return value.rstrip("/")
+        return url
 
 
 def read_settings(account: AccountConfig) -> AggregatorSettings:
@@ -55,7 +54,9 @@ def read_settings(account: AccountConfig) -> AggregatorSettings:
         return AggregatorSettings.model_validate(own_settings(account))
     except ValidationError as exc:
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}" for e in exc.errors()
+            f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: "
+            + e["msg"].removeprefix("Value error, ")
+            for e in exc.errors()
         )
         raise ConfigError(
             f"aggregator settings: {problems} (known keys: {KNOWN_KEYS}; e.g. "

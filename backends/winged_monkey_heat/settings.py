@@ -3,22 +3,14 @@
 from __future__ import annotations
 
 from typing import Literal
-from urllib.parse import urlsplit
 
 from pydantic import ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from winged_monkey.account import AccountConfig
-from winged_monkey.backend_settings import BackendSettings, own_settings
+from winged_monkey.backend_settings import BackendSettings, http_url, own_settings
 from winged_monkey.errors import ConfigError
 
 AuthType = Literal["token", "password", "application_credential"]
-
-
-def _http_url(value: str) -> str:
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError("must be an http:// or https:// URL")
-    return value.rstrip("/")
 
 
 class HeatSettings(BackendSettings):
@@ -79,7 +71,7 @@ class HeatSettings(BackendSettings):
     @field_validator("endpoint_url", "auth_url")
     @classmethod
     def _urls(cls, value: str | None) -> str | None:
-        return None if value is None else _http_url(value)
+        return None if value is None else http_url(value)
 
     @model_validator(mode="after")
     def _one_way_in(self) -> HeatSettings:

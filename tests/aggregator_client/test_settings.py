@@ -17,8 +17,13 @@ from winged_monkey.user.credentials import KEYRING_SERVICE
     ("settings", "expected"),
     [
         ({}, "url: Field required"),
-        ({"url": "ftp://bastion:8780"}, "url: Value error, must be an http:// or https:// URL"),
-        ({"url": "bastion:8780"}, "url: Value error, must be an http:// or https:// URL"),
+        ({"url": "ftp://bastion:8780"}, "url: must be an http:// or https:// URL"),
+        ({"url": "bastion:8780"}, "url: must be an http:// or https:// URL"),
+        ({"url": " https://127.0.0.1:1 "}, 'url: must have no spaces: "https://127.0.0.1:1"'),
+        (
+            {"url": "https://bastion:87o0"},
+            "url: must have a port from 1 to 65535 after the host's ':'",
+        ),
         (
             {"url": "http://bastion:8780", "ca_bundel": "/etc/ca.pem"},
             "ca_bundel: Extra inputs are not permitted",
