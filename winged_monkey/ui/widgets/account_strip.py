@@ -134,6 +134,10 @@ class AccountStrip(Widget):
         height: auto;
         max-height: 4;
         padding: 0 1;
+        /* Textual fits a Text by these rules, not by the Text's own no_wrap/overflow:
+        without them a long summary line wraps over the strip's other lines. */
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
     }
     """
 
@@ -185,4 +189,4 @@ class AccountStrip(Widget):
             read_only=self._read_only,
             key=self._key(),
         )
-        return Text("\n", no_wrap=True).join(lines)
+        return Text("\n").join(lines)
