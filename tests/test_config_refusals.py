@@ -162,3 +162,37 @@ def test_an_endpoint_host_as_a_name_or_address_is_taken(tmp_path: Path, host: st
     endpoint = load_config(config).account("prod").endpoint
     assert endpoint is not None
     assert endpoint.host == host
+
+
+KEYS_ADVICE = (
+    "is not a key (write keys as x, R, ctrl+x, shift+tab, f5, slash, question_mark; "
+    "several with commas)"
+)
+
+
+@pytest.mark.parametrize(
+    ("written", "said"),
+    [
+        ("ctrl+shift+banana", f"stop = 'ctrl+shift+banana' {KEYS_ADVICE}"),
+        ("x,contrl+x", f"stop = 'x,contrl+x': 'contrl+x' {KEYS_ADVICE}"),
+        ("", f"stop = '' {KEYS_ADVICE}"),
+    ],
+)
+def test_a_remapped_key_that_is_no_key_is_refused(tmp_path: Path, written: str, said: str) -> None:
+    config = tmp_path / "wm.toml"
+    config.write_text(f'[keys]\nstop = "{written}"\n')
+    assert f"{config}: field keys: {said}\n" in refused(config)
+
+
+def test_every_key_textual_names_may_be_remapped(tmp_path: Path) -> None:
+    """The core spells keys as Textual does without importing it: every key Textual names,
+    and every printable ASCII character by its Textual name, is taken."""
+    from textual.keys import Keys, _character_to_key
+
+    # Not "<any>" and the like (no key), nor "ctrl-at", a stray old spelling of ctrl+@.
+    named = [key.value for key in Keys if key.value[0] != "<" and key.value != "ctrl-at"]
+    characters = [_character_to_key(chr(code)) for code in range(33, 127)]
+    keys = ",".join([*named, *characters, *(f"ctrl+{c}" for c in characters)])
+    config = tmp_path / "wm.toml"
+    config.write_text(f"[keys]\nstop = {keys!r}\n".replace("'", "'''"))
+    assert load_config(config).keys["stop"] == keys

@@ -6,7 +6,9 @@ Secrets never live here: an account names where its secret comes from.
 from __future__ import annotations
 
 import codecs
+import functools
 import tomllib
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +78,21 @@ class Config(BaseModel):
         description="`wm serve`'s own settings (validated by winged_monkey.serve.settings).",
     )
 
+    @field_validator("keys")
+    @classmethod
+    def _keys_are_keys(cls, keys: dict[str, str]) -> dict[str, str]:
+        # Only the keys' spelling: the binding ids live in the UI's screens, which the core
+        # cannot import (Textual), so an unknown id is still ignored as Textual ignores it.
+        for binding_id, written in keys.items():
+            for key in written.split(","):
+                if not _is_key(key.strip()):
+                    which = f": {key.strip()!r}" if "," in written else ""
+                    raise ValueError(
+                        f"{binding_id} = {written!r}{which} is not a key (write keys as x, R, "
+                        "ctrl+x, shift+tab, f5, slash, question_mark; several with commas)"
+                    )
+        return keys
+
     @field_validator("accounts")
     @classmethod
     def _unique_names(cls, accounts: tuple[AccountConfig, ...]) -> tuple[AccountConfig, ...]:
@@ -124,6 +141,47 @@ def config_text(path: Path, raw: bytes) -> str:
         raise ConfigError(
             f"{path}: not UTF-8 text (byte 0x{raw[exc.start]:02x} on line {line}): save it as UTF-8"
         ) from None
+
+
+#: Modifiers and named keys as Textual spells them (textual.keys.Keys; tests/
+#: test_config_refusals.py checks every one of Textual's is taken here).
+_MODIFIERS = frozenset({"ctrl", "shift", "alt", "meta", "super", "hyper"})
+_NAMED_KEYS = frozenset(
+    {"escape", "enter", "return", "tab", "space", "backspace", "delete", "insert", "newline"}
+    | {"home", "end", "pageup", "pagedown", "up", "down", "left", "right"}
+    | {f"f{n}" for n in range(1, 25)}
+)
+#: Textual's few short names of punctuation keys (textual.keys.KEY_NAME_REPLACEMENTS).
+_SHORT_NAMES = {
+    "solidus": "slash",
+    "reverse_solidus": "backslash",
+    "commercial_at": "at",
+    "hyphen_minus": "minus",
+    "plus_sign": "plus",
+    "low_line": "underscore",
+}
+
+
+def _is_key(key: str) -> bool:
+    """Whether `key` is one key as Textual's bindings spell it: a printable character, or
+    modifiers and a key's name (`ctrl+x`, `shift+tab`, `question_mark`)."""
+    if len(key) == 1:
+        return key.isprintable() and not key.isspace()
+    *modifiers, name = key.split("+")
+    if not name or any(m not in _MODIFIERS for m in modifiers):
+        return False
+    return (len(name) == 1 and name.isprintable()) or name in _NAMED_KEYS | _punctuation()
+
+
+@functools.cache
+def _punctuation() -> frozenset[str]:
+    """The names Textual gives the ASCII punctuation keys ('question_mark', 'slash')."""
+    names = set()
+    for code in range(33, 127):
+        if not chr(code).isalnum():
+            name = unicodedata.name(chr(code)).lower().replace("-", "_").replace(" ", "_")
+            names.add(_SHORT_NAMES.get(name, name))
+    return frozenset(names)
 
 
 def parse_config(data: dict[str, Any], *, source: str) -> Config:
