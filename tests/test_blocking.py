@@ -101,6 +101,35 @@ async def test_an_abandon_also_closes_the_lanes_kept_alive_connections(
     kept.close()
 
 
+async def test_an_abandon_leaves_the_lanes_other_running_calls_their_connections(
+    silent: socket.socket,
+) -> None:
+    """A listing that hangs past its deadline while a stop on the same account is being
+    answered: giving up on the listing must not cut the stop's connection."""
+    lane = Lane("acct")
+    connected = threading.Event()
+
+    def answered_later() -> bytes:
+        with socket.create_connection(silent.getsockname()) as client:
+            connected.set()
+            return client.recv(5)
+
+    def hang() -> bytes:
+        connected.wait(5)
+        with socket.create_connection(silent.getsockname()) as client:
+            return client.recv(1)
+
+    stop = asyncio.ensure_future(lane.run(answered_later))
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(lane.run(hang), 0.5)
+    stop_side, hang_side = accepted(silent), accepted(silent)
+    assert hang_side.recv(1) == b""  # the abandoned call's connection was closed
+    stop_side.sendall(b"done!")  # the other call's answer comes after the abandon
+    assert await asyncio.wait_for(stop, 5) == b"done!"
+    stop_side.close()
+    hang_side.close()
+
+
 async def test_calls_stuck_in_c_code_are_bounded_and_the_lane_recovers_when_they_end() -> None:
     lane, other = Lane("stuck", max_stuck=2), Lane("healthy")
     release = threading.Event()

@@ -11,13 +11,16 @@ So each account (each Backend) has its own `Lane`:
   no worker another account needs, and neither `asyncio.run`'s executor shutdown nor the
   interpreter's exit waits for it. Threads are cheap next to a network round trip.
 - When the awaiting coroutine is cancelled (the portal's deadline), the call is abandoned:
-  every socket the lane's threads created or connected is shut down, so a thread blocked in
-  `recv` wakes with an error and ends by itself, and the server sees the connection close.
+  the sockets its thread created or connected are shut down, so a thread blocked in `recv`
+  wakes with an error and ends by itself, and the server sees the connection close.
   Sockets are found by one process-wide audit hook (PEP 578, installed on the first call,
   never at import) on "socket.__new__" and "socket.connect", which records each socket,
-  weakly, into the lane whose thread is running. That covers any pure-Python client,
+  weakly, as the call's whose thread is running. That covers any pure-Python client,
   including TLS ones (ssl wraps a connected socket into a new socket object). Keep-alive
-  sockets of earlier calls go too: the lane's pool is reset and the next call reconnects.
+  sockets of calls that ended go too (the abandoned call may be blocked on one it took from
+  the pool, and no event tells which): the pool is reset and the next call reconnects. The
+  sockets of the lane's other calls still running are left alone: a listing that hangs does
+  not take a stop that is being answered down with it.
 - Bounded: a call blocked in C code (a libvirt call, a sleep) cannot be woken. At most
   `max_stuck` abandoned calls of one lane may still be alive; past that a call fails at once
   with an error that says so, without starting a thread. A provider that never answers holds
@@ -39,7 +42,7 @@ from winged_monkey.errors import UnreachableError
 
 T = TypeVar("T")
 
-_current = threading.local()  # .lane: the Lane whose call this thread runs
+_current = threading.local()  # .call: the _Call this thread runs
 _hook_lock = threading.Lock()
 _hook_installed = False
 _EVENTS = frozenset({"socket.__new__", "socket.connect"})
@@ -48,9 +51,9 @@ _EVENTS = frozenset({"socket.__new__", "socket.connect"})
 def _audit(event: str, args: tuple[Any, ...]) -> None:
     # Called for every audited event in the process: the cheap test comes first.
     if event in _EVENTS:
-        lane = getattr(_current, "lane", None)
-        if lane is not None:
-            lane._track(args[0])
+        call = getattr(_current, "call", None)
+        if call is not None:
+            call.lane._track(call, args[0])
 
 
 def _install_hook() -> None:
@@ -70,6 +73,16 @@ def _settle(future: asyncio.Future[Any], ok: bool, value: Any) -> None:
         future.set_exception(value)
 
 
+class _Call:
+    """One call of a lane: the sockets its thread opened, while it runs."""
+
+    __slots__ = ("__weakref__", "lane", "sockets")
+
+    def __init__(self, lane: Lane) -> None:
+        self.lane = lane
+        self.sockets: weakref.WeakSet[socket.socket] = weakref.WeakSet()
+
+
 class Lane:
     """The blocking calls of one account (one per Backend): each in its own daemon thread,
     abandoned with its connections when the awaiting coroutine is cancelled."""
@@ -79,6 +92,7 @@ class Lane:
         self.max_stuck = max_stuck
         self._lock = threading.Lock()
         self._sockets: weakref.WeakSet[socket.socket] = weakref.WeakSet()
+        self._running: set[_Call] = set()  # calls not ended and not abandoned
         self._abandoned: list[threading.Thread] = []
 
     @property
@@ -104,14 +118,19 @@ class Lane:
             )
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
+        this = _Call(self)
+        with self._lock:
+            self._running.add(this)
 
         def call() -> None:
-            _current.lane = self
+            _current.call = this
             outcome: tuple[bool, object]
             try:
                 outcome = (True, fn())
             except BaseException as exc:  # handed to the caller, never lost in the thread
                 outcome = (False, exc)
+            with self._lock:
+                self._running.discard(this)
             with contextlib.suppress(RuntimeError):  # the loop is closed: nobody is waiting
                 loop.call_soon_threadsafe(_settle, future, *outcome)
 
@@ -123,7 +142,8 @@ class Lane:
             if thread.is_alive():
                 with self._lock:
                     self._abandoned.append(thread)
-                self.close()
+                    self._running.discard(this)
+                self._shut_down(self._not_running())
             raise
 
     def close(self) -> None:
@@ -131,11 +151,27 @@ class Lane:
         with self._lock:
             sockets = list(self._sockets)
             self._sockets = weakref.WeakSet()
+        self._shut_down(sockets)
+
+    def _not_running(self) -> list[socket.socket]:
+        """The lane's sockets but those of its calls still running, forgotten by the lane."""
+        with self._lock:
+            spared: set[socket.socket] = set()
+            for running in self._running:
+                spared.update(running.sockets)
+            sockets = [sock for sock in self._sockets if sock not in spared]
+            for sock in sockets:
+                self._sockets.discard(sock)
+        return sockets
+
+    @staticmethod
+    def _shut_down(sockets: list[socket.socket]) -> None:
         for sock in sockets:
             with contextlib.suppress(OSError):  # already closed, detached or never connected
                 sock.shutdown(socket.SHUT_RDWR)
 
-    def _track(self, sock: object) -> None:
+    def _track(self, call: _Call, sock: object) -> None:
         if isinstance(sock, socket.socket):  # a bare _socket.socket cannot be referenced weakly
             with self._lock:
                 self._sockets.add(sock)
+                call.sockets.add(sock)
