@@ -165,6 +165,23 @@ def test_an_action_by_account_and_id_on_a_silent_account_is_its_error(
     assert "wm: lab: cannot reach" in result.output
 
 
+def test_one_silent_account_among_the_targets_leaves_all_undone_and_says_so(
+    demo: Demo, closed_port: int
+) -> None:
+    """All or nothing, said: the silent account's error, that nothing was done, and the
+    command that acts on the others alone (which then works)."""
+    demo.add_account(dead_account("lab", closed_port))
+    api = next(i for i in listing(demo.run("ls", "--json"))["instances"] if i["name"] == "api")
+    result = demo.run("stop", f"dev/{api['id']}", "lab/i-0123456789abcdef0", "--yes")
+    assert result.exit_code == ExitCode.FAILED, result.output
+    assert "wm: lab: cannot reach" in result.stderr
+    rest = f"wm stop dev/{api['id']}"
+    assert f"wm: nothing was done; to stop the others alone: {rest}" in result.stderr
+    assert demo.state_on_server("api") == "running"
+    assert demo.run(*rest.split()[1:], "--yes").exit_code == ExitCode.OK
+    assert demo.state_on_server("api") == "stopped"
+
+
 def test_reboot(demo: Demo) -> None:
     result = demo.run("reboot", "web-2")
     assert result.exit_code == ExitCode.OK, result.output

@@ -35,7 +35,7 @@ def _act(obj: Context, action: Action, refs: list[str], yes: bool) -> None:
     portal = obj.portal()
     names = set(portal.account_names)
     if all("/" in r and r.split("/", 1)[0] in names for r in refs):
-        targets = asyncio.run(_fetch(portal, refs))  # each by itself: no account listed
+        targets = asyncio.run(_fetch(portal, action, refs))  # each by itself: none listed
     else:
         asyncio.run(refresh(portal, None))
         targets = _resolve(portal, refs)
@@ -43,6 +43,7 @@ def _act(obj: Context, action: Action, refs: list[str], yes: bool) -> None:
     if refused:
         for instance, why in refused:
             click.echo(f"wm: {instance.key}: {why}", err=True)
+        _nothing_done(action, [i.key for i in targets if all(i is not r for r, _ in refused)])
         sys.exit(ExitCode.NOT_FOUND)
     if action.destructive and not yes:
         _confirm(action, targets)
@@ -50,20 +51,34 @@ def _act(obj: Context, action: Action, refs: list[str], yes: bool) -> None:
     sys.exit(ExitCode.OK if ok else ExitCode.FAILED)
 
 
-async def _fetch(portal: Portal, refs: list[str]) -> list[Instance]:
+async def _fetch(portal: Portal, action: Action, refs: list[str]) -> list[Instance]:
     """The instances `ACCOUNT/ID` refs name, each fetched by itself, at once. An account that
-    does not answer is its error (exit 1); an id its cloud does not know, exit 4."""
+    does not answer is its error (exit 1); an id its cloud does not know, exit 4. Either
+    way nothing is done to the others, and the command that acts on them is said."""
     answers = await asyncio.gather(*(portal.fetch(r) for r in refs), return_exceptions=True)
     found: list[Instance] = []
+    code: int | None = None
     for ref, answer in zip(refs, answers, strict=True):
         if isinstance(answer, WMError):
-            fail(f"{ref.split('/', 1)[0]}: {answer.message}", exit_code(answer))
-        if isinstance(answer, BaseException):
+            click.echo(f"wm: {ref.split('/', 1)[0]}: {answer.message}", err=True)
+            code = code or exit_code(answer)
+        elif isinstance(answer, BaseException):
             raise answer
-        if answer is None:
-            raise NotFoundError(f"no instance matches {ref!r}")
-        found.append(answer)
+        elif answer is None:
+            click.echo(f"wm: no instance matches {ref!r}", err=True)
+            code = code or ExitCode.NOT_FOUND
+        else:
+            found.append(answer)
+    if code is not None:
+        _nothing_done(action, [i.key for i in found])
+        sys.exit(code)
     return found
+
+
+def _nothing_done(action: Action, others: list[str]) -> None:
+    """All or nothing: what can be done is left undone, with the command that does it."""
+    rest = f"; to {action} the others alone: wm {action} {' '.join(others)}" if others else ""
+    click.echo(f"wm: nothing was done{rest}", err=True)
 
 
 def _resolve(portal: Portal, refs: list[str]) -> list[Instance]:
