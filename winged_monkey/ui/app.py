@@ -94,6 +94,12 @@ class WMApp(App[None]):
         if self.config.keys:
             self.set_keymap(self.config.keys)
         self.switch_mode("instances")
+        self.app_resume_signal.subscribe(self, self._repaint)
+
+    def _repaint(self, _: App[None]) -> None:
+        """After ctrl+z and `fg` the terminal is back on a blank screen, and Textual sends
+        only what changes: draw every line again, as its own App.suspend does."""
+        self.refresh(layout=True)
 
     @property
     def view(self) -> str:
