@@ -6,6 +6,7 @@ Workers are async and only post messages; the handlers update the widgets.
 from __future__ import annotations
 
 import gc
+from collections import Counter
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import ClassVar, Protocol
@@ -254,12 +255,16 @@ class MainScreen(RowReadsScreen):
                 title = f"{str(action).capitalize()} {_count(len(allowed), 'row')} shown"
                 self.toaster.notify(Toast(left_alone, title, "warning", 10))
         if refused:  # after the dialog opened: the note waits until it closes
-            reasons = "\n".join(f"• {why}" for _, why in refused[:5])
-            more = f"\n… and {len(refused) - 5} more" if len(refused) > 5 else ""
+            # A reason shared by many rows (an account's, a backend's) is said once.
+            grouped = Counter(why for _, why in refused)
+            said = [why if n == 1 else f"{n} rows: {why}" for why, n in grouped.items()]
+            reasons = "\n".join(f"• {line}" for line in said[:5])
+            unsaid = sum(list(grouped.values())[5:])
+            more = f"\n… and {_count(unsaid, 'more row')}" if unsaid else ""
             if allowed:
                 text = f"{len(refused)} of {len(targets)} skipped:\n{reasons}{more}"
             else:  # nothing to do: the reasons alone, short
-                text = refused[0][1] if len(refused) == 1 else f"{reasons}{more}"
+                text = said[0] if len(said) == 1 else f"{reasons}{more}"
                 text += f"\n{left_alone}" if left_alone else ""
             self.toaster.notify(Toast(text, f"Cannot {action}", "warning"))
 
