@@ -30,6 +30,7 @@ So each account (each Backend) has its own `Lane`:
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import socket
 import sys
@@ -175,3 +176,41 @@ class Lane:
             with self._lock:
                 self._sockets.add(sock)
                 call.sockets.add(sock)
+
+
+class DaemonThreads(concurrent.futures.ThreadPoolExecutor):  # the type asyncio insists on
+    """The default executor of the loops wm runs accounts on: each job in a daemon thread of
+    its own. asyncio's own pool has min(32, CPUs + 4) workers (6 on two cores), shared by
+    every account: a host name that takes 30 s to resolve (httpx resolves through it) held
+    a worker per lookup, so the healthy accounts' store reads queued behind it, and
+    `asyncio.run` and the exit waited for the lookups. Nothing waits for these threads."""
+
+    def submit(
+        self, fn: Callable[..., T], /, *args: Any, **kwargs: Any
+    ) -> concurrent.futures.Future[T]:
+        future: concurrent.futures.Future[T] = concurrent.futures.Future()
+
+        def run() -> None:
+            if not future.set_running_or_notify_cancel():
+                return
+            try:
+                future.set_result(fn(*args, **kwargs))
+            except BaseException as exc:  # handed to the awaiting coroutine
+                future.set_exception(exc)
+
+        threading.Thread(target=run, name="wm-blocking", daemon=True).start()
+        return future
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        """Nothing to wait for: an abandoned lookup ends by itself, or with the process."""
+
+
+_given: weakref.WeakSet[asyncio.AbstractEventLoop] = weakref.WeakSet()
+
+
+def daemon_threads_by_default() -> None:
+    """Make DaemonThreads the running loop's default executor (once per loop)."""
+    loop = asyncio.get_running_loop()
+    if loop not in _given:
+        loop.set_default_executor(DaemonThreads())
+        _given.add(loop)

@@ -23,11 +23,11 @@ from collections.abc import Awaitable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from winged_monkey import plugins
+from winged_monkey import blocking, plugins
 from winged_monkey.backend import Backend, Capability
 from winged_monkey.errors import ConfigError, DeadlineError, PluginBug, WMError, describe
 from winged_monkey.models import AccountStatus, Instance
-from winged_monkey.user.config import AccountConfig, Config
+from winged_monkey.user.config import AccountConfig, BrokenAccount, Config
 from winged_monkey.user.credentials import CredentialResolver
 
 T = TypeVar("T")
@@ -110,6 +110,8 @@ class Accounts:
         account = self.get(name)
         if account.backend is not None:
             return account.backend
+        if isinstance(account.config, BrokenAccount):
+            raise account.config.refused()  # its table was refused: it alone fails, as one
         building = account.building
         if building is None or (building.done() and building.exception() is not None):
             building = account.building = self._start_build(account)
@@ -165,6 +167,7 @@ class Accounts:
         (the call itself is cancelled, and a blocking one abandoned by its lane)."""
         account = self.get(name)
         timeout = account.config.timeout
+        blocking.daemon_threads_by_default()  # a lookup left behind holds no shared worker
         try:
             return await asyncio.wait_for(call, timeout)
         except TimeoutError:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import TypeVar
 
+from winged_monkey import blocking
 from winged_monkey.errors import StoreError
 from winged_monkey.models import AccountSnapshot, Event
 from winged_monkey.store.sqlite import Store
@@ -41,6 +42,7 @@ class Recorder:
 
     async def run(self, call: Callable[[], T], fallback: T) -> T:
         """`safe(call, fallback)` in a thread."""
+        blocking.daemon_threads_by_default()
         return await asyncio.to_thread(self.safe, call, fallback)
 
     async def append(self, events: Iterable[Event]) -> int:
