@@ -24,7 +24,7 @@ from winged_monkey.backend import ACTION_CAPABILITY, Capability
 from winged_monkey.engine.poller import Poller
 from winged_monkey.engine.portal import AccountUpdate, ActionUpdate, Portal
 from winged_monkey.errors import WMError
-from winged_monkey.models import Instance, InstanceKind, InstanceState
+from winged_monkey.models import Instance, InstanceKind
 from winged_monkey.ui.bindings import footer_order
 from winged_monkey.ui.screens.accounts import AccountsScreen
 from winged_monkey.ui.screens.app_detail import AppScreen
@@ -300,10 +300,9 @@ class MainScreen(RowReadsScreen):
         target = update.instance
         if update.phase == "requested" and self._poller is not None:
             self._poller.reschedule([target.account])  # its account polls at the busy pace
-        if update.phase == "done" and target.state is InstanceState.TERMINATED:
-            self.table.drop(target.key)
-        else:
-            self.table.put(target)
+        # A destroyed row stays, as terminated, until a listing no longer has it (EC2 lists
+        # it for a while): dropped here, it came back with the next poll.
+        self.table.put(target)
         if (toast := message.batch.track(update)) is not None:
             self.toaster.notify(toast)
         self.refresh_keys()
