@@ -18,6 +18,9 @@ from http import HTTPStatus
 
 from winged_monkey.errors import AnswerLostError, ServerError, ThrottledError, UnreachableError
 
+#: What a person can do about a call that got no answer in time (after the facts).
+ONLY_SLOW = "raise the account's `timeout` if the cloud is only slow"
+
 #: Providers' own codes for "too many requests", whatever HTTP status carries them
 #: (EC2 sends RequestLimitExceeded with 503, other AWS APIs Throttling with 400).
 THROTTLING_CODES = frozenset(

@@ -114,7 +114,8 @@ def timed_out(*, account: str, where: str, timeout: float, sent: bool = True) ->
     """No answer in time; `sent`: the request may have reached the server (not a connect
     timeout), so what it asked for may have happened."""
     return (AnswerLostError if sent else UnreachableError)(
-        f"no answer from the aggregator at {where} within {timeout:g} s", account=account
+        f"no answer from the aggregator at {where} within {timeout:g} s: {faultwords.ONLY_SLOW}",
+        account=account,
     )
 
 

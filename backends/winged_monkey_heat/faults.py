@@ -39,7 +39,7 @@ def transport_error(
     if isinstance(exc, httpx.TimeoutException):
         lost = may_have_acted and not isinstance(exc, httpx.ConnectTimeout)
         return (AnswerLostError if lost else UnreachableError)(
-            f"no answer from {peer} within {timeout:g} s", account=account
+            f"no answer from {peer} within {timeout:g} s: {faultwords.ONLY_SLOW}", account=account
         )
     known = faultwords.connection_fault(exc, where=peer, remedy=remedy)
     if known is not None:

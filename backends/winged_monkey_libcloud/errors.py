@@ -62,7 +62,9 @@ def translate(exc: BaseException, *, provider: str, where: str, secrets: Secrets
     elif isinstance(exc, requests.exceptions.Timeout | socket.timeout | TimeoutError):
         # No answer came (the socket's timeout beat the engine's deadline): like the deadline,
         # a request sent may have reached the cloud, so an action's outcome is unknown.
-        error = DeadlineError(f"no answer from {where} in time (timeout)", account=account)
+        error = DeadlineError(
+            f"no answer from {where} in time (timeout): {faultwords.ONLY_SLOW}", account=account
+        )
     elif isinstance(exc, requests.exceptions.ConnectionError | ConnectionError | OSError):
         error = UnreachableError(
             f"cannot reach {where}: {_connection_reason(exc)}", account=account

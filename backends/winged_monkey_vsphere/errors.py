@@ -108,7 +108,9 @@ def translate(
     elif (answered := _http_fault(exc, where=where, account=account)) is not None:
         error = answered
     elif isinstance(exc, socket.timeout | TimeoutError):
-        error = AnswerLostError(f"no answer from {where} in time (timeout)", account=account)
+        error = AnswerLostError(
+            f"no answer from {where} in time (timeout): {faultwords.ONLY_SLOW}", account=account
+        )
     elif isinstance(exc, ConnectionRefusedError):
         error = UnreachableError(
             f"cannot reach {where}: connection refused (nothing listens there; is the endpoint "

@@ -197,8 +197,9 @@ async def test_a_silent_aggregator_times_out_and_the_others_list(
     assert status.phase == "failed"
     # The portal's deadline or the client's, whichever fires first: both say what happened.
     assert status.error in (
-        "no answer within 0.5 s (timeout)",
-        "no answer from the aggregator at aggregator.test:8780 within 0.5 s",
+        "no answer within 0.5 s (timeout): raise the account's `timeout` if the cloud is only slow",
+        "no answer from the aggregator at aggregator.test:8780 within 0.5 s: raise the "
+        "account's `timeout` if the cloud is only slow",
     )
 
 
@@ -290,6 +291,7 @@ async def test_a_peer_that_accepts_and_stays_silent_times_out(
         finally:
             await backend.close()
     assert str(caught.value) == (
-        f"team: no answer from the aggregator at 127.0.0.1:{port} within 0.3 s"
+        f"team: no answer from the aggregator at 127.0.0.1:{port} within 0.3 s: raise the "
+        "account's `timeout` if the cloud is only slow"
     )
     assert isinstance(caught.value, BackendError)

@@ -139,4 +139,7 @@ def test_a_vcenter_that_stops_answering_is_no_answer_in_time(
     error = listing_error(
         plain_sim, proxy, Fault("hang"), logged_in=logged_in, monkeypatch=monkeypatch, timeout=1
     )
-    assert str(error) == f"lab: no answer from 127.0.0.1:{proxy.port} in time (timeout)"
+    assert str(error) == (
+        f"lab: no answer from 127.0.0.1:{proxy.port} in time (timeout): raise the account's "
+        "`timeout` if the cloud is only slow"
+    )

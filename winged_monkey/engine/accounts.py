@@ -23,7 +23,7 @@ from collections.abc import Awaitable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from winged_monkey import blocking, plugins
+from winged_monkey import blocking, faultwords, plugins
 from winged_monkey.backend import Backend, Capability
 from winged_monkey.errors import ConfigError, DeadlineError, PluginBug, WMError, describe
 from winged_monkey.models import AccountStatus, Instance
@@ -171,7 +171,9 @@ class Accounts:
         try:
             return await asyncio.wait_for(call, timeout)
         except TimeoutError:
-            raise DeadlineError(f"no answer within {timeout:g} s (timeout)", account=name) from None
+            raise DeadlineError(
+                f"no answer within {timeout:g} s (timeout): {faultwords.ONLY_SLOW}", account=name
+            ) from None
         except WMError as exc:
             exc.message = self._mask(account, exc.message)
             raise
