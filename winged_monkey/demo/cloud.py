@@ -6,6 +6,11 @@ and says so on its stdout (prod's STS credentials, the instances' ids), on a cor
 own; the first poll starts the moment that line comes. Quitting terminates the child:
 nothing waits for moto. `running_demo` (seed.py) is the in-process demo for tests and scripts.
 
+The child is in a session of its own, off wm's terminal: ctrl+c typed while wm is suspended
+for ssh (`e`) is for ssh, and the terminal's hangup is for wm. It reads its stdin, a pipe
+from wm, to the end: when wm ends without stopping it (SIGHUP, SIGTERM, SIGKILL: no cleanup
+ran), the child removes the run's directory (its config, store and log) and ends.
+
     python -m winged_monkey.demo.cloud FD DIR    # the child: serve on FD, seed, print, wait
 """
 
@@ -15,6 +20,7 @@ import asyncio
 import contextlib
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -70,6 +76,7 @@ class DemoCloud:
                     stdout=subprocess.PIPE,
                     stderr=log,
                     pass_fds=[listener.fileno()],
+                    start_new_session=True,  # no key typed at the terminal signals it
                 )
         finally:
             listener.close()  # the child holds its own copy
@@ -143,12 +150,14 @@ class DemoCloud:
 
 def _serve(fd: int, workdir: Path, out: IO[str]) -> None:
     """The child: moto on the inherited socket, seeded; one line on `out`; then serve
-    until the parent closes our stdin (it ended) or terminates us."""
+    until the parent terminates us, or ends without doing so (our stdin closes)."""
     # moto gives each region's first call thousands of images (seconds of CPU); the demo
     # offers one. Read when moto is imported, so set first.
     images = workdir / "amis.json"
     images.write_text(json.dumps([DEMO_IMAGE]), encoding="utf-8")
     os.environ["MOTO_AMIS_PATH"] = str(images)
+    # From the start: the parent may go while moto imports or seeds.
+    threading.Thread(target=_end_with_parent, args=(workdir,), name="parent", daemon=True).start()
     share_parsed_models()  # before moto: its import parses EC2's model several times
     from winged_monkey.demo.server import MotoServer
 
@@ -158,7 +167,17 @@ def _serve(fd: int, workdir: Path, out: IO[str]) -> None:
         answer = {"prod": prod, "seeded": [[a, n, i] for (a, n), i in seeded.items()]}
         out.write(json.dumps(answer) + "\n")
         out.flush()
-        sys.stdin.read()
+        threading.Event().wait()  # serving, until _end_with_parent or a signal ends us
+
+
+def _end_with_parent(workdir: Path) -> None:
+    """Read our stdin to its end: the parent closes it when it stops us (and has killed us
+    by then), or by ending without stopping us; then its directory goes with it, and we go.
+    Only the parent holds the pipe's other end (it is close-on-exec there)."""
+    while sys.stdin.buffer.read(4096):
+        pass
+    shutil.rmtree(workdir, ignore_errors=True)
+    os._exit(0)
 
 
 def _resolve(future: asyncio.Future[None]) -> None:

@@ -1,0 +1,121 @@
+"""`wm --demo` in a tmux pane (a real terminal): its cloud, moto in a child process, is off the
+terminal, so ctrl+c typed for ssh (`e`) does not reach it; and however wm ends (q, a hangup,
+SIGTERM, SIGKILL) the child ends and the run's directory in $TMPDIR goes with it."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.tmux import Tmux
+
+WM = Path(sys.executable).with_name("wm")
+#: ssh as it hangs connecting to an address that does not answer.
+HANGING_SSH = '#!/bin/sh\necho "ssh: connecting to $*"\nexec sleep 600\n'
+ACCOUNTS = {"dev", "dev-eu", "prod"}
+STATUS = re.compile(r"^ ● (\S+) +ok (\d+)s ·", re.MULTILINE)
+
+
+def start_demo(tmux: Tmux, tmp_path: Path, command: str) -> Path:
+    """wm --demo running `command` in the pane, its fleet on screen; its $TMPDIR."""
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    (tools / "ssh").write_text(HANGING_SSH)
+    (tools / "ssh").chmod(0o755)
+    env = {
+        **os.environ,
+        "TMPDIR": str(temp),
+        "PATH": f"{tools}:{os.environ['PATH']}",
+        "TERM": "xterm-256color",
+    }
+    tmux.run("new-session", "-d", "-s", "wm", "-x", "100", "-y", "30", command, env=env)
+    tmux.wait_for("12 instances", timeout=120)
+    return temp
+
+
+def screen_until(
+    tmux: Tmux, holds: Callable[[float, str], bool], what: str, timeout: float
+) -> None:
+    """Until `holds(when, screen)`, `when` taken just before the screen; fails with the screen."""
+    deadline = time.monotonic() + timeout
+    while True:
+        when = time.monotonic()
+        screen = tmux.screen()
+        if holds(when, screen):
+            return
+        if when > deadline:
+            raise AssertionError(f"{what}: not within {timeout} s:\n{screen}")
+        time.sleep(0.1)
+
+
+def test_ctrl_c_for_a_hanging_ssh_leaves_the_demo_cloud_running(tmux: Tmux, tmp_path: Path) -> None:
+    start_demo(tmux, tmp_path, f"{WM} --demo")
+    tmux.keys("e")  # the first row, api, is running
+    tmux.wait_for("ssh: connecting to", timeout=30)
+    tmux.keys("C-c")
+    interrupted = time.monotonic()
+    tmux.wait_for("press enter to return to wm", timeout=30)
+    tmux.keys("Enter")
+
+    def polled_since_ctrl_c(when: float, screen: str) -> bool:
+        # An age shown is whole seconds: a poll ended after ctrl+c if age + 1 < time since.
+        ages = {name: int(age) for name, age in STATUS.findall(screen)}
+        return ages.keys() == ACCOUNTS and all(a + 1 < when - interrupted for a in ages.values())
+
+    screen_until(tmux, polled_since_ctrl_c, "every account polled ok after ctrl+c", 60)
+    assert "connection refused" not in tmux.screen()
+    tmux.keys("q")
+
+
+def _pids_of(workdir: Path) -> list[int]:
+    """The live processes whose command line names `workdir` (the demo cloud's child)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:  # it ended as we looked
+            continue
+        if str(workdir).encode() in argv and state != "Z":
+            found.append(int(entry.name))
+    return found
+
+
+def _parent(pid: int) -> int:
+    return int((Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
+@pytest.mark.parametrize("ending", ["q", "hangup", "SIGTERM", "SIGKILL"])
+def test_however_wm_ends_its_demo_cloud_and_directory_go(
+    tmux: Tmux, tmp_path: Path, ending: str
+) -> None:
+    temp = start_demo(tmux, tmp_path, f"{WM} --demo")
+    (workdir,) = temp.glob("wm-demo-*")
+    (child,) = _pids_of(workdir)
+    assert (workdir / "config.toml").exists()
+    wm = _parent(child)
+
+    if ending == "q":
+        tmux.keys("q")
+    elif ending == "hangup":  # a dropped SSH session, a closed terminal: SIGHUP
+        tmux.run("kill-session", "-t", "wm")
+    else:
+        os.kill(wm, getattr(signal, ending))
+
+    deadline = time.monotonic() + 30
+    while list(temp.iterdir()) or _pids_of(workdir):
+        if time.monotonic() > deadline:
+            left = [p.name for p in temp.iterdir()]
+            raise AssertionError(f"after {ending}: left {left}, processes {_pids_of(workdir)}")
+        time.sleep(0.05)
