@@ -117,6 +117,18 @@ async def test_capabilities_offer_no_reboot(heat: Projects) -> None:
     }
 
 
+async def test_an_action_heat_has_not_is_refused_in_words_without_a_provider(
+    heat: Projects,
+) -> None:
+    """Heat names no provider: its refusal reads 'heat cannot reboot', never 'heat/None'."""
+    stack = heat.create("words", "words-app")
+    portal = heat.portal("words")
+    await refresh(portal)
+    app = next(i for i in portal.instances() if i.id == stack)
+    assert portal.refusal(Action.REBOOT, app) == "heat cannot reboot"
+    await portal.close()
+
+
 # -- actions through the portal ---------------------------------------------------
 
 

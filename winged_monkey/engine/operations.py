@@ -132,7 +132,8 @@ class Operations:
             return f"{instance.name} already has an action in flight"
         backend = account.backend
         if backend is not None and ACTION_CAPABILITY[action] not in backend.capabilities:
-            return f"{account.config.backend}/{account.config.provider} cannot {action}"
+            kind = "/".join(filter(None, (account.config.backend, account.config.provider)))
+            return f"{kind} cannot {action}"  # 'synthetic', a backend of no provider
         reason = refusal(action, instance)
         if reason is None and backend is not None:
             reason = backend.refusal(action, instance)

@@ -285,7 +285,8 @@ class Aggregator(RequestLog):
         effective = self.portal.effective(action, instance)
         if ACTION_CAPABILITY[effective] not in self.portal.capabilities(instance.account):
             config = self.portal.account_config(instance.account)
-            return f"{config.backend}/{config.provider} cannot {effective}"
+            kind = "/".join(filter(None, (config.backend, config.provider)))
+            return f"{kind} cannot {effective}"
         return self.portal.refusal(action, instance)
 
     # -- actions ---------------------------------------------------------------
