@@ -22,6 +22,7 @@ from winged_monkey.cli.base import (
 )
 from winged_monkey.errors import WMError, describe
 from winged_monkey.terminal.render import render_table
+from winged_monkey.user.config import BrokenAccount
 from winged_monkey.user.credentials import store_in_keyring
 
 
@@ -50,13 +51,20 @@ def _accounts_list(obj: Context) -> None:
         if account.endpoint:
             where = f"{account.endpoint.host}:{account.endpoint.port or ''}".rstrip(":")
         flags = ["read-only"] if account.read_only else []
-        if account.backend not in installed:
+        if isinstance(account, BrokenAccount):
+            flags.append("config refused (below)")
+        elif account.backend not in installed:
             flags.append("backend not installed")
         rows.append((account.name, account.backend, account.provider or "", where, " ".join(flags)))
     if len(rows) == 1:
         no_accounts(obj, [])
         return
     click.echo(render_table(rows))
+    broken = [a for a in config.accounts if isinstance(a, BrokenAccount)]
+    for account in broken:
+        click.echo(f"wm: {account.name}: {account.refusal}", err=True)
+    if broken:  # the others work, but the config is still wrong: as `wm ls` says it
+        fail(config_named("an account's config or credentials are wrong"), ExitCode.CONFIG)
 
 
 @accounts.command("test")

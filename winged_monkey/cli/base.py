@@ -63,7 +63,8 @@ class Context:
             config, store_path, self.demo_cloud = self.stack.enter_context(_demo_environment(wait))
         else:
             path = self.config_path or paths.config_path()
-            config = load_config(path, must_exist=self.config_path is not None)
+            # One account's own mistake fails that account alone, where it is used.
+            config = load_config(path, must_exist=self.config_path is not None, per_account=True)
             store_path = paths.store_path()
         try:
             store = Store.open(store_path)

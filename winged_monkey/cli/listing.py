@@ -98,7 +98,7 @@ def _ls_cached(
         path = store.path or paths.store_path()
     else:
         chosen = obj.config_path or paths.config_path()
-        config = load_config(chosen, must_exist=obj.config_path is not None)
+        config = load_config(chosen, must_exist=obj.config_path is not None, per_account=True)
         path = paths.store_path()
     for name in accounts:
         config.account(name)  # raises ConfigError naming the configured ones

@@ -19,6 +19,7 @@ from winged_monkey.errors import ConfigError
 
 __all__ = [
     "AccountConfig",
+    "BrokenAccount",
     "Config",
     "Credentials",
     "Endpoint",
@@ -28,6 +29,26 @@ __all__ = [
     "load_config",
     "parse_config",
 ]
+
+
+class BrokenAccount(AccountConfig):
+    """An [[accounts]] table refused when the config loaded, kept under its name: using the
+    account raises its `refusal` (a ConfigError, in the words the whole file's check has for
+    it), and the other accounts work. Never made from the file (see `parse_config`)."""
+
+    refusal: str = ""
+
+    @classmethod
+    def of(cls, table: dict[str, Any], refusal: str) -> BrokenAccount:
+        """The placeholder of `table` (named by a valid name): what it says of its backend,
+        provider and region, when they are text, for the lists that show them."""
+        shown: dict[str, Any] = {
+            k: v for k in ("backend", "provider", "region") if isinstance(v := table.get(k), str)
+        }
+        return cls.model_construct(name=table["name"], refusal=refusal, **shown)
+
+    def refused(self) -> ConfigError:
+        return ConfigError(self.refusal)
 
 
 class EventsConfig(BaseModel):
@@ -111,8 +132,9 @@ class Config(BaseModel):
         raise ConfigError(f"no account named {name!r} (configured: {known})")
 
 
-def load_config(path: Path, *, must_exist: bool = False) -> Config:
-    """Read and validate the config; a missing default file is an empty config."""
+def load_config(path: Path, *, must_exist: bool = False, per_account: bool = False) -> Config:
+    """Read and validate the config; a missing default file is an empty config. With
+    `per_account`, one account's own mistake fails that account alone (`parse_config`)."""
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -125,7 +147,7 @@ def load_config(path: Path, *, must_exist: bool = False) -> Config:
         data = tomllib.loads(config_text(path, raw))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    return parse_config(data, source=str(path))
+    return parse_config(data, source=str(path), per_account=per_account)
 
 
 def config_text(path: Path, raw: bytes) -> str:
@@ -184,7 +206,25 @@ def _punctuation() -> frozenset[str]:
     return frozenset(names)
 
 
-def parse_config(data: dict[str, Any], *, source: str) -> Config:
+def parse_config(data: dict[str, Any], *, source: str, per_account: bool = False) -> Config:
+    """The config in `data` (read from `source`), or a ConfigError saying every problem.
+
+    With `per_account`, a problem confined to one [[accounts]] table that has a valid name
+    (an unknown key, a value of the wrong type or out of range, in the table or its
+    credentials, endpoint or driver) refuses that account alone: it is kept as a
+    BrokenAccount carrying the words the whole file's check has for it. Any other problem
+    (a top-level key, a duplicate name, a table without a valid name) still refuses the file,
+    with every problem said, as without `per_account`."""
+    if per_account and isinstance(data.get("accounts"), list):
+        kept = [_account_or_broken(table, source) for table in data["accounts"]]
+        try:
+            return _parse({**data, "accounts": kept}, source)
+        except ConfigError:
+            pass  # a problem outside one account's table: the whole file's, said below
+    return _parse(data, source)
+
+
+def _parse(data: dict[str, Any], source: str) -> Config:
     try:
         config = Config.model_validate(data)
     except ValidationError as exc:
@@ -197,6 +237,23 @@ def parse_config(data: dict[str, Any], *, source: str) -> Config:
     if problems:
         raise ConfigError(f"{source}: " + "; ".join(problems))
     return config
+
+
+def _account_or_broken(table: Any, source: str) -> Any:
+    """`table` as it is, or its BrokenAccount if a problem is confined to it and it has a
+    valid name (a table that cannot be named is left for the whole file's check)."""
+    if not isinstance(table, dict):
+        return table
+    one = {"accounts": [table]}
+    try:
+        _parse(one, source)
+    except ConfigError as exc:
+        try:
+            Config.model_validate({"accounts": [{"name": table.get("name")}]})
+        except ValidationError:
+            return table  # no valid name to fail it under
+        return BrokenAccount.of(table, str(exc))
+    return table
 
 
 def _unknown_keys(account: AccountConfig) -> list[str]:
