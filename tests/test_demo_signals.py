@@ -119,3 +119,14 @@ def test_however_wm_ends_its_demo_cloud_and_directory_go(
             left = [p.name for p in temp.iterdir()]
             raise AssertionError(f"after {ending}: left {left}, processes {_pids_of(workdir)}")
         time.sleep(0.05)
+
+
+def test_sigterm_leaves_the_terminal_as_wm_found_it(tmux: Tmux, tmp_path: Path) -> None:
+    """`kill` (systemd, a session manager, a timeout): wm leaves as by q, the terminal out of
+    the alternate screen, not left drawn over with the TUI."""
+    temp = start_demo(tmux, tmp_path, f"sh -c '{WM} --demo; echo ENDED $?; exec sleep 600'")
+    (workdir,) = temp.glob("wm-demo-*")
+    (child,) = _pids_of(workdir)
+    os.kill(_parent(child), signal.SIGTERM)
+    tmux.wait_for("ENDED", timeout=30)
+    assert tmux.run("display", "-p", "-t", "wm", "#{alternate_on}").strip() == "0"

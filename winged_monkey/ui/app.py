@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import signal
 from collections.abc import Iterable
 from concurrent.futures import Future
 from dataclasses import replace
@@ -95,6 +98,13 @@ class WMApp(App[None]):
             self.set_keymap(self.config.keys)
         self.switch_mode("instances")
         self.app_resume_signal.subscribe(self, self._repaint)
+        # Textual leaves SIGTERM and SIGHUP to Python, which ends at once: the terminal was
+        # left in the alternate screen, and nothing wm stops as it leaves was stopped.
+        # Leaving through exit() restores the terminal and runs that; not in a test's thread.
+        loop = asyncio.get_running_loop()
+        for ending in (signal.SIGTERM, signal.SIGHUP):
+            with contextlib.suppress(RuntimeError, ValueError, NotImplementedError):
+                loop.add_signal_handler(ending, self.exit)
 
     def _repaint(self, _: App[None]) -> None:
         """After ctrl+z and `fg` the terminal is back on a blank screen, and Textual sends
