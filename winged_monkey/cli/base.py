@@ -65,6 +65,10 @@ class Context:
             path = self.config_path or paths.config_path()
             # One account's own mistake fails that account alone, where it is used.
             config = load_config(path, must_exist=self.config_path is not None, per_account=True)
+            if config.serve:  # the server's own section: its model is wm serve's
+                from winged_monkey.serve.settings import serve_settings
+
+                serve_settings(path, config.serve)
             store_path = paths.store_path()
         try:
             store = Store.open(store_path)

@@ -120,6 +120,16 @@ def pool_of(config: Config, account: str) -> str:
     return str(pool) if pool else DEFAULT_POOL
 
 
+def serve_settings(path: Path, section: dict[str, Any]) -> ServeSettings:
+    """The `[serve]` section checked, or a ConfigError naming the key (every command checks
+    it: a typo there is not left for `wm serve` to find)."""
+    try:
+        return ServeSettings.model_validate(section)
+    except ValidationError as exc:
+        said = describe_errors(exc, section, root=ServeSettings, within=("serve",))
+        raise ConfigError(f"{path}: {said}") from None
+
+
 def load_server_config(path: Path) -> ServerConfig:
     """Read the file; the `[serve]` section is the server's, the rest is a normal config."""
     try:
@@ -130,12 +140,7 @@ def load_server_config(path: Path) -> ServerConfig:
         raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    serve_data = data.pop("serve", {})
-    try:
-        serve = ServeSettings.model_validate(serve_data)
-    except ValidationError as exc:
-        said = describe_errors(exc, serve_data, root=ServeSettings, within=("serve",))
-        raise ConfigError(f"{path}: {said}") from None
+    serve = serve_settings(path, data.pop("serve", {}))
     config = parse_config(data, source=str(path))
     for account in config.accounts:
         pool = account.settings.get("pool")
