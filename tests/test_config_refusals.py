@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+from tests.conftest import DEV_KEY, DEV_SECRET, Cloud
 from winged_monkey.cli.main import ExitCode, main
 from winged_monkey.errors import ConfigError
 from winged_monkey.serve.settings import load_server_config
@@ -196,3 +197,67 @@ def test_every_key_textual_names_may_be_remapped(tmp_path: Path) -> None:
     config = tmp_path / "wm.toml"
     config.write_text(f"[keys]\nstop = {keys!r}\n".replace("'", "'''"))
     assert load_config(config).keys["stop"] == keys
+
+
+def with_good(cloud: Cloud, bad: str) -> Path:
+    """The account `good` on moto (its secret in the environment), then the table `bad`
+    (its ENDPOINT line, moto's)."""
+    cloud.monkeypatch.setenv("GOOD_SECRET", DEV_SECRET)
+    endpoint = f'endpoint = {{ host = "127.0.0.1", port = {cloud.server.port}, secure = false }}'
+    config = cloud.tmp_path / "wm.toml"
+    config.write_text(
+        '[[accounts]]\nname = "good"\nprovider = "ec2"\nregion = "us-east-1"\n'
+        f"{endpoint}\n"
+        f'credentials = {{ key = "{DEV_KEY}", keyring = false, secret_env = "GOOD_SECRET" }}\n'
+        "\n" + bad.replace("ENDPOINT", endpoint)
+    )
+    return config
+
+
+@pytest.mark.parametrize(
+    ("bad", "said"),
+    [
+        (
+            '[[accounts]]\nname = "dev"\nprovider = "ec2"\nregion = "us-east-1"\nENDPOINT\n'
+            'credentials = { aws_profile = "dev", key = "AKIAOTHER", '
+            'secret_env = "GOOD_SECRET" }\n',
+            "account 'dev', field credentials: aws_profile reads the key, secret and token from "
+            "the AWS profile 'dev', so key and secret_env would be ignored: drop them, or drop "
+            "aws_profile",
+        ),
+        (
+            '[[accounts]]\nname = "dev"\nprovider = "ec2"\nregion = "us-east-1"\nENDPOINT\n'
+            'credentials = { aws_profile = "dev", token_env = "DEV_TOKEN" }\n',
+            "account 'dev', field credentials: aws_profile reads the key, secret and token from "
+            "the AWS profile 'dev', so token_env would be ignored: drop it, or drop aws_profile",
+        ),
+        (
+            '[[accounts]]\nname = "dev"\nprovider = "openstack"\n'
+            'credentials = { aws_profile = "dev" }\n',
+            "account 'dev': credentials.aws_profile is for EC2 accounts only (provider = "
+            "\"ec2\"), and this account's provider is 'openstack': name its key (key or "
+            "key_env) and its secret (keyring, secret_env or secret_command) instead",
+        ),
+    ],
+    ids=["key-and-secret-beside-a-profile", "token-beside-a-profile", "profile-on-openstack"],
+)
+def test_an_aws_profile_beside_other_credentials_or_off_ec2_fails_that_account(
+    cloud: Cloud, aws_files: Path, bad: str, said: str
+) -> None:
+    (aws_files / "credentials").write_text(
+        f"[dev]\naws_access_key_id = {DEV_KEY}\naws_secret_access_key = {DEV_SECRET}\n"
+    )
+    cloud.launch(cloud.ec2(), "web-1")
+    config = with_good(cloud, bad)
+    listed = wm_ls(config)
+    assert listed.exit_code == ExitCode.CONFIG, listed.output
+    assert "web-1" in listed.stdout  # the other account still lists
+    assert f"wm: dev: {config}: {said}\n" in listed.stderr
+    tested = CliRunner().invoke(main, ["--config", str(config), "accounts", "test"])
+    assert tested.exit_code == ExitCode.CONFIG, tested.output
+    assert "good: ok" in tested.stdout
+    assert f"dev: FAILED: {config}: {said}" in tested.stdout
+    for result in (listed, tested):
+        assert "Traceback" not in result.output
+        assert "AKIAOTHER" not in result.output
+        assert DEV_SECRET not in result.output

@@ -26,7 +26,11 @@ class BrokenKeyring(MemoryKeyring):
 
 
 def account(**creds: object) -> AccountConfig:
-    return AccountConfig(name="prod", credentials=Credentials.model_validate(creds))
+    # aws_profile is for EC2 accounts only.
+    provider = "ec2" if "aws_profile" in creds else None
+    return AccountConfig(
+        name="prod", provider=provider, credentials=Credentials.model_validate(creds)
+    )
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import SplitResult, urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from winged_monkey.errors import CredentialError
 
@@ -66,6 +66,25 @@ class Credentials(BaseModel):
             "export the value under a name and write that name here, or store a secret with "
             "`wm accounts set-secret`"
         )
+
+    @model_validator(mode="after")
+    def _profile_alone(self) -> Credentials:
+        # botocore reads the key, secret and token from the profile: a key or secret
+        # named beside it would be dropped in silence. Names the keys, never their values.
+        beside = [k for k in _NOT_WITH_PROFILE if getattr(self, k) is not None]
+        if self.aws_profile is not None and beside:
+            named = " and ".join([", ".join(beside[:-1]), beside[-1]] if beside[1:] else beside)
+            them = "them" if beside[1:] else "it"
+            raise ValueError(
+                f"aws_profile reads the key, secret and token from the AWS profile "
+                f"{self.aws_profile!r}, so {named} would be ignored: drop {them}, or drop "
+                "aws_profile"
+            )
+        return self
+
+
+#: What an `aws_profile` account's profile gives, and so cannot name beside it.
+_NOT_WITH_PROFILE = ("key", "key_env", "secret_env", "secret_command", "token_env")
 
 
 class Endpoint(BaseModel):
@@ -135,6 +154,24 @@ class AccountConfig(BaseModel):
         default_factory=dict, description="Extra keyword arguments for the provider's driver."
     )
     credentials: Credentials = Field(default_factory=Credentials)
+
+    @model_validator(mode="after")
+    def _profile_for_ec2(self) -> AccountConfig:
+        # Any other provider would get no key from it (libcloud's driver then fails
+        # wanting one): only EC2 reads an AWS profile.
+        provider = (self.provider or "").strip().lower()
+        if self.credentials.aws_profile is not None and provider != "ec2":
+            which = (
+                f"this account's provider is {self.provider!r}"
+                if self.provider
+                else f"this {self.backend} account names no provider"
+            )
+            raise ValueError(
+                f'credentials.aws_profile is for EC2 accounts only (provider = "ec2"), and '
+                f"{which}: name its key (key or key_env) and its secret (keyring, secret_env "
+                "or secret_command) instead"
+            )
+        return self
 
     @property
     def settings(self) -> dict[str, Any]:
