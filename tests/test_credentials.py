@@ -8,9 +8,11 @@ from pathlib import Path
 
 import keyring
 import pytest
+from click.testing import CliRunner, Result
 from keyring.backends.fail import Keyring as FailKeyring
 
 from tests.conftest import MemoryKeyring
+from winged_monkey.cli.main import ExitCode, main
 from winged_monkey.errors import CredentialError
 from winged_monkey.user.config import AccountConfig, Credentials
 from winged_monkey.user.credentials import KEYRING_SERVICE, CredentialResolver, store_in_keyring
@@ -171,3 +173,30 @@ def test_a_dbus_failure_is_a_note_not_a_traceback(monkeypatch: pytest.MonkeyPatc
 def test_set_secret_stores_in_the_keyring(memory_keyring: MemoryKeyring) -> None:
     store_in_keyring("prod", CANARY)
     assert memory_keyring.items[(KEYRING_SERVICE, "prod")] == CANARY
+
+
+def accounts_test(tmp_path: Path, credentials: str) -> Result:
+    """`wm accounts test` of one EC2 account with these credentials (nothing listens on
+    its endpoint: what is said here is said before any call)."""
+    config = tmp_path / "wm.toml"
+    config.write_text(
+        '[[accounts]]\nname = "e4"\nprovider = "ec2"\nregion = "us-east-1"\n'
+        'endpoint = { host = "127.0.0.1", port = 9, secure = false }\n'
+        f"credentials = {{ {credentials} }}\n"
+    )
+    result = CliRunner().invoke(main, ["--config", str(config), "accounts", "test"])
+    assert result.exit_code == ExitCode.CONFIG, result.output
+    assert "Traceback" not in result.output
+    return result
+
+
+def test_a_key_env_that_is_not_set_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("NOPE_KEY_VAR", raising=False)
+    monkeypatch.setenv("GOOD_SECRET", CANARY)
+    result = accounts_test(tmp_path, 'key_env = "NOPE_KEY_VAR", secret_env = "GOOD_SECRET"')
+    assert (
+        "e4: FAILED: key_env NOPE_KEY_VAR is not set (export it, or set credentials.key)\n"
+    ) in result.stdout
+    assert CANARY not in result.output

@@ -192,6 +192,8 @@ class Secrets:
     #: botocore's resolution, for an `aws_profile` account or an EC2 account that names no
     #: credentials: the key, secret and token come from `aws.frozen()` before each call.
     aws: AwsIdentity | None = field(default=None, repr=False)
+    #: The variable `key_env` names, when the key was to come from it and it was not set.
+    key_env_unset: str | None = None
 
     def require_secret(self) -> str:
         if self.secret is None:
@@ -221,10 +223,12 @@ class Secrets:
 
     def require_key(self) -> str:
         if self.key is None:
-            raise CredentialError(
-                "no key id configured: set credentials.key or key_env, or aws_profile",
-                account=self.account,
+            said = (
+                f"key_env {self.key_env_unset} is not set (export it, or set credentials.key)"
+                if self.key_env_unset
+                else "no key id configured: set credentials.key or key_env, or aws_profile"
             )
+            raise CredentialError(said, account=self.account)
         return self.key
 
 

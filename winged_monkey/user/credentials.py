@@ -103,8 +103,10 @@ class CredentialResolver:
             )
 
         key = creds.key
+        key_env_unset = None  # said by Secrets.require_key, should the key be needed
         if key is None and creds.key_env:
             key = os.environ.get(creds.key_env) or None
+            key_env_unset = None if key else creds.key_env
 
         token = os.environ.get(creds.token_env) if creds.token_env else None
 
@@ -129,7 +131,13 @@ class CredentialResolver:
         if secret is None:
             source = "none"
         return Secrets(
-            account=name, key=key, secret=secret, token=token, source=source, tried=tuple(tried)
+            account=name,
+            key=key,
+            secret=secret,
+            token=token,
+            source=source,
+            tried=tuple(tried),
+            key_env_unset=key_env_unset,
         )
 
 
