@@ -154,7 +154,12 @@ def test_headless_host_says_which_source_to_use() -> None:
     message = str(info.value)
     assert "no keyring backend on this host" in message
     assert "UNSET_VAR (not set)" in message
-    # The keyring cannot hold it, so not `wm accounts set-secret`: the lines that can.
+    # The keyring cannot hold it, so not `wm accounts set-secret`: the variable named.
+    assert message.endswith(": export UNSET_VAR, the variable secret_env names, before running wm")
+    # With no variable named, the lines that can hold it.
+    with pytest.raises(CredentialError) as info:
+        CredentialResolver().resolve(account()).require_secret()
+    message = str(info.value)
     assert 'secret_env = "WM_SECRET_PROD"' in message
     assert 'secret_command = "pass show cloud/prod"' in message
     assert "set-secret" not in message
@@ -200,3 +205,41 @@ def test_a_key_env_that_is_not_set_is_named(
         "e4: FAILED: key_env NOPE_KEY_VAR is not set (export it, or set credentials.key)\n"
     ) in result.stdout
     assert CANARY not in result.output
+
+
+@pytest.mark.parametrize(
+    ("credentials", "said"),
+    [
+        (
+            'key = "AKIAX", keyring = false, secret_env = "NOPE_SECRET"',
+            "e4: FAILED: no secret found (tried env NOPE_SECRET (not set)): export NOPE_SECRET, "
+            "the variable secret_env names, before running wm\n",
+        ),
+        (
+            'key = "AKIAX", keyring = false',
+            "e4: FAILED: no secret found; this account reads no keyring (keyring = false): name "
+            "an environment variable (secret_env) or a command (secret_command) in the "
+            "account's [accounts.credentials], or drop keyring = false and store one with "
+            "`wm accounts set-secret e4`\n",
+        ),
+    ],
+    ids=["secret_env-unset", "no-source"],
+)
+def test_without_the_keyring_a_missing_secret_is_told_the_accounts_own_sources(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, credentials: str, said: str
+) -> None:
+    monkeypatch.delenv("NOPE_SECRET", raising=False)
+    result = accounts_test(tmp_path, credentials)
+    assert said in result.stdout
+    assert "Store one with" not in result.output
+
+
+def test_with_the_keyring_a_missing_secret_is_told_to_store_it_there(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("NOPE_SECRET", raising=False)
+    result = accounts_test(tmp_path, 'key = "AKIAX", secret_env = "NOPE_SECRET"')
+    assert (
+        "e4: FAILED: no secret found (tried keyring (no entry); env NOPE_SECRET (not set)). "
+        "Store one with `wm accounts set-secret e4`"
+    ) in result.stdout

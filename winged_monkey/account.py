@@ -24,6 +24,8 @@ KEYRING_SERVICE = "winged-monkey"
 #: How a keyring that cannot be used starts its note in `Secrets.tried`.
 KEYRING_MISSING = "keyring (no keyring backend"
 KEYRING_UNAVAILABLE = "keyring (unavailable"
+#: How `Secrets.tried` notes a `secret_env` variable that is not set.
+ENV_NOT_SET = " (not set)"
 #: What `key_env`, `secret_env` and `token_env` may hold: a variable's name, as a shell writes it.
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 #: A host name or an IPv4 address as `Endpoint.host` takes it (IPv6 is checked apart).
@@ -197,20 +199,40 @@ class Secrets:
 
     def require_secret(self) -> str:
         if self.secret is None:
-            if any(note.startswith((KEYRING_MISSING, KEYRING_UNAVAILABLE)) for note in self.tried):
-                # `wm accounts set-secret` cannot help here: name what can.
-                advice = "; " + elsewhere(self.account)
-            else:
-                advice = (
-                    f". Store one with `wm accounts set-secret {self.account}`, or name an "
-                    "environment variable (secret_env) or a command (secret_command) in the "
-                    "account's [accounts.credentials]"
-                )
+            tried = f" (tried {'; '.join(self.tried)})" if self.tried else ""
             raise CredentialError(
-                "no secret found (tried " + "; ".join(self.tried) + ")" + advice,
-                account=self.account,
+                "no secret found" + tried + self._secret_advice(), account=self.account
             )
         return self.secret
+
+    def _secret_advice(self) -> str:
+        """Where the account's secret can come from, of the sources it reads: the keyring
+        only when it reads the keyring and the host has one."""
+        keyring = next((n for n in self.tried if n.startswith("keyring")), None)
+        unset = next(
+            (
+                n[4 : -len(ENV_NOT_SET)]
+                for n in self.tried
+                if n.startswith("env ") and n.endswith(ENV_NOT_SET)
+            ),
+            None,
+        )
+        if keyring is not None and not keyring.startswith((KEYRING_MISSING, KEYRING_UNAVAILABLE)):
+            return (
+                f". Store one with `wm accounts set-secret {self.account}`, or name an "
+                "environment variable (secret_env) or a command (secret_command) in the "
+                "account's [accounts.credentials]"
+            )
+        if unset:
+            return f": export {unset}, the variable secret_env names, before running wm"
+        if keyring is not None:  # `wm accounts set-secret` cannot help here: name what can
+            return "; " + elsewhere(self.account)
+        return (
+            "; this account reads no keyring (keyring = false): name an environment variable "
+            "(secret_env) or a command (secret_command) in the account's "
+            "[accounts.credentials], or drop keyring = false and store one with "
+            f"`wm accounts set-secret {self.account}`"
+        )
 
     def mask(self, text: str) -> str:
         """`text` with every secret value of the account replaced, should a provider or a

@@ -55,9 +55,8 @@ async def test_no_token_says_where_it_looked_and_how_to_store_one(
     account = aggregator_account("team", "http://127.0.0.1:9", None, cloud.monkeypatch)
     updates = await refresh(portals(account))
     assert updates["team"].status.error == (
-        "no secret found (tried env WM_AGG_TEAM (not set)). Store one with "
-        "`wm accounts set-secret team`, or name an environment variable (secret_env) or a "
-        "command (secret_command) in the account's [accounts.credentials]"
+        "no secret found (tried env WM_AGG_TEAM (not set)): export WM_AGG_TEAM, the variable "
+        "secret_env names, before running wm"
     )
 
 

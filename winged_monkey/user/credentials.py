@@ -16,6 +16,7 @@ from collections.abc import Callable
 from winged_monkey import aws
 from winged_monkey import credential_commands as commands
 from winged_monkey.account import (
+    ENV_NOT_SET,
     KEYRING_MISSING,
     KEYRING_SERVICE,
     KEYRING_UNAVAILABLE,
@@ -118,7 +119,7 @@ class CredentialResolver:
             source = "keyring"
         if secret is None and creds.secret_env:
             secret = os.environ.get(creds.secret_env) or None
-            tried.append(f"env {creds.secret_env}" + ("" if secret else " (not set)"))
+            tried.append(f"env {creds.secret_env}" + ("" if secret else ENV_NOT_SET))
             source = f"env {creds.secret_env}"
         if secret is None and creds.secret_command:
             secret = _from_command(creds.secret_command, name, terminal=self.terminal)
