@@ -16,7 +16,6 @@ from rich.padding import Padding
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
@@ -24,6 +23,7 @@ from winged_monkey.engine.portal import Portal
 from winged_monkey.models import AccountStatus
 from winged_monkey.ui import format as fmt
 from winged_monkey.ui.widgets.account_strip import PHASE_RANK, by_urgency
+from winged_monkey.ui.widgets.vi_keys import ViScroll, taken_keys
 
 #: Column widths of the heading and each account's line.
 NAME, BACKEND, PHASE, AGE = 16, 14, 12, 10
@@ -55,7 +55,10 @@ def account_block(
     if status.stale:  # rows its source could not list now: enter on one says why
         line.append(f" ({status.stale} as last seen)", style="yellow")
     if status.phase != "failed":
-        return line
+        if not status.unlisted:
+            return line
+        lines = Text("\n".join(f"not listed: {u}" for u in status.unlisted), style="yellow")
+        return Group(line, Padding(lines, (0, 0, 0, 4)))
     # Whole, wrapped, long words folded: the remedy at the end of a message must show.
     error = Text(status.error or "unknown reason", style="red", overflow="fold")
     return Group(line, Padding(error, (0, 0, 0, 4)))
@@ -101,7 +104,7 @@ class AccountsScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        with VerticalScroll(id="accounts-list"):
+        with ViScroll(id="accounts-list", taken=taken_keys(self.portal.config.keys, self.BINDINGS)):
             yield Static(id="accounts-body")
         yield Footer(compact=True, show_command_palette=False)
 

@@ -17,7 +17,6 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
@@ -29,6 +28,7 @@ from winged_monkey.errors import WMError
 from winged_monkey.models import AppDetail, Instance
 from winged_monkey.terminal.render import APP_GLYPH, natural, size_text
 from winged_monkey.ui import format as fmt
+from winged_monkey.ui.widgets.vi_keys import ViScroll, taken_keys
 
 MASK = "•••••• (hidden)"
 #: How many of the app's latest events are shown.
@@ -157,7 +157,7 @@ class AppScreen(Screen[None]):
             ),
             id="details-title",
         )
-        with VerticalScroll(id="details-body"):
+        with ViScroll(id="details-body", taken=taken_keys(self.portal.config.keys, self.BINDINGS)):
             yield Static(summary(self.app_row, self._clock()), id="app-summary")
             for section in ("resources", "outputs", "parameters", "events"):
                 yield Static(Text(section.capitalize(), style="bold underline"), classes="heading")
@@ -165,7 +165,7 @@ class AppScreen(Screen[None]):
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
-        self.query_one(VerticalScroll).focus()
+        self.query_one(ViScroll).focus()
         self._load()
 
     def action_close(self) -> None:

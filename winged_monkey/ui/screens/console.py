@@ -17,6 +17,7 @@ from winged_monkey.engine.portal import Portal
 from winged_monkey.errors import WMError
 from winged_monkey.models import Instance
 from winged_monkey.terminal.console_text import new_text, printable
+from winged_monkey.ui.widgets.vi_keys import ViLog, taken_keys
 
 #: Seconds between two reads while following (the providers keep no stream to push).
 FOLLOW_EVERY_S = 5.0
@@ -57,7 +58,8 @@ class ConsoleScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(self._title("reading…"), id="console-title")
-        yield Log(id="console-log", auto_scroll=False)
+        taken = taken_keys(self.portal.config.keys, self.BINDINGS)
+        yield ViLog(id="console-log", auto_scroll=False, taken=taken)
         yield Footer()
 
     def on_mount(self) -> None:

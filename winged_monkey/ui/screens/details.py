@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -11,13 +11,13 @@ from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from winged_monkey.models import Instance
 from winged_monkey.terminal.render import price_text
 from winged_monkey.ui import format as fmt
+from winged_monkey.ui.widgets.vi_keys import ViScroll, taken_keys
 
 
 def _value(value: Any) -> Text:
@@ -68,22 +68,28 @@ class DetailsScreen(Screen[None]):
         Binding("escape", "close", "close", id="details.close", tooltip="Back to the table"),
     ]
 
-    def __init__(self, instance: Instance, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        instance: Instance,
+        clock: Callable[[], datetime],
+        keymap: Mapping[str, str] | None = None,
+    ) -> None:
         super().__init__()
         self.instance = instance
         self._clock = clock
+        self._taken = taken_keys(keymap, self.BINDINGS)
 
     def compose(self) -> ComposeResult:
         yield Static(
             Text.assemble((self.instance.name, "bold"), f"  {self.instance.key}"),
             id="details-title",
         )
-        with VerticalScroll(id="details-body"):
+        with ViScroll(id="details-body", taken=self._taken):
             yield Static(detail_table(self.instance, self._clock()))
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one(VerticalScroll).focus()
+        self.query_one(ViScroll).focus()
 
     def action_close(self) -> None:
         self.dismiss(None)

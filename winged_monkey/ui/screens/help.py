@@ -9,9 +9,10 @@ from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import ActiveBinding, Binding, BindingType
-from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
+
+from winged_monkey.ui.widgets.vi_keys import ViScroll, taken_keys
 
 
 def help_table(bindings: Iterable[ActiveBinding], key_display: Callable[[Binding], str]) -> Table:
@@ -51,7 +52,7 @@ class HelpScreen(ModalScreen[None]):
         self.bindings = list(bindings)
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(id="help-dialog") as scroll:
+        with ViScroll(id="help-dialog", taken=taken_keys(None, self.BINDINGS)) as scroll:
             scroll.border_title = "Keys"
             scroll.border_subtitle = "esc closes"
             yield Static(help_table(self.bindings, self.app.get_key_display))

@@ -383,7 +383,7 @@ class MainScreen(RowReadsScreen):
         ):
             self.app.push_screen(AppScreen(self.portal, instance, self.clock))
         else:
-            self.app.push_screen(DetailsScreen(instance, self.clock))
+            self.app.push_screen(DetailsScreen(instance, self.clock, self.keys))
 
     def action_accounts(self) -> None:
         self.app.push_screen(AccountsScreen(self.portal, self.clock))

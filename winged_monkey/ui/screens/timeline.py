@@ -20,6 +20,7 @@ from winged_monkey.terminal import history
 from winged_monkey.ui import format as fmt
 from winged_monkey.ui.screens.event_log import LOAD_LIMIT, EventLogScreen, Query
 from winged_monkey.ui.widgets.event_table import RowTable, outcome_text, time_text
+from winged_monkey.ui.widgets.vi_keys import taken_keys
 
 COLUMNS: tuple[tuple[str, str, int | None], ...] = (
     ("time", "time", 11),
@@ -97,7 +98,8 @@ class TimelineScreen(EventLogScreen):
         yield Header()
         yield Static(id="timeline-title")
         yield Static(id="timeline-states")
-        yield RowTable(id="timeline", cursor_type="row", zebra_stripes=False)
+        taken = taken_keys(self.portal.config.keys, self.BINDINGS)
+        yield RowTable(id="timeline", cursor_type="row", zebra_stripes=False, taken=taken)
         # The cursor row's detail, whole: the column is cut, and off an 80-column screen.
         yield Static(id="timeline-detail")
         yield Footer(compact=True, show_command_palette=False)

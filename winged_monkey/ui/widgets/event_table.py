@@ -14,6 +14,7 @@ from textual.widgets.data_table import CellDoesNotExist, RowDoesNotExist
 from winged_monkey.models import Event, EventSource
 from winged_monkey.terminal import history
 from winged_monkey.ui import format as fmt
+from winged_monkey.ui.widgets.vi_keys import vi_bindings, vi_enabled
 
 #: (key, label, width or None to fit): what identifies an event first, prose last.
 COLUMNS: tuple[tuple[str, str, int | None], ...] = (
@@ -70,14 +71,31 @@ def event_cells(event: Event) -> list[Text]:
 
 
 class RowTable(DataTable[Any]):
-    """A DataTable whose Home and End move the cursor to the first and last row, as in the
-    instances view; DataTable's own only scroll, leaving the cursor (what enter, t or i act
-    on) off screen."""
+    """A DataTable whose Home and End (and g, G) move the cursor to the first and last row,
+    as in the instances view; DataTable's own only scroll, leaving the cursor (what enter,
+    t or i act on) off screen. j and k move it down and up unless `taken` (vi_keys)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("home", "scroll_top", "first row", show=False, tooltip="The first row"),
         Binding("end", "scroll_bottom", "last row", show=False, tooltip="The last row"),
+        *vi_bindings("row"),
     ]
+
+    def __init__(self, *, taken: frozenset[str] = frozenset(), **kw: Any) -> None:
+        super().__init__(**kw)
+        self.taken = taken
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return vi_enabled(self.taken, action, parameters)
+
+    def action_vi(self, key: str) -> None:
+        moves = {
+            "j": self.action_cursor_down,
+            "k": self.action_cursor_up,
+            "g": self.action_scroll_top,
+            "G": self.action_scroll_bottom,
+        }
+        moves[key]()
 
 
 class EventTable(RowTable):
@@ -93,8 +111,8 @@ class EventTable(RowTable):
         ),
     ]
 
-    def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id, cursor_type="row", zebra_stripes=False)
+    def __init__(self, *, id: str | None = None, taken: frozenset[str] = frozenset()) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=False, taken=taken)
         self._events: dict[str, Event] = {}
 
     def on_mount(self) -> None:

@@ -34,6 +34,7 @@ from winged_monkey.ui.rows import (
 )
 from winged_monkey.ui.widgets import table_lines as lines
 from winged_monkey.ui.widgets.table_keys import KEYS
+from winged_monkey.ui.widgets.vi_keys import taken_keys, vi_enabled
 
 __all__ = ["COLUMNS", "SORTS", "SORT_LABELS", "InstanceTable"]
 
@@ -108,7 +109,7 @@ class InstanceTable(ScrollView, can_focus=True):
         """`keymap`: the user's (binding id to keys); a vi key it names is theirs."""
         super().__init__(id=id)
         self._clock = clock
-        self._taken = {k.strip() for keys in (keymap or {}).values() for k in keys.split(",")}
+        self._taken = taken_keys(keymap)
         self.index = RowIndex()
         self._follow = False
         self._cursor = 0
@@ -309,7 +310,7 @@ class InstanceTable(ScrollView, can_focus=True):
         if action == "clear_marks":  # listed, greyed out, while nothing is marked
             return True if self.index.marked else None
         # A vi key the user's keymap gives to another binding is off here: theirs runs.
-        return not (action == "vi" and parameters and parameters[0] in self._taken)
+        return vi_enabled(self._taken, action, parameters)
 
     def action_vi(self, key: str) -> None:
         steps = {"j": 1, "k": -1, "g": -len(self._sync()), "G": len(self._sync())}

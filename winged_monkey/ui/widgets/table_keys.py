@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from textual.binding import Binding
 
+from winged_monkey.ui.widgets.vi_keys import vi_bindings
+
 KEYS: tuple[Binding, ...] = (
     Binding(
         "enter",
@@ -21,15 +23,7 @@ KEYS: tuple[Binding, ...] = (
     Binding("home,ctrl+home", "scroll_top", "first row", show=False, tooltip="The first row"),
     Binding("end,ctrl+end", "scroll_bottom", "last row", show=False, tooltip="The last row"),
     # vi's keys, unless the user's keymap gives one to another binding.
-    *(
-        Binding(key, f"vi('{key}')", words, show=False, tooltip=tip)
-        for key, (words, tip) in {
-            "j": ("down", "The row below"),
-            "k": ("up", "The row above"),
-            "g": ("first row", "The first row"),
-            "G": ("last row", "The last row"),
-        }.items()
-    ),
+    *vi_bindings("row"),
     # Only when the columns do not fit even once the low-value ones are dropped.
     Binding("right", "cursor_right", "scroll right", show=False, tooltip="Scroll sideways"),
     Binding("left", "cursor_left", "scroll left", show=False, tooltip="Scroll sideways"),

@@ -1,0 +1,98 @@
+"""vi's keys, written once for every view that moves: j and k a row (or a line) down and
+up, g and G to the first and the last, as the arrows, Home and End do. The instance table,
+the event and timeline tables and the scrollable screens (details, console, help) list them
+in their BINDINGS and move in their own way (`action_vi`). A vi key the user's keymap, or
+the view's own binding, gives to something else is off there: theirs runs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any, ClassVar
+
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.widget import Widget
+from textual.widgets import Log
+
+#: vi's key: what it does (help's words), and the tooltip's words, of a row or a line.
+VI: dict[str, tuple[str, str]] = {
+    "j": ("down", "The {unit} below"),
+    "k": ("up", "The {unit} above"),
+    "g": ("first {unit}", "The first {unit}"),
+    "G": ("last {unit}", "The last {unit}"),
+}
+
+
+def vi_bindings(unit: str) -> list[Binding]:
+    """j, k, g and G as bindings of the action `vi(key)`, moving by `unit` (row, line)."""
+    return [
+        Binding(
+            key,
+            f"vi('{key}')",
+            words.format(unit=unit),
+            show=False,
+            tooltip=tip.format(unit=unit),
+        )
+        for key, (words, tip) in VI.items()
+    ]
+
+
+def taken_keys(
+    keymap: Mapping[str, str] | None, bindings: Iterable[BindingType] = ()
+) -> frozenset[str]:
+    """The keys the user's keymap names, and those `bindings` (a view's own) hold as the
+    keymap sets them: a vi key among them is not vi's there."""
+    keymap = keymap or {}
+    held = list(keymap.values())
+    for binding in bindings:
+        if isinstance(binding, Binding):
+            held.append(keymap.get(binding.id, binding.key) if binding.id else binding.key)
+    return frozenset(key.strip() for keys in held for key in keys.split(","))
+
+
+def vi_enabled(taken: frozenset[str], action: str, parameters: tuple[object, ...]) -> bool:
+    """For a check_action: False for a vi key that is taken, True for everything else."""
+    return not (action == "vi" and bool(parameters) and parameters[0] in taken)
+
+
+def scroll_vi(widget: Widget, key: str) -> None:
+    """A scrollable widget moves a line down or up, or to its top or end."""
+    moves = {
+        "j": widget.scroll_down,
+        "k": widget.scroll_up,
+        "g": widget.scroll_home,
+        "G": widget.scroll_end,
+    }
+    moves[key](animate=False)
+
+
+class ViScroll(VerticalScroll):
+    """A VerticalScroll that also scrolls with j, k, g and G."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [*vi_bindings("line")]
+
+    def __init__(self, *children: Widget, taken: frozenset[str] = frozenset(), **kw: Any):
+        super().__init__(*children, **kw)
+        self.taken = taken
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return vi_enabled(self.taken, action, parameters)
+
+    def action_vi(self, key: str) -> None:
+        scroll_vi(self, key)
+
+
+class ViLog(Log):
+    """A Log that also scrolls with j, k, g and G."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [*vi_bindings("line")]
+
+    def __init__(self, *, taken: frozenset[str] = frozenset(), **kw: Any) -> None:
+        super().__init__(**kw)
+        self.taken = taken
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return vi_enabled(self.taken, action, parameters)
+
+    def action_vi(self, key: str) -> None:
+        scroll_vi(self, key)
