@@ -10,8 +10,10 @@ from importlib.metadata import entry_points
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from winged_monkey import plugins
+from winged_monkey.cli.main import ExitCode, main
 from winged_monkey.errors import ConfigError
 from winged_monkey.user.config import AccountConfig, Credentials, load_config
 from winged_monkey.user.credentials import CredentialResolver
@@ -60,6 +62,49 @@ def test_a_key_like_nothing_known_has_no_suggestion(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load_config(path)
     assert str(caught.value) == f"{path}: account 'lab': unknown key 'zzzz' for a libcloud account"
+
+
+WHY = "(TOML puts keys after a table's header into that table)"
+
+
+@pytest.mark.parametrize(
+    ("below", "said"),
+    [
+        (
+            "refresh_interval = 30",
+            f"refresh_interval is a top-level setting: move it above the first [[accounts]] {WHY}",
+        ),
+        (
+            "events.max_count = 5",
+            "events is a top-level table: write it under its own [events] header, or above "
+            f"the first [[accounts]] {WHY}",
+        ),
+        (
+            'keys = { stop = "x" }',
+            "keys is a top-level table: write it under its own [keys] header, or above the "
+            f"first [[accounts]] {WHY}",
+        ),
+        (
+            "serve.rate = 2",
+            "serve is a top-level table: write it under its own [serve] header, or above the "
+            f"first [[accounts]] {WHY}",
+        ),
+    ],
+    ids=["setting", "events", "keys", "serve"],
+)
+def test_a_top_level_key_written_below_the_accounts_is_told_to_move_up(
+    tmp_path: Path, below: str, said: str
+) -> None:
+    path = write(
+        tmp_path,
+        '[[accounts]]\nname = "good"\nprovider = "ec2"\nregion = "us-east-1"\n'
+        'credentials = { key = "AKIAX", keyring = false }\n' + below + "\n",
+    )
+    result = CliRunner().invoke(main, ["--config", str(path), "ls"])
+    assert result.exit_code == ExitCode.CONFIG, result.output
+    assert f"wm: good: {path}: account 'good': {said}\n" in result.stderr
+    assert "unknown key" not in result.output
+    assert "Traceback" not in result.output
 
 
 def test_every_declared_key_and_the_server_pool_load(tmp_path: Path) -> None:

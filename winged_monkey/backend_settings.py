@@ -50,15 +50,38 @@ def own_settings(account: AccountConfig) -> dict[str, Any]:
     return {key: value for key, value in account.settings.items() if key not in SHARED_KEYS}
 
 
-def unknown_keys(account: AccountConfig, settings: type[BackendSettings]) -> list[str]:
-    """One line per key of `account` that neither the portal nor its backend knows."""
-    known = settings.keys() | SHARED_KEYS
+def unknown_keys(
+    account: AccountConfig,
+    settings: type[BackendSettings] | None,
+    *,
+    top_level: Iterable[str] = (),
+) -> list[str]:
+    """One line per key of `account` that neither the portal nor its backend knows (with
+    `settings` None, a backend not installed, only the keys of `top_level`: the file's own
+    settings, which TOML puts in the last [[accounts]] when they are written below it)."""
+    known = (settings.keys() if settings is not None else frozenset()) | SHARED_KEYS
     valid = sorted(known | set(AccountConfig.model_fields))
-    return [
-        f"unknown key {key!r} for a {account.backend} account{_hint(key, valid)}"
-        for key in account.settings
-        if key not in known
-    ]
+    top = frozenset(top_level)
+    lines = []
+    for key in account.settings:
+        if key in known:
+            continue
+        if key in top:
+            lines.append(_top_level(key, account.settings[key]))
+        elif settings is not None:
+            hint = _hint(key, valid)
+            lines.append(f"unknown key {key!r} for a {account.backend} account{hint}")
+    return lines
+
+
+def _top_level(key: str, value: object) -> str:
+    why = "(TOML puts keys after a table's header into that table)"
+    if isinstance(value, dict):
+        return (
+            f"{key} is a top-level table: write it under its own [{key}] header, or above the "
+            f"first [[accounts]] {why}"
+        )
+    return f"{key} is a top-level setting: move it above the first [[accounts]] {why}"
 
 
 def _hint(key: str, valid: Iterable[str]) -> str:

@@ -264,8 +264,9 @@ def _unknown_keys(account: AccountConfig) -> list[str]:
     from winged_monkey import plugins  # it imports the backend API, which imports this module
     from winged_monkey.backend_settings import unknown_keys
 
-    settings = plugins.settings(account.backend)
-    return [] if settings is None else unknown_keys(account, settings)
+    # The file's own settings, which TOML puts in the last account when written below it.
+    top_level = set(Config.model_fields) - {"accounts"}
+    return unknown_keys(account, plugins.settings(account.backend), top_level=top_level)
 
 
 def describe_errors(
