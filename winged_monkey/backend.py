@@ -180,6 +180,12 @@ class Backend(ABC):
     async def list_instances(self) -> list[Instance]:
         """Every instance the account can see, normalised."""
 
+    def unlisted(self) -> tuple[str, ...]:
+        """What the last `list_instances` could not include, one line each, in words that
+        name it (an aggregator's account that its server cannot list and holds no rows of):
+        the account is ok, and these are said beside its rows. The default: nothing."""
+        return ()
+
     def recall(self, rows: Sequence[Instance]) -> None:  # noqa: B027 (optional hook)
         """The rows this account listed last time (the store's snapshot), given before each
         listing: a backend may reuse what it derived for rows unchanged since (Heat's member

@@ -122,6 +122,11 @@ class AccountStatus(BaseModel):
         "aggregator's account that failed).",
     )
     refreshing: bool = Field(False, description="A poll of this account is under way.")
+    unlisted: tuple[str, ...] = Field(
+        (),
+        description="What the last listing could not include, one line each (an "
+        "aggregator's account its server has no rows of: failed, or not listed yet).",
+    )
 
 
 class AccountSnapshot(BaseModel):

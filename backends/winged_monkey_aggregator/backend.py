@@ -24,6 +24,7 @@ from winged_monkey.wire import (
     LaunchAccepted,
     LaunchIn,
     Link,
+    ProviderAccountOut,
     ResourceOut,
     Whoami,
 )
@@ -75,6 +76,7 @@ class AggregatorBackend(Backend):
         #: Rows just launched that the aggregator has not listed yet (it answers from its
         #: cache, which takes them in at its next poll): local id -> (row, until when).
         self._launched: dict[str, tuple[Instance, float]] = {}
+        self._unlisted: tuple[str, ...] = ()
 
     # -- rows ------------------------------------------------------------------------------
 
@@ -82,16 +84,21 @@ class AggregatorBackend(Backend):
         def row(found: ResourceOut) -> Instance:
             return convert.instance(self.account.name, found)
 
-        listed = await asyncio.gather(
+        instances, deployments, accounts, _ = await asyncio.gather(
             self.client.get_rows(path("instances"), ResourceOut, row),
             self.client.get_rows(path("deployments"), ResourceOut, row),
+            self.client.get_rows(path("provider-accounts"), ProviderAccountOut, lambda a: a),
             self._who(),
         )
-        rows = [*listed[0], *listed[1]]
+        rows = [*instances, *deployments]
         self._collections = {
             row.id: "deployments" if row.kind == "app" else "instances" for row in rows
         }
+        self._unlisted = convert.unlisted(accounts, rows)
         return rows
+
+    def unlisted(self) -> tuple[str, ...]:
+        return self._unlisted
 
     async def get_instance(self, instance_id: str) -> Instance | None:
         await self._who()  # a row fetched alone (wm stop ACCOUNT/ID): its refusals name the role

@@ -13,7 +13,7 @@ from typing import Any
 
 from winged_monkey.catalog import AccountCatalog, CatalogItem, Choice, Quota, Size
 from winged_monkey.models import Event, EventSource, Instance
-from winged_monkey.wire import CLIENT_CAUSE, CatalogOut, Link, ResourceOut
+from winged_monkey.wire import CLIENT_CAUSE, CatalogOut, Link, ProviderAccountOut, ResourceOut
 
 PROVIDER = "aggregator"
 
@@ -58,6 +58,22 @@ def instance(account: str, row: ResourceOut) -> Instance:
         stale=stale(row),
         source_account=row.account,
     )
+
+
+def unlisted(accounts: Iterable[ProviderAccountOut], rows: Iterable[Instance]) -> tuple[str, ...]:
+    """The server's accounts it holds no rows of because it cannot list them (or has not
+    yet): without a word these would look like accounts with nothing on them. An account
+    with rows kept as last seen says so on each row (`stale`)."""
+    listed = {i.source_account for i in rows}
+    said = []
+    for account in accounts:
+        if account.id in listed or account.status.phase in ("ok", "stale"):
+            continue
+        if account.status.phase == "failed":
+            said.append(f"the aggregator cannot list {account.id}: {account.status.error}")
+        else:
+            said.append(f"the aggregator has not listed {account.id} yet")
+    return tuple(said)
 
 
 def stale(row: ResourceOut) -> str | None:

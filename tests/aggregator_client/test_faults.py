@@ -89,6 +89,7 @@ def api(**overrides: Handler) -> Handler:
             "whoami": WHOAMI,
             "instances": [ROW],
             "deployments": [],
+            "provider-accounts": [],
             "events": {"events": [], "next": 0},
         }[name]
         return httpx.Response(200, json=body)

@@ -131,3 +131,43 @@ async def test_a_stop_on_an_account_the_server_cannot_list_ends_unknown(
     assert f"the aggregator cannot list {FLAKY}" in last.message
     assert "the cloud may have acted" in last.message
     assert not any(u.phase == "progress" for u in updates)  # no state reported as seen
+
+
+@pytest.fixture
+def never_listed(
+    moto_server: MotoServer, tmp_path: Path, fault_proxy: Callable[[int], FaultProxy]
+) -> Iterator[RunningAggregator]:
+    """The server's FLAKY account fails from its first poll: the server has no rows of it."""
+    proxy = fault_proxy(moto_server.port)
+    proxy.fault = Fault("status", status=503)
+    toml = account_toml(FLAKY, "us-east-1", "gamma", proxy.port).replace(
+        "timeout = 10", "timeout = 3"
+    )
+    with two_pool_aggregator(
+        moto_server, tmp_path / "agg", serve="rate = 1000\nburst = 1000", accounts=toml
+    ) as running:
+        yield running
+
+
+async def test_an_account_the_server_never_listed_is_said_not_left_out_in_silence(
+    never_listed: RunningAggregator,
+    portals: Portals,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    agg = never_listed
+    with agg.client(agg.mint("ada", "admin")) as admin:
+        wait_until(lambda: _phase(admin, FLAKY) == "failed", timeout=20)
+        assert not [r for r in _rows(admin) if r["account"] == FLAKY]
+    token = agg.mint("vera", "viewer")
+
+    portal = portals(aggregator_account("team", agg.url, token, monkeypatch))
+    status = (await refresh(portal))["team"].status
+    assert status.phase == "ok"  # the server's other accounts listed
+    (said,) = status.unlisted
+    assert said.startswith(f"the aggregator cannot list {FLAKY}: "), said
+
+    result = await asyncio.to_thread(wm, tmp_path, agg.url, token, "ls")
+    assert result.exit_code == 1, result.output  # a script must not take it as all there is
+    assert f"wm: team: not listed: the aggregator cannot list {FLAKY}: " in result.stderr
+    assert "web" in result.stdout  # team-a's rows all the same

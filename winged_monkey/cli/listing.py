@@ -163,8 +163,11 @@ def _ls(
     for (account, why), count in stale.items():
         rows = "1 row is" if count == 1 else f"{count} rows are"
         click.echo(f"wm: {account}: {rows} as last seen, not now: {why}", err=True)
-    if stale and outcome == ExitCode.OK:
-        outcome = ExitCode.FAILED  # a script must not take those states as current
+    unlisted = [(s.name, line) for s in statuses if s.phase != "failed" for line in s.unlisted]
+    for account, line in unlisted:
+        click.echo(f"wm: {account}: not listed: {line}", err=True)
+    if (stale or unlisted) and outcome == ExitCode.OK:
+        outcome = ExitCode.FAILED  # a script must not take those states as current (or all)
     if outcome == ExitCode.CONFIG:
         click.echo(config_named("wm: an account's config or credentials are wrong"), err=True)
     if outcome != ExitCode.OK:

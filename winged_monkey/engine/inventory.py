@@ -131,6 +131,7 @@ class Inventory:
             fetched_at=now,
             count=len(listed),
             stale=sum(1 for i in listed if i.stale is not None),
+            unlisted=backend.unlisted(),
         )
         if self.on_listed is not None:
             events = await self.on_listed(name, instances, events)

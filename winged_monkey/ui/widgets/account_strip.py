@@ -35,8 +35,10 @@ def _count(n: int) -> str:
 
 
 def _as_last_seen(status: AccountStatus) -> str:
-    """` · 2 as last seen`: rows its source could not list now (dimmed; enter says why)."""
-    return f" · {status.stale} as last seen" if status.stale else ""
+    """` · 2 as last seen`: rows its source could not list now (dimmed; enter says why);
+    ` · 1 not listed`: what it could not list at all (the accounts view says what)."""
+    seen = f" · {status.stale} as last seen" if status.stale else ""
+    return seen + (f" · {len(status.unlisted)} not listed" if status.unlisted else "")
 
 
 def detail(status: AccountStatus, now: datetime) -> str:
