@@ -27,6 +27,7 @@ from winged_monkey.ui.screens.time_range import TimeRange, TimeRangeScreen
 from winged_monkey.ui.screens.timeline import TimelineScreen
 from winged_monkey.ui.widgets.activity_plot import ActivityPlot, PlotData
 from winged_monkey.ui.widgets.event_table import EventTable, target_label
+from winged_monkey.ui.widgets.filter_input import FilterInput
 from winged_monkey.ui.widgets.vi_keys import taken_keys
 
 SHOW_LIMIT = 2000  # rows in the table; the plot still counts every loaded event
@@ -152,7 +153,7 @@ class EventsScreen(EventLogScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(id="events-bar")
-        yield Input(placeholder="filter: words in any column", compact=True, id="filter")
+        yield FilterInput(placeholder="filter: words in any column", compact=True, id="filter")
         yield EventTable(id="events", taken=taken_keys(self.portal.config.keys, self.BINDINGS))
         yield ActivityPlot(id="plot")
         yield Footer(compact=True, show_command_palette=False)

@@ -41,6 +41,7 @@ from winged_monkey.ui.screens.row_reads import RowReadsScreen
 from winged_monkey.ui.screens.timeline import TimelineScreen
 from winged_monkey.ui.toasts import Bulk, Toast, Toaster
 from winged_monkey.ui.widgets.account_strip import AccountStrip
+from winged_monkey.ui.widgets.filter_input import FilterInput
 from winged_monkey.ui.widgets.instance_table import SORT_LABELS, SORTS, InstanceTable
 
 _STALE_PHASES = ("stale", "failed")
@@ -121,7 +122,7 @@ class MainScreen(RowReadsScreen):
         yield Header()
         read_only = {a.name for a in self.portal.config.accounts if a.read_only}
         yield AccountStrip(self.clock, read_only=read_only, id="accounts")
-        yield Input(placeholder="filter: words in any column", compact=True, id="filter")
+        yield FilterInput(placeholder="filter: words in any column", compact=True, id="filter")
         yield Static(NO_APPS, id="no-apps")
         if self.starting is not None:
             yield Static(self.starting.note, id="starting")
