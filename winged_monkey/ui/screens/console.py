@@ -27,12 +27,23 @@ class ConsoleScreen(Screen[None]):
     """Opened with `L` on a row; escape closes."""
 
     DEFAULT_CSS = """
-    #console-title { background: $panel; padding: 0 1; }
+    /* One line: a long name or id is cut with …, not wrapped over the console; an
+       error is said whole. */
+    #console-title {
+        background: $panel; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis;
+    }
+    #console-title.error { text-wrap: wrap; }
     #console-log { height: 1fr; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", "close", id="console.close", tooltip="Back to the table"),
-        Binding("f", "follow", "follow", id="console.follow", tooltip="Follow: read again"),
+        Binding(
+            "f",
+            "follow",
+            "follow",
+            id="console.follow",
+            tooltip=f"Follow: read again every {FOLLOW_EVERY_S:g} s",
+        ),
         Binding("r", "reload", "reload", id="console.reload", tooltip="Read the console again"),
     ]
 
@@ -67,7 +78,7 @@ class ConsoleScreen(Screen[None]):
         self._read()
 
     def _title(self, status: str) -> str:
-        return f"console of {self.instance.name}  {self.instance.key}  · {status}"
+        return f"console {self.instance.name}  {self.instance.key} · {status}"
 
     @work(group="console", exclusive=True, exit_on_error=False, description="console output")
     async def _read(self) -> None:
@@ -81,7 +92,8 @@ class ConsoleScreen(Screen[None]):
         self.reads += 1
         log = self.query_one(Log)
         title = self.query_one("#console-title", Static)
-        how = f"following every {FOLLOW_EVERY_S:g} s (f stops)" if self.following else "f follows"
+        how = "following (f stops)" if self.following else "f follows"
+        title.set_class(message.error is not None, "error")
         if message.error is not None:
             title.update(self._title(message.error))
             return
