@@ -186,3 +186,34 @@ def test_a_backend_without_a_secret_is_never_prompted_for_one() -> None:
     ec2 = AccountConfig(name="ec2", provider="ec2", credentials=Credentials(key="AKIAEXAMPLE"))
     assert resolver.resolve(ec2).secret == "typed"
     assert asked == ["ec2"]
+
+
+PASSWORD = "hunter2-Canary-9d1"
+SECRET_HINT = (
+    "(a secret never goes in the config: name secret_env or secret_command in the account's "
+    "[accounts.credentials], or store it with `wm accounts set-secret prod`)"
+)
+
+
+@pytest.mark.parametrize(
+    ("account", "key", "backend"),
+    [
+        ('provider = "ec2"', "password", "libcloud"),
+        ('provider = "openstack"', "secret", "libcloud"),
+        ('backend = "heat"\nendpoint_url = "http://h:8004/v1"', "password", "heat"),
+        ('backend = "aggregator"\nurl = "http://bastion:8780"', "token", "aggregator"),
+    ],
+)
+def test_a_secret_written_in_an_accounts_table_is_told_where_secrets_go(
+    tmp_path: Path, account: str, key: str, backend: str
+) -> None:
+    path = write(tmp_path, f'[[accounts]]\nname = "prod"\n{account}\n{key} = "{PASSWORD}"\n')
+    result = CliRunner().invoke(main, ["--config", str(path), "ls"])
+    assert result.exit_code == ExitCode.CONFIG, result.output
+    assert (
+        f"wm: prod: {path}: account 'prod': unknown key {key!r} for a {backend} account "
+        f"{SECRET_HINT}\n"
+    ) in result.stderr
+    assert PASSWORD not in result.output
+    assert PASSWORD[:7] not in result.output
+    assert "Traceback" not in result.output

@@ -50,6 +50,26 @@ def own_settings(account: AccountConfig) -> dict[str, Any]:
     return {key: value for key, value in account.settings.items() if key not in SHARED_KEYS}
 
 
+#: Keys that would put a secret in the file, in an account's table or its credentials.
+SECRET_KEYS = frozenset(
+    {"secret", "password", "passwd", "token", "secret_key", "api_key", "api_token"}
+    | {"access_token", "secret_access_key", "aws_secret_access_key"}
+)
+
+
+def secret_hint(account: str | None) -> str:
+    """Where a secret goes instead of the config (never echoing the one written)."""
+    if account is None:  # a table of credentials not an account's (wm serve's database)
+        return (
+            " (a secret never goes in the config: name secret_env or secret_command, or "
+            "store it with `wm accounts set-secret`)"
+        )
+    return (
+        " (a secret never goes in the config: name secret_env or secret_command in the "
+        f"account's [accounts.credentials], or store it with `wm accounts set-secret {account}`)"
+    )
+
+
 def unknown_keys(
     account: AccountConfig,
     settings: type[BackendSettings] | None,
@@ -69,7 +89,7 @@ def unknown_keys(
         if key in top:
             lines.append(_top_level(key, account.settings[key]))
         elif settings is not None:
-            hint = _hint(key, valid)
+            hint = _hint(key, valid, account.name)
             lines.append(f"unknown key {key!r} for a {account.backend} account{hint}")
     return lines
 
@@ -84,7 +104,9 @@ def _top_level(key: str, value: object) -> str:
     return f"{key} is a top-level setting: move it above the first [[accounts]] {why}"
 
 
-def _hint(key: str, valid: Iterable[str]) -> str:
+def _hint(key: str, valid: Iterable[str], account: str) -> str:
+    if key.lower() in SECRET_KEYS:
+        return secret_hint(account)
     close = nearest(key, valid)
     return f" (did you mean {close!r}?)" if close else ""
 

@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from winged_monkey.account import AccountConfig, Credentials, Endpoint
+from winged_monkey.backend_settings import SECRET_KEYS, secret_hint, unknown_keys
 from winged_monkey.errors import ConfigError
 
 __all__ = [
@@ -262,7 +263,6 @@ def _unknown_keys(account: AccountConfig) -> list[str]:
     if not account.settings:
         return []
     from winged_monkey import plugins  # it imports the backend API, which imports this module
-    from winged_monkey.backend_settings import unknown_keys
 
     # The file's own settings, which TOML puts in the last account when written below it.
     top_level = set(Config.model_fields) - {"accounts"}
@@ -296,11 +296,8 @@ def _describe(
     if error["type"] == "extra_forbidden":
         close = _meant(fields, root)
         hint = f" (did you mean {'.'.join([*shown[:-1], close])!r}?)" if close else ""
-        if fields[-2:-1] == ["credentials"] and fields[-1] in _SECRET_KEYS:
-            hint = (
-                " (a secret never goes in the config: name secret_env or secret_command, or "
-                "store it with `wm accounts set-secret`)"
-            )
+        if fields[-2:-1] == ["credentials"] and fields[-1].lower() in SECRET_KEYS:
+            hint = secret_hint(name if in_account and isinstance(name, str) else None)
         return ", ".join([*where, f"unknown key {'.'.join(shown)!r}{hint}"])
     if shown:
         where.append("field " + ".".join(shown))
@@ -333,8 +330,6 @@ _PLAIN = {
     "int_parsing": "must be a whole number (no quotes, no unit)",
     "finite_number": "must be a finite number (not inf or nan)",
 }
-#: Keys that would put a secret in the file.
-_SECRET_KEYS = frozenset({"secret", "password", "token", "secret_key", "api_key"})
 #: What a TOML value is, in the words of TOML's documentation.
 _TOML_KINDS = {bool: "a boolean", int: "a number", float: "a number", str: "a string"}
 
