@@ -75,12 +75,13 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def _target_lines(self) -> Text:
         width = max(len(t.name) for t in self.targets)
+        account_width = max(len(t.account) for t in self.targets)  # the ids in one column
         lines = [
             Text.assemble(
                 "• ",
                 (t.name.ljust(width), "bold"),
                 "  ",
-                (t.account, "cyan"),
+                (t.account.ljust(account_width), "cyan"),
                 f"  {t.id}  {t.state}",
             )
             for t in self.targets
