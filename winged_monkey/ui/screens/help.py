@@ -12,7 +12,21 @@ from textual.binding import ActiveBinding, Binding, BindingType
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from winged_monkey.ui.screens.instance_keys import ACTION_KEYS, ROW_READS
 from winged_monkey.ui.widgets.vi_keys import ViScroll, taken_keys
+
+#: Why a key is off, said before its tooltip, by its binding's id; a key not named here
+#: is listed dim without a reason.
+OFF_BECAUSE: dict[str, str] = {
+    "clear_marks": "nothing marked",
+    "clear_filter": "no filter",
+    "filter": "typing in the filter",
+    **dict.fromkeys(
+        ("details", "mark", "timeline", "events.timeline", "events.target", *ROW_READS),
+        "no row here",
+    ),
+    **dict.fromkeys((*ACTION_KEYS, "update_app"), "not for this row or account"),
+}
 
 
 def help_table(bindings: Iterable[ActiveBinding], key_display: Callable[[Binding], str]) -> Table:
@@ -29,8 +43,8 @@ def help_table(bindings: Iterable[ActiveBinding], key_display: Callable[[Binding
             continue
         seen.add((binding.action, binding.description))
         note = tooltip or binding.tooltip
-        if not enabled:
-            note = f"(not for this row or account) {note}"
+        if not enabled and binding.id in OFF_BECAUSE:
+            note = f"({OFF_BECAUSE[binding.id]}) {note}"
         style = "" if enabled else "dim"
         table.add_row(
             Text(key_display(binding), style=style),
