@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Input, OptionList
+from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 #: The views `:` offers: name and what it shows.
@@ -36,6 +36,9 @@ def matching(typed: str, views: Sequence[tuple[str, str]] = VIEWS) -> list[str]:
 class ViewSwitcher(ModalScreen[str | None]):
     """Returns the chosen view's name, or None on escape."""
 
+    DEFAULT_CSS = """
+    #views-none { color: $warning; }
+    """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "cancel", id="views.cancel", tooltip="Stay in this view"),
         Binding("down", "move(1)", "next", id="views.next", tooltip="Next view", show=False),
@@ -56,8 +59,11 @@ class ViewSwitcher(ModalScreen[str | None]):
             dialog.border_subtitle = f"{here}enter go · esc stay"
             yield Input(placeholder="view name", compact=True, id="views-input")
             yield OptionList(*self._options(""), id="views-list", compact=True)
+            # Said in the dialog: a notification waits until the dialog closes.
+            yield Static(id="views-none")
 
     def on_mount(self) -> None:
+        self.query_one("#views-none", Static).display = False
         self.query_one(Input).focus()
         names = matching("")
         if self.current in names:
@@ -89,6 +95,7 @@ class ViewSwitcher(ModalScreen[str | None]):
 
     @on(Input.Changed, "#views-input")
     def _on_typed(self, event: Input.Changed) -> None:
+        self.query_one("#views-none", Static).display = False
         options = self.query_one(OptionList)
         options.clear_options()
         options.add_options(self._options(event.value))
@@ -101,8 +108,11 @@ class ViewSwitcher(ModalScreen[str | None]):
         chosen = self.chosen
         if chosen is not None:
             self.dismiss(chosen)
-        else:
-            self.notify(f"No view called {event.value!r}", severity="warning")
+            return
+        none = self.query_one("#views-none", Static)
+        views = ", ".join(name for name, _ in VIEWS)
+        none.update(Text(f"No view called “{event.value.strip()}”; the views: {views}"))
+        none.display = True
 
     @on(OptionList.OptionSelected)
     def _on_selected(self, event: OptionList.OptionSelected) -> None:
