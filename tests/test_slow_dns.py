@@ -53,7 +53,7 @@ def test_a_name_that_never_resolves_leaves_the_other_account_and_the_exit_alone(
 
     async def polls() -> None:
         for _ in range(POLLS):
-            last = {u.status.name: u.status.phase async for u in portal.refresh()}
+            last = {u.status.name: str(u.status.phase) async for u in portal.refresh()}
             phases.append(last)
         await portal.close()
 
