@@ -6,6 +6,7 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner, Result
 
 from tests.conftest import Cloud
@@ -57,3 +58,28 @@ def test_aws_profiles_are_imported_and_listed(cloud: Cloud, tmp_path: Path) -> N
     everything = wm(tmp_path / "all.toml", "accounts", "import", "--aws")
     assert everything.exit_code == 0, everything.output
     assert "base: note: the profile names no region" in everything.output
+
+
+def test_two_profiles_that_make_one_account_name_say_both_and_how_to_import_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    aws = tmp_path / "aws"
+    aws.mkdir()
+    (aws / "config").write_text(
+        '[profile "qa team"]\nregion = eu-west-1\n[profile qa-team]\nregion = eu-west-1\n'
+    )
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(aws / "config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(aws / "credentials"))
+    config = tmp_path / "config.toml"
+
+    both = wm(config, "accounts", "import", "--aws")
+    assert both.exit_code == 3
+    said = " ".join(both.output.split())
+    assert "would both be the account qa-team; nothing imported" in said, said
+    assert "'qa team'" in said
+    assert "'qa-team'" in said
+    assert "--cloud or --profile with --name" in said
+    assert not config.exists()
+
+    one = wm(config, "accounts", "import", "--aws", "--profile", "qa team", "--name", "qa-2")
+    assert one.exit_code == 0, one.output

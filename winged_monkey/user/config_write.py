@@ -45,7 +45,7 @@ def add_to_config(
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc}); fix it before importing") from None
     taken = {str(a.get("name")) for a in existing.get("accounts") or [] if isinstance(a, dict)}
-    seen: set[str] = set()
+    seen: dict[str, str] = {}  # name -> where it came from
     for account in adding:
         if account.name in taken:
             raise ConfigError(
@@ -53,9 +53,14 @@ def add_to_config(
                 "(import it under another name with --name, or remove the old one first)",
                 account=account.name,
             )
-        if account.name in seen:
-            raise ConfigError(f"two imported clouds are both named {account.name}")
-        seen.add(account.name)
+        if account.name in seen:  # `[profile "qa team"]` and `[profile qa-team]`
+            raise ConfigError(
+                f"{seen[account.name]} and {account.source} would both be the account "
+                f"{account.name}; nothing imported (import one of them alone, under another "
+                "name: --cloud or --profile with --name)",
+                account=account.name,
+            )
+        seen[account.name] = account.source
 
     document = tomlkit.parse(text)
     tables = document.get("accounts")
