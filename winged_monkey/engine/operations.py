@@ -240,13 +240,11 @@ class Operations:
                 fresh = await self.accounts.within(
                     instance.account, backend.get_instance(instance.id)
                 )
-            except Exception as exc:  # a missed look is not a failed action; look again
-                missed, why = missed + 1, describe(exc)
-                if loop.time() > deadline or missed >= MISSED_LOOKS:
-                    break
-                continue
-            if fresh is not None and fresh.stale is not None:  # as last listed, not now
-                missed, why = missed + 1, fresh.stale
+                blind = fresh.stale if fresh is not None else None  # as last listed, not now
+            except Exception as exc:
+                fresh, blind = None, describe(exc)
+            if blind is not None:  # a missed look is not a failed action; look again
+                missed, why = missed + 1, blind
                 if loop.time() > deadline or missed >= MISSED_LOOKS:
                     break
                 continue
