@@ -216,13 +216,17 @@ def parse_config(data: dict[str, Any], *, source: str, per_account: bool = False
     BrokenAccount carrying the words the whole file's check has for it. Any other problem
     (a top-level key, a duplicate name, a table without a valid name) still refuses the file,
     with every problem said, as without `per_account`."""
-    if per_account and isinstance(data.get("accounts"), list):
-        kept = [_account_or_broken(table, source) for table in data["accounts"]]
-        try:
-            return _parse({**data, "accounts": kept}, source)
-        except ConfigError:
-            pass  # a problem outside one account's table: the whole file's, said below
-    return _parse(data, source)
+    try:
+        return _parse(data, source)  # a right file is checked once, as without per_account
+    except ConfigError as exc:
+        if not (per_account and isinstance(data.get("accounts"), list)):
+            raise
+        whole = exc
+    kept = [_account_or_broken(table, source) for table in data["accounts"]]
+    try:
+        return _parse({**data, "accounts": kept}, source)
+    except ConfigError:
+        raise whole from None  # a problem outside one account's table: the whole file's
 
 
 def _parse(data: dict[str, Any], source: str) -> Config:
