@@ -24,8 +24,6 @@ KEYRING_SERVICE = "winged-monkey"
 #: How a keyring that cannot be used starts its note in `Secrets.tried`.
 KEYRING_MISSING = "keyring (no keyring backend"
 KEYRING_UNAVAILABLE = "keyring (unavailable"
-#: How `Secrets.tried` notes a `secret_env` variable that is not set.
-ENV_NOT_SET = " (not set)"
 #: What `key_env`, `secret_env` and `token_env` may hold: a variable's name, as a shell writes it.
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 #: A host name or an IPv4 address as `Endpoint.host` takes it (IPv6 is checked apart).
@@ -196,6 +194,8 @@ class Secrets:
     aws: AwsIdentity | None = field(default=None, repr=False)
     #: The variable `key_env` names, when the key was to come from it and it was not set.
     key_env_unset: str | None = None
+    #: The variable `secret_env` names, when the secret was to come from it and it was not set.
+    secret_env_unset: str | None = None
 
     def require_secret(self) -> str:
         if self.secret is None:
@@ -209,14 +209,7 @@ class Secrets:
         """Where the account's secret can come from, of the sources it reads: the keyring
         only when it reads the keyring and the host has one."""
         keyring = next((n for n in self.tried if n.startswith("keyring")), None)
-        unset = next(
-            (
-                n[4 : -len(ENV_NOT_SET)]
-                for n in self.tried
-                if n.startswith("env ") and n.endswith(ENV_NOT_SET)
-            ),
-            None,
-        )
+        unset = self.secret_env_unset
         if keyring is not None and not keyring.startswith((KEYRING_MISSING, KEYRING_UNAVAILABLE)):
             return (
                 f". Store one with `wm accounts set-secret {self.account}`, or name an "

@@ -16,7 +16,6 @@ from collections.abc import Callable
 from winged_monkey import aws
 from winged_monkey import credential_commands as commands
 from winged_monkey.account import (
-    ENV_NOT_SET,
     KEYRING_MISSING,
     KEYRING_SERVICE,
     KEYRING_UNAVAILABLE,
@@ -112,6 +111,7 @@ class CredentialResolver:
         token = os.environ.get(creds.token_env) if creds.token_env else None
 
         secret: str | None = None
+        secret_env_unset = None  # said by Secrets.require_secret, should no source give one
         source = "none"
         if creds.keyring:
             secret, note = _from_keyring(name)
@@ -119,7 +119,8 @@ class CredentialResolver:
             source = "keyring"
         if secret is None and creds.secret_env:
             secret = os.environ.get(creds.secret_env) or None
-            tried.append(f"env {creds.secret_env}" + ("" if secret else ENV_NOT_SET))
+            tried.append(f"env {creds.secret_env}" + ("" if secret else " (not set)"))
+            secret_env_unset = None if secret else creds.secret_env
             source = f"env {creds.secret_env}"
         if secret is None and creds.secret_command:
             secret = _from_command(creds.secret_command, name, terminal=self.terminal)
@@ -139,6 +140,7 @@ class CredentialResolver:
             source=source,
             tried=tuple(tried),
             key_env_unset=key_env_unset,
+            secret_env_unset=secret_env_unset,
         )
 
 
