@@ -55,18 +55,27 @@ def vi_enabled(taken: frozenset[str], action: str, parameters: tuple[object, ...
     return not (action == "vi" and bool(parameters) and parameters[0] in taken)
 
 
-def scroll_vi(widget: Widget, key: str) -> None:
-    """A scrollable widget moves a line down or up, or to its top or end."""
-    moves = {
-        "j": widget.scroll_down,
-        "k": widget.scroll_up,
-        "g": widget.scroll_home,
-        "G": widget.scroll_end,
-    }
-    moves[key](animate=False)
+class _ViScrolling:
+    """What a scrollable widget needs for vi's keys besides its BINDINGS: a taken vi key is
+    off, and the others scroll a line down or up, or to the top or the end."""
+
+    taken: frozenset[str]
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return vi_enabled(self.taken, action, parameters)
+
+    def action_vi(self, key: str) -> None:
+        assert isinstance(self, Widget)
+        moves = {
+            "j": self.scroll_down,
+            "k": self.scroll_up,
+            "g": self.scroll_home,
+            "G": self.scroll_end,
+        }
+        moves[key](animate=False)
 
 
-class ViScroll(VerticalScroll):
+class ViScroll(_ViScrolling, VerticalScroll):
     """A VerticalScroll that also scrolls with j, k, g and G."""
 
     BINDINGS: ClassVar[list[BindingType]] = [*vi_bindings("line")]
@@ -75,14 +84,8 @@ class ViScroll(VerticalScroll):
         super().__init__(*children, **kw)
         self.taken = taken
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return vi_enabled(self.taken, action, parameters)
 
-    def action_vi(self, key: str) -> None:
-        scroll_vi(self, key)
-
-
-class ViLog(Log):
+class ViLog(_ViScrolling, Log):
     """A Log that also scrolls with j, k, g and G."""
 
     BINDINGS: ClassVar[list[BindingType]] = [*vi_bindings("line")]
@@ -90,9 +93,3 @@ class ViLog(Log):
     def __init__(self, *, taken: frozenset[str] = frozenset(), **kw: Any) -> None:
         super().__init__(**kw)
         self.taken = taken
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return vi_enabled(self.taken, action, parameters)
-
-    def action_vi(self, key: str) -> None:
-        scroll_vi(self, key)
