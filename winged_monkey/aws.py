@@ -179,39 +179,34 @@ def _process_through_commands(session: Any, *, terminal: bool) -> None:
     from botocore.credentials import ProcessProvider
 
     chain = session.get_component("credential_provider")
-    popen = functools.partial(credential_commands.popen, terminal=terminal)
-    replacement = ProcessProvider(
-        profile_name=session.get_config_variable("profile") or "default",
+    ours = functools.partial(
+        ProcessProvider,
         load_config=lambda: session.full_config,
-        popen=popen,
+        popen=functools.partial(credential_commands.popen, terminal=terminal),
     )
-    chain.insert_after("custom-process", replacement)
+    chain.insert_after(
+        "custom-process", ours(profile_name=session.get_config_variable("profile") or "default")
+    )
     chain.remove("custom-process")  # the first of that name: botocore's own
     # A role's source_profile is read by providers the role's provider builds itself, from
     # a builder it takes only in its constructor (botocore builds it): the attribute is
     # where it keeps it; tests/test_credential_commands.py checks the command is wm's.
     role = chain.get_provider("assume-role")
-    role._profile_provider_builder = _SourceProviders(
-        role._profile_provider_builder, session, popen
-    )
+    role._profile_provider_builder = _SourceProviders(role._profile_provider_builder, ours)
 
 
 class _SourceProviders:
-    """botocore's ProfileProviderBuilder with each ProcessProvider it makes replaced by one
-    that starts the command through `popen`."""
+    """botocore's ProfileProviderBuilder with each ProcessProvider it makes replaced by
+    `ours(profile_name=...)`, one that starts the command as wm does."""
 
-    def __init__(self, builder: Any, session: Any, popen: Callable[..., Any]) -> None:
-        self._builder, self._session, self._popen = builder, session, popen
+    def __init__(self, builder: Any, ours: Callable[..., Any]) -> None:
+        self._builder, self._ours = builder, ours
 
     def providers(self, profile_name: str, disable_env_vars: bool = False) -> list[Any]:
         from botocore.credentials import ProcessProvider
 
         return [
-            ProcessProvider(
-                profile_name=profile_name,
-                load_config=lambda: self._session.full_config,
-                popen=self._popen,
-            )
+            self._ours(profile_name=profile_name)
             if isinstance(provider, ProcessProvider)
             else provider
             for provider in self._builder.providers(profile_name, disable_env_vars)
