@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import signal
 from collections.abc import Iterable
 from concurrent.futures import Future
 from dataclasses import replace
@@ -16,6 +13,7 @@ from textual.binding import ActiveBinding, Binding, BindingType
 from textual.screen import Screen
 
 from winged_monkey.engine.portal import Clock, Portal, utcnow
+from winged_monkey.ui.endings import Undo, leave_on_signals
 from winged_monkey.ui.screens.accounts import AccountsScreen
 from winged_monkey.ui.screens.help import HelpScreen
 from winged_monkey.ui.screens.main import MainScreen, Starting
@@ -73,6 +71,7 @@ class WMApp(App[None]):
         self.portal = portal
         self.config = config or portal.config
         self.clock = clock
+        self._undo_endings: Undo = lambda: None
         self.title = f"{TITLE} · {title_suffix}" if title_suffix else TITLE
         self.main_screen = MainScreen(
             self.portal, self.clock, keys=self.config.keys, starting=starting
@@ -98,13 +97,10 @@ class WMApp(App[None]):
             self.set_keymap(self.config.keys)
         self.switch_mode("instances")
         self.app_resume_signal.subscribe(self, self._repaint)
-        # Textual leaves SIGTERM and SIGHUP to Python, which ends at once: the terminal was
-        # left in the alternate screen, and nothing wm stops as it leaves was stopped.
-        # Leaving through exit() restores the terminal and runs that; not in a test's thread.
-        loop = asyncio.get_running_loop()
-        for ending in (signal.SIGTERM, signal.SIGHUP):
-            with contextlib.suppress(RuntimeError, ValueError, NotImplementedError):
-                loop.add_signal_handler(ending, self.exit)
+        self._undo_endings = leave_on_signals(self.exit)
+
+    def on_unmount(self) -> None:
+        self._undo_endings()
 
     def _repaint(self, _: App[None]) -> None:
         """After ctrl+z and `fg` the terminal is back on a blank screen, and Textual sends
