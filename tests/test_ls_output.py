@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -204,3 +205,24 @@ def test_wm_agent_is_gone(tmp_path: Path) -> None:
     done = wm(tmp_path, "agent", "start")
     assert done.returncode == ExitCode.USAGE
     assert "No such command 'agent'" in done.stderr
+
+
+def test_json_lines_says_a_failed_account_s_instances_are_unknown_not_none(
+    moto: MotoServer, config: Path, tmp_path: Path
+) -> None:
+    """A failed account's line has `"instances": null`: `[]` would tell a script that the
+    account has no instances, which nobody saw."""
+    with socket.socket() as closed:  # a port nothing listens on: connection refused
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    with config.open("a", encoding="utf-8") as f:
+        f.write("\n" + account("down", port))
+    env = {**os.environ, SECRET_ENV: DEV_SECRET, "WM_DATA_DIR": str(tmp_path / "data")}
+    done = subprocess.run(
+        [*WM, "ls", "--json-lines"], env=env, capture_output=True, text=True, timeout=60
+    )
+    lines = {line["account"]["name"]: line for line in map(json.loads, done.stdout.splitlines())}
+    assert lines["down"]["account"]["phase"] == "failed"
+    assert lines["down"]["instances"] is None
+    assert len(lines["dev"]["instances"]) == len(NAMES)
+    assert done.returncode != ExitCode.OK

@@ -136,10 +136,17 @@ def _ls(
         """--json-lines: an account's line as soon as it has answered (or failed)."""
         if update.status.refreshing:
             return
-        rows = [i for i in update.instances or () if kind is None or i.kind == kind]
+        # A failed account's instances are unknown (null), not none ([]): nobody saw them.
+        found = update.instances
         line = {
             "account": update.status.model_dump(mode="json"),
-            "instances": [{**i.model_dump(mode="json"), "kind": i.kind} for i in rows],
+            "instances": None
+            if found is None
+            else [
+                {**i.model_dump(mode="json"), "kind": i.kind}
+                for i in found
+                if kind is None or i.kind == kind
+            ],
         }
         click.echo(json.dumps(line))
 
