@@ -240,8 +240,9 @@ class MainScreen(RowReadsScreen):
     def action_act(self, name: str) -> None:
         action = ACTION_KEYS[name]
         targets = self.table.targets()
-        allowed = [t for t in targets if self.refusal(action, t) is None]
-        refused = [(t, why) for t in targets if (why := self.refusal(action, t)) is not None]
+        verdicts = [(t, self.refusal(action, t)) for t in targets]
+        allowed = [t for t, why in verdicts if why is None]
+        refused = [(t, why) for t, why in verdicts if why is not None]
         left_alone = self._left_alone()
         if allowed and action.destructive:
 
