@@ -161,6 +161,12 @@ def serve(
             "use --ssl-certfile/--ssl-keyfile or a reverse proxy",
             err=True,
         )
+    for name, refusal in server.refused.items():  # served as failed, saying this to clients
+        click.echo(
+            f"wm serve: account {name!r} is not served (the other accounts are): {refusal}; "
+            "correct its [[accounts]] table and restart wm serve",
+            err=True,
+        )
     try:
         uvicorn.run(app, **options)
     finally:

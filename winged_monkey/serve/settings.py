@@ -17,7 +17,7 @@ pool = "production"     # accounts without a pool are in pool "default"
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from winged_monkey.errors import ConfigError
 from winged_monkey.serve.pools import PoolSettings
 from winged_monkey.user.config import (
+    BrokenAccount,
     Config,
     Credentials,
     config_text,
@@ -96,6 +97,9 @@ class ServeSettings(BaseModel):
 class ServerConfig:
     config: Config
     serve: ServeSettings
+    #: Account -> why its [[accounts]] table was refused, naming the file: the server starts
+    #: and serves the others; this one is a BrokenAccount, failed with `refused_words`.
+    refused: dict[str, str] = field(default_factory=dict)
 
     @property
     def poll_interval(self) -> float:
@@ -130,8 +134,25 @@ def serve_settings(path: Path, section: dict[str, Any]) -> ServeSettings:
         raise ConfigError(f"{path}: {said}") from None
 
 
+def refused_words(account: str, refusal: str, path: Path) -> str:
+    """What the server says of an account whose table its config refuses, to every client
+    that sees the account (its status, its rows' and catalog's errors): the server cannot
+    serve it, why, and who must act. The file's path is the server's own, left out."""
+    said = refusal.removeprefix(f"{path}: ")
+    return (
+        f"the server's config refuses the [[accounts]] table of {account!r}, so the server "
+        f"cannot serve it until the server's admin corrects it: {said}"
+    )
+
+
 def load_server_config(path: Path) -> ServerConfig:
-    """Read the file; the `[serve]` section is the server's, the rest is a normal config."""
+    """Read the file; the `[serve]` section is the server's, the rest is a normal config.
+
+    As for every command, one account's own mistake (an unknown key, a value of the wrong
+    type) fails that account alone: it is kept, in the pool its table names, as a
+    BrokenAccount saying `refused_words`, and the server serves the others. A mistake of the
+    file (TOML, a top-level key, a duplicate name, [serve], a pool that is no name) still
+    refuses the whole file."""
     try:
         data: dict[str, Any] = tomllib.loads(config_text(path, path.read_bytes()))
     except FileNotFoundError:
@@ -141,12 +162,24 @@ def load_server_config(path: Path) -> ServerConfig:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     serve = serve_settings(path, data.pop("serve", {}))
-    config = parse_config(data, source=str(path))
+    config = parse_config(data, source=str(path), per_account=True)
+    tables = {t.get("name"): t for t in data.get("accounts", ()) if isinstance(t, dict)}
+    accounts = []
+    refused: dict[str, str] = {}
     for account in config.accounts:
-        pool = account.settings.get("pool")
+        # A refused table's pool is read from the table: who may see the account says so.
+        broken = isinstance(account, BrokenAccount)
+        pool = (tables[account.name] if broken else account.settings).get("pool")
         if pool is not None and (not isinstance(pool, str) or not pool.strip()):
             raise ConfigError(f"{path}: account {account.name!r}: pool must be a name")
-    server = ServerConfig(config, serve)
+        if isinstance(account, BrokenAccount):
+            refused[account.name] = account.refusal
+            words = refused_words(account.name, account.refusal, path)
+            account = account.model_copy(update={"pool": pool, "refusal": words})
+        accounts.append(account)
+    if refused:
+        config = config.model_copy(update={"accounts": tuple(accounts)})
+    server = ServerConfig(config, serve, refused)
     pools = server.pools()
     for name, settings in serve.pools.items():
         problems = settings.problems(name, pools.get(name, []))
