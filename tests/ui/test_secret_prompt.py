@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from textual.widgets import Static
 
 from tests.ui.conftest import wait_for
@@ -18,7 +19,7 @@ from winged_monkey.user.credentials import CredentialResolver
 CANARY = "typed-Secret-31337"
 
 
-def no_secret_account(port: int, timeout: float = 20.0) -> AccountConfig:
+def no_secret_account(port: int, timeout: float = 20.0, **credentials: object) -> AccountConfig:
     return AccountConfig.model_validate(
         {
             "name": "asks",
@@ -27,13 +28,16 @@ def no_secret_account(port: int, timeout: float = 20.0) -> AccountConfig:
             "region": "us-east-1",
             "endpoint": {"host": "127.0.0.1", "port": port, "secure": False},
             # The in-memory test keyring is empty and no env var or command is named.
-            "credentials": {"key": "AKIAASKS"},
+            "credentials": {"key": "AKIAASKS", **credentials},
         }
     )
 
 
-def make_app(moto: MotoServer, tmp_path: Path, timeout: float = 20.0) -> tuple[WMApp, Store]:
-    config = Config(accounts=(no_secret_account(moto.port, timeout),), refresh_interval=3600)
+def make_app(
+    moto: MotoServer, tmp_path: Path, timeout: float = 20.0, **credentials: object
+) -> tuple[WMApp, Store]:
+    account = no_secret_account(moto.port, timeout, **credentials)
+    config = Config(accounts=(account,), refresh_interval=3600)
     store = Store.open(tmp_path / "wm.sqlite3")
     resolver = CredentialResolver()
     app = WMApp(Portal(config, store, resolver=resolver), config)
@@ -95,5 +99,35 @@ async def test_without_a_keyring_the_dialog_names_what_can_hold_the_secret(
         hint = str(app.screen.query_one(".hint", Static).render())
         assert 'secret_env = "WM_SECRET_ASKS"' in hint
         assert "set-secret" not in hint
+        await pilot.press("escape")
+    store.close()
+
+
+async def test_an_unset_secret_env_is_the_hint_not_another_variable(
+    moto: MotoServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The account names its variable and it is not exported: the dialog says to export it
+    (it proposed setting secret_env to another name, as if none were configured)."""
+    monkeypatch.delenv("NOPE_SECRET", raising=False)
+    app, store = make_app(moto, tmp_path, secret_env="NOPE_SECRET", keyring=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, SecretScreen), "the secret dialog")
+        hint = str(app.screen.query_one(".hint", Static).render())
+        assert "export NOPE_SECRET" in hint, hint
+        assert "WM_SECRET_ASKS" not in hint
+        await pilot.press("escape")
+    store.close()
+
+
+async def test_an_account_that_reads_no_keyring_is_not_told_set_secret(
+    moto: MotoServer, tmp_path: Path
+) -> None:
+    """keyring = false: `wm accounts set-secret` would store a secret the account never reads."""
+    app, store = make_app(moto, tmp_path, keyring=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, SecretScreen), "the secret dialog")
+        hint = str(app.screen.query_one(".hint", Static).render())
+        assert "set-secret" not in hint, hint
+        assert "secret_command" in hint
         await pilot.press("escape")
     store.close()

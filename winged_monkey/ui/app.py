@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from concurrent.futures import Future
 from dataclasses import replace
@@ -136,10 +137,15 @@ class WMApp(App[None]):
         """A credential prompt for the portal: called from the thread that builds an
         account's backend, it waits there while the dialog is on screen."""
         answer: Future[str | None] = Future()
-        stored = keyring_usable()  # here, in the worker thread: it may ask D-Bus
+        creds = self.config.account(account).credentials
+        # Here, in the worker thread: the keyring may ask D-Bus.
+        stored = creds.keyring and keyring_usable()
+        unset = (
+            creds.secret_env if creds.secret_env and not os.environ.get(creds.secret_env) else None
+        )
 
         def show() -> None:
-            screen = SecretScreen(account, what, keyring=stored)
+            screen = SecretScreen(account, what, keyring=stored, unset_env=unset)
             self.push_screen(screen, callback=answer.set_result)
 
         self.call_from_thread(show)

@@ -24,12 +24,17 @@ class SecretScreen(ModalScreen[str | None]):
         Binding("escape", "skip", "skip", id="secret.skip", tooltip="Leave this account out"),
     ]
 
-    def __init__(self, account: str, what: str, *, keyring: bool = True) -> None:
+    def __init__(
+        self, account: str, what: str, *, keyring: bool = True, unset_env: str | None = None
+    ) -> None:
         super().__init__()
         self.account = account
         self.what = what
-        #: Whether this host has a keyring to store the secret in (the caller checks).
+        #: Whether `wm accounts set-secret` can help: the account reads the keyring and this
+        #: host has one (the caller checks).
         self.keyring = keyring
+        #: The variable the account's secret_env names, when it is not set.
+        self.unset_env = unset_env
 
     def compose(self) -> ComposeResult:
         with Vertical(id="secret-dialog"):
@@ -38,13 +43,17 @@ class SecretScreen(ModalScreen[str | None]):
             yield Input(password=True, placeholder=self.what, id="secret-input")
 
     def _hint(self) -> str:
+        """How to stop being asked, of the account's own sources (as its error says)."""
         kept = "Kept in memory for this session only."
         if self.what != "secret":  # an MFA code: asked each time, nothing to store
             return kept
-        if not self.keyring:  # set-secret cannot store it here: name what can
+        if self.unset_env:  # the account names its variable: only it is missing
             return (
-                f"{kept} No keyring on this host: to stop being asked, {elsewhere(self.account)}."
+                f"{kept} To stop being asked: export {self.unset_env}, the variable "
+                "secret_env names, before running wm."
             )
+        if not self.keyring:  # set-secret cannot store it here: name what can
+            return f"{kept} To stop being asked, {elsewhere(self.account)}."
         return (
             f"{kept} To stop being asked: wm accounts set-secret {self.account}, or "
             "secret_env / secret_command in the account's config."
