@@ -18,7 +18,9 @@ from tests.tmux import Tmux
 
 WM = Path(sys.executable).with_name("wm")
 #: ssh as it hangs connecting to an address that does not answer.
-HANGING_SSH = '#!/bin/sh\necho "ssh: connecting to $*"\nexec sleep 600\n'
+HANGING_SSH = (
+    '#!/bin/sh\necho $$ > "$(dirname "$0")/ssh.pid"\necho "ssh: connecting to $*"\nexec sleep 600\n'
+)
 ACCOUNTS = {"dev", "dev-eu", "prod"}
 STATUS = re.compile(r"^ ● (\S+) +ok (\d+)s ·", re.MULTILINE)
 
@@ -119,6 +121,34 @@ def test_however_wm_ends_its_demo_cloud_and_directory_go(
             left = [p.name for p in temp.iterdir()]
             raise AssertionError(f"after {ending}: left {left}, processes {_pids_of(workdir)}")
         time.sleep(0.05)
+
+
+def test_a_hangup_while_ssh_runs_ends_ssh_wm_and_the_demo_cloud(tmux: Tmux, tmp_path: Path) -> None:
+    """wm as the terminal's session leader (`tmux new wm`, `ssh -t bastion wm`) is the only
+    one the hangup signals; it waited for ever on the ssh it ran for `e`, which no one told."""
+    temp = start_demo(tmux, tmp_path, f"{WM} --demo")
+    (workdir,) = temp.glob("wm-demo-*")
+    tmux.keys("e")
+    tmux.wait_for("ssh: connecting to", timeout=30)
+    ssh = int((tmp_path / "bin" / "ssh.pid").read_text())
+    tmux.run("kill-session", "-t", "wm")
+
+    deadline = time.monotonic() + 30
+    while list(temp.iterdir()) or _pids_of(workdir) or _alive(ssh):
+        if time.monotonic() > deadline:
+            left = [p.name for p in temp.iterdir()]
+            raise AssertionError(
+                f"left {left}, processes {_pids_of(workdir)}, ssh alive: {_alive(ssh)}"
+            )
+        time.sleep(0.05)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
 
 
 def test_sigterm_leaves_the_terminal_as_wm_found_it(tmux: Tmux, tmp_path: Path) -> None:

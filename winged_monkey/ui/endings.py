@@ -32,9 +32,19 @@ def leave_on_signals(leave: Callable[[], None]) -> Undo:
     loop = asyncio.get_running_loop()
     terminal = [fd for fd in TERMINAL_FDS if os.isatty(fd)]
 
+    hung_up = False
+
     def hangup(_signum: int, _frame: FrameType | None) -> None:
+        nonlocal hung_up
+        if hung_up:  # our own, passed on below
+            return
+        hung_up = True
         # Here, in Python's handler (not the loop's callback, which runs after SIGCONT's).
         _let_go(terminal)
+        # A hangup signals the session's leader alone, and a shell passes it on to its jobs;
+        # wm may be the leader (`tmux new wm`, `ssh -t host wm`): it passes it on to what it
+        # runs on the terminal (ssh, for `e`), whose end it waits for before it can leave.
+        os.killpg(os.getpgrp(), signal.SIGHUP)
         loop.call_soon_threadsafe(leave)
 
     try:
