@@ -76,6 +76,7 @@ class LibcloudBackend(Backend):
         super().__init__(account, secrets)
         self.provider = drivers.resolve_provider(account)
         self.driver_cls = self.driver_class()
+        drivers.check_keys(account, self.provider, self.driver_cls)  # a typo, now
         self._ca_bundle = tls.ca_bundle(account)  # a wrong path is a config error now
         self._client_cert = tls.client_certificate(account)  # the same
         self._lock = threading.Lock()

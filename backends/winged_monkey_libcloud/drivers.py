@@ -75,6 +75,35 @@ def load(account: AccountConfig, provider: str) -> type[NodeDriver]:
     return cls
 
 
+def check_keys(account: AccountConfig, provider: str, cls: type[NodeDriver]) -> None:
+    """Refuses a key of the account's `driver` table that the driver class would drop:
+    libcloud's constructors take `**kwargs` and ignore what they do not read, so a typo
+    (`ex_force_auth_urll`, `regoin`) would lose the user's intent in silence. What a class
+    reads is found in libcloud's code (driverkeys.py); names a value, never echoes one."""
+    if not account.driver:
+        return
+    from winged_monkey_libcloud import driverkeys
+
+    accepted = driverkeys.takes(cls)
+    unknown = accepted.unknown(sorted(account.driver))
+    if not unknown:
+        return
+    from winged_monkey.errors import nearest
+
+    named = []
+    for key in unknown:
+        close = nearest(key, accepted.names)
+        named.append(repr(key) + (f" (did you mean {close!r}?)" if close else ""))
+    one = len(unknown) == 1
+    raise ConfigError(
+        f"unknown {'key' if one else 'keys'} {', '.join(named)} in driver: libcloud's "
+        f"{provider} driver ({cls.__name__}) takes no such {'argument' if one else 'arguments'}"
+        f" and would ignore {'it' if one else 'them'}; correct or remove "
+        f"{'it' if one else 'them'}. That driver takes {', '.join(sorted(accepted.names))}",
+        account=account.name,
+    )
+
+
 def method(cls: type[NodeDriver], capability: Capability) -> str | None:
     """The driver method that carries out `capability`, if the class really implements one
     (a NodeDriver method only counts when overridden: the base raises NotImplementedError)."""
