@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner, Result
 from keyring.backends.fail import Keyring as FailKeyring
 
-from tests.conftest import MemoryKeyring
+from tests.conftest import DEV_KEY, DEV_SECRET, Cloud, MemoryKeyring
 from winged_monkey.cli.main import ExitCode, main
 from winged_monkey.errors import CredentialError
 from winged_monkey.user.config import AccountConfig, Credentials
@@ -243,3 +243,48 @@ def test_with_the_keyring_a_missing_secret_is_told_to_store_it_there(
         "e4: FAILED: no secret found (tried keyring (no entry); env NOPE_SECRET (not set)). "
         "Store one with `wm accounts set-secret e4`"
     ) in result.stdout
+
+
+def test_an_aws_profile_beside_keyring_true_fails_that_account(
+    cloud: Cloud, aws_files: Path, memory_keyring: MemoryKeyring
+) -> None:
+    """botocore reads an aws_profile account's credentials from the profile: a secret the
+    user keeps in the keyring for it would be ignored, so `keyring = true` is refused as a
+    key or secret_env beside a profile is; `keyring = false` beside one is taken."""
+    memory_keyring.set_password(KEYRING_SERVICE, "dev", CANARY)
+    endpoint = f'endpoint = {{ host = "127.0.0.1", port = {cloud.server.port}, secure = false }}'
+    (aws_files / "credentials").write_text(
+        f"[dev]\naws_access_key_id = {DEV_KEY}\naws_secret_access_key = {DEV_SECRET}\n"
+    )
+    cloud.launch(cloud.ec2(), "web-1")
+    config = cloud.tmp_path / "wm.toml"
+
+    def accounts(keyring: str) -> str:
+        return "".join(
+            f'[[accounts]]\nname = "{name}"\nprovider = "ec2"\nregion = "us-east-1"\n'
+            f'{endpoint}\ncredentials = {{ aws_profile = "dev"{extra} }}\n\n'
+            for name, extra in (("good", ""), ("dev", keyring))
+        )
+
+    said = (
+        "wm: dev: credentials: aws_profile reads the key, secret and token from the AWS profile "
+        "'dev', so keyring = true would be ignored: drop it, or drop aws_profile\n"
+    )
+    config.write_text(accounts(", keyring = true"))
+    listed = CliRunner().invoke(main, ["--config", str(config), "ls"])
+    assert listed.exit_code == ExitCode.CONFIG, listed.output
+    assert "web-1" in listed.stdout  # the other account still lists
+    assert said in listed.stderr
+    tested = CliRunner().invoke(main, ["--config", str(config), "accounts", "test"])
+    assert tested.exit_code == ExitCode.CONFIG, tested.output
+    assert "good: ok" in tested.stdout
+    assert f"dev: FAILED: {said.removeprefix('wm: dev: ')}" in tested.stdout
+    for result in (listed, tested):
+        assert "Traceback" not in result.output
+        assert CANARY not in result.output
+        assert DEV_SECRET not in result.output
+
+    config.write_text(accounts(", keyring = false"))
+    tested = CliRunner().invoke(main, ["--config", str(config), "accounts", "test"])
+    assert tested.exit_code == ExitCode.OK, tested.output
+    assert "dev: ok" in tested.stdout
