@@ -20,6 +20,7 @@ from winged_monkey.ui.screens.help import HelpScreen
 from winged_monkey.ui.screens.main import MainScreen, Starting
 from winged_monkey.ui.screens.secret import SecretScreen
 from winged_monkey.ui.screens.switcher import VIEWS, ViewSwitcher
+from winged_monkey.user.binding_ids import BindingId
 from winged_monkey.user.config import Config
 from winged_monkey.user.credentials import keyring_usable
 
@@ -39,17 +40,17 @@ class WMApp(App[None]):
             "colon",
             "views",
             "views",
-            id="views",
+            id=BindingId.VIEWS,
             tooltip="Go to another view (:apps, :catalog, :events, :accounts)",
         ),
-        Binding("question_mark", "help", "help", id="help", tooltip="Show every key"),
-        Binding("q", "quit", "quit", id="quit", tooltip="Leave Winged Monkey"),
+        Binding("question_mark", "help", "help", id=BindingId.HELP, tooltip="Show every key"),
+        Binding("q", "quit", "quit", id=BindingId.QUIT, tooltip="Leave Winged Monkey"),
         # The shell's job control, as on any bastion: `fg` brings wm back where it was.
         Binding(
             "ctrl+z",
             "suspend_process",
             "to the shell",
-            id="suspend_process",
+            id=BindingId.SUSPEND_PROCESS,
             # Textual's ctrl+c copies the selected text; said here so the help says it.
             tooltip="Suspend wm to the shell; `fg` brings it back. ctrl+c never quits "
             "(it copies selected text): q does",
@@ -154,8 +155,10 @@ class WMApp(App[None]):
     def action_help_quit(self) -> None:
         """ctrl+c: how to quit, with the portal's own key (q, or the keymap's), not
         Textual's ctrl+q; and ctrl+z when it is bound."""
-        key = self.config.keys.get("quit", "q").split(",")[0].strip()
-        suspend = any(isinstance(b, Binding) and b.id == "suspend_process" for b in self.BINDINGS)
+        key = self.config.keys.get(BindingId.QUIT, "q").split(",")[0].strip()
+        suspend = any(
+            isinstance(b, Binding) and b.id == BindingId.SUSPEND_PROCESS for b in self.BINDINGS
+        )
         also = "; ctrl+z suspends to the shell" if suspend else ""
         self.notify(
             f"Press {key} to quit (ctrl+c copies selected text{also})",

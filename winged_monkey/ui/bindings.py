@@ -1,5 +1,6 @@
 """The keys the instances and events views share, written once: filter, unfilter, timeline,
-refresh. Each view lists them in its own BINDINGS (the help reads a screen's own list)."""
+refresh. Each view lists them in its own BINDINGS (the help reads a screen's own list).
+Their ids, and every binding's, are user/binding_ids.py's."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ from collections.abc import Callable, Mapping
 
 from textual.binding import ActiveBinding, Binding
 
+from winged_monkey.user.binding_ids import BindingId
+
 #: The footer cuts what does not fit at its right end: these first, so `? help` and
 #: `q quit` stay in sight at 80 columns whatever else a view offers.
-FOOTER_FIRST = ("filter", "clear_filter", "help", "quit")
+FOOTER_FIRST = (BindingId.FILTER, BindingId.CLEAR_FILTER, BindingId.HELP, BindingId.QUIT)
 
 
 def footer_order(
@@ -31,15 +34,15 @@ def filter_keys(what: str, clear: str) -> list[Binding]:
     """`/` opens the view's filter (`what` it filters), escape clears it (`clear`)."""
     return [
         # Priority: handled before the keys typed right after it are routed, so none is lost.
-        Binding("slash", "filter", "filter", id="filter", tooltip=what, priority=True),
-        Binding("escape", "clear_filter", "unfilter", id="clear_filter", tooltip=clear),
+        Binding("slash", "filter", "filter", id=BindingId.FILTER, tooltip=what, priority=True),
+        Binding("escape", "clear_filter", "unfilter", id=BindingId.CLEAR_FILTER, tooltip=clear),
     ]
 
 
 def timeline_key(tooltip: str) -> Binding:
     """`t`: the timeline of the row's target (the footer is full at 80 columns: help and
     the palette list it)."""
-    return Binding("t", "timeline", "timeline", id="timeline", tooltip=tooltip, show=False)
+    return Binding("t", "timeline", "timeline", id=BindingId.TIMELINE, tooltip=tooltip, show=False)
 
 
 def refresh_key(*, show: bool) -> Binding:
@@ -48,7 +51,7 @@ def refresh_key(*, show: bool) -> Binding:
         "R",
         "app.refresh_inventory",
         "refresh",
-        id="refresh",
+        id=BindingId.REFRESH,
         tooltip="Poll every account now",
         show=show,
     )

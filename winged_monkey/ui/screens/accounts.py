@@ -24,6 +24,7 @@ from winged_monkey.models import AccountStatus
 from winged_monkey.ui import format as fmt
 from winged_monkey.ui.widgets.account_strip import PHASE_RANK, by_urgency
 from winged_monkey.ui.widgets.vi_keys import ViScroll, taken_keys
+from winged_monkey.user.binding_ids import BindingId
 
 #: Column widths of the heading and each account's line.
 NAME, BACKEND, PHASE, AGE = 16, 14, 12, 10
@@ -93,8 +94,12 @@ class AccountsScreen(Screen[None]):
     """Every account, failures first, kept current from the portal; escape goes back."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "close", "back", id="accounts.close", tooltip="Back to the instances"),
-        Binding("R", "app.refresh_inventory", "refresh", id="refresh", tooltip="Poll accounts"),
+        Binding(
+            "escape", "close", "back", id=BindingId.ACCOUNTS_CLOSE, tooltip="Back to the instances"
+        ),
+        Binding(
+            "R", "app.refresh_inventory", "refresh", id=BindingId.REFRESH, tooltip="Poll accounts"
+        ),
     ]
 
     def __init__(self, portal: Portal, clock: Callable[[], datetime]) -> None:

@@ -29,6 +29,7 @@ from winged_monkey.models import AppDetail, Instance
 from winged_monkey.terminal.render import APP_GLYPH, natural, size_text
 from winged_monkey.ui import format as fmt
 from winged_monkey.ui.widgets.vi_keys import ViScroll, taken_keys
+from winged_monkey.user.binding_ids import BindingId
 
 MASK = "•••••• (hidden)"
 #: How many of the app's latest events are shown.
@@ -130,8 +131,8 @@ class AppScreen(Screen[None]):
     """Opened with enter on an app row; escape closes, R reads it again."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "close", "close", id="app.close", tooltip="Back to the table"),
-        Binding("R", "reload", "reload", id="app.reload", tooltip="Read the app again"),
+        Binding("escape", "close", "close", id=BindingId.APP_CLOSE, tooltip="Back to the table"),
+        Binding("R", "reload", "reload", id=BindingId.APP_RELOAD, tooltip="Read the app again"),
     ]
 
     class Loaded(Message):

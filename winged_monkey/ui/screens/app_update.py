@@ -28,6 +28,7 @@ from winged_monkey.errors import WMError, describe
 from winged_monkey.models import Instance
 from winged_monkey.ui.toasts import Bulk
 from winged_monkey.ui.widgets.param_form import ParamForm
+from winged_monkey.user.binding_ids import BindingId
 
 #: What a hidden parameter's field says: it starts empty, and empty keeps it.
 KEPT = "kept as it is unless you type a new one"
@@ -54,7 +55,9 @@ class AppUpdateScreen(Screen[dict[str, str] | None]):
     """The app's form; enter on the last field dismisses with the changed values only."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "close", "cancel", id="update.close", tooltip="Close; nothing changes"),
+        Binding(
+            "escape", "close", "cancel", id=BindingId.UPDATE_CLOSE, tooltip="Close; nothing changes"
+        ),
     ]
 
     class FormRead(Message):

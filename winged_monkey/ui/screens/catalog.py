@@ -37,6 +37,7 @@ from winged_monkey.ui import format as fmt
 from winged_monkey.ui.screens.launch import LaunchWizard
 from winged_monkey.ui.screens.launch_plan import offers_of
 from winged_monkey.ui.widgets.catalog_text import account_details, hourly, item_text
+from winged_monkey.user.binding_ids import BindingId
 
 #: Kinds as the 8-wide column shows them ("deployable" would be cut).
 KIND_LABELS = {"image": "image", "template": "template", "deployable": "deploy"}
@@ -75,12 +76,14 @@ class CatalogScreen(Screen[None]):
     """Items by name, each with the accounts that offer it; `l` or enter launches one."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("l", "launch", "launch", id="catalog.launch", tooltip="Launch the item (wizard)"),
+        Binding(
+            "l", "launch", "launch", id=BindingId.CATALOG_LAUNCH, tooltip="Launch the item (wizard)"
+        ),
         Binding(
             "slash",
             "search",
             "search images",
-            id="catalog.search",
+            id=BindingId.CATALOG_SEARCH,
             tooltip="Search the provider's public images for the account under the cursor",
             priority=True,
         ),
@@ -88,7 +91,7 @@ class CatalogScreen(Screen[None]):
             "escape",
             "close_search",
             "close search",
-            id="catalog.close_search",
+            id=BindingId.CATALOG_CLOSE_SEARCH,
             tooltip="Close the image search",
             show=False,
         ),
@@ -96,12 +99,16 @@ class CatalogScreen(Screen[None]):
             "tab",
             "details",
             "details",
-            id="catalog.details",
+            id=BindingId.CATALOG_DETAILS,
             tooltip="Move between the items and the details below (to scroll them)",
             show=False,
         ),
         Binding(
-            "R", "reload", "refresh", id="refresh", tooltip="Read every catalog again (quota too)"
+            "R",
+            "reload",
+            "refresh",
+            id=BindingId.REFRESH,
+            tooltip="Read every catalog again (quota too)",
         ),
     ]
 

@@ -14,6 +14,7 @@ from textual.widgets import Input, Static
 
 from winged_monkey.actions import Action
 from winged_monkey.models import Instance
+from winged_monkey.user.binding_ids import BindingId
 
 
 def _plural(count: int) -> str:
@@ -24,9 +25,9 @@ class ConfirmScreen(ModalScreen[bool]):
     """y runs, n or escape cancels. Destroying several needs their count typed in."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("y", "confirm", "yes", id="confirm.yes", tooltip="Run the action on these"),
-        Binding("n", "cancel", "no", id="confirm.no", tooltip="Do nothing"),
-        Binding("escape", "cancel", "cancel", id="confirm.cancel", tooltip="Do nothing"),
+        Binding("y", "confirm", "yes", id=BindingId.CONFIRM_YES, tooltip="Run the action on these"),
+        Binding("n", "cancel", "no", id=BindingId.CONFIRM_NO, tooltip="Do nothing"),
+        Binding("escape", "cancel", "cancel", id=BindingId.CONFIRM_CANCEL, tooltip="Do nothing"),
     ]
 
     def __init__(self, action: Action, targets: Sequence[Instance], left_alone: str = "") -> None:

@@ -18,6 +18,7 @@ from winged_monkey.errors import WMError
 from winged_monkey.models import Instance
 from winged_monkey.terminal.console_text import new_text, printable
 from winged_monkey.ui.widgets.vi_keys import ViLog, taken_keys
+from winged_monkey.user.binding_ids import BindingId
 
 #: Seconds between two reads while following (the providers keep no stream to push).
 FOLLOW_EVERY_S = 5.0
@@ -36,15 +37,19 @@ class ConsoleScreen(Screen[None]):
     #console-log { height: 1fr; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "close", "close", id="console.close", tooltip="Back to the table"),
+        Binding(
+            "escape", "close", "close", id=BindingId.CONSOLE_CLOSE, tooltip="Back to the table"
+        ),
         Binding(
             "f",
             "follow",
             "follow",
-            id="console.follow",
+            id=BindingId.CONSOLE_FOLLOW,
             tooltip=f"Follow: read again every {FOLLOW_EVERY_S:g} s",
         ),
-        Binding("r", "reload", "reload", id="console.reload", tooltip="Read the console again"),
+        Binding(
+            "r", "reload", "reload", id=BindingId.CONSOLE_RELOAD, tooltip="Read the console again"
+        ),
     ]
 
     class Read(Message):

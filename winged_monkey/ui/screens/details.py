@@ -18,6 +18,7 @@ from winged_monkey.models import Instance
 from winged_monkey.terminal.render import price_text
 from winged_monkey.ui import format as fmt
 from winged_monkey.ui.widgets.vi_keys import ViScroll, taken_keys
+from winged_monkey.user.binding_ids import BindingId
 
 
 def _value(value: Any) -> Text:
@@ -65,7 +66,9 @@ class DetailsScreen(Screen[None]):
     """Opened with enter on a row; escape closes."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "close", "close", id="details.close", tooltip="Back to the table"),
+        Binding(
+            "escape", "close", "close", id=BindingId.DETAILS_CLOSE, tooltip="Back to the table"
+        ),
     ]
 
     def __init__(

@@ -29,6 +29,7 @@ from winged_monkey.ui.widgets.activity_plot import ActivityPlot, PlotData
 from winged_monkey.ui.widgets.event_table import EventTable, target_label
 from winged_monkey.ui.widgets.filter_input import FilterInput
 from winged_monkey.ui.widgets.vi_keys import taken_keys
+from winged_monkey.user.binding_ids import BindingId
 
 SHOW_LIMIT = 2000  # rows in the table; the plot still counts every loaded event
 DEFAULT_WINDOW = "day"
@@ -86,7 +87,7 @@ class EventsScreen(EventLogScreen):
             "w",
             "window",
             "window",
-            id="events.window",
+            id=BindingId.EVENTS_WINDOW,
             tooltip="Next time window: hour/day/week/all",
             show=False,
         ),
@@ -94,7 +95,7 @@ class EventsScreen(EventLogScreen):
             "W",
             "time_range",
             "range",
-            id="events.range",
+            id=BindingId.EVENTS_RANGE,
             tooltip="Choose a time range (since, until)",
             show=False,
         ),
@@ -102,30 +103,42 @@ class EventsScreen(EventLogScreen):
             "a",
             "account",
             "account",
-            id="events.account",
+            id=BindingId.EVENTS_ACCOUNT,
             tooltip="Next account (or all)",
             show=False,
         ),
         Binding(
-            "k", "kind", "kind", id="events.kind", tooltip="Next kind of event (or all)", show=False
+            "k",
+            "kind",
+            "kind",
+            id=BindingId.EVENTS_KIND,
+            tooltip="Next kind of event (or all)",
+            show=False,
         ),
         Binding(
-            "s", "state", "state", id="events.state", tooltip="Next state (or any)", show=False
+            "s",
+            "state",
+            "state",
+            id=BindingId.EVENTS_STATE,
+            tooltip="Next state (or any)",
+            show=False,
         ),
         Binding(
             "i",
             "target",
             "this target",
-            id="events.target",
+            id=BindingId.EVENTS_TARGET,
             tooltip="Only the events of the target under the cursor (again: all)",
         ),
         timeline_key("Timeline of the target under the cursor (as enter)"),
-        Binding("p", "plot", "plot", id="events.plot", tooltip="Show or hide the activity plot"),
+        Binding(
+            "p", "plot", "plot", id=BindingId.EVENTS_PLOT, tooltip="Show or hide the activity plot"
+        ),
         Binding(
             "f",
             "fold",
             "parts",
-            id="events.fold",
+            id=BindingId.EVENTS_FOLD,
             tooltip="One row per change (an action with its outcome), or every part",
             show=False,  # the bar names it when a row holds several parts
         ),

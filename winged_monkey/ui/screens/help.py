@@ -14,18 +14,26 @@ from textual.widgets import Static
 
 from winged_monkey.ui.screens.instance_keys import ACTION_KEYS, ROW_READS
 from winged_monkey.ui.widgets.vi_keys import ViScroll, taken_keys
+from winged_monkey.user.binding_ids import BindingId
 
 #: Why a key is off, said before its tooltip, by its binding's id; a key not named here
 #: is listed dim without a reason.
 OFF_BECAUSE: dict[str, str] = {
-    "clear_marks": "nothing marked",
-    "clear_filter": "no filter",
-    "filter": "typing in the filter",
+    BindingId.CLEAR_MARKS: "nothing marked",
+    BindingId.CLEAR_FILTER: "no filter",
+    BindingId.FILTER: "typing in the filter",
     **dict.fromkeys(
-        ("details", "mark", "timeline", "events.timeline", "events.target", *ROW_READS),
+        (
+            BindingId.DETAILS,
+            BindingId.MARK,
+            BindingId.TIMELINE,
+            BindingId.EVENTS_TIMELINE,
+            BindingId.EVENTS_TARGET,
+            *ROW_READS,
+        ),
         "no row here",
     ),
-    **dict.fromkeys((*ACTION_KEYS, "update_app"), "not for this row or account"),
+    **dict.fromkeys((*ACTION_KEYS, BindingId.UPDATE_APP), "not for this row or account"),
 }
 
 
@@ -58,7 +66,13 @@ class HelpScreen(ModalScreen[None]):
     """The keys of the screen it was opened from; escape, q or ? closes."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,question_mark,q", "close", "close", id="help.close", tooltip="Close help"),
+        Binding(
+            "escape,question_mark,q",
+            "close",
+            "close",
+            id=BindingId.HELP_CLOSE,
+            tooltip="Close help",
+        ),
     ]
 
     def __init__(self, bindings: Iterable[ActiveBinding]) -> None:

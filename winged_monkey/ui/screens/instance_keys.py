@@ -9,15 +9,18 @@ from textual.binding import Binding, BindingType
 
 from winged_monkey.actions import Action
 from winged_monkey.ui.bindings import filter_keys, refresh_key, timeline_key
+from winged_monkey.user.binding_ids import BindingId
 
 ACTION_KEYS: dict[str, Action] = {a.value: a for a in Action}
 SORT = Binding.Group("sort", compact=True)
 #: Keys that only read the cursor row (ssh, copy, console): on while a row is under it.
-ROW_READS = ("ssh", "copy_ssh", "copy_field", "console")
+ROW_READS = (BindingId.SSH, BindingId.COPY_SSH, BindingId.COPY_FIELD, BindingId.CONSOLE)
 
 
 def _action_binding(key: str, action: Action, tooltip: str, *, show: bool = True) -> Binding:
-    return Binding(key, f"act('{action}')", str(action), id=str(action), tooltip=tooltip, show=show)
+    return Binding(
+        key, f"act('{action}')", str(action), id=BindingId(action), tooltip=tooltip, show=show
+    )
 
 
 INSTANCE_BINDINGS: list[BindingType] = [
@@ -28,7 +31,7 @@ INSTANCE_BINDINGS: list[BindingType] = [
         "mark",
         "mark",
         key_display="␣",
-        id="mark",
+        id=BindingId.MARK,
         tooltip="Mark or unmark the row, then move down (u unmarks all)",
         show=False,
     ),
@@ -42,15 +45,22 @@ INSTANCE_BINDINGS: list[BindingType] = [
         "B", Action.RESET, "Hard reboot (reset) the marked instances (asks first)", show=False
     ),
     _action_binding("c", Action.CHECK, "Check the marked apps' resources", show=False),
-    Binding("o", "sort", "sort", id="sort", tooltip="Sort by the next column", group=SORT),
-    Binding("O", "reverse_sort", "reverse", id="reverse_sort", tooltip="Reverse sort", group=SORT),
+    Binding("o", "sort", "sort", id=BindingId.SORT, tooltip="Sort by the next column", group=SORT),
+    Binding(
+        "O",
+        "reverse_sort",
+        "reverse",
+        id=BindingId.REVERSE_SORT,
+        tooltip="Reverse sort",
+        group=SORT,
+    ),
     refresh_key(show=False),
     timeline_key("The instance's events in order, with time spent in each state"),
     Binding(
         "a",
         "accounts",
         "accounts",
-        id="accounts",
+        id=BindingId.ACCOUNTS,
         tooltip="Every account's status and its whole error message",
         show=False,  # the strip names this key wherever it cuts something off
     ),
@@ -59,16 +69,23 @@ INSTANCE_BINDINGS: list[BindingType] = [
         "e",
         "ssh",
         "ssh",
-        id="ssh",
+        id=BindingId.SSH,
         tooltip="Log in with ssh (wm suspends, then returns)",
         show=False,
     ),
-    Binding("y", "copy_ssh", "copy ssh", id="copy_ssh", tooltip="Copy the ssh command", show=False),
+    Binding(
+        "y",
+        "copy_ssh",
+        "copy ssh",
+        id=BindingId.COPY_SSH,
+        tooltip="Copy the ssh command",
+        show=False,
+    ),
     Binding(
         "Y",
         "copy_field",
         "copy…",
-        id="copy_field",
+        id=BindingId.COPY_FIELD,
         tooltip="Copy the id, name or an address",
         show=False,
     ),
@@ -76,7 +93,7 @@ INSTANCE_BINDINGS: list[BindingType] = [
         "L",
         "console",
         "console",
-        id="console",
+        id=BindingId.CONSOLE,
         tooltip="The instance's boot console output",
         show=False,
     ),
@@ -84,7 +101,7 @@ INSTANCE_BINDINGS: list[BindingType] = [
         "p",
         "update_app",
         "update",
-        id="update_app",
+        id=BindingId.UPDATE_APP,
         tooltip="Update the app: its parameters, filled with the current values",
         show=False,
     ),

@@ -37,6 +37,7 @@ from winged_monkey.ui.screens.launch_plan import MAX_COUNT, AccountOption, Choic
 from winged_monkey.ui.screens.launch_template import TemplateSteps, preview_text
 from winged_monkey.ui.toasts import Bulk
 from winged_monkey.ui.widgets.catalog_text import hourly, monthly
+from winged_monkey.user.binding_ids import BindingId
 
 
 class LaunchWizard(TemplateSteps, InstanceSteps):
@@ -44,13 +45,23 @@ class LaunchWizard(TemplateSteps, InstanceSteps):
     account launched on (its quota changed)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "back", "back", id="wizard.back", tooltip="Back one step (first: close)"),
         Binding(
-            "enter", "next", "next", id="wizard.next", tooltip="Next step; on the summary: launch"
+            "escape",
+            "back",
+            "back",
+            id=BindingId.WIZARD_BACK,
+            tooltip="Back one step (first: close)",
+        ),
+        Binding(
+            "enter",
+            "next",
+            "next",
+            id=BindingId.WIZARD_NEXT,
+            tooltip="Next step; on the summary: launch",
         ),
         # In the size class field, up and down move through the ranked accounts below it.
-        Binding("down", "move(1)", "next account", id="wizard.down", show=False),
-        Binding("up", "move(-1)", "previous account", id="wizard.up", show=False),
+        Binding("down", "move(1)", "next account", id=BindingId.WIZARD_DOWN, show=False),
+        Binding("up", "move(-1)", "previous account", id=BindingId.WIZARD_UP, show=False),
     ]
 
     class Accepted(Message):

@@ -13,6 +13,8 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
+from winged_monkey.user.binding_ids import BindingId
+
 
 class PickScreen(ModalScreen[str | None]):
     """Returns the chosen choice's value, or None on escape."""
@@ -25,7 +27,7 @@ class PickScreen(ModalScreen[str | None]):
     }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "cancel", id="pick.cancel", tooltip="Choose nothing"),
+        Binding("escape", "cancel", "cancel", id=BindingId.PICK_CANCEL, tooltip="Choose nothing"),
     ]
 
     def __init__(self, title: str, choices: Sequence[tuple[str, str]]) -> None:

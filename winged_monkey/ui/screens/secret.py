@@ -14,6 +14,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from winged_monkey.user.binding_ids import BindingId
 from winged_monkey.user.credentials import elsewhere
 
 
@@ -21,7 +22,9 @@ class SecretScreen(ModalScreen[str | None]):
     """enter submits, escape skips (the account then shows why it has no secret)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "skip", "skip", id="secret.skip", tooltip="Leave this account out"),
+        Binding(
+            "escape", "skip", "skip", id=BindingId.SECRET_SKIP, tooltip="Leave this account out"
+        ),
     ]
 
     def __init__(

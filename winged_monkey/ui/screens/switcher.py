@@ -14,6 +14,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from winged_monkey.user.binding_ids import BindingId
+
 #: The views `:` offers: name and what it shows.
 VIEWS: tuple[tuple[str, str], ...] = (
     ("instances", "every instance and app of every account"),
@@ -40,12 +42,23 @@ class ViewSwitcher(ModalScreen[str | None]):
     #views-none { color: $warning; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "cancel", id="views.cancel", tooltip="Stay in this view"),
-        Binding("down", "move(1)", "next", id="views.next", tooltip="Next view", show=False),
         Binding(
-            "up", "move(-1)", "previous", id="views.previous", tooltip="Previous view", show=False
+            "escape", "cancel", "cancel", id=BindingId.VIEWS_CANCEL, tooltip="Stay in this view"
         ),
-        Binding("tab", "complete", "complete", id="views.complete", tooltip="Complete the name"),
+        Binding(
+            "down", "move(1)", "next", id=BindingId.VIEWS_NEXT, tooltip="Next view", show=False
+        ),
+        Binding(
+            "up",
+            "move(-1)",
+            "previous",
+            id=BindingId.VIEWS_PREVIOUS,
+            tooltip="Previous view",
+            show=False,
+        ),
+        Binding(
+            "tab", "complete", "complete", id=BindingId.VIEWS_COMPLETE, tooltip="Complete the name"
+        ),
     ]
 
     def __init__(self, current: str | None = None) -> None:

@@ -14,6 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
 from winged_monkey.store.events import parse_when
+from winged_monkey.user.binding_ids import BindingId
 
 TimeRange = tuple[datetime, datetime]
 
@@ -35,7 +36,7 @@ class TimeRangeScreen(ModalScreen[TimeRange | None]):
     """enter applies, escape keeps the current window."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "cancel", id="range.cancel", tooltip="Keep the window"),
+        Binding("escape", "cancel", "cancel", id=BindingId.RANGE_CANCEL, tooltip="Keep the window"),
     ]
 
     def __init__(self, clock: Callable[[], datetime]) -> None:

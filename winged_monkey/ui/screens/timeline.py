@@ -21,6 +21,7 @@ from winged_monkey.ui import format as fmt
 from winged_monkey.ui.screens.event_log import LOAD_LIMIT, EventLogScreen, Query
 from winged_monkey.ui.widgets.event_table import RowTable, outcome_text, time_text
 from winged_monkey.ui.widgets.vi_keys import taken_keys
+from winged_monkey.user.binding_ids import BindingId
 
 COLUMNS: tuple[tuple[str, str, int | None], ...] = (
     ("time", "time", 11),
@@ -76,7 +77,7 @@ class TimelineScreen(EventLogScreen):
     """Oldest first; the cursor starts on the newest event. Escape goes back."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "close", "back", id="timeline.close", tooltip="Back to the view"),
+        Binding("escape", "close", "back", id=BindingId.TIMELINE_CLOSE, tooltip="Back to the view"),
     ]
 
     def __init__(

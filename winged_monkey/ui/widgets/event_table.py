@@ -15,6 +15,7 @@ from winged_monkey.models import Event, EventSource
 from winged_monkey.terminal import history
 from winged_monkey.ui import format as fmt
 from winged_monkey.ui.widgets.vi_keys import vi_bindings, vi_enabled
+from winged_monkey.user.binding_ids import BindingId
 
 #: (key, label, width or None to fit): what identifies an event first, prose last.
 COLUMNS: tuple[tuple[str, str, int | None], ...] = (
@@ -106,7 +107,7 @@ class EventTable(RowTable):
             "enter",
             "screen.timeline",
             "timeline",
-            id="events.timeline",
+            id=BindingId.EVENTS_TIMELINE,
             tooltip="Every event of this instance in order, with time spent in each state",
         ),
     ]

@@ -7,13 +7,14 @@ from __future__ import annotations
 from textual.binding import Binding
 
 from winged_monkey.ui.widgets.vi_keys import vi_bindings
+from winged_monkey.user.binding_ids import BindingId
 
 KEYS: tuple[Binding, ...] = (
     Binding(
         "enter",
         "screen.details",
         "info",
-        id="details",
+        id=BindingId.DETAILS,
         tooltip="Show every field of the instance under the cursor",
     ),
     Binding("up", "cursor_up", "up", show=False, tooltip="The row above"),
@@ -31,7 +32,7 @@ KEYS: tuple[Binding, ...] = (
         "u",
         "clear_marks",
         "unmark all",
-        id="clear_marks",
+        id=BindingId.CLEAR_MARKS,
         show=False,
         tooltip="Clear every mark",
     ),
