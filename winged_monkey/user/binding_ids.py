@@ -1,7 +1,7 @@
 """The TUI's binding ids, the names `[keys]` remaps (`stop = "x,ctrl+x"`), written once.
 
-The views' `Binding(..., id=BindingId.STOP)` take them from here, and the config can know
-them: this module is plain data (the core never imports Textual).
+The views' `Binding(..., id=BindingId.STOP)` take them from here and the config refuses
+any other name when it loads; this module is plain data (the core never imports Textual).
 tests/test_keys_config.py holds it equal to the ids the views declare."""
 
 from __future__ import annotations

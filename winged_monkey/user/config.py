@@ -16,7 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from winged_monkey.account import AccountConfig, Credentials, Endpoint
 from winged_monkey.backend_settings import SECRET_KEYS, secret_hint, unknown_keys
-from winged_monkey.errors import ConfigError
+from winged_monkey.errors import ConfigError, nearest
+from winged_monkey.user import binding_ids
 
 __all__ = [
     "AccountConfig",
@@ -103,9 +104,16 @@ class Config(BaseModel):
     @field_validator("keys")
     @classmethod
     def _keys_are_keys(cls, keys: dict[str, str]) -> dict[str, str]:
-        # Only the keys' spelling: the binding ids live in the UI's screens, which the core
-        # cannot import (Textual), so an unknown id is still ignored as Textual ignores it.
+        # The ids are the views' (user/binding_ids.py, which they take them from): Textual
+        # ignores an id no binding has, so a typo would leave the key as it was, unsaid.
         for binding_id, written in keys.items():
+            if binding_id not in _BINDING_IDS:
+                close = nearest(binding_id, _BINDING_IDS)
+                hint = f"did you mean {close!r}? " if close else ""
+                raise ValueError(
+                    f"{binding_id} = {written!r}: {binding_id!r} is not a binding id "
+                    f"({hint}the ids: {binding_ids.listed()})"
+                )
             for key in written.split(","):
                 if not _is_key(key.strip()):
                     which = f": {key.strip()!r}" if "," in written else ""
@@ -165,6 +173,9 @@ def config_text(path: Path, raw: bytes) -> str:
             f"{path}: not UTF-8 text (byte 0x{raw[exc.start]:02x} on line {line}): save it as UTF-8"
         ) from None
 
+
+#: The names `[keys]` may remap (the views' binding ids).
+_BINDING_IDS = frozenset(i.value for i in binding_ids.BindingId)
 
 #: Modifiers and named keys as Textual spells them (textual.keys.Keys; tests/
 #: test_config_refusals.py checks every one of Textual's is taken here).
