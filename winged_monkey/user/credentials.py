@@ -119,8 +119,9 @@ class CredentialResolver:
             tried.append(note)
             source = "keyring"
         if secret is None and creds.secret_env:
-            secret = os.environ.get(creds.secret_env) or None
-            tried.append(f"env {creds.secret_env}" + ("" if secret else " (not set)"))
+            value = os.environ.get(creds.secret_env)
+            secret = value or None
+            tried.append(f"env {creds.secret_env}" + ("" if secret else _unset_or_empty(value)))
             secret_env_unset = None if secret else creds.secret_env
             source = f"env {creds.secret_env}"
         if secret is None and creds.secret_command:
@@ -143,6 +144,12 @@ class CredentialResolver:
             key_env_unset=key_env_unset,
             secret_env_unset=secret_env_unset,
         )
+
+
+def _unset_or_empty(value: str | None) -> str:
+    """The note for a variable that gave nothing: `export X=` sets X, to nothing, and
+    `env` lists it; "not set" would send the user looking for a typo in its name."""
+    return " (not set)" if value is None else " (set but empty)"
 
 
 def _no_keyring_beside_profile(account: AccountConfig) -> None:
