@@ -1,6 +1,6 @@
 """`[keys]` as a user sees it: a binding id no view has is refused when the config loads
-(exit 3, with the nearest id and every id); and the ids the config knows are the ones the
-views declare."""
+(exit 3, with the nearest id and every id), a key the keymap gives two bindings of one
+view is said in the TUI; and the ids the config knows are the ones the views declare."""
 
 from __future__ import annotations
 
@@ -18,8 +18,13 @@ from textual.dom import DOMNode
 import winged_monkey.ui
 from tests.terminal import shown_on_a_terminal
 from tests.test_config_refusals import refused
+from tests.ui.conftest import settle
+from tests.ui.on_screen import Notes
+from winged_monkey.engine.portal import Portal
+from winged_monkey.store.sqlite import Store
+from winged_monkey.ui.app import WMApp
 from winged_monkey.user.binding_ids import BindingId
-from winged_monkey.user.config import load_config
+from winged_monkey.user.config import Config, load_config
 
 WM = Path(sys.executable).with_name("wm")
 EVERY_ID = (
@@ -98,3 +103,67 @@ def test_the_ids_the_config_knows_are_those_the_views_declare() -> None:
                 assert isinstance(binding.id, BindingId), (cls, binding)
                 declared[binding.id] = cls.__name__
     assert set(declared) == {i.value for i in BindingId}
+
+
+async def clash_notes(tmp_path: Path, keys: dict[str, str]) -> list[str]:
+    """What the TUI says of `keys` in the instances view, and in the events view."""
+    store = Store.open(tmp_path / "wm.sqlite3")
+    notes = Notes()
+    app = WMApp(Portal(Config(keys=keys), store, user="tester"), title_suffix="test")
+    async with app.run_test(size=(80, 24), message_hook=notes) as pilot:
+        await settle(pilot)
+        await app.show_view("events")
+        await pilot.pause()
+        await pilot.pause()
+    store.close()
+    return [n.message for n in notes.shown if n.title == "Keys that clash"]
+
+
+@pytest.mark.parametrize(
+    ("keys", "said"),
+    [
+        (
+            {"refresh": "s"},
+            [
+                "[keys] refresh = 's': s is also the key of start on this view, and a key runs "
+                "only one binding: give each its own",
+                "[keys] refresh = 's': s is also the key of events.state on this view, and a "
+                "key runs only one binding: give each its own",
+            ],
+        ),
+        (
+            {"stop": "k", "start": "k"},
+            [
+                "[keys] start = 'k', stop = 'k': k is the key of start and stop on this view, "
+                "and a key runs only one binding: give each its own"
+            ],
+        ),
+        (
+            {"stop": "q"},
+            [
+                "[keys] stop = 'q': q is also the key of quit on this view, and a key runs only "
+                "one binding: give each its own"
+            ],
+        ),
+        (
+            {"stop": "u"},
+            [
+                "[keys] stop = 'u': u is also the key of clear_marks on this view, and a key "
+                "runs only one binding: give each its own"
+            ],
+        ),
+        (
+            {"events.window": "k"},
+            [
+                "[keys] events.window = 'k': k is also the key of events.kind on this view, and "
+                "a key runs only one binding: give each its own"
+            ],
+        ),
+        ({"stop": "x,ctrl+x", "quit": "Q", "events.kind": "K"}, []),
+    ],
+    ids=["on-a-default", "two-entries", "over-the-app", "over-a-widget", "events", "none"],
+)
+async def test_a_key_given_to_two_bindings_of_a_view_is_said(
+    tmp_path: Path, keys: dict[str, str], said: list[str]
+) -> None:
+    assert await clash_notes(tmp_path, keys) == said

@@ -14,6 +14,7 @@ from textual.binding import ActiveBinding, Binding, BindingType
 from textual.screen import Screen
 
 from winged_monkey.engine.portal import Clock, Portal, utcnow
+from winged_monkey.ui.bindings import keymap_clashes
 from winged_monkey.ui.endings import Undo, leave_on_signals
 from winged_monkey.ui.screens.accounts import AccountsScreen
 from winged_monkey.ui.screens.help import HelpScreen
@@ -74,6 +75,8 @@ class WMApp(App[None]):
         self.config = config or portal.config
         self.clock = clock
         self._undo_endings: Undo = lambda: None
+        #: The views whose keys were checked against the user's keymap (`_warn_clashes`).
+        self._keys_checked: set[type[Screen[object]]] = set()
         self.title = f"{TITLE} · {title_suffix}" if title_suffix else TITLE
         self.main_screen = MainScreen(
             self.portal, self.clock, keys=self.config.keys, starting=starting
@@ -97,12 +100,31 @@ class WMApp(App[None]):
     def on_mount(self) -> None:
         if self.config.keys:
             self.set_keymap(self.config.keys)
+            self.screen_change_signal.subscribe(self, self._warn_clashes)
         self.switch_mode("instances")
         self.app_resume_signal.subscribe(self, self._repaint)
         self._undo_endings = leave_on_signals(self.exit)
 
     def on_unmount(self) -> None:
         self._undo_endings()
+
+    def _warn_clashes(self, screen: Screen[object]) -> None:
+        """A key the user's keymap gives two bindings of a view runs only one of them, and
+        Textual says nothing: say it once per view, the first time it shows (once its
+        widgets, which have keys too, are mounted)."""
+        if type(screen) in self._keys_checked:
+            return
+        self._keys_checked.add(type(screen))
+
+        def check() -> None:
+            nodes = [screen, *screen.walk_children()]
+            layers = [b for n in nodes for b in _own_bindings(type(n))]
+            # A dialog's keys are its own: the app's are not active under it.
+            outer = [] if screen.is_modal else list(self.BINDINGS)
+            for line in keymap_clashes(self.config.keys, [layers, outer]):
+                self.notify(line, title="Keys that clash", severity="warning", markup=False)
+
+        self.call_after_refresh(check)
 
     def _repaint(self, _: App[None]) -> None:
         """After ctrl+z and `fg` the terminal is back on a blank screen, and Textual sends
@@ -214,3 +236,8 @@ class WMApp(App[None]):
         for command in super().get_system_commands(screen):
             if command.title in ("Theme", "Quit"):
                 yield command
+
+
+def _own_bindings(node: type[object]) -> list[BindingType]:
+    """The BINDINGS a widget or screen class declares, and those its bases declare."""
+    return [b for cls in reversed(node.__mro__) for b in cls.__dict__.get("BINDINGS", [])]

@@ -1,12 +1,13 @@
 """The keys the instances and events views share, written once: filter, unfilter, timeline,
 refresh. Each view lists them in its own BINDINGS (the help reads a screen's own list).
-Their ids, and every binding's, are user/binding_ids.py's."""
+Their ids, and every binding's, are user/binding_ids.py's; `keymap_clashes` finds the keys
+the user's keymap gives two bindings of one view."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
-from textual.binding import ActiveBinding, Binding
+from textual.binding import ActiveBinding, Binding, BindingType
 
 from winged_monkey.user.binding_ids import BindingId
 
@@ -55,3 +56,29 @@ def refresh_key(*, show: bool) -> Binding:
         tooltip="Poll every account now",
         show=show,
     )
+
+
+def keymap_clashes(keymap: Mapping[str, str], layers: Iterable[Iterable[BindingType]]) -> list[str]:
+    """The keys the user's keymap gives a binding that another binding of the same view
+    (`layers`: the screen's, its widgets', the app's) also holds: a key runs one binding,
+    so the other is dead there, and Textual says nothing. One line per such key, naming
+    the `[keys]` entries that did it."""
+    holders: dict[str, dict[str, bool]] = {}  # key: binding id: whether the keymap put it there
+    for binding in Binding.make_bindings([b for layer in layers for b in layer]):
+        if binding.id is not None:
+            written = keymap.get(binding.id)
+            for key in (written or binding.key).split(","):
+                holders.setdefault(key.strip(), {})[binding.id] = written is not None
+    lines = []
+    for key, ids in holders.items():
+        mapped = [i for i, by_keymap in ids.items() if by_keymap]
+        others = [i for i, by_keymap in ids.items() if not by_keymap]
+        if len(ids) < 2 or not mapped:
+            continue
+        entries = ", ".join(f"{i} = {keymap[i]!r}" for i in mapped)
+        also = "also " if others else ""
+        lines.append(
+            f"[keys] {entries}: {key} is {also}the key of {' and '.join(others or mapped)} on "
+            "this view, and a key runs only one binding: give each its own"
+        )
+    return lines
