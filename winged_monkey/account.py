@@ -196,6 +196,8 @@ class Secrets:
     key_env_unset: str | None = None
     #: The variable `secret_env` names, when the secret was to come from it and it was not set.
     secret_env_unset: str | None = None
+    #: Of those two, the variables that are set but empty (`export X=`: `env` lists them).
+    env_empty: frozenset[str] = frozenset()
 
     def require_secret(self) -> str:
         if self.secret is None:
@@ -216,6 +218,8 @@ class Secrets:
                 "environment variable (secret_env) or a command (secret_command) in the "
                 "account's [accounts.credentials]"
             )
+        if unset in self.env_empty:
+            return f": give {unset}, the variable secret_env names, the secret before running wm"
         if unset:
             return f": export {unset}, the variable secret_env names, before running wm"
         if keyring is not None:  # `wm accounts set-secret` cannot help here: name what can
@@ -238,11 +242,16 @@ class Secrets:
 
     def require_key(self) -> str:
         if self.key is None:
-            said = (
-                f"key_env {self.key_env_unset} is not set (export it, or set credentials.key)"
-                if self.key_env_unset
-                else "no key id configured: set credentials.key or key_env, or aws_profile"
-            )
+            unset = self.key_env_unset
+            if unset in self.env_empty:
+                said = (
+                    f"key_env {unset} is set but empty: give it the key id before running wm, "
+                    "or set credentials.key"
+                )
+            elif unset:
+                said = f"key_env {unset} is not set (export it, or set credentials.key)"
+            else:
+                said = "no key id configured: set credentials.key or key_env, or aws_profile"
             raise CredentialError(said, account=self.account)
         return self.key
 

@@ -143,6 +143,9 @@ class CredentialResolver:
             tried=tuple(tried),
             key_env_unset=key_env_unset,
             secret_env_unset=secret_env_unset,
+            env_empty=frozenset(
+                name for name in (key_env_unset, secret_env_unset) if name and name in os.environ
+            ),
         )
 
 
