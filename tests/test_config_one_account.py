@@ -34,7 +34,8 @@ MISTAKES = [
     (
         f'credentials = {{ key = "AKIAX", secret_env = "{PASTED}" }}',
         "account 'prod', field credentials.secret_env: must name an environment variable "
-        "(letters, digits, _), not hold the secret",
+        "(letters, digits, _), not hold the secret: export the value under a name and write "
+        "that name here, or store a secret with `wm accounts set-secret`",
     ),
     (
         'endpoint = { host = "http://127.0.0.1:5123" }',
@@ -73,7 +74,7 @@ def with_prod(cloud: Cloud, line: str) -> Path:
 def test_one_accounts_mistake_fails_it_alone(cloud: Cloud, line: str, said: str) -> None:
     cloud.launch(cloud.ec2(), "web-1")
     config = with_prod(cloud, line)
-    refusal = f"{config}: {said}"  # the words the whole file's check has for it
+    refusal = f"{said} (in {config})"  # the whole file's words for it, the problem first
     named = f"an account's config or credentials are wrong (config: {config})"
 
     listed = wm(config, "ls", "--width", "0")
@@ -157,8 +158,8 @@ def test_the_mistake_beside_a_file_wide_one_is_said_with_it(cloud: Cloud) -> Non
 async def test_the_tui_starts_and_shows_the_refused_account(cloud: Cloud) -> None:
     config = with_prod(cloud, "readonly = true")
     refusal = (
-        f"{config}: account 'prod': unknown key 'readonly' for a libcloud account (did you "
-        "mean 'read_only'?)"
+        "account 'prod': unknown key 'readonly' for a libcloud account (did you mean "
+        f"'read_only'?) (in {config})"
     )
     loaded = load_config(config, per_account=True)
     assert [a.name for a in loaded.accounts] == ["good", "prod"]
@@ -171,9 +172,10 @@ async def test_the_tui_starts_and_shows_the_refused_account(cloud: Cloud) -> Non
         await wait_for(pilot, lambda: portal.status("good").phase == "ok", "good listed")
         assert "web-1" in [i.name for i in portal.instances()]
         assert portal.status("prod").error == refusal
-        # Cut at 80 columns (the file first), with where to read it whole.
+        # Cut at 80 columns, the problem first (the file's path ate the line), with where to
+        # read it whole.
         line = flat(strip_of(app)[0])
-        assert line.startswith(f"✗ prod failed: {str(config)[:20]}"), line
+        assert line.startswith("✗ prod failed: account 'prod': unknown key 'readonly'"), line
         assert line.endswith("(a: all)")
         screen = await open_accounts(pilot)
         assert screen.sub_title == "2 accounts: 1 failed, 1 ok"

@@ -42,9 +42,10 @@ def test_a_secret_pasted_where_its_variable_goes_is_refused_unechoed(
     )
     said = refused(config)
     assert (
-        f"{config}: account 'prod', field credentials.{key}: must name an environment "
+        f"wm: prod: account 'prod', field credentials.{key}: must name an environment "
         "variable (letters, digits, _), not hold the secret"
     ) in said
+    assert f"(in {config})\n" in said
     assert PASTED not in said
     assert PASTED[:8] not in said
 
@@ -116,7 +117,12 @@ def test_a_number_too_large_to_use_is_refused_naming_its_key(
 ) -> None:
     config = tmp_path / "wm.toml"
     config.write_text(text)
-    assert f"{config}: {said}" in refused(config)
+    out = refused(config)
+    if said.startswith("account "):  # it fails that account alone, the problem first
+        assert f"wm: prod: {said}" in out
+        assert f"(in {config})\n" in out
+    else:
+        assert f"{config}: {said}" in out
 
 
 @pytest.mark.parametrize(
@@ -152,7 +158,7 @@ def test_an_endpoint_host_written_as_a_url_is_told_how_to_split_it(
     config = tmp_path / "wm.toml"
     config.write_text(ACCOUNT + f'endpoint = {{ host = "{host}", secure = false }}\n')
     assert (
-        f"{config}: account 'prod', field endpoint.host: takes a host name only: {said}\n"
+        f"account 'prod', field endpoint.host: takes a host name only: {said} (in {config})\n"
     ) in refused(config)
 
 
@@ -252,11 +258,11 @@ def test_an_aws_profile_beside_other_credentials_or_off_ec2_fails_that_account(
     listed = wm_ls(config)
     assert listed.exit_code == ExitCode.CONFIG, listed.output
     assert "web-1" in listed.stdout  # the other account still lists
-    assert f"wm: dev: {config}: {said}\n" in listed.stderr
+    assert f"wm: dev: {said} (in {config})\n" in listed.stderr
     tested = CliRunner().invoke(main, ["--config", str(config), "accounts", "test"])
     assert tested.exit_code == ExitCode.CONFIG, tested.output
     assert "good: ok" in tested.stdout
-    assert f"dev: FAILED: {config}: {said}" in tested.stdout
+    assert f"dev: FAILED: {said} (in {config})" in tested.stdout
     for result in (listed, tested):
         assert "Traceback" not in result.output
         assert "AKIAOTHER" not in result.output

@@ -48,8 +48,8 @@ def test_a_typo_in_an_account_is_said_by_every_command(
     config.write_text('[[accounts]]\nname = "prod"\nprovider = "ec2"\nreadonly = true\n')
     result = wm(config, *command)
     assert result.exit_code == code, result.output
-    assert f"{config}: account 'prod': unknown key 'readonly'" in result.output
-    assert "(did you mean 'read_only'?)" in result.output
+    assert "account 'prod': unknown key 'readonly'" in result.output
+    assert f"(did you mean 'read_only'?) (in {config})" in result.output
 
 
 def test_no_secret_exits_3_from_ls_and_test_naming_the_config(cloud: Cloud, tmp_path: Path) -> None:

@@ -134,14 +134,13 @@ def serve_settings(path: Path, section: dict[str, Any]) -> ServeSettings:
         raise ConfigError(f"{path}: {said}") from None
 
 
-def refused_words(account: str, refusal: str, path: Path) -> str:
+def refused_words(account: str, problem: str) -> str:
     """What the server says of an account whose table its config refuses, to every client
     that sees the account (its status, its rows' and catalog's errors): the server cannot
     serve it, why, and who must act. The file's path is the server's own, left out."""
-    said = refusal.removeprefix(f"{path}: ")
     return (
         f"the server's config refuses the [[accounts]] table of {account!r}, so the server "
-        f"cannot serve it until the server's admin corrects it: {said}"
+        f"cannot serve it until the server's admin corrects it: {problem}"
     )
 
 
@@ -174,8 +173,8 @@ def load_server_config(path: Path) -> ServerConfig:
             raise ConfigError(f"{path}: account {account.name!r}: pool must be a name")
         if isinstance(account, BrokenAccount):
             refused[account.name] = account.refusal
-            words = refused_words(account.name, account.refusal, path)
-            account = account.model_copy(update={"pool": pool, "refusal": words})
+            words = refused_words(account.name, account.problem)
+            account = account.model_copy(update={"pool": pool, "problem": words, "source": ""})
         accounts.append(account)
     if refused:
         config = config.model_copy(update={"accounts": tuple(accounts)})

@@ -38,16 +38,24 @@ class BrokenAccount(AccountConfig):
     account raises its `refusal` (a ConfigError, in the words the whole file's check has for
     it), and the other accounts work. Never made from the file (see `parse_config`)."""
 
-    refusal: str = ""
+    #: What is wrong with the table, without the file's path: the problem comes first where
+    #: a line is short (the TUI's account strip at 80 columns).
+    problem: str = ""
+    #: The file the table is in ("" when the words need no file: a server's clients').
+    source: str = ""
 
     @classmethod
-    def of(cls, table: dict[str, Any], refusal: str) -> BrokenAccount:
+    def of(cls, table: dict[str, Any], problem: str, source: str) -> BrokenAccount:
         """The placeholder of `table` (named by a valid name): what it says of its backend,
         provider and region, when they are text, for the lists that show them."""
         shown: dict[str, Any] = {
             k: v for k in ("backend", "provider", "region") if isinstance(v := table.get(k), str)
         }
-        return cls.model_construct(name=table["name"], refusal=refusal, **shown)
+        return cls.model_construct(name=table["name"], problem=problem, source=source, **shown)
+
+    @property
+    def refusal(self) -> str:
+        return f"{self.problem} (in {self.source})" if self.source else self.problem
 
     def refused(self) -> ConfigError:
         return ConfigError(self.refusal)
@@ -268,7 +276,7 @@ def _account_or_broken(table: Any, source: str) -> Any:
             Config.model_validate({"accounts": [{"name": table.get("name")}]})
         except ValidationError:
             return table  # no valid name to fail it under
-        return BrokenAccount.of(table, str(exc))
+        return BrokenAccount.of(table, str(exc).removeprefix(f"{source}: "), source)
     return table
 
 
