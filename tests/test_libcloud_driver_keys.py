@@ -214,8 +214,18 @@ OPENSTACK_TAKES = (
             "libvirt driver (LibvirtNodeDriver) takes no such arguments and would ignore them; "
             "correct or remove them. That driver takes key, secret, uri",
         ),
+        (
+            # A key of libcloud's OpenStack 2.0 driver on the default (1.1) one: said so.
+            '[[accounts]]\nname = "dev"\nprovider = "openstack"\n'
+            + CREDS
+            + 'driver = { ex_force_auth_url = "https://keystone.example:5000/v3", '
+            'ex_force_network_url = "https://neutron.example:9696" }\n',
+            "unknown key 'ex_force_network_url' (read by api_version = \"2.0\": add it to "
+            "driver) in driver: libcloud's openstack driver (OpenStack_1_1_NodeDriver) takes "
+            f"no such argument and would ignore it; correct or remove it. {OPENSTACK_TAKES}",
+        ),
     ],
-    ids=["ec2-region", "openstack-keystone", "libvirt-uri"],
+    ids=["ec2-region", "openstack-keystone", "libvirt-uri", "openstack-2.0-key"],
 )
 def test_a_driver_key_the_driver_would_drop_fails_that_account(
     cloud: Cloud, bad: str, said: str

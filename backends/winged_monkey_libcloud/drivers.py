@@ -92,8 +92,12 @@ def check_keys(account: AccountConfig, provider: str, cls: type[NodeDriver]) -> 
 
     named = []
     for key in unknown:
-        close = nearest(key, accepted.names)
-        named.append(repr(key) + (f" (did you mean {close!r}?)" if close else ""))
+        if version := _another_version_takes(provider, cls, key):
+            named.append(f'{key!r} (read by api_version = "{version}": add it to driver)')
+        elif close := nearest(key, accepted.names):
+            named.append(f"{key!r} (did you mean {close!r}?)")
+        else:
+            named.append(repr(key))
     one = len(unknown) == 1
     raise ConfigError(
         f"unknown {'key' if one else 'keys'} {', '.join(named)} in driver: libcloud's "
@@ -102,6 +106,27 @@ def check_keys(account: AccountConfig, provider: str, cls: type[NodeDriver]) -> 
         f"{'it' if one else 'them'}. That driver takes {', '.join(sorted(accepted.names))}",
         account=account.name,
     )
+
+
+#: The api_version values for which a factory driver builds another class than its default:
+#: libcloud's OpenStack builds its 1.1 driver unless told "2.0" (which also reads the network,
+#: image and volume endpoints: ex_force_network_url, ...).
+OTHER_VERSIONS: dict[str, tuple[str, ...]] = {"openstack": ("2.0",)}
+
+
+def _another_version_takes(provider: str, cls: type[NodeDriver], key: str) -> str | None:
+    """The api_version whose driver class reads `key`, when the one built (`cls`) does not."""
+    from winged_monkey_libcloud import driverkeys
+
+    factory: Any = get_driver(provider)
+    for version in OTHER_VERSIONS.get(provider, ()):
+        try:  # the class the factory's __new__ picks, unbuilt (as openstack._concrete does)
+            other = type(factory.__new__(factory, "probe", api_version=version))
+        except (NotImplementedError, TypeError):
+            continue
+        if other is not cls and key in driverkeys.takes(other).names:
+            return version
+    return None
 
 
 def method(cls: type[NodeDriver], capability: Capability) -> str | None:
