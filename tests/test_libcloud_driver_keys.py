@@ -209,8 +209,8 @@ OPENSTACK_TAKES = (
         ),
         (
             '[[accounts]]\nname = "dev"\nprovider = "libvirt"\n'
-            'driver = { urii = "qemu:///system", password = "hunter2-never-echoed" }\n',
-            "unknown keys 'password', 'urii' (did you mean 'uri'?) in driver: libcloud's "
+            'driver = { urii = "qemu:///system", pool = "hunter2-never-echoed" }\n',
+            "unknown keys 'pool', 'urii' (did you mean 'uri'?) in driver: libcloud's "
             "libvirt driver (LibvirtNodeDriver) takes no such arguments and would ignore them; "
             "correct or remove them. That driver takes key, secret, uri",
         ),
@@ -259,3 +259,35 @@ def test_a_typo_is_refused_when_the_account_is_built_before_any_call() -> None:
         LibcloudBackend(account, CredentialResolver().resolve(account))
     assert info.value.account == "lab"
     assert "unknown key 'regoin' (did you mean 'region'?) in driver" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("driver", "said"),
+    [
+        (
+            'driver = { region = "eu-west-1" }',
+            "driver.region differs from the account's region: libcloud would use the driver's "
+            "while wm shows the account's; write it once, as the account's",
+        ),
+        (
+            'driver = { secret = "hunter2-never-echoed" }',
+            "driver.secret: a secret in the config file (a secret never goes in the config: "
+            "name secret_env or secret_command in the account's [accounts.credentials], or "
+            "store it with `wm accounts set-secret dev`)",
+        ),
+    ],
+    ids=["region-twice", "secret-pasted"],
+)
+def test_a_driver_key_that_would_override_the_account_or_hold_a_secret_fails_it(
+    cloud: Cloud, driver: str, said: str
+) -> None:
+    """An account's region written again in `driver`, differently, was used in silence while
+    wm showed the account's; a secret in `driver` sat in the config file."""
+    cloud.launch(cloud.ec2(), "web-1")
+    bad = '[[accounts]]\nname = "dev"\nprovider = "ec2"\nregion = "us-east-1"\nENDPOINT\n'
+    config = write(cloud, bad + CREDS + driver + "\n")
+    listed = CliRunner().invoke(main, ["--config", config, "ls"])
+    assert listed.exit_code == ExitCode.CONFIG, listed.output
+    assert "web-1" in listed.stdout  # the other account still lists
+    assert f"wm: dev: {said}\n" in listed.stderr
+    assert "hunter2" not in listed.output

@@ -82,6 +82,29 @@ def check_keys(account: AccountConfig, provider: str, cls: type[NodeDriver]) -> 
     reads is found in libcloud's code (driverkeys.py); names a value, never echoes one."""
     if not account.driver:
         return
+    from winged_monkey.backend_settings import SECRET_KEYS, secret_hint
+
+    pasted = sorted(SECRET_KEYS & account.driver.keys())
+    if pasted:
+        raise ConfigError(
+            f"driver.{pasted[0]}: a secret in the config file{secret_hint(account.name)}",
+            account=account.name,
+        )
+    # What wm passes from the account's own keys: written in `driver` too, and different, the
+    # driver's would win in silence while wm shows the account's.
+    own = placement(account)
+    twice = [key for key in OWN_KEYS if key in account.driver and key in own]
+    twice = [key for key in twice if account.driver[key] != own[key]]
+    if twice:
+        raise ConfigError(
+            " and ".join(
+                f"driver.{key} differs from the account's {OWN_KEYS[key]}" for key in twice
+            )
+            + ": libcloud would use the driver's while wm shows the account's; write "
+            + ("it" if len(twice) == 1 else "each")
+            + " once, as the account's",
+            account=account.name,
+        )
     from winged_monkey_libcloud import driverkeys
 
     accepted = driverkeys.takes(cls)
@@ -107,6 +130,15 @@ def check_keys(account: AccountConfig, provider: str, cls: type[NodeDriver]) -> 
         account=account.name,
     )
 
+
+#: The driver arguments wm passes from the account's own keys (`placement`), by those keys.
+OWN_KEYS = {
+    "region": "region",
+    "host": "endpoint.host",
+    "port": "endpoint.port",
+    "secure": "endpoint.secure",
+    "timeout": "timeout",
+}
 
 #: The api_version values for which a factory driver builds another class than its default:
 #: libcloud's OpenStack builds its 1.1 driver unless told "2.0" (which also reads the network,
