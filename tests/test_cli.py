@@ -235,10 +235,15 @@ def test_missing_config_file(tmp_path: Path) -> None:
 def test_set_secret_reads_stdin_into_the_keyring(demo: Demo) -> None:
     import keyring
 
-    result = demo.run("accounts", "set-secret", "dev", stdin="s3cret-canary\n")
+    # An account that reads the keyring (the demo's read their secrets from variables).
+    demo.add_account(
+        '[[accounts]]\nname = "vault"\nprovider = "ec2"\nregion = "us-east-1"\n'
+        'credentials = { key = "AKIAVAULT" }\n'
+    )
+    result = demo.run("accounts", "set-secret", "vault", stdin="s3cret-canary\n")
     assert result.exit_code == ExitCode.OK, result.output
     assert "s3cret-canary" not in result.output
-    assert keyring.get_password("winged-monkey", "dev") == "s3cret-canary"
+    assert keyring.get_password("winged-monkey", "vault") == "s3cret-canary"
 
 
 def test_a_missing_backend_names_the_installed_ones(demo: Demo) -> None:

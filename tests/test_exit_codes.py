@@ -13,6 +13,7 @@ from keyring.backends.fail import Keyring as FailKeyring
 from tests.conftest import Cloud
 from tests.test_portal_moto import iam_moto
 from winged_monkey.cli.main import ExitCode, main
+from winged_monkey.user.credentials import KEYRING_SERVICE
 
 __all__ = ["iam_moto"]  # the IAM-enforcing moto, a fixture of test_portal_moto
 
@@ -120,3 +121,34 @@ def test_without_a_keyring_each_command_names_the_source_that_fits(
     assert imported.exit_code == ExitCode.CONFIG
     assert "--no-secrets" in imported.output
     assert 'secret_env = "WM_SECRET_LAB"' in imported.output
+
+
+@pytest.mark.parametrize(
+    ("credentials", "said"),
+    [
+        (
+            'aws_profile = "dev"',
+            "prod: its credentials come from the AWS profile 'dev' (the AWS CLI's files and "
+            "chain), which never reads wm's keyring: set them with `aws configure --profile dev`",
+        ),
+        (
+            'key = "AKIAX", keyring = false, secret_env = "PROD_SECRET"',
+            "prod: it reads no keyring (keyring = false): drop keyring = false from its "
+            "[accounts.credentials] first, or name secret_env or secret_command there instead; "
+            "nothing stored",
+        ),
+    ],
+    ids=["aws-profile", "keyring-false"],
+)
+def test_set_secret_refuses_an_account_that_would_never_read_it(
+    cloud: Cloud, tmp_path: Path, credentials: str, said: str
+) -> None:
+    """It said "secret stored in the keyring", and the account went on failing or using
+    other credentials: nothing reads the keyring for it."""
+    config = tmp_path / "wm.toml"
+    config.write_text(ec2_account(cloud, "prod", credentials))
+    stored = wm(config, "accounts", "set-secret", "prod", stdin="s3cret\n")
+    assert stored.exit_code == ExitCode.CONFIG, stored.output
+    assert said in stored.output
+    assert "stored in the keyring" not in stored.output
+    assert keyring.get_password(KEYRING_SERVICE, "prod") is None

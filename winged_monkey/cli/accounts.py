@@ -10,6 +10,7 @@ from typing import ClassVar
 import click
 
 from winged_monkey import plugins
+from winged_monkey.account import AccountConfig
 from winged_monkey.cli.base import (
     Context,
     ExitCode,
@@ -119,7 +120,9 @@ def accounts_set_secret(obj: Context, name: str) -> None:
 
     def run() -> None:
         config, _store, _ = obj.setup()
-        config.account(name)
+        unread = _keyring_unread(config.account(name))
+        if unread:  # before asking: a secret stored here would never be read
+            fail(config_named(f"{name}: {unread}; nothing stored"), ExitCode.CONFIG)
         if sys.stdin.isatty():
             secret = click.prompt(f"secret for {name}", hide_input=True, err=True)
         else:
@@ -130,3 +133,26 @@ def accounts_set_secret(obj: Context, name: str) -> None:
         click.echo(f"{name}: secret stored in the keyring")
 
     guard(run)
+
+
+def _keyring_unread(account: AccountConfig) -> str | None:
+    """Why the account never reads a secret stored in the keyring, if it does not."""
+    from winged_monkey import aws
+
+    if isinstance(account, BrokenAccount):  # its table is refused: said when it is used
+        return None
+    creds = account.credentials
+    if aws.uses_botocore(account):
+        source = f"the AWS profile {creds.aws_profile!r}" if creds.aws_profile else "botocore"
+        return (
+            f"its credentials come from {source} (the AWS CLI's files and chain), which never "
+            "reads wm's keyring: set them with `aws configure"
+            + (f" --profile {creds.aws_profile}`" if creds.aws_profile else "`")
+            + ", or name the key id in credentials.key to keep its secret in wm's keyring"
+        )
+    if not creds.keyring:
+        return (
+            "it reads no keyring (keyring = false): drop keyring = false from its "
+            "[accounts.credentials] first, or name secret_env or secret_command there instead"
+        )
+    return None
