@@ -205,9 +205,9 @@ def test_every_key_textual_names_may_be_remapped(tmp_path: Path) -> None:
     assert load_config(config).keys["stop"] == keys
 
 
-def with_good(cloud: Cloud, bad: str) -> Path:
-    """The account `good` on moto (its secret in the environment), then the table `bad`
-    (its ENDPOINT line, moto's)."""
+def with_good(cloud: Cloud, bad: str, good_extra: str = "") -> Path:
+    """The account `good` on moto (its secret in the environment; `good_extra` lines added to
+    its table), then the table `bad` (its ENDPOINT line, moto's)."""
     cloud.monkeypatch.setenv("GOOD_SECRET", DEV_SECRET)
     endpoint = f'endpoint = {{ host = "127.0.0.1", port = {cloud.server.port}, secure = false }}'
     config = cloud.tmp_path / "wm.toml"
@@ -215,7 +215,7 @@ def with_good(cloud: Cloud, bad: str) -> Path:
         '[[accounts]]\nname = "good"\nprovider = "ec2"\nregion = "us-east-1"\n'
         f"{endpoint}\n"
         f'credentials = {{ key = "{DEV_KEY}", keyring = false, secret_env = "GOOD_SECRET" }}\n'
-        "\n" + bad.replace("ENDPOINT", endpoint)
+        f"{good_extra}\n" + bad.replace("ENDPOINT", endpoint)
     )
     return config
 

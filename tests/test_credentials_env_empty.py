@@ -7,24 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from winged_monkey.cli.main import ExitCode, main
-
-
-def accounts_test(tmp_path: Path, credentials: str) -> str:
-    """What `wm accounts test` says of one EC2 account with these credentials (nothing
-    listens on its endpoint: what is said here is said before any call)."""
-    config = tmp_path / "wm.toml"
-    config.write_text(
-        '[[accounts]]\nname = "e4"\nprovider = "ec2"\nregion = "us-east-1"\n'
-        'endpoint = { host = "127.0.0.1", port = 9, secure = false }\n'
-        f"credentials = {{ {credentials} }}\n"
-    )
-    result = CliRunner().invoke(main, ["--config", str(config), "accounts", "test"])
-    assert result.exit_code == ExitCode.CONFIG, result.output
-    assert "Traceback" not in result.output
-    return result.stdout
+from tests.test_credentials import accounts_test
 
 
 @pytest.mark.parametrize(
@@ -36,7 +20,7 @@ def test_a_secret_env_set_but_empty_is_said_to_be_empty(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, keyring: str, tried: str
 ) -> None:
     monkeypatch.setenv("E4_SECRET", "")
-    said = accounts_test(tmp_path, f'key = "AKIAX", {keyring}secret_env = "E4_SECRET"')
+    said = accounts_test(tmp_path, f'key = "AKIAX", {keyring}secret_env = "E4_SECRET"').stdout
     assert f"e4: FAILED: no secret found (tried {tried} (set but empty))" in said
     assert "not set" not in said
     if keyring:  # no keyring to store one in: the variable is what to fix
@@ -51,7 +35,9 @@ def test_a_key_env_set_but_empty_is_said_to_be_empty(
 ) -> None:
     monkeypatch.setenv("E4_KEY", "")
     monkeypatch.setenv("E4_SECRET", "s3cr3t-never-echoed")
-    said = accounts_test(tmp_path, 'key_env = "E4_KEY", keyring = false, secret_env = "E4_SECRET"')
+    said = accounts_test(
+        tmp_path, 'key_env = "E4_KEY", keyring = false, secret_env = "E4_SECRET"'
+    ).stdout
     assert (
         "e4: FAILED: key_env E4_KEY is set but empty: give it the key id before running wm, "
         "or set credentials.key\n"
@@ -63,5 +49,7 @@ def test_a_secret_env_not_set_is_still_said_to_be_not_set(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("E4_SECRET", raising=False)
-    said = accounts_test(tmp_path, 'key = "AKIAX", keyring = false, secret_env = "E4_SECRET"')
+    said = accounts_test(
+        tmp_path, 'key = "AKIAX", keyring = false, secret_env = "E4_SECRET"'
+    ).stdout
     assert "e4: FAILED: no secret found (tried env E4_SECRET (not set))" in said

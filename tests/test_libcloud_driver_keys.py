@@ -12,6 +12,7 @@ from libcloud.compute.base import NodeDriver
 from libcloud.compute.providers import DRIVERS, get_driver
 
 from tests.conftest import DEV_KEY, DEV_SECRET, Cloud
+from tests.test_config_refusals import with_good
 from winged_monkey.cli.main import ExitCode, main
 from winged_monkey.errors import ConfigError
 from winged_monkey.user.config import AccountConfig
@@ -160,18 +161,8 @@ def test_an_openstack_account_with_every_documented_key_is_built() -> None:
 
 
 def write(cloud: Cloud, bad: str) -> str:
-    """The account `good` on moto, then the table `bad` (ENDPOINT: moto's)."""
-    cloud.monkeypatch.setenv("GOOD_SECRET", DEV_SECRET)
-    endpoint = f'endpoint = {{ host = "127.0.0.1", port = {cloud.server.port}, secure = false }}'
-    config = cloud.tmp_path / "wm.toml"
-    config.write_text(
-        '[[accounts]]\nname = "good"\nprovider = "ec2"\nregion = "us-east-1"\n'
-        f"{endpoint}\n"
-        f'credentials = {{ key = "{DEV_KEY}", keyring = false, secret_env = "GOOD_SECRET" }}\n'
-        'driver = { signature_version = "4", retry_delay = 1 }\n'
-        "\n" + bad.replace("ENDPOINT", endpoint)
-    )
-    return str(config)
+    """The account `good` on moto, with driver keys its driver takes, then the table `bad`."""
+    return str(with_good(cloud, bad, 'driver = { signature_version = "4", retry_delay = 1 }\n'))
 
 
 CREDS = f'credentials = {{ key = "{DEV_KEY}", keyring = false, secret_env = "GOOD_SECRET" }}\n'
