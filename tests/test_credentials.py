@@ -250,7 +250,8 @@ def test_an_aws_profile_beside_keyring_true_fails_that_account(
 ) -> None:
     """botocore reads an aws_profile account's credentials from the profile: a secret the
     user keeps in the keyring for it would be ignored, so `keyring = true` is refused as a
-    key or secret_env beside a profile is; `keyring = false` beside one is taken."""
+    key or secret_env beside a profile is, when the config loads; `keyring = false` beside
+    one is taken."""
     memory_keyring.set_password(KEYRING_SERVICE, "dev", CANARY)
     endpoint = f'endpoint = {{ host = "127.0.0.1", port = {cloud.server.port}, secure = false }}'
     (aws_files / "credentials").write_text(
@@ -267,8 +268,9 @@ def test_an_aws_profile_beside_keyring_true_fails_that_account(
         )
 
     said = (
-        "wm: dev: credentials: aws_profile reads the key, secret and token from the AWS profile "
-        "'dev', so keyring = true would be ignored: drop it, or drop aws_profile\n"
+        "wm: dev: account 'dev', field credentials: aws_profile reads the key, secret and token "
+        "from the AWS profile 'dev', so keyring = true would be ignored: drop it, or drop "
+        f"aws_profile (in {config})\n"
     )
     config.write_text(accounts(", keyring = true"))
     listed = CliRunner().invoke(main, ["--config", str(config), "ls"])

@@ -72,6 +72,8 @@ class Credentials(BaseModel):
         # botocore reads the key, secret and token from the profile: a key or secret
         # named beside it would be dropped in silence. Names the keys, never their values.
         beside = [k for k in _NOT_WITH_PROFILE if getattr(self, k) is not None]
+        if self.keyring and "keyring" in self.model_fields_set:  # written: the default is too
+            beside.append("keyring = true")
         if self.aws_profile is not None and beside:
             named = " and ".join([", ".join(beside[:-1]), beside[-1]] if beside[1:] else beside)
             them = "them" if beside[1:] else "it"

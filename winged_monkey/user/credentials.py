@@ -24,7 +24,7 @@ from winged_monkey.account import (
     elsewhere,
     secret_env_name,
 )
-from winged_monkey.errors import ConfigError, CredentialError, WMError
+from winged_monkey.errors import CredentialError, WMError
 
 __all__ = [
     "KEYRING_MISSING",
@@ -97,7 +97,6 @@ class CredentialResolver:
         name = account.name
         tried: list[str] = []
         if aws.uses_botocore(account):  # the aws CLI's own chain and profiles
-            _no_keyring_beside_profile(account)
             identity = aws.resolve(account, self.prompt, terminal=self.terminal)
             return Secrets(
                 account=name, source=identity.source, tried=(identity.source,), aws=identity
@@ -153,21 +152,6 @@ def _unset_or_empty(value: str | None) -> str:
     """The note for a variable that gave nothing: `export X=` sets X, to nothing, and
     `env` lists it; "not set" would send the user looking for a typo in its name."""
     return " (not set)" if value is None else " (set but empty)"
-
-
-def _no_keyring_beside_profile(account: AccountConfig) -> None:
-    """An `aws_profile` account written with `keyring = true`: botocore reads the key,
-    secret and token from the profile and the keyring's secret would be ignored (as the
-    config refuses a key or secret_env beside a profile, in the same words). `keyring =
-    false` changes nothing there, and is taken."""
-    creds = account.credentials
-    if creds.aws_profile is not None and creds.keyring and "keyring" in creds.model_fields_set:
-        raise ConfigError(
-            f"credentials: aws_profile reads the key, secret and token from the AWS profile "
-            f"{creds.aws_profile!r}, so keyring = true would be ignored: drop it, or drop "
-            "aws_profile",
-            account=account.name,
-        )
 
 
 def _needs_secret(account: AccountConfig) -> bool:
