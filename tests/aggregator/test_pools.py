@@ -22,6 +22,7 @@ from tests.aggregator.server import (
     account_toml,
     server_env,
 )
+from tests.faultproxy import Fault, FaultProxy
 from winged_monkey.cli.main import main
 from winged_monkey.demo.server import MotoServer
 
@@ -44,7 +45,13 @@ def ec2(moto: MotoServer, account: str) -> Any:
     )
 
 
-def config(workdir: Path, moto_port: int, images: dict[str, str], quality: float) -> Path:
+def config(
+    workdir: Path,
+    moto_port: int,
+    images: dict[str, str],
+    quality: float,
+    ports: dict[str, int] | None = None,
+) -> Path:
     text = (
         "action_poll_interval = 0.1\naction_timeout = 30\nbusy_refresh_interval = 0.2\n\n"
         "[serve]\npoll_interval = 0.5\nrate = 1000\nburst = 1000\n"
@@ -56,7 +63,8 @@ def config(workdir: Path, moto_port: int, images: dict[str, str], quality: float
         "images = { " + ", ".join(f'{a} = "{i}"' for a, i in images.items()) + " }\n\n"
     )
     for name, (region, price) in ACCOUNTS.items():
-        text += account_toml(name, region, "synth", moto_port).rstrip("\n") + "\n"
+        port = (ports or {}).get(name, moto_port)
+        text += account_toml(name, region, "synth", port).rstrip("\n") + "\n"
         text += f"price_hourly = {price}\n"
         text += "limits = { instances = 1 }\n\n" if name == "tokyo" else "\n"
     path = workdir / "config.toml"
@@ -72,15 +80,17 @@ def synthetic_cloud(
     east_image: str = AMI,
     west_image: str = AMI,
     quality: float = 1.0,
+    ports: dict[str, int] | None = None,
 ) -> Iterator[RunningAggregator]:
-    """The pool on a fresh moto; tokyo runs one instance, its whole quota."""
+    """The pool on a fresh moto (an account in `ports` reaches it on that port: a fault
+    proxy's); tokyo runs one instance, its whole quota."""
     moto.reset()
     workdir.mkdir(parents=True)
     busy = ec2(moto, "tokyo").run_instances(
         ImageId=AMI, InstanceType="t3.micro", MinCount=1, MaxCount=1
     )
     images = {"east": east_image, "west": west_image, "tokyo": AMI}
-    path = config(workdir, moto.port, images, quality)
+    path = config(workdir, moto.port, images, quality, ports)
     with AggregatorProcess(workdir, path, server_env(workdir)) as process:
         running = RunningAggregator(process, workdir / "tokens.sqlite3", moto)
         running.ids["tokyo", "busy"] = busy["Instances"][0]["InstanceId"]
@@ -256,3 +266,25 @@ def test_when_every_account_rejects_the_launch_all_reasons_are_given(
         assert message.startswith("every account of pool synth rejected the launch: east: ")
         assert "; west: " in message
         assert "tokyo" not in run_instances(moto_server)
+
+
+def test_a_launch_whose_answer_is_lost_is_not_tried_elsewhere(
+    moto_server: MotoServer, tmp_path: Path
+) -> None:
+    """east's RunInstances reaches moto, which creates the instance, and its answer is cut
+    short: the launch may exist, so the pool must not launch it again on west (it did: two
+    w1, one of them unknown to the user)."""
+    with FaultProxy(("127.0.0.1", moto_server.port)) as proxy:
+        proxy.fault = Fault("truncate", keep=400, match=b"RunInstances")
+        with synthetic_cloud(moto_server, tmp_path / "agg", ports={"east": proxy.port}) as agg:
+            operator = agg.client(agg.mint("olga", "operator"))
+            reply = operator.post(
+                "/api/v1/pools/synth/launches", json={"deployable": "web", "name": "w1"}
+            )
+            assert reply.status_code == 502, reply.text
+            said = reply.json()["error"]["message"]
+            assert said.startswith("east: "), said
+            assert said.endswith("not tried elsewhere: the cloud may have created it"), said
+            assert run_instances(moto_server) == {"us-east-1": 1}
+            assert len(named(moto_server, "east", "w1")) == 1
+            assert named(moto_server, "west", "w1") == []

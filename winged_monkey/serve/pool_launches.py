@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from winged_monkey.backend import Capability
 from winged_monkey.catalog import CatalogItem
-from winged_monkey.errors import DeadlineError, StoreError, WMError
+from winged_monkey.errors import AnswerLostError, StoreError, WMError
 from winged_monkey.models import Event
 from winged_monkey.serve.errors import ApiError, conflict, forbidden, not_found
 from winged_monkey.serve.matching import Match, TrackRecord, match, track_record
@@ -210,7 +210,7 @@ class PoolLaunches:
                 ids = await self.launches.start(
                     token, fit.account, fit.kind, fit.item, asked, cause=event
                 )
-            except DeadlineError as exc:  # it may exist: launching elsewhere could make two
+            except AnswerLostError as exc:  # it may exist: launching elsewhere could make two
                 reason = f"{exc.message}; not tried elsewhere: the cloud may have created it"
                 await settle(reason)
                 raise ApiError(502, "backend_failed", f"{fit.account}: {reason}") from None
