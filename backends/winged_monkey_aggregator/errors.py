@@ -89,6 +89,8 @@ def reply_error(reply: httpx.Response, *, account: str, where: str) -> WMError:
         return InvalidRequest(f"the aggregator refused the request: {said}", account=account)
     if status == 409:  # the state there does not allow it (yet), or the account is read-only
         return BackendError(f"the aggregator refused: {said}", account=account)
+    if status == 504 and code == "no_answer":  # the cloud's answer was lost, not a refusal
+        return AnswerLostError(f"the aggregator at {where} says: {said}", account=account)
     if status >= 500:
         return faultwords.server_error(
             "the aggregator", where=where, status=status, text=said, account=account

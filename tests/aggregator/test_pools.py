@@ -25,6 +25,7 @@ from tests.aggregator.server import (
 from tests.faultproxy import Fault, FaultProxy
 from winged_monkey.cli.main import main
 from winged_monkey.demo.server import MotoServer
+from winged_monkey.store.sqlite import Store
 
 MISSING_AMI = "ami-0123456789abcdef0"
 #: account -> (region, hourly price): tokyo is the cheapest but its quota is full.
@@ -281,10 +282,24 @@ def test_a_launch_whose_answer_is_lost_is_not_tried_elsewhere(
             reply = operator.post(
                 "/api/v1/pools/synth/launches", json={"deployable": "web", "name": "w1"}
             )
-            assert reply.status_code == 502, reply.text
+            assert reply.status_code == 504, reply.text  # no_answer: not a refusal (502)
+            assert reply.json()["error"]["code"] == "no_answer"
             said = reply.json()["error"]["message"]
             assert said.startswith("east: "), said
             assert said.endswith("not tried elsewhere: the cloud may have created it"), said
             assert run_instances(moto_server) == {"us-east-1": 1}
             assert len(named(moto_server, "east", "w1")) == 1
             assert named(moto_server, "west", "w1") == []
+
+            # Through a client: the launch's outcome is unknown, not failed, and said so.
+            moto_server.clear_calls()
+            shell = wm_launch(tmp_path, agg.url, agg.mint("olga", "operator"), "team/synth/web")
+            assert shell.exit_code == 1, shell.output
+            assert "the cloud may have created it" in shell.output
+            assert run_instances(moto_server) == {"us-east-1": 1}
+            store = Store.open(tmp_path / "data" / "wm.sqlite3")
+            try:
+                outcomes = [e.outcome for e in store.events() if e.kind == "launch"]
+            finally:
+                store.close()
+            assert outcomes == ["unknown", "requested"], outcomes  # newest first: not failed

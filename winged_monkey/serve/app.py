@@ -170,7 +170,7 @@ def create_app(aggregator: Aggregator, tokens: TokenStore, limiter: RateLimiter)
         response_model=LaunchAccepted,
         status_code=202,
         tags=["catalog"],
-        responses={409: {"model": ErrorOut}, 502: {"model": ErrorOut}},
+        responses={409: {"model": ErrorOut}, 502: {"model": ErrorOut}, 504: {"model": ErrorOut}},
     )
     async def launch(
         token: Caller, pool: PoolP, body: LaunchIn, intent: IntentH = None

@@ -30,6 +30,12 @@ def conflict(message: str) -> ApiError:
     return ApiError(409, "conflict", message)
 
 
+def no_answer(message: str) -> ApiError:
+    """The cloud's answer to a change was lost (cut short, a deadline): the change may have
+    happened, so a client must say unknown, not failed (502 backend_failed is a refusal)."""
+    return ApiError(504, "no_answer", message)
+
+
 #: The code for each status the framework itself may answer with.
 STATUS_CODES = {
     400: "bad_request",

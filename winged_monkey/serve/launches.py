@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Protocol, cast
 
 from winged_monkey.backend import Capability
 from winged_monkey.catalog import AccountCatalog, ItemKind, LaunchRequest, Quota
-from winged_monkey.errors import InvalidRequest, WMError
-from winged_monkey.serve.errors import ApiError, conflict, forbidden, not_found
+from winged_monkey.errors import AnswerLostError, InvalidRequest, WMError
+from winged_monkey.serve.errors import ApiError, conflict, forbidden, no_answer, not_found
 from winged_monkey.serve.request_log import RequestLog
 from winged_monkey.serve.tokens import TokenRecord
 from winged_monkey.wire import (
@@ -181,6 +181,8 @@ class Launches:
             ids = await self.start(token, account, kind, item_id, request, cause=event)
         except InvalidRequest as exc:
             raise ApiError(422, "invalid", exc.message) from None
+        except AnswerLostError as exc:  # not a refusal: the client must say unknown
+            raise no_answer(f"{account}: {exc.message}") from None
         except WMError as exc:
             raise ApiError(502, "backend_failed", f"{account}: {exc.message}") from None
         return LaunchAccepted(account=account, ids=ids, event=event)

@@ -23,7 +23,7 @@ from winged_monkey.backend import Capability
 from winged_monkey.catalog import CatalogItem
 from winged_monkey.errors import AnswerLostError, StoreError, WMError
 from winged_monkey.models import Event
-from winged_monkey.serve.errors import ApiError, conflict, forbidden, not_found
+from winged_monkey.serve.errors import ApiError, conflict, forbidden, no_answer, not_found
 from winged_monkey.serve.matching import Match, TrackRecord, match, track_record
 from winged_monkey.wire import (
     CandidateOut,
@@ -213,7 +213,7 @@ class PoolLaunches:
             except AnswerLostError as exc:  # it may exist: launching elsewhere could make two
                 reason = f"{exc.message}; not tried elsewhere: the cloud may have created it"
                 await settle(reason)
-                raise ApiError(502, "backend_failed", f"{fit.account}: {reason}") from None
+                raise no_answer(f"{fit.account}: {reason}") from None
             except WMError as exc:
                 tried[fit.account] = exc.message
                 tries.append(
