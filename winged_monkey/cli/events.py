@@ -37,8 +37,20 @@ def _when(ctx: click.Context, param: click.Parameter, value: str | None) -> date
         return None
     try:
         return parse_when(value, datetime.now(UTC))
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), ctx, param) from None
+    except (ValueError, OverflowError) as exc:
+        said = str(exc)
+        if not said.startswith(repr(value)):  # a form it takes, out of any calendar's range
+            said = (
+                f"{value!r} is out of range: use an age like 30m, 1h, 2d, 1w, "
+                "or a date from 0001-01-02 to 9999-12-31"
+            )
+        raise click.BadParameter(said, ctx, param) from None
+
+
+def _limit(ctx: click.Context, param: click.Parameter, value: int) -> int:
+    """--limit: more than the store could ever hold means all of them (SQLite's LIMIT is
+    a 64-bit integer)."""
+    return min(value, 2**63 - 1)
 
 
 @click.command("events")
@@ -58,7 +70,9 @@ def _when(ctx: click.Context, param: click.Parameter, value: str | None) -> date
     type=click.Choice([s.value for s in EventSource]),
     help="Only this source (repeatable).",
 )
-@click.option("--limit", type=click.IntRange(min=1), default=1000, show_default=True)
+@click.option(
+    "--limit", type=click.IntRange(min=1), default=1000, show_default=True, callback=_limit
+)
 @click.option("--json", "as_json", is_flag=True, help="A JSON list (JSON lines with --follow).")
 @click.option("--csv", "as_csv", is_flag=True, help="CSV with a header row.")
 @click.option("--follow", "-f", is_flag=True, help="Keep printing new events until Ctrl-C.")
@@ -99,6 +113,13 @@ def events(
     """
     if as_json and as_csv:
         fail("--json and --csv exclude each other", ExitCode.USAGE)
+    if since is not None and until is not None and since >= until:
+        fail(
+            f"--since ({since:%Y-%m-%d %H:%M:%S} UTC) is not before --until "
+            f"({until:%Y-%m-%d %H:%M:%S} UTC): no event can match; an age counts back from "
+            "now (--since 2h --until 1h is the hour before the last)",
+            ExitCode.USAGE,
+        )
     query = EventQuery(
         since=since,
         until=until,
