@@ -3,10 +3,17 @@ the README promises, no traceback, no secret, and nothing done that was not aske
 
 from __future__ import annotations
 
+import os
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
 from click.testing import CliRunner, Result
 
 from winged_monkey.cli.main import ExitCode, main
+from winged_monkey.store import sqlite as store_sqlite
+from winged_monkey.user import paths
 
 ACCOUNT = '[[accounts]]\nname = "dev"\nprovider = "ec2"\nregion = "us-east-1"\n'
 
@@ -44,3 +51,40 @@ def test_an_events_window_or_limit_out_of_range_is_said(
     args: tuple[str, ...], code: ExitCode, words: str
 ) -> None:
     said(wm("events", *args), code, words)
+
+
+# -- the store: locked by another process, damaged --------------------------------------
+
+
+@pytest.fixture
+def locked_store(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A healthy store another process holds (an exclusive lock, as a stuck writer does)."""
+    path = paths.store_path()
+    store_sqlite.Store.open(path).close()
+    monkeypatch.setattr(store_sqlite, "BUSY_TIMEOUT_S", 0.1)
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("PRAGMA locking_mode=EXCLUSIVE")
+    holder.execute("BEGIN EXCLUSIVE")
+    holder.execute("PRAGMA user_version=3")
+    try:
+        yield path
+    finally:
+        holder.close()
+
+
+def test_a_locked_store_is_kept_not_moved_aside(locked_store: Path) -> None:
+    result = wm("events")
+    said(result, ExitCode.FAILED, f"{locked_store}: locked by another process", "keep it")
+    assert "Move the file aside" not in result.output  # it holds the history
+    assert locked_store.stat().st_size > 0
+
+
+def test_ls_cached_says_a_damaged_store_is_damaged(tmp_path: Path) -> None:
+    Path(os.environ["WM_CONFIG"]).write_text(ACCOUNT)
+    store = paths.store_path()
+    store.parent.mkdir(parents=True)
+    store.write_bytes(b"not a database " * 400)
+    result = wm("ls", "--cached")
+    said(result, ExitCode.FAILED, f"{store}: cannot read the cache (file is not a database)")
+    assert "move the file aside" in result.output
+    assert "never listed" not in result.output  # `wm ls` would not fill this one

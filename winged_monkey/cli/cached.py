@@ -56,20 +56,36 @@ class Cached:
         return counts
 
 
+class Unreadable(Exception):
+    """The store is there and SQLite cannot read it: damaged, not a database, or locked."""
+
+
+def _unreadable(store: Path, exc: sqlite3.Error) -> Unreadable:
+    text = str(exc)
+    if "locked" in text:  # a healthy file another process holds: it must not be moved
+        how = f"another process holds it (`fuser {store}` names it); try again once it is done"
+    else:
+        how = "move the file aside to start a fresh history (the next `wm ls` fills it)"
+    return Unreadable(f"{store}: cannot read the cache ({text}): {how}")
+
+
 def read(store: Path, names: Sequence[str], kind: str | None, now: datetime) -> Cached | None:
     """The cached rows of the accounts `names` (sorted as `wm ls` sorts them), or None when
-    there is no store yet. The file is opened read-only: nothing is created or migrated."""
+    there is no store yet. The file is opened read-only: nothing is created or migrated.
+    Raises Unreadable, saying what to do, for a file SQLite cannot read."""
     if not store.is_file():
         return None
     try:
         db = sqlite3.connect(f"{store.resolve().as_uri()}?mode=ro", uri=True, timeout=10)
-    except sqlite3.Error:
-        return None
+    except sqlite3.Error as exc:
+        raise _unreadable(store, exc) from None
     try:
         marks = ",".join("?" * len(names))
         query = f"SELECT account, payload FROM inventory WHERE account IN ({marks})"  # noqa: S608 (only placeholders)
         rows = dict(db.execute(query, list(names)).fetchall())
-    except sqlite3.Error:  # not migrated yet: a store no listing has written to
+    except sqlite3.Error as exc:
+        if "no such table" not in str(exc):  # else not migrated yet: no listing wrote to it
+            raise _unreadable(store, exc) from None
         rows = {}
     finally:
         db.close()
@@ -114,7 +130,11 @@ def run(
     """Print the cached listing; FAILED when there is no cache, an account has none, or a
     row was not seen by its source (a script must not take those states as current)."""
     now = datetime.now(UTC)
-    cached = read(store, names, kind, now)
+    try:
+        cached = read(store, names, kind, now)
+    except Unreadable as exc:
+        print(f"wm: {exc}", file=err)
+        return FAILED
     if cached is None:
         print(
             f"wm: no cached inventory yet ({store}): `wm ls` or the TUI fills it "

@@ -114,6 +114,8 @@ class Store:
             store = cls(db, path, read_only=read_only)
             store._migrate()
         except sqlite3.DatabaseError as exc:
+            if _locked(exc):  # a healthy file another process holds: moving it loses history
+                raise StoreError(_locked_words(path)) from None
             raise StoreError(
                 f"{path}: {_explain(exc)}. Move the file aside to start a fresh history; "
                 "the app runs without history meanwhile"
@@ -168,6 +170,8 @@ class Store:
         try:
             self._db.execute(f"PRAGMA user_version = {int(version)}")
         except sqlite3.OperationalError as exc:
+            if _locked(exc):
+                raise StoreError(_locked_words(self.path)) from None
             raise StoreError(
                 f"{self.path}: cannot write ({exc}): the file or its directory is read-only; "
                 "the app runs without recording history (wm events can still read it)"
@@ -371,6 +375,19 @@ def _keep_floor(db: sqlite3.Connection, keep: int) -> int | None:
         return None
     row = db.execute(queries.keep_floor("?"), (max(keep, 0),)).fetchone()
     return int(row[0]) if row else None
+
+
+def _locked(exc: sqlite3.Error) -> bool:
+    """SQLite gave up waiting for another connection's lock (SQLITE_BUSY, SQLITE_LOCKED)."""
+    return "database is locked" in str(exc) or "database table is locked" in str(exc)
+
+
+def _locked_words(path: Path | None) -> str:
+    return (
+        f"{path}: locked by another process for over {BUSY_TIMEOUT_S:g} s (another wm, "
+        f"wm serve or an sqlite3 shell; `fuser {path}` names it): the file is fine, keep it "
+        "and try again once that process is done; the app runs without history meanwhile"
+    )
 
 
 def _explain(exc: sqlite3.Error) -> str:
