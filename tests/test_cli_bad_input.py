@@ -88,3 +88,36 @@ def test_ls_cached_says_a_damaged_store_is_damaged(tmp_path: Path) -> None:
     said(result, ExitCode.FAILED, f"{store}: cannot read the cache (file is not a database)")
     assert "move the file aside" in result.output
     assert "never listed" not in result.output  # `wm ls` would not fill this one
+
+
+# -- wm accounts import: files it cannot read ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "words"),
+    [
+        ("clouds.yaml", b"\xff\xfeclouds: {}\n", "not UTF-8 text: save it as UTF-8"),
+        ("clouds.yaml", b"clouds: {}\n", "no cloud to import"),
+        ("clouds.yaml", b"clouds:\n  mine: 42\n", "no cloud to import"),
+        ("aws-config", b"[default\nregion = us-east-1\n", "Unable to parse config file"),
+        ("aws-credentials", b"[default]\naws_secret_access_key = Sekr1tAws\nnot ini\n", "parse"),
+    ],
+)
+def test_accounts_import_of_a_file_it_cannot_read_exits_3(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, text: bytes, words: str
+) -> None:
+    source = tmp_path / name
+    source.write_bytes(text)
+    if name == "clouds.yaml":
+        result = wm("accounts", "import", "--clouds-yaml", str(source), "--no-secrets")
+    else:
+        (tmp_path / "empty").write_text("")
+        monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "empty"))
+        monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "empty"))
+        variable = "AWS_CONFIG_FILE" if name == "aws-config" else "AWS_SHARED_CREDENTIALS_FILE"
+        monkeypatch.setenv(variable, str(source))
+        result = wm("accounts", "import", "--aws")
+    said(result, ExitCode.CONFIG, str(source), words)
+    assert "Sekr1tAws" not in result.output
+    assert "check them with" not in result.output  # nothing was imported
+    assert not Path(os.environ["WM_CONFIG"]).exists()

@@ -63,19 +63,27 @@ def import_accounts(
     refused: list[ConfigError] = []
     try:
         if aws:
-            found = importing_aws.from_aws_profiles(profiles, name)
+            found = _aws_profiles(profiles, name)
         elif os_env:
             found = [importing.from_environment(os.environ, name)]
             if no_secrets:  # the openrc's variable stays the secret's source
                 found = [importing.secret_from_environment(account) for account in found]
         else:
             source = Path(clouds_yaml).expanduser() if clouds_yaml else importing.find_clouds_yaml()
-            found, refused = importing.each_of_clouds_yaml(source, clouds, name, region)
+            try:
+                found, refused = importing.each_of_clouds_yaml(source, clouds, name, region)
+            except UnicodeDecodeError:
+                raise ConfigError(f"{source}: not UTF-8 text: save it as UTF-8") from None
             for reason in refused:  # each cloud that cannot be, with why; the others go on
                 click.echo(f"wm: {reason.account}: not imported: {reason.message}", err=True)
             if refused and (clouds or not found):  # what was asked for cannot be done
                 click.echo(f"wm: nothing imported (config: {config_path})", err=True)
                 sys.exit(3)
+            if not found:  # `clouds: {}`, or clouds that are not tables
+                raise ConfigError(
+                    f"{source}: no cloud to import (its `clouds:` lists none as a table of "
+                    "auth, region_name...); nothing imported"
+                )
         config_write.add_to_config(
             config_path, found, store_secret=None if no_secrets else _store_or_say_no_secrets
         )
@@ -99,6 +107,20 @@ def import_accounts(
     click.echo(f"check them with: wm accounts test {names}")
     if refused:
         click.echo(f"{len(refused)} cloud(s) not imported (see above)", err=True)
+
+
+def _aws_profiles(profiles: tuple[str, ...], name: str | None) -> list[importing.ImportedAccount]:
+    """importing_aws's accounts; a shared file botocore cannot parse is a ConfigError naming
+    it (botocore's words hold the path only, never a line of the file: no key is shown)."""
+    from botocore.exceptions import BotoCoreError
+
+    try:
+        return importing_aws.from_aws_profiles(profiles, name)
+    except BotoCoreError as exc:
+        raise ConfigError(
+            f"{exc}: fix its syntax (`aws configure list` shows what the AWS tools make of it)"
+            "; nothing imported"
+        ) from None
 
 
 def _store_or_say_no_secrets(account: str, secret: str) -> None:
