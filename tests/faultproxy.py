@@ -29,8 +29,12 @@ from http import HTTPStatus
 from types import TracebackType
 from typing import Literal
 
-FaultKind = Literal["pass", "hang", "drip", "close", "status", "garbage", "truncate", "delay"]
+FaultKind = Literal[
+    "pass", "hang", "drip", "close", "status", "garbage", "truncate", "delay", "gateway"
+]
 GARBAGE = b"<html><body>Welcome to the captive portal. Please log in.</body></html>"
+#: A gateway's own page for an upstream that did not answer it (nginx's words).
+GATEWAY_PAGE = b"<html><body><h1>504 Gateway Time-out</h1>nginx</body></html>"
 
 
 @dataclass(frozen=True)
@@ -39,7 +43,9 @@ class Fault:
 
     kind: FaultKind
     interval: float = 0.5  # drip: seconds between bytes of the reply
-    status: int = 503  # status: the HTTP status to answer with (no upstream call)
+    status: int = 503  # status, gateway: the HTTP status to answer with
+    # (status: no upstream call; gateway: after the server got the request and answered,
+    # its answer replaced by the gateway's page, as a load balancer's upstream timeout does)
     headers: Mapping[str, str] = field(default_factory=dict)  # e.g. {"Retry-After": "7"}
     body: bytes = b""  # status/garbage: the body sent (garbage: a captive portal's page if empty)
     keep: int = 100  # truncate: bytes of the upstream reply sent before closing
@@ -340,6 +346,11 @@ class FaultProxy:
         if fault.kind == "delay":  # the request reaches the server even if the client gave up
             await asyncio.sleep(fault.delay)
         reply = await upstream.exchange(request)
+        if fault.kind == "gateway":  # the server acted; the client gets the gateway's page
+            page = fault.body or GATEWAY_PAGE
+            writer.write(_reply(fault.status, {"Content-Type": "text/html"}, page))
+            await writer.drain()
+            return not request.close
         if fault.kind == "truncate":
             writer.write(reply.raw[: fault.keep])
             await writer.drain()

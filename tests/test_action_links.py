@@ -8,15 +8,14 @@ the truncated stop, and a follow whose looks all hang."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from tests.conftest import AMI, DEV_KEY, DEV_SECRET, Cloud
-from tests.faultproxy import PASS, Fault, FaultProxy, _Message, _reply, _Stream, _Upstream
+from tests.faultproxy import PASS, Fault, FaultProxy
 from tests.test_outcomes import act, action_events, listed, portal_of
 from winged_monkey.actions import Action
 from winged_monkey.catalog import LaunchRequest
@@ -24,40 +23,6 @@ from winged_monkey.cli.main import ExitCode, main
 from winged_monkey.errors import AnswerLostError
 
 TIMEOUT = 2.0
-#: A gateway's own page for an upstream that did not answer it (nginx's words).
-GATEWAY_PAGE = b"<html><body><h1>504 Gateway Time-out</h1>nginx</body></html>"
-
-
-class Gateway(FaultProxy):
-    """A gateway in front of the cloud (a load balancer, a corporate proxy) that passes the
-    requests containing `lose` on, then answers `status` with its own page instead of the
-    cloud's answer: the cloud acted, the gateway lost its word (an upstream timeout)."""
-
-    lose: bytes | None = None
-    status = 504
-
-    async def _answer(
-        self,
-        fault: Fault,
-        request: _Message,
-        client: _Stream,
-        writer: asyncio.StreamWriter,
-        upstream: _Upstream,
-    ) -> bool:
-        if self.lose is None or self.lose not in request.raw:
-            return await super()._answer(fault, request, client, writer, upstream)
-        await upstream.exchange(request)  # the cloud gets it and acts
-        writer.write(_reply(self.status, {"Content-Type": "text/html"}, GATEWAY_PAGE))
-        await writer.drain()
-        return not request.close
-
-
-@pytest.fixture
-def gateway(cloud: Cloud) -> Iterator[Gateway]:
-    started = Gateway(("127.0.0.1", cloud.server.port))
-    started.start()
-    yield started
-    started.stop()
 
 
 @pytest.fixture
@@ -110,15 +75,15 @@ async def test_a_stop_the_cloud_did_whose_answer_was_lost_is_unknown_then_observ
 
 @pytest.mark.parametrize("status", [502, 504])
 async def test_a_stop_answered_by_a_gateway_after_the_cloud_acted_is_unknown_not_failed(
-    cloud: Cloud, gateway: Gateway, tmp_path: Path, status: int
+    cloud: Cloud, proxy: FaultProxy, tmp_path: Path, status: int
 ) -> None:
     """502/504 are a gateway's words about the cloud's answer it did not get: the request
     went on, and the cloud may have carried it out (here it did)."""
     web = cloud.launch(cloud.ec2(), "web")
-    account = cloud.account("dev", port=gateway.port, timeout=TIMEOUT)
+    account = cloud.account("dev", port=proxy.port, timeout=TIMEOUT)
     portal = portal_of(cloud, account, store=tmp_path / "wm.sqlite3", action_timeout=4)
     instance = (await listed(portal, "dev"))["web"]
-    gateway.lose, gateway.status = b"StopInstances", status
+    proxy.fault = Fault("gateway", status=status, match=b"StopInstances")
     final = (await act(portal, Action.STOP, instance))[-1]
 
     assert cloud.state_of(cloud.ec2(), web) == "stopped"
@@ -127,7 +92,7 @@ async def test_a_stop_answered_by_a_gateway_after_the_cloud_acted_is_unknown_not
     assert "the cloud may have acted" in final.message
     assert [e.outcome for e in action_events(portal.store, web)] == ["requested", "unknown"]
 
-    gateway.lose = None
+    proxy.fault = PASS
     assert (await listed(portal, "dev"))["web"].state == "stopped"
     events = action_events(portal.store, web)
     assert [(e.outcome, e.new_state) for e in events][-1] == ("ok", "stopped")
@@ -218,12 +183,14 @@ def created(cloud: Cloud) -> list[str]:
     "lost", ["cut in the body", "closed before the answer", "gateway 504"], ids=str
 )
 async def test_a_launch_whose_answer_was_lost_is_unknown_sent_once_and_found_by_the_listing(
-    cloud: Cloud, proxy: FaultProxy, gateway: Gateway, tmp_path: Path, lost: str
+    cloud: Cloud, proxy: FaultProxy, tmp_path: Path, lost: str
 ) -> None:
-    link: FaultProxy = gateway if lost == "gateway 504" else proxy
-    gateway.lose = b"RunInstances"
-    proxy.fault = Fault("truncate", keep=400 if lost == "cut in the body" else 0, match=b"RunI")
-    account = cloud.account("dev", port=link.port, timeout=TIMEOUT)
+    proxy.fault = {
+        "cut in the body": Fault("truncate", keep=400, match=b"RunInstances"),
+        "closed before the answer": Fault("truncate", keep=0, match=b"RunInstances"),
+        "gateway 504": Fault("gateway", status=504, match=b"RunInstances"),
+    }[lost]
+    account = cloud.account("dev", port=proxy.port, timeout=TIMEOUT)
     portal = portal_of(cloud, account, store=tmp_path / "wm.sqlite3", action_timeout=4)
     before = set(created(cloud))
     request = LaunchRequest(item=AMI, name="newbie", size="t3.micro")
@@ -237,7 +204,7 @@ async def test_a_launch_whose_answer_was_lost_is_unknown_sent_once_and_found_by_
     assert (intent.outcome, outcome.outcome, outcome.cause) == ("requested", "unknown", intent.key)
     assert "the cloud may have created it" in (outcome.detail or "")
 
-    gateway.lose, proxy.fault = None, PASS
+    proxy.fault = PASS
     assert (await listed(portal, "dev"))["newbie"].id == new
     settled = portal.store.events(kinds=["launch"])[0]
     assert (settled.outcome, settled.target, settled.cause) == ("ok", new, intent.key)

@@ -96,6 +96,19 @@ class DeadlineError(AnswerLostError):
     title = "No answer"
 
 
+#: A gateway's words for an answer it did not get from the server behind it (502 Bad
+#: Gateway, 504 Gateway Timeout): the request was passed on, so what it asked for may have
+#: happened; an action's outcome is unknown until a listing shows it, never "failed".
+GATEWAY_LOST = frozenset({502, 504})
+
+
+class GatewayLostError(ServerError, AnswerLostError):
+    """A gateway's 502 or 504: a server error with its status and text, and an answer lost
+    (the engine's unknown outcome: "the cloud may have acted")."""
+
+    title = "No answer"
+
+
 class ActionNotAllowed(WMError):
     title = "Not allowed"
 

@@ -16,7 +16,14 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
 
-from winged_monkey.errors import AnswerLostError, ServerError, ThrottledError, UnreachableError
+from winged_monkey.errors import (
+    GATEWAY_LOST,
+    AnswerLostError,
+    GatewayLostError,
+    ServerError,
+    ThrottledError,
+    UnreachableError,
+)
 
 #: What a person can do about a call that got no answer in time (after the facts).
 ONLY_SLOW = "raise the account's `timeout` if the cloud is only slow"
@@ -168,7 +175,9 @@ def server_error(
         phrase(status),
     ):
         said = ""
-    return ServerError(
+    # A gateway's 502 or 504 passed the request on: what it asked may have happened.
+    kind = GatewayLostError if status in GATEWAY_LOST else ServerError
+    return kind(
         f"{service} at {where} answered HTTP {status} ({phrase(status)})"
         + (f": {said}" if said else ""),
         account=account,

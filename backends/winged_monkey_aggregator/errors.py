@@ -18,6 +18,7 @@ from winged_monkey.errors import (
     BackendError,
     InvalidRequest,
     NotFoundError,
+    ServerError,
     ThrottledError,
     UnreachableError,
     WMError,
@@ -92,9 +93,12 @@ def reply_error(reply: httpx.Response, *, account: str, where: str) -> WMError:
     if status == 504 and code == "no_answer":  # the cloud's answer was lost, not a refusal
         return AnswerLostError(f"the aggregator at {where} says: {said}", account=account)
     if status >= 500:
-        return faultwords.server_error(
+        failed = faultwords.server_error(
             "the aggregator", where=where, status=status, text=said, account=account
         )
+        if code and isinstance(failed, AnswerLostError):  # its own 502 backend_failed: refused
+            return ServerError(failed.message, account=account, status=status)
+        return failed  # a gateway's before it (its page, not an ErrorOut): the answer is lost
     return BackendError(f"the aggregator at {where} answered {status}: {said}", account=account)
 
 

@@ -16,7 +16,14 @@ import httpx
 
 from winged_monkey import faultwords
 from winged_monkey.account import AccountConfig, Secrets
-from winged_monkey.errors import AuthError, BackendError, InvalidRequest, NotFoundError, WMError
+from winged_monkey.errors import (
+    AnswerLostError,
+    AuthError,
+    BackendError,
+    InvalidRequest,
+    NotFoundError,
+    WMError,
+)
 from winged_monkey.httppool import LoopPool
 from winged_monkey.tls import client_context, client_pair
 from winged_monkey_heat.faults import NO_ANSWER, error_text, transport_error, where
@@ -200,6 +207,8 @@ class HeatClient:
         failed = faultwords.server_error(
             "Heat", where=self.where, status=code, text=said, account=self.account
         )
+        if isinstance(failed, AnswerLostError):  # a gateway's 502/504: Heat may have acted
+            return failed
         # A plain BackendError: the backend tells Heat's own failures from the subclasses
         # by exact type (the application-credential hint on a failed create).
         return BackendError(failed.message, account=self.account)

@@ -20,11 +20,9 @@ from libcloud.compute.base import NodeDriver
 from winged_monkey import faultwords
 from winged_monkey.account import Secrets
 from winged_monkey.errors import (
-    AnswerLostError,
     AuthError,
     BackendError,
     DeadlineError,
-    ServerError,
     UnreachableError,
     WMError,
 )
@@ -34,18 +32,6 @@ _DISPLAY = {"ec2": "EC2", "openstack": "OpenStack", "libvirt": "libvirt"}
 
 #: How a libcloud account presents a client certificate (tls.py), for a server that asks.
 CLIENT_SETTING = "client_cert and client_key (clouds.yaml: cert and key)"
-
-#: A gateway's words for an answer it did not get from the cloud behind it (502 Bad
-#: Gateway, 504 Gateway Timeout): the request was passed on, so what it asked for may have
-#: happened; an action's outcome is unknown until a listing shows it, never "failed".
-GATEWAY_LOST = frozenset({502, 504})
-
-
-class GatewayLostError(ServerError, AnswerLostError):
-    """A gateway's 502 or 504: a server error with its status and text, and an answer lost
-    (the engine's unknown outcome: "the cloud may have acted")."""
-
-    title = "No answer"
 
 
 def translate(exc: BaseException, *, provider: str, where: str, secrets: Secrets) -> WMError:
@@ -186,12 +172,10 @@ def _http_fault(exc: BaseException, *, provider: str, where: str, account: str) 
             )
         if status >= 500 or not said:
             text = said or (_provider_text(reply.body) if reply else "")
-            failed = faultwords.server_error(
+            # A gateway's 502 or 504 is a lost answer: the cloud may have acted on it.
+            return faultwords.server_error(
                 service, where=where, status=status, text=text, account=account
             )
-            if status in GATEWAY_LOST:  # the request went on; the cloud may have acted on it
-                return GatewayLostError(failed.message, account=account, status=status)
-            return failed
         return None  # a 4xx refusal with the provider's reason: "ec2 refused: ..."
     if reply is None:
         return None

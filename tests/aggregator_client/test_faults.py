@@ -225,6 +225,27 @@ async def test_a_5xx_on_an_action_fails_it_with_the_reason(
     assert [str(r.url) for r in posted] == [f"{URL}/api/v1/instances/ec2-dev/i-0123/stop"]
 
 
+@pytest.mark.parametrize("status", [502, 504])
+async def test_a_gateways_502_or_504_on_an_action_is_unknown_not_failed(
+    cloud: Cloud,
+    portals: Portals,
+    monkeypatch: pytest.MonkeyPatch,
+    serve: Callable[[Handler], list[httpx.Request]],
+    status: int,
+) -> None:
+    """A proxy before the aggregator answers with its own page (not the aggregator's error
+    body): the request went on and may have been carried out, so the action is unknown;
+    the aggregator's own 502 backend_failed stays a refusal (above)."""
+    page = f"<html><body><h1>{status} Gateway Time-out</h1>nginx</body></html>"
+    serve(api(action=answer(status, text=page)))
+    _, portal = await listing(cloud, portals, monkeypatch)
+    row = portal.instance("team/ec2-dev/i-0123")
+    assert row is not None
+    updates = [u async for u in portal.run_action(Action.STOP, row)]
+    assert updates[-1].phase == "unknown", updates[-1]
+    assert f"answered HTTP {status}" in updates[-1].message
+
+
 async def test_garbage_events_leave_the_listing_alone(
     cloud: Cloud,
     portals: Portals,

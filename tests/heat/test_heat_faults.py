@@ -9,8 +9,9 @@ from collections.abc import Callable
 import pytest
 
 from tests.faultproxy import Fault, FaultProxy
-from tests.heat.conftest import Projects, heat_account
+from tests.heat.conftest import Projects, heat_account, make_portal, refresh
 from tests.processes import free_port
+from winged_monkey.actions import Action
 from winged_monkey.errors import ThrottledError, WMError
 from winged_monkey.user.config import AccountConfig, Credentials
 from winged_monkey.user.credentials import Secrets
@@ -134,3 +135,29 @@ async def test_keystones_transport_faults_read_like_heats(
         else f"ks: the reply from {keystone} was cut short (connection closed mid-answer)"
     )
     assert "pw" not in str(raised.value)
+
+
+@pytest.mark.parametrize("status", [502, 504])
+async def test_an_action_a_gateway_answered_after_heat_acted_is_unknown_not_failed(
+    heat: Projects, fault_proxy: Callable[[int], FaultProxy], status: int
+) -> None:
+    """A load balancer in front of Heat passes the suspend on and answers 502/504 in place
+    of Heat's reply: Heat suspends the stack, so "failed" would be untrue; unknown, and the
+    next listing tells."""
+    stack = heat.create("ops", "app")
+    assert heat.wait("ops", stack) == "CREATE_COMPLETE"
+    proxy = fault_proxy(heat.server.port)
+    account = heat_account("ops", f"http://127.0.0.1:{proxy.port}/v1", heat.project("ops"))
+    portal, store = make_portal(heat.tmp_path, account)
+    heat.stores.append(store)
+    try:
+        await refresh(portal)
+        row = portal.instance(f"ops/{stack}")
+        assert row is not None
+        proxy.fault = Fault("gateway", status=status, match=b"suspend")
+        final = [u async for u in portal.run_action(Action.STOP, row)][-1]
+        assert final.phase == "unknown", final
+        assert f"answered HTTP {status}" in final.message
+        assert heat.wait("ops", stack) == "SUSPEND_COMPLETE"  # the witness: Heat acted
+    finally:
+        await portal.close()
