@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import pytest
@@ -121,3 +123,66 @@ def test_accounts_import_of_a_file_it_cannot_read_exits_3(
     assert "Sekr1tAws" not in result.output
     assert "check them with" not in result.output  # nothing was imported
     assert not Path(os.environ["WM_CONFIG"]).exists()
+
+
+# -- wm serve: its options ----------------------------------------------------------------
+
+
+class _NotWmServe(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        body = b"<html>a web page</html>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def not_wm_serve() -> Iterator[str]:
+    server = HTTPServer(("127.0.0.1", 0), _NotWmServe)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_serve_pools_says_what_is_wrong_with_its_url(
+    monkeypatch: pytest.MonkeyPatch, not_wm_serve: str, closed_port: int
+) -> None:
+    monkeypatch.setenv("WM_SERVE_TOKEN", "wm_x_y")
+    pools = ("serve", "pools", "--url")
+    said(wm(*pools, "notaurl"), ExitCode.USAGE, "'notaurl' is not an http(s) URL")
+    said(wm(*pools, "http://[::1"), ExitCode.USAGE, "Invalid value for --url")
+    said(wm(*pools, not_wm_serve), ExitCode.FAILED, "answered, but not as wm serve does")
+    hidden = wm(*pools, f"http://ops:hunter2@127.0.0.1:{closed_port}")
+    said(hidden, ExitCode.FAILED, f"http://ops@127.0.0.1:{closed_port}: no answer")
+    assert "hunter2" not in hidden.output
+
+
+@pytest.fixture
+def closed_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_serve_refuses_a_lifetime_past_the_calendar_and_a_file_that_is_no_pem(
+    tmp_path: Path,
+) -> None:
+    create = ("serve", "token", "create", "--user", "a", "--role", "viewer", "--expires")
+    said(wm(*create, "99999999999d"), ExitCode.USAGE, "ends after the year 9999")
+    said(wm(*create, "9999999d"), ExitCode.USAGE, "ends after the year 9999")
+    Path(os.environ["WM_CONFIG"]).write_text(ACCOUNT)
+    pem = tmp_path / "not.pem"
+    pem.write_text("not a certificate\n")
+    tls = ("--ssl-keyfile", str(pem), "--ssl-certfile", str(pem), "--port", "0")
+    said(wm("serve", *tls), ExitCode.CONFIG, f"cannot use --ssl-certfile {pem}", "PEM")

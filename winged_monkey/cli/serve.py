@@ -8,6 +8,7 @@ starts as fast as ever and works without the `serve` extra.
 from __future__ import annotations
 
 import json
+import ssl
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -169,6 +170,12 @@ def serve(
         )
     try:
         uvicorn.run(app, **options)
+    except ssl.SSLError as exc:  # uvicorn loads them as it starts, before it listens
+        _fail(
+            f"cannot use --ssl-certfile {ssl_certfile} with --ssl-keyfile {ssl_keyfile} "
+            f"({exc.reason or exc}): give a PEM certificate and its PEM private key "
+            "(unencrypted)"
+        )
     finally:
         if leases is not None:
             leases.close()
@@ -207,8 +214,14 @@ def token_create(ctx: click.Context, user: str, role: str, pool: str | None, exp
     """Issue a token and print it once (it cannot be shown again)."""
     try:
         lifetime = parse_duration(expires)
+        datetime.now(UTC) + lifetime  # it must end before the calendar does
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--expires") from None
+    except OverflowError:
+        raise click.BadParameter(
+            f"{expires!r} ends after the year 9999: give a lifetime like 365d",
+            param_hint="--expires",
+        ) from None
     if not user.strip():
         raise click.BadParameter("must not be empty", param_hint="--user")
     if problem := user_name_problem(user):
@@ -299,6 +312,12 @@ def pools_command(ctx: click.Context, url: str, token_env: str, as_json: bool) -
     from winged_monkey.serve.pools_text import describe
     from winged_monkey.wire import PoolScoresOut
 
+    shown = _url_shown(url)
+    if not shown.lower().startswith(("http://", "https://")):
+        raise click.BadParameter(
+            f"{shown!r} is not an http(s) URL: give the server's, like https://wm.example.org:8780",
+            param_hint="--url",
+        )
     server = _server_for_tokens(ctx)  # the config is checked (weights included) first
     token = os.environ.get(token_env)
     if not token:
@@ -310,16 +329,38 @@ def pools_command(ctx: click.Context, url: str, token_env: str, as_json: bool) -
             base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=30
         ) as client:
             if not names:
-                names = [p["id"] for p in client.get("/api/v1/pools").json()]
+                listed = client.get("/api/v1/pools")
+                if listed.status_code != 200:
+                    _fail(f"{shown}: pools: {_said(listed)}", 1)
+                names = [p["id"] for p in listed.json()]
             for name in names:
                 reply = client.get(f"/api/v1/pools/{name}/scores")
                 if reply.status_code != 200:
-                    _fail(f"{url}: pool {name}: {reply.status_code} {reply.text[:300]}", 1)
+                    _fail(f"{shown}: pool {name}: {_said(reply)}", 1)
                 found.append(PoolScoresOut.model_validate_json(reply.content))
+    except httpx.InvalidURL as exc:
+        raise click.BadParameter(f"{shown!r}: {exc}", param_hint="--url") from None
     except httpx.HTTPError as exc:
-        _fail(f"{url}: no answer ({type(exc).__name__}); is `wm serve` running there?", 1)
+        _fail(f"{shown}: no answer ({type(exc).__name__}); is `wm serve` running there?", 1)
+    except (ValueError, TypeError, KeyError):  # JSON, but not wm serve's (pydantic's too)
+        _fail(f"{shown}: answered, but not as wm serve does; is it the server's URL?", 1)
     if as_json:
         click.echo(json.dumps([f.model_dump(mode="json") for f in found], indent=2))
         return
     for scores in found:
         click.echo("\n".join(describe(scores)))
+
+
+def _url_shown(url: str) -> str:
+    """`url` without a password it may hold (https://user:secret@host: user@host)."""
+    scheme, sep, rest = url.strip().partition("://")
+    userinfo, at, host = rest.partition("@")
+    if not sep or not at or "/" in userinfo:
+        return url.strip()
+    return f"{scheme}://{userinfo.split(':', 1)[0]}@{host}"
+
+
+def _said(reply: Any) -> str:
+    """An error answer on one line: its status and the start of its body."""
+    body = " ".join(str(reply.text).split())
+    return f"{reply.status_code} {body[:200]}" + ("…" if len(body) > 200 else "")
