@@ -13,9 +13,16 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+from tests.test_cli import Demo, demo
 from winged_monkey.cli.main import ExitCode, main
+from winged_monkey.errors import ActionNotAllowed
+from winged_monkey.models import Instance, InstanceState
 from winged_monkey.store import sqlite as store_sqlite
+from winged_monkey.terminal.ssh import plan
 from winged_monkey.user import paths
+from winged_monkey.user.config import AccountConfig
+
+__all__ = ["demo"]  # the demo cloud's fixture, from test_cli
 
 ACCOUNT = '[[accounts]]\nname = "dev"\nprovider = "ec2"\nregion = "us-east-1"\n'
 
@@ -186,3 +193,46 @@ def test_serve_refuses_a_lifetime_past_the_calendar_and_a_file_that_is_no_pem(
     pem.write_text("not a certificate\n")
     tls = ("--ssl-keyfile", str(pem), "--ssl-certfile", str(pem), "--port", "0")
     said(wm("serve", *tls), ExitCode.CONFIG, f"cannot use --ssl-certfile {pem}", "PEM")
+
+
+# -- the demo cloud: targets, launches, apps -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "words"),
+    [
+        (("stop", "nope/i-123", "--yes"), ExitCode.NOT_FOUND, "no account named 'nope'"),
+        (("ssh", "-n", "nope/i-123"), ExitCode.NOT_FOUND, "no account named 'nope'"),
+        (("launch", "", "--account", "dev", "--size", "t3.micro", "--yes"), 2, "is empty"),
+        (("launch", "dev/pool/dep", "--size", "t3.micro", "--yes"), 2, "takes no --size"),
+        (("where", ""), ExitCode.USAGE, "SIZE_OR_SPEC is empty"),
+        (("app", "launch", "x.yaml", "--account", "dev"), 4, "cannot launch apps"),
+        (("app", "update", "api"), ExitCode.NOT_FOUND, "no app matches 'api'"),
+    ],
+)
+def test_a_wrong_target_or_item_is_said_and_nothing_launched(
+    demo: Demo, args: tuple[str, ...], code: int, words: str
+) -> None:
+    before = demo.run("ls", "--json").output
+    said(demo.run(*args), code, words)
+    assert demo.run("ls", "--json").output.count('"id": "i-') == before.count('"id": "i-')
+
+
+def test_an_instance_named_twice_is_stopped_once(demo: Demo) -> None:
+    result = demo.run("stop", "web-1", "web-1", "--yes")
+    said(result, ExitCode.OK, "ok: web-1 stopped")
+    assert "already has an action in flight" not in result.output
+    assert demo.state_on_server("web-1") == "stopped"
+
+
+def test_ssh_to_an_instance_without_an_address_says_what_to_do() -> None:
+    running = Instance(
+        account="dev",
+        id="i-1",
+        name="web-1",
+        state=InstanceState.RUNNING,
+        raw_state="running",
+        provider="ec2",
+    )
+    with pytest.raises(ActionNotAllowed, match="try again once `wm ls` shows one"):
+        plan(running, AccountConfig(name="dev", provider="ec2"))

@@ -10,7 +10,15 @@ from typing import TYPE_CHECKING
 import click
 
 from winged_monkey.actions import Action
-from winged_monkey.cli.base import Context, ExitCode, exit_code, fail, guard, refresh
+from winged_monkey.cli.base import (
+    Context,
+    ExitCode,
+    exit_code,
+    fail,
+    guard,
+    not_found,
+    refresh,
+)
 from winged_monkey.errors import NotFoundError, WMError
 
 if TYPE_CHECKING:
@@ -39,6 +47,7 @@ def _act(obj: Context, action: Action, refs: list[str], yes: bool) -> None:
     else:
         asyncio.run(refresh(portal, None))
         targets = _resolve(portal, refs)
+    targets = list({i.key: i for i in targets}.values())  # named twice (web-1 and its id): once
     refused = [(i, why) for i in targets if (why := portal.refusal(action, i))]
     if refused:
         for instance, why in refused:
@@ -96,7 +105,7 @@ def _resolve(portal: Portal, refs: list[str]) -> list[Instance]:
             and any("/" not in r or r.split("/", 1)[0] == s.name for r in unmatched)
         ]
         if not failed:
-            raise
+            raise not_found(portal, refs, missing.message) from None
         if any("/" not in r for r in unmatched):  # a bare id or name: it may be anywhere
             click.echo(f"wm: {missing.message} among the accounts that answered", err=True)
         for status in failed:

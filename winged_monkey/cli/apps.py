@@ -11,7 +11,15 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from winged_monkey.backend import Capability
-from winged_monkey.cli.base import Context, ExitCode, fail, guard, param_option, run_closing
+from winged_monkey.cli.base import (
+    Context,
+    ExitCode,
+    fail,
+    guard,
+    not_found,
+    param_option,
+    run_closing,
+)
 from winged_monkey.errors import ActionNotAllowed, InvalidRequest, NotFoundError
 from winged_monkey.terminal.render import render_table
 
@@ -103,6 +111,8 @@ def _app_launch(
         final = run_closing(portal, run)
     except InvalidRequest as exc:
         fail(f"{account}: {Path(template).name} rejected: {exc.message}", ExitCode.CONFIG)
+    except ActionNotAllowed as exc:  # no apps there: refused, as `wm launch` says it (4)
+        fail(str(exc), ExitCode.NOT_FOUND)
     if final is None:
         fail(f"{account}: {name}: no answer", ExitCode.FAILED)
     app = final.instance
@@ -236,9 +246,18 @@ def _one_app(portal: Portal, ref: str) -> Instance:
         finally:
             await portal.close()
 
+    if not names:
+        raise NotFoundError(f"no app matches {ref!r}: no configured account has apps (Heat stacks)")
     asyncio.run(listing())
     named = [i for i in portal.instances() if f"{i.account}/{i.name}" == ref]
-    (found,) = named if len(named) == 1 else portal.resolve_targets([ref])
+    try:
+        (found,) = named if len(named) == 1 else portal.resolve_targets([ref])
+    except NotFoundError as exc:
+        if portal.find(ref):  # several: the engine's words name them
+            raise
+        raise not_found(
+            portal, [ref], f"no app matches {ref!r} (`wm ls --kind app` lists them)"
+        ) from exc
     if found.kind != "app":
         raise NotFoundError(f"{ref!r} is an instance, not an app")
     return found

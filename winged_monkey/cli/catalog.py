@@ -240,11 +240,20 @@ def launch(
 
     An aggregator's pool deployable is ACCOUNT/POOL/DEPLOYABLE, with no --account or
     --size: the aggregator picks the cloud account and the size, and says why."""
+    if not item.strip():
+        raise click.UsageError(
+            "IMAGE_OR_TEMPLATE is empty: give an image id (wm catalog lists them)"
+        )
     template = Path(item).expanduser()
     is_template = template.is_file()
     pooled = account is None and not is_template and item.count("/") == 2
     if pooled:
         account, _, item = item.partition("/")
+        if size:  # else the pool's path would go to an account's cloud as an image id
+            raise click.UsageError(
+                "ACCOUNT/POOL/DEPLOYABLE takes no --size: the aggregator picks it "
+                "(an image in a plain account: --account NAME --size SIZE IMAGE)"
+            )
     if account is None:
         raise click.UsageError("say where: --account NAME, or ACCOUNT/POOL/DEPLOYABLE")
     if not is_template and not size and not pooled:
@@ -366,6 +375,10 @@ def where(
     """Rank accounts for a size name (t3.large) or a spec ("2cpu 4gb"): cheapest fitting
     size first, unknown prices after known ones, then the most quota left; each with why.
     Exit 4 when no account can launch it, 1 when an account did not answer."""
+    if not spec.strip():
+        raise click.UsageError(
+            'SIZE_OR_SPEC is empty: name a size (t3.large) or a spec ("2cpu 4gb")'
+        )
     guard(lambda: _where(obj, spec, count, item, list(accounts), as_json))
 
 

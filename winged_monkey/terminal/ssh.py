@@ -170,7 +170,10 @@ def _address(
         else:
             reasons.append("private address (no public one; set ssh_proxy_jump for a bastion)")
         return private[0], jump
-    raise ActionNotAllowed(f"{instance.name} ({instance.key}) has no address yet")
+    raise ActionNotAllowed(
+        f"{instance.name} ({instance.key}) has no address yet: if it is still booting, "
+        "try again once `wm ls` shows one; else give it a public IP or a network you reach"
+    )
 
 
 def _user(
