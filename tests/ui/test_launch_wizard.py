@@ -7,6 +7,7 @@ run, in the instances view. boto3 and moto's own call log are the witnesses.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input, OptionList
 
 from tests.conftest import AMI, Cloud
+from tests.faultproxy import Fault, FaultProxy
 from tests.ui.conftest import Live, finish_workers, settle, wait_for
 from tests.ui.on_screen import text_of
 from tests.ui.test_catalog import open_catalog, running_count, shop_of, with_images
@@ -330,3 +332,31 @@ def test_the_default_name_comes_from_the_item_name() -> None:
     assert slug("ubuntu-trusty-14.04-amd64-server-20170727") == "ubuntu-trusty-14-04"
     assert slug("Web + DB") == "web-db"
     assert slug("///") == "instance"
+
+
+async def test_a_launch_whose_answer_is_lost_says_it_may_exist_not_refused(
+    moto: MotoServer,
+    demo_config: Config,
+    tmp_path: Path,
+    cloud: Cloud,
+    fault_proxy: Callable[[int], FaultProxy],
+) -> None:
+    """dev's RunInstances reaches moto, which creates the instance, and the reply is cut
+    short: the wizard said "Launch refused" and "Refused: nothing was created", inviting a
+    second launch; it says the instance may exist and where to look."""
+    proxy = fault_proxy(moto.port)
+    dev = {"endpoint": {"host": "127.0.0.1", "port": proxy.port, "secure": False}}
+    lossy = shop_of(moto, with_images(demo_config, dev=dev), tmp_path)
+    app = lossy.app()
+    async with app.run_test(size=SIZE) as pilot:
+        wizard = await open_wizard(pilot)
+        await to_summary(pilot, wizard, "lost-1", 1)
+        proxy.fault = Fault("truncate", keep=400, match=b"RunInstances")
+        before = running_count(cloud)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "No answer: it may exist" in text_of(wizard), "said")
+        shown = text_of(wizard)
+        assert "the cloud may have created it" in shown
+        assert "Refused" not in shown
+        assert running_count(cloud) == before + 1  # the witness: it does exist
+        await finish_workers(app)

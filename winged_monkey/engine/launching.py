@@ -276,7 +276,8 @@ class Launcher(Catalogs):
             message = f"{exc.message}: the cloud may have created it; the next poll will tell"
             update = ActionUpdate(Action.START, pending, "unknown", message)
             await self.operations.settle(intent, update, time.monotonic() - started)
-            raise
+            # Said so to the caller too: "cut short" alone reads as a failure to retry.
+            raise AnswerLostError(message, account=exc.account) from exc
         except Exception as exc:
             answer = "failed"
             refused = pending.model_copy(update={"raw_state": "launch refused"})

@@ -211,7 +211,7 @@ class PoolLaunches:
                     token, fit.account, fit.kind, fit.item, asked, cause=event
                 )
             except AnswerLostError as exc:  # it may exist: launching elsewhere could make two
-                reason = f"{exc.message}; not tried elsewhere: the cloud may have created it"
+                reason = f"not tried elsewhere: {exc.message}"  # it says it may exist
                 await settle(reason)
                 raise no_answer(f"{fit.account}: {reason}") from None
             except WMError as exc:

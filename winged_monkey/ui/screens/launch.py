@@ -31,7 +31,7 @@ from textual.widgets.option_list import Option
 
 from winged_monkey.catalog import AccountCatalog, CatalogItem, LaunchRequest
 from winged_monkey.engine.portal import ActionUpdate, Portal
-from winged_monkey.errors import WMError, describe
+from winged_monkey.errors import AnswerLostError, WMError, describe
 from winged_monkey.ui.screens.launch_instance import InstanceSteps
 from winged_monkey.ui.screens.launch_plan import MAX_COUNT, AccountOption, Choices, LaunchPlan, slug
 from winged_monkey.ui.screens.launch_template import TemplateSteps, preview_text
@@ -74,6 +74,14 @@ class LaunchWizard(TemplateSteps, InstanceSteps):
 
     class Refused(Message):
         """The launch was refused before anything was created, with the reason."""
+
+        def __init__(self, message: str) -> None:
+            super().__init__()
+            self.message = message
+
+    class Lost(Message):
+        """No whole answer came: the cloud may have created it (the engine records it as
+        unknown, and the next listing shows it)."""
 
         def __init__(self, message: str) -> None:
             super().__init__()
@@ -305,6 +313,13 @@ class LaunchWizard(TemplateSteps, InstanceSteps):
                 if not accepted:
                     accepted = True
                     self.post_message(self.Accepted(update, request.count))
+        except AnswerLostError as exc:  # not refused: nothing is known to be created or not
+            if accepted:
+                self.app.notify(
+                    exc.message, title=f"Launch {request.name}", severity="warning", markup=False
+                )
+            else:
+                self.post_message(self.Lost(exc.message))
         except WMError as exc:
             if accepted:
                 self.app.notify(
@@ -331,6 +346,18 @@ class LaunchWizard(TemplateSteps, InstanceSteps):
         )
         if self.is_active:  # else the user went to another view; going back closes it
             self.dismiss(self.choices.account)
+
+    @on(Lost)
+    def _on_lost(self, message: Lost) -> None:
+        self.launching = False
+        self.refresh_bindings()
+        self.app.notify(
+            message.message, title="Launch: no answer", severity="warning", timeout=15, markup=False
+        )
+        self.hint(
+            "No answer: it may exist. Look in the instances view (escape) before launching again."
+        )
+        self.error(message.message)
 
     @on(Refused)
     async def _on_refused(self, message: Refused) -> None:
