@@ -236,3 +236,21 @@ def test_ssh_to_an_instance_without_an_address_says_what_to_do() -> None:
     )
     with pytest.raises(ActionNotAllowed, match="try again once `wm ls` shows one"):
         plan(running, AccountConfig(name="dev", provider="ec2"))
+
+
+def test_a_data_dir_that_is_a_file_says_what_to_set(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It said only "<path>: Not a directory; the app runs without history" (twice over:
+    "(running without history)" after it)."""
+    taken = tmp_path / "a-file"
+    taken.write_text("")
+    monkeypatch.setenv("WM_DATA_DIR", str(taken))
+    Path(os.environ["WM_CONFIG"]).write_text("")
+    result = wm("ls")
+    assert result.exit_code == ExitCode.OK, result.output
+    assert (
+        f"{taken}/wm.sqlite3: Not a directory: set WM_DATA_DIR to a directory you can write; "
+        "the app runs without history meanwhile\n"
+    ) in result.stderr
+    assert "(running without history)" not in result.stderr

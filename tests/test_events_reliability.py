@@ -234,6 +234,7 @@ def test_a_newer_schema_keeps_wm_running(tmp_path: Path) -> None:
     Path(os.environ["WM_CONFIG"]).write_text("")
     ls = CliRunner().invoke(main, ["ls"])
     assert ls.exit_code == ExitCode.OK, ls.output
-    assert "running without history" in ls.stderr
+    assert "upgrade wm (the file is kept as it is); the app runs without history" in ls.stderr
+    assert "Move the file aside" not in ls.stderr  # it would lose the newer wm's history
     assert path.exists()  # refused, not replaced
     assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == 999

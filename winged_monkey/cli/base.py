@@ -73,7 +73,7 @@ class Context:
         try:
             store = Store.open(store_path)
         except StoreError as exc:
-            warnings.append(f"{exc} (running without history)")
+            warnings.append(str(exc))  # it says the app runs without history
             store = Store.memory()
         self.stack.callback(store.close)
         return config, store, warnings

@@ -131,7 +131,7 @@ def serve(
         try:
             store = Store.open(paths.store_path())
         except StoreError as exc:
-            click.echo(f"wm serve: {exc} (running without history)", err=True)
+            click.echo(f"wm serve: {exc}", err=True)  # it says it runs without history
             store = Store.memory()
         tokens = _tokens(server)
     # A server's credential commands run with no terminal: nobody is there to answer.

@@ -120,8 +120,11 @@ class Store:
                 f"{path}: {_explain(exc)}. Move the file aside to start a fresh history; "
                 "the app runs without history meanwhile"
             ) from None
-        except OSError as exc:
-            raise StoreError(f"{path}: {exc.strerror}; the app runs without history") from None
+        except OSError as exc:  # the data directory is a file, or cannot be made or written
+            raise StoreError(
+                f"{path}: {exc.strerror}: set WM_DATA_DIR to a directory you can write; the app "
+                "runs without history meanwhile"
+            ) from None
         return store
 
     @classmethod
@@ -138,10 +141,11 @@ class Store:
 
     def _migrate(self) -> None:
         (version,) = self._db.execute("PRAGMA user_version").fetchone()
-        if version > SCHEMA_VERSION:
-            raise sqlite3.DatabaseError(
-                f"written by a newer Winged Monkey (schema {version}, this one knows "
-                f"{SCHEMA_VERSION}); upgrade wm"
+        if version > SCHEMA_VERSION:  # kept as it is: moving it aside would lose its history
+            raise StoreError(
+                f"{self.path}: written by a newer Winged Monkey (schema {version}, this one "
+                f"knows {SCHEMA_VERSION}); upgrade wm (the file is kept as it is); the app "
+                "runs without history meanwhile"
             )
         if not self.read_only:
             self._probe_write(version)
