@@ -11,11 +11,11 @@ from winged_monkey.ui.screens.confirm import ConfirmScreen
 from winged_monkey.ui.toasts import Bulk, Toast, Toaster
 
 
-def _row(name: str, state: InstanceState) -> Instance:
+def _row(name: str, state: InstanceState, account: str = "dev") -> Instance:
     return Instance(
-        id=f"i-{name}",
+        id=f"i-{name}-{account}",
         name=name,
-        account="dev",
+        account=account,
         backend="libcloud",
         provider="ec2",
         state=state,
@@ -23,9 +23,10 @@ def _row(name: str, state: InstanceState) -> Instance:
     )
 
 
-def _update(name: str, phase: str, message: str = "") -> ActionUpdate:
+def _update(name: str, phase: str, message: str = "", account: str = "dev") -> ActionUpdate:
     state = InstanceState.STOPPED if phase == "done" else InstanceState.RUNNING
-    return ActionUpdate(Action.STOP, _row(name, state), phase, message)  # type: ignore[arg-type]
+    row = _row(name, state, account)
+    return ActionUpdate(Action.STOP, row, phase, message)  # type: ignore[arg-type]
 
 
 def test_a_bulk_action_is_summed_up_once_when_the_last_ends() -> None:
@@ -41,6 +42,18 @@ def test_a_bulk_action_is_summed_up_once_when_the_last_ends() -> None:
         "api failed: IncorrectInstanceState",
     ]
     assert toast.severity == "error"
+
+
+def test_a_name_two_accounts_share_is_said_with_its_account() -> None:
+    bulk = Bulk("stop", 3)
+    bulk.track(_update("web-1", "done", account="dev"))
+    bulk.track(_update("web-1", "failed", "IncorrectInstanceState", account="prod"))
+    toast = bulk.track(_update("api", "done", account="prod"))
+    assert toast is not None
+    assert toast.message.splitlines() == [
+        "dev/web-1, api: stopped",
+        "prod/web-1 failed: IncorrectInstanceState",
+    ]
 
 
 def test_a_launch_counts_the_instances_it_was_given() -> None:

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
@@ -64,11 +65,17 @@ def summary(verb: str, outcomes: list[ActionUpdate], what: str = "") -> Toast:
         name = update.instance.name or what
         return Toast(update.message, f"{verb.capitalize()} {name}{phase}", worst, timeout)
     ok = [u for u in outcomes if u.phase == "done"]
+    # A name two accounts share is said with its account: "web-1, web-1" tells nothing.
+    names = Counter(u.instance.name for u in outcomes)
+
+    def label(update: ActionUpdate) -> str:
+        row = update.instance
+        return row.name if names[row.name] == 1 else f"{row.account_label}/{row.name}"
+
     lines = [
-        f"{', '.join(u.instance.name for u in group)}: {state}"
-        for state, group in _by_state(ok).items()
+        f"{', '.join(label(u) for u in group)}: {state}" for state, group in _by_state(ok).items()
     ]
-    lines += [f"{u.instance.name} {u.phase}: {u.message}" for u in outcomes if u.phase != "done"]
+    lines += [f"{label(u)} {u.phase}: {u.message}" for u in outcomes if u.phase != "done"]
     if len(lines) > SHOWN_LINES:
         lines = [*lines[: SHOWN_LINES - 1], f"… and {len(lines) - SHOWN_LINES + 1} more"]
     counted = f"{len(ok)} of {len(outcomes)} done" if len(ok) < len(outcomes) else "all done"
