@@ -107,7 +107,8 @@ def test_secrets_in_the_config_are_refused(tmp_path: Path) -> None:
         (
             ("credentials = { key", 'credentials = "AKIAEXAMPLE"\nwas = { key'),
             "account 'prod', field credentials: must be a table ([accounts.credentials] after "
-            "the account's [[accounts]]), not a string",
+            "the account's [[accounts]]), not a string; account 'prod': unknown key 'was' for "
+            "a libcloud account",
         ),
         (
             ("refresh_interval = 30", 'refresh_interval = "30s"'),

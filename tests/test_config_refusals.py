@@ -267,3 +267,15 @@ def test_an_aws_profile_beside_other_credentials_or_off_ec2_fails_that_account(
         assert "Traceback" not in result.output
         assert "AKIAOTHER" not in result.output
         assert DEV_SECRET not in result.output
+
+
+def test_a_wrong_value_and_a_typo_in_one_table_are_both_said(tmp_path: Path) -> None:
+    """The unknown-key check ran only once the values validated: the typo was said on the
+    run after the value was mended."""
+    config = tmp_path / "wm.toml"
+    config.write_text(ACCOUNT + 'timeout = "20s"\nreadonly = true\n')
+    assert (
+        "wm: prod: account 'prod', field timeout: must be a number (no quotes, no unit); "
+        "account 'prod': unknown key 'readonly' for a libcloud account (did you mean "
+        f"'read_only'?) (in {config})\n"
+    ) in refused(config)

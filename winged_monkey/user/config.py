@@ -252,7 +252,10 @@ def _parse(data: dict[str, Any], source: str) -> Config:
     try:
         config = Config.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(f"{source}: {describe_errors(exc, data)}") from None
+        # The unknown keys too: checked after validation, a typo beside a wrong value was
+        # said only once that value was mended, on the next run.
+        said = [describe_errors(exc, data), *_unknown_keys_of_tables(data)]
+        raise ConfigError(f"{source}: " + "; ".join(said)) from None
     problems = [
         f"account {account.name!r}: {problem}"
         for account in config.accounts
@@ -261,6 +264,21 @@ def _parse(data: dict[str, Any], source: str) -> Config:
     if problems:
         raise ConfigError(f"{source}: " + "; ".join(problems))
     return config
+
+
+def _unknown_keys_of_tables(data: dict[str, Any]) -> list[str]:
+    """The unknown keys of each named [[accounts]] table, read from the tables as written
+    (for a file that did not validate: only their keys are looked at)."""
+    tables = data.get("accounts")
+    problems = []
+    for table in tables if isinstance(tables, list) else ():
+        if not isinstance(table, dict) or not isinstance(table.get("name"), str):
+            continue
+        if not isinstance(table.get("backend", ""), str):
+            continue
+        account = AccountConfig.model_construct(**table)  # unvalidated: its keys alone
+        problems += [f"account {table['name']!r}: {p}" for p in _unknown_keys(account)]
+    return problems
 
 
 def _account_or_broken(table: Any, source: str) -> Any:
