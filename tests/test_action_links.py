@@ -20,9 +20,22 @@ from tests.test_outcomes import act, action_events, listed, portal_of
 from winged_monkey.actions import Action
 from winged_monkey.catalog import LaunchRequest
 from winged_monkey.cli.main import ExitCode, main
+from winged_monkey.engine.portal import Portal
 from winged_monkey.errors import AnswerLostError
+from winged_monkey.models import Instance
 
 TIMEOUT = 2.0
+
+
+async def running_web(
+    cloud: Cloud, proxy: FaultProxy, tmp_path: Path
+) -> tuple[str, Portal, Instance]:
+    """A running `web` on moto, listed by a portal whose account `dev` goes through `proxy`:
+    its id, the portal, and the row."""
+    web = cloud.launch(cloud.ec2(), "web")
+    account = cloud.account("dev", port=proxy.port, timeout=TIMEOUT)
+    portal = portal_of(cloud, account, store=tmp_path / "wm.sqlite3", action_timeout=4)
+    return web, portal, (await listed(portal, "dev"))["web"]
 
 
 @pytest.fixture
@@ -48,10 +61,7 @@ LOST_STOP = {
 async def test_a_stop_the_cloud_did_whose_answer_was_lost_is_unknown_then_observed(
     cloud: Cloud, proxy: FaultProxy, tmp_path: Path, fault: Fault, said: str
 ) -> None:
-    web = cloud.launch(cloud.ec2(), "web")
-    account = cloud.account("dev", port=proxy.port, timeout=TIMEOUT)
-    portal = portal_of(cloud, account, store=tmp_path / "wm.sqlite3", action_timeout=4)
-    instance = (await listed(portal, "dev"))["web"]
+    web, portal, instance = await running_web(cloud, proxy, tmp_path)
     proxy.fault = fault
     updates = await act(portal, Action.STOP, instance)
 
@@ -79,10 +89,7 @@ async def test_a_stop_answered_by_a_gateway_after_the_cloud_acted_is_unknown_not
 ) -> None:
     """502/504 are a gateway's words about the cloud's answer it did not get: the request
     went on, and the cloud may have carried it out (here it did)."""
-    web = cloud.launch(cloud.ec2(), "web")
-    account = cloud.account("dev", port=proxy.port, timeout=TIMEOUT)
-    portal = portal_of(cloud, account, store=tmp_path / "wm.sqlite3", action_timeout=4)
-    instance = (await listed(portal, "dev"))["web"]
+    web, portal, instance = await running_web(cloud, proxy, tmp_path)
     proxy.fault = Fault("gateway", status=status, match=b"StopInstances")
     final = (await act(portal, Action.STOP, instance))[-1]
 
@@ -115,10 +122,7 @@ NOT_SENT = {
 async def test_a_stop_that_never_reached_the_cloud_is_never_done_and_no_state_is_made_up(
     cloud: Cloud, proxy: FaultProxy, tmp_path: Path, fault: Fault, phase: str, said: str
 ) -> None:
-    web = cloud.launch(cloud.ec2(), "web")
-    account = cloud.account("dev", port=proxy.port, timeout=TIMEOUT)
-    portal = portal_of(cloud, account, store=tmp_path / "wm.sqlite3", action_timeout=4)
-    instance = (await listed(portal, "dev"))["web"]
+    web, portal, instance = await running_web(cloud, proxy, tmp_path)
     proxy.fault = fault
     final = (await act(portal, Action.STOP, instance))[-1]
 
