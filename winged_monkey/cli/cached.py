@@ -12,6 +12,7 @@ import json
 import sqlite3
 from datetime import UTC, datetime
 
+from winged_monkey.store.busy import BUSY_TIMEOUT_S, locked
 from winged_monkey.terminal.render import (
     HEADER,
     fit_instance_table,
@@ -62,7 +63,7 @@ class Unreadable(Exception):
 
 def _unreadable(store: Path, exc: sqlite3.Error) -> Unreadable:
     text = str(exc)
-    if "locked" in text:  # a healthy file another process holds: it must not be moved
+    if locked(exc):  # a healthy file another process holds: it must not be moved
         how = f"another process holds it (`fuser {store}` names it); try again once it is done"
     else:
         how = "move the file aside to start a fresh history (the next `wm ls` fills it)"
@@ -76,7 +77,9 @@ def read(store: Path, names: Sequence[str], kind: str | None, now: datetime) -> 
     if not store.is_file():
         return None
     try:
-        db = sqlite3.connect(f"{store.resolve().as_uri()}?mode=ro", uri=True, timeout=10)
+        db = sqlite3.connect(
+            f"{store.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S
+        )
     except sqlite3.Error as exc:
         raise _unreadable(store, exc) from None
     try:

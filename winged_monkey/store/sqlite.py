@@ -18,9 +18,8 @@ from pathlib import Path
 from winged_monkey.errors import StoreError
 from winged_monkey.models import AccountSnapshot, Event, EventSource
 from winged_monkey.store import queries
+from winged_monkey.store.busy import BUSY_TIMEOUT_S, locked
 from winged_monkey.user import paths
-
-BUSY_TIMEOUT_S = 10.0
 
 # Each entry migrates from version i to i + 1; never edit a released one, add a new one.
 MIGRATIONS: tuple[str, ...] = (
@@ -114,7 +113,7 @@ class Store:
             store = cls(db, path, read_only=read_only)
             store._migrate()
         except sqlite3.DatabaseError as exc:
-            if _locked(exc):  # a healthy file another process holds: moving it loses history
+            if locked(exc):  # a healthy file another process holds: moving it loses history
                 raise StoreError(_locked_words(path)) from None
             raise StoreError(
                 f"{path}: {_explain(exc)}. Move the file aside to start a fresh history; "
@@ -174,7 +173,7 @@ class Store:
         try:
             self._db.execute(f"PRAGMA user_version = {int(version)}")
         except sqlite3.OperationalError as exc:
-            if _locked(exc):
+            if locked(exc):
                 raise StoreError(_locked_words(self.path)) from None
             raise StoreError(
                 f"{self.path}: cannot write ({exc}): the file or its directory is read-only; "
@@ -379,11 +378,6 @@ def _keep_floor(db: sqlite3.Connection, keep: int) -> int | None:
         return None
     row = db.execute(queries.keep_floor("?"), (max(keep, 0),)).fetchone()
     return int(row[0]) if row else None
-
-
-def _locked(exc: sqlite3.Error) -> bool:
-    """SQLite gave up waiting for another connection's lock (SQLITE_BUSY, SQLITE_LOCKED)."""
-    return "database is locked" in str(exc) or "database table is locked" in str(exc)
 
 
 def _locked_words(path: Path | None) -> str:
