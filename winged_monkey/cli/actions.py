@@ -10,15 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 from winged_monkey.actions import Action
-from winged_monkey.cli.base import (
-    Context,
-    ExitCode,
-    exit_code,
-    fail,
-    guard,
-    not_found,
-    refresh,
-)
+from winged_monkey.cli.base import Context, ExitCode, exit_code, fail, guard, refresh
 from winged_monkey.errors import NotFoundError, WMError
 
 if TYPE_CHECKING:
@@ -105,7 +97,7 @@ def _resolve(portal: Portal, refs: list[str]) -> list[Instance]:
             and any("/" not in r or r.split("/", 1)[0] == s.name for r in unmatched)
         ]
         if not failed:
-            raise not_found(portal, refs, missing.message) from None
+            raise
         if any("/" not in r for r in unmatched):  # a bare id or name: it may be anywhere
             click.echo(f"wm: {missing.message} among the accounts that answered", err=True)
         for status in failed:

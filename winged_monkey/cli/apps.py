@@ -11,15 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from winged_monkey.backend import Capability
-from winged_monkey.cli.base import (
-    Context,
-    ExitCode,
-    fail,
-    guard,
-    not_found,
-    param_option,
-    run_closing,
-)
+from winged_monkey.cli.base import Context, ExitCode, fail, guard, param_option, run_closing
 from winged_monkey.errors import ActionNotAllowed, InvalidRequest, NotFoundError
 from winged_monkey.terminal.render import render_table
 
@@ -255,8 +247,8 @@ def _one_app(portal: Portal, ref: str) -> Instance:
     except NotFoundError as exc:
         if portal.find(ref):  # several: the engine's words name them
             raise
-        raise not_found(
-            portal, [ref], f"no app matches {ref!r} (`wm ls --kind app` lists them)"
+        raise NotFoundError(
+            portal.no_match(ref, "app", where="`wm ls --kind app` lists them")
         ) from exc
     if found.kind != "app":
         raise NotFoundError(f"{ref!r} is an instance, not an app")

@@ -148,19 +148,6 @@ def config_named(message: str) -> str:
     return message if str(path) in message else f"{message} (config: {path})"
 
 
-def not_found(portal: Portal, refs: list[str], message: str) -> NotFoundError:
-    """A NotFoundError saying `message`, or that a ref's ACCOUNT/ part names no configured
-    account (a typo there is not a missing instance), with the configured ones."""
-    for ref in refs:
-        account, slash, _ = ref.partition("/")
-        if slash and account not in portal.account_names and not portal.find(ref):
-            known = ", ".join(portal.account_names) or "none"
-            return NotFoundError(
-                f"no instance matches {ref!r}: no account named {account!r} (configured: {known})"
-            )
-    return NotFoundError(message)
-
-
 def guard(run: Any) -> None:
     """Turn the portal's errors into one line on stderr and a meaningful exit code; a config
     or credential error names the config file."""

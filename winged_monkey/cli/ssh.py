@@ -9,7 +9,7 @@ import time
 
 import click
 
-from winged_monkey.cli.base import Context, ExitCode, fail, guard, not_found
+from winged_monkey.cli.base import Context, ExitCode, fail, guard
 from winged_monkey.engine.portal import Portal
 from winged_monkey.errors import ActionNotAllowed, NotFoundError
 from winged_monkey.models import Instance
@@ -100,10 +100,7 @@ def _target(portal: Portal, ref: str) -> Instance:
         failed = portal.status(names[0])
         if failed.phase == "failed":
             fail(f"{failed.name}: {failed.error}", ExitCode.FAILED)
-    try:
-        found = portal.resolve_targets([ref])[0]
-    except NotFoundError as exc:
-        raise not_found(portal, [ref], exc.message) from None
+    found = portal.resolve_targets([ref])[0]
     if found.kind != "app":
         return found
     if names is not None:  # the members live in other accounts: list those too

@@ -390,12 +390,22 @@ class Portal:
         for ref in refs:
             matches = self.find(ref)
             if not matches:
-                raise NotFoundError(f"no instance matches {ref!r}")
+                raise NotFoundError(self.no_match(ref))
             if len(matches) > 1:
                 keys = ", ".join(i.key for i in matches)
                 raise NotFoundError(f"{ref!r} is ambiguous ({keys}); use ACCOUNT/ID")
             found.append(matches[0])
         return found
+
+    def no_match(self, ref: str, what: str = "instance", *, where: str = "") -> str:
+        """Why `ref` names no `what`: an ACCOUNT/ part that names no configured account is
+        said, with the configured ones (a typo there is not a missing instance); else
+        `where` they are listed, if given."""
+        account, slash, _ = ref.partition("/")
+        if slash and account not in self.account_names:
+            known = ", ".join(self.account_names) or "none"
+            return f"no {what} matches {ref!r}: no account named {account!r} (configured: {known})"
+        return f"no {what} matches {ref!r}" + (f" ({where})" if where else "")
 
     # -- lifecycle -----------------------------------------------------------
 
