@@ -10,19 +10,26 @@ from tests.ui.conftest import cached_app, settle, wait_for
 from tests.ui.on_screen import by_name, main_of
 from winged_monkey.engine.portal import Portal
 from winged_monkey.models import Instance
+from winged_monkey.ui.app import WMApp
 from winged_monkey.ui.screens.console import ConsoleScreen
 
 SIZE = (80, 24)
 
 
+def with_console(portal: Portal, monkeypatch: pytest.MonkeyPatch, lines: int) -> WMApp:
+    """The app over `portal`, whose every instance's console holds `lines` boot lines."""
+
+    async def console_output(instance: Instance) -> str:
+        return "".join(f"boot line {n}\n" for n in range(lines))
+
+    monkeypatch.setattr(portal, "console_output", console_output)
+    return cached_app(portal)
+
+
 async def test_the_console_title_is_one_line_while_following(
     cached_portal: Portal, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async def console_output(instance: Instance) -> str:
-        return "".join(f"boot line {n}\n" for n in range(10))
-
-    monkeypatch.setattr(cached_portal, "console_output", console_output)
-    app = cached_app(cached_portal)
+    app = with_console(cached_portal, monkeypatch, 10)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         table = main_of(app).table

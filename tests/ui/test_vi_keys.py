@@ -12,9 +12,9 @@ from textual.widget import Widget
 
 from tests.ui.conftest import cached_app, fixed_clock, settle, wait_for
 from tests.ui.on_screen import main_of
+from tests.ui.test_console_title import with_console
 from tests.ui.test_events import open_events
 from winged_monkey.engine.portal import Portal
-from winged_monkey.models import Instance
 from winged_monkey.ui.screens.console import ConsoleScreen
 from winged_monkey.ui.screens.details import DetailsScreen
 from winged_monkey.ui.screens.help import HelpScreen
@@ -54,11 +54,7 @@ async def test_details_and_help_scroll_with_vi_keys(cached_portal: Portal) -> No
 async def test_the_console_scrolls_with_vi_keys(
     cached_portal: Portal, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async def console_output(instance: Instance) -> str:
-        return "".join(f"boot line {n}\n" for n in range(100))
-
-    monkeypatch.setattr(cached_portal, "console_output", console_output)
-    app = cached_app(cached_portal)
+    app = with_console(cached_portal, monkeypatch, 100)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         main_of(app).table.focus()
