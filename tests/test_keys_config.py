@@ -159,9 +159,35 @@ async def clash_notes(tmp_path: Path, keys: dict[str, str]) -> list[str]:
                 "a key runs only one binding: give each its own"
             ],
         ),
-        ({"stop": "x,ctrl+x", "quit": "Q", "events.kind": "K"}, []),
+        (
+            # The table's own keys hold no id, and the focused table has a key first.
+            {"stop": "up", "events.kind": "down"},
+            [
+                "[keys] stop = 'up': up is also the key of the row above on this view, and a "
+                "key runs only one binding: give each its own",
+                "[keys] events.kind = 'down': down is also the key of cursor down on this view, "
+                "and a key runs only one binding: give each its own",
+            ],
+        ),
+        (
+            {"stop": "tab"},
+            [
+                "[keys] stop = 'tab': tab is also the key of focus next on this "
+                "view, and a key runs only one binding: give each its own"
+            ],
+        ),
+        ({"stop": "x,ctrl+x", "quit": "Q", "events.kind": "K", "start": "j"}, []),
     ],
-    ids=["on-a-default", "two-entries", "over-the-app", "over-a-widget", "events", "none"],
+    ids=[
+        "on-a-default",
+        "two-entries",
+        "over-the-app",
+        "over-a-widget",
+        "events",
+        "over-a-widgets-own-key",
+        "over-the-screens-own-key",
+        "none",
+    ],
 )
 async def test_a_key_given_to_two_bindings_of_a_view_is_said(
     tmp_path: Path, keys: dict[str, str], said: list[str]

@@ -117,8 +117,14 @@ class WMApp(App[None]):
         self._keys_checked.add(type(screen))
 
         def check() -> None:
+            # Every binding with an id anywhere on the view; those without one (the
+            # table's arrows, a screen's tab) only where a key reaches them: the focused
+            # widget and what holds it, as Textual looks for a key's binding.
+            chain = screen.focused.ancestors_with_self if screen.focused else [screen]
             nodes = [screen, *screen.walk_children()]
-            layers = [b for n in nodes for b in _own_bindings(type(n))]
+            layers = [
+                b for n in nodes for b in _own_bindings(type(n)) if n in chain or b.id is not None
+            ]
             # A dialog's keys are its own: the app's are not active under it.
             outer = [] if screen.is_modal else list(self.BINDINGS)
             for line in keymap_clashes(self.config.keys, [layers, outer]):
@@ -238,6 +244,13 @@ class WMApp(App[None]):
                 yield command
 
 
-def _own_bindings(node: type[object]) -> list[BindingType]:
-    """The BINDINGS a widget or screen class declares, and those its bases declare."""
-    return [b for cls in reversed(node.__mro__) for b in cls.__dict__.get("BINDINGS", [])]
+def _own_bindings(node: type[object]) -> list[Binding]:
+    """The bindings a widget or screen class holds: those it declares, and those its bases
+    declare for keys it does not (a class's key replaces its bases', as Textual merges)."""
+    by_key: dict[str, list[Binding]] = {}
+    for cls in reversed(node.__mro__):
+        declared: dict[str, list[Binding]] = {}
+        for binding in Binding.make_bindings(cls.__dict__.get("BINDINGS", [])):
+            declared.setdefault(binding.key, []).append(binding)
+        by_key.update(declared)
+    return [binding for bindings in by_key.values() for binding in bindings]

@@ -60,15 +60,18 @@ def refresh_key(*, show: bool) -> Binding:
 
 def keymap_clashes(keymap: Mapping[str, str], layers: Iterable[Iterable[BindingType]]) -> list[str]:
     """The keys the user's keymap gives a binding that another binding of the same view
-    (`layers`: the screen's, its widgets', the app's) also holds: a key runs one binding,
-    so the other is dead there, and Textual says nothing. One line per such key, naming
-    the `[keys]` entries that did it."""
-    holders: dict[str, dict[str, bool]] = {}  # key: binding id: whether the keymap put it there
+    (`layers`: the screen's, its widgets', the app's; with an id or not, as the table's
+    arrows) also holds: a key runs one binding, so the other is dead there, and Textual
+    says nothing. One line per such key, naming the `[keys]` entries that did it."""
+    holders: dict[str, dict[str, bool]] = {}  # key: holder: whether the keymap put it there
     for binding in Binding.make_bindings([b for layer in layers for b in layer]):
         if binding.id is not None:
             written = keymap.get(binding.id)
             for key in (written or binding.key).split(","):
                 holders.setdefault(key.strip(), {})[binding.id] = written is not None
+        elif not binding.action.startswith("vi("):  # vi's keys give way (vi_keys.py)
+            # A widget's own key, which no keymap moves: the table's arrows, Home, End.
+            holders.setdefault(binding.key, {})[_unnamed(binding)] = False
     lines = []
     for key, ids in holders.items():
         mapped = [i for i, by_keymap in ids.items() if by_keymap]
@@ -82,3 +85,10 @@ def keymap_clashes(keymap: Mapping[str, str], layers: Iterable[Iterable[BindingT
             "this view, and a key runs only one binding: give each its own"
         )
     return lines
+
+
+def _unnamed(binding: Binding) -> str:
+    """How a binding with no id is named to the user: what it does (`the row above`)."""
+    if binding.tooltip:  # wm's own: a sentence ("The row above")
+        return binding.tooltip[:1].lower() + binding.tooltip[1:]
+    return (binding.description or binding.action).lower()  # Textual's: "Focus Next"
