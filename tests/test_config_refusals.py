@@ -244,10 +244,24 @@ def with_good(cloud: Cloud, bad: str, good_extra: str = "") -> Path:
             "\"ec2\"), and this account's provider is 'openstack': name its key (key or "
             "key_env) and its secret (keyring, secret_env or secret_command) instead",
         ),
+        (
+            # No key of its own made it botocore's chain, which reads no keyring.
+            '[[accounts]]\nname = "dev"\nprovider = "ec2"\nregion = "us-east-1"\nENDPOINT\n'
+            "credentials = { keyring = true }\n",
+            "account 'dev': credentials.keyring = true holds an EC2 account's secret access "
+            "key, and this account names no access key id beside it: name it (key or "
+            "key_env), or drop keyring = true to use the AWS chain (AWS_* variables, ~/.aws, "
+            "an instance role)",
+        ),
     ],
-    ids=["key-and-secret-beside-a-profile", "token-beside-a-profile", "profile-on-openstack"],
+    ids=[
+        "key-and-secret-beside-a-profile",
+        "token-beside-a-profile",
+        "profile-on-openstack",
+        "keyring-with-no-key",
+    ],
 )
-def test_an_aws_profile_beside_other_credentials_or_off_ec2_fails_that_account(
+def test_ec2_credentials_that_would_be_ignored_fail_that_account(
     cloud: Cloud, aws_files: Path, bad: str, said: str
 ) -> None:
     (aws_files / "credentials").write_text(

@@ -173,6 +173,18 @@ class AccountConfig(BaseModel):
                 f"{which}: name its key (key or key_env) and its secret (keyring, secret_env "
                 "or secret_command) instead"
             )
+        creds = self.credentials
+        written = "keyring" in creds.model_fields_set and creds.keyring
+        no_key = creds.key is None and creds.key_env is None and creds.aws_profile is None
+        if provider == "ec2" and written and no_key:
+            # With no key of its own the account is botocore's (aws.uses_botocore), which
+            # reads no keyring: the secret stored there was ignored in silence.
+            raise ValueError(
+                "credentials.keyring = true holds an EC2 account's secret access key, and "
+                "this account names no access key id beside it: name it (key or key_env), "
+                "or drop keyring = true to use the AWS chain (AWS_* variables, ~/.aws, an "
+                "instance role)"
+            )
         return self
 
     @property
