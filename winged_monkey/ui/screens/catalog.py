@@ -37,6 +37,8 @@ from winged_monkey.ui import format as fmt
 from winged_monkey.ui.screens.launch import LaunchWizard
 from winged_monkey.ui.screens.launch_plan import offers_of
 from winged_monkey.ui.widgets.catalog_text import account_details, hourly, item_text
+from winged_monkey.ui.widgets.event_table import RowTable
+from winged_monkey.ui.widgets.vi_keys import taken_keys
 from winged_monkey.user.binding_ids import BindingId
 
 #: Kinds as the 8-wide column shows them ("deployable" would be cut).
@@ -147,7 +149,9 @@ class CatalogScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Input(compact=True, id="catalog-search")
-        yield DataTable(cursor_type="row", zebra_stripes=False, id="catalog")
+        # j, k, g and G move here as in every other list (unless the keymap takes one).
+        taken = taken_keys(self.portal.config.keys, self.BINDINGS)
+        yield RowTable(cursor_type="row", zebra_stripes=False, id="catalog", taken=taken)
         with VerticalScroll(id="catalog-detail"):
             yield Static(id="catalog-detail-text")
         yield Footer(compact=True, show_command_palette=False)

@@ -1,0 +1,43 @@
+"""The catalog's keys at 80x24, as in every other list: j, k, g and G move the cursor
+(the details below follow it)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import AMI
+from tests.ui.conftest import CLOSED_PORT, ec2_account
+from tests.ui.on_screen import SIZE
+from tests.ui.test_catalog import detail_text, open_catalog, shop_of, with_images
+from winged_monkey.demo.server import MotoServer
+from winged_monkey.user.config import Config
+
+
+async def test_vi_keys_move_the_catalog_cursor(
+    moto: MotoServer, demo_config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WM_UI_TEST_SECRET", "x")
+    down = ec2_account("down", CLOSED_PORT, images=[AMI])
+    app = shop_of(moto, with_images(demo_config), tmp_path, down).app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_catalog(pilot)
+        accounts = [r.account for r in screen.rows]
+        assert accounts == ["dev", "dev-eu", "prod", "down"]
+
+        def under_cursor() -> str:
+            row = screen.cursor_row
+            assert row is not None
+            return row.account
+
+        await pilot.press("j")
+        assert under_cursor() == "dev-eu"
+        assert "dev-eu  ec2 · eu-west-1" in detail_text(screen)
+        await pilot.press("G")
+        assert under_cursor() == "down"
+        assert "down:" in detail_text(screen)  # the failing account's reason, in full
+        await pilot.press("k")
+        assert under_cursor() == "prod"
+        await pilot.press("g")
+        assert under_cursor() == "dev"
