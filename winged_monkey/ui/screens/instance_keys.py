@@ -9,12 +9,23 @@ from textual.binding import Binding, BindingType
 
 from winged_monkey.actions import Action
 from winged_monkey.ui.bindings import filter_keys, refresh_key, timeline_key
+from winged_monkey.ui.widgets.table_keys import KEYS as TABLE_KEYS
 from winged_monkey.user.binding_ids import BindingId
 
 ACTION_KEYS: dict[str, Action] = {a.value: a for a in Action}
 SORT = Binding.Group("sort", compact=True)
 #: Keys that only read the cursor row (ssh, copy, console): on while a row is under it.
 ROW_READS = (BindingId.SSH, BindingId.COPY_SSH, BindingId.COPY_FIELD, BindingId.CONSOLE)
+#: What the keys that need the cursor row would have done: said when no row is shown.
+ROW_KEY_WORDS: dict[str, str] = {
+    BindingId.DETAILS: "show",
+    BindingId.MARK: "mark",
+    BindingId.TIMELINE: "show a timeline of",
+    BindingId.SSH: "ssh to",
+    BindingId.COPY_SSH: "copy an ssh command of",
+    BindingId.COPY_FIELD: "copy from",
+    BindingId.CONSOLE: "show the console of",
+}
 
 
 def _action_binding(key: str, action: Action, tooltip: str, *, show: bool = True) -> Binding:
@@ -106,6 +117,17 @@ INSTANCE_BINDINGS: list[BindingType] = [
         show=False,
     ),
 ]
+
+
+def row_keys(keymap: Mapping[str, str]) -> dict[str, str]:
+    """The keys (as the user's keymap sets them) of the bindings that need the cursor row,
+    to what they would have done (ROW_KEY_WORDS)."""
+    keys: dict[str, str] = {}
+    for binding in Binding.make_bindings([*TABLE_KEYS, *INSTANCE_BINDINGS]):
+        if binding.id in ROW_KEY_WORDS:
+            bound = keymap.get(binding.id, binding.key)
+            keys.update((key.strip(), ROW_KEY_WORDS[binding.id]) for key in bound.split(","))
+    return keys
 
 
 def action_keys(keymap: Mapping[str, str]) -> dict[str, Action]:

@@ -36,6 +36,7 @@ from winged_monkey.ui.screens.instance_keys import (
     INSTANCE_BINDINGS,
     ROW_READS,
     action_keys,
+    row_keys,
 )
 from winged_monkey.ui.screens.row_reads import RowReadsScreen
 from winged_monkey.ui.screens.timeline import TimelineScreen
@@ -334,6 +335,10 @@ class MainScreen(RowReadsScreen):
         nothing) says why in a short note; `?` lists them all."""
         if self.focused is self.filter_input:
             return
+        if self.table.cursor_instance is None and (verb := row_keys(self.keys).get(event.key)):
+            # Enter, space, t, e, y, Y, L on no row: they would do nothing, silently.
+            self.notify(self._no_row(verb), title=f"Cannot {verb.split()[0]}", timeout=4)
+            return
         action = action_keys(self.keys).get(event.key)
         if action is None or self.check_action("act", (str(action),)):
             return
@@ -343,6 +348,15 @@ class MainScreen(RowReadsScreen):
             left_alone = self._left_alone()
             note = f"No instance here to {action}" + (f"; {left_alone}" if left_alone else "")
             self.notify(note, title=f"Cannot {action}", timeout=5 if left_alone else 3)
+
+    def _no_row(self, verb: str) -> str:
+        """No row to `verb`, and why none is shown: the filter, or the view's kind."""
+        table = self.table
+        noun = "app" if table.kind == "app" else "instance"
+        words = f"No {noun} here to {verb}"
+        if table.total_count and (typed := self.filter_input.value):
+            words += f": the filter “{typed}” matches none of {table.total_count} (esc clears it)"
+        return words
 
     @property
     def active_bindings(self) -> dict[str, ActiveBinding]:
