@@ -1,5 +1,5 @@
 """The catalog's keys at 80x24, as in every other list: j, k, g and G move the cursor
-(the details below follow it)."""
+(the details below follow it), and a launch key on a row with nothing to launch says why."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 from tests.conftest import AMI
 from tests.ui.conftest import CLOSED_PORT, ec2_account
-from tests.ui.on_screen import SIZE
+from tests.ui.on_screen import SIZE, Notes
 from tests.ui.test_catalog import detail_text, open_catalog, shop_of, with_images
 from winged_monkey.demo.server import MotoServer
 from winged_monkey.user.config import Config
@@ -41,3 +41,26 @@ async def test_vi_keys_move_the_catalog_cursor(
         assert under_cursor() == "prod"
         await pilot.press("g")
         assert under_cursor() == "dev"
+
+
+async def test_launch_on_a_row_with_nothing_to_launch_says_why(
+    moto: MotoServer, demo_config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WM_UI_TEST_SECRET", "x")
+    down = ec2_account("down", CLOSED_PORT, images=[AMI])
+    notes = Notes()
+    app = shop_of(moto, with_images(demo_config), tmp_path, down).app()
+    async with app.run_test(size=SIZE, message_hook=notes) as pilot:
+        screen = await open_catalog(pilot)
+        await pilot.press("end")  # the failing account's row: no item
+        assert screen.cursor_row is not None
+        assert screen.cursor_row.account == "down"
+        for key in ("l", "enter"):
+            before = len(notes.shown)
+            await pilot.press(key)
+            await pilot.pause()
+            said = notes.shown[before:]
+            assert said, f"{key!r} said nothing"
+            assert "Nothing to launch on down" in said[-1].message
+            assert "cannot reach" in said[-1].message  # the catalog's failure, its cause
+            assert app.screen is screen  # no wizard

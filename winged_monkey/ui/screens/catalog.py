@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 
 from rich.console import Group
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
@@ -325,9 +325,25 @@ class CatalogScreen(Screen[None]):
             return self.search_input.display
         return True
 
+    def on_key(self, event: events.Key) -> None:
+        """`l` on a row with nothing to launch (its binding is off) says why, as enter does."""
+        if self.focused is self.table and self.check_action("launch", ()) is None:
+            keys = self.portal.config.keys.get(BindingId.CATALOG_LAUNCH, "l")
+            if event.key in {key.strip() for key in keys.split(",")}:
+                self.action_launch()
+
     def action_launch(self) -> None:
         row = self.cursor_row
         if row is None or row.item is None:
+            if row is not None:  # an account with no item: its note says why
+                why = f"its catalog failed: {row.note}" if row.error else row.note
+                self.notify(
+                    f"Nothing to launch on {row.account}: {why}",
+                    title="Cannot launch",
+                    severity="warning" if row.error else "information",
+                    timeout=6,
+                    markup=False,
+                )
             return
         offers = offers_of(row.item, {a: self.items_of(a) for a in self.catalogs})
         self.app.push_screen(
