@@ -58,3 +58,24 @@ async def test_a_bar_too_long_for_80_columns_ends_in_an_ellipsis(events_portal: 
         assert len(full) > bar.content_size.width  # it does not fit
         assert drawn.endswith("…"), drawn
         assert full.startswith(drawn[:-1].strip())
+
+
+async def test_the_filters_that_are_on_come_before_those_that_are_off(
+    events_portal: Portal,
+) -> None:
+    """At 80 columns a bar with a target, a state and a text filter on was cut after the
+    defaults (`a all accounts  k all kinds  …`): the state and the words that hid rows were
+    not on screen. Those that are on come first now; the defaults give way."""
+    app = cached_app(events_portal)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = await open_events(pilot)
+        await pilot.press("i", "s")
+        await pilot.press("slash", *"web", "enter")
+        await pilot.pause()
+        state = screen.filters.state
+        assert state is not None
+        drawn = screen.query_one("#events-bar", Static).render_line(0).text
+        assert "only " in drawn
+        assert f"s {state}" in drawn, drawn
+        assert "“web”" in drawn, drawn

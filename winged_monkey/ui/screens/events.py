@@ -315,14 +315,18 @@ class EventsScreen(EventLogScreen):
                 count += f" (newest {LOAD_LIMIT})"
             bar.append(count, style="bold" if shown != total else "dim")
         bar.append("  ")
-        for binding_id, label, on_ in parts:
+        # The filters that are on, then the words typed, then the defaults: a narrow bar
+        # cuts "all kinds", never a filter that hides rows.
+        on = [(binding_id, label, True) for binding_id, label, on_ in parts if on_]
+        if f.text:
+            on.append(("", f"“{f.text}”", True))
+        off = [part for part in parts if not part[2]]
+        for binding_id, label, on_ in on + off:
             key = keys.get(binding_id)
             if key:
                 bar.append(f"{key} ", style="dim")
             bar.append(label, style="bold" if on_ else "")
             bar.append("  ")
-        if f.text:
-            bar.append(f"“{f.text}”  ", style="bold")
         if self._folds or self.unfolded:
             key = keys.get("events.fold")
             if key:
