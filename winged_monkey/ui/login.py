@@ -32,7 +32,9 @@ async def server_of(app: App[object], portal: Portal, row: Instance) -> Instance
     if len(members) == 1:
         return members[0]
     choices = [(f"{m.name}  {m.key}  {m.state}", m.key) for m in members]
-    chosen = await app.push_screen_wait(PickScreen(f"Servers of {row.name}", choices))
+    chosen = await app.push_screen_wait(
+        PickScreen(f"Servers of {row.name}", choices, portal.config.keys)
+    )
     return next((m for m in members if m.key == chosen), None)
 
 

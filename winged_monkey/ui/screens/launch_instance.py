@@ -15,6 +15,7 @@ from winged_monkey.catalog import Choice
 from winged_monkey.engine.ranking import fits
 from winged_monkey.ui.screens.launch_frame import WizardFrame
 from winged_monkey.ui.widgets.catalog_text import by_price, monthly, size_cells
+from winged_monkey.ui.widgets.vi_keys import ViOptionList, taken_keys
 
 NONE_ID = ""  # the option id of "(none)" / "(provider default)"
 
@@ -22,13 +23,18 @@ NONE_ID = ""  # the option id of "(none)" / "(provider default)"
 class InstanceSteps(WizardFrame):
     """Size, location, key pair and network: the steps of an image's launch."""
 
+    @property
+    def vi_taken(self) -> frozenset[str]:
+        """The vi keys the user's keymap gives to something else: they do not move here."""
+        return taken_keys(self.portal.config.keys, self.BINDINGS)
+
     # -- size ----------------------------------------------------------------------
 
     async def _show_size(self) -> None:
         catalog = self.plan.catalog
         assert catalog is not None
         spec = self.plan.size_spec(catalog.account)
-        options = OptionList(id="wizard-sizes", compact=True)
+        options = ViOptionList(id="wizard-sizes", compact=True, taken=self.vi_taken)
         header = Text(
             f"{'size':<15}{'cpu':<7}{'vCPU':>5}{'RAM':>8}{'disk':>8}{'per hour':>12}"
             f"{'per month':>13}",
@@ -65,7 +71,7 @@ class InstanceSteps(WizardFrame):
     def _choice_list(
         self, ident: str, choices: Sequence[Choice], none: str, current: Choice | None
     ) -> OptionList:
-        options = OptionList(
+        options = ViOptionList(
             Option(Text(none, style="dim"), id=NONE_ID),
             *[
                 # The id once: a name that holds it already (a subnet's) is shown alone;
@@ -75,6 +81,7 @@ class InstanceSteps(WizardFrame):
             ],
             id=ident,
             compact=True,
+            taken=self.vi_taken,
         )
         ids = [NONE_ID, *[c.id for c in choices]]
         options.highlighted = ids.index(current.id) if current and current.id in ids else 0

@@ -3,7 +3,7 @@ escape cancels."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import ClassVar
 
 from textual import on
@@ -13,6 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
+from winged_monkey.ui.widgets.vi_keys import ViOptionList, taken_keys
 from winged_monkey.user.binding_ids import BindingId
 
 
@@ -30,15 +31,22 @@ class PickScreen(ModalScreen[str | None]):
         Binding("escape", "cancel", "cancel", id=BindingId.PICK_CANCEL, tooltip="Choose nothing"),
     ]
 
-    def __init__(self, title: str, choices: Sequence[tuple[str, str]]) -> None:
-        """`choices`: (label shown, value returned)."""
+    def __init__(
+        self,
+        title: str,
+        choices: Sequence[tuple[str, str]],
+        keymap: Mapping[str, str] | None = None,
+    ) -> None:
+        """`choices`: (label shown, value returned); `keymap`: the user's (a vi key it
+        gives to another binding does not move here)."""
         super().__init__()
         self.title_text = title
         self.choices = list(choices)
+        self.taken = taken_keys(keymap, self.BINDINGS)
 
     def compose(self) -> ComposeResult:
         options = [Option(label, id=str(n)) for n, (label, _) in enumerate(self.choices)]
-        listing = OptionList(*options, id="pick-list")
+        listing = ViOptionList(*options, id="pick-list", taken=self.taken)
         listing.border_title = self.title_text
         listing.border_subtitle = "enter choose · esc cancel"
         yield listing

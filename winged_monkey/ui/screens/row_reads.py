@@ -66,4 +66,6 @@ class RowReadsScreen(Screen[None]):
                 self.notify(value, title="Copied", timeout=4, markup=False)
 
         choices = [(f"{label}  {value}", value) for label, value in fields]
-        self.app.push_screen(PickScreen(f"Copy from {row.name}", choices), copy)
+        self.app.push_screen(
+            PickScreen(f"Copy from {row.name}", choices, self.portal.config.keys), copy
+        )

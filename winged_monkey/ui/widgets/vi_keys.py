@@ -1,6 +1,7 @@
 """vi's keys, written once for every view that moves: j and k a row (or a line) down and
 up, g and G to the first and the last, as the arrows, Home and End do. The instance table,
-the event and timeline tables and the scrollable screens (details, console, help) list them
+the event, timeline and catalog tables, the wizard's and pick lists and the scrollable
+screens (details, console, help) list them
 in their BINDINGS and move in their own way (`action_vi`). A vi key the user's keymap, or
 the view's own binding, gives to something else is off there: theirs runs."""
 
@@ -12,7 +13,7 @@ from typing import Any, ClassVar
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.widget import Widget
-from textual.widgets import Log
+from textual.widgets import Log, OptionList
 
 #: vi's key: what it does (help's words), and the tooltip's words, of a row or a line.
 VI: dict[str, tuple[str, str]] = {
@@ -93,3 +94,26 @@ class ViLog(_ViScrolling, Log):
     def __init__(self, *, taken: frozenset[str] = frozenset(), **kw: Any) -> None:
         super().__init__(**kw)
         self.taken = taken
+
+
+class ViOptionList(OptionList):
+    """An OptionList whose highlight also moves with j, k, g and G (the wizard's lists, a
+    pick list), unless `taken`."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [*vi_bindings("row")]
+
+    def __init__(self, *content: Any, taken: frozenset[str] = frozenset(), **kw: Any) -> None:
+        super().__init__(*content, **kw)
+        self.taken = taken
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return vi_enabled(self.taken, action, parameters)
+
+    def action_vi(self, key: str) -> None:
+        moves = {
+            "j": self.action_cursor_down,
+            "k": self.action_cursor_up,
+            "g": self.action_first,
+            "G": self.action_last,
+        }
+        moves[key]()
