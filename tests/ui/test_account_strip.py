@@ -197,3 +197,21 @@ def test_failures_then_stale_then_loading_and_a_poll_moves_nothing() -> None:
     lines = [str(line) for line in strip_lines(statuses, FIXED_NOW, 78, key="a")]
     assert [line.split()[1] for line in lines[:3]] == ["d", "c", "b"]
     assert lines[3] == "● 2 ok · 4 instances: a, e"
+
+
+async def test_a_name_too_long_for_its_column_is_whole_in_the_accounts_view(
+    demo_config: Config, tmp_path: Path
+) -> None:
+    """The strip and the view's column cut a long name (`billing-prod-eu…`): two accounts
+    that start alike could not be told apart, even in the view `a` opens to read them whole."""
+    long_failing = "billing-prod-eu-west-1-nightly"
+    long_ok = demo_config.accounts[0].model_copy(update={"name": "billing-prod-eu-west-1-batch"})
+    accounts = [unreachable(long_failing), long_ok, *demo_config.accounts[1:]]
+    app = WMApp(portal_of(demo_config, tmp_path, accounts), title_suffix="test")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = await open_accounts(pilot)
+        text = flat(shown_text(screen.query_one("#accounts-body", Static)))
+        assert long_failing in text
+        assert "billing-prod-eu-west-1-batch" in text
+        assert REMEDY in text  # the failure's message is still there, whole

@@ -55,14 +55,18 @@ def account_block(
     line.append(str(status.count))
     if status.stale:  # rows its source could not list now: enter on one says why
         line.append(f" ({status.stale} as last seen)", style="yellow")
-    if status.phase != "failed":
-        if not status.unlisted:
-            return line
-        lines = Text("\n".join(f"not listed: {u}" for u in status.unlisted), style="yellow")
-        return Group(line, Padding(lines, (0, 0, 0, 4)))
-    # Whole, wrapped, long words folded: the remedy at the end of a message must show.
-    error = Text(status.error or "unknown reason", style="red", overflow="fold")
-    return Group(line, Padding(error, (0, 0, 0, 4)))
+    below: list[RenderableType] = []
+    whole = fmt.one_line(status.name, len(status.name) * 2)  # (a wide character: two cells)
+    if fmt.one_line(status.name, NAME) != whole:  # cut in its column: whole here
+        below.append(Text(whole, style="bold", overflow="fold"))
+    if status.phase == "failed":
+        # Whole, wrapped, long words folded: the remedy at the end of a message must show.
+        below.append(Text(status.error or "unknown reason", style="red", overflow="fold"))
+    elif status.unlisted:
+        below.append(Text("\n".join(f"not listed: {u}" for u in status.unlisted), style="yellow"))
+    if not below:
+        return line
+    return Group(line, Padding(Group(*below), (0, 0, 0, 4)))
 
 
 def accounts_renderable(
