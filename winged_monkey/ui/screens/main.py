@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import ActiveBinding, Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Static
+from textual.widgets import Header, Input, Static
 from textual.worker import Worker, WorkerState
 
 from winged_monkey.actions import Action
@@ -43,6 +43,7 @@ from winged_monkey.ui.screens.timeline import TimelineScreen
 from winged_monkey.ui.toasts import Bulk, Toast, Toaster
 from winged_monkey.ui.widgets.account_strip import AccountStrip
 from winged_monkey.ui.widgets.filter_input import FilterInput
+from winged_monkey.ui.widgets.footer import Footer
 from winged_monkey.ui.widgets.instance_table import SORT_LABELS, SORTS, InstanceTable
 
 _STALE_PHASES = ("stale", "failed")
