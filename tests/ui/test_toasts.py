@@ -147,3 +147,15 @@ async def test_a_wrong_count_is_said_in_the_dialog_not_in_a_toast(live: Live) ->
         await pilot.press("escape")
         await settle(pilot)
         assert not notes.shown  # nothing left behind once it closed
+
+
+def test_a_day_of_toasts_without_a_dialog_keeps_only_those_still_up() -> None:
+    """What the toaster keeps to show again after a dialog is bounded by what is on screen:
+    it kept every toast of the session when no dialog opened (scripts/soak_session.py)."""
+    now = [0.0]
+    toaster = Toaster(lambda toast: None, lambda: None, lambda: False, lambda: now[0])
+    for n in range(1000):  # a start every 10 s, each toast up for 5 s
+        toaster.notify(Toast(f"web-{n} started", timeout=5))
+        now[0] += 10
+    toaster.notify(Toast("the last"))
+    assert [t.message for _, t in toaster._on_screen] == ["the last"]

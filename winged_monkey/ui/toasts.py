@@ -131,5 +131,8 @@ class Toaster:
         return list(self._waiting)
 
     def _put(self, toast: Toast) -> None:
-        self._on_screen.append((self._clock() + toast.timeout, toast))
+        # Only those still up are kept: with no dialog all day, not every toast shown.
+        now = self._clock()
+        self._on_screen = [(until, t) for until, t in self._on_screen if until > now]
+        self._on_screen.append((now + toast.timeout, toast))
         self._show(toast)
