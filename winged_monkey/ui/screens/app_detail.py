@@ -20,7 +20,7 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
 from winged_monkey.engine.portal import Portal
@@ -28,6 +28,7 @@ from winged_monkey.errors import WMError
 from winged_monkey.models import AppDetail, Instance
 from winged_monkey.terminal.render import APP_GLYPH, natural, size_text
 from winged_monkey.ui import format as fmt
+from winged_monkey.ui.widgets.footer import Footer
 from winged_monkey.ui.widgets.vi_keys import ViScroll, taken_keys
 from winged_monkey.user.binding_ids import BindingId
 

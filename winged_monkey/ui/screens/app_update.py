@@ -18,7 +18,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 from textual.worker import Worker, WorkerState
 
 from winged_monkey.backend import Capability
@@ -27,6 +27,7 @@ from winged_monkey.engine.portal import Portal
 from winged_monkey.errors import WMError, describe
 from winged_monkey.models import Instance
 from winged_monkey.ui.toasts import Bulk
+from winged_monkey.ui.widgets.footer import Footer
 from winged_monkey.ui.widgets.param_form import ParamForm
 from winged_monkey.user.binding_ids import BindingId
 

@@ -11,12 +11,13 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Log, Static
+from textual.widgets import Log, Static
 
 from winged_monkey.engine.portal import Portal
 from winged_monkey.errors import WMError
 from winged_monkey.models import Instance
 from winged_monkey.terminal.console_text import new_text, printable
+from winged_monkey.ui.widgets.footer import Footer
 from winged_monkey.ui.widgets.vi_keys import ViLog, taken_keys
 from winged_monkey.user.binding_ids import BindingId
 

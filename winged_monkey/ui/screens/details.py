@@ -12,11 +12,12 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from winged_monkey.models import Instance
 from winged_monkey.terminal.render import price_text
 from winged_monkey.ui import format as fmt
+from winged_monkey.ui.widgets.footer import Footer
 from winged_monkey.ui.widgets.vi_keys import ViScroll, taken_keys
 from winged_monkey.user.binding_ids import BindingId
 

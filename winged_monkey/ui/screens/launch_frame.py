@@ -12,11 +12,12 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from winged_monkey.catalog import AccountCatalog, CatalogItem
 from winged_monkey.engine.portal import Portal
 from winged_monkey.ui.screens.launch_plan import STEP_TITLES, Choices, LaunchPlan, Step
+from winged_monkey.ui.widgets.footer import Footer
 
 
 class WizardFrame(Screen[str | None]):

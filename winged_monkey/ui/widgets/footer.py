@@ -7,7 +7,8 @@ view turning on or off: an action starting or ending, the cursor on a row in ano
 state), so a session kept every key it ever showed, widgets and all: about 19 widgets per
 start through the TUI, memory and the UI's longest callback growing all day
 (scripts/soak_session.py, 2,000 polls with a start every 10: 79 to 177 MB, 93 to 535 ms).
-This footer drops the bindings of the keys a rebuild removed.
+This footer runs compact's watchers after each rebuild (setting it to itself, Textual's
+public `mutate_reactive`), which is when Textual drops the bindings of closed widgets.
 """
 
 from __future__ import annotations
@@ -22,7 +23,5 @@ class Footer(TextualFooter):
 
     async def recompose(self) -> None:
         await super().recompose()
-        # Where Textual keeps the watchers of this widget's reactives (reactive._watch).
-        watchers: dict[str, list[tuple[object, object]]] = getattr(self, "__watchers", {})
-        for bound in watchers.values():
-            bound[:] = [(node, call) for node, call in bound if not getattr(node, "_closing", 0)]
+        # The replaced keys are closed now; the live ones are set to the value they hold.
+        self.mutate_reactive(TextualFooter.compact)
