@@ -152,3 +152,17 @@ def test_set_secret_refuses_an_account_that_would_never_read_it(
     assert said in stored.output
     assert "stored in the keyring" not in stored.output
     assert keyring.get_password(KEYRING_SERVICE, "prod") is None
+
+
+@pytest.mark.parametrize("command", [("ls",), ("accounts",), ("accounts", "test")])
+def test_a_backend_not_installed_exits_3_naming_the_installed_ones(
+    tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    config = tmp_path / "wm.toml"
+    config.write_text('[[accounts]]\nname = "stacks"\nbackend = "openstack-heat"\n')
+    result = wm(config, *command)
+    assert result.exit_code == ExitCode.CONFIG, result.output
+    assert "stacks: " in result.output  # `wm accounts test` says it as the account's result
+    assert "backend 'openstack-heat' is not installed" in result.output
+    assert "installed backends: " in result.output
+    assert str(config) in result.stderr

@@ -64,7 +64,17 @@ def _accounts_list(obj: Context) -> None:
     broken = [a for a in config.accounts if isinstance(a, BrokenAccount)]
     for account in broken:
         click.echo(f"wm: {account.name}: {account.refusal}", err=True)
-    if broken:  # the others work, but the config is still wrong: as `wm ls` says it
+    missing = [
+        a
+        for a in config.accounts
+        if not isinstance(a, BrokenAccount) and a.backend not in installed
+    ]
+    for account in missing:  # in the words `wm ls` uses for it
+        try:
+            plugins.load(account.backend)
+        except WMError as exc:
+            click.echo(f"wm: {account.name}: {exc.message}", err=True)
+    if broken or missing:  # the others work, but the config is still wrong: as `wm ls` says it
         fail(config_named("an account's config or credentials are wrong"), ExitCode.CONFIG)
 
 
