@@ -112,6 +112,21 @@ def test_cached_without_a_store_says_so_and_how_to_fill_it(config: Path, tmp_pat
     assert not (tmp_path / "data").exists()  # a cached listing creates nothing
 
 
+@pytest.mark.parametrize("name", ["dev", "my dev"])
+def test_cached_refuses_a_config_with_a_name_twice_or_a_name_not_allowed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(account("dev", 9) + account(name, 9), encoding="utf-8")
+    monkeypatch.setenv("WM_CONFIG", str(path))
+    for command in (WM, CLICK):
+        done = wm(tmp_path, "ls", "--cached", secret=False, command=command)
+        assert done.returncode == ExitCode.CONFIG, done.stderr
+        assert str(path) in done.stderr
+        assert f"{name!r}" in done.stderr
+        assert done.stdout == ""
+
+
 def test_cached_names_an_account_never_listed(
     moto: MotoServer, config: Path, tmp_path: Path
 ) -> None:

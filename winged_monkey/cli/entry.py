@@ -107,6 +107,7 @@ def _split_equals(args: list[str]) -> list[str]:
 
 def _account_names(config: Path | None) -> list[str]:
     """The configured accounts' names, in order; [] when the config cannot be read here."""
+    import re  # tomllib imports it anyway
     import tomllib
 
     from winged_monkey.user import paths
@@ -120,4 +121,9 @@ def _account_names(config: Path | None) -> list[str]:
     if not isinstance(accounts, list):
         return []
     names = [a.get("name") for a in accounts if isinstance(a, dict)]
-    return [str(n) for n in names] if all(isinstance(n, str) and n for n in names) else []
+    # A name the config refuses (AccountConfig.name's pattern), or one used twice: click
+    # says so, and exits 3, as every other command does.
+    allowed = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+    if not all(isinstance(n, str) and allowed.fullmatch(n) for n in names):
+        return []
+    return [str(n) for n in names] if len(set(names)) == len(names) else []
