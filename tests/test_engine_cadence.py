@@ -15,6 +15,7 @@ import pytest
 
 from tests.conftest import Cloud
 from tests.faultproxy import PASS, Fault, FaultProxy
+from winged_monkey import faultwords
 from winged_monkey.engine.inventory import AccountUpdate
 from winged_monkey.engine.poller import Poller
 from winged_monkey.engine.portal import Portal
@@ -128,7 +129,9 @@ async def test_a_hung_and_a_dripping_account_never_slow_the_healthy_ones(
         for name in ("hung", "dripping"):
             slow = witness.of(name)
             assert all(p.phase == "failed" for p in slow), slow
-            assert all(f"no answer within {TIMEOUT:g} s" in p.error for p in slow), slow
+            # The engine's deadline or the client's own socket timeout, whichever fires first
+            # (both at the account's timeout: under load either may win); both say the same.
+            assert all(f"(timeout): {faultwords.ONLY_SLOW}" in p.error for p in slow), slow
             # Each failed at its own deadline, not at another account's pace.
             assert all(p.end - p.start < TIMEOUT + 1 for p in slow), slow
         assert poller.polls["healthy"] >= len(healthy)
