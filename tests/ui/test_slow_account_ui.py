@@ -31,6 +31,13 @@ def strip_of(app: WMApp) -> str:
     return str(app.screen.query_one(AccountStrip).render())
 
 
+def says_no_answer(app: WMApp) -> bool:
+    """The engine's deadline and libcloud's socket timeout are both TIMEOUT: whichever
+    ends the call first says so (under load either may win)."""
+    strip = strip_of(app)
+    return "no answer within 3 s" in strip or "no answer from 127.0.0.1:" in strip
+
+
 async def test_a_hung_account_never_freezes_the_healthy_ones_and_recovers_by_itself(
     cloud: Cloud, fault_proxy: Callable[[int], FaultProxy]
 ) -> None:
@@ -62,9 +69,7 @@ async def test_a_hung_account_never_freezes_the_healthy_ones_and_recovers_by_its
             return found is not None and found.state is state
 
         await wait_for(pilot, lambda: shown(InstanceState.RUNNING), "web running")
-        await wait_for(
-            pilot, lambda: "no answer within 3 s" in strip_of(app), "slow's failure", within=15
-        )
+        await wait_for(pilot, lambda: says_no_answer(app), "slow's failure", within=15)
         assert "slow" in strip_of(app)
 
         # Stopped behind the portal's back: the screen shows it within a few intervals.
@@ -75,7 +80,7 @@ async def test_a_hung_account_never_freezes_the_healthy_ones_and_recovers_by_its
         )
         seen_after = loop.time() - stopped_at
         assert portal.status("slow").phase == "failed"
-        assert "no answer within 3 s" in strip_of(app)
+        assert says_no_answer(app)
 
         # The healthy account's cadence while the other hangs, as the screen's poller runs it.
         count = len(answered)
