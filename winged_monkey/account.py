@@ -16,6 +16,7 @@ from urllib.parse import SplitResult, urlsplit
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from winged_monkey.errors import CredentialError
+from winged_monkey.names import ACCOUNT_NAME_MAX, ACCOUNT_NAME_PATTERN
 
 if TYPE_CHECKING:
     from winged_monkey.aws import AwsIdentity
@@ -137,7 +138,7 @@ class AccountConfig(BaseModel):
     # Finite and bounded: a deadline of `timeout` seconds from now must be a date.
     model_config = ConfigDict(extra="allow", frozen=True, defer_build=True, allow_inf_nan=False)
 
-    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=64)
+    name: str = Field(pattern=f"^{ACCOUNT_NAME_PATTERN}$", max_length=ACCOUNT_NAME_MAX)
     backend: str = Field("libcloud", description="Entry point name of the backend plugin.")
     provider: str | None = Field(None, description="Provider name within the backend, e.g. 'ec2'.")
     region: str | None = None

@@ -110,6 +110,7 @@ def _account_names(config: Path | None) -> list[str]:
     import re  # tomllib imports it anyway
     import tomllib
 
+    from winged_monkey.names import ACCOUNT_NAME_MAX, ACCOUNT_NAME_PATTERN
     from winged_monkey.user import paths
 
     path = config or paths.config_path()
@@ -121,9 +122,11 @@ def _account_names(config: Path | None) -> list[str]:
     if not isinstance(accounts, list):
         return []
     names = [a.get("name") for a in accounts if isinstance(a, dict)]
-    # A name the config refuses (AccountConfig.name's pattern), or one used twice: click
-    # says so, and exits 3, as every other command does.
-    allowed = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
-    if not all(isinstance(n, str) and allowed.fullmatch(n) for n in names):
+    # A name the config refuses, or one used twice: click says so, and exits 3, as every
+    # other command does.
+    allowed = re.compile(ACCOUNT_NAME_PATTERN)
+    if not all(
+        isinstance(n, str) and len(n) <= ACCOUNT_NAME_MAX and allowed.fullmatch(n) for n in names
+    ):
         return []
     return [str(n) for n in names] if len(set(names)) == len(names) else []
