@@ -9,6 +9,7 @@ from dataclasses import replace
 from functools import partial
 from typing import ClassVar
 
+from textual import events, on
 from textual.app import App, SystemCommand
 from textual.binding import ActiveBinding, Binding, BindingType
 from textual.screen import Screen
@@ -21,6 +22,7 @@ from winged_monkey.ui.screens.help import HelpScreen
 from winged_monkey.ui.screens.main import MainScreen, Starting
 from winged_monkey.ui.screens.secret import SecretScreen
 from winged_monkey.ui.screens.switcher import VIEWS, ViewSwitcher
+from winged_monkey.ui.typeahead import STUCK_AFTER_S, KeyHandled, Typeahead, after_pending
 from winged_monkey.user.binding_ids import BindingId
 from winged_monkey.user.config import Config
 from winged_monkey.user.credentials import keyring_usable
@@ -77,6 +79,7 @@ class WMApp(App[None]):
         self._undo_endings: Undo = lambda: None
         #: The views whose keys were checked against the user's keymap (`_warn_clashes`).
         self._keys_checked: set[type[Screen[object]]] = set()
+        self._typeahead = Typeahead()
         self.title = f"{TITLE} · {title_suffix}" if title_suffix else TITLE
         self.main_screen = MainScreen(
             self.portal, self.clock, keys=self.config.keys, starting=starting
@@ -107,6 +110,39 @@ class WMApp(App[None]):
 
     def on_unmount(self) -> None:
         self._undo_endings()
+
+    # -- keys typed ahead: each applies to what the one before it left (ui/typeahead.py) --
+
+    async def on_event(self, event: events.Event) -> None:
+        if not isinstance(event, events.Key) or event.is_forwarded:
+            await super().on_event(event)
+        elif self._typeahead.hold(event):
+            self.set_timer(STUCK_AFTER_S * 1.1, self._send_next)
+        else:
+            await self._send_key(event)
+
+    async def _send_key(self, key: events.Key) -> None:
+        target = self.focused or self.screen
+        await super().on_event(key)  # a priority binding, or on to the focused widget
+        token = self._typeahead.sent()
+        if not (key.is_forwarded and target.post_message(KeyHandled(token))):
+            self._typeahead.handled(token)
+            self._send_next()
+
+    @on(KeyHandled)
+    def _on_key_handled(self, message: KeyHandled) -> None:
+        self._typeahead.handled(message.token)
+        self._send_next()
+
+    def _send_next(self) -> None:
+        """The next held key, once the screen has handled what the last one set off."""
+        if self._typeahead.settle():
+            after_pending(self.focused or self.screen, self._send_held)
+            self.set_timer(STUCK_AFTER_S * 1.1, self._send_next)  # in case a hop is lost
+
+    async def _send_held(self) -> None:
+        if (key := self._typeahead.next_key()) is not None:
+            await self._send_key(key)
 
     def _warn_clashes(self, screen: Screen[object]) -> None:
         """A key the user's keymap gives two bindings of a view runs only one of them, and
@@ -145,7 +181,11 @@ class WMApp(App[None]):
         return self.current_mode
 
     def action_views(self) -> None:
-        self.push_screen(ViewSwitcher(self.view), self._go)
+        self.push_screen(ViewSwitcher(self.view, on_choice=self._switching), self._go)
+
+    def _switching(self) -> None:
+        # Keys typed after the view's name go to that view (`:inst⏎/web`), not this one.
+        self._typeahead.busy = True
 
     def _go(self, view: str | None) -> None:
         if view is not None:
@@ -156,11 +196,15 @@ class WMApp(App[None]):
 
         The apps view is the instances view showing only apps: one screen polls."""
         mode = "instances" if view == "apps" else view
-        await self.switch_mode(mode)
-        while len(self.screen_stack) > 1:
-            await self.pop_screen()
-        if mode == "instances":
-            self.main_screen.show_kind("app" if view == "apps" else None)
+        try:
+            await self.switch_mode(mode)
+            while len(self.screen_stack) > 1:
+                await self.pop_screen()
+            if mode == "instances":
+                self.main_screen.show_kind("app" if view == "apps" else None)
+        finally:
+            self._typeahead.busy = False
+            self._send_next()
 
     def ask_secret(self, account: str, what: str) -> str | None:
         """A credential prompt for the portal: called from the thread that builds an

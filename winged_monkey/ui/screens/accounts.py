@@ -98,6 +98,10 @@ def accounts_renderable(
 class AccountsScreen(Screen[None]):
     """Every account, failures first, kept current from the portal; escape goes back."""
 
+    # Focused as it composes, not later from on_mount: keys typed ahead of the view
+    # (`:events⏎` then more) reach it.
+    AUTO_FOCUS = "#accounts-list"
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "escape", "close", "back", id=BindingId.ACCOUNTS_CLOSE, tooltip="Back to the instances"
@@ -119,7 +123,6 @@ class AccountsScreen(Screen[None]):
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
-        self.query_one("#accounts-list").focus()
         self.show()
         # The portal's statuses are in memory: reading them each second costs no IO, and
         # the ages and phases follow the polls the instances view runs.

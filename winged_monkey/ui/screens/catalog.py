@@ -78,6 +78,10 @@ def group_key(item: CatalogItem) -> tuple[str, str]:
 class CatalogScreen(Screen[None]):
     """Items by name, each with the accounts that offer it; `l` or enter launches one."""
 
+    # Focused as it composes, not later from on_mount: keys typed ahead of the view
+    # (`:events⏎` then more) reach it.
+    AUTO_FOCUS = "#catalog"
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "l", "launch", "launch", id=BindingId.CATALOG_LAUNCH, tooltip="Launch the item (wizard)"
@@ -170,7 +174,6 @@ class CatalogScreen(Screen[None]):
         table = self.table
         for key, label, width in COLUMNS:
             table.add_column(label, key=key, width=width)
-        table.focus()
         accounts = self.portal.catalog_accounts()
         missing = []
         for account in accounts:

@@ -81,6 +81,10 @@ def _cycle(options: list[str | None], current: str | None) -> str | None:
 class EventsScreen(EventLogScreen):
     """Newest first; new events appear on top while the view is open."""
 
+    # Focused as it composes, not later from on_mount: keys typed ahead of the view
+    # (`:events⏎` then more) reach it.
+    AUTO_FOCUS = "#events"
+
     BINDINGS: ClassVar[list[BindingType]] = [
         *filter_keys("Filter events by words in any column", "Clear filters"),
         # The bar above the table shows these four with their keys: not in the footer too.
@@ -192,7 +196,6 @@ class EventsScreen(EventLogScreen):
     def on_mount(self) -> None:
         self.sub_title = "events"
         self.filter_input.display = False
-        self.table.focus()
         self._update_bar()
         self.reload()
 

@@ -69,6 +69,10 @@ def _count(n: int, noun: str) -> str:
 class MainScreen(RowReadsScreen):
     """Every instance of every account, kept fresh, with the actions the backends allow."""
 
+    # Focused as it composes, not later from on_mount: keys typed ahead of the view
+    # (`:events⏎` then more) reach it.
+    AUTO_FOCUS = "#instances"
+
     BINDINGS: ClassVar[list[BindingType]] = INSTANCE_BINDINGS
 
     class AccountRefreshed(Message):
@@ -141,7 +145,6 @@ class MainScreen(RowReadsScreen):
 
     def on_mount(self) -> None:
         self.filter_input.display = False
-        self.table.focus()
         self.portal.load_cache()
         # Draw from the portal's state, not only from what load_cache returned this time:
         # whoever built the portal may have loaded the cache already.

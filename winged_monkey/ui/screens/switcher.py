@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import ClassVar
 
 from rich.text import Text
@@ -61,9 +61,19 @@ class ViewSwitcher(ModalScreen[str | None]):
         ),
     ]
 
-    def __init__(self, current: str | None = None) -> None:
+    def __init__(
+        self, current: str | None = None, on_choice: Callable[[], object] | None = None
+    ) -> None:
+        """`on_choice`: called as a view is chosen, before the dialog closes (the app holds
+        the keys typed after it until that view is shown)."""
         super().__init__()
         self.current = current
+        self._on_choice = on_choice
+
+    def _choose(self, view: str) -> None:
+        if self._on_choice is not None:
+            self._on_choice()
+        self.dismiss(view)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="views-dialog") as dialog:
@@ -120,7 +130,7 @@ class ViewSwitcher(ModalScreen[str | None]):
         event.stop()
         chosen = self.chosen
         if chosen is not None:
-            self.dismiss(chosen)
+            self._choose(chosen)
             return
         none = self.query_one("#views-none", Static)
         views = ", ".join(name for name, _ in VIEWS)
@@ -130,7 +140,8 @@ class ViewSwitcher(ModalScreen[str | None]):
     @on(OptionList.OptionSelected)
     def _on_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
-        self.dismiss(event.option.id)
+        if event.option.id is not None:
+            self._choose(event.option.id)
 
     def action_move(self, step: int) -> None:
         options = self.query_one(OptionList)

@@ -1,0 +1,84 @@
+"""Keys that arrive together (a fast typist, keys bunched by a slow SSH link, tmux
+send-keys) apply in order, each to what the key before it left: not all to the view that
+was focused before the first (where `:events⏎` ran ssh, timeline and start)."""
+
+from __future__ import annotations
+
+import pytest
+from textual import events
+
+from tests.ui.conftest import cached_app, settle, wait_for
+from tests.ui.on_screen import SIZE, Notes, main_of
+from winged_monkey.engine.portal import Portal
+from winged_monkey.ui import typeahead
+from winged_monkey.ui.app import WMApp
+from winged_monkey.ui.screens.events import EventsScreen
+from winged_monkey.ui.typeahead import STUCK_AFTER_S, Typeahead
+
+CHARS = {"colon": ":", "slash": "/", "enter": "\r"}
+
+
+def arrive_together(app: WMApp, *keys: str) -> None:
+    """The keys in the app's queue at once, as a terminal's read of several keys puts them."""
+    for key in keys:
+        app.post_message(events.Key(key, CHARS.get(key, key)))
+
+
+async def test_a_view_typed_ahead_is_gone_to_and_nothing_runs_on_the_one_left(
+    cached_portal: Portal,
+) -> None:
+    notes = Notes()
+    app = cached_app(cached_portal)
+    async with app.run_test(size=SIZE, message_hook=notes) as pilot:
+        await settle(pilot)
+        arrive_together(app, "colon", *"events", "enter")
+        await wait_for(
+            pilot,
+            lambda: app.current_mode == "events" and len(app.screen_stack) == 1,
+            "the events view",
+            seen=lambda: (app.current_mode, app.screen_stack, notes.shown),
+        )
+        await settle(pilot)
+        assert notes.shown == []  # no ssh, start or timeline tried on the instances view
+
+
+async def test_keys_typed_ahead_of_a_view_switch_go_to_the_view_it_shows(
+    cached_portal: Portal,
+) -> None:
+    notes = Notes()
+    app = cached_app(cached_portal)
+    async with app.run_test(size=SIZE, message_hook=notes) as pilot:
+        await settle(pilot)
+        instances = main_of(app)
+        # The switch ends after the switcher has gone (a worker): the filter typed after it
+        # waits for the events view, and is that view's.
+        arrive_together(app, "colon", *"events", "enter", "slash", *"web", "enter")
+        await wait_for(
+            pilot,
+            lambda: isinstance(app.screen, EventsScreen) and app.focused is app.screen.table,
+            "the events view, its filter submitted",
+            seen=lambda: (app.screen, app.focused, notes.shown),
+        )
+        assert isinstance(app.screen, EventsScreen)
+        assert app.screen.filter_input.value == "web"
+        assert instances.filter_input.value == ""
+        assert notes.shown == []  # b (reboot) and e (ssh) never reached a table
+
+
+def test_a_key_that_never_comes_back_holds_the_next_one_a_second_at_most(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Its widget went away before handling it: the keys behind it are not held for ever
+    (the keyboard would be dead), nor sent early on a late or stray KeyHandled."""
+    now = [100.0]
+    monkeypatch.setattr(typeahead, "monotonic", lambda: now[0])
+    keys = Typeahead()
+    first, second = events.Key("a", "a"), events.Key("b", "b")
+    assert not keys.hold(first)
+    token = keys.sent()
+    assert keys.hold(second)
+    keys.handled(token + 1)  # not the key on its way
+    assert not keys.settle()
+    now[0] += STUCK_AFTER_S + 0.01
+    assert keys.settle()
+    assert keys.next_key() is second
