@@ -14,6 +14,7 @@ from winged_monkey.ui import typeahead
 from winged_monkey.ui.app import WMApp
 from winged_monkey.ui.screens.events import EventsScreen
 from winged_monkey.ui.typeahead import STUCK_AFTER_S, Typeahead
+from winged_monkey.ui.widgets.event_table import EventTable
 
 CHARS = {"colon": ":", "slash": "/", "enter": "\r"}
 
@@ -53,14 +54,23 @@ async def test_keys_typed_ahead_of_a_view_switch_go_to_the_view_it_shows(
         # The switch ends after the switcher has gone (a worker): the filter typed after it
         # waits for the events view, and is that view's.
         arrive_together(app, "colon", *"events", "enter", "slash", *"web", "enter")
+
+        def filtered() -> bool:
+            # Asked before the view has composed its table and filter, too.
+            screen = app.screen
+            return (
+                isinstance(screen, EventsScreen)
+                and isinstance(app.focused, EventTable)
+                and screen.filter_input.value == "web"
+            )
+
         await wait_for(
             pilot,
-            lambda: isinstance(app.screen, EventsScreen) and app.focused is app.screen.table,
-            "the events view, its filter submitted",
+            filtered,
+            "the events view, “web” in its filter, submitted",
             seen=lambda: (app.screen, app.focused, notes.shown),
         )
-        assert isinstance(app.screen, EventsScreen)
-        assert app.screen.filter_input.value == "web"
+        await settle(pilot)
         assert instances.filter_input.value == ""
         assert notes.shown == []  # b (reboot) and e (ssh) never reached a table
 
