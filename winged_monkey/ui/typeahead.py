@@ -75,8 +75,7 @@ class Typeahead:
     def settle(self) -> bool:
         """Whether to let the screen settle now, then call `next_key`: a key is held, none
         on its way, no view switch under way, and the screen is not settling already."""
-        self._forget_stuck()
-        if self._on_way is not None or self.busy or not self._held:
+        if not self._sendable():
             return False
         if self._settling is not None and monotonic() - self._settling <= STUCK_AFTER_S:
             return False
@@ -86,11 +85,15 @@ class Typeahead:
     def next_key(self) -> events.Key | None:
         """The held key to send now, once the screen settled (None: it must wait still)."""
         self._settling = None
-        self._forget_stuck()
-        if self._on_way is not None or self.busy or not self._held:
+        if not self._sendable():
             return None
         self._on_way, self._sent_at = 0, monotonic()
         return self._held.popleft()
+
+    def _sendable(self) -> bool:
+        """A key is held, none is on its way, and no view switch is under way."""
+        self._forget_stuck()
+        return self._on_way is None and not self.busy and bool(self._held)
 
     def _forget_stuck(self) -> None:
         # Its KeyHandled never came (its widget went away first): hold nothing behind it.
