@@ -3,7 +3,8 @@
 Listing names imports nothing; loading one imports only that plugin. A backend's account
 keys (its `BackendSettings`) are found through the light `winged_monkey.settings` group, so
 the config is checked without importing the backend's library; a plugin that registers
-none there is asked for its class's `SETTINGS` instead.
+none there is asked for its class's `SETTINGS` instead. `offline_problem` runs a backend's
+own offline check of an account (`BackendSettings.check_offline`), for `wm accounts` alone.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from importlib.metadata import EntryPoint, EntryPoints, SelectableGroups, entry_
 from typing import TYPE_CHECKING
 
 from winged_monkey.backend import Backend
-from winged_monkey.errors import PluginError
+from winged_monkey.errors import PluginError, WMError, describe
 
 if TYPE_CHECKING:
+    from winged_monkey.account import AccountConfig
     from winged_monkey.backend_settings import BackendSettings
 
 GROUP = "winged_monkey.backends"
@@ -69,6 +71,21 @@ def settings(name: str) -> type[BackendSettings] | None:
     if not (isinstance(found, type) and issubclass(found, BackendSettings)):
         raise PluginError(f"backend {name!r}'s settings ({entry.value}) are not BackendSettings")
     return found
+
+
+def offline_problem(account: AccountConfig) -> str | None:
+    """What `account`'s backend finds wrong with it without a network call (its settings'
+    `check_offline`), in the words using the account would say it; None when nothing is
+    wrong, or the backend declares no settings or is not installed (using it says so)."""
+    try:
+        found = settings(account.backend)
+        if found is not None:
+            found.check_offline(account)
+    except WMError as exc:
+        return exc.message
+    except Exception as exc:  # the plugin's bug: said, not a traceback over the listing
+        return f"backend {account.backend!r}'s offline check failed ({describe(exc)})"
+    return None
 
 
 def _loaded(entry: EntryPoint, what: str) -> object:

@@ -22,7 +22,7 @@ from winged_monkey.backend import ACTION_CAPABILITY, Backend, Capability
 from winged_monkey.errors import ActionNotAllowed, BackendError, ConfigError, WMError
 from winged_monkey.models import Instance, InstanceState
 from winged_monkey_libcloud import catalog as offer
-from winged_monkey_libcloud import drivers, sizes, tls
+from winged_monkey_libcloud import drivers, providers, sizes, tls
 from winged_monkey_libcloud.convert import to_instance
 from winged_monkey_libcloud.errors import translate
 from winged_monkey_libcloud.settings import LibcloudSettings, own_limits
@@ -68,13 +68,13 @@ class LibcloudBackend(Backend):
         if cls is LibcloudBackend:  # the entry point: the provider names the family
             from winged_monkey_libcloud.families import family
 
-            chosen = family(drivers.resolve_provider(account))
+            chosen = family(providers.resolve_provider(account))
         built: LibcloudBackend = object.__new__(chosen)
         return built
 
     def __init__(self, account: AccountConfig, secrets: Secrets) -> None:
         super().__init__(account, secrets)
-        self.provider = drivers.resolve_provider(account)
+        self.provider = providers.resolve_provider(account)
         self.driver_cls = self.driver_class()
         drivers.check_keys(account, self.provider, self.driver_cls)  # a typo, now
         self._ca_bundle = tls.ca_bundle(account)  # a wrong path is a config error now

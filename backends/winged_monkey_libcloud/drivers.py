@@ -1,5 +1,6 @@
-"""Which libcloud provider an account names, what its driver can do, and how any driver
-is built (a family's own arguments are in its class: ec2.py, openstack.py).
+"""What the driver of an account's libcloud provider can do, and how any driver is built
+(a family's own arguments are in its class: ec2.py, openstack.py; which provider an
+account names is in providers.py).
 
 Everything here is decided from the driver class and the account's config,
 without a network call.
@@ -11,8 +12,7 @@ import inspect
 from typing import Any
 
 from libcloud.compute.base import NodeDriver
-from libcloud.compute.providers import DRIVERS, get_driver
-from libcloud.compute.types import Provider
+from libcloud.compute.providers import get_driver
 
 from winged_monkey.account import AccountConfig, Secrets
 from winged_monkey.backend import Capability
@@ -33,33 +33,6 @@ METHODS: dict[Capability, tuple[str, ...]] = {
     Capability.RESET: ("ex_hard_reboot_node",),
 }
 MUTATING = frozenset(METHODS)
-
-
-def provider_names() -> list[str]:
-    """Every compute provider libcloud knows, as the config spells them ("ec2", "openstack")."""
-    return sorted(str(name) for name in DRIVERS)
-
-
-def resolve_provider(account: AccountConfig) -> str:
-    """The libcloud provider name for an account; unknown names list close matches."""
-    wanted = (account.provider or "").strip()
-    if not wanted:
-        raise ConfigError(
-            "no provider set; name a libcloud compute provider, e.g. provider = 'ec2'",
-            account=account.name,
-        )
-    known = provider_names()
-    lower = wanted.lower()
-    if lower in known:
-        return lower
-    constant = getattr(Provider, wanted.upper(), None)  # "AZURE_ARM" as well as "azure_arm"
-    if isinstance(constant, str) and constant in known:
-        return constant
-    import difflib  # only for a provider name that is wrong
-
-    close = difflib.get_close_matches(lower, known, n=4, cutoff=0.6)
-    hint = f"did you mean {', '.join(close)}?" if close else f"known: {', '.join(known[:12])}, ..."
-    raise ConfigError(f"unknown libcloud provider {wanted!r}; {hint}", account=account.name)
 
 
 def load(account: AccountConfig, provider: str) -> type[NodeDriver]:

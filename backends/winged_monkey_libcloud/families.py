@@ -13,7 +13,7 @@ from winged_monkey_libcloud.backend import LibcloudBackend
 
 
 def family(provider: str) -> type[LibcloudBackend]:
-    """The class for `provider` (as `drivers.resolve_provider` spells it)."""
+    """The class for `provider` (as `providers.resolve_provider` spells it)."""
     if provider == Provider.EC2:
         from winged_monkey_libcloud.ec2 import EC2Backend
 

@@ -47,35 +47,41 @@ def _accounts_list(obj: Context) -> None:
     config, _store, _ = obj.setup()
     installed = set(plugins.available())
     rows = [("ACCOUNT", "BACKEND", "PROVIDER", "REGION/ENDPOINT", "FLAGS")]
+    problems: list[tuple[str, str]] = []
     for account in config.accounts:
         where = account.region or ""
         if account.endpoint:
             where = f"{account.endpoint.host}:{account.endpoint.port or ''}".rstrip(":")
         flags = ["read-only"] if account.read_only else []
-        if isinstance(account, BrokenAccount):
-            flags.append("config refused (below)")
-        elif account.backend not in installed:
-            flags.append("backend not installed")
+        found = _problem(account, installed)
+        if found is not None:
+            flags.append(found[0])
+            problems.append((account.name, found[1]))
         rows.append((account.name, account.backend, account.provider or "", where, " ".join(flags)))
     if len(rows) == 1:
         no_accounts(obj, [])
         return
     click.echo(render_table(rows))
-    broken = [a for a in config.accounts if isinstance(a, BrokenAccount)]
-    for account in broken:
-        click.echo(f"wm: {account.name}: {account.refusal}", err=True)
-    missing = [
-        a
-        for a in config.accounts
-        if not isinstance(a, BrokenAccount) and a.backend not in installed
-    ]
-    for account in missing:  # in the words `wm ls` uses for it
+    for name, problem in problems:  # in the words `wm ls` uses for it
+        click.echo(f"wm: {name}: {problem}", err=True)
+    if problems:  # the others work, but the config is still wrong: as `wm ls` says it
+        fail(config_named("an account's config or credentials are wrong"), ExitCode.CONFIG)
+
+
+def _problem(account: AccountConfig, installed: set[str]) -> tuple[str, str] | None:
+    """What is wrong with the account that is known without contacting its cloud, as its
+    flag in the table and its message below it: its table refused when the config loaded,
+    its backend not installed, or what its backend's offline check finds (a libcloud
+    provider name libcloud does not know); None when nothing is."""
+    if isinstance(account, BrokenAccount):
+        return "config refused (below)", account.refusal
+    if account.backend not in installed:
         try:
             plugins.load(account.backend)
         except WMError as exc:
-            click.echo(f"wm: {account.name}: {exc.message}", err=True)
-    if broken or missing:  # the others work, but the config is still wrong: as `wm ls` says it
-        fail(config_named("an account's config or credentials are wrong"), ExitCode.CONFIG)
+            return "backend not installed", exc.message
+    problem = plugins.offline_problem(account)
+    return ("config refused (below)", problem) if problem else None
 
 
 @accounts.command("test")
