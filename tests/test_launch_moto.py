@@ -15,6 +15,8 @@ from winged_monkey.catalog import LaunchRequest
 from winged_monkey.engine.portal import ActionUpdate, Portal
 from winged_monkey.errors import ActionNotAllowed, InvalidRequest
 from winged_monkey.models import EventSource, InstanceState
+from winged_monkey.user.credentials import CredentialResolver
+from winged_monkey_libcloud import LibcloudBackend
 
 
 @pytest.fixture
@@ -166,6 +168,35 @@ async def test_a_read_only_account_cannot_launch(cloud: Cloud) -> None:
         await launch(portal, "audit", LaunchRequest(item=AMI, name="x", size="t3.micro"))
     assert run_instances_calls(cloud) == 0
     await portal.close()
+
+
+@pytest.mark.parametrize(
+    ("kind", "instead"),
+    [
+        ("deployable", "launch a deployable through the aggregator account whose catalog lists it"),
+        ("template", "launch a template as an app (`wm app launch`) on a Heat account"),
+    ],
+)
+async def test_a_libcloud_account_refuses_to_launch_what_is_not_an_image(
+    cloud: Cloud, kind: str, instead: str
+) -> None:
+    """The backend itself refuses a kind it cannot launch, whoever calls it: its item would
+    otherwise go to EC2 as an image id (moto, like a lax private cloud, would run it)."""
+    account = cloud.account("dev")
+    backend = LibcloudBackend(account, CredentialResolver().resolve(account))
+    request = LaunchRequest.model_validate(
+        {"item": "web-tier", "kind": kind, "name": "shop", "size": "t3.micro"}
+    )
+    cloud.server.clear_calls()
+    with pytest.raises(InvalidRequest) as caught:
+        await backend.launch(request)
+    assert str(caught.value) == (
+        f"dev: 'web-tier' is a {kind}, and a libcloud account launches images only; "
+        f"{instead} (`wm catalog dev` lists this account's images)"
+    )
+    assert run_instances_calls(cloud) == 0
+    assert described(cloud) == []
+    await backend.close()
 
 
 async def test_where_ranks_two_regions_by_bundled_price_with_reasons(cloud: Cloud) -> None:

@@ -313,7 +313,9 @@ class Backend(ABC):
     async def launch(self, request: LaunchRequest) -> list[str]:
         """Create `request.count` instances (Capability.LAUNCH); returns their ids once
         accepted. A rejection raises InvalidRequest with the provider's reason; follow the
-        new instances with `get_instance`. Apps go through `launch_app`."""
+        new instances with `get_instance`. Apps go through `launch_app`. A `request.kind`
+        the backend does not launch (a deployable on a cloud account) raises InvalidRequest
+        that says so, before any call."""
         raise ActionNotAllowed(f"{self.account.name} cannot launch", account=self.account.name)
 
     async def console_output(self, instance: Instance) -> str:

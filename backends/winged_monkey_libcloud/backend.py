@@ -19,7 +19,13 @@ from libcloud.compute.types import NodeState
 from winged_monkey.account import AccountConfig, Secrets
 from winged_monkey.actions import Action
 from winged_monkey.backend import ACTION_CAPABILITY, Backend, Capability
-from winged_monkey.errors import ActionNotAllowed, BackendError, ConfigError, WMError
+from winged_monkey.errors import (
+    ActionNotAllowed,
+    BackendError,
+    ConfigError,
+    InvalidRequest,
+    WMError,
+)
 from winged_monkey.models import Instance, InstanceState
 from winged_monkey_libcloud import catalog as offer
 from winged_monkey_libcloud import drivers, providers, sizes, tls
@@ -40,6 +46,12 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 Known = tuple[InstanceState, str]  # a state read from the provider itself, and its word
+
+#: Where a launch of a kind other than an image goes instead.
+_ELSEWHERE = {
+    "deployable": "launch a deployable through the aggregator account whose catalog lists it",
+    "template": "launch a template as an app (`wm app launch`) on a Heat account",
+}
 
 
 class LibcloudBackend(Backend):
@@ -135,6 +147,13 @@ class LibcloudBackend(Backend):
         return await self._call(search)
 
     async def launch(self, request: LaunchRequest) -> list[str]:
+        if request.kind != "image":  # the item would be taken for an image id and sent
+            raise InvalidRequest(
+                f"{request.item!r} is a {request.kind}, and a libcloud account launches "
+                f"images only; {_ELSEWHERE.get(request.kind, 'pick an image')} "
+                f"(`wm catalog {self.account.name}` lists this account's images)",
+                account=self.account.name,
+            )
         if Capability.LAUNCH not in self.capabilities:
             raise ActionNotAllowed(
                 f"account {self.account.name} cannot launch (read-only, or libcloud's "
