@@ -105,11 +105,12 @@ def test_query_matches_what_the_store_returns(tmp_path: Path) -> None:
         EventQuery(account="prod", kinds={"state", "stop"}),
         EventQuery(sources={EventSource.ACTION}),
         EventQuery(target="i-1", since=NOW - timedelta(hours=4), until=NOW),
+        EventQuery(target="web"),  # a name: what `wm events --target` is typed with
     ]
     for query in queries:
         expected = sorted((e for e in events if query.matches(e)), key=lambda e: e.at)[::-1]
         assert query.run(store) == expected, query
-    assert [len(q.run(store)) for q in queries] == [6, 3, 3, 3, 0, 4]
+    assert [len(q.run(store)) for q in queries] == [6, 3, 3, 3, 0, 4, 6]
 
 
 def test_exports_carry_every_field_and_survive_commas_and_newlines() -> None:
@@ -223,6 +224,22 @@ def test_wm_events_table_and_csv(history: list[Event]) -> None:
     assert rows[0]["user"] == "ana"
     empty = wm("events", "--csv", "--account", "nobody")
     assert empty.stdout.splitlines() == [",".join(EXPORT_COLUMNS)]
+
+
+def test_wm_events_target_is_an_id_or_a_name(history: list[Event]) -> None:
+    """Users know their machines by name: --target takes what the NAME column shows as
+    well as the id, in the window and in what --follow prints."""
+    assert keys(wm("events", "--json", "--target", "web")) == ["acted", "stopped"]
+    assert keys(wm("events", "--json", "--target", "db")) == ["old"]
+    assert keys(wm("events", "--json", "--target", "i-9")) == ["old"]
+    assert keys(wm("events", "--json", "--target", "web", "--account", "prod")) == ["stopped"]
+    store = Store.open(paths.store_path())
+    follow = followed(store, EventQuery(target="db"), store.last_seq())
+    assert next(follow) == []
+    store.append_events([ev("renamed", datetime.now(UTC), target="i-9", target_name="db")])
+    store.append_events([ev("other", datetime.now(UTC), target="i-2", target_name="cache")])
+    assert [e.key for e in next(follow) or []] == ["renamed"]
+    store.close()
 
 
 def test_wm_events_fits_the_width_it_is_given(history: list[Event]) -> None:

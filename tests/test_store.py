@@ -110,13 +110,18 @@ def test_event_filters(opener: Opener) -> None:
             kind="state",
             account="dev" if n % 2 else "prod",
             target=f"i-{n}",
+            target_name="web" if n < 3 else "i-1",  # a name that is another's id
         )
         for n in range(6)
     )
     assert [e.key for e in store.events(limit=2)] == ["k5", "k4"]
     assert [e.key for e in store.events(since=T0 + timedelta(hours=3))] == ["k5", "k4", "k3"]
     assert [e.key for e in store.events(account="prod")] == ["k4", "k2", "k0"]
-    assert [e.key for e in store.events(target="i-1")] == ["k1"]
+    assert [e.key for e in store.events(target="i-1")] == ["k1"]  # an id: that one only
+    assert [e.key for e in store.events(target_or_name="web")] == ["k2", "k1", "k0"]
+    assert [e.key for e in store.events(target_or_name="i-1")] == ["k5", "k4", "k3", "k1"]
+    found = store.events(target_or_name="web", account="prod", since=T0 + timedelta(hours=1))
+    assert [e.key for e in found] == ["k2"]
 
 
 def test_a_corrupt_file_is_a_clear_error(tmp_path: Path) -> None:
@@ -269,9 +274,30 @@ def test_first_schema_gets_the_filter_indexes(tmp_path: Path) -> None:
         assert name in indexes
 
 
+def test_the_previous_schema_finds_a_target_by_name_after_its_upgrade(tmp_path: Path) -> None:
+    """A file the previous version wrote (schema 3): opened by this one, it gets the name's
+    index and answers a name."""
+    path = tmp_path / "v3.sqlite3"
+    _old_store(path, 3)
+    db = sqlite3.connect(path)
+    db.execute(
+        "INSERT INTO events (key, at, source, kind, account, target, target_name) "
+        "VALUES ('named', ?, 'observed', 'state', 'dev', 'i-2', 'web')",
+        (T0.timestamp() + 60,),
+    )
+    db.commit()
+    db.close()
+    store = Store.open(path)
+    assert [e.key for e in store.events(target_or_name="web")] == ["named"]
+    assert [e.key for e in store.events(target_or_name="i-1")] == ["old"]
+    store.close()
+    assert "events_target_name_at" in dict(_schema(path))
+
+
 @pytest.mark.parametrize(
     ("where", "index"),
     [
+        ("target = ? OR target_name = ?", "events_target_name_at"),
         ("at >= ? AND at < ?", "events_at"),
         ("at >= ? AND at < ? AND account = ?", "events_account_at"),
         ("target = ?", "events_target_at"),

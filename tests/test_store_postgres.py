@@ -38,16 +38,20 @@ def test_an_older_schema_is_upgraded_and_keeps_its_events(
             db.execute(script)
             db.execute("INSERT INTO wm_schema_migrations (version) VALUES (%s)", (n,))
         db.execute(
-            "INSERT INTO events (key, at, source, kind, account, target) "
-            "VALUES ('old', %s, 'observed', 'state', 'dev', 'i-1')",
+            "INSERT INTO events (key, at, source, kind, account, target, target_name) "
+            "VALUES ('old', %s, 'observed', 'state', 'dev', 'i-1', 'web')",
             (T0.timestamp(),),
         )
     store = PostgresStore.connect(url, password)
     try:
         assert _versions(url, password) == list(range(1, SCHEMA_VERSION + 1))
         assert [e.key for e in store.events()] == ["old"]
+        assert [e.key for e in store.events(target_or_name="web")] == ["old"]
     finally:
         store.close()
+    with psycopg.connect(url, password=password) as db:
+        indexes = {r[0] for r in db.execute("SELECT indexname FROM pg_indexes").fetchall()}
+    assert "events_target_name_at" in indexes  # `wm events --target NAME` stays an index read
 
 
 def test_replicas_starting_together_migrate_once(postgres_cluster: PostgresCluster) -> None:

@@ -59,7 +59,7 @@ def _limit(ctx: click.Context, param: click.Parameter, value: int) -> int:
 )
 @click.option("--until", callback=_when, help="Window end (exclusive), same forms as --since.")
 @click.option("--account", help="Only this account.")
-@click.option("--target", help="Only this instance id.")
+@click.option("--target", help="Only this instance or app, by its id or its name.")
 @click.option(
     "--kind", "kinds", multiple=True, help="Only this kind: state, stop, ... (repeatable)."
 )

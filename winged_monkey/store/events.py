@@ -66,7 +66,10 @@ def parse_when(text: str, now: datetime) -> datetime:
 
 @dataclass(frozen=True)
 class EventQuery:
-    """A filter over the log; `run` asks the store, `matches` checks one event (for --follow)."""
+    """A filter over the log; `run` asks the store, `matches` checks one event (for --follow).
+
+    `target` is what a user types: an instance's or app's id, or its name.
+    """
 
     since: datetime | None = None
     until: datetime | None = None
@@ -82,7 +85,7 @@ class EventQuery:
             since=self.since,
             until=self.until,
             account=self.account,
-            target=self.target,
+            target_or_name=self.target,
             kinds=self.kinds,
             sources=self.sources,
             limit=self.limit,
@@ -93,7 +96,7 @@ class EventQuery:
             (self.since is None or event.at >= self.since)
             and (self.until is None or event.at < self.until)
             and (self.account is None or event.account == self.account)
-            and (self.target is None or event.target == self.target)
+            and (self.target is None or self.target in (event.target, event.target_name))
             and (self.kinds is None or event.kind in self.kinds)
             and (self.sources is None or event.source in self.sources)
         )

@@ -105,6 +105,10 @@ MIGRATIONS: tuple[str, ...] = (
         payload    TEXT NOT NULL
     );
     """,
+    # 4: `wm events --target` takes a name as well as an id: the name's own index.
+    """
+    CREATE INDEX events_target_name_at ON events (target_name, at);
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

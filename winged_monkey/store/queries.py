@@ -56,6 +56,7 @@ def window(
     until: datetime | None,
     account: str | None,
     target: str | None,
+    target_or_name: str | None,
     kinds: Collection[str] | None,
     sources: Collection[EventSource] | None,
     limit: int,
@@ -73,6 +74,9 @@ def window(
         if value is not None:
             clauses.append(clause + p)
             params.append(value)
+    if target_or_name is not None:  # each side has its index (events_target_name_at)
+        clauses.append(f"(target = {p} OR target_name = {p})")
+        params.extend([target_or_name, target_or_name])
     for column, values in (("kind", kinds), ("source", sources)):
         if values is not None:
             wanted = sorted({str(v) for v in values})

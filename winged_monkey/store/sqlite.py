@@ -61,6 +61,10 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE events ADD COLUMN cause TEXT;
     CREATE INDEX events_cause ON events (cause);
     """,
+    # 4: `wm events --target` takes a name as well as an id: the name's own index.
+    """
+    CREATE INDEX events_target_name_at ON events (target_name, at);
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -254,11 +258,14 @@ class Store:
         until: datetime | None = None,
         account: str | None = None,
         target: str | None = None,
+        target_or_name: str | None = None,
         kinds: Collection[str] | None = None,
         sources: Collection[EventSource] | None = None,
         limit: int = 1000,
     ) -> list[Event]:
         """Newest first. `since` is inclusive, `until` exclusive; None means no bound.
+        `target` is an instance's or app's id; `target_or_name` its id or its name (what a
+        user types to `wm events --target`).
 
         An empty `kinds` or `sources` matches nothing (a filter with every box unticked).
         """
@@ -268,6 +275,7 @@ class Store:
             until=until,
             account=account,
             target=target,
+            target_or_name=target_or_name,
             kinds=kinds,
             sources=sources,
             limit=limit,
