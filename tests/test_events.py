@@ -207,7 +207,7 @@ def test_wm_events_filters_and_json(history: list[Event]) -> None:
     assert keys(wm("events", "--json", "--source", "observed", "--limit", "1")) == ["stopped"]
     since = (datetime.now(UTC) - timedelta(days=4)).date().isoformat()
     assert keys(wm("events", "--json", "--since", since)) == ["acted", "stopped", "old"]
-    assert keys(wm("events", "--json", "--account", "nobody")) == []
+    assert keys(wm("events", "--json", "--target", "nobody")) == []
 
 
 def test_wm_events_table_and_csv(history: list[Event]) -> None:
@@ -222,7 +222,7 @@ def test_wm_events_table_and_csv(history: list[Event]) -> None:
     rows = list(csv.DictReader(io.StringIO(exported.stdout)))
     assert [r["key"] for r in rows] == ["acted", "stopped", "old"]
     assert rows[0]["user"] == "ana"
-    empty = wm("events", "--csv", "--account", "nobody")
+    empty = wm("events", "--csv", "--target", "nobody")
     assert empty.stdout.splitlines() == [",".join(EXPORT_COLUMNS)]
 
 
@@ -240,6 +240,41 @@ def test_wm_events_target_is_an_id_or_a_name(history: list[Event]) -> None:
     store.append_events([ev("other", datetime.now(UTC), target="i-2", target_name="cache")])
     assert [e.key for e in next(follow) or []] == ["renamed"]
     store.close()
+
+
+CONFIGURED = (
+    '[[accounts]]\nname = "dev"\nprovider = "ec2"\nregion = "us-east-1"\n'
+    '[[accounts]]\nname = "staging"\nprovider = "ec2"\nregion = "us-east-1"\n'
+)
+
+
+def test_wm_events_refuses_an_account_it_cannot_know(history: list[Event]) -> None:
+    """An account in neither the config nor the log is a typo: exit 3, naming the accounts
+    there are, as `wm ls --account` does; one removed from the config keeps its history."""
+    config = Path(os.environ["WM_CONFIG"])
+    config.write_text(CONFIGURED)
+    assert keys(wm("events", "--json", "--account", "prod")) == ["stopped"]  # removed, kept
+    assert keys(wm("events", "--json", "--account", "staging")) == []  # no history yet
+    typo = CliRunner().invoke(main, ["events", "--account", "nope"])
+    assert typo.exit_code == ExitCode.CONFIG, typo.output
+    assert typo.stdout == ""
+    assert "wm: no account named 'nope' (configured: dev, staging; " in typo.stderr
+    assert "with history: dev, prod)" in typo.stderr
+    assert str(config) in typo.stderr
+    followed_typo = CliRunner().invoke(main, ["events", "--follow", "--account", "nope"])
+    assert followed_typo.exit_code == ExitCode.CONFIG, followed_typo.output
+
+    config.write_text(CONFIGURED + "[oops\n")  # `wm events` reads the log, not the config
+    assert keys(wm("events", "--json", "--account", "prod")) == ["stopped"]
+    broken = CliRunner().invoke(main, ["events", "--account", "staging"])
+    assert broken.exit_code == ExitCode.CONFIG, broken.output
+    assert "no account named 'staging' in the event log (with history: dev, prod)" in (
+        broken.stderr
+    )
+    assert f"the config cannot be read to look for it: {config}: not valid TOML" in broken.stderr
+
+    config.unlink()
+    assert CliRunner().invoke(main, ["events", "--account", "nope"]).exit_code == ExitCode.CONFIG
 
 
 def test_wm_events_fits_the_width_it_is_given(history: list[Event]) -> None:

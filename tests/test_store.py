@@ -124,6 +124,17 @@ def test_event_filters(opener: Opener) -> None:
     assert [e.key for e in found] == ["k2"]
 
 
+def test_the_accounts_the_history_knows(opener: Opener) -> None:
+    """`wm events --account` takes an account removed from the config while its history
+    is still here: its events, or only its last inventory."""
+    store = opener()
+    assert store.accounts() == []
+    store.append_events(ev(n, account=name) for n, name in enumerate(["prod", "dev", "prod"]))
+    store.save_snapshot(AccountSnapshot(account="lab", fetched_at=T0, instances=()))
+    store.save_snapshot(AccountSnapshot(account="dev", fetched_at=T0, instances=()))
+    assert store.accounts() == ["dev", "lab", "prod"]
+
+
 def test_a_corrupt_file_is_a_clear_error(tmp_path: Path) -> None:
     path = tmp_path / "wm.sqlite3"
     path.write_bytes(b"this is not a database" * 100)

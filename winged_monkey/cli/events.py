@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import time
+import tomllib
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import click
 
 from winged_monkey.cli.base import Context, ExitCode, fail, guard
-from winged_monkey.errors import StoreError
+from winged_monkey.errors import ConfigError, StoreError
 from winged_monkey.models import Event, EventSource
 from winged_monkey.store.events import (
     TABLE_HEADER,
@@ -29,6 +30,7 @@ from winged_monkey.terminal.render import (
     render_table,
 )
 from winged_monkey.user import paths
+from winged_monkey.user.config import config_text
 
 
 def _when(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
@@ -58,7 +60,10 @@ def _limit(ctx: click.Context, param: click.Parameter, value: int) -> int:
     "--since", callback=_when, help="Window start: 30m, 1h, 2d, 1w ago, or 2026-11-01[T08:30]."
 )
 @click.option("--until", callback=_when, help="Window end (exclusive), same forms as --since.")
-@click.option("--account", help="Only this account.")
+@click.option(
+    "--account",
+    help="Only this account (configured, or removed from the config with history left).",
+)
 @click.option("--target", help="Only this instance or app, by its id or its name.")
 @click.option(
     "--kind", "kinds", multiple=True, help="Only this kind: state, stop, ... (repeatable)."
@@ -133,13 +138,14 @@ def events(
     guard(lambda: _events(obj, query, fmt, follow, interval, parts, width))
 
 
-def _events_store(obj: Context) -> Store:
-    """The history to read: read-write if possible (to migrate), else read-only."""
+def _events_store(obj: Context) -> tuple[Store, list[str] | None]:
+    """The history to read: read-write if possible (to migrate), else read-only; and with
+    --demo, its accounts (else None: the config is read only if --account needs it)."""
     if obj.demo:
-        _config, store, warnings = obj.setup()
+        config, store, warnings = obj.setup()
         for warning in warnings:
             click.echo(f"wm: {warning}", err=True)
-        return store
+        return store, [a.name for a in config.accounts]
     path = paths.store_path()
     try:
         store = Store.open(path)
@@ -151,7 +157,53 @@ def _events_store(obj: Context) -> Store:
         except StoreError:
             raise exc from None
     obj.stack.callback(store.close)
-    return store
+    return store, None
+
+
+def _check_account(obj: Context, store: Store, account: str, configured: list[str] | None) -> None:
+    """An account neither in the history nor in the config is a mistake (exit 3, as `wm
+    ls` says it), not an empty answer; one removed from the config keeps its history.
+    The config is read only for an account the history does not know."""
+    logged = store.accounts()
+    if account in logged:
+        return
+    why = None
+    if configured is None:
+        configured, why = _configured_accounts(obj)
+    if account in configured:
+        return
+    history = ", ".join(logged) or "none"
+    if why is None:
+        known = ", ".join(configured) or "none"
+        raise ConfigError(
+            f"no account named {account!r} (configured: {known}; with history: {history})"
+        )
+    raise ConfigError(
+        f"no account named {account!r} in the event log (with history: {history}), "
+        f"and the config cannot be read to look for it: {why}"
+    )
+
+
+def _configured_accounts(obj: Context) -> tuple[list[str], str | None]:
+    """The config's account names, and why it could not be read (None if it could).
+
+    Read as leniently as it can be: `wm events` needs no account's settings, and a mistake
+    elsewhere in the config is for the commands that use it to say."""
+    path = obj.config_path or paths.config_path()
+    try:
+        data = tomllib.loads(config_text(path, path.read_bytes()))
+    except FileNotFoundError:
+        return [], (f"{path}: no such file" if obj.config_path is not None else None)
+    except OSError as exc:
+        return [], f"{path}: cannot read ({exc.strerror})"
+    except ConfigError as exc:
+        return [], str(exc)
+    except tomllib.TOMLDecodeError as exc:
+        return [], f"{path}: not valid TOML: {exc}"
+    tables = data.get("accounts")
+    tables = tables if isinstance(tables, list) else []
+    names = [t.get("name") for t in tables if isinstance(t, dict)]
+    return [n for n in names if isinstance(n, str)], None
 
 
 def _events(
@@ -163,7 +215,9 @@ def _events(
     parts: bool,
     width: int | None,
 ) -> None:
-    store = _events_store(obj)
+    store, configured = _events_store(obj)
+    if query.account is not None:
+        _check_account(obj, store, query.account, configured)
     if follow:
         _follow(store, query, fmt, interval, output_width(width))
         return

@@ -36,6 +36,20 @@ _COLUMNS = ", ".join(f'"{c}"' if c == "user" else c for c in EVENT_COLUMNS)
 SELECT = f"SELECT seq, {_COLUMNS} FROM events"  # noqa: S608
 LAST_SEQ = "SELECT coalesce(max(seq), 0) FROM events"
 COUNT = "SELECT count(*) FROM events"
+#: Every account the store knows, from its inventory and its event log: the log's
+#: accounts one index probe each (a skip scan of events_account_at), not a scan of it.
+ACCOUNTS = """
+WITH RECURSIVE logged (account) AS (
+    SELECT min(account) FROM events
+    UNION ALL
+    SELECT (SELECT min(e.account) FROM events AS e WHERE e.account > logged.account)
+    FROM logged WHERE logged.account IS NOT NULL
+)
+SELECT account FROM logged WHERE account IS NOT NULL
+UNION
+SELECT account FROM inventory
+ORDER BY account
+"""
 #: The engine's own intents, not a server's audit lines (a LIKE pattern, as a parameter:
 #: psycopg would read a literal % as a placeholder).
 INTENT_KEYS = "action:%"

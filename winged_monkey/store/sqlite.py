@@ -307,6 +307,12 @@ class Store:
             (seq,) = db.execute(queries.LAST_SEQ).fetchone()
         return int(seq)
 
+    def accounts(self) -> list[str]:
+        """Every account the store has a history of (events or a last inventory), sorted:
+        those removed from the config since included."""
+        with self._reading() as db:
+            return [str(row[0]) for row in db.execute(queries.ACCOUNTS).fetchall()]
+
     def count_events(self) -> int:
         with self._reading() as db:
             (count,) = db.execute(queries.COUNT).fetchone()
