@@ -8,9 +8,11 @@ import json
 import os
 import queue
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -20,6 +22,7 @@ from click.testing import CliRunner, Result
 from winged_monkey.cli.events import followed
 from winged_monkey.cli.main import ExitCode, main
 from winged_monkey.models import Event, EventSource
+from winged_monkey.store import sqlite as store_sqlite
 from winged_monkey.store.events import (
     EXPORT_COLUMNS,
     EventQuery,
@@ -275,6 +278,31 @@ def test_wm_events_refuses_an_account_it_cannot_know(history: list[Event]) -> No
 
     config.unlink()
     assert CliRunner().invoke(main, ["events", "--account", "nope"]).exit_code == ExitCode.CONFIG
+
+
+def test_wm_events_on_a_locked_store_waits_once_and_says_so(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Another process's exclusive lock: one busy timeout, not one for the read-write try
+    and another for the read-only one, then the words that say to keep the file."""
+    path = paths.store_path()
+    Store.open(path).close()
+    timeout = 1.0
+    monkeypatch.setattr(store_sqlite, "BUSY_TIMEOUT_S", timeout)
+    holder = sqlite3.connect(path, isolation_level=None)
+    try:
+        holder.execute("PRAGMA locking_mode=EXCLUSIVE")
+        holder.execute("BEGIN EXCLUSIVE")
+        holder.execute(f"PRAGMA user_version={store_sqlite.SCHEMA_VERSION}")
+        start = time.monotonic()
+        result = CliRunner().invoke(main, ["events"])
+        elapsed = time.monotonic() - start
+    finally:
+        holder.close()
+    assert result.exit_code == ExitCode.FAILED, result.output
+    assert result.stderr.count("locked by another process for over 1 s") == 1, result.stderr
+    assert "keep it" in result.stderr
+    assert elapsed < 1.5 * timeout  # twice it before: each try waited
 
 
 def test_wm_events_fits_the_width_it_is_given(history: list[Event]) -> None:

@@ -22,7 +22,7 @@ from winged_monkey.store.events import (
     to_json,
     to_json_line,
 )
-from winged_monkey.store.sqlite import Store
+from winged_monkey.store.sqlite import Store, StoreLocked
 from winged_monkey.terminal.render import (
     EventLines,
     fit_event_table,
@@ -153,7 +153,9 @@ def _events_store(obj: Context) -> tuple[Store, list[str] | None]:
         if not path.exists():
             raise
         try:
-            store = Store.open(path, read_only=True)
+            # A lock waited for once is not waited for again: only a writer's lock that
+            # readers may pass (WAL) lets the read-only try through.
+            store = Store.open(path, read_only=True, wait=not isinstance(exc, StoreLocked))
         except StoreError:
             raise exc from None
     obj.stack.callback(store.close)

@@ -69,6 +69,11 @@ MIGRATIONS: tuple[str, ...] = (
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
+class StoreLocked(StoreError):
+    """Another process held the file's lock for the whole busy timeout: the file is
+    healthy (keep it) and another try would wait as long again."""
+
+
 class Store:
     """The portal's local state. Open with `Store.open(path)` or `Store.memory()`."""
 
@@ -89,12 +94,15 @@ class Store:
         self.read_only = read_only
 
     @classmethod
-    def open(cls, path: Path, *, read_only: bool = False) -> Store:
+    def open(cls, path: Path, *, read_only: bool = False, wait: bool = True) -> Store:
         """Open (creating and migrating) the store at `path`.
 
         With `read_only`, nothing is created or migrated and every write raises
-        StoreError: for `wm events` on a file this process may not write.
+        StoreError: for `wm events` on a file this process may not write. Another
+        process's lock is waited for BUSY_TIMEOUT_S, then raises StoreLocked; without
+        `wait`, opening does not wait for it (a lock already waited for once).
         """
+        timeout = BUSY_TIMEOUT_S if wait else 0.0
         try:
             if read_only:
                 if not path.exists():
@@ -103,22 +111,24 @@ class Store:
                 db = sqlite3.connect(
                     uri,
                     uri=True,
-                    timeout=BUSY_TIMEOUT_S,
+                    timeout=timeout,
                     isolation_level=None,
                     check_same_thread=False,
                 )
             else:
                 paths.private_file(paths.private_dir(path.parent) / path.name)
                 db = sqlite3.connect(
-                    path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
+                    path, timeout=timeout, isolation_level=None, check_same_thread=False
                 )
                 db.execute("PRAGMA journal_mode=WAL")
                 db.execute("PRAGMA synchronous=NORMAL")
             store = cls(db, path, read_only=read_only)
             store._migrate()
+            if not wait:  # later calls wait for a lock as any other store's do
+                db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
         except sqlite3.DatabaseError as exc:
             if locked(exc):  # a healthy file another process holds: moving it loses history
-                raise StoreError(_locked_words(path)) from None
+                raise StoreLocked(_locked_words(path)) from None
             raise StoreError(
                 f"{path}: {_explain(exc)}. Move the file aside to start a fresh history; "
                 "the app runs without history meanwhile"
@@ -178,7 +188,7 @@ class Store:
             self._db.execute(f"PRAGMA user_version = {int(version)}")
         except sqlite3.OperationalError as exc:
             if locked(exc):
-                raise StoreError(_locked_words(self.path)) from None
+                raise StoreLocked(_locked_words(self.path)) from None
             raise StoreError(
                 f"{self.path}: cannot write ({exc}): the file or its directory is read-only; "
                 "the app runs without recording history (wm events can still read it)"
