@@ -14,7 +14,7 @@ from textual.widgets.data_table import CellDoesNotExist, RowDoesNotExist
 from winged_monkey.models import Event, EventSource
 from winged_monkey.terminal import history
 from winged_monkey.ui import format as fmt
-from winged_monkey.ui.widgets.vi_keys import vi_bindings, vi_enabled
+from winged_monkey.ui.widgets.vi_keys import ViKeys, ViMoves, vi_bindings
 from winged_monkey.user.binding_ids import BindingId
 
 #: (key, label, width or None to fit): what identifies an event first, prose last.
@@ -71,7 +71,7 @@ def event_cells(event: Event) -> list[Text]:
     ]
 
 
-class RowTable(DataTable[Any]):
+class RowTable(ViKeys, DataTable[Any]):
     """A DataTable whose Home and End (and g, G) move the cursor to the first and last row,
     as in the instances view; DataTable's own only scroll, leaving the cursor (what enter,
     t or i act on) off screen. j and k move it down and up unless `taken` (vi_keys)."""
@@ -82,21 +82,13 @@ class RowTable(DataTable[Any]):
         *vi_bindings("row"),
     ]
 
-    def __init__(self, *, taken: frozenset[str] = frozenset(), **kw: Any) -> None:
-        super().__init__(**kw)
-        self.taken = taken
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return vi_enabled(self.taken, action, parameters)
-
-    def action_vi(self, key: str) -> None:
-        moves = {
-            "j": self.action_cursor_down,
-            "k": self.action_cursor_up,
-            "g": self.action_scroll_top,
-            "G": self.action_scroll_bottom,
-        }
-        moves[key]()
+    def vi_moves(self) -> ViMoves:
+        return ViMoves(
+            self.action_cursor_down,
+            self.action_cursor_up,
+            self.action_scroll_top,
+            self.action_scroll_bottom,
+        )
 
 
 class EventTable(RowTable):

@@ -34,14 +34,14 @@ from winged_monkey.ui.rows import (
 )
 from winged_monkey.ui.widgets import table_lines as lines
 from winged_monkey.ui.widgets.table_keys import KEYS
-from winged_monkey.ui.widgets.vi_keys import taken_keys, vi_enabled
+from winged_monkey.ui.widgets.vi_keys import ViKeys, ViMoves, taken_keys
 
 __all__ = ["COLUMNS", "SORTS", "SORT_LABELS", "InstanceTable"]
 
 AGE_REFRESH_S = 15.0
 
 
-class InstanceTable(ScrollView, can_focus=True):
+class InstanceTable(ViKeys, ScrollView, can_focus=True):
     """Rows keyed by `Instance.key`; marks, a filter and a sort kept across updates."""
 
     ALLOW_SELECT = False
@@ -107,9 +107,8 @@ class InstanceTable(ScrollView, can_focus=True):
         id: str | None = None,
     ) -> None:
         """`keymap`: the user's (binding id to keys); a vi key it names is theirs."""
-        super().__init__(id=id)
+        super().__init__(id=id, taken=taken_keys(keymap))
         self._clock = clock
-        self._taken = taken_keys(keymap)
         self.index = RowIndex()
         self._follow = False
         self._cursor = 0
@@ -310,11 +309,15 @@ class InstanceTable(ScrollView, can_focus=True):
         if action == "clear_marks":  # listed, greyed out, while nothing is marked
             return True if self.index.marked else None
         # A vi key the user's keymap gives to another binding is off here: theirs runs.
-        return vi_enabled(self._taken, action, parameters)
+        return super().check_action(action, parameters)
 
-    def action_vi(self, key: str) -> None:
-        steps = {"j": 1, "k": -1, "g": -len(self._sync()), "G": len(self._sync())}
-        self._step(steps[key])
+    def vi_moves(self) -> ViMoves:
+        return ViMoves(
+            self.action_cursor_down,
+            self.action_cursor_up,
+            self.action_scroll_top,
+            self.action_scroll_bottom,
+        )
 
     def action_clear_marks(self) -> None:
         if self.index.marked:

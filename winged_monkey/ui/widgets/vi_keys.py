@@ -1,14 +1,15 @@
 """vi's keys, written once for every view that moves: j and k a row (or a line) down and
 up, g and G to the first and the last, as the arrows, Home and End do. The instance table,
 the event, timeline and catalog tables, the wizard's and pick lists and the scrollable
-screens (details, console, help) list them
-in their BINDINGS and move in their own way (`action_vi`). A vi key the user's keymap, or
-the view's own binding, gives to something else is off there: theirs runs."""
+screens (details, console, help) list them in their BINDINGS and take `ViKeys`, which runs
+each widget's own moves (`vi_moves`). A vi key the user's keymap, or the view's own
+binding, gives to something else is off there: theirs runs."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any, ClassVar
+from collections.abc import Callable, Iterable, Mapping
+from functools import partial
+from typing import Any, ClassVar, NamedTuple
 
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
@@ -56,24 +57,47 @@ def vi_enabled(taken: frozenset[str], action: str, parameters: tuple[object, ...
     return not (action == "vi" and bool(parameters) and parameters[0] in taken)
 
 
-class _ViScrolling:
-    """What a scrollable widget needs for vi's keys besides its BINDINGS: a taken vi key is
-    off, and the others scroll a line down or up, or to the top or the end."""
+class ViMoves(NamedTuple):
+    """A widget's own moves, which vi's keys run: j down, k up, g to the first, G to the last."""
 
-    taken: frozenset[str]
+    down: Callable[[], object]
+    up: Callable[[], object]
+    first: Callable[[], object]
+    last: Callable[[], object]
+
+
+class ViKeys:
+    """vi's keys, once for every widget that moves: `taken` (a vi key the user's keymap or
+    the view gives to something else: off here) and the action `vi(key)`, which runs the
+    widget's own move (`vi_moves`). First among the bases; the widget lists
+    `vi_bindings(unit)` in its BINDINGS (Textual reads BINDINGS only from its own classes)."""
+
+    def __init__(self, *args: Any, taken: frozenset[str] = frozenset(), **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.taken = taken
+
+    def vi_moves(self) -> ViMoves:
+        raise NotImplementedError
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         return vi_enabled(self.taken, action, parameters)
 
     def action_vi(self, key: str) -> None:
+        moves = self.vi_moves()
+        {"j": moves.down, "k": moves.up, "g": moves.first, "G": moves.last}[key]()
+
+
+class _ViScrolling(ViKeys):
+    """A scrollable widget's moves: a line down or up, or to the top or the end."""
+
+    def vi_moves(self) -> ViMoves:
         assert isinstance(self, Widget)
-        moves = {
-            "j": self.scroll_down,
-            "k": self.scroll_up,
-            "g": self.scroll_home,
-            "G": self.scroll_end,
-        }
-        moves[key](animate=False)
+        return ViMoves(
+            partial(self.scroll_down, animate=False),
+            partial(self.scroll_up, animate=False),
+            partial(self.scroll_home, animate=False),
+            partial(self.scroll_end, animate=False),
+        )
 
 
 class ViScroll(_ViScrolling, VerticalScroll):
@@ -81,39 +105,20 @@ class ViScroll(_ViScrolling, VerticalScroll):
 
     BINDINGS: ClassVar[list[BindingType]] = [*vi_bindings("line")]
 
-    def __init__(self, *children: Widget, taken: frozenset[str] = frozenset(), **kw: Any):
-        super().__init__(*children, **kw)
-        self.taken = taken
-
 
 class ViLog(_ViScrolling, Log):
     """A Log that also scrolls with j, k, g and G."""
 
     BINDINGS: ClassVar[list[BindingType]] = [*vi_bindings("line")]
 
-    def __init__(self, *, taken: frozenset[str] = frozenset(), **kw: Any) -> None:
-        super().__init__(**kw)
-        self.taken = taken
 
-
-class ViOptionList(OptionList):
+class ViOptionList(ViKeys, OptionList):
     """An OptionList whose highlight also moves with j, k, g and G (the wizard's lists, a
     pick list), unless `taken`."""
 
     BINDINGS: ClassVar[list[BindingType]] = [*vi_bindings("row")]
 
-    def __init__(self, *content: Any, taken: frozenset[str] = frozenset(), **kw: Any) -> None:
-        super().__init__(*content, **kw)
-        self.taken = taken
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return vi_enabled(self.taken, action, parameters)
-
-    def action_vi(self, key: str) -> None:
-        moves = {
-            "j": self.action_cursor_down,
-            "k": self.action_cursor_up,
-            "g": self.action_first,
-            "G": self.action_last,
-        }
-        moves[key]()
+    def vi_moves(self) -> ViMoves:
+        return ViMoves(
+            self.action_cursor_down, self.action_cursor_up, self.action_first, self.action_last
+        )
