@@ -51,6 +51,8 @@ def test_help_imports_no_command_nor_what_commands_run_on() -> None:
         "winged_monkey.httppool",
         "winged_monkey.user",
         "winged_monkey.user.paths",
+        "winged_monkey.terminal",  # the encoding check: standard library only
+        "winged_monkey.terminal.encoding",
     }
 
 

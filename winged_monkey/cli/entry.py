@@ -17,6 +17,10 @@ from pathlib import Path  # winged_monkey.user.paths imports it anyway
 
 def main() -> None:
     """The console script's entry point."""
+    from winged_monkey.terminal.encoding import forgive
+
+    forgive(sys.stdout)  # a legacy locale: `?` for a glyph, not a traceback mid-table
+    forgive(sys.stderr)
     try:
         code = _cached_listing(sys.argv[1:])
     except BrokenPipeError:  # `wm ls --cached | head -1`: quiet, exit 1, as click does

@@ -14,6 +14,7 @@ import click
 
 from winged_monkey.cli.base import Context, ExitCode, LazyGroup, fail, guard, no_accounts
 from winged_monkey.httppool import without_httpx_cli
+from winged_monkey.terminal.encoding import carries, encoding_of
 
 __all__ = ["ExitCode", "main"]
 
@@ -103,6 +104,13 @@ def _tui(obj: Context) -> None:
         fail(
             "the TUI needs a terminal and stdout is not one; for a listing use `wm ls` "
             "(or `wm ls --json`)",
+            ExitCode.USAGE,
+        )
+    if not carries(sys.__stderr__):  # where Textual draws
+        fail(
+            f"the TUI draws with Unicode (box lines, state glyphs) and this terminal's "
+            f"encoding is {encoding_of(sys.__stderr__)}, from the locale (LC_ALL, LC_CTYPE, "
+            "LANG): start it in a UTF-8 one, e.g. `LC_ALL=C.UTF-8 wm`; `wm ls` works as it is",
             ExitCode.USAGE,
         )
     # The demo's cloud starts first (a child process): it seeds while Textual loads and paints.

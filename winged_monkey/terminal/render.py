@@ -11,6 +11,8 @@ import sys
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
+from winged_monkey.terminal.encoding import carries
+
 TYPE_CHECKING = False  # typing is not free, and `wm ls --cached` has no use for it
 if TYPE_CHECKING:
     from winged_monkey.models import Instance, InstanceState
@@ -40,7 +42,9 @@ HEADER = ("STATE", "NAME", "ACCOUNT", "WHERE", "SIZE", "$/H", "AGE", "PUBLIC IP"
 
 
 def state_label(state: InstanceState | str) -> str:
-    return f"{STATE_GLYPHS.get(state, '?')} {state}"
+    """`▶ running`; `running` alone where stdout's encoding has no such glyph."""
+    glyph = STATE_GLYPHS.get(state, "?")
+    return f"{glyph} {state}" if carries(sys.stdout, glyph) else state
 
 
 def human_age(since: datetime | None, now: datetime) -> str:
