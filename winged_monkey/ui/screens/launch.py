@@ -4,8 +4,9 @@ item (chosen in the catalog) -> account (ranked by price for a size class and by
 left, with the reason) -> size -> location -> key pair / network -> name and count ->
 summary with the estimated cost -> launch. A template asks for the environment files
 beside it and its parameters (the cloud's form) instead of a size, and its summary says
-what the cloud's preview would create. `enter` goes on, `escape` goes back one step. A
-launch the quota cannot take is stopped on the summary, before any call, with the numbers.
+what the cloud's preview would create. `enter` picks in a step's list or field and goes on
+(on the summary: launches), `escape` goes back one step. A launch the quota cannot take is
+stopped on the summary, before any call, with the numbers.
 The steps live in launch_frame.py (going between them), launch_instance.py and
 launch_template.py; what they decide in launch_plan.py.
 
@@ -52,12 +53,13 @@ class LaunchWizard(TemplateSteps, InstanceSteps):
             id=BindingId.WIZARD_BACK,
             tooltip="Back one step (first: close)",
         ),
+        # The other steps' lists and fields take enter themselves (a pick, the next field).
         Binding(
             "enter",
-            "next",
-            "next",
+            "launch",
+            "launch",
             id=BindingId.WIZARD_NEXT,
-            tooltip="Next step; on the summary: launch",
+            tooltip="On the summary: launch what it shows",
         ),
         # In the size class field, up and down move through the ranked accounts below it.
         Binding("down", "move(1)", "next account", id=BindingId.WIZARD_DOWN, show=False),
@@ -114,14 +116,18 @@ class LaunchWizard(TemplateSteps, InstanceSteps):
 
     # -- keys ------------------------------------------------------------------
 
+    def action_launch(self) -> None:
+        """enter on the summary (the other steps' lists and fields take it first)."""
+        self._confirm()
+
     async def action_next(self) -> None:
-        """enter where no list or field takes it: the summary's launch, mostly."""
-        if self.step == "summary":
-            self._confirm()
-        elif self.step == "environments":  # the files picked: on to the form
+        """enter in the environments' list: the files picked, on to the form."""
+        if self.step == "environments":
             await self._advance()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "launch":  # only the summary launches; elsewhere enter is not shown
+            return self.step == "summary" and not self.launching
         if action in ("next", "back"):
             return not self.launching
         if action == "move":
