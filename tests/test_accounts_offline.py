@@ -1,6 +1,7 @@
-"""`wm accounts` asks each account's backend what it can tell is wrong without a network call
-(`BackendSettings.check_offline`): a libcloud provider libcloud does not know is said in the
-words `wm ls` has for it, the other accounts still list, and `wm accounts` exits 3."""
+"""`wm accounts` builds each account's backend, as `wm ls` does but with no secret and no
+network call, so that what a backend can tell is wrong before it calls anything (a libcloud
+provider or driver key libcloud does not know, a CA bundle or clouds.yaml that is not there)
+is said in the words `wm ls` has for it; the other accounts still list; exit 3."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from winged_monkey.cli.main import ExitCode, main
-from winged_monkey_libcloud.settings import LibcloudSettings
+from winged_monkey_libcloud.backend import LibcloudBackend
 
 ACCOUNTS = """\
 [[accounts]]
@@ -76,16 +77,68 @@ def test_a_check_that_breaks_is_said_for_its_account_not_as_a_traceback(
     """A plugin whose check fails on its own (its library half installed) fails the
     accounts it checks, in words; the listing is still printed."""
 
-    def broken(account: object) -> None:
+    def broken(self: object, *args: object) -> None:
         raise ModuleNotFoundError("No module named 'libcloud.compute.providers'")
 
-    monkeypatch.setattr(LibcloudSettings, "check_offline", broken)
+    monkeypatch.setattr(LibcloudBackend, "__init__", broken)
     listed = wm(config, "accounts")
 
     assert listed.exit_code == ExitCode.CONFIG, listed.output
     assert len(listed.stdout.splitlines()) == 5
     assert (
-        "wm: good: backend 'libcloud''s offline check failed (unexpected ModuleNotFoundError: "
+        "wm: good: backend 'libcloud' failed to build (unexpected ModuleNotFoundError: "
         "No module named 'libcloud.compute.providers')"
     ) in listed.stderr.splitlines()
     assert "Traceback" not in listed.output
+
+
+MORE = """\
+[[accounts]]
+name = "fine"
+provider = "ec2"
+region = "us-east-1"
+credentials = { key = "AKIAEXAMPLE", keyring = false, secret_env = "WM_TEST_UNSET" }
+
+[[accounts]]
+name = "driver-typo"
+provider = "ec2"
+region = "us-east-1"
+driver = { sigv = "4" }
+credentials = { key = "AKIAEXAMPLE", keyring = false, secret_env = "WM_TEST_UNSET" }
+
+[[accounts]]
+name = "no-ca"
+provider = "ec2"
+region = "us-east-1"
+ca_bundle = "/nonexistent/ca.pem"
+credentials = { key = "AKIAEXAMPLE", keyring = false, secret_env = "WM_TEST_UNSET" }
+
+[[accounts]]
+name = "no-cloud"
+provider = "openstack"
+cloud = "nowhere"
+"""
+
+
+def test_what_building_the_backend_refuses_is_said_without_a_secret_or_a_call(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A driver key libcloud's driver would drop, a CA bundle or a clouds.yaml that is not
+    there: `wm ls` refuses them when it builds the backends; `wm accounts` said nothing. The
+    `fine` account has no secret anywhere: not something `wm accounts` flags."""
+    monkeypatch.setenv("OS_CLIENT_CONFIG_FILE", str(tmp_path / "none" / "clouds.yaml"))
+    config = tmp_path / "wm.toml"
+    config.write_text(MORE)
+    listed = wm(config, "accounts")
+
+    assert listed.exit_code == ExitCode.CONFIG, listed.output
+    flags = {row.split()[0]: row.split()[3:] for row in listed.stdout.splitlines()[1:]}
+    assert flags["fine"] == ["us-east-1"]
+    said = {line.split(":")[1].strip(): line for line in listed.stderr.splitlines()[:-1]}
+    assert set(said) == {"driver-typo", "no-ca", "no-cloud"}
+    assert "unknown key 'sigv' in driver" in said["driver-typo"]
+    assert "ca_bundle /nonexistent/ca.pem: no such file" in said["no-ca"]
+    assert "cloud 'nowhere'" in said["no-cloud"]
+    ls = wm(config, "ls")  # the same words, from building the same backends
+    for line in said.values():
+        assert line in ls.stderr.splitlines()

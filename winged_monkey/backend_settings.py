@@ -38,14 +38,6 @@ class BackendSettings(BaseModel):
         return cls.NEEDS_SECRET
 
     @classmethod
-    def check_offline(cls, account: AccountConfig) -> None:
-        """Raise a ConfigError, in the words using the account would raise it, for what is
-        wrong with `account` that a model of its keys cannot see but the backend's library
-        can, without a network call (libcloud: a provider name it does not know). `wm
-        accounts` asks it of every account it lists; the config's loading and `wm ls` never
-        do, so it may import the backend's library. The default finds nothing."""
-
-    @classmethod
     def keys(cls) -> frozenset[str]:
         names = set()
         for name, field in cls.model_fields.items():

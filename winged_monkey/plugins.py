@@ -3,8 +3,8 @@
 Listing names imports nothing; loading one imports only that plugin. A backend's account
 keys (its `BackendSettings`) are found through the light `winged_monkey.settings` group, so
 the config is checked without importing the backend's library; a plugin that registers
-none there is asked for its class's `SETTINGS` instead. `offline_problem` runs a backend's
-own offline check of an account (`BackendSettings.check_offline`), for `wm accounts` alone.
+none there is asked for its class's `SETTINGS` instead. `offline_problem` builds an
+account's backend without its secret, for `wm accounts` alone.
 """
 
 from __future__ import annotations
@@ -74,17 +74,26 @@ def settings(name: str) -> type[BackendSettings] | None:
 
 
 def offline_problem(account: AccountConfig) -> str | None:
-    """What `account`'s backend finds wrong with it without a network call (its settings'
-    `check_offline`), in the words using the account would say it; None when nothing is
-    wrong, or the backend declares no settings or is not installed (using it says so)."""
+    """What is wrong with `account` that its backend can tell without a network call, in
+    the words `wm ls` would say it: the backend is built as `wm ls` builds it (a
+    constructor checks its settings and calls nothing: a libcloud provider or `driver` key
+    libcloud does not know, a CA bundle or clouds.yaml that is not there), with no secret,
+    then closed. A missing secret is `wm accounts test`'s to say. None when nothing is
+    wrong."""
+    import asyncio  # `wm accounts` alone comes here
+
+    from winged_monkey.account import Secrets
+    from winged_monkey.errors import CredentialError
+
     try:
-        found = settings(account.backend)
-        if found is not None:
-            found.check_offline(account)
+        backend = load(account.backend)(account, Secrets(account=account.name))
+        asyncio.run(backend.close())
+    except CredentialError:
+        return None
     except WMError as exc:
         return exc.message
     except Exception as exc:  # the plugin's bug: said, not a traceback over the listing
-        return f"backend {account.backend!r}'s offline check failed ({describe(exc)})"
+        return f"backend {account.backend!r} failed to build ({describe(exc)})"
     return None
 
 

@@ -1,9 +1,5 @@
-"""Which libcloud provider an account names, read from libcloud's list of providers alone.
-
-It imports `libcloud.compute.providers` (the names and where each driver lives), never a
-driver or `libcloud.compute.base`: `wm accounts` checks every libcloud account's provider
-with it (`LibcloudSettings.check_offline`) without building a backend; the backend resolves
-its own with it too, so both say a wrong name in the same words.
+"""Which libcloud provider an account names, read from libcloud's list of providers alone
+(`libcloud.compute.providers`: the names and where each driver lives, no driver).
 """
 
 from __future__ import annotations

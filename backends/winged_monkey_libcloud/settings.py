@@ -1,8 +1,7 @@
 """The libcloud account's own keys (extra keys in `[[accounts]]`), read in one place.
 
 Imports no libcloud: the config checks an account's keys against `LibcloudSettings`
-when it loads, before any driver exists. Only `check_offline` (`wm accounts`) loads
-libcloud's list of providers.
+when it loads, before any driver exists.
 """
 
 from __future__ import annotations
@@ -59,14 +58,6 @@ class LibcloudSettings(BackendSettings):
         if aws.uses_botocore(account) or "cloud" in account.settings:
             return False
         return (account.provider or "").strip().lower() not in NO_SECRET_PROVIDERS
-
-    @classmethod
-    def check_offline(cls, account: AccountConfig) -> None:
-        """A provider libcloud does not know, in the words `wm ls` has for it (with the
-        names close to it): libcloud's list of providers, no driver, no network."""
-        from winged_monkey_libcloud.providers import resolve_provider
-
-        resolve_provider(account)
 
 
 def read_settings(account: AccountConfig) -> LibcloudSettings:
