@@ -13,7 +13,8 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,6 +24,7 @@ import pytest
 from textual.app import App
 from textual.pilot import Pilot
 
+from tests.ui.on_screen import SIZE, Notes
 from winged_monkey.demo.seed import build_demo
 from winged_monkey.demo.server import MotoServer
 from winged_monkey.engine.portal import Portal
@@ -133,6 +135,15 @@ async def settle(pilot: Pilot[Any]) -> None:
     if poller is not None:
         await wait_for(pilot, lambda: poller.settled, "every account's poll")
     await pilot.pause()
+
+
+@asynccontextmanager
+async def running(app: WMApp) -> AsyncIterator[tuple[Pilot[None], Notes]]:
+    """`app` at 80x24 with its notifications caught, once it has settled (`settle`)."""
+    notes = Notes()
+    async with app.run_test(size=SIZE, message_hook=notes) as pilot:
+        await settle(pilot)
+        yield pilot, notes
 
 
 async def finish_workers(app: App[Any]) -> None:

@@ -4,18 +4,16 @@ note, as the action keys do; before, it did nothing and said nothing (80x24)."""
 
 from __future__ import annotations
 
-from tests.ui.conftest import cached_app, settle, wait_for
-from tests.ui.on_screen import SIZE, Notes, main_of
+from tests.ui.conftest import cached_app, running, wait_for
+from tests.ui.on_screen import main_of
 from winged_monkey.engine.portal import Portal
 
 ROW_KEYS = ("enter", "space", "t", "e", "y", "Y", "L")
 
 
 async def test_row_keys_on_an_empty_filter_say_there_is_no_row(cached_portal: Portal) -> None:
-    notes = Notes()
     app = cached_app(cached_portal)
-    async with app.run_test(size=SIZE, message_hook=notes) as pilot:
-        await settle(pilot)
+    async with running(app) as (pilot, notes):
         screen = main_of(app)
         await pilot.press("slash", *"nothing-is-named-so", "enter")
         await wait_for(pilot, lambda: screen.table.shown_count == 0, "an empty list")
@@ -33,10 +31,8 @@ async def test_row_keys_on_an_empty_filter_say_there_is_no_row(cached_portal: Po
 async def test_row_keys_in_an_apps_view_without_apps_say_there_is_none(
     cached_portal: Portal,
 ) -> None:
-    notes = Notes()
     app = cached_app(cached_portal)
-    async with app.run_test(size=SIZE, message_hook=notes) as pilot:
-        await settle(pilot)
+    async with running(app) as (pilot, notes):
         await pilot.press("colon", *"apps", "enter")
         screen = main_of(app)
         await wait_for(pilot, lambda: screen.table.kind == "app", "the apps view")

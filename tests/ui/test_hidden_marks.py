@@ -4,17 +4,15 @@ marked rows it left alone."""
 
 from __future__ import annotations
 
-from tests.ui.conftest import Live, settle, wait_for
-from tests.ui.on_screen import SIZE, Notes, by_name, main_of, text_of
+from tests.ui.conftest import Live, running, settle, wait_for
+from tests.ui.on_screen import SIZE, by_name, main_of, text_of
 from winged_monkey.ui.screens.confirm import ConfirmScreen
 from winged_monkey.ui.screens.main import MainScreen
 
 
 async def test_a_marked_row_the_apps_view_hides_is_not_rebooted(live: Live) -> None:
-    notes = Notes()
     app = live.app()
-    async with app.run_test(size=SIZE, message_hook=notes) as pilot:
-        await settle(pilot)
+    async with running(app) as (pilot, notes):
         live.server.clear_calls()
         screen = main_of(app)
         table = screen.table
@@ -59,10 +57,8 @@ async def test_destroy_under_a_filter_asks_for_the_cursor_row_and_names_the_hidd
 
 
 async def test_a_bulk_reboot_acts_on_the_marked_rows_shown_only(live: Live) -> None:
-    notes = Notes()
     app = live.app()
-    async with app.run_test(size=SIZE, message_hook=notes) as pilot:
-        await settle(pilot)
+    async with running(app) as (pilot, notes):
         live.server.clear_calls()
         screen = main_of(app)
         table = screen.table

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from tests.ui.conftest import Live, settle
-from tests.ui.on_screen import SIZE, Notes, by_name, main_of
+from tests.ui.conftest import Live, running
+from tests.ui.on_screen import by_name, main_of
 from winged_monkey.ui.app import WMApp
 
 
 async def test_keys_that_do_nothing_on_the_row_say_why(live: Live) -> None:
-    notes = Notes()
     app = live.app()
-    async with app.run_test(size=SIZE, message_hook=notes) as pilot:
-        await settle(pilot)
+    async with running(app) as (pilot, notes):
         live.server.clear_calls()
         table = main_of(app).table
         table.select(by_name(table, "batch", "dev").key)  # stopped
@@ -39,11 +37,9 @@ async def test_keys_that_do_nothing_on_the_row_say_why(live: Live) -> None:
 
 
 async def test_a_remapped_action_key_explains_too(live: Live) -> None:
-    notes = Notes()
     config = live.config.model_copy(update={"keys": {"stop": "K"}})
     app = WMApp(live.portal, config)
-    async with app.run_test(size=SIZE, message_hook=notes) as pilot:
-        await settle(pilot)
+    async with running(app) as (pilot, notes):
         table = main_of(app).table
         table.select(by_name(table, "batch", "dev").key)
         await pilot.pause()

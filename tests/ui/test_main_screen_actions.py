@@ -9,8 +9,8 @@ from pathlib import Path
 from textual.widgets import Input
 
 from tests.conftest import Cloud
-from tests.ui.conftest import Live, live_portal, settle, wait_for
-from tests.ui.on_screen import SIZE, Notes, by_name, main_of, text_of
+from tests.ui.conftest import Live, live_portal, running, settle, wait_for
+from tests.ui.on_screen import SIZE, by_name, main_of, text_of
 from winged_monkey.demo.server import MotoServer
 from winged_monkey.models import InstanceState
 from winged_monkey.ui.app import WMApp
@@ -20,10 +20,8 @@ from winged_monkey.user.config import Config
 
 
 async def test_stop_asks_and_names_targets(live: Live) -> None:
-    notes = Notes()
     app = live.app()
-    async with app.run_test(size=SIZE, message_hook=notes) as pilot:
-        await settle(pilot)
+    async with running(app) as (pilot, notes):
         live.server.clear_calls()  # the demo's own seeding stopped some
         table = main_of(app).table
         web1 = by_name(table, "web-1")
@@ -54,10 +52,8 @@ async def test_stop_asks_and_names_targets(live: Live) -> None:
 
 
 async def test_start_runs_without_asking_and_notifies(live: Live) -> None:
-    notes = Notes()
     app = live.app()
-    async with app.run_test(size=SIZE, message_hook=notes) as pilot:
-        await settle(pilot)
+    async with running(app) as (pilot, notes):
         table = main_of(app).table
         batch = by_name(table, "batch")
         table.select(batch.key)
@@ -144,10 +140,8 @@ async def test_actions_follow_state_and_account(
 
 
 async def test_marked_rows_some_refused_are_explained(live: Live) -> None:
-    notes = Notes()
     app = live.app()
-    async with app.run_test(size=SIZE, message_hook=notes) as pilot:
-        await settle(pilot)
+    async with running(app) as (pilot, notes):
         live.server.clear_calls()
         table = main_of(app).table
         for name in ("api", "batch"):  # running, stopped

@@ -10,8 +10,8 @@ import pytest
 
 from tests.conftest import DEV_KEY, Cloud
 from tests.processes import free_port
-from tests.ui.conftest import Live, cached_app, ec2_account, live_portal, settle
-from tests.ui.on_screen import DEMO_COUNT, SIZE, Notes, by_name, main_of, strip_text
+from tests.ui.conftest import Live, cached_app, ec2_account, live_portal, running, settle
+from tests.ui.on_screen import DEMO_COUNT, SIZE, by_name, main_of, strip_text
 from winged_monkey.demo.server import MotoServer
 from winged_monkey.engine.portal import Portal
 from winged_monkey.models import InstanceState
@@ -91,11 +91,9 @@ async def test_refresh_key_shows_changes_made_elsewhere(live: Live, cloud: Cloud
 
 
 async def test_store_warnings_are_shown_once(cached_portal: Portal) -> None:
-    notes = Notes()
     cached_portal.store_warnings.append("local store: disk I/O error")
     app = cached_app(cached_portal)
-    async with app.run_test(size=SIZE, message_hook=notes) as pilot:
-        await settle(pilot)
+    async with running(app) as (pilot, notes):
         await pilot.press("R")
         await settle(pilot)
     assert len(notes.find("disk I/O error")) == 1

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from tests.ui.conftest import cached_app, settle
-from tests.ui.on_screen import SIZE, Notes, text_of
+from tests.ui.conftest import cached_app, running
+from tests.ui.on_screen import text_of
 from winged_monkey.engine.portal import Portal
 from winged_monkey.ui.app import WMApp
 
 
 async def test_ctrl_c_names_q(cached_portal: Portal) -> None:
-    notes = Notes()
     app = cached_app(cached_portal)
-    async with app.run_test(size=SIZE, message_hook=notes) as pilot:
-        await settle(pilot)
+    async with running(app) as (pilot, notes):
         await pilot.press("ctrl+c")
         await pilot.pause()
         (note,) = notes.find("to quit")
@@ -25,11 +23,9 @@ async def test_ctrl_c_names_q(cached_portal: Portal) -> None:
 
 
 async def test_ctrl_c_follows_the_keymap(cached_portal: Portal) -> None:
-    notes = Notes()
     config = cached_portal.config.model_copy(update={"keys": {"quit": "Q"}})
     app = WMApp(cached_portal, config, clock=cached_portal.clock)
-    async with app.run_test(size=SIZE, message_hook=notes) as pilot:
-        await settle(pilot)
+    async with running(app) as (pilot, notes):
         await pilot.press("ctrl+c")
         await pilot.pause()
         assert notes.find("Press Q to quit")

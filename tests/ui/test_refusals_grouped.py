@@ -3,18 +3,16 @@ share is said once with their count, not once per row."""
 
 from __future__ import annotations
 
-from tests.ui.conftest import cached_app, settle
-from tests.ui.on_screen import SIZE, Notes, by_name, main_of
+from tests.ui.conftest import cached_app, running, settle
+from tests.ui.on_screen import by_name, main_of
 from winged_monkey.engine.portal import Portal
 
 
 async def test_a_reason_shared_by_several_rows_is_said_once_with_the_count(
     cached_portal: Portal,
 ) -> None:
-    notes = Notes()
     app = cached_app(cached_portal)
-    async with app.run_test(size=SIZE, message_hook=notes) as pilot:
-        await settle(pilot)
+    async with running(app) as (pilot, notes):
         table = main_of(app).table
         prod = ("prod-web-1", "prod-web-2", "prod-db")
         for name, account in [*((n, "prod") for n in prod), ("api", "dev")]:  # api is stopped

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from textual.widgets import Log
 
-from tests.ui.conftest import Live, live_portal, settle, wait_for
-from tests.ui.on_screen import SIZE, Notes, by_name, main_of
+from tests.ui.conftest import Live, live_portal, running, settle, wait_for
+from tests.ui.on_screen import SIZE, by_name, main_of
 from winged_monkey.demo.server import MotoServer
 from winged_monkey.terminal.osc52 import osc52, tmux_passthrough
 from winged_monkey.ui import clipboard
@@ -86,10 +86,8 @@ async def test_L_shows_the_console_and_f_follows_it(
 
 
 async def test_e_without_a_terminal_to_hand_over_says_the_command(live: Live) -> None:
-    notes = Notes()
     app = live.app()
-    async with app.run_test(size=SIZE, message_hook=notes) as pilot:
-        await settle(pilot)
+    async with running(app) as (pilot, notes):
         table = main_of(app).table
         web1 = by_name(table, "web-1")
         table.select(web1.key)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tests.ui.conftest import Live, settle
-from tests.ui.on_screen import SIZE, Notes, by_name, main_of, text_of
+from tests.ui.conftest import Live, running, settle
+from tests.ui.on_screen import by_name, main_of, text_of
 from winged_monkey.actions import Action
 from winged_monkey.engine.operations import ActionUpdate
 from winged_monkey.models import Instance, InstanceState
@@ -92,10 +92,8 @@ def test_toasts_wait_under_a_dialog_and_come_back_for_the_time_they_had_left() -
 
 
 async def test_a_bulk_stop_of_three_shows_one_toast(live: Live) -> None:
-    notes = Notes()
     app = live.app()
-    async with app.run_test(size=SIZE, message_hook=notes) as pilot:
-        await settle(pilot)
+    async with running(app) as (pilot, notes):
         table = main_of(app).table
         names = [i.name for i in table.shown if i.state is InstanceState.RUNNING][:3]
         assert len(names) == 3
@@ -112,10 +110,8 @@ async def test_a_bulk_stop_of_three_shows_one_toast(live: Live) -> None:
 async def test_a_note_waits_while_the_confirmation_is_open(live: Live) -> None:
     """Stop api (running) and batch (stopped): the dialog asks for api; why batch is
     skipped shows after it closes, not over it."""
-    notes = Notes()
     app = live.app()
-    async with app.run_test(size=SIZE, message_hook=notes) as pilot:
-        await settle(pilot)
+    async with running(app) as (pilot, notes):
         table = main_of(app).table
         for name in ("api", "batch"):
             table.select(by_name(table, name).key)
@@ -130,10 +126,8 @@ async def test_a_note_waits_while_the_confirmation_is_open(live: Live) -> None:
 
 
 async def test_a_wrong_count_is_said_in_the_dialog_not_in_a_toast(live: Live) -> None:
-    notes = Notes()
     app = live.app()
-    async with app.run_test(size=SIZE, message_hook=notes) as pilot:
-        await settle(pilot)
+    async with running(app) as (pilot, notes):
         table = main_of(app).table
         for name in ("web-1", "web-2"):
             table.select(by_name(table, name).key)

@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 from textual import events
 
-from tests.ui.conftest import cached_app, settle, wait_for
-from tests.ui.on_screen import SIZE, Notes, main_of
+from tests.ui.conftest import cached_app, running, settle, wait_for
+from tests.ui.on_screen import main_of
 from winged_monkey.engine.portal import Portal
 from winged_monkey.ui import typeahead
 from winged_monkey.ui.app import WMApp
@@ -28,10 +28,8 @@ def arrive_together(app: WMApp, *keys: str) -> None:
 async def test_a_view_typed_ahead_is_gone_to_and_nothing_runs_on_the_one_left(
     cached_portal: Portal,
 ) -> None:
-    notes = Notes()
     app = cached_app(cached_portal)
-    async with app.run_test(size=SIZE, message_hook=notes) as pilot:
-        await settle(pilot)
+    async with running(app) as (pilot, notes):
         arrive_together(app, "colon", *"events", "enter")
         await wait_for(
             pilot,
@@ -46,10 +44,8 @@ async def test_a_view_typed_ahead_is_gone_to_and_nothing_runs_on_the_one_left(
 async def test_keys_typed_ahead_of_a_view_switch_go_to_the_view_it_shows(
     cached_portal: Portal,
 ) -> None:
-    notes = Notes()
     app = cached_app(cached_portal)
-    async with app.run_test(size=SIZE, message_hook=notes) as pilot:
-        await settle(pilot)
+    async with running(app) as (pilot, notes):
         instances = main_of(app)
         # The switch ends after the switcher has gone (a worker): the filter typed after it
         # waits for the events view, and is that view's.
