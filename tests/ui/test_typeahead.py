@@ -4,19 +4,25 @@ was focused before the first (where `:events⏎` ran ssh, timeline and start).""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from textual import events
 
 from tests.ui.conftest import cached_app, running, settle, wait_for
-from tests.ui.on_screen import main_of
+from tests.ui.on_screen import by_name, main_of
 from winged_monkey.engine.portal import Portal
+from winged_monkey.models import AppDetail, Instance
 from winged_monkey.ui import typeahead
 from winged_monkey.ui.app import WMApp
+from winged_monkey.ui.screens.console import ConsoleScreen
 from winged_monkey.ui.screens.events import EventsScreen
+from winged_monkey.ui.screens.main import MainScreen
 from winged_monkey.ui.typeahead import STUCK_AFTER_S, Typeahead
 from winged_monkey.ui.widgets.event_table import EventTable
 
 CHARS = {"colon": ":", "slash": "/", "enter": "\r"}
+APP = {"kind": "app"}
 
 
 def arrive_together(app: WMApp, *keys: str) -> None:
@@ -88,3 +94,47 @@ def test_a_key_that_never_comes_back_holds_the_next_one_a_second_at_most(
     now[0] += STUCK_AFTER_S + 0.01
     assert keys.settle()
     assert keys.next_key() is second
+
+
+async def test_keys_typed_while_a_dialog_is_on_its_way_from_a_worker_go_to_the_dialog(
+    cached_portal: Portal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`L` on an app row reads the app's servers from its cloud (a worker's await), then
+    asks which one in a pick list: `j⏎` typed meanwhile choose the second server there,
+    not move the table's cursor and open another row's details under the list."""
+    asked, answer = asyncio.Event(), asyncio.Event()
+
+    async def app_detail(row: Instance, events: int = 50) -> AppDetail:
+        asked.set()
+        await answer.wait()  # the cloud answers when the test says so
+        return AppDetail()
+
+    app = cached_app(cached_portal)
+    async with running(app) as (pilot, _notes):
+        table = main_of(app).table
+        web1, web2 = by_name(table, "web-1"), by_name(table, "web-2")
+        shop = web1.model_copy(update={"id": "stack-shop", "name": "shop", "extra": APP})
+        monkeypatch.setattr(cached_portal, "app_detail", app_detail)
+        monkeypatch.setattr(
+            cached_portal, "members_elsewhere", lambda row, detail: {"1": web1, "2": web2}
+        )
+        table.put(shop)
+        table.select(shop.key)
+        await pilot.pause()
+        arrive_together(app, "L", "j", "enter")
+        await wait_for(pilot, asked.is_set, "the app's servers asked for")
+        await pilot.pause()  # what the keys would do to the view under the list, done
+        answer.set()
+
+        def console_of() -> str | None:
+            screen = app.screen
+            return screen.instance.name if isinstance(screen, ConsoleScreen) else None
+
+        await wait_for(
+            pilot,
+            lambda: console_of() == "web-2",
+            "web-2's console, chosen in the list",
+            seen=lambda: (app.screen_stack, app.focused, table.cursor_instance),
+        )
+        assert table.cursor_instance == shop
+        assert [type(s) for s in app.screen_stack] == [MainScreen, ConsoleScreen]

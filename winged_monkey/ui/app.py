@@ -22,7 +22,13 @@ from winged_monkey.ui.screens.help import HelpScreen
 from winged_monkey.ui.screens.main import MainScreen, Starting
 from winged_monkey.ui.screens.secret import SecretScreen
 from winged_monkey.ui.screens.switcher import VIEWS, ViewSwitcher
-from winged_monkey.ui.typeahead import STUCK_AFTER_S, KeyHandled, Typeahead, after_pending
+from winged_monkey.ui.typeahead import (
+    STUCK_AFTER_S,
+    KeyHandled,
+    KeysWait,
+    Typeahead,
+    after_pending,
+)
 from winged_monkey.user.binding_ids import BindingId
 from winged_monkey.user.config import Config
 from winged_monkey.user.credentials import keyring_usable
@@ -132,6 +138,12 @@ class WMApp(App[None]):
     @on(KeyHandled)
     def _on_key_handled(self, message: KeyHandled) -> None:
         self._typeahead.handled(message.token)
+        self._send_next()
+
+    @on(KeysWait)
+    def _on_keys_wait(self, message: KeysWait) -> None:
+        # Posted right before the dialog is pushed: by now it is, and the keys go to it.
+        self._typeahead.waits += 1 if message.wait else -1
         self._send_next()
 
     def _send_next(self) -> None:

@@ -15,6 +15,7 @@ from winged_monkey.errors import ActionNotAllowed
 from winged_monkey.models import Instance
 from winged_monkey.terminal import ssh
 from winged_monkey.ui.screens.pick import PickScreen
+from winged_monkey.ui.typeahead import keys_wait
 
 
 async def server_of(app: App[object], portal: Portal, row: Instance) -> Instance | None:
@@ -22,7 +23,8 @@ async def server_of(app: App[object], portal: Portal, row: Instance) -> Instance
     None if the user cancels). Run from a worker: it may wait for the user's choice."""
     if row.kind != "app":
         return row
-    detail = await portal.app_detail(row, events=0)
+    with keys_wait(app):  # the keys typed meanwhile go to the pick list, if one follows
+        detail = await portal.app_detail(row, events=0)
     members = sorted(portal.members_elsewhere(row, detail).values(), key=lambda i: i.name)
     if not members:
         raise ActionNotAllowed(

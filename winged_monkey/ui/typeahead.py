@@ -8,12 +8,16 @@ instances view ran `e` (ssh), `t` (timeline) and `s` (start) there before `:` op
 view switcher. The app now holds a key while the one before it is on its way: a
 `KeyHandled` posted behind that key reaches the app when the key has gone as far as it
 goes; the held key is sent when what that key set off has been handled too (a dialog it
-opened has mounted and taken the focus, a view it chose is shown)."""
+opened has mounted and taken the focus, a view it chose is shown). A dialog that a worker
+pushes after an await (an app's servers read from its cloud, then a pick list) is none of
+those: the worker wraps that await in `keys_wait`, and the keys typed meanwhile wait for
+what follows it."""
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from inspect import isawaitable
 from itertools import count
 from time import monotonic
@@ -21,8 +25,9 @@ from time import monotonic
 from textual import events
 from textual.dom import DOMNode
 from textual.message import Message
+from textual.message_pump import MessagePump
 
-__all__ = ["STUCK_AFTER_S", "KeyHandled", "Typeahead", "after_pending"]
+__all__ = ["STUCK_AFTER_S", "KeyHandled", "KeysWait", "Typeahead", "after_pending", "keys_wait"]
 
 #: A key whose KeyHandled never came (its widget went away first) holds the next no longer.
 STUCK_AFTER_S = 1.0
@@ -34,6 +39,27 @@ class KeyHandled(Message):
     def __init__(self, token: int) -> None:
         super().__init__()
         self.token = token
+
+
+class KeysWait(Message):
+    """Posted to the app when a worker starts (`wait`) or ends an await that a dialog may
+    follow (`keys_wait`)."""
+
+    def __init__(self, wait: bool) -> None:
+        super().__init__()
+        self.wait = wait
+
+
+@contextmanager
+def keys_wait(app: MessagePump) -> Iterator[None]:
+    """Keys typed while the body runs wait, then go to what follows it: a worker wraps an
+    await after which it pushes a dialog, so those keys reach the dialog, not the view under
+    it. The dialog must be pushed right after the body, before another await."""
+    app.post_message(KeysWait(True))
+    try:
+        yield
+    finally:
+        app.post_message(KeysWait(False))
 
 
 class Typeahead:
@@ -53,11 +79,13 @@ class Typeahead:
         self._settling: float | None = None
         #: A view switch a key asked for is under way: the keys after it wait for the view.
         self.busy = False
+        #: Workers in `keys_wait`: the keys wait for the dialog that may follow.
+        self.waits = 0
 
     def hold(self, key: events.Key) -> bool:
         """Whether `key` must wait behind a key on its way, keys held, or a view switch."""
         self._forget_stuck()
-        if self._on_way is None and not self._held and not self.busy:
+        if self._on_way is None and not self._held and not self._paused():
             return False
         self._held.append(key)
         return True
@@ -91,9 +119,12 @@ class Typeahead:
         return self._held.popleft()
 
     def _sendable(self) -> bool:
-        """A key is held, none is on its way, and no view switch is under way."""
+        """A key is held, none is on its way, and no view switch or dialog is under way."""
         self._forget_stuck()
-        return self._on_way is None and not self.busy and bool(self._held)
+        return self._on_way is None and not self._paused() and bool(self._held)
+
+    def _paused(self) -> bool:
+        return self.busy or self.waits > 0
 
     def _forget_stuck(self) -> None:
         # Its KeyHandled never came (its widget went away first): hold nothing behind it.
