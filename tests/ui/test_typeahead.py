@@ -138,3 +138,56 @@ async def test_keys_typed_while_a_dialog_is_on_its_way_from_a_worker_go_to_the_d
         )
         assert table.cursor_instance == shop
         assert [type(s) for s in app.screen_stack] == [MainScreen, ConsoleScreen]
+
+
+async def test_a_cloud_that_never_answers_holds_the_keys_a_second_at_most(
+    cached_portal: Portal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`L` on an app row whose cloud does not answer (a slow link, up to the account's
+    timeout): the keys typed after it wait a second for the pick list that may come, then
+    go to the view as ever. Before, the keyboard was dead until the cloud answered."""
+    asked = asyncio.Event()
+
+    async def app_detail(row: Instance, events: int = 50) -> AppDetail:
+        asked.set()
+        await asyncio.Event().wait()  # never answers
+        return AppDetail()
+
+    app = cached_app(cached_portal)
+    async with running(app) as (pilot, _notes):
+        table = main_of(app).table
+        web1 = by_name(table, "web-1")
+        shop = web1.model_copy(update={"id": "stack-shop", "name": "shop", "extra": APP})
+        monkeypatch.setattr(cached_portal, "app_detail", app_detail)
+        table.put(shop)
+        table.select(shop.key)
+        await pilot.pause()
+        arrive_together(app, "L")
+        await wait_for(pilot, asked.is_set, "the app's servers asked for")
+        arrive_together(app, "j")
+        await wait_for(
+            pilot,
+            lambda: table.cursor_instance != shop,
+            "the cursor moved off the app while its cloud is silent",
+            seen=lambda: (app.screen_stack, app.focused, table.cursor_instance),
+        )
+        assert [type(s) for s in app.screen_stack] == [MainScreen]
+
+
+def test_a_worker_s_wait_for_a_dialog_holds_the_keys_a_second_at_most(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    now = [100.0]
+    monkeypatch.setattr(typeahead, "monotonic", lambda: now[0])
+    keys = Typeahead()
+    key = events.Key("j", "j")
+    keys.wait(True)
+    assert keys.hold(key)
+    now[0] += STUCK_AFTER_S
+    assert not keys.settle()
+    now[0] += 0.01
+    assert keys.settle()
+    assert keys.next_key() is key
+    keys.handled(keys.sent())  # as the app sends it
+    keys.wait(False)
+    assert not keys.hold(events.Key("k", "k"))

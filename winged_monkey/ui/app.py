@@ -143,7 +143,7 @@ class WMApp(App[None]):
     @on(KeysWait)
     def _on_keys_wait(self, message: KeysWait) -> None:
         # Posted right before the dialog is pushed: by now it is, and the keys go to it.
-        self._typeahead.waits += 1 if message.wait else -1
+        self._typeahead.wait(message.wait)
         self._send_next()
 
     def _send_next(self) -> None:

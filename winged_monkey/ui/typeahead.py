@@ -79,8 +79,10 @@ class Typeahead:
         self._settling: float | None = None
         #: A view switch a key asked for is under way: the keys after it wait for the view.
         self.busy = False
-        #: Workers in `keys_wait`: the keys wait for the dialog that may follow.
-        self.waits = 0
+        #: Workers in `keys_wait`: the keys wait for the dialog that may follow, a second
+        #: at most from the first (a slow cloud must not take the keyboard: q, escape).
+        self._waits = 0
+        self._waiting_since = 0.0
 
     def hold(self, key: events.Key) -> bool:
         """Whether `key` must wait behind a key on its way, keys held, or a view switch."""
@@ -123,8 +125,15 @@ class Typeahead:
         self._forget_stuck()
         return self._on_way is None and not self._paused() and bool(self._held)
 
+    def wait(self, starts: bool) -> None:
+        """A worker starts (or ends) an await that a dialog may follow (`keys_wait`)."""
+        if starts and self._waits == 0:
+            self._waiting_since = monotonic()
+        self._waits += 1 if starts else -1
+
     def _paused(self) -> bool:
-        return self.busy or self.waits > 0
+        waiting = self._waits > 0 and monotonic() - self._waiting_since <= STUCK_AFTER_S
+        return self.busy or waiting
 
     def _forget_stuck(self) -> None:
         # Its KeyHandled never came (its widget went away first): hold nothing behind it.
