@@ -182,6 +182,25 @@ async def test_narrow_screens_drop_columns_never_cut_names_or_addresses(
         assert "0.010" in web_1  # prices survive the relayout
 
 
+async def test_half_a_tmux_window_shows_names_and_accounts_and_cuts_no_address(
+    cached_portal: Portal,
+) -> None:
+    """At 40 columns (an 80-column tmux window split in two) the address and the price do
+    not fit beside the name: they go, rather than stand cut at the table's edge
+    (`54.214.222.` read as an address)."""
+    app = cached_app(cached_portal)
+    async with app.run_test(size=(40, 24)) as pilot:
+        table = await started(pilot)
+        _assert_whole(table)
+        header = lines(table)[0]
+        assert "name" in header, header
+        assert "account" in header, header
+        assert table.max_scroll_x == 0  # nothing drawn past the edge
+        await pilot.resize_terminal(*SIZE)
+        await pilot.pause()
+        assert "public IP" in lines(table)[0]
+
+
 async def test_a_vi_key_the_keymap_takes_is_the_users(cached_portal: Portal) -> None:
     config = cached_portal.config.model_copy(update={"keys": {"stop": "k"}})
     app = WMApp(cached_portal, config, clock=fixed_clock)

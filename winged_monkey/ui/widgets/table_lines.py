@@ -33,8 +33,10 @@ _COLUMN_META = [Style.from_meta({"column": n}) for n in range(len(COLUMNS))]
 _OUTSIDE = Style.from_meta({"out_of_bounds": True})
 _COLUMN_AT = {key: n for n, (key, _, _) in enumerate(COLUMNS)}
 #: Shortened (the state to its glyph) or dropped, in this order, while a row is wider than
-#: the table: the low-value columns go first; the name, account, address and price stay.
-_SHRINK = ("state", "where", "private_ip", "size", "age")
+#: the table: the low-value columns go first; the address and the price only where the
+#: table is narrower still (half of an 80-column tmux window), where they would be cut at
+#: its edge; the name and account stay.
+_SHRINK = ("state", "where", "private_ip", "size", "age", "public_ip", "price")
 _GLYPH = 1
 _STATE = _COLUMN_AT["state"]
 
