@@ -10,6 +10,7 @@ import re
 import sys
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from functools import lru_cache
 
 from winged_monkey.terminal.encoding import carries
 
@@ -123,10 +124,13 @@ CONTROLS = dict.fromkeys([*range(0x20), 0x7F, *range(0x80, 0xA0)], "?")
 def cells(text: str) -> int:
     """The terminal columns `text` takes: a CJK character or an emoji two, a combining
     mark none (as wcwidth counts them)."""
+    return len(text) if text.isascii() else _wide_cells(text)
+
+
+@lru_cache(maxsize=4096)  # a table's non-ASCII cells repeat: every row's `▶ running`
+def _wide_cells(text: str) -> int:
     import unicodedata
 
-    if text.isascii():
-        return len(text)
     return sum(
         0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1
         for c in text
@@ -141,7 +145,7 @@ def render_table(rows: Sequence[Sequence[str]], width: int | None = None) -> str
     """Left-aligned columns separated by two spaces; the first row is the header. Given a
     `width`, a last column (free text: a reason, a detail) that would overflow it wraps
     between words under its own start. Columns are measured in terminal cells."""
-    rows = [[cell.translate(CONTROLS) for cell in row] for row in rows]
+    rows = [[c if c.isprintable() else c.translate(CONTROLS) for c in row] for row in rows]
     widths = [max(cells(row[c]) for row in rows) for c in range(len(rows[0]))]
     offset = sum(widths[:-1]) + len(GAP) * (len(widths) - 1)
     if width is None or offset + widths[-1] <= width or width - offset < _WRAP_MIN:
