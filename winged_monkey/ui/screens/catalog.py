@@ -53,6 +53,12 @@ COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("from", "from", 11),
 )
 SIZES_SHOWN = 8  # per account in the detail pane; the wizard lists them all
+#: Dropped in this order while the columns are wider than the screen (half of an 80-column
+#: tmux window): a column cut at the table's edge read as another value (`dev-eu` as `dev`).
+#: The pane below names the item's kind and provider and prices every size.
+DROPPED = ("provider", "kind", "from")
+ITEM_MIN = 12
+PADDING = 2  # DataTable's cell padding, both sides
 
 
 @dataclass(frozen=True)
@@ -137,6 +143,8 @@ class CatalogScreen(Screen[None]):
 
     def __init__(self, portal: Portal, clock: Callable[[], datetime]) -> None:
         super().__init__()
+        #: The columns shown (COLUMNS' widths, the item's fitted to the screen).
+        self.columns: dict[str, int] = {}
         self.portal = portal
         self.clock = clock
         self.catalogs: dict[str, AccountCatalog] = {}
@@ -171,9 +179,7 @@ class CatalogScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.search_input.display = False
-        table = self.table
-        for key, label, width in COLUMNS:
-            table.add_column(label, key=key, width=width)
+        self._fit_columns()
         accounts = self.portal.catalog_accounts()
         missing = []
         for account in accounts:
@@ -186,6 +192,40 @@ class CatalogScreen(Screen[None]):
         self._show()
         if missing:
             self._load(missing, refresh=False)
+
+    def fitted_columns(self, width: int) -> dict[str, int]:
+        """COLUMNS that fit `width` (one cell kept for a scrollbar), each whole: the item's
+        name is cut to its column with an ellipsis; the others go in DROPPED's order."""
+        shown = {key: size for key, _, size in COLUMNS}
+        room = width - 1
+
+        def over() -> int:
+            return sum(size + PADDING for size in shown.values()) - room
+
+        for key in DROPPED:
+            if over() <= 0:
+                break
+            del shown[key]
+        shown["item"] = max(ITEM_MIN, shown["item"] - max(0, over()))
+        return shown
+
+    def _fit_columns(self) -> bool:
+        """Lay the columns out for the screen's width; whether they changed."""
+        columns = self.fitted_columns(self.app.size.width)
+        if columns == self.columns:
+            return False
+        self.columns = columns
+        table = self.table
+        table.clear(columns=True)
+        for key, label, _ in COLUMNS:
+            if key in columns:
+                table.add_column(label, key=key, width=columns[key])
+        return True
+
+    def on_resize(self) -> None:
+        current = self.cursor_row  # (clearing the columns moves the cursor to the top)
+        if self.is_mounted and self._fit_columns():
+            self._show(current)
 
     # -- data ------------------------------------------------------------------
 
@@ -232,9 +272,10 @@ class CatalogScreen(Screen[None]):
         rows.sort(key=lambda r: (*group_key(r.item), order[r.account]) if r.item else ("", "", 0))
         return rows + empty
 
-    def _show(self) -> None:
+    def _show(self, current: Row | None = None) -> None:
+        """Fill the table; the cursor stays on `current` (the row under it by default)."""
         table = self.table
-        current = self.cursor_row
+        current = current or self.cursor_row
         self.rows = self.build_rows()
         table.clear()
         previous: tuple[str, str] | None = None
@@ -249,13 +290,20 @@ class CatalogScreen(Screen[None]):
         self.refresh_bindings()
 
     def _cells(self, row: Row, previous: tuple[str, str] | None) -> list[Text]:
+        cells = dict(
+            zip([key for key, _, _ in COLUMNS], self._all_cells(row, previous), strict=True)
+        )
+        return [cells[key] for key in cells if key in self.columns]
+
+    def _all_cells(self, row: Row, previous: tuple[str, str] | None) -> list[Text]:
         catalog = self.catalogs.get(row.account)
         provider = catalog.provider if catalog else ""
         account = Text(fmt.one_line(row.account, 12), style="cyan")
+        item_width = self.columns.get("item", 24)
         if row.item is None:
             style = "bold red" if row.error else "dim"
             return [
-                Text(fmt.one_line(row.note, 24), style=style),
+                Text(fmt.one_line(row.note, item_width), style=style),
                 Text(""),
                 account,
                 Text(provider),
@@ -267,7 +315,7 @@ class CatalogScreen(Screen[None]):
         size = cheapest_fit(catalog, SizeSpec(arch=item.arch)) if catalog else None
         price = size.price_hourly if size else None
         return [
-            Text("" if same else fmt.one_line(item.name, 24), style="bold"),
+            Text("" if same else fmt.one_line(item.name, item_width), style="bold"),
             Text(
                 "" if same else KIND_LABELS.get(item.kind, item.kind) + ("*" if item.public else "")
             ),

@@ -1,0 +1,39 @@
+"""The views in the panes a tmux split gives (an 80x24 window split in two: 40x24 side by
+side, 80x11 one above the other): no value cut at an edge so it reads as another, no
+dialog whose title or input falls off the screen, no list pushed out of sight."""
+
+from __future__ import annotations
+
+from textual.widget import Widget
+
+from tests.ui.test_catalog_snapshots import _catalog_view, fixed_app  # noqa: F401 (a fixture)
+from winged_monkey.ui.app import WMApp
+
+SIDE_BY_SIDE = (40, 24)
+ONE_ABOVE_THE_OTHER = (80, 11)
+
+
+def drawn(widget: Widget) -> list[str]:
+    """The widget's lines as drawn on screen."""
+    return [widget.render_line(y).text.rstrip() for y in range(widget.size.height)]
+
+
+async def test_the_catalog_beside_another_pane_shows_each_account_whole(
+    fixed_app: WMApp,  # noqa: F811
+) -> None:
+    """At 40 columns the account column stood at the table's edge: `prod` read `pro` and
+    an account such as `dev-eu` read `dev`. The kind, the provider and the price go instead
+    (the pane below says them); at 80 columns all are back."""
+    async with fixed_app.run_test(size=SIDE_BY_SIDE) as pilot:
+        screen = await _catalog_view(pilot)
+        table = screen.table
+        lines = drawn(table)
+        assert lines[0].split() == ["item", "account"], lines
+        accounts = [line.split()[-1] for line in lines[1:5]]
+        assert accounts == [row.account for row in screen.rows], lines
+        assert table.max_scroll_x == 0  # nothing past the edge
+        screen.table.move_cursor(row=2)
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        assert drawn(table)[0].split() == ["item", "kind", "account", "provider", "from"]
+        assert screen.cursor_row == screen.rows[2]  # the cursor kept its row
