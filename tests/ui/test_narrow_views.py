@@ -5,9 +5,13 @@ dialog whose title or input falls off the screen, no list pushed out of sight.""
 from __future__ import annotations
 
 from textual.widget import Widget
+from textual.widgets import Input, Static
 
+from tests.ui.conftest import cached_app, wait_for
 from tests.ui.test_catalog_snapshots import _catalog_view, fixed_app  # noqa: F401 (a fixture)
+from winged_monkey.engine.portal import Portal
 from winged_monkey.ui.app import WMApp
+from winged_monkey.ui.screens.secret import SecretScreen
 
 SIDE_BY_SIDE = (40, 24)
 ONE_ABOVE_THE_OTHER = (80, 11)
@@ -37,3 +41,21 @@ async def test_the_catalog_beside_another_pane_shows_each_account_whole(
         await pilot.pause()
         assert drawn(table)[0].split() == ["item", "kind", "account", "provider", "from"]
         assert screen.cursor_row == screen.rows[2]  # the cursor kept its row
+
+
+async def test_the_secret_prompt_in_a_short_pane_names_its_account_above_its_field(
+    cached_portal: Portal,
+) -> None:
+    """At 40x11 the dialog was 13 lines high, centred: its first line, the account the
+    secret is for, was above the screen. The long hint now comes last, cut or scrolled."""
+    app = cached_app(cached_portal)
+    async with app.run_test(size=(40, 11)) as pilot:
+        app.push_screen(SecretScreen("build-farm", "secret", unset_env="WM_BUILD_FARM_SECRET"))
+        await wait_for(pilot, lambda: isinstance(app.screen, SecretScreen), "the dialog")
+        await pilot.pause()
+        title = app.screen.query(Static).first()
+        field = app.screen.query_one(Input)
+        assert "Secret for build-farm" in drawn(title)[0]
+        assert title.region.y >= 0, title.region
+        assert field.region.bottom <= 11, field.region
+        assert app.screen.focused is field

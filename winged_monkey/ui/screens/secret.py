@@ -42,8 +42,10 @@ class SecretScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="secret-dialog"):
             yield Static(Text(f"{self.what.capitalize()} for {self.account}", style="bold"))
-            yield Static(self._hint(), classes="hint")
+            # The field before the hint: in a short pane (80x11, 40x11) the hint is what
+            # goes out of sight, not the account asked about or the field typed in.
             yield Input(password=True, placeholder=self.what, id="secret-input")
+            yield Static(self._hint(), classes="hint")
 
     def _hint(self) -> str:
         """How to stop being asked, of the account's own sources (as its error says)."""
