@@ -7,8 +7,9 @@ from __future__ import annotations
 from textual.widget import Widget
 from textual.widgets import Input, Static
 
-from tests.ui.conftest import cached_app, wait_for
+from tests.ui.conftest import cached_app, settle, wait_for
 from tests.ui.test_catalog_snapshots import _catalog_view, fixed_app  # noqa: F401 (a fixture)
+from tests.ui.test_events import open_events
 from winged_monkey.engine.portal import Portal
 from winged_monkey.ui.app import WMApp
 from winged_monkey.ui.screens.secret import SecretScreen
@@ -59,3 +60,27 @@ async def test_the_secret_prompt_in_a_short_pane_names_its_account_above_its_fie
         assert title.region.y >= 0, title.region
         assert field.region.bottom <= 11, field.region
         assert app.screen.focused is field
+
+
+async def test_the_events_in_a_short_pane_show_the_log_and_p_the_plot(
+    events_portal: Portal,
+) -> None:
+    """At 80x11 the plot (7 lines) left the log one line, too few for a row: the log was
+    out of sight. In a short pane the plot waits for `p`; at 80x24 it is shown again."""
+    app = cached_app(events_portal)
+    async with app.run_test(size=ONE_ABOVE_THE_OTHER) as pilot:
+        await settle(pilot)
+        screen = await open_events(pilot)
+        rows = [line for line in drawn(screen.table)[1:] if line.strip()]
+        assert len(rows) >= 5, drawn(screen.table)
+        assert screen.table.shown[0].target_name in rows[0]
+        assert not screen.plot.region  # not drawn
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        assert screen.plot.region.height > 0
+        await pilot.resize_terminal(*ONE_ABOVE_THE_OTHER)
+        await pilot.pause()
+        assert not screen.plot.region
+        await pilot.press("p")
+        await pilot.pause()
+        assert screen.plot.region.height > 0

@@ -81,6 +81,10 @@ def _cycle(options: list[str | None], current: str | None) -> str | None:
 class EventsScreen(EventLogScreen):
     """Newest first; new events appear on top while the view is open."""
 
+    #: Under 16 lines (a tmux window split one above the other) the plot's 7 left the log
+    #: one line: the screen is `-short` and wm.tcss hides the plot there (`p` shows it).
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (16, "-tall")]
+
     # Focused as it composes, not later from on_mount: keys typed ahead of the view
     # (`:events⏎` then more) reach it.
     AUTO_FOCUS = "#events"
