@@ -7,11 +7,13 @@ from __future__ import annotations
 from textual.widget import Widget
 from textual.widgets import Input, Static
 
-from tests.ui.conftest import cached_app, settle, wait_for
+from tests.ui.conftest import cached_app, fixed_clock, settle, wait_for
+from tests.ui.on_screen import by_name, main_of
 from tests.ui.test_catalog_snapshots import _catalog_view, fixed_app  # noqa: F401 (a fixture)
 from tests.ui.test_events import open_events
 from winged_monkey.engine.portal import Portal
 from winged_monkey.ui.app import WMApp
+from winged_monkey.ui.screens.details import DetailsScreen
 from winged_monkey.ui.screens.secret import SecretScreen
 
 SIDE_BY_SIDE = (40, 24)
@@ -84,3 +86,28 @@ async def test_the_events_in_a_short_pane_show_the_log_and_p_the_plot(
         await pilot.press("p")
         await pilot.pause()
         assert screen.plot.region.height > 0
+
+
+async def test_details_beside_another_pane_show_ids_and_addresses_whole(
+    cached_portal: Portal,
+) -> None:
+    """At 40 columns the longest label (`extra.block_device_mapping`) took the width and
+    left the values 8 cells: `54.214.2` over `22.167`, an id or a subnet folded into what
+    read as shorter ones. The labels wrap now, the values keep 24 cells."""
+    app = cached_app(cached_portal)
+    async with app.run_test(size=SIDE_BY_SIDE) as pilot:
+        await settle(pilot)
+        web = by_name(main_of(app).table, "web-1")
+        subnet = "subnet-0a1b2c3d4e5f60718"
+        web = web.model_copy(
+            update={
+                "public_ips": ("203.113.254.201",),
+                "extra": {**web.extra, "block_device_mapping": [], "subnet_id": subnet},
+            }
+        )
+        app.push_screen(DetailsScreen(web, fixed_clock))
+        await wait_for(pilot, lambda: isinstance(app.screen, DetailsScreen), "the details")
+        await pilot.pause()
+        lines = drawn(app.screen.query_one("#details-body Static", Static))
+        for value in (web.id, "203.113.254.201", subnet):
+            assert any(value in line for line in lines), (value, lines)
