@@ -111,3 +111,26 @@ async def test_details_beside_another_pane_show_ids_and_addresses_whole(
         lines = drawn(app.screen.query_one("#details-body Static", Static))
         for value in (web.id, "203.113.254.201", subnet):
             assert any(value in line for line in lines), (value, lines)
+
+
+async def test_the_plot_beside_another_pane_draws_one_chart_a_line_a_kind(
+    events_portal: Portal,
+) -> None:
+    """At 40 columns the two charts side by side were wider than the pane: each line
+    wrapped, the totals of the right chart on lines of their own under the left one's
+    kinds. The events by kind are drawn alone there, each with its total on its line."""
+    app = cached_app(events_portal)
+    async with app.run_test(size=SIDE_BY_SIDE) as pilot:
+        await settle(pilot)
+        screen = await open_events(pilot)
+        lines = drawn(screen.plot)
+        assert lines[0].startswith("events per"), lines
+        kinds = lines[1:-1]
+        assert kinds, lines
+        assert all(len(line.split()) == 3 for line in kinds), lines
+        assert all(line.split()[-1].isdigit() for line in kinds), lines
+        assert lines[-1].split()[-1] == "now", lines
+        assert not any("running per" in line for line in lines)
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        assert "running per account" in drawn(screen.plot)[0]

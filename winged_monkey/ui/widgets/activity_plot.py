@@ -20,6 +20,10 @@ LABEL_WIDTH = 9
 TOTAL_WIDTH = 4
 GAP = 2
 ROWS = 4  # kinds and accounts shown; the rest is summed or counted
+#: A chart narrower than this has too few bars to read: below two of them side by side
+#: (a 40-column pane, where the pair wrapped each total onto a line of its own), the
+#: events by kind are drawn alone.
+HALF_MIN = 20
 
 
 @dataclass(frozen=True)
@@ -76,7 +80,8 @@ def _chart(
 
 
 class ActivityPlot(Widget):
-    """Two small-multiple charts over the same bins; updated with `show(PlotData)`."""
+    """Two small-multiple charts over the same bins (the first alone in a narrow pane);
+    updated with `show(PlotData)`."""
 
     DEFAULT_CSS = """
     ActivityPlot {
@@ -102,7 +107,8 @@ class ActivityPlot(Widget):
         data = self._data
         if data is None:
             return [Text("loading…", style="dim")]
-        half = max(20, (width - GAP) // 2)
+        alone = width < 2 * HALF_MIN + GAP  # half a tmux window: the events alone, whole
+        half = width if alone else (width - GAP) // 2
         bars = max(1, half - LABEL_WIDTH - TOTAL_WIDTH - 1)
         bins = history.choose_bins(data.start, data.end, bars)
         unit = history.bin_label(bins.size)
@@ -116,6 +122,8 @@ class ActivityPlot(Widget):
             half,
             "no events in this window",
         )
+        if alone:
+            return left
         running = history.running_by_account(data.scope, data.instances, data.accounts, bins)
         ranked = sorted(running.items(), key=lambda item: (-max(item[1], default=0), item[0]))
         shown = sorted(ranked[:ROWS]) if len(ranked) > ROWS else sorted(ranked)
@@ -142,4 +150,4 @@ class ActivityPlot(Widget):
         return out
 
     def render(self) -> Text:
-        return Text("\n", no_wrap=True).join(self.lines(max(40, self.content_size.width)))
+        return Text("\n", no_wrap=True).join(self.lines(self.content_size.width))
