@@ -4,6 +4,7 @@ dialog whose title or input falls off the screen, no list pushed out of sight.""
 
 from __future__ import annotations
 
+from textual.containers import VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Input, Static
 
@@ -15,6 +16,7 @@ from winged_monkey.engine.portal import Portal
 from winged_monkey.ui.app import WMApp
 from winged_monkey.ui.screens.details import DetailsScreen
 from winged_monkey.ui.screens.secret import SecretScreen
+from winged_monkey.ui.widgets.footer import Footer
 
 SIDE_BY_SIDE = (40, 24)
 ONE_ABOVE_THE_OTHER = (80, 11)
@@ -134,3 +136,21 @@ async def test_the_plot_beside_another_pane_draws_one_chart_a_line_a_kind(
         await pilot.resize_terminal(80, 24)
         await pilot.pause()
         assert "running per account" in drawn(screen.plot)[0]
+
+
+async def test_the_catalog_in_a_short_pane_keeps_its_details_above_the_footer(
+    fixed_app: WMApp,  # noqa: F811
+) -> None:
+    """At 80x11 the details pane kept its 11 lines under a 5-line table: 7 of them were
+    under the footer and off the screen, where scrolling the pane never brought its text.
+    It takes what the table leaves now, and scrolls its text through that."""
+    async with fixed_app.run_test(size=ONE_ABOVE_THE_OTHER) as pilot:
+        screen = await _catalog_view(pilot)
+        detail = screen.query_one("#catalog-detail", VerticalScroll)
+        footer = screen.query_one(Footer)
+        assert detail.region.height > 1, detail.region
+        assert detail.region.bottom <= footer.region.y, (detail.region, footer.region)
+        assert screen.table.region.height >= 5
+        await pilot.press("tab", "end")
+        await pilot.pause()
+        assert detail.scroll_y == detail.max_scroll_y > 0

@@ -87,6 +87,10 @@ class CatalogScreen(Screen[None]):
     # Focused as it composes, not later from on_mount: keys typed ahead of the view
     # (`:events⏎` then more) reach it.
     AUTO_FOCUS = "#catalog"
+    #: Under 18 lines (80x11, a tmux window split one above the other) the 11-line pane
+    #: below the table ran past the footer, its lower lines out of reach of its scrolling:
+    #: the screen is `-short` and wm.tcss lets the pane take what the table leaves.
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (18, "-tall")]
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
