@@ -4,6 +4,7 @@ dialog whose title or input falls off the screen, no list pushed out of sight.""
 
 from __future__ import annotations
 
+import pytest
 from textual.containers import VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Input, Static
@@ -12,8 +13,10 @@ from tests.ui.conftest import cached_app, fixed_clock, settle, wait_for
 from tests.ui.on_screen import by_name, main_of
 from tests.ui.test_catalog_snapshots import _catalog_view, fixed_app  # noqa: F401 (a fixture)
 from tests.ui.test_events import open_events
+from winged_monkey.actions import Action
 from winged_monkey.engine.portal import Portal
 from winged_monkey.ui.app import WMApp
+from winged_monkey.ui.screens.confirm import ConfirmScreen
 from winged_monkey.ui.screens.details import DetailsScreen
 from winged_monkey.ui.screens.secret import SecretScreen
 from winged_monkey.ui.widgets.footer import Footer
@@ -154,3 +157,35 @@ async def test_the_catalog_in_a_short_pane_keeps_its_details_above_the_footer(
         await pilot.press("tab", "end")
         await pilot.pause()
         assert detail.scroll_y == detail.max_scroll_y > 0
+
+
+@pytest.mark.parametrize("action", [Action.STOP, Action.DESTROY])
+@pytest.mark.parametrize("size", [ONE_ABOVE_THE_OTHER, (40, 11)])
+async def test_a_confirmation_of_many_in_a_short_pane_keeps_its_answer_in_sight(
+    cached_portal: Portal, action: Action, size: tuple[int, int]
+) -> None:
+    """At 80x11 the list of 7 targets (up to 12 lines) pushed what answers the dialog,
+    `y yes  n / esc no` or the field the count of a destroy is typed in, under its border
+    and off the screen. The list scrolls in what the dialog has left instead."""
+    app = cached_app(cached_portal)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        targets = main_of(app).table.shown[:7]
+        left_alone = "3 marked rows the filter hides are left alone."
+        app.push_screen(ConfirmScreen(action, targets, left_alone))
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the dialog")
+        await pilot.pause()
+        dialog = app.screen.query_one("#confirm-dialog")
+        inside = dialog.content_region
+        title = app.screen.query_one("#confirm-title", Static)
+        assert "7 instances" in drawn(title)[0]
+        assert inside.contains_region(title.region), (title.region, inside)
+        if action is Action.DESTROY:
+            answer: Widget = app.screen.query_one(Input)
+        else:
+            answer = app.screen.query(Static).last()
+            assert "y yes" in drawn(answer)[0]
+        assert inside.contains_region(answer.region), (answer.region, inside)
+        assert dialog.region.bottom <= size[1]
+        targets_list = app.screen.query_one("#confirm-targets", VerticalScroll)
+        assert targets_list.region.height >= 1

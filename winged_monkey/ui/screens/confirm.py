@@ -16,6 +16,8 @@ from winged_monkey.actions import Action
 from winged_monkey.models import Instance
 from winged_monkey.user.binding_ids import BindingId
 
+TARGET_LINES = 12  # the list's most, as wm.tcss says
+
 
 def _plural(count: int) -> str:
     return f"{count} instance{'s' if count != 1 else ''}"
@@ -23,6 +25,11 @@ def _plural(count: int) -> str:
 
 class ConfirmScreen(ModalScreen[bool]):
     """y runs, n or escape cancels. Destroying several needs their count typed in."""
+
+    #: Under 24 lines (a tmux split) 12 targets and the blank lines pushed the answer off
+    #: the screen: the screen is `-short`, wm.tcss takes the blank lines out, and the list
+    #: gets the lines the rest leaves (_fit_targets).
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (24, "-tall")]
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("y", "confirm", "yes", id=BindingId.CONFIRM_YES, tooltip="Run the action on these"),
@@ -73,6 +80,22 @@ class ConfirmScreen(ModalScreen[bool]):
     def on_mount(self) -> None:
         if self.count_required:
             self.query_one("#confirm-count", Input).focus()
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._fit_targets)
+
+    def _fit_targets(self) -> None:
+        """On a short screen the list scrolls in the lines the rest of the dialog leaves
+        (a CSS height in vh made the dialog as tall as the whole list, blank below)."""
+        targets = self.query_one("#confirm-targets", VerticalScroll)
+        if not self.has_class("-short"):
+            targets.styles.max_height = None  # wm.tcss's
+            return
+        dialog = self.query_one("#confirm-dialog", Vertical)
+        rest = dialog.styles.gutter.height + sum(
+            child.outer_size.height for child in dialog.children if child is not targets
+        )
+        targets.styles.max_height = max(1, min(TARGET_LINES, self.size.height - rest))
 
     def _target_lines(self) -> Text:
         width = max(len(t.name) for t in self.targets)
