@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from textual.containers import VerticalScroll
 from textual.widget import Widget
-from textual.widgets import Input, Static
+from textual.widgets import Input, OptionList, Static
 
 from tests.ui.conftest import cached_app, fixed_clock, settle, wait_for
 from tests.ui.on_screen import by_name, main_of
@@ -19,6 +19,7 @@ from winged_monkey.ui.app import WMApp
 from winged_monkey.ui.screens.confirm import ConfirmScreen
 from winged_monkey.ui.screens.details import DetailsScreen
 from winged_monkey.ui.screens.secret import SecretScreen
+from winged_monkey.ui.screens.switcher import ViewSwitcher
 from winged_monkey.ui.widgets.footer import Footer
 
 SIDE_BY_SIDE = (40, 24)
@@ -189,3 +190,23 @@ async def test_a_confirmation_of_many_in_a_short_pane_keeps_its_answer_in_sight(
         assert dialog.region.bottom <= size[1]
         targets_list = app.screen.query_one("#confirm-targets", VerticalScroll)
         assert targets_list.region.height >= 1
+
+
+async def test_the_view_switcher_in_a_small_pane_shows_its_keys(cached_portal: Portal) -> None:
+    """At 40x11 the switcher, 2 lines down and 14 high (each view on two lines), ran off
+    the bottom with its border and the keys written on it (`enter go · esc stay`)."""
+    app = cached_app(cached_portal)
+    async with app.run_test(size=(40, 11)) as pilot:
+        await settle(pilot)
+        await pilot.press("colon")
+        await wait_for(pilot, lambda: isinstance(app.screen, ViewSwitcher), "the switcher")
+        await pilot.pause()
+        dialog = app.screen.query_one("#views-dialog")
+        assert dialog.region.y >= 0, dialog.region
+        assert dialog.region.bottom <= 11, dialog.region
+        assert "esc stay" in str(dialog.border_subtitle)
+        options = app.screen.query_one(OptionList)
+        assert options.region.height >= 4
+        await pilot.press(*["down"] * (options.option_count - 1))  # to the last view
+        await pilot.pause()
+        assert options.highlighted == options.option_count - 1

@@ -38,6 +38,10 @@ def matching(typed: str, views: Sequence[tuple[str, str]] = VIEWS) -> list[str]:
 class ViewSwitcher(ModalScreen[str | None]):
     """Returns the chosen view's name, or None on escape."""
 
+    #: Under 16 lines (40x11, a tmux window split both ways) the dialog, 2 lines down and
+    #: 14 high, ran off the bottom, its keys (`enter go · esc stay`) with it: the screen
+    #: is `-short` and wm.tcss draws it from the top with a shorter list (it scrolls).
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (16, "-tall")]
     DEFAULT_CSS = """
     #views-none { color: $warning; }
     """
