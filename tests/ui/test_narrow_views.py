@@ -20,6 +20,7 @@ from winged_monkey.ui.screens.confirm import ConfirmScreen
 from winged_monkey.ui.screens.details import DetailsScreen
 from winged_monkey.ui.screens.secret import SecretScreen
 from winged_monkey.ui.screens.switcher import ViewSwitcher
+from winged_monkey.ui.screens.timeline import TimelineScreen
 from winged_monkey.ui.widgets.footer import Footer
 
 SIDE_BY_SIDE = (40, 24)
@@ -210,3 +211,24 @@ async def test_the_view_switcher_in_a_small_pane_shows_its_keys(cached_portal: P
         await pilot.press(*["down"] * (options.option_count - 1))  # to the last view
         await pilot.pause()
         assert options.highlighted == options.option_count - 1
+
+
+async def test_a_timeline_beside_another_pane_shows_the_time_in_each_state(
+    events_portal: Portal,
+) -> None:
+    """At 40 columns the 30-cell bar of each state's share cropped the time spent in it
+    and the share, drawn after it: the bar is shortened to leave both in sight."""
+    app = cached_app(events_portal)
+    async with app.run_test(size=SIDE_BY_SIDE) as pilot:
+        await settle(pilot)
+        table = main_of(app).table
+        table.select(by_name(table, "web-1").key)
+        await pilot.press("t")
+        timeline = app.screen
+        assert isinstance(timeline, TimelineScreen)
+        await wait_for(pilot, lambda: timeline.loaded, "the timeline")
+        await pilot.pause()
+        lines = drawn(timeline.query_one("#timeline-states", Static))
+        assert [line.split()[1] for line in lines] == ["running", "stopped"], lines
+        assert all(line.endswith("%") for line in lines), lines
+        assert "2h" in lines[1], lines  # stopped for 2 h
