@@ -21,6 +21,7 @@ from winged_monkey.ui.screens.details import DetailsScreen
 from winged_monkey.ui.screens.secret import SecretScreen
 from winged_monkey.ui.screens.switcher import ViewSwitcher
 from winged_monkey.ui.screens.timeline import TimelineScreen
+from winged_monkey.ui.widgets.event_table import COLUMNS as EVENT_COLUMNS
 from winged_monkey.ui.widgets.footer import Footer
 
 SIDE_BY_SIDE = (40, 24)
@@ -232,3 +233,32 @@ async def test_a_timeline_beside_another_pane_shows_the_time_in_each_state(
         assert [line.split()[1] for line in lines] == ["running", "stopped"], lines
         assert all(line.endswith("%") for line in lines), lines
         assert "2h" in lines[1], lines  # stopped for 2 h
+
+
+@pytest.mark.parametrize("size", [SIDE_BY_SIDE, (60, 20), (80, 24)])
+async def test_the_event_log_cuts_no_value_at_its_edge(
+    events_portal: Portal, size: tuple[int, int]
+) -> None:
+    """The log's columns ran past the table's edge, cut there: at 80 columns the user read
+    `alic`, at 60 a change `running→termina`, at 40 the kind `star`. The user, the outcome,
+    the account and then the change go instead (enter shows them), the state changes kept
+    longest; nothing is drawn past the edge, and a wide window shows them all again."""
+    labels = [label for _, label, _ in EVENT_COLUMNS]
+    app = cached_app(events_portal)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        screen = await open_events(pilot)
+        table = screen.table
+        lines = drawn(table)
+        header = lines[0].split()
+        assert header[:1] == ["time"], lines
+        assert all(word in labels for word in header), lines
+        assert "target" in header, lines
+        assert "kind" in header, lines
+        assert table.max_scroll_x == 0, lines
+        if size[0] >= 60:
+            assert "old→new" in header, lines
+        await pilot.resize_terminal(120, 30)
+        await pilot.pause()
+        assert drawn(table)[0].split() == labels
+        assert any(" alice " in line for line in drawn(table))

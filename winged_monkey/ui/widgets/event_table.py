@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, ClassVar
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable
@@ -28,6 +29,15 @@ COLUMNS: tuple[tuple[str, str, int | None], ...] = (
     ("user", "user", None),
     ("detail", "detail", None),
 )
+#: Dropped in this order while the row is wider than the table (less a cell for the
+#: scrollbar): a column is shown whole or not at all, so no user, outcome or state reads
+#: cut at the edge (`alic` at 80 columns, `running→termina` at 60). The detail, prose at
+#: the end, may run past it when PROSE_MIN cells of it are in sight. The timeline (enter)
+#: shows every field of an event.
+DROPPED = ("user", "outcome", "account", "change")
+PROSE = "detail"
+PROSE_MIN = 12
+PADDING = 2  # DataTable's cell padding, both sides
 ACCOUNT_WIDTH = 10
 TARGET_WIDTH = 16
 DETAIL_WIDTH = 60
@@ -109,8 +119,32 @@ class EventTable(RowTable):
         self._events: dict[str, Event] = {}
 
     def on_mount(self) -> None:
+        self._lay_out([key for key, _, _ in COLUMNS])
+
+    def _lay_out(self, keys: list[str]) -> None:
+        self.clear(columns=True)
         for key, label, width in COLUMNS:
-            self.add_column(label, key=key, width=width)
+            if key in keys:
+                self.add_column(label, key=key, width=width)
+
+    def fitted(self, rows: Sequence[list[Text]], room: int) -> list[str]:
+        """The columns shown for `rows` (every column's cells) in `room` cells."""
+        widths = {
+            key: PADDING + (width or max([cell_len(label), *(row[n].cell_len for row in rows)]))
+            for n, (key, label, width) in enumerate(COLUMNS)
+        }
+        keys = [key for key, _, _ in COLUMNS]
+        for key in DROPPED:
+            if sum(widths[k] for k in keys if k != PROSE) <= room:
+                break
+            keys.remove(key)
+        if sum(widths[k] for k in keys if k != PROSE) + PROSE_MIN > room:
+            keys.remove(PROSE)
+        return keys
+
+    def on_resize(self) -> None:
+        if self._events:
+            self.show(self.shown)
 
     @property
     def cursor_event(self) -> Event | None:
@@ -132,9 +166,15 @@ class EventTable(RowTable):
         elsewhere it stays on its event."""
         current = self.cursor_event if self.cursor_row > 0 else None
         self._events = {e.key: e for e in events}
-        self.clear()
-        for event in events:
-            self.add_row(*event_cells(event), key=event.key)
+        rows = [event_cells(event) for event in events]
+        keys = self.fitted(rows, self.size.width - 1)
+        if keys != [str(column.key.value) for column in self.ordered_columns]:
+            self._lay_out(keys)
+        else:
+            self.clear()
+        picked = [n for n, (key, _, _) in enumerate(COLUMNS) if key in keys]
+        for event, cells in zip(events, rows, strict=True):
+            self.add_row(*(cells[n] for n in picked), key=event.key)
         if current is None or self.row_count == 0:
             return
         try:
