@@ -238,6 +238,9 @@ def test_wm_events_target_is_an_id_or_a_name(history: list[Event]) -> None:
     assert keys(wm("events", "--json", "--target", "web", "--account", "prod")) == ["stopped"]
     store = Store.open(paths.store_path())
     follow = followed(store, EventQuery(target="db"), store.last_seq())
+    empty = CliRunner().invoke(main, ["events", "--target", " "])
+    assert empty.exit_code == ExitCode.USAGE, empty.output  # not: every event with no name
+    assert "--target" in empty.stderr
     assert next(follow) == []
     store.append_events([ev("renamed", datetime.now(UTC), target="i-9", target_name="db")])
     store.append_events([ev("other", datetime.now(UTC), target="i-2", target_name="cache")])

@@ -55,6 +55,13 @@ def _limit(ctx: click.Context, param: click.Parameter, value: int) -> int:
     return min(value, 2**63 - 1)
 
 
+def _target(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """--target: an empty one would match the events that name no target."""
+    if value is not None and not value.strip():
+        raise click.BadParameter("name an instance or app, by its id or its name")
+    return value
+
+
 @click.command("events")
 @click.option(
     "--since", callback=_when, help="Window start: 30m, 1h, 2d, 1w ago, or 2026-11-01[T08:30]."
@@ -64,7 +71,9 @@ def _limit(ctx: click.Context, param: click.Parameter, value: int) -> int:
     "--account",
     help="Only this account (configured, or removed from the config with history left).",
 )
-@click.option("--target", help="Only this instance or app, by its id or its name.")
+@click.option(
+    "--target", callback=_target, help="Only this instance or app, by its id or its name."
+)
 @click.option(
     "--kind", "kinds", multiple=True, help="Only this kind: state, stop, ... (repeatable)."
 )
