@@ -19,7 +19,7 @@ import concurrent.futures
 import contextlib
 import threading
 import time
-from collections.abc import Awaitable, Iterator, Sequence
+from collections.abc import Awaitable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -54,13 +54,29 @@ class Account:
     read_at: dict[str, float] = field(default_factory=dict)
     #: The backend being built, in its own thread; every use awaits this one build.
     building: concurrent.futures.Future[Backend] | None = None
+    #: Counts every change to `instances` (`put`, `show`, `read`): `wm serve` keeps its
+    #: serialised listing while this stays, so that no listing it serves is older than a
+    #: row it serves alone (a client following a launch read it running, then a listing
+    #: serialised before that read put it back to pending).
+    version: int = 0
 
     def __post_init__(self) -> None:
         self.status = AccountStatus(name=self.config.name, phase="loading")
 
+    def put(self, instance: Instance) -> None:
+        """`instance` is the row to show now."""
+        self.instances[instance.id] = instance
+        self.version += 1
+
+    def show(self, rows: Iterable[Instance]) -> dict[str, Instance]:
+        """`rows` are the account's rows now (a listing's); the dict they are kept in."""
+        self.instances = {i.id: i for i in rows}
+        self.version += 1
+        return self.instances
+
     def read(self, instance: Instance) -> None:
         """An action's follow read `instance` just now: the newest word on its row."""
-        self.instances[instance.id] = instance
+        self.put(instance)
         self.read_at[instance.id] = time.monotonic()
 
     def newest(self, listed: Sequence[Instance], began: float) -> tuple[Instance, ...]:

@@ -63,7 +63,7 @@ class Inventory:
             account = self.accounts.find(name)
             if account is None or account.status.phase != "loading":
                 continue
-            account.instances = {i.id: i for i in snapshot.instances}
+            account.show(snapshot.instances)
             account.status = AccountStatus(
                 name=name,
                 phase="stale",
@@ -124,7 +124,7 @@ class Inventory:
         await self.recorder.save_snapshot(snapshot)
         if self.on_listed is None:
             await self.recorder.append(events)
-        instances = account.instances = {i.id: i for i in rows}
+        instances = account.show(rows)
         account.status = AccountStatus(
             name=name,
             phase="ok",
@@ -136,7 +136,7 @@ class Inventory:
         if self.on_listed is not None:
             events = await self.on_listed(name, instances, events)
         rows = account.newest(listed, began)
-        account.instances = {i.id: i for i in rows}
+        account.show(rows)
         account.read_at = {i: at for i, at in account.read_at.items() if at > began}
         return AccountUpdate(account.status, rows, tuple(events))
 

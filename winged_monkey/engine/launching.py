@@ -202,7 +202,7 @@ class Launcher(Catalogs):
             raise
         in_flight = self.operations.in_flight
         in_flight.add(app.key)
-        holder.instances[app.id] = moving
+        holder.put(moving)
         final = ActionUpdate(action, moving, "unknown", "stopped following before the outcome")
         try:
             yield ActionUpdate(
@@ -302,7 +302,7 @@ class Launcher(Catalogs):
         in_flight = self.operations.in_flight
         finals: dict[str, ActionUpdate] = {}
         for row in rows:
-            holder.instances[row.id] = row
+            holder.put(row)
             in_flight.add(row.key)
             # What a listing sees of it is the launch's.
             self.operations.links.start(intent.key, intent.action, row, launch=True)

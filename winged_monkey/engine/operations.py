@@ -166,7 +166,7 @@ class Operations:
         final: ActionUpdate | None = None
         try:
             moving = instance.model_copy(update={"state": _moving_state(action, instance)})
-            account.instances[instance.id] = moving
+            account.put(moving)
             yield ActionUpdate(action, moving, "requested", f"{action} requested", intent.key)
             observed: Instance | None = None
             try:
@@ -213,7 +213,7 @@ class Operations:
                     intent.key,
                 )
             if final.instance is instance:  # nothing read: the row it started from
-                account.instances[instance.id] = instance
+                account.put(instance)
             else:  # what the call or the follow read: newer than a listing sent before it
                 account.read(final.instance)
             await self.settle(intent, final, time.monotonic() - started)

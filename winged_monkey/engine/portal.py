@@ -107,6 +107,10 @@ class Portal:
     def instances(self) -> list[Instance]:
         return [i for a in self.accounts for i in a.instances.values()]
 
+    def rows_version(self) -> int:
+        """Changes whenever a row shown by `instances` may have (`Account.version`)."""
+        return sum(a.version for a in self.accounts)
+
     def instance(self, key: str) -> Instance | None:
         account, _, instance_id = key.partition("/")
         holder = self.accounts.find(account)
@@ -371,7 +375,7 @@ class Portal:
         backend = await self.accounts.backend(account)
         found = await self.accounts.within(account, backend.get_instance(ident))
         if found is not None:
-            self.accounts.get(account).instances[found.id] = found
+            self.accounts.get(account).put(found)
         return found
 
     def find(self, ref: str) -> list[Instance]:

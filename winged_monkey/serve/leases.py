@@ -140,7 +140,7 @@ class AccountLeases:
         status = account.status
         if status.phase == "ok" and status.fetched_at == snapshot.fetched_at:
             return None
-        account.instances = {i.id: i for i in snapshot.instances}
+        account.show(snapshot.instances)
         account.status = AccountStatus(
             name=name, phase="ok", fetched_at=snapshot.fetched_at, count=len(snapshot.instances)
         )

@@ -69,7 +69,7 @@ class Aggregator(RequestLog):
         #: Bumped whenever the portal's rows may have changed; listings are cached per value.
         self.generation = 0
         self._listings: dict[tuple[object, ...], bytes] = {}
-        self._listings_generation = -1
+        self._listings_generation: tuple[int, int] = (-1, -1)
 
     # -- lifecycle -------------------------------------------------------------
 
@@ -206,9 +206,11 @@ class Aggregator(RequestLog):
         everyone who sees the same pools with the same role: a hundred clients polling cost
         one serialisation and one compression."""
         key = (token.role, tuple(self.visible_pools(token)), kind, pool, account)
-        if self._listings_generation != self.generation:
+        # The rows as `find` reads them, or what may be done to them, changed since.
+        generation = (self.generation, self.portal.rows_version())
+        if self._listings_generation != generation:
             self._listings.clear()
-            self._listings_generation = self.generation
+            self._listings_generation = generation
         cached = self._listings.get((*key, gzipped))
         if cached is None:
             if gzipped:
