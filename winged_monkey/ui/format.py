@@ -6,9 +6,12 @@ deterministic under test.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 from rich.cells import cell_len, get_character_cell_size
+from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
 from rich.text import Text
 
 from winged_monkey.models import Instance, InstanceState
@@ -112,3 +115,14 @@ def instance_search_text(instance: Instance) -> str:
         instance.id,
     )
     return " ".join(fields).lower()
+
+
+@dataclass(frozen=True)
+class AtWidth:
+    """A renderable built for the width it is drawn at (a Static's content that fits a
+    narrow pane as well as a wide one): `build(width)` once per render."""
+
+    build: Callable[[int], RenderableType]
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield self.build(options.max_width)

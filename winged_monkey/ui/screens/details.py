@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any, ClassVar
 
-from rich.console import Console, ConsoleOptions, RenderResult
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -39,13 +38,13 @@ def _value(value: Any) -> Text:
     return Text(str(value))
 
 
-def detail_table(instance: Instance, now: datetime, width: int | None = None) -> Table:
-    """The fields as a grid of labels and values. Given the `width` it is drawn at, the
-    labels keep room for VALUE_WIDTH cells of value, wrapping first: in half a tmux window
-    the longest label (`extra.block_device_mapping`) left 8 cells, and an id or an address
-    folded there read as a shorter one."""
+def detail_table(instance: Instance, now: datetime, width: int) -> Table:
+    """The fields as a grid of labels and values, for the `width` it is drawn at: the
+    labels keep room for VALUE_WIDTH cells of value, wrapping first (in half a tmux window
+    the longest label, `extra.block_device_mapping`, left 8 cells, and an id or an address
+    folded there read as a shorter one)."""
     table = Table.grid(padding=(0, 2))
-    labels = None if width is None else max(8, width - 2 - VALUE_WIDTH)
+    labels = max(8, width - 2 - VALUE_WIDTH)
     table.add_column(style="bold", max_width=labels, overflow="fold")
     table.add_column(overflow="fold")
     state = fmt.state_text(instance.state)
@@ -71,17 +70,6 @@ def detail_table(instance: Instance, now: datetime, width: int | None = None) ->
     for key in sorted(instance.extra):
         table.add_row(Text(f"extra.{key}", style="bold dim"), _value(instance.extra[key]))
     return table
-
-
-@dataclass(frozen=True)
-class DetailTable:
-    """detail_table fitted to the width it is drawn at."""
-
-    instance: Instance
-    now: datetime
-
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        yield detail_table(self.instance, self.now, options.max_width)
 
 
 class DetailsScreen(Screen[None]):
@@ -110,7 +98,7 @@ class DetailsScreen(Screen[None]):
             id="details-title",
         )
         with ViScroll(id="details-body", taken=self._taken):
-            yield Static(DetailTable(self.instance, self._clock()))
+            yield Static(fmt.AtWidth(partial(detail_table, self.instance, self._clock())))
         yield Footer()
 
     def on_mount(self) -> None:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any, ClassVar
 
-from rich.console import Console, ConsoleOptions, RenderResult
 from rich.table import Table
 from rich.text import Text
 from textual import on
@@ -49,10 +48,10 @@ def _state_look(state: str) -> Text:
         return Text(state)
 
 
-def state_summary(spans: list[history.StateSpan], now: datetime, width: int | None = None) -> Table:
-    """One line per state: a bar of its share of the timed history, the time and the share.
-    Given the `width` it is drawn at, the bar is shortened to leave the time and the share
-    in sight: in half a tmux window its 30 cells cropped both."""
+def state_summary(spans: list[history.StateSpan], now: datetime, width: int) -> Table:
+    """One line per state: a bar of its share of the timed history, the time and the share,
+    for the `width` it is drawn at: the bar is shortened to leave the time and the share in
+    sight (in half a tmux window its 30 cells cropped both)."""
     table = Table.grid(padding=(0, 1))
     table.add_column(no_wrap=True, min_width=STATE_WIDTH)
     table.add_column(no_wrap=True)
@@ -61,10 +60,8 @@ def state_summary(spans: list[history.StateSpan], now: datetime, width: int | No
     totals = history.time_in_states(spans, now)
     whole = sum(seconds for _, seconds in totals) or 1.0
     shown, rest = totals[:STATE_ROWS], totals[STATE_ROWS:]
-    bar_width = BAR_WIDTH
-    if width is not None:
-        times = max(len(history.duration_text(seconds)) for _, seconds in totals)
-        bar_width = max(BAR_MIN, min(BAR_WIDTH, width - STATE_WIDTH - times - 4 - 3))
+    times = max(len(history.duration_text(seconds)) for _, seconds in totals)
+    bar_width = max(BAR_MIN, min(BAR_WIDTH, width - STATE_WIDTH - times - 4 - 3))
     for state, seconds in shown:
         share = seconds / whole
         filled = round(share * bar_width)
@@ -82,17 +79,6 @@ def state_summary(spans: list[history.StateSpan], now: datetime, width: int | No
             f"{others / whole:.0%}".rjust(4),
         )
     return table
-
-
-@dataclass(frozen=True)
-class StateSummary:
-    """state_summary fitted to the width it is drawn at."""
-
-    spans: list[history.StateSpan]
-    now: datetime
-
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        yield state_summary(self.spans, self.now, options.max_width)
 
 
 class TimelineScreen(EventLogScreen):
@@ -174,7 +160,7 @@ class TimelineScreen(EventLogScreen):
         self.query_one("#timeline-title", Static).update(self._title(now))
         states = self.query_one("#timeline-states", Static)
         if self.spans:
-            states.update(StateSummary(self.spans, now))
+            states.update(fmt.AtWidth(partial(state_summary, self.spans, now)))
         elif not self.loaded:
             states.update(Text("loading…", style="dim"))
         else:
