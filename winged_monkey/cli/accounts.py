@@ -71,8 +71,9 @@ def _accounts_list(obj: Context) -> None:
 def _problem(account: AccountConfig, installed: set[str]) -> tuple[str, str] | None:
     """What is wrong with the account that is known without contacting its cloud, as its
     flag in the table and its message below it: its table refused when the config loaded,
-    its backend not installed, or what its backend's offline check finds (a libcloud
-    provider name libcloud does not know); None when nothing is."""
+    its backend not installed, or what building its backend refuses (`offline_problem`:
+    a libcloud provider or driver key libcloud does not know, a CA bundle that is not
+    there); None when nothing is."""
     if isinstance(account, BrokenAccount):
         return "config refused (below)", account.refusal
     if account.backend not in installed:

@@ -85,7 +85,8 @@ class Typeahead:
         self._waiting_since = 0.0
 
     def hold(self, key: events.Key) -> bool:
-        """Whether `key` must wait behind a key on its way, keys held, or a view switch."""
+        """Whether `key` must wait behind a key on its way, keys held, a view switch, or a
+        worker's wait for a dialog (`keys_wait`, a second at most)."""
         self._forget_stuck()
         if self._on_way is None and not self._held and not self._paused():
             return False
@@ -104,7 +105,8 @@ class Typeahead:
 
     def settle(self) -> bool:
         """Whether to let the screen settle now, then call `next_key`: a key is held, none
-        on its way, no view switch under way, and the screen is not settling already."""
+        on its way, no view switch or dialog under way, and the screen is not settling
+        already."""
         if not self._sendable():
             return False
         if self._settling is not None and monotonic() - self._settling <= STUCK_AFTER_S:
