@@ -4,6 +4,7 @@ name. The live login is tests/openstack/test_clouds_yaml_live.py."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -349,4 +350,47 @@ def test_an_application_credential_without_its_auth_type_says_which_to_set(
         "os: clouds.yaml: cloud 'ci': auth_type password takes no "
         "auth.application_credential_id; an application credential needs "
         "auth_type: v3applicationcredential"
+    )
+
+
+def test_a_clouds_json_indented_with_tabs_is_read_as_json(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """openstacksdk reads clouds.json with json.load; YAML refuses a tab before a token, so
+    wm said 'not valid YAML at line 2' of a file `openstack server list` reads."""
+    path = tmp_path / "clouds.json"
+    cloud = {
+        "auth": {
+            "auth_url": "https://keystone.example:5000/v3",
+            "username": "alice",
+            "password": "pw",
+            "project_name": "web",
+            "domain_id": "default",
+        },
+        "regions": ["RegionOne", {"name": "RegionTwo", "values": {}}],
+    }
+    path.write_text(json.dumps({"clouds": {"tabbed": cloud}}, indent="\t"))
+    only_these_files(monkeypatch, path, tmp_path / "secure.json")
+    no_network(monkeypatch, "resolving a cloud")
+    found = kwargs("tabbed", region="RegionTwo")
+    assert (found["key"], found["ex_tenant_name"]) == ("alice", "web")
+    assert found["ex_force_service_region"] == "RegionTwo"
+
+    path.write_text(
+        json.dumps({"clouds": {"tabbed": cloud}}, indent="\t").replace('"web",', '"web"')
+    )
+    with pytest.raises(ConfigError) as broken:
+        kwargs("tabbed")
+    assert str(broken.value) == (f"os: {path}: not valid JSON at line 9 (Expecting ',' delimiter)")
+
+
+def test_a_clouds_yaml_that_is_not_utf8_is_told_not_a_traceback(
+    clouds: Path,
+) -> None:
+    clouds.write_bytes(CLOUDS.replace("alice", "al\xefce").encode("latin-1"))
+    with pytest.raises(ConfigError) as broken:
+        kwargs("city")
+    offset = CLOUDS.index("alice") + 2
+    assert str(broken.value) == (
+        f"os: {clouds}: not UTF-8 text (byte 0xef at offset {offset}); save it as UTF-8"
     )

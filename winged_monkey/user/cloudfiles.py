@@ -10,6 +10,7 @@ and a YAML error is told with the file and the line.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -55,13 +56,27 @@ def looked_in(paths: Sequence[Path]) -> str:
 
 
 def parsed(path: Path) -> Any:
-    """The file's content; a YAML or JSON error names the file and the line."""
+    """The file's content; a YAML or JSON error names the file and the line. A name
+    ending in `json` is read as JSON, as the loader reads it (YAML refuses a JSON file
+    indented with tabs)."""
     import yaml  # only clouds.yaml readers need it
 
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path}: not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset {exc.start}); "
+            "save it as UTF-8"
+        ) from None
+    if str(path).endswith("json"):
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"{path}: not valid JSON at line {exc.lineno} ({exc.msg})") from None
+    try:
+        return yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
