@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 
 class WMError(Exception):
@@ -21,6 +21,27 @@ class WMError(Exception):
 
 class ConfigError(WMError):
     title = "Configuration error"
+
+    #: The file and each of its problems, where one error says several (`in_file`).
+    source: str | None = None
+    problems: tuple[str, ...] = ()
+
+    @classmethod
+    def in_file(cls, source: str, problems: Sequence[str]) -> ConfigError:
+        """Every problem found in the file `source`, on one line ("; ") where one line is
+        all there is room for (an account's status, a log), and one a line for a terminal
+        (`listed`)."""
+        error = cls(f"{source}: " + "; ".join(problems))
+        error.source, error.problems = source, tuple(problems)
+        return error
+
+    def listed(self) -> str:
+        """The message for a terminal: several problems one a line under the file's name,
+        where joined on one line five typos wrapped into a paragraph nobody could scan."""
+        if self.source is None or len(self.problems) < 2:
+            return str(self)
+        lines = [f"{self.source}: {len(self.problems)} problems", *self.problems]
+        return "\n  ".join(lines)
 
 
 class PluginError(WMError):

@@ -99,7 +99,7 @@ def test_serve_with_a_broken_config_says_so(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["serve", "--config", str(bad)])
     assert result.exit_code == 3
     assert "serve.rate" in result.stderr
-    assert "greater than 0" in result.stderr
+    assert "must be more than 0" in result.stderr
     assert "Traceback" not in result.output
 
 

@@ -188,7 +188,7 @@ def test_the_config_names_its_mistakes() -> None:
     [
         (
             "[serve.pools.synth]\nweights = { quality = -1 }\n",
-            "field serve.pools.synth.weights.quality: Input should be greater than or equal to 0",
+            "field serve.pools.synth.weights.quality: must be at least 0",
         ),
         (
             "[serve.pools.synth]\nweights = { pricee = 1 }\n",

@@ -124,7 +124,7 @@ def _terminal_prompt(account: str, what: str) -> str | None:
 
 
 def fail(message: str, code: ExitCode) -> NoReturn:
-    """One line on stderr, then exit with `code`."""
+    """`message` on stderr, then exit with `code`."""
     click.echo(f"wm: {message}", err=True)
     sys.exit(code)
 
@@ -149,13 +149,14 @@ def config_named(message: str) -> str:
 
 
 def guard(run: Any) -> None:
-    """Turn the portal's errors into one line on stderr and a meaningful exit code; a config
-    or credential error names the config file."""
+    """Turn the portal's errors into words on stderr (one line, or a config file's problems
+    one a line) and a meaningful exit code; a config or credential error names the file."""
     try:
         run()
     except WMError as exc:
         code = exit_code(exc)
-        fail(config_named(str(exc)) if code == ExitCode.CONFIG else str(exc), code)
+        said = exc.listed() if isinstance(exc, ConfigError) else str(exc)
+        fail(config_named(said) if code == ExitCode.CONFIG else said, code)
 
 
 def key_values(

@@ -41,7 +41,7 @@ def _server_config(ctx: click.Context, given: Path | None) -> ServerConfig:
     try:
         return load_server_config(_config_path(ctx, given))
     except ConfigError as exc:
-        _fail(str(exc))
+        _fail(exc.listed())
 
 
 def _tokens(server: ServerConfig | None) -> TokenStore:
@@ -201,7 +201,7 @@ def _server_for_tokens(ctx: click.Context) -> ServerConfig | None:
     try:
         return load_server_config(path)
     except ConfigError as exc:
-        _fail(str(exc))
+        _fail(exc.listed())
 
 
 @token_group.command("create")

@@ -30,7 +30,7 @@ from winged_monkey.user.config import (
     Config,
     Credentials,
     config_text,
-    describe_errors,
+    describe_each,
     parse_config,
 )
 
@@ -130,8 +130,8 @@ def serve_settings(path: Path, section: dict[str, Any]) -> ServeSettings:
     try:
         return ServeSettings.model_validate(section)
     except ValidationError as exc:
-        said = describe_errors(exc, section, root=ServeSettings, within=("serve",))
-        raise ConfigError(f"{path}: {said}") from None
+        said = describe_each(exc, section, root=ServeSettings, within=("serve",))
+        raise ConfigError.in_file(str(path), said) from None
 
 
 def refused_words(account: str, problem: str) -> str:

@@ -27,7 +27,7 @@ __all__ = [
     "Endpoint",
     "EventsConfig",
     "config_text",
-    "describe_errors",
+    "describe_each",
     "load_config",
     "parse_config",
 ]
@@ -254,15 +254,15 @@ def _parse(data: dict[str, Any], source: str) -> Config:
     except ValidationError as exc:
         # The unknown keys too: checked after validation, a typo beside a wrong value was
         # said only once that value was mended, on the next run.
-        said = [describe_errors(exc, data), *_unknown_keys_of_tables(data)]
-        raise ConfigError(f"{source}: " + "; ".join(said)) from None
+        said = [*describe_each(exc, data), *_unknown_keys_of_tables(data)]
+        raise ConfigError.in_file(source, said) from None
     problems = [
         f"account {account.name!r}: {problem}"
         for account in config.accounts
         for problem in _unknown_keys(account)
     ]
     if problems:
-        raise ConfigError(f"{source}: " + "; ".join(problems))
+        raise ConfigError.in_file(source, problems)
     return config
 
 
@@ -310,16 +310,16 @@ def _unknown_keys(account: AccountConfig) -> list[str]:
     return unknown_keys(account, plugins.settings(account.backend), top_level=top_level)
 
 
-def describe_errors(
+def describe_each(
     exc: ValidationError,
     data: dict[str, Any],
     *,
     root: type[BaseModel] = Config,
     within: tuple[str, ...] = (),
-) -> str:
+) -> list[str]:
     """pydantic's errors for `data` (validated by `root`, found at `within` in the file) in
-    the file's words: where, and what to write."""
-    return "; ".join(_describe(error, data, root, within) for error in exc.errors())
+    the file's words, one for each: where, and what to write."""
+    return [_describe(error, data, root, within) for error in exc.errors()]
 
 
 def _describe(
@@ -352,6 +352,10 @@ def _describe(
         text = f"must be a list of tables: write [[{header}]] before each one, not [{header}]"
     elif error["type"] == "value_error":  # a validator's own words, without pydantic's prefix
         text = str(error["ctx"]["error"])
+    elif error["type"] in _BOUNDS:
+        words, key = _BOUNDS[error["type"]]
+        limit = error["ctx"][key]
+        text = f"must be {words} {int(limit) if limit == int(limit) else limit}"
     else:
         text = _PLAIN.get(error["type"], str(error["msg"]))
     prefix = ", ".join(where)
@@ -370,6 +374,13 @@ _PLAIN = {
     "int_type": "must be a whole number (no quotes, no unit)",
     "int_parsing": "must be a whole number (no quotes, no unit)",
     "finite_number": "must be a finite number (not inf or nan)",
+}
+#: pydantic's limits on a number, as the words to write before the limit and its key.
+_BOUNDS = {
+    "greater_than": ("more than", "gt"),
+    "greater_than_equal": ("at least", "ge"),
+    "less_than": ("less than", "lt"),
+    "less_than_equal": ("at most", "le"),
 }
 #: What a TOML value is, in the words of TOML's documentation.
 _TOML_KINDS = {bool: "a boolean", int: "a number", float: "a number", str: "a string"}
