@@ -394,3 +394,20 @@ def test_a_clouds_yaml_that_is_not_utf8_is_told_not_a_traceback(
     assert str(broken.value) == (
         f"os: {clouds}: not UTF-8 text (byte 0xef at offset {offset}); save it as UTF-8"
     )
+
+
+def test_a_region_entry_the_loader_refuses_is_named_without_its_password(clouds: Path) -> None:
+    """`value:` for `values:` under a region that carries its own password: openstacksdk's
+    loader says 'Invalid region entry at: {...}' with the entry, password and all."""
+    clouds.write_text(
+        "clouds:\n  split:\n    auth:\n      auth_url: https://keystone.example:5000/v3\n"
+        "      username: alice\n      project_name: web\n      domain_id: default\n"
+        "    regions:\n      - RegionOne\n      - name: east\n        value:\n"
+        "          auth: {password: hunter2-east}\n"
+    )
+    with pytest.raises(ConfigError) as refused:
+        kwargs("split")
+    assert str(refused.value) == (
+        "os: clouds.yaml: cloud 'split': regions: region 'east' has value: an entry takes "
+        "name and values (the region's own settings go under values)"
+    )

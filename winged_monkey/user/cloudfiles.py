@@ -130,4 +130,24 @@ def loader_error(exc: Exception, cloud: Mapping[str, Any]) -> str:
             else ""
         )
         return f"auth_type {cloud.get('auth_type') or 'password'} takes no auth.{key}{hint}"
+    if str(exc).startswith("Invalid region entry"):  # it prints the entry, secrets and all
+        return _bad_region(cloud)
     return str(exc)
+
+
+def _bad_region(cloud: Mapping[str, Any]) -> str:
+    """Which entry of a regions list the loader refused (a mapping takes name and values)."""
+    for key in ("regions", "region_name", "region-name"):
+        entries = cloud.get(key)
+        for entry in entries if isinstance(entries, list) else []:
+            if not isinstance(entry, Mapping):
+                continue
+            extra = sorted(str(k) for k in entry if k not in ("name", "values"))
+            if "name" not in entry:
+                return f"{key}: an entry has no name (its keys: {', '.join(map(str, entry))})"
+            if extra:
+                return (
+                    f"{key}: region {entry['name']!r} has {', '.join(extra)}: an entry takes "
+                    "name and values (the region's own settings go under values)"
+                )
+    return "regions: an entry is not a region name nor a mapping of name and values"
