@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 import ssl
+import struct
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -30,7 +32,7 @@ from types import TracebackType
 from typing import Literal
 
 FaultKind = Literal[
-    "pass", "hang", "drip", "close", "status", "garbage", "truncate", "delay", "gateway"
+    "pass", "hang", "drip", "close", "status", "garbage", "truncate", "reset", "delay", "gateway"
 ]
 GARBAGE = b"<html><body>Welcome to the captive portal. Please log in.</body></html>"
 #: A gateway's own page for an upstream that did not answer it (nginx's words).
@@ -48,7 +50,8 @@ class Fault:
     # its answer replaced by the gateway's page, as a load balancer's upstream timeout does)
     headers: Mapping[str, str] = field(default_factory=dict)  # e.g. {"Retry-After": "7"}
     body: bytes = b""  # status/garbage: the body sent (garbage: a captive portal's page if empty)
-    keep: int = 100  # truncate: bytes of the upstream reply sent before closing
+    keep: int = 100  # truncate, reset: bytes of the upstream reply sent before closing
+    # (truncate: a clean close, FIN; reset: an abort, RST, as a crashed peer or a firewall)
     delay: float = 12.0  # delay: hold the request this long, then forward it
     match: bytes | None = None  # only requests whose bytes contain this are faulted
 
@@ -207,6 +210,15 @@ class _Upstream:
         self.writer = self.stream = None
 
 
+def _reset(writer: asyncio.StreamWriter) -> None:
+    """Abort the connection with a TCP RST (SO_LINGER 0), not a FIN."""
+    sock = writer.get_extra_info("socket")
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    writer.transport.abort()
+
+
 class FaultProxy:
     """A proxy on 127.0.0.1:`port` in front of `upstream`; set `fault` at any time.
 
@@ -351,9 +363,11 @@ class FaultProxy:
             writer.write(_reply(fault.status, {"Content-Type": "text/html"}, page))
             await writer.drain()
             return not request.close
-        if fault.kind == "truncate":
+        if fault.kind in ("truncate", "reset"):
             writer.write(reply.raw[: fault.keep])
             await writer.drain()
+            if fault.kind == "reset":
+                _reset(writer)
             return False
         if fault.kind == "drip":
             return await self._drip(reply, fault.interval, client, writer) and not reply.close

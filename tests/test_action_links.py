@@ -52,6 +52,10 @@ LOST_STOP = {
     "cut in the status line": (Fault("truncate", keep=12, match=b"StopInstances"), "cut short"),
     "cut in the headers": (Fault("truncate", keep=60, match=b"StopInstances"), "cut short"),
     "cut in the body": (Fault("truncate", keep=400, match=b"StopInstances"), "cut short"),
+    # Reset (RST, not a clean close: a peer that crashed, a firewall's reset) after the cloud
+    # acted, before its answer and in its body.
+    "reset before the answer": (Fault("reset", keep=0, match=b"StopInstances"), "reset"),
+    "reset in the body": (Fault("reset", keep=400, match=b"StopInstances"), "cut short"),
     # A byte every 0.5 s: the answer would take minutes; the deadline ends the wait.
     "dripped past the deadline": (Fault("drip", interval=0.5, match=b"StopInstances"), "(timeout)"),
 }

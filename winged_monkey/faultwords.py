@@ -199,6 +199,14 @@ def closed_without_answer(where: str, *, account: str | None) -> AnswerLostError
     )
 
 
+def reset_without_answer(where: str, *, account: str | None) -> AnswerLostError:
+    return AnswerLostError(
+        f"the connection to {where} was reset before its whole answer came (a firewall, proxy or "
+        "load balancer in the way, or the server restarting?)",
+        account=account,
+    )
+
+
 def is_cut_short(exc: BaseException) -> bool:
     """Whether the connection closed in the middle of a reply (not before it began)."""
     for item in chain(exc):
@@ -247,6 +255,12 @@ def closed_before_reply(exc: BaseException) -> bool:
         ):
             return True
     return False
+
+
+def was_reset(exc: BaseException) -> bool:
+    """Whether the connection was reset (a TCP RST) before a whole reply came: the request
+    may have reached the server, which may have acted on it (a stop carried out)."""
+    return not is_cut_short(exc) and any(isinstance(i, ConnectionResetError) for i in chain(exc))
 
 
 @dataclass(frozen=True)
@@ -353,6 +367,8 @@ def connection_fault(
         return cut_short(where, account=remedy.account)
     if closed_before_reply(exc):
         return closed_without_answer(where, account=remedy.account)
+    if was_reset(exc):
+        return reset_without_answer(where, account=remedy.account)
     return None
 
 

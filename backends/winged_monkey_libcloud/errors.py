@@ -59,6 +59,8 @@ def translate(exc: BaseException, *, provider: str, where: str, secrets: Secrets
         error = faultwords.cut_short(where, account=account)
     elif faultwords.closed_before_reply(exc):
         error = faultwords.closed_without_answer(where, account=account)
+    elif faultwords.was_reset(exc):
+        error = faultwords.reset_without_answer(where, account=account)
     elif isinstance(exc, requests.exceptions.Timeout | socket.timeout | TimeoutError):
         # No answer came (the socket's timeout beat the engine's deadline): like the deadline,
         # a request sent may have reached the cloud, so an action's outcome is unknown.
@@ -208,8 +210,6 @@ def _connection_reason(exc: BaseException) -> str:
             return "connection refused (nothing listens there; is the endpoint right?)"
         if isinstance(item, socket.gaierror):
             return "host name not found (DNS)"
-        if isinstance(item, ConnectionResetError):
-            return "connection reset by the server"
     text = " ".join(str(item) for item in chain)
     if "refused" in text:
         return "connection refused (nothing listens there; is the endpoint right?)"

@@ -177,6 +177,8 @@ def _http_fault(exc: BaseException, *, where: str, account: str) -> WMError | No
         return faultwords.cut_short(where, account=account)
     if faultwords.closed_before_reply(exc):
         return faultwords.closed_without_answer(where, account=account)
+    if faultwords.was_reset(exc):
+        return faultwords.reset_without_answer(where, account=account)
     reply = _reply(exc)
     status = reply.status if reply is not None else 0
     if not status and isinstance(exc, http.client.HTTPException):

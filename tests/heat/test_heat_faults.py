@@ -161,3 +161,29 @@ async def test_an_action_a_gateway_answered_after_heat_acted_is_unknown_not_fail
         assert heat.wait("ops", stack) == "SUSPEND_COMPLETE"  # the witness: Heat acted
     finally:
         await portal.close()
+
+
+@pytest.mark.parametrize("keep", [0, 60], ids=["before-the-answer", "in-the-head"])
+async def test_an_action_whose_connection_was_reset_after_heat_acted_is_unknown_not_failed(
+    heat: Projects, fault_proxy: Callable[[int], FaultProxy], keep: int
+) -> None:
+    """A firewall or a crashing proxy resets the connection (RST) once Heat has the suspend:
+    Heat suspends the stack, so "failed: connection failed" was untrue; unknown, and the
+    next listing tells."""
+    stack = heat.create("rst", "app")
+    assert heat.wait("rst", stack) == "CREATE_COMPLETE"
+    proxy = fault_proxy(heat.server.port)
+    account = heat_account("rst", f"http://127.0.0.1:{proxy.port}/v1", heat.project("rst"))
+    portal, store = make_portal(heat.tmp_path, account)
+    heat.stores.append(store)
+    try:
+        await refresh(portal)
+        row = portal.instance(f"rst/{stack}")
+        assert row is not None
+        proxy.fault = Fault("reset", keep=keep, match=b"suspend")
+        final = [u async for u in portal.run_action(Action.STOP, row)][-1]
+        assert final.phase == "unknown", final
+        assert "was reset before its whole answer came" in final.message
+        assert heat.wait("rst", stack) == "SUSPEND_COMPLETE"  # the witness: Heat acted
+    finally:
+        await portal.close()
