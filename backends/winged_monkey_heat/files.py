@@ -13,7 +13,9 @@ fails, wm fails too, in its own words: a file it cannot read names why and the f
 named it, a template or environment that is not UTF-8 names its line (an environment in
 UTF-16 with a byte order mark is read, as heatclient's YAML reads it), a loop of nested
 files is named (heatclient recurses until Python stops it), and a URL must answer within
-the account's timeout (heatclient waits forever).
+the account's timeout (heatclient waits forever). An environment with an empty section
+(`parameter_defaults:` with every line under it commented out) is refused naming it:
+heatclient sends it, and Heat refuses it with a 400 that gives no reason.
 """
 
 from __future__ import annotations
@@ -355,6 +357,12 @@ def environments_and_files(
             env = parse_environment(data)
         except ValueError as exc:
             raise FileError(f"Error parsing environment {url}: {exc}") from None
+        empty = [section for section, value in env.items() if value is None]
+        if empty:  # Heat refuses the file with a bare 400 (its log says this)
+            raise FileError(
+                f'Error parsing environment {url}: environment has empty section "{empty[0]}"'
+                ": Heat refuses it; give it entries or delete the line"
+            )
         registry = env.get("resource_registry")
         if isinstance(registry, dict):
             _registry_files(registry, files, url, timeout)

@@ -364,7 +364,7 @@ def write_corpus(root: Path) -> Path:
         "app/env/reg_env.yaml": REG_ENV,
         "app/env/reg_env2.yaml": REG_ENV2,
         "app/env/extra.yaml": TINY + "resources: {s: {type: OS::Heat::None}}\n",
-        "app/env/null_env.yaml": "parameter_defaults:\n  svc: null\nresource_registry:\n",
+        "app/env/null_env.yaml": "parameter_defaults:\n  svc: null\n",
         "app/env/empty_env.yaml": "# nothing yet\n",
         "app/env/json_env.json": json.dumps({"parameters": {"index": 9}}),
         "app/env/bad_env.yaml": "resource_registry:\n  My::Thing: no.yaml\n",

@@ -17,6 +17,8 @@ import pytest
 from tests.heat.conftest import Projects, heat_account
 from tests.heat.corpus import CASES, FAILING, NOT_UTF8, write_corpus
 from tests.heat.test_heat_cli import Cli
+from tests.heat.test_heat_files import heatclient_body
+from tests.heat.tree import write_tree
 from winged_monkey.cli.main import ExitCode
 from winged_monkey.errors import InvalidRequest
 from winged_monkey.user.credentials import Secrets
@@ -220,3 +222,34 @@ async def test_a_url_that_does_not_answer_fails_within_the_accounts_timeout(
     assert caught.value.account == "slow"
     assert caught.value.message.startswith(f"Could not fetch contents for {url}: {why}")
     assert caught.value.message.endswith(" (named in web.yaml)")
+
+
+#: Every entry under a section commented out: the section is null.
+COMMENTED_ENV = "parameter_defaults:\n  size: 2\nresource_registry:\n#  My::Thing: lib/thing.yaml\n"
+
+
+def test_an_environment_with_an_empty_section_is_named(
+    heat: Projects, tmp_path: Path, heat_python: Path
+) -> None:
+    """`resource_registry:` with every line under it commented out: heatclient sends it,
+    and Heat refuses it with a 400 that gives no reason, which `wm app launch` printed
+    ("The server could not comply with the request since it is either malformed...")."""
+    tree = write_tree(tmp_path / "tree")
+    env = tree / "commented_env.yaml"
+    env.write_text(COMMENTED_ENV)
+    body = heatclient_body(heat_python, tree / "web.yaml", env)
+    body.update(stack_name="x", parameters={"greeting": "hi"})
+    refused = heat.witness("lab", "POST", "/stacks/preview", json=body)
+    assert refused.status_code == 400  # heatclient's own request, refused with no reason
+    assert refused.json()["error"] == {"type": "ValueError", "traceback": None}
+    assert refused.json()["explanation"].startswith("The server could not comply")
+    cli = Cli(heat, tmp_path)
+    cli.add_heat("lab")
+    done = cli.run("app", "launch", str(tree / "web.yaml"), "--account", "lab", "-e", str(env))
+    assert done.exit_code == ExitCode.CONFIG
+    assert done.stderr == (
+        f"wm: lab: web.yaml rejected: Error parsing environment {env.as_uri()}: environment "
+        'has empty section "resource_registry": Heat refuses it; give it entries or delete '
+        "the line\n"
+    )
+    assert heat.witness("lab", "GET", "/stacks").json()["stacks"] == []
