@@ -14,6 +14,7 @@ from tests.clouds_files import no_network, only_these_files
 from winged_monkey.errors import ConfigError
 from winged_monkey.user.config import AccountConfig, Credentials, parse_config
 from winged_monkey.user.credentials import CredentialResolver
+from winged_monkey.user.importing import each_of_clouds_yaml
 from winged_monkey_libcloud import LibcloudBackend
 
 CLOUDS = """
@@ -411,3 +412,65 @@ def test_a_region_entry_the_loader_refuses_is_named_without_its_password(clouds:
         "os: clouds.yaml: cloud 'split': regions: region 'east' has value: an entry takes "
         "name and values (the region's own settings go under values)"
     )
+
+
+NUMBERED = """
+clouds:
+  2024:
+    auth:
+      auth_url: https://keystone.example:5000/v3
+      username: alice
+      password: pw
+      project_name: web
+      domain_id: default
+  left-empty:
+  a-string: RegionOne
+  auth-string:
+    auth: https://keystone.example:5000/v3
+  regions-string:
+    regions: RegionOne
+    auth: {auth_url: https://keystone.example:5000/v3, username: a, password: p, project_name: web}
+"""
+
+
+def test_a_cloud_named_by_a_number_is_that_cloud(clouds: Path, tmp_path: Path) -> None:
+    """YAML reads `2024:` as a number: cloud = "2024" was told "(its clouds: ...)" in
+    Python's words ('<' not supported between instances of 'str' and 'int'), and
+    wm accounts import said 'Cloud 2024 was not found'."""
+    clouds.write_text(NUMBERED)
+    found = kwargs("2024")
+    assert (found["key"], found["secret"], found["ex_tenant_name"]) == ("alice", "pw", "web")
+    with pytest.raises(ConfigError) as missing:
+        kwargs("2025")
+    assert str(missing.value) == (
+        f"os: {clouds} has no cloud '2025' (its clouds: 2024, a-string, auth-string, "
+        "hyphens, left-empty, regions-string)"
+    )
+    imported, _ = each_of_clouds_yaml(clouds, ["2024"])
+    assert [(a.name, a.table["credentials"]["key"]) for a in imported] == [("2024", "alice")]
+
+
+@pytest.mark.parametrize(
+    ("name", "said"),
+    [
+        ("left-empty", "is empty: give it auth (auth_url, username, project_name, ...)"),
+        ("a-string", "is a string, not a mapping of settings (auth:, region_name:, ...)"),
+        ("auth-string", "has an auth that is a string, not a mapping (auth_url:, ...)"),
+        # openstacksdk reads it letter by letter: region 'R'
+        ("regions-string", "has regions that are a string, not a list ([RegionOne, ...])"),
+    ],
+)
+def test_a_cloud_of_the_wrong_shape_is_told_in_the_files_terms(
+    clouds: Path, name: str, said: str
+) -> None:
+    """openstacksdk's loader says 'NoneType' object has no attribute 'get' of a cloud
+    left empty; wm accounts import skipped it without a word."""
+    clouds.write_text(NUMBERED)
+    with pytest.raises(ConfigError) as refused:
+        kwargs(name)
+    assert str(refused.value) == f"os: {clouds}: cloud '{name}' {said}"
+    imported, not_imported = each_of_clouds_yaml(clouds)
+    assert name not in [a.name for a in imported]
+    assert f"{clouds} (cloud '{name}'): {said}; nothing imported" in [
+        e.message for e in not_imported
+    ]

@@ -57,7 +57,7 @@ def resolve(account: AccountConfig) -> Cloud:
             account=account.name,
         ) from None
     try:
-        clouds = cloudfiles.check_read()  # the loader skips a file it cannot parse: not here
+        clouds = cloudfiles.check_read(cloud=name)  # the loader skips a file it cannot parse
     except ConfigError as exc:
         raise ConfigError(exc.message, account=account.name) from None
     raw: dict[str, Any] = {}  # the cloud as written, for the loader's errors
@@ -68,11 +68,12 @@ def resolve(account: AccountConfig) -> Cloud:
                 config_files=[str(p) for p in cloudfiles.search("clouds")],
                 secure_files=[str(p) for p in cloudfiles.search("secure")],
             )
-            raw = dict(loader.cloud_config["clouds"].get(name) or {})
-            if name not in loader.get_cloud_names():
+            key = cloudfiles.key_of(name, loader.get_cloud_names())  # `123:` is a number
+            if key is None:
                 names = [n for n in loader.get_cloud_names() if clouds or n == loader.envvar_key]
                 raise cloudfiles.not_found(name, clouds, names)
-            region = loader.get_one(cloud=name, region_name=account.region or None)
+            raw = dict(loader.cloud_config["clouds"][key])
+            region = loader.get_one(cloud=key, region_name=account.region or None)
     except ConfigError as exc:
         raise ConfigError(exc.message, account=account.name) from None
     except Exception as exc:  # openstacksdk's ConfigException and keystoneauth's errors

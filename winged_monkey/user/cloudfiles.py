@@ -88,24 +88,64 @@ def parsed(path: Path) -> Any:
         raise ConfigError(f"{path}: not valid YAML{where}" + (f" ({why})" if why else "")) from None
 
 
-def check_read(env: Mapping[str, str] | None = None) -> Path | None:
+def check_read(env: Mapping[str, str] | None = None, cloud: str | None = None) -> Path | None:
     """The clouds.yaml the loader will read (None if there is none), after checking that it
-    and the secure.yaml it will merge parse: else the error names the file and line."""
+    and the secure.yaml it will merge parse, and that `cloud` is a mapping in both: else the
+    error names the file and what is wrong, where the loader would speak Python."""
     clouds = first(search("clouds", env))
     for path in (clouds, first(search("secure", env))):
         if path is not None:
-            parsed(path)
+            data = parsed(path)
+            entries = data.get("clouds") if isinstance(data, dict) else None
+            if cloud is not None and isinstance(entries, dict):
+                key = key_of(cloud, list(entries))
+                problem = None if key is None else settings_problem(entries[key])
+                if problem:
+                    raise ConfigError(f"{path}: cloud {cloud!r} {problem}")
     return clouds
 
 
-def not_found(name: str, clouds: Path | None, names: Sequence[str]) -> ConfigError:
+def key_of(name: str, names: Sequence[Any]) -> Any:
+    """The loader's key for the cloud the user names: YAML reads `123:` as a number, which
+    no name given on a command line or in wm's config matches as it is (None: not there)."""
+    return next((key for key in names if key == name), None) or next(
+        (key for key in names if str(key) == name), None
+    )
+
+
+def settings_problem(cloud: Any) -> str | None:
+    """What is wrong with a cloud's shape, in the file's terms: the loader says 'NoneType'
+    object has no attribute 'get' of a cloud left empty, and reads `regions: RegionOne`
+    letter by letter (region R)."""
+    if cloud is None:
+        return "is empty: give it auth (auth_url, username, project_name, ...)"
+    if not isinstance(cloud, Mapping):
+        return f"is {_yaml_kind(cloud)}, not a mapping of settings (auth:, region_name:, ...)"
+    if cloud.get("auth") is not None and not isinstance(cloud["auth"], Mapping):
+        return f"has an auth that is {_yaml_kind(cloud['auth'])}, not a mapping (auth_url:, ...)"
+    if "regions" in cloud and not isinstance(cloud["regions"], list):
+        return f"has regions that are {_yaml_kind(cloud['regions'])}, not a list ([RegionOne, ...])"
+    return None
+
+
+def _yaml_kind(value: Any) -> str:
+    kinds = (
+        (bool, "true or false"),
+        ((int, float), "a number"),
+        (str, "a string"),
+        (list, "a list"),
+    )
+    return next((said for kind, said in kinds if isinstance(value, kind)), type(value).__name__)
+
+
+def not_found(name: str, clouds: Path | None, names: Sequence[Any]) -> ConfigError:
     """A cloud the loader does not have: where it looked, or which clouds there are."""
     if clouds is None and not names:
         return ConfigError(
             f"cloud {name!r}: no clouds.yaml found (looked in {looked_in(search('clouds'))}); "
             "set OS_CLIENT_CONFIG_FILE or put one there"
         )
-    there = ", ".join(sorted(names)) or "none"
+    there = ", ".join(sorted(map(str, names))) or "none"
     return ConfigError(f"{clouds or 'clouds.yaml'} has no cloud {name!r} (its clouds: {there})")
 
 

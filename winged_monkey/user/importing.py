@@ -101,23 +101,23 @@ def secure_file(path: Path) -> Path | None:
     return cloudfiles.first(override + beside + searched)
 
 
-def read_clouds(path: Path) -> dict[str, dict[str, Any]]:
+def read_clouds(path: Path) -> dict[str, Any]:
     """The clouds of a clouds.yaml, each merged with its entry in the secure.yaml."""
     clouds = _clouds_of(path)
     secure = secure_file(path)
     if secure is not None:
         for name, extra in _clouds_of(secure).items():
-            if name in clouds:
+            if isinstance(clouds.get(name), dict) and isinstance(extra, dict):
                 clouds[name] = _merged(clouds[name], extra)
     return clouds
 
 
-def _clouds_of(path: Path) -> dict[str, dict[str, Any]]:
+def _clouds_of(path: Path) -> dict[str, Any]:
     data = cloudfiles.parsed(path)
     clouds = data.get("clouds") if isinstance(data, dict) else None
     if not isinstance(clouds, dict):
         raise ConfigError(f"{path}: no `clouds:` mapping (is this a clouds.yaml?)")
-    return {str(k): v for k, v in clouds.items() if isinstance(v, dict)}
+    return {str(k): v for k, v in clouds.items()}  # `123:` is a number to YAML
 
 
 def _merged(base: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
@@ -153,10 +153,14 @@ def from_clouds_yaml(
     """Accounts for the named clouds of `path` (all of them when none is named)."""
     clouds = read_clouds(path)
     wanted = _wanted(path, clouds, names, rename)
-    return [
-        openstack_account(rename or name, clouds[name], source=f"{path} (cloud {name!r})")
-        for name in wanted
-    ]
+    found = []
+    for name in wanted:
+        source = f"{path} (cloud {name!r})"
+        problem = cloudfiles.settings_problem(clouds[name])
+        if problem:
+            raise ConfigError(f"{source}: {problem}; nothing imported", account=name)
+        found.append(openstack_account(rename or name, clouds[name], source=source))
+    return found
 
 
 def each_of_clouds_yaml(
@@ -173,16 +177,21 @@ def each_of_clouds_yaml(
     loader = _loader(path)
     for name in wanted:
         source = f"{path} (cloud {name!r})"
+        problem = cloudfiles.settings_problem(clouds[name])
+        if problem:
+            refused.append(ConfigError(f"{source}: {problem}; nothing imported", account=name))
+            continue
+        key = name if loader is None else cloudfiles.key_of(name, loader.get_cloud_names())
         try:
             if loader is None:
                 cloud = {**clouds[name], **({"region_name": region} if region else {})}
             else:
-                cloud = _resolved(loader, name, source, account=name, region=region)
+                cloud = _resolved(loader, key, source, account=name, region=region)
             account = openstack_account(rename or name, cloud, source=source)
         except ConfigError as exc:
             refused.append(exc)
             continue
-        regions = _regions(loader, name, clouds[name])
+        regions = _regions(loader, key, clouds[name])
         if len(regions) > 1 and cloud.get("region_name") and not region:
             other = next(r for r in regions if r != cloud["region_name"])
             note = (
@@ -196,7 +205,7 @@ def each_of_clouds_yaml(
     return found, refused
 
 
-def _regions(loader: Any, name: str, raw: Mapping[str, Any]) -> list[str]:
+def _regions(loader: Any, name: Any, raw: Mapping[str, Any]) -> list[str]:
     """A cloud's region names as openstacksdk lists them: `regions`, a `region_name` list
     (or comma-separated), else its vendor profile's. Its loader has no public way to ask,
     so its own method is used (a hint only: none when it is gone); the raw `regions`
@@ -237,7 +246,7 @@ def _loader(path: Path | None) -> Any:
 
 
 def _resolved(
-    loader: Any, name: str, source: str, *, account: str | None, region: str | None = None
+    loader: Any, name: Any, source: str, *, account: str | None, region: str | None = None
 ) -> dict[str, Any]:
     import warnings
 
