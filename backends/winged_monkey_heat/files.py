@@ -14,8 +14,9 @@ named it, a template or environment that is not UTF-8 names its line (an environ
 UTF-16 with a byte order mark is read, as heatclient's YAML reads it), a loop of nested
 files is named (heatclient recurses until Python stops it), and a URL must answer within
 the account's timeout (heatclient waits forever). An environment with an empty section
-(`parameter_defaults:` with every line under it commented out) is refused naming it:
-heatclient sends it, and Heat refuses it with a 400 that gives no reason.
+(`parameter_defaults:` with every line under it commented out) or one of the wrong kind
+(`event_sinks` a mapping) is refused naming it: heatclient sends it, and Heat refuses it
+with a 400 that gives no reason.
 """
 
 from __future__ import annotations
@@ -328,6 +329,28 @@ def _template_files(
                     members[i] = _fetch(member, files, base, chain, timeout)
 
 
+#: The sections that hold a list; the others hold a mapping.
+LIST_SECTIONS = ("encrypted_param_names", "event_sinks")
+#: A YAML value's kind, in words (any other is text).
+_KINDS = {dict: "a mapping", list: "a list", bool: "a boolean", int: "a number", float: "a number"}
+
+
+def section_problem(env: Mapping[str, Any]) -> str:
+    """Why Heat refuses an environment's sections, which it says with a bare 400 ("The
+    server could not comply with the request..."); "" when it takes them."""
+    for section, value in env.items():
+        if value is None:
+            return (
+                f'environment has empty section "{section}": Heat refuses it; give it '
+                "entries or delete the line"
+            )
+        wanted = "a list" if section in LIST_SECTIONS else "a mapping"
+        given = _KINDS.get(type(value), "text")
+        if given != wanted:
+            return f'environment section "{section}" is {given}: Heat takes {wanted} there'
+    return ""
+
+
 def deep_update(old: dict[str, Any] | None, new: Mapping[str, Any]) -> dict[str, Any]:
     """heatclient's environment merge: mappings merge, anything else replaces; a null
     never empties a mapping."""
@@ -357,12 +380,9 @@ def environments_and_files(
             env = parse_environment(data)
         except ValueError as exc:
             raise FileError(f"Error parsing environment {url}: {exc}") from None
-        empty = [section for section, value in env.items() if value is None]
-        if empty:  # Heat refuses the file with a bare 400 (its log says this)
-            raise FileError(
-                f'Error parsing environment {url}: environment has empty section "{empty[0]}"'
-                ": Heat refuses it; give it entries or delete the line"
-            )
+        problem = section_problem(env)
+        if problem:  # Heat refuses the file with a bare 400 (its log says why)
+            raise FileError(f"Error parsing environment {url}: {problem}")
         registry = env.get("resource_registry")
         if isinstance(registry, dict):
             _registry_files(registry, files, url, timeout)
