@@ -102,7 +102,7 @@ def test_a_top_level_key_written_below_the_accounts_is_told_to_move_up(
     )
     result = CliRunner().invoke(main, ["--config", str(path), "ls"])
     assert result.exit_code == ExitCode.CONFIG, result.output
-    assert f"wm: good: account 'good': {said} (in {path})\n" in result.stderr
+    assert f"wm: good: {said} (in {path})\n" in result.stderr
     assert "unknown key" not in result.output
     assert "Traceback" not in result.output
 
@@ -211,8 +211,7 @@ def test_a_secret_written_in_an_accounts_table_is_told_where_secrets_go(
     result = CliRunner().invoke(main, ["--config", str(path), "ls"])
     assert result.exit_code == ExitCode.CONFIG, result.output
     assert (
-        f"wm: prod: account 'prod': unknown key {key!r} for a {backend} account "
-        f"{SECRET_HINT} (in {path})\n"
+        f"wm: prod: unknown key {key!r} for a {backend} account {SECRET_HINT} (in {path})\n"
     ) in result.stderr
     assert PASSWORD not in result.output
     assert PASSWORD[:7] not in result.output

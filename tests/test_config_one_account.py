@@ -28,23 +28,23 @@ PROD = '[[accounts]]\nname = "prod"\nprovider = "ec2"\nregion = "us-east-1"\n'
 MISTAKES = [
     (
         "readonly = true",
-        "account 'prod': unknown key 'readonly' for a libcloud account (did you mean 'read_only'?)",
+        "unknown key 'readonly' for a libcloud account (did you mean 'read_only'?)",
     ),
-    ('timeout = "20s"', "account 'prod', field timeout: must be a number (no quotes, no unit)"),
+    ('timeout = "20s"', "field timeout: must be a number (no quotes, no unit)"),
     (
         f'credentials = {{ key = "AKIAX", secret_env = "{PASTED}" }}',
-        "account 'prod', field credentials.secret_env: must name an environment variable "
+        "field credentials.secret_env: must name an environment variable "
         "(letters, digits, _), not hold the secret: export the value under a name and write "
         "that name here, or store a secret with `wm accounts set-secret`",
     ),
     (
         'endpoint = { host = "http://127.0.0.1:5123" }',
-        "account 'prod', field endpoint.host: takes a host name only: host = \"127.0.0.1\", "
+        'field endpoint.host: takes a host name only: host = "127.0.0.1", '
         "port = 5123, secure = false",
     ),
     (
         'driver = "fast"',
-        "account 'prod', field driver: must be a table ([accounts.driver.NAME] after the "
+        "field driver: must be a table ([accounts.driver.NAME] after the "
         "account's [[accounts]] for each), not a string",
     ),
 ]
@@ -152,14 +152,13 @@ def test_the_mistake_beside_a_file_wide_one_is_said_with_it(cloud: Cloud) -> Non
     result = wm(config, "ls")
     assert result.exit_code == ExitCode.CONFIG, result.output
     assert "unknown key 'lang'" in result.stderr
-    assert "account 'prod', field timeout: must be a number" in result.stderr
+    assert "field timeout: must be a number" in result.stderr
 
 
 async def test_the_tui_starts_and_shows_the_refused_account(cloud: Cloud) -> None:
     config = with_prod(cloud, "readonly = true")
     refusal = (
-        "account 'prod': unknown key 'readonly' for a libcloud account (did you mean "
-        f"'read_only'?) (in {config})"
+        f"unknown key 'readonly' for a libcloud account (did you mean 'read_only'?) (in {config})"
     )
     loaded = load_config(config, per_account=True)
     assert [a.name for a in loaded.accounts] == ["good", "prod"]
@@ -175,7 +174,7 @@ async def test_the_tui_starts_and_shows_the_refused_account(cloud: Cloud) -> Non
         # Cut at 80 columns, the problem first (the file's path ate the line), with where to
         # read it whole.
         line = flat(strip_of(app)[0])
-        assert line.startswith("✗ prod failed: account 'prod': unknown key 'readonly'"), line
+        assert line.startswith("✗ prod failed: unknown key 'readonly'"), line
         assert line.endswith("(a: all)")
         screen = await open_accounts(pilot)
         assert screen.sub_title == "2 accounts: 1 failed, 1 ok"

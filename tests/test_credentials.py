@@ -268,7 +268,7 @@ def test_an_aws_profile_beside_keyring_true_fails_that_account(
         )
 
     said = (
-        "wm: dev: account 'dev', field credentials: aws_profile reads the key, secret and token "
+        "wm: dev: field credentials: aws_profile reads the key, secret and token "
         "from the AWS profile 'dev', so keyring = true would be ignored: drop it, or drop "
         f"aws_profile (in {config})\n"
     )

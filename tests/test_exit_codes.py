@@ -49,7 +49,7 @@ def test_a_typo_in_an_account_is_said_by_every_command(
     config.write_text('[[accounts]]\nname = "prod"\nprovider = "ec2"\nreadonly = true\n')
     result = wm(config, *command)
     assert result.exit_code == code, result.output
-    assert "account 'prod': unknown key 'readonly'" in result.output
+    assert "unknown key 'readonly'" in result.output
     assert f"(did you mean 'read_only'?) (in {config})" in result.output
 
 

@@ -294,8 +294,17 @@ def _account_or_broken(table: Any, source: str) -> Any:
             Config.model_validate({"accounts": [{"name": table.get("name")}]})
         except ValidationError:
             return table  # no valid name to fail it under
-        return BrokenAccount.of(table, str(exc).removeprefix(f"{source}: "), source)
+        return BrokenAccount.of(table, _unnamed(exc.problems, table["name"]), source)
     return table
+
+
+def _unnamed(problems: tuple[str, ...], name: str) -> str:
+    """One account's problems without its name, which whoever shows them puts first: the
+    TUI's strip read `✗ prod failed: account 'prod', field timeout: must be a numbe…`."""
+    named = (f"account {name!r}, ", f"account {name!r}: ")
+    return "; ".join(
+        next((p.removeprefix(n) for n in named if p.startswith(n)), p) for p in problems
+    )
 
 
 def _unknown_keys(account: AccountConfig) -> list[str]:
