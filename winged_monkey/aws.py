@@ -11,6 +11,8 @@ before they expire. botocore is imported here only, for the accounts that need i
 
 from __future__ import annotations
 
+import functools
+import subprocess
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -174,15 +176,9 @@ def _process_through_commands(session: Any, *, terminal: bool) -> None:
     botocore's provider takes how to start it (its `popen`) only when built, so an equal
     one replaces it in the chain, and in what a role's provider builds for its
     source_profile."""
-    import functools
-
-    from botocore.credentials import ProcessProvider
-
     chain = session.get_component("credential_provider")
     ours = functools.partial(
-        ProcessProvider,
-        load_config=lambda: session.full_config,
-        popen=functools.partial(credential_commands.popen, terminal=terminal),
+        _process_provider(), load_config=lambda: session.full_config, terminal=terminal
     )
     chain.insert_after(
         "custom-process", ours(profile_name=session.get_config_variable("profile") or "default")
@@ -193,6 +189,50 @@ def _process_through_commands(session: Any, *, terminal: bool) -> None:
     # where it keeps it; tests/test_credential_commands.py checks the command is wm's.
     role = chain.get_provider("assume-role")
     role._profile_provider_builder = _SourceProviders(role._profile_provider_builder, ours)
+
+
+@functools.cache
+def _process_provider() -> Callable[..., Any]:
+    """botocore's ProcessProvider, its command started by credential_commands.popen, and
+    its failures told without what the command printed. botocore puts a failing command's
+    stderr in its error, and that is shown, logged and sent to wm serve's clients: a
+    helper's debug output there can be the secret itself. Output that is no JSON object
+    was told as json's bare `Expecting value: line 1 column 1 (char 0)`."""
+    from botocore.credentials import ProcessProvider
+    from botocore.exceptions import CredentialRetrievalError
+
+    class WmProcessProvider(ProcessProvider):
+        def __init__(self, profile_name: str, load_config: Any, *, terminal: bool) -> None:
+            super().__init__(profile_name, load_config, popen=self._start)
+            self._terminal = terminal
+            self._started: subprocess.Popen[Any] | None = None
+
+        def _start(self, args: list[str], **kwargs: Any) -> subprocess.Popen[Any]:
+            self._started = credential_commands.popen(args, terminal=self._terminal, **kwargs)
+            return self._started
+
+        def _retrieve_credentials_using(self, credential_process: str) -> Any:
+            self._started = None
+            program = (credential_process.split() or [credential_process])[0]
+            try:  # botocore's own (botocore-stubs lack this private method)
+                return super()._retrieve_credentials_using(credential_process)  # type: ignore[misc]
+            except CredentialRetrievalError:
+                code = self._started.returncode if self._started is not None else None
+                if not code:
+                    raise  # botocore's own words (a Version or a key missing)
+                said = (
+                    f"{program} exited with status {code} (what it wrote on stderr is not "
+                    "shown: it can hold a secret); run it in a shell to see why"
+                )
+            except (ValueError, AttributeError, TypeError) as exc:  # JSON, UTF-8, no object
+                said = (
+                    f"{program} printed no JSON credentials ({_reason(exc)}): it must print "
+                    'only {"Version": 1, "AccessKeyId": ..., "SecretAccessKey": ...} on '
+                    "stdout; run it in a shell to see what it prints"
+                )
+            raise CredentialRetrievalError(provider=self.METHOD, error_msg=said) from None
+
+    return WmProcessProvider
 
 
 class _SourceProviders:
