@@ -108,6 +108,24 @@ def _load(text: str) -> Any:
         return yaml.load(text, Loader=_Loader)  # noqa: S506 (a SafeLoader subclass)
 
 
+def yaml_problem(exc: yaml.YAMLError, skipped: int = 0) -> str:
+    """A YAML error by its line and column, without the lines PyYAML quotes: in an
+    environment that is often a password's (`AdminPassword: @dm1n` is not YAML), which
+    a launch's error puts on the terminal and in the event log. `skipped`: lines before
+    the text that was parsed."""
+    if not isinstance(exc, yaml.MarkedYAMLError):
+        return str(exc)
+
+    def at(mark: yaml.Mark | None) -> str:
+        return f" (line {mark.line + 1 + skipped}, column {mark.column + 1})" if mark else ""
+
+    problem = f"{exc.problem or 'not YAML'}{at(exc.problem_mark)}"
+    context, mark = exc.context_mark, exc.problem_mark
+    if not exc.context or not context or (mark and context.index == mark.index):
+        return problem  # no context, or one at the problem's own place
+    return f"{exc.context}{at(context)}: {problem}"
+
+
 @dataclass
 class Bundle:
     """What a create, preview, update or validate sends besides name and parameters."""
@@ -161,14 +179,15 @@ def base_url(url: str) -> str:
 
 def parse_template(text: str) -> dict[str, Any]:
     """A template's text (JSON or YAML) as a mapping; ValueError when it is not one."""
-    text = text.strip()
-    if text.startswith("{"):
-        found = json.loads(text)
+    stripped = text.strip()  # heatclient's, whose YAML then counts lines from there
+    if stripped.startswith("{"):
+        found = json.loads(stripped)
     else:
         try:
-            found = _load(text)
+            found = _load(stripped)
         except yaml.YAMLError as exc:
-            raise ValueError(str(exc)) from None
+            lines = text[: len(text) - len(text.lstrip())].count("\n")
+            raise ValueError(yaml_problem(exc, lines)) from None
         found = {} if found is None else found
     if not isinstance(found, dict) or not any(k in found for k in VERSION_KEYS):
         raise ValueError("Template format version not found.")
@@ -197,7 +216,7 @@ def parse_environment(text: str | bytes) -> dict[str, Any]:
     try:
         found = _load(text)
     except yaml.YAMLError as exc:
-        raise ValueError(str(exc)) from None
+        raise ValueError(yaml_problem(exc)) from None
     if found is None:
         return {}
     if not isinstance(found, dict):

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from tests.heat.conftest import Projects, heat_account
-from tests.heat.corpus import CASES, FAILING, NOT_UTF8, write_corpus
+from tests.heat.corpus import CASES, FAILING, NOT_UTF8, TINY, write_corpus
 from tests.heat.test_heat_cli import Cli
 from tests.heat.test_heat_files import heatclient_body
 from tests.heat.tree import write_tree
@@ -265,3 +265,29 @@ def test_an_environment_section_heat_refuses_is_named(
         f"{WRONG_SECTIONS[text]}\n"
     )
     assert heat.witness("lab", "GET", "/stacks").json()["stacks"] == []
+
+
+def test_a_yaml_error_in_an_environment_names_its_line_not_the_password(
+    heat: Projects, tmp_path: Path
+) -> None:
+    """A password YAML cannot read (`@` cannot start a value) was quoted with the lines
+    around it, PyYAML's way: on the terminal and, as the launch's outcome, in the event
+    log. Its line and column say where; the file's text stays in the file."""
+    tree = write_tree(tmp_path / "tree")
+    env = tree / "passwords_env.yaml"
+    env.write_text("parameter_defaults:\n  greeting: hi\n  AdminPassword: @dm1n-s3cret\n")
+    cli = Cli(heat, tmp_path)
+    cli.add_heat("lab")
+    done = cli.run("app", "launch", str(tree / "web.yaml"), "--account", "lab", "-e", str(env))
+    assert done.exit_code == ExitCode.CONFIG
+    assert done.stderr == (
+        f"wm: lab: web.yaml rejected: Error parsing environment {env.as_uri()}: found "
+        "character '@' that cannot start any token (line 3, column 18)\n"
+    )
+    events = cli.run("events", "--json")
+    assert "cannot start any token (line 3, column 18)" in events.stdout
+    assert "s3cret" not in events.stdout
+    # A template's line is counted from the file's top (heatclient parses it stripped).
+    (tree / "blank_first.yaml").write_text("\n\n" + TINY + "resources:\n  a: {type: x\n")
+    with pytest.raises(FileError, match=r"'<stream end>' \(line 5, column 14\)$"):
+        gather(tree / "blank_first.yaml")
