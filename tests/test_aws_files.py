@@ -4,6 +4,8 @@ reads them: a credential_process that fails or prints something else than its JS
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -86,3 +88,60 @@ def test_a_credential_process_printing_no_json_object_says_what_it_must_print(
         "stdout; run it in a shell to see what it prints\n"
     ) in said
     assert SECRET not in done.output
+
+
+def unreadable(path: Path) -> list[str]:
+    """`path` made unreadable, and how to run a command that then cannot read it: root
+    reads a mode-000 file, so as root the command runs without that power (setpriv)."""
+    path.chmod(0)
+    if os.geteuid() != 0:
+        return []
+    drop = "-dac_override,-dac_read_search"
+    return ["setpriv", f"--inh-caps={drop}", f"--bounding-set={drop}"]
+
+
+@pytest.mark.parametrize("which", ["credentials", "config"])
+def test_an_unreadable_shared_file_is_named(cloud: Cloud, aws_files: Path, which: str) -> None:
+    """botocore reads a file it cannot open as empty, in silence: wm said 'the profile has
+    no credentials' or 'set region in the profile' of files that have them."""
+    (aws_files / "credentials").write_text(
+        "[lab]\naws_access_key_id = AKIAX\naws_secret_access_key = s\n"
+    )
+    (aws_files / "config").write_text(
+        f"[profile lab]\nregion = us-east-1\nendpoint_url = {cloud.server.url}\n"
+    )
+    config = cloud.tmp_path / "wm.toml"
+    config.write_text(
+        '[[accounts]]\nname = "lab"\nprovider = "ec2"\ncredentials = { aws_profile = "lab" }\n'
+    )
+    path = aws_files / which
+    wm = "import sys; from winged_monkey.cli.entry import main; sys.exit(main())"
+    command = [*unreadable(path), sys.executable, "-c", wm]
+    done = subprocess.run(
+        [*command, "--config", str(config), "accounts", "test"],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    assert (
+        f"; {path} cannot be read (Permission denied), so botocore reads it as empty: let "
+        f"this user read it (chmod 600 {path})\n"
+    ) in done.stdout
+
+
+def test_a_config_file_that_is_a_directory_is_named(cloud: Cloud, aws_files: Path) -> None:
+    """AWS_CONFIG_FILE naming a folder (~/.aws): botocore reads nothing from it, and wm
+    said only to set a region in that 'profile'."""
+    (aws_files / "credentials").write_text(
+        "[lab]\naws_access_key_id = AKIAX\naws_secret_access_key = s\n"
+    )
+    cloud.monkeypatch.setenv("AWS_CONFIG_FILE", str(aws_files))
+    done = accounts_test(cloud, "lab")
+    assert done.exit_code == 3, done.output
+    assert done.stdout.endswith(
+        f"; {aws_files} is a directory, which botocore reads as empty: name the file\n"
+    )

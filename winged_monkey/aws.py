@@ -114,7 +114,8 @@ def resolve(
                 ""
                 if terminal or not _from_process(exc)
                 else f"; {credential_commands.no_terminal('the credential_process')}"
-            ),
+            )
+            + unread_files(session),
             account=account.name,
         ) from None
     if credentials is None:
@@ -126,9 +127,10 @@ def resolve(
             "aws_profile, or credentials.key with secret_env or secret_command"
         )
         hint += skipped_section(session, profile) + _typos(session, _CREDENTIAL_KEYS)
+        hint += unread_files(session)
         raise CredentialError(f"{where}: {hint}", account=account.name)
     if not region:  # botocore's NoRegionError: the aws CLI refuses too, never guesses one
-        hint = _no_region(session) + skipped_section(session, profile)
+        hint = _no_region(session) + skipped_section(session, profile) + unread_files(session)
         raise CredentialError(f"{where}: {hint}", account=account.name)
     try:
         endpoint, region = _ec2_endpoint(session, region)
@@ -405,6 +407,30 @@ def skipped_section(session: Any, name: str | None) -> str:
                 f'shell would): write [profile "{name}"]'
             )
     return ""
+
+
+def unread_files(session: Any) -> str:
+    """The shared files that exist and that botocore reads as empty, without a word: one
+    this user cannot read (mode 000, another user's), or a directory. `; <path> ...`."""
+    import os
+
+    said = ""
+    for variable in ("config_file", "credentials_file"):
+        path = os.path.expanduser(str(session.get_config_variable(variable)))
+        if os.path.isdir(path):
+            said += f"; {path} is a directory, which botocore reads as empty: name the file"
+            continue
+        try:
+            with open(path, "rb"):
+                pass
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            said += (
+                f"; {path} cannot be read ({exc.strerror or type(exc).__name__}), so "
+                f"botocore reads it as empty: let this user read it (chmod 600 {path})"
+            )
+    return said
 
 
 def _shell_words(text: str) -> list[str]:
