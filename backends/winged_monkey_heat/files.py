@@ -423,6 +423,12 @@ def _registry_files(
                 continue
             if not isinstance(value, str) or "::" in value:
                 continue  # a mapping, or a built-in type ("OS::Heat::None")
+            if not parse.urlparse(parse.urljoin(base or "", value)).scheme:
+                given = repr(base) if base else "empty"  # heatclient: "unknown url type"
+                raise FileError(
+                    f"{shown(env, env)}: base_url {given} is not a URL, so {value} cannot be "
+                    "read: write base_url as file:///path/to/folder/ or https://host/path/"
+                )
             mapping[key] = _fetch(value, files, base, (env,), timeout)
 
     base = registry.get("base_url", base_url(env))

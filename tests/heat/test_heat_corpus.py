@@ -291,3 +291,27 @@ def test_a_yaml_error_in_an_environment_names_its_line_not_the_password(
     (tree / "blank_first.yaml").write_text("\n\n" + TINY + "resources:\n  a: {type: x\n")
     with pytest.raises(FileError, match=r"'<stream end>' \(line 5, column 14\)$"):
         gather(tree / "blank_first.yaml")
+
+
+@pytest.mark.parametrize("base", ["lib/", "ABS/lib", None])
+def test_a_base_url_that_is_not_a_url_is_named(
+    base: str | None, heat: Projects, tmp_path: Path, heat_python: Path
+) -> None:
+    """A registry's base_url written as a folder (relative, absolute or empty) left every
+    file under it "unknown url type: 'lib/thing.yaml'", as heatclient fails on it."""
+    tree = write_tree(tmp_path / "tree")
+    env = tree / "based_env.yaml"
+    given = None if base is None else base.replace("ABS", str(tree))
+    env.write_text(json.dumps({"resource_registry": {"base_url": given, "My::T": "thing.yaml"}}))
+    with pytest.raises(subprocess.CalledProcessError):
+        heatclient_body(heat_python, tree / "web.yaml", env)  # heatclient refuses it too
+    cli = Cli(heat, tmp_path)
+    cli.add_heat("lab")
+    done = cli.run("app", "launch", str(tree / "web.yaml"), "--account", "lab", "-e", str(env))
+    assert done.exit_code == ExitCode.CONFIG
+    shown = repr(given) if given else "empty"
+    assert done.stderr == (
+        f"wm: lab: web.yaml rejected: based_env.yaml: base_url {shown} is not a URL, so "
+        "thing.yaml cannot be read: write base_url as file:///path/to/folder/ or "
+        "https://host/path/\n"
+    )
