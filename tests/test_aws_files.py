@@ -145,3 +145,29 @@ def test_a_config_file_that_is_a_directory_is_named(cloud: Cloud, aws_files: Pat
     assert done.stdout.endswith(
         f"; {aws_files} is a directory, which botocore reads as empty: name the file\n"
     )
+
+
+@pytest.mark.parametrize("where", ["profile", "AWS_CA_BUNDLE"])
+def test_a_missing_ca_bundle_says_where_it_was_named(
+    cloud: Cloud, aws_files: Path, where: str
+) -> None:
+    """wm said 'ca_bundle /etc/corp.pem: no such file' of a bundle the account does not
+    name (its table has no ca_bundle): botocore read it from the profile or AWS_CA_BUNDLE."""
+    (aws_files / "credentials").write_text(
+        "[lab]\naws_access_key_id = AKIAX\naws_secret_access_key = s\n"
+    )
+    bundle = aws_files / "corp-ca.pem"
+    line = f"ca_bundle = {bundle}\n" if where == "profile" else ""
+    if where == "AWS_CA_BUNDLE":
+        cloud.monkeypatch.setenv("AWS_CA_BUNDLE", str(bundle))
+    (aws_files / "config").write_text(
+        f"[profile lab]\nregion = us-east-1\nendpoint_url = {cloud.server.url}\n{line}"
+    )
+    done = accounts_test(cloud, "lab")
+    assert done.exit_code == 3, done.output
+    told = {
+        "profile": f"it is the ca_bundle of the AWS profile 'lab' in {aws_files / 'config'}: "
+        "fix or remove it there",
+        "AWS_CA_BUNDLE": "it is AWS_CA_BUNDLE's: fix or unset that variable",
+    }[where]
+    assert done.stdout == f"lab: FAILED: ca_bundle {bundle}: no such file; {told}\n"

@@ -62,6 +62,8 @@ class AwsIdentity:
     credentials: Any = field(repr=False)
     #: The CAs botocore trusts (the profile's ca_bundle, AWS_CA_BUNDLE), for EC2's calls too.
     ca_bundle: str | None = None
+    #: Where botocore read `ca_bundle`, and where to change it.
+    ca_bundle_from: str = ""
 
     @property
     def source(self) -> str:
@@ -144,11 +146,22 @@ def resolve(
         method=str(getattr(credentials, "method", "") or "unknown"),
         credentials=credentials,
         ca_bundle=session.get_config_variable("ca_bundle"),
+        ca_bundle_from=_ca_bundle_from(session),
     )
     # The first use now, while the backend is built: a role is assumed here (its MFA code
     # asked, if any), outside any call's deadline, and a refusal names the account at once.
     identity.frozen()
     return identity
+
+
+def _ca_bundle_from(session: Any) -> str:
+    import os
+
+    if os.environ.get("AWS_CA_BUNDLE"):  # botocore reads it before the profile's
+        return "it is AWS_CA_BUNDLE's: fix or unset that variable"
+    name = session.get_config_variable("profile") or "default"
+    where = session.get_config_variable("config_file")
+    return f"it is the ca_bundle of the AWS profile {name!r} in {where}: fix or remove it there"
 
 
 def _mfa_through(

@@ -48,7 +48,9 @@ class EC2Backend(LibcloudBackend):
         self._price_table: Mapping[str, float | None] | None = None
         if self._ca_bundle is None and secrets.aws is not None and secrets.aws.ca_bundle:
             # botocore trusts these CAs for STS and SSO: EC2's calls trust them as well.
-            self._ca_bundle = tls.checked(account, secrets.aws.ca_bundle)
+            self._ca_bundle = tls.checked(
+                account, secrets.aws.ca_bundle, f"; {secrets.aws.ca_bundle_from}"
+            )
 
     def driver_class(self) -> type[NodeDriver]:
         if aws.uses_botocore(self.account):

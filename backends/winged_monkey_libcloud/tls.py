@@ -43,17 +43,19 @@ def ca_bundle(account: AccountConfig) -> str | Literal[False] | None:
     return None if value is None else checked(account, str(value))
 
 
-def checked(account: AccountConfig, value: str) -> str:
-    """The bundle's path, once it is known to be a readable PEM CA bundle."""
+def checked(account: AccountConfig, value: str, where: str = "") -> str:
+    """The bundle's path, once it is known to be a readable PEM CA bundle; `where` (said
+    after the reason) names a bundle that is not the account's own."""
     path = Path(value).expanduser()
     if not path.is_file():
-        raise ConfigError(f"ca_bundle {path}: no such file", account=account.name)
+        raise ConfigError(f"ca_bundle {path}: no such file{where}", account=account.name)
     try:
         ssl.create_default_context(cafile=str(path))
     except (ssl.SSLError, OSError, ValueError) as exc:
         reason = getattr(exc, "reason", None) or type(exc).__name__
         raise ConfigError(
-            f"ca_bundle {path}: not a readable PEM CA bundle ({reason})", account=account.name
+            f"ca_bundle {path}: not a readable PEM CA bundle ({reason}){where}",
+            account=account.name,
         ) from None
     return str(path)
 
