@@ -41,7 +41,8 @@ class SecretScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="secret-dialog"):
-            yield Static(Text(f"{self.what.capitalize()} for {self.account}", style="bold"))
+            what = self.what[:1].upper() + self.what[1:]  # "MFA code", not "Mfa code"
+            yield Static(Text(f"{what} for {self.account}", style="bold"))
             # The field before the hint: in a short pane (80x11, 40x11) the hint is what
             # goes out of sight, not the account asked about or the field typed in.
             yield Input(password=True, placeholder=self.what, id="secret-input")
