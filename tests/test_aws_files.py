@@ -171,3 +171,24 @@ def test_a_missing_ca_bundle_says_where_it_was_named(
         "AWS_CA_BUNDLE": "it is AWS_CA_BUNDLE's: fix or unset that variable",
     }[where]
     assert done.stdout == f"lab: FAILED: ca_bundle {bundle}: no such file; {told}\n"
+
+
+def test_an_mfa_role_with_no_terminal_to_ask_on_says_so(cloud: Cloud, aws_files: Path) -> None:
+    """`wm ls` in a pipe or from cron: nothing was asked, and wm said the role needs an MFA
+    code 'and none was given', as if the user had left the question unanswered."""
+    (aws_files / "credentials").write_text(
+        "[base]\naws_access_key_id = AKIAX\naws_secret_access_key = s\n"
+    )
+    (aws_files / "config").write_text(
+        "[profile lab]\nrole_arn = arn:aws:iam::111111111111:role/x\nsource_profile = base\n"
+        f"mfa_serial = arn:aws:iam::123456789012:mfa/alice\nregion = us-east-1\n"
+        f"endpoint_url = {cloud.server.url}\n"
+    )
+    done = accounts_test(cloud, "lab")
+    assert done.exit_code == 3, done.output
+    assert done.stdout.endswith(
+        "the profile's role needs an MFA code (mfa_serial), and wm has no terminal to ask "
+        "for it on (its input is not one, or it is wm serve): run it on a terminal, or name "
+        "a profile without mfa_serial\n"
+    )
+    assert cloud.server.calls == []

@@ -171,7 +171,14 @@ def _mfa_through(
     or the terminal), never botocore's getpass on a terminal the TUI is drawing on."""
 
     def ask(text: str) -> str:
-        code = prompt(account, "MFA code (mfa_serial)") if prompt is not None else None
+        if prompt is None:  # `wm ls` in a pipe or from cron, wm serve
+            raise CredentialError(
+                "the profile's role needs an MFA code (mfa_serial), and wm has no terminal "
+                "to ask for it on (its input is not one, or it is wm serve): run it on a "
+                "terminal, or name a profile without mfa_serial",
+                account=account,
+            )
+        code = prompt(account, "MFA code (mfa_serial)")
         if not code:
             raise CredentialError(
                 "the profile's role needs an MFA code (mfa_serial) and none was given",
