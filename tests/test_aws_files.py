@@ -192,3 +192,36 @@ def test_an_mfa_role_with_no_terminal_to_ask_on_says_so(cloud: Cloud, aws_files:
         "a profile without mfa_serial\n"
     )
     assert cloud.server.calls == []
+
+
+SSO = (
+    "sso_session = corp\nsso_account_id = 111111111111\nsso_role_name = Admin\n"
+    "region = us-east-1\n[sso-session corp]\nsso_start_url = https://corp.example/start\n"
+    "sso_region = us-east-1\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("section", "account", "login"),
+    [
+        ('[profile "qa team"]', "qa team", "aws sso login --profile 'qa team'"),
+        ("[profile corp]", None, "aws sso login --profile corp"),
+    ],
+    ids=["a-name-with-a-space", "AWS_PROFILE"],
+)
+def test_sso_with_no_token_gives_a_login_command_that_works(
+    cloud: Cloud, aws_files: Path, section: str, account: str | None, login: str
+) -> None:
+    """wm said `aws sso login --profile qa team` (the shell reads two words and a profile
+    'qa'), and to an account on the default chain with AWS_PROFILE=corp `aws sso login`,
+    which logs in the default profile from a shell without that variable (another tmux
+    pane)."""
+    (aws_files / "config").write_text(f"{section}\n{SSO}")
+    config = cloud.tmp_path / "wm.toml"
+    credentials = f'credentials = {{ aws_profile = "{account}" }}\n' if account else ""
+    config.write_text(f'[[accounts]]\nname = "lab"\nprovider = "ec2"\n{credentials}')
+    if account is None:
+        cloud.monkeypatch.setenv("AWS_PROFILE", "corp")
+    done = CliRunner().invoke(main, ["--config", str(config), "accounts", "test"])
+    assert done.exit_code == 3, done.output
+    assert done.stdout.endswith(f"; log in to SSO first: {login}\n")

@@ -352,7 +352,12 @@ def _advice(exc: BaseException, session: Any, profile: str | None) -> str:
     if isinstance(
         exc, bx.SSOTokenLoadError | bx.UnauthorizedSSOTokenError | bx.TokenRetrievalError
     ):
-        login = f"aws sso login --profile {profile}" if profile else "aws sso login"
+        import os
+        import shlex
+
+        # The profile botocore read: the account's, else the variables' (in its order).
+        name = profile or os.environ.get("AWS_DEFAULT_PROFILE") or os.environ.get("AWS_PROFILE")
+        login = f"aws sso login --profile {shlex.quote(name)}" if name else "aws sso login"
         return f"; log in to SSO first: {login}"
     if isinstance(exc, RuntimeError) and "still expired" in str(exc):
         return (
