@@ -113,6 +113,14 @@ TAKEN: dict[str, dict[str, Any]] = {
         "key": "~/alice.key",
         "auth": {**ALICE, "domain_id": "default"},
     },
+    "compute-endpoint-override": {  # Nova's URL instead of the catalog's
+        "compute_endpoint_override": "https://nova.example:8774/v2.1/",
+        "auth": {**ALICE, "domain_id": "default"},
+    },
+    "compute-endpoint": {  # its older name
+        "compute_endpoint": "https://nova.example:8774/v2.1",
+        "auth": {**ALICE, "domain_id": "default"},
+    },
     "appcred": {
         "auth_type": "v3applicationcredential",
         "auth": {"auth_url": KS, "application_credential_id": "0a1b"},
@@ -167,6 +175,21 @@ REFUSED: dict[str, tuple[dict[str, Any], str]] = {
         {"auth": {**ALICE, "password": "p", "default_domain_id": "7c2e"}},
         "libcloud names the user's domain: add auth.user_domain_name",
     ),
+    "compute-endpoint-template": (  # keystoneauth fills it in; libcloud would not
+        {
+            "compute_endpoint_override": "https://nova.example:8774/v2.1/%(project_id)s",
+            "auth": {**ALICE, "password": "p", "domain_id": "default"},
+        },
+        "is a template keystoneauth fills in (%(project_id)s); libcloud takes it as written",
+    ),
+    "compute-endpoint-unversioned": (  # openstacksdk asks Nova for its versions
+        {
+            "compute_endpoint_override": "https://nova.example:8774",
+            "auth": {**ALICE, "password": "p", "domain_id": "default"},
+        },
+        "names no API version, which openstacksdk finds by asking Nova and libcloud does "
+        "not: add it (e.g. /v2.1)",
+    ),
     "v3password-default-domain": (  # only the `password` plugin has default_domain_*
         {
             "auth_type": "v3password",
@@ -209,6 +232,7 @@ def keystoneauth_login(config: dict[str, Any], region: Any) -> dict[str, Any]:
         "verify": verify is not False,
         "cacert": verify if isinstance(verify, str) else None,
         "cert": cert,
+        "compute": (region.get_endpoint("compute") or "").rstrip("/") or None,  # an override
     }
     if hasattr(method, "application_credential_id"):
         return login | {"appcred": method.application_credential_id}
@@ -239,6 +263,7 @@ def wm_login(
         "verify": verify,
         "cacert": cacert,
         "cert": cert,
+        "compute": driver.get("ex_force_base_url"),
     }
     if driver["ex_force_auth_version"] == "3.x_appcred":
         return login | {"appcred": key}

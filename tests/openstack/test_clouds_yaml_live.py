@@ -139,3 +139,29 @@ def test_cert_and_key_in_clouds_yaml_are_presented_to_a_keystone_that_asks(
         f"TLS: Keystone (identity, 127.0.0.1:{proxy.port}) asks for a client certificate: "
         "set client_cert and client_key (clouds.yaml: cert and key) for account bare"
     ) in bare, tested.output
+
+
+def test_a_compute_endpoint_override_is_where_wm_reaches_nova(
+    openstack: OpenStack, clouds: Path, tmp_path: Path
+) -> None:
+    """compute_endpoint_override: Nova at another address than the catalog's (a TLS front
+    here, as a cloud whose catalog lists internal names has): `openstack server list`
+    goes there, so does wm ls; wm went to the catalog's Nova."""
+    from tests.openstack.tlsproxy import TLSProxy
+
+    boot(openstack, "alpha", "via-nova-override")
+    with TLSProxy(tmp_path / "nova-tls", openstack.state["ports"]["nova"]) as proxy:
+        clouds.write_text(
+            clouds.read_text()
+            + f"    compute_endpoint_override: https://127.0.0.1:{proxy.port}/v2.1\n"
+            + f"    cacert: {proxy.ca}\n"
+        )
+        account = AccountConfig.model_validate(
+            {"name": "lab", "provider": "openstack", "cloud": "lab"}
+        )
+        portal = make_portal(tmp_path, account)
+        try:
+            assert "via-nova-override" in listed(portal, "lab")
+        finally:
+            close(portal)
+    assert proxy.connections > 0  # Nova was reached through the override

@@ -47,6 +47,7 @@ class TLSProxy:
             self._context.verify_mode = ssl.CERT_REQUIRED
             self._context.load_verify_locations(client_ca)
         self.upstream = upstream_port
+        self.connections = 0  # TLS sessions made: a client that used this front
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.port = int(self._listener.getsockname()[1])
         self._closing = threading.Event()
@@ -81,6 +82,7 @@ class TLSProxy:
         except (ssl.SSLError, OSError):  # a certificate refused, by the client or by us
             _close_after_alert(secured)
             return
+        self.connections += 1
         upstream = socket.create_connection(("127.0.0.1", self.upstream))
         back = threading.Thread(target=_pipe, args=(upstream, secured), daemon=True)
         back.start()

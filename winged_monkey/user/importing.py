@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from winged_monkey.errors import ConfigError
 from winged_monkey.user import cloudfiles
@@ -401,6 +402,21 @@ def openstack_account(raw_name: str, cloud: Mapping[str, Any], *, source: str) -
 
     if cloud.get("region_name"):
         driver["ex_force_service_region"] = str(cloud["region_name"])
+    # Nova's URL instead of the catalog's, as openstacksdk's get_endpoint("compute")
+    override = cloud.get("compute_endpoint_override") or cloud.get("compute_endpoint")
+    if override:
+        url = str(override).rstrip("/")
+        if "%(" in url:
+            raise refuse(
+                f"compute_endpoint_override {url} is a template keystoneauth fills in "
+                "(%(project_id)s); libcloud takes it as written: write the project's id there"
+            )
+        if not re.search(r"/v2(\.\d+)?(/|$)", urlsplit(url).path):
+            raise refuse(
+                f"compute_endpoint_override {url} names no API version, which openstacksdk "
+                "finds by asking Nova and libcloud does not: add it (e.g. /v2.1)"
+            )
+        driver["ex_force_base_url"] = url
     # Nova's own compute_interface first, as openstacksdk's get_interface("compute")
     interface = str(cloud.get("compute_interface") or cloud.get("interface") or "public").lower()
     if interface not in ("public", "publicurl"):
