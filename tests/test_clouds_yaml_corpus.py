@@ -159,6 +159,25 @@ REFUSED: dict[str, tuple[dict[str, Any], str]] = {
         },
         "auth_type 'v3oidcpassword' is not supported: libcloud logs in with a password",
     ),
+    "v2password": (  # a password, but Keystone v2's
+        {"auth_type": "v2password", "auth": {**ALICE, "password": "p", "tenant_name": "web"}},
+        "auth_type v2password logs in to Keystone v2, which is not supported, only v3 "
+        "(auth_type password, or v3applicationcredential)",
+    ),
+    "appcred-by-name": (
+        {
+            "auth_type": "v3applicationcredential",
+            "auth": {
+                "auth_url": KS,
+                "application_credential_name": "ci",
+                "application_credential_secret": "s",
+                "username": "alice",
+                "user_domain_name": "Users",
+            },
+        },
+        "has no id (libcloud needs application_credential_id, not its name) "
+        "(`openstack application credential show ci` says it)",
+    ),
     "keystone-v2": (
         {"identity_api_version": "2.0", "auth": {**ALICE, "password": "p"}},
         "Keystone v2 is not supported, only v3",

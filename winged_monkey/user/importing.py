@@ -357,6 +357,11 @@ def openstack_account(raw_name: str, cloud: Mapping[str, Any], *, source: str) -
     auth_type = str(cloud.get("auth_type") or "").lower()
     if not auth_type:
         auth_type = "v3applicationcredential" if "application_credential_id" in auth else "password"
+    if auth_type.startswith("v2"):  # v2password, v2token: not "a password is not supported"
+        raise refuse(
+            f"auth_type {auth_type} logs in to Keystone v2, which is not supported, only v3 "
+            "(auth_type password, or v3applicationcredential)"
+        )
     notes: list[str] = []
     driver: dict[str, Any] = {"ex_force_auth_url": _VERSION_SUFFIX.sub("", auth_url.rstrip("/"))}
     if auth_url.rstrip("/").endswith("/v2.0"):  # keystoneauth would discover what is there
@@ -368,9 +373,11 @@ def openstack_account(raw_name: str, cloud: Mapping[str, Any], *, source: str) -
     if auth_type in APPCRED_TYPES:
         key = auth.get("application_credential_id")
         if not key:
+            named = auth.get("application_credential_name")
+            show = f" (`openstack application credential show {named}` says it)" if named else ""
             raise refuse(
                 "an application credential is named but has no id (libcloud needs "
-                "application_credential_id, not its name)"
+                f"application_credential_id, not its name){show}"
             )
         secret = auth.get("application_credential_secret")
         driver["ex_force_auth_version"] = "3.x_appcred"
