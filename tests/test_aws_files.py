@@ -225,3 +225,26 @@ def test_sso_with_no_token_gives_a_login_command_that_works(
     done = CliRunner().invoke(main, ["--config", str(config), "accounts", "test"])
     assert done.exit_code == 3, done.output
     assert done.stdout.endswith(f"; log in to SSO first: {login}\n")
+
+
+def test_an_empty_aws_default_region_is_named_before_the_profiles_region(
+    cloud: Cloud, aws_files: Path
+) -> None:
+    """`export AWS_DEFAULT_REGION=` (a script's empty default): botocore takes the empty
+    value before the profile's region, and refuses as having none; wm said to set region
+    in the profile, which has it."""
+    (aws_files / "credentials").write_text(
+        "[lab]\naws_access_key_id = AKIAX\naws_secret_access_key = s\n"
+    )
+    (aws_files / "config").write_text(
+        f"[profile lab]\nregion = us-east-1\nendpoint_url = {cloud.server.url}\n"
+    )
+    cloud.monkeypatch.setenv("AWS_DEFAULT_REGION", "")
+    done = accounts_test(cloud, "lab")
+    assert done.exit_code == 3, done.output
+    assert done.stdout.endswith(
+        "; AWS_DEFAULT_REGION is set but empty, and botocore reads it before the profile's "
+        "region: unset it (unset AWS_DEFAULT_REGION) or give it the region\n"
+    )
+    cloud.monkeypatch.delenv("AWS_DEFAULT_REGION")
+    assert accounts_test(cloud, "lab").exit_code == 0

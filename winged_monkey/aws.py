@@ -491,7 +491,12 @@ def _no_region(session: Any) -> str:
         "no region (botocore's NoRegionError): set region in the account, "
         f"or region in the profile ({where}), or AWS_DEFAULT_REGION"
     )
-    if os.environ.get("AWS_REGION"):
+    if os.environ.get("AWS_DEFAULT_REGION") == "":  # botocore takes it before the profile's
+        text += (
+            "; AWS_DEFAULT_REGION is set but empty, and botocore reads it before the "
+            "profile's region: unset it (unset AWS_DEFAULT_REGION) or give it the region"
+        )
+    elif os.environ.get("AWS_REGION"):
         text += "; AWS_REGION is set, but botocore reads AWS_DEFAULT_REGION"
     return text + _typos(session, ("region",))
 
