@@ -12,10 +12,11 @@ import pytest
 
 from tests.clouds_files import no_network, only_these_files
 from winged_monkey.errors import ConfigError
-from winged_monkey.user.config import AccountConfig, Credentials, parse_config
+from winged_monkey.user.config import AccountConfig, Credentials, load_config, parse_config
+from winged_monkey.user.config_write import add_to_config
 from winged_monkey.user.credentials import CredentialResolver
 from winged_monkey.user.importing import each_of_clouds_yaml
-from winged_monkey_libcloud import LibcloudBackend
+from winged_monkey_libcloud import LibcloudBackend, cloudsyaml
 
 CLOUDS = """
 clouds:
@@ -474,3 +475,34 @@ def test_a_cloud_of_the_wrong_shape_is_told_in_the_files_terms(
     assert f"{clouds} (cloud '{name}'): {said}; nothing imported" in [
         e.message for e in not_imported
     ]
+
+
+def test_api_timeout_is_the_imported_accounts_timeout_and_told_for_a_cloud_account(
+    clouds: Path, tmp_path: Path
+) -> None:
+    """openstacksdk waits api_timeout seconds for each request; wm ignored it without a
+    word (its own timeout, 20 s, applied)."""
+    clouds.write_text(
+        "clouds:\n  slow:\n    api_timeout: 90\n    auth:\n"
+        "      auth_url: https://keystone.example:5000/v3\n      username: alice\n"
+        "      password: pw\n      project_name: web\n      domain_id: default\n"
+    )
+    imported, _ = each_of_clouds_yaml(clouds)
+    assert imported[0].table["timeout"] == 90
+    config = tmp_path / "wm.toml"
+    add_to_config(config, imported, store_secret=None)
+    (account,) = load_config(config).accounts
+    assert account.timeout == 90
+
+    def notes(timeout: float | None) -> tuple[str, ...]:
+        extra = {} if timeout is None else {"timeout": timeout}
+        account = AccountConfig.model_validate(
+            {"name": "os", "provider": "openstack", "cloud": "slow", **extra}
+        )
+        return cloudsyaml.resolve(account).notes
+
+    assert notes(None) == (
+        "api_timeout 90 s not carried over: the account's timeout (20 s) applies; "
+        "set timeout = 90 in it to match",
+    )
+    assert notes(90) == ()

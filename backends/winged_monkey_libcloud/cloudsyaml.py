@@ -91,13 +91,20 @@ def from_config(account: AccountConfig, name: str, config: dict[str, Any]) -> Cl
     except ConfigError as exc:
         message = exc.message.removesuffix("; nothing imported")
         raise ConfigError(message, account=account.name) from None
+    notes = [n for n in imported.notes if n != TLS_NOTE]  # verify: false is kept here
+    seconds = imported.table.get("timeout")  # api_timeout: the engine's deadline is wm's
+    if seconds is not None and seconds != account.timeout:
+        notes.append(
+            f"api_timeout {seconds:g} s not carried over: the account's timeout "
+            f"({account.timeout:g} s) applies; set timeout = {seconds:g} in it to match"
+        )
     return Cloud(
         name=name,
         driver=dict(imported.table["driver"]),
         key=str(imported.table["credentials"]["key"]),
         secret=imported.secret,
         ca_bundle=imported.table.get("ca_bundle"),
-        notes=tuple(n for n in imported.notes if n != TLS_NOTE),  # verify: false is kept here
+        notes=tuple(notes),
         verify=not (config.get("insecure") is True or config.get("verify") is False),
         client_cert=imported.table.get("client_cert"),
         client_key=imported.table.get("client_key"),

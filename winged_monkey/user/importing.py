@@ -432,6 +432,15 @@ def openstack_account(raw_name: str, cloud: Mapping[str, Any], *, source: str) -
             "public endpoints only"
         )
     table: dict[str, Any] = {"name": name, "provider": "openstack"}
+    if cloud.get("api_timeout") is not None:  # openstacksdk's seconds per request
+        seconds = _seconds(cloud["api_timeout"])
+        if seconds is None:
+            notes.append(
+                f"api_timeout {cloud['api_timeout']!r} not carried over: wm's timeout takes "
+                "seconds up to 3600"
+            )
+        else:
+            table["timeout"] = seconds
     if cloud.get("cacert"):
         table["ca_bundle"] = str(Path(str(cloud["cacert"])).expanduser())
     if cloud.get("cert"):  # keystoneauth presents it (with `key`) on every request
@@ -453,6 +462,17 @@ def openstack_account(raw_name: str, cloud: Mapping[str, Any], *, source: str) -
         secret=str(secret) if secret else None,
         notes=tuple(notes),
     )
+
+
+def _seconds(value: Any) -> int | float | None:
+    """api_timeout as wm's timeout: a number of seconds above 0, up to 3600."""
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        return None
+    if not 0 < seconds <= 3600:
+        return None
+    return int(seconds) if seconds.is_integer() else seconds
 
 
 def _domain(auth: Mapping[str, Any], whose: str, what: str) -> Any:
