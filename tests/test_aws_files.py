@@ -248,3 +248,30 @@ def test_an_empty_aws_default_region_is_named_before_the_profiles_region(
     )
     cloud.monkeypatch.delenv("AWS_DEFAULT_REGION")
     assert accounts_test(cloud, "lab").exit_code == 0
+
+
+@pytest.mark.parametrize("metadata", ["disabled", "none-on-this-host"])
+def test_a_role_sourced_from_instance_metadata_off_ec2_says_what_to_name(
+    cloud: Cloud, aws_files: Path, metadata: str
+) -> None:
+    """credential_source = Ec2InstanceMetadata, copied from a bastion's config to a laptop:
+    botocore's 'No credentials found in credential_source referenced in profile lab' was
+    all wm said. (No request leaves loopback: the metadata endpoint is a closed port.)"""
+    if metadata == "none-on-this-host":
+        cloud.monkeypatch.delenv("AWS_EC2_METADATA_DISABLED")
+        cloud.monkeypatch.setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://127.0.0.1:9/")
+    (aws_files / "config").write_text(
+        "[profile lab]\nrole_arn = arn:aws:iam::111111111111:role/x\n"
+        "credential_source = Ec2InstanceMetadata\nregion = us-east-1\n"
+        f"endpoint_url = {cloud.server.url}\n"
+    )
+    done = accounts_test(cloud, "lab")
+    assert done.exit_code == 3, done.output
+    why = {
+        "disabled": "AWS_EC2_METADATA_DISABLED is set",
+        "none-on-this-host": "it answers only on an EC2 instance with an instance profile",
+    }[metadata]
+    assert done.stdout.endswith(
+        f"; this host's instance metadata gave no role credentials ({why}): on another host, "
+        "name source_profile or credential_source = Environment instead\n"
+    )

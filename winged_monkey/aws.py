@@ -366,6 +366,18 @@ def _advice(exc: BaseException, session: Any, profile: str | None) -> str:
         )
     if isinstance(exc, bx.ProfileNotFound) and session is not None:
         return _missing_profile(session, profile)
+    if isinstance(exc, bx.CredentialRetrievalError) and "Ec2InstanceMetadata" in str(exc):
+        import os
+
+        why = (
+            "AWS_EC2_METADATA_DISABLED is set"
+            if os.environ.get("AWS_EC2_METADATA_DISABLED", "").lower() == "true"
+            else "it answers only on an EC2 instance with an instance profile"
+        )
+        return (
+            f"; this host's instance metadata gave no role credentials ({why}): on another "
+            "host, name source_profile or credential_source = Environment instead"
+        )
     return ""
 
 
