@@ -506,3 +506,30 @@ def test_api_timeout_is_the_imported_accounts_timeout_and_told_for_a_cloud_accou
         "set timeout = 90 in it to match",
     )
     assert notes(90) == ()
+
+
+@pytest.mark.parametrize(
+    ("cloud", "said"),
+    [
+        (  # a typo in the vendor's name: the loader warns, then misses auth_url
+            "profile: citycluod\n    auth: {username: a, password: p, project_name: w}",
+            "no auth.auth_url: its profile 'citycluod' is no vendor profile openstacksdk "
+            "knows (nor one of clouds-public.yaml): check its name, or write auth.auth_url",
+        ),
+        (  # the openrc variable's name, lower-cased
+            "auth: {os_auth_url: 'https://keystone.example:5000/v3', username: a, "
+            "password: p, project_name: w}",
+            "no auth.auth_url (auth.os_auth_url is there: clouds.yaml names it without os_)",
+        ),
+        ("region_name: RegionOne", "no auth.auth_url"),
+    ],
+)
+def test_a_cloud_without_auth_url_says_why(clouds: Path, cloud: str, said: str) -> None:
+    """The loader says 'Auth plugin requires parameters which were not given: auth_url'
+    whatever the cause, and keeps its warning that the profile was not found to itself."""
+    clouds.write_text(f"clouds:\n  c:\n    {cloud}\n")
+    with pytest.raises(ConfigError) as refused:
+        kwargs("c")
+    assert str(refused.value) == f"os: clouds.yaml: cloud 'c': {said}"
+    _, not_imported = each_of_clouds_yaml(clouds)
+    assert [e.message for e in not_imported] == [f"{clouds} (cloud 'c'): {said}; nothing imported"]

@@ -61,9 +61,10 @@ def resolve(account: AccountConfig) -> Cloud:
     except ConfigError as exc:
         raise ConfigError(exc.message, account=account.name) from None
     raw: dict[str, Any] = {}  # the cloud as written, for the loader's errors
+    warned: list[warnings.WarningMessage] = []  # told only to explain an error
     try:
-        with warnings.catch_warnings():  # its own deprecations (influxdb) are not the user's
-            warnings.simplefilter("ignore")
+        with warnings.catch_warnings(record=True) as warned:  # its deprecations (influxdb)
+            warnings.simplefilter("always")
             loader = openstack_config.OpenStackConfig(  # the files checked above
                 config_files=[str(p) for p in cloudfiles.search("clouds")],
                 secure_files=[str(p) for p in cloudfiles.search("secure")],
@@ -77,7 +78,7 @@ def resolve(account: AccountConfig) -> Cloud:
     except ConfigError as exc:
         raise ConfigError(exc.message, account=account.name) from None
     except Exception as exc:  # openstacksdk's ConfigException and keystoneauth's errors
-        said = cloudfiles.loader_error(exc, raw)
+        said = cloudfiles.loader_error(exc, raw, warned)
         raise ConfigError(f"clouds.yaml: cloud {name!r}: {said}", account=account.name) from None
     return from_config(account, name, dict(region.config))
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -149,9 +150,12 @@ def not_found(name: str, clouds: Path | None, names: Sequence[Any]) -> ConfigErr
     return ConfigError(f"{clouds or 'clouds.yaml'} has no cloud {name!r} (its clouds: {there})")
 
 
-def loader_error(exc: Exception, cloud: Mapping[str, Any]) -> str:
+def loader_error(
+    exc: Exception, cloud: Mapping[str, Any], warned: Sequence[warnings.WarningMessage] = ()
+) -> str:
     """The loader's error in the file's terms: it can speak of Python's keyword arguments
-    (keystoneauth's plugin) or of urllib3's pools (a vendor profile fetched from its URL)."""
+    (keystoneauth's plugin) or of urllib3's pools (a vendor profile fetched from its URL).
+    `warned`: what the loader warned of meanwhile (a vendor profile it did not find)."""
     import requests  # openstacksdk's own dependency
 
     request = getattr(exc, "request", None)
@@ -170,9 +174,33 @@ def loader_error(exc: Exception, cloud: Mapping[str, Any]) -> str:
             else ""
         )
         return f"auth_type {cloud.get('auth_type') or 'password'} takes no auth.{key}{hint}"
+    options = getattr(exc, "options", None)  # keystoneauth's MissingRequiredOptions
+    if isinstance(options, list) and options:
+        return _missing([str(getattr(o, "dest", o)) for o in options], cloud, warned)
     if str(exc).startswith("Invalid region entry"):  # it prints the entry, secrets and all
         return _bad_region(cloud)
     return str(exc)
+
+
+def _missing(
+    names: Sequence[str], cloud: Mapping[str, Any], warned: Sequence[warnings.WarningMessage]
+) -> str:
+    """What auth lacks, and the likely reason: a vendor profile the loader did not find
+    (a typo in `profile:` leaves the cloud without its auth_url), or `os_auth_url`, the
+    variable's name, written for `auth_url`."""
+    said = "no " + ", ".join(f"auth.{name}" for name in names)
+    auth = cloud.get("auth")
+    written = {str(k).replace("-", "_") for k in auth} if isinstance(auth, Mapping) else set()
+    prefixed = [f"auth.os_{name}" for name in names if f"os_{name}" in written]
+    if prefixed:
+        return f"{said} ({', '.join(prefixed)} is there: clouds.yaml names it without os_)"
+    profile = cloud.get("profile") or cloud.get("cloud")
+    if profile and any("find the vendor profile" in str(w.message) for w in warned):
+        return (
+            f"{said}: its profile {profile!r} is no vendor profile openstacksdk knows "
+            "(nor one of clouds-public.yaml): check its name, or write auth.auth_url"
+        )
+    return said
 
 
 def _bad_region(cloud: Mapping[str, Any]) -> str:

@@ -251,12 +251,14 @@ def _resolved(
 ) -> dict[str, Any]:
     import warnings
 
+    warned: list[warnings.WarningMessage] = []  # told only to explain an error
     try:
-        with warnings.catch_warnings():  # its own deprecations are not the user's
-            warnings.simplefilter("ignore")
+        with warnings.catch_warnings(record=True) as warned:  # its deprecations
+            warnings.simplefilter("always")
             return dict(loader.get_one(cloud=name, region_name=region or None).config)
     except Exception as exc:  # openstacksdk's ConfigException, a vendor profile's errors
-        said = cloudfiles.loader_error(exc, loader.cloud_config["clouds"].get(name) or {})
+        raw = loader.cloud_config["clouds"].get(name) or {}
+        said = cloudfiles.loader_error(exc, raw, warned)
         raise ConfigError(f"{source}: {said}; nothing imported", account=account) from None
 
 
