@@ -533,3 +533,30 @@ def test_a_cloud_without_auth_url_says_why(clouds: Path, cloud: str, said: str) 
     assert str(refused.value) == f"os: clouds.yaml: cloud 'c': {said}"
     _, not_imported = each_of_clouds_yaml(clouds)
     assert [e.message for e in not_imported] == [f"{clouds} (cloud 'c'): {said}; nothing imported"]
+
+
+def test_the_envvars_cloud_is_the_os_variables(
+    clouds: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """cloud = "envvars": openstacksdk's cloud of the OS_* variables (an openrc sourced).
+    Without them wm said clouds.yaml had no such cloud, or that there was no clouds.yaml."""
+    with pytest.raises(ConfigError) as unset:
+        kwargs("envvars")
+    assert str(unset.value) == (
+        "os: cloud 'envvars' is openstacksdk's name for the OS_* variables, and none is set: "
+        "source the project's openrc file before wm"
+    )
+    openrc = {
+        "OS_AUTH_URL": "https://keystone.example:5000/v3",
+        "OS_USERNAME": "alice",
+        "OS_PASSWORD": "from-openrc",
+        "OS_PROJECT_NAME": "web",
+        "OS_USER_DOMAIN_NAME": "Default",
+        "OS_PROJECT_DOMAIN_ID": "default",
+        "OS_REGION_NAME": "RegionTwo",
+    }
+    for key, value in openrc.items():
+        monkeypatch.setenv(key, value)
+    found = kwargs("envvars")
+    assert (found["key"], found["secret"]) == ("alice", "from-openrc")
+    assert found["ex_force_service_region"] == "RegionTwo"

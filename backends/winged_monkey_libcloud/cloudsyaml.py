@@ -70,6 +70,11 @@ def resolve(account: AccountConfig) -> Cloud:
                 secure_files=[str(p) for p in cloudfiles.search("secure")],
             )
             key = cloudfiles.key_of(name, loader.get_cloud_names())  # `123:` is a number
+            if key is None and name == loader.envvar_key:
+                raise ConfigError(
+                    f"cloud {name!r} is openstacksdk's name for the OS_* variables, and none "
+                    "is set: source the project's openrc file before wm"
+                )
             if key is None:
                 names = [n for n in loader.get_cloud_names() if clouds or n == loader.envvar_key]
                 raise cloudfiles.not_found(name, clouds, names)
