@@ -4,6 +4,7 @@ source that never answers."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -19,6 +20,7 @@ from tests.conftest import DEV_KEY, Cloud, wait_until
 from tests.faultproxy import Fault, FaultProxy
 from winged_monkey import plugins
 from winged_monkey.backend import Backend
+from winged_monkey.engine.accounts import CLOSE_WITHIN_S
 from winged_monkey.engine.portal import Portal
 from winged_monkey.models import AccountStatus, Instance
 from winged_monkey.user.config import AccountConfig
@@ -254,3 +256,33 @@ async def test_a_person_answering_a_prompt_is_not_timed(cloud: Cloud) -> None:
         await portal.close()
     assert final["typed"].phase == "ok", final["typed"].error
     assert {i.name for i in portal.instances()} == {"web"}
+
+
+class NeverClosesBackend(Backend):
+    """A backend whose goodbye to its provider never gets an answer."""
+
+    async def list_instances(self) -> list[Instance]:
+        return []
+
+    async def close(self) -> None:
+        await asyncio.Event().wait()
+
+
+async def test_leaving_waits_for_hung_goodbyes_together_not_one_after_another(
+    cloud: Cloud, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each account's close is bounded (CLOSE_WITHIN_S); three that hang cost that bound
+    once, not three times over: `wm ls` prints after closing, so each one delayed the answer."""
+    real_load = plugins.load
+    monkeypatch.setattr(
+        plugins, "load", lambda name: NeverClosesBackend if name == "mute" else real_load(name)
+    )
+    names = ("mute-a", "mute-b", "mute-c")
+    portal = cloud.portal(*(cloud.account(n, backend="mute") for n in names))
+    statuses = await poll(portal)  # each backend built, and listed
+    assert {s.phase for s in statuses.values()} == {"ok"}, statuses
+    started = time.monotonic()
+    await portal.close()
+    took = time.monotonic() - started
+    print(f"three hung closes: {took:.2f} s")
+    assert took < CLOSE_WITHIN_S + 1

@@ -23,7 +23,7 @@ from pyVmomi import vim, vmodl
 from winged_monkey.account import AccountConfig, Secrets
 from winged_monkey.actions import Action
 from winged_monkey.backend import Backend, Capability
-from winged_monkey.errors import ActionNotAllowed, BackendError, UnreachableError
+from winged_monkey.errors import ActionNotAllowed, BackendError, UnreachableError, WMError
 from winged_monkey.models import Instance, InstanceState
 from winged_monkey_vsphere import fastcollect, inventory
 from winged_monkey_vsphere.errors import translate
@@ -83,6 +83,9 @@ class VSphereBackend(Backend):
         self._cloning: dict[str, _Clone] = {}
         #: Templates seen by the last listing: not instances; the catalog's raw material.
         self.templates: tuple[Template, ...] = ()
+        #: Whether the last call had its answer (not abandoned at the deadline, not lost):
+        #: leaving logs out only from a vCenter that answers, never waiting on a hung one.
+        self._answering = True
 
     # -- the portal's calls ------------------------------------------------------
 
@@ -128,7 +131,9 @@ class VSphereBackend(Backend):
         with self._lock:
             session, self._session = self._session, None
         try:
-            if session is not None:  # refused when the lane is full of stuck calls: skip it
+            # A vCenter that did not answer the last call is not asked (its session expires
+            # there by itself); the lane refuses when it is full of stuck calls: skip it.
+            if session is not None and self._answering:
                 with contextlib.suppress(UnreachableError):
                     await self.run_blocking(lambda: logout(session))
         finally:
@@ -138,8 +143,15 @@ class VSphereBackend(Backend):
 
     async def _call(self, work: Callable[[Session], T], *, doing: str | None = None) -> T:
         try:
-            return await self.run_blocking(lambda: self._run(work, doing))
+            found = await self.run_blocking(lambda: self._run(work, doing))
+        except UnreachableError:  # no connection, its own socket timeout, an answer lost
+            self._answering = False
+            raise
+        except WMError:  # the vCenter's own refusal: it answers
+            self._answering = True
+            raise
         except asyncio.CancelledError:
+            self._answering = False
             # The abandon shut down the pool's idle sockets too; pyvmomi drops them only
             # once the abandoned call wakes, so a call before that would take a dead one.
             session = self._session
@@ -150,6 +162,8 @@ class VSphereBackend(Backend):
                 with contextlib.suppress(Exception):
                     session.stub.DropConnections()
             raise
+        self._answering = True
+        return found
 
     def _run(self, work: Callable[[Session], T], doing: str | None) -> T:
         try:
