@@ -33,7 +33,13 @@ _SCALARS: dict[str, Any] = {
     "boolean": lambda text: text in ("true", "1"),
 }
 #: Enumerations the listing reads: strings on the wire.
-_ENUMS = frozenset({"VirtualMachinePowerState", "VirtualMachineToolsRunningStatus"})
+_ENUMS = frozenset(
+    {
+        "VirtualMachinePowerState",
+        "VirtualMachineConnectionState",
+        "VirtualMachineToolsRunningStatus",
+    }
+)
 
 
 @dataclass(frozen=True)

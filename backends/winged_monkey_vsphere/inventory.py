@@ -23,6 +23,7 @@ PC = vmodl.query.PropertyCollector
 VM_PROPERTIES = (
     "name",
     "runtime.powerState",
+    "runtime.connectionState",
     "config.instanceUuid",
     "config.template",
     "summary.config.numCpu",
@@ -48,6 +49,10 @@ STATES = {
     "suspended": InstanceState.SUSPENDED,
 }
 TOOLS_RUNNING = "guestToolsRunning"
+#: vCenter's word for a VM whose power state it observes; any other (disconnected: its host
+#: is not responding; orphaned, inaccessible, invalid: its files or registration are lost)
+#: leaves `runtime.powerState` as last known, not as observed.
+CONNECTED = "connected"
 
 
 @dataclass(frozen=True)
@@ -174,8 +179,12 @@ def to_instance(
     host: tuple[str | None, str | None],
     price_hourly: float | None,
 ) -> Instance:
-    raw = str(values["runtime.powerState"])
-    state = STATES.get(raw, InstanceState.UNKNOWN)
+    power = str(values["runtime.powerState"])
+    connection = str(values.get("runtime.connectionState") or CONNECTED)
+    if connection == CONNECTED:
+        raw, state = power, STATES.get(power, InstanceState.UNKNOWN)
+    else:  # vCenter cannot see the VM: its power state is not observed
+        raw, state = f"{connection} (last {power})", InstanceState.UNKNOWN
     cpus = values.get("summary.config.numCpu")
     memory = values.get("summary.config.memorySizeMB")
     tools = str(values.get("guest.toolsRunningStatus") or "unknown")
@@ -192,6 +201,7 @@ def to_instance(
         "cpus": cpus,
         "memory_mb": memory,
         "tools": tools,
+        "connection": connection if connection != CONNECTED else None,
         # What `stop` and `reboot` will do for this VM, for the confirmation and the notes.
         "stop_method": "guest shutdown (VMware Tools)"
         if graceful

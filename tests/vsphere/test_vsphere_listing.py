@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pyVmomi import vmodl
+from pyVmomi import vim, vmodl
 
 from tests.vsphere.accounts import _secrets, account, listed
 from tests.vsphere.vcsim import Vcsim, Witness
@@ -143,3 +143,38 @@ def test_the_fast_reader_raises_pyvmomis_typed_faults(sim: Vcsim, witness: Witne
     witness.run(vm.Destroy_Task())
     with pytest.raises(vmodl.fault.ManagedObjectNotFound):
         fastcollect.retrieve(witness.content.propertyCollector, [inventory.vm_filter(vm)])
+
+
+def vcsim_sets(witness: Witness, name: str, **values: str) -> None:
+    """Set a VM's properties as vCenter reports them (vcsim's `SET.<property>` extraConfig
+    keys): a host that stops responding, a datastore lost under a VM."""
+    options = [
+        vim.option.OptionValue(key=f"SET.{path.replace('__', '.')}", value=value)
+        for path, value in values.items()
+    ]
+    witness.run(witness.vm(name).ReconfigVM_Task(vim.vm.ConfigSpec(extraConfig=options)))
+
+
+@pytest.mark.parametrize("connection", ["disconnected", "orphaned", "inaccessible", "invalid"])
+def test_a_vm_vcenter_cannot_see_is_unknown_not_its_last_power_state(
+    portal: Portal, witness: Witness, monkeypatch: pytest.MonkeyPatch, connection: str
+) -> None:
+    """A VM whose host stopped responding, or whose files or registration are lost, keeps
+    the power state vCenter last saw: listed as running or stopped, it was said as observed
+    (and a stop offered on it). Now unknown, with vCenter's word for why."""
+    witness.run(witness.vm("DC0_H0_VM1").PowerOffVM_Task())
+    vcsim_sets(witness, "DC0_H0_VM0", runtime__connectionState=connection)
+    vcsim_sets(witness, "DC0_H0_VM1", runtime__connectionState=connection)
+
+    def slow_path(*_: object) -> None:
+        raise AssertionError("the fast reader gave up on the listing")
+
+    monkeypatch.setattr(fastcollect, "_deserialize", slow_path)
+    found = listed(portal)
+    for name, power in (("DC0_H0_VM0", "poweredOn"), ("DC0_H0_VM1", "poweredOff")):
+        row = found[name]
+        assert (row.state, row.raw_state) == (S.UNKNOWN, f"{connection} (last {power})")
+        assert row.extra["connection"] == connection
+    seen = found["DC0_C0_RP0_VM0"]
+    assert (seen.state, seen.raw_state) == (S.RUNNING, "poweredOn")
+    assert "connection" not in seen.extra
