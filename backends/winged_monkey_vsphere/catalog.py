@@ -18,7 +18,7 @@ from pyVmomi import vim
 from winged_monkey.catalog import AccountCatalog, CatalogItem, Choice, LaunchRequest, Size
 from winged_monkey.errors import InvalidRequest
 from winged_monkey_vsphere.fastcollect import Record
-from winged_monkey_vsphere.inventory import PC, moid
+from winged_monkey_vsphere.inventory import PC, moid, shown
 
 TEMPLATE_PROPERTIES = (
     "name",
@@ -214,7 +214,7 @@ def _item(
         account=account,
         kind="image",
         id=template.moref,
-        name=template.name,
+        name=shown(template.name),
         description="; ".join(w for w in words if w),
         provider="vsphere",
         needs=NEEDS,
@@ -293,6 +293,7 @@ def _template(found: Inventory, item: str, account: str) -> VmTemplate:
         if item in (
             template.moref,
             template.name,
+            shown(template.name),
             f"{found.path(template.parent)}/{template.name}",
         ):
             return template

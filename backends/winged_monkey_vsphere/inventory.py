@@ -9,6 +9,7 @@ places (datacenter, folder path, cluster, host) are resolved in memory.
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -53,6 +54,18 @@ TOOLS_RUNNING = "guestToolsRunning"
 #: is not responding; orphaned, inaccessible, invalid: its files or registration are lost)
 #: leaves `runtime.powerState` as last known, not as observed.
 CONNECTED = "connected"
+
+
+#: vSphere's escapes in an entity's name (ManagedEntity.name): "/" as %2f, a backslash as %5c, "%"
+#: as %25, either case; a "%" that starts no escape is kept as it is.
+_ESCAPED = re.compile(r"%(2[fF]|5[cC]|25)")
+
+
+def shown(name: str) -> str:
+    """An entity's name as its user wrote it (and the vSphere Client shows it): vCenter
+    gives a VM named "web/01" as "web%2f01". Inventory paths keep the escaped form, where
+    a "/" separates names."""
+    return _ESCAPED.sub(lambda match: chr(int(match.group(1), 16)), name)
 
 
 @dataclass(frozen=True)
@@ -145,7 +158,7 @@ def convert(
             templates.append(
                 Template(
                     id=str(uuid),
-                    name=str(values["name"]),
+                    name=shown(str(values["name"])),
                     moref=ident,
                     datacenter=datacenter,
                     folder=folder,
@@ -212,7 +225,7 @@ def to_instance(
     return Instance(
         account=account,
         id=str(values.get("config.instanceUuid") or ident),
-        name=str(values["name"]),
+        name=shown(str(values["name"])),
         state=state,
         raw_state=raw,
         provider="vsphere",

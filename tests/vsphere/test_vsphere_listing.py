@@ -178,3 +178,39 @@ def test_a_vm_vcenter_cannot_see_is_unknown_not_its_last_power_state(
     seen = found["DC0_C0_RP0_VM0"]
     assert (seen.state, seen.raw_state) == (S.RUNNING, "poweredOn")
     assert "connection" not in seen.extra
+
+
+def vcenter_made(witness: Witness, name: str) -> Any:
+    """A VM created on DC0's standalone host under `name` as vCenter keeps it."""
+    datacenter = witness.content.rootFolder.childEntity[0]
+    files = vim.vm.FileInfo(vmPathName=f"[{datacenter.datastore[0].name}]")
+    spec = vim.vm.ConfigSpec(name=name, files=files, numCPUs=1, memoryMB=64)
+    task = datacenter.vmFolder.CreateVM_Task(
+        config=spec, pool=datacenter.hostFolder.childEntity[0].resourcePool
+    )
+    witness.run(task)
+    return task.info.result
+
+
+def test_names_are_shown_as_written_not_as_vcenter_escapes_them(
+    portal: Portal, witness: Witness, sim: Vcsim, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """vCenter keeps a "/" in a name as %2f, a "\\" as %5c and a "%" as %25: a VM the user
+    named "web/01" was listed as web%2f01, and `wm stop web/01` found nothing. Names are
+    shown as written (as the vSphere Client shows them); a "%" starting no escape stays."""
+    for name in ("web%2f01", "50%25 off", "c:%5cbuild", "naïve 🚀 100%"):
+        vcenter_made(witness, name)
+    found = listed(portal)
+    assert {"web/01", "50% off", "c:\\build", "naïve 🚀 100%"} <= set(found)
+    assert [i.name for i in portal.find("web/01")] == ["web/01"]
+
+    template = vcenter_made(witness, "base%2fdebian 12")
+    template.MarkAsTemplate()
+    backend = VSphereBackend(account(sim, monkeypatch), _secrets(sim))
+    try:
+        asyncio.run(backend.list_instances())
+        assert [t.name for t in backend.templates] == ["base/debian 12"]
+        items = asyncio.run(backend.catalog()).items
+        assert [(i.id, i.name) for i in items] == [(template._moId, "base/debian 12")]
+    finally:
+        asyncio.run(backend.close())
