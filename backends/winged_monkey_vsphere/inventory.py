@@ -33,6 +33,7 @@ VM_PROPERTIES = (
     "guest.toolsRunningStatus",
     "runtime.host",
     "parent",
+    "parentVApp",  # a VM in a vApp has no parent (ManagedEntity.parent): its vApp instead
 )
 #: Folders, datacenters, clusters and hosts: a few objects, two properties each.
 PLACE_TYPES: tuple[type[Any], ...] = (
@@ -42,7 +43,10 @@ PLACE_TYPES: tuple[type[Any], ...] = (
     vim.HostSystem,
 )
 PLACE_PROPERTIES = ("name", "parent")
-VIEW_TYPES: list[type[Any]] = [vim.VirtualMachine, *PLACE_TYPES]
+#: A vApp sits in the VM folders as a folder does: its parentFolder (a root vApp) or its
+#: parentVApp (a nested one) is where it is; its `parent` is a resource pool.
+VAPP_PROPERTIES = ("name", "parentFolder", "parentVApp")
+VIEW_TYPES: list[type[Any]] = [vim.VirtualMachine, *PLACE_TYPES, vim.VirtualApp]
 
 STATES = {
     "poweredOn": InstanceState.RUNNING,
@@ -103,6 +107,7 @@ def view_filter(view: vim.view.ContainerView) -> Any:
     traversal = PC.TraversalSpec(name="view", path="view", skip=False, type=vim.view.ContainerView)
     props = [PC.PropertySpec(type=vim.VirtualMachine, pathSet=list(VM_PROPERTIES))]
     props += [PC.PropertySpec(type=kind, pathSet=list(PLACE_PROPERTIES)) for kind in PLACE_TYPES]
+    props.append(PC.PropertySpec(type=vim.VirtualApp, pathSet=list(VAPP_PROPERTIES)))
     return PC.FilterSpec(
         objectSet=[PC.ObjectSpec(obj=view, skip=True, selectSet=[traversal])], propSet=props
     )
@@ -143,7 +148,7 @@ def convert(
             places[ident] = Place(
                 kind=_KINDS.get(record.obj.type, "folder"),
                 name=str(values.get("name", ident)),
-                parent=moid(values.get("parent")),
+                parent=_parent(values),
             )
     resolver = _Places(places)
     instances: list[Instance] = []
@@ -153,7 +158,7 @@ def convert(
         if "name" not in values or "runtime.powerState" not in values:
             continue  # deleted or inaccessible while the collector read it
         uuid = values.get("config.instanceUuid") or ident
-        datacenter, folder = resolver.location(moid(values.get("parent")))
+        datacenter, folder = resolver.location(_parent(values))
         if values.get("config.template"):
             templates.append(
                 Template(
@@ -180,6 +185,11 @@ def convert(
             )
         )
     return Listing(instances=instances, templates=templates, morefs=morefs, places=places)
+
+
+def _parent(values: Mapping[str, Any]) -> str | None:
+    """Where a VM, folder or vApp is in the VM folders: its parent folder or vApp."""
+    return moid(values.get("parent") or values.get("parentFolder") or values.get("parentVApp"))
 
 
 def to_instance(
@@ -279,6 +289,7 @@ class _Places:
 
 _KINDS = {
     "Datacenter": "datacenter",
+    "VirtualApp": "vapp",
     "ClusterComputeResource": "cluster",
     "ComputeResource": "compute",
     "HostSystem": "host",

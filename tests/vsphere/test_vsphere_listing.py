@@ -214,3 +214,56 @@ def test_names_are_shown_as_written_not_as_vcenter_escapes_them(
         assert [(i.id, i.name) for i in items] == [(template._moId, "base/debian 12")]
     finally:
         asyncio.run(backend.close())
+
+
+def test_a_vm_in_a_vapp_is_placed_by_its_vapp(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """vCenter gives a VM in a vApp no parent (ManagedEntity.parent is unset for it; its
+    parentVApp is set), and a vApp's place in the VM folders is its parentFolder or
+    parentVApp: such VMs (every VM a vCloud Director deploys) were listed with no
+    datacenter and no folder. vcsim files its vApps' VMs under a folder, so the reply a
+    vCenter gives is the records the listing reads, past one real listing of vcsim's vApps."""
+    with Vcsim(tmp_path / "apps", extra=("-app", "1")) as apps:
+        backend = VSphereBackend(account(apps, monkeypatch), _secrets(apps))
+
+        def slow_path(*_: object) -> None:
+            raise AssertionError("the fast reader gave up on the listing")
+
+        monkeypatch.setattr(fastcollect, "_deserialize", slow_path)
+        try:
+            rows = {i.name: i for i in asyncio.run(backend.list_instances())}
+        finally:
+            asyncio.run(backend.close())
+    assert rows["DC0_C0_APP0_VM0"].region == "DC0"
+    assert any(p.kind == "vapp" and p.name == "DC0_C0_APP0" for p in backend._places.values())
+
+    ref = fastcollect.Ref
+    records = [
+        fastcollect.Record(ref("Datacenter", "datacenter-2"), {"name": "Paris"}),
+        fastcollect.Record(
+            ref("Folder", "group-v3"), {"name": "vm", "parent": ref("Datacenter", "datacenter-2")}
+        ),
+        fastcollect.Record(
+            ref("Folder", "group-v9"), {"name": "tenants", "parent": ref("Folder", "group-v3")}
+        ),
+        fastcollect.Record(
+            ref("VirtualApp", "resgroup-v20"),
+            {"name": "shop", "parentFolder": ref("Folder", "group-v9")},
+        ),
+        fastcollect.Record(
+            ref("VirtualApp", "resgroup-v21"),
+            {"name": "db tier", "parentVApp": ref("VirtualApp", "resgroup-v20")},
+        ),
+        fastcollect.Record(
+            ref("VirtualMachine", "vm-40"),
+            {
+                "name": "pg-1",
+                "runtime.powerState": "poweredOn",
+                "config.instanceUuid": "5003a1b2-0000-0000-0000-000000000040",
+                "parentVApp": ref("VirtualApp", "resgroup-v21"),
+            },
+        ),
+    ]
+    [vm] = inventory.convert(records, account="lab", price_hourly=None).instances
+    assert (vm.region, vm.extra["folder"]) == ("Paris", "vm/tenants/shop/db tier")
