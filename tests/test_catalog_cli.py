@@ -165,6 +165,29 @@ def test_launch_over_quota_stops_before_any_call(wm: Wm) -> None:
     assert wm.launches_sent() == 0
 
 
+#: moto's Amazon Linux 2022 for Graviton: a public AMI whose architecture is arm64.
+ARM_AMI = "ami-0e9271c829888680e"
+
+
+def test_launch_of_an_arm_image_on_an_x86_type_stops_before_any_call(wm: Wm) -> None:
+    """EC2 refuses an instance type of another CPU than the AMI's (moto does not check it,
+    and launched it): wm says so before the call, and a Graviton type launches."""
+    wm.add(account_toml("arm", wm.cloud.server.port, extra=f'images = ["{ARM_AMI}"]'))
+    wm.cloud.server.clear_calls()
+    result = wm("launch", ARM_AMI, "--account", "arm", "--size", "t3.micro", "--yes")
+    assert result.exit_code == ExitCode.CONFIG
+    assert result.stderr == (
+        "wm: arm: wm-ami-0e9271c829888680e rejected: "
+        "al2022-ami-2022.0.20220728.1-kernel-5.15-arm64 (ami-0e9271c829888680e) is an arm64"
+        " image and t3.micro an x86_64 size: pick an arm64 size\n"
+    )
+    assert wm.launches_sent() == 0
+    assert wm.instances() == []
+    result = wm("launch", ARM_AMI, "--account", "arm", "--size", "t4g.micro", "--yes")
+    assert result.exit_code == ExitCode.OK, result.stderr
+    assert [i["type"] for i in wm.instances()] == ["t4g.micro"]
+
+
 def test_launch_an_image_needs_a_size(wm: Wm) -> None:
     result = wm("launch", AMI, "--account", "dev")
     assert result.exit_code == ExitCode.USAGE

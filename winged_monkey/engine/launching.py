@@ -22,7 +22,7 @@ from winged_monkey.catalog import LaunchRequest, Previewed
 from winged_monkey.engine.accounts import Account, Accounts
 from winged_monkey.engine.catalogs import Catalogs
 from winged_monkey.engine.operations import ActionUpdate, Intent, Operations, follow_gaps
-from winged_monkey.engine.ranking import find_size, shortfall
+from winged_monkey.engine.ranking import find_size, shortfall, unfit
 from winged_monkey.engine.streams import merge
 from winged_monkey.errors import ActionNotAllowed, AnswerLostError, InvalidRequest, describe
 from winged_monkey.models import Instance, InstanceState
@@ -86,6 +86,11 @@ class Launcher(Catalogs):
             catalog = await self.catalog(account, refresh=not fresh)
             size = find_size(catalog, request.size) if request.size else None
             where = (catalog.provider, catalog.region)
+            # A size that cannot run the image is refused here, as the cloud would (EC2:
+            # another CPU than the AMI's).
+            item = next((i for i in catalog.items if i.id == request.item), None)
+            if item is not None and size is not None and (why := unfit(item, size)):
+                raise InvalidRequest(why, account=account)
             blocked = shortfall(catalog.quotas, size, request.count)
             if blocked:
                 raise InvalidRequest(

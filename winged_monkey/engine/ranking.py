@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
-from winged_monkey.catalog import AccountCatalog, Quota, Size
+from winged_monkey.catalog import AccountCatalog, CatalogItem, Quota, Size
 from winged_monkey.errors import InvalidRequest
 
 _ARCH = re.compile(r"\b(x86_64|amd64|arm64|aarch64)\b", re.IGNORECASE)
@@ -84,6 +84,19 @@ def fits(size: Size, spec: SizeSpec) -> bool:
 def _runs(wanted: str, arch: str) -> bool:
     # A 32-bit x86 image runs on x86_64 machines.
     return wanted == arch or (wanted == "i386" and arch == "x86_64")
+
+
+def unfit(item: CatalogItem, size: Size) -> str | None:
+    """Why the cloud would refuse to run `item` on `size`, in words; None when it would
+    not (or when the figures are unknown): EC2 refuses a type of another CPU than the
+    AMI's."""
+    what = f"{item.name} ({item.id})" if item.name != item.id else item.id
+    if item.arch is not None and size.arch is not None and not _runs(item.arch, size.arch):
+        return (
+            f"{what} is an {item.arch} image and {size.name} an {size.arch} size: "
+            f"pick an {item.arch} size"
+        )
+    return None
 
 
 def _price_key(size: Size) -> tuple[int, float, int, int, str]:

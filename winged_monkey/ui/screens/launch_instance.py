@@ -12,7 +12,7 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from winged_monkey.catalog import Choice
-from winged_monkey.engine.ranking import fits
+from winged_monkey.engine.ranking import fits, unfit
 from winged_monkey.ui.screens.launch_frame import WizardFrame
 from winged_monkey.ui.widgets.catalog_text import by_price, monthly, size_cells
 from winged_monkey.ui.widgets.vi_keys import ViOptionList, taken_keys
@@ -48,7 +48,7 @@ class InstanceSteps(WizardFrame):
                 f"{name[:14]:<15}{(size.arch or '?')[:6]:<7}{vcpus:>5}{memory:>8}{disk:>8}"
                 f"{price:>12}{monthly(size.price_hourly):>13}"
             )
-            if not fits(size, spec):
+            if not fits(size, spec) or unfit(self.plan.offers[catalog.account], size):
                 line.stylize("dim")
             options.add_option(Option(line, id=size.id))
         ids = [s.id for s in sizes]
@@ -63,7 +63,12 @@ class InstanceSteps(WizardFrame):
         event.stop()
         catalog = self.plan.catalog
         assert catalog is not None
-        self.choices.size = next(s for s in catalog.sizes if s.id == event.option.id)
+        size = next(s for s in catalog.sizes if s.id == event.option.id)
+        why = unfit(self.plan.offers[catalog.account], size)
+        if why:  # the cloud would refuse it: said here, not after the summary
+            self.error(why)
+            return
+        self.choices.size = size
         await self._advance()
 
     # -- location, key pair and network ---------------------------------------------
