@@ -154,6 +154,7 @@ def test_botocores_refusals_reach_the_user_with_the_account(cloud: Cloud, aws_fi
         "[profile broken]\ncredential_process = /nonexistent/helper\n"
         "[profile loop]\nrole_arn = arn:aws:iam::1:role/x\nsource_profile = loop\n"
     )
+    (aws_files / "credentials").write_text("")  # AWS_SHARED_CREDENTIALS_FILE names one
     with pytest.raises(CredentialError) as missing:
         CredentialResolver().resolve(profile_account("prod", "nope"))
     assert (

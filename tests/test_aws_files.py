@@ -275,3 +275,23 @@ def test_a_role_sourced_from_instance_metadata_off_ec2_says_what_to_name(
         f"; this host's instance metadata gave no role credentials ({why}): on another host, "
         "name source_profile or credential_source = Environment instead\n"
     )
+
+
+@pytest.mark.parametrize("variable", ["AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"])
+def test_a_shared_file_variable_naming_no_file_is_named(
+    cloud: Cloud, aws_files: Path, variable: str
+) -> None:
+    """AWS_CONFIG_FILE=~/.aws/confg: botocore reads a file that is not there as empty, and
+    wm said to set region in the profile of ~/.aws/confg, or that the profile has no
+    credentials, of a profile whose files have both."""
+    (aws_files / "credentials").write_text(
+        "[lab]\naws_access_key_id = AKIAX\naws_secret_access_key = s\n"
+    )
+    (aws_files / "config").write_text(
+        f"[profile lab]\nregion = us-east-1\nendpoint_url = {cloud.server.url}\n"
+    )
+    typo = aws_files / "confg"
+    cloud.monkeypatch.setenv(variable, str(typo))
+    done = accounts_test(cloud, "lab")
+    assert done.exit_code == 3, done.output
+    assert done.stdout.endswith(f"; {variable} names {typo}, which does not exist\n")

@@ -117,7 +117,7 @@ def resolve(
                 if terminal or not _from_process(exc)
                 else f"; {credential_commands.no_terminal('the credential_process')}"
             )
-            + unread_files(session),
+            + _unread_files(session, missing=_not_found(exc)),
             account=account.name,
         ) from None
     if credentials is None:
@@ -129,10 +129,10 @@ def resolve(
             "aws_profile, or credentials.key with secret_env or secret_command"
         )
         hint += skipped_section(session, profile) + _typos(session, _CREDENTIAL_KEYS)
-        hint += unread_files(session)
+        hint += _unread_files(session)
         raise CredentialError(f"{where}: {hint}", account=account.name)
     if not region:  # botocore's NoRegionError: the aws CLI refuses too, never guesses one
-        hint = _no_region(session) + skipped_section(session, profile) + unread_files(session)
+        hint = _no_region(session) + skipped_section(session, profile) + _unread_files(session)
         raise CredentialError(f"{where}: {hint}", account=account.name)
     try:
         endpoint, region = _ec2_endpoint(session, region)
@@ -339,6 +339,12 @@ _CREDENTIAL_KEYS = (
 )
 
 
+def _not_found(exc: BaseException) -> bool:
+    from botocore import exceptions as bx
+
+    return isinstance(exc, bx.ProfileNotFound)
+
+
 def _from_process(exc: BaseException) -> bool:
     from botocore import exceptions as bx
 
@@ -446,13 +452,18 @@ def skipped_section(session: Any, name: str | None) -> str:
     return ""
 
 
-def unread_files(session: Any) -> str:
-    """The shared files that exist and that botocore reads as empty, without a word: one
-    this user cannot read (mode 000, another user's), or a directory. `; <path> ...`."""
+def _unread_files(session: Any, *, missing: bool = True) -> str:
+    """The shared files botocore reads as empty, without a word: one this user cannot read
+    (mode 000, another user's), a directory; with `missing` (where what the files would
+    give was not found), one that AWS_CONFIG_FILE or AWS_SHARED_CREDENTIALS_FILE names and
+    that is not there (a typo). `; <path> ...`."""
     import os
 
     said = ""
-    for variable in ("config_file", "credentials_file"):
+    for variable, env in (
+        ("config_file", "AWS_CONFIG_FILE"),
+        ("credentials_file", "AWS_SHARED_CREDENTIALS_FILE"),
+    ):
         path = os.path.expanduser(str(session.get_config_variable(variable)))
         if os.path.isdir(path):
             said += f"; {path} is a directory, which botocore reads as empty: name the file"
@@ -461,7 +472,8 @@ def unread_files(session: Any) -> str:
             with open(path, "rb"):
                 pass
         except FileNotFoundError:
-            continue
+            if missing and os.environ.get(env):  # the default ~/.aws files may be absent
+                said += f"; {env} names {path}, which does not exist"
         except OSError as exc:
             said += (
                 f"; {path} cannot be read ({exc.strerror or type(exc).__name__}), so "
