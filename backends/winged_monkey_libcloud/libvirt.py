@@ -10,6 +10,7 @@ would draw over the TUI, is turned off: each error reaches wm as the exception i
 from __future__ import annotations
 
 import contextlib
+import logging
 import re
 from typing import Any, ClassVar
 
@@ -22,6 +23,8 @@ from winged_monkey.errors import BackendError, UnreachableError, WMError
 from winged_monkey.models import Instance
 from winged_monkey_libcloud import libvirtcompat, libvirtssh, nottyssh
 from winged_monkey_libcloud.generic import GenericBackend
+
+log = logging.getLogger(__name__)
 
 #: The actions run on libvirt itself rather than through libcloud's driver.
 _OWN = frozenset({Action.DESTROY, Action.RESET})
@@ -65,7 +68,30 @@ class LibvirtBackend(GenericBackend):
                 "start libvirtd`, or virtqemud where the daemons are split), or name its "
                 "socket in the uri (?socket=/path)"
             )
+        if driver is not None and self._lost(driver):
+            words += (
+                ": the connection to libvirt's daemon was lost (it stopped or restarted?); "
+                "the next poll connects again"
+            )
         return said or BackendError(self.secrets.mask(words), account=self.account.name)
+
+    def _lost(self, driver: NodeDriver) -> bool:
+        """Whether `driver`'s virConnect is closed (its daemon stopped, restarted or dropped
+        it); if so it is forgotten, so the next call opens a new one: libvirt never reopens
+        a closed connection, and each call would fail with 'client socket is closed' until
+        wm restarted."""
+        virconnect: Any = driver.connection
+        try:
+            if virconnect.isAlive():
+                return False
+        except Exception:  # whatever libvirt says, the connection is unusable
+            log.debug("libvirt isAlive failed", exc_info=True)
+        with self._lock:
+            if driver in self._drivers:  # not put back among the idle ones by _run
+                self._drivers.remove(driver)
+        with contextlib.suppress(Exception):
+            virconnect.close()
+        return True
 
     async def _release(self, driver: NodeDriver) -> None:
         # Closing the last virConnect resets libvirt's test driver, so each one is closed.

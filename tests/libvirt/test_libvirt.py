@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket as sock
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 import libvirt
 import pytest
 
+from tests.libvirt.conftest import DOMAIN
 from tests.libvirt.daemon import Libvirtd
 from winged_monkey.actions import Action
 from winged_monkey.backend import Capability
@@ -216,3 +218,43 @@ def test_reset_of_a_domain_that_is_shut_off_is_libvirts_refusal(
     assert phase == "failed"
     assert "not running" in message.lower(), message
     assert "Traceback" not in message
+
+
+def test_an_account_comes_back_when_libvirtd_restarts(tmp_path: Path) -> None:
+    """libvirt never reopens a closed connection: once libvirtd restarted (an upgrade, a
+    host's reboot), every poll of the account failed with 'internal error: client socket
+    is closed' until wm itself was restarted. The lost connection is said as such and
+    forgotten, and the next poll connects again."""
+    with tempfile.TemporaryDirectory(prefix="wm-libvirtd-") as folder:
+        daemon = Libvirtd(Path(folder)).start()
+        portal = Portal(Config(accounts=(account(daemon),)), Store.memory())
+
+        async def poll() -> tuple[str, str | None]:
+            last = [u.status async for u in portal.refresh()][-1]
+            return last.phase, last.error
+
+        async def run() -> list[tuple[str, str | None]]:
+            seen = [await poll()]
+            daemon.stop()
+            seen.append(await poll())
+            daemon.start()
+            witness = libvirt.open(daemon.uri)  # keeps the new daemon's test driver alive
+            witness.defineXML(DOMAIN.format(name="after"))
+            seen.append(await poll())
+            seen.append((",".join(sorted(i.name for i in portal.instances())), None))
+            witness.close()
+            await portal.close()
+            return seen
+
+        try:
+            first, down, again, names = asyncio.run(run())
+        finally:
+            daemon.stop()
+    assert first == ("ok", None)
+    assert down[0] == "failed"
+    assert (down[1] or "").endswith(
+        "the connection to libvirt's daemon was lost (it stopped or restarted?); "
+        "the next poll connects again"
+    ), down
+    assert again == ("ok", None)
+    assert "after" in names[0].split(",")
