@@ -52,7 +52,7 @@ def _no_region(profile: str) -> str:
     """What botocore would make of a profile that names no region of its own."""
     import botocore.session
 
-    from winged_monkey import aws
+    from winged_monkey import aws_hints
 
     session = botocore.session.Session(profile=profile)
     region = session.get_config_variable("region")
@@ -63,5 +63,5 @@ def _no_region(profile: str) -> str:
         )
     return (
         "the profile names no region: set region in the account or the profile"
-        + aws.skipped_section(session, profile)
+        + aws_hints.skipped_section(session, profile)
     )

@@ -1,0 +1,215 @@
+"""What to do where botocore's own words do not say it: the hints after an AWS account's
+refusal (winged_monkey.aws), from botocore's session and what it raised. botocore is
+imported only when something is wrong."""
+
+from __future__ import annotations
+
+from typing import Any
+
+#: The keys from which botocore makes a profile's credentials (a near miss is named).
+CREDENTIAL_KEYS = (
+    "aws_access_key_id",
+    "aws_secret_access_key",
+    "aws_session_token",
+    "role_arn",
+    "source_profile",
+    "credential_source",
+    "credential_process",
+    "web_identity_token_file",
+    "sso_session",
+    "sso_start_url",
+    "sso_account_id",
+    "sso_role_name",
+)
+
+
+def not_found(exc: BaseException) -> bool:
+    from botocore import exceptions as bx
+
+    return isinstance(exc, bx.ProfileNotFound)
+
+
+def from_process(exc: BaseException) -> bool:
+    from botocore import exceptions as bx
+
+    return isinstance(exc, bx.CredentialRetrievalError) and "custom-process" in str(exc)
+
+
+def advice(exc: BaseException, session: Any, profile: str | None) -> str:
+    """What to do after botocore's reason, for the refusals whose words do not say it."""
+    from botocore import exceptions as bx
+
+    if isinstance(
+        exc, bx.SSOTokenLoadError | bx.UnauthorizedSSOTokenError | bx.TokenRetrievalError
+    ):
+        import os
+        import shlex
+
+        # The profile botocore read: the account's, else the variables' (in its order).
+        name = profile or os.environ.get("AWS_DEFAULT_PROFILE") or os.environ.get("AWS_PROFILE")
+        login = f"aws sso login --profile {shlex.quote(name)}" if name else "aws sso login"
+        return f"; log in to SSO first: {login}"
+    if isinstance(exc, RuntimeError) and "still expired" in str(exc):
+        return (
+            "; they came with an expiry time already past: renew them at their source "
+            "(the credential_process's login, the credentials file) or check this host's clock"
+        )
+    if isinstance(exc, bx.ProfileNotFound) and session is not None:
+        return _missing_profile(session, profile)
+    if isinstance(exc, bx.CredentialRetrievalError) and "Ec2InstanceMetadata" in str(exc):
+        import os
+
+        why = (
+            "AWS_EC2_METADATA_DISABLED is set"
+            if os.environ.get("AWS_EC2_METADATA_DISABLED", "").lower() == "true"
+            else "it answers only on an EC2 instance with an instance profile"
+        )
+        return (
+            f"; this host's instance metadata gave no role credentials ({why}): on another "
+            "host, name source_profile or credential_source = Environment instead"
+        )
+    return ""
+
+
+def _missing_profile(session: Any, profile: str | None) -> str:
+    """Why a profile was not found: AWS_PROFILE, a section written the other file's way,
+    a near name; and what the files do have."""
+    import os
+
+    # botocore reads AWS_DEFAULT_PROFILE first (configprovider's "profile" variable).
+    named = [
+        (v, os.environ[v]) for v in ("AWS_DEFAULT_PROFILE", "AWS_PROFILE") if os.environ.get(v)
+    ]
+    name = profile or (named[0][1] if named else None)
+    if not name:
+        return ""
+    hint = ""
+    if not profile:
+        hint = f"; {named[0][0]}={name} names it"
+        if len(named) > 1 and named[1][1] != name:
+            hint += f" (botocore reads it before {named[1][0]}={named[1][1]})"
+    misnamed = skipped_section(session, name)
+    if misnamed:
+        return hint + misnamed
+    have = sorted(session.available_profiles)
+    near = _nearest(name, have)
+    hint += f"; did you mean {near!r}?" if near else ""
+    return hint + f"; the files have the profiles: {', '.join(have) or 'none'}"
+
+
+def skipped_section(session: Any, name: str | None) -> str:
+    """A section botocore skips because it is written the other file's way: `[x]` in the
+    config file (there it is `[profile x]`), `[profile x]` in the credentials file; or
+    `[profile my dev]` with the name unquoted. `; <file> has [...], ...`, or nothing."""
+    from botocore.configloader import raw_config_parse
+
+    if not name or name == "default":
+        return ""
+    files = (
+        ("config", "config_file", name, f"[profile {name}]"),
+        ("credentials", "credentials_file", f"profile {name}", f"[{name}]"),
+    )
+    for kind, variable, wrong, right in files:
+        path = session.get_config_variable(variable)
+        try:
+            sections = raw_config_parse(path, parse_subsections=False)
+        except Exception:  # no such file, or unreadable: botocore's own words said enough
+            sections = {}
+        written = {" ".join(str(s).split()): str(s) for s in sections}
+        if wrong in written:
+            return f"; {path} has [{wrong}], which botocore skips: in the {kind} file write {right}"
+        # `[ profile x ]`: botocore takes the spaces inside the brackets as part of the name.
+        spaced = written.get(right[1:-1])
+        if spaced is not None and spaced != spaced.strip():
+            return (
+                f"; {path} has [{spaced}], which botocore skips (the spaces inside the "
+                f"brackets are part of the name): write {right}"
+            )
+        # botocore splits a config section's name as a shell would: `[profile my dev]` is
+        # three words, and skipped; such a name is quoted there.
+        unquoted = written.get(f"profile {name}") if kind == "config" else None
+        if unquoted is not None and _shell_words(unquoted) != ["profile", name]:
+            return (
+                f"; {path} has [{unquoted}], which botocore skips (it splits the name as a "
+                f'shell would): write [profile "{name}"]'
+            )
+    return ""
+
+
+def unread_files(session: Any, *, missing: bool = True) -> str:
+    """The shared files botocore reads as empty, without a word: one this user cannot read
+    (mode 000, another user's), a directory; with `missing` (where what the files would
+    give was not found), one that AWS_CONFIG_FILE or AWS_SHARED_CREDENTIALS_FILE names and
+    that is not there (a typo). `; <path> ...`."""
+    import os
+
+    said = ""
+    for variable, env in (
+        ("config_file", "AWS_CONFIG_FILE"),
+        ("credentials_file", "AWS_SHARED_CREDENTIALS_FILE"),
+    ):
+        path = os.path.expanduser(str(session.get_config_variable(variable)))
+        if os.path.isdir(path):
+            said += f"; {path} is a directory, which botocore reads as empty: name the file"
+            continue
+        try:
+            with open(path, "rb"):
+                pass
+        except FileNotFoundError:
+            if missing and os.environ.get(env):  # the default ~/.aws files may be absent
+                said += f"; {env} names {path}, which does not exist"
+        except OSError as exc:
+            said += (
+                f"; {path} cannot be read ({exc.strerror or type(exc).__name__}), so "
+                f"botocore reads it as empty: let this user read it (chmod 600 {path})"
+            )
+    return said
+
+
+def _shell_words(text: str) -> list[str]:
+    import shlex
+
+    try:
+        return shlex.split(text)
+    except ValueError:  # an unclosed quote: botocore skips the section as well
+        return []
+
+
+def typos(session: Any, wanted: tuple[str, ...]) -> str:
+    """The profile's keys botocore does not read that are near one it would: `rolearn`."""
+    try:
+        profile = session.get_scoped_config()
+    except Exception:
+        return ""
+    missed = {
+        key: near
+        for key in profile
+        if key not in wanted and (near := _nearest(key, wanted)) and near not in profile
+    }
+    return "".join(
+        f"; its {key} is not a key botocore reads: {near}?" for key, near in missed.items()
+    )
+
+
+def no_region(session: Any) -> str:
+    import os
+
+    where = session.get_config_variable("config_file")
+    text = (
+        "no region (botocore's NoRegionError): set region in the account, "
+        f"or region in the profile ({where}), or AWS_DEFAULT_REGION"
+    )
+    if os.environ.get("AWS_DEFAULT_REGION") == "":  # botocore takes it before the profile's
+        text += (
+            "; AWS_DEFAULT_REGION is set but empty, and botocore reads it before the "
+            "profile's region: unset it (unset AWS_DEFAULT_REGION) or give it the region"
+        )
+    elif os.environ.get("AWS_REGION"):
+        text += "; AWS_REGION is set, but botocore reads AWS_DEFAULT_REGION"
+    return text + typos(session, ("region",))
+
+
+def _nearest(key: str, valid: Any) -> str | None:
+    from winged_monkey.errors import nearest  # only when something is wrong
+
+    return nearest(key, valid, cutoff=0.75)
