@@ -32,6 +32,10 @@ class CatalogItem(BaseModel):
     public: bool = False
     #: The CPU architecture an image needs ("x86_64", "arm64"), where the provider says.
     arch: str | None = None
+    #: The least RAM (MB) and root disk (GB) a size must have to run the image (Glance's
+    #: min_ram and min_disk, which Nova enforces); None: no minimum said.
+    min_ram_mb: int | None = None
+    min_disk_gb: int | None = None
 
 
 class Size(BaseModel):

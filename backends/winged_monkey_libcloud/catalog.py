@@ -92,6 +92,15 @@ def item(
     from winged_monkey.catalog import CatalogItem
 
     extra = image.extra or {}
+    # Glance's minimums (0: none), which Nova checks a flavor against.
+    min_ram, min_disk = as_int(extra.get("minRam")) or None, as_int(extra.get("minDisk")) or None
+    least = [
+        f"{min_ram / 1024:g} GB RAM" if min_ram else "",
+        f"{min_disk} GB disk" if min_disk else "",
+    ]
+    needs = _IMAGE_NEEDS
+    if min_ram or min_disk:
+        needs = (f"a size of at least {' and '.join(w for w in least if w)}", *needs[1:])
     return CatalogItem(
         account=account.name,
         kind="image",
@@ -99,9 +108,11 @@ def item(
         name=str(image.name or image.id),
         description=str(extra.get("description") or ""),
         provider=provider,
-        needs=_IMAGE_NEEDS,
+        needs=needs,
         public=public,
         arch=str(extra["architecture"]) if extra.get("architecture") else None,
+        min_ram_mb=min_ram,
+        min_disk_gb=min_disk,
     )
 
 

@@ -8,9 +8,11 @@ Nova's own record (admin HTTP) is the witness. Neutron is a stub: no networks he
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.openstack.conftest import OpenStack
@@ -144,3 +146,60 @@ def test_flavors_are_read_without_libcloud_parsing_its_price_file_for_each(
     assert again.sizes == first.sizes
     assert all(s.price_hourly is None for s in first.sizes)  # unknown, as before
     assert len(reads) <= 1, f"libcloud's pricing file was read {len(reads)} times"
+
+
+@pytest.fixture
+def big_image(openstack: OpenStack) -> Iterator[str]:
+    """A public image that needs 1 GB of RAM and a 10 GB disk (Glance's min_ram and
+    min_disk, as a real distribution image says): Nova refuses it on m1.tiny."""
+    url = f"http://127.0.0.1:{openstack.state['ports']['glance']}/v2/images"
+    headers = {"X-Auth-Token": openstack.admin_token()}
+    body = {
+        "name": "debian-12-big",
+        "disk_format": "raw",
+        "container_format": "bare",
+        "visibility": "public",
+        "min_ram": 1024,
+        "min_disk": 10,
+    }
+    created = httpx.post(url, json=body, headers=headers, timeout=30)
+    created.raise_for_status()
+    ident = str(created.json()["id"])
+    uploaded = httpx.put(
+        f"{url}/{ident}/file",
+        content=b"\0" * 65536,
+        headers={**headers, "Content-Type": "application/octet-stream"},
+        timeout=30,
+    )
+    uploaded.raise_for_status()
+    yield ident
+    httpx.delete(f"{url}/{ident}", headers=headers, timeout=30)
+
+
+def test_a_flavor_under_the_images_min_ram_or_min_disk_is_refused_before_any_call(
+    openstack: OpenStack, tmp_path: Path, big_image: str
+) -> None:
+    """Nova refuses a flavor with less RAM or disk than the image's min_ram and min_disk
+    ('Flavor's memory is too small for requested image.'); the catalog says what the
+    image needs, a ranking picks a flavor that runs it, and a launch on one that cannot
+    stops before any call, in wm's words."""
+    portal = make_portal(tmp_path, account(openstack, "os-alpha", "alpha"))
+    tiny_ram = LaunchRequest(item=big_image, name="big", size="m1.tiny")
+    try:
+        found = catalog_of(portal, "os-alpha")
+        ranked, _ = asyncio.run(portal.where("1cpu", item=big_image))
+        with pytest.raises(InvalidRequest) as caught:
+            launch(portal, "os-alpha", tiny_ram)
+    finally:
+        close(portal)
+    assert [(r.account, r.size.name if r.size else None) for r in ranked] == [
+        ("os-alpha", "m1.small")
+    ]
+    assert str(caught.value) == (
+        f"os-alpha: m1.tiny has 512 MB of RAM and debian-12-big ({big_image}) needs 1 GB "
+        "(its min_ram): pick a larger size"
+    )
+    assert servers(openstack) == []
+    (image,) = [i for i in found.items if i.id == big_image]
+    assert (image.min_ram_mb, image.min_disk_gb) == (1024, 10)
+    assert image.needs[0] == "a size of at least 1 GB RAM and 10 GB disk"  # wm catalog's NEEDS

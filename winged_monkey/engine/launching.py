@@ -87,7 +87,7 @@ class Launcher(Catalogs):
             size = find_size(catalog, request.size) if request.size else None
             where = (catalog.provider, catalog.region)
             # A size that cannot run the image is refused here, as the cloud would (EC2:
-            # another CPU than the AMI's).
+            # another CPU; Nova: under the image's min_ram or min_disk).
             item = next((i for i in catalog.items if i.id == request.item), None)
             if item is not None and size is not None and (why := unfit(item, size)):
                 raise InvalidRequest(why, account=account)

@@ -88,13 +88,24 @@ def _runs(wanted: str, arch: str) -> bool:
 
 def unfit(item: CatalogItem, size: Size) -> str | None:
     """Why the cloud would refuse to run `item` on `size`, in words; None when it would
-    not (or when the figures are unknown): EC2 refuses a type of another CPU than the
-    AMI's."""
+    not (or when the figures are unknown). EC2 refuses a type of another CPU than the
+    AMI's; Nova a flavor with less RAM or (a root disk of 0 is not checked) less disk
+    than the image's min_ram and min_disk."""
     what = f"{item.name} ({item.id})" if item.name != item.id else item.id
     if item.arch is not None and size.arch is not None and not _runs(item.arch, size.arch):
         return (
             f"{what} is an {item.arch} image and {size.name} an {size.arch} size: "
             f"pick an {item.arch} size"
+        )
+    if item.min_ram_mb and size.ram_mb is not None and size.ram_mb < item.min_ram_mb:
+        return (
+            f"{size.name} has {_ram(size.ram_mb)} of RAM and {what} needs "
+            f"{_ram(item.min_ram_mb)} (its min_ram): pick a larger size"
+        )
+    if item.min_disk_gb and size.disk_gb and size.disk_gb < item.min_disk_gb:
+        return (
+            f"{size.name} has a {size.disk_gb} GB disk and {what} needs "
+            f"{item.min_disk_gb} GB (its min_disk): pick a larger size"
         )
     return None
 
@@ -111,9 +122,14 @@ def _price_key(size: Size) -> tuple[int, float, int, int, str]:
     )
 
 
-def cheapest_fit(catalog: AccountCatalog, spec: SizeSpec) -> Size | None:
-    """The size of `catalog` to launch for `spec`: the cheapest known price that fits."""
-    candidates = [s for s in catalog.sizes if fits(s, spec)]
+def cheapest_fit(
+    catalog: AccountCatalog, spec: SizeSpec, item: CatalogItem | None = None
+) -> Size | None:
+    """The size of `catalog` to launch for `spec`: the cheapest known price that fits
+    (and that runs `item`, if given)."""
+    candidates = [
+        s for s in catalog.sizes if fits(s, spec) and (item is None or unfit(item, s) is None)
+    ]
     return min(candidates, key=_price_key) if candidates else None
 
 
@@ -249,10 +265,13 @@ def rank(
         needs = wanted
         if offered and offered[0].arch and wanted.arch is None:  # the image's own CPU
             needs = replace(wanted, arch=offered[0].arch)
-        size = cheapest_fit(catalog, needs)
+        size = cheapest_fit(catalog, needs, offered[0] if offered else None)
         blocked = (refused or {}).get(catalog.account)
         if blocked is None and size is not None:
             blocked = shortfall(catalog.quotas, size, count)
+        reason = _reason(size, needs, blocked, _quota_words(catalog.quotas))
+        if size is None and offered and (other := cheapest_fit(catalog, needs)) is not None:
+            reason = f"no size fits {needs} and runs the image: {unfit(offered[0], other)}"
         ranked.append(
             Ranked(
                 account=catalog.account,
@@ -261,7 +280,7 @@ def rank(
                 size=size,
                 blocked=blocked,
                 headroom=_headroom(catalog.quotas, size, count),
-                reason=_reason(size, needs, blocked, _quota_words(catalog.quotas)),
+                reason=reason,
             )
         )
 

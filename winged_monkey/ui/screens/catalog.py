@@ -315,8 +315,8 @@ class CatalogScreen(Screen[None]):
             ]
         item = row.item
         same = previous == group_key(item)
-        # The cheapest size the item runs on (its CPU architecture), as the wizard ranks.
-        size = cheapest_fit(catalog, SizeSpec(arch=item.arch)) if catalog else None
+        # The cheapest size the item runs on (its CPU, its min_ram), as the wizard ranks.
+        size = cheapest_fit(catalog, SizeSpec(arch=item.arch), item) if catalog else None
         price = size.price_hourly if size else None
         return [
             Text("" if same else fmt.one_line(item.name, item_width), style="bold"),
