@@ -295,3 +295,36 @@ def test_a_shared_file_variable_naming_no_file_is_named(
     done = accounts_test(cloud, "lab")
     assert done.exit_code == 3, done.output
     assert done.stdout.endswith(f"; {variable} names {typo}, which does not exist\n")
+
+
+MOVE_IT = (
+    "holds a space: botocore keeps a comment written after a value as part of it (# and ; "
+    "start a comment only at the start of a line): move the comment to a line of its own\n"
+)
+
+
+@pytest.mark.parametrize("where", ["key", "endpoint_url", "region"])
+def test_a_comment_after_a_value_is_named(cloud: Cloud, aws_files: Path, where: str) -> None:
+    """`aws_access_key_id = AKIA... # work`: botocore keeps the comment in the value, as
+    the aws CLI does. wm sent the key to EC2 (moto answered 500, wm blamed 'a proxy in
+    the way'; AWS would refuse the signature), failed an endpoint_url as 'ec2: ValueError:
+    Port could not be cast to integer value', and a region with botocore's words alone."""
+    comment = {w: " # work" if w == where else "" for w in ("key", "endpoint_url", "region")}
+    (aws_files / "credentials").write_text(
+        f"[lab]\naws_access_key_id = AKIAX{comment['key']}\naws_secret_access_key = s\n"
+    )
+    (aws_files / "config").write_text(
+        f"[profile lab]\nregion = us-east-1{comment['region']}\n"
+        f"endpoint_url = {cloud.server.url}{comment['endpoint_url']}\n"
+    )
+    done = accounts_test(cloud, "lab")
+    assert done.exit_code == 3, done.output
+    said = {
+        "key": "lab: FAILED: AWS profile lab (the shared credentials file): the access key id "
+        "botocore read ",
+        "endpoint_url": f"lab: FAILED: AWS profile 'lab': EC2's endpoint "
+        f"'{cloud.server.url} # work' ",
+        "region": "doesn't match a supported format; the region ",
+    }[where]
+    assert said + MOVE_IT in done.stdout
+    assert cloud.server.calls == []

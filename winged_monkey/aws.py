@@ -145,7 +145,13 @@ def resolve(
     try:
         endpoint, region = _ec2_endpoint(session, region)
     except Exception as exc:
-        raise CredentialError(f"{where}: {_reason(exc)}", account=account.name) from None
+        hint = f"; the region holds a space{spaced}" if (spaced := hints.spaced(region)) else ""
+        raise CredentialError(f"{where}: {_reason(exc)}{hint}", account=account.name) from None
+    if account.endpoint is None and (spaced := hints.spaced(endpoint)):
+        # botocore takes it, and its HTTP library refuses it at the first call
+        raise CredentialError(
+            f"{where}: EC2's endpoint {endpoint!r} holds a space{spaced}", account=account.name
+        )
     identity = AwsIdentity(
         account=account.name,
         profile=profile,
@@ -158,7 +164,13 @@ def resolve(
     )
     # The first use now, while the backend is built: a role is assumed here (its MFA code
     # asked, if any), outside any call's deadline, and a refusal names the account at once.
-    identity.frozen()
+    now = identity.frozen()
+    for what, value in zip(("access key id", "secret", "session token"), now, strict=True):
+        if spaced := hints.spaced(value):  # AWS would refuse the signature, not say why
+            raise CredentialError(
+                f"{identity.source}: the {what} botocore read holds a space{spaced}",
+                account=account.name,
+            )
     return identity
 
 

@@ -175,6 +175,22 @@ def _shell_words(text: str) -> list[str]:
         return []
 
 
+def spaced(value: str | None) -> str:
+    """What to do about a space in `value` (`: ...`), which no region, endpoint or key
+    holds; "" when it holds none. Most often a comment written after the value, which
+    botocore keeps as part of it (the files take `#` and `;` only at the start of a line)."""
+    import re
+
+    if not value or not re.search(r"\s", value.strip()):
+        return ""
+    if re.search(r"\s[#;]", value):
+        return (
+            ": botocore keeps a comment written after a value as part of it (# and ; start "
+            "a comment only at the start of a line): move the comment to a line of its own"
+        )
+    return ": remove it"
+
+
 def typos(session: Any, wanted: tuple[str, ...]) -> str:
     """The profile's keys botocore does not read that are near one it would: `rolearn`."""
     try:
