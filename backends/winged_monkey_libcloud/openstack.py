@@ -122,6 +122,17 @@ class OpenStackBackend(LibcloudBackend):
     def _quotas(self, driver: NodeDriver, sizes: list[Size], notes: list[str]) -> list[Quota]:
         return offer.part(notes, "quota", lambda: _nova_quotas(driver))
 
+    def _locations(self, driver: NodeDriver) -> list[Choice]:
+        # libcloud's list_locations is a placeholder (one location, "0"), which Nova
+        # refuses as a zone: its availability zones are asked of Nova itself.
+        connection: Any = driver.connection
+        zones = connection.request("/os-availability-zone").object.get("availabilityZoneInfo")
+        return [
+            Choice(id=str(z["zoneName"]), name=str(z["zoneName"]))
+            for z in zones or []
+            if z.get("zoneName") and (z.get("zoneState") or {}).get("available")
+        ]
+
     def _search(self, driver: NodeDriver, query: str) -> list[CatalogItem]:
         # Nova has no filter on a name's part: the visible images are filtered here.
         wanted = query.lower()

@@ -203,3 +203,26 @@ def test_a_flavor_under_the_images_min_ram_or_min_disk_is_refused_before_any_cal
     (image,) = [i for i in found.items if i.id == big_image]
     assert (image.min_ram_mb, image.min_disk_gb) == (1024, 10)
     assert image.needs[0] == "a size of at least 1 GB RAM and 10 GB disk"  # wm catalog's NEEDS
+
+
+def test_locations_are_novas_availability_zones_and_a_launch_lands_in_one(
+    openstack: OpenStack, tmp_path: Path
+) -> None:
+    """libcloud's OpenStack list_locations is a placeholder (one location named '0'): the
+    catalog showed 'locations: 0' and the wizard offered it, which Nova refuses as an
+    availability zone. The zones are Nova's own (os-availability-zone), and one picked
+    from the catalog is where the server runs."""
+    portal = make_portal(tmp_path, account(openstack, "os-alpha", "alpha"))
+    try:
+        found = catalog_of(portal, "os-alpha")
+        (zone,) = found.locations
+        request = LaunchRequest(
+            item=openstack.state["image_id"], name="zoned", size="m1.tiny", location=zone.id
+        )
+        final = launch(portal, "os-alpha", request)[-1]
+    finally:
+        close(portal)
+    assert (zone.id, zone.name) == ("nova", "nova")  # the lab's one zone, as Nova lists it
+    assert final.phase == "done"
+    (server,) = servers(openstack)
+    assert server["OS-EXT-AZ:availability_zone"] == "nova"
