@@ -328,3 +328,50 @@ def test_a_comment_after_a_value_is_named(cloud: Cloud, aws_files: Path, where: 
     }[where]
     assert said + MOVE_IT in done.stdout
     assert cloud.server.calls == []
+
+
+@pytest.mark.parametrize(
+    ("written", "told"),
+    [
+        (
+            f"[lab]\naws_access_key_id = AKIAX\naws_secret_access_key {SECRET}\nregion\n",
+            "lines 3, 4 are neither [section], key = value nor a # comment (not shown here: a "
+            "line can hold a secret)",
+        ),
+        (
+            "aws_access_key_id = AKIAX\n",
+            "line 1 comes before any [section]: put it under its profile's [section]",
+        ),
+        (
+            "\ufeff[lab]\naws_access_key_id = AKIAX\naws_secret_access_key = s\n",
+            "it starts with a byte order mark (saved as 'UTF-8 with BOM'): save it as UTF-8 "
+            "without one",
+        ),
+        (
+            "[lab]\naws_access_key_id = AKIAX\n[lab]\naws_secret_access_key = s\n",
+            "[lab] is there twice (line 3): merge the two",
+        ),
+        (
+            "[lab]\naws_access_key_id = AKIAX\naws_access_key_id = AKIAY\n",
+            "[lab] has aws_access_key_id twice (line 3): keep the one you mean",
+        ),
+    ],
+    ids=["no-equals", "no-section", "bom", "section-twice", "key-twice"],
+)
+def test_a_shared_file_botocore_cannot_parse_says_where(
+    cloud: Cloud, aws_files: Path, written: str, told: str
+) -> None:
+    """botocore says only 'Unable to parse config file: PATH' (the credentials file too),
+    whatever is wrong: a line without '=', a key before any section, Windows Notepad's
+    byte order mark, a section or key written twice. Which line, and what to do; never the
+    line's text, which can be a secret."""
+    (aws_files / "credentials").write_text(written, encoding="utf-8")
+    (aws_files / "config").write_text(
+        f"[profile lab]\nregion = us-east-1\nendpoint_url = {cloud.server.url}\n"
+    )
+    done = accounts_test(cloud, "lab")
+    assert done.exit_code == 3, done.output
+    assert done.stdout == (
+        f"lab: FAILED: AWS profile 'lab': Unable to parse config file: "
+        f"{aws_files / 'credentials'}; {told}\n"
+    )

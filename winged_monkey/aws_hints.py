@@ -56,6 +56,8 @@ def advice(exc: BaseException, session: Any, profile: str | None) -> str:
         )
     if isinstance(exc, bx.ProfileNotFound) and session is not None:
         return _missing_profile(session, profile)
+    if isinstance(exc, bx.ConfigParseError):
+        return _unparsed(exc.kwargs.get("error"))
     if isinstance(exc, bx.CredentialRetrievalError) and "Ec2InstanceMetadata" in str(exc):
         import os
 
@@ -68,6 +70,40 @@ def advice(exc: BaseException, session: Any, profile: str | None) -> str:
             f"; this host's instance metadata gave no role credentials ({why}): on another "
             "host, name source_profile or credential_source = Environment instead"
         )
+    return ""
+
+
+def _unparsed(error: BaseException | None) -> str:
+    """Where and why botocore could not parse a shared file (it says only that it could
+    not): its configparser's error, told without a line's text (it can hold a secret)."""
+    import configparser
+
+    if isinstance(error, configparser.MissingSectionHeaderError):
+        if error.lineno == 1 and error.line.startswith("\ufeff"):
+            return (
+                "; it starts with a byte order mark (saved as 'UTF-8 with BOM'): save it as "
+                "UTF-8 without one"
+            )
+        return (
+            f"; line {error.lineno} comes before any [section]: put it under its profile's "
+            "[section]"
+        )
+    if isinstance(error, configparser.DuplicateSectionError):
+        return f"; [{error.section}] is there twice (line {error.lineno}): merge the two"
+    if isinstance(error, configparser.DuplicateOptionError):
+        return (
+            f"; [{error.section}] has {error.option} twice (line {error.lineno}): keep the "
+            "one you mean"
+        )
+    if isinstance(error, configparser.ParsingError):
+        numbers = [str(n) for n, _ in error.errors[:5]]
+        lines = f"lines {', '.join(numbers)} are" if len(numbers) > 1 else f"line {numbers[0]} is"
+        return (
+            f"; {lines} neither [section], key = value nor a # comment (not shown here: "
+            "a line can hold a secret)"
+        )
+    if isinstance(error, UnicodeDecodeError):
+        return f"; it is not UTF-8 (byte {error.start}): save it as UTF-8"
     return ""
 
 
