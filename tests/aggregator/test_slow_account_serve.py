@@ -15,6 +15,7 @@ from tests.aggregator.server import RunningAggregator, account_toml, two_pool_ag
 from tests.conftest import wait_until
 from tests.faultproxy import Fault, FaultProxy
 from winged_monkey.demo.server import MotoServer
+from winged_monkey.serve.launches import CATALOG_WAIT_S
 
 #: The issue asks for 1 s; a loaded 2-core machine gets more, and each figure is printed.
 BOUND_S = 3.0
@@ -41,6 +42,12 @@ def dripping(
 def timed(proxy: FaultProxy, call: Callable[[], T]) -> tuple[T, float]:
     """`call` and its seconds, sent while the slow account's reply is dripping."""
     wait_until(lambda: proxy.open_connections >= 1, timeout=2 * SLOW_TIMEOUT)
+    started = time.monotonic()
+    result = call()
+    return result, time.monotonic() - started
+
+
+def timed_call(call: Callable[[], T]) -> tuple[T, float]:
     started = time.monotonic()
     result = call()
     return result, time.monotonic() - started
@@ -87,3 +94,44 @@ def test_a_healthy_accounts_read_and_action_are_answered_while_another_drips(
             lambda: client.get(f"/api/v1/instances/team-a/{web}").json()["state"] == "stopped",
             timeout=10,
         )
+
+
+@pytest.fixture
+def hung_in_alpha(
+    moto_server: MotoServer, tmp_path: Path, fault_proxy: Callable[[int], FaultProxy]
+) -> Iterator[RunningAggregator]:
+    """Pool alpha holds team-a and "team-hung", whose cloud never answers, at the default
+    timeout (20 s) as a user's account has it."""
+    proxy = fault_proxy(moto_server.port)
+    proxy.fault = Fault("hang")
+    hung = account_toml("team-hung", "us-west-2", "alpha", proxy.port).replace("timeout = 10\n", "")
+    with two_pool_aggregator(
+        moto_server, tmp_path / "agg", serve="rate = 1000\nburst = 1000", accounts=hung
+    ) as running:
+        yield running
+
+
+def test_a_pools_catalog_is_answered_while_one_of_its_accounts_hangs(
+    hung_in_alpha: RunningAggregator,
+) -> None:
+    """GET /catalogs waited for every account's catalog: one hung cloud held each reply for
+    its 20 s, as long as a client's own default timeout, so the team's whole catalog (team-a's
+    images too) failed for every user of the pool. The reply now waits CATALOG_WAIT_S at
+    most, says which account has not answered yet, and the read goes on: once it ends (here
+    at the hung account's deadline), that account's words are its failure."""
+    agg = hung_in_alpha
+    with agg.client(agg.mint("otto", "operator", pool="alpha")) as client:
+        started = time.monotonic()
+        reply = client.get("/api/v1/catalogs")
+        took = time.monotonic() - started
+        print(f"GET /catalogs with team-hung hanging: {took:.2f} s")
+        assert reply.status_code == 200, reply.text
+        (alpha,) = reply.json()
+        assert took < CATALOG_WAIT_S + BOUND_S
+        assert {d["item"]["account"] for d in alpha["deployables"]} == {"team-a"}
+        assert "has not answered yet" in alpha["errors"]["team-hung"]
+        assert "team-a" not in alpha["errors"]
+
+        again, again_took = timed_call(lambda: client.get("/api/v1/catalogs"))
+        assert again_took < CATALOG_WAIT_S + BOUND_S
+        assert {d["item"]["account"] for d in again.json()[0]["deployables"]} == {"team-a"}

@@ -44,6 +44,10 @@ class Host(RequestLog, Protocol):
 
 #: Seconds before a catalog that could not be read is asked for again.
 CATALOG_RETRY_S = 30.0
+#: Seconds a catalog request waits for the catalogs being read: one account whose cloud
+#: hangs (its own timeout: 20 s by default, a client's too) must not hold every user's
+#: catalog of its pool. The read goes on; a later request has it, or its failure.
+CATALOG_WAIT_S = 5.0
 
 
 @dataclass
@@ -74,6 +78,8 @@ class Launches:
         #: None: this process fetches every catalog itself.
         self.shared: SharedCatalogs | None = None
         self._refetch: set[str] = set()
+        #: The catalog reads under way (one per account), which requests wait on.
+        self._reading: dict[str, asyncio.Task[_CachedCatalog]] = {}
 
     def forget(self, account: str) -> None:
         """Fetch the account's catalog afresh next time (a launch changed its quota use)."""
@@ -126,10 +132,12 @@ class Launches:
         return _CachedCatalog(time.monotonic() - found[0], found[1])
 
     async def catalogs(self, token: TokenRecord) -> list[CatalogOut]:
+        pools = self.agg.visible_pools(token)
+        ready = await self._within_wait({a for pool in pools for a in self.agg.pools[pool]})
         out = []
-        for pool in self.agg.visible_pools(token):
+        for pool in pools:
             accounts = self.agg.pools[pool]
-            found = await asyncio.gather(*(self.fetch(a) for a in accounts))
+            found = [ready[a] for a in accounts]
             deployables: list[DeployableOut] = []
             per_account: list[AccountCatalog] = []
             errors: dict[str, str] = {}
@@ -154,6 +162,26 @@ class Launches:
                 )
             )
         return out
+
+    async def _within_wait(self, accounts: set[str]) -> dict[str, _CachedCatalog]:
+        """Each account's catalog, fetched if due, as far as it is read in CATALOG_WAIT_S;
+        an account still being read then says so (its read goes on)."""
+        for account in accounts:
+            reading = self._reading.get(account)
+            if reading is None or reading.done():
+                self._reading[account] = asyncio.create_task(self.fetch(account))
+        tasks = {account: self._reading[account] for account in accounts}
+        if tasks:
+            await asyncio.wait(tasks.values(), timeout=CATALOG_WAIT_S)
+        now = time.monotonic()
+        waiting = (
+            f"its cloud has not answered yet (its catalog is still being read after "
+            f"{CATALOG_WAIT_S:g} s); ask again"
+        )
+        return {
+            account: task.result() if task.done() else _CachedCatalog(now, None, waiting)
+            for account, task in tasks.items()
+        }
 
     async def launch(
         self, token: TokenRecord, pool: str, request: LaunchIn, cause: str | None = None
