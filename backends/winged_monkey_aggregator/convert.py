@@ -14,6 +14,7 @@ from typing import Any
 from winged_monkey.catalog import AccountCatalog, CatalogItem, Choice, Quota, Size
 from winged_monkey.models import Event, EventSource, Instance
 from winged_monkey.wire import CLIENT_CAUSE, CatalogOut, Link, ProviderAccountOut, ResourceOut
+from winged_monkey_aggregator.errors import quoted
 
 PROVIDER = "aggregator"
 
@@ -130,7 +131,13 @@ def catalog(account: str, catalogs: Iterable[CatalogOut]) -> AccountCatalog:
     networks: dict[str, Choice] = {}
     quotas: dict[str, list[Quota]] = {}
     counted: set[str] = set()  # an account's quota counts once, whatever pools list it
+    notes: list[str] = []
     for pool in catalogs:
+        # The server's own words for an account whose catalog it could not read.
+        notes.extend(
+            f"{quoted(remote)} (pool {quoted(pool.pool)}): no catalog: {quoted(why)}"
+            for remote, why in pool.errors.items()
+        )
         for deployable in pool.deployables:
             item = deployable.item
             on = f"{item.account} in pool {pool.pool}"
@@ -169,6 +176,7 @@ def catalog(account: str, catalogs: Iterable[CatalogOut]) -> AccountCatalog:
         key_pairs=tuple(key_pairs.values()),
         networks=tuple(networks.values()),
         quotas=tuple(_sum(resource, found) for resource, found in quotas.items()),
+        notes=tuple(notes),
     )
 
 

@@ -80,3 +80,21 @@ def test_catalogs_merge_into_one_account_with_pool_scoped_ids() -> None:
     assert merged.items[0].description == "team-a in pool alpha"
     assert [s.id for s in merged.sizes] == ["t3.micro"]
     assert merged.quotas == (Quota(resource="instances", limit=40, used=7),)
+
+
+def test_an_account_whose_catalog_the_server_could_not_read_is_a_note() -> None:
+    """The server says which of a pool's accounts it has no catalog for and why (a cloud
+    that has not answered yet, a refusal): `wm catalog` and the catalog view showed the
+    pool's other items and not a word about the missing account's."""
+    pools = [
+        CatalogOut(
+            id="alpha",
+            pool="alpha",
+            errors={"team-hung": "its cloud has not answered yet; ask again"},
+        ),
+        CatalogOut(id="beta", pool="beta"),
+    ]
+    merged = convert.catalog("team", pools)
+    assert merged.notes == (
+        "team-hung (pool alpha): no catalog: its cloud has not answered yet; ask again",
+    )
