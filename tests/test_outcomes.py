@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -246,6 +247,32 @@ async def test_a_follow_whose_looks_all_fail_is_unknown_never_an_assumed_state(
     proxy.fault = PASS  # the next poll tells
     assert (await listed(portal, "dev"))["web"].state == "stopped"
     assert [e.outcome for e in action_events(portal.store, web)][-1] == "ok"
+    await portal.close()
+
+
+async def test_a_follow_whose_looks_hang_says_unknown_within_the_accounts_timeout(
+    cloud: Cloud, web: str, fault_proxy: Callable[[int], FaultProxy], tmp_path: Path
+) -> None:
+    """Five looks in a row that see nothing end a follow (MISSED_LOOKS): when each of them
+    hangs, each costs the account's whole timeout, so `wm stop` said nothing after "stop
+    requested" for five timeouts (100 s at the default 20 s) before it said unknown. Looks
+    that have seen nothing for the account's timeout end it too: the user hears within the
+    stop's own timeout and one look's."""
+    timeout = 2.0
+    proxy = fault_proxy(cloud.server.port)
+    account = cloud.account("dev", port=proxy.port, timeout=timeout)
+    portal = portal_of(cloud, account, store=tmp_path / "wm.sqlite3", action_timeout=600)
+    instance = (await listed(portal, "dev"))["web"]
+    proxy.fault = Fault("hang", match=b"DescribeInstances")
+    started = time.monotonic()
+    updates = await act(portal, Action.STOP, instance)
+    took = time.monotonic() - started
+    print(f"stop with every look hanging: unknown after {took:.1f} s (timeout {timeout:g} s)")
+
+    assert cloud.state_of(cloud.ec2(), web) == "stopped"  # it did stop (moto says)
+    assert [u.phase for u in updates] == ["requested", "unknown"], updates[-1].message
+    assert "not seen since the request" in updates[-1].message
+    assert took < 2 * timeout + 2
     await portal.close()
 
 

@@ -36,7 +36,8 @@ FINISHED: frozenset[str] = frozenset({"done", "failed", "timeout", "unknown"})
 FIRST_GAPS_S = (0.0, 0.25, 0.5, 1.0)
 #: Looks in a row that observe nothing (a failed call, or a row its source says it could
 #: not list) before the follow ends as unknown: one account that cannot be seen does not
-#: hold an action (and `wm stop`) for the whole `action_timeout`.
+#: hold an action (and `wm stop`) for the whole `action_timeout`. Missed looks that have
+#: lasted the account's `timeout` end it sooner (each look that hangs costs a timeout).
 MISSED_LOOKS = 5
 
 
@@ -224,18 +225,21 @@ class Operations:
         self, backend: Backend, action: Action, instance: Instance
     ) -> AsyncIterator[ActionUpdate]:
         """Look at the instance right after the call, then at growing gaps, until it reaches
-        the action's target, goes to error, vanishes, `MISSED_LOOKS` looks in a row see
-        nothing, or `action_timeout` passes. A look that fails, or finds a row its source
-        could not list (stale), reports nothing: progress and outcomes are only what was
-        seen."""
+        the action's target, goes to error, vanishes, `MISSED_LOOKS` looks in a row (or the
+        account's timeout of looks) see nothing, or `action_timeout` passes. A look that
+        fails, or finds a row its source could not list (stale), reports nothing: progress
+        and outcomes are only what was seen."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.config.action_timeout
+        patience = self.accounts.get(instance.account).config.timeout
         last = (instance.state, instance.raw_state)
         seen: Instance | None = None
         missed, why = 0, ""
+        blind_since = 0.0  # when the missed looks in a row began
         gaps = follow_gaps(self.config.action_poll_interval)
         while True:
             await asyncio.sleep(next(gaps))
+            looked_at = loop.time()
             try:
                 fresh = await self.accounts.within(
                     instance.account, backend.get_instance(instance.id)
@@ -245,14 +249,21 @@ class Operations:
                 fresh, blind = None, describe(exc)
             if blind is not None:  # a missed look is not a failed action; look again
                 missed, why = missed + 1, blind
-                if loop.time() > deadline or missed >= MISSED_LOOKS:
+                blind_since = looked_at if missed == 1 else blind_since
+                # Seeing nothing for the account's timeout ends it too: looks that hang
+                # cost a timeout each, and the user hears within one.
+                now = loop.time()
+                if now > deadline or missed >= MISSED_LOOKS or now - blind_since >= patience:
                     break
                 continue
             missed = 0
             if fresh is None:
-                if action is Action.DESTROY:
+                if action is Action.DESTROY or (action is Action.STOP and instance.transient):
                     gone = instance.model_copy(update={"state": InstanceState.TERMINATED})
-                    yield ActionUpdate(action, gone, "done", f"{instance.name} {action.past}")
+                    said = f"{instance.name} {action.past}"
+                    if action is Action.STOP:  # a transient one is gone once stopped
+                        said += " (transient: gone once stopped)"
+                    yield ActionUpdate(action, gone, "done", said)
                 else:
                     yield ActionUpdate(action, instance, "failed", f"{instance.name} disappeared")
                 return
