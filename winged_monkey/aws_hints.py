@@ -73,7 +73,7 @@ def advice(exc: BaseException, session: Any, profile: str | None) -> str:
     return ""
 
 
-def _unparsed(error: BaseException | None) -> str:
+def _unparsed(error: object) -> str:
     """Where and why botocore could not parse a shared file (it says only that it could
     not): its configparser's error, told without a line's text (it can hold a secret)."""
     import configparser
