@@ -375,3 +375,18 @@ def test_a_shared_file_botocore_cannot_parse_says_where(
         f"lab: FAILED: AWS profile 'lab': Unable to parse config file: "
         f"{aws_files / 'credentials'}; {told}\n"
     )
+
+
+def test_a_shared_file_named_through_a_variable_is_found_as_botocore_finds_it(
+    cloud: Cloud, aws_files: Path
+) -> None:
+    """AWS_CONFIG_FILE='$AWS_DIR/config' (quoted, so the shell left it): botocore expands
+    the variable and reads the file; wm's note on the files said it named a file that does
+    not exist."""
+    (aws_files / "credentials").write_text("[other]\naws_access_key_id = AKIAX\n")
+    (aws_files / "config").write_text("[profile lab]\nregion = us-east-1\n")
+    cloud.monkeypatch.setenv("AWS_DIR", str(aws_files))
+    cloud.monkeypatch.setenv("AWS_CONFIG_FILE", "$AWS_DIR/config")
+    done = accounts_test(cloud, "lab")
+    assert done.exit_code == 3, done.output
+    assert done.stdout == "lab: FAILED: AWS profile 'lab': the profile 'lab' has no credentials\n"

@@ -184,7 +184,8 @@ def unread_files(session: Any, *, missing: bool = True) -> str:
         ("config_file", "AWS_CONFIG_FILE"),
         ("credentials_file", "AWS_SHARED_CREDENTIALS_FILE"),
     ):
-        path = os.path.expanduser(str(session.get_config_variable(variable)))
+        # as botocore reads the path (configloader.raw_config_parse)
+        path = os.path.expanduser(os.path.expandvars(str(session.get_config_variable(variable))))
         if os.path.isdir(path):
             said += f"; {path} is a directory, which botocore reads as empty: name the file"
             continue
