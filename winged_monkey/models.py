@@ -92,6 +92,12 @@ class Instance(BaseModel):
         return "app" if self.extra.get("kind") == "app" else "instance"
 
     @property
+    def transient(self) -> bool:
+        """Whether the provider removes the instance once it stops (`extra["transient"]`:
+        libvirt's transient domains): a stop that ends with it gone did what it should."""
+        return self.extra.get("transient") is True
+
+    @property
     def members(self) -> int | None:
         """An app's member count (top-level resources) when the backend knows it."""
         count = self.extra.get("members")

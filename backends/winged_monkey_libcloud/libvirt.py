@@ -102,10 +102,15 @@ class LibvirtBackend(GenericBackend):
 
     def _list(self, driver: NodeDriver) -> list[Instance]:
         states = libvirtcompat.domain_states(driver.connection)
-        return [
-            self._convert(driver, node, states.get(self._node_id(node)))
-            for node in driver.list_nodes()
-        ]
+        transient = libvirtcompat.transient(driver.connection)
+        found = []
+        for node in driver.list_nodes():
+            ident = self._node_id(node)
+            row = self._convert(driver, node, states.get(ident))
+            if ident in transient:
+                row = row.model_copy(update={"extra": {**row.extra, "transient": True}})
+            found.append(row)
+        return found
 
     def _node_id(self, node: Node) -> str:
         return libvirtcompat.node_uuid(node)

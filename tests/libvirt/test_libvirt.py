@@ -258,3 +258,23 @@ def test_an_account_comes_back_when_libvirtd_restarts(tmp_path: Path) -> None:
     ), down
     assert again == ("ok", None)
     assert "after" in names[0].split(",")
+
+
+def test_stopping_a_transient_domain_is_done_when_it_is_gone(
+    portal: Portal, hypervisor: Any
+) -> None:
+    """A transient domain (virsh create, never defined) ceases to exist once it stops, as
+    libvirt documents: `wm stop` of one said 'failed: scratch disappeared' though the stop
+    did all it could. The row says it is transient, and its stop is done when it is gone."""
+    hypervisor.createXML(DOMAIN.format(name="scratch"), 0)
+    found = listed(portal)
+    assert found["scratch"].extra["transient"] is True
+    assert "transient" not in found["web"].extra
+    phase, message = act_with_message(portal, Action.STOP, found["scratch"])
+    assert (phase, message) == ("done", "scratch stopped (transient: gone once stopped)")
+    assert "scratch" not in {d.name() for d in hypervisor.listAllDomains()}
+    # a persistent domain that vanishes under a stop is still a failure to say
+    web = found["web"]
+    hypervisor.lookupByName("web").destroy()
+    hypervisor.lookupByName("web").undefine()
+    assert act_with_message(portal, Action.STOP, web)[0] == "failed"
