@@ -12,7 +12,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
-from typing import Any, ClassVar
+from collections.abc import Callable
+from typing import Any, ClassVar, TypeVar
 
 from libcloud.compute.base import Node, NodeDriver
 
@@ -25,6 +26,7 @@ from winged_monkey_libcloud import libvirtcompat, libvirtssh, nottyssh
 from winged_monkey_libcloud.generic import GenericBackend
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 #: The actions run on libvirt itself rather than through libcloud's driver.
 _OWN = frozenset({Action.DESTROY, Action.RESET})
@@ -49,6 +51,17 @@ class LibvirtBackend(GenericBackend):
         if isinstance(kwargs.get("uri"), str):
             kwargs["uri"] = libvirtssh.without_prompts(kwargs["uri"], nottyssh.wrapper)
         return kwargs
+
+    def _run(self, work: Callable[[NodeDriver], T]) -> T:
+        try:
+            return super()._run(work)
+        except WMError as error:
+            # Raised `from None`, the error still holds libvirt's exception as its context,
+            # and with it the frames of the failed call and the virDomain objects in them,
+            # each keeping the connection open after it is closed (for the test driver, its
+            # domains with it).
+            error.__context__ = None
+            raise
 
     def _failure(self, driver: NodeDriver | None, exc: Exception) -> WMError:
         if type(exc).__name__ != "libvirtError":

@@ -278,3 +278,27 @@ def test_stopping_a_transient_domain_is_done_when_it_is_gone(
     hypervisor.lookupByName("web").destroy()
     hypervisor.lookupByName("web").undefine()
     assert act_with_message(portal, Action.STOP, web)[0] == "failed"
+
+
+def test_a_failed_action_leaves_no_connection_open(daemon: Libvirtd, tmp_path: Path) -> None:
+    """An action libvirt refused kept its virDomain alive in the error's context (raised
+    `from None`, the error still held libvirt's exception and the failed call's frames),
+    and with it the connection, after the account was closed: libvirtd kept serving it.
+    Here the witness is the test driver, which forgets its domains only once its last
+    connection closes (the next test's domains met the last one's)."""
+    witness = libvirt.open(daemon.uri)
+    witness.defineXML(DOMAIN.format(name="leak")).create()
+    portal = Portal(Config(accounts=(account(daemon),)), Store.open(tmp_path / "wm.sqlite3"))
+    try:
+        row = listed(portal)["leak"]
+        witness.lookupByName("leak").destroy()
+        assert act_with_message(portal, Action.RESET, row)[0] == "failed"
+    finally:
+        asyncio.run(portal.close())
+        portal.store.close()
+        witness.close()
+    fresh = libvirt.open(daemon.uri)
+    try:
+        assert "leak" not in {d.name() for d in fresh.listAllDomains()}
+    finally:
+        fresh.close()
