@@ -160,6 +160,9 @@ class CatalogScreen(Screen[None]):
         self._search_account = ""
         #: Accounts whose backend turned out to have no catalog (libvirt through libcloud).
         self.skipped: set[str] = set()
+        #: The "from" price by account and what an item needs of a size (its CPU, its
+        #: minimums): thousands of images share a few, and each asks of hundreds of sizes.
+        self._from: dict[tuple[str, str | None, int | None, int | None], float | None] = {}
 
     # -- layout ----------------------------------------------------------------
 
@@ -244,6 +247,7 @@ class CatalogScreen(Screen[None]):
         self.pending.discard(update.account)
         if update.catalog is not None:
             self.catalogs[update.account] = update.catalog
+            self._from = {k: v for k, v in self._from.items() if k[0] != update.account}
             self.errors.pop(update.account, None)
         elif Capability.CATALOG not in self.portal.capabilities(update.account):
             self.skipped.add(update.account)  # built, its backend says it has none after all
@@ -315,9 +319,7 @@ class CatalogScreen(Screen[None]):
             ]
         item = row.item
         same = previous == group_key(item)
-        # The cheapest size the item runs on (its CPU, its min_ram), as the wizard ranks.
-        size = cheapest_fit(catalog, SizeSpec(arch=item.arch), item) if catalog else None
-        price = size.price_hourly if size else None
+        price = self._from_price(catalog, item) if catalog else None
         return [
             Text("" if same else fmt.one_line(item.name, item_width), style="bold"),
             Text(
@@ -327,6 +329,15 @@ class CatalogScreen(Screen[None]):
             Text(fmt.one_line(item.provider or provider, 10)),
             Text(hourly(price), style="dim" if price is None else ""),
         ]
+
+    def _from_price(self, catalog: AccountCatalog, item: CatalogItem) -> float | None:
+        """The price of the cheapest size the item runs on (its CPU, its min_ram and
+        min_disk), as the wizard ranks."""
+        key = (catalog.account, item.arch, item.min_ram_mb, item.min_disk_gb)
+        if key not in self._from:
+            size = cheapest_fit(catalog, SizeSpec(arch=item.arch), item)
+            self._from[key] = size.price_hourly if size else None
+        return self._from[key]
 
     @property
     def cursor_row(self) -> Row | None:
