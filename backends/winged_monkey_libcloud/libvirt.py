@@ -48,9 +48,20 @@ class LibvirtBackend(GenericBackend):
 
     def driver_kwargs(self) -> dict[str, Any]:
         kwargs = super().driver_kwargs()
-        if isinstance(kwargs.get("uri"), str):
-            kwargs["uri"] = libvirtssh.without_prompts(kwargs["uri"], nottyssh.wrapper)
+        uri = kwargs.get("uri")
+        if isinstance(uri, str):
+            kwargs["uri"] = libvirtssh.without_prompts(uri, nottyssh.wrapper)
+            if "+tcp" in uri and kwargs.get("key") is None and kwargs.get("secret") is None:
+                # libcloud refuses a +tcp uri with neither ("please set 'key' and 'secret'
+                # parameters", words wm's config has not), though a libvirtd with
+                # auth_tcp = "none" asks for none; one that asks (SASL) refuses the login.
+                kwargs["key"] = ""
         return kwargs
+
+    def _where(self) -> str:
+        """The uri without its query (keyfile=, known_hosts=, socket= paths)."""
+        uri = self.account.driver.get("uri")
+        return uri.partition("?")[0] if isinstance(uri, str) and uri else "libvirt"
 
     def _run(self, work: Callable[[NodeDriver], T]) -> T:
         try:

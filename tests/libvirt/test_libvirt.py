@@ -302,3 +302,30 @@ def test_a_failed_action_leaves_no_connection_open(daemon: Libvirtd, tmp_path: P
         assert "leak" not in {d.name() for d in fresh.listAllDomains()}
     finally:
         fresh.close()
+
+
+def test_a_tcp_uri_needs_no_credentials_and_is_named_in_the_check(
+    daemon: Libvirtd, hypervisor: Any
+) -> None:
+    """`qemu+tcp://host/system` to a libvirtd with auth_tcp = "none" needs no user name, as
+    virsh needs none: wm said 'libvirt: RuntimeError: The remote Libvirt instance requires
+    authentication, please set 'key' and 'secret' parameters' (libcloud's words for
+    settings wm's config does not have). And `wm accounts test` said 'libvirt at libvirt'
+    where the uri tells where."""
+    plain = AccountConfig(
+        name="lab",
+        provider="libvirt",
+        driver={"uri": daemon.uri + "?no_verify=1"},
+        credentials=Credentials(keyring=False),
+        timeout=10,
+    )
+    portal = Portal(Config(accounts=(plain,)), Store.memory())
+
+    async def run() -> str:
+        try:
+            return await portal.check("lab")
+        finally:
+            await portal.close()
+
+    said = asyncio.run(run())
+    assert said.startswith(f"libvirt at {daemon.uri}: reachable, "), said
