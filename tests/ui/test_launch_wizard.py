@@ -30,7 +30,7 @@ from winged_monkey.ui.screens.launch_plan import slug
 from winged_monkey.ui.screens.main import MainScreen
 from winged_monkey.ui.widgets.catalog_text import hourly, monthly
 from winged_monkey.ui.widgets.param_form import ParamForm
-from winged_monkey.user.config import Config
+from winged_monkey.user.config import AccountConfig, Config
 
 SIZE = (80, 24)
 
@@ -360,3 +360,37 @@ async def test_a_launch_whose_answer_is_lost_says_it_may_exist_not_refused(
         assert "Refused" not in shown
         assert running_count(cloud) == before + 1  # the witness: it does exist
         await finish_workers(app)
+
+
+async def test_a_size_of_another_cpu_than_the_image_is_refused_on_the_size_step(
+    moto: MotoServer, demo_config: Config, tmp_path: Path
+) -> None:
+    """An arm64 AMI (moto's Amazon Linux for Graviton): the account step picks a Graviton
+    type; an x86 type picked on the size step (EC2 refuses it) is dimmed, and choosing it
+    says why and stays there; an arm64 one goes on."""
+    arm = "ami-0e9271c829888680e"
+    accounts = tuple(
+        AccountConfig.model_validate({**a.model_dump(), "images": [arm]})
+        for a in demo_config.accounts
+        if a.name == "dev"
+    )
+    live = shop_of(moto, demo_config.model_copy(update={"accounts": accounts}), tmp_path)
+    app = live.app()
+    async with app.run_test(size=SIZE) as pilot:
+        wizard = await open_wizard(pilot)
+        assert wizard.item.arch == "arm64"
+        await pilot.press("enter")
+        assert step(wizard) == "size"
+        assert wizard.choices.size is not None
+        assert wizard.choices.size.arch == "arm64"
+        sizes = wizard.query_one("#wizard-sizes", OptionList)
+        sizes.highlighted = option_ids(wizard, "#wizard-sizes").index("t3.micro")
+        await pilot.press("enter")
+        assert step(wizard) == "size"
+        assert "is an arm64 image and t3.micro an x86_64 size: pick an arm64 size" in text_of(
+            wizard
+        )
+        sizes.highlighted = option_ids(wizard, "#wizard-sizes").index("t4g.micro")
+        await pilot.press("enter")
+        assert step(wizard) != "size"
+        assert wizard.choices.size.id == "t4g.micro"
