@@ -390,3 +390,31 @@ def test_a_shared_file_named_through_a_variable_is_found_as_botocore_finds_it(
     done = accounts_test(cloud, "lab")
     assert done.exit_code == 3, done.output
     assert done.stdout == "lab: FAILED: AWS profile 'lab': the profile 'lab' has no credentials\n"
+
+
+async def test_new_keys_written_to_the_credentials_file_are_used_while_wm_runs(
+    cloud: Cloud, aws_files: Path
+) -> None:
+    """saml2aws, gimme-aws-creds or `aws configure` write new keys into ~/.aws/credentials
+    (temporary ones, every hour): each aws CLI command reads them. The TUI and wm serve
+    kept signing with the keys read at start, refused once they expired, until restarted."""
+    from tests.aws_profiles import listed, profile_account
+
+    def keys(key: str) -> None:
+        (aws_files / "credentials").write_text(
+            f"[lab]\naws_access_key_id = {key}\naws_secret_access_key = s\naws_session_token = t\n"
+        )
+
+    keys("ASIAFIRST00000000001")
+    (aws_files / "config").write_text(
+        f"[profile lab]\nregion = us-east-1\nendpoint_url = {cloud.server.url}\n"
+    )
+    portal = cloud.portal(profile_account("lab", "lab"))
+    try:
+        await listed(portal, "lab")
+        keys("ASIASECOND0000000002")
+        cloud.server.clear_calls()
+        await listed(portal, "lab")
+        assert {c.access_key for c in cloud.server.calls} == {"ASIASECOND0000000002"}
+    finally:
+        await portal.close()

@@ -66,6 +66,11 @@ class AwsIdentity:
     ca_bundle: str | None = None
     #: Where botocore read `ca_bundle`, and where to change it.
     ca_bundle_from: str = ""
+    #: The shared files' paths, their state when `credentials` were read from them, and
+    #: how to read keys from them again (_reread).
+    files: tuple[str, ...] = ()
+    read: tuple[tuple[int, int, int] | None, ...] = ()
+    from_files: Callable[[], Any] | None = field(default=None, repr=False)
 
     @property
     def source(self) -> str:
@@ -74,8 +79,10 @@ class AwsIdentity:
 
     def frozen(self) -> tuple[str, str, str | None]:
         """Key id, secret and session token now; temporary credentials are renewed first
-        when they are about to expire (botocore's refresh windows)."""
+        when they are about to expire (botocore's refresh windows), and keys from the
+        shared files are read again once a file has changed."""
         try:
+            self._reread()
             now = self.credentials.get_frozen_credentials()
         except Exception as exc:  # botocore's and its HTTP library's errors, many types
             raise CredentialError(
@@ -84,6 +91,68 @@ class AwsIdentity:
                 account=self.account,
             ) from None
         return str(now.access_key), str(now.secret_key), now.token
+
+    def _reread(self) -> None:
+        """Keys botocore read from the shared files (static: it never reads them again)
+        are read again, as each aws CLI command does, once a file has changed: saml2aws,
+        gimme-aws-creds or `aws configure` write new ones there while wm runs. Only
+        keys from those files replace them; anything else (a file caught half-written,
+        the profile become a role) keeps the ones in use until they are refused."""
+        if self.method not in _FROM_FILES or (now := _state(self.files)) == self.read:
+            return
+        self.read = now
+        try:
+            found = self.from_files() if self.from_files is not None else None
+        except Exception:
+            return
+        if found is not None:
+            self.method, self.credentials = found.method, found
+
+
+#: botocore's methods for keys it read from the shared files.
+_FROM_FILES = ("shared-credentials-file", "config-file")
+
+
+def _state(paths: tuple[str, ...]) -> tuple[tuple[int, int, int] | None, ...]:
+    """Each file's inode, size and time of change; None for one that is not there."""
+    import os
+
+    def one(path: str) -> tuple[int, int, int] | None:
+        try:
+            found = os.stat(path)
+        except OSError:
+            return None
+        return found.st_ino, found.st_size, found.st_mtime_ns
+
+    return tuple(one(path) for path in paths)
+
+
+def _keys_from_files(session: Any, files: tuple[str, ...]) -> Callable[[], Any]:
+    """Keys of the profile botocore read from its two files, in its order (the
+    credentials file first), by its own providers: none of the chain's others, which
+    could assume a role, ask for an MFA code or start a command."""
+    from botocore.credentials import ConfigProvider, SharedCredentialProvider
+
+    name = session.get_config_variable("profile") or "default"
+    config, credentials = files
+
+    def load() -> Any:
+        for provider in (SharedCredentialProvider(credentials, name), ConfigProvider(config, name)):
+            if (found := provider.load()) is not None:
+                return found
+        return None
+
+    return load
+
+
+def _files(session: Any) -> tuple[str, ...]:
+    """The shared files' paths as botocore reads them (configloader.raw_config_parse)."""
+    import os
+
+    return tuple(
+        os.path.expanduser(os.path.expandvars(str(session.get_config_variable(variable))))
+        for variable in ("config_file", "credentials_file")
+    )
 
 
 def resolve(
@@ -106,6 +175,8 @@ def resolve(
     session.set_default_client_config(
         Config(connect_timeout=account.timeout, read_timeout=account.timeout)
     )
+    files = _files(session)
+    read = _state(files)  # before the chain reads them: a change after that is seen
     try:
         _mfa_through(session, account.name, prompt)
         _process_through_commands(session, terminal=terminal)
@@ -161,6 +232,9 @@ def resolve(
         credentials=credentials,
         ca_bundle=session.get_config_variable("ca_bundle"),
         ca_bundle_from=_ca_bundle_from(session),
+        files=files,
+        read=read,
+        from_files=_keys_from_files(session, files),
     )
     # The first use now, while the backend is built: a role is assumed here (its MFA code
     # asked, if any), outside any call's deadline, and a refusal names the account at once.
