@@ -418,3 +418,44 @@ async def test_new_keys_written_to_the_credentials_file_are_used_while_wm_runs(
         assert {c.access_key for c in cloud.server.calls} == {"ASIASECOND0000000002"}
     finally:
         await portal.close()
+
+
+@pytest.mark.parametrize(
+    ("command", "told"),
+    [
+        (
+            "~/bin/aws-creds --account prod",
+            "~/bin/aws-creds is not there (botocore runs the command without a shell, so ~ "
+            "and $VARIABLES stay as written): write the full path",
+        ),
+        (
+            "$HOME/bin/aws-creds",
+            "$HOME/bin/aws-creds is not there (botocore runs the command without a shell, so "
+            "~ and $VARIABLES stay as written): write the full path",
+        ),
+        (
+            "aws-creds-nowhere",
+            "aws-creds-nowhere is not there: check the path, or put the program on PATH",
+        ),
+    ],
+    ids=["tilde", "variable", "not-on-path"],
+)
+def test_a_credential_process_not_found_says_why(
+    cloud: Cloud, aws_files: Path, command: str, told: str
+) -> None:
+    """`credential_process = ~/bin/aws-creds` runs in a shell the user tries it in, and
+    not under botocore, which starts it without one: wm said '[Errno 2] No such file or
+    directory: '~/bin/aws-creds'' of a file that is there."""
+    home = Path(os.environ["HOME"])
+    (home / "bin").mkdir()
+    (home / "bin" / "aws-creds").write_text("#!/bin/sh\necho '{}'\n")
+    (home / "bin" / "aws-creds").chmod(0o755)
+    (aws_files / "config").write_text(
+        f"[profile lab]\ncredential_process = {command}\nregion = us-east-1\n"
+    )
+    done = accounts_test(cloud, "lab")
+    assert done.exit_code == 3, done.output
+    assert done.stdout == (
+        "lab: FAILED: AWS profile 'lab': Error when retrieving credentials from "
+        f"custom-process: {told}\n"
+    )

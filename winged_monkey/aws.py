@@ -340,6 +340,13 @@ def _process_provider() -> Callable[..., Any]:
                     f"{program} exited with status {code} (what it wrote on stderr is not "
                     "shown: it can hold a secret); run it in a shell to see why"
                 )
+            except FileNotFoundError:
+                said = f"{program} is not there" + (
+                    " (botocore runs the command without a shell, so ~ and $VARIABLES stay "
+                    "as written): write the full path"
+                    if program.startswith("~") or "$" in program
+                    else ": check the path, or put the program on PATH"
+                )
             except (ValueError, AttributeError, TypeError) as exc:  # JSON, UTF-8, no object
                 said = (
                     f"{program} printed no JSON credentials ({_reason(exc)}): it must print "
