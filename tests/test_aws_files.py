@@ -459,3 +459,18 @@ def test_a_credential_process_not_found_says_why(
         "lab: FAILED: AWS profile 'lab': Error when retrieving credentials from "
         f"custom-process: {told}\n"
     )
+
+
+def test_the_import_says_where_a_shared_file_cannot_be_parsed(
+    cloud: Cloud, aws_files: Path
+) -> None:
+    """`wm accounts import --aws` said botocore's 'Unable to parse config file: PATH' and
+    'fix its syntax' of a file saved by Notepad, whose syntax is right."""
+    (aws_files / "config").write_text("\ufeff[profile lab]\nregion = us-east-1\n")
+    config = cloud.tmp_path / "imported.toml"
+    done = CliRunner().invoke(main, ["--config", str(config), "accounts", "import", "--aws"])
+    assert done.exit_code == 3, done.output
+    assert (
+        f"wm: Unable to parse config file: {aws_files / 'config'}; it starts with a byte order "
+        "mark (saved as 'UTF-8 with BOM'): save it as UTF-8 without one; nothing imported"
+    ) in done.stderr

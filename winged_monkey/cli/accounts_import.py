@@ -114,13 +114,15 @@ def _aws_profiles(profiles: tuple[str, ...], name: str | None) -> list[importing
     it (botocore's words hold the path only, never a line of the file: no key is shown)."""
     from botocore.exceptions import BotoCoreError
 
+    from winged_monkey import aws_hints
+
     try:
         return importing_aws.from_aws_profiles(profiles, name)
     except BotoCoreError as exc:
-        raise ConfigError(
-            f"{exc}: fix its syntax (`aws configure list` shows what the AWS tools make of it)"
-            "; nothing imported"
-        ) from None
+        where = aws_hints.advice(exc, None, None) or (
+            ": fix its syntax (`aws configure list` shows what the AWS tools make of it)"
+        )
+        raise ConfigError(f"{exc}{where}; nothing imported") from None
 
 
 def _store_or_say_no_secrets(account: str, secret: str) -> None:
