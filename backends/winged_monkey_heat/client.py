@@ -8,6 +8,7 @@ when Heat answers 401 (a token revoked or expired early).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from typing import Any
@@ -26,6 +27,7 @@ from winged_monkey.errors import (
 )
 from winged_monkey.httppool import LoopPool
 from winged_monkey.tls import client_context, client_pair
+from winged_monkey_heat import clouds
 from winged_monkey_heat.faults import NO_ANSWER, error_text, transport_error, where
 from winged_monkey_heat.keystone import Keystone
 from winged_monkey_heat.settings import HeatSettings, read_settings
@@ -81,6 +83,12 @@ class HeatClient:
     def __init__(self, account: AccountConfig, secrets: Secrets) -> None:
         self.account = account.name
         self.settings = read_settings(account)
+        region = account.region
+        if self.settings.cloud is not None:  # a cloud of clouds.yaml, read now
+            cloud = clouds.resolve(account, self.settings.cloud)
+            self.settings = read_settings(account, cloud.settings)
+            secrets = dataclasses.replace(secrets, secret=secrets.secret or cloud.secret)
+            region = region or cloud.region
         self.timeout = account.timeout
         # Checked now, like ca_bundle: a wrong file is a config error, not a failed handshake.
         client = client_pair(
@@ -100,9 +108,7 @@ class HeatClient:
             client_setting="client_cert and client_key",
         )
         self.keystone = (
-            Keystone(
-                account.name, self.settings, secrets, account.region, account.timeout, self.remedy
-            )
+            Keystone(account.name, self.settings, secrets, region, account.timeout, self.remedy)
             if self.settings.keystone
             else None
         )

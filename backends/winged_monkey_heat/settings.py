@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -61,12 +61,18 @@ class HeatSettings(BackendSettings):
     templates: str | None = Field(
         None, description="Folder of HOT templates offered in the catalog, e.g. ~/heat-templates."
     )
+    cloud: str | None = Field(
+        None,
+        description="A cloud of clouds.yaml, read when the account is used by openstacksdk's "
+        "loader (secure.yaml, vendor profiles, regions): its Keystone, user and project; the "
+        "account's own keys win.",
+    )
 
     @classmethod
     def needs_secret(cls, account: AccountConfig) -> bool:
         """A direct endpoint takes a token if one is stored (keyring, token_env, ...) but
         never asks for one: a standalone Heat may need none. Keystone needs its secret."""
-        return "auth_url" in account.settings
+        return "auth_url" in account.settings and "cloud" not in account.settings
 
     @field_validator("endpoint_url", "auth_url")
     @classmethod
@@ -75,11 +81,13 @@ class HeatSettings(BackendSettings):
 
     @model_validator(mode="after")
     def _one_way_in(self) -> HeatSettings:
-        if self.auth_url is None:
+        if self.auth_url is None and self.cloud is None:  # a cloud's is read when used
             if self.endpoint_url is None or not self.project:
                 raise ValueError(
                     "set auth_url (Keystone v3), or endpoint_url and project (a direct endpoint)"
                 )
+            return self
+        if self.auth_url is None:
             return self
         if self.method == "password" and not (self.project_name or self.project_id):
             raise ValueError("Keystone password auth needs project_name or project_id")
@@ -114,8 +122,9 @@ class HeatSettings(BackendSettings):
         return self.project or self.project_name or self.project_id or "the credential's project"
 
 
-def read_settings(account: AccountConfig) -> HeatSettings:
-    data = own_settings(account)
+def read_settings(account: AccountConfig, cloud: dict[str, Any] | None = None) -> HeatSettings:
+    """The account's settings; with `cloud` (a clouds.yaml cloud's), over the cloud's."""
+    data = {**(cloud or {}), **own_settings(account)}
     if "endpoint_url" not in data and account.endpoint is not None:
         ep = account.endpoint
         scheme = "https" if ep.secure else "http"
@@ -129,4 +138,5 @@ def read_settings(account: AccountConfig) -> HeatSettings:
             + e["msg"].removeprefix("Value error, ")
             for e in exc.errors()
         )
-        raise ConfigError(f"Heat account: {problems}", account=account.name) from None
+        where = f"clouds.yaml: cloud {data['cloud']!r}" if cloud is not None else "Heat account"
+        raise ConfigError(f"{where}: {problems}", account=account.name) from None

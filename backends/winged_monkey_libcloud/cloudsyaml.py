@@ -11,7 +11,6 @@ by name, with the reason. openstacksdk is imported only for such accounts.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,43 +48,10 @@ def resolve(account: AccountConfig) -> Cloud:
     if name is None:
         raise ConfigError("no cloud named (cloud = ...)", account=account.name)
     try:
-        from openstack import config as openstack_config
-    except ImportError:
-        raise ConfigError(
-            f"cloud = {name!r} is read by openstacksdk, which is not installed: "
-            "pip install 'winged-monkey[openstack]'",
-            account=account.name,
-        ) from None
-    try:
-        clouds = cloudfiles.check_read(cloud=name)  # the loader skips a file it cannot parse
+        config = cloudfiles.load_cloud(name, account.region)
     except ConfigError as exc:
         raise ConfigError(exc.message, account=account.name) from None
-    raw: dict[str, Any] = {}  # the cloud as written, for the loader's errors
-    warned: list[warnings.WarningMessage] = []  # told only to explain an error
-    try:
-        with warnings.catch_warnings(record=True) as warned:  # its deprecations (influxdb)
-            warnings.simplefilter("always")
-            loader = openstack_config.OpenStackConfig(  # the files checked above
-                config_files=[str(p) for p in cloudfiles.search("clouds")],
-                secure_files=[str(p) for p in cloudfiles.search("secure")],
-            )
-            key = cloudfiles.key_of(name, loader.get_cloud_names())  # `123:` is a number
-            if key is None and name == loader.envvar_key:
-                raise ConfigError(
-                    f"cloud {name!r} is openstacksdk's name for the OS_* variables, and none "
-                    "is set: source the project's openrc file before wm"
-                )
-            if key is None:
-                names = [n for n in loader.get_cloud_names() if clouds or n == loader.envvar_key]
-                raise cloudfiles.not_found(name, clouds, names)
-            raw = dict(loader.cloud_config["clouds"][key])
-            region = loader.get_one(cloud=key, region_name=account.region or None)
-    except ConfigError as exc:
-        raise ConfigError(exc.message, account=account.name) from None
-    except Exception as exc:  # openstacksdk's ConfigException and keystoneauth's errors
-        said = cloudfiles.loader_error(exc, raw, warned)
-        raise ConfigError(f"clouds.yaml: cloud {name!r}: {said}", account=account.name) from None
-    return from_config(account, name, dict(region.config))
+    return from_config(account, name, config)
 
 
 def from_config(account: AccountConfig, name: str, config: dict[str, Any]) -> Cloud:

@@ -106,6 +106,46 @@ def check_read(env: Mapping[str, str] | None = None, cloud: str | None = None) -
     return clouds
 
 
+def load_cloud(name: str, region: str | None = None) -> dict[str, Any]:
+    """Cloud `name` at `region` (else its first) as openstacksdk's loader resolves it, read
+    now (the files may have changed since the last time); what keeps it from it is a
+    ConfigError in the file's terms, never the loader's Python."""
+    try:
+        from openstack import config as openstack_config
+    except ImportError:
+        raise ConfigError(
+            f"cloud = {name!r} is read by openstacksdk, which is not installed: "
+            "pip install 'winged-monkey[openstack]'"
+        ) from None
+    clouds = check_read(cloud=name)  # the loader skips a file it cannot parse
+    raw: dict[str, Any] = {}  # the cloud as written, for the loader's errors
+    warned: list[warnings.WarningMessage] = []  # told only to explain an error
+    try:
+        with warnings.catch_warnings(record=True) as warned:  # its deprecations (influxdb)
+            warnings.simplefilter("always")
+            loader = openstack_config.OpenStackConfig(  # the files checked above
+                config_files=[str(p) for p in search("clouds")],
+                secure_files=[str(p) for p in search("secure")],
+            )
+            key = key_of(name, loader.get_cloud_names())  # `123:` is a number
+            if key is None and name == loader.envvar_key:
+                raise ConfigError(
+                    f"cloud {name!r} is openstacksdk's name for the OS_* variables, and none "
+                    "is set: source the project's openrc file before wm"
+                )
+            if key is None:
+                names = [n for n in loader.get_cloud_names() if clouds or n == loader.envvar_key]
+                raise not_found(name, clouds, names)
+            raw = dict(loader.cloud_config["clouds"][key])
+            resolved = loader.get_one(cloud=key, region_name=region or None)
+    except ConfigError:
+        raise
+    except Exception as exc:  # openstacksdk's ConfigException and keystoneauth's errors
+        said = loader_error(exc, raw, warned)
+        raise ConfigError(f"clouds.yaml: cloud {name!r}: {said}") from None
+    return dict(resolved.config)
+
+
 def key_of(name: str, names: Sequence[Any]) -> Any:
     """The loader's key for the cloud the user names: YAML reads `123:` as a number, which
     no name given on a command line or in wm's config matches as it is (None: not there)."""

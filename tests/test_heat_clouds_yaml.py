@@ -1,0 +1,239 @@
+"""Heat accounts that name a cloud of clouds.yaml (`cloud = "..."`): each cloud is read by
+openstacksdk's loader, and the Heat backend asks Keystone for the token keystoneauth would
+ask for (the same identity, the same scope), at the same region and interface; what the
+backend cannot do is refused by name. No network: Keystone's request is built, not sent.
+The live login is tests/openstack/test_heat_clouds_yaml_live.py."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+pytest.importorskip("openstack")
+
+from keystoneauth1 import session
+from keystoneauth1.identity import generic
+from openstack.config.loader import OpenStackConfig
+
+from tests.certs import make_ca
+from tests.clouds_files import no_network, only_these_files
+from winged_monkey.account import Secrets
+from winged_monkey.errors import ConfigError
+from winged_monkey.user.config import AccountConfig
+from winged_monkey.user.credentials import CredentialResolver
+from winged_monkey_heat.client import HeatClient
+
+KS = "https://keystone.example:5000/v3"
+ALICE = {"auth_url": KS, "username": "alice", "password": "s3", "project_name": "web"}
+
+TAKEN: dict[str, dict[str, Any]] = {
+    "devstack": {
+        "auth": {**ALICE, "user_domain_id": "default", "project_domain_id": "default"},
+        "identity_api_version": "3",
+        "region_name": "RegionOne",
+    },
+    "domain-shorthand": {"auth": {**ALICE, "domain_name": "Users"}, "interface": "internal"},
+    "default-domain": {"auth": {**ALICE, "default_domain_id": "7c2e"}},
+    "project-id": {
+        "auth": {"auth_url": KS, "username": "alice", "password": "s3", "project_id": "p1"},
+        "auth_type": "v3password",
+        "domain_id": "default",
+    },
+    "hyphens-regions": {
+        "regions": ["RegionOne", "RegionTwo"],
+        "endpoint-type": "adminURL",
+        "auth": {
+            "auth-url": KS,
+            "username": "alice",
+            "password": "s3",
+            "tenant-name": "web",
+            "user-domain-name": "Default",
+            "project-domain-name": "Default",
+        },
+    },
+    "token": {
+        "auth_type": "v3token",
+        "auth": {"auth_url": KS, "token": "t0k", "project_name": "web", "project_domain_id": "d1"},
+    },
+    "appcred-id": {
+        "auth_type": "v3applicationcredential",
+        "auth": {
+            "auth_url": KS,
+            "application_credential_id": "0a1b",
+            "application_credential_secret": "s",
+        },
+    },
+    "appcred-name": {
+        "auth_type": "v3applicationcredential",
+        "auth": {
+            "auth_url": KS,
+            "application_credential_name": "ci",
+            "application_credential_secret": "s",
+            "username": "alice",
+            "user_domain_name": "Users",
+        },
+    },
+}
+
+REFUSED: dict[str, tuple[dict[str, Any], str]] = {
+    "oidc": (
+        {
+            "auth_type": "v3oidcpassword",
+            "auth": {
+                **ALICE,
+                "identity_provider": "idp",
+                "protocol": "openid",
+                "client_id": "wm",
+                "client_secret": "c",
+                "discovery_endpoint": "https://idp.example/.well-known/openid-configuration",
+                "project_domain_id": "default",
+            },
+        },
+        "auth_type 'v3oidcpassword' is not supported: the Heat backend logs in with a "
+        "password, a token or an application credential (auth_type v3applicationcredential)",
+    ),
+    "v2": (
+        {"auth_type": "v2password", "auth": {**ALICE, "tenant_name": "web"}},
+        "Keystone v2 is not supported, only v3",
+    ),
+    "system": (
+        {
+            "auth": {
+                **{k: v for k, v in ALICE.items() if k != "project_name"},
+                "system_scope": "all",
+            }
+        },
+        "system-scoped (system_scope: all); Heat is a project's",
+    ),
+    "user-id": (
+        {"auth": {"auth_url": KS, "user_id": "u1", "password": "p", "project_id": "p1"}},
+        "the Heat backend names the user: write auth.username, not auth.user_id",
+    ),
+    "templated-override": (
+        {
+            "orchestration_endpoint_override": "https://heat.example:8004/%(project_id)s",
+            "auth": {**ALICE, "domain_id": "default"},
+        },
+        "orchestration_endpoint_override https://heat.example:8004/%(project_id)s is not "
+        "Heat's v1 URL with the project as %(project_id)s",
+    ),
+}
+
+
+@pytest.fixture
+def clouds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "clouds.yaml"
+    shapes = {**TAKEN, **{name: cloud for name, (cloud, _) in REFUSED.items()}}
+    path.write_text(yaml.safe_dump({"clouds": shapes}))
+    only_these_files(monkeypatch, path, tmp_path / "secure.yaml")
+    no_network(monkeypatch, "reading a cloud")
+    return path
+
+
+def keystoneauth(name: str, region: str | None = None) -> dict[str, Any]:
+    """The token request keystoneauth would make for this cloud, and where it would go."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cloud = OpenStackConfig().get_one(cloud=name, region_name=region)
+    plugin: Any = cloud.get_auth()
+    if isinstance(plugin, generic.BaseGenericPlugin):  # discovery would pick v3
+        plugin = plugin.create_plugin(session.Session(), (3, 0), cloud.config["auth"]["auth_url"])
+    method, data = plugin.auth_methods[0].get_auth_data(session.Session(), plugin, {}, {})
+    auth: dict[str, Any] = {"identity": {"methods": [method], method: data}}
+    if getattr(plugin, "project_id", None):
+        auth["scope"] = {"project": {"id": plugin.project_id}}
+    elif getattr(plugin, "project_name", None):
+        domain = (
+            {"id": plugin.project_domain_id}
+            if plugin.project_domain_id
+            else {"name": plugin.project_domain_name}
+        )
+        auth["scope"] = {"project": {"name": plugin.project_name, "domain": domain}}
+    interface = cloud.get_interface("orchestration")
+    return {
+        "auth": auth,
+        "url": plugin.auth_url.rstrip("/"),
+        "region": cloud.config["region_name"] or None,
+        "interface": str(interface).lower().removesuffix("url"),
+    }
+
+
+def heat(name: str, region: str | None = None) -> dict[str, Any]:
+    account = AccountConfig.model_validate(
+        {"name": "h", "backend": "heat", "cloud": name, "region": region}
+    )
+    secrets = CredentialResolver(lambda account, what: "never asked").resolve(account)
+    assert secrets.secret is None  # a clouds.yaml account is never prompted
+    client = HeatClient(account, secrets)
+    keystone = client.keystone
+    assert keystone is not None
+    return {
+        "auth": keystone._body()["auth"],
+        "url": keystone.url.removesuffix("/auth/tokens"),
+        "region": keystone.region,
+        "interface": keystone.settings.interface,
+    }
+
+
+@pytest.mark.parametrize("name", sorted(TAKEN))
+def test_each_cloud_asks_keystone_for_the_token_keystoneauth_would(clouds: Path, name: str) -> None:
+    assert heat(name) == keystoneauth(name)
+
+
+def test_the_accounts_region_picks_one_of_the_list(clouds: Path) -> None:
+    assert heat("hyphens-regions", "RegionTwo") == keystoneauth("hyphens-regions", "RegionTwo")
+
+
+@pytest.mark.parametrize("name", sorted(REFUSED))
+def test_what_the_heat_backend_cannot_do_is_refused_by_name(clouds: Path, name: str) -> None:
+    with pytest.raises(ConfigError) as refused:
+        heat(name)
+    assert str(refused.value).startswith(f"h: clouds.yaml: cloud '{name}': ")
+    assert REFUSED[name][1] in str(refused.value)
+    assert "s3" not in str(refused.value)
+
+
+def test_an_orchestration_endpoint_override_is_heats_url(clouds: Path, tmp_path: Path) -> None:
+    ca, _, _ = make_ca(tmp_path, "wm-test-ca")
+    clouds.write_text(
+        yaml.safe_dump(
+            {
+                "clouds": {
+                    "o": {
+                        "orchestration_endpoint_override": "https://heat.example:8004/v1/%(project_id)s",
+                        "cacert": str(ca),
+                        "auth": {**ALICE, "domain_id": "default"},
+                    }
+                }
+            }
+        )
+    )
+    account = AccountConfig.model_validate({"name": "h", "backend": "heat", "cloud": "o"})
+    client = HeatClient(account, Secrets(account="h"))
+    assert client.settings.endpoint_url == "https://heat.example:8004/v1"
+    assert client.settings.tls_verify == (True, str(ca))
+
+
+def test_the_accounts_own_keys_and_secret_win(
+    clouds: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HEAT_PW", "from-env")
+    account = AccountConfig.model_validate(
+        {
+            "name": "h",
+            "backend": "heat",
+            "cloud": "devstack",
+            "service_type": "orchestration-v1",
+            "credentials": {"keyring": False, "secret_env": "HEAT_PW"},
+        }
+    )
+    client = HeatClient(account, CredentialResolver().resolve(account))
+    assert client.settings.service_type == "orchestration-v1"
+    assert client.keystone is not None
+    assert client.keystone._body()["auth"]["identity"]["password"]["user"]["password"] == (
+        "from-env"
+    )
