@@ -206,8 +206,14 @@ SSO = (
     [
         ('[profile "qa team"]', "qa team", "aws sso login --profile 'qa team'"),
         ("[profile corp]", None, "aws sso login --profile corp"),
+        (
+            "[profile ops]\nrole_arn = arn:aws:iam::111111111111:role/x\nsource_profile = corp\n"
+            "region = us-east-1\n[profile corp]",
+            "ops",
+            "aws sso login --profile corp",
+        ),
     ],
-    ids=["a-name-with-a-space", "AWS_PROFILE"],
+    ids=["a-name-with-a-space", "AWS_PROFILE", "a-role-on-sso"],
 )
 def test_sso_with_no_token_gives_a_login_command_that_works(
     cloud: Cloud, aws_files: Path, section: str, account: str | None, login: str
@@ -215,7 +221,8 @@ def test_sso_with_no_token_gives_a_login_command_that_works(
     """wm said `aws sso login --profile qa team` (the shell reads two words and a profile
     'qa'), and to an account on the default chain with AWS_PROFILE=corp `aws sso login`,
     which logs in the default profile from a shell without that variable (another tmux
-    pane)."""
+    pane); of a role whose source_profile signs in with SSO, `aws sso login --profile ops`,
+    which the aws CLI refuses (it does not follow source_profile to the SSO settings)."""
     (aws_files / "config").write_text(f"{section}\n{SSO}")
     config = cloud.tmp_path / "wm.toml"
     credentials = f'credentials = {{ aws_profile = "{account}" }}\n' if account else ""

@@ -47,7 +47,8 @@ def advice(exc: BaseException, session: Any, profile: str | None) -> str:
 
         # The profile botocore read: the account's, else the variables' (in its order).
         name = profile or os.environ.get("AWS_DEFAULT_PROFILE") or os.environ.get("AWS_PROFILE")
-        login = f"aws sso login --profile {shlex.quote(name)}" if name else "aws sso login"
+        name = _with_sso(name or "default")
+        login = "aws sso login" + ("" if name == "default" else f" --profile {shlex.quote(name)}")
         return f"; log in to SSO first: {login}"
     if isinstance(exc, RuntimeError) and "still expired" in str(exc):
         return (
@@ -71,6 +72,25 @@ def advice(exc: BaseException, session: Any, profile: str | None) -> str:
             "host, name source_profile or credential_source = Environment instead"
         )
     return ""
+
+
+def _with_sso(name: str) -> str:
+    """The profile that holds the SSO settings `name` signs in with: itself, or the one
+    its source_profile chain reaches (`aws sso login --profile` a role's profile refuses,
+    missing sso_start_url and sso_region: it does not follow source_profile)."""
+    import botocore.session
+
+    try:
+        profiles = botocore.session.Session().full_config.get("profiles", {})
+    except Exception:  # the files' own trouble is said elsewhere
+        return name
+    found, seen = name, set()
+    while found in profiles and found not in seen:
+        seen.add(found)
+        if {"sso_session", "sso_start_url"} & set(profiles[found]):
+            return str(found)
+        found = profiles[found].get("source_profile")
+    return name
 
 
 def _unparsed(error: object) -> str:
