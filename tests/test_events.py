@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -246,6 +247,47 @@ def test_wm_events_target_is_an_id_or_a_name(history: list[Event]) -> None:
     store.append_events([ev("other", datetime.now(UTC), target="i-2", target_name="cache")])
     assert [e.key for e in next(follow) or []] == ["renamed"]
     store.close()
+
+
+@pytest.fixture
+def local_zone() -> Iterator[Callable[[str], None]]:
+    """Sets the process's local time zone (TZ, as a user's shell does) for the test."""
+    before = os.environ.get("TZ")
+
+    def use(zone: str) -> None:
+        os.environ["TZ"] = zone
+        time.tzset()
+
+    yield use
+    if before is None:
+        os.environ.pop("TZ", None)
+    else:
+        os.environ["TZ"] = before
+    time.tzset()
+
+
+def test_wm_events_table_times_carry_their_utc_offset(local_zone: Callable[[str], None]) -> None:
+    """On the night British clocks go back, 01:30 comes twice: the table said
+    "2026-10-25 01:30:00" for both, and a teammate in Kolkata could not tell what zone a
+    pasted table was in. Each time now carries its offset, as --json and --csv do."""
+    first = datetime(2026, 10, 25, 0, 30, tzinfo=UTC)  # 01:30 BST
+    store = Store.open(paths.store_path())
+    store.append_events([ev("bst", first), ev("gmt", first + timedelta(hours=1))])
+    store.close()
+    local_zone("Europe/London")
+    lines = wm("events", "--parts", "--width", "0").stdout.splitlines()
+    assert [line.split()[:2] for line in lines[1:]] == [
+        ["2026-10-25", "01:30:00+00:00"],
+        ["2026-10-25", "01:30:00+01:00"],
+    ]
+    narrow = wm("events", "--parts", "--width", "60").stdout.splitlines()
+    assert [line.split()[:2] for line in narrow[1:]] == [
+        ["10-25", "01:30+00:00"],
+        ["10-25", "01:30+01:00"],
+    ]
+    local_zone("Asia/Kolkata")
+    lines = wm("events", "--parts", "--width", "0").stdout.splitlines()
+    assert lines[1].split()[:2] == ["2026-10-25", "07:00:00+05:30"]
 
 
 CONFIGURED = (

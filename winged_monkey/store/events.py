@@ -139,14 +139,15 @@ def change_text(event: Event) -> str:
 
 
 def event_row(event: Event) -> tuple[str, ...]:
-    """One line of the human table; times in local time."""
+    """One line of the human table; times in local time with their UTC offset (a log read
+    in another zone, or across a DST change, when 01:30 comes twice, says which time)."""
     detail = event.detail or ""
     if event.user:
         detail = f"by {event.user}" + (f": {detail}" if detail else "")
     if event.duration is not None:
         detail += f" ({event.duration:.1f} s)"
     return (
-        event.at.astimezone().strftime("%Y-%m-%d %H:%M:%S"),
+        event.at.astimezone().isoformat(" ", "seconds"),
         str(event.source),
         event.kind,
         event.account,

@@ -253,6 +253,8 @@ _EVENT_NARROWING: tuple[str, ...] = (
     "+DETAIL",
     "ACCOUNT",
 )
+#: The seconds of a time, which the +SECONDS step drops (its UTC offset stays).
+_SECONDS = re.compile(r"(\d\d:\d\d):\d\d")
 #: Below this many columns a cut detail says too little to keep.
 _DETAIL_MIN = 16
 
@@ -292,10 +294,11 @@ def _narrow_events(
         if width is None or (taken >= at_least and table_width(table[shown:]) <= width):
             return table, taken
         header = table[0]
-        if step in ("+YEAR", "+SECONDS"):  # "2026-12-04 17:22:13" -> "12-04 17:22"
+        if step in ("+YEAR", "+SECONDS"):  # "2026-12-04 17:22:13+01:00" -> "12-04 17:22+01:00"
             column = header.index("TIME")
             for row in table[1:]:
-                row[column] = row[column][5:] if step == "+YEAR" else row[column][:-3]
+                cell = row[column]
+                row[column] = cell[5:] if step == "+YEAR" else _SECONDS.sub(r"\1", cell, count=1)
         elif step == "+DETAIL":
             column = header.index("DETAIL")
             room = width - table_width([row[:column] for row in table[shown:]]) - len(GAP)
