@@ -290,6 +290,56 @@ def test_wm_events_table_times_carry_their_utc_offset(local_zone: Callable[[str]
     assert lines[1].split()[:2] == ["2026-10-25", "07:00:00+05:30"]
 
 
+@pytest.mark.parametrize(
+    ("zone", "text", "said"),
+    [
+        (
+            "Europe/London",
+            "2026-03-29T01:30",
+            "'2026-03-29T01:30' does not exist in local time (the clocks skipped it for "
+            "daylight saving): give its offset, 2026-03-29T01:30+00:00 or 2026-03-29T01:30+01:00",
+        ),
+        (
+            "Europe/London",
+            "2026-10-25T01:30",
+            "'2026-10-25T01:30' comes twice in local time (the clocks went back over it): give "
+            "its offset, 2026-10-25T01:30+01:00 (the first) or 2026-10-25T01:30+00:00 (the second)",
+        ),
+        (
+            "America/New_York",
+            "2026-11-01T01:15:30",
+            "'2026-11-01T01:15:30' comes twice in local time (the clocks went back over it): "
+            "give its offset, 2026-11-01T01:15:30-04:00 (the first) or "
+            "2026-11-01T01:15:30-05:00 (the second)",
+        ),
+    ],
+)
+def test_a_local_time_a_dst_change_skips_or_repeats_is_refused(
+    local_zone: Callable[[str], None], zone: str, text: str, said: str
+) -> None:
+    """--since 2026-03-29T01:30 in London named an hour no British clock showed, and
+    01:30 on the night clocks go back one of two hours, both taken silently as one of
+    them; the user is now asked for the offset that makes it one time."""
+    local_zone(zone)
+    result = CliRunner().invoke(main, ["events", "--since", text])
+    assert result.exit_code == ExitCode.USAGE, result.output
+    assert said in " ".join(result.stderr.split())
+    assert parse_when(f"{text}+01:00", NOW) == datetime.fromisoformat(f"{text}+01:00")
+
+
+def test_local_times_either_side_of_a_dst_change_stay_accepted(
+    local_zone: Callable[[str], None],
+) -> None:
+    local_zone("Europe/London")
+    assert parse_when("2026-03-29T00:59", NOW) == datetime(2026, 3, 29, 0, 59, tzinfo=UTC)
+    assert parse_when("2026-03-29T02:00", NOW) == datetime(2026, 3, 29, 1, 0, tzinfo=UTC)
+    assert parse_when("2026-10-25T00:59", NOW) == datetime(2026, 10, 24, 23, 59, tzinfo=UTC)
+    assert parse_when("2026-10-25T02:00", NOW) == datetime(2026, 10, 25, 2, 0, tzinfo=UTC)
+    assert parse_when("2026-10-25", NOW) == datetime(2026, 10, 24, 23, 0, tzinfo=UTC)
+    local_zone("Asia/Kolkata")
+    assert parse_when("2026-03-29T01:30", NOW) == datetime(2026, 3, 28, 20, 0, tzinfo=UTC)
+
+
 CONFIGURED = (
     '[[accounts]]\nname = "dev"\nprovider = "ec2"\nregion = "us-east-1"\n'
     '[[accounts]]\nname = "staging"\nprovider = "ec2"\nregion = "us-east-1"\n'

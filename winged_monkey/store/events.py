@@ -41,8 +41,8 @@ def parse_when(text: str, now: datetime) -> datetime:
     """A point in time from a user: `30s`, `15m`, `1h`, `2d`, `1w` before `now`; `now`;
     a date `2026-11-01` (its midnight) or an ISO date-time `2026-11-01T08:30`.
 
-    Dates and times without an offset are local time. Raises ValueError saying what
-    is accepted.
+    Dates and times without an offset are local time; a local time a DST change skips or
+    shows twice needs its offset. Raises ValueError saying what is accepted.
     """
     value = text.strip().lower()
     if value == "now":
@@ -50,8 +50,9 @@ def parse_when(text: str, now: datetime) -> datetime:
     if match := _RELATIVE.match(value):
         amount, unit = float(match[1]), match[2]
         return now - timedelta(seconds=amount * _UNITS[unit])
+    dated = re.fullmatch(r"\d{4}-\d{2}-\d{2}", value)
     try:
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        if dated:
             day = date.fromisoformat(value)
             parsed = datetime(day.year, day.month, day.day)
         else:
@@ -61,7 +62,29 @@ def parse_when(text: str, now: datetime) -> datetime:
             f"{text!r} is not a time: use an age like 30m, 1h, 2d, 1w, "
             "a date like 2026-11-01 or a date-time like 2026-11-01T08:30"
         ) from None
-    return parsed.astimezone(UTC) if parsed.tzinfo is None else parsed
+    if parsed.tzinfo is not None:
+        return parsed
+    if not dated:  # a date-time: one the local clocks skip or show twice is no one time
+        _check_local(text, parsed)
+    return parsed.astimezone(UTC)  # a date: its first moment (after a skip at midnight)
+
+
+def _check_local(text: str, naive: datetime) -> None:
+    """Refuse a local time a DST change skipped (spring) or showed twice (autumn),
+    naming the offsets that make it one time."""
+    first, second = (naive.replace(fold=fold).astimezone() for fold in (0, 1))
+    offsets = [f"{text.strip()}{o.isoformat()[-6:]}" for o in (first, second)]
+    if first.utcoffset() == second.utcoffset():
+        return
+    if first.replace(tzinfo=None) != naive:  # the clocks jumped over it
+        raise ValueError(
+            f"{text!r} does not exist in local time (the clocks skipped it for daylight "
+            f"saving): give its offset, {offsets[0]} or {offsets[1]}"
+        )
+    raise ValueError(
+        f"{text!r} comes twice in local time (the clocks went back over it): give its "
+        f"offset, {offsets[0]} (the first) or {offsets[1]} (the second)"
+    )
 
 
 @dataclass(frozen=True)
