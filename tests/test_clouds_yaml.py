@@ -560,3 +560,26 @@ def test_the_envvars_cloud_is_the_os_variables(
     found = kwargs("envvars")
     assert (found["key"], found["secret"]) == ("alice", "from-openrc")
     assert found["ex_force_service_region"] == "RegionTwo"
+
+
+def test_a_cacert_that_is_not_there_is_named_as_clouds_yaml_names_it(
+    clouds: Path, tmp_path: Path
+) -> None:
+    """wm said 'ca_bundle /x: no such file' of a cloud's cacert, a key the user never wrote
+    (the account has no ca_bundle), for OpenStack and Heat accounts alike."""
+    from click.testing import CliRunner
+
+    from winged_monkey.cli.main import main
+
+    clouds.write_text(
+        CLOUDS.replace("  hyphens:\n", f"  hyphens:\n    cacert: {tmp_path / 'gone.pem'}\n", 1)
+    )
+    config = tmp_path / "wm.toml"
+    config.write_text(
+        '[[accounts]]\nname = "os"\nprovider = "openstack"\ncloud = "hyphens"\n\n'
+        '[[accounts]]\nname = "apps"\nbackend = "heat"\ncloud = "hyphens"\n'
+    )
+    said = CliRunner().invoke(main, ["--config", str(config), "accounts", "test"]).output
+    gone = f"clouds.yaml cacert {tmp_path / 'gone.pem'}: no such file"
+    assert f"os: FAILED: {gone}" in said, said
+    assert f"apps: FAILED: {gone}" in said, said

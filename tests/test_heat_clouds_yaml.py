@@ -237,3 +237,21 @@ def test_the_accounts_own_keys_and_secret_win(
     assert client.keystone._body()["auth"]["identity"]["password"]["user"]["password"] == (
         "from-env"
     )
+
+
+def test_the_clouds_cert_that_is_not_there_is_named_as_clouds_yaml_names_it(
+    clouds: Path, tmp_path: Path
+) -> None:
+    clouds.write_text(
+        yaml.safe_dump(
+            {
+                "clouds": {
+                    "m": {"cert": str(tmp_path / "me.pem"), "auth": {**ALICE, "domain_id": "d"}}
+                }
+            }
+        )
+    )
+    account = AccountConfig.model_validate({"name": "h", "backend": "heat", "cloud": "m"})
+    with pytest.raises(ConfigError) as gone:
+        HeatClient(account, Secrets(account="h"))
+    assert str(gone.value) == f"h: clouds.yaml cert {tmp_path / 'me.pem'}: no such file"

@@ -160,18 +160,22 @@ def client_context(
     *,
     account: str,
     client: ClientCert | None = None,
+    name: str = "ca_bundle",
 ) -> ssl.SSLContext:
     """What httpx's `verify` takes for an account: trust only `ca_bundle` (a PEM file or a
     hashed directory) when set, no verification when `verify` is false (a lab), else the
     default trust, deferred to the first handshake; and `client` (from `client_pair`)
-    presented to a server that asks for a certificate."""
-    context = _trust(verify, ca_bundle, account=account)
+    presented to a server that asks for a certificate. `name`: the setting the bundle
+    came from, for the words."""
+    context = _trust(verify, ca_bundle, account=account, name=name)
     if client is not None:
         context.load_cert_chain(client.cert, client.key)
     return context
 
 
-def _trust(verify: bool, ca_bundle: str | Path | None, *, account: str) -> ssl.SSLContext:
+def _trust(
+    verify: bool, ca_bundle: str | Path | None, *, account: str, name: str
+) -> ssl.SSLContext:
     if not verify:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         context.check_hostname = False
@@ -185,9 +189,9 @@ def _trust(verify: bool, ca_bundle: str | Path | None, *, account: str) -> ssl.S
             return ssl.create_default_context(capath=str(bundle))
         return ssl.create_default_context(cafile=str(bundle))
     except FileNotFoundError:
-        raise ConfigError(f"ca_bundle {bundle}: no such file", account=account) from None
+        raise ConfigError(f"{name} {bundle}: no such file", account=account) from None
     except (OSError, ssl.SSLError) as exc:
         why = getattr(exc, "reason", None) or getattr(exc, "strerror", None) or type(exc).__name__
         raise ConfigError(
-            f"ca_bundle {bundle}: not a readable PEM CA bundle ({why})", account=account
+            f"{name} {bundle}: not a readable PEM CA bundle ({why})", account=account
         ) from None

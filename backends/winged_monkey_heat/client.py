@@ -84,11 +84,13 @@ class HeatClient:
         self.account = account.name
         self.settings = read_settings(account)
         region = account.region
+        names = {"client_cert": "client_cert", "client_key": "client_key", "ca": "ca_bundle"}
         if self.settings.cloud is not None:  # a cloud of clouds.yaml, read now
             cloud = clouds.resolve(account, self.settings.cloud)
             self.settings = read_settings(account, cloud.settings)
             secrets = dataclasses.replace(secrets, secret=secrets.secret or cloud.secret)
             region = region or cloud.region
+            names |= clouds.file_names(account, cloud)  # the cloud's cacert, cert, key
         self.timeout = account.timeout
         # Checked now, like ca_bundle: a wrong file is a config error, not a failed handshake.
         client = client_pair(
@@ -96,9 +98,12 @@ class HeatClient:
             self.settings.client_key,
             account=account.name,
             plain_only="the Heat backend takes only a plain key",
+            names=(names["client_cert"], names["client_key"]),
         )
         verify, bundle = self.settings.tls_verify
-        self._verify = client_context(verify, bundle, account=account.name, client=client)
+        self._verify = client_context(
+            verify, bundle, account=account.name, client=client, name=names["ca"]
+        )
         #: What a failed handshake's words name: the bundle, the certificate, the settings.
         self.remedy = faultwords.TlsRemedy(
             account.name,

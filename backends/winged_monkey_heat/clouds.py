@@ -107,6 +107,18 @@ def from_config(account: AccountConfig, name: str, config: dict[str, Any]) -> He
     )
 
 
+def file_names(account: AccountConfig, cloud: HeatCloud) -> dict[str, str]:
+    """The settings the files come from, for the words of a file that is not there: the
+    cloud's cacert, cert and key, unless the account names its own."""
+    own = account.settings
+    names = {}
+    if "ca_bundle" in cloud.settings and "ca_bundle" not in own and "verify" not in own:
+        names["ca"] = "clouds.yaml cacert"
+    if "client_cert" in cloud.settings and "client_cert" not in own:
+        names |= {"client_cert": "clouds.yaml cert", "client_key": "clouds.yaml key"}
+    return names
+
+
 def _heat_url(override: str, refuse: Any) -> str:
     """orchestration_endpoint_override as the Heat backend's endpoint_url (Heat's v1 URL,
     the project added after it): keystoneauth fills in %(project_id)s, the backend too."""

@@ -39,22 +39,23 @@ def ca_bundle(account: AccountConfig) -> str | Literal[False] | None:
         cloud = cloudsyaml.resolve(account)
         if not cloud.verify:  # as openstacksdk: no verification, its cacert unused
             return False
-        value = cloud.ca_bundle  # the cloud's cacert
+        if cloud.ca_bundle is not None:  # the cloud's cacert
+            return checked(account, cloud.ca_bundle, name="clouds.yaml cacert")
     return None if value is None else checked(account, str(value))
 
 
-def checked(account: AccountConfig, value: str, where: str = "") -> str:
+def checked(account: AccountConfig, value: str, where: str = "", name: str = "ca_bundle") -> str:
     """The bundle's path, once it is known to be a readable PEM CA bundle; `where` (said
-    after the reason) names a bundle that is not the account's own."""
+    after the reason) names a bundle that is not the account's own, `name` the setting."""
     path = Path(value).expanduser()
     if not path.is_file():
-        raise ConfigError(f"ca_bundle {path}: no such file{where}", account=account.name)
+        raise ConfigError(f"{name} {path}: no such file{where}", account=account.name)
     try:
         ssl.create_default_context(cafile=str(path))
     except (ssl.SSLError, OSError, ValueError) as exc:
         reason = getattr(exc, "reason", None) or type(exc).__name__
         raise ConfigError(
-            f"ca_bundle {path}: not a readable PEM CA bundle ({reason}){where}",
+            f"{name} {path}: not a readable PEM CA bundle ({reason}){where}",
             account=account.name,
         ) from None
     return str(path)
