@@ -7,6 +7,8 @@ quota is what moto reports. boto3 is the witness where the cloud's own answer ma
 
 from __future__ import annotations
 
+import gzip
+import json
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +24,15 @@ from winged_monkey.ui.widgets.catalog_text import hourly, monthly
 from winged_monkey.user.config import AccountConfig, Config
 
 SIZE = (80, 24)
+
+
+def moto_amis() -> Path:
+    """The public AMIs moto ships (its resources/amis.json.gz)."""
+    import moto.ec2
+
+    return Path(moto.ec2.__file__).parent / "resources" / "amis.json.gz"
+
+
 DEMO_ACCOUNTS = ["dev", "dev-eu", "prod"]
 
 
@@ -121,6 +132,27 @@ async def test_a_failing_account_is_a_row_with_its_reason(
         assert "down:" in detail_text(screen)
         # No launch from a row without an item.
         assert screen.check_action("launch", ()) is None
+
+
+async def test_a_failing_account_shows_above_another_accounts_many_images(
+    moto: MotoServer, demo_config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its row came after every item: below an account's images (here 20, thousands on a
+    real one) it was out of sight at 80x24, and the header cut its '1 failed' to '1 fa…'."""
+    monkeypatch.setenv("WM_UI_TEST_SECRET", "x")
+    many = [a["ami_id"] for a in json.loads(gzip.decompress(moto_amis().read_bytes()))][:20]
+    (dev,) = [a for a in demo_config.accounts if a.name == "dev"]
+    config = demo_config.model_copy(
+        update={"accounts": (AccountConfig.model_validate({**dev.model_dump(), "images": many}),)}
+    )
+    shop = shop_of(moto, config, tmp_path, ec2_account("down", CLOSED_PORT, images=[AMI]))
+    app = shop.app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_catalog(pilot)
+        assert len([r for r in screen.rows if r.item]) == 20
+        assert screen.rows[0].account == "down"
+        assert screen.rows[0].error
+        assert (screen.sub_title or "").startswith("catalog · 1 failed · ")
 
 
 async def test_what_the_provider_would_not_give_is_said(

@@ -24,23 +24,25 @@ async def test_vi_keys_move_the_catalog_cursor(
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_catalog(pilot)
         accounts = [r.account for r in screen.rows]
-        assert accounts == ["dev", "dev-eu", "prod", "down"]
+        assert accounts == ["down", "dev", "dev-eu", "prod"]  # a failed account first
 
         def under_cursor() -> str:
             row = screen.cursor_row
             assert row is not None
             return row.account
 
+        await pilot.press("g")
+        assert under_cursor() == "down"
+        assert "down:" in detail_text(screen)  # the failing account's reason, in full
+        await pilot.press("j")
+        assert under_cursor() == "dev"
         await pilot.press("j")
         assert under_cursor() == "dev-eu"
         assert "dev-eu  ec2 · eu-west-1" in detail_text(screen)
         await pilot.press("G")
-        assert under_cursor() == "down"
-        assert "down:" in detail_text(screen)  # the failing account's reason, in full
-        await pilot.press("k")
         assert under_cursor() == "prod"
-        await pilot.press("g")
-        assert under_cursor() == "dev"
+        await pilot.press("k")
+        assert under_cursor() == "dev-eu"
 
 
 async def test_launch_on_a_row_with_nothing_to_launch_says_why(
@@ -52,7 +54,7 @@ async def test_launch_on_a_row_with_nothing_to_launch_says_why(
     app = shop_of(moto, with_images(demo_config), tmp_path, down).app()
     async with app.run_test(size=SIZE, message_hook=notes) as pilot:
         screen = await open_catalog(pilot)
-        await pilot.press("end")  # the failing account's row: no item
+        await pilot.press("home")  # the failing account's row (first): no item
         assert screen.cursor_row is not None
         assert screen.cursor_row.account == "down"
         for key in ("l", "enter"):

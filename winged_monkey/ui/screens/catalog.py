@@ -278,7 +278,8 @@ class CatalogScreen(Screen[None]):
                 rows.extend(Row(account, item) for item in items)
         order = {name: n for n, name in enumerate(accounts)}
         rows.sort(key=lambda r: (*group_key(r.item), order[r.account]) if r.item else ("", "", 0))
-        return rows + empty
+        # First: below an account's thousands of images a failed or slow one was out of sight.
+        return empty + rows
 
     def _show(self, current: Row | None = None) -> None:
         """Fill the table; the cursor stays on `current` (the row under it by default)."""
@@ -364,13 +365,13 @@ class CatalogScreen(Screen[None]):
 
     def _update_subtitle(self) -> None:
         items = len({group_key(r.item) for r in self.rows if r.item})
-        parts = [f"{items} item{'s' if items != 1 else ''}"]
+        # What went wrong first: the header cuts the end off at 80 columns.
+        parts = [f"{len(self.errors)} failed"] if self.errors else []
+        parts.append(f"{items} item{'s' if items != 1 else ''}")
         accounts = len(set(self.portal.catalog_accounts()) - self.skipped)
         parts.append(f"{len(self.catalogs)} of {accounts} accounts")
         if self.pending:
             parts.append("loading…")
-        if self.errors:
-            parts.append(f"{len(self.errors)} failed")
         self.sub_title = "catalog · " + " · ".join(parts)
 
     @on(DataTable.RowHighlighted, "#catalog")
