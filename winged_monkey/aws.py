@@ -190,7 +190,8 @@ def resolve(
                 if terminal or not hints.from_process(exc)
                 else f"; {credential_commands.no_terminal('the credential_process')}"
             )
-            + hints.unread_files(session, missing=hints.not_found(exc)),
+            + hints.unread_files(session, missing=hints.not_found(exc))
+            + hints.runs_on(session),
             account=account.name,
         ) from None
     if credentials is None:
@@ -204,7 +205,7 @@ def resolve(
         hint += hints.skipped_section(session, profile) + hints.typos(
             session, hints.CREDENTIAL_KEYS
         )
-        hint += hints.unread_files(session)
+        hint += hints.unread_files(session) + hints.runs_on(session)
         raise CredentialError(f"{where}: {hint}", account=account.name)
     if not region:  # botocore's NoRegionError: the aws CLI refuses too, never guesses one
         hint = (
@@ -213,15 +214,17 @@ def resolve(
             + hints.unread_files(session)
         )
         raise CredentialError(f"{where}: {hint}", account=account.name)
+    if spaced := hints.spaced(region):  # botocore's refusal would show it, and the line
+        # it took in can be a secret (an indented aws_secret_access_key under the region)
+        raise CredentialError(f"{where}: the region botocore read{spaced}", account=account.name)
     try:
         endpoint, region = _ec2_endpoint(session, region)
     except Exception as exc:
-        hint = f"; the region holds a space{spaced}" if (spaced := hints.spaced(region)) else ""
-        raise CredentialError(f"{where}: {_reason(exc)}{hint}", account=account.name) from None
+        raise CredentialError(f"{where}: {_reason(exc)}", account=account.name) from None
     if account.endpoint is None and (spaced := hints.spaced(endpoint)):
         # botocore takes it, and its HTTP library refuses it at the first call
         raise CredentialError(
-            f"{where}: EC2's endpoint {endpoint!r} holds a space{spaced}", account=account.name
+            f"{where}: EC2's endpoint botocore read{spaced}", account=account.name
         )
     identity = AwsIdentity(
         account=account.name,
@@ -242,7 +245,7 @@ def resolve(
     for what, value in zip(("access key id", "secret", "session token"), now, strict=True):
         if spaced := hints.spaced(value):  # AWS would refuse the signature, not say why
             raise CredentialError(
-                f"{identity.source}: the {what} botocore read holds a space{spaced}",
+                f"{identity.source}: the {what} botocore read{spaced}",
                 account=account.name,
             )
     return identity

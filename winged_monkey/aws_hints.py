@@ -232,20 +232,46 @@ def _shell_words(text: str) -> list[str]:
         return []
 
 
+#: Said of a value that runs on to the next line.
+RUNS_ON = (
+    " runs on to the line after it, which is indented (an indented line continues the value "
+    "above it): unindent that line"
+)
+
+
 def spaced(value: str | None) -> str:
-    """What to do about a space in `value` (`: ...`), which no region, endpoint or key
-    holds; "" when it holds none. Most often a comment written after the value, which
-    botocore keeps as part of it (the files take `#` and `;` only at the start of a line)."""
+    """What is wrong with a space in `value` and what to do (` holds a space: ...`), which
+    no region, endpoint or key holds; "" when it holds none. Most often a comment written
+    after the value, which botocore keeps as part of it (the files take `#` and `;` only at
+    the start of a line), or the next line, indented, which continues it."""
     import re
 
     if not value or not re.search(r"\s", value.strip()):
         return ""
+    if "\n" in value.strip():
+        return RUNS_ON
     if re.search(r"\s[#;]", value):
         return (
-            ": botocore keeps a comment written after a value as part of it (# and ; start "
-            "a comment only at the start of a line): move the comment to a line of its own"
+            " holds a space: botocore keeps a comment written after a value as part of it "
+            "(# and ; start a comment only at the start of a line): move the comment to a "
+            "line of its own"
         )
-    return ": remove it"
+    return " holds a space: remove it"
+
+
+def runs_on(session: Any) -> str:
+    """`; its <key> runs on ...` for each key of the profile whose value took in the
+    indented line after it (`  aws_secret_access_key = ...` under the key id), never the
+    value: the line it took in can be a secret."""
+    try:
+        profile = session.get_scoped_config()
+    except Exception:
+        return ""
+    return "".join(
+        f"; its {key}{RUNS_ON}"
+        for key, value in profile.items()
+        if isinstance(value, str) and "\n" in value.strip()
+    )
 
 
 def typos(session: Any, wanted: tuple[str, ...]) -> str:
