@@ -22,9 +22,9 @@ from openstack.config.loader import OpenStackConfig
 from tests.certs import make_ca
 from tests.clouds_files import no_network, only_these_files
 from winged_monkey.account import Secrets
-from winged_monkey.errors import ConfigError
+from winged_monkey.errors import ConfigError, CredentialError
 from winged_monkey.user.config import AccountConfig
-from winged_monkey.user.credentials import CredentialResolver
+from winged_monkey.user.credentials import CredentialResolver, store_in_keyring
 from winged_monkey_heat.client import HeatClient
 
 KS = "https://keystone.example:5000/v3"
@@ -255,3 +255,25 @@ def test_the_clouds_cert_that_is_not_there_is_named_as_clouds_yaml_names_it(
     with pytest.raises(ConfigError) as gone:
         HeatClient(account, Secrets(account="h"))
     assert str(gone.value) == f"h: clouds.yaml cert {tmp_path / 'me.pem'}: no such file"
+
+
+def test_a_cloud_without_its_password_says_where_it_was_looked_for(
+    clouds: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """wm said 'no secret found (tried keyring ...)', not a word of clouds.yaml."""
+    auth = {k: v for k, v in ALICE.items() if k != "password"}
+    clouds.write_text(yaml.safe_dump({"clouds": {"bare": {"auth": {**auth, "domain_id": "d"}}}}))
+    account = AccountConfig.model_validate({"name": "h", "backend": "heat", "cloud": "bare"})
+    with pytest.raises(CredentialError) as none:
+        HeatClient(account, CredentialResolver().resolve(account))
+    assert str(none.value) == (
+        "h: clouds.yaml: cloud 'bare' has no auth.password (clouds.yaml, secure.yaml); store "
+        "one with `wm accounts set-secret h` or name secret_env or secret_command in the "
+        "account's [accounts.credentials]"
+    )
+    store_in_keyring("h", "from-keyring")
+    client = HeatClient(account, CredentialResolver().resolve(account))
+    assert client.keystone is not None
+    assert client.keystone._body()["auth"]["identity"]["password"]["user"]["password"] == (
+        "from-keyring"
+    )

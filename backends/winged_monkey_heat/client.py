@@ -88,6 +88,8 @@ class HeatClient:
         if self.settings.cloud is not None:  # a cloud of clouds.yaml, read now
             cloud = clouds.resolve(account, self.settings.cloud)
             self.settings = read_settings(account, cloud.settings)
+            if secrets.secret is None and secrets.token is None and cloud.secret is None:
+                raise clouds.no_secret(account, cloud, self.settings.method)
             secrets = dataclasses.replace(secrets, secret=secrets.secret or cloud.secret)
             region = region or cloud.region
             names |= clouds.file_names(account, cloud)  # the cloud's cacert, cert, key

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from winged_monkey.account import AccountConfig
-from winged_monkey.errors import ConfigError
+from winged_monkey.errors import ConfigError, CredentialError
 from winged_monkey.user import cloudfiles
 
 #: keystoneauth's plugins by name, as the Heat backend's auth_type
@@ -104,6 +104,17 @@ def from_config(account: AccountConfig, name: str, config: dict[str, Any]) -> He
         settings=settings,
         region=str(config["region_name"]) if config.get("region_name") else None,
         secret=str(secret) if secret else None,
+    )
+
+
+def no_secret(account: AccountConfig, cloud: HeatCloud, method: str) -> CredentialError:
+    """A cloud without its password (or token, or credential's secret), nor the account."""
+    what = {"password": "password", "token": "token"}.get(method, "application_credential_secret")
+    return CredentialError(
+        f"clouds.yaml: cloud {cloud.name!r} has no auth.{what} (clouds.yaml, secure.yaml); "
+        f"store one with `wm accounts set-secret {account.name}` or name secret_env or "
+        "secret_command in the account's [accounts.credentials]",
+        account=account.name,
     )
 
 
