@@ -178,6 +178,10 @@ REFUSED: dict[str, tuple[dict[str, Any], str]] = {
         "has no id (libcloud needs application_credential_id, not its name) "
         "(`openstack application credential show ci` says it)",
     ),
+    "no-scheme": (  # libcloud said 'Invalid scheme: keystone.example in url ...'
+        {"auth": {**ALICE, "auth_url": "keystone.example:5000/v3", "domain_id": "default"}},
+        "auth.auth_url keystone.example:5000/v3 is not an http:// or https:// URL",
+    ),
     "keystone-v2": (
         {"identity_api_version": "2.0", "auth": {**ALICE, "password": "p"}},
         "Keystone v2 is not supported, only v3",

@@ -356,6 +356,8 @@ def openstack_account(raw_name: str, cloud: Mapping[str, Any], *, source: str) -
     auth_url = str(auth.get("auth_url") or "")
     if not auth_url:
         raise refuse("no auth.auth_url")
+    if urlsplit(auth_url).scheme.lower() not in ("http", "https"):
+        raise refuse(f"auth.auth_url {auth_url} is not an http:// or https:// URL")
     auth_type = str(cloud.get("auth_type") or "").lower()
     if not auth_type:
         auth_type = "v3applicationcredential" if "application_credential_id" in auth else "password"
