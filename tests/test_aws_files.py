@@ -7,12 +7,14 @@ import logging
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 
 from tests.conftest import Cloud
+from tests.faultproxy import Fault, FaultProxy
 from winged_monkey.cli.main import main
 
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzzSECRET"
@@ -510,3 +512,44 @@ def test_an_indented_line_that_continues_a_value_is_named_never_shown(
         f"the region botocore read{told}" if under == "region" else f"its {under}{told}"
     )
     assert SECRET not in done.output
+
+
+async def test_a_provider_echoing_a_profiles_secret_is_masked(
+    cloud: Cloud,
+    aws_files: Path,
+    fault_proxy: Callable[[int], FaultProxy],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The engine masks an account's secret out of what a provider echoes (test_masking):
+    an AWS profile's secret and session token, which botocore holds, were not among the
+    values masked, so an endpoint quoting them in an error showed them."""
+    from tests.aws_profiles import profile_account
+
+    caplog.set_level(logging.DEBUG)
+    proxy = fault_proxy(cloud.server.port)
+    token = "FwoGZXIvYXdzEXAMPLEtokenCANARY"
+    proxy.fault = Fault(
+        "status",
+        status=500,
+        body=(
+            "<Response><Errors><Error><Code>InternalError</Code><Message>signature for "
+            f"{SECRET} with {token} failed</Message></Error></Errors></Response>"
+        ).encode(),
+    )
+    (aws_files / "credentials").write_text(
+        f"[lab]\naws_access_key_id = AKIAX\naws_secret_access_key = {SECRET}\n"
+        f"aws_session_token = {token}\n"
+    )
+    (aws_files / "config").write_text(
+        f"[profile lab]\nregion = us-east-1\nendpoint_url = {proxy.url}\n"
+    )
+    portal = cloud.portal(profile_account("lab", "lab"))
+    try:
+        statuses = [u.status async for u in portal.refresh(["lab"])]
+    finally:
+        await portal.close()
+    (status,) = [s for s in statuses if s.phase == "failed"]
+    assert "HTTP 500" in (status.error or ""), status.error
+    shown = " ".join(s.error or "" for s in statuses) + caplog.text
+    assert SECRET not in shown
+    assert token not in shown

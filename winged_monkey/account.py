@@ -250,7 +250,8 @@ class Secrets:
         """`text` with every secret value of the account replaced, should a provider or a
         library ever echo one (the one place that rule is written; the engine applies it
         to every error a backend raises)."""
-        for value in (self.secret, self.token):
+        handed = self.aws.handed if self.aws is not None else ()  # botocore's, as used
+        for value in (self.secret, self.token, *handed):
             if value and len(value) >= 4:
                 text = text.replace(value, "***")
         return text

@@ -71,6 +71,8 @@ class AwsIdentity:
     files: tuple[str, ...] = ()
     read: tuple[tuple[int, int, int] | None, ...] = ()
     from_files: Callable[[], Any] | None = field(default=None, repr=False)
+    #: The last secrets and session tokens `frozen` handed out, for Secrets.mask.
+    handed: list[str] = field(default_factory=list, repr=False)
 
     @property
     def source(self) -> str:
@@ -90,6 +92,9 @@ class AwsIdentity:
                 + hints.advice(exc, None, self.profile),
                 account=self.account,
             ) from None
+        for value in (now.secret_key, now.token):
+            if value and value not in self.handed:
+                self.handed[:] = [*self.handed[-3:], value]
         return str(now.access_key), str(now.secret_key), now.token
 
     def _reread(self) -> None:
