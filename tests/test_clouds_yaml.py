@@ -583,3 +583,30 @@ def test_a_cacert_that_is_not_there_is_named_as_clouds_yaml_names_it(
     gone = f"clouds.yaml cacert {tmp_path / 'gone.pem'}: no such file"
     assert f"os: FAILED: {gone}" in said, said
     assert f"apps: FAILED: {gone}" in said, said
+
+
+def test_a_clouds_public_yaml_with_a_yaml_error_is_told_not_skipped(
+    clouds: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """openstacksdk's loader skips a clouds-public.yaml it cannot parse: the cloud's own
+    vendor profile (profile: acme) was then 'no vendor profile openstacksdk knows'."""
+    monkeypatch.chdir(tmp_path)  # the loader's first folder; its list is fixed at import
+    monkeypatch.setattr(
+        "openstack.config.loader.VENDOR_FILES", [str(tmp_path / "clouds-public.yaml")]
+    )
+    public = tmp_path / "clouds-public.yaml"
+    public.write_text(
+        "public-clouds:\n  acme:\n    auth: {auth_url: 'https://ks.acme.example:5000/v3'}\n"
+        "    regions: [acme-1\n"
+    )
+    clouds.write_text(
+        "clouds:\n  mine:\n    profile: acme\n"
+        "    auth: {username: a, password: p, project_name: web, domain_id: default}\n"
+    )
+    with pytest.raises(ConfigError) as broken:
+        kwargs("mine")
+    assert str(broken.value).startswith(f"os: {public}: not valid YAML at line 5 (")
+    public.write_text(public.read_text().replace("[acme-1\n", "[acme-1]\n"))
+    found = kwargs("mine")
+    assert found["ex_force_auth_url"] == "https://ks.acme.example:5000"
+    assert found["ex_force_service_region"] == "acme-1"

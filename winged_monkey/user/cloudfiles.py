@@ -40,9 +40,11 @@ def _folders() -> list[Path]:
 
 
 def search(kind: str, env: Mapping[str, str] | None = None) -> list[Path]:
-    """Where the loader looks for `kind` ("clouds" or "secure"), in its order."""
+    """Where the loader looks for `kind` ("clouds", "secure" or "clouds-public", its vendor
+    profiles), in its order."""
     env = os.environ if env is None else env
-    override = env.get("OS_CLIENT_CONFIG_FILE" if kind == "clouds" else "OS_CLIENT_SECURE_FILE")
+    variable = {"clouds": "OS_CLIENT_CONFIG_FILE", "secure": "OS_CLIENT_SECURE_FILE"}.get(kind)
+    override = env.get(variable) if variable else None
     paths = [folder / f"{kind}{suffix}" for folder in _folders() for suffix in _SUFFIXES]
     return ([Path(override)] if override else []) + paths
 
@@ -90,11 +92,13 @@ def parsed(path: Path) -> Any:
 
 
 def check_read(env: Mapping[str, str] | None = None, cloud: str | None = None) -> Path | None:
-    """The clouds.yaml the loader will read (None if there is none), after checking that it
-    and the secure.yaml it will merge parse, and that `cloud` is a mapping in both: else the
-    error names the file and what is wrong, where the loader would speak Python."""
+    """The clouds.yaml the loader will read (None if there is none), after checking that it,
+    the secure.yaml it will merge and the clouds-public.yaml of vendor profiles parse (the
+    loader skips a file it cannot parse), and that `cloud` is a mapping in the first two:
+    else the error names the file and what is wrong, where the loader would speak Python."""
     clouds = first(search("clouds", env))
-    for path in (clouds, first(search("secure", env))):
+    vendors = first(search("clouds-public", env))
+    for path in (clouds, first(search("secure", env)), vendors):
         if path is not None:
             data = parsed(path)
             entries = data.get("clouds") if isinstance(data, dict) else None
