@@ -135,6 +135,22 @@ async def test_a_configured_image_that_is_gone_is_a_note_not_a_failure(cloud: Cl
     await portal.close()
 
 
+async def test_an_image_ec2_would_not_run_is_a_note_not_an_item(cloud: Cloud) -> None:
+    """An AMI that is not `available` (disabled here; pending while being made, failed)
+    cannot be launched: it was offered like the others, owned or named in config."""
+    ami = owned_image(cloud)
+    ec2 = cloud.ec2()
+    held = ec2.register_image(Name="golden-old", RootDeviceName="/dev/xvda")["ImageId"]
+    ec2.disable_image(ImageId=held)
+    portal = cloud.portal(cloud.account("dev", images=[AMI, held]))
+    catalog = await portal.catalog("dev")
+    assert sorted(i.id for i in catalog.items) == sorted([ami, AMI])
+    assert catalog.notes == (
+        f"not offered until available (EC2 runs no other): golden-old ({held}) is disabled",
+    )
+    await portal.close()
+
+
 async def test_bad_images_setting_names_the_account_and_the_fix(cloud: Cloud) -> None:
     portal = cloud.portal(cloud.account("dev", images="ami-1e749f67"))
     with pytest.raises(ConfigError) as caught:

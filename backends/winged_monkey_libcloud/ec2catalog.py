@@ -110,24 +110,45 @@ def images(
     driver: Any, account: AccountConfig, provider: str, notes: list[str]
 ) -> list[CatalogItem]:
     owned = driver.list_images(ex_owner="self")
-    found = {str(i.id): offer.item(account, provider, i) for i in owned}
-    for item in _named(driver, account, provider, notes):
+    found = {str(i.id): offer.item(account, provider, i) for i in _launchable(owned, notes)}
+    for item in _named(driver, account, provider, notes, {str(i.id) for i in owned}):
         found.setdefault(item.id, item)
     return sorted(found.values(), key=lambda i: i.name)
 
 
+def _launchable(images: list[NodeImage], notes: list[str]) -> list[NodeImage]:
+    """The images EC2 runs (state `available`); the others (pending while being made,
+    failed, disabled) are a note, as EC2 would refuse their launch."""
+    ready, held = [], []
+    for image in images:
+        state = str((image.extra or {}).get("state") or "available")
+        if state == "available":
+            ready.append(image)
+        else:
+            held.append(f"{image.name or image.id} ({image.id}) is {state}")
+    if held:
+        more = f" and {len(held) - 3} more" if len(held) > 3 else ""
+        notes.append(
+            f"not offered until available (EC2 runs no other): {'; '.join(held[:3])}{more}"
+        )
+    return ready
+
+
 def _named(
-    driver: Any, account: AccountConfig, provider: str, notes: list[str]
+    driver: Any, account: AccountConfig, provider: str, notes: list[str], owned: set[str]
 ) -> list[CatalogItem]:
-    """The images the config names, in one call while they all exist."""
+    """The images the config names, in one call while they all exist (an `owned` one is
+    told of with the owned)."""
     wanted = configured_images(account)
     if not wanted:
         return []
     try:
-        found = [offer.item(account, provider, i) for i in driver.list_images(ex_image_ids=wanted)]
+        listed = driver.list_images(ex_image_ids=wanted)
     except BaseHTTPError:  # AWS fails the whole call for one bad id: ask one by one
         return offer.images_by_id(driver, account, provider, wanted, notes)
-    missing = [i for i in wanted if i not in {f.id for f in found}]
+    others = [i for i in listed if str(i.id) not in owned]
+    found = [offer.item(account, provider, i) for i in _launchable(others, notes)]
+    missing = [i for i in wanted if i not in {str(f.id) for f in listed}]
     notes.extend(f"image {i} named in config: not found" for i in missing)
     return found
 
