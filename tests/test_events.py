@@ -27,7 +27,9 @@ from winged_monkey.store import sqlite as store_sqlite
 from winged_monkey.store.events import (
     EXPORT_COLUMNS,
     EventQuery,
+    csv_chunks,
     enforce_retention,
+    event_record,
     event_rows,
     parse_when,
     to_csv,
@@ -141,6 +143,46 @@ def test_exports_carry_every_field_and_survive_commas_and_newlines() -> None:
     table = render_table(event_rows([tricky]))
     assert "running → stopped" in table
     assert 'by ana: refused, "quota" second line (1.2 s)' in table
+
+
+def test_exports_are_written_as_read_in_the_same_form() -> None:
+    """The streamed JSON is byte for byte what one json.dumps of the list gave, empty too."""
+    events = [ev(f"k{n}", NOW - timedelta(minutes=n), detail='a "b"\nc') for n in range(3)]
+    for some in (events, events[:1], []):
+        assert to_json(some) == json.dumps([event_record(e) for e in some], indent=2)
+    assert "".join(csv_chunks(events, rows=2)) == to_csv(events)
+
+
+def test_wm_events_exports_a_large_log_in_little_memory(tmp_path: Path) -> None:
+    """A year's log exported whole (`wm events --json --limit 1000000 > year.json`) held
+    every event three times over before printing one: 4.8 GB of memory for a million
+    events, enough to get a laptop's wm killed. It is now written as it is read."""
+    count = 40_000
+    store = Store.open(paths.store_path())
+    store.append_events(ev(f"k{n}", NOW - timedelta(seconds=n)) for n in range(count))
+    store.close()
+    peaks = {}
+    for fmt in ("--json", "--csv"):
+        measured = subprocess.run(  # the peak of a process of its own, not of pytest's
+            [
+                sys.executable,
+                "-c",
+                "import resource, subprocess, sys\n"
+                "subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, check=True)\n"
+                "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)",
+                *WM,
+                "events",
+                fmt,
+                "--limit",
+                str(count),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=120,
+        )
+        peaks[fmt] = int(measured.stdout) // 1024  # MB
+    assert max(peaks.values()) < 100, peaks  # before: 250 MB and more
 
 
 # -- retention -------------------------------------------------------------------

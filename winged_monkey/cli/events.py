@@ -15,11 +15,12 @@ from winged_monkey.models import Event, EventSource
 from winged_monkey.store.events import (
     TABLE_HEADER,
     EventQuery,
+    csv_chunks,
     event_row,
     event_rows,
+    json_chunks,
     parse_when,
     to_csv,
-    to_json,
     to_json_line,
 )
 from winged_monkey.store.sqlite import Store, StoreLocked
@@ -232,12 +233,15 @@ def _events(
     if follow:
         _follow(store, query, fmt, interval, output_width(width))
         return
+    if fmt != "table":  # written as read: a year's log exported in little memory
+        chunks = json_chunks(query.each(store)) if fmt == "json" else csv_chunks(query.each(store))
+        for chunk in chunks:
+            click.echo(chunk, nl=False)
+        if fmt == "json":
+            click.echo()
+        return
     found = query.run(store)
-    if fmt == "json":
-        click.echo(to_json(found))
-    elif fmt == "csv":
-        click.echo(to_csv(found), nl=False)
-    elif found:
+    if found:
         if not parts:
             from winged_monkey.terminal.history import folded
 

@@ -9,7 +9,8 @@ import csv
 import io
 import json
 import re
-from collections.abc import Callable, Collection, Iterable
+import textwrap
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -114,6 +115,18 @@ class EventQuery:
             limit=self.limit,
         )
 
+    def each(self, store: Store) -> Iterator[Event]:
+        """`run`, read as it is consumed (an export of any size in little memory)."""
+        return store.each_event(
+            since=self.since,
+            until=self.until,
+            account=self.account,
+            target_or_name=self.target,
+            kinds=self.kinds,
+            sources=self.sources,
+            limit=self.limit,
+        )
+
     def matches(self, event: Event) -> bool:
         return (
             (self.since is None or event.at >= self.since)
@@ -136,7 +149,16 @@ def event_record(event: Event) -> dict[str, object]:
 
 
 def to_json(events: Iterable[Event]) -> str:
-    return json.dumps([event_record(e) for e in events], indent=2)
+    return "".join(json_chunks(events))
+
+
+def json_chunks(events: Iterable[Event]) -> Iterator[str]:
+    """`json.dumps(records, indent=2)` piece by piece, an event at a time."""
+    opening = "[\n"
+    for event in events:
+        yield opening + textwrap.indent(json.dumps(event_record(event), indent=2), "  ")
+        opening = ",\n"
+    yield "[]" if opening == "[\n" else "\n]"
 
 
 def to_json_line(event: Event) -> str:
@@ -144,13 +166,22 @@ def to_json_line(event: Event) -> str:
 
 
 def to_csv(events: Iterable[Event], *, header: bool = True) -> str:
+    return "".join(csv_chunks(events, header=header))
+
+
+def csv_chunks(events: Iterable[Event], *, header: bool = True, rows: int = 1000) -> Iterator[str]:
+    """The CSV export `rows` lines at a time (the header with the first)."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=EXPORT_COLUMNS, lineterminator="\n")
     if header:
         writer.writeheader()
-    for event in events:
+    for n, event in enumerate(events, 1):
         writer.writerow(event_record(event))
-    return buffer.getvalue()
+        if n % rows == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
 
 
 def change_text(event: Event) -> str:

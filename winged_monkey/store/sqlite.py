@@ -293,6 +293,38 @@ class Store:
         with self._reading() as db:
             return [queries.row_event(row) for row in db.execute(query, params).fetchall()]
 
+    def each_event(
+        self,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        account: str | None = None,
+        target_or_name: str | None = None,
+        kinds: Collection[str] | None = None,
+        sources: Collection[EventSource] | None = None,
+        limit: int = 1000,
+        chunk: int = 1000,
+    ) -> Iterator[Event]:
+        """`events`, read `chunk` rows at a time as they are consumed: an export of a
+        year's log (a million events) holds one chunk in memory, not all of them. The
+        store stays locked until the iterator is exhausted or closed: for a reader that
+        consumes it at once (`wm events --json`)."""
+        query, params = queries.window(
+            self._P,
+            since=since,
+            until=until,
+            account=account,
+            target=None,
+            target_or_name=target_or_name,
+            kinds=kinds,
+            sources=sources,
+            limit=limit,
+        )
+        with self._reading() as db:
+            cursor = db.execute(query, params)
+            while rows := cursor.fetchmany(chunk):
+                yield from (queries.row_event(row) for row in rows)
+
     def events_after(self, seq: int, *, limit: int = 1000) -> list[tuple[int, Event]]:
         """Events recorded after sequence number `seq`, oldest first (for --follow, live views).
 
