@@ -553,3 +553,20 @@ async def test_a_provider_echoing_a_profiles_secret_is_masked(
     shown = " ".join(s.error or "" for s in statuses) + caplog.text
     assert SECRET not in shown
     assert token not in shown
+
+
+def test_a_region_only_under_default_is_named_for_another_profile(
+    cloud: Cloud, aws_files: Path
+) -> None:
+    """region under [default] only, the account naming another profile: botocore reads no
+    region for it, and wm said to set region in the profile of a file that has one."""
+    (aws_files / "credentials").write_text(
+        "[lab]\naws_access_key_id = AKIAX\naws_secret_access_key = s\n"
+    )
+    (aws_files / "config").write_text("[default]\nregion = eu-west-1\n[profile lab]\n")
+    done = accounts_test(cloud, "lab")
+    assert done.exit_code == 3, done.output
+    assert done.stdout.endswith(
+        "; [default] has region = eu-west-1, which botocore does not read for another "
+        "profile: copy it into the profile 'lab'\n"
+    )

@@ -305,7 +305,22 @@ def no_region(session: Any) -> str:
         )
     elif os.environ.get("AWS_REGION"):
         text += "; AWS_REGION is set, but botocore reads AWS_DEFAULT_REGION"
-    return text + typos(session, ("region",))
+    return text + typos(session, ("region",)) + _default_region(session)
+
+
+def _default_region(session: Any) -> str:
+    """[default]'s region, which botocore never reads for another profile."""
+    name = session.get_config_variable("profile") or "default"
+    try:
+        region = session.full_config.get("profiles", {}).get("default", {}).get("region")
+    except Exception:
+        return ""
+    if name == "default" or not isinstance(region, str) or spaced(region):
+        return ""  # a region that took in the next line is not shown: it can be a secret
+    return (
+        f"; [default] has region = {region}, which botocore does not read for another "
+        f"profile: copy it into the profile {name!r}"
+    )
 
 
 def _nearest(key: str, valid: Any) -> str | None:
