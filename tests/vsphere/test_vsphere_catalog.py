@@ -22,6 +22,7 @@ from winged_monkey.cli.main import ExitCode, main
 from winged_monkey.engine.portal import ActionUpdate, Portal
 from winged_monkey.errors import InvalidRequest, WMError
 from winged_monkey.models import InstanceState
+from winged_monkey.ui.screens.launch_plan import Choices, LaunchPlan, offers_of
 from winged_monkey.user.credentials import Secrets
 from winged_monkey_vsphere import VSphereBackend, fastcollect
 from winged_monkey_vsphere import backend as vsphere_backend
@@ -352,3 +353,33 @@ def test_a_refusal_midway_through_a_count_names_the_clones_already_started(
     )
     assert "w-1" in witness.vms()
     assert "w-3" not in witness.vms()
+
+
+def test_of_two_templates_of_one_name_the_one_picked_is_the_one_cloned(
+    portal: Portal, witness: Witness, template: str
+) -> None:
+    """Templates of the same name in two folders (DC0/vm and DC0/vm/golden, as a team keeps
+    a tested and a new one): the wizard launched the first of that name whichever was
+    picked. A clone with no location goes to its template's own folder, which tells them
+    apart."""
+    from pyVmomi import vim
+
+    datacenter = witness.content.rootFolder.childEntity[0]
+    golden = datacenter.vmFolder.CreateFolder("golden")
+    other = next(
+        vm
+        for vm in witness.vms().values()
+        if isinstance(vm, vim.VirtualMachine) and vm.name == "DC0_C0_RP0_VM0"
+    )
+    witness.run(other.PowerOffVM_Task())
+    witness.run(golden.MoveIntoFolder_Task([other]))
+    witness.run(other.Rename_Task("DC0_H0_VM1"))  # the template's name, in another folder
+    other.MarkAsTemplate()
+    found = asyncio.run(portal.catalog("lab"))
+    picked = next(i for i in found.items if "in DC0/vm/golden" in i.description)
+    assert [i.name for i in found.items] == ["DC0_H0_VM1", "DC0_H0_VM1"]
+
+    offers = offers_of(picked, {"lab": found.items})
+    plan = LaunchPlan(picked, offers, {"lab": found}, {}, Choices(account="lab", name="web-9"))
+    assert launch(portal, plan.request())[-1].phase == "done"
+    assert witness.vm("web-9").parent.name == "golden"

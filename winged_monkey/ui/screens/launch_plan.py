@@ -54,15 +54,16 @@ MAX_COUNT = 100
 def offers_of(
     item: CatalogItem, items_by_account: Mapping[str, Sequence[CatalogItem]]
 ) -> dict[str, CatalogItem]:
-    """The accounts offering `item` (same kind, and the same name or id) with their copy."""
+    """The accounts offering `item` (same kind, and the same name or id) with their copy:
+    the item itself where its id is there (two vSphere templates in two folders share a
+    name: the one picked is the one launched), else the first of that name."""
     found: dict[str, CatalogItem] = {}
     for account, items in items_by_account.items():
-        for candidate in items:
-            if candidate.kind == item.kind and (
-                candidate.name == item.name or candidate.id == item.id
-            ):
-                found[account] = candidate
-                break
+        alike = [
+            c for c in items if c.kind == item.kind and (c.name == item.name or c.id == item.id)
+        ]
+        if alike:
+            found[account] = next((c for c in alike if c.id == item.id), alike[0])
     return found
 
 
