@@ -56,6 +56,36 @@ def acting(intent: str) -> Iterator[None]:
         _ACTING_FOR.reset(token)
 
 
+class Sending:
+    """Whether a launch's one creating request has gone out (`sending`)."""
+
+    sent = False
+
+
+_SENDING: ContextVar[Sending | None] = ContextVar("winged_monkey_sending", default=None)
+
+
+def sending() -> None:
+    """A backend whose launch calls its cloud before the request that creates (a
+    validation, a sign-in) says here that that request goes out now: a launch given up
+    before this created nothing, and the engine says so (failed, not unknown). Such a
+    backend sets `Backend.SAYS_SENDING`."""
+    marker = _SENDING.get()
+    if marker is not None:
+        marker.sent = True
+
+
+@contextmanager
+def watching_sends() -> Iterator[Sending]:
+    """The engine's side of `sending`: whether the calls made inside sent theirs."""
+    marker = Sending()
+    token = _SENDING.set(marker)
+    try:
+        yield marker
+    finally:
+        _SENDING.reset(token)
+
+
 class Capability(StrEnum):
     LIST = "list"
     START = "start"
@@ -129,6 +159,9 @@ class Backend(ABC):
 
     #: What the backend can ever do; `capabilities` may narrow it per account.
     CAPABILITIES: ClassVar[frozenset[Capability]] = frozenset({Capability.LIST})
+    #: Whether `launch` and `launch_app` call `sending()` before their creating request:
+    #: then a launch with no answer before it is failed (nothing created), not unknown.
+    SAYS_SENDING: ClassVar[bool] = False
 
     _lane: Lane | None = None  # made on the first blocking call
     #: The account keys this backend reads besides the portal's own, checked when the config

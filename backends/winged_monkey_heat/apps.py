@@ -61,7 +61,7 @@ class Apps:
         if timeout_mins is not None:
             body["timeout_mins"] = timeout_mins
         try:
-            data = await client.request("POST", "/stacks", body=body)
+            data = await client.request("POST", "/stacks", body=body, creates=True)
         except ConflictError as exc:  # a name taken: Heat rejects what the user gave it
             raise InvalidRequest(exc.message, account=client.account) from None
         except BackendError as exc:

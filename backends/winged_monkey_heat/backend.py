@@ -68,6 +68,7 @@ class HeatBackend(Backend):
         frozenset({Capability.LIST, Capability.STACKS, Capability.EVENTS, Capability.APPS})
         | _MUTATING
     )
+    SAYS_SENDING = True  # a launch validates (and signs in) before its POST /stacks
     SETTINGS = HeatSettings
 
     def __init__(self, account: AccountConfig, secrets: Secrets) -> None:

@@ -17,6 +17,7 @@ import httpx
 
 from winged_monkey import faultwords
 from winged_monkey.account import AccountConfig, Secrets
+from winged_monkey.backend import sending
 from winged_monkey.errors import (
     AnswerLostError,
     AuthError,
@@ -155,13 +156,15 @@ class HeatClient:
         *,
         params: dict[str, Any] | None = None,
         body: Any = None,
+        creates: bool = False,
     ) -> Any:
-        """The decoded JSON answer (None for an empty body); raises WMError subclasses."""
-        reply = await self._send(method, path, params, body)
+        """The decoded JSON answer (None for an empty body); raises WMError subclasses.
+        `creates`: the request creates (a launch's), which `sending` tells the engine."""
+        reply = await self._send(method, path, params, body, creates=creates)
         if reply.status_code == 401 and self.keystone is not None:
             # An expired or revoked token: authenticate once more, then the answer stands.
             self.keystone.invalidate()
-            reply = await self._send(method, path, params, body)
+            reply = await self._send(method, path, params, body, creates=creates)
             if reply.status_code == 401:
                 raise AuthError(
                     f"Heat ({self.where}) refused a token Keystone had just issued: "
@@ -181,9 +184,17 @@ class HeatClient:
             ) from None
 
     async def _send(
-        self, method: str, path: str, params: dict[str, Any] | None, body: Any
+        self,
+        method: str,
+        path: str,
+        params: dict[str, Any] | None,
+        body: Any,
+        *,
+        creates: bool = False,
     ) -> httpx.Response:
         base, headers = await self._target()
+        if creates:  # signed in: the request goes out now
+            sending()
         content = None if body is None else json.dumps(body)
         if body is not None:
             headers = {**headers, "Content-Type": "application/json"}

@@ -187,3 +187,36 @@ async def test_an_action_whose_connection_was_reset_after_heat_acted_is_unknown_
         assert heat.wait("rst", stack) == "SUSPEND_COMPLETE"  # the witness: Heat acted
     finally:
         await portal.close()
+
+
+@pytest.mark.parametrize("hung", [b"/validate", b"/stacks HTTP"], ids=["validation", "create"])
+async def test_a_launch_lost_before_its_create_was_sent_is_failed_not_maybe_created(
+    heat: Projects, fault_proxy: Callable[[int], FaultProxy], hung: bytes
+) -> None:
+    """A launch validates its template with Heat first: when that hung, the launch was
+    never sent, yet `wm app launch` said 'the cloud may have created it; the next poll will
+    tell' and left an unknown intent. Failed now, saying nothing was created; a create
+    that got no answer is still unknown (Heat may have it)."""
+    proxy = fault_proxy(heat.server.port)
+    account = heat_account("lost", f"http://127.0.0.1:{proxy.port}/v1", heat.project("lost"))
+    portal, store = make_portal(heat.tmp_path, account.model_copy(update={"timeout": 2}))
+    heat.stores.append(store)
+    template = heat.tmp_path / "none.yaml"
+    template.write_text(
+        "heat_template_version: 2018-08-31\nresources:\n  v:\n    type: OS::Heat::None\n"
+    )
+    try:
+        proxy.fault = Fault("hang", match=hung)
+        with pytest.raises(WMError) as raised:
+            async for _ in portal.launch_app("lost", str(template), "lost-app", {}):
+                pass
+        outcome, intent = store.events(account="lost", kinds=["launch"])  # newest first
+        assert (intent.outcome, outcome.cause) == ("requested", intent.key)
+        if hung == b"/validate":
+            assert "the launch was not sent: nothing was created" in raised.value.message
+            assert outcome.outcome == "failed", outcome
+        else:
+            assert "the cloud may have created it" in raised.value.message
+            assert outcome.outcome == "unknown", outcome
+    finally:
+        await portal.close()

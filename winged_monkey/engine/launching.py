@@ -17,14 +17,20 @@ from datetime import datetime
 from typing import TypeVar
 
 from winged_monkey.actions import Action
-from winged_monkey.backend import Backend, Capability, acting
+from winged_monkey.backend import Backend, Capability, acting, watching_sends
 from winged_monkey.catalog import LaunchRequest, Previewed
 from winged_monkey.engine.accounts import Account, Accounts
 from winged_monkey.engine.catalogs import Catalogs
 from winged_monkey.engine.operations import ActionUpdate, Intent, Operations, follow_gaps
 from winged_monkey.engine.ranking import find_size, shortfall, unfit
 from winged_monkey.engine.streams import merge
-from winged_monkey.errors import ActionNotAllowed, AnswerLostError, InvalidRequest, describe
+from winged_monkey.errors import (
+    ActionNotAllowed,
+    AnswerLostError,
+    InvalidRequest,
+    UnreachableError,
+    describe,
+)
 from winged_monkey.models import Instance, InstanceState
 from winged_monkey.user.config import Config
 
@@ -108,7 +114,7 @@ class Launcher(Catalogs):
             intent.key, intent.action, intent.account, [*request.instance_names(), *alike]
         )
         try:
-            ids = await self._call(intent, pending, started, backend.launch(request))
+            ids = await self._call(intent, pending, started, backend.launch(request), backend)
         finally:
             self.forget(account)
         names = request.instance_names() if len(ids) == request.count else [request.name] * len(ids)
@@ -151,9 +157,8 @@ class Launcher(Catalogs):
             "launch", Action.START, pending, self.clock(), user, cause=cause
         )
         self.operations.links.expect(intent.key, intent.action, intent.account, [name])
-        app_id = await self._call(
-            intent, pending, started, backend.launch_app(template, name, parameters, environments)
-        )
+        call = backend.launch_app(template, name, parameters, environments)
+        app_id = await self._call(intent, pending, started, call, backend)
         row = pending.model_copy(update={"id": app_id})
         async for update in self._follow(holder, backend, intent, [row], started, follow):
             yield update
@@ -264,7 +269,12 @@ class Launcher(Catalogs):
             )
 
     async def _call(
-        self, intent: Intent, pending: Instance, started: float, call: Awaitable[T]
+        self,
+        intent: Intent,
+        pending: Instance,
+        started: float,
+        call: Awaitable[T],
+        backend: Backend | None = None,
     ) -> T:
         """The launch call under the account's deadline; a refusal or no answer is the
         intent's outcome (unknown when no answer came: the cloud may have created it). A
@@ -273,11 +283,19 @@ class Launcher(Catalogs):
         when no answer comes, and an answer's rows take it over (`_follow`)."""
         answer = "unknown"  # also when abandoned: the cloud may have created it
         try:
-            with acting(intent.key):
+            with acting(intent.key), watching_sends() as sends:
                 result = await self.accounts.within(pending.account, call)
             answer = "requested"
             return result
         except AnswerLostError as exc:
+            if backend is not None and backend.SAYS_SENDING and not sends.sent:
+                # Lost before the creating request went out (a validation, a sign-in).
+                answer = "failed"
+                message = f"{exc.message}; the launch was not sent: nothing was created"
+                refused = pending.model_copy(update={"raw_state": "launch not sent"})
+                update = ActionUpdate(Action.START, refused, "failed", message)
+                await self.operations.settle(intent, update, time.monotonic() - started)
+                raise UnreachableError(message, account=exc.account) from exc
             message = f"{exc.message}: the cloud may have created it; the next poll will tell"
             update = ActionUpdate(Action.START, pending, "unknown", message)
             await self.operations.settle(intent, update, time.monotonic() - started)
