@@ -32,7 +32,18 @@ from types import TracebackType
 from typing import Literal
 
 FaultKind = Literal[
-    "pass", "hang", "drip", "close", "status", "garbage", "truncate", "reset", "delay", "gateway"
+    "pass",
+    "hang",
+    "drip",  # the whole reply a byte at a time
+    "drip_body",  # the status line and headers at once, then the body a byte at a time
+    "drip_head",  # the status line and headers a byte at a time, then the body at once
+    "close",
+    "status",
+    "garbage",
+    "truncate",
+    "reset",
+    "delay",
+    "gateway",
 ]
 GARBAGE = b"<html><body>Welcome to the captive portal. Please log in.</body></html>"
 #: A gateway's own page for an upstream that did not answer it (nginx's words).
@@ -369,20 +380,29 @@ class FaultProxy:
             if fault.kind == "reset":
                 _reset(writer)
             return False
-        if fault.kind == "drip":
-            return await self._drip(reply, fault.interval, client, writer) and not reply.close
+        if fault.kind in ("drip", "drip_body", "drip_head"):
+            slow = {"drip": reply.raw, "drip_body": reply.raw[len(reply.head) :]}.get(
+                fault.kind, reply.head
+            )
+            if fault.kind == "drip_body":
+                writer.write(reply.head)
+            dripped = await self._drip(slow, fault.interval, client, writer)
+            if fault.kind == "drip_head" and dripped:
+                writer.write(reply.raw[len(reply.head) :])
+                await writer.drain()
+            return dripped and not reply.close
         writer.write(reply.raw)
         await writer.drain()
         return not (reply.close or request.close)
 
     async def _drip(
-        self, reply: _Message, interval: float, client: _Stream, writer: asyncio.StreamWriter
+        self, data: bytes, interval: float, client: _Stream, writer: asyncio.StreamWriter
     ) -> bool:
-        """Send `reply` a byte at a time; False if the client left first."""
+        """Send `data` a byte at a time; False if the client left first."""
 
         async def drip() -> None:
-            for index in range(len(reply.raw)):
-                writer.write(reply.raw[index : index + 1])
+            for index in range(len(data)):
+                writer.write(data[index : index + 1])
                 await writer.drain()
                 await asyncio.sleep(interval)
 

@@ -116,7 +116,14 @@ async def poll(portal: Portal) -> dict[str, AccountStatus]:
 
 
 @pytest.mark.parametrize(
-    "fault", [Fault("drip", interval=0.5), Fault("hang")], ids=lambda f: f.kind
+    "fault",
+    [
+        Fault("drip", interval=0.5),
+        Fault("drip_body", interval=0.5),  # headers at once: the body's bytes come slowly
+        Fault("drip_head", interval=0.5),  # the headers' bytes come slowly, then the body
+        Fault("hang"),
+    ],
+    ids=lambda f: f.kind,
 )
 async def test_an_abandoned_call_closes_its_connection_and_the_account_recovers(
     cloud: Cloud, slow: FaultProxy, fault: Fault

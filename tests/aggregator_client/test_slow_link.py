@@ -21,7 +21,9 @@ TIMEOUT = 2
 
 
 @pytest.mark.parametrize(
-    "fault", [Fault("drip", interval=0.2), Fault("hang")], ids=lambda f: f.kind
+    "fault",
+    [Fault("drip", interval=0.2), Fault("drip_body", interval=0.2), Fault("hang")],
+    ids=lambda f: f.kind,
 )
 async def test_a_slow_aggregator_fails_in_its_timeout_and_recovers(
     cloud: Cloud,

@@ -29,7 +29,9 @@ def account(heat: Projects, name: str, url: str, timeout: float) -> AccountConfi
 
 
 @pytest.mark.parametrize(
-    "fault", [Fault("drip", interval=0.2), Fault("hang")], ids=lambda f: f.kind
+    "fault",
+    [Fault("drip", interval=0.2), Fault("drip_body", interval=0.2), Fault("hang")],
+    ids=lambda f: f.kind,
 )
 async def test_a_slow_heat_fails_in_its_timeout_and_recovers(
     heat: Projects, fault_proxy: Callable[[int], FaultProxy], fault: Fault

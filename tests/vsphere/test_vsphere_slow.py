@@ -40,7 +40,9 @@ async def poll(portal: Portal) -> AccountStatus:
 
 
 @pytest.mark.parametrize(
-    "fault", [Fault("hang"), Fault("drip", interval=0.5)], ids=lambda f: f.kind
+    "fault",
+    [Fault("hang"), Fault("drip", interval=0.5), Fault("drip_body", interval=0.5)],
+    ids=lambda f: f.kind,
 )
 async def test_a_stuck_vsphere_call_is_abandoned_and_the_next_healthy_poll_is_ok(
     sim: Vcsim,
