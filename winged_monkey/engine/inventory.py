@@ -22,6 +22,10 @@ from winged_monkey.models import AccountSnapshot, AccountStatus, Event, Instance
 from winged_monkey.user.config import Config
 
 RETENTION_EVERY_S = 3600.0
+#: The longest one pass of retention runs: a year's backlog (750,000 events past 90 days
+#: take minutes to delete) is worked off over the next polls and commands, none of which
+#: waits more than this for it.
+RETENTION_BUDGET_S = 0.5
 Settler = Callable[[str, Mapping[str, Instance], Sequence[Event]], Awaitable[list[Event]]]
 
 
@@ -179,7 +183,8 @@ class Inventory:
         return AccountUpdate(account.status, tuple(account.instances.values()), found.events)
 
     async def maintain(self) -> None:
-        """Apply the event log's retention limits, in a thread, at most once an hour."""
+        """Apply the event log's retention limits, in a thread, at most once an hour, for
+        RETENTION_BUDGET_S at most: a pass cut short goes on at the next call."""
         now = time.monotonic()
         if self._maintained_at is not None and now - self._maintained_at < RETENTION_EVERY_S:
             return
@@ -189,4 +194,11 @@ class Inventory:
         )
 
         policy, at, store = self.config.events, self.clock(), self.recorder.store
-        await self.recorder.run(lambda: enforce_retention(store, policy, at), 0)
+        deadline = now + RETENTION_BUDGET_S
+
+        def spent() -> bool:
+            return time.monotonic() > deadline
+
+        await self.recorder.run(lambda: enforce_retention(store, policy, at, cancelled=spent), 0)
+        if spent():  # perhaps cut short: the rest at the next call
+            self._maintained_at = None
