@@ -298,3 +298,18 @@ def test_a_region_only_under_default_is_named_for_another_profile(
         "; [default] has region = eu-west-1, which botocore does not read for another "
         "profile: copy it into the profile 'lab'\n"
     )
+
+
+def test_set_secret_names_a_profile_with_a_space_as_the_shell_takes_it(
+    cloud: Cloud, aws_files: Path
+) -> None:
+    """`wm accounts set-secret` of an AWS profile account says to use `aws configure
+    --profile NAME`; of the profile "qa team" it said `aws configure --profile qa team`,
+    which the shell passes as a profile 'qa' and a stray word."""
+    config = cloud.tmp_path / "wm.toml"
+    config.write_text(
+        '[[accounts]]\nname = "qa"\nprovider = "ec2"\ncredentials = { aws_profile = "qa team" }\n'
+    )
+    done = CliRunner().invoke(main, ["--config", str(config), "accounts", "set-secret", "qa"])
+    assert done.exit_code == 3, done.output
+    assert "set them with `aws configure --profile 'qa team'`" in done.stderr

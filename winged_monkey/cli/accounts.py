@@ -154,6 +154,8 @@ def accounts_set_secret(obj: Context, name: str) -> None:
 
 def _keyring_unread(account: AccountConfig) -> str | None:
     """Why the account never reads a secret stored in the keyring, if it does not."""
+    import shlex
+
     from winged_monkey import aws
 
     if isinstance(account, BrokenAccount):  # its table is refused: said when it is used
@@ -164,7 +166,7 @@ def _keyring_unread(account: AccountConfig) -> str | None:
         return (
             f"its credentials come from {source} (the AWS CLI's files and chain), which never "
             "reads wm's keyring: set them with `aws configure"
-            + (f" --profile {creds.aws_profile}`" if creds.aws_profile else "`")
+            + (f" --profile {shlex.quote(creds.aws_profile)}`" if creds.aws_profile else "`")
             + ", or name the key id in credentials.key to keep its secret in wm's keyring"
         )
     if not creds.keyring:
