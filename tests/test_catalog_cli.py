@@ -110,6 +110,27 @@ def test_catalog_search_shows_public_images_on_demand(wm: Wm) -> None:
     assert all("ubuntu-xenial" in line for line in lines[1:])
 
 
+def test_a_search_matching_more_than_it_shows_says_so(wm: Wm) -> None:
+    """'ubuntu' matches tens of thousands of public AMIs on AWS: the 50 shown read as all
+    there were. Here 60 public images of one name on moto."""
+    ec2 = wm.cloud.ec2()
+    for n in range(60):
+        image = ec2.register_image(Name=f"nightly-{n:02d}", RootDeviceName="/dev/xvda")
+        ec2.modify_image_attribute(
+            ImageId=image["ImageId"], LaunchPermission={"Add": [{"Group": "all"}]}
+        )
+    result = wm("catalog", "--account", "dev", "--search", "nightly")
+    assert result.exit_code == ExitCode.OK
+    assert len(result.stdout.splitlines()) == 1 + 50
+    assert result.stderr == (
+        "wm: dev: more than 50 public images match 'nightly', the first 50 by name shown: "
+        "search for more of the name (ubuntu-noble-24.04-arm64)\n"
+    )
+    result = wm("catalog", "--account", "dev", "--search", "nightly-5")
+    assert len(result.stdout.splitlines()) == 1 + 10
+    assert result.stderr == ""
+
+
 def test_launch_several_and_wait_until_running(wm: Wm) -> None:
     result = wm(
         "launch",

@@ -17,7 +17,7 @@ from textual.pilot import Pilot
 
 from tests.conftest import AMI, Cloud
 from tests.ui.conftest import CLOSED_PORT, Live, ec2_account, live_portal, settle, wait_for
-from tests.ui.on_screen import text_of
+from tests.ui.on_screen import Notes, text_of
 from winged_monkey.demo.server import MotoServer
 from winged_monkey.ui.screens.catalog import CatalogScreen
 from winged_monkey.ui.widgets.catalog_text import hourly, monthly
@@ -193,6 +193,28 @@ async def test_slash_searches_public_images_of_the_account_under_the_cursor(
         assert screen.cursor_row.item in found.values()
         assert "public" in detail_text(screen)
         assert not screen.search_input.display
+
+
+async def test_a_search_matching_more_than_it_shows_says_so(shop: Live, cloud: Cloud) -> None:
+    ec2 = cloud.ec2()
+    for n in range(60):
+        image = ec2.register_image(Name=f"nightly-{n:02d}", RootDeviceName="/dev/xvda")
+        ec2.modify_image_attribute(
+            ImageId=image["ImageId"], LaunchPermission={"Add": [{"Group": "all"}]}
+        )
+    notes = Notes()
+    app = shop.app()
+    async with app.run_test(size=SIZE, message_hook=notes) as pilot:
+        screen = await open_catalog(pilot)
+        await pilot.press("slash", *"nightly", "enter")
+        await wait_for(pilot, lambda: bool(screen.found.get("dev")), "search results")
+        await pilot.pause()
+        assert len(screen.found["dev"]) == 50
+        (said,) = notes.find("public images match")
+        assert said.message == (
+            "dev: more than 50 public images match 'nightly', the first 50 by name shown: "
+            "search for more of the name (ubuntu-noble-24.04-arm64)"
+        )
 
 
 async def test_reload_reads_the_quota_again(shop: Live, cloud: Cloud) -> None:

@@ -18,7 +18,7 @@ import click
 
 from winged_monkey.catalog import AccountCatalog, CatalogItem, LaunchRequest, Size
 from winged_monkey.cli.base import Context, ExitCode, fail, guard, param_option, run_closing
-from winged_monkey.engine.catalogs import CatalogUpdate
+from winged_monkey.engine.catalogs import SEARCH_SHOWN, CatalogUpdate, more_found
 from winged_monkey.engine.portal import ActionUpdate, Portal
 from winged_monkey.engine.ranking import HOURS_PER_MONTH, Ranked, find_size
 from winged_monkey.errors import ActionNotAllowed, InvalidRequest
@@ -104,9 +104,12 @@ async def _search(
 
     async def one(name: str) -> list[CatalogItem] | str:
         try:
-            return await portal.search_images(name, text)
+            found = await portal.search_images(name, text, SEARCH_SHOWN + 1)
         except WMError as exc:
             return exc.message
+        if len(found) > SEARCH_SHOWN:  # said, not an error: the exit code stays 0
+            click.echo(f"wm: {name}: {more_found(text)}", err=True)
+        return found[:SEARCH_SHOWN]
 
     try:
         answers = await asyncio.gather(*(one(n) for n in names))

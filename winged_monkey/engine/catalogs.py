@@ -20,6 +20,17 @@ from winged_monkey.errors import ActionNotAllowed, InvalidRequest, describe
 
 #: A catalog is kept this long; a launch drops its account's copy (its quota use changed).
 CATALOG_TTL_S = 300.0
+#: Public images a search shows per account (one more is asked for, to tell there are more:
+#: "ubuntu" matches tens of thousands of AMIs on AWS).
+SEARCH_SHOWN = 50
+
+
+def more_found(query: str) -> str:
+    """What to say of a search cut at SEARCH_SHOWN images."""
+    return (
+        f"more than {SEARCH_SHOWN} public images match {query!r}, the first {SEARCH_SHOWN} "
+        "by name shown: search for more of the name (ubuntu-noble-24.04-arm64)"
+    )
 
 
 @dataclass(frozen=True)

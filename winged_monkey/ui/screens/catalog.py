@@ -29,7 +29,7 @@ from textual.worker import Worker, WorkerState
 
 from winged_monkey.backend import Capability
 from winged_monkey.catalog import AccountCatalog, CatalogItem
-from winged_monkey.engine.catalogs import CatalogUpdate
+from winged_monkey.engine.catalogs import SEARCH_SHOWN, CatalogUpdate, more_found
 from winged_monkey.engine.portal import Portal
 from winged_monkey.engine.ranking import SizeSpec, cheapest_fit
 from winged_monkey.errors import WMError
@@ -139,11 +139,15 @@ class CatalogScreen(Screen[None]):
     class Found(Message):
         """A search of an account's public images answered."""
 
-        def __init__(self, account: str, query: str, items: list[CatalogItem]) -> None:
+        def __init__(
+            self, account: str, query: str, items: list[CatalogItem], more: bool = False
+        ) -> None:
             super().__init__()
             self.account = account
             self.query = query
             self.items = items
+            #: More matched than the items (SEARCH_SHOWN) shown.
+            self.more = more
 
     def __init__(self, portal: Portal, clock: Callable[[], datetime]) -> None:
         super().__init__()
@@ -468,8 +472,9 @@ class CatalogScreen(Screen[None]):
 
     @work(group="catalog-search", exclusive=True, exit_on_error=False, description="search")
     async def _search(self, account: str, query: str) -> None:
-        items = await self.portal.search_images(account, query)
-        self.post_message(self.Found(account, query, items))
+        items = await self.portal.search_images(account, query, SEARCH_SHOWN + 1)
+        more = len(items) > SEARCH_SHOWN
+        self.post_message(self.Found(account, query, items[:SEARCH_SHOWN], more))
 
     @on(Found)
     def _on_found(self, message: Found) -> None:
@@ -477,11 +482,18 @@ class CatalogScreen(Screen[None]):
         for item in message.items:
             kept[item.id] = item.model_copy(update={"public": True}) if not item.public else item
         count = len(message.items)
+        said = (
+            f"{message.account}: {more_found(message.query)}"
+            if message.more
+            else f"{count} public image{'s' if count != 1 else ''} of {message.account} "
+            f"match “{message.query}”" + ("" if count else "; try another word")
+        )
         self.notify(
-            f"{count} public image{'s' if count != 1 else ''} of {message.account} "
-            f"match “{message.query}”" + ("" if count else "; try another word"),
+            said,
             title="Search",
             severity="information" if count else "warning",
+            timeout=10 if message.more else 5,
+            markup=False,
         )
         self.action_close_search()
         self._show()
