@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from winged_monkey.catalog import AccountCatalog, Quota, Size
+from winged_monkey.catalog import AccountCatalog, CatalogItem, Quota, Size
 from winged_monkey.errors import ConfigError
 from winged_monkey.models import Event, EventSource
 from winged_monkey.serve.matching import TrackRecord, match, track_record
@@ -63,6 +63,25 @@ def test_the_cheapest_fitting_account_wins_and_each_other_says_why() -> None:
     assert tokyo.summary() == (
         "passed over: quota: launching 1 x small needs 1 instances; 0 of 5 remain"
     )
+
+
+def test_a_size_under_the_images_min_ram_is_not_chosen() -> None:
+    """An OpenStack image that needs 1 GB (Glance's min_ram): the pool picked the 512 MB
+    flavor for a deployable that asks only for a vCPU, and Nova refused the launch."""
+    image = CatalogItem(
+        account="east",
+        kind="image",
+        id="ami-e",
+        name="debian",
+        provider="openstack",
+        min_ram_mb=1024,
+    )
+    one_cpu = PoolDeployable(name="web", vcpus=1, images={"east": "ami-e"})
+    offered = catalog("east", 0.02).model_copy(update={"items": (image,)})
+    found = match("synth", one_cpu, PoolSettings(), {"east": offered}, {})
+    assert found.chosen is not None
+    assert found.chosen.fit.size is not None
+    assert found.chosen.fit.size.id == "small"
 
 
 def test_a_failing_account_ranks_below_a_dearer_healthy_one_only_when_quality_counts() -> None:

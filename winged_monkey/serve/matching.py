@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
 from winged_monkey.catalog import AccountCatalog, Size
-from winged_monkey.engine.ranking import SizeSpec, rank, shortfall
+from winged_monkey.engine.ranking import SizeSpec, rank, shortfall, unfit
 from winged_monkey.models import Event
 from winged_monkey.serve.pools import PoolDeployable, PoolSettings, Weights
 
@@ -149,7 +149,12 @@ def assess(
         spec = replace(spec, arch=listed.arch)
     wanted = deployable.disk_gb or 0
     # An unknown or 0 disk is a network volume (EBS): it is given the benefit of the doubt.
-    sizes = tuple(s for s in catalog.sizes if not s.disk_gb or s.disk_gb >= wanted)
+    # Nor a size the image cannot run (its min_ram or min_disk; Nova would refuse it).
+    sizes = tuple(
+        s
+        for s in catalog.sizes
+        if (not s.disk_gb or s.disk_gb >= wanted) and (listed is None or unfit(listed, s) is None)
+    )
     (ranked,) = rank([catalog.model_copy(update={"sizes": sizes, "items": ()})], spec, count=count)
     if ranked.size is None:
         why = f"no size fits {spec}" + (f" with {wanted} GB of disk" if wanted else "")
