@@ -382,6 +382,28 @@ def test_local_times_either_side_of_a_dst_change_stay_accepted(
     assert parse_when("2026-03-29T01:30", NOW) == datetime(2026, 3, 28, 20, 0, tzinfo=UTC)
 
 
+def test_wm_events_says_when_a_name_was_given_again(history: list[Event]) -> None:
+    """An instance terminated and a new one launched with its name: `wm events --target web`
+    on an 80-column terminal showed both histories with no id, the old one's stop read as
+    the new one's. It still shows both (a name is what the user gave), and says so."""
+    store = Store.open(paths.store_path())
+    now = datetime.now(UTC)
+    store.append_events([ev("reborn", now, target="i-0b1f", old_state=None, kind="appeared")])
+    store.close()
+    result = wm("events", "--target", "web", "--width", "80")
+    assert result.exit_code == ExitCode.OK
+    assert len(result.stdout.splitlines()) == 4  # the header and a line for each
+    assert "i-0b1f" not in result.stdout  # the narrowed table has no TARGET column
+    note = " ".join(result.stderr.split())
+    assert (
+        "'web' names 3 instances or apps in these events, newest first: "
+        "i-0b1f (dev), i-1 (dev), i-1 (prod);"
+    ) in note
+    assert "--target with an id shows one" in note
+    assert wm("events", "--target", "i-1").stderr == ""
+    assert wm("events", "--target", "db").stderr == ""
+
+
 CONFIGURED = (
     '[[accounts]]\nname = "dev"\nprovider = "ec2"\nregion = "us-east-1"\n'
     '[[accounts]]\nname = "staging"\nprovider = "ec2"\nregion = "us-east-1"\n'

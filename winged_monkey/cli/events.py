@@ -241,6 +241,8 @@ def _events(
             click.echo()
         return
     found = query.run(store)
+    if query.target is not None:
+        _say_if_a_name_is_shared(query.target, found)
     if found:
         if not parts:
             from winged_monkey.terminal.history import folded
@@ -249,6 +251,20 @@ def _events(
         click.echo(render_table(fit_event_table(event_rows(found), output_width(width))))
     else:
         click.echo("no events match", err=True)
+
+
+def _say_if_a_name_is_shared(target: str, found: list[Event]) -> None:
+    """A name a cloud gave again to a new instance (EC2 and OpenStack ids are never
+    reused, names are) matches both histories: say so, with the ids, newest first (the
+    table drops its TARGET column first when it is narrowed)."""
+    ids = list(dict.fromkeys((e.account, e.target) for e in found if e.target != target))
+    if len(ids) > 1:
+        named = ", ".join(f"{i} ({a})" for a, i in ids)
+        click.echo(
+            f"wm: {target!r} names {len(ids)} instances or apps in these events, newest "
+            f"first: {named}; --target with an id shows one",
+            err=True,
+        )
 
 
 def _follow(store: Store, query: EventQuery, fmt: str, interval: float, width: int | None) -> None:
