@@ -382,6 +382,17 @@ def test_local_times_either_side_of_a_dst_change_stay_accepted(
     assert parse_when("2026-03-29T01:30", NOW) == datetime(2026, 3, 28, 20, 0, tzinfo=UTC)
 
 
+def test_a_date_whose_midnight_is_skipped_begins_when_the_clocks_land(
+    local_zone: Callable[[str], None],
+) -> None:
+    """Chile puts its clocks from 00:00 to 01:00 on 2026-09-06: --since 2026-09-06 took
+    in the last hour of the 5th (03:00 UTC); the day begins at 01:00 -03:00."""
+    local_zone("America/Santiago")
+    assert parse_when("2026-09-06", NOW) == datetime(2026, 9, 6, 4, 0, tzinfo=UTC)
+    assert parse_when("2026-09-07", NOW) == datetime(2026, 9, 7, 3, 0, tzinfo=UTC)
+    assert parse_when("2026-04-05", NOW) == datetime(2026, 4, 5, 4, 0, tzinfo=UTC)
+
+
 def test_wm_events_says_when_a_name_was_given_again(history: list[Event]) -> None:
     """An instance terminated and a new one launched with its name: `wm events --target web`
     on an 80-column terminal showed both histories with no id, the old one's stop read as

@@ -67,7 +67,11 @@ def parse_when(text: str, now: datetime) -> datetime:
         return parsed
     if not dated:  # a date-time: one the local clocks skip or show twice is no one time
         _check_local(text, parsed)
-    return parsed.astimezone(UTC)  # a date: its first moment (after a skip at midnight)
+        return parsed.astimezone(UTC)
+    first, second = (parsed.replace(fold=fold).astimezone() for fold in (0, 1))
+    if first.replace(tzinfo=None) != parsed:  # clocks that skip midnight (Chile, Cuba):
+        return max(first, second).astimezone(UTC)  # the day begins when they land
+    return first.astimezone(UTC)  # midnight, or the first of two
 
 
 def _check_local(text: str, naive: datetime) -> None:
