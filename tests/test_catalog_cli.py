@@ -209,6 +209,21 @@ def test_launch_of_an_arm_image_on_an_x86_type_stops_before_any_call(wm: Wm) -> 
     assert [i["type"] for i in wm.instances()] == ["t4g.micro"]
 
 
+def test_the_catalog_says_which_cpu_an_image_needs_and_each_size_has(wm: Wm) -> None:
+    """A Graviton AMI: its NEEDS said 'a size' and the sizes had no CPU column, so the
+    cheapest listed (t4g.nano, arm64) and the next (t3a.nano, x86_64) read alike."""
+    wm.add(account_toml("arm", wm.cloud.server.port, extra=f'images = ["{ARM_AMI}"]'))
+    result = wm("catalog", "--account", "arm")
+    assert result.exit_code == ExitCode.OK, result.stderr
+    lines = result.stdout.splitlines()
+    (image,) = [line for line in lines if ARM_AMI in line]
+    assert image.rstrip().endswith("an arm64 size; a key pair to log in (optional)")
+    heading = next(i for i, line in enumerate(lines) if line.split()[:2] == ["SIZE", "CPU"])
+    cheapest = {line.split()[0]: line.split()[1] for line in lines[heading + 1 : heading + 9]}
+    assert cheapest["t4g.nano"] == "arm64"
+    assert cheapest["t3.nano"] == "x86_64"
+
+
 def test_launch_an_image_needs_a_size(wm: Wm) -> None:
     result = wm("launch", AMI, "--account", "dev")
     assert result.exit_code == ExitCode.USAGE
@@ -281,9 +296,9 @@ def test_a_region_newer_than_libcloud_lists_sizes_from_ec2_unpriced(
     assert result.exit_code == ExitCode.OK, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0] == "taipei (ec2/ap-east-2)"
-    heading = next(i for i, line in enumerate(lines) if line.split()[:2] == ["SIZE", "VCPU"])
+    heading = next(i for i, line in enumerate(lines) if line.split()[:2] == ["SIZE", "CPU"])
     # No prices: the smallest first, not the first by name; ? for each price, never $0.
-    assert lines[heading + 1].split() == ["t2.nano", "1", "512", "MB", "?", "?", "?"]
+    assert lines[heading + 1].split() == ["t2.nano", "x86_64", "1", "512", "MB", "?", "?", "?"]
     assert "more sizes (--sizes lists them all)" in result.stdout
     notes = " ".join(result.stdout.split())  # as read, whatever the wrapping
     assert "note: prices: libcloud's bundled EC2 prices have none for ap-east-2" in notes

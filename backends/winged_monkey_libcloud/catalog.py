@@ -92,15 +92,17 @@ def item(
     from winged_monkey.catalog import CatalogItem
 
     extra = image.extra or {}
+    arch = str(extra["architecture"]) if extra.get("architecture") else None
     # Glance's minimums (0: none), which Nova checks a flavor against.
     min_ram, min_disk = as_int(extra.get("minRam")) or None, as_int(extra.get("minDisk")) or None
     least = [
         f"{min_ram / 1024:g} GB RAM" if min_ram else "",
         f"{min_disk} GB disk" if min_disk else "",
     ]
-    needs = _IMAGE_NEEDS
+    size = f"an {arch} size" if arch else "a size"  # the sizes' CPU column says which
     if min_ram or min_disk:
-        needs = (f"a size of at least {' and '.join(w for w in least if w)}", *needs[1:])
+        size += f" of at least {' and '.join(w for w in least if w)}"
+    needs = (size, *_IMAGE_NEEDS[1:])
     return CatalogItem(
         account=account.name,
         kind="image",
@@ -110,7 +112,7 @@ def item(
         provider=provider,
         needs=needs,
         public=public,
-        arch=str(extra["architecture"]) if extra.get("architecture") else None,
+        arch=arch,
         min_ram_mb=min_ram,
         min_disk_gb=min_disk,
     )

@@ -140,7 +140,7 @@ def _describe(c: AccountCatalog, all_sizes: bool) -> str:
     sizes = sorted(c.sizes, key=_cheapest) if not all_sizes else list(c.sizes)
     shown = sizes if all_sizes else sizes[:SIZES_SHOWN]
     if shown:
-        rows = [("  SIZE", "VCPU", "RAM", "DISK", "HOURLY", "MONTHLY")]
+        rows = [("  SIZE", "CPU", "VCPU", "RAM", "DISK", "HOURLY", "MONTHLY")]
         rows += [_size_row(s) for s in shown]
         lines.append(render_table(rows))
         if len(shown) < len(sizes):
@@ -189,6 +189,7 @@ def _size_row(size: Size) -> tuple[str, ...]:
     monthly = size.price_hourly * HOURS_PER_MONTH if size.price_hourly is not None else None
     return (
         f"  {size.name}",
+        size.arch or "?",  # an image runs only on its own (its NEEDS say which)
         str(size.vcpus) if size.vcpus is not None else "?",
         _ram(size.ram_mb),
         f"{size.disk_gb} GB" if size.disk_gb is not None else "?",  # as the TUI: unknown is ?
