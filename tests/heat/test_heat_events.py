@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -10,9 +11,11 @@ import pytest
 
 from tests.heat.conftest import SLOW, SMALL, Projects, make_portal, refresh
 from winged_monkey.backend import NativeEvents
+from winged_monkey.engine.portal import Portal
 from winged_monkey.errors import UnreachableError
 from winged_monkey.models import Event, EventSource, Instance
 from winged_monkey.store.sqlite import Store
+from winged_monkey.user.config import Config, EventsConfig
 from winged_monkey_heat import HeatBackend
 from winged_monkey_heat.models import StackEvent
 
@@ -189,4 +192,32 @@ async def test_a_new_process_reuses_member_counts_of_unchanged_stacks(
     assert {i.name: i.members for i in second.instances()} == counted
     assert [p for p in asked if p.endswith("/resources")] == [f"/stacks/db/{db}/resources"]
     await second.close()
+    store.close()
+
+
+async def test_heat_events_past_the_retention_are_not_recorded(heat: Projects) -> None:
+    """Markers live in memory: each start of the TUI reads every stack's whole history
+    from Heat, and events older than max_age_days, which retention had pruned, came back
+    as new: `wm events --follow` in another terminal printed months-old stack events, and
+    the events view showed them, until the next pruning. (Here wm's clock runs 91 days
+    ahead of Heat's, as a stack made 91 days ago would be read.)"""
+    web = heat.create("aged", "web", SMALL)
+    assert heat.wait("aged", web) == "CREATE_COMPLETE"
+    store = Store.open(heat.tmp_path / "aged.sqlite3")
+    later = datetime.now(UTC) + timedelta(days=91)
+    config = Config(accounts=(heat.account("aged"),), events=EventsConfig(max_age_days=90))
+    portal = Portal(config, store, user="tester", clock=lambda: later)
+    first = store.last_seq()
+
+    updates = [u async for u in portal.refresh()]
+    assert updates[-1].status.phase == "ok"
+    carried = [e for u in updates for e in u.events if e.source is EventSource.NATIVE]
+    assert carried == []
+    recorded = [e for _, e in store.events_after(first) if e.source is EventSource.NATIVE]
+    assert recorded == []  # what --follow reads: not even for a moment
+    await portal.close()
+
+    current = heat.portal("aged")  # the same stack, read with the clocks agreeing
+    await refresh(current)
+    assert len(native(heat.stores[-1], "aged")) == len(heat_event_ids(heat, "aged", "web", web))
     store.close()

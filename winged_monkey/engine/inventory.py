@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from winged_monkey.backend import Capability
 from winged_monkey.engine.accounts import Account, Accounts
@@ -172,7 +172,8 @@ class Inventory:
             account.native_events_error = f"events: {describe(exc)}"
             return None
         account.native_events_error = None
-        recorded = await self.recorder.append(found.events)
+        events = self._retained(found.events)
+        recorded = await self.recorder.append(events)
         if recorded < 0:  # not in the log: read them again next time
             return None
         account.markers = dict(found.markers)
@@ -180,7 +181,17 @@ class Inventory:
             return None
         # The rows again (whoever keeps only an account's last update keeps its rows), as
         # they are now: an action may have read one since the listing, which is older.
-        return AccountUpdate(account.status, tuple(account.instances.values()), found.events)
+        return AccountUpdate(account.status, tuple(account.instances.values()), events)
+
+    def _retained(self, events: tuple[Event, ...]) -> tuple[Event, ...]:
+        """A cloud's events the retention keeps: markers live in memory, so each start
+        reads a stack's whole history again, and what retention pruned from it would come
+        back as new (to `wm events --follow`, the events view) until pruned again."""
+        days = self.config.events.max_age_days
+        if not days:
+            return events
+        since = self.clock() - timedelta(days=days)
+        return tuple(e for e in events if e.at >= since)
 
     async def maintain(self) -> None:
         """Apply the event log's retention limits, in a thread, at most once an hour, for
