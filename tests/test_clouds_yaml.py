@@ -5,6 +5,7 @@ name. The live login is tests/openstack/test_clouds_yaml_live.py."""
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -610,3 +611,51 @@ def test_a_clouds_public_yaml_with_a_yaml_error_is_told_not_skipped(
     found = kwargs("mine")
     assert found["ex_force_auth_url"] == "https://ks.acme.example:5000"
     assert found["ex_force_service_region"] == "acme-1"
+
+
+def test_two_accounts_reading_clouds_at_once_leave_the_warning_filters_as_they_were(
+    clouds: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """wm builds its accounts in threads at once; each read of clouds.yaml set the
+    process's warning filters (catch_warnings, not thread-safe before Python 3.14). One
+    inside while the other came out left them set: an openstacksdk deprecation was then
+    printed over the TUI (`always`), or every later warning went into one read's list."""
+    import threading
+
+    from openstack.config.loader import OpenStackConfig
+
+    real = OpenStackConfig.get_one
+    first_in, second_trying, second_in, first_waited, first_out = (
+        threading.Event() for _ in range(5)
+    )
+    inside_together: list[bool] = []
+    main = threading.get_ident()
+
+    def get_one(self: OpenStackConfig, *args: Any, **kwargs: Any) -> Any:
+        if threading.get_ident() != main:
+            first_inside = not first_waited.is_set()
+            second_in.set()
+            if first_inside:  # inside together: the second comes out after the first
+                assert first_out.wait(10)
+        elif not first_in.is_set():  # the first stays inside until the second tries
+            first_in.set()
+            assert second_trying.wait(10)
+            inside_together.append(second_in.wait(1))  # a deadline: the fix keeps it out
+            first_waited.set()
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(OpenStackConfig, "get_one", get_one)
+    filters, shown = list(warnings.filters), warnings._showwarnmsg_impl  # type: ignore[attr-defined]
+
+    def second() -> None:
+        assert first_in.wait(10)
+        second_trying.set()
+        kwargs("hyphens")
+
+    other = threading.Thread(target=second)
+    other.start()
+    kwargs("city")
+    first_out.set()
+    other.join(10)
+    assert (warnings.filters, warnings._showwarnmsg_impl) == (filters, shown)  # type: ignore[attr-defined]
+    assert inside_together == [False]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import threading
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -110,6 +111,9 @@ def check_read(env: Mapping[str, str] | None = None, cloud: str | None = None) -
     return clouds
 
 
+_LOADING = threading.Lock()
+
+
 def load_cloud(name: str, region: str | None = None) -> dict[str, Any]:
     """Cloud `name` at `region` (else its first) as openstacksdk's loader resolves it, read
     now (the files may have changed since the last time); what keeps it from it is a
@@ -125,7 +129,9 @@ def load_cloud(name: str, region: str | None = None) -> dict[str, Any]:
     raw: dict[str, Any] = {}  # the cloud as written, for the loader's errors
     warned: list[warnings.WarningMessage] = []  # told only to explain an error
     try:
-        with warnings.catch_warnings(record=True) as warned:  # its deprecations (influxdb)
+        # catch_warnings sets the process's warning filters: two accounts' threads inside
+        # it at once leave them set (one's record, or `always`) once both are out
+        with _LOADING, warnings.catch_warnings(record=True) as warned:  # its deprecations
             warnings.simplefilter("always")
             loader = openstack_config.OpenStackConfig(  # the files checked above
                 config_files=[str(p) for p in search("clouds")],
