@@ -659,3 +659,22 @@ def test_two_accounts_reading_clouds_at_once_leave_the_warning_filters_as_they_w
     other.join(10)
     assert (warnings.filters, warnings._showwarnmsg_impl) == (filters, shown)  # type: ignore[attr-defined]
     assert inside_together == [False]
+
+
+def test_an_accounts_region_the_cloud_has_not_is_told_with_the_clouds_regions(
+    clouds: Path,
+) -> None:
+    """openstacksdk: 'Region RegionThree is not a valid region name for cloud hyphens.
+    Valid choices are RegionOne,RegionTwo. Please note that region names are case
+    sensitive.', which never says the region was the account's."""
+    with pytest.raises(ConfigError) as wrong:
+        kwargs("hyphens", region="regiontwo")
+    assert str(wrong.value) == (
+        "os: clouds.yaml: cloud 'hyphens': region 'regiontwo' is not one of the cloud's "
+        "(RegionOne, RegionTwo; case counts)"
+    )
+    _, refused = each_of_clouds_yaml(clouds, ["hyphens"], region="RegionThree")
+    assert [e.message for e in refused] == [
+        f"{clouds} (cloud 'hyphens'): region 'RegionThree' is not one of the cloud's "
+        "(RegionOne, RegionTwo; case counts); nothing imported"
+    ]

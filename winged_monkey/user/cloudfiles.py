@@ -227,6 +227,12 @@ def loader_error(
     options = getattr(exc, "options", None)  # keystoneauth's MissingRequiredOptions
     if isinstance(options, list) and options:
         return _missing([str(getattr(o, "dest", o)) for o in options], cloud, warned)
+    region = re.match(
+        r"Region (.*) is not a valid region name .* Valid choices are (.*?)\. ", str(exc)
+    )
+    if region:  # the account's region (or --region), which the user may not link to it
+        choices = region.group(2).replace(",", ", ")
+        return f"region {region.group(1)!r} is not one of the cloud's ({choices}; case counts)"
     if str(exc).startswith("Invalid region entry"):  # it prints the entry, secrets and all
         return _bad_region(cloud)
     return str(exc)
