@@ -332,6 +332,26 @@ def test_wm_events_table_times_carry_their_utc_offset(local_zone: Callable[[str]
     assert lines[1].split()[:2] == ["2026-10-25", "07:00:00+05:30"]
 
 
+def test_wm_events_says_when_tz_names_no_zone(
+    history: list[Event], local_zone: Callable[[str], None]
+) -> None:
+    """TZ=Europe/Lodnon (a typo) made the C library show UTC without a word: the table's
+    times read as London's. wm says so; a zone or a POSIX rule it knows says nothing."""
+    local_zone("Europe/Lodnon")
+    result = wm("events")
+    assert result.exit_code == ExitCode.OK
+    said = " ".join(result.stderr.split())
+    assert said == (
+        "wm: TZ='Europe/Lodnon' is no time zone this system knows (see /usr/share/zoneinfo): "
+        "times are shown in UTC"
+    )
+    assert "+00:00" in result.stdout.splitlines()[1]
+    assert wm("events", "--json").stderr == ""  # its times say UTC already
+    for known in ("Europe/London", ":Asia/Kolkata", "UTC", "<+0530>-5:30", "EST5EDT"):
+        local_zone(known)
+        assert wm("events").stderr == "", known
+
+
 @pytest.mark.parametrize(
     ("zone", "text", "said"),
     [

@@ -22,6 +22,7 @@ from winged_monkey.store.events import (
     parse_when,
     to_csv,
     to_json_line,
+    unknown_zone,
 )
 from winged_monkey.store.sqlite import Store, StoreLocked
 from winged_monkey.terminal.render import (
@@ -230,6 +231,8 @@ def _events(
     store, configured = _events_store(obj)
     if query.account is not None:
         _check_account(obj, store, query.account, configured)
+    if fmt == "table" and (problem := unknown_zone()) is not None:
+        click.echo(f"wm: {problem}", err=True)
     if follow:
         _follow(store, query, fmt, interval, output_width(width))
         return

@@ -8,8 +8,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 import textwrap
+import zoneinfo
 from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -215,6 +217,27 @@ def event_row(event: Event) -> tuple[str, ...]:
         event.outcome or "-",
         " ".join(detail.split()) or "-",
     )
+
+
+#: A POSIX TZ rule, which names its offset: `EST5EDT`, `<+0530>-5:30` (no zoneinfo file).
+_POSIX_TZ = re.compile(r"^(<[^>]+>|[A-Za-z]{3,})[+-]?\d")
+
+
+def unknown_zone() -> str | None:
+    """What to tell a user whose TZ names no zone: the C library then shows UTC, saying
+    nothing (TZ=Europe/Lodnon), and the table's +00:00 would read as a choice."""
+    zone = os.environ.get("TZ", "")
+    name = zone.removeprefix(":")
+    if not name or _POSIX_TZ.match(name):
+        return None
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+        return (
+            f"TZ={zone!r} is no time zone this system knows (see /usr/share/zoneinfo): "
+            "times are shown in UTC"
+        )
+    return None
 
 
 def event_rows(events: Iterable[Event]) -> list[tuple[str, ...]]:
