@@ -375,8 +375,7 @@ def test_a_region_the_cloud_does_not_have_is_refused_with_its_regions(
         "--no-secrets",
     )
     assert result.exit_code == 3
-    assert "Region R3 is not a valid region name for cloud lab" in result.output
-    assert "Valid choices are R1,R2" in result.output
+    assert "region 'R3' is not one of the cloud's (R1, R2; case counts)" in result.output
     assert "Traceback" not in result.output
 
 
