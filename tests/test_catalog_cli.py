@@ -209,6 +209,20 @@ def test_launch_of_an_arm_image_on_an_x86_type_stops_before_any_call(wm: Wm) -> 
     assert [i["type"] for i in wm.instances()] == ["t4g.micro"]
 
 
+def test_where_an_image_cannot_run_on_the_size_named_says_why(wm: Wm) -> None:
+    """wm where t3.micro --item ARM_AMI said 'no size fits t3.micro arm64', as if t3.micro
+    were not offered: it is, and the image cannot run on it."""
+    wm.add(account_toml("arm", wm.cloud.server.port, extra=f'images = ["{ARM_AMI}"]'))
+    result = wm("where", "t3.micro", "--item", ARM_AMI, "--json")
+    assert result.exit_code == ExitCode.NOT_FOUND
+    (only,) = json.loads(result.stdout)  # dev does not offer the image
+    assert only["reason"] == (
+        "no size fits t3.micro: al2022-ami-2022.0.20220728.1-kernel-5.15-arm64 "
+        "(ami-0e9271c829888680e) is an arm64 image and t3.micro an x86_64 size: "
+        "pick an arm64 size"
+    )
+
+
 def test_the_catalog_says_which_cpu_an_image_needs_and_each_size_has(wm: Wm) -> None:
     """A Graviton AMI: its NEEDS said 'a size' and the sizes had no CPU column, so the
     cheapest listed (t4g.nano, arm64) and the next (t3a.nano, x86_64) read alike."""

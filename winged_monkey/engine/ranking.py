@@ -270,8 +270,10 @@ def rank(
         if blocked is None and size is not None:
             blocked = shortfall(catalog.quotas, size, count)
         reason = _reason(size, needs, blocked, _quota_words(catalog.quotas))
-        if size is None and offered and (other := cheapest_fit(catalog, needs)) is not None:
-            reason = f"no size fits {needs} and runs the image: {unfit(offered[0], other)}"
+        # What was asked for is there, but the image cannot run on it: say why.
+        other = cheapest_fit(catalog, wanted) if size is None and offered else None
+        if other is not None and (why := unfit(offered[0], other)):
+            reason = f"no size fits {needs}: {why}"
         ranked.append(
             Ranked(
                 account=catalog.account,
