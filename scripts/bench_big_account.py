@@ -1,0 +1,153 @@
+"""One EC2 account of thousands of instances, polled by wm's portal: how long the event loop
+(the TUI's, wm serve's) stood still, with CPython's collector as it comes and with the console
+script's policy (winged_monkey.cli.entry.collect_less_often), in the same run.
+
+    .venv/bin/python scripts/bench_big_account.py [--instances 5000] [--polls 2]
+
+moto's EC2 server on loopback holds the instances (launched 1,000 a call); each mode is a
+fresh process that polls the account `--polls` times while a 10 ms ticker on the same loop
+records every late tick. Printed per mode: the longest stall, the stalls over 50 ms summed,
+the full (oldest-generation) collections, the wall time of the polls, and the peak RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+REGION = "ap-southeast-2"
+KEY, SECRET = "AKIABENCHBIGACCOUNT1", "bench-big-account-secret"
+
+
+def child(port: int, polls: int, policy: bool, store: Path) -> None:
+    """One mode's polls, in a process of its own; prints its figures as JSON."""
+    import asyncio
+    import gc
+    import resource
+    import time
+
+    from winged_monkey.cli.entry import collect_less_often
+    from winged_monkey.engine.portal import Portal
+    from winged_monkey.store.sqlite import Store
+    from winged_monkey.user.config import AccountConfig, Config, Credentials, Endpoint
+
+    if policy:
+        collect_less_often()
+    full: list[int] = []
+
+    def count(phase: str, info: dict[str, int]) -> None:
+        if phase == "start" and info["generation"] == 2:
+            full.append(1)
+
+    gc.callbacks.append(count)
+    account = AccountConfig(
+        name="big",
+        provider="ec2",
+        region=REGION,
+        timeout=600,
+        endpoint=Endpoint(host="127.0.0.1", port=port, secure=False),
+        credentials=Credentials.model_validate(
+            {"key": KEY, "keyring": False, "secret_env": "BENCH_SECRET"}
+        ),
+    )
+
+    async def run() -> dict[str, float]:
+        portal = Portal(Config(accounts=[account]), Store.open(store), user="bench")
+        stalls: list[float] = []
+        done = asyncio.Event()
+
+        async def tick() -> None:
+            last = time.monotonic()
+            while not done.is_set():
+                await asyncio.sleep(0.01)
+                now = time.monotonic()
+                stalls.append(now - last - 0.01)
+                last = now
+
+        ticker = asyncio.create_task(tick())
+        started, found = time.monotonic(), 0
+        for _ in range(polls):
+            async for update in portal.refresh(native_events=False):
+                if not update.status.refreshing:
+                    assert update.status.phase == "ok", update.status.error
+                    found = update.status.count
+        wall = time.monotonic() - started
+        done.set()
+        await ticker
+        await portal.close()
+        return {
+            "count": found,
+            "wall": wall,
+            "longest": max(stalls),
+            "stalled": sum(s for s in stalls if s > 0.05),
+            "full": len(full),
+            "rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        }
+
+    print(json.dumps(asyncio.run(run())))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--instances", type=int, default=5000)
+    parser.add_argument("--polls", type=int, default=2)
+    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)  # PORT POLICY STORE
+    args = parser.parse_args()
+    if args.child:
+        port, policy, store = args.child
+        child(int(port), args.polls, policy == "1", Path(store))
+        return
+
+    import boto3
+
+    from winged_monkey.demo.server import MotoServer
+
+    with MotoServer() as moto, tempfile.TemporaryDirectory() as tmp:
+        ec2 = boto3.client(
+            "ec2",
+            endpoint_url=moto.url,
+            region_name=REGION,
+            aws_access_key_id=KEY,
+            aws_secret_access_key=SECRET,
+        )
+        for left in range(args.instances, 0, -1000):
+            batch = min(left, 1000)
+            ec2.run_instances(
+                ImageId="ami-1e749f67", InstanceType="t3.micro", MinCount=batch, MaxCount=batch
+            )
+        env = {**os.environ, "BENCH_SECRET": SECRET}
+        print(f"# one EC2 account of {args.instances} instances on moto, {args.polls} polls")
+        print(f"{'collector':<22} {'longest':>8} {'stalled':>8} {'full':>5} {'wall':>7} {'rss':>7}")
+        found = {}
+        for label, policy in (("CPython's default", "0"), ("wm's policy", "1")):
+            store = Path(tmp) / f"bench-{policy}.sqlite3"
+            command = [sys.executable, __file__, "--polls", str(args.polls), "--child"]
+            done = subprocess.run(
+                [*command, str(moto.port), policy, str(store)],
+                env=env,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            if done.returncode != 0:
+                raise SystemExit(f"{label}: the poll failed:\n{done.stderr[-3000:]}")
+            run = found[label] = json.loads(done.stdout)
+            assert run["count"] == args.instances, run
+            print(
+                f"{label:<22} {run['longest']:7.2f}s {run['stalled']:7.2f}s {run['full']:5d} "
+                f"{run['wall']:6.1f}s {run['rss']:5.0f}MB"
+            )
+        base, ours = found["CPython's default"], found["wm's policy"]
+        print(
+            f"ratio (policy / default): longest stall {ours['longest'] / base['longest']:.2f}, "
+            f"wall {ours['wall'] / base['wall']:.2f}"
+        )
+
+
+if __name__ == "__main__":
+    main()
