@@ -289,14 +289,22 @@ def place(found: Inventory, request: LaunchRequest, account: str) -> Placement:
 
 
 def _template(found: Inventory, item: str, account: str) -> VmTemplate:
+    def path(template: VmTemplate) -> str:
+        return f"{found.path(template.parent)}/{template.name}"
+
     for template in found.templates:
-        if item in (
-            template.moref,
-            template.name,
-            shown(template.name),
-            f"{found.path(template.parent)}/{template.name}",
-        ):
+        if item in (template.moref, path(template)):
             return template
+    # By name: vSphere lets two folders hold templates of one name.
+    named = [t for t in found.templates if item in (t.name, shown(t.name))]
+    if len(named) > 1:
+        paths = ", ".join(sorted(path(t) for t in named))
+        raise InvalidRequest(
+            f"{len(named)} VM templates are named {item!r} ({paths}): name one by its path",
+            account=account,
+        )
+    if named:
+        return named[0]
     raise InvalidRequest(
         f"no VM template {item!r} (a VM must be marked as a template to be launched; "
         f"`wm catalog --account {account}` lists them)",

@@ -355,13 +355,8 @@ def test_a_refusal_midway_through_a_count_names_the_clones_already_started(
     assert "w-3" not in witness.vms()
 
 
-def test_of_two_templates_of_one_name_the_one_picked_is_the_one_cloned(
-    portal: Portal, witness: Witness, template: str
-) -> None:
-    """Templates of the same name in two folders (DC0/vm and DC0/vm/golden, as a team keeps
-    a tested and a new one): the wizard launched the first of that name whichever was
-    picked. A clone with no location goes to its template's own folder, which tells them
-    apart."""
+def golden_twin(witness: Witness) -> None:
+    """A second template named DC0_H0_VM1, in the folder DC0/vm/golden."""
     from pyVmomi import vim
 
     datacenter = witness.content.rootFolder.childEntity[0]
@@ -375,6 +370,16 @@ def test_of_two_templates_of_one_name_the_one_picked_is_the_one_cloned(
     witness.run(golden.MoveIntoFolder_Task([other]))
     witness.run(other.Rename_Task("DC0_H0_VM1"))  # the template's name, in another folder
     other.MarkAsTemplate()
+
+
+def test_of_two_templates_of_one_name_the_one_picked_is_the_one_cloned(
+    portal: Portal, witness: Witness, template: str
+) -> None:
+    """Templates of the same name in two folders (DC0/vm and DC0/vm/golden, as a team keeps
+    a tested and a new one): the wizard launched the first of that name whichever was
+    picked. A clone with no location goes to its template's own folder, which tells them
+    apart."""
+    golden_twin(witness)
     found = asyncio.run(portal.catalog("lab"))
     picked = next(i for i in found.items if "in DC0/vm/golden" in i.description)
     assert [i.name for i in found.items] == ["DC0_H0_VM1", "DC0_H0_VM1"]
@@ -383,3 +388,20 @@ def test_of_two_templates_of_one_name_the_one_picked_is_the_one_cloned(
     plan = LaunchPlan(picked, offers, {"lab": found}, {}, Choices(account="lab", name="web-9"))
     assert launch(portal, plan.request())[-1].phase == "done"
     assert witness.vm("web-9").parent.name == "golden"
+
+
+def test_a_template_name_two_folders_share_is_refused_naming_both_paths(
+    portal: Portal, witness: Witness, template: str
+) -> None:
+    """wm launch DC0_H0_VM1 cloned the first template of that name, whichever the user
+    meant; now it names both, and a path picks one."""
+    golden_twin(witness)
+    with pytest.raises(InvalidRequest) as caught:
+        launch(portal, LaunchRequest(item="DC0_H0_VM1", name="web-8"))
+    assert str(caught.value) == (
+        "lab: 2 VM templates are named 'DC0_H0_VM1' (DC0/vm/DC0_H0_VM1, "
+        "DC0/vm/golden/DC0_H0_VM1): name one by its path"
+    )
+    request = LaunchRequest(item="DC0/vm/golden/DC0_H0_VM1", name="web-8")
+    assert launch(portal, request)[-1].phase == "done"
+    assert witness.vm("web-8").parent.name == "golden"
