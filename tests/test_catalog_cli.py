@@ -238,6 +238,19 @@ def test_the_catalog_says_which_cpu_an_image_needs_and_each_size_has(wm: Wm) -> 
     assert cheapest["t3.nano"] == "x86_64"
 
 
+def test_launch_an_image_by_the_name_the_catalog_shows(wm: Wm) -> None:
+    """wm catalog lists 'golden-web' on dev: wm launch golden-web sent the name to EC2 as
+    an image id (AWS: InvalidAMIID.Malformed; moto ran it). It is that image."""
+    ec2 = wm.cloud.ec2()
+    builder = wm.cloud.launch(ec2, "builder")
+    ami = ec2.create_image(InstanceId=builder, Name="golden-web")["ImageId"]
+    result = wm("launch", "golden-web", "--account", "dev", "--size", "t3.micro", "--yes")
+    assert result.exit_code == ExitCode.OK, result.stderr
+    reply = ec2.describe_instances(Filters=[{"Name": "tag:Name", "Values": ["wm-golden-web"]}])
+    (launched,) = [i for r in reply["Reservations"] for i in r["Instances"]]
+    assert launched["ImageId"] == ami
+
+
 def test_launch_an_image_needs_a_size(wm: Wm) -> None:
     result = wm("launch", AMI, "--account", "dev")
     assert result.exit_code == ExitCode.USAGE

@@ -95,6 +95,10 @@ class Launcher(Catalogs):
             # A size that cannot run the image is refused here, as the cloud would (EC2:
             # another CPU; Nova: under the image's min_ram or min_disk).
             item = next((i for i in catalog.items if i.id == request.item), None)
+            named = [i for i in catalog.items if i.kind == "image" and i.name == request.item]
+            if item is None and len(named) == 1:  # by its name, as the catalog shows it
+                item = named[0]
+                request = request.model_copy(update={"item": item.id})
             if item is not None and size is not None and (why := unfit(item, size)):
                 raise InvalidRequest(why, account=account)
             blocked = shortfall(catalog.quotas, size, request.count)
