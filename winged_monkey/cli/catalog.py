@@ -238,7 +238,7 @@ def launch(
     wait: bool,
     yes: bool,
 ) -> None:
-    """Launch an image (an id from `wm catalog`) or a HOT template (a file, for Heat
+    """Launch an image (an id or name from `wm catalog`) or a HOT template (a file, for Heat
     accounts) after showing what it costs. A launch over quota stops before any call, with
     the numbers (exit 3); the cloud's own rejection exits 3 with its reason.
 
