@@ -155,6 +155,24 @@ async def test_a_failing_account_shows_above_another_accounts_many_images(
         assert (screen.sub_title or "").startswith("catalog · 1 failed · ")
 
 
+async def test_a_search_of_a_failing_account_names_it(
+    moto: MotoServer, demo_config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`/` on an account whose cloud is down said 'cannot reach 127.0.0.1:9: ...' under
+    the title 'Search', naming no account."""
+    monkeypatch.setenv("WM_UI_TEST_SECRET", "x")
+    down = ec2_account("down", CLOSED_PORT, images=[AMI])
+    notes = Notes()
+    app = shop_of(moto, with_images(demo_config), tmp_path, down).app()
+    async with app.run_test(size=SIZE, message_hook=notes) as pilot:
+        screen = await open_catalog(pilot)
+        assert screen.rows[0].account == "down"
+        await pilot.press("home", "slash", *"ubuntu", "enter")
+        await wait_for(pilot, lambda: bool(notes.find("cannot reach")), "the search's failure")
+        (said,) = notes.find("cannot reach")
+        assert said.message.startswith("down: cannot reach 127.0.0.1:9")
+
+
 async def test_what_the_provider_would_not_give_is_said(
     moto: MotoServer, demo_config: Config, tmp_path: Path
 ) -> None:

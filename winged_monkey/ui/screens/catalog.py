@@ -32,7 +32,7 @@ from winged_monkey.catalog import AccountCatalog, CatalogItem
 from winged_monkey.engine.catalogs import SEARCH_SHOWN, CatalogUpdate, more_found
 from winged_monkey.engine.portal import Portal
 from winged_monkey.engine.ranking import SizeSpec, cheapest_fit
-from winged_monkey.errors import WMError
+from winged_monkey.errors import describe
 from winged_monkey.ui import format as fmt
 from winged_monkey.ui.screens.launch import LaunchWizard
 from winged_monkey.ui.screens.launch_plan import offers_of
@@ -506,10 +506,10 @@ class CatalogScreen(Screen[None]):
         if event.state is not WorkerState.ERROR:
             return
         error = event.worker.error
-        message = (
-            error.message if isinstance(error, WMError) else f"{type(error).__name__}: {error}"
-        )
-        what = "Search" if event.worker.group == "catalog-search" else "Catalog"
+        message = describe(error) if error is not None else "failed"
+        what = "Catalog"
+        if event.worker.group == "catalog-search":  # the account searched, by name
+            what, message = "Search", f"{self._search_account}: {message}"
         self.notify(message, title=what, severity="error", timeout=15, markup=False)
         if event.worker.group == "catalog":
             self.pending.clear()
