@@ -105,9 +105,17 @@ def test_ls_cached_says_a_damaged_store_is_damaged(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("name", "text", "words"),
     [
-        ("clouds.yaml", b"\xff\xfeclouds: {}\n", "not UTF-8 text: save it as UTF-8"),
+        (
+            "clouds.yaml",
+            b"\xff\xfeclouds: {}\n",
+            "not UTF-8 text (byte 0xff at offset 0); save it as UTF-8",
+        ),
         ("clouds.yaml", b"clouds: {}\n", "no cloud to import"),
-        ("clouds.yaml", b"clouds:\n  mine: 42\n", "no cloud to import"),
+        (
+            "clouds.yaml",
+            b"clouds:\n  mine: 42\n",
+            "(cloud 'mine'): is a number, not a mapping of settings",
+        ),
         ("aws-config", b"[default\nregion = us-east-1\n", "Unable to parse config file"),
         ("aws-credentials", b"[default]\naws_secret_access_key = Sekr1tAws\nnot ini\n", "parse"),
     ],

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from tests.heat.conftest import Projects, refresh
+from winged_monkey.backend import sending
 from winged_monkey.engine.portal import Portal, utcnow
 from winged_monkey.errors import AnswerLostError
 from winged_monkey.models import Event, EventSource, InstanceState
@@ -144,14 +145,16 @@ def clocked_portal(heat: Projects, tmp_path: Path, name: str, clock: Clock) -> P
 async def lose_the_answer(
     portal: Portal, account: str, monkeypatch: pytest.MonkeyPatch, *, made: bool
 ) -> None:
-    """The backend's launch_app is cut before its answer (after Heat made the app when
-    `made`)."""
+    """The backend's launch_app is cut before its answer, once its create went out (after
+    Heat made the app when `made`)."""
     backend = await portal.backend(account)
     real = backend.launch_app
 
     async def cut(*args: Any, **kwargs: Any) -> str:
         if made:
             await real(*args, **kwargs)
+        else:
+            sending()  # the create went out; Heat made nothing of it
         raise AnswerLostError("the connection was cut", account=account)
 
     monkeypatch.setattr(backend, "launch_app", cut)
