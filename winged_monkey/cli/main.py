@@ -52,8 +52,8 @@ class _LazyGroup(LazyGroup):
         "serve": "Run the team aggregator: a Conductor-style API over this config's accounts.",
         "catalog": "What each account can launch: images, templates, sizes with prices, "
         "locations, key pairs, networks and quota (exit 1 if an account failed to answer).",
-        "launch": "Launch an image (an id from `wm catalog`) or a HOT template (a file, for "
-        "Heat accounts) after showing what it costs.",
+        "launch": "Launch an image (an id or name from `wm catalog`) or a HOT template (a file, "
+        "for Heat accounts) after showing what it costs.",
         "where": 'Rank accounts for a size name (t3.large) or a spec ("2cpu 4gb"): cheapest '
         "fitting size first, unknown prices after known ones, then the most quota left; "
         "each with why.",
