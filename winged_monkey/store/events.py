@@ -111,15 +111,7 @@ class EventQuery:
 
     def run(self, store: Store) -> list[Event]:
         """Newest first."""
-        return store.events(
-            since=self.since,
-            until=self.until,
-            account=self.account,
-            target_or_name=self.target,
-            kinds=self.kinds,
-            sources=self.sources,
-            limit=self.limit,
-        )
+        return list(self.each(store))
 
     def each(self, store: Store) -> Iterator[Event]:
         """`run`, read as it is consumed (an export of any size in little memory)."""

@@ -279,19 +279,18 @@ class Store:
 
         An empty `kinds` or `sources` matches nothing (a filter with every box unticked).
         """
-        query, params = queries.window(
-            self._P,
-            since=since,
-            until=until,
-            account=account,
-            target=target,
-            target_or_name=target_or_name,
-            kinds=kinds,
-            sources=sources,
-            limit=limit,
+        return list(
+            self.each_event(
+                since=since,
+                until=until,
+                account=account,
+                target=target,
+                target_or_name=target_or_name,
+                kinds=kinds,
+                sources=sources,
+                limit=limit,
+            )
         )
-        with self._reading() as db:
-            return [queries.row_event(row) for row in db.execute(query, params).fetchall()]
 
     def each_event(
         self,
@@ -299,6 +298,7 @@ class Store:
         since: datetime | None = None,
         until: datetime | None = None,
         account: str | None = None,
+        target: str | None = None,
         target_or_name: str | None = None,
         kinds: Collection[str] | None = None,
         sources: Collection[EventSource] | None = None,
@@ -314,7 +314,7 @@ class Store:
             since=since,
             until=until,
             account=account,
-            target=None,
+            target=target,
             target_or_name=target_or_name,
             kinds=kinds,
             sources=sources,
