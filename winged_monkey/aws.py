@@ -150,16 +150,6 @@ def _keys_from_files(session: Any, files: tuple[str, ...]) -> Callable[[], Any]:
     return load
 
 
-def _files(session: Any) -> tuple[str, ...]:
-    """The shared files' paths as botocore reads them (configloader.raw_config_parse)."""
-    import os
-
-    return tuple(
-        os.path.expanduser(os.path.expandvars(str(session.get_config_variable(variable))))
-        for variable in ("config_file", "credentials_file")
-    )
-
-
 def resolve(
     account: AccountConfig,
     prompt: Callable[[str, str], str | None] | None,
@@ -180,7 +170,7 @@ def resolve(
     session.set_default_client_config(
         Config(connect_timeout=account.timeout, read_timeout=account.timeout)
     )
-    files = _files(session)
+    files = hints.shared_files(session)
     read = _state(files)  # before the chain reads them: a change after that is seen
     try:
         _mfa_through(session, account.name, prompt)

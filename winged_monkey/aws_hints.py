@@ -192,6 +192,17 @@ def skipped_section(session: Any, name: str | None) -> str:
     return ""
 
 
+def shared_files(session: Any) -> tuple[str, str]:
+    """The config and credentials files' paths as botocore reads them
+    (configloader.raw_config_parse)."""
+    import os
+
+    def path(variable: str) -> str:
+        return os.path.expanduser(os.path.expandvars(str(session.get_config_variable(variable))))
+
+    return path("config_file"), path("credentials_file")
+
+
 def unread_files(session: Any, *, missing: bool = True) -> str:
     """The shared files botocore reads as empty, without a word: one this user cannot read
     (mode 000, another user's), a directory; with `missing` (where what the files would
@@ -200,12 +211,9 @@ def unread_files(session: Any, *, missing: bool = True) -> str:
     import os
 
     said = ""
-    for variable, env in (
-        ("config_file", "AWS_CONFIG_FILE"),
-        ("credentials_file", "AWS_SHARED_CREDENTIALS_FILE"),
+    for path, env in zip(
+        shared_files(session), ("AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"), strict=True
     ):
-        # as botocore reads the path (configloader.raw_config_parse)
-        path = os.path.expanduser(os.path.expandvars(str(session.get_config_variable(variable))))
         if os.path.isdir(path):
             said += f"; {path} is a directory, which botocore reads as empty: name the file"
             continue
