@@ -71,7 +71,20 @@ async def test_the_wizard_launches_a_pool_deployable_with_no_account_step(
                 def launched() -> list[InstanceState]:
                     return [i.state for i in portal.instances() if i.name == "ui-web"]
 
-                await wait_for(pilot, lambda: launched() == [InstanceState.RUNNING], "it runs")
+                def seen() -> object:  # what the app knew instead, should it time out
+                    recent = store.events(limit=6)
+                    notes = [(e.kind, e.outcome, e.new_state, e.detail) for e in recent]
+                    return launched(), portal.statuses(), notes
+
+                # Generous: on a loaded machine the server's launch and its next poll queue
+                # behind every other test's servers (a CI run once took over 20 s).
+                await wait_for(
+                    pilot,
+                    lambda: launched() == [InstanceState.RUNNING],
+                    "it runs",
+                    within=60,
+                    seen=seen,
+                )
                 (row,) = [i for i in portal.instances() if i.name == "ui-web"]
                 assert row.id == f"east/{named(moto_server, 'east', 'ui-web')[0]}"
                 assert run_instances(moto_server) == {"us-east-1": 1}

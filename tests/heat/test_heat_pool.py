@@ -36,7 +36,9 @@ def write(workdir: Path, moto: MotoServer, heat: HeatServer, project: str, prior
     )
     text += account_toml("east", "us-east-1", "mixed", moto.port)
     text += (
-        '[[accounts]]\nname = "heat-lab"\nbackend = "heat"\npool = "mixed"\ntimeout = 10\n'
+        # Heat validates the template for the catalog; its engine may still be deleting
+        # earlier tests' stacks, so the deadline is generous (this test is about ranking).
+        '[[accounts]]\nname = "heat-lab"\nbackend = "heat"\npool = "mixed"\ntimeout = 30\n'
         f'endpoint_url = "{heat.url}"\nproject = "{project}"\ntemplates = "{folder}"\n'
         "credentials = { keyring = false }\n"
     )
@@ -63,7 +65,7 @@ def test_a_template_deployable_on_heat_by_priority_not_by_an_unknown_price(
         viewer = agg.client(agg.mint("vera", "viewer"))
         (scores,) = viewer.get("/api/v1/pools/mixed/scores").json()["deployables"]
         heat = next(c for c in scores["ranked"] if c["account"] == "heat-lab")
-        assert heat["launchable"], heat
+        assert heat["launchable"], (heat["reasons"], heat["summary"])
         assert heat["reasons"][0] == (
             f"template {workdir}/templates/web.yaml: price unknown "
             "(counted dearer than every known price)"
