@@ -3,11 +3,14 @@
 script's policy (winged_monkey.cli.entry.collect_less_often), in the same run.
 
     .venv/bin/python scripts/bench_big_account.py [--instances 5000] [--polls 2]
+        [--per-call 1000]
 
-moto's EC2 server on loopback holds the instances (launched 1,000 a call); each mode is a
-fresh process that polls the account `--polls` times while a 10 ms ticker on the same loop
-records every late tick. Printed per mode: the longest stall, the stalls over 50 ms summed,
-the full (oldest-generation) collections, the wall time of the polls, and the peak RSS.
+moto's EC2 server on loopback holds the instances (launched `--per-call` a call, each call a
+reservation: 1 is the shape of a fleet launched one by one, many DescribeInstances pages
+deep); each mode is a fresh process that polls the account `--polls` times while a 10 ms
+ticker on the same loop records every late tick. Printed per mode: the longest stall, the
+stalls over 50 ms summed, the full (oldest-generation) collections, the wall time of the
+polls, and the peak RSS.
 """
 
 from __future__ import annotations
@@ -96,6 +99,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--instances", type=int, default=5000)
     parser.add_argument("--polls", type=int, default=2)
+    parser.add_argument("--per-call", type=int, default=1000, help="instances per reservation")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)  # PORT POLICY STORE
     args = parser.parse_args()
     if args.child:
@@ -115,13 +119,16 @@ def main() -> None:
             aws_access_key_id=KEY,
             aws_secret_access_key=SECRET,
         )
-        for left in range(args.instances, 0, -1000):
-            batch = min(left, 1000)
+        for left in range(args.instances, 0, -args.per_call):
+            batch = min(left, args.per_call)
             ec2.run_instances(
                 ImageId="ami-1e749f67", InstanceType="t3.micro", MinCount=batch, MaxCount=batch
             )
         env = {**os.environ, "BENCH_SECRET": SECRET}
-        print(f"# one EC2 account of {args.instances} instances on moto, {args.polls} polls")
+        print(
+            f"# one EC2 account of {args.instances} instances ({args.per_call} a reservation) "
+            f"on moto, {args.polls} polls"
+        )
         print(f"{'collector':<22} {'longest':>8} {'stalled':>8} {'full':>5} {'wall':>7} {'rss':>7}")
         found = {}
         for label, policy in (("CPython's default", "0"), ("wm's policy", "1")):

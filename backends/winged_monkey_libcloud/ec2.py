@@ -24,7 +24,7 @@ from winged_monkey.backend import Capability
 from winged_monkey.errors import ConfigError
 from winged_monkey.models import Instance
 from winged_monkey_libcloud import catalog as offer
-from winged_monkey_libcloud import drivers, ec2prices, tls
+from winged_monkey_libcloud import drivers, ec2pages, ec2prices, tls
 from winged_monkey_libcloud.backend import Known, LibcloudBackend
 from winged_monkey_libcloud.ec2compat import BotocoreEC2NodeDriver, CompatEC2NodeDriver
 from winged_monkey_libcloud.states import ec2_state
@@ -83,6 +83,17 @@ class EC2Backend(LibcloudBackend):
         return await self._call(lambda driver: console.ec2_output(driver, instance.id))
 
     # -- listing and actions ----------------------------------------------------
+
+    def _list(self, driver: NodeDriver) -> list[Instance]:
+        found: list[Instance] = []
+        addresses: dict[str, list[str]] | None = None
+        for nodes in ec2pages.each_page(driver):
+            if nodes and addresses is None:  # none asked of an empty account, as libcloud
+                addresses = ec2pages.elastic_ips(driver)
+            known = addresses or {}
+            # Each page converted as it comes: its XML and Nodes are freed before the next.
+            found.extend(self._convert(driver, ec2pages.add_elastic_ips(n, known)) for n in nodes)
+        return found
 
     def _get(self, driver: NodeDriver, instance_id: str) -> Instance | None:
         try:

@@ -11,11 +11,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from libcloud.common.exceptions import BaseHTTPError
-from libcloud.compute.base import Node, NodeImage, NodeSize
+from libcloud.compute.base import NodeImage, NodeSize
 
 from winged_monkey.account import AccountConfig
 from winged_monkey.catalog import CatalogItem, Choice, LaunchRequest, Quota, Size
 from winged_monkey_libcloud import catalog as offer
+from winged_monkey_libcloud import ec2pages
 from winged_monkey_libcloud.settings import configured_images
 
 if TYPE_CHECKING:
@@ -187,7 +188,8 @@ def quotas(driver: Any, sizes: list[Size]) -> list[Quota]:
                 v.text for v in element.iter() if v.tag.rsplit("}", 1)[-1] == "attributeValue"
             ]
             limit = offer.as_int(values[0]) if values else None
-    live: list[Node] = driver.list_nodes(ex_filters={"instance-state-name": ["pending", "running"]})
+    running = {"instance-state-name": ["pending", "running"]}
+    live = [n for page in ec2pages.each_page(driver, running) for n in page]
     vcpus = {s.id: s.vcpus for s in sizes}
     used_vcpus = sum(vcpus.get(str((n.extra or {}).get("instance_type")), 0) or 0 for n in live)
     return [

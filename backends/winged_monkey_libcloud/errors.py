@@ -110,11 +110,13 @@ def _reply(exc: BaseException) -> _Reply | None:
     driver: NodeDriver | None = None
     trace = exc.__traceback__
     while trace is not None:
-        holder = trace.tb_frame.f_locals.get("self")
-        if isinstance(holder, Response):
-            parsed = holder
-        elif isinstance(holder, NodeDriver):
-            driver = holder
+        found = trace.tb_frame.f_locals
+        # A driver's method, or a function of ours handed the driver (ec2pages).
+        for holder in (found.get("self"), found.get("driver")):
+            if isinstance(holder, Response):
+                parsed = holder
+            elif isinstance(holder, NodeDriver):
+                driver = holder
         trace = trace.tb_next
     if parsed is not None:
         headers = {str(k).lower(): str(v) for k, v in dict(parsed.headers or {}).items()}

@@ -1,0 +1,60 @@
+"""DescribeInstances page by page, as botocore's paginator reads it (MaxResults, then the
+reply's nextToken until there is none).
+
+libcloud's list_nodes makes one call and ignores nextToken: an EC2-compatible server that
+pages by default (moto and LocalStack stop at 100 reservations) lost every instance past
+the first page, and the inventory then logged them as vanished. AWS itself advises paging
+DescribeInstances, since an unpaged call on a large account "might be throttled and could
+time out"; a page also bounds the reply held in memory at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from libcloud.compute.base import Node
+
+#: The most reservations one DescribeInstances page holds (EC2's MaxResults limit).
+PAGE = 1000
+
+
+def each_page(
+    driver: Any, filters: Mapping[str, Sequence[str]] | None = None
+) -> Iterator[list[Node]]:
+    """The account's instances (matching `filters`, EC2's filter names), a page at a time,
+    as libcloud's list_nodes builds them; elastic IPs not yet added (`add_elastic_ips`)."""
+    params: dict[str, str] = {"Action": "DescribeInstances", "MaxResults": str(PAGE)}
+    for i, (name, values) in enumerate((filters or {}).items(), start=1):
+        params[f"Filter.{i}.Name"] = name
+        params.update({f"Filter.{i}.Value.{j}": v for j, v in enumerate(values, start=1)})
+    token, seen = "", set()
+    while token not in seen:  # a server that hands back a token twice would loop forever
+        seen.add(token)
+        asked = {**params, "NextToken": token} if token else params
+        reply = driver.connection.request(driver.path, params=asked).object
+        nodes: list[Node] = []
+        for reservation in reply.findall("{*}reservationSet/{*}item"):
+            # libcloud's own builder (list_nodes' too): the same Node, extra and all.
+            nodes.extend(driver._to_nodes(reservation, "instancesSet/item"))
+        yield nodes
+        token = reply.findtext("{*}nextToken") or ""
+
+
+def elastic_ips(driver: Any) -> dict[str, list[str]]:
+    """Instance id -> the elastic IPs associated with it: one DescribeAddresses call, as
+    libcloud's list_nodes makes it (it then rescans the reply once per instance)."""
+    reply = driver.connection.request(driver.path, params={"Action": "DescribeAddresses"}).object
+    found: dict[str, list[str]] = {}
+    for item in reply.findall("{*}addressesSet/{*}item"):
+        instance, address = item.findtext("{*}instanceId"), item.findtext("{*}publicIp")
+        if instance and address:
+            found.setdefault(instance, []).append(address)
+    return found
+
+
+def add_elastic_ips(node: Node, addresses: Mapping[str, list[str]]) -> Node:
+    """`node` with its elastic IPs among its public ones (once: the one EC2 shows as the
+    instance's public address is an elastic IP too)."""
+    node.public_ips.extend(a for a in addresses.get(str(node.id), ()) if a not in node.public_ips)
+    return node
