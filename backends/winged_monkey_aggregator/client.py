@@ -46,6 +46,16 @@ def _adapter(shape: type[T]) -> TypeAdapter[T]:
     return _ADAPTERS[shape]
 
 
+def _send_again(method: str, exc: httpx.TransportError) -> bool:
+    """Whether a failed request goes once more: writing it failed (the server had closed
+    the connection: a broken pipe, so nothing was read), or a GET's connection was closed
+    before any answer (a read may be asked twice; an action may have been done, and the
+    caller says so: unknown)."""
+    if isinstance(exc, httpx.WriteError):
+        return True
+    return method == "GET" and faultwords.closed_before_reply(exc)
+
+
 class AggregatorClient:
     """Requests to one aggregator as one token's holder."""
 
@@ -146,9 +156,18 @@ class AggregatorClient:
         if intent is not None:  # a header is ASCII: the key is percent-encoded
             headers[INTENT_HEADER] = quote(intent, safe=":/@")
         try:
-            reply = await self._http().request(
-                method, url, params=params, content=content, headers=headers
-            )
+            try:
+                reply = await self._http().request(
+                    method, url, params=params, content=content, headers=headers
+                )
+            except httpx.TransportError as exc:
+                if not _send_again(method, exc):
+                    raise
+                # Most likely a kept-alive connection the server closed just as this request
+                # went out (its idle timeout ran out then): once more, on a new connection.
+                reply = await self._http().request(
+                    method, url, params=params, content=content, headers=headers
+                )
         except NO_ANSWER as exc:
             raise transport_error(
                 exc,

@@ -317,3 +317,79 @@ async def test_a_peer_that_accepts_and_stays_silent_times_out(
         "account's `timeout` if the cloud is only slow"
     )
     assert isinstance(caught.value, BackendError)
+
+
+def fails_once(error: httpx.TransportError, then: Handler) -> Handler:
+    """The first request meets `error` (as httpx raises it from a dead connection), the
+    next ones `then`."""
+    failed: list[httpx.Request] = []
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        if not failed:
+            failed.append(request)
+            raise error
+        return await then(request)
+
+    return handler
+
+
+BROKEN_PIPE = httpx.WriteError("[Errno 32] Broken pipe")
+CLOSED = httpx.RemoteProtocolError("Server disconnected without sending a response.")
+
+
+@pytest.mark.parametrize("error", [BROKEN_PIPE, CLOSED], ids=["broken-pipe", "closed"])
+async def test_a_listing_on_a_connection_the_server_just_closed_is_asked_again(
+    cloud: Cloud,
+    portals: Portals,
+    monkeypatch: pytest.MonkeyPatch,
+    serve: Callable[[Handler], list[httpx.Request]],
+    error: httpx.TransportError,
+) -> None:
+    """The server's idle timeout closing a kept-alive connection as a request goes out
+    (a race no server loses on demand): the account still lists, it does not flash failed."""
+    rows = answer(200, [ROW])
+    seen = serve(api(instances=fails_once(error, rows)))
+    status, _ = await listing(cloud, portals, monkeypatch)
+    assert status.phase == "ok", status.error
+    assert [r.url.path for r in seen].count("/api/v1/instances") == 2
+
+
+async def test_an_action_whose_request_met_a_broken_pipe_is_sent_again(
+    cloud: Cloud,
+    portals: Portals,
+    monkeypatch: pytest.MonkeyPatch,
+    serve: Callable[[Handler], list[httpx.Request]],
+) -> None:
+    """Writing the request failed, so the server read none of it: sending it again cannot
+    do the action twice, and the user gets the server's own answer (here a refusal), not
+    "broken pipe"."""
+    refusal = {"error": {"code": "backend_failed", "message": "ec2-dev: throttled by EC2"}}
+    seen = serve(api(action=fails_once(BROKEN_PIPE, answer(502, refusal))))
+    _, portal = await listing(cloud, portals, monkeypatch)
+    row = portal.instance("team/ec2-dev/i-0123")
+    assert row is not None
+    updates = [u async for u in portal.run_action(Action.STOP, row)]
+    assert updates[-1].phase == "failed"
+    assert updates[-1].message.endswith(
+        "answered HTTP 502 (Bad Gateway): ec2-dev: throttled by EC2"
+    )
+    assert [r.method for r in seen].count("POST") == 2
+
+
+async def test_an_action_whose_connection_closed_unanswered_is_unknown_and_not_sent_again(
+    cloud: Cloud,
+    portals: Portals,
+    monkeypatch: pytest.MonkeyPatch,
+    serve: Callable[[Handler], list[httpx.Request]],
+) -> None:
+    """The request went out and no answer came: the server may have done it, so it is not
+    sent twice (a second stop, a second launch) and the outcome is unknown."""
+    refusal = {"error": {"code": "backend_failed", "message": "not reached"}}
+    seen = serve(api(action=fails_once(CLOSED, answer(502, refusal))))
+    _, portal = await listing(cloud, portals, monkeypatch)
+    row = portal.instance("team/ec2-dev/i-0123")
+    assert row is not None
+    updates = [u async for u in portal.run_action(Action.STOP, row)]
+    assert updates[-1].phase == "unknown", updates[-1]
+    assert "closed the connection without answering" in updates[-1].message
+    assert [r.method for r in seen].count("POST") == 1
