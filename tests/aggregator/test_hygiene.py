@@ -3,6 +3,7 @@ control characters into logs and terminals, and a client dripping its headers is
 
 from __future__ import annotations
 
+import http.client
 import os
 import socket
 import stat
@@ -190,3 +191,26 @@ def test_a_kept_alive_connection_dripping_its_next_request_is_dropped(
                 drip, conn, b"GET / HTTP/1.1\r\n", threading.Event(), HEADER_TIMEOUT + MARGIN
             )
             assert dropped_after.result() < HEADER_TIMEOUT + MARGIN
+
+
+def test_an_idle_connection_is_kept_past_the_clients_own_keep_alive(
+    moto_server: MotoServer, tmp_path: Path
+) -> None:
+    """httpx keeps an idle connection for 5 s, as uvicorn did: a request sent on one just as
+    the server closed it met a broken pipe, or (an action) no answer. The server now keeps
+    it until its header deadline (here 7 s), so a client's pool lets it go first."""
+    with two_pool_aggregator(moto_server, tmp_path, serve="header_timeout = 7") as server:
+        connection = http.client.HTTPConnection("127.0.0.1", server.process.port, timeout=15)
+        try:
+            connection.request("GET", f"{V1}/whoami")  # no token: a 401, and kept alive
+            reply = connection.getresponse()
+            reply.read()
+            assert reply.status == 401
+            assert reply.getheader("connection", "").lower() != "close"
+            idle_since = time.monotonic()
+            assert connection.sock is not None
+            assert connection.sock.recv(1) == b""  # blocks until the server closes it
+            idle = time.monotonic() - idle_since
+        finally:
+            connection.close()
+    assert idle > 6.5, f"closed after {idle:.1f} s idle"

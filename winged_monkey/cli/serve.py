@@ -8,6 +8,7 @@ starts as fast as ever and works without the `serve` extra.
 from __future__ import annotations
 
 import json
+import math
 import ssl
 import sys
 from datetime import UTC, datetime
@@ -153,6 +154,10 @@ def serve(
         "port": port,
         "log_level": log_level,
         "http": HeaderDeadlineProtocol.with_timeout(server.serve.header_timeout),
+        # An idle connection is closed by the header deadline, not by uvicorn's own 5 s:
+        # httpx keeps one 5 s too, and a request sent on it just as the server closed it met
+        # a broken pipe, or (an action) no answer, so an unknown outcome.
+        "timeout_keep_alive": math.ceil(server.serve.header_timeout) + 1,
     }
     if ssl_keyfile and ssl_certfile:
         options.update(ssl_keyfile=ssl_keyfile, ssl_certfile=ssl_certfile)

@@ -60,7 +60,10 @@ class ServeSettings(BaseModel):
     )
     tokens: Path | None = Field(None, description="Token database (default: beside the store).")
     header_timeout: float = Field(
-        10.0, gt=0, le=300, description="Seconds a client has to send a request's headers."
+        10.0,
+        gt=0,
+        le=300,
+        description="Seconds a client has to send a request's headers, and may stay idle.",
     )
     pools: dict[str, PoolSettings] = Field(
         default_factory=dict, description="Pool -> its deployables and matching weights."
