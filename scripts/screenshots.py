@@ -25,7 +25,7 @@ from textual.pilot import Pilot
 
 from winged_monkey.actions import Action
 from winged_monkey.demo.seed import build_demo
-from winged_monkey.demo.server import MotoServer
+from winged_monkey.demo.server import MotoServer, documentation_addresses
 from winged_monkey.engine.portal import Portal
 from winged_monkey.store.sqlite import Store
 from winged_monkey.ui.app import WMApp
@@ -159,7 +159,11 @@ async def shoot_catalog(portal: Portal, out: Path) -> list[Path]:
 
 def main() -> int:
     OUT.mkdir(exist_ok=True)
-    with MotoServer() as server, tempfile.TemporaryDirectory(prefix="wm-shots-") as tmp:
+    with (
+        documentation_addresses(),
+        MotoServer() as server,
+        tempfile.TemporaryDirectory(prefix="wm-shots-") as tmp,
+    ):
         server.seed(42)
         config = build_demo(server, Path(tmp))
         config = config.model_copy(update={"action_poll_interval": 0.2})

@@ -1,9 +1,11 @@
 """`wm --demo` in a tmux pane (a real terminal): its cloud, moto in a child process, is off the
-terminal, so ctrl+c typed for ssh (`e`) does not reach it; and however wm ends (q, a hangup,
-SIGTERM, SIGKILL) the child ends and the run's directory in $TMPDIR goes with it."""
+terminal, so ctrl+c typed for ssh (`e`) does not reach it; ssh (`e`) goes to an address no
+machine answers; and however wm ends (q, a hangup, SIGTERM, SIGKILL) the child ends and the
+run's directory in $TMPDIR goes with it."""
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import signal
@@ -15,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.tmux import Tmux
+from winged_monkey.demo.server import DEMO_ADDRESSES
 
 WM = Path(sys.executable).with_name("wm")
 #: ssh as it hangs connecting to an address that does not answer.
@@ -76,6 +79,24 @@ def test_ctrl_c_for_a_hanging_ssh_leaves_the_demo_cloud_running(tmux: Tmux, tmp_
     screen_until(tmux, polled_since_ctrl_c, "every account polled ok after ctrl+c", 60)
     assert "connection refused" not in tmux.screen()
     tmux.keys("q")
+
+
+def test_ssh_on_a_demo_instance_goes_where_no_machine_answers(tmux: Tmux, tmp_path: Path) -> None:
+    """moto's addresses (54.214.x.x) are AWS's: `e` in the demo sent the user's ssh, and the
+    names of their keys, to a stranger's server. The demo's come from RFC 5737's range for
+    documentation, which no machine answers, and its ssh gives up after 3 s."""
+    start_demo(tmux, tmp_path, f"{WM} --demo")
+    shown = [ipaddress.ip_address(a) for a in re.findall(r"\b\d+(?:\.\d+){3}\b", tmux.screen())]
+    public = [a for a in shown if a not in ipaddress.ip_network("10.0.0.0/8")]  # moto's VPC
+    assert public
+    assert all(a in DEMO_ADDRESSES for a in public), public
+    tmux.keys("e")  # the first row, api, is running
+    tmux.wait_for("ssh: connecting to", timeout=30)
+    (line,) = [t for t in tmux.screen().splitlines() if t.startswith("ssh: connecting to")]
+    argv = line.removeprefix("ssh: connecting to ").split()
+    assert "ConnectTimeout=3" in argv
+    assert ipaddress.ip_address(argv[-1].rpartition("@")[2]) in DEMO_ADDRESSES
+    tmux.keys("C-c")
 
 
 def _pids_of(workdir: Path) -> list[int]:

@@ -159,9 +159,9 @@ def _serve(fd: int, workdir: Path, out: IO[str]) -> None:
     # From the start: the parent may go while moto imports or seeds.
     threading.Thread(target=_end_with_parent, args=(workdir,), name="parent", daemon=True).start()
     share_parsed_models()  # before moto: its import parses EC2's model several times
-    from winged_monkey.demo.server import MotoServer
+    from winged_monkey.demo.server import MotoServer, documentation_addresses
 
-    with MotoServer(fd=fd) as server:
+    with documentation_addresses(), MotoServer(fd=fd) as server:
         server.seed(42)  # a fresh process: nothing to reset
         prod, seeded = seed_cloud(server.url)
         answer = {"prod": prod, "seeded": [[a, n, i] for (a, n), i in seeded.items()]}

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
 from xml.etree import ElementTree
 
-from winged_monkey.demo.server import MotoServer
+from winged_monkey.demo.server import MotoServer, documentation_addresses
 
 if TYPE_CHECKING:  # the demo's child seeds without the config's pydantic models
     from winged_monkey.user.config import Config
@@ -261,6 +261,8 @@ def _account(
         "credentials": credentials,
         # The catalog offers what an account owns or names: the demo owns no image.
         "images": [AMI],
+        # Its addresses answer nothing (documentation_addresses): `e` says so in seconds.
+        "ssh_options": ["ConnectTimeout=3"],
     }
 
 
@@ -283,7 +285,11 @@ def to_toml(settings: dict[str, Any], accounts: list[dict[str, Any]]) -> str:
 def running_demo(workdir: Path | None = None) -> Iterator[tuple[Config, Path, MotoServer]]:
     """Start a moto server, seed it and yield (config, store path, server); all in `workdir`
     (a fresh temporary directory by default), never in the user's own directories."""
-    with MotoServer() as server, tempfile.TemporaryDirectory(prefix="wm-demo-") as tmp:
+    with (
+        documentation_addresses(),
+        MotoServer() as server,
+        tempfile.TemporaryDirectory(prefix="wm-demo-") as tmp,
+    ):
         base = workdir or Path(tmp)
         # moto keeps its state per process, not per server: start from a clean cloud.
         server.reset()

@@ -7,12 +7,15 @@ key id, so a test can check on the server's side what a client really sent
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import io
+import ipaddress
+import itertools
 import json
 import re
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
@@ -25,6 +28,27 @@ WSGIApp = Callable[[Environ, StartResponse], Iterable[bytes]]
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/[^/]+/([^/]+)/([^/]+)/")
 # AWS verbs that change something; anything else (Describe*, Get*, List*) only reads.
 _READ_PREFIXES = ("Describe", "Get", "List")
+#: The demo's public addresses: TEST-NET-3 (RFC 5737), kept for documentation, where no
+#: machine answers. moto's own (54.214.x.x) are AWS's: `e` (ssh) on a demo instance sent
+#: the user's ssh, and the names of their keys, to a stranger's server.
+DEMO_ADDRESSES = ipaddress.IPv4Network("203.0.113.0/24")
+
+
+@contextlib.contextmanager
+def documentation_addresses() -> Iterator[None]:
+    """While inside, the instances moto (in this process) creates get public addresses from
+    DEMO_ADDRESSES, one after another, instead of moto's random ones."""
+    import importlib
+
+    # Where moto's network interfaces call it (imported there by name).
+    interfaces: Any = importlib.import_module("moto.ec2.models.elastic_network_interfaces")
+    hosts = itertools.cycle(DEMO_ADDRESSES.hosts())
+    original = interfaces.random_public_ip
+    interfaces.random_public_ip = lambda: str(next(hosts))
+    try:
+        yield
+    finally:
+        interfaces.random_public_ip = original
 
 
 @dataclass(frozen=True)
