@@ -5,11 +5,15 @@ page after page, and an elastic IP is shown once among the public addresses."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from tests.conftest import AMI, Cloud
+from tests.faultproxy import Fault, FaultProxy
+from tests.test_catalog_moto import UNAUTHORIZED
+from tests.test_portal_moto import refresh
 from winged_monkey.user.credentials import CredentialResolver
 from winged_monkey_libcloud import ec2pages
 from winged_monkey_libcloud.ec2 import EC2Backend
@@ -71,3 +75,34 @@ def test_an_elastic_ip_is_shown_once_among_the_public_addresses(cloud: Cloud) ->
     listed = {i.id: i for i in asyncio.run(backend(cloud).list_instances())}
     assert listed[target].public_ips.count(allocation["PublicIp"]) == 1
     assert allocation["PublicIp"] not in listed[other].public_ips
+
+
+async def test_a_refused_describe_addresses_is_asked_once_and_the_listing_stands(
+    cloud: Cloud, fault_proxy: Callable[[int], FaultProxy]
+) -> None:
+    """A policy that allows DescribeInstances and not DescribeAddresses (AWS's 403
+    UnauthorizedOperation, before the proxy answers it): the account lists, and the refused
+    call is not sent again on each poll (every refusal is an AccessDenied in CloudTrail)."""
+    web = one_by_one(cloud.ec2(), 1).pop()
+    cloud.server.clear_calls()  # from here on, moto's calls are the proxy's it let through
+    proxy = fault_proxy(cloud.server.port)
+    proxy.fault = Fault(
+        "status",
+        status=403,
+        headers={"Content-Type": "text/xml;charset=UTF-8"},
+        body=UNAUTHORIZED,
+        match=b"DescribeAddresses",
+    )
+    portal = cloud.portal(cloud.account("least", port=proxy.port))
+    for _ in range(3):
+        await refresh(portal)
+        status = portal.status("least")
+        assert status.phase == "ok", status.error
+    row = portal.instance(f"least/{web}")
+    assert row is not None
+    assert row.public_ips
+    listed = [c for c in cloud.server.calls if c.action == "DescribeInstances"]
+    assert len(listed) == 3
+    refused = proxy.requests - len(cloud.server.calls)  # answered by the proxy alone
+    assert refused == 1
+    await portal.close()

@@ -186,14 +186,20 @@ async def test_dead_and_silent_endpoints_fail_only_their_own_account(cloud: Clou
     await portal.close()
 
 
+#: The access key of iam_moto's user whose policy allows listing instances and nothing else.
+LISTER: dict[str, str] = {}
+
+
 @pytest.fixture(scope="module")
 def iam_moto() -> Iterator[tuple[str, int, str, str]]:
-    """A separate moto process that enforces IAM after its first three calls, which create
-    a user, its access key and an ec2:* policy. Yields (host, port, key id, secret)."""
+    """A separate moto process that enforces IAM after its first six calls, which create
+    alice, her access key and an ec2:* policy, and lister, hers and a policy that allows
+    ec2:DescribeInstances alone. Yields (host, port, key id, secret) of alice; lister's
+    key is in LISTER."""
     import boto3
 
     port = free_port()
-    env = {**os.environ, "INITIAL_NO_AUTH_ACTION_COUNT": "3"}
+    env = {**os.environ, "INITIAL_NO_AUTH_ACTION_COUNT": "6"}
     process = subprocess.Popen(
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
         env=env,
@@ -225,6 +231,14 @@ def iam_moto() -> Iterator[tuple[str, int, str, str]]:
             "Statement": [{"Effect": "Allow", "Action": "ec2:*", "Resource": "*"}],
         }
         iam.put_user_policy(UserName="alice", PolicyName="ec2", PolicyDocument=json.dumps(policy))
+        iam.create_user(UserName="lister")
+        lister = iam.create_access_key(UserName="lister")["AccessKey"]
+        LISTER.update(key=lister["AccessKeyId"], secret=lister["SecretAccessKey"])
+        least = {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": "ec2:DescribeInstances", "Resource": "*"}],
+        }
+        iam.put_user_policy(UserName="lister", PolicyName="ls", PolicyDocument=json.dumps(least))
         yield "127.0.0.1", port, key["AccessKeyId"], key["SecretAccessKey"]
     finally:
         process.terminate()
@@ -358,3 +372,24 @@ async def test_get_instance_follows_one_instance_and_none_when_unknown(cloud: Cl
     assert len(describe) == 2  # one filtered call each, not a full listing walk
     assert found.image == AMI
     await backend.close()
+
+
+async def test_a_policy_that_allows_listing_instances_alone_lists_them(
+    cloud: Cloud, iam_moto: tuple[str, int, str, str]
+) -> None:
+    """Least privilege: ec2:DescribeInstances and nothing else. Each listing also asked
+    DescribeAddresses (libcloud's list_nodes does, for elastic IPs on other interfaces),
+    and its refusal failed the whole account; the instances' own public addresses stand."""
+    _host, port, key, secret = iam_moto
+    ec2 = cloud.ec2(key=key, secret=secret, url=f"http://127.0.0.1:{port}")
+    web = cloud.launch(ec2, "web")
+    portal = cloud.portal(
+        cloud.account("least", key=LISTER["key"], secret=LISTER["secret"], port=port)
+    )
+    await refresh(portal)
+    status = portal.status("least")
+    assert status.phase == "ok", status.error
+    row = portal.instance(f"least/{web}")
+    assert row is not None
+    assert row.public_ips  # the instance's own, from DescribeInstances
+    await portal.close()

@@ -46,6 +46,8 @@ class EC2Backend(LibcloudBackend):
     def __init__(self, account: AccountConfig, secrets: Secrets) -> None:
         super().__init__(account, secrets)
         self._price_table: Mapping[str, float | None] | None = None
+        #: The account's policy refused DescribeAddresses (asked no more until restart).
+        self._addresses_refused = False
         if self._ca_bundle is None and secrets.aws is not None and secrets.aws.ca_bundle:
             # botocore trusts these CAs for STS and SSO: EC2's calls trust them as well.
             self._ca_bundle = tls.checked(
@@ -88,8 +90,11 @@ class EC2Backend(LibcloudBackend):
         found: list[Instance] = []
         addresses: dict[str, list[str]] | None = None
         for nodes in ec2pages.each_page(driver):
-            if nodes and addresses is None:  # none asked of an empty account, as libcloud
+            # None asked of an empty account (as libcloud), nor again of one whose policy
+            # refused it: each refusal is an AccessDenied in the account's CloudTrail.
+            if nodes and addresses is None and not self._addresses_refused:
                 addresses = ec2pages.elastic_ips(driver)
+                self._addresses_refused = addresses is None
             known = addresses or {}
             # Each page converted as it comes: its XML and Nodes are freed before the next.
             found.extend(self._convert(driver, ec2pages.add_elastic_ips(n, known)) for n in nodes)

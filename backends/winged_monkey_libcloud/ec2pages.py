@@ -13,10 +13,13 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from libcloud.common.exceptions import BaseHTTPError
 from libcloud.compute.base import Node
 
 #: The most reservations one DescribeInstances page holds (EC2's MaxResults limit).
 PAGE = 1000
+#: EC2's code for an action the caller's IAM policy does not allow (moto says AccessDenied).
+_REFUSED = frozenset({"UnauthorizedOperation", "AccessDenied"})
 
 
 def each_page(
@@ -41,10 +44,20 @@ def each_page(
         token = reply.findtext("{*}nextToken") or ""
 
 
-def elastic_ips(driver: Any) -> dict[str, list[str]]:
+def elastic_ips(driver: Any) -> dict[str, list[str]] | None:
     """Instance id -> the elastic IPs associated with it: one DescribeAddresses call, as
-    libcloud's list_nodes makes it (it then rescans the reply once per instance)."""
-    reply = driver.connection.request(driver.path, params={"Action": "DescribeAddresses"}).object
+    libcloud's list_nodes makes it (it then rescans the reply once per instance). None if
+    the account's policy refuses it: a policy may allow listing instances alone, and each
+    instance's own public address (DescribeInstances') still stands."""
+    try:
+        reply = driver.connection.request(
+            driver.path, params={"Action": "DescribeAddresses"}
+        ).object
+    except BaseHTTPError as exc:
+        refused = str(exc.message).split(":", 1)[0] in _REFUSED
+        if exc.code == 403 or refused:
+            return None
+        raise
     found: dict[str, list[str]] = {}
     for item in reply.findall("{*}addressesSet/{*}item"):
         instance, address = item.findtext("{*}instanceId"), item.findtext("{*}publicIp")
