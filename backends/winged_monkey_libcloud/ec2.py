@@ -90,11 +90,8 @@ class EC2Backend(LibcloudBackend):
         found: list[Instance] = []
         addresses: dict[str, list[str]] | None = None
         for nodes in ec2pages.each_page(driver):
-            # None asked of an empty account (as libcloud), nor again of one whose policy
-            # refused it: each refusal is an AccessDenied in the account's CloudTrail.
-            if nodes and addresses is None and not self._addresses_refused:
-                addresses = ec2pages.elastic_ips(driver)
-                self._addresses_refused = addresses is None
+            if nodes and addresses is None:  # none asked of an empty account, as libcloud
+                addresses = self._elastic_ips(driver)
             known = addresses or {}
             # Each page converted as it comes: its XML and Nodes are freed before the next.
             found.extend(self._convert(driver, ec2pages.add_elastic_ips(n, known)) for n in nodes)
@@ -102,12 +99,27 @@ class EC2Backend(LibcloudBackend):
 
     def _get(self, driver: NodeDriver, instance_id: str) -> Instance | None:
         try:
-            nodes = driver.list_nodes(ex_node_ids=[instance_id])
+            nodes = ec2pages.one(driver, instance_id)
         except BaseHTTPError as exc:
             if any(code in str(exc.message) for code in _EC2_GONE):
                 return None
             raise
-        return next((self._convert(driver, n) for n in nodes if str(n.id) == instance_id), None)
+        node = next((n for n in nodes if str(n.id) == instance_id), None)
+        if node is None:
+            return None
+        known = self._elastic_ips(driver, instance_id)
+        return self._convert(driver, ec2pages.add_elastic_ips(node, known))
+
+    def _elastic_ips(
+        self, driver: NodeDriver, instance_id: str | None = None
+    ) -> dict[str, list[str]]:
+        """The elastic IPs (of `instance_id` alone if given); none, and never asked again, once
+        the account's policy refused them: each refusal is an AccessDenied in its CloudTrail."""
+        if self._addresses_refused:
+            return {}
+        found = ec2pages.elastic_ips(driver, instance_id)
+        self._addresses_refused = found is None
+        return found or {}
 
     def _convert(self, driver: NodeDriver, node: Node, known: Known | None = None) -> Instance:
         # EC2's own word (`stopping`, `shutting-down`) is finer than libcloud's map.

@@ -44,15 +44,28 @@ def each_page(
         token = reply.findtext("{*}nextToken") or ""
 
 
-def elastic_ips(driver: Any) -> dict[str, list[str]] | None:
-    """Instance id -> the elastic IPs associated with it: one DescribeAddresses call, as
-    libcloud's list_nodes makes it (it then rescans the reply once per instance). None if
-    the account's policy refuses it: a policy may allow listing instances alone, and each
-    instance's own public address (DescribeInstances') still stands."""
+def one(driver: Any, instance_id: str) -> list[Node]:
+    """The instance alone (DescribeInstances by id, which takes no MaxResults), as libcloud
+    builds it; elastic IPs not yet added."""
+    params = {"Action": "DescribeInstances", "InstanceId.1": instance_id}
+    reply = driver.connection.request(driver.path, params=params).object
+    return [
+        node
+        for reservation in reply.findall("{*}reservationSet/{*}item")
+        for node in driver._to_nodes(reservation, "instancesSet/item")
+    ]
+
+
+def elastic_ips(driver: Any, instance_id: str | None = None) -> dict[str, list[str]] | None:
+    """Instance id -> the elastic IPs associated with it (with `instance_id`, its alone):
+    one DescribeAddresses call, as libcloud's list_nodes makes it (it then rescans the reply
+    once per instance). None if the account's policy refuses it: a policy may allow listing
+    instances alone, and each instance's own public address (DescribeInstances') stands."""
+    params = {"Action": "DescribeAddresses"}
+    if instance_id is not None:
+        params.update({"Filter.1.Name": "instance-id", "Filter.1.Value.1": instance_id})
     try:
-        reply = driver.connection.request(
-            driver.path, params={"Action": "DescribeAddresses"}
-        ).object
+        reply = driver.connection.request(driver.path, params=params).object
     except BaseHTTPError as exc:
         refused = str(exc.message).split(":", 1)[0] in _REFUSED
         if exc.code == 403 or refused:
