@@ -109,3 +109,24 @@ async def test_a_refused_describe_addresses_is_asked_once_and_the_listing_stands
     assert refused == 1
     assert cloud.state_of(cloud.ec2(), web) == "stopped"
     await portal.close()
+
+
+async def test_a_page_that_fails_leaves_the_last_listing_whole(
+    cloud: Cloud, monkeypatch: pytest.MonkeyPatch, fault_proxy: Callable[[int], FaultProxy]
+) -> None:
+    """The second page refused (EC2 throttling a long listing): the poll fails as a whole.
+    Half a listing would have logged every instance of the later pages as vanished."""
+    one_by_one(cloud.ec2(), 60)
+    monkeypatch.setattr(ec2pages, "PAGE", 40)
+    proxy = fault_proxy(cloud.server.port)
+    portal = cloud.portal(cloud.account("big", port=proxy.port))
+    await refresh(portal)
+    assert len(portal.instances()) == 60
+    proxy.fault = Fault("status", status=503, match=b"NextToken")
+    await refresh(portal)
+    status = portal.status("big")
+    assert status.phase == "failed"
+    assert "HTTP 503" in (status.error or "")
+    assert len(portal.instances()) == 60  # the last listing's rows, none dropped
+    assert not portal.store.events(kinds=["vanished"])
+    await portal.close()
