@@ -15,6 +15,7 @@ from tests.faultproxy import Fault, FaultProxy
 from tests.test_catalog_moto import UNAUTHORIZED
 from tests.test_portal_moto import refresh
 from winged_monkey.actions import Action
+from winged_monkey.terminal import ssh
 from winged_monkey.user.credentials import CredentialResolver
 from winged_monkey_libcloud import ec2pages
 from winged_monkey_libcloud.ec2 import EC2Backend
@@ -130,3 +131,38 @@ async def test_a_page_that_fails_leaves_the_last_listing_whole(
     assert len(portal.instances()) == 60  # the last listing's rows, none dropped
     assert not portal.store.events(kinds=["vanished"])
     await portal.close()
+
+
+def test_an_ipv6_only_instance_shows_and_is_reached_by_its_ipv6_address(cloud: Cloud) -> None:
+    """No public IPv4 (AWS charges for them since 2024), one IPv6 address from the VPC's
+    Amazon-provided block: libcloud reads no IPv6, so wm showed no address and ssh said
+    'no address yet'."""
+    ec2 = cloud.ec2()
+    vpc = ec2.create_vpc(CidrBlock="10.1.0.0/16", AmazonProvidedIpv6CidrBlock=True)["Vpc"]
+    (block,) = ec2.describe_vpcs(VpcIds=[vpc["VpcId"]])["Vpcs"][0]["Ipv6CidrBlockAssociationSet"]
+    subnet = ec2.create_subnet(
+        VpcId=vpc["VpcId"],
+        CidrBlock="10.1.1.0/24",
+        Ipv6CidrBlock=block["Ipv6CidrBlock"].replace("/56", "/64"),
+    )["Subnet"]
+    (created,) = ec2.run_instances(
+        ImageId=AMI,
+        InstanceType="t3.micro",
+        MinCount=1,
+        MaxCount=1,
+        SubnetId=subnet["SubnetId"],
+        Ipv6AddressCount=1,
+    )["Instances"]
+    ident = created["InstanceId"]
+    (interface,) = ec2.describe_instances(InstanceIds=[ident])["Reservations"][0]["Instances"][0][
+        "NetworkInterfaces"
+    ]
+    (v6,) = [a["Ipv6Address"] for a in interface["Ipv6Addresses"]]
+    ec2_backend = backend(cloud)
+    listed = {i.id: i for i in asyncio.run(ec2_backend.list_instances())}
+    assert listed[ident].public_ips == (v6,)
+    assert listed[ident].private_ips == (created["PrivateIpAddress"],)
+    alone = asyncio.run(ec2_backend.get_instance(ident))
+    assert alone is not None
+    assert alone.public_ips == (v6,)
+    assert ssh.plan(alone, cloud.account("big")).destination == v6

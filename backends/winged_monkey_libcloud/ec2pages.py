@@ -10,8 +10,10 @@ time out"; a page also bounds the reply held in memory at once.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
+from xml.etree.ElementTree import Element
 
 from libcloud.common.exceptions import BaseHTTPError
 from libcloud.compute.base import Node
@@ -26,7 +28,8 @@ def each_page(
     driver: Any, filters: Mapping[str, Sequence[str]] | None = None
 ) -> Iterator[list[Node]]:
     """The account's instances (matching `filters`, EC2's filter names), a page at a time,
-    as libcloud's list_nodes builds them; elastic IPs not yet added (`add_elastic_ips`)."""
+    as libcloud's list_nodes builds them with their IPv6 addresses; elastic IPs not yet
+    added (`add_elastic_ips`)."""
     params: dict[str, str] = {"Action": "DescribeInstances", "MaxResults": str(PAGE)}
     for i, (name, values) in enumerate((filters or {}).items(), start=1):
         params[f"Filter.{i}.Name"] = name
@@ -36,24 +39,48 @@ def each_page(
         seen.add(token)
         asked = {**params, "NextToken": token} if token else params
         reply = driver.connection.request(driver.path, params=asked).object
-        nodes: list[Node] = []
-        for reservation in reply.findall("{*}reservationSet/{*}item"):
-            # libcloud's own builder (list_nodes' too): the same Node, extra and all.
-            nodes.extend(driver._to_nodes(reservation, "instancesSet/item"))
-        yield nodes
+        yield _nodes(driver, reply)
         token = reply.findtext("{*}nextToken") or ""
 
 
+def _nodes(driver: Any, reply: Element) -> list[Node]:
+    """A DescribeInstances reply's instances as libcloud's list_nodes builds them (its own
+    builder: the same Node, extra and all), with the IPv6 addresses it leaves out."""
+    nodes: list[Node] = []
+    for reservation in reply.findall("{*}reservationSet/{*}item"):
+        built = driver._to_nodes(reservation, "instancesSet/item")
+        read = reservation.findall("{*}instancesSet/{*}item")
+        for node, element in zip(built, read, strict=True):
+            _add_ipv6(node, element)
+        nodes.extend(built)
+    return nodes
+
+
+def _add_ipv6(node: Node, element: Element) -> None:
+    """The instance's IPv6 addresses, after its IPv4 ones: a global one among the public
+    addresses (an IPv6-only instance, which AWS's charge for public IPv4 makes common, had
+    none to show or to ssh to), a unique local one (fd00::/8) among the private."""
+    paths = (
+        "{*}ipv6Address",  # the primary one, as EC2 has said since 2021
+        "{*}networkInterfaceSet/{*}item/{*}ipv6AddressesSet/{*}item/{*}ipv6Address",
+    )
+    for path in paths:
+        for found in element.findall(path):
+            address = (found.text or "").strip()
+            try:
+                public = ipaddress.IPv6Address(address).is_global
+            except ValueError:
+                continue
+            listed = node.public_ips if public else node.private_ips
+            if address not in listed:
+                listed.append(address)
+
+
 def one(driver: Any, instance_id: str) -> list[Node]:
-    """The instance alone (DescribeInstances by id, which takes no MaxResults), as libcloud
-    builds it; elastic IPs not yet added."""
+    """The instance alone (DescribeInstances by id, which takes no MaxResults), as a page's;
+    elastic IPs not yet added."""
     params = {"Action": "DescribeInstances", "InstanceId.1": instance_id}
-    reply = driver.connection.request(driver.path, params=params).object
-    return [
-        node
-        for reservation in reply.findall("{*}reservationSet/{*}item")
-        for node in driver._to_nodes(reservation, "instancesSet/item")
-    ]
+    return _nodes(driver, driver.connection.request(driver.path, params=params).object)
 
 
 def elastic_ips(driver: Any, instance_id: str | None = None) -> dict[str, list[str]] | None:

@@ -50,11 +50,22 @@ def age_since(then: datetime | None, now: datetime) -> str:
     return human_age(then, now) if then is not None else ""
 
 
+#: The longest address a table cell shows whole (an IPv4 address always fits).
+IP_CELL = 21
+
+
 def first_ip(ips: tuple[str, ...]) -> str:
-    """The first address, with a count of the others."""
+    """The first address, with a count of the others; a long IPv6 address as its first
+    two groups and last two (2600:1f18:…:9c1e:42a7): whole, one IPv6-only instance made
+    the column 39 cells wide and pushed age and size off an 80-column screen. The detail
+    view shows it whole, and `Y` copies it."""
     if not ips:
         return ""
-    return ips[0] if len(ips) == 1 else f"{ips[0]} +{len(ips) - 1}"
+    first = ips[0]
+    if len(first) > IP_CELL and ":" in first:
+        groups = first.split(":")
+        first = ":".join(groups[:2]) + ":…:" + ":".join(groups[-2:])
+    return first if len(ips) == 1 else f"{first} +{len(ips) - 1}"
 
 
 def one_line(text: str, width: int) -> str:

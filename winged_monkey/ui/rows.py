@@ -55,7 +55,7 @@ def _address(ips: tuple[str, ...]) -> tuple[bool, int, Any]:
     if len(parts) == 4 and all(p.isdigit() for p in parts):
         a, b, c, d = (int(p) for p in parts)
         return (False, 0, ((a << 24 | b << 16 | c << 8 | d), len(ips)))
-    return (False, 1, natural(fmt.first_ip(ips)))
+    return (False, 1, (natural(ips[0]), len(ips)))
 
 
 #: States that cost nothing per hour: their `$/h` is blank and sorts with the unpriced.
