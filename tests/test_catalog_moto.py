@@ -34,6 +34,17 @@ UNAUTHORIZED = (
 )
 
 
+def refused(action: bytes) -> Fault:
+    """The fault proxy answering AWS's 403 UnauthorizedOperation to requests for `action`."""
+    return Fault(
+        "status",
+        status=403,
+        headers={"Content-Type": "text/xml;charset=UTF-8"},
+        body=UNAUTHORIZED,
+        match=action,
+    )
+
+
 def owned_image(cloud: Cloud, region: str = "us-east-1", name: str = "golden-web") -> str:
     """An AMI made from an instance, as a user bakes one: owned by the account."""
     ec2 = cloud.ec2(region)
@@ -266,13 +277,7 @@ async def test_a_refused_instance_type_call_names_the_permission(
     cloud: Cloud, fault_proxy: Callable[[int], FaultProxy]
 ) -> None:
     proxy = fault_proxy(cloud.server.port)
-    proxy.fault = Fault(
-        "status",
-        status=403,
-        headers={"Content-Type": "text/xml;charset=UTF-8"},
-        body=UNAUTHORIZED,
-        match=b"DescribeInstanceTypes",
-    )
+    proxy.fault = refused(b"DescribeInstanceTypes")
     portal = cloud.portal(
         newer_region_account(cloud, "jakarta", "ap-southeast-3", port=proxy.port, images=[AMI])
     )

@@ -12,7 +12,7 @@ import pytest
 
 from tests.conftest import AMI, Cloud
 from tests.faultproxy import Fault, FaultProxy
-from tests.test_catalog_moto import UNAUTHORIZED
+from tests.test_catalog_moto import refused
 from tests.test_portal_moto import refresh
 from winged_monkey.actions import Action
 from winged_monkey.terminal import ssh
@@ -88,13 +88,7 @@ async def test_a_refused_describe_addresses_is_asked_once_and_the_listing_stands
     web = one_by_one(cloud.ec2(), 1).pop()
     cloud.server.clear_calls()  # from here on, moto's calls are the proxy's it let through
     proxy = fault_proxy(cloud.server.port)
-    proxy.fault = Fault(
-        "status",
-        status=403,
-        headers={"Content-Type": "text/xml;charset=UTF-8"},
-        body=UNAUTHORIZED,
-        match=b"DescribeAddresses",
-    )
+    proxy.fault = refused(b"DescribeAddresses")
     portal = cloud.portal(cloud.account("least", port=proxy.port))
     for _ in range(3):
         await refresh(portal)
@@ -106,8 +100,8 @@ async def test_a_refused_describe_addresses_is_asked_once_and_the_listing_stands
     # An action is followed by reading its instance alone: that read stands too.
     updates = [u async for u in portal.run_action(Action.STOP, row)]
     assert updates[-1].phase == "done", updates[-1]
-    refused = proxy.requests - len(cloud.server.calls)  # answered by the proxy alone
-    assert refused == 1
+    denied = proxy.requests - len(cloud.server.calls)  # answered by the proxy alone
+    assert denied == 1
     assert cloud.state_of(cloud.ec2(), web) == "stopped"
     await portal.close()
 

@@ -24,6 +24,7 @@ from tests.aggregator_client.conftest import Portals, aggregator_account, refres
 from tests.conftest import Cloud
 from tests.processes import free_port
 from winged_monkey.actions import Action
+from winged_monkey.engine.operations import ActionUpdate
 from winged_monkey.errors import BackendError, UnreachableError
 from winged_monkey.user.credentials import Secrets
 from winged_monkey_aggregator import AggregatorBackend
@@ -333,6 +334,17 @@ def fails_once(error: httpx.TransportError, then: Handler) -> Handler:
     return handler
 
 
+async def stop_web_1(
+    cloud: Cloud, portals: Portals, monkeypatch: pytest.MonkeyPatch
+) -> ActionUpdate:
+    """Stop the aggregator's web-1 through a portal; the action's last update."""
+    _, portal = await listing(cloud, portals, monkeypatch)
+    row = portal.instance("team/ec2-dev/i-0123")
+    assert row is not None
+    updates: list[ActionUpdate] = [u async for u in portal.run_action(Action.STOP, row)]
+    return updates[-1]
+
+
 BROKEN_PIPE = httpx.WriteError("[Errno 32] Broken pipe")
 CLOSED = httpx.RemoteProtocolError("Server disconnected without sending a response.")
 
@@ -365,14 +377,9 @@ async def test_an_action_whose_request_met_a_broken_pipe_is_sent_again(
     "broken pipe"."""
     refusal = {"error": {"code": "backend_failed", "message": "ec2-dev: throttled by EC2"}}
     seen = serve(api(action=fails_once(BROKEN_PIPE, answer(502, refusal))))
-    _, portal = await listing(cloud, portals, monkeypatch)
-    row = portal.instance("team/ec2-dev/i-0123")
-    assert row is not None
-    updates = [u async for u in portal.run_action(Action.STOP, row)]
-    assert updates[-1].phase == "failed"
-    assert updates[-1].message.endswith(
-        "answered HTTP 502 (Bad Gateway): ec2-dev: throttled by EC2"
-    )
+    last = await stop_web_1(cloud, portals, monkeypatch)
+    assert last.phase == "failed"
+    assert last.message.endswith("answered HTTP 502 (Bad Gateway): ec2-dev: throttled by EC2")
     assert [r.method for r in seen].count("POST") == 2
 
 
@@ -386,10 +393,7 @@ async def test_an_action_whose_connection_closed_unanswered_is_unknown_and_not_s
     sent twice (a second stop, a second launch) and the outcome is unknown."""
     refusal = {"error": {"code": "backend_failed", "message": "not reached"}}
     seen = serve(api(action=fails_once(CLOSED, answer(502, refusal))))
-    _, portal = await listing(cloud, portals, monkeypatch)
-    row = portal.instance("team/ec2-dev/i-0123")
-    assert row is not None
-    updates = [u async for u in portal.run_action(Action.STOP, row)]
-    assert updates[-1].phase == "unknown", updates[-1]
-    assert "closed the connection without answering" in updates[-1].message
+    last = await stop_web_1(cloud, portals, monkeypatch)
+    assert last.phase == "unknown", last
+    assert "closed the connection without answering" in last.message
     assert [r.method for r in seen].count("POST") == 1
