@@ -7,6 +7,7 @@ import json
 import socket
 import time
 from datetime import UTC
+from typing import Any
 
 import pytest
 from libcloud.compute.types import NodeState
@@ -362,3 +363,51 @@ async def test_own_keys_in_a_region_newer_than_libclouds_table(cloud: Cloud) -> 
     assert refused.value.message == (
         "region 'ap-southeast-33' is not an EC2 region (did you mean 'ap-southeast-3'?)"
     )
+
+
+def test_a_nova_servers_global_ipv6_address_is_public() -> None:
+    """Nova's addresses as its API documents them: a provider network (OVH's Ext-Net) with
+    an IPv4 and a global IPv6 address, a tenant network with a unique local IPv6 and an
+    RFC 1918 IPv4 address. libcloud called every IPv6 address off a network named
+    "public" private, so ssh went looking for a bastion for an address the world reaches."""
+    from libcloud.compute.providers import get_driver
+
+    from winged_monkey_libcloud.openstackcompat import public_ipv6
+
+    driver: Any = get_driver("openstack")(
+        "user",
+        "password",
+        ex_force_auth_url="http://127.0.0.1:1/v3",  # never asked: nothing here connects
+        ex_force_auth_version="3.x_password",
+        ex_tenant_name="demo",
+    )
+    fixed = {"OS-EXT-IPS:type": "fixed"}
+    server = {
+        "id": "5e1f0b6a",
+        "name": "web-6",
+        "status": "ACTIVE",
+        "tenant_id": "demo",
+        "user_id": "user",
+        "metadata": {},
+        "addresses": {
+            "Ext-Net": [
+                {"addr": "51.75.1.2", "version": 4, **fixed},
+                {"addr": "2001:41d0:304:200::1b4", "version": 6, **fixed},
+            ],
+            "lan": [
+                {"addr": "fd12:3456::5", "version": 6, **fixed},
+                {"addr": "10.0.0.5", "version": 4, **fixed},
+            ],
+        },
+        "flavor": {"id": "1"},
+        "image": {"id": "cirros"},
+        "created": "2026-12-01T09:00:00Z",
+        "updated": "2026-12-01T09:01:00Z",
+        "hostId": "",
+        "accessIPv4": "",
+        "accessIPv6": "",
+        "links": [{"rel": "self", "href": "http://nova.test/v2.1/servers/5e1f0b6a"}],
+    }
+    node = public_ipv6(driver._to_node(server))
+    assert node.public_ips == ["51.75.1.2", "2001:41d0:304:200::1b4"]
+    assert node.private_ips == ["fd12:3456::5", "10.0.0.5"]

@@ -89,7 +89,8 @@ class OpenStackBackend(LibcloudBackend):
     def _convert(self, driver: NodeDriver, node: Node, known: Known | None = None) -> Instance:
         # Nova's task state and fault text; libcloud keeps neither usable.
         known = openstackcompat.node_state(node)
-        return super()._convert(driver, openstackcompat.with_fault_text(node), known)
+        node = openstackcompat.public_ipv6(openstackcompat.with_fault_text(node))
+        return super()._convert(driver, node, known)
 
     def _node(self, driver: NodeDriver, instance: Instance) -> Node:
         # No GET before each POST: a server deleted since is Nova's 404 to the action (_act).

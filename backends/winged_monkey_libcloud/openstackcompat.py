@@ -1,4 +1,5 @@
-"""What libcloud's OpenStack driver leaves out: Nova's task state, fault text, Keystone errors.
+"""What libcloud's OpenStack driver leaves out or misreads: Nova's task state, fault text,
+Keystone errors, a global IPv6 address taken for a private one.
 
 Nova answers an action at once and runs it as a *task*: the server stays ACTIVE with
 `task_state = "powering-off"` until it is SHUTOFF. libcloud maps only `status`, so
@@ -9,6 +10,7 @@ portal follows it until the task state is empty.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import threading
 from collections.abc import Mapping
@@ -75,6 +77,26 @@ def get_server(driver: Any, server_id: str) -> Node | None:
     """One server by id (GET /servers/{id}); None once Nova no longer knows it."""
     node: Node | None = driver.ex_get_node_details(server_id)
     return node
+
+
+def public_ipv6(node: Node) -> Node:
+    """The node with each global IPv6 address among its public ones. libcloud tells an IPv6
+    address public from private by its network's name ("public", "internet") or a floating
+    type alone, so a provider network's global address (OVH's Ext-Net, an IPv6-only
+    server) read as private, and ssh was told to find a bastion. A unique local address
+    (fd00::/8) stays private."""
+    moved = [a for a in node.private_ips if _global_ipv6(str(a))]
+    if moved:
+        node.private_ips = [a for a in node.private_ips if a not in moved]
+        node.public_ips = [*node.public_ips, *moved]
+    return node
+
+
+def _global_ipv6(address: str) -> bool:
+    try:
+        return ipaddress.IPv6Address(address).is_global
+    except ValueError:  # IPv4, or not an address
+        return False
 
 
 def fill_faults(driver: Any, nodes: list[Node]) -> list[Node]:
