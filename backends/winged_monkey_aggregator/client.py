@@ -49,11 +49,11 @@ def _adapter(shape: type[T]) -> TypeAdapter[T]:
 def _send_again(method: str, exc: httpx.TransportError) -> bool:
     """Whether a failed request goes once more: writing it failed (the server had closed
     the connection: a broken pipe, so nothing was read), or a GET's connection was closed
-    before any answer (a read may be asked twice; an action may have been done, and the
-    caller says so: unknown)."""
+    or reset before any answer (a read may be asked twice; an action may have been done,
+    and the caller says so: unknown)."""
     if isinstance(exc, httpx.WriteError):
         return True
-    return method == "GET" and faultwords.closed_before_reply(exc)
+    return method == "GET" and (faultwords.closed_before_reply(exc) or faultwords.was_reset(exc))
 
 
 class AggregatorClient:

@@ -347,9 +347,13 @@ async def stop_web_1(
 
 BROKEN_PIPE = httpx.WriteError("[Errno 32] Broken pipe")
 CLOSED = httpx.RemoteProtocolError("Server disconnected without sending a response.")
+RESET = httpx.ReadError("[Errno 104] Connection reset by peer")
+RESET.__cause__ = ConnectionResetError(104, "Connection reset by peer")  # as httpcore chains it
 
 
-@pytest.mark.parametrize("error", [BROKEN_PIPE, CLOSED], ids=["broken-pipe", "closed"])
+@pytest.mark.parametrize(
+    "error", [BROKEN_PIPE, CLOSED, RESET], ids=["broken-pipe", "closed", "reset"]
+)
 async def test_a_listing_on_a_connection_the_server_just_closed_is_asked_again(
     cloud: Cloud,
     portals: Portals,
