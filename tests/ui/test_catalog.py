@@ -19,6 +19,7 @@ from tests.conftest import AMI, Cloud
 from tests.ui.conftest import CLOSED_PORT, Live, ec2_account, live_portal, settle, wait_for
 from tests.ui.on_screen import Notes, text_of
 from winged_monkey.demo.server import MotoServer
+from winged_monkey.ui.app import WMApp
 from winged_monkey.ui.screens.catalog import CatalogScreen
 from winged_monkey.ui.widgets.catalog_text import hourly, monthly
 from winged_monkey.user.config import AccountConfig, Config
@@ -50,6 +51,16 @@ def with_images(config: Config, **settings: dict[str, Any]) -> Config:
 def shop_of(moto: MotoServer, config: Config, tmp_path: Path, *extra: AccountConfig) -> Live:
     portal = live_portal(config, tmp_path, *extra)
     return Live(moto, portal.config, portal)
+
+
+def shop_with_one_down(
+    moto: MotoServer, config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> WMApp:
+    """The app over `config`'s accounts offering the demo AMI, and first an account whose
+    cloud is down."""
+    monkeypatch.setenv("WM_UI_TEST_SECRET", "x")
+    down = ec2_account("down", CLOSED_PORT, images=[AMI])
+    return shop_of(moto, with_images(config), tmp_path, down).app()
 
 
 @pytest.fixture
@@ -160,10 +171,8 @@ async def test_a_search_of_a_failing_account_names_it(
 ) -> None:
     """`/` on an account whose cloud is down said 'cannot reach 127.0.0.1:9: ...' under
     the title 'Search', naming no account."""
-    monkeypatch.setenv("WM_UI_TEST_SECRET", "x")
-    down = ec2_account("down", CLOSED_PORT, images=[AMI])
     notes = Notes()
-    app = shop_of(moto, with_images(demo_config), tmp_path, down).app()
+    app = shop_with_one_down(moto, demo_config, tmp_path, monkeypatch)
     async with app.run_test(size=SIZE, message_hook=notes) as pilot:
         screen = await open_catalog(pilot)
         assert screen.rows[0].account == "down"

@@ -7,10 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import AMI
-from tests.ui.conftest import CLOSED_PORT, ec2_account
 from tests.ui.on_screen import SIZE, Notes
-from tests.ui.test_catalog import detail_text, open_catalog, shop_of, with_images
+from tests.ui.test_catalog import detail_text, open_catalog, shop_with_one_down
 from winged_monkey.demo.server import MotoServer
 from winged_monkey.user.config import Config
 
@@ -18,9 +16,7 @@ from winged_monkey.user.config import Config
 async def test_vi_keys_move_the_catalog_cursor(
     moto: MotoServer, demo_config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("WM_UI_TEST_SECRET", "x")
-    down = ec2_account("down", CLOSED_PORT, images=[AMI])
-    app = shop_of(moto, with_images(demo_config), tmp_path, down).app()
+    app = shop_with_one_down(moto, demo_config, tmp_path, monkeypatch)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_catalog(pilot)
         accounts = [r.account for r in screen.rows]
@@ -48,10 +44,8 @@ async def test_vi_keys_move_the_catalog_cursor(
 async def test_launch_on_a_row_with_nothing_to_launch_says_why(
     moto: MotoServer, demo_config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("WM_UI_TEST_SECRET", "x")
-    down = ec2_account("down", CLOSED_PORT, images=[AMI])
     notes = Notes()
-    app = shop_of(moto, with_images(demo_config), tmp_path, down).app()
+    app = shop_with_one_down(moto, demo_config, tmp_path, monkeypatch)
     async with app.run_test(size=SIZE, message_hook=notes) as pilot:
         screen = await open_catalog(pilot)
         await pilot.press("home")  # the failing account's row (first): no item
