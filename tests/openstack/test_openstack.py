@@ -9,6 +9,7 @@ Nova's own record of the server, read over plain HTTP with an admin token.
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +21,7 @@ from libcloud.common.exceptions import BaseHTTPError
 from libcloud.compute.base import Node, NodeDriver
 from libcloud.compute.providers import get_driver
 
+from tests.conftest import wait_until
 from tests.openstack.conftest import OpenStack
 from winged_monkey.actions import Action
 from winged_monkey.engine.portal import Portal
@@ -273,10 +275,24 @@ def test_a_wrong_password_is_an_auth_error_naming_the_account(
     assert "not-the-password" not in refused.value.message
 
 
+def refuses(port: int) -> bool:
+    """Whether nothing listens on 127.0.0.1:`port` any more."""
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    except ConnectionRefusedError:
+        return True
+    except OSError:
+        return False
+    return False
+
+
 def test_keystone_down_while_nova_is_up_says_keystone(openstack: OpenStack, tmp_path: Path) -> None:
     keystone = f"127.0.0.1:{openstack.state['ports']['keystone']}"
     portal = make_portal(tmp_path, account(openstack, "os-alpha", "alpha"))
     openstack.stack.stop_service("keystone")
+    port = openstack.state["ports"]["keystone"]
+    # Its port refusing, not a connection still taken on the way down (a CI run met a reset).
+    wait_until(lambda: refuses(port), timeout=10)
     started = time.monotonic()
     try:
         status = refresh(portal)["os-alpha"]
