@@ -1,6 +1,7 @@
 """One EC2 account of thousands of instances, polled by wm's portal: how long the event loop
 (the TUI's, wm serve's) stood still, with CPython's collector as it comes and with the console
-script's policy (winged_monkey.cli.entry.collect_less_often), in the same run.
+script's policy (winged_monkey.cli.entry.collect_less_often), and its peak memory beside the
+account's listing alone, in the same run.
 
     .venv/bin/python scripts/bench_big_account.py [--instances 5000] [--polls 2]
         [--per-call 1000]
@@ -10,7 +11,9 @@ reservation: 1 is the shape of a fleet launched one by one, many DescribeInstanc
 deep); each mode is a fresh process that polls the account `--polls` times while a 10 ms
 ticker on the same loop records every late tick. Printed per mode: the longest stall, the
 stalls over 50 ms summed, the full (oldest-generation) collections, the wall time of the
-polls, and the peak RSS.
+polls, and the peak RSS. The baseline for memory, "listing alone", is the backend's
+listing run as many times with the last one kept (what any view must hold), wm's
+collector policy, no portal, no store.
 """
 
 from __future__ import annotations
@@ -27,11 +30,24 @@ REGION = "ap-southeast-2"
 KEY, SECRET = "AKIABENCHBIGACCOUNT1", "bench-big-account-secret"
 
 
-def child(port: int, polls: int, policy: bool, store: Path) -> None:
-    """One mode's polls, in a process of its own; prints its figures as JSON."""
+def peak_rss_mb() -> float:
+    """This process's own peak RSS. Not getrusage's ru_maxrss: Linux carries it across
+    exec, so a child spawned by this bench's parent (boto3 and ten thousand launches, 200 MB
+    and more) reported the parent's peak as its own."""
+    import resource
+
+    try:
+        with open("/proc/self/status") as status:
+            return next(int(line.split()[1]) / 1024 for line in status if line.startswith("VmHWM:"))
+    except (OSError, StopIteration):  # not Linux: macOS counts bytes, and spawns afresh
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+
+
+def child(port: int, polls: int, mode: str, store: Path) -> None:
+    """One mode's polls, in a process of its own; prints its figures as JSON. `mode`: 0 the
+    portal with CPython's collector, 1 with wm's policy, bare the listing alone."""
     import asyncio
     import gc
-    import resource
     import time
 
     from winged_monkey.cli.entry import collect_less_often
@@ -39,7 +55,7 @@ def child(port: int, polls: int, policy: bool, store: Path) -> None:
     from winged_monkey.store.sqlite import Store
     from winged_monkey.user.config import AccountConfig, Config, Credentials, Endpoint
 
-    if policy:
+    if mode != "0":
         collect_less_often()
     full: list[int] = []
 
@@ -74,7 +90,12 @@ def child(port: int, polls: int, policy: bool, store: Path) -> None:
 
         ticker = asyncio.create_task(tick())
         started, found = time.monotonic(), 0
-        for _ in range(polls):
+        if mode == "bare":
+            backend, kept = await portal.inventory.accounts.backend("big"), []
+            for _ in range(polls):
+                kept = await backend.list_instances()
+                found = len(kept)
+        for _ in range(0 if mode == "bare" else polls):
             async for update in portal.refresh(native_events=False):
                 if not update.status.refreshing:
                     assert update.status.phase == "ok", update.status.error
@@ -89,7 +110,7 @@ def child(port: int, polls: int, policy: bool, store: Path) -> None:
             "longest": max(stalls),
             "stalled": sum(s for s in stalls if s > 0.05),
             "full": len(full),
-            "rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "rss": peak_rss_mb(),
         }
 
     print(json.dumps(asyncio.run(run())))
@@ -100,11 +121,11 @@ def main() -> None:
     parser.add_argument("--instances", type=int, default=5000)
     parser.add_argument("--polls", type=int, default=2)
     parser.add_argument("--per-call", type=int, default=1000, help="instances per reservation")
-    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)  # PORT POLICY STORE
+    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)  # PORT MODE STORE
     args = parser.parse_args()
     if args.child:
-        port, policy, store = args.child
-        child(int(port), args.polls, policy == "1", Path(store))
+        port, mode, store = args.child
+        child(int(port), args.polls, mode, Path(store))
         return
 
     import boto3
@@ -131,11 +152,12 @@ def main() -> None:
         )
         print(f"{'collector':<22} {'longest':>8} {'stalled':>8} {'full':>5} {'wall':>7} {'rss':>7}")
         found = {}
-        for label, policy in (("CPython's default", "0"), ("wm's policy", "1")):
-            store = Path(tmp) / f"bench-{policy}.sqlite3"
+        modes = (("CPython's default", "0"), ("wm's policy", "1"), ("listing alone", "bare"))
+        for label, mode in modes:
+            store = Path(tmp) / f"bench-{mode}.sqlite3"
             command = [sys.executable, __file__, "--polls", str(args.polls), "--child"]
             done = subprocess.run(
-                [*command, str(moto.port), policy, str(store)],
+                [*command, str(moto.port), mode, str(store)],
                 env=env,
                 capture_output=True,
                 text=True,
@@ -149,10 +171,11 @@ def main() -> None:
                 f"{label:<22} {run['longest']:7.2f}s {run['stalled']:7.2f}s {run['full']:5d} "
                 f"{run['wall']:6.1f}s {run['rss']:5.0f}MB"
             )
-        base, ours = found["CPython's default"], found["wm's policy"]
+        base, ours, bare = (found[label] for label, _ in modes)
         print(
             f"ratio (policy / default): longest stall {ours['longest'] / base['longest']:.2f}, "
-            f"wall {ours['wall'] / base['wall']:.2f}"
+            f"wall {ours['wall'] / base['wall']:.2f}; "
+            f"peak RSS (policy / listing alone): {ours['rss'] / bare['rss']:.2f}"
         )
 
 
