@@ -60,6 +60,27 @@ async def test_changes_on_the_server_between_refreshes_appear_in_wm_events(cloud
     assert only["target_name"] == "stops"
 
 
+async def test_a_poll_after_another_wm_polled_diffs_against_what_that_one_saw(cloud: Cloud) -> None:
+    """Two `wm` on one store take turns polling an account: each poll's changes are counted
+    from the store's last inventory, whoever saved it, not from the one this process had in
+    hand (kept so that a poll needs no second copy of every row)."""
+    ec2 = cloud.ec2()
+    cloud.launch(ec2, "stays")
+    first = cloud.portal(cloud.account("dev"), store=paths.store_path())
+    second = cloud.portal(cloud.account("dev"), store=paths.store_path())
+    await refresh(first)
+    brief = cloud.launch(ec2, "brief")
+    await refresh(second)  # saw it appear
+    ec2.terminate_instances(InstanceIds=[brief])
+    assert cloud.state_of(ec2, brief) == "terminated"
+    await refresh(first)  # saw it end: since the second's inventory, not its own first
+    await first.close()
+    await second.close()
+
+    seen = {(e["kind"], e["old_state"], e["new_state"]) for e in wm_events("--target", brief)}
+    assert seen == {("appeared", None, "running"), ("state", "running", "terminated")}
+
+
 def files_containing(needle: bytes, *paths_: Path) -> list[str]:
     return [p.name for p in paths_ if needle in p.read_bytes()]
 

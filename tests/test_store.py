@@ -70,6 +70,18 @@ def test_inventory_and_events_survive_a_restart(opener: Opener) -> None:
     assert again.events() == [event]
 
 
+def test_the_saved_inventory_s_time_tells_whether_one_in_hand_is_still_the_store_s(
+    opener: Opener,
+) -> None:
+    first, second = opener(), opener()
+    assert first.snapshot_time("dev") is None
+    held = snapshot(T0 + timedelta(microseconds=123457), inst("i-1", InstanceState.RUNNING))
+    first.save_snapshot(held)
+    assert second.snapshot_time("dev") == held.fetched_at  # to the microsecond
+    second.save_snapshot(snapshot(T0 + timedelta(seconds=15)))
+    assert first.snapshot_time("dev") != held.fetched_at
+
+
 def test_events_are_deduplicated_by_key_across_processes(opener: Opener) -> None:
     first, second = opener(), opener()
     event = Event(

@@ -135,6 +135,15 @@ def load_snapshot(p: str) -> str:
     return f"SELECT payload FROM inventory WHERE account = {p}"  # noqa: S608
 
 
+def snapshot_time(p: str) -> str:
+    return f"SELECT fetched_at FROM inventory WHERE account = {p}"  # noqa: S608
+
+
+def fetched_at(value: object) -> datetime:
+    """An inventory row's `fetched_at`: SQLite keeps the ISO text, PostgreSQL a timestamptz."""
+    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+
+
 LOAD_SNAPSHOTS = "SELECT account, payload FROM inventory"
 
 

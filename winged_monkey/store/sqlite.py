@@ -245,6 +245,13 @@ class Store:
             row = db.execute(queries.load_snapshot(self._P), (account,)).fetchone()
         return queries.snapshot(row[0] if row else None)
 
+    def snapshot_time(self, account: str) -> datetime | None:
+        """When the account's saved inventory was fetched (its `fetched_at`), or None: tells
+        whether a snapshot in hand is still the saved one without reading every row."""
+        with self._reading() as db:
+            row = db.execute(queries.snapshot_time(self._P), (account,)).fetchone()
+        return queries.fetched_at(row[0]) if row else None
+
     def load_snapshots(self) -> dict[str, AccountSnapshot]:
         with self._reading() as db:
             return queries.snapshots(db.execute(queries.LOAD_SNAPSHOTS).fetchall())
