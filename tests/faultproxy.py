@@ -26,7 +26,7 @@ import ssl
 import struct
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http import HTTPStatus
 from types import TracebackType
 from typing import Literal
@@ -44,6 +44,7 @@ FaultKind = Literal[
     "reset",
     "delay",
     "gateway",
+    "rewrite",  # the request's head with `find` replaced by `instead`, then forwarded
 ]
 GARBAGE = b"<html><body>Welcome to the captive portal. Please log in.</body></html>"
 #: A gateway's own page for an upstream that did not answer it (nginx's words).
@@ -65,6 +66,8 @@ class Fault:
     # (truncate: a clean close, FIN; reset: an abort, RST, as a crashed peer or a firewall)
     delay: float = 12.0  # delay: hold the request this long, then forward it
     match: bytes | None = None  # only requests whose bytes contain this are faulted
+    find: bytes = b""  # rewrite: what the request's head says (e.g. b"limit=200") ...
+    instead: bytes = b""  # ... and what the server reads in its place (b"limit=2": a capped page)
 
 
 PASS = Fault("pass")
@@ -256,6 +259,8 @@ class FaultProxy:
         self.answering = 0
         self.connections = 0
         self.requests = 0
+        #: Each request's first line, as the client sent it ("GET /v1/p/stacks?limit=200 ...").
+        self.request_lines: list[str] = []
         self._ready = threading.Event()
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -323,6 +328,7 @@ class FaultProxy:
         try:
             while (request := await _read_message(client)) is not None:
                 self.requests += 1
+                self.request_lines.append(request.head.split(b"\r\n", 1)[0].decode("latin-1"))
                 fault = self.fault
                 if fault.match is not None and fault.match not in request.raw:
                     fault = PASS
@@ -368,6 +374,9 @@ class FaultProxy:
             return not request.close
         if fault.kind == "delay":  # the request reaches the server even if the client gave up
             await asyncio.sleep(fault.delay)
+        if fault.kind == "rewrite":  # the head only: a body's Content-Length stays true
+            head = request.head.replace(fault.find, fault.instead)
+            request = replace(request, raw=head + request.raw[len(request.head) :], head=head)
         reply = await upstream.exchange(request)
         if fault.kind == "gateway":  # the server acted; the client gets the gateway's page
             page = fault.body or GATEWAY_PAGE

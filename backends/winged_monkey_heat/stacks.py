@@ -35,20 +35,27 @@ class Stacks:
         return stack_path(stack_id, self.names.get(stack_id))
 
     async def listed(self) -> list[dict[str, Any]]:
-        """Every stack of the project as Heat lists it, page by page."""
+        """Every stack of the project as Heat lists it, page by page: the next page after
+        the last stack (python-heatclient's marker) while a page is full or links a next
+        one. A Heat may answer fewer than asked (Rackspace's caps a page at 100, with a
+        next link): stopping at a short page lost every stack past the first."""
         stacks: list[dict[str, Any]] = []
         marker: str | None = None
+        seen: set[str] = set()
         while True:
             params: dict[str, Any] = {"limit": PAGE}
             if marker:
                 params["marker"] = marker
-            page = (await self.client.request("GET", "/stacks", params=params) or {}).get(
-                "stacks", []
-            )
+            reply = await self.client.request("GET", "/stacks", params=params) or {}
+            page = reply.get("stacks", [])
             stacks.extend(page)
-            if len(page) < PAGE:
+            linked = any(link.get("rel") == "next" for link in reply.get("links", []))
+            if not page or not (linked or len(page) >= PAGE):
                 break
             marker = str(page[-1]["id"])
+            if marker in seen:  # a server that links back would page forever
+                break
+            seen.add(marker)
         for stack in stacks:
             self.names[str(stack["id"])] = str(stack["stack_name"])
         return stacks

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from tests.faultproxy import Fault, FaultProxy
 from tests.heat.conftest import (
     FAILING,
     SLOW,
@@ -32,6 +34,7 @@ from winged_monkey.models import InstanceState
 from winged_monkey.user.credentials import Secrets
 from winged_monkey_heat import HeatBackend
 from winged_monkey_heat.client import ConflictError, TemplateError
+from winged_monkey_heat.stacks import PAGE
 
 FORM = """
 heat_template_version: 2018-08-31
@@ -101,6 +104,29 @@ async def test_stacks_are_app_rows_and_projects_are_isolated(heat: Projects) -> 
     assert await portal.check("shop") == (
         f"Heat at 127.0.0.1:{heat.server.port}, project {heat.project('shop')}: reachable, 2 stacks"
     )
+
+
+@pytest.mark.parametrize("cap", [None, 2, 3])
+async def test_every_stack_is_listed_when_heat_caps_its_pages(
+    heat: Projects, fault_proxy: Callable[[int], FaultProxy], cap: int | None
+) -> None:
+    """A Heat may answer fewer stacks than the page asked for (Rackspace's caps a page at
+    100, a next link on each full one): the rest are still listed, not taken for gone.
+    The proxy lowers the limit each request asks; the real Heat pages and links."""
+    made = {heat.create("pages", f"s{n}") for n in range(5)}
+    proxy = fault_proxy(heat.server.port)
+    if cap is not None:
+        proxy.fault = Fault(
+            "rewrite", find=f"limit={PAGE}".encode(), instead=f"limit={cap}".encode()
+        )
+    account = heat_account("pages", f"http://127.0.0.1:{proxy.port}/v1", heat.project("pages"))
+    backend = HeatBackend(account, Secrets(account="pages"))
+    heat.backends.append(backend)
+    assert {i.id for i in await backend.list_instances()} == made
+    # Each page, and one more only where the last was full (Heat's next link): 5 stacks at
+    # 2 a page are 3 requests, at 3 a page 2, uncapped 1.
+    pages = [line for line in proxy.request_lines if "/stacks?" in line]
+    assert len(pages) == {None: 1, 2: 3, 3: 2}[cap], pages
 
 
 async def test_capabilities_offer_no_reboot(heat: Projects) -> None:
