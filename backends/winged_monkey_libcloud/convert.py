@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from enum import Enum
@@ -57,10 +58,18 @@ def to_instance(
     )
 
 
+#: Text up to this long is interned: an EC2 row's `extra` holds some forty strings, most of
+#: them the same in every row ("xen", "hvm", "/dev/sda1", its VPC's id), each its own
+#: object as parsed; shared, a row held a fifth less (7.3 KB -> 5.7 KB, tracemalloc).
+_SHARED_TEXT = 40
+
+
 def json_safe(value: Any, depth: int = 0) -> Any:
     """The same data with anything JSON cannot hold turned into text."""
     if depth > 8:
         return str(value)
+    if type(value) is str:  # not a subclass (a StrEnum's member), which intern refuses
+        return sys.intern(value) if len(value) <= _SHARED_TEXT else value
     if value is None or isinstance(value, bool | int | str):
         return value
     if isinstance(value, float):
