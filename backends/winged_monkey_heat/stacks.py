@@ -49,7 +49,7 @@ class Stacks:
             reply = await self.client.request("GET", "/stacks", params=params) or {}
             page = reply.get("stacks", [])
             stacks.extend(page)
-            linked = any(link.get("rel") == "next" for link in reply.get("links", []))
+            linked = any(link.get("rel") == "next" for link in reply.get("links") or [])
             if not page or not (linked or len(page) >= PAGE):
                 break
             marker = str(page[-1]["id"])
