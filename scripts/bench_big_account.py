@@ -148,7 +148,7 @@ def main() -> None:
         env = {**os.environ, "BENCH_SECRET": SECRET}
         print(
             f"# one EC2 account of {args.instances} instances ({args.per_call} a reservation) "
-            f"on moto, {args.polls} polls"
+            f"on moto, {args.polls} poll{'s' if args.polls != 1 else ''}"
         )
         print(f"{'collector':<22} {'longest':>8} {'stalled':>8} {'full':>5} {'wall':>7} {'rss':>7}")
         found = {}

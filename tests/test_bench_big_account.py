@@ -26,7 +26,7 @@ def test_the_big_account_benchmark_runs_each_mode_at_a_smoke_size() -> None:
     )
     assert bench.returncode == 0, bench.stdout + bench.stderr
     lines = bench.stdout.splitlines()
-    assert lines[0] == "# one EC2 account of 12 instances (5 a reservation) on moto, 1 polls"
+    assert lines[0] == "# one EC2 account of 12 instances (5 a reservation) on moto, 1 poll"
     for mode in ("CPython's default", "wm's policy", "listing alone"):
         (row,) = [line for line in lines if line.startswith(mode)]
         rss = float(re.findall(r"([\d.]+)MB$", row)[0])
