@@ -240,7 +240,8 @@ class FaultProxy:
     open now (a witness that an abandoned call's connection was closed); `answering` those
     of them with a request still being answered (a client's idle kept-alive connections are
     open but not answering); `connections` counts those ever opened (a witness of keep-alive
-    reuse); `requests` counts requests seen.
+    reuse); `requests` counts requests seen, `faulted` those the fault applied to (a
+    witness that a matched request arrived, free of races with other requests).
     """
 
     def __init__(
@@ -259,6 +260,7 @@ class FaultProxy:
         self.answering = 0
         self.connections = 0
         self.requests = 0
+        self.faulted = 0
         #: Each request's first line, as the client sent it ("GET /v1/p/stacks?limit=200 ...").
         self.request_lines: list[str] = []
         self._ready = threading.Event()
@@ -332,6 +334,8 @@ class FaultProxy:
                 fault = self.fault
                 if fault.match is not None and fault.match not in request.raw:
                     fault = PASS
+                if fault.kind != "pass":
+                    self.faulted += 1
                 self.answering += 1
                 try:
                     if not await self._answer(fault, request, client, writer, upstream):
