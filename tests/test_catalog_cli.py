@@ -123,7 +123,7 @@ def test_a_search_matching_more_than_it_shows_says_so(wm: Wm) -> None:
     assert result.exit_code == ExitCode.OK
     assert len(result.stdout.splitlines()) == 1 + 50
     assert result.stderr == (
-        "wm: dev: more than 50 public images match 'nightly', the first 50 by name shown: "
+        "wm: dev: more than 50 public images match 'nightly', the newest 50 found shown: "
         "search for more of the name (ubuntu-noble-24.04-arm64)\n"
     )
     result = wm("catalog", "--account", "dev", "--search", "nightly-5")

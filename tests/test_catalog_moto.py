@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from tests.conftest import AMI, DEV_KEY, DEV_SECRET, Cloud
+from tests.conftest import AMI, DEV_KEY, DEV_SECRET, Cloud, wait_until
 from tests.faultproxy import Fault, FaultProxy
 from winged_monkey.backend import Capability
 from winged_monkey.catalog import AccountCatalog
@@ -180,6 +181,49 @@ async def test_public_images_only_on_search(cloud: Cloud) -> None:
     by_description = await portal.search_images("dev", "Canonical, Ubuntu, 14.04")
     assert AMI in {i.id for i in by_description}
     assert await portal.search_images("dev", "no-such-image-anywhere") == []
+    await portal.close()
+
+
+def public_image(cloud: Cloud, name: str) -> str:
+    """A public image named `name` on moto; its CreationDate, as EC2 says it."""
+    ec2 = cloud.ec2()
+    image = ec2.register_image(Name=name, RootDeviceName="/dev/xvda")["ImageId"]
+    ec2.modify_image_attribute(ImageId=image, LaunchPermission={"Add": [{"Group": "all"}]})
+    return str(ec2.describe_images(ImageIds=[image])["Images"][0]["CreationDate"])
+
+
+async def test_a_search_shows_the_newest_images_first(cloud: Cloud) -> None:
+    """Image names sort their oldest builds first (ubuntu-…-20170727 before …-20240207): a
+    search cut at its first images by name showed the oldest of a series, not the one to
+    launch. moto dates an image to the second: the second one is made a second later."""
+    older = public_image(cloud, "nightly-a")
+    wait_until(lambda: datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S") > older[:19], timeout=5)
+    newer = public_image(cloud, "nightly-b")
+    assert newer > older
+    portal = cloud.portal(cloud.account("dev"))
+    assert [i.name for i in await portal.search_images("dev", "nightly")] == [
+        "nightly-b",
+        "nightly-a",
+    ]
+    (first,) = await portal.search_images("dev", "nightly", limit=1)
+    assert first.name == "nightly-b"
+    await portal.close()
+
+
+async def test_a_search_asks_ec2_for_pages(
+    cloud: Cloud, fault_proxy: Callable[[int], FaultProxy]
+) -> None:
+    """AWS: "We strongly recommend using only paginated requests. Unpaginated requests are
+    susceptible to throttling and timeouts." An unpaged DescribeImages of a word as broad as
+    "ubuntu" is tens of megabytes on AWS. (moto answers all at once whatever is asked, so
+    the pages themselves are DescribeInstances' pager's, tested in tests/test_ec2_pages.py.)"""
+    public_image(cloud, "nightly-a")
+    proxy = fault_proxy(cloud.server.port)
+    portal = cloud.portal(cloud.account("dev", port=proxy.port))
+    assert [i.name for i in await portal.search_images("dev", "nightly")] == ["nightly-a"]
+    searched = [line for line in proxy.request_lines if "Action=DescribeImages" in line]
+    assert len(searched) == 2, searched  # by name, then by description
+    assert all("MaxResults=1000" in line for line in searched), searched
     await portal.close()
 
 

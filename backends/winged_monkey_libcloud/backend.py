@@ -142,7 +142,7 @@ class LibcloudBackend(Backend):
 
     async def search_images(self, query: str, limit: int = 50) -> list[CatalogItem]:
         def search(driver: NodeDriver) -> list[CatalogItem]:
-            return sorted(self._search(driver, query), key=lambda i: i.name)[:limit]
+            return self._search(driver, query)[:limit]
 
         return await self._call(search)
 
@@ -372,7 +372,8 @@ class LibcloudBackend(Backend):
         ]
 
     def _search(self, driver: NodeDriver, query: str) -> list[CatalogItem]:
-        """Public images whose name or description contains `query`."""
+        """Public images whose name or description contains `query`, the ones to show first
+        first (newest, where the provider dates them: catalog.newest_first)."""
         return []
 
     def _launch(self, driver: NodeDriver, request: LaunchRequest) -> list[str]:

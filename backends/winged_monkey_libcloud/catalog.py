@@ -8,6 +8,7 @@ is in its own module; the backend's base (backend.py) puts the parts together.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from libcloud.common.exceptions import BaseHTTPError
@@ -22,6 +23,7 @@ from winged_monkey.errors import InvalidRequest
 if TYPE_CHECKING:
     from winged_monkey.catalog import CatalogItem, Choice, LaunchRequest, Quota, Size
 
+_UNDATED = datetime.min.replace(tzinfo=UTC)
 _IMAGE_NEEDS = ("a size", "a key pair to log in (optional)")
 #: HTTP statuses with which a provider rejects what it was asked to launch (EC2: 400
 #: InvalidAMIID/InvalidInstanceType; Nova: 400 bad imageRef, 403 quota, 404 flavor).
@@ -84,6 +86,26 @@ def as_int(value: Any) -> int | None:
         return int(value) if value is not None and value != "" else None
     except (TypeError, ValueError):
         return None
+
+
+def newest_first(images: Iterable[NodeImage], created: str) -> list[NodeImage]:
+    """`images` newest first by their `extra[created]` (a datetime, or ISO 8601 text as
+    Nova's), then by name; undated ones last: a search shows its first images, and the
+    newest of a series is the one to launch (by name, Ubuntu's oldest builds came first)."""
+
+    def when(image: NodeImage) -> datetime:
+        value = (image.extra or {}).get(created)
+        if isinstance(value, str):
+            try:
+                value = datetime.fromisoformat(value)
+            except ValueError:
+                return _UNDATED
+        if not isinstance(value, datetime):
+            return _UNDATED
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+    by_name = sorted(images, key=lambda i: str(i.name or i.id))
+    return sorted(by_name, key=when, reverse=True)  # stable: by name within one date
 
 
 def item(

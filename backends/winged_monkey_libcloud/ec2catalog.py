@@ -22,6 +22,11 @@ from winged_monkey_libcloud.settings import configured_images
 if TYPE_CHECKING:
     from xml.etree.ElementTree import Element
 
+#: DescribeImages pages a search reads per field (name, description), ec2pages.PAGE images
+#: each. A word as broad as "ubuntu" matches tens of thousands of AWS's public images: one
+#: unpaged reply was tens of megabytes, parsed whole (AWS: "unpaginated requests are
+#: susceptible to throttling and timeouts"), to show 50 of them.
+SEARCH_PAGES = 2
 #: The most instance types DescribeInstanceTypes returns per page (EC2's MaxResults limit).
 _TYPES_PAGE = 100
 
@@ -200,13 +205,17 @@ def quotas(driver: Any, sizes: list[Size]) -> list[Quota]:
 
 def search(driver: Any, account: AccountConfig, provider: str, query: str) -> list[CatalogItem]:
     """Public images whose name or description contains `query`, filtered by EC2 itself
-    (so case-sensitive, as AWS is)."""
+    (so case-sensitive, as AWS is), newest first; SEARCH_PAGES pages of each at most."""
     found: dict[str, NodeImage] = {}
     for field in ("name", "description"):
-        filters = {"is-public": "true", field: f"*{query}*"}
-        for image in driver.list_images(ex_filters=filters):
-            found.setdefault(str(image.id), image)
-    return [offer.item(account, provider, i, public=True) for i in found.values()]
+        filters = {"is-public": ["true"], field: [f"*{query}*"]}
+        for page, reply in enumerate(ec2pages.replies(driver, "DescribeImages", filters), 1):
+            for image in driver._to_images(reply):  # libcloud's own builder, as list_images
+                found.setdefault(str(image.id), image)
+            if page == SEARCH_PAGES:
+                break
+    newest = offer.newest_first(found.values(), "creation_date")
+    return [offer.item(account, provider, i, public=True) for i in newest]
 
 
 def launch(driver: Any, request: LaunchRequest) -> list[str]:

@@ -1,5 +1,5 @@
-"""DescribeInstances page by page, as botocore's paginator reads it (MaxResults, then the
-reply's nextToken until there is none).
+"""DescribeInstances (and DescribeImages) page by page, as botocore's paginator reads them
+(MaxResults, then the reply's nextToken until there is none).
 
 libcloud's list_nodes makes one call and ignores nextToken: an EC2-compatible server that
 pages by default (moto and LocalStack stop at 100 reservations) lost every instance past
@@ -18,19 +18,18 @@ from xml.etree.ElementTree import Element
 from libcloud.common.exceptions import BaseHTTPError
 from libcloud.compute.base import Node
 
-#: The most reservations one DescribeInstances page holds (EC2's MaxResults limit).
+#: The most one page holds (EC2's MaxResults limit: reservations, or images).
 PAGE = 1000
 #: EC2's code for an action the caller's IAM policy does not allow (moto says AccessDenied).
 _REFUSED = frozenset({"UnauthorizedOperation", "AccessDenied"})
 
 
-def each_page(
-    driver: Any, filters: Mapping[str, Sequence[str]] | None = None
-) -> Iterator[list[Node]]:
-    """The account's instances (matching `filters`, EC2's filter names), a page at a time,
-    as libcloud's list_nodes builds them with their IPv6 addresses; elastic IPs not yet
-    added (`add_elastic_ips`)."""
-    params: dict[str, str] = {"Action": "DescribeInstances", "MaxResults": str(PAGE)}
+def replies(
+    driver: Any, action: str, filters: Mapping[str, Sequence[str]] | None = None
+) -> Iterator[Element]:
+    """`action`'s replies (matching `filters`, EC2's filter names), a page at a time: MaxResults,
+    then each reply's nextToken until there is none; a caller may stop at any page."""
+    params: dict[str, str] = {"Action": action, "MaxResults": str(PAGE)}
     for i, (name, values) in enumerate((filters or {}).items(), start=1):
         params[f"Filter.{i}.Name"] = name
         params.update({f"Filter.{i}.Value.{j}": v for j, v in enumerate(values, start=1)})
@@ -39,8 +38,18 @@ def each_page(
         seen.add(token)
         asked = {**params, "NextToken": token} if token else params
         reply = driver.connection.request(driver.path, params=asked).object
-        yield _nodes(driver, reply)
+        yield reply
         token = reply.findtext("{*}nextToken") or ""
+
+
+def each_page(
+    driver: Any, filters: Mapping[str, Sequence[str]] | None = None
+) -> Iterator[list[Node]]:
+    """The account's instances (matching `filters`, EC2's filter names), a page at a time,
+    as libcloud's list_nodes builds them with their IPv6 addresses; elastic IPs not yet
+    added (`add_elastic_ips`)."""
+    for reply in replies(driver, "DescribeInstances", filters):
+        yield _nodes(driver, reply)
 
 
 def _nodes(driver: Any, reply: Element) -> list[Node]:

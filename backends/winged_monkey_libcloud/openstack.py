@@ -137,12 +137,14 @@ class OpenStackBackend(LibcloudBackend):
     def _search(self, driver: NodeDriver, query: str) -> list[CatalogItem]:
         # Nova has no filter on a name's part: the visible images are filtered here.
         wanted = query.lower()
-        return [
-            offer.item(self.account, self.provider, i, public=True)
+        found = [
+            i
             for i in driver.list_images()
             if wanted in str(i.name or "").lower()
             or wanted in str((i.extra or {}).get("description") or "").lower()
         ]
+        newest = offer.newest_first(found, "created")
+        return [offer.item(self.account, self.provider, i, public=True) for i in newest]
 
     def _launch(self, driver: NodeDriver, request: LaunchRequest) -> list[str]:
         from libcloud.compute.drivers.openstack import OpenStackNetwork

@@ -8,13 +8,15 @@ Nova's own record (admin HTTP) is the witness. Neutron is a stub: no networks he
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from tests.conftest import wait_until
 from tests.openstack.conftest import OpenStack
 from tests.openstack.test_openstack import account, close, libcloud_driver, make_portal
 from tests.openstack.test_openstack import passwords as passwords  # autouse: the secrets
@@ -64,6 +66,53 @@ def test_catalog_has_flavors_images_key_pairs_and_novas_limits(
     assert (quotas["instances"].limit, quotas["instances"].used) == (10, 0)
     assert (quotas["vcpus"].limit, quotas["vcpus"].used) == (20, 0)
     assert found.provider == "openstack"
+
+
+@pytest.fixture
+def glance_images(openstack: OpenStack) -> Iterator[Callable[[str], dict[str, Any]]]:
+    """Make a public Glance image by name (Glance's record); deleted afterwards."""
+    url = f"http://127.0.0.1:{openstack.state['ports']['glance']}/v2/images"
+    headers = {"X-Auth-Token": openstack.admin_token()}
+    made: list[str] = []
+
+    def make(name: str) -> dict[str, Any]:
+        body = {"name": name, "disk_format": "raw", "container_format": "bare"}
+        reply = httpx.post(url, json={**body, "visibility": "public"}, headers=headers)
+        reply.raise_for_status()
+        image: dict[str, Any] = reply.json()
+        made.append(image["id"])
+        # Nova lists an image once it has data (Glance's "active"), as the lab's own.
+        upload = {**headers, "Content-Type": "application/octet-stream"}
+        httpx.put(
+            f"{url}/{image['id']}/file", content=b"\0" * 65536, headers=upload
+        ).raise_for_status()
+        return image
+
+    yield make
+    for ident in made:
+        httpx.delete(f"{url}/{ident}", headers=headers)
+
+
+def test_a_search_shows_the_newest_images_first(
+    openstack: OpenStack, tmp_path: Path, glance_images: Callable[[str], dict[str, Any]]
+) -> None:
+    """By name, a series' oldest build came first. Glance dates an image to the second:
+    the second one is made a second later."""
+    older = glance_images("nightly-a")
+    wait_until(
+        lambda: datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S") > older["created_at"][:19],
+        timeout=5,
+    )
+    newer = glance_images("nightly-b")
+    assert newer["created_at"] > older["created_at"]
+    portal = make_portal(tmp_path, account(openstack, "os-alpha", "alpha"))
+    try:
+        found = asyncio.run(portal.search_images("os-alpha", "nightly"))
+        (first,) = asyncio.run(portal.search_images("os-alpha", "nightly", limit=1))
+    finally:
+        close(portal)
+    assert [i.name for i in found] == ["nightly-b", "nightly-a"]
+    assert first.name == "nightly-b"
 
 
 def test_launch_two_servers_followed_until_active(openstack: OpenStack, tmp_path: Path) -> None:

@@ -239,7 +239,7 @@ async def test_a_search_matching_more_than_it_shows_says_so(shop: Live, cloud: C
         assert len(screen.found["dev"]) == 50
         (said,) = notes.find("public images match")
         assert said.message == (
-            "dev: more than 50 public images match 'nightly', the first 50 by name shown: "
+            "dev: more than 50 public images match 'nightly', the newest 50 found shown: "
             "search for more of the name (ubuntu-noble-24.04-arm64)"
         )
 

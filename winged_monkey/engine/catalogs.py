@@ -28,8 +28,8 @@ SEARCH_SHOWN = 50
 def more_found(query: str) -> str:
     """What to say of a search cut at SEARCH_SHOWN images."""
     return (
-        f"more than {SEARCH_SHOWN} public images match {query!r}, the first {SEARCH_SHOWN} "
-        "by name shown: search for more of the name (ubuntu-noble-24.04-arm64)"
+        f"more than {SEARCH_SHOWN} public images match {query!r}, the newest {SEARCH_SHOWN} "
+        "found shown: search for more of the name (ubuntu-noble-24.04-arm64)"
     )
 
 
