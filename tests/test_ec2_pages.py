@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from types import SimpleNamespace
 from typing import Any
+from xml.etree import ElementTree
 
 import pytest
 
@@ -17,7 +19,7 @@ from tests.test_portal_moto import refresh
 from winged_monkey.actions import Action
 from winged_monkey.terminal import ssh
 from winged_monkey.user.credentials import CredentialResolver
-from winged_monkey_libcloud import ec2pages
+from winged_monkey_libcloud import ec2catalog, ec2pages
 from winged_monkey_libcloud.ec2 import EC2Backend
 
 #: One instance per reservation, as `aws ec2 run-instances` makes them: past moto's 100.
@@ -160,3 +162,40 @@ def test_an_ipv6_only_instance_shows_and_is_reached_by_its_ipv6_address(cloud: C
     assert alone is not None
     assert alone.public_ips == (v6,)
     assert ssh.plan(alone, cloud.account("big")).destination == v6
+
+
+class EndlessImages:
+    """An EC2 connection whose DescribeImages always has another page (one image each, a
+    day newer than the last): AWS's answer to a word as broad as "ubuntu", which moto (it
+    answers every image at once) does not give. A transport stand-in for that one shape."""
+
+    def __init__(self) -> None:
+        self.asked: list[dict[str, str]] = []
+
+    def request(self, path: str, params: dict[str, str]) -> Any:
+        self.asked.append(dict(params))
+        n = len(self.asked)
+        reply = (
+            '<DescribeImagesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/">'
+            f"<imagesSet><item><imageId>ami-{n:08x}</imageId><name>nightly-{n}</name>"
+            f"<creationDate>2024-01-{n:02d}T00:00:00.000Z</creationDate></item></imagesSet>"
+            f"<nextToken>page-{n}</nextToken></DescribeImagesResponse>"
+        )
+        return SimpleNamespace(object=ElementTree.fromstring(reply))  # noqa: S314 (our own text)
+
+
+def test_a_search_reads_a_few_pages_of_a_broad_word_not_every_match(cloud: Cloud) -> None:
+    from libcloud.compute.drivers.ec2 import EC2NodeDriver
+
+    driver: Any = EC2NodeDriver("key", "secret")  # type: ignore[no-untyped-call]
+    driver.connection = connection = EndlessImages()
+    found = ec2catalog.search(driver, cloud.account("dev"), "ec2", "nightly")
+    asked = connection.asked
+    assert [(a["Filter.2.Name"], a.get("NextToken")) for a in asked] == [
+        ("name", None),
+        ("name", "page-1"),
+        ("description", None),
+        ("description", "page-3"),
+    ]
+    assert {a["MaxResults"] for a in asked} == {str(ec2pages.PAGE)}
+    assert [i.name for i in found] == ["nightly-4", "nightly-3", "nightly-2", "nightly-1"]
