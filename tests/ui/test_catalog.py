@@ -242,6 +242,9 @@ async def test_a_search_matching_more_than_it_shows_says_so(shop: Live, cloud: C
             "dev: more than 50 public images match 'nightly', the newest 50 found shown: "
             "search for more of the name (ubuntu-noble-24.04-arm64)"
         )
+        await pilot.press("slash", *"nightly-07", "enter")
+        await wait_for(pilot, lambda: len(notes.find("match")) == 2, "the second search")
+        assert notes.find("match")[-1].message == "1 public image of dev matches “nightly-07”"
 
 
 async def test_reload_reads_the_quota_again(shop: Live, cloud: Cloud) -> None:

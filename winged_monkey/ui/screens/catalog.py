@@ -486,7 +486,8 @@ class CatalogScreen(Screen[None]):
             f"{message.account}: {more_found(message.query)}"
             if message.more
             else f"{count} public image{'s' if count != 1 else ''} of {message.account} "
-            f"match “{message.query}”" + ("" if count else "; try another word")
+            f"match{'es' if count == 1 else ''} “{message.query}”"
+            + ("" if count else "; try another word")
         )
         self.notify(
             said,
