@@ -4,16 +4,29 @@ name. The live login is tests/openstack/test_clouds_yaml_live.py."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.clouds_files import no_network, only_these_files
-from winged_monkey.errors import ConfigError
-from winged_monkey.user.config import AccountConfig, Credentials, load_config, parse_config
+from tests.conftest import eventually
+from tests.faultproxy import Fault, FaultProxy
+from tests.processes import free_port
+from winged_monkey.engine.portal import Portal
+from winged_monkey.errors import ConfigError, DeadlineError
+from winged_monkey.store.sqlite import Store
+from winged_monkey.user.config import (
+    AccountConfig,
+    Config,
+    Credentials,
+    load_config,
+    parse_config,
+)
 from winged_monkey.user.config_write import add_to_config
 from winged_monkey.user.credentials import CredentialResolver
 from winged_monkey.user.importing import each_of_clouds_yaml
@@ -678,3 +691,37 @@ def test_an_accounts_region_the_cloud_has_not_is_told_with_the_clouds_regions(
         f"{clouds} (cloud 'hyphens'): region 'RegionThree' is not one of the cloud's "
         "(RegionOne, RegionTwo; case counts); nothing imported"
     ]
+
+
+async def test_a_vendor_profile_that_hangs_holds_back_no_other_cloud(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fault_proxy: Callable[[int], FaultProxy]
+) -> None:
+    """openstacksdk fetches a remote vendor profile (vexxhost's and ovh's are URLs) while it
+    resolves a cloud, 10 s a read, which a dripping server outlasts. The fetch ran inside
+    the lock every clouds.yaml resolution takes: every other OpenStack and Heat account
+    waited behind it, then gave up saying its own credential source had not answered."""
+    vendor = fault_proxy(free_port())  # the fault answers; nothing behind it is reached
+    vendor.fault = Fault("hang")
+    path = tmp_path / "clouds.yaml"
+    auth = (
+        "    auth: {auth_url: 'https://keystone.example:5000/v3', username: a, password: p,"
+        " project_name: web}\n"
+    )
+    path.write_text(
+        f"clouds:\n  slow:\n    profile: http://127.0.0.1:{vendor.port}\n{auth}  fine:\n{auth}"
+    )
+    only_these_files(monkeypatch, path, tmp_path / "no-secure.yaml")
+    accounts = tuple(
+        AccountConfig.model_validate(
+            {"name": name, "provider": "openstack", "cloud": name, "timeout": 3}
+        )
+        for name in ("slow", "fine")
+    )
+    portal = Portal(Config(accounts=accounts), Store.open(tmp_path / "wm.sqlite3"))
+    slow = asyncio.create_task(portal.accounts.backend("slow"))
+    await eventually(lambda: vendor.requests == 1)  # the slow cloud's profile is asked for
+    fine = await portal.accounts.backend("fine")
+    assert fine.account.name == "fine"
+    with pytest.raises(DeadlineError):  # the slow one alone runs out of time
+        await slow
+    await portal.close()

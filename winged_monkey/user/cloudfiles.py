@@ -10,12 +10,13 @@ and a YAML error is told with the file and the line.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import threading
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -129,10 +130,7 @@ def load_cloud(name: str, region: str | None = None) -> dict[str, Any]:
     raw: dict[str, Any] = {}  # the cloud as written, for the loader's errors
     warned: list[warnings.WarningMessage] = []  # told only to explain an error
     try:
-        # catch_warnings sets the process's warning filters: two accounts' threads inside
-        # it at once leave them set (one's record, or `always`) once both are out
-        with _LOADING, warnings.catch_warnings(record=True) as warned:  # its deprecations
-            warnings.simplefilter("always")
+        with _loading(warned):
             loader = openstack_config.OpenStackConfig(  # the files checked above
                 config_files=[str(p) for p in search("clouds")],
                 secure_files=[str(p) for p in search("secure")],
@@ -147,6 +145,8 @@ def load_cloud(name: str, region: str | None = None) -> dict[str, Any]:
                 names = [n for n in loader.get_cloud_names() if clouds or n == loader.envvar_key]
                 raise not_found(name, clouds, names)
             raw = dict(loader.cloud_config["clouds"][key])
+        _fetch_profile(raw, loader.envvar_key)  # the network, outside the lock
+        with _loading(warned):
             resolved = loader.get_one(cloud=key, region_name=region or None)
     except ConfigError:
         raise
@@ -154,6 +154,42 @@ def load_cloud(name: str, region: str | None = None) -> dict[str, Any]:
         said = loader_error(exc, raw, warned)
         raise ConfigError(f"clouds.yaml: cloud {name!r}: {said}") from None
     return dict(resolved.config)
+
+
+@contextlib.contextmanager
+def _loading(warned: list[warnings.WarningMessage]) -> Iterator[None]:
+    """_LOADING held, and the loader's warnings (its deprecations, a vendor profile it did
+    not find) added to `warned`, raise or not. catch_warnings sets the process's warning
+    filters: two accounts' threads inside it at once leave them set (one's record, or
+    `always`) once both are out."""
+    with _LOADING, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            yield
+        finally:
+            warned.extend(caught)
+
+
+def _fetch_profile(raw: Mapping[str, Any], envvar_key: str | None) -> None:
+    """The cloud's vendor profile fetched now, if it is remote, as the loader's
+    `_expand_vendor_profile` would fetch it: vexxhost's and ovh's bundled profiles name a
+    URL, read with a 10 s timeout a read, which a dripping server outlasts. Inside _LOADING
+    that held back every other clouds.yaml account; openstacksdk's vendors module keeps
+    what it fetched, so the resolution after this reads it from there."""
+    profile = raw.get("profile", raw.get("cloud"))
+    if not isinstance(profile, str) or not profile or profile == envvar_key:
+        return
+    public = first(search("clouds-public"))  # its public-clouds come first, unfetched
+    if public is not None:
+        data = parsed(public)
+        entries = data.get("public-clouds") if isinstance(data, dict) else None
+        if isinstance(entries, dict) and profile in entries:
+            return
+    from openstack.config import vendors
+
+    nested = (vendors.get_profile(profile) or {}).get("profile")
+    if nested:
+        vendors.get_profile(nested)
 
 
 def key_of(name: str, names: Sequence[Any]) -> Any:
