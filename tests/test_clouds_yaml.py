@@ -722,6 +722,7 @@ async def test_a_vendor_profile_that_hangs_holds_back_no_other_cloud(
     await eventually(lambda: vendor.requests == 1)  # the slow cloud's profile is asked for
     fine = await portal.accounts.backend("fine")
     assert fine.account.name == "fine"
-    with pytest.raises(DeadlineError):  # the slow one alone runs out of time
+    with pytest.raises(DeadlineError) as slow_one:  # the slow one alone runs out of time
         await slow
+    assert "a clouds.yaml vendor profile's URL" in str(slow_one.value)
     await portal.close()

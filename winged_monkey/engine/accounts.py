@@ -140,8 +140,8 @@ class Accounts:
                 if name not in self.resolver.asking:
                     raise DeadlineError(
                         f"not signed in within {timeout:g} s (timeout): its credential source "
-                        "(keyring, secret_command, credential_process, a role to assume) has "
-                        "not answered",
+                        "(keyring, secret_command, credential_process, a role to assume, a "
+                        "clouds.yaml vendor profile's URL) has not answered",
                         account=name,
                     ) from None
                 # a person is being asked: their time is theirs, then a whole timeout again
