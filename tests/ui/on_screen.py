@@ -7,6 +7,7 @@ import io
 from typing import Any
 
 from rich.console import Console
+from textual.app import App
 from textual.message import Message
 from textual.notifications import Notification, Notify
 from textual.screen import Screen
@@ -35,6 +36,12 @@ class Notes:
 
     def find(self, text: str) -> list[Notification]:
         return [n for n in self.shown if text in n.message or text in n.title]
+
+
+def shows(app: App[Any], kind: type[Screen[Any]]) -> bool:
+    """`app` shows a `kind` of screen, its widgets there: a pushed screen is `app.screen`
+    from the push, and is composed only when its turn comes (mounted)."""
+    return isinstance(app.screen, kind) and app.screen.is_mounted
 
 
 def main_of(app: WMApp) -> MainScreen:

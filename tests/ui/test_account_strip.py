@@ -19,7 +19,7 @@ from textual.widgets import Static
 
 from tests.processes import free_port
 from tests.ui.conftest import FIXED_NOW, SECRET_ENV, ec2_account, settle, wait_for
-from tests.ui.on_screen import footer_keys
+from tests.ui.on_screen import footer_keys, shows
 from winged_monkey.engine.portal import Portal
 from winged_monkey.models import AccountStatus
 from winged_monkey.store.sqlite import Store
@@ -67,7 +67,7 @@ def flat(text: str) -> str:
 
 async def open_accounts(pilot: Pilot[Any]) -> AccountsScreen:
     await pilot.press("a")
-    await wait_for(pilot, lambda: isinstance(pilot.app.screen, AccountsScreen), "accounts view")
+    await wait_for(pilot, lambda: shows(pilot.app, AccountsScreen), "accounts view")
     screen = pilot.app.screen
     assert isinstance(screen, AccountsScreen)
     await pilot.pause()
@@ -127,7 +127,7 @@ async def test_ten_accounts_seven_failing_more_and_every_message_whole(
         await pilot.press("end")
         await wait_for(pilot, lambda: scroll.scroll_y == scroll.max_scroll_y, "the end")
         await pilot.press("escape")
-        await wait_for(pilot, lambda: isinstance(app.screen, MainScreen), "the main screen")
+        await wait_for(pilot, lambda: shows(app, MainScreen), "the main screen")
 
 
 async def test_a_message_with_brackets_shows_literally(demo_config: Config, tmp_path: Path) -> None:
@@ -152,7 +152,7 @@ async def test_accounts_is_a_view_and_a_key_in_help(demo_config: Config, tmp_pat
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("question_mark")
-        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), "help")
+        await wait_for(pilot, lambda: shows(app, HelpScreen), "help")
         help_screen = app.screen
         assert isinstance(help_screen, HelpScreen)
         listed = {b.binding.action: b.binding.key for b in help_screen.bindings}

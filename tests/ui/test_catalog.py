@@ -17,7 +17,7 @@ from textual.pilot import Pilot
 
 from tests.conftest import AMI, Cloud
 from tests.ui.conftest import CLOSED_PORT, Live, ec2_account, live_portal, settle, wait_for
-from tests.ui.on_screen import Notes, text_of
+from tests.ui.on_screen import Notes, shows, text_of
 from winged_monkey.demo.server import MotoServer
 from winged_monkey.ui.app import WMApp
 from winged_monkey.ui.screens.catalog import CatalogScreen
@@ -73,7 +73,7 @@ async def open_catalog(pilot: Pilot[Any]) -> CatalogScreen:
     """`:catalog`, then wait until every account's catalog (or its failure) is in."""
     await settle(pilot)
     await pilot.press("colon", *"catalog", "enter")
-    await wait_for(pilot, lambda: isinstance(pilot.app.screen, CatalogScreen), "the catalog")
+    await wait_for(pilot, lambda: shows(pilot.app, CatalogScreen), "the catalog")
     screen = pilot.app.screen
     assert isinstance(screen, CatalogScreen)
     await wait_for(pilot, lambda: bool(screen.rows) and not screen.pending, "every catalog")

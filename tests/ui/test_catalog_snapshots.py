@@ -26,6 +26,7 @@ from tests.ui.conftest import (
     fixed_clock,
     wait_for,
 )
+from tests.ui.on_screen import shows
 from tests.ui.test_launch_wizard import FORM
 from winged_monkey.catalog import AccountCatalog, CatalogItem, Choice, Quota, Size
 from winged_monkey.engine.catalogs import CatalogUpdate
@@ -149,7 +150,7 @@ def fixed_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> WMApp:
 async def _catalog_view(pilot: Pilot[Any]) -> CatalogScreen:
     await finish_workers(pilot.app)
     await pilot.press("colon", *"catalog", "enter")
-    await wait_for(pilot, lambda: isinstance(pilot.app.screen, CatalogScreen), "the catalog")
+    await wait_for(pilot, lambda: shows(pilot.app, CatalogScreen), "the catalog")
     screen = pilot.app.screen
     assert isinstance(screen, CatalogScreen)
     await wait_for(pilot, lambda: len(screen.rows) == 4, "the fixed catalogs")
@@ -161,7 +162,7 @@ async def _wizard(pilot: Pilot[Any]) -> LaunchWizard:
     screen = await _catalog_view(pilot)
     screen.table.move_cursor(row=1)  # ubuntu on dev (golden-web sorts first)
     await pilot.press("l")
-    await wait_for(pilot, lambda: isinstance(pilot.app.screen, LaunchWizard), "the wizard")
+    await wait_for(pilot, lambda: shows(pilot.app, LaunchWizard), "the wizard")
     wizard = pilot.app.screen
     assert isinstance(wizard, LaunchWizard)
     await pilot.pause()

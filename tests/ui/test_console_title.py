@@ -7,7 +7,7 @@ import pytest
 from textual.widgets import Static
 
 from tests.ui.conftest import cached_app, settle, wait_for
-from tests.ui.on_screen import by_name, main_of
+from tests.ui.on_screen import by_name, main_of, shows
 from winged_monkey.engine.portal import Portal
 from winged_monkey.models import Instance
 from winged_monkey.ui.app import WMApp
@@ -36,7 +36,7 @@ async def test_the_console_title_is_one_line_while_following(
         table.select(by_name(table, "prod-report").key)  # the fleet's longest name
         table.focus()
         await pilot.press("L")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConsoleScreen), "the console")
+        await wait_for(pilot, lambda: shows(app, ConsoleScreen), "the console")
         screen = app.screen
         assert isinstance(screen, ConsoleScreen)
         await wait_for(pilot, lambda: screen.reads >= 1, "the console read")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.ui.conftest import Live, settle, wait_for
-from tests.ui.on_screen import SIZE, by_name, main_of, text_of
+from tests.ui.on_screen import SIZE, by_name, main_of, shows, text_of
 from winged_monkey.ui.screens.details import DetailsScreen
 
 
@@ -16,7 +16,7 @@ async def test_details_show_network_interfaces_and_devices_as_json(live: Live) -
         assert any(isinstance(v, list) and v and isinstance(v[0], dict) for v in api.extra.values())
         table.select(api.key)
         await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, DetailsScreen), "the details")
+        await wait_for(pilot, lambda: shows(app, DetailsScreen), "the details")
         text = text_of(app.screen)
         assert "eni-" in text  # its network interface, by id
         assert '"id": "eni-' in text  # as JSON

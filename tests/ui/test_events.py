@@ -23,7 +23,7 @@ from tests.ui.conftest import (
     settle,
     wait_for,
 )
-from tests.ui.on_screen import by_name, main_of, text_of
+from tests.ui.on_screen import by_name, main_of, shows, text_of
 from winged_monkey.engine.portal import Portal
 from winged_monkey.models import InstanceState
 from winged_monkey.ui.app import WMApp
@@ -42,7 +42,7 @@ async def open_events(pilot: Pilot[Any]) -> EventsScreen:
     await pilot.press("colon")
     assert isinstance(pilot.app.screen, ViewSwitcher)
     await pilot.press("e", "v", "enter")
-    await wait_for(pilot, lambda: isinstance(pilot.app.screen, EventsScreen), "the events view")
+    await wait_for(pilot, lambda: shows(pilot.app, EventsScreen), "the events view")
     screen = pilot.app.screen
     assert isinstance(screen, EventsScreen)
     await wait_for(pilot, lambda: screen.loaded, "the log to load")
@@ -67,7 +67,7 @@ async def test_colon_opens_the_events_view_newest_first(events_portal: Portal) -
         # and back: `:` offers where we are and the other views
         await pilot.press("colon")
         await pilot.press(*"inst", "enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, MainScreen), "the instances view")
+        await wait_for(pilot, lambda: shows(app, MainScreen), "the instances view")
         await pilot.press("colon", "escape")  # stays
         assert isinstance(app.screen, MainScreen)
 
@@ -238,7 +238,7 @@ async def test_an_action_taken_in_the_ui_appears_in_the_events_view(live: Live) 
         await settle(pilot)
         screen = await open_events(pilot)
         await pilot.press("colon", *"inst", "enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, MainScreen), "the instances")
+        await wait_for(pilot, lambda: shows(app, MainScreen), "the instances")
         table = main_of(app).table
         batch = by_name(table, "batch", "dev")
         table.select(batch.key)

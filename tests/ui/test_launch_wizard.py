@@ -19,7 +19,7 @@ from textual.widgets import Input, OptionList
 from tests.conftest import AMI, Cloud
 from tests.faultproxy import Fault, FaultProxy
 from tests.ui.conftest import Live, finish_workers, settle, wait_for
-from tests.ui.on_screen import text_of
+from tests.ui.on_screen import shows, text_of
 from tests.ui.test_catalog import open_catalog, running_count, shop_of, with_images
 from winged_monkey.catalog import ParameterConstraint, TemplateForm, TemplateParameter
 from winged_monkey.demo.server import MotoServer
@@ -45,7 +45,7 @@ async def open_wizard(pilot: Pilot[Any], row: int = 0) -> LaunchWizard:
     screen = await open_catalog(pilot)
     screen.table.move_cursor(row=row)
     await pilot.press("l")
-    await wait_for(pilot, lambda: isinstance(pilot.app.screen, LaunchWizard), "the wizard")
+    await wait_for(pilot, lambda: shows(pilot.app, LaunchWizard), "the wizard")
     wizard = pilot.app.screen
     assert isinstance(wizard, LaunchWizard)
     await pilot.pause()
@@ -147,7 +147,7 @@ async def test_wizard_launches_instances_that_run_in_the_instances_view(
         assert "laptop" in summary
 
         await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, CatalogScreen), "the wizard closes")
+        await wait_for(pilot, lambda: shows(app, CatalogScreen), "the wizard closes")
         await wait_for(
             pilot,
             lambda: (
@@ -157,7 +157,7 @@ async def test_wizard_launches_instances_that_run_in_the_instances_view(
             "both new instances running",
         )
         await pilot.press("colon", *"instances", "enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, MainScreen), "the instances view")
+        await wait_for(pilot, lambda: shows(app, MainScreen), "the instances view")
         main = app.screen
         assert isinstance(main, MainScreen)
         shown = [i for i in main.table.shown if i.name.startswith("wiz-box-")]
@@ -249,7 +249,7 @@ async def test_escape_goes_back_one_step_and_closes_from_the_first(shop: Live) -
         await pilot.press("escape")
         assert step(wizard) == "account"
         await pilot.press("escape")
-        await wait_for(pilot, lambda: isinstance(app.screen, CatalogScreen), "the catalog")
+        await wait_for(pilot, lambda: shows(app, CatalogScreen), "the catalog")
         assert not [e for e in shop.portal.store.events() if e.kind == "launch"]
 
 

@@ -9,6 +9,7 @@ from textual.widgets import Static
 from tests.aws_profiles import ROLE, profile_account, role_instance
 from tests.conftest import Cloud
 from tests.ui.conftest import wait_for
+from tests.ui.on_screen import shows
 from winged_monkey.demo.seed import DEV_KEY, DEV_SECRET
 from winged_monkey.ui.app import WMApp
 from winged_monkey.ui.screens.secret import SecretScreen
@@ -35,7 +36,7 @@ async def test_the_mfa_dialog_says_mfa_and_its_code_assumes_the_role(
     app = WMApp(portal, config)
     resolver.prompt = app.ask_secret  # as `wm` wires it
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, SecretScreen), "the MFA dialog")
+        await wait_for(pilot, lambda: shows(app, SecretScreen), "the MFA dialog")
         title = str(app.screen.query_one(Static).render())
         assert title == "MFA code (mfa_serial) for ops"
         await pilot.press(*"123456", "enter")

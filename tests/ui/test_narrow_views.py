@@ -10,7 +10,7 @@ from textual.widget import Widget
 from textual.widgets import Input, OptionList, Static
 
 from tests.ui.conftest import cached_app, fixed_clock, settle, wait_for
-from tests.ui.on_screen import by_name, main_of
+from tests.ui.on_screen import by_name, main_of, shows
 from tests.ui.test_catalog_snapshots import _catalog_view, fixed_app  # noqa: F401 (a fixture)
 from tests.ui.test_events import open_events
 from winged_monkey.actions import Action
@@ -62,7 +62,7 @@ async def test_the_secret_prompt_in_a_short_pane_names_its_account_above_its_fie
     app = cached_app(cached_portal)
     async with app.run_test(size=(40, 11)) as pilot:
         app.push_screen(SecretScreen("build-farm", "secret", unset_env="WM_BUILD_FARM_SECRET"))
-        await wait_for(pilot, lambda: isinstance(app.screen, SecretScreen), "the dialog")
+        await wait_for(pilot, lambda: shows(app, SecretScreen), "the dialog")
         await pilot.pause()
         title = app.screen.query(Static).first()
         field = app.screen.query_one(Input)
@@ -114,7 +114,7 @@ async def test_details_beside_another_pane_show_ids_and_addresses_whole(
             }
         )
         app.push_screen(DetailsScreen(web, fixed_clock))
-        await wait_for(pilot, lambda: isinstance(app.screen, DetailsScreen), "the details")
+        await wait_for(pilot, lambda: shows(app, DetailsScreen), "the details")
         await pilot.pause()
         lines = drawn(app.screen.query_one("#details-body Static", Static))
         for value in (web.id, "203.113.254.201", subnet):
@@ -176,7 +176,7 @@ async def test_a_confirmation_of_many_in_a_short_pane_keeps_its_answer_in_sight(
         targets = main_of(app).table.shown[:7]
         left_alone = "3 marked rows the filter hides are left alone."
         app.push_screen(ConfirmScreen(action, targets, left_alone))
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the dialog")
+        await wait_for(pilot, lambda: shows(app, ConfirmScreen), "the dialog")
         await pilot.pause()
         dialog = app.screen.query_one("#confirm-dialog")
         inside = dialog.content_region
@@ -201,7 +201,7 @@ async def test_the_view_switcher_in_a_small_pane_shows_its_keys(cached_portal: P
     async with app.run_test(size=(40, 11)) as pilot:
         await settle(pilot)
         await pilot.press("colon")
-        await wait_for(pilot, lambda: isinstance(app.screen, ViewSwitcher), "the switcher")
+        await wait_for(pilot, lambda: shows(app, ViewSwitcher), "the switcher")
         await pilot.pause()
         dialog = app.screen.query_one("#views-dialog")
         assert dialog.region.y >= 0, dialog.region

@@ -8,7 +8,7 @@ from textual.command import CommandList, CommandPalette
 from textual.pilot import Pilot
 
 from tests.ui.conftest import Live, settle, wait_for
-from tests.ui.on_screen import SIZE, by_name, main_of
+from tests.ui.on_screen import SIZE, by_name, main_of, shows
 
 
 def _offered(pilot: Pilot[Any]) -> list[str]:
@@ -21,7 +21,7 @@ def _offered(pilot: Pilot[Any]) -> list[str]:
 
 async def _palette(pilot: Pilot[Any], typed: str = "") -> list[str]:
     await pilot.press("ctrl+p")
-    await wait_for(pilot, lambda: isinstance(pilot.app.screen, CommandPalette), "the palette")
+    await wait_for(pilot, lambda: shows(pilot.app, CommandPalette), "the palette")
     if typed:
         await pilot.press(*typed)
     await wait_for(pilot, lambda: bool(_offered(pilot)), "the palette's commands")

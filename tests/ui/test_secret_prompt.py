@@ -8,6 +8,7 @@ import pytest
 from textual.widgets import Static
 
 from tests.ui.conftest import wait_for
+from tests.ui.on_screen import shows
 from winged_monkey.demo.server import MotoServer
 from winged_monkey.engine.portal import Portal
 from winged_monkey.store.sqlite import Store
@@ -50,7 +51,7 @@ async def test_the_dialog_names_the_account_and_the_answer_is_used(
 ) -> None:
     app, store = make_app(moto, tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, SecretScreen), "the secret dialog")
+        await wait_for(pilot, lambda: shows(app, SecretScreen), "the secret dialog")
         assert "Secret for asks" in str(app.screen.query_one("Static").render())
         await pilot.press(*CANARY, "enter")
         await wait_for(pilot, lambda: app.portal.status("asks").phase == "ok", "asks listed")
@@ -64,7 +65,7 @@ async def test_the_time_a_person_takes_to_answer_is_not_the_accounts_timeout(
 ) -> None:
     app, store = make_app(moto, tmp_path, timeout=1.0)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, SecretScreen), "the secret dialog")
+        await wait_for(pilot, lambda: shows(app, SecretScreen), "the secret dialog")
         await pilot.pause(3.0)  # a person reading the dialog: three times the timeout
         assert app.portal.status("asks").phase != "failed", app.portal.status("asks").error
         await pilot.press(*CANARY, "enter")
@@ -77,7 +78,7 @@ async def test_escape_leaves_the_account_failed_with_what_to_do(
 ) -> None:
     app, store = make_app(moto, tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, SecretScreen), "the secret dialog")
+        await wait_for(pilot, lambda: shows(app, SecretScreen), "the secret dialog")
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.portal.status("asks").phase == "failed", "asks failed")
         error = app.portal.status("asks").error or ""
@@ -95,7 +96,7 @@ async def test_without_a_keyring_the_dialog_names_what_can_hold_the_secret(
     keyring.set_keyring(FailKeyring())  # type: ignore[no-untyped-call]
     app, store = make_app(moto, tmp_path)
     async with app.run_test(size=(100, 30)) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, SecretScreen), "the secret dialog")
+        await wait_for(pilot, lambda: shows(app, SecretScreen), "the secret dialog")
         hint = str(app.screen.query_one(".hint", Static).render())
         assert 'secret_env = "WM_SECRET_ASKS"' in hint
         assert "set-secret" not in hint
@@ -111,7 +112,7 @@ async def test_an_unset_secret_env_is_the_hint_not_another_variable(
     monkeypatch.delenv("NOPE_SECRET", raising=False)
     app, store = make_app(moto, tmp_path, secret_env="NOPE_SECRET", keyring=False)
     async with app.run_test(size=(100, 30)) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, SecretScreen), "the secret dialog")
+        await wait_for(pilot, lambda: shows(app, SecretScreen), "the secret dialog")
         hint = str(app.screen.query_one(".hint", Static).render())
         assert "export NOPE_SECRET" in hint, hint
         assert "WM_SECRET_ASKS" not in hint
@@ -125,7 +126,7 @@ async def test_an_account_that_reads_no_keyring_is_not_told_set_secret(
     """keyring = false: `wm accounts set-secret` would store a secret the account never reads."""
     app, store = make_app(moto, tmp_path, keyring=False)
     async with app.run_test(size=(100, 30)) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, SecretScreen), "the secret dialog")
+        await wait_for(pilot, lambda: shows(app, SecretScreen), "the secret dialog")
         hint = str(app.screen.query_one(".hint", Static).render())
         assert "set-secret" not in hint, hint
         assert "secret_command" in hint

@@ -6,6 +6,7 @@ import pytest
 from textual.widgets import OptionList, Static
 
 from tests.ui.conftest import cached_app, settle, wait_for
+from tests.ui.on_screen import shows
 from winged_monkey.engine.portal import Portal
 from winged_monkey.ui.screens.switcher import VIEWS, ViewSwitcher
 
@@ -16,7 +17,7 @@ async def test_here_is_marked_on_its_own_line(cached_portal: Portal, size: tuple
     async with app.run_test(size=size) as pilot:
         await settle(pilot)
         await pilot.press("colon")
-        await wait_for(pilot, lambda: isinstance(app.screen, ViewSwitcher), "the switcher")
+        await wait_for(pilot, lambda: shows(app, ViewSwitcher), "the switcher")
         await pilot.pause()
         views = app.screen.query_one(OptionList)
         assert views.option_count == len(VIEWS)
@@ -31,7 +32,7 @@ async def test_an_unknown_view_is_said_in_the_dialog_with_the_views(cached_porta
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await pilot.press("colon")
-        await wait_for(pilot, lambda: isinstance(app.screen, ViewSwitcher), "the switcher")
+        await wait_for(pilot, lambda: shows(app, ViewSwitcher), "the switcher")
         await pilot.press("x", "y", "z", "enter")
         switcher = app.screen
         assert isinstance(switcher, ViewSwitcher)  # still open, to type again

@@ -24,6 +24,7 @@ from tests.ui.conftest import (
     fixed_clock,
     wait_for,
 )
+from tests.ui.on_screen import shows
 from winged_monkey.catalog import (
     AccountCatalog,
     CatalogItem,
@@ -160,13 +161,13 @@ def _to(step: str) -> Callable[[Pilot[Any]], Any]:
         app = pilot.app
         await finish_workers(app)
         await pilot.press("colon", *"catalog", "enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, CatalogScreen), "the catalog")
+        await wait_for(pilot, lambda: shows(app, CatalogScreen), "the catalog")
         catalog = app.screen
         assert isinstance(catalog, CatalogScreen)
         await wait_for(pilot, lambda: bool(catalog.rows), "the fixed catalog")
         await pilot.pause()
         await pilot.press("l")
-        await wait_for(pilot, lambda: isinstance(app.screen, LaunchWizard), "the wizard")
+        await wait_for(pilot, lambda: shows(app, LaunchWizard), "the wizard")
         wizard = app.screen
         assert isinstance(wizard, LaunchWizard)
         await pilot.pause()

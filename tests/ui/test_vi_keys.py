@@ -11,7 +11,7 @@ from textual.pilot import Pilot
 from textual.widget import Widget
 
 from tests.ui.conftest import cached_app, fixed_clock, settle, wait_for
-from tests.ui.on_screen import main_of
+from tests.ui.on_screen import main_of, shows
 from tests.ui.test_console_title import with_console
 from tests.ui.test_events import open_events
 from winged_monkey.engine.portal import Portal
@@ -59,7 +59,7 @@ async def test_the_console_scrolls_with_vi_keys(
         await settle(pilot)
         main_of(app).table.focus()
         await pilot.press("L")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConsoleScreen), "the console")
+        await wait_for(pilot, lambda: shows(app, ConsoleScreen), "the console")
         await vi_scrolls(pilot, app.screen.query_one("#console-log"))
 
 

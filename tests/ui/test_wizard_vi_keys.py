@@ -4,7 +4,7 @@ as every other list does; before, those keys did nothing there and said nothing 
 from __future__ import annotations
 
 from tests.ui.conftest import Live, settle, wait_for
-from tests.ui.on_screen import SIZE, by_name, main_of
+from tests.ui.on_screen import SIZE, by_name, main_of, shows
 from tests.ui.test_launch_wizard import highlighted, open_wizard, option_ids, shop, step
 from winged_monkey.ui.screens.pick import PickScreen
 
@@ -42,7 +42,7 @@ async def test_j_and_k_move_in_the_copy_list(shop: Live) -> None:
         table = main_of(app).table
         table.select(by_name(table, "web-1", "dev").key)
         await pilot.press("Y")
-        await wait_for(pilot, lambda: isinstance(app.screen, PickScreen), "the copy list")
+        await wait_for(pilot, lambda: shows(app, PickScreen), "the copy list")
         listing = app.screen.query_one("#pick-list")
         assert getattr(listing, "highlighted", None) == 0
         await pilot.press("j", "j")
