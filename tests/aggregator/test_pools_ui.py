@@ -11,6 +11,7 @@ import pytest
 from tests.aggregator.test_pools import named, run_instances, synthetic_cloud
 from tests.aggregator_client.conftest import aggregator_account
 from tests.ui.conftest import wait_for
+from tests.ui.on_screen import shows
 from tests.ui.test_catalog import open_catalog
 from tests.ui.test_launch_wizard import step, type_into
 from winged_monkey.demo.server import MotoServer
@@ -49,7 +50,7 @@ async def test_the_wizard_launches_a_pool_deployable_with_no_account_step(
                 assert "the server's choice now: east: the best score" in item.description
                 catalog.table.move_cursor(row=at)
                 await pilot.press("l")
-                await wait_for(pilot, lambda: isinstance(app.screen, LaunchWizard), "the wizard")
+                await wait_for(pilot, lambda: shows(app, LaunchWizard), "the wizard")
                 wizard = app.screen
                 assert isinstance(wizard, LaunchWizard)
                 await pilot.pause()

@@ -12,6 +12,7 @@ from tests.heat.conftest import Projects
 from tests.heat.test_heat_launch_wizard import step, submit_form
 from tests.heat.test_heat_ui import main_of, text_of, wait_for
 from tests.ui.conftest import finish_workers
+from tests.ui.on_screen import shows
 from winged_monkey.models import InstanceState
 from winged_monkey.ui.app import WMApp
 from winged_monkey.ui.screens.app_update import AppUpdateScreen
@@ -77,12 +78,12 @@ def noted(app: WMApp) -> list[tuple[str, str]]:
 async def open_wizard(pilot: Pilot[Any]) -> LaunchWizard:
     app = pilot.app
     await pilot.press("colon", *"catalog", "enter")
-    await wait_for(pilot, lambda: isinstance(app.screen, CatalogScreen), "the catalog")
+    await wait_for(pilot, lambda: shows(app, CatalogScreen), "the catalog")
     catalog = app.screen
     assert isinstance(catalog, CatalogScreen)
     await wait_for(pilot, lambda: bool(catalog.rows) and not catalog.pending, "the catalog")
     await pilot.press("l")
-    await wait_for(pilot, lambda: isinstance(app.screen, LaunchWizard), "the wizard")
+    await wait_for(pilot, lambda: shows(app, LaunchWizard), "the wizard")
     wizard = app.screen
     assert isinstance(wizard, LaunchWizard)
     await pilot.pause()
@@ -128,7 +129,7 @@ async def test_wizard_environments_and_preview_change_the_launch(
         assert not heat.witness("envs", "GET", "/stacks").json()["stacks"]  # nothing created
 
         await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, CatalogScreen), "the wizard closes")
+        await wait_for(pilot, lambda: shows(app, CatalogScreen), "the wizard closes")
         await wait_for(
             pilot,
             lambda: (
@@ -187,7 +188,7 @@ async def test_update_key_prefills_the_form_and_follows_the_update(heat: Project
         await wait_for(pilot, lambda: main.table.total_count == 1, "the app row")
         main.table.focus()
         await pilot.press("p")
-        await wait_for(pilot, lambda: isinstance(app.screen, AppUpdateScreen), "the form")
+        await wait_for(pilot, lambda: shows(app, AppUpdateScreen), "the form")
         screen = app.screen
         await wait_for(pilot, lambda: bool(screen.query(ParamForm)), "the current values")
         await pilot.pause()
