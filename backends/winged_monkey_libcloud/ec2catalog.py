@@ -23,9 +23,9 @@ if TYPE_CHECKING:
     from xml.etree.ElementTree import Element
 
 #: DescribeImages pages a search reads per field (name, description), ec2pages.PAGE images
-#: each. A word as broad as "ubuntu" matches tens of thousands of AWS's public images: one
-#: unpaged reply was tens of megabytes, parsed whole (AWS: "unpaginated requests are
-#: susceptible to throttling and timeouts"), to show 50 of them.
+#: each. A word as broad as "ubuntu" matches thousands of AWS's public images: one unpaged
+#: reply held them all, parsed whole (AWS: "unpaginated requests are susceptible to
+#: throttling and timeouts"), to show 50 of them.
 SEARCH_PAGES = 2
 #: The most instance types DescribeInstanceTypes returns per page (EC2's MaxResults limit).
 _TYPES_PAGE = 100
