@@ -215,7 +215,7 @@ async def test_a_search_asks_ec2_for_pages(
 ) -> None:
     """AWS: "We strongly recommend using only paginated requests. Unpaginated requests are
     susceptible to throttling and timeouts." An unpaged DescribeImages of a word as broad as
-    "ubuntu" is tens of megabytes on AWS. (moto answers all at once whatever is asked, so
+    "ubuntu" holds every one of AWS's thousands of matches. (moto answers all at once, so
     the pages themselves are DescribeInstances' pager's, tested in tests/test_ec2_pages.py.)"""
     public_image(cloud, "nightly-a")
     proxy = fault_proxy(cloud.server.port)

@@ -711,11 +711,12 @@ async def test_a_vendor_profile_that_hangs_holds_back_no_other_cloud(
         f"clouds:\n  slow:\n    profile: http://127.0.0.1:{vendor.port}\n{auth}  fine:\n{auth}"
     )
     only_these_files(monkeypatch, path, tmp_path / "no-secure.yaml")
+    # Under 10 s for the other one: the hung fetch held the lock that long.
     accounts = tuple(
         AccountConfig.model_validate(
-            {"name": name, "provider": "openstack", "cloud": name, "timeout": 3}
+            {"name": name, "provider": "openstack", "cloud": name, "timeout": timeout}
         )
-        for name in ("slow", "fine")
+        for name, timeout in (("slow", 2), ("fine", 8))
     )
     portal = Portal(Config(accounts=accounts), Store.open(tmp_path / "wm.sqlite3"))
     slow = asyncio.create_task(portal.accounts.backend("slow"))
