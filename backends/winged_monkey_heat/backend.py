@@ -64,8 +64,19 @@ class HeatBackend(Backend):
     reboot does not exist for a stack.
     """
 
+    # What a Heat account may do, before it is built: CATALOG too, which a built one without
+    # `templates` drops. Said the other way round, `wm catalog`, the TUI's catalog and
+    # `wm serve`'s pools passed over the templates of every account not yet built.
     CAPABILITIES: ClassVar[frozenset[Capability]] = (
-        frozenset({Capability.LIST, Capability.STACKS, Capability.EVENTS, Capability.APPS})
+        frozenset(
+            {
+                Capability.LIST,
+                Capability.STACKS,
+                Capability.EVENTS,
+                Capability.APPS,
+                Capability.CATALOG,
+            }
+        )
         | _MUTATING
     )
     SAYS_SENDING = True  # a launch validates (and signs in) before its POST /stacks
@@ -83,7 +94,7 @@ class HeatBackend(Backend):
     @property
     def capabilities(self) -> frozenset[Capability]:
         found = super().capabilities
-        return found | {Capability.CATALOG} if self.client.settings.templates else found
+        return found if self.client.settings.templates else found - {Capability.CATALOG}
 
     # -- rows, actions, events ---------------------------------------------------------
 

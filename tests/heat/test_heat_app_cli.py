@@ -163,3 +163,21 @@ def test_a_backend_without_apps_refuses_update_and_preview(
     dry = cli.run("app", "launch", "shop.yaml", "--account", "old", "--dry-run")
     assert dry.exit_code == ExitCode.NOT_FOUND, dry.output
     assert "no n-tier apps to preview" in dry.stderr
+
+
+def test_wm_catalog_lists_a_heat_accounts_templates_unasked(cli: Cli, tmp_path: Path) -> None:
+    """`wm catalog` with no account named reads every account that may have a catalog, as
+    its class says before any is built. Heat's said none (it added `catalog` once built,
+    with `templates` set): `wm catalog` left its templates out, the TUI's catalog too until
+    its first poll, and `wm serve` scored a pool asked before that poll "catalog unreadable:
+    this account has no catalog"."""
+    tree = write_tree(tmp_path / "tree")
+    cli.add_heat("cat")
+    with cli.config.open("a") as f:
+        f.write(f'templates = "{tree}"\n')
+    cli.add_heat("bare")  # no templates: no catalog, and none asked for
+    shown = cli.run("catalog")
+    assert shown.exit_code == ExitCode.OK, shown.output
+    assert shown.stdout.startswith("cat (heat)\n"), shown.stdout
+    assert f"{tree}/app.yaml" in shown.stdout, shown.stdout
+    assert "bare" not in shown.output, shown.output

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Protocol, cast
 
 from winged_monkey.backend import Capability
 from winged_monkey.catalog import AccountCatalog, ItemKind, LaunchRequest, Quota
-from winged_monkey.errors import AnswerLostError, InvalidRequest, WMError
+from winged_monkey.errors import ActionNotAllowed, AnswerLostError, InvalidRequest, WMError
 from winged_monkey.serve.errors import ApiError, conflict, forbidden, no_answer, not_found
 from winged_monkey.serve.request_log import RequestLog
 from winged_monkey.serve.tokens import TokenRecord
@@ -109,6 +109,8 @@ class Launches:
             else:
                 try:
                     backend = await self.agg.portal.backend(account)
+                    if Capability.CATALOG not in backend.capabilities:  # narrowed once built
+                        raise ActionNotAllowed("this account has no catalog", account=account)
                     found = await self.agg.portal.within(account, backend.catalog())
                     cached = _CachedCatalog(now, found)
                     if self.shared is not None:
