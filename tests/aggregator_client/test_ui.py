@@ -10,6 +10,7 @@ from tests.aggregator.server import RunningAggregator
 from tests.aggregator_client.conftest import aggregator_account
 from tests.conftest import Cloud
 from tests.ui.conftest import settle, wait_for
+from tests.ui.on_screen import shows
 from tests.ui.test_catalog import open_catalog
 from tests.ui.test_launch_wizard import step, type_into
 from winged_monkey.engine.portal import Portal
@@ -87,7 +88,7 @@ async def test_viewer_rows_offer_no_stop_key_beside_a_direct_account(
             await pilot.pause()
             assert "stop" in keys()
             await pilot.press("x")
-            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
+            await wait_for(pilot, lambda: shows(app, ConfirmScreen), "the question")
             await pilot.press("y")
 
             def stopped() -> bool:
@@ -128,7 +129,7 @@ async def test_the_aggregators_deployables_in_the_catalog_and_a_wizard_launch(
             assert str(catalog.table.get_row_at(at)[1]) == "deploy"  # fits its 8 columns
             catalog.table.move_cursor(row=at)
             await pilot.press("l")
-            await wait_for(pilot, lambda: isinstance(app.screen, LaunchWizard), "the wizard")
+            await wait_for(pilot, lambda: shows(app, LaunchWizard), "the wizard")
             wizard = app.screen
             assert isinstance(wizard, LaunchWizard)
             await pilot.pause()

@@ -16,6 +16,7 @@ from textual.widgets import Input, Static
 from tests.heat.conftest import Projects
 from tests.heat.test_heat_ui import text_of, wait_for
 from tests.ui.conftest import finish_workers
+from tests.ui.on_screen import shows
 from winged_monkey.models import InstanceState
 from winged_monkey.ui.app import WMApp
 from winged_monkey.ui.screens.catalog import CatalogScreen
@@ -57,7 +58,7 @@ def step(wizard: LaunchWizard) -> str:
 async def open_form(pilot: Pilot[Any]) -> tuple[LaunchWizard, ParamForm]:
     app = pilot.app
     await pilot.press("colon", *"catalog", "enter")
-    await wait_for(pilot, lambda: isinstance(app.screen, CatalogScreen), "the catalog")
+    await wait_for(pilot, lambda: shows(app, CatalogScreen), "the catalog")
     catalog = app.screen
     assert isinstance(catalog, CatalogScreen)
     await wait_for(pilot, lambda: bool(catalog.rows) and not catalog.pending, "the catalog")
@@ -66,7 +67,7 @@ async def open_form(pilot: Pilot[Any]) -> tuple[LaunchWizard, ParamForm]:
     assert row.item.name == "shop"
     assert row.item.description == "a web tier and its database password"
     await pilot.press("l")
-    await wait_for(pilot, lambda: isinstance(app.screen, LaunchWizard), "the wizard")
+    await wait_for(pilot, lambda: shows(app, LaunchWizard), "the wizard")
     wizard = app.screen
     assert isinstance(wizard, LaunchWizard)
     await pilot.pause()
@@ -136,7 +137,7 @@ async def test_template_form_from_heat_checks_and_launches(heat: Projects, tmp_p
         # A good name: accepted, the wizard closes, the app is followed until complete.
         await submit_form(pilot, wizard.query_one(ParamForm))
         await pilot.press("home", "ctrl+k", *"shop-1", "enter", "enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, CatalogScreen), "the wizard closes")
+        await wait_for(pilot, lambda: shows(app, CatalogScreen), "the wizard closes")
         await wait_for(
             pilot,
             lambda: (
