@@ -69,32 +69,33 @@ def test_catalog_has_flavors_images_key_pairs_and_novas_limits(
 
 
 @pytest.fixture
-def glance_images(openstack: OpenStack) -> Iterator[Callable[[str], dict[str, Any]]]:
-    """Make a public Glance image by name (Glance's record); deleted afterwards."""
+def glance_images(openstack: OpenStack) -> Iterator[Callable[..., dict[str, Any]]]:
+    """Make a public Glance image by name, with any other Glance fields (Glance's record);
+    deleted afterwards."""
     url = f"http://127.0.0.1:{openstack.state['ports']['glance']}/v2/images"
     headers = {"X-Auth-Token": openstack.admin_token()}
     made: list[str] = []
 
-    def make(name: str) -> dict[str, Any]:
-        body = {"name": name, "disk_format": "raw", "container_format": "bare"}
-        reply = httpx.post(url, json={**body, "visibility": "public"}, headers=headers)
+    def make(name: str, **fields: Any) -> dict[str, Any]:
+        body = {"name": name, "disk_format": "raw", "container_format": "bare", **fields}
+        reply = httpx.post(url, json={**body, "visibility": "public"}, headers=headers, timeout=30)
         reply.raise_for_status()
         image: dict[str, Any] = reply.json()
         made.append(image["id"])
         # Nova lists an image once it has data (Glance's "active"), as the lab's own.
         upload = {**headers, "Content-Type": "application/octet-stream"}
         httpx.put(
-            f"{url}/{image['id']}/file", content=b"\0" * 65536, headers=upload
+            f"{url}/{image['id']}/file", content=b"\0" * 65536, headers=upload, timeout=30
         ).raise_for_status()
         return image
 
     yield make
     for ident in made:
-        httpx.delete(f"{url}/{ident}", headers=headers)
+        httpx.delete(f"{url}/{ident}", headers=headers, timeout=30)
 
 
 def test_a_search_shows_the_newest_images_first(
-    openstack: OpenStack, tmp_path: Path, glance_images: Callable[[str], dict[str, Any]]
+    openstack: OpenStack, tmp_path: Path, glance_images: Callable[..., dict[str, Any]]
 ) -> None:
     """By name, a series' oldest build came first. Glance dates an image to the second:
     the second one is made a second later."""
@@ -198,31 +199,10 @@ def test_flavors_are_read_without_libcloud_parsing_its_price_file_for_each(
 
 
 @pytest.fixture
-def big_image(openstack: OpenStack) -> Iterator[str]:
+def big_image(glance_images: Callable[..., dict[str, Any]]) -> str:
     """A public image that needs 1 GB of RAM and a 10 GB disk (Glance's min_ram and
     min_disk, as a real distribution image says): Nova refuses it on m1.tiny."""
-    url = f"http://127.0.0.1:{openstack.state['ports']['glance']}/v2/images"
-    headers = {"X-Auth-Token": openstack.admin_token()}
-    body = {
-        "name": "debian-12-big",
-        "disk_format": "raw",
-        "container_format": "bare",
-        "visibility": "public",
-        "min_ram": 1024,
-        "min_disk": 10,
-    }
-    created = httpx.post(url, json=body, headers=headers, timeout=30)
-    created.raise_for_status()
-    ident = str(created.json()["id"])
-    uploaded = httpx.put(
-        f"{url}/{ident}/file",
-        content=b"\0" * 65536,
-        headers={**headers, "Content-Type": "application/octet-stream"},
-        timeout=30,
-    )
-    uploaded.raise_for_status()
-    yield ident
-    httpx.delete(f"{url}/{ident}", headers=headers, timeout=30)
+    return str(glance_images("debian-12-big", min_ram=1024, min_disk=10)["id"])
 
 
 def test_a_flavor_under_the_images_min_ram_or_min_disk_is_refused_before_any_call(
