@@ -8,6 +8,7 @@ quota EC2 reports. Runs in the backend's lane.
 
 from __future__ import annotations
 
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from libcloud.common.exceptions import BaseHTTPError
@@ -209,11 +210,9 @@ def search(driver: Any, account: AccountConfig, provider: str, query: str) -> li
     found: dict[str, NodeImage] = {}
     for field in ("name", "description"):
         filters = {"is-public": ["true"], field: [f"*{query}*"]}
-        for page, reply in enumerate(ec2pages.replies(driver, "DescribeImages", filters), 1):
+        for reply in islice(ec2pages.replies(driver, "DescribeImages", filters), SEARCH_PAGES):
             for image in driver._to_images(reply):  # libcloud's own builder, as list_images
                 found.setdefault(str(image.id), image)
-            if page == SEARCH_PAGES:
-                break
     newest = offer.newest_first(found.values(), "creation_date")
     return [offer.item(account, provider, i, public=True) for i in newest]
 
