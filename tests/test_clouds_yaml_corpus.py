@@ -8,7 +8,6 @@ what they would send."""
 from __future__ import annotations
 
 import os
-import sys
 import warnings
 from pathlib import Path
 from typing import Any
@@ -409,20 +408,4 @@ def test_an_openrc_that_libcloud_cannot_use_names_the_variable_to_set(
     assert str(refused.value) == (
         "os-web: the OS_* environment: libcloud gives the project's domain by id: "
         "add OS_PROJECT_DOMAIN_ID (for 'Corp'); nothing imported"
-    )
-
-
-@pytest.mark.parametrize("name", sorted(ENVIRONMENTS))
-def test_without_openstacksdk_an_openrc_still_imports_the_same(
-    clouds: Path, monkeypatch: pytest.MonkeyPatch, name: str
-) -> None:
-    for key, value in {**OPENRC, **ENVIRONMENTS[name]}.items():
-        monkeypatch.setenv(key, value)
-    with_sdk = from_environment(os.environ)
-    monkeypatch.setitem(sys.modules, "openstack", None)  # `pip install winged-monkey` alone
-    without = from_environment(os.environ)
-    assert (without.table, without.secret, without.notes) == (
-        with_sdk.table,
-        with_sdk.secret,
-        with_sdk.notes,
     )

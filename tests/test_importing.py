@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import stat
+import sys
 import tomllib
 from pathlib import Path
 
@@ -239,7 +240,12 @@ def test_without_os_auth_url_the_message_says_what_to_do(config: Path) -> None:
         ({"username": "a", "project_name": "p"}, {"identity_api_version": 2}, "Keystone v2"),
         ({"token": "t"}, {"auth_type": "token"}, "auth_type 'token' is not supported"),
         (
-            {"application_credential_name": "n", "username": "a"},
+            {
+                "application_credential_name": "n",
+                "application_credential_secret": "s",
+                "username": "a",
+                "user_domain_name": "D",
+            },
             {"auth_type": "v3applicationcredential"},
             "needs application_credential_id",
         ),
@@ -357,6 +363,34 @@ def test_a_cloud_of_several_regions_is_noted_with_how_to_import_another(
     assert (regions_of["lab"], regions_of[f"lab-{second}"]) == (first, second)
 
 
+@pytest.mark.parametrize("source", ["--clouds-yaml", "--os-env"])
+def test_without_openstacksdk_an_import_says_to_install_it_and_writes_nothing(
+    tmp_path: Path, config: Path, monkeypatch: pytest.MonkeyPatch, source: str
+) -> None:
+    """Read as written without openstacksdk's loader, a region list became the region
+    "['R1', 'R2']" (OS_REGION_NAME=R1,R2 the region "R1,R2"), a `regions` list none."""
+    clouds = tmp_path / "clouds.yaml"
+    clouds.write_text(CLOUDS.replace("    region_name: RegionTwo\n", "    region_name: [R1, R2]\n"))
+    openrc = {"OS_AUTH_URL": "https://k.example/v3", "OS_USERNAME": "a", "OS_PROJECT_NAME": "p"}
+    before = config.read_text()
+    monkeypatch.setitem(sys.modules, "openstack", None)  # `pip install winged-monkey` alone
+    args = [str(clouds), "--cloud", "lab"] if source == "--clouds-yaml" else []
+    result = wm(
+        config,
+        "accounts",
+        "import",
+        source,
+        *args,
+        "--no-secrets",
+        env={**openrc, "OS_REGION_NAME": "R1,R2"},
+    )
+    assert result.exit_code == 3, result.output
+    assert "openstacksdk is not installed: pip install 'winged-monkey[openstack]'" in " ".join(
+        result.output.split()
+    )
+    assert config.read_text() == before
+
+
 def test_a_region_the_cloud_does_not_have_is_refused_with_its_regions(
     tmp_path: Path, config: Path
 ) -> None:
@@ -382,11 +416,14 @@ def test_a_region_the_cloud_does_not_have_is_refused_with_its_regions(
 def test_what_libcloud_scopes_or_logs_in_by_otherwise_is_noted(
     tmp_path: Path, config: Path
 ) -> None:
-    """keystoneauth scopes by project_id when both are given, and discovers what a v2.0
-    url serves; libcloud scopes by name and logs in with v3: said, not done silently."""
+    """keystoneauth scopes by project_id when both are given, logs in to the user's domain
+    by its id (here openstacksdk's `domain_id` shorthand's), and discovers what a v2.0 url
+    serves; libcloud scopes and names domains by name and logs in with v3: said, not done
+    silently."""
     clouds = tmp_path / "clouds.yaml"
     clouds.write_text(
         CLOUDS.replace("project_name: alpha\n", "project_name: alpha\n      project_id: 0123abcd\n")
+        .replace("user_domain_name: Users\n", "user_domain_name: Users\n      domain_id: 7c2e\n")
         .replace("5000/v3/", "5000/v2.0")
         .replace("    identity_api_version: 3\n", "")
     )
@@ -398,6 +435,10 @@ def test_what_libcloud_scopes_or_logs_in_by_otherwise_is_noted(
     assert (
         "lab: note: project_id 0123abcd not carried over: libcloud scopes by the project's "
         "name (alpha), the same project only if the id is alpha's"
+    ) in told
+    assert (
+        "lab: note: user domain id 7c2e not carried over: libcloud names the user's domain "
+        "(Users), the same domain only if 7c2e is the id of Users"
     ) in told
     assert (
         "lab: note: auth_url names Keystone v2.0: wm logs in with v3 at "

@@ -22,37 +22,6 @@ from urllib.parse import urlsplit
 from winged_monkey.errors import ConfigError
 from winged_monkey.user import cloudfiles
 
-#: The OS_* variables read by --os-env: where each goes in a clouds.yaml cloud.
-ENV_AUTH = (
-    "auth_url",
-    "username",
-    "password",
-    "user_id",
-    "project_name",
-    "project_id",
-    "user_domain_name",
-    "user_domain_id",
-    "project_domain_name",
-    "project_domain_id",
-    "domain_name",
-    "domain_id",
-    "default_domain_name",  # keystoneauth's: both domains' when theirs is not given
-    "default_domain_id",
-    "application_credential_id",
-    "application_credential_secret",
-    "application_credential_name",
-    "token",
-)
-ENV_CLOUD = (
-    "region_name",
-    "interface",
-    "cacert",
-    "cert",  # OS_CERT and OS_KEY: a client certificate, as openstacksdk reads them
-    "key",
-    "auth_type",
-    "identity_api_version",
-    "insecure",
-)
 #: Not a cloud's settings: OS_CLOUD and its like pick a cloud of clouds.yaml (which
 #: --os-env does not read); the others are test runners' (openstacksdk skips them too).
 _NOT_SETTINGS = ("OS_CLOUD", "OS_CLOUD_NAME", "OS_CLIENT_CONFIG_FILE", "OS_CLIENT_SECURE_FILE")
@@ -151,16 +120,11 @@ def _wanted(
 def from_clouds_yaml(
     path: Path, names: Sequence[str] = (), rename: str | None = None
 ) -> list[ImportedAccount]:
-    """Accounts for the named clouds of `path` (all of them when none is named)."""
-    clouds = read_clouds(path)
-    wanted = _wanted(path, clouds, names, rename)
-    found = []
-    for name in wanted:
-        source = f"{path} (cloud {name!r})"
-        problem = cloudfiles.settings_problem(clouds[name])
-        if problem:
-            raise ConfigError(f"{source}: {problem}; nothing imported", account=name)
-        found.append(openstack_account(rename or name, clouds[name], source=source))
+    """Accounts for the named clouds of `path` (all of them when none is named); the first
+    cloud that cannot be imported is raised."""
+    found, refused = each_of_clouds_yaml(path, names, rename)
+    if refused:
+        raise refused[0]
     return found
 
 
@@ -175,24 +139,21 @@ def each_of_clouds_yaml(
     wanted = _wanted(path, clouds, names, rename)
     found: list[ImportedAccount] = []
     refused: list[ConfigError] = []
-    loader = _loader(path)
+    loader = _loader(path, str(path))
     for name in wanted:
         source = f"{path} (cloud {name!r})"
         problem = cloudfiles.settings_problem(clouds[name])
         if problem:
             refused.append(ConfigError(f"{source}: {problem}; nothing imported", account=name))
             continue
-        key = name if loader is None else cloudfiles.key_of(name, loader.get_cloud_names())
+        key = cloudfiles.key_of(name, loader.get_cloud_names())
         try:
-            if loader is None:
-                cloud = {**clouds[name], **({"region_name": region} if region else {})}
-            else:
-                cloud = _resolved(loader, key, source, account=name, region=region)
+            cloud = _resolved(loader, key, source, account=name, region=region)
             account = openstack_account(rename or name, cloud, source=source)
         except ConfigError as exc:
             refused.append(exc)
             continue
-        regions = _regions(loader, key, clouds[name])
+        regions = _regions(loader, key)
         if len(regions) > 1 and cloud.get("region_name") and not region:
             other = next(r for r in regions if r != cloud["region_name"])
             note = (
@@ -206,16 +167,12 @@ def each_of_clouds_yaml(
     return found, refused
 
 
-def _regions(loader: Any, name: Any, raw: Mapping[str, Any]) -> list[str]:
+def _regions(loader: Any, name: Any) -> list[str]:
     """A cloud's region names as openstacksdk lists them: `regions`, a `region_name` list
     (or comma-separated), else its vendor profile's. Its loader has no public way to ask,
-    so its own method is used (a hint only: none when it is gone); the raw `regions`
-    without openstacksdk."""
+    so its own method is used (a hint only: none when it is gone)."""
     import warnings
 
-    if loader is None:
-        listed = raw.get("regions")
-        return _region_names(listed) if isinstance(listed, list) else []
     try:
         with warnings.catch_warnings():  # a comma-separated region_name is deprecated
             warnings.simplefilter("ignore")
@@ -225,19 +182,17 @@ def _regions(loader: Any, name: Any, raw: Mapping[str, Any]) -> list[str]:
     return [str(r.get("name")) for r in known if isinstance(r, dict) and r.get("name")]
 
 
-def _region_names(regions: list[Any]) -> list[str]:
-    """A `regions` list's names: each is a name or {name, values}."""
-    return [str(r.get("name") if isinstance(r, dict) else r) for r in regions]
-
-
-def _loader(path: Path | None) -> Any:
+def _loader(path: Path | None, what: str) -> Any:
     """openstacksdk's config loader over this file (and the secure.yaml beside it), or over
     no file, so a cloud means what it means to the OpenStack tools (vendor profiles,
-    aliases, hyphens); None without openstacksdk (the cloud is then read as written)."""
+    aliases, hyphens, region lists); what it reads is not guessed at without it."""
     try:
         from openstack import config as openstack_config
     except ImportError:
-        return None
+        raise ConfigError(
+            f"{what} is read by openstacksdk's loader, as the OpenStack tools read it, and "
+            "openstacksdk is not installed: pip install 'winged-monkey[openstack]'"
+        ) from None
     secure = secure_file(path) if path is not None else None
     return openstack_config.OpenStackConfig(
         config_files=[str(path)] if path is not None else [],
@@ -286,13 +241,10 @@ def from_environment(env: Mapping[str, str], name: str | None = None) -> Importe
     }
     if "application_credential_id" in flat:  # no OS_AUTH_TYPE: taken as meant
         flat.setdefault("auth_type", "v3applicationcredential")
+    loader = _loader(None, "the OS_* environment")
     try:
-        loader = _loader(None)
-        if loader is None:
-            cloud = _environment_cloud(flat)
-        else:
-            loader.cloud_config["clouds"]["envvars"] = flat
-            cloud = _resolved(loader, "envvars", source, account=name)
+        loader.cloud_config["clouds"]["envvars"] = flat
+        cloud = _resolved(loader, "envvars", source, account=name)
         auth = cloud.get("auth") or {}
         default = auth.get("project_name") or auth.get("username") or "openstack"
         return openstack_account(name or f"os-{default}", cloud, source=source)
@@ -300,19 +252,6 @@ def from_environment(env: Mapping[str, str], name: str | None = None) -> Importe
         said = re.sub(r"\bauth\.(\w+)", lambda m: f"OS_{m.group(1).upper()}", exc.message)
         said = said.replace("auth_type: ", "OS_AUTH_TYPE=")
         raise ConfigError(said, account=exc.account) from None
-
-
-def _environment_cloud(flat: Mapping[str, Any]) -> dict[str, Any]:
-    """The OS_* variables shaped as a clouds.yaml cloud without openstacksdk: its aliases
-    (OS_TENANT_NAME, OS_ENDPOINT_TYPE) taken as its loader takes them."""
-    auth = {key: flat[key] for key in ENV_AUTH if key in flat}
-    for alias, key in (("tenant_name", "project_name"), ("tenant_id", "project_id")):
-        if alias in flat:
-            auth.setdefault(key, flat[alias])
-    cloud: dict[str, Any] = {"auth": auth} | {k: flat[k] for k in ENV_CLOUD if k in flat}
-    if "endpoint_type" in flat:
-        cloud.setdefault("interface", flat["endpoint_type"])
-    return cloud
 
 
 def secret_from_environment(account: ImportedAccount) -> ImportedAccount:
@@ -400,7 +339,7 @@ def openstack_account(raw_name: str, cloud: Mapping[str, Any], *, source: str) -
                 f"project_id {auth['project_id']} not carried over: libcloud scopes by the "
                 f"project's name ({project}), the same project only if the id is {project}'s"
             )
-        driver["ex_domain_name"] = _user_domain(auth, refuse)
+        driver["ex_domain_name"] = _user_domain(auth, refuse, notes)
         project_domain = _project_domain_id(auth, refuse)
         if project_domain != "default":
             driver["ex_tenant_domain_id"] = project_domain
@@ -487,14 +426,21 @@ def _domain(auth: Mapping[str, Any], whose: str, what: str) -> Any:
     return own or both or auth.get(f"default_domain_{what}")
 
 
-def _user_domain(auth: Mapping[str, Any], refuse: Callable[[str], ConfigError]) -> str:
+def _user_domain(
+    auth: Mapping[str, Any], refuse: Callable[[str], ConfigError], notes: list[str]
+) -> str:
     """The user's domain by name: keystoneauth sends the id when there is one (`default`
-    is the domain named Default); with another id, the name given beside it."""
+    is the domain named Default); with another id, the name given beside it, said."""
     ident, named = _domain(auth, "user", "id"), _domain(auth, "user", "name")
     if ident and str(ident).lower() == "default":
         return "Default"
     if ident and not named:
         raise refuse("libcloud names the user's domain: add auth.user_domain_name")
+    if ident:  # maybe never written: openstacksdk's loader spreads `domain_id` to both
+        notes.append(
+            f"user domain id {ident} not carried over: libcloud names the user's domain "
+            f"({named}), the same domain only if {ident} is the id of {named}"
+        )
     return str(named or "Default")
 
 
