@@ -73,6 +73,16 @@ def test_command_when_env_is_unset(memory_keyring: MemoryKeyring) -> None:
     assert secrets.source == "secret_command"
 
 
+def test_a_command_printing_a_pass_entry_gives_its_first_line(
+    memory_keyring: MemoryKeyring, tmp_path: Path
+) -> None:
+    """`pass show` prints the password, then the entry's other lines."""
+    entry = tmp_path / "entry"
+    entry.write_text(f"{CANARY}\nlogin: alice\nurl: https://cloud.example\n")
+    command = f"{sys.executable} -c \"print(open('{entry}').read(), end='')\""
+    assert CredentialResolver().resolve(account(secret_command=command)).secret == CANARY
+
+
 def test_failing_command_is_a_clear_error(memory_keyring: MemoryKeyring) -> None:
     command = f"{sys.executable} -c \"import sys; sys.exit('vault is sealed')\""
     with pytest.raises(CredentialError) as info:

@@ -232,7 +232,9 @@ def _from_command(command: str, account: str, *, terminal: bool) -> str:
             + hint,
             account=account,
         )
-    value = done.stdout.strip()
+    # The first line, as `pass show` prints the password above the entry's other lines
+    # (login:, url:); the whole output went out as the secret, newlines and all.
+    value = (done.stdout.strip().splitlines() or [""])[0].strip()
     if not value:
         raise CredentialError(
             "secret_command printed nothing" + hint,
