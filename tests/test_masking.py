@@ -100,3 +100,20 @@ async def test_a_backends_own_errors_and_bugs_are_masked_everywhere(
     assert (final.phase, final.message) == ("failed", "refused for key ***")
     assert CANARY not in shown(portal, caplog)
     await portal.close()
+
+
+@pytest.mark.parametrize("secret", ['pa"ss\\word', "pass\nlogin: alice", "clé-secrète"])
+def test_a_secret_quoted_escaped_in_an_error_is_masked(secret: str) -> None:
+    """httpx refuses a header as `Illegal header value b'...'`, a JSON body quotes it
+    escaped: the secret escaped is still the secret."""
+    import json
+
+    from winged_monkey.account import Secrets
+
+    said = (
+        f"Illegal header value {('Bearer ' + secret).encode()!r}; "
+        f"{secret!r}; {json.dumps({'password': secret})}; {secret}"
+    )
+    assert Secrets(account="a", secret=secret).mask(said) == (
+        """Illegal header value b'Bearer ***'; '***'; {"password": "***"}; ***"""
+    )

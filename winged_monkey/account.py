@@ -194,6 +194,16 @@ class AccountConfig(BaseModel):
         return dict(self.model_extra or {})
 
 
+def _echoed_forms(value: str) -> list[str]:
+    """A secret as an error may quote it: as it is, and escaped as Python's repr of the
+    text or of its bytes (`Illegal header value b'...'`) and JSON write it, longest first
+    (a form inside another is masked with it)."""
+    import json
+
+    forms = {value, repr(value)[1:-1], repr(value.encode())[2:-1], json.dumps(value)[1:-1]}
+    return sorted(forms, key=len, reverse=True)
+
+
 @dataclass(frozen=True)
 class Secrets:
     """Resolved credentials for one account. `repr` never shows the secret."""
@@ -253,7 +263,8 @@ class Secrets:
         handed = self.aws.handed if self.aws is not None else ()  # botocore's, as used
         for value in (self.secret, self.token, *handed):
             if value and len(value) >= 4:
-                text = text.replace(value, "***")
+                for form in _echoed_forms(value):
+                    text = text.replace(form, "***")
         return text
 
     def require_key(self) -> str:
