@@ -244,6 +244,30 @@ def test_without_the_keyring_a_missing_secret_is_told_the_accounts_own_sources(
     assert "Store one with" not in result.output
 
 
+@pytest.mark.parametrize(
+    "pasted",
+    [
+        "e3b0c44298fc1c149afbf4c8996fb924",  # a hex API key
+        "wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY",  # an AWS secret key without / or +
+        "JBSWY3DPEHPK3PXP",  # a base32 one
+        "ghp_16C7e42F292c6912E7710c838347Ae178B4a",  # a GitHub token
+    ],
+)
+def test_a_secret_pasted_into_secret_env_is_never_printed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pasted: str
+) -> None:
+    """Each is a valid variable name, so the config takes it; the message said it back."""
+    monkeypatch.delenv(pasted, raising=False)
+    result = accounts_test(tmp_path, f'key = "AKIAX", keyring = false, secret_env = "{pasted}"')
+    assert pasted not in result.output
+    assert (
+        "e4: FAILED: no secret found (tried env <not shown> (not set)): secret_env names a "
+        "variable that is not set, by a name that looks like a secret, not a variable's (so "
+        "not shown): write there the name of the variable that holds the secret, and export "
+        "it before running wm\n"
+    ) in result.stdout
+
+
 def test_with_the_keyring_a_missing_secret_is_told_to_store_it_there(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

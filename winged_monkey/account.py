@@ -204,6 +204,15 @@ def _echoed_forms(value: str) -> list[str]:
     return sorted(forms, key=len, reverse=True)
 
 
+def shown_secret_env(name: str) -> str:
+    """The variable `secret_env` names, as a message may show it: a name like OS_PASSWORD
+    as it is; anything else may be the secret itself, pasted where its variable's name
+    goes (a hex key or a token is a valid name), and is not shown."""
+    if re.fullmatch(r"[A-Z][A-Z0-9]*(_[A-Z0-9]+)+_?|[A-Z]{1,12}", name):
+        return name
+    return "<not shown>"
+
+
 @dataclass(frozen=True)
 class Secrets:
     """Resolved credentials for one account. `repr` never shows the secret."""
@@ -242,6 +251,12 @@ class Secrets:
                 f". Store one with `wm accounts set-secret {self.account}`, or name an "
                 "environment variable (secret_env) or a command (secret_command) in the "
                 "account's [accounts.credentials]"
+            )
+        if unset and shown_secret_env(unset) != unset:
+            return (
+                ": secret_env names a variable that is not set, by a name that looks like a "
+                "secret, not a variable's (so not shown): write there the name of the "
+                "variable that holds the secret, and export it before running wm"
             )
         if unset in self.env_empty:
             return f": give {unset}, the variable secret_env names, the secret before running wm"

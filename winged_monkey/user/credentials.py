@@ -23,6 +23,7 @@ from winged_monkey.account import (
     Secrets,
     elsewhere,
     secret_env_name,
+    shown_secret_env,
 )
 from winged_monkey.errors import CredentialError, WMError
 
@@ -120,7 +121,8 @@ class CredentialResolver:
         if secret is None and creds.secret_env:
             value = os.environ.get(creds.secret_env)
             secret = value or None
-            tried.append(f"env {creds.secret_env}" + ("" if secret else _unset_or_empty(value)))
+            shown = creds.secret_env if secret else shown_secret_env(creds.secret_env)
+            tried.append(f"env {shown}" + ("" if secret else _unset_or_empty(value)))
             secret_env_unset = None if secret else creds.secret_env
             source = f"env {creds.secret_env}"
         if secret is None and creds.secret_command:
