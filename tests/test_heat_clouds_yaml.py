@@ -10,20 +10,21 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import yaml
 
 pytest.importorskip("openstack")
 
 from keystoneauth1 import session
-from keystoneauth1.identity import generic
+from keystoneauth1.identity import generic, v3
 from openstack.config.loader import OpenStackConfig
 
 from tests.certs import make_ca
 from tests.clouds_files import no_network, only_these_files
 from winged_monkey.account import Secrets
 from winged_monkey.errors import ConfigError, CredentialError
-from winged_monkey.user.config import AccountConfig
+from winged_monkey.user.config import AccountConfig, load_config
 from winged_monkey.user.credentials import CredentialResolver, store_in_keyring
 from winged_monkey_heat.client import HeatClient
 
@@ -77,6 +78,19 @@ TAKEN: dict[str, dict[str, Any]] = {
             "user_domain_name": "Users",
         },
     },
+    # keystoneauth names the user by id when there is one, with no domain, even beside
+    # a username (wm sent alice in domain default, and refused an id alone)
+    "user-id": {"auth": {"auth_url": KS, "user_id": "u1", "password": "p", "project_id": "p1"}},
+    "user-id-and-name": {"auth": {**ALICE, "user_id": "u1", "domain_id": "default"}},
+    "appcred-name-user-id": {
+        "auth_type": "v3applicationcredential",
+        "auth": {
+            "auth_url": KS,
+            "application_credential_name": "ci",
+            "application_credential_secret": "s",
+            "user_id": "u1",
+        },
+    },
 }
 
 REFUSED: dict[str, tuple[dict[str, Any], str]] = {
@@ -109,10 +123,6 @@ REFUSED: dict[str, tuple[dict[str, Any], str]] = {
         },
         "system-scoped (system_scope: all); Heat is a project's",
     ),
-    "user-id": (
-        {"auth": {"auth_url": KS, "user_id": "u1", "password": "p", "project_id": "p1"}},
-        "the Heat backend names the user: write auth.username, not auth.user_id",
-    ),
     "templated-override": (
         {
             "orchestration_endpoint_override": "https://heat.example:8004/%(project_id)s",
@@ -142,6 +152,17 @@ def keystoneauth(name: str, region: str | None = None) -> dict[str, Any]:
     plugin: Any = cloud.get_auth()
     if isinstance(plugin, generic.BaseGenericPlugin):  # discovery would pick v3
         plugin = plugin.create_plugin(session.Session(), (3, 0), cloud.config["auth"]["auth_url"])
+    interface = cloud.get_interface("orchestration")
+    return {
+        "auth": token_request(plugin),
+        "url": plugin.auth_url.rstrip("/"),
+        "region": cloud.config["region_name"] or None,
+        "interface": str(interface).lower().removesuffix("url"),
+    }
+
+
+def token_request(plugin: Any) -> dict[str, Any]:
+    """The `auth` of the token request a keystoneauth v3 plugin makes."""
     method, data = plugin.auth_methods[0].get_auth_data(session.Session(), plugin, {}, {})
     auth: dict[str, Any] = {"identity": {"methods": [method], method: data}}
     if getattr(plugin, "project_id", None):
@@ -153,13 +174,7 @@ def keystoneauth(name: str, region: str | None = None) -> dict[str, Any]:
             else {"name": plugin.project_domain_name}
         )
         auth["scope"] = {"project": {"name": plugin.project_name, "domain": domain}}
-    interface = cloud.get_interface("orchestration")
-    return {
-        "auth": auth,
-        "url": plugin.auth_url.rstrip("/"),
-        "region": cloud.config["region_name"] or None,
-        "interface": str(interface).lower().removesuffix("url"),
-    }
+    return auth
 
 
 def heat(name: str, region: str | None = None) -> dict[str, Any]:
@@ -276,4 +291,52 @@ def test_a_cloud_without_its_password_says_where_it_was_looked_for(
     assert client.keystone is not None
     assert client.keystone._body()["auth"]["identity"]["password"]["user"]["password"] == (
         "from-keyring"
+    )
+
+
+def test_a_heat_account_may_name_its_user_by_id(tmp_path: Path) -> None:
+    """`user_id` in a Heat account's own table (refused as an unknown key before): the user
+    by id, with no domain, as keystoneauth's v3 Password sends it, the username aside."""
+    path = tmp_path / "config.toml"
+    path.write_text(
+        f'[[accounts]]\nname = "h"\nbackend = "heat"\nauth_url = "{KS}"\nuser_id = "u1"\n'
+        'username = "alice"\nuser_domain_name = "Users"\nproject_name = "web"\n'
+        'project_domain_id = "default"\ncredentials = { keyring = false }\n'
+    )
+    account = load_config(path).account("h")
+    client = HeatClient(account, Secrets(account="h", secret="s3"))
+    assert client.keystone is not None
+    plugin = v3.Password(
+        KS,
+        password="s3",
+        user_id="u1",
+        username="alice",
+        user_domain_name="Users",
+        project_name="web",
+        project_domain_id="default",
+    )
+    assert client.keystone._body()["auth"] == token_request(plugin)
+
+
+@pytest.mark.parametrize(
+    ("name", "who"),
+    [
+        ("user-id-and-name", "user id u1 (project web)"),
+        ("appcred-name-user-id", "application credential ci of user id u1"),
+        ("appcred-name", "application credential ci of user alice"),
+        ("appcred-id", "application credential 0a1b"),
+    ],
+)
+def test_keystone_refusing_the_login_names_the_user_it_was_asked_for(
+    clouds: Path, name: str, who: str
+) -> None:
+    """A user named by id was told as its username, which Keystone was never sent."""
+    account = AccountConfig.model_validate({"name": "h", "backend": "heat", "cloud": name})
+    client = HeatClient(account, Secrets(account="h"))
+    assert client.keystone is not None
+    said = {"error": {"message": "The request you have made requires authentication."}}
+    refused = client.keystone._refused(httpx.Response(401, json=said))
+    assert str(refused).startswith(
+        f"h: Keystone (keystone.example:5000) refused {who}: The request you have made "
+        "requires authentication; check "
     )

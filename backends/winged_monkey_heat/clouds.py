@@ -27,7 +27,7 @@ AUTH_TYPES = {
     "v3applicationcredential": "application_credential",
     "applicationcredential": "application_credential",
 }
-_COPIED = ("username", "project_name", "project_id")
+_COPIED = ("username", "user_id", "project_name", "project_id")
 _APPCRED = ("application_credential_id", "application_credential_name")
 
 
@@ -68,8 +68,6 @@ def from_config(account: AccountConfig, name: str, config: dict[str, Any]) -> He
         )
     if auth.get("system_scope"):
         raise refuse(f"system-scoped (system_scope: {auth['system_scope']}); Heat is a project's")
-    if auth.get("user_id") and not auth.get("username"):
-        raise refuse("the Heat backend names the user: write auth.username, not auth.user_id")
     settings: dict[str, Any] = {
         "auth_url": auth.get("auth_url"),
         "auth_type": AUTH_TYPES[auth_type],

@@ -122,7 +122,7 @@ class Keystone:
                 credential["id"] = ident
             elif s.application_credential_name:
                 credential["name"] = s.application_credential_name
-                credential["user"] = {"name": self._username(), "domain": self._user_domain()}
+                credential["user"] = self._user()
             else:
                 raise ConfigError(
                     "application credential auth needs application_credential_id "
@@ -137,11 +137,7 @@ class Keystone:
         if s.method == "token":
             identity = {"methods": ["token"], "token": {"id": self._token()}}
         else:
-            user = {
-                "name": self._username(),
-                "domain": self._user_domain(),
-                "password": self.secrets.require_secret(),
-            }
+            user = {**self._user(), "password": self.secrets.require_secret()}
             identity = {"methods": ["password"], "password": {"user": user}}
         if s.project_id:
             project: dict[str, Any] = {"id": s.project_id}
@@ -149,11 +145,19 @@ class Keystone:
             project = {"name": s.project_name, "domain": self._project_domain()}
         return {"auth": {"identity": identity, "scope": {"project": project}}}
 
+    def _user(self) -> dict[str, Any]:
+        """The user as keystoneauth names it: by id (which needs no domain) if there is
+        one, else by name in its domain."""
+        if self.settings.user_id:
+            return {"id": self.settings.user_id}
+        return {"name": self._username(), "domain": self._user_domain()}
+
     def _username(self) -> str:
         name = self.settings.username or self.secrets.key
         if not name:
             raise ConfigError(
-                "Keystone auth needs a user: set username or credentials.key", account=self.account
+                "Keystone auth needs a user: set username (or user_id) or credentials.key",
+                account=self.account,
             )
         return name
 
@@ -181,11 +185,14 @@ class Keystone:
 
     def _who(self) -> str:
         s = self.settings
+        user = (
+            f"user id {s.user_id}" if s.user_id else f"user {s.username or self.secrets.key or '?'}"
+        )
         if s.method == "application_credential":
-            ident = s.application_credential_id or s.application_credential_name or self.secrets.key
-            return f"application credential {ident}"
-        user = s.username or self.secrets.key or "?"
-        return f"user {user} (project {s.project_label})"
+            if s.application_credential_id or not s.application_credential_name:
+                return f"application credential {s.application_credential_id or self.secrets.key}"
+            return f"application credential {s.application_credential_name} of {user}"
+        return f"{user} (project {s.project_label})"
 
     def _refused(self, reply: httpx.Response) -> Exception:
         message = error_text(reply).rstrip(".")

@@ -17,7 +17,8 @@ class HeatSettings(BackendSettings):
     """Extra keys of a Heat account's `[[accounts]]` table.
 
     Direct: `endpoint_url` + `project` (a standalone Heat, or a known URL and token).
-    Keystone v3: `auth_url` + a password (`username`, `project_name`/`project_id`, domains)
+    Keystone v3: `auth_url` + a password (`username` and its domain, or `user_id`;
+    `project_name`/`project_id`, domains)
     or an application credential; Heat's URL comes from the token's service catalog
     (`interface`, the account's `region`) unless `endpoint_url` overrides it.
     """
@@ -34,6 +35,11 @@ class HeatSettings(BackendSettings):
         None, description="Inferred: application_credential when one is named, else password."
     )
     username: str | None = Field(None, description="Keystone user (else credentials.key).")
+    user_id: str | None = Field(
+        None,
+        description="Instead of username: the user's id, which needs no domain (and wins over "
+        "username, as in keystoneauth).",
+    )
     user_domain_name: str | None = None
     user_domain_id: str | None = None
     project_name: str | None = None
@@ -44,7 +50,9 @@ class HeatSettings(BackendSettings):
         None, description="The credential's id (else credentials.key); its secret is the secret."
     )
     application_credential_name: str | None = Field(
-        None, description="Instead of the id: the credential's name, with username + domain."
+        None,
+        description="Instead of the id: the credential's name, with its user (user_id, or "
+        "username + domain).",
     )
     interface: Literal["public", "internal", "admin"] = "public"
     service_type: str = Field("orchestration", description="Heat's type in the catalog.")
