@@ -123,6 +123,18 @@ REFUSED: dict[str, tuple[dict[str, Any], str]] = {
         },
         "system-scoped (system_scope: all); Heat is a project's",
     ),
+    # keystoneauth asks for an unscoped token, which reaches no Heat (wm asked for project
+    # None, which Keystone refused with a bare 400)
+    "token-unscoped": (
+        {"auth_type": "v3token", "auth": {"auth_url": KS, "token": "t0k"}},
+        "Keystone token auth needs auth.project_name or auth.project_id: Heat serves a "
+        "project, and without one Keystone's token is unscoped",
+    ),
+    "password-unscoped": (
+        {"auth": {"auth_url": KS, "username": "alice", "password": "s3", "domain_id": "d"}},
+        "Keystone password auth needs auth.project_name or auth.project_id: Heat serves a "
+        "project, and without one Keystone's token is unscoped",
+    ),
     "templated-override": (
         {
             "orchestration_endpoint_override": "https://heat.example:8004/%(project_id)s",
@@ -339,4 +351,25 @@ def test_keystone_refusing_the_login_names_the_user_it_was_asked_for(
     assert str(refused).startswith(
         f"h: Keystone (keystone.example:5000) refused {who}: The request you have made "
         "requires authentication; check "
+    )
+
+
+@pytest.mark.parametrize(
+    "keys",
+    [{"auth_type": "token"}, {"username": "alice"}],
+    ids=["token", "password"],
+)
+def test_a_keystone_account_without_a_project_is_refused_with_what_to_add(
+    keys: dict[str, str],
+) -> None:
+    """A token account without a project asked Keystone for project None (a bare 400)."""
+    account = AccountConfig.model_validate(
+        {"name": "h", "backend": "heat", "auth_url": KS, **keys, "credentials": {"keyring": False}}
+    )
+    with pytest.raises(ConfigError) as refused:
+        HeatClient(account, Secrets(account="h", secret="s3", token="t0k"))
+    method = keys.get("auth_type", "password")
+    assert str(refused.value) == (
+        f"h: Heat account: Keystone {method} auth needs project_name or project_id: Heat "
+        "serves a project, and without one Keystone's token is unscoped"
     )

@@ -97,8 +97,18 @@ class HeatSettings(BackendSettings):
             return self
         if self.auth_url is None:
             return self
-        if self.method == "password" and not (self.project_name or self.project_id):
-            raise ValueError("Keystone password auth needs project_name or project_id")
+        if self.method != "application_credential" and not (self.project_name or self.project_id):
+            # an application credential carries its project; without one, a password or a
+            # token asks for an unscoped token, which Heat (a project's service) refuses
+            keys = (
+                "auth.project_name or auth.project_id"
+                if self.cloud
+                else "project_name or project_id"
+            )
+            raise ValueError(
+                f"Keystone {self.method} auth needs {keys}: Heat serves a project, and "
+                "without one Keystone's token is unscoped"
+            )
         return self
 
     @property
