@@ -79,6 +79,16 @@ TAKEN: dict[str, dict[str, Any]] = {
             "user_domain_name": "Users",
         },
     },
+    # an id and a name for one domain: keystoneauth sends the id
+    "domain-ids-and-names": {
+        "auth": {
+            **ALICE,
+            "user_domain_id": "7c2e",
+            "user_domain_name": "Users",
+            "project_domain_id": "3f1c",
+            "project_domain_name": "Corp",
+        }
+    },
     # keystoneauth names the user by id when there is one, with no domain, even beside
     # a username (wm sent alice in domain default, and refused an id alone)
     "user-id": {"auth": {"auth_url": KS, "user_id": "u1", "password": "p", "project_id": "p1"}},
