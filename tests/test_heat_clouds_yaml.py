@@ -389,3 +389,27 @@ def test_a_keystone_account_without_a_project_is_refused_with_what_to_add(
         f"h: Heat account: Keystone {method} auth needs project_name or project_id: Heat "
         "serves a project, and without one Keystone's token is unscoped"
     )
+
+
+@pytest.mark.parametrize(
+    ("own", "domain"),
+    [({}, {"id": "default"}), ({"project_domain_name": "Corp"}, {"name": "Corp"})],
+    ids=["the-clis", "the-accounts-own"],
+)
+def test_a_clouds_project_named_without_its_domain_is_the_openstack_clis(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, own: dict[str, str], domain: dict[str, str]
+) -> None:
+    """keystoneauth sends the name bare (Keystone: 400); the openstack CLI takes the domain
+    of id `default`, as wm's import does for libcloud. The Heat backend took the user's
+    domain (Users here): another project, where Users has one named web too."""
+    path = tmp_path / "clouds.yaml"
+    cloud = {"auth": {**ALICE, "user_domain_name": "Users"}}
+    path.write_text(yaml.safe_dump({"clouds": {"bare": cloud}}))
+    only_these_files(monkeypatch, path, tmp_path / "secure.yaml")
+    no_network(monkeypatch, "reading a cloud")
+    account = AccountConfig.model_validate({"name": "h", "backend": "heat", "cloud": "bare"} | own)
+    client = HeatClient(account, Secrets(account="h"))
+    assert client.keystone is not None
+    assert client.keystone._body()["auth"]["scope"] == {
+        "project": {"name": "web", "domain": domain}
+    }

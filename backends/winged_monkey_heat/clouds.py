@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from winged_monkey.account import AccountConfig
+from winged_monkey.backend_settings import own_settings
 from winged_monkey.errors import ConfigError, CredentialError
 from winged_monkey.user import cloudfiles
 
@@ -79,6 +80,15 @@ def from_config(account: AccountConfig, name: str, config: dict[str, Any]) -> He
             value = auth.get(f"{whose}_domain_{what}") or auth.get(f"default_domain_{what}")
             if value:
                 settings[f"{whose}_domain_{what}"] = str(value)
+    scope = {**settings, **own_settings(account)}  # the account's own keys win
+    if scope.get("project_name") and not any(
+        scope.get(key) for key in ("project_id", "project_domain_id", "project_domain_name")
+    ):
+        # The openstack CLI's domain (osc-lib's default domain, id `default`), as wm's
+        # clouds.yaml import does for libcloud: keystoneauth alone sends the name bare,
+        # which Keystone refuses (400), and the Heat backend's own fallback, the user's
+        # domain, could find another project of that name.
+        settings["project_domain_id"] = "default"
     secret_key = {"password": "password", "token": "token"}.get(
         settings["auth_type"], "application_credential_secret"
     )
