@@ -144,6 +144,12 @@ def test_mfa_asks_through_the_portals_prompt(cloud: Cloud, aws_files: Path) -> N
     secrets = CredentialResolver(prompt).resolve(profile_account("mfa", "mfa"))
     assert asked == [("mfa", "MFA code (mfa_serial)")]
     assert secrets.aws is not None
+    (aws_files / "credentials").write_text(  # saml2aws's new source keys: no new question
+        f"[base]\naws_access_key_id = {DEV_KEY}\naws_secret_access_key = {DEV_SECRET}\n"
+        "aws_session_token = new\n"
+    )
+    secrets.aws.frozen()
+    assert len(asked) == 1
     assert secrets.source == "AWS profile mfa (an assumed role)"
     with pytest.raises(CredentialError, match="needs an MFA code"):
         CredentialResolver(lambda account, what: None).resolve(profile_account("mfa", "mfa"))

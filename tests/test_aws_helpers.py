@@ -196,6 +196,40 @@ async def test_new_keys_written_to_the_credentials_file_are_used_while_wm_runs(
         await portal.close()
 
 
+async def test_a_roles_source_keys_rewritten_in_the_credentials_file_sign_its_renewals(
+    cloud: Cloud, aws_files: Path
+) -> None:
+    """saml2aws or gimme-aws-creds write new keys under a role's source_profile: each aws
+    CLI command assumes the role with them. wm's renewals of the role kept signing with the
+    source keys read at start (botocore's role provider holds them), refused once those
+    expired, until wm was restarted."""
+    from tests.aws_profiles import ROLE, listed, profile_account, role_instance
+
+    def keys(key: str, token: str) -> None:
+        (aws_files / "credentials").write_text(
+            f"[saml]\naws_access_key_id = {key}\naws_secret_access_key = s\n"
+            f"aws_session_token = {token}\n"
+        )
+
+    role_instance(cloud, "in-the-role-account")
+    keys("ASIAFIRST00000000001", "first")
+    # 900 s is inside botocore's 15-minute advisory window: each use assumes the role anew.
+    (aws_files / "config").write_text(
+        f"[profile admin]\nrole_arn = {ROLE}\nsource_profile = saml\nregion = us-east-1\n"
+        f"endpoint_url = {cloud.server.url}\nduration_seconds = 900\n"
+    )
+    portal = cloud.portal(profile_account("admin", "admin"))
+    try:
+        assert await listed(portal, "admin") == {"in-the-role-account"}
+        keys("ASIASECOND0000000002", "the-second-token")
+        cloud.server.clear_calls()
+        assert await listed(portal, "admin") == {"in-the-role-account"}
+        signed = {c.access_key for c in cloud.server.calls if c.action == "AssumeRole"}
+        assert signed == {"ASIASECOND0000000002"}
+    finally:
+        await portal.close()
+
+
 @pytest.mark.parametrize(
     ("command", "told"),
     [

@@ -132,13 +132,12 @@ def _state(paths: tuple[str, ...]) -> tuple[tuple[int, int, int] | None, ...]:
     return tuple(one(path) for path in paths)
 
 
-def _keys_from_files(session: Any, files: tuple[str, ...]) -> Callable[[], Any]:
-    """Keys of the profile botocore read from its two files, in its order (the
+def _keys_from_files(name: str, files: tuple[str, ...]) -> Callable[[], Any]:
+    """Keys of the profile `name` botocore read from its two files, in its order (the
     credentials file first), by its own providers: none of the chain's others, which
     could assume a role, ask for an MFA code or start a command."""
     from botocore.credentials import ConfigProvider, SharedCredentialProvider
 
-    name = session.get_config_variable("profile") or "default"
     config, credentials = files
 
     def load() -> Any:
@@ -175,6 +174,7 @@ def resolve(
     try:
         _mfa_through(session, account.name, prompt)
         _process_through_commands(session, terminal=terminal)
+        _source_keys_reread(session, files)
         region = account.region or session.get_config_variable("region")
         credentials = session.get_credentials()
     except Exception as exc:
@@ -232,7 +232,7 @@ def resolve(
         ca_bundle_from=_ca_bundle_from(session),
         files=files,
         read=read,
-        from_files=_keys_from_files(session, files),
+        from_files=_keys_from_files(session.get_config_variable("profile") or "default", files),
     )
     # The first use now, while the backend is built: a role is assumed here (its MFA code
     # asked, if any), outside any call's deadline, and a refusal names the account at once.
@@ -372,6 +372,90 @@ class _SourceProviders:
             else provider
             for provider in self._builder.providers(profile_name, disable_env_vars)
         ]
+
+
+def _source_keys_reread(session: Any, files: tuple[str, ...]) -> None:
+    """A role's source_profile keys from the shared files are read again, as each aws CLI
+    command reads them, once a file has changed: saml2aws and gimme-aws-creds write new
+    ones there while wm runs, and botocore's role provider would sign every renewal of the
+    role with the keys it read at start. Each renewal asks its source for keys anew
+    (AssumeRoleCredentialFetcher), so the role itself, and its MFA code, are untouched:
+    only the keys that sign the next AssumeRole change."""
+    role = session.get_component("credential_provider").get_provider("assume-role")
+    # As in _process_through_commands: the role's provider takes the builder of its
+    # source_profile's providers only in its constructor; the attribute is where it keeps it.
+    role._profile_provider_builder = _RereadSourceKeys(role._profile_provider_builder, files)
+
+
+class _RereadSourceKeys:
+    """botocore's ProfileProviderBuilder with the keys its shared-file providers find read
+    again from the files once one has changed (_rereading_keys)."""
+
+    def __init__(self, builder: Any, files: tuple[str, ...]) -> None:
+        self._builder, self._files = builder, files
+
+    def providers(self, profile_name: str, disable_env_vars: bool = False) -> list[Any]:
+        from botocore.credentials import ConfigProvider, SharedCredentialProvider
+
+        return [
+            _RereadProvider(provider, _keys_from_files(profile_name, self._files), self._files)
+            if isinstance(provider, SharedCredentialProvider | ConfigProvider)
+            else provider
+            for provider in self._builder.providers(profile_name, disable_env_vars)
+        ]
+
+
+class _RereadProvider:
+    """One of botocore's shared-file providers, its keys those of _rereading_keys."""
+
+    def __init__(self, provider: Any, load: Callable[[], Any], files: tuple[str, ...]) -> None:
+        self._provider, self._load, self._files = provider, load, files
+        self.METHOD = provider.METHOD
+        self.CANONICAL_NAME = provider.CANONICAL_NAME
+
+    def load(self) -> Any:
+        read = _state(self._files)  # before the provider reads them: a change after is seen
+        found = self._provider.load()
+        return None if found is None else _rereading_keys()(found, self._load, self._files, read)
+
+
+@functools.cache
+def _rereading_keys() -> type[Any]:
+    """botocore's Credentials whose keys are read again by `load` (only keys from the
+    shared files replace them, as AwsIdentity._reread) once a file has changed."""
+    from botocore.credentials import Credentials
+
+    class RereadingKeys(Credentials):
+        def __init__(
+            self,
+            found: Any,
+            load: Callable[[], Any],
+            files: tuple[str, ...],
+            read: tuple[tuple[int, int, int] | None, ...],
+        ) -> None:
+            super().__init__(
+                found.access_key,
+                found.secret_key,
+                found.token,
+                method=found.method,
+                account_id=found.account_id,
+            )
+            self._load, self._files, self._read = load, files, read
+
+        def get_frozen_credentials(self) -> Any:
+            if (now := _state(self._files)) != self._read:
+                self._read = now
+                try:
+                    found = self._load()
+                except Exception:  # a file caught half-written: the keys in use stay
+                    found = None
+                if found is not None:
+                    self.access_key, self.secret_key = found.access_key, found.secret_key
+                    self.token, self.account_id = found.token, found.account_id
+                    self.method = found.method
+            return super().get_frozen_credentials()
+
+    return RereadingKeys
 
 
 def _ec2_endpoint(session: Any, region: str) -> tuple[str, str]:
