@@ -83,3 +83,39 @@ def test_two_profiles_that_make_one_account_name_say_both_and_how_to_import_one(
 
     one = wm(config, "accounts", "import", "--aws", "--profile", "qa team", "--name", "qa-2")
     assert one.exit_code == 0, one.output
+
+
+def test_a_profile_without_keys_says_the_environments_keys_go_unread(
+    cloud: Cloud, tmp_path: Path
+) -> None:
+    """`[default]` with a region only, the keys in AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY:
+    the account names the profile, and botocore reads no environment keys for a named
+    profile. The import said nothing, and `wm accounts test` only 'the profile 'default'
+    has no credentials', of keys the aws CLI uses."""
+    aws = tmp_path / "aws"
+    aws.mkdir()
+    (aws / "config").write_text(
+        f"[default]\nregion = us-east-1\nendpoint_url = {cloud.server.url}\n"
+    )
+    cloud.monkeypatch.setenv("AWS_CONFIG_FILE", str(aws / "config"))
+    cloud.monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(aws / "credentials"))
+    cloud.monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    cloud.monkeypatch.setenv("AWS_ACCESS_KEY_ID", DEV_KEY)
+    cloud.monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", DEV_SECRET)
+    config = tmp_path / "config.toml"
+    unread = (
+        "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are set, but botocore does not read "
+        "them for an account that names a profile: to use them, remove aws_profile from "
+        "the account (botocore's default chain reads them first), or put keys in the profile"
+    )
+
+    done = wm(config, "accounts", "import", "--aws")
+    assert done.exit_code == 0, done.output
+    said = " ".join(done.output.split())
+    assert f"default: note: the profile holds no credentials; {unread}" in said, said
+
+    tested = wm(config, "accounts", "test")
+    assert tested.exit_code == 3, tested.output
+    said = " ".join(tested.output.split())
+    assert f"the profile 'default' has no credentials; {unread}" in said, said
+    assert DEV_SECRET not in tested.output + done.output

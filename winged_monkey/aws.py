@@ -197,6 +197,7 @@ def resolve(
             "credential_process, web identity, container or instance metadata); set "
             "aws_profile, or credentials.key with secret_env or secret_command"
         )
+        hint += hints.unread_environment_keys() if profile else ""
         hint += hints.skipped_section(session, profile) + hints.typos(
             session, hints.CREDENTIAL_KEYS
         )

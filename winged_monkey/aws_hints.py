@@ -298,6 +298,28 @@ def typos(session: Any, wanted: tuple[str, ...]) -> str:
     )
 
 
+def unread_environment_keys() -> str:
+    """`; AWS_ACCESS_KEY_ID ... set, but ...` when the environment holds keys that an
+    account naming a profile never gets: botocore leaves its environment provider out of
+    the chain of a session given a profile (the aws CLI's `--profile` does the same)."""
+    import os
+
+    if not os.environ.get("AWS_ACCESS_KEY_ID"):  # botocore reads none without it
+        return ""
+    named = [
+        v
+        for v in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
+        if os.environ.get(v)
+    ]
+    which = ", ".join(named[:-1]) + " and " + named[-1] if len(named) > 1 else named[0]
+    are, them = ("are", "them") if len(named) > 1 else ("is", "it")
+    return (
+        f"; {which} {are} set, but botocore does not read {them} for an account that names "
+        f"a profile: to use {them}, remove aws_profile from the account (botocore's default "
+        f"chain reads {them} first), or put keys in the profile"
+    )
+
+
 def no_region(session: Any) -> str:
     import os
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from winged_monkey import aws_hints
 from winged_monkey.errors import ConfigError, nearest
 from winged_monkey.user.importing import ImportedAccount, account_name
 
@@ -41,6 +42,9 @@ def from_aws_profiles(
         notes = []
         if not profiles[profile].get("region"):
             notes.append(_no_region(profile))
+        keyless = not set(aws_hints.CREDENTIAL_KEYS) & set(profiles[profile])
+        if keyless and (unread := aws_hints.unread_environment_keys()):
+            notes.append("the profile holds no credentials" + unread)
         table: dict[str, Any] = {"name": account_name(rename or profile), "provider": "ec2"}
         table["credentials"] = {"aws_profile": profile}
         source = f"AWS profile {profile!r}"
@@ -51,8 +55,6 @@ def from_aws_profiles(
 def _no_region(profile: str) -> str:
     """What botocore would make of a profile that names no region of its own."""
     import botocore.session
-
-    from winged_monkey import aws_hints
 
     session = botocore.session.Session(profile=profile)
     region = session.get_config_variable("region")
