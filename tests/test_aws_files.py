@@ -124,6 +124,43 @@ def test_an_empty_aws_default_region_is_named_before_the_profiles_region(
     assert accounts_test(cloud, "lab").exit_code == 0
 
 
+def test_an_empty_profile_variable_is_named_not_the_one_after_it(
+    cloud: Cloud, aws_files: Path
+) -> None:
+    """`export AWS_DEFAULT_PROFILE=` beside AWS_PROFILE=dev: botocore takes the empty value
+    (it reads AWS_DEFAULT_PROFILE first) and finds no profile ''; wm said 'AWS_PROFILE=dev
+    names it; did you mean 'dev'?', blaming the variable that was right, and nothing of an
+    empty AWS_PROFILE alone."""
+    (aws_files / "credentials").write_text(
+        "[dev]\naws_access_key_id = AKIAX\naws_secret_access_key = s\n"
+    )
+    (aws_files / "config").write_text(
+        f"[profile dev]\nregion = us-east-1\nendpoint_url = {cloud.server.url}\n"
+    )
+    config = cloud.tmp_path / "wm.toml"
+    config.write_text('[[accounts]]\nname = "lab"\nprovider = "ec2"\n')
+
+    def test() -> str:
+        done = CliRunner().invoke(main, ["--config", str(config), "accounts", "test"])
+        assert "Traceback" not in done.output
+        return done.stdout
+
+    cloud.monkeypatch.setenv("AWS_DEFAULT_PROFILE", "")
+    cloud.monkeypatch.setenv("AWS_PROFILE", "dev")
+    assert test().endswith(
+        "The config profile () could not be found; AWS_DEFAULT_PROFILE is set but empty, "
+        "and botocore reads it before AWS_PROFILE=dev: unset it (unset AWS_DEFAULT_PROFILE)\n"
+    )
+    cloud.monkeypatch.delenv("AWS_DEFAULT_PROFILE")
+    cloud.monkeypatch.setenv("AWS_PROFILE", "")
+    assert test().endswith(
+        "The config profile () could not be found; AWS_PROFILE is set but empty, and "
+        "botocore reads it as the profile's name: unset it (unset AWS_PROFILE)\n"
+    )
+    cloud.monkeypatch.setenv("AWS_PROFILE", "dev")
+    assert test().startswith("lab: ok")
+
+
 @pytest.mark.parametrize("variable", ["AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"])
 def test_a_shared_file_variable_naming_no_file_is_named(
     cloud: Cloud, aws_files: Path, variable: str

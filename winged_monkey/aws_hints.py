@@ -42,12 +42,11 @@ def advice(exc: BaseException, session: Any, profile: str | None) -> str:
     if isinstance(
         exc, bx.SSOTokenLoadError | bx.UnauthorizedSSOTokenError | bx.TokenRetrievalError
     ):
-        import os
         import shlex
 
         # The profile botocore read: the account's, else the variables' (in its order).
-        name = profile or os.environ.get("AWS_DEFAULT_PROFILE") or os.environ.get("AWS_PROFILE")
-        name = _with_sso(name or "default")
+        named = _profile_variables()
+        name = _with_sso(profile or (named[0][1] if named else "") or "default")
         login = "aws sso login" + ("" if name == "default" else f" --profile {shlex.quote(name)}")
         return f"; log in to SSO first: {login}"
     if isinstance(exc, RuntimeError) and "still expired" in str(exc):
@@ -130,12 +129,15 @@ def _unparsed(error: object) -> str:
 def _missing_profile(session: Any, profile: str | None) -> str:
     """Why a profile was not found: AWS_PROFILE, a section written the other file's way,
     a near name; and what the files do have."""
-    import os
-
-    # botocore reads AWS_DEFAULT_PROFILE first (configprovider's "profile" variable).
-    named = [
-        (v, os.environ[v]) for v in ("AWS_DEFAULT_PROFILE", "AWS_PROFILE") if os.environ.get(v)
-    ]
+    named = _profile_variables()
+    if not profile and named and not named[0][1]:  # botocore took the empty value
+        variable, after = named[0][0], [f"{v}={n}" for v, n in named[1:] if n]
+        return (
+            f"; {variable} is set but empty, and botocore reads it "
+            + (f"before {after[0]}" if after else "as the profile's name")
+            + f": unset it (unset {variable})"
+        )
+    named = [(v, n) for v, n in named if n]
     name = profile or (named[0][1] if named else None)
     if not name:
         return ""
@@ -151,6 +153,14 @@ def _missing_profile(session: Any, profile: str | None) -> str:
     near = _nearest(name, have)
     hint += f"; did you mean {near!r}?" if near else ""
     return hint + f"; the files have the profiles: {', '.join(have) or 'none'}"
+
+
+def _profile_variables() -> list[tuple[str, str]]:
+    """AWS_DEFAULT_PROFILE and AWS_PROFILE, those set (empty too), in botocore's order: it
+    takes the first that is set, even to nothing (configprovider's "profile" variable)."""
+    import os
+
+    return [(v, os.environ[v]) for v in ("AWS_DEFAULT_PROFILE", "AWS_PROFILE") if v in os.environ]
 
 
 def skipped_section(session: Any, name: str | None) -> str:
