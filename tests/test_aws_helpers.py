@@ -247,8 +247,16 @@ async def test_a_roles_source_keys_rewritten_in_the_credentials_file_sign_its_re
             "aws-creds-nowhere",
             "aws-creds-nowhere is not there: check the path, or put the program on PATH",
         ),
+        (
+            '"/opt/my tools/aws-creds" --account prod',
+            "/opt/my tools/aws-creds is not there: check the path, or put the program on PATH",
+        ),
+        (
+            '"/opt/my tools/aws-creds --account prod',
+            "the command cannot be split as a shell would (No closing quotation): close its quote",
+        ),
     ],
-    ids=["tilde", "variable", "not-on-path"],
+    ids=["tilde", "variable", "not-on-path", "quoted-with-a-space", "unclosed-quote"],
 )
 def test_a_credential_process_not_found_says_why(
     cloud: Cloud, aws_files: Path, command: str, told: str

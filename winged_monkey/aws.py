@@ -313,6 +313,7 @@ def _process_provider() -> Callable[..., Any]:
     stderr in its error, and that is shown, logged and sent to wm serve's clients: a
     helper's debug output there can be the secret itself. Output that is no JSON object
     was told as json's bare `Expecting value: line 1 column 1 (char 0)`."""
+    from botocore.compat import compat_shell_split
     from botocore.credentials import ProcessProvider
     from botocore.exceptions import CredentialRetrievalError
 
@@ -328,7 +329,14 @@ def _process_provider() -> Callable[..., Any]:
 
         def _retrieve_credentials_using(self, credential_process: str) -> Any:
             self._started = None
-            program = (credential_process.split() or [credential_process])[0]
+            try:  # the program as botocore splits the command (a quoted path with a space)
+                program = (compat_shell_split(credential_process) or [credential_process])[0]
+            except ValueError as exc:  # botocore's split refuses it too, before running it
+                raise CredentialRetrievalError(
+                    provider=self.METHOD,
+                    error_msg=f"the command cannot be split as a shell would ({exc}): "
+                    "close its quote",
+                ) from None
             try:  # botocore's own (botocore-stubs lack this private method)
                 return super()._retrieve_credentials_using(credential_process)  # type: ignore[misc]
             except CredentialRetrievalError:
