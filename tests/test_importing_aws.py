@@ -119,3 +119,43 @@ def test_a_profile_without_keys_says_the_environments_keys_go_unread(
     said = " ".join(tested.output.split())
     assert f"the profile 'default' has no credentials; {unread}" in said, said
     assert DEV_SECRET not in tested.output + done.output
+
+
+def test_a_profile_that_makes_no_account_name_is_refused_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`[profile 開発]` beside `[profile dev]`: the one name that makes no account name
+    stopped the whole import (exit 3, dev not imported either); a clouds.yaml import
+    refuses such a cloud and imports the others."""
+    aws = tmp_path / "aws"
+    aws.mkdir()
+    (aws / "config").write_text(
+        "[profile 開発]\nregion = eu-west-1\n[profile dev]\nregion = eu-west-1\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(aws / "config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(aws / "credentials"))
+    config = tmp_path / "config.toml"
+    alone = "wm accounts import --aws --profile '開発' --name NAME"
+
+    done = wm(config, "accounts", "import", "--aws")
+    assert done.exit_code == 0, done.output
+    said = " ".join(done.output.split())
+    assert (
+        "wm: 開発: not imported: AWS profile '開発': cannot make an account name from it "
+        f"(letters, digits, _.-): import it alone, named: {alone}" in said
+    ), said
+    assert "dev: added to" in said
+    assert "1 profile(s) not imported (see above)" in said
+    assert [a["name"] for a in tomllib.loads(config.read_text())["accounts"]] == ["dev"]
+
+    asked = wm(tmp_path / "one.toml", "accounts", "import", "--aws", "--profile", "開発")
+    assert asked.exit_code == 3, asked.output  # what was asked for cannot be done
+    assert "nothing imported" in asked.output
+    assert not (tmp_path / "one.toml").exists()
+
+    named = wm(
+        tmp_path / "one.toml", "accounts", "import", "--aws", "--profile", "開発", "--name", "kai"
+    )
+    assert named.exit_code == 0, named.output
+    assert "kai: added to" in named.output

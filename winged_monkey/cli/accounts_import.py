@@ -63,7 +63,8 @@ def import_accounts(
     refused: list[ConfigError] = []
     try:
         if aws:
-            found = _aws_profiles(profiles, name)
+            found, refused = _aws_profiles(profiles, name)
+            _say_refused(refused, asked=bool(profiles), found=bool(found), config=config_path)
         elif os_env:
             found = [importing.from_environment(os.environ, name)]
             if no_secrets:  # the openrc's variable stays the secret's source
@@ -74,11 +75,7 @@ def import_accounts(
                 found, refused = importing.each_of_clouds_yaml(source, clouds, name, region)
             except UnicodeDecodeError:
                 raise ConfigError(f"{source}: not UTF-8 text: save it as UTF-8") from None
-            for reason in refused:  # each cloud that cannot be, with why; the others go on
-                click.echo(f"wm: {reason.account}: not imported: {reason.message}", err=True)
-            if refused and (clouds or not found):  # what was asked for cannot be done
-                click.echo(f"wm: nothing imported (config: {config_path})", err=True)
-                sys.exit(3)
+            _say_refused(refused, asked=bool(clouds), found=bool(found), config=config_path)
             if not found:  # `clouds: {}`, or clouds that are not tables
                 raise ConfigError(
                     f"{source}: no cloud to import (its `clouds:` lists none as a table of "
@@ -106,10 +103,23 @@ def import_accounts(
     names = " ".join(a.name for a in found)
     click.echo(f"check them with: wm accounts test {names}")
     if refused:
-        click.echo(f"{len(refused)} cloud(s) not imported (see above)", err=True)
+        what = "profile(s)" if aws else "cloud(s)"
+        click.echo(f"{len(refused)} {what} not imported (see above)", err=True)
 
 
-def _aws_profiles(profiles: tuple[str, ...], name: str | None) -> list[importing.ImportedAccount]:
+def _say_refused(refused: list[ConfigError], *, asked: bool, found: bool, config: Path) -> None:
+    """Each cloud or profile that cannot be imported, with why; the others go on, unless
+    they were named (what was asked for cannot be done) or there are none."""
+    for reason in refused:
+        click.echo(f"wm: {reason.account}: not imported: {reason.message}", err=True)
+    if refused and (asked or not found):
+        click.echo(f"wm: nothing imported (config: {config})", err=True)
+        sys.exit(3)
+
+
+def _aws_profiles(
+    profiles: tuple[str, ...], name: str | None
+) -> tuple[list[importing.ImportedAccount], list[ConfigError]]:
     """importing_aws's accounts; a shared file botocore cannot parse is a ConfigError naming
     it (botocore's words hold the path only, never a line of the file: no key is shown)."""
     from botocore.exceptions import BotoCoreError
@@ -117,7 +127,7 @@ def _aws_profiles(profiles: tuple[str, ...], name: str | None) -> list[importing
     from winged_monkey import aws_hints
 
     try:
-        return importing_aws.from_aws_profiles(profiles, name)
+        return importing_aws.each_of_aws_profiles(profiles, name)
     except BotoCoreError as exc:
         where = aws_hints.advice(exc, None, None) or (
             ": fix its syntax (`aws configure list` shows what the AWS tools make of it)"

@@ -6,6 +6,7 @@ it at each use, so keys, roles, SSO and the profile's region stay in ~/.aws, nev
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Sequence
 from typing import Any
 
@@ -14,10 +15,12 @@ from winged_monkey.errors import ConfigError, nearest
 from winged_monkey.user.importing import ImportedAccount, account_name
 
 
-def from_aws_profiles(
+def each_of_aws_profiles(
     names: Sequence[str] = (), rename: str | None = None
-) -> list[ImportedAccount]:
-    """Accounts for the named profiles (all botocore sees when none is named)."""
+) -> tuple[list[ImportedAccount], list[ConfigError]]:
+    """Accounts for the named profiles (all botocore sees when none is named); a profile
+    that cannot be one (its name makes no account name) is returned with its reason beside
+    the ones that can, as a clouds.yaml's cloud is (importing.each_of_clouds_yaml)."""
     import botocore.session  # only an AWS import needs it
 
     session = botocore.session.Session()
@@ -37,19 +40,31 @@ def from_aws_profiles(
         raise ConfigError(f"no AWS profiles in {where} (run `aws configure` first)")
     if rename is not None and len(wanted) != 1:
         raise ConfigError("--name renames one profile: name it with --profile")
-    found = []
+    found, refused = [], []
     for profile in wanted:
+        try:
+            name = account_name(rename or profile)
+        except ConfigError:
+            alone = f"wm accounts import --aws --profile {shlex.quote(profile)} --name NAME"
+            refused.append(
+                ConfigError(
+                    f"AWS profile {profile!r}: cannot make an account name from it (letters, "
+                    f"digits, _.-): import it alone, named: {alone}",
+                    account=profile,
+                )
+            )
+            continue
         notes = []
         if not profiles[profile].get("region"):
             notes.append(_no_region(profile))
         keyless = not set(aws_hints.CREDENTIAL_KEYS) & set(profiles[profile])
         if keyless and (unread := aws_hints.unread_environment_keys()):
             notes.append("the profile holds no credentials" + unread)
-        table: dict[str, Any] = {"name": account_name(rename or profile), "provider": "ec2"}
+        table: dict[str, Any] = {"name": name, "provider": "ec2"}
         table["credentials"] = {"aws_profile": profile}
         source = f"AWS profile {profile!r}"
         found.append(ImportedAccount(table["name"], table, source, notes=tuple(notes)))
-    return found
+    return found, refused
 
 
 def _no_region(profile: str) -> str:
