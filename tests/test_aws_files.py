@@ -161,6 +161,65 @@ def test_an_empty_profile_variable_is_named_not_the_one_after_it(
     assert test().startswith("lab: ok")
 
 
+@pytest.mark.parametrize(
+    ("profile", "told"),
+    [
+        (
+            "aws_account_id = 111122223333\nregion = us-east-1\n",
+            "the profile 'lab' has no credentials",
+        ),
+        ("sso_region = us-east-1\nregion = us-east-1\n", "the profile 'lab' has no credentials"),
+        (
+            "aws_access_key_id = AKIAX\naws_secret_access_key = s\nsso_region = us-east-1\n",
+            "or AWS_DEFAULT_REGION",
+        ),
+    ],
+    ids=["aws_account_id", "sso_region", "sso_region-and-no-region"],
+)
+def test_keys_botocore_reads_are_never_called_typos(
+    cloud: Cloud, aws_files: Path, profile: str, told: str
+) -> None:
+    """`aws_account_id` or `sso_region` in a profile with no credentials (or no region):
+    wm said 'its aws_account_id is not a key botocore reads: sso_account_id?' (or
+    'sso_region ...: region?') of keys botocore and the aws CLI read, sending the user to
+    rename a right one. A real near miss is still named."""
+    (aws_files / "credentials").write_text("")
+    (aws_files / "config").write_text(f"[profile lab]\n{profile}")
+    done = accounts_test(cloud, "lab")
+    assert done.exit_code == 3, done.output
+    assert done.stdout.endswith(f"{told}\n"), done.stdout
+    region = "region" in (line.split(" =")[0] for line in profile.splitlines())
+    typo, near = ("rolearn", "role_arn") if region else ("regoin", "region")
+    (aws_files / "config").write_text(f"[profile lab]\n{profile}{typo} = x\n")
+    assert f"its {typo} is not a key botocore reads: {near}?" in accounts_test(cloud, "lab").stdout
+
+
+def test_every_key_botocores_config_reads_is_known_to_the_typo_hint() -> None:
+    """The keys botocore's configprovider reads (its table, named with a typo, kept under
+    either spelling) are all in aws_hints' lists: a botocore that reads a new key is seen
+    here, not as a user's key called a typo."""
+    import botocore.configprovider as provider
+
+    from winged_monkey import aws_hints
+
+    tables = [
+        getattr(provider, name)
+        for name in (
+            "BOTOCORE_DEFAUT_SESSION_VARIABLES",
+            "BOTOCORE_DEFAULT_SESSION_VARIABLES",
+            "DEFAULT_S3_CONFIG_VARS",
+            "DEFAULT_PROXIES_CONFIG_VARS",
+        )
+        if hasattr(provider, name)
+    ]
+    assert len(tables) == 3
+    keys: set[str] = set()
+    for table in tables:
+        for where, *_ in table.values():
+            keys.update([where] if isinstance(where, str) else where[:1] if where else [])
+    assert keys - {*aws_hints.READ_KEYS, *aws_hints.CREDENTIAL_KEYS} == set()
+
+
 @pytest.mark.parametrize("variable", ["AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"])
 def test_a_shared_file_variable_naming_no_file_is_named(
     cloud: Cloud, aws_files: Path, variable: str

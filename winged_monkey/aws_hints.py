@@ -20,6 +20,73 @@ CREDENTIAL_KEYS = (
     "sso_start_url",
     "sso_account_id",
     "sso_role_name",
+    "login_session",
+    "aws_security_token",  # botocore's older name for aws_session_token
+)
+
+#: Every other key botocore or the aws CLI reads in a profile (botocore's configprovider
+#: variables and its credential providers' settings, the aws CLI's own): never taken for
+#: a near miss of another (`sso_region` is not a mistyped `sso_session`).
+READ_KEYS = (
+    # what the credential providers read beside CREDENTIAL_KEYS
+    "aws_account_id",
+    "sso_region",
+    "sso_registration_scopes",
+    "mfa_serial",
+    "external_id",
+    "role_session_name",
+    "duration_seconds",
+    # botocore's configprovider, and the endpoints' settings
+    "region",
+    "endpoint_url",
+    "services",
+    "ignore_configured_endpoint_urls",
+    "account_id_endpoint_mode",
+    "api_versions",
+    "auth_scheme_preference",
+    "ca_bundle",
+    "csm_client_id",
+    "csm_enabled",
+    "csm_host",
+    "csm_port",
+    "data_path",
+    "defaults_mode",
+    "disable_host_prefix_injection",
+    "disable_request_compression",
+    "ec2_metadata_service_endpoint",
+    "ec2_metadata_service_endpoint_mode",
+    "ec2_metadata_v1_disabled",
+    "endpoint_discovery_enabled",
+    "imds_use_ipv6",
+    "max_attempts",
+    "metadata_service_num_attempts",
+    "metadata_service_timeout",
+    "parameter_validation",
+    "request_checksum_calculation",
+    "request_min_compression_size_bytes",
+    "response_checksum_validation",
+    "retry_mode",
+    "s3",
+    "s3_disable_express_session_auth",
+    "s3_use_arn_region",
+    "s3_us_east_1_regional_endpoint",
+    "sdk_ua_app_id",
+    "sigv4a_signing_region_set",
+    "sts_regional_endpoints",
+    "tcp_keepalive",
+    "use_dualstack_endpoint",
+    "use_fips_endpoint",
+    "proxy_ca_bundle",
+    "proxy_client_cert",
+    "proxy_use_forwarding_for_https",
+    # the aws CLI's own
+    "output",
+    "cli_pager",
+    "cli_timestamp_format",
+    "cli_follow_urlparam",
+    "cli_binary_format",
+    "cli_auto_prompt",
+    "cli_history",
 )
 
 
@@ -293,15 +360,17 @@ def runs_on(session: Any) -> str:
 
 
 def typos(session: Any, wanted: tuple[str, ...]) -> str:
-    """The profile's keys botocore does not read that are near one it would: `rolearn`."""
+    """The profile's keys botocore does not read that are near one it would: `rolearn`
+    (never one botocore or the aws CLI reads for something else: READ_KEYS)."""
     try:
         profile = session.get_scoped_config()
     except Exception:
         return ""
+    read = {*wanted, *CREDENTIAL_KEYS, *READ_KEYS}
     missed = {
         key: near
         for key in profile
-        if key not in wanted and (near := _nearest(key, wanted)) and near not in profile
+        if key not in read and (near := _nearest(key, wanted)) and near not in profile
     }
     return "".join(
         f"; its {key} is not a key botocore reads: {near}?" for key, near in missed.items()
