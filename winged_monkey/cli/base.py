@@ -123,6 +123,12 @@ def _terminal_prompt(account: str, what: str) -> str | None:
     return str(value) or None
 
 
+def given_config(_ctx: click.Context, _param: click.Parameter, value: Path | None) -> Path | None:
+    """`--config` or `WM_CONFIG` as every command reads it (paths.given_path: `~` expanded);
+    a directory is the config's reading to refuse, exit 3, not click's."""
+    return None if value is None else paths.given_path(value)
+
+
 def fail(message: str, code: ExitCode) -> NoReturn:
     """`message` on stderr, then exit with `code`."""
     click.echo(f"wm: {message}", err=True)

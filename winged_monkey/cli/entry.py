@@ -91,7 +91,9 @@ def _parse(args: list[str]) -> Options | None:
     words = _split_equals(args)
     config: Path | None = None
     if words[:1] == ["--config"] and len(words) >= 2:
-        config, words = Path(words[1]), words[2:]
+        from winged_monkey.user.paths import given_path  # as click's option reads it
+
+        config, words = given_path(words[1]), words[2:]
     if words[:1] != ["ls"] or "--cached" not in words:
         return None
     accounts: list[str] = []

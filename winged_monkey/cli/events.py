@@ -32,7 +32,7 @@ from winged_monkey.terminal.render import (
     render_table,
 )
 from winged_monkey.user import paths
-from winged_monkey.user.config import config_text
+from winged_monkey.user.config import read_config
 
 
 def _when(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
@@ -204,11 +204,10 @@ def _configured_accounts(obj: Context) -> tuple[list[str], str | None]:
     elsewhere in the config is for the commands that use it to say."""
     path = obj.config_path or paths.config_path()
     try:
-        data = tomllib.loads(config_text(path, path.read_bytes()))
-    except FileNotFoundError:
-        return [], (f"{path}: no such file" if obj.config_path is not None else None)
-    except OSError as exc:
-        return [], f"{path}: cannot read ({exc.strerror})"
+        text = read_config(path, must_exist=obj.config_path is not None)
+        if text is None:
+            return [], None
+        data = tomllib.loads(text)
     except ConfigError as exc:
         return [], str(exc)
     except tomllib.TOMLDecodeError as exc:

@@ -12,7 +12,15 @@ from typing import ClassVar
 
 import click
 
-from winged_monkey.cli.base import Context, ExitCode, LazyGroup, fail, guard, no_accounts
+from winged_monkey.cli.base import (
+    Context,
+    ExitCode,
+    LazyGroup,
+    fail,
+    given_config,
+    guard,
+    no_accounts,
+)
 from winged_monkey.httppool import without_httpx_cli
 from winged_monkey.terminal.encoding import carries, encoding_of
 
@@ -75,8 +83,9 @@ class _LazyGroup(LazyGroup):
 @click.option(
     "--config",
     "config_path",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),
     envvar="WM_CONFIG",
+    callback=given_config,
     help="Config file (default: the platform config dir; or $WM_CONFIG).",
 )
 @click.option("--demo", is_flag=True, help="Use the embedded demo cloud (no config, no network).")

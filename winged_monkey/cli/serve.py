@@ -17,6 +17,7 @@ from typing import Any, NoReturn
 
 import click
 
+from winged_monkey.cli.base import given_config
 from winged_monkey.errors import ConfigError, StoreError
 from winged_monkey.serve.settings import ServerConfig, load_server_config
 from winged_monkey.serve.tokens import ROLES, TokenStore, parse_duration, tokens_path
@@ -63,7 +64,8 @@ def _tokens(server: ServerConfig | None) -> TokenStore:
 _config_option = click.option(
     "--config",
     "config_path",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),
+    callback=given_config,
     help="The server's config (default: wm's --config, $WM_CONFIG or the platform's).",
 )
 

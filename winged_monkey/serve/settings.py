@@ -29,9 +29,9 @@ from winged_monkey.user.config import (
     BrokenAccount,
     Config,
     Credentials,
-    config_text,
     describe_each,
     parse_config,
+    read_config,
 )
 
 DEFAULT_POOL = "default"
@@ -156,11 +156,7 @@ def load_server_config(path: Path) -> ServerConfig:
     file (TOML, a top-level key, a duplicate name, [serve], a pool that is no name) still
     refuses the whole file."""
     try:
-        data: dict[str, Any] = tomllib.loads(config_text(path, path.read_bytes()))
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: no such file") from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
+        data: dict[str, Any] = tomllib.loads(read_config(path) or "")
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     serve = serve_settings(path, data.pop("serve", {}))

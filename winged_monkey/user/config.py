@@ -30,6 +30,7 @@ __all__ = [
     "describe_each",
     "load_config",
     "parse_config",
+    "read_config",
 ]
 
 
@@ -152,19 +153,33 @@ class Config(BaseModel):
 def load_config(path: Path, *, must_exist: bool = False, per_account: bool = False) -> Config:
     """Read and validate the config; a missing default file is an empty config. With
     `per_account`, one account's own mistake fails that account alone (`parse_config`)."""
+    text = read_config(path, must_exist=must_exist)
+    if text is None:
+        return Config()
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    return parse_config(data, source=str(path), per_account=per_account)
+
+
+def read_config(path: Path, *, must_exist: bool = True) -> str | None:
+    """The config file's text (None if it is missing and need not exist), or a
+    ConfigError naming the path: what every command that reads the file says of it."""
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
         if must_exist:
             raise ConfigError(f"{path}: no such file") from None
-        return Config()
+        return None
+    except IsADirectoryError:
+        raise ConfigError(
+            f"{path}: is a directory, not a config file: name the file itself "
+            f"(e.g. {path / 'config.toml'}) in --config or WM_CONFIG"
+        ) from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
-    try:
-        data = tomllib.loads(config_text(path, raw))
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    return parse_config(data, source=str(path), per_account=per_account)
+    return config_text(path, raw)
 
 
 def config_text(path: Path, raw: bytes) -> str:

@@ -11,16 +11,22 @@ APP_NAME = "winged-monkey"
 def config_path() -> Path:
     """`WM_CONFIG` if set, else config.toml in the platform's config dir."""
     if env := os.environ.get("WM_CONFIG"):
-        return Path(env).expanduser()
+        return given_path(env)
     import platformdirs  # only when no variable says where (it imports tempfile and shutil)
 
     return Path(platformdirs.user_config_dir(APP_NAME)) / "config.toml"
 
 
+def given_path(text: str | Path) -> Path:
+    """A path as the user gave it (`--config`, `WM_CONFIG`), its `~` expanded: the shell
+    leaves `~` as it is in `--config=~/wm.toml`, and so do systemd units and env files."""
+    return Path(text).expanduser()
+
+
 def data_dir() -> Path:
     """`WM_DATA_DIR` if set, else the platform's data dir (holds the store)."""
     if env := os.environ.get("WM_DATA_DIR"):
-        return Path(env).expanduser()
+        return given_path(env)
     import platformdirs
 
     return Path(platformdirs.user_data_dir(APP_NAME))
