@@ -266,14 +266,21 @@ def test_a_typo_is_refused_when_the_account_is_built_before_any_call() -> None:
             "name secret_env or secret_command in the account's [accounts.credentials], or "
             "store it with `wm accounts set-secret dev`)",
         ),
+        (
+            'driver = { key = "AKIAhunter2NEVERECHO" }',
+            "driver.key: the account's key goes in its [accounts.credentials] "
+            '(key = "..." or key_env), not in driver: libcloud would sign the calls with the '
+            "driver's while wm reads and shows the credentials'; move it there",
+        ),
     ],
-    ids=["region-twice", "secret-pasted"],
+    ids=["region-twice", "secret-pasted", "key-in-driver"],
 )
 def test_a_driver_key_that_would_override_the_account_or_hold_a_secret_fails_it(
     cloud: Cloud, driver: str, said: str
 ) -> None:
     """An account's region written again in `driver`, differently, was used in silence while
-    wm showed the account's; a secret in `driver` sat in the config file."""
+    wm showed the account's; a secret in `driver` sat in the config file; a key in `driver`
+    signed the calls instead of the credentials' own, in silence."""
     cloud.launch(cloud.ec2(), "web-1")
     bad = '[[accounts]]\nname = "dev"\nprovider = "ec2"\nregion = "us-east-1"\nENDPOINT\n'
     config = write(cloud, bad + CREDS + driver + "\n")

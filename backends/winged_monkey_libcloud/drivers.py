@@ -63,6 +63,17 @@ def check_keys(account: AccountConfig, provider: str, cls: type[NodeDriver]) -> 
             f"driver.{pasted[0]}: a secret in the config file{secret_hint(account.name)}",
             account=account.name,
         )
+    # What wm passes from the account's credentials (a secret is refused above): in `driver`
+    # it would win in silence, the calls signed with a key wm neither shows nor checks.
+    moved = [key for key in CREDENTIAL_KEYS if key in account.driver]
+    if moved:
+        key = moved[0]
+        raise ConfigError(
+            f"driver.{key}: the account's {key} goes in its [accounts.credentials] "
+            f"({CREDENTIAL_KEYS[key]}), not in driver: libcloud would sign the calls with the "
+            "driver's while wm reads and shows the credentials'; move it there",
+            account=account.name,
+        )
     # What wm passes from the account's own keys: written in `driver` too, and different, the
     # driver's would win in silence while wm shows the account's.
     own = placement(account)
@@ -103,6 +114,13 @@ def check_keys(account: AccountConfig, provider: str, cls: type[NodeDriver]) -> 
         account=account.name,
     )
 
+
+#: The credential arguments wm passes to every driver (`driver_kwargs`) that the secret
+#: keys (backend_settings.SECRET_KEYS: secret, token, ...) leave out, with where they go.
+#: libcloud's constructors take them first, positionally: `key, secret` for nearly every
+#: driver; those that take another name first (gce's and gridscale's user_id, upcloud's
+#: username, vsphere's host) get it from `driver`, wm passing none of them.
+CREDENTIAL_KEYS = {"key": 'key = "..." or key_env'}
 
 #: The driver arguments wm passes from the account's own keys (`placement`), by those keys.
 OWN_KEYS = {
