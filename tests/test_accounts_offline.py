@@ -142,3 +142,23 @@ def test_what_building_the_backend_refuses_is_said_without_a_secret_or_a_call(
     ls = wm(config, "ls")  # the same words, from building the same backends
     for line in said.values():
         assert line in ls.stderr.splitlines()
+
+
+@pytest.mark.parametrize(
+    ("written", "meant"), [('"false"', "false"), ('"No"', "false"), ('"TRUE"', "true")]
+)
+def test_a_quoted_boolean_in_heats_verify_is_not_taken_for_a_ca_path(
+    tmp_path: Path, written: str, meant: str
+) -> None:
+    """`verify = "false"` was a CA bundle's path: "ca_bundle false: no such file"."""
+    config = tmp_path / "wm.toml"
+    config.write_text(ACCOUNTS + f"verify = {written}\n")
+    listed = wm(config, "accounts")
+
+    assert listed.exit_code == ExitCode.CONFIG, listed.output
+    assert listed.stdout.splitlines()[1].split()[0] == "good"  # the others still listed
+    assert (
+        f"wm: stacks: Heat account: verify: write {meant} without quotes (a quoted string is "
+        "a CA bundle's path)\n"
+    ) in listed.stderr
+    assert "no such file" not in listed.stderr

@@ -13,6 +13,10 @@ from winged_monkey.errors import ConfigError
 AuthType = Literal["token", "password", "application_credential"]
 
 
+#: What a user writes in quotes meaning a boolean, and which one it means.
+_QUOTED_BOOLS = {"false": False, "no": False, "0": False, "true": True, "yes": True, "1": True}
+
+
 class HeatSettings(BackendSettings):
     """Extra keys of a Heat account's `[[accounts]]` table.
 
@@ -86,6 +90,18 @@ class HeatSettings(BackendSettings):
     @classmethod
     def _urls(cls, value: str | None) -> str | None:
         return None if value is None else http_url(value)
+
+    @field_validator("verify")
+    @classmethod
+    def _unquoted_bool(cls, value: bool | str) -> bool | str:
+        # A quoted boolean is a string, which verify takes as a CA bundle's path: "false"
+        # turned into "ca_bundle false: no such file", and "true" into the same.
+        if isinstance(value, str) and value.strip().lower() in _QUOTED_BOOLS:
+            meant = "true" if _QUOTED_BOOLS[value.strip().lower()] else "false"
+            raise ValueError(
+                f"write {meant} without quotes (a quoted string is a CA bundle's path)"
+            )
+        return value
 
     @model_validator(mode="after")
     def _one_way_in(self) -> HeatSettings:
