@@ -16,11 +16,11 @@ from pydantic import BaseModel, ConfigDict
 
 from winged_monkey.account import AccountConfig
 from winged_monkey.errors import nearest
-from winged_monkey.ssh_settings import SSH_KEYS
+from winged_monkey.ssh_settings import SharedSettings
 
 #: Keys any account may carry whatever its backend: `wm serve` reads an account's `pool`,
-#: `wm ssh` its ssh_* keys (winged_monkey.ssh_settings).
-SHARED_KEYS = frozenset({"pool"}) | SSH_KEYS
+#: `wm ssh` its ssh_* keys (winged_monkey.ssh_settings.SharedSettings, checked at load).
+SHARED_KEYS = frozenset(SharedSettings.model_fields)
 
 
 class BackendSettings(BaseModel):

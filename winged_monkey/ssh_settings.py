@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from winged_monkey.account import AccountConfig
 from winged_monkey.errors import ConfigError
@@ -38,9 +38,33 @@ class SshSettings(BaseModel):
         None, description="An ssh config file used instead of ~/.ssh/config (ssh -F)."
     )
 
+    @field_validator("ssh_user", "ssh_proxy_jump")
+    @classmethod
+    def _not_blank(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("must not be blank: leave the key out for ssh's own choice")
+        return value
+
 
 #: The keys above, accepted in every account (backend_settings.SHARED_KEYS).
 SSH_KEYS = frozenset(SshSettings.model_fields)
+
+
+class SharedSettings(SshSettings):
+    """The keys any account may carry whatever its backend (backends never see them):
+    `wm serve`'s pool and `wm ssh`'s keys, checked when the config loads, so that a
+    mistake in one fails its account alone, in the config's words."""
+
+    pool: str | None = Field(
+        None, description="`wm serve`'s pool of the account (else pool 'default')."
+    )
+
+    @field_validator("pool")
+    @classmethod
+    def _a_name(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("must be a pool's name, not blank: leave it out for pool 'default'")
+        return value
 
 
 def ssh_settings(account: AccountConfig) -> SshSettings:

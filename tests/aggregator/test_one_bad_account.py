@@ -23,6 +23,7 @@ from winged_monkey.serve.settings import load_server_config
 
 TYPO = "team-typo"  # pool alpha, a mistyped key
 LEAKY = "team-leaky"  # pool beta, its secret pasted in its table
+NOPOOL = "team-nopool"  # pool = 5: no pool's name (the file was refused whole)
 PASTED = "hunter2-pasted-into-the-config"
 
 
@@ -31,7 +32,10 @@ def bad_toml(moto_port: int) -> str:
     leaky = account_toml(LEAKY, "eu-west-1", "beta", moto_port).replace(
         "keyring = false,", f'keyring = false, secret = "{PASTED}",'
     )
-    return typo + leaky
+    nopool = account_toml(NOPOOL, "us-east-1", "alpha", moto_port).replace(
+        'pool = "alpha"', "pool = 5"
+    )
+    return typo + leaky + nopool
 
 
 def _accounts(client: httpx.Client) -> dict[str, dict[str, Any]]:
@@ -53,6 +57,8 @@ async def test_the_server_starts_and_fails_the_bad_account_alone(
         started = agg.process.log.read_text(encoding="utf-8")
         assert f"account '{TYPO}' is not served (the other accounts are)" in started, started
         assert f"account '{LEAKY}' is not served (the other accounts are)" in started
+        assert f"account '{NOPOOL}' is not served (the other accounts are)" in started
+        assert "field pool: must be a string, in quotes" in started
         assert "unknown key 'imagse'" in started
         assert "did you mean 'images'" in started
         assert "a secret never goes in the config" in started
@@ -73,10 +79,16 @@ async def test_the_server_starts_and_fails_the_bad_account_alone(
             "team-b": "ok",
             TYPO: "failed",
             LEAKY: "failed",
+            NOPOOL: "failed",
         }
         assert {r["account"] for r in rows} == {"team-a", "team-b"}
         assert (accounts[TYPO]["pool"], accounts[LEAKY]["pool"]) == ("alpha", "beta")
-        for name, words in ((TYPO, "unknown key 'imagse'"), (LEAKY, "credentials.secret")):
+        assert accounts[NOPOOL]["pool"] == "default"  # its table names no pool
+        for name, words in (
+            (TYPO, "unknown key 'imagse'"),
+            (LEAKY, "credentials.secret"),
+            (NOPOOL, "field pool: must be a string, in quotes"),
+        ):
             error = accounts[name]["status"]["error"]
             refused = f"the server's config refuses the [[accounts]] table of '{name}'"
             assert error.startswith(refused), error
@@ -118,9 +130,8 @@ async def test_the_server_starts_and_fails_the_bad_account_alone(
         ('[[accounts]]\nname = "a"\n\n[[accounts]]\nname = "a"\n', "used twice"),
         ('refresh_intervall = 5\n[[accounts]]\nname = "a"\n', "refresh_intervall"),
         ('[serve]\nrat = 5\n[[accounts]]\nname = "a"\n', "serve.rat"),
-        ('[[accounts]]\nname = "a"\npool = 5\ntimeout = "x"\n', "pool must be a name"),
     ],
-    ids=["duplicate-name", "top-level-key", "serve-section", "pool-no-name"],
+    ids=["duplicate-name", "top-level-key", "serve-section"],
 )
 def test_a_mistake_of_the_whole_file_still_refuses_it(
     tmp_path: Path, text: str, words: str

@@ -152,9 +152,9 @@ def load_server_config(path: Path) -> ServerConfig:
 
     As for every command, one account's own mistake (an unknown key, a value of the wrong
     type) fails that account alone: it is kept, in the pool its table names, as a
-    BrokenAccount saying `refused_words`, and the server serves the others. A mistake of the
-    file (TOML, a top-level key, a duplicate name, [serve], a pool that is no name) still
-    refuses the whole file."""
+    BrokenAccount saying `refused_words`, and the server serves the others (one whose `pool`
+    is itself the mistake, in pool "default"). A mistake of the file (TOML, a top-level key,
+    a duplicate name, [serve]) still refuses the whole file."""
     try:
         data: dict[str, Any] = tomllib.loads(read_config(path) or "")
     except tomllib.TOMLDecodeError as exc:
@@ -168,8 +168,8 @@ def load_server_config(path: Path) -> ServerConfig:
         # A refused table's pool is read from the table: who may see the account says so.
         broken = isinstance(account, BrokenAccount)
         pool = (tables[account.name] if broken else account.settings).get("pool")
-        if pool is not None and (not isinstance(pool, str) or not pool.strip()):
-            raise ConfigError(f"{path}: account {account.name!r}: pool must be a name")
+        if not isinstance(pool, str) or not pool.strip():
+            pool = None  # no pool's name (the table's refusal says so): pool "default"
         if isinstance(account, BrokenAccount):
             refused[account.name] = account.refusal
             words = refused_words(account.name, account.problem)

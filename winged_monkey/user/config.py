@@ -15,8 +15,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from winged_monkey.account import AccountConfig, Credentials, Endpoint
-from winged_monkey.backend_settings import SECRET_KEYS, secret_hint, unknown_keys
+from winged_monkey.backend_settings import SECRET_KEYS, SHARED_KEYS, secret_hint, unknown_keys
 from winged_monkey.errors import ConfigError, nearest
+from winged_monkey.ssh_settings import SharedSettings
 from winged_monkey.user import binding_ids
 
 __all__ = [
@@ -276,6 +277,11 @@ def _parse(data: dict[str, Any], source: str) -> Config:
         for account in config.accounts
         for problem in _unknown_keys(account)
     ]
+    problems += [
+        f"account {account.name!r}, {problem}"
+        for account in config.accounts
+        for problem in _shared_problems(account.settings)
+    ]
     if problems:
         raise ConfigError.in_file(source, problems)
     return config
@@ -293,7 +299,20 @@ def _unknown_keys_of_tables(data: dict[str, Any]) -> list[str]:
             continue
         account = AccountConfig.model_construct(**table)  # unvalidated: its keys alone
         problems += [f"account {table['name']!r}: {p}" for p in _unknown_keys(account)]
+        problems += [f"account {table['name']!r}, {p}" for p in _shared_problems(table)]
     return problems
+
+
+def _shared_problems(settings: dict[str, Any]) -> list[str]:
+    """What is wrong with the keys any account may carry (`pool`, the ssh_* keys), which no
+    backend checks: said when the config loads, as the account's own keys are, not left
+    for `wm serve` or `wm ssh` to find."""
+    shared = {key: value for key, value in settings.items() if key in SHARED_KEYS}
+    try:
+        SharedSettings.model_validate(shared)
+    except ValidationError as exc:
+        return describe_each(exc, shared, root=SharedSettings)
+    return []
 
 
 def _account_or_broken(table: Any, source: str) -> Any:
@@ -374,6 +393,10 @@ def _describe(
             text = text.replace("]", "] after the account's [[accounts]]", 1)
     elif error["type"] in ("tuple_type", "list_type") and isinstance(error["input"], dict):
         text = f"must be a list of tables: write [[{header}]] before each one, not [{header}]"
+    elif error["type"] in ("tuple_type", "list_type") and header != "accounts":
+        text = f'must be a list, in brackets: {shown[-1]} = ["...", "..."]'
+    elif error["type"] == "literal_error":
+        text = f"must be {error['ctx']['expected']} (in quotes, as written here)"
     elif error["type"] == "value_error":  # a validator's own words, without pydantic's prefix
         text = str(error["ctx"]["error"])
     elif error["type"] in _BOUNDS:
@@ -391,6 +414,7 @@ _PLAIN = {
     "string_pattern_mismatch": "use letters, digits, '_', '.' and '-', starting with a letter "
     "or a digit",
     "string_type": "must be a string, in quotes",
+    "path_type": "must be a file's path, in quotes",
     "bool_type": "must be true or false (no quotes)",
     "bool_parsing": "must be true or false (no quotes)",
     "float_type": "must be a number (no quotes, no unit)",
