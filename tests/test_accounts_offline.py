@@ -162,3 +162,52 @@ def test_a_quoted_boolean_in_heats_verify_is_not_taken_for_a_ca_path(
         "a CA bundle's path)\n"
     ) in listed.stderr
     assert "no such file" not in listed.stderr
+
+
+@pytest.mark.parametrize(
+    ("line", "said"),
+    [
+        (
+            "limits = { cpus = 8 }",
+            "limits: unknown key 'cpus' (did you mean 'vcpus'?): limits takes instances, "
+            "vcpus, ram_mb",
+        ),
+        (
+            "limits = { vcpus = -1 }",
+            "limits: vcpus must be a whole number, 0 or more (no quotes), "
+            "e.g. limits = {vcpus = 8}",
+        ),
+        (
+            'images = "ami-123"',
+            'images: must be a list of image ids, e.g. images = ["ami-1e749f67"]',
+        ),
+    ],
+    ids=["limits-key", "limits-negative", "images-string"],
+)
+def test_a_libcloud_accounts_limits_or_images_are_checked_when_it_is_built(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, line: str, said: str
+) -> None:
+    """They were read only by `wm catalog`, `wm where` and `wm launch` (exit 1, naming no
+    config file); `wm ls` and `wm accounts` said nothing. `capped` has its secret, and an
+    endpoint where nothing listens: `wm ls` refuses it when it builds it, before any call."""
+    monkeypatch.setenv("WM_TEST_CAPPED", "not-a-real-secret")
+    config = tmp_path / "wm.toml"
+    config.write_text(
+        ACCOUNTS.split("\n\n")[0]
+        + '\n\n[[accounts]]\nname = "capped"\nprovider = "ec2"\nregion = "us-east-1"\n'
+        + 'endpoint = { host = "127.0.0.1", port = 9, secure = false }\n'
+        + 'credentials = { key = "AKIAEXAMPLE", keyring = false, secret_env = "WM_TEST_CAPPED" }\n'
+        + line
+        + "\n"
+    )
+    listed = wm(config, "accounts")
+
+    assert listed.exit_code == ExitCode.CONFIG, listed.output
+    rows = [row.split()[0] for row in listed.stdout.splitlines()[1:]]
+    assert rows == ["good", "capped"]
+    words = f"wm: capped: libcloud settings: {said}\n"
+    assert words in listed.stderr
+    assert f"(config: {config})" in listed.stderr
+    ls = wm(config, "ls")  # the same words, from building the same backend
+    assert ls.exit_code == ExitCode.CONFIG, ls.output
+    assert words in ls.stderr

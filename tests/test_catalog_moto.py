@@ -167,7 +167,9 @@ async def test_bad_images_setting_names_the_account_and_the_fix(cloud: Cloud) ->
     portal = cloud.portal(cloud.account("dev", images="ami-1e749f67"))
     with pytest.raises(ConfigError) as caught:
         await portal.catalog("dev")
-    assert str(caught.value).startswith("dev: images must be a list of image ids")
+    assert str(caught.value).startswith(
+        "dev: libcloud settings: images: must be a list of image ids"
+    )
     await portal.close()
 
 

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, field_validator
 
 from winged_monkey import aws
 from winged_monkey.account import AccountConfig
 from winged_monkey.backend_settings import BackendSettings, own_settings
-from winged_monkey.errors import ConfigError
+from winged_monkey.errors import ConfigError, nearest
 
 LIMIT_KEYS = ("instances", "vcpus", "ram_mb")
 
@@ -35,7 +35,7 @@ class LibcloudSettings(BackendSettings):
     client_key: str | None = Field(
         None, description="PEM file of client_cert's private key, when not in client_cert's."
     )
-    images: Any = Field(
+    images: list[str] = Field(
         default_factory=list,
         description='Images to offer besides the ones the account owns: ["ami-...", ...].',
     )
@@ -44,11 +44,35 @@ class LibcloudSettings(BackendSettings):
         description="OpenStack: a cloud of clouds.yaml, read when the account is used by "
         "openstacksdk's loader (secure.yaml, vendor profiles, regions, OS_CLIENT_CONFIG_FILE).",
     )
-    limits: Any = Field(
+    limits: dict[str, int] = Field(
         default_factory=dict,
         description="Caps the user sets on the account, e.g. {vcpus = 8} "
         f"(keys: {', '.join(LIMIT_KEYS)}).",
     )
+
+    # Both are checked when the account is built (`wm accounts`, `wm ls`, the TUI), so a
+    # mistake fails the account there, not only when the catalog, where or launch read them.
+    @field_validator("images", mode="before")
+    @classmethod
+    def _image_ids(cls, value: Any) -> Any:
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+            raise ValueError('must be a list of image ids, e.g. images = ["ami-1e749f67"]')
+        return list(dict.fromkeys(value))
+
+    @field_validator("limits", mode="before")
+    @classmethod
+    def _caps(cls, value: Any) -> Any:
+        example = "e.g. limits = {vcpus = 8}"
+        if not isinstance(value, dict):
+            raise ValueError(f"must be a table of caps, {example}")
+        for key, cap in value.items():
+            if key not in LIMIT_KEYS:
+                close = nearest(key, LIMIT_KEYS)
+                hint = f" (did you mean {close!r}?)" if close else ""
+                raise ValueError(f"unknown key {key!r}{hint}: limits takes {', '.join(LIMIT_KEYS)}")
+            if isinstance(cap, bool) or not isinstance(cap, int) or cap < 0:
+                raise ValueError(f"{key} must be a whole number, 0 or more (no quotes), {example}")
+        return value
 
     @classmethod
     def needs_secret(cls, account: AccountConfig) -> bool:
@@ -65,33 +89,19 @@ def read_settings(account: AccountConfig) -> LibcloudSettings:
         return LibcloudSettings.model_validate(own_settings(account))
     except ValidationError as exc:
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}" for e in exc.errors()
+            f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: "
+            + e["msg"].removeprefix("Value error, ")
+            for e in exc.errors()
         )
         raise ConfigError(f"libcloud settings: {problems}", account=account.name) from None
 
 
 def configured_images(account: AccountConfig) -> list[str]:
     """`images = ["ami-...", ...]`: images to offer besides the ones the account owns."""
-    value = read_settings(account).images
-    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-        raise ConfigError(
-            'images must be a list of image ids, e.g. images = ["ami-1e749f67"]',
-            account=account.name,
-        )
-    return list(dict.fromkeys(value))
+    return read_settings(account).images
 
 
 def own_limits(account: AccountConfig) -> dict[str, int]:
     """`limits = {vcpus = 8}`: caps the user sets on the account (a budget, a shared lab),
     applied on top of whatever the provider says."""
-    value = read_settings(account).limits
-    ok = isinstance(value, dict) and all(
-        k in LIMIT_KEYS and isinstance(v, int) and v >= 0 for k, v in value.items()
-    )
-    if not ok:
-        raise ConfigError(
-            f"limits must map {', '.join(LIMIT_KEYS)} to whole numbers, "
-            "e.g. limits = {vcpus = 8}",
-            account=account.name,
-        )
-    return dict(value)
+    return dict(read_settings(account).limits)
