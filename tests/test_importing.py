@@ -391,6 +391,23 @@ def test_without_openstacksdk_an_import_says_to_install_it_and_writes_nothing(
     assert config.read_text() == before
 
 
+def test_a_cloud_whose_name_makes_no_account_name_is_refused_alone(
+    tmp_path: Path, config: Path
+) -> None:
+    clouds = tmp_path / "clouds.yaml"
+    clouds.write_text(CLOUDS.replace("  ci:\n", "  開発:\n"))
+    result = wm(config, "accounts", "import", "--clouds-yaml", str(clouds), "--no-secrets")
+    assert result.exit_code == 0, result.output
+    told = " ".join(result.output.split())
+    assert "lab: added to" in told
+    assert (
+        f"wm: 開発: not imported: {clouds} (cloud '開発'): cannot make an account name from "
+        f"it (letters, digits, _.-): import it alone, named: wm accounts import --clouds-yaml "
+        f"{clouds} --cloud '開発' --name NAME"
+    ) in told, told
+    assert [a.name for a in load_config(config).accounts][-1] == "lab"
+
+
 def test_a_region_the_cloud_does_not_have_is_refused_with_its_regions(
     tmp_path: Path, config: Path
 ) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -145,6 +146,21 @@ def each_of_clouds_yaml(
         problem = cloudfiles.settings_problem(clouds[name])
         if problem:
             refused.append(ConfigError(f"{source}: {problem}; nothing imported", account=name))
+            continue
+        try:
+            account_name(rename or name)
+        except ConfigError:
+            alone = (
+                f"wm accounts import --clouds-yaml {shlex.quote(str(path))} "
+                f"--cloud {shlex.quote(name)} --name NAME"
+            )
+            refused.append(
+                ConfigError(
+                    f"{source}: cannot make an account name from it (letters, digits, _.-): "
+                    f"import it alone, named: {alone}",
+                    account=name,
+                )
+            )
             continue
         key = cloudfiles.key_of(name, loader.get_cloud_names())
         try:
