@@ -311,3 +311,32 @@ def test_a_files_several_problems_are_said_one_a_line(tmp_path: Path) -> None:
         "  unknown key 'event' (did you mean 'events'?)\n"
         "  account 'prod': unknown key 'regoin' for a libcloud account (did you mean 'region'?)\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("written", "said"),
+    [
+        (
+            ACCOUNT + '[accounts.credentials]\nsecret_env = "PROD_SECRET"\nrefresh_interval = 5\n',
+            "wm: prod: unknown key 'credentials.refresh_interval': refresh_interval is a "
+            "top-level setting: move it above the first [[accounts]] (TOML puts keys after a "
+            "table's header, here [accounts.credentials], into that table)",
+        ),
+        ('accounts = "prod"\n', "field accounts: must be [[accounts]] tables, one per account"),
+        (
+            'accounts = [{ name = "a", provider = "ec2" }]\n' + ACCOUNT,
+            "accounts is written whole (`accounts = ...`) and then again as a table "
+            "([accounts] or [[accounts]]) (at line 2, column 11): TOML takes one or the other; "
+            "write every account as a [[accounts]] table",
+        ),
+    ],
+    ids=["top-level-key-in-credentials", "accounts-a-string", "accounts-inline-and-tables"],
+)
+def test_a_config_shaped_wrong_is_told_in_the_files_words(
+    tmp_path: Path, written: str, said: str
+) -> None:
+    """Each was said in the parser's words: `unknown key` alone, `Input should be a valid
+    tuple`, `Cannot mutate immutable namespace ('accounts',)`."""
+    config = tmp_path / "wm.toml"
+    config.write_text(written)
+    assert said in " ".join(refused(config).split())

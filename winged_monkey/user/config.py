@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import codecs
 import functools
+import re
 import tomllib
 import unicodedata
 from pathlib import Path
@@ -160,8 +161,22 @@ def load_config(path: Path, *, must_exist: bool = False, per_account: bool = Fal
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+        raise ConfigError(f"{path}: not valid TOML: {_toml_error(exc)}") from None
     return parse_config(data, source=str(path), per_account=per_account)
+
+
+def _toml_error(exc: tomllib.TOMLDecodeError) -> str:
+    """tomllib's message, and what it means where its words are its parser's."""
+    said = str(exc)
+    whole = re.match(r"Cannot mutate immutable namespace \(((?:'[^']*',? ?)+)\)(.*)", said)
+    if whole is None:
+        return said
+    key = ".".join(re.findall(r"'([^']*)'", whole.group(1)))
+    meaning = (
+        f"{key} is written whole (`{key} = ...`) and then again as a table ([{key}] or "
+        f"[[{key}]]){whole.group(2)}: TOML takes one or the other"
+    )
+    return meaning + ("; write every account as a [[accounts]] table" if key == "accounts" else "")
 
 
 def read_config(path: Path, *, must_exist: bool = True) -> str | None:
@@ -382,6 +397,14 @@ def _describe(
         hint = f" (did you mean {'.'.join([*shown[:-1], close])!r}?)" if close else ""
         if fields[-2:-1] == ["credentials"] and fields[-1].lower() in SECRET_KEYS:
             hint = secret_hint(name if in_account and isinstance(name, str) else None)
+        elif (
+            in_account and root is Config and fields[-1] in set(Config.model_fields) - {"accounts"}
+        ):
+            table = ".".join(["accounts", *shown[:-1]])
+            hint = (
+                f": {fields[-1]} is a top-level setting: move it above the first [[accounts]] "
+                f"(TOML puts keys after a table's header, here [{table}], into that table)"
+            )
         return ", ".join([*where, f"unknown key {'.'.join(shown)!r}{hint}"])
     if shown:
         where.append("field " + ".".join(shown))
@@ -395,6 +418,9 @@ def _describe(
         text = f"must be a list of tables: write [[{header}]] before each one, not [{header}]"
     elif error["type"] in ("tuple_type", "list_type") and header != "accounts":
         text = f'must be a list, in brackets: {shown[-1]} = ["...", "..."]'
+    elif error["type"] in ("tuple_type", "list_type"):
+        kind = _TOML_KINDS.get(type(error["input"]), "a date")
+        text = f"must be [[accounts]] tables, one per account, not {kind}"
     elif error["type"] == "literal_error":
         text = f"must be {error['ctx']['expected']} (in quotes, as written here)"
     elif error["type"] == "value_error":  # a validator's own words, without pydantic's prefix
