@@ -159,3 +159,23 @@ def test_a_profile_that_makes_no_account_name_is_refused_alone(
     )
     assert named.exit_code == 0, named.output
     assert "kai: added to" in named.output
+
+
+def test_a_profile_name_with_a_space_left_unquoted_is_told_how_to_quote_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """botocore skips `[profile qa team]`; asked for "qa team", the import said only that
+    there was no such profile."""
+    aws = tmp_path / "aws"
+    aws.mkdir()
+    (aws / "config").write_text("[profile qa team]\nregion = eu-west-1\n")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(aws / "config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(aws / "credentials"))
+    config = tmp_path / "config.toml"
+    done = wm(config, "accounts", "import", "--aws", "--profile", "qa team")
+    assert done.exit_code == 3, done.output
+    assert (
+        f"{aws / 'config'} has [profile qa team], which botocore skips (it splits the name as "
+        'a shell would): write [profile "qa team"]; nothing imported'
+    ) in " ".join(done.output.split())
+    assert not config.exists()

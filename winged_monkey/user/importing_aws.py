@@ -34,7 +34,9 @@ def each_of_aws_profiles(
             f"no AWS profile {', '.join(map(repr, missing))} in {where} or "
             f"{session.get_config_variable('credentials_file')}"
             + (f" (did you mean {near!r}?)" if near else "")
-            + f"; they have: {', '.join(sorted(profiles)) or 'none'}; nothing imported"
+            + f"; they have: {', '.join(sorted(profiles)) or 'none'}"
+            + (aws_hints.skipped_section(session, missing[0]) if len(missing) == 1 else "")
+            + "; nothing imported"
         )
     if not wanted:
         raise ConfigError(f"no AWS profiles in {where} (run `aws configure` first)")
