@@ -12,14 +12,32 @@ from collections.abc import Iterable
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from winged_monkey.account import AccountConfig
 from winged_monkey.errors import nearest
-from winged_monkey.ssh_settings import SharedSettings
+from winged_monkey.ssh_settings import SshSettings
+
+
+class SharedSettings(SshSettings):
+    """The keys any account may carry whatever its backend (backends never see them):
+    `wm serve`'s pool and `wm ssh`'s keys, checked when the config loads, so that a
+    mistake in one fails its account alone, in the config's words."""
+
+    pool: str | None = Field(
+        None, description="`wm serve`'s pool of the account (else pool 'default')."
+    )
+
+    @field_validator("pool")
+    @classmethod
+    def _a_name(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("must be a pool's name, not blank: leave it out for pool 'default'")
+        return value
+
 
 #: Keys any account may carry whatever its backend: `wm serve` reads an account's `pool`,
-#: `wm ssh` its ssh_* keys (winged_monkey.ssh_settings.SharedSettings, checked at load).
+#: `wm ssh` its ssh_* keys (SharedSettings, checked when the config loads).
 SHARED_KEYS = frozenset(SharedSettings.model_fields)
 
 

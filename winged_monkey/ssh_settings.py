@@ -50,23 +50,6 @@ class SshSettings(BaseModel):
 SSH_KEYS = frozenset(SshSettings.model_fields)
 
 
-class SharedSettings(SshSettings):
-    """The keys any account may carry whatever its backend (backends never see them):
-    `wm serve`'s pool and `wm ssh`'s keys, checked when the config loads, so that a
-    mistake in one fails its account alone, in the config's words."""
-
-    pool: str | None = Field(
-        None, description="`wm serve`'s pool of the account (else pool 'default')."
-    )
-
-    @field_validator("pool")
-    @classmethod
-    def _a_name(cls, value: str | None) -> str | None:
-        if value is not None and not value.strip():
-            raise ValueError("must be a pool's name, not blank: leave it out for pool 'default'")
-        return value
-
-
 def ssh_settings(account: AccountConfig) -> SshSettings:
     """The account's ssh keys, validated (ConfigError naming the key otherwise)."""
     try:

@@ -16,9 +16,14 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from winged_monkey.account import AccountConfig, Credentials, Endpoint
-from winged_monkey.backend_settings import SECRET_KEYS, SHARED_KEYS, secret_hint, unknown_keys
+from winged_monkey.backend_settings import (
+    SECRET_KEYS,
+    SHARED_KEYS,
+    SharedSettings,
+    secret_hint,
+    unknown_keys,
+)
 from winged_monkey.errors import ConfigError, nearest
-from winged_monkey.ssh_settings import SharedSettings
 from winged_monkey.user import binding_ids
 
 __all__ = [
