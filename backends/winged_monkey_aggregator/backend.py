@@ -77,6 +77,9 @@ class AggregatorBackend(Backend):
         #: cache, which takes them in at its next poll): local id -> (row, until when).
         self._launched: dict[str, tuple[Instance, float]] = {}
         self._unlisted: tuple[str, ...] = ()
+        #: The rows this account listed last time (`recall`), for the server accounts the
+        #: server holds no rows of now (convert.kept).
+        self._recalled: Sequence[Instance] = ()
 
     # -- rows ------------------------------------------------------------------------------
 
@@ -91,6 +94,7 @@ class AggregatorBackend(Backend):
             self._who(),
         )
         rows = [*instances, *deployments]
+        rows += convert.kept(self._recalled, accounts, rows)
         self._collections = {
             row.id: "deployments" if row.kind == "app" else "instances" for row in rows
         }
@@ -99,6 +103,9 @@ class AggregatorBackend(Backend):
 
     def unlisted(self) -> tuple[str, ...]:
         return self._unlisted
+
+    def recall(self, rows: Sequence[Instance]) -> None:
+        self._recalled = rows
 
     async def get_instance(self, instance_id: str) -> Instance | None:
         await self._who()  # a row fetched alone (wm stop ACCOUNT/ID): its refusals name the role

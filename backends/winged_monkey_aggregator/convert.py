@@ -65,16 +65,35 @@ def unlisted(accounts: Iterable[ProviderAccountOut], rows: Iterable[Instance]) -
     """The server's accounts it holds no rows of because it cannot list them (or has not
     yet): without a word these would look like accounts with nothing on them. An account
     with rows kept as last seen says so on each row (`stale`)."""
+    return tuple(_unlisted(accounts, rows).values())
+
+
+def kept(
+    recalled: Iterable[Instance], accounts: Iterable[ProviderAccountOut], rows: Iterable[Instance]
+) -> list[Instance]:
+    """This client's last rows of each server account the server now holds no rows of (a
+    restarted server or a new replica that cannot list it, or has not yet): kept as last
+    seen, each saying why. Dropped, they were taken for machines gone: `vanished` in the
+    log, and a destroy whose answer was lost settled as done."""
+    why = _unlisted(accounts, rows)
+    return [
+        row.model_copy(update={"stale": f"{why[row.source_account]} (as last listed here)"})
+        for row in recalled
+        if row.source_account in why
+    ]
+
+
+def _unlisted(accounts: Iterable[ProviderAccountOut], rows: Iterable[Instance]) -> dict[str, str]:
     listed = {i.source_account for i in rows}
-    said = []
+    said = {}
     for account in accounts:
         if account.id in listed or account.status.phase in ("ok", "stale"):
             continue
         if account.status.phase == "failed":
-            said.append(f"the aggregator cannot list {account.id}: {account.status.error}")
+            said[account.id] = f"the aggregator cannot list {account.id}: {account.status.error}"
         else:
-            said.append(f"the aggregator has not listed {account.id} yet")
-    return tuple(said)
+            said[account.id] = f"the aggregator has not listed {account.id} yet"
+    return said
 
 
 def stale(row: ResourceOut) -> str | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -19,7 +20,7 @@ from tests.aggregator_client.test_cli import wm
 from tests.conftest import wait_until
 from tests.faultproxy import PASS, Fault, FaultProxy
 from winged_monkey.demo.server import MotoServer
-from winged_monkey.models import InstanceState
+from winged_monkey.models import Event, EventSource, InstanceState
 
 FLAKY = "team-flaky"  # us-east-1 as team-a: it lists team-a's web and batch
 
@@ -171,3 +172,61 @@ async def test_an_account_the_server_never_listed_is_said_not_left_out_in_silenc
     assert result.exit_code == 1, result.output  # a script must not take it as all there is
     assert f"wm: team: not listed: the aggregator cannot list {FLAKY}: " in result.stderr
     assert "web" in result.stdout  # team-a's rows all the same
+
+
+async def test_rows_a_restarted_server_holds_none_of_are_kept_as_last_seen_not_vanished(
+    moto_server: MotoServer,
+    portals: Portals,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """The client listed FLAKY's rows through one server; a new server (a restart without
+    its cache, a new replica) cannot list FLAKY and holds no rows of it. The client logged
+    each row `vanished`, and settled a destroy whose answer was lost as done."""
+    toml = account_toml(FLAKY, "us-east-1", "gamma", moto_server.port)
+    with two_pool_aggregator(
+        moto_server, tmp_path / "one", serve="rate = 1000\nburst = 1000", accounts=toml
+    ) as first:
+        with first.client(first.mint("ada", "admin")) as admin:
+            wait_until(lambda: any(r["account"] == FLAKY for r in _rows(admin)), timeout=20)
+        portal = portals(aggregator_account("team", first.url, first.mint("ada"), monkeypatch))
+        listed = (await refresh(portal))["team"].instances or ()
+        seen = {i.name for i in listed if i.source_account == FLAKY}
+        assert seen == {"web", "batch"}, listed
+        # A stop of FLAKY's web an hour ago whose answer never came, its intent left open.
+        web = next(i for i in listed if i.source_account == FLAKY and i.name == "web")
+        asked = datetime.now(UTC) - timedelta(hours=1)
+        intent = Event(
+            key=f"action:team:{web.id}:stop:{asked.timestamp():.6f}",
+            at=asked,
+            source=EventSource.ACTION,
+            kind="stop",
+            account="team",
+            target=web.id,
+            target_name="web",
+            old_state=str(web.state),
+            outcome="requested",
+        )
+        portal.store.append_events([intent])
+
+    refused = toml.replace("images = ", "imagse = ")  # the new server refuses its table
+    with two_pool_aggregator(
+        moto_server, tmp_path / "two", serve="rate = 1000\nburst = 1000", accounts=refused
+    ) as second:
+        portal = portals(aggregator_account("team", second.url, second.mint("ada"), monkeypatch))
+        update = (await refresh(portal))["team"]
+
+    kept = [i for i in update.instances or () if i.source_account == FLAKY]
+    assert {i.name for i in kept} == seen
+    for row in kept:
+        assert (row.stale or "").startswith(
+            f"the aggregator cannot list {FLAKY}: the server's config refuses"
+        ), row.stale
+        assert (row.stale or "").endswith("(as last listed here)")
+    # (moto is seeded anew for the second server: team-a's and team-b's rows did change)
+    gone = [e for e in update.events if e.kind == "vanished"]
+    assert not [e for e in gone if e.target.startswith(f"{FLAKY}/")], gone
+    assert update.status.unlisted == ()  # said on each row instead
+    # Not settled by a row nobody saw now: before, "failed: observed running" an hour on.
+    assert [e.key for e in portal.store.open_intents("team")] == [intent.key]
+    assert update.status.stale == len(kept)

@@ -380,16 +380,19 @@ class Operations:
             seen = listed.get(intent.target)
             if seen is None and intent.kind == "launch":  # its ids came with the lost answer
                 seen = next((i for i in listed.values() if i.name == intent.target_name), None)
+            if seen is not None and seen.stale is not None:
+                continue  # as last seen by a source that could not list it: not observed now
             state = InstanceState.TERMINATED if seen is None else seen.state
             age = (now - intent.at).total_seconds()
+            said = (
+                f"observed {state}" if seen is not None else f"{intent.target_name} is not listed"
+            )
             if intent.action.reached(state):
-                outcome, detail = "ok", f"observed {state} {age:.0f} s after the request"
+                outcome, detail = "ok", f"{said} {age:.0f} s after the request"
             elif age > self.config.action_timeout:
                 outcome = "failed"
-                detail = (
-                    f"observed {state} {age:.0f} s after the request: it did not take effect"
-                    if seen is not None or intent.action is not Action.START
-                    else f"{intent.target_name} is not listed {age:.0f} s after the request"
+                detail = f"{said} {age:.0f} s after the request" + (
+                    ": it did not take effect" if seen is not None else ""
                 )
             else:
                 continue
@@ -404,7 +407,8 @@ class Operations:
                     account=account,
                     target=seen.id if seen else intent.target,
                     target_name=seen.name if seen else intent.target_name,
-                    new_state=str(state),
+                    # gone from a whole listing: destroyed, as asked; else its state unseen
+                    new_state=str(state) if seen or outcome == "ok" else None,
                     outcome=outcome,
                     user=intent.user,
                     detail=detail,
