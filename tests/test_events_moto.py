@@ -150,3 +150,41 @@ async def test_no_secret_reaches_the_store_or_an_export(cloud: Cloud) -> None:
     assert files_containing(CANARY.encode(), *store_files) == []
     for export in (json_export, csv_export, table):
         assert CANARY not in export
+
+
+async def test_a_change_found_after_hours_unlisted_says_when_it_was_last_seen(
+    cloud: Cloud,
+) -> None:
+    """Listed at 08:00, not again until 17:30 (the account failing its polls, or no wm
+    running): the change was logged at 17:30 as if it happened then; it happened some time
+    in between. A change found at the usual pace says nothing of the kind."""
+    from datetime import timedelta
+
+    from winged_monkey.user.config import Config
+
+    ec2 = cloud.ec2()
+    web, db = cloud.launch(ec2, "web"), cloud.launch(ec2, "db")
+    now = [datetime(2026, 3, 2, 8, 0, tzinfo=UTC)]
+    store = Store.open(paths.store_path())
+    cloud.stores.append(store)
+    portal = Portal(
+        Config(accounts=(cloud.account("dev"),), refresh_interval=15),
+        store,
+        clock=lambda: now[0],
+        user="tester",
+    )
+    await refresh(portal)
+    ec2.stop_instances(InstanceIds=[web])
+    now[0] += timedelta(hours=9, minutes=30)
+    await refresh(portal)
+    ec2.stop_instances(InstanceIds=[db])
+    now[0] += timedelta(seconds=15)
+    await refresh(portal)
+    await portal.close()
+
+    said = {e["target"]: e["detail"] for e in wm_events() if e["kind"] == "state"}
+    assert said[web] == (
+        "not listed for 9 h 30 min before this (last listed 2026-03-02 08:00 UTC): changed "
+        "some time between"
+    )
+    assert said[db] is None

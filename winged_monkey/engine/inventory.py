@@ -121,7 +121,9 @@ class Inventory:
         # (an action that read a row while the listing was out read it later than the cloud
         # answered the listing), here and again once the awaits below are done.
         events = (
-            diff_inventories(name, previous, {i.id: i for i in listed}, now) if previous else []
+            diff_inventories(name, previous, {i.id: i for i in listed}, now, gap=self._gap(account))
+            if previous
+            else []
         )
         rows = account.newest(listed, began)
         snapshot = AccountSnapshot(account=name, fetched_at=now, instances=rows)
@@ -143,6 +145,11 @@ class Inventory:
         account.show(rows)
         account.read_at = {i: at for i, at in account.read_at.items() if at > began}
         return AccountUpdate(account.status, rows, tuple(events))
+
+    def _gap(self, account: Account) -> float:
+        """How old the last listing may be before a change found against it is said to have
+        happened some time since, not now: more than a few polls at the account's pace."""
+        return 3 * (self.config.refresh_interval + account.config.timeout)
 
     def _fail(self, account: Account, reason: str, *, config_error: bool) -> AccountUpdate:
         # Keep the last rows on screen: a failed poll does not mean the machines vanished.

@@ -2,21 +2,35 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from winged_monkey.models import AccountSnapshot, Event, EventSource, Instance
 
 
 def diff_inventories(
-    account: str, previous: AccountSnapshot, current: dict[str, Instance], now: datetime
+    account: str,
+    previous: AccountSnapshot,
+    current: dict[str, Instance],
+    now: datetime,
+    *,
+    gap: float | None = None,
 ) -> list[Event]:
     """Events for instances that appeared, vanished or changed state.
 
     The key names the previous snapshot's time, so two processes that diff the
-    same pair of inventories record one event, not two.
+    same pair of inventories record one event, not two. Where that listing is more than
+    `gap` seconds old (the account failed its polls, or no wm ran), each event says when
+    it was last seen: the change happened at some moment in between, not at `now`.
     """
     before = {i.id: i for i in previous.instances}
     since = f"{previous.fetched_at.timestamp():.6f}"
+    unseen = (now - previous.fetched_at).total_seconds()
+    detail = (
+        f"not listed for {_hours(unseen)} before this (last listed "
+        f"{previous.fetched_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC): changed some time between"
+        if gap is not None and unseen > gap
+        else None
+    )
     events: list[Event] = []
 
     def event(kind: str, inst: Instance, old: str | None, new: str | None) -> Event:
@@ -30,6 +44,7 @@ def diff_inventories(
             target_name=inst.name,
             old_state=old,
             new_state=new,
+            detail=detail,
         )
 
     for instance_id, inst in current.items():
@@ -42,3 +57,14 @@ def diff_inventories(
         if instance_id not in current:
             events.append(event("vanished", old, old.state, None))
     return events
+
+
+def _hours(seconds: float) -> str:
+    """A gap as a person reads it: 40 min, 9 h 30 min, 3 d 2 h."""
+    minutes = int(seconds // 60)
+    days, hours, mins = minutes // 1440, minutes // 60 % 24, minutes % 60
+    if days:
+        return f"{days} d {hours} h" if hours else f"{days} d"
+    if hours:
+        return f"{hours} h {mins} min" if mins else f"{hours} h"
+    return f"{max(mins, 1)} min"
