@@ -222,7 +222,9 @@ class Backend(ABC):
     def recall(self, rows: Sequence[Instance]) -> None:  # noqa: B027 (optional hook)
         """The rows this account listed last time (the store's snapshot), given before each
         listing: a backend may reuse what it derived for rows unchanged since (Heat's member
-        counts), so a new process does not ask again. The default keeps nothing."""
+        counts), so a new process does not ask again, or keep as last seen (`stale`) the rows
+        of a part it cannot list now (an aggregator's account its server holds no rows of),
+        rather than have them taken for gone. The default keeps nothing."""
 
     async def get_instance(self, instance_id: str) -> Instance | None:
         """One instance's fresh state, or None once it is gone. Backends may do better."""
