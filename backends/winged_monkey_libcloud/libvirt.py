@@ -22,7 +22,7 @@ from winged_monkey.actions import Action
 from winged_monkey.backend import Capability
 from winged_monkey.errors import BackendError, UnreachableError, WMError
 from winged_monkey.models import Instance
-from winged_monkey_libcloud import libvirtcompat, libvirtssh, nottyssh
+from winged_monkey_libcloud import libvirtcompat, libvirtssh, libvirturi, nottyssh
 from winged_monkey_libcloud.generic import GenericBackend
 
 log = logging.getLogger(__name__)
@@ -44,6 +44,7 @@ class LibvirtBackend(GenericBackend):
 
     def __init__(self, account: AccountConfig, secrets: Secrets) -> None:
         super().__init__(account, secrets)
+        libvirturi.check(account)  # a uri holding a password: a config error now
         libvirtcompat.quiet()
 
     def driver_kwargs(self) -> dict[str, Any]:
@@ -59,9 +60,11 @@ class LibvirtBackend(GenericBackend):
         return kwargs
 
     def _where(self) -> str:
-        """The uri without its query (keyfile=, known_hosts=, socket= paths)."""
+        """The uri without its query (keyfile=, known_hosts=, socket= paths) or a password."""
         uri = self.account.driver.get("uri")
-        return uri.partition("?")[0] if isinstance(uri, str) and uri else "libvirt"
+        if not isinstance(uri, str) or not uri:
+            return "libvirt"
+        return libvirturi.scrub(uri.partition("?")[0], uri)
 
     def _run(self, work: Callable[[NodeDriver], T]) -> T:
         try:
@@ -75,6 +78,13 @@ class LibvirtBackend(GenericBackend):
             raise
 
     def _failure(self, driver: NodeDriver | None, exc: Exception) -> WMError:
+        failed = self._said(driver, exc)
+        # libvirt quotes the uri as written ("Unable to parse URI qemu+tcp://me:pw@..."):
+        # its password, refused when the account is built, is masked should one get here.
+        failed.message = libvirturi.scrub(failed.message, self.account.driver.get("uri"))
+        return failed
+
+    def _said(self, driver: NodeDriver | None, exc: Exception) -> WMError:
         if type(exc).__name__ != "libvirtError":
             return super()._failure(driver, exc)
         uri = self.account.driver.get("uri")
