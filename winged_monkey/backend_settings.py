@@ -8,6 +8,7 @@ the file, the account, the key and the nearest valid one, so `readonly = true` (
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
@@ -129,9 +130,27 @@ def _hint(key: str, valid: Iterable[str], account: str) -> str:
     return f" (did you mean {close!r}?)" if close else ""
 
 
-def http_url(value: str) -> str:
+def credentials_elsewhere(account: str | None) -> str:
+    """Where the credentials go that a URL's userinfo (`user:password@host`) would carry."""
+    return (
+        "the account's secret goes in the keyring (`wm accounts set-secret "
+        f"{account or 'NAME'}`), or comes from secret_env or secret_command in its "
+        "[accounts.credentials]"
+    )
+
+
+def http_url(value: str, *, credentials: str | None = None) -> str:
     """An http(s) URL as a backend's setting takes it, without a trailing '/'; for a
-    field validator, so a mistake is the key's error when the account is read."""
+    field validator, so a mistake is the key's error when the account is read.
+
+    No backend takes credentials in a URL: httpx would send a `user:password@` as Basic
+    auth in place of the token or Keystone's, and a message naming the URL would show it.
+    It is refused (never echoed) first, with `credentials`: where they go instead."""
+    if userinfo(value) is not None:
+        raise ValueError(
+            "must not carry a user or a password (the user:password@ before the host): "
+            + (credentials or credentials_elsewhere(None))
+        )
     if value != value.strip() or any(c.isspace() for c in value):
         # urllib keeps the spaces, and they surface as a port or a host that is wrong.
         raise ValueError(f'must have no spaces: "{"".join(value.split())}"')
@@ -143,3 +162,15 @@ def http_url(value: str) -> str:
     except ValueError:
         raise ValueError("must have a port from 1 to 65535 after the host's ':'") from None
     return value.rstrip("/")
+
+
+def userinfo(url: str) -> str | None:
+    """The `user:password` (or `user`) before the host of `url`, as written; None if none.
+    Read by hand: urlsplit refuses some URLs (a bracket unclosed) whose words would be
+    shown instead."""
+    _, sep, rest = url.partition("//")
+    if not sep:
+        return None
+    authority = re.split(r"[/?#]", rest, maxsplit=1)[0]
+    found, at, _ = authority.rpartition("@")
+    return found if at else None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
 
 from winged_monkey.account import AccountConfig
 from winged_monkey.backend_settings import BackendSettings, http_url, own_settings
@@ -41,8 +41,14 @@ class AggregatorSettings(BackendSettings):
 
     @field_validator("url")
     @classmethod
-    def _http_url(cls, value: str) -> str:
-        url = http_url(value)
+    def _http_url(cls, value: str, info: ValidationInfo) -> str:
+        name = (info.context or {}).get("account", "NAME")
+        url = http_url(
+            value,
+            credentials="the aggregator takes your token as the account's secret: "
+            f"`wm accounts set-secret {name}`, or secret_env or secret_command in its "
+            "[accounts.credentials]",
+        )
         parts = urlsplit(url)
         if parts.query or parts.fragment:
             raise ValueError("must not carry a query or a fragment")
@@ -51,7 +57,9 @@ class AggregatorSettings(BackendSettings):
 
 def read_settings(account: AccountConfig) -> AggregatorSettings:
     try:
-        return AggregatorSettings.model_validate(own_settings(account))
+        return AggregatorSettings.model_validate(
+            own_settings(account), context={"account": account.name}
+        )
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: "

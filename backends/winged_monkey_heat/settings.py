@@ -4,10 +4,22 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from winged_monkey.account import AccountConfig
-from winged_monkey.backend_settings import BackendSettings, http_url, own_settings
+from winged_monkey.backend_settings import (
+    BackendSettings,
+    credentials_elsewhere,
+    http_url,
+    own_settings,
+)
 from winged_monkey.errors import ConfigError
 
 AuthType = Literal["token", "password", "application_credential"]
@@ -88,8 +100,12 @@ class HeatSettings(BackendSettings):
 
     @field_validator("endpoint_url", "auth_url")
     @classmethod
-    def _urls(cls, value: str | None) -> str | None:
-        return None if value is None else http_url(value)
+    def _urls(cls, value: str | None, info: ValidationInfo) -> str | None:
+        # Keystone's user is the account's username (or user_id), its password or token
+        # the account's secret: a user:password@ would reach Heat as Basic auth.
+        account = (info.context or {}).get("account")
+        where = "the user goes in username, and " + credentials_elsewhere(account)
+        return None if value is None else http_url(value, credentials=where)
 
     @field_validator("verify")
     @classmethod
@@ -165,7 +181,7 @@ def read_settings(account: AccountConfig, cloud: dict[str, Any] | None = None) -
         port = f":{ep.port}" if ep.port else ""
         data["endpoint_url"] = f"{scheme}://{ep.host}{port}/{ep.path.strip('/') or 'v1'}"
     try:
-        return HeatSettings.model_validate(data)
+        return HeatSettings.model_validate(data, context={"account": account.name})
     except ValidationError as exc:
         problems = "; ".join(
             (".".join(str(p) for p in e["loc"]) + ": " if e["loc"] else "")
