@@ -18,7 +18,8 @@ import httpx
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from winged_monkey import faultwords
-from winged_monkey.account import AccountConfig, Secrets
+from winged_monkey.account import AccountConfig, Secrets, shown_secret_env
+from winged_monkey.errors import CredentialError
 from winged_monkey.httppool import LoopPool
 from winged_monkey.tls import client_context, client_pair
 from winged_monkey.wire import API_PREFIX, INTENT_HEADER, Link
@@ -56,6 +57,38 @@ def _send_again(method: str, exc: httpx.TransportError) -> bool:
     return method == "GET" and (faultwords.closed_before_reply(exc) or faultwords.was_reset(exc))
 
 
+def bearer_token(account: AccountConfig, secrets: Secrets) -> str:
+    """The account's token, read as Heat reads its own: the variable token_env names, else
+    the account's secret (keyring, secret_env, secret_command, a prompt). A token put in
+    credentials.key (or key_env), which nothing reads, is said so when there is no other."""
+    token = (secrets.token or "").strip() or (secrets.secret or "").strip()
+    if token:
+        return token
+    creds = account.credentials
+    unset = creds.token_env if creds.token_env and secrets.secret is None else None
+    store = (
+        f"store it with `wm accounts set-secret {account.name}`"
+        if creds.keyring
+        else "name secret_env or secret_command (this account reads no keyring)"
+    )
+    if creds.key is not None or creds.key_env:
+        where = "credentials.key" if creds.key is not None else "key_env"
+        read = f"token_env {shown_secret_env(unset)} (not set), " if unset else ""
+        raise CredentialError(
+            f"no token found: the aggregator reads no {where} (the token is not a key id); "
+            f"it reads {read}the keyring, secret_env or secret_command: {store}, and remove "
+            f"{where}",
+            account=account.name,
+        )
+    if unset:
+        raise CredentialError(
+            f"no token found: export {shown_secret_env(unset)}, the variable token_env names, "
+            f"before running wm (or {store})",
+            account=account.name,
+        )
+    return secrets.require_secret().strip()
+
+
 class AggregatorClient:
     """Requests to one aggregator as one token's holder."""
 
@@ -88,7 +121,7 @@ class AggregatorClient:
         )
         # The token lives in this header dict only: never in a message, a log or a repr.
         self._headers = {
-            "Authorization": f"Bearer {secrets.require_secret().strip()}",
+            "Authorization": f"Bearer {bearer_token(account, secrets)}",
             "Accept": "application/json",
             "User-Agent": USER_AGENT,
         }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -38,6 +39,12 @@ class AggregatorSettings(BackendSettings):
     client_key: str | None = Field(
         None, description="PEM file of client_cert's private key, when not in client_cert's."
     )
+
+    @classmethod
+    def needs_secret(cls, account: AccountConfig) -> bool:
+        """Not when the token comes from token_env (set), as Heat reads it: no prompt then."""
+        token_env = account.credentials.token_env
+        return not (token_env and os.environ.get(token_env, "").strip())
 
     @field_validator("url")
     @classmethod
