@@ -147,7 +147,10 @@ def test_capabilities_come_from_the_driver_class_without_a_network_call() -> Non
 def test_the_entry_point_builds_the_providers_family(
     provider: str, family: type[LibcloudBackend]
 ) -> None:
-    account = AccountConfig(name="a", provider=provider)
+    # What each driver's constructor requires (libvirt's uri, dummy's creds) is checked when
+    # the account is built.
+    required = {"libvirt": {"uri": "test:///default"}, "dummy": {"creds": 0}}
+    account = AccountConfig(name="a", provider=provider, driver=required.get(provider, {}))
     assert type(backend_for(account, Secrets(account="a"))) is family
     # A family (or a plugin's subclass of one) is built as itself, with no second pick.
     assert type(family(account, Secrets(account="a"))) is family

@@ -1,7 +1,7 @@
 """A libvirt account's driver.uri, checked when the account is built: one holding a password
-is refused without echoing it (libvirt takes none from its URI, wm would only print it).
-libvirt's `test:///default` driver runs in wm's own process, so these run a real libvirt
-with no daemon."""
+is refused without echoing it (libvirt takes none from its URI, wm would only print it),
+and one missing is said in the config's words. libvirt's `test:///default` driver runs in
+wm's own process, so these run a real libvirt with no daemon."""
 
 from __future__ import annotations
 
@@ -15,6 +15,9 @@ from winged_monkey_libcloud import libvirturi
 
 GOOD = '[[accounts]]\nname = "good"\nprovider = "libvirt"\ndriver = { uri = "test:///default" }\n'
 PASSWORD = "Sup3rSecretPw"
+NEEDS_URI = (
+    "a libvirt account needs driver.uri (e.g. qemu:///system, or qemu+ssh://user@host/system)"
+)
 NEEDS_URI = (
     "a libvirt account needs driver.uri (e.g. qemu:///system, or qemu+ssh://user@host/system)"
 )
@@ -82,3 +85,39 @@ def test_a_password_that_gets_through_is_masked_where_the_uri_is_shown(
 )
 def test_a_uri_without_a_password_is_taken(uri: str) -> None:
     assert libvirturi.password(uri) is None
+
+
+@pytest.mark.parametrize(
+    ("account", "said"),
+    [
+        ("driver = {}", NEEDS_URI),
+        ("", NEEDS_URI),
+        (
+            'endpoint = { host = "kvm.lab", port = 16509 }',
+            f"{NEEDS_URI}: libvirt reads no endpoint, the host goes in the uri "
+            "(qemu+ssh://user@host/system)",
+        ),
+        (
+            'driver = { uri = ["qemu:///system"] }',
+            'driver.uri must be a string in quotes: driver = { uri = "..." } '
+            "(e.g. qemu:///system, or qemu+ssh://user@host/system)",
+        ),
+        (
+            'uri = "qemu:///system"',
+            "unknown key 'uri' for a libcloud account (it goes in the driver table: "
+            'driver = { uri = "..." })',
+        ),
+    ],
+    ids=["empty-driver", "no-driver", "endpoint", "not-a-string", "top-level"],
+)
+def test_a_missing_uri_fails_the_account_in_the_configs_words(
+    tmp_path: Path, account: str, said: str
+) -> None:
+    for command in (("accounts",), ("ls",), ("accounts", "test")):
+        done = wm(tmp_path, account, *command)
+        assert done.exit_code == ExitCode.CONFIG, done.output
+        assert said_for("kvm", said, done)
+        assert "positional argument" not in done.output
+        assert "virConnectOpen" not in done.output
+    listed = wm(tmp_path, account, "ls")
+    assert "good" in listed.stdout  # the other account still lists

@@ -51,6 +51,10 @@ class BackendSettings(BaseModel):
     #: portal then never prompts for one.
     NEEDS_SECRET: ClassVar[bool] = True
 
+    #: Keys written at the account's top level that belong elsewhere, with where they go
+    #: ("it goes in the driver table: ..."), said instead of a close name.
+    MISPLACED: ClassVar[dict[str, str]] = {}
+
     @classmethod
     def needs_secret(cls, account: AccountConfig) -> bool:
         """Whether this account asks for a secret at all (a backend may decide per account)."""
@@ -108,7 +112,7 @@ def unknown_keys(
         if key in top:
             lines.append(_top_level(key, account.settings[key]))
         elif settings is not None:
-            hint = _hint(key, valid, account.name)
+            hint = _hint(key, valid, account.name, settings.MISPLACED)
             lines.append(f"unknown key {key!r} for a {account.backend} account{hint}")
     return lines
 
@@ -123,9 +127,11 @@ def _top_level(key: str, value: object) -> str:
     return f"{key} is a top-level setting: move it above the first [[accounts]] {why}"
 
 
-def _hint(key: str, valid: Iterable[str], account: str) -> str:
+def _hint(key: str, valid: Iterable[str], account: str, misplaced: dict[str, str]) -> str:
     if key.lower() in SECRET_KEYS:
         return secret_hint(account)
+    if key in misplaced:
+        return f" ({misplaced[key]})"
     close = nearest(key, valid)
     return f" (did you mean {close!r}?)" if close else ""
 

@@ -89,6 +89,7 @@ class LibcloudBackend(Backend):
         self.provider = providers.resolve_provider(account)
         self.driver_cls = self.driver_class()
         drivers.check_keys(account, self.provider, self.driver_cls)  # a typo, now
+        self.check_required()  # an argument the driver requires left out, now
         self._ca_bundle = tls.ca_bundle(account)  # a wrong path is a config error now
         self._client_cert = tls.client_certificate(account)  # the same
         self._lock = threading.Lock()
@@ -110,6 +111,10 @@ class LibcloudBackend(Backend):
 
     def driver_class(self) -> type[NodeDriver]:
         return drivers.load(self.account, self.provider)
+
+    def check_required(self) -> None:
+        """Refuses, in the config's words, an account leaving out what the driver needs."""
+        drivers.check_required(self.account, self.provider, self.driver_cls)
 
     def driver_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for the driver: credentials, region, endpoint, timeout, extras."""
@@ -224,8 +229,7 @@ class LibcloudBackend(Backend):
                 driver = self.driver_cls(**kwargs)
             except (TypeError, ValueError) as exc:
                 raise ConfigError(
-                    f"libcloud's {self.provider} driver refused the settings: {exc}",
-                    account=self.account.name,
+                    drivers.refusal(self.provider, exc), account=self.account.name
                 ) from None
             if self.account.endpoint is not None and hasattr(driver, "path"):
                 driver.path = self.account.endpoint.path

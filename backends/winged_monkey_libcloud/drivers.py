@@ -9,6 +9,7 @@ without a network call.
 from __future__ import annotations
 
 import inspect
+import re
 from typing import Any
 
 from libcloud.compute.base import NodeDriver
@@ -113,6 +114,70 @@ def check_keys(account: AccountConfig, provider: str, cls: type[NodeDriver]) -> 
         f"{'it' if one else 'them'}. That driver takes {', '.join(sorted(accepted.names))}",
         account=account.name,
     )
+
+
+#: Providers wm has a backend of its own for, which an account should name instead.
+OWN_BACKENDS = {
+    "vsphere": 'use wm\'s own vSphere backend instead: backend = "vsphere" in place of '
+    "provider, with endpoint and credentials (user in key, password as the secret)",
+}
+
+#: The driver arguments wm passes from the account's credentials, never from `driver`.
+_FROM_CREDENTIALS = frozenset({"key", "secret", "token"})
+
+
+def check_required(account: AccountConfig, provider: str, cls: type[NodeDriver]) -> None:
+    """Refuses an account that leaves out an argument the driver's constructor requires
+    (libvirt's uri, gce's user_id), in the config's words, before any call: libcloud's own
+    refusal ("__init__() missing 1 required positional argument: 'uri'") is Python's."""
+    params = list(inspect.signature(cls.__init__).parameters.values())[1:]
+    given = set(built(account, cls, placement(account))) | _FROM_CREDENTIALS
+    missing = [
+        p.name
+        for p in params
+        if p.default is inspect.Parameter.empty
+        and p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+        and p.name not in given
+    ]
+    if missing:
+        raise ConfigError(needs(provider, missing), account=account.name)
+
+
+def needs(provider: str, missing: list[str]) -> str:
+    """What to write for the driver arguments `missing` (never a secret's value)."""
+    from winged_monkey.backend_settings import SECRET_KEYS
+
+    listed = " and ".join([", ".join(missing[:-1]), missing[-1]] if len(missing) > 1 else missing)
+    said = f"libcloud's {provider} driver needs {listed}"
+    if provider in OWN_BACKENDS:
+        return f"{said}: {OWN_BACKENDS[provider]}"
+    secrets = [name for name in missing if name.lower() in SECRET_KEYS]
+    if secrets:
+        return (
+            f"{said}; {secrets[0]} is a secret, which never goes in the config and which wm "
+            "passes a driver only as its secret: this driver cannot be used through wm"
+        )
+    one = len(missing) == 1
+    return (
+        f"{said}: set {'it' if one else 'them'} in the account's driver table (driver = "
+        + "{ "
+        + ", ".join(f'{name} = "..."' for name in missing)
+        + " })"
+    )
+
+
+#: Python's words for a constructor called without an argument it requires.
+_MISSING = re.compile(r"missing \d+ required (?:positional|keyword-only) arguments?: (.+)$")
+
+
+def refusal(provider: str, exc: TypeError | ValueError) -> str:
+    """A driver constructor's refusal in the config's words where it is an argument left
+    out (as check_required says it), else libcloud's own."""
+    found = _MISSING.search(str(exc)) if isinstance(exc, TypeError) else None
+    names = re.findall(r"'([^']+)'", found.group(1)) if found else []
+    if names:
+        return needs(provider, names)
+    return f"libcloud's {provider} driver refused the settings: {exc}"
 
 
 #: The credential arguments wm passes to every driver (`driver_kwargs`) that the secret

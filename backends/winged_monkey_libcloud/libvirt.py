@@ -44,8 +44,12 @@ class LibvirtBackend(GenericBackend):
 
     def __init__(self, account: AccountConfig, secrets: Secrets) -> None:
         super().__init__(account, secrets)
-        libvirturi.check(account)  # a uri holding a password: a config error now
         libvirtcompat.quiet()
+
+    def check_required(self) -> None:
+        # no uri, or one holding a password: a config error now, in libvirt's words
+        libvirturi.check(self.account)
+        super().check_required()
 
     def driver_kwargs(self) -> dict[str, Any]:
         kwargs = super().driver_kwargs()

@@ -1,5 +1,5 @@
-"""A libvirt account's `driver.uri`: without a password when the account is built; its
-password masked wherever the uri or libvirt's words about it are shown.
+"""A libvirt account's `driver.uri`: there, and without a password, when the account is
+built; its password masked wherever the uri or libvirt's words about it are shown.
 
 libvirt takes no password from its URI for real authentication (ssh uses the user's keys,
 SASL asks through a callback), so one written there (`qemu+tcp://me:pw@host/system`) would
@@ -15,13 +15,30 @@ from urllib.parse import unquote
 from winged_monkey.account import AccountConfig
 from winged_monkey.errors import ConfigError
 
+EXAMPLES = "e.g. qemu:///system, or qemu+ssh://user@host/system"
 MASK = "***"
 
 
 def check(account: AccountConfig) -> None:
-    """Refuses a libvirt account whose driver.uri holds a password (never echoed)."""
+    """Refuses a libvirt account whose driver.uri is missing, not a string, or holds a
+    password (the password never echoed)."""
     uri = account.driver.get("uri")
-    if isinstance(uri, str) and password(uri) is not None:
+    if uri is None:
+        hint = ""
+        if account.endpoint is not None:  # host and port the way other providers take them
+            hint = (
+                ": libvirt reads no endpoint, the host goes in the uri "
+                "(qemu+ssh://user@host/system)"
+            )
+        raise ConfigError(
+            f"a libvirt account needs driver.uri ({EXAMPLES}){hint}", account=account.name
+        )
+    if not isinstance(uri, str):
+        raise ConfigError(
+            f'driver.uri must be a string in quotes: driver = {{ uri = "..." }} ({EXAMPLES})',
+            account=account.name,
+        )
+    if password(uri) is not None:
         raise ConfigError(
             "driver.uri holds a password, which libvirt does not take from the URI and wm "
             "would print: drop it (qemu+ssh uses your ssh keys)",

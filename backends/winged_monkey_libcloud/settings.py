@@ -6,7 +6,7 @@ when it loads, before any driver exists.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import Field, ValidationError, field_validator
 
@@ -23,6 +23,10 @@ NO_SECRET_PROVIDERS = frozenset({"libvirt"})
 
 class LibcloudSettings(BackendSettings):
     """Keys a libcloud account may carry besides the portal's own."""
+
+    MISPLACED: ClassVar[dict[str, str]] = {
+        "uri": 'it goes in the driver table: driver = { uri = "..." }',  # libvirt's
+    }
 
     ca_bundle: str | None = Field(
         None, description="PEM file of the CAs to trust for this account (else the system's)."

@@ -48,7 +48,10 @@ def test_ec2_console_output_read_only_accounts_included(cloud: Cloud) -> None:
 
 def test_a_provider_without_console_output_says_so(cloud: Cloud) -> None:
     dummy = AccountConfig(
-        name="lab", provider="dummy", credentials=Credentials(key="0", keyring=False)
+        name="lab",
+        provider="dummy",
+        driver={"creds": 0},  # the dummy driver's one required argument
+        credentials=Credentials(key="0", keyring=False),
     )
     portal = cloud.portal(dummy)
     try:
