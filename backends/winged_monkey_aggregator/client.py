@@ -19,7 +19,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from winged_monkey import faultwords
 from winged_monkey.account import AccountConfig, Secrets, shown_secret_env
-from winged_monkey.errors import CredentialError
+from winged_monkey.errors import ConfigError, CredentialError
 from winged_monkey.httppool import LoopPool
 from winged_monkey.tls import client_context, client_pair
 from winged_monkey.wire import API_PREFIX, INTENT_HEADER, Link
@@ -36,6 +36,13 @@ def path(*parts: str) -> str:
     """An API path with each part quoted as one segment (ids may hold anything)."""
     return API_PREFIX + "".join("/" + quote(p, safe="") for p in parts)
 
+
+#: Paths every `wm serve` answers, the first a poll or a check asks for: a 404 there is a
+#: url that points elsewhere (a path added, a reverse proxy's prefix left out), not a thing
+#: the aggregator lacks.
+_EVERY_SERVER_HAS = frozenset(
+    path(name) for name in ("whoami", "instances", "deployments", "provider-accounts")
+)
 
 _ADAPTERS: dict[object, TypeAdapter[Any]] = {}
 
@@ -209,6 +216,12 @@ class AggregatorClient:
                 timeout=self.timeout,
                 remedy=self.remedy,
             ) from None
+        if reply.status_code == 404 and url in _EVERY_SERVER_HAS:
+            raise ConfigError(
+                f"no wm serve at {self.settings.url} (404 on {reply.request.url.path}): check "
+                f"the account's url (the server's address, without {API_PREFIX})",
+                account=self.account,
+            )
         if reply.status_code >= 400:
             raise reply_error(reply, account=self.account, where=self.where)
         if reply.status_code >= 300:
