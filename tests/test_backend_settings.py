@@ -198,10 +198,10 @@ SECRET_HINT = (
 @pytest.mark.parametrize(
     ("account", "key", "backend"),
     [
-        ('provider = "ec2"', "password", "libcloud"),
-        ('provider = "openstack"', "secret", "libcloud"),
-        ('backend = "heat"\nendpoint_url = "http://h:8004/v1"', "password", "heat"),
-        ('backend = "aggregator"\nurl = "http://bastion:8780"', "token", "aggregator"),
+        ('provider = "ec2"', "password", "a libcloud"),
+        ('provider = "openstack"', "secret", "a libcloud"),
+        ('backend = "heat"\nendpoint_url = "http://h:8004/v1"', "password", "a heat"),
+        ('backend = "aggregator"\nurl = "http://bastion:8780"', "token", "an aggregator"),
     ],
 )
 def test_a_secret_written_in_an_accounts_table_is_told_where_secrets_go(
@@ -211,7 +211,7 @@ def test_a_secret_written_in_an_accounts_table_is_told_where_secrets_go(
     result = CliRunner().invoke(main, ["--config", str(path), "ls"])
     assert result.exit_code == ExitCode.CONFIG, result.output
     assert (
-        f"wm: prod: unknown key {key!r} for a {backend} account {SECRET_HINT} (in {path})\n"
+        f"wm: prod: unknown key {key!r} for {backend} account {SECRET_HINT} (in {path})\n"
     ) in result.stderr
     assert PASSWORD not in result.output
     assert PASSWORD[:7] not in result.output

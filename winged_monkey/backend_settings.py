@@ -113,8 +113,13 @@ def unknown_keys(
             lines.append(_top_level(key, account.settings[key]))
         elif settings is not None:
             hint = _hint(key, valid, account.name, settings.MISPLACED)
-            lines.append(f"unknown key {key!r} for a {account.backend} account{hint}")
+            lines.append(f"unknown key {key!r} for {a(account.backend)} account{hint}")
     return lines
+
+
+def a(word: str) -> str:
+    """`word` after its article: "an aggregator", "a vsphere"."""
+    return f"{'an' if word[:1].lower() in 'aeiou' else 'a'} {word}"
 
 
 def _top_level(key: str, value: object) -> str:
