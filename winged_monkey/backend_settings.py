@@ -9,7 +9,7 @@ the file, the account, the key and the nearest valid one, so `readonly = true` (
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
@@ -61,6 +61,13 @@ class BackendSettings(BaseModel):
         return cls.NEEDS_SECRET
 
     @classmethod
+    def key_is(cls, account: AccountConfig) -> str | None:
+        """What `credentials.key` holds for this account, in a message's words ("key id",
+        "user name"), or None when the account reads no key (a backend may decide per
+        account): what a hint and a missing key's refusal call it."""
+        return "key id"
+
+    @classmethod
     def keys(cls) -> frozenset[str]:
         names = set()
         for name, field in cls.model_fields.items():
@@ -103,7 +110,10 @@ def unknown_keys(
     `settings` None, a backend not installed, only the keys of `top_level`: the file's own
     settings, which TOML puts in the last [[accounts]] when they are written below it)."""
     known = (settings.keys() if settings is not None else frozenset()) | SHARED_KEYS
-    valid = sorted(known | set(AccountConfig.model_fields))
+    key_is = settings.key_is(account) if settings is not None else None
+    # The keys of its tables a synonym may name, as written from the account's table.
+    inner = {"endpoint.host", *(["credentials.key"] if key_is else [])}
+    valid = sorted(known | set(AccountConfig.model_fields) | inner)
     top = frozenset(top_level)
     lines = []
     for key in account.settings:
@@ -112,7 +122,7 @@ def unknown_keys(
         if key in top:
             lines.append(_top_level(key, account.settings[key]))
         elif settings is not None:
-            hint = _hint(key, valid, account.name, settings.MISPLACED)
+            hint = _hint(key, valid, account, key_is, settings.MISPLACED)
             lines.append(f"unknown key {key!r} for {a(account.backend)} account{hint}")
     return lines
 
@@ -132,13 +142,69 @@ def _top_level(key: str, value: object) -> str:
     return f"{key} is a top-level setting: move it above the first [[accounts]] {why}"
 
 
-def _hint(key: str, valid: Iterable[str], account: str, misplaced: dict[str, str]) -> str:
+def _hint(
+    key: str,
+    valid: Collection[str],
+    account: AccountConfig,
+    key_is: str | None,
+    misplaced: dict[str, str],
+) -> str:
     if key.lower() in SECRET_KEYS:
-        return secret_hint(account)
+        return secret_hint(account.name)
     if key in misplaced:
         return f" ({misplaced[key]})"
-    close = nearest(key, valid)
-    return f" (did you mean {close!r}?)" if close else ""
+    close = meant(key, valid)
+    if close is None:
+        return ""
+    if close == "credentials.key":
+        how = f'the {key_is} goes there: credentials = {{ key = "..." }}'
+    elif close == "endpoint.host":
+        how = 'endpoint = { host = "..." }'
+    elif close in _TURNS_OFF and close in SYNONYMS.get(key.lower(), ()) and close != key.lower():
+        how = f"{a(account.backend)} account turns verification off with {_TURNS_OFF[close]}"
+    else:
+        return f" (did you mean {close!r}?)"
+    return f" (did you mean {close!r}? {how})"
+
+
+#: What other tools call a key an account writes (lowercased: `cacert` is openstacksdk's
+#: and clouds.yaml's, `user` and `host` most tools'), and the keys of wm it means, dotted
+#: from the account's table: the first the account takes is offered (`user` is Heat's
+#: `username`, else `credentials.key`), and none if it takes none, before any near spelling
+#: (difflib sent `username` to `name` and `user` to `ssh_user`: renaming the account, or
+#: setting the guest's login).
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    **dict.fromkeys(("username", "user", "user_name", "login"), ("username", "credentials.key")),
+    **dict.fromkeys(("key", "key_id", "access_key", "access_key_id"), ("credentials.key",)),
+    **dict.fromkeys(("host", "hostname", "server"), ("url", "endpoint.host")),
+    **dict.fromkeys(
+        ("cacert", "ca_cert", "cafile", "ca_file", "cacerts", "ca_certs", "ca"), ("ca_bundle",)
+    ),
+    **dict.fromkeys(("cert", "client_certificate", "tls_cert"), ("client_cert",)),
+    **dict.fromkeys(("verify", "verify_ssl", "ssl_verify"), ("verify", "insecure")),
+    **dict.fromkeys(("insecure", "no_verify", "skip_verify"), ("insecure", "verify")),
+}
+#: The two names backends give TLS verification, and how each turns it off.
+_TURNS_OFF = {"insecure": "insecure = true", "verify": "verify = false"}
+
+
+def meant(key: str, valid: Collection[str], *, table: str | None = "") -> str | None:
+    """The key of `valid` (those of the table `key` is written in: `table` from the
+    account's, "" for the account's own, "credentials"; None for a table not an account's)
+    that the unknown `key` most likely means: the same in another case, a synonym's, else
+    the nearest spelling; None when near none, or when `key` is another tool's name for
+    something this account's table does not take (`insecure` in a libvirt account: its
+    nearest spelling would be wrong too)."""
+    folded = {name.lower(): name for name in valid}
+    if key.lower() in folded:
+        return folded[key.lower()]
+    if table is not None and key.lower() in SYNONYMS:
+        prefix = f"{table}." if table else ""
+        for target in SYNONYMS[key.lower()]:
+            if target.startswith(prefix) and target.removeprefix(prefix) in valid:
+                return target.removeprefix(prefix)
+        return None
+    return nearest(key, valid)
 
 
 def credentials_elsewhere(account: str | None) -> str:

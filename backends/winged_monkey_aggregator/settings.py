@@ -46,6 +46,10 @@ class AggregatorSettings(BackendSettings):
         token_env = account.credentials.token_env
         return not (token_env and os.environ.get(token_env, "").strip())
 
+    @classmethod
+    def key_is(cls, account: AccountConfig) -> str | None:
+        return None  # a token, the account's secret, is all it sends
+
     @field_validator("url")
     @classmethod
     def _http_url(cls, value: str, info: ValidationInfo) -> str:

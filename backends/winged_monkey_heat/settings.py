@@ -98,6 +98,16 @@ class HeatSettings(BackendSettings):
         never asks for one: a standalone Heat may need none. Keystone needs its secret."""
         return "auth_url" in account.settings and "cloud" not in account.settings
 
+    @classmethod
+    def key_is(cls, account: AccountConfig) -> str | None:
+        """Keystone's user name (unless `username` names it), or an application
+        credential's id; a direct endpoint takes a token only."""
+        named = account.settings
+        if "auth_url" not in named and "cloud" not in named:
+            return None
+        appcred = "application_credential_name" in named or "application_credential_id" in named
+        return "application credential id" if appcred else "user name"
+
     @field_validator("endpoint_url", "auth_url")
     @classmethod
     def _urls(cls, value: str | None, info: ValidationInfo) -> str | None:

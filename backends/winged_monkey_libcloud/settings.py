@@ -87,6 +87,20 @@ class LibcloudSettings(BackendSettings):
             return False
         return (account.provider or "").strip().lower() not in NO_SECRET_PROVIDERS
 
+    @classmethod
+    def key_is(cls, account: AccountConfig) -> str | None:
+        """None for libvirt (a socket or ssh: no key); OpenStack's and vSphere's log in by
+        user name, or an application credential's id (README "credentials")."""
+        provider = account.provider.strip().lower() if isinstance(account.provider, str) else ""
+        if provider in NO_SECRET_PROVIDERS:
+            return None
+        if provider == "openstack":
+            driver = account.driver if isinstance(account.driver, dict) else {}
+            version = driver.get("ex_force_auth_version")
+            appcred = isinstance(version, str) and version.endswith("appcred")
+            return "application credential id" if appcred else "user name"
+        return "user name" if provider == "vsphere" else "key id"
+
 
 def read_settings(account: AccountConfig) -> LibcloudSettings:
     try:

@@ -30,6 +30,10 @@ class VSphereSettings(BackendSettings):
         False, description="Do not verify the server's certificate (a lab only; never default)."
     )
 
+    @classmethod
+    def key_is(cls, account: AccountConfig) -> str | None:
+        return "user name"
+
 
 class Target:
     """Where and how to reach one vSphere endpoint."""

@@ -20,10 +20,11 @@ from winged_monkey.backend_settings import (
     SECRET_KEYS,
     SHARED_KEYS,
     SharedSettings,
+    meant,
     secret_hint,
     unknown_keys,
 )
-from winged_monkey.errors import ConfigError, nearest
+from winged_monkey.errors import ConfigError, WMError, nearest
 from winged_monkey.user import binding_ids
 
 __all__ = [
@@ -398,7 +399,7 @@ def _describe(
     in_account = bool(where)
     shown = fields[1:] if in_account else [*within, *fields]  # an account's keys, from it
     if error["type"] == "extra_forbidden":
-        close = _meant(fields, root)
+        close = _meant(fields, root, _reads_key(data, loc) if in_account else True)
         hint = f" (did you mean {'.'.join([*shown[:-1], close])!r}?)" if close else ""
         if fields[-2:-1] == ["credentials"] and fields[-1].lower() in SECRET_KEYS:
             hint = secret_hint(name if in_account and isinstance(name, str) else None)
@@ -474,11 +475,27 @@ def _not_a_table(dotted: str, value: object, *, each: bool) -> str:
     return f"must be a table ({write}), not {kind}"
 
 
-def _meant(fields: list[str], root: type[BaseModel]) -> str | None:
-    """The key nearest to the unknown one that its table accepts, if one is near."""
-    from typing import get_origin
+def _reads_key(data: dict[str, Any], loc: list[Any]) -> bool:
+    """Whether the account at `loc` reads `credentials.key` (its backend says; yes when it
+    cannot say), for a hint that names it."""
+    table = data["accounts"][loc[1]]
+    backend = table.get("backend", "libcloud") if isinstance(table, dict) else None
+    if not isinstance(backend, str):
+        return True
+    from winged_monkey import plugins  # it imports the backend API, which imports this module
 
-    from winged_monkey.errors import nearest
+    try:
+        settings = plugins.settings(backend)
+    except WMError:
+        return True
+    if settings is None:
+        return True
+    return settings.key_is(AccountConfig.model_construct(**table)) is not None
+
+
+def _meant(fields: list[str], root: type[BaseModel], reads_key: bool) -> str | None:
+    """The key its table accepts that the unknown one likely means (`meant`), if any."""
+    from typing import get_origin
 
     model = root
     names = iter(fields[:-1])
@@ -490,7 +507,10 @@ def _meant(fields: list[str], root: type[BaseModel]) -> str | None:
         if get_origin(found.annotation) is dict:
             next(names, None)  # the table's own key, e.g. a pool's name
         model = inner
-    return nearest(fields[-1], model.model_fields)
+    valid = set(model.model_fields) - ({"key"} if model is Credentials and not reads_key else set())
+    if fields[:1] == ["accounts"] and root is Config:
+        return meant(fields[-1], valid, table=".".join(fields[1:-1]))
+    return meant(fields[-1], valid, table=None)
 
 
 def _model_in(annotation: Any) -> type[BaseModel] | None:
