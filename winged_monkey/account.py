@@ -158,12 +158,16 @@ class AccountConfig(BaseModel):
     )
     credentials: Credentials = Field(default_factory=Credentials)
 
+    @property
+    def takes_aws_profile(self) -> bool:
+        """Whether `credentials.aws_profile` is accepted: EC2's only. Any other provider
+        would get no key from it (libcloud's driver then fails wanting one)."""
+        return isinstance(self.provider, str) and self.provider.strip().lower() == "ec2"
+
     @model_validator(mode="after")
     def _profile_for_ec2(self) -> AccountConfig:
-        # Any other provider would get no key from it (libcloud's driver then fails
-        # wanting one): only EC2 reads an AWS profile.
         provider = (self.provider or "").strip().lower()
-        if self.credentials.aws_profile is not None and provider != "ec2":
+        if self.credentials.aws_profile is not None and not self.takes_aws_profile:
             which = (
                 f"this account's provider is {self.provider!r}"
                 if self.provider
@@ -232,6 +236,10 @@ class Secrets:
     secret_env_unset: str | None = None
     #: Of those two, the variables that are set but empty (`export X=`: `env` lists them).
     env_empty: frozenset[str] = frozenset()
+    #: What the key is for the account's backend ("user name"), for the words.
+    key_is: str = "key id"
+    #: Whether the account may name an `aws_profile` instead (AccountConfig.takes_aws_profile).
+    takes_aws_profile: bool = False
 
     def require_secret(self) -> str:
         if self.secret is None:
@@ -287,13 +295,14 @@ class Secrets:
             unset = self.key_env_unset
             if unset in self.env_empty:
                 said = (
-                    f"key_env {unset} is set but empty: give it the key id before running wm, "
-                    "or set credentials.key"
+                    f"key_env {unset} is set but empty: give it the {self.key_is} before "
+                    "running wm, or set credentials.key"
                 )
             elif unset:
                 said = f"key_env {unset} is not set (export it, or set credentials.key)"
             else:
-                said = "no key id configured: set credentials.key or key_env, or aws_profile"
+                profile = ", or aws_profile" if self.takes_aws_profile else ""
+                said = f"no {self.key_is} configured: set credentials.key or key_env{profile}"
             raise CredentialError(said, account=self.account)
         return self.key
 

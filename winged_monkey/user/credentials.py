@@ -147,6 +147,8 @@ class CredentialResolver:
             env_empty=frozenset(
                 name for name in (key_env_unset, secret_env_unset) if name and name in os.environ
             ),
+            key_is=_key_is(account) if key is None else "key id",
+            takes_aws_profile=account.takes_aws_profile,
         )
 
 
@@ -165,6 +167,18 @@ def _needs_secret(account: AccountConfig) -> bool:
     except WMError:
         return True
     return settings is None or settings.needs_secret(account)
+
+
+def _key_is(account: AccountConfig) -> str:
+    """What the account's key is, as its backend says ("user name"), for a missing key's
+    words; "key id" when it cannot say."""
+    from winged_monkey import plugins  # the backend API imports this module
+
+    try:
+        settings = plugins.settings(account.backend)
+    except WMError:
+        return "key id"
+    return (settings.key_is(account) if settings is not None else None) or "key id"
 
 
 def _from_keyring(account: str) -> tuple[str | None, str]:
