@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from tests.test_config_hints import refusal_of
 from winged_monkey import plugins
 from winged_monkey.cli.main import ExitCode, main
 from winged_monkey.errors import ConfigError
@@ -216,3 +217,39 @@ def test_a_secret_written_in_an_accounts_table_is_told_where_secrets_go(
     assert PASSWORD not in result.output
     assert PASSWORD[:7] not in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("table", "said"),
+    [
+        (
+            'backend = "aggregator"\nurl = "https://127.0.0.1:1"\nca_bundle = ["a.pem"]\n'
+            'verify = "off please"',
+            "aggregator settings: ca_bundle: must be a file's path, in quotes; verify: must be "
+            "true or false (no quotes) (known keys: url, ca_bundle, verify, client_cert, "
+            'client_key; e.g. url = "https://bastion.example:8780")',
+        ),
+        (
+            'backend = "vsphere"\nendpoint = { host = "127.0.0.1", port = 1 }\ninsecure = 2\n'
+            "ca_bundle = 5",
+            "vSphere settings: ca_bundle: must be a file's path, in quotes; insecure: must be "
+            "true or false (no quotes) (known keys: ca_bundle, insecure)",
+        ),
+        (
+            'provider = "ec2"\nregion = "us-east-1"\nca_bundle = 5',
+            "libcloud settings: ca_bundle: must be a string, in quotes",
+        ),
+        (
+            'backend = "heat"\nendpoint_url = "http://127.0.0.1:9/v1"\nproject = "p"\n'
+            'interface = "privat"',
+            "Heat account: interface: must be 'public', 'internal' or 'admin' (in quotes, as "
+            "written here)",
+        ),
+    ],
+)
+def test_a_backend_settings_wrong_type_is_said_in_the_configs_words(
+    tmp_path: Path, table: str, said: str
+) -> None:
+    """pydantic's words were said: 'Input is not a valid path for <class 'pathlib.Path'>',
+    'Input should be a valid boolean, unable to interpret input'."""
+    assert refusal_of(tmp_path, table, at_load=False) == said

@@ -23,9 +23,11 @@ def wm(config: Path, *args: str) -> Result:
     return CliRunner().invoke(main, ["--config", str(config), *args])
 
 
-def refusal_of(tmp_path: Path, table: str) -> str:
+def refusal_of(tmp_path: Path, table: str, *, at_load: bool = True) -> str:
     """What `wm accounts` says of account 'x' (its table's lines `table`), after checking
-    that the good account still lists and wm exits 3."""
+    that the good account still lists, wm exits 3 and names the file (after the refusal
+    when the config's load refuses the account, `at_load`; below it when its backend
+    does, building it)."""
     path = tmp_path / "wm.toml"
     path.write_text(f'{GOOD}\n[[accounts]]\nname = "x"\n{table}\n')
     result = wm(path, "accounts")
@@ -35,7 +37,9 @@ def refusal_of(tmp_path: Path, table: str) -> str:
     assert rows["x"].endswith("config refused (below)")
     lines = result.stderr.splitlines()
     assert lines[0].startswith("wm: x: "), lines
-    assert lines[0].endswith(f" (in {path})"), lines
+    assert lines[1] == f"wm: an account's config or credentials are wrong (config: {path})"
+    if at_load:
+        assert lines[0].endswith(f" (in {path})"), lines
     return lines[0].removeprefix("wm: x: ").removesuffix(f" (in {path})")
 
 

@@ -13,7 +13,8 @@ from collections.abc import Collection, Iterable
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_core import ErrorDetails
 
 from winged_monkey.account import AccountConfig
 from winged_monkey.errors import nearest
@@ -205,6 +206,55 @@ def meant(key: str, valid: Collection[str], *, table: str | None = "") -> str | 
                 return target.removeprefix(prefix)
         return None
     return nearest(key, valid)
+
+
+def in_words(error: ErrorDetails) -> str:
+    """What pydantic's `error` says, in the config's words: what to write, where pydantic's
+    name its internals ("Input is not a valid path for <class 'pathlib.Path'>"), and a
+    validator's own words without pydantic's "Value error, ". For the config's errors and
+    each backend's settings' alike (`settings_problems`)."""
+    kind = error["type"]
+    if kind == "literal_error":
+        return f"must be {error['ctx']['expected']} (in quotes, as written here)"
+    if kind == "value_error":
+        return str(error["ctx"]["error"])
+    if kind in _BOUNDS:
+        words, key = _BOUNDS[kind]
+        limit = error["ctx"][key]
+        return f"must be {words} {int(limit) if limit == int(limit) else limit}"
+    return _PLAIN.get(kind, str(error["msg"]))
+
+
+def settings_problems(exc: ValidationError) -> str:
+    """A backend's settings' errors in the config's words, each after its key: what a
+    backend's `read_settings` says of an account's keys."""
+    return "; ".join(
+        (".".join(str(p) for p in e["loc"]) + ": " if e["loc"] else "") + in_words(e)
+        for e in exc.errors()
+    )
+
+
+#: pydantic's words where they name its internals rather than what to write.
+_PLAIN = {
+    "string_pattern_mismatch": "use letters, digits, '_', '.' and '-', starting with a letter "
+    "or a digit",
+    "string_type": "must be a string, in quotes",
+    "path_type": "must be a file's path, in quotes",
+    "bool_type": "must be true or false (no quotes)",
+    "bool_parsing": "must be true or false (no quotes)",
+    "float_type": "must be a number (no quotes, no unit)",
+    "float_parsing": "must be a number (no quotes, no unit)",
+    "int_type": "must be a whole number (no quotes, no unit)",
+    "int_parsing": "must be a whole number (no quotes, no unit)",
+    "finite_number": "must be a finite number (not inf or nan)",
+}
+#: pydantic's limits on a number, as the words to write before the limit and its key.
+_BOUNDS = {
+    "greater_than": ("more than", "gt"),
+    "greater_than_equal": ("at least", "ge"),
+    "less_than": ("less than", "lt"),
+    "less_than_equal": ("at most", "le"),
+}
 
 
 def credentials_elsewhere(account: str | None) -> str:

@@ -9,7 +9,12 @@ from urllib.parse import urlsplit
 from pydantic import Field, ValidationError, ValidationInfo, field_validator
 
 from winged_monkey.account import AccountConfig
-from winged_monkey.backend_settings import BackendSettings, http_url, own_settings
+from winged_monkey.backend_settings import (
+    BackendSettings,
+    http_url,
+    own_settings,
+    settings_problems,
+)
 from winged_monkey.errors import ConfigError
 
 KNOWN_KEYS = "url, ca_bundle, verify, client_cert, client_key"
@@ -72,13 +77,8 @@ def read_settings(account: AccountConfig) -> AggregatorSettings:
             own_settings(account), context={"account": account.name}
         )
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: "
-            + e["msg"].removeprefix("Value error, ")
-            for e in exc.errors()
-        )
         raise ConfigError(
-            f"aggregator settings: {problems} (known keys: {KNOWN_KEYS}; e.g. "
+            f"aggregator settings: {settings_problems(exc)} (known keys: {KNOWN_KEYS}; e.g. "
             'url = "https://bastion.example:8780")',
             account=account.name,
         ) from None

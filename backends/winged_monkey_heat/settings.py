@@ -19,6 +19,7 @@ from winged_monkey.backend_settings import (
     credentials_elsewhere,
     http_url,
     own_settings,
+    settings_problems,
 )
 from winged_monkey.errors import ConfigError
 
@@ -193,10 +194,6 @@ def read_settings(account: AccountConfig, cloud: dict[str, Any] | None = None) -
     try:
         return HeatSettings.model_validate(data, context={"account": account.name})
     except ValidationError as exc:
-        problems = "; ".join(
-            (".".join(str(p) for p in e["loc"]) + ": " if e["loc"] else "")
-            + e["msg"].removeprefix("Value error, ")
-            for e in exc.errors()
-        )
+        problems = settings_problems(exc)
         where = f"clouds.yaml: cloud {data['cloud']!r}" if cloud is not None else "Heat account"
         raise ConfigError(f"{where}: {problems}", account=account.name) from None

@@ -12,7 +12,7 @@ from pydantic import Field, ValidationError, field_validator
 
 from winged_monkey import aws
 from winged_monkey.account import AccountConfig
-from winged_monkey.backend_settings import BackendSettings, own_settings
+from winged_monkey.backend_settings import BackendSettings, own_settings, settings_problems
 from winged_monkey.errors import ConfigError, nearest
 
 LIMIT_KEYS = ("instances", "vcpus", "ram_mb")
@@ -106,12 +106,9 @@ def read_settings(account: AccountConfig) -> LibcloudSettings:
     try:
         return LibcloudSettings.model_validate(own_settings(account))
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: "
-            + e["msg"].removeprefix("Value error, ")
-            for e in exc.errors()
-        )
-        raise ConfigError(f"libcloud settings: {problems}", account=account.name) from None
+        raise ConfigError(
+            f"libcloud settings: {settings_problems(exc)}", account=account.name
+        ) from None
 
 
 def configured_images(account: AccountConfig) -> list[str]:

@@ -8,7 +8,7 @@ from pathlib import Path
 from pydantic import Field, ValidationError
 
 from winged_monkey.account import AccountConfig
-from winged_monkey.backend_settings import BackendSettings, own_settings
+from winged_monkey.backend_settings import BackendSettings, own_settings, settings_problems
 from winged_monkey.errors import ConfigError
 
 DEFAULT_SDK_PATH = "/sdk"
@@ -48,12 +48,8 @@ class Target:
         try:
             self.settings = VSphereSettings.model_validate(own_settings(account))
         except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}"
-                for e in exc.errors()
-            )
             raise ConfigError(
-                f"vSphere settings: {problems} (known keys: ca_bundle, insecure)",
+                f"vSphere settings: {settings_problems(exc)} (known keys: ca_bundle, insecure)",
                 account=account.name,
             ) from None
         endpoint = account.endpoint

@@ -20,6 +20,7 @@ from winged_monkey.backend_settings import (
     SECRET_KEYS,
     SHARED_KEYS,
     SharedSettings,
+    in_words,
     meant,
     secret_hint,
     unknown_keys,
@@ -427,41 +428,12 @@ def _describe(
     elif error["type"] in ("tuple_type", "list_type"):
         kind = _TOML_KINDS.get(type(error["input"]), "a date")
         text = f"must be [[accounts]] tables, one per account, not {kind}"
-    elif error["type"] == "literal_error":
-        text = f"must be {error['ctx']['expected']} (in quotes, as written here)"
-    elif error["type"] == "value_error":  # a validator's own words, without pydantic's prefix
-        text = str(error["ctx"]["error"])
-    elif error["type"] in _BOUNDS:
-        words, key = _BOUNDS[error["type"]]
-        limit = error["ctx"][key]
-        text = f"must be {words} {int(limit) if limit == int(limit) else limit}"
     else:
-        text = _PLAIN.get(error["type"], str(error["msg"]))
+        text = in_words(error)
     prefix = ", ".join(where)
     return f"{prefix}: {text}" if prefix else text
 
 
-#: pydantic's words where they name its internals rather than what to write.
-_PLAIN = {
-    "string_pattern_mismatch": "use letters, digits, '_', '.' and '-', starting with a letter "
-    "or a digit",
-    "string_type": "must be a string, in quotes",
-    "path_type": "must be a file's path, in quotes",
-    "bool_type": "must be true or false (no quotes)",
-    "bool_parsing": "must be true or false (no quotes)",
-    "float_type": "must be a number (no quotes, no unit)",
-    "float_parsing": "must be a number (no quotes, no unit)",
-    "int_type": "must be a whole number (no quotes, no unit)",
-    "int_parsing": "must be a whole number (no quotes, no unit)",
-    "finite_number": "must be a finite number (not inf or nan)",
-}
-#: pydantic's limits on a number, as the words to write before the limit and its key.
-_BOUNDS = {
-    "greater_than": ("more than", "gt"),
-    "greater_than_equal": ("at least", "ge"),
-    "less_than": ("less than", "lt"),
-    "less_than_equal": ("at most", "le"),
-}
 #: What a TOML value is, in the words of TOML's documentation.
 _TOML_KINDS = {bool: "a boolean", int: "a number", float: "a number", str: "a string"}
 
