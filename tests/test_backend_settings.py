@@ -253,3 +253,37 @@ def test_a_backend_settings_wrong_type_is_said_in_the_configs_words(
     """pydantic's words were said: 'Input is not a valid path for <class 'pathlib.Path'>',
     'Input should be a valid boolean, unable to interpret input'."""
     assert refusal_of(tmp_path, table, at_load=False) == said
+
+
+BLANK = "must not be blank: leave the key out"
+
+
+@pytest.mark.parametrize(
+    ("table", "said"),
+    [
+        (  # was accepted: the folder wm ran from, as a folder of CA certificates
+            'backend = "aggregator"\nurl = "https://127.0.0.1:1"\nca_bundle = ""\n'
+            'client_cert = " "\nclient_key = ""',
+            f"aggregator settings: ca_bundle: {BLANK}; client_cert: {BLANK}; client_key: "
+            f"{BLANK} (known keys: url, ca_bundle, verify, client_cert, client_key; e.g. "
+            'url = "https://bastion.example:8780")',
+        ),
+        (  # was 'ca_bundle .: not a readable PEM CA bundle (Is a directory)', when listing
+            'backend = "vsphere"\nendpoint = { host = "127.0.0.1", port = 1 }\nca_bundle = ""',
+            f"vSphere settings: ca_bundle: {BLANK} (known keys: ca_bundle, insecure)",
+        ),
+        (
+            'provider = "ec2"\nregion = "us-east-1"\nca_bundle = ""\nclient_cert = ""\n'
+            'client_key = ""',
+            f"libcloud settings: ca_bundle: {BLANK}; client_cert: {BLANK}; client_key: {BLANK}",
+        ),
+        (
+            'backend = "heat"\nendpoint_url = "http://127.0.0.1:9/v1"\nproject = "p"\n'
+            'verify = ""\nca_bundle = ""\nclient_cert = ""\nclient_key = ""\ntemplates = ""',
+            f"Heat account: verify: {BLANK}; ca_bundle: {BLANK}; client_cert: {BLANK}; "
+            f"client_key: {BLANK}; templates: {BLANK}",
+        ),
+    ],
+)
+def test_a_blank_path_setting_is_refused(tmp_path: Path, table: str, said: str) -> None:
+    assert refusal_of(tmp_path, table, at_load=False) == said

@@ -13,7 +13,14 @@ from collections.abc import Collection, Iterable
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
 from pydantic_core import ErrorDetails
 
 from winged_monkey.account import AccountConfig
@@ -74,6 +81,18 @@ class BackendSettings(BaseModel):
         for name, field in cls.model_fields.items():
             names.add(field.alias or name)
         return frozenset(names)
+
+
+def _not_blank(value: object) -> object:
+    if isinstance(value, str) and not value.strip():
+        raise ValueError("must not be blank: leave the key out")
+    return value
+
+
+#: For a backend setting that is a file's or a folder's path (`Annotated[Path | None,
+#: NOT_BLANK]`): a blank one is refused, as pathlib reads "" as the current directory
+#: (`ca_bundle = ""` trusted the certificates in whatever folder wm ran from).
+NOT_BLANK = BeforeValidator(_not_blank)
 
 
 def own_settings(account: AccountConfig) -> dict[str, Any]:

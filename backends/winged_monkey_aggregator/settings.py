@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Annotated
 from urllib.parse import urlsplit
 
 from pydantic import Field, ValidationError, ValidationInfo, field_validator
 
 from winged_monkey.account import AccountConfig
 from winged_monkey.backend_settings import (
+    NOT_BLANK,
     BackendSettings,
     http_url,
     own_settings,
@@ -32,16 +34,16 @@ class AggregatorSettings(BackendSettings):
         description="Where `wm serve` answers, e.g. https://bastion.example:8780 "
         "(a path prefix is kept when a reverse proxy serves it under one)."
     )
-    ca_bundle: Path | None = Field(
+    ca_bundle: Annotated[Path | None, NOT_BLANK] = Field(
         None, description="PEM file of the CA(s) that signed the aggregator's certificate."
     )
     verify: bool = Field(True, description="Verify the aggregator's TLS certificate.")
-    client_cert: str | None = Field(
+    client_cert: Annotated[str | None, NOT_BLANK] = Field(
         None,
         description="PEM file of the client certificate to present when the aggregator (or "
         "its reverse proxy) asks for one (mutual TLS); it may hold the key too.",
     )
-    client_key: str | None = Field(
+    client_key: Annotated[str | None, NOT_BLANK] = Field(
         None, description="PEM file of client_cert's private key, when not in client_cert's."
     )
 

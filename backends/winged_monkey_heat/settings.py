@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     ConfigDict,
@@ -15,6 +15,7 @@ from pydantic import (
 
 from winged_monkey.account import AccountConfig
 from winged_monkey.backend_settings import (
+    NOT_BLANK,
     BackendSettings,
     credentials_elsewhere,
     http_url,
@@ -73,17 +74,21 @@ class HeatSettings(BackendSettings):
     )
     interface: Literal["public", "internal", "admin"] = "public"
     service_type: str = Field("orchestration", description="Heat's type in the catalog.")
-    verify: bool | str = Field(True, description="Verify TLS; or a CA bundle path.")
-    ca_bundle: str | None = Field(None, description="CA bundle path (same as verify = PATH).")
-    client_cert: str | None = Field(
+    verify: Annotated[bool | str, NOT_BLANK] = Field(
+        True, description="Verify TLS; or a CA bundle path."
+    )
+    ca_bundle: Annotated[str | None, NOT_BLANK] = Field(
+        None, description="CA bundle path (same as verify = PATH)."
+    )
+    client_cert: Annotated[str | None, NOT_BLANK] = Field(
         None,
         description="PEM file of the client certificate to present to Heat and Keystone when "
         "they ask for one (mutual TLS); it may hold the key too.",
     )
-    client_key: str | None = Field(
+    client_key: Annotated[str | None, NOT_BLANK] = Field(
         None, description="PEM file of client_cert's private key, when not in client_cert's."
     )
-    templates: str | None = Field(
+    templates: Annotated[str | None, NOT_BLANK] = Field(
         None, description="Folder of HOT templates offered in the catalog, e.g. ~/heat-templates."
     )
     cloud: str | None = Field(

@@ -6,13 +6,18 @@ when it loads, before any driver exists.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
 from pydantic import Field, ValidationError, field_validator
 
 from winged_monkey import aws
 from winged_monkey.account import AccountConfig
-from winged_monkey.backend_settings import BackendSettings, own_settings, settings_problems
+from winged_monkey.backend_settings import (
+    NOT_BLANK,
+    BackendSettings,
+    own_settings,
+    settings_problems,
+)
 from winged_monkey.errors import ConfigError, nearest
 
 LIMIT_KEYS = ("instances", "vcpus", "ram_mb")
@@ -28,15 +33,15 @@ class LibcloudSettings(BackendSettings):
         "uri": 'it goes in the driver table: driver = { uri = "..." }',  # libvirt's
     }
 
-    ca_bundle: str | None = Field(
+    ca_bundle: Annotated[str | None, NOT_BLANK] = Field(
         None, description="PEM file of the CAs to trust for this account (else the system's)."
     )
-    client_cert: str | None = Field(
+    client_cert: Annotated[str | None, NOT_BLANK] = Field(
         None,
         description="PEM file of the client certificate to present to a server that asks "
         "for one (mutual TLS); it may hold the key too.",
     )
-    client_key: str | None = Field(
+    client_key: Annotated[str | None, NOT_BLANK] = Field(
         None, description="PEM file of client_cert's private key, when not in client_cert's."
     )
     images: list[str] = Field(

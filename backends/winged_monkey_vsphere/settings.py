@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import ssl
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field, ValidationError
 
 from winged_monkey.account import AccountConfig
-from winged_monkey.backend_settings import BackendSettings, own_settings, settings_problems
+from winged_monkey.backend_settings import (
+    NOT_BLANK,
+    BackendSettings,
+    own_settings,
+    settings_problems,
+)
 from winged_monkey.errors import ConfigError
 
 DEFAULT_SDK_PATH = "/sdk"
@@ -21,7 +27,7 @@ class VSphereSettings(BackendSettings):
     and the portal says so wherever it describes the account.
     """
 
-    ca_bundle: Path | None = Field(
+    ca_bundle: Annotated[Path | None, NOT_BLANK] = Field(
         None,
         description="PEM file of the CA(s) that signed vCenter's certificate; "
         "the system's trust store when unset.",
