@@ -102,6 +102,27 @@ def test_cached_prints_the_last_listing_with_ages_without_a_cloud_call_or_secret
     assert ages[1].split()[-1] == str(len(NAMES))
 
 
+def test_json_says_a_failed_account_s_count_is_unknown_not_0(
+    moto: MotoServer, config: Path, tmp_path: Path
+) -> None:
+    """An account listed a moment ago that fails now: its count is null, not 0 (a script
+    summing counts would read 0 as no instances), in --json and --json-lines alike."""
+    assert wm(tmp_path, "ls").returncode == ExitCode.OK  # the store has its rows
+    with socket.socket() as closed:  # a port nothing listens on: connection refused
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    config.write_text(account("dev", port), encoding="utf-8")
+    as_json = wm(tmp_path, "ls", "--json")
+    as_lines = wm(tmp_path, "ls", "--json-lines")
+    assert as_json.returncode == as_lines.returncode == ExitCode.FAILED, as_json.stderr
+    (dev,) = json.loads(as_json.stdout)["accounts"]
+    (line,) = map(json.loads, as_lines.stdout.splitlines())
+    for status in (dev, line["account"]):
+        assert status["phase"] == "failed"
+        assert status["count"] is None
+        assert status["stale"] is None
+
+
 def test_cached_without_a_store_says_so_and_how_to_fill_it(config: Path, tmp_path: Path) -> None:
     for command in (WM, CLICK):
         done = wm(tmp_path, "ls", "--cached", secret=False, command=command)

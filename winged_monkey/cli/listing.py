@@ -139,7 +139,7 @@ def _ls(
         # A failed account's instances are unknown (null), not none ([]): nobody saw them.
         found = update.instances
         line = {
-            "account": update.status.model_dump(mode="json"),
+            "account": status_json(update.status),
             "instances": None
             if found is None
             else [
@@ -181,6 +181,17 @@ def _ls(
         sys.exit(outcome)
 
 
+def status_json(status: AccountStatus) -> dict[str, object]:
+    """An account's status as --json and --json-lines print it. A failed account's
+    `count` and `stale` are null, unknown: its rows are not in the listing, and 0 would
+    tell a script summing counts that it has no instances, which nobody saw. (The
+    AccountStatus keeps the rows the TUI still shows of it: "failed (3 shown, 9h old)".)"""
+    found: dict[str, object] = status.model_dump(mode="json")
+    if status.phase == "failed":
+        found.update(count=None, stale=None)
+    return found
+
+
 def _print_listing(
     portal: Portal,
     instances: list[Instance],
@@ -190,7 +201,7 @@ def _print_listing(
 ) -> None:
     if as_json:
         payload = {
-            "accounts": [s.model_dump(mode="json") for s in statuses],
+            "accounts": [status_json(s) for s in statuses],
             "instances": [{**i.model_dump(mode="json"), "kind": i.kind} for i in instances],
         }
         click.echo(json.dumps(payload, indent=2))
