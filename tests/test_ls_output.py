@@ -92,7 +92,10 @@ def test_cached_prints_the_last_listing_with_ages_without_a_cloud_call_or_secret
     assert dev["phase"] == "stale"
     assert 0 <= dev["age_seconds"] < 120
     assert json.loads(through_click.stdout)["instances"] == live["instances"]
-    assert rows(cached_table.stdout) == rows(live_table.stdout)
+    # The same rows, each state as last seen (when the listing saw it), not as current.
+    assert [row[2:] for row in rows(live_table.stdout)] == [
+        names_of(line) for line in rows_of(cached_table.stdout)
+    ]
     # Names in the TUI's order, web-2 before web-10, live and cached alike.
     assert [row[2] for row in rows(live_table.stdout)] == ["db-1", "web-1", "web-2", "web-10"]
     assert [i["name"] for i in live["instances"]] == ["db-1", "web-1", "web-2", "web-10"]
@@ -100,6 +103,37 @@ def test_cached_prints_the_last_listing_with_ages_without_a_cloud_call_or_secret
     assert ages[0].split() == ["ACCOUNT", "LISTED", "AGE", "ROWS"]
     assert ages[1].split()[0] == "dev"
     assert ages[1].split()[-1] == str(len(NAMES))
+
+
+def rows_of(table: str) -> list[str]:
+    """The lines of the instance table under its header."""
+    return table.split("\n\n")[0].splitlines()[1:]
+
+
+def names_of(line: str) -> list[str]:
+    """NAME and ACCOUNT of a cached row: the words after its state's `... N ago`."""
+    words = line.split()
+    return words[words.index("ago") + 1 :][:2]
+
+
+def test_cached_rows_read_as_last_seen_with_their_age_not_as_current(
+    moto: MotoServer, config: Path, tmp_path: Path
+) -> None:
+    """Nothing a cached row says was seen now: on stdout alone (a status line, a watch
+    pane) its state reads as last seen, and when, never as `▶ running`."""
+    assert wm(tmp_path, "ls").returncode == ExitCode.OK
+    table = wm(tmp_path, "ls", "--cached", "--width", "0", secret=False).stdout
+    lines = rows_of(table)
+    assert len(lines) == len(NAMES)
+    for line in lines:
+        assert not line.startswith("▶"), table
+        state, _, seconds = line.partition(" ago")[0].rpartition(" ")
+        assert state == "◌ last seen running", table
+        assert seconds.endswith("s"), table  # the listing a moment ago, in seconds
+        assert seconds[:-1].isdigit(), table
+    # At the narrowest the mark stays beside the state's glyph.
+    narrow = rows_of(wm(tmp_path, "ls", "--cached", "--width", "20", secret=False).stdout)
+    assert {line.split()[0] for line in narrow} == {"◌▶"}, narrow
 
 
 def test_json_says_a_failed_account_s_count_is_unknown_not_0(

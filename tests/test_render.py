@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from winged_monkey.models import InstanceState
+from winged_monkey.models import Instance, InstanceState
 from winged_monkey.store.events import TABLE_HEADER
 from winged_monkey.terminal.render import (
     HEADER,
@@ -15,6 +15,7 @@ from winged_monkey.terminal.render import (
     fit_event_table,
     fit_instance_table,
     human_age,
+    instance_row,
     price_text,
     render_table,
     state_label,
@@ -75,6 +76,28 @@ def test_a_narrow_table_drops_columns_whole_and_keeps_the_name(width: int) -> No
 def test_a_table_that_fits_is_left_as_it_is() -> None:
     assert fit_instance_table([HEADER, ROW], 200) == [list(HEADER), list(ROW)]
     assert fit_instance_table([HEADER, ROW], None) == [list(HEADER), list(ROW)]
+
+
+def test_a_row_its_source_could_not_list_reads_as_last_seen_and_when() -> None:
+    """An aggregator's row kept as last seen: its state is the one observed then, with how
+    long ago, in the table and in it narrowed to glyphs; never `▶ running` as if now."""
+    row = Instance(
+        account="team",
+        id="prod/i-1",
+        name="db-prod",
+        state=InstanceState.RUNNING,
+        raw_state="running",
+        provider="ec2",
+        stale="the aggregator cannot list prod: no answer",
+        observed_at=NOW - timedelta(hours=9),
+    )
+    assert instance_row(row, NOW)[0] == "◌ last seen running 9h ago"
+    unknown = row.model_copy(update={"observed_at": None})
+    assert instance_row(unknown, NOW)[0] == "◌ last seen running ? ago"
+    current = row.model_copy(update={"stale": None, "observed_at": None})
+    assert instance_row(current, NOW)[0] == "▶ running"
+    table = fit_instance_table([HEADER, instance_row(row, NOW), instance_row(current, NOW)], 20)
+    assert [line[:2] for line in table] == [["S", "NAME"], ["◌▶", "db-prod"], ["▶", "db-prod"]]
 
 
 EVENT = (

@@ -65,6 +65,12 @@ class Instance(BaseModel):
         "that could not list it this time (an aggregator's failing account). None: this "
         "listing observed it.",
     )
+    observed_at: datetime | None = Field(
+        default=None,
+        description="For a stale row: when its source last listed it (the state is as of "
+        "then); None when unknown, or when this listing observed it (the account's "
+        "fetched_at).",
+    )
     source_account: str | None = Field(
         default=None,
         description="The account that holds the row at its source, when this account reaches "

@@ -57,6 +57,7 @@ def instance(account: str, row: ResourceOut) -> Instance:
         price_hourly=row.price_hourly,
         extra=extra,
         stale=stale(row),
+        observed_at=row.observed_at if row.stale is not None else None,
         source_account=row.account,
     )
 

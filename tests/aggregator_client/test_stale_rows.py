@@ -7,6 +7,8 @@ account stays current."""
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -45,6 +47,24 @@ def _rows(client: httpx.Client) -> list[dict[str, object]]:
     assert reply.status_code == 200, reply.text
     rows: list[dict[str, object]] = reply.json()
     return rows
+
+
+def assert_last_seen(table: str, failing: str, *, cached: bool = False) -> None:
+    """The rows of `failing` in `wm ls`'s table read `◌ last seen STATE N ago`; the
+    others' states are current ones (`▶ running`), but in a cached table, where none is."""
+    lines = table.split("\n\n")[0].splitlines()[1:]
+    theirs = [line for line in lines if f"team/{failing}" in line.split()]
+    others = [line for line in lines if line not in theirs]
+    assert len(theirs) == 2, table
+    assert others, table
+    for line in theirs:
+        assert re.match(r"◌ last seen (running|stopped) \d+[smhdw] ago  ", line), table
+    for line in others:
+        if cached:
+            assert line.startswith("◌ last seen "), table
+            continue
+        assert not line.startswith("◌"), table
+        assert "last seen" not in line, table
 
 
 def _phase(client: httpx.Client, account: str) -> object:
@@ -93,10 +113,20 @@ async def test_rows_of_a_failing_server_account_are_told_as_last_seen(
     assert result.exit_code == 1, result.output
     said = f"wm: team: 2 rows are as last seen, not now: the aggregator cannot list {FLAKY}"
     assert said in result.stderr
+    # On stdout alone (a pipe, a watch pane) those rows read as last seen, with the age of
+    # the server's observation, never as current; team-a's read as they are now.
+    assert_last_seen(result.stdout, FLAKY)
     # `wm ls --cached` (a status line's source): the same rows from the store, the same words.
     cached = await asyncio.to_thread(wm, tmp_path, agg.url, token, "ls", "--cached", "--json")
     assert cached.exit_code == 1, cached.output
     assert said in cached.stderr
+    for row in json.loads(cached.stdout)["instances"]:  # when each was observed, if stale
+        assert (row["observed_at"] is not None) == (row["source_account"] == FLAKY), row
+    table = await asyncio.to_thread(wm, tmp_path, agg.url, token, "ls", "--cached")
+    assert_last_seen(table.stdout, FLAKY, cached=True)
+    # The account's age says its oldest row too, and how many are as last seen.
+    (ages,) = [line for line in table.stdout.split("\n\n")[1].splitlines() if "team" in line]
+    assert re.search(r"; oldest row \d+[smhdw]  +\d+ \(2 as last seen\)$", ages), ages
 
     # The account answers again: its rows are current again, on the server and the client.
     proxy.fault = PASS

@@ -17,11 +17,11 @@ from winged_monkey.terminal.render import (
     HEADER,
     fit_instance_table,
     human_age,
+    last_seen_label,
     natural,
     price_text,
     render_table,
     sized,
-    state_label,
 )
 
 TYPE_CHECKING = False  # typing, dataclasses and pathlib are not free: none is imported here
@@ -111,6 +111,7 @@ def read(store: Path, names: Sequence[str], kind: str | None, now: datetime) -> 
                 "age_seconds": round((now - fetched).total_seconds()) if fetched else None,
                 "error": None if fetched else "never listed: run `wm ls` to fill the cache",
                 "count": len(found),
+                "stale": sum(1 for row in found if row.get("stale")),
                 "refreshing": False,
             }
         )
@@ -162,32 +163,44 @@ def run(
 
 
 def render_listing(cached: Cached, width: int | None, now: datetime) -> str:
-    """The instance table as `wm ls` prints it, then each account's age."""
-    rows = [HEADER, *(_cells(i, now) for i in cached.instances)]
+    """The instance table as `wm ls` prints it, each state as last seen (none was seen
+    now), then each account's age: its listing's, and its oldest row's when a row is
+    older than the listing (as its source last listed it)."""
+    listed_at = {a["name"]: _when(a["fetched_at"]) for a in cached.accounts}
+    rows: list[tuple[str, ...]] = [HEADER]
+    oldest: dict[str, list[datetime | None]] = {}
+    for row in cached.instances:
+        owner = str(row.get("account", ""))
+        seen = _when(row.get("observed_at")) if row.get("stale") else listed_at.get(owner)
+        if row.get("stale"):
+            oldest.setdefault(owner, []).append(seen)
+        rows.append(_cells(row, now, seen))
     ages = [("ACCOUNT", "LISTED", "AGE", "ROWS")]
     for account in cached.accounts:
-        fetched = _when(account["fetched_at"])
+        name = account["name"]
+        fetched = listed_at[name]
         listed = fetched.astimezone().strftime("%Y-%m-%d %H:%M") if fetched else "never"
-        ages.append(
-            (
-                account["name"],
-                listed,
-                human_age(fetched, now) if fetched else "-",
-                str(account["count"]),
-            )
-        )
+        age = human_age(fetched, now) if fetched else "-"
+        count = str(account["count"])
+        older = oldest.get(name)
+        if older:  # rows its source had only as last seen: as old as their observation
+            known = [t for t in older if t is not None]
+            first = None if len(known) < len(older) else min(known)
+            age += f"; oldest row {human_age(first, now)}"
+            count += f" ({len(older)} as last seen)"
+        ages.append((name, listed, age, count))
     return render_table(fit_instance_table(rows, width)) + "\n\n" + render_table(ages)
 
 
-def _cells(row: dict[str, Any], now: datetime) -> tuple[str, ...]:
+def _cells(row: dict[str, Any], now: datetime, seen: datetime | None) -> tuple[str, ...]:
     provider, region = str(row.get("provider", "")), row.get("region")
     extra = row.get("extra") or {}
     members = extra.get("members") if isinstance(extra, dict) else None
     price = row.get("price_hourly")
     return (
-        state_label(str(row.get("state", "unknown"))),
+        last_seen_label(str(row.get("state", "unknown")), seen, now),
         str(row.get("name", "")),
-        str(row.get("account", "")),
+        _account_label(row),
         f"{provider}/{region}" if region else provider,
         sized(_kind(row), row.get("size"), members if isinstance(members, int) else None),
         price_text(float(price) if isinstance(price, int | float) else None),
@@ -195,6 +208,12 @@ def _cells(row: dict[str, Any], now: datetime) -> tuple[str, ...]:
         ", ".join(row.get("public_ips") or ()) or "-",
         ", ".join(row.get("private_ips") or ()) or "-",
     )
+
+
+def _account_label(row: dict[str, Any]) -> str:
+    """`team/prod` for a row an aggregator's account holds in prod, as `wm ls` names it."""
+    account, source = str(row.get("account", "")), row.get("source_account")
+    return f"{account}/{source}" if isinstance(source, str) and source else account
 
 
 def _kind(row: dict[str, Any]) -> str:

@@ -48,6 +48,18 @@ def state_label(state: InstanceState | str) -> str:
     return f"{glyph} {state}" if carries(sys.stdout, glyph) else state
 
 
+#: Marks a row whose state this listing did not observe (a cached row, or one its source
+#: could not list now): the state is the last one seen, so the row never reads as current.
+LAST_SEEN_GLYPH = "◌"
+
+
+def last_seen_label(state: InstanceState | str, seen: datetime | None, now: datetime) -> str:
+    """`◌ last seen running 9h ago` (`? ago` when unknown): a state observed then, not now.
+    The glyph first, as `state_label`'s, so a table narrowed to glyphs still tells it."""
+    glyph = LAST_SEEN_GLYPH if carries(sys.stdout, LAST_SEEN_GLYPH) else "~"
+    return f"{glyph} {_LAST_SEEN}{state} {human_age(seen, now)} ago"
+
+
 def human_age(since: datetime | None, now: datetime) -> str:
     """Compact age: 45s, 12m, 5h, 3d, 8w; '?' when unknown."""
     if since is None:
@@ -92,8 +104,12 @@ def sized(kind: str, size: str | None, members: int | None, unknown: str = "?") 
 
 
 def instance_row(instance: Instance, now: datetime) -> tuple[str, ...]:
+    """A row of the table; one its source could not list now (`stale`) shows the state it
+    was last seen in, and how long ago (`observed_at`), never as a current one."""
     return (
-        state_label(instance.state),
+        state_label(instance.state)
+        if instance.stale is None
+        else last_seen_label(instance.state, instance.observed_at, now),
         instance.name,
         instance.account_label,
         instance.where,
@@ -228,12 +244,25 @@ def fit_instance_table(rows: Sequence[Sequence[str]], width: int | None) -> list
         elif step == "+STATE":  # the glyph alone still tells the states apart
             column = header.index("STATE")
             table = [
-                [*row[:column], row[column].split(" ")[0], *row[column + 1 :]] for row in table
+                [*row[:column], _state_glyph(row[column]), *row[column + 1 :]] for row in table
             ]
             table[0][column] = "S"
         elif step in header:
             table = _without(table, header.index(step))
     return table
+
+
+def _state_glyph(cell: str) -> str:
+    """A state cell as its glyph: `▶`; a state last seen keeps its mark too (`◌▶`)."""
+    first, _, rest = cell.partition(" ")
+    if not rest.startswith(_LAST_SEEN):
+        return first
+    state = rest.removeprefix(_LAST_SEEN).split(" ")[0]
+    glyph = STATE_GLYPHS.get(state, "?")
+    return first + (glyph if carries(sys.stdout, glyph) else state)
+
+
+_LAST_SEEN = "last seen "
 
 
 def _without(table: list[list[str]], column: int) -> list[list[str]]:
