@@ -52,10 +52,16 @@ async def test_failed_account_in_the_strip_while_others_list(
 async def test_next_start_shows_the_cache_and_keeps_rows_of_failed_accounts(
     live: Live, tmp_path: Path
 ) -> None:
-    """Run once against the cloud; then start again with the cloud unreachable."""
+    """Run once against the cloud; then start again with the cloud unreachable. A row of
+    a failed account is dimmed, and its `$/h` is unknown: nobody saw it running now."""
     app = live.app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
+        table = main_of(app).table
+        api = by_name(table, "api")
+        assert api.state is InstanceState.RUNNING
+        price = table.cell(api.key, "price").plain
+        assert price.replace(".", "").isdigit(), price  # listed now: its cost now
     port = free_port()
     unreachable = tuple(
         a.model_copy(update={"endpoint": a.endpoint.model_copy(update={"port": port})})
@@ -73,6 +79,10 @@ async def test_next_start_shows_the_cache_and_keeps_rows_of_failed_accounts(
         text = strip_text(app)
         assert text.count(": cannot reach 127.0.0.1") == 3
         assert "failed (5 shown, " in text
+        table = main_of(app).table
+        shown = table.cell(api.key, "price")
+        assert shown.plain == "?"  # last seen running, cost now unknown, not 0.010
+        assert [str(span.style) for span in shown.spans] == ["dim"]  # as the whole row
 
 
 async def test_refresh_key_shows_changes_made_elsewhere(live: Live, cloud: Cloud) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 from rich.cells import cell_len
 
 from winged_monkey.models import Instance, InstanceKind, InstanceState
-from winged_monkey.terminal.render import APP_GLYPH, natural, size_text
+from winged_monkey.terminal.render import APP_GLYPH, natural, price_text, size_text
 from winged_monkey.ui import format as fmt
 
 #: (key, label, fixed width or None to fit) in display order: what matters most fits in 80.
@@ -65,6 +65,17 @@ NO_HOURLY_COST = frozenset({InstanceState.STOPPED, InstanceState.TERMINATED})
 def hourly_cost(i: Instance) -> float | None:
     """What the row costs per hour now: None when unknown or when it costs nothing."""
     return None if i.state in NO_HOURLY_COST else i.price_hourly
+
+
+def hourly_cell(row: Row) -> str:
+    """The `$/h` cell: blank for a row that costs nothing now, `?` when unknown: no price,
+    or a row its account did not list now (failed, cached, or kept as last seen by its
+    source), whose state, and so its cost, now nobody saw (a terminated one stays so).
+    Dimmed with the row."""
+    i = row.instance
+    if row.stale and i.state is not InstanceState.TERMINATED:
+        return "?"
+    return "" if i.state in NO_HOURLY_COST else price_text(i.price_hourly)
 
 
 def _price(i: Instance) -> float:

@@ -21,9 +21,9 @@ from textual.renderables.styled import Styled
 from textual.strip import Strip
 
 from winged_monkey.models import InstanceState
-from winged_monkey.terminal.render import price_text, size_text
+from winged_monkey.terminal.render import size_text
 from winged_monkey.ui import format as fmt
-from winged_monkey.ui.rows import ACCOUNT_WIDTH, COLUMNS, NAME_WIDTH, NO_HOURLY_COST, Row
+from winged_monkey.ui.rows import ACCOUNT_WIDTH, COLUMNS, NAME_WIDTH, Row, hourly_cell
 
 PADDING = 1  # a space either side of each cell, as DataTable draws them
 _CACHE_LINES = 2000  # drawn rows kept; a screen holds a few dozen
@@ -84,8 +84,9 @@ def row_cells(row: Row, age: str, drawn: list[int] | None = None) -> list[Text]:
         fmt.name_text(i, NAME_WIDTH),
         Text(fmt.account_cell(i, ACCOUNT_WIDTH)),
         Text(fmt.first_ip(i.public_ips)),
-        # Stopped and terminated rows cost nothing per hour: no price that reads as one.
-        Text("" if i.state in NO_HOURLY_COST else price_text(i.price_hourly), justify="right"),
+        # Stopped and terminated rows cost nothing per hour: no price that reads as one;
+        # a row its account did not list now: unknown, `?`.
+        Text(hourly_cell(row), justify="right"),
         Text(age, justify="right"),
         Text(i.where),
         Text(size_text(i, unknown="")),
