@@ -166,7 +166,8 @@ async def test_enter_on_an_event_opens_the_timeline_with_durations(
             for n in range(timeline.table.row_count)
         ]
         assert "2h" in held
-        assert held[-2].endswith("+")  # the current state, still running
+        # The current state, running when last seen (dev's polls fail): at least that long.
+        assert held[-2].startswith("≥")
         await pilot.press("escape")
         assert app.screen is screen
 
@@ -186,6 +187,37 @@ async def test_t_on_an_instance_opens_its_timeline(events_portal: Portal) -> Non
         assert [s.state for s in timeline.spans] == ["stopped", "running"]
         await pilot.press("escape")
         assert isinstance(app.screen, MainScreen)
+
+
+async def test_the_timeline_of_a_failing_account_s_row_says_when_it_was_last_seen(
+    events_portal: Portal,
+) -> None:
+    """dev's polls fail; its last listing (2h 01m ago) saw batch running, as it had been
+    since 13h 59m ago: not `now ▶ running for 13h 59m`, and the time since is no state's."""
+    app = cached_app(events_portal)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert events_portal.status("dev").phase == "failed"
+        table = main_of(app).table
+        table.select(by_name(table, "batch").key)
+        await pilot.press("t")
+        timeline = app.screen
+        assert isinstance(timeline, TimelineScreen)
+        await wait_for(pilot, lambda: timeline.loaded, "the timeline")
+        await pilot.pause()
+        shown = text_of(timeline).splitlines()
+        (title,) = [line for line in shown if line.startswith("batch  dev/")]
+        assert "last seen ▶ running 2h 01m ago (account failing)" in title, title
+        assert "now" not in title
+        states = shown[shown.index(title) + 1 :][:2]
+        summary = {line.split("  ")[0].strip(): line.split() for line in states}
+        assert summary["? not seen"][-3:-1] == ["2h", "01m"], shown
+        assert summary["▶ running"][-3:-1] == ["11h", "58m"], shown  # until last seen
+        held = [
+            str(timeline.table.get_cell_at(Coordinate(n, 3)))
+            for n in range(timeline.table.row_count)
+        ]
+        assert held[-2] == "≥11h 58m", held  # the start that opened it, not 13h 59m+
 
 
 async def test_plot_draws_activity_and_running_instances(events_portal: Portal) -> None:

@@ -230,7 +230,8 @@ async def test_a_timeline_beside_another_pane_shows_the_time_in_each_state(
         await wait_for(pilot, lambda: timeline.loaded, "the timeline")
         await pilot.pause()
         lines = drawn(timeline.query_one("#timeline-states", Static))
-        assert [line.split()[1] for line in lines] == ["running", "stopped"], lines
+        # dev's polls fail: the time since web-1 was last seen is no state's.
+        assert [line.split()[1] for line in lines] == ["running", "stopped", "not"], lines
         assert all(line.endswith("%") for line in lines), lines
         assert "2h" in lines[1], lines  # stopped for 2 h
 

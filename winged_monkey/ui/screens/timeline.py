@@ -41,23 +41,36 @@ TICK_S = 5.0
 STATE_ROWS = 4
 
 
+#: The time since the target was last observed, in the state summary: not a state's.
+NOT_SEEN = "not seen"
+
+
 def _state_look(state: str) -> Text:
+    if state == NOT_SEEN:
+        return Text(f"? {NOT_SEEN}", style="dim")
     try:
         return fmt.state_text(InstanceState(state))
     except ValueError:
         return Text(state)
 
 
-def state_summary(spans: list[history.StateSpan], now: datetime, width: int) -> Table:
+def state_summary(
+    spans: list[history.StateSpan], now: datetime, width: int, seen: datetime | None = None
+) -> Table:
     """One line per state: a bar of its share of the timed history, the time and the share,
     for the `width` it is drawn at: the bar is shortened to leave the time and the share in
-    sight (in half a tmux window its 30 cells cropped both)."""
+    sight (in half a tmux window its 30 cells cropped both). Given `seen`, when the target
+    was last observed (its account is not listed now), the current state is timed until
+    then and the time since is `? not seen`, no state's."""
     table = Table.grid(padding=(0, 1))
     table.add_column(no_wrap=True, min_width=STATE_WIDTH)
     table.add_column(no_wrap=True)
     table.add_column(no_wrap=True, justify="right")
     table.add_column(no_wrap=True, justify="right")
-    totals = history.time_in_states(spans, now)
+    totals = history.time_in_states(spans, seen or now)
+    if seen is not None and seen < now:
+        totals.append((NOT_SEEN, (now - seen).total_seconds()))
+        totals.sort(key=lambda item: (-item[1], item[0]))
     whole = sum(seconds for _, seconds in totals) or 1.0
     shown, rest = totals[:STATE_ROWS], totals[STATE_ROWS:]
     times = max(len(history.duration_text(seconds)) for _, seconds in totals)
@@ -102,6 +115,8 @@ class TimelineScreen(EventLogScreen):
         self.label = label or target
         self.events: list[Event] = []
         self.spans: list[history.StateSpan] = []
+        #: When the target was last observed, while its account does not list it now.
+        self.seen: datetime | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -157,10 +172,18 @@ class TimelineScreen(EventLogScreen):
     def _show(self) -> None:
         now = self.clock()
         self.spans = history.state_spans(self.events)
+        last_seen = self._last_seen()
+        self.seen = None
+        if last_seen is not None:  # the current state is timed until it was seen, no further
+            current = self.spans[-1] if self.spans and self.spans[-1].end is None else None
+            since = current.start if current is not None else None
+            seen = last_seen[1] or since
+            self.seen = max(seen, since) if seen and since else seen
         self.query_one("#timeline-title", Static).update(self._title(now))
         states = self.query_one("#timeline-states", Static)
+        seen = self.seen
         if self.spans:
-            states.update(fmt.AtWidth(partial(state_summary, self.spans, now)))
+            states.update(fmt.AtWidth(partial(state_summary, self.spans, now, seen=seen)))
         elif not self.loaded:
             states.update(Text("loading…", style="dim"))
         else:
@@ -174,6 +197,8 @@ class TimelineScreen(EventLogScreen):
             span = opened.get(event.key)
             if span is None:
                 held = Text("")
+            elif span.end is None and seen is not None:  # then not seen: at least this long
+                held = Text(f"≥{history.duration_text(span.seconds(seen))}", style="bold")
             elif span.end is None:
                 held = Text(f"{history.duration_text(span.seconds(now))}+", style="bold")
             else:
@@ -207,13 +232,43 @@ class TimelineScreen(EventLogScreen):
             line.append(f" {' '.join(event.detail.split())}")
             detail.update(line)
 
+    def _last_seen(self) -> tuple[str, datetime | None, str] | None:
+        """While the target's account does not list it now (the account failed or is not
+        listed yet, or its source keeps the row as last seen): the state last observed, when
+        (None: unknown) and why not now. None while it is listed now, or not held at all."""
+        instance = self.portal.instance(f"{self.account}/{self.target}")
+        if instance is None:
+            return None
+        status = self.portal.status(self.account)
+        if instance.stale is not None:  # an aggregator's row: as its server last listed it
+            why, listed = "its source cannot list it", instance.observed_at
+        elif status.phase == "failed":
+            why, listed = "account failing", status.fetched_at
+        elif status.phase != "ok":
+            why, listed = "not listed yet", status.fetched_at
+        else:
+            return None
+        last = self.spans[-1] if self.spans and self.spans[-1].end is None else None
+        observed = [history.reached_at(e) for e in self.events if e.new_state]
+        if last is not None and observed and (listed is None or max(observed) > listed):
+            return last.state, max(observed), why  # a newer event saw it: an action's outcome
+        return str(instance.state), listed, why
+
     def _title(self, now: datetime) -> Text:
         title = Text(no_wrap=True, overflow="ellipsis")
         title.append(self.label, style="bold")
         title.append(f"  {self.account}/{self.target}", style="dim")
         instance = self.portal.instance(f"{self.account}/{self.target}")
         last = self.spans[-1] if self.spans and self.spans[-1].end is None else None
-        if instance is not None:
+        last_seen = self._last_seen()
+        if last_seen is not None:  # never as now, nor timed up to now
+            state, seen, why = last_seen
+            title.append("  last seen ")
+            title.append_text(_state_look(state))
+            ago = f" {history.duration_text((now - seen).total_seconds())} ago" if seen else ""
+            title.append(f"{ago} ({why}{'' if seen else '; when unknown'})")
+            last = None
+        elif instance is not None:
             title.append("  now ")
             title.append_text(fmt.state_text(instance.state))
             if last is not None and last.state != instance.state:
