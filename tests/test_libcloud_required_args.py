@@ -77,3 +77,24 @@ def test_a_constructors_refusal_is_said_in_the_configs_words(
     """What the check at build cannot see (a factory class picking another constructor)
     is said the same way when the driver is made."""
     assert drivers.refusal("libvirt", error) == said
+
+
+def test_a_driver_key_left_out_is_told_to_go_in_the_credentials(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An OpenStack account without credentials.key (its driver is made by a factory the
+    check at build cannot see) was told to set key in driver, which the config refuses."""
+    monkeypatch.setenv("WM_TEST_SECRET", "hunter2-never-echoed")
+    config = tmp_path / "wm.toml"
+    config.write_text(
+        '[[accounts]]\nname = "os"\nprovider = "openstack"\n'
+        'driver = { ex_force_auth_url = "https://127.0.0.1:9", ex_tenant_name = "p" }\n'
+        'credentials = { secret_env = "WM_TEST_SECRET", keyring = false }\n'
+    )
+    done = CliRunner().invoke(main, ["--config", str(config), "accounts", "test"])
+    assert done.exit_code == ExitCode.CONFIG, done.output
+    assert (
+        "os: FAILED: libcloud's openstack driver needs key: set the account's key in its "
+        '[accounts.credentials] (key = "..." or key_env), not in driver\n'
+    ) in done.output
+    assert "hunter2" not in done.output

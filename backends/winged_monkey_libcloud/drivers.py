@@ -151,6 +151,11 @@ def needs(provider: str, missing: list[str]) -> str:
     said = f"libcloud's {provider} driver needs {listed}"
     if provider in OWN_BACKENDS:
         return f"{said}: {OWN_BACKENDS[provider]}"
+    if "key" in missing:  # wm passes it from the credentials, never from `driver`
+        return (
+            f'{said}: set the account\'s key in its [accounts.credentials] (key = "..." or '
+            "key_env), not in driver"
+        )
     secrets = [name for name in missing if name.lower() in SECRET_KEYS]
     if secrets:
         return (
