@@ -15,8 +15,8 @@ from winged_monkey.backend_settings import (
     BackendSettings,
     http_url,
     own_settings,
-    settings_problems,
 )
+from winged_monkey.config_words import settings_problems
 from winged_monkey.errors import ConfigError
 
 KNOWN_KEYS = "url, ca_bundle, verify, client_cert, client_key"

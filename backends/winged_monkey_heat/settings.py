@@ -20,8 +20,8 @@ from winged_monkey.backend_settings import (
     credentials_elsewhere,
     http_url,
     own_settings,
-    settings_problems,
 )
+from winged_monkey.config_words import settings_problems
 from winged_monkey.errors import ConfigError
 
 AuthType = Literal["token", "password", "application_credential"]

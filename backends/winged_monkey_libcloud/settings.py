@@ -16,8 +16,8 @@ from winged_monkey.backend_settings import (
     NOT_BLANK,
     BackendSettings,
     own_settings,
-    settings_problems,
 )
+from winged_monkey.config_words import settings_problems
 from winged_monkey.errors import ConfigError, nearest
 
 LIMIT_KEYS = ("instances", "vcpus", "ram_mb")

@@ -13,8 +13,8 @@ from winged_monkey.backend_settings import (
     NOT_BLANK,
     BackendSettings,
     own_settings,
-    settings_problems,
 )
+from winged_monkey.config_words import settings_problems
 from winged_monkey.errors import ConfigError
 
 DEFAULT_SDK_PATH = "/sdk"

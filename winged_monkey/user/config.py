@@ -20,11 +20,10 @@ from winged_monkey.backend_settings import (
     SECRET_KEYS,
     SHARED_KEYS,
     SharedSettings,
-    in_words,
-    meant,
     secret_hint,
     unknown_keys,
 )
+from winged_monkey.config_words import in_words, meant
 from winged_monkey.errors import ConfigError, WMError, nearest
 from winged_monkey.user import binding_ids
 
