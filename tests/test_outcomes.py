@@ -352,3 +352,24 @@ async def test_a_backend_that_crashes_mid_action_is_recorded_failed_with_its_err
     assert events[-1].cause == events[0].key
     assert cloud.state_of(cloud.ec2(), web) == "running"  # nothing reached the cloud
     await portal.close()
+
+
+async def test_an_action_on_a_row_its_account_failed_to_list_records_no_state_before_it(
+    cloud: Cloud, web: str, fault_proxy: Callable[[int], FaultProxy], tmp_path: Path
+) -> None:
+    """The row was listed running; the account's next poll failed; someone stops it from
+    the dimmed row. The log said `running →`: a state nobody saw when the stop was asked."""
+    proxy = fault_proxy(cloud.server.port)
+    account = cloud.account("flaky", port=proxy.port, timeout=TIMEOUT)
+    portal = portal_of(cloud, account, store=tmp_path / "wm.sqlite3")
+    instance = (await listed(portal, "flaky"))["web"]
+    proxy.fault = Fault("status", status=503)
+    async for _ in portal.refresh(["flaky"], native_events=False):
+        pass
+    assert portal.status("flaky").phase == "failed"
+    proxy.fault = PASS
+    updates = await act(portal, Action.STOP, instance)
+    assert updates[-1].phase == "done", updates[-1]
+    requested, *_ = action_events(portal.store, web)
+    assert (requested.outcome, requested.old_state) == ("requested", None)
+    await portal.close()

@@ -314,6 +314,12 @@ class Operations:
         `target`, before its call is sent; `cause`: the event that asked for it."""
         key = f"action:{target.account}:{target.id}:{kind}:{at.timestamp():.6f}"
         intent = Intent(key, kind, action, target.account, target.id, target.name, at, user)
+        # The state it was in when asked, if a listing (or a read) showed it now: a row of an
+        # account that failed its last poll, or kept as last seen by its source, is not.
+        account = self.accounts.find(target.account)
+        unseen = target.stale is not None or (
+            account is not None and account.status.phase in ("failed", "stale")
+        )
         event = Event(
             key=key,
             at=at,
@@ -322,7 +328,7 @@ class Operations:
             account=target.account,
             target=target.id,
             target_name=target.name,
-            old_state=str(target.state),
+            old_state=None if unseen else str(target.state),
             outcome="requested",
             user=user or self.user,
             cause=cause,
