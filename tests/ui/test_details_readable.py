@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from tests.ui.conftest import Live, settle, wait_for
+from tests.ui.conftest import Live, cached_app, settle, wait_for
 from tests.ui.on_screen import SIZE, by_name, main_of, shows, text_of
+from winged_monkey.engine.portal import Portal
+from winged_monkey.models import InstanceState
 from winged_monkey.ui.screens.details import DetailsScreen
 
 
@@ -22,3 +24,26 @@ async def test_details_show_network_interfaces_and_devices_as_json(live: Live) -
         assert '"id": "eni-' in text  # as JSON
         assert "<EC2" not in text
         assert "{'" not in text
+
+
+async def test_details_of_a_failed_accounts_row_say_its_state_was_last_seen(
+    cached_portal: Portal,
+) -> None:
+    """Every account of the cached start failed its poll: the table dims the rows, and the
+    details said `state ▶ running` as if seen now."""
+    app = cached_app(cached_portal)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(
+            pilot,
+            lambda: {s.phase for s in cached_portal.statuses()} == {"failed"},
+            "every account failed",
+        )
+        await settle(pilot)
+        table = main_of(app).table
+        row = next(i for i in table.shown if i.state is InstanceState.RUNNING)
+        table.select(row.key)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: shows(app, DetailsScreen), "the details")
+        text = " ".join(text_of(app.screen).split())
+        assert "as last seen" in text, text
+        assert "its account failed its last poll" in text, text

@@ -15,7 +15,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import Static
 
-from winged_monkey.models import Instance
+from winged_monkey.models import AccountStatus, Instance
 from winged_monkey.terminal.render import price_text
 from winged_monkey.ui import format as fmt
 from winged_monkey.ui.widgets.footer import Footer
@@ -38,7 +38,21 @@ def _value(value: Any) -> Text:
     return Text(str(value))
 
 
-def detail_table(instance: Instance, now: datetime, width: int) -> Table:
+def unseen(instance: Instance, status: AccountStatus | None) -> str | None:
+    """Why the row's state was not observed now, or None when its account listed it now:
+    the account failed its last poll, or has not been listed yet (the cached start)."""
+    if status is None or instance.stale is not None:  # an aggregator's row says its own why
+        return None
+    if status.phase == "failed":
+        return "its account failed its last poll"
+    if status.phase != "ok":
+        return "its account is not listed yet"
+    return None
+
+
+def detail_table(
+    instance: Instance, now: datetime, width: int, status: AccountStatus | None = None
+) -> Table:
     """The fields as a grid of labels and values, for the `width` it is drawn at: the
     labels keep room for VALUE_WIDTH cells of value, wrapping first (in half a tmux window
     the longest label, `extra.block_device_mapping`, left 8 cells, and an id or an address
@@ -50,6 +64,10 @@ def detail_table(instance: Instance, now: datetime, width: int) -> Table:
     state = fmt.state_text(instance.state)
     if instance.stale is not None:  # as last seen: say so where the state is read
         state.append(f"  as last seen: {instance.stale}", style="yellow")
+    elif (why := unseen(instance, status)) is not None:
+        listed = status.fetched_at if status is not None else None
+        ago = f" {fmt.age_since(listed, now)} ago" if listed else " (when unknown)"
+        state.append(f"  as last seen{ago}: {why}", style="yellow")
     rows: list[tuple[str, Text]] = [
         ("state", state),
         ("provider state", _value(instance.raw_state)),
@@ -86,9 +104,12 @@ class DetailsScreen(Screen[None]):
         instance: Instance,
         clock: Callable[[], datetime],
         keymap: Mapping[str, str] | None = None,
+        status: AccountStatus | None = None,
     ) -> None:
         super().__init__()
         self.instance = instance
+        #: Its account's status when opened: whether the row's state was observed now.
+        self.status = status
         self._clock = clock
         self._taken = taken_keys(keymap, self.BINDINGS)
 
@@ -98,7 +119,9 @@ class DetailsScreen(Screen[None]):
             id="details-title",
         )
         with ViScroll(id="details-body", taken=self._taken):
-            yield Static(fmt.AtWidth(partial(detail_table, self.instance, self._clock())))
+            yield Static(
+                fmt.AtWidth(partial(detail_table, self.instance, self._clock(), status=self.status))
+            )
         yield Footer()
 
     def on_mount(self) -> None:

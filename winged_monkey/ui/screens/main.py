@@ -403,7 +403,8 @@ class MainScreen(RowReadsScreen):
         ):
             self.app.push_screen(AppScreen(self.portal, instance, self.clock))
         else:
-            self.app.push_screen(DetailsScreen(instance, self.clock, self.keys))
+            status = self.portal.status(instance.account)
+            self.app.push_screen(DetailsScreen(instance, self.clock, self.keys, status))
 
     def action_accounts(self) -> None:
         self.app.push_screen(AccountsScreen(self.portal, self.clock))
