@@ -54,3 +54,46 @@ async def test_a_listing_older_than_an_outcome_does_not_put_the_old_state_back(
     (shown,) = [u.instances for u in updates if u.instances is not None]
     assert [i.state for i in shown] == [InstanceState.STOPPED]
     await portal.close()
+
+
+async def test_an_outcome_read_while_a_listing_is_being_kept_is_not_lost(
+    cloud: Cloud, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The listing's answer (web running) is in; while it is saved to the store (a thread
+    hop, slow on a loaded machine) a stop's follow reads web stopped. The listing then showed
+    its own rows over the one just read, and, looking the read row up among those, kept
+    "running" until the next poll (seen as a launch settled "running" whose row stayed
+    pending, through wm serve)."""
+    cloud.launch(cloud.ec2(), "web")
+    portal = cloud.portal(cloud.account("dev"))
+    async for _ in portal.refresh():
+        pass
+    (web,) = portal.instances()
+    real = portal.recorder.save_snapshot
+    saving, release = asyncio.Event(), asyncio.Event()
+    held = False
+
+    async def held_once(snapshot: object) -> None:
+        nonlocal held
+        if not held:
+            held = True
+            saving.set()
+            await release.wait()
+        await real(snapshot)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(portal.recorder, "save_snapshot", held_once)
+
+    async def poll() -> None:
+        async for _ in portal.refresh():
+            pass
+
+    polling = asyncio.create_task(poll())
+    await asyncio.wait_for(saving.wait(), 10)
+    outcomes = [u async for u in portal.run_action(Action.STOP, web)]
+    assert outcomes[-1].instance.state is InstanceState.STOPPED
+    release.set()
+    await asyncio.wait_for(polling, 10)
+
+    (row,) = portal.instances()
+    assert row.state is InstanceState.STOPPED
+    await portal.close()

@@ -49,9 +49,11 @@ class Account:
     native_events_error: str | None = None
     #: Seconds the provider asked us to wait before the next poll (HTTP 429 Retry-After).
     retry_after: float | None = None
-    #: When an action last read each row (instance id -> time.monotonic()): a listing that
-    #: began before that reading answers from an earlier moment and must not put it back.
-    read_at: dict[str, float] = field(default_factory=dict)
+    #: What an action last read of each row, and when (instance id -> (time.monotonic(),
+    #: the row)): a listing that began before that reading answers from an earlier moment
+    #: and must not put it back. The row is kept here, not looked up in `instances`, which
+    #: the listing itself may have overwritten while the read came in.
+    read_at: dict[str, tuple[float, Instance]] = field(default_factory=dict)
     #: The backend being built, in its own thread; every use awaits this one build.
     building: concurrent.futures.Future[Backend] | None = None
     #: Counts every change to `instances` (`put`, `show`, `read`): `wm serve` keeps its
@@ -77,13 +79,17 @@ class Account:
     def read(self, instance: Instance) -> None:
         """An action's follow read `instance` just now: the newest word on its row."""
         self.put(instance)
-        self.read_at[instance.id] = time.monotonic()
+        self.read_at[instance.id] = (time.monotonic(), instance)
 
     def newest(self, listed: Sequence[Instance], began: float) -> tuple[Instance, ...]:
         """A listing begun at `began` (time.monotonic()), with each row an action read after
         that moment in place of the listing's older view of it."""
-        later = {i for i, at in self.read_at.items() if at > began and i in self.instances}
-        return tuple(self.instances[row.id] if row.id in later else row for row in listed)
+        later = {i: row for i, (at, row) in self.read_at.items() if at > began}
+        return tuple(later.get(row.id, row) for row in listed)
+
+    def forget_reads(self, before: float) -> None:
+        """Drop what actions read before `before`: every listing from then on is newer."""
+        self.read_at = {i: (at, row) for i, (at, row) in self.read_at.items() if at > before}
 
     @property
     def name(self) -> str:

@@ -143,7 +143,7 @@ class Inventory:
             events = await self.on_listed(name, instances, events)
         rows = account.newest(listed, began)
         account.show(rows)
-        account.read_at = {i: at for i, at in account.read_at.items() if at > began}
+        account.forget_reads(began)
         return AccountUpdate(account.status, rows, tuple(events))
 
     def _gap(self, account: Account) -> float:
