@@ -66,11 +66,8 @@ class AwsIdentity:
     ca_bundle: str | None = None
     #: Where botocore read `ca_bundle`, and where to change it.
     ca_bundle_from: str = ""
-    #: The shared files' paths, their state when `credentials` were read from them, and
-    #: how to read keys from them again (_reread).
-    files: tuple[str, ...] = ()
-    read: tuple[tuple[int, int, int] | None, ...] = ()
-    from_files: Callable[[], Any] | None = field(default=None, repr=False)
+    #: The profile's keys in the shared files, to read again once a file has changed.
+    in_files: KeysInFiles | None = field(default=None, repr=False)
     #: The last secrets and session tokens `frozen` handed out, for Secrets.mask.
     handed: list[str] = field(default_factory=list, repr=False)
 
@@ -103,14 +100,9 @@ class AwsIdentity:
         gimme-aws-creds or `aws configure` write new ones there while wm runs. Only
         keys from those files replace them; anything else (a file caught half-written,
         the profile become a role) keeps the ones in use until they are refused."""
-        if self.method not in _FROM_FILES or (now := _state(self.files)) == self.read:
+        if self.method not in _FROM_FILES or self.in_files is None:
             return
-        self.read = now
-        try:
-            found = self.from_files() if self.from_files is not None else None
-        except Exception:
-            return
-        if found is not None:
+        if (found := self.in_files.changed()) is not None:
             self.method, self.credentials = found.method, found
 
 
@@ -130,6 +122,29 @@ def _state(paths: tuple[str, ...]) -> tuple[tuple[int, int, int] | None, ...]:
         return found.st_ino, found.st_size, found.st_mtime_ns
 
     return tuple(one(path) for path in paths)
+
+
+@dataclass
+class KeysInFiles:
+    """One profile's keys as botocore reads them from the shared files (`load`), and the
+    files' state when they were last read: what AwsIdentity and a role's source keys
+    (_rereading_keys) read again, as each aws CLI command does, once a file has changed."""
+
+    files: tuple[str, ...]
+    read: tuple[tuple[int, int, int] | None, ...]
+    load: Callable[[], Any]
+
+    def changed(self) -> Any:
+        """The keys read anew if a file has changed since the last reading; None if none
+        has, or if they cannot be read now (a file caught half-written: the keys in use
+        stay until they are refused)."""
+        if (now := _state(self.files)) == self.read:
+            return None
+        self.read = now
+        try:
+            return self.load()
+        except Exception:
+            return None
 
 
 def _keys_from_files(name: str, files: tuple[str, ...]) -> Callable[[], Any]:
@@ -231,9 +246,11 @@ def resolve(
         credentials=credentials,
         ca_bundle=session.get_config_variable("ca_bundle"),
         ca_bundle_from=_ca_bundle_from(session),
-        files=files,
-        read=read,
-        from_files=_keys_from_files(session.get_config_variable("profile") or "default", files),
+        in_files=KeysInFiles(
+            files,
+            read,
+            _keys_from_files(session.get_config_variable("profile") or "default", files),
+        ),
     )
     # The first use now, while the backend is built: a role is assumed here (its MFA code
     # asked, if any), outside any call's deadline, and a refusal names the account at once.
@@ -425,23 +442,18 @@ class _RereadProvider:
     def load(self) -> Any:
         read = _state(self._files)  # before the provider reads them: a change after is seen
         found = self._provider.load()
-        return None if found is None else _rereading_keys()(found, self._load, self._files, read)
+        keys = KeysInFiles(self._files, read, self._load)
+        return None if found is None else _rereading_keys()(found, keys)
 
 
 @functools.cache
 def _rereading_keys() -> type[Any]:
-    """botocore's Credentials whose keys are read again by `load` (only keys from the
-    shared files replace them, as AwsIdentity._reread) once a file has changed."""
+    """botocore's Credentials whose keys are read again from the shared files once one has
+    changed (KeysInFiles, as AwsIdentity._reread)."""
     from botocore.credentials import Credentials
 
     class RereadingKeys(Credentials):
-        def __init__(
-            self,
-            found: Any,
-            load: Callable[[], Any],
-            files: tuple[str, ...],
-            read: tuple[tuple[int, int, int] | None, ...],
-        ) -> None:
+        def __init__(self, found: Any, in_files: KeysInFiles) -> None:
             super().__init__(
                 found.access_key,
                 found.secret_key,
@@ -449,19 +461,13 @@ def _rereading_keys() -> type[Any]:
                 method=found.method,
                 account_id=found.account_id,
             )
-            self._load, self._files, self._read = load, files, read
+            self._in_files = in_files
 
         def get_frozen_credentials(self) -> Any:
-            if (now := _state(self._files)) != self._read:
-                self._read = now
-                try:
-                    found = self._load()
-                except Exception:  # a file caught half-written: the keys in use stay
-                    found = None
-                if found is not None:
-                    self.access_key, self.secret_key = found.access_key, found.secret_key
-                    self.token, self.account_id = found.token, found.account_id
-                    self.method = found.method
+            if (found := self._in_files.changed()) is not None:
+                self.access_key, self.secret_key = found.access_key, found.secret_key
+                self.token, self.account_id = found.token, found.account_id
+                self.method = found.method
             return super().get_frozen_credentials()
 
     return RereadingKeys
