@@ -154,13 +154,7 @@ def each_of_clouds_yaml(
                 f"wm accounts import --clouds-yaml {shlex.quote(str(path))} "
                 f"--cloud {shlex.quote(name)} --name NAME"
             )
-            refused.append(
-                ConfigError(
-                    f"{source}: cannot make an account name from it (letters, digits, _.-): "
-                    f"import it alone, named: {alone}",
-                    account=name,
-                )
-            )
+            refused.append(unnamable(source, name, alone))
             continue
         key = cloudfiles.key_of(name, loader.get_cloud_names())
         try:
@@ -282,6 +276,16 @@ def secret_from_environment(account: ImportedAccount) -> ImportedAccount:
 
 
 # -- one cloud onto one account ----------------------------------------------------------
+
+
+def unnamable(source: str, name: str, alone: str) -> ConfigError:
+    """A cloud's or a profile's refusal when its name makes no account name (`開発`), with
+    `alone`, the command that imports it under a name of the user's."""
+    return ConfigError(
+        f"{source}: cannot make an account name from it (letters, digits, _.-): import it "
+        f"alone, named: {alone}",
+        account=name,
+    )
 
 
 def account_name(raw: str) -> str:

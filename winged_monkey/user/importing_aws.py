@@ -12,7 +12,7 @@ from typing import Any
 
 from winged_monkey import aws_hints
 from winged_monkey.errors import ConfigError, nearest
-from winged_monkey.user.importing import ImportedAccount, account_name
+from winged_monkey.user.importing import ImportedAccount, account_name, unnamable
 
 
 def each_of_aws_profiles(
@@ -48,13 +48,7 @@ def each_of_aws_profiles(
             name = account_name(rename or profile)
         except ConfigError:
             alone = f"wm accounts import --aws --profile {shlex.quote(profile)} --name NAME"
-            refused.append(
-                ConfigError(
-                    f"AWS profile {profile!r}: cannot make an account name from it (letters, "
-                    f"digits, _.-): import it alone, named: {alone}",
-                    account=profile,
-                )
-            )
+            refused.append(unnamable(f"AWS profile {profile!r}", profile, alone))
             continue
         notes = []
         if not profiles[profile].get("region"):
