@@ -94,11 +94,14 @@ class AggregatorBackend(Backend):
             self._who(),
         )
         rows = [*instances, *deployments]
-        rows += convert.kept(self._recalled, accounts, rows)
+        unlisted = convert.unlisted(accounts, rows)
+        kept = convert.kept(self._recalled, unlisted)
+        rows += kept
         self._collections = {
             row.id: "deployments" if row.kind == "app" else "instances" for row in rows
         }
-        self._unlisted = convert.unlisted(accounts, rows)
+        held = {row.source_account for row in kept}  # said on each of its rows instead
+        self._unlisted = tuple(why for name, why in unlisted.items() if name not in held)
         return rows
 
     def unlisted(self) -> tuple[str, ...]:

@@ -7,7 +7,7 @@ exactly those actions.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC
 from typing import Any
 
@@ -62,29 +62,10 @@ def instance(account: str, row: ResourceOut) -> Instance:
     )
 
 
-def unlisted(accounts: Iterable[ProviderAccountOut], rows: Iterable[Instance]) -> tuple[str, ...]:
+def unlisted(accounts: Iterable[ProviderAccountOut], rows: Iterable[Instance]) -> dict[str, str]:
     """The server's accounts it holds no rows of because it cannot list them (or has not
-    yet): without a word these would look like accounts with nothing on them. An account
-    with rows kept as last seen says so on each row (`stale`)."""
-    return tuple(_unlisted(accounts, rows).values())
-
-
-def kept(
-    recalled: Iterable[Instance], accounts: Iterable[ProviderAccountOut], rows: Iterable[Instance]
-) -> list[Instance]:
-    """This client's last rows of each server account the server now holds no rows of (a
-    restarted server or a new replica that cannot list it, or has not yet): kept as last
-    seen, each saying why. Dropped, they were taken for machines gone: `vanished` in the
-    log, and a destroy whose answer was lost settled as done."""
-    why = _unlisted(accounts, rows)
-    return [
-        row.model_copy(update={"stale": f"{why[row.source_account]} (as last listed here)"})
-        for row in recalled
-        if row.source_account in why
-    ]
-
-
-def _unlisted(accounts: Iterable[ProviderAccountOut], rows: Iterable[Instance]) -> dict[str, str]:
+    yet), each with why: without a word these would look like accounts with nothing on
+    them. An account with rows kept as last seen says so on each row (`stale`)."""
     listed = {i.source_account for i in rows}
     said = {}
     for account in accounts:
@@ -95,6 +76,18 @@ def _unlisted(accounts: Iterable[ProviderAccountOut], rows: Iterable[Instance]) 
         else:
             said[account.id] = f"the aggregator has not listed {account.id} yet"
     return said
+
+
+def kept(recalled: Iterable[Instance], unlisted: Mapping[str, str]) -> list[Instance]:
+    """This client's last rows of each server account the server now holds no rows of
+    (`unlisted`: a restarted server or a new replica that cannot list it, or has not yet):
+    kept as last seen, each saying why. Dropped, they were taken for machines gone:
+    `vanished` in the log, and a destroy whose answer was lost settled as done."""
+    return [
+        row.model_copy(update={"stale": f"{why} (as last listed here)"})
+        for row in recalled
+        if (why := unlisted.get(row.source_account or "")) is not None
+    ]
 
 
 def stale(row: ResourceOut) -> str | None:
