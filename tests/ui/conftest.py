@@ -24,13 +24,14 @@ import pytest
 from textual.app import App
 from textual.pilot import Pilot
 
-from tests.ui.on_screen import SIZE, Notes
+from tests.ui.on_screen import SIZE, Notes, by_name, main_of
 from winged_monkey.demo.seed import build_demo
 from winged_monkey.demo.server import MotoServer
 from winged_monkey.engine.portal import Portal
 from winged_monkey.models import AccountSnapshot, Event, EventSource, Instance, InstanceState
 from winged_monkey.store.sqlite import Store
 from winged_monkey.ui.app import WMApp
+from winged_monkey.ui.screens.timeline import TimelineScreen
 from winged_monkey.user.config import AccountConfig, Config
 
 FIXED_NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
@@ -124,6 +125,17 @@ async def wait_for(
             instead = f"; saw {seen()!r}" if seen is not None else ""
             raise AssertionError(f"timed out waiting for {what}{instead}")
         await pilot.pause(0.05)
+
+
+async def open_timeline(pilot: Pilot[Any], app: WMApp, name: str) -> TimelineScreen:
+    """`t` on the main screen's row named `name`: its timeline, once loaded."""
+    table = main_of(app).table
+    table.select(by_name(table, name).key)
+    await pilot.press("t")
+    timeline = app.screen
+    assert isinstance(timeline, TimelineScreen)
+    await wait_for(pilot, lambda: timeline.loaded, "the timeline")
+    return timeline
 
 
 async def settle(pilot: Pilot[Any]) -> None:

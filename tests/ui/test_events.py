@@ -20,6 +20,7 @@ from tests.ui.conftest import (
     cached_app,
     fixed_events,
     fleet_id,
+    open_timeline,
     settle,
     wait_for,
 )
@@ -176,12 +177,7 @@ async def test_t_on_an_instance_opens_its_timeline(events_portal: Portal) -> Non
     app = cached_app(events_portal)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        table = main_of(app).table
-        table.select(by_name(table, "batch").key)
-        await pilot.press("t")
-        timeline = app.screen
-        assert isinstance(timeline, TimelineScreen)
-        await wait_for(pilot, lambda: timeline.loaded, "the timeline")
+        timeline = await open_timeline(pilot, app, "batch")
         await pilot.pause()
         assert [e.outcome for e in timeline.events] == ["failed", "ok", None]
         assert [s.state for s in timeline.spans] == ["stopped", "running"]
@@ -198,12 +194,7 @@ async def test_the_timeline_of_a_failing_account_s_row_says_when_it_was_last_see
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         assert events_portal.status("dev").phase == "failed"
-        table = main_of(app).table
-        table.select(by_name(table, "batch").key)
-        await pilot.press("t")
-        timeline = app.screen
-        assert isinstance(timeline, TimelineScreen)
-        await wait_for(pilot, lambda: timeline.loaded, "the timeline")
+        timeline = await open_timeline(pilot, app, "batch")
         await pilot.pause()
         shown = text_of(timeline).splitlines()
         (title,) = [line for line in shown if line.startswith("batch  dev/")]
@@ -338,12 +329,7 @@ async def test_the_timeline_shows_the_whole_reason_of_the_event_under_the_cursor
     app = cached_app(events_portal)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        table = main_of(app).table
-        table.select(by_name(table, "queue").key)
-        await pilot.press("t")
-        timeline = app.screen
-        assert isinstance(timeline, TimelineScreen)
-        await wait_for(pilot, lambda: timeline.loaded, "the timeline")
+        timeline = await open_timeline(pilot, app, "queue")
         detail = timeline.query_one("#timeline-detail", Static)
 
         def drawn() -> str:

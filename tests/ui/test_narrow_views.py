@@ -9,7 +9,7 @@ from textual.containers import VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Input, OptionList, Static
 
-from tests.ui.conftest import cached_app, fixed_clock, settle, wait_for
+from tests.ui.conftest import cached_app, fixed_clock, open_timeline, settle, wait_for
 from tests.ui.on_screen import by_name, main_of, shows
 from tests.ui.test_catalog_snapshots import _catalog_view, fixed_app  # noqa: F401 (a fixture)
 from tests.ui.test_events import open_events
@@ -20,7 +20,6 @@ from winged_monkey.ui.screens.confirm import ConfirmScreen
 from winged_monkey.ui.screens.details import DetailsScreen
 from winged_monkey.ui.screens.secret import SecretScreen
 from winged_monkey.ui.screens.switcher import ViewSwitcher
-from winged_monkey.ui.screens.timeline import TimelineScreen
 from winged_monkey.ui.widgets.event_table import COLUMNS as EVENT_COLUMNS
 from winged_monkey.ui.widgets.footer import Footer
 
@@ -222,12 +221,7 @@ async def test_a_timeline_beside_another_pane_shows_the_time_in_each_state(
     app = cached_app(events_portal)
     async with app.run_test(size=SIDE_BY_SIDE) as pilot:
         await settle(pilot)
-        table = main_of(app).table
-        table.select(by_name(table, "web-1").key)
-        await pilot.press("t")
-        timeline = app.screen
-        assert isinstance(timeline, TimelineScreen)
-        await wait_for(pilot, lambda: timeline.loaded, "the timeline")
+        timeline = await open_timeline(pilot, app, "web-1")
         await pilot.pause()
         lines = drawn(timeline.query_one("#timeline-states", Static))
         # dev's polls fail: the time since web-1 was last seen is no state's.
