@@ -162,6 +162,9 @@ class Backend(ABC):
     #: Whether `launch` and `launch_app` call `sending()` before their creating request:
     #: then a launch with no answer before it is failed (nothing created), not unknown.
     SAYS_SENDING: ClassVar[bool] = False
+    #: Why an account of this backend has no catalog, when `capabilities` says it has none
+    #: (said to a user who asked for that account's catalog).
+    NO_CATALOG: ClassVar[str] = "its provider offers nothing to launch here"
 
     _lane: Lane | None = None  # made on the first blocking call
     #: The account keys this backend reads besides the portal's own, checked when the config
@@ -277,7 +280,7 @@ class Backend(ABC):
         """What this account can launch (Capability.CATALOG): owned or configured images,
         templates, sizes with prices, locations, key pairs, networks, and quota where the
         provider exposes it (Capability.QUOTAS). Never the provider's full public image list."""
-        raise ActionNotAllowed(f"{self.account.name} has no catalog", account=self.account.name)
+        raise ActionNotAllowed(f"no catalog: {self.NO_CATALOG}", account=self.account.name)
 
     async def search_images(self, query: str, limit: int = 50) -> list[CatalogItem]:
         """Public images whose name or description contains `query`, on demand."""

@@ -80,6 +80,10 @@ class HeatBackend(Backend):
         | _MUTATING
     )
     SAYS_SENDING = True  # a launch validates (and signs in) before its POST /stacks
+    NO_CATALOG = (
+        "a Heat account's catalog is the templates it is given: add"
+        ' `templates = "~/heat-templates"` (a folder of HOT files) to its table'
+    )
     SETTINGS = HeatSettings
 
     def __init__(self, account: AccountConfig, secrets: Secrets) -> None:

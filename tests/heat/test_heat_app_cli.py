@@ -181,3 +181,14 @@ def test_wm_catalog_lists_a_heat_accounts_templates_unasked(cli: Cli, tmp_path: 
     assert shown.stdout.startswith("cat (heat)\n"), shown.stdout
     assert f"{tree}/app.yaml" in shown.stdout, shown.stdout
     assert "bare" not in shown.output, shown.output
+
+
+def test_wm_catalog_of_a_heat_account_without_templates_says_what_to_add(cli: Cli) -> None:
+    """`wm catalog bare` on a Heat account given no templates said "heat accounts have no
+    catalog" (the TUI) or "its provider offers nothing to launch here" (the CLI), which is
+    untrue of any Heat account given `templates`: it says what to add."""
+    cli.add_heat("bare")
+    shown = cli.run("catalog", "--account", "bare")
+    assert shown.exit_code == ExitCode.OK, shown.output  # said, not a failure to answer
+    assert shown.stderr.startswith("wm: bare: no catalog: "), shown.stderr
+    assert '`templates = "~/heat-templates"`' in shown.stderr, shown.stderr

@@ -67,11 +67,9 @@ def _catalog(
             rows += [(i.account, i.id, i.name, _cut(i.description, 50)) for i in found]
             click.echo(render_table(rows) if found else f"no public image matches {search!r}")
     else:
-        updates = asyncio.run(_catalogs(portal, names))
-        answered = {u.account for u in updates}
-        for name in accounts:
-            if name not in answered:
-                click.echo(f"wm: {name}: its provider offers nothing to launch here", err=True)
+        updates, none = asyncio.run(_catalogs(portal, names, accounts))
+        for name, why in none:
+            click.echo(f"wm: {name}: no catalog: {why}", err=True)
         catalogs = [u.catalog for u in updates if u.catalog is not None]
         errors = [(u.account, u.error or "no answer") for u in updates if u.catalog is None]
         if as_json:
@@ -88,13 +86,18 @@ def _catalog(
         sys.exit(ExitCode.FAILED)
 
 
-async def _catalogs(portal: Portal, names: Sequence[str]) -> list[CatalogUpdate]:
+async def _catalogs(
+    portal: Portal, names: Sequence[str], asked: Sequence[str]
+) -> tuple[list[CatalogUpdate], list[tuple[str, str]]]:
+    """The catalogs of `names`, and why each account `asked` for by name has none."""
     try:
         found = [u async for u in portal.catalogs(names)]
+        answered = {u.account for u in found}
+        none = [(n, await portal.no_catalog(n) or "") for n in asked if n not in answered]
     finally:
         await portal.close()
     order = {name: index for index, name in enumerate(names)}
-    return sorted(found, key=lambda u: order.get(u.account, len(order)))
+    return sorted(found, key=lambda u: order.get(u.account, len(order))), none
 
 
 async def _search(

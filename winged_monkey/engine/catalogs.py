@@ -76,11 +76,9 @@ class Catalogs:
     async def catalog(self, account: str, *, refresh: bool = False) -> AccountCatalog:
         if not refresh and (kept := self.cached(account)) is not None:
             return kept
-        holder, backend = await self._open(account)
+        _, backend = await self._open(account)
         if Capability.CATALOG not in backend.capabilities:
-            raise ActionNotAllowed(
-                f"{holder.config.backend} accounts have no catalog", account=account
-            )
+            raise ActionNotAllowed(f"no catalog: {backend.NO_CATALOG}", account=account)
         found = await self.accounts.within(account, backend.catalog())
         self._cache[account] = (time.monotonic(), found)
         return found
@@ -106,6 +104,11 @@ class Catalogs:
             update = await next_done
             if update is not None:
                 yield update
+
+    async def no_catalog(self, account: str) -> str | None:
+        """Why the account has no catalog (None: it has one), said to whoever asked for it."""
+        _, backend = await self._open(account)
+        return None if Capability.CATALOG in backend.capabilities else backend.NO_CATALOG
 
     async def search_images(self, account: str, query: str, limit: int = 50) -> list[CatalogItem]:
         if not query.strip():

@@ -306,6 +306,10 @@ class Portal:
         as it arrives; an account that fails is an update with its error."""
         return self.launcher.catalogs(names, refresh=refresh)
 
+    async def no_catalog(self, account: str) -> str | None:
+        """Why the account has no catalog once built (None: it has one)."""
+        return await self.launcher.no_catalog(account)
+
     async def search_images(self, account: str, query: str, limit: int = 50) -> list[CatalogItem]:
         """The provider's public images matching `query`, on demand (raises WMError)."""
         return await self.launcher.search_images(account, query, limit)
