@@ -182,9 +182,14 @@ async def test_a_change_found_after_hours_unlisted_says_when_it_was_last_seen(
     await refresh(portal)
     await portal.close()
 
-    said = {e["target"]: e["detail"] for e in wm_events() if e["kind"] == "state"}
-    assert said[web] == (
+    found = {e["target"]: e for e in wm_events() if e["kind"] == "state"}
+    assert found[web]["detail"] == (
         "not listed for 9 h 30 min before this (last listed 2026-03-02 08:00 UTC): changed "
         "some time between"
     )
-    assert said[db] is None
+    assert found[db]["detail"] is None
+    # A script reads when it was last listed, not only the words: from then to the
+    # change its state is unknown.
+    assert found[web]["since"] == "2026-03-02T08:00:00+00:00"
+    assert found[web]["at"] == "2026-03-02T17:30:00+00:00"
+    assert found[db]["since"] is None

@@ -112,6 +112,23 @@ def test_observed_diff_has_stable_keys(opener: Opener) -> None:
     )
 
 
+def test_a_change_found_after_a_gap_keeps_when_it_was_last_listed(opener: Opener) -> None:
+    """Listed at 12:00, next at 21:30: the stop's `since` (12:00) is stored and read back
+    by another process; a change found at the usual pace has none."""
+    before = snapshot(T0, inst("i-1", InstanceState.RUNNING), inst("i-2", InstanceState.RUNNING))
+    late = T0 + timedelta(hours=9, minutes=30)
+    now = {"i-1": inst("i-1", InstanceState.STOPPED)}
+    opener().append_events(diff_inventories("dev", before, now, late, gap=60))
+    opener().append_events(
+        diff_inventories("dev", snapshot(late, *now.values()), {}, late + timedelta(seconds=15))
+    )
+    found = {(e.kind, e.target): e for e in opener().events()}
+    assert found["state", "i-1"].since == T0
+    assert found["state", "i-1"].at == late
+    assert found["vanished", "i-2"].since == T0
+    assert found["vanished", "i-1"].since is None
+
+
 def test_event_filters(opener: Opener) -> None:
     store = opener()
     store.append_events(
@@ -315,6 +332,21 @@ def test_the_previous_schema_finds_a_target_by_name_after_its_upgrade(tmp_path: 
     assert [e.key for e in store.events(target_or_name="i-1")] == ["old"]
     store.close()
     assert "events_target_name_at" in dict(_schema(path))
+
+
+def test_the_last_release_s_file_opens_and_keeps_a_gap_s_start(tmp_path: Path) -> None:
+    """A file the last release wrote (schema 4): opened by this one, its events read as
+    before (seen, no gap) and a change found after a gap keeps when it was last listed."""
+    path = tmp_path / "v4.sqlite3"
+    _old_store(path, 4)
+    store = Store.open(path)
+    assert [(e.key, e.since) for e in store.events()] == [("old", None)]
+    store.append_events([ev(1, since=T0 - timedelta(hours=9))])
+    store.close()
+    assert [(e.key, e.since) for e in Store.open(path).events()] == [
+        ("k1", T0 - timedelta(hours=9)),
+        ("old", None),
+    ]
 
 
 @pytest.mark.parametrize(

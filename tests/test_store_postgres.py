@@ -5,7 +5,7 @@ migrating at once, a newer schema refused, an unreachable database said plainly.
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
@@ -16,6 +16,7 @@ from winged_monkey.models import Event, EventSource
 from winged_monkey.store.postgres import MIGRATIONS, SCHEMA_VERSION, PostgresStore
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+HOURS_9 = timedelta(hours=9)
 
 
 def _versions(url: str, password: str) -> list[int]:
@@ -47,6 +48,18 @@ def test_an_older_schema_is_upgraded_and_keeps_its_events(
         assert _versions(url, password) == list(range(1, SCHEMA_VERSION + 1))
         assert [e.key for e in store.events()] == ["old"]
         assert [e.key for e in store.events(target_or_name="web")] == ["old"]
+        assert store.events()[0].since is None  # seen, as it was
+        late = Event(
+            key="late",
+            at=T0,
+            source=EventSource.OBSERVED,
+            kind="state",
+            account="dev",
+            target="i-2",
+            since=T0 - HOURS_9,
+        )
+        store.append_events([late])
+        assert store.events(target="i-2")[0].since == T0 - HOURS_9
     finally:
         store.close()
     with psycopg.connect(url, password=password) as db:

@@ -180,6 +180,12 @@ class Event(BaseModel):
     cause: str | None = Field(
         None, description="The key of the action's intent this outcome or observation settles."
     )
+    since: datetime | None = Field(
+        None,
+        description="For a change found after its account went unlisted for a while: when "
+        "the target was last listed in its old state. Its state from then until `at` is "
+        "unknown. None when the previous listing was the usual poll.",
+    )
 
 
 # -- apps (n-tier: Heat stacks, aggregator deployments) -----------------------------------

@@ -19,23 +19,19 @@ def diff_inventories(
 
     The key names the previous snapshot's time, so two processes that diff the
     same pair of inventories record one event, not two. Where that listing is more than
-    `gap` seconds old (the account failed its polls, or no wm ran), each event says when
-    it was last seen: the change happened at some moment in between, not at `now`.
+    `gap` seconds old (the account failed its polls, or no wm ran), each event's `since`
+    says when it was last seen: the change happened at some moment in between, not at `now`.
     """
     before = {i.id: i for i in previous.instances}
-    since = f"{previous.fetched_at.timestamp():.6f}"
+    listed = f"{previous.fetched_at.timestamp():.6f}"
     unseen = (now - previous.fetched_at).total_seconds()
-    detail = (
-        f"not listed for {_hours(unseen)} before this (last listed "
-        f"{previous.fetched_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC): changed some time between"
-        if gap is not None and unseen > gap
-        else None
-    )
+    since = previous.fetched_at if gap is not None and unseen > gap else None
+    detail = gap_text(since, now) if since is not None else None
     events: list[Event] = []
 
     def event(kind: str, inst: Instance, old: str | None, new: str | None) -> Event:
         return Event(
-            key=f"observed:{account}:{inst.id}:{kind}:{old}>{new}:{since}",
+            key=f"observed:{account}:{inst.id}:{kind}:{old}>{new}:{listed}",
             at=now,
             source=EventSource.OBSERVED,
             kind=kind,
@@ -45,6 +41,7 @@ def diff_inventories(
             old_state=old,
             new_state=new,
             detail=detail,
+            since=since,
         )
 
     for instance_id, inst in current.items():
@@ -57,6 +54,14 @@ def diff_inventories(
         if instance_id not in current:
             events.append(event("vanished", old, old.state, None))
     return events
+
+
+def gap_text(since: datetime, at: datetime) -> str:
+    """What a change found after a gap says of it (its `since`, in words)."""
+    return (
+        f"not listed for {_hours((at - since).total_seconds())} before this (last listed "
+        f"{since.astimezone(UTC):%Y-%m-%d %H:%M} UTC): changed some time between"
+    )
 
 
 def _hours(seconds: float) -> str:

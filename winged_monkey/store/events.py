@@ -143,6 +143,7 @@ def event_record(event: Event) -> dict[str, object]:
     """The exported fields of one event, JSON-ready (time as ISO 8601 UTC)."""
     data = event.model_dump(mode="json")
     data["at"] = event.at.astimezone(UTC).isoformat()
+    data["since"] = event.since.astimezone(UTC).isoformat() if event.since else None
     return {column: data[column] for column in EXPORT_COLUMNS}
 
 

@@ -109,6 +109,10 @@ MIGRATIONS: tuple[str, ...] = (
     """
     CREATE INDEX events_target_name_at ON events (target_name, at);
     """,
+    # 5: a change found after a gap says when its target was last listed (unix seconds).
+    """
+    ALTER TABLE events ADD COLUMN since DOUBLE PRECISION;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -30,7 +30,10 @@ EVENT_COLUMNS = (
     "detail",
     "duration",
     "cause",
+    "since",
 )
+#: Times kept as unix seconds, UTC.
+_TIMES = ("at", "since")
 #: "user" is a reserved word in PostgreSQL; SQLite takes the quoted name as well.
 _COLUMNS = ", ".join(f'"{c}"' if c == "user" else c for c in EVENT_COLUMNS)
 SELECT = f"SELECT seq, {_COLUMNS} FROM events"  # noqa: S608
@@ -172,13 +175,16 @@ def snapshots(rows: Iterable[Sequence[Any]]) -> dict[str, AccountSnapshot]:
 def event_row(event: Event) -> Sequence[object]:
     data = event.model_dump(mode="json")
     data["at"] = event.at.timestamp()
+    data["since"] = event.since.timestamp() if event.since is not None else None
     return tuple(data[column] for column in EVENT_COLUMNS)
 
 
 def row_event(row: Sequence[Any]) -> Event:
     """A SELECT row (its seq first) as an Event."""
     data = dict(zip(EVENT_COLUMNS, row[1:], strict=True))
-    data["at"] = datetime.fromtimestamp(data["at"], tz=UTC)
+    for column in _TIMES:
+        if data[column] is not None:
+            data[column] = datetime.fromtimestamp(data[column], tz=UTC)
     return Event.model_validate(data)  # faster than model_construct in pydantic 2
 
 
