@@ -365,3 +365,22 @@ async def test_home_and_end_move_the_cursor_in_the_events_view_and_the_timeline(
         await wait_for(pilot, lambda: timeline.loaded and timeline.table.row_count > 1, "rows")
         await pilot.press("home")
         await wait_for(pilot, lambda: timeline.table.cursor_row == 0, "the timeline's first row")
+
+
+async def test_the_running_plot_does_not_count_a_failing_account_s_rows_as_running(
+    events_portal: Portal,
+) -> None:
+    """Every account's polls fail (dev last listed 2h 01m ago): its rows are not drawn as
+    running up to now, the hours since read '?' and the peak is a lower bound."""
+    app = cached_app(events_portal)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = await open_events(pilot)
+        lines = [line.plain for line in screen.plot.lines(78)]
+        assert lines[0][40:].rstrip() == "running per account · peak · ? unknown", lines
+        rows = {line[40:].split()[0]: line[40:].split()[1:] for line in lines[1:4]}
+        assert set(rows) == {"dev", "lab", "prod"}, lines
+        for account, (bars, peak) in rows.items():
+            assert bars[-3:].count("?") >= 1, (account, bars)  # not seen since it failed
+            assert peak.startswith("≥"), (account, peak)
+        assert rows["dev"][0][-2] == "?"  # 2h 01m ago: the last hour but one nobody saw

@@ -225,3 +225,18 @@ def test_a_change_reads_as_its_action_when_an_observation_came_last() -> None:
     assert (row.kind, row.source, row.user) == ("stop", EventSource.ACTION, "ana")
     assert (row.old_state, row.new_state, row.outcome) == ("running", "stopped", "ok")
     assert (row.detail, row.duration, row.at) == ("web-1 stopping · 3 parts", 1.5, seen.at)
+
+
+def test_a_change_found_after_a_gap_counts_no_running_in_the_gap() -> None:
+    """Listed running 20h ago, next 90 min ago (stopped): it ran until 20h ago as far as
+    anyone saw; the hours between are unknown, neither running nor stopped."""
+    found = _step("state", 90, old="running", new="stopped", source=EventSource.OBSERVED)
+    gap = found.model_copy(update={"since": FIXED_NOW - timedelta(hours=20)})
+    assert history.running_slots([gap], None, _day()) == set(range(4))
+    unseen = history.unseen_by_account([gap], [], ["dev"], _day())["dev"]
+    assert [n for n, count in enumerate(unseen) if count] == list(range(4, 23))
+    spans = history.state_spans([gap])
+    assert [(s.state, s.seconds(FIXED_NOW)) for s in spans] == [
+        (history.NOT_LISTED, 18.5 * 3600),
+        ("stopped", 90 * 60.0),
+    ]

@@ -7,11 +7,11 @@ events view, the timeline and the plot stay deterministic under test.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from winged_monkey.models import Event, EventSource, Instance, InstanceState
+from winged_monkey.models import AccountStatus, Event, EventSource, Instance, InstanceState
 
 #: The time windows `w` cycles through, in order; None is everything recorded.
 WINDOWS: dict[str, timedelta | None] = {
@@ -41,6 +41,10 @@ NICE_BINS = (
     30 * 86400,
 )
 RUNNING = str(InstanceState.RUNNING)
+#: The "state" of a span nobody saw: from a change's `since` (its target last listed in
+#: the old state) to when the change was found. Not InstanceState.UNKNOWN, which a
+#: provider said.
+NOT_LISTED = "not listed"
 _STATE_ORDER = {str(state): n for n, state in enumerate(InstanceState)}
 
 
@@ -135,6 +139,8 @@ def state_spans(events: Iterable[Event]) -> list[StateSpan]:
 
     The state before the first event is not timed (its start is unknown); a repeated
     state (an action's result, then the refresh that observed it) continues its span.
+    A change found after a gap (`since`) ends the old state when it was last listed, and
+    the time until the change was found is a NOT_LISTED span: no state was seen then.
     """
     spans: list[StateSpan] = []
     current: tuple[str, datetime, str] | None = None  # state, since, opened by
@@ -146,8 +152,14 @@ def state_spans(events: Iterable[Event]) -> list[StateSpan]:
         at = reached_at(event)
         if current is not None and current[0] == new:
             continue
+        # Not before the state it ends was seen to begin (an action's result in the gap).
+        gap = event.since if event.since is not None and event.since < at else None
+        if gap is not None and current is not None:
+            gap = max(gap, current[1])
         if current is not None:
-            spans.append(StateSpan(current[0], current[1], at, current[2]))
+            spans.append(StateSpan(current[0], current[1], gap or at, current[2]))
+        if gap is not None and gap < at:
+            spans.append(StateSpan(NOT_LISTED, gap, at, f"{event.key}#{NOT_LISTED}"))
         current = (new, at, event.key) if new is not None else None
     if current is not None:
         spans.append(StateSpan(current[0], current[1], None, current[2]))
@@ -218,42 +230,110 @@ def activity_by_kind(events: Iterable[Event], bins: Bins, rows: int) -> list[tup
     return [*kept, ("other", other)]
 
 
+def not_listed_since(
+    instance: Instance, status: AccountStatus
+) -> tuple[datetime | None, str] | None:
+    """While its account does not list `instance` now (the account failed or is not listed
+    yet, or its source keeps the row as last seen): when it was last listed (None: unknown)
+    and why not now. None while it is listed now."""
+    if instance.stale is not None:  # an aggregator's row: as its server last listed it
+        return instance.observed_at, "its source cannot list it"
+    if status.phase == "failed":
+        return status.fetched_at, "account failing"
+    if status.phase != "ok":
+        return status.fetched_at, "not listed yet"
+    return None
+
+
+def seen_until(events: Iterable[Event], listed: datetime | None) -> datetime | None:
+    """Until when a target its account does not list now was seen: its last listing, or a
+    newer event that saw its state (an action's outcome); None when nothing says."""
+    observed = [reached_at(e) for e in events if e.new_state]
+    return max([t for t in (listed, max(observed, default=None)) if t is not None], default=None)
+
+
 def running_by_account(
     events: Sequence[Event],
     instances: Iterable[Instance],
     accounts: Iterable[str],
     bins: Bins,
+    unlisted: Mapping[tuple[str, str], datetime | None] | None = None,
 ) -> dict[str, list[int]]:
     """How many instances of each account ran in each bin (at any moment of it).
 
     Built from the state transitions in `events` (the window's); an instance with no
     event in the window kept the state the inventory shows now since it was created.
     Each instance counts at most once per bin, however often it started and stopped in it.
+    `unlisted`: the rows their account does not list now, by (account, id), with when they
+    were last listed (None: unknown): they count as running until then, not to the end
+    (see `unseen_by_account` for the rest).
     """
+    unlisted = unlisted or {}
     running: dict[str, list[int]] = {name: [0] * bins.count for name in accounts}
-    by_target: dict[tuple[str, str], list[Event]] = {}
-    for event in events:
-        by_target.setdefault((event.account, event.target), []).append(event)
+    by_target = _by_target(events)
     listed = {(i.account, i.id): i for i in instances}
     for key, instance in listed.items():
         if key in by_target or instance.state is not InstanceState.RUNNING:
             continue
+        end = unlisted.get(key, bins.end)
+        if end is None:
+            continue  # running when, nobody knows
         since = max(bins.start, instance.created_at or bins.start)
-        _add(running, instance.account, set(bins.overlapping(since, bins.end)), bins.count)
+        _add(running, instance.account, set(bins.overlapping(since, end)), bins.count)
     for (account, target), mine in by_target.items():
         seen = listed.get((account, target))
         created = seen.created_at if seen is not None else None
-        _add(running, account, running_slots(mine, created, bins), bins.count)
+        key = (account, target)
+        until = (seen_until(mine, unlisted[key]) or bins.start) if key in unlisted else None
+        _add(running, account, running_slots(mine, created, bins, until=until), bins.count)
     return running
 
 
-def running_slots(events: Iterable[Event], created: datetime | None, bins: Bins) -> set[int]:
+def unseen_by_account(
+    events: Sequence[Event],
+    instances: Iterable[Instance],
+    accounts: Iterable[str],
+    bins: Bins,
+    unlisted: Mapping[tuple[str, str], datetime | None] | None = None,
+) -> dict[str, list[int]]:
+    """How many instances of each account were in a state nobody saw in each bin: a gap
+    before a change found late (NOT_LISTED), and a row not listed now since it was last
+    seen (`unlisted`, as for `running_by_account`)."""
+    unlisted = unlisted or {}
+    unseen: dict[str, list[int]] = {name: [0] * bins.count for name in accounts}
+    by_target = _by_target(events)
+    for instance in instances:
+        by_target.setdefault((instance.account, instance.id), [])
+    for (account, target), mine in by_target.items():
+        slots: set[int] = set()
+        for span in state_spans(mine):
+            if span.state == NOT_LISTED and span.end is not None:
+                slots.update(bins.overlapping(span.start, span.end))
+        if (account, target) in unlisted:
+            seen = seen_until(mine, unlisted[account, target]) or bins.start
+            slots.update(bins.overlapping(max(seen, bins.start), bins.end))
+        _add(unseen, account, slots, bins.count)
+    return unseen
+
+
+def _by_target(events: Iterable[Event]) -> dict[tuple[str, str], list[Event]]:
+    by_target: dict[tuple[str, str], list[Event]] = {}
+    for event in events:
+        by_target.setdefault((event.account, event.target), []).append(event)
+    return by_target
+
+
+def running_slots(
+    events: Iterable[Event], created: datetime | None, bins: Bins, *, until: datetime | None = None
+) -> set[int]:
     """The bins in which one instance ran at any moment, from its events in the window.
 
     The state before its first event is the first event's `old_state` (an intent or an
     observed change says it), held since it was created (`created`, when known) or the
-    window's start; an `appeared` or launched instance has no state before. A set: a
-    stop and a start within one bin still count that bin once.
+    window's start until then, or until it was last listed (its `since`); an `appeared` or
+    launched instance has no state before. A set: a stop and a start within one bin still
+    count that bin once. `until`: when its state was last seen, for a row not listed now
+    (its current state is not counted after).
     """
     ordered = sorted(events, key=reached_at)
     slots: set[int] = set()
@@ -280,10 +360,12 @@ def running_slots(events: Iterable[Event], created: datetime | None, bins: Bins)
         # event saw it earlier): then since the window's start, as with no date at all.
         known = created if created is not None and created <= first_at else None
         since = max(bins.start, known or bins.start)
-        slots.update(bins.overlapping(since, first_at))
+        last_seen = min(first.since, first_at) if first.since is not None else first_at
+        slots.update(bins.overlapping(since, last_seen))
     for span in state_spans(ordered):
         if span.state == RUNNING:
-            slots.update(bins.overlapping(span.start, span.end or bins.end))
+            end = span.end or (max(until, span.start) if until is not None else bins.end)
+            slots.update(bins.overlapping(span.start, end))
     return slots
 
 

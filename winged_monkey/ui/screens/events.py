@@ -20,7 +20,14 @@ from textual.widgets import Header, Input, Static
 from winged_monkey.engine.portal import Portal
 from winged_monkey.engine.recorder import History
 from winged_monkey.models import Event
-from winged_monkey.terminal.history import WINDOW_LABELS, WINDOWS, folded, search_text, states_of
+from winged_monkey.terminal.history import (
+    WINDOW_LABELS,
+    WINDOWS,
+    folded,
+    not_listed_since,
+    search_text,
+    states_of,
+)
 from winged_monkey.ui.bindings import filter_keys, footer_order, refresh_key, timeline_key
 from winged_monkey.ui.screens.event_log import LOAD_LIMIT, EventLogScreen, Query
 from winged_monkey.ui.screens.time_range import TimeRange, TimeRangeScreen
@@ -278,6 +285,11 @@ class EventsScreen(EventLogScreen):
             if (f.account is None or i.account == f.account)
             and (f.target is None or (i.account, i.id) == f.target[:2])
         ]
+        unlisted = {
+            (i.account, i.id): gone[0]
+            for i in instances
+            if (gone := not_listed_since(i, self.portal.status(i.account))) is not None
+        }
         self.plot.show(
             PlotData(
                 start=start,
@@ -286,6 +298,7 @@ class EventsScreen(EventLogScreen):
                 instances=instances,
                 accounts=accounts,
                 scope=[e for e in everything if f.in_scope(e)],
+                unlisted=unlisted,
             )
         )
 

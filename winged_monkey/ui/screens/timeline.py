@@ -45,9 +45,13 @@ STATE_ROWS = 4
 NOT_SEEN = "not seen"
 
 
+#: Time no state was seen is drawn apart from every state's, in this glyph.
+UNSEEN_BAR = "?"
+
+
 def _state_look(state: str) -> Text:
-    if state == NOT_SEEN:
-        return Text(f"? {NOT_SEEN}", style="dim")
+    if state in (NOT_SEEN, history.NOT_LISTED):
+        return Text(f"? {state}", style="dim")
     try:
         return fmt.state_text(InstanceState(state))
     except ValueError:
@@ -78,7 +82,10 @@ def state_summary(
     for state, seconds in shown:
         share = seconds / whole
         filled = round(share * bar_width)
-        bar = Text("█" * filled, style="cyan")
+        unseen = state in (NOT_SEEN, history.NOT_LISTED)
+        bar = Text(
+            UNSEEN_BAR * filled if unseen else "█" * filled, style="dim" if unseen else "cyan"
+        )
         bar.append("░" * (bar_width - filled), style="dim")
         table.add_row(
             _state_look(state), bar, history.duration_text(seconds), f"{share:.0%}".rjust(4)
@@ -189,11 +196,20 @@ class TimelineScreen(EventLogScreen):
         else:
             states.update(Text("no state changes recorded yet", style="dim"))
         opened = {span.opened_by: span for span in self.spans}
+        # A state last seen before a gap held at least until then: maybe longer.
+        cut = {
+            span.opened_by
+            for span, after in zip(self.spans, self.spans[1:], strict=False)
+            if after.state == history.NOT_LISTED
+        }
         table = self.table
         at_end = table.row_count == 0 or table.cursor_row >= table.row_count - 1
         row = table.cursor_row
         table.clear()
         for event in self.events:
+            gap = opened.get(f"{event.key}#{history.NOT_LISTED}")
+            if gap is not None:  # the time before a change found late: no state seen
+                self._add_gap(gap)
             span = opened.get(event.key)
             if span is None:
                 held = Text("")
@@ -201,6 +217,8 @@ class TimelineScreen(EventLogScreen):
                 held = Text(f"≥{history.duration_text(span.seconds(seen))}", style="bold")
             elif span.end is None:
                 held = Text(f"{history.duration_text(span.seconds(now))}+", style="bold")
+            elif span.opened_by in cut:
+                held = Text(f"≥{history.duration_text(span.seconds(now))}")
             else:
                 held = Text(history.duration_text(span.seconds(now)))
             table.add_row(
@@ -216,6 +234,20 @@ class TimelineScreen(EventLogScreen):
         if table.row_count:
             table.move_cursor(row=table.row_count - 1 if at_end else row, animate=False)
         self._show_detail()
+
+    def _add_gap(self, gap: history.StateSpan) -> None:
+        """A row for the time a change found late went unseen: from when its target was
+        last listed (in the state before) to when the change was found."""
+        self.table.add_row(
+            Text(time_text(gap.start), style="dim"),
+            Text("?", style="dim"),
+            Text("unknown", style="dim"),
+            Text(f"? {history.duration_text(gap.seconds(gap.start))}", style="dim"),
+            Text(""),
+            Text(""),
+            Text("not listed: its state is unknown until the change was found", style="dim"),
+            key=gap.opened_by,
+        )
 
     @on(DataTable.RowHighlighted, "#timeline")
     def _show_detail(self) -> None:
@@ -239,19 +271,14 @@ class TimelineScreen(EventLogScreen):
         instance = self.portal.instance(f"{self.account}/{self.target}")
         if instance is None:
             return None
-        status = self.portal.status(self.account)
-        if instance.stale is not None:  # an aggregator's row: as its server last listed it
-            why, listed = "its source cannot list it", instance.observed_at
-        elif status.phase == "failed":
-            why, listed = "account failing", status.fetched_at
-        elif status.phase != "ok":
-            why, listed = "not listed yet", status.fetched_at
-        else:
+        unlisted = history.not_listed_since(instance, self.portal.status(self.account))
+        if unlisted is None:
             return None
+        listed, why = unlisted
         last = self.spans[-1] if self.spans and self.spans[-1].end is None else None
-        observed = [history.reached_at(e) for e in self.events if e.new_state]
-        if last is not None and observed and (listed is None or max(observed) > listed):
-            return last.state, max(observed), why  # a newer event saw it: an action's outcome
+        seen = history.seen_until(self.events, listed)
+        if last is not None and seen is not None and seen != listed:
+            return last.state, seen, why  # a newer event saw it: an action's outcome
         return str(instance.state), listed, why
 
     def _title(self, now: datetime) -> Text:

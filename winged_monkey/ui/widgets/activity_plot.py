@@ -5,8 +5,8 @@ Hand-drawn text bars (eighth blocks) so it reads at 80x24, without colour, in tm
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from rich.text import Text
@@ -31,7 +31,9 @@ class PlotData:
     """What the plot draws over [start, end].
 
     `events` are counted by kind; `scope` (every event of the targets in view, whatever
-    its kind) and `instances` (the inventory now) give the running instances.
+    its kind) and `instances` (the inventory now) give the running instances; `unlisted`,
+    the instances their account does not list now (failed, not listed yet, kept as last
+    seen), with when they were last listed (None: unknown): not running after that, unknown.
     """
 
     start: datetime
@@ -40,6 +42,12 @@ class PlotData:
     instances: Sequence[Instance] = ()
     accounts: Sequence[str] = ()
     scope: Sequence[Event] = ()
+    unlisted: Mapping[tuple[str, str], datetime | None] = field(default_factory=dict)
+
+
+#: A bin in which no instance of the account was seen running and some were not seen at
+#: all: not "none ran" (`·`).
+UNSEEN = "?"
 
 
 def _axis(bins: history.Bins, width: int) -> Text:
@@ -56,8 +64,10 @@ def _chart(
     bins: history.Bins,
     width: int,
     empty: str,
+    unseen: dict[str, list[int]] | None = None,
 ) -> list[Text]:
-    """A titled block of labelled sparklines `width` cells wide."""
+    """A titled block of labelled sparklines `width` cells wide; a bin with nothing to draw
+    where `unseen` counts some is drawn UNSEEN."""
     bars = max(1, width - LABEL_WIDTH - TOTAL_WIDTH - 1)
     lines = [Text(fmt.one_line(title, width).ljust(width), style="bold")]
     if not rows:
@@ -68,15 +78,30 @@ def _chart(
     for (label, values), total in zip(rows, totals, strict=True):
         line = Text(no_wrap=True)
         line.append(fmt.one_line(label, LABEL_WIDTH - 1).ljust(LABEL_WIDTH), style="bold")
-        drawn = "".join(c * cell for c in history.spark(values, peak))
+        sparks = history.spark(values, peak)
+        unknown = (unseen or {}).get(label)
+        if unknown:
+            sparks = "".join(
+                UNSEEN if c == "·" and n else c for c, n in zip(sparks, unknown, strict=True)
+            )
+        drawn = "".join(c * cell for c in sparks)
         line.append(drawn.ljust(bars), style="cyan")
         line.append(" " + total.rjust(TOTAL_WIDTH))
-        line.highlight_regex("·+", "dim")
+        line.highlight_regex(r"[·?]+", "dim")
         lines.append(line)
     axis = Text(" " * LABEL_WIDTH)
     axis.append_text(_axis(bins, min(bars, cell * bins.count)))
     lines.append(axis)
     return lines
+
+
+def _peak(running: list[int], unseen: list[int] | None) -> str:
+    """The most that ran at once; with some instances unseen, at least that (`?`: none
+    was seen running)."""
+    peak = max(running, default=0)
+    if not any(unseen or ()):
+        return str(peak)
+    return f"≥{peak}" if peak else UNSEEN
 
 
 class ActivityPlot(Widget):
@@ -124,17 +149,21 @@ class ActivityPlot(Widget):
         )
         if alone:
             return left
-        running = history.running_by_account(data.scope, data.instances, data.accounts, bins)
+        args = (data.scope, data.instances, data.accounts, bins, data.unlisted)
+        running = history.running_by_account(*args)
+        unseen = history.unseen_by_account(*args)
         ranked = sorted(running.items(), key=lambda item: (-max(item[1], default=0), item[0]))
         shown = sorted(ranked[:ROWS]) if len(ranked) > ROWS else sorted(ranked)
         more = f" (+{len(ranked) - ROWS} more)" if len(ranked) > ROWS else ""
+        said = f" · {UNSEEN} unknown" if any(any(v) for v in unseen.values()) else ""
         right = _chart(
-            f"running per account{more} · peak",
+            f"running per account{more} · peak{said}",
             shown,
-            [str(max(values, default=0)) for _, values in shown],
+            [_peak(values, unseen.get(name)) for name, values in shown],
             bins,
             width - half - GAP,
             "no accounts",
+            unseen,
         )
         height = max(len(left), len(right))
         out: list[Text] = []
