@@ -660,3 +660,13 @@ def test_follow_as_a_table_prints_new_events_as_lines(history: list[Event]) -> N
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def test_the_csv_export_adds_since_after_the_last_release_s_columns() -> None:
+    """A script reading the last release's CSV by position still finds each column where it
+    was (the key 14th); when the target was last listed before a late change comes after."""
+    late = ev("k1", NOW, old_state="running", new_state="stopped", since=NOW - timedelta(hours=9))
+    header, row = list(csv.reader(io.StringIO(to_csv([late]))))
+    last_release = "at,source,kind,account,target,target_name,old_state,new_state,outcome,"
+    assert ",".join(header).startswith(last_release + "user,detail,duration,key,")
+    assert dict(zip(header, row, strict=True))["since"] == "2026-11-03T03:00:00+00:00"

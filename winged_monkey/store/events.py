@@ -25,8 +25,14 @@ _RELATIVE = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhdw])$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 #: Column order of the CSV export (JSON objects carry the same fields): the store's
-#: columns, the key last, without the link to a cause.
-EXPORT_COLUMNS = (*(c for c in EVENT_COLUMNS if c not in ("key", "cause")), "key")
+#: columns, the key, without the link to a cause; columns added since go after the key,
+#: where a script reading by position does not see the others move.
+ADDED_COLUMNS = ("since",)
+EXPORT_COLUMNS = (
+    *(c for c in EVENT_COLUMNS if c not in ("key", "cause", *ADDED_COLUMNS)),
+    "key",
+    *ADDED_COLUMNS,
+)
 TABLE_HEADER = (
     "TIME",
     "SOURCE",
