@@ -21,12 +21,13 @@ OpenAPI document the server publishes at /api/v1/openapi.json:
     DELETE /api/v1/tokens/{id}             -> TokenOut                 (admins; revokes)
 
 Every resource carries the actions its caller may run on it now as `links`; a client
-offers exactly those. A client may send the key of its own record of an action or a
-launch (its intent) with the request, in the header `X-WM-Intent` (percent-encoded): the
-server's events for that request (each try of a pool launch) point at it (`cause` =
-`client:` + the key), so the client can show them as parts of its own change. Every
-error, whatever the status, is ErrorOut. Nothing of the backing clouds' credentials ever
-appears in any of these shapes.
+offers exactly those. Its `state` is the one last observed, never what an action under
+way should lead to: that action is its `requested`. A client may send the key of its own
+record of an action or a launch (its intent) with the request, in the header
+`X-WM-Intent` (percent-encoded): the server's events for that request (each try of a pool
+launch) point at it (`cause` = `client:` + the key), so the client can show them as parts
+of its own change. Every error, whatever the status, is ErrorOut. Nothing of the backing
+clouds' credentials ever appears in any of these shapes.
 """
 
 from __future__ import annotations
@@ -100,6 +101,14 @@ class Link(_Wire):
     href: str = Field(description="Absolute path on the server.")
 
 
+class RequestedOut(_Wire):
+    """An action the server is carrying out on a resource now: asked, not yet ended."""
+
+    action: str = Field(description="As the event log names it: stop, start, reboot, ...")
+    at: datetime = Field(description="When it was asked.")
+    user: str | None = Field(None, description="Who asked it.")
+
+
 class ResourceOut(_Wire):
     """An instance or a deployment (an n-tier app), as the server's cache holds it."""
 
@@ -108,7 +117,10 @@ class ResourceOut(_Wire):
     pool: str
     kind: Literal["instance", "app"]
     name: str
-    state: InstanceState
+    state: InstanceState = Field(
+        description="As last observed, by a listing or an action's follow: never what an "
+        "action under way is expected to lead to (that action is `requested`)."
+    )
     raw_state: str
     provider: str
     region: str | None = None
@@ -131,6 +143,11 @@ class ResourceOut(_Wire):
         None,
         description="Why the row's account could not be listed since (its last poll "
         "failed, or it was not polled yet): the state is as of observed_at. None: current.",
+    )
+    requested: RequestedOut | None = Field(
+        None,
+        description="An action under way on it (None: none): the state is not its outcome "
+        "until a listing or its follow observes it.",
     )
 
 

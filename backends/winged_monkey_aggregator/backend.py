@@ -140,6 +140,9 @@ class AggregatorBackend(Backend):
                 f"{instance.name}: your token on the aggregator is a viewer's (read only); "
                 f"ask the team admin for an operator's to {action}"
             )
+        under_way = instance.extra.get("requested")  # another's action (convert.requested)
+        if isinstance(under_way, str):
+            return f"{instance.name}: {under_way}; {action} once it ends"
         role = f" to your role ({self.whoami.role})" if self.whoami else ""
         return f"the aggregator offers no {action} on {instance.name} now{role}"
 

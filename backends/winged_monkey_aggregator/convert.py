@@ -13,7 +13,14 @@ from typing import Any
 
 from winged_monkey.catalog import AccountCatalog, CatalogItem, Choice, Quota, Size
 from winged_monkey.models import Event, EventSource, Instance
-from winged_monkey.wire import CLIENT_CAUSE, CatalogOut, Link, ProviderAccountOut, ResourceOut
+from winged_monkey.wire import (
+    CLIENT_CAUSE,
+    CatalogOut,
+    Link,
+    ProviderAccountOut,
+    RequestedOut,
+    ResourceOut,
+)
 from winged_monkey_aggregator.errors import quoted
 
 PROVIDER = "aggregator"
@@ -40,6 +47,8 @@ def instance(account: str, row: ResourceOut) -> Instance:
     )
     if row.members is not None:
         extra["members"] = row.members
+    if row.requested is not None:  # under way at the server: `state` is not its outcome
+        extra["requested"] = requested(row.requested)
     return Instance(
         account=account,
         id=local_id(row.account, row.id),
@@ -88,6 +97,15 @@ def kept(recalled: Iterable[Instance], unlisted: Mapping[str, str]) -> list[Inst
         for row in recalled
         if (why := unlisted.get(row.source_account or "")) is not None
     ]
+
+
+def requested(action: RequestedOut) -> str:
+    """An action the server is carrying out, for a person: what, by whom, since when."""
+    by = f" by {action.user}" if action.user else ""
+    return (
+        f"{action.action} requested{by} at {action.at.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC, "
+        "under way at the aggregator"
+    )
 
 
 def stale(row: ResourceOut) -> str | None:

@@ -215,7 +215,7 @@ class Launcher(Catalogs):
             links.ended(change, "failed")  # refused (or abandoned): nothing to observe
             raise
         in_flight = self.operations.in_flight
-        in_flight.add(app.key)
+        self.operations.fly(intent, app, moving)
         holder.put(moving)
         final = ActionUpdate(action, moving, "unknown", "stopped following before the outcome")
         try:
@@ -230,7 +230,7 @@ class Launcher(Catalogs):
             final = replace(final, intent=intent.key)
             yield final
         finally:
-            in_flight.discard(app.key)
+            in_flight.pop(app.key, None)
             await self.operations.settle(intent, final, time.monotonic() - started)
             links.ended(change, final.phase)
 
@@ -330,7 +330,7 @@ class Launcher(Catalogs):
         finals: dict[str, ActionUpdate] = {}
         for row in rows:
             holder.put(row)
-            in_flight.add(row.key)
+            self.operations.fly(intent, row, row)  # the cloud's answer: observed
             # What a listing sees of it is the launch's.
             self.operations.links.start(intent.key, intent.action, row, launch=True)
             finals[row.id] = ActionUpdate(
@@ -355,7 +355,7 @@ class Launcher(Catalogs):
                 yield update
         finally:
             for row in rows:
-                in_flight.discard(row.key)
+                in_flight.pop(row.key, None)
                 final = finals[row.id]
                 if not final.finished:
                     final = replace(

@@ -78,6 +78,24 @@ class Intent:
     user: str | None
 
 
+@dataclass(frozen=True)
+class Flight:
+    """An action under way on one row: what was asked (`kind`, as the log names it), when and
+    by whom, the row as last observed when it was asked, and the row the engine shows
+    meanwhile (`shown`: its prediction, e.g. `stopping` for a stop; for a launch, the cloud's
+    answer). A listing or the action's follow puts a newer row in its place: observed."""
+
+    kind: str
+    at: datetime
+    user: str | None
+    observed: Instance
+    shown: Instance
+
+    def seen(self, row: Instance) -> Instance:
+        """`row`, the engine's row now, as last observed: the prediction is not."""
+        return self.observed if row is self.shown else row
+
+
 class Operations:
     """Runs, follows and records actions; settles open intents from what polls observe."""
 
@@ -94,8 +112,8 @@ class Operations:
         self.recorder = recorder
         self.clock = clock
         self.user = user
-        #: Keys (ACCOUNT/ID) of the instances an action is being followed on now.
-        self.in_flight: set[str] = set()
+        #: The instances an action is being followed on now, by key (ACCOUNT/ID).
+        self.in_flight: dict[str, Flight] = {}
         self._open: dict[str, dict[str, Intent]] = {}  # account -> intent key -> intent
         #: The instances actions of ours are changing, until a listing shows where each
         #: led: what that listing observed changing is linked to the action's intent. An
@@ -140,6 +158,11 @@ class Operations:
             reason = backend.refusal(action, instance)
         return reason
 
+    def fly(self, intent: Intent, observed: Instance, shown: Instance) -> None:
+        """`intent`'s action is under way on `observed`, shown as `shown` meanwhile."""
+        who = intent.user or self.user
+        self.in_flight[observed.key] = Flight(intent.kind, intent.at, who, observed, shown)
+
     # -- running one -------------------------------------------------------------------
 
     async def run(
@@ -161,12 +184,13 @@ class Operations:
         account = self.accounts.get(instance.account)
         backend = await self.accounts.backend(instance.account)
         started, at = time.monotonic(), self.clock()
-        self.in_flight.add(instance.key)
+        moving = instance.model_copy(update={"state": _moving_state(action, instance)})
+        asker = user or self.user
+        self.in_flight[instance.key] = Flight(str(action), at, asker, instance, moving)
         intent = await self.intend(str(action), action, instance, at, user, cause=cause)
         change = self.links.start(intent.key, action, instance)
         final: ActionUpdate | None = None
         try:
-            moving = instance.model_copy(update={"state": _moving_state(action, instance)})
             account.put(moving)
             yield ActionUpdate(action, moving, "requested", f"{action} requested", intent.key)
             observed: Instance | None = None
@@ -204,7 +228,7 @@ class Operations:
                         account.read(update.instance)
                         yield update
         finally:
-            self.in_flight.discard(instance.key)
+            self.in_flight.pop(instance.key, None)
             if final is None:  # cancelled: whatever happened, we did not see it
                 final = ActionUpdate(
                     action,

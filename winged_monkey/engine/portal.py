@@ -23,7 +23,7 @@ from winged_monkey.actions import Action
 from winged_monkey.backend import Backend, Capability
 from winged_monkey.engine.accounts import Accounts
 from winged_monkey.engine.inventory import AccountUpdate, Inventory
-from winged_monkey.engine.operations import ActionUpdate, Operations
+from winged_monkey.engine.operations import ActionUpdate, Flight, Operations
 from winged_monkey.engine.poller import Poller
 from winged_monkey.engine.recorder import History, Recorder
 from winged_monkey.errors import ActionNotAllowed, NotFoundError
@@ -115,6 +115,11 @@ class Portal:
         account, _, instance_id = key.partition("/")
         holder = self.accounts.find(account)
         return holder.instances.get(instance_id) if holder else None
+
+    def flight(self, key: str) -> Flight | None:
+        """The action under way on the instance `ACCOUNT/ID` (what was asked, and the row as
+        last observed while the engine shows its prediction), or None."""
+        return self.operations.in_flight.get(key)
 
     def members_elsewhere(self, app: Instance, detail: AppDetail) -> dict[str, Instance]:
         """The app's members that another account lists as instances, by physical id: a

@@ -38,6 +38,7 @@ from winged_monkey.wire import (
     PoolOut,
     ProviderAccountOut,
     ProviderOut,
+    RequestedOut,
     ResourceOut,
     Role,
     Whoami,
@@ -228,8 +229,15 @@ class Aggregator(RequestLog):
             raise not_found(f"no {kind} {rid!r} in account {account!r}")
         return instance
 
-    def resource_out(self, instance: Instance, token: TokenRecord) -> ResourceOut:
-        href = resource_href(instance)
+    def resource_out(self, row: Instance, token: TokenRecord) -> ResourceOut:
+        href = resource_href(row)
+        # The engine shows an action's expected state (`stopping`) while it runs; a client
+        # gets the state last observed, and the action as requested.
+        flight = self.portal.flight(row.key)
+        instance = flight.seen(row) if flight else row
+        requested = (
+            RequestedOut(action=flight.kind, at=flight.at, user=flight.user) if flight else None
+        )
         observed_at, stale = self.freshness(instance.account)
         return ResourceOut(
             id=instance.id,
@@ -249,10 +257,11 @@ class Aggregator(RequestLog):
             price_hourly=instance.price_hourly,
             members=instance.members,
             href=href,
-            links=self.links(instance, token, href),
+            links=self.links(row, token, href),
             extra=instance.extra,
             observed_at=observed_at,
             stale=stale or instance.stale,  # its own source's word (an aggregator's row)
+            requested=requested,
         )
 
     def freshness(self, account: str) -> tuple[datetime | None, str | None]:
@@ -339,8 +348,10 @@ class Aggregator(RequestLog):
             moving = await taken
         except WMError as exc:
             raise conflict(exc.message) from None
+        # The row as the engine holds it now (the action may have ended since it was taken).
+        row = self.portal.instance(moving.key) or instance
         return ActionAccepted(
-            action=str(action), resource=self.resource_out(moving, token), event=event
+            action=str(action), resource=self.resource_out(row, token), event=event
         )
 
     # -- events ------------------------------------------------------------------
