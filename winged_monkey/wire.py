@@ -137,7 +137,9 @@ class ResourceOut(_Wire):
     links: dict[str, Link] = Field(default_factory=dict)
     extra: dict[str, Any] = Field(default_factory=dict)
     observed_at: datetime | None = Field(
-        None, description="When the server last listed the row's account (its state then)."
+        None,
+        description="When the server last listed the row's account (its state then); for a "
+        "row its own source keeps as last seen (`stale`), when that source last listed it.",
     )
     stale: str | None = Field(
         None,

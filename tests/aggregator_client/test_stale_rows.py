@@ -10,13 +10,20 @@ import asyncio
 import json
 import re
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.aggregator.server import RunningAggregator, account_toml, two_pool_aggregator
+from tests.aggregator.server import (
+    AggregatorProcess,
+    RunningAggregator,
+    account_toml,
+    server_env,
+    two_pool_aggregator,
+)
 from tests.aggregator_client.conftest import Portals, aggregator_account, refresh
 from tests.aggregator_client.test_cli import wm
 from tests.conftest import wait_until
@@ -260,3 +267,51 @@ async def test_rows_a_restarted_server_holds_none_of_are_kept_as_last_seen_not_v
     # Not settled by a row nobody saw now: before, "failed: observed running" an hour on.
     assert [e.key for e in portal.store.open_intents("team")] == [intent.key]
     assert update.status.stale == len(kept)
+
+
+@contextmanager
+def relaying(upstream: RunningAggregator, workdir: Path) -> Iterator[RunningAggregator]:
+    """A second `wm serve` whose one account (pool "relay") is the aggregator `upstream`."""
+    workdir.mkdir(parents=True)
+    config = workdir / "config.toml"
+    config.write_text(
+        f'[serve]\npoll_interval = 0.5\ntokens = "{workdir / "tokens.sqlite3"}"\n'
+        "rate = 1000\nburst = 1000\n\n"
+        '[[accounts]]\nname = "upstream"\nbackend = "aggregator"\npool = "relay"\n'
+        f'url = "{upstream.url}"\n'
+        'credentials = { keyring = false, secret_env = "WM_UPSTREAM_TOKEN" }\n',
+        encoding="utf-8",
+    )
+    env = server_env(workdir, {"WM_UPSTREAM_TOKEN": upstream.mint("relay", "viewer")})
+    with AggregatorProcess(workdir, config, env) as process:
+        yield RunningAggregator(process, workdir / "tokens.sqlite3", upstream.moto)
+
+
+def test_a_relayed_row_kept_as_last_seen_says_when_its_source_listed_it(
+    flaky: tuple[RunningAggregator, FaultProxy], tmp_path: Path
+) -> None:
+    """A server relaying another's row kept as last seen serves that row's own observation
+    time, not its own listing's: the state is as of then, however often it relays it."""
+    agg, proxy = flaky
+    with agg.client(agg.mint("ada", "admin")) as admin:
+        wait_until(lambda: {r["account"] for r in _rows(admin)} >= {FLAKY}, timeout=20)
+        proxy.fault = Fault("status", status=503)  # the cloud behind team-flaky fails now
+        wait_until(lambda: _phase(admin, FLAKY) == "failed", timeout=20)
+        source = {r["id"]: r for r in _rows(admin) if r["account"] == FLAKY}
+
+    with relaying(agg, tmp_path / "relay") as relay, relay.client(relay.mint("vera")) as client:
+        wait_until(lambda: _phase(client, "upstream") == "ok", timeout=20)
+        (status,) = [a["status"] for a in client.get("/api/v1/provider-accounts").json()]
+        rows = [r for r in _rows(client) if str(r["id"]).startswith(f"{FLAKY}/")]
+
+    relayed = str(status["fetched_at"])
+    assert {str(r["id"]).partition("/")[2] for r in rows} == set(source)
+    for row in rows:
+        kept = source[str(row["id"]).partition("/")[2]]
+        assert row["stale"], row
+        assert _when(row["observed_at"]) == _when(kept["observed_at"]), (row, kept)
+        assert _when(row["observed_at"]) < _when(relayed), (row, relayed)
+
+
+def _when(text: object) -> datetime:
+    return datetime.fromisoformat(str(text))

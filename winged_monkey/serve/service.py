@@ -239,6 +239,8 @@ class Aggregator(RequestLog):
             RequestedOut(action=flight.kind, at=flight.at, user=flight.user) if flight else None
         )
         observed_at, stale = self.freshness(instance.account)
+        if instance.stale is not None:  # kept as last seen by its source (an aggregator):
+            observed_at, stale = instance.observed_at, stale or instance.stale  # as of then
         return ResourceOut(
             id=instance.id,
             account=instance.account,
@@ -260,7 +262,7 @@ class Aggregator(RequestLog):
             links=self.links(row, token, href),
             extra=instance.extra,
             observed_at=observed_at,
-            stale=stale or instance.stale,  # its own source's word (an aggregator's row)
+            stale=stale,
             requested=requested,
         )
 
