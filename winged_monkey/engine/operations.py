@@ -187,7 +187,11 @@ class Operations:
         moving = instance.model_copy(update={"state": _moving_state(action, instance)})
         asker = user or self.user
         self.in_flight[instance.key] = Flight(str(action), at, asker, instance, moving)
-        intent = await self.intend(str(action), action, instance, at, user, cause=cause)
+        try:
+            intent = await self.intend(str(action), action, instance, at, user, cause=cause)
+        except BaseException:  # not logged, so not sent: the row is free for the next one
+            self.in_flight.pop(instance.key, None)
+            raise
         change = self.links.start(intent.key, action, instance)
         final: ActionUpdate | None = None
         try:
