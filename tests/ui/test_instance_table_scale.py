@@ -222,3 +222,22 @@ async def test_a_click_puts_the_cursor_on_the_row_clicked_after_scrolling() -> N
         await pilot.click(InstanceTable, offset=(10, 3))  # the third row under the header
         assert table.cursor_row == top + 2
         assert table.cursor_instance == table.shown[top + 2]
+
+
+def test_an_account_failing_while_sorted_by_price_moves_its_rows_with_the_unknown() -> None:
+    """Sorted by `$/h`: an account's rows dimmed by its failed poll read `?` and sort as
+    unknown (after every price), and go back among the prices once it answers again."""
+    index = RowIndex()
+    cheap = Instance(
+        account="a", id="i-1", name="cheap", state=InstanceState.RUNNING, raw_state="x",
+        provider="synthetic", region="r", price_hourly=0.01,
+    )  # fmt: skip
+    dear = cheap.model_copy(update={"account": "b", "name": "dear", "price_hourly": 0.5})
+    index.replace_account("a", [cheap], stale=False)
+    index.replace_account("b", [dear], stale=False)
+    index.set_sort("price", reverse=False)
+    assert [r.key for r in index.commit()] == [cheap.key, dear.key]
+    index.restyle_account("a", stale=True)  # a's poll fails: cheap is last seen, not now
+    assert [r.key for r in index.commit()] == [dear.key, cheap.key]
+    index.restyle_account("a", stale=False)
+    assert [r.key for r in index.commit()] == [cheap.key, dear.key]

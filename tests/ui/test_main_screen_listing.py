@@ -107,3 +107,34 @@ async def test_store_warnings_are_shown_once(cached_portal: Portal) -> None:
         await pilot.press("R")
         await settle(pilot)
     assert len(notes.find("disk I/O error")) == 1
+
+
+async def test_sorting_by_price_puts_a_failed_accounts_rows_with_the_unknown(
+    live: Live, tmp_path: Path
+) -> None:
+    """Start again with prod unreachable: its rows read `$/h ?` (nobody saw them running
+    now), and sorting by `$/h` places them with the unknown, after every price seen now,
+    not among them by the price they were last seen at."""
+    app = live.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)  # every account cached, prod's m5.large rows priced
+    prod = next(a for a in live.config.accounts if a.name == "prod")
+    assert prod.endpoint is not None
+    gone = prod.model_copy(
+        update={"endpoint": prod.endpoint.model_copy(update={"port": free_port()})}
+    )
+    others = tuple(a for a in live.config.accounts if a.name != "prod")
+    again = live_portal(live.config.model_copy(update={"accounts": others}), tmp_path, gone)
+    app = WMApp(again, again.config)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert again.status("prod").phase == "failed"
+        screen = main_of(app)
+        table = screen.table
+        await pilot.press(*["o"] * 3)
+        assert "sort $/h ▲" in str(screen.sub_title)
+        cells = [(i.name, table.cell(i.key, "price").plain) for i in table.shown]
+        priced = [n for n, cell in cells if cell.replace(".", "").isdigit()]
+        assert len(priced) == 5, cells  # dev's and dev-eu's running rows, listed now
+        assert [n for n, _ in cells[:5]] == priced, cells  # then the unknown and the blank
+        assert ("prod-web-1", "?") in cells[5:]

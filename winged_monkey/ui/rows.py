@@ -83,6 +83,12 @@ def _price(i: Instance) -> float:
     return _LAST if cost is None else cost
 
 
+def _row_price(row: Row) -> float:
+    """A dimmed row's cost now is unknown (its cell reads `?`): it sorts as unknown, not by
+    the price of the state it was last seen in."""
+    return _LAST if row.stale else _price(row.instance)
+
+
 #: Sort keys by column, in the columns' on-screen order: `o` cycles through them so.
 SORTS: dict[str, Callable[[Instance], Any]] = {
     "state": lambda i: _STATE_ORDER[i.state],
@@ -231,6 +237,10 @@ class RowIndex:
                 row.stale = dim
                 row.version += 1
                 changed = True
+                if not self._resort:  # its sort key may read the dimming (`$/h`)
+                    before, row.order = row.order, self._key(SORTS[self.sort_column], row)
+                    if row.order != before:
+                        self._unplaced[row] = None
         return changed
 
     def put(self, instance: Instance, stale: bool = False) -> bool:
@@ -333,7 +343,10 @@ class RowIndex:
     @staticmethod
     def _key(by: Callable[[Instance], Any], row: Row) -> tuple[Any, ...]:
         """(the column's value, name, key): ties in name order, every key unique."""
-        return row.name_key if by is _BY_NAME else (by(row.instance), row.name_key)
+        if by is _BY_NAME:
+            return row.name_key
+        value = _row_price(row) if by is _BY_PRICE else by(row.instance)
+        return (value, row.name_key)
 
     def _merged(self, rows: list[Row], moved: dict[Row, None], key: Any) -> list[Row]:
         """`rows` without the dropped ones, with `moved` (re)placed: one merge."""
@@ -426,6 +439,7 @@ def _same(before: Instance, now: Instance) -> bool:
 _ORDER = attrgetter("order")
 _NAME = attrgetter("name_key")
 _BY_NAME = SORTS["name"]
+_BY_PRICE = SORTS["price"]
 
 
 def _first(row: Row) -> Any:
