@@ -84,11 +84,13 @@ _ALLOWED_FROM: dict[Action, frozenset[InstanceState]] = {
 }
 
 
-def refusal(action: Action, instance: Instance) -> str | None:
-    """Why `action` makes no sense in the instance's current state, or None if it does."""
+def refusal(action: Action, instance: Instance, *, seen_now: bool = True) -> str | None:
+    """Why `action` makes no sense in the instance's current state, or None if it does.
+    A row not `seen_now` (kept as last seen) is in a state nobody knows: only what it is
+    refuses it, the provider says whether its state does."""
     if action is Action.CHECK and instance.kind != "app":
         return f"{instance.name} is not an app; check verifies an app's resources"
-    if instance.state in _ALLOWED_FROM[action]:
+    if not seen_now or instance.state in _ALLOWED_FROM[action]:
         return None
     if action.reached(instance.state) or instance.state is S.TERMINATED:
         return f"{instance.name} is already {instance.state}"

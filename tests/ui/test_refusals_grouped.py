@@ -15,15 +15,15 @@ async def test_a_reason_shared_by_several_rows_is_said_once_with_the_count(
     async with running(app) as (pilot, notes):
         table = main_of(app).table
         prod = ("prod-web-1", "prod-web-2", "prod-db")
-        for name, account in [*((n, "prod") for n in prod), ("api", "dev")]:  # api is stopped
+        for name, account in [*((n, "prod") for n in prod), ("api", "dev")]:
             table.select(by_name(table, name, account).key)
             await pilot.press("space")
-        await pilot.press("b")  # reboot: none can
+        await pilot.press("c")  # check: none can
         await settle(pilot)
-        said = notes.find("Cannot reboot")
+        said = notes.find("Cannot check")
         assert said
         assert said[0].message.splitlines() == [
-            "• api is stopped; reboot needs it running",
+            "• libcloud/ec2 cannot check",
             "• 3 rows: account prod is read-only",
         ]
 

@@ -153,7 +153,7 @@ class Operations:
         if backend is not None and ACTION_CAPABILITY[action] not in backend.capabilities:
             kind = "/".join(filter(None, (account.config.backend, account.config.provider)))
             return f"{kind} cannot {action}"  # 'synthetic', a backend of no provider
-        reason = refusal(action, instance)
+        reason = refusal(action, instance, seen_now=self.seen_now(instance))
         if reason is None and backend is not None:
             reason = backend.refusal(action, instance)
         return reason
@@ -162,6 +162,14 @@ class Operations:
         """`intent`'s action is under way on `observed`, shown as `shown` meanwhile."""
         who = intent.user or self.user
         self.in_flight[observed.key] = Flight(intent.kind, intent.at, who, observed, shown)
+
+    def seen_now(self, instance: Instance) -> bool:
+        """Whether the row's state was seen now: not a row of an account that failed its
+        last poll (or only cached so far), nor one its source kept as last seen. The TUI
+        dims the others; nobody knows their state now."""
+        account = self.accounts.find(instance.account)
+        unlisted = account is not None and account.status.phase in ("failed", "stale")
+        return instance.stale is None and not unlisted
 
     # -- running one -------------------------------------------------------------------
 
@@ -183,6 +191,8 @@ class Operations:
             raise ActionNotAllowed(reason, account=instance.account)
         account = self.accounts.get(instance.account)
         backend = await self.accounts.backend(instance.account)
+        # An account that failed its last poll: a call that fails too is said as its.
+        unlisted = account.status.phase in ("failed", "stale")
         started, at = time.monotonic(), self.clock()
         moving = instance.model_copy(update={"state": _moving_state(action, instance)})
         asker = user or self.user
@@ -216,7 +226,13 @@ class Operations:
                 text = f"backend: {exc.message}"
                 final = ActionUpdate(action, instance, "failed", text, intent.key)
             except WMError as exc:
-                final = ActionUpdate(action, instance, "failed", exc.message, intent.key)
+                text = exc.message
+                if unlisted:
+                    text += (
+                        f" ({instance.account} failed its last poll too: {instance.name}'s "
+                        "state now is unknown; its row shows the state last seen)"
+                    )
+                final = ActionUpdate(action, instance, "failed", text, intent.key)
             seen = _at_target(action, instance, observed)
             if final is None and seen is not None:
                 # The call itself waited for the provider and read the instance then
@@ -342,12 +358,7 @@ class Operations:
         `target`, before its call is sent; `cause`: the event that asked for it."""
         key = f"action:{target.account}:{target.id}:{kind}:{at.timestamp():.6f}"
         intent = Intent(key, kind, action, target.account, target.id, target.name, at, user)
-        # The state it was in when asked, if a listing (or a read) showed it now: a row of an
-        # account that failed its last poll, or kept as last seen by its source, is not.
-        account = self.accounts.find(target.account)
-        unseen = target.stale is not None or (
-            account is not None and account.status.phase in ("failed", "stale")
-        )
+        unseen = not self.seen_now(target)  # the state it was in when asked, if known
         event = Event(
             key=key,
             at=at,

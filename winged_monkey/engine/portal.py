@@ -364,6 +364,11 @@ class Portal:
         """Why `action` cannot run on `instance` now, or None when it can."""
         return self.operations.refusal(action, instance)
 
+    def seen_now(self, instance: Instance) -> bool:
+        """Whether the row's state was seen now (not kept as last seen: its account failed
+        its last poll, or its source could not list it)."""
+        return self.operations.seen_now(instance)
+
     def run_action(
         self,
         action: Action,

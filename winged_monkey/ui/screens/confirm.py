@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import ClassVar
 
 from rich.text import Text
@@ -37,12 +37,20 @@ class ConfirmScreen(ModalScreen[bool]):
         Binding("escape", "cancel", "cancel", id=BindingId.CONFIRM_CANCEL, tooltip="Do nothing"),
     ]
 
-    def __init__(self, action: Action, targets: Sequence[Instance], left_alone: str = "") -> None:
-        """`left_alone`: what the action will not touch though it is marked (hidden rows)."""
+    def __init__(
+        self,
+        action: Action,
+        targets: Sequence[Instance],
+        left_alone: str = "",
+        unseen: Collection[str] = (),
+    ) -> None:
+        """`left_alone`: what the action will not touch though it is marked (hidden rows);
+        `unseen`: the keys of the targets kept as last seen (their state now is unknown)."""
         super().__init__()
         self.action = action
         self.targets = list(targets)
         self.left_alone = left_alone
+        self.unseen = frozenset(unseen)
         self.count_required = action is Action.DESTROY and len(self.targets) > 1
 
     def compose(self) -> ComposeResult:
@@ -106,7 +114,7 @@ class ConfirmScreen(ModalScreen[bool]):
                 (t.name.ljust(width), "bold"),
                 "  ",
                 (t.account.ljust(account_width), "cyan"),
-                f"  {t.id}  {t.state}",
+                f"  {t.id}  {'last seen ' if t.key in self.unseen else ''}{t.state}",
             )
             for t in self.targets
         ]

@@ -255,7 +255,8 @@ class MainScreen(RowReadsScreen):
                 if yes:
                     self._launch(action, allowed, targets)
 
-            self.app.push_screen(ConfirmScreen(action, allowed, left_alone), confirmed)
+            unseen = {t.key for t in allowed if not self.portal.seen_now(t)}
+            self.app.push_screen(ConfirmScreen(action, allowed, left_alone, unseen), confirmed)
         elif allowed:
             self._launch(action, allowed, targets)
             if left_alone:
@@ -309,7 +310,9 @@ class MainScreen(RowReadsScreen):
             self._poller.reschedule([target.account])  # its account polls at the busy pace
         # A destroyed row stays, as terminated, until a listing no longer has it (EC2 lists
         # it for a while): dropped here, it came back with the next poll.
-        self.table.put(target)
+        # Dimmed while its account's last poll failed: a row the call failed on is the one
+        # it started from, last seen, and nothing the follow read is a listing's yet.
+        self.table.put(target, stale=not self.portal.seen_now(target))
         if (toast := message.batch.track(update)) is not None:
             self.toaster.notify(toast)
         self.refresh_keys()
