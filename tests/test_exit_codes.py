@@ -123,35 +123,65 @@ def test_without_a_keyring_each_command_names_the_source_that_fits(
     assert 'secret_env = "WM_SECRET_LAB"' in imported.output
 
 
+_KEEP = (
+    "or drop keyring = false from its [accounts.credentials] to keep it in the keyring; "
+    "nothing stored"
+)
+
+
 @pytest.mark.parametrize(
-    ("credentials", "said"),
+    ("credentials", "extra", "said"),
     [
         (
             'aws_profile = "dev"',
+            "",
             "prod: its credentials come from the AWS profile 'dev' (the AWS CLI's files and "
             "chain), which never reads wm's keyring: set them with `aws configure --profile dev`",
         ),
         (
             'key = "AKIAX", keyring = false, secret_env = "PROD_SECRET"',
-            "prod: it reads no keyring (keyring = false): drop keyring = false from its "
-            "[accounts.credentials] first, or name secret_env or secret_command there instead; "
-            "nothing stored",
+            "",
+            "prod: it reads no keyring (keyring = false): its secret comes from the environment "
+            "variable PROD_SECRET (secret_env): export PROD_SECRET before running wm, " + _KEEP,
+        ),
+        (
+            'key = "AKIAX", keyring = false',
+            "",
+            "prod: it reads no keyring (keyring = false): name an environment variable "
+            "(secret_env) or a command (secret_command) for its secret in its "
+            "[accounts.credentials], or drop keyring = false from them to keep it in the "
+            "keyring; nothing stored",
+        ),
+        (  # refused at load (timeout), its credentials kept: it was asked for, and stored
+            'key = "AKIAX", keyring = false, secret_command = "pass show cloud/prod"',
+            'timeout = "soon"\n',
+            "prod: it reads no keyring (keyring = false): its secret comes from the command "
+            "secret_command names: have it print the secret, " + _KEEP,
+        ),
+        (  # refused in its credentials: only keyring = false is kept, nothing else shown
+            'key = "AKIAX", keyring = false, secret_env = "$PROD_SECRET"',
+            "",
+            "prod: it reads no keyring (keyring = false): name an environment variable",
         ),
     ],
-    ids=["aws-profile", "keyring-false"],
+    ids=["aws-profile", "keyring-false", "keyring-false-alone", "refused", "refused-credentials"],
 )
 def test_set_secret_refuses_an_account_that_would_never_read_it(
-    cloud: Cloud, tmp_path: Path, credentials: str, said: str
+    cloud: Cloud, tmp_path: Path, credentials: str, extra: str, said: str
 ) -> None:
     """It said "secret stored in the keyring", and the account went on failing or using
-    other credentials: nothing reads the keyring for it."""
+    other credentials: nothing reads the keyring for it. One refused at load was asked
+    for the secret, which went to the keyring it never reads."""
     config = tmp_path / "wm.toml"
-    config.write_text(ec2_account(cloud, "prod", credentials))
+    config.write_text(ec2_account(cloud, "prod", credentials, extra))
     stored = wm(config, "accounts", "set-secret", "prod", stdin="s3cret\n")
     assert stored.exit_code == ExitCode.CONFIG, stored.output
     assert said in stored.output
     assert "stored in the keyring" not in stored.output
+    assert "secret for prod" not in stored.output  # nothing was asked
     assert keyring.get_password(KEYRING_SERVICE, "prod") is None
+    if extra:  # what is refused is said too, to fix with it
+        assert "wm: prod: field timeout: must be a number" in stored.output
 
 
 @pytest.mark.parametrize("command", [("ls",), ("accounts",), ("accounts", "test")])

@@ -10,7 +10,7 @@ from typing import ClassVar
 import click
 
 from winged_monkey import plugins
-from winged_monkey.account import AccountConfig
+from winged_monkey.account import AccountConfig, Credentials, shown_secret_env
 from winged_monkey.cli.base import (
     Context,
     ExitCode,
@@ -137,8 +137,11 @@ def accounts_set_secret(obj: Context, name: str) -> None:
 
     def run() -> None:
         config, _store, _ = obj.setup()
-        unread = _keyring_unread(config.account(name))
+        account = config.account(name)
+        unread = _keyring_unread(account)
         if unread:  # before asking: a secret stored here would never be read
+            if isinstance(account, BrokenAccount):  # what is refused is to be fixed as well
+                click.echo(f"wm: {name}: {account.refusal}", err=True)
             fail(config_named(f"{name}: {unread}; nothing stored"), ExitCode.CONFIG)
         if sys.stdin.isatty():
             secret = click.prompt(f"secret for {name}", hide_input=True, err=True)
@@ -158,10 +161,10 @@ def _keyring_unread(account: AccountConfig) -> str | None:
 
     from winged_monkey import aws
 
-    if isinstance(account, BrokenAccount):  # its table is refused: said when it is used
-        return None
     creds = account.credentials
-    if aws.uses_botocore(account):
+    # A refused table keeps its valid credentials (a secret stored for it is read once it is
+    # fixed) and nothing to tell botocore's by: the rest is said when it is used.
+    if not isinstance(account, BrokenAccount) and aws.uses_botocore(account):
         source = f"the AWS profile {creds.aws_profile!r}" if creds.aws_profile else "botocore"
         return (
             f"its credentials come from {source} (the AWS CLI's files and chain), which never "
@@ -170,8 +173,29 @@ def _keyring_unread(account: AccountConfig) -> str | None:
             + ", or name the key id in credentials.key to keep its secret in wm's keyring"
         )
     if not creds.keyring:
-        return (
-            "it reads no keyring (keyring = false): drop keyring = false from its "
-            "[accounts.credentials] first, or name secret_env or secret_command there instead"
-        )
+        return f"it reads no keyring (keyring = false): {_secret_instead(creds)}"
     return None
+
+
+def _secret_instead(creds: Credentials) -> str:
+    """Where an account that reads no keyring takes its secret from instead, by the keys of
+    its [accounts.credentials] (a variable's name that may be a secret is not shown)."""
+    keep = "or drop keyring = false from its [accounts.credentials] to keep it in the keyring"
+    if creds.secret_env:
+        variable = shown_secret_env(creds.secret_env)
+        shown = variable if variable == creds.secret_env else "the variable secret_env names"
+        command = ", else from the command secret_command names" if creds.secret_command else ""
+        return (
+            f"its secret comes from the environment variable {variable} (secret_env){command}: "
+            f"export {shown} before running wm, {keep}"
+        )
+    if creds.secret_command:
+        return (
+            "its secret comes from the command secret_command names: have it print the "
+            f"secret, {keep}"
+        )
+    return (
+        "name an environment variable (secret_env) or a command (secret_command) for its "
+        "secret in its [accounts.credentials], or drop keyring = false from them to keep it "
+        "in the keyring"
+    )

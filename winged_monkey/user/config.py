@@ -60,6 +60,9 @@ class BrokenAccount(AccountConfig):
         shown: dict[str, Any] = {
             k: v for k in ("backend", "provider", "region") if isinstance(v := table.get(k), str)
         }
+        credentials = _credentials_of(table.get("credentials"))
+        if credentials is not None:  # its secret is not the keyring's: set-secret says so
+            shown["credentials"] = credentials
         return cls.model_construct(name=table["name"], problem=problem, source=source, **shown)
 
     @property
@@ -68,6 +71,21 @@ class BrokenAccount(AccountConfig):
 
     def refused(self) -> ConfigError:
         return ConfigError(self.refusal)
+
+
+def _credentials_of(table: object) -> Credentials | None:
+    """Where a refused account with `keyring = false` takes its secret from instead (its
+    secret_env and secret_command, when its credentials are valid): only that, as the
+    config's check of its account validates it again, and nothing else is needed."""
+    if not isinstance(table, dict) or table.get("keyring") is not False:
+        return None
+    try:
+        valid = Credentials.model_validate(table)
+    except ValidationError:  # a value refused there may be the secret itself: not kept
+        return Credentials(keyring=False)
+    return Credentials(
+        keyring=False, secret_env=valid.secret_env, secret_command=valid.secret_command
+    )
 
 
 class EventsConfig(BaseModel):
