@@ -59,3 +59,31 @@ def ssh_settings(account: AccountConfig) -> SshSettings:
             f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}" for e in exc.errors()
         )
         raise ConfigError(f"ssh settings: {problems}", account=account.name) from None
+
+
+def missing_identity(path: Path) -> str:
+    """What a configured ssh_identity that is not a file means (`path` expanded)."""
+    return (
+        f"ssh_identity {path}: no such file (set ssh_identity to the private key of this "
+        "account's key pair)"
+    )
+
+
+def missing_config(path: Path) -> str:
+    """What a configured ssh_config that is not a file means (`path` expanded)."""
+    return f"ssh_config {path}: no such file"
+
+
+def missing_files(account: AccountConfig) -> list[str]:
+    """The files the account's ssh keys name that are not there, said as `wm ssh` refuses
+    them: for the checks, which find them before a login does (the listing needs none)."""
+    try:
+        settings = ssh_settings(account)
+    except ConfigError:  # said by the config's own check of the account
+        return []
+    named = ((settings.ssh_identity, missing_identity), (settings.ssh_config, missing_config))
+    return [
+        said(path.expanduser())
+        for path, said in named
+        if path is not None and not path.expanduser().is_file()
+    ]

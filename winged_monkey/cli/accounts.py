@@ -22,6 +22,7 @@ from winged_monkey.cli.base import (
     no_accounts,
 )
 from winged_monkey.errors import WMError, describe
+from winged_monkey.ssh_settings import missing_files
 from winged_monkey.terminal.render import render_table
 from winged_monkey.user.config import BrokenAccount
 from winged_monkey.user.credentials import store_in_keyring
@@ -48,6 +49,7 @@ def _accounts_list(obj: Context) -> None:
     installed = set(plugins.available())
     rows = [("ACCOUNT", "BACKEND", "PROVIDER", "REGION/ENDPOINT", "FLAGS")]
     problems: list[tuple[str, str]] = []
+    notes: list[tuple[str, str]] = []  # said, but the account lists: no exit 3 for them
     for account in config.accounts:
         where = account.region or ""
         if account.endpoint:
@@ -57,6 +59,10 @@ def _accounts_list(obj: Context) -> None:
         if found is not None:
             flags.append(found[0])
             problems.append((account.name, found[1]))
+        missing = missing_files(account)
+        if missing:
+            flags.append("ssh file missing (below)")
+            notes.extend((account.name, problem) for problem in missing)
         rows.append((account.name, account.backend, account.provider or "", where, " ".join(flags)))
     if len(rows) == 1:
         no_accounts(obj, [])
@@ -64,8 +70,14 @@ def _accounts_list(obj: Context) -> None:
     click.echo(render_table(rows))
     for name, problem in problems:  # in the words `wm ls` uses for it
         click.echo(f"wm: {name}: {problem}", err=True)
+    for name, problem in notes:
+        click.echo(f"wm: {name}: {_FOR_SSH}{problem}", err=True)
     if problems:  # the others work, but the config is still wrong: as `wm ls` says it
         fail(config_named("an account's config or credentials are wrong"), ExitCode.CONFIG)
+
+
+#: Leads a file an account's ssh keys name that is not there: only `wm ssh` needs it.
+_FOR_SSH = "for wm ssh: "
 
 
 def _problem(account: AccountConfig, installed: set[str]) -> tuple[str, str] | None:
@@ -123,6 +135,8 @@ def _accounts_test(obj: Context, names: list[str]) -> None:
     results = asyncio.run(run())
     for name, ok, error in results:
         click.echo(f"{name}: ok: {ok}" if ok else f"{name}: FAILED: {error}")
+        for problem in missing_files(portal.config.account(name)):  # said before a login
+            click.echo(f"{name}: {_FOR_SSH}{problem}")
     if ExitCode.CONFIG in codes:  # a config or credential problem first: it is the user's to fix
         fail(config_named("an account's config or credentials are wrong"), ExitCode.CONFIG)
     if any(ok is None for _, ok, _ in results):

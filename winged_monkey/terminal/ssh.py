@@ -16,7 +16,7 @@ from pathlib import Path
 
 from winged_monkey.errors import ActionNotAllowed, ConfigError
 from winged_monkey.models import Instance, InstanceState
-from winged_monkey.ssh_settings import SshSettings, ssh_settings
+from winged_monkey.ssh_settings import SshSettings, missing_config, missing_identity, ssh_settings
 from winged_monkey.user.config import AccountConfig
 
 #: Options a user might copy from a forum post; wm never passes them for anyone.
@@ -124,7 +124,7 @@ def plan(
     identity = _identity(instance, account, settings, ssh_dir or Path.home() / ".ssh", reasons)
     config_file = _expand(settings.ssh_config) if settings.ssh_config else None
     if config_file is not None and not config_file.is_file():
-        raise ConfigError(f"ssh_config {config_file}: no such file", account=account.name)
+        raise ConfigError(missing_config(config_file), account=account.name)
     unsafe = [o for o in settings.ssh_options if _option(o) in _UNSAFE]
     if unsafe:
         raise ConfigError(
@@ -208,11 +208,7 @@ def _identity(
         path = _expand(settings.ssh_identity)
         if not path.is_file():
             # Said now: ssh itself would only warn and then ask for a password.
-            raise ConfigError(
-                f"ssh_identity {path}: no such file (set ssh_identity to the private key "
-                "of this account's key pair)",
-                account=account.name,
-            )
+            raise ConfigError(missing_identity(path), account=account.name)
         reasons.append(f"key {path} (ssh_identity)")
         return path
     pair = instance.extra.get("key_name") or instance.extra.get("keyName")
