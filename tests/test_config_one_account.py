@@ -55,6 +55,14 @@ MISTAKES = [
         'pool = "  "',
         "field pool: must be a pool's name, not blank: leave it out for pool 'default'",
     ),
+    # A pool's name goes in the aggregator's URLs and catalog ids (team/POOL/NAME, split at
+    # its first '/'): accepted, it broke there, far from the config.
+    (
+        'pool = "data team/eu"',
+        "field pool: 'data team/eu' cannot be a pool's name: use letters, digits, '_', '.' "
+        "and '-', starting with a letter or a digit, at most 64 (it goes in the "
+        "aggregator's URLs and in catalog ids team/POOL/NAME)",
+    ),
     ("ssh_port = 0", "field ssh_port: must be at least 1"),
     ('ssh_port = "abc"', "field ssh_port: must be a whole number (no quotes, no unit)"),
     (

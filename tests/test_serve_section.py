@@ -25,6 +25,12 @@ ACCOUNT = (
             "unknown key 'serve.pol_interval' (did you mean 'serve.poll_interval'?)",
         ),
         ('rate = "20/s"', "field serve.rate: must be a number (no quotes, no unit)"),
+        (
+            '[serve.pools."data team"]\nwindow_hours = 2',
+            "field serve.pools: [serve.pools] 'data team' cannot be a pool's name: use "
+            "letters, digits, '_', '.' and '-', starting with a letter or a digit, at most 64 "
+            "(it goes in the aggregator's URLs and in catalog ids team/POOL/NAME)",
+        ),
     ],
 )
 @pytest.mark.parametrize("command", [("ls",), ("accounts",), ("accounts", "test")])

@@ -23,6 +23,7 @@ from pydantic import (
 
 from winged_monkey.account import AccountConfig
 from winged_monkey.config_words import SYNONYMS, TURNS_OFF, a, meant
+from winged_monkey.names import POOL_NAME, POOL_NAME_WORDS
 from winged_monkey.ssh_settings import SshSettings
 
 
@@ -40,6 +41,8 @@ class SharedSettings(SshSettings):
     def _a_name(cls, value: str | None) -> str | None:
         if value is not None and not value.strip():
             raise ValueError("must be a pool's name, not blank: leave it out for pool 'default'")
+        if value is not None and not re.fullmatch(POOL_NAME, value):
+            raise ValueError(f"{value!r} cannot be a pool's name: {POOL_NAME_WORDS}")
         return value
 
 

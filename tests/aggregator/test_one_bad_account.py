@@ -140,3 +140,20 @@ def test_a_mistake_of_the_whole_file_still_refuses_it(
     path.write_text(text, encoding="utf-8")
     with pytest.raises(ConfigError, match=words):
         load_server_config(path)
+
+
+def test_an_account_whose_pool_cannot_be_a_pools_name_is_refused_alone_in_pool_default(
+    tmp_path: Path,
+) -> None:
+    """`pool = "data team/eu"` made a pool whose launches went to /pools/data team/eu/...
+    and whose catalog ids (team/POOL/NAME) split at the wrong '/': the account is refused
+    at load, naming the pool, and kept in pool "default", as one whose pool is not text."""
+    path = tmp_path / "server.toml"
+    path.write_text(
+        account_toml("team-a", "us-east-1", "alpha", 9)
+        + account_toml("team-eu", "eu-west-1", "data team/eu", 9),
+        encoding="utf-8",
+    )
+    server = load_server_config(path)
+    assert server.pools() == {"alpha": ["team-a"], "default": ["team-eu"]}
+    assert "field pool: 'data team/eu' cannot be a pool's name" in server.refused["team-eu"]

@@ -21,8 +21,11 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-#: What a pool deployable may be called: it travels in URLs and in `team/POOL/NAME`.
-NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+from winged_monkey.names import POOL_NAME
+
+#: What a pool deployable may be called: it travels in URLs and in `team/POOL/NAME`, as
+#: the pool's name does.
+NAME_PATTERN = f"^{POOL_NAME}$"
 
 
 class Weights(BaseModel):

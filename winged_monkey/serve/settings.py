@@ -16,6 +16,7 @@ pool = "production"     # accounts without a pool are in pool "default"
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from winged_monkey.errors import ConfigError
+from winged_monkey.names import POOL_NAME, POOL_NAME_WORDS
 from winged_monkey.serve.pools import PoolSettings
 from winged_monkey.user.config import (
     BrokenAccount,
@@ -78,6 +80,16 @@ class ServeSettings(BaseModel):
         description="Where the database's password comes from: secret_env, secret_command, "
         "or keyring = true (the keyring entry of 'serve-database').",
     )
+
+    @field_validator("pools")
+    @classmethod
+    def _pool_names(cls, pools: dict[str, PoolSettings]) -> dict[str, PoolSettings]:
+        for name in pools:
+            if not re.fullmatch(POOL_NAME, name):
+                raise ValueError(
+                    f"[serve.pools] {name!r} cannot be a pool's name: {POOL_NAME_WORDS}"
+                )
+        return pools
 
     @field_validator("database")
     @classmethod
@@ -168,7 +180,7 @@ def load_server_config(path: Path) -> ServerConfig:
         # A refused table's pool is read from the table: who may see the account says so.
         broken = isinstance(account, BrokenAccount)
         pool = (tables[account.name] if broken else account.settings).get("pool")
-        if not isinstance(pool, str) or not pool.strip():
+        if not isinstance(pool, str) or not re.fullmatch(POOL_NAME, pool):
             pool = None  # no pool's name (the table's refusal says so): pool "default"
         if isinstance(account, BrokenAccount):
             refused[account.name] = account.refusal
