@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -68,16 +68,12 @@ class StackEvents:
                 return row.id, [], marker
             found: list[StackEvent] = []
             async with limit:
-                while True:
-                    try:
-                        page = await self.stacks.events(row.id, marker, limit=EVENT_PAGE)
-                    except NotFoundError:  # deleted since the listing
-                        return row.id, found, marker
-                    found.extend(page)
-                    if page:
+                try:
+                    async for page in self._pages(row.id, marker):
+                        found.extend(page)
                         marker = page[-1].id
-                    if len(page) < EVENT_PAGE:
-                        break
+                except NotFoundError:  # deleted since the listing
+                    return row.id, found, marker
             self._read[row.id] = seen
             return row.id, found, marker
 
@@ -99,14 +95,39 @@ class StackEvents:
         pages after the newest one already shown are fetched."""
         shown = self._shown.get(stack_id)
         if not shown:
-            latest = await self.stacks.events(stack_id, limit=count, newest_first=True)
+            latest = [
+                e
+                async for page in self._pages(stack_id, None, want=count, newest_first=True)
+                for e in page
+            ]
         else:
-            newer: list[StackEvent] = []
-            marker: str | None = shown[0].id
-            while marker is not None:
-                page = await self.stacks.events(stack_id, marker, limit=EVENT_PAGE)
-                newer.extend(page)
-                marker = page[-1].id if len(page) == EVENT_PAGE else None
+            newer = [e async for page in self._pages(stack_id, shown[0].id) for e in page]
             latest = [*reversed(newer), *shown]
         self._shown[stack_id] = latest[:count]
         return latest[:count]
+
+    async def _pages(
+        self,
+        stack_id: str,
+        marker: str | None,
+        *,
+        want: int | None = None,
+        newest_first: bool = False,
+    ) -> AsyncIterator[list[StackEvent]]:
+        """The stack's events after `marker` (`want` of them at most), page by page, each
+        after the last one's last event, until an empty page, as python-heatclient pages:
+        a Heat (or a proxy before it) may answer fewer than asked while more remain, and
+        stopping at a short page lost the rest."""
+        seen: set[str] = set()
+        got = 0
+        while want is None or got < want:
+            ask = EVENT_PAGE if want is None else min(EVENT_PAGE, want - got)
+            page = await self.stacks.events(stack_id, marker, limit=ask, newest_first=newest_first)
+            if not page:
+                return
+            yield page
+            got += len(page)
+            marker = page[-1].id
+            if marker in seen:  # a server that answers the same page again would page forever
+                return
+            seen.add(marker)

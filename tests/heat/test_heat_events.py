@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.heat.conftest import SLOW, SMALL, Projects, make_portal, refresh
+from tests.faultproxy import Fault, FaultProxy
+from tests.heat.conftest import SLOW, SMALL, Projects, heat_account, make_portal, refresh
 from winged_monkey.backend import NativeEvents
 from winged_monkey.engine.portal import Portal
 from winged_monkey.errors import UnreachableError
@@ -18,6 +19,7 @@ from winged_monkey.store.sqlite import Store
 from winged_monkey.user.config import Config, EventsConfig
 from winged_monkey_heat import HeatBackend
 from winged_monkey_heat.models import StackEvent
+from winged_monkey_heat.stacks import EVENT_PAGE
 
 
 def native(store: Store, account: str) -> list[Event]:
@@ -144,14 +146,17 @@ async def test_app_detail_read_again_asks_only_for_newer_events(
     monkeypatch.setattr(backend.stacks, "events", watched)
     first = await backend.app_detail(row)
     assert first.events[0].detail == "Stack CREATE completed successfully"
-    assert markers == [None]
+    oldest_shown = first.events[-1].key.rsplit(":", 1)[-1]
+    assert markers == [None, oldest_shown]  # the newest page, then none older: all read
 
     reply = heat.witness("detail", "POST", f"/stacks/shop/{shop}/actions", json={"suspend": None})
     assert reply.status_code == 200, reply.text
     assert heat.wait("detail", shop) == "SUSPEND_COMPLETE"
+    markers.clear()
     again = await backend.app_detail(row)
     newest_shown = first.events[0].key.rsplit(":", 1)[-1]
-    assert markers == [None, newest_shown]
+    newest_now = again.events[0].key.rsplit(":", 1)[-1]
+    assert markers == [newest_shown, newest_now]  # what came after, then nothing more
     everything = heat_event_ids(heat, "detail", "shop", shop)
     assert len(again.events) == len(everything)  # the old ones kept, the new ones on top
     assert again.events[0].detail == "Stack SUSPEND completed successfully"
@@ -221,3 +226,32 @@ async def test_heat_events_past_the_retention_are_not_recorded(heat: Projects) -
     await refresh(current)
     assert len(native(heat.stores[-1], "aged")) == len(heat_event_ids(heat, "aged", "web", web))
     store.close()
+
+
+async def test_every_event_is_read_when_heat_answers_short_pages(
+    heat: Projects, fault_proxy: Callable[[int], FaultProxy]
+) -> None:
+    """A Heat (or a proxy before it) may answer fewer events than a page asks while more
+    remain: paging stopped at the first short page, and the log and the app's detail had
+    the first events only. The proxy lowers each page's limit; the real Heat pages."""
+    shop = heat.create("short", "shop", SMALL)
+    assert heat.wait("short", shop) == "CREATE_COMPLETE"
+    everything = heat_event_ids(heat, "short", "shop", shop)
+    assert len(everything) >= 4
+    proxy = fault_proxy(heat.server.port)
+    proxy.fault = Fault("rewrite", find=f"limit={EVENT_PAGE}".encode(), instead=b"limit=2")
+    url = f"http://127.0.0.1:{proxy.port}/v1"
+    portal, store = make_portal(heat.tmp_path, heat_account("short", url, heat.project("short")))
+    heat.stores.append(store)
+
+    await refresh(portal)
+    assert portal.native_events_error("short") is None
+    assert {e.key for e in native(store, "short")} == {f"heat:short:{shop}:{i}" for i in everything}
+    pages = [line for line in proxy.request_lines if "/events?" in line]
+    assert len(pages) == -(-len(everything) // 2) + 1, pages  # 2 a page, then an empty one
+
+    (app,) = portal.instances()
+    detail = await portal.app_detail(app, events=EVENT_PAGE)
+    assert len(detail.events) == len(everything)
+    assert detail.events[0].detail == "Stack CREATE completed successfully"  # newest first
+    await portal.close()
