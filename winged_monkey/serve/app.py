@@ -30,6 +30,7 @@ from winged_monkey.serve.errors import (
     unauthorized,
 )
 from winged_monkey.serve.ratelimit import RateLimiter
+from winged_monkey.serve.refusals import check_query
 from winged_monkey.serve.service import Aggregator, client_cause
 from winged_monkey.serve.tokens import TokenError, TokenRecord, TokenStore
 from winged_monkey.wire import (
@@ -77,7 +78,8 @@ async def caller(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> TokenRecord:
-    """The token's record; 401 without a valid one, 429 past its rate."""
+    """The token's record; 401 without a valid one, 429 past its rate, 422 for a query
+    parameter the route does not take."""
     tokens: TokenStore = request.app.state.tokens
     limiter: RateLimiter = request.app.state.limiter
     anonymous = f"anon:{request.client.host if request.client else '?'}"
@@ -90,6 +92,7 @@ async def caller(
         _limit(limiter, anonymous)
         raise unauthorized(exc.code, exc.message) from None
     _limit(limiter, token.id)
+    check_query(request)
     return token
 
 
