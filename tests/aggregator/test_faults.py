@@ -56,10 +56,43 @@ def test_a_dead_account_shows_why_and_the_others_still_answer(
         assert "WM_AGG_TEST_NO_SUCH_VARIABLE" in accounts["team-d"]["status"]["error"]
         listed = client.get(f"{V1}/instances").json()
         assert {r["account"] for r in listed} == {"team-a", "team-b"}
-        assert client.get(f"{V1}/instances", params={"pool": "gamma"}).json() == []
+        assert client.get(f"{V1}/instances", params={"pool": "gamma"}).status_code == 503
         catalogs = {c["pool"]: c for c in client.get(f"{V1}/catalogs").json()}
         assert set(catalogs["gamma"]["errors"]) == {"team-c", "team-d"}
         assert catalogs["alpha"]["errors"] == {}
+
+
+def test_a_listing_of_accounts_never_listed_says_unknown_not_none(
+    with_dead_account: RunningAggregator,
+) -> None:
+    """A status line's `curl '.../instances?account=team-c' | jq length` read 0 machines on
+    an account the server has never reached; it is told the rows are unknown, and why."""
+    agg = with_dead_account
+    with agg.client(agg.mint("ada", "viewer")) as client:
+        one = client.get(f"{V1}/instances", params={"account": "team-c"})
+        pool = client.get(f"{V1}/deployments", params={"pool": "gamma"})
+        known = client.get(f"{V1}/instances", params={"account": "team-a"})
+        everything = client.get(f"{V1}/instances")
+    assert one.status_code == 503, one.text
+    assert one.headers["Retry-After"] == "1"
+    error = one.json()["error"]
+    assert error["code"] == "not_listed"
+    assert error["message"].startswith(
+        "the instances of team-c are unknown, not none: the aggregator cannot list team-c: "
+        "cannot reach 127.0.0.1:"
+    )
+    assert error["message"].endswith(
+        "ask again later (/api/v1/provider-accounts says when each account was last listed)"
+    )
+    assert pool.status_code == 503
+    message = pool.json()["error"]["message"]
+    assert message.startswith("the deployments of pool gamma are unknown, not none: ")
+    assert "cannot list team-d: " in message
+    assert "WM_AGG_TEST_NO_SUCH_VARIABLE" in message
+    assert known.status_code == 200
+    assert len(known.json()) == 2
+    assert everything.status_code == 200
+    assert len(everything.json()) == 4
 
 
 def test_no_response_carries_a_cloud_credential(with_dead_account: RunningAggregator) -> None:

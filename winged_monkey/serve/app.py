@@ -189,10 +189,12 @@ def create_app(aggregator: Aggregator, tokens: TokenStore, limiter: RateLimiter)
             response_model=list[ResourceOut],
             tags=[collection],
             operation_id=f"list_{collection}",
+            responses={503: {"model": ErrorOut, "description": "not_listed"}},
         )
         async def listing(
             request: Request, token: Caller, pool: PoolQ = None, account: AccountQ = None
         ) -> Response:
+            aggregator.check_known(token, kind, pool, account)
             gzipped = "gzip" in request.headers.get("accept-encoding", "")
             body = aggregator.resources_json(token, kind, pool, account, gzipped=gzipped)
             headers = {"Vary": "Accept-Encoding"}

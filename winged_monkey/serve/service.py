@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import gzip
 import logging
+import math
 from collections.abc import Coroutine, Iterable
 from datetime import datetime
 from typing import Any
@@ -22,7 +23,7 @@ from winged_monkey.backend import ACTION_CAPABILITY
 from winged_monkey.engine.portal import Portal
 from winged_monkey.errors import WMError
 from winged_monkey.models import Event, Instance, InstanceKind
-from winged_monkey.serve.errors import conflict, forbidden, not_found
+from winged_monkey.serve.errors import ApiError, conflict, forbidden, not_found
 from winged_monkey.serve.launches import Launches
 from winged_monkey.serve.pool_launches import PoolLaunches
 from winged_monkey.serve.request_log import RequestLog
@@ -221,6 +222,40 @@ class Aggregator(RequestLog):
                 cached = _RESOURCES.dump_json(self.resources(token, kind, pool, account))
             self._listings[(*key, gzipped)] = cached
         return cached
+
+    def check_known(
+        self,
+        token: TokenRecord,
+        kind: InstanceKind,
+        pool: str | None = None,
+        account: str | None = None,
+    ) -> None:
+        """Refuse (503) a listing narrowed to accounts the server holds no rows of because
+        it cannot list them, or has not yet: answered `[]`, a script read no machines where
+        nobody knows. The whole listing still answers with what is known (a client learns
+        the rest from provider-accounts)."""
+        if pool is None and account is None:
+            return
+        whys = []
+        for name in self._visible_accounts(token, pool, account):
+            status = self.portal.status(name)
+            if status.phase in ("ok", "stale") or status.count:
+                return  # something of the selection is known: answer that
+            if status.phase == "failed":
+                whys.append(f"the aggregator cannot list {name}: {status.error}")
+            else:
+                whys.append(f"the aggregator has not listed {name} yet")
+        if not whys:
+            return
+        collection = COLLECTIONS[kind]
+        raise ApiError(
+            503,
+            "not_listed",
+            f"the {collection} of {f'pool {pool}' if account is None else account} are "
+            f"unknown, not none: {'; '.join(whys)}; ask again later "
+            f"({API_PREFIX}/provider-accounts says when each account was last listed)",
+            {"Retry-After": str(max(1, math.ceil(self.server.poll_interval)))},
+        )
 
     def find(self, token: TokenRecord, kind: InstanceKind, account: str, rid: str) -> Instance:
         self.check_account(token, account)
