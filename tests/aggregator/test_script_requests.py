@@ -27,3 +27,47 @@ def test_a_mistyped_filter_is_refused_not_answered_with_every_account(
     assert "'targte' (did you mean 'target'?)" in events.json()["error"]["message"]
     assert whoami.status_code == 422
     assert whoami.json()["error"]["message"].endswith("/api/v1/whoami takes no query parameters")
+
+
+def test_a_body_sent_as_curl_sends_it_by_default_is_told_how_to_send_json(
+    aggregator: RunningAggregator,
+) -> None:
+    """`curl -d '{...}'` sends a form's content type; no body, or one that is not JSON, each
+    say what the route wants, not pydantic's ': Input should be a valid dictionary ...'."""
+    launch = f"{V1}/pools/alpha/launches"
+    wanted = (
+        "a JSON object with name, deployable (and optionally size, location, key_pair, "
+        "network, count, parameters)"
+    )
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    as_json = {"Content-Type": "application/json"}
+    with aggregator.client(aggregator.mint("cron", "admin")) as client:
+        as_form = client.post(launch, content=b'{"deployable": "web"}', headers=form)
+        as_text = client.post(f"{V1}/tokens", content=b"{}", headers={"Content-Type": "text/plain"})
+        nothing = client.post(launch)
+        broken = client.post(launch, content=b'{"deployable": "web",}', headers=as_json)
+        listed = client.post(launch, content=b"[]", headers=as_json)
+        field = client.post(launch, json={"deployable": "web"})
+    assert as_form.status_code == 415, as_form.text
+    assert as_form.json()["error"] == {
+        "code": "unsupported_media_type",
+        "message": "send the body as JSON with 'Content-Type: application/json', not "
+        "'application/x-www-form-urlencoded' (curl: --json '{...}', or "
+        "-H 'Content-Type: application/json' with -d)",
+    }
+    assert as_text.status_code == 415
+    assert "not 'text/plain'" in as_text.json()["error"]["message"]
+    assert (nothing.status_code, nothing.json()["error"]["message"]) == (
+        422,
+        f"this request needs a body: {wanted}",
+    )
+    assert (broken.status_code, broken.json()["error"]["message"]) == (
+        422,
+        "the body is not valid JSON: Expecting property name enclosed in double quotes at "
+        f"character 21; send {wanted}",
+    )
+    assert (listed.status_code, listed.json()["error"]["message"]) == (
+        422,
+        f"the body must be {wanted}",
+    )
+    assert field.json()["error"]["message"] == "name: Field required"

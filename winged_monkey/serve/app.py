@@ -30,7 +30,7 @@ from winged_monkey.serve.errors import (
     unauthorized,
 )
 from winged_monkey.serve.ratelimit import RateLimiter
-from winged_monkey.serve.refusals import check_query
+from winged_monkey.serve.refusals import body_refusal, check_query
 from winged_monkey.serve.service import Aggregator, client_cause
 from winged_monkey.serve.tokens import TokenError, TokenRecord, TokenStore
 from winged_monkey.wire import (
@@ -173,7 +173,12 @@ def create_app(aggregator: Aggregator, tokens: TokenStore, limiter: RateLimiter)
         response_model=LaunchAccepted,
         status_code=202,
         tags=["catalog"],
-        responses={409: {"model": ErrorOut}, 502: {"model": ErrorOut}, 504: {"model": ErrorOut}},
+        responses={
+            409: {"model": ErrorOut},
+            415: {"model": ErrorOut},
+            502: {"model": ErrorOut},
+            504: {"model": ErrorOut},
+        },
     )
     async def launch(
         token: Caller, pool: PoolP, body: LaunchIn, intent: IntentH = None
@@ -303,7 +308,7 @@ def _token_routes(app: FastAPI, aggregator: Aggregator) -> None:
         response_model=TokenCreated,
         status_code=201,
         tags=["tokens"],
-        responses={409: {"model": ErrorOut}},
+        responses={409: {"model": ErrorOut}, 415: {"model": ErrorOut}},
     )
     async def create_token(request: Request, token: Caller, body: TokenIn) -> TokenCreated:
         _require_admin(token)
@@ -396,6 +401,9 @@ def _error_handlers(app: FastAPI) -> None:
 
     async def invalid(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
+        refusal = body_refusal(request, exc.errors())
+        if refusal is not None:
+            return error_response(refusal.status, refusal.code, refusal.message)
         parts = []
         for error in exc.errors()[:5]:
             where = ".".join(str(p) for p in error.get("loc", ()) if p != "body")

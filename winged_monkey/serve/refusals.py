@@ -4,10 +4,12 @@ instead: scripts (curl, requests) meet these first, and a silent guess costs the
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
 
 from fastapi import Request
 from fastapi.dependencies.models import Dependant
+from pydantic import BaseModel
 
 from winged_monkey.serve.errors import ApiError
 
@@ -38,3 +40,56 @@ def _query_names(dependant: Dependant) -> Iterator[str]:
         yield field.alias
     for sub in dependant.dependencies:
         yield from _query_names(sub)
+
+
+def body_refusal(request: Request, errors: Sequence[Mapping[str, Any]]) -> ApiError | None:
+    """The refusal of a body that is not a JSON object (sent as a form, as text, not at all,
+    or not JSON), saying how to send it; None when the body's fields are what is wrong.
+    pydantic said ': Input should be a valid dictionary or object to extract fields from'
+    to `curl -d '{...}'`, which sends a form's content type."""
+    whole = [e for e in errors if tuple(e.get("loc", ()))[:1] == ("body",)]
+    if not whole:
+        return None
+    fields = _body_fields(request)
+    wanted = f"a JSON object with {fields}" if fields else "a JSON object"
+    media = request.headers.get("content-type", "")
+    if media and not _is_json(media):
+        return ApiError(
+            415,
+            "unsupported_media_type",
+            f"send the body as JSON with 'Content-Type: application/json', not {media!r} "
+            "(curl: --json '{...}', or -H 'Content-Type: application/json' with -d)",
+        )
+    first = whole[0]
+    if first.get("type") == "json_invalid":
+        where = first["loc"][1] if len(first["loc"]) > 1 else 0
+        why = first.get("ctx", {}).get("error", "not JSON")
+        return ApiError(
+            422, "invalid", f"the body is not valid JSON: {why} at character {where}; send {wanted}"
+        )
+    if len(first.get("loc", ())) > 1:
+        return None  # a field of the object: pydantic's words name it
+    if first.get("type") == "missing":
+        return ApiError(422, "invalid", f"this request needs a body: {wanted}")
+    return ApiError(422, "invalid", f"the body must be {wanted}")
+
+
+def _is_json(media: str) -> bool:
+    kind = media.split(";", 1)[0].strip().lower()
+    return kind == "application/json" or (
+        kind.startswith("application/") and kind.endswith("+json")
+    )
+
+
+def _body_fields(request: Request) -> str:
+    """The body's required fields, then the optional ones, as the route's model names them."""
+    field = getattr(request.scope.get("route"), "body_field", None)
+    model = getattr(getattr(field, "field_info", None), "annotation", None)
+    if not (isinstance(model, type) and issubclass(model, BaseModel)):
+        return ""
+    required = [n for n, f in model.model_fields.items() if f.is_required()]
+    optional = [n for n, f in model.model_fields.items() if not f.is_required()]
+    said = ", ".join(required)
+    if optional:
+        said += f" (and optionally {', '.join(optional)})"
+    return said
