@@ -71,3 +71,24 @@ def test_a_body_sent_as_curl_sends_it_by_default_is_told_how_to_send_json(
         f"the body must be {wanted}",
     )
     assert field.json()["error"]["message"] == "name: Field required"
+
+
+def test_a_method_a_path_does_not_take_is_told_every_one_it_does(
+    aggregator: RunningAggregator,
+) -> None:
+    """405's Allow and message name every method of the path: Starlette's named the first
+    route's alone (`Allow: GET` on /api/v1/tokens, which takes POST too)."""
+    web = aggregator.ids["team-a", "web"]
+    with aggregator.client(aggregator.mint("cron", "admin")) as client:
+        tokens = client.put(f"{V1}/tokens")
+        row = client.options(f"{V1}/instances/team-a/{web}")
+        action = client.get(f"{V1}/instances/team-a/{web}/stop")
+    assert tokens.status_code == 405
+    assert tokens.headers["Allow"] == "GET, POST"
+    assert tokens.json()["error"] == {
+        "code": "method_not_allowed",
+        "message": "PUT is not allowed on /api/v1/tokens; it takes GET or POST",
+    }
+    assert row.headers["Allow"] == "DELETE, GET"
+    assert action.headers["Allow"] == "POST"
+    assert action.json()["error"]["message"].endswith("/stop; it takes POST")

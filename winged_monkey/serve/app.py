@@ -30,7 +30,7 @@ from winged_monkey.serve.errors import (
     unauthorized,
 )
 from winged_monkey.serve.ratelimit import RateLimiter
-from winged_monkey.serve.refusals import body_refusal, check_query
+from winged_monkey.serve.refusals import allowed_methods, body_refusal, check_query
 from winged_monkey.serve.service import Aggregator, client_cause
 from winged_monkey.serve.tokens import TokenError, TokenRecord, TokenStore
 from winged_monkey.wire import (
@@ -393,11 +393,18 @@ def _error_handlers(app: FastAPI) -> None:
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
         code = STATUS_CODES.get(exc.status_code, "error")
-        message = {
-            404: f"no such endpoint: {request.url.path}; see {API_PREFIX}/openapi.json",
-            405: f"{request.method} is not allowed on {request.url.path}",
-        }.get(exc.status_code, str(exc.detail))
-        return error_response(exc.status_code, code, message, dict(exc.headers or {}))
+        headers = dict(exc.headers or {})
+        message = str(exc.detail)
+        if exc.status_code == 404:
+            message = f"no such endpoint: {request.url.path}; see {API_PREFIX}/openapi.json"
+        elif exc.status_code == 405:
+            allowed = allowed_methods(request)
+            headers["Allow"] = ", ".join(allowed)
+            message = (
+                f"{request.method} is not allowed on {request.url.path}; "
+                f"it takes {' or '.join(allowed)}"
+            )
+        return error_response(exc.status_code, code, message, headers)
 
     async def invalid(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)

@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.dependencies.models import Dependant
 from pydantic import BaseModel
+from starlette.routing import Match
 
 from winged_monkey.serve.errors import ApiError
 
@@ -93,3 +94,14 @@ def _body_fields(request: Request) -> str:
     if optional:
         said += f" (and optionally {', '.join(optional)})"
     return said
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route takes on the request's path. Starlette's 405 named the first
+    matching route's alone (`Allow: GET` on /api/v1/tokens, which takes POST too)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _scope = route.matches(request.scope)
+        if match is not Match.NONE:
+            methods.update(getattr(route, "methods", None) or ())
+    return sorted(methods)
