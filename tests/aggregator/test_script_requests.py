@@ -92,3 +92,21 @@ def test_a_method_a_path_does_not_take_is_told_every_one_it_does(
     assert row.headers["Allow"] == "DELETE, GET"
     assert action.headers["Allow"] == "POST"
     assert action.json()["error"]["message"].endswith("/stop; it takes POST")
+
+
+def test_a_machines_name_in_the_path_is_told_its_id(aggregator: RunningAggregator) -> None:
+    """`curl -X POST .../instances/team-a/web/stop`: people call machines by name, the path
+    takes the id; the 404 says which id (and where), and nothing is stopped."""
+    web = aggregator.ids["team-a", "web"]
+    with aggregator.client(aggregator.mint("cron", "operator")) as client:
+        by_name = client.post(f"{V1}/instances/team-a/web/stop")
+        as_app = client.get(f"{V1}/deployments/team-a/{web}")
+    assert by_name.status_code == 404
+    assert by_name.json()["error"]["message"] == (
+        f"no instance 'web' in account 'team-a': the path takes an id, and 'web' is the name "
+        f"of {web} (/api/v1/instances/team-a/{web})"
+    )
+    assert as_app.json()["error"]["message"] == (
+        f"no app '{web}' in account 'team-a': it is an instance, /api/v1/instances/team-a/{web}"
+    )
+    assert aggregator.cloud_state("team-a", "web") == "running"

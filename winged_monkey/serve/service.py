@@ -261,8 +261,25 @@ class Aggregator(RequestLog):
         self.check_account(token, account)
         instance = self.portal.instance(f"{account}/{rid}")
         if instance is None or instance.kind != kind:
-            raise not_found(f"no {kind} {rid!r} in account {account!r}")
+            meant = self._meant(account, rid)
+            raise not_found(f"no {kind} {rid!r} in account {account!r}{meant}")
         return instance
+
+    def _meant(self, account: str, rid: str) -> str:
+        """What a path's id that names no row of its collection likely meant: the row of
+        that id in the other collection, or the rows of that name (a script sends what
+        people call their machines; the path takes ids)."""
+        other = self.portal.instance(f"{account}/{rid}")
+        if other is not None:
+            return f": it is an {other.kind}, {resource_href(other)}"
+        named = sorted(
+            (i for i in self.portal.instances() if i.account == account and i.name == rid),
+            key=lambda i: i.id,
+        )
+        if not named:
+            return ""
+        hrefs = ", ".join(f"{i.id} ({resource_href(i)})" for i in named[:5])
+        return f": the path takes an id, and {rid!r} is the name of {hrefs}"
 
     def resource_out(self, row: Instance, token: TokenRecord) -> ResourceOut:
         href = resource_href(row)
