@@ -3,6 +3,9 @@ real `wm serve`: a mistake is refused saying what to send, never answered with a
 
 from __future__ import annotations
 
+import json
+import socket
+
 from tests.aggregator.server import RunningAggregator
 
 V1 = "/api/v1"
@@ -110,3 +113,33 @@ def test_a_machines_name_in_the_path_is_told_its_id(aggregator: RunningAggregato
         f"no app '{web}' in account 'team-a': it is an instance, /api/v1/instances/team-a/{web}"
     )
     assert aggregator.cloud_state("team-a", "web") == "running"
+
+
+def test_a_token_read_with_its_windows_line_end_is_told_what_to_strip(
+    aggregator: RunningAggregator,
+) -> None:
+    """`curl -H "Authorization: Bearer $(cat tokenfile)"` of a file with CRLF line ends keeps
+    the CR in the header; uvicorn answered text/plain 'Invalid HTTP request received.'. It
+    is the API's JSON error saying what to strip, and the token is neither echoed nor logged."""
+    token = aggregator.mint("cron", "viewer")
+    head = f"GET /api/v1/whoami HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r"
+    with socket.create_connection(("127.0.0.1", aggregator.process.port), timeout=30) as conn:
+        conn.sendall(head.encode() + b"\r\nAccept: */*\r\n\r\n")
+        answer = b""
+        while chunk := conn.recv(65536):  # the server closes the connection after it
+            answer += chunk
+    status, _, rest = answer.partition(b"\r\n")
+    headers, _, body = rest.partition(b"\r\n\r\n")
+    assert status == b"HTTP/1.1 400 Bad Request"
+    assert b"content-type: application/json" in headers.lower()
+    assert json.loads(body) == {
+        "error": {
+            "code": "bad_request",
+            "message": "the request is not valid HTTP: a header line is malformed, most often "
+            "a carriage return left in a value (a token read from a file with Windows line "
+            "ends: \"$(tr -d '\\r' < FILE)\"); nothing was done",
+        }
+    }
+    secret = token.split("_", 2)[2]  # wm_ID_SECRET; the secret may hold _ too
+    assert secret.encode() not in answer
+    assert secret not in aggregator.process.log.read_text(encoding="utf-8", errors="replace")

@@ -1,4 +1,5 @@
-"""uvicorn's h11 protocol with a deadline for a request's headers (Slowloris).
+"""uvicorn's h11 protocol with a deadline for a request's headers (Slowloris), and the
+server's one error shape for a request that is not HTTP.
 
 uvicorn closes an idle keep-alive connection, but the first byte of a request cancels
 that timer and nothing limits how long the rest of the headers may take, nor how long a
@@ -10,12 +11,20 @@ headers, from its start or from the end of its previous response, is closed once
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 log = logging.getLogger("winged_monkey.serve")
+#: Said for a request h11 cannot parse; h11's own words quote the line, which may be the
+#: Authorization header, so they are never sent nor logged.
+NOT_HTTP = (
+    "the request is not valid HTTP: a header line is malformed, most often a carriage "
+    "return left in a value (a token read from a file with Windows line ends: "
+    "\"$(tr -d '\\r' < FILE)\"); nothing was done"
+)
 
 
 class HeaderDeadlineProtocol(H11Protocol):
@@ -47,6 +56,23 @@ class HeaderDeadlineProtocol(H11Protocol):
         # Kept alive and not already reading a pipelined request: the next head is due.
         if not self.transport.is_closing() and self.conn.their_state is h11.IDLE:
             self._arm()
+
+    def send_400_response(self, msg: str) -> None:
+        """uvicorn's 400 in the API's error shape (it sent text/plain 'Invalid HTTP request
+        received.', which says neither what is wrong nor what to do)."""
+        body = json.dumps({"error": {"code": "bad_request", "message": NOT_HTTP}}).encode()
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+            (b"connection", b"close"),
+        ]
+        for event in (
+            h11.Response(status_code=400, headers=headers, reason=b"Bad Request"),
+            h11.Data(data=body),
+            h11.EndOfMessage(),
+        ):
+            self.transport.write(self.conn.send(event) or b"")
+        self.transport.close()
 
     def _arm(self) -> None:
         self._disarm()
