@@ -143,3 +143,20 @@ def test_a_token_read_with_its_windows_line_end_is_told_what_to_strip(
     secret = token.split("_", 2)[2]  # wm_ID_SECRET; the secret may hold _ too
     assert secret.encode() not in answer
     assert secret not in aggregator.process.log.read_text(encoding="utf-8", errors="replace")
+
+
+def test_a_time_whose_plus_the_url_made_a_space_is_told_so(
+    aggregator: RunningAggregator,
+) -> None:
+    """`curl '.../events?since=2026-12-07T10:00:00+01:00'`: the URL reads the + as a space,
+    which pydantic called 'unexpected extra characters at the end of the input'."""
+    with aggregator.client(aggregator.mint("cron", "viewer")) as client:
+        plus = client.get(f"{V1}/events?since=2026-12-07T10:00:00+01:00")
+        encoded = client.get(f"{V1}/events?since=2026-12-07T10:00:00%2B01:00")
+    assert plus.status_code == 422
+    assert plus.json()["error"]["message"] == (
+        "query.since: Input should be a valid datetime or date, unexpected extra characters "
+        "at the end of the input (got '2026-12-07T10:00:00 01:00': a '+' in a URL is a space; "
+        "write the zone's + as %2B, or give the time in UTC with Z)"
+    )
+    assert encoded.status_code == 200

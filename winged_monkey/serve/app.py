@@ -30,7 +30,12 @@ from winged_monkey.serve.errors import (
     unauthorized,
 )
 from winged_monkey.serve.ratelimit import RateLimiter
-from winged_monkey.serve.refusals import allowed_methods, body_refusal, check_query
+from winged_monkey.serve.refusals import (
+    allowed_methods,
+    body_refusal,
+    check_query,
+    query_hint,
+)
 from winged_monkey.serve.service import Aggregator, client_cause
 from winged_monkey.serve.tokens import TokenError, TokenRecord, TokenStore
 from winged_monkey.wire import (
@@ -414,7 +419,7 @@ def _error_handlers(app: FastAPI) -> None:
         parts = []
         for error in exc.errors()[:5]:
             where = ".".join(str(p) for p in error.get("loc", ()) if p != "body")
-            parts.append(f"{where}: {error.get('msg', 'invalid')}")
+            parts.append(f"{where}: {error.get('msg', 'invalid')}{query_hint(error)}")
         return error_response(422, "invalid", "; ".join(parts) or "invalid request")
 
     async def crashed(request: Request, exc: Exception) -> Response:

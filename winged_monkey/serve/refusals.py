@@ -105,3 +105,18 @@ def allowed_methods(request: Request) -> list[str]:
         if match is not Match.NONE:
             methods.update(getattr(route, "methods", None) or ())
     return sorted(methods)
+
+
+def query_hint(error: Mapping[str, Any]) -> str:
+    """What to add to pydantic's words on a query value: a time whose zone's '+' the URL
+    turned into a space (`?since=2026-12-07T10:00+01:00` from curl) was refused as
+    'unexpected extra characters at the end of the input', which hid why."""
+    value = error.get("input")
+    if tuple(error.get("loc", ()))[:1] != ("query",) or not isinstance(value, str):
+        return ""
+    if str(error.get("type", "")).startswith(("datetime", "date")) and " " in value.strip():
+        return (
+            f" (got {value!r}: a '+' in a URL is a space; write the zone's + as %2B, "
+            "or give the time in UTC with Z)"
+        )
+    return ""
