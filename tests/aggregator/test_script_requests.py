@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import json
 import socket
+import time
+from pathlib import Path
 
-from tests.aggregator.server import RunningAggregator
+from tests.aggregator.server import RunningAggregator, two_pool_aggregator
+from winged_monkey.demo.server import MotoServer
 
 V1 = "/api/v1"
 
@@ -160,3 +163,37 @@ def test_a_time_whose_plus_the_url_made_a_space_is_told_so(
         "write the zone's + as %2B, or give the time in UTC with Z)"
     )
     assert encoded.status_code == 200
+
+
+def test_a_dashboard_polling_with_its_etag_is_told_not_modified_until_a_row_changes(
+    moto_server: MotoServer, tmp_path: Path
+) -> None:
+    """A dashboard re-read the whole listing every few seconds; with the ETag it was given
+    it is answered 304 and no body, gzipped or not, until a row changes (here a stop)."""
+    with two_pool_aggregator(
+        moto_server, tmp_path / "agg", serve="rate = 1000\nburst = 1000\npoll_interval = 3600"
+    ) as agg:
+        web = agg.ids["team-a", "web"]
+        with agg.client(agg.mint("board", "operator")) as client:
+            first = client.get(f"{V1}/instances")
+            tag = first.headers["ETag"]
+            again = client.get(f"{V1}/instances", headers={"If-None-Match": tag})
+            packed = client.get(
+                f"{V1}/instances", headers={"If-None-Match": tag, "Accept-Encoding": "gzip"}
+            )
+            assert client.post(f"{V1}/instances/team-a/{web}/stop").status_code == 202
+            deadline = time.monotonic() + 30
+            while (
+                after := client.get(f"{V1}/instances", headers={"If-None-Match": tag})
+            ).status_code == 304:
+                assert time.monotonic() < deadline, "the listing's ETag never changed"
+                time.sleep(0.05)
+    assert first.status_code == 200
+    assert first.headers["Cache-Control"] == "private, no-cache"
+    assert (again.status_code, again.content) == (304, b"")
+    assert again.headers["ETag"] == tag
+    assert (packed.status_code, packed.content) == (304, b"")
+    assert after.status_code == 200
+    assert after.headers["ETag"] != tag
+    states = {r["name"]: r["state"] for r in after.json() if r["account"] == "team-a"}
+    assert states["web"] in ("stopping", "stopped")

@@ -199,15 +199,26 @@ def create_app(aggregator: Aggregator, tokens: TokenStore, limiter: RateLimiter)
             response_model=list[ResourceOut],
             tags=[collection],
             operation_id=f"list_{collection}",
-            responses={503: {"model": ErrorOut, "description": "not_listed"}},
+            responses={
+                304: {"description": "Not modified since the ETag sent in If-None-Match."},
+                503: {"model": ErrorOut, "description": "not_listed"},
+            },
         )
         async def listing(
             request: Request, token: Caller, pool: PoolQ = None, account: AccountQ = None
         ) -> Response:
             aggregator.check_known(token, kind, pool, account)
+            tag = aggregator.resources_tag(token, kind, pool, account)
+            # Per token's role and pools: revalidated every time, never kept by a shared cache.
+            headers = {
+                "ETag": tag,
+                "Cache-Control": "private, no-cache",
+                "Vary": "Accept-Encoding, Authorization",
+            }
+            if _seen(request.headers.get("if-none-match"), tag):
+                return Response(status_code=304, headers=headers)
             gzipped = "gzip" in request.headers.get("accept-encoding", "")
             body = aggregator.resources_json(token, kind, pool, account, gzipped=gzipped)
-            headers = {"Vary": "Accept-Encoding"}
             if gzipped:
                 headers["Content-Encoding"] = "gzip"
             return Response(body, media_type="application/json", headers=headers)
@@ -370,6 +381,14 @@ def _token_routes(app: FastAPI, aggregator: Aggregator) -> None:
         revoked = tokens.get(token_id)
         assert revoked is not None
         return _token_out(revoked)
+
+
+def _seen(if_none_match: str | None, tag: str) -> bool:
+    """Whether the client holds `tag` (If-None-Match compares weakly: W/ aside)."""
+    if not if_none_match:
+        return False
+    held = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
+    return "*" in held or tag.removeprefix("W/") in held
 
 
 def _aware(value: datetime | None) -> datetime | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gzip
+import hashlib
 import logging
 import math
 from collections.abc import Coroutine, Iterable
@@ -71,6 +72,7 @@ class Aggregator(RequestLog):
         #: Bumped whenever the portal's rows may have changed; listings are cached per value.
         self.generation = 0
         self._listings: dict[tuple[object, ...], bytes] = {}
+        self._tags: dict[tuple[object, ...], str] = {}
         self._listings_generation: tuple[int, int] = (-1, -1)
 
     # -- lifecycle -------------------------------------------------------------
@@ -212,6 +214,7 @@ class Aggregator(RequestLog):
         generation = (self.generation, self.portal.rows_version())
         if self._listings_generation != generation:
             self._listings.clear()
+            self._tags.clear()
             self._listings_generation = generation
         cached = self._listings.get((*key, gzipped))
         if cached is None:
@@ -222,6 +225,23 @@ class Aggregator(RequestLog):
                 cached = _RESOURCES.dump_json(self.resources(token, kind, pool, account))
             self._listings[(*key, gzipped)] = cached
         return cached
+
+    def resources_tag(
+        self,
+        token: TokenRecord,
+        kind: InstanceKind,
+        pool: str | None = None,
+        account: str | None = None,
+    ) -> str:
+        """The listing's weak ETag (the same rows whatever the encoding): a dashboard that
+        polls with If-None-Match is answered 304, not the whole listing again."""
+        plain = self.resources_json(token, kind, pool, account)  # brings the caches up to date
+        key = (token.role, tuple(self.visible_pools(token)), kind, pool, account)
+        tag = self._tags.get(key)
+        if tag is None:
+            tag = f'W/"{hashlib.blake2b(plain, digest_size=12).hexdigest()}"'
+            self._tags[key] = tag
+        return tag
 
     def check_known(
         self,
