@@ -21,6 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from winged_monkey import __version__
 from winged_monkey.actions import Action
 from winged_monkey.models import InstanceKind
+from winged_monkey.serve.body_limit import BodyLimit
 from winged_monkey.serve.errors import (
     STATUS_CODES,
     ApiError,
@@ -145,6 +146,7 @@ def create_app(aggregator: Aggregator, tokens: TokenStore, limiter: RateLimiter)
     )
     app.state.tokens = tokens
     app.state.limiter = limiter
+    app.add_middleware(BodyLimit)
     _error_handlers(app)
 
     v1 = API_PREFIX
