@@ -1,5 +1,6 @@
 """`wm serve` on a shared bastion: its files are its user's alone, a user name cannot carry
-control characters into logs and terminals, and a client dripping its headers is dropped."""
+control characters into logs and terminals, and a client dripping its headers or its body
+is dropped."""
 
 from __future__ import annotations
 
@@ -171,6 +172,31 @@ def test_a_client_dripping_its_headers_is_dropped_while_others_are_answered(
         dropped_after = pool.submit(drip, slow, head, sent, HEADER_TIMEOUT + MARGIN)
         wait_until(sent.is_set)
         with server.client(token) as client:
+            reply = client.get(f"{V1}/whoami")
+        assert reply.status_code == 200
+        assert not dropped_after.done()  # answered while the slow one was still held
+        assert dropped_after.result() < HEADER_TIMEOUT + MARGIN
+
+
+def test_a_client_dripping_its_body_without_a_token_is_dropped_while_others_are_answered(
+    server: RunningAggregator,
+) -> None:
+    """FastAPI reads a body before it checks the token: a client with none held a connection
+    for good, sending its body a byte a second (one past the header deadline: the head was
+    whole)."""
+    head = (
+        b"POST /api/v1/tokens HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n"
+    )
+    sent = threading.Event()
+    with (
+        socket.create_connection(("127.0.0.1", server.process.port)) as slow,
+        ThreadPoolExecutor(1) as pool,
+    ):
+        slow.sendall(head)
+        dropped_after = pool.submit(drip, slow, b"", sent, HEADER_TIMEOUT + MARGIN)
+        wait_until(sent.is_set)
+        with server.client(server.mint("bob", "viewer")) as client:
             reply = client.get(f"{V1}/whoami")
         assert reply.status_code == 200
         assert not dropped_after.done()  # answered while the slow one was still held

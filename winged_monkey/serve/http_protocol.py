@@ -5,7 +5,10 @@ uvicorn closes an idle keep-alive connection, but the first byte of a request ca
 that timer and nothing limits how long the rest of the headers may take, nor how long a
 new connection may stay silent (uvicorn issue 157). Here a connection waiting for
 headers, from its start or from the end of its previous response, is closed once
-`header_timeout` seconds pass without a whole request head. Imported only by `wm serve`.
+`header_timeout` seconds pass without a whole request head; and one whose body has not
+all come `header_timeout` seconds after its head, since FastAPI reads a body before it
+checks the token (a client with none held a connection for good, a byte every few
+seconds). Imported only by `wm serve`.
 """
 
 from __future__ import annotations
@@ -28,10 +31,13 @@ NOT_HTTP = (
 
 
 class HeaderDeadlineProtocol(H11Protocol):
-    """H11Protocol that drops a client not sending a request's headers in time."""
+    """H11Protocol that drops a client not sending a request's headers, or its body, in
+    time."""
 
     header_timeout: float = 10.0
     _header_timer: asyncio.TimerHandle | None = None
+    #: What the armed timer waits for: h11.IDLE (a head) or h11.SEND_BODY (the body's end).
+    _awaited: type[h11.IDLE] | type[h11.SEND_BODY] = h11.IDLE
 
     @classmethod
     def with_timeout(cls, seconds: float) -> type[HeaderDeadlineProtocol]:
@@ -48,7 +54,11 @@ class HeaderDeadlineProtocol(H11Protocol):
 
     def handle_events(self) -> None:
         super().handle_events()
-        if self.conn.their_state is not h11.IDLE:  # a whole request head arrived
+        state = self.conn.their_state
+        if state is h11.SEND_BODY:  # a head arrived; its body is due, whole, in time
+            if self._header_timer is None or self._awaited is not h11.SEND_BODY:
+                self._arm(h11.SEND_BODY)
+        elif state is not h11.IDLE:  # a whole request arrived
             self._disarm()
 
     def on_response_complete(self) -> None:
@@ -74,8 +84,9 @@ class HeaderDeadlineProtocol(H11Protocol):
             self.transport.write(self.conn.send(event) or b"")
         self.transport.close()
 
-    def _arm(self) -> None:
+    def _arm(self, awaited: type[h11.IDLE] | type[h11.SEND_BODY] = h11.IDLE) -> None:
         self._disarm()
+        self._awaited = awaited
         self._header_timer = self.loop.call_later(self.header_timeout, self._expired)
 
     def _disarm(self) -> None:
@@ -85,12 +96,13 @@ class HeaderDeadlineProtocol(H11Protocol):
 
     def _expired(self) -> None:
         self._header_timer = None
-        if self.transport.is_closing() or self.conn.their_state is not h11.IDLE:
+        if self.transport.is_closing() or self.conn.their_state is not self._awaited:
             return
         client = "%s:%d" % self.client if self.client else "a client"  # noqa: UP031
         log.warning(
-            "%s sent no complete request headers within %g s; connection closed",
+            "%s sent no complete request %s within %g s; connection closed",
             client,
+            "headers" if self._awaited is h11.IDLE else "body",
             self.header_timeout,
         )
         self.transport.close()

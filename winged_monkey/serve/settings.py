@@ -4,7 +4,7 @@
 poll_interval = 30      # seconds between polls of every account (default: refresh_interval)
 rate = 20               # requests per second per token, sustained
 burst = 60              # requests a token may send at once
-header_timeout = 10     # seconds a client has to send a request's headers
+header_timeout = 10     # seconds a client has to send a request's headers, then its body
 database = "postgresql://wm@db.example:5432/wm"  # replicas share it (default: SQLite)
 [serve.database_credentials]
 secret_env = "WM_DATABASE_PASSWORD"  # or secret_command, or keyring = true
@@ -65,7 +65,8 @@ class ServeSettings(BaseModel):
         10.0,
         gt=0,
         le=300,
-        description="Seconds a client has to send a request's headers, and may stay idle.",
+        description="Seconds a client has to send a request's headers, then its body, "
+        "and may stay idle.",
     )
     pools: dict[str, PoolSettings] = Field(
         default_factory=dict, description="Pool -> its deployables and matching weights."
