@@ -221,3 +221,23 @@ def test_a_huge_body_is_refused_before_it_is_read_even_without_a_token(
     assert declared.json() == {"error": {"code": "too_large", "message": said}}
     assert chunked.status_code == 413
     assert chunked.json() == {"error": {"code": "too_large", "message": said}}
+
+
+def test_a_path_with_a_trailing_slash_or_a_typo_is_told_the_right_one(
+    aggregator: RunningAggregator,
+) -> None:
+    """`curl -s .../api/v1/instances/ | jq length` printed nothing and exited 0: the server
+    redirected (307, no body) and curl does not follow without -L."""
+    with aggregator.client(aggregator.mint("cron", "viewer")) as client:
+        slash = client.get(f"{V1}/instances/")
+        typo = client.get(f"{V1}/instance")
+    assert slash.status_code == 404
+    assert slash.json()["error"] == {
+        "code": "not_found",
+        "message": "no such endpoint: /api/v1/instances/ (without the trailing slash: "
+        "/api/v1/instances); see /api/v1/openapi.json",
+    }
+    assert typo.json()["error"]["message"] == (
+        "no such endpoint: /api/v1/instance (did you mean /api/v1/instances?); "
+        "see /api/v1/openapi.json"
+    )

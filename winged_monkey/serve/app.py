@@ -35,6 +35,7 @@ from winged_monkey.serve.refusals import (
     allowed_methods,
     body_refusal,
     check_query,
+    path_hint,
     query_hint,
 )
 from winged_monkey.serve.service import Aggregator, client_cause
@@ -141,6 +142,7 @@ def create_app(aggregator: Aggregator, tokens: TokenStore, limiter: RateLimiter)
         openapi_url=f"{API_PREFIX}/openapi.json",
         docs_url=f"{API_PREFIX}/docs",
         redoc_url=None,
+        redirect_slashes=False,  # a 307 with no body: a script's jq read nothing; 404 says why
         responses=_ERROR_RESPONSES,
         lifespan=lifespan,
     )
@@ -422,7 +424,10 @@ def _error_handlers(app: FastAPI) -> None:
         headers = dict(exc.headers or {})
         message = str(exc.detail)
         if exc.status_code == 404:
-            message = f"no such endpoint: {request.url.path}; see {API_PREFIX}/openapi.json"
+            message = (
+                f"no such endpoint: {request.url.path}{path_hint(request)}; "
+                f"see {API_PREFIX}/openapi.json"
+            )
         elif exc.status_code == 405:
             allowed = allowed_methods(request)
             headers["Allow"] = ", ".join(allowed)

@@ -120,3 +120,17 @@ def query_hint(error: Mapping[str, Any]) -> str:
             "or give the time in UTC with Z)"
         )
     return ""
+
+
+def path_hint(request: Request) -> str:
+    """What a path no route has likely meant. With a trailing slash it was redirected (307,
+    no body): `curl -s .../instances/ | jq length` printed nothing and exited 0."""
+    path = request.url.path
+    routes = request.app.router.routes
+    if path.endswith("/") and path != "/":
+        trimmed = {**request.scope, "path": path.rstrip("/")}
+        if any(route.matches(trimmed)[0] is not Match.NONE for route in routes):
+            return f" (without the trailing slash: {path.rstrip('/')})"
+    templates = [p for route in routes if isinstance(p := getattr(route, "path", None), str)]
+    close = difflib.get_close_matches(path, templates, n=1, cutoff=0.8)
+    return f" (did you mean {close[0]}?)" if close else ""
