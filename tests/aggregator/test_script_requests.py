@@ -36,6 +36,18 @@ def test_a_mistyped_filter_is_refused_not_answered_with_every_account(
     assert whoami.json()["error"]["message"].endswith("/api/v1/whoami takes no query parameters")
 
 
+def test_a_filter_given_twice_is_refused_not_narrowed_to_the_last(
+    aggregator: RunningAggregator,
+) -> None:
+    """`?account=team-a&account=team-b` listed team-b's rows alone, as if team-a had none."""
+    with aggregator.client(aggregator.mint("cron", "viewer")) as client:
+        reply = client.get(f"{V1}/instances?account=team-a&account=team-b")
+    assert reply.status_code == 422
+    assert reply.json()["error"]["message"] == (
+        "query parameter 'account' is given 2 times; it takes one value (ask once for each)"
+    )
+
+
 def test_a_body_sent_as_curl_sends_it_by_default_is_told_how_to_send_json(
     aggregator: RunningAggregator,
 ) -> None:

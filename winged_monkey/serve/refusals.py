@@ -16,12 +16,21 @@ from winged_monkey.serve.errors import ApiError
 
 
 def check_query(request: Request) -> None:
-    """Refuse a query parameter the route does not take. Ignored, a mistyped filter
-    (`?acount=ci`) answered with every account's rows, which a script then stopped."""
+    """Refuse a query parameter the route does not take, or one given twice (each takes
+    one value). Ignored, a mistyped filter (`?acount=ci`) answered with every account's
+    rows, which a script then stopped; of `?account=a&account=b` only b's were listed."""
     dependant: Dependant | None = getattr(request.scope.get("route"), "dependant", None)
     if dependant is None:
         return
     known = sorted(set(_query_names(dependant)))
+    for name in known:
+        if len(given := request.query_params.getlist(name)) > 1:
+            raise ApiError(
+                422,
+                "invalid",
+                f"query parameter {name!r} is given {len(given)} times; it takes one value "
+                "(ask once for each)",
+            )
     unknown = [name for name in request.query_params if name not in known]
     if not unknown:
         return
