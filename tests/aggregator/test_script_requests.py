@@ -148,6 +148,7 @@ def test_a_token_read_with_its_windows_line_end_is_told_what_to_strip(
     headers, _, body = rest.partition(b"\r\n\r\n")
     assert status == b"HTTP/1.1 400 Bad Request"
     assert b"content-type: application/json" in headers.lower()
+    assert body.startswith(b'{"error":{"code":"bad_request",')  # as compact as the API's own
     assert json.loads(body) == {
         "error": {
             "code": "bad_request",
@@ -230,6 +231,7 @@ def test_a_huge_body_is_refused_before_it_is_read_even_without_a_token(
         declared = client.post(f"{V1}/tokens", content=body, headers=json_type)
         chunked = client.post(f"{V1}/tokens", content=chunks(), headers=json_type)
     assert declared.status_code == 413
+    assert declared.content.startswith(b'{"error":{"code":"too_large",')  # as the API's own
     assert declared.json() == {"error": {"code": "too_large", "message": said}}
     assert chunked.status_code == 413
     assert chunked.json() == {"error": {"code": "too_large", "message": said}}

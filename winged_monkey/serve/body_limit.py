@@ -50,7 +50,8 @@ class BodyLimit:
 
 
 async def _refuse(send: Send, message: str) -> None:
-    body = json.dumps({"error": {"code": "too_large", "message": message}}).encode()
+    error = {"error": {"code": "too_large", "message": message}}
+    body = json.dumps(error, separators=(",", ":")).encode()  # as the API's own
     headers = [
         (b"content-type", b"application/json"),
         (b"content-length", str(len(body)).encode()),

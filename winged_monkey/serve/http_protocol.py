@@ -70,7 +70,8 @@ class HeaderDeadlineProtocol(H11Protocol):
     def send_400_response(self, msg: str) -> None:
         """uvicorn's 400 in the API's error shape (it sent text/plain 'Invalid HTTP request
         received.', which says neither what is wrong nor what to do)."""
-        body = json.dumps({"error": {"code": "bad_request", "message": NOT_HTTP}}).encode()
+        error = {"error": {"code": "bad_request", "message": NOT_HTTP}}
+        body = json.dumps(error, separators=(",", ":")).encode()  # as the API's own
         headers = [
             (b"content-type", b"application/json"),
             (b"content-length", str(len(body)).encode()),
