@@ -255,3 +255,17 @@ def test_a_path_with_a_trailing_slash_or_a_typo_is_told_the_right_one(
         "no such endpoint: /api/v1/instance (did you mean /api/v1/instances?); "
         "see /api/v1/openapi.json"
     )
+
+
+def test_the_openapi_document_describes_the_refusals_of_a_body(
+    aggregator: RunningAggregator,
+) -> None:
+    """A client generated from the document knows 413 (any body over 1 MB) and 415 (a body
+    not sent as JSON) as the one error shape, as they are really sent."""
+    with aggregator.client() as client:
+        document = client.get(f"{V1}/openapi.json").json()
+    error = {"$ref": "#/components/schemas/ErrorOut"}
+    for path in (f"{V1}/tokens", f"{V1}/pools/{{pool}}/launches"):
+        responses = document["paths"][path]["post"]["responses"]
+        for status in ("413", "415"):
+            assert responses[status]["content"]["application/json"]["schema"] == error

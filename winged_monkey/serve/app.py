@@ -69,7 +69,7 @@ PostAction = Literal["start", "stop", "reboot", "suspend", "resume", "reset", "c
 _ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorOut, "description": code}
     for status, code in STATUS_CODES.items()
-    if status in (400, 401, 403, 404, 422, 429, 500)
+    if status in (400, 401, 403, 404, 413, 422, 429, 500)  # 413: any body over MAX_BODY
 }
 _bearer = HTTPBearer(auto_error=False, description="A token from `wm serve token create`.")
 
