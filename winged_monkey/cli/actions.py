@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 import click
 
 from winged_monkey.actions import Action
 from winged_monkey.cli.base import Context, ExitCode, exit_code, fail, guard, refresh
 from winged_monkey.errors import NotFoundError, WMError
+from winged_monkey.terminal.render import printable_lines
 
 if TYPE_CHECKING:
     from winged_monkey.engine.portal import Portal
@@ -43,7 +44,7 @@ def _act(obj: Context, action: Action, refs: list[str], yes: bool) -> None:
     refused = [(i, why) for i in targets if (why := portal.refusal(action, i))]
     if refused:
         for instance, why in refused:
-            click.echo(f"wm: {instance.key}: {why}", err=True)
+            _echo(f"wm: {instance.key}: {why}", err=True)
         _nothing_done(action, [i.key for i in targets if all(i is not r for r, _ in refused)])
         sys.exit(ExitCode.NOT_FOUND)
     if action.destructive and not yes:
@@ -61,12 +62,12 @@ async def _fetch(portal: Portal, action: Action, refs: list[str]) -> list[Instan
     code: int | None = None
     for ref, answer in zip(refs, answers, strict=True):
         if isinstance(answer, WMError):
-            click.echo(f"wm: {ref.split('/', 1)[0]}: {answer.message}", err=True)
+            _echo(f"wm: {ref.split('/', 1)[0]}: {answer.message}", err=True)
             code = code or exit_code(answer)
         elif isinstance(answer, BaseException):
             raise answer
         elif answer is None:
-            click.echo(f"wm: no instance matches {ref!r}", err=True)
+            _echo(f"wm: no instance matches {ref!r}", err=True)
             code = code or ExitCode.NOT_FOUND
         else:
             found.append(answer)
@@ -76,10 +77,16 @@ async def _fetch(portal: Portal, action: Action, refs: list[str]) -> list[Instan
     return found
 
 
+def _echo(text: str, *, err: bool = False, file: TextIO | None = None) -> None:
+    """A line that names instances: a name (vSphere's and libvirt's may hold any character
+    XML carries) reaches the terminal without its control characters, as in `wm ls`."""
+    click.echo(printable_lines(text), err=err, file=file)
+
+
 def _nothing_done(action: Action, others: list[str]) -> None:
     """All or nothing: what can be done is left undone, with the command that does it."""
     rest = f"; to {action} the others alone: wm {action} {' '.join(others)}" if others else ""
-    click.echo(f"wm: nothing was done{rest}", err=True)
+    _echo(f"wm: nothing was done{rest}", err=True)
 
 
 def _resolve(portal: Portal, refs: list[str]) -> list[Instance]:
@@ -99,9 +106,9 @@ def _resolve(portal: Portal, refs: list[str]) -> list[Instance]:
         if not failed:
             raise
         if any("/" not in r for r in unmatched):  # a bare id or name: it may be anywhere
-            click.echo(f"wm: {missing.message} among the accounts that answered", err=True)
+            _echo(f"wm: {missing.message} among the accounts that answered", err=True)
         for status in failed:
-            click.echo(f"wm: {status.name}: {status.error}", err=True)
+            _echo(f"wm: {status.name}: {status.error}", err=True)
         sys.exit(ExitCode.FAILED)
 
 
@@ -111,7 +118,7 @@ def _confirm(action: Action, targets: list[Instance]) -> None:
             f"{action} needs confirmation: pass --yes to run without a terminal", ExitCode.DECLINED
         )
     for instance in targets:
-        click.echo(f"  {instance.name} ({instance.id}) on {instance.account}", err=True)
+        _echo(f"  {instance.name} ({instance.id}) on {instance.account}", err=True)
     if action is Action.DESTROY and len(targets) > 1:
         typed = click.prompt(f"Destroy {len(targets)} instances? Type the count", err=True)
         if typed.strip() != str(len(targets)):
@@ -127,11 +134,11 @@ async def _run_actions(portal: Portal, action: Action, targets: list[Instance]) 
                 if update.finished:
                     stream = sys.stdout if update.phase == "done" else sys.stderr
                     label = "ok" if update.phase == "done" else update.phase
-                    click.echo(f"{instance.key}: {label}: {update.message}", file=stream)
+                    _echo(f"{instance.key}: {label}: {update.message}", file=stream)
                     return update.phase == "done"
-                click.echo(f"{instance.key}: {update.message}", err=True)
+                _echo(f"{instance.key}: {update.message}", err=True)
         except WMError as exc:
-            click.echo(f"{instance.key}: failed: {exc.message}", err=True)
+            _echo(f"{instance.key}: failed: {exc.message}", err=True)
         return False
 
     try:

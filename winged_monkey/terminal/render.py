@@ -133,8 +133,24 @@ _WRAP_MIN = 20
 
 
 #: C0 and C1 control characters (a cloud's name may hold any): shown as `?`, never sent to
-#: the terminal, where ESC or CSI would move the cursor or recolour the screen.
-CONTROLS = dict.fromkeys([*range(0x20), 0x7F, *range(0x80, 0xA0)], "?")
+#: the terminal, where ESC or CSI would move the cursor or recolour the screen. With them
+#: the bidirectional embeddings, overrides and isolates, which a terminal draws in no cell
+#: (the columns after them shift) or obeys (`rtl\u202egpj.exe` reads as `rtlexe.jpg`).
+CONTROLS = dict.fromkeys(
+    [*range(0x20), 0x7F, *range(0x80, 0xA0), *range(0x202A, 0x202F), *range(0x2066, 0x206A)],
+    "?",
+)
+
+
+def printable(text: str) -> str:
+    """`text` as one line a terminal shows as it is: its control characters as `?` (a line
+    break too: a name never forges a line of output)."""
+    return text if text.isprintable() else text.translate(CONTROLS)
+
+
+def printable_lines(text: str) -> str:
+    """`text` with each line `printable`: the line breaks kept (a message of several lines)."""
+    return "\n".join(printable(line) for line in text.split("\n"))
 
 
 def cells(text: str) -> int:
@@ -161,7 +177,7 @@ def render_table(rows: Sequence[Sequence[str]], width: int | None = None) -> str
     """Left-aligned columns separated by two spaces; the first row is the header. Given a
     `width`, a last column (free text: a reason, a detail) that would overflow it wraps
     between words under its own start. Columns are measured in terminal cells."""
-    rows = [[c if c.isprintable() else c.translate(CONTROLS) for c in row] for row in rows]
+    rows = [[printable(c) for c in row] for row in rows]
     widths = [max(cells(row[c]) for row in rows) for c in range(len(rows[0]))]
     offset = sum(widths[:-1]) + len(GAP) * (len(widths) - 1)
     if width is None or offset + widths[-1] <= width or width - offset < _WRAP_MIN:
