@@ -5,10 +5,21 @@ states the test driver's API cannot reach (its node file sets any `runstate`).""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from click.testing import CliRunner, Result
 
+from tests.libvirt.conftest import DOMAIN as TCP_DOMAIN
+from tests.libvirt.daemon import Libvirtd
+from tests.ui.conftest import running, wait_for
+from tests.ui.on_screen import by_name, main_of, shows, text_of
 from winged_monkey.cli.main import ExitCode, main
+from winged_monkey.engine.portal import Portal
+from winged_monkey.store.sqlite import Store
+from winged_monkey.ui.app import WMApp
+from winged_monkey.ui.screens.confirm import ConfirmScreen
+from winged_monkey.ui.screens.details import DetailsScreen
+from winged_monkey.user.config import AccountConfig, Config, Credentials
 
 #: U+009B is CSI as one character: `\x9b2J` clears an xterm's screen; U+202E reverses
 #: what follows on the line. libvirt takes both in a domain's name (XML carries them).
@@ -51,3 +62,49 @@ def test_an_action_on_a_domain_named_with_terminal_controls_prints_none(
     for done in (listed, started):
         assert "\u009b" not in done.output
         assert "\u202e" not in done.output
+
+
+async def test_the_tui_shows_a_domain_named_with_terminal_controls_without_them(
+    daemon: Libvirtd, hypervisor: Any, tmp_path: Path
+) -> None:
+    """The table showed `web?2J?gpj.exe`; its details (enter: the title and the name row),
+    the stop confirmation and the toast of its stop sent the U+009B and U+202E themselves
+    to the terminal."""
+    hypervisor.defineXML(TCP_DOMAIN.format(name=CSI_NAME)).create()
+    config = Config(
+        accounts=(
+            AccountConfig(
+                name="lab",
+                provider="libvirt",
+                driver={"uri": daemon.uri},
+                credentials=Credentials(key="wm", keyring=False),
+                timeout=10,
+            ),
+        ),
+        action_poll_interval=0.05,
+        action_timeout=15,
+    )
+    portal = Portal(config, Store.open(tmp_path / "wm.sqlite3"), user="tester")
+    app = WMApp(portal, config, title_suffix="test")
+    shown = "web?2J?gpj.exe"
+    async with running(app) as (pilot, notes):
+        table = main_of(app).table
+        row = by_name(table, CSI_NAME)
+        table.select(row.key)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: shows(app, DetailsScreen), "the details")
+        details = text_of(app.screen)
+        await pilot.press("escape", "x")
+        await wait_for(pilot, lambda: shows(app, ConfirmScreen), "the confirmation")
+        confirm = text_of(app.screen)
+        await pilot.press("y")
+        await wait_for(pilot, lambda: bool(notes.find("stopped")), "the stop's toast")
+    toast = notes.find("stopped")[0]
+    said = [details, confirm, toast.title, toast.message]
+    assert details.splitlines()[0].startswith(f"{shown}  lab/"), details
+    assert f"name                 {shown}" in details, details
+    assert shown in confirm, confirm
+    assert toast.title == f"Stop {shown}", toast
+    for text in said:
+        assert "\u009b" not in text
+        assert "\u202e" not in text

@@ -14,6 +14,7 @@ from textual.widgets import Input, Static
 
 from winged_monkey.actions import Action
 from winged_monkey.models import Instance
+from winged_monkey.terminal.render import printable
 from winged_monkey.user.binding_ids import BindingId
 
 TARGET_LINES = 12  # the list's most, as wm.tcss says
@@ -106,12 +107,13 @@ class ConfirmScreen(ModalScreen[bool]):
         targets.styles.max_height = max(1, min(TARGET_LINES, self.size.height - rest))
 
     def _target_lines(self) -> Text:
-        width = max(len(t.name) for t in self.targets)
+        names = {t.key: printable(t.name) for t in self.targets}  # as the table shows them
+        width = max(len(name) for name in names.values())
         account_width = max(len(t.account) for t in self.targets)  # the ids in one column
         lines = [
             Text.assemble(
                 "• ",
-                (t.name.ljust(width), "bold"),
+                (names[t.key].ljust(width), "bold"),
                 "  ",
                 (t.account.ljust(account_width), "cyan"),
                 f"  {t.id}  {'last seen ' if t.key in self.unseen else ''}{t.state}",

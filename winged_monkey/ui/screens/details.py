@@ -16,7 +16,7 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from winged_monkey.models import AccountStatus, Instance
-from winged_monkey.terminal.render import price_text
+from winged_monkey.terminal.render import price_text, printable, printable_lines
 from winged_monkey.ui import format as fmt
 from winged_monkey.ui.widgets.footer import Footer
 from winged_monkey.ui.widgets.vi_keys import ViScroll, taken_keys
@@ -32,10 +32,12 @@ def _value(value: Any) -> Text:
     if value is None or value == () or value == {} or value == []:
         return Text("—", style="dim")
     if isinstance(value, tuple | list) and all(isinstance(v, str | int | float) for v in value):
-        return Text("\n".join(str(v) for v in value))
-    if isinstance(value, dict | tuple | list):
+        return Text("\n".join(printable(str(v)) for v in value))
+    if isinstance(value, dict | tuple | list):  # JSON writes a control character as \uXXXX
         return Text(json.dumps(value, indent=2, sort_keys=True, default=str))
-    return Text(str(value))
+    # A name, folder or host as the cloud has it: its control characters never reach the
+    # terminal (vSphere and libvirt names may hold a CSI), as in the table.
+    return Text(printable_lines(str(value)))
 
 
 def unseen(instance: Instance, status: AccountStatus | None) -> str | None:
@@ -115,7 +117,7 @@ class DetailsScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(
-            Text.assemble((self.instance.name, "bold"), f"  {self.instance.key}"),
+            Text.assemble((printable(self.instance.name), "bold"), f"  {self.instance.key}"),
             id="details-title",
         )
         with ViScroll(id="details-body", taken=self._taken):
