@@ -222,6 +222,12 @@ class Backend(ABC):
         the account is ok, and these are said beside its rows. The default: nothing."""
         return ()
 
+    def not_an_instance(self, ref: str) -> str | None:
+        """What `ref` (an id or a name no instance has) names in this account instead, from
+        the last listing, in words that say what to do with it (a vSphere template: cloned
+        by a launch, never started); None when nothing. No network call."""
+        return None
+
     def recall(self, rows: Sequence[Instance]) -> None:  # noqa: B027 (optional hook)
         """The rows this account listed last time (the store's snapshot), given before each
         listing: a backend may reuse what it derived for rows unchanged since (Heat's member

@@ -127,6 +127,19 @@ class VSphereBackend(Backend):
             f"(credentials from {self.secrets.source})"
         )
 
+    def not_an_instance(self, ref: str) -> str | None:
+        with self._lock:
+            templates = self.templates
+        found = next((t for t in templates if ref in (t.name, t.id, t.moref)), None)
+        if found is None:
+            return None
+        account = self.account.name
+        return (
+            f"{found.name} ({found.moref}) is a VM template in account {account}: a template "
+            f"is never powered on; `wm launch {found.moref} --account {account} --size "
+            f"template --name NEW` clones it into a VM (or convert it to a VM in vSphere)"
+        )
+
     async def close(self) -> None:
         with self._lock:
             session, self._session = self._session, None

@@ -145,6 +145,29 @@ def write_config(sim: Vcsim, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     )
 
 
+@pytest.mark.parametrize("ref", ["DC0_H0_VM1", "template's moref"])
+def test_wm_start_of_a_template_says_it_is_one_and_how_to_launch_it(
+    sim: Vcsim,
+    template: str,
+    witness: Witness,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    ref: str,
+) -> None:
+    """A template is no instance (`wm ls` leaves it out, as vSphere never powers one on):
+    `wm start DC0_H0_VM1` said only "no instance matches 'DC0_H0_VM1'", as for a typo."""
+    write_config(sim, tmp_path, monkeypatch)
+    named = template if ref == "template's moref" else ref
+    result = CliRunner().invoke(main, ["start", named, "--yes"])
+    assert result.exit_code == ExitCode.NOT_FOUND, result.output
+    assert result.output.splitlines() == [
+        f"wm: no instance matches {named!r}: DC0_H0_VM1 ({template}) is a VM template in "
+        f"account lab: a template is never powered on; `wm launch {template} --account lab "
+        "--size template --name NEW` clones it into a VM (or convert it to a VM in vSphere)"
+    ]
+    assert witness.vm("DC0_H0_VM1").config.template
+
+
 def test_wm_catalog_json_shows_the_template(
     sim: Vcsim, template: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -419,11 +419,20 @@ class Portal:
         """Why `ref` names no `what`: an ACCOUNT/ part that names no configured account is
         said, with the configured ones (a typo there is not a missing instance); else
         `where` they are listed, if given."""
-        account, slash, _ = ref.partition("/")
+        account, slash, rest = ref.partition("/")
         if slash and account not in self.account_names:
             known = ", ".join(self.account_names) or "none"
             return f"no {what} matches {ref!r}: no account named {account!r} (configured: {known})"
-        return f"no {what} matches {ref!r}" + (f" ({where})" if where else "")
+        said = f"no {what} matches {ref!r}" + (f" ({where})" if where else "")
+        # What it names instead, in an account that listed it (a vSphere template).
+        built = [a.backend for a in self.accounts if a.backend is not None]
+        instead = [
+            hint
+            for backend in built
+            if not slash or backend.account.name == account
+            if (hint := backend.not_an_instance(rest if slash else ref))
+        ]
+        return f"{said}: {'; '.join(instead)}" if instead else said
 
     # -- lifecycle -----------------------------------------------------------
 
