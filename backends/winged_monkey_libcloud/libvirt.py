@@ -10,6 +10,7 @@ would draw over the TUI, is turned off: each error reaches wm as the exception i
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import logging
 import re
 from collections.abc import Callable
@@ -141,12 +142,16 @@ class LibvirtBackend(GenericBackend):
     def _list(self, driver: NodeDriver) -> list[Instance]:
         states = libvirtcompat.domain_states(driver.connection)
         transient = libvirtcompat.transient(driver.connection)
+        addresses = libvirtcompat.addresses(driver.connection)
         found = []
         for node in driver.list_nodes():
             ident = self._node_id(node)
             row = self._convert(driver, node, states.get(ident))
             if ident in transient:
                 row = row.model_copy(update={"extra": {**row.extra, "transient": True}})
+            if ident in addresses:  # libvirt's word wins over libcloud's local ARP table
+                public, private = _split(addresses[ident])
+                row = row.model_copy(update={"public_ips": public, "private_ips": private})
             found.append(row)
         return found
 
@@ -158,3 +163,9 @@ class LibvirtBackend(GenericBackend):
             libvirtcompat.act(driver.connection, action, instance.id)
         else:
             super()._act(driver, action, instance)
+
+
+def _split(addresses: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(public, private): an address the internet routes to is public."""
+    public = tuple(a for a in addresses if ipaddress.ip_address(a).is_global)
+    return public, tuple(a for a in addresses if a not in public)

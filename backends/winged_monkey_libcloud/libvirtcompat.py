@@ -11,10 +11,14 @@
 5. libvirt prints every error on stderr as well as raising it: over the TUI's screen.
 6. A transient domain (started from XML, never defined) is gone once it stops: the row
    says so (`extra["transient"]`), so a stop that ends with it gone is done, not failed.
+7. libcloud finds a domain's addresses only for a local uri, in this machine's own ARP
+   table (`arp -an`): over qemu+ssh or +tcp every domain had none. libvirt says them
+   wherever it runs: its networks' DHCP leases, else its host's ARP table.
 """
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
 from winged_monkey.actions import Action
@@ -68,6 +72,42 @@ def transient(connection: Any) -> set[str]:
 
     found = connection.listAllDomains(libvirt.VIR_CONNECT_LIST_DOMAINS_TRANSIENT)
     return {str(domain.UUIDString()) for domain in found}
+
+
+def addresses(connection: Any) -> dict[str, tuple[str, ...]]:
+    """The addresses of every running domain by UUID, as libvirt knows them (what `virsh
+    domifaddr --source lease`, else `--source arp`, says): none for a domain it knows none
+    of. A link-local IPv6 address is left out: no one reaches it without its interface."""
+    import libvirt  # the driver's own dependency: loaded only for a libvirt account
+
+    sources = (
+        libvirt.VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_LEASE,
+        libvirt.VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_ARP,
+    )
+    found: dict[str, tuple[str, ...]] = {}
+    for domain in connection.listAllDomains(libvirt.VIR_CONNECT_LIST_DOMAINS_ACTIVE):
+        for source in sources:
+            try:
+                interfaces = domain.interfaceAddresses(source) or {}
+            except libvirt.libvirtError:  # a driver without this source; a domain just gone
+                continue
+            seen = [
+                str(entry["addr"])
+                for interface in interfaces.values()
+                for entry in interface.get("addrs") or ()
+                if entry.get("addr") and not _link_local(str(entry["addr"]))
+            ]
+            if seen:
+                found[str(domain.UUIDString())] = tuple(dict.fromkeys(seen))
+                break
+    return found
+
+
+def _link_local(text: str) -> bool:
+    try:
+        return ipaddress.ip_address(text).is_link_local
+    except ValueError:
+        return True  # not an address at all: nothing to show
 
 
 def destroy(connection: Any, uuid: str) -> None:
