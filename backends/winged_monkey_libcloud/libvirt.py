@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 #: The actions run on libvirt itself rather than through libcloud's driver.
-_OWN = frozenset({Action.DESTROY, Action.RESET})
+_OWN = frozenset({Action.DESTROY, Action.RESET, Action.RESUME})
 
 #: libvirt's words when the local daemon's unix socket is not there or not answering.
 _NO_DAEMON = re.compile(

@@ -152,3 +152,28 @@ def test_addresses_are_libvirts_own_over_a_remote_uri(
     assert sorted(rows["two-nics"]["private_ips"]) == sorted(expected)
     assert rows["two-nics"]["public_ips"] == []
     assert rows["no-nic"]["private_ips"] == rows["off"]["private_ips"] == []
+
+
+def test_start_of_a_domain_its_guest_put_to_sleep_wakes_it(tmp_path: Path) -> None:
+    """A pmsuspended domain (its guest went to ACPI S3) is listed suspended, and `s` or `wm
+    start` resumes a suspended row: that was libvirt's resume, which refuses one that is not
+    paused ("domain 'laptop-vm' not paused"), so it never woke. It is a PM wakeup now
+    (`virsh dompmwakeup`): the test driver has none, and its refusal names the call. A
+    paused domain still resumes."""
+    sleeping, paused = (
+        "6b1b2c4e-0000-4000-8000-000000000007",
+        "6b1b2c4e-0000-4000-8000-000000000003",
+    )
+    uri = node(tmp_path, ("laptop-vm", sleeping, 7), ("paused-vm", paused, 3))
+
+    woken = wm(tmp_path, uri, "start", "laptop-vm", "--yes")
+    resumed = wm(tmp_path, uri, "start", "paused-vm", "--yes")
+
+    assert woken.exit_code == ExitCode.FAILED, woken.output
+    assert (
+        f"kvm/{sleeping}: failed: libvirt: this function is not supported by the "
+        "connection driver: virDomainPMWakeup" in woken.output.splitlines()
+    )
+    assert "not paused" not in woken.output
+    assert resumed.exit_code == ExitCode.OK, resumed.output
+    assert f"kvm/{paused}: ok: paused-vm resumed" in resumed.output.splitlines()
