@@ -30,6 +30,7 @@ VM_PROPERTIES = (
     "summary.config.numCpu",
     "summary.config.memorySizeMB",
     "guest.ipAddress",
+    "guest.net",  # every NIC's addresses: guest.ipAddress is only the one Tools call primary
     "guest.toolsRunningStatus",
     "runtime.host",
     "parent",
@@ -214,7 +215,11 @@ def to_instance(
     graceful = tools == TOOLS_RUNNING
     host_name, cluster = host
     ip = values.get("guest.ipAddress")
-    public, private = _split_ips([str(ip)] if ip else [])
+    nics = values.get("guest.net") or ()
+    # Each NIC's link-local IPv6 address (every NIC has one) is left out: no one reaches it
+    # without naming the interface. The primary address is kept, whatever it is.
+    others = [a for nic in nics for a in nic if not _link_local(a)]
+    public, private = _split_ips([str(ip)] if ip else [], others)
     extra: dict[str, Any] = {
         "moref": ident,
         "datacenter": datacenter,
@@ -296,10 +301,18 @@ _KINDS = {
 }
 
 
-def _split_ips(ips: Iterable[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def _link_local(text: str) -> bool:
+    try:
+        return ipaddress.ip_address(text).is_link_local
+    except ValueError:
+        return False  # not an address: _split_ips leaves it out
+
+
+def _split_ips(*ips: Iterable[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(public, private), each address once, in the order given (the primary first)."""
     public: list[str] = []
     private: list[str] = []
-    for text in ips:
+    for text in dict.fromkeys(text for group in ips for text in group):
         try:
             address = ipaddress.ip_address(text)
         except ValueError:

@@ -267,3 +267,46 @@ def test_a_vm_in_a_vapp_is_placed_by_its_vapp(
     ]
     [vm] = inventory.convert(records, account="lab", price_hourly=None).instances
     assert (vm.region, vm.extra["folder"]) == ("Paris", "vm/tenants/shop/db tier")
+
+
+def test_every_nics_addresses_are_listed_not_only_the_primary(
+    portal: Portal, witness: Witness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """VMware Tools report each NIC's addresses, IPv4 and IPv6 (guest.net); the listing
+    read guest.ipAddress alone, the one it calls primary: a VM on a management and a data
+    network, or with IPv6, showed one address where the vSphere Client shows them all.
+    vcsim sets one NIC's address (its `SET.guest.ipAddress`), so the reply vCenter gives
+    for several is the records the listing reads, past one real listing read fast."""
+    vm = witness.vm("DC0_H0_VM0")
+    second = vim.vm.device.VirtualDeviceSpec(
+        operation="add",
+        device=vim.vm.device.VirtualE1000(
+            key=-1,
+            backing=vim.vm.device.VirtualEthernetCard.NetworkBackingInfo(deviceName="VM Network"),
+        ),
+    )
+    witness.run(vm.ReconfigVM_Task(vim.vm.ConfigSpec(deviceChange=[second])))
+    vcsim_sets(witness, "DC0_H0_VM0", guest__ipAddress="10.20.0.5")
+    assert len(witness.vm("DC0_H0_VM0").guest.net) == 2  # the witness: two NICs, one address
+
+    def slow_path(*_: object) -> None:
+        raise AssertionError("the fast reader gave up on the listing")
+
+    monkeypatch.setattr(fastcollect, "_deserialize", slow_path)
+    assert listed(portal)["DC0_H0_VM0"].private_ips == ("10.20.0.5",)
+
+    ref = fastcollect.Ref
+    nics = (("10.20.0.5", "fe80::250:56ff:fe01:1", "2a00:1450:4007:80e::5"), ("192.168.7.5",))
+    record = fastcollect.Record(
+        ref("VirtualMachine", "vm-40"),
+        {
+            "name": "db-1",
+            "runtime.powerState": "poweredOn",
+            "config.instanceUuid": "5003a1b2-0000-0000-0000-000000000041",
+            "guest.ipAddress": "10.20.0.5",
+            "guest.net": nics,
+        },
+    )
+    [row] = inventory.convert([record], account="lab", price_hourly=None).instances
+    assert row.private_ips == ("10.20.0.5", "192.168.7.5")
+    assert row.public_ips == ("2a00:1450:4007:80e::5",)
