@@ -177,3 +177,16 @@ def test_start_of_a_domain_its_guest_put_to_sleep_wakes_it(tmp_path: Path) -> No
     assert "not paused" not in woken.output
     assert resumed.exit_code == ExitCode.OK, resumed.output
     assert f"kvm/{paused}: ok: paused-vm resumed" in resumed.output.splitlines()
+
+
+def test_wm_ssh_to_a_domain_named_with_terminal_controls_prints_none(tmp_path: Path) -> None:
+    """`wm ssh` to a domain with no address says so, naming it: the name went out raw."""
+    uuid = "6b1b2c4e-0000-4000-8000-000000000011"
+    uri = node(tmp_path, (CSI_NAME, uuid, 1))
+
+    done = wm(tmp_path, uri, "ssh", "--print", f"kvm/{uuid}")
+
+    assert done.exit_code != ExitCode.OK
+    assert done.output.startswith(f"wm: web?2J?gpj.exe (kvm/{uuid}) has no address yet"), done
+    assert "\u009b" not in done.output
+    assert "\u202e" not in done.output

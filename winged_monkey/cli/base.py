@@ -130,8 +130,11 @@ def given_config(_ctx: click.Context, _param: click.Parameter, value: Path | Non
 
 
 def fail(message: str, code: ExitCode) -> NoReturn:
-    """`message` on stderr, then exit with `code`."""
-    click.echo(f"wm: {message}", err=True)
+    """`message` on stderr, then exit with `code`. A name in it (an instance's may hold any
+    character its cloud takes) reaches the terminal without its control characters."""
+    from winged_monkey.terminal.render import printable_lines  # not loaded for `wm --help`
+
+    click.echo(printable_lines(f"wm: {message}"), err=True)
     sys.exit(code)
 
 
