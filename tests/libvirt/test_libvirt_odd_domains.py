@@ -5,6 +5,8 @@ states the test driver's API cannot reach (its node file sets any `runstate`).""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -15,6 +17,7 @@ from click.testing import CliRunner, Result
 
 from tests.libvirt.conftest import DOMAIN as TCP_DOMAIN
 from tests.libvirt.daemon import Libvirtd
+from tests.test_events import Lines
 from tests.ui.conftest import running, wait_for
 from tests.ui.on_screen import by_name, main_of, shows, text_of
 from winged_monkey.cli.main import ExitCode, main
@@ -190,3 +193,28 @@ def test_wm_ssh_to_a_domain_named_with_terminal_controls_prints_none(tmp_path: P
     assert done.output.startswith(f"wm: web?2J?gpj.exe (kvm/{uuid}) has no address yet"), done
     assert "\u009b" not in done.output
     assert "\u202e" not in done.output
+
+
+def test_wm_events_follow_prints_a_domains_name_without_its_controls(tmp_path: Path) -> None:
+    """`wm events` showed the name with `?` for each control; `wm events --follow`, whose
+    lines are fitted one by one, printed the start of the domain named with a CSI raw."""
+    uuid = "6b1b2c4e-0000-4000-8000-000000000012"
+    uri = node(tmp_path, (CSI_NAME, uuid, 5))
+    started = wm(tmp_path, uri, "start", f"kvm/{uuid}", "--yes")
+    assert started.exit_code == ExitCode.OK, started.output
+    follow = [sys.executable, "-c", "from winged_monkey.cli.main import main; main()"]
+    process = subprocess.Popen(
+        [*follow, "--config", str(tmp_path / "wm.toml"), "events", "-f", "--since", "1h"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        encoding="utf-8",
+    )
+    try:
+        line = Lines(process).next()  # the start, from the window so far
+    finally:
+        process.kill()
+        process.wait()
+    assert f"kvm  {uuid}  web?2J?gpj.exe" in line, line
+    assert "\u009b" not in line
+    assert "\u202e" not in line

@@ -320,6 +320,7 @@ class EventLines:
         self._level = 0
 
     def line(self, row: Sequence[str]) -> str:
+        row = [printable(cell) for cell in row]  # a target's name, as the table shows it
         table, self._level = _narrow_events(
             [self.header, row], self.width, self._level, headed=False
         )
