@@ -18,7 +18,7 @@ from click.testing import CliRunner, Result
 from tests.libvirt.conftest import DOMAIN as TCP_DOMAIN
 from tests.libvirt.daemon import Libvirtd
 from tests.test_events import Lines
-from tests.ui.conftest import running, wait_for
+from tests.ui.conftest import open_timeline, running, wait_for
 from tests.ui.on_screen import by_name, main_of, shows, text_of
 from winged_monkey.cli.main import ExitCode, main
 from winged_monkey.engine.portal import Portal
@@ -218,3 +218,40 @@ def test_wm_events_follow_prints_a_domains_name_without_its_controls(tmp_path: P
     assert f"kvm  {uuid}  web?2J?gpj.exe" in line, line
     assert "\u009b" not in line
     assert "\u202e" not in line
+
+
+async def test_the_tuis_notes_and_timeline_show_a_domains_name_without_its_controls(
+    daemon: Libvirtd, hypervisor: Any, tmp_path: Path
+) -> None:
+    """`s` on a running row says why not in a note, naming it; `t` opens its timeline,
+    titled by its name: both sent the U+009B and U+202E to the terminal."""
+    hypervisor.defineXML(TCP_DOMAIN.format(name=CSI_NAME)).create()
+    config = Config(
+        accounts=(
+            AccountConfig(
+                name="lab",
+                provider="libvirt",
+                driver={"uri": daemon.uri},
+                credentials=Credentials(key="wm", keyring=False),
+                timeout=10,
+            ),
+        ),
+    )
+    portal = Portal(config, Store.open(tmp_path / "wm.sqlite3"), user="tester")
+    app = WMApp(portal, config, title_suffix="test")
+    shown = "web?2J?gpj.exe"
+    async with closing(portal), running(app) as (pilot, notes):
+        table = main_of(app).table
+        table.select(by_name(table, CSI_NAME).key)
+        await pilot.press("s")
+        await wait_for(pilot, lambda: bool(notes.find("already running")), "the refusal")
+        timeline = await open_timeline(pilot, app, CSI_NAME)
+        title = text_of(timeline)
+    note = notes.find("already running")[0]
+    assert note.message == f"{shown} is already running", note
+    header, named = title.splitlines()[:2]
+    assert header.endswith(f"timeline of {shown}"), title
+    assert named.startswith(f"{shown}  lab/"), title
+    for text in (note.message, title):
+        assert "\u009b" not in text
+        assert "\u202e" not in text

@@ -12,9 +12,11 @@ from typing import ClassVar
 from textual import events, on
 from textual.app import App, SystemCommand
 from textual.binding import ActiveBinding, Binding, BindingType
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from winged_monkey.engine.portal import Clock, Portal, utcnow
+from winged_monkey.terminal.render import printable, printable_lines
 from winged_monkey.ui.bindings import keymap_clashes
 from winged_monkey.ui.endings import Undo, leave_on_signals
 from winged_monkey.ui.screens.accounts import AccountsScreen
@@ -105,6 +107,25 @@ class WMApp(App[None]):
         from winged_monkey.ui.screens.catalog import CatalogScreen
 
         return CatalogScreen(self.portal, self.clock)
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every note (a refusal, a toast, an error) carries names as their clouds have
+        them: their control characters never reach the terminal, as in the table."""
+        super().notify(
+            printable_lines(message),
+            title=printable(title),
+            severity=severity,
+            timeout=timeout,
+            markup=markup,
+        )
 
     def on_mount(self) -> None:
         if self.config.keys:

@@ -17,7 +17,7 @@ from textual.widgets import DataTable, Header, Static
 from winged_monkey.engine.portal import Portal
 from winged_monkey.engine.recorder import History
 from winged_monkey.models import Event, InstanceState
-from winged_monkey.terminal import history
+from winged_monkey.terminal import history, render
 from winged_monkey.ui import format as fmt
 from winged_monkey.ui.screens.event_log import LOAD_LIMIT, EventLogScreen, Query
 from winged_monkey.ui.widgets.event_table import RowTable, outcome_text, time_text
@@ -119,7 +119,7 @@ class TimelineScreen(EventLogScreen):
         super().__init__(portal, clock)
         self.account = account
         self.target = target
-        self.label = label or target
+        self.label = render.printable(label or target)  # a name, as the table shows it
         self.events: list[Event] = []
         self.spans: list[history.StateSpan] = []
         #: When the target was last observed, while its account does not list it now.
