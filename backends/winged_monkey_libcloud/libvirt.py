@@ -149,6 +149,8 @@ class LibvirtBackend(GenericBackend):
             row = self._convert(driver, node, states.get(ident))
             if ident in transient:
                 row = row.model_copy(update={"extra": {**row.extra, "transient": True}})
+            if row.size is None:
+                row = row.model_copy(update={"size": _size(row.extra)})
             if ident in addresses:  # libvirt's word wins over libcloud's local ARP table
                 public, private = _split(addresses[ident])
                 row = row.model_copy(update={"public_ips": public, "private_ips": private})
@@ -169,3 +171,12 @@ def _split(addresses: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]
     """(public, private): an address the internet routes to is public."""
     public = tuple(a for a in addresses if ipaddress.ip_address(a).is_global)
     return public, tuple(a for a in addresses if a not in public)
+
+
+def _size(extra: dict[str, Any]) -> str | None:
+    """`2 vCPU / 2048 MB`, as a vSphere VM's size reads: libvirt has no flavours, and its
+    domain info (libcloud's extra) has the vCPUs and the memory (KiB, read as MiB)."""
+    cpus, memory = extra.get("vcpu_count"), extra.get("used_memory")
+    if not isinstance(cpus, int) or not isinstance(memory, int | float):
+        return None
+    return f"{cpus} vCPU / {memory:g} MB"

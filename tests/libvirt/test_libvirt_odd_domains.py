@@ -255,3 +255,23 @@ async def test_the_tuis_notes_and_timeline_show_a_domains_name_without_its_contr
     for text in (note.message, title):
         assert "\u009b" not in text
         assert "\u202e" not in text
+
+
+def test_a_domains_size_is_its_vcpus_and_memory(tmp_path: Path) -> None:
+    """libvirt has no flavours: every domain's size was `?`, though libvirt says its vCPUs
+    and memory (`virsh dominfo`), as a vSphere VM's `1 vCPU / 64 MB` is shown."""
+    running, off = "6b1b2c4e-0000-4000-8000-000000000021", "6b1b2c4e-0000-4000-8000-000000000022"
+    uri = node(tmp_path, ("app", running, 1), ("spare", off, 5))
+    witness = libvirt.open(uri)  # the test driver's own copy of the node: the same domains
+    try:
+        told = {u: witness.lookupByUUIDString(u).info() for u in (running, off)}
+    finally:
+        witness.close()
+
+    listed = wm(tmp_path, uri, "ls", "--json")
+
+    assert listed.exit_code == ExitCode.OK, listed.output
+    sizes = {i["id"]: i["size"] for i in json.loads(listed.stdout)["instances"]}
+    for uuid, (_, _, memory, cpus, _) in told.items():
+        assert sizes[uuid] == f"{cpus} vCPU / {memory // 1024} MB"
+    assert sizes[running] == "1 vCPU / 256 MB"
