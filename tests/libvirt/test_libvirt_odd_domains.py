@@ -52,6 +52,24 @@ def wm(tmp_path: Path, uri: str, *args: str) -> Result:
     return CliRunner().invoke(main, ["--config", str(config), *args])
 
 
+def tui(daemon: Libvirtd, tmp_path: Path, **settings: Any) -> tuple[Portal, WMApp]:
+    """The TUI over one libvirt account `lab` on the daemon (`settings`: the config's)."""
+    config = Config(
+        accounts=(
+            AccountConfig(
+                name="lab",
+                provider="libvirt",
+                driver={"uri": daemon.uri},
+                credentials=Credentials(key="wm", keyring=False),
+                timeout=10,
+            ),
+        ),
+        **settings,
+    )
+    portal = Portal(config, Store.open(tmp_path / "wm.sqlite3"), user="tester")
+    return portal, WMApp(portal, config, title_suffix="test")
+
+
 @asynccontextmanager
 async def closing(portal: Portal) -> AsyncIterator[None]:
     """The portal closed after use: libvirt's test driver keeps its domains for the next
@@ -89,21 +107,7 @@ async def test_the_tui_shows_a_domain_named_with_terminal_controls_without_them(
     the stop confirmation and the toast of its stop sent the U+009B and U+202E themselves
     to the terminal."""
     hypervisor.defineXML(TCP_DOMAIN.format(name=CSI_NAME)).create()
-    config = Config(
-        accounts=(
-            AccountConfig(
-                name="lab",
-                provider="libvirt",
-                driver={"uri": daemon.uri},
-                credentials=Credentials(key="wm", keyring=False),
-                timeout=10,
-            ),
-        ),
-        action_poll_interval=0.05,
-        action_timeout=15,
-    )
-    portal = Portal(config, Store.open(tmp_path / "wm.sqlite3"), user="tester")
-    app = WMApp(portal, config, title_suffix="test")
+    portal, app = tui(daemon, tmp_path, action_poll_interval=0.05, action_timeout=15)
     shown = "web?2J?gpj.exe"
     async with closing(portal), running(app) as (pilot, notes):
         table = main_of(app).table
@@ -226,19 +230,7 @@ async def test_the_tuis_notes_and_timeline_show_a_domains_name_without_its_contr
     """`s` on a running row says why not in a note, naming it; `t` opens its timeline,
     titled by its name: both sent the U+009B and U+202E to the terminal."""
     hypervisor.defineXML(TCP_DOMAIN.format(name=CSI_NAME)).create()
-    config = Config(
-        accounts=(
-            AccountConfig(
-                name="lab",
-                provider="libvirt",
-                driver={"uri": daemon.uri},
-                credentials=Credentials(key="wm", keyring=False),
-                timeout=10,
-            ),
-        ),
-    )
-    portal = Portal(config, Store.open(tmp_path / "wm.sqlite3"), user="tester")
-    app = WMApp(portal, config, title_suffix="test")
+    portal, app = tui(daemon, tmp_path)
     shown = "web?2J?gpj.exe"
     async with closing(portal), running(app) as (pilot, notes):
         table = main_of(app).table
