@@ -92,6 +92,10 @@ def refusal(action: Action, instance: Instance, *, seen_now: bool = True) -> str
         return f"{instance.name} is not an app; check verifies an app's resources"
     if not seen_now or instance.state in _ALLOWED_FROM[action]:
         return None
+    if action is Action.STOP and instance.state is S.SUSPENDED and instance.kind != "app":
+        # An app's stop (a Heat stack's) suspends it; a suspended VM or a paused domain
+        # still holds (or saved) its memory: "already suspended" read as if stopped.
+        return f"{instance.name} is suspended, not stopped: start resumes it, then stop"
     if action.reached(instance.state) or instance.state is S.TERMINATED:
         return f"{instance.name} is already {instance.state}"
     allowed = sorted(_ALLOWED_FROM[action])

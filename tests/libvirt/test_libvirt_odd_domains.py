@@ -267,3 +267,17 @@ def test_a_domains_size_is_its_vcpus_and_memory(tmp_path: Path) -> None:
     for uuid, (_, _, memory, cpus, _) in told.items():
         assert sizes[uuid] == f"{cpus} vCPU / {memory // 1024} MB"
     assert sizes[running] == "1 vCPU / 256 MB"
+
+
+def test_stop_of_a_paused_domain_does_not_say_it_is_done(tmp_path: Path) -> None:
+    """`wm stop` on a paused domain (it holds its memory) said "paused-vm is already
+    suspended", as if the stop were done: a Heat stack's stop suspends, nothing else's.
+    It says the domain is suspended and how to go on."""
+    paused = "6b1b2c4e-0000-4000-8000-000000000021"
+    uri = node(tmp_path, ("paused-vm", paused, 3))  # VIR_DOMAIN_PAUSED
+
+    done = wm(tmp_path, uri, "stop", "paused-vm", "--yes")
+
+    assert done.exit_code == ExitCode.NOT_FOUND, done.output  # refused, nothing sent
+    assert "already" not in done.output
+    assert "paused-vm is suspended, not stopped: start resumes it, then stop" in done.output
