@@ -111,6 +111,9 @@ class Instance(BaseModel):
 
 
 AccountPhase = Literal["loading", "ok", "failed", "stale"]
+#: Why a row's state was not seen now (AccountStatus.unseen): its source (an aggregator)
+#: keeps it as last seen, its account failed its last poll, or was not listed yet.
+Unseen = Literal["source", "failed", "not listed"]
 
 
 class AccountStatus(BaseModel):
@@ -139,6 +142,16 @@ class AccountStatus(BaseModel):
         description="What the last listing could not include, one line each (an "
         "aggregator's account its server has no rows of: failed, or not listed yet).",
     )
+
+    def unseen(self, instance: Instance) -> Unseen | None:
+        """Why the state of `instance` (a row of this account) was not observed now, or
+        None when this account's last poll listed it: the one decision behind the dimmed
+        row, the details' and the timeline's words and an action's refusals and intent."""
+        if instance.stale is not None:
+            return "source"
+        if self.phase == "failed":
+            return "failed"
+        return "not listed" if self.phase != "ok" else None
 
 
 class AccountSnapshot(BaseModel):

@@ -168,8 +168,9 @@ class Operations:
         last poll (or only cached so far), nor one its source kept as last seen. The TUI
         dims the others; nobody knows their state now."""
         account = self.accounts.find(instance.account)
-        unlisted = account is not None and account.status.phase in ("failed", "stale")
-        return instance.stale is None and not unlisted
+        if account is None:
+            return instance.stale is None
+        return account.status.unseen(instance) is None
 
     # -- running one -------------------------------------------------------------------
 
@@ -192,7 +193,7 @@ class Operations:
         account = self.accounts.get(instance.account)
         backend = await self.accounts.backend(instance.account)
         # An account that failed its last poll: a call that fails too is said as its.
-        unlisted = account.status.phase in ("failed", "stale")
+        unlisted = account.status.unseen(instance) in ("failed", "not listed")
         started, at = time.monotonic(), self.clock()
         moving = instance.model_copy(update={"state": _moving_state(action, instance)})
         asker = user or self.user

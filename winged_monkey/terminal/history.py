@@ -236,13 +236,12 @@ def not_listed_since(
     """While its account does not list `instance` now (the account failed or is not listed
     yet, or its source keeps the row as last seen): when it was last listed (None: unknown)
     and why not now. None while it is listed now."""
-    if instance.stale is not None:  # an aggregator's row: as its server last listed it
+    why = status.unseen(instance)
+    if why == "source":  # an aggregator's row: as its server last listed it
         return instance.observed_at, "its source cannot list it"
-    if status.phase == "failed":
+    if why == "failed":
         return status.fetched_at, "account failing"
-    if status.phase != "ok":
-        return status.fetched_at, "not listed yet"
-    return None
+    return (status.fetched_at, "not listed yet") if why == "not listed" else None
 
 
 def seen_until(events: Iterable[Event], listed: datetime | None) -> datetime | None:

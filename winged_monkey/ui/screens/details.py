@@ -43,13 +43,12 @@ def _value(value: Any) -> Text:
 def unseen(instance: Instance, status: AccountStatus | None) -> str | None:
     """Why the row's state was not observed now, or None when its account listed it now:
     the account failed its last poll, or has not been listed yet (the cached start)."""
-    if status is None or instance.stale is not None:  # an aggregator's row says its own why
-        return None
-    if status.phase == "failed":
+    why = status.unseen(instance) if status is not None else None
+    if why == "failed":
         return "its account failed its last poll"
-    if status.phase != "ok":
+    if why == "not listed":
         return "its account is not listed yet"
-    return None
+    return None  # seen now, or an aggregator's row, which says its own why
 
 
 def detail_table(
