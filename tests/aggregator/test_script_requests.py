@@ -103,14 +103,38 @@ def test_a_method_a_path_does_not_take_is_told_every_one_it_does(
         row = client.options(f"{V1}/instances/team-a/{web}")
         action = client.get(f"{V1}/instances/team-a/{web}/stop")
     assert tokens.status_code == 405
-    assert tokens.headers["Allow"] == "GET, POST"
+    assert tokens.headers["Allow"] == "GET, HEAD, POST"
     assert tokens.json()["error"] == {
         "code": "method_not_allowed",
-        "message": "PUT is not allowed on /api/v1/tokens; it takes GET or POST",
+        "message": "PUT is not allowed on /api/v1/tokens; it takes GET or HEAD or POST",
     }
-    assert row.headers["Allow"] == "DELETE, GET"
+    assert row.headers["Allow"] == "DELETE, GET, HEAD"
     assert action.headers["Allow"] == "POST"
     assert action.json()["error"]["message"].endswith("/stop; it takes POST")
+
+
+def test_head_is_answered_where_get_is_with_its_headers_and_no_body(
+    aggregator: RunningAggregator,
+) -> None:
+    """`curl -I .../instances` (a script checking the ETag, or that the token works) was
+    405; it gets GET's status and headers, without the body."""
+    web = aggregator.ids["team-a", "web"]
+    with aggregator.client(aggregator.mint("cron", "viewer")) as client:
+        got = client.get(f"{V1}/instances")
+        head = client.head(f"{V1}/instances")
+        row = client.head(f"{V1}/instances/team-a/{web}")
+        action = client.head(f"{V1}/instances/team-a/{web}/stop")
+    with aggregator.client() as anonymous:
+        refused = anonymous.head(f"{V1}/whoami")
+    assert head.status_code == 200, head.text
+    assert head.content == b""
+    assert head.headers["ETag"] == got.headers["ETag"]
+    assert head.headers["Content-Type"] == "application/json"
+    assert head.headers["Content-Length"] == got.headers["Content-Length"]  # gzipped alike
+    assert (row.status_code, row.content) == (200, b"")
+    assert (refused.status_code, refused.content) == (401, b"")
+    assert action.status_code == 405
+    assert action.headers["Allow"] == "POST"
 
 
 def test_a_machines_name_in_the_path_is_told_its_id(aggregator: RunningAggregator) -> None:

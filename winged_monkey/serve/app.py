@@ -30,6 +30,7 @@ from winged_monkey.serve.errors import (
     not_found,
     unauthorized,
 )
+from winged_monkey.serve.head import HEAD_AS_GET, HeadAsGet
 from winged_monkey.serve.ratelimit import RateLimiter
 from winged_monkey.serve.refusals import (
     allowed_methods,
@@ -149,6 +150,7 @@ def create_app(aggregator: Aggregator, tokens: TokenStore, limiter: RateLimiter)
     app.state.tokens = tokens
     app.state.limiter = limiter
     app.add_middleware(BodyLimit)
+    app.add_middleware(HeadAsGet)  # outermost: a HEAD is a GET to everything after it
     _error_handlers(app)
 
     v1 = API_PREFIX
@@ -431,9 +433,9 @@ def _error_handlers(app: FastAPI) -> None:
         elif exc.status_code == 405:
             allowed = allowed_methods(request)
             headers["Allow"] = ", ".join(allowed)
+            method = "HEAD" if request.scope.get(HEAD_AS_GET) else request.method
             message = (
-                f"{request.method} is not allowed on {request.url.path}; "
-                f"it takes {' or '.join(allowed)}"
+                f"{method} is not allowed on {request.url.path}; it takes {' or '.join(allowed)}"
             )
         return error_response(exc.status_code, code, message, headers)
 

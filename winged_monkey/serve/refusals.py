@@ -113,6 +113,8 @@ def allowed_methods(request: Request) -> list[str]:
         match, _scope = route.matches(request.scope)
         if match is not Match.NONE:
             methods.update(getattr(route, "methods", None) or ())
+    if "GET" in methods:
+        methods.add("HEAD")  # answered as GET, without the body (head.HeadAsGet)
     return sorted(methods)
 
 
