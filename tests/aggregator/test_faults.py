@@ -95,6 +95,45 @@ def test_a_listing_of_accounts_never_listed_says_unknown_not_none(
     assert len(everything.json()) == 4
 
 
+def test_a_whole_listing_names_the_accounts_whose_rows_it_lacks(
+    with_dead_account: RunningAggregator,
+) -> None:
+    """`curl .../instances | jq length` in a status line read 4 machines, nothing saying
+    that team-c and team-d, never listed, may hold 40: the listing names them in a header,
+    and `?complete=true` asks for every account's rows or a 503 that says why."""
+    agg = with_dead_account
+    with agg.client(agg.mint("ada", "viewer")) as client:
+        everything = client.get(f"{V1}/instances")
+        apps = client.get(f"{V1}/deployments")
+        revalidated = client.get(
+            f"{V1}/instances", headers={"If-None-Match": everything.headers["ETag"]}
+        )
+        head = client.head(f"{V1}/instances")
+        known = client.get(f"{V1}/instances", params={"pool": "alpha"})
+        complete = client.get(f"{V1}/instances", params={"complete": "true"})
+        complete_known = client.get(f"{V1}/instances", params={"pool": "alpha", "complete": "1"})
+    assert everything.status_code == 200
+    assert len(everything.json()) == 4  # the body stays the known rows (existing clients)
+    assert everything.headers["X-WM-Not-Listed"] == "team-c, team-d"
+    assert "X-WM-Stale" not in everything.headers
+    assert apps.headers["X-WM-Not-Listed"] == "team-c, team-d"
+    assert revalidated.status_code == 304
+    assert revalidated.headers["X-WM-Not-Listed"] == "team-c, team-d"
+    assert head.headers["X-WM-Not-Listed"] == "team-c, team-d"  # curl -I says it too
+    assert known.status_code == 200
+    assert "X-WM-Not-Listed" not in known.headers
+    assert complete.status_code == 503, complete.text
+    assert complete.headers["Retry-After"] == "1"
+    error = complete.json()["error"]
+    assert error["code"] == "not_listed"
+    assert error["message"].startswith(
+        "the instances of team-c, team-d are unknown, not none: the aggregator cannot list team-c: "
+    )
+    assert "cannot list team-d: " in error["message"]
+    assert complete_known.status_code == 200
+    assert len(complete_known.json()) == 2
+
+
 def test_no_response_carries_a_cloud_credential(with_dead_account: RunningAggregator) -> None:
     agg = with_dead_account
     paths = [

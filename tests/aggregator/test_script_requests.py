@@ -28,7 +28,7 @@ def test_a_mistyped_filter_is_refused_not_answered_with_every_account(
     assert reply.json()["error"] == {
         "code": "invalid",
         "message": "unknown query parameter 'acount' (did you mean 'account'?); "
-        "/api/v1/instances takes account, pool",
+        "/api/v1/instances takes account, complete, pool",
     }
     assert events.status_code == 422
     assert "'targte' (did you mean 'target'?)" in events.json()["error"]["message"]

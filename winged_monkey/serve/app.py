@@ -115,6 +115,17 @@ SinceQ = Annotated[datetime | None, Query(description="Inclusive.")]
 UntilQ = Annotated[datetime | None, Query(description="Exclusive.")]
 TargetQ = Annotated[str | None, Query(description="Only this resource id.")]
 LimitQ = Annotated[int, Query(ge=1, le=1000)]
+CompleteQ = Annotated[
+    bool,
+    Query(
+        description="Every account's rows or none: 503 not_listed when some account of "
+        "the selection is not listed, where it would answer the others' rows alone."
+    ),
+]
+#: A listing's headers naming the accounts of the selection whose rows it lacks (unknown,
+#: not none), and those whose rows are as last seen (each row's `stale` says why).
+NOT_LISTED_HEADER = "X-WM-Not-Listed"
+STALE_HEADER = "X-WM-Stale"
 IntentH = Annotated[
     str | None,
     Header(
@@ -206,14 +217,31 @@ def create_app(aggregator: Aggregator, tokens: TokenStore, limiter: RateLimiter)
             tags=[collection],
             operation_id=f"list_{collection}",
             responses={
+                200: {
+                    "headers": {
+                        NOT_LISTED_HEADER: {
+                            "description": "Accounts whose rows are unknown (not listed): "
+                            "missing from the body.",
+                            "schema": {"type": "string"},
+                        },
+                        STALE_HEADER: {
+                            "description": "Accounts whose rows are as last seen.",
+                            "schema": {"type": "string"},
+                        },
+                    }
+                },
                 304: {"description": "Not modified since the ETag sent in If-None-Match."},
                 503: {"model": ErrorOut, "description": "not_listed"},
             },
         )
         async def listing(
-            request: Request, token: Caller, pool: PoolQ = None, account: AccountQ = None
+            request: Request,
+            token: Caller,
+            pool: PoolQ = None,
+            account: AccountQ = None,
+            complete: CompleteQ = False,
         ) -> Response:
-            aggregator.check_known(token, kind, pool, account)
+            aggregator.check_known(token, kind, pool, account, complete=complete)
             tag = aggregator.resources_tag(token, kind, pool, account)
             # Per token's role and pools: revalidated every time, never kept by a shared cache.
             headers = {
@@ -221,6 +249,11 @@ def create_app(aggregator: Aggregator, tokens: TokenStore, limiter: RateLimiter)
                 "Cache-Control": "private, no-cache",
                 "Vary": "Accept-Encoding, Authorization",
             }
+            missing, last_seen = aggregator.gaps(token, pool, account)
+            if missing:  # a count of the rows is not the accounts' count: say what it lacks
+                headers[NOT_LISTED_HEADER] = ", ".join(missing)
+            if last_seen:
+                headers[STALE_HEADER] = ", ".join(last_seen)
             if _seen(request.headers.get("if-none-match"), tag):
                 return Response(status_code=304, headers=headers)
             gzipped = "gzip" in request.headers.get("accept-encoding", "")

@@ -239,9 +239,26 @@ class Aggregator(RequestLog):
         key = (token.role, tuple(self.visible_pools(token)), kind, pool, account)
         tag = self._tags.get(key)
         if tag is None:
-            tag = f'W/"{hashlib.blake2b(plain, digest_size=12).hexdigest()}"'
+            # The accounts missing or as last seen too: their headers change the answer.
+            said = repr(self.gaps(token, pool, account)).encode()
+            tag = f'W/"{hashlib.blake2b(plain + said, digest_size=12).hexdigest()}"'
             self._tags[key] = tag
         return tag
+
+    def gaps(
+        self, token: TokenRecord, pool: str | None = None, account: str | None = None
+    ) -> tuple[list[str], list[str]]:
+        """The accounts of the selection a listing holds no rows of, because the server
+        cannot list them (failed since it started) or has not yet: their rows are unknown,
+        not none; then those whose rows it serves as last seen (its last poll failed)."""
+        missing, last_seen = [], []
+        for name in self._visible_accounts(token, pool, account):
+            status = self.portal.status(name)
+            if not (status.phase in ("ok", "stale") or status.count):
+                missing.append(name)
+            elif status.phase in ("failed", "stale"):
+                last_seen.append(name)
+        return missing, last_seen
 
     def check_known(
         self,
@@ -249,31 +266,38 @@ class Aggregator(RequestLog):
         kind: InstanceKind,
         pool: str | None = None,
         account: str | None = None,
+        *,
+        complete: bool = False,
     ) -> None:
         """Refuse (503) a listing narrowed to accounts the server holds no rows of because
         it cannot list them, or has not yet: answered `[]`, a script read no machines where
-        nobody knows. The whole listing still answers with what is known (a client learns
-        the rest from provider-accounts)."""
-        if pool is None and account is None:
+        nobody knows. Otherwise a listing answers what is known and its headers name the
+        accounts missing (`gaps`), unless the client asked for all or nothing (`complete`)."""
+        missing, _ = self.gaps(token, pool, account)
+        if not missing:
+            return
+        selection = self._visible_accounts(token, pool, account)
+        narrowed = pool is not None or account is not None
+        if not complete and not (narrowed and len(missing) == len(selection)):
             return
         whys = []
-        for name in self._visible_accounts(token, pool, account):
+        for name in missing:
             status = self.portal.status(name)
-            if status.phase in ("ok", "stale") or status.count:
-                return  # something of the selection is known: answer that
             if status.phase == "failed":
                 whys.append(f"the aggregator cannot list {name}: {status.error}")
             else:
                 whys.append(f"the aggregator has not listed {name} yet")
-        if not whys:
-            return
+        if len(missing) == len(selection) and narrowed:
+            scope = account if account is not None else f"pool {pool}"
+        else:
+            scope = ", ".join(missing)
         collection = COLLECTIONS[kind]
         raise ApiError(
             503,
             "not_listed",
-            f"the {collection} of {f'pool {pool}' if account is None else account} are "
-            f"unknown, not none: {'; '.join(whys)}; ask again later "
-            f"({API_PREFIX}/provider-accounts says when each account was last listed)",
+            f"the {collection} of {scope} are unknown, not none: {'; '.join(whys)}; ask "
+            f"again later ({API_PREFIX}/provider-accounts says when each account was last "
+            "listed)",
             {"Retry-After": str(max(1, math.ceil(self.server.poll_interval)))},
         )
 
