@@ -235,6 +235,17 @@ def test_events_after_pages_oldest_first_from_last_seq(opener: Opener) -> None:
     assert [e.key for _, e in store.events_after(0, limit=2)] == ["k0", "k1"]
 
 
+def test_events_caused_after_reads_one_causes_events_alone(opener: Opener) -> None:
+    """wm serve's `/events?cause=` (an action's 202 leads there): its outcome, by index."""
+    store = opener()
+    store.append_events([ev(0), ev(1, cause="a:1"), ev(2), ev(3, cause="a:2"), ev(4, cause="a:1")])
+    got = store.events_caused_after("a:1", 0)
+    assert [e.key for _, e in got] == ["k1", "k4"]
+    assert [e.key for _, e in store.events_caused_after("a:1", got[0][0])] == ["k4"]
+    assert store.events_caused_after("a:1", 0, limit=1)[0][1].key == "k1"
+    assert store.events_caused_after("nothing", 0) == []
+
+
 def test_the_store_serves_several_threads(opener: Opener) -> None:
     store = opener()
     errors: list[BaseException] = []

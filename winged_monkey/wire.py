@@ -157,6 +157,12 @@ class ActionAccepted(_Wire):
     action: str
     resource: ResourceOut
     event: str = Field(description="Key of the event recorded for the request.")
+    outcome_href: str | None = Field(
+        None,
+        description="Where the action's outcome will be (also the 202's Location): the "
+        "events it causes, read until one of source action has an outcome other than "
+        "unknown (unknown: the cloud did not answer; an observation settles it later).",
+    )
 
 
 class DeployableOut(_Wire):

@@ -114,6 +114,13 @@ AfterQ = Annotated[int, Query(ge=0, le=2**62, description="Store seq to read aft
 SinceQ = Annotated[datetime | None, Query(description="Inclusive.")]
 UntilQ = Annotated[datetime | None, Query(description="Exclusive.")]
 TargetQ = Annotated[str | None, Query(description="Only this resource id.")]
+CauseQ = Annotated[
+    str | None,
+    Query(
+        max_length=512,
+        description="Only the events this event caused (an action's 202 gives the URL).",
+    ),
+]
 LimitQ = Annotated[int, Query(ge=1, le=1000)]
 CompleteQ = Annotated[
     bool,
@@ -285,19 +292,26 @@ def create_app(aggregator: Aggregator, tokens: TokenStore, limiter: RateLimiter)
             **accepts,
         )
         async def act(
-            token: Caller, account: AccountP, rid: IdP, action: PostAction, intent: IntentH = None
+            response: Response,
+            token: Caller,
+            account: AccountP,
+            rid: IdP,
+            action: PostAction,
+            intent: IntentH = None,
         ) -> ActionAccepted:
             instance = aggregator.find(token, kind, account, rid)
-            return await aggregator.act(token, Action(action), instance, origin=intent)
+            accepted = await aggregator.act(token, Action(action), instance, origin=intent)
+            return _located(response, accepted)
 
         @app.delete(
             f"{v1}/{collection}/{{account}}/{{rid}}", operation_id=f"destroy_{kind}", **accepts
         )
         async def destroy(
-            token: Caller, account: AccountP, rid: IdP, intent: IntentH = None
+            response: Response, token: Caller, account: AccountP, rid: IdP, intent: IntentH = None
         ) -> ActionAccepted:
             instance = aggregator.find(token, kind, account, rid)
-            return await aggregator.act(token, Action.DESTROY, instance, origin=intent)
+            accepted = await aggregator.act(token, Action.DESTROY, instance, origin=intent)
+            return _located(response, accepted)
 
     resource_routes("instance", "instances")
     resource_routes("app", "deployments")
@@ -310,6 +324,7 @@ def create_app(aggregator: Aggregator, tokens: TokenStore, limiter: RateLimiter)
         until: UntilQ = None,
         account: AccountQ = None,
         target: TargetQ = None,
+        cause: CauseQ = None,
         limit: LimitQ = 100,
     ) -> EventPage:
         return await aggregator.events(
@@ -319,6 +334,7 @@ def create_app(aggregator: Aggregator, tokens: TokenStore, limiter: RateLimiter)
             until=_aware(until),
             account=account,
             target=target,
+            cause=cause,
             limit=limit,
         )
 
@@ -420,6 +436,13 @@ def _token_routes(app: FastAPI, aggregator: Aggregator) -> None:
         revoked = tokens.get(token_id)
         assert revoked is not None
         return _token_out(revoked)
+
+
+def _located(response: Response, accepted: ActionAccepted) -> ActionAccepted:
+    """The 202 points at where the action's outcome will be (RFC 9110's Location)."""
+    if accepted.outcome_href is not None:
+        response.headers["Location"] = accepted.outcome_href
+    return accepted
 
 
 def _seen(if_none_match: str | None, tag: str) -> bool:

@@ -12,7 +12,7 @@ import gzip
 import hashlib
 import logging
 import math
-from collections.abc import Coroutine, Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote, unquote
@@ -21,6 +21,7 @@ from pydantic import TypeAdapter
 
 from winged_monkey.actions import Action
 from winged_monkey.backend import ACTION_CAPABILITY
+from winged_monkey.engine.operations import ActionUpdate
 from winged_monkey.engine.portal import Portal
 from winged_monkey.errors import WMError
 from winged_monkey.models import Event, Instance, InstanceKind
@@ -424,7 +425,7 @@ class Aggregator(RequestLog):
         event = await self.record_request(
             token, str(action), instance.account, instance.id, instance.name, cause=cause
         )
-        taken: asyncio.Future[Instance] = asyncio.get_running_loop().create_future()
+        taken: asyncio.Future[ActionUpdate] = asyncio.get_running_loop().create_future()
 
         async def run() -> None:
             try:
@@ -432,7 +433,7 @@ class Aggregator(RequestLog):
                 async for update in updates:
                     self.changed()
                     if not taken.done():
-                        taken.set_result(update.instance)
+                        taken.set_result(update)
             except Exception as exc:
                 if not taken.done():
                     taken.set_exception(exc)
@@ -443,13 +444,19 @@ class Aggregator(RequestLog):
 
         self.spawn(run())
         try:
-            moving = await taken
+            first = await taken
         except WMError as exc:
             raise conflict(exc.message) from None
         # The row as the engine holds it now (the action may have ended since it was taken).
-        row = self.portal.instance(moving.key) or instance
+        row = self.portal.instance(first.instance.key) or instance
+        # Its outcome (and a settling observation) names its intent as cause: a script
+        # follows that, not the request two links away in a log it may never scan that far.
+        outcome = f"{API_PREFIX}/events?cause={quote(first.intent, safe='')}"
         return ActionAccepted(
-            action=str(action), resource=self.resource_out(row, token), event=event
+            action=str(action),
+            resource=self.resource_out(row, token),
+            event=event,
+            outcome_href=outcome if first.intent else None,
         )
 
     # -- events ------------------------------------------------------------------
@@ -463,17 +470,27 @@ class Aggregator(RequestLog):
         until: datetime | None = None,
         account: str | None = None,
         target: str | None = None,
+        cause: str | None = None,
         limit: int = 100,
     ) -> EventPage:
         """Events after store seq `after`, oldest first, of the token's pools only (read in
-        a thread: the store may wait for another process's write)."""
+        a thread: the store may wait for another process's write); `cause`: those that
+        name that event as their cause, read by its index."""
         visible = set(self._visible_accounts(token, account=account))
+        store = self.portal.store
+
+        def read(seq: int, count: int) -> list[tuple[int, Event]]:
+            if cause is None:
+                return store.events_after(seq, limit=count)
+            return store.events_caused_after(cause, seq, limit=count)
+
         return await asyncio.to_thread(
-            self._scan_events, visible, after, since, until, target, limit
+            self._scan_events, read, visible, after, since, until, target, limit
         )
 
     def _scan_events(
         self,
+        read: Callable[[int, int], list[tuple[int, Event]]],
         visible: set[str],
         after: int,
         since: datetime | None,
@@ -485,7 +502,7 @@ class Aggregator(RequestLog):
         cursor = after
         scanned = 0
         while len(found) < limit and scanned < EVENT_SCAN:
-            batch = self.portal.store.events_after(cursor, limit=min(500, EVENT_SCAN - scanned))
+            batch = read(cursor, min(500, EVENT_SCAN - scanned))
             if not batch:
                 break
             for seq, event in batch:

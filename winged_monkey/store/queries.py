@@ -109,6 +109,12 @@ def after(p: str) -> str:
     return f"{SELECT} WHERE seq > {p} ORDER BY seq LIMIT {p}"
 
 
+def caused_after(p: str) -> str:
+    """Events that name a cause, after a seq, oldest first (its index, not a scan of the
+    log); parameters: the cause, the seq, the limit."""
+    return f"{SELECT} WHERE cause = {p} AND seq > {p} ORDER BY seq LIMIT {p}"
+
+
 def open_intents(p: str, *, and_also: str = "") -> str:
     """An account's actions requested and never settled: no outcome, or only an unknown
     one. Parameters: the account, INTENT_KEYS, what `and_also` takes, the limit."""

@@ -344,6 +344,15 @@ class Store:
         with self._reading() as db:
             return queries.numbered(db.execute(queries.after(self._P), (seq, limit)).fetchall())
 
+    def events_caused_after(
+        self, cause: str, seq: int, *, limit: int = 1000
+    ) -> list[tuple[int, Event]]:
+        """`events_after` of the events whose cause is `cause` alone (an action's outcome
+        and what was observed of it), however long the log since `seq`."""
+        with self._reading() as db:
+            rows = db.execute(queries.caused_after(self._P), (cause, seq, limit)).fetchall()
+        return queries.numbered(rows)
+
     def open_intents(self, account: str, *, limit: int = 500) -> list[Event]:
         """The account's actions requested and never settled: no outcome, or only an
         unknown one (the process died mid-action, or the answer never came)."""
