@@ -294,3 +294,20 @@ def test_the_openapi_document_describes_the_refusals_of_a_body(
         responses = document["paths"][path]["post"]["responses"]
         for status in ("413", "415"):
             assert responses[status]["content"]["application/json"]["schema"] == error
+
+
+def test_the_openapi_document_names_the_headers_a_script_reads(
+    aggregator: RunningAggregator,
+) -> None:
+    """An action's 202 Location (where its outcome will be), a listing's headers naming the
+    accounts it lacks or holds as last seen, and /events' cause filter are in the document."""
+    with aggregator.client() as client:
+        paths = client.get(f"{V1}/openapi.json").json()["paths"]
+    act = paths[f"{V1}/instances/{{account}}/{{rid}}/{{action}}"]["post"]["responses"]["202"]
+    destroy = paths[f"{V1}/deployments/{{account}}/{{rid}}"]["delete"]["responses"]["202"]
+    assert "Location" in act["headers"]
+    assert "Location" in destroy["headers"]
+    listing = paths[f"{V1}/instances"]["get"]
+    assert set(listing["responses"]["200"]["headers"]) == {"X-WM-Not-Listed", "X-WM-Stale"}
+    assert "complete" in {p["name"] for p in listing["parameters"]}
+    assert "cause" in {p["name"] for p in paths[f"{V1}/events"]["get"]["parameters"]}

@@ -283,7 +283,18 @@ def create_app(aggregator: Aggregator, tokens: TokenStore, limiter: RateLimiter)
             "response_model": ActionAccepted,
             "status_code": 202,
             "tags": [collection],
-            "responses": {409: {"model": ErrorOut}},
+            "responses": {
+                202: {
+                    "headers": {
+                        "Location": {
+                            "description": "Where the action's outcome will be: its "
+                            "events (as outcome_href).",
+                            "schema": {"type": "string"},
+                        }
+                    }
+                },
+                409: {"model": ErrorOut},
+            },
         }
 
         @app.post(
