@@ -106,7 +106,7 @@ def test_a_method_a_path_does_not_take_is_told_every_one_it_does(
     assert tokens.headers["Allow"] == "GET, HEAD, POST"
     assert tokens.json()["error"] == {
         "code": "method_not_allowed",
-        "message": "PUT is not allowed on /api/v1/tokens; it takes GET or HEAD or POST",
+        "message": "PUT is not allowed on /api/v1/tokens; it takes GET, HEAD or POST",
     }
     assert row.headers["Allow"] == "DELETE, GET, HEAD"
     assert action.headers["Allow"] == "POST"

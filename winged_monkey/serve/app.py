@@ -501,9 +501,7 @@ def _error_handlers(app: FastAPI) -> None:
             allowed = allowed_methods(request)
             headers["Allow"] = ", ".join(allowed)
             method = "HEAD" if request.scope.get(HEAD_AS_GET) else request.method
-            message = (
-                f"{method} is not allowed on {request.url.path}; it takes {' or '.join(allowed)}"
-            )
+            message = f"{method} is not allowed on {request.url.path}; it takes {_either(allowed)}"
         return error_response(exc.status_code, code, message, headers)
 
     async def invalid(request: Request, exc: Exception) -> Response:
@@ -529,3 +527,8 @@ def _error_handlers(app: FastAPI) -> None:
     }
     for kind, handler in handlers.items():
         app.add_exception_handler(kind, handler)
+
+
+def _either(methods: list[str]) -> str:
+    """`GET, HEAD or POST`: the methods a path takes, as a sentence reads them."""
+    return " or ".join(filter(None, (", ".join(methods[:-1]), methods[-1]))) if methods else "none"
