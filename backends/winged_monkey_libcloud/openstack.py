@@ -97,8 +97,18 @@ class OpenStackBackend(LibcloudBackend):
         return self._id_only(driver, instance)
 
     def _act(self, driver: NodeDriver, action: Action, instance: Instance) -> None:
+        # A paused or shelved server starts by Nova's own verb (unpause, unshelve).
+        wake = openstackcompat.WAKE.get(instance.raw_state)
         try:
-            super()._act(driver, action, instance)
+            if wake is not None and action in (Action.START, Action.RESUME):
+                ex: Any = driver
+                self._accepted(
+                    ex._post_simple_node_action(self._node(driver, instance), wake),
+                    action,
+                    instance,
+                )
+            else:
+                super()._act(driver, action, instance)
         except BaseHTTPError as exc:
             if getattr(exc, "code", None) == 404:
                 raise self._gone(instance) from None

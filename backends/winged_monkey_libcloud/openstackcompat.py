@@ -72,6 +72,14 @@ VM_STATES: dict[str, InstanceState] = {
     "soft-delete": S.TERMINATED,
 }
 
+#: Nova's own action that starts a server in this vm_state, where it is neither os-start
+#: nor resume (each refused there, 409): a paused server unpauses, a shelved one unshelves.
+WAKE: dict[str, str] = {
+    "paused": "unpause",
+    "shelved": "unshelve",
+    "shelved_offloaded": "unshelve",
+}
+
 
 def get_server(driver: Any, server_id: str) -> Node | None:
     """One server by id (GET /servers/{id}); None once Nova no longer knows it."""
