@@ -58,9 +58,12 @@ TASK_STATES: dict[str, InstanceState] = {
     "reboot_pending_hard": S.REBOOTING,
     "reboot_started_hard": S.REBOOTING,
 }
-#: Nova vm_states that libcloud's status map does not tell apart well.
+#: Nova's vm_states (nova/compute/vm_states.py) onto the portal's states. One not here
+#: (rescued: a rescue image runs in the server's place) is unknown, with Nova's word:
+#: libcloud's map guessed RESCUE pending and VERIFY_RESIZE running, and said its own word.
 VM_STATES: dict[str, InstanceState] = {
     "active": S.RUNNING,
+    "resized": S.RUNNING,  # "a VM with the new size is active", to confirm or revert
     "building": S.PENDING,
     "stopped": S.STOPPED,
     "suspended": S.SUSPENDED,
@@ -135,8 +138,8 @@ def node_state(node: Node) -> tuple[InstanceState, str]:
         # A task in flight wins, even on an ERROR server being deleted; an unknown
         # task is still work in flight: never report it as finished.
         return TASK_STATES.get(task, S.PENDING), f"{vm_state or '?'}/{task}"
-    if vm_state in VM_STATES:
-        return VM_STATES[vm_state], vm_state
+    if vm_state:
+        return VM_STATES.get(vm_state, S.UNKNOWN), vm_state
     return map_state(node.state)
 
 

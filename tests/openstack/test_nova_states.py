@@ -44,6 +44,10 @@ def server(status: NodeState, vm_state: str | None, task: str | None, **extra: A
         (NodeState.ERROR, "error", "deleting", (S.STOPPING, "error/deleting")),
         (NodeState.SUSPENDED, "suspended", None, (S.SUSPENDED, "suspended")),
         (NodeState.TERMINATED, "deleted", None, (S.TERMINATED, "deleted")),
+        # A vm_state the portal has no state for is unknown, with Nova's word (not
+        # libcloud's guess: RESCUE read 'pending').
+        (NodeState.PENDING, "rescued", None, (S.UNKNOWN, "rescued")),
+        (NodeState.RUNNING, "resized", None, (S.RUNNING, "resized")),
         # Without the extended attributes (an old or restricted cloud): libcloud's word.
         (NodeState.RUNNING, None, None, (S.RUNNING, "running")),
     ],

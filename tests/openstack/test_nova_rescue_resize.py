@@ -1,0 +1,49 @@
+"""A Nova server in rescue, and one resized awaiting confirmation, as Nova says them.
+
+libcloud maps RESCUE to pending and VERIFY_RESIZE to running and keeps its own word for
+both: the portal said 'pending' (raw 'pending') for a server no task was moving. Nova's
+vm_state is the raw state; one the portal has no state for (rescued) is unknown.
+The witness is Nova's own record over plain HTTP with an admin token (test_openstack.py).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.openstack.conftest import OpenStack
+from tests.openstack.test_openstack import (  # noqa: F401 (passwords: autouse fixture)
+    account,
+    boot,
+    close,
+    listed,
+    make_portal,
+    passwords,
+)
+from winged_monkey.models import InstanceState
+
+S = InstanceState
+pytestmark = pytest.mark.timeout(420)
+
+
+def test_rescued_is_unknown_and_resized_running_each_with_novas_word(
+    openstack: OpenStack, tmp_path: Path
+) -> None:
+    rescued = str(boot(openstack, "alpha", "rescued").id)
+    resized = str(boot(openstack, "alpha", "resized").id)
+    small = openstack.state["flavors"]["m1.small"]
+    openstack.nova("POST", f"/servers/{rescued}/action", json={"rescue": None}).raise_for_status()
+    openstack.nova(
+        "POST", f"/servers/{resized}/action", json={"resize": {"flavorRef": small}}
+    ).raise_for_status()
+    assert openstack.settled(rescued, "rescued")["status"] == "RESCUE"
+    assert openstack.settled(resized, "resized")["status"] == "VERIFY_RESIZE"
+    portal = make_portal(tmp_path, account(openstack, "os-alpha", "alpha"))
+    try:
+        rows = listed(portal, "os-alpha")
+    finally:
+        close(portal)
+    assert (rows["rescued"].state, rows["rescued"].raw_state) == (S.UNKNOWN, "rescued")
+    assert (rows["resized"].state, rows["resized"].raw_state) == (S.RUNNING, "resized")
+    assert rows["resized"].size == "m1.small"
