@@ -165,11 +165,21 @@ def with_fault_text(node: Node) -> Node:
     return node
 
 
+#: Said after a flavor's or an image's name (or id) that the project's list no longer has:
+#: deleted, most often (an old flavor retired), or no longer shared with the project.
+NOT_LISTED = " (not listed)"
+#: The Nova microversion whose server record embeds the flavor it booted with (its name
+#: kept even once the flavor is deleted); 2.1 has only the flavor's id.
+_EMBEDDED_FLAVOR = {"X-OpenStack-Nova-API-Version": "2.47"}
+
+
 class Names:
     """Flavor and image names by id, as `openstack server list` shows them (`m1.tiny`,
     `cirros-fake`); Nova's server record has only the ids. Flavors and images are read
-    again only when a server names an id not seen yet; a list the user may not read,
-    or an id since deleted, leaves the id."""
+    again only when a server names an id not seen yet. An id the list (read) does not
+    have is said not listed: a deleted flavor by the name the server booted with (Nova
+    keeps it), an image by its id (Nova keeps no name); a list the user may not read
+    leaves the id."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -180,8 +190,14 @@ class Names:
         """The nodes, each with `extra["flavor_name"]` and `extra["image_name"]`."""
         flavors = {str(n.extra.get("flavorId")) for n in nodes if (n.extra or {}).get("flavorId")}
         images = {str(n.extra.get("imageId")) for n in nodes if (n.extra or {}).get("imageId")}
-        self._learn(self.flavors, flavors, lambda: sizes.list_sizes(driver))
-        self._learn(self.images, images, driver.list_images)
+        for gone in self._learn(self.flavors, flavors, lambda: sizes.list_sizes(driver)):
+            server = next(n for n in nodes if str((n.extra or {}).get("flavorId")) == gone)
+            name = _booted_flavor(driver, str(server.id))
+            with self._lock:
+                self.flavors[gone] = (name or gone) + NOT_LISTED
+        for gone in self._learn(self.images, images, driver.list_images):
+            with self._lock:
+                self.images[gone] = gone + NOT_LISTED
         for node in nodes:
             extra = dict(node.extra or {})
             flavor, image = extra.get("flavorId"), extra.get("imageId")
@@ -190,18 +206,32 @@ class Names:
             node.extra = extra
         return nodes
 
-    def _learn(self, known: dict[str, str], wanted: set[str], listing: Any) -> None:
+    def _learn(self, known: dict[str, str], wanted: set[str], listing: Any) -> set[str]:
+        """Reads the list when a wanted id is not known yet; the ids it does not have."""
         with self._lock:
             missing = wanted - known.keys()
         if not missing:
-            return
+            return set()
         try:
             found = {str(item.id): str(item.name) for item in listing() if item.name}
         except (BaseHTTPError, OSError, KeyError, ValueError, TypeError):
-            found = {}  # not readable here: the ids stay
+            found = None  # not readable here: the ids stay, and nothing is said gone
         with self._lock:
-            known.update(found)
-            known.update((ident, ident) for ident in missing - found.keys())  # asked once
+            known.update(found or {})
+            known.update((ident, ident) for ident in missing - (found or {}).keys())  # asked once
+        return set() if found is None else missing - found.keys()
+
+
+def _booted_flavor(driver: Any, server_id: str) -> str | None:
+    """The name of the flavor the server booted with, as Nova keeps it (microversion 2.47);
+    None where Nova is older or says nothing."""
+    try:
+        reply = driver.connection.request(f"/servers/{server_id}", headers=_EMBEDDED_FLAVOR)
+        flavor = reply.object["server"]["flavor"]
+    except (BaseHTTPError, OSError, KeyError, ValueError, TypeError):
+        return None
+    name = flavor.get("original_name") if isinstance(flavor, Mapping) else None
+    return str(name) if name else None
 
 
 def identity_address(driver_settings: Mapping[str, Any]) -> str | None:
