@@ -60,9 +60,26 @@ def _nodes(driver: Any, reply: Element) -> list[Node]:
         built = driver._to_nodes(reservation, "instancesSet/item")
         read = reservation.findall("{*}instancesSet/{*}item")
         for node, element in zip(built, read, strict=True):
+            _add_interfaces(node, element)
             _add_ipv6(node, element)
         nodes.extend(built)
     return nodes
+
+
+def _add_interfaces(node: Node, element: Element) -> None:
+    """Every network interface's IPv4 addresses after the instance's own, which are its
+    primary interface's primary ones alone (all libcloud reads): a second interface's (or a
+    secondary) private address, and the public or elastic IP on it, which DescribeAddresses
+    may name by the interface with no instance, so an instance reached through its second
+    interface showed no public address at all."""
+    for item in element.findall("{*}networkInterfaceSet/{*}item/{*}privateIpAddressesSet/{*}item"):
+        for listed, path in (
+            (node.private_ips, "{*}privateIpAddress"),
+            (node.public_ips, "{*}association/{*}publicIp"),
+        ):
+            address = (item.findtext(path) or "").strip()
+            if address and address not in listed:
+                listed.append(address)
 
 
 def _add_ipv6(node: Node, element: Element) -> None:
