@@ -43,7 +43,9 @@ def to_instance(
     return Instance(
         account=account,
         id=ident or str(node.id),
-        name=str(node.name or node.id),
+        # A name of spaces alone (an EC2 Name tag of "  ") read as a blank row: the id, as
+        # for an instance with no name.
+        name=str(node.name) if str(node.name or "").strip() else (ident or str(node.id)),
         state=state,
         raw_state=raw_state,
         provider=provider,
