@@ -100,4 +100,7 @@ def refusal(action: Action, instance: Instance, *, seen_now: bool = True) -> str
         return f"{instance.name} is already {instance.state}"
     allowed = sorted(_ALLOWED_FROM[action])
     needs = " or ".join(allowed) if len(allowed) <= 2 else "running"
-    return f"{instance.name} is {instance.state}; {action} needs it {needs}"
+    said = str(instance.state)
+    if instance.state is S.UNKNOWN and instance.raw_state and instance.raw_state != said:
+        said += f" (provider state: {instance.raw_state})"  # what the portal cannot map
+    return f"{instance.name} is {said}; {action} needs it {needs}"
