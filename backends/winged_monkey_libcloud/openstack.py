@@ -17,7 +17,7 @@ from winged_monkey.account import AccountConfig, Secrets
 from winged_monkey.actions import Action
 from winged_monkey.backend import Capability
 from winged_monkey.catalog import CatalogItem, Choice, LaunchRequest, Quota, Size
-from winged_monkey.errors import CredentialError, InvalidRequest, WMError
+from winged_monkey.errors import BackendError, CredentialError, InvalidRequest, WMError
 from winged_monkey.models import Instance
 from winged_monkey_libcloud import catalog as offer
 from winged_monkey_libcloud import cloudsyaml, console, drivers, openstackcompat, sizes
@@ -112,6 +112,14 @@ class OpenStackBackend(LibcloudBackend):
         except BaseHTTPError as exc:
             if getattr(exc, "code", None) == 404:
                 raise self._gone(instance) from None
+            if exc.code == 409 and "is locked" in str(exc.message):
+                # Nova's words name the server's id alone, and not what to do.
+                raise BackendError(
+                    f"{instance.name} is locked, so Nova refuses every action on it; unlock "
+                    f"it first (openstack server unlock {instance.id}; one an admin locked, "
+                    "only an admin unlocks)",
+                    account=self.account.name,
+                ) from None
             raise
 
     # -- catalog ----------------------------------------------------------------
