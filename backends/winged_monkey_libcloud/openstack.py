@@ -92,6 +92,17 @@ class OpenStackBackend(LibcloudBackend):
         node = openstackcompat.public_ipv6(openstackcompat.with_fault_text(node))
         return super()._convert(driver, node, known)
 
+    def refusal(self, action: Action, instance: Instance) -> str | None:
+        # A resize awaiting confirmation (VERIFY_RESIZE): Nova refuses all but delete
+        # ("Cannot 'stop' instance ... while it is in vm_state resized").
+        if instance.raw_state == "resized" and action is not Action.DESTROY:
+            return (
+                f"{instance.name} is resized and Nova awaits its confirmation: confirm or "
+                f"revert it first (openstack server resize confirm {instance.id}, or "
+                f"revert), then {action}"
+            )
+        return None
+
     def _node(self, driver: NodeDriver, instance: Instance) -> Node:
         # No GET before each POST: a server deleted since is Nova's 404 to the action (_act).
         return self._id_only(driver, instance)

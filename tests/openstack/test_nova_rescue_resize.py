@@ -47,6 +47,13 @@ def test_rescued_is_unknown_and_resized_running_each_with_novas_word(
         assert portal.refusal(Action.START, rows["repair"]) == (
             "repair is unknown (provider state: rescued); start needs it stopped or suspended"
         )
+        # Before: stop was sent, and Nova refused it ('409 Conflict Cannot 'stop' instance
+        # ... while it is in vm_state resized'); the TUI offered it.
+        assert portal.refusal(Action.STOP, rows["resized"]) == (
+            f"resized is resized and Nova awaits its confirmation: confirm or revert it "
+            f"first (openstack server resize confirm {resized}, or revert), then stop"
+        )
+        assert portal.refusal(Action.DESTROY, rows["resized"]) is None
     finally:
         close(portal)
     assert (rows["repair"].state, rows["repair"].raw_state) == (S.UNKNOWN, "rescued")
