@@ -38,6 +38,7 @@ TASK_STATES: dict[str, InstanceState] = {
     "resuming": S.PENDING,
     "unpausing": S.PENDING,
     "unshelving": S.PENDING,
+    "unrescuing": S.PENDING,
     "spawning-in-cell": S.PENDING,
     "rebuilding": S.PENDING,
     "rebuild_block_device_mapping": S.PENDING,
@@ -135,9 +136,11 @@ def node_state(node: Node) -> tuple[InstanceState, str]:
     vm_state = str(extra.get("vm_state") or "").lower()
     task = str(extra.get("task_state") or "").lower()
     if task:
-        # A task in flight wins, even on an ERROR server being deleted; an unknown
-        # task is still work in flight: never report it as finished.
-        return TASK_STATES.get(task, S.PENDING), f"{vm_state or '?'}/{task}"
+        # A task in flight wins, even on an ERROR server being deleted. One that leads to
+        # no state of the portal's (a snapshot, a migration, a rescue) is unknown until
+        # it ends: 'pending' said a running server being snapshotted was starting; unknown
+        # ends no action either.
+        return TASK_STATES.get(task, S.UNKNOWN), f"{vm_state or '?'}/{task}"
     if vm_state:
         return VM_STATES.get(vm_state, S.UNKNOWN), vm_state
     return map_state(node.state)

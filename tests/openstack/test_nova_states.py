@@ -38,8 +38,11 @@ def server(status: NodeState, vm_state: str | None, task: str | None, **extra: A
         (NodeState.REBOOTING, "active", "rebooting_hard", (S.REBOOTING, "active/rebooting_hard")),
         (NodeState.RUNNING, "active", "reboot_started", (S.REBOOTING, "active/reboot_started")),
         (NodeState.RUNNING, "active", "deleting", (S.STOPPING, "active/deleting")),
-        # An unknown task is still work in flight, never a finished action.
-        (NodeState.RUNNING, "active", "image_snapshot", (S.PENDING, "active/image_snapshot")),
+        # A task that leads to no state of the portal's is unknown (it ends no action,
+        # and is no guess): 'pending' said a server being snapshotted was starting.
+        (NodeState.RUNNING, "active", "image_snapshot", (S.UNKNOWN, "active/image_snapshot")),
+        (NodeState.RUNNING, "active", "migrating", (S.UNKNOWN, "active/migrating")),
+        (NodeState.PENDING, "rescued", "unrescuing", (S.PENDING, "rescued/unrescuing")),
         (NodeState.ERROR, "error", None, (S.ERROR, "error")),
         (NodeState.ERROR, "error", "deleting", (S.STOPPING, "error/deleting")),
         (NodeState.SUSPENDED, "suspended", None, (S.SUSPENDED, "suspended")),
