@@ -96,6 +96,9 @@ def refusal(action: Action, instance: Instance, *, seen_now: bool = True) -> str
         # An app's stop (a Heat stack's) suspends it; a suspended VM or a paused domain
         # still holds (or saved) its memory: "already suspended" read as if stopped.
         return f"{instance.name} is suspended, not stopped: start resumes it, then stop"
+    if instance.state is S.TERMINATED and action is not Action.DESTROY:
+        # "already terminated" read as if the start were done, or would be later.
+        return f"{instance.name} is terminated: it can no longer be {action.past}"
     if action.reached(instance.state) or instance.state is S.TERMINATED:
         return f"{instance.name} is already {instance.state}"
     allowed = sorted(_ALLOWED_FROM[action])
