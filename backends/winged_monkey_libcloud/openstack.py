@@ -59,7 +59,23 @@ class OpenStackBackend(LibcloudBackend):
         )
 
     async def console_output(self, instance: Instance) -> str:
-        return await self._call(lambda driver: console.nova_output(driver, instance.id))
+        def read(driver: NodeDriver) -> str:
+            try:
+                return console.nova_output(driver, instance.id)
+            except BaseHTTPError as exc:
+                if exc.code != 409:
+                    raise
+                # Nova's "Instance <id> is not ready": a server on no host (one the
+                # scheduler placed nowhere, a shelved one) has no console to read.
+                fault = instance.extra.get("fault")
+                why = f"{instance.raw_state}: {fault}" if fault else instance.raw_state
+                raise BackendError(
+                    f"{instance.name} has no console log to read: Nova says it is not "
+                    f"ready ({why})",
+                    account=self.account.name,
+                ) from None
+
+        return await self._call(read)
 
     def _failure(self, driver: NodeDriver | None, exc: Exception) -> WMError:
         if driver is None:
