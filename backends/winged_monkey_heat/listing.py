@@ -1,5 +1,5 @@
 """Stacks as the portal's rows (kind "app"): their normalised state, member counts kept
-while a stack is unchanged, and the state a checked stack had before its check."""
+while a stack is unchanged, and the state a checked (or snapshotted) stack had before."""
 
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ from winged_monkey.errors import NotFoundError
 from winged_monkey.models import Instance, InstanceState
 from winged_monkey_heat.models import parse_time
 from winged_monkey_heat.stacks import EVENT_PAGE, Stacks, stack_path
-from winged_monkey_heat.states import normalise
+from winged_monkey_heat.states import KEEP_STATE, normalise
 
 #: Requests at once while listing (member counts, pre-check states: each one is small).
 MEMBER_FETCHES = 8
-#: Pages of a checked stack's events read (newest first) to find its state before checks.
+#: Pages of a checked stack's own events read (newest first) to find its state before.
 PRE_CHECK_PAGES = 3
 
 
@@ -28,8 +28,9 @@ class Listing:
         self.stacks = stacks
         #: (stack id, status, updated) -> top-level resource count, so polls do not refetch.
         self._members: dict[tuple[str, str, str | None], int] = {}
-        #: stack id -> its last stack status before the check it is in (CHECK_COMPLETE):
-        #: kept while it stays checked, so a poll asks Heat's events once per check.
+        #: stack id -> its last stack status before the check or snapshot it is in
+        #: (CHECK_COMPLETE, SNAPSHOT_COMPLETE): kept while it stays so, so a poll asks
+        #: Heat's events once per check.
         self._pre_check: dict[str, str] = {}
 
     def recall(self, rows: Sequence[Instance]) -> None:
@@ -80,10 +81,11 @@ class Listing:
         return self._members[key]
 
     async def _before_check(self, stack: dict[str, Any]) -> None:
-        """Learn what a checked stack was before its check: Heat's status says only
-        CHECK_COMPLETE; its newest stack event that is not a check's says the rest."""
+        """Learn what a checked or snapshotted stack was before: Heat's status says only
+        CHECK_COMPLETE or SNAPSHOT_COMPLETE (a suspended stack's too); its newest own
+        event of another action says the rest."""
         stack_id, status = str(stack["id"]), str(stack.get("stack_status") or "")
-        if status != "CHECK_COMPLETE":
+        if status not in {f"{action}_COMPLETE" for action in KEEP_STATE}:
             self._pre_check.pop(stack_id, None)
             return
         if stack_id in self._pre_check:
@@ -92,12 +94,15 @@ class Listing:
         self.stacks.names.setdefault(stack_id, name)
         for _ in range(PRE_CHECK_PAGES):
             try:
-                page = await self.stacks.events(stack_id, marker, EVENT_PAGE, newest_first=True)
+                page = await self.stacks.events(
+                    stack_id, marker, EVENT_PAGE, newest_first=True, resource_name=name
+                )
             except NotFoundError:
                 return
             for event in page:
                 done = not event.status.endswith("_IN_PROGRESS")
-                if event.resource_name == name and done and "CHECK_" not in event.status:
+                kept = event.status.rpartition("_")[0] in KEEP_STATE
+                if event.resource_name == name and done and not kept:
                     self._pre_check[stack_id] = event.status
                     return
             if len(page) < EVENT_PAGE:

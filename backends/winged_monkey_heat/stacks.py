@@ -74,13 +74,17 @@ class Stacks:
         limit: int = 100,
         *,
         newest_first: bool = False,
+        resource_name: str | None = None,
     ) -> list[StackEvent]:
-        """Events of a stack and its resources, oldest first, the page after `marker`."""
+        """Events of a stack and its resources, oldest first, the page after `marker`;
+        those of one `resource_name` alone if given (the stack's name: its own events)."""
         params: dict[str, Any] = {
             "sort_dir": "desc" if newest_first else "asc",
             "sort_keys": "created_at",
             "limit": limit,
         }
+        if resource_name:
+            params["resource_name"] = resource_name
         if marker:
             params["marker"] = marker
         path = self.known_path(stack_id)

@@ -7,10 +7,11 @@ from textual.app import App, ComposeResult
 
 from tests.heat.conftest import Projects
 from tests.heat.test_heat_ui import text_of
-from winged_monkey.actions import Action
+from winged_monkey.actions import Action, refusal
 from winged_monkey.catalog import TemplateForm
 from winged_monkey.models import InstanceState
 from winged_monkey.ui.widgets.param_form import ParamForm
+from winged_monkey_heat.states import normalise
 
 PATTERNED = """
 heat_template_version: 2018-08-31
@@ -92,6 +93,35 @@ async def test_a_checked_suspended_app_is_still_suspended(heat: Projects) -> Non
     for fresh in (backend, heat.backend("susp")):  # the same process, and a new one
         (listed,) = await fresh.list_instances()
         assert (listed.state, listed.raw_state) == (InstanceState.SUSPENDED, "CHECK_COMPLETE")
+
+
+async def test_a_snapshot_of_a_suspended_app_leaves_it_suspended_and_startable(
+    heat: Projects,
+) -> None:
+    """Heat's status after a snapshot is SNAPSHOT_COMPLETE whatever the app was: a
+    suspended app read as running, and `wm start` refused it ('is already running')."""
+    stack = heat.create("snap", "quiet")
+    assert heat.wait("snap", stack) == "CREATE_COMPLETE"
+    reply = heat.witness("snap", "POST", f"/stacks/quiet/{stack}/actions", json={"suspend": None})
+    assert reply.status_code == 200, reply.text
+    assert heat.wait("snap", stack) == "SUSPEND_COMPLETE"
+    reply = heat.witness("snap", "POST", f"/stacks/quiet/{stack}/snapshots", json={"name": "s1"})
+    assert reply.status_code == 200, reply.text
+    assert heat.wait("snap", stack) == "SNAPSHOT_COMPLETE"
+    (listed,) = await heat.backend("snap").list_instances()
+    assert (listed.state, listed.raw_state) == (InstanceState.SUSPENDED, "SNAPSHOT_COMPLETE")
+    assert refusal(Action.START, listed) is None
+    assert refusal(Action.STOP, listed) == "quiet is already suspended"
+
+
+def test_a_status_of_an_action_heat_has_not_is_unknown_not_guessed() -> None:
+    """A newer Heat's action (or a proxy's) read as running: wm maps what Heat documents."""
+    assert normalise("MIGRATE_COMPLETE") is InstanceState.UNKNOWN
+    assert normalise("MIGRATE_IN_PROGRESS") is InstanceState.UNKNOWN
+    assert normalise("CREATE_PAUSED") is InstanceState.UNKNOWN
+    assert normalise("SNAPSHOT_COMPLETE", "SUSPEND_COMPLETE") is InstanceState.SUSPENDED
+    assert normalise("CHECK_COMPLETE") is InstanceState.UNKNOWN  # before it: not known
+    assert normalise("ADOPT_COMPLETE") is InstanceState.RUNNING
 
 
 NOVA = """
