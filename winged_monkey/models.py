@@ -214,7 +214,9 @@ class AppResource(BaseModel):
     status: str = Field(description="The provider's own status, e.g. CREATE_COMPLETE.")
     reason: str = ""
     physical_id: str | None = None
-    parent: str | None = Field(None, description="The owning member, for nested ones.")
+    parent: str | None = Field(
+        None, description="The owning member's path, for nested ones (web/0: web's member 0)."
+    )
 
 
 class AppOutput(BaseModel):

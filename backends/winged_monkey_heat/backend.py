@@ -144,7 +144,8 @@ class HeatBackend(Backend):
         return await self.stacks.events(stack_id, marker, limit, newest_first=newest_first)
 
     async def resources(self, stack_id: str, nested_depth: int = 0) -> list[StackResource]:
-        """The stack's resources; with nested_depth=1 also those of its nested stacks."""
+        """The stack's resources; with nested_depth=N also those of its nested stacks N
+        levels down (`parent`: the owning resource's path)."""
         return await self.stacks.resources(stack_id, nested_depth)
 
     async def outputs(self, stack_id: str) -> list[StackOutput]:

@@ -39,11 +39,18 @@ def current_values(stack: Mapping[str, Any], hidden: set[str]) -> dict[str, str 
     }
 
 
+#: Levels of nested stacks an app's detail reads, as deep as Heat nests by default
+#: (max_nested_stack_depth): a ResourceGroup of a nested template holds its servers two
+#: levels down, where one level showed only `web/0` and `wm ssh` found no server.
+NESTED_DEPTH = 5
+
+
 async def app_detail(stacks: Stacks, events: StackEvents, app: Instance, count: int) -> AppDetail:
-    """Resources (nested stacks to one level), outputs, parameters (hidden ones masked
-    by name from the template, whatever Heat answers) and the latest events."""
+    """Resources (nested stacks' too, under their owner's path), outputs, parameters
+    (hidden ones masked by name from the template, whatever Heat answers) and the latest
+    events."""
     resources, stack, template, latest = await asyncio.gather(
-        stacks.resources(app.id, nested_depth=1),
+        stacks.resources(app.id, nested_depth=NESTED_DEPTH),
         stacks.show(app.id),
         stacks.part(app.id, "template"),
         events.latest(app.id, count),

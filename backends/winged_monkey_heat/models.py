@@ -48,7 +48,9 @@ class StackResource(_Frozen):
     reason: str = ""
     physical_id: str | None = None
     updated_at: datetime | None = None
-    parent: str | None = Field(None, description="Name of the nested stack's owning resource.")
+    parent: str | None = Field(
+        None, description="Path of the nested stack's owning resource (web/0: group web's 0)."
+    )
     nested_stack_id: str | None = None
 
 

@@ -108,24 +108,40 @@ class Stacks:
         return newest[0].id if newest else None
 
     async def resources(self, stack_id: str, nested_depth: int = 0) -> list[StackResource]:
-        """The stack's resources; with nested_depth=1 also those of its nested stacks."""
+        """The stack's resources; with nested_depth=N also those of its nested stacks N
+        levels down, each with its owner's path as `parent` (`web/0` for a member of
+        group web's member 0: Heat's parent_resource names only `0`)."""
         path = self.known_path(stack_id)
         params = {"nested_depth": nested_depth} if nested_depth else None
         data = await self.client.request("GET", f"{path}/resources", params=params)
+        listed = [r for r in (data or {}).get("resources", []) if isinstance(r, dict)]
+        links = [_links(r) for r in listed]
+        owners = {
+            _last(link["nested"]): (r, link)
+            for r, link in zip(listed, links, strict=True)
+            if link.get("nested")
+        }
+
+        def path_of(resource: dict[str, Any], link: dict[str, str], depth: int = 0) -> str:
+            name = _name(resource)
+            owner = owners.get(_last(link.get("stack", "")))
+            if owner is None or owner[0] is resource or depth > nested_depth:
+                return name
+            return f"{path_of(*owner, depth + 1)}/{name}"
+
         found = []
-        for r in (data or {}).get("resources", []):
-            links = {link.get("rel"): link.get("href", "") for link in r.get("links", [])}
-            nested = links.get("nested")
+        for r, link in zip(listed, links, strict=True):
+            owned = path_of(r, link).rpartition("/")[0]
             found.append(
                 StackResource(
-                    name=str(r.get("resource_name") or r.get("logical_resource_id") or ""),
+                    name=_name(r),
                     type=str(r.get("resource_type") or ""),
                     status=str(r.get("resource_status") or ""),
                     reason=str(r.get("resource_status_reason") or ""),
                     physical_id=r.get("physical_resource_id") or None,
                     updated_at=parse_time(r.get("updated_time")),
-                    parent=r.get("parent_resource"),
-                    nested_stack_id=nested.rstrip("/").rsplit("/", 1)[-1] if nested else None,
+                    parent=owned or r.get("parent_resource"),
+                    nested_stack_id=_last(link["nested"]) if link.get("nested") else None,
                 )
             )
         return found
@@ -137,6 +153,23 @@ class Stacks:
     async def part(self, stack_id: str, what: str) -> Any:
         """One of a stack's sub-resources by its path: `template`, `files`, `environment`."""
         return await self.client.request("GET", f"{self.known_path(stack_id)}/{what}")
+
+
+def _links(resource: dict[str, Any]) -> dict[str, str]:
+    return {
+        str(link.get("rel")): str(link.get("href") or "")
+        for link in resource.get("links") or []
+        if isinstance(link, dict)
+    }
+
+
+def _last(href: str) -> str:
+    """The id a stack's URL ends with (/stacks/NAME/ID)."""
+    return href.rstrip("/").rsplit("/", 1)[-1]
+
+
+def _name(resource: dict[str, Any]) -> str:
+    return str(resource.get("resource_name") or resource.get("logical_resource_id") or "")
 
 
 def stack_outputs(stack: dict[str, Any]) -> list[StackOutput]:

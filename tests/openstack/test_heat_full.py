@@ -379,7 +379,7 @@ async def test_a_stack_with_a_nova_server_suspends_resumes_and_is_deleted(
         store.close()
 
 
-async def _server_of(backend: HeatBackend, stack_id: str) -> str:
+async def _server_of(backend: HeatBackend, stack_id: str, nested_depth: int = 0) -> str:
     deadline = time.monotonic() + 120
     while True:
         row = await backend.get_instance(stack_id)
@@ -389,7 +389,8 @@ async def _server_of(backend: HeatBackend, stack_id: str) -> str:
         assert row.raw_state == "CREATE_IN_PROGRESS", row.extra.get("fault")
         assert time.monotonic() < deadline, f"stack still {row.raw_state}"
         await asyncio.sleep(0.3)
-    (vm,) = [r for r in await backend.resources(stack_id) if r.type == "OS::Nova::Server"]
+    found = await backend.resources(stack_id, nested_depth)
+    (vm,) = [r for r in found if r.type == "OS::Nova::Server"]
     assert vm.physical_id
     return vm.physical_id
 

@@ -76,3 +76,50 @@ async def test_console_and_ssh_of_an_app_reach_its_server(
         if row is not None:
             await launcher.act(Action.DESTROY, row)
         await launcher.close()
+
+
+#: A web tier as teams write one: a ResourceGroup of a nested template holding the server,
+#: two levels below the app (the group, then its member's stack).
+MEMBER = SERVER.replace("one server, no network", "the one server of a member, no network")
+TIER = """
+heat_template_version: 2018-08-31
+resources:
+  web:
+    type: OS::Heat::ResourceGroup
+    properties:
+      count: 1
+      resource_def: {type: member.yaml}
+"""
+
+
+async def test_console_of_an_app_reaches_the_server_of_its_groups_member(
+    cloud: OpenStack,  # noqa: F811 (the fixture imported above)
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The app's members were read one level down (web/0, the member's stack), so `wm
+    console web-tier` said no configured account lists its servers."""
+    alice = cloud.user("alpha")
+    monkeypatch.setenv(pw_env("os-app"), alice["password"])
+    monkeypatch.setenv("WM_ALPHA_PW", alice["password"])
+    config = tmp_path / "wm.toml"
+    config.write_text(_config(cloud, alice["user"]))
+    (tmp_path / "member.yaml").write_text(MEMBER)
+    (tmp_path / "tier.yaml").write_text(TIER)
+    account = password_account(cloud, "os-app", alice["user"], "alpha")
+    secret = Secrets(account="os-app", key=alice["user"], secret=alice["password"])
+    launcher = HeatBackend(account, secret)
+    stack_id = await launcher.launch_app(str(tmp_path / "tier.yaml"), "web-tier", {})
+    try:
+        server_id = await _server_of(launcher, stack_id, nested_depth=5)
+        cloud.settled(server_id, "active")
+        shown = await asyncio.to_thread(
+            CliRunner().invoke, main, ["--config", str(config), "console", "web-tier"]
+        )
+        assert shown.exit_code == ExitCode.OK, shown.output
+        assert shown.output == FAKE_CONSOLE + "\n"
+    finally:
+        row = await launcher.get_instance(stack_id)
+        if row is not None:
+            await launcher.act(Action.DESTROY, row)
+        await launcher.close()

@@ -25,7 +25,7 @@ from textual.worker import Worker, WorkerState
 
 from winged_monkey.engine.portal import Portal
 from winged_monkey.errors import WMError
-from winged_monkey.models import AppDetail, Instance
+from winged_monkey.models import AppDetail, AppResource, Instance
 from winged_monkey.terminal.render import APP_GLYPH, natural, size_text
 from winged_monkey.ui import format as fmt
 from winged_monkey.ui.widgets.footer import Footer
@@ -56,17 +56,21 @@ def _dim(text: str) -> Text:
 def resources_table(
     detail: AppDetail, elsewhere: Mapping[str, Instance] | None = None
 ) -> RenderableType:
-    """Members, nested ones under their parent; a member another account lists as an
-    instance (`elsewhere`, by physical id) names that account's row under its id."""
+    """Members, nested ones under their parent's path (web/0/server); a member another
+    account lists as an instance (`elsewhere`, by physical id) names that account's row
+    under its id."""
     if not detail.resources:
         return _dim("no resources")
     table = _grid("resource", "type", "status", "physical id")
+
+    def path(r: AppResource) -> str:
+        return f"{r.parent}/{r.name}" if r.parent else r.name
+
     members = sorted(
-        detail.resources,
-        key=lambda r: (natural(r.parent or r.name), r.parent is not None, natural(r.name)),
+        detail.resources, key=lambda r: tuple(natural(part) for part in path(r).split("/"))
     )
     for r in members:
-        name = f"{r.parent}/{r.name}" if r.parent else r.name
+        name = path(r)
         status = _status(r.status)
         if r.reason and r.reason != "state changed":
             status.append(f"\n{r.reason}", style="dim")

@@ -1,0 +1,74 @@
+"""Apps shaped like teams' own stacks, in the TUI's app detail against the real standalone
+Heat: a group of nested templates, each holding its server two levels down."""
+
+from __future__ import annotations
+
+from tests.heat.conftest import Projects
+from tests.heat.test_heat_ui import SIZE, main_of, text_of, wait_for
+from winged_monkey.ui.app import WMApp
+from winged_monkey.ui.screens.app_detail import AppScreen
+
+#: One member of the web tier: its server and its port (a TestResource stands for the
+#: server: the standalone Heat has no Nova).
+MEMBER = """
+heat_template_version: 2018-08-31
+resources:
+  server: {type: OS::Heat::TestResource, properties: {value: vm}}
+  port: {type: OS::Heat::None}
+"""
+
+TIERS = """
+heat_template_version: 2018-08-31
+resources:
+  web:
+    type: OS::Heat::ResourceGroup
+    properties:
+      count: 2
+      resource_def: {type: "file:///tiers/member.yaml"}
+  db: {type: "file:///tiers/member.yaml"}
+"""
+
+
+async def test_a_group_of_nested_templates_shows_each_members_server(heat: Projects) -> None:
+    """The detail read one level of nesting: web/0 and web/1 showed, the servers inside
+    them (web/0/server) did not, so neither the detail nor `wm ssh` found them."""
+    reply = heat.witness(
+        "tiers",
+        "POST",
+        "/stacks",
+        json={
+            "stack_name": "shop",
+            "template": TIERS,
+            "files": {"file:///tiers/member.yaml": MEMBER},
+        },
+    )
+    assert reply.status_code == 201, reply.text
+    stack = str(reply.json()["stack"]["id"])
+    assert heat.wait("tiers", stack) == "CREATE_COMPLETE"
+    portal = heat.portal("tiers")
+    app = WMApp(portal, portal.config, title_suffix="test")
+    async with app.run_test(size=SIZE) as pilot:
+        table = main_of(app).table
+        await wait_for(pilot, lambda: table.total_count == 1, "the stack")
+        table.select(f"tiers/{stack}")
+        await pilot.press("enter")
+        assert isinstance(app.screen, AppScreen)
+        screen = app.screen
+        await wait_for(pilot, lambda: screen.detail is not None, "the app's details")
+        text = text_of(screen)
+    await portal.close()
+    section = text[text.index("\nResources\n") : text.index("\nOutputs\n")]
+    members = [line.split()[0] for line in section.splitlines() if "CREATE_COMPLETE" in line]
+    # Each member under its owner's path, in the tree's order (Heat's own list: -n 5).
+    assert members == [
+        "db",
+        "db/port",
+        "db/server",
+        "web",
+        "web/0",
+        "web/0/port",
+        "web/0/server",
+        "web/1",
+        "web/1/port",
+        "web/1/server",
+    ], text
