@@ -72,3 +72,49 @@ async def test_a_group_of_nested_templates_shows_each_members_server(heat: Proje
         "web/1/port",
         "web/1/server",
     ], text
+
+
+#: Outputs as a config-management run leaves them (its log in colour, a C1 CSI), and a
+#: parameter value with the same: text the template's author and its user chose.
+CONTROLS = """
+heat_template_version: 2018-08-31
+parameters:
+  motd: {type: string, default: "hi\\u009b2J"}
+resources:
+  nothing: {type: OS::Heat::None}
+outputs:
+  deploy_stdout:
+    description: "what the run said\\u001b]0;owned\\u0007"
+    value: "ok: [web]\\n\\u001b[31mfailed: 0\\u001b[0m"
+  facts:
+    value: {os: "Debian \\u202egpj.exe", cores: 2}
+"""
+
+
+async def test_the_app_detail_shows_outputs_and_parameters_without_terminal_controls(
+    heat: Projects,
+) -> None:
+    """The table cleans names; the app's detail sent an output's ESC sequences (a run's
+    coloured log, a title-setting OSC), a parameter's CSI and a bidi override raw to the
+    terminal."""
+    stack = heat.create("ctl", "runner", CONTROLS)
+    assert heat.wait("ctl", stack) == "CREATE_COMPLETE"
+    portal = heat.portal("ctl")
+    app = WMApp(portal, portal.config, title_suffix="test")
+    async with app.run_test(size=SIZE) as pilot:
+        table = main_of(app).table
+        await wait_for(pilot, lambda: table.total_count == 1, "the stack")
+        table.select(f"ctl/{stack}")
+        await pilot.press("enter")
+        assert isinstance(app.screen, AppScreen)
+        screen = app.screen
+        await wait_for(pilot, lambda: screen.detail is not None, "the app's details")
+        text = text_of(screen)
+    await portal.close()
+    for control in ("\x1b", "\x07", "\u009b", "\u202e"):
+        assert control not in text, (control, text)
+    assert "ok: [web]" in text  # the output's lines kept, each shown as it is
+    assert "?[31mfailed: 0?[0m" in text
+    assert "what the run said?]0;owned?" in text
+    assert "hi?2J" in text
+    assert '"Debian ?gpj.exe"' in text

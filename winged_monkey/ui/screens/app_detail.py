@@ -26,7 +26,7 @@ from textual.worker import Worker, WorkerState
 from winged_monkey.engine.portal import Portal
 from winged_monkey.errors import WMError
 from winged_monkey.models import AppDetail, AppResource, Instance
-from winged_monkey.terminal.render import APP_GLYPH, natural, size_text
+from winged_monkey.terminal.render import APP_GLYPH, natural, printable, printable_lines, size_text
 from winged_monkey.ui import format as fmt
 from winged_monkey.ui.widgets.footer import Footer
 from winged_monkey.ui.widgets.vi_keys import ViScroll, taken_keys
@@ -37,9 +37,16 @@ MASK = "•••••• (hidden)"
 EVENTS = 50
 
 
+def _text(text: str, style: str = "") -> Text:
+    """What the app holds (its template's names and outputs, its parameters, Heat's
+    reasons) as text with its lines: a control character (an output's coloured log, a
+    CSI) is shown as `?`, never sent to the terminal, as in the table."""
+    return Text(printable_lines(text), style=style)
+
+
 def _status(status: str) -> Text:
     style = "bold red" if "FAILED" in status else "yellow" if "IN_PROGRESS" in status else "green"
-    return Text(status, style=style)
+    return _text(status, style)
 
 
 def _grid(*headers: str) -> Table:
@@ -50,7 +57,7 @@ def _grid(*headers: str) -> Table:
 
 
 def _dim(text: str) -> Text:
-    return Text(text or "—", style="dim")
+    return _text(text or "—", "dim")
 
 
 def resources_table(
@@ -73,19 +80,22 @@ def resources_table(
         name = path(r)
         status = _status(r.status)
         if r.reason and r.reason != "state changed":
-            status.append(f"\n{r.reason}", style="dim")
-        physical = Text(r.physical_id or "—", style="" if r.physical_id else "dim")
+            status.append_text(_text(f"\n{r.reason}", "dim"))
+        physical = _text(r.physical_id or "—", "" if r.physical_id else "dim")
         linked = (elsewhere or {}).get(r.physical_id or "")
         if linked is not None:
-            physical.append(f"\n→ {linked.account}: {linked.name} ", style="cyan")
+            physical.append(f"\n→ {linked.account}: {printable(linked.name)} ", style="cyan")
             physical.append_text(fmt.state_text(linked.state))
         # Names and types are the template's and the cloud's: text, never markup.
-        table.add_row(Text(name), Text(r.type), status, physical)
+        table.add_row(_text(name), _text(r.type), status, physical)
     return table
 
 
 def _value(value: Any) -> str:
-    return value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
+    # JSON as written, its text unescaped (café, not caf\u00e9); _text cleans what it holds.
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, sort_keys=True, default=str, ensure_ascii=False)
 
 
 def outputs_table(detail: AppDetail) -> RenderableType:
@@ -93,10 +103,10 @@ def outputs_table(detail: AppDetail) -> RenderableType:
         return _dim("no outputs")
     table = _grid("output", "value")
     for o in detail.outputs:
-        value = Text(o.error, style="bold red") if o.error else Text(_value(o.value))
+        value = _text(o.error, "bold red") if o.error else _text(_value(o.value))
         if o.description:
-            value.append(f"\n{o.description}", style="dim")
-        table.add_row(Text(o.key), value)
+            value.append_text(_text(f"\n{o.description}", "dim"))
+        table.add_row(_text(o.key), value)
     return table
 
 
@@ -105,7 +115,7 @@ def parameters_table(detail: AppDetail) -> RenderableType:
         return _dim("no parameters")
     table = _grid("parameter", "value")
     for p in detail.parameters:
-        table.add_row(Text(p.name), _dim(MASK) if p.hidden else Text(p.value or ""))
+        table.add_row(_text(p.name), _dim(MASK) if p.hidden else _text(p.value or ""))
     return table
 
 
@@ -117,18 +127,18 @@ def events_table(detail: AppDetail) -> RenderableType:
         table.add_row(
             e.at.astimezone().strftime("%m-%d %H:%M:%S"),
             _status(e.new_state or e.kind),
-            Text(e.detail or ""),
+            _text(e.detail or ""),
         )
     return table
 
 
 def summary(app: Instance, now: datetime) -> Text:
-    text = Text.assemble(fmt.state_text(app.state), "  ", (app.raw_state, "dim"))
+    text = Text.assemble(fmt.state_text(app.state), "  ", (printable(app.raw_state), "dim"))
     text.append(f"  · {size_text(app)} · {app.account} · age {fmt.age_since(app.created_at, now)}")
     reason = str(app.extra.get("stack_status_reason") or "")
     if reason:
         style = "bold red" if app.raw_state.endswith("FAILED") else "dim"
-        text.append(f"\n{reason}", style=style)
+        text.append_text(_text(f"\n{reason}", style))
     return text
 
 
@@ -159,7 +169,9 @@ class AppScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Static(
             Text.assemble(
-                (f"{APP_GLYPH} ", "bold cyan"), (self.app_row.name, "bold"), f"  {self.app_row.key}"
+                (f"{APP_GLYPH} ", "bold cyan"),
+                (printable(self.app_row.name), "bold"),
+                f"  {printable(self.app_row.key)}",
             ),
             id="details-title",
         )
