@@ -247,3 +247,9 @@ class AppDetail(BaseModel):
     outputs: tuple[AppOutput, ...] = ()
     parameters: tuple[AppParameter, ...] = ()
     events: tuple[Event, ...] = Field((), description="Newest first.")
+    app: Instance | None = Field(
+        None,
+        description="The app itself as read with these details (its state then), where "
+        "the backend reads it: fresher than the listing's row, which a poll may not have "
+        "updated (an app deleted outside wm).",
+    )

@@ -153,7 +153,7 @@ class HeatBackend(Backend):
         return await self.stacks.outputs(stack_id)
 
     async def app_detail(self, app: Instance, events: int = 50) -> AppDetail:
-        return await detail.app_detail(self.stacks, self._events, app, events)
+        return await detail.app_detail(self.stacks, self._events, self._listing, app, events)
 
     async def update_form(self, app: Instance) -> TemplateForm:
         """The form of `app`'s template filled with its current values (hidden ones

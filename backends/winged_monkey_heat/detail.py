@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from winged_monkey.models import AppDetail, AppOutput, AppParameter, AppResource, Instance
 from winged_monkey_heat.events import StackEvents, portal_event
+from winged_monkey_heat.listing import Listing
 from winged_monkey_heat.stacks import Stacks, stack_outputs
 from winged_monkey_heat.validation import validate
 
@@ -45,10 +46,12 @@ def current_values(stack: Mapping[str, Any], hidden: set[str]) -> dict[str, str 
 NESTED_DEPTH = 5
 
 
-async def app_detail(stacks: Stacks, events: StackEvents, app: Instance, count: int) -> AppDetail:
+async def app_detail(
+    stacks: Stacks, events: StackEvents, listing: Listing, app: Instance, count: int
+) -> AppDetail:
     """Resources (nested stacks' too, under their owner's path), outputs, parameters
-    (hidden ones masked by name from the template, whatever Heat answers) and the latest
-    events."""
+    (hidden ones masked by name from the template, whatever Heat answers), the latest
+    events, and the app's row as Heat's stack show says it now."""
     resources, stack, template, latest = await asyncio.gather(
         stacks.resources(app.id, nested_depth=NESTED_DEPTH),
         stacks.show(app.id),
@@ -57,7 +60,9 @@ async def app_detail(stacks: Stacks, events: StackEvents, app: Instance, count: 
     )
     hidden = hidden_parameters(template)
     now = datetime.now(UTC)
+    row = await listing.read_with(stack, sum(1 for r in resources if not r.parent))
     return AppDetail(
+        app=row,
         resources=tuple(
             AppResource(
                 name=r.name,

@@ -65,6 +65,12 @@ class Listing:
         await self._before_check(stack)
         return self._row(stack, await self._member_count(stack))
 
+    async def read_with(self, stack: dict[str, Any], members: int) -> Instance:
+        """The row of a stack read whole (an app's detail), its top-level `members` counted
+        there: the state the detail shows is the one read with it."""
+        await self._before_check(stack)
+        return self._row(stack, members)
+
     async def _member_count(self, stack: dict[str, Any]) -> int | None:
         status = str(stack.get("stack_status") or "")
         if status == "DELETE_COMPLETE":

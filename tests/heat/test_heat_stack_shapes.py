@@ -118,3 +118,38 @@ async def test_the_app_detail_shows_outputs_and_parameters_without_terminal_cont
     assert "what the run said?]0;owned?" in text
     assert "hi?2J" in text
     assert '"Debian ?gpj.exe"' in text
+
+
+async def test_an_app_deleted_outside_wm_reads_deleted_in_its_open_detail(
+    heat: Projects,
+) -> None:
+    """Deleted with the openstack client while its detail was open: read again (R), the
+    detail listed Heat's DELETE_COMPLETE events under '▶ running  CREATE_COMPLETE · app (2)',
+    the row as last listed, a state nobody saw any more."""
+    stack = heat.create("gone", "doomed")
+    assert heat.wait("gone", stack) == "CREATE_COMPLETE"
+    portal = heat.portal("gone")
+    app = WMApp(portal, portal.config, title_suffix="test")
+    async with app.run_test(size=SIZE) as pilot:
+        table = main_of(app).table
+        await wait_for(pilot, lambda: table.total_count == 1, "the stack")
+        table.select(f"gone/{stack}")
+        await pilot.press("enter")
+        assert isinstance(app.screen, AppScreen)
+        screen = app.screen
+        await wait_for(pilot, lambda: screen.detail is not None, "the app's details")
+        assert "▶ running  CREATE_COMPLETE" in text_of(screen)
+        reply = heat.witness("gone", "DELETE", f"/stacks/doomed/{stack}")
+        assert reply.status_code == 204, reply.text
+        assert heat.wait("gone", stack) == "DELETE_COMPLETE"
+        await pilot.press("R")
+        await wait_for(pilot, lambda: "DELETE_COMPLETE" in summary_of(screen), "the deletion read")
+        summary = summary_of(screen)
+    await portal.close()
+    assert "\n† terminated  DELETE_COMPLETE  · app (0) · gone · " in summary, summary
+    assert "running" not in summary
+    assert summary.endswith("Stack DELETE completed successfully")
+
+
+def summary_of(screen: AppScreen) -> str:
+    return text_of(screen).split("\nResources\n")[0]

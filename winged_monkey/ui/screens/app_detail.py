@@ -199,7 +199,9 @@ class AppScreen(Screen[None]):
     @on(Loaded)
     def _on_loaded(self, message: Loaded) -> None:
         self.detail, self.error = message.detail, None
-        fresh = self.portal.instance(self.app_row.key)
+        # The app as read with its details, else as last listed: an app deleted outside
+        # wm read as running (its last row) beside its DELETE_COMPLETE events.
+        fresh = message.detail.app or self.portal.instance(self.app_row.key)
         if fresh is not None:
             self.app_row = fresh
         self.query_one("#app-summary", Static).update(summary(self.app_row, self._clock()))
