@@ -251,6 +251,12 @@ class Backend(ABC):
         success. `acting_for()` gives the key of the engine's intent for it."""
         raise NotImplementedError(action)
 
+    def retries(self, action: Action, instance: Instance) -> bool:
+        """Whether this account runs `action` on this row although its state alone refuses
+        it: a provider that takes a failed action again (a Heat app whose resume failed
+        resumes again, its resources in RESUME_FAILED). No network call."""
+        return False
+
     def refusal(self, action: Action, instance: Instance) -> str | None:
         """Why this account will not run `action` on this row now, beyond its state and the
         capabilities (an aggregator offers only what the caller's role allows); None when

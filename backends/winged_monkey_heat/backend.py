@@ -115,6 +115,11 @@ class HeatBackend(Backend):
         self.ensure_writable()
         await actions.act(self.stacks, action, instance, self.account.timeout)
 
+    def retries(self, action: Action, instance: Instance) -> bool:
+        # Heat resumes a stack whose resume failed (what finishes it: `openstack stack
+        # resume`); the portal's rules alone refuse a start on an app in error.
+        return action in (Action.START, Action.RESUME) and instance.raw_state == "RESUME_FAILED"
+
     async def native_events(
         self, instances: Sequence[Instance], markers: Mapping[str, str]
     ) -> NativeEvents:

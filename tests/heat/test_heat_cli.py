@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -242,3 +243,40 @@ def test_ls_of_a_heat_account_loads_only_what_listing_needs(cli: Cli, tmp_path: 
     assert [row["name"] for row in json.loads(done.stdout)["instances"]] == ["one"]
     assert "httpx" in loaded
     assert not {m for m in loaded if m in NOT_FOR_A_LISTING or m.split(".")[0] in NOT_FOR_A_LISTING}
+
+
+def test_start_on_an_app_whose_resume_failed_resumes_it_again(cli: Cli) -> None:
+    """Heat resumes a stack in RESUME_FAILED again (its resources take a resume after a
+    failed one); wm refused: 'quiet is error; start needs it stopped or suspended'."""
+    heat = cli.heat
+    cli.add_heat("again")
+    one = "heat_template_version: 2018-08-31\nresources:\n  vm: {type: OS::Heat::None}\n"
+    stack = heat.create("again", "quiet", one)
+    assert heat.wait("again", stack) == "CREATE_COMPLETE"
+    at = f"/stacks/quiet/{stack}"
+    for ask in ({"suspend": None}, None, {"resume": None}):  # a snapshot between: Heat's
+        # own resume then fails ("State ('SNAPSHOT', 'COMPLETE') invalid for resume")
+        if ask is None:
+            reply = heat.witness("again", "POST", f"{at}/snapshots", json={"name": "s1"})
+        else:
+            reply = heat.witness("again", "POST", f"{at}/actions", json=ask)
+        assert reply.status_code == 200, reply.text
+        heat.wait("again", stack)
+    assert heat.status("again", stack) == "RESUME_FAILED"
+
+    def resumes() -> int:
+        events = heat.witness("again", "GET", f"{at}/events", params={"resource_name": "quiet"})
+        return sum(e["resource_status"] == "RESUME_IN_PROGRESS" for e in events.json()["events"])
+
+    assert resumes() == 1
+    started = cli.run("start", "quiet")
+    assert "start needs it" not in started.output
+    deadline = time.monotonic() + 30
+    while resumes() < 2:  # wm asked Heat, which began a second resume
+        assert time.monotonic() < deadline, started.output
+        time.sleep(0.1)
+    assert started.exit_code == ExitCode.FAILED, started.output
+    assert started.output.splitlines()[-1].endswith(
+        "failed: quiet went to error: Resource RESUME failed: Error: resources.vm: "
+        "State ('SNAPSHOT', 'COMPLETE') invalid for resume"
+    ), started.output

@@ -154,6 +154,8 @@ class Operations:
             kind = "/".join(filter(None, (account.config.backend, account.config.provider)))
             return f"{kind} cannot {action}"  # 'synthetic', a backend of no provider
         reason = refusal(action, instance, seen_now=self.seen_now(instance))
+        if reason is not None and backend is not None and backend.retries(action, instance):
+            reason = None
         if reason is None and backend is not None:
             reason = backend.refusal(action, instance)
         return reason
