@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 import time
@@ -280,3 +281,19 @@ def test_start_on_an_app_whose_resume_failed_resumes_it_again(cli: Cli) -> None:
         "failed: quiet went to error: Resource RESUME failed: Error: resources.vm: "
         "State ('SNAPSHOT', 'COMPLETE') invalid for resume"
     ), started.output
+
+
+def test_ls_shows_the_status_of_an_app_it_cannot_map_beside_unknown(cli: Cli) -> None:
+    """A status of an action Heat 27 does not document (a newer Heat's, written here into
+    the real server's database) is unknown; `wm ls` said '? unknown' and nothing more."""
+    heat = cli.heat
+    cli.add_heat("newer")
+    stack = heat.create("newer", "moved")
+    assert heat.wait("newer", stack) == "CREATE_COMPLETE"
+    with sqlite3.connect(heat.server.state_dir / "heat.sqlite", timeout=30) as db:
+        db.execute("UPDATE stack SET action = 'MIGRATE' WHERE id = ?", (stack,))
+    assert heat.status("newer", stack) == "MIGRATE_COMPLETE"
+    table = cli.run("ls", "--kind", "app")
+    assert table.exit_code == ExitCode.OK, table.output
+    (moved,) = [line for line in table.stdout.splitlines() if " moved " in line]
+    assert moved.startswith("? unknown (MIGRATE_COMPLETE)  moved"), table.stdout

@@ -106,10 +106,15 @@ def sized(kind: str, size: str | None, members: int | None, unknown: str = "?") 
 def instance_row(instance: Instance, now: datetime) -> tuple[str, ...]:
     """A row of the table; one its source could not list now (`stale`) shows the state it
     was last seen in, and how long ago (`observed_at`), never as a current one."""
+    if instance.stale is not None:
+        state = last_seen_label(instance.state, instance.observed_at, now)
+    elif instance.state == "unknown" and instance.raw_state:
+        # A state wm cannot map is the provider's own word beside it, never a guess.
+        state = f"{state_label(instance.state)} ({printable(instance.raw_state)})"
+    else:
+        state = state_label(instance.state)
     return (
-        state_label(instance.state)
-        if instance.stale is None
-        else last_seen_label(instance.state, instance.observed_at, now),
+        state,
         instance.name,
         instance.account_label,
         instance.where,
