@@ -3,6 +3,12 @@ Heat: a group of nested templates, each holding its server two levels down."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from textual.pilot import Pilot
+
 from tests.heat.conftest import Projects
 from tests.heat.test_heat_ui import SIZE, main_of, text_of, wait_for
 from winged_monkey.ui.app import WMApp
@@ -45,18 +51,8 @@ async def test_a_group_of_nested_templates_shows_each_members_server(heat: Proje
     assert reply.status_code == 201, reply.text
     stack = str(reply.json()["stack"]["id"])
     assert heat.wait("tiers", stack) == "CREATE_COMPLETE"
-    portal = heat.portal("tiers")
-    app = WMApp(portal, portal.config, title_suffix="test")
-    async with app.run_test(size=SIZE) as pilot:
-        table = main_of(app).table
-        await wait_for(pilot, lambda: table.total_count == 1, "the stack")
-        table.select(f"tiers/{stack}")
-        await pilot.press("enter")
-        assert isinstance(app.screen, AppScreen)
-        screen = app.screen
-        await wait_for(pilot, lambda: screen.detail is not None, "the app's details")
+    async with app_detail(heat, "tiers", stack) as (_, screen):
         text = text_of(screen)
-    await portal.close()
     section = text[text.index("\nResources\n") : text.index("\nOutputs\n")]
     members = [line.split()[0] for line in section.splitlines() if "CREATE_COMPLETE" in line]
     # Each member under its owner's path, in the tree's order (Heat's own list: -n 5).
@@ -99,18 +95,8 @@ async def test_the_app_detail_shows_outputs_and_parameters_without_terminal_cont
     terminal."""
     stack = heat.create("ctl", "runner", CONTROLS)
     assert heat.wait("ctl", stack) == "CREATE_COMPLETE"
-    portal = heat.portal("ctl")
-    app = WMApp(portal, portal.config, title_suffix="test")
-    async with app.run_test(size=SIZE) as pilot:
-        table = main_of(app).table
-        await wait_for(pilot, lambda: table.total_count == 1, "the stack")
-        table.select(f"ctl/{stack}")
-        await pilot.press("enter")
-        assert isinstance(app.screen, AppScreen)
-        screen = app.screen
-        await wait_for(pilot, lambda: screen.detail is not None, "the app's details")
+    async with app_detail(heat, "ctl", stack) as (_, screen):
         text = text_of(screen)
-    await portal.close()
     for control in ("\x1b", "\x07", "\u009b", "\u202e"):
         assert control not in text, (control, text)
     assert "ok: [web]" in text  # the output's lines kept, each shown as it is
@@ -128,16 +114,7 @@ async def test_an_app_deleted_outside_wm_reads_deleted_in_its_open_detail(
     the row as last listed, a state nobody saw any more."""
     stack = heat.create("gone", "doomed")
     assert heat.wait("gone", stack) == "CREATE_COMPLETE"
-    portal = heat.portal("gone")
-    app = WMApp(portal, portal.config, title_suffix="test")
-    async with app.run_test(size=SIZE) as pilot:
-        table = main_of(app).table
-        await wait_for(pilot, lambda: table.total_count == 1, "the stack")
-        table.select(f"gone/{stack}")
-        await pilot.press("enter")
-        assert isinstance(app.screen, AppScreen)
-        screen = app.screen
-        await wait_for(pilot, lambda: screen.detail is not None, "the app's details")
+    async with app_detail(heat, "gone", stack) as (pilot, screen):
         assert "▶ running  CREATE_COMPLETE" in text_of(screen)
         reply = heat.witness("gone", "DELETE", f"/stacks/doomed/{stack}")
         assert reply.status_code == 204, reply.text
@@ -145,7 +122,6 @@ async def test_an_app_deleted_outside_wm_reads_deleted_in_its_open_detail(
         await pilot.press("R")
         await wait_for(pilot, lambda: "DELETE_COMPLETE" in summary_of(screen), "the deletion read")
         summary = summary_of(screen)
-    await portal.close()
     assert "\n† terminated  DELETE_COMPLETE  · app (0) · gone · " in summary, summary
     assert "running" not in summary
     assert summary.endswith("Stack DELETE completed successfully")
@@ -153,3 +129,24 @@ async def test_an_app_deleted_outside_wm_reads_deleted_in_its_open_detail(
 
 def summary_of(screen: AppScreen) -> str:
     return text_of(screen).split("\nResources\n")[0]
+
+
+@asynccontextmanager
+async def app_detail(
+    heat: Projects, project: str, stack: str
+) -> AsyncIterator[tuple[Pilot[Any], AppScreen]]:
+    """The TUI over `project`'s Heat, the detail of its one app `stack` open and read."""
+    portal = heat.portal(project)
+    app = WMApp(portal, portal.config, title_suffix="test")
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            table = main_of(app).table
+            await wait_for(pilot, lambda: table.total_count == 1, "the stack")
+            table.select(f"{project}/{stack}")
+            await pilot.press("enter")
+            assert isinstance(app.screen, AppScreen)
+            screen = app.screen
+            await wait_for(pilot, lambda: screen.detail is not None, "the app's details")
+            yield pilot, screen
+    finally:
+        await portal.close()
