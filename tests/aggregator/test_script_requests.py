@@ -4,6 +4,7 @@ real `wm serve`: a mistake is refused saying what to send, never answered with a
 from __future__ import annotations
 
 import json
+import re
 import socket
 import time
 from collections.abc import Iterator
@@ -311,3 +312,15 @@ def test_the_openapi_document_names_the_headers_a_script_reads(
     assert set(listing["responses"]["200"]["headers"]) == {"X-WM-Not-Listed", "X-WM-Stale"}
     assert "complete" in {p["name"] for p in listing["parameters"]}
     assert "cause" in {p["name"] for p in paths[f"{V1}/events"]["get"]["parameters"]}
+
+
+def test_reading_the_openapi_document_prints_no_warning_into_the_servers_log(
+    aggregator: RunningAggregator,
+) -> None:
+    """The first read of /openapi.json put pydantic's UnsupportedFieldAttributeWarning (and
+    the line of pydantic's source it came from) into `wm serve`'s log, which reads as a fault:
+    FastAPI's own `body` alias, nothing of the server's."""
+    with aggregator.client() as client:
+        assert client.get(f"{V1}/openapi.json").status_code == 200
+    log = aggregator.process.log.read_text(encoding="utf-8", errors="replace")
+    assert not re.search(r"\w+Warning: ", log), log

@@ -6,6 +6,7 @@ Only `wm serve` imports this module; the TUI and the core never load FastAPI.
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
@@ -16,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
+from pydantic.warnings import UnsupportedFieldAttributeWarning
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from winged_monkey import __version__
@@ -167,6 +169,7 @@ def create_app(aggregator: Aggregator, tokens: TokenStore, limiter: RateLimiter)
     )
     app.state.tokens = tokens
     app.state.limiter = limiter
+    _quiet_body_alias()
     app.add_middleware(BodyLimit)
     app.add_middleware(HeadAsGet)  # outermost: a HEAD is a GET to everything after it
     _error_handlers(app)
@@ -532,3 +535,15 @@ def _error_handlers(app: FastAPI) -> None:
 def _either(methods: list[str]) -> str:
     """`GET, HEAD or POST`: the methods a path takes, as a sentence reads them."""
     return " or ".join(filter(None, (", ".join(methods[:-1]), methods[-1]))) if methods else "none"
+
+
+def _quiet_body_alias() -> None:
+    """Keep pydantic's UnsupportedFieldAttributeWarning for FastAPI's own combined body
+    field (alias "body", built on a route's first body or the document's first read) out
+    of `wm serve`'s log, where it read as a fault (pydantic 2.12+, its issue 12356); any
+    other field's warning still shows."""
+    warnings.filterwarnings(
+        "ignore",
+        message=r"The 'alias' attribute with value 'body' ",
+        category=UnsupportedFieldAttributeWarning,
+    )
