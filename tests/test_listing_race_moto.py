@@ -99,38 +99,43 @@ async def test_an_outcome_read_while_a_listing_is_being_kept_is_not_lost(
     await portal.close()
 
 
-async def test_an_action_whose_request_could_not_be_logged_leaves_the_row_free(
+async def test_an_action_cancelled_while_its_request_is_logged_leaves_the_row_free(
     cloud: Cloud, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The intent is logged before the call is sent; when that write fails (a full disk:
-    stood in for, no disk fills on demand) nothing was sent, yet the row stayed "in flight"
-    and every later action on it was refused ("web already has an action in flight") until
-    wm (or wm serve) restarted."""
-    import sqlite3
-
+    """The intent is logged before the call is sent; an action cancelled during that write
+    (the TUI quitting, a `wm serve` request given up) sent nothing, yet its row stayed "in
+    flight" and every later action on it was refused ("web already has an action in
+    flight") until wm (or wm serve) restarted. The write is held here: a store slow to take
+    it (another process's transaction) does so on a loaded machine."""
     cloud.launch(cloud.ec2(), "web")
     portal = cloud.portal(cloud.account("dev"))
     async for _ in portal.refresh():
         pass
     (web,) = portal.instances()
     real = portal.recorder.append
-    failed = False
+    writing, never = asyncio.Event(), asyncio.Event()
+    held = False
 
-    async def full_once(events: Sequence[object]) -> None:
-        nonlocal failed
-        if not failed:
-            failed = True
-            raise sqlite3.OperationalError("database or disk is full")
-        await real(events)  # type: ignore[arg-type]
+    async def held_once(events: Sequence[object]) -> int:
+        nonlocal held
+        if not held:
+            held = True
+            writing.set()
+            await never.wait()  # cancelled here
+        return await real(events)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(portal.recorder, "append", full_once)
-    with pytest.raises(sqlite3.OperationalError):
+    monkeypatch.setattr(portal.recorder, "append", held_once)
+
+    async def stop() -> None:
         async for _ in portal.run_action(Action.STOP, web):
             pass
-    assert (
-        cloud.ec2().describe_instances()["Reservations"][0]["Instances"][0]["State"]["Name"]
-        == "running"
-    )  # nothing was sent
+
+    first = asyncio.create_task(stop())
+    await asyncio.wait_for(writing.wait(), 10)
+    first.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await first
+    assert cloud.state_of(cloud.ec2(), web.id) == "running"  # nothing was sent
     outcomes = [u async for u in portal.run_action(Action.STOP, web)]
     assert outcomes[-1].phase == "done", outcomes[-1]
     assert outcomes[-1].instance.state is InstanceState.STOPPED

@@ -202,7 +202,7 @@ class Operations:
         self.in_flight[instance.key] = Flight(str(action), at, asker, instance, moving)
         try:
             intent = await self.intend(str(action), action, instance, at, user, cause=cause)
-        except BaseException:  # not logged, so not sent: the row is free for the next one
+        except BaseException:  # cancelled while it is logged: nothing sent, the row is free
             self.in_flight.pop(instance.key, None)
             raise
         change = self.links.start(intent.key, action, instance)
