@@ -5,24 +5,13 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.conftest import AMI, Cloud
+from tests.conftest import Cloud
 from tests.test_ec2_pages import backend
 
 
 def test_a_name_of_spaces_alone_lists_as_the_instances_id(cloud: Cloud) -> None:
     ec2 = cloud.ec2()
-    named: dict[str, str] = {}
-    for name in ("   ", "", "web"):
-        (created,) = ec2.run_instances(
-            ImageId=AMI,
-            InstanceType="t3.micro",
-            MinCount=1,
-            MaxCount=1,
-            TagSpecifications=[
-                {"ResourceType": "instance", "Tags": [{"Key": "Name", "Value": name}]}
-            ],
-        )["Instances"]
-        named[name] = created["InstanceId"]
+    named = {name: cloud.launch(ec2, name) for name in ("   ", "", "web")}
     # The witness: EC2 keeps the tag as given.
     (spaces,) = ec2.describe_instances(InstanceIds=[named["   "]])["Reservations"][0]["Instances"]
     assert spaces["Tags"] == [{"Key": "Name", "Value": "   "}]
