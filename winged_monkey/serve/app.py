@@ -251,15 +251,15 @@ def create_app(aggregator: Aggregator, tokens: TokenStore, limiter: RateLimiter)
             account: AccountQ = None,
             complete: CompleteQ = False,
         ) -> Response:
-            aggregator.check_known(token, kind, pool, account, complete=complete)
-            tag = aggregator.resources_tag(token, kind, pool, account)
+            missing, last_seen = gaps = aggregator.gaps(token, pool, account)
+            aggregator.check_known(token, kind, pool, account, missing=missing, complete=complete)
+            tag = aggregator.resources_tag(token, kind, pool, account, gaps=gaps)
             # Per token's role and pools: revalidated every time, never kept by a shared cache.
             headers = {
                 "ETag": tag,
                 "Cache-Control": "private, no-cache",
                 "Vary": "Accept-Encoding, Authorization",
             }
-            missing, last_seen = aggregator.gaps(token, pool, account)
             if missing:  # a count of the rows is not the accounts' count: say what it lacks
                 headers[NOT_LISTED_HEADER] = ", ".join(missing)
             if last_seen:

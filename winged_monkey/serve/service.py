@@ -233,15 +233,17 @@ class Aggregator(RequestLog):
         kind: InstanceKind,
         pool: str | None = None,
         account: str | None = None,
+        *,
+        gaps: tuple[list[str], list[str]],
     ) -> str:
         """The listing's weak ETag (the same rows whatever the encoding): a dashboard that
-        polls with If-None-Match is answered 304, not the whole listing again."""
+        polls with If-None-Match is answered 304, not the whole listing again. `gaps`: the
+        selection's, as `gaps` says them, whose headers change the answer too."""
         plain = self.resources_json(token, kind, pool, account)  # brings the caches up to date
         key = (token.role, tuple(self.visible_pools(token)), kind, pool, account)
         tag = self._tags.get(key)
         if tag is None:
-            # The accounts missing or as last seen too: their headers change the answer.
-            said = repr(self.gaps(token, pool, account)).encode()
+            said = repr(gaps).encode()
             tag = f'W/"{hashlib.blake2b(plain + said, digest_size=12).hexdigest()}"'
             self._tags[key] = tag
         return tag
@@ -268,13 +270,14 @@ class Aggregator(RequestLog):
         pool: str | None = None,
         account: str | None = None,
         *,
+        missing: list[str],
         complete: bool = False,
     ) -> None:
         """Refuse (503) a listing narrowed to accounts the server holds no rows of because
-        it cannot list them, or has not yet: answered `[]`, a script read no machines where
-        nobody knows. Otherwise a listing answers what is known and its headers name the
-        accounts missing (`gaps`), unless the client asked for all or nothing (`complete`)."""
-        missing, _ = self.gaps(token, pool, account)
+        it cannot list them, or has not yet (`missing`, as `gaps` says them): answered `[]`,
+        a script read no machines where nobody knows. Otherwise a listing answers what is
+        known and its headers name the accounts missing, unless the client asked for all or
+        nothing (`complete`)."""
         if not missing:
             return
         selection = self._visible_accounts(token, pool, account)
