@@ -14,7 +14,6 @@ from dataclasses import dataclass, field, replace
 from textual.notifications import SeverityLevel
 
 from winged_monkey.engine.operations import ActionUpdate
-from winged_monkey.terminal.render import printable, printable_lines
 
 SHOWN_LINES = 4  # a summary's lines before "… and N more"
 _SEVERITY: dict[str, SeverityLevel] = {
@@ -64,8 +63,7 @@ def summary(verb: str, outcomes: list[ActionUpdate], what: str = "") -> Toast:
         (update,) = outcomes
         phase = "" if update.phase == "done" else f" ({update.phase})"
         name = update.instance.name or what
-        title = printable(f"{verb.capitalize()} {name}{phase}")
-        return Toast(printable_lines(update.message), title, worst, timeout)
+        return Toast(update.message, f"{verb.capitalize()} {name}{phase}", worst, timeout)
     ok = [u for u in outcomes if u.phase == "done"]
     # A name two accounts share is said with its account: "web-1, web-1" tells nothing.
     names = Counter(u.instance.name for u in outcomes)
@@ -82,7 +80,7 @@ def summary(verb: str, outcomes: list[ActionUpdate], what: str = "") -> Toast:
         lines = [*lines[: SHOWN_LINES - 1], f"… and {len(lines) - SHOWN_LINES + 1} more"]
     counted = f"{len(ok)} of {len(outcomes)} done" if len(ok) < len(outcomes) else "all done"
     title = f"{verb.capitalize()} {what or f'{len(outcomes)} instances'}: {counted}"
-    return Toast(printable_lines("\n".join(lines)), printable(title), worst, timeout)
+    return Toast("\n".join(lines), title, worst, timeout)
 
 
 def _by_state(updates: list[ActionUpdate]) -> dict[str, list[ActionUpdate]]:
