@@ -13,6 +13,7 @@ import time
 import tomllib
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -263,6 +264,41 @@ async def test_a_person_answering_a_prompt_is_not_timed(cloud: Cloud) -> None:
         await portal.close()
     assert final["typed"].phase == "ok", final["typed"].error
     assert {i.name for i in portal.instances()} == {"web"}
+
+
+class SlowToBuildBackend(Backend):
+    """A backend whose construction takes the machine a while (an STS call, a discovery)."""
+
+    BUILD_S = 1.2
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        time.sleep(self.BUILD_S)
+        super().__init__(*args, **kwargs)
+
+    async def list_instances(self) -> list[Instance]:
+        return []
+
+
+async def test_the_machine_time_after_an_answer_has_the_rest_of_the_deadline(
+    cloud: Cloud, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An answer given after 1.5 timeouts, then a build of 0.6 of one: the machine took
+    less than its timeout, so the account signs in (the wait after the answer was cut to
+    what was left of the last whole timeout counted from the question, and failed it)."""
+    monkeypatch.setattr(plugins, "load", lambda name: SlowToBuildBackend)
+
+    def prompt(account: str, what: str) -> str:
+        time.sleep(3.0)  # a person typing the secret, for 1.5 times the account's timeout
+        return "test-dev-secret"
+
+    (typed,) = tomllib.loads(ec2_account("typed", cloud.server.port, timeout=2))["accounts"]
+    typed["credentials"] = {"key": DEV_KEY, "keyring": False}
+    portal = cloud.portal(AccountConfig.model_validate(typed), resolver=CredentialResolver(prompt))
+    try:
+        final = await poll(portal)
+    finally:
+        await portal.close()
+    assert final["typed"].phase == "ok", final["typed"].error
 
 
 class NeverClosesBackend(Backend):

@@ -138,19 +138,21 @@ class Accounts:
         if building is None or (building.done() and building.exception() is not None):
             building = account.building = self._start_build(account)
         timeout = account.config.timeout
+        # The deadline moves on by each answer's time: the machine's own time is what counts.
+        ends = time.monotonic() + timeout - self.resolver.asked(name)
         while True:
-            try:
+            asking = name in self.resolver.asking
+            left = timeout if asking else ends + self.resolver.asked(name) - time.monotonic()
+            if left <= 0:
+                raise DeadlineError(
+                    f"not signed in within {timeout:g} s (timeout): its credential source "
+                    "(keyring, secret_command, credential_process, a role to assume, a "
+                    "clouds.yaml vendor profile's URL) has not answered",
+                    account=name,
+                )
+            with contextlib.suppress(TimeoutError):
                 # Cancelling the wait leaves a running concurrent future alone.
-                return await asyncio.wait_for(asyncio.wrap_future(building), timeout)
-            except TimeoutError:
-                if name not in self.resolver.asking:
-                    raise DeadlineError(
-                        f"not signed in within {timeout:g} s (timeout): its credential source "
-                        "(keyring, secret_command, credential_process, a role to assume, a "
-                        "clouds.yaml vendor profile's URL) has not answered",
-                        account=name,
-                    ) from None
-                # a person is being asked: their time is theirs, then a whole timeout again
+                return await asyncio.wait_for(asyncio.wrap_future(building), left)
 
     def _start_build(self, account: Account) -> concurrent.futures.Future[Backend]:
         future: concurrent.futures.Future[Backend] = concurrent.futures.Future()

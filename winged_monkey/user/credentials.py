@@ -11,6 +11,7 @@ import os
 import shlex
 import subprocess
 import threading
+import time
 from collections.abc import Callable
 
 from winged_monkey import aws
@@ -54,6 +55,8 @@ class CredentialResolver:
         #: Accounts whose question is open or waiting for another's: a person's time, which
         #: no deadline counts.
         self.asking: set[str] = set()
+        #: Seconds each account's finished questions took (a person's time, as above).
+        self._asked: dict[str, float] = {}
         self._prompt: Prompt | None = None
         self.prompt = prompt
         self._cache: dict[str, Secrets] = {}
@@ -70,6 +73,10 @@ class CredentialResolver:
         # question open in it is a person's time, which no deadline counts.
         self._prompt = self._one_at_a_time(prompt) if prompt is not None else None
 
+    def asked(self, account: str) -> float:
+        """Seconds the account's finished questions have taken a person."""
+        return self._asked.get(account, 0.0)
+
     def resolve(self, account: AccountConfig) -> Secrets:
         if account.name not in self._cache:
             self._cache[account.name] = self._resolve(account)
@@ -85,10 +92,12 @@ class CredentialResolver:
 
         def ask(account: str, what: str) -> str | None:
             self.asking.add(account)
+            began = time.monotonic()
             try:
                 with lock:
                     return prompt(account, what)
             finally:
+                self._asked[account] = self.asked(account) + time.monotonic() - began
                 self.asking.discard(account)
 
         return ask
