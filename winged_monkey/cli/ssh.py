@@ -14,7 +14,7 @@ from winged_monkey.engine.portal import Portal
 from winged_monkey.errors import ActionNotAllowed, NotFoundError
 from winged_monkey.models import Instance
 from winged_monkey.terminal import ssh
-from winged_monkey.terminal.console_text import new_text
+from winged_monkey.terminal.console_text import new_text, printable
 
 
 @click.command("ssh", context_settings={"ignore_unknown_options": True})
@@ -69,7 +69,9 @@ def _console(obj: Context, ref: str, follow: bool, interval: float) -> None:
             text = asyncio.run(_read(portal, instance))
             fresh = new_text(shown, text)
             if fresh:
-                click.echo(fresh, nl=not fresh.endswith("\n"))
+                # A guest writes this log: its escapes reach no terminal (a pipe gets it all).
+                shown_now = printable(fresh) if sys.stdout.isatty() else fresh
+                click.echo(shown_now, nl=not fresh.endswith("\n"))
             elif not shown and not follow:
                 click.echo(f"wm: {instance.name}: no console output yet", err=True)
             shown = text or shown

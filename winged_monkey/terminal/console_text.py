@@ -26,8 +26,13 @@ def new_text(old: str, new: str) -> str:
     return new
 
 
-#: Terminal escapes (colours, cursor moves) and control characters a boot log carries.
-_ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-Z\\-_]|[\x00-\x08\x0b-\x1f\x7f]")
+#: Terminal escapes (colours, cursor moves) and control characters a boot log carries:
+#: C0 but tab and line feed, C1 (U+009B is a CSI by itself to many terminals), and the
+#: bidirectional overrides and isolates a terminal obeys (a line drawn right to left).
+_ESCAPES = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-Z\\-_]"
+    r"|[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]"
+)
 
 
 def printable(text: str) -> str:
