@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from winged_monkey.models import Instance, InstanceState
+from winged_monkey.models import Instance, InstanceKind, InstanceState
 
 S = InstanceState
 
@@ -26,9 +26,11 @@ class Action(StrEnum):
         """Asks for confirmation before it runs."""
         return self in (Action.STOP, Action.DESTROY, Action.RESET)
 
-    def reached(self, state: InstanceState) -> bool:
-        """Whether `state` ends the action: a stop ends stopped, or suspended where the
-        backend's stop suspends (a Heat app)."""
+    def reached(self, state: InstanceState, kind: InstanceKind) -> bool:
+        """Whether `state` ends the action on a row of `kind`: a stop ends stopped, an app's
+        (a Heat stack's, whose stop is its suspend) suspended too."""
+        if self is Action.STOP and kind == "app":
+            return state in _APP_STOP_ENDS
         return state in _REACHED[self]
 
     @property
@@ -43,7 +45,8 @@ class Action(StrEnum):
 
 _REACHED: dict[Action, frozenset[InstanceState]] = {
     Action.START: frozenset({S.RUNNING}),
-    Action.STOP: frozenset({S.STOPPED, S.SUSPENDED}),
+    # A suspended VM or domain still holds (or saved) its memory: not stopped.
+    Action.STOP: frozenset({S.STOPPED}),
     Action.REBOOT: frozenset({S.RUNNING}),
     Action.DESTROY: frozenset({S.TERMINATED}),
     Action.SUSPEND: frozenset({S.SUSPENDED}),
@@ -52,6 +55,7 @@ _REACHED: dict[Action, frozenset[InstanceState]] = {
     # A check ends wherever the app settles; the backend's `act` returns once it has begun.
     Action.CHECK: frozenset({S.RUNNING, S.STOPPED, S.SUSPENDED}),
 }
+_APP_STOP_ENDS = frozenset({S.STOPPED, S.SUSPENDED})
 _TRANSITION = {
     Action.START: S.PENDING,
     Action.STOP: S.STOPPING,
@@ -74,7 +78,8 @@ _PAST = {
 
 _ALLOWED_FROM: dict[Action, frozenset[InstanceState]] = {
     Action.START: frozenset({S.STOPPED, S.SUSPENDED}),
-    Action.STOP: frozenset({S.RUNNING, S.PENDING, S.REBOOTING, S.ERROR}),
+    # Suspended: a stop powers a VM or a domain off (`_allowed_from`: not an app).
+    Action.STOP: frozenset({S.RUNNING, S.PENDING, S.REBOOTING, S.SUSPENDED, S.ERROR}),
     Action.REBOOT: frozenset({S.RUNNING}),
     Action.DESTROY: frozenset(set(S) - {S.TERMINATED}),
     Action.SUSPEND: frozenset({S.RUNNING}),
@@ -84,22 +89,26 @@ _ALLOWED_FROM: dict[Action, frozenset[InstanceState]] = {
 }
 
 
+def _allowed_from(action: Action, kind: InstanceKind) -> frozenset[InstanceState]:
+    """The states `action` runs from on a row of `kind`: a stop from suspended too, but not
+    an app's, whose stop (its suspend) ends there."""
+    if action is Action.STOP and action.reached(S.SUSPENDED, kind):
+        return _ALLOWED_FROM[action] - {S.SUSPENDED}
+    return _ALLOWED_FROM[action]
+
+
 def refusal(action: Action, instance: Instance, *, seen_now: bool = True) -> str | None:
     """Why `action` makes no sense in the instance's current state, or None if it does.
     A row not `seen_now` (kept as last seen) is in a state nobody knows: only what it is
     refuses it, the provider says whether its state does."""
     if action is Action.CHECK and instance.kind != "app":
         return f"{instance.name} is not an app; check verifies an app's resources"
-    if not seen_now or instance.state in _ALLOWED_FROM[action]:
+    if not seen_now or instance.state in _allowed_from(action, instance.kind):
         return None
-    if action is Action.STOP and instance.state is S.SUSPENDED and instance.kind != "app":
-        # An app's stop (a Heat stack's) suspends it; a suspended VM or a paused domain
-        # still holds (or saved) its memory: "already suspended" read as if stopped.
-        return f"{instance.name} is suspended, not stopped: start resumes it, then stop"
     if instance.state is S.TERMINATED and action is not Action.DESTROY:
         # "already terminated" read as if the start were done, or would be later.
         return f"{instance.name} is terminated: it can no longer be {action.past}"
-    if action.reached(instance.state) or instance.state is S.TERMINATED:
+    if action.reached(instance.state, instance.kind) or instance.state is S.TERMINATED:
         return f"{instance.name} is already {instance.state}"
     allowed = sorted(_ALLOWED_FROM[action])
     needs = " or ".join(allowed) if len(allowed) <= 2 else "running"

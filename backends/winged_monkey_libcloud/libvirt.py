@@ -1,7 +1,8 @@
 """libvirt as a libcloud family: the generic way, with libvirtcompat's fixes.
 
 A domain is known by its UUID and its real state comes from libvirt itself; destroy
-also undefines it and reset is virDomainReset (libcloud's driver has no hard reboot).
+also undefines it, stop powers off a paused or sleeping one (its guest cannot be asked)
+and reset is virDomainReset (libcloud's driver has no hard reboot).
 Its connection is a virConnect, closed through the lane. Over ssh, ssh never asks on
 wm's terminal (libvirtssh.py), and libvirt's own printing of its errors on stderr, which
 would draw over the TUI, is turned off: each error reaches wm as the exception it raises.
@@ -30,7 +31,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 #: The actions run on libvirt itself rather than through libcloud's driver.
-_OWN = frozenset({Action.DESTROY, Action.RESET, Action.RESUME})
+_OWN = frozenset({Action.DESTROY, Action.RESET, Action.RESUME, Action.STOP})
 
 #: libvirt's words when the local daemon's unix socket is not there or not answering.
 _NO_DAEMON = re.compile(

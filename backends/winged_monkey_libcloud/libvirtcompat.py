@@ -17,6 +17,10 @@
 8. A domain its guest put to sleep (pmsuspended: ACPI S3/S4) is not paused: libcloud's
    resume is libvirt's, which refuses it ("domain is not paused"); it wakes through
    virDomainPMWakeup (`virsh dompmwakeup`).
+9. libcloud's stop is virDomainShutdown, which asks the guest: QEMU refuses it for a
+   domain whose guest cannot answer (paused, or put to sleep: "domain is not running").
+   The portal's stop powers such a domain off (virDomainDestroy: `virsh destroy`, which
+   keeps it defined).
 """
 
 from __future__ import annotations
@@ -137,6 +141,18 @@ def resume(connection: Any, uuid: str) -> None:
         domain.resume()
 
 
+def stop(connection: Any, uuid: str) -> None:
+    """Ask a running domain's guest to shut down (virDomainShutdown, libcloud's stop); power
+    off one whose guest cannot answer (virDomainDestroy). Either way it stays defined."""
+    import libvirt  # the driver's own dependency: loaded only for a libvirt account
+
+    domain = connection.lookupByUUIDString(uuid)
+    if int(domain.state()[0]) in (libvirt.VIR_DOMAIN_PAUSED, libvirt.VIR_DOMAIN_PMSUSPENDED):
+        domain.destroy()
+    else:
+        domain.shutdown()
+
+
 def act(connection: Any, action: Action, uuid: str) -> None:
     """The actions the portal runs on libvirt itself rather than through libcloud."""
     if action is Action.DESTROY:
@@ -145,5 +161,7 @@ def act(connection: Any, action: Action, uuid: str) -> None:
         reset(connection, uuid)
     elif action is Action.RESUME:
         resume(connection, uuid)
+    elif action is Action.STOP:
+        stop(connection, uuid)
     else:  # pragma: no cover (the backend sends only these here)
         raise ValueError(f"libvirtcompat does not {action}")

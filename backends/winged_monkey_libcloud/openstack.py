@@ -18,7 +18,7 @@ from winged_monkey.actions import Action
 from winged_monkey.backend import Capability
 from winged_monkey.catalog import CatalogItem, Choice, LaunchRequest, Quota, Size
 from winged_monkey.errors import BackendError, CredentialError, InvalidRequest, WMError
-from winged_monkey.models import Instance
+from winged_monkey.models import Instance, InstanceState
 from winged_monkey_libcloud import catalog as offer
 from winged_monkey_libcloud import cloudsyaml, console, drivers, openstackcompat, sizes
 from winged_monkey_libcloud.backend import Known, LibcloudBackend
@@ -117,6 +117,10 @@ class OpenStackBackend(LibcloudBackend):
                 f"revert it first (openstack server resize confirm {instance.id}, or "
                 f"revert), then {action}"
             )
+        if action is Action.STOP and instance.state is InstanceState.SUSPENDED:
+            # Nova's stop refuses a suspended or paused server (409 "Cannot 'stop' instance
+            # ... while it is in vm_state suspended"), where vSphere and libvirt power off.
+            return f"{instance.name} is suspended, not stopped: start resumes it, then stop"
         return None
 
     def _node(self, driver: NodeDriver, instance: Instance) -> Node:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import socket as sock
 import tempfile
 from collections.abc import Iterator
@@ -16,11 +17,13 @@ from typing import Any
 
 import libvirt
 import pytest
+from click.testing import CliRunner, Result
 
 from tests.libvirt.conftest import DOMAIN
 from tests.libvirt.daemon import Libvirtd
 from winged_monkey.actions import Action
 from winged_monkey.backend import Capability
+from winged_monkey.cli.main import ExitCode, main
 from winged_monkey.engine.portal import Portal
 from winged_monkey.errors import WMError
 from winged_monkey.models import Instance, InstanceState
@@ -329,3 +332,35 @@ def test_a_tcp_uri_needs_no_credentials_and_is_named_in_the_check(
 
     said = asyncio.run(run())
     assert said.startswith(f"libvirt at {daemon.uri}: reachable, "), said
+
+
+def wm(daemon: Libvirtd, tmp_path: Path, *args: str) -> Result:
+    """`wm` with one account `lab` on the daemon, as a user writes it."""
+    config = tmp_path / "wm.toml"
+    config.write_text(
+        f'[[accounts]]\nname = "lab"\nprovider = "libvirt"\ndriver = {{ uri = "{daemon.uri}" }}\n'
+    )
+    return CliRunner().invoke(main, ["--config", str(config), *args])
+
+
+def test_stop_of_a_paused_domain_powers_it_off_and_keeps_it(
+    daemon: Libvirtd, hypervisor: Any, tmp_path: Path
+) -> None:
+    """`wm stop` on a paused domain said "web is suspended, not stopped: start resumes it,
+    then stop": two actions and a boot to power it off. It powers it off now, as `virsh
+    destroy` does (QEMU refuses to ask a paused guest to shut down: "domain is not
+    running"), and the domain stays defined: a fresh `wm ls` lists it stopped."""
+    web = hypervisor.lookupByName("web")
+    web.suspend()
+
+    stopped = wm(daemon, tmp_path, "stop", "web", "--yes")
+    after = wm(daemon, tmp_path, "ls", "--json")
+
+    assert stopped.exit_code == ExitCode.OK, stopped.output
+    assert f"lab/{web.UUIDString()}: ok: web stopped" in stopped.output.splitlines()
+    shutoff = [libvirt.VIR_DOMAIN_SHUTOFF, libvirt.VIR_DOMAIN_SHUTOFF_DESTROYED]
+    assert hypervisor.lookupByName("web").state() == shutoff  # powered off, still defined
+    assert hypervisor.lookupByName("web").isPersistent()
+    assert after.exit_code == ExitCode.OK, after.output
+    rows = {i["name"]: i for i in json.loads(after.stdout)["instances"]}
+    assert (rows["web"]["state"], rows["web"]["raw_state"]) == ("stopped", "shutoff")

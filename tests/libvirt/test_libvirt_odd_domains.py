@@ -20,13 +20,17 @@ from tests.libvirt.daemon import Libvirtd
 from tests.test_events import Lines
 from tests.ui.conftest import open_timeline, running, wait_for
 from tests.ui.on_screen import by_name, main_of, shows, text_of
+from winged_monkey.actions import Action
 from winged_monkey.cli.main import ExitCode, main
 from winged_monkey.engine.portal import Portal
+from winged_monkey.models import Instance, InstanceState
 from winged_monkey.store.sqlite import Store
 from winged_monkey.ui.app import WMApp
 from winged_monkey.ui.screens.confirm import ConfirmScreen
 from winged_monkey.ui.screens.details import DetailsScreen
 from winged_monkey.user.config import AccountConfig, Config, Credentials
+
+S = InstanceState
 
 #: U+009B is CSI as one character: `\x9b2J` clears an xterm's screen; U+202E reverses
 #: what follows on the line. libvirt takes both in a domain's name (XML carries them).
@@ -42,6 +46,13 @@ def node(tmp_path: Path, *domains: tuple[str, str, int]) -> str:
     body = "".join(DOMAIN.format(name=n, uuid=u, state=s) for n, u, s in domains)
     path.write_text(f"<node>{body}</node>", encoding="utf-8")
     return f"test://{path}"
+
+
+async def listing(portal: Portal) -> dict[str, Instance]:
+    """Every row by name, as a fresh listing of each account reads it."""
+    async for update in portal.refresh():
+        assert update.status.phase != "failed", update.status.error
+    return {i.name: i for i in portal.instances()}
 
 
 def wm(tmp_path: Path, uri: str, *args: str) -> Result:
@@ -269,15 +280,28 @@ def test_a_domains_size_is_its_vcpus_and_memory(tmp_path: Path) -> None:
     assert sizes[running] == "1 vCPU / 256 MB"
 
 
-def test_stop_of_a_paused_domain_does_not_say_it_is_done(tmp_path: Path) -> None:
-    """`wm stop` on a paused domain (it holds its memory) said "paused-vm is already
-    suspended", as if the stop were done: a Heat stack's stop suspends, nothing else's.
-    It says the domain is suspended and how to go on."""
-    paused = "6b1b2c4e-0000-4000-8000-000000000021"
-    uri = node(tmp_path, ("paused-vm", paused, 3))  # VIR_DOMAIN_PAUSED
-
-    done = wm(tmp_path, uri, "stop", "paused-vm", "--yes")
-
-    assert done.exit_code == ExitCode.NOT_FOUND, done.output  # refused, nothing sent
-    assert "already" not in done.output
-    assert "paused-vm is suspended, not stopped: start resumes it, then stop" in done.output
+async def test_stop_of_a_paused_or_sleeping_domain_ends_stopped(tmp_path: Path) -> None:
+    """A stop on a paused domain, or one its guest put to sleep (pmsuspended), was refused
+    ("is suspended, not stopped: start resumes it, then stop"). It powers each off: done
+    once stopped, as a fresh listing sees it, and each is still listed (still defined)."""
+    paused, sleeping = (
+        "6b1b2c4e-0000-4000-8000-000000000023",
+        "6b1b2c4e-0000-4000-8000-000000000024",
+    )
+    uri = node(tmp_path, ("paused-vm", paused, 3), ("laptop-vm", sleeping, 7))
+    account = AccountConfig(
+        name="kvm", provider="libvirt", driver={"uri": uri}, credentials=Credentials(keyring=False)
+    )
+    config = Config(accounts=(account,), action_poll_interval=0.05, action_timeout=15)
+    portal = Portal(config, Store.open(tmp_path / "wm.sqlite3"), user="tester")
+    async with closing(portal):
+        rows = await listing(portal)
+        assert rows["paused-vm"].state is rows["laptop-vm"].state is S.SUSPENDED
+        ends = []
+        for row in (rows["paused-vm"], rows["laptop-vm"]):
+            updates = [u async for u in portal.run_action(Action.STOP, row)]
+            ends.append((updates[-1].phase, updates[-1].instance.state))
+        fresh = await listing(portal)
+    assert ends == [("done", S.STOPPED), ("done", S.STOPPED)]
+    assert (fresh["paused-vm"].state, fresh["paused-vm"].raw_state) == (S.STOPPED, "shutoff")
+    assert (fresh["laptop-vm"].state, fresh["laptop-vm"].raw_state) == (S.STOPPED, "shutoff")

@@ -66,6 +66,26 @@ def test_suspend_then_start_resumes(openstack: OpenStack, tmp_path: Path) -> Non
         close(portal)
 
 
+def test_stop_of_a_suspended_server_is_refused_before_anything_is_sent(
+    openstack: OpenStack, tmp_path: Path
+) -> None:
+    """A stop powers a suspended VM or domain off, but Nova's stop refuses a suspended
+    server (409): wm still says so, and how to go on, before sending anything."""
+    ident = str(boot(openstack, "alpha", "dozer").id)
+    openstack.nova("POST", f"/servers/{ident}/action", json={"suspend": None}).raise_for_status()
+    openstack.settled(ident, "suspended")
+    nova = openstack.nova("POST", f"/servers/{ident}/action", json={"os-stop": None})
+    assert nova.status_code == 409, nova.text  # the witness: Nova's own refusal
+    portal = make_portal(tmp_path, account(openstack, "os-alpha", "alpha"))
+    try:
+        server = listed(portal, "os-alpha")["dozer"]
+        assert (server.state, server.raw_state) == (S.SUSPENDED, "suspended")
+        said = portal.refusal(Action.STOP, server)
+    finally:
+        close(portal)
+    assert said == "dozer is suspended, not stopped: start resumes it, then stop"
+
+
 def test_suspend_of_a_server_stopped_behind_the_portals_back_shows_novas_refusal(
     openstack: OpenStack, tmp_path: Path
 ) -> None:

@@ -40,6 +40,19 @@ def account(
     )
 
 
+def write_config(sim: Vcsim, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The account as a user writes it, in the file WM_CONFIG names (tests/conftest.py)."""
+    monkeypatch.setenv(SECRET_VAR, sim.password)
+    (tmp_path / "config.toml").write_text(
+        "action_poll_interval = 0.05\n"
+        '[[accounts]]\nname = "lab"\nbackend = "vsphere"\ntimeout = 20\nprice_hourly = 0.02\n'
+        f'ca_bundle = "{CA}"\n'
+        f'endpoint = {{ host = "127.0.0.1", port = {sim.port} }}\n'
+        f'credentials = {{ key = "{USER}", secret_env = "{SECRET_VAR}", keyring = false }}\n',
+        encoding="utf-8",
+    )
+
+
 def make_portal(tmp_path: Path, *accounts: AccountConfig) -> Portal:
     config = Config(accounts=accounts, action_poll_interval=0.05, action_timeout=15)
     return Portal(config, Store.open(tmp_path / "wm.sqlite3"), user="tester")

@@ -9,13 +9,17 @@ well under a second), so actions never leak from one test into another.
 from __future__ import annotations
 
 import asyncio
+import json
+from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
-from tests.vsphere.accounts import _secrets, account, act, listed, portal_port
+from tests.vsphere.accounts import _secrets, account, act, listed, portal_port, write_config
 from tests.vsphere.vcsim import USER, Vcsim, Witness
 from winged_monkey.actions import Action
 from winged_monkey.backend import Capability
+from winged_monkey.cli.main import ExitCode, main
 from winged_monkey.engine.portal import ActionUpdate, Portal
 from winged_monkey.errors import WMError
 from winged_monkey.models import Instance, InstanceState
@@ -103,6 +107,42 @@ def test_suspend_then_start_resumes(portal: Portal, witness: Witness) -> None:
     assert (done.phase, done.instance.state) == ("done", S.RUNNING), done.message
     assert done.action is Action.RESUME
     assert witness.power("DC0_H0_VM0") == "poweredOn"
+
+
+def test_stop_of_a_suspended_vm_powers_it_off(portal: Portal, witness: Witness) -> None:
+    """A stop on a suspended VM was refused ("DC0_H0_VM0 is suspended, not stopped: start
+    resumes it, then stop"): two actions and a boot to power it off. vSphere powers a
+    suspended VM off (PowerOffVM_Task): the stop is done once it is stopped, as a fresh
+    listing sees it."""
+    witness.run(witness.vm("DC0_H0_VM0").SuspendVM_Task())
+    vm = listed(portal)["DC0_H0_VM0"]
+    assert vm.state is S.SUSPENDED
+
+    done = act(portal, Action.STOP, vm)
+
+    assert (done.phase, done.instance.state) == ("done", S.STOPPED), done.message
+    assert witness.power("DC0_H0_VM0") == "poweredOff"
+    fresh = listed(portal)["DC0_H0_VM0"]
+    assert (fresh.state, fresh.raw_state) == (S.STOPPED, "poweredOff")
+
+
+def test_wm_stop_of_a_suspended_vm_ends_stopped(
+    sim: Vcsim, witness: Witness, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`wm stop` on a suspended VM exited 4 with "is suspended, not stopped"; it powers
+    the VM off and says so, and a fresh `wm ls` lists it stopped."""
+    write_config(sim, tmp_path, monkeypatch)
+    witness.run(witness.vm("DC0_H0_VM0").SuspendVM_Task())
+    uuid = witness.vm("DC0_H0_VM0").config.instanceUuid
+
+    stopped = CliRunner().invoke(main, ["stop", "DC0_H0_VM0", "--yes"])
+    after = CliRunner().invoke(main, ["ls", "--json"])
+
+    assert stopped.exit_code == ExitCode.OK, stopped.output
+    assert f"lab/{uuid}: ok: DC0_H0_VM0 stopped" in stopped.output, stopped.output
+    assert witness.power("DC0_H0_VM0") == "poweredOff"
+    rows = {i["name"]: i for i in json.loads(after.stdout)["instances"]}
+    assert rows["DC0_H0_VM0"]["state"] == "stopped", after.output
 
 
 def test_reset_is_a_hard_reset_even_when_tools_run(

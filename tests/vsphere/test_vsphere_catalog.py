@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from tests.vsphere.accounts import SECRET_VAR, _secrets, account, make_portal
-from tests.vsphere.vcsim import CA, OTHER_CA, USER, Vcsim, Witness
+from tests.vsphere.accounts import _secrets, account, make_portal, write_config
+from tests.vsphere.vcsim import OTHER_CA, USER, Vcsim, Witness
 from winged_monkey.backend import Capability
 from winged_monkey.catalog import AccountCatalog, LaunchRequest
 from winged_monkey.cli.main import ExitCode, main
@@ -130,19 +130,6 @@ def test_a_wrong_ca_fails_clearly_for_the_catalog_too(
     finally:
         asyncio.run(portal.close())
         portal.store.close()
-
-
-def write_config(sim: Vcsim, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The account as a user writes it, in the file WM_CONFIG names (tests/conftest.py)."""
-    monkeypatch.setenv(SECRET_VAR, sim.password)
-    (tmp_path / "config.toml").write_text(
-        "action_poll_interval = 0.05\n"
-        '[[accounts]]\nname = "lab"\nbackend = "vsphere"\ntimeout = 20\nprice_hourly = 0.02\n'
-        f'ca_bundle = "{CA}"\n'
-        f'endpoint = {{ host = "127.0.0.1", port = {sim.port} }}\n'
-        f'credentials = {{ key = "{USER}", secret_env = "{SECRET_VAR}", keyring = false }}\n',
-        encoding="utf-8",
-    )
 
 
 @pytest.mark.parametrize("ref", ["DC0_H0_VM1", "template's moref"])

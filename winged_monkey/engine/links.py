@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from winged_monkey.actions import Action
-from winged_monkey.models import Event, Instance, InstanceState
+from winged_monkey.models import Event, Instance, InstanceKind, InstanceState
 
 
 @dataclass
@@ -35,6 +35,8 @@ class Change:
     intent: str
     action: Action
     before: InstanceState
+    #: The row's kind: where a stop ends (`Action.reached`).
+    kind: InstanceKind = "instance"
     finished: bool = False
     #: A new instance of a launch: its appearing is the launch's too.
     launch: bool = False
@@ -73,7 +75,7 @@ class Links:
     def start(self, intent: str, action: Action, row: Instance, *, launch: bool = False) -> Change:
         """Link what listings observe of `row` to `intent`, the key of the intent of
         `action`, which is changing it now (`launch`: made it)."""
-        change = Change(row.account, row.key, intent, action, row.state, launch=launch)
+        change = Change(row.account, row.key, intent, action, row.state, row.kind, launch=launch)
         self._changing[row.key] = change
         return change
 
@@ -144,7 +146,8 @@ class Links:
                 change = self._arrived(account, key, event)
             if change is not None and event.cause is None and (not appeared or change.launch):
                 state = InstanceState(event.new_state or InstanceState.TERMINATED)
-                if change.action.reached(state) or state is change.action.transition:
+                reached = change.action.reached(state, change.kind)
+                if reached or state is change.action.transition:
                     event = event.model_copy(update={"cause": change.intent})
             linked.append(event)
         for key, change in list(self._changing.items()):
@@ -155,7 +158,8 @@ class Links:
             action = change.action
             # A listing begun before the action still shows where it started: wait for one
             # that shows the instance moved on (to the target, or past it: someone else's).
-            if action.reached(state) or state not in (change.before, action.transition):
+            moved = state not in (change.before, action.transition)
+            if moved or action.reached(state, change.kind):
                 del self._changing[key]
         return linked
 

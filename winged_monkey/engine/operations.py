@@ -315,7 +315,7 @@ class Operations:
                     yield ActionUpdate(action, instance, "failed", f"{instance.name} disappeared")
                 return
             seen = fresh
-            if action.reached(fresh.state):
+            if action.reached(fresh.state, fresh.kind):
                 yield ActionUpdate(action, fresh, "done", f"{fresh.name} {action.past}")
                 return
             if fresh.state is InstanceState.ERROR:
@@ -435,7 +435,8 @@ class Operations:
             said = (
                 f"observed {state}" if seen is not None else f"{intent.target_name} is not listed"
             )
-            if intent.action.reached(state):
+            # gone: only a destroy's target, whatever the row's kind was
+            if intent.action.reached(state, seen.kind if seen is not None else "instance"):
                 outcome, detail = "ok", f"{said} {age:.0f} s after the request"
             elif age > self.config.action_timeout:
                 outcome = "failed"
@@ -481,7 +482,7 @@ def _at_target(action: Action, instance: Instance, observed: object) -> Instance
     if (
         isinstance(observed, Instance)
         and observed.key == instance.key
-        and action.reached(observed.state)
+        and action.reached(observed.state, observed.kind)
     ):
         return observed
     return None
