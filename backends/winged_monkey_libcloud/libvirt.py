@@ -2,7 +2,8 @@
 
 A domain is known by its UUID and its real state comes from libvirt itself; destroy
 also undefines it, stop powers off a paused or sleeping one (its guest cannot be asked)
-and reset is virDomainReset (libcloud's driver has no hard reboot).
+or one stuck shutting down, and reset is virDomainReset (libcloud's driver has no hard
+reboot).
 Its connection is a virConnect, closed through the lane. Over ssh, ssh never asks on
 wm's terminal (libvirtssh.py), and libvirt's own printing of its errors on stderr, which
 would draw over the TUI, is turned off: each error reaches wm as the exception it raises.
@@ -160,6 +161,11 @@ class LibvirtBackend(GenericBackend):
 
     def _node_id(self, node: Node) -> str:
         return libvirtcompat.node_uuid(node)
+
+    def retries(self, action: Action, instance: Instance) -> bool:
+        # A domain stuck shutting down (libvirt's `shutdown`: its guest was asked and has
+        # not finished) is stopping, which refuses a stop: the next one powers it off.
+        return action is Action.STOP and instance.raw_state == "shutdown"
 
     def _act(self, driver: NodeDriver, action: Action, instance: Instance) -> None:
         if action in _OWN:

@@ -18,9 +18,9 @@
    resume is libvirt's, which refuses it ("domain is not paused"); it wakes through
    virDomainPMWakeup (`virsh dompmwakeup`).
 9. libcloud's stop is virDomainShutdown, which asks the guest: QEMU refuses it for a
-   domain whose guest cannot answer (paused, or put to sleep: "domain is not running").
-   The portal's stop powers such a domain off (virDomainDestroy: `virsh destroy`, which
-   keeps it defined).
+   domain whose guest cannot answer (paused, put to sleep, or asked already and stuck
+   shutting down: "domain is not running"). The portal's stop powers such a domain off
+   (virDomainDestroy: `virsh destroy`, which keeps it defined).
 """
 
 from __future__ import annotations
@@ -143,11 +143,17 @@ def resume(connection: Any, uuid: str) -> None:
 
 def stop(connection: Any, uuid: str) -> None:
     """Ask a running domain's guest to shut down (virDomainShutdown, libcloud's stop); power
-    off one whose guest cannot answer (virDomainDestroy). Either way it stays defined."""
+    off one whose guest cannot answer, or was asked and is still shutting down: the stop
+    after one that did not take (virDomainDestroy). Either way it stays defined."""
     import libvirt  # the driver's own dependency: loaded only for a libvirt account
 
     domain = connection.lookupByUUIDString(uuid)
-    if int(domain.state()[0]) in (libvirt.VIR_DOMAIN_PAUSED, libvirt.VIR_DOMAIN_PMSUSPENDED):
+    unasked = (
+        libvirt.VIR_DOMAIN_PAUSED,
+        libvirt.VIR_DOMAIN_PMSUSPENDED,
+        libvirt.VIR_DOMAIN_SHUTDOWN,
+    )
+    if int(domain.state()[0]) in unasked:
         domain.destroy()
     else:
         domain.shutdown()

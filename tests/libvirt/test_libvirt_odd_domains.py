@@ -305,3 +305,35 @@ async def test_stop_of_a_paused_or_sleeping_domain_ends_stopped(tmp_path: Path) 
     assert ends == [("done", S.STOPPED), ("done", S.STOPPED)]
     assert (fresh["paused-vm"].state, fresh["paused-vm"].raw_state) == (S.STOPPED, "shutoff")
     assert (fresh["laptop-vm"].state, fresh["laptop-vm"].raw_state) == (S.STOPPED, "shutoff")
+
+
+async def test_stop_of_a_domain_stuck_shutting_down_powers_it_off(tmp_path: Path) -> None:
+    """A domain libvirt says is `shutdown` (its guest was asked and has not finished) is
+    stopping, and a stop was refused ("stuck-vm is stopping; stop needs it running"): only
+    a destroy, which undefines it, got it off. A stop powers it off now (`virsh destroy`),
+    and a fresh listing sees it stopped and still there."""
+    stuck = "6b1b2c4e-0000-4000-8000-000000000025"
+    uri = node(tmp_path, ("stuck-vm", stuck, 4))  # VIR_DOMAIN_SHUTDOWN
+    account = AccountConfig(
+        name="kvm", provider="libvirt", driver={"uri": uri}, credentials=Credentials(keyring=False)
+    )
+    config = Config(accounts=(account,), action_poll_interval=0.05, action_timeout=15)
+    portal = Portal(config, Store.open(tmp_path / "wm.sqlite3"), user="tester")
+    async with closing(portal):
+        row = (await listing(portal))["stuck-vm"]
+        assert (row.state, row.raw_state) == (S.STOPPING, "shutdown")
+        updates = [u async for u in portal.run_action(Action.STOP, row)]
+        fresh = (await listing(portal))["stuck-vm"]
+    assert (updates[-1].phase, updates[-1].message) == ("done", "stuck-vm stopped")
+    assert (fresh.state, fresh.raw_state) == (S.STOPPED, "shutoff")
+
+
+def test_wm_stop_of_a_domain_stuck_shutting_down_says_it_stopped(tmp_path: Path) -> None:
+    """`wm stop` on it exited 4 ("is stopping; stop needs it running"); it is stopped."""
+    stuck = "6b1b2c4e-0000-4000-8000-000000000026"
+    uri = node(tmp_path, ("stuck-vm", stuck, 4))
+
+    done = wm(tmp_path, uri, "stop", "stuck-vm", "--yes")
+
+    assert done.exit_code == ExitCode.OK, done.output
+    assert f"kvm/{stuck}: ok: stuck-vm stopped" in done.output.splitlines()
