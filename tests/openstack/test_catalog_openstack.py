@@ -18,8 +18,8 @@ import pytest
 
 from tests.conftest import wait_until
 from tests.openstack.conftest import OpenStack
-from tests.openstack.test_openstack import account, close, libcloud_driver, make_portal
-from tests.openstack.test_openstack import passwords as passwords  # autouse: the secrets
+from tests.openstack.helpers import account, close, libcloud_driver, make_portal
+from tests.openstack.helpers import passwords as passwords  # autouse: the secrets
 from winged_monkey.catalog import AccountCatalog, LaunchRequest
 from winged_monkey.engine.portal import ActionUpdate, Portal
 from winged_monkey.errors import InvalidRequest

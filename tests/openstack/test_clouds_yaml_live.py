@@ -11,7 +11,7 @@ import pytest
 
 from tests.clouds_files import only_these_files
 from tests.openstack.conftest import OpenStack
-from tests.openstack.test_openstack import (  # noqa: F401 (passwords: autouse fixture)
+from tests.openstack.helpers import (  # noqa: F401 (passwords: autouse fixture)
     boot,
     close,
     listed,

@@ -24,7 +24,7 @@ from rich.console import Console
 
 from tests.heat.conftest import make_portal, refresh, rows
 from tests.openstack.conftest import OpenStack
-from tests.openstack.test_openstack import account as nova_account
+from tests.openstack.helpers import account as nova_account
 from winged_monkey.actions import Action
 from winged_monkey.errors import AuthError, BackendError, ConfigError
 from winged_monkey.models import InstanceState

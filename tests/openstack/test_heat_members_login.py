@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from tests.openstack.conftest import OpenStack
+from tests.openstack.helpers import driver_settings
 from tests.openstack.test_heat_full import (  # noqa: F401 (cloud: a session fixture)
     SERVER,
     _server_of,
@@ -18,7 +19,6 @@ from tests.openstack.test_heat_full import (  # noqa: F401 (cloud: a session fix
     password_account,
     pw_env,
 )
-from tests.openstack.test_openstack import driver_settings
 from tests.openstack.test_openstack_console import FAKE_CONSOLE
 from winged_monkey.actions import Action
 from winged_monkey.cli.main import ExitCode, main

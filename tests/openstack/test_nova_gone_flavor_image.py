@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from tests.openstack.conftest import OpenStack
-from tests.openstack.test_openstack import (  # noqa: F401 (passwords: autouse fixture)
+from tests.openstack.helpers import (  # noqa: F401 (passwords: autouse fixture)
     account,
     close,
     libcloud_driver,

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.openstack.conftest import OpenStack
-from tests.openstack.test_openstack import (  # noqa: F401 (passwords: autouse fixture)
+from tests.openstack.helpers import (  # noqa: F401 (passwords: autouse fixture)
     account,
     act,
     boot,

@@ -19,7 +19,7 @@ import pytest
 
 from tests.certs import locked_copy
 from tests.openstack.conftest import OpenStack
-from tests.openstack.test_openstack import (  # noqa: F401 (passwords: autouse fixture)
+from tests.openstack.helpers import (  # noqa: F401 (passwords: autouse fixture)
     account,
     boot,
     close,

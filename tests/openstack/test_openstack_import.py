@@ -17,7 +17,7 @@ from click.testing import CliRunner, Result
 
 from tests.conftest import MemoryKeyring
 from tests.openstack.conftest import OpenStack
-from tests.openstack.test_openstack import boot
+from tests.openstack.helpers import boot
 from tests.openstack.test_openstack_auth import AppCredential, appcred  # noqa: F401 (fixture)
 from winged_monkey.cli.main import main
 from winged_monkey.user.credentials import KEYRING_SERVICE
