@@ -97,20 +97,27 @@ def _allowed_from(action: Action, kind: InstanceKind) -> frozenset[InstanceState
     return _ALLOWED_FROM[action]
 
 
-def refusal(action: Action, instance: Instance, *, seen_now: bool = True) -> str | None:
+def refusal(
+    action: Action, instance: Instance, *, seen_now: bool = True, backend: str | None = None
+) -> str | None:
     """Why `action` makes no sense in the instance's current state, or None if it does.
     A row not `seen_now` (kept as last seen) is in a state nobody knows: only what it is
-    refuses it, the provider says whether its state does."""
+    refuses it, the provider says whether its state does. `backend`: the backend's own
+    refusal (Backend.refusal), in words that know the provider's state; they win over the
+    portal's generic words ("is unknown; start needs it stopped or suspended"), not over
+    what the state alone settles (already stopped, terminated)."""
     if action is Action.CHECK and instance.kind != "app":
         return f"{instance.name} is not an app; check verifies an app's resources"
     if not seen_now or instance.state in _allowed_from(action, instance.kind):
-        return None
+        return backend
     if instance.state is S.TERMINATED and action is not Action.DESTROY:
         # "already terminated" read as if the start were done, or would be later.
         return f"{instance.name} is terminated: it can no longer be {action.past}"
     if action.reached(instance.state, instance.kind) or instance.state is S.TERMINATED:
         return f"{instance.name} is already {instance.state}"
-    allowed = sorted(_ALLOWED_FROM[action])
+    if backend is not None:
+        return backend
+    allowed = sorted(_allowed_from(action, instance.kind))
     needs = " or ".join(allowed) if len(allowed) <= 2 else "running"
     said = str(instance.state)
     if instance.state is S.UNKNOWN and instance.raw_state and instance.raw_state != said:

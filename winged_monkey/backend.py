@@ -260,7 +260,9 @@ class Backend(ABC):
     def refusal(self, action: Action, instance: Instance) -> str | None:
         """Why this account will not run `action` on this row now, beyond its state and the
         capabilities (an aggregator offers only what the caller's role allows); None when
-        it may. `Portal.refusal` asks, so the UI offers no key for it. No network call."""
+        it may. Its words win over the portal's generic ones for a state it refuses too
+        (Nova's rescued), not over what the state settles (`actions.refusal`).
+        `Portal.refusal` asks, so the UI offers no key for it. No network call."""
         return None
 
     async def native_events(

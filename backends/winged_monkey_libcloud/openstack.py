@@ -109,9 +109,11 @@ class OpenStackBackend(LibcloudBackend):
         return super()._convert(driver, node, known)
 
     def refusal(self, action: Action, instance: Instance) -> str | None:
-        # A resize awaiting confirmation (VERIFY_RESIZE): Nova refuses all but delete
-        # ("Cannot 'stop' instance ... while it is in vm_state resized").
-        if instance.raw_state == "resized" and action is not Action.DESTROY:
+        # Each state here Nova refuses all but delete in ("Cannot 'stop' instance ...
+        # while it is in vm_state resized"), its words naming the id and not what to do.
+        if action is Action.DESTROY:
+            return None
+        if instance.raw_state == "resized":  # a resize awaiting confirmation (VERIFY_RESIZE)
             return (
                 f"{instance.name} is resized and Nova awaits its confirmation: confirm or "
                 f"revert it first (openstack server resize confirm {instance.id}, or "
@@ -121,6 +123,12 @@ class OpenStackBackend(LibcloudBackend):
             # Nova's stop refuses a suspended or paused server (409 "Cannot 'stop' instance
             # ... while it is in vm_state suspended"), where vSphere and libvirt power off.
             return f"{instance.name} is suspended, not stopped: start resumes it, then stop"
+        if instance.raw_state == "rescued":  # booted from a rescue image in its place
+            return (
+                f"{instance.name} is in rescue mode, where Nova refuses {action}: unrescue "
+                f"it first (openstack server unrescue {instance.id}), which boots it from "
+                "its own disk again"
+            )
         return None
 
     def _node(self, driver: NodeDriver, instance: Instance) -> Node:

@@ -43,10 +43,14 @@ def test_rescued_is_unknown_and_resized_running_each_with_novas_word(
     portal = make_portal(tmp_path, account(openstack, "os-alpha", "alpha"))
     try:
         rows = listed(portal, "os-alpha")
-        # Before: 'repair is unknown; start needs it stopped or suspended': unknown why.
-        assert portal.refusal(Action.START, rows["repair"]) == (
-            "repair is unknown (provider state: rescued); start needs it stopped or suspended"
-        )
+        # Before: 'repair is unknown (provider state: rescued); start needs it stopped or
+        # suspended': the portal's generic words won over Nova's backend's.
+        for action in (Action.START, Action.STOP, Action.REBOOT):
+            assert portal.refusal(action, rows["repair"]) == (
+                f"repair is in rescue mode, where Nova refuses {action}: unrescue it first "
+                f"(openstack server unrescue {rescued}), which boots it from its own disk again"
+            )
+        assert portal.refusal(Action.DESTROY, rows["repair"]) is None
         # Before: stop was sent, and Nova refused it ('409 Conflict Cannot 'stop' instance
         # ... while it is in vm_state resized'); the TUI offered it.
         assert portal.refusal(Action.STOP, rows["resized"]) == (
@@ -57,5 +61,9 @@ def test_rescued_is_unknown_and_resized_running_each_with_novas_word(
     finally:
         close(portal)
     assert (rows["repair"].state, rows["repair"].raw_state) == (S.UNKNOWN, "rescued")
+    # The witness: Nova itself refuses a stop in rescue mode, as the portal says.
+    refused = openstack.nova("POST", f"/servers/{rescued}/action", json={"os-stop": None})
+    assert refused.status_code == 409
+    assert "while it is in vm_state rescued" in refused.json()["conflictingRequest"]["message"]
     assert (rows["resized"].state, rows["resized"].raw_state) == (S.RUNNING, "resized")
     assert rows["resized"].size == "m1.small"
