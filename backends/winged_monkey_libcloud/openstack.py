@@ -129,6 +129,15 @@ class OpenStackBackend(LibcloudBackend):
                 f"it first (openstack server unrescue {instance.id}), which boots it from "
                 "its own disk again"
             )
+        if instance.raw_state == "error" and instance.extra.get("hostId") == "":
+            # No compute host holds it (the scheduler placed it nowhere): Nova answers
+            # "Instance <id> is not ready" to a stop, and refuses the rest by its state.
+            fault = str(instance.extra.get("fault") or "").rstrip(". ")
+            why = f"Nova: {fault}" if fault else "Nova placed it nowhere"
+            return (
+                f"{instance.name} is on no host ({why}): it never ran, so it cannot be "
+                f"{action.past}; destroy it and launch again"
+            )
         return None
 
     def _node(self, driver: NodeDriver, instance: Instance) -> Node:

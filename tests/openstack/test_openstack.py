@@ -142,6 +142,32 @@ def test_a_server_nova_cannot_place_shows_novas_fault(openstack: OpenStack, tmp_
     assert "details" not in row.extra["fault_record"]  # Nova's traceback stays out
 
 
+def test_a_server_on_no_host_is_refused_all_but_destroy_saying_it_never_ran(
+    openstack: OpenStack, tmp_path: Path
+) -> None:
+    ident = str(boot(openstack, "alpha", "nowhere", flavor="m1.nohost").id)
+    openstack.settled(ident, "error")
+    # The witness: Nova itself refuses to stop it, in words that say neither why nor what to do.
+    refused = openstack.nova("POST", f"/servers/{ident}/action", json={"os-stop": None})
+    assert refused.status_code == 409
+    assert refused.json()["conflictingRequest"]["message"] == f"Instance {ident} is not ready"
+    portal = make_portal(tmp_path, account(openstack, "os-alpha", "alpha"))
+    try:
+        row = listed(portal, "os-alpha")["nowhere"]
+        # Before: stop was sent and failed with Nova's bare "409 Conflict Instance <id> is
+        # not ready"; start said "nowhere is error; start needs it stopped or suspended".
+        for action in (Action.STOP, Action.START, Action.RESET):
+            assert portal.refusal(action, row) == (
+                "nowhere is on no host (Nova: No valid host was found): it never ran, so it "
+                f"cannot be {action.past}; destroy it and launch again"
+            )
+        phase, message, _ = act(portal, Action.DESTROY, row)
+    finally:
+        close(portal)
+    assert (phase, message) == ("done", "nowhere destroyed")
+    assert openstack.server(ident) is None
+
+
 def test_an_over_quota_boot_is_refused_with_novas_message(openstack: OpenStack) -> None:
     driver = libcloud_driver(openstack, "alpha")
     huge = next(s for s in driver.list_sizes() if s.name == "m1.huge")  # 32 cores > 20
