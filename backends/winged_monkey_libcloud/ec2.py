@@ -127,6 +127,16 @@ class EC2Backend(LibcloudBackend):
         known = ec2_state(node.state, str(raw) if raw else None)
         return super()._convert(driver, node, known)
 
+    def refusal(self, action: Action, instance: Instance) -> str | None:
+        # EC2 terminates through shutting-down (the portal's stopping, as a destroy's row
+        # shows): "is stopping; start needs it stopped" read as if it would stop, to start.
+        if instance.raw_state == "shutting-down" and action is not Action.DESTROY:
+            return (
+                f"{instance.name} is being terminated (EC2: shutting-down): it can no "
+                f"longer be {action.past}"
+            )
+        return None
+
     def _prices(self, driver: NodeDriver) -> Mapping[str, float | None]:
         """Prices from libcloud's bundled data (no API call), each read once per backend."""
         if self._price_table is None:
