@@ -13,6 +13,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from winged_monkey.account import AccountConfig, Secrets
 from winged_monkey.actions import Action
+from winged_monkey.actions import refusal as state_refusal
 from winged_monkey.backend import MUTATING, Backend, Capability, NativeEvents, acting_for
 from winged_monkey.catalog import AccountCatalog, LaunchRequest
 from winged_monkey.errors import ActionNotAllowed, InvalidRequest, NotFoundError
@@ -143,6 +144,8 @@ class AggregatorBackend(Backend):
         under_way = instance.extra.get("requested")  # another's action (convert.requested)
         if isinstance(under_way, str):
             return f"{instance.name}: {under_way}; {action} once it ends"
+        if state_refusal(action, instance) is not None:
+            return None  # the row's state says why ("web is stopped; reboot needs it running")
         role = f" to your role ({self.whoami.role})" if self.whoami else ""
         return f"the aggregator offers no {action} on {instance.name} now{role}"
 

@@ -143,6 +143,8 @@ async def test_an_operator_stops_and_the_row_follows_to_stopped(
     stopped = rows(portal, "team")["web"]
     assert str(stopped.state) == "stopped"
     assert sorted(stopped.extra["links"]) == ["start"]
+    # Offered no reboot now: the state says why, not the role (which could reboot it running).
+    assert portal.refusal(Action.REBOOT, stopped) == "web is stopped; reboot needs it running"
 
 
 async def test_the_aggregators_events_enter_the_local_log_once(
