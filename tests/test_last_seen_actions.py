@@ -7,6 +7,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from moto.core.models import DEFAULT_ACCOUNT_ID
+from moto.ec2.models import ec2_backends
+
 from tests.conftest import Cloud
 from tests.faultproxy import PASS, Fault, FaultProxy
 from tests.test_outcomes import TIMEOUT, act, listed, portal_of
@@ -62,4 +65,26 @@ async def test_an_action_on_a_row_whose_account_cannot_be_reached_says_so(
     assert "503" in final.message, final.message
     assert "flaky failed its last poll too: web's state now is unknown" in final.message
     assert cloud.state_of(cloud.ec2(), web) == "running"
+    await portal.close()
+
+
+async def test_a_backend_s_refusal_by_state_is_not_said_of_a_row_not_seen_now(
+    cloud: Cloud, fault_proxy: Callable[[int], FaultProxy], tmp_path: Path
+) -> None:
+    """Listed shutting down (EC2's words: 'being terminated'), then its account's poll
+    failed: nobody knows it is shutting down now (AWS may have finished, or the listing was
+    stale), so the backend's refusal by that state is not said either: the start is sent
+    and EC2 says. It said 'going is being terminated' of a state nobody saw now."""
+    ec2 = cloud.ec2()
+    ident = cloud.launch(ec2, "going")
+    held = ec2_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].get_instance(ident)
+    held._state.name, held._state.code = "shutting-down", 32  # as AWS lists it for a while
+    proxy = fault_proxy(cloud.server.port)
+    portal = portal_of(cloud, cloud.account("flaky", port=proxy.port, timeout=TIMEOUT),
+                       store=tmp_path / "wm.sqlite3")  # fmt: skip
+    instance = (await listed(portal, "flaky"))["going"]
+    assert portal.refusal(Action.START, instance) is not None  # seen now: said
+    proxy.fault = Fault("status", status=503)
+    await _failed_poll(portal, "flaky")
+    assert portal.refusal(Action.START, instance) is None
     await portal.close()

@@ -153,10 +153,12 @@ class Operations:
         if backend is not None and ACTION_CAPABILITY[action] not in backend.capabilities:
             kind = "/".join(filter(None, (account.config.backend, account.config.provider)))
             return f"{kind} cannot {action}"  # 'synthetic', a backend of no provider
-        said = backend.refusal(action, instance) if backend is not None else None
+        seen_now = self.seen_now(instance)
+        # A row not seen now: neither the portal nor the backend refuses by its state.
+        said = backend.refusal(action, instance) if backend is not None and seen_now else None
         if said is None and backend is not None and backend.retries(action, instance):
             return None  # the provider takes it again, though its state alone refuses it
-        return refusal(action, instance, seen_now=self.seen_now(instance), backend=said)
+        return refusal(action, instance, seen_now=seen_now, backend=said)
 
     def fly(self, intent: Intent, observed: Instance, shown: Instance) -> None:
         """`intent`'s action is under way on `observed`, shown as `shown` meanwhile."""
