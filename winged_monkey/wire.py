@@ -15,7 +15,7 @@ OpenAPI document the server publishes at /api/v1/openapi.json:
     DELETE /api/v1/{instances|deployments}/{account}/{id}          -> 202 ActionAccepted
     POST   /api/v1/pools/{pool}/launches   LaunchIn  -> 202 LaunchAccepted  (match, tries)
     GET    /api/v1/pools/{pool}/scores     -> PoolScoresOut   (each account's score parts)
-    GET    /api/v1/events?after=&since=&until=&account=&target=&limit= -> EventPage
+    GET    /api/v1/events?after=&since=&until=&account=&target=&cause=&limit= -> EventPage
     GET    /api/v1/tokens                  -> list[TokenOut]           (admins)
     POST   /api/v1/tokens   TokenIn        -> 201 TokenCreated         (admins)
     DELETE /api/v1/tokens/{id}             -> TokenOut                 (admins; revokes)
@@ -256,6 +256,13 @@ class LaunchAccepted(_Wire):
     account: str
     ids: tuple[str, ...]
     event: str
+    outcome_href: str | None = Field(
+        None,
+        description="Where the launch's outcome will be (also the 202's Location): the "
+        "events its launch on `account` causes, one of source action per id once it is "
+        "running or failed (its target the id, new_state what was seen; unknown: not seen "
+        "yet, an observation settles it later).",
+    )
     match: MatchOut | None = Field(None, description="For a pool deployable: why this account.")
     tries: tuple[TryOut, ...] = Field((), description="Accounts tried, in order (failover).")
 

@@ -22,11 +22,12 @@ from winged_monkey.store.sqlite import Store
 README = Path(__file__).resolve().parents[2] / "README.md"
 
 
-def _readme_loop() -> str:
+def readme_loop(route: str) -> str:
+    """The README's shell loop that follows the outcome of a request to `route`."""
     (block,) = [
         b
         for b in re.findall(r"```bash\n(.*?)```", README.read_text("utf-8"), re.S)
-        if "outcome_href" in b
+        if "outcome_href" in b and route in b
     ]
     return str(block)
 
@@ -86,7 +87,7 @@ def test_the_readmes_shell_loop_prints_the_outcome_of_a_stop(
     agg = fresh_aggregator
     web = agg.ids["team-a", "web"]
     script = tmp_path / "stop.sh"
-    script.write_text(_readme_loop(), encoding="utf-8")
+    script.write_text(readme_loop("/stop"), encoding="utf-8")
     env = {"PATH": "/usr/bin:/bin", "WM": agg.url, "WM_TOKEN": agg.mint("cron", "operator")}
     run = subprocess.run(
         ["bash", str(script)], env={**env, "ID": web}, capture_output=True, text=True, timeout=150

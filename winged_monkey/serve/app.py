@@ -206,6 +206,7 @@ def create_app(aggregator: Aggregator, tokens: TokenStore, limiter: RateLimiter)
         status_code=202,
         tags=["catalog"],
         responses={
+            202: _location_doc("launch's outcome: the events its launch causes, one per id"),
             409: {"model": ErrorOut},
             415: {"model": ErrorOut},
             502: {"model": ErrorOut},
@@ -213,12 +214,14 @@ def create_app(aggregator: Aggregator, tokens: TokenStore, limiter: RateLimiter)
         },
     )
     async def launch(
-        token: Caller, pool: PoolP, body: LaunchIn, intent: IntentH = None
+        response: Response, token: Caller, pool: PoolP, body: LaunchIn, intent: IntentH = None
     ) -> LaunchAccepted:
         cause = client_cause(intent)  # the request's events (each try) name the client's
         if pool in aggregator.pools and aggregator.pooled.offers(pool, body.deployable):
-            return await aggregator.pooled.launch(token, pool, body, cause=cause)
-        return await aggregator.launches.launch(token, pool, body, cause=cause)
+            accepted = await aggregator.pooled.launch(token, pool, body, cause=cause)
+        else:
+            accepted = await aggregator.launches.launch(token, pool, body, cause=cause)
+        return _located(response, accepted)
 
     def resource_routes(kind: InstanceKind, collection: str) -> None:
         @app.get(
@@ -287,15 +290,7 @@ def create_app(aggregator: Aggregator, tokens: TokenStore, limiter: RateLimiter)
             "status_code": 202,
             "tags": [collection],
             "responses": {
-                202: {
-                    "headers": {
-                        "Location": {
-                            "description": "Where the action's outcome will be: its "
-                            "events (as outcome_href).",
-                            "schema": {"type": "string"},
-                        }
-                    }
-                },
+                202: _location_doc("action's outcome: its events"),
                 409: {"model": ErrorOut},
             },
         }
@@ -452,8 +447,17 @@ def _token_routes(app: FastAPI, aggregator: Aggregator) -> None:
         return _token_out(revoked)
 
 
-def _located(response: Response, accepted: ActionAccepted) -> ActionAccepted:
-    """The 202 points at where the action's outcome will be (RFC 9110's Location)."""
+def _location_doc(what: str) -> dict[str, Any]:
+    """A 202's Location header, as the OpenAPI document describes it."""
+    description = f"Where the {what} will be (as outcome_href)."
+    return {"headers": {"Location": {"description": description, "schema": {"type": "string"}}}}
+
+
+Accepted = TypeVar("Accepted", ActionAccepted, LaunchAccepted)
+
+
+def _located(response: Response, accepted: Accepted) -> Accepted:
+    """The 202 points at where the outcome will be (RFC 9110's Location)."""
     if accepted.outcome_href is not None:
         response.headers["Location"] = accepted.outcome_href
     return accepted

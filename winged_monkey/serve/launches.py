@@ -12,7 +12,7 @@ from winged_monkey.backend import Capability
 from winged_monkey.catalog import AccountCatalog, ItemKind, LaunchRequest, Quota
 from winged_monkey.errors import ActionNotAllowed, AnswerLostError, InvalidRequest, WMError
 from winged_monkey.serve.errors import ApiError, conflict, forbidden, no_answer, not_found
-from winged_monkey.serve.request_log import RequestLog
+from winged_monkey.serve.request_log import RequestLog, outcome_href
 from winged_monkey.serve.tokens import TokenRecord
 from winged_monkey.wire import (
     API_PREFIX,
@@ -20,6 +20,8 @@ from winged_monkey.wire import (
     DeployableOut,
     LaunchAccepted,
     LaunchIn,
+    MatchOut,
+    TryOut,
 )
 
 if TYPE_CHECKING:
@@ -48,6 +50,32 @@ CATALOG_RETRY_S = 30.0
 #: hangs (its own timeout: 20 s by default, a client's too) must not hold every user's
 #: catalog of its pool. The read goes on; a later request has it, or its failure.
 CATALOG_WAIT_S = 5.0
+
+
+@dataclass(frozen=True)
+class Started:
+    """A launch the cloud took: the new ids, and the key of the portal's intent, whose
+    outcome (one per id) the 202's Location leads to ("" if none was recorded)."""
+
+    ids: tuple[str, ...]
+    intent: str
+
+    def accepted(
+        self,
+        account: str,
+        event: str,
+        match: MatchOut | None = None,
+        tries: tuple[TryOut, ...] = (),
+    ) -> LaunchAccepted:
+        """The 202's body; its outcome_href is the 202's Location too."""
+        return LaunchAccepted(
+            account=account,
+            ids=self.ids,
+            event=event,
+            outcome_href=outcome_href(self.intent),
+            match=match,
+            tries=tries,
+        )
 
 
 @dataclass
@@ -208,14 +236,14 @@ class Launches:
             token, "launch", account, item_id, request.name, cause=cause
         )
         try:
-            ids = await self.start(token, account, kind, item_id, request, cause=event)
+            started = await self.start(token, account, kind, item_id, request, cause=event)
         except InvalidRequest as exc:
             raise ApiError(422, "invalid", exc.message) from None
         except AnswerLostError as exc:  # not a refusal: the client must say unknown
             raise no_answer(f"{account}: {exc.message}") from None
         except WMError as exc:
             raise ApiError(502, "backend_failed", f"{account}: {exc.message}") from None
-        return LaunchAccepted(account=account, ids=ids, event=event)
+        return started.accepted(account, event)
 
     async def start(
         self,
@@ -225,37 +253,39 @@ class Launches:
         item_id: str,
         request: LaunchIn,
         cause: str | None = None,
-    ) -> tuple[str, ...]:
-        """Launch through the portal in the background; the new ids once the cloud took
-        the launch, or its refusal raised (InvalidRequest, WMError). `cause`: the key of
-        the request's event, which the engine's intent points at."""
+    ) -> Started:
+        """Launch through the portal in the background; the new ids (and the intent) once
+        the cloud took the launch, or its refusal raised (InvalidRequest, WMError).
+        `cause`: the key of the request's event, which the engine's intent points at."""
         if kind == "template":
-            return (await self._start_app(token, account, item_id, request, cause),)
+            return await self._start_app(token, account, item_id, request, cause)
         launch = LaunchRequest(item=item_id, kind=cast("ItemKind", kind), **request.spec())
         # Through the portal: its quota check stops an over-quota launch before any call,
         # the new rows are in the cache at once, and each outcome is logged as the user's.
-        taken: asyncio.Future[tuple[str, ...]] = asyncio.get_running_loop().create_future()
+        taken: asyncio.Future[Started] = asyncio.get_running_loop().create_future()
 
         async def run() -> None:
             ids: list[str] = []
+            intent = ""
             try:
                 updates = self.agg.portal.launch(account, launch, user=token.user, cause=cause)
                 async for update in updates:
                     self.agg.changed()
+                    intent = intent or update.intent
                     if update.phase == "requested":
                         ids.append(update.instance.id)
                     if not taken.done() and (len(ids) == launch.count or update.finished):
-                        taken.set_result(tuple(ids))
+                        taken.set_result(Started(tuple(ids), intent))
             except Exception as exc:
                 if not taken.done():
                     taken.set_exception(exc)
             if not taken.done():
-                taken.set_result(tuple(ids))
+                taken.set_result(Started(tuple(ids), intent))
 
         self.agg.spawn(run())
-        ids = await taken
+        started = await taken
         self.agg.poll_soon()
-        return ids
+        return started
 
     async def _start_app(
         self,
@@ -264,8 +294,8 @@ class Launches:
         template: str,
         request: LaunchIn,
         cause: str | None = None,
-    ) -> str:
-        taken: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+    ) -> Started:
+        taken: asyncio.Future[Started] = asyncio.get_running_loop().create_future()
 
         async def run() -> None:
             try:
@@ -279,15 +309,15 @@ class Launches:
                 ):
                     self.agg.changed()
                     if not taken.done():
-                        taken.set_result(update.instance.id)
+                        taken.set_result(Started((update.instance.id,), update.intent))
             except Exception as exc:
                 if not taken.done():
                     taken.set_exception(exc)
 
         self.agg.spawn(run())
-        app_id = await taken
+        started = await taken
         self.agg.poll_soon()
-        return app_id
+        return started
 
 
 def deployable_id(account: str, kind: str, item_id: str) -> str:

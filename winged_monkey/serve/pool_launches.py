@@ -207,7 +207,7 @@ class PoolLaunches:
                 }
             )
             try:
-                ids = await self.launches.start(
+                started = await self.launches.start(
                     token, fit.account, fit.kind, fit.item, asked, cause=event
                 )
             except AnswerLostError as exc:  # it may exist: launching elsewhere could make two
@@ -224,14 +224,9 @@ class PoolLaunches:
             finally:
                 self.launches.forget(fit.account)  # its quota use changed
             tries.append(TryOut(account=fit.account, outcome="launched", reason=why, event=event))
-            await settle(f"launched on {fit.account}: {', '.join(ids)}", "ok")
-            return LaunchAccepted(
-                account=fit.account,
-                ids=ids,
-                event=event,
-                match=match_out(found),
-                tries=tuple(tries),
-            )
+            await settle(f"launched on {fit.account}: {', '.join(started.ids)}", "ok")
+            # Its Location: the outcome of this try's launch, the one the cloud took.
+            return started.accepted(fit.account, event, match=match_out(found), tries=tuple(tries))
         if not tries:
             raise conflict(found.why())
         reasons = "; ".join(f"{t.account}: {t.reason}" for t in tries)

@@ -8,9 +8,11 @@ import logging
 import sqlite3
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Protocol
+from urllib.parse import quote
 
 from winged_monkey.errors import StoreError
 from winged_monkey.models import Event, EventSource
+from winged_monkey.wire import API_PREFIX
 
 if TYPE_CHECKING:
     from winged_monkey.engine.portal import Portal
@@ -61,3 +63,11 @@ class RequestLog(Protocol):
             self.portal.store.append_events([event])
         except (StoreError, sqlite3.Error) as exc:  # a broken store costs history, not actions
             log.warning("event log: %s", exc)
+
+
+def outcome_href(intent: str) -> str | None:
+    """Where the outcome of the portal's intent `intent` will be (a 202's Location): the
+    events that name it as their cause, read by the log's index however long the log (a
+    script follows that, not the request two links away in a log it may never scan that
+    far). None before an intent was recorded."""
+    return f"{API_PREFIX}/events?cause={quote(intent, safe='')}" if intent else None

@@ -28,7 +28,7 @@ from winged_monkey.models import Event, Instance, InstanceKind
 from winged_monkey.serve.errors import ApiError, conflict, forbidden, not_found
 from winged_monkey.serve.launches import Launches
 from winged_monkey.serve.pool_launches import PoolLaunches
-from winged_monkey.serve.request_log import RequestLog
+from winged_monkey.serve.request_log import RequestLog, outcome_href
 from winged_monkey.serve.settings import ServerConfig
 from winged_monkey.serve.tokens import TokenRecord
 from winged_monkey.wire import (
@@ -452,14 +452,11 @@ class Aggregator(RequestLog):
             raise conflict(exc.message) from None
         # The row as the engine holds it now (the action may have ended since it was taken).
         row = self.portal.instance(first.instance.key) or instance
-        # Its outcome (and a settling observation) names its intent as cause: a script
-        # follows that, not the request two links away in a log it may never scan that far.
-        outcome = f"{API_PREFIX}/events?cause={quote(first.intent, safe='')}"
         return ActionAccepted(
             action=str(action),
             resource=self.resource_out(row, token),
             event=event,
-            outcome_href=outcome if first.intent else None,
+            outcome_href=outcome_href(first.intent),  # its outcome names its intent as cause
         )
 
     # -- events ------------------------------------------------------------------
