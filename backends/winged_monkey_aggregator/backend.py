@@ -16,8 +16,21 @@ from winged_monkey.actions import Action
 from winged_monkey.actions import refusal as state_refusal
 from winged_monkey.backend import MUTATING, Backend, Capability, NativeEvents, acting_for
 from winged_monkey.catalog import AccountCatalog, LaunchRequest
-from winged_monkey.errors import ActionNotAllowed, InvalidRequest, NotFoundError
-from winged_monkey.models import AppDetail, AppResource, Event, Instance, InstanceState
+from winged_monkey.errors import (
+    ActionNotAllowed,
+    BackendError,
+    InvalidRequest,
+    NotFoundError,
+    WMError,
+)
+from winged_monkey.models import (
+    AppDetail,
+    AppResource,
+    Event,
+    EventSource,
+    Instance,
+    InstanceState,
+)
 from winged_monkey.wire import (
     ActionAccepted,
     CatalogOut,
@@ -40,6 +53,9 @@ EVENT_PAGES_PER_POLL = 20
 #: How long a launched row may be missing from the aggregator's listing before it counts
 #: as gone (the aggregator lists from its cache, refreshed on its own schedule).
 LAUNCH_LISTED_S = 60.0
+#: Seconds an action waits for the server's outcome of it (a refusal comes at once; a stop
+#: the cloud takes its time over is then followed by looking at the row, as any other).
+OUTCOME_WAIT_S = 10.0
 #: The one marker the aggregator's event stream needs: its `next`.
 MARKER = "events"
 #: Link names that carry out an action, preferred first (a server may start a suspended row).
@@ -155,7 +171,35 @@ class AggregatorBackend(Backend):
             reason = self.refusal(action, instance) or f"the aggregator cannot {action}"
             raise ActionNotAllowed(reason, account=self.account.name)
         # The local intent's key goes along: the server's events for it link back to it.
-        await self.client.follow(link, ActionAccepted, intent=acting_for())
+        accepted = await self.client.follow(link, ActionAccepted, intent=acting_for())
+        # A failure is the server's own words for it; otherwise (done, or not settled yet)
+        # the engine follows the row, which shows what the server saw.
+        outcome = await self._outcome(accepted.outcome_href) if accepted.outcome_href else None
+        if outcome is not None and outcome.outcome == "failed":
+            raise BackendError(
+                f"at the aggregator: {outcome.detail or 'failed'}", account=self.account.name
+            )
+
+    async def _outcome(self, href: str) -> Event | None:
+        """The server's outcome of an action it took (`href`: its 202's outcome_href),
+        read until its cloud answered, within OUTCOME_WAIT_S (and half the account's
+        timeout, which bounds the whole call); None if it did not by then, or could not
+        be read."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + min(OUTCOME_WAIT_S, self.account.timeout / 2)
+        gap = 0.05
+        while True:
+            try:
+                page = await self.client.read(href, EventPage)
+            except WMError:  # not the action's failure: the row tells
+                return None
+            for event in page.events:
+                if event.source is EventSource.ACTION and event.outcome != "unknown":
+                    return event
+            if loop.time() + gap > deadline:
+                return None
+            await asyncio.sleep(gap)
+            gap = min(gap * 2, 1.0)
 
     def _link(self, action: Action, instance: Instance) -> Link | None:
         offered = convert.links(instance)

@@ -178,10 +178,17 @@ class AggregatorClient:
 
     async def follow(self, link: Link, shape: type[T], *, intent: str | None = None) -> T:
         """Run a link the server offered (its href is a path from the server's root)."""
-        href = link.href
+        return await self.send(link.method, self._relative(link.href), shape, intent=intent)
+
+    async def read(self, href: str, shape: type[T]) -> T:
+        """GET a path the server gave (a 202's outcome_href), query included."""
+        return await self.get(self._relative(href), shape)
+
+    def _relative(self, href: str) -> str:
+        """A path from the server's root as one from the url (a reverse proxy's prefix)."""
         if self._prefix and href.startswith(self._prefix + "/"):
-            href = href[len(self._prefix) :]
-        return await self.send(link.method, href, shape, intent=intent)
+            return href[len(self._prefix) :]
+        return href
 
     async def _send(
         self,

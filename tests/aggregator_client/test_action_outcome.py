@@ -1,0 +1,74 @@
+"""An action through a `wm serve` ends with the server's own outcome of it: a stop its
+cloud refused says the cloud's words at once, not a timeout after `action_timeout` of
+looking at a row that stays running. Real `wm serve` over moto; one account reaches moto
+through the fault proxy, which answers its StopInstances as EC2 refuses one (a refusal
+moto does not give on demand), so the cloud stops nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from tests.aggregator.server import RunningAggregator, account_toml, two_pool_aggregator
+from tests.faultproxy import Fault, FaultProxy
+from winged_monkey.cli.main import main
+from winged_monkey.demo.server import MotoServer
+
+REFUSING = "team-refusing"  # us-east-1 as team-a: it lists team-a's web and batch
+#: EC2's answer to a StopInstances the caller may not make (botocore reads its Code).
+UNAUTHORIZED = (
+    b'<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error>'
+    b"<Code>UnauthorizedOperation</Code>"
+    b"<Message>You are not authorized to perform this operation.</Message>"
+    b"</Error></Errors><RequestID>7a62c49f-347e-4fc4-9331-6e8eEXAMPLE</RequestID></Response>"
+)
+
+
+@pytest.fixture
+def refusing(
+    moto_server: MotoServer, tmp_path: Path, fault_proxy: Callable[[int], FaultProxy]
+) -> Iterator[tuple[RunningAggregator, FaultProxy]]:
+    proxy = fault_proxy(moto_server.port)
+    proxy.fault = Fault(
+        "status",
+        status=403,
+        headers={"Content-Type": "text/xml;charset=UTF-8"},
+        body=UNAUTHORIZED,
+        match=b"Action=StopInstances",
+    )
+    toml = account_toml(REFUSING, "us-east-1", "gamma", proxy.port)
+    with two_pool_aggregator(
+        moto_server, tmp_path / "agg", serve="rate = 1000\nburst = 1000", accounts=toml
+    ) as running:
+        running.wait_listed(len(running.ids) + 2)
+        yield running, proxy
+
+
+def test_a_stop_the_cloud_refused_says_the_clouds_words(
+    refusing: tuple[RunningAggregator, FaultProxy], tmp_path: Path
+) -> None:
+    agg, proxy = refusing
+    config = tmp_path / "wm.toml"
+    config.write_text(  # before, this stop ended in a timeout: "web still running after 20 s"
+        "action_poll_interval = 0.2\naction_timeout = 20\n\n"
+        '[[accounts]]\nname = "team"\nbackend = "aggregator"\n'
+        f'url = "{agg.url}"\n'
+        'credentials = { keyring = false, secret_env = "WM_TEAM_TOKEN" }\n',
+        encoding="utf-8",
+    )
+    env = {
+        "WM_CONFIG": str(config),
+        "WM_DATA_DIR": str(tmp_path / "data"),
+        "WM_TEAM_TOKEN": agg.mint("otto", "operator"),
+    }
+    web = f"team/{REFUSING}/{agg.ids['team-a', 'web']}"
+    stopped = CliRunner().invoke(main, ["stop", web, "--yes"], env=env, catch_exceptions=False)
+    assert stopped.exit_code != 0, stopped.output
+    assert "UnauthorizedOperation" in stopped.output, stopped.output
+    assert "You are not authorized to perform this operation" in stopped.output
+    assert "still running" not in stopped.output
+    assert proxy.faulted == 1
+    assert agg.cloud_state("team-a", "web") == "running"
