@@ -24,6 +24,7 @@ from winged_monkey import __version__
 from winged_monkey.actions import Action
 from winged_monkey.models import InstanceKind
 from winged_monkey.serve.body_limit import BodyLimit
+from winged_monkey.serve.docs import add_docs
 from winged_monkey.serve.errors import (
     STATUS_CODES,
     ApiError,
@@ -161,7 +162,7 @@ def create_app(aggregator: Aggregator, tokens: TokenStore, limiter: RateLimiter)
         version=__version__,
         description="A Conductor-style API over a team's cloud accounts.",
         openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url=f"{API_PREFIX}/docs",
+        docs_url=None,  # docs.py: Swagger UI's files from the server, not a CDN
         redoc_url=None,
         redirect_slashes=False,  # a 307 with no body: a script's jq read nothing; 404 says why
         responses=_ERROR_RESPONSES,
@@ -173,6 +174,7 @@ def create_app(aggregator: Aggregator, tokens: TokenStore, limiter: RateLimiter)
     app.add_middleware(BodyLimit)
     app.add_middleware(HeadAsGet)  # outermost: a HEAD is a GET to everything after it
     _error_handlers(app)
+    add_docs(app)
 
     v1 = API_PREFIX
 
