@@ -222,6 +222,11 @@ class Backend(ABC):
         the account is ok, and these are said beside its rows. The default: nothing."""
         return ()
 
+    def unlisted_accounts(self) -> tuple[str, ...]:
+        """The names of what `unlisted` says, in its order (an aggregator's server accounts),
+        for a `wm serve` over this account to name in its listings' X-WM-Not-Listed."""
+        return ()
+
     def not_an_instance(self, ref: str) -> str | None:
         """What `ref` (an id or a name no instance has) names in this account instead, from
         the last listing, in words that say what to do with it (a vSphere template: cloned

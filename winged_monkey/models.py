@@ -142,6 +142,10 @@ class AccountStatus(BaseModel):
         description="What the last listing could not include, one line each (an "
         "aggregator's account its server has no rows of: failed, or not listed yet).",
     )
+    unlisted_accounts: tuple[str, ...] = Field(
+        (),
+        description="The names of what `unlisted` says, in its order (Backend.unlisted_accounts).",
+    )
 
     def unseen(self, instance: Instance) -> Unseen | None:
         """Why the state of `instance` (a row of this account) was not observed now, or

@@ -315,3 +315,32 @@ def test_a_relayed_row_kept_as_last_seen_says_when_its_source_listed_it(
 
 def _when(text: object) -> datetime:
     return datetime.fromisoformat(str(text))
+
+
+def test_a_relay_names_the_accounts_its_upstream_cannot_list(
+    never_listed: RunningAggregator, tmp_path: Path
+) -> None:
+    """A server whose account is another server relays the accounts that one lacks, in
+    X-WM-Not-Listed: its listing read as all there is (no header), and ?complete=true
+    answered 200 without FLAKY's rows."""
+    agg = never_listed
+    with agg.client(agg.mint("ada", "admin")) as admin:
+        wait_until(lambda: _phase(admin, FLAKY) == "failed", timeout=20)
+    with relaying(agg, tmp_path / "relay") as relay, relay.client(relay.mint("vera")) as client:
+        wait_until(lambda: _phase(client, "upstream") == "ok", timeout=20)
+        for params in ({}, {"account": "upstream"}, {"pool": "relay"}):
+            reply = client.get("/api/v1/instances", params=params)
+            assert reply.status_code == 200, (params, reply.text)
+            assert reply.headers["X-WM-Not-Listed"] == f"upstream/{FLAKY}", params
+            assert {str(r["id"]).partition("/")[0] for r in reply.json()} == {
+                "team-a",
+                "team-b",
+            }
+        whole = client.get("/api/v1/instances", params={"complete": "true"})
+    assert whole.status_code == 503, whole.text
+    error = whole.json()["error"]
+    assert error["code"] == "not_listed"
+    assert error["message"].startswith(
+        f"the instances of upstream/{FLAKY} are unknown, not none: upstream: the aggregator "
+        f"cannot list {FLAKY}: "
+    ), error["message"]

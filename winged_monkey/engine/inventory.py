@@ -138,6 +138,7 @@ class Inventory:
             count=len(listed),
             stale=sum(1 for i in listed if i.stale is not None),
             unlisted=backend.unlisted(),
+            unlisted_accounts=backend.unlisted_accounts(),
         )
         if self.on_listed is not None:
             events = await self.on_listed(name, instances, events)

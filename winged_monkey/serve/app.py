@@ -236,7 +236,8 @@ def create_app(aggregator: Aggregator, tokens: TokenStore, limiter: RateLimiter)
                     "headers": {
                         NOT_LISTED_HEADER: {
                             "description": "Accounts whose rows are unknown (not listed): "
-                            "missing from the body.",
+                            "missing from the body; ACCOUNT/NAME: one that the server an "
+                            "aggregator account reaches cannot list.",
                             "schema": {"type": "string"},
                         },
                         STALE_HEADER: {

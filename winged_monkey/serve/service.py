@@ -253,7 +253,8 @@ class Aggregator(RequestLog):
     ) -> tuple[list[str], list[str]]:
         """The accounts of the selection a listing holds no rows of, because the server
         cannot list them (failed since it started) or has not yet: their rows are unknown,
-        not none; then those whose rows it serves as last seen (its last poll failed)."""
+        not none (and those an aggregator account's server lacks, as `ACCOUNT/ITS_ACCOUNT`);
+        then those whose rows it serves as last seen (its last poll failed)."""
         missing, last_seen = [], []
         for name in self._visible_accounts(token, pool, account):
             status = self.portal.status(name)
@@ -261,6 +262,7 @@ class Aggregator(RequestLog):
                 missing.append(name)
             elif status.phase in ("failed", "stale"):
                 last_seen.append(name)
+            missing += (f"{name}/{source}" for source in status.unlisted_accounts)
         return missing, last_seen
 
     def check_known(
@@ -282,16 +284,23 @@ class Aggregator(RequestLog):
             return
         selection = self._visible_accounts(token, pool, account)
         narrowed = pool is not None or account is not None
-        if not complete and not (narrowed and len(missing) == len(selection)):
+        unknown = [name for name in missing if name in selection]  # not relayed: ours
+        if not complete and not (narrowed and len(unknown) == len(selection)):
             return
         whys = []
         for name in missing:
+            if name not in selection:  # ACCOUNT/ITS_ACCOUNT: said by ACCOUNT's server
+                via, _, source = name.partition("/")
+                status = self.portal.status(via)
+                said = dict(zip(status.unlisted_accounts, status.unlisted, strict=False))
+                whys.append(f"{via}: {said.get(source, f'its server cannot list {source}')}")
+                continue
             status = self.portal.status(name)
             if status.phase == "failed":
                 whys.append(f"the aggregator cannot list {name}: {status.error}")
             else:
                 whys.append(f"the aggregator has not listed {name} yet")
-        if len(missing) == len(selection) and narrowed:
+        if len(unknown) == len(selection) and narrowed:
             scope = account if account is not None else f"pool {pool}"
         else:
             scope = ", ".join(missing)
