@@ -88,3 +88,24 @@ async def test_a_backend_s_refusal_by_state_is_not_said_of_a_row_not_seen_now(
     await _failed_poll(portal, "flaky")
     assert portal.refusal(Action.START, instance) is None
     await portal.close()
+
+
+async def test_an_action_on_a_row_fetched_by_id_says_no_failed_poll_that_never_ran(
+    cloud: Cloud, fault_proxy: Callable[[int], FaultProxy], tmp_path: Path
+) -> None:
+    """`wm stop ACCOUNT/ID` fetches its row without listing the account: a stop the cloud
+    refused said '(flaky failed its last poll too: ...)' of a poll that never ran."""
+    web = cloud.launch(cloud.ec2(), "web")
+    proxy = fault_proxy(cloud.server.port)
+    portal = portal_of(cloud, cloud.account("flaky", port=proxy.port, timeout=TIMEOUT),
+                       store=tmp_path / "wm.sqlite3")  # fmt: skip
+    instance = await portal.fetch(f"flaky/{web}")
+    assert instance is not None
+    assert portal.status("flaky").phase != "failed"
+    proxy.fault = Fault("status", status=403, match=b"StopInstances")
+    final = (await act(portal, Action.STOP, instance))[-1]
+    assert final.phase == "failed", final
+    assert "403" in final.message, final.message
+    assert "last poll" not in final.message
+    assert cloud.state_of(cloud.ec2(), web) == "running"
+    await portal.close()

@@ -195,7 +195,7 @@ class Operations:
         account = self.accounts.get(instance.account)
         backend = await self.accounts.backend(instance.account)
         # An account that failed its last poll: a call that fails too is said as its.
-        unlisted = account.status.unseen(instance) in ("failed", "not listed")
+        failed_poll = account.status.unseen(instance) == "failed"  # not "not listed": no poll ran
         started, at = time.monotonic(), self.clock()
         moving = instance.model_copy(update={"state": _moving_state(action, instance)})
         asker = user or self.user
@@ -230,7 +230,7 @@ class Operations:
                 final = ActionUpdate(action, instance, "failed", text, intent.key)
             except WMError as exc:
                 text = exc.message
-                if unlisted:
+                if failed_poll:
                     text += (
                         f" ({instance.account} failed its last poll too: {instance.name}'s "
                         "state now is unknown; its row shows the state last seen)"
