@@ -1,5 +1,6 @@
 """Stacks as the portal's rows (kind "app"): their normalised state, member counts kept
-while a stack is unchanged, and the state a checked (or snapshotted) stack had before."""
+while a stack is unchanged, the state a checked (or snapshotted) stack had before, and the
+action a rolled-back stack undid."""
 
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ from typing import Any
 from winged_monkey.account import AccountConfig
 from winged_monkey.errors import NotFoundError
 from winged_monkey.models import Instance, InstanceState
-from winged_monkey_heat.models import parse_time
+from winged_monkey_heat.models import StackEvent, parse_time
 from winged_monkey_heat.stacks import EVENT_PAGE, Stacks, stack_path
-from winged_monkey_heat.states import KEEP_STATE, normalise
+from winged_monkey_heat.states import KEEP_STATE, normalise, split
 
 #: Requests at once while listing (member counts, pre-check states: each one is small).
 MEMBER_FETCHES = 8
@@ -28,10 +29,11 @@ class Listing:
         self.stacks = stacks
         #: (stack id, status, updated) -> top-level resource count, so polls do not refetch.
         self._members: dict[tuple[str, str, str | None], int] = {}
-        #: stack id -> its last stack status before the check or snapshot it is in
-        #: (CHECK_COMPLETE, SNAPSHOT_COMPLETE): kept while it stays so, so a poll asks
-        #: Heat's events once per check.
-        self._pre_check: dict[str, str] = {}
+        #: stack id -> its last own event before the check or snapshot it is in
+        #: (CHECK_COMPLETE, SNAPSHOT_COMPLETE), or before its rollback (ROLLBACK_COMPLETE):
+        #: kept while it stays so (same status and update time), so a poll asks Heat's
+        #: events once per check or rollback.
+        self._pre_check: dict[str, tuple[tuple[str, Any], StackEvent]] = {}
 
     def recall(self, rows: Sequence[Instance]) -> None:
         """Member counts of the stacks last listed: one unchanged since (same status and
@@ -87,14 +89,21 @@ class Listing:
         return self._members[key]
 
     async def _before_check(self, stack: dict[str, Any]) -> None:
-        """Learn what a checked or snapshotted stack was before: Heat's status says only
-        CHECK_COMPLETE or SNAPSHOT_COMPLETE (a suspended stack's too); its newest own
-        event of another action says the rest."""
+        """Learn what a checked or snapshotted stack was before, or what a rolled-back one
+        undid: Heat's status says only CHECK_COMPLETE, SNAPSHOT_COMPLETE (a suspended
+        stack's too) or ROLLBACK_COMPLETE (a create's, which never ran, or an update's);
+        its newest own event of another action says the rest."""
         stack_id, status = str(stack["id"]), str(stack.get("stack_status") or "")
-        if status not in {f"{action}_COMPLETE" for action in KEEP_STATE}:
+        if status == "ROLLBACK_COMPLETE":
+            # convergence: CREATE_FAILED (with the cause); legacy: CREATE_IN_PROGRESS
+            skipped = {"ROLLBACK"}
+        elif status in {f"{action}_COMPLETE" for action in KEEP_STATE}:
+            skipped = set(KEEP_STATE)
+        else:
             self._pre_check.pop(stack_id, None)
             return
-        if stack_id in self._pre_check:
+        key = (status, stack.get("updated_time"))
+        if stack_id in self._pre_check and self._pre_check[stack_id][0] == key:
             return
         name, marker = str(stack.get("stack_name") or ""), None
         self.stacks.names.setdefault(stack_id, name)
@@ -106,10 +115,10 @@ class Listing:
             except NotFoundError:
                 return
             for event in page:
-                done = not event.status.endswith("_IN_PROGRESS")
-                kept = event.status.rpartition("_")[0] in KEEP_STATE
-                if event.resource_name == name and done and not kept:
-                    self._pre_check[stack_id] = event.status
+                action, result = split(event.status)
+                done = result != "IN_PROGRESS" or "ROLLBACK" in skipped
+                if event.resource_name == name and done and action not in skipped:
+                    self._pre_check[stack_id] = (key, event)
                     return
             if len(page) < EVENT_PAGE:
                 return
@@ -117,7 +126,10 @@ class Listing:
 
     def _row(self, stack: dict[str, Any], members: int | None) -> Instance:
         status = str(stack.get("stack_status") or "UNKNOWN")
-        state = normalise(status, self._pre_check.get(str(stack["id"])))
+        key = (status, stack.get("updated_time"))
+        kept = self._pre_check.get(str(stack["id"]))
+        before = kept[1] if kept and kept[0] == key else None
+        state = normalise(status, before.status if before else None)
         reason = str(stack.get("stack_status_reason") or "")
         extra: dict[str, Any] = {
             "kind": "app",
@@ -128,8 +140,10 @@ class Listing:
         }
         if stack.get("updated_time"):
             extra["updated_at"] = stack["updated_time"]
+        if status == "ROLLBACK_COMPLETE" and before is not None:
+            extra["rolled_back"] = _rolled_back(before, reason)
         if state is InstanceState.ERROR:
-            extra["fault"] = reason or status
+            extra["fault"] = extra.get("rolled_back") or reason or status
         return Instance(
             account=self.account.name,
             id=str(stack["id"]),
@@ -142,3 +156,14 @@ class Listing:
             price_hourly=self.account.price_hourly,
             extra=extra,
         )
+
+
+def _rolled_back(before: StackEvent, reason: str) -> str:
+    """What a rollback undid, with the failure that caused it where Heat's event says it
+    (the convergence engine's CREATE_FAILED or UPDATE_FAILED; the legacy one's says only
+    that the action began): `create failed and was rolled back: Resource CREATE failed: ...`."""
+    action, result = split(before.status)
+    said = action.lower()
+    if result == "FAILED" and before.reason:
+        return f"{said} failed and was rolled back: {before.reason}"
+    return f"{said} failed and was rolled back" + (f" ({reason})" if reason else "")

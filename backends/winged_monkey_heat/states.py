@@ -11,6 +11,9 @@ _GOING_DOWN = frozenset({"SUSPEND", "DELETE"})
 #: Actions that change nothing that runs: a check reads the resources, a snapshot copies
 #: them. Once done, the app is in the state it was in before (a suspended app stays so).
 KEEP_STATE = frozenset({"CHECK", "SNAPSHOT"})
+#: Actions a rollback undoes that leave nothing running: a create (or an adopt) rolled back
+#: never ran, its resources deleted; an update rolled back runs on its old template.
+NEVER_RAN = frozenset({"CREATE", "ADOPT"})
 #: Every action a Heat stack takes (heat.engine.stack.Stack.ACTIONS); a status with any
 #: other (a newer Heat's) is one wm cannot map, so `unknown`, with the status kept raw.
 _ACTIONS = frozenset(
@@ -30,15 +33,23 @@ _ACTIONS = frozenset(
 )
 
 
+def split(stack_status: str) -> tuple[str, str]:
+    """CREATE_IN_PROGRESS -> (CREATE, IN_PROGRESS), SUSPEND_FAILED -> (SUSPEND, FAILED)."""
+    if stack_status.endswith("_IN_PROGRESS"):
+        return stack_status.removesuffix("_IN_PROGRESS"), "IN_PROGRESS"
+    action, _, result = stack_status.rpartition("_")
+    return action, result
+
+
 def normalise(stack_status: str, before: str | None = None) -> InstanceState:
     """CREATE_COMPLETE -> running, SUSPEND_COMPLETE -> suspended, *_FAILED -> error, ...
 
     A check or a snapshot changes nothing: CHECK_COMPLETE and SNAPSHOT_COMPLETE are the
     state the stack was in before it (`before`, its last status of another action), or
-    unknown while that is not known."""
-    action, _, result = stack_status.rpartition("_")
-    if stack_status.endswith("_IN_PROGRESS"):
-        action, result = stack_status.removesuffix("_IN_PROGRESS"), "IN_PROGRESS"
+    unknown while that is not known. ROLLBACK_COMPLETE is error after a create (it never
+    ran: convergence keeps the stack, with no resources), running after an update (on its
+    old template), unknown while the action rolled back (`before`) is not known."""
+    action, result = split(stack_status)
     if action not in _ACTIONS:
         return S.UNKNOWN
     if result == "IN_PROGRESS":
@@ -50,10 +61,14 @@ def normalise(stack_status: str, before: str | None = None) -> InstanceState:
     if action in KEEP_STATE:
         kept = before.rpartition("_")[0] if before else ""
         return S.UNKNOWN if not before or kept in KEEP_STATE else normalise(before)
+    if action == "ROLLBACK":
+        if not before:
+            return S.UNKNOWN
+        return S.ERROR if split(before)[0] in NEVER_RAN else S.RUNNING
     if action == "DELETE":
         return S.TERMINATED
     if action == "SUSPEND":
         return S.SUSPENDED
     if action == "INIT":
         return S.PENDING
-    return S.RUNNING  # CREATE, RESUME, UPDATE, ROLLBACK, RESTORE, ADOPT
+    return S.RUNNING  # CREATE, RESUME, UPDATE, RESTORE, ADOPT

@@ -44,12 +44,13 @@ HERE = Path(__file__).resolve().parent
 BUSY_TIMEOUT_MS = 30_000
 
 
-def render_config(state: Path) -> Path:
+def render_config(state: Path, convergence: bool = False) -> Path:
     """Write heat.conf for this run into the state dir (paths made absolute)."""
     for sub in ("locks",):
         (state / sub).mkdir(parents=True, exist_ok=True)
     text = (HERE / "heat.conf.in").read_text(encoding="utf-8")
     text = text.replace("@STATE@", str(state)).replace("@HERE@", str(HERE))
+    text = text.replace("@CONVERGENCE@", "true" if convergence else "false")
     conf = state / "heat.conf"
     conf.write_text(text, encoding="utf-8")
     return conf
@@ -141,12 +142,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--state-dir", type=Path, required=True, help="database, config, log")
+    parser.add_argument(
+        "--convergence", action="store_true", help="the convergence engine (real clouds' default)"
+    )
     args = parser.parse_args(argv)
     if args.host not in ("127.0.0.1", "::1", "localhost"):
         parser.error("this test server listens on loopback only")
     state: Path = args.state_dir.resolve()
     state.mkdir(parents=True, exist_ok=True)
-    conf_file = render_config(state)
+    conf_file = render_config(state, args.convergence)
     started = time.monotonic()
 
     import oslo_i18n

@@ -68,6 +68,23 @@ def heat_server(
         server.stop()
 
 
+@pytest.fixture(scope="session")
+def heat_convergence_server(
+    heat_python: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[HeatServer]:
+    """A second standalone Heat, on the convergence engine real clouds run (the suite's
+    own runs the legacy one, faster here): started once, only by the tests that ask."""
+    server = HeatServer(heat_python, tmp_path_factory.mktemp("heat-convergence"), convergence=True)
+    try:
+        server.start()
+    except HeatUnavailable as exc:
+        pytest.fail(str(exc), pytrace=False)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
 def heat_account(name: str, url: str, project: str | None = None, **extra: Any) -> AccountConfig:
     """A Heat account on a direct endpoint (standalone Heat: no Keystone, any token)."""
     settings: dict[str, Any] = {"endpoint_url": url, "project": project or name}
@@ -198,6 +215,12 @@ class Projects:
         assert reply.status_code == 200, reply.text
         return str(reply.json()["stack"]["stack_status"])
 
+    async def close(self) -> None:
+        for backend in self.backends:
+            await backend.close()
+        for store in self.stores:
+            store.close()
+
     def wait(self, name: str, stack_id: str, timeout: float = 60) -> str:
         deadline = time.monotonic() + timeout
         while (status := self.status(name, stack_id)).endswith("IN_PROGRESS"):
@@ -210,13 +233,24 @@ class Projects:
 async def heat(
     heat_server: HeatServer, tmp_path: Path, request: pytest.FixtureRequest
 ) -> AsyncIterator[Projects]:
-    tag = request.node.name.replace("_", "-")[5:40] + f"-{time.monotonic_ns() % 10**6}"
-    projects = Projects(heat_server, tmp_path, tag)
+    projects = Projects(heat_server, tmp_path, _tag(request))
     yield projects
-    for backend in projects.backends:
-        await backend.close()
-    for store in projects.stores:
-        store.close()
+    await projects.close()
+
+
+@pytest.fixture
+async def heat_convergence(
+    heat_convergence_server: HeatServer, tmp_path: Path, request: pytest.FixtureRequest
+) -> AsyncIterator[Projects]:
+    """`heat`, on the convergence engine."""
+    projects = Projects(heat_convergence_server, tmp_path, _tag(request))
+    yield projects
+    await projects.close()
+
+
+def _tag(request: pytest.FixtureRequest) -> str:
+    name: str = request.node.name
+    return name.replace("_", "-")[5:40] + f"-{time.monotonic_ns() % 10**6}"
 
 
 async def refresh(portal: Portal) -> dict[str, AccountUpdate]:

@@ -65,8 +65,12 @@ def install(cache: Path) -> Path:
 class HeatServer:
     """One standalone Heat on 127.0.0.1; `with HeatServer(...) as heat:` starts and stops it."""
 
-    def __init__(self, python: Path, state_dir: Path, port: int | None = None) -> None:
+    def __init__(
+        self, python: Path, state_dir: Path, port: int | None = None, *, convergence: bool = False
+    ) -> None:
         self.python = python
+        #: Heat's convergence engine (real clouds' default) instead of the legacy one.
+        self.convergence = convergence
         self.state_dir = state_dir
         self.port = port or free_port()
         self.process: subprocess.Popen[bytes] | None = None
@@ -93,6 +97,7 @@ class HeatServer:
                     str(self.port),
                     "--state-dir",
                     str(self.state_dir),
+                    *(["--convergence"] if self.convergence else []),
                 ],
                 stdout=out,
                 stderr=subprocess.STDOUT,

@@ -122,6 +122,11 @@ def test_a_status_of_an_action_heat_has_not_is_unknown_not_guessed() -> None:
     assert normalise("SNAPSHOT_COMPLETE", "SUSPEND_COMPLETE") is InstanceState.SUSPENDED
     assert normalise("CHECK_COMPLETE") is InstanceState.UNKNOWN  # before it: not known
     assert normalise("ADOPT_COMPLETE") is InstanceState.RUNNING
+    # a rollback: of a create, it never ran; of an update, it runs on its old template
+    assert normalise("ROLLBACK_COMPLETE", "CREATE_FAILED") is InstanceState.ERROR
+    assert normalise("ROLLBACK_COMPLETE", "CREATE_IN_PROGRESS") is InstanceState.ERROR
+    assert normalise("ROLLBACK_COMPLETE", "UPDATE_FAILED") is InstanceState.RUNNING
+    assert normalise("ROLLBACK_COMPLETE") is InstanceState.UNKNOWN  # which one: not known
 
 
 NOVA = """

@@ -25,7 +25,7 @@ from textual.worker import Worker, WorkerState
 
 from winged_monkey.engine.portal import Portal
 from winged_monkey.errors import WMError
-from winged_monkey.models import AppDetail, AppResource, Instance
+from winged_monkey.models import AppDetail, AppResource, Instance, InstanceState
 from winged_monkey.terminal.render import APP_GLYPH, natural, printable, printable_lines, size_text
 from winged_monkey.ui import format as fmt
 from winged_monkey.ui.widgets.footer import Footer
@@ -139,6 +139,10 @@ def summary(app: Instance, now: datetime) -> Text:
     if reason:
         style = "bold red" if app.raw_state.endswith("FAILED") else "dim"
         text.append_text(_text(f"\n{reason}", style))
+    rolled_back = str(app.extra.get("rolled_back") or "")  # what Heat's ROLLBACK undid
+    if rolled_back:
+        style = "bold red" if app.state is InstanceState.ERROR else "yellow"
+        text.append_text(_text(f"\n{rolled_back}", style))
     return text
 
 
