@@ -20,6 +20,16 @@ _ACTION_BODY = {
     Action.RESUME: {"resume": None},
 }
 
+#: What Heat takes again from a failure of the same action, where the portal's rules alone
+#: refuse it on an app in error: a resource whose suspend failed suspends again, one whose
+#: resume failed resumes again (heat.engine.resource.Resource.suspend and .resume; the
+#: stack takes either from any state). A resume after a failed suspend, or a suspend after
+#: a failed resume, meets a resource in a state Heat refuses ("invalid for resume").
+RETRIED_FROM = {
+    "SUSPEND_FAILED": frozenset({Action.STOP, Action.SUSPEND}),
+    "RESUME_FAILED": frozenset({Action.START, Action.RESUME}),
+}
+
 
 async def act(stacks: Stacks, action: Action, stack: Instance, account_timeout: float) -> None:
     """Ask Heat for `action` on `stack`; returns once Heat accepted it."""

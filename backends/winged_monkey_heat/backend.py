@@ -116,9 +116,10 @@ class HeatBackend(Backend):
         await actions.act(self.stacks, action, instance, self.account.timeout)
 
     def retries(self, action: Action, instance: Instance) -> bool:
-        # Heat resumes a stack whose resume failed (what finishes it: `openstack stack
-        # resume`); the portal's rules alone refuse a start on an app in error.
-        return action in (Action.START, Action.RESUME) and instance.raw_state == "RESUME_FAILED"
+        # Heat suspends a stack whose suspend failed, resumes one whose resume failed (what
+        # finishes it: `openstack stack suspend|resume`); the portal's rules alone refuse
+        # either on an app in error.
+        return action in actions.RETRIED_FROM.get(instance.raw_state, ())
 
     async def native_events(
         self, instances: Sequence[Instance], markers: Mapping[str, str]

@@ -297,3 +297,37 @@ def test_ls_shows_the_status_of_an_app_it_cannot_map_beside_unknown(cli: Cli) ->
     assert table.exit_code == ExitCode.OK, table.output
     (moved,) = [line for line in table.stdout.splitlines() if " moved " in line]
     assert moved.startswith("? unknown (MIGRATE_COMPLETE)  moved"), table.stdout
+
+
+def test_suspend_on_an_app_whose_suspend_failed_suspends_it_again(cli: Cli) -> None:
+    """Heat suspends a stack in SUSPEND_FAILED again (a resource whose suspend failed takes
+    another); wm refused: 'pair is error; suspend needs it running'. A resume is refused
+    still: Heat refuses to resume a resource whose suspend failed."""
+    heat = cli.heat
+    cli.add_heat("sus")
+    two = (
+        "heat_template_version: 2018-08-31\nresources:\n"
+        "  a: {type: OS::Heat::None}\n  b: {type: OS::Heat::None}\n"
+    )
+    stack = heat.create("sus", "pair", two)
+    assert heat.wait("sus", stack) == "CREATE_COMPLETE"
+    at = f"/stacks/pair/{stack}"
+
+    def mark(unhealthy: bool) -> None:  # b in CHECK_FAILED: Heat will not suspend it
+        body = {"mark_unhealthy": unhealthy, "resource_status_reason": "test"}
+        reply = heat.witness("sus", "PATCH", f"{at}/resources/b", json=body)
+        assert reply.status_code == 200, reply.text
+
+    mark(True)
+    reply = heat.witness("sus", "POST", f"{at}/actions", json={"suspend": None})
+    assert reply.status_code == 200, reply.text
+    assert heat.wait("sus", stack) == "SUSPEND_FAILED"
+    mark(False)
+
+    resumed = cli.run("start", "pair")
+    assert resumed.exit_code == ExitCode.NOT_FOUND, resumed.output
+    assert "pair is error; start needs it" in resumed.output
+    suspended = cli.run("suspend", "pair")
+    assert suspended.exit_code == ExitCode.OK, suspended.output
+    assert suspended.output.splitlines()[-1].endswith("pair suspended"), suspended.output
+    assert heat.status("sus", stack) == "SUSPEND_COMPLETE"
