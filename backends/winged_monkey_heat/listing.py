@@ -17,6 +17,8 @@ from winged_monkey_heat.states import KEEP_STATE, normalise, split
 
 #: Requests at once while listing (member counts, pre-check states: each one is small).
 MEMBER_FETCHES = 8
+#: What Heat says of a template without a description (the legacy engine's listing).
+NO_DESCRIPTION = "No description"
 #: Pages of a checked stack's own events read (newest first) to find its state before.
 PRE_CHECK_PAGES = 3
 
@@ -140,6 +142,12 @@ class Listing:
         }
         if stack.get("updated_time"):
             extra["updated_at"] = stack["updated_time"]
+        description = str(stack.get("description") or "")  # the template's
+        if description and description != NO_DESCRIPTION:
+            extra["description"] = description
+        tags = stack.get("tags")  # a list; a comma-separated string from some Heats
+        if tags:
+            extra["tags"] = [str(t) for t in (tags.split(",") if isinstance(tags, str) else tags)]
         if status == "ROLLBACK_COMPLETE" and before is not None:
             extra["rolled_back"] = _rolled_back(before, reason)
         if state is InstanceState.ERROR:

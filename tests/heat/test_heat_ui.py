@@ -164,3 +164,30 @@ async def test_app_in_progress_is_followed_live(heat: Projects) -> None:
         assert "CREATE_COMPLETE" in text_of(screen)
         await pilot.press("escape")
     await portal.close()
+
+
+async def test_app_detail_shows_the_description_and_tags(heat: Projects) -> None:
+    """The template's description and the stack's tags were shown nowhere; what the
+    template holds reaches the screen with its control characters as `?`."""
+    template = (
+        'heat_template_version: 2018-08-31\ndescription: "the shop\\e[2J front"\n'
+        "resources:\n  thing: {type: OS::Heat::None}\n"
+    )
+    body = {"stack_name": "tagged", "template": template, "tags": "web,prod"}
+    reply = heat.witness("desc", "POST", "/stacks", json=body)
+    assert reply.status_code == 201, reply.text
+    assert heat.wait("desc", reply.json()["stack"]["id"]) == "CREATE_COMPLETE"
+    portal = heat.portal("desc")
+    app = WMApp(portal, portal.config, title_suffix="test")
+    async with app.run_test(size=SIZE) as pilot:
+        table = main_of(app).table
+        await wait_for(pilot, lambda: table.total_count == 1, "the stack")
+        await pilot.press("enter")
+        assert isinstance(app.screen, AppScreen)
+        screen = app.screen
+        await wait_for(pilot, lambda: screen.detail is not None, "the app's details")
+        text = text_of(screen)
+        assert "the shop?[2J front" in text
+        assert "\x1b" not in text
+        assert "tags: web, prod" in text
+    await portal.close()

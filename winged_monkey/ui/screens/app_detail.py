@@ -135,6 +135,12 @@ def events_table(detail: AppDetail) -> RenderableType:
 def summary(app: Instance, now: datetime) -> Text:
     text = Text.assemble(fmt.state_text(app.state), "  ", (printable(app.raw_state), "dim"))
     text.append(f"  · {size_text(app)} · {app.account} · age {fmt.age_since(app.created_at, now)}")
+    description = str(app.extra.get("description") or "").strip()  # its template's
+    if description:
+        text.append_text(_text(f"\n{description}"))
+    tags = app.extra.get("tags")
+    if isinstance(tags, list) and tags:
+        text.append_text(_text("\ntags: " + ", ".join(str(t) for t in tags), "dim"))
     reason = str(app.extra.get("stack_status_reason") or "")
     if reason:
         style = "bold red" if app.raw_state.endswith("FAILED") else "dim"
