@@ -19,6 +19,9 @@ if TYPE_CHECKING:
     from winged_monkey_heat.files import Bundle
 
 _UPDATE_ENDS = frozenset({"UPDATE_COMPLETE", "UPDATE_FAILED"})
+#: The legacy engine rolls a failed update back (rollback on) with no UPDATE_FAILED event
+#: of the stack's: the rollback's end is the update's.
+_ROLLBACK_ENDS = frozenset({"ROLLBACK_COMPLETE", "ROLLBACK_FAILED"})
 
 
 class Apps:
@@ -116,12 +119,21 @@ class Apps:
 
     async def update_finished(self, app: Instance, marker: str | None) -> StackEvent | None:
         """The app's own UPDATE_COMPLETE or UPDATE_FAILED event after `marker`, if any yet
-        (the stack's status alone may still be the one before the update began)."""
+        (the stack's status alone may still be the one before the update began), or the
+        end of the rollback of an update that failed, said with the failure of the
+        resource it rolled back for."""
+        failure = ""
         while True:
             page = await self.stacks.events(app.id, marker, limit=EVENT_PAGE)
             for event in page:
-                if event.resource_name == app.name and event.status in _UPDATE_ENDS:
+                if event.resource_name != app.name:
+                    if event.status.endswith("_FAILED") and event.reason:
+                        failure = event.reason
+                elif event.status in _UPDATE_ENDS:
                     return event
+                elif event.status in _ROLLBACK_ENDS:
+                    said = f"update failed and was rolled back: {failure or event.reason}"
+                    return event.model_copy(update={"reason": said})
             if len(page) < EVENT_PAGE:
                 return None
             marker = page[-1].id

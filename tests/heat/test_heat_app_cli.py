@@ -107,6 +107,22 @@ def test_update_that_fails_says_heats_reason(cli: Cli, tmp_path: Path) -> None:
     assert missing.exit_code == ExitCode.NOT_FOUND
 
 
+def test_update_rolled_back_by_the_legacy_engine_says_so(cli: Cli, tmp_path: Path) -> None:
+    """A stack created with rollback on: the legacy engine (Debian's Heat) rolls a failed
+    update back with no UPDATE_FAILED event of the stack's. wm followed until its action
+    timeout and said 'still updating' (10 minutes by default)."""
+    cli.config.write_text("action_timeout = 30\n")
+    cli.add_heat("rb")
+    body = {"stack_name": "flaky", "template": FLAKY, "disable_rollback": False}
+    created = cli.heat.witness("rb", "POST", "/stacks", json=body)
+    assert created.status_code == 201, created.text
+    assert cli.heat.wait("rb", created.json()["stack"]["id"]) == "CREATE_COMPLETE"
+    failed = cli.run("app", "update", "rb/flaky", "--param", "fail=true", "--param", "word=x")
+    assert failed.exit_code == ExitCode.FAILED, failed.output
+    assert ": flaky: ROLLBACK_COMPLETE: update failed and was rolled back: " in failed.stderr
+    assert "Test Resource failed" in failed.stderr
+
+
 def test_launch_by_catalog_name_with_its_environment(cli: Cli, tmp_path: Path) -> None:
     tree = write_tree(tmp_path / "tree")
     cli.add_heat("cat")
