@@ -1,9 +1,9 @@
 """libvirt as a libcloud family: the generic way, with libvirtcompat's fixes.
 
 A domain is known by its UUID and its real state comes from libvirt itself; destroy
-also undefines it, stop powers off a paused or sleeping one (its guest cannot be asked)
-or one stuck shutting down, and reset is virDomainReset (libcloud's driver has no hard
-reboot).
+also undefines it, stop powers off a paused, sleeping or crashed one (its guest cannot
+be asked) or one stuck shutting down, and reset is virDomainReset (libcloud's driver has
+no hard reboot).
 Its connection is a virConnect, closed through the lane. Over ssh, ssh never asks on
 wm's terminal (libvirtssh.py), and libvirt's own printing of its errors on stderr, which
 would draw over the TUI, is turned off: each error reaches wm as the exception it raises.

@@ -18,9 +18,9 @@
    resume is libvirt's, which refuses it ("domain is not paused"); it wakes through
    virDomainPMWakeup (`virsh dompmwakeup`).
 9. libcloud's stop is virDomainShutdown, which asks the guest: QEMU refuses it for a
-   domain whose guest cannot answer (paused, put to sleep, or asked already and stuck
-   shutting down: "domain is not running"). The portal's stop powers such a domain off
-   (virDomainDestroy: `virsh destroy`, which keeps it defined).
+   domain whose guest cannot answer (paused, put to sleep, crashed, or asked already and
+   stuck shutting down: "domain is not running"). The portal's stop powers such a domain
+   off (virDomainDestroy: `virsh destroy`, which keeps it defined).
 """
 
 from __future__ import annotations
@@ -143,8 +143,9 @@ def resume(connection: Any, uuid: str) -> None:
 
 def stop(connection: Any, uuid: str) -> None:
     """Ask a running domain's guest to shut down (virDomainShutdown, libcloud's stop); power
-    off one whose guest cannot answer, or was asked and is still shutting down: the stop
-    after one that did not take (virDomainDestroy). Either way it stays defined."""
+    off one whose guest cannot answer (paused, asleep, crashed: QEMU's shutdown wants it
+    running), or was asked and is still shutting down: the stop after one that did not
+    take (virDomainDestroy). Either way it stays defined."""
     import libvirt  # the driver's own dependency: loaded only for a libvirt account
 
     domain = connection.lookupByUUIDString(uuid)
@@ -152,6 +153,7 @@ def stop(connection: Any, uuid: str) -> None:
         libvirt.VIR_DOMAIN_PAUSED,
         libvirt.VIR_DOMAIN_PMSUSPENDED,
         libvirt.VIR_DOMAIN_SHUTDOWN,
+        libvirt.VIR_DOMAIN_CRASHED,  # kept (on_crash preserve) for a dump: nothing runs
     )
     if int(domain.state()[0]) in unasked:
         domain.destroy()

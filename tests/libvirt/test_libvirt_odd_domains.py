@@ -337,3 +337,35 @@ def test_wm_stop_of_a_domain_stuck_shutting_down_says_it_stopped(tmp_path: Path)
 
     assert done.exit_code == ExitCode.OK, done.output
     assert f"kvm/{stuck}: ok: stuck-vm stopped" in done.output.splitlines()
+
+
+async def test_stop_of_a_crashed_domain_powers_it_off(tmp_path: Path) -> None:
+    """A crashed domain (libvirt's `crashed`, kept for a dump: wm's error) was stopped by
+    asking its guest (virDomainShutdown), which QEMU refuses ("domain is not running"). A
+    stop powers it off now (`virsh destroy`), and it stays defined. The test driver takes
+    the shutdown QEMU refuses; this domain restarts on a guest's power-off
+    (`on_poweroff` restart), so only a power-off ends it stopped: asked, it came back
+    running and the stop timed out ("crashed-vm still running after 5 s")."""
+    crashed = "6b1b2c4e-0000-4000-8000-000000000027"
+    domain = DOMAIN.format(name="crashed-vm", uuid=crashed, state=6)  # VIR_DOMAIN_CRASHED
+    path = tmp_path / "node.xml"
+    path.write_text(
+        "<node>" + domain.replace("</os>", "</os><on_poweroff>restart</on_poweroff>") + "</node>",
+        encoding="utf-8",
+    )
+    account = AccountConfig(
+        name="kvm",
+        provider="libvirt",
+        driver={"uri": f"test://{path}"},
+        credentials=Credentials(keyring=False),
+    )
+    config = Config(accounts=(account,), action_poll_interval=0.05, action_timeout=5)
+    portal = Portal(config, Store.open(tmp_path / "wm.sqlite3"), user="tester")
+    async with closing(portal):
+        row = (await listing(portal))["crashed-vm"]
+        assert (row.state, row.raw_state) == (S.ERROR, "crashed")
+        assert portal.refusal(Action.STOP, row) is None
+        updates = [u async for u in portal.run_action(Action.STOP, row)]
+        fresh = (await listing(portal))["crashed-vm"]
+    assert (updates[-1].phase, updates[-1].message) == ("done", "crashed-vm stopped")
+    assert (fresh.state, fresh.raw_state) == (S.STOPPED, "shutoff")  # still defined
