@@ -262,6 +262,12 @@ class Backend(ABC):
         resumes again, its resources in RESUME_FAILED). No network call."""
         return False
 
+    def after_timeout(self, action: Action, instance: Instance) -> str | None:
+        """What the user can do once `action`'s follow timed out with the row last seen as
+        `instance`, in words that know the provider ("stop again to power it off"), said
+        after "still stopping after 600 s"; None adds nothing. No network call."""
+        return None
+
     def refusal(self, action: Action, instance: Instance) -> str | None:
         """Why this account will not run `action` on this row now, beyond its state and the
         capabilities (an aggregator offers only what the caller's role allows); None when

@@ -167,6 +167,11 @@ class LibvirtBackend(GenericBackend):
         # not finished) is stopping, which refuses a stop: the next one powers it off.
         return action is Action.STOP and instance.raw_state == "shutdown"
 
+    def after_timeout(self, action: Action, instance: Instance) -> str | None:
+        # Only a stop left in `shutdown`: one whose guest never began (still running) is
+        # asked again by the next stop, which powers off nothing.
+        return "stop again to power it off" if self.retries(action, instance) else None
+
     def _act(self, driver: NodeDriver, action: Action, instance: Instance) -> None:
         if action in _OWN:
             libvirtcompat.act(driver.connection, action, instance.id)

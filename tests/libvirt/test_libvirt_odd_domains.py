@@ -369,3 +369,28 @@ async def test_stop_of_a_crashed_domain_powers_it_off(tmp_path: Path) -> None:
         fresh = (await listing(portal))["crashed-vm"]
     assert (updates[-1].phase, updates[-1].message) == ("done", "crashed-vm stopped")
     assert (fresh.state, fresh.raw_state) == (S.STOPPED, "shutoff")  # still defined
+
+
+async def test_a_stop_that_times_out_in_shutdown_says_to_stop_again(tmp_path: Path) -> None:
+    """A first stop whose domain hangs in libvirt's `shutdown` (its guest was asked and has
+    not finished) timed out with "stuck-vm still stopping after 1 s" and no word of what
+    to do; it adds "stop again to power it off", which the second stop does. The test
+    driver powers a domain off as soon as it is asked, so the follow of that first stop is
+    run on a domain loaded in `shutdown`."""
+    stuck = "6b1b2c4e-0000-4000-8000-000000000028"
+    uri = node(tmp_path, ("stuck-vm", stuck, 4))  # VIR_DOMAIN_SHUTDOWN
+    account = AccountConfig(
+        name="kvm", provider="libvirt", driver={"uri": uri}, credentials=Credentials(keyring=False)
+    )
+    config = Config(accounts=(account,), action_poll_interval=0.05, action_timeout=1)
+    portal = Portal(config, Store.open(tmp_path / "wm.sqlite3"), user="tester")
+    async with closing(portal):
+        row = (await listing(portal))["stuck-vm"]
+        backend = await portal.accounts.backend("kvm")
+        first = [u async for u in portal.operations.follow(backend, Action.STOP, row)]
+        again = [u async for u in portal.run_action(Action.STOP, row)]
+    assert (first[-1].phase, first[-1].message) == (
+        "timeout",
+        "stuck-vm still stopping after 1 s: stop again to power it off",
+    )
+    assert (again[-1].phase, again[-1].message) == ("done", "stuck-vm stopped")

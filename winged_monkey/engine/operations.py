@@ -341,9 +341,9 @@ class Operations:
                 f"{why}); the cloud may have acted: the next poll will tell",
             )
         else:
-            yield ActionUpdate(
-                action, seen, "timeout", f"{seen.name} still {seen.state} after {limit}"
-            )
+            said = f"{seen.name} still {seen.state} after {limit}"
+            step = backend.after_timeout(action, seen)
+            yield ActionUpdate(action, seen, "timeout", f"{said}: {step}" if step else said)
 
     # -- the event log -----------------------------------------------------------------
 
