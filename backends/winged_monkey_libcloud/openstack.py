@@ -119,6 +119,17 @@ class OpenStackBackend(LibcloudBackend):
                 f"revert it first (openstack server resize confirm {instance.id}, or "
                 f"revert), then {action}"
             )
+        if action is Action.STOP and instance.raw_state.partition("/")[0] == "building":
+            # Nova stops no server it is still building: one the scheduler has not placed
+            # yet is its 404 ("could not be found", as if gone), one a host has not taken
+            # up its 409 "is not ready", one spawning its 409 "vm_state building".
+            placing = instance.raw_state == "building/scheduling"
+            doing = "being placed on a host" if placing else "being built"
+            return (
+                f"{instance.name} is still {doing} (Nova: {instance.raw_state}), and Nova "
+                "stops no server before it has booted: wait until it runs, then stop it "
+                "(or destroy it now)"
+            )
         if action is Action.STOP and instance.state is InstanceState.SUSPENDED:
             # Nova's stop refuses a suspended or paused server (409 "Cannot 'stop' instance
             # ... while it is in vm_state suspended"), where vSphere and libvirt power off.

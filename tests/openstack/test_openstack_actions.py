@@ -23,6 +23,7 @@ from tests.openstack.helpers import (  # noqa: F401 (passwords: autouse fixture)
     act,
     boot,
     close,
+    libcloud_driver,
     listed,
     make_portal,
     passwords,
@@ -147,12 +148,12 @@ def test_reset_is_novas_hard_reboot_and_reboot_its_soft_one(
 
 
 @contextlib.contextmanager
-def compute_paused(stack: OpenStack) -> Iterator[Callable[[], None]]:
-    """nova-compute frozen (SIGSTOP) until the yielded `thaw` or the end: Nova's API has
-    set the task state and the cast waits in RabbitMQ, so the task stays in flight. A
-    freeze, not a restart: the fake driver keeps its servers only in memory."""
+def compute_paused(stack: OpenStack, service: str = "nova-compute") -> Iterator[Callable[[], None]]:
+    """nova-compute (or `service`) frozen (SIGSTOP) until the yielded `thaw` or the end:
+    Nova's API has set the task state and the cast waits in RabbitMQ, so the task stays in
+    flight. A freeze, not a restart: the fake driver keeps its servers only in memory."""
     pids = json.loads((Path(stack.state["root"]) / "pids.json").read_text())
-    group = next(int(p["pid"]) for p in pids if p["name"] == "nova-compute")
+    group = next(int(p["pid"]) for p in pids if p["name"] == service)
     frozen = {"now": True}
 
     def thaw() -> None:
@@ -210,3 +211,35 @@ def test_an_action_on_a_server_deleted_behind_the_portals_back_says_it_is_gone(
     finally:
         close(portal)
     assert (phase, message) == ("failed", "ghost no longer exists at openstack")
+
+
+def test_stop_of_a_server_nova_is_still_placing_says_to_wait(
+    openstack: OpenStack, tmp_path: Path
+) -> None:
+    """A server Nova is still building (BUILD, building/scheduling: no host yet) is pending,
+    which a stop runs from, and the stop was sent: Nova answered 404 "could not be found",
+    and wm said it no longer exists (on a host not yet taken up, 409 "is not ready").
+    Nova stops no server it is building, so wm says so before sending anything, and to
+    wait; a destroy still goes through."""
+    driver = libcloud_driver(openstack, "alpha")
+    size = next(s for s in driver.list_sizes() if s.name == "m1.tiny")
+    image = driver.get_image(openstack.state["image_id"])
+    portal = make_portal(tmp_path, account(openstack, "os-alpha", "alpha"))
+    try:
+        with compute_paused(openstack, "nova-scheduler"):
+            ident = str(driver.create_node(name="fresh", size=size, image=image).id)
+            # The witness: Nova itself refuses to stop it, as if it were gone.
+            nova = openstack.nova("POST", f"/servers/{ident}/action", json={"os-stop": None})
+            assert nova.status_code == 404, nova.text
+            row = listed(portal, "os-alpha")["fresh"]
+            assert (row.state, row.raw_state) == (S.PENDING, "building/scheduling")
+            refused = portal.refusal(Action.STOP, row)
+            phase, message, _ = act(portal, Action.DESTROY, row)
+    finally:
+        close(portal)
+    assert refused == (
+        "fresh is still being placed on a host (Nova: building/scheduling), and Nova stops "
+        "no server before it has booted: wait until it runs, then stop it (or destroy it now)"
+    )
+    assert (phase, message) == ("done", "fresh destroyed")
+    assert openstack.server(ident) is None
