@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from tests.openstack.conftest import OpenStack
 from tests.openstack.helpers import (  # noqa: F401 (passwords: autouse fixture)
@@ -23,6 +24,7 @@ from tests.openstack.helpers import (  # noqa: F401 (passwords: autouse fixture)
     act,
     boot,
     close,
+    driver_settings,
     libcloud_driver,
     listed,
     make_portal,
@@ -30,6 +32,7 @@ from tests.openstack.helpers import (  # noqa: F401 (passwords: autouse fixture)
 )
 from winged_monkey.actions import Action
 from winged_monkey.backend import Capability
+from winged_monkey.cli.main import ExitCode, main
 from winged_monkey.errors import BackendError
 from winged_monkey.models import InstanceState
 from winged_monkey.user.credentials import Secrets
@@ -191,6 +194,32 @@ def test_novas_task_state_is_shown_while_the_action_runs(
     assert ("progress", "held is stopping (active/powering-off)") in seen, seen
     assert seen[-1] == ("done", "held stopped")
     assert openstack.server(ident)["status"] == "SHUTOFF"  # type: ignore[index]
+
+
+def test_wm_ls_says_stopping_and_its_json_novas_task_while_a_stop_runs(
+    openstack: OpenStack, tmp_path: Path
+) -> None:
+    """As the README says: while Nova's stop task runs, `wm ls` says `stopping` (Nova's
+    task is no column of it, nor of the TUI's table), `wm ls --json` has Nova's word."""
+    ident = str(boot(openstack, "alpha", "held").id)
+    driver = ", ".join(f'{k} = "{v}"' for k, v in driver_settings(openstack, "alpha").items())
+    config = tmp_path / "wm.toml"
+    config.write_text(
+        f'[[accounts]]\nname = "os-alpha"\nprovider = "openstack"\ndriver = {{ {driver} }}\n'
+        f'credentials = {{ key = "{openstack.user("alpha")["user"]}", '
+        'secret_env = "WM_TEST_ALPHA_PASSWORD" }\n'
+    )
+    with compute_paused(openstack):  # the task stays in flight
+        sent = openstack.nova("POST", f"/servers/{ident}/action", json={"os-stop": None})
+        assert sent.status_code == 202, sent.text
+        table = CliRunner().invoke(main, ["--config", str(config), "ls"])
+        listing = CliRunner().invoke(main, ["--config", str(config), "ls", "--json"])
+    assert table.exit_code == listing.exit_code == ExitCode.OK, table.output + listing.output
+    (row,) = [line for line in table.stdout.splitlines() if " held " in line]
+    assert "stopping" in row.split()[:2]  # after the state's glyph, if any
+    assert "powering-off" not in table.stdout
+    (held,) = json.loads(listing.stdout)["instances"]
+    assert (held["state"], held["raw_state"]) == ("stopping", "active/powering-off")
 
 
 def test_an_action_on_a_server_deleted_behind_the_portals_back_says_it_is_gone(
