@@ -155,3 +155,28 @@ async def test_template_form_from_heat_checks_and_launches(heat: Projects, tmp_p
     shown = heat.witness("shop", "GET", f"/stacks/shop-1/{stack['id']}").json()["stack"]
     assert shown["parameters"]["web_count"] == "2"
     assert shown["parameters"]["db_password"] == "******"  # Heat keeps it hidden too
+
+
+async def test_values_typed_in_the_form_survive_escape_back_and_on_again(
+    heat: Projects, tmp_path: Path
+) -> None:
+    """Typed, not yet entered: escape to the account and enter again shows them."""
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    (folder / "shop.yaml").write_text(SHOP, encoding="utf-8")
+    portal = heat.portal("shop", templates=str(folder))
+    app = WMApp(portal, portal.config, title_suffix="test")
+    async with app.run_test(size=SIZE) as pilot:
+        await finish_workers(app)
+        wizard, form = await open_form(pilot)
+        field(form, "db_password").focus()
+        await pilot.press(*SECRET, "tab", "backspace", "3")
+        assert field(form, "web_count").value == "3"
+        await pilot.press("escape")
+        assert step(wizard) != "params"
+        while step(wizard) != "params":
+            await pilot.press("enter")
+        await wait_for(pilot, lambda: bool(wizard.query(ParamForm)), "the form again")
+        form = wizard.query_one(ParamForm)
+        assert field(form, "db_password").value == SECRET
+        assert field(form, "web_count").value == "3"

@@ -253,6 +253,30 @@ async def test_escape_goes_back_one_step_and_closes_from_the_first(shop: Live) -
         assert not [e for e in shop.portal.store.events() if e.kind == "launch"]
 
 
+async def test_a_name_and_count_typed_survive_escape_back_and_on_again(shop: Live) -> None:
+    """Typed, not yet entered: escape to the step before and enter again shows them."""
+    app = shop.app()
+    async with app.run_test(size=SIZE) as pilot:
+        wizard = await open_wizard(pilot)
+        await pilot.press("enter", "enter", "enter")  # account, size, location
+        while step(wizard) == "access":
+            await pilot.press("enter")
+        assert step(wizard) == "name"
+        await type_into(pilot, "nightly")
+        await pilot.press("tab")
+        await type_into(pilot, "3")
+        await pilot.press("escape")
+        assert step(wizard) == "access"
+        while step(wizard) == "access":
+            await pilot.press("enter")
+        assert step(wizard) == "name"
+        assert wizard.query_one("#wizard-name", Input).value == "nightly"
+        assert wizard.query_one("#wizard-count", Input).value == "3"
+        await pilot.press("enter", "enter")
+        assert step(wizard) == "summary"
+        assert "nightly-1 … nightly-3  x 3" in text_of(wizard)
+
+
 # -- the parameter form of a template --------------------------------------------------------
 
 FORM = TemplateForm(

@@ -259,6 +259,20 @@ class LaunchWizard(TemplateSteps, InstanceSteps):
         self.choices.count = int(count_text)
         await self._advance()
 
+    @on(Input.Changed)
+    def _on_typed(self, event: Input.Changed) -> None:
+        """What is typed is kept as it is typed, not only on enter: escape back a step and
+        on again shows it, as the other steps keep their picks."""
+        field = event.input
+        if field.id == "wizard-name":
+            self.choices.name = field.value
+        elif field.id == "wizard-count" and field.value.isdigit():
+            self.choices.count = int(field.value)  # checked (1 to MAX_COUNT) on enter
+        elif field.id is not None and field.id.startswith("param-"):
+            form = self._form()
+            if form is not None:
+                self.choices.typed = form.values()
+
     @on(Input.Submitted)
     async def _on_submitted(self, event: Input.Submitted) -> None:
         field = event.input
