@@ -7,6 +7,7 @@ moto demo cloud, changed between refreshes or through the UI.
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from textual.coordinate import Coordinate
@@ -14,17 +15,21 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
 from tests.conftest import DEV_KEY, Cloud
+from tests.processes import free_port
 from tests.ui.conftest import (
     FIXED_NOW,
     Live,
     cached_app,
+    ec2_account,
     fixed_events,
     fleet_id,
+    live_portal,
     open_timeline,
     settle,
     wait_for,
 )
 from tests.ui.on_screen import by_name, main_of, shows, text_of
+from winged_monkey.demo.server import MotoServer
 from winged_monkey.engine.portal import Portal
 from winged_monkey.models import InstanceState
 from winged_monkey.ui.app import WMApp
@@ -33,6 +38,7 @@ from winged_monkey.ui.screens.main import MainScreen
 from winged_monkey.ui.screens.switcher import ViewSwitcher, matching
 from winged_monkey.ui.screens.time_range import TimeRangeScreen
 from winged_monkey.ui.screens.timeline import TimelineScreen
+from winged_monkey.user.config import Config
 
 SIZE = (80, 24)
 LAST_DAY = [e for e in fixed_events() if (FIXED_NOW - e.at).total_seconds() <= 86400]
@@ -384,3 +390,24 @@ async def test_the_running_plot_does_not_count_a_failing_account_s_rows_as_runni
             assert bars[-3:].count("?") >= 1, (account, bars)  # not seen since it failed
             assert peak.startswith("≥"), (account, peak)
         assert rows["dev"][0][-2] == "?"  # 2h 01m ago: the last hour but one nobody saw
+
+
+async def test_an_account_that_never_answered_is_not_plotted_as_running_none(
+    moto: MotoServer, demo_config: Config, tmp_path: Path
+) -> None:
+    """An account whose polls fail from the start has no rows: what it runs nobody saw, so
+    its line reads '?' with no peak, not dots and 0 as an account seen running nothing."""
+    dead = ec2_account("dead", free_port(), timeout=2.0)
+    portal = live_portal(demo_config, tmp_path, dead)
+    app = WMApp(portal, portal.config, title_suffix="test")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert portal.status("dead").phase == "failed"
+        screen = await open_events(pilot)
+        lines = [line.plain for line in screen.plot.lines(78)]
+        assert lines[0][40:].rstrip().endswith("· ? unknown"), lines
+        rows = {line[40:].split()[0]: line[40:].split()[1:] for line in lines[1:5]}
+        bars, peak = rows["dead"]
+        assert peak == "?", lines
+        assert set(bars) == {"?"}, lines
+        assert rows["dev"][1] == "3", lines  # a listed account: seen, counted

@@ -294,12 +294,19 @@ def unseen_by_account(
     accounts: Iterable[str],
     bins: Bins,
     unlisted: Mapping[tuple[str, str], datetime | None] | None = None,
+    silent: Mapping[str, datetime | None] | None = None,
 ) -> dict[str, list[int]]:
     """How many instances of each account were in a state nobody saw in each bin: a gap
     before a change found late (NOT_LISTED), and a row not listed now since it was last
-    seen (`unlisted`, as for `running_by_account`)."""
+    seen (`unlisted`, as for `running_by_account`). `silent`: the accounts not listed now
+    (failing, or not answered yet), with when they were last listed (None: never): since
+    then one more is unseen, as what they hold may have changed unseen (an account that
+    never answered has no rows, and is not "none running")."""
     unlisted = unlisted or {}
     unseen: dict[str, list[int]] = {name: [0] * bins.count for name in accounts}
+    for account, listed in (silent or {}).items():
+        since = max(listed or bins.start, bins.start)
+        _add(unseen, account, bins.overlapping(since, bins.end), bins.count)
     by_target = _by_target(events)
     for instance in instances:
         by_target.setdefault((instance.account, instance.id), [])

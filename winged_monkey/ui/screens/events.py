@@ -299,8 +299,15 @@ class EventsScreen(EventLogScreen):
                 accounts=accounts,
                 scope=[e for e in everything if f.in_scope(e)],
                 unlisted=unlisted,
+                silent={} if f.target else self._silent(accounts),
             )
         )
+
+    def _silent(self, accounts: list[str]) -> dict[str, datetime | None]:
+        """The accounts not listed now (failing, or not answered yet), with when they last
+        were: what they ran since, nobody saw."""
+        statuses = {a: self.portal.status(a) for a in accounts if a in self.portal.account_names}
+        return {a: s.fetched_at for a, s in statuses.items() if s.phase != "ok"}
 
     def _accounts(self) -> list[str]:
         names = dict.fromkeys(self.portal.account_names)

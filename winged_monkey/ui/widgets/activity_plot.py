@@ -34,6 +34,7 @@ class PlotData:
     its kind) and `instances` (the inventory now) give the running instances; `unlisted`,
     the instances their account does not list now (failed, not listed yet, kept as last
     seen), with when they were last listed (None: unknown): not running after that, unknown.
+    `silent`: the accounts not listed now, with when they last were (None: never).
     """
 
     start: datetime
@@ -43,6 +44,7 @@ class PlotData:
     accounts: Sequence[str] = ()
     scope: Sequence[Event] = ()
     unlisted: Mapping[tuple[str, str], datetime | None] = field(default_factory=dict)
+    silent: Mapping[str, datetime | None] = field(default_factory=dict)
 
 
 #: A bin in which no instance of the account was seen running and some were not seen at
@@ -151,7 +153,7 @@ class ActivityPlot(Widget):
             return left
         args = (data.scope, data.instances, data.accounts, bins, data.unlisted)
         running = history.running_by_account(*args)
-        unseen = history.unseen_by_account(*args)
+        unseen = history.unseen_by_account(*args, silent=data.silent)
         ranked = sorted(running.items(), key=lambda item: (-max(item[1], default=0), item[0]))
         shown = sorted(ranked[:ROWS]) if len(ranked) > ROWS else sorted(ranked)
         more = f" (+{len(ranked) - ROWS} more)" if len(ranked) > ROWS else ""
