@@ -53,7 +53,8 @@ def account_block(
     line.append(fmt.one_line(backend, BACKEND).ljust(BACKEND + 1))
     line.append(phase.ljust(PHASE), style=style if status.phase != "ok" else "green")
     line.append(age.ljust(AGE))
-    line.append(str(status.count))
+    # Never listed and no rows kept: how many it holds, nobody saw (not 0).
+    line.append("?" if status.fetched_at is None and not status.count else str(status.count))
     if status.stale:  # rows its source could not list now: enter on one says why
         line.append(f" ({status.stale} as last seen)", style="yellow")
     below: list[RenderableType] = []
