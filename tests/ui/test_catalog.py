@@ -100,7 +100,7 @@ async def test_items_listed_with_the_accounts_that_offer_them(shop: Live, cloud:
         assert rows == [("dev", AMI), ("dev-eu", AMI), ("prod", AMI)]
         # One group: the item's name is on its first row only.
         first, second = (screen.table.get_row_at(n) for n in (0, 1))
-        assert first[0].plain.startswith("ubuntu/images/")
+        assert first[0].plain.startswith("…/ubuntu-trusty-14.04")  # its folders cut first
         assert second[0].plain == ""
         assert "1 item · 3 of 3 accounts" in (screen.sub_title or "")
 
@@ -220,6 +220,26 @@ async def test_slash_searches_public_images_of_the_account_under_the_cursor(
         assert screen.cursor_row.item in found.values()
         assert "public" in detail_text(screen)
         assert not screen.search_input.display
+
+
+async def test_images_whose_names_begin_alike_read_apart_at_80_columns(shop: Live) -> None:
+    """Canonical names every image `ubuntu/images/hvm-ssd/…`: cut at its end, the item
+    column showed the same 24 characters for each release; it shows the last part."""
+    app = shop.app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_catalog(pilot)
+        await pilot.press("slash", *"ubuntu/images/hvm-ssd", "enter")
+        await wait_for(pilot, lambda: bool(screen.found.get("dev")), "search results")
+        await pilot.pause()
+        names = {r.item.name for r in screen.rows if r.item is not None}
+        assert len(names) >= 2  # the demo's trusty image, and what the search found
+        assert all(n.startswith("ubuntu/images/hvm-ssd/ubuntu-") for n in names), names
+        table = screen.table
+        shown = [str(table.get_row_at(n)[0]).strip() for n in range(table.row_count)]
+        cells = [c for c in shown if c.startswith("…/ubuntu-")]
+        assert len(set(cells)) == len(names), shown  # one per image, each its own
+        assert any(c.startswith("…/ubuntu-xenial-16.04") for c in cells), shown
+        assert all(len(c) <= 24 for c in cells), shown
 
 
 async def test_a_search_matching_more_than_it_shows_says_so(shop: Live, cloud: Cloud) -> None:

@@ -83,6 +83,16 @@ def one_line(text: str, width: int) -> str:
     return flat[:end] + "…"
 
 
+def name_cell(name: str, width: int) -> str:
+    """A catalog item's name within `width`: when it does not fit and it is a path, its
+    last part after `…/`, since a publisher's folders begin every one of its images' names
+    (`ubuntu/images/hvm-ssd/u…` twice told two Ubuntu releases apart by nothing)."""
+    flat = " ".join(name.split()).strip("/")
+    if cell_len(flat) <= width or "/" not in flat:
+        return one_line(name, width)
+    return one_line("…/" + flat.rsplit("/", 1)[1], width)
+
+
 def account_cell(instance: Instance, width: int) -> str:
     """The account column's text within `width`: `team/prod` for a row an aggregator holds;
     when that does not fit, the local account is cut first (`te…/prod`), since which of the

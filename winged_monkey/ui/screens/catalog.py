@@ -326,7 +326,7 @@ class CatalogScreen(Screen[None]):
         same = previous == group_key(item)
         price = self._from_price(catalog, item) if catalog else None
         return [
-            Text("" if same else fmt.one_line(item.name, item_width), style="bold"),
+            Text("" if same else fmt.name_cell(item.name, item_width), style="bold"),
             Text(
                 "" if same else KIND_LABELS.get(item.kind, item.kind) + ("*" if item.public else "")
             ),
