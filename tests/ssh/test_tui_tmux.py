@@ -64,3 +64,23 @@ def test_ctrl_z_suspends_to_the_shell_and_fg_brings_wm_back(
     wait_until(lambda: running(tmux.screen()), timeout=20)
     tmux.keys("q")
     wait_until(lambda: tmux.screen().rstrip().endswith(("$", "#")), timeout=20)  # the prompt
+
+
+def test_ctrl_z_with_no_shell_to_come_back_to_says_so_and_wm_stays(
+    cloud: Cloud, tmux: Tmux, tmp_path: Path
+) -> None:
+    """wm as a command's, not at a shell's prompt (`ssh host wm`, a tmux pane's command):
+    no job control, so nothing would ever `fg` it. ctrl+z stopped it for good, the pane
+    frozen; now it says why it stays, and q still quits."""
+    cloud.launch(cloud.ec2(), "web-1")
+    wm = Wm(tmp_path / "wm.toml", cloud)
+    wm.write_config()
+    env = {**os.environ, "WM_DEV_SECRET": "test-dev-secret", "TERM": "xterm-256color"}
+    command = f"sh -c '{WM} --config {wm.config}; echo wm-left; sleep 60'"
+    tmux.run("new-session", "-d", "-s", "wm", "-x", "100", "-y", "30", command, env=env)
+    wait_until(lambda: running(tmux.screen()), timeout=30)
+    tmux.keys("C-z")
+    tmux.wait_for("Not suspended", timeout=10)
+    assert running(tmux.wait_for("no shell to come back to", timeout=10))
+    tmux.keys("q")
+    tmux.wait_for("wm-left", timeout=20)

@@ -127,6 +127,28 @@ class WMApp(App[None]):
             markup=markup,
         )
 
+    def action_suspend_process(self) -> None:
+        """ctrl+z, only where a shell's `fg` can bring wm back; elsewhere it stopped wm for
+        good (a frozen pane, a dead SSH session) or did nothing, and said nothing."""
+        if job_control():
+            super().action_suspend_process()
+            return
+        quit_key = next(
+            (
+                self.get_key_display(a.binding)
+                for a in self.active_bindings.values()
+                if a.binding.id == BindingId.QUIT
+            ),
+            "q",
+        )
+        self.notify(
+            "wm was started as a command, not at a shell's prompt: no shell to come back "
+            f"to with `fg`. {quit_key} quits.",
+            title="Not suspended",
+            severity="warning",
+            markup=False,
+        )
+
     def on_mount(self) -> None:
         if self.config.keys:
             self.set_keymap(self.config.keys)
@@ -331,3 +353,14 @@ def _own_bindings(node: type[object]) -> list[Binding]:
             declared.setdefault(binding.key, []).append(binding)
         by_key.update(declared)
     return [binding for bindings in by_key.values() for binding in bindings]
+
+
+def job_control() -> bool:
+    """Whether wm runs as a job of a shell with job control: such a shell gives each job a
+    process group of its own. Started by a command instead (`ssh host wm`, a tmux pane's
+    command, `sh -c`), wm is in its session leader's group, where a stop is one nothing
+    resumes."""
+    try:
+        return os.getpgrp() != os.getsid(0)
+    except OSError:  # no session to ask about: let Textual decide, as before
+        return True
