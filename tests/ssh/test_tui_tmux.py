@@ -84,3 +84,28 @@ def test_ctrl_z_with_no_shell_to_come_back_to_says_so_and_wm_stays(
     assert running(tmux.wait_for("no shell to come back to", timeout=10))
     tmux.keys("q")
     tmux.wait_for("wm-left", timeout=20)
+
+
+def test_ssh_interrupted_with_ctrl_c_says_so_in_words(
+    cloud: Cloud, tmux: Tmux, tmp_path: Path
+) -> None:
+    """A login that hangs (here a proxy that never answers), given up with ctrl+c: wm said
+    `ssh exited with -2`, subprocess's number for the signal; it names it."""
+    cloud.launch(cloud.ec2(), "web-1")
+    hanging = tmp_path / "ssh_config"
+    hanging.write_text("Host *\n  ProxyCommand sleep 60\n")
+    wm = Wm(tmp_path / "wm.toml", cloud)
+    wm.write_config(ssh_user='"tester"', ssh_config=f'"{hanging}"')
+    env = {**os.environ, "WM_DEV_SECRET": "test-dev-secret", "TERM": "xterm-256color"}
+    tmux.run("new-session", "-d", "-s", "wm", "-x", "100", "-y", "30", "bash --norc -i", env=env)
+    tmux.keys(f"{WM} --config {wm.config}", "Enter")
+    wait_until(lambda: running(tmux.screen()), timeout=30)
+    tmux.keys("e")
+    tmux.wait_for("wm: ssh tester@", timeout=20)
+    tmux.keys("C-c")
+    screen = tmux.wait_for("press enter to return to wm", timeout=20)
+    assert "wm: ssh stopped by SIGINT (ctrl+c); press enter" in screen
+    assert "-2" not in screen
+    tmux.keys("Enter")
+    assert running(tmux.wait_for("ssh to web-1 ended (stopped by", 20))  # the toast, wrapped
+    tmux.keys("q")

@@ -56,12 +56,24 @@ def run_ssh(app: App[object], plan: ssh.SshPlan) -> str:
             print(f"wm: {plan.describe()}", flush=True)
             code = subprocess.run(argv, check=False).returncode
             if code != 0:
-                input(f"wm: ssh exited with {code}; press enter to return to wm ")
+                input(f"wm: ssh {_ended(code)}; press enter to return to wm ")
     except SuspendNotSupported:
         raise ActionNotAllowed(
             "this terminal cannot hand over to ssh; run: " + plan.command_line()
         ) from None
-    return f"ssh to {plan.instance.name} ended" + ("" if code == 0 else f" (exit {code})")
+    return f"ssh to {plan.instance.name} ended" + ("" if code == 0 else f" ({_ended(code)})")
+
+
+def _ended(code: int) -> str:
+    """How ssh ended, in words: a signal by its name (ctrl+c's SIGINT), not as the
+    negative number subprocess gives it (`exited with -2`)."""
+    if code >= 0:
+        return f"exited with status {code}"
+    try:
+        name = signal.Signals(-code).name
+    except ValueError:
+        name = f"signal {-code}"
+    return f"stopped by {name}" + (" (ctrl+c)" if -code == signal.SIGINT else "")
 
 
 @contextlib.contextmanager
