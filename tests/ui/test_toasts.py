@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tests.ui.conftest import Live, running, settle
-from tests.ui.on_screen import by_name, main_of, text_of
+from tests.ui.conftest import Live, running, settle, wait_for
+from tests.ui.on_screen import SIZE, by_name, main_of, text_of
 from winged_monkey.actions import Action
 from winged_monkey.engine.operations import ActionUpdate
 from winged_monkey.models import Instance, InstanceState
@@ -123,6 +123,37 @@ async def test_a_note_waits_while_the_confirmation_is_open(live: Live) -> None:
         await pilot.press("n")
         await settle(pilot)
         assert notes.find("1 of 2 skipped")
+
+
+async def test_escape_dismisses_the_notes_and_a_dialog_does_not_bring_them_back(
+    live: Live,
+) -> None:
+    """A note (15 s for an error) covers a third of the rows at 80x24 and went away only on
+    a click. escape, with no filter to clear, takes it off; a dialog opened and closed after
+    does not show it again. With a filter, escape clears the filter first."""
+    app = live.app()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:  # drawn, as on screen
+        await settle(pilot)
+        table = main_of(app).table
+        table.select(by_name(table, "batch").key)  # stopped: x is refused, in a note
+        await pilot.press("x")
+        await wait_for(pilot, lambda: bool(app.screen.query("Toast")), "the note")
+        await pilot.press("slash", *"batch", "enter")
+        await pilot.press("escape")  # the filter first
+        await pilot.pause()
+        assert not main_of(app).filter_input.value
+        assert app.screen.query("Toast")
+        await pilot.press("escape")  # then the note: gone now, not at its timeout (5 s)
+        await pilot.pause()
+        await pilot.pause()
+        assert not app.screen.query("Toast")
+        table.select(by_name(table, "api").key)
+        await pilot.press("x")  # a dialog, and no
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")
+        await settle(pilot)
+        assert not app.screen.query("Toast")
 
 
 async def test_a_wrong_count_is_said_in_the_dialog_not_in_a_toast(live: Live) -> None:

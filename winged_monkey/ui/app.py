@@ -56,6 +56,16 @@ class WMApp(App[None]):
         ),
         Binding("question_mark", "help", "help", id=BindingId.HELP, tooltip="Show every key"),
         Binding("q", "quit", "quit", id=BindingId.QUIT, tooltip="Leave Winged Monkey"),
+        # A toast goes away on a click or its timeout: a keyboard has this. Reached only
+        # where the view has nothing to do with escape (no filter to clear, no dialog).
+        Binding(
+            "escape",
+            "dismiss_notes",
+            "dismiss notes",
+            id=BindingId.DISMISS_NOTES,
+            tooltip="Clear the notes in the corner (when escape has nothing else to do)",
+            show=False,
+        ),
         # The shell's job control, as on any bastion: `fg` brings wm back where it was.
         Binding(
             "ctrl+z",
@@ -126,6 +136,10 @@ class WMApp(App[None]):
             timeout=timeout,
             markup=markup,
         )
+
+    def action_dismiss_notes(self) -> None:
+        self.clear_notifications()
+        self.main_screen.toaster.dismissed()  # not shown again when a dialog closes
 
     def action_suspend_process(self) -> None:
         """ctrl+z, only where a shell's `fg` can bring wm back; elsewhere it stopped wm for

@@ -121,6 +121,10 @@ class Toaster:
             self._clear()
             self._waiting[:0] = [replace(t, timeout=until - now) for until, t in left]
 
+    def dismissed(self) -> None:
+        """The user cleared the toasts on screen: a dialog's closing does not bring them back."""
+        self._on_screen = []
+
     def dialog_closed(self) -> None:
         waiting, self._waiting = self._waiting, []
         for toast in waiting:

@@ -17,6 +17,7 @@ class BindingId(StrEnum):
     HELP = "help"
     QUIT = "quit"
     SUSPEND_PROCESS = "suspend_process"
+    DISMISS_NOTES = "dismiss_notes"
     # The instances view, and the events view for the first three.
     FILTER = "filter"
     CLEAR_FILTER = "clear_filter"
