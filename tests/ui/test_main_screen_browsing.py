@@ -9,7 +9,7 @@ from textual.widgets import Static
 from tests.ui.conftest import Live, cached_app, settle, wait_for
 from tests.ui.on_screen import DEMO_COUNT, SIZE, by_name, main_of, text_of
 from winged_monkey.engine.portal import Portal
-from winged_monkey.models import InstanceState
+from winged_monkey.models import Instance, InstanceState
 from winged_monkey.terminal.render import natural
 from winged_monkey.ui.screens.details import DetailsScreen
 from winged_monkey.ui.screens.main import MainScreen
@@ -141,3 +141,36 @@ async def test_an_apps_view_without_apps_says_where_they_come_from(cached_portal
         assert "Heat accounts list their stacks here" in str(hint.render())
         await pilot.press("colon", *"inst", "enter")
         await wait_for(pilot, lambda: not hint.display, "the hint to go")
+
+
+def _inside_an_id(rows: list[Instance]) -> tuple[str, Instance]:
+    """Three characters from inside one row's id that no row shows and no id starts with."""
+    shown = " ".join(
+        " ".join((str(r.state), r.name, r.account, r.where, r.size or "", *r.public_ips))
+        + " ".join((*r.private_ips, str(r.price_hourly)))
+        for r in rows
+    ).lower()
+    starts = [r.id.lower().removeprefix("i-") for r in rows]
+    for row in rows:
+        for n in range(4, len(row.id) - 3):
+            word = row.id[n : n + 3].lower()
+            if word not in shown and not any(s.startswith(word) for s in starts):
+                return word, row
+    raise AssertionError("every id's inside is on screen")
+
+
+async def test_the_filter_finds_an_id_from_its_start_not_its_middle(live: Live) -> None:
+    """No column shows the id: a word such as `db` found it inside a hex id (one row in
+    sixteen of a fleet, mixed in with the db servers). Typed or pasted from its start
+    (with or without `i-`), it still finds the row."""
+    app = live.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = main_of(app)
+        inner, row = _inside_an_id(list(screen.table.shown))
+        await pilot.press("slash", *inner)
+        assert screen.table.shown_count == 0, (inner, [i.name for i in screen.table.shown])
+        await pilot.press("escape", "slash", *row.id[:8])
+        assert [i.name for i in screen.table.shown] == [row.name]
+        await pilot.press("escape", "slash", *row.id[2:9])  # without its i-
+        assert [i.name for i in screen.table.shown] == [row.name]
