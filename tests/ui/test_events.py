@@ -411,3 +411,22 @@ async def test_an_account_that_never_answered_is_not_plotted_as_running_none(
         assert peak == "?", lines
         assert set(bars) == {"?"}, lines
         assert rows["dev"][1] == "3", lines  # a listed account: seen, counted
+
+
+async def test_the_text_filter_finds_an_id_from_its_start_not_its_middle(
+    events_portal: Portal,
+) -> None:
+    """As in the instances view: `0000`, inside every id of this log and in no column, kept
+    every event; an id typed or pasted from its start (with its `i-` or not) finds its own."""
+    app = cached_app(events_portal)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = await open_events(pilot)
+        assert all("0000" in e.target for e in screen.table.shown)
+        await pilot.press("slash", *"0000")
+        assert names(screen) == []
+        web1 = fleet_id("dev", "web-1")
+        await pilot.press("escape", "slash", *web1)
+        assert set(names(screen)) == {"web-1"}
+        await pilot.press("escape", "slash", *web1.removeprefix("i-"))
+        assert set(names(screen)) == {"web-1"}

@@ -83,11 +83,11 @@ def change_text(event: Event) -> str:
 
 
 def search_text(event: Event) -> str:
-    """Everything the text filter matches on (lowercase): what the row shows, and the id."""
+    """What the text filter matches anywhere in (lowercase): what the row shows (the id
+    where the target has no name; else its start matches, render.id_starts)."""
     fields = (
         event.account,
-        event.target,
-        event.target_name,
+        event.target_name or event.target,
         event.kind,
         str(event.source),
         event.old_state or "",

@@ -137,17 +137,6 @@ def instance_search_text(instance: Instance) -> str:
     return " ".join(fields).lower()
 
 
-def id_starts(instance: Instance) -> str:
-    """How the filter matches the id, which no column shows: from its start, with or
-    without its kind (`i-0ab…` or `0ab…`), as an id is typed or pasted. Anywhere in it,
-    a word of hex letters (`db`, `cafe`) matched one row in sixteen of a fleet. Each form
-    follows a newline, which no word of the filter holds: newline + word in it, it starts
-    one."""
-    ident = instance.id.lower()
-    kind, dash, rest = ident.partition("-")
-    return f"\n{ident}\n{rest}" if dash and kind.isalpha() and len(kind) <= 4 else f"\n{ident}"
-
-
 @dataclass(frozen=True)
 class AtWidth:
     """A renderable built for the width it is drawn at (a Static's content that fits a

@@ -17,7 +17,7 @@ from typing import Any
 from rich.cells import cell_len
 
 from winged_monkey.models import Instance, InstanceKind, InstanceState
-from winged_monkey.terminal.render import APP_GLYPH, natural, price_text, size_text
+from winged_monkey.terminal.render import APP_GLYPH, id_starts, natural, price_text, size_text
 from winged_monkey.ui import format as fmt
 
 #: (key, label, fixed width or None to fit) in display order: what matters most fits in 80.
@@ -128,7 +128,7 @@ class Row:
     marked: bool = False
     version: int = 0
     search: str = ""
-    ids: str = ""  # fmt.id_starts: the id, matched from its start
+    ids: str = ""  # id_starts: the id, matched from its start
     kind: InstanceKind = "instance"
     name_key: tuple[Any, ...] = ()
     order: Any = None
@@ -395,7 +395,7 @@ class RowIndex:
         """What the index needs of a row, computed once per change of the row."""
         i = row.instance
         row.search = fmt.instance_search_text(i)
-        row.ids = fmt.id_starts(i)
+        row.ids = id_starts(i.id)
         row.kind = i.kind
         row.name_key = (natural(i.name), i.key)
         row.order = None if self._resort else self._key(SORTS[self.sort_column], row)

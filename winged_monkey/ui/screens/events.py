@@ -28,6 +28,7 @@ from winged_monkey.terminal.history import (
     search_text,
     states_of,
 )
+from winged_monkey.terminal.render import id_starts
 from winged_monkey.ui.bindings import filter_keys, footer_order, refresh_key, timeline_key
 from winged_monkey.ui.screens.event_log import LOAD_LIMIT, EventLogScreen, Query
 from winged_monkey.ui.screens.time_range import TimeRange, TimeRangeScreen
@@ -64,8 +65,8 @@ class Filters:
         if self.target is not None and (event.account, event.target) != self.target[:2]:
             return False
         if self.text:
-            haystack = search_text(event)
-            return all(term in haystack for term in self.text.lower().split())
+            haystack, starts = search_text(event), id_starts(event.target)
+            return all(t in haystack or f"\n{t}" in starts for t in self.text.lower().split())
         return True
 
     def in_scope(self, event: Event) -> bool:
