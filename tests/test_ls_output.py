@@ -192,6 +192,9 @@ def test_cached_names_an_account_never_listed(
     assert done.returncode == ExitCode.FAILED
     assert "wm: new: never listed" in done.stderr
     assert {a["name"]: a["fetched_at"] for a in json.loads(done.stdout)["accounts"]}["new"] is None
+    table = wm(tmp_path, "ls", "--cached", "--width", "0", secret=False).stdout
+    (new,) = [line.split() for line in table.split("\n\n")[1].splitlines() if "new" in line]
+    assert new == ["new", "never", "-", "?"]  # it read `0` rows, as if listed holding none
     unknown = wm(tmp_path, "ls", "--cached", "--account", "nope", secret=False)
     assert unknown.returncode == ExitCode.CONFIG
     assert "no account named 'nope' (configured: dev, new)" in unknown.stderr

@@ -181,7 +181,7 @@ def render_listing(cached: Cached, width: int | None, now: datetime) -> str:
         fetched = listed_at[name]
         listed = fetched.astimezone().strftime("%Y-%m-%d %H:%M") if fetched else "never"
         age = human_age(fetched, now) if fetched else "-"
-        count = str(account["count"])
+        count = str(account["count"]) if fetched else "?"  # none seen, not none held
         older = oldest.get(name)
         if older:  # rows its source had only as last seen: as old as their observation
             known = [t for t in older if t is not None]
