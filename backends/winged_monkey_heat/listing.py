@@ -19,6 +19,8 @@ from winged_monkey_heat.states import KEEP_STATE, normalise, split
 MEMBER_FETCHES = 8
 #: What Heat says of a template without a description (the legacy engine's listing).
 NO_DESCRIPTION = "No description"
+#: A rollback's statuses: what it undoes is read from the stack's events.
+ROLLBACK = frozenset({"ROLLBACK_IN_PROGRESS", "ROLLBACK_COMPLETE"})
 #: Pages of a checked stack's own events read (newest first) to find its state before.
 PRE_CHECK_PAGES = 3
 
@@ -32,7 +34,7 @@ class Listing:
         #: (stack id, status, updated) -> top-level resource count, so polls do not refetch.
         self._members: dict[tuple[str, str, str | None], int] = {}
         #: stack id -> its last own event before the check or snapshot it is in
-        #: (CHECK_COMPLETE, SNAPSHOT_COMPLETE), or before its rollback (ROLLBACK_COMPLETE):
+        #: (CHECK_COMPLETE, SNAPSHOT_COMPLETE), or before its rollback (ROLLBACK_*):
         #: kept while it stays so (same status and update time), so a poll asks Heat's
         #: events once per check or rollback.
         self._pre_check: dict[str, tuple[tuple[str, Any], StackEvent]] = {}
@@ -93,10 +95,10 @@ class Listing:
     async def _before_check(self, stack: dict[str, Any]) -> None:
         """Learn what a checked or snapshotted stack was before, or what a rolled-back one
         undid: Heat's status says only CHECK_COMPLETE, SNAPSHOT_COMPLETE (a suspended
-        stack's too) or ROLLBACK_COMPLETE (a create's, which never ran, or an update's);
+        stack's too) or ROLLBACK_* (a create's, which never ran, or an update's);
         its newest own event of another action says the rest."""
         stack_id, status = str(stack["id"]), str(stack.get("stack_status") or "")
-        if status == "ROLLBACK_COMPLETE":
+        if status in ROLLBACK:
             # convergence: CREATE_FAILED (with the cause); legacy: CREATE_IN_PROGRESS
             skipped = {"ROLLBACK"}
         elif status in {f"{action}_COMPLETE" for action in KEEP_STATE}:
@@ -148,8 +150,8 @@ class Listing:
         tags = stack.get("tags")  # a list; a comma-separated string from some Heats
         if tags:
             extra["tags"] = [str(t) for t in (tags.split(",") if isinstance(tags, str) else tags)]
-        if status == "ROLLBACK_COMPLETE" and before is not None:
-            extra["rolled_back"] = _rolled_back(before, reason)
+        if status in ROLLBACK and before is not None:
+            extra["rolled_back"] = _rolled_back(before, reason, status == "ROLLBACK_COMPLETE")
         if state is InstanceState.ERROR:
             extra["fault"] = extra.get("rolled_back") or reason or status
         return Instance(
@@ -166,12 +168,13 @@ class Listing:
         )
 
 
-def _rolled_back(before: StackEvent, reason: str) -> str:
-    """What a rollback undid, with the failure that caused it where Heat's event says it
-    (the convergence engine's CREATE_FAILED or UPDATE_FAILED; the legacy one's says only
-    that the action began): `create failed and was rolled back: Resource CREATE failed: ...`."""
+def _rolled_back(before: StackEvent, reason: str, done: bool) -> str:
+    """What a rollback undid (or is undoing), with the failure that caused it where Heat's
+    event says it (the convergence engine's CREATE_FAILED or UPDATE_FAILED; the legacy
+    one's says only that the action began): `create failed and was rolled back: Resource
+    CREATE failed: ...`, `create failed and is being rolled back: ...`."""
     action, result = split(before.status)
-    said = action.lower()
+    said = f"{action.lower()} failed and {'was' if done else 'is being'} rolled back"
     if result == "FAILED" and before.reason:
-        return f"{said} failed and was rolled back: {before.reason}"
-    return f"{said} failed and was rolled back" + (f" ({reason})" if reason else "")
+        return f"{said}: {before.reason}"
+    return said + (f" ({reason})" if reason else "")

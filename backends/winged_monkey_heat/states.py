@@ -48,10 +48,16 @@ def normalise(stack_status: str, before: str | None = None) -> InstanceState:
     state the stack was in before it (`before`, its last status of another action), or
     unknown while that is not known. ROLLBACK_COMPLETE is error after a create (it never
     ran: convergence keeps the stack, with no resources), running after an update (on its
-    old template), unknown while the action rolled back (`before`) is not known."""
+    old template), unknown while the action rolled back (`before`) is not known; while in
+    progress, a create's rollback deletes its resources (stopping), an update's puts the
+    old template back (pending)."""
     action, result = split(stack_status)
     if action not in _ACTIONS:
         return S.UNKNOWN
+    if action == "ROLLBACK" and result == "IN_PROGRESS":
+        if not before:
+            return S.UNKNOWN
+        return S.STOPPING if split(before)[0] in NEVER_RAN else S.PENDING
     if result == "IN_PROGRESS":
         return S.STOPPING if action in _GOING_DOWN else S.PENDING
     if result == "FAILED":

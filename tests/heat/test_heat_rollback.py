@@ -3,6 +3,8 @@ real clouds run: a create rolled back never ran, an update rolled back runs as b
 
 from __future__ import annotations
 
+import asyncio
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -50,3 +52,39 @@ async def test_a_create_rolled_back_is_failed_and_an_update_rolled_back_runs(
     said = summary(old, datetime.now(UTC)).plain
     assert "ROLLBACK_COMPLETE" in said
     assert f"update failed and was rolled back: {CAUSE}" in said
+
+
+SLOW_TO_DELETE = """
+heat_template_version: 2018-08-31
+resources:
+  slow:
+    type: OS::Heat::TestResource
+    properties:
+      action_wait_secs: {delete: 60}
+  broken:
+    type: OS::Heat::TestResource
+    depends_on: slow
+    properties: {fail: true}
+"""
+
+
+async def test_a_create_being_rolled_back_is_stopping(heat_convergence: Projects) -> None:
+    """Before: `pending` while Heat deletes what the failed create made (as if it were
+    coming up), with no word of why."""
+    heat = heat_convergence
+    body = {"stack_name": "undo", "template": SLOW_TO_DELETE, "disable_rollback": False}
+    reply = heat.witness("undoing", "POST", "/stacks", json=body)
+    assert reply.status_code == 201, reply.text
+    stack = str(reply.json()["stack"]["id"])
+    deadline = time.monotonic() + 60
+    while (status := heat.status("undoing", stack)) != "ROLLBACK_IN_PROGRESS":
+        assert time.monotonic() < deadline, status
+        await asyncio.sleep(0.1)
+    (listed,) = await heat.backend("undoing").list_instances()  # within the slow delete
+    assert (listed.state, listed.raw_state) == (InstanceState.STOPPING, "ROLLBACK_IN_PROGRESS")
+    assert listed.extra["rolled_back"].startswith(
+        "create failed and is being rolled back: Resource CREATE failed: "
+    )
+    said = summary(listed, datetime.now(UTC)).plain
+    assert "ROLLBACK_IN_PROGRESS" in said
+    assert "create failed and is being rolled back" in said

@@ -127,6 +127,10 @@ def test_a_status_of_an_action_heat_has_not_is_unknown_not_guessed() -> None:
     assert normalise("ROLLBACK_COMPLETE", "CREATE_IN_PROGRESS") is InstanceState.ERROR
     assert normalise("ROLLBACK_COMPLETE", "UPDATE_FAILED") is InstanceState.RUNNING
     assert normalise("ROLLBACK_COMPLETE") is InstanceState.UNKNOWN  # which one: not known
+    # under way: a create's resources are deleted, an update's old template put back
+    assert normalise("ROLLBACK_IN_PROGRESS", "CREATE_FAILED") is InstanceState.STOPPING
+    assert normalise("ROLLBACK_IN_PROGRESS", "UPDATE_FAILED") is InstanceState.PENDING
+    assert normalise("ROLLBACK_IN_PROGRESS") is InstanceState.UNKNOWN
 
 
 NOVA = """
