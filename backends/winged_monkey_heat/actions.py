@@ -9,6 +9,7 @@ import time
 from winged_monkey.actions import Action
 from winged_monkey.errors import ActionNotAllowed
 from winged_monkey.models import Instance
+from winged_monkey_heat.refusals import by_resources
 from winged_monkey_heat.stacks import EVENT_PAGE, Stacks, stack_path
 
 #: How long a check waits to show in Heat's events before leaving it to the follow.
@@ -24,7 +25,8 @@ _ACTION_BODY = {
 #: refuse it on an app in error: a resource whose suspend failed suspends again, one whose
 #: resume failed resumes again (heat.engine.resource.Resource.suspend and .resume; the
 #: stack takes either from any state). A resume after a failed suspend, or a suspend after
-#: a failed resume, meets a resource in a state Heat refuses ("invalid for resume").
+#: a failed resume, meets a resource in a state Heat refuses ("invalid for resume"). A
+#: suspended app checked since suspends again (refusals.suspended_then_checked).
 RETRIED_FROM = {
     "SUSPEND_FAILED": frozenset({Action.STOP, Action.SUSPEND}),
     "RESUME_FAILED": frozenset({Action.START, Action.RESUME}),
@@ -39,6 +41,10 @@ async def act(stacks: Stacks, action: Action, stack: Instance, account_timeout: 
     elif action is Action.CHECK:
         await _check(stacks, stack, path, min(CHECK_SHOWS_WITHIN, account_timeout / 2))
     elif action in _ACTION_BODY:
+        stacks.names.setdefault(stack.id, stack.name)  # its resources at the same path
+        refused = by_resources(action, stack, await stacks.resources(stack.id))
+        if refused:
+            raise ActionNotAllowed(refused, account=stacks.account)
         await stacks.client.request("POST", f"{path}/actions", body=_ACTION_BODY[action])
     else:
         raise ActionNotAllowed(

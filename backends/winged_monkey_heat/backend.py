@@ -16,7 +16,7 @@ from winged_monkey.account import AccountConfig, Secrets
 from winged_monkey.actions import Action
 from winged_monkey.backend import Backend, Capability, NativeEvents
 from winged_monkey.models import AppDetail, Instance
-from winged_monkey_heat import actions, catalog, detail
+from winged_monkey_heat import actions, catalog, detail, refusals
 from winged_monkey_heat.apps import Apps
 from winged_monkey_heat.client import HeatClient
 from winged_monkey_heat.events import StackEvents
@@ -119,7 +119,15 @@ class HeatBackend(Backend):
         # Heat suspends a stack whose suspend failed, resumes one whose resume failed (what
         # finishes it: `openstack stack suspend|resume`); the portal's rules alone refuse
         # either on an app in error.
-        return action in actions.RETRIED_FROM.get(instance.raw_state, ())
+        if action in actions.RETRIED_FROM.get(instance.raw_state, ()):
+            return True
+        # A suspended app checked or snapshotted since: Heat resumes none of its resources
+        # until they are suspended again, which Heat does (a Nova server already suspended
+        # is left as it is); the portal's rules alone call it already suspended.
+        return action in {Action.STOP, Action.SUSPEND} and refusals.suspended_then_checked(instance)
+
+    def refusal(self, action: Action, instance: Instance) -> str | None:
+        return refusals.by_status(action, instance)
 
     async def native_events(
         self, instances: Sequence[Instance], markers: Mapping[str, str]

@@ -246,41 +246,127 @@ def test_ls_of_a_heat_account_loads_only_what_listing_needs(cli: Cli, tmp_path: 
     assert not {m for m in loaded if m in NOT_FOR_A_LISTING or m.split(".")[0] in NOT_FOR_A_LISTING}
 
 
+def _resumes(heat: Projects, name: str, at: str, stack: str) -> int:
+    """How many resumes of the stack Heat began."""
+    reply = heat.witness(name, "GET", f"{at}/events", params={"resource_name": stack})
+    return sum(e["resource_status"] == "RESUME_IN_PROGRESS" for e in reply.json()["events"])
+
+
 def test_start_on_an_app_whose_resume_failed_resumes_it_again(cli: Cli) -> None:
     """Heat resumes a stack in RESUME_FAILED again (its resources take a resume after a
-    failed one); wm refused: 'quiet is error; start needs it stopped or suspended'."""
+    failed one); wm refused: 'quiet is error; start needs it stopped or suspended'. Here
+    the top-level group's resume failed: its nested stack, checked by itself while
+    suspended, refuses it, which wm does not read, and Heat says so again."""
     heat = cli.heat
     cli.add_heat("again")
-    one = "heat_template_version: 2018-08-31\nresources:\n  vm: {type: OS::Heat::None}\n"
-    stack = heat.create("again", "quiet", one)
+    group = (
+        "heat_template_version: 2018-08-31\nresources:\n  group:\n"
+        "    type: OS::Heat::ResourceGroup\n"
+        "    properties: {count: 1, resource_def: {type: OS::Heat::None}}\n"
+    )
+    stack = heat.create("again", "quiet", group)
     assert heat.wait("again", stack) == "CREATE_COMPLETE"
     at = f"/stacks/quiet/{stack}"
-    for ask in ({"suspend": None}, None, {"resume": None}):  # a snapshot between: Heat's
-        # own resume then fails ("State ('SNAPSHOT', 'COMPLETE') invalid for resume")
-        if ask is None:
-            reply = heat.witness("again", "POST", f"{at}/snapshots", json={"name": "s1"})
-        else:
-            reply = heat.witness("again", "POST", f"{at}/actions", json=ask)
-        assert reply.status_code == 200, reply.text
-        heat.wait("again", stack)
-    assert heat.status("again", stack) == "RESUME_FAILED"
+    reply = heat.witness("again", "POST", f"{at}/actions", json={"suspend": None})
+    assert reply.status_code == 200, reply.text
+    assert heat.wait("again", stack) == "SUSPEND_COMPLETE"
+    (member,) = heat.witness("again", "GET", f"{at}/resources").json()["resources"]
+    nested = member["physical_resource_id"]
+    inner = heat.witness("again", "GET", f"/stacks/{nested}").json()["stack"]["stack_name"]
+    reply = heat.witness("again", "POST", f"/stacks/{inner}/{nested}/actions", json={"check": None})
+    assert reply.status_code == 200, reply.text
+    assert heat.wait("again", nested) == "CHECK_COMPLETE"
+    reply = heat.witness("again", "POST", f"{at}/actions", json={"resume": None})
+    assert reply.status_code == 200, reply.text
+    assert heat.wait("again", stack) == "RESUME_FAILED"
 
-    def resumes() -> int:
-        events = heat.witness("again", "GET", f"{at}/events", params={"resource_name": "quiet"})
-        return sum(e["resource_status"] == "RESUME_IN_PROGRESS" for e in events.json()["events"])
-
-    assert resumes() == 1
+    assert _resumes(heat, "again", at, "quiet") == 1
     started = cli.run("start", "quiet")
     assert "start needs it" not in started.output
     deadline = time.monotonic() + 30
-    while resumes() < 2:  # wm asked Heat, which began a second resume
+    while _resumes(heat, "again", at, "quiet") < 2:  # wm asked Heat: a second resume began
         assert time.monotonic() < deadline, started.output
         time.sleep(0.1)
     assert started.exit_code == ExitCode.FAILED, started.output
     assert started.output.splitlines()[-1].endswith(
-        "failed: quiet went to error: Resource RESUME failed: Error: resources.vm: "
-        "State ('SNAPSHOT', 'COMPLETE') invalid for resume"
+        "State ('CHECK', 'COMPLETE') invalid for resume"
     ), started.output
+
+
+def test_start_on_an_app_heat_would_not_resume_says_so_before_sending(cli: Cli) -> None:
+    """A snapshot of a suspended app leaves its resources SNAPSHOT_COMPLETE, which Heat's
+    resume refuses (Resource.resume takes SUSPEND_COMPLETE, RESUME_FAILED, RESUME_COMPLETE):
+    wm sent the resume, and `wm start` failed with Heat's 'State ('SNAPSHOT', 'COMPLETE')
+    invalid for resume', even on the app whose resume had failed so. Now wm says so first,
+    and what Heat takes: a suspend, then a resume."""
+    heat = cli.heat
+    cli.add_heat("snap")
+    one = "heat_template_version: 2018-08-31\nresources:\n  vm: {type: OS::Heat::None}\n"
+    stack = heat.create("snap", "quiet", one)
+    assert heat.wait("snap", stack) == "CREATE_COMPLETE"
+    at = f"/stacks/quiet/{stack}"
+    reply = heat.witness("snap", "POST", f"{at}/actions", json={"suspend": None})
+    assert reply.status_code == 200, reply.text
+    assert heat.wait("snap", stack) == "SUSPEND_COMPLETE"
+    reply = heat.witness("snap", "POST", f"{at}/snapshots", json={"name": "s1"})
+    assert reply.status_code == 200, reply.text
+    assert heat.wait("snap", stack) == "SNAPSHOT_COMPLETE"
+
+    refused = cli.run("start", "quiet")  # suspended since: its status says it
+    assert refused.exit_code == ExitCode.NOT_FOUND, refused.output
+    assert (
+        "Heat would refuse to resume quiet: since its snapshot, its resources are "
+        "SNAPSHOT_COMPLETE, and Heat resumes only suspended ones; suspend it again "
+        "(`wm stop quiet`), then start it"
+    ) in refused.output
+    assert _resumes(heat, "snap", at, "quiet") == 0
+
+    reply = heat.witness("snap", "POST", f"{at}/actions", json={"resume": None})
+    assert reply.status_code == 200, reply.text
+    assert heat.wait("snap", stack) == "RESUME_FAILED"  # Heat's own refusal
+    failed = cli.run("start", "quiet")  # its resources as read before sending
+    assert failed.exit_code == ExitCode.FAILED, failed.output
+    assert (
+        "Heat would refuse to resume quiet: resource vm is SNAPSHOT_COMPLETE (Heat resumes a "
+        "resource only when suspended, or when its last action was a resume); suspend it "
+        "again (`wm stop quiet`), then start it"
+    ) in failed.output
+    assert _resumes(heat, "snap", at, "quiet") == 1  # Heat's own, not wm's
+
+    stopped = cli.run("stop", "quiet", "--yes")
+    assert stopped.exit_code == ExitCode.OK, stopped.output
+    assert heat.status("snap", stack) == "SUSPEND_COMPLETE"
+    started = cli.run("start", "quiet")
+    assert started.exit_code == ExitCode.OK, started.output
+    assert started.output.splitlines()[-1].endswith("ok: quiet resumed"), started.output
+    assert heat.status("snap", stack) == "RESUME_COMPLETE"
+
+
+def test_a_suspended_app_checked_since_suspends_again_then_starts(cli: Cli) -> None:
+    """After a check of a suspended app, `wm start` is refused with what to do (before:
+    sent, and Heat failed it), and `wm stop` suspends it again (before: 'quiet is already
+    suspended'), after which it starts."""
+    heat = cli.heat
+    cli.add_heat("chk")
+    stack = heat.create("chk", "quiet")
+    assert heat.wait("chk", stack) == "CREATE_COMPLETE"
+    at = f"/stacks/quiet/{stack}"
+    for ask in ({"suspend": None}, {"check": None}):
+        reply = heat.witness("chk", "POST", f"{at}/actions", json=ask)
+        assert reply.status_code == 200, reply.text
+        heat.wait("chk", stack)
+    assert heat.status("chk", stack) == "CHECK_COMPLETE"
+
+    refused = cli.run("start", "quiet")
+    assert refused.exit_code == ExitCode.NOT_FOUND, refused.output
+    assert "since its check, its resources are CHECK_COMPLETE" in refused.output
+    assert _resumes(heat, "chk", at, "quiet") == 0
+    stopped = cli.run("stop", "quiet", "--yes")
+    assert stopped.exit_code == ExitCode.OK, stopped.output
+    assert stopped.output.splitlines()[-1].endswith("ok: quiet stopped"), stopped.output
+    started = cli.run("start", "quiet")
+    assert started.exit_code == ExitCode.OK, started.output
+    assert heat.status("chk", stack) == "RESUME_COMPLETE"
 
 
 def test_ls_shows_the_status_of_an_app_it_cannot_map_beside_unknown(cli: Cli) -> None:
