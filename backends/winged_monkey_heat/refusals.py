@@ -1,9 +1,10 @@
 """What Heat would refuse, said before wm sends it.
 
 A stack's resume runs heat.engine.resource.Resource.resume on each of its resources, its
-suspend Resource.suspend: each refuses a resource in a state it does not take ("State
-('SNAPSHOT', 'COMPLETE') invalid for resume"), and one refusal fails the whole stack's
-action. wm reads the resources first and says so instead, with what to do."""
+suspend Resource.suspend (either engine, legacy or convergence): each refuses a resource
+in a state it does not take ("State ('SNAPSHOT', 'COMPLETE') invalid for resume"), and
+one refusal fails the whole stack's action. wm reads the resources first and says so
+instead, with what to do."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ RESUMABLE = frozenset({"SUSPEND_COMPLETE", "RESUME_FAILED", "RESUME_COMPLETE"})
 #: snapshot runs on each): Heat resumes none of them, but suspends each again.
 SUSPENDED_THEN = frozenset(f"{action}_COMPLETE" for action in KEEP_STATE)
 RESUMES = frozenset({Action.START, Action.RESUME})
+SUSPENDS = frozenset({Action.STOP, Action.SUSPEND})
 #: Resources named in a refusal; the rest are counted.
 NAMED = 3
 
@@ -66,7 +68,26 @@ def by_resources(action: Action, app: Instance, resources: Sequence[StackResourc
         if all(suspendable(r.status) for r in refused):
             said += f"; suspend it again (`wm stop {app.name}`), then start it"
         return said
+    if action in SUSPENDS:
+        refused = [r for r in resources if not suspendable(r.status)]
+        if not refused:
+            return None
+        said = (
+            f"Heat would refuse to suspend {app.name}: {_which(refused)} (Heat suspends a "
+            "resource only once its last action completed, or its suspend failed)"
+        )
+        return f"{said}; {_instead(app, refused)}"
     return None
+
+
+def _instead(app: Instance, refused: Sequence[StackResource]) -> str:
+    """What Heat takes instead: a resume again, a delete again (Heat updates no stack
+    whose delete it began), else an update."""
+    if all(r.status == "RESUME_FAILED" for r in refused):
+        return f"start it again first (`wm start {app.name}`)"
+    if split(app.raw_state)[0] == "DELETE":
+        return f"destroy it (`wm destroy {app.name}`)"
+    return f"fix it with `wm app update {app.name}`, or destroy it"
 
 
 def _which(resources: Sequence[StackResource]) -> str:

@@ -417,3 +417,22 @@ def test_suspend_on_an_app_whose_suspend_failed_suspends_it_again(cli: Cli) -> N
     assert suspended.exit_code == ExitCode.OK, suspended.output
     assert suspended.output.splitlines()[-1].endswith("pair suspended"), suspended.output
     assert heat.status("sus", stack) == "SUSPEND_COMPLETE"
+
+
+def test_stop_on_an_app_heat_would_not_suspend_says_so_before_sending(cli: Cli) -> None:
+    """A failed create leaves its resource CREATE_FAILED, which Heat's Resource.suspend
+    refuses: `wm stop` sent the suspend and failed with Heat's 'State ('CREATE', 'FAILED')
+    invalid for suspend', the app now SUSPEND_FAILED. A stop Heat takes on a failed app
+    (its resources complete) is still sent: the resume test above."""
+    heat = cli.heat
+    cli.add_heat("fail")
+    stack = heat.create("fail", "broken", FAILING)
+    assert heat.wait("fail", stack) == "CREATE_FAILED"
+    stopped = cli.run("stop", "broken", "--yes")
+    assert stopped.exit_code == ExitCode.FAILED, stopped.output
+    assert stopped.output.splitlines()[-1].endswith(
+        "failed: Heat would refuse to suspend broken: resource broken is CREATE_FAILED (Heat "
+        "suspends a resource only once its last action completed, or its suspend failed); "
+        "fix it with `wm app update broken`, or destroy it"
+    ), stopped.output
+    assert heat.status("fail", stack) == "CREATE_FAILED"  # nothing sent
