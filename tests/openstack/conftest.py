@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import secrets
 import shutil
 import tempfile
 import time
@@ -137,3 +138,52 @@ def openstack() -> Iterator[OpenStack]:
     finally:
         stack.stop()
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def cloud(openstack: OpenStack) -> OpenStack:
+    """The session's OpenStack with Heat added (once) and registered in its catalog."""
+    openstack.state.update(openstack.stack.start_heat())
+    return openstack
+
+
+@dataclass
+class AppCredential:
+    id: str
+    secret: str
+
+
+def keystone_token(stack: OpenStack, project: str) -> tuple[str, str]:
+    """(token, user id) for the project's user, scoped to the project."""
+    user = stack.user(project)
+    body = {
+        "auth": {
+            "identity": {
+                "methods": ["password"],
+                "password": {
+                    "user": {
+                        "name": user["user"],
+                        "domain": {"name": "Default"},
+                        "password": user["password"],
+                    }
+                },
+            },
+            "scope": {"project": {"id": user["project_id"]}},
+        }
+    }
+    reply = httpx.post(f"{stack.auth_url}/v3/auth/tokens", json=body, timeout=30)
+    reply.raise_for_status()
+    return reply.headers["X-Subject-Token"], str(reply.json()["token"]["user"]["id"])
+
+
+@pytest.fixture
+def appcred(openstack: OpenStack) -> Iterator[AppCredential]:
+    """An application credential of alpha's user, made through Keystone's own API."""
+    token, user_id = keystone_token(openstack, "alpha")
+    url = f"{openstack.auth_url}/v3/users/{user_id}/application_credentials"
+    body = {"application_credential": {"name": f"wm-test-{secrets.token_hex(4)}"}}
+    reply = httpx.post(url, json=body, headers={"X-Auth-Token": token}, timeout=30)
+    assert reply.status_code == 201, reply.text
+    made = reply.json()["application_credential"]
+    yield AppCredential(id=str(made["id"]), secret=str(made["secret"]))
+    httpx.delete(f"{url}/{made['id']}", headers={"X-Auth-Token": token}, timeout=30)

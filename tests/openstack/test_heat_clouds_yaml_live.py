@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from tests.clouds_files import only_these_files
 from tests.openstack.conftest import OpenStack
-from tests.openstack.test_heat_full import Keystone, cloud  # noqa: F401 (the fixture)
+from tests.openstack.helpers import Keystone
 from winged_monkey.cli.main import main
 
 pytestmark = pytest.mark.timeout(480)
@@ -34,7 +34,7 @@ def accounts_test_output(
 
 
 def test_a_heat_account_logs_in_with_a_clouds_yaml_cloud(
-    cloud: OpenStack,  # noqa: F811
+    cloud: OpenStack,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -55,7 +55,7 @@ def test_a_heat_account_logs_in_with_a_clouds_yaml_cloud(
 
 
 def test_an_application_credential_by_name_and_user(
-    cloud: OpenStack,  # noqa: F811
+    cloud: OpenStack,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -8,7 +8,6 @@ and Nova's own records are the witnesses, read over plain HTTP with an admin tok
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import io
 import secrets
@@ -18,12 +17,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from rich.console import Console
 
 from tests.heat.conftest import make_portal, refresh, rows
 from tests.openstack.conftest import OpenStack
+from tests.openstack.helpers import SERVER, Keystone, password_account, pw_env, server_of
 from tests.openstack.helpers import account as nova_account
 from winged_monkey.actions import Action
 from winged_monkey.errors import AuthError, BackendError, ConfigError
@@ -37,116 +36,12 @@ S = InstanceState
 # The first test also waits for the stack (~90 s) and Heat (~25 s) to start.
 pytestmark = pytest.mark.timeout(480)
 
-SERVER = """
-heat_template_version: 2018-08-31
-description: one server, no network (the test cloud has no Neutron)
-parameters:
-  flavor:
-    type: string
-    default: m1.tiny
-resources:
-  vm:
-    type: OS::Nova::Server
-    properties:
-      image: cirros-fake
-      flavor: {get_param: flavor}
-      networks: [{allocate_network: none}]
-      user_data_format: RAW
-outputs:
-  server_id:
-    value: {get_resource: vm}
-"""
-
 NONE = """
 heat_template_version: 2018-08-31
 resources:
   nothing:
     type: OS::Heat::None
 """
-
-
-@pytest.fixture(scope="session")
-def cloud(openstack: OpenStack) -> OpenStack:
-    """The session's OpenStack with Heat added (once) and registered in its catalog."""
-    openstack.state.update(openstack.stack.start_heat())
-    return openstack
-
-
-class Keystone:
-    """The admin's side of Keystone, for users the tests may break without harming others."""
-
-    def __init__(self, cloud: OpenStack) -> None:
-        self.cloud = cloud
-        self.url = cloud.auth_url + "/v3"
-
-    def call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        headers = {"X-Auth-Token": self.cloud.admin_token(), **kwargs.pop("headers", {})}
-        return httpx.request(method, self.url + path, headers=headers, timeout=30, **kwargs)
-
-    def id_of(self, kind: str, name: str) -> str:
-        reply = self.call("GET", f"/{kind}s", params={"name": name})
-        reply.raise_for_status()
-        return str(reply.json()[f"{kind}s"][0]["id"])
-
-    def new_user(self, project: str) -> tuple[str, str, str]:
-        """A fresh member of `project`: (name, id, password)."""
-        name, password = f"wm-{secrets.token_hex(4)}", secrets.token_hex(10)
-        body = {"user": {"name": name, "password": password, "domain_id": "default"}}
-        reply = self.call("POST", "/users", json=body)
-        reply.raise_for_status()
-        user = str(reply.json()["user"]["id"])
-        project_id, member = self.id_of("project", project), self.id_of("role", "member")
-        self.call("PUT", f"/projects/{project_id}/users/{user}/roles/{member}").raise_for_status()
-        return name, user, password
-
-    def project_seeing_only(self, service_type: str) -> str:
-        """A new project whose catalog lists only `service_type` (Keystone's endpoint
-        filter: a project with endpoint associations sees only those endpoints)."""
-        name = f"wm-{secrets.token_hex(4)}"
-        reply = self.call(
-            "POST", "/projects", json={"project": {"name": name, "domain_id": "default"}}
-        )
-        reply.raise_for_status()
-        project = str(reply.json()["project"]["id"])
-        services = self.call("GET", "/services").json()["services"]
-        wanted = {s["id"] for s in services if s["type"] == service_type}
-        for endpoint in self.call("GET", "/endpoints").json()["endpoints"]:
-            if endpoint["service_id"] in wanted:
-                path = f"/OS-EP-FILTER/projects/{project}/endpoints/{endpoint['id']}"
-                assert self.call("PUT", path).status_code == 204
-        return name
-
-    def as_user(self, token: str, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        headers = {"X-Auth-Token": token, "X-Subject-Token": token}
-        return httpx.request(method, self.url + path, headers=headers, timeout=30, **kwargs)
-
-    def revoke(self, token: str) -> None:
-        reply = self.call("DELETE", "/auth/tokens", headers={"X-Subject-Token": token})
-        assert reply.status_code == 204, reply.text
-
-
-def pw_env(account: str) -> str:
-    return f"WM_{account.upper().replace('-', '_')}_PW"
-
-
-def password_account(
-    cloud: OpenStack, name: str, user: str, project: str, **extra: Any
-) -> AccountConfig:
-    settings: dict[str, Any] = {
-        "auth_url": cloud.auth_url,
-        "project_name": project,
-        "user_domain_name": "Default",
-        "project_domain_name": "Default",
-    }
-    settings.update(extra)
-    return AccountConfig(
-        name=name,
-        backend="heat",
-        region="RegionOne",
-        credentials=Credentials(key=user, keyring=False, secret_env=pw_env(name)),
-        timeout=30,
-        **settings,
-    )
 
 
 @pytest.fixture
@@ -345,7 +240,7 @@ async def test_a_stack_with_a_nova_server_suspends_resumes_and_is_deleted(
     stack_id = await launcher.launch_app(SERVER, "web-tier", {})
     deleted = False
     try:
-        server_id = await _server_of(launcher, stack_id)
+        server_id = await server_of(launcher, stack_id)
         cloud.settled(server_id, "active")
         app = await _app(portal, "web-tier", S.RUNNING)
         assert app.extra["members"] == 1
@@ -377,22 +272,6 @@ async def test_a_stack_with_a_nova_server_suspends_resumes_and_is_deleted(
                 await launcher.act(Action.DESTROY, row)
         await launcher.close()
         store.close()
-
-
-async def _server_of(backend: HeatBackend, stack_id: str, nested_depth: int = 0) -> str:
-    deadline = time.monotonic() + 120
-    while True:
-        row = await backend.get_instance(stack_id)
-        assert row is not None
-        if row.raw_state == "CREATE_COMPLETE":
-            break
-        assert row.raw_state == "CREATE_IN_PROGRESS", row.extra.get("fault")
-        assert time.monotonic() < deadline, f"stack still {row.raw_state}"
-        await asyncio.sleep(0.3)
-    found = await backend.resources(stack_id, nested_depth)
-    (vm,) = [r for r in found if r.type == "OS::Nova::Server"]
-    assert vm.physical_id
-    return vm.physical_id
 
 
 def render_plain(renderable: Any) -> str:

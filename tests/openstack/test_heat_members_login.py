@@ -11,15 +11,14 @@ import pytest
 from click.testing import CliRunner, Result
 
 from tests.openstack.conftest import OpenStack
-from tests.openstack.helpers import driver_settings
-from tests.openstack.test_heat_full import (  # noqa: F401 (cloud: a session fixture)
+from tests.openstack.helpers import (
+    FAKE_CONSOLE,
     SERVER,
-    _server_of,
-    cloud,
+    driver_settings,
     password_account,
     pw_env,
+    server_of,
 )
-from tests.openstack.test_openstack_console import FAKE_CONSOLE
 from winged_monkey.actions import Action
 from winged_monkey.cli.main import ExitCode, main
 from winged_monkey.user.credentials import Secrets
@@ -43,7 +42,7 @@ def _config(stack: OpenStack, user: str) -> str:
 
 
 async def test_console_and_ssh_of_an_app_reach_its_server(
-    cloud: OpenStack,  # noqa: F811 (the fixture imported above)
+    cloud: OpenStack,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -57,7 +56,7 @@ async def test_console_and_ssh_of_an_app_reach_its_server(
     launcher = HeatBackend(account, secret)
     stack_id = await launcher.launch_app(SERVER, "login-tier", {})
     try:
-        server_id = await _server_of(launcher, stack_id)
+        server_id = await server_of(launcher, stack_id)
         cloud.settled(server_id, "active")
         runner = CliRunner()
 
@@ -93,7 +92,7 @@ resources:
 
 
 async def test_console_of_an_app_reaches_the_server_of_its_groups_member(
-    cloud: OpenStack,  # noqa: F811 (the fixture imported above)
+    cloud: OpenStack,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -111,7 +110,7 @@ async def test_console_of_an_app_reaches_the_server_of_its_groups_member(
     launcher = HeatBackend(account, secret)
     stack_id = await launcher.launch_app(str(tmp_path / "tier.yaml"), "web-tier", {})
     try:
-        server_id = await _server_of(launcher, stack_id, nested_depth=5)
+        server_id = await server_of(launcher, stack_id, nested_depth=5)
         cloud.settled(server_id, "active")
         shown = await asyncio.to_thread(
             CliRunner().invoke, main, ["--config", str(config), "console", "web-tier"]

@@ -7,9 +7,7 @@ Keystone, with a CA the test creates: the certificates are real, the stack is un
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +16,7 @@ import libcloud.security
 import pytest
 
 from tests.certs import locked_copy
-from tests.openstack.conftest import OpenStack
+from tests.openstack.conftest import AppCredential, OpenStack, keystone_token
 from tests.openstack.helpers import (  # noqa: F401 (passwords: autouse fixture)
     account,
     boot,
@@ -36,48 +34,6 @@ from winged_monkey.user.config import AccountConfig, Credentials
 
 pytestmark = pytest.mark.timeout(420)
 APPCRED_SECRET = "WM_TEST_APPCRED_SECRET"
-
-
-@dataclass
-class AppCredential:
-    id: str
-    secret: str
-
-
-def keystone_token(stack: OpenStack, project: str) -> tuple[str, str]:
-    """(token, user id) for the project's user, scoped to the project."""
-    user = stack.user(project)
-    body = {
-        "auth": {
-            "identity": {
-                "methods": ["password"],
-                "password": {
-                    "user": {
-                        "name": user["user"],
-                        "domain": {"name": "Default"},
-                        "password": user["password"],
-                    }
-                },
-            },
-            "scope": {"project": {"id": user["project_id"]}},
-        }
-    }
-    reply = httpx.post(f"{stack.auth_url}/v3/auth/tokens", json=body, timeout=30)
-    reply.raise_for_status()
-    return reply.headers["X-Subject-Token"], str(reply.json()["token"]["user"]["id"])
-
-
-@pytest.fixture
-def appcred(openstack: OpenStack) -> Iterator[AppCredential]:
-    """An application credential of alpha's user, made through Keystone's own API."""
-    token, user_id = keystone_token(openstack, "alpha")
-    url = f"{openstack.auth_url}/v3/users/{user_id}/application_credentials"
-    body = {"application_credential": {"name": f"wm-test-{secrets.token_hex(4)}"}}
-    reply = httpx.post(url, json=body, headers={"X-Auth-Token": token}, timeout=30)
-    assert reply.status_code == 201, reply.text
-    made = reply.json()["application_credential"]
-    yield AppCredential(id=str(made["id"]), secret=str(made["secret"]))
-    httpx.delete(f"{url}/{made['id']}", headers={"X-Auth-Token": token}, timeout=30)
 
 
 def appcred_account(stack: OpenStack, ident: str) -> AccountConfig:

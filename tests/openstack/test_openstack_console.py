@@ -10,6 +10,7 @@ import pytest
 
 from tests.openstack.conftest import OpenStack
 from tests.openstack.helpers import (  # noqa: F401 (passwords: autouse fixture)
+    FAKE_CONSOLE,
     account,
     boot,
     close,
@@ -21,9 +22,6 @@ from winged_monkey.backend import Capability
 from winged_monkey.errors import BackendError
 
 pytestmark = pytest.mark.timeout(420)  # the stack's start counts when this runs first
-
-#: nova/virt/fake.py's FakeDriver.get_console_output.
-FAKE_CONSOLE = "FAKE CONSOLE OUTPUT\nANOTHER\nLAST LINE"
 
 
 def test_novas_console_log(openstack: OpenStack, tmp_path: Path) -> None:

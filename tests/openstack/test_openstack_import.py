@@ -16,9 +16,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from tests.conftest import MemoryKeyring
-from tests.openstack.conftest import OpenStack
+from tests.openstack.conftest import AppCredential, OpenStack
 from tests.openstack.helpers import boot
-from tests.openstack.test_openstack_auth import AppCredential, appcred  # noqa: F401 (fixture)
 from winged_monkey.cli.main import main
 from winged_monkey.user.credentials import KEYRING_SERVICE
 
@@ -56,7 +55,7 @@ def names(result: Result, account: str) -> set[str]:
 
 def test_a_clouds_yaml_cloud_logs_in_and_lists(
     openstack: OpenStack,
-    appcred: AppCredential,  # noqa: F811 (the fixture)
+    appcred: AppCredential,
     tmp_path: Path,
     vault: MemoryKeyring,
 ) -> None:
