@@ -110,6 +110,12 @@ class AnswerLostError(UnreachableError):
 
     title = "No answer"
 
+    def __init__(self, message: str, *, account: str | None = None, intent: str = "") -> None:
+        super().__init__(message, account=account)
+        #: The key of the portal's intent for the change, when one was recorded before the
+        #: call: its outcome, settled by a later observation, names it as cause.
+        self.intent = intent
+
 
 class DeadlineError(AnswerLostError):
     """The account's total deadline passed: the call was abandoned, its answer unknown."""

@@ -61,6 +61,12 @@ class ErrorBody(_Wire):
 
 class ErrorOut(_Wire):
     error: ErrorBody
+    outcome_href: str | None = Field(
+        None,
+        description="A 504 no_answer of a launch the server recorded before the cloud's "
+        "answer was lost (also its Location): where its outcome will be, as a 202's; a "
+        "later poll settles it. Absent from other errors.",
+    )
 
 
 class Whoami(_Wire):

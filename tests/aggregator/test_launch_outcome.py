@@ -8,15 +8,17 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.aggregator.server import AMI, RunningAggregator
+from tests.aggregator.server import AMI, RunningAggregator, account_toml, two_pool_aggregator
 from tests.aggregator.test_action_outcome import readme_loop
-from tests.aggregator.test_pools import MISSING_AMI, named, synthetic_cloud
+from tests.aggregator.test_pools import MISSING_AMI, named, run_instances, synthetic_cloud
 from tests.conftest import wait_until
+from tests.faultproxy import Fault, FaultProxy
 from winged_monkey.demo.server import MotoServer
 
 LAUNCH = {"deployable": f"team-a:image:{AMI}", "name": "newbie", "size": "t3.micro"}
@@ -109,3 +111,49 @@ def test_the_readmes_shell_loop_prints_the_outcome_of_a_launch(
     )
     assert refused.returncode == 1
     assert "no pool 'nowhere'" in refused.stderr, refused.stderr
+
+
+def test_a_launch_whose_answer_was_lost_leads_to_what_became_of_it(
+    moto_server: MotoServer, tmp_path: Path, fault_proxy: Callable[[int], FaultProxy]
+) -> None:
+    """The cloud created the instance and a gateway lost its answer: wm serve answered 504
+    no_answer with no Location, though it had recorded the launch and a later poll settles
+    it, so a script knew neither the id nor where to look. Now the 504 leads to the outcome
+    as a 202 does, and the README's loop prints it."""
+    proxy = fault_proxy(moto_server.port)
+    proxy.fault = Fault("gateway", status=504, match=b"Action=RunInstances")
+    lost = account_toml("team-lost", "ap-northeast-1", "gamma", proxy.port)
+    serve = "rate = 1000\nburst = 1000"
+    with two_pool_aggregator(moto_server, tmp_path / "agg", serve=serve, accounts=lost) as agg:
+        token = agg.mint("lena", "operator", pool="gamma")
+        body = {"deployable": f"team-lost:image:{AMI}", "name": "lost-1", "size": "t3.micro"}
+        with agg.client(token) as client:
+            reply = client.post("/api/v1/pools/gamma/launches", json=body)
+            assert reply.status_code == 504, reply.text
+            assert reply.json()["error"]["code"] == "no_answer"
+            follow = reply.headers["Location"]
+            assert reply.json()["outcome_href"] == follow
+            outcomes = _outcomes(client, follow)
+        (new_id,) = named(moto_server, "tokyo", "lost-1")  # tokyo is ap-northeast-1
+        assert [(e["kind"], e["outcome"], e["target"], e["new_state"]) for e in outcomes] == [
+            ("launch", "ok", new_id, "running")
+        ]
+        assert run_instances(moto_server).get("ap-northeast-1") == 1  # sent once
+
+        if not (shutil.which("curl") and shutil.which("jq")):
+            return
+        script = tmp_path / "launch.sh"
+        script.write_text(readme_loop("/launches"), encoding="utf-8")
+        env = {"PATH": "/usr/bin:/bin", "WM": agg.url, "WM_TOKEN": token, "POOL": "gamma"}
+        body["name"] = "lost-2"
+        run = subprocess.run(
+            ["bash", str(script)],
+            env={**env, "BODY": json.dumps(body)},
+            capture_output=True,
+            text=True,
+            timeout=150,
+        )
+    assert proxy.faulted == 2
+    assert run.returncode == 0, run.stderr
+    (second,) = named(moto_server, "tokyo", "lost-2")
+    assert run.stdout.startswith(f"ok: {second} running: observed running "), run.stdout

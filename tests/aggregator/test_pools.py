@@ -284,6 +284,7 @@ def test_a_launch_whose_answer_is_lost_is_not_tried_elsewhere(
             )
             assert reply.status_code == 504, reply.text  # no_answer: not a refusal (502)
             assert reply.json()["error"]["code"] == "no_answer"
+            assert reply.headers["Location"] == reply.json()["outcome_href"]  # east's launch
             said = reply.json()["error"]["message"]
             assert said.startswith("east: not tried elsewhere: the reply from "), said
             assert said.endswith(": the cloud may have created it; the next poll will tell"), said

@@ -304,7 +304,7 @@ class Launcher(Catalogs):
             update = ActionUpdate(Action.START, pending, "unknown", message)
             await self.operations.settle(intent, update, time.monotonic() - started)
             # Said so to the caller too: "cut short" alone reads as a failure to retry.
-            raise AnswerLostError(message, account=exc.account) from exc
+            raise AnswerLostError(message, account=exc.account, intent=intent.key) from exc
         except Exception as exc:
             answer = "failed"
             refused = pending.model_copy(update={"raw_state": "launch refused"})

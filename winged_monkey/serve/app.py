@@ -79,10 +79,15 @@ _bearer = HTTPBearer(auto_error=False, description="A token from `wm serve token
 
 
 def error_response(
-    status: int, code: str, message: str, headers: dict[str, str] | None = None
+    status: int,
+    code: str,
+    message: str,
+    headers: dict[str, str] | None = None,
+    outcome_href: str | None = None,
 ) -> JSONResponse:
-    body = ErrorOut(error=ErrorBody(code=code, message=message))
-    return JSONResponse(body.model_dump(mode="json"), status_code=status, headers=headers)
+    body = ErrorOut(error=ErrorBody(code=code, message=message), outcome_href=outcome_href)
+    content = body.model_dump(mode="json", exclude_none=True)  # outcome_href: a 504's alone
+    return JSONResponse(content, status_code=status, headers=headers)
 
 
 async def caller(
@@ -212,7 +217,10 @@ def create_app(aggregator: Aggregator, tokens: TokenStore, limiter: RateLimiter)
             409: {"model": ErrorOut},
             415: {"model": ErrorOut},
             502: {"model": ErrorOut},
-            504: {"model": ErrorOut},
+            504: {
+                "model": ErrorOut,
+                **_location_doc("launch's outcome, when the cloud's answer was lost"),
+            },
         },
     )
     async def launch(
@@ -495,7 +503,7 @@ def _limit(limiter: RateLimiter, key: str) -> None:
 def _error_handlers(app: FastAPI) -> None:
     async def api_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, ApiError)
-        return error_response(exc.status, exc.code, exc.message, exc.headers)
+        return error_response(exc.status, exc.code, exc.message, exc.headers, exc.outcome_href)
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)

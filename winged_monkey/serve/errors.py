@@ -5,13 +5,20 @@ from __future__ import annotations
 
 class ApiError(Exception):
     def __init__(
-        self, status: int, code: str, message: str, headers: dict[str, str] | None = None
+        self,
+        status: int,
+        code: str,
+        message: str,
+        headers: dict[str, str] | None = None,
+        outcome_href: str | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
         self.headers = headers or {}
+        #: Where the outcome of a change whose answer was lost will be (ErrorOut's).
+        self.outcome_href = outcome_href
 
 
 def unauthorized(code: str, message: str) -> ApiError:
@@ -30,10 +37,13 @@ def conflict(message: str) -> ApiError:
     return ApiError(409, "conflict", message)
 
 
-def no_answer(message: str) -> ApiError:
+def no_answer(message: str, outcome_href: str | None = None) -> ApiError:
     """The cloud's answer to a change was lost (cut short, a deadline): the change may have
-    happened, so a client must say unknown, not failed (502 backend_failed is a refusal)."""
-    return ApiError(504, "no_answer", message)
+    happened, so a client must say unknown, not failed (502 backend_failed is a refusal).
+    `outcome_href`: where its outcome will be, when the portal recorded its intent (also
+    the Location, as a 202's: a script follows it the same way)."""
+    headers = {"Location": outcome_href} if outcome_href else None
+    return ApiError(504, "no_answer", message, headers, outcome_href)
 
 
 #: The code for each status the framework itself may answer with.

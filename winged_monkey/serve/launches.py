@@ -240,7 +240,7 @@ class Launches:
         except InvalidRequest as exc:
             raise ApiError(422, "invalid", exc.message) from None
         except AnswerLostError as exc:  # not a refusal: the client must say unknown
-            raise no_answer(f"{account}: {exc.message}") from None
+            raise no_answer(f"{account}: {exc.message}", outcome_href(exc.intent)) from None
         except WMError as exc:
             raise ApiError(502, "backend_failed", f"{account}: {exc.message}") from None
         return started.accepted(account, event)

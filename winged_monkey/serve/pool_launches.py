@@ -25,6 +25,7 @@ from winged_monkey.errors import AnswerLostError, StoreError, WMError
 from winged_monkey.models import Event
 from winged_monkey.serve.errors import ApiError, conflict, forbidden, no_answer, not_found
 from winged_monkey.serve.matching import Match, TrackRecord, match, track_record
+from winged_monkey.serve.request_log import outcome_href
 from winged_monkey.wire import (
     CandidateOut,
     CatalogOut,
@@ -213,7 +214,7 @@ class PoolLaunches:
             except AnswerLostError as exc:  # it may exist: launching elsewhere could make two
                 reason = f"not tried elsewhere: {exc.message}"  # it says it may exist
                 await settle(reason)
-                raise no_answer(f"{fit.account}: {reason}") from None
+                raise no_answer(f"{fit.account}: {reason}", outcome_href(exc.intent)) from None
             except WMError as exc:
                 tried[fit.account] = exc.message
                 tries.append(
