@@ -89,7 +89,11 @@ class AccountStatusOut(_Wire):
 
 
 class ProviderAccountOut(_Wire):
-    id: str = Field(description="The account's name in the server's config.")
+    id: str = Field(
+        description="The account's name in the server's config; ACCOUNT/NAME: an account "
+        "of the server an aggregator account reaches, that it cannot list (failed) or "
+        "serves as last seen (stale)."
+    )
     provider: str
     region: str | None = None
     pool: str

@@ -301,16 +301,27 @@ def test_a_relayed_row_kept_as_last_seen_says_when_its_source_listed_it(
 
     with relaying(agg, tmp_path / "relay") as relay, relay.client(relay.mint("vera")) as client:
         wait_until(lambda: _phase(client, "upstream") == "ok", timeout=20)
-        (status,) = [a["status"] for a in client.get("/api/v1/provider-accounts").json()]
-        rows = [r for r in _rows(client) if str(r["id"]).startswith(f"{FLAKY}/")]
+        accounts = {a["id"]: a for a in client.get("/api/v1/provider-accounts").json()}
+        listing = client.get("/api/v1/instances")
+        rows = [r for r in listing.json() if str(r["id"]).startswith(f"{FLAKY}/")]
 
-    relayed = str(status["fetched_at"])
+    relayed = str(accounts["upstream"]["status"]["fetched_at"])
     assert {str(r["id"]).partition("/")[2] for r in rows} == set(source)
     for row in rows:
         kept = source[str(row["id"]).partition("/")[2]]
         assert row["stale"], row
         assert _when(row["observed_at"]) == _when(kept["observed_at"]), (row, kept)
         assert _when(row["observed_at"]) < _when(relayed), (row, relayed)
+    # Named as a direct account whose rows are as last seen is: neither the header nor the
+    # accounts said it, so a script counted these rows as current.
+    assert listing.headers["X-WM-Stale"] == f"upstream/{FLAKY}"
+    assert "X-WM-Not-Listed" not in listing.headers
+    assert sorted(accounts) == ["upstream", f"upstream/{FLAKY}"]
+    status = accounts[f"upstream/{FLAKY}"]["status"]
+    assert (accounts[f"upstream/{FLAKY}"]["pool"], status["phase"]) == ("relay", "stale")
+    assert str(status["error"]).startswith(f"the aggregator cannot list {FLAKY}: "), status
+    oldest = min(_when(r["observed_at"]) for r in rows)
+    assert _when(status["fetched_at"]) == oldest, status
 
 
 def _when(text: object) -> datetime:
@@ -344,3 +355,28 @@ def test_a_relay_names_the_accounts_its_upstream_cannot_list(
         f"the instances of upstream/{FLAKY} are unknown, not none: upstream: the aggregator "
         f"cannot list {FLAKY}: "
     ), error["message"]
+
+
+def test_a_client_of_a_relay_says_the_accounts_its_upstream_cannot_list(
+    never_listed: RunningAggregator, tmp_path: Path
+) -> None:
+    """The relay's accounts named only `upstream` (ok), so `wm ls` through it printed the
+    upstream's other rows and exited 0, as if FLAKY had nothing on it. Now the relay names
+    upstream/FLAKY among its accounts, failed with why, and `wm` says it is not listed."""
+    agg = never_listed
+    with agg.client(agg.mint("ada", "admin")) as admin:
+        wait_until(lambda: _phase(admin, FLAKY) == "failed", timeout=20)
+    with relaying(agg, tmp_path / "relay") as relay:
+        token = relay.mint("vera")
+        with relay.client(token) as client:
+            wait_until(lambda: _phase(client, "upstream") == "ok", timeout=20)
+            accounts = {a["id"]: a for a in client.get("/api/v1/provider-accounts").json()}
+        listed = wm(tmp_path, relay.url, token, "ls")
+    assert sorted(accounts) == ["upstream", f"upstream/{FLAKY}"]
+    relayed = accounts[f"upstream/{FLAKY}"]
+    assert (relayed["pool"], relayed["status"]["phase"]) == ("relay", "failed")
+    assert relayed["status"]["error"].startswith(f"the aggregator cannot list {FLAKY}: ")
+    assert listed.exit_code == 1, listed.output
+    said = f"wm: team: not listed: the aggregator cannot list upstream/{FLAKY}: the aggregator "
+    assert f"{said}cannot list {FLAKY}: " in listed.stderr, listed.stderr
+    assert "web" in listed.stdout  # the upstream's other accounts' rows all the same

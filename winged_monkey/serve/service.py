@@ -162,25 +162,55 @@ class Aggregator(RequestLog):
         return list(seen.values())
 
     def provider_accounts(self, token: TokenRecord) -> list[ProviderAccountOut]:
+        """Each account with its status; after an aggregator account, those of its server
+        that it lacks (`ACCOUNT/NAME`, failed: the server cannot list them) or serves as
+        last seen (stale), as their own server says them, so a client of this one names
+        them too (it reads no listing's headers)."""
         found = []
         for name in self._visible_accounts(token):
             config = self.portal.account_config(name)
             status = self.portal.status(name)
             quotas = self.launches.quotas(name)
+            provider = f"{config.backend}/{config.provider}" if config.provider else config.backend
+            pool = self.pool_of(name)
             found.append(
                 ProviderAccountOut(
                     id=name,
-                    provider=f"{config.backend}/{config.provider}"
-                    if config.provider
-                    else config.backend,
+                    provider=provider,
                     region=config.region,
-                    pool=self.pool_of(name),
+                    pool=pool,
                     status=AccountStatusOut(
                         phase=status.phase, fetched_at=status.fetched_at, error=status.error
                     ),
                     quotas=quotas,
                 )
             )
+            relayed = [
+                (source, AccountStatusOut(phase="failed", error=why))
+                for source, why in zip(status.unlisted_accounts, status.unlisted, strict=False)
+            ]
+            relayed += (
+                (source, AccountStatusOut(phase="stale", fetched_at=at, error=why))
+                for source, (at, why) in self._stale_sources(name).items()
+            )
+            found.extend(
+                ProviderAccountOut(id=f"{name}/{source}", provider=provider, pool=pool, status=out)
+                for source, out in relayed
+            )
+        return found
+
+    def _stale_sources(self, account: str) -> dict[str, tuple[datetime | None, str]]:
+        """The accounts of an aggregator account's server whose rows it relays as that
+        server's last seen: each with the oldest observation among them, and why."""
+        if not self.portal.status(account).stale:  # counted by its last poll: mostly 0
+            return {}
+        found: dict[str, tuple[datetime | None, str]] = {}
+        for row in self.portal.instances():
+            if row.account != account or row.stale is None or row.source_account is None:
+                continue
+            at, _ = found.get(row.source_account, (row.observed_at, row.stale))
+            oldest = min((t for t in (at, row.observed_at) if t is not None), default=None)
+            found[row.source_account] = (oldest, row.stale)
         return found
 
     def pool_list(self, token: TokenRecord) -> list[PoolOut]:
@@ -254,7 +284,8 @@ class Aggregator(RequestLog):
         """The accounts of the selection a listing holds no rows of, because the server
         cannot list them (failed since it started) or has not yet: their rows are unknown,
         not none (and those an aggregator account's server lacks, as `ACCOUNT/ITS_ACCOUNT`);
-        then those whose rows it serves as last seen (its last poll failed)."""
+        then those whose rows it serves as last seen (its last poll failed; or, as
+        `ACCOUNT/ITS_ACCOUNT`, that server serves them so)."""
         missing, last_seen = [], []
         for name in self._visible_accounts(token, pool, account):
             status = self.portal.status(name)
@@ -263,6 +294,7 @@ class Aggregator(RequestLog):
             elif status.phase in ("failed", "stale"):
                 last_seen.append(name)
             missing += (f"{name}/{source}" for source in status.unlisted_accounts)
+            last_seen += (f"{name}/{source}" for source in self._stale_sources(name))
         return missing, last_seen
 
     def check_known(
