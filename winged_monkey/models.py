@@ -38,6 +38,16 @@ InstanceKind = Literal["instance", "app"]
 KINDS: tuple[InstanceKind, ...] = ("instance", "app")
 
 
+class Requested(BaseModel):
+    """An action its source (a `wm serve`) is carrying out on a row now: asked, not ended."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    action: str = Field(description="As the source's event log names it: stop, start, ...")
+    at: datetime
+    user: str | None = None
+
+
 class Instance(BaseModel):
     """One machine as the portal shows it, with the provider's own view kept beside."""
 
@@ -76,6 +86,12 @@ class Instance(BaseModel):
         description="The account that holds the row at its source, when this account reaches "
         "several (an aggregator's team account reaches the team's cloud accounts). None: "
         "the account is the cloud account itself.",
+    )
+    requested: Requested | None = Field(
+        default=None,
+        description="An action its source (an aggregator) has under way on it, which a "
+        "`wm serve` over this account serves as the row's own (the state is the one last "
+        "observed, not that action's outcome). None: none there.",
     )
 
     @property

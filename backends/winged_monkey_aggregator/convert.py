@@ -12,7 +12,7 @@ from datetime import UTC
 from typing import Any
 
 from winged_monkey.catalog import AccountCatalog, CatalogItem, Choice, Quota, Size
-from winged_monkey.models import Event, EventSource, Instance
+from winged_monkey.models import Event, EventSource, Instance, Requested
 from winged_monkey.wire import (
     CLIENT_CAUSE,
     CatalogOut,
@@ -68,6 +68,7 @@ def instance(account: str, row: ResourceOut) -> Instance:
         stale=stale(row),
         observed_at=row.observed_at if row.stale is not None else None,
         source_account=row.account,
+        requested=Requested.model_validate(row.requested.model_dump()) if row.requested else None,
     )
 
 

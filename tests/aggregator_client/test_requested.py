@@ -15,6 +15,7 @@ import pytest
 
 from tests.aggregator.server import RunningAggregator, account_toml, two_pool_aggregator
 from tests.aggregator_client.conftest import Portals, aggregator_account, refresh
+from tests.aggregator_client.test_stale_rows import relaying
 from tests.conftest import wait_until
 from tests.faultproxy import Fault, FaultProxy
 from winged_monkey.actions import Action
@@ -96,3 +97,33 @@ async def test_a_stop_held_at_the_cloud_is_requested_not_observed_stopping(
     # Its own stop is refused, saying why (the server offers none while otto's runs).
     refusal = portal.refusal(Action.STOP, row)
     assert refusal == f"web: {said}; stop once it ends", refusal
+
+
+def test_a_relay_serves_the_action_its_upstream_has_under_way(
+    held: tuple[RunningAggregator, FaultProxy], tmp_path: Path
+) -> None:
+    """A wm serve whose account is another: otto's stop under way upstream was `requested:
+    null` in the relay's rows (only its own actions counted), so a script or dashboard
+    reading the relay took the row as idle; now it is the upstream's, as the upstream says."""
+    agg, proxy = held
+    with agg.client(agg.mint("otto", "operator", pool="gamma")) as otto:
+        wait_until(lambda: "web" in _held(otto), timeout=20)
+        upstream = otto.post(_held(otto)["web"]["links"]["stop"]["href"]).json()["resource"]
+    wait_until(lambda: proxy.faulted >= 1, timeout=20)
+    with relaying(agg, tmp_path / "relay") as relay, relay.client(relay.mint("vera")) as client:
+
+        def relayed() -> dict[str, Any]:
+            rows = client.get("/api/v1/instances").json()
+            return next(r for r in rows if r["id"] == f"{HELD}/{upstream['id']}")
+
+        wait_until(lambda: any(r["account"] == "upstream" for r in _rows(client)), timeout=20)
+        row = relayed()
+    assert row["state"] == "running", row
+    assert row["requested"] == upstream["requested"], row
+    assert (row["requested"]["action"], row["requested"]["user"]) == ("stop", "otto")
+    assert agg.cloud_state("team-a", "web") == "running"
+
+
+def _rows(client: httpx.Client) -> list[dict[str, Any]]:
+    reply = client.get("/api/v1/instances")
+    return list(reply.json()) if reply.status_code == 200 else []

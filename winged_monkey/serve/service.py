@@ -379,6 +379,8 @@ class Aggregator(RequestLog):
         requested = (
             RequestedOut(action=flight.kind, at=flight.at, user=flight.user) if flight else None
         )
+        if requested is None and instance.requested is not None:  # under way at its source
+            requested = RequestedOut.model_validate(instance.requested.model_dump())
         observed_at, stale = self.freshness(instance.account)
         if instance.stale is not None:  # kept as last seen by its source (an aggregator):
             observed_at, stale = instance.observed_at, stale or instance.stale  # as of then
