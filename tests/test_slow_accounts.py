@@ -251,19 +251,30 @@ async def test_a_person_answering_a_prompt_is_not_timed(cloud: Cloud) -> None:
     has passed still signs the account in."""
     cloud.launch(cloud.ec2(), "web")
 
+    # a person typing the secret, for twice the account's timeout
+    portal, final = await signed_in_after(cloud, typing_s=2.0, account_timeout=1)
+    assert final.phase == "ok", final.error
+    assert {i.name for i in portal.instances()} == {"web"}
+
+
+async def signed_in_after(
+    cloud: Cloud, *, typing_s: float, account_timeout: float
+) -> tuple[Portal, AccountStatus]:
+    """One poll of an account, "typed", whose secret a person types in `typing_s`; the
+    portal (closed) and the account's final status."""
+
     def prompt(account: str, what: str) -> str:
-        time.sleep(2.0)  # a person typing the secret, for twice the account's timeout
+        time.sleep(typing_s)
         return "test-dev-secret"
 
-    (typed,) = tomllib.loads(ec2_account("typed", cloud.server.port, timeout=1))["accounts"]
+    (typed,) = tomllib.loads(ec2_account("typed", cloud.server.port, account_timeout))["accounts"]
     typed["credentials"] = {"key": DEV_KEY, "keyring": False}
     portal = cloud.portal(AccountConfig.model_validate(typed), resolver=CredentialResolver(prompt))
     try:
         final = await poll(portal)
     finally:
         await portal.close()
-    assert final["typed"].phase == "ok", final["typed"].error
-    assert {i.name for i in portal.instances()} == {"web"}
+    return portal, final["typed"]
 
 
 class SlowToBuildBackend(Backend):
@@ -287,18 +298,9 @@ async def test_the_machine_time_after_an_answer_has_the_rest_of_the_deadline(
     what was left of the last whole timeout counted from the question, and failed it)."""
     monkeypatch.setattr(plugins, "load", lambda name: SlowToBuildBackend)
 
-    def prompt(account: str, what: str) -> str:
-        time.sleep(3.0)  # a person typing the secret, for 1.5 times the account's timeout
-        return "test-dev-secret"
-
-    (typed,) = tomllib.loads(ec2_account("typed", cloud.server.port, timeout=2))["accounts"]
-    typed["credentials"] = {"key": DEV_KEY, "keyring": False}
-    portal = cloud.portal(AccountConfig.model_validate(typed), resolver=CredentialResolver(prompt))
-    try:
-        final = await poll(portal)
-    finally:
-        await portal.close()
-    assert final["typed"].phase == "ok", final["typed"].error
+    # a person typing the secret, for 1.5 times the account's timeout
+    _, final = await signed_in_after(cloud, typing_s=3.0, account_timeout=2)
+    assert final.phase == "ok", final.error
 
 
 class NeverClosesBackend(Backend):

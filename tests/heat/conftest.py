@@ -57,15 +57,7 @@ def heat_python() -> Path:
 def heat_server(
     heat_python: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[HeatServer]:
-    server = HeatServer(heat_python, tmp_path_factory.mktemp("heat"))
-    try:
-        server.start()
-    except HeatUnavailable as exc:
-        pytest.fail(str(exc), pytrace=False)
-    try:
-        yield server
-    finally:
-        server.stop()
+    yield from _running(HeatServer(heat_python, tmp_path_factory.mktemp("heat")))
 
 
 @pytest.fixture(scope="session")
@@ -74,7 +66,12 @@ def heat_convergence_server(
 ) -> Iterator[HeatServer]:
     """A second standalone Heat, on the convergence engine real clouds run (the suite's
     own runs the legacy one, faster here): started once, only by the tests that ask."""
-    server = HeatServer(heat_python, tmp_path_factory.mktemp("heat-convergence"), convergence=True)
+    here = tmp_path_factory.mktemp("heat-convergence")
+    yield from _running(HeatServer(heat_python, here, convergence=True))
+
+
+def _running(server: HeatServer) -> Iterator[HeatServer]:
+    """`server` started for the session, and stopped after it."""
     try:
         server.start()
     except HeatUnavailable as exc:

@@ -48,6 +48,15 @@ def node(tmp_path: Path, *domains: tuple[str, str, int]) -> str:
     return f"test://{path}"
 
 
+def kvm_portal(tmp_path: Path, uri: str, *, action_timeout: float) -> Portal:
+    """A portal over one libvirt account, "kvm", at `uri`, following actions closely."""
+    account = AccountConfig(
+        name="kvm", provider="libvirt", driver={"uri": uri}, credentials=Credentials(keyring=False)
+    )
+    config = Config(accounts=(account,), action_poll_interval=0.05, action_timeout=action_timeout)
+    return Portal(config, Store.open(tmp_path / "wm.sqlite3"), user="tester")
+
+
 async def listing(portal: Portal) -> dict[str, Instance]:
     """Every row by name, as a fresh listing of each account reads it."""
     async for update in portal.refresh():
@@ -289,11 +298,7 @@ async def test_stop_of_a_paused_or_sleeping_domain_ends_stopped(tmp_path: Path) 
         "6b1b2c4e-0000-4000-8000-000000000024",
     )
     uri = node(tmp_path, ("paused-vm", paused, 3), ("laptop-vm", sleeping, 7))
-    account = AccountConfig(
-        name="kvm", provider="libvirt", driver={"uri": uri}, credentials=Credentials(keyring=False)
-    )
-    config = Config(accounts=(account,), action_poll_interval=0.05, action_timeout=15)
-    portal = Portal(config, Store.open(tmp_path / "wm.sqlite3"), user="tester")
+    portal = kvm_portal(tmp_path, uri, action_timeout=15)
     async with closing(portal):
         rows = await listing(portal)
         assert rows["paused-vm"].state is rows["laptop-vm"].state is S.SUSPENDED
@@ -314,11 +319,7 @@ async def test_stop_of_a_domain_stuck_shutting_down_powers_it_off(tmp_path: Path
     and a fresh listing sees it stopped and still there."""
     stuck = "6b1b2c4e-0000-4000-8000-000000000025"
     uri = node(tmp_path, ("stuck-vm", stuck, 4))  # VIR_DOMAIN_SHUTDOWN
-    account = AccountConfig(
-        name="kvm", provider="libvirt", driver={"uri": uri}, credentials=Credentials(keyring=False)
-    )
-    config = Config(accounts=(account,), action_poll_interval=0.05, action_timeout=15)
-    portal = Portal(config, Store.open(tmp_path / "wm.sqlite3"), user="tester")
+    portal = kvm_portal(tmp_path, uri, action_timeout=15)
     async with closing(portal):
         row = (await listing(portal))["stuck-vm"]
         assert (row.state, row.raw_state) == (S.STOPPING, "shutdown")
@@ -353,14 +354,7 @@ async def test_stop_of_a_crashed_domain_powers_it_off(tmp_path: Path) -> None:
         "<node>" + domain.replace("</os>", "</os><on_poweroff>restart</on_poweroff>") + "</node>",
         encoding="utf-8",
     )
-    account = AccountConfig(
-        name="kvm",
-        provider="libvirt",
-        driver={"uri": f"test://{path}"},
-        credentials=Credentials(keyring=False),
-    )
-    config = Config(accounts=(account,), action_poll_interval=0.05, action_timeout=5)
-    portal = Portal(config, Store.open(tmp_path / "wm.sqlite3"), user="tester")
+    portal = kvm_portal(tmp_path, f"test://{path}", action_timeout=5)
     async with closing(portal):
         row = (await listing(portal))["crashed-vm"]
         assert (row.state, row.raw_state) == (S.ERROR, "crashed")
@@ -379,11 +373,7 @@ async def test_a_stop_that_times_out_in_shutdown_says_to_stop_again(tmp_path: Pa
     run on a domain loaded in `shutdown`."""
     stuck = "6b1b2c4e-0000-4000-8000-000000000028"
     uri = node(tmp_path, ("stuck-vm", stuck, 4))  # VIR_DOMAIN_SHUTDOWN
-    account = AccountConfig(
-        name="kvm", provider="libvirt", driver={"uri": uri}, credentials=Credentials(keyring=False)
-    )
-    config = Config(accounts=(account,), action_poll_interval=0.05, action_timeout=1)
-    portal = Portal(config, Store.open(tmp_path / "wm.sqlite3"), user="tester")
+    portal = kvm_portal(tmp_path, uri, action_timeout=1)
     async with closing(portal):
         row = (await listing(portal))["stuck-vm"]
         backend = await portal.accounts.backend("kvm")
