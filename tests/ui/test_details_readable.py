@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import io
+from datetime import UTC, datetime
+
+from rich.console import Console
+
 from tests.ui.conftest import Live, cached_app, settle, wait_for
 from tests.ui.on_screen import SIZE, by_name, main_of, shows, text_of
 from winged_monkey.engine.portal import Portal
-from winged_monkey.models import InstanceState
-from winged_monkey.ui.screens.details import DetailsScreen
+from winged_monkey.models import Instance, InstanceState
+from winged_monkey.ui.screens.details import DetailsScreen, detail_table
 
 
 async def test_details_show_network_interfaces_and_devices_as_json(live: Live) -> None:
@@ -47,3 +52,22 @@ async def test_details_of_a_failed_accounts_row_say_its_state_was_last_seen(
         text = " ".join(text_of(app.screen).split())
         assert "as last seen" in text, text
         assert "its account failed its last poll" in text, text
+
+
+def test_details_say_why_a_price_is_unknown() -> None:
+    """A size with no published price (libcloud lists some EC2 sizes at 0.0, which wm
+    reads as unknown; a private cloud without price_hourly) read `$/hour ?` and nothing
+    more, as if a fault."""
+    unpriced = Instance(
+        account="prod", id="i-1", name="db", state="running", raw_state="running", provider="ec2"
+    )
+    priced = unpriced.model_copy(update={"price_hourly": 0.25})
+
+    def price_line(instance: Instance) -> str:
+        console = Console(width=80, record=True, file=io.StringIO())
+        console.print(detail_table(instance, datetime.now(UTC), 80))
+        text = console.export_text()
+        return " ".join(text[text.index("$/hour") : text.index("public IPs")].split())
+
+    assert price_line(unpriced).startswith("$/hour ? no price known for this size")
+    assert price_line(priced) == "$/hour 0.250"

@@ -15,7 +15,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import Static
 
-from winged_monkey.models import AccountStatus, Instance
+from winged_monkey.models import AccountStatus, Instance, InstanceState
 from winged_monkey.terminal.render import price_text, printable, printable_lines
 from winged_monkey.ui import format as fmt
 from winged_monkey.ui.widgets.footer import Footer
@@ -38,6 +38,18 @@ def _value(value: Any) -> Text:
     # A name, folder or host as the cloud has it: its control characters never reach the
     # terminal (vSphere and libvirt names may hold a CSI), as in the table.
     return Text(printable_lines(str(value)))
+
+
+def _price(instance: Instance) -> Text:
+    """The hourly price, and why there is none where there is not (the table's `?` alone
+    read as a fault)."""
+    price = Text(price_text(instance.price_hourly))
+    if instance.price_hourly is None and instance.state is not InstanceState.TERMINATED:
+        price.append(
+            "  no price known for this size (a private cloud's account sets one with price_hourly)",
+            style="yellow",
+        )
+    return price
 
 
 def unseen(instance: Instance, status: AccountStatus | None) -> str | None:
@@ -78,7 +90,7 @@ def detail_table(
         ("where", _value(instance.where)),
         ("size", _value(instance.size)),
         ("image", _value(instance.image)),
-        ("$/hour", Text(price_text(instance.price_hourly))),
+        ("$/hour", _price(instance)),
         ("public IPs", _value(instance.public_ips)),
         ("private IPs", _value(instance.private_ips)),
         ("created", _value(instance.created_at)),
