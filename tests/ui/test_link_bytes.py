@@ -1,0 +1,71 @@
+"""Over a slow SSH link every repainted line costs (some 250-400 bytes at 80 columns, a
+third of a second at 9600 baud): the real moto demo cloud at 80x24, with a clock the test
+moves, and each widget's repaints recorded (what Textual writes is what they mark dirty).
+`scripts/bench_link.py` counts the bytes on a real terminal."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from textual.geometry import Region
+from textual.widget import Widget
+
+from tests.ui.conftest import Live, settle
+from tests.ui.on_screen import SIZE, main_of
+from winged_monkey.ui.app import WMApp
+
+Repaints = list[tuple[Region, ...]]
+
+
+class Clock:
+    """Days after the demo fleet was launched, moved by the test."""
+
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC) + timedelta(days=3)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def repaints(widget: Widget, monkeypatch: pytest.MonkeyPatch) -> Repaints:
+    """Each `refresh` that repaints `widget` from now on: the regions it marks, or () for
+    the whole widget."""
+    found: Repaints = []
+    real = widget.refresh
+
+    def refresh(*regions: Region, **kwargs: bool) -> Widget:
+        if kwargs.get("repaint", True):
+            found.append(regions)
+        return real(*regions, **kwargs)
+
+    monkeypatch.setattr(widget, "refresh", refresh)
+    return found
+
+
+def lines(found: Repaints) -> list[int]:
+    """The lines repainted; a whole widget repainted fails the test."""
+    assert all(found), f"the whole widget was repainted: {found}"
+    return sorted(y for regions in found for region in regions for y in range(*region.line_span))
+
+
+async def test_the_age_column_repaints_only_the_ages_that_moved(
+    live: Live, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = Clock()
+    app = WMApp(live.portal, live.config, clock=clock, title_suffix="test")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = main_of(app).table
+        first = table.shown[0].key
+        assert table.cell(first, "age").plain == "3d"
+        found = repaints(table, monkeypatch)
+        clock.now += timedelta(seconds=15)  # the age refresh's period: still 3d everywhere
+        table.refresh_ages()
+        assert found == []
+        clock.now += timedelta(days=1)  # every row is a day older
+        table.refresh_ages()
+        assert lines(found) == list(range(1, len(table.shown) + 1))
+        assert {region.width for regions in found for region in regions} == {6}  # " 3d " cells
+        await pilot.pause()
+        assert " 4d " in table.render_line(1).text
