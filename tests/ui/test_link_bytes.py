@@ -49,6 +49,30 @@ def lines(found: Repaints) -> list[int]:
     return sorted(y for regions in found for region in regions for y in range(*region.line_span))
 
 
+async def test_a_cursor_move_repaints_the_two_rows_it_leaves_and_enters(
+    live: Live, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = Clock()
+    app = WMApp(live.portal, live.config, clock=clock, title_suffix="test")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = main_of(app).table
+        found = repaints(table, monkeypatch)
+        await pilot.press("j")
+        await pilot.pause()
+        assert table.cursor_row == 1
+        assert lines(found) == [1, 2]  # under the header: the first row and the second
+        found.clear()
+        clock.now += timedelta(days=1)  # between two age refreshes
+        await pilot.press("space")  # marks the second row, moves to the third
+        await pilot.pause()
+        assert table.index.marked
+        assert lines(found) == [2, 2, 3]
+        # The rows repainted read the ages their neighbours read, until the age refresh.
+        ages = [table.render_line(y).text.split()[-2] for y in range(1, len(table.shown) + 1)]
+        assert set(ages) == {"3d"}, ages
+
+
 async def test_the_age_column_repaints_only_the_ages_that_moved(
     live: Live, monkeypatch: pytest.MonkeyPatch
 ) -> None:

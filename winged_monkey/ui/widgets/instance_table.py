@@ -252,7 +252,7 @@ class InstanceTable(ViKeys, ScrollView, can_focus=True):
         row = shown[self._cursor]
         self.index.mark(row, not row.marked)
         self.post_message(self.MarksChanged(len(self.index.marked)))
-        self.refresh()
+        self._refresh_rows(self._cursor)
         if self._cursor < len(shown) - 1:
             self._move(self._cursor + 1)
 
@@ -367,8 +367,8 @@ class InstanceTable(ViKeys, ScrollView, can_focus=True):
         if chosen:
             self._chosen = key
         if row != self._cursor:
+            self._refresh_rows(self._cursor, row)
             self._cursor = row
-            self.refresh()
         if key != self._cursor_key:
             self._cursor_key = key
             self.post_message(self.RowHighlighted(shown[row].instance if shown else None))
