@@ -11,8 +11,11 @@ import pytest
 from textual.geometry import Region
 from textual.widget import Widget
 
+from tests.conftest import Cloud
 from tests.ui.conftest import Live, settle
 from tests.ui.on_screen import SIZE, main_of
+from winged_monkey.demo.seed import DEV_KEY
+from winged_monkey.models import InstanceState
 from winged_monkey.ui.app import WMApp
 
 Repaints = list[tuple[Region, ...]]
@@ -93,3 +96,30 @@ async def test_the_age_column_repaints_only_the_ages_that_moved(
         assert {region.width for regions in found for region in regions} == {6}  # " 3d " cells
         await pilot.pause()
         assert " 4d " in table.render_line(1).text
+
+
+async def test_a_refresh_that_finds_one_row_changed_repaints_that_row(
+    live: Live, cloud: Cloud, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = live.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = main_of(app).table
+        rows = table.shown
+        # One whose address is not the widest: the columns keep their widths when it goes.
+        widest = max(len(i.public_ips[0]) for i in rows if i.public_ips)
+        target = next(
+            i
+            for i in rows
+            if i.account == "dev"
+            and i.state is InstanceState.RUNNING
+            and len(i.public_ips[0]) < widest
+        )
+        found = repaints(table, monkeypatch)
+        cloud.ec2(key=DEV_KEY).stop_instances(InstanceIds=[target.id])  # another tool stops it
+        await pilot.press("R")
+        await settle(pilot)
+        assert table.instance(target.key).state is InstanceState.STOPPED  # type: ignore[union-attr]
+        line = rows.index(target) + 1
+        assert set(lines(found)) == {line}
+        assert f"■  {target.name} " in table.render_line(line).text  # stopped, at once

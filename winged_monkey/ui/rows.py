@@ -198,6 +198,14 @@ class RowIndex:
             self._marked_cache = (key, [r for r in self._order if r.marked])
         return list(self._marked_cache[1])
 
+    @property
+    def moved(self) -> bool:
+        """Whether a change since the last commit may have added, removed, moved, shown or
+        hidden a row; else rows changed in place (a state, an address), each on its line."""
+        return bool(
+            self._resort or self._unplaced or self._removed or self._renamed or self._shown is None
+        )
+
     def widths(self) -> tuple[int, ...]:
         """The widest cell of each FITTED column over every row (filtered or not)."""
         if self._widths is None:

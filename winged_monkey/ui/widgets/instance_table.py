@@ -124,6 +124,8 @@ class InstanceTable(ViKeys, ScrollView, can_focus=True):
         #: repainted between two (the cursor's) reads the same age as its neighbours.
         self._now = clock()
         self._ages: dict[str, str] = {}  # each row's age as last drawn
+        self._versions: dict[str, int] = {}  # and its version
+        self._drawn_widths: list[int] = []  # the columns' widths as last drawn
 
     def on_mount(self) -> None:
         self.set_interval(AGE_REFRESH_S, self.refresh_ages)
@@ -398,8 +400,17 @@ class InstanceTable(ViKeys, ScrollView, can_focus=True):
 
     def _changed(self) -> None:
         self._resized()
-        self._now = self._clock()  # every line is drawn again
-        self.refresh()
+        if self.index.moved or self._widths() != self._drawn_widths:
+            self._now = self._clock()  # every line is drawn again
+            self.refresh()
+            return
+        # Rows changed in place (one instance stopped): only their lines are repainted,
+        # not the table's, some 8 KB over a slow link for one word.
+        shown = self._drawn or []
+        top = int(self.scroll_y)
+        for at in range(top, min(len(shown), top + max(0, self.size.height - 1))):
+            if shown[at].version != self._versions.get(shown[at].key):
+                self._refresh_rows(at)
 
     def _sync(self) -> list[Row]:
         """Apply the index's pending changes; keep the cursor on its instance."""
@@ -458,7 +469,7 @@ class InstanceTable(ViKeys, ScrollView, can_focus=True):
         return line.crop_extend(scroll_x, scroll_x + width, self.rich_style).simplify()
 
     def _header_line(self) -> Strip:
-        widths = self._widths()
+        widths = self._drawn_widths = self._widths()
         key = ("header", tuple(widths), self.size.width, self.has_focus, *self._labels())
 
         def draw() -> Strip:
@@ -482,6 +493,7 @@ class InstanceTable(ViKeys, ScrollView, can_focus=True):
 
     def _row_line(self, row: Row, cursor: bool) -> Strip:
         age = self._ages[row.key] = fmt.age_since(row.instance.created_at, self._now)
+        self._versions[row.key] = row.version
         widths = self._widths()
         key = (row.key, row.version, age, cursor, tuple(widths), self.size.width, self.has_focus)
 
