@@ -37,7 +37,7 @@ def test_an_account_with_rows_as_last_seen_says_how_many() -> None:
         name="team", phase="ok", fetched_at=FIXED_NOW - timedelta(seconds=3), count=5, stale=2
     )
     line = account_line(status, FIXED_NOW, 80, 8, read_only=False, hint="")
-    assert line.plain.endswith("ok 3s · 5 instances · 2 as last seen")
+    assert line.plain.endswith("ok <1m · 5 instances · 2 as last seen")
 
 
 def test_filter_text_covers_the_visible_columns() -> None:

@@ -98,6 +98,29 @@ async def test_the_age_column_repaints_only_the_ages_that_moved(
         assert " 4d " in table.render_line(1).text
 
 
+async def test_an_account_listed_every_few_seconds_keeps_its_strip_line(
+    live: Live, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = Clock()
+    app = WMApp(live.portal, live.config, clock=clock, title_suffix="test")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        strip = main_of(app).strip
+        clock.now = max(s.fetched_at for s in strip.statuses if s.fetched_at) + timedelta(seconds=3)
+        assert "ok <1m · 5 instances" in strip.render().plain
+        strip.refresh_ages()  # its tick
+        await pilot.pause()
+        found = repaints(strip, monkeypatch)
+        clock.now += timedelta(seconds=1)  # the strip's tick: the same text, no repaint
+        strip.refresh_ages()
+        assert found == []
+        clock.now += timedelta(minutes=2)  # a dialog held the polls: the age shows
+        strip.refresh_ages()
+        assert len(lines(found)) == len(strip.statuses)
+        await pilot.pause()
+        assert "ok 2m · 5 instances" in strip.render().plain
+
+
 async def test_a_refresh_that_finds_one_row_changed_repaints_that_row(
     live: Live, cloud: Cloud, monkeypatch: pytest.MonkeyPatch
 ) -> None:
