@@ -146,3 +146,21 @@ async def test_a_refresh_that_finds_one_row_changed_repaints_that_row(
         line = rows.index(target) + 1
         assert set(lines(found)) == {line}
         assert f"■  {target.name} " in table.render_line(line).text  # stopped, at once
+
+
+async def test_a_poll_repaints_only_its_accounts_glyph(
+    live: Live, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = live.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        strip = main_of(app).strip
+        found = repaints(strip, monkeypatch)
+        polled = strip.statuses[1]
+        strip.update_status(polled.model_copy(update={"refreshing": True}))  # as a poll says
+        await pilot.pause()
+        assert strip.render().plain.splitlines()[1].startswith(f"⟳ {polled.name} ")
+        strip.update_status(polled)  # its listing, unchanged
+        await pilot.pause()
+        assert strip.render().plain.splitlines()[1].startswith(f"● {polled.name} ")
+        assert found == [(Region(0, 1, 2, 1),)] * 2  # the glyph's two cells, twice

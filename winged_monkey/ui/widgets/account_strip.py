@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Callable, Collection, Iterable
 from datetime import datetime
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.geometry import Region
 from textual.widget import Widget
@@ -20,6 +21,7 @@ from winged_monkey.models import AccountStatus
 from winged_monkey.ui import format as fmt
 
 MAX_LINES = 4
+_GLYPH = 2  # a line's first characters: its phase glyph and a space
 #: The action of the key that opens the accounts view (its key is looked up, as remapped).
 ACCOUNTS_ACTION = "accounts"
 #: Worst first: what needs attention comes before what is fine.
@@ -184,8 +186,13 @@ class AccountStrip(Widget):
             self.refresh(layout=True)  # its height changes
             return
         for y, (old, new) in enumerate(zip(drawn, lines, strict=True)):
-            if old != new:
-                self.refresh(Region(0, y, self.content_size.width, 1))
+            if old == new:
+                continue
+            # A poll's ⟳ and back (two a poll, every account) change the glyph alone:
+            # its cells are repainted, some 40 bytes where the line is 220.
+            whole = old[_GLYPH:] != new[_GLYPH:]
+            width = self.content_size.width if whole else cell_len(new.plain[:_GLYPH])
+            self.refresh(Region(0, y, width, 1))
 
     def update_status(self, status: AccountStatus) -> None:
         self.set_statuses([status])
