@@ -57,6 +57,9 @@ def by_status(action: Action, app: Instance) -> str | None:
 
 def by_resources(action: Action, app: Instance, resources: Sequence[StackResource]) -> str | None:
     """What Heat would refuse given the app's resources as just read (top level)."""
+    statuses = [app.raw_state, *(r.status for r in resources)]
+    if any(split(status)[1] == "IN_PROGRESS" for status in statuses):
+        return None  # Heat's own words say it best: an action in progress, to wait for
     if action in RESUMES:
         refused = [r for r in resources if r.status not in RESUMABLE]
         if not refused:
