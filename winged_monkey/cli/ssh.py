@@ -69,9 +69,9 @@ def _console(obj: Context, ref: str, follow: bool, interval: float) -> None:
             text = asyncio.run(_read(portal, instance))
             fresh = new_text(shown, text)
             if fresh:
-                # A guest writes this log: its escapes reach no terminal (a pipe gets it all).
-                shown_now = printable(fresh) if sys.stdout.isatty() else fresh
-                click.echo(shown_now, nl=not fresh.endswith("\n"))
+                # A guest writes this log: its escapes reach no terminal, nor a pager
+                # reading a pipe (click strips only colour codes, and only there).
+                click.echo(printable(fresh), nl=not fresh.endswith("\n"))
             elif not shown and not follow:
                 click.echo(f"wm: {instance.name}: no console output yet", err=True)
             shown = text or shown
