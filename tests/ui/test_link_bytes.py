@@ -10,13 +10,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from textual.geometry import Region
 from textual.widget import Widget
+from textual.widgets import Static
 
 from tests.conftest import Cloud
 from tests.ui.conftest import Live, settle
-from tests.ui.on_screen import SIZE, main_of
+from tests.ui.on_screen import SIZE, main_of, text_of
 from winged_monkey.demo.seed import DEV_KEY
 from winged_monkey.models import InstanceState
 from winged_monkey.ui.app import WMApp
+from winged_monkey.ui.screens.accounts import AccountsScreen
 
 Repaints = list[tuple[Region, ...]]
 
@@ -164,3 +166,31 @@ async def test_a_poll_repaints_only_its_accounts_glyph(
         await pilot.pause()
         assert strip.render().plain.splitlines()[1].startswith(f"● {polled.name} ")
         assert found == [(Region(0, 1, 2, 1),)] * 2  # the glyph's two cells, twice
+
+
+async def test_the_accounts_view_is_drawn_again_only_when_what_it_says_changes(
+    live: Live, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`:accounts` drew its whole body again every second (its ages in seconds), every line
+    crossing the link to say the same; it reads ages to the minute, as the strip does."""
+    clock = Clock()
+    app = WMApp(live.portal, live.config, clock=clock, title_suffix="test")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        clock.now = max(s.fetched_at for s in live.portal.statuses() if s.fetched_at)
+        await pilot.press("a")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, AccountsScreen)
+        body = screen.query_one("#accounts-body", Static)
+        clock.now += timedelta(seconds=3)
+        screen.show()  # its tick
+        await pilot.pause()
+        assert "<1m" in text_of(screen)
+        found = repaints(body, monkeypatch)
+        clock.now += timedelta(seconds=1)  # the next tick: the same words, no repaint
+        screen.show()
+        assert found == []
+        clock.now += timedelta(minutes=2)  # polls held: the age moves
+        screen.show()
+        assert found

@@ -22,7 +22,7 @@ from textual.widgets import Header, Static
 from winged_monkey.engine.portal import Portal
 from winged_monkey.models import AccountStatus
 from winged_monkey.ui import format as fmt
-from winged_monkey.ui.widgets.account_strip import PHASE_RANK, by_urgency
+from winged_monkey.ui.widgets.account_strip import PHASE_RANK, by_urgency, strip_age
 from winged_monkey.ui.widgets.footer import Footer
 from winged_monkey.ui.widgets.vi_keys import ViScroll, taken_keys
 from winged_monkey.user.binding_ids import BindingId
@@ -45,7 +45,7 @@ def account_block(
     """The account's line, then its error (or what it shows) wrapped under it."""
     glyph, style = fmt.PHASE_LOOK["loading" if status.refreshing else status.phase]
     phase = status.phase + (" ⟳" if status.refreshing else "")
-    age = fmt.age_since(status.fetched_at, now) or "never"
+    age = strip_age(status.fetched_at, now) or "never"  # to the minute, as the strip's
     line = Text(no_wrap=True, overflow="ellipsis")
     line.append(f"{glyph} ", style=style)
     line.append(fmt.one_line(status.name, NAME).ljust(NAME), style="bold")
@@ -116,6 +116,7 @@ class AccountsScreen(Screen[None]):
         super().__init__()
         self.portal = portal
         self.clock = clock
+        self._shown: object = None  # what the body was last drawn from
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -138,9 +139,16 @@ class AccountsScreen(Screen[None]):
             return
         statuses = self.portal.statuses()
         read_only = {a.name for a in self.portal.config.accounts if a.read_only}
+        now = self.clock()
+        # Drawn again only when what it shows changed: each second's redraw repainted
+        # every line, some 300 bytes each over a slow link, to say the same.
+        shown = (tuple((s, strip_age(s.fetched_at, now)) for s in statuses), read_only)
+        if shown == self._shown:
+            return
+        self._shown = shown
         self.sub_title = summary(statuses)
         body = self.query_one("#accounts-body", Static)
-        body.update(accounts_renderable(statuses, self._backend, self.clock(), read_only))
+        body.update(accounts_renderable(statuses, self._backend, now, read_only))
 
     def action_close(self) -> None:
         if len(self.app.screen_stack) > 1:
