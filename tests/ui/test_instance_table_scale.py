@@ -46,9 +46,18 @@ def fleet(accounts: int, per: int, *, shift: int = 0) -> dict[str, list[Instance
 
 
 def expected(rows: list[Instance], column: str, reverse: bool = False) -> list[str]:
-    """What sorting the whole list the slow way gives: the column, then name, then key."""
+    """What sorting the whole list the slow way gives: the column, then name, then key;
+    reversed, the rows of an unknown value (no price, age or address, a blank cell: the
+    last ones ascending) stay last."""
     by, name = SORTS[column], SORTS["name"]
-    ordered = sorted(rows, key=lambda i: (by(i), name(i), i.key), reverse=reverse)
+    ordered = sorted(rows, key=lambda i: (by(i), name(i), i.key))
+
+    def unknown(i: Instance) -> bool:
+        value = by(i)
+        return value == float("inf") or (type(value) is tuple and value[:1] == (True,))
+
+    if reverse:
+        ordered = [i for i in ordered if not unknown(i)][::-1] + [i for i in ordered if unknown(i)]
     return [i.key for i in ordered]
 
 

@@ -235,3 +235,33 @@ async def test_a_vi_key_the_keymap_takes_is_the_users(cached_portal: Portal) -> 
         await pilot.press("k")  # the user's stop, not the row above
         assert isinstance(app.screen, ConfirmScreen)
         assert [i.name for i in app.screen.targets] == ["web-2"]
+
+
+async def test_a_reversed_sort_keeps_the_unknown_last(live: Live) -> None:
+    """`O` on `$/h` (most expensive first) led with every row of no price, or none now
+    (stopped), and on public IP with every row that has none: what is unknown or blank
+    goes last either way (the demo fleet on moto)."""
+    app = live.app()
+    async with app.run_test(size=SIZE) as pilot:
+        table = await started(pilot)
+
+        def cells(column: str) -> list[str]:
+            return [table.cell(i.key, column).plain.strip() for i in table.shown]
+
+        while table.sort_column != "price":
+            await pilot.press("o")
+        await pilot.press("O")
+        prices = cells("price")
+        known = [float(p) for p in prices if p not in ("", "?")]
+        assert known  # the fleet has both
+        assert len(known) < len(prices)
+        assert [float(p) for p in prices[: len(known)]] == sorted(known, reverse=True)
+        await pilot.press("O")  # back: cheapest first, the unknown still last
+        assert [float(p) for p in cells("price")[: len(known)]] == sorted(known)
+        while table.sort_column != "public_ip":
+            await pilot.press("o")
+        await pilot.press("O")
+        has_ip = [bool(i.public_ips) for i in table.shown]
+        assert True in has_ip
+        assert False in has_ip
+        assert has_ip == sorted(has_ip, reverse=True)  # every row with one, then the rest

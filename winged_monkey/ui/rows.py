@@ -97,8 +97,8 @@ SORTS: dict[str, Callable[[Instance], Any]] = {
     "public_ip": lambda i: _address(i.public_ips),
     "price": _price,
     "age": _created,
-    "where": lambda i: i.where,
-    "size": lambda i: size_text(i, unknown=""),
+    "where": lambda i: _known(i.where),
+    "size": lambda i: _known(size_text(i, unknown="")),
     "private_ip": lambda i: _address(i.private_ips),
 }
 SORT_LABELS = {key: label for key, label, _ in COLUMNS}
@@ -307,7 +307,7 @@ class RowIndex:
         self.sort_column, self.sort_reverse = column, reverse
         self._shown = None
         if not self._resort:  # the same keys the other way: a reversal, not a sort
-            self._order.reverse()
+            self._order = _turned(self._order)
 
     # -- reading in order ----------------------------------------------------------------
 
@@ -326,7 +326,7 @@ class RowIndex:
             if self.sort_column != "name":
                 order.sort(key=_first)
             if self.sort_reverse:
-                order.reverse()
+                order = _turned(order)
             self._order = order
             self.sorts += 1
             self._shown = None
@@ -335,7 +335,9 @@ class RowIndex:
             order = [r for r in self._order if r.alive and r not in unplaced]
             if unplaced:
                 order.extend(unplaced)
-                order.sort(key=_ORDER, reverse=self.sort_reverse)
+                order.sort(key=_ORDER)
+                if self.sort_reverse:
+                    order = _turned(order)
                 self.sorts += 1
             self._order = order
             self._by_name = self._merged(self._by_name, self._renamed, _NAME)
@@ -459,3 +461,23 @@ _BY_PRICE = SORTS["price"]
 
 def _first(row: Row) -> Any:
     return row.order[0]
+
+
+def _known(text: str) -> tuple[bool, str]:
+    """A text column's sort key: blank (unknown) after every value."""
+    return (not text, text)
+
+
+def _missing(row: Row) -> bool:
+    """Whether the row's sort value is unknown: no price, age or address, a blank cell."""
+    value = row.order[0]  # (the column's value, name, key); by name, (name, key)
+    return value == _LAST or (type(value) is tuple and bool(value) and value[0] is True)
+
+
+def _turned(order: list[Row]) -> list[Row]:
+    """`order` the other way round, its unknown values still last (they sort last): a
+    sort by price, most expensive first, led with every `?`."""
+    known = len(order)
+    while known and _missing(order[known - 1]):
+        known -= 1
+    return order[known - 1 :: -1] + order[known:] if known else order[:]
