@@ -13,7 +13,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from tests.conftest import Cloud
-from tests.ui.conftest import Live, settle
+from tests.ui.conftest import Live, open_timeline, settle
 from tests.ui.on_screen import SIZE, main_of, text_of
 from winged_monkey.demo.seed import DEV_KEY
 from winged_monkey.models import InstanceState
@@ -193,4 +193,32 @@ async def test_the_accounts_view_is_drawn_again_only_when_what_it_says_changes(
         assert found == []
         clock.now += timedelta(minutes=2)  # polls held: the age moves
         screen.show()
+        assert found
+
+
+async def test_the_timeline_is_drawn_again_only_when_its_words_move(
+    live: Live, cloud: Cloud, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The timeline drew its whole table again every 5 s while its state was open (its
+    time growing), some 8 KB each over the link; a state held for days reads `3d+` for a
+    day, and the view is drawn again when that moves."""
+    clock = Clock()
+    app = WMApp(live.portal, live.config, clock=clock, title_suffix="test")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        web = next(i for i in main_of(app).table.shown if i.name == "web-1")
+        cloud.ec2(key=DEV_KEY).stop_instances(InstanceIds=[web.id])  # a change: a state since
+        await pilot.press("R")
+        await settle(pilot)
+        clock.now = datetime.now(UTC) + timedelta(days=3, minutes=30)  # no step in 5 s
+        timeline = await open_timeline(pilot, app, "web-1")
+        await pilot.pause()
+        assert timeline.spans
+        assert timeline.spans[-1].end is None  # its state is open: the clock moves it
+        found = repaints(timeline.table, monkeypatch)
+        clock.now += timedelta(seconds=5)  # a tick: still days, to the day
+        timeline._tick()
+        assert found == []
+        clock.now += timedelta(days=1)
+        timeline._tick()
         assert found

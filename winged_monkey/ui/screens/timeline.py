@@ -120,6 +120,7 @@ class TimelineScreen(EventLogScreen):
         self.account = account
         self.target = target
         self.label = render.printable(label or target)  # a name, as the table shows it
+        self._drawn: tuple[str, str] | None = None  # `_said()` when last drawn
         self.events: list[Event] = []
         self.spans: list[history.StateSpan] = []
         #: When the target was last observed, while its account does not list it now.
@@ -149,9 +150,17 @@ class TimelineScreen(EventLogScreen):
         self.set_interval(TICK_S, self._tick)
 
     def _tick(self) -> None:
-        """The current state's time grows with the clock, not only with new events."""
-        if self.spans and self.spans[-1].end is None:
+        """The current state's time grows with the clock, not only with new events: drawn
+        again when its words move (a state held for days: once a day, not every 5 s, each
+        redraw some 8 KB over a slow link)."""
+        if self.spans and self.spans[-1].end is None and self._said() != self._drawn:
             self._show()
+
+    def _said(self) -> tuple[str, str]:
+        """What the clock changes on screen: the title, and the current state's time."""
+        now = self.clock()
+        held = self.spans[-1].seconds(self.seen or now) if self.spans else 0.0
+        return self._title(now).plain, history.duration_text(held)
 
     def store_query(self) -> Query:
         account, target = self.account, self.target
@@ -234,6 +243,7 @@ class TimelineScreen(EventLogScreen):
         if table.row_count:
             table.move_cursor(row=table.row_count - 1 if at_end else row, animate=False)
         self._show_detail()
+        self._drawn = self._said()
 
     def _add_gap(self, gap: history.StateSpan) -> None:
         """A row for the time a change found late went unseen: from when its target was
