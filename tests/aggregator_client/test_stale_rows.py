@@ -371,7 +371,14 @@ def test_a_client_of_a_relay_says_the_accounts_its_upstream_cannot_list(
         with relay.client(token) as client:
             wait_until(lambda: _phase(client, "upstream") == "ok", timeout=20)
             accounts = {a["id"]: a for a in client.get("/api/v1/provider-accounts").json()}
+            # A script walking those ids into ?account= is told where such a row is.
+            narrowed = client.get("/api/v1/instances", params={"account": f"upstream/{FLAKY}"})
         listed = wm(tmp_path, relay.url, token, "ls")
+        assert narrowed.status_code == 404
+        assert narrowed.json()["error"]["message"] == (
+            f"'upstream/{FLAKY}' is an account of the server behind account 'upstream', not "
+            f"of this one: ask for account=upstream (its rows' source_account is {FLAKY!r})"
+        )
     assert sorted(accounts) == ["upstream", f"upstream/{FLAKY}"]
     relayed = accounts[f"upstream/{FLAKY}"]
     assert (relayed["pool"], relayed["status"]["phase"]) == ("relay", "failed")

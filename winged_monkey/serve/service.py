@@ -128,6 +128,13 @@ class Aggregator(RequestLog):
 
     def check_account(self, token: TokenRecord, account: str) -> None:
         if account not in self._pool_of:
+            via, slash, source = account.partition("/")
+            if slash and via in self._pool_of:  # as /provider-accounts names a relayed one
+                raise not_found(
+                    f"{account!r} is an account of the server behind account {via!r}, not "
+                    f"of this one: ask for account={via} (its rows' source_account is "
+                    f"{source!r})"
+                )
             raise not_found(f"no provider account {account!r}")
         self.check_pool(token, self._pool_of[account])
 
