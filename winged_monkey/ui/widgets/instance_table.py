@@ -284,13 +284,10 @@ class InstanceTable(ViKeys, ScrollView, can_focus=True):
         """Ages move with the clock: repaint the age cells on screen that read otherwise
         now (a fleet days old: none), not every line, each of which crosses the link
         (Textual writes a line from the table's left edge to the cells' end: 3/4 of it)."""
-        shown = self._drawn or []
-        top = int(self.scroll_y)
         now = self._now = self._clock()
         widths = self._widths()
         x = sum(widths[:_AGE]) - int(self.scroll_x)
-        for at in range(top, min(len(shown), top + max(0, self.size.height - 1))):
-            row = shown[at]
+        for at, row in self._on_screen():
             if fmt.age_since(row.instance.created_at, now) != self._ages.get(row.key):
                 self._refresh_rows(at, x=x, width=widths[_AGE])
 
@@ -406,11 +403,18 @@ class InstanceTable(ViKeys, ScrollView, can_focus=True):
             return
         # Rows changed in place (one instance stopped): only their lines are repainted,
         # not the table's, some 8 KB over a slow link for one word.
+        for at, row in self._on_screen():
+            if row.version != self._versions.get(row.key):
+                self._refresh_rows(at)
+
+    def _on_screen(self) -> list[tuple[int, Row]]:
+        """The rows drawn on screen now, each with its place among the shown rows."""
         shown = self._drawn or []
         top = int(self.scroll_y)
-        for at in range(top, min(len(shown), top + max(0, self.size.height - 1))):
-            if shown[at].version != self._versions.get(shown[at].key):
-                self._refresh_rows(at)
+        return [
+            (at, shown[at])
+            for at in range(top, min(len(shown), top + max(0, self.size.height - 1)))
+        ]
 
     def _sync(self) -> list[Row]:
         """Apply the index's pending changes; keep the cursor on its instance."""
