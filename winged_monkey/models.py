@@ -163,6 +163,10 @@ class AccountStatus(BaseModel):
         description="The names of what `unlisted` says, in its order (Backend.unlisted_accounts).",
     )
 
+    def unlisted_by_account(self) -> dict[str, str]:
+        """`unlisted`'s lines by the account each says (`unlisted_accounts`)."""
+        return dict(zip(self.unlisted_accounts, self.unlisted, strict=False))
+
     def unseen(self, instance: Instance) -> Unseen | None:
         """Why the state of `instance` (a row of this account) was not observed now, or
         None when this account's last poll listed it: the one decision behind the dimmed

@@ -194,7 +194,7 @@ class Aggregator(RequestLog):
             )
             relayed = [
                 (source, AccountStatusOut(phase="failed", error=why))
-                for source, why in zip(status.unlisted_accounts, status.unlisted, strict=False)
+                for source, why in status.unlisted_by_account().items()
             ]
             relayed += (
                 (source, AccountStatusOut(phase="stale", fetched_at=at, error=why))
@@ -331,7 +331,7 @@ class Aggregator(RequestLog):
             if name not in selection:  # ACCOUNT/ITS_ACCOUNT: said by ACCOUNT's server
                 via, _, source = name.partition("/")
                 status = self.portal.status(via)
-                said = dict(zip(status.unlisted_accounts, status.unlisted, strict=False))
+                said = status.unlisted_by_account()
                 whys.append(f"{via}: {said.get(source, f'its server cannot list {source}')}")
                 continue
             status = self.portal.status(name)
