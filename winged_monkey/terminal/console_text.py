@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+from winged_monkey.terminal.render import CONTROLS
+
 #: How much of the next read's start is looked for in the previous one.
 _PROBE = 64
 
@@ -26,12 +28,13 @@ def new_text(old: str, new: str) -> str:
     return new
 
 
-#: Terminal escapes (colours, cursor moves) and control characters a boot log carries:
-#: C0 but tab and line feed, C1 (U+009B is a CSI by itself to many terminals), and the
-#: bidirectional overrides and isolates a terminal obeys (a line drawn right to left).
+#: Terminal escapes (colours, cursor moves) and the control characters a boot log carries:
+#: those no name reaches a terminal with (render.CONTROLS: C0, C1 such as U+009B, a CSI by
+#: itself to many terminals, and the bidirectional overrides), but tab and line feed.
 _ESCAPES = re.compile(
-    r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-Z\\-_]"
-    r"|[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]"
+    r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-Z\\-_]|["
+    + "".join(re.escape(chr(c)) for c in CONTROLS if chr(c) not in "\t\n")
+    + "]"
 )
 
 
