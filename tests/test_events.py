@@ -523,6 +523,36 @@ def test_wm_events_fits_the_width_it_is_given(history: list[Event]) -> None:
     assert wm("events", "--width", "0").stdout == wm("events").stdout
 
 
+def test_wm_events_at_80_columns_says_why_a_change_failed(history: list[Event]) -> None:
+    """The table at 80 columns has no room for the detail; a failed start still says why,
+    whole, under its row, where the user reads it without --width 0."""
+    why = "InsufficientInstanceCapacity: no c5.xlarge in us-east-1a just now"
+    store = Store.open(paths.store_path())
+    failed = ev(
+        "failed-start",
+        datetime.now(UTC),
+        source=EventSource.ACTION,
+        kind="start",
+        target_name="prod-report",
+        old_state="stopped",
+        new_state="stopped",
+        outcome="failed",
+        detail=why,
+    )
+    store.append_events([failed])
+    store.close()
+    lines = wm("events", "--width", "80").stdout.splitlines()
+    at = next(i for i, line in enumerate(lines) if "prod-report" in line)
+    assert lines[at].split()[-1] == "failed"
+    below = []
+    for line in lines[at + 1 :]:
+        if not line.startswith("    "):
+            break
+        below.append(line.strip())
+    assert " ".join(below) == why, lines
+    assert max(len(line) for line in lines) <= 80
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

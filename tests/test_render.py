@@ -12,6 +12,7 @@ from winged_monkey.terminal.render import (
     HEADER,
     STATE_GLYPHS,
     EventLines,
+    event_table,
     fit_event_table,
     fit_instance_table,
     human_age,
@@ -135,6 +136,31 @@ def test_an_event_table_that_fits_is_left_as_it_is() -> None:
     assert fit_event_table([TABLE_HEADER, EVENT], None) == [list(TABLE_HEADER), list(EVENT)]
 
 
+LONG_NAME = (*EVENT[:5], "app2-server-grzph6cx4wzi", *EVENT[6:])
+WENT_WELL = ("2026-12-04 17:20:01", "action", "stop", "dev", "i-1", "web-1", "on → off", "ok")
+
+
+def test_a_change_that_failed_keeps_its_why_whole_at_80_columns() -> None:
+    """`wm events` at 80 columns: a failed change's detail is never cut to "by root:
+    app1…" nor dropped; where the table has no room for it whole it is said on lines of its
+    own under its row. A change that went well keeps one line (its detail, by whom and how
+    long, cut or dropped as before); --follow says it the same way."""
+    ok = (*WENT_WELL, "by bob: web-1 stopped after a long wait for its guest to shut down")
+    for event in (EVENT, LONG_NAME):
+        lines = event_table([TABLE_HEADER, event, ok], 80).splitlines()
+        assert max(len(line) for line in lines) <= 80, lines
+        assert lines[1].rstrip().endswith("failed"), lines
+        ok_at = next(i for i, line in enumerate(lines) if "web-1" in line)
+        assert ok_at == len(lines) - 1  # one line, the last
+        why = lines[2:ok_at]
+        assert why, lines
+        assert all(line.startswith("    ") for line in why)
+        assert " ".join(line.strip() for line in why) == event[-1]  # whole, in order, once
+        assert EventLines(TABLE_HEADER, 80).line(event).splitlines()[1:] == why
+    assert len(event_table([TABLE_HEADER, EVENT, ok], None).splitlines()) == 3
+    assert event_table([TABLE_HEADER, EVENT], 200) == render_table([TABLE_HEADER, EVENT])
+
+
 def test_followed_event_lines_fit_the_terminal_and_never_regain_a_column() -> None:
     """`wm events --follow` at 80 columns: each line fits, as the table's row would; a
     short line after a long one keeps the narrower layout (no column comes and goes)."""
@@ -143,7 +169,7 @@ def test_followed_event_lines_fit_the_terminal_and_never_regain_a_column() -> No
     first = lines.line(short)
     assert first == "  ".join(short)  # fits whole: nothing given up yet
     long_line, after = lines.line(EVENT), lines.line(short)
-    assert len(long_line) <= 80
+    assert max(len(line) for line in long_line.splitlines()) <= 80
     assert "abe00f0a" not in long_line
     assert "action" not in long_line
     assert after.split("  ") == ["12-04 17:20", "stop", "dev", "web-1", "on → off", "ok", "-"]

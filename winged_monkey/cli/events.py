@@ -27,9 +27,8 @@ from winged_monkey.store.events import (
 from winged_monkey.store.sqlite import Store, StoreLocked
 from winged_monkey.terminal.render import (
     EventLines,
-    fit_event_table,
+    event_table,
     output_width,
-    render_table,
 )
 from winged_monkey.user import paths
 from winged_monkey.user.config import read_config
@@ -250,7 +249,7 @@ def _events(
             from winged_monkey.terminal.history import folded
 
             found = folded(found)
-        click.echo(render_table(fit_event_table(event_rows(found), output_width(width))))
+        click.echo(event_table(event_rows(found), output_width(width)))
     else:
         click.echo("no events match", err=True)
 

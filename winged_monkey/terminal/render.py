@@ -317,11 +317,51 @@ _EVENT_NARROWING: tuple[str, ...] = (
 _SECONDS = re.compile(r"(\d\d:\d\d):\d\d")
 #: Below this many columns a cut detail says too little to keep.
 _DETAIL_MIN = 16
+#: Outcomes whose detail says why a change did not go as asked: never cut, but on lines of
+#: its own under the row where the table has no room for it whole (a bare "failed", or
+#: "by root: app1…", at 80 columns sent the user to --width 0 to learn why).
+_SAYS_WHY = frozenset({"failed", "timeout", "unknown", "rejected"})
+#: Those lines' indent: under the row's time, clear of the columns.
+_WHY_INDENT = "    "
 
 
 def fit_event_table(rows: Sequence[Sequence[str]], width: int | None) -> list[list[str]]:
     """The rows of `event_rows` narrowed to `width` columns (None: as they are)."""
     return _narrow_events(rows, width)[0]
+
+
+def event_table(rows: Sequence[Sequence[str]], width: int | None) -> str:
+    """`wm events`'s table: the rows of `event_rows` narrowed to `width`, each change that
+    went wrong followed by its detail where the narrowed table could not hold it whole."""
+    table = fit_event_table(rows, width)
+    below: dict[int, list[str]] = {}
+    for index, (row, fitted) in enumerate(zip(rows, table, strict=True)):
+        if index and width is not None and (why := _why_below(rows[0], row, table[0], fitted)):
+            below[index] = hanging(_WHY_INDENT, printable(why), width).splitlines()
+    if "DETAIL" in table[0] and not any(row[-1] for row in table[1:]):
+        table = [row[:-1] for row in table]  # every detail said below: no empty column
+    return "\n".join(
+        line
+        for index, row_line in enumerate(render_table(table).splitlines())
+        for line in (row_line, *below.get(index, ()))
+    )
+
+
+def _why_below(
+    header: Sequence[str], row: Sequence[str], shown: Sequence[str], fitted: list[str]
+) -> str | None:
+    """The detail of `row` (as `event_rows` made it) to say under it, if it says why the
+    change went wrong and `fitted` (the row narrowed, under the header `shown`) cut or
+    dropped it; a cut one is taken out of `fitted`, to be said once."""
+    detail = row[header.index("DETAIL")]
+    if row[header.index("OUTCOME")] not in _SAYS_WHY or detail == "-":
+        return None
+    if "DETAIL" not in shown:
+        return detail
+    if fitted[-1] == detail:
+        return None
+    fitted[-1] = ""
+    return detail
 
 
 class EventLines:
@@ -339,7 +379,10 @@ class EventLines:
         table, self._level = _narrow_events(
             [self.header, row], self.width, self._level, headed=False
         )
-        return GAP.join(table[1])
+        fitted = table[1]
+        if self.width is None or (why := _why_below(self.header, row, table[0], fitted)) is None:
+            return GAP.join(fitted)
+        return f"{GAP.join(fitted).rstrip()}\n{hanging(_WHY_INDENT, why, self.width)}"
 
 
 def _narrow_events(
