@@ -186,6 +186,11 @@ class AccountSnapshot(BaseModel):
     account: str
     fetched_at: datetime
     instances: tuple[Instance, ...]
+    markers: dict[str, str] = Field(
+        default_factory=dict,
+        description="The backend's event markers as the listing's process had read its own "
+        "events to (Backend.native_events), so a new process asks only for what came after.",
+    )
 
 
 class EventSource(StrEnum):

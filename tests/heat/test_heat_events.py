@@ -200,6 +200,49 @@ async def test_a_new_process_reuses_member_counts_of_unchanged_stacks(
     store.close()
 
 
+async def test_a_new_process_asks_heat_only_for_events_after_the_last_read(
+    heat: Projects, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each `wm` start read every stack's whole event history again (its markers were in
+    memory): over a slow link, pages of events the log already holds. A new process on
+    the same store asks from the marker the last one read to, and still records what
+    happened between the two."""
+    web = heat.create("marked", "web", SMALL)
+    assert heat.wait("marked", web) == "CREATE_COMPLETE"
+    first, store = make_portal(tmp_path, heat.account("marked"))
+    await refresh(first)
+    await refresh(first)  # the listing after the events were read keeps their markers
+    recorded = len(native(store, "marked"))
+    assert recorded >= 4
+    await first.close()
+    store.close()
+    reply = heat.witness("marked", "POST", f"/stacks/web/{web}/actions", json={"suspend": None})
+    assert reply.status_code == 200, reply.text
+    assert heat.wait("marked", web) == "SUSPEND_COMPLETE"
+
+    second, store = make_portal(tmp_path, heat.account("marked"))
+    backend = await second.backend("marked")
+    assert isinstance(backend, HeatBackend)
+    markers: list[str | None] = []
+    real = backend.stacks.events
+
+    async def watched(
+        stack_id: str, marker: str | None = None, limit: int = 100, *, newest_first: bool = False
+    ) -> list[StackEvent]:
+        markers.append(marker)  # a witness only: the real call goes to the real Heat
+        return await real(stack_id, marker, limit, newest_first=newest_first)
+
+    monkeypatch.setattr(backend.stacks, "events", watched)
+    await refresh(second)
+    assert markers, "no events were read"
+    assert None not in markers  # never the whole history again
+    after = native(store, "marked")
+    assert len(after) == len(heat_event_ids(heat, "marked", "web", web)) > recorded
+    assert any(e.kind == "suspend" for e in after)
+    await second.close()
+    store.close()
+
+
 async def test_heat_events_past_the_retention_are_not_recorded(heat: Projects) -> None:
     """Markers live in memory: each start of the TUI reads every stack's whole history
     from Heat, and events older than max_age_days, which retention had pruned, came back

@@ -44,7 +44,8 @@ class Account:
     #: The rows last listed (or being followed), by instance id.
     instances: dict[str, Instance] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
-    #: The backend's event markers (target id -> last native event read), in memory.
+    #: The backend's event markers (target id -> last native event read); kept with each
+    #: listing's snapshot, where a new process takes them up.
     markers: dict[str, str] = field(default_factory=dict)
     native_events_error: str | None = None
     #: Seconds the provider asked us to wait before the next poll (HTTP 429 Retry-After).

@@ -109,6 +109,8 @@ class Inventory:
             previous = await self.recorder.load_snapshot(name)
             if previous is not None:
                 backend.recall(previous.instances)
+                if not account.markers:  # a new process: on from where the last one read
+                    account.markers = dict(previous.markers)
             began = time.monotonic()
             listed = await self.accounts.within(name, backend.list_instances())
         except Exception as exc:
@@ -126,7 +128,9 @@ class Inventory:
             else []
         )
         rows = account.newest(listed, began)
-        snapshot = AccountSnapshot(account=name, fetched_at=now, instances=rows)
+        snapshot = AccountSnapshot(
+            account=name, fetched_at=now, instances=rows, markers=account.markers
+        )
         await self.recorder.save_snapshot(snapshot)
         if self.on_listed is None:
             await self.recorder.append(events)
@@ -192,9 +196,10 @@ class Inventory:
         return AccountUpdate(account.status, tuple(account.instances.values()), events)
 
     def _retained(self, events: tuple[Event, ...]) -> tuple[Event, ...]:
-        """A cloud's events the retention keeps: markers live in memory, so each start
-        reads a stack's whole history again, and what retention pruned from it would come
-        back as new (to `wm events --follow`, the events view) until pruned again."""
+        """A cloud's events the retention keeps: a process whose store has no markers yet
+        (its first poll, a store from before markers were kept) reads a stack's whole
+        history, and what retention pruned from it would come back as new (to `wm events
+        --follow`, the events view) until pruned again."""
         days = self.config.events.max_age_days
         if not days:
             return events
