@@ -119,17 +119,8 @@ class OpenStackBackend(LibcloudBackend):
                 f"revert it first (openstack server resize confirm {instance.id}, or "
                 f"revert), then {action}"
             )
-        if action is Action.STOP and instance.raw_state.partition("/")[0] == "building":
-            # Nova stops no server it is still building: one the scheduler has not placed
-            # yet is its 404 ("could not be found", as if gone), one a host has not taken
-            # up its 409 "is not ready", one spawning its 409 "vm_state building".
-            placing = instance.raw_state == "building/scheduling"
-            doing = "being placed on a host" if placing else "being built"
-            return (
-                f"{instance.name} is still {doing} (Nova: {instance.raw_state}), and Nova "
-                "stops no server before it has booted: wait until it runs, then stop it "
-                "(or destroy it now)"
-            )
+        if instance.raw_state.partition("/")[0] == "building":
+            return _building(action, instance)
         if action is Action.STOP and instance.state is InstanceState.SUSPENDED:
             # Nova's stop refuses a suspended or paused server (409 "Cannot 'stop' instance
             # ... while it is in vm_state suspended"), where vSphere and libvirt power off.
@@ -244,6 +235,24 @@ class OpenStackBackend(LibcloudBackend):
             kwargs["ex_availability_zone"] = request.location
         # libcloud's Nova call has no min_count: one call per instance, each named
         return [str(driver.create_node(name=n, **kwargs).id) for n in request.instance_names()]
+
+
+def _building(action: Action, instance: Instance) -> str:
+    """Why Nova takes no action but delete on a server it is still building: its vm_state
+    building allows delete alone (one not placed yet answers 404, one no host has taken up
+    409 "is not ready", the others 409 "vm_state building")."""
+    placing = instance.raw_state == "building/scheduling"
+    doing = "being placed on a host" if placing else "being built"
+    if action in (Action.START, Action.RESUME):
+        return (
+            f"{instance.name} is still {doing} (Nova: {instance.raw_state}): it runs once "
+            f"Nova has built it, with nothing to {action}"
+        )
+    return (
+        f"{instance.name} is still {doing} (Nova: {instance.raw_state}), and Nova "
+        f"{action}s no server before it has booted: wait until it runs, then {action} it "
+        "(or destroy it now)"
+    )
 
 
 def _nova_quotas(driver: Any) -> list[Quota]:
