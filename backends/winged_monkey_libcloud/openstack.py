@@ -111,13 +111,16 @@ class OpenStackBackend(LibcloudBackend):
     def refusal(self, action: Action, instance: Instance) -> str | None:
         # Each state here Nova refuses all but delete in ("Cannot 'stop' instance ...
         # while it is in vm_state resized"), its words naming the id and not what to do.
+        # A command that names the id comes last: a toast at 80 columns is 36 cells wide,
+        # a uuid 36 characters, so the id takes a line of its own, and any words after it
+        # (its closing parenthesis first) were cut from it onto the next lines.
         if action is Action.DESTROY:
             return None
         if instance.raw_state == "resized":  # a resize awaiting confirmation (VERIFY_RESIZE)
             return (
-                f"{instance.name} is resized and Nova awaits its confirmation: confirm or "
-                f"revert it first (openstack server resize confirm {instance.id}, or "
-                f"revert), then {action}"
+                f"{instance.name} is resized and Nova awaits its confirmation: confirm the "
+                f"resize (or revert it) first, then {action}: openstack server resize "
+                f"confirm {instance.id}"
             )
         if instance.raw_state.partition("/")[0] == "building":
             return _building(action, instance)
@@ -127,9 +130,9 @@ class OpenStackBackend(LibcloudBackend):
             return f"{instance.name} is suspended, not stopped: start resumes it, then stop"
         if instance.raw_state == "rescued":  # booted from a rescue image in its place
             return (
-                f"{instance.name} is in rescue mode, where Nova refuses {action}: unrescue "
-                f"it first (openstack server unrescue {instance.id}), which boots it from "
-                "its own disk again"
+                f"{instance.name} is in rescue mode, where Nova refuses {action}; unrescue "
+                "it first, which boots it from its own disk again: openstack server "
+                f"unrescue {instance.id}"
             )
         if instance.raw_state == "error" and instance.extra.get("hostId") == "":
             # No compute host holds it (the scheduler placed it nowhere): Nova answers
@@ -166,8 +169,8 @@ class OpenStackBackend(LibcloudBackend):
                 # Nova's words name the server's id alone, and not what to do.
                 raise BackendError(
                     f"{instance.name} is locked, so Nova refuses every action on it; unlock "
-                    f"it first (openstack server unlock {instance.id}; one an admin locked, "
-                    "only an admin unlocks)",
+                    "it first (one an admin locked, only an admin unlocks): openstack server "
+                    f"unlock {instance.id}",
                     account=self.account.name,
                 ) from None
             raise

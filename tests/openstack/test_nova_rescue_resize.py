@@ -47,15 +47,15 @@ def test_rescued_is_unknown_and_resized_running_each_with_novas_word(
         # suspended': the portal's generic words won over Nova's backend's.
         for action in (Action.START, Action.STOP, Action.REBOOT):
             assert portal.refusal(action, rows["repair"]) == (
-                f"repair is in rescue mode, where Nova refuses {action}: unrescue it first "
-                f"(openstack server unrescue {rescued}), which boots it from its own disk again"
+                f"repair is in rescue mode, where Nova refuses {action}; unrescue it first, "
+                f"which boots it from its own disk again: openstack server unrescue {rescued}"
             )
         assert portal.refusal(Action.DESTROY, rows["repair"]) is None
         # Before: stop was sent, and Nova refused it ('409 Conflict Cannot 'stop' instance
         # ... while it is in vm_state resized'); the TUI offered it.
         assert portal.refusal(Action.STOP, rows["resized"]) == (
-            f"resized is resized and Nova awaits its confirmation: confirm or revert it "
-            f"first (openstack server resize confirm {resized}, or revert), then stop"
+            "resized is resized and Nova awaits its confirmation: confirm the resize (or "
+            f"revert it) first, then stop: openstack server resize confirm {resized}"
         )
         assert portal.refusal(Action.DESTROY, rows["resized"]) is None
     finally:
