@@ -8,6 +8,7 @@ call says whether Keystone or Nova failed, and Keystone's refusal in its own wor
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Any, ClassVar
 
 from libcloud.common.exceptions import BaseHTTPError
@@ -15,6 +16,7 @@ from libcloud.compute.base import Node, NodeDriver
 
 from winged_monkey.account import AccountConfig, Secrets
 from winged_monkey.actions import Action
+from winged_monkey.actions import refusal as state_refusal
 from winged_monkey.backend import Capability
 from winged_monkey.catalog import CatalogItem, Choice, LaunchRequest, Quota, Size
 from winged_monkey.errors import BackendError, CredentialError, InvalidRequest, WMError
@@ -163,8 +165,6 @@ class OpenStackBackend(LibcloudBackend):
             else:
                 super()._act(driver, action, instance)
         except BaseHTTPError as exc:
-            if getattr(exc, "code", None) == 404:
-                raise self._gone(instance) from None
             if exc.code == 409 and "is locked" in str(exc.message):
                 # Nova's words name the server's id alone, and not what to do.
                 raise BackendError(
@@ -173,7 +173,57 @@ class OpenStackBackend(LibcloudBackend):
                     f"unlock {instance.id}",
                     account=self.account.name,
                 ) from None
+            if exc.code in (404, 409):
+                raise self._refused(driver, action, instance, exc) from None
             raise
+
+    def _refused(
+        self, driver: NodeDriver, action: Action, instance: Instance, exc: BaseHTTPError
+    ) -> BackendError:
+        """Nova's 404 or 409 to an action, said from the server as read right after it.
+
+        The row the action was sent from may be old (an account whose last poll failed, or
+        `wm stop ACCOUNT/ID`, which lists nothing): nothing refused it by its state. Nova's
+        409 says "Instance <id> is not ready" (no host holds it yet, or ever) or "Cannot
+        'reboot' instance <id> while it is in vm_state building", and a server the
+        scheduler has not placed yet answers 404 "could not be found", as a deleted one
+        does: only a read of the server tells which, and in what state it is.
+        """
+        try:
+            now = self._get(driver, instance.id)
+        except Exception:  # any failure of the read: its state is unknown
+            said = _nova_words(exc, instance)
+            return BackendError(
+                f"{self.account.name}: Nova refused the {action} ({said}), and {instance.name} "
+                f"could not be read just after: its state is unknown; wm ls {self.account.name} "
+                "shows it once Nova answers",
+                account=self.account.name,
+            )
+        if now is None:
+            return self._gone(instance)  # read: Nova no longer knows it
+        return BackendError(
+            f"{self.account.name}: Nova refused the {action}: {self._why(action, now, exc)}",
+            account=self.account.name,
+        )
+
+    def _why(self, action: Action, now: Instance, exc: BaseHTTPError) -> str:
+        """Why Nova refused `action`, from the server as just read (`now`), and what to do."""
+        said = self.refusal(action, now)
+        if said is not None:
+            return said
+        if "/" in now.raw_state:  # a task in flight: Nova takes no other action meanwhile
+            return (
+                f"{now.name} is busy with a Nova task (Nova: {now.raw_state}), and Nova "
+                "takes no other action meanwhile: wait until it ends, then try again"
+            )
+        said = state_refusal(action, now)
+        if said is not None:
+            return said
+        # Read just after, nothing in its state refuses it: a task ended meanwhile.
+        return (
+            f"{_nova_words(exc, now)}; read just after, {now.name} is {now.raw_state}: "
+            f"{action} it again"
+        )
 
     # -- catalog ----------------------------------------------------------------
 
@@ -256,6 +306,19 @@ def _building(action: Action, instance: Instance) -> str:
         f"{action}s no server before it has booted: wait until it runs, then {action} it "
         "(or destroy it now)"
     )
+
+
+def _nova_words(exc: BaseHTTPError, instance: Instance) -> str:
+    """Nova's own words for a refusal, without libcloud's status line ("409 Conflict") and
+    with the server's name where they say its id ("Cannot 'reboot' instance web while it
+    is in vm_state building")."""
+    text = " ".join(str(exc.message).split())
+    try:
+        status = f"{exc.code} {HTTPStatus(exc.code).phrase} "
+    except ValueError:  # a status no RFC names
+        status = f"{exc.code} "
+    text = text.removeprefix(status).replace(instance.id, instance.name)[:300]
+    return text.rstrip(". ") or f"HTTP {exc.code}"
 
 
 def _nova_quotas(driver: Any) -> list[Quota]:
