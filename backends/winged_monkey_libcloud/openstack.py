@@ -195,8 +195,8 @@ class OpenStackBackend(LibcloudBackend):
             said = _nova_words(exc, instance)
             return BackendError(
                 f"{self.account.name}: Nova refused the {action} ({said}), and {instance.name} "
-                f"could not be read just after: its state is unknown; wm ls {self.account.name} "
-                "shows it once Nova answers",
+                "could not be read just after: its state is unknown; wm ls --account "
+                f"{self.account.name} shows it once Nova answers",
                 account=self.account.name,
             )
         if now is None:
