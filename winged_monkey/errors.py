@@ -58,6 +58,11 @@ class BackendError(WMError):
     title = "Cloud error"
 
 
+class RefusedAsRead(BackendError):
+    """A provider's refusal said from the instance as the backend read it just after (Nova's
+    bare 409): its words say its state now, so nothing is to be added of a state unknown."""
+
+
 class PluginBug(BackendError):
     """A backend raised something other than a WMError: its bug, said as such (and never
     allowed to take the other accounts down)."""

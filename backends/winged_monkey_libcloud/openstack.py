@@ -19,7 +19,13 @@ from winged_monkey.actions import Action
 from winged_monkey.actions import refusal as state_refusal
 from winged_monkey.backend import Capability
 from winged_monkey.catalog import CatalogItem, Choice, LaunchRequest, Quota, Size
-from winged_monkey.errors import BackendError, CredentialError, InvalidRequest, WMError
+from winged_monkey.errors import (
+    BackendError,
+    CredentialError,
+    InvalidRequest,
+    RefusedAsRead,
+    WMError,
+)
 from winged_monkey.models import Instance, InstanceState
 from winged_monkey_libcloud import catalog as offer
 from winged_monkey_libcloud import cloudsyaml, console, drivers, openstackcompat, sizes
@@ -194,15 +200,16 @@ class OpenStackBackend(LibcloudBackend):
         except Exception:  # any failure of the read: its state is unknown
             said = _nova_words(exc, instance)
             return BackendError(
-                f"{self.account.name}: Nova refused the {action} ({said}), and {instance.name} "
+                f"Nova refused the {action} ({said}), and {instance.name} "
                 "could not be read just after: its state is unknown; wm ls --account "
                 f"{self.account.name} shows it once Nova answers",
                 account=self.account.name,
             )
         if now is None:
-            return self._gone(instance)  # read: Nova no longer knows it
-        return BackendError(
-            f"{self.account.name}: Nova refused the {action}: {self._why(action, now, exc)}",
+            gone = self._gone(instance)  # read: Nova no longer knows it
+            return RefusedAsRead(gone.message, account=self.account.name)
+        return RefusedAsRead(
+            f"Nova refused the {action}: {self._why(action, now, exc)}",
             account=self.account.name,
         )
 

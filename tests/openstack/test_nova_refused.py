@@ -12,14 +12,18 @@ and records over plain HTTP with an admin token.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from click.testing import CliRunner, Result
 
+from tests.faultproxy import PASS, Fault, FaultProxy
 from tests.openstack.conftest import OpenStack
 from tests.openstack.helpers import (  # noqa: F401 (passwords: autouse fixture)
     account,
+    act,
     boot,
     close,
     driver_settings,
@@ -27,6 +31,7 @@ from tests.openstack.helpers import (  # noqa: F401 (passwords: autouse fixture)
     listed,
     make_portal,
     passwords,
+    refresh,
 )
 from tests.openstack.test_openstack_actions import compute_paused
 from winged_monkey.actions import Action
@@ -70,7 +75,7 @@ def test_stop_by_id_of_a_server_on_no_host_says_it_never_ran_not_novas_bare_not_
     # Before: 'os-alpha/<id>: failed: openstack refused: 409 Conflict Instance <id> is not
     # ready': neither why nor what to do.
     assert _said(result) == (
-        f"os-alpha/{ident}: failed: os-alpha: Nova refused the stop: nowhere is on no host "
+        f"os-alpha/{ident}: failed: Nova refused the stop: nowhere is on no host "
         "(Nova: No valid host was found): it never ran, so it cannot be stopped; destroy it "
         "and launch again"
     )
@@ -107,7 +112,7 @@ def test_stop_and_reboot_by_id_of_a_server_nova_is_still_placing_say_so_not_gone
         # 'openstack refused: 409 Conflict Cannot 'reboot' instance <id> while it is in
         # vm_state building'.
         assert _said(result) == (
-            f"os-alpha/{ident}: failed: os-alpha: Nova refused the {verb}: fresh is still "
+            f"os-alpha/{ident}: failed: Nova refused the {verb}: fresh is still "
             f"being placed on a host (Nova: building/scheduling), and Nova {verb}s no server "
             f"before it has booted: wait until it runs, then {verb} it (or destroy it now)"
         )
@@ -131,7 +136,7 @@ def test_reboot_by_id_of_a_server_under_a_nova_task_says_to_wait_for_it(
     # Before: 'openstack refused: 409 Conflict Cannot 'reboot' instance <id> while it is in
     # task_state powering-off'.
     assert _said(reboot) == (
-        f"os-alpha/{ident}: failed: os-alpha: Nova refused the reboot: held is busy with a "
+        f"os-alpha/{ident}: failed: Nova refused the reboot: held is busy with a "
         "Nova task (Nova: active/powering-off), and Nova takes no other action meanwhile: "
         "wait until it ends, then try again"
     )
@@ -173,4 +178,36 @@ def test_reboot_reset_and_suspend_of_a_server_being_placed_say_to_wait_as_stop_d
     assert start == (
         "fresh is still being placed on a host (Nova: building/scheduling): it runs once Nova "
         "has built it, with nothing to start"
+    )
+
+
+def test_a_refusal_read_after_a_failed_poll_says_the_state_read_and_no_unknown_one(
+    openstack: OpenStack, fault_proxy: Callable[[int], FaultProxy], tmp_path: Path
+) -> None:
+    """The account's last poll failed, so nothing refuses the suspend by a state nobody
+    saw now: it is sent, Nova refuses, and wm reads the server and says its state. It then
+    added "(os-alpha failed its last poll too: moved's state now is unknown ...)" right
+    after the state it had just read."""
+    ident = str(boot(openstack, "alpha", "moved").id)
+    url = urlsplit(openstack.compute_url)
+    proxy = fault_proxy(url.port or 80)
+    config = account(openstack, "os-alpha", "alpha")
+    through = f"http://127.0.0.1:{proxy.port}{url.path}"
+    config = config.model_copy(
+        update={"driver": {**config.driver, "ex_force_base_url": through}, "timeout": 10}
+    )
+    portal = make_portal(tmp_path, config)
+    try:
+        server = listed(portal, "os-alpha")["moved"]  # running, as far as wm knows
+        openstack.nova("POST", f"/servers/{ident}/action", json={"os-stop": None})
+        openstack.settled(ident, "stopped")
+        proxy.fault = Fault("status", status=503)
+        assert refresh(portal)["os-alpha"].phase == "failed"
+        proxy.fault = PASS
+        phase, message, _ = act(portal, Action.SUSPEND, server)
+    finally:
+        close(portal)
+    assert (phase, message) == (
+        "failed",
+        "Nova refused the suspend: moved is stopped; suspend needs it running",
     )

@@ -106,7 +106,7 @@ def test_suspend_of_a_server_stopped_behind_the_portals_back_shows_novas_refusal
     # from the server as read after it; before, Nova's words, naming the id alone.
     assert (phase, message) == (
         "failed",
-        "os-alpha: Nova refused the suspend: moved is stopped; suspend needs it running",
+        "Nova refused the suspend: moved is stopped; suspend needs it running",
     )
     assert openstack.server(ident)["status"] == "SHUTOFF"  # type: ignore[index]
 
@@ -143,7 +143,7 @@ def test_reset_is_novas_hard_reboot_and_reboot_its_soft_one(
         with pytest.raises(BackendError) as refused:  # Nova's 409: 'vm_state error'
             asyncio.run(soft_reboot())
         assert refused.value.message == (
-            "os-alpha: Nova refused the reboot: stuck is error; reboot needs it running"
+            "Nova refused the reboot: stuck is error; reboot needs it running"
         )
 
         phase, message, _ = act(portal, Action.RESET, broken)

@@ -24,7 +24,14 @@ from winged_monkey.backend import ACTION_CAPABILITY, Backend, Capability, acting
 from winged_monkey.engine.accounts import Accounts
 from winged_monkey.engine.links import Links
 from winged_monkey.engine.recorder import Recorder
-from winged_monkey.errors import ActionNotAllowed, AnswerLostError, PluginBug, WMError, describe
+from winged_monkey.errors import (
+    ActionNotAllowed,
+    AnswerLostError,
+    PluginBug,
+    RefusedAsRead,
+    WMError,
+    describe,
+)
 from winged_monkey.models import Event, EventSource, Instance, InstanceState
 from winged_monkey.user.config import Config
 
@@ -230,7 +237,7 @@ class Operations:
                 final = ActionUpdate(action, instance, "failed", text, intent.key)
             except WMError as exc:
                 text = exc.message
-                if failed_poll:
+                if failed_poll and not isinstance(exc, RefusedAsRead):
                     text += (
                         f" ({instance.account} failed its last poll too: {instance.name}'s "
                         "state now is unknown; its row shows the state last seen)"
