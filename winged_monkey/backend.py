@@ -276,6 +276,15 @@ class Backend(ABC):
         `Portal.refusal` asks, so the UI offers no key for it. No network call."""
         return None
 
+    async def read_refusal(self, action: Action, instance: Instance) -> str | None:
+        """Why the provider would refuse `action` on this row, read from it now where its
+        state alone does not say (a Heat app: its resources, nested ones too); None when
+        it may, or when nothing needs reading (the default). Asked once `refusal` allows
+        the action, before the engine records its intent or sends it: a refusal, said as
+        one (`wm` exits 4), not an action that failed. A read that fails is no refusal:
+        the action's own call says what is wrong, as its outcome."""
+        return None
+
     async def native_events(
         self, instances: Sequence[Instance], markers: Mapping[str, str]
     ) -> NativeEvents:

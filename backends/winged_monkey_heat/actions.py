@@ -7,10 +7,10 @@ import asyncio
 import time
 
 from winged_monkey.actions import Action
-from winged_monkey.errors import ActionNotAllowed
+from winged_monkey.errors import ActionNotAllowed, NotFoundError
 from winged_monkey.models import Instance
-from winged_monkey_heat.refusals import by_resources
-from winged_monkey_heat.stacks import EVENT_PAGE, Stacks, stack_path
+from winged_monkey_heat.refusals import ARRIVED, by_resources, heat_action, walk
+from winged_monkey_heat.stacks import EVENT_PAGE, NESTED_DEPTH, Stacks, stack_path
 
 #: How long a check waits to show in Heat's events before leaving it to the follow.
 CHECK_SHOWS_WITHIN = 10.0
@@ -41,16 +41,35 @@ async def act(stacks: Stacks, action: Action, stack: Instance, account_timeout: 
     elif action is Action.CHECK:
         await _check(stacks, stack, path, min(CHECK_SHOWS_WITHIN, account_timeout / 2))
     elif action in _ACTION_BODY:
-        stacks.names.setdefault(stack.id, stack.name)  # its resources at the same path
-        refused = by_resources(action, stack, await stacks.resources(stack.id))
-        if refused:
-            raise ActionNotAllowed(refused, account=stacks.account)
         await stacks.client.request("POST", f"{path}/actions", body=_ACTION_BODY[action])
     else:
         raise ActionNotAllowed(
             f"a Heat stack cannot {action} (stop suspends it, start resumes it)",
             account=stacks.account,
         )
+
+
+async def refusal(stacks: Stacks, action: Action, stack: Instance) -> str | None:
+    """What Heat would refuse of a suspend or a resume of `stack` (refusals.by_resources),
+    read now: its resources as deep as Heat nests them, then the status of each nested
+    stack that holds one Heat refuses (Heat leaves a nested stack already where the action
+    leads as it is): those requests only where a nested resource refuses."""
+    heat = heat_action(action)
+    if heat is None:
+        return None
+    stacks.names.setdefault(stack.id, stack.name)  # its resources at the same path
+    resources = await stacks.resources(stack.id, nested_depth=NESTED_DEPTH)
+    _, entered = walk(heat, resources)
+
+    async def arrived(nested: str) -> bool:
+        try:
+            return (await stacks.show(nested)).get("stack_status") == ARRIVED[heat]
+        except NotFoundError:  # gone since: Heat will not leave it as it is
+            return False
+
+    found = await asyncio.gather(*(arrived(n) for n in sorted(entered)))
+    skipped = {n for n, done in zip(sorted(entered), found, strict=True) if done}
+    return by_resources(action, stack, resources, skipped)
 
 
 async def _check(stacks: Stacks, stack: Instance, path: str, within: float) -> None:

@@ -129,6 +129,9 @@ class HeatBackend(Backend):
     def refusal(self, action: Action, instance: Instance) -> str | None:
         return refusals.by_status(action, instance)
 
+    async def read_refusal(self, action: Action, instance: Instance) -> str | None:
+        return await actions.refusal(self.stacks, action, instance)
+
     async def native_events(
         self, instances: Sequence[Instance], markers: Mapping[str, str]
     ) -> NativeEvents:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from winged_monkey.models import AppDetail, AppOutput, AppParameter, AppResource, Instance
 from winged_monkey_heat.events import StackEvents, portal_event
 from winged_monkey_heat.listing import Listing
-from winged_monkey_heat.stacks import Stacks, stack_outputs
+from winged_monkey_heat.stacks import NESTED_DEPTH, Stacks, stack_outputs
 from winged_monkey_heat.validation import validate
 
 if TYPE_CHECKING:  # the catalog loads with the catalog's commands, not with every listing
@@ -38,12 +38,6 @@ def current_values(stack: Mapping[str, Any], hidden: set[str]) -> dict[str, str 
         for name, value in sorted(values.items())
         if not name.startswith("OS::")
     }
-
-
-#: Levels of nested stacks an app's detail reads, as deep as Heat nests by default
-#: (max_nested_stack_depth): a ResourceGroup of a nested template holds its servers two
-#: levels down, where one level showed only `web/0` and `wm ssh` found no server.
-NESTED_DEPTH = 5
 
 
 async def app_detail(

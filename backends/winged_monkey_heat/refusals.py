@@ -3,12 +3,17 @@
 A stack's resume runs heat.engine.resource.Resource.resume on each of its resources, its
 suspend Resource.suspend (either engine, legacy or convergence): each refuses a resource
 in a state it does not take ("State ('SNAPSHOT', 'COMPLETE') invalid for resume"), and
-one refusal fails the whole stack's action. wm reads the resources first and says so
+one refusal fails the whole stack's action. A resource that owns a nested stack (a
+ResourceGroup, a template resource) takes the action by its own state, then passes it to
+its nested stack, whose resources take it the same way, unless that stack is already
+where it leads (Stack.suspend returns at once on a SUSPEND_COMPLETE stack, Stack.resume
+on a RESUME_COMPLETE one). wm reads the resources first, nested ones too, and says so
 instead, with what to do."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Collection, Sequence
 
 from winged_monkey.actions import Action
 from winged_monkey.models import Instance, InstanceState
@@ -24,6 +29,8 @@ RESUMES = frozenset({Action.START, Action.RESUME})
 SUSPENDS = frozenset({Action.STOP, Action.SUSPEND})
 #: Resources named in a refusal; the rest are counted.
 NAMED = 3
+#: The status at which Heat leaves a (nested) stack as it is, for a suspend and a resume.
+ARRIVED = {"SUSPEND": "SUSPEND_COMPLETE", "RESUME": "RESUME_COMPLETE"}
 
 
 def suspendable(status: str) -> bool:
@@ -55,32 +62,91 @@ def by_status(action: Action, app: Instance) -> str | None:
     return None
 
 
-def by_resources(action: Action, app: Instance, resources: Sequence[StackResource]) -> str | None:
-    """What Heat would refuse given the app's resources as just read (top level)."""
+def heat_action(action: Action) -> str | None:
+    """The Heat stack action `action` sends: SUSPEND, RESUME, or None (not walked here)."""
+    return "RESUME" if action in RESUMES else "SUSPEND" if action in SUSPENDS else None
+
+
+def takes(heat: str, status: str) -> bool:
+    """Whether Resource.suspend (or .resume) takes a resource in `status`."""
+    return status in RESUMABLE if heat == "RESUME" else suspendable(status)
+
+
+def path(resource: StackResource) -> str:
+    """A resource as its app's detail names it: `web`, `web/0` (group web's member 0)."""
+    return f"{resource.parent}/{resource.name}" if resource.parent else resource.name
+
+
+def walk(
+    heat: str, resources: Sequence[StackResource], arrived: Collection[str] = ()
+) -> tuple[list[StackResource], set[str]]:
+    """As Heat's suspend or resume (`heat`) walks the app: the resources it refuses, and
+    the nested stacks it entered holding one. A top-level resource is taken by its own
+    state; one Heat takes that owns a nested stack passes the action on to the nested
+    stack's resources, unless that stack is in `arrived` (its id: already
+    SUSPEND_COMPLETE for a suspend, RESUME_COMPLETE for a resume, which Heat leaves as
+    it is). Resources of nested stacks not read (a top-level read) are not walked."""
+    below: dict[str | None, list[StackResource]] = defaultdict(list)
+    for resource in resources:
+        below[resource.parent].append(resource)
+    refused: list[StackResource] = []
+    entered: set[str] = set()
+
+    def into(owner: str | None) -> bool:
+        found = False
+        for resource in below.get(owner, []):
+            if not takes(heat, resource.status):
+                refused.append(resource)
+                found = True
+            elif (
+                resource.nested_stack_id
+                and resource.nested_stack_id not in arrived
+                and into(path(resource))
+            ):
+                entered.add(resource.nested_stack_id)
+                found = True
+        return found
+
+    into(None)
+    return refused, entered
+
+
+def by_resources(
+    action: Action,
+    app: Instance,
+    resources: Sequence[StackResource],
+    arrived: Collection[str] = (),
+) -> str | None:
+    """What Heat would refuse given the app's resources as read (nested ones with their
+    owner's path as `parent`); `arrived`: the nested stacks Heat would leave as they are
+    (`walk`)."""
+    heat = heat_action(action)
     statuses = [app.raw_state, *(r.status for r in resources)]
-    if any(split(status)[1] == "IN_PROGRESS" for status in statuses):
+    if heat is None or any(split(status)[1] == "IN_PROGRESS" for status in statuses):
         return None  # Heat's own words say it best: an action in progress, to wait for
-    if action in RESUMES:
-        refused = [r for r in resources if r.status not in RESUMABLE]
-        if not refused:
-            return None
+    refused, _ = walk(heat, resources, arrived)
+    if not refused:
+        return None
+    if heat == "RESUME":
         said = (
             f"Heat would refuse to resume {app.name}: {_which(refused)} (Heat resumes a "
             "resource only when suspended, or when its last action was a resume)"
         )
-        if all(suspendable(r.status) for r in refused):
-            said += f"; suspend it again (`wm stop {app.name}`), then start it"
-        return said
-    if action in SUSPENDS:
-        refused = [r for r in resources if not suspendable(r.status)]
-        if not refused:
-            return None
-        said = (
-            f"Heat would refuse to suspend {app.name}: {_which(refused)} (Heat suspends a "
-            "resource only once its last action completed, or its suspend failed)"
+        # A suspend takes them back where a resume does, if Heat takes it: not on a
+        # stack already SUSPEND_COMPLETE (it returns at once), nor past a resource it
+        # refuses. Heat's check takes any: each resource CHECK_COMPLETE, then a suspend.
+        blocked, _ = walk("SUSPEND", resources)
+        if not blocked and app.raw_state != ARRIVED["SUSPEND"]:
+            return f"{said}; suspend it again (`wm stop {app.name}`), then start it"
+        return (
+            f"{said}; check it first (`wm check {app.name}`: Heat's check leaves each "
+            "resource CHECK_COMPLETE, which its suspend takes), then stop it and start it"
         )
-        return f"{said}; {_instead(app, refused)}"
-    return None
+    said = (
+        f"Heat would refuse to suspend {app.name}: {_which(refused)} (Heat suspends a "
+        "resource only once its last action completed, or its suspend failed)"
+    )
+    return f"{said}; {_instead(app, refused)}"
 
 
 def _instead(app: Instance, refused: Sequence[StackResource]) -> str:
@@ -96,7 +162,7 @@ def _instead(app: Instance, refused: Sequence[StackResource]) -> str:
 def _which(resources: Sequence[StackResource]) -> str:
     """`resource vm is SNAPSHOT_COMPLETE`, `resources a (X), b (Y) and 2 more`."""
     if len(resources) == 1:
-        return f"resource {resources[0].name} is {resources[0].status}"
-    named = ", ".join(f"{r.name} ({r.status})" for r in resources[:NAMED])
+        return f"resource {path(resources[0])} is {resources[0].status}"
+    named = ", ".join(f"{path(r)} ({r.status})" for r in resources[:NAMED])
     more = len(resources) - NAMED
     return f"resources {named}" + (f" and {more} more" if more > 0 else "")

@@ -12,6 +12,11 @@ from winged_monkey_heat.models import StackEvent, StackOutput, StackResource, pa
 PAGE = 200
 #: Events per request when paging through a stack's events.
 EVENT_PAGE = 100
+#: Levels of nested stacks read, as deep as Heat nests by default (max_nested_stack_depth):
+#: a ResourceGroup of a nested template holds its servers two levels down, where one level
+#: showed only `web/0` (an app's detail; `wm ssh` found no server), and Heat's suspend and
+#: resume walk every level.
+NESTED_DEPTH = 5
 
 
 def stack_path(stack_id: str, name: str | None) -> str:

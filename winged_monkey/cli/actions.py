@@ -11,7 +11,7 @@ import click
 
 from winged_monkey.actions import Action
 from winged_monkey.cli.base import Context, ExitCode, exit_code, fail, guard, refresh
-from winged_monkey.errors import NotFoundError, WMError
+from winged_monkey.errors import ActionNotAllowed, NotFoundError, WMError
 from winged_monkey.terminal.render import printable_lines
 
 if TYPE_CHECKING:
@@ -41,7 +41,7 @@ def _act(obj: Context, action: Action, refs: list[str], yes: bool) -> None:
         asyncio.run(refresh(portal, None))
         targets = _resolve(portal, refs)
     targets = list({i.key: i for i in targets}.values())  # named twice (web-1 and its id): once
-    refused = [(i, why) for i in targets if (why := portal.refusal(action, i))]
+    refused = asyncio.run(_refusals(portal, action, targets))
     if refused:
         for instance, why in refused:
             _echo(f"wm: {instance.key}: {why}", err=True)
@@ -49,8 +49,17 @@ def _act(obj: Context, action: Action, refs: list[str], yes: bool) -> None:
         sys.exit(ExitCode.NOT_FOUND)
     if action.destructive and not yes:
         _confirm(action, targets)
-    ok = asyncio.run(_run_actions(portal, action, targets))
-    sys.exit(ExitCode.OK if ok else ExitCode.FAILED)
+    sys.exit(asyncio.run(_run_actions(portal, action, targets)))
+
+
+async def _refusals(
+    portal: Portal, action: Action, targets: list[Instance]
+) -> list[tuple[Instance, str]]:
+    """Each target the portal refuses `action` on, with why: by its state, then by what its
+    provider says now (a Heat app's resources, read at once for all), before anything is
+    sent to any."""
+    said = await asyncio.gather(*(portal.read_refusal(action, i) for i in targets))
+    return [(i, why) for i, why in zip(targets, said, strict=True) if why]
 
 
 async def _fetch(portal: Portal, action: Action, refs: list[str]) -> list[Instance]:
@@ -127,25 +136,32 @@ def _confirm(action: Action, targets: list[Instance]) -> None:
         fail("not confirmed; nothing was changed", ExitCode.DECLINED)
 
 
-async def _run_actions(portal: Portal, action: Action, targets: list[Instance]) -> bool:
-    async def one(instance: Instance) -> bool:
+async def _run_actions(portal: Portal, action: Action, targets: list[Instance]) -> ExitCode:
+    """Run `action` on each target at once: OK when each was done, FAILED when one failed
+    (or timed out, or its outcome is unknown), else NOT_FOUND when one was refused as it
+    was sent (its state changed since the check): said as a refusal, not a failure."""
+
+    async def one(instance: Instance) -> ExitCode:
         try:
             async for update in portal.run_action(action, instance):
                 if update.finished:
                     stream = sys.stdout if update.phase == "done" else sys.stderr
                     label = "ok" if update.phase == "done" else update.phase
                     _echo(f"{instance.key}: {label}: {update.message}", file=stream)
-                    return update.phase == "done"
+                    return ExitCode.OK if update.phase == "done" else ExitCode.FAILED
                 _echo(f"{instance.key}: {update.message}", err=True)
+        except ActionNotAllowed as exc:
+            _echo(f"wm: {instance.key}: {exc.message}", err=True)
+            return ExitCode.NOT_FOUND
         except WMError as exc:
             _echo(f"{instance.key}: failed: {exc.message}", err=True)
-        return False
+        return ExitCode.FAILED
 
     try:
-        results = await asyncio.gather(*(one(i) for i in targets))
+        results = set(await asyncio.gather(*(one(i) for i in targets)))
     finally:
         await portal.close()
-    return all(results)
+    return next((c for c in (ExitCode.FAILED, ExitCode.NOT_FOUND) if c in results), ExitCode.OK)
 
 
 #: One command per action, by name, and `delete` (the issue's word): destroy's alias. main.py

@@ -167,6 +167,25 @@ class Operations:
             return None  # the provider takes it again, though its state alone refuses it
         return refusal(action, instance, seen_now=seen_now, backend=said)
 
+    async def read_refusal(self, action: Action, instance: Instance) -> str | None:
+        """`refusal`, then what the backend reads from the provider now that would refuse
+        it (Backend.read_refusal: a Heat app's resources), within the account's deadline.
+        A read that fails refuses nothing: the action's call meets the same fault, and
+        its outcome says it. A backend's bug is raised."""
+        action = self.effective(action, instance)
+        reason = self.refusal(action, instance)
+        if reason:
+            return reason
+        backend = await self.accounts.backend(instance.account)
+        try:
+            return await self.accounts.within(
+                instance.account, backend.read_refusal(action, instance)
+            )
+        except PluginBug:
+            raise
+        except WMError:
+            return None
+
     def fly(self, intent: Intent, observed: Instance, shown: Instance) -> None:
         """`intent`'s action is under way on `observed`, shown as `shown` meanwhile."""
         who = intent.user or self.user
@@ -196,7 +215,7 @@ class Operations:
         event log (the aggregator's token user); default: ours. `cause`: the key of the
         event that asked for it (the aggregator's record of a client's request)."""
         action = self.effective(action, instance)
-        reason = self.refusal(action, instance)
+        reason = await self.read_refusal(action, instance)
         if reason:
             raise ActionNotAllowed(reason, account=instance.account)
         account = self.accounts.get(instance.account)

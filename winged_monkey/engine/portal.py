@@ -364,6 +364,11 @@ class Portal:
         """Why `action` cannot run on `instance` now, or None when it can."""
         return self.operations.refusal(action, instance)
 
+    async def read_refusal(self, action: Action, instance: Instance) -> str | None:
+        """`refusal`, then why the provider would refuse it as read from it now (a Heat
+        app's resources); `run_action` asks the same before it records anything."""
+        return await self.operations.read_refusal(action, instance)
+
     def seen_now(self, instance: Instance) -> bool:
         """Whether the row's state was seen now (not kept as last seen: its account failed
         its last poll, or its source could not list it)."""

@@ -462,6 +462,8 @@ class Aggregator(RequestLog):
         the cause of the request's event; the engine's intent points at that event."""
         cause = client_cause(origin)
         reason = self.refusal(token, action, instance)
+        if reason is None:  # what the provider says now (a Heat app's resources)
+            reason = await self.portal.read_refusal(action, instance)
         if reason is not None:  # an attempt refused is part of the audit trail too
             await self.record_request(
                 token,
