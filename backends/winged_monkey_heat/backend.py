@@ -127,7 +127,12 @@ class HeatBackend(Backend):
         return action in {Action.STOP, Action.SUSPEND} and refusals.suspended_then_checked(instance)
 
     def refusal(self, action: Action, instance: Instance) -> str | None:
-        return refusals.by_status(action, instance)
+        # Its status, then its top-level resources as last read with that status (by its
+        # member count or its detail: no request here); nested ones are read when sent.
+        said = refusals.by_status(action, instance)
+        if said is None and (kept := self._listing.kept(instance)) is not None:
+            said = refusals.by_resources(action, instance, kept)
+        return said
 
     async def read_refusal(self, action: Action, instance: Instance) -> str | None:
         return await actions.refusal(self.stacks, action, instance)

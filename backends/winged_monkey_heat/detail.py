@@ -54,7 +54,7 @@ async def app_detail(
     )
     hidden = hidden_parameters(template)
     now = datetime.now(UTC)
-    row = await listing.read_with(stack, sum(1 for r in resources if not r.parent))
+    row = await listing.read_with(stack, [r for r in resources if not r.parent])
     return AppDetail(
         app=row,
         resources=tuple(

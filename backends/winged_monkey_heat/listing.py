@@ -11,8 +11,9 @@ from typing import Any
 from winged_monkey.account import AccountConfig
 from winged_monkey.errors import NotFoundError
 from winged_monkey.models import Instance, InstanceState
-from winged_monkey_heat.models import StackEvent, parse_time
-from winged_monkey_heat.stacks import EVENT_PAGE, Stacks, stack_path
+from winged_monkey_heat.models import StackEvent, StackResource, parse_time
+from winged_monkey_heat.refusals import settled
+from winged_monkey_heat.stacks import EVENT_PAGE, Stacks
 from winged_monkey_heat.states import KEEP_STATE, normalise, split
 
 #: Requests at once while listing (member counts, pre-check states: each one is small).
@@ -33,6 +34,9 @@ class Listing:
         self.stacks = stacks
         #: (stack id, status, updated) -> top-level resource count, so polls do not refetch.
         self._members: dict[tuple[str, str, str | None], int] = {}
+        #: stack id -> its top-level resources as last read (counted, or in its detail),
+        #: with the (id, status, updated) they were read at: what `kept` gives `refusal`.
+        self._resources: dict[str, tuple[tuple[str, str, str | None], list[StackResource]]] = {}
         #: stack id -> its last own event before the check or snapshot it is in
         #: (CHECK_COMPLETE, SNAPSHOT_COMPLETE), or before its rollback (ROLLBACK_*):
         #: kept while it stays so (same status and update time), so a poll asks Heat's
@@ -41,11 +45,26 @@ class Listing:
 
     def recall(self, rows: Sequence[Instance]) -> None:
         """Member counts of the stacks last listed: one unchanged since (same status and
-        update time) is not asked again, even by a new process (`wm ls`)."""
+        update time) is not asked again, even by a new process (`wm ls`). Not those of a
+        stack whose resources may hold one Heat refuses to suspend or resume (a failed
+        action's, a check's: refusals.settled): read once by this process, they are kept
+        for `refusal`."""
         for row in rows:
             status, members = row.extra.get("stack_status"), row.members
-            if row.kind == "app" and isinstance(status, str) and members is not None:
+            if (
+                row.kind == "app"
+                and isinstance(status, str)
+                and members is not None
+                and settled(status)
+            ):
                 self._members.setdefault((row.id, status, row.extra.get("updated_at")), members)
+
+    def kept(self, row: Instance) -> list[StackResource] | None:
+        """The app's top-level resources as read with its row's status (by its count, or
+        its detail); None when not read so: no network call."""
+        read = self._resources.get(row.id)
+        at = (row.id, row.extra.get("stack_status"), row.extra.get("updated_at"))
+        return read[1] if read is not None and read[0] == at else None
 
     async def rows(self) -> list[Instance]:
         stacks = await self.stacks.listed()
@@ -71,11 +90,18 @@ class Listing:
         await self._before_check(stack)
         return self._row(stack, await self._member_count(stack))
 
-    async def read_with(self, stack: dict[str, Any], members: int) -> Instance:
-        """The row of a stack read whole (an app's detail), its top-level `members` counted
-        there: the state the detail shows is the one read with it."""
+    async def read_with(self, stack: dict[str, Any], resources: list[StackResource]) -> Instance:
+        """The row of a stack read whole (an app's detail), with its top-level `resources`
+        read there (counted, and kept): the state the detail shows is the one read with
+        them."""
         await self._before_check(stack)
-        return self._row(stack, members)
+        self._keep(stack, resources)
+        return self._row(stack, len(resources))
+
+    def _keep(self, stack: dict[str, Any], resources: list[StackResource]) -> None:
+        key = (str(stack["id"]), str(stack.get("stack_status") or ""), stack.get("updated_time"))
+        self._members[key] = len(resources)
+        self._resources[key[0]] = (key, resources)
 
     async def _member_count(self, stack: dict[str, Any]) -> int | None:
         status = str(stack.get("stack_status") or "")
@@ -83,13 +109,11 @@ class Listing:
             return 0
         key = (str(stack["id"]), status, stack.get("updated_time"))
         if key not in self._members:
+            self.stacks.names.setdefault(key[0], str(stack.get("stack_name") or ""))
             try:
-                data = await self.stacks.client.request(
-                    "GET", f"{stack_path(key[0], stack.get('stack_name'))}/resources"
-                )
+                self._keep(stack, await self.stacks.resources(key[0]))
             except NotFoundError:  # deleted between the list and this call
                 return None
-            self._members[key] = len((data or {}).get("resources", []))
         return self._members[key]
 
     async def _before_check(self, stack: dict[str, Any]) -> None:

@@ -33,6 +33,14 @@ NAMED = 3
 ARRIVED = {"SUSPEND": "SUSPEND_COMPLETE", "RESUME": "RESUME_COMPLETE"}
 
 
+def settled(stack_status: str) -> bool:
+    """A stack whose last action completed and left each resource as Heat's suspend or
+    resume takes it (CREATE_COMPLETE, SUSPEND_COMPLETE, ...): a failed action's resources,
+    a check's or a snapshot's, a rollback's, may hold one Heat refuses."""
+    action, result = split(stack_status)
+    return result == "COMPLETE" and action in {"CREATE", "UPDATE", "SUSPEND", "RESUME"}
+
+
 def suspendable(status: str) -> bool:
     """Resource.suspend: not a deleted (or deleting) one, and not one whose last action
     is unfinished or failed, unless that was a suspend."""

@@ -507,7 +507,11 @@ def test_suspend_on_an_app_whose_suspend_failed_suspends_it_again(cli: Cli) -> N
 
     resumed = cli.run("start", "pair")
     assert resumed.exit_code == ExitCode.NOT_FOUND, resumed.output
-    assert "pair is error; start needs it" in resumed.output
+    assert (  # its resources as listed (the portal's rules alone: 'pair is error; ...')
+        "Heat would refuse to resume pair: resource b is CHECK_COMPLETE (Heat resumes a "
+        "resource only when suspended, or when its last action was a resume); suspend it "
+        "again (`wm stop pair`), then start it"
+    ) in resumed.output
     suspended = cli.run("suspend", "pair")
     assert suspended.exit_code == ExitCode.OK, suspended.output
     assert suspended.output.splitlines()[-1].endswith("pair suspended"), suspended.output

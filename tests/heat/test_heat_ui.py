@@ -13,6 +13,7 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from tests.heat.conftest import FAILING, SLOW, Projects
+from winged_monkey.actions import Action
 from winged_monkey.ui.app import WMApp
 from winged_monkey.ui.screens.app_detail import MASK, AppScreen
 from winged_monkey.ui.screens.main import MainScreen
@@ -190,4 +191,67 @@ async def test_app_detail_shows_the_description_and_tags(heat: Projects) -> None
         assert "the shop?[2J front" in text
         assert "\x1b" not in text
         assert "tags: web, prod" in text
+    await portal.close()
+
+
+async def test_stop_is_not_offered_on_an_app_heat_would_not_suspend(heat: Projects) -> None:
+    """A failed create leaves its resource CREATE_FAILED, which Heat's suspend refuses. The
+    footer offered stop (`x`) on it: the portal's rules allow a stop of an app in error,
+    and the refusal was found only once `x` was pressed, reading the resources. The
+    listing reads them already (its member count): kept, they hide the key, and pressing
+    it sends nothing."""
+    broken = heat.create("hide", "broken", FAILING)
+    fine = heat.create("hide", "fine", SHOP, db_password=SECRET)
+    assert heat.wait("hide", broken) == "CREATE_FAILED"
+    assert heat.wait("hide", fine) == "CREATE_COMPLETE"
+    portal = heat.portal("hide")
+    app = WMApp(portal, portal.config, title_suffix="test")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = main_of(app)
+        table = screen.table
+        await wait_for(pilot, lambda: table.total_count == 2, "the two stacks")
+
+        def keys() -> set[str]:
+            return {ab.binding.description for ab in app.screen.active_bindings.values()}
+
+        table.select(f"hide/{fine}")
+        await pilot.pause()
+        assert "stop" in keys()
+        table.select(f"hide/{broken}")
+        await pilot.pause()
+        assert "stop" not in keys()
+        assert "destroy" in keys()
+        row = table.cursor_instance
+        assert row is not None
+        assert portal.refusal(Action.STOP, row) == (
+            "Heat would refuse to suspend broken: resource broken is CREATE_FAILED (Heat "
+            "suspends a resource only once its last action completed, or its suspend "
+            "failed); fix it with `wm app update broken`, or destroy it"
+        )
+        await pilot.press("x")  # pressed anyway: nothing is asked, nothing is sent
+        await pilot.pause()
+        assert isinstance(app.screen, MainScreen)
+    await portal.close()
+    assert heat.status("hide", broken) == "CREATE_FAILED"  # nothing sent
+
+
+async def test_stop_is_not_offered_either_once_started_again_from_the_store(
+    heat: Projects,
+) -> None:
+    """Started again, wm recalls each app's member count from its store and reads no
+    resources of an app unchanged since: the failed app's stop was offered again. An app
+    whose resources may hold one Heat refuses (a failed action's) is read once more."""
+    broken = heat.create("again", "broken", FAILING)
+    assert heat.wait("again", broken) == "CREATE_FAILED"
+    first = heat.portal("again")
+    assert [u async for u in first.refresh()]
+    await first.close()
+    portal = heat.portal("again")  # the same store: the rows recalled
+    assert [u async for u in portal.refresh()]
+    row = portal.instance(f"again/{broken}")
+    assert row is not None
+    assert row.members == 1
+    said = portal.refusal(Action.STOP, row)
+    assert said is not None
+    assert said.startswith("Heat would refuse to suspend broken: resource broken is CREATE_FAILED")
     await portal.close()
