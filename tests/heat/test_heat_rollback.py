@@ -26,7 +26,12 @@ def rolled_back(heat: Projects, name: str, stack: str, stack_id: str | None = No
     else:
         reply = heat.witness(name, "PUT", f"/stacks/{stack}/{stack_id}", json=body)
         assert reply.status_code == 202, reply.text
-    assert heat.wait(name, stack_id) == "ROLLBACK_COMPLETE"
+    # The convergence engine says UPDATE_FAILED (CREATE_FAILED) before its rollback begins.
+    deadline = time.monotonic() + 60
+    while (status := heat.wait(name, stack_id)) != "ROLLBACK_COMPLETE":
+        assert status.endswith("_FAILED"), status
+        assert time.monotonic() < deadline, status
+        time.sleep(0.1)
     return stack_id
 
 
@@ -88,3 +93,27 @@ async def test_a_create_being_rolled_back_is_stopping(heat_convergence: Projects
     said = summary(listed, datetime.now(UTC)).plain
     assert "ROLLBACK_IN_PROGRESS" in said
     assert "create failed and is being rolled back" in said
+
+
+async def test_an_update_being_rolled_back_is_pending(heat_convergence: Projects) -> None:
+    """An update that failed, rollback on: Heat puts the old template back (here it deletes
+    what the update added, slowly). The app comes back up on it: pending, not stopping as
+    a create's rollback is, its detail saying which update failed, and how."""
+    heat = heat_convergence
+    stack = heat.create("undoing", "redo", ONE)
+    assert heat.wait("undoing", stack) == "CREATE_COMPLETE"
+    body = {"template": SLOW_TO_DELETE, "disable_rollback": False}
+    reply = heat.witness("undoing", "PUT", f"/stacks/redo/{stack}", json=body)
+    assert reply.status_code == 202, reply.text
+    deadline = time.monotonic() + 60
+    while (status := heat.status("undoing", stack)) != "ROLLBACK_IN_PROGRESS":
+        assert time.monotonic() < deadline, status
+        await asyncio.sleep(0.1)
+    (listed,) = await heat.backend("undoing").list_instances()  # within the slow delete
+    assert (listed.state, listed.raw_state) == (InstanceState.PENDING, "ROLLBACK_IN_PROGRESS")
+    assert listed.extra["rolled_back"].startswith(
+        "update failed and is being rolled back: Resource CREATE failed: "
+    )
+    said = summary(listed, datetime.now(UTC)).plain
+    assert "ROLLBACK_IN_PROGRESS" in said
+    assert "update failed and is being rolled back" in said
