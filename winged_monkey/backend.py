@@ -19,7 +19,7 @@ from winged_monkey.account import AccountConfig, Secrets
 from winged_monkey.actions import Action
 from winged_monkey.blocking import Lane
 from winged_monkey.errors import ActionNotAllowed
-from winged_monkey.models import AppDetail, Event, Instance
+from winged_monkey.models import AppDetail, Event, Instance, Unlisted
 
 if TYPE_CHECKING:  # the catalog's models load with the catalog, not with every backend
     from winged_monkey.backend_settings import BackendSettings
@@ -216,15 +216,12 @@ class Backend(ABC):
     async def list_instances(self) -> list[Instance]:
         """Every instance the account can see, normalised."""
 
-    def unlisted(self) -> tuple[str, ...]:
-        """What the last `list_instances` could not include, one line each, in words that
-        name it (an aggregator's account that its server cannot list and holds no rows of):
-        the account is ok, and these are said beside its rows. The default: nothing."""
-        return ()
-
-    def unlisted_accounts(self) -> tuple[str, ...]:
-        """The names of what `unlisted` says, in its order (an aggregator's server accounts),
-        for a `wm serve` over this account to name in its listings' X-WM-Not-Listed."""
+    def unlisted(self) -> tuple[Unlisted, ...]:
+        """What the last `list_instances` could not include, one entry each (an
+        aggregator's account that its server cannot list, or has not yet, and holds no rows
+        of): the account is ok, and these are said beside its rows, and relayed by a `wm
+        serve` over the account (its X-WM-Not-Listed, its provider-accounts). The default:
+        nothing."""
         return ()
 
     def not_an_instance(self, ref: str) -> str | None:

@@ -12,6 +12,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from winged_monkey.models import Quota as Quota  # one limit: with the models (Unlisted's)
+
 ItemKind = Literal["image", "template", "deployable"]
 
 
@@ -63,22 +65,6 @@ class Choice(BaseModel):
     zone: str | None = Field(
         None, description="The location it belongs to (a subnet's zone); None: any."
     )
-
-
-class Quota(BaseModel):
-    """One limit and its current use; None where the provider does not say."""
-
-    model_config = ConfigDict(frozen=True, defer_build=True)
-
-    resource: Literal["instances", "vcpus", "ram_mb", "stacks"] | str
-    limit: int | None = None
-    used: int | None = None
-
-    @property
-    def remaining(self) -> int | None:
-        if self.limit is None or self.limit < 0:  # Nova says -1 for unlimited
-            return None
-        return max(self.limit - (self.used or 0), 0)
 
 
 class AccountCatalog(BaseModel):

@@ -132,6 +132,53 @@ AccountPhase = Literal["loading", "ok", "failed", "stale"]
 Unseen = Literal["source", "failed", "not listed"]
 
 
+class Quota(BaseModel):
+    """One limit and its current use; None where the provider does not say."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    resource: Literal["instances", "vcpus", "ram_mb", "stacks"] | str
+    limit: int | None = None
+    used: int | None = None
+
+    @property
+    def remaining(self) -> int | None:
+        if self.limit is None or self.limit < 0:  # Nova says -1 for unlimited
+            return None
+        return max(self.limit - (self.used or 0), 0)
+
+
+class Unlisted(BaseModel):
+    """One account an account reaches (an aggregator's server account) that its last
+    listing holds no rows of: its source cannot list it, or has not yet. The account itself
+    is ok; this is said beside its rows (Backend.unlisted), and relayed by a `wm serve`
+    over it, structured, so that its words read the same through any number of them."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    name: str = Field(
+        description="As its source names it: team-b; upstream/team-b when that source "
+        "relays it from a server behind it in turn."
+    )
+    phase: Literal["failed", "loading"] = Field(
+        description="failed: its source cannot list it; loading: not listed yet."
+    )
+    reason: str | None = Field(
+        None,
+        description="Why it failed, in its source's own words (the cloud's), without any "
+        "relay's words before them; None while not listed yet.",
+    )
+    region: str | None = Field(None, description="Its region, where its source says it.")
+    quotas: tuple[Quota, ...] = Field((), description="Its quota, as its source last read it.")
+
+    @property
+    def line(self) -> str:
+        """What a person reads of it: `the aggregator cannot list team-b: ...`."""
+        if self.phase == "failed":
+            return f"the aggregator cannot list {self.name}: {self.reason or 'its poll failed'}"
+        return f"the aggregator has not listed {self.name} yet"
+
+
 class AccountStatus(BaseModel):
     """What the account strip shows for one account."""
 
@@ -153,19 +200,11 @@ class AccountStatus(BaseModel):
         "aggregator's account that failed).",
     )
     refreshing: bool = Field(False, description="A poll of this account is under way.")
-    unlisted: tuple[str, ...] = Field(
+    unlisted: tuple[Unlisted, ...] = Field(
         (),
-        description="What the last listing could not include, one line each (an "
-        "aggregator's account its server has no rows of: failed, or not listed yet).",
+        description="What the last listing could not include (an aggregator's accounts its "
+        "server has no rows of: failed, or not listed yet), one entry each.",
     )
-    unlisted_accounts: tuple[str, ...] = Field(
-        (),
-        description="The names of what `unlisted` says, in its order (Backend.unlisted_accounts).",
-    )
-
-    def unlisted_by_account(self) -> dict[str, str]:
-        """`unlisted`'s lines by the account each says (`unlisted_accounts`)."""
-        return dict(zip(self.unlisted_accounts, self.unlisted, strict=False))
 
     def unseen(self, instance: Instance) -> Unseen | None:
         """Why the state of `instance` (a row of this account) was not observed now, or
@@ -186,6 +225,9 @@ class AccountSnapshot(BaseModel):
     account: str
     fetched_at: datetime
     instances: tuple[Instance, ...]
+    unlisted: tuple[Unlisted, ...] = Field(
+        (), description="What that listing could not include (AccountStatus.unlisted)."
+    )
     markers: dict[str, str] = Field(
         default_factory=dict,
         description="The backend's event markers as the listing's process had read its own "

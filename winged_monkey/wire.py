@@ -91,8 +91,9 @@ class AccountStatusOut(_Wire):
 class ProviderAccountOut(_Wire):
     id: str = Field(
         description="The account's name in the server's config; ACCOUNT/NAME: an account "
-        "of the server an aggregator account reaches, that it cannot list (failed) or "
-        "serves as last seen (stale)."
+        "of the server an aggregator account reaches, that it cannot list (failed, with "
+        "that server's own words), has not listed yet (loading) or serves as last seen "
+        "(stale)."
     )
     provider: str
     region: str | None = None

@@ -30,6 +30,7 @@ from winged_monkey.models import (
     EventSource,
     Instance,
     InstanceState,
+    Unlisted,
 )
 from winged_monkey.wire import (
     ActionAccepted,
@@ -93,7 +94,7 @@ class AggregatorBackend(Backend):
         #: Rows just launched that the aggregator has not listed yet (it answers from its
         #: cache, which takes them in at its next poll): local id -> (row, until when).
         self._launched: dict[str, tuple[Instance, float]] = {}
-        self._unlisted: dict[str, str] = {}
+        self._unlisted: tuple[Unlisted, ...] = ()
         #: The rows this account listed last time (`recall`), for the server accounts the
         #: server holds no rows of now (convert.kept).
         self._recalled: Sequence[Instance] = ()
@@ -118,14 +119,11 @@ class AggregatorBackend(Backend):
             row.id: "deployments" if row.kind == "app" else "instances" for row in rows
         }
         held = {row.source_account for row in kept}  # said on each of its rows instead
-        self._unlisted = {name: why for name, why in unlisted.items() if name not in held}
+        self._unlisted = tuple(u for u in unlisted if u.name not in held)
         return rows
 
-    def unlisted(self) -> tuple[str, ...]:
-        return tuple(self._unlisted.values())
-
-    def unlisted_accounts(self) -> tuple[str, ...]:
-        return tuple(self._unlisted)
+    def unlisted(self) -> tuple[Unlisted, ...]:
+        return self._unlisted
 
     def recall(self, rows: Sequence[Instance]) -> None:
         self._recalled = rows

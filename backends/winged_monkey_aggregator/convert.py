@@ -7,12 +7,12 @@ exactly those actions.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import UTC
 from typing import Any
 
 from winged_monkey.catalog import AccountCatalog, CatalogItem, Choice, Quota, Size
-from winged_monkey.models import Event, EventSource, Instance, Requested
+from winged_monkey.models import Event, EventSource, Instance, Requested, Unlisted
 from winged_monkey.wire import (
     CLIENT_CAUSE,
     CatalogOut,
@@ -72,31 +72,37 @@ def instance(account: str, row: ResourceOut) -> Instance:
     )
 
 
-def unlisted(accounts: Iterable[ProviderAccountOut], rows: Iterable[Instance]) -> dict[str, str]:
+def unlisted(accounts: Iterable[ProviderAccountOut], rows: Iterable[Instance]) -> list[Unlisted]:
     """The server's accounts it holds no rows of because it cannot list them (or has not
     yet), each with why: without a word these would look like accounts with nothing on
-    them. An account with rows kept as last seen says so on each row (`stale`)."""
+    them. An account with rows kept as last seen says so on each row (`stale`). Its
+    `error` is its source's own words (a `wm serve` relays those of the accounts behind it
+    as they were said to it), so they are said once, however many servers they came
+    through."""
     listed = {i.source_account for i in rows}
-    said = {}
-    for account in accounts:
-        if account.id in listed or account.status.phase in ("ok", "stale"):
-            continue
-        if account.status.phase == "failed":
-            said[account.id] = f"the aggregator cannot list {account.id}: {account.status.error}"
-        else:
-            said[account.id] = f"the aggregator has not listed {account.id} yet"
-    return said
+    return [
+        Unlisted(
+            name=account.id,
+            phase="failed" if account.status.phase == "failed" else "loading",
+            reason=account.status.error if account.status.phase == "failed" else None,
+            region=account.region,
+            quotas=account.quotas,
+        )
+        for account in accounts
+        if account.id not in listed and account.status.phase not in ("ok", "stale")
+    ]
 
 
-def kept(recalled: Iterable[Instance], unlisted: Mapping[str, str]) -> list[Instance]:
+def kept(recalled: Iterable[Instance], unlisted: Iterable[Unlisted]) -> list[Instance]:
     """This client's last rows of each server account the server now holds no rows of
     (`unlisted`: a restarted server or a new replica that cannot list it, or has not yet):
     kept as last seen, each saying why. Dropped, they were taken for machines gone:
     `vanished` in the log, and a destroy whose answer was lost settled as done."""
+    why = {u.name: u.line for u in unlisted}
     return [
-        row.model_copy(update={"stale": f"{why} (as last listed here)"})
+        row.model_copy(update={"stale": f"{why[row.source_account]} (as last listed here)"})
         for row in recalled
-        if (why := unlisted.get(row.source_account or "")) is not None
+        if row.source_account in why
     ]
 
 

@@ -109,7 +109,7 @@ async def test_the_server_starts_and_fails_the_bad_account_alone(
                 await opened.close()
                 store.close()
         assert status.phase == "ok"  # team-a listed
-        (said,) = status.unlisted
+        (said,) = (u.line for u in status.unlisted)
         assert said.startswith(
             f"the aggregator cannot list {TYPO}: the server's config refuses the [[accounts]] "
             f"table of '{TYPO}', so the server cannot serve it until the server's admin "

@@ -202,7 +202,7 @@ async def test_an_account_the_server_never_listed_is_said_not_left_out_in_silenc
     portal = portals(aggregator_account("team", agg.url, token, monkeypatch))
     status = (await refresh(portal))["team"].status
     assert status.phase == "ok"  # the server's other accounts listed
-    (said,) = status.unlisted
+    (said,) = (u.line for u in status.unlisted)
     assert said.startswith(f"the aggregator cannot list {FLAKY}: "), said
 
     result = await asyncio.to_thread(wm, tmp_path, agg.url, token, "ls")
@@ -304,6 +304,7 @@ def test_a_relayed_row_kept_as_last_seen_says_when_its_source_listed_it(
         accounts = {a["id"]: a for a in client.get("/api/v1/provider-accounts").json()}
         listing = client.get("/api/v1/instances")
         rows = [r for r in listing.json() if str(r["id"]).startswith(f"{FLAKY}/")]
+        narrowed = client.get("/api/v1/instances", params={"account": f"upstream/{FLAKY}"})
 
     relayed = str(accounts["upstream"]["status"]["fetched_at"])
     assert {str(r["id"]).partition("/")[2] for r in rows} == set(source)
@@ -316,6 +317,10 @@ def test_a_relayed_row_kept_as_last_seen_says_when_its_source_listed_it(
     # accounts said it, so a script counted these rows as current.
     assert listing.headers["X-WM-Stale"] == f"upstream/{FLAKY}"
     assert "X-WM-Not-Listed" not in listing.headers
+    # The id /provider-accounts lists, as a filter: its rows, said as last seen.
+    assert narrowed.status_code == 200, narrowed.text
+    assert sorted(r["id"] for r in narrowed.json()) == sorted(r["id"] for r in rows)
+    assert narrowed.headers["X-WM-Stale"] == f"upstream/{FLAKY}"
     assert sorted(accounts) == ["upstream", f"upstream/{FLAKY}"]
     status = accounts[f"upstream/{FLAKY}"]["status"]
     assert (accounts[f"upstream/{FLAKY}"]["pool"], status["phase"]) == ("relay", "stale")
@@ -366,24 +371,84 @@ def test_a_client_of_a_relay_says_the_accounts_its_upstream_cannot_list(
     agg = never_listed
     with agg.client(agg.mint("ada", "admin")) as admin:
         wait_until(lambda: _phase(admin, FLAKY) == "failed", timeout=20)
+        source = {a["id"]: a for a in admin.get("/api/v1/provider-accounts").json()}[FLAKY]
     with relaying(agg, tmp_path / "relay") as relay:
         token = relay.mint("vera")
         with relay.client(token) as client:
             wait_until(lambda: _phase(client, "upstream") == "ok", timeout=20)
             accounts = {a["id"]: a for a in client.get("/api/v1/provider-accounts").json()}
-            # A script walking those ids into ?account= is told where such a row is.
+            # A script walking those ids into ?account= gets what a direct account's gives.
             narrowed = client.get("/api/v1/instances", params={"account": f"upstream/{FLAKY}"})
+            team_a = client.get("/api/v1/instances", params={"account": "upstream/team-a"})
+            nobody = client.get("/api/v1/instances", params={"account": "upstream/team-z"})
         listed = wm(tmp_path, relay.url, token, "ls")
-        assert narrowed.status_code == 404
-        assert narrowed.json()["error"]["message"] == (
-            f"'upstream/{FLAKY}' is an account of the server behind account 'upstream', not "
-            f"of this one: ask for account=upstream (its rows' source_account is {FLAKY!r})"
-        )
+        cached = wm(tmp_path, relay.url, token, "ls", "--cached")
     assert sorted(accounts) == ["upstream", f"upstream/{FLAKY}"]
     relayed = accounts[f"upstream/{FLAKY}"]
     assert (relayed["pool"], relayed["status"]["phase"]) == ("relay", "failed")
-    assert relayed["status"]["error"].startswith(f"the aggregator cannot list {FLAKY}: ")
+    # Its server's words as they were said to the relay, not the relay's about them; and
+    # where it is, as its server says (the entry had no region).
+    assert relayed["status"]["error"] == source["status"]["error"]
+    assert (relayed["region"], relayed["quotas"]) == (source["region"], source["quotas"])
+    assert relayed["region"] == "us-east-1"
+
+    # ?account=upstream/FLAKY: unknown, not none, as a direct account that failed (a 404
+    # said to ask for account=upstream, of an id /provider-accounts had just listed).
+    assert narrowed.status_code == 503, narrowed.text
+    assert narrowed.json()["error"]["message"].startswith(
+        f"the instances of upstream/{FLAKY} are unknown, not none: upstream: the aggregator "
+        f"cannot list {FLAKY}: "
+    ), narrowed.text
+    assert team_a.status_code == 200, team_a.text  # the rows of one account behind it
+    assert {str(r["id"]).partition("/")[0] for r in team_a.json()} == {"team-a"}
+    assert {r["account"] for r in team_a.json()} == {"upstream"}
+    assert "X-WM-Not-Listed" not in team_a.headers
+    assert nobody.status_code == 404, nobody.text
+
+    # `wm` through the relay: said once, in the upstream's words (it read "cannot list
+    # upstream/FLAKY: the aggregator cannot list FLAKY: ..."), and from the cache too.
     assert listed.exit_code == 1, listed.output
-    said = f"wm: team: not listed: the aggregator cannot list upstream/{FLAKY}: the aggregator "
-    assert f"{said}cannot list {FLAKY}: " in listed.stderr, listed.stderr
+    said = f"wm: team: not listed: the aggregator cannot list upstream/{FLAKY}: "
+    assert f"{said}{source['status']['error']}" in listed.stderr, listed.stderr
+    assert listed.stderr.count("the aggregator cannot list") == 1, listed.stderr
     assert "web" in listed.stdout  # the upstream's other accounts' rows all the same
+    assert cached.exit_code == 1, cached.output  # `wm ls --cached` exited 0, saying nothing
+    assert f"{said}{source['status']['error']}" in cached.stderr, cached.stderr
+
+
+@pytest.fixture
+def never_answered(
+    moto_server: MotoServer, tmp_path: Path, fault_proxy: Callable[[int], FaultProxy]
+) -> Iterator[RunningAggregator]:
+    """The server's FLAKY account does not answer its first poll for a minute: not listed
+    yet (loading), not failed."""
+    proxy = fault_proxy(moto_server.port)
+    proxy.fault = Fault("hang")
+    toml = account_toml(FLAKY, "us-east-1", "gamma", proxy.port).replace(
+        "timeout = 10", "timeout = 60"
+    )
+    with two_pool_aggregator(
+        moto_server, tmp_path / "agg", serve="rate = 1000\nburst = 1000", accounts=toml
+    ) as running:
+        yield running
+
+
+def test_a_relay_says_an_account_its_upstream_has_not_listed_yet_as_such(
+    never_answered: RunningAggregator, tmp_path: Path
+) -> None:
+    """The relay said every account its upstream lacked as failed, so one the upstream had
+    not listed yet read `failed` (and `wm` said "cannot list upstream/FLAKY: None")."""
+    agg = never_answered
+    with agg.client(agg.mint("ada", "admin")) as admin:
+        assert _phase(admin, FLAKY) == "loading"
+    with relaying(agg, tmp_path / "relay") as relay:
+        token = relay.mint("vera")
+        with relay.client(token) as client:
+            wait_until(lambda: _phase(client, "upstream") == "ok", timeout=20)
+            accounts = {a["id"]: a for a in client.get("/api/v1/provider-accounts").json()}
+        listed = wm(tmp_path, relay.url, token, "ls")
+    status = accounts[f"upstream/{FLAKY}"]["status"]
+    assert (status["phase"], status["error"]) == ("loading", None), status
+    assert listed.exit_code == 1, listed.output
+    said = f"wm: team: not listed: the aggregator has not listed upstream/{FLAKY} yet\n"
+    assert said in listed.stderr, listed.stderr

@@ -40,6 +40,8 @@ class Cached:
     def __init__(self) -> None:
         self.accounts: list[dict[str, Any]] = []
         self.instances: list[dict[str, Any]] = []
+        #: (account, what its listing could not include), as `unlisted_line` says it.
+        self.unlisted: list[tuple[str, str]] = []
 
     @property
     def never_listed(self) -> list[str]:
@@ -103,6 +105,8 @@ def read(store: Path, names: Sequence[str], kind: str | None, now: datetime) -> 
             if isinstance(row, dict) and (kind is None or _kind(row) == kind)
         ]
         cached.instances.extend(found)
+        said = (snapshot or {}).get("unlisted") or []
+        cached.unlisted += ((name, unlisted_line(u)) for u in said if isinstance(u, dict))
         cached.accounts.append(
             {
                 "name": name,
@@ -131,8 +135,9 @@ def run(
     out: TextIO,
     err: TextIO,
 ) -> int:
-    """Print the cached listing; FAILED when there is no cache, an account has none, or a
-    row was not seen by its source (a script must not take those states as current)."""
+    """Print the cached listing; FAILED when there is no cache, an account has none, a
+    row was not seen by its source, or its listing lacked an account it reaches (a script
+    must not take those states as current, or as all)."""
     now = datetime.now(UTC)
     try:
         cached = read(store, names, kind, now)
@@ -159,7 +164,18 @@ def run(
     for (account, why), count in stale.items():  # the words of a live `wm ls`
         rows = "1 row is" if count == 1 else f"{count} rows are"
         print(f"wm: {account}: {rows} as last seen, not now: {why}", file=err)
-    return FAILED if cached.never_listed or stale else OK
+    for account, line in cached.unlisted:
+        print(f"wm: {account}: not listed: {line}", file=err)
+    return FAILED if cached.never_listed or stale or cached.unlisted else OK
+
+
+def unlisted_line(unlisted: dict[str, Any]) -> str:
+    """A snapshot's entry of what its listing could not include, in the words of a live
+    `wm ls` (winged_monkey.models.Unlisted.line: not imported, it imports pydantic)."""
+    name = unlisted.get("name")
+    if unlisted.get("phase") == "failed":
+        return f"the aggregator cannot list {name}: {unlisted.get('reason') or 'its poll failed'}"
+    return f"the aggregator has not listed {name} yet"
 
 
 def render_listing(cached: Cached, width: int | None, now: datetime) -> str:

@@ -170,7 +170,7 @@ def _ls(
     for (account, why), count in stale.items():
         rows = "1 row is" if count == 1 else f"{count} rows are"
         click.echo(f"wm: {account}: {rows} as last seen, not now: {why}", err=True)
-    unlisted = [(s.name, line) for s in statuses if s.phase != "failed" for line in s.unlisted]
+    unlisted = [(s.name, u.line) for s in statuses if s.phase != "failed" for u in s.unlisted]
     for account, line in unlisted:
         click.echo(f"wm: {account}: not listed: {line}", err=True)
     if (stale or unlisted) and outcome == ExitCode.OK:

@@ -73,6 +73,7 @@ class Inventory:
                 phase="stale",
                 fetched_at=snapshot.fetched_at,
                 count=len(snapshot.instances),
+                unlisted=snapshot.unlisted,
             )
             updates.append(AccountUpdate(account.status, snapshot.instances))
         return updates
@@ -128,8 +129,13 @@ class Inventory:
             else []
         )
         rows = account.newest(listed, began)
+        unlisted = backend.unlisted()
         snapshot = AccountSnapshot(
-            account=name, fetched_at=now, instances=rows, markers=account.markers
+            account=name,
+            fetched_at=now,
+            instances=rows,
+            unlisted=unlisted,
+            markers=account.markers,
         )
         await self.recorder.save_snapshot(snapshot)
         if self.on_listed is None:
@@ -141,8 +147,7 @@ class Inventory:
             fetched_at=now,
             count=len(listed),
             stale=sum(1 for i in listed if i.stale is not None),
-            unlisted=backend.unlisted(),
-            unlisted_accounts=backend.unlisted_accounts(),
+            unlisted=unlisted,
         )
         if self.on_listed is not None:
             events = await self.on_listed(name, instances, events)

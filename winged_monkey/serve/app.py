@@ -114,7 +114,13 @@ async def caller(
 
 Caller = Annotated[TokenRecord, Depends(caller)]
 PoolQ = Annotated[str | None, Query(description="Only this pool.")]
-AccountQ = Annotated[str | None, Query(description="Only this provider account.")]
+AccountQ = Annotated[
+    str | None,
+    Query(
+        description="Only this provider account; ACCOUNT/NAME (as provider-accounts names "
+        "one): the rows ACCOUNT's server holds in its account NAME (listings only)."
+    ),
+]
 AccountP = Annotated[str, Path(description="The provider account.")]
 IdP = Annotated[str, Path(description="The resource's id in its account.")]
 PoolP = Annotated[str, Path(description="The pool.")]

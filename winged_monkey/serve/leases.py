@@ -142,7 +142,11 @@ class AccountLeases:
             return None
         account.show(snapshot.instances)
         account.status = AccountStatus(
-            name=name, phase="ok", fetched_at=snapshot.fetched_at, count=len(snapshot.instances)
+            name=name,
+            phase="ok",
+            fetched_at=snapshot.fetched_at,
+            count=len(snapshot.instances),
+            unlisted=snapshot.unlisted,  # relayed by this replica too (X-WM-Not-Listed)
         )
         return AccountUpdate(account.status, snapshot.instances)
 

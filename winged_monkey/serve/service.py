@@ -138,12 +138,45 @@ class Aggregator(RequestLog):
             raise not_found(f"no provider account {account!r}")
         self.check_pool(token, self._pool_of[account])
 
+    def relayed(self, account: str | None) -> tuple[str, str] | None:
+        """(ACCOUNT, NAME) of `ACCOUNT/NAME`, an account of the server behind ACCOUNT (an
+        aggregator account) as /provider-accounts and the listings' headers name it; None
+        for one of this server's own (or none)."""
+        if account is None or account in self._pool_of:
+            return None
+        via, slash, source = account.partition("/")
+        return (via, source) if slash and via in self._pool_of and source else None
+
+    def _check_relayed(self, token: TokenRecord, via: str, source: str) -> None:
+        """404 unless `via`'s server has an account `source` that this one knows of: rows
+        of it, or it cannot list it (`unlisted`)."""
+        self.check_pool(token, self._pool_of[via])
+        if any(u.name == source for u in self.portal.status(via).unlisted):
+            return
+        under = source + "/"
+        if any(_behind(i, via, under) for i in self.portal.instances()):
+            return
+        raise not_found(
+            f"no account {source!r} behind account {via!r}: its server lists no rows of it "
+            f"and does not say it cannot list it ({API_PREFIX}/provider-accounts names those)"
+        )
+
     def _visible_accounts(
-        self, token: TokenRecord, pool: str | None = None, account: str | None = None
+        self,
+        token: TokenRecord,
+        pool: str | None = None,
+        account: str | None = None,
+        *,
+        relayed: bool = False,
     ) -> list[str]:
+        """`relayed`: `account` may be ACCOUNT/NAME (a listing's filter): ACCOUNT's, then."""
         if pool is not None:
             self.check_pool(token, pool)
-        if account is not None:
+        behind = self.relayed(account) if relayed else None
+        if behind is not None:
+            self._check_relayed(token, *behind)
+            account = behind[0]
+        elif account is not None:
             self.check_account(token, account)
         pools = [pool] if pool is not None else self.visible_pools(token)
         return [a for p in pools for a in self.pools[p] if account is None or a == account]
@@ -192,17 +225,27 @@ class Aggregator(RequestLog):
                     quotas=quotas,
                 )
             )
-            relayed = [
-                (source, AccountStatusOut(phase="failed", error=why))
-                for source, why in status.unlisted_by_account().items()
-            ]
-            relayed += (
-                (source, AccountStatusOut(phase="stale", fetched_at=at, error=why))
-                for source, (at, why) in self._stale_sources(name).items()
+            # As its server said it, not in this server's words: through a chain of
+            # servers, each client says "cannot list upstream/b: ..." once.
+            found.extend(
+                ProviderAccountOut(
+                    id=f"{name}/{u.name}",
+                    provider=provider,
+                    region=u.region,
+                    pool=pool,
+                    status=AccountStatusOut(phase=u.phase, error=u.reason),
+                    quotas=u.quotas,
+                )
+                for u in status.unlisted
             )
             found.extend(
-                ProviderAccountOut(id=f"{name}/{source}", provider=provider, pool=pool, status=out)
-                for source, out in relayed
+                ProviderAccountOut(
+                    id=f"{name}/{source}",
+                    provider=provider,
+                    pool=pool,
+                    status=AccountStatusOut(phase="stale", fetched_at=at, error=why),
+                )
+                for source, (at, why) in self._stale_sources(name).items()
             )
         return found
 
@@ -230,8 +273,10 @@ class Aggregator(RequestLog):
         pool: str | None = None,
         account: str | None = None,
     ) -> list[ResourceOut]:
-        accounts = set(self._visible_accounts(token, pool, account))
+        accounts = set(self._visible_accounts(token, pool, account, relayed=True))
         rows = [i for i in self.portal.instances() if i.account in accounts and i.kind == kind]
+        if (behind := self.relayed(account)) is not None:  # ACCOUNT/NAME: NAME's rows there
+            rows = [i for i in rows if _behind(i, behind[0], behind[1] + "/")]
         rows.sort(key=lambda i: (i.account, i.name, i.id))
         return [self.resource_out(i, token) for i in rows]
 
@@ -294,14 +339,20 @@ class Aggregator(RequestLog):
         then those whose rows it serves as last seen (its last poll failed; or, as
         `ACCOUNT/ITS_ACCOUNT`, that server serves them so)."""
         missing, last_seen = [], []
-        for name in self._visible_accounts(token, pool, account):
+        for name in self._visible_accounts(token, pool, account, relayed=True):
             status = self.portal.status(name)
             if not (status.phase in ("ok", "stale") or status.count):
                 missing.append(name)
             elif status.phase in ("failed", "stale"):
                 last_seen.append(name)
-            missing += (f"{name}/{source}" for source in status.unlisted_accounts)
+            missing += (f"{name}/{u.name}" for u in status.unlisted)
             last_seen += (f"{name}/{source}" for source in self._stale_sources(name))
+        if (behind := self.relayed(account)) is not None and account is not None:
+            # ACCOUNT/NAME: what it lacks of NAME (and of ACCOUNT itself, its whole source)
+            def within(said: str) -> bool:
+                return said in (behind[0], account) or said.startswith(account + "/")
+
+            missing, last_seen = list(filter(within, missing)), list(filter(within, last_seen))
         return missing, last_seen
 
     def check_known(
@@ -321,17 +372,19 @@ class Aggregator(RequestLog):
         nothing (`complete`)."""
         if not missing:
             return
-        selection = self._visible_accounts(token, pool, account)
+        selection = self._visible_accounts(token, pool, account, relayed=True)
         narrowed = pool is not None or account is not None
         unknown = [name for name in missing if name in selection]  # not relayed: ours
-        if not complete and not (narrowed and len(unknown) == len(selection)):
+        # Narrowed to ACCOUNT/NAME: nothing known when its server cannot list NAME.
+        relayed = self.relayed(account) is not None
+        nothing = account in missing if relayed else len(unknown) == len(selection)
+        if not complete and not (narrowed and nothing):
             return
         whys = []
         for name in missing:
             if name not in selection:  # ACCOUNT/ITS_ACCOUNT: said by ACCOUNT's server
                 via, _, source = name.partition("/")
-                status = self.portal.status(via)
-                said = status.unlisted_by_account()
+                said = {u.name: u.line for u in self.portal.status(via).unlisted}
                 whys.append(f"{via}: {said.get(source, f'its server cannot list {source}')}")
                 continue
             status = self.portal.status(name)
@@ -339,7 +392,7 @@ class Aggregator(RequestLog):
                 whys.append(f"the aggregator cannot list {name}: {status.error}")
             else:
                 whys.append(f"the aggregator has not listed {name} yet")
-        if len(unknown) == len(selection) and narrowed:
+        if narrowed and nothing:
             scope = account if account is not None else f"pool {pool}"
         else:
             scope = ", ".join(missing)
@@ -597,3 +650,9 @@ def _matches(
 def resource_href(instance: Instance) -> str:
     account, rid = quote(instance.account, safe=""), quote(instance.id, safe="")
     return f"{API_PREFIX}/{COLLECTIONS[instance.kind]}/{account}/{rid}"
+
+
+def _behind(row: Instance, via: str, under: str) -> bool:
+    """Whether `row` is one that account `via`'s server holds in its account `under` (with
+    its "/"), or in one behind that (a row's id there is SOURCE/ID: convert.local_id)."""
+    return row.account == via and row.source_account is not None and row.id.startswith(under)

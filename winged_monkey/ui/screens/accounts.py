@@ -65,7 +65,9 @@ def account_block(
         # Whole, wrapped, long words folded: the remedy at the end of a message must show.
         below.append(Text(status.error or "unknown reason", style="red", overflow="fold"))
     elif status.unlisted:
-        below.append(Text("\n".join(f"not listed: {u}" for u in status.unlisted), style="yellow"))
+        below.append(
+            Text("\n".join(f"not listed: {u.line}" for u in status.unlisted), style="yellow")
+        )
     if not below:
         return line
     return Group(line, Padding(Group(*below), (0, 0, 0, 4)))
