@@ -45,6 +45,7 @@ from winged_monkey.wire import (
 )
 from winged_monkey_aggregator import convert
 from winged_monkey_aggregator.client import AggregatorClient, path
+from winged_monkey_aggregator.errors import OutcomeLater
 from winged_monkey_aggregator.settings import AggregatorSettings
 
 Collection = Literal["instances", "deployments"]
@@ -175,17 +176,18 @@ class AggregatorBackend(Backend):
         accepted = await self.client.follow(link, ActionAccepted, intent=acting_for())
         # A failure is the server's own words for it; otherwise (done, or not settled yet)
         # the engine follows the row, which shows what the server saw.
-        outcome = await self._outcome(accepted.outcome_href) if accepted.outcome_href else None
-        if outcome is not None and outcome.outcome == "failed":
+        found = await self._outcomes(accepted.outcome_href) if accepted.outcome_href else []
+        if found and found[0].outcome == "failed":
             raise BackendError(
-                f"at the aggregator: {outcome.detail or 'failed'}", account=self.account.name
+                f"at the aggregator: {found[0].detail or 'failed'}", account=self.account.name
             )
 
-    async def _outcome(self, href: str) -> Event | None:
-        """The server's outcome of an action it took (`href`: its 202's outcome_href),
-        read until its cloud answered, within OUTCOME_WAIT_S (and half the account's
-        timeout, which bounds the whole call); None if it did not by then, or could not
-        be read."""
+    async def _outcomes(self, href: str) -> list[Event]:
+        """The server's outcomes of an action or a launch it took (`href`: its 202's, or its
+        504's, outcome_href), read until its cloud answered (or, a launch whose answer was
+        lost, a poll saw what became of it), within OUTCOME_WAIT_S (and half the account's
+        timeout, which bounds the whole call): one per target; none if it did not by then,
+        or could not be read."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + min(OUTCOME_WAIT_S, self.account.timeout / 2)
         gap = 0.05
@@ -193,12 +195,17 @@ class AggregatorBackend(Backend):
             try:
                 page = await self.client.read(href, EventPage)
             except WMError:  # not the action's failure: the row tells
-                return None
-            for event in page.events:
-                if event.source is EventSource.ACTION and event.outcome != "unknown":
-                    return event
+                return []
+            found = [
+                event
+                for event in page.events
+                if event.source is EventSource.ACTION
+                and event.outcome not in (None, "unknown", "requested")
+            ]
+            if found:
+                return found
             if loop.time() + gap > deadline:
-                return None
+                return []
             await asyncio.sleep(gap)
             gap = min(gap * 2, 1.0)
 
@@ -279,12 +286,47 @@ class AggregatorBackend(Backend):
             )
         body = LaunchIn(deployable=deployable, **request.spec())
         # The local intent's key goes along: the server's events for it link back to it.
-        accepted = await self.client.send(
-            "POST", path("pools", pool, "launches"), LaunchAccepted, body, intent=acting_for()
-        )
-        ids = [convert.local_id(accepted.account, i) for i in accepted.ids]
+        try:
+            accepted = await self.client.send(
+                "POST", path("pools", pool, "launches"), LaunchAccepted, body, intent=acting_for()
+            )
+        except OutcomeLater as lost:  # 504: its cloud's answer was lost; a poll there tells
+            return await self._launched_after_all(lost, request, pool)
+        matched = {"matched": accepted.match.why} if accepted.match else {}
+        return self._pending(request, pool, [(accepted.account, i) for i in accepted.ids], matched)
+
+    async def _launched_after_all(
+        self, lost: OutcomeLater, request: LaunchRequest, pool: str
+    ) -> list[str]:
+        """The ids of a launch whose cloud's answer the server lost, once its outcome says
+        what a later poll there saw (its 504's outcome_href, as a 202's): the instances it
+        found, or the server's words for the launch that failed. Still unknown by then:
+        `lost` itself (the engine's unknown: the next poll tells)."""
+        found = await self._outcomes(lost.outcome_href) if lost.outcome_href else []
+        failed = [e for e in found if e.outcome == "failed"]
+        if failed and len(failed) == len(found):
+            raise BackendError(
+                f"at the aggregator: {failed[0].detail or 'the launch failed'}",
+                account=self.account.name,
+            )
+        made = [(e.account, e.target) for e in found if e.outcome != "failed"]
+        if not made:
+            raise lost
+        return self._pending(request, pool, made, {})
+
+    def _pending(
+        self,
+        request: LaunchRequest,
+        pool: str,
+        made: Sequence[tuple[str, str]],
+        extra: Mapping[str, str],
+    ) -> list[str]:
+        """The local ids of the launch's new rows (`made`: each one's server account and
+        id there), each kept pending until the aggregator lists it (LAUNCH_LISTED_S)."""
         until = time.monotonic() + max(LAUNCH_LISTED_S, self.account.timeout)
-        for ident in ids:
+        ids = []
+        for remote, remote_id in made:
+            ident = convert.local_id(remote, remote_id)
             row = Instance(
                 account=self.account.name,
                 id=ident,
@@ -292,12 +334,12 @@ class AggregatorBackend(Backend):
                 state=InstanceState.PENDING,
                 raw_state="launch accepted",
                 provider=convert.PROVIDER,
-                region=accepted.account,
+                region=remote,
                 size=request.size,
-                extra={"remote_account": accepted.account, "pool": pool}
-                | ({"matched": accepted.match.why} if accepted.match else {}),
+                extra={"remote_account": remote, "pool": pool, **extra},
             )
             self._launched[ident] = (row, until)
+            ids.append(ident)
         return ids
 
     # -- the rest --------------------------------------------------------------------------

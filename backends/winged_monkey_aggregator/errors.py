@@ -46,6 +46,15 @@ class Forbidden(AuthError):
     title = "Not allowed"
 
 
+class OutcomeLater(AnswerLostError):
+    """504 no_answer: the server recorded the request before its cloud's answer was lost,
+    and says where its outcome will be (`outcome_href`, as a 202's), once a poll settles it."""
+
+    def __init__(self, message: str, *, account: str, outcome_href: str | None) -> None:
+        super().__init__(message, account=account)
+        self.outcome_href = outcome_href
+
+
 class RateLimited(ThrottledError):
     """429: the aggregator limits this token's requests."""
 
@@ -91,7 +100,11 @@ def reply_error(reply: httpx.Response, *, account: str, where: str) -> WMError:
     if status == 409:  # the state there does not allow it (yet), or the account is read-only
         return BackendError(f"the aggregator refused: {said}", account=account)
     if status == 504 and code == "no_answer":  # the cloud's answer was lost, not a refusal
-        return AnswerLostError(f"the aggregator at {where} says: {said}", account=account)
+        return OutcomeLater(
+            f"the aggregator at {where} says: {said}",
+            account=account,
+            outcome_href=_outcome_href(reply),
+        )
     if status >= 500:
         failed = faultwords.server_error(
             "the aggregator", where=where, status=status, text=said, account=account
@@ -114,6 +127,15 @@ def server_error(reply: httpx.Response) -> tuple[str, str]:
     except (ValidationError, ValueError):
         return "", f"{reply.status_code} {reply.reason_phrase}".strip()
     return body.error.code, quoted(body.error.message) or quoted(body.error.code)
+
+
+def _outcome_href(reply: httpx.Response) -> str | None:
+    """Where a 504 no_answer says the request's outcome will be (its body's, or Location)."""
+    try:
+        body = ErrorOut.model_validate_json(reply.content)
+    except (ValidationError, ValueError):
+        return None
+    return body.outcome_href or reply.headers.get("Location")
 
 
 def timed_out(*, account: str, where: str, timeout: float, sent: bool = True) -> WMError:

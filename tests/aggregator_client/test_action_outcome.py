@@ -12,8 +12,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from tests.aggregator.server import RunningAggregator, account_toml, two_pool_aggregator
+from tests.aggregator.server import AMI, RunningAggregator, account_toml, two_pool_aggregator
+from tests.aggregator.test_pools import named, run_instances
+from tests.aggregator_client.conftest import Portals, aggregator_account, refresh
 from tests.faultproxy import Fault, FaultProxy
+from winged_monkey.catalog import LaunchRequest
 from winged_monkey.cli.main import main
 from winged_monkey.demo.server import MotoServer
 
@@ -72,3 +75,34 @@ def test_a_stop_the_cloud_refused_says_the_clouds_words(
     assert "still running" not in stopped.output
     assert proxy.faulted == 1
     assert agg.cloud_state("team-a", "web") == "running"
+
+
+async def test_a_launch_whose_answer_the_server_lost_ends_with_what_became_of_it(
+    moto_server: MotoServer,
+    tmp_path: Path,
+    fault_proxy: Callable[[int], FaultProxy],
+    portals: Portals,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The server's cloud created the instance and a gateway lost its answer: the server
+    answered 504 no_answer with where the outcome will be, and wm's client ended the launch
+    unknown ("the cloud may have created it; the next poll will tell"), though the server
+    said a moment later what its poll saw. Now it reads that outcome, as an action's, and
+    the launch ends with the new instance running."""
+    proxy = fault_proxy(moto_server.port)
+    proxy.fault = Fault("gateway", status=504, match=b"Action=RunInstances")
+    lost = account_toml("team-lost", "ap-northeast-1", "gamma", proxy.port)
+    serve = "rate = 1000\nburst = 1000"
+    with two_pool_aggregator(moto_server, tmp_path / "agg", serve=serve, accounts=lost) as agg:
+        token = agg.mint("lena", "operator", pool="gamma")
+        portal = portals(aggregator_account("team", agg.url, token, monkeypatch))
+        await refresh(portal)
+        request = LaunchRequest(
+            item=f"gamma/team-lost:image:{AMI}", kind="deployable", name="lost-1", size="t3.micro"
+        )
+        updates = [u async for u in portal.launch("team", request)]
+        (new_id,) = named(moto_server, "tokyo", "lost-1")  # tokyo is ap-northeast-1
+    assert (updates[-1].phase, updates[-1].instance.id) == ("done", f"team-lost/{new_id}"), [
+        (u.phase, u.message) for u in updates
+    ]
+    assert run_instances(moto_server).get("ap-northeast-1") == 1  # sent once
