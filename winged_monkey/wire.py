@@ -162,6 +162,13 @@ class ResourceOut(_Wire):
         description="An action under way on it (None: none): the state is not its outcome "
         "until a listing or its follow observes it.",
     )
+    after_timeout: dict[str, str] = Field(
+        default_factory=dict,
+        description="By action: what to do once that action's follow timed out with the "
+        "resource as it is now, in the words of the backend that holds it (a libvirt domain "
+        "stuck shutting down: stop: 'stop again to power it off'); a client says them after "
+        "its own timeout. Empty: nothing to add.",
+    )
 
 
 class ActionAccepted(_Wire):

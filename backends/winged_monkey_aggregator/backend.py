@@ -209,6 +209,13 @@ class AggregatorBackend(Backend):
             await asyncio.sleep(gap)
             gap = min(gap * 2, 1.0)
 
+    def after_timeout(self, action: Action, instance: Instance) -> str | None:
+        """The server's words for it (its account's backend's: "stop again to power it
+        off"), as it listed the row."""
+        said = instance.extra.get("after_timeout")
+        words = said.get(str(action)) if isinstance(said, dict) else None
+        return words if isinstance(words, str) and words else None
+
     def _link(self, action: Action, instance: Instance) -> Link | None:
         offered = convert.links(instance)
         for name in _LINK_NAMES.get(action, (str(action),)):

@@ -49,6 +49,8 @@ def instance(account: str, row: ResourceOut) -> Instance:
         extra["members"] = row.members
     if row.requested is not None:  # under way at the server: `state` is not its outcome
         extra["requested"] = requested(row.requested)
+    if row.after_timeout:  # its backend's next step, said after a follow's timeout here
+        extra["after_timeout"] = dict(row.after_timeout)
     return Instance(
         account=account,
         id=local_id(row.account, row.id),

@@ -369,6 +369,14 @@ class Portal:
         app's resources); `run_action` asks the same before it records anything."""
         return await self.operations.read_refusal(action, instance)
 
+    def after_timeout(self, action: Action, instance: Instance) -> str | None:
+        """What the user can do once `action`'s follow timed out on `instance` as it is now,
+        in its backend's words (Backend.after_timeout); None until the account's backend is
+        built, or when it adds nothing. No network call."""
+        account = self.accounts.find(instance.account)
+        backend = account.backend if account is not None else None
+        return backend.after_timeout(action, instance) if backend is not None else None
+
     def seen_now(self, instance: Instance) -> bool:
         """Whether the row's state was seen now (not kept as last seen: its account failed
         its last poll, or its source could not list it)."""

@@ -467,6 +467,11 @@ class Aggregator(RequestLog):
             observed_at=observed_at,
             stale=stale,
             requested=requested,
+            after_timeout={
+                str(action): said
+                for action in Action
+                if (said := self.portal.after_timeout(action, instance)) is not None
+            },
         )
 
     def freshness(self, account: str) -> tuple[datetime | None, str | None]:
