@@ -146,7 +146,10 @@ class AccountLeases:
             phase="ok",
             fetched_at=snapshot.fetched_at,
             count=len(snapshot.instances),
-            unlisted=snapshot.unlisted,  # relayed by this replica too (X-WM-Not-Listed)
+            # What the polling replica's status says of that listing, said here too (its
+            # headers, provider-accounts): its rows as last seen, the accounts it lacked.
+            stale=sum(1 for i in snapshot.instances if i.stale is not None),
+            unlisted=snapshot.unlisted,
         )
         return AccountUpdate(account.status, snapshot.instances)
 
