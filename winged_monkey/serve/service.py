@@ -203,9 +203,9 @@ class Aggregator(RequestLog):
 
     def provider_accounts(self, token: TokenRecord) -> list[ProviderAccountOut]:
         """Each account with its status; after an aggregator account, those of its server
-        that it lacks (`ACCOUNT/NAME`, failed: the server cannot list them) or serves as
-        last seen (stale), as their own server says them, so a client of this one names
-        them too (it reads no listing's headers)."""
+        that it lacks (`ACCOUNT/NAME`, failed: the server cannot list them; loading: not
+        yet) or serves as last seen (stale), as their own server says them, so a client of
+        this one names them too (it reads no listing's headers)."""
         found = []
         for name in self._visible_accounts(token):
             config = self.portal.account_config(name)
