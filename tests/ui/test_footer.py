@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from tests.ui.conftest import Live, cached_app, settle, wait_for
-from tests.ui.on_screen import footer_keys, main_of
+from tests.ui.conftest import Live, cached_app, open_timeline, settle, wait_for
+from tests.ui.on_screen import footer_keys, main_of, shows
 from tests.ui.test_events import open_events
 from winged_monkey.engine.portal import Portal
 from winged_monkey.models import InstanceState
+from winged_monkey.ui.screens.main import MainScreen
 from winged_monkey.ui.widgets.footer import Footer
 
 
@@ -76,3 +77,16 @@ async def test_every_key_the_footer_shows_is_whole_at_any_width(live: Live) -> N
             if width == 66:  # room for `oO`, not for its label: neither
                 assert "⏎ info" in shown()
                 assert not {"o", "O", "sort"} & set(shown())
+
+
+async def test_a_view_closed_and_opened_again_keeps_the_app_running(live: Live) -> None:
+    # The closed view's footer was told of a resize once off screen, and asked its screen.
+    app = live.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        for name in ("batch", "web-1", "api"):
+            await open_timeline(pilot, app, name)
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: shows(app, MainScreen), "the instances view")
+        assert app.is_running
+        await wait_for(pilot, lambda: "quit" in footer_keys(main_of(app)), "the footer's keys")

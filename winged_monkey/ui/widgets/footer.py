@@ -48,9 +48,9 @@ class Footer(TextualFooter):
     def fit_keys(self) -> None:
         """Show the keys, in order, up to the last that fits whole in the footer's width;
         hide the rest. A key docked to a side (the palette's) stays, its room set aside."""
-        width = self.size.width or self.screen.size.width
-        if not width:
-            return  # not laid out yet: the resize that lays it out fits it
+        width = self.size.width
+        if not width or not self.is_attached:
+            return  # not laid out yet (the resize that lays it out fits it), or closed
         shown = [child for child in self.children if child.styles.dock == "none"]
         for docked in self.children:
             if docked.styles.dock != "none":
@@ -80,4 +80,4 @@ class Footer(TextualFooter):
         if key.styles.width is not None and key.styles.width.is_cells:
             return int(key.styles.width.value)
         size = Size(width, 1)
-        return key.get_content_width(size, self.screen.size) + key.styles.gutter.width
+        return key.get_content_width(size, self.app.size) + key.styles.gutter.width
