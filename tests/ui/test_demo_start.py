@@ -45,6 +45,14 @@ async def test_the_view_paints_first_then_shows_the_demo_fleet(
         names = {i.name for i in portal.instances()}
         assert {"web-1", "eu-web", "prod-db"} <= names
         assert {s.phase for s in portal.statuses()} == {"ok"}
+        # Its history (the demo's story) happened to instances launched before it.
+        launched = {(i.account, i.id): i.created_at for i in portal.instances()}
+        story = [e for e in portal.store.events() if e.key.startswith("demo:")]
+        assert story
+        for event in story:
+            created = launched[(event.account, event.target)]
+            assert created is not None
+            assert created <= event.at, (event.target_name, created, event.at)
     await portal.close()
 
 

@@ -30,6 +30,7 @@ from typing import IO, TYPE_CHECKING
 
 from winged_monkey.demo.seed import (
     DEMO_IMAGE,
+    LAUNCHED_AGO,
     STORE_NAME,
     export_prod,
     plan_demo,
@@ -159,11 +160,14 @@ def _serve(fd: int, workdir: Path, out: IO[str]) -> None:
     # From the start: the parent may go while moto imports or seeds.
     threading.Thread(target=_end_with_parent, args=(workdir,), name="parent", daemon=True).start()
     share_parsed_models()  # before moto: its import parses EC2's model several times
-    from winged_monkey.demo.server import MotoServer, documentation_addresses
+    from winged_monkey.demo.server import MotoServer, documentation_addresses, launched_ago
 
     with documentation_addresses(), MotoServer(fd=fd) as server:
         server.seed(42)  # a fresh process: nothing to reset
-        prod, seeded = seed_cloud(server.url)
+        # Launched before the history the parent records (record_history); the user's
+        # launches later are now's.
+        with launched_ago(LAUNCHED_AGO):
+            prod, seeded = seed_cloud(server.url)
         answer = {"prod": prod, "seeded": [[a, n, i] for (a, n), i in seeded.items()]}
         out.write(json.dumps(answer) + "\n")
         out.flush()

@@ -17,7 +17,8 @@ ACT, OBS = EventSource.ACTION, EventSource.OBSERVED
 
 
 def demo_history(ids: Mapping[tuple[str, str], str], now: datetime) -> list[Event]:
-    """The story, over `ids` ((account, name) -> instance id), ending before `now`."""
+    """The story, over `ids` ((account, name) -> instance id), ending before `now` and
+    starting after the fleet's launch (seed.py's `LAUNCHED_AGO` before `now`)."""
     events: list[Event] = []
 
     def action(

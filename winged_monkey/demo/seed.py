@@ -14,13 +14,13 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
 from xml.etree import ElementTree
 
-from winged_monkey.demo.server import MotoServer, documentation_addresses
+from winged_monkey.demo.server import MotoServer, documentation_addresses, launched_ago
 
 if TYPE_CHECKING:  # the demo's child seeds without the config's pydantic models
     from winged_monkey.user.config import Config
@@ -52,6 +52,10 @@ DEMO_IMAGE = {
     "virtualization_type": "hvm",
     "hypervisor": "xen",
 }
+#: How long before the demo starts its instances say they were launched (server.py's
+#: `launched_ago`): before its history's first event (history.py, 50 minutes ago), so no
+#: instance has an event from before its launch, in the events view or its timeline.
+LAUNCHED_AGO = timedelta(hours=3)
 CONFIG_NAME = "config.toml"
 STORE_NAME = "wm.sqlite3"
 
@@ -296,7 +300,8 @@ def running_demo(workdir: Path | None = None) -> Iterator[tuple[Config, Path, Mo
         _bypass_proxy(server.host)  # before the first call: the portal reads the proxies too
         server.seed(42)
         seeded: dict[tuple[str, str], str] = {}
-        config = build_demo(server, base, seeded)
+        with launched_ago(LAUNCHED_AGO):  # before its history; a launch later is now's
+            config = build_demo(server, base, seeded)
         record_history(base / STORE_NAME, seeded)
         yield config, base / STORE_NAME, server
 

@@ -17,6 +17,7 @@ import re
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs
@@ -49,6 +50,27 @@ def documentation_addresses() -> Iterator[None]:
         yield
     finally:
         interfaces.random_public_ip = original
+
+
+@contextlib.contextmanager
+def launched_ago(ago: timedelta) -> Iterator[None]:
+    """While inside, the instances moto (in this process) launches say they were launched
+    `ago` before now: the demo's made-up history (history.py) happened to its instances
+    before the demo started, and none of them has an event from before its launch."""
+    import importlib
+
+    instances: Any = importlib.import_module("moto.ec2.models.instances")
+    original = instances.Instance.__init__
+
+    def launched_earlier(self: Any, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        self.launch_time -= ago
+
+    instances.Instance.__init__ = launched_earlier
+    try:
+        yield
+    finally:
+        instances.Instance.__init__ = original
 
 
 @dataclass(frozen=True)
