@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pytest
 from rich.console import Console
@@ -10,7 +11,10 @@ from textual.widgets import Static
 
 from tests.ui.conftest import cached_app, settle
 from tests.ui.test_events import open_events
+from winged_monkey.demo.seed import running_demo
 from winged_monkey.engine.portal import Portal
+from winged_monkey.store.sqlite import Store
+from winged_monkey.ui.app import WMApp
 from winged_monkey.ui.screens.events import EventsScreen
 
 
@@ -79,3 +83,23 @@ async def test_the_filters_that_are_on_come_before_those_that_are_off(
         assert "only " in drawn
         assert f"s {state}" in drawn, drawn
         assert "“web”" in drawn, drawn
+
+
+async def test_the_bar_fits_80_columns_whole_with_its_fold_key(tmp_path: Path) -> None:
+    """The demo's events view, every filter at its default and its rows folded: the bar
+    fits 80 columns to its last word (it ended `f one row per…`); unfolded too."""
+    with running_demo(tmp_path / "demo") as (config, store_path, _server):
+        portal = Portal(config, Store.open(store_path), user="tester")
+        app = WMApp(portal, config, title_suffix="demo")
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            screen = await open_events(pilot)
+            bar = screen.query_one("#events-bar", Static)
+            drawn = bar.render_line(0).text.rstrip()
+            assert drawn.endswith("f by change"), drawn
+            assert "…" not in drawn
+            await pilot.press("f")
+            await pilot.pause()
+            drawn = bar.render_line(0).text.rstrip()
+            assert drawn.endswith("f every part"), drawn
+        await portal.close()

@@ -360,7 +360,8 @@ class EventsScreen(EventLogScreen):
             key = keys.get("events.fold")
             if key:
                 bar.append(f"{key} ", style="dim")
-            bar.append("every part" if self.unfolded else "one row per change")
+            # Short: the default filters and this fit 80 columns whole (a count up to 9,999).
+            bar.append("every part" if self.unfolded else "by change")
         bar.rstrip()
         self.query_one("#events-bar", Static).update(bar)
 
