@@ -61,7 +61,7 @@ async def test_mark_rows_and_sort(live: Live) -> None:
         # `o` goes through the columns in screen order, to state (the first) last; the cursor
         # stays on its instance.
         await pilot.press(*["o"] * 8)
-        assert "sort state" in str(screen.sub_title)
+        assert str(screen.sub_title).endswith("state ▲")
         assert table.cursor_instance == cursor
         states = list(InstanceState)
         by_state = [(states.index(i.state), natural(i.name)) for i in table.shown]
@@ -174,3 +174,25 @@ async def test_the_filter_finds_an_id_from_its_start_not_its_middle(live: Live) 
         assert [i.name for i in screen.table.shown] == [row.name]
         await pilot.press("escape", "slash", *row.id[2:9])  # without its i-
         assert [i.name for i in screen.table.shown] == [row.name]
+
+
+async def test_the_title_says_its_counts_whole_with_rows_marked_at_80_columns(live: Live) -> None:
+    # Sorted by public IP with 3 rows marked, the title ended `3 ma…` at 80 columns.
+    app = live.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = main_of(app)
+        table = screen.table
+        while table.sort_column != "public_ip":
+            await pilot.press("o")
+        await pilot.press("O", "g", "space", "space", "space")
+        await pilot.pause()
+        assert len(table.marked) == 3
+        title = screen.query_one("HeaderTitle")
+
+        def drawn() -> str:
+            return title.render_line(0).text.strip()
+
+        await wait_for(pilot, lambda: "marked" in drawn(), "the marks in the title", seen=drawn)
+        assert drawn().endswith(f"— {DEMO_COUNT} instances · 3 marked · public IP ▼"), drawn()
+        assert "…" not in drawn()
