@@ -40,3 +40,18 @@ async def test_row_keys_in_an_apps_view_without_apps_say_there_is_none(
         await pilot.pause()
         (said,) = notes.find("Cannot")
         assert "No app here" in said.message
+
+
+async def test_an_action_key_in_an_apps_view_without_apps_says_there_is_no_app(
+    cached_portal: Portal,
+) -> None:
+    # `x` there said "No instance here to stop", of a view that lists apps.
+    app = cached_app(cached_portal)
+    async with running(app) as (pilot, notes):
+        await pilot.press("colon", *"apps", "enter")
+        screen = main_of(app)
+        await wait_for(pilot, lambda: screen.table.kind == "app", "the apps view")
+        await pilot.press("x")
+        await pilot.pause()
+        (said,) = notes.find("Cannot stop")
+        assert said.message == "No app here to stop"

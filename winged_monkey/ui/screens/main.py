@@ -353,7 +353,8 @@ class MainScreen(RowReadsScreen):
             self.action_act(str(action))
         else:
             left_alone = self._left_alone()
-            note = f"No instance here to {action}" + (f"; {left_alone}" if left_alone else "")
+            noun = "app" if self.table.kind == "app" else "instance"
+            note = f"No {noun} here to {action}" + (f"; {left_alone}" if left_alone else "")
             self.notify(note, title=f"Cannot {action}", timeout=5 if left_alone else 3)
 
     def _no_row(self, verb: str) -> str:
