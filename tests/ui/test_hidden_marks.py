@@ -26,7 +26,7 @@ async def test_a_marked_row_the_apps_view_hides_is_not_rebooted(live: Live) -> N
         await settle(pilot)
         assert not [c for c in live.server.calls if c.action == "RebootInstances"]
         assert not notes.find("rebooted")
-        said = notes.find("No instance here to reboot")
+        said = notes.find("No app here to reboot")
         assert said
         assert "1 marked row hidden by the view is left alone" in said[0].message
         assert "web-1" in said[0].message
