@@ -281,7 +281,7 @@ def main() -> None:
             wm = measure(
                 pane,
                 lambda screen: (
-                    f"· {args.instances} instance" in screen
+                    f"— {args.instances} instance" in screen  # the title's count
                     and screen.count(" ok ") == len(REGIONS)
                 ),
                 args.idle,
