@@ -8,13 +8,14 @@ import io
 import re
 
 from rich.console import Console
+from textual.binding import Binding
 from textual.widgets import Static
 
 from tests.ui.conftest import cached_app, settle, wait_for
 from tests.ui.on_screen import SIZE
 from tests.ui.test_events import open_events
 from winged_monkey.engine.portal import Portal
-from winged_monkey.ui.screens.help import HelpScreen
+from winged_monkey.ui.screens.help import HelpScreen, group_of
 
 TEXTUAL_WORDS = ("Focus Next", "Focus Previous", "Copy selected text", "Page Left", "Quit the app")
 
@@ -87,3 +88,11 @@ async def test_help_lists_wm_keys_in_groups(events_portal: Portal) -> None:
         # The event table's arrows are Textual's: listed, in wm's words.
         assert row(lines, "up")[1] == "↑"
         assert row(lines, "down")[1] == "↓ j"
+
+
+def test_a_views_own_key_without_an_id_is_not_a_move() -> None:
+    # The template wizard's `enter next` was listed under Move, with the arrows.
+    assert group_of(Binding("enter", "screen.next", "next")) == "This view"
+    assert group_of(Binding("down,up", "submit", "to the rows")) == "Move"
+    assert group_of(Binding("j", "vi('j')", "down")) == "Move"
+    assert group_of(Binding("pagedown", "page_down", "page down")) == "Move"

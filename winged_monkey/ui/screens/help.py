@@ -22,6 +22,8 @@ from winged_monkey.ui.widgets.vi_keys import ViScroll, taken_keys
 from winged_monkey.user.binding_ids import BindingId
 
 MOVE = "Move"
+#: The actions of the keys that move (a table's cursor, a scroll, vi's), with no id.
+MOVING = ("cursor_", "scroll_", "page_", "vi(", "submit")
 #: The palette's binding is Textual's (no id), kept: it lists every key too.
 PALETTE = "palette"
 
@@ -90,8 +92,8 @@ def name_of(binding: Binding) -> str:
 def group_of(binding: Binding) -> str:
     """The help group `binding` is listed under."""
     name = name_of(binding)
-    if not name:
-        return MOVE
+    if not name:  # a widget's move (↑, j, pgdn, the filter's ↓ to the rows), or a view's own
+        return MOVE if binding.action.startswith(MOVING) else THIS_VIEW
     for group, names in GROUPS.items():
         if name in names:
             return group
