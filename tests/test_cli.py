@@ -134,6 +134,20 @@ def test_stop_then_start_change_the_server(demo: Demo) -> None:
     assert demo.state_on_server("web-1") == "running"
 
 
+def test_a_stop_then_a_listing_in_another_process_is_one_change_in_the_log(demo: Demo) -> None:
+    """`wm stop web-1`, then `wm ls`: the listing finds web-1 stopped, as the stop had seen
+    it end. `wm events` says the stop once, the listing's sight of it one of its parts; it
+    said the stop and, beside it, a `state` change nobody had asked for."""
+    assert demo.run("stop", "web-1", "--yes").exit_code == ExitCode.OK
+    assert demo.run("ls").exit_code == ExitCode.OK
+    lines = demo.run("events", "--target", "web-1", "--since", "5m", "--width", "0").stdout
+    changes = [line.split() for line in lines.splitlines()[1:]]
+    assert len(changes) == 1, lines
+    assert changes[0][2:4] == ["action", "stop"]
+    parts = demo.run("events", "--target", "web-1", "--since", "5m", "--parts").stdout
+    assert [line.split()[3] for line in parts.splitlines()[1:]] == ["state", "stop", "stop"]
+
+
 def test_destroy_by_account_and_id(demo: Demo) -> None:
     instance = next(i for i in listing(demo.run("ls", "--json"))["instances"] if i["name"] == "api")
     result = demo.run("destroy", f"dev/{instance['id']}", "--yes")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.postgres import PostgresCluster
-from winged_monkey.engine.observe import diff_inventories
+from winged_monkey.engine.observe import diff_inventories, explained
 from winged_monkey.errors import StoreError
 from winged_monkey.models import AccountSnapshot, Event, EventSource, Instance, InstanceState
 from winged_monkey.store.sqlite import MIGRATIONS, SCHEMA_VERSION, Store
@@ -110,6 +110,47 @@ def test_observed_diff_has_stable_keys(opener: Opener) -> None:
     assert (
         store.append_events(diff_inventories("dev", before, now, T0 + timedelta(seconds=20))) == 0
     )
+
+
+def test_a_change_an_action_had_seen_end_is_linked_to_it_and_no_other() -> None:
+    """A listing's changes, beside the log's action outcomes since the last listing: a stop
+    that ended stopped explains i-1's stop and a destroy i-2's vanishing (linked to their
+    intents); a stop whose instance the listing found terminated (someone else's destroy
+    since) explains nothing, nor does a stop that failed."""
+    before = snapshot(T0, *(inst(i, InstanceState.RUNNING) for i in ("i-1", "i-2", "i-3", "i-4")))
+    now = {
+        "i-1": inst("i-1", InstanceState.STOPPED),
+        "i-3": inst("i-3", InstanceState.TERMINATED),
+        "i-4": inst("i-4", InstanceState.STOPPED),
+    }
+    changes = diff_inventories("dev", before, now, T0 + timedelta(seconds=30))
+
+    def outcome(target: str, kind: str, state: str, result: str) -> Event:
+        return Event(
+            key=f"action:dev:{target}:{kind}:outcome",
+            at=T0 + timedelta(seconds=10),
+            source=EventSource.ACTION,
+            kind=kind,
+            account="dev",
+            target=target,
+            new_state=state,
+            outcome=result,
+            cause=f"action:dev:{target}:{kind}",
+        )
+
+    outcomes = [
+        outcome("i-1", "stop", "stopped", "ok"),
+        outcome("i-2", "destroy", "terminated", "ok"),
+        outcome("i-3", "stop", "stopped", "ok"),
+        outcome("i-4", "stop", "running", "failed"),
+    ]
+    linked = {e.target: e.cause for e in explained(changes, outcomes)}
+    assert linked == {
+        "i-1": "action:dev:i-1:stop",
+        "i-2": "action:dev:i-2:destroy",
+        "i-3": None,
+        "i-4": None,
+    }
 
 
 def test_a_change_found_after_a_gap_keeps_when_it_was_last_listed(opener: Opener) -> None:

@@ -14,11 +14,11 @@ from datetime import datetime, timedelta
 
 from winged_monkey.backend import Capability
 from winged_monkey.engine.accounts import Account, Accounts
-from winged_monkey.engine.observe import diff_inventories
+from winged_monkey.engine.observe import diff_inventories, explained
 from winged_monkey.engine.recorder import Recorder
 from winged_monkey.engine.streams import merge
 from winged_monkey.errors import describe, is_config_error
-from winged_monkey.models import AccountSnapshot, AccountStatus, Event, Instance
+from winged_monkey.models import AccountSnapshot, AccountStatus, Event, EventSource, Instance
 from winged_monkey.user.config import Config
 
 RETENTION_EVERY_S = 3600.0
@@ -128,6 +128,8 @@ class Inventory:
             if previous
             else []
         )
+        if events and previous is not None:
+            events = explained(events, await self._outcomes_since(name, previous.fetched_at))
         rows = account.newest(listed, began)
         unlisted = backend.unlisted()
         snapshot = AccountSnapshot(
@@ -155,6 +157,16 @@ class Inventory:
         account.show(rows)
         account.forget_reads(began)
         return AccountUpdate(account.status, rows, tuple(events))
+
+    async def _outcomes_since(self, account: str, since: datetime) -> list[Event]:
+        """The log's action events of `account` since `since`, newest first: what another
+        process may have done and seen since this account's last listing."""
+        store = self.recorder.store
+        actions = [EventSource.ACTION]
+        none: list[Event] = []
+        return await self.recorder.run(
+            lambda: store.events(account=account, since=since, sources=actions), none
+        )
 
     def _gap(self, account: Account) -> float:
         """How old the last listing may be before a change found against it is said to have

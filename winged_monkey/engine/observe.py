@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from winged_monkey.models import AccountSnapshot, Event, EventSource, Instance
@@ -54,6 +55,26 @@ def diff_inventories(
         if instance_id not in current:
             events.append(event("vanished", old, old.state, None))
     return events
+
+
+def explained(changes: list[Event], outcomes: Sequence[Event]) -> list[Event]:
+    """`changes` (a listing's, as `diff_inventories` found them) with each that an action's
+    outcome in `outcomes` (the log's action events since the previous listing, newest
+    first) had already seen happen linked to it (`cause`): a `wm stop` in one process, then
+    a listing in another, is one change in the log, not a stop and a state change beside it.
+    Only an outcome that reached the state the listing found explains it."""
+    reached: dict[str, Event] = {}
+    for outcome in outcomes:
+        if outcome.outcome == "ok" and outcome.cause is not None:
+            reached.setdefault(outcome.target, outcome)  # the newest, per target
+    linked = []
+    for change in changes:
+        ended = reached.get(change.target)
+        state = change.new_state or "terminated"  # vanished: as a destroy's outcome says
+        if change.cause is None and ended is not None and ended.new_state == state:
+            change = change.model_copy(update={"cause": ended.cause})
+        linked.append(change)
+    return linked
 
 
 def gap_text(since: datetime, at: datetime) -> str:
