@@ -350,14 +350,16 @@ def test_stop_of_a_paused_domain_powers_it_off_and_keeps_it(
     then stop": two actions and a boot to power it off. It powers it off now, as `virsh
     destroy` does (QEMU refuses to ask a paused guest to shut down: "domain is not
     running"), and the domain stays defined: a fresh `wm ls` lists it stopped."""
-    web = hypervisor.lookupByName("web")
-    web.suspend()
+    hypervisor.lookupByName("web").suspend()
+    # No handle kept: it would keep the connection, and the test driver's domains, past
+    # the fixture's close (the next test's `web` then exists already).
+    uuid = hypervisor.lookupByName("web").UUIDString()
 
     stopped = wm(daemon, tmp_path, "stop", "web", "--yes")
     after = wm(daemon, tmp_path, "ls", "--json")
 
     assert stopped.exit_code == ExitCode.OK, stopped.output
-    assert f"lab/{web.UUIDString()}: ok: web stopped" in stopped.output.splitlines()
+    assert f"lab/{uuid}: ok: web stopped" in stopped.output.splitlines()
     shutoff = [libvirt.VIR_DOMAIN_SHUTOFF, libvirt.VIR_DOMAIN_SHUTOFF_DESTROYED]
     assert hypervisor.lookupByName("web").state() == shutoff  # powered off, still defined
     assert hypervisor.lookupByName("web").isPersistent()
