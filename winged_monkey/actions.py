@@ -18,13 +18,16 @@ class Action(StrEnum):
     RESUME = "resume"
     #: A hard reboot: power cycled without asking the guest (Nova HARD, vSphere/libvirt reset).
     RESET = "reset"
+    #: A hard stop: powered off without asking the guest (virsh destroy, vSphere power off,
+    #: EC2's forced stop), for a guest that ignores the stop's shutdown request.
+    POWEROFF = "poweroff"
     #: Verify an app's resources against the cloud (Heat stack check); the state stays.
     CHECK = "check"
 
     @property
     def destructive(self) -> bool:
         """Asks for confirmation before it runs."""
-        return self in (Action.STOP, Action.DESTROY, Action.RESET)
+        return self in (Action.STOP, Action.DESTROY, Action.RESET, Action.POWEROFF)
 
     def reached(self, state: InstanceState, kind: InstanceKind) -> bool:
         """Whether `state` ends the action on a row of `kind`: a stop ends stopped, an app's
@@ -52,6 +55,7 @@ _REACHED: dict[Action, frozenset[InstanceState]] = {
     Action.SUSPEND: frozenset({S.SUSPENDED}),
     Action.RESUME: frozenset({S.RUNNING}),
     Action.RESET: frozenset({S.RUNNING}),
+    Action.POWEROFF: frozenset({S.STOPPED}),
     # A check ends wherever the app settles; the backend's `act` returns once it has begun.
     Action.CHECK: frozenset({S.RUNNING, S.STOPPED, S.SUSPENDED}),
 }
@@ -64,6 +68,7 @@ _TRANSITION = {
     Action.SUSPEND: S.STOPPING,
     Action.RESUME: S.PENDING,
     Action.RESET: S.REBOOTING,
+    Action.POWEROFF: S.STOPPING,
 }
 _PAST = {
     Action.START: "started",
@@ -73,6 +78,7 @@ _PAST = {
     Action.SUSPEND: "suspended",
     Action.RESUME: "resumed",
     Action.RESET: "reset",
+    Action.POWEROFF: "powered off",
     Action.CHECK: "checked",
 }
 
@@ -85,6 +91,11 @@ _ALLOWED_FROM: dict[Action, frozenset[InstanceState]] = {
     Action.SUSPEND: frozenset({S.RUNNING}),
     Action.RESUME: frozenset({S.SUSPENDED}),
     Action.RESET: frozenset({S.RUNNING, S.REBOOTING, S.ERROR}),
+    # What a stop runs from, and stopping: a stop whose guest has not finished (libvirt's
+    # `shutdown`, EC2's `stopping`) is what a power-off is for.
+    Action.POWEROFF: frozenset(
+        {S.RUNNING, S.PENDING, S.REBOOTING, S.SUSPENDED, S.ERROR, S.STOPPING}
+    ),
     Action.CHECK: frozenset({S.RUNNING, S.STOPPED, S.SUSPENDED, S.ERROR}),
 }
 

@@ -7,6 +7,7 @@ before any network call so the UI offers only actions that exist.
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -19,7 +20,7 @@ from winged_monkey.account import AccountConfig, Secrets
 from winged_monkey.actions import Action
 from winged_monkey.blocking import Lane
 from winged_monkey.errors import ActionNotAllowed
-from winged_monkey.models import AppDetail, Event, Instance, Unlisted
+from winged_monkey.models import AppDetail, Event, Instance, InstanceState, Unlisted
 
 if TYPE_CHECKING:  # the catalog's models load with the catalog, not with every backend
     from winged_monkey.backend_settings import BackendSettings
@@ -100,6 +101,7 @@ class Capability(StrEnum):
     SUSPEND = "suspend"
     RESUME = "resume"
     RESET = "reset"
+    POWEROFF = "poweroff"  # a stop that does not ask the guest
     CHECK = "check"
     CONSOLE = "console"  # the instance's boot console output (read-only)
     #: N-tier apps from templates beyond a launch: environment files, a preview, updates of
@@ -116,6 +118,7 @@ ACTION_CAPABILITY: dict[Action, Capability] = {
     Action.SUSPEND: Capability.SUSPEND,
     Action.RESUME: Capability.RESUME,
     Action.RESET: Capability.RESET,
+    Action.POWEROFF: Capability.POWEROFF,
     Action.CHECK: Capability.CHECK,
 }
 
@@ -130,6 +133,7 @@ MUTATING = frozenset(
         Capability.SUSPEND,
         Capability.RESUME,
         Capability.RESET,
+        Capability.POWEROFF,
         Capability.CHECK,
         Capability.LAUNCH,
     }
@@ -148,6 +152,16 @@ class NativeEvents:
 
     events: tuple[Event, ...] = ()
     markers: Mapping[str, str] = field(default_factory=dict)
+
+
+def command_ref(instance: Instance) -> str:
+    """How a `wm` command names `instance` in words shown to a user: its name where a shell
+    takes it as one word, else ACCOUNT/ID (a name with spaces, quotes or controls)."""
+    name = instance.name
+    return name if _WORD.fullmatch(name) else instance.key
+
+
+_WORD = re.compile(r"[\w.@+=:,%][\w.@+=:,%-]*", re.ASCII)  # not an option: no leading -
 
 
 class Backend(ABC):
@@ -262,7 +276,25 @@ class Backend(ABC):
     def after_timeout(self, action: Action, instance: Instance) -> str | None:
         """What the user can do once `action`'s follow timed out with the row last seen as
         `instance`, in words that know the provider ("stop again to power it off"), said
-        after "still stopping after 600 s"; None adds nothing. No network call."""
+        after "still stopping after 600 s"; None adds nothing. No network call. The
+        default: a stop left running or stopping on an account that powers off names
+        `wm poweroff` (its guest ignored the request, and another stop asks it again)."""
+        if (
+            action is Action.STOP
+            and instance.state in (InstanceState.RUNNING, InstanceState.STOPPING)
+            and Capability.POWEROFF in self.capabilities
+            and self.refusal(Action.POWEROFF, instance) is None
+        ):
+            return (
+                f"its guest did not shut down; wm poweroff {command_ref(instance)} powers it "
+                "off without asking the guest"
+            )
+        return None
+
+    def lacks(self, action: Action) -> str | None:
+        """Why this account has no `action` at all (its capability is missing), in words
+        that say what it takes instead (Nova's stop powers off by itself); None: the
+        portal's own ("libcloud/openstack cannot poweroff"). No network call."""
         return None
 
     def refusal(self, action: Action, instance: Instance) -> str | None:

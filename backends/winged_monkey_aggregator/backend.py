@@ -165,6 +165,12 @@ class AggregatorBackend(Backend):
         if state_refusal(action, instance) is not None:
             return None  # the row's state says why ("web is stopped; reboot needs it running")
         role = f" to your role ({self.whoami.role})" if self.whoami else ""
+        if action is Action.POWEROFF:  # an operator's action: most likely not its cloud's
+            return (
+                f"the aggregator offers no poweroff on {instance.name} now{role}: the "
+                f"account serving it may have none (libvirt, vSphere and EC2 have one; "
+                f"Nova's stop powers off by itself): wm stop"
+            )
         return f"the aggregator offers no {action} on {instance.name} now{role}"
 
     async def act(self, action: Action, instance: Instance) -> None:

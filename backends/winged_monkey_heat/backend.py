@@ -126,6 +126,14 @@ class HeatBackend(Backend):
         # is left as it is); the portal's rules alone call it already suspended.
         return action in {Action.STOP, Action.SUSPEND} and refusals.suspended_then_checked(instance)
 
+    def lacks(self, action: Action) -> str | None:
+        if action is Action.POWEROFF:
+            return (
+                "a Heat app has no power-off: wm stop suspends it (Heat's stack suspend); "
+                "its servers power off through their own cloud's account"
+            )
+        return None
+
     def refusal(self, action: Action, instance: Instance) -> str | None:
         # Its status, then its top-level resources as last read with that status (by its
         # member count or its detail: no request here); nested ones are read when sent.

@@ -67,7 +67,9 @@ class LibcloudBackend(Backend):
     """
 
     CAPABILITIES: ClassVar[frozenset[Capability]] = frozenset(
-        {Capability.LIST, Capability.CONSOLE} | drivers.MUTATING | offer.CAPABILITIES
+        {Capability.LIST, Capability.CONSOLE, Capability.POWEROFF}
+        | drivers.MUTATING
+        | offer.CAPABILITIES
     )
     SETTINGS = LibcloudSettings
     #: Reads the family adds to what its driver class implements (read-only accounts keep them).
@@ -132,7 +134,8 @@ class LibcloudBackend(Backend):
         self.ensure_writable()
         if ACTION_CAPABILITY[action] not in self.capabilities:
             raise ActionNotAllowed(
-                f"libcloud's {self.provider} driver cannot {action}", account=self.account.name
+                self.lacks(action) or f"libcloud's {self.provider} driver cannot {action}",
+                account=self.account.name,
             )
         await self._call(lambda driver: self._act(driver, action, instance))
 

@@ -42,6 +42,8 @@ class EC2Backend(LibcloudBackend):
     """One EC2 account (or one on an EC2-compatible endpoint)."""
 
     READS: ClassVar[frozenset[Capability]] = frozenset({Capability.CONSOLE})
+    #: Poweroff is StopInstances with Force=true (libcloud's stop_node sends no Force).
+    OWN_ACTIONS: ClassVar[frozenset[Capability]] = frozenset({Capability.POWEROFF})
 
     def __init__(self, account: AccountConfig, secrets: Secrets) -> None:
         super().__init__(account, secrets)
@@ -148,6 +150,16 @@ class EC2Backend(LibcloudBackend):
 
     def _node(self, driver: NodeDriver, instance: Instance) -> Node:
         return self._id_only(driver, instance)  # no DescribeInstances before each action
+
+    def _act(self, driver: NodeDriver, action: Action, instance: Instance) -> None:
+        if action is not Action.POWEROFF:
+            super()._act(driver, action, instance)
+            return
+        # EC2's forced stop: the instance is stopped without waiting for its OS to shut
+        # down (AWS's answer to one stuck in `stopping`); a refusal is EC2's error.
+        ec2: Any = driver  # libcloud's EC2 driver: its connection and API path
+        params = {"Action": "StopInstances", "InstanceId.1": instance.id, "Force": "true"}
+        ec2.connection.request(ec2.path, params=params)
 
     def _accepted(self, reply: object, action: Action, instance: Instance) -> None:
         # EC2's booleans only echo the state in the reply (and moto leaves some out);

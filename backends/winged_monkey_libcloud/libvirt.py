@@ -2,8 +2,9 @@
 
 A domain is known by its UUID and its real state comes from libvirt itself; destroy
 also undefines it, stop powers off a paused, sleeping or crashed one (its guest cannot
-be asked) or one stuck shutting down, and reset is virDomainReset (libcloud's driver has
-no hard reboot).
+be asked) or one stuck shutting down, reset is virDomainReset (libcloud's driver has
+no hard reboot), and poweroff is virDomainDestroy on any domain that runs (libcloud's
+destroy_node also undefines it): for a guest that ignores the shutdown a stop asks for.
 Its connection is a virConnect, closed through the lane. Over ssh, ssh never asks on
 wm's terminal (libvirtssh.py), and libvirt's own printing of its errors on stderr, which
 would draw over the TUI, is turned off: each error reaches wm as the exception it raises.
@@ -32,7 +33,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 #: The actions run on libvirt itself rather than through libcloud's driver.
-_OWN = frozenset({Action.DESTROY, Action.RESET, Action.RESUME, Action.STOP})
+_OWN = frozenset({Action.DESTROY, Action.POWEROFF, Action.RESET, Action.RESUME, Action.STOP})
 
 #: libvirt's words when the local daemon's unix socket is not there or not answering.
 _NO_DAEMON = re.compile(
@@ -43,7 +44,9 @@ _NO_DAEMON = re.compile(
 class LibvirtBackend(GenericBackend):
     """The domains of one libvirt connection."""
 
-    OWN_ACTIONS: ClassVar[frozenset[Capability]] = frozenset({Capability.RESET})
+    OWN_ACTIONS: ClassVar[frozenset[Capability]] = frozenset(
+        {Capability.RESET, Capability.POWEROFF}
+    )
 
     def __init__(self, account: AccountConfig, secrets: Secrets) -> None:
         super().__init__(account, secrets)
@@ -168,9 +171,12 @@ class LibvirtBackend(GenericBackend):
         return action is Action.STOP and instance.raw_state == "shutdown"
 
     def after_timeout(self, action: Action, instance: Instance) -> str | None:
-        # Only a stop left in `shutdown`: one whose guest never began (still running) is
-        # asked again by the next stop, which powers off nothing.
-        return "stop again to power it off" if self.retries(action, instance) else None
+        # A stop left in `shutdown`: the next stop powers it off. One whose guest never
+        # began (still running) would be asked again by the next stop: poweroff (the
+        # default's words) does not ask it.
+        if self.retries(action, instance):
+            return "stop again to power it off"
+        return super().after_timeout(action, instance)
 
     def _act(self, driver: NodeDriver, action: Action, instance: Instance) -> None:
         if action in _OWN:

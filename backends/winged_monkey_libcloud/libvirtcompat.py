@@ -21,6 +21,10 @@
    domain whose guest cannot answer (paused, put to sleep, crashed, or asked already and
    stuck shutting down: "domain is not running"). The portal's stop powers such a domain
    off (virDomainDestroy: `virsh destroy`, which keeps it defined).
+10. A guest that ignores the shutdown request (no ACPI daemon, hung) keeps its domain
+   running, and a second stop would only ask it again; libcloud's only power-off,
+   destroy_node, also undefines the domain. The portal's poweroff is virDomainDestroy
+   alone: off now, still defined.
 """
 
 from __future__ import annotations
@@ -161,12 +165,20 @@ def stop(connection: Any, uuid: str) -> None:
         domain.shutdown()
 
 
+def poweroff(connection: Any, uuid: str) -> None:
+    """Power a domain off without asking its guest (virDomainDestroy, `virsh destroy`):
+    it stays defined, as after a stop."""
+    connection.lookupByUUIDString(uuid).destroy()
+
+
 def act(connection: Any, action: Action, uuid: str) -> None:
     """The actions the portal runs on libvirt itself rather than through libcloud."""
     if action is Action.DESTROY:
         destroy(connection, uuid)
     elif action is Action.RESET:
         reset(connection, uuid)
+    elif action is Action.POWEROFF:
+        poweroff(connection, uuid)
     elif action is Action.RESUME:
         resume(connection, uuid)
     elif action is Action.STOP:

@@ -116,6 +116,15 @@ class OpenStackBackend(LibcloudBackend):
         node = openstackcompat.public_ipv6(openstackcompat.with_fault_text(node))
         return super()._convert(driver, node, known)
 
+    def lacks(self, action: Action) -> str | None:
+        if action is Action.POWEROFF:  # Nova has no stop that skips the guest: none needed
+            return (
+                "Nova has no power-off of its own, and needs none: its stop asks the guest "
+                "to shut down, then powers the server off if it has not within Nova's "
+                "shutdown_timeout (60 s by default): wm stop"
+            )
+        return None
+
     def refusal(self, action: Action, instance: Instance) -> str | None:
         # Each state here Nova refuses all but delete in ("Cannot 'stop' instance ...
         # while it is in vm_state resized"), its words naming the id and not what to do.

@@ -47,6 +47,7 @@ MUTATING = frozenset(
         Capability.SUSPEND,
         Capability.RESUME,
         Capability.RESET,
+        Capability.POWEROFF,
         Capability.LAUNCH,
     }
 )
@@ -420,6 +421,8 @@ class VSphereBackend(Backend):
             self._wait(session, vm.ResetVM_Task(), deadline)
         elif action is Action.RESET:  # a hard reset: the guest is not asked, Tools or not
             self._wait(session, vm.ResetVM_Task(), deadline)
+        elif action is Action.POWEROFF:  # a hard stop: the guest is not asked, Tools or not
+            self._wait(session, vm.PowerOffVM_Task(), deadline)
         elif action is Action.SUSPEND:
             self._wait(session, vm.SuspendVM_Task(), deadline)
         elif action is Action.DESTROY:

@@ -12,7 +12,7 @@ def test_operator_stops_and_starts_in_own_pool(fresh_aggregator: RunningAggregat
     web = agg.ids["team-a", "web"]
     with agg.client(token) as client:
         row = client.get(f"/api/v1/instances/team-a/{web}").json()
-        assert set(row["links"]) == {"stop", "reboot"}
+        assert set(row["links"]) == {"stop", "reboot", "poweroff"}
         accepted = client.post(row["links"]["stop"]["href"])
         assert accepted.status_code == 202, accepted.text
         assert accepted.json()["resource"]["links"] == {}  # in flight: nothing more to offer

@@ -194,8 +194,8 @@ def test_links_offer_what_role_and_state_allow(aggregator: RunningAggregator, ro
         rows = {r["name"]: r for r in client.get(f"{V1}/instances").json()}
     expected = {
         "viewer": ({}, {}),
-        "operator": ({"stop", "reboot"}, {"start"}),
-        "admin": ({"stop", "reboot", "destroy"}, {"start", "destroy"}),
+        "operator": ({"stop", "reboot", "poweroff"}, {"start"}),
+        "admin": ({"stop", "reboot", "poweroff", "destroy"}, {"start", "destroy"}),
     }[role]
     assert set(rows["web"]["links"]) == set(expected[0])
     assert set(rows["batch"]["links"]) == set(expected[1])

@@ -130,7 +130,7 @@ async def test_an_operator_stops_and_the_row_follows_to_stopped(
     portal = team_portal(portals, cloud, team, team.mint("olga", "operator", pool="alpha"))
     await refresh(portal)
     web = rows(portal, "team")["web"]
-    assert sorted(web.extra["links"]) == ["reboot", "stop"]
+    assert sorted(web.extra["links"]) == ["poweroff", "reboot", "stop"]
     assert portal.refusal(Action.STOP, web) is None
     assert portal.refusal(Action.DESTROY, web) == (
         "the aggregator offers no destroy on web now to your role (operator)"
@@ -145,6 +145,25 @@ async def test_an_operator_stops_and_the_row_follows_to_stopped(
     assert sorted(stopped.extra["links"]) == ["start"]
     # Offered no reboot now: the state says why, not the role (which could reboot it running).
     assert portal.refusal(Action.REBOOT, stopped) == "web is stopped; reboot needs it running"
+
+
+async def test_an_operator_powers_off_through_the_aggregator(
+    team: RunningAggregator, cloud: Cloud, portals: Portals
+) -> None:
+    """The server links a poweroff on a row whose account has one (EC2: a forced stop),
+    and the client relays it: no poweroff reached a served account before (no route, no
+    link, and wm had no such action)."""
+    portal = team_portal(portals, cloud, team, team.mint("olga", "operator", pool="alpha"))
+    await refresh(portal)
+    web = rows(portal, "team")["web"]
+    assert portal.refusal(Action.POWEROFF, web) is None
+    updates = [u async for u in portal.run_action(Action.POWEROFF, web)]
+    assert (updates[-1].phase, updates[-1].message) == ("done", "web powered off")
+    assert team.cloud_state("team-a", "web") == "stopped"
+    await refresh(portal)
+    stopped = rows(portal, "team")["web"]
+    assert "poweroff" not in stopped.extra["links"]
+    assert portal.refusal(Action.POWEROFF, stopped) == "web is already stopped"
 
 
 async def test_the_aggregators_events_enter_the_local_log_once(

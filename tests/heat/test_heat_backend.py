@@ -155,6 +155,19 @@ async def test_an_action_heat_has_not_is_refused_in_words_without_a_provider(
     await portal.close()
 
 
+async def test_a_poweroff_says_an_apps_stop_is_its_suspend(heat: Projects) -> None:
+    """A Heat app has no power-off: it said only 'heat cannot poweroff'."""
+    stack = heat.create("hard", "hard-app")
+    portal = heat.portal("hard")
+    await refresh(portal)
+    app = next(i for i in portal.instances() if i.id == stack)
+    assert portal.refusal(Action.POWEROFF, app) == (
+        "a Heat app has no power-off: wm stop suspends it (Heat's stack suspend); its "
+        "servers power off through their own cloud's account"
+    )
+    await portal.close()
+
+
 # -- actions through the portal ---------------------------------------------------
 
 

@@ -334,11 +334,13 @@ def test_a_tcp_uri_needs_no_credentials_and_is_named_in_the_check(
     assert said.startswith(f"libvirt at {daemon.uri}: reachable, "), said
 
 
-def wm(daemon: Libvirtd, tmp_path: Path, *args: str) -> Result:
-    """`wm` with one account `lab` on the daemon, as a user writes it."""
+def wm(daemon: Libvirtd, tmp_path: Path, *args: str, settings: str = "") -> Result:
+    """`wm` with one account `lab` on the daemon, as a user writes it (`settings`: the
+    config's own lines before it)."""
     config = tmp_path / "wm.toml"
     config.write_text(
-        f'[[accounts]]\nname = "lab"\nprovider = "libvirt"\ndriver = {{ uri = "{daemon.uri}" }}\n'
+        f'{settings}[[accounts]]\nname = "lab"\nprovider = "libvirt"\n'
+        f'driver = {{ uri = "{daemon.uri}" }}\n'
     )
     return CliRunner().invoke(main, ["--config", str(config), *args])
 
@@ -366,3 +368,50 @@ def test_stop_of_a_paused_domain_powers_it_off_and_keeps_it(
     assert after.exit_code == ExitCode.OK, after.output
     rows = {i["name"]: i for i in json.loads(after.stdout)["instances"]}
     assert (rows["web"]["state"], rows["web"]["raw_state"]) == ("stopped", "shutoff")
+
+
+#: A domain whose guest does not power off when asked: the test driver takes a shutdown
+#: as the guest's power-off, which `on_poweroff = restart` turns into a restart, so a stop
+#: leaves it running, as a guest with no ACPI daemon (or a hung one) does under QEMU.
+DEAF = DOMAIN.replace("</os>", "</os><on_poweroff>restart</on_poweroff>")
+
+
+def test_wm_poweroff_powers_off_a_domain_whose_guest_ignores_the_stop(
+    daemon: Libvirtd, hypervisor: Any, tmp_path: Path
+) -> None:
+    """A stop asks the guest; one that ignores it keeps its domain running, and `wm stop`
+    timed out 'deaf still running after 2 s' with no next step (a second stop asks the
+    guest again; libcloud's only power-off undefines the domain). The timeout names `wm
+    poweroff`, which powers the domain off as `virsh destroy` does: still defined, listed
+    stopped."""
+    hypervisor.defineXML(DEAF.format(name="deaf")).create()
+    uuid = hypervisor.lookupByName("deaf").UUIDString()  # no handle kept (as above)
+    quick = "action_timeout = 2\naction_poll_interval = 0.1\n"
+
+    stopped = wm(daemon, tmp_path, "stop", "deaf", "--yes", settings=quick)
+
+    assert stopped.exit_code != ExitCode.OK, stopped.output
+    assert (
+        f"lab/{uuid}: timeout: deaf still running after 2 s: its guest did not "
+        "shut down; wm poweroff deaf powers it off without asking the guest"
+    ) in stopped.output.splitlines(), stopped.output
+    assert state_of(hypervisor, "deaf") == libvirt.VIR_DOMAIN_RUNNING
+
+    off = wm(daemon, tmp_path, "poweroff", "deaf", "--yes")
+    after = wm(daemon, tmp_path, "ls", "--json")
+
+    assert off.exit_code == ExitCode.OK, off.output
+    assert f"lab/{uuid}: ok: deaf powered off" in off.output.splitlines()
+    assert hypervisor.lookupByName("deaf").state() == [
+        libvirt.VIR_DOMAIN_SHUTOFF,
+        libvirt.VIR_DOMAIN_SHUTOFF_DESTROYED,
+    ]
+    assert hypervisor.lookupByName("deaf").isPersistent()  # not undefined
+    rows = {i["name"]: i for i in json.loads(after.stdout)["instances"]}
+    assert (rows["deaf"]["state"], rows["deaf"]["raw_state"]) == ("stopped", "shutoff")
+
+
+def test_poweroff_of_a_domain_that_is_shut_off_is_refused(portal: Portal) -> None:
+    db = listed(portal)["db"]
+    assert Capability.POWEROFF in portal.capabilities("lab")
+    assert portal.refusal(Action.POWEROFF, db) == "db is already stopped"

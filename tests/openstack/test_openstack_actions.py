@@ -90,6 +90,31 @@ def test_stop_of_a_suspended_server_is_refused_before_anything_is_sent(
     assert said == "dozer is suspended, not stopped: start resumes it, then stop"
 
 
+def test_poweroff_says_novas_stop_powers_off_by_itself(
+    openstack: OpenStack, tmp_path: Path
+) -> None:
+    """Nova has no stop that skips the guest and needs none (its stop powers the server off
+    once the guest has not shut down in its shutdown_timeout): `wm poweroff` says so, and to
+    use wm stop, where it said only 'libcloud/openstack cannot poweroff'. Nothing is sent."""
+    ident = str(boot(openstack, "alpha", "hardy").id)
+    driver = ", ".join(f'{k} = "{v}"' for k, v in driver_settings(openstack, "alpha").items())
+    config = tmp_path / "wm.toml"
+    config.write_text(
+        f'[[accounts]]\nname = "os-alpha"\nprovider = "openstack"\ndriver = {{ {driver} }}\n'
+        f'credentials = {{ key = "{openstack.user("alpha")["user"]}", '
+        'secret_env = "WM_TEST_ALPHA_PASSWORD" }\n'
+    )
+    refused = CliRunner().invoke(main, ["--config", str(config), "poweroff", "hardy", "--yes"])
+    assert refused.exit_code == ExitCode.NOT_FOUND, refused.output
+    assert (
+        f"wm: os-alpha/{ident}: Nova has no power-off of its own, and needs none: its stop "
+        "asks the guest to shut down, then powers the server off if it has not within "
+        "Nova's shutdown_timeout (60 s by default): wm stop"
+    ) in refused.output.splitlines(), refused.output
+    assert openstack.actions(ident) == ["create"]  # nothing reached Nova
+    assert openstack.server(ident)["status"] == "ACTIVE"  # type: ignore[index]
+
+
 def test_suspend_of_a_server_stopped_behind_the_portals_back_shows_novas_refusal(
     openstack: OpenStack, tmp_path: Path
 ) -> None:

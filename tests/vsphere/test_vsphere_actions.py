@@ -23,6 +23,8 @@ from winged_monkey.cli.main import ExitCode, main
 from winged_monkey.engine.portal import ActionUpdate, Portal
 from winged_monkey.errors import WMError
 from winged_monkey.models import Instance, InstanceState
+from winged_monkey.store.sqlite import Store
+from winged_monkey.user.config import Config
 from winged_monkey_vsphere import VSphereBackend, inventory
 
 S = InstanceState
@@ -270,3 +272,56 @@ def test_an_expired_session_logs_in_again(
         assert backend._connect().content.sessionManager.currentSession.key != mine
     finally:
         asyncio.run(backend.close())
+
+
+def test_poweroff_does_not_ask_the_guest_even_when_tools_run(
+    portal: Portal, witness: Witness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With VMware Tools running a stop asks the guest (ShutdownGuest), which a hung guest
+    ignores: the VM stayed on, and a second stop asked again. Poweroff is PowerOffVM_Task
+    whatever Tools say: vSphere records a power-off, no guest shutdown."""
+    monkeypatch.setattr(inventory, "TOOLS_RUNNING", "guestToolsNotRunning")  # as if Tools ran
+    vm = listed(portal)["DC0_H0_VM1"]
+    assert vm.extra["stop_method"] == "guest shutdown (VMware Tools)"
+
+    done = act(portal, Action.POWEROFF, vm)
+
+    assert (done.phase, done.message) == (
+        "done",
+        "DC0_H0_VM1 powered off (observed as the call ended)",
+    )
+    assert witness.power("DC0_H0_VM1") == "poweredOff"
+    events = witness.events("DC0_H0_VM1")
+    assert "VmPoweredOffEvent" in events
+    assert "VmGuestShutdownEvent" not in events
+    fresh = listed(portal)["DC0_H0_VM1"]
+    assert (fresh.state, fresh.raw_state) == (S.STOPPED, "poweredOff")
+
+
+def test_a_stop_that_times_out_running_names_poweroff(
+    sim: Vcsim, witness: Witness, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stop whose guest ignores ShutdownGuest timed out 'DC0_H0_VM1 still running after
+    1 s' with no next step. It names `wm poweroff`. vcsim's guest always obeys, so the
+    follow of that stop is run on a VM nobody stops (the guest that ignored it)."""
+    config = Config(accounts=(account(sim, monkeypatch),), action_poll_interval=0.05)
+    portal = Portal(config.model_copy(update={"action_timeout": 1}), Store.memory())
+
+    async def run() -> list[ActionUpdate]:
+        try:
+            async for _ in portal.refresh():
+                pass
+            row = next(i for i in portal.instances() if i.name == "DC0_H0_VM1")
+            backend = await portal.accounts.backend("lab")
+            return [u async for u in portal.operations.follow(backend, Action.STOP, row)]
+        finally:
+            await portal.close()
+
+    updates = asyncio.run(run())
+
+    assert (updates[-1].phase, updates[-1].message) == (
+        "timeout",
+        "DC0_H0_VM1 still running after 1 s: its guest did not shut down; wm poweroff "
+        "DC0_H0_VM1 powers it off without asking the guest",
+    )
+    assert witness.power("DC0_H0_VM1") == "poweredOn"

@@ -1,4 +1,4 @@
-"""`wm start|stop|reboot|destroy|...`: an action on instances named by id, name or
+"""`wm start|stop|reboot|destroy|poweroff|...`: an action on instances named by id, name or
 ACCOUNT/ID, confirmed where it destroys, each instance's outcome on its own line."""
 
 from __future__ import annotations
@@ -19,9 +19,17 @@ if TYPE_CHECKING:
     from winged_monkey.models import Instance
 
 
+#: An action's help where its name alone would not say it (main.py's _ACTION_HELP too).
+HELP = {
+    Action.POWEROFF: "Power off instances without asking their guests (a stop their guest "
+    "ignores), by id, name or ACCOUNT/ID.",
+}
+
+
 def _action_command(action: Action) -> click.Command:
     @click.command(
-        str(action), help=f"{str(action).capitalize()} instances (by id, name or ACCOUNT/ID)."
+        str(action),
+        help=HELP.get(action, f"{str(action).capitalize()} instances (by id, name or ACCOUNT/ID)."),
     )
     @click.argument("refs", nargs=-1, required=True)
     @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")

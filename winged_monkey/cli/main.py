@@ -28,7 +28,23 @@ __all__ = ["ExitCode", "main"]
 
 #: The instance actions (winged_monkey.actions.Action, which imports the models) and
 #: `delete`, destroy's alias (the issue's word): each command in cli/actions.py's COMMANDS.
-_ACTIONS = ("check", "delete", "destroy", "reboot", "reset", "resume", "start", "stop", "suspend")
+_ACTIONS = (
+    "check",
+    "delete",
+    "destroy",
+    "poweroff",
+    "reboot",
+    "reset",
+    "resume",
+    "start",
+    "stop",
+    "suspend",
+)
+#: An action's help where its name alone would not say it (cli/actions.py's HELP).
+_ACTION_HELP = {
+    "poweroff": "Power off instances without asking their guests (a stop their guest "
+    "ignores), by id, name or ACCOUNT/ID.",
+}
 
 
 class _LazyGroup(LazyGroup):
@@ -53,7 +69,8 @@ class _LazyGroup(LazyGroup):
         "ls": "List instances and apps of every account (exit 1 if an account failed to "
         "answer, 3 if its config or credentials are wrong).",
         **{
-            name: f"{('destroy' if name == 'delete' else name).capitalize()} instances "
+            name: _ACTION_HELP.get(name)
+            or f"{('destroy' if name == 'delete' else name).capitalize()} instances "
             "(by id, name or ACCOUNT/ID)."
             for name in _ACTIONS
         },

@@ -159,7 +159,8 @@ class Operations:
         backend = account.backend
         if backend is not None and ACTION_CAPABILITY[action] not in backend.capabilities:
             kind = "/".join(filter(None, (account.config.backend, account.config.provider)))
-            return f"{kind} cannot {action}"  # 'synthetic', a backend of no provider
+            # 'synthetic', a backend of no provider
+            return backend.lacks(action) or f"{kind} cannot {action}"
         seen_now = self.seen_now(instance)
         # A row not seen now: neither the portal nor the backend refuses by its state.
         said = backend.refusal(action, instance) if backend is not None and seen_now else None
@@ -331,10 +332,11 @@ class Operations:
                 continue
             missed = 0
             if fresh is None:
-                if action is Action.DESTROY or (action is Action.STOP and instance.transient):
+                stops = action in (Action.STOP, Action.POWEROFF)
+                if action is Action.DESTROY or (stops and instance.transient):
                     gone = instance.model_copy(update={"state": InstanceState.TERMINATED})
                     said = f"{instance.name} {action.past}"
-                    if action is Action.STOP:  # a transient one is gone once stopped
+                    if stops:  # a transient one is gone once stopped
                         said += " (transient: gone once stopped)"
                     yield ActionUpdate(action, gone, "done", said)
                 else:

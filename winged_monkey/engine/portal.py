@@ -356,6 +356,13 @@ class Portal:
         """What the account's backend can do; before it is built, what its class declares."""
         return self.accounts.capabilities(account)
 
+    def lacks(self, action: Action, account: str) -> str | None:
+        """Why the account has no `action` at all, in its backend's words (Backend.lacks);
+        None when it says none or is not built yet."""
+        found = self.accounts.find(account)
+        backend = found.backend if found is not None else None
+        return backend.lacks(action) if backend is not None else None
+
     def effective(self, action: Action, instance: Instance) -> Action:
         """The action that carries out `action` here (a start of a suspended row resumes)."""
         return self.operations.effective(action, instance)

@@ -69,7 +69,7 @@ log = logging.getLogger("winged_monkey.serve")
 #: The event log's account for what concerns the server itself (its tokens).
 TOKENS_ACCOUNT = "wm-serve"
 M = TypeVar("M", bound=BaseModel)
-PostAction = Literal["start", "stop", "reboot", "suspend", "resume", "reset", "check"]
+PostAction = Literal["start", "stop", "reboot", "suspend", "resume", "reset", "poweroff", "check"]
 _ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorOut, "description": code}
     for status, code in STATUS_CODES.items()

@@ -507,7 +507,7 @@ class Aggregator(RequestLog):
         if ACTION_CAPABILITY[effective] not in self.portal.capabilities(instance.account):
             config = self.portal.account_config(instance.account)
             kind = "/".join(filter(None, (config.backend, config.provider)))
-            return f"{kind} cannot {effective}"
+            return self.portal.lacks(effective, instance.account) or f"{kind} cannot {effective}"
         return self.portal.refusal(action, instance)
 
     # -- actions ---------------------------------------------------------------

@@ -32,6 +32,7 @@ class BindingId(StrEnum):
     DESTROY = Action.DESTROY.value
     SUSPEND = Action.SUSPEND.value
     RESET = Action.RESET.value
+    POWEROFF = Action.POWEROFF.value
     CHECK = Action.CHECK.value
     SORT = "sort"
     REVERSE_SORT = "reverse_sort"

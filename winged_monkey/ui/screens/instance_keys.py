@@ -55,6 +55,12 @@ INSTANCE_BINDINGS: list[BindingType] = [
     _action_binding(
         "B", Action.RESET, "Hard reboot (reset) the marked instances (asks first)", show=False
     ),
+    _action_binding(
+        "X",
+        Action.POWEROFF,
+        "Power off the marked instances without asking their guests (asks first)",
+        show=False,
+    ),
     _action_binding("c", Action.CHECK, "Check the marked apps' resources", show=False),
     Binding("o", "sort", "sort", id=BindingId.SORT, tooltip="Sort by the next column", group=SORT),
     Binding(
