@@ -19,6 +19,7 @@ import libvirt
 import pytest
 from click.testing import CliRunner, Result
 
+from tests.conftest import eventually
 from tests.libvirt.conftest import DOMAIN
 from tests.libvirt.daemon import Libvirtd
 from winged_monkey.actions import Action
@@ -415,3 +416,47 @@ def test_poweroff_of_a_domain_that_is_shut_off_is_refused(portal: Portal) -> Non
     db = listed(portal)["db"]
     assert Capability.POWEROFF in portal.capabilities("lab")
     assert portal.refusal(Action.POWEROFF, db) == "db is already stopped"
+
+
+def test_poweroff_runs_while_a_stop_its_guest_ignores_is_followed(
+    portal: Portal, hypervisor: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stop is followed until the action timeout (600 s by default), and the row was
+    refused every other action meanwhile ('deaf already has an action in flight'): in
+    the TUI the poweroff it needs waited ten minutes. It runs beside the stop's follow,
+    which then ends as the domain did, stopped."""
+    hypervisor.defineXML(DEAF.format(name="deaf")).create()
+    deaf = listed(portal)["deaf"]
+
+    async def both() -> tuple[list[str], list[str]]:
+        stops: list[str] = []
+
+        async def stop() -> None:
+            async for update in portal.run_action(Action.STOP, deaf):
+                stops.append(f"{update.phase}: {update.message}")
+
+        backend = await portal.accounts.backend("lab")
+        looks: list[str] = []
+        real = backend.get_instance
+
+        async def get_instance(instance_id: str) -> Instance | None:
+            looks.append(instance_id)  # the follow's: the stop was sent before it
+            return await real(instance_id)
+
+        monkeypatch.setattr(backend, "get_instance", get_instance)
+        stopping = asyncio.create_task(stop())
+        await eventually(lambda: bool(looks))  # the stop, sent and taken, is followed
+        shown = portal.instance(deaf.key)
+        assert shown is not None
+        assert portal.refusal(Action.REBOOT, shown) == "deaf already has an action in flight"
+        assert portal.refusal(Action.POWEROFF, shown) is None
+        offs = [f"{u.phase}: {u.message}" async for u in portal.run_action(Action.POWEROFF, shown)]
+        await asyncio.wait_for(stopping, 10)  # its follow sees it stopped: not 15 s
+        return stops, offs
+
+    stops, offs = asyncio.run(both())
+
+    assert offs[-1] == "done: deaf powered off"
+    assert stops[-1] == "done: deaf stopped"
+    assert state_of(hypervisor, "deaf") == libvirt.VIR_DOMAIN_SHUTOFF
+    assert hypervisor.lookupByName("deaf").isPersistent()

@@ -154,7 +154,10 @@ class Operations:
             return f"account {instance.account!r} is not configured"
         if account.config.read_only:
             return f"account {instance.account} is read-only"
-        if instance.key in self.in_flight:
+        flight = self.in_flight.get(instance.key)
+        # A poweroff is what a stop still under way (its guest not shutting down) needs:
+        # it runs beside the stop's follow, which then sees the row stopped.
+        if flight is not None and not (action is Action.POWEROFF and flight.kind == "stop"):
             return f"{instance.name} already has an action in flight"
         backend = account.backend
         if backend is not None and ACTION_CAPABILITY[action] not in backend.capabilities:
@@ -226,11 +229,12 @@ class Operations:
         started, at = time.monotonic(), self.clock()
         moving = instance.model_copy(update={"state": _moving_state(action, instance)})
         asker = user or self.user
-        self.in_flight[instance.key] = Flight(str(action), at, asker, instance, moving)
+        flight = Flight(str(action), at, asker, instance, moving)
+        self.in_flight[instance.key] = flight
         try:
             intent = await self.intend(str(action), action, instance, at, user, cause=cause)
         except BaseException:  # cancelled while it is logged: nothing sent, the row is free
-            self.in_flight.pop(instance.key, None)
+            self._land(instance.key, flight)
             raise
         change = self.links.start(intent.key, action, instance)
         final: ActionUpdate | None = None
@@ -278,7 +282,7 @@ class Operations:
                         account.read(update.instance)
                         yield update
         finally:
-            self.in_flight.pop(instance.key, None)
+            self._land(instance.key, flight)
             if final is None:  # cancelled: whatever happened, we did not see it
                 final = ActionUpdate(
                     action,
@@ -294,6 +298,12 @@ class Operations:
             await self.settle(intent, final, time.monotonic() - started)
             self.links.ended(change, final.phase)  # unknown: until `reconcile` settles it
         yield final
+
+    def _land(self, key: str, flight: Flight) -> None:
+        """`flight` ended: the row is free, unless a later action (a poweroff over a stop)
+        flies on it now."""
+        if self.in_flight.get(key) is flight:
+            del self.in_flight[key]
 
     async def follow(
         self, backend: Backend, action: Action, instance: Instance
