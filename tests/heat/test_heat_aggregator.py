@@ -89,3 +89,23 @@ def test_a_stack_is_a_deployment_its_operator_can_stop(
     with agg.client(agg.mint("ed", "operator", pool="alpha")) as outsider:
         reply = outsider.get(f"{V1}/deployments/apps/{stack_id}")
         assert reply.status_code == 403
+
+
+def test_a_poweroff_of_a_deployment_is_refused_in_heats_words(
+    with_heat: tuple[RunningAggregator, str], heat_server: HeatServer
+) -> None:
+    """wm serve links no poweroff on a Heat app, and a client that asks anyway is told why
+    in the served account's words (a 409), not a 422 for an action the API did not know."""
+    agg, stack_id = with_heat
+    with agg.client(agg.mint("opal", "operator", pool="delta")) as operator:
+        wait_until(lambda: len(operator.get(f"{V1}/deployments").json()) == 1, timeout=30)
+        (shop,) = operator.get(f"{V1}/deployments").json()
+        assert "stop" in shop["links"]
+        assert "poweroff" not in shop["links"]
+        reply = operator.post(f"{V1}/deployments/apps/{stack_id}/poweroff")
+    assert reply.status_code == 409, reply.text
+    assert reply.json()["error"]["message"] == (
+        "a Heat app has no power-off: wm stop suspends it (Heat's stack suspend); its "
+        "servers power off through their own cloud's account"
+    )
+    assert stack_status(heat_server, stack_id) == "CREATE_COMPLETE"
