@@ -13,9 +13,12 @@ import boto3
 import pytest
 from click.testing import CliRunner, Result
 
+from winged_monkey.actions import Action
+from winged_monkey.cli.actions import question
 from winged_monkey.cli.main import ExitCode, main
 from winged_monkey.demo.seed import DEV_KEY, DEV_SECRET, running_demo
 from winged_monkey.demo.server import MotoServer
+from winged_monkey.models import Instance, InstanceState
 
 
 @dataclass
@@ -270,3 +273,16 @@ def test_a_missing_backend_names_the_installed_ones(demo: Demo) -> None:
     assert "libcloud" in result.stderr
     result = demo.run("accounts")
     assert "backend not installed" in result.stdout
+
+
+def test_the_confirmation_names_what_it_asks_about() -> None:
+    """`wm stop web-1` at a terminal asked "Stop 1 instance(s)?", and a poweroff
+    "Poweroff 1 instance(s)?"."""
+    web = Instance(account="dev", id="i-1", name="web-1", state=InstanceState.RUNNING,
+                   raw_state="running", provider="ec2")  # fmt: skip
+    db = web.model_copy(update={"id": "i-2", "name": "db"})
+    app = web.model_copy(update={"extra": {"kind": "app"}, "name": "shop"})
+    assert question(Action.STOP, [web]) == "Stop web-1?"
+    assert question(Action.POWEROFF, [web, db]) == "Power off 2 instances?"
+    assert question(Action.STOP, [app, app.model_copy(update={"id": "s-2"})]) == "Stop 2 apps?"
+    assert question(Action.REBOOT, [web, app]) == "Reboot 2 instances?"

@@ -140,8 +140,18 @@ def _confirm(action: Action, targets: list[Instance]) -> None:
         typed = click.prompt(f"Destroy {len(targets)} instances? Type the count", err=True)
         if typed.strip() != str(len(targets)):
             fail("not confirmed; nothing was changed", ExitCode.DECLINED)
-    elif not click.confirm(f"{str(action).capitalize()} {len(targets)} instance(s)?", err=True):
+    elif not click.confirm(question(action, targets), err=True):
         fail("not confirmed; nothing was changed", ExitCode.DECLINED)
+
+
+def question(action: Action, targets: list[Instance]) -> str:
+    """What the confirmation asks: `Stop web-1?`, `Power off 3 instances?`, `Stop 2 apps?`
+    (it asked "Stop 1 instance(s)?", and "Poweroff")."""
+    verb = "power off" if action is Action.POWEROFF else str(action)
+    if len(targets) == 1:
+        return f"{verb.capitalize()} {targets[0].name}?"
+    noun = "apps" if all(i.kind == "app" for i in targets) else "instances"
+    return f"{verb.capitalize()} {len(targets)} {noun}?"
 
 
 async def _run_actions(portal: Portal, action: Action, targets: list[Instance]) -> ExitCode:
