@@ -81,6 +81,14 @@ class Instance(BaseModel):
         "then); None when unknown, or when this listing observed it (the account's "
         "fetched_at).",
     )
+    stale_source: Unlisted | None = Field(
+        default=None,
+        description="For a stale row: which account behind this one its source could not "
+        "list (team-b; upstream/team-b through a second server), with that source's own "
+        "words (`reason`, no relay's before them), its region and quota: what a `wm serve` "
+        "over this account relays, so the words read once through any number of them. "
+        "None: not stale, or said in `stale` alone.",
+    )
     source_account: str | None = Field(
         default=None,
         description="The account that holds the row at its source, when this account reaches "
@@ -152,7 +160,9 @@ class Unlisted(BaseModel):
     """One account an account reaches (an aggregator's server account) that its last
     listing holds no rows of: its source cannot list it, or has not yet. The account itself
     is ok; this is said beside its rows (Backend.unlisted), and relayed by a `wm serve`
-    over it, structured, so that its words read the same through any number of them."""
+    over it, structured, so that its words read the same through any number of them. A
+    row its source keeps as last seen names the account it could not list so too
+    (Instance.stale_source)."""
 
     model_config = ConfigDict(frozen=True, defer_build=True)
 

@@ -155,7 +155,17 @@ class ResourceOut(_Wire):
     stale: str | None = Field(
         None,
         description="Why the row's account could not be listed since (its last poll "
-        "failed, or it was not polled yet): the state is as of observed_at. None: current.",
+        "failed, or it was not polled yet): the state is as of observed_at. None: current. "
+        "With `stale_account`, the words of the source that could not list that account, "
+        "as it said them (no relay's words before them).",
+    )
+    stale_account: str | None = Field(
+        None,
+        description="For a row of an aggregator account kept as last seen by the server it "
+        "reaches: the account there that server could not list (team-b; upstream/team-b "
+        "through one more server), which `stale` is about; /provider-accounts lists it as "
+        "ACCOUNT/STALE_ACCOUNT. None: `stale` is about `account` itself (or the row is "
+        "current). A client that ignores it reads `stale` as about `account`.",
     )
     requested: RequestedOut | None = Field(
         None,

@@ -112,7 +112,7 @@ class AggregatorBackend(Backend):
             self.client.get_rows(path("provider-accounts"), ProviderAccountOut, lambda a: a),
             self._who(),
         )
-        rows = [*instances, *deployments]
+        rows = convert.sourced([*instances, *deployments], accounts)
         unlisted = convert.unlisted(accounts, rows)
         kept = convert.kept(self._recalled, unlisted)
         rows += kept

@@ -69,6 +69,7 @@ def instance(account: str, row: ResourceOut) -> Instance:
         extra=extra,
         stale=stale(row),
         observed_at=row.observed_at if row.stale is not None else None,
+        stale_source=stale_source(row),
         source_account=row.account,
         requested=Requested.model_validate(row.requested.model_dump()) if row.requested else None,
     )
@@ -100,11 +101,16 @@ def kept(recalled: Iterable[Instance], unlisted: Iterable[Unlisted]) -> list[Ins
     (`unlisted`: a restarted server or a new replica that cannot list it, or has not yet):
     kept as last seen, each saying why. Dropped, they were taken for machines gone:
     `vanished` in the log, and a destroy whose answer was lost settled as done."""
-    why = {u.name: u.line for u in unlisted}
+    said = {u.name: u for u in unlisted}
     return [
-        row.model_copy(update={"stale": f"{why[row.source_account]} (as last listed here)"})
+        row.model_copy(
+            update={
+                "stale": f"{source.line} (as last listed here)",
+                "stale_source": source,
+            }
+        )
         for row in recalled
-        if row.source_account in why
+        if (source := said.get(row.source_account or "")) is not None
     ]
 
 
@@ -118,12 +124,42 @@ def requested(action: RequestedOut) -> str:
 
 
 def stale(row: ResourceOut) -> str | None:
-    """Why the server's row may be out of date, in the client's words; None when current."""
-    if row.stale is None:
+    """Why the server's row may be out of date, in the client's words; None when current.
+    The account named is the one the server's words are about: `stale_account` behind the
+    row's account when a server it reaches in turn could not list it."""
+    source = stale_source(row)
+    if source is None:
         return None
     when = row.observed_at.astimezone(UTC) if row.observed_at else None
     seen = f"as last listed {when:%Y-%m-%d %H:%M} UTC" if when else ""
-    return f"the aggregator cannot list {row.account}: {row.stale}" + (f" ({seen})" if seen else "")
+    return f"the aggregator cannot list {source.name}: {source.reason}" + (
+        f" ({seen})" if seen else ""
+    )
+
+
+def stale_source(row: ResourceOut) -> Unlisted | None:
+    """The server account a stale row's words are about (`account`, or the one behind it
+    that `stale_account` names) with those words; its region and quota are the server's
+    account's (`sourced`)."""
+    if row.stale is None:
+        return None
+    name = f"{row.account}/{row.stale_account}" if row.stale_account else row.account
+    return Unlisted(name=name, phase="failed", reason=row.stale)
+
+
+def sourced(rows: Iterable[Instance], accounts: Iterable[ProviderAccountOut]) -> list[Instance]:
+    """`rows` whose stale_source the server's /provider-accounts knows (by its id: team-b,
+    or upstream/team-b relayed), with the region and quota it says of that account."""
+    known = {account.id: account for account in accounts}
+    found = []
+    for row in rows:
+        source = row.stale_source
+        account = known.get(source.name) if source is not None else None
+        if source is not None and account is not None:
+            source = source.model_copy(update={"region": account.region, "quotas": account.quotas})
+            row = row.model_copy(update={"stale_source": source})
+        found.append(row)
+    return found
 
 
 def links(row: Instance) -> dict[str, Link]:

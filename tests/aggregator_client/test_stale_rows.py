@@ -291,13 +291,17 @@ def test_a_relayed_row_kept_as_last_seen_says_when_its_source_listed_it(
     flaky: tuple[RunningAggregator, FaultProxy], tmp_path: Path
 ) -> None:
     """A server relaying another's row kept as last seen serves that row's own observation
-    time, not its own listing's: the state is as of then, however often it relays it."""
+    time, not its own listing's: the state is as of then, however often it relays it; and
+    which of its server's accounts could not be listed (`stale_account`), with that
+    server's words, so a client of it says them once: it said "cannot list upstream: the
+    aggregator cannot list team-flaky: ... (as last listed ...) (as last listed ...)"."""
     agg, proxy = flaky
     with agg.client(agg.mint("ada", "admin")) as admin:
         wait_until(lambda: {r["account"] for r in _rows(admin)} >= {FLAKY}, timeout=20)
         proxy.fault = Fault("status", status=503)  # the cloud behind team-flaky fails now
         wait_until(lambda: _phase(admin, FLAKY) == "failed", timeout=20)
         source = {r["id"]: r for r in _rows(admin) if r["account"] == FLAKY}
+        theirs = {a["id"]: a for a in admin.get("/api/v1/provider-accounts").json()}[FLAKY]
 
     with relaying(agg, tmp_path / "relay") as relay, relay.client(relay.mint("vera")) as client:
         wait_until(lambda: _phase(client, "upstream") == "ok", timeout=20)
@@ -305,12 +309,13 @@ def test_a_relayed_row_kept_as_last_seen_says_when_its_source_listed_it(
         listing = client.get("/api/v1/instances")
         rows = [r for r in listing.json() if str(r["id"]).startswith(f"{FLAKY}/")]
         narrowed = client.get("/api/v1/instances", params={"account": f"upstream/{FLAKY}"})
+        listed = wm(tmp_path, relay.url, relay.mint("wendy"), "ls")
 
     relayed = str(accounts["upstream"]["status"]["fetched_at"])
     assert {str(r["id"]).partition("/")[2] for r in rows} == set(source)
     for row in rows:
         kept = source[str(row["id"]).partition("/")[2]]
-        assert row["stale"], row
+        assert (row["stale"], row["stale_account"]) == (kept["stale"], FLAKY), (row, kept)
         assert _when(row["observed_at"]) == _when(kept["observed_at"]), (row, kept)
         assert _when(row["observed_at"]) < _when(relayed), (row, relayed)
     # Named as a direct account whose rows are as last seen is: neither the header nor the
@@ -324,9 +329,22 @@ def test_a_relayed_row_kept_as_last_seen_says_when_its_source_listed_it(
     assert sorted(accounts) == ["upstream", f"upstream/{FLAKY}"]
     status = accounts[f"upstream/{FLAKY}"]["status"]
     assert (accounts[f"upstream/{FLAKY}"]["pool"], status["phase"]) == ("relay", "stale")
-    assert str(status["error"]).startswith(f"the aggregator cannot list {FLAKY}: "), status
+    assert status["error"] == theirs["status"]["error"], status  # its server's words
     oldest = min(_when(r["observed_at"]) for r in rows)
     assert _when(status["fetched_at"]) == oldest, status
+    # What its server says of it: it had no region and no quota.
+    relayed_account = accounts[f"upstream/{FLAKY}"]
+    assert relayed_account["region"] == theirs["region"] == "us-east-1", relayed_account
+    assert relayed_account["quotas"] == theirs["quotas"], (relayed_account, theirs)
+    # `wm ls` over the relay: whose rows, and why, said once.
+    assert listed.exit_code == 1, listed.output
+    (said,) = [line for line in listed.stderr.splitlines() if "as last seen, not now" in line]
+    assert said.startswith(
+        "wm: team: 2 rows are as last seen, not now: the aggregator cannot list "
+        f"upstream/{FLAKY}: {theirs['status']['error']} (as last listed "
+    ), said
+    assert said.count("the aggregator cannot list") == 1, said
+    assert said.count("as last listed") == 1, said
 
 
 def _when(text: object) -> datetime:

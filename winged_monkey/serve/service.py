@@ -24,7 +24,7 @@ from winged_monkey.backend import ACTION_CAPABILITY
 from winged_monkey.engine.operations import ActionUpdate
 from winged_monkey.engine.portal import Portal
 from winged_monkey.errors import WMError
-from winged_monkey.models import Event, Instance, InstanceKind
+from winged_monkey.models import Event, Instance, InstanceKind, Unlisted
 from winged_monkey.serve.errors import ApiError, conflict, forbidden, not_found
 from winged_monkey.serve.launches import Launches
 from winged_monkey.serve.pool_launches import PoolLaunches
@@ -242,25 +242,34 @@ class Aggregator(RequestLog):
                 ProviderAccountOut(
                     id=f"{name}/{source}",
                     provider=provider,
+                    region=known.region if known else None,
                     pool=pool,
                     status=AccountStatusOut(phase="stale", fetched_at=at, error=why),
+                    quotas=known.quotas if known else (),
                 )
-                for source, (at, why) in self._stale_sources(name).items()
+                for source, (at, why, known) in self._stale_sources(name).items()
             )
         return found
 
-    def _stale_sources(self, account: str) -> dict[str, tuple[datetime | None, str]]:
+    def _stale_sources(
+        self, account: str
+    ) -> dict[str, tuple[datetime | None, str, Unlisted | None]]:
         """The accounts of an aggregator account's server whose rows it relays as that
-        server's last seen: each with the oldest observation among them, and why."""
+        server's last seen (as that server names them: team-b, upstream/team-b): each with
+        the oldest observation among them, why in that server's words, and what it said of
+        that account (Instance.stale_source: its region and quota)."""
         if not self.portal.status(account).stale:  # counted by its last poll: mostly 0
             return {}
-        found: dict[str, tuple[datetime | None, str]] = {}
+        found: dict[str, tuple[datetime | None, str, Unlisted | None]] = {}
         for row in self.portal.instances():
             if row.account != account or row.stale is None or row.source_account is None:
                 continue
-            at, _ = found.get(row.source_account, (row.observed_at, row.stale))
+            source = row.stale_source
+            name = source.name if source is not None else row.source_account
+            why = _said(source) if source is not None else row.stale
+            at, _, _ = found.get(name, (row.observed_at, why, source))
             oldest = min((t for t in (at, row.observed_at) if t is not None), default=None)
-            found[row.source_account] = (oldest, row.stale)
+            found[name] = (oldest, why, source)
         return found
 
     def pool_list(self, token: TokenRecord) -> list[PoolOut]:
@@ -442,8 +451,13 @@ class Aggregator(RequestLog):
         if requested is None and instance.requested is not None:  # under way at its source
             requested = RequestedOut.model_validate(instance.requested.model_dump())
         observed_at, stale = self.freshness(instance.account)
+        stale_account = None
         if instance.stale is not None:  # kept as last seen by its source (an aggregator):
-            observed_at, stale = instance.observed_at, stale or instance.stale  # as of then
+            observed_at = instance.observed_at  # as of then
+            source = instance.stale_source
+            if stale is None and source is not None:  # its source's words, and whose
+                stale, stale_account = _said(source), source.name
+            stale = stale or instance.stale
         return ResourceOut(
             id=instance.id,
             account=instance.account,
@@ -466,6 +480,7 @@ class Aggregator(RequestLog):
             extra=instance.extra,
             observed_at=observed_at,
             stale=stale,
+            stale_account=stale_account,
             requested=requested,
             after_timeout={
                 str(action): said
@@ -661,3 +676,11 @@ def _behind(row: Instance, via: str, under: str) -> bool:
     """Whether `row` is one that account `via`'s server holds in its account `under` (with
     its "/"), or in one behind that (a row's id there is SOURCE/ID: convert.local_id)."""
     return row.account == via and row.source_account is not None and row.id.startswith(under)
+
+
+def _said(source: Unlisted) -> str:
+    """What the source of a row kept as last seen said of the account it could not list,
+    in its own words (a relay adds none: its client names the account, once)."""
+    if source.reason:
+        return source.reason
+    return "its poll failed" if source.phase == "failed" else "not listed yet by its server"
