@@ -19,6 +19,7 @@ from tests.faultproxy import Fault, FaultProxy
 from winged_monkey.catalog import LaunchRequest
 from winged_monkey.cli.main import main
 from winged_monkey.demo.server import MotoServer
+from winged_monkey.errors import AnswerLostError
 
 REFUSING = "team-refusing"  # us-east-1 as team-a: it lists team-a's web and batch
 #: EC2's answer to a StopInstances the caller may not make (botocore reads its Code).
@@ -106,3 +107,45 @@ async def test_a_launch_whose_answer_the_server_lost_ends_with_what_became_of_it
         (u.phase, u.message) for u in updates
     ]
     assert run_instances(moto_server).get("ap-northeast-1") == 1  # sent once
+
+
+async def test_a_launch_whose_answer_is_lost_and_stays_unknown_says_so_once(
+    moto_server: MotoServer,
+    tmp_path: Path,
+    fault_proxy: Callable[[int], FaultProxy],
+    portals: Portals,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The server's cloud gave no answer (a gateway's 504; nothing created) and no poll
+    there said what became of it while wm waited: the launch ends unknown, saying what to
+    expect once. The server's words say it already, and wm's launch added it again:
+    '...: the cloud may have created it; the next poll will tell: the cloud may have
+    created it; the next poll will tell'."""
+    proxy = fault_proxy(moto_server.port)
+    proxy.fault = Fault("status", status=504, match=b"Action=RunInstances")
+    lost = account_toml("team-lost", "ap-northeast-1", "gamma", proxy.port)
+    serve = "rate = 1000\nburst = 1000"
+    with two_pool_aggregator(moto_server, tmp_path / "agg", serve=serve, accounts=lost) as agg:
+        token = agg.mint("lena", "operator", pool="gamma")
+        # Its timeout bounds how long it reads the server's outcome (half of it).
+        account = aggregator_account("team", agg.url, token, monkeypatch, timeout=4.0)
+        portal = portals(account)
+        await refresh(portal)
+        request = LaunchRequest(
+            item=f"gamma/team-lost:image:{AMI}", kind="deployable", name="lost-2", size="t3.micro"
+        )
+        with pytest.raises(AnswerLostError) as raised:
+            _ = [u async for u in portal.launch("team", request)]
+    said = raised.value.message
+    tail = "the cloud may have created it; the next poll will tell"
+    assert said.endswith(tail), said
+    assert said.count(tail) == 1, said
+    assert "team-lost" in said, said
+    (outcome,) = [
+        e
+        for e in portal.store.events(account="team")
+        if e.kind == "launch" and e.outcome
+        if e.outcome != "requested"
+    ]
+    assert outcome.outcome == "unknown", outcome
+    assert (outcome.detail or "").count(tail) == 1, outcome.detail

@@ -300,7 +300,9 @@ class Launcher(Catalogs):
                 update = ActionUpdate(Action.START, refused, "failed", message)
                 await self.operations.settle(intent, update, time.monotonic() - started)
                 raise UnreachableError(message, account=exc.account) from exc
-            message = f"{exc.message}: the cloud may have created it; the next poll will tell"
+            # Said once: a `wm serve`'s launch lost so says it already, in its own words.
+            tail = "the cloud may have created it; the next poll will tell"
+            message = exc.message if exc.message.endswith(tail) else f"{exc.message}: {tail}"
             update = ActionUpdate(Action.START, pending, "unknown", message)
             await self.operations.settle(intent, update, time.monotonic() - started)
             # Said so to the caller too: "cut short" alone reads as a failure to retry.
