@@ -45,7 +45,7 @@ from winged_monkey.wire import (
 )
 from winged_monkey_aggregator import convert
 from winged_monkey_aggregator.client import AggregatorClient, path
-from winged_monkey_aggregator.errors import OutcomeLater
+from winged_monkey_aggregator.errors import OutcomeLater, Refused
 from winged_monkey_aggregator.settings import AggregatorSettings
 
 Collection = Literal["instances", "deployments"]
@@ -179,7 +179,10 @@ class AggregatorBackend(Backend):
             reason = self.refusal(action, instance) or f"the aggregator cannot {action}"
             raise ActionNotAllowed(reason, account=self.account.name)
         # The local intent's key goes along: the server's events for it link back to it.
-        accepted = await self.client.follow(link, ActionAccepted, intent=acting_for())
+        try:
+            accepted = await self.client.follow(link, ActionAccepted, intent=acting_for())
+        except Refused as exc:  # 409: what it read there refuses it (Heat's resources)
+            raise ActionNotAllowed(exc.message, account=self.account.name) from None
         # A failure is the server's own words for it; otherwise (done, or not settled yet)
         # the engine follows the row, which shows what the server saw.
         found = await self._outcomes(accepted.outcome_href) if accepted.outcome_href else []

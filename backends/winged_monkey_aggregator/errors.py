@@ -27,6 +27,10 @@ from winged_monkey.wire import ErrorOut
 
 #: Longest piece of a server's own text put into a message.
 MAX_QUOTED = 200
+#: Longest message of the server's own ErrorOut put into one: its words say what to do
+#: (a refusal's: "...; fix it with `wm app update quiet`, or destroy it"), so they are
+#: said whole, within a bound.
+MAX_SAID = 1000
 
 #: What a request may raise for want of an answer. httpcore makes a TLS error an httpx
 #: error only in the handshake; the server's alert read after it (TLS 1.3's "certificate
@@ -42,6 +46,14 @@ class TokenRefused(AuthError):
 
 class Forbidden(AuthError):
     """403: the token is good but its role or pools do not allow the request."""
+
+    title = "Not allowed"
+
+
+class Refused(BackendError):
+    """409: the server will not do it now (the state there does not allow it, as its
+    backend read it: Heat would refuse the app's suspend), or the account is read-only.
+    Nothing was done; an action refused so is a refusal here too (Backend.act)."""
 
     title = "Not allowed"
 
@@ -98,7 +110,7 @@ def reply_error(reply: httpx.Response, *, account: str, where: str) -> WMError:
     if status in (400, 422):
         return InvalidRequest(f"the aggregator refused the request: {said}", account=account)
     if status == 409:  # the state there does not allow it (yet), or the account is read-only
-        return BackendError(f"the aggregator refused: {said}", account=account)
+        return Refused(f"the aggregator refused: {said}", account=account)
     if status == 504 and code == "no_answer":  # the cloud's answer was lost, not a refusal
         return OutcomeLater(
             f"the aggregator at {where} says: {said}",
@@ -126,7 +138,7 @@ def server_error(reply: httpx.Response) -> tuple[str, str]:
         body = ErrorOut.model_validate_json(reply.content)
     except (ValidationError, ValueError):
         return "", f"{reply.status_code} {reply.reason_phrase}".strip()
-    return body.error.code, quoted(body.error.message) or quoted(body.error.code)
+    return body.error.code, quoted(body.error.message, MAX_SAID) or quoted(body.error.code)
 
 
 def _outcome_href(reply: httpx.Response) -> str | None:
@@ -182,7 +194,7 @@ def not_the_api(reply: httpx.Response, *, account: str, where: str) -> WMError:
     )
 
 
-def quoted(text: str) -> str:
+def quoted(text: str, limit: int = MAX_QUOTED) -> str:
     """One line of printable text, cut: a server's words, never its markup or escapes."""
     flat = " ".join("".join(c if c.isprintable() else " " for c in text).split())
-    return flat if len(flat) <= MAX_QUOTED else flat[: MAX_QUOTED - 1] + "…"
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"

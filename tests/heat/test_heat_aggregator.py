@@ -11,9 +11,12 @@ import httpx
 import pytest
 
 from tests.aggregator.server import RunningAggregator, two_pool_aggregator
+from tests.aggregator_client.test_cli import wm
 from tests.conftest import wait_until
-from tests.heat.conftest import SMALL
+from tests.heat.conftest import SMALL, Projects
 from tests.heat.heatserver import HeatServer
+from tests.heat.test_heat_cli import GROUP, _nested
+from winged_monkey.cli.main import ExitCode
 from winged_monkey.demo.server import MotoServer
 
 V1 = "/api/v1"
@@ -109,3 +112,41 @@ def test_a_poweroff_of_a_deployment_is_refused_in_heats_words(
         "servers power off through their own cloud's account"
     )
     assert stack_status(heat_server, stack_id) == "CREATE_COMPLETE"
+
+
+def test_a_stop_the_server_refuses_is_a_refusal_in_its_words(
+    moto_server: MotoServer, heat: Projects, tmp_path: Path
+) -> None:
+    """An app whose group member is CHECK_FAILED (the group and the app CREATE_COMPLETE):
+    the server offers its stop, as its listing read it, then reads what Heat's suspend
+    would walk and refuses it (409), nothing sent. `wm stop` through that server said it
+    as a failure ('failed: the aggregator refused: ...', exit 1); locally it is a refusal
+    (exit 4, 'wm: KEY: ...'), and so it is now, in the server's words."""
+    stack = heat.create("sick", "quiet", GROUP)
+    assert heat.wait("sick", stack) == "CREATE_COMPLETE"
+    nested = _nested(heat, "sick", f"/stacks/quiet/{stack}")
+    body = {"mark_unhealthy": True, "resource_status_reason": "test"}
+    reply = heat.witness("sick", "PATCH", f"{nested}/resources/0", json=body)
+    assert reply.status_code == 200, reply.text
+    account = (
+        '[[accounts]]\nname = "apps"\nbackend = "heat"\npool = "delta"\ntimeout = 10\n'
+        f'endpoint_url = "{heat.server.url}"\nproject = "{heat.project("sick")}"\n'
+        "credentials = { keyring = false }\n"
+    )
+    with two_pool_aggregator(
+        moto_server, tmp_path / "agg", serve="rate = 1000\nburst = 1000", accounts=account
+    ) as agg:
+        token = agg.mint("opal", "operator", pool="delta")
+        with agg.client(token) as operator:
+            wait_until(lambda: len(operator.get(f"{V1}/deployments").json()) == 1, timeout=30)
+            (quiet,) = operator.get(f"{V1}/deployments").json()
+            assert "stop" in quiet["links"]  # its top level alone does not refuse it
+        stopped = wm(tmp_path, agg.url, token, "stop", f"team/apps/{stack}", "--yes")
+    assert stopped.exit_code == ExitCode.NOT_FOUND, stopped.output
+    assert (
+        f"wm: team/apps/{stack}: the aggregator refused: Heat would refuse to suspend quiet: "
+        "resource group/0 is CHECK_FAILED (Heat suspends a resource only once its last action "
+        "completed, or its suspend failed); fix it with `wm app update quiet`, or destroy it"
+    ) in stopped.stderr, stopped.output
+    assert "failed:" not in stopped.output
+    assert heat.status("sick", stack) == "CREATE_COMPLETE"  # nothing sent

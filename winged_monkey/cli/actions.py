@@ -162,6 +162,9 @@ async def _run_actions(portal: Portal, action: Action, targets: list[Instance]) 
     async def one(instance: Instance) -> ExitCode:
         try:
             async for update in portal.run_action(action, instance):
+                if update.finished and update.refused:  # as the call was sent: nothing done
+                    _echo(f"wm: {instance.key}: {update.message}", err=True)
+                    return ExitCode.NOT_FOUND
                 if update.finished:
                     stream = sys.stdout if update.phase == "done" else sys.stderr
                     label = "ok" if update.phase == "done" else update.phase

@@ -65,6 +65,9 @@ class ActionUpdate:
     message: str = ""
     #: The key of the action's intent in the event log ("" before it is recorded).
     intent: str = ""
+    #: A finished one: the provider refused it as sent (ActionNotAllowed from the call: a
+    #: `wm serve`'s 409), nothing done; said as a refusal (`wm` exits 4), not a failure.
+    refused: bool = False
 
     @property
     def finished(self) -> bool:
@@ -255,6 +258,10 @@ class Operations:
                     "unknown",
                     f"{exc.message}: the cloud may have acted; the next poll will tell",
                     intent.key,
+                )
+            except ActionNotAllowed as exc:  # refused as sent (a server read what refuses it)
+                final = ActionUpdate(
+                    action, instance, "failed", exc.message, intent.key, refused=True
                 )
             except PluginBug as exc:  # a backend's bug is the action's failure, said as such
                 text = f"backend: {exc.message}"
