@@ -270,14 +270,17 @@ async def test_rows_a_restarted_server_holds_none_of_are_kept_as_last_seen_not_v
 
 
 @contextmanager
-def relaying(upstream: RunningAggregator, workdir: Path) -> Iterator[RunningAggregator]:
-    """A second `wm serve` whose one account (pool "relay") is the aggregator `upstream`."""
+def relaying(
+    upstream: RunningAggregator, workdir: Path, name: str = "upstream"
+) -> Iterator[RunningAggregator]:
+    """A second `wm serve` whose one account, `name` (pool "relay"), is the aggregator
+    `upstream`."""
     workdir.mkdir(parents=True)
     config = workdir / "config.toml"
     config.write_text(
         f'[serve]\npoll_interval = 0.5\ntokens = "{workdir / "tokens.sqlite3"}"\n'
         "rate = 1000\nburst = 1000\n\n"
-        '[[accounts]]\nname = "upstream"\nbackend = "aggregator"\npool = "relay"\n'
+        f'[[accounts]]\nname = "{name}"\nbackend = "aggregator"\npool = "relay"\n'
         f'url = "{upstream.url}"\n'
         'credentials = { keyring = false, secret_env = "WM_UPSTREAM_TOKEN" }\n',
         encoding="utf-8",
@@ -342,6 +345,52 @@ def test_a_relayed_row_kept_as_last_seen_says_when_its_source_listed_it(
     assert said.startswith(
         "wm: team: 2 rows are as last seen, not now: the aggregator cannot list "
         f"upstream/{FLAKY}: {theirs['status']['error']} (as last listed "
+    ), said
+    assert said.count("the aggregator cannot list") == 1, said
+    assert said.count("as last listed") == 1, said
+
+
+def test_a_row_kept_as_last_seen_reads_once_through_three_servers(
+    flaky: tuple[RunningAggregator, FaultProxy], tmp_path: Path
+) -> None:
+    """agg (FLAKY failing) <- relay ("upstream") <- outer ("mid") <- wm: each server names
+    the account its rows are about one level further down, in the first one's words, and
+    `wm ls` says them once: 'cannot list mid/upstream/team-flaky: EC2 ... (as last
+    listed ...)'."""
+    agg, proxy = flaky
+    with agg.client(agg.mint("ada", "admin")) as admin:
+        wait_until(lambda: {r["account"] for r in _rows(admin)} >= {FLAKY}, timeout=20)
+        proxy.fault = Fault("status", status=503)  # the cloud behind team-flaky fails now
+        wait_until(lambda: _phase(admin, FLAKY) == "failed", timeout=20)
+        theirs = {a["id"]: a for a in admin.get("/api/v1/provider-accounts").json()}[FLAKY]
+
+    with (
+        relaying(agg, tmp_path / "relay") as relay,
+        relaying(relay, tmp_path / "outer", "mid") as outer,
+        outer.client(outer.mint("vera")) as client,
+    ):
+        mine = f"upstream/{FLAKY}/"
+        wait_until(lambda: any(str(r["id"]).startswith(mine) for r in _rows(client)), timeout=30)
+        accounts = {a["id"]: a for a in client.get("/api/v1/provider-accounts").json()}
+        listing = client.get("/api/v1/instances")
+        listed = wm(tmp_path, outer.url, outer.mint("wendy"), "ls")
+
+    behind = f"upstream/{FLAKY}"
+    rows = [r for r in listing.json() if str(r["id"]).startswith(f"{behind}/")]
+    assert len(rows) == 2, listing.json()
+    for row in rows:
+        assert (row["account"], row["stale_account"]) == ("mid", behind), row
+        assert row["stale"] == theirs["status"]["error"], row
+    assert listing.headers["X-WM-Stale"] == f"mid/{behind}"
+    relayed = accounts[f"mid/{behind}"]
+    assert (relayed["status"]["phase"], relayed["region"]) == ("stale", "us-east-1"), relayed
+    assert relayed["status"]["error"] == theirs["status"]["error"], relayed
+    assert relayed["quotas"] == theirs["quotas"], relayed
+    assert listed.exit_code == 1, listed.output
+    (said,) = [line for line in listed.stderr.splitlines() if "as last seen, not now" in line]
+    assert said.startswith(
+        "wm: team: 2 rows are as last seen, not now: the aggregator cannot list "
+        f"mid/{behind}: {theirs['status']['error']} (as last listed "
     ), said
     assert said.count("the aggregator cannot list") == 1, said
     assert said.count("as last listed") == 1, said
