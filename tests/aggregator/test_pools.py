@@ -292,15 +292,17 @@ def test_a_launch_whose_answer_is_lost_is_not_tried_elsewhere(
             assert len(named(moto_server, "east", "w1")) == 1
             assert named(moto_server, "west", "w1") == []
 
-            # Through a client: the launch's outcome is unknown, not failed, and said so.
+            # Through a client: the answer lost, it follows the outcome_href to what the
+            # server's poll found (the one instance moto made), never launching it again.
             moto_server.clear_calls()
             shell = wm_launch(tmp_path, agg.url, agg.mint("olga", "operator"), "team/synth/web")
-            assert shell.exit_code == 1, shell.output
-            assert "the cloud may have created it" in shell.output
+            assert shell.exit_code == 0, shell.output
+            (made,) = named(moto_server, "east", "cli-web")
+            assert f"team/east/{made}: cli-web: launched" in shell.output
             assert run_instances(moto_server) == {"us-east-1": 1}
             store = Store.open(tmp_path / "data" / "wm.sqlite3")
             try:
                 outcomes = [e.outcome for e in store.events() if e.kind == "launch"]
             finally:
                 store.close()
-            assert outcomes == ["unknown", "requested"], outcomes  # newest first: not failed
+            assert outcomes == ["ok", "requested"], outcomes  # newest first
