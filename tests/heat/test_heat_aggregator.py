@@ -59,6 +59,15 @@ def with_heat(
         moto_server, tmp_path / "agg", serve="rate = 1000\nburst = 1000", accounts=account
     ) as agg:
         yield agg, stack_id
+    # The next test's "shop" in the same project: Heat refuses a name taken.
+    deleted = heat_call(heat_server, "DELETE", f"/stacks/shop/{stack_id}")
+    assert deleted.status_code == 204, deleted.text
+    wait_until(lambda: _gone(heat_server, stack_id), timeout=60)
+
+
+def _gone(server: HeatServer, stack_id: str) -> bool:
+    reply = heat_call(server, "GET", f"/stacks/{stack_id}")
+    return reply.status_code == 404 or reply.json()["stack"]["stack_status"] == "DELETE_COMPLETE"
 
 
 def test_a_stack_is_a_deployment_its_operator_can_stop(
