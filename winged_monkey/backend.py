@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, ClassVar, TypeVar
+from typing import TYPE_CHECKING, ClassVar, Literal, TypeVar
 
 from winged_monkey.account import AccountConfig, Secrets
 from winged_monkey.actions import Action
@@ -164,6 +164,14 @@ def command_ref(instance: Instance) -> str:
 _WORD = re.compile(r"[\w.@+=:,%][\w.@+=:,%-]*", re.ASCII)  # not an option: no leading -
 
 
+@dataclass(frozen=True)
+class ActionEnd:
+    """An action's end as its backend reads it from the row (`Backend.ended`)."""
+
+    phase: Literal["done", "failed"]
+    message: str
+
+
 class Backend(ABC):
     """One account's connection to its cloud.
 
@@ -295,6 +303,14 @@ class Backend(ABC):
         """Why this account has no `action` at all (its capability is missing), in words
         that say what it takes instead (Nova's stop powers off by itself); None: the
         portal's own ("libcloud/openstack cannot poweroff"). No network call."""
+        return None
+
+    def ended(self, action: Action, instance: Instance) -> ActionEnd | None:
+        """Whether `instance`, as the engine's follow of `action` read it, shows the action
+        over, with its outcome and the words for it, where its state alone does not say
+        (a Heat check ends CHECK_COMPLETE or CHECK_FAILED, the app keeping the state it had
+        before: an app in error stays in error after a check Heat completed); None: its
+        state says (`Action.reached`, or error), the default. No network call."""
         return None
 
     def refusal(self, action: Action, instance: Instance) -> str | None:

@@ -7,8 +7,9 @@ import asyncio
 import time
 
 from winged_monkey.actions import Action
+from winged_monkey.backend import ActionEnd
 from winged_monkey.errors import ActionNotAllowed, NotFoundError
-from winged_monkey.models import Instance
+from winged_monkey.models import Instance, InstanceState
 from winged_monkey_heat.refusals import ARRIVED, by_resources, heat_action, walk
 from winged_monkey_heat.stacks import EVENT_PAGE, NESTED_DEPTH, Stacks, stack_path
 
@@ -47,6 +48,27 @@ async def act(stacks: Stacks, action: Action, stack: Instance, account_timeout: 
             f"a Heat stack cannot {action} (stop suspends it, start resumes it)",
             account=stacks.account,
         )
+
+
+def ended(action: Action, app: Instance) -> ActionEnd | None:
+    """A check ends where Heat's stack check does (heat.engine.stack.Stack.check), whatever
+    the app's state: CHECK_COMPLETE ('Stack CHECK completed successfully'; the legacy
+    engine adds ". 'CHECK' not fully supported (see resources)" where a resource has no
+    check of its own), the app in the state it had before (an app in error stays in
+    error: the check found nothing wrong with its resources as they are); CHECK_FAILED,
+    with what the check found ('Resource CHECK failed: ...')."""
+    if action is not Action.CHECK or app.raw_state not in {"CHECK_COMPLETE", "CHECK_FAILED"}:
+        return None
+    reason = str(app.extra.get("stack_status_reason") or "")
+    if app.raw_state == "CHECK_FAILED":
+        said = f"Heat's check of {app.name} ended CHECK_FAILED"
+        return ActionEnd("failed", f"{said}: {reason}" if reason else said)
+    said = f"{app.name} checked" + (f" ({reason})" if reason else "")
+    if app.state is InstanceState.UNKNOWN:
+        return ActionEnd("done", f"{said}; its state before the check is not known")
+    kept = f"{said}; it is {app.state}, as before the check"
+    fault = app.extra.get("fault") if app.state is InstanceState.ERROR else None
+    return ActionEnd("done", f"{kept}: {fault}" if fault else kept)
 
 
 async def refusal(stacks: Stacks, action: Action, stack: Instance) -> str | None:

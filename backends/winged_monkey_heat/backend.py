@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from winged_monkey.account import AccountConfig, Secrets
 from winged_monkey.actions import Action
-from winged_monkey.backend import Backend, Capability, NativeEvents
+from winged_monkey.backend import ActionEnd, Backend, Capability, NativeEvents
 from winged_monkey.models import AppDetail, Instance
 from winged_monkey_heat import actions, catalog, detail, refusals
 from winged_monkey_heat.apps import Apps
@@ -133,6 +133,9 @@ class HeatBackend(Backend):
                 "its servers power off through their own cloud's account"
             )
         return None
+
+    def ended(self, action: Action, instance: Instance) -> ActionEnd | None:
+        return actions.ended(action, instance)
 
     def refusal(self, action: Action, instance: Instance) -> str | None:
         # Its status, then its top-level resources as last read with that status (by its

@@ -176,7 +176,11 @@ class Listing:
             extra["tags"] = [str(t) for t in (tags.split(",") if isinstance(tags, str) else tags)]
         if status in ROLLBACK and before is not None:
             extra["rolled_back"] = _rolled_back(before, reason, status == "ROLLBACK_COMPLETE")
-        if state is InstanceState.ERROR:
+        if state is InstanceState.ERROR and before is not None and status not in ROLLBACK:
+            # checked or snapshotted since: Heat's reason is the check's ('Stack CHECK
+            # completed successfully'); the fault is the one it had before
+            extra["fault"] = before.reason or before.status
+        elif state is InstanceState.ERROR:
             extra["fault"] = extra.get("rolled_back") or reason or status
         return Instance(
             account=self.account.name,

@@ -329,12 +329,35 @@ def test_start_on_an_app_heat_would_not_resume_below_its_top_level_says_so(cli: 
     assert "failed" not in refused.output
     assert _resumes(heat, "deep", at, "quiet") == 1  # nothing sent
 
-    cli.run("check", "quiet")  # Heat completes it; wm says `went to error`, as it was before
-    assert heat.wait("deep", stack) == "CHECK_COMPLETE"
+    checked = cli.run("check", "quiet")  # Heat completes it: wm said 'went to error'
+    assert checked.exit_code == ExitCode.OK, checked.output
+    assert heat.status("deep", stack) == "CHECK_COMPLETE"
+    assert checked.output.splitlines()[-1].endswith(
+        "ok: quiet checked (Stack CHECK completed successfully. 'CHECK' not fully supported "
+        "(see resources)); it is error, as before the check: Resource RESUME failed: "
+        "Error: resources.group.resources[0]: State ('CHECK', 'COMPLETE') invalid for resume"
+    ), checked.output
     for command in ("stop", "start"):
         done = cli.run(command, "quiet", "--yes")
         assert done.exit_code == ExitCode.OK, done.output
     assert heat.status("deep", stack) == "RESUME_COMPLETE"
+
+
+def test_a_check_heat_fails_says_what_it_found(cli: Cli) -> None:
+    """A check Heat fails (CHECK_FAILED: a resource its check finds not created) says so
+    with Heat's words; wm said 'broken went to error', as if the app had broken."""
+    heat = cli.heat
+    cli.add_heat("chkf")
+    stack = heat.create("chkf", "broken", FAILING)
+    assert heat.wait("chkf", stack) == "CREATE_FAILED"
+    checked = cli.run("check", "broken")
+    assert checked.exit_code == ExitCode.FAILED, checked.output
+    assert heat.status("chkf", stack) == "CHECK_FAILED"
+    assert "went to error" not in checked.output
+    assert (
+        f"chkf/{stack}: failed: Heat's check of broken ended CHECK_FAILED: Resource CHECK "
+        "failed: ['Exception: resources.broken: Resource not created']"
+    ) in checked.output
 
 
 def test_stop_on_an_app_heat_would_not_suspend_below_its_top_level_says_so(cli: Cli) -> None:

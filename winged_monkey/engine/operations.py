@@ -316,7 +316,8 @@ class Operations:
         self, backend: Backend, action: Action, instance: Instance
     ) -> AsyncIterator[ActionUpdate]:
         """Look at the instance right after the call, then at growing gaps, until it reaches
-        the action's target, goes to error, vanishes, `MISSED_LOOKS` looks in a row (or the
+        the action's target (or its backend reads the action over: `Backend.ended`), goes
+        to error, vanishes, `MISSED_LOOKS` looks in a row (or the
         account's timeout of looks) see nothing, or `action_timeout` passes. A look that
         fails, or finds a row its source could not list (stale), reports nothing: progress
         and outcomes are only what was seen."""
@@ -360,6 +361,9 @@ class Operations:
                     yield ActionUpdate(action, instance, "failed", f"{instance.name} disappeared")
                 return
             seen = fresh
+            if (end := backend.ended(action, fresh)) is not None:  # the provider's own word
+                yield ActionUpdate(action, fresh, end.phase, end.message)
+                return
             if action.reached(fresh.state, fresh.kind):
                 yield ActionUpdate(action, fresh, "done", f"{fresh.name} {action.past}")
                 return
