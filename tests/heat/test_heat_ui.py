@@ -13,6 +13,8 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from tests.heat.conftest import FAILING, SLOW, Projects
+from tests.heat.test_heat_cli import GROUP, _nested
+from tests.ui.on_screen import Notes
 from winged_monkey.actions import Action
 from winged_monkey.ui.app import WMApp
 from winged_monkey.ui.screens.app_detail import MASK, AppScreen
@@ -255,3 +257,46 @@ async def test_stop_is_not_offered_either_once_started_again_from_the_store(
     assert said is not None
     assert said.startswith("Heat would refuse to suspend broken: resource broken is CREATE_FAILED")
     await portal.close()
+
+
+async def test_a_stop_heat_would_refuse_below_the_top_level_is_said_as_the_key_says_one(
+    heat: Projects,
+) -> None:
+    """Stop on two apps: `fine`, and `sick`, a member of whose group is marked unhealthy
+    (its nested stack's resource CHECK_FAILED, which Heat's suspend refuses; its group
+    and the app stay CREATE_COMPLETE, so the key is offered). The refusal read as the stop
+    is sent was an error titled 'Not allowed', and the bulk stop's summary never came
+    (one outcome of two). Now it is the note a refused key shows ('Cannot stop', the
+    reason), then the summary of the stop that ran; nothing is sent to `sick`."""
+    sick = heat.create("tui-sick", "sick", GROUP)
+    fine = heat.create("tui-sick", "fine", GROUP)
+    assert heat.wait("tui-sick", sick) == "CREATE_COMPLETE"
+    assert heat.wait("tui-sick", fine) == "CREATE_COMPLETE"
+    nested = _nested(heat, "tui-sick", f"/stacks/sick/{sick}")
+    body = {"mark_unhealthy": True, "resource_status_reason": "test"}
+    reply = heat.witness("tui-sick", "PATCH", f"{nested}/resources/0", json=body)
+    assert reply.status_code == 200, reply.text
+    portal = heat.portal("tui-sick")
+    app = WMApp(portal, portal.config, title_suffix="test")
+    notes = Notes()
+    async with app.run_test(size=SIZE, message_hook=notes) as pilot:
+        table = main_of(app).table
+        await wait_for(pilot, lambda: table.total_count == 2, "the two stacks")
+        for stack in (sick, fine):
+            table.select(f"tui-sick/{stack}")
+            await pilot.press("space")
+        await pilot.press("x")
+        await wait_for(pilot, lambda: app.screen.is_modal, "the confirmation")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: bool(notes.find("Stop fine")), "the stop's summary")
+    await portal.close()
+    (refused,) = notes.find("Cannot stop")
+    assert refused.message == (
+        "Heat would refuse to suspend sick: resource group/0 is CHECK_FAILED (Heat suspends "
+        "a resource only once its last action completed, or its suspend failed); fix it "
+        "with `wm app update sick`, or destroy it"
+    )
+    assert refused.severity == "warning"
+    assert not [n for n in notes.shown if n.severity == "error"], notes.shown
+    assert heat.status("tui-sick", sick) == "CREATE_COMPLETE"  # nothing sent
+    assert heat.status("tui-sick", fine) == "SUSPEND_COMPLETE"

@@ -16,6 +16,7 @@ from textual.notifications import SeverityLevel
 from winged_monkey.engine.operations import ActionUpdate
 
 SHOWN_LINES = 4  # a summary's lines before "… and N more"
+SHOWN_REASONS = 5  # a refusal note's reasons before "… and N more rows"
 _SEVERITY: dict[str, SeverityLevel] = {
     "done": "information",
     "unknown": "warning",  # no failure: the cloud may have acted, the next poll will tell
@@ -49,10 +50,43 @@ class Bulk:
             self.requested.add(update.instance.key)
             return None
         self.outcomes.append(update)
+        return self._summed()
+
+    def refuse(self, reason: str) -> list[Toast]:
+        """One row refused as it was sent (what its provider was read to refuse, before
+        anything was asked of it): the note the key's own refusal shows, then this bulk
+        action's summary if that row was the last one out and others ran."""
+        if self.count is not None:
+            self.count -= 1
+        done = self._summed() if self.outcomes else None
+        return [cannot(self.verb, [reason]), *([done] if done is not None else [])]
+
+    def _summed(self) -> Toast | None:
         expected = self.count if self.count is not None else len(self.requested)
         if len(self.outcomes) < expected:
             return None
         return summary(self.verb, self.outcomes, self.what)
+
+
+def cannot(verb: str, reasons: list[str], asked: int = 0, left_alone: str = "") -> Toast:
+    """The note for rows `verb` will not run on, each with its reason: a reason alone when
+    it is the only one, one shared by many rows said once (`3 rows: ...`); with `asked`
+    (the rows marked, some of which it runs on), `N of M skipped:` before them."""
+    grouped = Counter(reasons)
+    said = [why if n == 1 else f"{n} rows: {why}" for why, n in grouped.items()]
+    listed = "\n".join(f"• {line}" for line in said[:SHOWN_REASONS])
+    unsaid = sum(list(grouped.values())[SHOWN_REASONS:])
+    more = f"\n… and {_count(unsaid, 'more row')}" if unsaid else ""
+    if asked:
+        text = f"{len(reasons)} of {asked} skipped:\n{listed}{more}"
+    else:  # nothing to do: the reasons alone, short
+        text = said[0] if len(said) == 1 else f"{listed}{more}"
+        text += f"\n{left_alone}" if left_alone else ""
+    return Toast(text, f"Cannot {verb}", "warning")
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def summary(verb: str, outcomes: list[ActionUpdate], what: str = "") -> Toast:

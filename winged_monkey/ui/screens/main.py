@@ -6,7 +6,6 @@ Workers are async and only post messages; the handlers update the widgets.
 from __future__ import annotations
 
 import gc
-from collections import Counter
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import ClassVar, Protocol
@@ -23,7 +22,7 @@ from winged_monkey.actions import Action
 from winged_monkey.backend import ACTION_CAPABILITY, Capability
 from winged_monkey.engine.poller import Poller
 from winged_monkey.engine.portal import AccountUpdate, ActionUpdate, Portal
-from winged_monkey.errors import WMError
+from winged_monkey.errors import ActionNotAllowed, WMError
 from winged_monkey.models import Instance, InstanceKind
 from winged_monkey.ui.bindings import footer_order
 from winged_monkey.ui.screens.accounts import AccountsScreen
@@ -40,7 +39,7 @@ from winged_monkey.ui.screens.instance_keys import (
 )
 from winged_monkey.ui.screens.row_reads import RowReadsScreen
 from winged_monkey.ui.screens.timeline import TimelineScreen
-from winged_monkey.ui.toasts import Bulk, Toast, Toaster
+from winged_monkey.ui.toasts import Bulk, Toast, Toaster, cannot
 from winged_monkey.ui.widgets.account_strip import AccountStrip
 from winged_monkey.ui.widgets.filter_input import FilterInput
 from winged_monkey.ui.widgets.footer import Footer
@@ -90,6 +89,15 @@ class MainScreen(RowReadsScreen):
             super().__init__()
             self.update = update
             self.batch = batch or Bulk(str(update.action), 1)
+
+    class ActionRefused(Message):
+        """A row of `batch` refused as its action was sent (Portal.run_action read that its
+        provider would refuse it): nothing was asked of the provider."""
+
+        def __init__(self, reason: str, batch: Bulk) -> None:
+            super().__init__()
+            self.reason = reason
+            self.batch = batch
 
     def __init__(
         self,
@@ -264,17 +272,9 @@ class MainScreen(RowReadsScreen):
                 self.toaster.notify(Toast(left_alone, title, "warning", 10))
         if refused:  # after the dialog opened: the note waits until it closes
             # A reason shared by many rows (an account's, a backend's) is said once.
-            grouped = Counter(why for _, why in refused)
-            said = [why if n == 1 else f"{n} rows: {why}" for why, n in grouped.items()]
-            reasons = "\n".join(f"• {line}" for line in said[:5])
-            unsaid = sum(list(grouped.values())[5:])
-            more = f"\n… and {_count(unsaid, 'more row')}" if unsaid else ""
-            if allowed:
-                text = f"{len(refused)} of {len(targets)} skipped:\n{reasons}{more}"
-            else:  # nothing to do: the reasons alone, short
-                text = said[0] if len(said) == 1 else f"{reasons}{more}"
-                text += f"\n{left_alone}" if left_alone else ""
-            self.toaster.notify(Toast(text, f"Cannot {action}", "warning"))
+            reasons = [why for _, why in refused]
+            asked = len(targets) if allowed else 0
+            self.toaster.notify(cannot(str(action), reasons, asked, left_alone))
 
     def _left_alone(self) -> str:
         """What an action leaves alone because it is hidden, said (or "" when nothing is)."""
@@ -299,8 +299,16 @@ class MainScreen(RowReadsScreen):
 
     @work(group="actions", exit_on_error=False, description="action")
     async def _follow_action(self, action: Action, instance: Instance, batch: Bulk) -> None:
-        async for update in self.portal.run_action(action, instance):
-            self.post_message(self.ActionProgress(update, batch))
+        try:
+            async for update in self.portal.run_action(action, instance):
+                self.post_message(self.ActionProgress(update, batch))
+        except ActionNotAllowed as exc:  # read from its provider as it was sent: no error
+            self.post_message(self.ActionRefused(exc.message, batch))
+
+    @on(ActionRefused)
+    def _on_action_refused(self, message: ActionRefused) -> None:
+        for toast in message.batch.refuse(message.reason):
+            self.toaster.notify(toast)
 
     @on(ActionProgress)
     def _on_action_progress(self, message: ActionProgress) -> None:
