@@ -5,7 +5,8 @@ suspend Resource.suspend (either engine, legacy or convergence): each refuses a 
 in a state it does not take ("State ('SNAPSHOT', 'COMPLETE') invalid for resume"), and
 one refusal fails the whole stack's action. A resource that owns a nested stack (a
 ResourceGroup, a template resource) takes the action by its own state, then passes it to
-its nested stack, whose resources take it the same way, unless that stack is already
+its nested stack (one with none, never created, fails it: 'Cannot suspend group, stack
+not created'), whose resources take it the same way, unless that stack is already
 where it leads (Stack.suspend returns at once on a SUSPEND_COMPLETE stack, Stack.resume
 on a RESUME_COMPLETE one). wm reads the resources first, nested ones too, and says so
 instead, with what to do."""
@@ -31,6 +32,26 @@ SUSPENDS = frozenset({Action.STOP, Action.SUSPEND})
 NAMED = 3
 #: The status at which Heat leaves a (nested) stack as it is, for a suspend and a resume.
 ARRIVED = {"SUSPEND": "SUSPEND_COMPLETE", "RESUME": "RESUME_COMPLETE"}
+#: Heat's resource types that own a nested stack (heat.engine.resources.stack_resource.
+#: StackResource and its subclasses), besides a template resource (a type naming its
+#: template file). A type an environment maps to a template (My::Thing) is not told apart.
+NESTING_TYPES = frozenset(
+    {
+        "OS::Heat::ResourceGroup",
+        "OS::Heat::AutoScalingGroup",
+        "OS::Heat::InstanceGroup",
+        "OS::Heat::ResourceChain",
+        "OS::Heat::SoftwareDeploymentGroup",
+        "OS::Heat::SoftwareDeployments",
+        "OS::Heat::StructuredDeploymentGroup",
+        "OS::Heat::StructuredDeployments",
+        "AWS::AutoScaling::AutoScalingGroup",
+        "AWS::CloudFormation::Stack",
+        "AWS::ElasticLoadBalancing::LoadBalancer",
+    }
+)
+#: What a template resource's type ends with (heat.engine.environment.ResourceInfo).
+TEMPLATE_TYPES = (".yaml", ".template")
 
 
 def settled(stack_status: str) -> bool:
@@ -80,6 +101,15 @@ def takes(heat: str, status: str) -> bool:
     return status in RESUMABLE if heat == "RESUME" else suspendable(status)
 
 
+def stackless(resource: StackResource) -> bool:
+    """A resource of a type that owns a nested stack, with none (never created: its
+    INIT_COMPLETE after a create that failed before it): StackResource.handle_suspend and
+    handle_resume fail it ('Cannot suspend group, stack not created'). Heat links a
+    nested stack on every resource read that has one (a top-level read too)."""
+    nesting = resource.type in NESTING_TYPES or resource.type.endswith(TEMPLATE_TYPES)
+    return nesting and resource.nested_stack_id is None
+
+
 def path(resource: StackResource) -> str:
     """A resource as its app's detail names it: `web`, `web/0` (group web's member 0)."""
     return f"{resource.parent}/{resource.name}" if resource.parent else resource.name
@@ -103,7 +133,7 @@ def walk(
     def into(owner: str | None) -> bool:
         found = False
         for resource in below.get(owner, []):
-            if not takes(heat, resource.status):
+            if not takes(heat, resource.status) or stackless(resource):
                 refused.append(resource)
                 found = True
             elif (
@@ -150,10 +180,10 @@ def by_resources(
             f"{said}; check it first (`wm check {app.name}`: Heat's check leaves each "
             "resource CHECK_COMPLETE, which its suspend takes), then stop it and start it"
         )
-    said = (
-        f"Heat would refuse to suspend {app.name}: {_which(refused)} (Heat suspends a "
-        "resource only once its last action completed, or its suspend failed)"
-    )
+    why = "Heat suspends a resource only once its last action completed, or its suspend failed"
+    if any(stackless(r) for r in refused):
+        why += ", and one that owns a nested stack only once that stack is created"
+    said = f"Heat would refuse to suspend {app.name}: {_which(refused)} ({why})"
     return f"{said}; {_instead(app, refused)}"
 
 
@@ -170,7 +200,14 @@ def _instead(app: Instance, refused: Sequence[StackResource]) -> str:
 def _which(resources: Sequence[StackResource]) -> str:
     """`resource vm is SNAPSHOT_COMPLETE`, `resources a (X), b (Y) and 2 more`."""
     if len(resources) == 1:
-        return f"resource {path(resources[0])} is {resources[0].status}"
-    named = ", ".join(f"{path(r)} ({r.status})" for r in resources[:NAMED])
+        return f"resource {path(resources[0])} is {_status(resources[0])}"
+    named = ", ".join(f"{path(r)} ({_status(r)})" for r in resources[:NAMED])
     more = len(resources) - NAMED
     return f"resources {named}" + (f" and {more} more" if more > 0 else "")
+
+
+def _status(resource: StackResource) -> str:
+    """`CREATE_FAILED`; `INIT_COMPLETE, its nested stack not created` (`stackless`)."""
+    if stackless(resource):
+        return f"{resource.status}, its nested stack not created"
+    return resource.status

@@ -542,6 +542,43 @@ def test_suspend_on_an_app_whose_suspend_failed_suspends_it_again(cli: Cli) -> N
     assert heat.status("sus", stack) == "SUSPEND_COMPLETE"
 
 
+def test_stop_names_a_group_whose_nested_stack_was_never_created(cli: Cli) -> None:
+    """A create that failed before the app's group leaves the group INIT_COMPLETE with no
+    nested stack: Heat's suspend takes its state, then fails it ('Cannot suspend group,
+    stack not created'; StackResource.handle_suspend). wm named only the failed resource;
+    now it names the group too, and why."""
+    heat = cli.heat
+    cli.add_heat("half")
+    template = (
+        "heat_template_version: 2018-08-31\nresources:\n"
+        "  broken:\n    type: OS::Heat::TestResource\n    properties: {fail: true}\n"
+        "  group:\n    type: OS::Heat::ResourceGroup\n    depends_on: broken\n"
+        "    properties: {count: 1, resource_def: {type: OS::Heat::None}}\n"
+    )
+    stack = heat.create("half", "half", template)
+    assert heat.wait("half", stack) == "CREATE_FAILED"
+    stopped = cli.run("stop", "half", "--yes")
+    assert stopped.exit_code == ExitCode.NOT_FOUND, stopped.output
+    said = stopped.output
+    assert "Heat would refuse to suspend half: resources " in said
+    # in the order Heat lists them
+    assert "group (INIT_COMPLETE, its nested stack not created)" in said
+    assert "broken (CREATE_FAILED)" in said
+    assert (
+        "(Heat suspends a resource only once its last action completed, or its suspend "
+        "failed, and one that owns a nested stack only once that stack is created); fix it "
+        "with `wm app update half`, or destroy it"
+    ) in said
+    assert heat.status("half", stack) == "CREATE_FAILED"  # nothing sent
+    # What Heat says when asked anyway: the group first (a suspend walks dependents first).
+    at = f"/stacks/half/{stack}"
+    reply = heat.witness("half", "POST", f"{at}/actions", json={"suspend": None})
+    assert reply.status_code == 200, reply.text
+    assert heat.wait("half", stack) == "SUSPEND_FAILED"
+    reason = heat.witness("half", "GET", at).json()["stack"]["stack_status_reason"]
+    assert "Cannot suspend group, stack not created" in reason, reason
+
+
 def test_stop_on_an_app_heat_would_not_suspend_says_so_before_sending(cli: Cli) -> None:
     """A failed create leaves its resource CREATE_FAILED, which Heat's Resource.suspend
     refuses: `wm stop` sent the suspend and failed with Heat's 'State ('CREATE', 'FAILED')
