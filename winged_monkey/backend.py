@@ -306,11 +306,12 @@ class Backend(ABC):
         return None
 
     def ended(self, action: Action, instance: Instance) -> ActionEnd | None:
-        """Whether `instance`, as the engine's follow of `action` read it, shows the action
-        over, with its outcome and the words for it, where its state alone does not say
-        (a Heat check ends CHECK_COMPLETE or CHECK_FAILED, the app keeping the state it had
-        before: an app in error stays in error after a check Heat completed); None: its
-        state says (`Action.reached`, or error), the default. No network call."""
+        """Whether `instance`, as the engine's follow of `action` read it (or a listing,
+        for an action whose outcome was unknown), shows the action over, with its outcome
+        and the words for it, where its state alone does not say (a Heat check ends
+        CHECK_COMPLETE or CHECK_FAILED, the app keeping the state it had before: an app in
+        error stays in error after a check Heat completed); None: its state says
+        (`Action.reached`, or error), the default. No network call."""
         return None
 
     def refusal(self, action: Action, instance: Instance) -> str | None:

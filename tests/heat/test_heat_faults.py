@@ -3,13 +3,16 @@ Heat answers 429, 5xx (Heat's own error body among them) or cuts the reply short
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from collections.abc import Callable
 
 import pytest
 
-from tests.faultproxy import Fault, FaultProxy
+from tests.faultproxy import PASS, Fault, FaultProxy
 from tests.heat.conftest import Projects, heat_account, make_portal, refresh
+from tests.heat.test_heat_cli import _resume_failed_below
 from tests.processes import free_port
 from winged_monkey.actions import Action
 from winged_monkey.errors import ThrottledError, WMError
@@ -220,3 +223,39 @@ async def test_a_launch_lost_before_its_create_was_sent_is_failed_not_maybe_crea
             assert outcome.outcome == "unknown", outcome
     finally:
         await portal.close()
+
+
+async def test_a_lost_check_is_settled_by_the_listing_that_shows_heat_completed_it(
+    heat: Projects, fault_proxy: Callable[[int], FaultProxy]
+) -> None:
+    """A check of an app in error (a failed resume) whose answer a gateway lost is
+    unknown; the next listing shows Heat completed it, the app in error as before. It
+    stayed open, to be failed once `action_timeout` passed ('observed error ...: it did
+    not take effect'); now that listing settles it ok, in Heat's words."""
+    stack, _, _ = _resume_failed_below(heat, "lost")
+    proxy = fault_proxy(heat.server.port)
+    account = heat_account("lost", f"http://127.0.0.1:{proxy.port}/v1", heat.project("lost"))
+    portal, store = make_portal(heat.tmp_path, account)
+    heat.stores.append(store)
+    try:
+        await refresh(portal)
+        row = portal.instance(f"lost/{stack}")
+        assert row is not None
+        proxy.fault = Fault("gateway", status=502, match=b'{"check"')
+        final = [u async for u in portal.run_action(Action.CHECK, row)][-1]
+        assert final.phase == "unknown", final
+        proxy.fault = PASS
+        deadline = time.monotonic() + 60
+        while (status := heat.status("lost", stack)) != "CHECK_COMPLETE":
+            assert time.monotonic() < deadline, status
+            await asyncio.sleep(0.1)
+        await refresh(portal)
+        settled = [
+            e for e in store.events(account="lost", target=stack) if e.key.endswith(":settled")
+        ]
+    finally:
+        await portal.close()
+    assert [e.outcome for e in settled] == ["ok"], settled
+    detail = settled[0].detail or ""
+    assert detail.startswith("quiet checked (Stack CHECK completed successfully"), detail
+    assert "it is error, as before the check: Resource RESUME failed: " in detail

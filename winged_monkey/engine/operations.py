@@ -459,8 +459,9 @@ class Operations:
     ) -> list[Event]:
         """Record what the account's listing `observed` changed, each change an action of
         ours led to linked to its intent (`Links.link`); then settle the account's open intents
-        by what the listing shows: the target reached (ok) or not after `action_timeout`
-        (failed, as observed). Returns both. Intents left open by an earlier process are
+        by what the listing shows: the target reached (ok), or the end its backend reads
+        (`Backend.ended`: a Heat check's), or neither after `action_timeout` (failed, as
+        observed). Returns both. Intents left open by an earlier process are
         read from the log the first time (every time when replicas share the log: one that
         died may have left some)."""
         changes = self.links.link(account, observed, listed)
@@ -471,6 +472,8 @@ class Operations:
             found = (_intent(e) for e in rows)
             self._open[account] = {i.key: i for i in found if i is not None}
         now, settled = self.clock(), []
+        held = self.accounts.find(account)
+        backend = held.backend if held is not None else None
         for key, intent in list(self._open[account].items()):
             if f"{account}/{intent.target}" in self.in_flight:
                 continue  # followed right now: its own outcome will come
@@ -484,8 +487,13 @@ class Operations:
             said = (
                 f"observed {state}" if seen is not None else f"{intent.target_name} is not listed"
             )
+            # what its backend reads as the action's end (a Heat check's), whatever the state
+            end = backend.ended(intent.action, seen) if backend and seen else None
+            if end is not None:
+                outcome = "ok" if end.phase == "done" else "failed"
+                detail = f"{end.message} ({age:.0f} s after the request)"
             # gone: only a destroy's target, whatever the row's kind was
-            if intent.action.reached(state, seen.kind if seen is not None else "instance"):
+            elif intent.action.reached(state, seen.kind if seen is not None else "instance"):
                 outcome, detail = "ok", f"{said} {age:.0f} s after the request"
             elif age > self.config.action_timeout:
                 outcome = "failed"
