@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime
+import time
+from datetime import UTC, datetime, timedelta
 
+import pytest
 from rich.console import Console
 
 from tests.ui.conftest import Live, cached_app, settle, wait_for
@@ -71,3 +73,27 @@ def test_details_say_why_a_price_is_unknown() -> None:
 
     assert price_line(unpriced).startswith("$/hour ? no price known for this size")
     assert price_line(priced) == "$/hour 0.250"
+
+
+async def test_details_say_when_it_was_created_in_the_users_zone(
+    cached_portal: Portal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`created` read as UTC (`2025-06-01 09:12:00+00:00`) beside the events view's and
+    the timeline's local times: it reads as `wm events` prints a time, local with its
+    offset, to the second."""
+    monkeypatch.setenv("TZ", "<-05>5")  # five hours behind UTC, all year
+    time.tzset()
+    app = cached_app(cached_portal)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = main_of(app).table
+        row = by_name(table, "web-1")
+        assert row.created_at is not None
+        table.select(row.key)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: shows(app, DetailsScreen), "the details")
+        text = text_of(app.screen)
+        local = row.created_at - timedelta(hours=5)
+        created = [line.split() for line in text.splitlines() if line.startswith("created")]
+        assert created == [["created", f"{local:%Y-%m-%d}", f"{local:%H:%M:%S}-05:00"]], text
+        assert f"{row.created_at:%H:%M:%S}+00:00" not in text, text

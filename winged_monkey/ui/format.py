@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from rich.cells import cell_len, get_character_cell_size
 from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
@@ -48,6 +48,15 @@ def state_text(state: InstanceState) -> Text:
 
 def age_since(then: datetime | None, now: datetime) -> str:
     return human_age(then, now) if then is not None else ""
+
+
+def exact_time(at: datetime) -> str:
+    """A time to the second in the user's zone, with its offset, as `wm events` prints
+    it (`2026-12-07 16:41:52-05:00`): the details' `created`, which read as UTC
+    (`21:41:52+00:00`) beside the events view's and the timeline's local times. A time
+    with no zone is the clouds' UTC."""
+    aware = at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+    return aware.astimezone().isoformat(" ", "seconds")
 
 
 #: The longest address a table cell shows whole (an IPv4 address always fits).

@@ -33,6 +33,8 @@ def _value(value: Any) -> Text:
         return Text("—", style="dim")
     if isinstance(value, tuple | list) and all(isinstance(v, str | int | float) for v in value):
         return Text("\n".join(printable(str(v)) for v in value))
+    if isinstance(value, datetime):  # in the user's zone, as the events view's times
+        return Text(fmt.exact_time(value))
     if isinstance(value, dict | tuple | list):  # JSON writes a control character as \uXXXX
         return Text(json.dumps(value, indent=2, sort_keys=True, default=str))
     # A name, folder or host as the cloud has it: its control characters never reach the
