@@ -31,11 +31,10 @@ from winged_monkey.ui.typeahead import (
     Typeahead,
     after_pending,
 )
+from winged_monkey.ui.widgets.header import TITLE
 from winged_monkey.user.binding_ids import BindingId
 from winged_monkey.user.config import Config
 from winged_monkey.user.credentials import keyring_usable
-
-TITLE = "Winged Monkey"
 
 
 class WMApp(App[None]):

@@ -17,13 +17,14 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import Header, Static
+from textual.widgets import Static
 
 from winged_monkey.engine.portal import Portal
 from winged_monkey.models import AccountStatus
 from winged_monkey.ui import format as fmt
 from winged_monkey.ui.widgets.account_strip import PHASE_RANK, by_urgency, strip_age
 from winged_monkey.ui.widgets.footer import Footer
+from winged_monkey.ui.widgets.header import Header
 from winged_monkey.ui.widgets.vi_keys import ViScroll, taken_keys
 from winged_monkey.user.binding_ids import BindingId
 

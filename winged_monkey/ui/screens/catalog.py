@@ -23,7 +23,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Header, Input, Static
+from textual.widgets import DataTable, Input, Static
 from textual.widgets.data_table import RowDoesNotExist
 from textual.worker import Worker, WorkerState
 
@@ -39,6 +39,7 @@ from winged_monkey.ui.screens.launch_plan import offers_of
 from winged_monkey.ui.widgets.catalog_text import account_details, hourly, item_text
 from winged_monkey.ui.widgets.event_table import RowTable
 from winged_monkey.ui.widgets.footer import Footer
+from winged_monkey.ui.widgets.header import Header
 from winged_monkey.ui.widgets.vi_keys import taken_keys
 from winged_monkey.user.binding_ids import BindingId
 

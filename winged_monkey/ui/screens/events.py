@@ -15,7 +15,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import ActiveBinding, Binding, BindingType
-from textual.widgets import Header, Input, Static
+from textual.widgets import Input, Static
 
 from winged_monkey.engine.portal import Portal
 from winged_monkey.engine.recorder import History
@@ -37,6 +37,7 @@ from winged_monkey.ui.widgets.activity_plot import ActivityPlot, PlotData
 from winged_monkey.ui.widgets.event_table import EventTable, target_label
 from winged_monkey.ui.widgets.filter_input import FilterInput
 from winged_monkey.ui.widgets.footer import Footer
+from winged_monkey.ui.widgets.header import Header
 from winged_monkey.ui.widgets.vi_keys import taken_keys
 from winged_monkey.user.binding_ids import BindingId
 

@@ -15,7 +15,7 @@ from textual.app import ComposeResult
 from textual.binding import ActiveBinding, Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Header, Input, Static
+from textual.widgets import Input, Static
 from textual.worker import Worker, WorkerState
 
 from winged_monkey.actions import Action
@@ -43,6 +43,7 @@ from winged_monkey.ui.toasts import Bulk, Toast, Toaster, cannot
 from winged_monkey.ui.widgets.account_strip import AccountStrip
 from winged_monkey.ui.widgets.filter_input import FilterInput
 from winged_monkey.ui.widgets.footer import Footer
+from winged_monkey.ui.widgets.header import Header
 from winged_monkey.ui.widgets.instance_table import SORT_LABELS, SORTS, InstanceTable
 
 _STALE_PHASES = ("stale", "failed")

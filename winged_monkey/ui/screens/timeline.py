@@ -12,7 +12,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable, Header, Static
+from textual.widgets import DataTable, Static
 
 from winged_monkey.engine.portal import Portal
 from winged_monkey.engine.recorder import History
@@ -22,6 +22,7 @@ from winged_monkey.ui import format as fmt
 from winged_monkey.ui.screens.event_log import LOAD_LIMIT, EventLogScreen, Query
 from winged_monkey.ui.widgets.event_table import RowTable, outcome_text, time_text
 from winged_monkey.ui.widgets.footer import Footer
+from winged_monkey.ui.widgets.header import Header
 from winged_monkey.ui.widgets.vi_keys import taken_keys
 from winged_monkey.user.binding_ids import BindingId
 
