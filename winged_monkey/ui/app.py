@@ -20,7 +20,7 @@ from winged_monkey.terminal.render import printable, printable_lines
 from winged_monkey.ui.bindings import keymap_clashes
 from winged_monkey.ui.endings import Undo, leave_on_signals
 from winged_monkey.ui.screens.accounts import AccountsScreen
-from winged_monkey.ui.screens.help import HelpScreen
+from winged_monkey.ui.screens.help import MOVING, HelpScreen
 from winged_monkey.ui.screens.main import MainScreen, Starting
 from winged_monkey.ui.screens.secret import SecretScreen
 from winged_monkey.ui.screens.switcher import VIEWS, ViewSwitcher
@@ -320,14 +320,23 @@ class WMApp(App[None]):
         self.push_screen(HelpScreen(self.help_bindings(self.screen)))
 
     def help_bindings(self, screen: Screen[object]) -> list[ActiveBinding]:
-        """Every key: the active ones, then those hidden for the current row or account."""
+        """Every key: the active ones, then those hidden for the current row or account,
+        but for a key that moves in the focused list here (the wizard's `↓ next account`
+        is the size list's `↓ down` on the size step, and was listed as both)."""
         listed = list(screen.active_bindings.values())
         shown = {active.binding.action for active in listed}
+        moving = {
+            key
+            for key, active in screen.active_bindings.items()
+            if active.enabled and active.binding.action.startswith(MOVING)
+        }
         for binding in Binding.make_bindings([*type(screen).BINDINGS, *self.BINDINGS]):
             if not binding.description or binding.action in shown:
                 continue
             if binding.id in self.config.keys:
                 binding = replace(binding, key=self.config.keys[binding.id])
+            if {key.strip() for key in binding.key.split(",")} & moving:
+                continue
             listed.append(ActiveBinding(screen, binding, False, binding.tooltip))
             shown.add(binding.action)
         return listed

@@ -45,6 +45,8 @@ OFF_BECAUSE: dict[str, str] = {
         "no row here",
     ),
     **dict.fromkeys((*ACTION_KEYS, BindingId.UPDATE_APP), "not for this row or account"),
+    # The launch wizard's: ↓ and ↑ move in its ranked accounts on that step only.
+    **dict.fromkeys((BindingId.WIZARD_DOWN, BindingId.WIZARD_UP), "on the account step"),
 }
 
 
