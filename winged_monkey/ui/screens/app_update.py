@@ -143,25 +143,28 @@ class AppUpdateScreen(Screen[dict[str, str] | None]):
             event.stop()
 
 
+def cannot_update(portal: Portal, app: Instance | None) -> str | None:
+    """Why the cursor row `app` cannot be updated (not an app, a read-only account, a
+    backend with no app updates), or None when it can."""
+    if app is None or app.kind != "app":
+        return "Only an app has parameters to update"
+    if portal.account_config(app.account).read_only:
+        return f"account {app.account} is read-only"
+    if Capability.APPS not in portal.capabilities(app.account):
+        kind = portal.account_config(app.account).backend
+        return f"{kind} accounts have no app updates ({app.account})"
+    return None
+
+
 def open_update(screen: Screen[Any], portal: Portal, app: Instance | None) -> None:
     """The update form of the app under the cursor (a note when it cannot be updated);
     once submitted, the update runs in `screen`'s worker and its progress reaches the
     instances view as an action's does."""
-    if app is None or app.kind != "app":
-        screen.notify("Only an app has parameters to update", title="Cannot update", timeout=3)
+    why = cannot_update(portal, app)
+    if why is not None:
+        screen.notify(why, title="Cannot update", timeout=3, markup=False)
         return
-    if portal.account_config(app.account).read_only:
-        screen.notify(f"account {app.account} is read-only", title="Cannot update", timeout=3)
-        return
-    if Capability.APPS not in portal.capabilities(app.account):
-        kind = portal.account_config(app.account).backend
-        screen.notify(
-            f"{kind} accounts have no app updates ({app.account})",
-            title="Cannot update",
-            timeout=3,
-            markup=False,
-        )
-        return
+    assert app is not None  # no row: cannot_update said so
 
     def submitted(changes: dict[str, str] | None) -> None:
         if changes:

@@ -27,7 +27,7 @@ from winged_monkey.models import Instance, InstanceKind
 from winged_monkey.ui.bindings import footer_order
 from winged_monkey.ui.screens.accounts import AccountsScreen
 from winged_monkey.ui.screens.app_detail import AppScreen
-from winged_monkey.ui.screens.app_update import open_update
+from winged_monkey.ui.screens.app_update import cannot_update, open_update
 from winged_monkey.ui.screens.confirm import ConfirmScreen
 from winged_monkey.ui.screens.details import DetailsScreen
 from winged_monkey.ui.screens.instance_keys import (
@@ -45,6 +45,7 @@ from winged_monkey.ui.widgets.filter_input import FilterInput
 from winged_monkey.ui.widgets.footer import Footer
 from winged_monkey.ui.widgets.header import Header
 from winged_monkey.ui.widgets.instance_table import SORT_LABELS, SORTS, InstanceTable
+from winged_monkey.user.binding_ids import BindingId
 
 _STALE_PHASES = ("stale", "failed")
 
@@ -122,6 +123,13 @@ class MainScreen(RowReadsScreen):
             if "." not in b.action  # the app's actions are checked by the app
         ]
         self._keys_shown: tuple[bool | None, ...] = ()
+        #: The update key, as the keymap sets it: off but on an app's row, it says why.
+        self._update_keys = {
+            key.strip()
+            for b in Binding.make_bindings(INSTANCE_BINDINGS)
+            if b.id == BindingId.UPDATE_APP
+            for key in self.keys.get(b.id, b.key).split(",")
+        }
         self.toaster = Toaster(
             # Toasts carry names and the clouds' reasons: text, not markup.
             lambda t: self.notify(
@@ -355,6 +363,9 @@ class MainScreen(RowReadsScreen):
             # Enter, space, t, e, y, Y, L on no row: they would do nothing, silently.
             self.notify(self._no_row(verb), title=f"Cannot {verb.split()[0]}", timeout=4)
             return
+        if event.key in self._update_keys and not self.check_action("update_app", ()):
+            open_update(self, self.portal, self.table.cursor_instance)  # says why not
+            return
         action = action_keys(self.keys).get(event.key)
         if action is None or self.check_action("act", (str(action),)):
             return
@@ -396,6 +407,8 @@ class MainScreen(RowReadsScreen):
             return bool(self.filter_input.value) or self.filter_input.display
         if action in ("details", "mark", "timeline", *ROW_READS):
             return None if self.table.cursor_instance is None else True
+        if action == "update_app":  # off (help says so) but for an app that can be updated
+            return cannot_update(self.portal, self.table.cursor_instance) is None
         return True
 
     def refresh_keys(self, *, focus_moved: bool = False) -> None:
