@@ -15,6 +15,7 @@ from textual.widgets import Input, Static
 from winged_monkey.actions import Action
 from winged_monkey.models import Instance
 from winged_monkey.terminal.render import printable
+from winged_monkey.ui.widgets.footer import Footer
 from winged_monkey.user.binding_ids import BindingId
 
 TARGET_LINES = 12  # the list's most, as wm.tcss says
@@ -85,6 +86,8 @@ class ConfirmScreen(ModalScreen[bool]):
                 )
             else:
                 yield Static(Text.from_markup("[b]y[/] yes   [b]n[/] / [b]esc[/] no"))
+        # The dialog's keys, over the view's (which do nothing while it is open).
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         if self.count_required:
@@ -104,7 +107,8 @@ class ConfirmScreen(ModalScreen[bool]):
         rest = dialog.styles.gutter.height + sum(
             child.outer_size.height for child in dialog.children if child is not targets
         )
-        targets.styles.max_height = max(1, min(TARGET_LINES, self.size.height - rest))
+        room = self.size.height - self.query_one(Footer).outer_size.height  # above it
+        targets.styles.max_height = max(1, min(TARGET_LINES, room - rest))
 
     def _target_lines(self) -> Text:
         names = {t.key: printable(t.name) for t in self.targets}  # as the table shows them

@@ -18,6 +18,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
 from winged_monkey.ui.screens.instance_keys import ACTION_KEYS, ROW_READS
+from winged_monkey.ui.widgets.footer import Footer
 from winged_monkey.ui.widgets.vi_keys import ViScroll, taken_keys
 from winged_monkey.user.binding_ids import BindingId
 
@@ -222,6 +223,7 @@ class HelpScreen(ModalScreen[None]):
             scroll.border_title = "Keys"
             scroll.border_subtitle = "esc closes"
             yield Static(help_table(self.bindings, self.app.get_key_display))
+        yield Footer(compact=True, show_command_palette=False)
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -13,6 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
+from winged_monkey.ui.widgets.footer import Footer
 from winged_monkey.ui.widgets.vi_keys import ViOptionList, taken_keys
 from winged_monkey.user.binding_ids import BindingId
 
@@ -50,6 +51,7 @@ class PickScreen(ModalScreen[str | None]):
         listing.border_title = self.title_text
         listing.border_subtitle = "enter choose · esc cancel"
         yield listing
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.query_one(OptionList).focus()

@@ -14,6 +14,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from winged_monkey.ui.widgets.footer import Footer
 from winged_monkey.user.binding_ids import BindingId
 from winged_monkey.user.credentials import elsewhere
 
@@ -47,6 +48,7 @@ class SecretScreen(ModalScreen[str | None]):
             # goes out of sight, not the account asked about or the field typed in.
             yield Input(password=True, placeholder=self.what, id="secret-input")
             yield Static(self._hint(), classes="hint")
+        yield Footer(compact=True, show_command_palette=False)
 
     def _hint(self) -> str:
         """How to stop being asked, of the account's own sources (as its error says)."""

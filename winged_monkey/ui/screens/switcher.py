@@ -14,6 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from winged_monkey.ui.widgets.footer import Footer
 from winged_monkey.user.binding_ids import BindingId
 
 #: The views `:` offers: name and what it shows.
@@ -88,6 +89,7 @@ class ViewSwitcher(ModalScreen[str | None]):
             yield OptionList(*self._options(""), id="views-list", compact=True)
             # Said in the dialog: a notification waits until the dialog closes.
             yield Static(id="views-none")
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.query_one("#views-none", Static).display = False

@@ -14,6 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
 from winged_monkey.store.events import parse_when
+from winged_monkey.ui.widgets.footer import Footer
 from winged_monkey.user.binding_ids import BindingId
 
 TimeRange = tuple[datetime, datetime]
@@ -51,6 +52,7 @@ class TimeRangeScreen(ModalScreen[TimeRange | None]):
             )
             yield Input(placeholder="2d   or   2026-11-01 2026-11-02", id="range-input")
             yield Static("", id="range-error")
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
