@@ -33,6 +33,22 @@ def heat_event_ids(heat: Projects, account: str, stack_name: str, stack_id: str)
     return [str(e["id"]) for e in reply.json()["events"]]
 
 
+def watch_markers(backend: HeatBackend, monkeypatch: pytest.MonkeyPatch) -> list[str | None]:
+    """The marker of each events read the backend makes from now on, in order (a witness
+    only: the real call goes to the real Heat)."""
+    markers: list[str | None] = []
+    real = backend.stacks.events  # what every part of the backend reads events through
+
+    async def watched(
+        stack_id: str, marker: str | None = None, limit: int = 100, *, newest_first: bool = False
+    ) -> list[StackEvent]:
+        markers.append(marker)
+        return await real(stack_id, marker, limit, newest_first=newest_first)
+
+    monkeypatch.setattr(backend.stacks, "events", watched)
+    return markers
+
+
 async def test_refresh_records_each_heat_event_once(heat: Projects) -> None:
     web = heat.create("ev", "web", SMALL)
     assert heat.wait("ev", web) == "CREATE_COMPLETE"
@@ -134,16 +150,7 @@ async def test_app_detail_read_again_asks_only_for_newer_events(
     assert heat.wait("detail", shop) == "CREATE_COMPLETE"
     backend = heat.backend("detail")
     (row,) = await backend.list_instances()
-    markers: list[str | None] = []
-    real = backend.stacks.events  # what every part of the backend reads events through
-
-    async def watched(
-        stack_id: str, marker: str | None = None, limit: int = 100, *, newest_first: bool = False
-    ) -> list[StackEvent]:
-        markers.append(marker)  # a witness only: the real call goes to the real Heat
-        return await real(stack_id, marker, limit, newest_first=newest_first)
-
-    monkeypatch.setattr(backend.stacks, "events", watched)
+    markers = watch_markers(backend, monkeypatch)
     first = await backend.app_detail(row)
     assert first.events[0].detail == "Stack CREATE completed successfully"
     oldest_shown = first.events[-1].key.rsplit(":", 1)[-1]
@@ -223,16 +230,7 @@ async def test_a_new_process_asks_heat_only_for_events_after_the_last_read(
     second, store = make_portal(tmp_path, heat.account("marked"))
     backend = await second.backend("marked")
     assert isinstance(backend, HeatBackend)
-    markers: list[str | None] = []
-    real = backend.stacks.events
-
-    async def watched(
-        stack_id: str, marker: str | None = None, limit: int = 100, *, newest_first: bool = False
-    ) -> list[StackEvent]:
-        markers.append(marker)  # a witness only: the real call goes to the real Heat
-        return await real(stack_id, marker, limit, newest_first=newest_first)
-
-    monkeypatch.setattr(backend.stacks, "events", watched)
+    markers = watch_markers(backend, monkeypatch)
     await refresh(second)
     assert markers, "no events were read"
     assert None not in markers  # never the whole history again
