@@ -383,6 +383,13 @@ async def test_own_keys_in_a_region_newer_than_libclouds_table(cloud: Cloud) -> 
     assert refused.value.message == (
         "region 'ap-southeast-33' is not an EC2 region (did you mean 'ap-southeast-3'?)"
     )
+    # One letter from two regions: both are said (it said 'us-west-1' alone).
+    typo = aws.model_copy(update={"region": "us-est-1"})
+    with pytest.raises(ConfigError) as refused:
+        backend_for(typo, Secrets(account="jakarta", key="AKIAEXAMPLE", secret="x"))._driver()
+    assert refused.value.message == (
+        "region 'us-est-1' is not an EC2 region (did you mean 'us-east-1' or 'us-west-1'?)"
+    )
 
 
 def test_a_nova_servers_global_ipv6_address_is_public() -> None:

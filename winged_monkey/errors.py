@@ -178,3 +178,16 @@ def nearest(key: str, valid: Iterable[str], cutoff: float = 0.6) -> str | None:
 
     close = difflib.get_close_matches(key, list(valid), n=1, cutoff=cutoff)
     return close[0] if close else None
+
+
+def nearest_said(key: str, valid: Iterable[str], cutoff: float = 0.6) -> str | None:
+    """`nearest`, said: each valid key as near as the nearest ("'us-east-1' or
+    'us-west-1'" for us-est-1, one letter from either), where `nearest` picks one."""
+    import difflib
+
+    def near(candidate: str) -> float:
+        return difflib.SequenceMatcher(None, key, candidate).ratio()
+
+    scored = sorted(((near(v), v) for v in set(valid)), key=lambda pair: (-pair[0], pair[1]))
+    best = [v for score, v in scored if score >= cutoff and score == scored[0][0]] if scored else []
+    return " or ".join(repr(v) for v in best[:3]) or None

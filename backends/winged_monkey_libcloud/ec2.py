@@ -232,10 +232,10 @@ def _newer_region(account: AccountConfig, region: str) -> str:
     (ap-southeast-3, mx-central-1, ...); any other name is a mistake, said as one."""
     host = aws.ec2_host(region)
     if host is None:
-        from winged_monkey.errors import nearest
+        from winged_monkey.errors import nearest_said
 
-        close = nearest(region, aws.ec2_regions())
-        hint = f" (did you mean {close!r}?)" if close else ""
+        close = nearest_said(region, aws.ec2_regions())
+        hint = f" (did you mean {close}?)" if close else ""
         raise ConfigError(f"region {region!r} is not an EC2 region{hint}", account=account.name)
     return host
 
