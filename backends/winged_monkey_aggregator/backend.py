@@ -14,7 +14,14 @@ from pydantic import TypeAdapter, ValidationError
 from winged_monkey.account import AccountConfig, Secrets
 from winged_monkey.actions import Action
 from winged_monkey.actions import refusal as state_refusal
-from winged_monkey.backend import MUTATING, Backend, Capability, NativeEvents, acting_for
+from winged_monkey.backend import (
+    MUTATING,
+    ActionEnd,
+    Backend,
+    Capability,
+    NativeEvents,
+    acting_for,
+)
 from winged_monkey.catalog import AccountCatalog, LaunchRequest
 from winged_monkey.errors import (
     ActionNotAllowed,
@@ -99,6 +106,9 @@ class AggregatorBackend(Backend):
         #: The rows this account listed last time (`recall`), for the server accounts the
         #: server holds no rows of now (convert.kept).
         self._recalled: Sequence[Instance] = ()
+        #: (action, local row id) -> the server's ok outcome of the action just sent, for
+        #: the engine's follow to end it with (`ended`).
+        self._ends: dict[tuple[Action, str], ActionEnd] = {}
 
     # -- rows ------------------------------------------------------------------------------
 
@@ -183,13 +193,24 @@ class AggregatorBackend(Backend):
             accepted = await self.client.follow(link, ActionAccepted, intent=acting_for())
         except Refused as exc:  # 409: what it read there refuses it (Heat's resources)
             raise ActionNotAllowed(exc.message, account=self.account.name) from None
-        # A failure is the server's own words for it; otherwise (done, or not settled yet)
-        # the engine follows the row, which shows what the server saw.
+        # A failure is the server's own words for it; done, the engine's follow ends it in
+        # them too (`ended`); not settled yet, the follow reads the row, as the server does.
+        self._ends.pop((action, instance.id), None)
         found = await self._outcomes(accepted.outcome_href) if accepted.outcome_href else []
         if found and found[0].outcome == "failed":
             raise BackendError(
                 f"at the aggregator: {found[0].detail or 'failed'}", account=self.account.name
             )
+        if found and found[0].outcome == "ok":
+            said = found[0].detail or f"{instance.name} {action.past}"
+            self._ends[(action, instance.id)] = ActionEnd("done", said)
+
+    def ended(self, action: Action, instance: Instance) -> ActionEnd | None:
+        """The server's ok outcome of the action this client just sent (`act`), in its
+        words: where its account's backend read the action over (`Backend.ended`: a Heat
+        check completed on an app that stays in error), the relayed row's state alone
+        would say it failed ('went to error')."""
+        return self._ends.pop((action, instance.id), None)
 
     async def _outcomes(self, href: str) -> list[Event]:
         """The server's outcomes of an action or a launch it took (`href`: its 202's, or its
