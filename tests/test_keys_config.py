@@ -29,8 +29,8 @@ from winged_monkey.user.config import Config, load_config
 WM = Path(sys.executable).with_name("wm")
 EVERY_ID = (
     "the ids: accounts, check, clear_filter, clear_marks, console, copy_field, copy_ssh, "
-    "destroy, details, dismiss_notes, filter, help, mark, poweroff, quit, reboot, refresh, reset, "
-    "reverse_sort, sort, "
+    "destroy, details, dismiss_notes, filter, help, help_anywhere, mark, poweroff, quit, "
+    "reboot, refresh, reset, reverse_sort, sort, "
     "ssh, start, stop, suspend, suspend_process, timeline, update_app, views, accounts.close, "
     "app.{close,reload}, catalog.{close_search,details,launch,search}, "
     "confirm.{cancel,no,yes}, console.{close,follow,reload}, details.close, "

@@ -54,6 +54,17 @@ class WMApp(App[None]):
             tooltip="Go to another view (:apps, :catalog, :events, :accounts)",
         ),
         Binding("question_mark", "help", "help", id=BindingId.HELP, tooltip="Show every key"),
+        # A field takes `?` as text (a name, a filter, a secret): f1 is help there too, and
+        # under a dialog (priority, as the palette's ctrl+p). The footer shows it where `?`
+        # is typed in the focused field, `?` elsewhere (one key per action).
+        Binding(
+            "f1",
+            "help",
+            "help",
+            id=BindingId.HELP_ANYWHERE,
+            tooltip="Show every key, even while typing in a field",
+            priority=True,
+        ),
         Binding("q", "quit", "quit", id=BindingId.QUIT, tooltip="Leave Winged Monkey"),
         # A toast goes away on a click or its timeout: a keyboard has this. Reached only
         # where the view has nothing to do with escape (no filter to clear, no dialog).

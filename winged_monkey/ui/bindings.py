@@ -13,7 +13,13 @@ from winged_monkey.user.binding_ids import BindingId
 
 #: The footer cuts what does not fit at its right end: these first, so `? help` and
 #: `q quit` stay in sight at 80 columns whatever else a view offers.
-FOOTER_FIRST = (BindingId.FILTER, BindingId.CLEAR_FILTER, BindingId.HELP, BindingId.QUIT)
+FOOTER_FIRST = (
+    BindingId.FILTER,
+    BindingId.CLEAR_FILTER,
+    BindingId.HELP,
+    BindingId.HELP_ANYWHERE,  # shown where a field takes `?`
+    BindingId.QUIT,
+)
 
 
 def footer_order(

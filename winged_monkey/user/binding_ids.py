@@ -15,6 +15,7 @@ class BindingId(StrEnum):
     # Every view (the app's own keys).
     VIEWS = "views"
     HELP = "help"
+    HELP_ANYWHERE = "help_anywhere"  # f1: help where `?` would be typed in a field
     QUIT = "quit"
     SUSPEND_PROCESS = "suspend_process"
     DISMISS_NOTES = "dismiss_notes"

@@ -80,6 +80,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "Go to": (BindingId.VIEWS, BindingId.ACCOUNTS, BindingId.REFRESH, PALETTE),
     "Anywhere": (
         BindingId.HELP,
+        BindingId.HELP_ANYWHERE,
         BindingId.QUIT,
         BindingId.SUSPEND_PROCESS,
         BindingId.DISMISS_NOTES,
@@ -148,15 +149,20 @@ class _Row:
 def help_table(bindings: Iterable[ActiveBinding], key_display: Callable[[Binding], str]) -> Group:
     """wm's keys that have a description, grouped (GROUPS), each group under its name: key,
     what it does, and its tooltip; keys that do the same (↓ and j) on one row."""
+    # Once per binding (by its id: `?` and f1 both open help), though a screen and its
+    # app may hold it twice.
     seen: set[tuple[str, str]] = set()
     groups: dict[str, dict[tuple[str, str, bool], _Row]] = {g: {} for g in GROUPS}
     for node, declared, enabled, tooltip in bindings:
-        if not declared.description or (declared.action, declared.description) in seen:
+        if (
+            not declared.description
+            or (declared.id or declared.action, declared.description) in seen
+        ):
             continue
         binding = as_wm_key(node, declared)
         if binding is None:
             continue
-        seen.add((binding.action, binding.description))
+        seen.add((binding.id or binding.action, binding.description))
         note = tooltip or binding.tooltip
         if not enabled and binding.id in OFF_BECAUSE:
             note = f"({OFF_BECAUSE[binding.id]}) {note}"
@@ -202,11 +208,11 @@ def help_table(bindings: Iterable[ActiveBinding], key_display: Callable[[Binding
 
 
 class HelpScreen(ModalScreen[None]):
-    """The keys of the screen it was opened from; escape, q or ? closes."""
+    """The keys of the screen it was opened from; escape, q, ? or f1 closes."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
-            "escape,question_mark,q",
+            "escape,question_mark,f1,q",
             "close",
             "close",
             id=BindingId.HELP_CLOSE,
