@@ -3,6 +3,7 @@ a Heat account in its own pool beside the EC2 ones, on the suite's real standalo
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -123,6 +124,22 @@ def test_a_poweroff_of_a_deployment_is_refused_in_heats_words(
     assert stack_status(heat_server, stack_id) == "CREATE_COMPLETE"
 
 
+@contextlib.contextmanager
+def serving(
+    moto_server: MotoServer, heat: Projects, project: str, tmp_path: Path
+) -> Iterator[RunningAggregator]:
+    """A `wm serve` whose account "apps" (pool delta) is the Heat project `project`."""
+    account = (
+        '[[accounts]]\nname = "apps"\nbackend = "heat"\npool = "delta"\ntimeout = 10\n'
+        f'endpoint_url = "{heat.server.url}"\nproject = "{heat.project(project)}"\n'
+        "credentials = { keyring = false }\n"
+    )
+    with two_pool_aggregator(
+        moto_server, tmp_path / "agg", serve="rate = 1000\nburst = 1000", accounts=account
+    ) as agg:
+        yield agg
+
+
 def test_a_stop_the_server_refuses_is_a_refusal_in_its_words(
     moto_server: MotoServer, heat: Projects, tmp_path: Path
 ) -> None:
@@ -137,14 +154,7 @@ def test_a_stop_the_server_refuses_is_a_refusal_in_its_words(
     body = {"mark_unhealthy": True, "resource_status_reason": "test"}
     reply = heat.witness("sick", "PATCH", f"{nested}/resources/0", json=body)
     assert reply.status_code == 200, reply.text
-    account = (
-        '[[accounts]]\nname = "apps"\nbackend = "heat"\npool = "delta"\ntimeout = 10\n'
-        f'endpoint_url = "{heat.server.url}"\nproject = "{heat.project("sick")}"\n'
-        "credentials = { keyring = false }\n"
-    )
-    with two_pool_aggregator(
-        moto_server, tmp_path / "agg", serve="rate = 1000\nburst = 1000", accounts=account
-    ) as agg:
+    with serving(moto_server, heat, "sick", tmp_path) as agg:
         token = agg.mint("opal", "operator", pool="delta")
         with agg.client(token) as operator:
             wait_until(lambda: len(operator.get(f"{V1}/deployments").json()) == 1, timeout=30)
@@ -169,14 +179,7 @@ def test_a_check_of_an_app_in_error_ends_as_the_servers_check_did(
     its Heat account's words (Backend.ended). wm's client followed the relayed row itself
     and said 'failed: quiet went to error: ...' (exit 1); it ends as the server's check did."""
     stack, _, _ = _resume_failed_below(heat, "chkagg")
-    account = (
-        '[[accounts]]\nname = "apps"\nbackend = "heat"\npool = "delta"\ntimeout = 10\n'
-        f'endpoint_url = "{heat.server.url}"\nproject = "{heat.project("chkagg")}"\n'
-        "credentials = { keyring = false }\n"
-    )
-    with two_pool_aggregator(
-        moto_server, tmp_path / "agg", serve="rate = 1000\nburst = 1000", accounts=account
-    ) as agg:
+    with serving(moto_server, heat, "chkagg", tmp_path) as agg:
         token = agg.mint("opal", "operator", pool="delta")
         with agg.client(token) as operator:
             wait_until(lambda: len(operator.get(f"{V1}/deployments").json()) == 1, timeout=30)
