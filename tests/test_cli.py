@@ -119,6 +119,29 @@ def test_a_dead_account_fails_alone(demo: Demo, closed_port: int) -> None:
     assert "Traceback" not in result.output
 
 
+def test_a_listing_with_nothing_to_show_says_so_not_a_bare_header(
+    demo: Demo, closed_port: int
+) -> None:
+    """`wm ls` printed a table header and no row when nothing was listed: its only
+    account dead (its error said, its rows unknown), or `--kind app` where no account has
+    apps. It says why now, and prints no table."""
+    demo.add_account(dead_account("gone", closed_port))
+    dead = demo.run("ls", "--account", "gone")
+    assert dead.exit_code == ExitCode.FAILED
+    assert dead.stdout == ""
+    assert dead.stderr.startswith("wm: gone: "), dead.stderr
+    apps = demo.run("ls", "--kind", "app")
+    assert (apps.exit_code, apps.stdout) == (ExitCode.OK, "")
+    assert apps.stderr == "wm: no account has apps (a Heat or aggregator account)\n"
+    prod = demo.run("ls", "--account", "prod", "--kind", "app", "--json")
+    assert listing(prod)["instances"] == []
+    empty = dead_account("west", demo.server.port).replace('"us-east-1"', '"us-west-2"')
+    demo.add_account(empty.replace('"AKIAX"', f'"{DEV_KEY}"'))
+    west = demo.run("ls", "--account", "west")
+    assert (west.exit_code, west.stdout) == (ExitCode.OK, "")
+    assert west.stderr == "wm: no instances or apps in west\n"
+
+
 def test_stop_needs_confirmation_without_a_terminal(demo: Demo) -> None:
     result = demo.run("stop", "web-1")
     assert result.exit_code == ExitCode.DECLINED, result.output

@@ -128,8 +128,10 @@ def _ls(
             if Capability.STACKS in portal.capabilities(n)
         ]
         if not accounts:
-            if output != "lines":
-                _print_listing(portal, [], [], output == "json", width)
+            if output == "json":
+                _print_listing(portal, [], [], as_json=True)
+            elif output == "table":  # no empty table: nobody here has apps to list
+                click.echo("wm: no account has apps (a Heat or aggregator account)", err=True)
             return
 
     def print_answer(update: AccountUpdate) -> None:
@@ -162,7 +164,7 @@ def _ls(
     )
     statuses = [s for s in portal.statuses() if not accounts or s.name in accounts]
     if output != "lines":
-        _print_listing(portal, instances, statuses, output == "json", width)
+        _print_listing(portal, instances, statuses, output == "json", width, kind)
     for status in statuses:
         if status.phase == "failed":
             click.echo(f"wm: {status.name}: {status.error}", err=True)
@@ -198,6 +200,7 @@ def _print_listing(
     statuses: list[AccountStatus],
     as_json: bool,
     width: int | None = None,
+    kind: InstanceKind | None = None,
 ) -> None:
     if as_json:
         payload = {
@@ -205,6 +208,12 @@ def _print_listing(
             "instances": [{**i.model_dump(mode="json"), "kind": i.kind} for i in instances],
         }
         click.echo(json.dumps(payload, indent=2))
-    else:
+    elif instances:
         rows = instance_rows(instances, now=portal.clock())
         click.echo(render_table(fit_instance_table(rows, output_width(width))))
+    elif answered := [s.name for s in statuses if s.phase == "ok"]:
+        # No bare header: say that none were found, and where (a failed account says
+        # its own error after this; its rows are unknown, not none).
+        what = {"app": "apps", "instance": "instances"}.get(kind or "", "instances or apps")
+        where = ", ".join(answered) if len(answered) <= 3 else f"{len(answered)} accounts"
+        click.echo(f"wm: no {what} in {where}", err=True)
