@@ -341,14 +341,23 @@ class WMApp(App[None]):
             for key, active in screen.active_bindings.items()
             if active.enabled and active.binding.action.startswith(MOVING)
         }
-        for binding in Binding.make_bindings([*type(screen).BINDINGS, *self.BINDINGS]):
+        # Under a dialog only the app's priority keys reach it (f1 help, not ?): those
+        # first, and on where the app allows them, so help lists the key that works there.
+        candidates = [(binding, False) for binding in Binding.make_bindings(type(screen).BINDINGS)]
+        reaching = [
+            (binding, screen.is_modal and binding.priority)
+            for binding in Binding.make_bindings(self.BINDINGS)
+        ]
+        candidates += sorted(reaching, key=lambda pair: not pair[1])
+        for binding, works in candidates:
             if not binding.description or binding.action in shown:
                 continue
             if binding.id in self.config.keys:
                 binding = replace(binding, key=self.config.keys[binding.id])
             if {key.strip() for key in binding.key.split(",")} & moving:
                 continue
-            listed.append(ActiveBinding(screen, binding, False, binding.tooltip))
+            enabled = works and self.check_action(binding.action, ()) is True
+            listed.append(ActiveBinding(screen, binding, enabled, binding.tooltip))
             shown.add(binding.action)
         return listed
 

@@ -20,11 +20,22 @@ from winged_monkey.user.credentials import elsewhere
 
 
 class SecretScreen(ModalScreen[str | None]):
-    """enter submits, escape skips (the account then shows why it has no secret)."""
+    """enter submits, escape skips (the account then shows why it has no secret), f1 shows
+    help."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "escape", "skip", "skip", id=BindingId.SECRET_SKIP, tooltip="Leave this account out"
+        ),
+        # The app's f1 (priority) opens help here; Textual leaves the app's keys out of a
+        # dialog's footer, so this one shows it, where `?` is typed into the secret. Its id
+        # is the app's, so a keymap that moves help moves this too.
+        Binding(
+            "f1",
+            "app.help",
+            "help",
+            id=BindingId.HELP_ANYWHERE,
+            tooltip="Show every key, even while typing in a field",
         ),
     ]
 
