@@ -17,7 +17,7 @@ from libcloud.compute.base import Node, NodeDriver
 from winged_monkey.account import AccountConfig, Secrets
 from winged_monkey.actions import Action
 from winged_monkey.actions import refusal as state_refusal
-from winged_monkey.backend import Capability
+from winged_monkey.backend import Capability, command_ref
 from winged_monkey.catalog import CatalogItem, Choice, LaunchRequest, Quota, Size
 from winged_monkey.errors import (
     BackendError,
@@ -159,6 +159,14 @@ class OpenStackBackend(LibcloudBackend):
             return (
                 f"{instance.name} is on no host ({why}): it never ran, so it cannot be "
                 f"{action.past}; destroy it and launch again"
+            )
+        if action is Action.REBOOT and instance.raw_state == "error":
+            # Nova takes a HARD reboot of a server in ERROR (its way to recover one) and
+            # refuses a soft one by its state: the portal's "reboot needs it running" left
+            # out that reset (B) is that hard reboot. The command last (a toast's width).
+            return (
+                f"{instance.name} is in error, where Nova takes no soft reboot; its hard "
+                f"reboot (B) may recover it: wm reset {command_ref(instance)}"
             )
         return None
 

@@ -168,7 +168,8 @@ def test_reset_is_novas_hard_reboot_and_reboot_its_soft_one(
         with pytest.raises(BackendError) as refused:  # Nova's 409: 'vm_state error'
             asyncio.run(soft_reboot())
         assert refused.value.message == (
-            "Nova refused the reboot: stuck is error; reboot needs it running"
+            "Nova refused the reboot: stuck is in error, where Nova takes no soft reboot; "
+            "its hard reboot (B) may recover it: wm reset stuck"
         )
 
         phase, message, _ = act(portal, Action.RESET, broken)
@@ -179,6 +180,36 @@ def test_reset_is_novas_hard_reboot_and_reboot_its_soft_one(
     assert witness is not None
     assert (witness["status"], witness["OS-EXT-STS:task_state"]) == ("ACTIVE", None)
     assert openstack.actions(ident)[0] == "reboot"
+
+
+def test_reboot_of_a_server_in_error_says_reset_is_novas_hard_reboot(
+    openstack: OpenStack, tmp_path: Path
+) -> None:
+    """`wm reboot` (b) of a server in ERROR that ran (it has a host) says Nova takes only
+    its hard reboot there, and the command for it (wm reset, B), where it said the
+    portal's 'stuck is error; reboot needs it running'. Nothing is sent to Nova."""
+    ident = str(boot(openstack, "alpha", "stuck").id)
+    reply = openstack.nova(
+        "POST", f"/servers/{ident}/action", json={"os-resetState": {"state": "error"}}
+    )
+    assert reply.status_code == 202, reply.text
+    openstack.settled(ident, "error")
+    assert openstack.server(ident)["hostId"]  # type: ignore[index]
+    driver = ", ".join(f'{k} = "{v}"' for k, v in driver_settings(openstack, "alpha").items())
+    config = tmp_path / "wm.toml"
+    config.write_text(
+        f'[[accounts]]\nname = "os-alpha"\nprovider = "openstack"\ndriver = {{ {driver} }}\n'
+        f'credentials = {{ key = "{openstack.user("alpha")["user"]}", '
+        'secret_env = "WM_TEST_ALPHA_PASSWORD" }\n'
+    )
+    refused = CliRunner().invoke(main, ["--config", str(config), "reboot", "stuck"])
+    assert refused.exit_code == ExitCode.NOT_FOUND, refused.output
+    assert (
+        f"wm: os-alpha/{ident}: stuck is in error, where Nova takes no soft reboot; its hard "
+        "reboot (B) may recover it: wm reset stuck"
+    ) in refused.output.splitlines(), refused.output
+    assert "reboot" not in openstack.actions(ident)  # nothing reached Nova
+    assert openstack.server(ident)["status"] == "ERROR"  # type: ignore[index]
 
 
 @contextlib.contextmanager
