@@ -121,6 +121,7 @@ def test_capabilities_come_from_the_driver_class_without_a_network_call() -> Non
     assert backend_for(ec2, Secrets(account="a")).capabilities == ALL | CATALOG | {
         Capability.LAUNCH,
         Capability.CONSOLE,
+        Capability.POWEROFF,  # StopInstances with Force, sent by wm itself
     }
     # The dummy driver implements reboot and destroy but not start or stop; it lists
     # sizes and images and creates nodes.
