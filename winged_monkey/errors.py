@@ -169,6 +169,15 @@ def describe(exc: BaseException) -> str:
     return f"unexpected {type(exc).__name__}: {exc}"
 
 
+def unlisted_words(name: object, phase: object, reason: object) -> str:
+    """What a person reads of an account an aggregator's listing could not include
+    (models.Unlisted.line), for `wm ls --cached` too, which reads the stored snapshot
+    without pydantic: `the aggregator cannot list team-b: ...`."""
+    if phase == "failed":
+        return f"the aggregator cannot list {name}: {reason or 'its poll failed'}"
+    return f"the aggregator has not listed {name} yet"
+
+
 def nearest(key: str, valid: Iterable[str], cutoff: float = 0.6) -> str | None:
     """The valid key a mistyped `key` most likely meant, if one is near: the "did you
     mean" of an account's keys, of the config's keys anywhere in the file, and of AWS

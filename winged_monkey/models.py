@@ -12,6 +12,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from winged_monkey.errors import unlisted_words
+
 
 class InstanceState(StrEnum):
     """The portal's states; every backend maps its provider's raw states onto these."""
@@ -184,9 +186,7 @@ class Unlisted(BaseModel):
     @property
     def line(self) -> str:
         """What a person reads of it: `the aggregator cannot list team-b: ...`."""
-        if self.phase == "failed":
-            return f"the aggregator cannot list {self.name}: {self.reason or 'its poll failed'}"
-        return f"the aggregator has not listed {self.name} yet"
+        return unlisted_words(self.name, self.phase, self.reason)
 
 
 class AccountStatus(BaseModel):

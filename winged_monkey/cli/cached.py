@@ -12,6 +12,7 @@ import json
 import sqlite3
 from datetime import UTC, datetime
 
+from winged_monkey.errors import unlisted_words
 from winged_monkey.store.busy import BUSY_TIMEOUT_S, locked
 from winged_monkey.terminal.render import (
     HEADER,
@@ -171,11 +172,8 @@ def run(
 
 def unlisted_line(unlisted: dict[str, Any]) -> str:
     """A snapshot's entry of what its listing could not include, in the words of a live
-    `wm ls` (winged_monkey.models.Unlisted.line: not imported, it imports pydantic)."""
-    name = unlisted.get("name")
-    if unlisted.get("phase") == "failed":
-        return f"the aggregator cannot list {name}: {unlisted.get('reason') or 'its poll failed'}"
-    return f"the aggregator has not listed {name} yet"
+    `wm ls` (models.Unlisted.line, whose model is not imported here: it imports pydantic)."""
+    return unlisted_words(unlisted.get("name"), unlisted.get("phase"), unlisted.get("reason"))
 
 
 def render_listing(cached: Cached, width: int | None, now: datetime) -> str:
