@@ -90,6 +90,31 @@ def refusal_of(tmp_path: Path, table: str, *, at_load: bool = True) -> str:
             'provider = "openstack"\ncafile = "/x.pem"',
             "unknown key 'cafile' for a libcloud account (did you mean 'ca_bundle'?)",
         ),
+        (  # not 'provider': ~/.aws/config's word for it
+            'provider = "ec2"\nprofile = "dev"',
+            "unknown key 'profile' for a libcloud account (did you mean "
+            "'credentials.aws_profile'? the profile's name goes there: credentials = "
+            '{ aws_profile = "..." })',
+        ),
+        (  # said nothing: boto3's name, written in the account's table
+            'provider = "ec2"\naws_access_key_id = "AKIA"',
+            "unknown key 'aws_access_key_id' for a libcloud account (did you mean "
+            f"'credentials.key'? the key id goes there: {KEY})",
+        ),
+        (  # not 'ssh_user'
+            'provider = "ec2"\nssh_key = "~/.ssh/id_ed25519"',
+            "unknown key 'ssh_key' for a libcloud account (did you mean 'ssh_identity'?)",
+        ),
+        (  # not 'name' (renaming the account)
+            'provider = "ec2"\nkey_name = "ops"',
+            "unknown key 'key_name' for a libcloud account (wm asks for it at each launch: "
+            "wm launch --key-pair, or the TUI's launch form)",
+        ),
+        (  # said nothing
+            'provider = "openstack"\nflavor = "m1.small"',
+            "unknown key 'flavor' for a libcloud account (wm asks for it at each launch: "
+            "wm launch --size, or the TUI's launch form)",
+        ),
         (  # keys are matched in any case
             'backend = "aggregator"\nURL = "https://127.0.0.1:1"',
             "unknown key 'URL' for an aggregator account (did you mean 'url'?)",
@@ -124,6 +149,11 @@ def test_a_key_of_another_tool_is_told_the_key_wm_means(
         ),
         ('provider = "libvirt"\nusername = "me"', "unknown key 'username' for a libcloud account"),
         ('provider = "libvirt"\ninsecure = true', "unknown key 'insecure' for a libcloud account"),
+        # An AWS profile is EC2's alone; 'provider' would be wrong too.
+        (
+            'provider = "openstack"\nprofile = "citycloud"',
+            "unknown key 'profile' for a libcloud account",
+        ),
     ],
 )
 def test_a_synonym_is_not_offered_where_the_account_has_no_such_key(

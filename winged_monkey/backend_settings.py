@@ -134,6 +134,8 @@ def unknown_keys(
     key_is = settings.key_is(account) if settings is not None else None
     # The keys of its tables a synonym may name, as written from the account's table.
     inner = {"endpoint.host", *(["credentials.key"] if key_is else [])}
+    if account.takes_aws_profile:
+        inner.add("credentials.aws_profile")
     valid = sorted(known | set(AccountConfig.model_fields) | inner)
     top = frozenset(top_level)
     lines = []
@@ -174,6 +176,8 @@ def _hint(
         return ""
     if close == "credentials.key":
         how = f'the {key_is} goes there: credentials = {{ key = "..." }}'
+    elif close == "credentials.aws_profile":
+        how = 'the profile\'s name goes there: credentials = { aws_profile = "..." }'
     elif close == "endpoint.host":
         how = 'endpoint = { host = "..." }'
     elif close in TURNS_OFF and close in SYNONYMS.get(key.lower(), ()) and close != key.lower():

@@ -25,7 +25,32 @@ def a(word: str) -> str:
 #: setting the guest's login).
 SYNONYMS: dict[str, tuple[str, ...]] = {
     **dict.fromkeys(("username", "user", "user_name", "login"), ("username", "credentials.key")),
-    **dict.fromkeys(("key", "key_id", "access_key", "access_key_id"), ("credentials.key",)),
+    **dict.fromkeys(
+        ("key", "key_id", "access_key", "access_key_id", "aws_access_key_id", "aws_access_key"),
+        ("credentials.key",),
+    ),
+    # ~/.aws/config's and boto3's names for the profile (`profile` is not `provider`).
+    **dict.fromkeys(
+        ("profile", "aws_profile", "profile_name", "aws_profile_name"), ("credentials.aws_profile",)
+    ),
+    # ssh's, Ansible's and Terraform's names for the login key (`ssh_key` is not `ssh_user`).
+    **dict.fromkeys(
+        (
+            "ssh_key",
+            "ssh_key_file",
+            "ssh_private_key",
+            "ssh_private_key_file",
+            "ansible_ssh_private_key_file",
+            "identity",
+            "identity_file",
+            "identityfile",
+            "private_key",
+            "private_key_file",
+            "key_file",
+            "keyfile",
+        ),
+        ("ssh_identity",),
+    ),
     **dict.fromkeys(("host", "hostname", "server"), ("url", "endpoint.host")),
     **dict.fromkeys(
         ("cacert", "ca_cert", "cafile", "ca_file", "cacerts", "ca_certs", "ca"), ("ca_bundle",)

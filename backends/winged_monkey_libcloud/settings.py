@@ -26,11 +26,28 @@ LIMIT_KEYS = ("instances", "vcpus", "ram_mb")
 NO_SECRET_PROVIDERS = frozenset({"libvirt"})
 
 
+#: Keys other tools (the aws CLI's profiles, Terraform, Ansible, clouds.yaml) set once and
+#: `wm launch` takes per launch, and its option for each.
+_LAUNCH_OPTIONS = {
+    **dict.fromkeys(("key_name", "keypair", "key_pair", "keypair_name"), "--key-pair"),
+    **dict.fromkeys(("instance_type", "flavor", "flavor_name", "size"), "--size"),
+    **dict.fromkeys(("zone", "availability_zone", "az"), "--location"),
+    **dict.fromkeys(("subnet", "subnet_id", "network_id"), "--network"),
+}
+
+
+def _at_launch(option: str) -> str:
+    return f"wm asks for it at each launch: wm launch {option}, or the TUI's launch form"
+
+
 class LibcloudSettings(BackendSettings):
     """Keys a libcloud account may carry besides the portal's own."""
 
     MISPLACED: ClassVar[dict[str, str]] = {
         "uri": 'it goes in the driver table: driver = { uri = "..." }',  # libvirt's
+        # What other tools keep in a profile, wm asks at each launch (`key_name` is not
+        # `name`, nor `zone` a region).
+        **{key: _at_launch(option) for key, option in _LAUNCH_OPTIONS.items()},
     }
 
     ca_bundle: Annotated[str | None, NOT_BLANK] = Field(
