@@ -109,6 +109,9 @@ class AggregatorBackend(Backend):
         #: (action, local row id) -> the server's ok outcome of the action just sent, for
         #: the engine's follow to end it with (`ended`).
         self._ends: dict[tuple[Action, str], ActionEnd] = {}
+        #: Local row id -> (action, its outcome_href) for an action the server had not
+        #: ended within OUTCOME_WAIT_S: read again once its row says it ended there.
+        self._awaited: dict[str, tuple[Action, str]] = {}
 
     # -- rows ------------------------------------------------------------------------------
 
@@ -152,6 +155,8 @@ class AggregatorBackend(Backend):
             except NotFoundError:
                 continue
             self._launched.pop(instance_id, None)
+            if row.requested is None and instance_id in self._awaited:
+                await self._settle(instance_id, row.name)
             return convert.instance(self.account.name, row)
         launched = self._launched.get(instance_id)
         if launched is not None and time.monotonic() < launched[1]:
@@ -196,6 +201,7 @@ class AggregatorBackend(Backend):
         # A failure is the server's own words for it; done, the engine's follow ends it in
         # them too (`ended`); not settled yet, the follow reads the row, as the server does.
         self._ends.pop((action, instance.id), None)
+        self._awaited.pop(instance.id, None)
         found = await self._outcomes(accepted.outcome_href) if accepted.outcome_href else []
         if found and found[0].outcome == "failed":
             raise BackendError(
@@ -204,6 +210,22 @@ class AggregatorBackend(Backend):
         if found and found[0].outcome == "ok":
             said = found[0].detail or f"{instance.name} {action.past}"
             self._ends[(action, instance.id)] = ActionEnd("done", said)
+        elif not found and accepted.outcome_href:  # still under way there (a long check)
+            self._awaited[instance.id] = (action, accepted.outcome_href)
+
+    async def _settle(self, instance_id: str, name: str) -> None:
+        """The server's outcome of the action still pending on the row `instance_id`, read
+        once its row says the server's follow of it ended: the row's state alone is not
+        the outcome where its backend read the action over (a Heat check on an app in
+        error ends ok, the app still in error)."""
+        action, href = self._awaited.pop(instance_id)
+        found = await self._outcomes(href)
+        if found and found[0].outcome == "ok":
+            said = found[0].detail or f"{name} {action.past}"
+            self._ends[(action, instance_id)] = ActionEnd("done", said)
+        elif found and found[0].outcome == "failed":
+            said = f"at the aggregator: {found[0].detail or 'failed'}"
+            self._ends[(action, instance_id)] = ActionEnd("failed", said)
 
     def ended(self, action: Action, instance: Instance) -> ActionEnd | None:
         """The server's ok outcome of the action this client just sent (`act`), in its

@@ -171,15 +171,26 @@ def test_a_stop_the_server_refuses_is_a_refusal_in_its_words(
     assert heat.status("sick", stack) == "CREATE_COMPLETE"  # nothing sent
 
 
+@pytest.mark.parametrize("wait", ["outcome", "row"])
 def test_a_check_of_an_app_in_error_ends_as_the_servers_check_did(
-    moto_server: MotoServer, heat: Projects, tmp_path: Path
+    moto_server: MotoServer,
+    heat: Projects,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    wait: str,
 ) -> None:
     """An app in error (its resume failed below its top level) checked through `wm serve`:
     Heat completes the check, the app stays in error, and the server ends the check ok in
     its Heat account's words (Backend.ended). wm's client followed the relayed row itself
-    and said 'failed: quiet went to error: ...' (exit 1); it ends as the server's check did."""
-    stack, _, _ = _resume_failed_below(heat, "chkagg")
-    with serving(moto_server, heat, "chkagg", tmp_path) as agg:
+    and said 'failed: quiet went to error: ...' (exit 1); it ends as the server's check did,
+    whether its outcome came within the client's wait for it (`outcome`) or after, the client
+    following the row while the server said its check was under way (`row`: a check longer
+    than OUTCOME_WAIT_S, as a big app's is)."""
+    if wait == "row":
+        monkeypatch.setattr("winged_monkey_aggregator.backend.OUTCOME_WAIT_S", 0.0)
+    project = f"chkagg{wait}"
+    stack, _, _ = _resume_failed_below(heat, project)
+    with serving(moto_server, heat, project, tmp_path) as agg:
         token = agg.mint("opal", "operator", pool="delta")
         with agg.client(token) as operator:
             wait_until(lambda: len(operator.get(f"{V1}/deployments").json()) == 1, timeout=30)
@@ -187,7 +198,6 @@ def test_a_check_of_an_app_in_error_ends_as_the_servers_check_did(
             assert quiet["state"] == "error"
             assert "check" in quiet["links"]
         checked = wm(tmp_path, agg.url, token, "check", f"team/apps/{stack}")
-    assert heat.status("chkagg", stack) == "CHECK_COMPLETE"
     assert "went to error" not in checked.output
     assert checked.exit_code == ExitCode.OK, checked.output
     assert checked.output.splitlines()[-1].endswith(
@@ -195,3 +205,4 @@ def test_a_check_of_an_app_in_error_ends_as_the_servers_check_did(
         "(see resources)); it is error, as before the check: Resource RESUME failed: "
         "Error: resources.group.resources[0]: State ('CHECK', 'COMPLETE') invalid for resume"
     ), checked.output
+    assert heat.status(project, stack) == "CHECK_COMPLETE"

@@ -361,16 +361,20 @@ class Operations:
                     yield ActionUpdate(action, instance, "failed", f"{instance.name} disappeared")
                 return
             seen = fresh
-            if (end := backend.ended(action, fresh)) is not None:  # the provider's own word
-                yield ActionUpdate(action, fresh, end.phase, end.message)
-                return
-            if action.reached(fresh.state, fresh.kind):
-                yield ActionUpdate(action, fresh, "done", f"{fresh.name} {action.past}")
-                return
-            if fresh.state is InstanceState.ERROR:
-                cause = str(fresh.extra.get("fault") or fresh.raw_state)
-                yield ActionUpdate(action, fresh, "failed", f"{fresh.name} went to error: {cause}")
-                return
+            # A row its source (a `wm serve`) still follows the action on shows the state
+            # last observed there, not the outcome: the outcome comes once it ends there.
+            if fresh.requested is None:
+                if (end := backend.ended(action, fresh)) is not None:  # the provider's word
+                    yield ActionUpdate(action, fresh, end.phase, end.message)
+                    return
+                if action.reached(fresh.state, fresh.kind):
+                    yield ActionUpdate(action, fresh, "done", f"{fresh.name} {action.past}")
+                    return
+                if fresh.state is InstanceState.ERROR:
+                    cause = str(fresh.extra.get("fault") or fresh.raw_state)
+                    said = f"{fresh.name} went to error: {cause}"
+                    yield ActionUpdate(action, fresh, "failed", said)
+                    return
             if loop.time() > deadline:
                 break
             if (fresh.state, fresh.raw_state) != last:
@@ -391,6 +395,8 @@ class Operations:
             )
         else:
             said = f"{seen.name} still {seen.state} after {limit}"
+            if seen.requested is not None:  # its source's follow of it had not ended either
+                said += f" (its {seen.requested.action} still under way at its source)"
             step = backend.after_timeout(action, seen)
             yield ActionUpdate(action, seen, "timeout", f"{said}: {step}" if step else said)
 
