@@ -52,6 +52,20 @@ def timeline_key(tooltip: str) -> Binding:
     return Binding("t", "timeline", "timeline", id=BindingId.TIMELINE, tooltip=tooltip, show=False)
 
 
+def dialog_help_key() -> Binding:
+    """`f1 help` in a dialog's footer. The app's f1 (priority) opens help under a dialog,
+    but Textual leaves the app's keys out of a dialog's footer, and `?` is typed into its
+    field: this binding shows it. Its id is the app's, so a keymap that moves help moves
+    this too."""
+    return Binding(
+        "f1",
+        "app.help",
+        "help",
+        id=BindingId.HELP_ANYWHERE,
+        tooltip="Show every key, even while typing in a field",
+    )
+
+
 def refresh_key(*, show: bool) -> Binding:
     """`R`: poll every account now, from whichever view (the instances view polls)."""
     return Binding(

@@ -15,6 +15,7 @@ from textual.widgets import Input, Static
 from winged_monkey.actions import Action
 from winged_monkey.models import Instance
 from winged_monkey.terminal.render import printable
+from winged_monkey.ui.bindings import dialog_help_key
 from winged_monkey.ui.widgets.footer import Footer
 from winged_monkey.user.binding_ids import BindingId
 
@@ -36,7 +37,10 @@ class ConfirmScreen(ModalScreen[bool]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("y", "confirm", "yes", id=BindingId.CONFIRM_YES, tooltip="Run the action on these"),
         Binding("n", "cancel", "no", id=BindingId.CONFIRM_NO, tooltip="Do nothing"),
-        Binding("escape", "cancel", "cancel", id=BindingId.CONFIRM_CANCEL, tooltip="Do nothing"),
+        # An action of its own: Textual's footer shows one key per action, and showed `n no`
+        # alone where the dialog says `n / esc no`.
+        Binding("escape", "close", "cancel", id=BindingId.CONFIRM_CANCEL, tooltip="Do nothing"),
+        dialog_help_key(),  # also where `?` would be typed into the count
     ]
 
     def __init__(
@@ -135,6 +139,9 @@ class ConfirmScreen(ModalScreen[bool]):
         self.dismiss(True)
 
     def action_cancel(self) -> None:
+        self.dismiss(False)
+
+    def action_close(self) -> None:
         self.dismiss(False)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:

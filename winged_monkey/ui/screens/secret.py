@@ -14,6 +14,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from winged_monkey.ui.bindings import dialog_help_key
 from winged_monkey.ui.widgets.footer import Footer
 from winged_monkey.user.binding_ids import BindingId
 from winged_monkey.user.credentials import elsewhere
@@ -27,16 +28,7 @@ class SecretScreen(ModalScreen[str | None]):
         Binding(
             "escape", "skip", "skip", id=BindingId.SECRET_SKIP, tooltip="Leave this account out"
         ),
-        # The app's f1 (priority) opens help here; Textual leaves the app's keys out of a
-        # dialog's footer, so this one shows it, where `?` is typed into the secret. Its id
-        # is the app's, so a keymap that moves help moves this too.
-        Binding(
-            "f1",
-            "app.help",
-            "help",
-            id=BindingId.HELP_ANYWHERE,
-            tooltip="Show every key, even while typing in a field",
-        ),
+        dialog_help_key(),  # f1 opens help here, where `?` is typed into the secret
     ]
 
     def __init__(

@@ -14,6 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from winged_monkey.ui.bindings import dialog_help_key
 from winged_monkey.ui.widgets.footer import Footer
 from winged_monkey.user.binding_ids import BindingId
 
@@ -64,6 +65,7 @@ class ViewSwitcher(ModalScreen[str | None]):
         Binding(
             "tab", "complete", "complete", id=BindingId.VIEWS_COMPLETE, tooltip="Complete the name"
         ),
+        dialog_help_key(),  # `?` is typed into the view's name
     ]
 
     def __init__(

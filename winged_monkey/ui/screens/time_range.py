@@ -14,6 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
 from winged_monkey.store.events import parse_when
+from winged_monkey.ui.bindings import dialog_help_key
 from winged_monkey.ui.widgets.footer import Footer
 from winged_monkey.user.binding_ids import BindingId
 
@@ -38,6 +39,7 @@ class TimeRangeScreen(ModalScreen[TimeRange | None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "cancel", id=BindingId.RANGE_CANCEL, tooltip="Keep the window"),
+        dialog_help_key(),  # `?` is typed into the range
     ]
 
     def __init__(self, clock: Callable[[], datetime]) -> None:
