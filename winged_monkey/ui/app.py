@@ -240,8 +240,11 @@ class WMApp(App[None]):
             layers = [
                 b for n in nodes for b in _own_bindings(type(n)) if n in chain or b.id is not None
             ]
-            # A dialog's keys are its own: the app's are not active under it.
-            outer = [] if screen.is_modal else list(self.BINDINGS)
+            # A dialog's keys are its own, but for the app's priority keys (f1 help), which
+            # reach it first: a dialog's key moved onto one of those never runs.
+            outer = [
+                b for b in Binding.make_bindings(self.BINDINGS) if b.priority or not screen.is_modal
+            ]
             for line in keymap_clashes(self.config.keys, [layers, outer]):
                 self.notify(line, title="Keys that clash", severity="warning", markup=False)
 
