@@ -372,11 +372,13 @@ class CatalogScreen(Screen[None]):
         items = len({group_key(r.item) for r in self.rows if r.item})
         # What went wrong first: the header cuts the end off at 80 columns.
         parts = [f"{len(self.errors)} failed"] if self.errors else []
-        parts.append(f"{items} item{'s' if items != 1 else ''}")
         accounts = len(set(self.portal.catalog_accounts()) - self.skipped)
-        parts.append(f"{len(self.catalogs)} of {accounts} accounts")
-        if self.pending:
-            parts.append("loading…")
+        counted = f"{len(self.catalogs)} of {accounts} accounts"
+        items_part = f"{items} item{'s' if items != 1 else ''}"
+        if self.pending:  # one part, before the items: a narrow header drops the last first
+            parts += [f"{counted}, {len(self.pending)} loading", items_part]
+        else:
+            parts += [items_part, counted]
         self.sub_title = "catalog · " + " · ".join(parts)
 
     @on(DataTable.RowHighlighted, "#catalog")
