@@ -97,3 +97,28 @@ async def test_details_say_when_it_was_created_in_the_users_zone(
         created = [line.split() for line in text.splitlines() if line.startswith("created")]
         assert created == [["created", f"{local:%Y-%m-%d}", f"{local:%H:%M:%S}-05:00"]], text
         assert f"{row.created_at:%H:%M:%S}+00:00" not in text, text
+
+
+async def test_details_show_the_providers_times_in_extras_in_the_users_zone(
+    live: Live, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """EC2's `attach_time` (inside block_device_mapping) read `2026-…T03:50:13+00:00`, the
+    provider's UTC, under `created` in local time: it reads as `created` does."""
+    monkeypatch.setenv("TZ", "<-05>5")
+    time.tzset()
+    app = live.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = main_of(app).table
+        api = by_name(table, "api")
+        (device,) = api.extra["block_device_mapping"]
+        raw = device["ebs"]["attach_time"]  # as moto, like EC2, gives it
+        local = datetime.fromisoformat(raw).astimezone(UTC) - timedelta(hours=5)
+        table.select(api.key)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: shows(app, DetailsScreen), "the details")
+        text = text_of(app.screen)
+        assert f'"attach_time": "{local:%Y-%m-%d %H:%M:%S}-05:00"' in text, text
+        assert raw not in text, text
+    monkeypatch.delenv("TZ")
+    time.tzset()

@@ -6,6 +6,7 @@ deterministic under test.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -57,6 +58,29 @@ def exact_time(at: datetime) -> str:
     with no zone is the clouds' UTC."""
     aware = at if at.tzinfo is not None else at.replace(tzinfo=UTC)
     return aware.astimezone().isoformat(" ", "seconds")
+
+
+#: A provider's time in a string (EC2's `attach_time`, `launch_time`, ISO 8601): to the
+#: second at least, so a date or a version (`2024-01-02`) is left as it is.
+_ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})?")
+
+
+def local_times(value: object) -> object:
+    """`value` with every time in it, a datetime or a string a provider wrote as one,
+    nested in lists and dicts too, as `exact_time` writes it: the details' extras read in
+    the user's zone as `created` does, not in the provider's UTC."""
+    if isinstance(value, datetime):
+        return exact_time(value)
+    if isinstance(value, str) and _ISO_TIME.fullmatch(value.strip()):
+        try:
+            return exact_time(datetime.fromisoformat(value.strip()))
+        except ValueError:  # shaped as a time, not one (month 13): as the provider wrote it
+            return value
+    if isinstance(value, dict):
+        return {key: local_times(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(local_times(item) for item in value)
+    return value
 
 
 #: The longest address a table cell shows whole (an IPv4 address always fits).

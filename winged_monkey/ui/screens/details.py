@@ -101,7 +101,9 @@ def detail_table(
     for label, value in rows:
         table.add_row(label, value)
     for key in sorted(instance.extra):
-        table.add_row(Text(f"extra.{key}", style="bold dim"), _value(instance.extra[key]))
+        # The provider's times (attach_time) in the user's zone, as `created` above.
+        extra = fmt.local_times(instance.extra[key])
+        table.add_row(Text(f"extra.{key}", style="bold dim"), _value(extra))
     return table
 
 
