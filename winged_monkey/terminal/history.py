@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from winged_monkey.models import AccountStatus, Event, EventSource, Instance, InstanceState
@@ -45,6 +45,8 @@ RUNNING = str(InstanceState.RUNNING)
 #: the old state) to when the change was found. Not InstanceState.UNKNOWN, which a
 #: provider said.
 NOT_LISTED = "not listed"
+#: The `opened_by` of the span from a target's launch to its first event.
+LAUNCHED = "launched"
 _STATE_ORDER = {str(state): n for n, state in enumerate(InstanceState)}
 
 
@@ -128,23 +130,34 @@ class StateSpan:
     state: str
     start: datetime
     end: datetime | None
-    opened_by: str  # the key of the event that entered the state
+    opened_by: str  # the key of the event that entered the state (LAUNCHED: the launch)
+    #: False: the state was held before `start` (the first event found it in it) and when
+    #: it began is unknown, so its time is at least this much.
+    began: bool = True
 
     def seconds(self, now: datetime) -> float:
         return ((self.end or now) - self.start).total_seconds()
 
 
-def state_spans(events: Iterable[Event]) -> list[StateSpan]:
+def state_spans(events: Iterable[Event], launched: datetime | None = None) -> list[StateSpan]:
     """The states one target went through, from consecutive state-bearing events.
 
-    The state before the first event is not timed (its start is unknown); a repeated
+    The state before the first event (its old state) is timed from `launched`, the
+    target's creation, when known and earlier; else it is not timed (its start is
+    unknown), and a span of it the first events continue has `began` False. A repeated
     state (an action's result, then the refresh that observed it) continues its span.
     A change found after a gap (`since`) ends the old state when it was last listed, and
     the time until the change was found is a NOT_LISTED span: no state was seen then.
     """
+    ordered = sorted(events, key=reached_at)
+    first = min(ordered, key=lambda e: e.at, default=None)
+    before = first.old_state if first is not None else None
     spans: list[StateSpan] = []
     current: tuple[str, datetime, str] | None = None  # state, since, opened by
-    for event in sorted(events, key=reached_at):
+    if first is not None and before is not None and launched is not None and launched < first.at:
+        current = (before, launched, LAUNCHED)
+    held = before if current is None else None  # the state found held, start unknown
+    for event in ordered:
         gone = event.kind == "vanished"
         new = None if gone else event.new_state
         if new is None and not gone:
@@ -163,6 +176,8 @@ def state_spans(events: Iterable[Event]) -> list[StateSpan]:
         current = (new, at, event.key) if new is not None else None
     if current is not None:
         spans.append(StateSpan(current[0], current[1], None, current[2]))
+    if spans and held is not None and spans[0].state == held and spans[0].opened_by != LAUNCHED:
+        spans[0] = replace(spans[0], began=False)  # found in it: held since before
     return spans
 
 

@@ -7,6 +7,7 @@ from datetime import datetime
 from functools import partial
 from typing import Any, ClassVar
 
+from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 from textual import on
@@ -59,14 +60,19 @@ def _state_look(state: str) -> Text:
         return Text(state)
 
 
+#: Before the time of a state held since before the first event (its launch unknown).
+AT_LEAST = "≥"
+
+
 def state_summary(
     spans: list[history.StateSpan], now: datetime, width: int, seen: datetime | None = None
-) -> Table:
+) -> RenderableType:
     """One line per state: a bar of its share of the timed history, the time and the share,
     for the `width` it is drawn at: the bar is shortened to leave the time and the share in
     sight (in half a tmux window its 30 cells cropped both). Given `seen`, when the target
     was last observed (its account is not listed now), the current state is timed until
-    then and the time since is `? not seen`, no state's."""
+    then and the time since is `? not seen`, no state's. A state held since before the
+    first event (its launch time unknown) is timed `≥` from that event, and a line says so."""
     table = Table.grid(padding=(0, 1))
     table.add_column(no_wrap=True, min_width=STATE_WIDTH)
     table.add_column(no_wrap=True)
@@ -78,7 +84,12 @@ def state_summary(
         totals.sort(key=lambda item: (-item[1], item[0]))
     whole = sum(seconds for _, seconds in totals) or 1.0
     shown, rest = totals[:STATE_ROWS], totals[STATE_ROWS:]
-    times = max(len(history.duration_text(seconds)) for _, seconds in totals)
+    found_in = {span.state for span in spans if not span.began}
+
+    def timed(state: str, seconds: float) -> str:
+        return f"{AT_LEAST if state in found_in else ''}{history.duration_text(seconds)}"
+
+    times = max(len(timed(state, seconds)) for state, seconds in totals)
     bar_width = max(BAR_MIN, min(BAR_WIDTH, width - STATE_WIDTH - times - 4 - 3))
     for state, seconds in shown:
         share = seconds / whole
@@ -88,9 +99,7 @@ def state_summary(
             UNSEEN_BAR * filled if unseen else "█" * filled, style="dim" if unseen else "cyan"
         )
         bar.append("░" * (bar_width - filled), style="dim")
-        table.add_row(
-            _state_look(state), bar, history.duration_text(seconds), f"{share:.0%}".rjust(4)
-        )
+        table.add_row(_state_look(state), bar, timed(state, seconds), f"{share:.0%}".rjust(4))
     if rest:
         others = sum(seconds for _, seconds in rest)
         table.add_row(
@@ -99,7 +108,10 @@ def state_summary(
             history.duration_text(others),
             f"{others / whole:.0%}".rjust(4),
         )
-    return table
+    if not found_in:
+        return table
+    said = f"{AT_LEAST} from the first event seen: when it began (its launch) is unknown"
+    return Group(table, Text(said, style="dim", no_wrap=True, overflow="ellipsis"))
 
 
 class TimelineScreen(EventLogScreen):
@@ -188,7 +200,10 @@ class TimelineScreen(EventLogScreen):
 
     def _show(self) -> None:
         now = self.clock()
-        self.spans = history.state_spans(self.events)
+        instance = self.portal.instance(f"{self.account}/{self.target}")
+        # Its state before the first event is timed from its launch, when the cloud says.
+        launched = instance.created_at if instance is not None else None
+        self.spans = history.state_spans(self.events, launched)
         last_seen = self._last_seen()
         self.seen = None
         if last_seen is not None:  # the current state is timed until it was seen, no further
@@ -216,21 +231,14 @@ class TimelineScreen(EventLogScreen):
         at_end = table.row_count == 0 or table.cursor_row >= table.row_count - 1
         row = table.cursor_row
         table.clear()
+        if self.spans and self.spans[0].opened_by == history.LAUNCHED:
+            self._add_launch(self.spans[0], now, seen)
         for event in self.events:
             gap = opened.get(f"{event.key}#{history.NOT_LISTED}")
             if gap is not None:  # the time before a change found late: no state seen
                 self._add_gap(gap)
             span = opened.get(event.key)
-            if span is None:
-                held = Text("")
-            elif span.end is None and seen is not None:  # then not seen: at least this long
-                held = Text(f"≥{history.duration_text(span.seconds(seen))}", style="bold")
-            elif span.end is None:
-                held = Text(f"{history.duration_text(span.seconds(now))}+", style="bold")
-            elif span.opened_by in cut:
-                held = Text(f"≥{history.duration_text(span.seconds(now))}")
-            else:
-                held = Text(history.duration_text(span.seconds(now)))
+            held = Text("") if span is None else self._held(span, now, seen, cut)
             table.add_row(
                 Text(time_text(event.at), style="dim"),
                 Text(event.kind),
@@ -245,6 +253,31 @@ class TimelineScreen(EventLogScreen):
             table.move_cursor(row=table.row_count - 1 if at_end else row, animate=False)
         self._show_detail()
         self._drawn = self._said()
+
+    @staticmethod
+    def _held(span: history.StateSpan, now: datetime, seen: datetime | None, cut: set[str]) -> Text:
+        """The time in the state `span` opened, as its row says it: `+` while it holds,
+        `≥` where it held longer than seen (before a gap, or since before the first event)."""
+        at_least = AT_LEAST if span.opened_by in cut or not span.began else ""
+        if span.end is None and seen is not None:  # then not seen: at least this long
+            return Text(f"{AT_LEAST}{history.duration_text(span.seconds(seen))}", style="bold")
+        if span.end is None:
+            return Text(f"{at_least}{history.duration_text(span.seconds(now))}+", style="bold")
+        return Text(f"{at_least}{history.duration_text(span.seconds(now))}")
+
+    def _add_launch(self, span: history.StateSpan, now: datetime, seen: datetime | None) -> None:
+        """A row for the launch (the cloud's creation time), where the state before the
+        first event is timed from."""
+        self.table.add_row(
+            Text(time_text(span.start), style="dim"),
+            Text("created", style="dim"),
+            Text(""),
+            self._held(span, now, seen, set()),
+            Text(""),
+            Text(""),
+            Text("its launch time", style="dim"),  # the kind says it: created
+            key=history.LAUNCHED,
+        )
 
     def _add_gap(self, gap: history.StateSpan) -> None:
         """A row for the time a change found late went unseen: from when its target was
@@ -315,7 +348,8 @@ class TimelineScreen(EventLogScreen):
             title.append("  last seen ")
             title.append_text(_state_look(last.state))
         if last is not None:
-            title.append(f" for {history.duration_text(last.seconds(now))}")
+            at_least = "" if last.began else AT_LEAST
+            title.append(f" for {at_least}{history.duration_text(last.seconds(now))}")
         title.append(f"  · {len(self.events)} events", style="dim")
         return title
 
