@@ -4,8 +4,10 @@ without importing any, and lists them as click would from the commands themselve
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import click
 import pytest
@@ -15,6 +17,7 @@ from winged_monkey.actions import Action
 from winged_monkey.cli.accounts import _LazyAccounts, accounts
 from winged_monkey.cli.base import LazyGroup
 from winged_monkey.cli.main import _LazyGroup, main
+from winged_monkey.demo.seed import running_demo
 
 #: Each lazy group of the CLI, its class beside the group.
 GROUPS: list[tuple[type[LazyGroup], click.Group]] = [(_LazyGroup, main), (_LazyAccounts, accounts)]
@@ -126,3 +129,70 @@ def test_an_ec2_account_loads_its_family_only_and_no_catalog() -> None:
         m.rpartition(".")[2] for m in families
     }
     assert not {"winged_monkey.catalog", "winged_monkey_libcloud.ec2catalog"} & loaded
+
+
+#: What `wm ls --json` runs on no path of its own: other commands', the views', the
+#: server's, the catalog's, and the event log's exports (retention is store/retention.py).
+NOT_FOR_A_LISTING = {
+    "textual",
+    "fastapi",
+    "winged_monkey.ui",
+    "winged_monkey.serve",
+    "winged_monkey.catalog",
+    "winged_monkey.cli.serve",
+    "winged_monkey.cli.catalog",
+    "winged_monkey.cli.events",
+    "winged_monkey.cli.actions",
+    "winged_monkey.cli.accounts_import",
+    "winged_monkey.engine.catalogs",
+    "winged_monkey.engine.launching",
+    "winged_monkey.engine.ranking",
+    "winged_monkey.engine.poller",  # the TUI's and wm serve's polling
+    "winged_monkey.store.events",  # `wm events`' windows, filters and exports
+    "winged_monkey.user.binding_ids",  # the TUI's key ids: read for a [keys] table only
+    "winged_monkey.user.importing",
+    "winged_monkey_libcloud.ec2catalog",
+}
+
+
+def test_a_listing_imports_and_reads_only_what_it_runs(tmp_path: Path) -> None:
+    """`wm ls --json` over EC2 accounts (issue 13: each run costs a script its CPU): none of
+    the modules above, and no other package's metadata read to find wm's own backend (a
+    few hundred files in a full environment; a plugin of another package is still found,
+    tests/ui/test_instance_table_scale.py installs one)."""
+    code = (
+        "import atexit, importlib.metadata as metadata, json, sys\n"
+        "callers = []\n"
+        "every = metadata.entry_points\n"
+        "def entry_points(**params):\n"
+        "    callers.append(sys._getframe(1).f_globals['__name__'])\n"
+        "    return every(**params)\n"
+        "metadata.entry_points = entry_points\n"
+        "atexit.register(lambda: print('\\n' + json.dumps([sorted(sys.modules), callers])))\n"
+        "from winged_monkey.cli.entry import main\n"
+        "sys.argv = ['wm', 'ls', '--json']\n"
+        "main()\n"
+    )
+    with running_demo(tmp_path / "demo") as (_config, store_path, _server):
+        env = {
+            **os.environ,
+            "WM_CONFIG": str(store_path.parent / "config.toml"),
+            "WM_DATA_DIR": str(tmp_path / "data"),
+        }
+        done = subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+        )
+    assert done.returncode == 0, done.stderr
+    out, _, loaded = done.stdout.rpartition("\n\n")
+    listed = json.loads(out)
+    assert {a["name"]: a["phase"] for a in listed["accounts"]} == {
+        "dev": "ok",
+        "dev-eu": "ok",
+        "prod": "ok",
+    }
+    assert listed["instances"]
+    modules, callers = json.loads(loaded)
+    imported = [
+        m for m in modules if any(m == n or m.startswith(f"{n}.") for n in NOT_FOR_A_LISTING)
+    ]
+    assert not imported

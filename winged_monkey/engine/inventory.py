@@ -19,6 +19,7 @@ from winged_monkey.engine.recorder import Recorder
 from winged_monkey.engine.streams import merge
 from winged_monkey.errors import describe, is_config_error
 from winged_monkey.models import AccountSnapshot, AccountStatus, Event, EventSource, Instance
+from winged_monkey.store.retention import enforce_retention
 from winged_monkey.user.config import Config
 
 RETENTION_EVERY_S = 3600.0
@@ -230,9 +231,6 @@ class Inventory:
         if self._maintained_at is not None and now - self._maintained_at < RETENTION_EVERY_S:
             return
         self._maintained_at = now
-        from winged_monkey.store.events import (
-            enforce_retention,  # with its exports: not for every `wm`
-        )
 
         policy, at, store = self.config.events, self.clock(), self.recorder.store
         deadline = now + RETENTION_BUDGET_S

@@ -24,7 +24,6 @@ from winged_monkey.backend import Backend, Capability
 from winged_monkey.engine.accounts import Accounts
 from winged_monkey.engine.inventory import AccountUpdate, Inventory
 from winged_monkey.engine.operations import ActionUpdate, Flight, Operations
-from winged_monkey.engine.poller import Poller
 from winged_monkey.engine.recorder import History, Recorder
 from winged_monkey.errors import ActionNotAllowed, NotFoundError
 from winged_monkey.models import AccountStatus, AppDetail, Instance
@@ -46,6 +45,7 @@ if TYPE_CHECKING:
     )
     from winged_monkey.engine.catalogs import CatalogUpdate
     from winged_monkey.engine.launching import Launcher
+    from winged_monkey.engine.poller import Poller
     from winged_monkey.engine.ranking import Ranked, SizeSpec
 
     T = TypeVar("T")
@@ -151,6 +151,8 @@ class Portal:
         """A poller of every account (run it with `await poller.run()`): each account polls
         `every` seconds (default `refresh_interval`), or `busy_refresh_interval` while an
         action on it is followed."""
+        from winged_monkey.engine.poller import Poller  # the views' alone: not for `wm ls`
+
         idle = self.config.refresh_interval if every is None else every
 
         def interval(account: str) -> float:

@@ -1,4 +1,5 @@
-"""Reading the event log for people and scripts: time windows, filters, exports, retention.
+"""Reading the event log for people and scripts: time windows, filters, exports (and its
+retention, store/retention.py's, which every listing runs without importing this module).
 
 UI-free like the portal: the CLI's `wm events` and the TUI's events view share it.
 """
@@ -12,14 +13,14 @@ import os
 import re
 import textwrap
 import zoneinfo
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from winged_monkey.models import Event, EventSource
 from winged_monkey.store.queries import EVENT_COLUMNS
+from winged_monkey.store.retention import enforce_retention as enforce_retention
 from winged_monkey.store.sqlite import Store
-from winged_monkey.user.config import EventsConfig
 
 _RELATIVE = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhdw])$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -241,26 +242,3 @@ def unknown_zone() -> str | None:
 
 def event_rows(events: Iterable[Event]) -> list[tuple[str, ...]]:
     return [TABLE_HEADER, *(event_row(e) for e in events)]
-
-
-# -- retention ---------------------------------------------------------------
-
-
-def enforce_retention(
-    store: Store,
-    policy: EventsConfig,
-    now: datetime,
-    *,
-    batch: int = 500,
-    cancelled: Callable[[], bool] | None = None,
-) -> int:
-    """Apply `[events]` limits; returns how many events were deleted.
-
-    Blocking but gentle (small transactions): call it from a thread, e.g. after a refresh
-    with `asyncio.to_thread(enforce_retention, portal.store, config.events, now)`.
-    """
-    before = now - timedelta(days=policy.max_age_days) if policy.max_age_days else None
-    keep = policy.max_count or None
-    if before is None and keep is None:
-        return 0
-    return store.prune_events(before=before, keep=keep, batch=batch, cancelled=cancelled)

@@ -25,7 +25,6 @@ from winged_monkey.backend_settings import (
 )
 from winged_monkey.config_words import in_words, meant
 from winged_monkey.errors import ConfigError, WMError, nearest
-from winged_monkey.user import binding_ids
 
 __all__ = [
     "AccountConfig",
@@ -141,9 +140,13 @@ class Config(BaseModel):
     def _keys_are_keys(cls, keys: dict[str, str]) -> dict[str, str]:
         # The ids are the views' (user/binding_ids.py, which they take them from): Textual
         # ignores an id no binding has, so a typo would leave the key as it was, unsaid.
+        # Read for a [keys] table only: not every command's to import.
+        from winged_monkey.user import binding_ids
+
+        known = frozenset(i.value for i in binding_ids.BindingId)
         for binding_id, written in keys.items():
-            if binding_id not in _BINDING_IDS:
-                close = nearest(binding_id, _BINDING_IDS)
+            if binding_id not in known:
+                close = nearest(binding_id, known)
                 hint = f"did you mean {close!r}? " if close else ""
                 raise ValueError(
                     f"{binding_id} = {written!r}: {binding_id!r} is not a binding id "
@@ -236,9 +239,6 @@ def config_text(path: Path, raw: bytes) -> str:
             f"{path}: not UTF-8 text (byte 0x{raw[exc.start]:02x} on line {line}): save it as UTF-8"
         ) from None
 
-
-#: The names `[keys]` may remap (the views' binding ids).
-_BINDING_IDS = frozenset(i.value for i in binding_ids.BindingId)
 
 #: Modifiers and named keys as Textual spells them (textual.keys.Keys; tests/
 #: test_config_refusals.py checks every one of Textual's is taken here).
