@@ -196,3 +196,4 @@ def test_a_listing_imports_and_reads_only_what_it_runs(tmp_path: Path) -> None:
         m for m in modules if any(m == n or m.startswith(f"{n}.") for n in NOT_FOR_A_LISTING)
     ]
     assert not imported
+    assert "winged_monkey.plugins" not in callers, callers

@@ -5,12 +5,23 @@ keys (its `BackendSettings`) are found through the light `winged_monkey.settings
 the config is checked without importing the backend's library; a plugin that registers
 none there is asked for its class's `SETTINGS` instead. `offline_problem` builds an
 account's backend without its secret, for `wm accounts` alone.
+
+The bundled backends are looked up in wm's own distribution's metadata first (one file):
+reading every installed package's entry points (a few hundred files in a full environment)
+is left to a name found nowhere there, and to `available`.
 """
 
 from __future__ import annotations
 
 from functools import cache
-from importlib.metadata import EntryPoint, EntryPoints, SelectableGroups, entry_points
+from importlib.metadata import (
+    EntryPoint,
+    EntryPoints,
+    PackageNotFoundError,
+    SelectableGroups,
+    distribution,
+    entry_points,
+)
 from typing import TYPE_CHECKING
 
 from winged_monkey.backend import Backend
@@ -22,6 +33,24 @@ if TYPE_CHECKING:
 
 GROUP = "winged_monkey.backends"
 SETTINGS_GROUP = "winged_monkey.settings"
+#: The distribution that ships the bundled backends (pyproject.toml's project name).
+DISTRIBUTION = "winged-monkey"
+
+
+def _entry_point(name: str, group: str = GROUP) -> EntryPoint | None:
+    """The entry point `name` of `group`: a bundled one without reading any other package's
+    metadata, another plugin's from the whole environment's."""
+    return _bundled(group).get(name) or _entry_points(group).get(name)
+
+
+@cache
+def _bundled(group: str) -> dict[str, EntryPoint]:
+    """wm's own entry points of `group` (none when wm runs uninstalled, from a checkout)."""
+    try:
+        found = distribution(DISTRIBUTION).entry_points
+    except PackageNotFoundError:
+        return {}
+    return {ep.name: ep for ep in found.select(group=group)}
 
 
 @cache
@@ -42,7 +71,7 @@ def available() -> list[str]:
 
 
 def load(name: str) -> type[Backend]:
-    entry = _entry_points().get(name)
+    entry = _entry_point(name)
     if entry is None:
         installed = ", ".join(available()) or "none"
         raise PluginError(
@@ -61,7 +90,7 @@ def settings(name: str) -> type[BackendSettings] | None:
     using the account says so)."""
     from winged_monkey.backend_settings import BackendSettings
 
-    entry = _entry_points(SETTINGS_GROUP).get(name)
+    entry = _entry_point(name, SETTINGS_GROUP)
     if entry is None:
         try:
             return load(name).SETTINGS
