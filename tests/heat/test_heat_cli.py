@@ -7,12 +7,14 @@ import os
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
 
+from tests.faultproxy import FaultProxy
 from tests.heat.conftest import FAILING, SMALL, Projects
 from tests.processes import free_port
 from winged_monkey.cli.main import ExitCode, main
@@ -27,10 +29,12 @@ class Cli:
         self.data_dir = tmp_path / "data"
         self.config.write_text("")
 
-    def add_heat(self, name: str) -> None:
+    def add_heat(self, name: str, url: str | None = None) -> None:
+        """A Heat account `name`; `url`: its endpoint when not Heat's own (a proxy)."""
         self._append(
             f'[[accounts]]\nname = "{name}"\nbackend = "heat"\ntimeout = 10\n'
-            f'endpoint_url = "{self.heat.server.url}"\nproject = "{self.heat.project(name)}"\n'
+            f'endpoint_url = "{url or self.heat.server.url}"\n'
+            f'project = "{self.heat.project(name)}"\n'
             "credentials = { keyring = false }\n"
         )
 
@@ -102,6 +106,36 @@ def test_ls_kind_app_lists_stacks_and_asks_only_backends_with_apps(cli: Cli) -> 
     none = cli.run("ls", "--kind", "instance", "--json")
     assert none.exit_code == ExitCode.OK, none.output
     assert listing(none)["instances"] == []
+
+
+@pytest.mark.parametrize("ref", ["name", "key"])
+def test_start_and_stop_read_an_apps_resources_once(
+    cli: Cli, fault_proxy: Callable[[int], FaultProxy], ref: str
+) -> None:
+    """`wm stop|start APP` reads what Heat would refuse (the app's resources, as deep as
+    Heat nests them) before it records its intent; the action then read them all again
+    before sending, each nested stack's too: two readings of the same thing on a slow link.
+    Heat, behind a proxy that counts, is asked once per action (with a prompt between, the
+    reading is done again: it may have waited minutes)."""
+    heat = cli.heat
+    stack = heat.create("once", "shop")
+    assert heat.wait("once", stack) == "CREATE_COMPLETE"
+    proxy = fault_proxy(heat.server.port)
+    cli.add_heat("once", f"http://127.0.0.1:{proxy.port}/v1")
+    target = "shop" if ref == "name" else f"once/{stack}"
+
+    def readings() -> int:  # the refusal's reading: the only one that walks nested stacks
+        return sum("/resources?nested_depth=" in line for line in proxy.request_lines)
+
+    stop = cli.run("stop", target, "--yes")
+    assert stop.exit_code == ExitCode.OK, stop.output
+    assert stop.stdout.strip() == f"once/{stack}: ok: shop stopped"
+    assert heat.status("once", stack) == "SUSPEND_COMPLETE"
+    assert readings() == 1, proxy.request_lines
+    start = cli.run("start", target)
+    assert start.exit_code == ExitCode.OK, start.output
+    assert heat.status("once", stack) == "RESUME_COMPLETE"
+    assert readings() == 2, proxy.request_lines
 
 
 def test_stop_start_destroy_an_app_from_the_cli(cli: Cli) -> None:

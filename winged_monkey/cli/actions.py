@@ -55,9 +55,12 @@ def _act(obj: Context, action: Action, refs: list[str], yes: bool) -> None:
             _echo(f"wm: {instance.key}: {why}", err=True)
         _nothing_done(action, [i.key for i in targets if all(i is not r for r, _ in refused)])
         sys.exit(ExitCode.NOT_FOUND)
-    if action.destructive and not yes:
+    asked = action.destructive and not yes
+    if asked:
         _confirm(action, targets)
-    sys.exit(asyncio.run(_run_actions(portal, action, targets)))
+    # What the provider said is passed on unless a prompt stood between (it may have
+    # waited minutes): one action, one reading of a Heat app's resources.
+    sys.exit(asyncio.run(_run_actions(portal, action, targets, read=not asked)))
 
 
 async def _refusals(
@@ -154,14 +157,17 @@ def question(action: Action, targets: list[Instance]) -> str:
     return f"{verb.capitalize()} {len(targets)} {noun}?"
 
 
-async def _run_actions(portal: Portal, action: Action, targets: list[Instance]) -> ExitCode:
+async def _run_actions(
+    portal: Portal, action: Action, targets: list[Instance], *, read: bool
+) -> ExitCode:
     """Run `action` on each target at once: OK when each was done, FAILED when one failed
     (or timed out, or its outcome is unknown), else NOT_FOUND when one was refused as it
-    was sent (its state changed since the check): said as a refusal, not a failure."""
+    was sent (its state changed since the check): said as a refusal, not a failure.
+    `read`: `_refusals` read each from its provider just now (Portal.run_action)."""
 
     async def one(instance: Instance) -> ExitCode:
         try:
-            async for update in portal.run_action(action, instance):
+            async for update in portal.run_action(action, instance, read=read):
                 if update.finished and update.refused:  # as the call was sent: nothing done
                     _echo(f"wm: {instance.key}: {update.message}", err=True)
                     return ExitCode.NOT_FOUND

@@ -216,13 +216,20 @@ class Operations:
         *,
         user: str | None = None,
         cause: str | None = None,
+        read: bool = False,
     ) -> AsyncIterator[ActionUpdate]:
         """Record the intent, send `action`, then follow the instance until its target
         state, a failure, or the end of what can be known. `user` names who asked in the
         event log (the aggregator's token user); default: ours. `cause`: the key of the
-        event that asked for it (the aggregator's record of a client's request)."""
+        event that asked for it (the aggregator's record of a client's request). `read`:
+        the caller's `read_refusal` just allowed it; only `refusal` is asked again (no
+        request), where a second reading asked the provider the same thing twice (a Heat
+        app's resources, every nested stack's)."""
         action = self.effective(action, instance)
-        reason = await self.read_refusal(action, instance)
+        if read:
+            reason = self.refusal(action, instance)
+        else:
+            reason = await self.read_refusal(action, instance)
         if reason:
             raise ActionNotAllowed(reason, account=instance.account)
         account = self.accounts.get(instance.account)

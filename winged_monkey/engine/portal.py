@@ -398,11 +398,13 @@ class Portal:
         *,
         user: str | None = None,
         cause: str | None = None,
+        read: bool = False,
     ) -> AsyncIterator[ActionUpdate]:
         """Record the intent, request `action`, then follow the instance until its target
         state, a failure, or the end of what can be known (winged_monkey.engine.operations).
-        `cause`: the key of the event that asked for it (wm serve's record of a request)."""
-        return self.operations.run(action, instance, user=user, cause=cause)
+        `cause`: the key of the event that asked for it (wm serve's record of a request).
+        `read`: `read_refusal` allowed it just now; the provider is not read again."""
+        return self.operations.run(action, instance, user=user, cause=cause, read=read)
 
     async def fetch(self, key: str) -> Instance | None:
         """The instance `ACCOUNT/ID` as its cloud says now, fetched by itself (no listing of

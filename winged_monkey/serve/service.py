@@ -557,7 +557,9 @@ class Aggregator(RequestLog):
 
         async def run() -> None:
             try:
-                updates = self.portal.run_action(action, instance, user=token.user, cause=event)
+                updates = self.portal.run_action(
+                    action, instance, user=token.user, cause=event, read=True
+                )
                 async for update in updates:
                     self.changed()
                     if not taken.done():
