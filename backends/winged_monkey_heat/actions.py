@@ -81,6 +81,7 @@ async def refusal(stacks: Stacks, action: Action, stack: Instance) -> str | None
         return None
     stacks.names.setdefault(stack.id, stack.name)  # its resources at the same path
     resources = await stacks.resources(stack.id, nested_depth=NESTED_DEPTH)
+    resources = await stacks.nesting(stack.id, resources)
     _, entered = walk(heat, resources)
 
     async def arrived(nested: str) -> bool:

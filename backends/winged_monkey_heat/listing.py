@@ -95,7 +95,7 @@ class Listing:
         read there (counted, and kept): the state the detail shows is the one read with
         them."""
         await self._before_check(stack)
-        self._keep(stack, resources)
+        self._keep(stack, await self.stacks.nesting(str(stack["id"]), resources))
         return self._row(stack, len(resources))
 
     def _keep(self, stack: dict[str, Any], resources: list[StackResource]) -> None:
@@ -111,7 +111,8 @@ class Listing:
         if key not in self._members:
             self.stacks.names.setdefault(key[0], str(stack.get("stack_name") or ""))
             try:
-                self._keep(stack, await self.stacks.resources(key[0]))
+                read = await self.stacks.resources(key[0])
+                self._keep(stack, await self.stacks.nesting(key[0], read))
             except NotFoundError:  # deleted between the list and this call
                 return None
         return self._members[key]

@@ -52,6 +52,11 @@ class StackResource(_Frozen):
         None, description="Path of the nested stack's owning resource (web/0: group web's 0)."
     )
     nested_stack_id: str | None = None
+    nesting: bool = Field(
+        False,
+        description="Its type owns a nested stack by the app's environment (My::Thing mapped "
+        "to thing.yaml), which its name alone does not say (refusals.stackless).",
+    )
 
 
 class StackOutput(_Frozen):

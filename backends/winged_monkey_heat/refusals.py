@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection, Sequence
+from typing import Any
 
 from winged_monkey.actions import Action
 from winged_monkey.models import Instance, InstanceState
@@ -34,7 +35,7 @@ NAMED = 3
 ARRIVED = {"SUSPEND": "SUSPEND_COMPLETE", "RESUME": "RESUME_COMPLETE"}
 #: Heat's resource types that own a nested stack (heat.engine.resources.stack_resource.
 #: StackResource and its subclasses), besides a template resource (a type naming its
-#: template file). A type an environment maps to a template (My::Thing) is not told apart.
+#: template file, or one the app's environment maps to a template: `nested_types`).
 NESTING_TYPES = frozenset(
     {
         "OS::Heat::ResourceGroup",
@@ -106,8 +107,43 @@ def stackless(resource: StackResource) -> bool:
     INIT_COMPLETE after a create that failed before it): StackResource.handle_suspend and
     handle_resume fail it ('Cannot suspend group, stack not created'). Heat links a
     nested stack on every resource read that has one (a top-level read too)."""
-    nesting = resource.type in NESTING_TYPES or resource.type.endswith(TEMPLATE_TYPES)
-    return nesting and resource.nested_stack_id is None
+    return (nests(resource.type) or resource.nesting) and resource.nested_stack_id is None
+
+
+def nests(kind: str) -> bool:
+    """Whether a resource type owns a nested stack by its name alone."""
+    return kind in NESTING_TYPES or kind.endswith(TEMPLATE_TYPES)
+
+
+def unsure(resource: StackResource) -> bool:
+    """A resource never created (INIT_COMPLETE, which Heat's suspend takes), no nested
+    stack, of a type whose name does not say whether it owns one: the environment does."""
+    return (
+        resource.status == "INIT_COMPLETE"
+        and resource.nested_stack_id is None
+        and not resource.nesting
+        and not nests(resource.type)
+    )
+
+
+def nested_types(environment: Any) -> frozenset[str]:
+    """The types an app's environment maps to a template (`My::Thing: thing.yaml`), or to
+    another type that owns a nested stack (`My::Group: OS::Heat::ResourceGroup`), as
+    heat.engine.environment.ResourceInfo reads its resource_registry (a glob, or a
+    mapping for one resource alone, is not read here)."""
+    registry = environment.get("resource_registry") if isinstance(environment, dict) else None
+    if not isinstance(registry, dict):
+        return frozenset()
+    aliases = {k: v for k, v in registry.items() if isinstance(v, str) and not k.endswith("*")}
+    found: set[str] = set()
+    for kind, value in aliases.items():
+        seen = {kind}
+        while value in aliases and value not in seen and not nests(value):
+            seen.add(value)
+            value = aliases[value]  # an alias of an alias
+        if nests(value):
+            found.add(kind)
+    return frozenset(found)
 
 
 def path(resource: StackResource) -> str:

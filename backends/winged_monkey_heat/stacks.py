@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from winged_monkey.errors import WMError
 from winged_monkey_heat.client import HeatClient
 from winged_monkey_heat.models import StackEvent, StackOutput, StackResource, parse_time
+from winged_monkey_heat.refusals import nested_types, unsure
 
 #: Stacks per page of the listing.
 PAGE = 200
@@ -150,6 +152,20 @@ class Stacks:
                 )
             )
         return found
+
+    async def nesting(self, stack_id: str, resources: list[StackResource]) -> list[StackResource]:
+        """`resources`, where one was never created with a type its name does not say owns
+        a nested stack (refusals.unsure), those of a type the app's environment maps to a
+        template marked as owning one (refusals.nested_types): one more request, only
+        then. An environment not read leaves them as they are (the action's own call
+        meets what is wrong)."""
+        if not any(unsure(r) for r in resources):
+            return resources
+        try:
+            types = nested_types(await self.part(stack_id, "environment"))
+        except WMError:
+            return resources
+        return [r.model_copy(update={"nesting": True}) if r.type in types else r for r in resources]
 
     async def outputs(self, stack_id: str) -> list[StackOutput]:
         """The stack's outputs with their values (Heat computes them on a stack show)."""

@@ -631,3 +631,43 @@ def test_stop_on_an_app_heat_would_not_suspend_says_so_before_sending(cli: Cli) 
     ) in stopped.output
     assert "failed:" not in stopped.output
     assert heat.status("fail", stack) == "CREATE_FAILED"  # nothing sent
+
+
+def test_stop_names_an_environment_type_whose_nested_stack_was_never_created(cli: Cli) -> None:
+    """A type the app's environment maps to a template (`My::Thing: thing.yaml`) owns a
+    nested stack as a group does: a create that failed before it leaves it INIT_COMPLETE
+    with none, and Heat's suspend fails it ('Cannot suspend thing, stack not created').
+    wm told only the group and the types named by a file apart, and named only the failed
+    resource; it reads the environment's registry now and names the thing too, and why."""
+    heat = cli.heat
+    cli.add_heat("env")
+    template = (
+        "heat_template_version: 2018-08-31\nresources:\n"
+        "  broken:\n    type: OS::Heat::TestResource\n    properties: {fail: true}\n"
+        "  thing:\n    type: My::Thing\n    depends_on: broken\n"
+    )
+    body = {
+        "stack_name": "env",
+        "template": template,
+        "files": {"thing.yaml": "heat_template_version: 2018-08-31\nresources: {}\n"},
+        "environment": {"resource_registry": {"My::Thing": "thing.yaml"}},
+    }
+    reply = heat.witness("env", "POST", "/stacks", json=body)
+    assert reply.status_code == 201, reply.text
+    stack = str(reply.json()["stack"]["id"])
+    assert heat.wait("env", stack) == "CREATE_FAILED"
+    stopped = cli.run("stop", "env", "--yes")
+    assert stopped.exit_code == ExitCode.NOT_FOUND, stopped.output
+    said = stopped.output
+    assert "Heat would refuse to suspend env: resources " in said, said
+    assert "thing (INIT_COMPLETE, its nested stack not created)" in said, said
+    assert "broken (CREATE_FAILED)" in said
+    assert "and one that owns a nested stack only once that stack is created" in said
+    assert heat.status("env", stack) == "CREATE_FAILED"  # nothing sent
+    # What Heat says when asked anyway.
+    at = f"/stacks/env/{stack}"
+    reply = heat.witness("env", "POST", f"{at}/actions", json={"suspend": None})
+    assert reply.status_code == 200, reply.text
+    assert heat.wait("env", stack) == "SUSPEND_FAILED"
+    reason = heat.witness("env", "GET", at).json()["stack"]["stack_status_reason"]
+    assert "Cannot suspend thing, stack not created" in reason, reason
