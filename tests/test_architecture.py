@@ -8,6 +8,8 @@ import sys
 import tomllib
 from pathlib import Path
 
+import pytest
+
 CORE_MODULES = [
     "winged_monkey",
     "winged_monkey.models",
@@ -107,10 +109,16 @@ def test_wm_loads_the_server_and_the_catalog_only_when_asked() -> None:
     }
 
 
-def test_wm_answers_a_cached_listing_with_the_standard_library(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "args", [["ls", "--cached", "--json"], ["ls", "--cached", "dev", "--json"]], ids=str
+)
+def test_wm_answers_a_cached_listing_with_the_standard_library(
+    tmp_path: Path, args: list[str]
+) -> None:
     """`wm` is winged_monkey.cli.entry (pyproject.toml), which hands every command to the
     click CLI but `wm ls --cached`: a status line calling that every few seconds pays for
-    Python and one store read, not for pydantic, httpx, click or asyncio."""
+    Python and one store read, not for pydantic, httpx, click or asyncio; an account named
+    as a word (`wm ls --cached dev`) too."""
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     assert pyproject["project"]["scripts"]["wm"] == "winged_monkey.cli.entry:main"
     config = tmp_path / "config.toml"
@@ -118,7 +126,7 @@ def test_wm_answers_a_cached_listing_with_the_standard_library(tmp_path: Path) -
     code = (
         "import os, sys\n"
         f"os.environ.update(WM_CONFIG={str(config)!r}, WM_DATA_DIR={str(tmp_path)!r})\n"
-        "sys.argv = ['wm', 'ls', '--cached', '--json']\n"
+        f"sys.argv = ['wm', *{args!r}]\n"
         "from winged_monkey.cli.entry import main\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
     )

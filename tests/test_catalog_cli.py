@@ -101,6 +101,26 @@ def test_catalog_json_and_a_dead_account_failing_alone(wm: Wm) -> None:
     assert "Traceback" not in result.stderr
 
 
+def test_catalog_of_accounts_named_as_words(wm: Wm) -> None:
+    """`wm catalog dev-eu` (click said 'Got unexpected extra argument (dev-eu)'): words
+    name accounts as --account does, both together, each once; an unknown word is
+    --account's error, naming the configured accounts, exit 3."""
+    one = wm("catalog", "dev-eu")
+    assert one.exit_code == ExitCode.OK, one.stderr
+    assert "dev-eu (ec2/eu-west-1)" in one.stdout
+    assert "dev (ec2/us-east-1)" not in one.stdout
+    both = wm("catalog", "dev-eu", "dev", "--account", "dev-eu", "--json")
+    assert both.exit_code == ExitCode.OK, both.stderr
+    assert [a["account"] for a in json.loads(both.stdout)["accounts"]] == ["dev-eu", "dev"]
+    found = wm("catalog", "dev", "--search", "ubuntu-xenial")
+    assert found.exit_code == ExitCode.OK, found.stderr
+    assert {line.split()[0] for line in found.stdout.splitlines()[1:]} == {"dev"}
+    unknown = wm("catalog", "dev", "nope")
+    assert unknown.exit_code == ExitCode.CONFIG
+    assert "no account named 'nope' (configured: dev, dev-eu)" in unknown.stderr
+    assert "unexpected extra argument" not in unknown.output
+
+
 def test_catalog_search_shows_public_images_on_demand(wm: Wm) -> None:
     result = wm("catalog", "--account", "dev", "--search", "ubuntu-xenial")
     assert result.exit_code == ExitCode.OK

@@ -200,6 +200,42 @@ def test_cached_names_an_account_never_listed(
     assert "no account named 'nope' (configured: dev, new)" in unknown.stderr
 
 
+def test_accounts_named_as_words_list_as_account_options_do_live_and_cached(
+    moto: MotoServer, config: Path, tmp_path: Path
+) -> None:
+    """`wm ls ops` is what users type first: click said 'Got unexpected extra argument
+    (ops)'. Words name accounts as --account does (both together, each once), on a live
+    listing and on `--cached`, the entry point's and click's alike; an unknown word is
+    --account's error, naming the configured accounts."""
+    with config.open("a", encoding="utf-8") as f:
+        f.write("\n" + account("ops", moto.port))
+    live = wm(tmp_path, "ls", "ops", "--width", "0")
+    assert live.returncode == ExitCode.OK, live.stderr
+    assert {row[3] for row in rows(live.stdout)} == {"ops"}
+    assert len(rows(live.stdout)) == len(NAMES)
+    both = wm(tmp_path, "ls", "ops", "dev", "--account", "ops", "--json")
+    assert both.returncode == ExitCode.OK, both.stderr
+    assert sorted(a["name"] for a in json.loads(both.stdout)["accounts"]) == ["dev", "ops"]
+    for command in (WM, CLICK):
+        cached = wm(tmp_path, "ls", "--cached", "ops", "--json", secret=False, command=command)
+        assert cached.returncode == ExitCode.OK, cached.stderr
+        listed = json.loads(cached.stdout)
+        assert [a["name"] for a in listed["accounts"]] == ["ops"]
+        assert {i["account"] for i in listed["instances"]} == {"ops"}
+        twice = wm(
+            tmp_path, "ls", "--cached", "dev", "--account", "dev", secret=False, command=command
+        )
+        assert twice.returncode == ExitCode.OK, twice.stderr
+        ages = twice.stdout.split("\n\n")[1].splitlines()[1:]
+        assert [line.split()[0] for line in ages] == ["dev"]  # once, not once per mention
+    for args in (("ls", "nope"), ("ls", "--cached", "nope"), ("ls", "dev", "nope", "--json")):
+        unknown = wm(tmp_path, *args, secret=False)
+        assert unknown.returncode == ExitCode.CONFIG, (args, unknown.stderr)
+        assert "no account named 'nope' (configured: dev, ops)" in unknown.stderr, args
+        assert "unexpected extra argument" not in unknown.stderr
+        assert "Traceback" not in unknown.stderr
+
+
 def test_the_table_fits_80_columns_and_keeps_names_whole(
     cloud: Cloud, config: Path, tmp_path: Path
 ) -> None:

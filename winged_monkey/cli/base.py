@@ -284,6 +284,17 @@ async def refresh(
     return ExitCode.FAILED if failed else ExitCode.OK
 
 
+def accounts_argument(function: Any) -> Any:
+    """`[ACCOUNT]...`: the accounts a command is about, as words (`wm ls dev prod`), which
+    users type first; the same as `--account dev --account prod`, and taken with it."""
+    return click.argument("named", nargs=-1, metavar="[ACCOUNT]...")(function)
+
+
+def accounts_chosen(named: tuple[str, ...], options: tuple[str, ...]) -> list[str]:
+    """The accounts named as words and by `--account`, each once, in the order given."""
+    return list(dict.fromkeys([*named, *options]))
+
+
 def param_option(function: Any) -> Any:
     """`--param KEY=VALUE` (repeatable): a template's parameters, as `params` (a dict)."""
     return click.option(

@@ -17,7 +17,16 @@ from typing import Any
 import click
 
 from winged_monkey.catalog import AccountCatalog, CatalogItem, LaunchRequest, Size
-from winged_monkey.cli.base import Context, ExitCode, fail, guard, param_option, run_closing
+from winged_monkey.cli.base import (
+    Context,
+    ExitCode,
+    accounts_argument,
+    accounts_chosen,
+    fail,
+    guard,
+    param_option,
+    run_closing,
+)
 from winged_monkey.engine.catalogs import SEARCH_SHOWN, CatalogUpdate, more_found
 from winged_monkey.engine.portal import ActionUpdate, Portal
 from winged_monkey.engine.ranking import HOURS_PER_MONTH, Ranked, find_size
@@ -38,17 +47,31 @@ SIZES_SHOWN = 8
 
 
 @click.command("catalog")
-@click.option("--account", "accounts", multiple=True, help="Only this account (repeatable).")
+@accounts_argument
+@click.option(
+    "--account",
+    "accounts",
+    multiple=True,
+    metavar="NAME",
+    help="Only this account (repeatable; the same as naming it as ACCOUNT).",
+)
 @click.option("--search", metavar="TEXT", help="Search the providers' public images instead.")
 @click.option("--sizes", "all_sizes", is_flag=True, help="Every size, not only the cheapest.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_obj
 def catalog(
-    obj: Context, accounts: tuple[str, ...], search: str | None, all_sizes: bool, as_json: bool
+    obj: Context,
+    named: tuple[str, ...],
+    accounts: tuple[str, ...],
+    search: str | None,
+    all_sizes: bool,
+    as_json: bool,
 ) -> None:
-    """What each account can launch: images, templates, sizes with prices, locations, key
-    pairs, networks and quota (exit 1 if an account failed to answer)."""
-    guard(lambda: _catalog(obj, list(accounts), search, all_sizes, as_json))
+    """What each account (or each ACCOUNT named) can launch: images, templates, sizes with
+    prices, locations, key pairs, networks and quota (exit 1 if an account failed to
+    answer). `wm catalog dev` is `wm catalog --account dev`."""
+    chosen = accounts_chosen(named, accounts)
+    guard(lambda: _catalog(obj, chosen, search, all_sizes, as_json))
 
 
 def _catalog(

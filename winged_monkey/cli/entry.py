@@ -60,8 +60,8 @@ def collect_less_often() -> None:
 
 
 def _cached_listing(args: list[str]) -> int | None:
-    """The exit code of `wm [--config PATH] ls --cached [--json] [--account NAME]... [--kind
-    KIND] [--width N]` run here; None for any other command line."""
+    """The exit code of `wm [--config PATH] ls --cached [ACCOUNT]... [--json] [--account
+    NAME]... [--kind KIND] [--width N]` run here; None for any other command line."""
     options = _parse(args)
     if options is None:
         return None
@@ -118,9 +118,11 @@ def _parse(args: list[str]) -> Options | None:
                 width = int(value)
             else:
                 return None
+        elif word and not word.startswith("-"):
+            accounts.append(word)  # `wm ls --cached dev`, as --account dev
         else:
             return None
-    return config, accounts, kind, as_json, width
+    return config, list(dict.fromkeys(accounts)), kind, as_json, width
 
 
 def _split_equals(args: list[str]) -> list[str]:

@@ -15,6 +15,8 @@ from winged_monkey.backend import Capability
 from winged_monkey.cli.base import (
     Context,
     ExitCode,
+    accounts_argument,
+    accounts_chosen,
     config_named,
     guard,
     no_accounts,
@@ -37,7 +39,14 @@ if TYPE_CHECKING:
 
 
 @click.command("ls")
-@click.option("--account", "accounts", multiple=True, help="Only this account (repeatable).")
+@accounts_argument
+@click.option(
+    "--account",
+    "accounts",
+    multiple=True,
+    metavar="NAME",
+    help="Only this account (repeatable; the same as naming it as ACCOUNT).",
+)
 @click.option(
     "--kind",
     type=click.Choice(KINDS),
@@ -63,6 +72,7 @@ if TYPE_CHECKING:
 @click.pass_obj
 def ls(
     obj: Context,
+    named: tuple[str, ...],
     accounts: tuple[str, ...],
     kind: InstanceKind | None,
     as_json: bool,
@@ -70,18 +80,20 @@ def ls(
     cached: bool,
     width: int | None,
 ) -> None:
-    """List instances and apps of every account (exit 1 if an account failed to answer, 3 if
-    its config or credentials are wrong). The table waits for every account, each for its
-    deadline at most (its `timeout`); --json-lines prints each account as it answers."""
+    """List instances and apps of every account, or of each ACCOUNT named (exit 1 if an
+    account failed to answer, 3 if its config or credentials are wrong). `wm ls dev prod`
+    is `wm ls --account dev --account prod`. The table waits for every account, each for
+    its deadline at most (its `timeout`); --json-lines prints each account as it answers."""
     if as_json and as_lines:
         raise click.UsageError("--json and --json-lines: choose one")
     if cached and as_lines:
         raise click.UsageError("--cached answers at once: use --json with it")
     output = "json" if as_json else "lines" if as_lines else "table"
+    chosen = accounts_chosen(named, accounts)
     if cached:
-        guard(lambda: _ls_cached(obj, list(accounts), kind, as_json, width))
+        guard(lambda: _ls_cached(obj, chosen, kind, as_json, width))
     else:
-        guard(lambda: _ls(obj, list(accounts), kind, output, width))
+        guard(lambda: _ls(obj, chosen, kind, output, width))
 
 
 def _ls_cached(

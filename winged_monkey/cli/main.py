@@ -66,8 +66,8 @@ class _LazyGroup(LazyGroup):
         "accounts": "winged_monkey.cli.accounts:accounts",
     }
     LISTED: ClassVar[dict[str, str]] = {
-        "ls": "List instances and apps of every account (exit 1 if an account failed to "
-        "answer, 3 if its config or credentials are wrong).",
+        "ls": "List instances and apps of every account, or of each ACCOUNT named (exit 1 if "
+        "an account failed to answer, 3 if its config or credentials are wrong).",
         **{
             name: _ACTION_HELP.get(name)
             or f"{('destroy' if name == 'delete' else name).capitalize()} instances "
@@ -75,8 +75,9 @@ class _LazyGroup(LazyGroup):
             for name in _ACTIONS
         },
         "serve": "Run the team aggregator: a Conductor-style API over this config's accounts.",
-        "catalog": "What each account can launch: images, templates, sizes with prices, "
-        "locations, key pairs, networks and quota (exit 1 if an account failed to answer).",
+        "catalog": "What each account (or each ACCOUNT named) can launch: images, templates, "
+        "sizes with prices, locations, key pairs, networks and quota (exit 1 if an account "
+        "failed to answer).",
         "launch": "Launch an image (an id or name from `wm catalog`) or a HOT template (a file, "
         "for Heat accounts) after showing what it costs.",
         "where": 'Rank accounts for a size name (t3.large) or a spec ("2cpu 4gb"): cheapest '
