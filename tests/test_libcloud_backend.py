@@ -22,7 +22,7 @@ from winged_monkey.errors import (
     CredentialError,
     UnreachableError,
 )
-from winged_monkey.models import InstanceState
+from winged_monkey.models import Instance, InstanceState
 from winged_monkey.user.config import AccountConfig, Credentials
 from winged_monkey.user.credentials import CredentialResolver, Secrets
 from winged_monkey_libcloud import LibcloudBackend
@@ -439,3 +439,27 @@ def test_a_nova_servers_global_ipv6_address_is_public() -> None:
     node = public_ipv6(driver._to_node(server))
     assert node.public_ips == ["51.75.1.2", "2001:41d0:304:200::1b4"]
     assert node.private_ips == ["fd12:3456::5", "10.0.0.5"]
+
+
+@pytest.mark.parametrize("task", ["reboot_pending_hard", "reboot_started_hard"])
+def test_a_server_in_error_whose_hard_reboot_runs_on_its_host_says_to_wait(task: str) -> None:
+    """Once a compute host has begun a hard reboot (reboot_pending_hard, then
+    reboot_started_hard), Nova takes nothing but a delete until it ends, not even the hard
+    reboot again (task_states.ALLOW_REBOOT lacks both). A unit test on the words: the lab
+    cannot hold a server between those two steps on demand (tests/openstack's
+    test_a_server_in_error_with_its_hard_reboot_under_way_says_to_wait_or_send_it_again
+    has rebooting_hard, the step before, against the real Nova)."""
+    account = AccountConfig(name="os", provider="openstack")
+    backend = OpenStackBackend(account, Secrets(account="os"))
+    row = Instance(account="os", id="3f1c", name="stuck", state=InstanceState.REBOOTING,
+                   raw_state=f"error/{task}", provider="openstack")  # fmt: skip
+    said = (
+        f"stuck is in error with a hard reboot under way (Nova: error/{task}), and Nova "
+        "takes no {} until it ends: wait until it ends"
+    )
+    for action in (Action.RESET, Action.STOP, Action.REBOOT, Action.START):
+        assert backend.refusal(action, row) == said.format(action)
+    assert backend.refusal(Action.DESTROY, row) is None
+    # The step before, rebooting_hard: the hard reboot again is what Nova takes.
+    before = row.model_copy(update={"raw_state": "error/rebooting_hard"})
+    assert backend.refusal(Action.RESET, before) is None

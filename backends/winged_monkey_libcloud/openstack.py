@@ -163,11 +163,16 @@ class OpenStackBackend(LibcloudBackend):
         if action is Action.REBOOT and instance.raw_state == "error":
             # Nova takes a HARD reboot of a server in ERROR (its way to recover one) and
             # refuses a soft one by its state: the portal's "reboot needs it running" left
-            # out that reset (B) is that hard reboot. The command last (a toast's width).
+            # out that reset is that hard reboot. Named by the action and the command, not
+            # by a key: these words reach the CLI too, and the TUI's keys can be remapped.
+            # The command last (a toast's width).
             return (
                 f"{instance.name} is in error, where Nova takes no soft reboot; its hard "
-                f"reboot (B) may recover it: wm reset {command_ref(instance)}"
+                f"reboot, a reset, may recover it: wm reset {command_ref(instance)}"
             )
+        vm_state, _, task = instance.raw_state.partition("/")
+        if vm_state == "error" and task in _HARD_REBOOT_TASKS:
+            return _hard_reboot_under_way(action, instance, task)
         return None
 
     def _node(self, driver: NodeDriver, instance: Instance) -> Node:
@@ -312,6 +317,34 @@ class OpenStackBackend(LibcloudBackend):
             kwargs["ex_availability_zone"] = request.location
         # libcloud's Nova call has no min_count: one call per instance, each named
         return [str(driver.create_node(name=n, **kwargs).id) for n in request.instance_names()]
+
+
+#: Nova's task states of a hard reboot (nova/compute/task_states.py: hard_reboot_states).
+_HARD_REBOOT_TASKS = frozenset({"rebooting_hard", "reboot_pending_hard", "reboot_started_hard"})
+
+
+def _hard_reboot_under_way(action: Action, instance: Instance, task: str) -> str | None:
+    """Why Nova takes no `action` on a server in ERROR whose hard reboot is still under way
+    (`error/rebooting_hard`: most often the reboot sent to recover it); None when it does.
+
+    Nova's API takes a delete, and a hard reboot again while the task is still
+    rebooting_hard (task_states.ALLOW_REBOOT): a compute host that lost or never ran the
+    request leaves the task there, and the hard reboot sent again is how one goes on. Once
+    the host has begun it (reboot_pending_hard, reboot_started_hard) nothing but a delete
+    until it ends. Everything else needs no task in flight (stop, soft reboot, suspend) or
+    another vm_state (start, resume)."""
+    if action is Action.DESTROY or (action is Action.RESET and task == "rebooting_hard"):
+        return None
+    said = (
+        f"{instance.name} is in error with a hard reboot under way (Nova: "
+        f"{instance.raw_state}), and Nova takes no {action} until it ends"
+    )
+    if task != "rebooting_hard":  # on its host already: only waiting ends it
+        return f"{said}: wait until it ends"
+    return (
+        f"{said}: wait for it; if it never ends, send the hard reboot again: wm reset "
+        f"{command_ref(instance)}"
+    )
 
 
 def _building(action: Action, instance: Instance) -> str:

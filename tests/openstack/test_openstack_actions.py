@@ -169,7 +169,7 @@ def test_reset_is_novas_hard_reboot_and_reboot_its_soft_one(
             asyncio.run(soft_reboot())
         assert refused.value.message == (
             "Nova refused the reboot: stuck is in error, where Nova takes no soft reboot; "
-            "its hard reboot (B) may recover it: wm reset stuck"
+            "its hard reboot, a reset, may recover it: wm reset stuck"
         )
 
         phase, message, _ = act(portal, Action.RESET, broken)
@@ -185,9 +185,10 @@ def test_reset_is_novas_hard_reboot_and_reboot_its_soft_one(
 def test_reboot_of_a_server_in_error_says_reset_is_novas_hard_reboot(
     openstack: OpenStack, tmp_path: Path
 ) -> None:
-    """`wm reboot` (b) of a server in ERROR that ran (it has a host) says Nova takes only
-    its hard reboot there, and the command for it (wm reset, B), where it said the
-    portal's 'stuck is error; reboot needs it running'. Nothing is sent to Nova."""
+    """`wm reboot` of a server in ERROR that ran (it has a host) says Nova takes only its
+    hard reboot there, and the command for it, where it said the portal's 'stuck is error;
+    reboot needs it running'; on the command line it names no TUI key (it said '(B)').
+    Nothing is sent to Nova."""
     ident = str(boot(openstack, "alpha", "stuck").id)
     reply = openstack.nova(
         "POST", f"/servers/{ident}/action", json={"os-resetState": {"state": "error"}}
@@ -206,10 +207,67 @@ def test_reboot_of_a_server_in_error_says_reset_is_novas_hard_reboot(
     assert refused.exit_code == ExitCode.NOT_FOUND, refused.output
     assert (
         f"wm: os-alpha/{ident}: stuck is in error, where Nova takes no soft reboot; its hard "
-        "reboot (B) may recover it: wm reset stuck"
+        "reboot, a reset, may recover it: wm reset stuck"
     ) in refused.output.splitlines(), refused.output
+    assert "(B)" not in refused.output
     assert "reboot" not in openstack.actions(ident)  # nothing reached Nova
     assert openstack.server(ident)["status"] == "ERROR"  # type: ignore[index]
+
+
+def test_a_server_in_error_with_its_hard_reboot_under_way_says_to_wait_or_send_it_again(
+    openstack: OpenStack, tmp_path: Path
+) -> None:
+    """A server in ERROR whose hard reboot Nova's compute has not run (shown
+    `error/rebooting_hard`) was told the generic words ('stuck is rebooting; reboot needs
+    it running'), and a stop was sent for Nova to refuse. Nova takes a delete there, and
+    the hard reboot again, nothing else: wm says so before sending anything, and to wait,
+    or to send the hard reboot again if it never ends."""
+    ident = str(boot(openstack, "alpha", "stuck").id)
+    reply = openstack.nova(
+        "POST", f"/servers/{ident}/action", json={"os-resetState": {"state": "error"}}
+    )
+    assert reply.status_code == 202, reply.text
+    openstack.settled(ident, "error")
+    driver = ", ".join(f'{k} = "{v}"' for k, v in driver_settings(openstack, "alpha").items())
+    config = tmp_path / "wm.toml"
+    config.write_text(
+        f'[[accounts]]\nname = "os-alpha"\nprovider = "openstack"\ndriver = {{ {driver} }}\n'
+        f'credentials = {{ key = "{openstack.user("alpha")["user"]}", '
+        'secret_env = "WM_TEST_ALPHA_PASSWORD" }\n'
+    )
+    hard = {"reboot": {"type": "HARD"}}
+    with compute_paused(openstack):  # the hard reboot's task stays in flight
+        sent = openstack.nova("POST", f"/servers/{ident}/action", json=hard)
+        assert sent.status_code == 202, sent.text
+        server = openstack.server(ident)
+        assert server is not None
+        assert (server["OS-EXT-STS:vm_state"], server["OS-EXT-STS:task_state"]) == (
+            "error",
+            "rebooting_hard",
+        )
+        # The witnesses: Nova refuses a stop now, and takes the hard reboot again.
+        stop = openstack.nova("POST", f"/servers/{ident}/action", json={"os-stop": None})
+        assert stop.status_code == 409, stop.text
+        listing = CliRunner().invoke(main, ["--config", str(config), "ls", "--json"])
+        stopped = CliRunner().invoke(main, ["--config", str(config), "stop", "stuck", "--yes"])
+        rebooted = CliRunner().invoke(main, ["--config", str(config), "reboot", "stuck"])
+        before = openstack.actions(ident)
+        again = openstack.nova("POST", f"/servers/{ident}/action", json=hard)
+        assert again.status_code == 202, again.text
+    (row,) = json.loads(listing.stdout)["instances"]
+    assert row["raw_state"] == "error/rebooting_hard"
+    said = (
+        "is in error with a hard reboot under way (Nova: error/rebooting_hard), and Nova takes "
+        "no {} until it ends: wait for it; if it never ends, send the hard reboot again: "
+        "wm reset stuck"
+    )
+    for result, action in ((stopped, "stop"), (rebooted, "reboot")):
+        assert result.exit_code == ExitCode.NOT_FOUND, result.output
+        assert f"wm: os-alpha/{ident}: stuck {said.format(action)}" in result.output.splitlines(), (
+            result.output
+        )
+    assert before.count("reboot") == 1  # the test's own: nothing of wm's reached Nova
+    assert "stop" not in before
 
 
 @contextlib.contextmanager
