@@ -19,6 +19,7 @@ import pytest
 
 from tests.aggregator.server import (
     AggregatorProcess,
+    Role,
     RunningAggregator,
     account_toml,
     server_env,
@@ -271,10 +272,10 @@ async def test_rows_a_restarted_server_holds_none_of_are_kept_as_last_seen_not_v
 
 @contextmanager
 def relaying(
-    upstream: RunningAggregator, workdir: Path, name: str = "upstream"
+    upstream: RunningAggregator, workdir: Path, name: str = "upstream", role: Role = "viewer"
 ) -> Iterator[RunningAggregator]:
     """A second `wm serve` whose one account, `name` (pool "relay"), is the aggregator
-    `upstream`."""
+    `upstream`, as `role` there."""
     workdir.mkdir(parents=True)
     config = workdir / "config.toml"
     config.write_text(
@@ -285,7 +286,7 @@ def relaying(
         'credentials = { keyring = false, secret_env = "WM_UPSTREAM_TOKEN" }\n',
         encoding="utf-8",
     )
-    env = server_env(workdir, {"WM_UPSTREAM_TOKEN": upstream.mint("relay", "viewer")})
+    env = server_env(workdir, {"WM_UPSTREAM_TOKEN": upstream.mint("relay", role)})
     with AggregatorProcess(workdir, config, env) as process:
         yield RunningAggregator(process, workdir / "tokens.sqlite3", upstream.moto)
 

@@ -35,6 +35,7 @@ from winged_monkey.serve.errors import (
 )
 from winged_monkey.serve.head import HEAD_AS_GET, HeadAsGet
 from winged_monkey.serve.ratelimit import RateLimiter
+from winged_monkey.serve.raw_ids import RawIds, segment
 from winged_monkey.serve.refusals import (
     allowed_methods,
     body_refusal,
@@ -183,6 +184,7 @@ def create_app(aggregator: Aggregator, tokens: TokenStore, limiter: RateLimiter)
     app.state.limiter = limiter
     _quiet_body_alias()
     app.add_middleware(BodyLimit)
+    app.add_middleware(RawIds)  # before routing: an id's quoted `/` stays in it
     app.add_middleware(HeadAsGet)  # outermost: a HEAD is a GET to everything after it
     _error_handlers(app)
     add_docs(app)
@@ -299,7 +301,8 @@ def create_app(aggregator: Aggregator, tokens: TokenStore, limiter: RateLimiter)
             operation_id=f"get_{kind}",
         )
         async def one(token: Caller, account: AccountP, rid: IdP) -> ResourceOut:
-            return aggregator.resource_out(aggregator.find(token, kind, account, rid), token)
+            found = aggregator.find(token, kind, segment(account), segment(rid))
+            return aggregator.resource_out(found, token)
 
         # An action's route: accepted (202) and followed by the server, or refused (409).
         accepts: dict[str, Any] = {
@@ -325,7 +328,7 @@ def create_app(aggregator: Aggregator, tokens: TokenStore, limiter: RateLimiter)
             action: PostAction,
             intent: IntentH = None,
         ) -> ActionAccepted:
-            instance = aggregator.find(token, kind, account, rid)
+            instance = aggregator.find(token, kind, segment(account), segment(rid))
             accepted = await aggregator.act(token, Action(action), instance, origin=intent)
             return _located(response, accepted)
 
@@ -335,7 +338,7 @@ def create_app(aggregator: Aggregator, tokens: TokenStore, limiter: RateLimiter)
         async def destroy(
             response: Response, token: Caller, account: AccountP, rid: IdP, intent: IntentH = None
         ) -> ActionAccepted:
-            instance = aggregator.find(token, kind, account, rid)
+            instance = aggregator.find(token, kind, segment(account), segment(rid))
             accepted = await aggregator.act(token, Action.DESTROY, instance, origin=intent)
             return _located(response, accepted)
 
