@@ -266,7 +266,9 @@ class Event(BaseModel):
     old_state: str | None = None
     new_state: str | None = None
     outcome: str | None = Field(
-        None, description="For actions: requested, then ok, failed, timeout or unknown."
+        None,
+        description="For actions: requested, then ok, refused (nothing done), failed, timeout or "
+        "unknown.",
     )
     user: str | None = None
     detail: str | None = None

@@ -52,7 +52,13 @@ from winged_monkey.wire import (
 )
 from winged_monkey_aggregator import convert
 from winged_monkey_aggregator.client import AggregatorClient, path
-from winged_monkey_aggregator.errors import OutcomeLater, Refused
+from winged_monkey_aggregator.errors import (
+    MAX_SAID,
+    OutcomeLater,
+    Refused,
+    quoted,
+    refused_words,
+)
 from winged_monkey_aggregator.settings import AggregatorSettings
 
 Collection = Literal["instances", "deployments"]
@@ -203,6 +209,9 @@ class AggregatorBackend(Backend):
         self._ends.pop((action, instance.id), None)
         self._awaited.pop(instance.id, None)
         found = await self._outcomes(accepted.outcome_href) if accepted.outcome_href else []
+        if found and found[0].outcome == "refused":  # there, as sent (a server behind it's 409)
+            said = refused_words(quoted(found[0].detail or "", MAX_SAID) or "refused")
+            raise ActionNotAllowed(said, account=self.account.name)
         if found and found[0].outcome == "failed":
             raise BackendError(
                 f"at the aggregator: {found[0].detail or 'failed'}", account=self.account.name

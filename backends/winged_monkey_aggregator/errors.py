@@ -110,7 +110,7 @@ def reply_error(reply: httpx.Response, *, account: str, where: str) -> WMError:
     if status in (400, 422):
         return InvalidRequest(f"the aggregator refused the request: {said}", account=account)
     if status == 409:  # the state there does not allow it (yet), or the account is read-only
-        return Refused(f"the aggregator refused: {said}", account=account)
+        return Refused(refused_words(said), account=account)
     if status == 504 and code == "no_answer":  # the cloud's answer was lost, not a refusal
         return OutcomeLater(
             f"the aggregator at {where} says: {said}",
@@ -192,6 +192,14 @@ def not_the_api(reply: httpx.Response, *, account: str, where: str) -> WMError:
         f"aggregator's API (HTTP {reply.status_code}, {quoted(kind)}); check the account's url",
         account=account,
     )
+
+
+def refused_words(said: str) -> str:
+    """A server's refusal, in its words: its 409's message, or the detail of an outcome it
+    recorded as refused (the refusal of a server behind it, already said so: it is said
+    once, as one hop says it, not 'refused: the aggregator refused: ...')."""
+    prefix = "the aggregator refused: "
+    return said if said.startswith(prefix) else prefix + said
 
 
 def quoted(text: str, limit: int = MAX_QUOTED) -> str:

@@ -13,6 +13,7 @@ import pytest
 
 from tests.aggregator.server import RunningAggregator, two_pool_aggregator
 from tests.aggregator_client.test_cli import wm
+from tests.aggregator_client.test_stale_rows import relaying
 from tests.conftest import wait_until
 from tests.heat.conftest import SMALL, Projects
 from tests.heat.heatserver import HeatServer
@@ -161,6 +162,7 @@ def test_a_stop_the_server_refuses_is_a_refusal_in_its_words(
             (quiet,) = operator.get(f"{V1}/deployments").json()
             assert "stop" in quiet["links"]  # its top level alone does not refuse it
         stopped = wm(tmp_path, agg.url, token, "stop", f"team/apps/{stack}", "--yes")
+        listed = wm(tmp_path, agg.url, token, "events", "--width", "0")
     assert stopped.exit_code == ExitCode.NOT_FOUND, stopped.output
     assert (
         f"wm: team/apps/{stack}: the aggregator refused: Heat would refuse to suspend quiet: "
@@ -169,6 +171,15 @@ def test_a_stop_the_server_refuses_is_a_refusal_in_its_words(
     ) in stopped.stderr, stopped.output
     assert "failed:" not in stopped.output
     assert heat.status("sick", stack) == "CREATE_COMPLETE"  # nothing sent
+    # wm's log says it as refused too (it said failed: its intent was recorded first).
+    assert outcome_of(listed.stdout, f"apps/{stack}") == "refused", listed.stdout
+
+
+def outcome_of(table: str, target: str) -> str:
+    """The OUTCOME cell of `wm events`'s one row of `target`."""
+    header, *rows = table.splitlines()
+    (row,) = [row for row in rows if f" {target} " in row]
+    return row[header.index("OUTCOME") :].split()[0]
 
 
 @pytest.mark.parametrize("wait", ["outcome", "row"])
@@ -206,3 +217,60 @@ def test_a_check_of_an_app_in_error_ends_as_the_servers_check_did(
         "Error: resources.group.resources[0]: State ('CHECK', 'COMPLETE') invalid for resume"
     ), checked.output
     assert heat.status(project, stack) == "CHECK_COMPLETE"
+
+
+def _sick(heat: Projects, project: str) -> str:
+    """An app `quiet` whose group member is CHECK_FAILED (the group and the app stay
+    CREATE_COMPLETE, so its stop is offered): Heat's suspend would refuse it."""
+    stack = heat.create(project, "quiet", GROUP)
+    assert heat.wait(project, stack) == "CREATE_COMPLETE"
+    nested = _nested(heat, project, f"/stacks/quiet/{stack}")
+    body = {"mark_unhealthy": True, "resource_status_reason": "test"}
+    reply = heat.witness(project, "PATCH", f"{nested}/resources/0", json=body)
+    assert reply.status_code == 200, reply.text
+    return stack
+
+
+HEATS_WORDS = (
+    "Heat would refuse to suspend quiet: resource group/0 is CHECK_FAILED (Heat suspends a "
+    "resource only once its last action completed, or its suspend failed); fix it with "
+    "`wm app update quiet`, or destroy it"
+)
+
+
+def test_a_stop_refused_two_servers_away_is_a_refusal_in_the_clouds_words(
+    moto_server: MotoServer, heat: Projects, tmp_path: Path
+) -> None:
+    """wm -> relay (`wm serve`, its account "upstream") -> agg (`wm serve` over Heat),
+    whose read of the app refuses the stop (409). The relay sent it after recording its
+    intent, so the refusal came back as its action's outcome, logged 'failed': `wm stop`
+    said 'failed: at the aggregator: the aggregator refused: ...' and exited 1. Now the
+    relay logs it refused, and wm says it as one hop does (exit 4, the cloud's words once)
+    and `wm events` on either side shows it refused, not failed."""
+    stack = _sick(heat, "hops")
+    with (
+        serving(moto_server, heat, "hops", tmp_path) as agg,
+        relaying(agg, tmp_path / "relay", role="operator") as relay,
+    ):
+        token = relay.mint("opal", "operator")
+        with relay.client(token) as operator:
+            wait_until(lambda: len(operator.get(f"{V1}/deployments").json()) == 1, timeout=30)
+            (quiet,) = operator.get(f"{V1}/deployments").json()
+            assert "stop" in quiet["links"]  # its top level alone does not refuse it
+        key = f"team/upstream/apps/{stack}"
+        stopped = wm(tmp_path, relay.url, token, "stop", key, "--yes")
+        listed = wm(tmp_path, relay.url, token, "events", "--width", "0")
+        with relay.client(token) as operator:
+            served = operator.get(f"{V1}/events", params={"target": f"apps/{stack}"}).json()
+    assert stopped.exit_code == ExitCode.NOT_FOUND, stopped.output
+    assert f"wm: {key}: the aggregator refused: {HEATS_WORDS}" in stopped.stderr, stopped.output
+    assert "failed:" not in stopped.output
+    assert heat.status("hops", stack) == "CREATE_COMPLETE"  # nothing sent
+    # The relay's own record: its request, its intent, and the intent's outcome, refused.
+    outcomes = [e["outcome"] for e in served["events"] if e["kind"] == "stop"]
+    assert "refused" in outcomes, served
+    assert "failed" not in outcomes, served
+    # The client's log: its stop is one change, refused, in the cloud's words.
+    assert listed.exit_code == 0, listed.output
+    assert outcome_of(listed.stdout, f"upstream/apps/{stack}") == "refused", listed.stdout
+    assert f"the aggregator refused: {HEATS_WORDS}" in listed.stdout, listed.stdout

@@ -2,10 +2,11 @@
 
 An action is first an intent in the event log (who, what, when: outcome "requested"),
 written before its call is sent, so a crash mid-action still leaves its trace. Then an
-outcome linked to it (`Event.cause`): ok, failed (the provider said no, or the backend
-broke), timeout (observed, but not in the target state in time) or unknown (no answer,
-or nothing observed since). An intent still open (unknown, or left by a process that
-died) is settled by the next listing of its account that shows where the instance went.
+outcome linked to it (`Event.cause`): ok, refused (the call was refused as sent, nothing
+done: a `wm serve`'s 409), failed (the provider said no, or the backend broke), timeout
+(observed, but not in the target state in time) or unknown (no answer, or nothing
+observed since). An intent still open (unknown, or left by a process that died) is
+settled by the next listing of its account that shows where the instance went.
 Nothing here reports a state it did not observe.
 """
 
@@ -447,7 +448,9 @@ class Operations:
         outcomes of one intent: the instances of one launch); an unknown one stays open
         until a poll observes the instance."""
         target = update.instance
-        outcome = "ok" if update.phase == "done" else update.phase
+        # A refusal is said as one (`wm events`, the server's events a client reads), not
+        # counted with the failures: nothing was done.
+        outcome = "refused" if update.refused else "ok" if update.phase == "done" else update.phase
         event = Event(
             key=f"{intent.key}:outcome" + (f":{part}" if part else ""),
             at=self.clock(),

@@ -320,7 +320,7 @@ _DETAIL_MIN = 16
 #: Outcomes whose detail says why a change did not go as asked: never cut, but on lines of
 #: its own under the row where the table has no room for it whole (a bare "failed", or
 #: "by root: app1…", at 80 columns sent the user to --width 0 to learn why).
-_SAYS_WHY = frozenset({"failed", "timeout", "unknown", "rejected"})
+_SAYS_WHY = frozenset({"failed", "refused", "timeout", "unknown", "rejected"})
 #: Those lines' indent: under the row's time, clear of the columns.
 _WHY_INDENT = "    "
 

@@ -45,6 +45,7 @@ DETAIL_WIDTH = 60
 OUTCOME_LOOK: dict[str, tuple[str, str]] = {
     "ok": ("✓", "green"),
     "failed": ("✗", "bold red"),
+    "refused": ("⊘", "yellow"),  # nothing done: not a failure
     "timeout": ("◷", "yellow"),
     "requested": ("→", "dim"),
     "unknown": ("?", "yellow"),
