@@ -5,20 +5,29 @@ from __future__ import annotations
 import asyncio
 import io
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+import pytest
 from rich.console import Console
+from textual.notifications import Notification
 from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.widgets import Static
 
+from tests.aggregator_client.conftest import aggregator_account
 from tests.heat.conftest import FAILING, SLOW, Projects
+from tests.heat.test_heat_aggregator import HEATS_WORDS, _sick, serving
 from tests.heat.test_heat_cli import GROUP, _nested
 from tests.ui.on_screen import Notes
 from winged_monkey.actions import Action
+from winged_monkey.demo.server import MotoServer
+from winged_monkey.engine.portal import Portal
+from winged_monkey.store.sqlite import Store
 from winged_monkey.ui.app import WMApp
 from winged_monkey.ui.screens.app_detail import MASK, AppScreen
 from winged_monkey.ui.screens.main import MainScreen
+from winged_monkey.user.config import Config
 
 SIZE = (80, 24)
 SECRET = "hunter2-not-for-screens"
@@ -300,3 +309,53 @@ async def test_a_stop_heat_would_refuse_below_the_top_level_is_said_as_the_key_s
     assert not [n for n in notes.shown if n.severity == "error"], notes.shown
     assert heat.status("tui-sick", sick) == "CREATE_COMPLETE"  # nothing sent
     assert heat.status("tui-sick", fine) == "SUSPEND_COMPLETE"
+
+
+async def test_a_stop_the_server_refuses_as_sent_is_the_note_a_refused_key_shows(
+    heat: Projects, moto_server: MotoServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stop on two apps of an account that is a `wm serve` over Heat: `fine`, and `quiet`,
+    whose group member is CHECK_FAILED. wm records its intent and sends the stop; the
+    server reads what Heat's suspend would walk and refuses it (409). That refusal, come
+    back as the action's outcome, was counted in the summary as a failure, an error ('Stop
+    2 instances: 1 of 2 done', 'quiet failed: ...'); now it is the note a refused key shows
+    ('Cannot stop', the server's words, a warning), the bulk stop's summary is of `fine`
+    alone, and nothing is sent to `quiet`."""
+    quiet = _sick(heat, "tui-hop")
+    fine = heat.create("tui-hop", "fine", GROUP)
+    assert heat.wait("tui-hop", fine) == "CREATE_COMPLETE"
+    with serving(moto_server, heat, "tui-hop", tmp_path) as agg:
+        token = agg.mint("opal", "operator", pool="delta")
+        config = Config(
+            refresh_interval=600.0,  # polls only when an action asks
+            busy_refresh_interval=0.2,
+            action_poll_interval=0.1,
+            action_timeout=60,
+            accounts=(aggregator_account("team", agg.url, token, monkeypatch),),
+        )
+        portal = Portal(config, Store.open(tmp_path / "wm.sqlite3"), user="tester")
+        app = WMApp(portal, config, title_suffix="test")
+        notes = Notes()
+        async with app.run_test(size=SIZE, message_hook=notes) as pilot:
+            table = main_of(app).table
+            await wait_for(pilot, lambda: table.total_count == 2, "the two apps")
+            for stack in (quiet, fine):
+                table.select(f"team/apps/{stack}")
+                await pilot.press("space")
+            await pilot.press("x")
+            await wait_for(pilot, lambda: app.screen.is_modal, "the confirmation")
+            await pilot.press("y")
+
+            def summed() -> list[Notification]:
+                return [n for n in notes.shown if n.title.startswith("Stop ")]
+
+            await wait_for(pilot, lambda: bool(summed()), "the stop's summary", 60)
+        await portal.close()
+    (summary,) = summed()
+    assert (summary.title, summary.severity) == ("Stop fine", "information"), summary
+    (refused,) = notes.find("Cannot stop")
+    assert refused.message == f"the aggregator refused: {HEATS_WORDS}"
+    assert refused.severity == "warning"
+    assert not [n for n in notes.shown if n.severity == "error"], notes.shown
+    assert heat.status("tui-hop", quiet) == "CREATE_COMPLETE"  # nothing sent
+    assert heat.status("tui-hop", fine) == "SUSPEND_COMPLETE"

@@ -67,6 +67,22 @@ def test_a_launch_counts_the_instances_it_was_given() -> None:
     assert toast.severity == "information"
 
 
+def test_a_row_refused_after_it_was_requested_is_counted_out_of_its_bulk_action() -> None:
+    """A bulk action counted by the rows requested (count None): one refused as sent once
+    its intent was recorded (a wm serve's 409) is the refusal note, and the summary of the
+    others still comes (it waited for an outcome of the refused row that never came)."""
+    bulk = Bulk("stop")
+    for name in ("web-1", "web-2"):
+        bulk.track(_update(name, "requested"))
+    assert bulk.track(_update("web-1", "done", "web-1 stopped")) is None
+    row = _row("web-2", InstanceState.RUNNING)
+    notes = bulk.refuse("the aggregator refused: web-2 is locked", row.key)
+    assert [(t.title, t.message) for t in notes] == [
+        ("Cannot stop", "the aggregator refused: web-2 is locked"),
+        ("Stop web-1", "web-1 stopped"),
+    ]
+
+
 def test_one_instance_keeps_its_own_words() -> None:
     toast = Bulk("stop", 1).track(_update("web-1", "unknown", "web-1: not seen"))
     assert toast == Toast("web-1: not seen", "Stop web-1 (unknown)", "warning", 15.0)

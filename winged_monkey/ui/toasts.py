@@ -52,12 +52,15 @@ class Bulk:
         self.outcomes.append(update)
         return self._summed()
 
-    def refuse(self, reason: str) -> list[Toast]:
+    def refuse(self, reason: str, key: str = "") -> list[Toast]:
         """One row refused as it was sent (what its provider was read to refuse, before
-        anything was asked of it): the note the key's own refusal shows, then this bulk
-        action's summary if that row was the last one out and others ran."""
+        anything was asked of it; or, its intent recorded, the refusal its call met: a
+        `wm serve`'s 409, whose row `key` was requested): the note the key's own refusal
+        shows, then this bulk action's summary if that row was the last one out and
+        others ran."""
         if self.count is not None:
             self.count -= 1
+        self.requested.discard(key)  # a launch's count: no outcome of it will come
         done = self._summed() if self.outcomes else None
         return [cannot(self.verb, [reason]), *([done] if done is not None else [])]
 

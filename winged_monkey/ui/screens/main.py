@@ -330,7 +330,10 @@ class MainScreen(RowReadsScreen):
         # Dimmed while its account's last poll failed: a row the call failed on is the one
         # it started from, last seen, and nothing the follow read is a listing's yet.
         self.table.put(target, stale=not self.portal.seen_now(target))
-        if (toast := message.batch.track(update)) is not None:
+        if update.finished and update.refused:  # refused as sent: the note a refusal shows
+            for note in message.batch.refuse(update.message, target.key):
+                self.toaster.notify(note)
+        elif (toast := message.batch.track(update)) is not None:
             self.toaster.notify(toast)
         self.refresh_keys()
 
