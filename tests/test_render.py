@@ -161,6 +161,21 @@ def test_a_change_that_failed_keeps_its_why_whole_at_80_columns() -> None:
     assert event_table([TABLE_HEADER, EVENT], 200) == render_table([TABLE_HEADER, EVENT])
 
 
+def test_a_refused_change_keeps_its_why_whole_at_80_columns() -> None:
+    """A change refused as sent (its intent logged, then a `wm serve`'s 409) says why as a
+    failed one does: its detail whole, under its row, where `wm events` was cut to
+    'by root: the…' at 80 columns."""
+    why = (
+        "by root: the aggregator refused: Heat would refuse to suspend quiet: resource "
+        "group/0 is CHECK_FAILED; fix it with `wm app update quiet`, or destroy it"
+    )
+    refused = (*EVENT[:2], "stop", "team", "apps/4f1c", "quiet", "→ running", "refused", why)
+    lines = event_table([TABLE_HEADER, refused], 80).splitlines()
+    assert max(len(line) for line in lines) <= 80, lines
+    assert lines[1].rstrip().endswith("refused"), lines
+    assert " ".join(line.strip() for line in lines[2:]) == why, lines
+
+
 def test_followed_event_lines_fit_the_terminal_and_never_regain_a_column() -> None:
     """`wm events --follow` at 80 columns: each line fits, as the table's row would; a
     short line after a long one keeps the narrower layout (no column comes and goes)."""

@@ -17,8 +17,11 @@ from textual.widgets import Input, Static
 from tests.conftest import DEV_KEY, Cloud
 from tests.processes import free_port
 from tests.ui.conftest import (
+    ACT,
     FIXED_NOW,
     Live,
+    _event,
+    _h,
     cached_app,
     ec2_account,
     fixed_events,
@@ -430,3 +433,34 @@ async def test_the_text_filter_finds_an_id_from_its_start_not_its_middle(
         assert set(names(screen)) == {"web-1"}
         await pilot.press("escape", "slash", *web1.removeprefix("i-"))
         assert set(names(screen)) == {"web-1"}
+
+
+async def test_an_action_refused_as_sent_reads_refused_not_failed(events_portal: Portal) -> None:
+    """A stop whose intent was recorded, then refused as sent (a `wm serve`'s 409): its
+    outcome is `refused`, shown with its own glyph, found by the word, and not among the
+    failures (it was logged and shown as `✗ failed`)."""
+    intent = _event(ACT, "stop", "dev", "web-2", _h(0, 10), "running", outcome="requested")
+    refused = _event(
+        ACT,
+        "stop",
+        "dev",
+        "web-2",
+        _h(0, 9),
+        None,
+        "running",
+        outcome="refused",
+        detail="the aggregator refused: web-2 is held by a lease",
+        cause=intent.key,
+    )
+    events_portal.store.append_events([intent, refused])
+    app = cached_app(events_portal)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = await open_events(pilot)
+        await pilot.press("slash", *"refused")
+        assert names(screen) == ["web-2"]
+        row = [str(cell) for cell in screen.table.get_row_at(0)]
+        await pilot.press("escape", "slash", *"failed")
+        failed = names(screen)
+    assert "⊘ refused" in row, row
+    assert "web-2" not in failed
