@@ -287,6 +287,40 @@ def test_events_caused_after_reads_one_causes_events_alone(opener: Opener) -> No
     assert store.events_caused_after("nothing", 0) == []
 
 
+def test_a_refused_outcome_is_kept_and_settles_its_intent(opener: Opener) -> None:
+    """An action refused as sent once its intent was logged: its outcome reads back as
+    `refused` from another process, and the intent is settled (not left open for a poll to
+    settle as failed after action_timeout), with no migration: the outcome is free text."""
+    intent_key = "action:dev:i-1:stop:1.0"
+    intent = Event(
+        key=intent_key,
+        at=T0,
+        source=EventSource.ACTION,
+        kind="stop",
+        account="dev",
+        target="i-1",
+        outcome="requested",
+    )
+    refused = intent.model_copy(
+        update={
+            "key": f"{intent_key}:outcome",
+            "at": T0 + timedelta(seconds=1),
+            "outcome": "refused",
+            "detail": "the aggregator refused: web is locked",
+            "cause": intent_key,
+        }
+    )
+    store = opener()
+    store.append_events([intent, refused])
+    store.close()
+    again = opener()
+    assert [(e.outcome, e.cause) for e in again.events()] == [  # newest first
+        ("refused", intent_key),
+        ("requested", None),
+    ]
+    assert again.open_intents("dev") == []
+
+
 def test_the_store_serves_several_threads(opener: Opener) -> None:
     store = opener()
     errors: list[BaseException] = []
