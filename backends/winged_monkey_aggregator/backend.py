@@ -237,10 +237,11 @@ class AggregatorBackend(Backend):
             self._ends[(action, instance_id)] = ActionEnd("failed", said)
 
     def ended(self, action: Action, instance: Instance) -> ActionEnd | None:
-        """The server's ok outcome of the action this client just sent (`act`), in its
-        words: where its account's backend read the action over (`Backend.ended`: a Heat
-        check completed on an app that stays in error), the relayed row's state alone
-        would say it failed ('went to error')."""
+        """The server's outcome of the action this client just sent (`act`: ok; or, read
+        once the server's follow of it ended, `_settle`: ok or failed), in its words:
+        where its account's backend read the action over (`Backend.ended`: a Heat check
+        completed on an app that stays in error), the relayed row's state alone would
+        say it failed ('went to error')."""
         return self._ends.pop((action, instance.id), None)
 
     async def _outcomes(self, href: str) -> list[Event]:
