@@ -14,6 +14,7 @@ from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import ActiveBinding, Binding, BindingType
 from textual.message import Message
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widgets import Input, Static
 from textual.worker import Worker, WorkerState
@@ -25,6 +26,7 @@ from winged_monkey.engine.portal import AccountUpdate, ActionUpdate, Portal
 from winged_monkey.errors import ActionNotAllowed, WMError
 from winged_monkey.models import Instance, InstanceKind
 from winged_monkey.ui.bindings import footer_order
+from winged_monkey.ui.keyed_words import with_keys
 from winged_monkey.ui.screens.accounts import AccountsScreen
 from winged_monkey.ui.screens.app_detail import AppScreen
 from winged_monkey.ui.screens.app_update import cannot_update, open_update
@@ -123,6 +125,11 @@ class MainScreen(RowReadsScreen):
             if "." not in b.action  # the app's actions are checked by the app
         ]
         self._keys_shown: tuple[bool | None, ...] = ()
+        #: Each action's first key, as the keymap sets it: said beside the `wm` commands
+        #: of the backends' words (`notify`).
+        self._action_key: dict[Action, str] = {}
+        for key, action in action_keys(self.keys).items():
+            self._action_key.setdefault(action, key)
         #: The update key, as the keymap sets it: off but on an app's row, it says why.
         self._update_keys = {
             key.strip()
@@ -140,6 +147,19 @@ class MainScreen(RowReadsScreen):
         )
 
     # -- layout --------------------------------------------------------------
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """A note of this view: a backend's `wm reset stuck` gets its key here beside it."""
+        said = with_keys(message, self._action_key)
+        super().notify(said, title=title, severity=severity, timeout=timeout, markup=markup)
 
     def compose(self) -> ComposeResult:
         yield Header()
