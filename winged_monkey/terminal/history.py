@@ -50,6 +50,14 @@ LAUNCHED = "launched"
 _STATE_ORDER = {str(state): n for n, state in enumerate(InstanceState)}
 
 
+def in_portal_words(event: Event) -> bool:
+    """Whether the event's states are the portal's (running, stopped...). A backend's own
+    log speaks its provider's words (Heat's CREATE_COMPLETE, of the stack or of one of its
+    resources): it is listed and read, but it times no state, or an app read
+    CREATE_COMPLETE for hours beside its own `suspended` and ran for none of them."""
+    return all(s is None or s in _STATE_ORDER for s in (event.old_state, event.new_state))
+
+
 def duration_text(seconds: float) -> str:
     """Two units at most: 45s, 12m 05s, 3h 07m, 2d 4h, 3w 1d."""
     total = max(0, int(seconds))
@@ -149,7 +157,7 @@ def state_spans(events: Iterable[Event], launched: datetime | None = None) -> li
     A change found after a gap (`since`) ends the old state when it was last listed, and
     the time until the change was found is a NOT_LISTED span: no state was seen then.
     """
-    ordered = sorted(events, key=reached_at)
+    ordered = sorted(filter(in_portal_words, events), key=reached_at)
     first = min(ordered, key=lambda e: e.at, default=None)
     before = first.old_state if first is not None else None
     spans: list[StateSpan] = []
@@ -284,7 +292,7 @@ def running_by_account(
     """
     unlisted = unlisted or {}
     running: dict[str, list[int]] = {name: [0] * bins.count for name in accounts}
-    by_target = _by_target(events)
+    by_target = _by_target(filter(in_portal_words, events))
     listed = {(i.account, i.id): i for i in instances}
     for key, instance in listed.items():
         if key in by_target or instance.state is not InstanceState.RUNNING:
