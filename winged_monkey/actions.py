@@ -45,6 +45,13 @@ class Action(StrEnum):
     def past(self) -> str:
         return _PAST[self]
 
+    def ended_as(self, state: InstanceState) -> str:
+        """What the action did, in the words of the state it was seen to end in: an app's
+        stop (a Heat stack's suspend) read "shop stopped" where its row reads suspended."""
+        if self is Action.STOP and state is S.SUSPENDED:
+            return _PAST[Action.SUSPEND]
+        return _PAST[self]
+
 
 _REACHED: dict[Action, frozenset[InstanceState]] = {
     Action.START: frozenset({S.RUNNING}),

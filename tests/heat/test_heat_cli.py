@@ -146,7 +146,7 @@ def test_stop_start_destroy_an_app_from_the_cli(cli: Cli) -> None:
 
     stop = cli.run("stop", "shop", "--yes")
     assert stop.exit_code == ExitCode.OK, stop.output
-    assert stop.stdout.strip() == f"ops/{stack}: ok: shop stopped"
+    assert stop.stdout.strip() == f"ops/{stack}: ok: shop suspended"  # as `wm ls` reads it
     assert heat.status("ops", stack) == "SUSPEND_COMPLETE"
 
     start = cli.run("start", f"ops/{stack}")
@@ -515,7 +515,7 @@ def test_a_suspended_app_checked_since_suspends_again_then_starts(cli: Cli) -> N
     assert _resumes(heat, "chk", at, "quiet") == 0
     stopped = cli.run("stop", "quiet", "--yes")
     assert stopped.exit_code == ExitCode.OK, stopped.output
-    assert stopped.output.splitlines()[-1].endswith("ok: quiet stopped"), stopped.output
+    assert stopped.output.splitlines()[-1].endswith("ok: quiet suspended"), stopped.output
     started = cli.run("start", "quiet")
     assert started.exit_code == ExitCode.OK, started.output
     assert heat.status("chk", stack) == "RESUME_COMPLETE"

@@ -286,7 +286,7 @@ class Operations:
             if final is None and seen is not None:
                 # The call itself waited for the provider and read the instance then
                 # (Backend.act): that reading is the outcome; there is nothing to follow.
-                text = f"{seen.name} {action.past} (observed as the call ended)"
+                text = f"{seen.name} {action.ended_as(seen.state)} (observed as the call ended)"
                 final = ActionUpdate(action, seen, "done", text, intent.key)
             if final is None:
                 async for update in self.follow(backend, action, instance):
@@ -376,7 +376,9 @@ class Operations:
                     yield ActionUpdate(action, fresh, end.phase, end.message)
                     return
                 if action.reached(fresh.state, fresh.kind):
-                    yield ActionUpdate(action, fresh, "done", f"{fresh.name} {action.past}")
+                    yield ActionUpdate(
+                        action, fresh, "done", f"{fresh.name} {action.ended_as(fresh.state)}"
+                    )
                     return
                 if fresh.state is InstanceState.ERROR:
                     cause = str(fresh.extra.get("fault") or fresh.raw_state)
