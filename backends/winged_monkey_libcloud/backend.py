@@ -177,9 +177,12 @@ class LibcloudBackend(Backend):
     async def check(self) -> str:
         count = len(await self.list_instances())
         region = self.account.region or ""
+        source = self.secrets.source
+        # A libvirtd with auth_tcp = "none" needs none: "credentials from none" read as a fault.
+        creds = "no credentials" if source == "none" else f"credentials from {source}"
         return (
             f"{self.provider} {region} at {self._where()}: reachable, {count} "
-            f"instance{'s' if count != 1 else ''} (credentials from {self.secrets.source})"
+            f"instance{'s' if count != 1 else ''} ({creds})"
         ).replace("  ", " ")
 
     async def close(self) -> None:

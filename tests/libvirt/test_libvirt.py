@@ -333,6 +333,7 @@ def test_a_tcp_uri_needs_no_credentials_and_is_named_in_the_check(
 
     said = asyncio.run(run())
     assert said.startswith(f"libvirt at {daemon.uri}: reachable, "), said
+    assert said.endswith(" (no credentials)"), said  # not "(credentials from none)"
 
 
 def wm(daemon: Libvirtd, tmp_path: Path, *args: str, settings: str = "") -> Result:
