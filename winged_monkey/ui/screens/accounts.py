@@ -29,7 +29,7 @@ from winged_monkey.ui.widgets.vi_keys import ViScroll, taken_keys
 from winged_monkey.user.binding_ids import BindingId
 
 #: Column widths of the heading and each account's line.
-NAME, BACKEND, PHASE, AGE = 16, 14, 12, 10
+NAME, BACKEND, PHASE, AGE = 16, 19, 12, 10
 
 
 def summary(statuses: Iterable[AccountStatus]) -> str:
