@@ -39,6 +39,8 @@ _OWN = frozenset({Action.DESTROY, Action.POWEROFF, Action.RESET, Action.RESUME, 
 _NO_DAEMON = re.compile(
     r"Failed to connect socket to '(?P<path>[^']*)': (No such file or directory|Connection refused)"
 )
+#: A +tcp uri's daemon that is not there, or not listening on TCP (libvirtd's default).
+_NO_LISTENER = re.compile(r"unable to connect to server at '[^']*': Connection refused")
 
 
 class LibvirtBackend(GenericBackend):
@@ -111,6 +113,12 @@ class LibvirtBackend(GenericBackend):
                 ": is libvirt's daemon running on this machine? Start it (`sudo systemctl "
                 "start libvirtd`, or virtqemud where the daemons are split), or name its "
                 "socket in the uri (?socket=/path)"
+            )
+        elif _NO_LISTENER.search(words):
+            words += (
+                ": is libvirt's daemon listening there? It listens on TCP only when told "
+                "(libvirtd-tcp.socket, or --listen with listen_tcp = 1); or reach it over ssh "
+                "(qemu+ssh://user@host/system)"
             )
         if driver is not None and self._lost(driver):
             words += (

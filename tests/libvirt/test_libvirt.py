@@ -153,8 +153,11 @@ def test_a_dead_libvirtd_fails_only_its_account(daemon: Libvirtd, tmp_path: Path
     phases = asyncio.run(run())
     assert phases["lab"] == "ok"
     assert phases["gone"] == (
-        "libvirt: unable to connect to server at '127.0.0.1:9': Connection refused"
-    )
+        "libvirt: unable to connect to server at '127.0.0.1:9': Connection refused: is "
+        "libvirt's daemon listening there? It listens on TCP only when told "
+        "(libvirtd-tcp.socket, or --listen with listen_tcp = 1); or reach it over ssh "
+        "(qemu+ssh://user@host/system)"
+    )  # what to do, not libvirt's words alone
 
 
 @pytest.mark.parametrize("socket", ["missing", "stale"])
