@@ -129,7 +129,7 @@ def test_start_and_stop_read_an_apps_resources_once(
 
     stop = cli.run("stop", target, "--yes")
     assert stop.exit_code == ExitCode.OK, stop.output
-    assert stop.stdout.strip() == f"once/{stack}: ok: shop stopped"
+    assert stop.stdout.strip() == f"once/{stack}: ok: shop suspended"  # as `wm ls` reads it
     assert heat.status("once", stack) == "SUSPEND_COMPLETE"
     assert readings() == 1, proxy.request_lines
     start = cli.run("start", target)
