@@ -297,7 +297,7 @@ class Launcher(Catalogs):
                 answer = "failed"
                 message = f"{exc.message}; the launch was not sent: nothing was created"
                 refused = pending.model_copy(update={"raw_state": "launch not sent"})
-                update = ActionUpdate(Action.START, refused, "failed", message)
+                update = ActionUpdate(Action.START, refused, "failed", message, seen=False)
                 await self.operations.settle(intent, update, time.monotonic() - started)
                 raise UnreachableError(message, account=exc.account) from exc
             # Said once: a `wm serve`'s launch lost so says it already, in its own words.
@@ -310,7 +310,8 @@ class Launcher(Catalogs):
         except Exception as exc:
             answer = "failed"
             refused = pending.model_copy(update={"raw_state": "launch refused"})
-            update = ActionUpdate(Action.START, refused, "failed", describe(exc))
+            # No instance came of it: "pending" was never seen, no state is logged.
+            update = ActionUpdate(Action.START, refused, "failed", describe(exc), seen=False)
             await self.operations.settle(intent, update, time.monotonic() - started)
             raise
         finally:

@@ -69,6 +69,9 @@ class ActionUpdate:
     #: A finished one: the provider refused it as sent (ActionNotAllowed from the call: a
     #: `wm serve`'s 409), nothing done; said as a refusal (`wm` exits 4), not a failure.
     refused: bool = False
+    #: False: `instance.state` was not observed (a launch refused before any instance, a
+    #: failure on a row whose account could not be listed): logged as no new state.
+    seen: bool = True
 
     @property
     def finished(self) -> bool:
@@ -237,6 +240,8 @@ class Operations:
         backend = await self.accounts.backend(instance.account)
         # An account that failed its last poll: a call that fails too is said as its.
         failed_poll = account.status.unseen(instance) == "failed"  # not "not listed": no poll ran
+        # A failure leaves the row as it was: its state is known only if it was seen now.
+        seen_before = self.seen_now(instance)
         started, at = time.monotonic(), self.clock()
         moving = instance.model_copy(update={"state": _moving_state(action, instance)})
         asker = user or self.user
@@ -269,11 +274,17 @@ class Operations:
                 )
             except ActionNotAllowed as exc:  # refused as sent (a server read what refuses it)
                 final = ActionUpdate(
-                    action, instance, "failed", exc.message, intent.key, refused=True
+                    action,
+                    instance,
+                    "failed",
+                    exc.message,
+                    intent.key,
+                    refused=True,
+                    seen=seen_before,
                 )
             except PluginBug as exc:  # a backend's bug is the action's failure, said as such
                 text = f"backend: {exc.message}"
-                final = ActionUpdate(action, instance, "failed", text, intent.key)
+                final = ActionUpdate(action, instance, "failed", text, intent.key, seen=seen_before)
             except WMError as exc:
                 text = exc.message
                 if failed_poll and not isinstance(exc, RefusedAsRead):
@@ -281,7 +292,7 @@ class Operations:
                         f" ({instance.account} failed its last poll too: {instance.name}'s "
                         "state now is unknown; its row shows the state last seen)"
                     )
-                final = ActionUpdate(action, instance, "failed", text, intent.key)
+                final = ActionUpdate(action, instance, "failed", text, intent.key, seen=seen_before)
             seen = _at_target(action, instance, observed)
             if final is None and seen is not None:
                 # The call itself waited for the provider and read the instance then
@@ -461,7 +472,7 @@ class Operations:
             account=intent.account,
             target=target.id,
             target_name=target.name or intent.target_name,
-            new_state=str(target.state) if update.phase != "unknown" else None,
+            new_state=str(target.state) if update.phase != "unknown" and update.seen else None,
             outcome=outcome,
             user=intent.user or self.user,
             detail=update.message,
