@@ -322,6 +322,13 @@ class Backend(ABC):
         `Portal.refusal` asks, so the UI offers no key for it. No network call."""
         return None
 
+    def refusal_unseen(self, action: Action, instance: Instance) -> str | None:
+        """`refusal` for a row whose state is not seen now (its account failed its last
+        poll, or its source keeps it as last seen): only what does not hang on its state
+        (a role's), since nobody knows that state. None, the default: nothing. No network
+        call."""
+        return None
+
     async def read_refusal(self, action: Action, instance: Instance) -> str | None:
         """Why the provider would refuse `action` on this row, read from it now where its
         state alone does not say (a Heat app: its resources, nested ones too); None when

@@ -194,6 +194,13 @@ class AggregatorBackend(Backend):
             )
         return f"the aggregator offers no {action} on {instance.name} now{role}"
 
+    def refusal_unseen(self, action: Action, instance: Instance) -> str | None:
+        """A row of a server account that failed its poll carries the links its role has
+        on a row of unknown state (the server refuses nothing by state there): an
+        operator's has no destroy, and `refusal` leaves to the state what its state would
+        refuse. So the TUI offers no key the server would refuse as sent."""
+        return self.refusal(action, instance)
+
     async def act(self, action: Action, instance: Instance) -> None:
         link = self._link(action, instance)
         if link is None:

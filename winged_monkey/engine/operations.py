@@ -172,8 +172,12 @@ class Operations:
             # 'synthetic', a backend of no provider
             return backend.lacks(action) or f"{kind} cannot {action}"
         seen_now = self.seen_now(instance)
-        # A row not seen now: neither the portal nor the backend refuses by its state.
-        said = backend.refusal(action, instance) if backend is not None and seen_now else None
+        # A row not seen now: neither the portal nor the backend refuses by its state (what
+        # an aggregator's token may do there still holds).
+        said = None
+        if backend is not None:
+            check = backend.refusal if seen_now else backend.refusal_unseen
+            said = check(action, instance)
         if said is None and backend is not None and backend.retries(action, instance):
             return None  # the provider takes it again, though its state alone refuses it
         return refusal(action, instance, seen_now=seen_now, backend=said)
