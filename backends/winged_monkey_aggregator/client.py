@@ -96,6 +96,19 @@ def bearer_token(account: AccountConfig, secrets: Secrets) -> str:
     return secrets.require_secret().strip()
 
 
+def renewal(account: AccountConfig, secrets: Secrets) -> str:
+    """How to put a new token where this account read the one it sent (said when the server
+    refuses it): `set-secret` stores in a keyring that an env or command account never reads."""
+    creds = account.credentials
+    if (secrets.token or "").strip() and creds.token_env:
+        return f"export it as {creds.token_env} (the variable token_env names)"
+    if secrets.source.startswith("env ") and creds.secret_env:
+        return f"export it as {creds.secret_env} (the variable secret_env names)"
+    if secrets.source == "secret_command":
+        return "have secret_command print it"
+    return f"store it with `wm accounts set-secret {account.name}`"
+
+
 class AggregatorClient:
     """Requests to one aggregator as one token's holder."""
 
@@ -132,6 +145,8 @@ class AggregatorClient:
             "Accept": "application/json",
             "User-Agent": USER_AGENT,
         }
+        #: Where a refused token's successor goes, for the 401's words.
+        self.renew = renewal(account, secrets)
         parts = urlsplit(self.settings.url)
         port = parts.port or (443 if parts.scheme == "https" else 80)
         self.where = f"{parts.hostname}:{port}"
@@ -230,7 +245,7 @@ class AggregatorClient:
                 account=self.account,
             )
         if reply.status_code >= 400:
-            raise reply_error(reply, account=self.account, where=self.where)
+            raise reply_error(reply, account=self.account, where=self.where, renew=self.renew)
         if reply.status_code >= 300:
             raise not_the_api(reply, account=self.account, where=self.where)
         return reply

@@ -80,15 +80,19 @@ _REFUSED = {
 }
 
 
-def reply_error(reply: httpx.Response, *, account: str, where: str) -> WMError:
-    """The WMError for an answer with status >= 400 from the aggregator at `where`."""
+def reply_error(
+    reply: httpx.Response, *, account: str, where: str, renew: str | None = None
+) -> WMError:
+    """The WMError for an answer with status >= 400 from the aggregator at `where`.
+    `renew`: how this account takes a new token, where it read the refused one (default:
+    the keyring's `wm accounts set-secret`)."""
     status = reply.status_code
     code, said = server_error(reply)
     if status == 401:
         why = _REFUSED.get(code, "it does not know your token (mistyped, or not one of its own)")
         return TokenRefused(
             f"the aggregator at {where} refused the token: {why}. Ask the team admin for a "
-            f"new token and store it with `wm accounts set-secret {account}`",
+            f"new token and {renew or f'store it with `wm accounts set-secret {account}`'}",
             account=account,
         )
     if status == 403:

@@ -12,6 +12,7 @@ import pytest
 from tests.aggregator.server import RunningAggregator, two_pool_aggregator
 from tests.aggregator_client.conftest import Portals, aggregator_account, refresh, until
 from tests.conftest import Cloud
+from winged_monkey.account import AccountConfig, Credentials
 from winged_monkey.actions import Action
 from winged_monkey.catalog import LaunchRequest
 from winged_monkey.demo.server import MotoServer
@@ -221,11 +222,36 @@ async def test_refused_tokens_say_why_and_what_to_do(
         "garbled": "it does not know your token (mistyped, or not one of its own)",
     }
     for name in tokens:
+        # The account reads its token from secret_env (no keyring): the new one goes there;
+        # `wm accounts set-secret` stores in a keyring this account never reads.
+        var = "WM_AGG_" + name.upper()
         assert updates[name].status.error == (
             f"the aggregator at {where} refused the token: {why[name]}. Ask the team admin "
-            f"for a new token and store it with `wm accounts set-secret {name}`"
+            f"for a new token and export it as {var} (the variable secret_env names)"
         )
         assert tokens[name] not in str(updates[name].status.error)
+
+
+async def test_a_refused_token_from_token_env_says_to_export_the_new_one_there(
+    team: RunningAggregator, cloud: Cloud, portals: Portals
+) -> None:
+    """`wm ls` over an account whose token_env holds an expired token said to store the new
+    one with `wm accounts set-secret`, which token_env, read first, would go on hiding."""
+    cloud.monkeypatch.setenv("TEAM_TOKEN", team.expired("eve", "operator"))
+    account = AccountConfig.model_validate(
+        {
+            "name": "team",
+            "backend": "aggregator",
+            "url": team.url,
+            "credentials": Credentials(keyring=False, token_env="TEAM_TOKEN"),
+        }
+    )
+    error = (await refresh(portals(account)))["team"].status.error or ""
+    assert error.endswith(
+        "your token has expired. Ask the team admin for a new token and export it as "
+        "TEAM_TOKEN (the variable token_env names)"
+    ), error
+    assert "set-secret" not in error
 
 
 async def test_a_rate_limited_token_is_told(
