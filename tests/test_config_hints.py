@@ -124,6 +124,16 @@ def refusal_of(tmp_path: Path, table: str, *, at_load: bool = True) -> str:
             "unknown key 'verify' for a vsphere account (did you mean 'insecure'? a vsphere "
             "account turns verification off with insecure = true)",
         ),
+        (  # the credentials' own keys, written in the account's table
+            f'{AGGREGATOR}\ntoken_env = "TEAM_TOKEN"',
+            "unknown key 'token_env' for an aggregator account (it goes in the account's "
+            "credentials: credentials = { token_env = ... })",
+        ),
+        (
+            f'{KEYSTONE}\nsecret_command = "pass show heat"',
+            "unknown key 'secret_command' for a heat account (it goes in the account's "
+            "credentials: credentials = { secret_command = ... })",
+        ),
         (
             f"{AGGREGATOR}\ninsecure = true",
             "unknown key 'insecure' for an aggregator account (did you mean 'verify'? an "

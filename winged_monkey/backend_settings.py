@@ -21,7 +21,7 @@ from pydantic import (
     field_validator,
 )
 
-from winged_monkey.account import AccountConfig
+from winged_monkey.account import AccountConfig, Credentials
 from winged_monkey.config_words import SYNONYMS, TURNS_OFF, a, meant
 from winged_monkey.names import POOL_NAME, POOL_NAME_WORDS
 from winged_monkey.ssh_settings import SshSettings
@@ -171,6 +171,9 @@ def _hint(
         return secret_hint(account.name)
     if key in misplaced:
         return f" ({misplaced[key]})"
+    if key in Credentials.model_fields and key.lower() not in SYNONYMS:
+        # Written beside `url` as README's `token_env` reads; its table is the credentials.
+        return f" (it goes in the account's credentials: credentials = {{ {key} = ... }})"
     close = meant(key, valid)
     if close is None:
         return ""
