@@ -277,14 +277,10 @@ class Operations:
                     intent.key,
                 )
             except ActionNotAllowed as exc:  # refused as sent (a server read what refuses it)
+                # Nothing done, and the provider read a state this row does not show (`web is
+                # already stopped` of a row listed running): no new state to log.
                 final = ActionUpdate(
-                    action,
-                    instance,
-                    "failed",
-                    exc.message,
-                    intent.key,
-                    refused=True,
-                    seen=seen_before,
+                    action, instance, "failed", exc.message, intent.key, refused=True, seen=False
                 )
             except PluginBug as exc:  # a backend's bug is the action's failure, said as such
                 text = f"backend: {exc.message}"
