@@ -54,6 +54,13 @@ class _Wire(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore", defer_build=True)
 
 
+class _WireIn(_Wire):
+    """A request's body: a field it does not take is refused (422 naming those it takes),
+    never ignored (`{"expires": "1h"}` gave a 90-day token)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
+
+
 class ErrorBody(_Wire):
     code: str = Field(description="Stable, machine-readable: unauthorized, forbidden, ...")
     message: str = Field(description="What happened and what to do, for a person.")
@@ -215,7 +222,7 @@ class CatalogOut(_Wire):
     )
 
 
-class LaunchIn(LaunchSpec, _Wire):
+class LaunchIn(LaunchSpec, _WireIn):
     """A launch of one of the pool's deployables: which, its name, where, how many."""
 
     deployable: str
@@ -325,7 +332,7 @@ def user_name_problem(name: str) -> str | None:
     return None
 
 
-class TokenIn(_Wire):
+class TokenIn(_WireIn):
     user: str = Field(min_length=1, max_length=64, pattern=r"^\S(.*\S)?$")
     role: Role
     pool: str | None = Field(None, description="Required for an admin of one pool.")

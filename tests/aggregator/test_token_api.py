@@ -66,3 +66,25 @@ def test_an_admin_of_one_pool_manages_that_pool_only(aggregator: RunningAggregat
         ("token-revoke", "ann", record["id"], "al"),
     }
     assert not [e for e in logged if issued in (e.detail or "")]
+
+
+def test_a_body_field_the_api_does_not_take_is_refused_not_ignored(
+    aggregator: RunningAggregator,
+) -> None:
+    """`{"expires": "1h"}` (the CLI's --expires) made a token for 90 days, the default of
+    `expires_days`, and said nothing; a launch's `instance_type` was dropped the same way."""
+    with aggregator.client(aggregator.mint("ann", "admin")) as client:
+        before = {t["id"] for t in client.get(f"{V1}/tokens").json()}
+        body = {"user": "tmp", "role": "viewer", "expires": "1h"}
+        reply = client.post(f"{V1}/tokens", json=body)
+        assert reply.status_code == 422, reply.text
+        assert reply.json()["error"]["message"] == (
+            "expires: not a field of this body; it takes expires_days, pool, role, user"
+        )
+        assert {t["id"] for t in client.get(f"{V1}/tokens").json()} == before  # none made
+        launch = {"deployable": "team-a:image:ami-1e749f67", "name": "w", "instance_type": "x"}
+        reply = client.post(f"{V1}/pools/alpha/launches", json=launch)
+        assert reply.status_code == 422, reply.text
+        said = reply.json()["error"]["message"]
+        assert said.startswith("instance_type: not a field of this body; it takes count, "), said
+        assert "size" in said

@@ -42,6 +42,7 @@ from winged_monkey.serve.refusals import (
     check_query,
     path_hint,
     query_hint,
+    unknown_field,
 )
 from winged_monkey.serve.service import Aggregator, client_cause
 from winged_monkey.serve.tokens import TokenError, TokenRecord, TokenStore
@@ -539,7 +540,8 @@ def _error_handlers(app: FastAPI) -> None:
         parts = []
         for error in exc.errors()[:5]:
             where = ".".join(str(p) for p in error.get("loc", ()) if p != "body")
-            parts.append(f"{where}: {error.get('msg', 'invalid')}{query_hint(error)}")
+            said = unknown_field(request, error) or error.get("msg", "invalid")
+            parts.append(f"{where}: {said}{query_hint(error)}")
         return error_response(422, "invalid", "; ".join(parts) or "invalid request")
 
     async def crashed(request: Request, exc: Exception) -> Response:

@@ -133,6 +133,21 @@ def query_hint(error: Mapping[str, Any]) -> str:
     return ""
 
 
+def unknown_field(request: Request, error: Mapping[str, Any]) -> str | None:
+    """The words for a body's field the route's model does not take (its 422), naming those
+    it takes; None for any other error. Ignored, `{"expires": "1h"}` made a 90-day token."""
+    if error.get("type") != "extra_forbidden" or tuple(error.get("loc", ()))[:1] != ("body",):
+        return None
+    field = getattr(getattr(request.scope.get("route"), "body_field", None), "field_info", None)
+    model = getattr(field, "annotation", None)
+    takes = (
+        sorted(model.model_fields)
+        if isinstance(model, type) and issubclass(model, BaseModel)
+        else []
+    )
+    return "not a field of this body" + (f"; it takes {', '.join(takes)}" if takes else "")
+
+
 def path_hint(request: Request) -> str:
     """What a path no route has likely meant. With a trailing slash it was redirected (307,
     no body): `curl -s .../instances/ | jq length` printed nothing and exited 0."""
