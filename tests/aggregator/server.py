@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Literal, Self
 
 import httpx
 
+from tests.faultproxy import PASS, FaultProxy
 from tests.processes import ServerProcess, free_port, spawn, wait_listening
 from winged_monkey.demo.server import MotoServer
 from winged_monkey.serve.tokens import TokenStore
@@ -258,4 +259,23 @@ def two_pool_aggregator(
     with AggregatorProcess(workdir, config, server_env(workdir, env)) as process:
         running = RunningAggregator(process, workdir / "tokens.sqlite3", moto, ids)
         running.wait_listed(len(ids))
+        yield running
+
+
+#: An account that lists team-a's rows (us-east-1) through a fault proxy (`flaky_aggregator`).
+FLAKY = "team-flaky"
+
+
+@contextmanager
+def flaky_aggregator(
+    moto: MotoServer, workdir: Path, proxy: FaultProxy
+) -> Iterator[RunningAggregator]:
+    """`two_pool_aggregator` with FLAKY in pool gamma, reaching moto through `proxy` (its
+    fault PASS to begin with) with a short timeout: a test fails it at will."""
+    proxy.fault = PASS
+    toml = account_toml(FLAKY, "us-east-1", "gamma", proxy.port).replace(
+        "timeout = 10", "timeout = 3"
+    )
+    serve = "rate = 1000\nburst = 1000"
+    with two_pool_aggregator(moto, workdir, serve=serve, accounts=toml) as running:
         yield running

@@ -12,9 +12,8 @@ from pathlib import Path
 import httpx
 
 from tests.aggregator.replica_set import PASSWORD_ENV, V1, Replicas
-from tests.aggregator.server import AggregatorProcess, RunningAggregator, server_env
+from tests.aggregator.server import FLAKY, AggregatorProcess, RunningAggregator, server_env
 from tests.aggregator_client.test_stale_rows import (  # noqa: F401 (fixtures)
-    FLAKY,
     _phase,
     _rows,
     flaky,

@@ -15,12 +15,16 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.aggregator.server import AMI, RunningAggregator, account_toml, two_pool_aggregator
+from tests.aggregator.server import (
+    AMI,
+    FLAKY,
+    RunningAggregator,
+    flaky_aggregator,
+    two_pool_aggregator,
+)
 from tests.conftest import wait_until
-from tests.faultproxy import PASS, Fault, FaultProxy
+from tests.faultproxy import Fault, FaultProxy
 from winged_monkey.demo.server import MotoServer
-
-FLAKY = "team-flaky"  # us-east-1 as team-a: it lists team-a's web and batch
 
 
 @pytest.fixture
@@ -28,13 +32,7 @@ def flaky(
     moto_server: MotoServer, tmp_path: Path, fault_proxy: Callable[[int], FaultProxy]
 ) -> Iterator[tuple[RunningAggregator, FaultProxy]]:
     proxy = fault_proxy(moto_server.port)
-    proxy.fault = PASS
-    toml = account_toml(FLAKY, "us-east-1", "gamma", proxy.port).replace(
-        "timeout = 10", "timeout = 3"
-    )
-    with two_pool_aggregator(
-        moto_server, tmp_path / "agg", serve="rate = 1000\nburst = 1000", accounts=toml
-    ) as running:
+    with flaky_aggregator(moto_server, tmp_path / "agg", proxy) as running:
         yield running, proxy
 
 

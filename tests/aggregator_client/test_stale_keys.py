@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.aggregator.server import RunningAggregator, account_toml, two_pool_aggregator
+from tests.aggregator.server import FLAKY, RunningAggregator, flaky_aggregator
 from tests.aggregator_client.conftest import aggregator_account
 from tests.conftest import wait_until
-from tests.faultproxy import PASS, Fault, FaultProxy
+from tests.faultproxy import Fault, FaultProxy
 from tests.ui.conftest import settle, wait_for
 from winged_monkey.demo.server import MotoServer
 from winged_monkey.engine.portal import Portal
@@ -23,21 +23,13 @@ from winged_monkey.ui.app import WMApp
 from winged_monkey.ui.screens.main import MainScreen
 from winged_monkey.user.config import Config
 
-FLAKY = "team-flaky"  # us-east-1 as team-a: it lists team-a's web and batch
-
 
 @pytest.fixture
 def flaky_server(
     moto_server: MotoServer, tmp_path: Path, fault_proxy: Callable[[int], FaultProxy]
 ) -> Iterator[tuple[RunningAggregator, FaultProxy]]:
     proxy = fault_proxy(moto_server.port)
-    proxy.fault = PASS
-    toml = account_toml(FLAKY, "us-east-1", "gamma", proxy.port).replace(
-        "timeout = 10", "timeout = 3"
-    )
-    with two_pool_aggregator(
-        moto_server, tmp_path / "agg", serve="rate = 1000\nburst = 1000", accounts=toml
-    ) as running:
+    with flaky_aggregator(moto_server, tmp_path / "agg", proxy) as running:
         yield running, proxy
 
 

@@ -18,10 +18,12 @@ import httpx
 import pytest
 
 from tests.aggregator.server import (
+    FLAKY,
     AggregatorProcess,
     Role,
     RunningAggregator,
     account_toml,
+    flaky_aggregator,
     server_env,
     two_pool_aggregator,
 )
@@ -32,21 +34,13 @@ from tests.faultproxy import PASS, Fault, FaultProxy
 from winged_monkey.demo.server import MotoServer
 from winged_monkey.models import Event, EventSource, InstanceState
 
-FLAKY = "team-flaky"  # us-east-1 as team-a: it lists team-a's web and batch
-
 
 @pytest.fixture
 def flaky(
     moto_server: MotoServer, tmp_path: Path, fault_proxy: Callable[[int], FaultProxy]
 ) -> Iterator[tuple[RunningAggregator, FaultProxy]]:
     proxy = fault_proxy(moto_server.port)
-    proxy.fault = PASS
-    toml = account_toml(FLAKY, "us-east-1", "gamma", proxy.port).replace(
-        "timeout = 10", "timeout = 3"
-    )
-    with two_pool_aggregator(
-        moto_server, tmp_path / "agg", serve="rate = 1000\nburst = 1000", accounts=toml
-    ) as running:
+    with flaky_aggregator(moto_server, tmp_path / "agg", proxy) as running:
         yield running, proxy
 
 
