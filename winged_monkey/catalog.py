@@ -84,6 +84,12 @@ class AccountCatalog(BaseModel):
     #: Parts the provider would not give (key pairs refused, an image named in config
     #: gone), in words, so a view can say what is missing instead of showing nothing.
     notes: tuple[str, ...] = ()
+    #: Whether the provider's public images can be searched (`/`, `wm catalog --search`):
+    #: vSphere, Heat and an aggregator have none, and a search there read "0 images match".
+    searchable: bool = False
+    #: What to do when `items` is empty, in the provider's terms ("mark a powered-off VM
+    #: as a template"), said where the items would be.
+    empty_hint: str = ""
 
 
 class LaunchSpec(BaseModel):

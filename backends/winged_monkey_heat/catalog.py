@@ -59,6 +59,7 @@ async def account_catalog(
         provider="heat",
         region=account.region,
         items=tuple(await asyncio.gather(*(item(p) for p in files))),
+        empty_hint=f"put HOT templates (.yaml) in {folder}",
     )
 
 

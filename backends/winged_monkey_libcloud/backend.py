@@ -340,6 +340,8 @@ class LibcloudBackend(Backend):
             networks=tuple(networks),
             quotas=tuple(offer.with_own_limits(quotas, own_limits(self.account))),
             notes=tuple(notes),
+            # A family with a search overrides `_search` (EC2, OpenStack); the others have none.
+            searchable=type(self)._search is not LibcloudBackend._search,
         )
 
     def _sizes(self, driver: NodeDriver, notes: list[str]) -> list[Size]:

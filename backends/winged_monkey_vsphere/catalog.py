@@ -49,6 +49,8 @@ NO_FLAVOURS = (
     "vSphere has no flavours: a clone keeps its template's CPU and memory (size "
     f"{AS_TEMPLATE!r}, the price is the account's price_hourly)"
 )
+#: What an account with no template is told (vSphere has no public images to search).
+MAKE_TEMPLATE = "mark a powered-off VM as a template in vSphere to launch copies"
 
 
 @dataclass(frozen=True)
@@ -185,10 +187,6 @@ def to_catalog(found: Inventory, *, account: str, price_hourly: float | None) ->
     items = tuple(_item(found, t, account, price_hourly) for t in found.templates)
     size = Size(id=AS_TEMPLATE, name="as the template", price_hourly=price_hourly)
     notes = [NO_FLAVOURS]
-    if not items:
-        notes.append(
-            "no VM templates: mark a powered-off VM as a template in vSphere to launch copies"
-        )
     return AccountCatalog(
         account=account,
         provider="vsphere",
@@ -196,6 +194,7 @@ def to_catalog(found: Inventory, *, account: str, price_hourly: float | None) ->
         sizes=(size,),
         locations=tuple(found.locations()),
         notes=tuple(notes),
+        empty_hint=MAKE_TEMPLATE,  # said where the items would be
     )
 
 

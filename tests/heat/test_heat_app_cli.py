@@ -191,12 +191,14 @@ def test_wm_catalog_lists_a_heat_accounts_templates_unasked(cli: Cli, tmp_path: 
     cli.add_heat("cat")
     with cli.config.open("a") as f:
         f.write(f'templates = "{tree}"\n')
-    cli.add_heat("bare")  # no templates: no catalog, and none asked for
+    cli.add_heat("bare")  # no templates: no catalog, said in one line with what to add
     shown = cli.run("catalog")
     assert shown.exit_code == ExitCode.OK, shown.output
     assert shown.stdout.startswith("cat (heat)\n"), shown.stdout
     assert f"{tree}/app.yaml" in shown.stdout, shown.stdout
-    assert "bare" not in shown.output, shown.output
+    assert "bare" not in shown.stdout, shown.stdout
+    [said] = [line for line in shown.stderr.splitlines() if "bare" in line]
+    assert said.startswith("wm: bare: no catalog: a Heat account's catalog is the templates")
 
 
 def test_wm_catalog_of_a_heat_account_without_templates_says_what_to_add(cli: Cli) -> None:

@@ -88,6 +88,7 @@ def _catalog(
         provider="ec2",
         region=region,
         items=items,
+        searchable=True,  # EC2's public AMIs
         sizes=_sizes(factor),
         locations=tuple(Choice(id=f"{region}{z}", name=f"{region}{z}") for z in "abc"),
         key_pairs=(Choice(id="laptop", name="laptop"), Choice(id="ci", name="ci")),

@@ -111,7 +111,8 @@ def test_the_catalog_is_one_retrieval_and_a_template_is_no_instance(
 def test_no_templates_says_how_to_make_one(backend: VSphereBackend) -> None:
     found = asyncio.run(backend.catalog())
     assert found.items == ()
-    assert any("mark a powered-off VM as a template" in note for note in found.notes)
+    assert "mark a powered-off VM as a template" in found.empty_hint
+    assert not found.searchable  # vSphere has no public images: `/` is not offered
     assert found.locations  # the places are still there
 
 

@@ -90,7 +90,10 @@ def _catalog(
             rows += [(i.account, i.id, i.name, _cut(i.description, 50)) for i in found]
             click.echo(render_table(rows) if found else f"no public image matches {search!r}")
     else:
-        updates, none = asyncio.run(_catalogs(portal, names, accounts))
+        # Every configured account is accounted for: one with no catalog says why and what
+        # to do (a Heat account with no `templates` was left out unsaid).
+        every = accounts or [a.name for a in portal.config.accounts]
+        updates, none = asyncio.run(_catalogs(portal, names, every))
         for name, why in none:
             click.echo(f"wm: {name}: no catalog: {why}", err=True)
         catalogs = [u.catalog for u in updates if u.catalog is not None]
@@ -162,7 +165,7 @@ def _describe(c: AccountCatalog, all_sizes: bool) -> str:
         ]
         lines.append(render_table(rows, width))
     else:
-        lines.append("  no images or templates (name images in the config, or use --search)")
+        lines.append(f"  no images or templates ({_empty_hint(c)})")
     sizes = sorted(c.sizes, key=_cheapest) if not all_sizes else list(c.sizes)
     shown = sizes if all_sizes else sizes[:SIZES_SHOWN]
     if shown:
@@ -187,6 +190,13 @@ def _describe(c: AccountCatalog, all_sizes: bool) -> str:
         lines.append(_wrapped("  quota: ", "; ".join(quota), width))
     lines.extend(_wrapped("  note: ", note, width) for note in c.notes)
     return "\n".join(lines)
+
+
+def _empty_hint(c: AccountCatalog) -> str:
+    """What to do about an empty catalog: the provider's words, else where images come from."""
+    if c.empty_hint:
+        return c.empty_hint
+    return "name images in the config" + (", or use --search" if c.searchable else "")
 
 
 def _wrapped(head: str, text: str, width: int | None) -> str:

@@ -12,11 +12,12 @@ import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
+from winged_monkey import plugins
 from winged_monkey.backend import Backend, Capability
 from winged_monkey.catalog import AccountCatalog, CatalogItem
 from winged_monkey.engine.accounts import Account, Accounts
 from winged_monkey.engine.ranking import Ranked, SizeSpec, rank
-from winged_monkey.errors import ActionNotAllowed, InvalidRequest, describe
+from winged_monkey.errors import ActionNotAllowed, InvalidRequest, WMError, describe
 
 #: A catalog is kept this long; a launch drops its account's copy (its quota use changed).
 CATALOG_TTL_S = 300.0
@@ -104,6 +105,19 @@ class Catalogs:
             update = await next_done
             if update is not None:
                 yield update
+
+    def no_catalog_known(self, name: str) -> str | None:
+        """Why the account has no catalog, as known without a network call: its backend as
+        built, else its class (None: it may have one). A view counts every account with it."""
+        account = self.accounts.get(name)
+        if account.backend is not None:
+            backend = account.backend
+            return None if Capability.CATALOG in backend.capabilities else backend.NO_CATALOG
+        try:
+            cls = plugins.load(account.config.backend)
+        except WMError:
+            return "its backend did not load (wm accounts says why)"
+        return None if Capability.CATALOG in cls.CAPABILITIES else cls.NO_CATALOG
 
     async def no_catalog(self, account: str) -> str | None:
         """Why the account has no catalog (None: it has one), said to whoever asked for it."""

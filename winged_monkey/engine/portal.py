@@ -313,6 +313,10 @@ class Portal:
         as it arrives; an account that fails is an update with its error."""
         return self.launcher.catalogs(names, refresh=refresh)
 
+    def no_catalog_known(self, account: str) -> str | None:
+        """Why the account has no catalog, as known without a network call (None: it may)."""
+        return self.launcher.no_catalog_known(account)
+
     async def no_catalog(self, account: str) -> str | None:
         """Why the account has no catalog once built (None: it has one)."""
         return await self.launcher.no_catalog(account)

@@ -70,6 +70,8 @@ class Row:
     item: CatalogItem | None = None
     note: str = ""
     error: bool = False
+    #: The account has no catalog at all (the note says why): listed last.
+    none: bool = False
 
     @property
     def key(self) -> str:
@@ -163,8 +165,9 @@ class CatalogScreen(Screen[None]):
         self.rows: list[Row] = []
         self.pending: set[str] = set()
         self._search_account = ""
-        #: Accounts whose backend turned out to have no catalog (libvirt through libcloud).
-        self.skipped: set[str] = set()
+        #: Accounts with no catalog and why (libvirt, a Heat account with no `templates`):
+        #: each is a row, so every configured account is accounted for.
+        self.without: dict[str, str] = {}
         #: The "from" price by account and what an item needs of a size (its CPU, its
         #: minimums): thousands of images share a few, and each asks of hundreds of sizes.
         self._from: dict[tuple[str, str | None, int | None, int | None], float | None] = {}
@@ -193,6 +196,9 @@ class CatalogScreen(Screen[None]):
         self.search_input.display = False
         self._fit_columns()
         accounts = self.portal.catalog_accounts()
+        for config in self.portal.config.accounts:
+            if config.name not in accounts:
+                self._without(config.name)
         missing = []
         for account in accounts:
             cached = self.portal.cached_catalog(account)
@@ -255,10 +261,14 @@ class CatalogScreen(Screen[None]):
             self._from = {k: v for k, v in self._from.items() if k[0] != update.account}
             self.errors.pop(update.account, None)
         elif Capability.CATALOG not in self.portal.capabilities(update.account):
-            self.skipped.add(update.account)  # built, its backend says it has none after all
+            self._without(update.account)  # built, its backend says it has none after all
         else:
             self.errors[update.account] = update.error or "no catalog"
         self._show()
+
+    def _without(self, account: str) -> None:
+        why = self.portal.no_catalog_known(account) or "its provider offers nothing to launch"
+        self.without[account] = why
 
     def items_of(self, account: str) -> list[CatalogItem]:
         catalog = self.catalogs.get(account)
@@ -271,20 +281,41 @@ class CatalogScreen(Screen[None]):
         rows: list[Row] = []
         empty: list[Row] = []
         for account in accounts:
-            if account in self.skipped:
+            if account in self.without:
                 continue
             if account in self.errors:
                 empty.append(Row(account, note=self.errors[account], error=True))
             elif account in self.pending:
                 empty.append(Row(account, note="loading…"))
             elif not (items := self.items_of(account)):
-                empty.append(Row(account, note="no images; / searches"))
+                empty.append(Row(account, note=self._empty_note(account)))
             else:
                 rows.extend(Row(account, item) for item in items)
         order = {name: n for n, name in enumerate(accounts)}
         rows.sort(key=lambda r: (*group_key(r.item), order[r.account]) if r.item else ("", "", 0))
+        # Last, one row each: an account with no catalog is said, not silently left out.
+        none = [
+            Row(config.name, note=f"no catalog: {self.without[config.name]}", none=True)
+            for config in self.portal.config.accounts
+            if config.name in self.without
+        ]
         # First: below an account's thousands of images a failed or slow one was out of sight.
-        return empty + rows
+        return empty + rows + none
+
+    def _empty_note(self, account: str) -> str:
+        """An account whose catalog has no item: what to do, in its provider's terms."""
+        catalog = self.catalogs.get(account)
+        if catalog is not None and catalog.empty_hint:
+            return f"no images: {catalog.empty_hint}"
+        return "no images; / searches" if self.searchable(account) else "no images"
+
+    def searchable(self, account: str) -> bool:
+        """Whether `/` may search the account's public images (unknown until its catalog
+        arrives: a failed or loading one may)."""
+        if account in self.without:
+            return False
+        catalog = self.catalogs.get(account)
+        return catalog is None or catalog.searchable
 
     def _show(self, current: Row | None = None) -> None:
         """Fill the table; the cursor stays on `current` (the row under it by default)."""
@@ -363,6 +394,8 @@ class CatalogScreen(Screen[None]):
             parts.append(item_text(row.item))
         elif row.error:
             parts.append(Text(f"{row.account}: {row.note}", style="bold red"))
+        else:  # the whole note: the cell cuts it at the item's width
+            parts.append(Text(f"{row.account}: {row.note}"))
         catalog = self.catalogs.get(row.account)
         if catalog is not None:
             parts.append(account_details(catalog, SIZES_SHOWN))
@@ -372,7 +405,8 @@ class CatalogScreen(Screen[None]):
         items = len({group_key(r.item) for r in self.rows if r.item})
         # What went wrong first: the header cuts the end off at 80 columns.
         parts = [f"{len(self.errors)} failed"] if self.errors else []
-        accounts = len(set(self.portal.catalog_accounts()) - self.skipped)
+        # Of every configured account: one with no catalog counts too (a row says why).
+        accounts = len(self.portal.config.accounts)
         counted = f"{len(self.catalogs)} of {accounts} accounts"
         items_part = f"{items} item{'s' if items != 1 else ''}"
         if self.pending:  # one part, before the items: a narrow header drops the last first
@@ -395,17 +429,44 @@ class CatalogScreen(Screen[None]):
         if action == "search":
             if self.focused is self.search_input:
                 return False
-            return None if self.cursor_row is None else True
+            row = self.cursor_row
+            return None if row is None or not self.searchable(row.account) else True
         if action == "close_search":
             return self.search_input.display
         return True
 
     def on_key(self, event: events.Key) -> None:
-        """`l` on a row with nothing to launch (its binding is off) says why, as enter does."""
-        if self.focused is self.table and self.check_action("launch", ()) is None:
-            keys = self.portal.config.keys.get(BindingId.CATALOG_LAUNCH, "l")
-            if event.key in {key.strip() for key in keys.split(",")}:
-                self.action_launch()
+        """`l` on a row with nothing to launch (its binding is off) says why, as enter does;
+        `/` where the account has no public images to search, too."""
+        if self.focused is not self.table:
+            return
+        if self.check_action("launch", ()) is None and self._is_key(
+            event, BindingId.CATALOG_LAUNCH, "l"
+        ):
+            self.action_launch()
+        row = self.cursor_row
+        if (
+            row is not None
+            and self.check_action("search", ()) is None
+            and self._is_key(event, BindingId.CATALOG_SEARCH, "slash")
+        ):
+            catalog = self.catalogs.get(row.account)
+            hint = f": {catalog.empty_hint}" if catalog is not None and catalog.empty_hint else ""
+            said = (
+                f"Nothing to search on {row.account}: {row.note}"
+                if row.none
+                else f"{row.account} has no public images to search{hint}"
+            )
+            self.notify(
+                said,
+                title="Cannot search",
+                timeout=6,
+                markup=False,
+            )
+
+    def _is_key(self, event: events.Key, binding: str, default: str) -> bool:
+        keys = self.portal.config.keys.get(binding, default)
+        return event.key in {key.strip() for key in keys.split(",")}
 
     def action_launch(self) -> None:
         row = self.cursor_row
