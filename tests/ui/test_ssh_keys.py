@@ -115,3 +115,21 @@ async def test_help_lists_ctrl_z_and_what_ctrl_c_does(live: Live) -> None:
         )
         for key in ("e", "y", "Y", "L"):
             assert key in listed
+
+
+async def test_y_on_a_stopped_row_says_what_it_did_not_copy_and_why(live: Live) -> None:
+    """`y` on a stopped row: a note titled `Not allowed` said neither what was refused nor
+    (in its title) which key; it reads as the other refused keys do (`Cannot stop`)."""
+    app = live.app()
+    async with running(app) as (pilot, notes):
+        table = main_of(app).table
+        stopped = by_name(table, "batch")
+        table.select(stopped.key)
+        await pilot.press("y")
+        await wait_for(pilot, lambda: bool(notes.find("batch (dev/")), "y's note")
+        [note] = notes.find("batch (dev/")
+        assert note.title == "Cannot copy"
+        assert note.message.startswith("No ssh command copied: batch (dev/"), note.message
+        assert note.message.endswith("is stopped: start it first"), note.message
+        assert note.severity == "warning"
+        assert not notes.find("Not allowed")

@@ -7,11 +7,20 @@ from textual import work
 from textual.screen import Screen
 
 from winged_monkey.engine.portal import Portal
+from winged_monkey.errors import ActionNotAllowed
 from winged_monkey.models import Instance
 from winged_monkey.ui import clipboard, login
 from winged_monkey.ui.screens.console import ConsoleScreen
 from winged_monkey.ui.screens.pick import PickScreen
 from winged_monkey.ui.widgets.instance_table import InstanceTable
+
+#: What each read did not do when refused (a stopped row has no ssh), and its note's title,
+#: in the words of the other refused keys ("Cannot stop"): a bare "Not allowed" said neither.
+REFUSED = {
+    "copy": ("Cannot copy", "No ssh command copied"),
+    "ssh": ("Cannot ssh", "No ssh session"),
+    "console": ("Cannot show", "No console shown"),
+}
 
 
 class RowReadsScreen(Screen[None]):
@@ -37,8 +46,22 @@ class RowReadsScreen(Screen[None]):
 
     @work(group="login", exclusive=True, exit_on_error=False, description="ssh")
     async def _on_server(self, row: Instance, what: str) -> None:
-        """The row's server (an app's: its member, asked when several), then `what`. Errors
-        reach on_worker_state_changed, which shows their words."""
+        """The row's server (an app's: its member, asked when several), then `what`. A
+        refusal says what was not done and why; other errors reach on_worker_state_changed,
+        which shows their words."""
+        try:
+            await self._read_server(row, what)
+        except ActionNotAllowed as exc:
+            title, undone = REFUSED[what]
+            self.notify(
+                f"{undone}: {exc.message}",
+                title=title,
+                severity="warning",
+                timeout=6,
+                markup=False,
+            )
+
+    async def _read_server(self, row: Instance, what: str) -> None:
         server = await login.server_of(self.app, self.portal, row)
         if server is None:
             return
