@@ -23,7 +23,7 @@ from winged_monkey.cli.base import (
 )
 from winged_monkey.errors import WMError, describe
 from winged_monkey.ssh_settings import missing_files
-from winged_monkey.terminal.render import render_table
+from winged_monkey.terminal.render import folded, output_width, render_table
 from winged_monkey.user.config import BrokenAccount
 from winged_monkey.user.credentials import store_in_keyring
 
@@ -133,10 +133,12 @@ def _accounts_test(obj: Context, names: list[str]) -> None:
             await portal.close()
 
     results = asyncio.run(run())
+    width = output_width(None)  # on a terminal a long line folds under its account
     for name, ok, error in results:
-        click.echo(f"{name}: ok: {ok}" if ok else f"{name}: FAILED: {error}")
+        said = (f"{name}: ok: ", ok) if ok else (f"{name}: FAILED: ", error)
+        click.echo(folded(*said, width))
         for problem in missing_files(portal.config.account(name)):  # said before a login
-            click.echo(f"{name}: {_FOR_SSH}{problem}")
+            click.echo(folded(f"{name}: ", _FOR_SSH + problem, width))
     if ExitCode.CONFIG in codes:  # a config or credential problem first: it is the user's to fix
         fail(config_named("an account's config or credentials are wrong"), ExitCode.CONFIG)
     if any(ok is None for _, ok, _ in results):

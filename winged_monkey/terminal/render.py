@@ -227,6 +227,24 @@ def hanging(head: str, text: str, width: int) -> str:
     return "\n".join([head + lines[0], *(indent + line for line in lines[1:])])
 
 
+def folded(head: str, text: str, width: int | None, indent: int = 2) -> str:
+    """`head` then `text` on one line when it fits `width` (None: any), else wrapped between
+    words with its further lines `indent` cells in: under the name a line begins with, not
+    wrapped by the terminal mid-word at its edge."""
+    import textwrap
+
+    if width is None or cells(head + text) <= width:
+        return head + text
+    lines = textwrap.wrap(
+        head + text,
+        width=max(20, width),
+        subsequent_indent=" " * indent,
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+    return "\n".join(lines)
+
+
 def table_width(rows: Sequence[Sequence[str]]) -> int:
     return max(cells(line) for line in render_table(rows).splitlines())
 
