@@ -75,6 +75,8 @@ class ConfirmScreen(ModalScreen[bool]):
                 yield Static(self._target_lines())
             if self.left_alone:
                 yield Static(Text(self.left_alone, style="italic"), id="confirm-left-alone")
+            if hard := self._hard_stop():
+                yield Static(Text(hard), id="confirm-hard-stop")
             if self.action is Action.DESTROY:
                 yield Static("This cannot be undone.", id="confirm-warning")
             if self.count_required:
@@ -113,6 +115,23 @@ class ConfirmScreen(ModalScreen[bool]):
         )
         room = self.size.height - self.query_one(Footer).outer_size.height  # above it
         targets.styles.max_height = max(1, min(TARGET_LINES, room - rest))
+
+    def _hard_stop(self) -> str:
+        """One line when the stop of a target is a hard power-off (a vSphere VM without
+        VMware Tools: its backend's `stop_method`), which the guest is not asked about."""
+        if self.action is not Action.STOP:
+            return ""
+        hard = [
+            t for t in self.targets if str(t.extra.get("stop_method", "")).startswith("power off")
+        ]
+        if not hard:
+            return ""
+        method = str(hard[0].extra["stop_method"])
+        why = method[method.find("(") :] if "(" in method else ""  # "(no VMware Tools)"
+        if len(hard) == len(self.targets):
+            return f"A hard power-off {why}: the guest is not shut down.".replace("  ", " ")
+        names = ", ".join(printable(t.name) for t in hard)
+        return f"A hard power-off for {names} {why}.".replace("  ", " ").replace(" .", ".")
 
     def _target_lines(self) -> Text:
         names = {t.key: printable(t.name) for t in self.targets}  # as the table shows them
