@@ -251,6 +251,28 @@ class EventSource(StrEnum):
     NATIVE = "native"  # a backend's own event stream (Heat, aggregator)
 
 
+#: Between a target's name and the part of it a native event is about (`shop/group`, a Heat
+#: stack's resource), in the event's target_name: rows that differ by their part read apart
+#: where a narrow table drops the detail; the target's name still finds them (owner_name).
+PART_SEPARATOR = "/"
+
+
+def owner_name(event: Event) -> str:
+    """The name of the target a native event is about, without its part (`shop`)."""
+    if event.source is EventSource.NATIVE:
+        return event.target_name.split(PART_SEPARATOR, 1)[0]
+    return event.target_name
+
+
+def part_detail(event: Event) -> str:
+    """The event's detail led by its part (`group: state changed`), for a view of one
+    target (its timeline), whose rows name no target."""
+    part = ""
+    if event.source is EventSource.NATIVE:
+        part = event.target_name.partition(PART_SEPARATOR)[2]
+    return ": ".join(p for p in (part, event.detail or "") if p)
+
+
 class Event(BaseModel):
     """One entry of the append-only log. `key` is stable, so re-recording is a no-op."""
 

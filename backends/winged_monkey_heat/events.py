@@ -10,20 +10,20 @@ from typing import Any
 
 from winged_monkey.backend import NativeEvents
 from winged_monkey.errors import NotFoundError
-from winged_monkey.models import Event, EventSource, Instance
+from winged_monkey.models import PART_SEPARATOR, Event, EventSource, Instance
 from winged_monkey_heat.listing import MEMBER_FETCHES
 from winged_monkey_heat.models import StackEvent
 from winged_monkey_heat.stacks import EVENT_PAGE, Stacks
 
 
 def portal_event(event: StackEvent, stack_name: str, account: str, now: datetime) -> Event:
-    """A stack event in the portal's log: its action as the kind, the resource and Heat's
-    reason as the detail (the stack's own events name no resource)."""
+    """A stack event in the portal's log: its action as the kind, its resource in the
+    target's name (`shop/group`: at 80 columns the detail is dropped, and a stack's resources'
+    events read as one event two or three times), Heat's reason as the detail."""
     action, _, _result = event.status.rpartition("_")
     if event.status.endswith("_IN_PROGRESS"):
         action = event.status.removesuffix("_IN_PROGRESS")
     resource = "" if event.resource_name == stack_name else event.resource_name
-    detail = ": ".join(part for part in (resource, event.reason) if part)
     return Event(
         key=event.key(account),
         at=event.at or now,
@@ -31,9 +31,9 @@ def portal_event(event: StackEvent, stack_name: str, account: str, now: datetime
         kind=(action or event.status).lower(),
         account=account,
         target=event.stack_id,
-        target_name=stack_name,
+        target_name=f"{stack_name}{PART_SEPARATOR}{resource}" if resource else stack_name,
         new_state=event.status,
-        detail=detail or None,
+        detail=event.reason or None,
     )
 
 

@@ -64,7 +64,8 @@ async def test_refresh_records_each_heat_event_once(heat: Projects) -> None:
     stack_done = [e for e in recorded if e.detail == "Stack CREATE completed successfully"]
     assert [(e.kind, e.target, e.target_name) for e in stack_done] == [("create", web, "web")]
     assert stack_done[0].new_state == "CREATE_COMPLETE"
-    assert any(e.detail == "group: state changed" for e in recorded)
+    # A resource's event names it in the target (`web/group`), its reason in the detail.
+    assert any((e.target_name, e.detail) == ("web/group", "state changed") for e in recorded)
 
     # A second refresh adds nothing, and says so (no update carrying events).
     again = [u async for u in portal.refresh()]

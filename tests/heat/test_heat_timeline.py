@@ -60,6 +60,9 @@ async def test_an_app_s_timeline_and_plot_read_its_states_not_heat_s_words(
         # Heat's events are still listed there, in its words.
         shown = [str(timeline.table.get_row_at(n)[2]) for n in range(timeline.table.row_count)]
         assert "→CREATE_COMPLETE" in shown, shown
+        # A resource's event names it in its detail (the log has it in the target, web/group).
+        details = [str(timeline.table.get_row_at(n)[-1]) for n in range(timeline.table.row_count)]
+        assert "group: state changed" in details, details
 
         # The plot: the account ran its one app (it drew none).
         await pilot.press("escape")
@@ -67,3 +70,10 @@ async def test_an_app_s_timeline_and_plot_read_its_states_not_heat_s_words(
         lines = [line.plain for line in screen.plot.lines(78)]
         (row,) = [line[40:].split() for line in lines if line[40:].startswith("tl ")]
         assert row[-1] == "1", lines
+        # At 80 columns the detail is dropped: a resource's event reads apart by its target.
+        events = screen.table
+        keys = [str(column.key.value) for column in events.ordered_columns]
+        assert "detail" not in keys, keys
+        at = keys.index("target")
+        targets = {str(events.get_cell_at((n, at))) for n in range(events.row_count)}
+        assert {"web", "web/group", "web/secret"} <= targets, targets

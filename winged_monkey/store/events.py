@@ -17,7 +17,7 @@ from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from winged_monkey.models import Event, EventSource
+from winged_monkey.models import Event, EventSource, owner_name
 from winged_monkey.store.queries import EVENT_COLUMNS
 from winged_monkey.store.retention import enforce_retention as enforce_retention
 from winged_monkey.store.sqlite import Store
@@ -137,7 +137,10 @@ class EventQuery:
             (self.since is None or event.at >= self.since)
             and (self.until is None or event.at < self.until)
             and (self.account is None or event.account == self.account)
-            and (self.target is None or self.target in (event.target, event.target_name))
+            and (
+                self.target is None
+                or self.target in (event.target, event.target_name, owner_name(event))
+            )
             and (self.kinds is None or event.kind in self.kinds)
             and (self.sources is None or event.source in self.sources)
         )

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from winged_monkey.models import AccountSnapshot, Event, EventSource
+from winged_monkey.models import PART_SEPARATOR, AccountSnapshot, Event, EventSource
 
 EVENT_COLUMNS = (
     "key",
@@ -92,8 +92,21 @@ def window(
             clauses.append(clause + p)
             params.append(value)
     if target_or_name is not None:  # each side has its index (events_target_name_at)
-        clauses.append(f"(target = {p} OR target_name = {p})")
-        params.extend([target_or_name, target_or_name])
+        # A native event's part of the target (`shop/group`) is found by the target's name,
+        # as a range of the index: '0' is the character after the separator '/'.
+        clauses.append(
+            f"(target = {p} OR target_name = {p} OR "
+            f"(source = {p} AND target_name >= {p} AND target_name < {p}))"
+        )
+        params.extend(
+            [
+                target_or_name,
+                target_or_name,
+                str(EventSource.NATIVE),
+                target_or_name + PART_SEPARATOR,
+                target_or_name + chr(ord(PART_SEPARATOR) + 1),
+            ]
+        )
     for column, values in (("kind", kinds), ("source", sources)):
         if values is not None:
             wanted = sorted({str(v) for v in values})

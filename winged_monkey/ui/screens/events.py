@@ -34,7 +34,7 @@ from winged_monkey.ui.screens.event_log import LOAD_LIMIT, EventLogScreen, Query
 from winged_monkey.ui.screens.time_range import TimeRange, TimeRangeScreen
 from winged_monkey.ui.screens.timeline import TimelineScreen
 from winged_monkey.ui.widgets.activity_plot import ActivityPlot, PlotData
-from winged_monkey.ui.widgets.event_table import EventTable, target_label
+from winged_monkey.ui.widgets.event_table import EventTable, owner_label
 from winged_monkey.ui.widgets.filter_input import FilterInput
 from winged_monkey.ui.widgets.footer import Footer
 from winged_monkey.ui.widgets.header import Header
@@ -432,14 +432,14 @@ class EventsScreen(EventLogScreen):
             return
         event = self.table.cursor_event
         if event is not None:
-            self._set_filters(target=(event.account, event.target, target_label(event)))
+            self._set_filters(target=(event.account, event.target, owner_label(event)))
 
     def action_timeline(self) -> None:
         event = self.table.cursor_event
         if event is not None:
             self.app.push_screen(
                 TimelineScreen(
-                    self.portal, self.clock, event.account, event.target, target_label(event)
+                    self.portal, self.clock, event.account, event.target, owner_label(event)
                 )
             )
 

@@ -17,7 +17,7 @@ from textual.widgets import DataTable, Static
 
 from winged_monkey.engine.portal import Portal
 from winged_monkey.engine.recorder import History
-from winged_monkey.models import Event, InstanceState
+from winged_monkey.models import Event, InstanceState, part_detail
 from winged_monkey.terminal import history, render
 from winged_monkey.ui import format as fmt
 from winged_monkey.ui.screens.event_log import LOAD_LIMIT, EventLogScreen, Query
@@ -246,7 +246,7 @@ class TimelineScreen(EventLogScreen):
                 held,
                 outcome_text(event.outcome),
                 Text(event.user or "", style="dim"),
-                Text(fmt.one_line(event.detail or "", 60), style="dim"),
+                Text(fmt.one_line(part_detail(event), 60), style="dim"),
                 key=event.key,
             )
         if table.row_count:
@@ -302,10 +302,11 @@ class TimelineScreen(EventLogScreen):
             key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
             event = next((e for e in self.events if e.key == key), None)
         detail = self.query_one("#timeline-detail", Static)
-        detail.display = bool(event and event.detail)
-        if event is not None and event.detail:
+        said = part_detail(event) if event is not None else ""
+        detail.display = bool(said)
+        if event is not None and said:
             line = Text.assemble((f"{time_text(event.at)} ", "dim"), outcome_text(event.outcome))
-            line.append(f" {' '.join(event.detail.split())}")
+            line.append(f" {' '.join(said.split())}")
             detail.update(line)
 
     def _last_seen(self) -> tuple[str, datetime | None, str] | None:

@@ -12,7 +12,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist, RowDoesNotExist
 
-from winged_monkey.models import Event, EventSource
+from winged_monkey.models import Event, EventSource, owner_name
 from winged_monkey.terminal import history
 from winged_monkey.ui import format as fmt
 from winged_monkey.ui.widgets.vi_keys import ViKeys, ViMoves, vi_bindings
@@ -67,6 +67,12 @@ def outcome_text(outcome: str | None) -> Text:
 
 def target_label(event: Event) -> str:
     return event.target_name or event.target
+
+
+def owner_label(event: Event) -> str:
+    """The target itself, not the part a native event is about: `i` and the timeline are
+    of the whole stack (`shop`, not `shop/group`)."""
+    return owner_name(event) or event.target
 
 
 def event_cells(event: Event) -> list[Text]:
