@@ -75,5 +75,5 @@ async def test_an_app_s_timeline_and_plot_read_its_states_not_heat_s_words(
         keys = [str(column.key.value) for column in events.ordered_columns]
         assert "detail" not in keys, keys
         at = keys.index("target")
-        targets = {str(events.get_cell_at((n, at))) for n in range(events.row_count)}
+        targets = {str(events.get_row_at(n)[at]) for n in range(events.row_count)}
         assert {"web", "web/group", "web/secret"} <= targets, targets
