@@ -183,6 +183,8 @@ async def test_public_images_only_on_search(cloud: Cloud) -> None:
     by_description = await portal.search_images("dev", "Canonical, Ubuntu, 14.04")
     assert AMI in {i.id for i in by_description}
     assert await portal.search_images("dev", "no-such-image-anywhere") == []
+    # The catalog says so: the TUI's `/` is offered where the provider searches (EC2).
+    assert (await portal.catalog("dev")).searchable
     await portal.close()
 
 
