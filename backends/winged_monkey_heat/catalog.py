@@ -59,7 +59,7 @@ async def account_catalog(
         provider="heat",
         region=account.region,
         items=tuple(await asyncio.gather(*(item(p) for p in files))),
-        empty_hint=f"put HOT templates (.yaml) in {folder}",
+        empty_hint=f"put HOT templates (.yaml, .yml, .hot) in {folder} or one level below",
     )
 
 
