@@ -222,13 +222,19 @@ def create_app(aggregator: Aggregator, tokens: TokenStore, limiter: RateLimiter)
         status_code=202,
         tags=["catalog"],
         responses={
-            202: _location_doc("launch's outcome: the events its launch causes, one per id"),
+            202: _location_doc(
+                "Accepted: the launch is under way",
+                "launch's outcome (the events its launch causes, one per id)",
+            ),
             409: {"model": ErrorOut},
             415: {"model": ErrorOut},
             502: {"model": ErrorOut},
             504: {
                 "model": ErrorOut,
-                **_location_doc("launch's outcome, when the cloud's answer was lost"),
+                **_location_doc(
+                    "The cloud's answer was lost: the launch may have happened",
+                    "launch's outcome (what a later poll saw of it)",
+                ),
             },
         },
     )
@@ -311,7 +317,9 @@ def create_app(aggregator: Aggregator, tokens: TokenStore, limiter: RateLimiter)
             "status_code": 202,
             "tags": [collection],
             "responses": {
-                202: _location_doc("action's outcome: its events"),
+                202: _location_doc(
+                    "Accepted: the action is under way", "action's outcome (its events)"
+                ),
                 409: {"model": ErrorOut},
             },
         }
@@ -468,10 +476,15 @@ def _token_routes(app: FastAPI, aggregator: Aggregator) -> None:
         return _token_out(revoked)
 
 
-def _location_doc(what: str) -> dict[str, Any]:
-    """A 202's Location header, as the OpenAPI document describes it."""
-    description = f"Where the {what} will be (as outcome_href)."
-    return {"headers": {"Location": {"description": description, "schema": {"type": "string"}}}}
+def _location_doc(said: str, what: str) -> dict[str, Any]:
+    """A response that points at an outcome (`said`, its description in the OpenAPI
+    document: FastAPI's default reads "Successful Response"), and its Location header."""
+    location = f"Where the {what} will be (as outcome_href)."
+    header = {"description": location, "schema": {"type": "string"}}
+    return {
+        "description": f"{said}; its outcome will be at Location",
+        "headers": {"Location": header},
+    }
 
 
 Accepted = TypeVar("Accepted", ActionAccepted, LaunchAccepted)
